@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * dft_search_key:
+ * @text: a name or any other text to index, in any script
+ *
+ * Folds @text into a search key: every word is transliterated to Latin,
+ * stripped of diacritics, lower-cased and passed through a small phonetic
+ * folding so that the usual romanizations of one name meet ("Айбек",
+ * "Aibek", "Aybek" and "Ajbek" all become "aibek").
+ *
+ * The key is only meant to be compared with the terms returned by
+ * dft_search_query_terms(); it is not a readable spelling of the name.
+ *
+ * Returns: (transfer full): a newly allocated, ASCII-only, lower-case key made
+ *   of the folded words of @text separated by single spaces (e.g.
+ *   "Айбек Токтогулов" gives "aibek toktogulov"), or "" for empty or
+ *   unprintable input. Never %NULL for non-%NULL input; invalid UTF-8 is
+ *   repaired first. Thread-safe.
+ */
+char  *dft_search_key         (const char *text);
+
+/**
+ * dft_search_query_terms:
+ * @query: what the user typed in a search entry
+ *
+ * Applies the folding of dft_search_key() to @query and splits the result
+ * into words. A record matches when every term is a prefix of some word of
+ * its key.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the folded words of
+ *   @query, an empty array if there are none; free with g_strfreev().
+ *   Thread-safe.
+ */
+char **dft_search_query_terms (const char *query);
+
+G_END_DECLS

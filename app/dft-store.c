@@ -1,0 +1,1510 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dft-change-log.h"
+#include "dft-db.h"
+#include "dft-record-private.h"
+#include "dft-record-list.h"
+#include "dft-search.h"
+#include "dft-store-private.h"
+#include "dft-uuid.h"
+
+/* A workshop longer than this is a typing error, not a programme. */
+#define MAX_EVENT_DAYS 62
+#define MAX_TEXT_LENGTH 20000
+#define BUSY_TIMEOUT_MS 5000
+
+struct _DftStore
+{
+  GObject       parent_instance;
+
+  char         *path;
+  sqlite3      *db;
+  char         *device_id;
+  DftHlc        clock;
+  GRecMutex     lock;
+  GHashTable   *statements;   /* SQL text -> prepared sqlite3_stmt */
+  GMainContext *context;      /* where "changed" is emitted */
+  int           schema_version;
+};
+
+G_DEFINE_FINAL_TYPE (DftStore, dft_store, G_TYPE_OBJECT)
+G_DEFINE_QUARK (dft-store-error-quark, dft_store_error)
+
+enum {
+  PROP_0,
+  PROP_PATH,
+  PROP_DEVICE_ID,
+  N_PROPS
+};
+
+enum {
+  CHANGED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+dft_store_finalize (GObject *object)
+{
+  DftStore *self = DFT_STORE (object);
+
+  g_clear_pointer (&self->statements, g_hash_table_unref);
+  if (self->db != NULL)
+    sqlite3_close_v2 (self->db);
+  g_free (self->path);
+  g_free (self->device_id);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_rec_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (dft_store_parent_class)->finalize (object);
+}
+
+static void
+dft_store_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  DftStore *self = DFT_STORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH:
+      g_value_set_string (value, self->path);
+      break;
+    case PROP_DEVICE_ID:
+      g_value_set_string (value, self->device_id);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dft_store_class_init (DftStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = dft_store_finalize;
+  object_class->get_property = dft_store_get_property;
+
+  properties[PROP_PATH] =
+    g_param_spec_string ("path", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DEVICE_ID] =
+    g_param_spec_string ("device-id", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * DftStore::changed:
+   * @entity: the entity name, also the signal detail
+   * @ids: the ids of the records written in one transaction
+   *
+   * Emitted in the thread-default main context of whoever opened the store,
+   * after a transaction committed, once per entity it touched.
+   */
+  signals[CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRV);
+}
+
+static void
+finalize_statement (gpointer data)
+{
+  sqlite3_finalize (data);
+}
+
+static void
+dft_store_init (DftStore *self)
+{
+  g_rec_mutex_init (&self->lock);
+  self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_statement);
+  self->context = g_main_context_ref_thread_default ();
+}
+
+void
+_dft_store_lock (DftStore *self)
+{
+  g_rec_mutex_lock (&self->lock);
+}
+
+void
+_dft_store_unlock (DftStore *self)
+{
+  g_rec_mutex_unlock (&self->lock);
+}
+
+sqlite3 *
+_dft_store_get_db (DftStore *self)
+{
+  return self->db;
+}
+
+/* Prepared once per SQL text and kept: the hot paths run the same few statements. */
+static sqlite3_stmt *
+cached_statement (DftStore *self, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
+  int rc;
+
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      return stmt;
+    }
+
+  rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      dft_db_set_error (error, self->db, rc, _("reading the database"));
+      return NULL;
+    }
+  g_hash_table_insert (self->statements, g_strdup (sql), stmt);
+  return stmt;
+}
+
+static char *
+now_stamp (void)
+{
+  gint64 us = g_get_real_time ();
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (us / G_USEC_PER_SEC);
+  g_autofree char *base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
+
+  return g_strdup_printf ("%s.%03dZ", base, (int) ((us / 1000) % 1000));
+}
+
+char *
+dft_store_default_path (void)
+{
+  const char *env = g_getenv ("DAFTARI_DB");
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+
+  /* A development build keeps its own data, so trying things never touches real records. */
+  return g_build_filename (g_get_user_data_dir (),
+                           g_str_equal (PROFILE, "development") ? "daftari-devel" : "daftari",
+                           "daftari.db", NULL);
+}
+
+/* ---- Opening ---------------------------------------------------------- */
+
+static gboolean
+ensure_file (const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  int fd;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_FOLDER,
+                   /* Translators: first %s is a folder, second the system's reason */
+                   _("Daftari cannot create its data folder “%s”: %s."),
+                   dir, g_strerror (saved));
+      return FALSE;
+    }
+
+  /* Created here rather than by SQLite so that it is private from the first byte:
+   * it holds personal data. SQLite gives its -wal and -shm files the same mode. */
+  fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    {
+      close (fd);
+      return TRUE;
+    }
+  if (errno == EEXIST)
+    return TRUE;
+
+  {
+    int saved = errno;
+    g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_FOLDER,
+                 /* Translators: first %s is a file, second the system's reason */
+                 _("Daftari cannot create its database “%s”: %s."),
+                 path, g_strerror (saved));
+  }
+  return FALSE;
+}
+
+static gboolean
+query_int (sqlite3 *db, const char *sql, int *out, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  if (!dft_db_prepare (db, sql, &stmt, error))
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    return dft_db_set_error (error, db, rc, _("reading the database"));
+  *out = sqlite3_column_int (stmt, 0);
+  return TRUE;
+}
+
+static gboolean
+pragma_text_is (sqlite3 *db, const char *sql, const char *expected, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  if (!dft_db_prepare (db, sql, &stmt, error))
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    return dft_db_set_error (error, db, rc, _("opening the database"));
+  return g_ascii_strcasecmp ((const char *) sqlite3_column_text (stmt, 0), expected) == 0;
+}
+
+/*
+ * Before changing the schema of a database that holds data, keep a copy of
+ * it as it was. VACUUM INTO writes a consistent snapshot even in WAL mode.
+ */
+static gboolean
+backup_before_migration (DftStore *self, int from_version, GError **error)
+{
+  g_autofree char *backup = g_strdup_printf ("%s.v%d.bak", self->path, from_version);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  if (g_file_test (backup, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (!dft_db_prepare (self->db, "VACUUM INTO ?", &stmt, error))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, backup, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      g_unlink (backup);
+      return dft_db_set_error (error, self->db, rc, _("backing up the database before an upgrade"));
+    }
+  g_chmod (backup, 0600);
+  return TRUE;
+}
+
+static gboolean
+migrate (DftStore *self, int target, GError **error)
+{
+  const DftMigration *migrations;
+  guint n_migrations;
+  int version;
+
+  if (!query_int (self->db, "PRAGMA user_version", &version, error))
+    return FALSE;
+
+  if (version > 0 && version < target && !backup_before_migration (self, version, error))
+    return FALSE;
+
+  migrations = _dft_migrations (&n_migrations);
+  for (guint i = 0; i < n_migrations && migrations[i].version <= target; i++)
+    {
+      const DftMigration *m = &migrations[i];
+      g_autofree char *bump = NULL;
+      int current;
+
+      if (!dft_db_exec (self->db, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      /* Another process may have migrated while we waited for the lock. */
+      if (!query_int (self->db, "PRAGMA user_version", &current, error))
+        goto fail;
+      if (current >= m->version)
+        {
+          dft_db_exec (self->db, "COMMIT", NULL);
+          continue;
+        }
+
+      bump = g_strdup_printf ("PRAGMA user_version = %d", m->version);
+      if (!dft_db_exec (self->db, m->sql, error) ||
+          (m->post != NULL && !m->post (self->db, error)) ||
+          !dft_db_exec (self->db, bump, error) ||
+          !dft_db_exec (self->db, "COMMIT", error))
+        goto fail;
+      continue;
+
+    fail:
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+
+  self->schema_version = target;
+  return TRUE;
+}
+
+static gboolean
+load_device (DftStore *self, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  self->device_id = dft_sync_state_get (self->db, "device_id", &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  if (self->device_id == NULL)
+    {
+      /* Made on the first run and never changed: the server deduplicates pushes by it. */
+      self->device_id = dft_uuid_v4_new ();
+      if (!dft_sync_state_set (self->db, "device_id", self->device_id, error))
+        return FALSE;
+    }
+
+  return dft_change_log_load_clock (self->db, &self->clock, error);
+}
+
+static DftStore *
+open_store (const char *path, int target_version, GError **error)
+{
+  g_autoptr(DftStore) self = g_object_new (DFT_TYPE_STORE, NULL);
+  int version;
+  int rc;
+
+  self->path = path != NULL ? g_strdup (path) : dft_store_default_path ();
+
+  if (!ensure_file (self->path, error))
+    return NULL;
+
+  /* FULLMUTEX: worker threads share this connection; our own lock makes
+   * each transaction whole. */
+  rc = sqlite3_open_v2 (self->path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    return dft_db_set_error (error, self->db, rc, _("opening the database")), NULL;
+
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+
+  if (sqlite3_db_readonly (self->db, "main") == 1)
+    {
+      g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_READ_ONLY,
+                   /* Translators: %s is a file name */
+                   _("Daftari cannot write to its database “%s”. Check that the file and its "
+                     "folder are writable by you; the file was not changed."),
+                   self->path);
+      return NULL;
+    }
+
+  /* Reading the version reads the header: a file that is not a database fails
+   * here, before anything is written to it. */
+  if (!query_int (self->db, "PRAGMA user_version", &version, error))
+    return NULL;
+
+  if (version > DFT_SCHEMA_VERSION)
+    {
+      g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_NEWER_VERSION,
+                   /* Translators: %s is a file name; %d are schema version numbers */
+                   _("The database “%s” was written by a newer version of Daftari (data format %d; "
+                     "this version reads up to %d). Update Daftari to open it. The file was not "
+                     "changed."),
+                   self->path, version, DFT_SCHEMA_VERSION);
+      return NULL;
+    }
+
+  /* A structural check that reads the whole schema: a damaged header or
+   * schema page is refused here rather than in the middle of a write. */
+  if (!query_int (self->db, "SELECT count (*) FROM sqlite_schema", &version, error))
+    return NULL;
+
+  if (!pragma_text_is (self->db, "PRAGMA journal_mode = WAL", "wal", error))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_FAILED,
+                     _("The database cannot use write-ahead logging on this disk. Keep Daftari's "
+                       "data on a local disk, not a network share."));
+      return NULL;
+    }
+
+  /* FULL: every commit is on the disk before Daftari says it is saved, so a
+   * laptop whose battery dies keeps the last attendance tick too. */
+  if (!dft_db_exec (self->db,
+                    "PRAGMA synchronous = FULL;"
+                    "PRAGMA foreign_keys = ON;"
+                    "PRAGMA temp_store = MEMORY;",
+                    error))
+    return NULL;
+
+  if (!migrate (self, target_version, error))
+    return NULL;
+
+  if (!load_device (self, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+DftStore *
+dft_store_open (const char *path, GError **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  return open_store (path, DFT_SCHEMA_VERSION, error);
+}
+
+DftStore *
+_dft_store_open_at_version (const char *path, int version, GError **error)
+{
+  g_return_val_if_fail (version >= 1 && version <= DFT_SCHEMA_VERSION, NULL);
+  return open_store (path, version, error);
+}
+
+static void
+open_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  DftStore *store = dft_store_open (task_data, &error);
+
+  if (store == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* Signals belong to the caller's context, not to this worker's. */
+  g_clear_pointer (&store->context, g_main_context_unref);
+  store->context = g_main_context_ref (g_task_get_context (task));
+  g_task_return_pointer (task, store, g_object_unref);
+}
+
+void
+dft_store_open_async (const char          *path,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, dft_store_open_async);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, open_thread);
+}
+
+DftStore *
+dft_store_open_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+const char *
+dft_store_get_path (DftStore *self)
+{
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  return self->path;
+}
+
+const char *
+dft_store_get_device_id (DftStore *self)
+{
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  return self->device_id;
+}
+
+int
+dft_store_get_schema_version (DftStore *self)
+{
+  g_return_val_if_fail (DFT_IS_STORE (self), 0);
+  return self->schema_version;
+}
+
+gint64
+dft_store_count_pending_changes (DftStore *self, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *acked = NULL;
+  gint64 last;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), -1);
+
+  _dft_store_lock (self);
+  acked = dft_sync_state_get (self->db, "push_acked_seq", &local_error);
+  last = local_error == NULL ? dft_change_log_last_seq (self->db, &local_error) : -1;
+  _dft_store_unlock (self);
+
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return -1;
+    }
+  return last - (acked != NULL ? g_ascii_strtoll (acked, NULL, 10) : 0);
+}
+
+/* ---- Reading ---------------------------------------------------------- */
+
+static char *
+select_sql (const DftEntity *entity, const char *where, const char *order_by)
+{
+  GString *sql = g_string_new ("SELECT id, created_at, updated_at, deleted");
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    g_string_append_printf (sql, ", %s", entity->fields[i].name);
+  g_string_append_printf (sql, " FROM %s", entity->name);
+  if (where != NULL)
+    g_string_append_printf (sql, " WHERE %s", where);
+  if (order_by != NULL)
+    g_string_append_printf (sql, " ORDER BY %s", order_by);
+  return g_string_free (sql, FALSE);
+}
+
+static DftRecord *
+record_from_row (const DftEntity *entity, sqlite3_stmt *stmt)
+{
+  DftRecord *record = dft_record_new_for_entity (entity);
+
+  _dft_record_set_identity (record,
+                            (const char *) sqlite3_column_text (stmt, 0),
+                            (const char *) sqlite3_column_text (stmt, 1),
+                            (const char *) sqlite3_column_text (stmt, 2),
+                            sqlite3_column_int (stmt, 3) != 0,
+                            FALSE);
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      int col = (int) i + 4;
+      GValue value = G_VALUE_INIT;
+
+      g_value_init (&value, G_VALUE_TYPE (dft_record_get_value (record, i)));
+      switch (entity->fields[i].type)
+        {
+        case DFT_FIELD_INT:
+          g_value_set_int64 (&value, sqlite3_column_int64 (stmt, col));
+          break;
+        case DFT_FIELD_REAL:
+          g_value_set_double (&value, sqlite3_column_type (stmt, col) == SQLITE_NULL
+                                        ? NAN : sqlite3_column_double (stmt, col));
+          break;
+        case DFT_FIELD_BOOL:
+          g_value_set_boolean (&value, sqlite3_column_int (stmt, col) != 0);
+          break;
+        case DFT_FIELD_TEXT:
+        case DFT_FIELD_DATE:
+        case DFT_FIELD_TIME:
+        case DFT_FIELD_CHOICE:
+        case DFT_FIELD_REF:
+        case DFT_FIELD_JSON:
+        case DFT_FIELD_STAMP:
+        default:
+          g_value_set_string (&value, (const char *) sqlite3_column_text (stmt, col));
+          break;
+        }
+      _dft_record_take_loaded_value (record, i, &value);
+    }
+  return record;
+}
+
+GPtrArray *
+_dft_store_query (DftStore            *self,
+                  const DftEntity     *entity,
+                  const char          *where,
+                  const char * const  *params,
+                  const char          *order_by,
+                  GError             **error)
+{
+  g_autofree char *sql = select_sql (entity, where, order_by);
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func (g_object_unref);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  _dft_store_lock (self);
+  stmt = cached_statement (self, sql, error);
+  if (stmt == NULL)
+    {
+      _dft_store_unlock (self);
+      return NULL;
+    }
+  for (guint i = 0; params != NULL && params[i] != NULL; i++)
+    sqlite3_bind_text (stmt, (int) i + 1, params[i], -1, SQLITE_TRANSIENT);
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (records, record_from_row (entity, stmt));
+  sqlite3_reset (stmt);
+  _dft_store_unlock (self);
+
+  if (rc != SQLITE_DONE)
+    {
+      dft_db_set_error (error, self->db, rc, _("reading the database"));
+      return NULL;
+    }
+  return g_steal_pointer (&records);
+}
+
+DftRecord *
+dft_store_load (DftStore *self, const DftEntity *entity, const char *id, GError **error)
+{
+  const char *params[] = { id, NULL };
+  g_autoptr(GPtrArray) rows = NULL;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  g_return_val_if_fail (entity != NULL, NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
+  rows = _dft_store_query (self, entity, "id = ?", params, NULL, error);
+  if (rows == NULL)
+    return NULL;
+  if (rows->len == 0)
+    {
+      g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND,
+                   /* Translators: first %s is a kind of record, e.g. "person"; second an id */
+                   _("There is no %s with the id %s."), _(entity->label), id);
+      return NULL;
+    }
+  return g_object_ref (g_ptr_array_index (rows, 0));
+}
+
+/* An FTS5 query of prefix terms: "aib"* "tok"*. Terms are ASCII letters and digits only. */
+char *
+_dft_store_match_expression (const char *query)
+{
+  g_auto(GStrv) terms = dft_search_query_terms (query);
+  GString *expr = g_string_new (NULL);
+
+  for (guint i = 0; terms != NULL && terms[i] != NULL; i++)
+    {
+      if (*terms[i] == '\0')
+        continue;
+      if (expr->len > 0)
+        g_string_append_c (expr, ' ');
+      g_string_append_printf (expr, "\"%s\"*", terms[i]);
+    }
+  if (expr->len == 0)
+    {
+      g_string_free (expr, TRUE);
+      return NULL;
+    }
+  return g_string_free (expr, FALSE);
+}
+
+GPtrArray *
+dft_store_find_people (DftStore *self, const char *query, guint limit, GError **error)
+{
+  g_autofree char *match = NULL;
+  g_autofree char *where = NULL;
+  const char *params[] = { NULL, NULL };
+
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  g_return_val_if_fail (query != NULL, NULL);
+
+  match = _dft_store_match_expression (query);
+  if (match == NULL)
+    return g_ptr_array_new_with_free_func (g_object_unref);
+
+  params[0] = match;
+  where = g_strdup_printf ("deleted = 0 AND rowid IN (SELECT rowid FROM person_search "
+                           "WHERE person_search MATCH ? LIMIT %u)",
+                           limit > 0 ? limit : G_MAXINT);
+  return _dft_store_query (self, &dft_entity_person, where, params,
+                           "family_name COLLATE NOCASE, given_name COLLATE NOCASE", error);
+}
+
+gboolean
+_dft_person_update_search_key (sqlite3    *db,
+                               const char *id,
+                               const char *given_name,
+                               const char *family_name,
+                               GError    **error)
+{
+  g_autoptr(sqlite3_stmt) update = NULL;
+  g_autoptr(sqlite3_stmt) index = NULL;
+  g_autofree char *full = g_strjoin (" ", given_name != NULL ? given_name : "",
+                                     family_name != NULL ? family_name : "", NULL);
+  g_autofree char *key = dft_search_key (full);
+
+  if (!dft_db_prepare (db, "UPDATE person SET search_key = ? WHERE id = ?", &update, error))
+    return FALSE;
+  sqlite3_bind_text (update, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (update, 2, id, -1, SQLITE_STATIC);
+  if (!dft_db_step_done (db, update, error))
+    return FALSE;
+
+  if (!dft_db_prepare (db,
+                       "INSERT OR REPLACE INTO person_search (rowid, key) "
+                       "SELECT rowid, search_key FROM person WHERE id = ?",
+                       &index, error))
+    return FALSE;
+  sqlite3_bind_text (index, 1, id, -1, SQLITE_STATIC);
+  return dft_db_step_done (db, index, error);
+}
+
+/* ---- Validation ------------------------------------------------------- */
+
+static gboolean
+invalid (GError **error, const DftEntity *entity, const DftField *field, const char *message)
+{
+  g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
+               /* Translators: "Workshop: Start date: must be a date like 2026-03-02." */
+               _("%s: %s: %s"),
+               g_dgettext (GETTEXT_PACKAGE, entity->label),
+               g_dgettext (GETTEXT_PACKAGE, field->label), message);
+  return FALSE;
+}
+
+static gboolean
+parse_date (const char *text, GDate *date)
+{
+  unsigned y, m, d;
+  char end;
+
+  if (text == NULL || strlen (text) != 10 || sscanf (text, "%4u-%2u-%2u%c", &y, &m, &d, &end) != 3)
+    return FALSE;
+  if (!g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y) || y < 1900 || y > 2200)
+    return FALSE;
+  g_date_clear (date, 1);
+  g_date_set_dmy (date, (GDateDay) d, (GDateMonth) m, (GDateYear) y);
+  return TRUE;
+}
+
+static gboolean
+valid_time (const char *text)
+{
+  unsigned h, m;
+  char end;
+
+  return text != NULL && strlen (text) == 5 && sscanf (text, "%2u:%2u%c", &h, &m, &end) == 2 &&
+         h < 24 && m < 60;
+}
+
+static gboolean
+ref_exists (DftStore *self, const char *entity, const char *id, GError **error)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM %s WHERE id = ?", entity);
+  sqlite3_stmt *stmt = cached_statement (self, sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  return rc == SQLITE_ROW;
+}
+
+static gboolean
+is_blank (const char *text)
+{
+  for (const char *p = text; p != NULL && *p != '\0'; p = g_utf8_next_char (p))
+    if (!g_unichar_isspace (g_utf8_get_char (p)))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+validate_field (DftStore *self, DftRecord *record, guint i, GError **error)
+{
+  const DftEntity *entity = dft_record_get_entity (record);
+  const DftField *field = &entity->fields[i];
+  const GValue *value = dft_record_get_value (record, i);
+  const char *text = G_VALUE_HOLDS_STRING (value) ? g_value_get_string (value) : NULL;
+  gboolean empty = G_VALUE_HOLDS_STRING (value) && is_blank (text);
+  GDate date;
+
+  if ((field->flags & DFT_FIELD_IMMUTABLE) && !dft_record_is_new (record) &&
+      dft_record_field_is_changed (record, i))
+    return invalid (error, entity, field, _("cannot be changed once saved."));
+
+  if (empty)
+    {
+      if (field->flags & DFT_FIELD_REQUIRED)
+        return invalid (error, entity, field, _("is required."));
+      return TRUE;
+    }
+
+  if (text != NULL && !g_utf8_validate (text, -1, NULL))
+    return invalid (error, entity, field, _("is not valid text."));
+  if (text != NULL && strlen (text) > MAX_TEXT_LENGTH && field->type != DFT_FIELD_JSON)
+    return invalid (error, entity, field, _("is too long."));
+
+  switch (field->type)
+    {
+    case DFT_FIELD_DATE:
+      if (!parse_date (text, &date))
+        return invalid (error, entity, field, _("must be a date like 2026-03-02."));
+      break;
+    case DFT_FIELD_TIME:
+      if (!valid_time (text))
+        return invalid (error, entity, field, _("must be a time like 09:30."));
+      break;
+    case DFT_FIELD_STAMP:
+      {
+        g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601 (text, NULL);
+        if (dt == NULL)
+          return invalid (error, entity, field,
+                          _("must be a date and time like 2026-03-02T08:00:00Z."));
+      }
+      break;
+    case DFT_FIELD_CHOICE:
+      if (!dft_field_has_choice (field, text))
+        {
+          g_autofree char *allowed = g_strjoinv (", ", (char **) field->choices);
+          g_autofree char *message =
+            /* Translators: %s is the list of allowed values, e.g. "present, late, absent, excused" */
+            g_strdup_printf (_("must be one of: %s."), allowed);
+          return invalid (error, entity, field, message);
+        }
+      break;
+    case DFT_FIELD_REF:
+      if (dft_record_is_new (record) || dft_record_field_is_changed (record, i))
+        {
+          g_autoptr(GError) local_error = NULL;
+          if (!ref_exists (self, field->ref_entity, text, &local_error))
+            {
+              if (local_error != NULL)
+                {
+                  g_propagate_error (error, g_steal_pointer (&local_error));
+                  return FALSE;
+                }
+              return invalid (error, entity, field, _("refers to a record that does not exist."));
+            }
+        }
+      break;
+    case DFT_FIELD_JSON:
+      if (dft_record_is_new (record) || dft_record_field_is_changed (record, i))
+        {
+          g_autoptr(JsonParser) parser = json_parser_new ();
+          if (!json_parser_load_from_data (parser, text, -1, NULL))
+            return invalid (error, entity, field, _("is not valid JSON."));
+        }
+      break;
+    case DFT_FIELD_TEXT:
+    case DFT_FIELD_INT:
+    case DFT_FIELD_REAL:
+    case DFT_FIELD_BOOL:
+    default:
+      break;
+    }
+  return TRUE;
+}
+
+static gboolean
+validate_record (DftStore *self, DftRecord *record, GError **error)
+{
+  const DftEntity *entity = dft_record_get_entity (record);
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    if (!validate_field (self, record, i, error))
+      return FALSE;
+
+  if (entity == &dft_entity_event)
+    {
+      GDate start, end;
+
+      parse_date (dft_record_get_string (record, "start_date"), &start);
+      parse_date (dft_record_get_string (record, "end_date"), &end);
+      if (g_date_compare (&end, &start) < 0)
+        return invalid (error, entity, &entity->fields[dft_entity_field_index (entity, "end_date")],
+                        _("must not be before the start date."));
+      if (g_date_days_between (&start, &end) >= MAX_EVENT_DAYS)
+        {
+          g_autofree char *message =
+            g_strdup_printf (ngettext ("a workshop can last at most %d day.",
+                                       "a workshop can last at most %d days.", MAX_EVENT_DAYS),
+                             MAX_EVENT_DAYS);
+          return invalid (error, entity, &entity->fields[dft_entity_field_index (entity, "end_date")],
+                          message);
+        }
+    }
+  else if (entity == &dft_entity_person)
+    {
+      const char *email = dft_record_get_string (record, "email");
+
+      if (email != NULL && *email != '\0' &&
+          (strchr (email, '@') == NULL || strchr (email, ' ') != NULL ||
+           email[0] == '@' || email[strlen (email) - 1] == '@'))
+        return invalid (error, entity, &entity->fields[dft_entity_field_index (entity, "email")],
+                        _("is not an email address."));
+      if (dft_record_get_string (record, "consent_date") != NULL &&
+          !dft_record_get_bool (record, "consent"))
+        return invalid (error, entity,
+                        &entity->fields[dft_entity_field_index (entity, "consent_date")],
+                        _("is set but consent was not given."));
+    }
+
+  return TRUE;
+}
+
+/* ---- Writing ---------------------------------------------------------- */
+
+static JsonNode *
+value_to_json (const DftField *field, const GValue *value)
+{
+  JsonNode *node = json_node_new (JSON_NODE_VALUE);
+
+  switch (G_VALUE_TYPE (value))
+    {
+    case G_TYPE_INT64:
+      json_node_set_int (node, g_value_get_int64 (value));
+      break;
+    case G_TYPE_DOUBLE:
+      if (isnan (g_value_get_double (value)))
+        json_node_init_null (node);
+      else
+        json_node_set_double (node, g_value_get_double (value));
+      break;
+    case G_TYPE_BOOLEAN:
+      json_node_set_boolean (node, g_value_get_boolean (value));
+      break;
+    default:
+      if (g_value_get_string (value) == NULL)
+        json_node_init_null (node);
+      else
+        json_node_set_string (node, g_value_get_string (value));
+      break;
+    }
+  return node;
+}
+
+static void
+bind_value (sqlite3_stmt *stmt, int col, const GValue *value)
+{
+  switch (G_VALUE_TYPE (value))
+    {
+    case G_TYPE_INT64:
+      sqlite3_bind_int64 (stmt, col, g_value_get_int64 (value));
+      break;
+    case G_TYPE_DOUBLE:
+      if (isnan (g_value_get_double (value)))
+        sqlite3_bind_null (stmt, col);
+      else
+        sqlite3_bind_double (stmt, col, g_value_get_double (value));
+      break;
+    case G_TYPE_BOOLEAN:
+      sqlite3_bind_int (stmt, col, g_value_get_boolean (value) ? 1 : 0);
+      break;
+    default:
+      if (g_value_get_string (value) == NULL)
+        sqlite3_bind_null (stmt, col);
+      else
+        sqlite3_bind_text (stmt, col, g_value_get_string (value), -1, SQLITE_TRANSIENT);
+      break;
+    }
+}
+
+static gboolean
+write_row (DftStore *self, DftRecord *record, const char *stamp, GError **error)
+{
+  const DftEntity *entity = dft_record_get_entity (record);
+  gboolean is_new = dft_record_is_new (record);
+  g_autoptr(GString) sql = g_string_new (NULL);
+  sqlite3_stmt *stmt;
+  int col = 1;
+
+  if (is_new)
+    {
+      g_string_append_printf (sql, "INSERT INTO %s (id, created_at, updated_at, deleted", entity->name);
+      for (guint i = 0; i < entity->n_fields; i++)
+        g_string_append_printf (sql, ", %s", entity->fields[i].name);
+      g_string_append (sql, ") VALUES (?, ?, ?, ?");
+      for (guint i = 0; i < entity->n_fields; i++)
+        g_string_append (sql, ", ?");
+      g_string_append (sql, ")");
+    }
+  else
+    {
+      g_string_append_printf (sql, "UPDATE %s SET updated_at = ?, deleted = ?", entity->name);
+      for (guint i = 0; i < entity->n_fields; i++)
+        if (dft_record_field_is_changed (record, i))
+          g_string_append_printf (sql, ", %s = ?", entity->fields[i].name);
+      g_string_append (sql, " WHERE id = ?");
+    }
+
+  stmt = cached_statement (self, sql->str, error);
+  if (stmt == NULL)
+    return FALSE;
+
+  if (is_new)
+    {
+      sqlite3_bind_text (stmt, col++, dft_record_get_id (record), -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, col++, stamp, -1, SQLITE_STATIC);
+    }
+  sqlite3_bind_text (stmt, col++, stamp, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, col++, dft_record_get_deleted (record) ? 1 : 0);
+  for (guint i = 0; i < entity->n_fields; i++)
+    if (is_new || dft_record_field_is_changed (record, i))
+      bind_value (stmt, col++, dft_record_get_value (record, i));
+  if (!is_new)
+    sqlite3_bind_text (stmt, col++, dft_record_get_id (record), -1, SQLITE_STATIC);
+
+  if (!dft_db_step_done (self->db, stmt, error))
+    return FALSE;
+  sqlite3_reset (stmt);
+
+  if (!is_new && sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND,
+                   /* Translators: %s is a kind of record, e.g. "person" */
+                   _("The %s being saved no longer exists in the database."),
+                   g_dgettext (GETTEXT_PACKAGE, entity->label));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static JsonObject *
+changed_fields (DftRecord *record, const char *stamp)
+{
+  const DftEntity *entity = dft_record_get_entity (record);
+  gboolean is_new = dft_record_is_new (record);
+  JsonObject *fields = json_object_new ();
+
+  if (is_new)
+    json_object_set_string_member (fields, "created_at", stamp);
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      const GValue *value = dft_record_get_value (record, i);
+
+      if (!is_new && !dft_record_field_is_changed (record, i))
+        continue;
+      /* A new record's empty optional fields say nothing worth sending. */
+      if (is_new && G_VALUE_HOLDS_STRING (value) && g_value_get_string (value) == NULL)
+        continue;
+      json_object_set_member (fields, entity->fields[i].name,
+                              value_to_json (&entity->fields[i], value));
+    }
+  if (_dft_record_deleted_is_changed (record) || (is_new && dft_record_get_deleted (record)))
+    json_object_set_boolean_member (fields, "deleted", dft_record_get_deleted (record));
+  return fields;
+}
+
+static gboolean
+names_changed (DftRecord *record)
+{
+  const DftEntity *entity = dft_record_get_entity (record);
+
+  return dft_record_is_new (record) ||
+         dft_record_field_is_changed (record, (guint) dft_entity_field_index (entity, "given_name")) ||
+         dft_record_field_is_changed (record, (guint) dft_entity_field_index (entity, "family_name"));
+}
+
+/*
+ * A workshop's sessions follow its dates: two half-days a day by default,
+ * with ids derived from (workshop, date, part) so that two devices that both
+ * generate them meet in the same records. When the dates shrink, a session
+ * outside them is removed only if nobody's attendance was taken in it.
+ */
+static gboolean
+plan_sessions (DftStore *self, DftRecord *event, GPtrArray *batch, GError **error)
+{
+  const DftEntity *entity = &dft_entity_event;
+  const char *event_id = dft_record_get_id (event);
+  const char *params[] = { event_id, NULL };
+  g_autoptr(GPtrArray) existing = NULL;
+  g_autoptr(GHashTable) have = g_hash_table_new (g_str_hash, g_str_equal);
+  GDate start, end, day;
+
+  if (!dft_record_is_new (event) &&
+      !dft_record_field_is_changed (event, (guint) dft_entity_field_index (entity, "start_date")) &&
+      !dft_record_field_is_changed (event, (guint) dft_entity_field_index (entity, "end_date")))
+    return TRUE;
+
+  parse_date (dft_record_get_string (event, "start_date"), &start);
+  parse_date (dft_record_get_string (event, "end_date"), &end);
+
+  existing = _dft_store_query (self, &dft_entity_session, "event_id = ?", params, NULL, error);
+  if (existing == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < existing->len; i++)
+    {
+      DftRecord *session = g_ptr_array_index (existing, i);
+      GDate date;
+      gboolean inside;
+
+      g_hash_table_add (have, (gpointer) dft_record_get_id (session));
+      parse_date (dft_record_get_string (session, "date"), &date);
+      inside = g_date_compare (&date, &start) >= 0 && g_date_compare (&date, &end) <= 0;
+
+      if (!inside && !dft_record_get_deleted (session))
+        {
+          const char *sparams[] = { dft_record_get_id (session), NULL };
+          g_autoptr(GPtrArray) marks =
+            _dft_store_query (self, &dft_entity_attendance, "session_id = ? AND deleted = 0 LIMIT 1",
+                              sparams, NULL, error);
+          if (marks == NULL)
+            return FALSE;
+          if (marks->len == 0)
+            {
+              _dft_record_set_deleted (session, TRUE);
+              g_ptr_array_add (batch, g_object_ref (session));
+            }
+        }
+      else if (inside && dft_record_get_deleted (session))
+        {
+          _dft_record_set_deleted (session, FALSE);
+          g_ptr_array_add (batch, g_object_ref (session));
+        }
+    }
+
+  for (day = start; g_date_compare (&day, &end) <= 0; g_date_add_days (&day, 1))
+    {
+      char date[11];
+
+      g_snprintf (date, sizeof date, "%04u-%02u-%02u", g_date_get_year (&day),
+                  g_date_get_month (&day), g_date_get_day (&day));
+      for (guint p = 0; p < 2; p++)
+        {
+          const char *part = p == 0 ? "am" : "pm";
+          g_autofree char *id = dft_session_id_for (event_id, date, part);
+          DftRecord *session;
+
+          if (g_hash_table_contains (have, id))
+            continue;
+          session = dft_record_new_for_entity (&dft_entity_session);
+          _dft_record_set_identity (session, id, NULL, NULL, FALSE, TRUE);
+          dft_record_set_string (session, "event_id", event_id);
+          dft_record_set_string (session, "date", date);
+          dft_record_set_string (session, "part", part);
+          dft_record_set_string (session, "start_time", p == 0 ? "09:00" : "14:00");
+          dft_record_set_string (session, "end_time", p == 0 ? "12:30" : "17:30");
+          g_ptr_array_add (batch, session);
+        }
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  DftStore   *store;
+  char       *entity;
+  GStrv       ids;
+} ChangedEmission;
+
+static void
+changed_emission_free (gpointer data)
+{
+  ChangedEmission *e = data;
+
+  g_object_unref (e->store);
+  g_free (e->entity);
+  g_strfreev (e->ids);
+  g_free (e);
+}
+
+static gboolean
+emit_changed_cb (gpointer data)
+{
+  ChangedEmission *e = data;
+
+  g_signal_emit (e->store, signals[CHANGED], g_quark_from_string (e->entity), e->entity, e->ids);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+emit_changed (DftStore *self, GPtrArray *batch)
+{
+  g_autoptr(GHashTable) by_entity = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                           (GDestroyNotify) g_ptr_array_unref);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      DftRecord *record = g_ptr_array_index (batch, i);
+      const char *name = dft_record_get_entity (record)->name;
+      GPtrArray *ids = g_hash_table_lookup (by_entity, name);
+
+      if (ids == NULL)
+        {
+          ids = g_ptr_array_new_with_free_func (g_free);
+          g_hash_table_insert (by_entity, (gpointer) name, ids);
+        }
+      g_ptr_array_add (ids, g_strdup (dft_record_get_id (record)));
+    }
+
+  g_hash_table_iter_init (&iter, by_entity);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      ChangedEmission *e = g_new0 (ChangedEmission, 1);
+      GPtrArray *ids = value;
+
+      g_ptr_array_add (ids, NULL);
+      e->store = g_object_ref (self);
+      e->entity = g_strdup (key);
+      e->ids = (GStrv) g_ptr_array_steal (ids, NULL);
+      g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, emit_changed_cb, e,
+                                  changed_emission_free);
+    }
+}
+
+gboolean
+dft_store_save_all (DftStore   *self,
+                    DftRecord **records,
+                    guint       n_records,
+                    GError    **error)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *stamp = now_stamp ();
+  DftHlc saved_clock;
+  gint64 wall_ms = dft_hlc_wall_ms ();
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  g_return_val_if_fail (records != NULL || n_records == 0, FALSE);
+
+  for (guint i = 0; i < n_records; i++)
+    {
+      g_return_val_if_fail (DFT_IS_RECORD (records[i]), FALSE);
+      if (dft_record_get_id (records[i]) == NULL)
+        {
+          g_autofree char *id = dft_uuid_v7_new ();
+          _dft_record_set_identity (records[i], id, NULL, NULL,
+                                    dft_record_get_deleted (records[i]), TRUE);
+        }
+      g_ptr_array_add (batch, g_object_ref (records[i]));
+    }
+
+  _dft_store_lock (self);
+  saved_clock = self->clock;
+
+  if (!dft_db_exec (self->db, "BEGIN IMMEDIATE", error))
+    goto fail_unlocked_txn;
+
+  /* The batch can grow while we walk it: a workshop adds its sessions. */
+  for (guint i = 0; i < batch->len; i++)
+    {
+      DftRecord *record = g_ptr_array_index (batch, i);
+      const DftEntity *entity = dft_record_get_entity (record);
+      g_autoptr(DftChange) change = NULL;
+
+      if (!dft_record_is_changed (record))
+        continue;
+      if (!validate_record (self, record, error))
+        goto fail;
+      if (entity == &dft_entity_event && !plan_sessions (self, record, batch, error))
+        goto fail;
+
+      change = dft_change_new (entity->name, dft_record_get_id (record), NULL);
+      json_object_unref (change->fields);
+      change->fields = changed_fields (record, stamp);
+      change->device_id = g_strdup (self->device_id);
+      change->hlc = dft_hlc_tick (&self->clock, wall_ms);
+
+      if (!write_row (self, record, stamp, error))
+        goto fail;
+      if (entity == &dft_entity_person && names_changed (record) &&
+          !_dft_person_update_search_key (self->db, dft_record_get_id (record),
+                                          dft_record_get_string (record, "given_name"),
+                                          dft_record_get_string (record, "family_name"), error))
+        goto fail;
+      if (!dft_change_log_append (self->db, change, error))
+        goto fail;
+      g_ptr_array_add (written, g_object_ref (record));
+    }
+
+  if (!dft_db_exec (self->db, "COMMIT", error))
+    goto fail;
+
+  _dft_store_unlock (self);
+
+  for (guint i = 0; i < written->len; i++)
+    _dft_record_mark_saved (g_ptr_array_index (written, i), stamp);
+  if (written->len > 0)
+    emit_changed (self, written);
+  return TRUE;
+
+fail:
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+fail_unlocked_txn:
+  self->clock = saved_clock;
+  _dft_store_unlock (self);
+  return FALSE;
+}
+
+gboolean
+dft_store_save (DftStore *self, DftRecord *record, GError **error)
+{
+  return dft_store_save_all (self, &record, 1, error);
+}
+
+static gboolean
+set_deleted_and_save (DftStore *self, DftRecord *record, gboolean deleted, GError **error)
+{
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  g_return_val_if_fail (DFT_IS_RECORD (record), FALSE);
+  g_return_val_if_fail (!dft_record_is_new (record), FALSE);
+
+  _dft_record_set_deleted (record, deleted);
+  if (!dft_store_save (self, record, error))
+    {
+      _dft_record_set_deleted (record, !deleted);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A delete is a tombstone that syncs like any change and can be undone. */
+gboolean
+dft_store_delete (DftStore *self, DftRecord *record, GError **error)
+{
+  return set_deleted_and_save (self, record, TRUE, error);
+}
+
+gboolean
+dft_store_undelete (DftStore *self, DftRecord *record, GError **error)
+{
+  return set_deleted_and_save (self, record, FALSE, error);
+}
+
+static DftRecord *
+load_or_new (DftStore *self, const DftEntity *entity, const char *id, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  DftRecord *record = dft_store_load (self, entity, id, &local_error);
+
+  if (record != NULL)
+    return record;
+  if (!g_error_matches (local_error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  record = dft_record_new_for_entity (entity);
+  _dft_record_set_identity (record, id, NULL, NULL, FALSE, TRUE);
+  return record;
+}
+
+DftRecord *
+dft_store_mark_attendance (DftStore    *self,
+                           const char  *session_id,
+                           const char  *person_id,
+                           const char  *status,
+                           const char  *note,
+                           GError     **error)
+{
+  g_autofree char *id = NULL;
+  g_autoptr(DftRecord) mark = NULL;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  g_return_val_if_fail (session_id != NULL && person_id != NULL, NULL);
+
+  id = dft_attendance_id_for (session_id, person_id);
+  mark = load_or_new (self, &dft_entity_attendance, id, error);
+  if (mark == NULL)
+    return NULL;
+
+  dft_record_set_string (mark, "session_id", session_id);
+  dft_record_set_string (mark, "person_id", person_id);
+  dft_record_set_string (mark, "status", status);
+  if (note != NULL)
+    dft_record_set_string (mark, "note", *note != '\0' ? note : NULL);
+  _dft_record_set_deleted (mark, FALSE);
+
+  if (!dft_store_save (self, mark, error))
+    return NULL;
+  return g_steal_pointer (&mark);
+}
+
+DftRecord *
+dft_store_enroll (DftStore    *self,
+                  const char  *event_id,
+                  const char  *person_id,
+                  const char  *role,
+                  GError     **error)
+{
+  g_autofree char *id = NULL;
+  g_autoptr(DftRecord) enrollment = NULL;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  g_return_val_if_fail (event_id != NULL && person_id != NULL, NULL);
+
+  id = dft_enrollment_id_for (event_id, person_id);
+  enrollment = load_or_new (self, &dft_entity_enrollment, id, error);
+  if (enrollment == NULL)
+    return NULL;
+
+  dft_record_set_string (enrollment, "event_id", event_id);
+  dft_record_set_string (enrollment, "person_id", person_id);
+  dft_record_set_string (enrollment, "role", role != NULL ? role : "participant");
+  _dft_record_set_deleted (enrollment, FALSE);
+
+  if (!dft_store_save (self, enrollment, error))
+    return NULL;
+  return g_steal_pointer (&enrollment);
+}
+
+static char *
+derived_id (const char *kind, const char *a, const char *b, const char *c)
+{
+  g_autofree char *name = g_strjoin ("/", kind, a, b, c, NULL);
+  return dft_uuid_v5 (DFT_UUID_NAMESPACE, name);
+}
+
+char *
+dft_attendance_id_for (const char *session_id, const char *person_id)
+{
+  return derived_id ("attendance", session_id, person_id, NULL);
+}
+
+char *
+dft_enrollment_id_for (const char *event_id, const char *person_id)
+{
+  return derived_id ("enrollment", event_id, person_id, NULL);
+}
+
+char *
+dft_session_id_for (const char *event_id, const char *date, const char *part)
+{
+  return derived_id ("session", event_id, date, part);
+}
+
+/* ---- Lists ------------------------------------------------------------ */
+
+GListModel *
+dft_store_list_events (DftStore *self)
+{
+  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_event, "deleted = 0", NULL,
+                                            "start_date DESC, title"));
+}
+
+GListModel *
+dft_store_list_sessions (DftStore *self, const char *event_id)
+{
+  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_session,
+                                            "deleted = 0 AND event_id = ?", event_id,
+                                            "date, part"));
+}
+
+GListModel *
+dft_store_list_people (DftStore *self, const char *event_id)
+{
+  if (event_id == NULL)
+    return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_person, "deleted = 0", NULL,
+                                              "family_name COLLATE NOCASE, given_name COLLATE NOCASE"));
+  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_person,
+                                            "deleted = 0 AND id IN (SELECT person_id FROM enrollment "
+                                            "WHERE event_id = ? AND deleted = 0)",
+                                            event_id,
+                                            "family_name COLLATE NOCASE, given_name COLLATE NOCASE"));
+}
+
+GListModel *
+dft_store_list_enrollments (DftStore *self, const char *event_id)
+{
+  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_enrollment,
+                                            "deleted = 0 AND event_id = ?", event_id, "created_at"));
+}
+
+GListModel *
+dft_store_list_attendance (DftStore *self, const char *session_id)
+{
+  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_attendance,
+                                            "deleted = 0 AND session_id = ?", session_id, "person_id"));
+}
+
+GListModel *
+dft_store_list_forms (DftStore *self)
+{
+  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_form, "deleted = 0", NULL,
+                                            "title, version"));
+}
+
+GListModel *
+dft_store_list_submissions (DftStore *self, const char *event_id)
+{
+  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_submission,
+                                            "deleted = 0 AND event_id = ?", event_id, "created_at"));
+}
