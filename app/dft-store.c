@@ -927,6 +927,24 @@ validate_record (DftStore *self, DftRecord *record, GError **error)
   return TRUE;
 }
 
+/*
+ * The checks dft_store_save() makes, without saving: importers use it to
+ * report every bad row at once instead of stopping at the first.
+ */
+gboolean
+dft_store_validate (DftStore *self, DftRecord *record, GError **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  g_return_val_if_fail (DFT_IS_RECORD (record), FALSE);
+
+  _dft_store_lock (self);
+  ok = validate_record (self, record, error);
+  _dft_store_unlock (self);
+  return ok;
+}
+
 /* ---- Writing ---------------------------------------------------------- */
 
 static JsonNode *

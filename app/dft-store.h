@@ -68,6 +68,9 @@ gboolean    dft_store_save_all        (DftStore   *self,
                                        DftRecord **records,
                                        guint       n_records,
                                        GError    **error);
+gboolean    dft_store_validate        (DftStore   *self,
+                                       DftRecord  *record,
+                                       GError    **error);
 gboolean    dft_store_delete          (DftStore   *self,
                                        DftRecord  *record,
                                        GError    **error);
