@@ -88,7 +88,7 @@ dft_record_finalize (GObject *object)
   DftRecordPrivate *priv = get_priv (self);
   const DftEntity *entity = DFT_RECORD_GET_CLASS (self)->entity;
 
-  for (guint i = 0; entity != NULL && i < entity->n_fields; i++)
+  for (guint i = 0; priv->values != NULL && i < entity->n_fields; i++)
     g_value_unset (&priv->values[i]);
   g_free (priv->values);
   g_free (priv->id);
@@ -122,11 +122,37 @@ dft_record_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
     }
 }
 
+/*
+ * The values are made here, not in init: while a base class's init runs,
+ * GObject presents the instance as that base class, and only the final
+ * class knows the entity.
+ */
+static void
+dft_record_constructed (GObject *object)
+{
+  DftRecord *self = DFT_RECORD (object);
+  DftRecordPrivate *priv = get_priv (self);
+  const DftEntity *entity = DFT_RECORD_GET_CLASS (self)->entity;
+
+  G_OBJECT_CLASS (dft_record_parent_class)->constructed (object);
+
+  g_assert (entity != NULL);
+  g_assert (entity->n_fields <= 64);
+  priv->values = g_new0 (GValue, entity->n_fields);
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      g_value_init (&priv->values[i], value_type_for_field (&entity->fields[i]));
+      if (entity->fields[i].type == DFT_FIELD_REAL)
+        g_value_set_double (&priv->values[i], NAN);
+    }
+}
+
 static void
 dft_record_class_init (DftRecordClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->constructed = dft_record_constructed;
   object_class->finalize = dft_record_finalize;
   object_class->get_property = dft_record_get_property;
 
@@ -145,22 +171,7 @@ dft_record_class_init (DftRecordClass *klass)
 static void
 dft_record_init (DftRecord *self)
 {
-  DftRecordPrivate *priv = get_priv (self);
-  /* The class is already the final one while the base initialises. */
-  const DftEntity *entity = DFT_RECORD_GET_CLASS (self)->entity;
-
-  priv->is_new = TRUE;
-  if (entity == NULL)
-    return;
-
-  g_assert (entity->n_fields <= 64);
-  priv->values = g_new0 (GValue, entity->n_fields);
-  for (guint i = 0; i < entity->n_fields; i++)
-    {
-      g_value_init (&priv->values[i], value_type_for_field (&entity->fields[i]));
-      if (entity->fields[i].type == DFT_FIELD_REAL)
-        g_value_set_double (&priv->values[i], NAN);
-    }
+  get_priv (self)->is_new = TRUE;
 }
 
 /* Field properties of the subclasses: property id N is field index N - 1. */

@@ -349,18 +349,87 @@ _dft_search_append_word (GString    *key,
   g_string_truncate (key, out);
 }
 
+/*
+ * A query is searched while it is being typed, so its last word may stop in
+ * the middle of a letter group: "K" may become "Kh" (folded to "g"), "Wanj"
+ * may become "Wanji" (where j stays j, not i), "Isay" may become "Isaye"
+ * (where "ye" folds to "e"). Folding such a tail as it stands would hide the
+ * person being typed for one keystroke and show them again on the next.
+ * Dropping it instead only widens the result until the letter group is
+ * complete. Each entry is a raw ending and how many of its letters to drop;
+ * what is left must fold to a prefix of every possible continuation, which
+ * test-search.c checks exhaustively over short words.
+ */
+static const struct {
+  const char *tail;
+  guint       drop;
+} open_tails[] = {
+  { "shc", 1 },
+  { "sc", 1 },
+  { "dj", 2 },
+  { "dz", 2 },
+  { "tc", 2 },
+  { "tz", 2 },
+  { "d", 1 },
+  { "j", 1 },
+  { "k", 1 },
+  { "p", 1 },
+  { "t", 1 },
+  { "y", 1 },
+  { "z", 1 },
+};
+
+static gboolean
+_dft_search_is_heh (gunichar c)
+{
+  /* ه, ة, ہ, ۃ: the letters the rules above read as a final "a". */
+  return c == 0x0647 || c == 0x0629 || c == 0x06C1 || c == 0x06C3;
+}
+
+static void
+_dft_search_trim_open_tail (GString  *word,
+                            gunichar  last_typed)
+{
+  g_assert (word != NULL);
+
+  /* A heh typed last reads as a final "a" but may be followed by more
+   * letters (مه of مهدی is "m", not "ma"). */
+  if (_dft_search_is_heh (last_typed))
+    {
+      if (word->len > 0 && word->str[word->len - 1] == 'a')
+        g_string_truncate (word, word->len - 1);
+      return;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (open_tails); i++)
+    {
+      if (g_str_has_suffix (word->str, open_tails[i].tail))
+        {
+          g_string_truncate (word, word->len - open_tails[i].drop);
+          return;
+        }
+    }
+}
+
+/* Folds @text into a key. With @open_tail, @text is a query whose last word
+ * may still be being typed. */
 static char *
-_dft_search_fold (const char *text)
+_dft_search_fold (const char *text,
+                  gboolean    open_tail)
 {
   g_autofree char *valid = NULL;
   g_autofree char *ascii = NULL;
   g_autoptr(GString) key = g_string_new (NULL);
   g_autoptr(GString) word = g_string_new (NULL);
+  gunichar last_typed = 0;
 
   g_assert (text != NULL);
 
   if (!g_utf8_validate (text, -1, NULL))
     text = valid = g_utf8_make_valid (text, -1);
+
+  if (*text != '\0')
+    last_typed = g_utf8_get_char (g_utf8_prev_char (text + strlen (text)));
 
   /* Most queries and many names are typed in plain ASCII, for which the
    * whole ICU chain is the identity apart from case; skipping it keeps
@@ -387,6 +456,11 @@ _dft_search_fold (const char *text)
           g_string_truncate (word, 0);
         }
     }
+
+  /* A word still open at the end of the text was cut by the end of input,
+   * not by a separator. */
+  if (open_tail && word->len > 0)
+    _dft_search_trim_open_tail (word, last_typed);
   _dft_search_append_word (key, word->str);
 
   return g_string_free (g_steal_pointer (&key), FALSE);
@@ -397,7 +471,7 @@ dft_search_key (const char *text)
 {
   g_return_val_if_fail (text != NULL, NULL);
 
-  return _dft_search_fold (text);
+  return _dft_search_fold (text, FALSE);
 }
 
 char **
@@ -407,7 +481,7 @@ dft_search_query_terms (const char *query)
 
   g_return_val_if_fail (query != NULL, NULL);
 
-  folded = _dft_search_fold (query);
+  folded = _dft_search_fold (query, TRUE);
 
   /* The folded text has single spaces and no leading or trailing ones, so
    * the only empty piece g_strsplit() could produce is for "". */

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "dft-hlc.h"
+#include "dft-test-util.h"
+
+static void
+test_hlc_pack (void)
+{
+  DftHlcValue v = dft_hlc_pack (1700000000123, 7);
+
+  g_assert_cmpint (dft_hlc_value_ms (v), ==, 1700000000123);
+  g_assert_cmpuint (dft_hlc_value_counter (v), ==, 7);
+  /* Later milliseconds order after any counter of an earlier one. */
+  g_assert_cmpuint (dft_hlc_pack (1700000000124, 0), >, dft_hlc_pack (1700000000123, 0xffff));
+}
+
+static void
+test_hlc_tick_monotonic (void)
+{
+  DftHlc hlc = { 0 };
+  DftHlcValue a, b, c, d;
+
+  a = dft_hlc_tick (&hlc, 1000);
+  b = dft_hlc_tick (&hlc, 1000);   /* the wall clock stood still */
+  c = dft_hlc_tick (&hlc, 900);    /* and then went backwards */
+  d = dft_hlc_tick (&hlc, 2000);
+
+  g_assert_cmpuint (a, <, b);
+  g_assert_cmpuint (b, <, c);
+  g_assert_cmpuint (c, <, d);
+  g_assert_cmpint (dft_hlc_value_ms (c), ==, 1000);
+  g_assert_cmpuint (dft_hlc_value_counter (c), ==, 2);
+  g_assert_cmpuint (d, ==, dft_hlc_pack (2000, 0));
+}
+
+static void
+test_hlc_receive (void)
+{
+  DftHlc hlc = { 0 };
+  DftHlcValue remote = dft_hlc_pack (5000, 3);
+  DftHlcValue after;
+
+  dft_hlc_tick (&hlc, 1000);
+  after = dft_hlc_receive (&hlc, remote, 1000);
+  g_assert_cmpuint (after, >, remote);
+  /* Whatever happens here next is ordered after what was received. */
+  g_assert_cmpuint (dft_hlc_tick (&hlc, 1000), >, after);
+
+  /* A wall clock ahead of both wins with a zero counter. */
+  g_assert_cmpuint (dft_hlc_receive (&hlc, remote, 9000), ==, dft_hlc_pack (9000, 0));
+}
+
+static void
+test_hlc_counter_overflow (void)
+{
+  DftHlc hlc = { dft_hlc_pack (1000, 0xffff) };
+  DftHlcValue next = dft_hlc_tick (&hlc, 1000);
+
+  g_assert_cmpuint (next, >, dft_hlc_pack (1000, 0xffff));
+  g_assert_cmpint (dft_hlc_value_ms (next), ==, 1001);
+}
+
+static void
+test_hlc_drift (void)
+{
+  gint64 drift = 0;
+
+  g_assert_false (dft_hlc_is_drifted (dft_hlc_pack (1000 + 30000, 0), 1000, &drift));
+  g_assert_cmpint (drift, ==, 30000);
+  g_assert_true (dft_hlc_is_drifted (dft_hlc_pack (1000 + 61000, 0), 1000, &drift));
+  /* A year ahead: a laptop with a wrong clock. */
+  g_assert_true (dft_hlc_is_drifted (dft_hlc_pack (1000 + 365LL * 86400000, 0), 1000, NULL));
+  /* Old changes arriving late are normal. */
+  g_assert_false (dft_hlc_is_drifted (dft_hlc_pack (1000, 0), 1000 + 86400000, NULL));
+}
+
+static void
+test_hlc_compare (void)
+{
+  DftHlcValue v = dft_hlc_pack (1000, 1);
+
+  g_assert_cmpint (dft_hlc_compare (v, "b", v + 1, "a"), <, 0);
+  g_assert_cmpint (dft_hlc_compare (v, "b", v, "a"), >, 0);
+  g_assert_cmpint (dft_hlc_compare (v, "a", v, "a"), ==, 0);
+}
+
+static void
+test_hlc_to_string (void)
+{
+  g_autofree char *s = dft_hlc_to_string (dft_hlc_pack (1700000000123, 4));
+
+  g_assert_cmpstr (s, ==, "2023-11-14T22:13:20.123Z/4");
+}
+
+int
+main (int argc, char *argv[])
+{
+  dft_test_init (&argc, &argv);
+
+  g_test_add_func ("/hlc/pack", test_hlc_pack);
+  g_test_add_func ("/hlc/tick-monotonic", test_hlc_tick_monotonic);
+  g_test_add_func ("/hlc/receive", test_hlc_receive);
+  g_test_add_func ("/hlc/counter-overflow", test_hlc_counter_overflow);
+  g_test_add_func ("/hlc/drift", test_hlc_drift);
+  g_test_add_func ("/hlc/compare", test_hlc_compare);
+  g_test_add_func ("/hlc/to-string", test_hlc_to_string);
+
+  return g_test_run ();
+}

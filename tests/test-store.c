@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dft-change-log.h"
+#include "dft-store-private.h"
+#include "dft-test-util.h"
+
+static char *
+pragma_text (DftStore *store, const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *value;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+static void
+test_store_create (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = dft_test_make_dir ();
+  g_autofree char *path = g_build_filename (dir, "nested", "deeper", "daftari.db", NULL);
+  g_autoptr(DftStore) store = dft_store_open (path, &error);
+  g_autofree char *journal = NULL;
+  g_autofree char *fk = NULL;
+  g_autofree char *sync = NULL;
+  g_autofree char *version = NULL;
+  GStatBuf st;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_store_get_path (store), ==, path);
+
+  /* Personal data: the file and its folder are private to the user. */
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  {
+    g_autofree char *folder = g_path_get_dirname (path);
+    g_assert_cmpint (g_stat (folder, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+  }
+
+  journal = pragma_text (store, "PRAGMA journal_mode");
+  fk = pragma_text (store, "PRAGMA foreign_keys");
+  sync = pragma_text (store, "PRAGMA synchronous");
+  version = pragma_text (store, "PRAGMA user_version");
+  g_assert_cmpstr (journal, ==, "wal");
+  g_assert_cmpstr (fk, ==, "1");
+  g_assert_cmpstr (sync, ==, "2");   /* FULL */
+  g_assert_cmpint (atoi (version), ==, DFT_SCHEMA_VERSION);
+  g_assert_cmpint (dft_store_get_schema_version (store), ==, DFT_SCHEMA_VERSION);
+
+  /* The WAL file holds personal data too. */
+  {
+    g_autoptr(DftRecord) p = dft_test_add_person (store, "Нурлан", "Осмонов");
+    g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+    g_assert_cmpint (g_stat (wal, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0077, ==, 0);
+  }
+
+  g_clear_object (&store);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+static void
+test_store_device_id_stable (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *path = NULL;
+  DftStore *store = dft_test_open_store (&dir);
+  DftStore *again;
+
+  first = g_strdup (dft_store_get_device_id (store));
+  path = g_strdup (dft_store_get_path (store));
+  g_assert_nonnull (first);
+  g_assert_cmpuint (strlen (first), ==, 36);
+  g_object_unref (store);
+
+  again = dft_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_store_get_device_id (again), ==, first);
+  g_object_unref (again);
+
+  {
+    g_autofree char *dir2 = NULL;
+    g_autoptr(DftStore) other = dft_test_open_store (&dir2);
+    g_assert_cmpstr (dft_store_get_device_id (other), !=, first);
+    g_clear_object (&other);
+    dft_test_dir_free (g_steal_pointer (&dir2));
+  }
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+static void
+test_store_default_path (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *expected = NULL;
+
+  g_unsetenv ("DAFTARI_DB");
+  path = dft_store_default_path ();
+  /* G_TEST_OPTION_ISOLATE_DIRS points XDG_DATA_HOME into a temporary folder. */
+  g_assert_true (g_str_has_prefix (path, g_get_user_data_dir ()));
+  g_assert_true (g_str_has_suffix (path, "daftari.db"));
+
+  g_setenv ("DAFTARI_DB", "/tmp/elsewhere.db", TRUE);
+  g_free (path);
+  path = dft_store_default_path ();
+  g_assert_cmpstr (path, ==, "/tmp/elsewhere.db");
+  g_unsetenv ("DAFTARI_DB");
+}
+
+static void
+open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DftStore **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = dft_store_open_finish (result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+changed_cb (DftStore *store, const char *entity, GStrv ids, gpointer user_data)
+{
+  GThread **thread = user_data;
+
+  *thread = g_thread_self ();
+}
+
+static void
+test_store_open_async (void)
+{
+  g_autofree char *dir = dft_test_make_dir ();
+  g_autofree char *path = g_build_filename (dir, "daftari.db", NULL);
+  DftStore *store = NULL;
+  GThread *signal_thread = NULL;
+
+  dft_store_open_async (path, NULL, open_done_cb, &store);
+  while (store == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* Signals arrive in the context that opened the store, not in the worker's. */
+  g_signal_connect (store, "changed", G_CALLBACK (changed_cb), &signal_thread);
+  g_object_unref (dft_test_add_person (store, "Neema", "Kimaro"));
+  while (signal_thread == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (signal_thread == g_thread_self ());
+
+  g_object_unref (store);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+static void
+test_store_pending_changes (void)
+{
+  g_autofree char *dir = NULL;
+  g_autoptr(DftStore) store = dft_test_open_store (&dir);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (dft_store_count_pending_changes (store, &error), ==, 0);
+  g_object_unref (dft_test_add_person (store, "Juma", "Mollel"));
+  g_object_unref (dft_test_add_person (store, "Baraka", "Mushi"));
+  g_assert_cmpint (dft_store_count_pending_changes (store, &error), ==, 2);
+  g_assert_no_error (error);
+
+  g_clear_object (&store);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+static void
+test_store_two_connections (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autoptr(DftStore) a = dft_test_open_store (&dir);
+  g_autoptr(DftStore) b = dft_store_open (dft_store_get_path (a), &error);
+  g_autoptr(DftRecord) p = NULL;
+  g_autoptr(DftRecord) seen = NULL;
+
+  /* The app and the command-line tool may have the same file open. */
+  g_assert_no_error (error);
+  p = dft_test_add_person (a, "Айгуль", "Исаева");
+  seen = dft_store_load (b, &dft_entity_person, dft_record_get_id (p), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_record_get_string (seen, "given_name"), ==, "Айгуль");
+
+  g_clear_object (&a);
+  g_clear_object (&b);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+static void
+test_store_schema_matches_entities (void)
+{
+  g_autofree char *dir = NULL;
+  g_autoptr(DftStore) store = dft_test_open_store (&dir);
+  const DftEntity **entities;
+  guint n;
+
+  /* Every field the records know has its column, so no write fails on a missing one. */
+  entities = dft_entity_all (&n);
+  for (guint e = 0; e < n; e++)
+    for (guint f = 0; f < entities[e]->n_fields; f++)
+      {
+        g_autofree char *sql = g_strdup_printf ("SELECT %s FROM %s LIMIT 0", entities[e]->fields[f].name,
+                                                entities[e]->name);
+        sqlite3_stmt *stmt = NULL;
+        int rc = sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL);
+
+        if (rc != SQLITE_OK)
+          g_error ("%s.%s: %s", entities[e]->name, entities[e]->fields[f].name,
+                   sqlite3_errmsg (_dft_store_get_db (store)));
+        sqlite3_finalize (stmt);
+      }
+
+  g_clear_object (&store);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+int
+main (int argc, char *argv[])
+{
+  dft_test_init (&argc, &argv);
+
+  g_test_add_func ("/store/create", test_store_create);
+  g_test_add_func ("/store/device-id-stable", test_store_device_id_stable);
+  g_test_add_func ("/store/default-path", test_store_default_path);
+  g_test_add_func ("/store/open-async", test_store_open_async);
+  g_test_add_func ("/store/pending-changes", test_store_pending_changes);
+  g_test_add_func ("/store/two-connections", test_store_two_connections);
+  g_test_add_func ("/store/schema-matches-entities", test_store_schema_matches_entities);
+
+  return g_test_run ();
+}
