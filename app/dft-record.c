@@ -210,7 +210,8 @@ install_fields (DftRecordClass *klass, const DftEntity *entity)
           pspec = g_param_spec_int64 (name, NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
           break;
         case G_TYPE_DOUBLE:
-          pspec = g_param_spec_double (name, NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, NAN, flags);
+          /* NaN (no value) cannot be a declared default; new records still start at NaN. */
+          pspec = g_param_spec_double (name, NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, 0, flags);
           break;
         case G_TYPE_BOOLEAN:
           pspec = g_param_spec_boolean (name, NULL, NULL, FALSE, flags);

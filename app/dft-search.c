@@ -264,43 +264,56 @@ static const struct {
   { "ye", "e" },
 };
 
-/* Appends the folded form of @word (lower-case ASCII letters and digits) to
- * @key, preceded by a space unless it is the first word. */
+/* Appends the folded form of the first @limit letters of @word (lower-case
+ * ASCII letters and digits) to @key, preceded by a space unless it is the
+ * first word. The letters after @limit still decide how the ones before
+ * them fold: the "j" of "Wanj|iru" stays "j" because a vowel follows. */
 static void
 _dft_search_append_word (GString    *key,
-                         const char *word)
+                         const char *word,
+                         gsize       limit)
 {
   const char *p = word;
+  const char *end = word + limit;
   gsize start;
   gsize out;
 
   g_assert (key != NULL);
   g_assert (word != NULL);
+  g_assert (limit <= strlen (word));
 
-  if (*word == '\0')
+  if (limit == 0)
     return;
 
   if (key->len > 0)
     g_string_append_c (key, ' ');
   start = key->len;
 
-  while (*p != '\0')
+  while (p < end)
     {
-      gboolean matched = FALSE;
+      const char *group_to = NULL;
+      gsize group_len = 0;
 
       for (guint i = 0; i < G_N_ELEMENTS (letter_groups); i++)
         {
-          if (g_str_has_prefix (p, letter_groups[i].from))
+          group_len = strlen (letter_groups[i].from);
+          if (strncmp (p, letter_groups[i].from, group_len) == 0)
             {
-              g_string_append (key, letter_groups[i].to);
-              p += strlen (letter_groups[i].from);
-              matched = TRUE;
+              group_to = letter_groups[i].to;
               break;
             }
         }
 
-      if (matched)
-        continue;
+      if (group_to != NULL)
+        {
+          /* A group running past @limit is not finished yet. */
+          if (p + group_len > end)
+            break;
+
+          g_string_append (key, group_to);
+          p += group_len;
+          continue;
+        }
 
       switch (*p)
         {
@@ -347,6 +360,10 @@ _dft_search_append_word (GString    *key,
       key->str[out++] = c;
     }
   g_string_truncate (key, out);
+
+  /* Everything was cut away: do not leave a trailing separator behind. */
+  if (out == start && start > 0)
+    g_string_truncate (key, start - 1);
 }
 
 /*
@@ -386,29 +403,26 @@ _dft_search_is_heh (gunichar c)
   return c == 0x0647 || c == 0x0629 || c == 0x06C1 || c == 0x06C3;
 }
 
-static void
-_dft_search_trim_open_tail (GString  *word,
-                            gunichar  last_typed)
+/* Returns how many letters of @word, the last word of a query, can be
+ * folded without guessing how the user will go on typing. */
+static gsize
+_dft_search_open_tail_limit (const GString *word,
+                             gunichar       last_typed)
 {
   g_assert (word != NULL);
 
   /* A heh typed last reads as a final "a" but may be followed by more
    * letters (مه of مهدی is "m", not "ma"). */
   if (_dft_search_is_heh (last_typed))
-    {
-      if (word->len > 0 && word->str[word->len - 1] == 'a')
-        g_string_truncate (word, word->len - 1);
-      return;
-    }
+    return word->len > 0 && word->str[word->len - 1] == 'a' ? word->len - 1 : word->len;
 
   for (guint i = 0; i < G_N_ELEMENTS (open_tails); i++)
     {
       if (g_str_has_suffix (word->str, open_tails[i].tail))
-        {
-          g_string_truncate (word, word->len - open_tails[i].drop);
-          return;
-        }
+        return word->len - open_tails[i].drop;
     }
+
+  return word->len;
 }
 
 /* Folds @text into a key. With @open_tail, @text is a query whose last word
@@ -452,16 +466,15 @@ _dft_search_fold (const char *text,
         }
       else if (!_dft_search_is_joiner (c))
         {
-          _dft_search_append_word (key, word->str);
+          _dft_search_append_word (key, word->str, word->len);
           g_string_truncate (word, 0);
         }
     }
 
   /* A word still open at the end of the text was cut by the end of input,
    * not by a separator. */
-  if (open_tail && word->len > 0)
-    _dft_search_trim_open_tail (word, last_typed);
-  _dft_search_append_word (key, word->str);
+  _dft_search_append_word (key, word->str,
+                           open_tail ? _dft_search_open_tail_limit (word, last_typed) : word->len);
 
   return g_string_free (g_steal_pointer (&key), FALSE);
 }

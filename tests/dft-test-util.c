@@ -117,6 +117,23 @@ dft_test_drain (void)
     ;
 }
 
+/*
+ * List reloads run in worker threads and "changed" is delivered from the main
+ * context; both hold the store. Let them finish before asserting it is freed.
+ */
+void
+dft_test_release_store (DftStore *store)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (G_OBJECT (store)->ref_count > 1 && g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+  g_assert_finalize_object (store);
+}
+
 static gboolean
 timeout_cb (gpointer data)
 {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "dft-record-list.h"
 #include "dft-store.h"
 
 G_BEGIN_DECLS
@@ -18,6 +19,8 @@ DftRecord *dft_test_add_person (DftStore *store, const char *given, const char *
 /* Runs the default main context until nothing is pending, so "changed" and list reloads land. */
 void      dft_test_drain      (void);
 void      dft_test_wait_for   (gboolean *flag);
+/* Waits for pending work that holds @store, then asserts it is finalized. */
+void      dft_test_release_store (DftStore *store);
 
 
 G_END_DECLS

@@ -29,7 +29,7 @@ matches (const char *name,
 }
 
 /* Fails the test without stopping it, so that one run lists every pair
- * that broke, together with the keys that explain why. */
+ * that broke, together with the key and terms that explain why. */
 static void
 check_match (const char *file,
              int         line,
@@ -40,11 +40,13 @@ check_match (const char *file,
   if (matches (name, query) != expected)
     {
       g_autofree char *name_key = dft_search_key (name);
-      g_autofree char *query_key = dft_search_key (query);
+      g_auto(GStrv) terms = dft_search_query_terms (query);
+      g_autofree char *joined_terms = g_strjoinv ("' '", terms);
 
-      g_test_fail_printf ("%s:%d: '%s' (key '%s') should %sbe found by '%s' (terms '%s')",
-                          file, line, name, name_key, expected ? "" : "not ",
-                          query, query_key);
+      g_test_message ("%s:%d: '%s' (key '%s') should %sbe found by '%s' (terms '%s')",
+                      file, line, name, name_key, expected ? "" : "not ",
+                      query, joined_terms);
+      g_test_fail ();
     }
 }
 
@@ -154,10 +156,7 @@ test_search_cyrillic (void)
   assert_match ("Александр", "Aleksandr");
   assert_match ("Александр", "Alexandr");
   assert_no_match ("Александр", "Alexander");
-  /* While typing, a digraph only matches once complete: "K" does not yet
-   * find Хасан ("Khasan"), "Kh" does. */
-  assert_no_match ("Хасан", "K");
-  assert_match ("Хасан", "Kh");
+  assert_match ("Хасан", "Khasan");
   assert_match ("Хасан", "Hasan");
 }
 
@@ -186,13 +185,18 @@ test_search_georgian (void)
   assert_match ("Giorgi Beridze", "გიორგი");
 
   assert_no_match ("გიორგი", "nino");
-  assert_no_match ("თამარ", "tamaz");
   assert_no_match ("ბერიძე", "kapanadze");
 
-  /* Georgian დავით is "Davit"; the English "David" only matches up to
-   * "davi". */
-  assert_no_match ("დავით", "David");
-  assert_match ("დავით", "Davi");
+  /* A finished word (followed by a space) must match as a whole. The word
+   * still being typed is folded without a last letter that may start a
+   * letter group ("Tamaz" may go on as "Tamazh"), so until a space follows,
+   * "Tamaz" also shows Tamar and the English "David" shows Georgian
+   * დავით, "Davit". */
+  assert_no_match ("თამარ", "Tamaz ");
+  assert_match ("თამარ", "Tamaz");
+  assert_no_match ("დავით", "David ");
+  assert_no_match ("დავით", "David Beridze");
+  assert_match ("დავით", "David");
 }
 
 static void
@@ -345,12 +349,30 @@ test_search_query_terms (void)
 
   assert_match ("Айбек", "");
 
-  /* Terms and keys are folded by the same code. */
+  /* The last word may still be being typed: a letter that could start a
+   * longer letter group waits for the next keystroke ("Kh" is "g", "K"
+   * alone could be either). A separator after it closes the word. */
+  terms = dft_search_query_terms ("Nurlan K");
+  g_assert_cmpuint (g_strv_length (terms), ==, 1);
+  g_assert_cmpstr (terms[0], ==, "nurlan");
+  g_clear_pointer (&terms, g_strfreev);
+
+  terms = dft_search_query_terms ("Nurlan K ");
+  g_assert_cmpuint (g_strv_length (terms), ==, 2);
+  g_assert_cmpstr (terms[1], ==, "k");
+  g_clear_pointer (&terms, g_strfreev);
+
+  terms = dft_search_query_terms ("Wanj");
+  g_assert_cmpuint (g_strv_length (terms), ==, 1);
+  g_assert_cmpstr (terms[0], ==, "van");
+  g_clear_pointer (&terms, g_strfreev);
+
+  /* Terms of finished words and keys are folded by the same code. */
   {
     g_autofree char *key = dft_search_key ("Жылдыз Zhyldyz Jyldyz");
     g_autofree char *joined = NULL;
 
-    terms = dft_search_query_terms ("Жылдыз Zhyldyz Jyldyz");
+    terms = dft_search_query_terms ("Жылдыз Zhyldyz Jyldyz ");
     joined = g_strjoinv (" ", terms);
     g_assert_cmpstr (joined, ==, key);
     g_assert_cmpstr (key, ==, "jildiz jildiz jildiz");
@@ -396,6 +418,96 @@ test_search_empty_and_invalid (void)
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
   g_test_trap_assert_passed ();
   g_test_trap_assert_stderr ("*CRITICAL*text != NULL*CRITICAL*query != NULL*");
+}
+
+/* Incremental search must never lose the person being typed: each
+ * keystroke may only narrow the result or keep it, never hide someone the
+ * next keystroke shows again. */
+static void
+test_search_typing (void)
+{
+  const struct {
+    const char *name;
+    const char *typed;
+  } pairs[] = {
+    { "Wanjiru Kamau", "Wanjiru Kamau" },
+    { "Хасан", "Khasan" },
+    { "Цой", "Tsoy" },
+    { "Жылдыз", "Zhyldyz" },
+    { "Жылдыз", "Jyldyz" },
+    { "Жылдыз", "Жылдыз" },
+    { "Исаева", "Isayeva" },
+    { "Исаева", "Исаева" },
+    { "Щукин", "Shchukin" },
+    { "Джамшид", "Dzhamshid" },
+    { "Джамшид", "Djamshid" },
+    { "Филипп", "Philipp" },
+    { "Андрій", "Andrij" },
+    { "Андрій", "Андрій" },
+    { "Шевченко", "Schewtschenko" },
+    { "Чолпон", "Tscholpon" },
+    { "Moritz", "Moritz" },
+    { "ბერიძე", "Beridze" },
+    { "ბერიძე", "ბერიძე" },
+    { "Айбек Токтогулов", "Aibek Toktogulov" },
+    { "Айбек Токтогулов", "Айбек Токтогулов" },
+    { "مهدی", "مهدی" },
+    { "فاطمہ", "فاطمہ" },
+    { "عائشہ", "Aisha" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)
+    {
+      const char *typed = pairs[i].typed;
+
+      for (const char *end = g_utf8_next_char (typed);; end = g_utf8_next_char (end))
+        {
+          g_autofree char *prefix = g_strndup (typed, end - typed);
+
+          assert_match (pairs[i].name, prefix);
+          if (*end == '\0')
+            break;
+        }
+    }
+}
+
+/* The same property over every short word made of the letters the folding
+ * treats specially: no prefix of a word may fold to something that is not
+ * a prefix of the word's own key. */
+static void
+test_search_typing_exhaustive (void)
+{
+  static const char letters[] = "aeiyjschtzdkpgxw";
+  const guint n_letters = sizeof letters - 1;
+  const guint max_len = 4;
+  guint n_words = 1;
+  guint failures = 0;
+
+  for (guint i = 0; i < max_len; i++)
+    n_words *= n_letters;
+
+  for (guint n = 0; n < n_words && failures < 10; n++)
+    {
+      char word[8] = { 0 };
+      g_autofree char *key = NULL;
+
+      for (guint i = 0, rest = n; i < max_len; i++, rest /= n_letters)
+        word[i] = letters[rest % n_letters];
+      key = dft_search_key (word);
+
+      for (guint len = 1; len < max_len; len++)
+        {
+          g_autofree char *prefix = g_strndup (word, len);
+          g_auto(GStrv) terms = dft_search_query_terms (prefix);
+
+          if (terms[0] != NULL && !g_str_has_prefix (key, terms[0]))
+            {
+              g_test_fail_printf ("'%s' (term '%s') hides '%s' (key '%s')",
+                                  prefix, terms[0], word, key);
+              failures++;
+            }
+        }
+    }
 }
 
 static const char *thread_names[] = {
@@ -475,6 +587,8 @@ main (int   argc,
   g_test_add_func ("/search/arabic", test_search_arabic);
   g_test_add_func ("/search/key-format", test_search_key_format);
   g_test_add_func ("/search/query-terms", test_search_query_terms);
+  g_test_add_func ("/search/typing", test_search_typing);
+  g_test_add_func ("/search/typing/exhaustive", test_search_typing_exhaustive);
   g_test_add_func ("/search/empty-and-invalid", test_search_empty_and_invalid);
   g_test_add_func ("/search/threads", test_search_threads);
   if (g_test_perf ())
