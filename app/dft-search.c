@@ -50,9 +50,9 @@ static const char transliteration_rules[] =
   ":: Any-Latin ;\n"
   ":: Latin-ASCII ;\n";
 
-/* One shared transliterator: opening it parses rules for every script and
- * takes milliseconds, while a UTransliterator may not be used from two
- * threads at once. */
+/* One shared transliterator: opening it parses the rules of every script
+ * involved and takes 15-30 ms, while a UTransliterator may not be used
+ * from two threads at once. */
 static GMutex translit_lock;
 
 static UTransliterator *
@@ -64,7 +64,7 @@ _dft_search_get_transliterator (void)
   if (g_once_init_enter (&initialized))
     {
       UErrorCode status = U_ZERO_ERROR;
-      UParseError parse_error;
+      UParseError parse_error = { 0 };
       UChar rules[G_N_ELEMENTS (transliteration_rules)];
       int32_t rules_len = 0;
 
@@ -213,8 +213,8 @@ _dft_search_is_vowel (char c)
  *
  *  - shch/sch/sh → s, ch/tch/tsh/tsch → c: BGN and English write Шевченко
  *    "Shevchenko", Latin-ASCII turns Czech/Turkish "Ševčenko", "Çelik" into
- *    "Sevcenko", "Celik", and German writes "Sch". Merging с and ш is the
- *    price for finding "Sevcenko" and "Shevchenko" alike.
+ *    "Sevcenko", "Celik", and German writes "Sch". That "Sasha" and "Sasa"
+ *    then meet is the price for finding "Sevcenko" and "Shevchenko" alike.
  *  - zh/dzh/dj → j: Kyrgyz names are written both ways, "Zhyldyz" and
  *    "Jyldyz", "Zhumabekova" and "Jumabekova"; Джамшид is "Dzhamshid" or
  *    "Jamshid". A "j" that is not followed by a vowel is a "y" in
@@ -231,8 +231,9 @@ _dft_search_is_vowel (char c)
  *  - ph → f, th → t: older Georgian romanizations ("Thamar") and Greek-born
  *    names ("Sophia" and Софія "Sofiia").
  *  - ye → e: BGN writes е as "ye" after vowels and at the start of words
- *    (Исаева "Isayeva", Елена "Yelena", Євген "Yevhen"), people mostly
- *    write "Isaeva", "Elena".
+ *    (Исаева "Isayeva", Елена "Yelena") and Ukrainian passports write
+ *    Євген "Yevhen", while people just as often write "Isaeva", "Elena",
+ *    "Evgen".
  *  - y → i, and j → i when no vowel follows: "Aibek", "Aybek", "Ajbek";
  *    "Iryna", "Irina"; "Andrii", "Andriy", "Andrij".
  *  - w → v, q → k, x → ks: Cyrillic and Georgian have no w, q or x, so
@@ -495,6 +496,15 @@ dft_search_query_terms (const char *query)
   g_return_val_if_fail (query != NULL, NULL);
 
   folded = _dft_search_fold (query, TRUE);
+
+  /* A single ambiguous letter ("K", "Dz") would leave no term at all and
+   * match either everyone or no one; its plain folding is more useful. No
+   * earlier keystroke had shown anyone, so nobody can disappear. */
+  if (*folded == '\0')
+    {
+      g_free (folded);
+      folded = _dft_search_fold (query, FALSE);
+    }
 
   /* The folded text has single spaces and no leading or trailing ones, so
    * the only empty piece g_strsplit() could produce is for "". */

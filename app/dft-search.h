@@ -34,6 +34,12 @@ char  *dft_search_key         (const char *text);
  * into words. A record matches when every term is a prefix of some word of
  * its key.
  *
+ * The last word, unless a space follows it, is taken to be still being
+ * typed: a final letter that may start a longer letter group is left out
+ * ("Nurlan K" gives "nurlan", as "K" may become "Kh"), so that a person
+ * shown after one keystroke is not hidden by the next. A query made of
+ * such a letter alone keeps it ("K" gives "k").
+ *
  * Returns: (transfer full) (array zero-terminated=1): the folded words of
  *   @query, an empty array if there are none; free with g_strfreev().
  *   Thread-safe.

@@ -6,6 +6,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1103,9 +1104,11 @@ names_changed (DftRecord *record)
  * with ids derived from (workshop, date, part) so that two devices that both
  * generate them meet in the same records. When the dates shrink, a session
  * outside them is removed only if nobody's attendance was taken in it.
+ * They go into the batch right after the workshop (at @at), before records
+ * of the same batch that refer to them.
  */
 static gboolean
-plan_sessions (DftStore *self, DftRecord *event, GPtrArray *batch, GError **error)
+plan_sessions (DftStore *self, DftRecord *event, GPtrArray *batch, guint at, GError **error)
 {
   const DftEntity *entity = &dft_entity_event;
   const char *event_id = dft_record_get_id (event);
@@ -1147,13 +1150,13 @@ plan_sessions (DftStore *self, DftRecord *event, GPtrArray *batch, GError **erro
           if (marks->len == 0)
             {
               _dft_record_set_deleted (session, TRUE);
-              g_ptr_array_add (batch, g_object_ref (session));
+              g_ptr_array_insert (batch, (int) at++, g_object_ref (session));
             }
         }
       else if (inside && dft_record_get_deleted (session))
         {
           _dft_record_set_deleted (session, FALSE);
-          g_ptr_array_add (batch, g_object_ref (session));
+          g_ptr_array_insert (batch, (int) at++, g_object_ref (session));
         }
     }
 
@@ -1178,7 +1181,7 @@ plan_sessions (DftStore *self, DftRecord *event, GPtrArray *batch, GError **erro
           dft_record_set_string (session, "part", part);
           dft_record_set_string (session, "start_time", p == 0 ? "09:00" : "14:00");
           dft_record_set_string (session, "end_time", p == 0 ? "12:30" : "17:30");
-          g_ptr_array_add (batch, session);
+          g_ptr_array_insert (batch, (int) at++, session);
         }
     }
   return TRUE;
@@ -1292,7 +1295,7 @@ dft_store_save_all (DftStore   *self,
         continue;
       if (!validate_record (self, record, error))
         goto fail;
-      if (entity == &dft_entity_event && !plan_sessions (self, record, batch, error))
+      if (entity == &dft_entity_event && !plan_sessions (self, record, batch, i + 1, error))
         goto fail;
 
       change = dft_change_new (entity->name, dft_record_get_id (record), NULL);

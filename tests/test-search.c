@@ -132,6 +132,11 @@ test_search_cyrillic (void)
   assert_match ("Мар’яна", "Maryana");
   assert_match ("Мар’яна", "Mariana");
 
+  /* Russian writes a foreign h as х or г; the g/h merge finds both. */
+  assert_match ("Хасан", "Khasan");
+  assert_match ("Хасан", "Hasan");
+  assert_match ("Гасан", "Hasan");
+
   /* Whole names: terms may come in any order and be unfinished. */
   assert_match ("Айбек Токтогулов", "toktogulov aibek");
   assert_match ("Айбек Токтогулов", "aib tok");
@@ -156,8 +161,6 @@ test_search_cyrillic (void)
   assert_match ("Александр", "Aleksandr");
   assert_match ("Александр", "Alexandr");
   assert_no_match ("Александр", "Alexander");
-  assert_match ("Хасан", "Khasan");
-  assert_match ("Хасан", "Hasan");
 }
 
 static void
@@ -290,6 +293,7 @@ test_search_key_format (void)
     "O’Brien", "张伟", "Ωμέγα", "אברהם", "ﷺ",
   };
   g_autofree char *key = NULL;
+  g_auto(GStrv) words = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
     assert_key_well_formed (texts[i]);
@@ -310,6 +314,18 @@ test_search_key_format (void)
   /* Doubled digits are kept; doubled letters are not. */
   key = dft_search_key ("Anna 1100");
   g_assert_cmpstr (key, ==, "ana 1100");
+  g_clear_pointer (&key, g_free);
+
+  /* One code point may transliterate to a whole phrase (ﷺ is four
+   * words); ten of them outgrow the first buffer and must come out whole. */
+  key = dft_search_key ("ﷺ");
+  g_assert_cmpstr (key, ==, "sli ala lia vslm");
+  g_clear_pointer (&key, g_free);
+
+  key = dft_search_key ("ﷺﷺﷺﷺﷺﷺﷺﷺﷺﷺ");
+  words = g_strsplit (key, " ", -1);
+  g_assert_cmpuint (g_strv_length (words), ==, 31);
+  g_assert_true (g_str_has_suffix (key, " lia vslm"));
 }
 
 static void
@@ -360,6 +376,12 @@ test_search_query_terms (void)
   terms = dft_search_query_terms ("Nurlan K ");
   g_assert_cmpuint (g_strv_length (terms), ==, 2);
   g_assert_cmpstr (terms[1], ==, "k");
+  g_clear_pointer (&terms, g_strfreev);
+
+  /* A lone ambiguous letter is kept rather than leaving no term. */
+  terms = dft_search_query_terms ("K");
+  g_assert_cmpuint (g_strv_length (terms), ==, 1);
+  g_assert_cmpstr (terms[0], ==, "k");
   g_clear_pointer (&terms, g_strfreev);
 
   terms = dft_search_query_terms ("Wanj");
@@ -420,9 +442,10 @@ test_search_empty_and_invalid (void)
   g_test_trap_assert_stderr ("*CRITICAL*text != NULL*CRITICAL*query != NULL*");
 }
 
-/* Incremental search must never lose the person being typed: each
- * keystroke may only narrow the result or keep it, never hide someone the
- * next keystroke shows again. */
+/* Incremental search must never lose the person being typed: once a
+ * keystroke has shown them, no later keystroke may hide them. (The first
+ * letters may not show them yet: "K" is folded as "k" and only "Kh" finds
+ * Хасан.) */
 static void
 test_search_typing (void)
 {
@@ -460,11 +483,17 @@ test_search_typing (void)
     {
       const char *typed = pairs[i].typed;
 
+      gboolean shown = FALSE;
+
       for (const char *end = g_utf8_next_char (typed);; end = g_utf8_next_char (end))
         {
           g_autofree char *prefix = g_strndup (typed, end - typed);
 
-          assert_match (pairs[i].name, prefix);
+          if (shown || *end == '\0')
+            assert_match (pairs[i].name, prefix);
+          else
+            shown = matches (pairs[i].name, prefix);
+
           if (*end == '\0')
             break;
         }
@@ -472,8 +501,8 @@ test_search_typing (void)
 }
 
 /* The same property over every short word made of the letters the folding
- * treats specially: no prefix of a word may fold to something that is not
- * a prefix of the word's own key. */
+ * treats specially, typed after a finished first name: no prefix of a word
+ * may fold to something that is not a prefix of the word's own key. */
 static void
 test_search_typing_exhaustive (void)
 {
@@ -497,13 +526,15 @@ test_search_typing_exhaustive (void)
 
       for (guint len = 1; len < max_len; len++)
         {
-          g_autofree char *prefix = g_strndup (word, len);
-          g_auto(GStrv) terms = dft_search_query_terms (prefix);
+          g_autofree char *query = g_strdup_printf ("Nurlan %.*s", (int) len, word);
+          g_auto(GStrv) terms = dft_search_query_terms (query);
 
-          if (terms[0] != NULL && !g_str_has_prefix (key, terms[0]))
+          g_assert_cmpstr (terms[0], ==, "nurlan");
+          if (terms[1] != NULL && !g_str_has_prefix (key, terms[1]))
             {
-              g_test_fail_printf ("'%s' (term '%s') hides '%s' (key '%s')",
-                                  prefix, terms[0], word, key);
+              g_test_message ("'%s' (term '%s') hides '%s' (key '%s')",
+                              query, terms[1], word, key);
+              g_test_fail ();
               failures++;
             }
         }

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit codes: 0 done, 1 the work failed (the message says why), 2 the command line was wrong. */
+int dft_cli_run (int argc, char *argv[]);
+
+G_END_DECLS

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <string.h>
+
+#include "dft-export.h"
+#include "dft-record-private.h"
+#include "dft-store-private.h"
+
+gboolean
+dft_export_kind_from_string (const char *name, DftExportKind *kind)
+{
+  if (g_strcmp0 (name, "events") == 0)
+    *kind = DFT_EXPORT_EVENTS;
+  else if (g_strcmp0 (name, "people") == 0)
+    *kind = DFT_EXPORT_PEOPLE;
+  else if (g_strcmp0 (name, "attendance") == 0)
+    *kind = DFT_EXPORT_ATTENDANCE;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/*
+ * A cell starting with = + - @ (or a tab or carriage return) is run as a
+ * formula by spreadsheets: CSV injection. Such cells get a leading
+ * apostrophe, except numbers like "+996 555 123 456" and "-3", which are
+ * data the coordinator wants to see as typed.
+ */
+static gboolean
+looks_like_formula (const char *cell)
+{
+  if (cell[0] == '=' || cell[0] == '@' || cell[0] == '\t' || cell[0] == '\r')
+    return TRUE;
+  if (cell[0] == '+' || cell[0] == '-')
+    {
+      for (const char *p = cell + 1; *p != '\0'; p++)
+        if (!g_ascii_isdigit (*p) && *p != ' ' && *p != '.' && *p != '(' && *p != ')')
+          return TRUE;
+    }
+  return FALSE;
+}
+
+char *
+dft_csv_escape (const char *cell)
+{
+  g_autoptr(GString) out = NULL;
+  gboolean quote;
+
+  if (cell == NULL || *cell == '\0')
+    return g_strdup ("");
+
+  out = g_string_new (NULL);
+  if (looks_like_formula (cell))
+    g_string_append_c (out, '\'');
+  g_string_append (out, cell);
+
+  quote = strpbrk (out->str, ",\"\r\n;") != NULL;
+  if (!quote)
+    return g_string_free (g_steal_pointer (&out), FALSE);
+
+  {
+    GString *quoted = g_string_new ("\"");
+    for (const char *p = out->str; *p != '\0'; p++)
+      {
+        if (*p == '"')
+          g_string_append_c (quoted, '"');
+        g_string_append_c (quoted, *p);
+      }
+    g_string_append_c (quoted, '"');
+    return g_string_free (quoted, FALSE);
+  }
+}
+
+static void
+append_row (GString *buffer, const char * const *cells, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *escaped = dft_csv_escape (cells[i]);
+
+      if (i > 0)
+        g_string_append_c (buffer, ',');
+      g_string_append (buffer, escaped);
+    }
+  g_string_append (buffer, "\r\n");
+}
+
+static char *
+value_to_text (const GValue *value)
+{
+  switch (G_VALUE_TYPE (value))
+    {
+    case G_TYPE_INT64:
+      return g_strdup_printf ("%" G_GINT64_FORMAT, g_value_get_int64 (value));
+    case G_TYPE_DOUBLE:
+      {
+        char buf[G_ASCII_DTOSTR_BUF_SIZE];
+        if (isnan (g_value_get_double (value)))
+          return g_strdup ("");
+        return g_strdup (g_ascii_dtostr (buf, sizeof buf, g_value_get_double (value)));
+      }
+    case G_TYPE_BOOLEAN:
+      return g_strdup (g_value_get_boolean (value) ? "yes" : "no");
+    default:
+      return g_strdup (g_value_get_string (value));
+    }
+}
+
+static gboolean
+flush (GOutputStream *out, GString *buffer, GCancellable *cancellable, GError **error)
+{
+  gboolean ok = g_output_stream_write_all (out, buffer->str, buffer->len, NULL, cancellable, error);
+
+  g_string_truncate (buffer, 0);
+  return ok;
+}
+
+static gboolean
+export_records (DftStore        *store,
+                const DftEntity *entity,
+                GPtrArray       *records,
+                GHashTable      *roles,
+                GOutputStream   *out,
+                GCancellable    *cancellable,
+                GError         **error)
+{
+  g_autoptr(GString) buffer = g_string_new ("\xEF\xBB\xBF");
+  g_autoptr(GPtrArray) header = g_ptr_array_new ();
+  guint n_columns;
+
+  g_ptr_array_add (header, (gpointer) "id");
+  for (guint i = 0; i < entity->n_fields; i++)
+    g_ptr_array_add (header, (gpointer) entity->fields[i].name);
+  if (roles != NULL)
+    g_ptr_array_add (header, (gpointer) "role");
+  g_ptr_array_add (header, (gpointer) "created_at");
+  g_ptr_array_add (header, (gpointer) "updated_at");
+  n_columns = header->len;
+  append_row (buffer, (const char * const *) header->pdata, n_columns);
+
+  for (guint r = 0; r < records->len; r++)
+    {
+      DftRecord *record = g_ptr_array_index (records, r);
+      g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
+
+      g_ptr_array_add (cells, g_strdup (dft_record_get_id (record)));
+      for (guint i = 0; i < entity->n_fields; i++)
+        g_ptr_array_add (cells, value_to_text (dft_record_get_value (record, i)));
+      if (roles != NULL)
+        g_ptr_array_add (cells, g_strdup (g_hash_table_lookup (roles, dft_record_get_id (record))));
+      g_ptr_array_add (cells, g_strdup (dft_record_get_created_at (record)));
+      g_ptr_array_add (cells, g_strdup (dft_record_get_updated_at (record)));
+      append_row (buffer, (const char * const *) cells->pdata, n_columns);
+
+      if (buffer->len > 64 * 1024 && !flush (out, buffer, cancellable, error))
+        return FALSE;
+    }
+  return flush (out, buffer, cancellable, error);
+}
+
+static gboolean
+export_attendance (DftStore *store, const char *event_id, GOutputStream *out,
+                   GCancellable *cancellable, GError **error)
+{
+  const char *params[] = { event_id, NULL };
+  g_autoptr(GPtrArray) sessions = NULL;
+  g_autoptr(GPtrArray) people = NULL;
+  g_autoptr(GPtrArray) marks = NULL;
+  g_autoptr(GHashTable) status = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GString) buffer = g_string_new ("\xEF\xBB\xBF");
+  g_autoptr(GPtrArray) header = g_ptr_array_new_with_free_func (g_free);
+  static const char *fixed[] = { "person_id", "given_name", "family_name", "gender", "agency", "country" };
+  static const char *totals[] = { "present", "late", "absent", "excused" };
+
+  sessions = _dft_store_query (store, &dft_entity_session, "deleted = 0 AND event_id = ?", params,
+                               "date, part", error);
+  if (sessions == NULL)
+    return FALSE;
+  people = _dft_store_query (store, &dft_entity_person,
+                             "deleted = 0 AND id IN (SELECT person_id FROM enrollment "
+                             "WHERE event_id = ? AND deleted = 0)",
+                             params, "family_name COLLATE NOCASE, given_name COLLATE NOCASE", error);
+  if (people == NULL)
+    return FALSE;
+  marks = _dft_store_query (store, &dft_entity_attendance,
+                            "deleted = 0 AND session_id IN (SELECT id FROM session WHERE event_id = ?)",
+                            params, NULL, error);
+  if (marks == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < marks->len; i++)
+    {
+      DftRecord *m = g_ptr_array_index (marks, i);
+      g_hash_table_insert (status,
+                           g_strconcat (dft_record_get_string (m, "session_id"), "/",
+                                        dft_record_get_string (m, "person_id"), NULL),
+                           (gpointer) g_intern_string (dft_record_get_string (m, "status")));
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (fixed); i++)
+    g_ptr_array_add (header, g_strdup (fixed[i]));
+  for (guint i = 0; i < sessions->len; i++)
+    {
+      DftRecord *s = g_ptr_array_index (sessions, i);
+      g_ptr_array_add (header, g_strdup_printf ("%s %s", dft_record_get_string (s, "date"),
+                                                dft_record_get_string (s, "part")));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (totals); i++)
+    g_ptr_array_add (header, g_strdup (totals[i]));
+  g_ptr_array_add (header, g_strdup ("attendance_rate"));
+  append_row (buffer, (const char * const *) header->pdata, header->len);
+
+  for (guint p = 0; p < people->len; p++)
+    {
+      DftRecord *person = g_ptr_array_index (people, p);
+      g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
+      guint counts[G_N_ELEMENTS (totals)] = { 0 };
+      char rate[G_ASCII_DTOSTR_BUF_SIZE] = "";
+
+      g_ptr_array_add (cells, g_strdup (dft_record_get_id (person)));
+      for (guint i = 1; i < G_N_ELEMENTS (fixed); i++)
+        g_ptr_array_add (cells, g_strdup (dft_record_get_string (person, fixed[i])));
+      for (guint i = 0; i < sessions->len; i++)
+        {
+          DftRecord *s = g_ptr_array_index (sessions, i);
+          g_autofree char *key = g_strconcat (dft_record_get_id (s), "/", dft_record_get_id (person), NULL);
+          const char *st = g_hash_table_lookup (status, key);
+
+          /* The stored word, not a translation: a spreadsheet filter on "late" works in any language. */
+          g_ptr_array_add (cells, g_strdup (st != NULL ? st : ""));
+          for (guint t = 0; st != NULL && t < G_N_ELEMENTS (totals); t++)
+            if (strcmp (st, totals[t]) == 0)
+              counts[t]++;
+        }
+      for (guint t = 0; t < G_N_ELEMENTS (totals); t++)
+        g_ptr_array_add (cells, g_strdup_printf ("%u", counts[t]));
+      /* Present and late both attended; the rate is over all sessions held. */
+      if (sessions->len > 0)
+        g_snprintf (rate, sizeof rate, "%.3f", (double) (counts[0] + counts[1]) / sessions->len);
+      g_ptr_array_add (cells, g_strdup (rate));
+      append_row (buffer, (const char * const *) cells->pdata, cells->len);
+    }
+  return flush (out, buffer, cancellable, error);
+}
+
+gboolean
+dft_export_csv (DftStore       *store,
+                DftExportKind   kind,
+                const char     *event_id,
+                GOutputStream  *out,
+                GCancellable   *cancellable,
+                GError        **error)
+{
+  const char *params[] = { event_id, NULL };
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GHashTable) roles = NULL;
+
+  g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (out), FALSE);
+
+  if (event_id != NULL)
+    {
+      g_autoptr(DftRecord) event = dft_store_load (store, &dft_entity_event, event_id, error);
+      if (event == NULL)
+        return FALSE;
+    }
+
+  switch (kind)
+    {
+    case DFT_EXPORT_EVENTS:
+      records = _dft_store_query (store, &dft_entity_event, "deleted = 0", NULL, "start_date, title", error);
+      return records != NULL &&
+             export_records (store, &dft_entity_event, records, NULL, out, cancellable, error);
+
+    case DFT_EXPORT_PEOPLE:
+      if (event_id == NULL)
+        {
+          records = _dft_store_query (store, &dft_entity_person, "deleted = 0", NULL,
+                                      "family_name COLLATE NOCASE, given_name COLLATE NOCASE", error);
+        }
+      else
+        {
+          g_autoptr(GPtrArray) enrollments =
+            _dft_store_query (store, &dft_entity_enrollment, "deleted = 0 AND event_id = ?", params,
+                              NULL, error);
+          if (enrollments == NULL)
+            return FALSE;
+          roles = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+          for (guint i = 0; i < enrollments->len; i++)
+            {
+              DftRecord *e = g_ptr_array_index (enrollments, i);
+              g_hash_table_insert (roles, g_strdup (dft_record_get_string (e, "person_id")),
+                                   g_strdup (dft_record_get_string (e, "role")));
+            }
+          records = _dft_store_query (store, &dft_entity_person,
+                                      "deleted = 0 AND id IN (SELECT person_id FROM enrollment "
+                                      "WHERE event_id = ? AND deleted = 0)",
+                                      params, "family_name COLLATE NOCASE, given_name COLLATE NOCASE",
+                                      error);
+        }
+      return records != NULL &&
+             export_records (store, &dft_entity_person, records, roles, out, cancellable, error);
+
+    case DFT_EXPORT_ATTENDANCE:
+      if (event_id == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("An attendance sheet is made for one workshop: say which."));
+          return FALSE;
+        }
+      return export_attendance (store, event_id, out, cancellable, error);
+
+    default:
+      g_return_val_if_reached (FALSE);
+    }
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# The README's two commands:
+#   packaging/dev.sh run    install what is missing, build, and start Daftari with sample data
+#   packaging/dev.sh test   install what is missing, build, and run every test, then again
+#                           under AddressSanitizer and UndefinedBehaviorSanitizer
+# Set DAFTARI_NO_INSTALL=1 to skip the package step (for machines where you manage packages).
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+
+say() { printf '\n== %s\n' "$*"; }
+
+install_missing() {
+  [ "${DAFTARI_NO_INSTALL:-0}" = 1 ] && return 0
+  local wanted missing=()
+  mapfile -t wanted < <(grep -v '^\s*#' packaging/debian-packages.txt | sed '/^\s*$/d')
+  for p in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "Installing missing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() { # dir, meson options...
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@"
+  else
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  fi
+  ninja -C "$dir"
+}
+
+# Meson prints its own summary; CI also wants one plain closing line for the whole run.
+tally() { # testlog.json files...
+  python3 - "$@" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    with open(path) as f:
+        for line in f:
+            r = json.loads(line)
+            res = r.get("result")
+            if res in ("OK", "EXPECTEDFAIL"):
+                passed += 1
+            elif res == "SKIP":
+                skipped += 1
+            else:
+                failed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+}
+
+run_app() {
+  install_missing
+  say "Building"
+  build _build -Dprofile=development -Dtests=false -Dbench=false
+  local cli=_build/app/daftari-cli
+  # The development profile keeps its data apart from a real installation's.
+  say "Starting Daftari (command-line tool; the window arrives with the app issue)"
+  $cli init
+  if $cli list events | grep -q .; then
+    echo "The database already holds workshops."
+  else
+    $cli sample
+  fi
+  say "Workshops"
+  $cli list events
+  local first
+  first=$($cli list events | head -n1 | cut -d' ' -f1)
+  say "People in the first workshop"
+  $cli list people --event "$first" | head -n 12
+  say "Search in any script: 'aibek' and 'giorgi'"
+  $cli search aibek | head -n 3 || true
+  $cli search giorgi | head -n 3 || true
+  say "What the database holds"
+  $cli info
+  echo
+  echo "Try: $cli --help"
+}
+
+run_tests() {
+  install_missing
+  local status=0 logs=()
+  say "Building and testing"
+  build _build -Dtests=true -Dbench=true
+  meson test -C _build --print-errorlogs --num-processes 2 || status=1
+  logs+=(_build/meson-logs/testlog.json)
+
+  say "Building and testing under AddressSanitizer and UndefinedBehaviorSanitizer"
+  build _build-sanitize -Dtests=true -Dbench=false -Dsanitizers=true -Db_lundef=false
+  meson test -C _build-sanitize --print-errorlogs --num-processes 2 --timeout-multiplier 3 || status=1
+  logs+=(_build-sanitize/meson-logs/testlog.json)
+
+  say "All tests"
+  tally "${logs[@]}"
+  return $status
+}
+
+case "${1:-}" in
+  run) run_app ;;
+  test) run_tests ;;
+  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
