@@ -6,6 +6,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,11 @@
 #define MAX_EVENT_DAYS 62
 #define MAX_TEXT_LENGTH 20000
 #define BUSY_TIMEOUT_MS 5000
+/* A checkpoint is due past this many pages of write-ahead log (SQLite's own
+ * default), and is made at once, quiet or not, past the larger figure. */
+#define CHECKPOINT_PAGES 1000
+#define CHECKPOINT_FORCE_PAGES 16000
+#define CHECKPOINT_QUIET_USEC (2 * G_USEC_PER_SEC)
 
 struct _DftStore
 {
@@ -35,6 +41,9 @@ struct _DftStore
   GHashTable   *statements;   /* SQL text -> prepared sqlite3_stmt */
   GMainContext *context;      /* where "changed" is emitted */
   int           schema_version;
+  gint          checkpointing; /* atomic: a checkpoint is under way */
+  gint          checkpoint_armed;  /* atomic: a quiet-time checkpoint is waiting */
+  _Atomic gint64 last_commit_usec;
 };
 
 G_DEFINE_FINAL_TYPE (DftStore, dft_store, G_TYPE_OBJECT)
@@ -339,6 +348,91 @@ migrate (DftStore *self, int target, GError **error)
   return TRUE;
 }
 
+/*
+ * SQLite's automatic checkpoint copies the write-ahead log into the database
+ * inside whichever commit crosses the threshold, so every thousandth save of
+ * an attendance mark would wait for it; even in another thread its disk
+ * writes slow the commits around it. So it waits for a quiet moment: two
+ * seconds without a commit, which a trainer's clicking always leaves, and
+ * runs in a worker on its own connection, PASSIVE so that it never blocks a
+ * writer. Only a log grown past CHECKPOINT_FORCE_PAGES is checkpointed at once.
+ */
+static void
+checkpoint_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  const char *path = task_data;
+  sqlite3 *db = NULL;
+  gint *flag = g_object_get_data (G_OBJECT (task), "flag");
+
+  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+    {
+      sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+      sqlite3_wal_checkpoint_v2 (db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    }
+  sqlite3_close_v2 (db);
+  g_atomic_int_set (flag, 0);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+start_checkpoint (DftStore *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  if (!g_atomic_int_compare_and_exchange (&self->checkpointing, 0, 1))
+    return;
+  /* The task holds the store so that the flag it clears outlives it. */
+  task = g_task_new (self, NULL, NULL, NULL);
+  g_task_set_source_tag (task, start_checkpoint);
+  g_task_set_task_data (task, g_strdup (self->path), g_free);
+  g_object_set_data (G_OBJECT (task), "flag", &self->checkpointing);
+  g_task_run_in_thread (task, checkpoint_thread);
+}
+
+static gboolean
+quiet_checkpoint_cb (gpointer data)
+{
+  g_autoptr(DftStore) self = g_weak_ref_get (data);
+
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
+  if (g_get_monotonic_time () - atomic_load (&self->last_commit_usec) <
+      CHECKPOINT_QUIET_USEC)
+    return G_SOURCE_CONTINUE;
+  g_atomic_int_set (&self->checkpoint_armed, 0);
+  start_checkpoint (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+static int
+wal_hook_cb (void *data, sqlite3 *db, const char *name, int pages)
+{
+  DftStore *self = data;
+
+  atomic_store (&self->last_commit_usec, g_get_monotonic_time ());
+  if (pages >= CHECKPOINT_FORCE_PAGES)
+    start_checkpoint (self);
+  else if (pages >= CHECKPOINT_PAGES &&
+           g_atomic_int_compare_and_exchange (&self->checkpoint_armed, 0, 1))
+    {
+      g_autoptr(GSource) source = g_timeout_source_new (CHECKPOINT_QUIET_USEC / 1000);
+      GWeakRef *ref = g_new0 (GWeakRef, 1);
+
+      g_weak_ref_init (ref, self);
+      g_source_set_callback (source, quiet_checkpoint_cb, ref, weak_ref_free);
+      g_source_set_static_name (source, "[daftari] quiet checkpoint");
+      g_source_attach (source, self->context);
+    }
+  return SQLITE_OK;
+}
+
 static gboolean
 load_device (DftStore *self, GError **error)
 {
@@ -435,6 +529,8 @@ open_store (const char *path, int target_version, GError **error)
 
   if (!migrate (self, target_version, error))
     return NULL;
+
+  sqlite3_wal_hook (self->db, wal_hook_cb, self);
 
   if (!load_device (self, error))
     return NULL;

@@ -35,7 +35,6 @@ static const char *family_names[][6] = {
   { "ბერიძე", "კაპანაძე", "გელაშვილი", "მაისურაძე", "ლომიძე", "ჯაფარიძე" },
   { "خان", "قریشی", "ملک", "بٹ", "چوہدری", "شاہ" },
 };
-static const char *script_names[] = { "Cyrillic", "Latin", "Georgian", "Arabic" };
 static const char *countries[] = { "KG", "TZ", "GE", "PK" };
 
 static int
