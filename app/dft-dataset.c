@@ -30,6 +30,22 @@ member_string (JsonObject *o, const char *name)
   return json_node_get_string (node);
 }
 
+static JsonArray *
+member_array (JsonObject *o, const char *name)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+static JsonObject *
+element_object (JsonArray *array, guint i)
+{
+  JsonNode *node = json_array_get_element (array, i);
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
 static gint64
 member_int (JsonObject *o, const char *name, gint64 fallback)
 {
@@ -103,7 +119,9 @@ form_for (DftStore *store, GHashTable *forms, JsonObject *submission, GError **e
 
   if (dft_record_is_new (form))
     {
-      JsonObject *answers = json_object_get_object_member (submission, "answers");
+      JsonNode *answers_node = json_object_get_member (submission, "answers");
+      JsonObject *answers = answers_node != NULL && JSON_NODE_HOLDS_OBJECT (answers_node)
+                              ? json_node_get_object (answers_node) : NULL;
       g_autoptr(JsonBuilder) builder = json_builder_new ();
       g_autoptr(JsonNode) root = NULL;
       g_autoptr(GList) names = answers != NULL ? json_object_get_members (answers) : NULL;
@@ -125,6 +143,7 @@ form_for (DftStore *store, GHashTable *forms, JsonObject *submission, GError **e
           json_builder_add_string_value (builder, l->data);
           json_builder_set_member_name (builder, "type");
           json_builder_add_string_value (builder,
+                                         JSON_NODE_HOLDS_VALUE (value) &&
                                          json_node_get_value_type (value) == G_TYPE_INT64 ? "integer" : "text");
           json_builder_end_object (builder);
         }
@@ -161,11 +180,11 @@ static gboolean
 group_by_workshop (JsonObject *root, GPtrArray *order, GHashTable *by_id, GError **error)
 {
   static const char *lists[] = { "participants", "attendance", "submissions" };
-  JsonArray *workshops = json_object_get_array_member (root, "workshops");
+  JsonArray *workshops = member_array (root, "workshops");
 
   for (guint i = 0; i < json_array_get_length (workshops); i++)
     {
-      JsonObject *o = json_array_get_object_element (workshops, i);
+      JsonObject *o = element_object (workshops, i);
       const char *id = o != NULL ? member_string (o, "id") : NULL;
       Workshop *w;
 
@@ -182,11 +201,11 @@ group_by_workshop (JsonObject *root, GPtrArray *order, GHashTable *by_id, GError
 
   for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
     {
-      JsonArray *items = json_object_get_array_member (root, lists[l]);
+      JsonArray *items = member_array (root, lists[l]);
 
       for (guint i = 0; items != NULL && i < json_array_get_length (items); i++)
         {
-          JsonObject *o = json_array_get_object_element (items, i);
+          JsonObject *o = element_object (items, i);
           const char *wid = o != NULL ? member_string (o, "workshop") : NULL;
           Workshop *w = wid != NULL ? g_hash_table_lookup (by_id, wid) : NULL;
 
@@ -207,7 +226,7 @@ load_workshop (DftStore *store, Workshop *w, GHashTable *forms, DftDatasetStats 
   const char *start = member_string (w->workshop, "start");
   gint64 days = member_int (w->workshop, "days", 1);
   g_autofree char *end = add_days (start, days - 1);
-  g_autoptr(GHashTable) in_batch = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) in_batch = g_hash_table_new (NULL, NULL);
 
   if (end == NULL || days < 1)
     return bad_dataset (error, _("a workshop without a start date or days"));
@@ -230,8 +249,10 @@ load_workshop (DftStore *store, Workshop *w, GHashTable *forms, DftDatasetStats 
       g_autofree char *enrollment_id = NULL;
       DftRecord *person;
       DftRecord *enrollment;
-      gboolean consent = json_object_has_member (o, "consent") &&
-                         json_object_get_boolean_member_with_default (o, "consent", FALSE);
+      JsonNode *consent_node = json_object_get_member (o, "consent");
+      gboolean consent = consent_node != NULL && JSON_NODE_HOLDS_VALUE (consent_node) &&
+                         json_node_get_value_type (consent_node) == G_TYPE_BOOLEAN &&
+                         json_node_get_boolean (consent_node);
 
       if (pid == NULL || !dft_uuid_is_valid (pid))
         return bad_dataset (error, _("a participant without a valid id"));
@@ -345,7 +366,7 @@ dft_dataset_load (DftStore         *store,
     return FALSE;
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
-      json_object_get_array_member (json_node_get_object (root), "workshops") == NULL)
+      member_array (json_node_get_object (root), "workshops") == NULL)
     return bad_dataset (error, _("there is no list of workshops"));
 
   if (!group_by_workshop (json_node_get_object (root), order, by_id, error))
