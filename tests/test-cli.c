@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "dft-test-util.h"
+#include "dft-uuid.h"
+
+/* The command-line tool as a coordinator's script uses it: a real process, its output and exit code. */
+
+typedef struct
+{
+  char *out;
+  char *err;
+  int   code;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  g_clear_pointer (&r->out, g_free);
+  g_clear_pointer (&r->err, g_free);
+}
+
+static Run
+cli (const char *db, ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  Run r = { 0 };
+  int status = 0;
+  va_list ap;
+  const char *arg;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("DAFTARI_CLI"));
+  if (db != NULL)
+    {
+      g_ptr_array_add (argv, (gpointer) "--db");
+      g_ptr_array_add (argv, (gpointer) db);
+    }
+  va_start (ap, db);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &r.out, &r.err, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (status));
+  r.code = WEXITSTATUS (status);
+  return r;
+}
+
+static char *
+first_line (const char *text)
+{
+  const char *nl = strchr (text, '\n');
+  return g_strndup (text, nl != NULL ? (gsize) (nl - text) : strlen (text));
+}
+
+static guint
+count_lines (const char *text)
+{
+  guint n = 0;
+  for (const char *p = text; *p != '\0'; p++)
+    n += *p == '\n';
+  return n;
+}
+
+static void
+test_cli_usage (void)
+{
+  Run r = cli (NULL, NULL);
+
+  g_assert_cmpint (r.code, ==, 2);
+  g_assert_true (strstr (r.out, "import") != NULL);
+  run_clear (&r);
+
+  r = cli (NULL, "frobnicate", NULL);
+  g_assert_cmpint (r.code, ==, 2);
+  g_assert_true (strstr (r.err, "frobnicate") != NULL);
+  run_clear (&r);
+
+  /* Help needs no database. */
+  r = cli ("/nonexistent/dir/x.db", "import", "--help", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_true (strstr (r.out, "--map") != NULL);
+  run_clear (&r);
+}
+
+static void
+test_cli_workshop_day (void)
+{
+  g_autofree char *dir = dft_test_make_dir ();
+  g_autofree char *db = g_build_filename (dir, "cli.db", NULL);
+  g_autofree char *csv = g_build_filename (dir, "signup.csv", NULL);
+  g_autofree char *event_id = NULL;
+  g_autofree char *person_id = NULL;
+  g_autofree char *session_id = NULL;
+  Run r;
+
+  r = cli (db, "init", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_true (strstr (r.out, db) != NULL);
+  run_clear (&r);
+
+  r = cli (db, "event-add", "--title", "Financial investigations", "--start", "2026-03-02",
+           "--end", "2026-03-04", "--track", "NAPOR", "--country", "KG", "--city", "Bishkek", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  event_id = first_line (r.out);
+  g_assert_true (dft_uuid_is_valid (event_id));
+  run_clear (&r);
+
+  r = cli (db, "event-add", "--title", "Backwards", "--start", "2026-03-04", "--end", "2026-03-02", NULL);
+  g_assert_cmpint (r.code, ==, 1);
+  g_assert_true (strstr (r.err, "before the start date") != NULL);
+  run_clear (&r);
+
+  r = cli (db, "person-add", "--given", "Айбек", "--family", "Токтогулов", "--gender", "male",
+           "--agency", "Police", "--event", event_id, NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  person_id = first_line (r.out);
+  run_clear (&r);
+
+  r = cli (db, "list", "sessions", "--event", event_id, NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_cmpuint (count_lines (r.out), ==, 6);
+  session_id = first_line (r.out);
+  session_id[36] = '\0';
+  run_clear (&r);
+
+  r = cli (db, "attend", "--session", session_id, "--person", person_id, "--status", "late", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  run_clear (&r);
+  r = cli (db, "attend", "--session", session_id, "--person", person_id, "--status", "asleep", NULL);
+  g_assert_cmpint (r.code, ==, 1);
+  g_assert_true (strstr (r.err, "present, late, absent, excused") != NULL);
+  run_clear (&r);
+
+  /* A sign-up sheet: all rows or none. */
+  g_assert_true (g_file_set_contents (csv, "First name,Surname,Gender,Email\n"
+                                           "Nurlan,Osmonov,M,nurlan@example.org\n"
+                                           "Жылдыз,Жумабекова,Ж,\n", -1, NULL));
+  r = cli (db, "import", csv, "--event", event_id, NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  run_clear (&r);
+
+  r = cli (db, "list", "people", "--event", event_id, NULL);
+  g_assert_cmpuint (count_lines (r.out), ==, 3);
+  run_clear (&r);
+
+  r = cli (db, "search", "zhyldyz", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_true (strstr (r.out, "Жылдыз") != NULL);
+  run_clear (&r);
+
+  r = cli (db, "export", "attendance", "--event", event_id, NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_true (g_str_has_prefix (r.out, "\xEF\xBB\xBF"));
+  g_assert_true (strstr (r.out, "Айбек,Токтогулов,male,Police,,late,") != NULL);
+  run_clear (&r);
+
+  r = cli (db, "info", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_true (strstr (r.out, "People: 3") != NULL);
+  run_clear (&r);
+
+  r = cli (db, "check", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  run_clear (&r);
+
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+static void
+test_cli_bad_database (void)
+{
+  g_autofree char *dir = dft_test_make_dir ();
+  g_autofree char *path = g_build_filename (dir, "notes.txt", NULL);
+  g_autofree char *after = NULL;
+  const char *text = "Shopping list: tea, bread, notebooks for the workshop.\n";
+  Run r;
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  r = cli (path, "info", NULL);
+  g_assert_cmpint (r.code, ==, 1);
+  g_assert_true (strstr (r.err, "not a Daftari database") != NULL);
+  run_clear (&r);
+  /* The file the user pointed at by mistake is untouched. */
+  g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, text);
+
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+static void
+test_cli_sample (void)
+{
+  g_autofree char *dir = dft_test_make_dir ();
+  g_autofree char *db = g_build_filename (dir, "sample.db", NULL);
+  Run r = cli (db, "sample", NULL);
+
+  g_assert_cmpint (r.code, ==, 0);
+  run_clear (&r);
+  r = cli (db, "list", "events", NULL);
+  g_assert_cmpuint (count_lines (r.out), ==, 3);
+  run_clear (&r);
+  r = cli (db, "search", "giorgi", NULL);
+  g_assert_true (strstr (r.out, "გიორგი") != NULL);
+  run_clear (&r);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+int
+main (int argc, char *argv[])
+{
+  dft_test_init (&argc, &argv);
+
+  g_test_add_func ("/cli/usage", test_cli_usage);
+  g_test_add_func ("/cli/workshop-day", test_cli_workshop_day);
+  g_test_add_func ("/cli/bad-database", test_cli_bad_database);
+  g_test_add_func ("/cli/sample", test_cli_sample);
+
+  return g_test_run ();
+}
