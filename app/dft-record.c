@@ -200,8 +200,9 @@ install_fields (DftRecordClass *klass, const DftEntity *entity)
     {
       const DftField *field = &entity->fields[i];
       GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY;
-      /* Property names are interned for the life of the program, like the schema. */
-      const char *name = g_intern_string (g_strdelimit (g_strdup (field->name), "_", '-'));
+      g_autofree char *dashed = g_strdelimit (g_strdup (field->name), "_", '-');
+      /* Property names live as long as the program, like the schema they come from. */
+      const char *name = g_intern_string (dashed);
       GParamSpec *pspec;
 
       switch (value_type_for_field (field))

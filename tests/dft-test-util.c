@@ -3,14 +3,48 @@
 
 #include <glib/gstdio.h>
 #include <locale.h>
+#include <stdlib.h>
 
 #include "dft-test-util.h"
+
+/*
+ * Tests never touch the real user's folders. GLib's G_TEST_OPTION_ISOLATE_DIRS
+ * would do this, but it leaks its paths, which LeakSanitizer reports in every
+ * sanitizer run; so each test process gets its own folders here, before
+ * anything in GLib reads them.
+ */
+static char *test_home;
+
+static void remove_tree (const char *path);
+
+static void
+remove_test_home (void)
+{
+  if (test_home != NULL)
+    remove_tree (test_home);
+  g_clear_pointer (&test_home, g_free);
+}
 
 void
 dft_test_init (int *argc, char ***argv)
 {
+  static const char *vars[] = { "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
+                                "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "HOME" };
+  const char *root;
+
   setlocale (LC_ALL, "");
-  g_test_init (argc, argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  test_home = g_dir_make_tmp ("daftari-home-XXXXXX", NULL);
+  g_assert (test_home != NULL);
+  root = test_home;
+  atexit (remove_test_home);
+  for (guint i = 0; i < G_N_ELEMENTS (vars); i++)
+    {
+      g_autofree char *dir = g_build_filename (root, vars[i], NULL);
+      g_mkdir_with_parents (dir, 0700);
+      g_setenv (vars[i], dir, TRUE);
+    }
+  g_unsetenv ("DAFTARI_DB");
+  g_test_init (argc, argv, NULL);
 }
 
 char *
