@@ -376,6 +376,24 @@ test_submission_fields (Fixture *f, gconstpointer data)
 }
 
 static void
+test_rename_updates_search (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DftRecord) person = dft_test_add_person (f->store, "Айбек", "Токтогулов");
+  g_autoptr(GPtrArray) old_name = NULL;
+  g_autoptr(GPtrArray) new_name = NULL;
+
+  /* A typo fixed after registration: the old spelling must stop matching. */
+  dft_record_set_string (person, "given_name", "Нурлан");
+  g_assert_true (dft_store_save (f->store, person, &error));
+  old_name = dft_store_find_people (f->store, "aibek", 0, &error);
+  new_name = dft_store_find_people (f->store, "nurlan tok", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (old_name->len, ==, 0);
+  g_assert_cmpuint (new_name->len, ==, 1);
+}
+
+static void
 test_load_missing (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -402,6 +420,7 @@ main (int argc, char *argv[])
   ADD ("/records/save-all-atomic", test_save_all_is_atomic);
   ADD ("/records/submission", test_submission_fields);
   ADD ("/records/load-missing", test_load_missing);
+  ADD ("/records/person/rename-updates-search", test_rename_updates_search);
 #undef ADD
 
   return g_test_run ();
