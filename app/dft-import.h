@@ -12,13 +12,13 @@ G_BEGIN_DECLS
 typedef enum
 {
   DFT_IMPORT_ERROR_UNREADABLE,      /* the file cannot be opened or read */
-  DFT_IMPORT_ERROR_FORMAT,          /* not a CSV or .xlsx file, a damaged one, or a quote never closed */
-  DFT_IMPORT_ERROR_ENCODING,        /* text that is neither UTF-8 nor UTF-16 with a byte order mark */
+  DFT_IMPORT_ERROR_FORMAT,          /* not CSV or .xlsx, damaged, or a quote never closed */
+  DFT_IMPORT_ERROR_ENCODING,        /* neither UTF-8 nor UTF-16/32 with a byte order mark */
   DFT_IMPORT_ERROR_EMPTY,           /* no header, no rows, or no row with anything to import */
   DFT_IMPORT_ERROR_NO_NAME_COLUMN,  /* no column is mapped to given_name */
   DFT_IMPORT_ERROR_ROWS,            /* some rows are wrong; the details are in row_errors */
   DFT_IMPORT_ERROR_TOO_LARGE,       /* more rows, columns or bytes than an import takes */
-  DFT_IMPORT_ERROR_UNKNOWN_FIELD,   /* dft_import_set_mapping() was given a field people do not have */
+  DFT_IMPORT_ERROR_UNKNOWN_FIELD,   /* dft_import_set_mapping() got a field people lack */
 } DftImportError;
 
 GQuark dft_import_error_quark (void);

@@ -1,0 +1,2856 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <gsf/gsf-infile-impl.h>
+#include <gsf/gsf-infile-zip.h>
+#include <gsf/gsf-infile.h>
+#include <gsf/gsf-input-memory.h>
+#include <gsf/gsf-input.h>
+#include <libxml/parser.h>
+#include <libxml/xmlreader.h>
+#include <math.h>
+#include <string.h>
+
+#include "dft-import.h"
+#include "dft-record-private.h"
+#include "dft-search.h"
+#include "dft-store-private.h"
+#include "dft-uuid.h"
+
+/*
+ * Importing a sign-up sheet happens in two steps. Reading (CSV or .xlsx) turns
+ * the file into rows of trimmed text and guesses which column holds which
+ * field; nothing is written. Running converts and checks every row, and only
+ * when all of them are right saves all people and enrollments in a single
+ * dft_store_save_all() transaction: a sheet is imported whole or not at all,
+ * so a coordinator never has to work out which half of a list got in.
+ */
+
+/* A sign-up sheet of 100,000 rows is far below this; a bigger file is not a sign-up sheet. */
+#define MAX_FILE_BYTES ((goffset) 100 * 1024 * 1024)
+/* Uncompressed size of one part of an .xlsx: a guard against ZIP bombs. */
+#define MAX_PART_BYTES ((gsf_off_t) 256 * 1024 * 1024)
+/* Sign-up sheets often have a title line or two above the column headers. */
+#define HEADER_SEARCH_ROWS 10
+#define SNIFF_RECORDS 20
+
+#define REL_NS "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+#define REL_NS_STRICT "http://purl.oclc.org/ooxml/officeDocument/relationships"
+
+G_DEFINE_QUARK (dft-import-error-quark, dft_import_error)
+
+typedef struct
+{
+  guint   number;    /* the row number the spreadsheet shows; the header is usually 1 */
+  guint   n_cells;
+  char  **cells;     /* trimmed text, NULL when empty */
+} Row;
+
+struct _DftImport
+{
+  GObject      parent_instance;
+
+  Row         *header;
+  GPtrArray   *rows;        /* Row*: the rows below the header that are not empty */
+  guint        n_columns;
+  const char **mapping;     /* per column, a field name owned by the schema, or NULL */
+  gboolean     from_xlsx;   /* a number in a date column is then an Excel serial date */
+  gboolean     date1904;
+};
+
+G_DEFINE_FINAL_TYPE (DftImport, dft_import, G_TYPE_OBJECT)
+
+static void
+row_free (gpointer data)
+{
+  Row *row = data;
+
+  if (row == NULL)
+    return;
+  for (guint i = 0; i < row->n_cells; i++)
+    g_free (row->cells[i]);
+  g_free (row->cells);
+  g_free (row);
+}
+
+static const char *
+row_cell (const Row *row, guint column)
+{
+  return column < row->n_cells ? row->cells[column] : NULL;
+}
+
+static void
+dft_import_finalize (GObject *object)
+{
+  DftImport *self = DFT_IMPORT (object);
+
+  row_free (self->header);
+  g_clear_pointer (&self->rows, g_ptr_array_unref);
+  g_free (self->mapping);
+
+  G_OBJECT_CLASS (dft_import_parent_class)->finalize (object);
+}
+
+static void
+dft_import_class_init (DftImportClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = dft_import_finalize;
+
+  /* libxml2 must be initialised once before threads use it; reading runs in workers. */
+  xmlInitParser ();
+}
+
+static void
+dft_import_init (DftImport *self)
+{
+}
+
+/* ---- Text helpers ----------------------------------------------------- */
+
+static gboolean
+is_trim_char (gunichar c)
+{
+  /* A byte order mark or a zero-width space left inside a cell is as invisible as a space. */
+  return g_unichar_isspace (c) || c == 0xFEFF || c == 0x200B;
+}
+
+/*
+ * The text of a cell as Daftari keeps it: without surrounding white space,
+ * with line breaks as "\n", and NULL when nothing is left. Everything else,
+ * names in any script included, is kept byte for byte. @text is valid UTF-8.
+ */
+static char *
+clean_cell (const char *text, gsize len)
+{
+  const char *start = text;
+  const char *end = text + len;
+  GString *out;
+
+  while (start < end && is_trim_char (g_utf8_get_char (start)))
+    start = g_utf8_next_char (start);
+  while (end > start)
+    {
+      const char *prev = g_utf8_find_prev_char (start, end);
+
+      if (prev == NULL || !is_trim_char (g_utf8_get_char (prev)))
+        break;
+      end = prev;
+    }
+  if (start == end)
+    return NULL;
+
+  out = g_string_sized_new ((gsize) (end - start));
+  for (const char *p = start; p < end; p++)
+    {
+      if (*p == '\r')
+        {
+          g_string_append_c (out, '\n');
+          if (p + 1 < end && p[1] == '\n')
+            p++;
+        }
+      else
+        g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Lower-cased, compatibility-normalised text for comparing values with our word lists. */
+static char *
+value_key (const char *text)
+{
+  g_autofree char *nfkc = g_utf8_normalize (text, -1, G_NORMALIZE_NFKC);
+  g_autofree char *folded = NULL;
+  GString *key;
+  gboolean space = FALSE;
+
+  if (nfkc == NULL)
+    return g_strdup ("");
+  folded = g_utf8_casefold (nfkc, -1);
+  key = g_string_new (NULL);
+  for (const char *p = folded; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (is_trim_char (c))
+        {
+          space = key->len > 0;
+          continue;
+        }
+      if (space)
+        g_string_append_c (key, ' ');
+      space = FALSE;
+      g_string_append_unichar (key, c);
+    }
+  /* "Жен." and "M." are abbreviations, not different answers. */
+  while (key->len > 0 && key->str[key->len - 1] == '.')
+    g_string_truncate (key, key->len - 1);
+  return g_string_free (key, FALSE);
+}
+
+static gboolean
+is_key_char (gunichar c)
+{
+  /* Modifier letters are left out so that "Імʼя" (U+02BC) meets "Ім'я". */
+  return (g_unichar_isalnum (c) && g_unichar_type (c) != G_UNICODE_MODIFIER_LETTER) ||
+         g_unichar_ismark (c);
+}
+
+/*
+ * A column header reduced to its letters and digits, lower-cased: "E-mail",
+ * "Email " and "EMAIL:" all become "email". Text in brackets, such as
+ * "Phone (with country code)", is left out unless it is all there is.
+ */
+static char *
+header_key (const char *text)
+{
+  g_autofree char *nfkc = NULL;
+  g_autofree char *folded = NULL;
+  g_autoptr(GString) all = NULL;
+  GString *outside;
+  int depth = 0;
+
+  if (text == NULL)
+    return g_strdup ("");
+  nfkc = g_utf8_normalize (text, -1, G_NORMALIZE_NFKC);
+  if (nfkc == NULL)
+    return g_strdup ("");
+  folded = g_utf8_casefold (nfkc, -1);
+  all = g_string_new (NULL);
+  outside = g_string_new (NULL);
+  for (const char *p = folded; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '(' || c == '[' || c == '{')
+        depth++;
+      else if (c == ')' || c == ']' || c == '}')
+        depth = MAX (depth - 1, 0);
+      else if (is_key_char (c))
+        {
+          g_string_append_unichar (all, c);
+          if (depth == 0)
+            g_string_append_unichar (outside, c);
+        }
+    }
+  if (outside->len == 0)
+    {
+      g_string_free (outside, TRUE);
+      return g_strdup (all->str);
+    }
+  return g_string_free (outside, FALSE);
+}
+
+/* OOXML writes characters XML cannot hold as _xHHHH_, for example _x000D_ for a carriage return. */
+static char *
+decode_ooxml_escapes (const char *text)
+{
+  GString *out;
+  const char *p = text;
+
+  if (strstr (text, "_x") == NULL)
+    return g_strdup (text);
+
+  out = g_string_new (NULL);
+  while (*p != '\0')
+    {
+      if (p[0] == '_' && p[1] == 'x' && g_ascii_isxdigit (p[2]) && g_ascii_isxdigit (p[3]) &&
+          g_ascii_isxdigit (p[4]) && g_ascii_isxdigit (p[5]) && p[6] == '_')
+        {
+          gunichar c = (gunichar) ((g_ascii_xdigit_value (p[2]) << 12) |
+                                   (g_ascii_xdigit_value (p[3]) << 8) |
+                                   (g_ascii_xdigit_value (p[4]) << 4) |
+                                   g_ascii_xdigit_value (p[5]));
+
+          if (c != 0 && g_unichar_validate (c))
+            {
+              g_string_append_unichar (out, c);
+              p += 7;
+              continue;
+            }
+        }
+      g_string_append_c (out, *p);
+      p++;
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* ---- Sheets ----------------------------------------------------------- */
+
+/* Rows as a reader finds them, before the header is known. */
+typedef struct
+{
+  const char *name;       /* the file's display name, for messages */
+  GPtrArray  *rows;       /* Row*, never empty ones */
+  gboolean    from_xlsx;
+  gboolean    date1904;
+} Sheet;
+
+static gboolean
+too_many_columns (const Sheet *sheet, guint number, GError **error)
+{
+  g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_TOO_LARGE,
+               /* Translators: %s is a file name, the first %u a row, the second a number of
+                * columns */
+               _("In “%s”, row %u has values in more than %u columns, more than Daftari imports. "
+                 "Delete the columns that are not about participants and import the sheet again."),
+               sheet->name, number, DFT_IMPORT_MAX_COLUMNS);
+  return FALSE;
+}
+
+/* Takes @cells (char* or NULL each); an empty row is dropped, as if it was not there. */
+static gboolean
+sheet_add_row (Sheet *sheet, guint number, GPtrArray *cells, GError **error)
+{
+  g_autoptr(GPtrArray) owned = cells;
+  Row *row;
+  guint n = cells->len;
+
+  while (n > 0 && g_ptr_array_index (cells, n - 1) == NULL)
+    n--;
+  if (n == 0)
+    return TRUE;
+  /* The readers refuse a value beyond the last column before it gets here. */
+  g_assert (n <= DFT_IMPORT_MAX_COLUMNS);
+  /* One more than the limit, for the header. */
+  if (sheet->rows->len > DFT_IMPORT_MAX_ROWS)
+    {
+      g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_TOO_LARGE,
+                   /* Translators: %s is a file name, %u a number of rows */
+                   _("“%s” has more than %u rows, more than Daftari imports at once. Split it into "
+                     "smaller sheets and import them one after the other."),
+                   sheet->name, DFT_IMPORT_MAX_ROWS);
+      return FALSE;
+    }
+
+  row = g_new0 (Row, 1);
+  row->number = number;
+  row->n_cells = n;
+  row->cells = g_new0 (char *, n);
+  for (guint i = 0; i < n; i++)
+    row->cells[i] = g_steal_pointer (&cells->pdata[i]);
+  g_ptr_array_add (sheet->rows, row);
+  return TRUE;
+}
+
+/* ---- CSV -------------------------------------------------------------- */
+
+static gboolean
+set_encoding_error (GError **error, const char *name, const char *text, const char *bad)
+{
+  guint line = 1;
+
+  for (const char *p = text; p < bad; p++)
+    if (*p == '\n')
+      line++;
+  g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_ENCODING,
+               /* Translators: %s is a file name and %u a line of it. Use the menu names that
+                * Excel and LibreOffice show in your language. */
+               _("“%s” is not in the UTF-8 character encoding (the first character Daftari "
+                 "cannot read is on line %u). In Excel, save it with “Save As” and the type "
+                 "“CSV UTF-8 (Comma delimited)”; in LibreOffice, choose the character set "
+                 "“Unicode (UTF-8)”. Then import the new file."),
+               name, line);
+  return FALSE;
+}
+
+/*
+ * The text of a CSV file as UTF-8. A byte order mark says which Unicode
+ * encoding the file is in (Excel's "Unicode text" is UTF-16 with one); without
+ * one the file must be UTF-8. Other encodings, such as Windows-1251, are
+ * refused rather than guessed: a wrong guess turns every Cyrillic name into
+ * other letters without a word.
+ */
+static char *
+decode_csv (const char *name, const char *data, gsize len, gsize *out_len, GError **error)
+{
+  const char *charset = NULL;
+  gsize bom = 0;
+  g_autofree char *text = NULL;
+  gsize text_len;
+  const char *bad;
+
+  if (len >= 4 && memcmp (data, "\xFF\xFE\0\0", 4) == 0)
+    charset = "UTF-32LE", bom = 4;
+  else if (len >= 4 && memcmp (data, "\0\0\xFE\xFF", 4) == 0)
+    charset = "UTF-32BE", bom = 4;
+  else if (len >= 2 && memcmp (data, "\xFF\xFE", 2) == 0)
+    charset = "UTF-16LE", bom = 2;
+  else if (len >= 2 && memcmp (data, "\xFE\xFF", 2) == 0)
+    charset = "UTF-16BE", bom = 2;
+  else if (len >= 3 && memcmp (data, "\xEF\xBB\xBF", 3) == 0)
+    bom = 3;
+
+  if (charset != NULL)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      text = g_convert (data + bom, (gssize) (len - bom), "UTF-8", charset, NULL, &text_len,
+                        &local_error);
+      if (text == NULL)
+        {
+          g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_ENCODING,
+                       /* Translators: first %s is a file name, second an encoding such as
+                        * UTF-16LE */
+                       _("“%s” says it is in the %s character encoding, but part of it is not. "
+                         "The file may be damaged; save it again as “CSV UTF-8” and import the "
+                         "new file."),
+                       name, charset);
+          return NULL;
+        }
+    }
+  else
+    {
+      /* A NUL byte does not belong in text: this is some other kind of file. */
+      if (memchr (data, '\0', MIN (len, 4096)) != NULL)
+        {
+          g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
+                       /* Translators: %s is a file name */
+                       _("“%s” is neither a CSV file nor an Excel workbook (.xlsx). Save the sheet "
+                         "as .xlsx or as “CSV UTF-8” and import that."),
+                       name);
+          return NULL;
+        }
+      text_len = len - bom;
+      text = g_malloc (text_len + 1);
+      memcpy (text, data + bom, text_len);
+      text[text_len] = '\0';
+    }
+
+  if (!g_utf8_validate_len (text, text_len, &bad))
+    {
+      set_encoding_error (error, name, text, bad);
+      return NULL;
+    }
+  *out_len = text_len;
+  return g_steal_pointer (&text);
+}
+
+/*
+ * European versions of Excel separate CSV values with semicolons, because the
+ * comma is their decimal separator; "Unicode text" uses tabs. The delimiter is
+ * the candidate that splits the first records most consistently: the same
+ * count on most lines, a title line or a stray comma in an address aside.
+ */
+static char
+sniff_delimiter (const char *text, gsize len)
+{
+  static const char candidates[] = { ',', ';', '\t' };
+  guint counts[G_N_ELEMENTS (candidates)][SNIFF_RECORDS] = { { 0 } };
+  guint current[G_N_ELEMENTS (candidates)] = { 0 };
+  guint n_records = 0;
+  gboolean in_quotes = FALSE;
+  gboolean any = FALSE;
+  guint best = 0, best_score = 0, best_mode = 0;
+
+  for (gsize i = 0; i <= len && n_records < SNIFF_RECORDS; i++)
+    {
+      char c = i < len ? text[i] : '\n';
+
+      if (c == '"')
+        in_quotes = !in_quotes;
+      if ((c == '\n' || c == '\r') && (!in_quotes || i == len))
+        {
+          if (any)
+            {
+              for (guint k = 0; k < G_N_ELEMENTS (candidates); k++)
+                counts[k][n_records] = current[k];
+              n_records++;
+            }
+          memset (current, 0, sizeof current);
+          any = FALSE;
+          continue;
+        }
+      any = TRUE;
+      if (!in_quotes)
+        for (guint k = 0; k < G_N_ELEMENTS (candidates); k++)
+          if (c == candidates[k])
+            current[k]++;
+    }
+
+  for (guint k = 0; k < G_N_ELEMENTS (candidates); k++)
+    {
+      guint mode = 0, mode_freq = 0;
+
+      for (guint a = 0; a < n_records; a++)
+        {
+          guint freq = 0;
+
+          if (counts[k][a] == 0)
+            continue;
+          for (guint b = 0; b < n_records; b++)
+            if (counts[k][b] == counts[k][a])
+              freq++;
+          if (freq > mode_freq || (freq == mode_freq && counts[k][a] > mode))
+            mode = counts[k][a], mode_freq = freq;
+        }
+      if (mode_freq > best_score || (mode_freq == best_score && mode > best_mode))
+        best = k, best_score = mode_freq, best_mode = mode;
+    }
+  return candidates[best];
+}
+
+typedef struct
+{
+  const char *data;
+  gsize       len;
+  gsize       pos;
+  guint       line;       /* of the file, for messages about quotes */
+  char        delimiter;
+} CsvReader;
+
+/* One record (RFC 4180): quoted values may hold delimiters, "" and line breaks. */
+static gboolean
+csv_read_record (CsvReader *r, const Sheet *sheet, guint number, GPtrArray *fields, GError **error)
+{
+  g_autoptr(GString) field = g_string_new (NULL);
+  guint index = 0;
+
+  for (;;)
+    {
+      gsize look = r->pos;
+      gsize start;
+      char *value;
+
+      g_string_truncate (field, 0);
+
+      /* Spaces before an opening quote, as in «Bishkek, "Osh, south"», are not in the value. */
+      while (look < r->len && r->data[look] == ' ')
+        look++;
+      if (look < r->len && r->data[look] == '"')
+        {
+          guint quote_line = r->line;
+
+          r->pos = look + 1;
+          for (;;)
+            {
+              char c;
+
+              start = r->pos;
+              while (r->pos < r->len && r->data[r->pos] != '"' && r->data[r->pos] != '\r' &&
+                     r->data[r->pos] != '\n')
+                r->pos++;
+              g_string_append_len (field, r->data + start, (gssize) (r->pos - start));
+              if (r->pos >= r->len)
+                {
+                  g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
+                               /* Translators: %s is a file name, the first %u a row of the sheet,
+                                * the second a line of the file */
+                               _("In “%s”, row %u: a value that starts with a quotation mark (\") "
+                                 "on line %u never ends. Add the closing quotation mark, or save "
+                                 "the sheet again from your spreadsheet program."),
+                               sheet->name, number, quote_line);
+                  return FALSE;
+                }
+              c = r->data[r->pos];
+              if (c == '"')
+                {
+                  if (r->pos + 1 < r->len && r->data[r->pos + 1] == '"')
+                    {
+                      g_string_append_c (field, '"');
+                      r->pos += 2;
+                      continue;
+                    }
+                  r->pos++;
+                  break;
+                }
+              /* A line break inside quotes belongs to the value. */
+              if (c == '\r' && r->pos + 1 < r->len && r->data[r->pos + 1] == '\n')
+                r->pos++;
+              r->pos++;
+              r->line++;
+              g_string_append_c (field, '\n');
+            }
+        }
+
+      /* Unquoted text, or text after a closing quote: RFC 4180 forbids that, Excel keeps it. */
+      start = r->pos;
+      while (r->pos < r->len && r->data[r->pos] != r->delimiter && r->data[r->pos] != '\n' &&
+             r->data[r->pos] != '\r')
+        r->pos++;
+      g_string_append_len (field, r->data + start, (gssize) (r->pos - start));
+
+      value = clean_cell (field->str, field->len);
+      if (index < DFT_IMPORT_MAX_COLUMNS)
+        g_ptr_array_add (fields, value);
+      else if (value != NULL)
+        {
+          g_free (value);
+          return too_many_columns (sheet, number, error);
+        }
+      index++;
+
+      if (r->pos >= r->len)
+        return TRUE;
+      if (r->data[r->pos] == r->delimiter)
+        {
+          r->pos++;
+          continue;
+        }
+      if (r->data[r->pos] == '\r' && r->pos + 1 < r->len && r->data[r->pos + 1] == '\n')
+        r->pos++;
+      r->pos++;
+      r->line++;
+      return TRUE;
+    }
+}
+
+static gboolean
+read_csv (Sheet *sheet, const char *data, gsize len, GError **error)
+{
+  g_autofree char *text = NULL;
+  CsvReader r = { NULL, 0, 0, 1, ',' };
+  guint number = 0;
+
+  text = decode_csv (sheet->name, data, len, &r.len, error);
+  if (text == NULL)
+    return FALSE;
+  r.data = text;
+
+  /* Excel's own hint, "sep=;" on the first line, names the delimiter; Excel hides the line. */
+  if (r.len >= 5 && g_ascii_strncasecmp (r.data, "sep=", 4) == 0 &&
+      (r.len == 5 || r.data[5] == '\n' || r.data[5] == '\r'))
+    {
+      r.delimiter = r.data[4];
+      r.pos = 5;
+      if (r.pos < r.len && r.data[r.pos] == '\r')
+        r.pos++;
+      if (r.pos < r.len && r.data[r.pos] == '\n')
+        r.pos++;
+      r.line = 2;
+    }
+  else
+    r.delimiter = sniff_delimiter (r.data, r.len);
+
+  while (r.pos < r.len)
+    {
+      GPtrArray *fields = g_ptr_array_new_with_free_func (g_free);
+
+      /* A record with a line break inside quotes is still one row of the spreadsheet. */
+      number++;
+      if (!csv_read_record (&r, sheet, number, fields, error))
+        {
+          g_ptr_array_unref (fields);
+          return FALSE;
+        }
+      if (!sheet_add_row (sheet, number, fields, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- XLSX ------------------------------------------------------------- */
+
+typedef struct
+{
+  const char *name;          /* the file's display name, for messages */
+  GsfInfile  *zip;
+  GPtrArray  *shared;        /* char*: the shared strings, escapes decoded */
+  GArray     *date_styles;   /* gboolean per cell format (cellXfs) index */
+  gboolean    date1904;
+} Xlsx;
+
+typedef struct
+{
+  const char      *path;
+  GsfInput        *input;
+  gsf_off_t        consumed;
+  gboolean         too_large;
+  xmlTextReaderPtr reader;
+} Part;
+
+static int
+part_read_cb (void *context, char *buffer, int len)
+{
+  Part *part = context;
+  gsf_off_t remaining = gsf_input_remaining (part->input);
+  gsf_off_t n;
+
+  if (len <= 0 || remaining <= 0)
+    return 0;
+  n = MIN ((gsf_off_t) len, remaining);
+  if (part->consumed + n > MAX_PART_BYTES)
+    {
+      part->too_large = TRUE;
+      return -1;
+    }
+  if (gsf_input_read (part->input, (size_t) n, (guint8 *) buffer) == NULL)
+    return -1;
+  part->consumed += n;
+  return (int) n;
+}
+
+static int
+part_close_cb (void *context)
+{
+  return 0;
+}
+
+static gboolean
+set_damaged (GError **error, const Xlsx *x, const char *path)
+{
+  g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
+               /* Translators: first %s is a file name, second a part inside it such as
+                * xl/worksheets/sheet1.xml */
+               _("“%s” is damaged: its part %s cannot be read. Open it in Excel or LibreOffice, "
+                 "save it again and import the new file."),
+               x->name, path);
+  return FALSE;
+}
+
+/*
+ * A member of the archive by its path, NULL when there is none. A member
+ * that cannot be opened is an error: gsf_infile_child_by_name() would report
+ * it with g_warning() and return NULL, as if it was missing, so the class
+ * method is called instead.
+ */
+static GsfInput *
+zip_child (GsfInfile *zip, const char *path, GError **error)
+{
+  g_auto(GStrv) names = g_strsplit (path, "/", -1);
+  GsfInput *current = GSF_INPUT (g_object_ref (zip));
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      GsfInfile *folder = GSF_IS_INFILE (current) ? GSF_INFILE (current) : NULL;
+      GsfInfileClass *klass;
+      GsfInput *child;
+
+      if (folder == NULL || gsf_infile_num_children (folder) < 0)
+        {
+          g_object_unref (current);
+          return NULL;
+        }
+      klass = GSF_INFILE_CLASS (G_OBJECT_GET_CLASS (folder));
+      child = klass->child_by_name (folder, names[i], error);
+      g_object_unref (current);
+      if (child == NULL)
+        return NULL;
+      current = child;
+    }
+  return current;
+}
+
+typedef enum
+{
+  PART_OPEN,
+  PART_MISSING,
+  PART_FAILED,
+} PartStatus;
+
+/* Opens a part for streaming: parts can be large. */
+static PartStatus
+part_open (Part *part, const Xlsx *x, const char *path, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  memset (part, 0, sizeof *part);
+  part->path = path;
+  part->input = zip_child (x->zip, path, &local_error);
+  if (local_error != NULL)
+    {
+      set_damaged (error, x, path);
+      return PART_FAILED;
+    }
+  if (part->input == NULL)
+    return PART_MISSING;
+  if (GSF_IS_INFILE (part->input) && gsf_infile_num_children (GSF_INFILE (part->input)) >= 0)
+    {
+      /* A folder where a file should be. */
+      g_clear_object (&part->input);
+      set_damaged (error, x, path);
+      return PART_FAILED;
+    }
+  /* No network, no entity expansion beyond libxml2's own limits, no messages on stderr. */
+  part->reader = xmlReaderForIO (part_read_cb, part_close_cb, part, path, NULL,
+                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (part->reader == NULL)
+    {
+      g_clear_object (&part->input);
+      set_damaged (error, x, path);
+      return PART_FAILED;
+    }
+  return PART_OPEN;
+}
+
+/* Ends reading a part; @ret is the last value xmlTextReaderRead() returned. */
+static gboolean
+part_close (Part *part, const Xlsx *x, int ret, GError **error)
+{
+  gboolean too_large = part->too_large;
+
+  g_clear_pointer (&part->reader, xmlFreeTextReader);
+  g_clear_object (&part->input);
+
+  if (too_large)
+    {
+      g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_TOO_LARGE,
+                   /* Translators: %s is a file name */
+                   _("“%s” holds more data than Daftari imports at once. Split it into smaller "
+                     "sheets and import them one after the other."),
+                   x->name);
+      return FALSE;
+    }
+  if (ret < 0)
+    return set_damaged (error, x, part->path);
+  return TRUE;
+}
+
+static char *
+get_attr (xmlTextReaderPtr reader, const char *name)
+{
+  xmlChar *value = xmlTextReaderGetAttribute (reader, BAD_CAST name);
+  char *copy = value != NULL ? g_strdup ((const char *) value) : NULL;
+
+  xmlFree (value);
+  return copy;
+}
+
+static char *
+get_rel_id_attr (xmlTextReaderPtr reader)
+{
+  static const char *namespaces[] = { REL_NS, REL_NS_STRICT };
+
+  for (guint i = 0; i < G_N_ELEMENTS (namespaces); i++)
+    {
+      xmlChar *value = xmlTextReaderGetAttributeNs (reader, BAD_CAST "id", BAD_CAST namespaces[i]);
+
+      if (value != NULL)
+        {
+          char *copy = g_strdup ((const char *) value);
+          xmlFree (value);
+          return copy;
+        }
+    }
+  return get_attr (reader, "r:id");
+}
+
+static gboolean
+node_is (xmlTextReaderPtr reader, int type, const char *local_name)
+{
+  const xmlChar *name;
+
+  if (xmlTextReaderNodeType (reader) != type)
+    return FALSE;
+  name = xmlTextReaderConstLocalName (reader);
+  return name != NULL && strcmp ((const char *) name, local_name) == 0;
+}
+
+#define IS_START(r, n) node_is ((r), XML_READER_TYPE_ELEMENT, (n))
+#define IS_END(r, n) node_is ((r), XML_READER_TYPE_END_ELEMENT, (n))
+
+static gboolean
+is_text_node (xmlTextReaderPtr reader)
+{
+  int type = xmlTextReaderNodeType (reader);
+
+  return type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA ||
+         type == XML_READER_TYPE_WHITESPACE || type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE;
+}
+
+static void
+append_text (GString *buffer, xmlTextReaderPtr reader)
+{
+  const xmlChar *value = xmlTextReaderConstValue (reader);
+
+  if (value != NULL)
+    g_string_append (buffer, (const char *) value);
+}
+
+typedef struct
+{
+  char *id;
+  char *type;
+  char *target;    /* resolved to a path inside the archive */
+} Rel;
+
+static void
+rel_free (gpointer data)
+{
+  Rel *rel = data;
+
+  g_free (rel->id);
+  g_free (rel->type);
+  g_free (rel->target);
+  g_free (rel);
+}
+
+/* Targets are relative to the folder of the part that refers to them, or absolute from the root. */
+static char *
+resolve_target (const char *base_dir, const char *target)
+{
+  g_autofree char *joined = NULL;
+  g_auto(GStrv) parts = NULL;
+  g_autoptr(GPtrArray) out = g_ptr_array_new ();
+
+  if (target[0] == '/')
+    joined = g_strdup (target + 1);
+  else if (base_dir[0] == '\0')
+    joined = g_strdup (target);
+  else
+    joined = g_strconcat (base_dir, "/", target, NULL);
+  g_strdelimit (joined, "\\", '/');
+
+  parts = g_strsplit (joined, "/", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (parts[i][0] == '\0' || strcmp (parts[i], ".") == 0)
+        continue;
+      if (strcmp (parts[i], "..") == 0)
+        {
+          if (out->len > 0)
+            g_ptr_array_remove_index (out, out->len - 1);
+          continue;
+        }
+      g_ptr_array_add (out, parts[i]);
+    }
+  g_ptr_array_add (out, NULL);
+  return g_strjoinv ("/", (char **) out->pdata);
+}
+
+static char *
+dir_of (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+
+  return slash != NULL ? g_strndup (path, (gsize) (slash - path)) : g_strdup ("");
+}
+
+/* The relationships of a part (an empty list when it has none). */
+static GPtrArray *
+read_rels (const Xlsx *x, const char *rels_path, const char *base_dir, GError **error)
+{
+  g_autoptr(GPtrArray) rels = g_ptr_array_new_with_free_func (rel_free);
+  Part part;
+  int ret;
+
+  switch (part_open (&part, x, rels_path, error))
+    {
+    case PART_MISSING:
+      return g_steal_pointer (&rels);
+    case PART_FAILED:
+      return NULL;
+    case PART_OPEN:
+    default:
+      break;
+    }
+
+  while ((ret = xmlTextReaderRead (part.reader)) == 1)
+    {
+      g_autofree char *mode = NULL;
+      g_autofree char *target = NULL;
+      Rel *rel;
+
+      if (!IS_START (part.reader, "Relationship"))
+        continue;
+      mode = get_attr (part.reader, "TargetMode");
+      target = get_attr (part.reader, "Target");
+      if (target == NULL || g_strcmp0 (mode, "External") == 0)
+        continue;
+      rel = g_new0 (Rel, 1);
+      rel->id = get_attr (part.reader, "Id");
+      rel->type = get_attr (part.reader, "Type");
+      rel->target = resolve_target (base_dir, target);
+      g_ptr_array_add (rels, rel);
+    }
+  if (!part_close (&part, x, ret, error))
+    return NULL;
+  return g_steal_pointer (&rels);
+}
+
+static const Rel *
+find_rel (GPtrArray *rels, const char *type_suffix, const char *id)
+{
+  for (guint i = 0; i < rels->len; i++)
+    {
+      const Rel *rel = g_ptr_array_index (rels, i);
+
+      if (id != NULL && g_strcmp0 (rel->id, id) == 0)
+        return rel;
+      if (type_suffix != NULL && rel->type != NULL && g_str_has_suffix (rel->type, type_suffix))
+        return rel;
+    }
+  return NULL;
+}
+
+/* The relationship id of the first visible sheet, and the date system. */
+static gboolean
+read_workbook (Xlsx *x, const char *path, char **sheet_rel_id, GError **error)
+{
+  g_autofree char *first = NULL;
+  g_autofree char *first_visible = NULL;
+  Part part;
+  int ret;
+
+  switch (part_open (&part, x, path, error))
+    {
+    case PART_MISSING:
+      return set_damaged (error, x, path);
+    case PART_FAILED:
+      return FALSE;
+    case PART_OPEN:
+    default:
+      break;
+    }
+
+  while ((ret = xmlTextReaderRead (part.reader)) == 1)
+    {
+      if (IS_START (part.reader, "workbookPr"))
+        {
+          g_autofree char *date1904 = get_attr (part.reader, "date1904");
+
+          x->date1904 = g_strcmp0 (date1904, "1") == 0 || g_strcmp0 (date1904, "true") == 0;
+        }
+      else if (IS_START (part.reader, "sheet"))
+        {
+          g_autofree char *state = get_attr (part.reader, "state");
+          g_autofree char *id = get_rel_id_attr (part.reader);
+
+          if (id == NULL)
+            continue;
+          if (first == NULL)
+            first = g_strdup (id);
+          /* People hide lookup tables; the sign-up list is the first sheet they can see. */
+          if (first_visible == NULL && g_strcmp0 (state, "hidden") != 0 &&
+              g_strcmp0 (state, "veryHidden") != 0)
+            first_visible = g_strdup (id);
+        }
+    }
+  if (!part_close (&part, x, ret, error))
+    return FALSE;
+
+  *sheet_rel_id = first_visible != NULL ? g_steal_pointer (&first_visible)
+                                        : g_steal_pointer (&first);
+  return TRUE;
+}
+
+/*
+ * Whether a number format shows a date. Built-in formats have fixed ids;
+ * a custom one is a date when, outside quoted text and [brackets], it has a
+ * day or a year (a lone "m" may be minutes).
+ */
+static gboolean
+builtin_format_is_date (guint id)
+{
+  return (id >= 14 && id <= 17) || id == 22 || (id >= 27 && id <= 36) || (id >= 50 && id <= 58);
+}
+
+static gboolean
+format_code_is_date (const char *code)
+{
+  for (const char *p = code; p != NULL && *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case '"':
+          p = strchr (p + 1, '"');
+          if (p == NULL)
+            return FALSE;
+          break;
+        case '[':
+          p = strchr (p + 1, ']');
+          if (p == NULL)
+            return FALSE;
+          break;
+        case '\\':
+        case '_':
+        case '*':
+          if (p[1] == '\0')
+            return FALSE;
+          p++;
+          break;
+        case ';':
+          return FALSE;
+        case 'd':
+        case 'D':
+        case 'y':
+        case 'Y':
+          return TRUE;
+        default:
+          break;
+        }
+    }
+  return FALSE;
+}
+
+static gboolean
+read_styles (Xlsx *x, const char *path, GError **error)
+{
+  g_autoptr(GHashTable) custom = g_hash_table_new (g_direct_hash, g_direct_equal);
+  int xfs_depth = -1;
+  Part part;
+  int ret;
+
+  switch (part_open (&part, x, path, error))
+    {
+    case PART_MISSING:
+      return TRUE;
+    case PART_FAILED:
+      return FALSE;
+    case PART_OPEN:
+    default:
+      break;
+    }
+
+  while ((ret = xmlTextReaderRead (part.reader)) == 1)
+    {
+      if (IS_START (part.reader, "numFmt"))
+        {
+          g_autofree char *id = get_attr (part.reader, "numFmtId");
+          g_autofree char *code = get_attr (part.reader, "formatCode");
+
+          if (id != NULL)
+            g_hash_table_insert (custom, GUINT_TO_POINTER (strtoul (id, NULL, 10)),
+                                 GINT_TO_POINTER (format_code_is_date (code) ? 1 : 2));
+        }
+      else if (IS_START (part.reader, "cellXfs") && !xmlTextReaderIsEmptyElement (part.reader))
+        xfs_depth = xmlTextReaderDepth (part.reader);
+      else if (IS_END (part.reader, "cellXfs"))
+        xfs_depth = -1;
+      else if (xfs_depth >= 0 && IS_START (part.reader, "xf") &&
+               xmlTextReaderDepth (part.reader) == xfs_depth + 1)
+        {
+          g_autofree char *id_text = get_attr (part.reader, "numFmtId");
+          guint id = id_text != NULL ? (guint) strtoul (id_text, NULL, 10) : 0;
+          int kind = GPOINTER_TO_INT (g_hash_table_lookup (custom, GUINT_TO_POINTER (id)));
+          gboolean is_date = kind != 0 ? kind == 1 : builtin_format_is_date (id);
+
+          g_array_append_val (x->date_styles, is_date);
+        }
+    }
+  return part_close (&part, x, ret, error);
+}
+
+/* Shared strings may be rich text (runs of <r><t>); phonetic guides (<rPh>) are not text. */
+static gboolean
+read_shared_strings (Xlsx *x, const char *path, GError **error)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  gboolean in_si = FALSE, in_t = FALSE;
+  int phonetic = 0;
+  Part part;
+  int ret;
+
+  switch (part_open (&part, x, path, error))
+    {
+    case PART_MISSING:
+      return TRUE;
+    case PART_FAILED:
+      return FALSE;
+    case PART_OPEN:
+    default:
+      break;
+    }
+
+  while ((ret = xmlTextReaderRead (part.reader)) == 1)
+    {
+      xmlTextReaderPtr reader = part.reader;
+
+      if (IS_START (reader, "si"))
+        {
+          g_string_truncate (text, 0);
+          if (xmlTextReaderIsEmptyElement (reader))
+            g_ptr_array_add (x->shared, g_strdup (""));
+          else
+            in_si = TRUE;
+        }
+      else if (IS_END (reader, "si"))
+        {
+          g_ptr_array_add (x->shared, decode_ooxml_escapes (text->str));
+          in_si = FALSE;
+          in_t = FALSE;
+          phonetic = 0;
+        }
+      else if (in_si && IS_START (reader, "rPh") && !xmlTextReaderIsEmptyElement (reader))
+        phonetic++;
+      else if (in_si && IS_END (reader, "rPh"))
+        phonetic = MAX (phonetic - 1, 0);
+      else if (in_si && phonetic == 0 && IS_START (reader, "t"))
+        in_t = !xmlTextReaderIsEmptyElement (reader);
+      else if (IS_END (reader, "t"))
+        in_t = FALSE;
+      else if (in_t && is_text_node (reader))
+        append_text (text, reader);
+    }
+  return part_close (&part, x, ret, error);
+}
+
+/* Column index from a reference such as "C5" or "$AB$12"; -1 when there is none. */
+static int
+column_from_ref (const char *ref)
+{
+  int column = 0;
+  guint n = 0;
+
+  if (ref == NULL)
+    return -1;
+  for (const char *p = ref; *p != '\0'; p++)
+    {
+      if (*p == '$')
+        continue;
+      if (!g_ascii_isalpha (*p))
+        break;
+      /* Excel stops at XFD, three letters; more cannot be a real column. */
+      if (++n > 3)
+        return -1;
+      column = column * 26 + (g_ascii_toupper (*p) - 'A' + 1);
+    }
+  return n > 0 ? column - 1 : -1;
+}
+
+/*
+ * An Excel serial date as text: "2026-03-02", or "2026-03-02 14:30" when it
+ * has a time. In the 1900 date system serial 1 is 1900-01-01 and Excel
+ * counts a 29 February 1900 that never was; in the 1904 system 0 is
+ * 1904-01-01.
+ */
+static char *
+serial_to_text (double serial, gboolean date1904)
+{
+  GDate date;
+  double whole;
+  gint64 days;
+  gint64 seconds;
+
+  if (!isfinite (serial) || serial < 0 || serial > 2958465)
+    return NULL;
+  whole = floor (serial);
+  seconds = (gint64) llround ((serial - whole) * 86400.0);
+  days = (gint64) whole;
+  if (seconds >= 86400)
+    days++, seconds -= 86400;
+
+  g_date_clear (&date, 1);
+  if (date1904)
+    g_date_set_dmy (&date, 1, G_DATE_JANUARY, 1904);
+  else if (days == 60)
+    return NULL;
+  else if (days < 60)
+    {
+      if (days < 1)
+        return NULL;
+      g_date_set_dmy (&date, 31, G_DATE_DECEMBER, 1899);
+    }
+  else
+    g_date_set_dmy (&date, 30, G_DATE_DECEMBER, 1899);
+  g_date_add_days (&date, (guint) days);
+
+  if (seconds == 0)
+    return g_strdup_printf ("%04u-%02u-%02u", g_date_get_year (&date), g_date_get_month (&date),
+                            g_date_get_day (&date));
+  return g_strdup_printf ("%04u-%02u-%02u %02u:%02u", g_date_get_year (&date),
+                          g_date_get_month (&date), g_date_get_day (&date),
+                          (guint) (seconds / 3600), (guint) (seconds / 60 % 60));
+}
+
+/*
+ * A number as Excel shows it, with at most 15 significant digits: a phone
+ * number typed as a number, stored as 9.96555123456E+11, reads 996555123456
+ * again, and 0.1+0.2 reads 0.3.
+ */
+static char *
+format_number (const char *raw)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  char *end = NULL;
+  double value = g_ascii_strtod (raw, &end);
+
+  if (end == raw || *end != '\0' || !isfinite (value))
+    return g_strdup (raw);
+  /* Not "-0". */
+  if (value == 0)
+    value = 0;
+  return g_strdup (g_ascii_formatd (buffer, sizeof buffer, "%.15g", value));
+}
+
+typedef struct
+{
+  int       column;
+  char     *type;
+  guint     style;
+  gboolean  in_v, in_is, in_t;
+  int       phonetic;
+  GString  *value;
+  GString  *inline_text;
+} Cell;
+
+static char *
+cell_text (const Xlsx *x, Cell *cell, GError **error)
+{
+  const char *type = cell->type != NULL ? cell->type : "n";
+
+  if (strcmp (type, "s") == 0)
+    {
+      char *end = NULL;
+      guint64 index = g_ascii_strtoull (cell->value->str, &end, 10);
+
+      if (cell->value->len == 0)
+        return NULL;
+      if (end == cell->value->str || *end != '\0' || index >= x->shared->len)
+        {
+          set_damaged (error, x, "xl/sharedStrings.xml");
+          return NULL;
+        }
+      return g_strdup (g_ptr_array_index (x->shared, index));
+    }
+  if (strcmp (type, "inlineStr") == 0)
+    return decode_ooxml_escapes (cell->inline_text->str);
+  if (strcmp (type, "b") == 0)
+    {
+      if (cell->value->len == 0)
+        return NULL;
+      return g_strdup (strcmp (cell->value->str, "1") == 0 ? "TRUE" : "FALSE");
+    }
+  if (strcmp (type, "str") == 0 || strcmp (type, "e") == 0 || strcmp (type, "d") == 0)
+    return decode_ooxml_escapes (cell->value->str);
+
+  /* A number, possibly shown as a date. */
+  if (cell->value->len == 0)
+    return NULL;
+  if (cell->style < x->date_styles->len && g_array_index (x->date_styles, gboolean, cell->style))
+    {
+      char *date = serial_to_text (g_ascii_strtod (cell->value->str, NULL), x->date1904);
+
+      if (date != NULL)
+        return date;
+    }
+  return format_number (cell->value->str);
+}
+
+static gboolean
+row_put_cell (const Xlsx *x, Sheet *sheet, GPtrArray *cells, guint number, Cell *cell,
+              GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *text = cell_text (x, cell, &local_error);
+  char *value;
+
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  value = text != NULL ? clean_cell (text, strlen (text)) : NULL;
+  if (value == NULL || cells == NULL)
+    {
+      g_free (value);
+      return TRUE;
+    }
+  if (cell->column >= DFT_IMPORT_MAX_COLUMNS)
+    {
+      g_free (value);
+      return too_many_columns (sheet, number, error);
+    }
+  if ((guint) cell->column >= cells->len)
+    g_ptr_array_set_size (cells, cell->column + 1);
+  g_free (g_ptr_array_index (cells, cell->column));
+  g_ptr_array_index (cells, cell->column) = value;
+  return TRUE;
+}
+
+static gboolean
+read_worksheet (const Xlsx *x, Sheet *sheet, const char *path, GError **error)
+{
+  g_autoptr(GString) value = g_string_new (NULL);
+  g_autoptr(GString) inline_text = g_string_new (NULL);
+  GPtrArray *cells = NULL;
+  Cell cell = { 0 };
+  guint number = 0;
+  int last_column = -1;
+  gboolean in_cell = FALSE;
+  gboolean ok = TRUE;
+  Part part;
+  int ret = 0;
+
+  switch (part_open (&part, x, path, error))
+    {
+    case PART_MISSING:
+      return set_damaged (error, x, path);
+    case PART_FAILED:
+      return FALSE;
+    case PART_OPEN:
+    default:
+      break;
+    }
+
+  cell.value = value;
+  cell.inline_text = inline_text;
+
+  while (ok && (ret = xmlTextReaderRead (part.reader)) == 1)
+    {
+      xmlTextReaderPtr reader = part.reader;
+
+      if (IS_START (reader, "row"))
+        {
+          g_autofree char *r = get_attr (reader, "r");
+          guint64 n = r != NULL ? g_ascii_strtoull (r, NULL, 10) : 0;
+
+          /* Rows without a number follow the one before. */
+          number = n > 0 && n <= G_MAXUINT ? (guint) n : number + 1;
+          last_column = -1;
+          g_clear_pointer (&cells, g_ptr_array_unref);
+          if (!xmlTextReaderIsEmptyElement (reader))
+            cells = g_ptr_array_new_with_free_func (g_free);
+        }
+      else if (IS_END (reader, "row"))
+        {
+          in_cell = FALSE;
+          if (cells != NULL)
+            ok = sheet_add_row (sheet, number, g_steal_pointer (&cells), error);
+        }
+      else if (cells != NULL && IS_START (reader, "c"))
+        {
+          g_autofree char *ref = get_attr (reader, "r");
+          g_autofree char *style = get_attr (reader, "s");
+
+          /* The reference keeps columns in place when empty cells are left out. */
+          cell.column = column_from_ref (ref);
+          if (cell.column < 0)
+            cell.column = last_column + 1;
+          last_column = cell.column;
+          g_free (cell.type);
+          cell.type = get_attr (reader, "t");
+          cell.style = style != NULL ? (guint) strtoul (style, NULL, 10) : 0;
+          cell.in_v = cell.in_is = cell.in_t = FALSE;
+          cell.phonetic = 0;
+          g_string_truncate (value, 0);
+          g_string_truncate (inline_text, 0);
+          in_cell = !xmlTextReaderIsEmptyElement (reader);
+        }
+      else if (in_cell && IS_END (reader, "c"))
+        {
+          in_cell = FALSE;
+          ok = row_put_cell (x, sheet, cells, number, &cell, error);
+        }
+      else if (in_cell && IS_START (reader, "v"))
+        cell.in_v = !xmlTextReaderIsEmptyElement (reader);
+      else if (in_cell && IS_END (reader, "v"))
+        cell.in_v = FALSE;
+      else if (in_cell && IS_START (reader, "is"))
+        cell.in_is = !xmlTextReaderIsEmptyElement (reader);
+      else if (in_cell && IS_END (reader, "is"))
+        cell.in_is = FALSE;
+      else if (cell.in_is && IS_START (reader, "rPh") && !xmlTextReaderIsEmptyElement (reader))
+        cell.phonetic++;
+      else if (cell.in_is && IS_END (reader, "rPh"))
+        cell.phonetic = MAX (cell.phonetic - 1, 0);
+      else if (cell.in_is && cell.phonetic == 0 && IS_START (reader, "t"))
+        cell.in_t = !xmlTextReaderIsEmptyElement (reader);
+      else if (cell.in_is && IS_END (reader, "t"))
+        cell.in_t = FALSE;
+      else if (cell.in_v && is_text_node (reader))
+        append_text (value, reader);
+      else if (cell.in_t && is_text_node (reader))
+        append_text (inline_text, reader);
+    }
+
+  g_clear_pointer (&cells, g_ptr_array_unref);
+  g_free (cell.type);
+  if (!ok)
+    {
+      part_close (&part, x, 0, NULL);
+      return FALSE;
+    }
+  return part_close (&part, x, ret, error);
+}
+
+/* LibreOffice's own format is a ZIP archive too; say so rather than "damaged". */
+static gboolean
+is_opendocument (GsfInfile *zip)
+{
+  GsfInput *input = zip_child (zip, "mimetype", NULL);
+  gboolean result = FALSE;
+
+  if (input != NULL && gsf_input_size (input) > 0 && gsf_input_size (input) < 256)
+    {
+      gsf_off_t size = gsf_input_size (input);
+      const guint8 *data = gsf_input_read (input, (size_t) size, NULL);
+
+      result = data != NULL && size >= 39 &&
+               memcmp (data, "application/vnd.oasis.opendocument.", 35) == 0;
+    }
+  g_clear_object (&input);
+  return result;
+}
+
+static gboolean
+read_xlsx_parts (Xlsx *x, Sheet *sheet, GError **error)
+{
+  g_autoptr(GPtrArray) package_rels = NULL;
+  g_autoptr(GPtrArray) workbook_rels = NULL;
+  g_autofree char *workbook = NULL;
+  g_autofree char *workbook_dir = NULL;
+  g_autofree char *workbook_rels_path = NULL;
+  g_autofree char *sheet_id = NULL;
+  g_autofree char *base = NULL;
+  const Rel *rel;
+
+  package_rels = read_rels (x, "_rels/.rels", "", error);
+  if (package_rels == NULL)
+    return FALSE;
+  rel = find_rel (package_rels, "/officeDocument", NULL);
+  workbook = g_strdup (rel != NULL ? rel->target : "xl/workbook.xml");
+
+  {
+    g_autoptr(GError) probe_error = NULL;
+    GsfInput *probe = zip_child (x->zip, workbook, &probe_error);
+
+    if (probe_error != NULL)
+      return set_damaged (error, x, workbook);
+    if (probe == NULL)
+      {
+        g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
+                     is_opendocument (x->zip)
+                       /* Translators: %s is a file name */
+                       ? _("“%s” is an OpenDocument spreadsheet (.ods). In LibreOffice, save it "
+                           "as “Excel 2007-365 (.xlsx)” or as CSV in UTF-8, then import that.")
+                       /* Translators: %s is a file name */
+                       : _("“%s” is a ZIP archive, not an Excel workbook (.xlsx). Save the sheet "
+                           "as .xlsx or as “CSV UTF-8” and import that."),
+                     x->name);
+        return FALSE;
+      }
+    g_object_unref (probe);
+  }
+
+  workbook_dir = dir_of (workbook);
+  base = g_path_get_basename (workbook);
+  workbook_rels_path = workbook_dir[0] != '\0'
+                         ? g_strdup_printf ("%s/_rels/%s.rels", workbook_dir, base)
+                         : g_strdup_printf ("_rels/%s.rels", base);
+  workbook_rels = read_rels (x, workbook_rels_path, workbook_dir, error);
+  if (workbook_rels == NULL)
+    return FALSE;
+  if (!read_workbook (x, workbook, &sheet_id, error))
+    return FALSE;
+  sheet->date1904 = x->date1904;
+
+  rel = find_rel (workbook_rels, "/styles", NULL);
+  if (rel != NULL && !read_styles (x, rel->target, error))
+    return FALSE;
+  rel = find_rel (workbook_rels, "/sharedStrings", NULL);
+  if (rel != NULL && !read_shared_strings (x, rel->target, error))
+    return FALSE;
+
+  rel = sheet_id != NULL ? find_rel (workbook_rels, NULL, sheet_id) : NULL;
+  if (rel == NULL)
+    rel = find_rel (workbook_rels, "/worksheet", NULL);
+  if (rel == NULL)
+    {
+      g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_EMPTY,
+                   /* Translators: %s is a file name */
+                   _("“%s” has no worksheet to import."), x->name);
+      return FALSE;
+    }
+  return read_worksheet (x, sheet, rel->target, error);
+}
+
+static gboolean
+read_xlsx (Sheet *sheet, const char *data, gsize len, GError **error)
+{
+  g_autoptr(GError) zip_error = NULL;
+  GsfInput *input;
+  Xlsx x = { 0 };
+  gboolean ok;
+
+  x.name = sheet->name;
+  input = gsf_input_memory_new ((const guint8 *) data, (gsf_off_t) len, FALSE);
+  x.zip = gsf_infile_zip_new (input, &zip_error);
+  g_object_unref (input);
+  if (x.zip == NULL)
+    {
+      g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
+                   /* Translators: %s is a file name */
+                   _("“%s” looks like an Excel workbook (.xlsx) but is damaged and cannot be "
+                     "opened. Open it in Excel or LibreOffice, save it again and import the new "
+                     "file."),
+                   sheet->name);
+      return FALSE;
+    }
+
+  x.shared = g_ptr_array_new_with_free_func (g_free);
+  x.date_styles = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  ok = read_xlsx_parts (&x, sheet, error);
+  g_ptr_array_unref (x.shared);
+  g_array_unref (x.date_styles);
+  g_object_unref (x.zip);
+  return ok;
+}
+
+/* ---- Fields and headers ----------------------------------------------- */
+
+typedef struct
+{
+  const char *field;
+  const char *header;
+} Synonym;
+
+/*
+ * Column headers people write on sign-up sheets, in the languages of the
+ * workshops. They are compared after header_key(), so case, spaces and
+ * punctuation do not matter. A single name column ("Name", "Full name",
+ * "ФИО", "Jina") goes whole into the given name: Daftari does not split it,
+ * because the order differs ("ФИО" puts the family name first) and a wrong
+ * split would quietly swap people's names; the search finds a person by any
+ * word of either field, so nothing is lost by keeping the name whole.
+ */
+static const Synonym synonyms[] = {
+  { "given_name", "First name" },
+  { "given_name", "Given name" },
+  { "given_name", "Given names" },
+  { "given_name", "Forename" },
+  { "given_name", "Name" },
+  { "given_name", "Full name" },
+  { "given_name", "Name and surname" },
+  { "given_name", "Participant" },
+  { "given_name", "Participant name" },
+  { "given_name", "Name of participant" },
+  { "given_name", "Имя" },
+  { "given_name", "ФИО" },
+  { "given_name", "Фамилия, имя, отчество" },
+  { "given_name", "Фамилия и имя" },
+  { "given_name", "Имя и фамилия" },
+  { "given_name", "Полное имя" },
+  { "given_name", "Ім'я" },
+  { "given_name", "ПІБ" },
+  { "given_name", "Прізвище, ім'я, по батькові" },
+  { "given_name", "Аты" },
+  { "given_name", "Аты-жөнү" },
+  { "given_name", "Jina" },
+  { "given_name", "Jina la kwanza" },
+  { "given_name", "Jina kamili" },
+  { "given_name", "სახელი" },
+  { "given_name", "სახელი და გვარი" },
+  { "given_name", "نام" },
+
+  { "family_name", "Last name" },
+  { "family_name", "Surname" },
+  { "family_name", "Family name" },
+  { "family_name", "Фамилия" },
+  { "family_name", "Прізвище" },
+  { "family_name", "Фамилиясы" },
+  { "family_name", "Jina la ukoo" },
+  { "family_name", "Jina la familia" },
+  { "family_name", "გვარი" },
+
+  { "gender", "Gender" },
+  { "gender", "Sex" },
+  { "gender", "M/F" },
+  { "gender", "Пол" },
+  { "gender", "Стать" },
+  { "gender", "Жынысы" },
+  { "gender", "Jinsia" },
+  { "gender", "სქესი" },
+
+  { "agency", "Agency" },
+  { "agency", "Organisation" },
+  { "agency", "Organization" },
+  { "agency", "Organisation/Organization" },
+  { "agency", "Agency/Organisation" },
+  { "agency", "Agency/Organization" },
+  { "agency", "Institution" },
+  { "agency", "Department" },
+  { "agency", "Ministry" },
+  { "agency", "Employer" },
+  { "agency", "Name of agency" },
+  { "agency", "Agency name" },
+  { "agency", "Organisation name" },
+  { "agency", "Organization name" },
+  { "agency", "Ведомство" },
+  { "agency", "Организация" },
+  { "agency", "Учреждение" },
+  { "agency", "Место работы" },
+  { "agency", "Відомство" },
+  { "agency", "Організація" },
+  { "agency", "Установа" },
+  { "agency", "Місце роботи" },
+  { "agency", "Мекеме" },
+  { "agency", "Taasisi" },
+  { "agency", "Shirika" },
+  { "agency", "ორგანიზაცია" },
+  { "agency", "უწყება" },
+
+  { "position", "Position" },
+  { "position", "Rank" },
+  { "position", "Position/Rank" },
+  { "position", "Rank/Position" },
+  { "position", "Job title" },
+  { "position", "Designation" },
+  { "position", "Post" },
+  { "position", "Должность" },
+  { "position", "Звание" },
+  { "position", "Должность, звание" },
+  { "position", "Посада" },
+  { "position", "Звання" },
+  { "position", "Кызматы" },
+  { "position", "Cheo" },
+  { "position", "Wadhifa" },
+  { "position", "თანამდებობა" },
+  { "position", "წოდება" },
+
+  { "country", "Country" },
+  { "country", "Страна" },
+  { "country", "Країна" },
+  { "country", "Өлкө" },
+  { "country", "Nchi" },
+  { "country", "ქვეყანა" },
+
+  { "email", "Email" },
+  { "email", "Email address" },
+  { "email", "Mail" },
+  { "email", "Email ID" },
+  { "email", "Official email" },
+  { "email", "Work email" },
+  { "email", "Эл. почта" },
+  { "email", "Электронная почта" },
+  { "email", "Е-mail" },  /* with a Cyrillic Е, as a Russian keyboard types it */
+  { "email", "Електронна пошта" },
+  { "email", "Ел. пошта" },
+  { "email", "Электрондук почта" },
+  { "email", "Barua pepe" },
+  { "email", "ელ. ფოსტა" },
+
+  { "phone", "Phone" },
+  { "phone", "Phone number" },
+  { "phone", "Telephone" },
+  { "phone", "Tel" },
+  { "phone", "Tel no" },
+  { "phone", "Phone no" },
+  { "phone", "Telephone number" },
+  { "phone", "Mobile no" },
+  { "phone", "Mobile" },
+  { "phone", "Mobile number" },
+  { "phone", "Mobile phone" },
+  { "phone", "Cell phone" },
+  { "phone", "Contact number" },
+  { "phone", "Телефон" },
+  { "phone", "Тел" },
+  { "phone", "Номер телефона" },
+  { "phone", "Мобильный телефон" },
+  { "phone", "Моб. телефон" },
+  { "phone", "Номер телефону" },
+  { "phone", "Simu" },
+  { "phone", "Namba ya simu" },
+  { "phone", "Nambari ya simu" },
+  { "phone", "ტელეფონი" },
+
+  { "consent", "Consent" },
+  { "consent", "Consent given" },
+  { "consent", "Consent to data processing" },
+  { "consent", "Согласие" },
+  { "consent", "Согласие на обработку персональных данных" },
+  { "consent", "Згода" },
+  { "consent", "Ridhaa" },
+  { "consent", "თანხმობა" },
+
+  { "consent_date", "Consent date" },
+  { "consent_date", "Date of consent" },
+  { "consent_date", "Дата согласия" },
+  { "consent_date", "Дата згоди" },
+  { "consent_date", "Tarehe ya ridhaa" },
+  { "consent_date", "თანხმობის თარიღი" },
+};
+
+static const char *
+schema_field_name (const char *field)
+{
+  int index;
+
+  if (field == NULL)
+    return NULL;
+  index = dft_entity_field_index (&dft_entity_person, field);
+  return index >= 0 ? dft_entity_person.fields[index].name : NULL;
+}
+
+static const char *
+guess_field (const char *header)
+{
+  g_autofree char *key = header_key (header);
+
+  if (key[0] == '\0')
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (synonyms); i++)
+    {
+      g_autofree char *candidate = header_key (synonyms[i].header);
+
+      if (strcmp (candidate, key) == 0)
+        return schema_field_name (synonyms[i].field);
+    }
+  return NULL;
+}
+
+static gboolean
+row_has_name_header (const Row *row)
+{
+  for (guint i = 0; i < row->n_cells; i++)
+    if (row->cells[i] != NULL && g_strcmp0 (guess_field (row->cells[i]), "given_name") == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/*
+ * The header is the first row, unless one of the first few rows names a name
+ * column: sheets often carry the workshop's title above the headers.
+ */
+static DftImport *
+import_from_sheet (Sheet *sheet, GError **error)
+{
+  g_autoptr(DftImport) self = NULL;
+  guint header_index = 0;
+
+  if (sheet->rows->len == 0)
+    {
+      g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_EMPTY,
+                   /* Translators: %s is a file name */
+                   _("“%s” is empty."), sheet->name);
+      return NULL;
+    }
+  for (guint i = 0; i < MIN (sheet->rows->len, HEADER_SEARCH_ROWS); i++)
+    if (row_has_name_header (g_ptr_array_index (sheet->rows, i)))
+      {
+        header_index = i;
+        break;
+      }
+  if (header_index + 1 >= sheet->rows->len)
+    {
+      g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_EMPTY,
+                   /* Translators: %s is a file name */
+                   _("“%s” has column headers but no participants below them."), sheet->name);
+      return NULL;
+    }
+
+  self = g_object_new (DFT_TYPE_IMPORT, NULL);
+  self->from_xlsx = sheet->from_xlsx;
+  self->date1904 = sheet->date1904;
+  self->header = g_steal_pointer (&sheet->rows->pdata[header_index]);
+  self->rows = g_ptr_array_new_full (sheet->rows->len - header_index - 1, row_free);
+  for (guint i = header_index + 1; i < sheet->rows->len; i++)
+    g_ptr_array_add (self->rows, g_steal_pointer (&sheet->rows->pdata[i]));
+
+  self->n_columns = self->header->n_cells;
+  for (guint i = 0; i < self->rows->len; i++)
+    self->n_columns = MAX (self->n_columns, ((Row *) g_ptr_array_index (self->rows, i))->n_cells);
+
+  /* Each field goes to the first column that names it; a second one is left for the user. */
+  self->mapping = g_new0 (const char *, MAX (self->n_columns, 1));
+  for (guint c = 0; c < self->n_columns; c++)
+    {
+      const char *field = guess_field (row_cell (self->header, c));
+      gboolean taken = FALSE;
+
+      for (guint k = 0; field != NULL && k < c; k++)
+        taken |= self->mapping[k] == field;
+      if (!taken)
+        self->mapping[c] = field;
+    }
+  return g_steal_pointer (&self);
+}
+
+/* ---- Reading a file --------------------------------------------------- */
+
+/**
+ * dft_import_new_from_file:
+ * @path: a CSV (comma, semicolon or tab separated) or .xlsx file
+ * @error: return location for a #DFT_IMPORT_ERROR
+ *
+ * Reads a sign-up sheet and guesses the mapping of its columns. The kind of
+ * file is taken from its content, not its name: a .csv that is really an
+ * Excel workbook is read as one. Nothing is written anywhere.
+ *
+ * Returns: (transfer full): the sheet, or %NULL with @error set
+ */
+DftImport *
+dft_import_new_from_file (const char *path, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *data = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  GStatBuf st;
+  gsize len = 0;
+  Sheet sheet = { 0 };
+  gboolean ok;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  name = g_filename_display_basename (path);
+
+  if (g_stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > MAX_FILE_BYTES)
+    {
+      g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_TOO_LARGE,
+                   /* Translators: %s is a file name */
+                   _("“%s” is too large to be a sign-up sheet (more than 100 MB)."), name);
+      return NULL;
+    }
+  /* Read once, whole: the file cannot change between telling its kind and parsing it. */
+  if (!g_file_get_contents (path, &data, &len, &local_error))
+    {
+      g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_UNREADABLE,
+                   /* Translators: %s is the system's reason, already naming the file */
+                   _("The sheet cannot be read: %s"), local_error->message);
+      return NULL;
+    }
+  if (len == 0)
+    {
+      g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_EMPTY,
+                   /* Translators: %s is a file name */
+                   _("“%s” is empty."), name);
+      return NULL;
+    }
+
+  rows = g_ptr_array_new_with_free_func (row_free);
+  sheet.name = name;
+  sheet.rows = rows;
+
+  if (len >= 4 && (memcmp (data, "PK\3\4", 4) == 0 || memcmp (data, "PK\5\6", 4) == 0))
+    {
+      sheet.from_xlsx = TRUE;
+      ok = read_xlsx (&sheet, data, len, error);
+    }
+  else if (len >= 8 && memcmp (data, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)
+    {
+      /* Also what Excel writes for a workbook with a password. */
+      g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
+                   /* Translators: %s is a file name */
+                   _("“%s” is an Excel 97–2003 workbook (.xls) or one protected by a password. "
+                     "Open it in Excel or LibreOffice and save it, without a password, as .xlsx "
+                     "or as “CSV UTF-8”, then import that."),
+                   name);
+      ok = FALSE;
+    }
+  else
+    ok = read_csv (&sheet, data, len, error);
+
+  if (!ok)
+    return NULL;
+  return import_from_sheet (&sheet, error);
+}
+
+static void
+new_from_file_thread (GTask        *task,
+                      gpointer      source,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  GError *error = NULL;
+  DftImport *import = dft_import_new_from_file (task_data, &error);
+
+  if (import == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, import, g_object_unref);
+}
+
+void
+dft_import_new_from_file_async (const char          *path,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (path != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, dft_import_new_from_file_async);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  /* The type and libxml2 are set up here, in the caller's thread, before any worker uses them. */
+  g_type_ensure (DFT_TYPE_IMPORT);
+  g_task_run_in_thread (task, new_from_file_thread);
+}
+
+DftImport *
+dft_import_new_from_file_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- Accessors -------------------------------------------------------- */
+
+const char * const *
+dft_import_list_fields (void)
+{
+  static const char **fields = NULL;
+
+  if (g_once_init_enter (&fields))
+    {
+      const char **list = g_new0 (const char *, dft_entity_person.n_fields + 1);
+
+      for (guint i = 0; i < dft_entity_person.n_fields; i++)
+        list[i] = dft_entity_person.fields[i].name;
+      g_once_init_leave (&fields, list);
+    }
+  return fields;
+}
+
+guint
+dft_import_get_n_columns (DftImport *self)
+{
+  g_return_val_if_fail (DFT_IS_IMPORT (self), 0);
+  return self->n_columns;
+}
+
+/* Rows below the header that are not empty; empty rows are skipped, not counted. */
+guint
+dft_import_get_n_rows (DftImport *self)
+{
+  g_return_val_if_fail (DFT_IS_IMPORT (self), 0);
+  return self->rows->len;
+}
+
+guint
+dft_import_get_header_row_number (DftImport *self)
+{
+  g_return_val_if_fail (DFT_IS_IMPORT (self), 0);
+  return self->header->number;
+}
+
+/* The number the spreadsheet shows for @row (the header being row 1 in most sheets). */
+guint
+dft_import_get_row_number (DftImport *self, guint row)
+{
+  g_return_val_if_fail (DFT_IS_IMPORT (self), 0);
+  g_return_val_if_fail (row < self->rows->len, 0);
+  return ((Row *) g_ptr_array_index (self->rows, row))->number;
+}
+
+/* Returns: the header of @column, "" when it has none. */
+const char *
+dft_import_get_header (DftImport *self, guint column)
+{
+  const char *text;
+
+  g_return_val_if_fail (DFT_IS_IMPORT (self), NULL);
+  g_return_val_if_fail (column < self->n_columns, NULL);
+  text = row_cell (self->header, column);
+  return text != NULL ? text : "";
+}
+
+/* Returns: the trimmed text of a cell, "" when it is empty. */
+const char *
+dft_import_get_cell (DftImport *self, guint row, guint column)
+{
+  const char *text;
+
+  g_return_val_if_fail (DFT_IS_IMPORT (self), NULL);
+  g_return_val_if_fail (row < self->rows->len, NULL);
+  g_return_val_if_fail (column < self->n_columns, NULL);
+  text = row_cell (g_ptr_array_index (self->rows, row), column);
+  return text != NULL ? text : "";
+}
+
+/* Returns: the person field @column is imported into, such as "given_name", or %NULL. */
+const char *
+dft_import_get_mapping (DftImport *self, guint column)
+{
+  g_return_val_if_fail (DFT_IS_IMPORT (self), NULL);
+  g_return_val_if_fail (column < self->n_columns, NULL);
+  return self->mapping[column];
+}
+
+/**
+ * dft_import_set_mapping:
+ * @field: (nullable): a field of dft_import_list_fields(), or %NULL (or "") to ignore the column
+ *
+ * Chooses what @column is imported into. A field goes into one column only:
+ * the column that had it before is ignored from now on.
+ */
+gboolean
+dft_import_set_mapping (DftImport   *self,
+                        guint        column,
+                        const char  *field,
+                        GError     **error)
+{
+  const char *name = NULL;
+
+  g_return_val_if_fail (DFT_IS_IMPORT (self), FALSE);
+  g_return_val_if_fail (column < self->n_columns, FALSE);
+
+  if (field != NULL && field[0] != '\0')
+    {
+      name = schema_field_name (field);
+      if (name == NULL)
+        {
+          g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_UNKNOWN_FIELD,
+                       /* Translators: %s is a name a program gave, such as "birthday" */
+                       _("People have no field “%s” to import a column into."), field);
+          return FALSE;
+        }
+      for (guint c = 0; c < self->n_columns; c++)
+        if (self->mapping[c] == name)
+          self->mapping[c] = NULL;
+    }
+  self->mapping[column] = name;
+  return TRUE;
+}
+
+/* ---- Values ----------------------------------------------------------- */
+
+typedef struct
+{
+  const char *word;
+  const char *value;
+} Word;
+
+/* Compared after value_key(): lower case, no dot at the end. */
+static const Word gender_words[] = {
+  { "female", "female" }, { "f", "female" }, { "woman", "female" }, { "w", "female" },
+  { "fem", "female" }, { "ж", "female" }, { "жен", "female" }, { "женский", "female" },
+  { "женщина", "female" }, { "жін", "female" }, { "жіноча", "female" }, { "жінка", "female" },
+  { "аял", "female" }, { "ke", "female" }, { "kike", "female" }, { "mke", "female" },
+  { "mwanamke", "female" }, { "ქალი", "female" },
+  { "male", "male" }, { "m", "male" }, { "man", "male" }, { "м", "male" }, { "муж", "male" },
+  { "мужской", "male" }, { "мужчина", "male" }, { "ч", "male" }, { "чол", "male" },
+  { "чоловіча", "male" }, { "чоловік", "male" }, { "эркек", "male" }, { "me", "male" },
+  { "kiume", "male" }, { "mme", "male" }, { "mwanaume", "male" }, { "კაცი", "male" },
+  { "other", "other" }, { "другое", "other" }, { "другой", "other" }, { "інше", "other" },
+  { "nyingine", "other" }, { "სხვა", "other" },
+  { "undisclosed", "undisclosed" }, { "prefer not to say", "undisclosed" },
+  { "rather not say", "undisclosed" }, { "not stated", "undisclosed" },
+  { "не указано", "undisclosed" }, { "не указан", "undisclosed" },
+  { "не хочу указывать", "undisclosed" }, { "не вказано", "undisclosed" },
+};
+
+/* An empty cell is "no", like an unticked box. */
+static const Word consent_words[] = {
+  { "yes", "1" }, { "y", "1" }, { "true", "1" }, { "1", "1" }, { "x", "1" }, { "✓", "1" },
+  { "✔", "1" }, { "да", "1" }, { "д", "1" }, { "так", "1" }, { "ооба", "1" },
+  { "ndiyo", "1" }, { "ndio", "1" }, { "დიახ", "1" }, { "კი", "1" },
+  { "no", "0" }, { "n", "0" }, { "false", "0" }, { "0", "0" }, { "нет", "0" }, { "н", "0" },
+  { "ні", "0" }, { "жок", "0" }, { "hapana", "0" }, { "არა", "0" },
+};
+
+/* The project's countries and their neighbours, by their English, Russian and own names. */
+static const Word country_words[] = {
+  { "kyrgyzstan", "KG" }, { "kyrgyz republic", "KG" }, { "kirghizia", "KG" },
+  { "кыргызстан", "KG" }, { "киргизия", "KG" }, { "киргизстан", "KG" },
+  { "кыргызская республика", "KG" }, { "кыргыз республикасы", "KG" },
+  { "tanzania", "TZ" }, { "united republic of tanzania", "TZ" },
+  { "tanzania, united republic of", "TZ" }, { "танзания", "TZ" },
+  { "pakistan", "PK" }, { "пакистан", "PK" }, { "پاکستان", "PK" },
+  { "georgia", "GE" }, { "грузия", "GE" }, { "грузія", "GE" }, { "საქართველო", "GE" },
+  { "sakartvelo", "GE" },
+  { "ukraine", "UA" }, { "украина", "UA" }, { "україна", "UA" },
+  { "kazakhstan", "KZ" }, { "казахстан", "KZ" }, { "uzbekistan", "UZ" },
+  { "узбекистан", "UZ" }, { "tajikistan", "TJ" }, { "таджикистан", "TJ" },
+  { "kenya", "KE" }, { "uganda", "UG" }, { "rwanda", "RW" }, { "afghanistan", "AF" },
+  { "armenia", "AM" }, { "армения", "AM" }, { "azerbaijan", "AZ" }, { "азербайджан", "AZ" },
+  { "moldova", "MD" }, { "молдова", "MD" },
+};
+
+static const char *
+lookup_word (const Word *words, gsize n_words, const char *text)
+{
+  g_autofree char *key = value_key (text);
+
+  for (gsize i = 0; i < n_words; i++)
+    if (strcmp (words[i].word, key) == 0)
+      return words[i].value;
+  return NULL;
+}
+
+static gboolean
+read_digits (const char **p, guint max_digits, guint *value, guint *n_digits)
+{
+  *value = 0;
+  *n_digits = 0;
+  while (g_ascii_isdigit (**p) && *n_digits < max_digits)
+    {
+      *value = *value * 10 + (guint) (**p - '0');
+      (*n_digits)++;
+      (*p)++;
+    }
+  return *n_digits > 0;
+}
+
+/*
+ * A date as the store keeps it (YYYY-MM-DD), from 2026-03-02, 02.03.2026 or
+ * 02/03/2026. Written with the year last, the day comes first, as in all the
+ * countries Daftari works in; "03/25/2026" is refused, not turned around. A
+ * time after the date is ignored. In a workbook, a number is an Excel serial
+ * date (a date cell without a date format).
+ */
+static char *
+parse_sheet_date (const char *text, gboolean serials, gboolean date1904)
+{
+  const char *p = text;
+  guint a, b, c, na, nb, nc;
+  guint day, month, year;
+  char sep;
+
+  if (read_digits (&p, 4, &a, &na) && (*p == '-' || *p == '.' || *p == '/'))
+    {
+      sep = *p++;
+      if (read_digits (&p, 2, &b, &nb) && *p == sep && (p++, read_digits (&p, 4, &c, &nc)))
+        {
+          if (*p == ' ' || *p == 'T')
+            {
+              for (const char *q = p + 1; *q != '\0'; q++)
+                if (!g_ascii_isdigit (*q) && strchr (":.+-Z", *q) == NULL)
+                  return NULL;
+            }
+          else if (*p != '\0')
+            return NULL;
+
+          if (na == 4 && nc <= 2)
+            year = a, month = b, day = c;
+          else if (na <= 2 && nc == 4)
+            day = a, month = b, year = c;
+          else
+            return NULL;
+          if (year < 1900 || year > 2200 ||
+              !g_date_valid_dmy ((GDateDay) day, (GDateMonth) month, (GDateYear) year))
+            return NULL;
+          return g_strdup_printf ("%04u-%02u-%02u", year, month, day);
+        }
+      return NULL;
+    }
+
+  if (serials)
+    {
+      char *end = NULL;
+      double serial = g_ascii_strtod (text, &end);
+      g_autofree char *shown = NULL;
+
+      if (end == text || *end != '\0')
+        return NULL;
+      shown = serial_to_text (serial, date1904);
+      if (shown == NULL)
+        return NULL;
+      shown[10] = '\0';
+      return g_strdup (shown);
+    }
+  return NULL;
+}
+
+static char *
+convert_country (const char *text)
+{
+  const char *code = lookup_word (country_words, G_N_ELEMENTS (country_words), text);
+
+  if (code != NULL)
+    return g_strdup (code);
+  /* An ISO 3166 alpha-2 code in any case. Anything else is kept as written: it is still true. */
+  if (strlen (text) == 2 && g_ascii_isalpha (text[0]) && g_ascii_isalpha (text[1]))
+    return g_ascii_strup (text, -1);
+  return g_strdup (text);
+}
+
+/* ---- Running ---------------------------------------------------------- */
+
+static void
+add_problem (GPtrArray *problems, guint row, const char *problem)
+{
+  g_ptr_array_add (problems,
+                   /* Translators: "Row 7: Email: is not an email address." %u is a row number as
+                    * the spreadsheet shows it, %s the problem */
+                   g_strdup_printf (_("Row %u: %s"), row, problem));
+}
+
+static void
+add_field_problem (GPtrArray *problems, guint row, const DftField *field, const char *message)
+{
+  /* Translators: "Gender: “x” is not …": first %s is a field of a person, second the problem */
+  g_autofree char *problem = g_strdup_printf (_("%s: %s"),
+                                              g_dgettext (GETTEXT_PACKAGE, field->label), message);
+
+  add_problem (problems, row, problem);
+}
+
+static const DftField *
+person_field (const char *name)
+{
+  return &dft_entity_person.fields[dft_entity_field_index (&dft_entity_person, name)];
+}
+
+/*
+ * The store's message says "person: Email: is not an email address."; in a
+ * list of rows of people the first part says nothing, so it goes.
+ */
+static const char *
+without_entity (const char *message)
+{
+  const char *label = g_dgettext (GETTEXT_PACKAGE, dft_entity_person.label);
+  gsize n = strlen (label);
+
+  if (g_ascii_strncasecmp (message, label, n) == 0 && strncmp (message + n, ": ", 2) == 0)
+    return message + n + 2;
+  return message;
+}
+
+static char *
+person_full_name (DftRecord *person)
+{
+  const char *given = dft_record_get_string (person, "given_name");
+  const char *family = dft_record_get_string (person, "family_name");
+
+  if (family == NULL || family[0] == '\0')
+    return g_strdup (given != NULL ? given : "");
+  if (given == NULL || given[0] == '\0')
+    return g_strdup (family);
+  return g_strjoin (" ", given, family, NULL);
+}
+
+/* Two spellings of one name share a word once folded: "Айбек Токтогулов" and "Toktogulov A.". */
+static gboolean
+names_share_a_word (DftRecord *a, DftRecord *b)
+{
+  g_autofree char *name_a = person_full_name (a);
+  g_autofree char *name_b = person_full_name (b);
+  g_autofree char *key_a = dft_search_key (name_a);
+  g_autofree char *key_b = dft_search_key (name_b);
+  g_auto(GStrv) words_a = g_strsplit (key_a, " ", -1);
+  g_auto(GStrv) words_b = g_strsplit (key_b, " ", -1);
+
+  for (guint i = 0; words_a[i] != NULL; i++)
+    if (words_a[i][0] != '\0' && g_strv_contains ((const char * const *) words_b, words_a[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* Adds what the sheet knows and the register does not; never overwrites what it holds. */
+static void
+fill_blanks (DftRecord *existing, DftRecord *incoming)
+{
+  const DftEntity *entity = &dft_entity_person;
+
+  for (guint i = 0; i < entity->n_fields; i++)
+    {
+      const GValue *in = dft_record_get_value (incoming, i);
+      const GValue *have = dft_record_get_value (existing, i);
+
+      if (G_VALUE_HOLDS_BOOLEAN (in))
+        {
+          if (g_value_get_boolean (in) && !g_value_get_boolean (have))
+            dft_record_set_value (existing, i, in);
+        }
+      else if (G_VALUE_HOLDS_STRING (in))
+        {
+          const char *value = g_value_get_string (in);
+          const char *current = g_value_get_string (have);
+
+          if (value != NULL && (current == NULL || current[0] == '\0'))
+            dft_record_set_value (existing, i, in);
+        }
+    }
+}
+
+/* Converts one cell into @person; FALSE with a message for the user when it cannot. */
+static gboolean
+convert_cell (DftImport *self, DftRecord *person, const DftField *field, const char *text,
+              char **message)
+{
+  switch (field->type)
+    {
+    case DFT_FIELD_CHOICE:
+      {
+        const char *choice = NULL;
+
+        if (field->choices == dft_gender_choices)
+          choice = lookup_word (gender_words, G_N_ELEMENTS (gender_words), text);
+        if (choice == NULL)
+          {
+            g_autofree char *key = value_key (text);
+
+            for (guint i = 0; field->choices[i] != NULL; i++)
+              if (strcmp (field->choices[i], key) == 0)
+                choice = field->choices[i];
+          }
+        if (choice == NULL)
+          {
+            if (field->choices == dft_gender_choices)
+              *message = g_strdup_printf (
+                /* Translators: %s is what the sheet says. Translate the three words into the
+                 * ones people write in your language: Daftari reads the usual Russian,
+                 * Ukrainian, Kyrgyz, Swahili and Georgian words too (gender_words). */
+                _("“%s” is not understood; write female, male, other or leave it empty."), text);
+            else
+              {
+                g_autofree char *allowed = g_strjoinv (", ", (char **) field->choices);
+                /* Translators: first %s is what the sheet says, second a list of allowed words */
+                *message = g_strdup_printf (_("“%s” is not one of: %s."), text, allowed);
+              }
+            return FALSE;
+          }
+        dft_record_set_string (person, field->name, choice);
+        return TRUE;
+      }
+
+    case DFT_FIELD_BOOL:
+      {
+        const char *answer = lookup_word (consent_words, G_N_ELEMENTS (consent_words), text);
+
+        if (answer == NULL)
+          {
+            /* Translators: %s is what the sheet says */
+            *message = g_strdup_printf (_("“%s” is not understood; write yes or no."), text);
+            return FALSE;
+          }
+        dft_record_set_bool (person, field->name, answer[0] == '1');
+        return TRUE;
+      }
+
+    case DFT_FIELD_DATE:
+      {
+        g_autofree char *date = parse_sheet_date (text, self->from_xlsx, self->date1904);
+
+        if (date == NULL)
+          {
+            *message = g_strdup_printf (
+              /* Translators: %s is what the sheet says */
+              _("“%s” is not a date; write it like 2026-03-02 or 02.03.2026 (day first)."), text);
+            return FALSE;
+          }
+        dft_record_set_string (person, field->name, date);
+        return TRUE;
+      }
+
+    case DFT_FIELD_TEXT:
+      if (strcmp (field->name, "country") == 0)
+        {
+          g_autofree char *country = convert_country (text);
+
+          dft_record_set_string (person, field->name, country);
+          return TRUE;
+        }
+      dft_record_set_string (person, field->name, text);
+      return TRUE;
+
+    case DFT_FIELD_TIME:
+    case DFT_FIELD_REF:
+    case DFT_FIELD_JSON:
+    case DFT_FIELD_STAMP:
+      /* Checked by the store like anything typed in. */
+      dft_record_set_string (person, field->name, text);
+      return TRUE;
+
+    case DFT_FIELD_INT:
+    case DFT_FIELD_REAL:
+    default:
+      return TRUE;
+    }
+}
+
+typedef struct
+{
+  DftStore    *store;
+  char        *event_id;
+  const char **mapping;     /* a copy: the caller may change the mapping while a run goes on */
+  guint        n_created;
+  guint        n_reused;
+  GPtrArray   *row_errors;
+} Run;
+
+static void
+run_free (gpointer data)
+{
+  Run *run = data;
+
+  g_clear_object (&run->store);
+  g_free (run->event_id);
+  g_free (run->mapping);
+  g_clear_pointer (&run->row_errors, g_ptr_array_unref);
+  g_free (run);
+}
+
+static Run *
+run_new (DftImport *self, DftStore *store, const char *event_id)
+{
+  Run *run = g_new0 (Run, 1);
+
+  run->store = g_object_ref (store);
+  run->event_id = g_strdup (event_id);
+  run->mapping = g_memdup2 (self->mapping, sizeof (const char *) * MAX (self->n_columns, 1));
+  return run;
+}
+
+static gboolean
+check_name_column (DftImport *self, Run *run, GError **error)
+{
+  g_autoptr(GString) found = g_string_new (NULL);
+
+  for (guint c = 0; c < self->n_columns; c++)
+    if (g_strcmp0 (run->mapping[c], "given_name") == 0)
+      return TRUE;
+
+  for (guint c = 0; c < self->n_columns; c++)
+    {
+      const char *header = row_cell (self->header, c);
+
+      if (header == NULL)
+        continue;
+      if (found->len > 0)
+        g_string_append (found, ", ");
+      /* Translators: a column header quoted in a list of them */
+      g_string_append_printf (found, _("“%s”"), header);
+    }
+  g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_NO_NAME_COLUMN,
+               /* Translators: first %s is the name of a field, "Given name"; second the list of
+                * column headers found in the sheet */
+               _("No column is chosen for the participants’ names. Choose which column holds "
+                 "“%s”. The columns of the sheet are: %s."),
+               g_dgettext (GETTEXT_PACKAGE, person_field ("given_name")->label),
+               found->len > 0 ? found->str : _("(none has a header)"));
+  return FALSE;
+}
+
+static gboolean
+check_event (Run *run, GError **error)
+{
+  g_autoptr(DftRecord) event = NULL;
+
+  if (run->event_id == NULL)
+    return TRUE;
+  event = dft_store_load (run->store, &dft_entity_event, run->event_id, error);
+  if (event == NULL)
+    return FALSE;
+  if (dft_record_get_deleted (event))
+    {
+      g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND,
+                   /* Translators: %s is the title of a workshop */
+                   _("The workshop “%s” was deleted. Restore it before importing participants "
+                     "into it."),
+                   dft_record_get_string (event, "title"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* People in the register by email, folded so that case does not matter; the oldest wins. */
+static GHashTable *
+people_by_email (DftStore *store, GError **error)
+{
+  g_autoptr(GPtrArray) people = NULL;
+  GHashTable *by_email;
+
+  people = _dft_store_query (store, &dft_entity_person,
+                             "deleted = 0 AND email IS NOT NULL AND email != ''", NULL,
+                             "created_at, id", error);
+  if (people == NULL)
+    return NULL;
+  by_email = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  for (guint i = 0; i < people->len; i++)
+    {
+      DftRecord *person = g_ptr_array_index (people, i);
+      char *key = g_utf8_casefold (dft_record_get_string (person, "email"), -1);
+
+      if (g_hash_table_contains (by_email, key))
+        g_free (key);
+      else
+        g_hash_table_insert (by_email, key, g_object_ref (person));
+    }
+  return by_email;
+}
+
+static gboolean
+row_has_mapped_value (const Row *row, const char * const *mapping, guint n_columns)
+{
+  for (guint c = 0; c < MIN (row->n_cells, n_columns); c++)
+    if (mapping[c] != NULL && row->cells[c] != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+set_rows_error (GError **error, GPtrArray *problems, guint n_bad_rows)
+{
+  g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_ROWS,
+               /* Translators: %u is a number of rows, %s the first problem, such as
+                * "Row 7: Email: is not an email address." */
+               ngettext ("Nothing was imported: %u row has a problem (%s). Correct the sheet and "
+                         "import it again.",
+                         "Nothing was imported: %u rows have problems (the first: %s). Correct "
+                         "the sheet and import it again.",
+                         n_bad_rows),
+               n_bad_rows, (const char *) g_ptr_array_index (problems, 0));
+  return FALSE;
+}
+
+static gboolean
+run_import (DftImport *self, Run *run, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GHashTable) existing = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) people = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func (g_object_unref);
+  const DftField *email_field = person_field ("email");
+  guint n_bad_rows = 0;
+  guint n_created = 0;
+  guint n_reused = 0;
+
+  if (!check_name_column (self, run, error) || !check_event (run, error))
+    return FALSE;
+  existing = people_by_email (run->store, error);
+  if (existing == NULL)
+    return FALSE;
+
+  for (guint r = 0; r < self->rows->len; r++)
+    {
+      const Row *row = g_ptr_array_index (self->rows, r);
+      g_autoptr(DftRecord) person = NULL;
+      g_autoptr(GError) invalid = NULL;
+      g_autofree char *email_key = NULL;
+      DftRecord *reuse = NULL;
+      guint before = problems->len;
+      const char *email;
+
+      if (r % 1000 == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+
+      /* Sign-up sheets number their empty lines; a row with nothing to import is not a person. */
+      if (!row_has_mapped_value (row, run->mapping, self->n_columns))
+        continue;
+
+      person = dft_record_new_for_entity (&dft_entity_person);
+      for (guint c = 0; c < MIN (row->n_cells, self->n_columns); c++)
+        {
+          g_autofree char *message = NULL;
+          const DftField *field;
+
+          if (run->mapping[c] == NULL || row->cells[c] == NULL)
+            continue;
+          field = person_field (run->mapping[c]);
+          if (!convert_cell (self, person, field, row->cells[c], &message))
+            add_field_problem (problems, row->number, field, message);
+        }
+      if (!dft_store_validate (run->store, person, &invalid))
+        add_problem (problems, row->number, without_entity (invalid->message));
+
+      /*
+       * Email is how a person already in the register is recognised, so one
+       * email must not stand for two rows. Whether two rows with the same
+       * address are one person entered twice or two colleagues sharing an
+       * office address, Daftari cannot tell: merging them would lose a
+       * participant, keeping both would make a duplicate. The user decides.
+       */
+      email = dft_record_get_string (person, "email");
+      if (email != NULL && email[0] != '\0')
+        {
+          gpointer first_row;
+
+          email_key = g_utf8_casefold (email, -1);
+          if (g_hash_table_lookup_extended (seen, email_key, NULL, &first_row))
+            {
+              g_autofree char *message =
+                /* Translators: %s is an email address, %u the row where it first appears */
+                g_strdup_printf (_("%s is also on row %u. Each person needs their own email: "
+                                   "delete the repeated row, or leave the email empty on one of "
+                                   "them."),
+                                 email, GPOINTER_TO_UINT (first_row));
+              add_field_problem (problems, row->number, email_field, message);
+            }
+          else
+            g_hash_table_insert (seen, g_strdup (email_key), GUINT_TO_POINTER (row->number));
+
+          /* The same email with an unrelated name is a typing error, not the same person. */
+          reuse = g_hash_table_lookup (existing, email_key);
+          if (reuse != NULL && !names_share_a_word (reuse, person))
+            {
+              g_autofree char *theirs = person_full_name (reuse);
+              g_autofree char *ours = person_full_name (person);
+              g_autofree char *message =
+                /* Translators: first %s is an email address, second and third people's names */
+                g_strdup_printf (_("%s already belongs to %s in the register, but this row names "
+                                   "%s. Correct the email, or the name if it is the same person."),
+                                 email, theirs, ours);
+              add_field_problem (problems, row->number, email_field, message);
+            }
+        }
+
+      if (problems->len > before)
+        {
+          n_bad_rows++;
+          continue;
+        }
+
+      if (reuse != NULL)
+        {
+          g_autoptr(GError) merged_invalid = NULL;
+
+          fill_blanks (reuse, person);
+          if (!dft_store_validate (run->store, reuse, &merged_invalid))
+            {
+              add_problem (problems, row->number, without_entity (merged_invalid->message));
+              n_bad_rows++;
+              continue;
+            }
+          g_ptr_array_add (people, g_object_ref (reuse));
+          n_reused++;
+        }
+      else
+        {
+          g_autofree char *id = dft_uuid_v7_new ();
+
+          /* The id is needed now, for the enrollment saved with the person. */
+          _dft_record_set_identity (person, id, NULL, NULL, FALSE, TRUE);
+          g_ptr_array_add (people, g_steal_pointer (&person));
+          n_created++;
+        }
+    }
+
+  if (problems->len > 0)
+    {
+      set_rows_error (error, problems, n_bad_rows);
+      run->row_errors = g_steal_pointer (&problems);
+      return FALSE;
+    }
+  if (people->len == 0)
+    {
+      g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_EMPTY,
+                   _("No row has anything in the columns chosen for import, so there is nobody "
+                     "to import."));
+      return FALSE;
+    }
+
+  /* People first: an enrollment is checked against a person saved earlier in the transaction. */
+  for (guint i = 0; i < people->len; i++)
+    g_ptr_array_add (batch, g_object_ref (g_ptr_array_index (people, i)));
+  for (guint i = 0; run->event_id != NULL && i < people->len; i++)
+    {
+      DftRecord *person = g_ptr_array_index (people, i);
+      g_autofree char *id = dft_enrollment_id_for (run->event_id, dft_record_get_id (person));
+      g_autoptr(GError) local_error = NULL;
+      DftRecord *enrollment = NULL;
+
+      if (!dft_record_is_new (person))
+        enrollment = dft_store_load (run->store, &dft_entity_enrollment, id, &local_error);
+      if (enrollment != NULL)
+        {
+          /* Already enrolled, perhaps as a trainer: the role stays; a removal is undone. */
+          if (dft_record_get_deleted (enrollment))
+            _dft_record_set_deleted (enrollment, FALSE);
+          g_ptr_array_add (batch, enrollment);
+          continue;
+        }
+      if (local_error != NULL &&
+          !g_error_matches (local_error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      enrollment = dft_record_new_for_entity (&dft_entity_enrollment);
+      _dft_record_set_identity (enrollment, id, NULL, NULL, FALSE, TRUE);
+      dft_record_set_string (enrollment, "event_id", run->event_id);
+      dft_record_set_string (enrollment, "person_id", dft_record_get_id (person));
+      dft_record_set_string (enrollment, "role", "participant");
+      g_ptr_array_add (batch, enrollment);
+    }
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  /* One transaction: every person and enrollment, or, if anything fails, none. */
+  if (!dft_store_save_all (run->store, (DftRecord **) batch->pdata, batch->len, error))
+    return FALSE;
+
+  run->n_created = n_created;
+  run->n_reused = n_reused;
+  return TRUE;
+}
+
+static gboolean
+finish_run (Run *run, gboolean ok, guint *n_created, guint *n_reused, GPtrArray **row_errors)
+{
+  if (n_created != NULL)
+    *n_created = ok ? run->n_created : 0;
+  if (n_reused != NULL)
+    *n_reused = ok ? run->n_reused : 0;
+  if (row_errors != NULL)
+    *row_errors = run->row_errors != NULL ? g_steal_pointer (&run->row_errors)
+                                          : g_ptr_array_new_with_free_func (g_free);
+  return ok;
+}
+
+/**
+ * dft_import_run:
+ * @store: where the people go
+ * @event_id: (nullable): the workshop to enroll them in as participants, or %NULL
+ * @n_created: (out) (optional): people added to the register
+ * @n_reused: (out) (optional): rows matched by email to people already in it
+ * @row_errors: (out) (optional) (transfer full) (element-type utf8): one line per problem,
+ *   such as "Row 7: Email: is not an email address.", empty when there is none
+ * @error: return location for an error
+ *
+ * Converts and checks every row first, and saves only when every row is
+ * right, in one transaction with the enrollments: all or nothing. A row
+ * whose email belongs to a person already in the register (same address
+ * in any case, not deleted) reuses that person, adding to it only what it
+ * does not have yet, and enrolls them.
+ *
+ * Returns: %TRUE when the people were saved; %FALSE with
+ *   %DFT_IMPORT_ERROR_ROWS (and @row_errors filled) when rows are wrong
+ */
+gboolean
+dft_import_run (DftImport  *self,
+                DftStore   *store,
+                const char *event_id,
+                guint      *n_created,
+                guint      *n_reused,
+                GPtrArray **row_errors,
+                GError    **error)
+{
+  Run *run;
+  gboolean ok;
+
+  g_return_val_if_fail (DFT_IS_IMPORT (self), FALSE);
+  g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  run = run_new (self, store, event_id);
+  ok = run_import (self, run, NULL, error);
+  finish_run (run, ok, n_created, n_reused, row_errors);
+  run_free (run);
+  return ok;
+}
+
+static void
+run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (run_import (source, task_data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/* The rows are not changed while the run goes on; the mapping is copied at the start. */
+void
+dft_import_run_async (DftImport           *self,
+                      DftStore            *store,
+                      const char          *event_id,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (DFT_IS_IMPORT (self));
+  g_return_if_fail (DFT_IS_STORE (store));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, dft_import_run_async);
+  g_task_set_task_data (task, run_new (self, store, event_id), run_free);
+  g_task_run_in_thread (task, run_thread);
+}
+
+gboolean
+dft_import_run_finish (DftImport     *self,
+                       GAsyncResult  *result,
+                       guint         *n_created,
+                       guint         *n_reused,
+                       GPtrArray    **row_errors,
+                       GError       **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  ok = g_task_propagate_boolean (G_TASK (result), error);
+  return finish_run (g_task_get_task_data (G_TASK (result)), ok, n_created, n_reused, row_errors);
+}
