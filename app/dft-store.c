@@ -799,6 +799,39 @@ dft_store_find_people (DftStore *self, const char *query, guint limit, GError **
                            "family_name COLLATE NOCASE, given_name COLLATE NOCASE", error);
 }
 
+#define SEARCH_KEY_UPDATE_SQL "UPDATE person SET search_key = ? WHERE id = ?"
+#define SEARCH_INDEX_SQL \
+  "INSERT OR REPLACE INTO person_search (rowid, key) SELECT rowid, search_key FROM person WHERE id = ?"
+
+static gboolean
+update_search_key (sqlite3      *db,
+                   sqlite3_stmt *update,
+                   sqlite3_stmt *index,
+                   const char   *id,
+                   const char   *given_name,
+                   const char   *family_name,
+                   GError      **error)
+{
+  g_autofree char *full = g_strjoin (" ", given_name != NULL ? given_name : "",
+                                     family_name != NULL ? family_name : "", NULL);
+  g_autofree char *key = dft_search_key (full);
+  gboolean ok;
+
+  sqlite3_reset (update);
+  sqlite3_bind_text (update, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (update, 2, id, -1, SQLITE_STATIC);
+  ok = dft_db_step_done (db, update, error);
+  sqlite3_reset (update);
+  if (!ok)
+    return FALSE;
+
+  sqlite3_reset (index);
+  sqlite3_bind_text (index, 1, id, -1, SQLITE_STATIC);
+  ok = dft_db_step_done (db, index, error);
+  sqlite3_reset (index);
+  return ok;
+}
+
 gboolean
 _dft_person_update_search_key (sqlite3    *db,
                                const char *id,
@@ -808,24 +841,11 @@ _dft_person_update_search_key (sqlite3    *db,
 {
   g_autoptr(sqlite3_stmt) update = NULL;
   g_autoptr(sqlite3_stmt) index = NULL;
-  g_autofree char *full = g_strjoin (" ", given_name != NULL ? given_name : "",
-                                     family_name != NULL ? family_name : "", NULL);
-  g_autofree char *key = dft_search_key (full);
 
-  if (!dft_db_prepare (db, "UPDATE person SET search_key = ? WHERE id = ?", &update, error))
+  if (!dft_db_prepare (db, SEARCH_KEY_UPDATE_SQL, &update, error) ||
+      !dft_db_prepare (db, SEARCH_INDEX_SQL, &index, error))
     return FALSE;
-  sqlite3_bind_text (update, 1, key, -1, SQLITE_STATIC);
-  sqlite3_bind_text (update, 2, id, -1, SQLITE_STATIC);
-  if (!dft_db_step_done (db, update, error))
-    return FALSE;
-
-  if (!dft_db_prepare (db,
-                       "INSERT OR REPLACE INTO person_search (rowid, key) "
-                       "SELECT rowid, search_key FROM person WHERE id = ?",
-                       &index, error))
-    return FALSE;
-  sqlite3_bind_text (index, 1, id, -1, SQLITE_STATIC);
-  return dft_db_step_done (db, index, error);
+  return update_search_key (db, update, index, id, given_name, family_name, error);
 }
 
 /* ---- Validation ------------------------------------------------------- */
@@ -1402,13 +1422,23 @@ dft_store_save_all (DftStore   *self,
 
       if (!write_row (self, record, stamp, error))
         goto fail;
-      if (entity == &dft_entity_person && names_changed (record) &&
-          !_dft_person_update_search_key (self->db, dft_record_get_id (record),
-                                          dft_record_get_string (record, "given_name"),
-                                          dft_record_get_string (record, "family_name"), error))
-        goto fail;
-      if (!dft_change_log_append (self->db, change, error))
-        goto fail;
+      if (entity == &dft_entity_person && names_changed (record))
+        {
+          sqlite3_stmt *update = cached_statement (self, SEARCH_KEY_UPDATE_SQL, error);
+          sqlite3_stmt *index = update != NULL ? cached_statement (self, SEARCH_INDEX_SQL, error) : NULL;
+
+          if (index == NULL ||
+              !update_search_key (self->db, update, index, dft_record_get_id (record),
+                                  dft_record_get_string (record, "given_name"),
+                                  dft_record_get_string (record, "family_name"), error))
+            goto fail;
+        }
+      {
+        sqlite3_stmt *insert = cached_statement (self, dft_change_log_insert_sql (), error);
+
+        if (insert == NULL || !dft_change_log_append_with (self->db, insert, change, error))
+          goto fail;
+      }
       g_ptr_array_add (written, g_object_ref (record));
     }
 

@@ -62,35 +62,57 @@ dft_change_log_schema_sql (void)
          ") WITHOUT ROWID;";
 }
 
-gboolean
-dft_change_log_append (sqlite3 *db, DftChange *change, GError **error)
+const char *
+dft_change_log_insert_sql (void)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  return "INSERT INTO change_log (hlc, device_id, entity, record_id, fields) VALUES (?, ?, ?, ?, ?)";
+}
+
+/*
+ * Appends with a statement prepared from dft_change_log_insert_sql(), so a
+ * caller that writes thousands of changes prepares it once.
+ */
+gboolean
+dft_change_log_append_with (sqlite3 *db, sqlite3_stmt *insert, DftChange *change, GError **error)
+{
   g_autofree char *fields = NULL;
+  gboolean ok;
 
   g_return_val_if_fail (db != NULL, FALSE);
+  g_return_val_if_fail (insert != NULL, FALSE);
   g_return_val_if_fail (change != NULL, FALSE);
   g_return_val_if_fail (change->device_id != NULL, FALSE);
   g_return_val_if_fail (change->hlc != 0, FALSE);
 
-  if (!dft_db_prepare (db,
-                       "INSERT INTO change_log (hlc, device_id, entity, record_id, fields) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       &stmt, error))
-    return FALSE;
-
   fields = dft_change_fields_to_json (change);
-  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) change->hlc);
-  sqlite3_bind_text (stmt, 2, change->device_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, change->entity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, change->record_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 5, fields, -1, SQLITE_STATIC);
+  sqlite3_reset (insert);
+  sqlite3_bind_int64 (insert, 1, (sqlite3_int64) change->hlc);
+  sqlite3_bind_text (insert, 2, change->device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (insert, 3, change->entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (insert, 4, change->record_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (insert, 5, fields, -1, SQLITE_STATIC);
 
-  if (!dft_db_step_done (db, stmt, error))
+  ok = dft_db_step_done (db, insert, error);
+  /* The bindings point at memory freed on return. */
+  sqlite3_reset (insert);
+  sqlite3_clear_bindings (insert);
+  if (!ok)
     return FALSE;
 
   change->seq = sqlite3_last_insert_rowid (db);
   return TRUE;
+}
+
+gboolean
+dft_change_log_append (sqlite3 *db, DftChange *change, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (db != NULL, FALSE);
+
+  if (!dft_db_prepare (db, dft_change_log_insert_sql (), &stmt, error))
+    return FALSE;
+  return dft_change_log_append_with (db, stmt, change, error);
 }
 
 GPtrArray *
