@@ -43,6 +43,7 @@ struct _DftStore
   int           schema_version;
   gint          checkpointing; /* atomic: a checkpoint is under way */
   gint          checkpoint_armed;  /* atomic: a quiet-time checkpoint is waiting */
+  gint          damaged;           /* atomic: a check found damage; no more writes */
   _Atomic gint64 last_commit_usec;
 };
 
@@ -53,6 +54,7 @@ enum {
   PROP_0,
   PROP_PATH,
   PROP_DEVICE_ID,
+  PROP_DAMAGED,
   N_PROPS
 };
 
@@ -93,6 +95,9 @@ dft_store_get_property (GObject *object, guint prop_id, GValue *value, GParamSpe
     case PROP_DEVICE_ID:
       g_value_set_string (value, self->device_id);
       break;
+    case PROP_DAMAGED:
+      g_value_set_boolean (value, g_atomic_int_get (&self->damaged));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -110,6 +115,16 @@ dft_store_class_init (DftStoreClass *klass)
     g_param_spec_string ("path", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_DEVICE_ID] =
     g_param_spec_string ("device-id", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * DftStore:damaged:
+   *
+   * Whether dft_store_check() found damage. A damaged store refuses every
+   * write, so that nothing new is built on broken pages; reading still works
+   * for whatever can be read, to help rescue it.
+   */
+  properties[PROP_DAMAGED] =
+    g_param_spec_boolean ("damaged", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -272,6 +287,26 @@ pragma_text_is (sqlite3 *db, const char *sql, const char *expected, GError **err
   if (rc != SQLITE_ROW)
     return dft_db_set_error (error, db, rc, _("opening the database"));
   return g_ascii_strcasecmp ((const char *) sqlite3_column_text (stmt, 0), expected) == 0;
+}
+
+static gboolean
+check_whole_pages (DftStore *self, GError **error)
+{
+  GStatBuf st;
+  int page_size;
+
+  if (!query_int (self->db, "PRAGMA page_size", &page_size, error))
+    return FALSE;
+  if (g_stat (self->path, &st) == 0 && page_size > 0 && st.st_size % page_size != 0)
+    {
+      g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
+                   /* Translators: %s is a file name */
+                   _("The database “%s” is incomplete: it ends in the middle of a page, as a copy "
+                     "that did not finish does. It was left as it is; restore it from a backup."),
+                   self->path);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /*
@@ -509,6 +544,13 @@ open_store (const char *path, int target_version, GError **error)
   if (!query_int (self->db, "SELECT count (*) FROM sqlite_schema", &version, error))
     return NULL;
 
+  /* SQLite only ever writes whole pages. A file that ends inside a page was
+   * cut short (a copy that did not finish, a full USB stick), and SQLite would
+   * read the missing half as empty rows without a word. The full check of
+   * every page is dft_store_check(): too slow to run on every open. */
+  if (!check_whole_pages (self, error))
+    return NULL;
+
   if (!pragma_text_is (self->db, "PRAGMA journal_mode = WAL", "wal", error))
     {
       if (error != NULL && *error == NULL)
@@ -630,6 +672,120 @@ dft_store_count_pending_changes (DftStore *self, GError **error)
       return -1;
     }
   return last - (acked != NULL ? g_ascii_strtoll (acked, NULL, 10) : 0);
+}
+
+/* ---- Checking --------------------------------------------------------- */
+
+static gboolean
+notify_damaged_cb (gpointer data)
+{
+  g_object_notify_by_pspec (data, properties[PROP_DAMAGED]);
+  return G_SOURCE_REMOVE;
+}
+
+/*
+ * Reads every page (PRAGMA quick_check) on a connection of its own, so the
+ * store stays usable meanwhile; on a big database this takes seconds, which
+ * is why opening does not do it. Damage found marks the store damaged.
+ */
+gboolean
+dft_store_check (DftStore *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  sqlite3 *db = NULL;
+  gboolean ok = TRUE;
+  int rc;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+
+  rc = sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READONLY, NULL);
+  if (rc != SQLITE_OK)
+    {
+      dft_db_set_error (error, db, rc, _("checking the database"));
+      sqlite3_close_v2 (db);
+      return FALSE;
+    }
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+
+  rc = sqlite3_prepare_v2 (db, "PRAGMA quick_check", -1, &stmt, NULL);
+  while (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *line = (const char *) sqlite3_column_text (stmt, 0);
+      if (g_strcmp0 (line, "ok") != 0)
+        {
+          g_debug ("quick_check: %s", line);
+          ok = FALSE;
+        }
+      if (g_cancellable_is_cancelled (cancellable))
+        break;
+    }
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW && rc != SQLITE_OK)
+    {
+      if ((rc & 0xff) != SQLITE_CORRUPT && (rc & 0xff) != SQLITE_NOTADB)
+        {
+          dft_db_set_error (error, db, rc, _("checking the database"));
+          g_clear_pointer (&stmt, sqlite3_finalize);
+          sqlite3_close_v2 (db);
+          return FALSE;
+        }
+      ok = FALSE;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  sqlite3_close_v2 (db);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  if (!ok)
+    {
+      if (g_atomic_int_compare_and_exchange (&self->damaged, 0, 1))
+        g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, notify_damaged_cb,
+                                    g_object_ref (self), g_object_unref);
+      g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
+                   /* Translators: %s is a file name */
+                   _("The database “%s” is damaged. Daftari will not write to it any more; keep a "
+                     "copy of the file and restore your data from a backup or ask for help."),
+                   self->path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+check_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (dft_store_check (source, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+dft_store_check_async (DftStore            *self,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, dft_store_check_async);
+  g_task_run_in_thread (task, check_thread);
+}
+
+gboolean
+dft_store_check_finish (DftStore *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+dft_store_get_damaged (DftStore *self)
+{
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  return g_atomic_int_get (&self->damaged);
 }
 
 /* ---- Reading ---------------------------------------------------------- */
@@ -1392,6 +1548,14 @@ dft_store_save_all (DftStore   *self,
                                     dft_record_get_deleted (records[i]), TRUE);
         }
       g_ptr_array_add (batch, g_object_ref (records[i]));
+    }
+
+  if (g_atomic_int_get (&self->damaged))
+    {
+      g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
+                   _("The database is damaged, so Daftari does not write to it. Nothing was "
+                     "saved; keep a copy of the file and restore your data from a backup."));
+      return FALSE;
     }
 
   _dft_store_lock (self);

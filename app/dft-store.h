@@ -40,6 +40,19 @@ const char *dft_store_get_device_id   (DftStore *self);
 int         dft_store_get_schema_version (DftStore *self);
 gint64      dft_store_count_pending_changes (DftStore *self, GError **error);
 
+/* A check of every page of the file; slow on a big store, so never on open. */
+gboolean    dft_store_check           (DftStore      *self,
+                                       GCancellable  *cancellable,
+                                       GError       **error);
+void        dft_store_check_async     (DftStore            *self,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data);
+gboolean    dft_store_check_finish    (DftStore      *self,
+                                       GAsyncResult  *result,
+                                       GError       **error);
+gboolean    dft_store_get_damaged     (DftStore *self);
+
 /* Reading. */
 DftRecord  *dft_store_load            (DftStore         *self,
                                        const DftEntity  *entity,

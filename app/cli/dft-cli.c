@@ -156,29 +156,10 @@ cmd_info (DftStore *store, int argc, char **argv)
 static int
 cmd_check (DftStore *store, int argc, char **argv)
 {
-  sqlite3_stmt *stmt = NULL;
-  gboolean ok = TRUE;
+  g_autoptr(GError) error = NULL;
 
-  _dft_store_lock (store);
-  if (sqlite3_prepare_v2 (_dft_store_get_db (store), "PRAGMA integrity_check", -1, &stmt, NULL) != SQLITE_OK)
-    ok = FALSE;
-  while (ok && sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      const char *line = (const char *) sqlite3_column_text (stmt, 0);
-      if (g_strcmp0 (line, "ok") != 0)
-        {
-          ok = FALSE;
-          g_printerr ("%s\n", line);
-        }
-    }
-  sqlite3_finalize (stmt);
-  _dft_store_unlock (store);
-
-  if (!ok)
-    {
-      g_printerr (_("The database is damaged. Keep a copy of the file before doing anything else.\n"));
-      return EXIT_FAILED;
-    }
+  if (!dft_store_check (store, NULL, &error))
+    return fail (error);
   g_print (_("The database is intact.\n"));
   return 0;
 }

@@ -20,11 +20,26 @@ dft_db_set_error (GError   **error,
                   int        rc,
                   const char *what)
 {
+  /* Read before anything else: SQLite does not record the errno of a write
+   * that fails while committing to the write-ahead log (sqlite3_system_errno()
+   * stays 0), but the thread's errno still holds it. */
+  int thread_errno = errno;
   int sys_errno = db != NULL ? sqlite3_system_errno (db) : 0;
   const char *detail = db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc);
+  int extended = db != NULL ? sqlite3_extended_errcode (db) : rc;
   int primary = rc & 0xff;
 
-  if (primary == SQLITE_FULL || sys_errno == ENOSPC || sys_errno == EFBIG)
+  if (extended == SQLITE_IOERR_WRITE && sys_errno == 0)
+    sys_errno = thread_errno;
+
+  /* SQLite's own words stay in the log for whoever investigates; the user
+   * gets a sentence in their language. */
+  g_debug ("SQLite error %d (%s) while %s, errno %d", extended, detail, what, sys_errno);
+
+  /* Only an I/O failure says anything about space: sqlite3_system_errno() keeps
+   * its value until the next I/O failure, long after the disk had room again. */
+  if (primary == SQLITE_FULL ||
+      (primary == SQLITE_IOERR && (sys_errno == ENOSPC || sys_errno == EFBIG || sys_errno == EDQUOT)))
     {
       g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_DISK_FULL,
                    /* Translators: %s says what was being done, e.g. "saving the person" */
@@ -43,12 +58,18 @@ dft_db_set_error (GError   **error,
       break;
     case SQLITE_CORRUPT:
       g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
-                   /* Translators: %s is SQLite's own description of the damage */
-                   _("The database is damaged (%s). It was left as it is; restore it from a "
-                     "backup or ask for help before writing to it again."),
-                   detail);
+                   _("The database is damaged. It was left as it is; restore it from a backup "
+                     "or ask for help before writing to it again."));
       break;
     case SQLITE_READONLY:
+      if (extended == SQLITE_READONLY_DIRECTORY)
+        {
+          g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_READ_ONLY,
+                       _("The folder that holds the database cannot be written to. Daftari needs "
+                         "to write beside the database; check the folder's permissions."));
+          break;
+        }
+      G_GNUC_FALLTHROUGH;
     case SQLITE_PERM:
       g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_READ_ONLY,
                    /* Translators: %s says what was being done */
