@@ -33,12 +33,12 @@ typedef void (*DftProgressFunc) (double fraction, gpointer user_data);
  * benchmark measures what real use does. Loading the same file twice changes
  * nothing: records keep the data set's ids.
  */
-gboolean dft_dataset_load (DftStore         *store,
-                           const char       *path,
-                           DftDatasetStats  *stats,
-                           DftProgressFunc   progress,
-                           gpointer          progress_data,
-                           GCancellable     *cancellable,
-                           GError          **error);
+gboolean dft_dataset_load (DftStore        *store,
+                           const char      *path,
+                           DftDatasetStats *stats,
+                           DftProgressFunc  progress,
+                           gpointer         progress_data,
+                           GCancellable    *cancellable,
+                           GError         **error);
 
 G_END_DECLS

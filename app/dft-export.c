@@ -46,8 +46,8 @@ looks_like_formula (const char *cell)
 char *
 dft_csv_escape (const char *cell)
 {
-  g_autoptr(GString) out = NULL;
-  gboolean quote;
+  g_autoptr (GString) out = NULL;
+  gboolean            quote;
 
   if (cell == NULL || *cell == '\0')
     return g_strdup ("");
@@ -75,7 +75,7 @@ dft_csv_escape (const char *cell)
 }
 
 static void
-append_row (GString *buffer, const char * const *cells, guint n)
+append_row (GString *buffer, const char *const *cells, guint n)
 {
   for (guint i = 0; i < n; i++)
     {
@@ -127,9 +127,9 @@ export_records (DftStore        *store,
                 GCancellable    *cancellable,
                 GError         **error)
 {
-  g_autoptr(GString) buffer = g_string_new ("\xEF\xBB\xBF");
-  g_autoptr(GPtrArray) header = g_ptr_array_new ();
-  guint n_columns;
+  g_autoptr (GString)   buffer = g_string_new ("\xEF\xBB\xBF");
+  g_autoptr (GPtrArray) header = g_ptr_array_new ();
+  guint                 n_columns;
 
   g_ptr_array_add (header, (gpointer) "id");
   for (guint i = 0; i < entity->n_fields; i++)
@@ -139,12 +139,12 @@ export_records (DftStore        *store,
   g_ptr_array_add (header, (gpointer) "created_at");
   g_ptr_array_add (header, (gpointer) "updated_at");
   n_columns = header->len;
-  append_row (buffer, (const char * const *) header->pdata, n_columns);
+  append_row (buffer, (const char *const *) header->pdata, n_columns);
 
   for (guint r = 0; r < records->len; r++)
     {
-      DftRecord *record = g_ptr_array_index (records, r);
-      g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
+      DftRecord            *record = g_ptr_array_index (records, r);
+      g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
 
       g_ptr_array_add (cells, g_strdup (dft_record_get_id (record)));
       for (guint i = 0; i < entity->n_fields; i++)
@@ -153,7 +153,7 @@ export_records (DftStore        *store,
         g_ptr_array_add (cells, g_strdup (g_hash_table_lookup (roles, dft_record_get_id (record))));
       g_ptr_array_add (cells, g_strdup (dft_record_get_created_at (record)));
       g_ptr_array_add (cells, g_strdup (dft_record_get_updated_at (record)));
-      append_row (buffer, (const char * const *) cells->pdata, n_columns);
+      append_row (buffer, (const char *const *) cells->pdata, n_columns);
 
       if (buffer->len > 64 * 1024 && !flush (out, buffer, cancellable, error))
         return FALSE;
@@ -162,32 +162,38 @@ export_records (DftStore        *store,
 }
 
 static gboolean
-export_attendance (DftStore *store, const char *event_id, GOutputStream *out,
-                   GCancellable *cancellable, GError **error)
+export_attendance (DftStore      *store,
+                   const char    *event_id,
+                   GOutputStream *out,
+                   GCancellable  *cancellable,
+                   GError       **error)
 {
-  const char *params[] = { event_id, NULL };
-  g_autoptr(GPtrArray) sessions = NULL;
-  g_autoptr(GPtrArray) people = NULL;
-  g_autoptr(GPtrArray) marks = NULL;
-  g_autoptr(GHashTable) status = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GString) buffer = g_string_new ("\xEF\xBB\xBF");
-  g_autoptr(GPtrArray) header = g_ptr_array_new_with_free_func (g_free);
-  static const char *fixed[] = { "person_id", "given_name", "family_name", "gender", "agency", "country" };
+  const char            *params[] = { event_id, NULL };
+  g_autoptr (GPtrArray)  sessions = NULL;
+  g_autoptr (GPtrArray)  people = NULL;
+  g_autoptr (GPtrArray)  marks = NULL;
+  g_autoptr (GHashTable) status = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GString)    buffer = g_string_new ("\xEF\xBB\xBF");
+  g_autoptr (GPtrArray)  header = g_ptr_array_new_with_free_func (g_free);
+  static const char     *fixed[]
+      = { "person_id", "given_name", "family_name", "gender", "agency", "country" };
   static const char *totals[] = { "present", "late", "absent", "excused" };
 
   sessions = _dft_store_query (store, &dft_entity_session, "deleted = 0 AND event_id = ?", params,
                                "date, part", error);
   if (sessions == NULL)
     return FALSE;
-  people = _dft_store_query (store, &dft_entity_person,
-                             "deleted = 0 AND id IN (SELECT person_id FROM enrollment "
-                             "WHERE event_id = ? AND deleted = 0)",
-                             params, "family_name COLLATE NOCASE, given_name COLLATE NOCASE", error);
+  people
+      = _dft_store_query (store, &dft_entity_person,
+                          "deleted = 0 AND id IN (SELECT person_id FROM enrollment "
+                          "WHERE event_id = ? AND deleted = 0)",
+                          params, "family_name COLLATE NOCASE, given_name COLLATE NOCASE", error);
   if (people == NULL)
     return FALSE;
-  marks = _dft_store_query (store, &dft_entity_attendance,
-                            "deleted = 0 AND session_id IN (SELECT id FROM session WHERE event_id = ?)",
-                            params, NULL, error);
+  marks = _dft_store_query (
+      store, &dft_entity_attendance,
+      "deleted = 0 AND session_id IN (SELECT id FROM session WHERE event_id = ?)", params, NULL,
+      error);
   if (marks == NULL)
     return FALSE;
 
@@ -211,25 +217,27 @@ export_attendance (DftStore *store, const char *event_id, GOutputStream *out,
   for (guint i = 0; i < G_N_ELEMENTS (totals); i++)
     g_ptr_array_add (header, g_strdup (totals[i]));
   g_ptr_array_add (header, g_strdup ("attendance_rate"));
-  append_row (buffer, (const char * const *) header->pdata, header->len);
+  append_row (buffer, (const char *const *) header->pdata, header->len);
 
   for (guint p = 0; p < people->len; p++)
     {
-      DftRecord *person = g_ptr_array_index (people, p);
-      g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
-      guint counts[G_N_ELEMENTS (totals)] = { 0 };
-      char rate[G_ASCII_DTOSTR_BUF_SIZE] = "";
+      DftRecord            *person = g_ptr_array_index (people, p);
+      g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
+      guint                 counts[G_N_ELEMENTS (totals)] = { 0 };
+      char                  rate[G_ASCII_DTOSTR_BUF_SIZE] = "";
 
       g_ptr_array_add (cells, g_strdup (dft_record_get_id (person)));
       for (guint i = 1; i < G_N_ELEMENTS (fixed); i++)
         g_ptr_array_add (cells, g_strdup (dft_record_get_string (person, fixed[i])));
       for (guint i = 0; i < sessions->len; i++)
         {
-          DftRecord *s = g_ptr_array_index (sessions, i);
-          g_autofree char *key = g_strconcat (dft_record_get_id (s), "/", dft_record_get_id (person), NULL);
+          DftRecord       *s = g_ptr_array_index (sessions, i);
+          g_autofree char *key
+              = g_strconcat (dft_record_get_id (s), "/", dft_record_get_id (person), NULL);
           const char *st = g_hash_table_lookup (status, key);
 
-          /* The stored word, not a translation: a spreadsheet filter on "late" works in any language. */
+          /* The stored word, not a translation: a spreadsheet filter on "late" works in any
+           * language. */
           g_ptr_array_add (cells, g_strdup (st != NULL ? st : ""));
           for (guint t = 0; st != NULL && t < G_N_ELEMENTS (totals); t++)
             if (strcmp (st, totals[t]) == 0)
@@ -241,29 +249,29 @@ export_attendance (DftStore *store, const char *event_id, GOutputStream *out,
       if (sessions->len > 0)
         g_snprintf (rate, sizeof rate, "%.3f", (double) (counts[0] + counts[1]) / sessions->len);
       g_ptr_array_add (cells, g_strdup (rate));
-      append_row (buffer, (const char * const *) cells->pdata, cells->len);
+      append_row (buffer, (const char *const *) cells->pdata, cells->len);
     }
   return flush (out, buffer, cancellable, error);
 }
 
 gboolean
-dft_export_csv (DftStore       *store,
-                DftExportKind   kind,
-                const char     *event_id,
-                GOutputStream  *out,
-                GCancellable   *cancellable,
-                GError        **error)
+dft_export_csv (DftStore      *store,
+                DftExportKind  kind,
+                const char    *event_id,
+                GOutputStream *out,
+                GCancellable  *cancellable,
+                GError       **error)
 {
-  const char *params[] = { event_id, NULL };
-  g_autoptr(GPtrArray) records = NULL;
-  g_autoptr(GHashTable) roles = NULL;
+  const char            *params[] = { event_id, NULL };
+  g_autoptr (GPtrArray)  records = NULL;
+  g_autoptr (GHashTable) roles = NULL;
 
   g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
   g_return_val_if_fail (G_IS_OUTPUT_STREAM (out), FALSE);
 
   if (event_id != NULL)
     {
-      g_autoptr(DftRecord) event = dft_store_load (store, &dft_entity_event, event_id, error);
+      g_autoptr (DftRecord) event = dft_store_load (store, &dft_entity_event, event_id, error);
       if (event == NULL)
         return FALSE;
     }
@@ -271,21 +279,22 @@ dft_export_csv (DftStore       *store,
   switch (kind)
     {
     case DFT_EXPORT_EVENTS:
-      records = _dft_store_query (store, &dft_entity_event, "deleted = 0", NULL, "start_date, title", error);
-      return records != NULL &&
-             export_records (store, &dft_entity_event, records, NULL, out, cancellable, error);
+      records = _dft_store_query (store, &dft_entity_event, "deleted = 0", NULL,
+                                  "start_date, title", error);
+      return records != NULL
+             && export_records (store, &dft_entity_event, records, NULL, out, cancellable, error);
 
     case DFT_EXPORT_PEOPLE:
       if (event_id == NULL)
         {
-          records = _dft_store_query (store, &dft_entity_person, "deleted = 0", NULL,
-                                      "family_name COLLATE NOCASE, given_name COLLATE NOCASE", error);
+          records
+              = _dft_store_query (store, &dft_entity_person, "deleted = 0", NULL,
+                                  "family_name COLLATE NOCASE, given_name COLLATE NOCASE", error);
         }
       else
         {
-          g_autoptr(GPtrArray) enrollments =
-            _dft_store_query (store, &dft_entity_enrollment, "deleted = 0 AND event_id = ?", params,
-                              NULL, error);
+          g_autoptr (GPtrArray) enrollments = _dft_store_query (
+              store, &dft_entity_enrollment, "deleted = 0 AND event_id = ?", params, NULL, error);
           if (enrollments == NULL)
             return FALSE;
           roles = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -295,20 +304,20 @@ dft_export_csv (DftStore       *store,
               g_hash_table_insert (roles, g_strdup (dft_record_get_string (e, "person_id")),
                                    g_strdup (dft_record_get_string (e, "role")));
             }
-          records = _dft_store_query (store, &dft_entity_person,
-                                      "deleted = 0 AND id IN (SELECT person_id FROM enrollment "
-                                      "WHERE event_id = ? AND deleted = 0)",
-                                      params, "family_name COLLATE NOCASE, given_name COLLATE NOCASE",
-                                      error);
+          records = _dft_store_query (
+              store, &dft_entity_person,
+              "deleted = 0 AND id IN (SELECT person_id FROM enrollment "
+              "WHERE event_id = ? AND deleted = 0)",
+              params, "family_name COLLATE NOCASE, given_name COLLATE NOCASE", error);
         }
-      return records != NULL &&
-             export_records (store, &dft_entity_person, records, roles, out, cancellable, error);
+      return records != NULL
+             && export_records (store, &dft_entity_person, records, roles, out, cancellable, error);
 
     case DFT_EXPORT_ATTENDANCE:
       if (event_id == NULL)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       _("An attendance sheet is made for one workshop: say which."));
+                       _ ("An attendance sheet is made for one workshop: say which."));
           return FALSE;
         }
       return export_attendance (store, event_id, out, cancellable, error);

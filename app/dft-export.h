@@ -10,8 +10,8 @@ G_BEGIN_DECLS
 typedef enum
 {
   DFT_EXPORT_EVENTS,
-  DFT_EXPORT_PEOPLE,       /* everyone, or a workshop's people with their role */
-  DFT_EXPORT_ATTENDANCE,   /* a workshop's grid: one row per person, one column per session */
+  DFT_EXPORT_PEOPLE,     /* everyone, or a workshop's people with their role */
+  DFT_EXPORT_ATTENDANCE, /* a workshop's grid: one row per person, one column per session */
 } DftExportKind;
 
 gboolean dft_export_kind_from_string (const char *name, DftExportKind *kind);
@@ -21,13 +21,13 @@ gboolean dft_export_kind_from_string (const char *name, DftExportKind *kind);
  * it Excel shows Cyrillic and Georgian as mojibake), CRLF line ends, RFC 4180
  * quoting, and cells that a spreadsheet would run as a formula made inert.
  */
-gboolean dft_export_csv (DftStore       *store,
-                         DftExportKind   kind,
-                         const char     *event_id,
-                         GOutputStream  *out,
-                         GCancellable   *cancellable,
-                         GError        **error);
+gboolean dft_export_csv (DftStore      *store,
+                         DftExportKind  kind,
+                         const char    *event_id,
+                         GOutputStream *out,
+                         GCancellable  *cancellable,
+                         GError       **error);
 
-char    *dft_csv_escape (const char *cell);
+char *dft_csv_escape (const char *cell);
 
 G_END_DECLS

@@ -34,29 +34,32 @@
 #define MAX_PART_BYTES ((gsf_off_t) 256 * 1024 * 1024)
 /* Sign-up sheets often have a title line or two above the column headers. */
 #define HEADER_SEARCH_ROWS 10
-#define SNIFF_RECORDS 20
+#define SNIFF_RECORDS      20
 
-#define REL_NS "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+#define REL_NS        "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 #define REL_NS_STRICT "http://purl.oclc.org/ooxml/officeDocument/relationships"
 
+/* The quark's name is a string: the formatter would put spaces in it. */
+/* clang-format off */
 G_DEFINE_QUARK (dft-import-error-quark, dft_import_error)
+/* clang-format on */
 
 typedef struct
 {
-  guint   number;    /* the row number the spreadsheet shows; the header is usually 1 */
-  guint   n_cells;
-  char  **cells;     /* trimmed text, NULL when empty */
+  guint  number; /* the row number the spreadsheet shows; the header is usually 1 */
+  guint  n_cells;
+  char **cells; /* trimmed text, NULL when empty */
 } Row;
 
 struct _DftImport
 {
-  GObject      parent_instance;
+  GObject parent_instance;
 
   Row         *header;
-  GPtrArray   *rows;        /* Row*: the rows below the header that are not empty */
+  GPtrArray   *rows; /* Row*: the rows below the header that are not empty */
   guint        n_columns;
-  const char **mapping;     /* per column, a field name owned by the schema, or NULL */
-  gboolean     from_xlsx;   /* a number in a date column is then an Excel serial date */
+  const char **mapping;   /* per column, a field name owned by the schema, or NULL */
+  gboolean     from_xlsx; /* a number in a date column is then an Excel serial date */
   gboolean     date1904;
 };
 
@@ -128,7 +131,7 @@ clean_cell (const char *text, gsize len)
 {
   const char *start = text;
   const char *end = text + len;
-  GString *out;
+  GString    *out;
 
   while (start < end && is_trim_char (g_utf8_get_char (start)))
     start = g_utf8_next_char (start);
@@ -164,8 +167,8 @@ value_key (const char *text)
 {
   g_autofree char *nfkc = g_utf8_normalize (text, -1, G_NORMALIZE_NFKC);
   g_autofree char *folded = NULL;
-  GString *key;
-  gboolean space = FALSE;
+  GString         *key;
+  gboolean         space = FALSE;
 
   if (nfkc == NULL)
     return g_strdup ("");
@@ -195,8 +198,8 @@ static gboolean
 is_key_char (gunichar c)
 {
   /* Modifier letters are left out so that "Імʼя" (U+02BC) meets "Ім'я". */
-  return (g_unichar_isalnum (c) && g_unichar_type (c) != G_UNICODE_MODIFIER_LETTER) ||
-         g_unichar_ismark (c);
+  return (g_unichar_isalnum (c) && g_unichar_type (c) != G_UNICODE_MODIFIER_LETTER)
+         || g_unichar_ismark (c);
 }
 
 /*
@@ -207,11 +210,11 @@ is_key_char (gunichar c)
 static char *
 header_key (const char *text)
 {
-  g_autofree char *nfkc = NULL;
-  g_autofree char *folded = NULL;
-  g_autoptr(GString) all = NULL;
-  GString *outside;
-  int depth = 0;
+  g_autofree char    *nfkc = NULL;
+  g_autofree char    *folded = NULL;
+  g_autoptr (GString) all = NULL;
+  GString            *outside;
+  int                 depth = 0;
 
   if (text == NULL)
     return g_strdup ("");
@@ -248,7 +251,7 @@ header_key (const char *text)
 static char *
 decode_ooxml_escapes (const char *text)
 {
-  GString *out;
+  GString    *out;
   const char *p = text;
 
   if (strstr (text, "_x") == NULL)
@@ -257,13 +260,12 @@ decode_ooxml_escapes (const char *text)
   out = g_string_new (NULL);
   while (*p != '\0')
     {
-      if (p[0] == '_' && p[1] == 'x' && g_ascii_isxdigit (p[2]) && g_ascii_isxdigit (p[3]) &&
-          g_ascii_isxdigit (p[4]) && g_ascii_isxdigit (p[5]) && p[6] == '_')
+      if (p[0] == '_' && p[1] == 'x' && g_ascii_isxdigit (p[2]) && g_ascii_isxdigit (p[3])
+          && g_ascii_isxdigit (p[4]) && g_ascii_isxdigit (p[5]) && p[6] == '_')
         {
-          gunichar c = (gunichar) ((g_ascii_xdigit_value (p[2]) << 12) |
-                                   (g_ascii_xdigit_value (p[3]) << 8) |
-                                   (g_ascii_xdigit_value (p[4]) << 4) |
-                                   g_ascii_xdigit_value (p[5]));
+          gunichar c
+              = (gunichar) ((g_ascii_xdigit_value (p[2]) << 12) | (g_ascii_xdigit_value (p[3]) << 8)
+                            | (g_ascii_xdigit_value (p[4]) << 4) | g_ascii_xdigit_value (p[5]));
 
           if (c != 0 && g_unichar_validate (c))
             {
@@ -283,8 +285,8 @@ decode_ooxml_escapes (const char *text)
 /* Rows as a reader finds them, before the header is known. */
 typedef struct
 {
-  const char *name;       /* the file's display name, for messages */
-  GPtrArray  *rows;       /* Row*, never empty ones */
+  const char *name; /* the file's display name, for messages */
+  GPtrArray  *rows; /* Row*, never empty ones */
   gboolean    from_xlsx;
   gboolean    date1904;
 } Sheet;
@@ -295,8 +297,8 @@ too_many_columns (const Sheet *sheet, guint number, GError **error)
   g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_TOO_LARGE,
                /* Translators: %s is a file name, the first %u a row, the second a number of
                 * columns */
-               _("In “%s”, row %u has values in more than %u columns, more than Daftari imports. "
-                 "Delete the columns that are not about participants and import the sheet again."),
+               _ ("In “%s”, row %u has values in more than %u columns, more than Daftari imports. "
+                  "Delete the columns that are not about participants and import the sheet again."),
                sheet->name, number, DFT_IMPORT_MAX_COLUMNS);
   return FALSE;
 }
@@ -305,9 +307,9 @@ too_many_columns (const Sheet *sheet, guint number, GError **error)
 static gboolean
 sheet_add_row (Sheet *sheet, guint number, GPtrArray *cells, GError **error)
 {
-  g_autoptr(GPtrArray) owned = cells;
-  Row *row;
-  guint n = cells->len;
+  g_autoptr (GPtrArray) owned = cells;
+  Row                  *row;
+  guint                 n = cells->len;
 
   while (n > 0 && g_ptr_array_index (cells, n - 1) == NULL)
     n--;
@@ -318,11 +320,12 @@ sheet_add_row (Sheet *sheet, guint number, GPtrArray *cells, GError **error)
   /* One more than the limit, for the header. */
   if (sheet->rows->len > DFT_IMPORT_MAX_ROWS)
     {
-      g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_TOO_LARGE,
-                   /* Translators: %s is a file name, %u a number of rows */
-                   _("“%s” has more than %u rows, more than Daftari imports at once. Split it into "
-                     "smaller sheets and import them one after the other."),
-                   sheet->name, DFT_IMPORT_MAX_ROWS);
+      g_set_error (
+          error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_TOO_LARGE,
+          /* Translators: %s is a file name, %u a number of rows */
+          _ ("“%s” has more than %u rows, more than Daftari imports at once. Split it into "
+             "smaller sheets and import them one after the other."),
+          sheet->name, DFT_IMPORT_MAX_ROWS);
       return FALSE;
     }
 
@@ -349,10 +352,10 @@ set_encoding_error (GError **error, const char *name, const char *text, const ch
   g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_ENCODING,
                /* Translators: %s is a file name and %u a line of it. Use the menu names that
                 * Excel and LibreOffice show in your language. */
-               _("“%s” is not in the UTF-8 character encoding (the first character Daftari "
-                 "cannot read is on line %u). In Excel, save it with “Save As” and the type "
-                 "“CSV UTF-8 (Comma delimited)”; in LibreOffice, choose the character set "
-                 "“Unicode (UTF-8)”. Then import the new file."),
+               _ ("“%s” is not in the UTF-8 character encoding (the first character Daftari "
+                  "cannot read is on line %u). In Excel, save it with “Save As” and the type "
+                  "“CSV UTF-8 (Comma delimited)”; in LibreOffice, choose the character set "
+                  "“Unicode (UTF-8)”. Then import the new file."),
                name, line);
   return FALSE;
 }
@@ -367,11 +370,11 @@ set_encoding_error (GError **error, const char *name, const char *text, const ch
 static char *
 decode_csv (const char *name, const char *data, gsize len, gsize *out_len, GError **error)
 {
-  const char *charset = NULL;
-  gsize bom = 0;
+  const char      *charset = NULL;
+  gsize            bom = 0;
   g_autofree char *text = NULL;
-  gsize text_len;
-  const char *bad;
+  gsize            text_len;
+  const char      *bad;
 
   if (len >= 4 && memcmp (data, "\xFF\xFE\0\0", 4) == 0)
     charset = "UTF-32LE", bom = 4;
@@ -386,7 +389,7 @@ decode_csv (const char *name, const char *data, gsize len, gsize *out_len, GErro
 
   if (charset != NULL)
     {
-      g_autoptr(GError) local_error = NULL;
+      g_autoptr (GError) local_error = NULL;
 
       text = g_convert (data + bom, (gssize) (len - bom), "UTF-8", charset, NULL, &text_len,
                         &local_error);
@@ -395,9 +398,9 @@ decode_csv (const char *name, const char *data, gsize len, gsize *out_len, GErro
           g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_ENCODING,
                        /* Translators: first %s is a file name, second an encoding such as
                         * UTF-16LE */
-                       _("“%s” says it is in the %s character encoding, but part of it is not. "
-                         "The file may be damaged; save it again as “CSV UTF-8” and import the "
-                         "new file."),
+                       _ ("“%s” says it is in the %s character encoding, but part of it is not. "
+                          "The file may be damaged; save it again as “CSV UTF-8” and import the "
+                          "new file."),
                        name, charset);
           return NULL;
         }
@@ -407,11 +410,12 @@ decode_csv (const char *name, const char *data, gsize len, gsize *out_len, GErro
       /* A NUL byte does not belong in text: this is some other kind of file. */
       if (memchr (data, '\0', MIN (len, 4096)) != NULL)
         {
-          g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
-                       /* Translators: %s is a file name */
-                       _("“%s” is neither a CSV file nor an Excel workbook (.xlsx). Save the sheet "
-                         "as .xlsx or as “CSV UTF-8” and import that."),
-                       name);
+          g_set_error (
+              error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
+              /* Translators: %s is a file name */
+              _ ("“%s” is neither a CSV file nor an Excel workbook (.xlsx). Save the sheet "
+                 "as .xlsx or as “CSV UTF-8” and import that."),
+              name);
           return NULL;
         }
       text_len = len - bom;
@@ -439,12 +443,12 @@ static char
 sniff_delimiter (const char *text, gsize len)
 {
   static const char candidates[] = { ',', ';', '\t' };
-  guint counts[G_N_ELEMENTS (candidates)][SNIFF_RECORDS] = { { 0 } };
-  guint current[G_N_ELEMENTS (candidates)] = { 0 };
-  guint n_records = 0;
-  gboolean in_quotes = FALSE;
-  gboolean any = FALSE;
-  guint best = 0, best_score = 0, best_mode = 0;
+  guint             counts[G_N_ELEMENTS (candidates)][SNIFF_RECORDS] = { { 0 } };
+  guint             current[G_N_ELEMENTS (candidates)] = { 0 };
+  guint             n_records = 0;
+  gboolean          in_quotes = FALSE;
+  gboolean          any = FALSE;
+  guint             best = 0, best_score = 0, best_mode = 0;
 
   for (gsize i = 0; i <= len && n_records < SNIFF_RECORDS; i++)
     {
@@ -498,7 +502,7 @@ typedef struct
   const char *data;
   gsize       len;
   gsize       pos;
-  guint       line;       /* of the file, for messages about quotes */
+  guint       line; /* of the file, for messages about quotes */
   char        delimiter;
 } CsvReader;
 
@@ -506,8 +510,8 @@ typedef struct
 static gboolean
 csv_read_record (CsvReader *r, const Sheet *sheet, guint number, GPtrArray *fields, GError **error)
 {
-  g_autoptr(GString) field = g_string_new (NULL);
-  guint index = 0;
+  g_autoptr (GString) field = g_string_new (NULL);
+  guint               index = 0;
 
   for (;;)
     {
@@ -530,8 +534,8 @@ csv_read_record (CsvReader *r, const Sheet *sheet, guint number, GPtrArray *fiel
               char c;
 
               start = r->pos;
-              while (r->pos < r->len && r->data[r->pos] != '"' && r->data[r->pos] != '\r' &&
-                     r->data[r->pos] != '\n')
+              while (r->pos < r->len && r->data[r->pos] != '"' && r->data[r->pos] != '\r'
+                     && r->data[r->pos] != '\n')
                 r->pos++;
               g_string_append_len (field, r->data + start, (gssize) (r->pos - start));
               if (r->pos >= r->len)
@@ -539,9 +543,9 @@ csv_read_record (CsvReader *r, const Sheet *sheet, guint number, GPtrArray *fiel
                   g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
                                /* Translators: %s is a file name, the first %u a row of the sheet,
                                 * the second a line of the file */
-                               _("In “%s”, row %u: a value that starts with a quotation mark (\") "
-                                 "on line %u never ends. Add the closing quotation mark, or save "
-                                 "the sheet again from your spreadsheet program."),
+                               _ ("In “%s”, row %u: a value that starts with a quotation mark (\") "
+                                  "on line %u never ends. Add the closing quotation mark, or save "
+                                  "the sheet again from your spreadsheet program."),
                                sheet->name, number, quote_line);
                   return FALSE;
                 }
@@ -568,8 +572,8 @@ csv_read_record (CsvReader *r, const Sheet *sheet, guint number, GPtrArray *fiel
 
       /* Unquoted text, or text after a closing quote: RFC 4180 forbids that, Excel keeps it. */
       start = r->pos;
-      while (r->pos < r->len && r->data[r->pos] != r->delimiter && r->data[r->pos] != '\n' &&
-             r->data[r->pos] != '\r')
+      while (r->pos < r->len && r->data[r->pos] != r->delimiter && r->data[r->pos] != '\n'
+             && r->data[r->pos] != '\r')
         r->pos++;
       g_string_append_len (field, r->data + start, (gssize) (r->pos - start));
 
@@ -602,8 +606,8 @@ static gboolean
 read_csv (Sheet *sheet, const char *data, gsize len, GError **error)
 {
   g_autofree char *text = NULL;
-  CsvReader r = { NULL, 0, 0, 1, ',' };
-  guint number = 0;
+  CsvReader        r = { NULL, 0, 0, 1, ',' };
+  guint            number = 0;
 
   text = decode_csv (sheet->name, data, len, &r.len, error);
   if (text == NULL)
@@ -611,8 +615,8 @@ read_csv (Sheet *sheet, const char *data, gsize len, GError **error)
   r.data = text;
 
   /* Excel's own hint, "sep=;" on the first line, names the delimiter; Excel hides the line. */
-  if (r.len >= 5 && g_ascii_strncasecmp (r.data, "sep=", 4) == 0 &&
-      (r.len == 5 || r.data[5] == '\n' || r.data[5] == '\r'))
+  if (r.len >= 5 && g_ascii_strncasecmp (r.data, "sep=", 4) == 0
+      && (r.len == 5 || r.data[5] == '\n' || r.data[5] == '\r'))
     {
       r.delimiter = r.data[4];
       r.pos = 5;
@@ -646,10 +650,10 @@ read_csv (Sheet *sheet, const char *data, gsize len, GError **error)
 
 typedef struct
 {
-  const char *name;          /* the file's display name, for messages */
+  const char *name; /* the file's display name, for messages */
   GsfInfile  *zip;
-  GPtrArray  *shared;        /* char*: the shared strings, escapes decoded */
-  GArray     *date_styles;   /* gboolean per cell format (cellXfs) index */
+  GPtrArray  *shared;      /* char*: the shared strings, escapes decoded */
+  GArray     *date_styles; /* gboolean per cell format (cellXfs) index */
   gboolean    date1904;
 } Xlsx;
 
@@ -665,7 +669,7 @@ typedef struct
 static int
 part_read_cb (void *context, char *buffer, int len)
 {
-  Part *part = context;
+  Part     *part = context;
   gsf_off_t remaining = gsf_input_remaining (part->input);
   gsf_off_t n;
 
@@ -695,8 +699,8 @@ set_damaged (GError **error, const Xlsx *x, const char *path)
   g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
                /* Translators: first %s is a file name, second a part inside it such as
                 * xl/worksheets/sheet1.xml */
-               _("“%s” is damaged: its part %s cannot be read. Open it in Excel or LibreOffice, "
-                 "save it again and import the new file."),
+               _ ("“%s” is damaged: its part %s cannot be read. Open it in Excel or LibreOffice, "
+                  "save it again and import the new file."),
                x->name, path);
   return FALSE;
 }
@@ -710,14 +714,14 @@ set_damaged (GError **error, const Xlsx *x, const char *path)
 static GsfInput *
 zip_child (GsfInfile *zip, const char *path, GError **error)
 {
-  g_auto(GStrv) names = g_strsplit (path, "/", -1);
-  GsfInput *current = GSF_INPUT (g_object_ref (zip));
+  g_auto (GStrv) names = g_strsplit (path, "/", -1);
+  GsfInput      *current = GSF_INPUT (g_object_ref (zip));
 
   for (guint i = 0; names[i] != NULL; i++)
     {
-      GsfInfile *folder = GSF_IS_INFILE (current) ? GSF_INFILE (current) : NULL;
+      GsfInfile      *folder = GSF_IS_INFILE (current) ? GSF_INFILE (current) : NULL;
       GsfInfileClass *klass;
-      GsfInput *child;
+      GsfInput       *child;
 
       if (folder == NULL || gsf_infile_num_children (folder) < 0)
         {
@@ -745,7 +749,7 @@ typedef enum
 static PartStatus
 part_open (Part *part, const Xlsx *x, const char *path, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
 
   memset (part, 0, sizeof *part);
   part->path = path;
@@ -789,8 +793,8 @@ part_close (Part *part, const Xlsx *x, int ret, GError **error)
     {
       g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_TOO_LARGE,
                    /* Translators: %s is a file name */
-                   _("“%s” holds more data than Daftari imports at once. Split it into smaller "
-                     "sheets and import them one after the other."),
+                   _ ("“%s” holds more data than Daftari imports at once. Split it into smaller "
+                      "sheets and import them one after the other."),
                    x->name);
       return FALSE;
     }
@@ -803,7 +807,7 @@ static char *
 get_attr (xmlTextReaderPtr reader, const char *name)
 {
   xmlChar *value = xmlTextReaderGetAttribute (reader, BAD_CAST name);
-  char *copy = value != NULL ? g_strdup ((const char *) value) : NULL;
+  char    *copy = value != NULL ? g_strdup ((const char *) value) : NULL;
 
   xmlFree (value);
   return copy;
@@ -840,15 +844,15 @@ node_is (xmlTextReaderPtr reader, int type, const char *local_name)
 }
 
 #define IS_START(r, n) node_is ((r), XML_READER_TYPE_ELEMENT, (n))
-#define IS_END(r, n) node_is ((r), XML_READER_TYPE_END_ELEMENT, (n))
+#define IS_END(r, n)   node_is ((r), XML_READER_TYPE_END_ELEMENT, (n))
 
 static gboolean
 is_text_node (xmlTextReaderPtr reader)
 {
   int type = xmlTextReaderNodeType (reader);
 
-  return type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA ||
-         type == XML_READER_TYPE_WHITESPACE || type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE;
+  return type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA
+         || type == XML_READER_TYPE_WHITESPACE || type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE;
 }
 
 static void
@@ -864,7 +868,7 @@ typedef struct
 {
   char *id;
   char *type;
-  char *target;    /* resolved to a path inside the archive */
+  char *target; /* resolved to a path inside the archive */
 } Rel;
 
 static void
@@ -882,9 +886,9 @@ rel_free (gpointer data)
 static char *
 resolve_target (const char *base_dir, const char *target)
 {
-  g_autofree char *joined = NULL;
-  g_auto(GStrv) parts = NULL;
-  g_autoptr(GPtrArray) out = g_ptr_array_new ();
+  g_autofree char      *joined = NULL;
+  g_auto (GStrv)        parts = NULL;
+  g_autoptr (GPtrArray) out = g_ptr_array_new ();
 
   if (target[0] == '/')
     joined = g_strdup (target + 1);
@@ -923,9 +927,9 @@ dir_of (const char *path)
 static GPtrArray *
 read_rels (const Xlsx *x, const char *rels_path, const char *base_dir, GError **error)
 {
-  g_autoptr(GPtrArray) rels = g_ptr_array_new_with_free_func (rel_free);
-  Part part;
-  int ret;
+  g_autoptr (GPtrArray) rels = g_ptr_array_new_with_free_func (rel_free);
+  Part                  part;
+  int                   ret;
 
   switch (part_open (&part, x, rels_path, error))
     {
@@ -942,7 +946,7 @@ read_rels (const Xlsx *x, const char *rels_path, const char *base_dir, GError **
     {
       g_autofree char *mode = NULL;
       g_autofree char *target = NULL;
-      Rel *rel;
+      Rel             *rel;
 
       if (!IS_START (part.reader, "Relationship"))
         continue;
@@ -982,8 +986,8 @@ read_workbook (Xlsx *x, const char *path, char **sheet_rel_id, GError **error)
 {
   g_autofree char *first = NULL;
   g_autofree char *first_visible = NULL;
-  Part part;
-  int ret;
+  Part             part;
+  int              ret;
 
   switch (part_open (&part, x, path, error))
     {
@@ -1014,16 +1018,16 @@ read_workbook (Xlsx *x, const char *path, char **sheet_rel_id, GError **error)
           if (first == NULL)
             first = g_strdup (id);
           /* People hide lookup tables; the sign-up list is the first sheet they can see. */
-          if (first_visible == NULL && g_strcmp0 (state, "hidden") != 0 &&
-              g_strcmp0 (state, "veryHidden") != 0)
+          if (first_visible == NULL && g_strcmp0 (state, "hidden") != 0
+              && g_strcmp0 (state, "veryHidden") != 0)
             first_visible = g_strdup (id);
         }
     }
   if (!part_close (&part, x, ret, error))
     return FALSE;
 
-  *sheet_rel_id = first_visible != NULL ? g_steal_pointer (&first_visible)
-                                        : g_steal_pointer (&first);
+  *sheet_rel_id
+      = first_visible != NULL ? g_steal_pointer (&first_visible) : g_steal_pointer (&first);
   return TRUE;
 }
 
@@ -1079,10 +1083,10 @@ format_code_is_date (const char *code)
 static gboolean
 read_styles (Xlsx *x, const char *path, GError **error)
 {
-  g_autoptr(GHashTable) custom = g_hash_table_new (g_direct_hash, g_direct_equal);
-  int xfs_depth = -1;
-  Part part;
-  int ret;
+  g_autoptr (GHashTable) custom = g_hash_table_new (g_direct_hash, g_direct_equal);
+  int                    xfs_depth = -1;
+  Part                   part;
+  int                    ret;
 
   switch (part_open (&part, x, path, error))
     {
@@ -1110,12 +1114,12 @@ read_styles (Xlsx *x, const char *path, GError **error)
         xfs_depth = xmlTextReaderDepth (part.reader);
       else if (IS_END (part.reader, "cellXfs"))
         xfs_depth = -1;
-      else if (xfs_depth >= 0 && IS_START (part.reader, "xf") &&
-               xmlTextReaderDepth (part.reader) == xfs_depth + 1)
+      else if (xfs_depth >= 0 && IS_START (part.reader, "xf")
+               && xmlTextReaderDepth (part.reader) == xfs_depth + 1)
         {
           g_autofree char *id_text = get_attr (part.reader, "numFmtId");
-          guint id = id_text != NULL ? (guint) strtoul (id_text, NULL, 10) : 0;
-          int kind = GPOINTER_TO_INT (g_hash_table_lookup (custom, GUINT_TO_POINTER (id)));
+          guint            id = id_text != NULL ? (guint) strtoul (id_text, NULL, 10) : 0;
+          int      kind = GPOINTER_TO_INT (g_hash_table_lookup (custom, GUINT_TO_POINTER (id)));
           gboolean is_date = kind != 0 ? kind == 1 : builtin_format_is_date (id);
 
           g_array_append_val (x->date_styles, is_date);
@@ -1128,11 +1132,11 @@ read_styles (Xlsx *x, const char *path, GError **error)
 static gboolean
 read_shared_strings (Xlsx *x, const char *path, GError **error)
 {
-  g_autoptr(GString) text = g_string_new (NULL);
-  gboolean in_si = FALSE, in_t = FALSE;
-  int phonetic = 0;
-  Part part;
-  int ret;
+  g_autoptr (GString) text = g_string_new (NULL);
+  gboolean            in_si = FALSE, in_t = FALSE;
+  int                 phonetic = 0;
+  Part                part;
+  int                 ret;
 
   switch (part_open (&part, x, path, error))
     {
@@ -1182,7 +1186,7 @@ read_shared_strings (Xlsx *x, const char *path, GError **error)
 static int
 column_from_ref (const char *ref)
 {
-  int column = 0;
+  int   column = 0;
   guint n = 0;
 
   if (ref == NULL)
@@ -1210,7 +1214,7 @@ column_from_ref (const char *ref)
 static char *
 serial_to_text (double serial, gboolean date1904)
 {
-  GDate date;
+  GDate  date;
   double whole;
   gint64 days;
   gint64 seconds;
@@ -1254,8 +1258,8 @@ serial_to_text (double serial, gboolean date1904)
 static char *
 format_number (const char *raw)
 {
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-  char *end = NULL;
+  char   buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  char  *end = NULL;
   double value = g_ascii_strtod (raw, &end);
 
   if (end == raw || *end != '\0' || !isfinite (value))
@@ -1268,13 +1272,13 @@ format_number (const char *raw)
 
 typedef struct
 {
-  int       column;
-  char     *type;
-  guint     style;
-  gboolean  in_v, in_is, in_t;
-  int       phonetic;
-  GString  *value;
-  GString  *inline_text;
+  int      column;
+  char    *type;
+  guint    style;
+  gboolean in_v, in_is, in_t;
+  int      phonetic;
+  GString *value;
+  GString *inline_text;
 } Cell;
 
 static char *
@@ -1284,7 +1288,7 @@ cell_text (const Xlsx *x, Cell *cell, GError **error)
 
   if (strcmp (type, "s") == 0)
     {
-      char *end = NULL;
+      char   *end = NULL;
       guint64 index = g_ascii_strtoull (cell->value->str, &end, 10);
 
       if (cell->value->len == 0)
@@ -1321,12 +1325,12 @@ cell_text (const Xlsx *x, Cell *cell, GError **error)
 }
 
 static gboolean
-row_put_cell (const Xlsx *x, Sheet *sheet, GPtrArray *cells, guint number, Cell *cell,
-              GError **error)
+row_put_cell (
+    const Xlsx *x, Sheet *sheet, GPtrArray *cells, guint number, Cell *cell, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *text = cell_text (x, cell, &local_error);
-  char *value;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char   *text = cell_text (x, cell, &local_error);
+  char              *value;
 
   if (local_error != NULL)
     {
@@ -1354,16 +1358,16 @@ row_put_cell (const Xlsx *x, Sheet *sheet, GPtrArray *cells, guint number, Cell 
 static gboolean
 read_worksheet (const Xlsx *x, Sheet *sheet, const char *path, GError **error)
 {
-  g_autoptr(GString) value = g_string_new (NULL);
-  g_autoptr(GString) inline_text = g_string_new (NULL);
-  GPtrArray *cells = NULL;
-  Cell cell = { 0 };
-  guint number = 0;
-  int last_column = -1;
-  gboolean in_cell = FALSE;
-  gboolean ok = TRUE;
-  Part part;
-  int ret = 0;
+  g_autoptr (GString) value = g_string_new (NULL);
+  g_autoptr (GString) inline_text = g_string_new (NULL);
+  GPtrArray          *cells = NULL;
+  Cell                cell = { 0 };
+  guint               number = 0;
+  int                 last_column = -1;
+  gboolean            in_cell = FALSE;
+  gboolean            ok = TRUE;
+  Part                part;
+  int                 ret = 0;
 
   switch (part_open (&part, x, path, error))
     {
@@ -1386,7 +1390,7 @@ read_worksheet (const Xlsx *x, Sheet *sheet, const char *path, GError **error)
       if (IS_START (reader, "row"))
         {
           g_autofree char *r = get_attr (reader, "r");
-          guint64 n = r != NULL ? g_ascii_strtoull (r, NULL, 10) : 0;
+          guint64          n = r != NULL ? g_ascii_strtoull (r, NULL, 10) : 0;
 
           /* Rows without a number follow the one before. */
           number = n > 0 && n <= G_MAXUINT ? (guint) n : number + 1;
@@ -1462,15 +1466,15 @@ static gboolean
 is_opendocument (GsfInfile *zip)
 {
   GsfInput *input = zip_child (zip, "mimetype", NULL);
-  gboolean result = FALSE;
+  gboolean  result = FALSE;
 
   if (input != NULL && gsf_input_size (input) > 0 && gsf_input_size (input) < 256)
     {
-      gsf_off_t size = gsf_input_size (input);
+      gsf_off_t     size = gsf_input_size (input);
       const guint8 *data = gsf_input_read (input, (size_t) size, NULL);
 
-      result = data != NULL && size >= 39 &&
-               memcmp (data, "application/vnd.oasis.opendocument.", 35) == 0;
+      result = data != NULL && size >= 39
+               && memcmp (data, "application/vnd.oasis.opendocument.", 35) == 0;
     }
   g_clear_object (&input);
   return result;
@@ -1479,14 +1483,14 @@ is_opendocument (GsfInfile *zip)
 static gboolean
 read_xlsx_parts (Xlsx *x, Sheet *sheet, GError **error)
 {
-  g_autoptr(GPtrArray) package_rels = NULL;
-  g_autoptr(GPtrArray) workbook_rels = NULL;
-  g_autofree char *workbook = NULL;
-  g_autofree char *workbook_dir = NULL;
-  g_autofree char *workbook_rels_path = NULL;
-  g_autofree char *sheet_id = NULL;
-  g_autofree char *base = NULL;
-  const Rel *rel;
+  g_autoptr (GPtrArray) package_rels = NULL;
+  g_autoptr (GPtrArray) workbook_rels = NULL;
+  g_autofree char      *workbook = NULL;
+  g_autofree char      *workbook_dir = NULL;
+  g_autofree char      *workbook_rels_path = NULL;
+  g_autofree char      *sheet_id = NULL;
+  g_autofree char      *base = NULL;
+  const Rel            *rel;
 
   package_rels = read_rels (x, "_rels/.rels", "", error);
   if (package_rels == NULL)
@@ -1495,22 +1499,23 @@ read_xlsx_parts (Xlsx *x, Sheet *sheet, GError **error)
   workbook = g_strdup (rel != NULL ? rel->target : "xl/workbook.xml");
 
   {
-    g_autoptr(GError) probe_error = NULL;
-    GsfInput *probe = zip_child (x->zip, workbook, &probe_error);
+    g_autoptr (GError) probe_error = NULL;
+    GsfInput          *probe = zip_child (x->zip, workbook, &probe_error);
 
     if (probe_error != NULL)
       return set_damaged (error, x, workbook);
     if (probe == NULL)
       {
-        g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
-                     is_opendocument (x->zip)
-                       /* Translators: %s is a file name */
-                       ? _("“%s” is an OpenDocument spreadsheet (.ods). In LibreOffice, save it "
-                           "as “Excel 2007-365 (.xlsx)” or as CSV in UTF-8, then import that.")
-                       /* Translators: %s is a file name */
-                       : _("“%s” is a ZIP archive, not an Excel workbook (.xlsx). Save the sheet "
-                           "as .xlsx or as “CSV UTF-8” and import that."),
-                     x->name);
+        g_set_error (
+            error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
+            is_opendocument (x->zip)
+                /* Translators: %s is a file name */
+                ? _ ("“%s” is an OpenDocument spreadsheet (.ods). In LibreOffice, save it "
+                     "as “Excel 2007-365 (.xlsx)” or as CSV in UTF-8, then import that.")
+                /* Translators: %s is a file name */
+                : _ ("“%s” is a ZIP archive, not an Excel workbook (.xlsx). Save the sheet "
+                     "as .xlsx or as “CSV UTF-8” and import that."),
+            x->name);
         return FALSE;
       }
     g_object_unref (probe);
@@ -1519,8 +1524,8 @@ read_xlsx_parts (Xlsx *x, Sheet *sheet, GError **error)
   workbook_dir = dir_of (workbook);
   base = g_path_get_basename (workbook);
   workbook_rels_path = workbook_dir[0] != '\0'
-                         ? g_strdup_printf ("%s/_rels/%s.rels", workbook_dir, base)
-                         : g_strdup_printf ("_rels/%s.rels", base);
+                           ? g_strdup_printf ("%s/_rels/%s.rels", workbook_dir, base)
+                           : g_strdup_printf ("_rels/%s.rels", base);
   workbook_rels = read_rels (x, workbook_rels_path, workbook_dir, error);
   if (workbook_rels == NULL)
     return FALSE;
@@ -1542,7 +1547,7 @@ read_xlsx_parts (Xlsx *x, Sheet *sheet, GError **error)
     {
       g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_EMPTY,
                    /* Translators: %s is a file name */
-                   _("“%s” has no worksheet to import."), x->name);
+                   _ ("“%s” has no worksheet to import."), x->name);
       return FALSE;
     }
   return read_worksheet (x, sheet, rel->target, error);
@@ -1551,10 +1556,10 @@ read_xlsx_parts (Xlsx *x, Sheet *sheet, GError **error)
 static gboolean
 read_xlsx (Sheet *sheet, const char *data, gsize len, GError **error)
 {
-  g_autoptr(GError) zip_error = NULL;
-  GsfInput *input;
-  Xlsx x = { 0 };
-  gboolean ok;
+  g_autoptr (GError) zip_error = NULL;
+  GsfInput          *input;
+  Xlsx               x = { 0 };
+  gboolean           ok;
 
   x.name = sheet->name;
   input = gsf_input_memory_new ((const guint8 *) data, (gsf_off_t) len, FALSE);
@@ -1564,9 +1569,9 @@ read_xlsx (Sheet *sheet, const char *data, gsize len, GError **error)
     {
       g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
                    /* Translators: %s is a file name */
-                   _("“%s” looks like an Excel workbook (.xlsx) but is damaged and cannot be "
-                     "opened. Open it in Excel or LibreOffice, save it again and import the new "
-                     "file."),
+                   _ ("“%s” looks like an Excel workbook (.xlsx) but is damaged and cannot be "
+                      "opened. Open it in Excel or LibreOffice, save it again and import the new "
+                      "file."),
                    sheet->name);
       return FALSE;
     }
@@ -1706,7 +1711,7 @@ static const Synonym synonyms[] = {
   { "email", "Work email" },
   { "email", "Эл. почта" },
   { "email", "Электронная почта" },
-  { "email", "Е-mail" },  /* with a Cyrillic Е, as a Russian keyboard types it */
+  { "email", "Е-mail" }, /* with a Cyrillic Е, as a Russian keyboard types it */
   { "email", "Електронна пошта" },
   { "email", "Ел. пошта" },
   { "email", "Электрондук почта" },
@@ -1798,14 +1803,14 @@ row_has_name_header (const Row *row)
 static DftImport *
 import_from_sheet (Sheet *sheet, GError **error)
 {
-  g_autoptr(DftImport) self = NULL;
-  guint header_index = 0;
+  g_autoptr (DftImport) self = NULL;
+  guint                 header_index = 0;
 
   if (sheet->rows->len == 0)
     {
       g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_EMPTY,
                    /* Translators: %s is a file name */
-                   _("“%s” is empty."), sheet->name);
+                   _ ("“%s” is empty."), sheet->name);
       return NULL;
     }
   for (guint i = 0; i < MIN (sheet->rows->len, HEADER_SEARCH_ROWS); i++)
@@ -1818,7 +1823,7 @@ import_from_sheet (Sheet *sheet, GError **error)
     {
       g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_EMPTY,
                    /* Translators: %s is a file name */
-                   _("“%s” has column headers but no participants below them."), sheet->name);
+                   _ ("“%s” has column headers but no participants below them."), sheet->name);
       return NULL;
     }
 
@@ -1839,7 +1844,7 @@ import_from_sheet (Sheet *sheet, GError **error)
   for (guint c = 0; c < self->n_columns; c++)
     {
       const char *field = guess_field (row_cell (self->header, c));
-      gboolean taken = FALSE;
+      gboolean    taken = FALSE;
 
       for (guint k = 0; field != NULL && k < c; k++)
         taken |= self->mapping[k] == field;
@@ -1865,14 +1870,14 @@ import_from_sheet (Sheet *sheet, GError **error)
 DftImport *
 dft_import_new_from_file (const char *path, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *data = NULL;
-  g_autoptr(GPtrArray) rows = NULL;
-  GStatBuf st;
-  gsize len = 0;
-  Sheet sheet = { 0 };
-  gboolean ok;
+  g_autoptr (GError)    local_error = NULL;
+  g_autofree char      *name = NULL;
+  g_autofree char      *data = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  GStatBuf              st;
+  gsize                 len = 0;
+  Sheet                 sheet = { 0 };
+  gboolean              ok;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -1883,7 +1888,7 @@ dft_import_new_from_file (const char *path, GError **error)
     {
       g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_TOO_LARGE,
                    /* Translators: %s is a file name */
-                   _("“%s” is too large to be a sign-up sheet (more than 100 MB)."), name);
+                   _ ("“%s” is too large to be a sign-up sheet (more than 100 MB)."), name);
       return NULL;
     }
   /* Read once, whole: the file cannot change between telling its kind and parsing it. */
@@ -1891,14 +1896,14 @@ dft_import_new_from_file (const char *path, GError **error)
     {
       g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_UNREADABLE,
                    /* Translators: %s is the system's reason, already naming the file */
-                   _("The sheet cannot be read: %s"), local_error->message);
+                   _ ("The sheet cannot be read: %s"), local_error->message);
       return NULL;
     }
   if (len == 0)
     {
       g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_EMPTY,
                    /* Translators: %s is a file name */
-                   _("“%s” is empty."), name);
+                   _ ("“%s” is empty."), name);
       return NULL;
     }
 
@@ -1916,9 +1921,9 @@ dft_import_new_from_file (const char *path, GError **error)
       /* Also what Excel writes for a workbook with a password. */
       g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_FORMAT,
                    /* Translators: %s is a file name */
-                   _("“%s” is an Excel 97–2003 workbook (.xls) or one protected by a password. "
-                     "Open it in Excel or LibreOffice and save it, without a password, as .xlsx "
-                     "or as “CSV UTF-8”, then import that."),
+                   _ ("“%s” is an Excel 97–2003 workbook (.xls) or one protected by a password. "
+                      "Open it in Excel or LibreOffice and save it, without a password, as .xlsx "
+                      "or as “CSV UTF-8”, then import that."),
                    name);
       ok = FALSE;
     }
@@ -1931,12 +1936,9 @@ dft_import_new_from_file (const char *path, GError **error)
 }
 
 static void
-new_from_file_thread (GTask        *task,
-                      gpointer      source,
-                      gpointer      task_data,
-                      GCancellable *cancellable)
+new_from_file_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  GError *error = NULL;
+  GError    *error = NULL;
   DftImport *import = dft_import_new_from_file (task_data, &error);
 
   if (import == NULL)
@@ -1946,12 +1948,12 @@ new_from_file_thread (GTask        *task,
 }
 
 void
-dft_import_new_from_file_async (const char          *path,
-                                GCancellable        *cancellable,
-                                GAsyncReadyCallback  callback,
-                                gpointer             user_data)
+dft_import_new_from_file_async (const char         *path,
+                                GCancellable       *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr (GTask) task = NULL;
 
   g_return_if_fail (path != NULL);
 
@@ -1972,7 +1974,7 @@ dft_import_new_from_file_finish (GAsyncResult *result, GError **error)
 
 /* ---- Accessors -------------------------------------------------------- */
 
-const char * const *
+const char *const *
 dft_import_list_fields (void)
 {
   static const char **fields = NULL;
@@ -2061,10 +2063,7 @@ dft_import_get_mapping (DftImport *self, guint column)
  * the column that had it before is ignored from now on.
  */
 gboolean
-dft_import_set_mapping (DftImport   *self,
-                        guint        column,
-                        const char  *field,
-                        GError     **error)
+dft_import_set_mapping (DftImport *self, guint column, const char *field, GError **error)
 {
   const char *name = NULL;
 
@@ -2078,7 +2077,7 @@ dft_import_set_mapping (DftImport   *self,
         {
           g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_UNKNOWN_FIELD,
                        /* Translators: %s is a name a program gave, such as "birthday" */
-                       _("People have no field “%s” to import a column into."), field);
+                       _ ("People have no field “%s” to import a column into."), field);
           return FALSE;
         }
       for (guint c = 0; c < self->n_columns; c++)
@@ -2099,48 +2098,107 @@ typedef struct
 
 /* Compared after value_key(): lower case, no dot at the end. */
 static const Word gender_words[] = {
-  { "female", "female" }, { "f", "female" }, { "woman", "female" }, { "w", "female" },
-  { "fem", "female" }, { "ж", "female" }, { "жен", "female" }, { "женский", "female" },
-  { "женщина", "female" }, { "жін", "female" }, { "жіноча", "female" }, { "жінка", "female" },
-  { "аял", "female" }, { "ke", "female" }, { "kike", "female" }, { "mke", "female" },
-  { "mwanamke", "female" }, { "ქალი", "female" },
-  { "male", "male" }, { "m", "male" }, { "man", "male" }, { "м", "male" }, { "муж", "male" },
-  { "мужской", "male" }, { "мужчина", "male" }, { "ч", "male" }, { "чол", "male" },
-  { "чоловіча", "male" }, { "чоловік", "male" }, { "эркек", "male" }, { "me", "male" },
-  { "kiume", "male" }, { "mme", "male" }, { "mwanaume", "male" }, { "კაცი", "male" },
-  { "other", "other" }, { "другое", "other" }, { "другой", "other" }, { "інше", "other" },
-  { "nyingine", "other" }, { "სხვა", "other" },
-  { "undisclosed", "undisclosed" }, { "prefer not to say", "undisclosed" },
-  { "rather not say", "undisclosed" }, { "not stated", "undisclosed" },
-  { "не указано", "undisclosed" }, { "не указан", "undisclosed" },
-  { "не хочу указывать", "undisclosed" }, { "не вказано", "undisclosed" },
+  { "female", "female" },
+  { "f", "female" },
+  { "woman", "female" },
+  { "w", "female" },
+  { "fem", "female" },
+  { "ж", "female" },
+  { "жен", "female" },
+  { "женский", "female" },
+  { "женщина", "female" },
+  { "жін", "female" },
+  { "жіноча", "female" },
+  { "жінка", "female" },
+  { "аял", "female" },
+  { "ke", "female" },
+  { "kike", "female" },
+  { "mke", "female" },
+  { "mwanamke", "female" },
+  { "ქალი", "female" },
+  { "male", "male" },
+  { "m", "male" },
+  { "man", "male" },
+  { "м", "male" },
+  { "муж", "male" },
+  { "мужской", "male" },
+  { "мужчина", "male" },
+  { "ч", "male" },
+  { "чол", "male" },
+  { "чоловіча", "male" },
+  { "чоловік", "male" },
+  { "эркек", "male" },
+  { "me", "male" },
+  { "kiume", "male" },
+  { "mme", "male" },
+  { "mwanaume", "male" },
+  { "კაცი", "male" },
+  { "other", "other" },
+  { "другое", "other" },
+  { "другой", "other" },
+  { "інше", "other" },
+  { "nyingine", "other" },
+  { "სხვა", "other" },
+  { "undisclosed", "undisclosed" },
+  { "prefer not to say", "undisclosed" },
+  { "rather not say", "undisclosed" },
+  { "not stated", "undisclosed" },
+  { "не указано", "undisclosed" },
+  { "не указан", "undisclosed" },
+  { "не хочу указывать", "undisclosed" },
+  { "не вказано", "undisclosed" },
 };
 
 /* An empty cell is "no", like an unticked box. */
 static const Word consent_words[] = {
-  { "yes", "1" }, { "y", "1" }, { "true", "1" }, { "1", "1" }, { "x", "1" }, { "✓", "1" },
-  { "✔", "1" }, { "да", "1" }, { "д", "1" }, { "так", "1" }, { "ооба", "1" },
-  { "ndiyo", "1" }, { "ndio", "1" }, { "დიახ", "1" }, { "კი", "1" },
-  { "no", "0" }, { "n", "0" }, { "false", "0" }, { "0", "0" }, { "нет", "0" }, { "н", "0" },
-  { "ні", "0" }, { "жок", "0" }, { "hapana", "0" }, { "არა", "0" },
+  { "yes", "1" },  { "y", "1" },     { "true", "1" },  { "1", "1" },      { "x", "1" },
+  { "✓", "1" },    { "✔", "1" },     { "да", "1" },    { "д", "1" },      { "так", "1" },
+  { "ооба", "1" }, { "ndiyo", "1" }, { "ndio", "1" },  { "დიახ", "1" },   { "კი", "1" },
+  { "no", "0" },   { "n", "0" },     { "false", "0" }, { "0", "0" },      { "нет", "0" },
+  { "н", "0" },    { "ні", "0" },    { "жок", "0" },   { "hapana", "0" }, { "არა", "0" },
 };
 
 /* The project's countries and their neighbours, by their English, Russian and own names. */
 static const Word country_words[] = {
-  { "kyrgyzstan", "KG" }, { "kyrgyz republic", "KG" }, { "kirghizia", "KG" },
-  { "кыргызстан", "KG" }, { "киргизия", "KG" }, { "киргизстан", "KG" },
-  { "кыргызская республика", "KG" }, { "кыргыз республикасы", "KG" },
-  { "tanzania", "TZ" }, { "united republic of tanzania", "TZ" },
-  { "tanzania, united republic of", "TZ" }, { "танзания", "TZ" },
-  { "pakistan", "PK" }, { "пакистан", "PK" }, { "پاکستان", "PK" },
-  { "georgia", "GE" }, { "грузия", "GE" }, { "грузія", "GE" }, { "საქართველო", "GE" },
+  { "kyrgyzstan", "KG" },
+  { "kyrgyz republic", "KG" },
+  { "kirghizia", "KG" },
+  { "кыргызстан", "KG" },
+  { "киргизия", "KG" },
+  { "киргизстан", "KG" },
+  { "кыргызская республика", "KG" },
+  { "кыргыз республикасы", "KG" },
+  { "tanzania", "TZ" },
+  { "united republic of tanzania", "TZ" },
+  { "tanzania, united republic of", "TZ" },
+  { "танзания", "TZ" },
+  { "pakistan", "PK" },
+  { "пакистан", "PK" },
+  { "پاکستان", "PK" },
+  { "georgia", "GE" },
+  { "грузия", "GE" },
+  { "грузія", "GE" },
+  { "საქართველო", "GE" },
   { "sakartvelo", "GE" },
-  { "ukraine", "UA" }, { "украина", "UA" }, { "україна", "UA" },
-  { "kazakhstan", "KZ" }, { "казахстан", "KZ" }, { "uzbekistan", "UZ" },
-  { "узбекистан", "UZ" }, { "tajikistan", "TJ" }, { "таджикистан", "TJ" },
-  { "kenya", "KE" }, { "uganda", "UG" }, { "rwanda", "RW" }, { "afghanistan", "AF" },
-  { "armenia", "AM" }, { "армения", "AM" }, { "azerbaijan", "AZ" }, { "азербайджан", "AZ" },
-  { "moldova", "MD" }, { "молдова", "MD" },
+  { "ukraine", "UA" },
+  { "украина", "UA" },
+  { "україна", "UA" },
+  { "kazakhstan", "KZ" },
+  { "казахстан", "KZ" },
+  { "uzbekistan", "UZ" },
+  { "узбекистан", "UZ" },
+  { "tajikistan", "TJ" },
+  { "таджикистан", "TJ" },
+  { "kenya", "KE" },
+  { "uganda", "UG" },
+  { "rwanda", "RW" },
+  { "afghanistan", "AF" },
+  { "armenia", "AM" },
+  { "армения", "AM" },
+  { "azerbaijan", "AZ" },
+  { "азербайджан", "AZ" },
+  { "moldova", "MD" },
+  { "молдова", "MD" },
 };
 
 static const char *
@@ -2179,9 +2237,9 @@ static char *
 parse_sheet_date (const char *text, gboolean serials, gboolean date1904)
 {
   const char *p = text;
-  guint a, b, c, na, nb, nc;
-  guint day, month, year;
-  char sep;
+  guint       a, b, c, na, nb, nc;
+  guint       day, month, year;
+  char        sep;
 
   if (read_digits (&p, 4, &a, &na) && (*p == '-' || *p == '.' || *p == '/'))
     {
@@ -2203,8 +2261,8 @@ parse_sheet_date (const char *text, gboolean serials, gboolean date1904)
             day = a, month = b, year = c;
           else
             return NULL;
-          if (year < 1900 || year > 2200 ||
-              !g_date_valid_dmy ((GDateDay) day, (GDateMonth) month, (GDateYear) year))
+          if (year < 1900 || year > 2200
+              || !g_date_valid_dmy ((GDateDay) day, (GDateMonth) month, (GDateYear) year))
             return NULL;
           return g_strdup_printf ("%04u-%02u-%02u", year, month, day);
         }
@@ -2213,8 +2271,8 @@ parse_sheet_date (const char *text, gboolean serials, gboolean date1904)
 
   if (serials)
     {
-      char *end = NULL;
-      double serial = g_ascii_strtod (text, &end);
+      char            *end = NULL;
+      double           serial = g_ascii_strtod (text, &end);
       g_autofree char *shown = NULL;
 
       if (end == text || *end != '\0')
@@ -2249,15 +2307,15 @@ add_problem (GPtrArray *problems, guint row, const char *problem)
   g_ptr_array_add (problems,
                    /* Translators: "Row 7: Email: is not an email address." %u is a row number as
                     * the spreadsheet shows it, %s the problem */
-                   g_strdup_printf (_("Row %u: %s"), row, problem));
+                   g_strdup_printf (_ ("Row %u: %s"), row, problem));
 }
 
 static void
 add_field_problem (GPtrArray *problems, guint row, const DftField *field, const char *message)
 {
   /* Translators: "Gender: “x” is not …": first %s is a field of a person, second the problem */
-  g_autofree char *problem = g_strdup_printf (_("%s: %s"),
-                                              g_dgettext (GETTEXT_PACKAGE, field->label), message);
+  g_autofree char *problem
+      = g_strdup_printf (_ ("%s: %s"), g_dgettext (GETTEXT_PACKAGE, field->label), message);
 
   add_problem (problems, row, problem);
 }
@@ -2276,7 +2334,7 @@ static const char *
 without_entity (const char *message)
 {
   const char *label = g_dgettext (GETTEXT_PACKAGE, dft_entity_person.label);
-  gsize n = strlen (label);
+  gsize       n = strlen (label);
 
   if (g_ascii_strncasecmp (message, label, n) == 0 && strncmp (message + n, ": ", 2) == 0)
     return message + n + 2;
@@ -2304,11 +2362,11 @@ names_share_a_word (DftRecord *a, DftRecord *b)
   g_autofree char *name_b = person_full_name (b);
   g_autofree char *key_a = dft_search_key (name_a);
   g_autofree char *key_b = dft_search_key (name_b);
-  g_auto(GStrv) words_a = g_strsplit (key_a, " ", -1);
-  g_auto(GStrv) words_b = g_strsplit (key_b, " ", -1);
+  g_auto (GStrv)   words_a = g_strsplit (key_a, " ", -1);
+  g_auto (GStrv)   words_b = g_strsplit (key_b, " ", -1);
 
   for (guint i = 0; words_a[i] != NULL; i++)
-    if (words_a[i][0] != '\0' && g_strv_contains ((const char * const *) words_b, words_a[i]))
+    if (words_a[i][0] != '\0' && g_strv_contains ((const char *const *) words_b, words_a[i]))
       return TRUE;
   return FALSE;
 }
@@ -2342,8 +2400,8 @@ fill_blanks (DftRecord *existing, DftRecord *incoming)
 
 /* Converts one cell into @person; FALSE with a message for the user when it cannot. */
 static gboolean
-convert_cell (DftImport *self, DftRecord *person, const DftField *field, const char *text,
-              char **message)
+convert_cell (
+    DftImport *self, DftRecord *person, const DftField *field, const char *text, char **message)
 {
   switch (field->type)
     {
@@ -2365,15 +2423,15 @@ convert_cell (DftImport *self, DftRecord *person, const DftField *field, const c
           {
             if (field->choices == dft_gender_choices)
               *message = g_strdup_printf (
-                /* Translators: %s is what the sheet says. Translate the three words into the
-                 * ones people write in your language: Daftari reads the usual Russian,
-                 * Ukrainian, Kyrgyz, Swahili and Georgian words too (gender_words). */
-                _("“%s” is not understood; write female, male, other or leave it empty."), text);
+                  /* Translators: %s is what the sheet says. Translate the three words into the
+                   * ones people write in your language: Daftari reads the usual Russian,
+                   * Ukrainian, Kyrgyz, Swahili and Georgian words too (gender_words). */
+                  _ ("“%s” is not understood; write female, male, other or leave it empty."), text);
             else
               {
                 g_autofree char *allowed = g_strjoinv (", ", (char **) field->choices);
                 /* Translators: first %s is what the sheet says, second a list of allowed words */
-                *message = g_strdup_printf (_("“%s” is not one of: %s."), text, allowed);
+                *message = g_strdup_printf (_ ("“%s” is not one of: %s."), text, allowed);
               }
             return FALSE;
           }
@@ -2388,7 +2446,7 @@ convert_cell (DftImport *self, DftRecord *person, const DftField *field, const c
         if (answer == NULL)
           {
             /* Translators: %s is what the sheet says */
-            *message = g_strdup_printf (_("“%s” is not understood; write yes or no."), text);
+            *message = g_strdup_printf (_ ("“%s” is not understood; write yes or no."), text);
             return FALSE;
           }
         dft_record_set_bool (person, field->name, answer[0] == '1');
@@ -2402,8 +2460,9 @@ convert_cell (DftImport *self, DftRecord *person, const DftField *field, const c
         if (date == NULL)
           {
             *message = g_strdup_printf (
-              /* Translators: %s is what the sheet says */
-              _("“%s” is not a date; write it like 2026-03-02 or 02.03.2026 (day first)."), text);
+                /* Translators: %s is what the sheet says */
+                _ ("“%s” is not a date; write it like 2026-03-02 or 02.03.2026 (day first)."),
+                text);
             return FALSE;
           }
         dft_record_set_string (person, field->name, date);
@@ -2440,7 +2499,7 @@ typedef struct
 {
   DftStore    *store;
   char        *event_id;
-  const char **mapping;     /* a copy: the caller may change the mapping while a run goes on */
+  const char **mapping; /* a copy: the caller may change the mapping while a run goes on */
   guint        n_created;
   guint        n_reused;
   GPtrArray   *row_errors;
@@ -2472,7 +2531,7 @@ run_new (DftImport *self, DftStore *store, const char *event_id)
 static gboolean
 check_name_column (DftImport *self, Run *run, GError **error)
 {
-  g_autoptr(GString) found = g_string_new (NULL);
+  g_autoptr (GString) found = g_string_new (NULL);
 
   for (guint c = 0; c < self->n_columns; c++)
     if (g_strcmp0 (run->mapping[c], "given_name") == 0)
@@ -2487,22 +2546,22 @@ check_name_column (DftImport *self, Run *run, GError **error)
       if (found->len > 0)
         g_string_append (found, ", ");
       /* Translators: a column header quoted in a list of them */
-      g_string_append_printf (found, _("“%s”"), header);
+      g_string_append_printf (found, _ ("“%s”"), header);
     }
   g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_NO_NAME_COLUMN,
                /* Translators: first %s is the name of a field, "Given name"; second the list of
                 * column headers found in the sheet */
-               _("No column is chosen for the participants’ names. Choose which column holds "
-                 "“%s”. The columns of the sheet are: %s."),
+               _ ("No column is chosen for the participants’ names. Choose which column holds "
+                  "“%s”. The columns of the sheet are: %s."),
                g_dgettext (GETTEXT_PACKAGE, person_field ("given_name")->label),
-               found->len > 0 ? found->str : _("(none has a header)"));
+               found->len > 0 ? found->str : _ ("(none has a header)"));
   return FALSE;
 }
 
 static gboolean
 check_event (Run *run, GError **error)
 {
-  g_autoptr(DftRecord) event = NULL;
+  g_autoptr (DftRecord) event = NULL;
 
   if (run->event_id == NULL)
     return TRUE;
@@ -2513,8 +2572,8 @@ check_event (Run *run, GError **error)
     {
       g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND,
                    /* Translators: %s is the title of a workshop */
-                   _("The workshop “%s” was deleted. Restore it before importing participants "
-                     "into it."),
+                   _ ("The workshop “%s” was deleted. Restore it before importing participants "
+                      "into it."),
                    dft_record_get_string (event, "title"));
       return FALSE;
     }
@@ -2525,8 +2584,8 @@ check_event (Run *run, GError **error)
 static GHashTable *
 people_by_email (DftStore *store, GError **error)
 {
-  g_autoptr(GPtrArray) people = NULL;
-  GHashTable *by_email;
+  g_autoptr (GPtrArray) people = NULL;
+  GHashTable           *by_email;
 
   people = _dft_store_query (store, &dft_entity_person,
                              "deleted = 0 AND email IS NOT NULL AND email != ''", NULL,
@@ -2537,7 +2596,7 @@ people_by_email (DftStore *store, GError **error)
   for (guint i = 0; i < people->len; i++)
     {
       DftRecord *person = g_ptr_array_index (people, i);
-      char *key = g_utf8_casefold (dft_record_get_string (person, "email"), -1);
+      char      *key = g_utf8_casefold (dft_record_get_string (person, "email"), -1);
 
       if (g_hash_table_contains (by_email, key))
         g_free (key);
@@ -2548,7 +2607,7 @@ people_by_email (DftStore *store, GError **error)
 }
 
 static gboolean
-row_has_mapped_value (const Row *row, const char * const *mapping, guint n_columns)
+row_has_mapped_value (const Row *row, const char *const *mapping, guint n_columns)
 {
   for (guint c = 0; c < MIN (row->n_cells, n_columns); c++)
     if (mapping[c] != NULL && row->cells[c] != NULL)
@@ -2574,15 +2633,15 @@ set_rows_error (GError **error, GPtrArray *problems, guint n_bad_rows)
 static gboolean
 run_import (DftImport *self, Run *run, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GHashTable) existing = NULL;
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) people = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func (g_object_unref);
-  const DftField *email_field = person_field ("email");
-  guint n_bad_rows = 0;
-  guint n_created = 0;
-  guint n_reused = 0;
+  g_autoptr (GHashTable) existing = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray)  problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray)  people = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray)  batch = g_ptr_array_new_with_free_func (g_object_unref);
+  const DftField        *email_field = person_field ("email");
+  guint                  n_bad_rows = 0;
+  guint                  n_created = 0;
+  guint                  n_reused = 0;
 
   if (!check_name_column (self, run, error) || !check_event (run, error))
     return FALSE;
@@ -2592,13 +2651,13 @@ run_import (DftImport *self, Run *run, GCancellable *cancellable, GError **error
 
   for (guint r = 0; r < self->rows->len; r++)
     {
-      const Row *row = g_ptr_array_index (self->rows, r);
-      g_autoptr(DftRecord) person = NULL;
-      g_autoptr(GError) invalid = NULL;
-      g_autofree char *email_key = NULL;
-      DftRecord *reuse = NULL;
-      guint before = problems->len;
-      const char *email;
+      const Row            *row = g_ptr_array_index (self->rows, r);
+      g_autoptr (DftRecord) person = NULL;
+      g_autoptr (GError)    invalid = NULL;
+      g_autofree char      *email_key = NULL;
+      DftRecord            *reuse = NULL;
+      guint                 before = problems->len;
+      const char           *email;
 
       if (r % 1000 == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
@@ -2611,7 +2670,7 @@ run_import (DftImport *self, Run *run, GCancellable *cancellable, GError **error
       for (guint c = 0; c < MIN (row->n_cells, self->n_columns); c++)
         {
           g_autofree char *message = NULL;
-          const DftField *field;
+          const DftField  *field;
 
           if (run->mapping[c] == NULL || row->cells[c] == NULL)
             continue;
@@ -2638,11 +2697,11 @@ run_import (DftImport *self, Run *run, GCancellable *cancellable, GError **error
           if (g_hash_table_lookup_extended (seen, email_key, NULL, &first_row))
             {
               g_autofree char *message =
-                /* Translators: %s is an email address, %u the row where it first appears */
-                g_strdup_printf (_("%s is also on row %u. Each person needs their own email: "
-                                   "delete the repeated row, or leave the email empty on one of "
-                                   "them."),
-                                 email, GPOINTER_TO_UINT (first_row));
+                  /* Translators: %s is an email address, %u the row where it first appears */
+                  g_strdup_printf (_ ("%s is also on row %u. Each person needs their own email: "
+                                      "delete the repeated row, or leave the email empty on one of "
+                                      "them."),
+                                   email, GPOINTER_TO_UINT (first_row));
               add_field_problem (problems, row->number, email_field, message);
             }
           else
@@ -2655,10 +2714,11 @@ run_import (DftImport *self, Run *run, GCancellable *cancellable, GError **error
               g_autofree char *theirs = person_full_name (reuse);
               g_autofree char *ours = person_full_name (person);
               g_autofree char *message =
-                /* Translators: first %s is an email address, second and third people's names */
-                g_strdup_printf (_("%s already belongs to %s in the register, but this row names "
-                                   "%s. Correct the email, or the name if it is the same person."),
-                                 email, theirs, ours);
+                  /* Translators: first %s is an email address, second and third people's names */
+                  g_strdup_printf (
+                      _ ("%s already belongs to %s in the register, but this row names "
+                         "%s. Correct the email, or the name if it is the same person."),
+                      email, theirs, ours);
               add_field_problem (problems, row->number, email_field, message);
             }
         }
@@ -2671,7 +2731,7 @@ run_import (DftImport *self, Run *run, GCancellable *cancellable, GError **error
 
       if (reuse != NULL)
         {
-          g_autoptr(GError) merged_invalid = NULL;
+          g_autoptr (GError) merged_invalid = NULL;
 
           fill_blanks (reuse, person);
           if (!dft_store_validate (run->store, reuse, &merged_invalid))
@@ -2703,8 +2763,8 @@ run_import (DftImport *self, Run *run, GCancellable *cancellable, GError **error
   if (people->len == 0)
     {
       g_set_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_EMPTY,
-                   _("No row has anything in the columns chosen for import, so there is nobody "
-                     "to import."));
+                   _ ("No row has anything in the columns chosen for import, so there is nobody "
+                      "to import."));
       return FALSE;
     }
 
@@ -2713,10 +2773,10 @@ run_import (DftImport *self, Run *run, GCancellable *cancellable, GError **error
     g_ptr_array_add (batch, g_object_ref (g_ptr_array_index (people, i)));
   for (guint i = 0; run->event_id != NULL && i < people->len; i++)
     {
-      DftRecord *person = g_ptr_array_index (people, i);
-      g_autofree char *id = dft_enrollment_id_for (run->event_id, dft_record_get_id (person));
-      g_autoptr(GError) local_error = NULL;
-      DftRecord *enrollment = NULL;
+      DftRecord         *person = g_ptr_array_index (people, i);
+      g_autofree char   *id = dft_enrollment_id_for (run->event_id, dft_record_get_id (person));
+      g_autoptr (GError) local_error = NULL;
+      DftRecord         *enrollment = NULL;
 
       if (!dft_record_is_new (person))
         enrollment = dft_store_load (run->store, &dft_entity_enrollment, id, &local_error);
@@ -2728,8 +2788,8 @@ run_import (DftImport *self, Run *run, GCancellable *cancellable, GError **error
           g_ptr_array_add (batch, enrollment);
           continue;
         }
-      if (local_error != NULL &&
-          !g_error_matches (local_error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND))
+      if (local_error != NULL
+          && !g_error_matches (local_error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
@@ -2794,7 +2854,7 @@ dft_import_run (DftImport  *self,
                 GPtrArray **row_errors,
                 GError    **error)
 {
-  Run *run;
+  Run     *run;
   gboolean ok;
 
   g_return_val_if_fail (DFT_IS_IMPORT (self), FALSE);
@@ -2821,14 +2881,14 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 
 /* The rows are not changed while the run goes on; the mapping is copied at the start. */
 void
-dft_import_run_async (DftImport           *self,
-                      DftStore            *store,
-                      const char          *event_id,
-                      GCancellable        *cancellable,
-                      GAsyncReadyCallback  callback,
-                      gpointer             user_data)
+dft_import_run_async (DftImport          *self,
+                      DftStore           *store,
+                      const char         *event_id,
+                      GCancellable       *cancellable,
+                      GAsyncReadyCallback callback,
+                      gpointer            user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr (GTask) task = NULL;
 
   g_return_if_fail (DFT_IS_IMPORT (self));
   g_return_if_fail (DFT_IS_STORE (store));
@@ -2840,12 +2900,12 @@ dft_import_run_async (DftImport           *self,
 }
 
 gboolean
-dft_import_run_finish (DftImport     *self,
-                       GAsyncResult  *result,
-                       guint         *n_created,
-                       guint         *n_reused,
-                       GPtrArray    **row_errors,
-                       GError       **error)
+dft_import_run_finish (DftImport    *self,
+                       GAsyncResult *result,
+                       guint        *n_created,
+                       guint        *n_reused,
+                       GPtrArray   **row_errors,
+                       GError      **error)
 {
   gboolean ok;
 

@@ -18,41 +18,54 @@
  * so a batch may hold a session before the workshop it belongs to.
  */
 
-#define RECORD_COLUMNS \
-  "id TEXT PRIMARY KEY NOT NULL," \
-  "created_at TEXT NOT NULL," \
-  "updated_at TEXT NOT NULL," \
+#define RECORD_COLUMNS                                                                             \
+  "id TEXT PRIMARY KEY NOT NULL,"                                                                  \
+  "created_at TEXT NOT NULL,"                                                                      \
+  "updated_at TEXT NOT NULL,"                                                                      \
   "deleted INTEGER NOT NULL DEFAULT 0,"
 
 #define REFERENCES(t) " REFERENCES " t " (id) DEFERRABLE INITIALLY DEFERRED"
 
 /* Version 1: workshops, their sessions, people, enrollment and attendance, and the change log. */
-static const char migration_1[] =
-  "CREATE TABLE event (" RECORD_COLUMNS
-  "  title TEXT, track TEXT, country TEXT, city TEXT, venue TEXT,"
-  "  start_date TEXT, end_date TEXT, language TEXT, trainers TEXT,"
-  "  partner_agency TEXT, notes TEXT);"
-  "CREATE INDEX event_start ON event (start_date);"
-  "CREATE TABLE session (" RECORD_COLUMNS
-  "  event_id TEXT" REFERENCES ("event") ","
-  "  date TEXT, part TEXT, title TEXT, start_time TEXT, end_time TEXT);"
-  "CREATE INDEX session_event ON session (event_id, date, part);"
-  "CREATE TABLE person (" RECORD_COLUMNS
-  "  given_name TEXT, family_name TEXT, gender TEXT, agency TEXT, position TEXT,"
-  "  country TEXT, email TEXT, phone TEXT, consent INTEGER NOT NULL DEFAULT 0,"
-  "  consent_date TEXT);"
-  "CREATE TABLE enrollment (" RECORD_COLUMNS
-  "  event_id TEXT" REFERENCES ("event") ","
-  "  person_id TEXT" REFERENCES ("person") ","
-  "  role TEXT);"
-  "CREATE INDEX enrollment_event ON enrollment (event_id);"
-  "CREATE INDEX enrollment_person ON enrollment (person_id);"
-  "CREATE TABLE attendance (" RECORD_COLUMNS
-  "  session_id TEXT" REFERENCES ("session") ","
-  "  person_id TEXT" REFERENCES ("person") ","
-  "  status TEXT, note TEXT);"
-  "CREATE INDEX attendance_session ON attendance (session_id, person_id);"
-  "CREATE INDEX attendance_person ON attendance (person_id);";
+static const char migration_1[]
+    = "CREATE TABLE event (" RECORD_COLUMNS
+      "  title TEXT, track TEXT, country TEXT, city TEXT, venue TEXT,"
+      "  start_date TEXT, end_date TEXT, language TEXT, trainers TEXT,"
+      "  partner_agency TEXT, notes TEXT);"
+      "CREATE INDEX event_start ON event (start_date);"
+      "CREATE TABLE session (" RECORD_COLUMNS "  event_id TEXT" REFERENCES (
+          "event") ","
+                   "  date TEXT, part TEXT, title TEXT, start_time TEXT, end_time TEXT);"
+                   "CREATE INDEX session_event ON session (event_id, date, part);"
+                   "CREATE TABLE person (" RECORD_COLUMNS
+                   "  given_name TEXT, family_name TEXT, gender TEXT, agency TEXT, position TEXT,"
+                   "  country TEXT, email TEXT, phone TEXT, consent INTEGER NOT NULL DEFAULT 0,"
+                   "  consent_date TEXT);"
+                   "CREATE TABLE enrollment (" RECORD_COLUMNS "  event_id TEXT" REFERENCES (
+                       "event") ","
+                                "  person_id TEXT" REFERENCES (
+                                    "person") ","
+                                              "  role TEXT);"
+                                              "CREATE INDEX enrollment_event ON enrollment "
+                                              "(event_id);"
+                                              "CREATE INDEX enrollment_person ON enrollment "
+                                              "(person_id);"
+                                              "CREATE TABLE attendance (" RECORD_COLUMNS
+                                              "  session_id TEXT" REFERENCES (
+                                                  "session") ","
+                                                             "  person_id TEXT" REFERENCES (
+                                                                 "person") ","
+                                                                           "  status TEXT, note "
+                                                                           "TEXT);"
+                                                                           "CREATE INDEX "
+                                                                           "attendance_session ON "
+                                                                           "attendance "
+                                                                           "(session_id, "
+                                                                           "person_id);"
+                                                                           "CREATE INDEX "
+                                                                           "attendance_person ON "
+                                                                           "attendance "
+                                                                           "(person_id);";
 
 static gboolean
 migration_1_post (sqlite3 *db, GError **error)
@@ -61,52 +74,57 @@ migration_1_post (sqlite3 *db, GError **error)
 }
 
 /* Version 2: versioned form definitions and their submissions. */
-static const char migration_2[] =
-  "CREATE TABLE form (" RECORD_COLUMNS
-  "  form_key TEXT, version INTEGER, title TEXT, kind TEXT, default_language TEXT,"
-  "  definition TEXT CHECK (definition IS NULL OR json_valid (definition)));"
-  "CREATE INDEX form_key ON form (form_key, version);"
-  "CREATE TABLE submission (" RECORD_COLUMNS
-  "  form_id TEXT" REFERENCES ("form") ","
-  "  event_id TEXT" REFERENCES ("event") ","
-  "  person_id TEXT" REFERENCES ("person") ","
-  "  status TEXT,"
-  "  answers TEXT CHECK (answers IS NULL OR json_valid (answers)),"
-  "  score REAL, started_at TEXT, finished_at TEXT,"
-  "  supersedes TEXT" REFERENCES ("submission") ");"
-  "CREATE INDEX submission_event ON submission (event_id, form_id);"
-  "CREATE INDEX submission_person ON submission (person_id);"
-  "CREATE INDEX submission_form ON submission (form_id);";
+static const char migration_2[]
+    = "CREATE TABLE form (" RECORD_COLUMNS
+      "  form_key TEXT, version INTEGER, title TEXT, kind TEXT, default_language TEXT,"
+      "  definition TEXT CHECK (definition IS NULL OR json_valid (definition)));"
+      "CREATE INDEX form_key ON form (form_key, version);"
+      "CREATE TABLE submission (" RECORD_COLUMNS "  form_id TEXT" REFERENCES (
+          "form") ","
+                  "  event_id TEXT" REFERENCES (
+                      "event") ","
+                               "  person_id TEXT" REFERENCES (
+                                   "person") ","
+                                             "  status TEXT,"
+                                             "  answers TEXT CHECK (answers IS NULL OR json_valid "
+                                             "(answers)),"
+                                             "  score REAL, started_at TEXT, finished_at TEXT,"
+                                             "  supersedes TEXT" REFERENCES (
+                                                 "submission") ");"
+                                                               "CREATE INDEX submission_event ON "
+                                                               "submission (event_id, form_id);"
+                                                               "CREATE INDEX submission_person ON "
+                                                               "submission (person_id);"
+                                                               "CREATE INDEX submission_form ON "
+                                                               "submission (form_id);";
 
 /*
  * Version 3: a search key per person, in ASCII whatever script the name was
  * typed in, indexed with FTS5 for prefix search. The key is derived data, made
  * by ICU in C, so existing people are keyed by migration_3_post.
  */
-static const char migration_3[] =
-  "ALTER TABLE person ADD COLUMN search_key TEXT NOT NULL DEFAULT '';"
-  "CREATE VIRTUAL TABLE person_search USING fts5 (key, tokenize = 'ascii', prefix = '1 2 3');";
+static const char migration_3[]
+    = "ALTER TABLE person ADD COLUMN search_key TEXT NOT NULL DEFAULT '';"
+      "CREATE VIRTUAL TABLE person_search USING fts5 (key, tokenize = 'ascii', prefix = '1 2 3');";
 
 static gboolean
 migration_3_post (sqlite3 *db, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int                      rc;
 
   if (!dft_db_prepare (db, "SELECT id, given_name, family_name FROM person", &stmt, error))
     return FALSE;
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      if (!_dft_person_update_search_key (db,
-                                          (const char *) sqlite3_column_text (stmt, 0),
+      if (!_dft_person_update_search_key (db, (const char *) sqlite3_column_text (stmt, 0),
                                           (const char *) sqlite3_column_text (stmt, 1),
-                                          (const char *) sqlite3_column_text (stmt, 2),
-                                          error))
+                                          (const char *) sqlite3_column_text (stmt, 2), error))
         return FALSE;
     }
   if (rc != SQLITE_DONE)
-    return dft_db_set_error (error, db, rc, _("indexing names for search"));
+    return dft_db_set_error (error, db, rc, _ ("indexing names for search"));
   return TRUE;
 }
 

@@ -9,7 +9,7 @@
 
 struct _DftRecordList
 {
-  GObject          parent_instance;
+  GObject parent_instance;
 
   DftStore        *store;
   const DftEntity *entity;
@@ -25,10 +25,13 @@ struct _DftRecordList
 
 static void list_model_iface_init (GListModelInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (DftRecordList, dft_record_list, G_TYPE_OBJECT,
+G_DEFINE_FINAL_TYPE_WITH_CODE (DftRecordList,
+                               dft_record_list,
+                               G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
 
-enum {
+enum
+{
   PROP_0,
   PROP_SEARCH,
   PROP_LOADING,
@@ -118,7 +121,10 @@ dft_record_list_get_property (GObject *object, guint prop_id, GValue *value, GPa
 }
 
 static void
-dft_record_list_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+dft_record_list_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
 {
   switch (prop_id)
     {
@@ -140,15 +146,15 @@ dft_record_list_class_init (DftRecordListClass *klass)
   object_class->get_property = dft_record_list_get_property;
   object_class->set_property = dft_record_list_set_property;
 
-  properties[PROP_SEARCH] =
-    g_param_spec_string ("search", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_LOADING] =
-    g_param_spec_boolean ("loading", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_N_ITEMS] =
-    g_param_spec_uint ("n-items", NULL, NULL, 0, G_MAXUINT, 0,
-                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SEARCH]
+      = g_param_spec_string ("search", NULL, NULL, NULL,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LOADING]
+      = g_param_spec_boolean ("loading", NULL, NULL, FALSE,
+                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_ITEMS]
+      = g_param_spec_uint ("n-items", NULL, NULL, 0, G_MAXUINT, 0,
+                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -191,9 +197,9 @@ query_free (Query *q)
 static Query *
 make_query (DftRecordList *self)
 {
-  Query *q = g_new0 (Query, 1);
+  Query           *q = g_new0 (Query, 1);
   g_autofree char *match = NULL;
-  guint n = 0;
+  guint            n = 0;
 
   q->store = g_object_ref (self->store);
   q->entity = self->entity;
@@ -201,8 +207,8 @@ make_query (DftRecordList *self)
   if (self->param != NULL)
     q->params[n++] = g_strdup (self->param);
 
-  if (self->search != NULL && self->entity == &dft_entity_person &&
-      (match = _dft_store_match_expression (self->search)) != NULL)
+  if (self->search != NULL && self->entity == &dft_entity_person
+      && (match = _dft_store_match_expression (self->search)) != NULL)
     {
       q->where = g_strdup_printf ("(%s) AND rowid IN (SELECT rowid FROM person_search "
                                   "WHERE person_search MATCH ?)",
@@ -217,7 +223,7 @@ make_query (DftRecordList *self)
 static GPtrArray *
 run_query (Query *q, GError **error)
 {
-  return _dft_store_query (q->store, q->entity, q->where, (const char * const *) q->params,
+  return _dft_store_query (q->store, q->entity, q->where, (const char *const *) q->params,
                            q->order_by, error);
 }
 
@@ -229,12 +235,13 @@ static void
 apply_rows (DftRecordList *self, GPtrArray *rows)
 {
   GPtrArray *old = self->items;
-  guint old_len = old->len;
-  gboolean same_ids = old->len == rows->len;
+  guint      old_len = old->len;
+  gboolean   same_ids = old->len == rows->len;
 
   for (guint i = 0; same_ids && i < rows->len; i++)
     same_ids = g_strcmp0 (dft_record_get_id (g_ptr_array_index (old, i)),
-                          dft_record_get_id (g_ptr_array_index (rows, i))) == 0;
+                          dft_record_get_id (g_ptr_array_index (rows, i)))
+               == 0;
 
   self->items = g_ptr_array_ref (rows);
 
@@ -242,7 +249,8 @@ apply_rows (DftRecordList *self, GPtrArray *rows)
     {
       for (guint i = 0; i < rows->len; i++)
         if (g_strcmp0 (dft_record_get_updated_at (g_ptr_array_index (old, i)),
-                       dft_record_get_updated_at (g_ptr_array_index (rows, i))) != 0)
+                       dft_record_get_updated_at (g_ptr_array_index (rows, i)))
+            != 0)
           g_list_model_items_changed (G_LIST_MODEL (self), i, 1, 1);
     }
   else
@@ -256,7 +264,7 @@ apply_rows (DftRecordList *self, GPtrArray *rows)
 static void
 query_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  GError *error = NULL;
+  GError    *error = NULL;
   GPtrArray *rows = run_query (task_data, &error);
 
   if (rows == NULL)
@@ -268,9 +276,9 @@ query_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
 static void
 query_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  DftRecordList *self = DFT_RECORD_LIST (source);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) rows = g_task_propagate_pointer (G_TASK (result), &error);
+  DftRecordList        *self = DFT_RECORD_LIST (source);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) rows = g_task_propagate_pointer (G_TASK (result), &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -290,7 +298,7 @@ query_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 reload_async (DftRecordList *self)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr (GTask) task = NULL;
 
   if (self->store == NULL)
     return;
@@ -307,12 +315,12 @@ reload_async (DftRecordList *self)
 gboolean
 dft_record_list_reload_sync (DftRecordList *self, GError **error)
 {
-  Query *q;
-  g_autoptr(GPtrArray) rows = NULL;
+  Query                *q;
+  g_autoptr (GPtrArray) rows = NULL;
 
   g_return_val_if_fail (DFT_IS_RECORD_LIST (self), FALSE);
 
-  self->generation++;  /* drops the answer of any reload still under way */
+  self->generation++; /* drops the answer of any reload still under way */
   q = make_query (self);
   rows = run_query (q, error);
   query_free (q);
@@ -336,7 +344,7 @@ dft_record_list_new (DftStore        *store,
                      const char      *param,
                      const char      *order_by)
 {
-  DftRecordList *self;
+  DftRecordList   *self;
   g_autofree char *detail = NULL;
 
   g_return_val_if_fail (DFT_IS_STORE (store), NULL);

@@ -12,9 +12,9 @@ void     _dft_record_set_identity (DftRecord  *self,
                                    const char *updated_at,
                                    gboolean    deleted,
                                    gboolean    is_new);
-void     _dft_record_set_deleted  (DftRecord *self, gboolean deleted);
+void     _dft_record_set_deleted (DftRecord *self, gboolean deleted);
 gboolean _dft_record_deleted_is_changed (DftRecord *self);
 void     _dft_record_take_loaded_value (DftRecord *self, guint field_index, GValue *value);
-void     _dft_record_mark_saved   (DftRecord *self, const char *updated_at);
+void     _dft_record_mark_saved (DftRecord *self, const char *updated_at);
 
 G_END_DECLS

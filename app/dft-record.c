@@ -8,19 +8,20 @@
 
 typedef struct
 {
-  char     *id;
-  char     *created_at;
-  char     *updated_at;
-  gboolean  deleted;
-  gboolean  deleted_changed;
-  gboolean  is_new;
-  guint64   changed;   /* one bit per field index */
-  GValue   *values;
+  char    *id;
+  char    *created_at;
+  char    *updated_at;
+  gboolean deleted;
+  gboolean deleted_changed;
+  gboolean is_new;
+  guint64  changed; /* one bit per field index */
+  GValue  *values;
 } DftRecordPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (DftRecord, dft_record, G_TYPE_OBJECT)
 
-enum {
+enum
+{
   PROP_0,
   PROP_ID,
   PROP_CREATED_AT,
@@ -84,9 +85,9 @@ get_priv (DftRecord *self)
 static void
 dft_record_finalize (GObject *object)
 {
-  DftRecord *self = DFT_RECORD (object);
+  DftRecord        *self = DFT_RECORD (object);
   DftRecordPrivate *priv = get_priv (self);
-  const DftEntity *entity = DFT_RECORD_GET_CLASS (self)->entity;
+  const DftEntity  *entity = DFT_RECORD_GET_CLASS (self)->entity;
 
   for (guint i = 0; priv->values != NULL && i < entity->n_fields; i++)
     g_value_unset (&priv->values[i]);
@@ -130,9 +131,9 @@ dft_record_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
 static void
 dft_record_constructed (GObject *object)
 {
-  DftRecord *self = DFT_RECORD (object);
+  DftRecord        *self = DFT_RECORD (object);
   DftRecordPrivate *priv = get_priv (self);
-  const DftEntity *entity = DFT_RECORD_GET_CLASS (self)->entity;
+  const DftEntity  *entity = DFT_RECORD_GET_CLASS (self)->entity;
 
   G_OBJECT_CLASS (dft_record_parent_class)->constructed (object);
 
@@ -156,15 +157,15 @@ dft_record_class_init (DftRecordClass *klass)
   object_class->finalize = dft_record_finalize;
   object_class->get_property = dft_record_get_property;
 
-  properties[PROP_ID] =
-    g_param_spec_string ("id", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_CREATED_AT] =
-    g_param_spec_string ("created-at", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_UPDATED_AT] =
-    g_param_spec_string ("updated-at", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_DELETED] =
-    g_param_spec_boolean ("deleted", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ID]
+      = g_param_spec_string ("id", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CREATED_AT] = g_param_spec_string ("created-at", NULL, NULL, NULL,
+                                                     G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_UPDATED_AT] = g_param_spec_string ("updated-at", NULL, NULL, NULL,
+                                                     G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DELETED]
+      = g_param_spec_boolean ("deleted", NULL, NULL, FALSE,
+                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -198,8 +199,8 @@ install_fields (DftRecordClass *klass, const DftEntity *entity)
 
   for (guint i = 0; i < entity->n_fields; i++)
     {
-      const DftField *field = &entity->fields[i];
-      GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY;
+      const DftField  *field = &entity->fields[i];
+      GParamFlags      flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY;
       g_autofree char *dashed = g_strdelimit (g_strdup (field->name), "_", '-');
       /* Property names live as long as the program, like the schema they come from. */
       const char *name = g_intern_string (dashed);
@@ -235,14 +236,19 @@ field_pspec (DftRecord *self, guint field_index)
   return g_object_class_find_property (G_OBJECT_GET_CLASS (self), name);
 }
 
-#define DEFINE_RECORD_TYPE(TypeName, type_name, entity_var)                       \
-  struct _##TypeName { DftRecord parent_instance; };                              \
-  G_DEFINE_FINAL_TYPE (TypeName, type_name, DFT_TYPE_RECORD)                      \
-  static void type_name##_class_init (TypeName##Class *klass)                     \
-  {                                                                               \
-    install_fields (DFT_RECORD_CLASS (klass), &entity_var);                       \
-  }                                                                               \
-  static void type_name##_init (TypeName *self) { }
+#define DEFINE_RECORD_TYPE(TypeName, type_name, entity_var)                                        \
+  struct _##TypeName                                                                               \
+  {                                                                                                \
+    DftRecord parent_instance;                                                                     \
+  };                                                                                               \
+  G_DEFINE_FINAL_TYPE (TypeName, type_name, DFT_TYPE_RECORD)                                       \
+  static void type_name##_class_init (TypeName##Class *klass)                                      \
+  {                                                                                                \
+    install_fields (DFT_RECORD_CLASS (klass), &entity_var);                                        \
+  }                                                                                                \
+  static void type_name##_init (TypeName *self)                                                    \
+  {                                                                                                \
+  }
 
 DEFINE_RECORD_TYPE (DftEvent, dft_event, dft_entity_event)
 DEFINE_RECORD_TYPE (DftSession, dft_session, dft_entity_session)
@@ -367,7 +373,7 @@ static guint
 field_index_or_warn (DftRecord *self, const char *field, GType expected)
 {
   const DftEntity *entity = DFT_RECORD_GET_CLASS (self)->entity;
-  int index = dft_entity_field_index (entity, field);
+  int              index = dft_entity_field_index (entity, field);
 
   if (index < 0)
     {
@@ -376,33 +382,32 @@ field_index_or_warn (DftRecord *self, const char *field, GType expected)
     }
   if (G_VALUE_TYPE (&get_priv (self)->values[index]) != expected)
     {
-      g_critical ("Field “%s” of a %s is not of type %s", field, entity->name, g_type_name (expected));
+      g_critical ("Field “%s” of a %s is not of type %s", field, entity->name,
+                  g_type_name (expected));
       return G_MAXUINT;
     }
   return (guint) index;
 }
 
-#define DEFINE_ACCESSORS(suffix, ctype, gtype, getter, setter, fallback)                 \
-  ctype                                                                                   \
-  dft_record_get_##suffix (DftRecord *self, const char *field)                            \
-  {                                                                                       \
-    guint i;                                                                              \
-    g_return_val_if_fail (DFT_IS_RECORD (self), fallback);                               \
-    if ((i = field_index_or_warn (self, field, gtype)) == G_MAXUINT)                     \
-      return fallback;                                                                    \
-    return getter (&get_priv (self)->values[i]);                                          \
-  }                                                                                       \
-  void                                                                                    \
-  dft_record_set_##suffix (DftRecord *self, const char *field, ctype value)               \
-  {                                                                                       \
-    g_auto(GValue) v = G_VALUE_INIT;                                                      \
-    guint i;                                                                              \
-    g_return_if_fail (DFT_IS_RECORD (self));                                             \
-    if ((i = field_index_or_warn (self, field, gtype)) == G_MAXUINT)                     \
-      return;                                                                             \
-    g_value_init (&v, gtype);                                                             \
-    setter (&v, value);                                                                   \
-    dft_record_set_value (self, i, &v);                                                   \
+#define DEFINE_ACCESSORS(suffix, ctype, gtype, getter, setter, fallback)                           \
+  ctype dft_record_get_##suffix (DftRecord *self, const char *field)                               \
+  {                                                                                                \
+    guint i;                                                                                       \
+    g_return_val_if_fail (DFT_IS_RECORD (self), fallback);                                         \
+    if ((i = field_index_or_warn (self, field, gtype)) == G_MAXUINT)                               \
+      return fallback;                                                                             \
+    return getter (&get_priv (self)->values[i]);                                                   \
+  }                                                                                                \
+  void dft_record_set_##suffix (DftRecord *self, const char *field, ctype value)                   \
+  {                                                                                                \
+    g_auto (GValue) v = G_VALUE_INIT;                                                              \
+    guint           i;                                                                             \
+    g_return_if_fail (DFT_IS_RECORD (self));                                                       \
+    if ((i = field_index_or_warn (self, field, gtype)) == G_MAXUINT)                               \
+      return;                                                                                      \
+    g_value_init (&v, gtype);                                                                      \
+    setter (&v, value);                                                                            \
+    dft_record_set_value (self, i, &v);                                                            \
   }
 
 DEFINE_ACCESSORS (string, const char *, G_TYPE_STRING, g_value_get_string, g_value_set_string, NULL)

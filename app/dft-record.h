@@ -23,28 +23,28 @@ struct _DftRecordClass
  * bind to them; setting one marks it changed, and DftStore saves exactly the
  * changed fields.
  */
-const DftEntity *dft_record_get_entity      (DftRecord *self);
-const char      *dft_record_get_id          (DftRecord *self);
-const char      *dft_record_get_created_at  (DftRecord *self);
-const char      *dft_record_get_updated_at  (DftRecord *self);
-gboolean         dft_record_get_deleted     (DftRecord *self);
-gboolean         dft_record_is_new          (DftRecord *self);
-gboolean         dft_record_is_changed      (DftRecord *self);
+const DftEntity *dft_record_get_entity (DftRecord *self);
+const char      *dft_record_get_id (DftRecord *self);
+const char      *dft_record_get_created_at (DftRecord *self);
+const char      *dft_record_get_updated_at (DftRecord *self);
+gboolean         dft_record_get_deleted (DftRecord *self);
+gboolean         dft_record_is_new (DftRecord *self);
+gboolean         dft_record_is_changed (DftRecord *self);
 
-const char      *dft_record_get_string      (DftRecord *self, const char *field);
-void             dft_record_set_string      (DftRecord *self, const char *field, const char *value);
-gint64           dft_record_get_int         (DftRecord *self, const char *field);
-void             dft_record_set_int         (DftRecord *self, const char *field, gint64 value);
-double           dft_record_get_real        (DftRecord *self, const char *field);
-void             dft_record_set_real        (DftRecord *self, const char *field, double value);
-gboolean         dft_record_get_bool        (DftRecord *self, const char *field);
-void             dft_record_set_bool        (DftRecord *self, const char *field, gboolean value);
-const GValue    *dft_record_get_value       (DftRecord *self, guint field_index);
-void             dft_record_set_value       (DftRecord *self, guint field_index, const GValue *value);
-gboolean         dft_record_field_is_changed (DftRecord *self, guint field_index);
+const char   *dft_record_get_string (DftRecord *self, const char *field);
+void          dft_record_set_string (DftRecord *self, const char *field, const char *value);
+gint64        dft_record_get_int (DftRecord *self, const char *field);
+void          dft_record_set_int (DftRecord *self, const char *field, gint64 value);
+double        dft_record_get_real (DftRecord *self, const char *field);
+void          dft_record_set_real (DftRecord *self, const char *field, double value);
+gboolean      dft_record_get_bool (DftRecord *self, const char *field);
+void          dft_record_set_bool (DftRecord *self, const char *field, gboolean value);
+const GValue *dft_record_get_value (DftRecord *self, guint field_index);
+void          dft_record_set_value (DftRecord *self, guint field_index, const GValue *value);
+gboolean      dft_record_field_is_changed (DftRecord *self, guint field_index);
 
-DftRecord       *dft_record_new_for_entity  (const DftEntity *entity);
-GType            dft_record_type_for_entity (const DftEntity *entity);
+DftRecord *dft_record_new_for_entity (const DftEntity *entity);
+GType      dft_record_type_for_entity (const DftEntity *entity);
 
 #define DFT_TYPE_EVENT (dft_event_get_type ())
 G_DECLARE_FINAL_TYPE (DftEvent, dft_event, DFT, EVENT, DftRecord)

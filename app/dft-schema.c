@@ -13,106 +13,110 @@
  * agree; a test checks that it does.
  */
 
-const char * const dft_gender_choices[] = { "female", "male", "other", "undisclosed", NULL };
-const char * const dft_role_choices[] = { "participant", "trainer", "observer", NULL };
-const char * const dft_attendance_choices[] = { "present", "late", "absent", "excused", NULL };
-const char * const dft_session_part_choices[] = { "am", "pm", "day", NULL };
-const char * const dft_submission_status_choices[] = { "draft", "final", NULL };
+const char *const dft_gender_choices[] = { "female", "male", "other", "undisclosed", NULL };
+const char *const dft_role_choices[] = { "participant", "trainer", "observer", NULL };
+const char *const dft_attendance_choices[] = { "present", "late", "absent", "excused", NULL };
+const char *const dft_session_part_choices[] = { "am", "pm", "day", NULL };
+const char *const dft_submission_status_choices[] = { "draft", "final", NULL };
 
-#define FIELD(n, t, f, l) { n, t, f, NULL, NULL, l }
-#define CHOICE(n, c, f, l) { n, DFT_FIELD_CHOICE, f, c, NULL, l }
-#define REF(n, e, f, l) { n, DFT_FIELD_REF, f, NULL, e, l }
-#define REQ DFT_FIELD_REQUIRED
+#define FIELD(n, t, f, l)                                                                          \
+  {                                                                                                \
+    n, t, f, NULL, NULL, l                                                                         \
+  }
+#define CHOICE(n, c, f, l)                                                                         \
+  {                                                                                                \
+    n, DFT_FIELD_CHOICE, f, c, NULL, l                                                             \
+  }
+#define REF(n, e, f, l)                                                                            \
+  {                                                                                                \
+    n, DFT_FIELD_REF, f, NULL, e, l                                                                \
+  }
+#define REQ   DFT_FIELD_REQUIRED
 #define FIXED (DFT_FIELD_REQUIRED | DFT_FIELD_IMMUTABLE)
 
 static const DftField event_fields[] = {
-  FIELD ("title", DFT_FIELD_TEXT, REQ, N_("Title")),
-  FIELD ("track", DFT_FIELD_TEXT, 0, N_("Programme track")),
-  FIELD ("country", DFT_FIELD_TEXT, 0, N_("Country")),
-  FIELD ("city", DFT_FIELD_TEXT, 0, N_("City")),
-  FIELD ("venue", DFT_FIELD_TEXT, 0, N_("Venue")),
-  FIELD ("start_date", DFT_FIELD_DATE, REQ, N_("Start date")),
-  FIELD ("end_date", DFT_FIELD_DATE, REQ, N_("End date")),
-  FIELD ("language", DFT_FIELD_TEXT, 0, N_("Working language")),
-  FIELD ("trainers", DFT_FIELD_TEXT, 0, N_("Trainers")),
-  FIELD ("partner_agency", DFT_FIELD_TEXT, 0, N_("Partner agency")),
-  FIELD ("notes", DFT_FIELD_TEXT, 0, N_("Notes")),
+  FIELD ("title", DFT_FIELD_TEXT, REQ, N_ ("Title")),
+  FIELD ("track", DFT_FIELD_TEXT, 0, N_ ("Programme track")),
+  FIELD ("country", DFT_FIELD_TEXT, 0, N_ ("Country")),
+  FIELD ("city", DFT_FIELD_TEXT, 0, N_ ("City")),
+  FIELD ("venue", DFT_FIELD_TEXT, 0, N_ ("Venue")),
+  FIELD ("start_date", DFT_FIELD_DATE, REQ, N_ ("Start date")),
+  FIELD ("end_date", DFT_FIELD_DATE, REQ, N_ ("End date")),
+  FIELD ("language", DFT_FIELD_TEXT, 0, N_ ("Working language")),
+  FIELD ("trainers", DFT_FIELD_TEXT, 0, N_ ("Trainers")),
+  FIELD ("partner_agency", DFT_FIELD_TEXT, 0, N_ ("Partner agency")),
+  FIELD ("notes", DFT_FIELD_TEXT, 0, N_ ("Notes")),
 };
 
 static const DftField session_fields[] = {
-  REF ("event_id", "event", FIXED, N_("Workshop")),
-  FIELD ("date", DFT_FIELD_DATE, REQ, N_("Date")),
-  CHOICE ("part", dft_session_part_choices, REQ, N_("Part of the day")),
-  FIELD ("title", DFT_FIELD_TEXT, 0, N_("Title")),
-  FIELD ("start_time", DFT_FIELD_TIME, 0, N_("Start time")),
-  FIELD ("end_time", DFT_FIELD_TIME, 0, N_("End time")),
+  REF ("event_id", "event", FIXED, N_ ("Workshop")),
+  FIELD ("date", DFT_FIELD_DATE, REQ, N_ ("Date")),
+  CHOICE ("part", dft_session_part_choices, REQ, N_ ("Part of the day")),
+  FIELD ("title", DFT_FIELD_TEXT, 0, N_ ("Title")),
+  FIELD ("start_time", DFT_FIELD_TIME, 0, N_ ("Start time")),
+  FIELD ("end_time", DFT_FIELD_TIME, 0, N_ ("End time")),
 };
 
 static const DftField person_fields[] = {
-  FIELD ("given_name", DFT_FIELD_TEXT, REQ, N_("Given name")),
-  FIELD ("family_name", DFT_FIELD_TEXT, 0, N_("Family name")),
-  CHOICE ("gender", dft_gender_choices, 0, N_("Gender")),
-  FIELD ("agency", DFT_FIELD_TEXT, 0, N_("Agency")),
-  FIELD ("position", DFT_FIELD_TEXT, 0, N_("Position or rank")),
-  FIELD ("country", DFT_FIELD_TEXT, 0, N_("Country")),
-  FIELD ("email", DFT_FIELD_TEXT, 0, N_("Email")),
-  FIELD ("phone", DFT_FIELD_TEXT, 0, N_("Phone")),
-  FIELD ("consent", DFT_FIELD_BOOL, 0, N_("Consent")),
-  FIELD ("consent_date", DFT_FIELD_DATE, 0, N_("Consent date")),
+  FIELD ("given_name", DFT_FIELD_TEXT, REQ, N_ ("Given name")),
+  FIELD ("family_name", DFT_FIELD_TEXT, 0, N_ ("Family name")),
+  CHOICE ("gender", dft_gender_choices, 0, N_ ("Gender")),
+  FIELD ("agency", DFT_FIELD_TEXT, 0, N_ ("Agency")),
+  FIELD ("position", DFT_FIELD_TEXT, 0, N_ ("Position or rank")),
+  FIELD ("country", DFT_FIELD_TEXT, 0, N_ ("Country")),
+  FIELD ("email", DFT_FIELD_TEXT, 0, N_ ("Email")),
+  FIELD ("phone", DFT_FIELD_TEXT, 0, N_ ("Phone")),
+  FIELD ("consent", DFT_FIELD_BOOL, 0, N_ ("Consent")),
+  FIELD ("consent_date", DFT_FIELD_DATE, 0, N_ ("Consent date")),
 };
 
 static const DftField enrollment_fields[] = {
-  REF ("event_id", "event", FIXED, N_("Workshop")),
-  REF ("person_id", "person", FIXED, N_("Person")),
-  CHOICE ("role", dft_role_choices, REQ, N_("Role")),
+  REF ("event_id", "event", FIXED, N_ ("Workshop")),
+  REF ("person_id", "person", FIXED, N_ ("Person")),
+  CHOICE ("role", dft_role_choices, REQ, N_ ("Role")),
 };
 
 static const DftField attendance_fields[] = {
-  REF ("session_id", "session", FIXED, N_("Session")),
-  REF ("person_id", "person", FIXED, N_("Person")),
-  CHOICE ("status", dft_attendance_choices, REQ, N_("Attendance")),
-  FIELD ("note", DFT_FIELD_TEXT, 0, N_("Note")),
+  REF ("session_id", "session", FIXED, N_ ("Session")),
+  REF ("person_id", "person", FIXED, N_ ("Person")),
+  CHOICE ("status", dft_attendance_choices, REQ, N_ ("Attendance")),
+  FIELD ("note", DFT_FIELD_TEXT, 0, N_ ("Note")),
 };
 
 static const DftField form_fields[] = {
-  FIELD ("form_key", DFT_FIELD_TEXT, FIXED, N_("Form")),
-  FIELD ("version", DFT_FIELD_INT, FIXED, N_("Version")),
-  FIELD ("title", DFT_FIELD_TEXT, REQ, N_("Title")),
-  FIELD ("kind", DFT_FIELD_TEXT, 0, N_("Kind")),
-  FIELD ("default_language", DFT_FIELD_TEXT, 0, N_("Default language")),
-  FIELD ("definition", DFT_FIELD_JSON, FIXED, N_("Definition")),
+  FIELD ("form_key", DFT_FIELD_TEXT, FIXED, N_ ("Form")),
+  FIELD ("version", DFT_FIELD_INT, FIXED, N_ ("Version")),
+  FIELD ("title", DFT_FIELD_TEXT, REQ, N_ ("Title")),
+  FIELD ("kind", DFT_FIELD_TEXT, 0, N_ ("Kind")),
+  FIELD ("default_language", DFT_FIELD_TEXT, 0, N_ ("Default language")),
+  FIELD ("definition", DFT_FIELD_JSON, FIXED, N_ ("Definition")),
 };
 
 static const DftField submission_fields[] = {
-  REF ("form_id", "form", FIXED, N_("Form")),
-  REF ("event_id", "event", 0, N_("Workshop")),
-  REF ("person_id", "person", 0, N_("Person")),
-  CHOICE ("status", dft_submission_status_choices, REQ, N_("Status")),
-  FIELD ("answers", DFT_FIELD_JSON, REQ, N_("Answers")),
-  FIELD ("score", DFT_FIELD_REAL, 0, N_("Score")),
-  FIELD ("started_at", DFT_FIELD_STAMP, 0, N_("Started")),
-  FIELD ("finished_at", DFT_FIELD_STAMP, 0, N_("Finished")),
-  REF ("supersedes", "submission", DFT_FIELD_IMMUTABLE, N_("Corrects")),
+  REF ("form_id", "form", FIXED, N_ ("Form")),
+  REF ("event_id", "event", 0, N_ ("Workshop")),
+  REF ("person_id", "person", 0, N_ ("Person")),
+  CHOICE ("status", dft_submission_status_choices, REQ, N_ ("Status")),
+  FIELD ("answers", DFT_FIELD_JSON, REQ, N_ ("Answers")),
+  FIELD ("score", DFT_FIELD_REAL, 0, N_ ("Score")),
+  FIELD ("started_at", DFT_FIELD_STAMP, 0, N_ ("Started")),
+  FIELD ("finished_at", DFT_FIELD_STAMP, 0, N_ ("Finished")),
+  REF ("supersedes", "submission", DFT_FIELD_IMMUTABLE, N_ ("Corrects")),
 };
 
 #define ENTITY(var, n, l, f) const DftEntity var = { n, l, f, G_N_ELEMENTS (f) }
 
-ENTITY (dft_entity_event, "event", N_("workshop"), event_fields);
-ENTITY (dft_entity_session, "session", N_("session"), session_fields);
-ENTITY (dft_entity_person, "person", N_("person"), person_fields);
-ENTITY (dft_entity_enrollment, "enrollment", N_("enrollment"), enrollment_fields);
-ENTITY (dft_entity_attendance, "attendance", N_("attendance mark"), attendance_fields);
-ENTITY (dft_entity_form, "form", N_("form"), form_fields);
-ENTITY (dft_entity_submission, "submission", N_("submission"), submission_fields);
+ENTITY (dft_entity_event, "event", N_ ("workshop"), event_fields);
+ENTITY (dft_entity_session, "session", N_ ("session"), session_fields);
+ENTITY (dft_entity_person, "person", N_ ("person"), person_fields);
+ENTITY (dft_entity_enrollment, "enrollment", N_ ("enrollment"), enrollment_fields);
+ENTITY (dft_entity_attendance, "attendance", N_ ("attendance mark"), attendance_fields);
+ENTITY (dft_entity_form, "form", N_ ("form"), form_fields);
+ENTITY (dft_entity_submission, "submission", N_ ("submission"), submission_fields);
 
 static const DftEntity *all_entities[] = {
-  &dft_entity_event,
-  &dft_entity_session,
-  &dft_entity_person,
-  &dft_entity_enrollment,
-  &dft_entity_attendance,
-  &dft_entity_form,
-  &dft_entity_submission,
+  &dft_entity_event,      &dft_entity_session, &dft_entity_person,     &dft_entity_enrollment,
+  &dft_entity_attendance, &dft_entity_form,    &dft_entity_submission,
 };
 
 const DftEntity **
@@ -148,5 +152,5 @@ dft_field_has_choice (const DftField *field, const char *value)
 {
   if (field->choices == NULL || value == NULL)
     return FALSE;
-  return g_strv_contains ((const char * const *) field->choices, value);
+  return g_strv_contains ((const char *const *) field->choices, value);
 }

@@ -8,39 +8,39 @@ G_BEGIN_DECLS
 typedef enum
 {
   DFT_FIELD_TEXT,
-  DFT_FIELD_DATE,     /* YYYY-MM-DD */
-  DFT_FIELD_TIME,     /* HH:MM */
+  DFT_FIELD_DATE, /* YYYY-MM-DD */
+  DFT_FIELD_TIME, /* HH:MM */
   DFT_FIELD_INT,
-  DFT_FIELD_REAL,     /* NaN stands for "no value" */
+  DFT_FIELD_REAL, /* NaN stands for "no value" */
   DFT_FIELD_BOOL,
-  DFT_FIELD_CHOICE,   /* one of DftField.choices */
-  DFT_FIELD_REF,      /* id of a record of DftField.ref_entity */
-  DFT_FIELD_JSON,     /* a JSON document kept as text */
-  DFT_FIELD_STAMP,    /* ISO 8601 date and time in UTC */
+  DFT_FIELD_CHOICE, /* one of DftField.choices */
+  DFT_FIELD_REF,    /* id of a record of DftField.ref_entity */
+  DFT_FIELD_JSON,   /* a JSON document kept as text */
+  DFT_FIELD_STAMP,  /* ISO 8601 date and time in UTC */
 } DftFieldType;
 
 typedef enum
 {
   DFT_FIELD_REQUIRED = 1 << 0,
-  DFT_FIELD_IMMUTABLE = 1 << 1,  /* set once when the record is created */
+  DFT_FIELD_IMMUTABLE = 1 << 1, /* set once when the record is created */
 } DftFieldFlags;
 
 typedef struct
 {
-  const char          *name;        /* column name; the property name uses '-' */
-  DftFieldType         type;
-  DftFieldFlags        flags;
-  const char * const  *choices;
-  const char          *ref_entity;
-  const char          *label;       /* for messages, marked with N_() */
+  const char        *name; /* column name; the property name uses '-' */
+  DftFieldType       type;
+  DftFieldFlags      flags;
+  const char *const *choices;
+  const char        *ref_entity;
+  const char        *label; /* for messages, marked with N_() */
 } DftField;
 
 typedef struct _DftEntity DftEntity;
 
 struct _DftEntity
 {
-  const char     *name;     /* entity and table name */
-  const char     *label;    /* for messages, marked with N_() */
+  const char     *name;  /* entity and table name */
+  const char     *label; /* for messages, marked with N_() */
   const DftField *fields;
   guint           n_fields;
 };
@@ -53,16 +53,16 @@ extern const DftEntity dft_entity_attendance;
 extern const DftEntity dft_entity_form;
 extern const DftEntity dft_entity_submission;
 
-const DftEntity  *dft_entity_lookup     (const char *name);
-const DftEntity **dft_entity_all        (guint *n_entities);
+const DftEntity  *dft_entity_lookup (const char *name);
+const DftEntity **dft_entity_all (guint *n_entities);
 int               dft_entity_field_index (const DftEntity *entity, const char *field);
-gboolean          dft_field_has_choice  (const DftField *field, const char *value);
+gboolean          dft_field_has_choice (const DftField *field, const char *value);
 
 /* Choices shared with the UI and the importers. */
-extern const char * const dft_gender_choices[];
-extern const char * const dft_role_choices[];
-extern const char * const dft_attendance_choices[];
-extern const char * const dft_session_part_choices[];
-extern const char * const dft_submission_status_choices[];
+extern const char *const dft_gender_choices[];
+extern const char *const dft_role_choices[];
+extern const char *const dft_attendance_choices[];
+extern const char *const dft_session_part_choices[];
+extern const char *const dft_submission_status_choices[];
 
 G_END_DECLS

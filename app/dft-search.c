@@ -33,22 +33,22 @@
  * 2. A small phonetic folding on the ASCII words (_dft_search_append_word())
  *    makes the common romanizations meet. It runs on keys and queries alike.
  */
-static const char transliteration_rules[] =
-  ":: NFKC ;\n"
-  ":: Lower ;\n"
-  /* Urdu letters to their Arabic equivalents; ھ only marks aspiration. */
-  "ہ > ه ; ۂ > ه ; ۃ > ة ; ی > ي ; ى > ي ; ے > ي ; ۓ > ي ; ک > ك ;\n"
-  "ٹ > ت ; ڈ > د ; ڑ > ر ; ں > ن ; ھ > h ;\n"
-  ":: Null ;\n"
-  "[هة] } [:^L:] > a ;\n"
-  "[هة] } $ > a ;\n"
-  "[[:Arabic:]&[:L:]-[ا]] { و > u ;\n"
-  /* Kyrgyz, Kazakh, Tajik and Azerbaijani letters BGN Russian ignores. */
-  "ү > u ; ө > o ; ң > ng ; ұ > u ; қ > k ; ә > a ; һ > h ; ҳ > h ;\n"
-  "ҷ > j ; ӣ > i ; ӯ > u ; ə > a ;\n"
-  ":: Russian-Latin/BGN ;\n"
-  ":: Any-Latin ;\n"
-  ":: Latin-ASCII ;\n";
+static const char transliteration_rules[]
+    = ":: NFKC ;\n"
+      ":: Lower ;\n"
+      /* Urdu letters to their Arabic equivalents; ھ only marks aspiration. */
+      "ہ > ه ; ۂ > ه ; ۃ > ة ; ی > ي ; ى > ي ; ے > ي ; ۓ > ي ; ک > ك ;\n"
+      "ٹ > ت ; ڈ > د ; ڑ > ر ; ں > ن ; ھ > h ;\n"
+      ":: Null ;\n"
+      "[هة] } [:^L:] > a ;\n"
+      "[هة] } $ > a ;\n"
+      "[[:Arabic:]&[:L:]-[ا]] { و > u ;\n"
+      /* Kyrgyz, Kazakh, Tajik and Azerbaijani letters BGN Russian ignores. */
+      "ү > u ; ө > o ; ң > ng ; ұ > u ; қ > k ; ә > a ; һ > h ; ҳ > h ;\n"
+      "ҷ > j ; ӣ > i ; ӯ > u ; ə > a ;\n"
+      ":: Russian-Latin/BGN ;\n"
+      ":: Any-Latin ;\n"
+      ":: Latin-ASCII ;\n";
 
 /* One shared transliterator: opening it parses the rules of every script
  * involved and takes 15-30 ms, while a UTransliterator may not be used
@@ -59,20 +59,19 @@ static UTransliterator *
 _dft_search_get_transliterator (void)
 {
   static UTransliterator *translit = NULL;
-  static gsize initialized = 0;
+  static gsize            initialized = 0;
 
   if (g_once_init_enter (&initialized))
     {
-      UErrorCode status = U_ZERO_ERROR;
+      UErrorCode  status = U_ZERO_ERROR;
       UParseError parse_error = { 0 };
-      UChar rules[G_N_ELEMENTS (transliteration_rules)];
-      int32_t rules_len = 0;
+      UChar       rules[G_N_ELEMENTS (transliteration_rules)];
+      int32_t     rules_len = 0;
 
-      u_strFromUTF8 (rules, G_N_ELEMENTS (rules), &rules_len,
-                     transliteration_rules, -1, &status);
+      u_strFromUTF8 (rules, G_N_ELEMENTS (rules), &rules_len, transliteration_rules, -1, &status);
       if (U_SUCCESS (status))
-        translit = utrans_openU (u"x-daftari-search", -1, UTRANS_FORWARD,
-                                 rules, rules_len, &parse_error, &status);
+        translit = utrans_openU (u"x-daftari-search", -1, UTRANS_FORWARD, rules, rules_len,
+                                 &parse_error, &status);
 
       /* Without ICU data search still works for Latin names through the
        * g_str_to_ascii() fallback, so this is not fatal, but it is a
@@ -94,16 +93,16 @@ _dft_search_get_transliterator (void)
 static char *
 _dft_search_transliterate (const char *text)
 {
-  UTransliterator *translit = _dft_search_get_transliterator ();
-  UErrorCode status = U_ZERO_ERROR;
+  UTransliterator  *translit = _dft_search_get_transliterator ();
+  UErrorCode        status = U_ZERO_ERROR;
   g_autofree UChar *source = NULL;
   g_autofree UChar *buffer = NULL;
-  g_autofree char *result = NULL;
-  gsize text_len = strlen (text);
-  int32_t source_len = 0;
-  int32_t capacity;
-  int32_t len;
-  int32_t limit;
+  g_autofree char  *result = NULL;
+  gsize             text_len = strlen (text);
+  int32_t           source_len = 0;
+  int32_t           capacity;
+  int32_t           len;
+  int32_t           limit;
 
   /* The size computations below must not overflow int32_t; nobody's name
    * is anywhere near this long. */
@@ -242,27 +241,14 @@ _dft_search_is_vowel (char c)
  * Finally doubled letters collapse ("Anna" and "Ana", "Andrii" and "Andri",
  * "Nataliia" and "Natalia").
  */
-static const struct {
+static const struct
+{
   const char *from;
   const char *to;
 } letter_groups[] = {
-  { "shch", "s" },
-  { "tsch", "c" },
-  { "dzh", "j" },
-  { "sch", "s" },
-  { "tsh", "c" },
-  { "tch", "c" },
-  { "sh", "s" },
-  { "ch", "c" },
-  { "zh", "j" },
-  { "dj", "j" },
-  { "kh", "g" },
-  { "gh", "g" },
-  { "ph", "f" },
-  { "th", "t" },
-  { "ts", "c" },
-  { "tz", "c" },
-  { "ye", "e" },
+  { "shch", "s" }, { "tsch", "c" }, { "dzh", "j" }, { "sch", "s" }, { "tsh", "c" }, { "tch", "c" },
+  { "sh", "s" },   { "ch", "c" },   { "zh", "j" },  { "dj", "j" },  { "kh", "g" },  { "gh", "g" },
+  { "ph", "f" },   { "th", "t" },   { "ts", "c" },  { "tz", "c" },  { "ye", "e" },
 };
 
 /* Appends the folded form of the first @limit letters of @word (lower-case
@@ -270,14 +256,12 @@ static const struct {
  * first word. The letters after @limit still decide how the ones before
  * them fold: the "j" of "Wanj|iru" stays "j" because a vowel follows. */
 static void
-_dft_search_append_word (GString    *key,
-                         const char *word,
-                         gsize       limit)
+_dft_search_append_word (GString *key, const char *word, gsize limit)
 {
   const char *p = word;
   const char *end = word + limit;
-  gsize start;
-  gsize out;
+  gsize       start;
+  gsize       out;
 
   g_assert (key != NULL);
   g_assert (word != NULL);
@@ -293,7 +277,7 @@ _dft_search_append_word (GString    *key,
   while (p < end)
     {
       const char *group_to = NULL;
-      gsize group_len = 0;
+      gsize       group_len = 0;
 
       for (guint i = 0; i < G_N_ELEMENTS (letter_groups); i++)
         {
@@ -378,23 +362,13 @@ _dft_search_append_word (GString    *key,
  * what is left must fold to a prefix of every possible continuation, which
  * test-search.c checks exhaustively over short words.
  */
-static const struct {
+static const struct
+{
   const char *tail;
   guint       drop;
 } open_tails[] = {
-  { "shc", 1 },
-  { "sc", 1 },
-  { "dj", 2 },
-  { "dz", 2 },
-  { "tc", 2 },
-  { "tz", 2 },
-  { "d", 1 },
-  { "j", 1 },
-  { "k", 1 },
-  { "p", 1 },
-  { "t", 1 },
-  { "y", 1 },
-  { "z", 1 },
+  { "shc", 1 }, { "sc", 1 }, { "dj", 2 }, { "dz", 2 }, { "tc", 2 }, { "tz", 2 }, { "d", 1 },
+  { "j", 1 },   { "k", 1 },  { "p", 1 },  { "t", 1 },  { "y", 1 },  { "z", 1 },
 };
 
 static gboolean
@@ -407,8 +381,7 @@ _dft_search_is_heh (gunichar c)
 /* Returns how many letters of @word, the last word of a query, can be
  * folded without guessing how the user will go on typing. */
 static gsize
-_dft_search_open_tail_limit (const GString *word,
-                             gunichar       last_typed)
+_dft_search_open_tail_limit (const GString *word, gunichar last_typed)
 {
   g_assert (word != NULL);
 
@@ -429,14 +402,13 @@ _dft_search_open_tail_limit (const GString *word,
 /* Folds @text into a key. With @open_tail, @text is a query whose last word
  * may still be being typed. */
 static char *
-_dft_search_fold (const char *text,
-                  gboolean    open_tail)
+_dft_search_fold (const char *text, gboolean open_tail)
 {
-  g_autofree char *valid = NULL;
-  g_autofree char *ascii = NULL;
-  g_autoptr(GString) key = g_string_new (NULL);
-  g_autoptr(GString) word = g_string_new (NULL);
-  gunichar last_typed = 0;
+  g_autofree char    *valid = NULL;
+  g_autofree char    *ascii = NULL;
+  g_autoptr (GString) key = g_string_new (NULL);
+  g_autoptr (GString) word = g_string_new (NULL);
+  gunichar            last_typed = 0;
 
   g_assert (text != NULL);
 

@@ -24,7 +24,7 @@ G_BEGIN_DECLS
  *   unprintable input. Never %NULL for non-%NULL input; invalid UTF-8 is
  *   repaired first. Thread-safe.
  */
-char  *dft_search_key         (const char *text);
+char *dft_search_key (const char *text);
 
 /**
  * dft_search_query_terms:

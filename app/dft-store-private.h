@@ -9,35 +9,32 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  int          version;
-  const char  *sql;
+  int         version;
+  const char *sql;
   /* Work SQL cannot do, run inside the same transaction after sql. */
-  gboolean   (*post) (sqlite3 *db, GError **error);
+  gboolean (*post) (sqlite3 *db, GError **error);
 } DftMigration;
 
 const DftMigration *_dft_migrations (guint *n_migrations);
 
 /* For tests of migrations: open a database and stop after schema version @version. */
-DftStore   *_dft_store_open_at_version (const char *path, int version, GError **error);
-sqlite3    *_dft_store_get_db          (DftStore *self);
+DftStore *_dft_store_open_at_version (const char *path, int version, GError **error);
+sqlite3  *_dft_store_get_db (DftStore *self);
 
 /* Rows of @entity matching @where (SQL after WHERE, with ? for each of @params). */
-GPtrArray  *_dft_store_query           (DftStore            *self,
-                                        const DftEntity     *entity,
-                                        const char          *where,
-                                        const char * const  *params,
-                                        const char          *order_by,
-                                        GError             **error);
+GPtrArray *_dft_store_query (DftStore          *self,
+                             const DftEntity   *entity,
+                             const char        *where,
+                             const char *const *params,
+                             const char        *order_by,
+                             GError           **error);
 
-char       *_dft_store_match_expression (const char *query);
+char *_dft_store_match_expression (const char *query);
 
-void        _dft_store_lock            (DftStore *self);
-void        _dft_store_unlock          (DftStore *self);
+void _dft_store_lock (DftStore *self);
+void _dft_store_unlock (DftStore *self);
 
-gboolean    _dft_person_update_search_key (sqlite3    *db,
-                                           const char *id,
-                                           const char *given_name,
-                                           const char *family_name,
-                                           GError    **error);
+gboolean _dft_person_update_search_key (
+    sqlite3 *db, const char *id, const char *given_name, const char *family_name, GError **error);
 
 G_END_DECLS

@@ -20,37 +20,41 @@
 #include "dft-uuid.h"
 
 /* A workshop longer than this is a typing error, not a programme. */
-#define MAX_EVENT_DAYS 62
+#define MAX_EVENT_DAYS  62
 #define MAX_TEXT_LENGTH 20000
 #define BUSY_TIMEOUT_MS 5000
 /* A checkpoint is due past this many pages of write-ahead log (SQLite's own
  * default), and is made at once, quiet or not, past the larger figure. */
-#define CHECKPOINT_PAGES 1000
+#define CHECKPOINT_PAGES       1000
 #define CHECKPOINT_FORCE_PAGES 16000
-#define CHECKPOINT_QUIET_USEC (2 * G_USEC_PER_SEC)
+#define CHECKPOINT_QUIET_USEC  (2 * G_USEC_PER_SEC)
 
 struct _DftStore
 {
-  GObject       parent_instance;
+  GObject parent_instance;
 
-  char         *path;
-  sqlite3      *db;
-  char         *device_id;
-  DftHlc        clock;
-  GRecMutex     lock;
-  GHashTable   *statements;   /* SQL text -> prepared sqlite3_stmt */
-  GMainContext *context;      /* where "changed" is emitted */
-  int           schema_version;
-  gint          checkpointing; /* atomic: a checkpoint is under way */
-  gint          checkpoint_armed;  /* atomic: a quiet-time checkpoint is waiting */
-  gint          damaged;           /* atomic: a check found damage; no more writes */
+  char          *path;
+  sqlite3       *db;
+  char          *device_id;
+  DftHlc         clock;
+  GRecMutex      lock;
+  GHashTable    *statements; /* SQL text -> prepared sqlite3_stmt */
+  GMainContext  *context;    /* where "changed" is emitted */
+  int            schema_version;
+  gint           checkpointing;    /* atomic: a checkpoint is under way */
+  gint           checkpoint_armed; /* atomic: a quiet-time checkpoint is waiting */
+  gint           damaged;          /* atomic: a check found damage; no more writes */
   _Atomic gint64 last_commit_usec;
 };
 
 G_DEFINE_FINAL_TYPE (DftStore, dft_store, G_TYPE_OBJECT)
+/* The quark's name is a string: the formatter would put spaces in it. */
+/* clang-format off */
 G_DEFINE_QUARK (dft-store-error-quark, dft_store_error)
+/* clang-format on */
 
-enum {
+enum
+{
   PROP_0,
   PROP_PATH,
   PROP_DEVICE_ID,
@@ -58,13 +62,14 @@ enum {
   N_PROPS
 };
 
-enum {
+enum
+{
   CHANGED,
   N_SIGNALS
 };
 
 static GParamSpec *properties[N_PROPS];
-static guint signals[N_SIGNALS];
+static guint       signals[N_SIGNALS];
 
 static void
 dft_store_finalize (GObject *object)
@@ -111,10 +116,10 @@ dft_store_class_init (DftStoreClass *klass)
   object_class->finalize = dft_store_finalize;
   object_class->get_property = dft_store_get_property;
 
-  properties[PROP_PATH] =
-    g_param_spec_string ("path", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_DEVICE_ID] =
-    g_param_spec_string ("device-id", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PATH]
+      = g_param_spec_string ("path", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DEVICE_ID] = g_param_spec_string ("device-id", NULL, NULL, NULL,
+                                                    G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /**
    * DftStore:damaged:
    *
@@ -122,9 +127,9 @@ dft_store_class_init (DftStoreClass *klass)
    * write, so that nothing new is built on broken pages; reading still works
    * for whatever can be read, to help rescue it.
    */
-  properties[PROP_DAMAGED] =
-    g_param_spec_boolean ("damaged", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DAMAGED]
+      = g_param_spec_boolean ("damaged", NULL, NULL, FALSE,
+                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -135,10 +140,9 @@ dft_store_class_init (DftStoreClass *klass)
    * Emitted in the thread-default main context of whoever opened the store,
    * after a transaction committed, once per entity it touched.
    */
-  signals[CHANGED] =
-    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRV);
+  signals[CHANGED]
+      = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED,
+                      0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRV);
 }
 
 static void
@@ -178,7 +182,7 @@ static sqlite3_stmt *
 cached_statement (DftStore *self, const char *sql, GError **error)
 {
   sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
-  int rc;
+  int           rc;
 
   if (stmt != NULL)
     {
@@ -190,7 +194,7 @@ cached_statement (DftStore *self, const char *sql, GError **error)
   rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
   if (rc != SQLITE_OK)
     {
-      dft_db_set_error (error, self->db, rc, _("reading the database"));
+      dft_db_set_error (error, self->db, rc, _ ("reading the database"));
       return NULL;
     }
   g_hash_table_insert (self->statements, g_strdup (sql), stmt);
@@ -200,9 +204,9 @@ cached_statement (DftStore *self, const char *sql, GError **error)
 static char *
 now_stamp (void)
 {
-  gint64 us = g_get_real_time ();
-  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (us / G_USEC_PER_SEC);
-  g_autofree char *base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
+  gint64                us = g_get_real_time ();
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (us / G_USEC_PER_SEC);
+  g_autofree char      *base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
 
   return g_strdup_printf ("%s.%03dZ", base, (int) ((us / 1000) % 1000));
 }
@@ -227,15 +231,14 @@ static gboolean
 ensure_file (const char *path, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
-  int fd;
+  int              fd;
 
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       int saved = errno;
       g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_FOLDER,
                    /* Translators: first %s is a folder, second the system's reason */
-                   _("Daftari cannot create its data folder “%s”: %s."),
-                   dir, g_strerror (saved));
+                   _ ("Daftari cannot create its data folder “%s”: %s."), dir, g_strerror (saved));
       return FALSE;
     }
 
@@ -254,8 +257,7 @@ ensure_file (const char *path, GError **error)
     int saved = errno;
     g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_FOLDER,
                  /* Translators: first %s is a file, second the system's reason */
-                 _("Daftari cannot create its database “%s”: %s."),
-                 path, g_strerror (saved));
+                 _ ("Daftari cannot create its database “%s”: %s."), path, g_strerror (saved));
   }
   return FALSE;
 }
@@ -263,14 +265,14 @@ ensure_file (const char *path, GError **error)
 static gboolean
 query_int (sqlite3 *db, const char *sql, int *out, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int                      rc;
 
   if (!dft_db_prepare (db, sql, &stmt, error))
     return FALSE;
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_ROW)
-    return dft_db_set_error (error, db, rc, _("reading the database"));
+    return dft_db_set_error (error, db, rc, _ ("reading the database"));
   *out = sqlite3_column_int (stmt, 0);
   return TRUE;
 }
@@ -278,14 +280,14 @@ query_int (sqlite3 *db, const char *sql, int *out, GError **error)
 static gboolean
 pragma_text_is (sqlite3 *db, const char *sql, const char *expected, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int                      rc;
 
   if (!dft_db_prepare (db, sql, &stmt, error))
     return FALSE;
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_ROW)
-    return dft_db_set_error (error, db, rc, _("opening the database"));
+    return dft_db_set_error (error, db, rc, _ ("opening the database"));
   return g_ascii_strcasecmp ((const char *) sqlite3_column_text (stmt, 0), expected) == 0;
 }
 
@@ -293,7 +295,7 @@ static gboolean
 check_whole_pages (DftStore *self, GError **error)
 {
   GStatBuf st;
-  int page_size;
+  int      page_size;
 
   if (!query_int (self->db, "PRAGMA page_size", &page_size, error))
     return FALSE;
@@ -301,8 +303,8 @@ check_whole_pages (DftStore *self, GError **error)
     {
       g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
                    /* Translators: %s is a file name */
-                   _("The database “%s” is incomplete: it ends in the middle of a page, as a copy "
-                     "that did not finish does. It was left as it is; restore it from a backup."),
+                   _ ("The database “%s” is incomplete: it ends in the middle of a page, as a copy "
+                      "that did not finish does. It was left as it is; restore it from a backup."),
                    self->path);
       return FALSE;
     }
@@ -316,9 +318,9 @@ check_whole_pages (DftStore *self, GError **error)
 static gboolean
 backup_before_migration (DftStore *self, int from_version, GError **error)
 {
-  g_autofree char *backup = g_strdup_printf ("%s.v%d.bak", self->path, from_version);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
+  g_autofree char         *backup = g_strdup_printf ("%s.v%d.bak", self->path, from_version);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int                      rc;
 
   if (g_file_test (backup, G_FILE_TEST_EXISTS))
     return TRUE;
@@ -329,7 +331,8 @@ backup_before_migration (DftStore *self, int from_version, GError **error)
   if (rc != SQLITE_DONE)
     {
       g_unlink (backup);
-      return dft_db_set_error (error, self->db, rc, _("backing up the database before an upgrade"));
+      return dft_db_set_error (error, self->db, rc,
+                               _ ("backing up the database before an upgrade"));
     }
   g_chmod (backup, 0600);
   return TRUE;
@@ -339,8 +342,8 @@ static gboolean
 migrate (DftStore *self, int target, GError **error)
 {
   const DftMigration *migrations;
-  guint n_migrations;
-  int version;
+  guint               n_migrations;
+  int                 version;
 
   if (!query_int (self->db, "PRAGMA user_version", &version, error))
     return FALSE;
@@ -352,8 +355,8 @@ migrate (DftStore *self, int target, GError **error)
   for (guint i = 0; i < n_migrations && migrations[i].version <= target; i++)
     {
       const DftMigration *m = &migrations[i];
-      g_autofree char *bump = NULL;
-      int current;
+      g_autofree char    *bump = NULL;
+      int                 current;
 
       if (!dft_db_exec (self->db, "BEGIN IMMEDIATE", error))
         return FALSE;
@@ -367,10 +370,8 @@ migrate (DftStore *self, int target, GError **error)
         }
 
       bump = g_strdup_printf ("PRAGMA user_version = %d", m->version);
-      if (!dft_db_exec (self->db, m->sql, error) ||
-          (m->post != NULL && !m->post (self->db, error)) ||
-          !dft_db_exec (self->db, bump, error) ||
-          !dft_db_exec (self->db, "COMMIT", error))
+      if (!dft_db_exec (self->db, m->sql, error) || (m->post != NULL && !m->post (self->db, error))
+          || !dft_db_exec (self->db, bump, error) || !dft_db_exec (self->db, "COMMIT", error))
         goto fail;
       continue;
 
@@ -396,8 +397,8 @@ static void
 checkpoint_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   const char *path = task_data;
-  sqlite3 *db = NULL;
-  gint *flag = g_object_get_data (G_OBJECT (task), "flag");
+  sqlite3    *db = NULL;
+  gint       *flag = g_object_get_data (G_OBJECT (task), "flag");
 
   if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
     {
@@ -412,7 +413,7 @@ checkpoint_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
 static void
 start_checkpoint (DftStore *self)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr (GTask) task = NULL;
 
   if (!g_atomic_int_compare_and_exchange (&self->checkpointing, 0, 1))
     return;
@@ -427,12 +428,11 @@ start_checkpoint (DftStore *self)
 static gboolean
 quiet_checkpoint_cb (gpointer data)
 {
-  g_autoptr(DftStore) self = g_weak_ref_get (data);
+  g_autoptr (DftStore) self = g_weak_ref_get (data);
 
   if (self == NULL)
     return G_SOURCE_REMOVE;
-  if (g_get_monotonic_time () - atomic_load (&self->last_commit_usec) <
-      CHECKPOINT_QUIET_USEC)
+  if (g_get_monotonic_time () - atomic_load (&self->last_commit_usec) < CHECKPOINT_QUIET_USEC)
     return G_SOURCE_CONTINUE;
   g_atomic_int_set (&self->checkpoint_armed, 0);
   start_checkpoint (self);
@@ -454,11 +454,11 @@ wal_hook_cb (void *data, sqlite3 *db, const char *name, int pages)
   atomic_store (&self->last_commit_usec, g_get_monotonic_time ());
   if (pages >= CHECKPOINT_FORCE_PAGES)
     start_checkpoint (self);
-  else if (pages >= CHECKPOINT_PAGES &&
-           g_atomic_int_compare_and_exchange (&self->checkpoint_armed, 0, 1))
+  else if (pages >= CHECKPOINT_PAGES
+           && g_atomic_int_compare_and_exchange (&self->checkpoint_armed, 0, 1))
     {
-      g_autoptr(GSource) source = g_timeout_source_new (CHECKPOINT_QUIET_USEC / 1000);
-      GWeakRef *ref = g_new0 (GWeakRef, 1);
+      g_autoptr (GSource) source = g_timeout_source_new (CHECKPOINT_QUIET_USEC / 1000);
+      GWeakRef           *ref = g_new0 (GWeakRef, 1);
 
       g_weak_ref_init (ref, self);
       g_source_set_callback (source, quiet_checkpoint_cb, ref, weak_ref_free);
@@ -471,7 +471,7 @@ wal_hook_cb (void *data, sqlite3 *db, const char *name, int pages)
 static gboolean
 load_device (DftStore *self, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
 
   self->device_id = dft_sync_state_get (self->db, "device_id", &local_error);
   if (local_error != NULL)
@@ -494,9 +494,9 @@ load_device (DftStore *self, GError **error)
 static DftStore *
 open_store (const char *path, int target_version, GError **error)
 {
-  g_autoptr(DftStore) self = g_object_new (DFT_TYPE_STORE, NULL);
-  int version;
-  int rc;
+  g_autoptr (DftStore) self = g_object_new (DFT_TYPE_STORE, NULL);
+  int                  version;
+  int                  rc;
 
   self->path = path != NULL ? g_strdup (path) : dft_store_default_path ();
 
@@ -505,10 +505,9 @@ open_store (const char *path, int target_version, GError **error)
 
   /* FULLMUTEX: worker threads share this connection; our own lock makes
    * each transaction whole. */
-  rc = sqlite3_open_v2 (self->path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+  rc = sqlite3_open_v2 (self->path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
   if (rc != SQLITE_OK)
-    return dft_db_set_error (error, self->db, rc, _("opening the database")), NULL;
+    return dft_db_set_error (error, self->db, rc, _ ("opening the database")), NULL;
 
   sqlite3_extended_result_codes (self->db, 1);
   sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
@@ -517,8 +516,8 @@ open_store (const char *path, int target_version, GError **error)
     {
       g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_READ_ONLY,
                    /* Translators: %s is a file name */
-                   _("Daftari cannot write to its database “%s”. Check that the file and its "
-                     "folder are writable by you; the file was not changed."),
+                   _ ("Daftari cannot write to its database “%s”. Check that the file and its "
+                      "folder are writable by you; the file was not changed."),
                    self->path);
       return NULL;
     }
@@ -530,12 +529,13 @@ open_store (const char *path, int target_version, GError **error)
 
   if (version > DFT_SCHEMA_VERSION)
     {
-      g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_NEWER_VERSION,
-                   /* Translators: %s is a file name; %d are schema version numbers */
-                   _("The database “%s” was written by a newer version of Daftari (data format %d; "
-                     "this version reads up to %d). Update Daftari to open it. The file was not "
-                     "changed."),
-                   self->path, version, DFT_SCHEMA_VERSION);
+      g_set_error (
+          error, DFT_DB_ERROR, DFT_DB_ERROR_NEWER_VERSION,
+          /* Translators: %s is a file name; %d are schema version numbers */
+          _ ("The database “%s” was written by a newer version of Daftari (data format %d; "
+             "this version reads up to %d). Update Daftari to open it. The file was not "
+             "changed."),
+          self->path, version, DFT_SCHEMA_VERSION);
       return NULL;
     }
 
@@ -555,8 +555,8 @@ open_store (const char *path, int target_version, GError **error)
     {
       if (error != NULL && *error == NULL)
         g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_FAILED,
-                     _("The database cannot use write-ahead logging on this disk. Keep Daftari's "
-                       "data on a local disk, not a network share."));
+                     _ ("The database cannot use write-ahead logging on this disk. Keep Daftari's "
+                        "data on a local disk, not a network share."));
       return NULL;
     }
 
@@ -597,7 +597,7 @@ _dft_store_open_at_version (const char *path, int version, GError **error)
 static void
 open_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  GError *error = NULL;
+  GError   *error = NULL;
   DftStore *store = dft_store_open (task_data, &error);
 
   if (store == NULL)
@@ -612,12 +612,12 @@ open_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 }
 
 void
-dft_store_open_async (const char          *path,
-                      GCancellable        *cancellable,
-                      GAsyncReadyCallback  callback,
-                      gpointer             user_data)
+dft_store_open_async (const char         *path,
+                      GCancellable       *cancellable,
+                      GAsyncReadyCallback callback,
+                      gpointer            user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, dft_store_open_async);
   g_task_set_task_data (task, g_strdup (path), g_free);
@@ -655,9 +655,9 @@ dft_store_get_schema_version (DftStore *self)
 gint64
 dft_store_count_pending_changes (DftStore *self, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *acked = NULL;
-  gint64 last;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char   *acked = NULL;
+  gint64             last;
 
   g_return_val_if_fail (DFT_IS_STORE (self), -1);
 
@@ -691,17 +691,17 @@ notify_damaged_cb (gpointer data)
 gboolean
 dft_store_check (DftStore *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  sqlite3 *db = NULL;
-  gboolean ok = TRUE;
-  int rc;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  sqlite3                 *db = NULL;
+  gboolean                 ok = TRUE;
+  int                      rc;
 
   g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
 
   rc = sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READONLY, NULL);
   if (rc != SQLITE_OK)
     {
-      dft_db_set_error (error, db, rc, _("checking the database"));
+      dft_db_set_error (error, db, rc, _ ("checking the database"));
       sqlite3_close_v2 (db);
       return FALSE;
     }
@@ -723,7 +723,7 @@ dft_store_check (DftStore *self, GCancellable *cancellable, GError **error)
     {
       if ((rc & 0xff) != SQLITE_CORRUPT && (rc & 0xff) != SQLITE_NOTADB)
         {
-          dft_db_set_error (error, db, rc, _("checking the database"));
+          dft_db_set_error (error, db, rc, _ ("checking the database"));
           g_clear_pointer (&stmt, sqlite3_finalize);
           sqlite3_close_v2 (db);
           return FALSE;
@@ -743,8 +743,8 @@ dft_store_check (DftStore *self, GCancellable *cancellable, GError **error)
                                     g_object_ref (self), g_object_unref);
       g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
                    /* Translators: %s is a file name */
-                   _("The database “%s” is damaged. Daftari will not write to it any more; keep a "
-                     "copy of the file and restore your data from a backup or ask for help."),
+                   _ ("The database “%s” is damaged. Daftari will not write to it any more; keep a "
+                      "copy of the file and restore your data from a backup or ask for help."),
                    self->path);
       return FALSE;
     }
@@ -763,12 +763,12 @@ check_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
 }
 
 void
-dft_store_check_async (DftStore            *self,
-                       GCancellable        *cancellable,
-                       GAsyncReadyCallback  callback,
-                       gpointer             user_data)
+dft_store_check_async (DftStore           *self,
+                       GCancellable       *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer            user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, dft_store_check_async);
   g_task_run_in_thread (task, check_thread);
@@ -810,16 +810,14 @@ record_from_row (const DftEntity *entity, sqlite3_stmt *stmt)
 {
   DftRecord *record = dft_record_new_for_entity (entity);
 
-  _dft_record_set_identity (record,
-                            (const char *) sqlite3_column_text (stmt, 0),
+  _dft_record_set_identity (record, (const char *) sqlite3_column_text (stmt, 0),
                             (const char *) sqlite3_column_text (stmt, 1),
                             (const char *) sqlite3_column_text (stmt, 2),
-                            sqlite3_column_int (stmt, 3) != 0,
-                            FALSE);
+                            sqlite3_column_int (stmt, 3) != 0, FALSE);
 
   for (guint i = 0; i < entity->n_fields; i++)
     {
-      int col = (int) i + 4;
+      int    col = (int) i + 4;
       GValue value = G_VALUE_INIT;
 
       g_value_init (&value, G_VALUE_TYPE (dft_record_get_value (record, i)));
@@ -830,7 +828,8 @@ record_from_row (const DftEntity *entity, sqlite3_stmt *stmt)
           break;
         case DFT_FIELD_REAL:
           g_value_set_double (&value, sqlite3_column_type (stmt, col) == SQLITE_NULL
-                                        ? NAN : sqlite3_column_double (stmt, col));
+                                          ? NAN
+                                          : sqlite3_column_double (stmt, col));
           break;
         case DFT_FIELD_BOOL:
           g_value_set_boolean (&value, sqlite3_column_int (stmt, col) != 0);
@@ -852,17 +851,17 @@ record_from_row (const DftEntity *entity, sqlite3_stmt *stmt)
 }
 
 GPtrArray *
-_dft_store_query (DftStore            *self,
-                  const DftEntity     *entity,
-                  const char          *where,
-                  const char * const  *params,
-                  const char          *order_by,
-                  GError             **error)
+_dft_store_query (DftStore          *self,
+                  const DftEntity   *entity,
+                  const char        *where,
+                  const char *const *params,
+                  const char        *order_by,
+                  GError           **error)
 {
-  g_autofree char *sql = select_sql (entity, where, order_by);
-  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func (g_object_unref);
-  sqlite3_stmt *stmt;
-  int rc;
+  g_autofree char      *sql = select_sql (entity, where, order_by);
+  g_autoptr (GPtrArray) records = g_ptr_array_new_with_free_func (g_object_unref);
+  sqlite3_stmt         *stmt;
+  int                   rc;
 
   _dft_store_lock (self);
   stmt = cached_statement (self, sql, error);
@@ -881,7 +880,7 @@ _dft_store_query (DftStore            *self,
 
   if (rc != SQLITE_DONE)
     {
-      dft_db_set_error (error, self->db, rc, _("reading the database"));
+      dft_db_set_error (error, self->db, rc, _ ("reading the database"));
       return NULL;
     }
   return g_steal_pointer (&records);
@@ -890,8 +889,8 @@ _dft_store_query (DftStore            *self,
 DftRecord *
 dft_store_load (DftStore *self, const DftEntity *entity, const char *id, GError **error)
 {
-  const char *params[] = { id, NULL };
-  g_autoptr(GPtrArray) rows = NULL;
+  const char           *params[] = { id, NULL };
+  g_autoptr (GPtrArray) rows = NULL;
 
   g_return_val_if_fail (DFT_IS_STORE (self), NULL);
   g_return_val_if_fail (entity != NULL, NULL);
@@ -904,7 +903,7 @@ dft_store_load (DftStore *self, const DftEntity *entity, const char *id, GError 
     {
       g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND,
                    /* Translators: first %s is a kind of record, e.g. "person"; second an id */
-                   _("There is no %s with the id %s."), _(entity->label), id);
+                   _ ("There is no %s with the id %s."), _ (entity->label), id);
       return NULL;
     }
   return g_object_ref (g_ptr_array_index (rows, 0));
@@ -914,8 +913,8 @@ dft_store_load (DftStore *self, const DftEntity *entity, const char *id, GError 
 char *
 _dft_store_match_expression (const char *query)
 {
-  g_auto(GStrv) terms = dft_search_query_terms (query);
-  GString *expr = g_string_new (NULL);
+  g_auto (GStrv) terms = dft_search_query_terms (query);
+  GString       *expr = g_string_new (NULL);
 
   for (guint i = 0; terms != NULL && terms[i] != NULL; i++)
     {
@@ -938,7 +937,7 @@ dft_store_find_people (DftStore *self, const char *query, guint limit, GError **
 {
   g_autofree char *match = NULL;
   g_autofree char *where = NULL;
-  const char *params[] = { NULL, NULL };
+  const char      *params[] = { NULL, NULL };
 
   g_return_val_if_fail (DFT_IS_STORE (self), NULL);
   g_return_val_if_fail (query != NULL, NULL);
@@ -956,8 +955,9 @@ dft_store_find_people (DftStore *self, const char *query, guint limit, GError **
 }
 
 #define SEARCH_KEY_UPDATE_SQL "UPDATE person SET search_key = ? WHERE id = ?"
-#define SEARCH_INDEX_SQL \
-  "INSERT OR REPLACE INTO person_search (rowid, key) SELECT rowid, search_key FROM person WHERE id = ?"
+#define SEARCH_INDEX_SQL                                                                           \
+  "INSERT OR REPLACE INTO person_search (rowid, key) SELECT rowid, search_key FROM person WHERE "  \
+  "id = ?"
 
 static gboolean
 update_search_key (sqlite3      *db,
@@ -971,7 +971,7 @@ update_search_key (sqlite3      *db,
   g_autofree char *full = g_strjoin (" ", given_name != NULL ? given_name : "",
                                      family_name != NULL ? family_name : "", NULL);
   g_autofree char *key = dft_search_key (full);
-  gboolean ok;
+  gboolean         ok;
 
   sqlite3_reset (update);
   sqlite3_bind_text (update, 1, key, -1, SQLITE_STATIC);
@@ -989,17 +989,14 @@ update_search_key (sqlite3      *db,
 }
 
 gboolean
-_dft_person_update_search_key (sqlite3    *db,
-                               const char *id,
-                               const char *given_name,
-                               const char *family_name,
-                               GError    **error)
+_dft_person_update_search_key (
+    sqlite3 *db, const char *id, const char *given_name, const char *family_name, GError **error)
 {
-  g_autoptr(sqlite3_stmt) update = NULL;
-  g_autoptr(sqlite3_stmt) index = NULL;
+  g_autoptr (sqlite3_stmt) update = NULL;
+  g_autoptr (sqlite3_stmt) index = NULL;
 
-  if (!dft_db_prepare (db, SEARCH_KEY_UPDATE_SQL, &update, error) ||
-      !dft_db_prepare (db, SEARCH_INDEX_SQL, &index, error))
+  if (!dft_db_prepare (db, SEARCH_KEY_UPDATE_SQL, &update, error)
+      || !dft_db_prepare (db, SEARCH_INDEX_SQL, &index, error))
     return FALSE;
   return update_search_key (db, update, index, id, given_name, family_name, error);
 }
@@ -1011,8 +1008,7 @@ invalid (GError **error, const DftEntity *entity, const DftField *field, const c
 {
   g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
                /* Translators: "Workshop: Start date: must be a date like 2026-03-02." */
-               _("%s: %s: %s"),
-               g_dgettext (GETTEXT_PACKAGE, entity->label),
+               _ ("%s: %s: %s"), g_dgettext (GETTEXT_PACKAGE, entity->label),
                g_dgettext (GETTEXT_PACKAGE, field->label), message);
   return FALSE;
 }
@@ -1021,7 +1017,7 @@ static gboolean
 parse_date (const char *text, GDate *date)
 {
   unsigned y, m, d;
-  char end;
+  char     end;
 
   if (text == NULL || strlen (text) != 10 || sscanf (text, "%4u-%2u-%2u%c", &y, &m, &d, &end) != 3)
     return FALSE;
@@ -1036,18 +1032,18 @@ static gboolean
 valid_time (const char *text)
 {
   unsigned h, m;
-  char end;
+  char     end;
 
-  return text != NULL && strlen (text) == 5 && sscanf (text, "%2u:%2u%c", &h, &m, &end) == 2 &&
-         h < 24 && m < 60;
+  return text != NULL && strlen (text) == 5 && sscanf (text, "%2u:%2u%c", &h, &m, &end) == 2
+         && h < 24 && m < 60;
 }
 
 static gboolean
 ref_exists (DftStore *self, const char *entity, const char *id, GError **error)
 {
   g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM %s WHERE id = ?", entity);
-  sqlite3_stmt *stmt = cached_statement (self, sql, error);
-  int rc;
+  sqlite3_stmt    *stmt = cached_statement (self, sql, error);
+  int              rc;
 
   if (stmt == NULL)
     return FALSE;
@@ -1070,44 +1066,44 @@ static gboolean
 validate_field (DftStore *self, DftRecord *record, guint i, GError **error)
 {
   const DftEntity *entity = dft_record_get_entity (record);
-  const DftField *field = &entity->fields[i];
-  const GValue *value = dft_record_get_value (record, i);
-  const char *text = G_VALUE_HOLDS_STRING (value) ? g_value_get_string (value) : NULL;
-  gboolean empty = G_VALUE_HOLDS_STRING (value) && is_blank (text);
-  GDate date;
+  const DftField  *field = &entity->fields[i];
+  const GValue    *value = dft_record_get_value (record, i);
+  const char      *text = G_VALUE_HOLDS_STRING (value) ? g_value_get_string (value) : NULL;
+  gboolean         empty = G_VALUE_HOLDS_STRING (value) && is_blank (text);
+  GDate            date;
 
-  if ((field->flags & DFT_FIELD_IMMUTABLE) && !dft_record_is_new (record) &&
-      dft_record_field_is_changed (record, i))
-    return invalid (error, entity, field, _("cannot be changed once saved."));
+  if ((field->flags & DFT_FIELD_IMMUTABLE) && !dft_record_is_new (record)
+      && dft_record_field_is_changed (record, i))
+    return invalid (error, entity, field, _ ("cannot be changed once saved."));
 
   if (empty)
     {
       if (field->flags & DFT_FIELD_REQUIRED)
-        return invalid (error, entity, field, _("is required."));
+        return invalid (error, entity, field, _ ("is required."));
       return TRUE;
     }
 
   if (text != NULL && !g_utf8_validate (text, -1, NULL))
-    return invalid (error, entity, field, _("is not valid text."));
+    return invalid (error, entity, field, _ ("is not valid text."));
   if (text != NULL && strlen (text) > MAX_TEXT_LENGTH && field->type != DFT_FIELD_JSON)
-    return invalid (error, entity, field, _("is too long."));
+    return invalid (error, entity, field, _ ("is too long."));
 
   switch (field->type)
     {
     case DFT_FIELD_DATE:
       if (!parse_date (text, &date))
-        return invalid (error, entity, field, _("must be a date like 2026-03-02."));
+        return invalid (error, entity, field, _ ("must be a date like 2026-03-02."));
       break;
     case DFT_FIELD_TIME:
       if (!valid_time (text))
-        return invalid (error, entity, field, _("must be a time like 09:30."));
+        return invalid (error, entity, field, _ ("must be a time like 09:30."));
       break;
     case DFT_FIELD_STAMP:
       {
-        g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601 (text, NULL);
+        g_autoptr (GDateTime) dt = g_date_time_new_from_iso8601 (text, NULL);
         if (dt == NULL)
           return invalid (error, entity, field,
-                          _("must be a date and time like 2026-03-02T08:00:00Z."));
+                          _ ("must be a date and time like 2026-03-02T08:00:00Z."));
       }
       break;
     case DFT_FIELD_CHOICE:
@@ -1115,15 +1111,16 @@ validate_field (DftStore *self, DftRecord *record, guint i, GError **error)
         {
           g_autofree char *allowed = g_strjoinv (", ", (char **) field->choices);
           g_autofree char *message =
-            /* Translators: %s is the list of allowed values, e.g. "present, late, absent, excused" */
-            g_strdup_printf (_("must be one of: %s."), allowed);
+              /* Translators: %s is the list of allowed values, e.g. "present, late, absent,
+                 excused" */
+              g_strdup_printf (_ ("must be one of: %s."), allowed);
           return invalid (error, entity, field, message);
         }
       break;
     case DFT_FIELD_REF:
       if (dft_record_is_new (record) || dft_record_field_is_changed (record, i))
         {
-          g_autoptr(GError) local_error = NULL;
+          g_autoptr (GError) local_error = NULL;
           if (!ref_exists (self, field->ref_entity, text, &local_error))
             {
               if (local_error != NULL)
@@ -1131,16 +1128,16 @@ validate_field (DftStore *self, DftRecord *record, guint i, GError **error)
                   g_propagate_error (error, g_steal_pointer (&local_error));
                   return FALSE;
                 }
-              return invalid (error, entity, field, _("refers to a record that does not exist."));
+              return invalid (error, entity, field, _ ("refers to a record that does not exist."));
             }
         }
       break;
     case DFT_FIELD_JSON:
       if (dft_record_is_new (record) || dft_record_field_is_changed (record, i))
         {
-          g_autoptr(JsonParser) parser = json_parser_new ();
+          g_autoptr (JsonParser) parser = json_parser_new ();
           if (!json_parser_load_from_data (parser, text, -1, NULL))
-            return invalid (error, entity, field, _("is not valid JSON."));
+            return invalid (error, entity, field, _ ("is not valid JSON."));
         }
       break;
     case DFT_FIELD_TEXT:
@@ -1170,31 +1167,31 @@ validate_record (DftStore *self, DftRecord *record, GError **error)
       parse_date (dft_record_get_string (record, "end_date"), &end);
       if (g_date_compare (&end, &start) < 0)
         return invalid (error, entity, &entity->fields[dft_entity_field_index (entity, "end_date")],
-                        _("must not be before the start date."));
+                        _ ("must not be before the start date."));
       if (g_date_days_between (&start, &end) >= MAX_EVENT_DAYS)
         {
-          g_autofree char *message =
-            g_strdup_printf (ngettext ("a workshop can last at most %d day.",
-                                       "a workshop can last at most %d days.", MAX_EVENT_DAYS),
-                             MAX_EVENT_DAYS);
-          return invalid (error, entity, &entity->fields[dft_entity_field_index (entity, "end_date")],
-                          message);
+          g_autofree char *message
+              = g_strdup_printf (ngettext ("a workshop can last at most %d day.",
+                                           "a workshop can last at most %d days.", MAX_EVENT_DAYS),
+                                 MAX_EVENT_DAYS);
+          return invalid (error, entity,
+                          &entity->fields[dft_entity_field_index (entity, "end_date")], message);
         }
     }
   else if (entity == &dft_entity_person)
     {
       const char *email = dft_record_get_string (record, "email");
 
-      if (email != NULL && *email != '\0' &&
-          (strchr (email, '@') == NULL || strchr (email, ' ') != NULL ||
-           email[0] == '@' || email[strlen (email) - 1] == '@'))
+      if (email != NULL && *email != '\0'
+          && (strchr (email, '@') == NULL || strchr (email, ' ') != NULL || email[0] == '@'
+              || email[strlen (email) - 1] == '@'))
         return invalid (error, entity, &entity->fields[dft_entity_field_index (entity, "email")],
-                        _("is not an email address."));
-      if (dft_record_get_string (record, "consent_date") != NULL &&
-          !dft_record_get_bool (record, "consent"))
+                        _ ("is not an email address."));
+      if (dft_record_get_string (record, "consent_date") != NULL
+          && !dft_record_get_bool (record, "consent"))
         return invalid (error, entity,
                         &entity->fields[dft_entity_field_index (entity, "consent_date")],
-                        _("is set but consent was not given."));
+                        _ ("is set but consent was not given."));
     }
 
   return TRUE;
@@ -1278,15 +1275,16 @@ bind_value (sqlite3_stmt *stmt, int col, const GValue *value)
 static gboolean
 write_row (DftStore *self, DftRecord *record, const char *stamp, GError **error)
 {
-  const DftEntity *entity = dft_record_get_entity (record);
-  gboolean is_new = dft_record_is_new (record);
-  g_autoptr(GString) sql = g_string_new (NULL);
-  sqlite3_stmt *stmt;
-  int col = 1;
+  const DftEntity    *entity = dft_record_get_entity (record);
+  gboolean            is_new = dft_record_is_new (record);
+  g_autoptr (GString) sql = g_string_new (NULL);
+  sqlite3_stmt       *stmt;
+  int                 col = 1;
 
   if (is_new)
     {
-      g_string_append_printf (sql, "INSERT INTO %s (id, created_at, updated_at, deleted", entity->name);
+      g_string_append_printf (sql, "INSERT INTO %s (id, created_at, updated_at, deleted",
+                              entity->name);
       for (guint i = 0; i < entity->n_fields; i++)
         g_string_append_printf (sql, ", %s", entity->fields[i].name);
       g_string_append (sql, ") VALUES (?, ?, ?, ?");
@@ -1328,7 +1326,7 @@ write_row (DftStore *self, DftRecord *record, const char *stamp, GError **error)
     {
       g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND,
                    /* Translators: %s is a kind of record, e.g. "person" */
-                   _("The %s being saved no longer exists in the database."),
+                   _ ("The %s being saved no longer exists in the database."),
                    g_dgettext (GETTEXT_PACKAGE, entity->label));
       return FALSE;
     }
@@ -1339,8 +1337,8 @@ static JsonObject *
 changed_fields (DftRecord *record, const char *stamp)
 {
   const DftEntity *entity = dft_record_get_entity (record);
-  gboolean is_new = dft_record_is_new (record);
-  JsonObject *fields = json_object_new ();
+  gboolean         is_new = dft_record_is_new (record);
+  JsonObject      *fields = json_object_new ();
 
   if (is_new)
     json_object_set_string_member (fields, "created_at", stamp);
@@ -1366,9 +1364,11 @@ names_changed (DftRecord *record)
 {
   const DftEntity *entity = dft_record_get_entity (record);
 
-  return dft_record_is_new (record) ||
-         dft_record_field_is_changed (record, (guint) dft_entity_field_index (entity, "given_name")) ||
-         dft_record_field_is_changed (record, (guint) dft_entity_field_index (entity, "family_name"));
+  return dft_record_is_new (record)
+         || dft_record_field_is_changed (record,
+                                         (guint) dft_entity_field_index (entity, "given_name"))
+         || dft_record_field_is_changed (record,
+                                         (guint) dft_entity_field_index (entity, "family_name"));
 }
 
 /*
@@ -1382,16 +1382,16 @@ names_changed (DftRecord *record)
 static gboolean
 plan_sessions (DftStore *self, DftRecord *event, GPtrArray *batch, guint at, GError **error)
 {
-  const DftEntity *entity = &dft_entity_event;
-  const char *event_id = dft_record_get_id (event);
-  const char *params[] = { event_id, NULL };
-  g_autoptr(GPtrArray) existing = NULL;
-  g_autoptr(GHashTable) have = g_hash_table_new (g_str_hash, g_str_equal);
-  GDate start, end, day;
+  const DftEntity       *entity = &dft_entity_event;
+  const char            *event_id = dft_record_get_id (event);
+  const char            *params[] = { event_id, NULL };
+  g_autoptr (GPtrArray)  existing = NULL;
+  g_autoptr (GHashTable) have = g_hash_table_new (g_str_hash, g_str_equal);
+  GDate                  start, end, day;
 
-  if (!dft_record_is_new (event) &&
-      !dft_record_field_is_changed (event, (guint) dft_entity_field_index (entity, "start_date")) &&
-      !dft_record_field_is_changed (event, (guint) dft_entity_field_index (entity, "end_date")))
+  if (!dft_record_is_new (event)
+      && !dft_record_field_is_changed (event, (guint) dft_entity_field_index (entity, "start_date"))
+      && !dft_record_field_is_changed (event, (guint) dft_entity_field_index (entity, "end_date")))
     return TRUE;
 
   parse_date (dft_record_get_string (event, "start_date"), &start);
@@ -1404,8 +1404,8 @@ plan_sessions (DftStore *self, DftRecord *event, GPtrArray *batch, guint at, GEr
   for (guint i = 0; i < existing->len; i++)
     {
       DftRecord *session = g_ptr_array_index (existing, i);
-      GDate date;
-      gboolean inside;
+      GDate      date;
+      gboolean   inside;
 
       g_hash_table_add (have, (gpointer) dft_record_get_id (session));
       parse_date (dft_record_get_string (session, "date"), &date);
@@ -1413,10 +1413,10 @@ plan_sessions (DftStore *self, DftRecord *event, GPtrArray *batch, guint at, GEr
 
       if (!inside && !dft_record_get_deleted (session))
         {
-          const char *sparams[] = { dft_record_get_id (session), NULL };
-          g_autoptr(GPtrArray) marks =
-            _dft_store_query (self, &dft_entity_attendance, "session_id = ? AND deleted = 0 LIMIT 1",
-                              sparams, NULL, error);
+          const char           *sparams[] = { dft_record_get_id (session), NULL };
+          g_autoptr (GPtrArray) marks
+              = _dft_store_query (self, &dft_entity_attendance,
+                                  "session_id = ? AND deleted = 0 LIMIT 1", sparams, NULL, error);
           if (marks == NULL)
             return FALSE;
           if (marks->len == 0)
@@ -1440,9 +1440,9 @@ plan_sessions (DftStore *self, DftRecord *event, GPtrArray *batch, guint at, GEr
                   g_date_get_month (&day), g_date_get_day (&day));
       for (guint p = 0; p < 2; p++)
         {
-          const char *part = p == 0 ? "am" : "pm";
+          const char      *part = p == 0 ? "am" : "pm";
           g_autofree char *id = dft_session_id_for (event_id, date, part);
-          DftRecord *session;
+          DftRecord       *session;
 
           if (g_hash_table_contains (have, id))
             continue;
@@ -1461,9 +1461,9 @@ plan_sessions (DftStore *self, DftRecord *event, GPtrArray *batch, guint at, GEr
 
 typedef struct
 {
-  DftStore   *store;
-  char       *entity;
-  GStrv       ids;
+  DftStore *store;
+  char     *entity;
+  GStrv     ids;
 } ChangedEmission;
 
 static void
@@ -1489,16 +1489,16 @@ emit_changed_cb (gpointer data)
 static void
 emit_changed (DftStore *self, GPtrArray *batch)
 {
-  g_autoptr(GHashTable) by_entity = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                           (GDestroyNotify) g_ptr_array_unref);
+  g_autoptr (GHashTable) by_entity
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) g_ptr_array_unref);
   GHashTableIter iter;
-  gpointer key, value;
+  gpointer       key, value;
 
   for (guint i = 0; i < batch->len; i++)
     {
-      DftRecord *record = g_ptr_array_index (batch, i);
+      DftRecord  *record = g_ptr_array_index (batch, i);
       const char *name = dft_record_get_entity (record)->name;
-      GPtrArray *ids = g_hash_table_lookup (by_entity, name);
+      GPtrArray  *ids = g_hash_table_lookup (by_entity, name);
 
       if (ids == NULL)
         {
@@ -1512,7 +1512,7 @@ emit_changed (DftStore *self, GPtrArray *batch)
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       ChangedEmission *e = g_new0 (ChangedEmission, 1);
-      GPtrArray *ids = value;
+      GPtrArray       *ids = value;
 
       g_ptr_array_add (ids, NULL);
       e->store = g_object_ref (self);
@@ -1524,16 +1524,13 @@ emit_changed (DftStore *self, GPtrArray *batch)
 }
 
 gboolean
-dft_store_save_all (DftStore   *self,
-                    DftRecord **records,
-                    guint       n_records,
-                    GError    **error)
+dft_store_save_all (DftStore *self, DftRecord **records, guint n_records, GError **error)
 {
-  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autofree char *stamp = now_stamp ();
-  DftHlc saved_clock;
-  gint64 wall_ms = dft_hlc_wall_ms ();
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) written = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char      *stamp = now_stamp ();
+  DftHlc                saved_clock;
+  gint64                wall_ms = dft_hlc_wall_ms ();
 
   g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
   g_return_val_if_fail (records != NULL || n_records == 0, FALSE);
@@ -1544,8 +1541,8 @@ dft_store_save_all (DftStore   *self,
       if (dft_record_get_id (records[i]) == NULL)
         {
           g_autofree char *id = dft_uuid_v7_new ();
-          _dft_record_set_identity (records[i], id, NULL, NULL,
-                                    dft_record_get_deleted (records[i]), TRUE);
+          _dft_record_set_identity (records[i], id, NULL, NULL, dft_record_get_deleted (records[i]),
+                                    TRUE);
         }
       g_ptr_array_add (batch, g_object_ref (records[i]));
     }
@@ -1553,8 +1550,8 @@ dft_store_save_all (DftStore   *self,
   if (g_atomic_int_get (&self->damaged))
     {
       g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
-                   _("The database is damaged, so Daftari does not write to it. Nothing was "
-                     "saved; keep a copy of the file and restore your data from a backup."));
+                   _ ("The database is damaged, so Daftari does not write to it. Nothing was "
+                      "saved; keep a copy of the file and restore your data from a backup."));
       return FALSE;
     }
 
@@ -1567,9 +1564,9 @@ dft_store_save_all (DftStore   *self,
   /* The batch can grow while we walk it: a workshop adds its sessions. */
   for (guint i = 0; i < batch->len; i++)
     {
-      DftRecord *record = g_ptr_array_index (batch, i);
-      const DftEntity *entity = dft_record_get_entity (record);
-      g_autoptr(DftChange) change = NULL;
+      DftRecord            *record = g_ptr_array_index (batch, i);
+      const DftEntity      *entity = dft_record_get_entity (record);
+      g_autoptr (DftChange) change = NULL;
 
       if (!dft_record_is_changed (record))
         continue;
@@ -1589,12 +1586,13 @@ dft_store_save_all (DftStore   *self,
       if (entity == &dft_entity_person && names_changed (record))
         {
           sqlite3_stmt *update = cached_statement (self, SEARCH_KEY_UPDATE_SQL, error);
-          sqlite3_stmt *index = update != NULL ? cached_statement (self, SEARCH_INDEX_SQL, error) : NULL;
+          sqlite3_stmt *index
+              = update != NULL ? cached_statement (self, SEARCH_INDEX_SQL, error) : NULL;
 
-          if (index == NULL ||
-              !update_search_key (self->db, update, index, dft_record_get_id (record),
-                                  dft_record_get_string (record, "given_name"),
-                                  dft_record_get_string (record, "family_name"), error))
+          if (index == NULL
+              || !update_search_key (self->db, update, index, dft_record_get_id (record),
+                                     dft_record_get_string (record, "given_name"),
+                                     dft_record_get_string (record, "family_name"), error))
             goto fail;
         }
       {
@@ -1663,8 +1661,8 @@ dft_store_undelete (DftStore *self, DftRecord *record, GError **error)
 static DftRecord *
 load_or_new (DftStore *self, const DftEntity *entity, const char *id, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  DftRecord *record = dft_store_load (self, entity, id, &local_error);
+  g_autoptr (GError) local_error = NULL;
+  DftRecord         *record = dft_store_load (self, entity, id, &local_error);
 
   if (record != NULL)
     return record;
@@ -1679,15 +1677,15 @@ load_or_new (DftStore *self, const DftEntity *entity, const char *id, GError **e
 }
 
 DftRecord *
-dft_store_mark_attendance (DftStore    *self,
-                           const char  *session_id,
-                           const char  *person_id,
-                           const char  *status,
-                           const char  *note,
-                           GError     **error)
+dft_store_mark_attendance (DftStore   *self,
+                           const char *session_id,
+                           const char *person_id,
+                           const char *status,
+                           const char *note,
+                           GError    **error)
 {
-  g_autofree char *id = NULL;
-  g_autoptr(DftRecord) mark = NULL;
+  g_autofree char      *id = NULL;
+  g_autoptr (DftRecord) mark = NULL;
 
   g_return_val_if_fail (DFT_IS_STORE (self), NULL);
   g_return_val_if_fail (session_id != NULL && person_id != NULL, NULL);
@@ -1710,14 +1708,11 @@ dft_store_mark_attendance (DftStore    *self,
 }
 
 DftRecord *
-dft_store_enroll (DftStore    *self,
-                  const char  *event_id,
-                  const char  *person_id,
-                  const char  *role,
-                  GError     **error)
+dft_store_enroll (
+    DftStore *self, const char *event_id, const char *person_id, const char *role, GError **error)
 {
-  g_autofree char *id = NULL;
-  g_autoptr(DftRecord) enrollment = NULL;
+  g_autofree char      *id = NULL;
+  g_autoptr (DftRecord) enrollment = NULL;
 
   g_return_val_if_fail (DFT_IS_STORE (self), NULL);
   g_return_val_if_fail (event_id != NULL && person_id != NULL, NULL);
@@ -1767,55 +1762,55 @@ dft_session_id_for (const char *event_id, const char *date, const char *part)
 GListModel *
 dft_store_list_events (DftStore *self)
 {
-  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_event, "deleted = 0", NULL,
-                                            "start_date DESC, title"));
+  return G_LIST_MODEL (
+      dft_record_list_new (self, &dft_entity_event, "deleted = 0", NULL, "start_date DESC, title"));
 }
 
 GListModel *
 dft_store_list_sessions (DftStore *self, const char *event_id)
 {
-  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_session,
-                                            "deleted = 0 AND event_id = ?", event_id,
-                                            "date, part"));
+  return G_LIST_MODEL (dft_record_list_new (
+      self, &dft_entity_session, "deleted = 0 AND event_id = ?", event_id, "date, part"));
 }
 
 GListModel *
 dft_store_list_people (DftStore *self, const char *event_id)
 {
   if (event_id == NULL)
-    return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_person, "deleted = 0", NULL,
-                                              "family_name COLLATE NOCASE, given_name COLLATE NOCASE"));
-  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_person,
-                                            "deleted = 0 AND id IN (SELECT person_id FROM enrollment "
-                                            "WHERE event_id = ? AND deleted = 0)",
-                                            event_id,
-                                            "family_name COLLATE NOCASE, given_name COLLATE NOCASE"));
+    return G_LIST_MODEL (
+        dft_record_list_new (self, &dft_entity_person, "deleted = 0", NULL,
+                             "family_name COLLATE NOCASE, given_name COLLATE NOCASE"));
+  return G_LIST_MODEL (
+      dft_record_list_new (self, &dft_entity_person,
+                           "deleted = 0 AND id IN (SELECT person_id FROM enrollment "
+                           "WHERE event_id = ? AND deleted = 0)",
+                           event_id, "family_name COLLATE NOCASE, given_name COLLATE NOCASE"));
 }
 
 GListModel *
 dft_store_list_enrollments (DftStore *self, const char *event_id)
 {
-  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_enrollment,
-                                            "deleted = 0 AND event_id = ?", event_id, "created_at"));
+  return G_LIST_MODEL (dft_record_list_new (
+      self, &dft_entity_enrollment, "deleted = 0 AND event_id = ?", event_id, "created_at"));
 }
 
 GListModel *
 dft_store_list_attendance (DftStore *self, const char *session_id)
 {
-  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_attendance,
-                                            "deleted = 0 AND session_id = ?", session_id, "person_id"));
+  return G_LIST_MODEL (dft_record_list_new (
+      self, &dft_entity_attendance, "deleted = 0 AND session_id = ?", session_id, "person_id"));
 }
 
 GListModel *
 dft_store_list_forms (DftStore *self)
 {
-  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_form, "deleted = 0", NULL,
-                                            "title, version"));
+  return G_LIST_MODEL (
+      dft_record_list_new (self, &dft_entity_form, "deleted = 0", NULL, "title, version"));
 }
 
 GListModel *
 dft_store_list_submissions (DftStore *self, const char *event_id)
 {
-  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_submission,
-                                            "deleted = 0 AND event_id = ?", event_id, "created_at"));
+  return G_LIST_MODEL (dft_record_list_new (
+      self, &dft_entity_submission, "deleted = 0 AND event_id = ?", event_id, "created_at"));
 }

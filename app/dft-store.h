@@ -11,9 +11,9 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  DFT_STORE_ERROR_INVALID,     /* a field's value breaks a rule; the message names the field */
+  DFT_STORE_ERROR_INVALID, /* a field's value breaks a rule; the message names the field */
   DFT_STORE_ERROR_NOT_FOUND,
-  DFT_STORE_ERROR_FOLDER,      /* the data folder cannot be made or written */
+  DFT_STORE_ERROR_FOLDER, /* the data folder cannot be made or written */
 } DftStoreError;
 
 GQuark dft_store_error_quark (void);
@@ -24,87 +24,61 @@ GQuark dft_store_error_quark (void);
 #define DFT_TYPE_STORE (dft_store_get_type ())
 G_DECLARE_FINAL_TYPE (DftStore, dft_store, DFT, STORE, GObject)
 
-char       *dft_store_default_path    (void);
+char *dft_store_default_path (void);
 
-DftStore   *dft_store_open            (const char  *path,
-                                       GError     **error);
-void        dft_store_open_async      (const char          *path,
-                                       GCancellable        *cancellable,
-                                       GAsyncReadyCallback  callback,
-                                       gpointer             user_data);
-DftStore   *dft_store_open_finish     (GAsyncResult  *result,
-                                       GError       **error);
+DftStore *dft_store_open (const char *path, GError **error);
+void      dft_store_open_async (const char         *path,
+                                GCancellable       *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data);
+DftStore *dft_store_open_finish (GAsyncResult *result, GError **error);
 
-const char *dft_store_get_path        (DftStore *self);
-const char *dft_store_get_device_id   (DftStore *self);
+const char *dft_store_get_path (DftStore *self);
+const char *dft_store_get_device_id (DftStore *self);
 int         dft_store_get_schema_version (DftStore *self);
 gint64      dft_store_count_pending_changes (DftStore *self, GError **error);
 
 /* A check of every page of the file; slow on a big store, so never on open. */
-gboolean    dft_store_check           (DftStore      *self,
-                                       GCancellable  *cancellable,
-                                       GError       **error);
-void        dft_store_check_async     (DftStore            *self,
-                                       GCancellable        *cancellable,
-                                       GAsyncReadyCallback  callback,
-                                       gpointer             user_data);
-gboolean    dft_store_check_finish    (DftStore      *self,
-                                       GAsyncResult  *result,
-                                       GError       **error);
-gboolean    dft_store_get_damaged     (DftStore *self);
+gboolean dft_store_check (DftStore *self, GCancellable *cancellable, GError **error);
+void     dft_store_check_async (DftStore           *self,
+                                GCancellable       *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data);
+gboolean dft_store_check_finish (DftStore *self, GAsyncResult *result, GError **error);
+gboolean dft_store_get_damaged (DftStore *self);
 
 /* Reading. */
-DftRecord  *dft_store_load            (DftStore         *self,
-                                       const DftEntity  *entity,
-                                       const char       *id,
-                                       GError          **error);
-GPtrArray  *dft_store_find_people     (DftStore    *self,
-                                       const char  *query,
-                                       guint        limit,
-                                       GError     **error);
-GListModel *dft_store_list_events     (DftStore *self);
-GListModel *dft_store_list_sessions   (DftStore *self, const char *event_id);
-GListModel *dft_store_list_people     (DftStore *self, const char *event_id);
+DftRecord *dft_store_load (DftStore *self, const DftEntity *entity, const char *id, GError **error);
+GPtrArray *dft_store_find_people (DftStore *self, const char *query, guint limit, GError **error);
+GListModel *dft_store_list_events (DftStore *self);
+GListModel *dft_store_list_sessions (DftStore *self, const char *event_id);
+GListModel *dft_store_list_people (DftStore *self, const char *event_id);
 GListModel *dft_store_list_enrollments (DftStore *self, const char *event_id);
 GListModel *dft_store_list_attendance (DftStore *self, const char *session_id);
-GListModel *dft_store_list_forms      (DftStore *self);
+GListModel *dft_store_list_forms (DftStore *self);
 GListModel *dft_store_list_submissions (DftStore *self, const char *event_id);
 
 /*
  * Writing. Every change to user data goes through dft_store_save_all(): one
  * transaction that writes the rows and appends each change to the change log.
  */
-gboolean    dft_store_save            (DftStore   *self,
-                                       DftRecord  *record,
-                                       GError    **error);
-gboolean    dft_store_save_all        (DftStore   *self,
-                                       DftRecord **records,
-                                       guint       n_records,
-                                       GError    **error);
-gboolean    dft_store_validate        (DftStore   *self,
-                                       DftRecord  *record,
-                                       GError    **error);
-gboolean    dft_store_delete          (DftStore   *self,
-                                       DftRecord  *record,
-                                       GError    **error);
-gboolean    dft_store_undelete        (DftStore   *self,
-                                       DftRecord  *record,
-                                       GError    **error);
-DftRecord  *dft_store_mark_attendance (DftStore    *self,
-                                       const char  *session_id,
-                                       const char  *person_id,
-                                       const char  *status,
-                                       const char  *note,
-                                       GError     **error);
-DftRecord  *dft_store_enroll          (DftStore    *self,
-                                       const char  *event_id,
-                                       const char  *person_id,
-                                       const char  *role,
-                                       GError     **error);
+gboolean dft_store_save (DftStore *self, DftRecord *record, GError **error);
+gboolean dft_store_save_all (DftStore *self, DftRecord **records, guint n_records, GError **error);
+gboolean dft_store_validate (DftStore *self, DftRecord *record, GError **error);
+gboolean dft_store_delete (DftStore *self, DftRecord *record, GError **error);
+gboolean dft_store_undelete (DftStore *self, DftRecord *record, GError **error);
+DftRecord *dft_store_mark_attendance (DftStore   *self,
+                                      const char *session_id,
+                                      const char *person_id,
+                                      const char *status,
+                                      const char *note,
+                                      GError    **error);
+DftRecord *dft_store_enroll (
+    DftStore *self, const char *event_id, const char *person_id, const char *role, GError **error);
 
 /* Deterministic ids: the same pair gives the same record on every device. */
-char       *dft_attendance_id_for     (const char *session_id, const char *person_id);
-char       *dft_enrollment_id_for     (const char *event_id, const char *person_id);
-char       *dft_session_id_for        (const char *event_id, const char *date, const char *part);
+char *dft_attendance_id_for (const char *session_id, const char *person_id);
+char *dft_enrollment_id_for (const char *event_id, const char *person_id);
+char *dft_session_id_for (const char *event_id, const char *date, const char *part);
 
 G_END_DECLS

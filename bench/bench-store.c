@@ -21,13 +21,13 @@
 #include "dft-uuid.h"
 
 #define PEOPLE_PER_EVENT 25
-#define DAYS_PER_EVENT 5   /* two sessions a day: ten marks per person */
+#define DAYS_PER_EVENT   5 /* two sessions a day: ten marks per person */
 
 static const char *given_names[][8] = {
-  { "Айбек", "Нурлан", "Айгуль", "Жылдыз", "Бакыт", "Медер", "Чолпон", "Эльвира" },    /* Cyrillic */
-  { "Juma", "Neema", "Baraka", "Rehema", "Hamisi", "Zawadi", "Amani", "Upendo" },      /* Latin */
-  { "გიორგი", "ნინო", "დავით", "თამარ", "ლევან", "მარიამ", "ნიკა", "ანა" },              /* Georgian */
-  { "احمد", "عائشہ", "بلال", "فاطمہ", "عثمان", "ثنا", "عمران", "حنا" },                  /* Arabic script */
+  { "Айбек", "Нурлан", "Айгуль", "Жылдыз", "Бакыт", "Медер", "Чолпон", "Эльвира" }, /* Cyrillic */
+  { "Juma", "Neema", "Baraka", "Rehema", "Hamisi", "Zawadi", "Amani", "Upendo" },   /* Latin */
+  { "გიორგი", "ნინო", "დავით", "თამარ", "ლევან", "მარიამ", "ნიკა", "ანა" },         /* Georgian */
+  { "احمد", "عائشہ", "بلال", "فاطمہ", "عثمان", "ثنا", "عمران", "حنا" }, /* Arabic script */
 };
 static const char *family_names[][6] = {
   { "Абдыкадыров", "Токтогулов", "Исаева", "Жумабекова", "Осмонов", "Садыков" },
@@ -60,8 +60,8 @@ static gint64
 count (DftStore *store, const char *table)
 {
   g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM %s", table);
-  sqlite3_stmt *stmt = NULL;
-  gint64 n = 0;
+  sqlite3_stmt    *stmt = NULL;
+  gint64           n = 0;
 
   sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL);
   if (sqlite3_step (stmt) == SQLITE_ROW)
@@ -88,8 +88,8 @@ new_with_id (const DftEntity *entity, const char *id)
 static DftRecord *
 make_form (DftStore *store, const char *key, const char *kind)
 {
-  g_autoptr(GError) error = NULL;
-  DftRecord *form = dft_record_new_for_entity (&dft_entity_form);
+  g_autoptr (GError) error = NULL;
+  DftRecord         *form = dft_record_new_for_entity (&dft_entity_form);
 
   g_object_set (form, "form-key", key, "version", (gint64) 1, "title", key, "kind", kind,
                 "definition", "{\"questions\":[]}", NULL);
@@ -100,21 +100,21 @@ make_form (DftStore *store, const char *key, const char *kind)
 static void
 build (DftStore *store, guint n_people, GRand *rand)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) pre = make_form (store, "knowledge-test-pre", "pre-test");
-  g_autoptr(DftRecord) post = make_form (store, "knowledge-test-post", "post-test");
-  guint n_events = n_people / PEOPLE_PER_EVENT;
-  gint64 start = g_get_monotonic_time ();
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) pre = make_form (store, "knowledge-test-pre", "pre-test");
+  g_autoptr (DftRecord) post = make_form (store, "knowledge-test-post", "post-test");
+  guint                 n_events = n_people / PEOPLE_PER_EVENT;
+  gint64                start = g_get_monotonic_time ();
 
   for (guint e = 0; e < n_events; e++)
     {
-      g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func (g_object_unref);
-      g_autofree char *event_id = dft_uuid_v7_new ();
-      DftRecord *event = new_with_id (&dft_entity_event, event_id);
-      guint script = e % G_N_ELEMENTS (given_names);
-      GDate day;
-      char dates[DAYS_PER_EVENT][11];
-      g_autofree char *title = g_strdup_printf ("Financial investigations %u", e + 1);
+      g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func (g_object_unref);
+      g_autofree char      *event_id = dft_uuid_v7_new ();
+      DftRecord            *event = new_with_id (&dft_entity_event, event_id);
+      guint                 script = e % G_N_ELEMENTS (given_names);
+      GDate                 day;
+      char                  dates[DAYS_PER_EVENT][11];
+      g_autofree char      *title = g_strdup_printf ("Financial investigations %u", e + 1);
 
       g_date_clear (&day, 1);
       g_date_set_dmy (&day, 1, G_DATE_JANUARY, 2020);
@@ -133,15 +133,15 @@ build (DftStore *store, guint n_people, GRand *rand)
         {
           g_autofree char *pid = dft_uuid_v7_new ();
           g_autofree char *eid = dft_enrollment_id_for (event_id, pid);
-          DftRecord *person = new_with_id (&dft_entity_person, pid);
-          DftRecord *enrollment = new_with_id (&dft_entity_enrollment, eid);
+          DftRecord       *person = new_with_id (&dft_entity_person, pid);
+          DftRecord       *enrollment = new_with_id (&dft_entity_enrollment, eid);
 
-          g_object_set (person,
-                        "given-name", given_names[script][g_rand_int_range (rand, 0, 8)],
+          g_object_set (person, "given-name", given_names[script][g_rand_int_range (rand, 0, 8)],
                         "family-name", family_names[script][g_rand_int_range (rand, 0, 6)],
-                        "gender", g_rand_boolean (rand) ? "female" : "male",
-                        "agency", "Police", "country", countries[script], NULL);
-          g_object_set (enrollment, "event-id", event_id, "person-id", pid, "role", "participant", NULL);
+                        "gender", g_rand_boolean (rand) ? "female" : "male", "agency", "Police",
+                        "country", countries[script], NULL);
+          g_object_set (enrollment, "event-id", event_id, "person-id", pid, "role", "participant",
+                        NULL);
           g_ptr_array_add (batch, person);
           g_ptr_array_add (batch, enrollment);
 
@@ -150,18 +150,18 @@ build (DftStore *store, guint n_people, GRand *rand)
               {
                 g_autofree char *sid = dft_session_id_for (event_id, dates[d], part ? "pm" : "am");
                 g_autofree char *aid = dft_attendance_id_for (sid, pid);
-                DftRecord *mark = new_with_id (&dft_entity_attendance, aid);
+                DftRecord       *mark = new_with_id (&dft_entity_attendance, aid);
 
-                g_object_set (mark, "session-id", sid, "person-id", pid,
-                              "status", g_rand_int_range (rand, 0, 100) < 90 ? "present" : "absent", NULL);
+                g_object_set (mark, "session-id", sid, "person-id", pid, "status",
+                              g_rand_int_range (rand, 0, 100) < 90 ? "present" : "absent", NULL);
                 g_ptr_array_add (batch, mark);
               }
           for (guint t = 0; t < 2; t++)
             {
               DftRecord *sub = dft_record_new_for_entity (&dft_entity_submission);
-              g_object_set (sub, "form-id", dft_record_get_id (t == 0 ? pre : post), "event-id", event_id,
-                            "person-id", pid, "status", "final",
-                            "answers", "{\"q1\":\"a\",\"q2\":\"c\",\"q3\":\"b\",\"q4\":\"d\",\"q5\":\"a\"}",
+              g_object_set (sub, "form-id", dft_record_get_id (t == 0 ? pre : post), "event-id",
+                            event_id, "person-id", pid, "status", "final", "answers",
+                            "{\"q1\":\"a\",\"q2\":\"c\",\"q3\":\"b\",\"q4\":\"d\",\"q5\":\"a\"}",
                             "score", (double) g_rand_int_range (rand, 5, 21), NULL);
               g_ptr_array_add (batch, sub);
             }
@@ -171,13 +171,14 @@ build (DftStore *store, guint n_people, GRand *rand)
         fprintf (stderr, "\rbuilding: %u/%u workshops, %.0f s", e + 1, n_events,
                  (g_get_monotonic_time () - start) / 1e6);
     }
-  fprintf (stderr, "\rbuilt %u workshops in %.0f s%20s\n", n_events, (g_get_monotonic_time () - start) / 1e6, "");
+  fprintf (stderr, "\rbuilt %u workshops in %.0f s%20s\n", n_events,
+           (g_get_monotonic_time () - start) / 1e6, "");
 }
 
 static GPtrArray *
 column_sample (DftStore *store, const char *sql)
 {
-  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray    *ids = g_ptr_array_new_with_free_func (g_free);
   sqlite3_stmt *stmt = NULL;
 
   sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL);
@@ -190,31 +191,33 @@ column_sample (DftStore *store, const char *sql)
 static void
 measure_writes (DftStore *store, GRand *rand, guint samples, const char *label)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) marks = column_sample (store, "SELECT session_id || ' ' || person_id FROM attendance "
-                                                     "ORDER BY random () LIMIT 2000");
-  g_autoptr(GPtrArray) forms = column_sample (store, "SELECT id FROM form LIMIT 1");
-  g_autoptr(GArray) mark_ms = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) save_ms = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autofree char *mark_label = g_strdup_printf ("mark attendance (%s)", label);
-  g_autofree char *save_label = g_strdup_printf ("save a submission (%s)", label);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) marks
+      = column_sample (store, "SELECT session_id || ' ' || person_id FROM attendance "
+                              "ORDER BY random () LIMIT 2000");
+  g_autoptr (GPtrArray) forms = column_sample (store, "SELECT id FROM form LIMIT 1");
+  g_autoptr (GArray)    mark_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray)    save_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree char      *mark_label = g_strdup_printf ("mark attendance (%s)", label);
+  g_autofree char      *save_label = g_strdup_printf ("save a submission (%s)", label);
 
   for (guint i = 0; i < samples; i++)
     {
-      g_auto(GStrv) pair = g_strsplit (g_ptr_array_index (marks, g_rand_int_range (rand, 0, marks->len)), " ", 2);
-      static const char *statuses[] = { "present", "late", "absent", "excused" };
-      g_autoptr(DftRecord) mark = NULL;
-      g_autoptr(DftRecord) sub = dft_record_new_for_entity (&dft_entity_submission);
-      gint64 t0 = g_get_monotonic_time ();
-      double ms;
+      g_auto (GStrv) pair
+          = g_strsplit (g_ptr_array_index (marks, g_rand_int_range (rand, 0, marks->len)), " ", 2);
+      static const char    *statuses[] = { "present", "late", "absent", "excused" };
+      g_autoptr (DftRecord) mark = NULL;
+      g_autoptr (DftRecord) sub = dft_record_new_for_entity (&dft_entity_submission);
+      gint64                t0 = g_get_monotonic_time ();
+      double                ms;
 
       mark = dft_store_mark_attendance (store, pair[0], pair[1], statuses[i % 4], NULL, &error);
       check (mark != NULL, error);
       ms = (g_get_monotonic_time () - t0) / 1000.0;
       g_array_append_val (mark_ms, ms);
 
-      g_object_set (sub, "form-id", g_ptr_array_index (forms, 0), "status", "final",
-                    "answers", "{\"l1\":5,\"l2\":4,\"liked\":\"Практические примеры\"}", NULL);
+      g_object_set (sub, "form-id", g_ptr_array_index (forms, 0), "status", "final", "answers",
+                    "{\"l1\":5,\"l2\":4,\"liked\":\"Практические примеры\"}", NULL);
       t0 = g_get_monotonic_time ();
       check (dft_store_save (store, sub, &error), error);
       ms = (g_get_monotonic_time () - t0) / 1000.0;
@@ -244,20 +247,21 @@ measure_search (DftStore *store, guint samples)
 
   for (guint q = 0; q < G_N_ELEMENTS (queries); q++)
     {
-      g_autoptr(GArray) ms = g_array_new (FALSE, FALSE, sizeof (double));
-      g_autofree char *label = g_strdup_printf ("search: %s", queries[q][0]);
-      guint found = 0;
+      g_autoptr (GArray) ms = g_array_new (FALSE, FALSE, sizeof (double));
+      g_autofree char   *label = g_strdup_printf ("search: %s", queries[q][0]);
+      guint              found = 0;
 
       for (guint i = 0; i < samples; i++)
         {
-          g_autoptr(GError) error = NULL;
-          const char *text = queries[q][1 + i % 2];
+          g_autoptr (GError) error = NULL;
+          const char        *text = queries[q][1 + i % 2];
           /* Search as you type: every prefix of the name, then the whole name. */
-          glong len = g_utf8_strlen (text, -1);
-          g_autofree char *prefix = g_utf8_substring (text, 0, MAX (2, 2 + (glong) (i % (guint) MAX (1, len - 1))));
-          gint64 t0 = g_get_monotonic_time ();
-          g_autoptr(GPtrArray) rows = dft_store_find_people (store, prefix, 100, &error);
-          double t = (g_get_monotonic_time () - t0) / 1000.0;
+          glong            len = g_utf8_strlen (text, -1);
+          g_autofree char *prefix
+              = g_utf8_substring (text, 0, MAX (2, 2 + (glong) (i % (guint) MAX (1, len - 1))));
+          gint64                t0 = g_get_monotonic_time ();
+          g_autoptr (GPtrArray) rows = dft_store_find_people (store, prefix, 100, &error);
+          double                t = (g_get_monotonic_time () - t0) / 1000.0;
 
           check (rows != NULL, error);
           found += rows->len;
@@ -269,15 +273,15 @@ measure_search (DftStore *store, guint samples)
     }
 
   {
-    g_autoptr(GArray) ms = g_array_new (FALSE, FALSE, sizeof (double));
-    guint found = 0;
+    g_autoptr (GArray) ms = g_array_new (FALSE, FALSE, sizeof (double));
+    guint              found = 0;
 
     for (guint i = 0; i < samples / 5 + 1; i++)
       {
-        g_autoptr(GError) error = NULL;
-        gint64 t0 = g_get_monotonic_time ();
-        g_autoptr(GPtrArray) rows = dft_store_find_people (store, "aibek", 0, &error);
-        double t = (g_get_monotonic_time () - t0) / 1000.0;
+        g_autoptr (GError)    error = NULL;
+        gint64                t0 = g_get_monotonic_time ();
+        g_autoptr (GPtrArray) rows = dft_store_find_people (store, "aibek", 0, &error);
+        double                t = (g_get_monotonic_time () - t0) / 1000.0;
 
         check (rows != NULL, error);
         found = rows->len;
@@ -291,14 +295,14 @@ measure_search (DftStore *store, guint samples)
 static void
 measure_open (const char *path, guint samples)
 {
-  g_autoptr(GArray) ms = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) ms = g_array_new (FALSE, FALSE, sizeof (double));
 
   for (guint i = 0; i < samples; i++)
     {
-      g_autoptr(GError) error = NULL;
-      gint64 t0 = g_get_monotonic_time ();
-      g_autoptr(DftStore) store = dft_store_open (path, &error);
-      double t = (g_get_monotonic_time () - t0) / 1000.0;
+      g_autoptr (GError)   error = NULL;
+      gint64               t0 = g_get_monotonic_time ();
+      g_autoptr (DftStore) store = dft_store_open (path, &error);
+      double               t = (g_get_monotonic_time () - t0) / 1000.0;
 
       check (store != NULL, error);
       g_array_append_val (ms, t);
@@ -309,20 +313,21 @@ measure_open (const char *path, guint samples)
 int
 main (int argc, char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
-  g_autoptr(DftStore) store = NULL;
-  g_autoptr(GRand) rand = g_rand_new_with_seed (2026);
-  g_autofree char *path = NULL;
-  gboolean rebuild = FALSE;
-  int people = 100000, samples = 500;
-  const GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &path, "Store to build or reuse", "FILE" },
-    { "rebuild", 0, 0, G_OPTION_ARG_NONE, &rebuild, "Build the store again", NULL },
-    { "people", 0, 0, G_OPTION_ARG_INT, &people, "People in the store (default 100000)", "N" },
-    { "samples", 0, 0, G_OPTION_ARG_INT, &samples, "Timed operations per figure (default 500)", "N" },
-    { NULL }
-  };
+  g_autoptr (GError)         error = NULL;
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (DftStore)       store = NULL;
+  g_autoptr (GRand)          rand = g_rand_new_with_seed (2026);
+  g_autofree char           *path = NULL;
+  gboolean                   rebuild = FALSE;
+  int                        people = 100000, samples = 500;
+  const GOptionEntry         entries[]
+      = { { "db", 0, 0, G_OPTION_ARG_FILENAME, &path, "Store to build or reuse", "FILE" },
+          { "rebuild", 0, 0, G_OPTION_ARG_NONE, &rebuild, "Build the store again", NULL },
+          { "people", 0, 0, G_OPTION_ARG_INT, &people, "People in the store (default 100000)",
+            "N" },
+          { "samples", 0, 0, G_OPTION_ARG_INT, &samples,
+            "Timed operations per figure (default 500)", "N" },
+          { NULL } };
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -347,13 +352,15 @@ main (int argc, char *argv[])
       /* Building is bulk work: commit durability is not what is measured here. */
       sqlite3_exec (_dft_store_get_db (store), "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
       build (store, (guint) people, rand);
-      sqlite3_exec (_dft_store_get_db (store), "PRAGMA synchronous = FULL; PRAGMA wal_checkpoint (TRUNCATE);",
-                    NULL, NULL, NULL);
+      sqlite3_exec (_dft_store_get_db (store),
+                    "PRAGMA synchronous = FULL; PRAGMA wal_checkpoint (TRUNCATE);", NULL, NULL,
+                    NULL);
     }
 
   printf ("Daftari store benchmark, %s\n", path);
-  printf ("store: %" G_GINT64_FORMAT " people, %" G_GINT64_FORMAT " attendance marks, %" G_GINT64_FORMAT
-          " submissions, %" G_GINT64_FORMAT " change-log entries; SQLite %s\n",
+  printf ("store: %" G_GINT64_FORMAT " people, %" G_GINT64_FORMAT
+          " attendance marks, %" G_GINT64_FORMAT " submissions, %" G_GINT64_FORMAT
+          " change-log entries; SQLite %s\n",
           count (store, "person"), count (store, "attendance"), count (store, "submission"),
           count (store, "change_log"), sqlite3_libversion ());
 

@@ -5,6 +5,7 @@
 #   packaging/dev.sh run    install what is missing, build, and start Daftari with sample data
 #   packaging/dev.sh test   install what is missing, build, and run every test, then again
 #                           under AddressSanitizer and UndefinedBehaviorSanitizer
+#   packaging/dev.sh format format every C file as .clang-format says
 # Set DAFTARI_NO_INSTALL=1 to skip the package step (for machines where you manage packages).
 set -euo pipefail
 
@@ -104,8 +105,14 @@ run_tests() {
   return $status
 }
 
+format_sources() {
+  git ls-files '*.c' '*.h' | xargs clang-format -i
+  echo "Formatted $(git ls-files '*.c' '*.h' | wc -l) files."
+}
+
 case "${1:-}" in
   run) run_app ;;
   test) run_tests ;;
-  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+  format) format_sources ;;
+  *) echo "usage: $0 run|test|format" >&2; exit 2 ;;
 esac

@@ -23,7 +23,7 @@ static void
 tell (const char *kind, const char *id)
 {
   char line[256];
-  int length = g_snprintf (line, sizeof line, "%s %s\n", kind, id);
+  int  length = g_snprintf (line, sizeof line, "%s %s\n", kind, id);
 
   g_assert (length > 0 && (gsize) length < sizeof line);
   for (;;)
@@ -58,9 +58,9 @@ drain (void)
 static char *
 find_or_make_event (DftStore *store)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GListModel) events = dft_store_list_events (store);
-  g_autoptr(DftRecord) event = NULL;
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (GListModel) events = dft_store_list_events (store);
+  g_autoptr (DftRecord)  event = NULL;
 
   if (!dft_record_list_reload_sync (DFT_RECORD_LIST (events), &error))
     fail ("listing workshops", error);
@@ -84,15 +84,15 @@ find_or_make_event (DftStore *store)
 static GPtrArray *
 session_ids (DftStore *store, const char *event_id)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GListModel) sessions = dft_store_list_sessions (store, event_id);
-  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (GListModel) sessions = dft_store_list_sessions (store, event_id);
+  GPtrArray             *ids = g_ptr_array_new_with_free_func (g_free);
 
   if (!dft_record_list_reload_sync (DFT_RECORD_LIST (sessions), &error))
     fail ("listing sessions", error);
   for (guint i = 0; i < g_list_model_get_n_items (sessions); i++)
     {
-      g_autoptr(DftRecord) session = g_list_model_get_item (sessions, i);
+      g_autoptr (DftRecord) session = g_list_model_get_item (sessions, i);
       g_ptr_array_add (ids, g_strdup (dft_record_get_id (session)));
     }
   if (ids->len == 0)
@@ -103,11 +103,11 @@ session_ids (DftStore *store, const char *event_id)
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftStore) store = NULL;
-  g_autoptr(GPtrArray) sessions = NULL;
-  g_autofree char *event_id = NULL;
-  static const char *statuses[] = { "present", "late", "present", "absent" };
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftStore)  store = NULL;
+  g_autoptr (GPtrArray) sessions = NULL;
+  g_autofree char      *event_id = NULL;
+  static const char    *statuses[] = { "present", "late", "present", "absent" };
 
   setlocale (LC_ALL, "");
   if (argc != 2)
@@ -126,12 +126,12 @@ main (int argc, char **argv)
 
   for (guint n = 0;; n++)
     {
-      g_autoptr(DftRecord) person = dft_record_new_for_entity (&dft_entity_person);
-      g_autoptr(DftRecord) enrollment = NULL;
-      g_autoptr(DftRecord) mark = NULL;
-      g_autofree char *given = g_strdup_printf ("Writer%d", (int) getpid ());
-      g_autofree char *family = g_strdup_printf ("Number%u", n);
-      const char *person_id;
+      g_autoptr (DftRecord) person = dft_record_new_for_entity (&dft_entity_person);
+      g_autoptr (DftRecord) enrollment = NULL;
+      g_autoptr (DftRecord) mark = NULL;
+      g_autofree char      *given = g_strdup_printf ("Writer%d", (int) getpid ());
+      g_autofree char      *family = g_strdup_printf ("Number%u", n);
+      const char           *person_id;
 
       dft_record_set_string (person, "given_name", given);
       dft_record_set_string (person, "family_name", family);

@@ -28,9 +28,9 @@ remove_test_home (void)
 void
 dft_test_init (int *argc, char ***argv)
 {
-  static const char *vars[] = { "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
+  static const char *vars[] = { "XDG_DATA_HOME",  "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
                                 "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "HOME" };
-  const char *root;
+  const char        *root;
 
   setlocale (LC_ALL, "");
   test_home = g_dir_make_tmp ("daftari-home-XXXXXX", NULL);
@@ -50,8 +50,8 @@ dft_test_init (int *argc, char ***argv)
 char *
 dft_test_make_dir (void)
 {
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp ("daftari-test-XXXXXX", &error);
+  g_autoptr (GError) error = NULL;
+  char              *dir = g_dir_make_tmp ("daftari-test-XXXXXX", &error);
 
   g_assert_no_error (error);
   return dir;
@@ -60,7 +60,7 @@ dft_test_make_dir (void)
 static void
 remove_tree (const char *path)
 {
-  GDir *dir = g_dir_open (path, 0, NULL);
+  GDir       *dir = g_dir_open (path, 0, NULL);
   const char *name;
 
   if (dir != NULL)
@@ -68,7 +68,8 @@ remove_tree (const char *path)
       while ((name = g_dir_read_name (dir)) != NULL)
         {
           g_autofree char *child = g_build_filename (path, name, NULL);
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          if (g_file_test (child, G_FILE_TEST_IS_DIR)
+              && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
             remove_tree (child);
           else
             g_unlink (child);
@@ -91,10 +92,10 @@ dft_test_dir_free (char *dir)
 DftStore *
 dft_test_open_store (char **out_dir)
 {
-  g_autoptr(GError) error = NULL;
-  char *dir = dft_test_make_dir ();
-  g_autofree char *path = g_build_filename (dir, "daftari.db", NULL);
-  DftStore *store = dft_store_open (path, &error);
+  g_autoptr (GError) error = NULL;
+  char              *dir = dft_test_make_dir ();
+  g_autofree char   *path = g_build_filename (dir, "daftari.db", NULL);
+  DftStore          *store = dft_store_open (path, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (store);
@@ -105,7 +106,7 @@ dft_test_open_store (char **out_dir)
 char *
 dft_test_shared_path (const char *relative)
 {
-  const char *shared = g_getenv ("DAFTARI_SHARED");
+  const char      *shared = g_getenv ("DAFTARI_SHARED");
   g_autofree char *path = NULL;
 
   if (shared == NULL)
@@ -119,8 +120,8 @@ dft_test_shared_path (const char *relative)
 DftRecord *
 dft_test_add_event (DftStore *store, const char *title, const char *start, const char *end)
 {
-  g_autoptr(GError) error = NULL;
-  DftRecord *event = dft_record_new_for_entity (&dft_entity_event);
+  g_autoptr (GError) error = NULL;
+  DftRecord         *event = dft_record_new_for_entity (&dft_entity_event);
 
   dft_record_set_string (event, "title", title);
   dft_record_set_string (event, "start_date", start);
@@ -134,8 +135,8 @@ dft_test_add_event (DftStore *store, const char *title, const char *start, const
 DftRecord *
 dft_test_add_person (DftStore *store, const char *given, const char *family)
 {
-  g_autoptr(GError) error = NULL;
-  DftRecord *person = dft_record_new_for_entity (&dft_entity_person);
+  g_autoptr (GError) error = NULL;
+  DftRecord         *person = dft_record_new_for_entity (&dft_entity_person);
 
   dft_record_set_string (person, "given_name", given);
   dft_record_set_string (person, "family_name", family);

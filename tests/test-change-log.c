@@ -8,8 +8,8 @@
 static sqlite3 *
 open_memory_log (void)
 {
-  g_autoptr(GError) error = NULL;
-  sqlite3 *db = NULL;
+  g_autoptr (GError) error = NULL;
+  sqlite3           *db = NULL;
 
   g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
   dft_db_exec (db, dft_change_log_schema_sql (), &error);
@@ -20,8 +20,8 @@ open_memory_log (void)
 static DftChange *
 make_change (const char *record_id, const char *field, const char *value, DftHlcValue hlc)
 {
-  g_autoptr(JsonObject) fields = json_object_new ();
-  DftChange *change;
+  g_autoptr (JsonObject) fields = json_object_new ();
+  DftChange             *change;
 
   json_object_set_string_member (fields, field, value);
   change = dft_change_new ("person", record_id, fields);
@@ -33,15 +33,16 @@ make_change (const char *record_id, const char *field, const char *value, DftHlc
 static void
 test_change_log_append_read (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) all = NULL;
-  g_autoptr(GPtrArray) after = NULL;
-  sqlite3 *db = open_memory_log ();
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) all = NULL;
+  g_autoptr (GPtrArray) after = NULL;
+  sqlite3              *db = open_memory_log ();
 
   for (guint i = 0; i < 5; i++)
     {
-      g_autofree char *id = g_strdup_printf ("p%u", i);
-      g_autoptr(DftChange) change = make_change (id, "given_name", "Айбек", dft_hlc_pack (1000 + i, 0));
+      g_autofree char      *id = g_strdup_printf ("p%u", i);
+      g_autoptr (DftChange) change
+          = make_change (id, "given_name", "Айбек", dft_hlc_pack (1000 + i, 0));
 
       g_assert_true (dft_change_log_append (db, change, &error));
       g_assert_no_error (error);
@@ -73,13 +74,14 @@ test_change_log_append_read (void)
 static void
 test_change_log_limit (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) page = NULL;
-  sqlite3 *db = open_memory_log ();
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  sqlite3              *db = open_memory_log ();
 
   for (guint i = 0; i < 10; i++)
     {
-      g_autoptr(DftChange) change = make_change ("p", "agency", "Police", dft_hlc_pack (1000 + i, 0));
+      g_autoptr (DftChange) change
+          = make_change ("p", "agency", "Police", dft_hlc_pack (1000 + i, 0));
       g_assert_true (dft_change_log_append (db, change, NULL));
     }
   page = dft_change_log_read_since (db, 0, 4, &error);
@@ -91,10 +93,10 @@ test_change_log_limit (void)
 static void
 test_change_log_clock_resumes (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftChange) change = make_change ("p", "agency", "Customs", dft_hlc_pack (50000, 9));
-  sqlite3 *db = open_memory_log ();
-  DftHlc hlc = { 0 };
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftChange) change = make_change ("p", "agency", "Customs", dft_hlc_pack (50000, 9));
+  sqlite3              *db = open_memory_log ();
+  DftHlc                hlc = { 0 };
 
   g_assert_true (dft_change_log_load_clock (db, &hlc, &error));
   g_assert_cmpuint (hlc.last, ==, 0);
@@ -116,10 +118,10 @@ static void
 test_change_log_rejects_bad_json (void)
 {
   sqlite3 *db = open_memory_log ();
-  int rc = sqlite3_exec (db,
-                         "INSERT INTO change_log (hlc, device_id, entity, record_id, fields) "
-                         "VALUES (1, 'd', 'person', 'p', '{not json')",
-                         NULL, NULL, NULL);
+  int      rc = sqlite3_exec (db,
+                              "INSERT INTO change_log (hlc, device_id, entity, record_id, fields) "
+                                   "VALUES (1, 'd', 'person', 'p', '{not json')",
+                              NULL, NULL, NULL);
 
   g_assert_cmpint (rc & 0xff, ==, SQLITE_CONSTRAINT);
   sqlite3_close (db);
@@ -128,10 +130,10 @@ test_change_log_rejects_bad_json (void)
 static void
 test_sync_state (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *missing = NULL;
-  g_autofree char *value = NULL;
-  sqlite3 *db = open_memory_log ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *missing = NULL;
+  g_autofree char   *value = NULL;
+  sqlite3           *db = open_memory_log ();
 
   missing = dft_sync_state_get (db, "server", &error);
   g_assert_no_error (error);

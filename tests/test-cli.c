@@ -8,7 +8,8 @@
 #include "dft-test-util.h"
 #include "dft-uuid.h"
 
-/* The command-line tool as a coordinator's script uses it: a real process, its output and exit code. */
+/* The command-line tool as a coordinator's script uses it: a real process, its output and exit
+ * code. */
 
 typedef struct
 {
@@ -27,12 +28,12 @@ run_clear (Run *r)
 static Run
 cli (const char *db, ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  Run r = { 0 };
-  int status = 0;
-  va_list ap;
-  const char *arg;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError)    error = NULL;
+  Run                   r = { 0 };
+  int                   status = 0;
+  va_list               ap;
+  const char           *arg;
 
   g_ptr_array_add (argv, (gpointer) g_getenv ("DAFTARI_CLI"));
   if (db != NULL)
@@ -100,21 +101,22 @@ test_cli_workshop_day (void)
   g_autofree char *event_id = NULL;
   g_autofree char *person_id = NULL;
   g_autofree char *session_id = NULL;
-  Run r;
+  Run              r;
 
   r = cli (db, "init", NULL);
   g_assert_cmpint (r.code, ==, 0);
   g_assert_true (strstr (r.out, db) != NULL);
   run_clear (&r);
 
-  r = cli (db, "event-add", "--title", "Financial investigations", "--start", "2026-03-02",
-           "--end", "2026-03-04", "--track", "NAPOR", "--country", "KG", "--city", "Bishkek", NULL);
+  r = cli (db, "event-add", "--title", "Financial investigations", "--start", "2026-03-02", "--end",
+           "2026-03-04", "--track", "NAPOR", "--country", "KG", "--city", "Bishkek", NULL);
   g_assert_cmpint (r.code, ==, 0);
   event_id = first_line (r.out);
   g_assert_true (dft_uuid_is_valid (event_id));
   run_clear (&r);
 
-  r = cli (db, "event-add", "--title", "Backwards", "--start", "2026-03-04", "--end", "2026-03-02", NULL);
+  r = cli (db, "event-add", "--title", "Backwards", "--start", "2026-03-04", "--end", "2026-03-02",
+           NULL);
   g_assert_cmpint (r.code, ==, 1);
   g_assert_true (strstr (r.err, "before the start date") != NULL);
   run_clear (&r);
@@ -135,15 +137,18 @@ test_cli_workshop_day (void)
   r = cli (db, "attend", "--session", session_id, "--person", person_id, "--status", "late", NULL);
   g_assert_cmpint (r.code, ==, 0);
   run_clear (&r);
-  r = cli (db, "attend", "--session", session_id, "--person", person_id, "--status", "asleep", NULL);
+  r = cli (db, "attend", "--session", session_id, "--person", person_id, "--status", "asleep",
+           NULL);
   g_assert_cmpint (r.code, ==, 1);
   g_assert_true (strstr (r.err, "present, late, absent, excused") != NULL);
   run_clear (&r);
 
   /* A sign-up sheet: all rows or none. */
-  g_assert_true (g_file_set_contents (csv, "First name,Surname,Gender,Email\n"
-                                           "Nurlan,Osmonov,M,nurlan@example.org\n"
-                                           "Жылдыз,Жумабекова,Ж,\n", -1, NULL));
+  g_assert_true (g_file_set_contents (csv,
+                                      "First name,Surname,Gender,Email\n"
+                                      "Nurlan,Osmonov,M,nurlan@example.org\n"
+                                      "Жылдыз,Жумабекова,Ж,\n",
+                                      -1, NULL));
   r = cli (db, "import", csv, "--event", event_id, NULL);
   g_assert_cmpint (r.code, ==, 0);
   run_clear (&r);
@@ -181,8 +186,8 @@ test_cli_bad_database (void)
   g_autofree char *dir = dft_test_make_dir ();
   g_autofree char *path = g_build_filename (dir, "notes.txt", NULL);
   g_autofree char *after = NULL;
-  const char *text = "Shopping list: tea, bread, notebooks for the workshop.\n";
-  Run r;
+  const char      *text = "Shopping list: tea, bread, notebooks for the workshop.\n";
+  Run              r;
 
   g_assert_true (g_file_set_contents (path, text, -1, NULL));
   r = cli (path, "info", NULL);
@@ -201,7 +206,7 @@ test_cli_sample (void)
 {
   g_autofree char *dir = dft_test_make_dir ();
   g_autofree char *db = g_build_filename (dir, "sample.db", NULL);
-  Run r = cli (db, "sample", NULL);
+  Run              r = cli (db, "sample", NULL);
 
   g_assert_cmpint (r.code, ==, 0);
   run_clear (&r);

@@ -26,22 +26,22 @@
  */
 
 #define DEFAULT_ROUNDS 100
-#define MIN_DELAY_MS 5
-#define MAX_DELAY_MS 120
+#define MIN_DELAY_MS   5
+#define MAX_DELAY_MS   120
 
 static const char *tables[] = { "event", "session", "person", "enrollment", "attendance" };
 
 typedef struct
 {
-  GHashTable *saved;      /* "ENTITY ID" -> round it was reported in, from 1 */
-  GHashTable *updated;    /* person ids saved a second time with position "Inspector" */
+  GHashTable *saved;   /* "ENTITY ID" -> round it was reported in, from 1 */
+  GHashTable *updated; /* person ids saved a second time with position "Inspector" */
   guint       n_lines;
 } Ledger;
 
 static char *
 writer_path (void)
 {
-  const char *env = g_getenv ("DAFTARI_CRASH_WRITER");
+  const char      *env = g_getenv ("DAFTARI_CRASH_WRITER");
   g_autofree char *self = NULL;
   g_autofree char *dir = NULL;
 
@@ -58,7 +58,7 @@ static guint
 n_rounds (void)
 {
   const char *env = g_getenv ("DAFTARI_CRASH_ROUNDS");
-  guint64 n;
+  guint64     n;
 
   if (env == NULL || *env == '\0')
     return DEFAULT_ROUNDS;
@@ -77,10 +77,10 @@ pump (int fd, GString *output, gint64 deadline, const char *stop_at)
   for (;;)
     {
       struct pollfd pfd = { fd, POLLIN, 0 };
-      char buffer[8192];
-      int timeout = -1;
-      gssize n;
-      int ready;
+      char          buffer[8192];
+      int           timeout = -1;
+      gssize        n;
+      int           ready;
 
       if (stop_at != NULL && strstr (output->str, stop_at) != NULL)
         return FALSE;
@@ -115,29 +115,26 @@ pump (int fd, GString *output, gint64 deadline, const char *stop_at)
  * never writes tests little. Returns the lines it completed.
  */
 static GStrv
-run_writer (const char  *writer,
-            const char  *path,
-            guint        delay_ms,
-            gboolean     after_ready,
-            gboolean    *out_ready)
+run_writer (
+    const char *writer, const char *path, guint delay_ms, gboolean after_ready, gboolean *out_ready)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GString) output = g_string_new (NULL);
-  const char *argv[] = { writer, path, NULL };
-  gboolean closed = FALSE;
-  int status;
-  int out_fd;
-  GPid pid;
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (GString) output = g_string_new (NULL);
+  const char         *argv[] = { writer, path, NULL };
+  gboolean            closed = FALSE;
+  int                 status;
+  int                 out_fd;
+  GPid                pid;
 
-  g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                            &pid, NULL, &out_fd, NULL, &error);
+  g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                            NULL, &out_fd, NULL, &error);
   g_assert_no_error (error);
 
   if (after_ready)
     closed = pump (out_fd, output, g_get_monotonic_time () + 30 * G_USEC_PER_SEC, "ready -\n");
   if (!closed)
-    closed = pump (out_fd, output, g_get_monotonic_time () + delay_ms * G_TIME_SPAN_MILLISECOND,
-                   NULL);
+    closed
+        = pump (out_fd, output, g_get_monotonic_time () + delay_ms * G_TIME_SPAN_MILLISECOND, NULL);
   g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
   if (!closed)
     pump (out_fd, output, -1, NULL);
@@ -165,7 +162,7 @@ ledger_take (Ledger *ledger, GStrv lines, guint round, GPtrArray *fresh)
 {
   for (guint i = 0; lines[i] != NULL; i++)
     {
-      g_auto(GStrv) parts = g_strsplit (lines[i], " ", 2);
+      g_auto (GStrv) parts = g_strsplit (lines[i], " ", 2);
 
       g_assert_nonnull (parts[0]);
       g_assert_nonnull (parts[1]);
@@ -186,7 +183,7 @@ ledger_take (Ledger *ledger, GStrv lines, guint round, GPtrArray *fresh)
 static gint64
 count (sqlite3 *db, const char *sql)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
 
   g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
@@ -197,8 +194,8 @@ count (sqlite3 *db, const char *sql)
 static void
 collect (sqlite3 *db, const char *sql, GHashTable *into)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int                      rc;
 
   g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -210,18 +207,18 @@ collect (sqlite3 *db, const char *sql, GHashTable *into)
 static void
 verify (const char *path, Ledger *ledger, GPtrArray *fresh)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) logged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) inspectors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) relogged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(sqlite3_stmt) check = NULL;
-  DftStore *store = dft_store_open (path, &error);
-  GHashTableIter iter;
-  gpointer key, value;
-  guint missing = 0;
-  sqlite3 *db;
-  int rc;
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) logged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) inspectors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) relogged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (sqlite3_stmt) check = NULL;
+  DftStore                *store = dft_store_open (path, &error);
+  GHashTableIter           iter;
+  gpointer                 key, value;
+  guint                    missing = 0;
+  sqlite3                 *db;
+  int                      rc;
 
   g_assert_no_error (error);
   db = _dft_store_get_db (store);
@@ -236,12 +233,13 @@ verify (const char *path, Ledger *ledger, GPtrArray *fresh)
     {
       g_autofree char *ids = g_strdup_printf ("SELECT '%s', id FROM %s", tables[i], tables[i]);
       g_autofree char *orphans = g_strdup_printf (
-        "SELECT count (*) FROM change_log c WHERE c.entity = '%s' AND NOT EXISTS "
-        "(SELECT 1 FROM %s t WHERE t.id = c.record_id)", tables[i], tables[i]);
+          "SELECT count (*) FROM change_log c WHERE c.entity = '%s' AND NOT EXISTS "
+          "(SELECT 1 FROM %s t WHERE t.id = c.record_id)",
+          tables[i], tables[i]);
       g_autofree char *unlogged = g_strdup_printf (
-        "SELECT count (*) FROM %s t WHERE NOT EXISTS "
-        "(SELECT 1 FROM change_log c WHERE c.entity = '%s' AND c.record_id = t.id)",
-        tables[i], tables[i]);
+          "SELECT count (*) FROM %s t WHERE NOT EXISTS "
+          "(SELECT 1 FROM change_log c WHERE c.entity = '%s' AND c.record_id = t.id)",
+          tables[i], tables[i]);
 
       collect (db, ids, rows);
       /* A row and its change-log entry are one transaction: never one without the other. */
@@ -250,8 +248,10 @@ verify (const char *path, Ledger *ledger, GPtrArray *fresh)
     }
   collect (db, "SELECT DISTINCT entity, record_id FROM change_log", logged);
   collect (db, "SELECT 'person', id FROM person WHERE position = 'Inspector'", inspectors);
-  collect (db, "SELECT 'person', record_id FROM change_log WHERE entity = 'person' "
-               "GROUP BY record_id HAVING count (*) >= 2", relogged);
+  collect (db,
+           "SELECT 'person', record_id FROM change_log WHERE entity = 'person' "
+           "GROUP BY record_id HAVING count (*) >= 2",
+           relogged);
 
   g_hash_table_iter_init (&iter, ledger->saved);
   while (g_hash_table_iter_next (&iter, &key, &value))
@@ -278,9 +278,9 @@ verify (const char *path, Ledger *ledger, GPtrArray *fresh)
   /* This round's saves once more, through the store's own API. */
   for (guint i = 0; i < fresh->len; i++)
     {
-      g_auto(GStrv) parts = g_strsplit (g_ptr_array_index (fresh, i), " ", 2);
-      g_autoptr(DftRecord) record = dft_store_load (store, dft_entity_lookup (parts[0]), parts[1],
-                                                    &error);
+      g_auto (GStrv)        parts = g_strsplit (g_ptr_array_index (fresh, i), " ", 2);
+      g_autoptr (DftRecord) record
+          = dft_store_load (store, dft_entity_lookup (parts[0]), parts[1], &error);
 
       g_assert_no_error (error);
       g_assert_cmpstr (dft_record_get_id (record), ==, parts[1]);
@@ -294,15 +294,15 @@ verify (const char *path, Ledger *ledger, GPtrArray *fresh)
 static void
 test_crash_kill_writer (void)
 {
-  g_autofree char *writer = writer_path ();
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *path = g_build_filename (dir, "daftari.db", NULL);
-  g_autoptr(GPtrArray) fresh = g_ptr_array_new_with_free_func (g_free);
-  Ledger ledger = { 0 };
-  guint rounds = n_rounds ();
-  guint rounds_ready = 0;
-  guint rounds_verified = 0;
-  gint64 started = g_get_monotonic_time ();
+  g_autofree char      *writer = writer_path ();
+  g_autofree char      *dir = dft_test_make_dir ();
+  g_autofree char      *path = g_build_filename (dir, "daftari.db", NULL);
+  g_autoptr (GPtrArray) fresh = g_ptr_array_new_with_free_func (g_free);
+  Ledger                ledger = { 0 };
+  guint                 rounds = n_rounds ();
+  guint                 rounds_ready = 0;
+  guint                 rounds_verified = 0;
+  gint64                started = g_get_monotonic_time ();
 
   g_assert_true (g_file_test (writer, G_FILE_TEST_IS_EXECUTABLE));
   ledger.saved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -315,9 +315,9 @@ test_crash_kill_writer (void)
       /* One round in four counts from the start, so kills also land while the
        * writer opens the store; it is the round after one left unchecked
        * (below), so that writer also replays the log of the one killed before. */
-      gboolean after_ready = round % 4 != 0;
-      gboolean ready = FALSE;
-      g_auto(GStrv) lines = run_writer (writer, path, delay_ms, after_ready, &ready);
+      gboolean       after_ready = round % 4 != 0;
+      gboolean       ready = FALSE;
+      g_auto (GStrv) lines = run_writer (writer, path, delay_ms, after_ready, &ready);
 
       ledger_take (&ledger, lines, round, fresh);
       rounds_ready += ready ? 1 : 0;
@@ -334,8 +334,8 @@ test_crash_kill_writer (void)
   g_test_message ("%u rounds in %.1f s: %u writers opened the store, %u checks; "
                   "%u saves verified (%u records, %u updates)",
                   rounds, (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC,
-                  rounds_ready, rounds_verified, ledger.n_lines,
-                  g_hash_table_size (ledger.saved), g_hash_table_size (ledger.updated));
+                  rounds_ready, rounds_verified, ledger.n_lines, g_hash_table_size (ledger.saved),
+                  g_hash_table_size (ledger.updated));
   /* A test that never saw a write proves nothing. */
   g_assert_cmpuint (rounds_ready, >=, rounds / 2);
   g_assert_cmpuint (g_hash_table_size (ledger.saved), >, rounds);

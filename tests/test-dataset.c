@@ -11,9 +11,10 @@ static gint64
 count (DftStore *store, const char *sql)
 {
   sqlite3_stmt *stmt = NULL;
-  gint64 n;
+  gint64        n;
 
-  g_assert_cmpint (sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL), ==,
+                   SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   n = sqlite3_column_int64 (stmt, 0);
   sqlite3_finalize (stmt);
@@ -22,12 +23,16 @@ count (DftStore *store, const char *sql)
 
 /* The counts a data set file says it holds, read independently of the loader. */
 static void
-expected_counts (const char *path, guint *workshops, guint *people, guint *attendance,
-                 guint *submissions, guint *sessions)
+expected_counts (const char *path,
+                 guint      *workshops,
+                 guint      *people,
+                 guint      *attendance,
+                 guint      *submissions,
+                 guint      *sessions)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *root;
-  JsonArray *ws;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject            *root;
+  JsonArray             *ws;
 
   g_assert_true (json_parser_load_from_file (parser, path, NULL));
   root = json_node_get_object (json_parser_get_root (parser));
@@ -38,18 +43,19 @@ expected_counts (const char *path, guint *workshops, guint *people, guint *atten
   *submissions = json_array_get_length (json_object_get_array_member (root, "submissions"));
   *sessions = 0;
   for (guint i = 0; i < *workshops; i++)
-    *sessions += 2 * (guint) json_object_get_int_member (json_array_get_object_element (ws, i), "days");
+    *sessions
+        += 2 * (guint) json_object_get_int_member (json_array_get_object_element (ws, i), "days");
 }
 
 static void
 check_load (const char *path)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
-  DftStore *store = dft_test_open_store (&dir);
-  DftDatasetStats stats = { 0 };
-  guint workshops, people, attendance, submissions, sessions;
-  gint64 log_after_first;
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *dir = NULL;
+  DftStore          *store = dft_test_open_store (&dir);
+  DftDatasetStats    stats = { 0 };
+  guint              workshops, people, attendance, submissions, sessions;
+  gint64             log_after_first;
 
   expected_counts (path, &workshops, &people, &attendance, &submissions, &sessions);
 
@@ -63,19 +69,23 @@ check_load (const char *path)
 
   g_assert_cmpint (count (store, "SELECT count (*) FROM event"), ==, workshops);
   g_assert_cmpint (count (store, "SELECT count (*) FROM person"), ==, people);
-  g_assert_cmpint (count (store, "SELECT count (*) FROM enrollment WHERE role = 'participant'"), ==, people);
+  g_assert_cmpint (count (store, "SELECT count (*) FROM enrollment WHERE role = 'participant'"), ==,
+                   people);
   g_assert_cmpint (count (store, "SELECT count (*) FROM session"), ==, sessions);
   g_assert_cmpint (count (store, "SELECT count (*) FROM attendance"), ==, attendance);
-  g_assert_cmpint (count (store, "SELECT count (*) FROM submission WHERE status = 'final'"), ==, submissions);
+  g_assert_cmpint (count (store, "SELECT count (*) FROM submission WHERE status = 'final'"), ==,
+                   submissions);
   /* Evaluations are anonymous. */
-  g_assert_cmpint (count (store, "SELECT count (*) FROM submission s JOIN form f ON f.id = s.form_id "
-                                 "WHERE f.form_key = 'evaluation' AND s.person_id IS NOT NULL"), ==, 0);
+  g_assert_cmpint (count (store,
+                          "SELECT count (*) FROM submission s JOIN form f ON f.id = s.form_id "
+                          "WHERE f.form_key = 'evaluation' AND s.person_id IS NOT NULL"),
+                   ==, 0);
   /* Every record went through the change log. */
   g_assert_cmpint (count (store, "SELECT count (*) FROM change_log"), ==,
                    workshops + sessions + 2 * people + attendance + 3 + submissions);
   /* Names in three scripts are findable by their Latin spelling. */
   {
-    g_autoptr(GPtrArray) found = dft_store_find_people (store, "a", 0, &error);
+    g_autoptr (GPtrArray) found = dft_store_find_people (store, "a", 0, &error);
     g_assert_cmpuint (found->len, >, 0);
   }
 
@@ -102,13 +112,13 @@ test_dataset_sample (void)
 static void
 test_dataset_generated (void)
 {
-  g_autofree char *script = dft_test_shared_path ("bench/gen_dataset.py");
-  g_autofree char *dir = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *python = g_find_program_in_path ("python3");
-  int status = 0;
+  g_autofree char   *script = dft_test_shared_path ("bench/gen_dataset.py");
+  g_autofree char   *dir = NULL;
+  g_autofree char   *out = NULL;
+  g_autofree char   *path = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *python = g_find_program_in_path ("python3");
+  int                status = 0;
 
   if (script == NULL || python == NULL)
     {
@@ -118,10 +128,10 @@ test_dataset_generated (void)
   dir = dft_test_make_dir ();
   path = g_build_filename (dir, "one.json", NULL);
   {
-    const char *argv[] = { python, script, "4", "11", NULL };
+    const char      *argv[] = { python, script, "4", "11", NULL };
     g_autofree char *err = NULL;
-    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                                 &status, &error));
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                                 &err, &status, &error));
     g_assert_no_error (error);
     g_assert_true (g_spawn_check_wait_status (status, NULL));
   }
@@ -142,18 +152,20 @@ progress_cb (double fraction, gpointer user_data)
 static void
 test_dataset_progress_and_cancel (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
-  DftStore *store = dft_test_open_store (&dir);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  double last = 0;
+  g_autoptr (GError)       error = NULL;
+  g_autofree char         *dir = NULL;
+  DftStore                *store = dft_test_open_store (&dir);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  double                   last = 0;
 
   g_cancellable_cancel (cancellable);
-  g_assert_false (dft_dataset_load (store, g_getenv ("DAFTARI_SAMPLE"), NULL, NULL, NULL, cancellable, &error));
+  g_assert_false (
+      dft_dataset_load (store, g_getenv ("DAFTARI_SAMPLE"), NULL, NULL, NULL, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (count (store, "SELECT count (*) FROM change_log"), ==, 0);
 
-  g_assert_true (dft_dataset_load (store, g_getenv ("DAFTARI_SAMPLE"), NULL, progress_cb, &last, NULL, NULL));
+  g_assert_true (
+      dft_dataset_load (store, g_getenv ("DAFTARI_SAMPLE"), NULL, progress_cb, &last, NULL, NULL));
   g_assert_cmpfloat (last, ==, 1.0);
 
   dft_test_release_store (store);
@@ -163,10 +175,10 @@ test_dataset_progress_and_cancel (void)
 static void
 expect_refused (const char *json)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
-  DftStore *store = dft_test_open_store (&dir);
-  g_autofree char *path = g_build_filename (dir, "bad.json", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *dir = NULL;
+  DftStore          *store = dft_test_open_store (&dir);
+  g_autofree char   *path = g_build_filename (dir, "bad.json", NULL);
 
   g_assert_true (g_file_set_contents (path, json, -1, NULL));
   g_assert_false (dft_dataset_load (store, path, NULL, NULL, NULL, NULL, &error));
@@ -186,12 +198,17 @@ test_dataset_bad_input (void)
   expect_refused ("{\"participants\": []}");
   expect_refused ("{\"workshops\": [{\"title\": \"no id\"}]}");
   /* An attendance mark for a workshop the file does not hold. */
-  expect_refused ("{\"workshops\": [{\"id\": \"8306d03b-f38b-4ffc-80a4-df5a51c9bc70\", \"start\": \"2026-01-01\", "
-                  "\"days\": 1, \"title\": \"A\"}], \"attendance\": [{\"workshop\": \"elsewhere\"}]}");
+  expect_refused (
+      "{\"workshops\": [{\"id\": \"8306d03b-f38b-4ffc-80a4-df5a51c9bc70\", \"start\": "
+      "\"2026-01-01\", "
+      "\"days\": 1, \"title\": \"A\"}], \"attendance\": [{\"workshop\": \"elsewhere\"}]}");
   /* A workshop whose participant breaks a rule is refused whole. */
-  expect_refused ("{\"workshops\": [{\"id\": \"8306d03b-f38b-4ffc-80a4-df5a51c9bc70\", \"start\": \"2026-01-01\", "
-                  "\"days\": 1, \"title\": \"A\"}], \"participants\": [{\"id\": \"9306d03b-f38b-4ffc-80a4-df5a51c9bc70\", "
-                  "\"workshop\": \"8306d03b-f38b-4ffc-80a4-df5a51c9bc70\", \"given_name\": \"X\", \"gender\": \"robot\"}]}");
+  expect_refused ("{\"workshops\": [{\"id\": \"8306d03b-f38b-4ffc-80a4-df5a51c9bc70\", \"start\": "
+                  "\"2026-01-01\", "
+                  "\"days\": 1, \"title\": \"A\"}], \"participants\": [{\"id\": "
+                  "\"9306d03b-f38b-4ffc-80a4-df5a51c9bc70\", "
+                  "\"workshop\": \"8306d03b-f38b-4ffc-80a4-df5a51c9bc70\", \"given_name\": \"X\", "
+                  "\"gender\": \"robot\"}]}");
 }
 
 int

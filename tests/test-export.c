@@ -9,7 +9,7 @@
 static char *
 export_to_string (DftStore *store, DftExportKind kind, const char *event_id, GError **error)
 {
-  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
 
   if (!dft_export_csv (store, kind, event_id, out, NULL, error))
     return NULL;
@@ -44,23 +44,27 @@ test_export_escape (void)
 static void
 test_export_people (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
-  DftStore *store = dft_test_open_store (&dir);
-  g_autoptr(DftRecord) event = dft_test_add_event (store, "Cyber", "2026-03-02", "2026-03-02");
-  g_autoptr(DftRecord) a = dft_test_add_person (store, "ნინო", "კაპანაძე");
-  g_autoptr(DftRecord) b = dft_test_add_person (store, "Juma", "Said, Jr.");
-  g_autoptr(DftRecord) outsider = dft_test_add_person (store, "Olena", "Tkachenko");
-  g_autoptr(DftRecord) e1 = dft_store_enroll (store, dft_record_get_id (event), dft_record_get_id (a), "trainer", NULL);
-  g_autoptr(DftRecord) e2 = dft_store_enroll (store, dft_record_get_id (event), dft_record_get_id (b), NULL, NULL);
-  g_autofree char *csv = export_to_string (store, DFT_EXPORT_PEOPLE, dft_record_get_id (event), &error);
-  g_auto(GStrv) lines = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *dir = NULL;
+  DftStore             *store = dft_test_open_store (&dir);
+  g_autoptr (DftRecord) event = dft_test_add_event (store, "Cyber", "2026-03-02", "2026-03-02");
+  g_autoptr (DftRecord) a = dft_test_add_person (store, "ნინო", "კაპანაძე");
+  g_autoptr (DftRecord) b = dft_test_add_person (store, "Juma", "Said, Jr.");
+  g_autoptr (DftRecord) outsider = dft_test_add_person (store, "Olena", "Tkachenko");
+  g_autoptr (DftRecord) e1
+      = dft_store_enroll (store, dft_record_get_id (event), dft_record_get_id (a), "trainer", NULL);
+  g_autoptr (DftRecord) e2
+      = dft_store_enroll (store, dft_record_get_id (event), dft_record_get_id (b), NULL, NULL);
+  g_autofree char *csv
+      = export_to_string (store, DFT_EXPORT_PEOPLE, dft_record_get_id (event), &error);
+  g_auto (GStrv) lines = NULL;
 
   g_assert_no_error (error);
   /* Excel needs the byte-order mark to read UTF-8. */
-  g_assert_true (g_str_has_prefix (csv, "\xEF\xBB\xBF" "id,given_name,family_name,gender,"));
+  g_assert_true (g_str_has_prefix (csv, "\xEF\xBB\xBF"
+                                        "id,given_name,family_name,gender,"));
   lines = g_strsplit (csv + 3, "\r\n", -1);
-  g_assert_cmpuint (g_strv_length (lines), ==, 4);   /* header, two people, the empty end */
+  g_assert_cmpuint (g_strv_length (lines), ==, 4); /* header, two people, the empty end */
   g_assert_true (strstr (lines[0], ",role,") != NULL);
   /* Sorted by family name; the comma in a name is quoted; the role is there. */
   g_assert_true (strstr (lines[1], "Juma,\"Said, Jr.\"") != NULL);
@@ -76,18 +80,18 @@ test_export_people (void)
 static void
 test_export_attendance_grid (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
-  DftStore *store = dft_test_open_store (&dir);
-  g_autoptr(DftRecord) event = dft_test_add_event (store, "NAPOR", "2026-03-02", "2026-03-03");
-  g_autoptr(DftRecord) p = dft_test_add_person (store, "Медер", "Осмонов");
-  const char *eid = dft_record_get_id (event);
-  const char *pid = dft_record_get_id (p);
-  g_autofree char *s1 = dft_session_id_for (eid, "2026-03-02", "am");
-  g_autofree char *s2 = dft_session_id_for (eid, "2026-03-02", "pm");
-  g_autofree char *s3 = dft_session_id_for (eid, "2026-03-03", "am");
-  g_autofree char *csv = NULL;
-  g_auto(GStrv) lines = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *dir = NULL;
+  DftStore             *store = dft_test_open_store (&dir);
+  g_autoptr (DftRecord) event = dft_test_add_event (store, "NAPOR", "2026-03-02", "2026-03-03");
+  g_autoptr (DftRecord) p = dft_test_add_person (store, "Медер", "Осмонов");
+  const char           *eid = dft_record_get_id (event);
+  const char           *pid = dft_record_get_id (p);
+  g_autofree char      *s1 = dft_session_id_for (eid, "2026-03-02", "am");
+  g_autofree char      *s2 = dft_session_id_for (eid, "2026-03-02", "pm");
+  g_autofree char      *s3 = dft_session_id_for (eid, "2026-03-03", "am");
+  g_autofree char      *csv = NULL;
+  g_auto (GStrv)        lines = NULL;
 
   g_object_unref (dft_store_enroll (store, eid, pid, "participant", NULL));
   g_object_unref (dft_store_mark_attendance (store, s1, pid, "present", NULL, NULL));
@@ -97,11 +101,13 @@ test_export_attendance_grid (void)
   csv = export_to_string (store, DFT_EXPORT_ATTENDANCE, eid, &error);
   g_assert_no_error (error);
   lines = g_strsplit (csv + 3, "\r\n", -1);
-  g_assert_cmpstr (lines[0], ==, "person_id,given_name,family_name,gender,agency,country,"
-                                 "2026-03-02 am,2026-03-02 pm,2026-03-03 am,2026-03-03 pm,"
-                                 "present,late,absent,excused,attendance_rate");
+  g_assert_cmpstr (lines[0], ==,
+                   "person_id,given_name,family_name,gender,agency,country,"
+                   "2026-03-02 am,2026-03-02 pm,2026-03-03 am,2026-03-03 pm,"
+                   "present,late,absent,excused,attendance_rate");
   /* Present and late attended two of four sessions held. */
-  g_assert_true (g_str_has_suffix (lines[1], "Медер,Осмонов,,,,present,late,absent,,1,1,1,0,0.500"));
+  g_assert_true (
+      g_str_has_suffix (lines[1], "Медер,Осмонов,,,,present,late,absent,,1,1,1,0,0.500"));
 
   g_clear_pointer (&csv, g_free);
   csv = export_to_string (store, DFT_EXPORT_ATTENDANCE, NULL, &error);

@@ -35,7 +35,7 @@ static char *
 file_digest (const char *path)
 {
   g_autofree char *contents = NULL;
-  gsize length;
+  gsize            length;
 
   if (!g_file_get_contents (path, &contents, &length, NULL))
     return NULL;
@@ -62,8 +62,8 @@ static void
 assert_user_message (const GError *error)
 {
   static const int raw_codes[] = {
-    SQLITE_ERROR, SQLITE_FULL, SQLITE_IOERR, SQLITE_NOTADB, SQLITE_CORRUPT,
-    SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM,
+    SQLITE_ERROR,   SQLITE_FULL,     SQLITE_IOERR,    SQLITE_NOTADB,
+    SQLITE_CORRUPT, SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM,
   };
 
   g_assert_nonnull (error);
@@ -113,9 +113,9 @@ raw_exec (sqlite3 *db, const char *sql)
 static char *
 raw_text (sqlite3 *db, const char *sql)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  GString *text = g_string_new (NULL);
-  int rc;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  GString                 *text = g_string_new (NULL);
+  int                      rc;
 
   g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -134,7 +134,7 @@ raw_text (sqlite3 *db, const char *sql)
 static gint64
 raw_int (sqlite3 *db, const char *sql)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
 
   g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
@@ -144,7 +144,7 @@ raw_int (sqlite3 *db, const char *sql)
 static DftRecord *
 new_person (guint i)
 {
-  DftRecord *person = dft_record_new_for_entity (&dft_entity_person);
+  DftRecord       *person = dft_record_new_for_entity (&dft_entity_person);
   g_autofree char *given = g_strdup_printf ("Aigul%05u", i);
   g_autofree char *email = g_strdup_printf ("aigul%05u@customs.example.kg", i);
 
@@ -160,22 +160,22 @@ new_person (guint i)
 static char *
 make_store (const char *dir, guint n_people, char **out_event_id)
 {
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (dir, "daftari.db", NULL);
-  DftStore *store = dft_store_open (path, &error);
-  g_autoptr(DftRecord) event = NULL;
+  g_autoptr (GError)    error = NULL;
+  char                 *path = g_build_filename (dir, "daftari.db", NULL);
+  DftStore             *store = dft_store_open (path, &error);
+  g_autoptr (DftRecord) event = NULL;
 
   g_assert_no_error (error);
   event = dft_test_add_event (store, "Detecting forged documents", "2026-03-02", "2026-03-04");
   for (guint i = 0; i < n_people; i++)
     {
-      g_autoptr(DftRecord) person = new_person (i);
-      g_autoptr(DftRecord) enrollment = NULL;
+      g_autoptr (DftRecord) person = new_person (i);
+      g_autoptr (DftRecord) enrollment = NULL;
 
       dft_store_save (store, person, &error);
       g_assert_no_error (error);
-      enrollment = dft_store_enroll (store, dft_record_get_id (event),
-                                     dft_record_get_id (person), NULL, &error);
+      enrollment = dft_store_enroll (store, dft_record_get_id (event), dft_record_get_id (person),
+                                     NULL, &error);
       g_assert_no_error (error);
     }
   if (out_event_id != NULL)
@@ -192,10 +192,10 @@ make_store (const char *dir, guint n_people, char **out_event_id)
 static GError *
 open_refused (const char *path, GQuark domain, int code)
 {
-  g_autofree char *before = file_digest (path);
-  g_autofree char *after = NULL;
-  g_autoptr(GError) error = NULL;
-  DftStore *store = dft_store_open (path, &error);
+  g_autofree char   *before = file_digest (path);
+  g_autofree char   *after = NULL;
+  g_autoptr (GError) error = NULL;
+  DftStore          *store = dft_store_open (path, &error);
 
   if (store != NULL)
     close_store (store);
@@ -213,7 +213,7 @@ open_refused (const char *path, GQuark domain, int code)
 static void
 write_file (const char *path, const void *data, gsize length)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_file_set_contents (path, data, (gssize) length, &error);
   g_assert_no_error (error);
@@ -223,7 +223,7 @@ static void
 overwrite_bytes (const char *path, goffset offset, gsize length, guint8 seed)
 {
   g_autofree guint8 *junk = g_malloc (length);
-  int fd = g_open (path, O_WRONLY | O_CLOEXEC, 0);
+  int                fd = g_open (path, O_WRONLY | O_CLOEXEC, 0);
 
   /* Fixed junk, so a failure reproduces byte for byte. */
   for (gsize i = 0; i < length; i++)
@@ -249,8 +249,8 @@ become_unprivileged (const char *dir)
   pw = getpwnam ("nobody");
   if (pw == NULL || pw->pw_uid == 0)
     return FALSE;
-  if (chown (dir, pw->pw_uid, pw->pw_gid) != 0 ||
-      setegid (pw->pw_gid) != 0 || seteuid (pw->pw_uid) != 0)
+  if (chown (dir, pw->pw_uid, pw->pw_gid) != 0 || setegid (pw->pw_gid) != 0
+      || seteuid (pw->pw_uid) != 0)
     return FALSE;
   if (g_access (dir, W_OK | X_OK) != 0)
     {
@@ -278,10 +278,10 @@ restore_privileges (void)
 static void
 test_not_a_database_text (void)
 {
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *path = g_build_filename (dir, "daftari.db", NULL);
-  g_autoptr(GString) text = g_string_new ("Full name;Agency;Phone\n");
-  g_autoptr(GError) error = NULL;
+  g_autofree char    *dir = dft_test_make_dir ();
+  g_autofree char    *path = g_build_filename (dir, "daftari.db", NULL);
+  g_autoptr (GString) text = g_string_new ("Full name;Agency;Phone\n");
+  g_autoptr (GError)  error = NULL;
 
   for (guint i = 0; i < 200; i++)
     g_string_append_printf (text, "Participant %u;Police Academy;+996 555 %06u\n", i, i * 37);
@@ -294,10 +294,14 @@ test_not_a_database_text (void)
 static void
 test_not_a_database_image (void)
 {
-  static const guint8 png[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
-                                0, 0, 0, 13, 'I', 'H', 'D', 'R' };
+  static const guint8 png[]
+      = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R' };
   static const guint8 jpeg[] = { 0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0 };
-  const struct { const guint8 *header; gsize length; } images[] = {
+  const struct
+  {
+    const guint8 *header;
+    gsize         length;
+  } images[] = {
     { png, sizeof png },
     { jpeg, sizeof jpeg },
   };
@@ -305,9 +309,9 @@ test_not_a_database_image (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (images); i++)
     {
-      g_autofree char *path = g_strdup_printf ("%s/image-%u.db", dir, i);
+      g_autofree char   *path = g_strdup_printf ("%s/image-%u.db", dir, i);
       g_autofree guint8 *data = g_malloc (16384);
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
 
       for (gsize j = 0; j < 16384; j++)
         data[j] = (guint8) g_test_rand_int_range (0, 256);
@@ -323,12 +327,12 @@ test_not_a_database_image (void)
 
 typedef struct
 {
-  gint64  page_size;
-  gint64  person_root;
-  gint64  sync_state_root;
-  gint64  n_pages;
-  char   *first_person;
-  char   *last_person;
+  gint64 page_size;
+  gint64 person_root;
+  gint64 sync_state_root;
+  gint64 n_pages;
+  char  *first_person;
+  char  *last_person;
 } Layout;
 
 static void
@@ -348,11 +352,11 @@ read_layout (const char *path, Layout *layout)
   layout->page_size = raw_int (db, "PRAGMA page_size");
   layout->n_pages = raw_int (db, "PRAGMA page_count");
   layout->person_root = raw_int (db, "SELECT rootpage FROM sqlite_schema WHERE name = 'person'");
-  layout->sync_state_root =
-    raw_int (db, "SELECT rootpage FROM sqlite_schema WHERE name = 'sync_state'");
+  layout->sync_state_root
+      = raw_int (db, "SELECT rootpage FROM sqlite_schema WHERE name = 'sync_state'");
   layout->first_person = g_strchomp (raw_text (db, "SELECT id FROM person ORDER BY rowid LIMIT 1"));
-  layout->last_person =
-    g_strchomp (raw_text (db, "SELECT id FROM person ORDER BY rowid DESC LIMIT 1"));
+  layout->last_person
+      = g_strchomp (raw_text (db, "SELECT id FROM person ORDER BY rowid DESC LIMIT 1"));
   raw_close (db);
   assert_no_sidecars (path);
 }
@@ -367,9 +371,9 @@ page_offset (const Layout *layout, gint64 page)
 static char *
 quick_check (sqlite3 *db)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  GString *text = g_string_new (NULL);
-  int rc;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  GString                 *text = g_string_new (NULL);
+  int                      rc;
 
   g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA quick_check", -1, &stmt, NULL), ==, SQLITE_OK);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -388,11 +392,11 @@ quick_check (sqlite3 *db)
 static gboolean
 assert_person_reads_report_corrupt (const char *path, const char *damaged_id)
 {
-  g_autofree char *before = file_digest (path);
-  g_autofree char *after = NULL;
-  g_autoptr(GError) error = NULL;
-  DftStore *store = dft_store_open (path, &error);
-  gboolean write_refused = TRUE;
+  g_autofree char   *before = file_digest (path);
+  g_autofree char   *after = NULL;
+  g_autoptr (GError) error = NULL;
+  DftStore          *store = dft_store_open (path, &error);
+  gboolean           write_refused = TRUE;
 
   if (store == NULL)
     {
@@ -403,10 +407,10 @@ assert_person_reads_report_corrupt (const char *path, const char *damaged_id)
     }
   else
     {
-      g_autoptr(GPtrArray) people = NULL;
-      g_autoptr(DftRecord) added = new_person (99999);
-      g_autoptr(DftRecord) loaded = NULL;
-      g_autofree char *check = NULL;
+      g_autoptr (GPtrArray) people = NULL;
+      g_autoptr (DftRecord) added = new_person (99999);
+      g_autoptr (DftRecord) loaded = NULL;
+      g_autofree char      *check = NULL;
 
       g_test_message ("opened; the damage is found by reading");
       people = _dft_store_query (store, &dft_entity_person, NULL, NULL, NULL, &error);
@@ -454,7 +458,7 @@ test_corrupt_table_page (void)
 {
   g_autofree char *dir = dft_test_make_dir ();
   g_autofree char *path = make_store (dir, 300, NULL);
-  g_auto(Layout) layout = { 0 };
+  g_auto (Layout)  layout = { 0 };
 
   read_layout (path, &layout);
   /* Enough people for the table to have a root page above its leaves. */
@@ -474,10 +478,10 @@ test_corrupt_leaf_middle (void)
   g_autofree char *dir = dft_test_make_dir ();
   g_autofree char *path = make_store (dir, 300, NULL);
   g_autofree char *contents = NULL;
-  gsize length;
-  const guint8 *root;
-  gint64 leaf;
-  g_auto(Layout) layout = { 0 };
+  gsize            length;
+  const guint8    *root;
+  gint64           leaf;
+  g_auto (Layout)  layout = { 0 };
 
   read_layout (path, &layout);
   g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
@@ -500,10 +504,10 @@ test_corrupt_leaf_middle (void)
 static void
 test_corrupt_sync_state (void)
 {
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *path = make_store (dir, 20, NULL);
-  g_autoptr(GError) error = NULL;
-  g_auto(Layout) layout = { 0 };
+  g_autofree char   *dir = dft_test_make_dir ();
+  g_autofree char   *path = make_store (dir, 20, NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (Layout)    layout = { 0 };
 
   read_layout (path, &layout);
   overwrite_bytes (path, page_offset (&layout, layout.sync_state_root), 64, 0x11);
@@ -516,10 +520,10 @@ test_corrupt_sync_state (void)
 static void
 test_corrupt_schema_page (void)
 {
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *path = make_store (dir, 20, NULL);
-  g_autoptr(GError) error = NULL;
-  g_auto(Layout) layout = { 0 };
+  g_autofree char   *dir = dft_test_make_dir ();
+  g_autofree char   *path = make_store (dir, 20, NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (Layout)    layout = { 0 };
 
   read_layout (path, &layout);
   /* Past the 100-byte file header: the schema table's page header and cell pointers. */
@@ -532,9 +536,9 @@ test_corrupt_schema_page (void)
 static void
 test_corrupt_header (void)
 {
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *path = make_store (dir, 20, NULL);
-  g_autoptr(GError) error = NULL;
+  g_autofree char   *dir = dft_test_make_dir ();
+  g_autofree char   *path = make_store (dir, 20, NULL);
+  g_autoptr (GError) error = NULL;
 
   overwrite_bytes (path, 0, 16, 0x42);
   error = open_refused (path, DFT_DB_ERROR, DFT_DB_ERROR_NOT_A_DATABASE);
@@ -549,13 +553,13 @@ test_corrupt_header (void)
 static void
 test_truncated (void)
 {
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *path = make_store (dir, 300, NULL);
-  g_autofree char *contents = NULL;
-  g_autofree char *inside = NULL;
-  g_auto(Layout) layout = { 0 };
-  g_autoptr(GError) error = NULL;
-  gsize length;
+  g_autofree char   *dir = dft_test_make_dir ();
+  g_autofree char   *path = make_store (dir, 300, NULL);
+  g_autofree char   *contents = NULL;
+  g_autofree char   *inside = NULL;
+  g_auto (Layout)    layout = { 0 };
+  g_autoptr (GError) error = NULL;
+  gsize              length;
   /* Half the pages, and less than the first page. */
   gsize cuts[2];
 
@@ -566,8 +570,8 @@ test_truncated (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cuts); i++)
     {
-      g_autofree char *cut = g_strdup_printf ("%s/cut-%u.db", dir, i);
-      g_autoptr(GError) cut_error = NULL;
+      g_autofree char   *cut = g_strdup_printf ("%s/cut-%u.db", dir, i);
+      g_autoptr (GError) cut_error = NULL;
 
       g_test_message ("cut at %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes", cuts[i], length);
       write_file (cut, contents, cuts[i]);
@@ -582,9 +586,9 @@ test_truncated (void)
   inside = g_strdup_printf ("%s/cut-inside.db", dir);
   write_file (inside, contents, length - (gsize) layout.page_size / 2 - 17);
   {
-    g_autofree char *before = file_digest (inside);
-    g_autofree char *after = NULL;
-    g_autoptr(GError) inside_error = open_refused (inside, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT);
+    g_autofree char   *before = file_digest (inside);
+    g_autofree char   *after = NULL;
+    g_autoptr (GError) inside_error = open_refused (inside, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT);
 
     g_assert_true (strstr (inside_error->message, "incomplete") != NULL);
     after = file_digest (inside);
@@ -600,13 +604,13 @@ test_truncated (void)
 static void
 test_newer_version (void)
 {
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *path = make_store (dir, 5, NULL);
-  g_autofree char *ours = g_strdup_printf ("%d", DFT_SCHEMA_VERSION);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDir) listing = NULL;
-  const char *name;
-  sqlite3 *db;
+  g_autofree char   *dir = dft_test_make_dir ();
+  g_autofree char   *path = make_store (dir, 5, NULL);
+  g_autofree char   *ours = g_strdup_printf ("%d", DFT_SCHEMA_VERSION);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir)   listing = NULL;
+  const char        *name;
+  sqlite3           *db;
 
   db = raw_open (path);
   raw_exec (db, "PRAGMA user_version = 99");
@@ -640,7 +644,7 @@ test_folder_is_a_file (void)
 {
   g_autofree char *dir = dft_test_make_dir ();
   g_autofree char *blocker = g_build_filename (dir, "Documents", NULL);
-  const char *paths[] = { "Documents/daftari.db", "Documents/daftari/daftari.db" };
+  const char      *paths[] = { "Documents/daftari.db", "Documents/daftari/daftari.db" };
   g_autofree char *before = NULL;
 
   write_file (blocker, "not a folder\n", 13);
@@ -648,10 +652,10 @@ test_folder_is_a_file (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
     {
-      g_autofree char *path = g_build_filename (dir, paths[i], NULL);
-      g_autofree char *folder = g_path_get_dirname (path);
-      g_autofree char *after = NULL;
-      g_autoptr(GError) error = open_refused (path, DFT_STORE_ERROR, DFT_STORE_ERROR_FOLDER);
+      g_autofree char   *path = g_build_filename (dir, paths[i], NULL);
+      g_autofree char   *folder = g_path_get_dirname (path);
+      g_autofree char   *after = NULL;
+      g_autoptr (GError) error = open_refused (path, DFT_STORE_ERROR, DFT_STORE_ERROR_FOLDER);
 
       g_assert_nonnull (strstr (error->message, folder));
       after = file_digest (blocker);
@@ -684,12 +688,12 @@ test_folder_read_only (void)
   g_assert_cmpint (g_chmod (folder, 0500), ==, 0);
 
   {
-    g_autoptr(GError) error = open_refused (fresh, DFT_STORE_ERROR, DFT_STORE_ERROR_FOLDER);
+    g_autoptr (GError) error = open_refused (fresh, DFT_STORE_ERROR, DFT_STORE_ERROR_FOLDER);
     g_assert_nonnull (strstr (error->message, folder));
     g_assert_false (g_file_test (fresh, G_FILE_TEST_EXISTS));
   }
   {
-    g_autoptr(GError) error = open_refused (nested, DFT_STORE_ERROR, DFT_STORE_ERROR_FOLDER);
+    g_autoptr (GError) error = open_refused (nested, DFT_STORE_ERROR, DFT_STORE_ERROR_FOLDER);
     g_assert_nonnull (strstr (error->message, folder));
   }
 
@@ -699,19 +703,19 @@ test_folder_read_only (void)
   kept = make_store (kept_dir, 5, NULL);
   g_assert_cmpint (g_chmod (kept_dir, 0500), ==, 0);
   {
-    g_autofree char *before = file_digest (kept);
-    g_autofree char *after = NULL;
-    g_autoptr(GError) error = NULL;
-    DftStore *store = dft_store_open (kept, &error);
+    g_autofree char   *before = file_digest (kept);
+    g_autofree char   *after = NULL;
+    g_autoptr (GError) error = NULL;
+    DftStore          *store = dft_store_open (kept, &error);
 
     if (store != NULL)
       close_store (store);
     g_assert_null (store);
     g_assert_nonnull (error);
     g_test_message ("%s %d: %s", g_quark_to_string (error->domain), error->code, error->message);
-    g_assert_true (g_error_matches (error, DFT_DB_ERROR, DFT_DB_ERROR_READ_ONLY) ||
-                   g_error_matches (error, DFT_DB_ERROR, DFT_DB_ERROR_CANNOT_OPEN) ||
-                   g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_FOLDER));
+    g_assert_true (g_error_matches (error, DFT_DB_ERROR, DFT_DB_ERROR_READ_ONLY)
+                   || g_error_matches (error, DFT_DB_ERROR, DFT_DB_ERROR_CANNOT_OPEN)
+                   || g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_FOLDER));
     assert_user_message (error);
     g_assert_nonnull (strstr (error->message, "folder"));
     after = file_digest (kept);
@@ -732,10 +736,10 @@ test_folder_read_only (void)
 static void
 test_read_only_file (void)
 {
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
-  sqlite3 *db;
+  g_autofree char   *dir = dft_test_make_dir ();
+  g_autofree char   *path = NULL;
+  g_autoptr (GError) error = NULL;
+  sqlite3           *db;
 
   if (!become_unprivileged (dir))
     {
@@ -788,15 +792,15 @@ typedef struct
 {
   FillMode    mode;
   const char *path;
-  const char *event_id;    /* NULL: the child makes a workshop */
-  const char *copy_dir;    /* FILL_TMPFS: where the child leaves a copy of the store */
-  gboolean    retry;       /* free space and save the failed record again */
-  gboolean    close_full;  /* close the store while the disk is still full */
+  const char *event_id;   /* NULL: the child makes a workshop */
+  const char *copy_dir;   /* FILL_TMPFS: where the child leaves a copy of the store */
+  gboolean    retry;      /* free space and save the failed record again */
+  gboolean    close_full; /* close the store while the disk is still full */
 } FillPlan;
 
 typedef struct
 {
-  GPtrArray *saved;        /* "ENTITY ID" */
+  GPtrArray *saved; /* "ENTITY ID" */
   char      *skip;
   char      *failed_domain;
   int        failed_code;
@@ -837,9 +841,9 @@ static void
 tell (int fd, const char *format, ...)
 {
   g_autofree char *line = NULL;
-  va_list args;
-  gsize done = 0;
-  gsize length;
+  va_list          args;
+  gsize            done = 0;
+  gsize            length;
 
   va_start (args, format);
   line = g_strdup_vprintf (format, args);
@@ -875,40 +879,41 @@ static gboolean
 copy_file (const char *from, const char *to)
 {
   g_autofree char *contents = NULL;
-  gsize length;
+  gsize            length;
 
   if (!g_file_get_contents (from, &contents, &length, NULL))
     return FALSE;
   return g_file_set_contents (to, contents, (gssize) length, NULL);
 }
 
-/* Runs in the child. Only _exit() leaves it: the test harness's own exit handlers are the parent's. */
+/* Runs in the child. Only _exit() leaves it: the test harness's own exit handlers are the parent's.
+ */
 static int
 fill_child (const FillPlan *plan, int fd)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftStore) store = NULL;
-  g_autoptr(GPtrArray) sessions = NULL;
-  g_autoptr(DftRecord) failed_person = NULL;
-  g_autoptr(DftRecord) pending = NULL;
-  g_autoptr(GPtrArray) batch = NULL;
-  g_autofree char *event_id = g_strdup (plan->event_id);
-  g_autofree char *folder = g_path_get_dirname (plan->path);
-  g_autofree char *ballast = g_build_filename (folder, "ballast", NULL);
-  g_autofree char *failed_entity = NULL;
-  g_autofree char *failed_for = NULL;
-  const char *params[] = { NULL, NULL };
-  const char *session_id;
-  struct rlimit unlimited;
-  guint i;
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftStore)  store = NULL;
+  g_autoptr (GPtrArray) sessions = NULL;
+  g_autoptr (DftRecord) failed_person = NULL;
+  g_autoptr (DftRecord) pending = NULL;
+  g_autoptr (GPtrArray) batch = NULL;
+  g_autofree char      *event_id = g_strdup (plan->event_id);
+  g_autofree char      *folder = g_path_get_dirname (plan->path);
+  g_autofree char      *ballast = g_build_filename (folder, "ballast", NULL);
+  g_autofree char      *failed_entity = NULL;
+  g_autofree char      *failed_for = NULL;
+  const char           *params[] = { NULL, NULL };
+  const char           *session_id;
+  struct rlimit         unlimited;
+  guint                 i;
 
   if (plan->mode == FILL_TMPFS)
     {
       g_autofree char *ballast_data = g_malloc0 (BALLAST_SIZE);
 
-      if (unshare (CLONE_NEWNS) != 0 ||
-          mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-          mount ("daftari-test", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=0700") != 0)
+      if (unshare (CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0
+          || mount ("daftari-test", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=0700")
+                 != 0)
         {
           tell (fd, "skip cannot mount a small tmpfs: %s\n", g_strerror (errno));
           return 0;
@@ -930,7 +935,7 @@ fill_child (const FillPlan *plan, int fd)
 
   if (event_id == NULL)
     {
-      g_autoptr(DftRecord) event = dft_record_new_for_entity (&dft_entity_event);
+      g_autoptr (DftRecord) event = dft_record_new_for_entity (&dft_entity_event);
 
       dft_record_set_string (event, "title", "Financial investigations");
       dft_record_set_string (event, "start_date", "2026-05-11");
@@ -944,8 +949,8 @@ fill_child (const FillPlan *plan, int fd)
       event_id = g_strdup (dft_record_get_id (event));
     }
   params[0] = event_id;
-  sessions = _dft_store_query (store, &dft_entity_session, "event_id = ?", params, "date, part",
-                               &error);
+  sessions
+      = _dft_store_query (store, &dft_entity_session, "event_id = ?", params, "date, part", &error);
   if (sessions == NULL || sessions->len == 0)
     {
       tell (fd, "skip the workshop has no sessions\n");
@@ -957,7 +962,7 @@ fill_child (const FillPlan *plan, int fd)
   if (plan->mode == FILL_RLIMIT)
     {
       g_autofree char *wal = g_strconcat (plan->path, "-wal", NULL);
-      struct rlimit limit = unlimited;
+      struct rlimit    limit = unlimited;
 
       /* Over the limit, write() fails with EFBIG instead of killing us. */
       signal (SIGXFSZ, SIG_IGN);
@@ -971,9 +976,9 @@ fill_child (const FillPlan *plan, int fd)
 
   for (i = 0; i < 20000 && failed_entity == NULL; i++)
     {
-      g_autoptr(DftRecord) person = new_person (i);
-      g_autoptr(DftRecord) enrollment = NULL;
-      g_autoptr(DftRecord) mark = NULL;
+      g_autoptr (DftRecord) person = new_person (i);
+      g_autoptr (DftRecord) enrollment = NULL;
+      g_autoptr (DftRecord) mark = NULL;
 
       if (!dft_store_save (store, person, &error))
         {
@@ -1015,7 +1020,7 @@ fill_child (const FillPlan *plan, int fd)
   /* Someone keeps typing: the next save fails too, and what was typed stays. */
   for (guint j = 0; j < 50 && pending == NULL; j++)
     {
-      g_autoptr(DftRecord) person = new_person (50000 + j);
+      g_autoptr (DftRecord) person = new_person (50000 + j);
 
       if (!dft_store_save (store, person, &error))
         pending = g_steal_pointer (&person);
@@ -1027,9 +1032,9 @@ fill_child (const FillPlan *plan, int fd)
       tell (fd, "again %s %d\n", g_quark_to_string (error->domain), error->code);
       g_clear_error (&error);
       tell (fd, "changed %d\n",
-            dft_record_is_changed (pending) && dft_record_is_new (pending) &&
-            g_str_has_prefix (dft_record_get_string (pending, "given_name"), "Aigul5") &&
-            g_strcmp0 (dft_record_get_string (pending, "family_name"), "Toktogulova") == 0);
+            dft_record_is_changed (pending) && dft_record_is_new (pending)
+                && g_str_has_prefix (dft_record_get_string (pending, "given_name"), "Aigul5")
+                && g_strcmp0 (dft_record_get_string (pending, "family_name"), "Toktogulova") == 0);
     }
 
   /* An import saves many records in one transaction: on a full disk the page
@@ -1049,8 +1054,8 @@ fill_child (const FillPlan *plan, int fd)
       gboolean kept = TRUE;
 
       for (guint j = 0; j < batch->len; j++)
-        kept = kept && dft_record_is_changed (g_ptr_array_index (batch, j)) &&
-               dft_record_is_new (g_ptr_array_index (batch, j));
+        kept = kept && dft_record_is_changed (g_ptr_array_index (batch, j))
+               && dft_record_is_new (g_ptr_array_index (batch, j));
       tell (fd, "batch %s %d %d\n", g_quark_to_string (error->domain), error->code, kept);
       g_clear_error (&error);
     }
@@ -1090,9 +1095,9 @@ fill_child (const FillPlan *plan, int fd)
         }
       else
         {
-          g_autoptr(DftRecord) enrollment =
-            dft_store_enroll (store, event_id, failed_for, NULL, &error);
-          g_autoptr(DftRecord) mark = NULL;
+          g_autoptr (DftRecord) enrollment
+              = dft_store_enroll (store, event_id, failed_for, NULL, &error);
+          g_autoptr (DftRecord) mark = NULL;
 
           if (enrollment != NULL)
             tell_saved (fd, enrollment);
@@ -1108,14 +1113,14 @@ fill_child (const FillPlan *plan, int fd)
 
       /* A later failure unrelated to space must not be reported as a full disk. */
       {
-        g_autoptr(GPtrArray) people = _dft_store_query (store, &dft_entity_person, NULL, NULL,
-                                                        "rowid LIMIT 1", &error);
-        g_autoptr(DftRecord) twin = new_person (70000);
+        g_autoptr (GPtrArray) people
+            = _dft_store_query (store, &dft_entity_person, NULL, NULL, "rowid LIMIT 1", &error);
+        g_autoptr (DftRecord) twin = new_person (70000);
 
         if (people != NULL && people->len > 0)
           {
-            _dft_record_set_identity (twin, dft_record_get_id (g_ptr_array_index (people, 0)),
-                                      NULL, NULL, FALSE, TRUE);
+            _dft_record_set_identity (twin, dft_record_get_id (g_ptr_array_index (people, 0)), NULL,
+                                      NULL, FALSE, TRUE);
             if (!dft_store_save (store, twin, &error))
               tell (fd, "dup %s %d\n", g_quark_to_string (error->domain), error->code);
           }
@@ -1130,8 +1135,8 @@ fill_child (const FillPlan *plan, int fd)
       g_autofree char *to = g_build_filename (plan->copy_dir, "daftari.db", NULL);
       g_autofree char *to_wal = g_strconcat (to, "-wal", NULL);
 
-      if (!copy_file (plan->path, to) ||
-          (g_file_test (wal, G_FILE_TEST_EXISTS) && !copy_file (wal, to_wal)))
+      if (!copy_file (plan->path, to)
+          || (g_file_test (wal, G_FILE_TEST_EXISTS) && !copy_file (wal, to_wal)))
         tell (fd, "skip cannot copy the store out of the tmpfs\n");
     }
 
@@ -1168,11 +1173,11 @@ next_word (char **cursor)
 static void
 run_fill (const FillPlan *plan, FillReport *report)
 {
-  g_autoptr(GString) output = g_string_new (NULL);
-  g_auto(GStrv) lines = NULL;
-  int fds[2];
-  int status;
-  pid_t pid;
+  g_autoptr (GString) output = g_string_new (NULL);
+  g_auto (GStrv)      lines = NULL;
+  int                 fds[2];
+  int                 status;
+  pid_t               pid;
 
   report->saved = g_ptr_array_new_with_free_func (g_free);
   report->changed = -1;
@@ -1193,7 +1198,7 @@ run_fill (const FillPlan *plan, FillReport *report)
 
   for (;;)
     {
-      char buffer[4096];
+      char   buffer[4096];
       gssize n = read (fds[0], buffer, sizeof buffer);
 
       if (n < 0 && errno == EINTR)
@@ -1213,7 +1218,7 @@ run_fill (const FillPlan *plan, FillReport *report)
   lines = g_strsplit (output->str, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
-      char *cursor = lines[i];
+      char       *cursor = lines[i];
       const char *kind = next_word (&cursor);
 
       if (g_str_equal (kind, "saved"))
@@ -1278,11 +1283,11 @@ assert_fill_ran (const FillReport *report)
 static void
 assert_disk_full_reported (const FillReport *report)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   /* A failure, not an abort: the tests after this one still run. */
-  if (g_strcmp0 (report->failed_domain, g_quark_to_string (DFT_DB_ERROR)) != 0 ||
-      report->failed_code != DFT_DB_ERROR_DISK_FULL)
+  if (g_strcmp0 (report->failed_domain, g_quark_to_string (DFT_DB_ERROR)) != 0
+      || report->failed_code != DFT_DB_ERROR_DISK_FULL)
     {
       g_test_message ("a full disk was reported as %s %d, not as DFT_DB_ERROR_DISK_FULL",
                       report->failed_domain, report->failed_code);
@@ -1305,12 +1310,12 @@ assert_disk_full_reported (const FillReport *report)
 static void
 assert_store_sound (const char *path, GPtrArray *saved)
 {
-  const char *tables[] = { "event", "session", "person", "enrollment", "attendance" };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) later = new_person (90000);
-  g_autofree char *check = NULL;
-  DftStore *store = dft_store_open (path, &error);
-  sqlite3 *db;
+  const char           *tables[] = { "event", "session", "person", "enrollment", "attendance" };
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) later = new_person (90000);
+  g_autofree char      *check = NULL;
+  DftStore             *store = dft_store_open (path, &error);
+  sqlite3              *db;
 
   g_assert_no_error (error);
   db = _dft_store_get_db (store);
@@ -1319,9 +1324,9 @@ assert_store_sound (const char *path, GPtrArray *saved)
 
   for (guint i = 0; i < saved->len; i++)
     {
-      g_auto(GStrv) parts = g_strsplit (g_ptr_array_index (saved, i), " ", 2);
-      const DftEntity *entity = dft_entity_lookup (parts[0]);
-      g_autoptr(DftRecord) record = NULL;
+      g_auto (GStrv)        parts = g_strsplit (g_ptr_array_index (saved, i), " ", 2);
+      const DftEntity      *entity = dft_entity_lookup (parts[0]);
+      g_autoptr (DftRecord) record = NULL;
 
       g_assert_nonnull (entity);
       record = dft_store_load (store, entity, parts[1], &error);
@@ -1332,12 +1337,13 @@ assert_store_sound (const char *path, GPtrArray *saved)
   for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
     {
       g_autofree char *orphans = g_strdup_printf (
-        "SELECT count (*) FROM change_log c WHERE c.entity = '%s' AND NOT EXISTS "
-        "(SELECT 1 FROM %s t WHERE t.id = c.record_id)", tables[i], tables[i]);
+          "SELECT count (*) FROM change_log c WHERE c.entity = '%s' AND NOT EXISTS "
+          "(SELECT 1 FROM %s t WHERE t.id = c.record_id)",
+          tables[i], tables[i]);
       g_autofree char *unlogged = g_strdup_printf (
-        "SELECT count (*) FROM %s t WHERE NOT EXISTS "
-        "(SELECT 1 FROM change_log c WHERE c.entity = '%s' AND c.record_id = t.id)",
-        tables[i], tables[i]);
+          "SELECT count (*) FROM %s t WHERE NOT EXISTS "
+          "(SELECT 1 FROM change_log c WHERE c.entity = '%s' AND c.record_id = t.id)",
+          tables[i], tables[i]);
 
       g_assert_cmpint (raw_int (db, orphans), ==, 0);
       g_assert_cmpint (raw_int (db, unlogged), ==, 0);
@@ -1350,8 +1356,8 @@ assert_store_sound (const char *path, GPtrArray *saved)
   store = dft_store_open (path, &error);
   g_assert_no_error (error);
   {
-    g_autoptr(DftRecord) again = dft_store_load (store, &dft_entity_person,
-                                                 dft_record_get_id (later), &error);
+    g_autoptr (DftRecord) again
+        = dft_store_load (store, &dft_entity_person, dft_record_get_id (later), &error);
     g_assert_no_error (error);
     g_assert_cmpstr (dft_record_get_string (again, "given_name"), ==, "Aigul90000");
   }
@@ -1361,11 +1367,11 @@ assert_store_sound (const char *path, GPtrArray *saved)
 static void
 test_disk_full (void)
 {
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *event_id = NULL;
-  g_autofree char *path = make_store (dir, 10, &event_id);
-  g_auto(FillReport) report = { 0 };
-  FillPlan plan = { FILL_RLIMIT, path, event_id, NULL, TRUE, FALSE };
+  g_autofree char    *dir = dft_test_make_dir ();
+  g_autofree char    *event_id = NULL;
+  g_autofree char    *path = make_store (dir, 10, &event_id);
+  g_auto (FillReport) report = { 0 };
+  FillPlan            plan = { FILL_RLIMIT, path, event_id, NULL, TRUE, FALSE };
 
   run_fill (&plan, &report);
   assert_fill_ran (&report);
@@ -1387,13 +1393,13 @@ test_disk_full (void)
 static void
 test_disk_full_tmpfs (void)
 {
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *folder = g_build_filename (dir, "small", NULL);
-  g_autofree char *path = g_build_filename (folder, "daftari.db", NULL);
-  g_autofree char *copy_dir = g_build_filename (dir, "copy", NULL);
-  g_autofree char *copy = g_build_filename (copy_dir, "daftari.db", NULL);
-  g_auto(FillReport) report = { 0 };
-  FillPlan plan = { FILL_TMPFS, path, NULL, copy_dir, TRUE, FALSE };
+  g_autofree char    *dir = dft_test_make_dir ();
+  g_autofree char    *folder = g_build_filename (dir, "small", NULL);
+  g_autofree char    *path = g_build_filename (folder, "daftari.db", NULL);
+  g_autofree char    *copy_dir = g_build_filename (dir, "copy", NULL);
+  g_autofree char    *copy = g_build_filename (copy_dir, "daftari.db", NULL);
+  g_auto (FillReport) report = { 0 };
+  FillPlan            plan = { FILL_TMPFS, path, NULL, copy_dir, TRUE, FALSE };
 
   g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
   g_assert_cmpint (g_mkdir (copy_dir, 0700), ==, 0);
@@ -1416,8 +1422,8 @@ test_disk_full_tmpfs (void)
 static char *
 dump_rows (sqlite3 *db, const char *table, gint64 bound)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT * FROM %s WHERE rowid <= %" G_GINT64_FORMAT
-                                          " ORDER BY rowid", table, bound);
+  g_autofree char *sql = g_strdup_printf (
+      "SELECT * FROM %s WHERE rowid <= %" G_GINT64_FORMAT " ORDER BY rowid", table, bound);
   return raw_text (db, sql);
 }
 
@@ -1426,25 +1432,25 @@ dump_rows (sqlite3 *db, const char *table, gint64 bound)
 static void
 test_disk_full_keeps_earlier (void)
 {
-  const char *tables[] = { "event", "session", "person", "enrollment", "change_log" };
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *event_id = NULL;
-  g_autofree char *path = make_store (dir, 60, &event_id);
-  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
-  g_autofree char *device_before = NULL;
-  g_autofree char *device_after = NULL;
-  gint64 bounds[G_N_ELEMENTS (tables)];
-  char *before[G_N_ELEMENTS (tables)];
-  g_auto(FillReport) report = { 0 };
-  FillPlan plan = { FILL_RLIMIT, path, event_id, NULL, FALSE, TRUE };
-  sqlite3 *db;
+  const char         *tables[] = { "event", "session", "person", "enrollment", "change_log" };
+  g_autofree char    *dir = dft_test_make_dir ();
+  g_autofree char    *event_id = NULL;
+  g_autofree char    *path = make_store (dir, 60, &event_id);
+  g_autofree char    *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char    *device_before = NULL;
+  g_autofree char    *device_after = NULL;
+  gint64              bounds[G_N_ELEMENTS (tables)];
+  char               *before[G_N_ELEMENTS (tables)];
+  g_auto (FillReport) report = { 0 };
+  FillPlan            plan = { FILL_RLIMIT, path, event_id, NULL, FALSE, TRUE };
+  sqlite3            *db;
 
   db = raw_open (path);
   g_assert_cmpint (raw_int (db, "SELECT count (*) FROM person"), ==, 60);
   for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
     {
-      g_autofree char *sql = g_strdup_printf ("SELECT coalesce (max (rowid), 0) FROM %s",
-                                              tables[i]);
+      g_autofree char *sql
+          = g_strdup_printf ("SELECT coalesce (max (rowid), 0) FROM %s", tables[i]);
       bounds[i] = raw_int (db, sql);
       before[i] = dump_rows (db, tables[i], bounds[i]);
     }

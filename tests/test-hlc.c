@@ -18,12 +18,12 @@ test_hlc_pack (void)
 static void
 test_hlc_tick_monotonic (void)
 {
-  DftHlc hlc = { 0 };
+  DftHlc      hlc = { 0 };
   DftHlcValue a, b, c, d;
 
   a = dft_hlc_tick (&hlc, 1000);
-  b = dft_hlc_tick (&hlc, 1000);   /* the wall clock stood still */
-  c = dft_hlc_tick (&hlc, 900);    /* and then went backwards */
+  b = dft_hlc_tick (&hlc, 1000); /* the wall clock stood still */
+  c = dft_hlc_tick (&hlc, 900);  /* and then went backwards */
   d = dft_hlc_tick (&hlc, 2000);
 
   g_assert_cmpuint (a, <, b);
@@ -37,7 +37,7 @@ test_hlc_tick_monotonic (void)
 static void
 test_hlc_receive (void)
 {
-  DftHlc hlc = { 0 };
+  DftHlc      hlc = { 0 };
   DftHlcValue remote = dft_hlc_pack (5000, 3);
   DftHlcValue after;
 
@@ -54,7 +54,7 @@ test_hlc_receive (void)
 static void
 test_hlc_counter_overflow (void)
 {
-  DftHlc hlc = { dft_hlc_pack (1000, 0xffff) };
+  DftHlc      hlc = { dft_hlc_pack (1000, 0xffff) };
   DftHlcValue next = dft_hlc_tick (&hlc, 1000);
 
   g_assert_cmpuint (next, >, dft_hlc_pack (1000, 0xffff));

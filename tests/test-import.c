@@ -27,9 +27,9 @@ fixture_path (const char *name)
 static DftImport *
 open_fixture (const char *name)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = fixture_path (name);
-  DftImport *import = dft_import_new_from_file (path, &error);
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *path = fixture_path (name);
+  DftImport         *import = dft_import_new_from_file (path, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (import);
@@ -39,8 +39,8 @@ open_fixture (const char *name)
 static char *
 write_file (const char *dir, const char *name, const char *data, gssize len)
 {
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  char              *path = g_build_filename (dir, name, NULL);
 
   g_file_set_contents (path, data, len, &error);
   g_assert_no_error (error);
@@ -50,9 +50,9 @@ write_file (const char *dir, const char *name, const char *data, gssize len)
 static DftImport *
 open_text (const char *dir, const char *name, const char *text)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = write_file (dir, name, text, -1);
-  DftImport *import = dft_import_new_from_file (path, &error);
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *path = write_file (dir, name, text, -1);
+  DftImport         *import = dft_import_new_from_file (path, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (import);
@@ -62,8 +62,8 @@ open_text (const char *dir, const char *name, const char *text)
 static void
 assert_open_fails (const char *path, DftImportError code, const char *part_of_message)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftImport) import = dft_import_new_from_file (path, &error);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftImport) import = dft_import_new_from_file (path, &error);
 
   g_assert_null (import);
   g_assert_error (error, DFT_IMPORT_ERROR, (int) code);
@@ -73,11 +73,11 @@ assert_open_fails (const char *path, DftImportError code, const char *part_of_me
 
 /* A ZIP archive made of (name, content) pairs, as Excel writes an .xlsx. */
 static void
-write_zip (const char *path, const char * const *parts)
+write_zip (const char *path, const char *const *parts)
 {
-  g_autoptr(GError) error = NULL;
-  GsfOutput *sink = gsf_output_stdio_new (path, &error);
-  GsfOutfile *zip;
+  g_autoptr (GError) error = NULL;
+  GsfOutput         *sink = gsf_output_stdio_new (path, &error);
+  GsfOutfile        *zip;
 
   g_assert_no_error (error);
   zip = gsf_outfile_zip_new (sink, &error);
@@ -86,8 +86,8 @@ write_zip (const char *path, const char * const *parts)
     {
       GsfOutput *child = gsf_outfile_new_child (zip, parts[i], FALSE);
 
-      g_assert_true (gsf_output_write (child, strlen (parts[i + 1]),
-                                       (const guint8 *) parts[i + 1]));
+      g_assert_true (
+          gsf_output_write (child, strlen (parts[i + 1]), (const guint8 *) parts[i + 1]));
       g_assert_true (gsf_output_close (child));
       g_object_unref (child);
     }
@@ -101,7 +101,7 @@ static gint64
 count (DftStore *store, const char *sql)
 {
   sqlite3_stmt *stmt = NULL;
-  gint64 n;
+  gint64        n;
 
   g_assert_cmpint (sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL), ==,
                    SQLITE_OK);
@@ -115,10 +115,10 @@ count (DftStore *store, const char *sql)
 static DftRecord *
 person_by_email (DftStore *store, const char *email)
 {
-  g_autoptr(GError) error = NULL;
-  const char *params[] = { email, NULL };
-  g_autoptr(GPtrArray) rows = _dft_store_query (store, &dft_entity_person,
-                                                "deleted = 0 AND email = ?", params, NULL, &error);
+  g_autoptr (GError)    error = NULL;
+  const char           *params[] = { email, NULL };
+  g_autoptr (GPtrArray) rows = _dft_store_query (store, &dft_entity_person,
+                                                 "deleted = 0 AND email = ?", params, NULL, &error);
 
   g_assert_no_error (error);
   g_assert_cmpuint (rows->len, ==, 1);
@@ -128,11 +128,10 @@ person_by_email (DftStore *store, const char *email)
 static DftRecord *
 person_by_name (DftStore *store, const char *given)
 {
-  g_autoptr(GError) error = NULL;
-  const char *params[] = { given, NULL };
-  g_autoptr(GPtrArray) rows = _dft_store_query (store, &dft_entity_person,
-                                                "deleted = 0 AND given_name = ?", params, NULL,
-                                                &error);
+  g_autoptr (GError)    error = NULL;
+  const char           *params[] = { given, NULL };
+  g_autoptr (GPtrArray) rows = _dft_store_query (
+      store, &dft_entity_person, "deleted = 0 AND given_name = ?", params, NULL, &error);
 
   g_assert_no_error (error);
   g_assert_cmpuint (rows->len, ==, 1);
@@ -170,11 +169,11 @@ assert_has_line_starting (GPtrArray *lines, const char *prefix, const char *also
 static void
 run_ok (DftImport *import, DftStore *store, const char *event_id, guint created, guint reused)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) row_errors = NULL;
-  guint n_created = 99, n_reused = 99;
-  gboolean ok = dft_import_run (import, store, event_id, &n_created, &n_reused, &row_errors,
-                                &error);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) row_errors = NULL;
+  guint                 n_created = 99, n_reused = 99;
+  gboolean              ok
+      = dft_import_run (import, store, event_id, &n_created, &n_reused, &row_errors, &error);
 
   for (guint i = 0; row_errors != NULL && i < row_errors->len; i++)
     g_test_message ("%s", (const char *) g_ptr_array_index (row_errors, i));
@@ -190,12 +189,12 @@ run_ok (DftImport *import, DftStore *store, const char *event_id, guint created,
 static GPtrArray *
 run_rows_fail (DftImport *import, DftStore *store, const char *event_id)
 {
-  g_autoptr(GError) error = NULL;
-  GPtrArray *row_errors = NULL;
-  guint n_created = 99, n_reused = 99;
+  g_autoptr (GError) error = NULL;
+  GPtrArray         *row_errors = NULL;
+  guint              n_created = 99, n_reused = 99;
 
-  g_assert_false (dft_import_run (import, store, event_id, &n_created, &n_reused, &row_errors,
-                                  &error));
+  g_assert_false (
+      dft_import_run (import, store, event_id, &n_created, &n_reused, &row_errors, &error));
   g_assert_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_ROWS);
   g_assert_nonnull (row_errors);
   g_assert_cmpuint (row_errors->len, >, 0);
@@ -211,14 +210,15 @@ run_rows_fail (DftImport *import, DftStore *store, const char *event_id)
 static void
 test_csv_basic (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(DftImport) import = open_fixture ("basic.csv");
-  g_autoptr(DftRecord) aibek = NULL;
-  g_autoptr(DftRecord) amina = NULL;
-  g_autoptr(DftRecord) nino = NULL;
-  static const char *expected[] = { "given_name", "family_name", "gender", "agency", "position",
-                                    "country", "email", "phone", "consent", "consent_date" };
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&dir);
+  g_autoptr (DftImport) import = open_fixture ("basic.csv");
+  g_autoptr (DftRecord) aibek = NULL;
+  g_autoptr (DftRecord) amina = NULL;
+  g_autoptr (DftRecord) nino = NULL;
+  static const char    *expected[]
+      = { "given_name", "family_name", "gender", "agency",  "position",
+          "country",    "email",       "phone",  "consent", "consent_date" };
 
   g_assert_cmpuint (dft_import_get_n_columns (import), ==, 10);
   /* The empty row 4 and the blank line at the end are not rows to import. */
@@ -229,7 +229,7 @@ test_csv_basic (void)
   g_assert_cmpstr (dft_import_get_header (import, 6), ==, "E-mail");
   for (guint c = 0; c < G_N_ELEMENTS (expected); c++)
     g_assert_cmpstr (dft_import_get_mapping (import, c), ==, expected[c]);
-  g_assert_cmpstr (dft_import_get_cell (import, 2, 0), ==, "Nino");   /* trimmed */
+  g_assert_cmpstr (dft_import_get_cell (import, 2, 0), ==, "Nino"); /* trimmed */
   g_assert_cmpstr (dft_import_get_cell (import, 2, 2), ==, "");
 
   run_ok (import, store, NULL, 3, 0);
@@ -266,10 +266,10 @@ test_csv_basic (void)
 static void
 test_csv_semicolon_bom (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(DftImport) import = open_fixture ("semicolon-bom.csv");
-  g_autoptr(DftRecord) gulnara = NULL;
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&dir);
+  g_autoptr (DftImport) import = open_fixture ("semicolon-bom.csv");
+  g_autoptr (DftRecord) gulnara = NULL;
 
   /* Commas inside values do not fool the delimiter sniffer. */
   g_assert_cmpuint (dft_import_get_n_columns (import), ==, 4);
@@ -289,15 +289,13 @@ test_csv_semicolon_bom (void)
   /* Excel's "sep=" line decides, even when commas look more regular; Excel hides the line, so
    * the header is row 1. */
   {
-    g_autoptr(DftImport) hinted =
-      open_text (dir, "hinted.csv",
-                 "sep=;\r\nName, given;Agency, full\r\nA, b;x, y\r\nC, d;z, w\r\n");
+    g_autoptr (DftImport) hinted = open_text (
+        dir, "hinted.csv", "sep=;\r\nName, given;Agency, full\r\nA, b;x, y\r\nC, d;z, w\r\n");
 
     g_assert_cmpuint (dft_import_get_n_columns (hinted), ==, 2);
     g_assert_cmpuint (dft_import_get_header_row_number (hinted), ==, 1);
     g_assert_cmpstr (dft_import_get_cell (hinted, 1, 1), ==, "z, w");
   }
-
 
   dft_test_dir_free (g_steal_pointer (&dir));
 }
@@ -305,15 +303,15 @@ test_csv_semicolon_bom (void)
 static void
 check_utf16 (const char *dir, const char *charset, const char *bom, gsize bom_len)
 {
-  g_autoptr(GError) error = NULL;
-  const char *text = "Имя\tФамилия\tЭл. почта\r\nАйбек\tТоктогулов\taibek@example.kg\r\n"
-                     "გიორგი\tბერიძე\tgiorgi@example.ge\r\n";
-  gsize len = 0;
-  g_autofree char *encoded = g_convert (text, -1, charset, "UTF-8", NULL, &len, &error);
-  g_autoptr(GByteArray) bytes = g_byte_array_new ();
-  g_autofree char *name = g_strdup_printf ("unicode-%s.txt", charset);
-  g_autofree char *path = NULL;
-  g_autoptr(DftImport) import = NULL;
+  g_autoptr (GError)     error = NULL;
+  const char            *text = "Имя\tФамилия\tЭл. почта\r\nАйбек\tТоктогулов\taibek@example.kg\r\n"
+                                "გიორგი\tბერიძე\tgiorgi@example.ge\r\n";
+  gsize                  len = 0;
+  g_autofree char       *encoded = g_convert (text, -1, charset, "UTF-8", NULL, &len, &error);
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  g_autofree char       *name = g_strdup_printf ("unicode-%s.txt", charset);
+  g_autofree char       *path = NULL;
+  g_autoptr (DftImport)  import = NULL;
 
   g_assert_no_error (error);
   g_byte_array_append (bytes, (const guint8 *) bom, (guint) bom_len);
@@ -352,11 +350,11 @@ test_csv_utf16 (void)
 static void
 test_csv_quoted_newlines (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(DftImport) import = open_fixture ("quoted-newlines.csv");
-  g_autoptr(GPtrArray) lines = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&dir);
+  g_autoptr (DftImport) import = open_fixture ("quoted-newlines.csv");
+  g_autoptr (GPtrArray) lines = NULL;
+  g_autoptr (GError)    error = NULL;
 
   g_assert_cmpuint (dft_import_get_n_columns (import), ==, 4);
   g_assert_cmpuint (dft_import_get_n_rows (import), ==, 3);
@@ -432,13 +430,13 @@ test_csv_empty (void)
 static void
 test_csv_limits (void)
 {
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autoptr(GString) wide = g_string_new ("Name");
-  g_autoptr(GString) trailing = g_string_new ("Name,Email");
-  g_autoptr(GString) tall = g_string_new ("Name\n");
-  g_autofree char *wide_path = NULL;
-  g_autofree char *tall_path = NULL;
-  g_autoptr(DftImport) import = NULL;
+  g_autofree char      *dir = dft_test_make_dir ();
+  g_autoptr (GString)   wide = g_string_new ("Name");
+  g_autoptr (GString)   trailing = g_string_new ("Name,Email");
+  g_autoptr (GString)   tall = g_string_new ("Name\n");
+  g_autofree char      *wide_path = NULL;
+  g_autofree char      *tall_path = NULL;
+  g_autoptr (DftImport) import = NULL;
 
   for (guint i = 1; i <= DFT_IMPORT_MAX_COLUMNS; i++)
     g_string_append_printf (wide, ",c%u", i);
@@ -466,14 +464,14 @@ test_csv_limits (void)
 static void
 test_mapping_guess_russian (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(DftImport) import = open_fixture ("russian.csv");
-  g_autoptr(DftRecord) aibek = NULL;
-  g_autoptr(DftRecord) gulnara = NULL;
-  static const char *expected[] = { NULL, "family_name", "given_name", NULL, "gender", "agency",
-                                    "position", "country", "email", "phone", "consent",
-                                    "consent_date" };
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&dir);
+  g_autoptr (DftImport) import = open_fixture ("russian.csv");
+  g_autoptr (DftRecord) aibek = NULL;
+  g_autoptr (DftRecord) gulnara = NULL;
+  static const char    *expected[]
+      = { NULL,       "family_name", "given_name", NULL,    "gender",  "agency",
+          "position", "country",     "email",      "phone", "consent", "consent_date" };
 
   /* The title line above the headers is left out. */
   g_assert_cmpuint (dft_import_get_header_row_number (import), ==, 2);
@@ -505,8 +503,8 @@ test_mapping_guess_russian (void)
 static void
 check_guess (const char *dir, const char *header, const char *field)
 {
-  g_autofree char *text = g_strdup_printf ("\"%s\",Other\nx,y\n", header);
-  g_autoptr(DftImport) import = open_text (dir, "guess.csv", text);
+  g_autofree char      *text = g_strdup_printf ("\"%s\",Other\nx,y\n", header);
+  g_autoptr (DftImport) import = open_text (dir, "guess.csv", text);
 
   if (g_strcmp0 (dft_import_get_mapping (import, 0), field) != 0)
     g_test_fail_printf ("“%s” was guessed as %s, not %s", header,
@@ -517,26 +515,56 @@ static void
 test_mapping_guess_languages (void)
 {
   g_autofree char *dir = dft_test_make_dir ();
-  struct { const char *header; const char *field; } cases[] = {
-    { "FIRST NAME", "given_name" }, { "first_name", "given_name" }, { "Given name:", "given_name" },
-    { "Full name", "given_name" }, { "Ф.И.О.", "given_name" }, { "Ім’я", "given_name" },
-    { "Jina la kwanza", "given_name" }, { "სახელი", "given_name" },
-    { "Last Name *", "family_name" }, { "Surname", "family_name" },
+  struct
+  {
+    const char *header;
+    const char *field;
+  } cases[] = {
+    { "FIRST NAME", "given_name" },
+    { "first_name", "given_name" },
+    { "Given name:", "given_name" },
+    { "Full name", "given_name" },
+    { "Ф.И.О.", "given_name" },
+    { "Ім’я", "given_name" },
+    { "Jina la kwanza", "given_name" },
+    { "სახელი", "given_name" },
+    { "Last Name *", "family_name" },
+    { "Surname", "family_name" },
     { "Jina la ukoo", "family_name" },
-    { "გვარი", "family_name" }, { "Прізвище", "family_name" },
-    { "Sex", "gender" }, { "Jinsia", "gender" }, { "ПОЛ", "gender" },
-    { "Organization", "agency" }, { "Organisation/Organization", "agency" },
-    { "Организация", "agency" }, { "Ведомство", "agency" },
-    { "Rank", "position" }, { "Звание", "position" }, { "Должность", "position" },
-    { "Designation", "position" }, { "Email ID", "email" }, { "Mobile No.", "phone" },
+    { "გვარი", "family_name" },
+    { "Прізвище", "family_name" },
+    { "Sex", "gender" },
+    { "Jinsia", "gender" },
+    { "ПОЛ", "gender" },
+    { "Organization", "agency" },
+    { "Organisation/Organization", "agency" },
+    { "Организация", "agency" },
+    { "Ведомство", "agency" },
+    { "Rank", "position" },
+    { "Звание", "position" },
+    { "Должность", "position" },
+    { "Designation", "position" },
+    { "Email ID", "email" },
+    { "Mobile No.", "phone" },
     { "Agency name", "agency" },
-    { "Nchi", "country" }, { "Страна", "country" },
-    { "E-mail", "email" }, { "Email address (work)", "email" }, { "Эл. почта", "email" },
+    { "Nchi", "country" },
+    { "Страна", "country" },
+    { "E-mail", "email" },
+    { "Email address (work)", "email" },
+    { "Эл. почта", "email" },
     { "Barua pepe", "email" },
-    { "Tel.", "phone" }, { "Phone number", "phone" }, { "Телефон", "phone" }, { "Simu", "phone" },
-    { "Consent", "consent" }, { "Согласие", "consent" },
-    { "Consent date", "consent_date" }, { "Дата согласия", "consent_date" },
-    { "Отчество", NULL }, { "No.", NULL }, { "Timestamp", NULL }, { "Notes", NULL },
+    { "Tel.", "phone" },
+    { "Phone number", "phone" },
+    { "Телефон", "phone" },
+    { "Simu", "phone" },
+    { "Consent", "consent" },
+    { "Согласие", "consent" },
+    { "Consent date", "consent_date" },
+    { "Дата согласия", "consent_date" },
+    { "Отчество", NULL },
+    { "No.", NULL },
+    { "Timestamp", NULL },
+    { "Notes", NULL },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -548,15 +576,15 @@ test_mapping_guess_languages (void)
 static void
 test_mapping_override (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(DftImport) import =
-    open_text (dir, "codes.csv",
-               "Code,Participant A,Participant B,Email,Work mail\n"
-               "17,Aibek,Toktogulov,aibek@home.example,aibek@mvd.example\n");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) aibek = NULL;
-  const char * const *fields = dft_import_list_fields ();
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&dir);
+  g_autoptr (DftImport) import
+      = open_text (dir, "codes.csv",
+                   "Code,Participant A,Participant B,Email,Work mail\n"
+                   "17,Aibek,Toktogulov,aibek@home.example,aibek@mvd.example\n");
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) aibek = NULL;
+  const char *const    *fields = dft_import_list_fields ();
 
   g_assert_true (g_strv_contains (fields, "given_name"));
   g_assert_true (g_strv_contains (fields, "consent_date"));
@@ -604,12 +632,12 @@ test_mapping_override (void)
 static void
 test_mapping_no_name_column (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(DftImport) import =
-    open_text (dir, "no-name.csv", "Nom,Courriel,Agency\nAibek,aibek@example.kg,MVD\n");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) row_errors = NULL;
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&dir);
+  g_autoptr (DftImport) import
+      = open_text (dir, "no-name.csv", "Nom,Courriel,Agency\nAibek,aibek@example.kg,MVD\n");
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) row_errors = NULL;
 
   g_assert_false (dft_import_run (import, store, NULL, NULL, NULL, &row_errors, &error));
   g_assert_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_NO_NAME_COLUMN);
@@ -633,14 +661,14 @@ test_mapping_no_name_column (void)
 static void
 test_rows_errors_nothing_saved (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(DftRecord) event = dft_test_add_event (store, "Bishkek", "2026-03-02", "2026-03-06");
-  g_autoptr(DftImport) import = open_fixture ("rows-with-errors.csv");
-  g_autoptr(GPtrArray) lines = NULL;
-  gint64 log_before = count (store, "SELECT count(*) FROM change_log");
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&dir);
+  g_autoptr (DftRecord) event = dft_test_add_event (store, "Bishkek", "2026-03-02", "2026-03-06");
+  g_autoptr (DftImport) import = open_fixture ("rows-with-errors.csv");
+  g_autoptr (GPtrArray) lines = NULL;
+  gint64                log_before = count (store, "SELECT count(*) FROM change_log");
 
-  g_assert_cmpint (log_before, >, 0);   /* the workshop and its sessions */
+  g_assert_cmpint (log_before, >, 0); /* the workshop and its sessions */
 
   lines = run_rows_fail (import, store, dft_record_get_id (event));
   assert_has_line (lines, "Row 3: Email: is not an email address.");
@@ -663,19 +691,20 @@ test_rows_errors_nothing_saved (void)
 static void
 test_rows_atomic_on_store_failure (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(DftRecord) event = dft_test_add_event (store, "Tbilisi", "2026-04-06", "2026-04-08");
-  g_autoptr(DftImport) import = open_fixture ("basic.csv");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) row_errors = NULL;
-  gint64 log_before = count (store, "SELECT count(*) FROM change_log");
-  guint n_created = 99;
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&dir);
+  g_autoptr (DftRecord) event = dft_test_add_event (store, "Tbilisi", "2026-04-06", "2026-04-08");
+  g_autoptr (DftImport) import = open_fixture ("basic.csv");
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) row_errors = NULL;
+  gint64                log_before = count (store, "SELECT count(*) FROM change_log");
+  guint                 n_created = 99;
 
   g_assert_cmpint (sqlite3_exec (_dft_store_get_db (store),
                                  "CREATE TEMP TRIGGER fail_enroll BEFORE INSERT ON enrollment "
                                  "BEGIN SELECT RAISE (ABORT, 'disk full'); END",
-                                 NULL, NULL, NULL), ==, SQLITE_OK);
+                                 NULL, NULL, NULL),
+                   ==, SQLITE_OK);
 
   g_assert_false (dft_import_run (import, store, dft_record_get_id (event), &n_created, NULL,
                                   &row_errors, &error));
@@ -684,8 +713,9 @@ test_rows_atomic_on_store_failure (void)
   g_assert_cmpint (count (store, "SELECT count(*) FROM person"), ==, 0);
   g_assert_cmpint (count (store, "SELECT count(*) FROM change_log"), ==, log_before);
 
-  g_assert_cmpint (sqlite3_exec (_dft_store_get_db (store), "DROP TRIGGER fail_enroll", NULL, NULL,
-                                 NULL), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_exec (_dft_store_get_db (store), "DROP TRIGGER fail_enroll", NULL, NULL, NULL), ==,
+      SQLITE_OK);
   run_ok (import, store, dft_record_get_id (event), 3, 0);
 
   dft_test_dir_free (g_steal_pointer (&dir));
@@ -694,17 +724,17 @@ test_rows_atomic_on_store_failure (void)
 static void
 test_rows_enroll_into_event (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(DftRecord) event = dft_test_add_event (store, "Kyiv", "2026-05-11", "2026-05-15");
-  g_autoptr(DftRecord) trainer = dft_test_add_person (store, "Aibek", "Toktogulov");
-  g_autoptr(DftRecord) enrollment = NULL;
-  g_autoptr(DftImport) import = open_fixture ("basic.csv");
-  g_autoptr(GListModel) people = NULL;
-  g_autoptr(GListModel) enrollments = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *event_id = dft_record_get_id (event);
-  guint n_trainers = 0;
+  g_autofree char       *dir = NULL;
+  g_autoptr (DftStore)   store = dft_test_open_store (&dir);
+  g_autoptr (DftRecord)  event = dft_test_add_event (store, "Kyiv", "2026-05-11", "2026-05-15");
+  g_autoptr (DftRecord)  trainer = dft_test_add_person (store, "Aibek", "Toktogulov");
+  g_autoptr (DftRecord)  enrollment = NULL;
+  g_autoptr (DftImport)  import = open_fixture ("basic.csv");
+  g_autoptr (GListModel) people = NULL;
+  g_autoptr (GListModel) enrollments = NULL;
+  g_autoptr (GError)     error = NULL;
+  const char            *event_id = dft_record_get_id (event);
+  guint                  n_trainers = 0;
 
   /* Aibek is in the register already, as this workshop's trainer. */
   dft_record_set_string (trainer, "email", "AIBEK@example.kg");
@@ -725,7 +755,7 @@ test_rows_enroll_into_event (void)
   g_assert_cmpuint (g_list_model_get_n_items (enrollments), ==, 3);
   for (guint i = 0; i < 3; i++)
     {
-      g_autoptr(DftRecord) e = g_list_model_get_item (enrollments, i);
+      g_autoptr (DftRecord) e = g_list_model_get_item (enrollments, i);
 
       if (g_str_equal (dft_record_get_string (e, "role"), "trainer"))
         n_trainers++;
@@ -738,16 +768,16 @@ test_rows_enroll_into_event (void)
 
   /* Importing the same sheet again duplicates no one who has an email. */
   {
-    g_autoptr(DftImport) again = open_fixture ("basic.csv");
+    g_autoptr (DftImport) again = open_fixture ("basic.csv");
 
-    run_ok (again, store, event_id, 1, 2);   /* Nino has no email: a second Nino */
+    run_ok (again, store, event_id, 1, 2); /* Nino has no email: a second Nino */
     g_assert_cmpint (count (store, "SELECT count(*) FROM enrollment WHERE deleted = 0"), ==, 4);
   }
 
   /* A workshop that does not exist is refused before anything is saved. */
   {
-    g_autoptr(DftImport) third = open_fixture ("semicolon-bom.csv");
-    gint64 before = count (store, "SELECT count(*) FROM change_log");
+    g_autoptr (DftImport) third = open_fixture ("semicolon-bom.csv");
+    gint64                before = count (store, "SELECT count(*) FROM change_log");
 
     g_assert_false (dft_import_run (third, store, "no-such-workshop", NULL, NULL, NULL, &error));
     g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND);
@@ -758,12 +788,12 @@ test_rows_enroll_into_event (void)
   /* Amina was enrolled in another workshop and taken off its list; the sheet brings her back,
    * in the same enrollment record rather than a second one. */
   {
-    g_autoptr(DftRecord) other = dft_test_add_event (store, "Dar es Salaam", "2026-07-06",
-                                                     "2026-07-10");
-    g_autoptr(DftRecord) amina = person_by_email (store, "amina@example.tz");
-    g_autoptr(DftRecord) removed = NULL;
-    g_autoptr(DftImport) amina_sheet =
-      open_text (dir, "amina.csv", "Name,Surname,Email\nAmina,Juma,amina@example.tz\n");
+    g_autoptr (DftRecord) other
+        = dft_test_add_event (store, "Dar es Salaam", "2026-07-06", "2026-07-10");
+    g_autoptr (DftRecord) amina = person_by_email (store, "amina@example.tz");
+    g_autoptr (DftRecord) removed = NULL;
+    g_autoptr (DftImport) amina_sheet
+        = open_text (dir, "amina.csv", "Name,Surname,Email\nAmina,Juma,amina@example.tz\n");
     g_autofree char *sql = NULL;
 
     removed = dft_store_enroll (store, dft_record_get_id (other), dft_record_get_id (amina), NULL,
@@ -788,16 +818,16 @@ test_rows_enroll_into_event (void)
 static void
 test_email_reuse (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(DftRecord) aibek = dft_test_add_person (store, "Айбек", "Токтогулов");
-  g_autoptr(DftRecord) gone = dft_test_add_person (store, "Nino", "Beridze");
-  g_autoptr(DftRecord) reloaded = NULL;
-  g_autoptr(DftImport) first = NULL;
-  g_autoptr(DftImport) second = NULL;
-  g_autoptr(GPtrArray) lines = NULL;
-  g_autoptr(GError) error = NULL;
-  gint64 log_before;
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&dir);
+  g_autoptr (DftRecord) aibek = dft_test_add_person (store, "Айбек", "Токтогулов");
+  g_autoptr (DftRecord) gone = dft_test_add_person (store, "Nino", "Beridze");
+  g_autoptr (DftRecord) reloaded = NULL;
+  g_autoptr (DftImport) first = NULL;
+  g_autoptr (DftImport) second = NULL;
+  g_autoptr (GPtrArray) lines = NULL;
+  g_autoptr (GError)    error = NULL;
+  gint64                log_before;
 
   dft_record_set_string (aibek, "email", "Aibek@Example.KG");
   dft_record_set_string (aibek, "agency", "MVD");
@@ -835,8 +865,10 @@ test_email_reuse (void)
   lines = run_rows_fail (second, store, NULL);
   g_assert_cmpuint (lines->len, ==, 2);
   assert_has_line_starting (lines, "Row 3: Email: AMINA@example.tz is also on row 2.", NULL);
-  assert_has_line_starting (lines, "Row 4: Email: aibek@example.kg already belongs to Айбек "
-                                   "Токтогулов", "John Smith");
+  assert_has_line_starting (lines,
+                            "Row 4: Email: aibek@example.kg already belongs to Айбек "
+                            "Токтогулов",
+                            "John Smith");
   g_assert_cmpint (count (store, "SELECT count(*) FROM change_log"), ==, log_before);
   g_assert_cmpint (count (store, "SELECT count(*) FROM person WHERE deleted = 0"), ==, 2);
 
@@ -846,43 +878,41 @@ test_email_reuse (void)
 static void
 test_values (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(DftImport) good =
-    open_text (dir, "good.csv",
-               "Name,Gender,Consent,Consent date,Country\n"
-               "A1,Ж,Да,2.3.2026,Кыргызстан\n"
-               "A2,мужской,нет,,ua\n"
-               "A3,ke,ndiyo,02/03/2026,Tanzania\n"
-               "A4,me,hapana,,Грузия\n"
-               "A5,Other,X,2026-03-02 10:15,Pakistan\n"
-               "A6,,TRUE,2026/03/02,Deutschland\n"
-               "A7,Woman,1,02-03-2026,UKRAINE\n"
-               "A8,F.,0,,Tajikistan\n");
-  g_autoptr(DftImport) bad =
-    open_text (dir, "bad.csv",
-               "Name,Gender,Consent,Consent date\n"
-               "B1,maybe,yes,\n"
-               "B2,m,perhaps,\n"
-               "B3,m,yes,03/25/2026\n"
-               "B4,m,yes,2.3.26\n"
-               "B5,m,no,02.03.2026\n");
-  g_autoptr(GPtrArray) lines = NULL;
-  struct { const char *name, *gender, *date, *country; gboolean consent; } expect[] = {
-    { "A1", "female", "2026-03-02", "KG", TRUE },
-    { "A2", "male", NULL, "UA", FALSE },
-    { "A3", "female", "2026-03-02", "TZ", TRUE },
-    { "A4", "male", NULL, "GE", FALSE },
-    { "A5", "other", "2026-03-02", "PK", TRUE },
-    { "A6", NULL, "2026-03-02", "Deutschland", TRUE },
-    { "A7", "female", "2026-03-02", "UA", TRUE },
-    { "A8", "female", NULL, "TJ", FALSE },
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&dir);
+  g_autoptr (DftImport) good = open_text (dir, "good.csv",
+                                          "Name,Gender,Consent,Consent date,Country\n"
+                                          "A1,Ж,Да,2.3.2026,Кыргызстан\n"
+                                          "A2,мужской,нет,,ua\n"
+                                          "A3,ke,ndiyo,02/03/2026,Tanzania\n"
+                                          "A4,me,hapana,,Грузия\n"
+                                          "A5,Other,X,2026-03-02 10:15,Pakistan\n"
+                                          "A6,,TRUE,2026/03/02,Deutschland\n"
+                                          "A7,Woman,1,02-03-2026,UKRAINE\n"
+                                          "A8,F.,0,,Tajikistan\n");
+  g_autoptr (DftImport) bad = open_text (dir, "bad.csv",
+                                         "Name,Gender,Consent,Consent date\n"
+                                         "B1,maybe,yes,\n"
+                                         "B2,m,perhaps,\n"
+                                         "B3,m,yes,03/25/2026\n"
+                                         "B4,m,yes,2.3.26\n"
+                                         "B5,m,no,02.03.2026\n");
+  g_autoptr (GPtrArray) lines = NULL;
+  struct
+  {
+    const char *name, *gender, *date, *country;
+    gboolean    consent;
+  } expect[] = {
+    { "A1", "female", "2026-03-02", "KG", TRUE }, { "A2", "male", NULL, "UA", FALSE },
+    { "A3", "female", "2026-03-02", "TZ", TRUE }, { "A4", "male", NULL, "GE", FALSE },
+    { "A5", "other", "2026-03-02", "PK", TRUE },  { "A6", NULL, "2026-03-02", "Deutschland", TRUE },
+    { "A7", "female", "2026-03-02", "UA", TRUE }, { "A8", "female", NULL, "TJ", FALSE },
   };
 
   run_ok (good, store, NULL, G_N_ELEMENTS (expect), 0);
   for (guint i = 0; i < G_N_ELEMENTS (expect); i++)
     {
-      g_autoptr(DftRecord) p = person_by_name (store, expect[i].name);
+      g_autoptr (DftRecord) p = person_by_name (store, expect[i].name);
 
       g_assert_cmpstr (dft_record_get_string (p, "gender"), ==, expect[i].gender);
       g_assert_cmpstr (dft_record_get_string (p, "consent_date"), ==, expect[i].date);
@@ -908,132 +938,143 @@ test_values (void)
 #define DOC_REL "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 #define PKG_REL "http://schemas.openxmlformats.org/package/2006/relationships"
 
-static const char content_types[] =
-  "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-  "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
-  "<Default Extension=\"rels\" "
-  "ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
-  "<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
-  "<Override PartName=\"/xl/workbook.xml\" "
-  "ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>"
-  "</Types>";
+static const char content_types[]
+    = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+      "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+      "<Default Extension=\"rels\" "
+      "ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
+      "<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
+      "<Override PartName=\"/xl/workbook.xml\" "
+      "ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>"
+      "</Types>";
 
-static const char package_rels[] =
-  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-  "<Relationships xmlns=\"" PKG_REL "\">"
-  "<Relationship Id=\"rId1\" Type=\"" DOC_REL "/officeDocument\" Target=\"xl/workbook.xml\"/>"
-  "</Relationships>";
+static const char package_rels[]
+    = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<Relationships xmlns=\"" PKG_REL "\">"
+      "<Relationship Id=\"rId1\" Type=\"" DOC_REL "/officeDocument\" Target=\"xl/workbook.xml\"/>"
+      "</Relationships>";
 
 /* The first sheet is a hidden list of choices; the participants are on the second. */
-static const char workbook[] =
-  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-  "<workbook xmlns=\"" MAIN_NS "\" xmlns:r=\"" DOC_REL "\">"
-  "<workbookPr defaultThemeVersion=\"164011\"/>"
-  "<sheets>"
-  "<sheet name=\"Lists\" sheetId=\"2\" state=\"hidden\" r:id=\"rId2\"/>"
-  "<sheet name=\"Participants\" sheetId=\"1\" r:id=\"rId1\"/>"
-  "</sheets></workbook>";
+static const char workbook[]
+    = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<workbook xmlns=\"" MAIN_NS "\" xmlns:r=\"" DOC_REL "\">"
+      "<workbookPr defaultThemeVersion=\"164011\"/>"
+      "<sheets>"
+      "<sheet name=\"Lists\" sheetId=\"2\" state=\"hidden\" r:id=\"rId2\"/>"
+      "<sheet name=\"Participants\" sheetId=\"1\" r:id=\"rId1\"/>"
+      "</sheets></workbook>";
 
-static const char workbook_rels[] =
-  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-  "<Relationships xmlns=\"" PKG_REL "\">"
-  "<Relationship Id=\"rId1\" Type=\"" DOC_REL "/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
-  "<Relationship Id=\"rId2\" Type=\"" DOC_REL "/worksheet\" Target=\"/xl/worksheets/sheet2.xml\"/>"
-  "<Relationship Id=\"rId3\" Type=\"" DOC_REL "/styles\" Target=\"styles.xml\"/>"
-  "<Relationship Id=\"rId4\" Type=\"" DOC_REL "/sharedStrings\" Target=\"sharedStrings.xml\"/>"
-  "</Relationships>";
+static const char workbook_rels[]
+    = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<Relationships xmlns=\"" PKG_REL "\">"
+      "<Relationship Id=\"rId1\" Type=\"" DOC_REL "/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
+      "<Relationship Id=\"rId2\" Type=\"" DOC_REL
+      "/worksheet\" Target=\"/xl/worksheets/sheet2.xml\"/>"
+      "<Relationship Id=\"rId3\" Type=\"" DOC_REL "/styles\" Target=\"styles.xml\"/>"
+      "<Relationship Id=\"rId4\" Type=\"" DOC_REL "/sharedStrings\" Target=\"sharedStrings.xml\"/>"
+      "</Relationships>";
 
 /* Cell formats: 0 general, 1 built-in date (14), 2 custom date, 3 text. The date in
  * cellStyleXfs must not shift the indexes of cellXfs. */
-static const char styles[] =
-  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-  "<styleSheet xmlns=\"" MAIN_NS "\">"
-  "<numFmts count=\"2\"><numFmt numFmtId=\"164\" formatCode=\"dd/mm/yyyy;@\"/>"
-  "<numFmt numFmtId=\"165\" formatCode=\"&quot;day &quot;0\"/></numFmts>"
-  "<cellStyleXfs count=\"1\"><xf numFmtId=\"14\"/></cellStyleXfs>"
-  "<cellXfs count=\"5\"><xf numFmtId=\"0\" xfId=\"0\"/>"
-  "<xf numFmtId=\"14\" xfId=\"0\" applyNumberFormat=\"1\"/>"
-  "<xf numFmtId=\"164\" xfId=\"0\" applyNumberFormat=\"1\"/>"
-  "<xf numFmtId=\"49\" xfId=\"0\" applyNumberFormat=\"1\"/>"
-  "<xf numFmtId=\"165\" xfId=\"0\" applyNumberFormat=\"1\"/></cellXfs>"
-  "</styleSheet>";
+static const char styles[]
+    = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<styleSheet xmlns=\"" MAIN_NS "\">"
+      "<numFmts count=\"2\"><numFmt numFmtId=\"164\" formatCode=\"dd/mm/yyyy;@\"/>"
+      "<numFmt numFmtId=\"165\" formatCode=\"&quot;day &quot;0\"/></numFmts>"
+      "<cellStyleXfs count=\"1\"><xf numFmtId=\"14\"/></cellStyleXfs>"
+      "<cellXfs count=\"5\"><xf numFmtId=\"0\" xfId=\"0\"/>"
+      "<xf numFmtId=\"14\" xfId=\"0\" applyNumberFormat=\"1\"/>"
+      "<xf numFmtId=\"164\" xfId=\"0\" applyNumberFormat=\"1\"/>"
+      "<xf numFmtId=\"49\" xfId=\"0\" applyNumberFormat=\"1\"/>"
+      "<xf numFmtId=\"165\" xfId=\"0\" applyNumberFormat=\"1\"/></cellXfs>"
+      "</styleSheet>";
 
-static const char shared_strings[] =
-  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-  "<sst xmlns=\"" MAIN_NS "\" count=\"13\" uniqueCount=\"13\">"
-  "<si><t>First name</t></si>"
-  "<si><t>Surname</t></si>"
-  "<si><t>E-mail</t></si>"
-  "<si><t>Phone</t></si>"
-  "<si><t>Consent</t></si>"
-  "<si><t>Consent date</t></si>"
-  "<si><t>Gender</t></si>"
-  "<si><t>Agency</t></si>"
-  /* 8: rich text in two runs, with a phonetic guide that is not part of the text */
-  "<si><r><t>Ai</t></r><r><rPr><b/><sz val=\"11\"/></rPr><t>bek</t></r>"
-  "<rPh sb=\"0\" eb=\"2\"><t>アイ</t></rPh></si>"
-  "<si><t xml:space=\"preserve\"> Toktogulov </t></si>"
-  "<si><t>Айгуль</t></si>"
-  /* 11: Excel's escape for a carriage return */
-  "<si><t>Ministry_x000D_\nof Interior</t></si>"
-  "<si><t>Nino</t></si>"
-  "</sst>";
+static const char shared_strings[]
+    = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<sst xmlns=\"" MAIN_NS "\" count=\"13\" uniqueCount=\"13\">"
+      "<si><t>First name</t></si>"
+      "<si><t>Surname</t></si>"
+      "<si><t>E-mail</t></si>"
+      "<si><t>Phone</t></si>"
+      "<si><t>Consent</t></si>"
+      "<si><t>Consent date</t></si>"
+      "<si><t>Gender</t></si>"
+      "<si><t>Agency</t></si>"
+      /* 8: rich text in two runs, with a phonetic guide that is not part of the text */
+      "<si><r><t>Ai</t></r><r><rPr><b/><sz val=\"11\"/></rPr><t>bek</t></r>"
+      "<rPh sb=\"0\" eb=\"2\"><t>アイ</t></rPh></si>"
+      "<si><t xml:space=\"preserve\"> Toktogulov </t></si>"
+      "<si><t>Айгуль</t></si>"
+      /* 11: Excel's escape for a carriage return */
+      "<si><t>Ministry_x000D_\nof Interior</t></si>"
+      "<si><t>Nino</t></si>"
+      "</sst>";
 
-static const char sheet1[] =
-  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-  "<worksheet xmlns=\"" MAIN_NS "\" xmlns:r=\"" DOC_REL "\">"
-  "<dimension ref=\"A1:H6\"/><sheetData>"
-  "<row r=\"1\" spans=\"1:8\">"
-  "<c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"s\"><v>1</v></c><c r=\"C1\" t=\"s\"><v>2</v></c>"
-  "<c r=\"D1\" t=\"s\"><v>3</v></c><c r=\"E1\" t=\"s\"><v>4</v></c><c r=\"F1\" t=\"s\"><v>5</v></c>"
-  "<c r=\"G1\" t=\"s\"><v>6</v></c><c r=\"H1\" t=\"s\"><v>7</v></c>"
-  "<c r=\"I1\" t=\"inlineStr\"><is><t>Score</t></is></c></row>"
-  "<row r=\"2\">"
-  "<c r=\"A2\" t=\"s\"><v>8</v></c><c r=\"B2\" t=\"s\"><v>9</v></c>"
-  "<c r=\"C2\" t=\"inlineStr\"><is><t>aibek@example.kg</t></is></c>"
-  "<c r=\"D2\"><v>9.96555123456E+11</v></c>"
-  "<c r=\"E2\" t=\"b\"><v>1</v></c>"
-  "<c r=\"F2\" s=\"1\"><v>46083</v></c>"
-  "<c r=\"G2\" t=\"inlineStr\"><is><r><t>m</t></r></is></c>"
-  "<c r=\"H2\" t=\"s\"><v>11</v></c><c r=\"I2\"><v>0.30000000000000004</v></c></row>"
-  /* Row 3 is missing; C4 is missing but D4 stays in column D. */
-  "<row r=\"4\">"
-  "<c r=\"A4\" t=\"s\"><v>10</v></c>"
-  "<c r=\"B4\" t=\"inlineStr\"><is><t>Асанова</t></is></c>"
-  "<c r=\"D4\" t=\"str\"><f>\"+996 700 \"&amp;\"000 000\"</f><v>+996 700 000 000</v></c>"
-  "<c r=\"E4\" t=\"b\"><v>1</v></c>"
-  "<c r=\"F4\" s=\"2\"><v>46084</v></c>"
-  "<c r=\"G4\" t=\"inlineStr\"><is><t>ж</t></is></c>"
-  "<c r=\"H4\" s=\"4\"><v>7</v></c><c r=\"I4\"><v>-0</v></c></row>"
-  /* Formatted but empty cells: not a row. */
-  "<row r=\"5\"><c r=\"A5\" s=\"3\"/><c r=\"B5\" s=\"3\"/></row>"
-  /* A date typed into a cell without a date format is the bare serial number. */
-  "<row r=\"6\">"
-  "<c r=\"A6\" t=\"s\"><v>12</v></c><c r=\"E6\"><v>1</v></c><c r=\"F6\"><v>46085</v></c>"
-  "<c r=\"G6\" t=\"inlineStr\"><is><t>F</t></is></c></row>"
-  "</sheetData></worksheet>";
+static const char sheet1[]
+    = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<worksheet xmlns=\"" MAIN_NS "\" xmlns:r=\"" DOC_REL "\">"
+      "<dimension ref=\"A1:H6\"/><sheetData>"
+      "<row r=\"1\" spans=\"1:8\">"
+      "<c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"s\"><v>1</v></c><c r=\"C1\" "
+      "t=\"s\"><v>2</v></c>"
+      "<c r=\"D1\" t=\"s\"><v>3</v></c><c r=\"E1\" t=\"s\"><v>4</v></c><c r=\"F1\" "
+      "t=\"s\"><v>5</v></c>"
+      "<c r=\"G1\" t=\"s\"><v>6</v></c><c r=\"H1\" t=\"s\"><v>7</v></c>"
+      "<c r=\"I1\" t=\"inlineStr\"><is><t>Score</t></is></c></row>"
+      "<row r=\"2\">"
+      "<c r=\"A2\" t=\"s\"><v>8</v></c><c r=\"B2\" t=\"s\"><v>9</v></c>"
+      "<c r=\"C2\" t=\"inlineStr\"><is><t>aibek@example.kg</t></is></c>"
+      "<c r=\"D2\"><v>9.96555123456E+11</v></c>"
+      "<c r=\"E2\" t=\"b\"><v>1</v></c>"
+      "<c r=\"F2\" s=\"1\"><v>46083</v></c>"
+      "<c r=\"G2\" t=\"inlineStr\"><is><r><t>m</t></r></is></c>"
+      "<c r=\"H2\" t=\"s\"><v>11</v></c><c r=\"I2\"><v>0.30000000000000004</v></c></row>"
+      /* Row 3 is missing; C4 is missing but D4 stays in column D. */
+      "<row r=\"4\">"
+      "<c r=\"A4\" t=\"s\"><v>10</v></c>"
+      "<c r=\"B4\" t=\"inlineStr\"><is><t>Асанова</t></is></c>"
+      "<c r=\"D4\" t=\"str\"><f>\"+996 700 \"&amp;\"000 000\"</f><v>+996 700 000 000</v></c>"
+      "<c r=\"E4\" t=\"b\"><v>1</v></c>"
+      "<c r=\"F4\" s=\"2\"><v>46084</v></c>"
+      "<c r=\"G4\" t=\"inlineStr\"><is><t>ж</t></is></c>"
+      "<c r=\"H4\" s=\"4\"><v>7</v></c><c r=\"I4\"><v>-0</v></c></row>"
+      /* Formatted but empty cells: not a row. */
+      "<row r=\"5\"><c r=\"A5\" s=\"3\"/><c r=\"B5\" s=\"3\"/></row>"
+      /* A date typed into a cell without a date format is the bare serial number. */
+      "<row r=\"6\">"
+      "<c r=\"A6\" t=\"s\"><v>12</v></c><c r=\"E6\"><v>1</v></c><c r=\"F6\"><v>46085</v></c>"
+      "<c r=\"G6\" t=\"inlineStr\"><is><t>F</t></is></c></row>"
+      "</sheetData></worksheet>";
 
-static const char sheet2[] =
-  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-  "<worksheet xmlns=\"" MAIN_NS "\"><sheetData>"
-  "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>Name</t></is></c></row>"
-  "<row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>Wrong sheet</t></is></c></row>"
-  "</sheetData></worksheet>";
+static const char sheet2[]
+    = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<worksheet xmlns=\"" MAIN_NS "\"><sheetData>"
+      "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>Name</t></is></c></row>"
+      "<row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>Wrong sheet</t></is></c></row>"
+      "</sheetData></worksheet>";
 
 static char *
-write_workbook (const char *dir, const char *name, const char *book, const char *sheet,
-                const char *strings)
+write_workbook (
+    const char *dir, const char *name, const char *book, const char *sheet, const char *strings)
 {
-  char *path = g_build_filename (dir, name, NULL);
+  char       *path = g_build_filename (dir, name, NULL);
   const char *parts[] = {
-    "[Content_Types].xml", content_types,
-    "_rels/.rels", package_rels,
-    "xl/workbook.xml", book,
-    "xl/_rels/workbook.xml.rels", workbook_rels,
-    "xl/styles.xml", styles,
-    "xl/sharedStrings.xml", strings,
-    "xl/worksheets/sheet1.xml", sheet,
-    "xl/worksheets/sheet2.xml", sheet2,
+    "[Content_Types].xml",
+    content_types,
+    "_rels/.rels",
+    package_rels,
+    "xl/workbook.xml",
+    book,
+    "xl/_rels/workbook.xml.rels",
+    workbook_rels,
+    "xl/styles.xml",
+    styles,
+    "xl/sharedStrings.xml",
+    strings,
+    "xl/worksheets/sheet1.xml",
+    sheet,
+    "xl/worksheets/sheet2.xml",
+    sheet2,
     NULL,
   };
 
@@ -1050,15 +1091,15 @@ write_xlsx (const char *dir, const char *name, const char *sheet, const char *st
 static void
 test_xlsx_basic (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autofree char *path = write_xlsx (dir, "signup.xlsx", sheet1, shared_strings);
-  g_autofree char *disguised = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftImport) import = dft_import_new_from_file (path, &error);
-  g_autoptr(DftRecord) aibek = NULL;
-  g_autoptr(DftRecord) aigul = NULL;
-  g_autoptr(DftRecord) nino = NULL;
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&dir);
+  g_autofree char      *path = write_xlsx (dir, "signup.xlsx", sheet1, shared_strings);
+  g_autofree char      *disguised = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftImport) import = dft_import_new_from_file (path, &error);
+  g_autoptr (DftRecord) aibek = NULL;
+  g_autoptr (DftRecord) aigul = NULL;
+  g_autoptr (DftRecord) nino = NULL;
 
   g_assert_no_error (error);
   g_assert_cmpuint (dft_import_get_n_columns (import), ==, 9);
@@ -1081,7 +1122,7 @@ test_xlsx_basic (void)
   g_assert_cmpstr (dft_import_get_cell (import, 1, 2), ==, "");
   g_assert_cmpstr (dft_import_get_cell (import, 1, 3), ==, "+996 700 000 000");
   g_assert_cmpstr (dft_import_get_cell (import, 1, 5), ==, "2026-03-03");
-  g_assert_cmpstr (dft_import_get_cell (import, 1, 7), ==, "7");   /* "day 7" is no date */
+  g_assert_cmpstr (dft_import_get_cell (import, 1, 7), ==, "7"); /* "day 7" is no date */
   g_assert_cmpstr (dft_import_get_cell (import, 1, 8), ==, "0");
   g_assert_cmpuint (dft_import_get_row_number (import, 2), ==, 6);
   g_assert_cmpstr (dft_import_get_cell (import, 2, 5), ==, "46085");
@@ -1107,7 +1148,7 @@ test_xlsx_basic (void)
   /* The content decides, not the name: a workbook called .csv is still a workbook. */
   disguised = write_xlsx (dir, "signup.csv", sheet1, shared_strings);
   {
-    g_autoptr(DftImport) again = dft_import_new_from_file (disguised, &error);
+    g_autoptr (DftImport) again = dft_import_new_from_file (disguised, &error);
 
     g_assert_no_error (error);
     g_assert_cmpstr (dft_import_get_cell (again, 0, 0), ==, "Aibek");
@@ -1116,29 +1157,36 @@ test_xlsx_basic (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
-static const char dates_sheet[] =
-  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-  "<worksheet xmlns=\"" MAIN_NS "\"><sheetData>"
-  "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"s\"><v>4</v></c>"
-  "<c r=\"C1\" t=\"s\"><v>5</v></c></row>"
-  "<row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>D2</t></is></c><c r=\"B2\" t=\"b\"><v>1</v></c>"
-  "<c r=\"C2\" s=\"1\"><v>%s</v></c></row>"
-  "<row r=\"3\"><c r=\"A3\" t=\"inlineStr\"><is><t>D3</t></is></c><c r=\"B3\" t=\"b\"><v>1</v></c>"
-  "<c r=\"C3\"><v>%s</v></c></row>"
-  "</sheetData></worksheet>";
+static const char dates_sheet[]
+    = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<worksheet xmlns=\"" MAIN_NS "\"><sheetData>"
+      "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"s\"><v>4</v></c>"
+      "<c r=\"C1\" t=\"s\"><v>5</v></c></row>"
+      "<row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>D2</t></is></c><c r=\"B2\" "
+      "t=\"b\"><v>1</v></c>"
+      "<c r=\"C2\" s=\"1\"><v>%s</v></c></row>"
+      "<row r=\"3\"><c r=\"A3\" t=\"inlineStr\"><is><t>D3</t></is></c><c r=\"B3\" "
+      "t=\"b\"><v>1</v></c>"
+      "<c r=\"C3\"><v>%s</v></c></row>"
+      "</sheetData></worksheet>";
 
 static void
-check_dates (const char *dir, const char *book, const char *serial_a, const char *serial_b,
-             const char *shown_a, const char *date_a, const char *date_b)
+check_dates (const char *dir,
+             const char *book,
+             const char *serial_a,
+             const char *serial_b,
+             const char *shown_a,
+             const char *date_a,
+             const char *date_b)
 {
-  g_autofree char *sheet = g_strdup_printf (dates_sheet, serial_a, serial_b);
-  g_autofree char *path = write_workbook (dir, "dates.xlsx", book, sheet, shared_strings);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftImport) import = dft_import_new_from_file (path, &error);
-  g_autofree char *store_dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&store_dir);
-  g_autoptr(DftRecord) a = NULL;
-  g_autoptr(DftRecord) b = NULL;
+  g_autofree char      *sheet = g_strdup_printf (dates_sheet, serial_a, serial_b);
+  g_autofree char      *path = write_workbook (dir, "dates.xlsx", book, sheet, shared_strings);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftImport) import = dft_import_new_from_file (path, &error);
+  g_autofree char      *store_dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&store_dir);
+  g_autoptr (DftRecord) a = NULL;
+  g_autoptr (DftRecord) b = NULL;
 
   g_assert_no_error (error);
   g_assert_cmpstr (dft_import_get_cell (import, 0, 2), ==, shown_a);
@@ -1153,15 +1201,15 @@ check_dates (const char *dir, const char *book, const char *serial_a, const char
 static void
 test_xlsx_dates (void)
 {
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *book_1904 = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *sheet = NULL;
-  g_autoptr(DftImport) import = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *store_dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&store_dir);
-  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char      *dir = dft_test_make_dir ();
+  g_autofree char      *book_1904 = NULL;
+  g_autofree char      *path = NULL;
+  g_autofree char      *sheet = NULL;
+  g_autoptr (DftImport) import = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *store_dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&store_dir);
+  g_autoptr (GPtrArray) lines = NULL;
 
   /* The 1900 date system counts a 29 February 1900 that never was: serial 59 is
    * 28 February, 61 is 1 March. A time of day after the date is dropped. */
@@ -1170,7 +1218,7 @@ test_xlsx_dates (void)
 
   /* Workbooks from old Macs count from 1904. */
   {
-    g_auto(GStrv) halves = g_strsplit (workbook, "<workbookPr ", 2);
+    g_auto (GStrv) halves = g_strsplit (workbook, "<workbookPr ", 2);
 
     g_assert_cmpuint (g_strv_length (halves), ==, 2);
     book_1904 = g_strjoin ("", halves[0], "<workbookPr date1904=\"true\" ", halves[1], NULL);
@@ -1203,13 +1251,13 @@ test_xlsx_corrupt (void)
   g_autofree char *bad_index = NULL;
   g_autofree char *wide = NULL;
   g_autofree char *contents = NULL;
-  const char *ods_parts[] = {
-    "mimetype", "application/vnd.oasis.opendocument.spreadsheet",
-    "content.xml", "<office:document-content/>",
-    NULL,
+  const char      *ods_parts[] = {
+         "mimetype",    "application/vnd.oasis.opendocument.spreadsheet",
+         "content.xml", "<office:document-content/>",
+         NULL,
   };
   const char *docx_parts[] = { "word/document.xml", "<w:document/>", NULL };
-  gsize len = 0;
+  gsize       len = 0;
 
   assert_open_fails (garbage, DFT_IMPORT_ERROR_FORMAT, "damaged");
 
@@ -1221,8 +1269,8 @@ test_xlsx_corrupt (void)
   /* The directory at the end is whole, but a member's own header is not: libgsf would warn
    * (fatal in tests) if asked the usual way. */
   {
-    const char *member = "xl/worksheets/sheet1.xml";
-    char *at = memmem (contents, len, member, strlen (member));
+    const char      *member = "xl/worksheets/sheet1.xml";
+    char            *at = memmem (contents, len, member, strlen (member));
     g_autofree char *damaged = NULL;
 
     g_assert_nonnull (at);
@@ -1269,8 +1317,8 @@ test_xlsx_corrupt (void)
 static void
 assert_found (DftStore *store, const char *query, const char *given)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) found = dft_store_find_people (store, query, 10, &error);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) found = dft_store_find_people (store, query, 10, &error);
 
   g_assert_no_error (error);
   for (guint i = 0; i < found->len; i++)
@@ -1282,10 +1330,13 @@ assert_found (DftStore *store, const char *query, const char *given)
 static void
 test_scripts (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(DftImport) import = open_fixture ("scripts.csv");
-  struct { const char *given, *family, *country; } expect[] = {
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&dir);
+  g_autoptr (DftImport) import = open_fixture ("scripts.csv");
+  struct
+  {
+    const char *given, *family, *country;
+  } expect[] = {
     { "Айбек", "Токтогулов", "KG" },
     { "გიორგი", "ბერიძე", "GE" },
     { "محمد", "خان", "PK" },
@@ -1295,8 +1346,8 @@ test_scripts (void)
   run_ok (import, store, NULL, G_N_ELEMENTS (expect), 0);
   for (guint i = 0; i < G_N_ELEMENTS (expect); i++)
     {
-      g_autoptr(DftRecord) p = person_by_name (store, expect[i].given);
-      const char *family = dft_record_get_string (p, "family_name");
+      g_autoptr (DftRecord) p = person_by_name (store, expect[i].given);
+      const char           *family = dft_record_get_string (p, "family_name");
 
       /* Byte for byte: no normalisation, no transliteration of what is stored. */
       g_assert_cmpuint (strlen (family), ==, strlen (expect[i].family));
@@ -1335,20 +1386,20 @@ wait_result (GAsyncResult **slot)
 static void
 test_async (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(DftRecord) event = dft_test_add_event (store, "Islamabad", "2026-06-01", "2026-06-03");
-  g_autofree char *path = fixture_path ("basic.csv");
-  g_autofree char *bad = fixture_path ("rows-with-errors.csv");
-  g_autoptr(GAsyncResult) opened = NULL;
-  g_autoptr(GAsyncResult) ran = NULL;
-  g_autoptr(GAsyncResult) bad_opened = NULL;
-  g_autoptr(GAsyncResult) bad_ran = NULL;
-  g_autoptr(DftImport) import = NULL;
-  g_autoptr(DftImport) bad_import = NULL;
-  g_autoptr(GPtrArray) row_errors = NULL;
-  g_autoptr(GError) error = NULL;
-  guint n_created = 0, n_reused = 99;
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  store = dft_test_open_store (&dir);
+  g_autoptr (DftRecord) event = dft_test_add_event (store, "Islamabad", "2026-06-01", "2026-06-03");
+  g_autofree char      *path = fixture_path ("basic.csv");
+  g_autofree char      *bad = fixture_path ("rows-with-errors.csv");
+  g_autoptr (GAsyncResult) opened = NULL;
+  g_autoptr (GAsyncResult) ran = NULL;
+  g_autoptr (GAsyncResult) bad_opened = NULL;
+  g_autoptr (GAsyncResult) bad_ran = NULL;
+  g_autoptr (DftImport)    import = NULL;
+  g_autoptr (DftImport)    bad_import = NULL;
+  g_autoptr (GPtrArray)    row_errors = NULL;
+  g_autoptr (GError)       error = NULL;
+  guint                    n_created = 0, n_reused = 99;
 
   dft_import_new_from_file_async (path, NULL, result_cb, &opened);
   import = dft_import_new_from_file_finish (wait_result (&opened), &error);
@@ -1369,24 +1420,24 @@ test_async (void)
   bad_import = dft_import_new_from_file_finish (wait_result (&bad_opened), &error);
   g_assert_no_error (error);
   dft_import_run_async (bad_import, store, NULL, NULL, result_cb, &bad_ran);
-  g_assert_false (dft_import_run_finish (bad_import, wait_result (&bad_ran), NULL, NULL,
-                                         &row_errors, &error));
+  g_assert_false (
+      dft_import_run_finish (bad_import, wait_result (&bad_ran), NULL, NULL, &row_errors, &error));
   g_assert_error (error, DFT_IMPORT_ERROR, DFT_IMPORT_ERROR_ROWS);
   g_assert_cmpuint (row_errors->len, ==, 4);
   g_assert_cmpint (count (store, "SELECT count(*) FROM person"), ==, 3);
 
   /* A cancelled run saves nothing. */
   {
-    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-    g_autoptr(GAsyncResult) cancelled = NULL;
-    g_autoptr(DftImport) third = open_fixture ("semicolon-bom.csv");
-    gint64 before = count (store, "SELECT count(*) FROM change_log");
+    g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr (GAsyncResult) cancelled = NULL;
+    g_autoptr (DftImport)    third = open_fixture ("semicolon-bom.csv");
+    gint64                   before = count (store, "SELECT count(*) FROM change_log");
 
     g_clear_error (&error);
     g_cancellable_cancel (cancellable);
     dft_import_run_async (third, store, NULL, cancellable, result_cb, &cancelled);
-    g_assert_false (dft_import_run_finish (third, wait_result (&cancelled), NULL, NULL, NULL,
-                                           &error));
+    g_assert_false (
+        dft_import_run_finish (third, wait_result (&cancelled), NULL, NULL, NULL, &error));
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     g_assert_cmpint (count (store, "SELECT count(*) FROM change_log"), ==, before);
   }

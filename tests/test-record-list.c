@@ -51,12 +51,12 @@ items_changed_cb (GListModel *list, guint position, guint removed, guint added, 
 static void
 test_list_follows_store (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GListModel) people = dft_store_list_people (f->store, NULL);
-  g_autoptr(DftRecord) a = NULL;
-  g_autoptr(DftRecord) b = NULL;
-  g_autoptr(DftRecord) first = NULL;
-  Changes changes = { 0 };
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (GListModel) people = dft_store_list_people (f->store, NULL);
+  g_autoptr (DftRecord)  a = NULL;
+  g_autoptr (DftRecord)  b = NULL;
+  g_autoptr (DftRecord)  first = NULL;
+  Changes                changes = { 0 };
 
   g_assert_true (g_list_model_get_item_type (people) == DFT_TYPE_RECORD);
   wait_loaded (people);
@@ -85,7 +85,7 @@ test_list_follows_store (Fixture *f, gconstpointer data)
   g_assert_cmpuint (changes.removed, ==, 1);
   g_assert_cmpuint (changes.added, ==, 1);
   {
-    g_autoptr(DftRecord) row = g_list_model_get_item (people, 1);
+    g_autoptr (DftRecord) row = g_list_model_get_item (people, 1);
     g_assert_cmpstr (dft_record_get_string (row, "agency"), ==, "Customs");
   }
 
@@ -99,20 +99,22 @@ test_list_follows_store (Fixture *f, gconstpointer data)
 static void
 test_list_people_of_event (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) event = dft_test_add_event (f->store, "TAF", "2026-06-01", "2026-06-02");
-  g_autoptr(DftRecord) other = dft_test_add_event (f->store, "COPI", "2026-07-01", "2026-07-02");
-  g_autoptr(DftRecord) p1 = dft_test_add_person (f->store, "Ірина", "Коваленко");
-  g_autoptr(DftRecord) p2 = dft_test_add_person (f->store, "Андрій", "Бондаренко");
-  g_autoptr(GListModel) roster = dft_store_list_people (f->store, dft_record_get_id (event));
-  g_autoptr(DftRecord) e1 = NULL;
-  g_autoptr(DftRecord) e2 = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) event = dft_test_add_event (f->store, "TAF", "2026-06-01", "2026-06-02");
+  g_autoptr (DftRecord) other = dft_test_add_event (f->store, "COPI", "2026-07-01", "2026-07-02");
+  g_autoptr (DftRecord) p1 = dft_test_add_person (f->store, "Ірина", "Коваленко");
+  g_autoptr (DftRecord) p2 = dft_test_add_person (f->store, "Андрій", "Бондаренко");
+  g_autoptr (GListModel) roster = dft_store_list_people (f->store, dft_record_get_id (event));
+  g_autoptr (DftRecord)  e1 = NULL;
+  g_autoptr (DftRecord)  e2 = NULL;
 
   wait_loaded (roster);
   g_assert_cmpuint (g_list_model_get_n_items (roster), ==, 0);
 
-  e1 = dft_store_enroll (f->store, dft_record_get_id (event), dft_record_get_id (p1), "participant", &error);
-  e2 = dft_store_enroll (f->store, dft_record_get_id (other), dft_record_get_id (p2), "trainer", &error);
+  e1 = dft_store_enroll (f->store, dft_record_get_id (event), dft_record_get_id (p1), "participant",
+                         &error);
+  e2 = dft_store_enroll (f->store, dft_record_get_id (other), dft_record_get_id (p2), "trainer",
+                         &error);
   g_assert_no_error (error);
   wait_loaded (roster);
   /* The roster follows enrollments, not only people. */
@@ -126,10 +128,10 @@ test_list_people_of_event (Fixture *f, gconstpointer data)
 static void
 test_list_search (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GListModel) people = dft_store_list_people (f->store, NULL);
-  const char *names[][2] = {
-    { "Айбек", "Абдыкадыров" }, { "Нурлан", "Осмонов" }, { "გიორგი", "გელაშვილი" },
-    { "Fatima", "Malik" }, { "Aibek", "Sadykov" },
+  g_autoptr (GListModel) people = dft_store_list_people (f->store, NULL);
+  const char            *names[][2] = {
+               { "Айбек", "Абдыкадыров" }, { "Нурлан", "Осмонов" }, { "გიორგი", "გელაშვილი" },
+               { "Fatima", "Malik" },      { "Aibek", "Sadykov" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)

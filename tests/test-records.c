@@ -30,8 +30,8 @@ fixture_teardown (Fixture *f, gconstpointer data)
 static GPtrArray *
 read_log (Fixture *f)
 {
-  g_autoptr(GError) error = NULL;
-  GPtrArray *log = dft_change_log_read_since (_dft_store_get_db (f->store), 0, 0, &error);
+  g_autoptr (GError) error = NULL;
+  GPtrArray         *log = dft_change_log_read_since (_dft_store_get_db (f->store), 0, 0, &error);
 
   g_assert_no_error (error);
   return log;
@@ -41,9 +41,10 @@ static gint64
 count_rows (Fixture *f, const char *sql)
 {
   sqlite3_stmt *stmt = NULL;
-  gint64 n;
+  gint64        n;
 
-  g_assert_cmpint (sqlite3_prepare_v2 (_dft_store_get_db (f->store), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (_dft_store_get_db (f->store), sql, -1, &stmt, NULL), ==,
+                   SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   n = sqlite3_column_int64 (stmt, 0);
   sqlite3_finalize (stmt);
@@ -53,14 +54,14 @@ count_rows (Fixture *f, const char *sql)
 static void
 test_person_create_logs_change (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) person = dft_record_new_for_entity (&dft_entity_person);
-  g_autoptr(DftRecord) loaded = NULL;
-  g_autoptr(GPtrArray) log = NULL;
-  DftChange *change;
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) person = dft_record_new_for_entity (&dft_entity_person);
+  g_autoptr (DftRecord) loaded = NULL;
+  g_autoptr (GPtrArray) log = NULL;
+  DftChange            *change;
 
-  g_object_set (person, "given-name", "გიორგი", "family-name", "ბერიძე", "gender", "male",
-                "agency", "Police", "consent", TRUE, "consent-date", "2026-03-02", NULL);
+  g_object_set (person, "given-name", "გიორგი", "family-name", "ბერიძე", "gender", "male", "agency",
+                "Police", "consent", TRUE, "consent-date", "2026-03-02", NULL);
   g_assert_true (dft_record_is_new (person));
   g_assert_true (dft_store_save (f->store, person, &error));
   g_assert_no_error (error);
@@ -95,16 +96,18 @@ test_person_create_logs_change (Fixture *f, gconstpointer data)
 static void
 test_update_logs_only_changed_fields (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) person = dft_test_add_person (f->store, "Айбек", "Абдыкадыров");
-  g_autoptr(GPtrArray) log = NULL;
-  DftChange *change;
-  DftHlcValue first_hlc;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DftRecord) person = dft_test_add_person (f->store, "Айбек", "Абдыкадыров");
+  g_autoptr (GPtrArray) log = NULL;
+  DftChange            *change;
+  DftHlcValue           first_hlc;
 
   dft_record_set_string (person, "agency", "Customs");
-  dft_record_set_string (person, "given_name", "Айбек");   /* unchanged: not a change */
-  g_assert_true (dft_record_field_is_changed (person, (guint) dft_entity_field_index (&dft_entity_person, "agency")));
-  g_assert_false (dft_record_field_is_changed (person, (guint) dft_entity_field_index (&dft_entity_person, "given_name")));
+  dft_record_set_string (person, "given_name", "Айбек"); /* unchanged: not a change */
+  g_assert_true (dft_record_field_is_changed (
+      person, (guint) dft_entity_field_index (&dft_entity_person, "agency")));
+  g_assert_false (dft_record_field_is_changed (
+      person, (guint) dft_entity_field_index (&dft_entity_person, "given_name")));
   g_assert_true (dft_store_save (f->store, person, &error));
   g_assert_no_error (error);
 
@@ -129,9 +132,9 @@ notify_count_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
 static void
 test_properties_notify (Fixture *f, gconstpointer data)
 {
-  g_autoptr(DftRecord) person = dft_record_new_for_entity (&dft_entity_person);
-  g_autofree char *agency = NULL;
-  guint notified = 0;
+  g_autoptr (DftRecord) person = dft_record_new_for_entity (&dft_entity_person);
+  g_autofree char      *agency = NULL;
+  guint                 notified = 0;
 
   g_signal_connect (person, "notify::agency", G_CALLBACK (notify_count_cb), &notified);
   g_object_set (person, "agency", "Judiciary", NULL);
@@ -145,8 +148,8 @@ test_properties_notify (Fixture *f, gconstpointer data)
 static void
 expect_invalid (Fixture *f, DftRecord *record, const char *fragment)
 {
-  g_autoptr(GError) error = NULL;
-  gint64 before = count_rows (f, "SELECT count (*) FROM change_log");
+  g_autoptr (GError) error = NULL;
+  gint64             before = count_rows (f, "SELECT count (*) FROM change_log");
 
   g_assert_false (dft_store_save (f->store, record, &error));
   g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID);
@@ -160,14 +163,14 @@ expect_invalid (Fixture *f, DftRecord *record, const char *fragment)
 static void
 test_validation (Fixture *f, gconstpointer data)
 {
-  g_autoptr(DftRecord) nameless = dft_record_new_for_entity (&dft_entity_person);
-  g_autoptr(DftRecord) bad_gender = dft_record_new_for_entity (&dft_entity_person);
-  g_autoptr(DftRecord) bad_email = dft_record_new_for_entity (&dft_entity_person);
-  g_autoptr(DftRecord) consent_date = dft_record_new_for_entity (&dft_entity_person);
-  g_autoptr(DftRecord) backwards = dft_record_new_for_entity (&dft_entity_event);
-  g_autoptr(DftRecord) bad_date = dft_record_new_for_entity (&dft_entity_event);
-  g_autoptr(DftRecord) endless = dft_record_new_for_entity (&dft_entity_event);
-  g_autoptr(DftRecord) orphan = dft_record_new_for_entity (&dft_entity_enrollment);
+  g_autoptr (DftRecord) nameless = dft_record_new_for_entity (&dft_entity_person);
+  g_autoptr (DftRecord) bad_gender = dft_record_new_for_entity (&dft_entity_person);
+  g_autoptr (DftRecord) bad_email = dft_record_new_for_entity (&dft_entity_person);
+  g_autoptr (DftRecord) consent_date = dft_record_new_for_entity (&dft_entity_person);
+  g_autoptr (DftRecord) backwards = dft_record_new_for_entity (&dft_entity_event);
+  g_autoptr (DftRecord) bad_date = dft_record_new_for_entity (&dft_entity_event);
+  g_autoptr (DftRecord) endless = dft_record_new_for_entity (&dft_entity_event);
+  g_autoptr (DftRecord) orphan = dft_record_new_for_entity (&dft_entity_enrollment);
 
   dft_record_set_string (nameless, "given_name", "   ");
   expect_invalid (f, nameless, "Given name");
@@ -188,26 +191,28 @@ test_validation (Fixture *f, gconstpointer data)
                 "end-date", "2026-03-02", NULL);
   expect_invalid (f, backwards, "before the start date");
 
-  g_object_set (bad_date, "title", "Cyber", "start-date", "2026-02-30", "end-date", "2026-03-02", NULL);
+  g_object_set (bad_date, "title", "Cyber", "start-date", "2026-02-30", "end-date", "2026-03-02",
+                NULL);
   expect_invalid (f, bad_date, "2026-03-02");
 
-  g_object_set (endless, "title", "Typo", "start-date", "2026-03-02", "end-date", "2062-03-02", NULL);
+  g_object_set (endless, "title", "Typo", "start-date", "2026-03-02", "end-date", "2062-03-02",
+                NULL);
   expect_invalid (f, endless, "at most");
 
-  g_object_set (orphan, "event-id", "0190aaaa-0000-7000-8000-000000000000",
-                "person-id", "0190aaaa-0000-7000-8000-000000000001", "role", "participant", NULL);
+  g_object_set (orphan, "event-id", "0190aaaa-0000-7000-8000-000000000000", "person-id",
+                "0190aaaa-0000-7000-8000-000000000001", "role", "participant", NULL);
   expect_invalid (f, orphan, "does not exist");
 }
 
 static void
 test_immutable_fields (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) a = dft_test_add_event (f->store, "A", "2026-03-02", "2026-03-02");
-  g_autoptr(DftRecord) b = dft_test_add_event (f->store, "B", "2026-04-02", "2026-04-02");
-  g_autoptr(DftRecord) p = dft_test_add_person (f->store, "Rehema", "Said");
-  g_autoptr(DftRecord) enrollment = dft_store_enroll (f->store, dft_record_get_id (a),
-                                                      dft_record_get_id (p), "participant", &error);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) a = dft_test_add_event (f->store, "A", "2026-03-02", "2026-03-02");
+  g_autoptr (DftRecord) b = dft_test_add_event (f->store, "B", "2026-04-02", "2026-04-02");
+  g_autoptr (DftRecord) p = dft_test_add_person (f->store, "Rehema", "Said");
+  g_autoptr (DftRecord) enrollment = dft_store_enroll (
+      f->store, dft_record_get_id (a), dft_record_get_id (p), "participant", &error);
 
   g_assert_no_error (error);
   dft_record_set_string (enrollment, "event_id", dft_record_get_id (b));
@@ -217,14 +222,14 @@ test_immutable_fields (Fixture *f, gconstpointer data)
 static void
 test_event_generates_sessions (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) event = dft_test_add_event (f->store, "Cyber", "2026-03-02", "2026-03-04");
-  g_autoptr(DftRecord) person = dft_test_add_person (f->store, "Zawadi", "Nyerere");
-  g_autoptr(GListModel) sessions = dft_store_list_sessions (f->store, dft_record_get_id (event));
-  g_autoptr(DftRecord) first = NULL;
-  g_autoptr(DftRecord) last = NULL;
-  g_autoptr(DftRecord) mark = NULL;
-  g_autofree char *expected_id = NULL;
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (DftRecord)  event = dft_test_add_event (f->store, "Cyber", "2026-03-02", "2026-03-04");
+  g_autoptr (DftRecord)  person = dft_test_add_person (f->store, "Zawadi", "Nyerere");
+  g_autoptr (GListModel) sessions = dft_store_list_sessions (f->store, dft_record_get_id (event));
+  g_autoptr (DftRecord)  first = NULL;
+  g_autoptr (DftRecord)  last = NULL;
+  g_autoptr (DftRecord)  mark = NULL;
+  g_autofree char       *expected_id = NULL;
 
   g_assert_true (dft_record_list_reload_sync ((DftRecordList *) sessions, &error));
   g_assert_cmpuint (g_list_model_get_n_items (sessions), ==, 6);
@@ -238,7 +243,8 @@ test_event_generates_sessions (Fixture *f, gconstpointer data)
   expected_id = dft_session_id_for (dft_record_get_id (event), "2026-03-02", "am");
   g_assert_cmpstr (dft_record_get_id (first), ==, expected_id);
   /* One change-log entry each: the event and six sessions, plus the person. */
-  g_assert_cmpint (count_rows (f, "SELECT count (*) FROM change_log WHERE entity = 'session'"), ==, 6);
+  g_assert_cmpint (count_rows (f, "SELECT count (*) FROM change_log WHERE entity = 'session'"), ==,
+                   6);
 
   /* Attendance on the last day keeps that day when the workshop is shortened. */
   mark = dft_store_mark_attendance (f->store, dft_record_get_id (last), dft_record_get_id (person),
@@ -261,20 +267,20 @@ test_event_generates_sessions (Fixture *f, gconstpointer data)
 static void
 test_attendance_one_mark_per_person_session (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) event = dft_test_add_event (f->store, "NAPOR", "2026-05-11", "2026-05-11");
-  g_autoptr(DftRecord) person = dft_test_add_person (f->store, "Олена", "Шевченко");
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) event = dft_test_add_event (f->store, "NAPOR", "2026-05-11", "2026-05-11");
+  g_autoptr (DftRecord) person = dft_test_add_person (f->store, "Олена", "Шевченко");
   g_autofree char *session_id = dft_session_id_for (dft_record_get_id (event), "2026-05-11", "am");
-  g_autoptr(DftRecord) m1 = NULL;
-  g_autoptr(DftRecord) m2 = NULL;
-  g_autoptr(DftRecord) bad = NULL;
-  g_autofree char *expected = NULL;
+  g_autoptr (DftRecord) m1 = NULL;
+  g_autoptr (DftRecord) m2 = NULL;
+  g_autoptr (DftRecord) bad = NULL;
+  g_autofree char      *expected = NULL;
 
   m1 = dft_store_mark_attendance (f->store, session_id, dft_record_get_id (person), "late",
                                   "Traffic", &error);
   g_assert_no_error (error);
-  m2 = dft_store_mark_attendance (f->store, session_id, dft_record_get_id (person), "present",
-                                  NULL, &error);
+  m2 = dft_store_mark_attendance (f->store, session_id, dft_record_get_id (person), "present", NULL,
+                                  &error);
   g_assert_no_error (error);
   expected = dft_attendance_id_for (session_id, dft_record_get_id (person));
   g_assert_cmpstr (dft_record_get_id (m1), ==, expected);
@@ -282,10 +288,11 @@ test_attendance_one_mark_per_person_session (Fixture *f, gconstpointer data)
   g_assert_cmpstr (dft_record_get_string (m2, "status"), ==, "present");
   g_assert_cmpstr (dft_record_get_string (m2, "note"), ==, "Traffic");
   g_assert_cmpint (count_rows (f, "SELECT count (*) FROM attendance"), ==, 1);
-  g_assert_cmpint (count_rows (f, "SELECT count (*) FROM change_log WHERE entity = 'attendance'"), ==, 2);
+  g_assert_cmpint (count_rows (f, "SELECT count (*) FROM change_log WHERE entity = 'attendance'"),
+                   ==, 2);
 
-  bad = dft_store_mark_attendance (f->store, session_id, dft_record_get_id (person), "asleep",
-                                   NULL, &error);
+  bad = dft_store_mark_attendance (f->store, session_id, dft_record_get_id (person), "asleep", NULL,
+                                   &error);
   g_assert_null (bad);
   g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID);
 }
@@ -293,11 +300,11 @@ test_attendance_one_mark_per_person_session (Fixture *f, gconstpointer data)
 static void
 test_soft_delete_and_undo (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) person = dft_test_add_person (f->store, "Bilal", "Qureshi");
-  g_autoptr(GPtrArray) found = NULL;
-  g_autoptr(GPtrArray) log = NULL;
-  DftChange *tombstone;
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) person = dft_test_add_person (f->store, "Bilal", "Qureshi");
+  g_autoptr (GPtrArray) found = NULL;
+  g_autoptr (GPtrArray) log = NULL;
+  DftChange            *tombstone;
 
   g_assert_true (dft_store_delete (f->store, person, &error));
   g_assert_true (dft_record_get_deleted (person));
@@ -320,10 +327,10 @@ test_soft_delete_and_undo (Fixture *f, gconstpointer data)
 static void
 test_save_all_is_atomic (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) good = dft_record_new_for_entity (&dft_entity_person);
-  g_autoptr(DftRecord) bad = dft_record_new_for_entity (&dft_entity_person);
-  DftRecord *batch[] = { good, bad };
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) good = dft_record_new_for_entity (&dft_entity_person);
+  g_autoptr (DftRecord) bad = dft_record_new_for_entity (&dft_entity_person);
+  DftRecord            *batch[] = { good, bad };
 
   dft_record_set_string (good, "given_name", "Imran");
   dft_record_set_string (bad, "given_name", "Ayesha");
@@ -346,42 +353,45 @@ test_save_all_is_atomic (Fixture *f, gconstpointer data)
 static void
 test_submission_fields (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) form = dft_record_new_for_entity (&dft_entity_form);
-  g_autoptr(DftRecord) submission = dft_record_new_for_entity (&dft_entity_submission);
-  g_autoptr(DftRecord) loaded = NULL;
-  g_autoptr(DftRecord) bad_json = dft_record_new_for_entity (&dft_entity_submission);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) form = dft_record_new_for_entity (&dft_entity_form);
+  g_autoptr (DftRecord) submission = dft_record_new_for_entity (&dft_entity_submission);
+  g_autoptr (DftRecord) loaded = NULL;
+  g_autoptr (DftRecord) bad_json = dft_record_new_for_entity (&dft_entity_submission);
 
   g_object_set (form, "form-key", "evaluation", "version", (gint64) 2, "title", "Evaluation",
                 "definition", "{\"questions\": []}", NULL);
   g_assert_true (dft_store_save (f->store, form, &error));
   g_assert_no_error (error);
 
-  g_object_set (submission, "form-id", dft_record_get_id (form), "status", "draft",
-                "answers", "{\"l1\": 5}", "started-at", "2026-03-06T15:00:00Z", NULL);
+  g_object_set (submission, "form-id", dft_record_get_id (form), "status", "draft", "answers",
+                "{\"l1\": 5}", "started-at", "2026-03-06T15:00:00Z", NULL);
   g_assert_true (dft_store_save (f->store, submission, &error));
   g_assert_no_error (error);
-  loaded = dft_store_load (f->store, &dft_entity_submission, dft_record_get_id (submission), &error);
+  loaded
+      = dft_store_load (f->store, &dft_entity_submission, dft_record_get_id (submission), &error);
   g_assert_true (isnan (dft_record_get_real (loaded, "score")));
   dft_record_set_real (loaded, "score", 17.5);
   dft_record_set_string (loaded, "status", "final");
   g_assert_true (dft_store_save (f->store, loaded, &error));
   g_clear_object (&loaded);
-  loaded = dft_store_load (f->store, &dft_entity_submission, dft_record_get_id (submission), &error);
+  loaded
+      = dft_store_load (f->store, &dft_entity_submission, dft_record_get_id (submission), &error);
   g_assert_cmpfloat (dft_record_get_real (loaded, "score"), ==, 17.5);
   g_assert_null (dft_record_get_string (loaded, "person_id"));
 
-  g_object_set (bad_json, "form-id", dft_record_get_id (form), "status", "draft", "answers", "{oops", NULL);
+  g_object_set (bad_json, "form-id", dft_record_get_id (form), "status", "draft", "answers",
+                "{oops", NULL);
   expect_invalid (f, bad_json, "JSON");
 }
 
 static void
 test_rename_updates_search (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) person = dft_test_add_person (f->store, "Айбек", "Токтогулов");
-  g_autoptr(GPtrArray) old_name = NULL;
-  g_autoptr(GPtrArray) new_name = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) person = dft_test_add_person (f->store, "Айбек", "Токтогулов");
+  g_autoptr (GPtrArray) old_name = NULL;
+  g_autoptr (GPtrArray) new_name = NULL;
 
   /* A typo fixed after registration: the old spelling must stop matching. */
   dft_record_set_string (person, "given_name", "Нурлан");
@@ -396,8 +406,8 @@ test_rename_updates_search (Fixture *f, gconstpointer data)
 static void
 test_load_missing (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) none = dft_store_load (f->store, &dft_entity_event, "nope", &error);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) none = dft_store_load (f->store, &dft_entity_event, "nope", &error);
 
   g_assert_null (none);
   g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND);

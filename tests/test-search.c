@@ -7,12 +7,11 @@
 /* The search contract in one place: a record matches when every query term
  * is a prefix of some word of its key. */
 static gboolean
-matches (const char *name,
-         const char *query)
+matches (const char *name, const char *query)
 {
   g_autofree char *key = dft_search_key (name);
-  g_auto(GStrv) words = g_strsplit (key, " ", -1);
-  g_auto(GStrv) terms = dft_search_query_terms (query);
+  g_auto (GStrv)   words = g_strsplit (key, " ", -1);
+  g_auto (GStrv)   terms = dft_search_query_terms (query);
 
   for (guint i = 0; terms[i] != NULL; i++)
     {
@@ -31,26 +30,21 @@ matches (const char *name,
 /* Fails the test without stopping it, so that one run lists every pair
  * that broke, together with the key and terms that explain why. */
 static void
-check_match (const char *file,
-             int         line,
-             const char *name,
-             const char *query,
-             gboolean    expected)
+check_match (const char *file, int line, const char *name, const char *query, gboolean expected)
 {
   if (matches (name, query) != expected)
     {
       g_autofree char *name_key = dft_search_key (name);
-      g_auto(GStrv) terms = dft_search_query_terms (query);
+      g_auto (GStrv)   terms = dft_search_query_terms (query);
       g_autofree char *joined_terms = g_strjoinv ("' '", terms);
 
-      g_test_message ("%s:%d: '%s' (key '%s') should %sbe found by '%s' (terms '%s')",
-                      file, line, name, name_key, expected ? "" : "not ",
-                      query, joined_terms);
+      g_test_message ("%s:%d: '%s' (key '%s') should %sbe found by '%s' (terms '%s')", file, line,
+                      name, name_key, expected ? "" : "not ", query, joined_terms);
       g_test_fail ();
     }
 }
 
-#define assert_match(name, query) check_match (__FILE__, __LINE__, name, query, TRUE)
+#define assert_match(name, query)    check_match (__FILE__, __LINE__, name, query, TRUE)
 #define assert_no_match(name, query) check_match (__FILE__, __LINE__, name, query, FALSE)
 
 static void
@@ -288,12 +282,21 @@ static void
 test_search_key_format (void)
 {
   const char *texts[] = {
-    "Айбек Токтогулов", "  Aibek\t\nTOKTOGULOV!! ", "Абдыкадыров-Исаева",
-    "გიორგი (ბერიძე)", "احمد‌خان", "José Müller, Çelik", "Łukasz 2024",
-    "O’Brien", "张伟", "Ωμέγα", "אברהם", "ﷺ",
+    "Айбек Токтогулов",
+    "  Aibek\t\nTOKTOGULOV!! ",
+    "Абдыкадыров-Исаева",
+    "გიორგი (ბერიძე)",
+    "احمد‌خان",
+    "José Müller, Çelik",
+    "Łukasz 2024",
+    "O’Brien",
+    "张伟",
+    "Ωμέγα",
+    "אברהם",
+    "ﷺ",
   };
   g_autofree char *key = NULL;
-  g_auto(GStrv) words = NULL;
+  g_auto (GStrv)   words = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
     assert_key_well_formed (texts[i]);
@@ -331,7 +334,7 @@ test_search_key_format (void)
 static void
 test_search_query_terms (void)
 {
-  g_auto(GStrv) terms = NULL;
+  g_auto (GStrv) terms = NULL;
 
   terms = dft_search_query_terms ("  Aibek   TOKTO ");
   g_assert_nonnull (terms);
@@ -404,7 +407,7 @@ test_search_query_terms (void)
 static void
 test_search_empty_and_invalid (void)
 {
-  const char *blank[] = { "", " ", "\t\n", "-- !!", "😀 ☎", "\u200c", "·" };
+  const char      *blank[] = { "", " ", "\t\n", "-- !!", "😀 ☎", "\u200c", "·" };
   g_autofree char *key = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (blank); i++)
@@ -416,7 +419,8 @@ test_search_empty_and_invalid (void)
 
   /* Invalid UTF-8 is repaired, not rejected: a broken byte becomes a
    * separator and the rest of the name is still indexed. */
-  key = dft_search_key ("\xff" "Aibek\xc3 To\xe2\x82ktogulov");
+  key = dft_search_key ("\xff"
+                        "Aibek\xc3 To\xe2\x82ktogulov");
   g_assert_cmpstr (key, ==, "aibek to ktogulov");
   g_clear_pointer (&key, g_free);
 
@@ -449,7 +453,8 @@ test_search_empty_and_invalid (void)
 static void
 test_search_typing (void)
 {
-  const struct {
+  const struct
+  {
     const char *name;
     const char *typed;
   } pairs[] = {
@@ -507,17 +512,17 @@ static void
 test_search_typing_exhaustive (void)
 {
   static const char letters[] = "aeiyjschtzdkpgxw";
-  const guint n_letters = sizeof letters - 1;
-  const guint max_len = 4;
-  guint n_words = 1;
-  guint failures = 0;
+  const guint       n_letters = sizeof letters - 1;
+  const guint       max_len = 4;
+  guint             n_words = 1;
+  guint             failures = 0;
 
   for (guint i = 0; i < max_len; i++)
     n_words *= n_letters;
 
   for (guint n = 0; n < n_words && failures < 10; n++)
     {
-      char word[8] = { 0 };
+      char             word[8] = { 0 };
       g_autofree char *key = NULL;
 
       for (guint i = 0, rest = n; i < max_len; i++, rest /= n_letters)
@@ -527,13 +532,12 @@ test_search_typing_exhaustive (void)
       for (guint len = 1; len < max_len; len++)
         {
           g_autofree char *query = g_strdup_printf ("Nurlan %.*s", (int) len, word);
-          g_auto(GStrv) terms = dft_search_query_terms (query);
+          g_auto (GStrv)   terms = dft_search_query_terms (query);
 
           g_assert_cmpstr (terms[0], ==, "nurlan");
           if (terms[1] != NULL && !g_str_has_prefix (key, terms[1]))
             {
-              g_test_message ("'%s' (term '%s') hides '%s' (key '%s')",
-                              query, terms[1], word, key);
+              g_test_message ("'%s' (term '%s') hides '%s' (key '%s')", query, terms[1], word, key);
               g_test_fail ();
               failures++;
             }
@@ -542,9 +546,16 @@ test_search_typing_exhaustive (void)
 }
 
 static const char *thread_names[] = {
-  "Айбек Токтогулов", "Жылдыз Абдыкадырова", "Олександр Шевченко",
-  "გიორგი გელაშვილი", "احمد خان", "José Müller", "Wanjiru Kamau",
-  "Наталія Коваленко", "ᲗᲐᲛᲐᲠ ᲙᲐᲞᲐᲜᲐᲫᲔ", "عائشہ",
+  "Айбек Токтогулов",
+  "Жылдыз Абдыкадырова",
+  "Олександр Шевченко",
+  "გიორგი გელაშვილი",
+  "احمد خان",
+  "José Müller",
+  "Wanjiru Kamau",
+  "Наталія Коваленко",
+  "ᲗᲐᲛᲐᲠ ᲙᲐᲞᲐᲜᲐᲫᲔ",
+  "عائشہ",
 };
 
 static gpointer
@@ -569,8 +580,8 @@ fold_many_cb (gpointer data)
 static void
 test_search_threads (void)
 {
-  g_auto(GStrv) expected = g_new0 (char *, G_N_ELEMENTS (thread_names) + 1);
-  GThread *threads[4];
+  g_auto (GStrv) expected = g_new0 (char *, G_N_ELEMENTS (thread_names) + 1);
+  GThread       *threads[4];
 
   for (guint i = 0; i < G_N_ELEMENTS (thread_names); i++)
     expected[i] = dft_search_key (thread_names[i]);
@@ -586,7 +597,7 @@ static void
 test_search_perf (void)
 {
   const guint n = 20000;
-  double elapsed;
+  double      elapsed;
 
   /* Opening the transliterator is a one-time cost; keep it out. */
   g_free (dft_search_key ("Айбек"));
@@ -605,8 +616,7 @@ test_search_perf (void)
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 

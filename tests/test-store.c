@@ -14,9 +14,10 @@ static char *
 pragma_text (DftStore *store, const char *sql)
 {
   sqlite3_stmt *stmt = NULL;
-  char *value;
+  char         *value;
 
-  g_assert_cmpint (sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL), ==,
+                   SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
   sqlite3_finalize (stmt);
@@ -26,15 +27,15 @@ pragma_text (DftStore *store, const char *sql)
 static void
 test_store_create (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *path = g_build_filename (dir, "nested", "deeper", "daftari.db", NULL);
-  g_autoptr(DftStore) store = dft_store_open (path, &error);
-  g_autofree char *journal = NULL;
-  g_autofree char *fk = NULL;
-  g_autofree char *sync = NULL;
-  g_autofree char *version = NULL;
-  GStatBuf st;
+  g_autoptr (GError)   error = NULL;
+  g_autofree char     *dir = dft_test_make_dir ();
+  g_autofree char     *path = g_build_filename (dir, "nested", "deeper", "daftari.db", NULL);
+  g_autoptr (DftStore) store = dft_store_open (path, &error);
+  g_autofree char     *journal = NULL;
+  g_autofree char     *fk = NULL;
+  g_autofree char     *sync = NULL;
+  g_autofree char     *version = NULL;
+  GStatBuf             st;
 
   g_assert_no_error (error);
   g_assert_cmpstr (dft_store_get_path (store), ==, path);
@@ -54,14 +55,14 @@ test_store_create (void)
   version = pragma_text (store, "PRAGMA user_version");
   g_assert_cmpstr (journal, ==, "wal");
   g_assert_cmpstr (fk, ==, "1");
-  g_assert_cmpstr (sync, ==, "2");   /* FULL */
+  g_assert_cmpstr (sync, ==, "2"); /* FULL */
   g_assert_cmpint (atoi (version), ==, DFT_SCHEMA_VERSION);
   g_assert_cmpint (dft_store_get_schema_version (store), ==, DFT_SCHEMA_VERSION);
 
   /* The WAL file holds personal data too. */
   {
-    g_autoptr(DftRecord) p = dft_test_add_person (store, "Нурлан", "Осмонов");
-    g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+    g_autoptr (DftRecord) p = dft_test_add_person (store, "Нурлан", "Осмонов");
+    g_autofree char      *wal = g_strconcat (path, "-wal", NULL);
     g_assert_cmpint (g_stat (wal, &st), ==, 0);
     g_assert_cmpint (st.st_mode & 0077, ==, 0);
   }
@@ -73,12 +74,12 @@ test_store_create (void)
 static void
 test_store_device_id_stable (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *first = NULL;
-  g_autofree char *path = NULL;
-  DftStore *store = dft_test_open_store (&dir);
-  DftStore *again;
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *dir = NULL;
+  g_autofree char   *first = NULL;
+  g_autofree char   *path = NULL;
+  DftStore          *store = dft_test_open_store (&dir);
+  DftStore          *again;
 
   first = g_strdup (dft_store_get_device_id (store));
   path = g_strdup (dft_store_get_path (store));
@@ -92,8 +93,8 @@ test_store_device_id_stable (void)
   g_object_unref (again);
 
   {
-    g_autofree char *dir2 = NULL;
-    g_autoptr(DftStore) other = dft_test_open_store (&dir2);
+    g_autofree char     *dir2 = NULL;
+    g_autoptr (DftStore) other = dft_test_open_store (&dir2);
     g_assert_cmpstr (dft_store_get_device_id (other), !=, first);
     g_clear_object (&other);
     dft_test_dir_free (g_steal_pointer (&dir2));
@@ -123,8 +124,8 @@ test_store_default_path (void)
 static void
 open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  DftStore **out = user_data;
-  g_autoptr(GError) error = NULL;
+  DftStore         **out = user_data;
+  g_autoptr (GError) error = NULL;
 
   *out = dft_store_open_finish (result, &error);
   g_assert_no_error (error);
@@ -143,8 +144,8 @@ test_store_open_async (void)
 {
   g_autofree char *dir = dft_test_make_dir ();
   g_autofree char *path = g_build_filename (dir, "daftari.db", NULL);
-  DftStore *store = NULL;
-  GThread *signal_thread = NULL;
+  DftStore        *store = NULL;
+  GThread         *signal_thread = NULL;
 
   dft_store_open_async (path, NULL, open_done_cb, &store);
   while (store == NULL)
@@ -164,9 +165,9 @@ test_store_open_async (void)
 static void
 test_store_pending_changes (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  g_autoptr(GError) error = NULL;
+  g_autofree char     *dir = NULL;
+  g_autoptr (DftStore) store = dft_test_open_store (&dir);
+  g_autoptr (GError)   error = NULL;
 
   g_assert_cmpint (dft_store_count_pending_changes (store, &error), ==, 0);
   g_object_unref (dft_test_add_person (store, "Juma", "Mollel"));
@@ -181,12 +182,12 @@ test_store_pending_changes (void)
 static void
 test_store_two_connections (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) a = dft_test_open_store (&dir);
-  g_autoptr(DftStore) b = dft_store_open (dft_store_get_path (a), &error);
-  g_autoptr(DftRecord) p = NULL;
-  g_autoptr(DftRecord) seen = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *dir = NULL;
+  g_autoptr (DftStore)  a = dft_test_open_store (&dir);
+  g_autoptr (DftStore)  b = dft_store_open (dft_store_get_path (a), &error);
+  g_autoptr (DftRecord) p = NULL;
+  g_autoptr (DftRecord) seen = NULL;
 
   /* The app and the command-line tool may have the same file open. */
   g_assert_no_error (error);
@@ -203,20 +204,20 @@ test_store_two_connections (void)
 static void
 test_store_schema_matches_entities (void)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr(DftStore) store = dft_test_open_store (&dir);
-  const DftEntity **entities;
-  guint n;
+  g_autofree char     *dir = NULL;
+  g_autoptr (DftStore) store = dft_test_open_store (&dir);
+  const DftEntity    **entities;
+  guint                n;
 
   /* Every field the records know has its column, so no write fails on a missing one. */
   entities = dft_entity_all (&n);
   for (guint e = 0; e < n; e++)
     for (guint f = 0; f < entities[e]->n_fields; f++)
       {
-        g_autofree char *sql = g_strdup_printf ("SELECT %s FROM %s LIMIT 0", entities[e]->fields[f].name,
-                                                entities[e]->name);
-        sqlite3_stmt *stmt = NULL;
-        int rc = sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL);
+        g_autofree char *sql = g_strdup_printf ("SELECT %s FROM %s LIMIT 0",
+                                                entities[e]->fields[f].name, entities[e]->name);
+        sqlite3_stmt    *stmt = NULL;
+        int              rc = sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL);
 
         if (rc != SQLITE_OK)
           g_error ("%s.%s: %s", entities[e]->name, entities[e]->fields[f].name,

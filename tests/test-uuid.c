@@ -23,7 +23,7 @@ test_uuid_v7 (void)
 static void
 test_uuid_v7_unique (void)
 {
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   for (guint i = 0; i < 10000; i++)
     g_assert_true (g_hash_table_add (seen, dft_uuid_v7_new_at (1700000000000)));

@@ -19,14 +19,14 @@
 #include "dft-uuid.h"
 
 #define EXIT_FAILED 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE  2
 
 typedef struct
 {
   const char *name;
-  const char *summary;   /* marked with N_() */
-  int       (*run) (DftStore *store, int argc, char **argv);
-  gboolean    has_options;
+  const char *summary; /* marked with N_() */
+  int (*run) (DftStore *store, int argc, char **argv);
+  gboolean has_options;
 } Command;
 
 static char *db_path = NULL;
@@ -53,7 +53,7 @@ usage (GOptionContext *context, const char *message)
 static gboolean
 parse (GOptionContext *context, const GOptionEntry *entries, int *argc, char ***argv, int *status)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, argc, argv, &error))
@@ -70,10 +70,11 @@ print_record_line (DftRecord *record)
   const DftEntity *entity = dft_record_get_entity (record);
 
   if (entity == &dft_entity_event)
-    g_print ("%s  %s – %s  %-6s %-3s %s\n", dft_record_get_id (record),
-             dft_record_get_string (record, "start_date"), dft_record_get_string (record, "end_date"),
-             dft_record_get_string (record, "track") ?: "", dft_record_get_string (record, "country") ?: "",
-             dft_record_get_string (record, "title"));
+    g_print (
+        "%s  %s – %s  %-6s %-3s %s\n", dft_record_get_id (record),
+        dft_record_get_string (record, "start_date"), dft_record_get_string (record, "end_date"),
+        dft_record_get_string (record, "track") ?: "",
+        dft_record_get_string (record, "country") ?: "", dft_record_get_string (record, "title"));
   else if (entity == &dft_entity_person)
     g_print ("%s  %s %s  %s  %s\n", dft_record_get_id (record),
              dft_record_get_string (record, "given_name"),
@@ -83,10 +84,11 @@ print_record_line (DftRecord *record)
   else if (entity == &dft_entity_session)
     g_print ("%s  %s %s  %s–%s\n", dft_record_get_id (record),
              dft_record_get_string (record, "date"), dft_record_get_string (record, "part"),
-             dft_record_get_string (record, "start_time") ?: "", dft_record_get_string (record, "end_time") ?: "");
+             dft_record_get_string (record, "start_time") ?: "",
+             dft_record_get_string (record, "end_time") ?: "");
   else if (entity == &dft_entity_enrollment)
-    g_print ("%s  %s  %s\n", dft_record_get_id (record), dft_record_get_string (record, "person_id"),
-             dft_record_get_string (record, "role"));
+    g_print ("%s  %s  %s\n", dft_record_get_id (record),
+             dft_record_get_string (record, "person_id"), dft_record_get_string (record, "role"));
   else
     g_print ("%s\n", dft_record_get_id (record));
 }
@@ -94,15 +96,15 @@ print_record_line (DftRecord *record)
 static int
 print_list (GListModel *list)
 {
-  g_autoptr(GError) error = NULL;
-  guint n;
+  g_autoptr (GError) error = NULL;
+  guint              n;
 
   if (!dft_record_list_reload_sync (DFT_RECORD_LIST (list), &error))
     return fail (error);
   n = g_list_model_get_n_items (list);
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(DftRecord) record = g_list_model_get_item (list, i);
+      g_autoptr (DftRecord) record = g_list_model_get_item (list, i);
       print_record_line (record);
     }
   return 0;
@@ -112,9 +114,9 @@ static int
 cmd_init (DftStore *store, int argc, char **argv)
 {
   /* Translators: %s is a file name */
-  g_print (_("Database: %s\n"), dft_store_get_path (store));
+  g_print (_ ("Database: %s\n"), dft_store_get_path (store));
   /* Translators: %s is a device id */
-  g_print (_("Device: %s\n"), dft_store_get_device_id (store));
+  g_print (_ ("Device: %s\n"), dft_store_get_device_id (store));
   return 0;
 }
 
@@ -122,12 +124,12 @@ static gint64
 count_rows (DftStore *store, const char *table)
 {
   g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM %s WHERE deleted = 0", table);
-  sqlite3_stmt *stmt = NULL;
-  gint64 n = -1;
+  sqlite3_stmt    *stmt = NULL;
+  gint64           n = -1;
 
   _dft_store_lock (store);
-  if (sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL) == SQLITE_OK &&
-      sqlite3_step (stmt) == SQLITE_ROW)
+  if (sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL) == SQLITE_OK
+      && sqlite3_step (stmt) == SQLITE_ROW)
     n = sqlite3_column_int64 (stmt, 0);
   sqlite3_finalize (stmt);
   _dft_store_unlock (store);
@@ -137,37 +139,37 @@ count_rows (DftStore *store, const char *table)
 static int
 cmd_info (DftStore *store, int argc, char **argv)
 {
-  g_autoptr(GError) error = NULL;
-  gint64 pending = dft_store_count_pending_changes (store, &error);
+  g_autoptr (GError) error = NULL;
+  gint64             pending = dft_store_count_pending_changes (store, &error);
 
   if (pending < 0)
     return fail (error);
   cmd_init (store, argc, argv);
   /* Translators: %d is a number */
-  g_print (_("Data format: %d\n"), dft_store_get_schema_version (store));
-  g_print (_("Workshops: %" G_GINT64_FORMAT "\n"), count_rows (store, "event"));
-  g_print (_("People: %" G_GINT64_FORMAT "\n"), count_rows (store, "person"));
-  g_print (_("Attendance marks: %" G_GINT64_FORMAT "\n"), count_rows (store, "attendance"));
-  g_print (_("Submissions: %" G_GINT64_FORMAT "\n"), count_rows (store, "submission"));
-  g_print (_("Changes not yet synced: %" G_GINT64_FORMAT "\n"), pending);
+  g_print (_ ("Data format: %d\n"), dft_store_get_schema_version (store));
+  g_print (_ ("Workshops: %" G_GINT64_FORMAT "\n"), count_rows (store, "event"));
+  g_print (_ ("People: %" G_GINT64_FORMAT "\n"), count_rows (store, "person"));
+  g_print (_ ("Attendance marks: %" G_GINT64_FORMAT "\n"), count_rows (store, "attendance"));
+  g_print (_ ("Submissions: %" G_GINT64_FORMAT "\n"), count_rows (store, "submission"));
+  g_print (_ ("Changes not yet synced: %" G_GINT64_FORMAT "\n"), pending);
   return 0;
 }
 
 static int
 cmd_check (DftStore *store, int argc, char **argv)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!dft_store_check (store, NULL, &error))
     return fail (error);
-  g_print (_("The database is intact.\n"));
+  g_print (_ ("The database is intact.\n"));
   return 0;
 }
 
 static int
 save_and_print (DftStore *store, DftRecord *record)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!dft_store_save (store, record, &error))
     return fail (error);
@@ -178,88 +180,93 @@ save_and_print (DftStore *store, DftRecord *record)
 static int
 cmd_event_add (DftStore *store, int argc, char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
-  g_autoptr(DftRecord) event = dft_record_new_for_entity (&dft_entity_event);
-  g_autofree char *title = NULL, *track = NULL, *country = NULL, *city = NULL, *venue = NULL;
-  g_autofree char *start = NULL, *end = NULL, *language = NULL, *trainers = NULL;
-  g_autofree char *partner = NULL, *notes = NULL;
-  const GOptionEntry entries[] = {
-    { "title", 0, 0, G_OPTION_ARG_STRING, &title, N_("Title of the workshop"), N_("TEXT") },
-    { "start", 0, 0, G_OPTION_ARG_STRING, &start, N_("First day"), N_("YYYY-MM-DD") },
-    { "end", 0, 0, G_OPTION_ARG_STRING, &end, N_("Last day (default: the first day)"), N_("YYYY-MM-DD") },
-    { "track", 0, 0, G_OPTION_ARG_STRING, &track, N_("Programme track, e.g. NAPOR, TAF, COPI"), N_("TEXT") },
-    { "country", 0, 0, G_OPTION_ARG_STRING, &country, N_("Country code, e.g. KG"), N_("CODE") },
-    { "city", 0, 0, G_OPTION_ARG_STRING, &city, N_("City"), N_("TEXT") },
-    { "venue", 0, 0, G_OPTION_ARG_STRING, &venue, N_("Venue"), N_("TEXT") },
-    { "language", 0, 0, G_OPTION_ARG_STRING, &language, N_("Working language, e.g. ru"), N_("CODE") },
-    { "trainers", 0, 0, G_OPTION_ARG_STRING, &trainers, N_("Trainers"), N_("TEXT") },
-    { "partner", 0, 0, G_OPTION_ARG_STRING, &partner, N_("Partner agency"), N_("TEXT") },
-    { "notes", 0, 0, G_OPTION_ARG_STRING, &notes, N_("Notes"), N_("TEXT") },
-    { NULL }
-  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (DftRecord)      event = dft_record_new_for_entity (&dft_entity_event);
+  g_autofree char   *title = NULL, *track = NULL, *country = NULL, *city = NULL, *venue = NULL;
+  g_autofree char   *start = NULL, *end = NULL, *language = NULL, *trainers = NULL;
+  g_autofree char   *partner = NULL, *notes = NULL;
+  const GOptionEntry entries[]
+      = { { "title", 0, 0, G_OPTION_ARG_STRING, &title, N_ ("Title of the workshop"), N_ ("TEXT") },
+          { "start", 0, 0, G_OPTION_ARG_STRING, &start, N_ ("First day"), N_ ("YYYY-MM-DD") },
+          { "end", 0, 0, G_OPTION_ARG_STRING, &end, N_ ("Last day (default: the first day)"),
+            N_ ("YYYY-MM-DD") },
+          { "track", 0, 0, G_OPTION_ARG_STRING, &track,
+            N_ ("Programme track, e.g. NAPOR, TAF, COPI"), N_ ("TEXT") },
+          { "country", 0, 0, G_OPTION_ARG_STRING, &country, N_ ("Country code, e.g. KG"),
+            N_ ("CODE") },
+          { "city", 0, 0, G_OPTION_ARG_STRING, &city, N_ ("City"), N_ ("TEXT") },
+          { "venue", 0, 0, G_OPTION_ARG_STRING, &venue, N_ ("Venue"), N_ ("TEXT") },
+          { "language", 0, 0, G_OPTION_ARG_STRING, &language, N_ ("Working language, e.g. ru"),
+            N_ ("CODE") },
+          { "trainers", 0, 0, G_OPTION_ARG_STRING, &trainers, N_ ("Trainers"), N_ ("TEXT") },
+          { "partner", 0, 0, G_OPTION_ARG_STRING, &partner, N_ ("Partner agency"), N_ ("TEXT") },
+          { "notes", 0, 0, G_OPTION_ARG_STRING, &notes, N_ ("Notes"), N_ ("TEXT") },
+          { NULL } };
   int status;
 
-  g_option_context_set_summary (context, _("Create a workshop and its sessions."));
+  g_option_context_set_summary (context, _ ("Create a workshop and its sessions."));
   if (!parse (context, entries, &argc, &argv, &status))
     return status;
   if (title == NULL || start == NULL)
-    return usage (context, _("A workshop needs --title and --start."));
+    return usage (context, _ ("A workshop needs --title and --start."));
 
   g_object_set (event, "title", title, "start-date", start, "end-date", end != NULL ? end : start,
-                "track", track, "country", country, "city", city, "venue", venue,
-                "language", language, "trainers", trainers, "partner-agency", partner,
-                "notes", notes, NULL);
+                "track", track, "country", country, "city", city, "venue", venue, "language",
+                language, "trainers", trainers, "partner-agency", partner, "notes", notes, NULL);
   return save_and_print (store, event);
 }
 
 static int
 cmd_person_add (DftStore *store, int argc, char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
-  g_autoptr(DftRecord) person = dft_record_new_for_entity (&dft_entity_person);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *given = NULL, *family = NULL, *gender = NULL, *agency = NULL, *position = NULL;
-  g_autofree char *country = NULL, *email = NULL, *phone = NULL, *consent_date = NULL;
-  g_autofree char *event_id = NULL, *role = NULL;
-  gboolean consent = FALSE;
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (DftRecord)      person = dft_record_new_for_entity (&dft_entity_person);
+  g_autoptr (GError)         error = NULL;
+  g_autofree char   *given = NULL, *family = NULL, *gender = NULL, *agency = NULL, *position = NULL;
+  g_autofree char   *country = NULL, *email = NULL, *phone = NULL, *consent_date = NULL;
+  g_autofree char   *event_id = NULL, *role = NULL;
+  gboolean           consent = FALSE;
   const GOptionEntry entries[] = {
-    { "given", 0, 0, G_OPTION_ARG_STRING, &given, N_("Given name, in any script"), N_("TEXT") },
-    { "family", 0, 0, G_OPTION_ARG_STRING, &family, N_("Family name"), N_("TEXT") },
-    { "gender", 0, 0, G_OPTION_ARG_STRING, &gender, N_("female, male, other or undisclosed"), N_("WORD") },
-    { "agency", 0, 0, G_OPTION_ARG_STRING, &agency, N_("Agency"), N_("TEXT") },
-    { "position", 0, 0, G_OPTION_ARG_STRING, &position, N_("Position or rank"), N_("TEXT") },
-    { "country", 0, 0, G_OPTION_ARG_STRING, &country, N_("Country code"), N_("CODE") },
-    { "email", 0, 0, G_OPTION_ARG_STRING, &email, N_("Email"), N_("ADDRESS") },
-    { "phone", 0, 0, G_OPTION_ARG_STRING, &phone, N_("Phone"), N_("NUMBER") },
-    { "consent", 0, 0, G_OPTION_ARG_NONE, &consent, N_("The person gave consent"), NULL },
-    { "consent-date", 0, 0, G_OPTION_ARG_STRING, &consent_date, N_("Date of consent"), N_("YYYY-MM-DD") },
-    { "event", 0, 0, G_OPTION_ARG_STRING, &event_id, N_("Enrol in this workshop"), N_("ID") },
-    { "role", 0, 0, G_OPTION_ARG_STRING, &role, N_("participant, trainer or observer"), N_("WORD") },
+    { "given", 0, 0, G_OPTION_ARG_STRING, &given, N_ ("Given name, in any script"), N_ ("TEXT") },
+    { "family", 0, 0, G_OPTION_ARG_STRING, &family, N_ ("Family name"), N_ ("TEXT") },
+    { "gender", 0, 0, G_OPTION_ARG_STRING, &gender, N_ ("female, male, other or undisclosed"),
+      N_ ("WORD") },
+    { "agency", 0, 0, G_OPTION_ARG_STRING, &agency, N_ ("Agency"), N_ ("TEXT") },
+    { "position", 0, 0, G_OPTION_ARG_STRING, &position, N_ ("Position or rank"), N_ ("TEXT") },
+    { "country", 0, 0, G_OPTION_ARG_STRING, &country, N_ ("Country code"), N_ ("CODE") },
+    { "email", 0, 0, G_OPTION_ARG_STRING, &email, N_ ("Email"), N_ ("ADDRESS") },
+    { "phone", 0, 0, G_OPTION_ARG_STRING, &phone, N_ ("Phone"), N_ ("NUMBER") },
+    { "consent", 0, 0, G_OPTION_ARG_NONE, &consent, N_ ("The person gave consent"), NULL },
+    { "consent-date", 0, 0, G_OPTION_ARG_STRING, &consent_date, N_ ("Date of consent"),
+      N_ ("YYYY-MM-DD") },
+    { "event", 0, 0, G_OPTION_ARG_STRING, &event_id, N_ ("Enrol in this workshop"), N_ ("ID") },
+    { "role", 0, 0, G_OPTION_ARG_STRING, &role, N_ ("participant, trainer or observer"),
+      N_ ("WORD") },
     { NULL }
   };
   int status;
 
-  g_option_context_set_summary (context, _("Register a person, and enrol them in a workshop."));
+  g_option_context_set_summary (context, _ ("Register a person, and enrol them in a workshop."));
   if (!parse (context, entries, &argc, &argv, &status))
     return status;
   if (given == NULL)
-    return usage (context, _("A person needs at least --given."));
+    return usage (context, _ ("A person needs at least --given."));
 
-  g_object_set (person, "given-name", given, "family-name", family, "gender", gender,
-                "agency", agency, "position", position, "country", country, "email", email,
-                "phone", phone, "consent", consent, "consent-date", consent_date, NULL);
+  g_object_set (person, "given-name", given, "family-name", family, "gender", gender, "agency",
+                agency, "position", position, "country", country, "email", email, "phone", phone,
+                "consent", consent, "consent-date", consent_date, NULL);
   if (event_id != NULL)
     {
-      g_autoptr(DftRecord) enrollment = dft_record_new_for_entity (&dft_entity_enrollment);
-      g_autofree char *person_id = dft_uuid_v7_new ();
-      g_autofree char *enrollment_id = dft_enrollment_id_for (event_id, person_id);
-      DftRecord *both[2] = { person, enrollment };
+      g_autoptr (DftRecord) enrollment = dft_record_new_for_entity (&dft_entity_enrollment);
+      g_autofree char      *person_id = dft_uuid_v7_new ();
+      g_autofree char      *enrollment_id = dft_enrollment_id_for (event_id, person_id);
+      DftRecord            *both[2] = { person, enrollment };
 
       /* One transaction: never a person half-registered without their workshop. */
       _dft_record_set_identity (person, person_id, NULL, NULL, FALSE, TRUE);
       _dft_record_set_identity (enrollment, enrollment_id, NULL, NULL, FALSE, TRUE);
-      g_object_set (enrollment, "event-id", event_id, "person-id", person_id,
-                    "role", role != NULL ? role : "participant", NULL);
+      g_object_set (enrollment, "event-id", event_id, "person-id", person_id, "role",
+                    role != NULL ? role : "participant", NULL);
       if (!dft_store_save_all (store, both, 2, &error))
         return fail (error);
       g_print ("%s\n", person_id);
@@ -271,21 +278,22 @@ cmd_person_add (DftStore *store, int argc, char **argv)
 static int
 cmd_list (DftStore *store, int argc, char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new (_("events|people|sessions|enrollments"));
-  g_autoptr(GListModel) list = NULL;
-  g_autofree char *event_id = NULL, *search = NULL;
-  const GOptionEntry entries[] = {
-    { "event", 0, 0, G_OPTION_ARG_STRING, &event_id, N_("Only this workshop's"), N_("ID") },
-    { "search", 0, 0, G_OPTION_ARG_STRING, &search, N_("People whose name matches, in any script"), N_("TEXT") },
-    { NULL }
-  };
+  g_autoptr (GOptionContext) context
+      = g_option_context_new (_ ("events|people|sessions|enrollments"));
+  g_autoptr (GListModel) list = NULL;
+  g_autofree char       *event_id = NULL, *search = NULL;
+  const GOptionEntry     entries[]
+      = { { "event", 0, 0, G_OPTION_ARG_STRING, &event_id, N_ ("Only this workshop's"), N_ ("ID") },
+          { "search", 0, 0, G_OPTION_ARG_STRING, &search,
+            N_ ("People whose name matches, in any script"), N_ ("TEXT") },
+          { NULL } };
   int status;
 
-  g_option_context_set_summary (context, _("List records."));
+  g_option_context_set_summary (context, _ ("List records."));
   if (!parse (context, entries, &argc, &argv, &status))
     return status;
   if (argc != 2)
-    return usage (context, _("Say what to list."));
+    return usage (context, _ ("Say what to list."));
 
   if (g_str_equal (argv[1], "events"))
     list = dft_store_list_events (store);
@@ -296,7 +304,8 @@ cmd_list (DftStore *store, int argc, char **argv)
   else if (g_str_equal (argv[1], "enrollments") && event_id != NULL)
     list = dft_store_list_enrollments (store, event_id);
   else
-    return usage (context, _("Lists are events, people, and with --event, sessions and enrollments."));
+    return usage (context,
+                  _ ("Lists are events, people, and with --event, sessions and enrollments."));
 
   if (search != NULL)
     dft_record_list_set_search (DFT_RECORD_LIST (list), search);
@@ -306,13 +315,13 @@ cmd_list (DftStore *store, int argc, char **argv)
 static int
 cmd_search (DftStore *store, int argc, char **argv)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) found = NULL;
-  g_autofree char *query = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) found = NULL;
+  g_autofree char      *query = NULL;
 
   if (argc < 2)
     {
-      g_printerr (_("Usage: daftari-cli search NAME\n"));
+      g_printerr (_ ("Usage: daftari-cli search NAME\n"));
       return EXIT_USAGE;
     }
   query = g_strjoinv (" ", argv + 1);
@@ -322,31 +331,31 @@ cmd_search (DftStore *store, int argc, char **argv)
   for (guint i = 0; i < found->len; i++)
     print_record_line (g_ptr_array_index (found, i));
   if (found->len == 0)
-    g_printerr (_("Nobody found.\n"));
+    g_printerr (_ ("Nobody found.\n"));
   return 0;
 }
 
 static int
 cmd_attend (DftStore *store, int argc, char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftRecord) mark = NULL;
-  g_autofree char *session = NULL, *person = NULL, *status_word = NULL, *note = NULL;
-  const GOptionEntry entries[] = {
-    { "session", 0, 0, G_OPTION_ARG_STRING, &session, N_("Session"), N_("ID") },
-    { "person", 0, 0, G_OPTION_ARG_STRING, &person, N_("Person"), N_("ID") },
-    { "status", 0, 0, G_OPTION_ARG_STRING, &status_word, N_("present, late, absent or excused"), N_("WORD") },
-    { "note", 0, 0, G_OPTION_ARG_STRING, &note, N_("Note"), N_("TEXT") },
-    { NULL }
-  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (GError)         error = NULL;
+  g_autoptr (DftRecord)      mark = NULL;
+  g_autofree char           *session = NULL, *person = NULL, *status_word = NULL, *note = NULL;
+  const GOptionEntry         entries[]
+      = { { "session", 0, 0, G_OPTION_ARG_STRING, &session, N_ ("Session"), N_ ("ID") },
+          { "person", 0, 0, G_OPTION_ARG_STRING, &person, N_ ("Person"), N_ ("ID") },
+          { "status", 0, 0, G_OPTION_ARG_STRING, &status_word,
+            N_ ("present, late, absent or excused"), N_ ("WORD") },
+          { "note", 0, 0, G_OPTION_ARG_STRING, &note, N_ ("Note"), N_ ("TEXT") },
+          { NULL } };
   int status;
 
-  g_option_context_set_summary (context, _("Mark a person's attendance in a session."));
+  g_option_context_set_summary (context, _ ("Mark a person's attendance in a session."));
   if (!parse (context, entries, &argc, &argv, &status))
     return status;
   if (session == NULL || person == NULL || status_word == NULL)
-    return usage (context, _("Give --session, --person and --status."));
+    return usage (context, _ ("Give --session, --person and --status."));
 
   mark = dft_store_mark_attendance (store, session, person, status_word, note, &error);
   if (mark == NULL)
@@ -358,29 +367,32 @@ cmd_attend (DftStore *store, int argc, char **argv)
 static int
 cmd_import (DftStore *store, int argc, char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new (_("FILE"));
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftImport) import = NULL;
-  g_autoptr(GPtrArray) row_errors = NULL;
-  g_autofree char *event_id = NULL;
-  g_auto(GStrv) maps = NULL;
-  gboolean dry_run = FALSE;
-  guint created = 0, reused = 0;
-  const GOptionEntry entries[] = {
-    { "event", 0, 0, G_OPTION_ARG_STRING, &event_id, N_("Enrol everyone in this workshop"), N_("ID") },
-    { "map", 0, 0, G_OPTION_ARG_STRING_ARRAY, &maps,
-      N_("Read a column as a field (field “-” ignores the column); repeatable"), N_("COLUMN=FIELD") },
-    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, N_("Show the column mapping and stop"), NULL },
-    { NULL }
-  };
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("FILE"));
+  g_autoptr (GError)         error = NULL;
+  g_autoptr (DftImport)      import = NULL;
+  g_autoptr (GPtrArray)      row_errors = NULL;
+  g_autofree char           *event_id = NULL;
+  g_auto (GStrv)             maps = NULL;
+  gboolean                   dry_run = FALSE;
+  guint                      created = 0, reused = 0;
+  const GOptionEntry         entries[]
+      = { { "event", 0, 0, G_OPTION_ARG_STRING, &event_id, N_ ("Enrol everyone in this workshop"),
+            N_ ("ID") },
+          { "map", 0, 0, G_OPTION_ARG_STRING_ARRAY, &maps,
+            N_ ("Read a column as a field (field “-” ignores the column); repeatable"),
+            N_ ("COLUMN=FIELD") },
+          { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, N_ ("Show the column mapping and stop"),
+            NULL },
+          { NULL } };
   int status;
 
-  g_option_context_set_summary (context, _("Import people from a CSV or XLSX sign-up sheet. "
-                                           "Every row is checked first: either all are saved or none."));
+  g_option_context_set_summary (context,
+                                _ ("Import people from a CSV or XLSX sign-up sheet. "
+                                   "Every row is checked first: either all are saved or none."));
   if (!parse (context, entries, &argc, &argv, &status))
     return status;
   if (argc != 2)
-    return usage (context, _("Give one file to import."));
+    return usage (context, _ ("Give one file to import."));
 
   import = dft_import_new_from_file (argv[1], &error);
   if (import == NULL)
@@ -388,27 +400,28 @@ cmd_import (DftStore *store, int argc, char **argv)
 
   for (guint m = 0; maps != NULL && maps[m] != NULL; m++)
     {
-      const char *eq = strrchr (maps[m], '=');
+      const char      *eq = strrchr (maps[m], '=');
       g_autofree char *column = eq != NULL ? g_strndup (maps[m], (gsize) (eq - maps[m])) : NULL;
-      gboolean found = FALSE;
+      gboolean         found = FALSE;
 
       if (column == NULL)
-        return usage (context, _("--map takes COLUMN=FIELD."));
+        return usage (context, _ ("--map takes COLUMN=FIELD."));
       for (guint c = 0; c < dft_import_get_n_columns (import); c++)
         {
-          const char *header = dft_import_get_header (import, c);
+          const char      *header = dft_import_get_header (import, c);
           g_autofree char *number = g_strdup_printf ("%u", c + 1);
 
           if (g_strcmp0 (header, column) != 0 && g_strcmp0 (number, column) != 0)
             continue;
           found = TRUE;
-          if (!dft_import_set_mapping (import, c, g_str_equal (eq + 1, "-") ? NULL : eq + 1, &error))
+          if (!dft_import_set_mapping (import, c, g_str_equal (eq + 1, "-") ? NULL : eq + 1,
+                                       &error))
             return fail (error);
         }
       if (!found)
         {
           /* Translators: %s is a column name the user gave */
-          g_printerr (_("The sheet has no column “%s”.\n"), column);
+          g_printerr (_ ("The sheet has no column “%s”.\n"), column);
           return EXIT_USAGE;
         }
     }
@@ -417,13 +430,14 @@ cmd_import (DftStore *store, int argc, char **argv)
     {
       const char *field = dft_import_get_mapping (import, c);
       /* Translators: a column of the sheet and the field it is read as */
-      g_print (_("%u. %s → %s\n"), c + 1, dft_import_get_header (import, c),
-               field != NULL ? field : _("(ignored)"));
+      g_print (_ ("%u. %s → %s\n"), c + 1, dft_import_get_header (import, c),
+               field != NULL ? field : _ ("(ignored)"));
     }
   if (dry_run)
     {
-      g_print (ngettext ("%u row to import.\n", "%u rows to import.\n", dft_import_get_n_rows (import)),
-               dft_import_get_n_rows (import));
+      g_print (
+          ngettext ("%u row to import.\n", "%u rows to import.\n", dft_import_get_n_rows (import)),
+          dft_import_get_n_rows (import));
       return 0;
     }
 
@@ -434,38 +448,40 @@ cmd_import (DftStore *store, int argc, char **argv)
       return fail (error);
     }
   g_print (ngettext ("Imported %u new person", "Imported %u new people", created), created);
-  g_print (ngettext ("; %u was already registered.\n", "; %u were already registered.\n", reused), reused);
+  g_print (ngettext ("; %u was already registered.\n", "; %u were already registered.\n", reused),
+           reused);
   return 0;
 }
 
 static int
 cmd_export (DftStore *store, int argc, char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new (_("events|people|attendance"));
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GOutputStream) out = NULL;
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *event_id = NULL, *output = NULL;
-  DftExportKind kind;
-  const GOptionEntry entries[] = {
-    { "event", 0, 0, G_OPTION_ARG_STRING, &event_id, N_("Only this workshop"), N_("ID") },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Write to this file (default: standard output)"), N_("FILE") },
-    { NULL }
-  };
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("events|people|attendance"));
+  g_autoptr (GError)         error = NULL;
+  g_autoptr (GOutputStream)  out = NULL;
+  g_autoptr (GFile)          file = NULL;
+  g_autofree char           *event_id = NULL, *output = NULL;
+  DftExportKind              kind;
+  const GOptionEntry         entries[]
+      = { { "event", 0, 0, G_OPTION_ARG_STRING, &event_id, N_ ("Only this workshop"), N_ ("ID") },
+          { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+            N_ ("Write to this file (default: standard output)"), N_ ("FILE") },
+          { NULL } };
   int status;
 
-  g_option_context_set_summary (context, _("Export to CSV for spreadsheets."));
+  g_option_context_set_summary (context, _ ("Export to CSV for spreadsheets."));
   if (!parse (context, entries, &argc, &argv, &status))
     return status;
   if (argc != 2 || !dft_export_kind_from_string (argv[1], &kind))
-    return usage (context, _("Say what to export: events, people or attendance."));
+    return usage (context, _ ("Say what to export: events, people or attendance."));
 
   if (output != NULL)
     {
       /* Written beside the target and renamed over it when complete: a failed
        * export never leaves half a file where a good one was. */
       file = g_file_new_for_commandline_arg (output);
-      out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, &error));
+      out = G_OUTPUT_STREAM (
+          g_file_replace (file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, &error));
     }
   else
     out = g_unix_output_stream_new (1, FALSE);
@@ -489,16 +505,16 @@ progress_cb (double fraction, gpointer user_data)
 static int
 load_dataset (DftStore *store, const char *path)
 {
-  g_autoptr(GError) error = NULL;
-  DftDatasetStats stats = { 0 };
-  gint64 start = g_get_monotonic_time ();
+  g_autoptr (GError) error = NULL;
+  DftDatasetStats    stats = { 0 };
+  gint64             start = g_get_monotonic_time ();
 
   if (!dft_dataset_load (store, path, &stats, progress_cb, NULL, NULL, &error))
     return fail (error);
   if (isatty (2))
     g_printerr ("\r");
-  g_print (_("Loaded %u workshops, %u people, %u attendance marks, %u forms and %u submissions "
-             "in %.1f s.\n"),
+  g_print (_ ("Loaded %u workshops, %u people, %u attendance marks, %u forms and %u submissions "
+              "in %.1f s.\n"),
            stats.events, stats.people, stats.attendance, stats.forms, stats.submissions,
            (g_get_monotonic_time () - start) / 1e6);
   return 0;
@@ -509,7 +525,7 @@ cmd_load_dataset (DftStore *store, int argc, char **argv)
 {
   if (argc != 2)
     {
-      g_printerr (_("Usage: daftari-cli load-dataset FILE.json\n"));
+      g_printerr (_ ("Usage: daftari-cli load-dataset FILE.json\n"));
       return EXIT_USAGE;
     }
   return load_dataset (store, argv[1]);
@@ -536,43 +552,43 @@ cmd_sample (DftStore *store, int argc, char **argv)
 
   if (path == NULL)
     {
-      g_printerr (_("The sample workshops are not installed.\n"));
+      g_printerr (_ ("The sample workshops are not installed.\n"));
       return EXIT_FAILED;
     }
   return load_dataset (store, path);
 }
 
 static const Command commands[] = {
-  { "init", N_("Create the database if needed and say where it is"), cmd_init },
-  { "info", N_("Show what the database holds and what is not synced yet"), cmd_info },
-  { "check", N_("Check the database file for damage"), cmd_check },
-  { "event-add", N_("Create a workshop with its sessions"), cmd_event_add, TRUE },
-  { "person-add", N_("Register a person"), cmd_person_add, TRUE },
-  { "list", N_("List workshops, people, sessions or enrollments"), cmd_list, TRUE },
-  { "search", N_("Find people by name in any script"), cmd_search },
-  { "attend", N_("Mark attendance"), cmd_attend, TRUE },
-  { "import", N_("Import people from a CSV or XLSX sheet"), cmd_import, TRUE },
-  { "export", N_("Export to CSV"), cmd_export, TRUE },
-  { "load-dataset", N_("Load a workshop data set (gen_dataset.py JSON)"), cmd_load_dataset },
-  { "sample", N_("Load the sample workshops"), cmd_sample },
+  { "init", N_ ("Create the database if needed and say where it is"), cmd_init },
+  { "info", N_ ("Show what the database holds and what is not synced yet"), cmd_info },
+  { "check", N_ ("Check the database file for damage"), cmd_check },
+  { "event-add", N_ ("Create a workshop with its sessions"), cmd_event_add, TRUE },
+  { "person-add", N_ ("Register a person"), cmd_person_add, TRUE },
+  { "list", N_ ("List workshops, people, sessions or enrollments"), cmd_list, TRUE },
+  { "search", N_ ("Find people by name in any script"), cmd_search },
+  { "attend", N_ ("Mark attendance"), cmd_attend, TRUE },
+  { "import", N_ ("Import people from a CSV or XLSX sheet"), cmd_import, TRUE },
+  { "export", N_ ("Export to CSV"), cmd_export, TRUE },
+  { "load-dataset", N_ ("Load a workshop data set (gen_dataset.py JSON)"), cmd_load_dataset },
+  { "sample", N_ ("Load the sample workshops"), cmd_sample },
 };
 
 static void
 print_commands (void)
 {
-  g_print (_("Usage: daftari-cli [--db FILE] COMMAND [OPTIONS]\n\nCommands:\n"));
+  g_print (_ ("Usage: daftari-cli [--db FILE] COMMAND [OPTIONS]\n\nCommands:\n"));
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    g_print ("  %-14s %s\n", commands[i].name, _(commands[i].summary));
-  g_print (_("\nRun “daftari-cli COMMAND --help” for a command's options.\n"));
+    g_print ("  %-14s %s\n", commands[i].name, _ (commands[i].summary));
+  g_print (_ ("\nRun “daftari-cli COMMAND --help” for a command's options.\n"));
 }
 
 int
 dft_cli_run (int argc, char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DftStore) store = NULL;
-  const Command *command = NULL;
-  int first = 1;
+  g_autoptr (GError)   error = NULL;
+  g_autoptr (DftStore) store = NULL;
+  const Command       *command = NULL;
+  int                  first = 1;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -588,8 +604,8 @@ dft_cli_run (int argc, char *argv[])
         db_path = argv[++first];
       first++;
     }
-  if (first >= argc || g_str_equal (argv[first], "--help") || g_str_equal (argv[first], "-h") ||
-      g_str_equal (argv[first], "help"))
+  if (first >= argc || g_str_equal (argv[first], "--help") || g_str_equal (argv[first], "-h")
+      || g_str_equal (argv[first], "help"))
     {
       print_commands ();
       return first >= argc ? EXIT_USAGE : 0;
@@ -606,7 +622,7 @@ dft_cli_run (int argc, char *argv[])
   if (command == NULL)
     {
       /* Translators: %s is what the user typed as a command */
-      g_printerr (_("Unknown command “%s”.\n\n"), argv[first]);
+      g_printerr (_ ("Unknown command “%s”.\n\n"), argv[first]);
       print_commands ();
       return EXIT_USAGE;
     }
@@ -617,7 +633,7 @@ dft_cli_run (int argc, char *argv[])
       {
         if (command->has_options)
           return command->run (NULL, argc - first, argv + first);
-        g_print ("daftari-cli %s\n%s\n", command->name, _(command->summary));
+        g_print ("daftari-cli %s\n%s\n", command->name, _ (command->summary));
         return 0;
       }
 

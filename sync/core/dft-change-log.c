@@ -36,7 +36,7 @@ dft_change_free (DftChange *change)
 char *
 dft_change_fields_to_json (const DftChange *change)
 {
-  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
 
   json_node_set_object (node, change->fields);
   return json_to_string (node, FALSE);
@@ -65,7 +65,8 @@ dft_change_log_schema_sql (void)
 const char *
 dft_change_log_insert_sql (void)
 {
-  return "INSERT INTO change_log (hlc, device_id, entity, record_id, fields) VALUES (?, ?, ?, ?, ?)";
+  return "INSERT INTO change_log (hlc, device_id, entity, record_id, fields) VALUES (?, ?, ?, ?, "
+         "?)";
 }
 
 /*
@@ -76,7 +77,7 @@ gboolean
 dft_change_log_append_with (sqlite3 *db, sqlite3_stmt *insert, DftChange *change, GError **error)
 {
   g_autofree char *fields = NULL;
-  gboolean ok;
+  gboolean         ok;
 
   g_return_val_if_fail (db != NULL, FALSE);
   g_return_val_if_fail (insert != NULL, FALSE);
@@ -106,7 +107,7 @@ dft_change_log_append_with (sqlite3 *db, sqlite3_stmt *insert, DftChange *change
 gboolean
 dft_change_log_append (sqlite3 *db, DftChange *change, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
 
   g_return_val_if_fail (db != NULL, FALSE);
 
@@ -118,10 +119,10 @@ dft_change_log_append (sqlite3 *db, DftChange *change, GError **error)
 GPtrArray *
 dft_change_log_read_since (sqlite3 *db, gint64 after_seq, guint limit, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  int rc;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  int                    rc;
 
   if (!dft_db_prepare (db,
                        "SELECT seq, hlc, device_id, entity, record_id, fields FROM change_log "
@@ -133,17 +134,17 @@ dft_change_log_read_since (sqlite3 *db, gint64 after_seq, guint limit, GError **
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      const char *fields = (const char *) sqlite3_column_text (stmt, 5);
-      g_autoptr(GError) local_error = NULL;
-      DftChange *change;
-      JsonNode *root;
+      const char        *fields = (const char *) sqlite3_column_text (stmt, 5);
+      g_autoptr (GError) local_error = NULL;
+      DftChange         *change;
+      JsonNode          *root;
 
-      if (!json_parser_load_from_data (parser, fields, -1, &local_error) ||
-          (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+      if (!json_parser_load_from_data (parser, fields, -1, &local_error)
+          || (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
         {
           g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
                        /* Translators: %lld is a position in the change log */
-                       _("Change number %lld in the change log is damaged."),
+                       _ ("Change number %lld in the change log is damaged."),
                        (long long) sqlite3_column_int64 (stmt, 0));
           return NULL;
         }
@@ -159,7 +160,7 @@ dft_change_log_read_since (sqlite3 *db, gint64 after_seq, guint limit, GError **
 
   if (rc != SQLITE_DONE)
     {
-      dft_db_set_error (error, db, rc, _("reading the change log"));
+      dft_db_set_error (error, db, rc, _ ("reading the change log"));
       return NULL;
     }
   return g_steal_pointer (&changes);
@@ -168,8 +169,8 @@ dft_change_log_read_since (sqlite3 *db, gint64 after_seq, guint limit, GError **
 static gint64
 query_int64 (sqlite3 *db, const char *sql, const char *a, const char *b, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int                      rc;
 
   if (!dft_db_prepare (db, sql, &stmt, error))
     return -1;
@@ -180,7 +181,7 @@ query_int64 (sqlite3 *db, const char *sql, const char *a, const char *b, GError 
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_ROW)
     {
-      dft_db_set_error (error, db, rc, _("reading the change log"));
+      dft_db_set_error (error, db, rc, _ ("reading the change log"));
       return -1;
     }
   return sqlite3_column_int64 (stmt, 0);
@@ -207,11 +208,12 @@ dft_change_log_count_for (sqlite3 *db, const char *entity, const char *record_id
 gboolean
 dft_change_log_load_clock (sqlite3 *db, DftHlc *hlc, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *saved = NULL;
-  gint64 last;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char   *saved = NULL;
+  gint64             last;
 
-  last = query_int64 (db, "SELECT coalesce ((SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1), 0)",
+  last = query_int64 (db,
+                      "SELECT coalesce ((SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1), 0)",
                       NULL, NULL, error);
   if (last < 0)
     return FALSE;
@@ -230,8 +232,8 @@ dft_change_log_load_clock (sqlite3 *db, DftHlc *hlc, GError **error)
 char *
 dft_sync_state_get (sqlite3 *db, const char *key, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int                      rc;
 
   if (!dft_db_prepare (db, "SELECT value FROM sync_state WHERE key = ?", &stmt, error))
     return NULL;
@@ -240,14 +242,14 @@ dft_sync_state_get (sqlite3 *db, const char *key, GError **error)
   if (rc == SQLITE_ROW)
     return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
   if (rc != SQLITE_DONE)
-    dft_db_set_error (error, db, rc, _("reading the sync state"));
+    dft_db_set_error (error, db, rc, _ ("reading the sync state"));
   return NULL;
 }
 
 gboolean
 dft_sync_state_set (sqlite3 *db, const char *key, const char *value, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
 
   if (!dft_db_prepare (db,
                        "INSERT INTO sync_state (key, value) VALUES (?, ?) "

@@ -15,17 +15,17 @@ G_BEGIN_DECLS
  */
 typedef struct
 {
-  gint64       seq;        /* this device's position in its log, set on append */
-  DftHlcValue  hlc;
-  char        *device_id;
-  char        *entity;
-  char        *record_id;
-  JsonObject  *fields;
+  gint64      seq; /* this device's position in its log, set on append */
+  DftHlcValue hlc;
+  char       *device_id;
+  char       *entity;
+  char       *record_id;
+  JsonObject *fields;
 } DftChange;
 
-DftChange  *dft_change_new   (const char *entity, const char *record_id, JsonObject *fields);
-void        dft_change_free  (DftChange *change);
-char       *dft_change_fields_to_json (const DftChange *change);
+DftChange *dft_change_new (const char *entity, const char *record_id, JsonObject *fields);
+void       dft_change_free (DftChange *change);
+char      *dft_change_fields_to_json (const DftChange *change);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftChange, dft_change_free)
 
@@ -33,18 +33,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftChange, dft_change_free)
 const char *dft_change_log_schema_sql (void);
 
 const char *dft_change_log_insert_sql (void);
-gboolean    dft_change_log_append     (sqlite3 *db, DftChange *change, GError **error);
-gboolean    dft_change_log_append_with (sqlite3       *db,
-                                        sqlite3_stmt  *insert,
-                                        DftChange     *change,
-                                        GError       **error);
-GPtrArray  *dft_change_log_read_since (sqlite3 *db, gint64 after_seq, guint limit, GError **error);
-gint64      dft_change_log_last_seq   (sqlite3 *db, GError **error);
-gint64      dft_change_log_count_for  (sqlite3 *db, const char *entity, const char *record_id,
-                                       GError **error);
-gboolean    dft_change_log_load_clock (sqlite3 *db, DftHlc *hlc, GError **error);
+gboolean    dft_change_log_append (sqlite3 *db, DftChange *change, GError **error);
+gboolean
+dft_change_log_append_with (sqlite3 *db, sqlite3_stmt *insert, DftChange *change, GError **error);
+GPtrArray *dft_change_log_read_since (sqlite3 *db, gint64 after_seq, guint limit, GError **error);
+gint64     dft_change_log_last_seq (sqlite3 *db, GError **error);
+gint64
+dft_change_log_count_for (sqlite3 *db, const char *entity, const char *record_id, GError **error);
+gboolean dft_change_log_load_clock (sqlite3 *db, DftHlc *hlc, GError **error);
 
-char       *dft_sync_state_get        (sqlite3 *db, const char *key, GError **error);
-gboolean    dft_sync_state_set        (sqlite3 *db, const char *key, const char *value, GError **error);
+char    *dft_sync_state_get (sqlite3 *db, const char *key, GError **error);
+gboolean dft_sync_state_set (sqlite3 *db, const char *key, const char *value, GError **error);
 
 G_END_DECLS

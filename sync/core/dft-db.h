@@ -22,12 +22,12 @@ typedef enum
   DFT_DB_ERROR_IO,
 } DftDbError;
 
-GQuark   dft_db_error_quark (void);
+GQuark dft_db_error_quark (void);
 
-gboolean dft_db_set_error   (GError **error, sqlite3 *db, int rc, const char *what);
-gboolean dft_db_exec        (sqlite3 *db, const char *sql, GError **error);
-gboolean dft_db_prepare     (sqlite3 *db, const char *sql, sqlite3_stmt **stmt, GError **error);
-gboolean dft_db_step_done   (sqlite3 *db, sqlite3_stmt *stmt, GError **error);
+gboolean dft_db_set_error (GError **error, sqlite3 *db, int rc, const char *what);
+gboolean dft_db_exec (sqlite3 *db, const char *sql, GError **error);
+gboolean dft_db_prepare (sqlite3 *db, const char *sql, sqlite3_stmt **stmt, GError **error);
+gboolean dft_db_step_done (sqlite3 *db, sqlite3_stmt *stmt, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 

@@ -37,7 +37,7 @@ dft_hlc_tick (DftHlc *hlc, gint64 wall_ms)
   if (wall > hlc->last)
     hlc->last = wall;
   else
-    hlc->last += 1;  /* a counter overflow carries into the milliseconds, still ordered */
+    hlc->last += 1; /* a counter overflow carries into the milliseconds, still ordered */
 
   return hlc->last;
 }
@@ -82,8 +82,8 @@ dft_hlc_is_drifted (DftHlcValue remote, gint64 wall_ms, gint64 *drift_ms)
 char *
 dft_hlc_to_string (DftHlcValue v)
 {
-  g_autoptr(GDateTime) dt = NULL;
-  g_autofree char *stamp = NULL;
+  g_autoptr (GDateTime) dt = NULL;
+  g_autofree char      *stamp = NULL;
 
   dt = g_date_time_new_from_unix_utc (dft_hlc_value_ms (v) / 1000);
   if (dt == NULL)

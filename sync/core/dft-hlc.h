@@ -38,6 +38,6 @@ DftHlcValue dft_hlc_receive (DftHlc *hlc, DftHlcValue remote, gint64 wall_ms);
 gboolean    dft_hlc_is_drifted (DftHlcValue remote, gint64 wall_ms, gint64 *drift_ms);
 gint64      dft_hlc_wall_ms (void);
 char       *dft_hlc_to_string (DftHlcValue v);
-int         dft_hlc_compare (DftHlcValue a, const char *device_a, DftHlcValue b, const char *device_b);
+int dft_hlc_compare (DftHlcValue a, const char *device_a, DftHlcValue b, const char *device_b);
 
 G_END_DECLS

@@ -9,8 +9,8 @@ static char *
 format_uuid (const guint8 b[16])
 {
   return g_strdup_printf ("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                          b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-                          b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+                          b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+                          b[12], b[13], b[14], b[15]);
 }
 
 static gboolean
@@ -68,7 +68,7 @@ fill_random (guint8 *buf, gsize len)
 char *
 dft_uuid_v7_new_at (gint64 unix_ms)
 {
-  guint8 b[16];
+  guint8  b[16];
   guint64 ms = (guint64) MAX (unix_ms, 0);
 
   fill_random (b, sizeof b);
@@ -98,10 +98,10 @@ dft_uuid_v4_new (void)
 char *
 dft_uuid_v5 (const char *namespace_uuid, const char *name)
 {
-  g_autoptr(GChecksum) sha1 = NULL;
-  guint8 ns[16];
-  guint8 digest[20];
-  gsize len = sizeof digest;
+  g_autoptr (GChecksum) sha1 = NULL;
+  guint8                ns[16];
+  guint8                digest[20];
+  gsize                 len = sizeof digest;
 
   g_return_val_if_fail (name != NULL, NULL);
   if (!parse_uuid (namespace_uuid, ns))
