@@ -565,7 +565,8 @@ open_store (const char *path, int target_version, GError **error)
   if (!dft_db_exec (self->db,
                     "PRAGMA synchronous = FULL;"
                     "PRAGMA foreign_keys = ON;"
-                    "PRAGMA temp_store = MEMORY;",
+                    "PRAGMA temp_store = MEMORY;"
+                    "PRAGMA cache_size = -32768;",
                     error))
     return NULL;
 
