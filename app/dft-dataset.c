@@ -61,25 +61,6 @@ member_int (JsonObject *o, const char *name, gint64 fallback)
   return json_node_get_int (node);
 }
 
-/* Loads a record by the data set's id, or makes it new with that id. */
-static DftRecord *
-record_with_id (DftStore *store, const DftEntity *entity, const char *id, GError **error)
-{
-  g_autoptr (GError) local_error = NULL;
-  DftRecord         *record = dft_store_load (store, entity, id, &local_error);
-
-  if (record != NULL)
-    return record;
-  if (!g_error_matches (local_error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND))
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
-  record = dft_record_new_for_entity (entity);
-  _dft_record_set_identity (record, id, NULL, NULL, FALSE, TRUE);
-  return record;
-}
-
 static char *
 add_days (const char *start, gint64 days)
 {
@@ -118,7 +99,7 @@ form_for (DftStore *store, GHashTable *forms, JsonObject *submission, GError **e
     return form;
 
   id = dft_uuid_v5 (DFT_UUID_NAMESPACE, name);
-  form = record_with_id (store, &dft_entity_form, id, error);
+  form = dft_store_load_or_new (store, &dft_entity_form, id, error);
   if (form == NULL)
     return NULL;
 
@@ -242,7 +223,7 @@ load_workshop (
   if (end == NULL || days < 1)
     return bad_dataset (error, _ ("a workshop without a start date or days"));
 
-  event = record_with_id (store, &dft_entity_event, event_id, error);
+  event = dft_store_load_or_new (store, &dft_entity_event, event_id, error);
   if (event == NULL)
     return FALSE;
   g_object_set (event, "title", member_string (w->workshop, "title"), "track",
@@ -266,7 +247,7 @@ load_workshop (
 
       if (pid == NULL || !dft_uuid_is_valid (pid))
         return bad_dataset (error, _ ("a participant without a valid id"));
-      person = record_with_id (store, &dft_entity_person, pid, error);
+      person = dft_store_load_or_new (store, &dft_entity_person, pid, error);
       if (person == NULL)
         return FALSE;
       g_object_set (person, "given-name", member_string (o, "given_name"), "family-name",
@@ -278,7 +259,7 @@ load_workshop (
       g_ptr_array_add (batch, person);
 
       enrollment_id = dft_enrollment_id_for (event_id, pid);
-      enrollment = record_with_id (store, &dft_entity_enrollment, enrollment_id, error);
+      enrollment = dft_store_load_or_new (store, &dft_entity_enrollment, enrollment_id, error);
       if (enrollment == NULL)
         return FALSE;
       g_object_set (enrollment, "event-id", event_id, "person-id", pid, "role", "participant",
@@ -302,7 +283,7 @@ load_workshop (
         return bad_dataset (error, _ ("an attendance mark outside its workshop"));
       session_id = dft_session_id_for (event_id, date, part);
       mark_id = dft_attendance_id_for (session_id, pid);
-      mark = record_with_id (store, &dft_entity_attendance, mark_id, error);
+      mark = dft_store_load_or_new (store, &dft_entity_attendance, mark_id, error);
       if (mark == NULL)
         return FALSE;
       g_object_set (mark, "session-id", session_id, "person-id", pid, "status",
@@ -333,7 +314,7 @@ load_workshop (
           stats->forms++;
         }
 
-      submission = record_with_id (store, &dft_entity_submission, sid, error);
+      submission = dft_store_load_or_new (store, &dft_entity_submission, sid, error);
       if (submission == NULL)
         return FALSE;
       if (dft_record_is_new (submission))

@@ -1659,8 +1659,13 @@ dft_store_undelete (DftStore *self, DftRecord *record, GError **error)
   return set_deleted_and_save (self, record, FALSE, error);
 }
 
-static DftRecord *
-load_or_new (DftStore *self, const DftEntity *entity, const char *id, GError **error)
+/*
+ * The record with @id, or a new one that will be saved with that id: for
+ * records whose id is derived from what they stand for, and for importing
+ * records that keep their ids, so that doing it twice changes nothing.
+ */
+DftRecord *
+dft_store_load_or_new (DftStore *self, const DftEntity *entity, const char *id, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   DftRecord         *record = dft_store_load (self, entity, id, &local_error);
@@ -1692,7 +1697,7 @@ dft_store_mark_attendance (DftStore   *self,
   g_return_val_if_fail (session_id != NULL && person_id != NULL, NULL);
 
   id = dft_attendance_id_for (session_id, person_id);
-  mark = load_or_new (self, &dft_entity_attendance, id, error);
+  mark = dft_store_load_or_new (self, &dft_entity_attendance, id, error);
   if (mark == NULL)
     return NULL;
 
@@ -1719,7 +1724,7 @@ dft_store_enroll (
   g_return_val_if_fail (event_id != NULL && person_id != NULL, NULL);
 
   id = dft_enrollment_id_for (event_id, person_id);
-  enrollment = load_or_new (self, &dft_entity_enrollment, id, error);
+  enrollment = dft_store_load_or_new (self, &dft_entity_enrollment, id, error);
   if (enrollment == NULL)
     return NULL;
 
