@@ -49,7 +49,9 @@ gboolean dft_store_get_damaged (DftStore *self);
 
 /* Reading. */
 DftRecord *dft_store_load (DftStore *self, const DftEntity *entity, const char *id, GError **error);
-GPtrArray *dft_store_find_people (DftStore *self, const char *query, guint limit, GError **error);
+DftRecord *
+dft_store_load_or_new (DftStore *self, const DftEntity *entity, const char *id, GError **error);
+GPtrArray  *dft_store_find_people (DftStore *self, const char *query, guint limit, GError **error);
 GListModel *dft_store_list_events (DftStore *self);
 GListModel *dft_store_list_sessions (DftStore *self, const char *event_id);
 GListModel *dft_store_list_people (DftStore *self, const char *event_id);
