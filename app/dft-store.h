@@ -78,6 +78,35 @@ DftRecord *dft_store_mark_attendance (DftStore   *self,
 DftRecord *dft_store_enroll (
     DftStore *self, const char *event_id, const char *person_id, const char *role, GError **error);
 
+/*
+ * Sync. The change log holds every change this replica knows: its own and
+ * those it received, each named by (device, origin seq). The device pushes
+ * its own; a server relays everyone's; a bundle carries any.
+ */
+typedef struct
+{
+  guint applied;    /* changes that changed at least one field */
+  guint duplicates; /* changes this replica already held */
+  guint outdated;   /* changes all of whose fields had newer values here */
+  guint conflicts;  /* conflict records made */
+} DftApplyStats;
+
+gboolean
+dft_store_apply_changes (DftStore *self, GPtrArray *changes, DftApplyStats *stats, GError **error);
+/* Entries with seq > @after_seq, oldest first; @only_device or @exclude_device may be NULL. */
+GPtrArray *dft_store_read_log (DftStore   *self,
+                               gint64      after_seq,
+                               guint       limit,
+                               const char *only_device,
+                               const char *exclude_device,
+                               GError    **error);
+/* The highest origin seq held from @device_id, 0 if none. */
+gint64 dft_store_origin_high (DftStore *self, const char *device_id, GError **error);
+char  *dft_store_get_sync_state (DftStore *self, const char *key, GError **error);
+gboolean
+dft_store_set_sync_state (DftStore *self, const char *key, const char *value, GError **error);
+GListModel *dft_store_list_conflicts (DftStore *self);
+
 /* Deterministic ids: the same pair gives the same record on every device. */
 char *dft_attendance_id_for (const char *session_id, const char *person_id);
 char *dft_enrollment_id_for (const char *event_id, const char *person_id);

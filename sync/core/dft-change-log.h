@@ -15,12 +15,15 @@ G_BEGIN_DECLS
  */
 typedef struct
 {
-  gint64      seq; /* this device's position in its log, set on append */
+  gint64 seq;        /* position in this replica's log, set on append (the server's cursor) */
+  gint64 origin_seq; /* the seq it had on the device that made it: (device_id, origin_seq)
+                        names a change on every replica; equal to seq for our own */
   DftHlcValue hlc;
   char       *device_id;
   char       *entity;
   char       *record_id;
   JsonObject *fields;
+  JsonObject *base; /* field -> "HLC/DEVICE" the writer had seen before, or NULL */
 } DftChange;
 
 DftChange *dft_change_new (const char *entity, const char *record_id, JsonObject *fields);

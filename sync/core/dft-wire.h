@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* The wire format of sync/PROTOCOL.md: batches of changes, compressed. */
+
+#define DFT_WIRE_PROTOCOL 1
+#define DFT_WIRE_MAX_GZIP (4 * 1024 * 1024)
+#define DFT_WIRE_MAX_JSON (32 * 1024 * 1024)
+
+#define DFT_WIRE_ERROR (dft_wire_error_quark ())
+
+typedef enum
+{
+  DFT_WIRE_ERROR_INVALID, /* not a batch: the message says what is wrong */
+  DFT_WIRE_ERROR_TOO_LARGE,
+  DFT_WIRE_ERROR_NOT_SERVER, /* a reply that is not from a Daftari server (a captive portal) */
+} DftWireError;
+
+GQuark dft_wire_error_quark (void);
+
+/* @changes holds DftChange; @extra's members (epoch, cursor, more…) are added at the top level. */
+GBytes *dft_wire_encode_batch (GPtrArray *changes, JsonObject *extra);
+/* Checks every type and name; on success *top holds the top-level object (for epoch, cursor…). */
+GPtrArray *dft_wire_decode_batch (GBytes *json, JsonObject **top, GError **error);
+
+GBytes *dft_wire_gzip (GBytes *data);
+GBytes *dft_wire_gunzip (GBytes *data, gsize max_size, GError **error);
+
+G_END_DECLS
