@@ -128,10 +128,28 @@ migration_3_post (sqlite3 *db, GError **error)
   return TRUE;
 }
 
+/*
+ * Version 4: sync. Changes are named by (device, origin seq) everywhere,
+ * carry the versions their writer had seen, and every field has a version;
+ * a concurrent write that loses is kept as a conflict record.
+ */
+static const char migration_4[]
+    = "CREATE TABLE conflict (" RECORD_COLUMNS
+      "  entity_name TEXT, record_id TEXT, field TEXT, lost_value TEXT, lost_version TEXT,"
+      "  resolved INTEGER NOT NULL DEFAULT 0);"
+      "CREATE INDEX conflict_record ON conflict (entity_name, record_id);";
+
+static gboolean
+migration_4_post (sqlite3 *db, GError **error)
+{
+  return dft_db_exec (db, dft_change_log_schema_v4_sql (), error);
+}
+
 static const DftMigration migrations[] = {
   { 1, migration_1, migration_1_post },
   { 2, migration_2, NULL },
   { 3, migration_3, migration_3_post },
+  { 4, migration_4, migration_4_post },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == DFT_SCHEMA_VERSION);

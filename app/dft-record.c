@@ -257,6 +257,7 @@ DEFINE_RECORD_TYPE (DftEnrollment, dft_enrollment, dft_entity_enrollment)
 DEFINE_RECORD_TYPE (DftAttendance, dft_attendance, dft_entity_attendance)
 DEFINE_RECORD_TYPE (DftForm, dft_form, dft_entity_form)
 DEFINE_RECORD_TYPE (DftSubmission, dft_submission, dft_entity_submission)
+DEFINE_RECORD_TYPE (DftConflict, dft_conflict, dft_entity_conflict)
 
 GType
 dft_record_type_for_entity (const DftEntity *entity)
@@ -275,6 +276,8 @@ dft_record_type_for_entity (const DftEntity *entity)
     return DFT_TYPE_FORM;
   if (entity == &dft_entity_submission)
     return DFT_TYPE_SUBMISSION;
+  if (entity == &dft_entity_conflict)
+    return DFT_TYPE_CONFLICT;
   g_return_val_if_reached (G_TYPE_INVALID);
 }
 

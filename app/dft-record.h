@@ -58,6 +58,8 @@ G_DECLARE_FINAL_TYPE (DftEnrollment, dft_enrollment, DFT, ENROLLMENT, DftRecord)
 G_DECLARE_FINAL_TYPE (DftAttendance, dft_attendance, DFT, ATTENDANCE, DftRecord)
 #define DFT_TYPE_FORM (dft_form_get_type ())
 G_DECLARE_FINAL_TYPE (DftForm, dft_form, DFT, FORM, DftRecord)
+#define DFT_TYPE_CONFLICT (dft_conflict_get_type ())
+G_DECLARE_FINAL_TYPE (DftConflict, dft_conflict, DFT, CONFLICT, DftRecord)
 #define DFT_TYPE_SUBMISSION (dft_submission_get_type ())
 G_DECLARE_FINAL_TYPE (DftSubmission, dft_submission, DFT, SUBMISSION, DftRecord)
 

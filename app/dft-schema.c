@@ -104,6 +104,16 @@ static const DftField submission_fields[] = {
   REF ("supersedes", "submission", DFT_FIELD_IMMUTABLE, N_ ("Corrects")),
 };
 
+/* Made by the merge when a concurrent write loses; a coordinator resolves it. */
+static const DftField conflict_fields[] = {
+  FIELD ("entity_name", DFT_FIELD_TEXT, FIXED, N_ ("Kind of record")),
+  FIELD ("record_id", DFT_FIELD_TEXT, FIXED, N_ ("Record")),
+  FIELD ("field", DFT_FIELD_TEXT, FIXED, N_ ("Field")),
+  FIELD ("lost_value", DFT_FIELD_JSON, DFT_FIELD_IMMUTABLE, N_ ("Value that lost")),
+  FIELD ("lost_version", DFT_FIELD_TEXT, FIXED, N_ ("Version that lost")),
+  FIELD ("resolved", DFT_FIELD_BOOL, 0, N_ ("Resolved")),
+};
+
 #define ENTITY(var, n, l, f) const DftEntity var = { n, l, f, G_N_ELEMENTS (f) }
 
 ENTITY (dft_entity_event, "event", N_ ("workshop"), event_fields);
@@ -113,10 +123,11 @@ ENTITY (dft_entity_enrollment, "enrollment", N_ ("enrollment"), enrollment_field
 ENTITY (dft_entity_attendance, "attendance", N_ ("attendance mark"), attendance_fields);
 ENTITY (dft_entity_form, "form", N_ ("form"), form_fields);
 ENTITY (dft_entity_submission, "submission", N_ ("submission"), submission_fields);
+ENTITY (dft_entity_conflict, "conflict", N_ ("conflict"), conflict_fields);
 
 static const DftEntity *all_entities[] = {
   &dft_entity_event,      &dft_entity_session, &dft_entity_person,     &dft_entity_enrollment,
-  &dft_entity_attendance, &dft_entity_form,    &dft_entity_submission,
+  &dft_entity_attendance, &dft_entity_form,    &dft_entity_submission, &dft_entity_conflict,
 };
 
 const DftEntity **

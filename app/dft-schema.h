@@ -52,6 +52,7 @@ extern const DftEntity dft_entity_enrollment;
 extern const DftEntity dft_entity_attendance;
 extern const DftEntity dft_entity_form;
 extern const DftEntity dft_entity_submission;
+extern const DftEntity dft_entity_conflict;
 
 const DftEntity  *dft_entity_lookup (const char *name);
 const DftEntity **dft_entity_all (guint *n_entities);

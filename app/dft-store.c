@@ -12,12 +12,14 @@
 #include <unistd.h>
 
 #include "dft-change-log.h"
+#include "dft-merge.h"
 #include "dft-db.h"
 #include "dft-record-private.h"
 #include "dft-record-list.h"
 #include "dft-search.h"
 #include "dft-store-private.h"
 #include "dft-uuid.h"
+#include "dft-wire.h"
 
 /* A workshop longer than this is a typing error, not a programme. */
 #define MAX_EVENT_DAYS  62
@@ -653,6 +655,8 @@ dft_store_get_schema_version (DftStore *self)
   return self->schema_version;
 }
 
+static gint64 origin_high_locked (DftStore *self, const char *device_id, GError **error);
+
 gint64
 dft_store_count_pending_changes (DftStore *self, GError **error)
 {
@@ -664,7 +668,7 @@ dft_store_count_pending_changes (DftStore *self, GError **error)
 
   _dft_store_lock (self);
   acked = dft_sync_state_get (self->db, "push_acked_seq", &local_error);
-  last = local_error == NULL ? dft_change_log_last_seq (self->db, &local_error) : -1;
+  last = local_error == NULL ? origin_high_locked (self, self->device_id, &local_error) : -1;
   _dft_store_unlock (self);
 
   if (local_error != NULL)
@@ -1524,6 +1528,168 @@ emit_changed (DftStore *self, GPtrArray *batch)
     }
 }
 
+/* ---- Field versions --------------------------------------------------- */
+
+static gboolean
+read_field_version (DftStore   *self,
+                    const char *entity,
+                    const char *id,
+                    const char *field,
+                    DftVersion *version,
+                    DftVersion *base,
+                    GError    **error)
+{
+  sqlite3_stmt *stmt = cached_statement (self,
+                                         "SELECT hlc, device_id, base FROM field_version WHERE "
+                                         "entity = ? AND record_id = ? AND field = ?",
+                                         error);
+  int           rc;
+
+  version->hlc = 0;
+  version->device = NULL;
+  if (base != NULL)
+    {
+      base->hlc = 0;
+      base->device = NULL;
+    }
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, field, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      version->hlc = (DftHlcValue) sqlite3_column_int64 (stmt, 0);
+      version->device = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      if (base != NULL)
+        dft_version_parse ((const char *) sqlite3_column_text (stmt, 2), base);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+  return TRUE;
+}
+
+static gboolean
+write_field_version (DftStore   *self,
+                     const char *entity,
+                     const char *id,
+                     const char *field,
+                     DftHlcValue hlc,
+                     const char *device,
+                     const char *base,
+                     GError    **error)
+{
+  sqlite3_stmt *stmt = cached_statement (
+      self,
+      "INSERT INTO field_version (entity, record_id, field, hlc, device_id, base) "
+      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entity, record_id, field) DO UPDATE SET "
+      "hlc = excluded.hlc, device_id = excluded.device_id, base = excluded.base",
+      error);
+  gboolean ok;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, field, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) hlc);
+  sqlite3_bind_text (stmt, 5, device, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, base, -1, SQLITE_STATIC);
+  ok = dft_db_step_done (self->db, stmt, error);
+  sqlite3_reset (stmt);
+  return ok;
+}
+
+static gboolean
+append_change (DftStore *self, DftChange *change, GError **error)
+{
+  sqlite3_stmt *insert = cached_statement (self, dft_change_log_insert_sql (), error);
+
+  return insert != NULL && dft_change_log_append_with (self->db, insert, change, error);
+}
+
+static gboolean
+update_person_key (DftStore *self, DftRecord *record, GError **error)
+{
+  sqlite3_stmt *update = cached_statement (self, SEARCH_KEY_UPDATE_SQL, error);
+  sqlite3_stmt *index = update != NULL ? cached_statement (self, SEARCH_INDEX_SQL, error) : NULL;
+
+  return index != NULL
+         && update_search_key (self->db, update, index, dft_record_get_id (record),
+                               dft_record_get_string (record, "given_name"),
+                               dft_record_get_string (record, "family_name"), error);
+}
+
+/*
+ * Writes one record changed here, inside the caller's transaction: its row,
+ * the versions of its fields (each remembering the version it replaced, the
+ * base that tells a later merge whether this write knew the one before), and
+ * its change-log entry.
+ */
+static gboolean
+commit_local_record (DftStore   *self,
+                     DftRecord  *record,
+                     GPtrArray  *batch,
+                     guint       position,
+                     const char *stamp,
+                     gint64      wall_ms,
+                     GPtrArray  *written,
+                     GError    **error)
+{
+  const DftEntity      *entity = dft_record_get_entity (record);
+  const char           *id;
+  g_autoptr (DftChange) change = NULL;
+  g_autoptr (GList)     names = NULL;
+
+  if (!dft_record_is_changed (record))
+    return TRUE;
+  if (!validate_record (self, record, error))
+    return FALSE;
+  if (entity == &dft_entity_event && batch != NULL
+      && !plan_sessions (self, record, batch, position + 1, error))
+    return FALSE;
+
+  id = dft_record_get_id (record);
+  change = dft_change_new (entity->name, id, NULL);
+  json_object_unref (change->fields);
+  change->fields = changed_fields (record, stamp);
+  change->device_id = g_strdup (self->device_id);
+  change->hlc = dft_hlc_tick (&self->clock, wall_ms);
+
+  names = json_object_get_members (change->fields);
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      g_auto (DftVersion) held = { 0 };
+      g_autofree char    *base = NULL;
+
+      if (!dft_record_is_new (record)
+          && !read_field_version (self, entity->name, id, l->data, &held, NULL, error))
+        return FALSE;
+      base = dft_version_format (&held);
+      if (base != NULL)
+        {
+          if (change->base == NULL)
+            change->base = json_object_new ();
+          json_object_set_string_member (change->base, l->data, base);
+        }
+      if (!write_field_version (self, entity->name, id, l->data, change->hlc, self->device_id, base,
+                                error))
+        return FALSE;
+    }
+
+  if (!write_row (self, record, stamp, error))
+    return FALSE;
+  if (entity == &dft_entity_person && names_changed (record)
+      && !update_person_key (self, record, error))
+    return FALSE;
+  if (!append_change (self, change, error))
+    return FALSE;
+  g_ptr_array_add (written, g_object_ref (record));
+  return TRUE;
+}
+
 gboolean
 dft_store_save_all (DftStore *self, DftRecord **records, guint n_records, GError **error)
 {
@@ -1564,46 +1730,9 @@ dft_store_save_all (DftStore *self, DftRecord **records, guint n_records, GError
 
   /* The batch can grow while we walk it: a workshop adds its sessions. */
   for (guint i = 0; i < batch->len; i++)
-    {
-      DftRecord            *record = g_ptr_array_index (batch, i);
-      const DftEntity      *entity = dft_record_get_entity (record);
-      g_autoptr (DftChange) change = NULL;
-
-      if (!dft_record_is_changed (record))
-        continue;
-      if (!validate_record (self, record, error))
-        goto fail;
-      if (entity == &dft_entity_event && !plan_sessions (self, record, batch, i + 1, error))
-        goto fail;
-
-      change = dft_change_new (entity->name, dft_record_get_id (record), NULL);
-      json_object_unref (change->fields);
-      change->fields = changed_fields (record, stamp);
-      change->device_id = g_strdup (self->device_id);
-      change->hlc = dft_hlc_tick (&self->clock, wall_ms);
-
-      if (!write_row (self, record, stamp, error))
-        goto fail;
-      if (entity == &dft_entity_person && names_changed (record))
-        {
-          sqlite3_stmt *update = cached_statement (self, SEARCH_KEY_UPDATE_SQL, error);
-          sqlite3_stmt *index
-              = update != NULL ? cached_statement (self, SEARCH_INDEX_SQL, error) : NULL;
-
-          if (index == NULL
-              || !update_search_key (self->db, update, index, dft_record_get_id (record),
-                                     dft_record_get_string (record, "given_name"),
-                                     dft_record_get_string (record, "family_name"), error))
-            goto fail;
-        }
-      {
-        sqlite3_stmt *insert = cached_statement (self, dft_change_log_insert_sql (), error);
-
-        if (insert == NULL || !dft_change_log_append_with (self->db, insert, change, error))
-          goto fail;
-      }
-      g_ptr_array_add (written, g_object_ref (record));
-    }
+    if (!commit_local_record (self, g_ptr_array_index (batch, i), batch, i, stamp, wall_ms, written,
+                              error))
+      goto fail;
 
   if (!dft_db_exec (self->db, "COMMIT", error))
     goto fail;
@@ -1819,4 +1948,379 @@ dft_store_list_submissions (DftStore *self, const char *event_id)
 {
   return G_LIST_MODEL (dft_record_list_new (
       self, &dft_entity_submission, "deleted = 0 AND event_id = ?", event_id, "created_at"));
+}
+
+/* ---- Sync ------------------------------------------------------------- */
+
+char *
+dft_store_get_sync_state (DftStore *self, const char *key, GError **error)
+{
+  char *value;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  _dft_store_lock (self);
+  value = dft_sync_state_get (self->db, key, error);
+  _dft_store_unlock (self);
+  return value;
+}
+
+gboolean
+dft_store_set_sync_state (DftStore *self, const char *key, const char *value, GError **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  _dft_store_lock (self);
+  ok = dft_sync_state_set (self->db, key, value, error);
+  _dft_store_unlock (self);
+  return ok;
+}
+
+GPtrArray *
+dft_store_read_log (DftStore   *self,
+                    gint64      after_seq,
+                    guint       limit,
+                    const char *only_device,
+                    const char *exclude_device,
+                    GError    **error)
+{
+  GPtrArray *changes;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  _dft_store_lock (self);
+  changes = dft_change_log_read (self->db, after_seq, limit, only_device, exclude_device, error);
+  _dft_store_unlock (self);
+  return changes;
+}
+
+static gint64
+origin_high_locked (DftStore *self, const char *device_id, GError **error)
+{
+  sqlite3_stmt *stmt = cached_statement (
+      self, "SELECT coalesce (max (origin_seq), 0) FROM change_log WHERE device_id = ?", error);
+  gint64 high = -1;
+  int    rc;
+
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    high = sqlite3_column_int64 (stmt, 0);
+  else
+    dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
+  sqlite3_reset (stmt);
+  return high;
+}
+
+gint64
+dft_store_origin_high (DftStore *self, const char *device_id, GError **error)
+{
+  gint64 high;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), -1);
+  g_return_val_if_fail (device_id != NULL, -1);
+  _dft_store_lock (self);
+  high = origin_high_locked (self, device_id, error);
+  _dft_store_unlock (self);
+  return high;
+}
+
+static gboolean
+change_is_known (DftStore *self, DftChange *change, gboolean *known, GError **error)
+{
+  sqlite3_stmt *stmt = cached_statement (
+      self, "SELECT 1 FROM change_log WHERE device_id = ? AND origin_seq = ?", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, change->device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, change->origin_seq);
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
+  *known = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+static gboolean
+bad_change (GError **error, DftChange *change, const char *field)
+{
+  g_set_error (
+      error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
+      /* Translators: a received change is refused; first %s is a kind of record, second a
+         field name */
+      _ ("A received change to a %s has a field “%s” that is unknown or of the wrong type; "
+         "nothing of this sync was applied."),
+      change->entity, field);
+  return FALSE;
+}
+
+/* A received value as the record's field holds it; FALSE when its type does not fit. */
+static gboolean
+json_to_value (const DftField *field, JsonNode *node, GValue *value)
+{
+  gboolean null = JSON_NODE_HOLDS_NULL (node);
+  GType    type = null ? G_TYPE_INVALID : json_node_get_value_type (node);
+
+  switch (G_VALUE_TYPE (value))
+    {
+    case G_TYPE_INT64:
+      if (type != G_TYPE_INT64)
+        return FALSE;
+      g_value_set_int64 (value, json_node_get_int (node));
+      return TRUE;
+    case G_TYPE_DOUBLE:
+      if (null)
+        g_value_set_double (value, NAN);
+      else if (type == G_TYPE_DOUBLE || type == G_TYPE_INT64)
+        g_value_set_double (value, json_node_get_double (node));
+      else
+        return FALSE;
+      return TRUE;
+    case G_TYPE_BOOLEAN:
+      if (type != G_TYPE_BOOLEAN)
+        return FALSE;
+      g_value_set_boolean (value, json_node_get_boolean (node));
+      return TRUE;
+    default:
+      if (null)
+        {
+          g_value_set_string (value, NULL);
+          return TRUE;
+        }
+      if (type != G_TYPE_STRING)
+        return FALSE;
+      if (field->type == DFT_FIELD_CHOICE
+          && !dft_field_has_choice (field, json_node_get_string (node)))
+        return FALSE;
+      g_value_set_string (value, json_node_get_string (node));
+      return TRUE;
+    }
+}
+
+/*
+ * A conflict record for the value that lost. Its id comes from what it is
+ * about, so replicas that find the same loss make the same record, and it is
+ * saved like any change here, so it reaches the coordinators through sync.
+ */
+static DftRecord *
+make_conflict (const char       *entity,
+               const char       *record_id,
+               const char       *field,
+               JsonNode         *lost,
+               const DftVersion *lost_version)
+{
+  g_autofree char *version = dft_version_format (lost_version);
+  g_autofree char *name = g_strjoin ("/", "conflict", entity, record_id, field, version, NULL);
+  g_autofree char *id = dft_uuid_v5 (DFT_UUID_NAMESPACE, name);
+  g_autofree char *value = json_to_string (lost, FALSE);
+  DftRecord       *conflict = dft_record_new_for_entity (&dft_entity_conflict);
+
+  _dft_record_set_identity (conflict, id, NULL, NULL, FALSE, TRUE);
+  g_object_set (conflict, "entity-name", entity, "record-id", record_id, "field", field,
+                "lost-value", value, "lost-version", version, NULL);
+  return conflict;
+}
+
+static gboolean
+apply_one (DftStore      *self,
+           DftChange     *change,
+           const char    *stamp,
+           GPtrArray     *conflicts,
+           GPtrArray     *written,
+           DftApplyStats *stats,
+           GError       **error)
+{
+  const DftEntity      *entity = dft_entity_lookup (change->entity);
+  g_autoptr (DftRecord) record = NULL;
+  g_autoptr (GList)     names = NULL;
+  DftVersion            incoming = { change->hlc, change->device_id };
+  gboolean              known = FALSE, taken = FALSE, names_taken = FALSE;
+
+  if (!change_is_known (self, change, &known, error))
+    return FALSE;
+  if (known)
+    {
+      stats->duplicates++;
+      return TRUE;
+    }
+  if (entity == NULL || !dft_uuid_is_valid (change->device_id))
+    return bad_change (error, change, "-");
+
+  record = dft_store_load_or_new (self, entity, change->record_id, error);
+  if (record == NULL)
+    return FALSE;
+
+  names = json_object_get_members (change->fields);
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      const char          *name = l->data;
+      JsonNode            *node = json_object_get_member (change->fields, name);
+      g_auto (DftVersion)  held = { 0 };
+      g_auto (DftVersion)  held_base = { 0 };
+      g_auto (DftVersion)  incoming_base = { 0 };
+      g_auto (GValue)      value = G_VALUE_INIT;
+      g_autoptr (JsonNode) current = NULL;
+      int                  index = -1;
+      gboolean             conflict = FALSE;
+      DftMergeOutcome      outcome;
+
+      if (g_str_equal (name, "created_at"))
+        {
+          if (dft_record_is_new (record) && JSON_NODE_HOLDS_VALUE (node)
+              && json_node_get_value_type (node) == G_TYPE_STRING)
+            _dft_record_set_identity (record, change->record_id, json_node_get_string (node), NULL,
+                                      dft_record_get_deleted (record), TRUE);
+          continue;
+        }
+      if (g_str_equal (name, "deleted"))
+        {
+          if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+            return bad_change (error, change, name);
+          current = json_node_init_boolean (json_node_alloc (), dft_record_get_deleted (record));
+        }
+      else
+        {
+          index = dft_entity_field_index (entity, name);
+          if (index < 0 || (!JSON_NODE_HOLDS_VALUE (node) && !JSON_NODE_HOLDS_NULL (node)))
+            return bad_change (error, change, name);
+          g_value_init (&value, G_VALUE_TYPE (dft_record_get_value (record, (guint) index)));
+          if (!json_to_value (&entity->fields[index], node, &value))
+            return bad_change (error, change, name);
+          current = value_to_json (&entity->fields[index],
+                                   dft_record_get_value (record, (guint) index));
+        }
+
+      if (!read_field_version (self, entity->name, change->record_id, name, &held, &held_base,
+                               error))
+        return FALSE;
+      if (change->base != NULL && json_object_has_member (change->base, name))
+        dft_version_parse (json_object_get_string_member (change->base, name), &incoming_base);
+
+      outcome = dft_merge_field (&held, &held_base, &incoming, &incoming_base,
+                                 json_node_equal (current, node), &conflict);
+      if (conflict)
+        g_ptr_array_add (
+            conflicts,
+            outcome == DFT_MERGE_TAKE
+                ? make_conflict (entity->name, change->record_id, name, current, &held)
+                : make_conflict (entity->name, change->record_id, name, node, &incoming));
+      if (outcome != DFT_MERGE_TAKE)
+        continue;
+
+      {
+        g_autofree char *base_text = dft_version_format (&incoming_base);
+        if (!write_field_version (self, entity->name, change->record_id, name, change->hlc,
+                                  change->device_id, base_text, error))
+          return FALSE;
+      }
+      if (index < 0)
+        _dft_record_set_deleted (record, json_node_get_boolean (node));
+      else
+        dft_record_set_value (record, (guint) index, &value);
+      names_taken |= g_str_equal (name, "given_name") || g_str_equal (name, "family_name");
+      taken = TRUE;
+    }
+
+  if (taken || dft_record_is_new (record))
+    {
+      if (!write_row (self, record, stamp, error))
+        return FALSE;
+      if (entity == &dft_entity_person && (names_taken || dft_record_is_new (record))
+          && !update_person_key (self, record, error))
+        return FALSE;
+      g_ptr_array_add (written, g_object_ref (record));
+    }
+  if (taken)
+    stats->applied++;
+  else
+    stats->outdated++;
+
+  /* Kept whether it won or not: this replica now holds it, and passes it on. */
+  return append_change (self, change, error);
+}
+
+gboolean
+dft_store_apply_changes (DftStore *self, GPtrArray *changes, DftApplyStats *stats, GError **error)
+{
+  g_autoptr (GPtrArray) written = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) conflicts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char      *stamp = now_stamp ();
+  DftApplyStats         local = { 0 };
+  DftHlc                saved_clock;
+  gint64                wall_ms = dft_hlc_wall_ms ();
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  g_return_val_if_fail (changes != NULL, FALSE);
+
+  if (g_atomic_int_get (&self->damaged))
+    {
+      g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
+                   _ ("The database is damaged, so Daftari does not write to it. Nothing was "
+                      "saved; keep a copy of the file and restore your data from a backup."));
+      return FALSE;
+    }
+
+  _dft_store_lock (self);
+  saved_clock = self->clock;
+  if (!dft_db_exec (self->db, "BEGIN IMMEDIATE", error))
+    goto fail_no_txn;
+
+  for (guint i = 0; i < changes->len; i++)
+    {
+      DftChange *change = g_ptr_array_index (changes, i);
+
+      if (!apply_one (self, change, stamp, conflicts, written, &local, error))
+        goto fail;
+      dft_hlc_receive (&self->clock, change->hlc, wall_ms);
+    }
+
+  /* Conflicts are this replica's own changes, made after what it received. */
+  for (guint i = 0; i < conflicts->len; i++)
+    {
+      DftRecord            *conflict = g_ptr_array_index (conflicts, i);
+      g_autoptr (GError)    load_error = NULL;
+      g_autoptr (DftRecord) existing
+          = dft_store_load (self, &dft_entity_conflict, dft_record_get_id (conflict), &load_error);
+
+      if (existing != NULL)
+        continue;
+      if (!commit_local_record (self, conflict, NULL, 0, stamp, wall_ms, written, error))
+        goto fail;
+      local.conflicts++;
+    }
+
+  {
+    g_autofree char *clock = g_strdup_printf ("%" G_GUINT64_FORMAT, self->clock.last);
+    if (!dft_sync_state_set (self->db, "hlc", clock, error))
+      goto fail;
+  }
+  if (!dft_db_exec (self->db, "COMMIT", error))
+    goto fail;
+  _dft_store_unlock (self);
+
+  for (guint i = 0; i < written->len; i++)
+    _dft_record_mark_saved (g_ptr_array_index (written, i), stamp);
+  if (written->len > 0)
+    emit_changed (self, written);
+  if (stats != NULL)
+    *stats = local;
+  return TRUE;
+
+fail:
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+fail_no_txn:
+  self->clock = saved_clock;
+  _dft_store_unlock (self);
+  return FALSE;
+}
+
+GListModel *
+dft_store_list_conflicts (DftStore *self)
+{
+  return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_conflict,
+                                            "deleted = 0 AND resolved = 0", NULL, "created_at"));
 }

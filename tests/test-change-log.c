@@ -14,6 +14,8 @@ open_memory_log (void)
   g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
   dft_db_exec (db, dft_change_log_schema_sql (), &error);
   g_assert_no_error (error);
+  dft_db_exec (db, dft_change_log_schema_v4_sql (), &error);
+  g_assert_no_error (error);
   return db;
 }
 

@@ -80,6 +80,19 @@ make_old_database (const char *path, int version)
   g_assert_cmpint (sqlite3_exec (db, rows_v1, NULL, NULL, NULL), ==, SQLITE_OK);
   if (version >= 2)
     g_assert_cmpint (sqlite3_exec (db, rows_v2, NULL, NULL, NULL), ==, SQLITE_OK);
+  /* Version 3 wrote each person's search key as it saved them. */
+  if (version >= 3)
+    {
+      const char *people[][3] = { { "p-aibek", "Айбек", "Токтогулов" },
+                                  { "p-nino", "ნინო", "კაპანაძე" },
+                                  { "p-juma", "Juma", "Mwakyusa" } };
+      for (guint i = 0; i < G_N_ELEMENTS (people); i++)
+        {
+          g_autoptr (GError) key_error = NULL;
+          g_assert_true (_dft_person_update_search_key (db, people[i][0], people[i][1],
+                                                        people[i][2], &key_error));
+        }
+    }
 }
 
 static void
@@ -127,6 +140,12 @@ test_migrate_from (gconstpointer data)
       g_assert_no_error (error);
       g_assert_cmpstr (dft_record_get_string (sub, "answers"), ==, "{\"l1\":5}");
     }
+
+  /* Sync (version 4): every old change has its origin number and every field a version. */
+  g_assert_cmpint (count (db, "SELECT count (*) FROM change_log WHERE origin_seq = seq"), ==, 2);
+  g_assert_cmpint (count (db, "SELECT count (*) FROM field_version WHERE entity = 'attendance' "
+                              "AND record_id = 'at-1' AND field = 'status'"),
+                   ==, 1);
 
   /* The device keeps its identity, so the server does not see a stranger. */
   g_assert_cmpstr (dft_store_get_device_id (store), ==, "old-device");

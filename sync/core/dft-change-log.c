@@ -30,6 +30,7 @@ dft_change_free (DftChange *change)
   g_free (change->entity);
   g_free (change->record_id);
   g_clear_pointer (&change->fields, json_object_unref);
+  g_clear_pointer (&change->base, json_object_unref);
   g_free (change);
 }
 
@@ -62,11 +63,29 @@ dft_change_log_schema_sql (void)
          ") WITHOUT ROWID;";
 }
 
+/*
+ * Needs schema version 4 (origin_seq and base). A change made here gets the
+ * next number of this device's own sequence; a received one keeps the number
+ * it had on its device, and (device, origin_seq) is unique.
+ */
 const char *
 dft_change_log_insert_sql (void)
 {
-  return "INSERT INTO change_log (hlc, device_id, entity, record_id, fields) VALUES (?, ?, ?, ?, "
-         "?)";
+  return "INSERT INTO change_log (hlc, device_id, entity, record_id, fields, origin_seq, base) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, coalesce (?6, (SELECT coalesce (max (origin_seq), 0) + 1 "
+         "FROM change_log WHERE device_id = ?2)), ?7) RETURNING seq, origin_seq";
+}
+
+static char *
+object_to_json (JsonObject *object)
+{
+  g_autoptr (JsonNode) node = NULL;
+
+  if (object == NULL || json_object_get_size (object) == 0)
+    return NULL;
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_set_object (node, object);
+  return json_to_string (node, FALSE);
 }
 
 /*
@@ -77,7 +96,8 @@ gboolean
 dft_change_log_append_with (sqlite3 *db, sqlite3_stmt *insert, DftChange *change, GError **error)
 {
   g_autofree char *fields = NULL;
-  gboolean         ok;
+  g_autofree char *base = NULL;
+  int              rc;
 
   g_return_val_if_fail (db != NULL, FALSE);
   g_return_val_if_fail (insert != NULL, FALSE);
@@ -86,22 +106,59 @@ dft_change_log_append_with (sqlite3 *db, sqlite3_stmt *insert, DftChange *change
   g_return_val_if_fail (change->hlc != 0, FALSE);
 
   fields = dft_change_fields_to_json (change);
+  base = object_to_json (change->base);
   sqlite3_reset (insert);
   sqlite3_bind_int64 (insert, 1, (sqlite3_int64) change->hlc);
   sqlite3_bind_text (insert, 2, change->device_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (insert, 3, change->entity, -1, SQLITE_STATIC);
   sqlite3_bind_text (insert, 4, change->record_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (insert, 5, fields, -1, SQLITE_STATIC);
+  if (change->origin_seq > 0)
+    sqlite3_bind_int64 (insert, 6, change->origin_seq);
+  else
+    sqlite3_bind_null (insert, 6);
+  if (base != NULL)
+    sqlite3_bind_text (insert, 7, base, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (insert, 7);
 
-  ok = dft_db_step_done (db, insert, error);
+  rc = sqlite3_step (insert);
+  if (rc == SQLITE_ROW)
+    {
+      change->seq = sqlite3_column_int64 (insert, 0);
+      change->origin_seq = sqlite3_column_int64 (insert, 1);
+      rc = sqlite3_step (insert);
+    }
   /* The bindings point at memory freed on return. */
   sqlite3_reset (insert);
   sqlite3_clear_bindings (insert);
-  if (!ok)
-    return FALSE;
-
-  change->seq = sqlite3_last_insert_rowid (db);
+  if (rc != SQLITE_DONE)
+    return dft_db_set_error (error, db, rc, _ ("writing to the change log"));
   return TRUE;
+}
+
+/*
+ * Schema version 4: a change is named by (device, origin seq) on every
+ * replica, and remembers the versions its writer had seen (its base);
+ * field_version holds the version of every field, which the merge compares.
+ */
+const char *
+dft_change_log_schema_v4_sql (void)
+{
+  return "ALTER TABLE change_log ADD COLUMN origin_seq INTEGER;"
+         "UPDATE change_log SET origin_seq = seq;"
+         "ALTER TABLE change_log ADD COLUMN base TEXT CHECK (base IS NULL OR json_valid (base));"
+         "CREATE UNIQUE INDEX change_log_origin ON change_log (device_id, origin_seq);"
+         "CREATE TABLE field_version ("
+         "  entity TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL,"
+         "  hlc INTEGER NOT NULL, device_id TEXT NOT NULL, base TEXT,"
+         "  PRIMARY KEY (entity, record_id, field)) WITHOUT ROWID;"
+         "INSERT INTO field_version (entity, record_id, field, hlc, device_id)"
+         "  SELECT c.entity, c.record_id, f.key, c.hlc, c.device_id"
+         "  FROM change_log c, json_each (c.fields) f WHERE true"
+         "  ORDER BY c.hlc, c.device_id"
+         "  ON CONFLICT (entity, record_id, field) DO UPDATE"
+         "  SET hlc = excluded.hlc, device_id = excluded.device_id;";
 }
 
 gboolean
@@ -116,8 +173,26 @@ dft_change_log_append (sqlite3 *db, DftChange *change, GError **error)
   return dft_change_log_append_with (db, stmt, change, error);
 }
 
+static JsonObject *
+parse_object (JsonParser *parser, const char *text)
+{
+  JsonNode *root;
+
+  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  return json_object_ref (json_node_get_object (root));
+}
+
 GPtrArray *
-dft_change_log_read_since (sqlite3 *db, gint64 after_seq, guint limit, GError **error)
+dft_change_log_read (sqlite3    *db,
+                     gint64      after_seq,
+                     guint       limit,
+                     const char *only_device,
+                     const char *exclude_device,
+                     GError    **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
@@ -125,22 +200,24 @@ dft_change_log_read_since (sqlite3 *db, gint64 after_seq, guint limit, GError **
   int                    rc;
 
   if (!dft_db_prepare (db,
-                       "SELECT seq, hlc, device_id, entity, record_id, fields FROM change_log "
-                       "WHERE seq > ? ORDER BY seq LIMIT ?",
+                       "SELECT seq, hlc, device_id, entity, record_id, fields, origin_seq, base "
+                       "FROM change_log WHERE seq > ?1 AND (?3 IS NULL OR device_id = ?3) "
+                       "AND (?4 IS NULL OR device_id <> ?4) ORDER BY seq LIMIT ?2",
                        &stmt, error))
     return NULL;
   sqlite3_bind_int64 (stmt, 1, after_seq);
   sqlite3_bind_int64 (stmt, 2, limit > 0 ? (gint64) limit : G_MAXINT64);
+  sqlite3_bind_text (stmt, 3, only_device, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, exclude_device, -1, SQLITE_STATIC);
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      const char        *fields = (const char *) sqlite3_column_text (stmt, 5);
-      g_autoptr (GError) local_error = NULL;
-      DftChange         *change;
-      JsonNode          *root;
+      g_autoptr (JsonObject) fields
+          = parse_object (parser, (const char *) sqlite3_column_text (stmt, 5));
+      const char *base_text = (const char *) sqlite3_column_text (stmt, 7);
+      DftChange  *change;
 
-      if (!json_parser_load_from_data (parser, fields, -1, &local_error)
-          || (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+      if (fields == NULL)
         {
           g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
                        /* Translators: %lld is a position in the change log */
@@ -150,11 +227,12 @@ dft_change_log_read_since (sqlite3 *db, gint64 after_seq, guint limit, GError **
         }
 
       change = dft_change_new ((const char *) sqlite3_column_text (stmt, 3),
-                               (const char *) sqlite3_column_text (stmt, 4),
-                               json_node_get_object (root));
+                               (const char *) sqlite3_column_text (stmt, 4), fields);
       change->seq = sqlite3_column_int64 (stmt, 0);
       change->hlc = (DftHlcValue) sqlite3_column_int64 (stmt, 1);
       change->device_id = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      change->origin_seq = sqlite3_column_int64 (stmt, 6);
+      change->base = base_text != NULL ? parse_object (parser, base_text) : NULL;
       g_ptr_array_add (changes, change);
     }
 
@@ -164,6 +242,12 @@ dft_change_log_read_since (sqlite3 *db, gint64 after_seq, guint limit, GError **
       return NULL;
     }
   return g_steal_pointer (&changes);
+}
+
+GPtrArray *
+dft_change_log_read_since (sqlite3 *db, gint64 after_seq, guint limit, GError **error)
+{
+  return dft_change_log_read (db, after_seq, limit, NULL, NULL, error);
 }
 
 static gint64

@@ -35,10 +35,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftChange, dft_change_free)
 /* The SQL that creates the change log and sync state tables (schema version 1). */
 const char *dft_change_log_schema_sql (void);
 
+const char *dft_change_log_schema_v4_sql (void);
 const char *dft_change_log_insert_sql (void);
 gboolean    dft_change_log_append (sqlite3 *db, DftChange *change, GError **error);
 gboolean
 dft_change_log_append_with (sqlite3 *db, sqlite3_stmt *insert, DftChange *change, GError **error);
+GPtrArray *dft_change_log_read (sqlite3    *db,
+                                gint64      after_seq,
+                                guint       limit,
+                                const char *only_device,
+                                const char *exclude_device,
+                                GError    **error);
 GPtrArray *dft_change_log_read_since (sqlite3 *db, gint64 after_seq, guint limit, GError **error);
 gint64     dft_change_log_last_seq (sqlite3 *db, GError **error);
 gint64

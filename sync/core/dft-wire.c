@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "dft-change-log.h"
+#include "dft-uuid.h"
+#include "dft-wire.h"
+
+/* The quark's name is a string: the formatter would put spaces in it. */
+/* clang-format off */
+G_DEFINE_QUARK (dft-wire-error-quark, dft_wire_error)
+/* clang-format on */
+
+static const char *entities[] = { "event",      "session", "person",     "enrollment",
+                                  "attendance", "form",    "submission", "conflict" };
+
+static guint
+intern_index (GHashTable *index, GPtrArray *list, const char *value)
+{
+  gpointer found;
+
+  if (g_hash_table_lookup_extended (index, value, NULL, &found))
+    return GPOINTER_TO_UINT (found);
+  g_ptr_array_add (list, (gpointer) value);
+  g_hash_table_insert (index, (gpointer) value, GUINT_TO_POINTER (list->len - 1));
+  return list->len - 1;
+}
+
+/* "HLC/DEVICE-UUID" in the store becomes "HLC/DEVICE-INDEX" on the wire. */
+static char *
+base_to_wire (const char *base, GHashTable *device_index, GPtrArray *devices)
+{
+  const char      *slash = base != NULL ? strchr (base, '/') : NULL;
+  g_autofree char *hlc = NULL;
+
+  if (slash == NULL)
+    return NULL;
+  hlc = g_strndup (base, (gsize) (slash - base));
+  return g_strdup_printf ("%s/%u", hlc, intern_index (device_index, devices, slash + 1));
+}
+
+GBytes *
+dft_wire_encode_batch (GPtrArray *changes, JsonObject *extra)
+{
+  g_autoptr (JsonBuilder)   builder = json_builder_new ();
+  g_autoptr (GHashTable)    device_index = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable)    id_index = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray)     devices = g_ptr_array_new ();
+  g_autoptr (GPtrArray)     ids = g_ptr_array_new ();
+  g_autoptr (JsonNode)      root = NULL;
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autofree char          *text = NULL;
+  gsize                     length;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "changes");
+  json_builder_begin_array (builder);
+  for (guint i = 0; changes != NULL && i < changes->len; i++)
+    {
+      DftChange *c = g_ptr_array_index (changes, i);
+      JsonNode  *fields = json_node_new (JSON_NODE_OBJECT);
+
+      json_node_set_object (fields, c->fields);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "d");
+      json_builder_add_int_value (builder, intern_index (device_index, devices, c->device_id));
+      json_builder_set_member_name (builder, "s");
+      json_builder_add_int_value (builder, c->origin_seq);
+      json_builder_set_member_name (builder, "h");
+      json_builder_add_int_value (builder, (gint64) c->hlc);
+      json_builder_set_member_name (builder, "e");
+      json_builder_add_string_value (builder, c->entity);
+      json_builder_set_member_name (builder, "r");
+      json_builder_add_int_value (builder, intern_index (id_index, ids, c->record_id));
+      json_builder_set_member_name (builder, "f");
+      json_builder_add_value (builder, fields);
+      if (c->base != NULL && json_object_get_size (c->base) > 0)
+        {
+          g_autoptr (GList) names = json_object_get_members (c->base);
+
+          json_builder_set_member_name (builder, "b");
+          json_builder_begin_object (builder);
+          for (GList *l = names; l != NULL; l = l->next)
+            {
+              g_autofree char *wire = base_to_wire (
+                  json_object_get_string_member (c->base, l->data), device_index, devices);
+              if (wire == NULL)
+                continue;
+              json_builder_set_member_name (builder, l->data);
+              json_builder_add_string_value (builder, wire);
+            }
+          json_builder_end_object (builder);
+        }
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "devices");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < devices->len; i++)
+    json_builder_add_string_value (builder, g_ptr_array_index (devices, i));
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "ids");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < ids->len; i++)
+    json_builder_add_string_value (builder, g_ptr_array_index (ids, i));
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "server");
+  json_builder_add_string_value (builder, "daftari");
+  json_builder_set_member_name (builder, "protocol");
+  json_builder_add_int_value (builder, DFT_WIRE_PROTOCOL);
+  if (extra != NULL)
+    {
+      g_autoptr (GList) names = json_object_get_members (extra);
+      for (GList *l = names; l != NULL; l = l->next)
+        {
+          json_builder_set_member_name (builder, l->data);
+          json_builder_add_value (builder,
+                                  json_node_copy (json_object_get_member (extra, l->data)));
+        }
+    }
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, &length);
+  return g_bytes_new_take (g_steal_pointer (&text), length);
+}
+
+static gboolean
+invalid (GError **error, const char *what)
+{
+  g_set_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID,
+               /* Translators: %s says what is wrong, e.g. "change 3 has no fields" */
+               _ ("The sync data is not valid: %s."), what);
+  return FALSE;
+}
+
+static gboolean
+node_is (JsonNode *node, GType type)
+{
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type;
+}
+
+static gboolean
+string_list (JsonObject *top, const char *name, gboolean uuids, GPtrArray *out, GError **error)
+{
+  JsonNode  *node = json_object_get_member (top, name);
+  JsonArray *array;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    {
+      g_autofree char *what = g_strdup_printf (_ ("the list “%s” is missing"), name);
+      return invalid (error, what);
+    }
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *e = json_array_get_element (array, i);
+
+      if (!node_is (e, G_TYPE_STRING) || (uuids && !dft_uuid_is_valid (json_node_get_string (e)))
+          || strlen (json_node_get_string (e)) > 64)
+        {
+          g_autofree char *what = g_strdup_printf (_ ("entry %u of “%s” is not an id"), i, name);
+          return invalid (error, what);
+        }
+      g_ptr_array_add (out, (gpointer) json_node_get_string (e));
+    }
+  return TRUE;
+}
+
+static gboolean
+index_member (JsonObject *o, const char *name, GPtrArray *list, const char **out)
+{
+  JsonNode *node = json_object_get_member (o, name);
+  gint64    i;
+
+  if (!node_is (node, G_TYPE_INT64))
+    return FALSE;
+  i = json_node_get_int (node);
+  if (i < 0 || i >= list->len)
+    return FALSE;
+  *out = g_ptr_array_index (list, (guint) i);
+  return TRUE;
+}
+
+static DftChange *
+decode_change (JsonNode *node, GPtrArray *devices, GPtrArray *ids, guint n, GError **error)
+{
+  g_autofree char      *where = g_strdup_printf (_ ("change %u is malformed"), n + 1);
+  g_autoptr (DftChange) change = NULL;
+  JsonObject           *o;
+  JsonNode             *f, *b, *s, *h, *e;
+  const char           *device, *record;
+  g_autoptr (GList)     names = NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return invalid (error, where), NULL;
+  o = json_node_get_object (node);
+
+  /* Unknown members are refused: a newer client's change must not be half understood. */
+  names = json_object_get_members (o);
+  for (GList *l = names; l != NULL; l = l->next)
+    if (strlen (l->data) != 1 || strchr ("dsherfb", *(const char *) l->data) == NULL)
+      return invalid (error, where), NULL;
+
+  s = json_object_get_member (o, "s");
+  h = json_object_get_member (o, "h");
+  e = json_object_get_member (o, "e");
+  f = json_object_get_member (o, "f");
+  b = json_object_get_member (o, "b");
+  if (!index_member (o, "d", devices, &device) || !index_member (o, "r", ids, &record)
+      || !node_is (s, G_TYPE_INT64) || json_node_get_int (s) <= 0 || !node_is (h, G_TYPE_INT64)
+      || json_node_get_int (h) <= 0 || !node_is (e, G_TYPE_STRING) || f == NULL
+      || !JSON_NODE_HOLDS_OBJECT (f) || (b != NULL && !JSON_NODE_HOLDS_OBJECT (b)))
+    return invalid (error, where), NULL;
+  if (!g_strv_contains (entities, json_node_get_string (e)))
+    {
+      g_autofree char *what
+          = g_strdup_printf (_ ("change %u is for an unknown kind of record"), n + 1);
+      return invalid (error, what), NULL;
+    }
+
+  change = dft_change_new (json_node_get_string (e), record, json_node_get_object (f));
+  change->device_id = g_strdup (device);
+  change->origin_seq = json_node_get_int (s);
+  change->hlc = (DftHlcValue) json_node_get_int (h);
+
+  /* Field values are plain: no nested objects or arrays. */
+  {
+    g_autoptr (GList) fields = json_object_get_members (change->fields);
+    for (GList *l = fields; l != NULL; l = l->next)
+      {
+        JsonNode *v = json_object_get_member (change->fields, l->data);
+        if (!JSON_NODE_HOLDS_VALUE (v) && !JSON_NODE_HOLDS_NULL (v))
+          return invalid (error, where), NULL;
+      }
+  }
+
+  if (b != NULL)
+    {
+      JsonObject       *wire = json_node_get_object (b);
+      g_autoptr (GList) fields = json_object_get_members (wire);
+
+      change->base = json_object_new ();
+      for (GList *l = fields; l != NULL; l = l->next)
+        {
+          JsonNode   *v = json_object_get_member (wire, l->data);
+          const char *text = node_is (v, G_TYPE_STRING) ? json_node_get_string (v) : NULL;
+          const char *slash = text != NULL ? strchr (text, '/') : NULL;
+          guint64     hlc, dev;
+          char       *end = NULL;
+
+          g_autofree char *version = NULL;
+
+          if (slash == NULL || devices->len == 0)
+            return invalid (error, where), NULL;
+          hlc = g_ascii_strtoull (text, &end, 10);
+          if (end != slash
+              || !g_ascii_string_to_unsigned (slash + 1, 10, 0, devices->len - 1, &dev, NULL))
+            return invalid (error, where), NULL;
+          version = g_strdup_printf ("%" G_GUINT64_FORMAT "/%s", hlc,
+                                     (const char *) g_ptr_array_index (devices, dev));
+          json_object_set_string_member (change->base, l->data, version);
+        }
+    }
+  return g_steal_pointer (&change);
+}
+
+GPtrArray *
+dft_wire_decode_batch (GBytes *json, JsonObject **top, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GPtrArray)  devices = g_ptr_array_new ();
+  g_autoptr (GPtrArray)  ids = g_ptr_array_new ();
+  g_autoptr (GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+  JsonNode             *root, *list;
+  JsonObject           *o;
+  gsize                 size;
+  const char           *data = g_bytes_get_data (json, &size);
+
+  if (size > DFT_WIRE_MAX_JSON)
+    {
+      g_set_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_TOO_LARGE,
+                   _ ("The sync data is too large."));
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, data, (gssize) size, NULL))
+    return invalid (error, _ ("it is not JSON")), NULL;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return invalid (error, _ ("it is not a JSON object")), NULL;
+  o = json_node_get_object (root);
+
+  if (!string_list (o, "devices", TRUE, devices, error)
+      || !string_list (o, "ids", FALSE, ids, error))
+    return NULL;
+  list = json_object_get_member (o, "changes");
+  if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
+    return invalid (error, _ ("the list of changes is missing")), NULL;
+
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (list)); i++)
+    {
+      DftChange *c = decode_change (json_array_get_element (json_node_get_array (list), i), devices,
+                                    ids, i, error);
+      if (c == NULL)
+        return NULL;
+      g_ptr_array_add (changes, c);
+    }
+
+  if (top != NULL)
+    *top = json_object_ref (o);
+  return g_steal_pointer (&changes);
+}
+
+static GBytes *
+convert (GConverter *converter, GBytes *data, gsize max_size, GError **error)
+{
+  g_autoptr (GOutputStream) memory = g_memory_output_stream_new_resizable ();
+  g_autoptr (GOutputStream) out = g_converter_output_stream_new (memory, converter);
+  gsize                     size;
+  const char               *bytes = g_bytes_get_data (data, &size);
+  gsize                     done = 0;
+
+  while (done < size)
+    {
+      gsize chunk = MIN (size - done, 64 * 1024);
+      if (!g_output_stream_write_all (out, bytes + done, chunk, NULL, NULL, error))
+        return NULL;
+      done += chunk;
+      if (max_size > 0
+          && g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (memory)) > max_size)
+        {
+          g_set_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_TOO_LARGE,
+                       _ ("The sync data is too large."));
+          return NULL;
+        }
+    }
+  if (!g_output_stream_close (out, NULL, error))
+    return NULL;
+  if (max_size > 0
+      && g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (memory)) > max_size)
+    {
+      g_set_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_TOO_LARGE,
+                   _ ("The sync data is too large."));
+      return NULL;
+    }
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (memory));
+}
+
+GBytes *
+dft_wire_gzip (GBytes *data)
+{
+  g_autoptr (GZlibCompressor) gzip = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 9);
+  GBytes                     *out = convert (G_CONVERTER (gzip), data, 0, NULL);
+
+  g_assert (out != NULL);
+  return out;
+}
+
+/* Bounded, so a small body that inflates to gigabytes (a gzip bomb) is refused early. */
+GBytes *
+dft_wire_gunzip (GBytes *data, gsize max_size, GError **error)
+{
+  g_autoptr (GZlibDecompressor) gunzip = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+  g_autoptr (GError)            local_error = NULL;
+  GBytes                       *out = convert (G_CONVERTER (gunzip), data, max_size, &local_error);
+
+  if (out == NULL)
+    {
+      if (g_error_matches (local_error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_TOO_LARGE))
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      else
+        invalid (error, _ ("it is not gzip data"));
+    }
+  return out;
+}
