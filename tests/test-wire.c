@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "dft-change-log.h"
+#include "dft-merge.h"
+#include "dft-test-util.h"
+#include "dft-wire.h"
+
+#define DEV_A "0190aaaa-0000-4000-8000-00000000000a"
+#define DEV_B "0190aaaa-0000-4000-8000-00000000000b"
+#define REC   "0190aaaa-0000-7000-8000-000000000001"
+
+static DftChange *
+change (const char *device,
+        gint64      origin,
+        DftHlcValue hlc,
+        const char *field,
+        const char *value,
+        const char *base)
+{
+  g_autoptr (JsonObject) fields = json_object_new ();
+  DftChange             *c;
+
+  json_object_set_string_member (fields, field, value);
+  c = dft_change_new ("person", REC, fields);
+  c->device_id = g_strdup (device);
+  c->origin_seq = origin;
+  c->hlc = hlc;
+  if (base != NULL)
+    {
+      c->base = json_object_new ();
+      json_object_set_string_member (c->base, field, base);
+    }
+  return c;
+}
+
+static void
+test_wire_round_trip (void)
+{
+  g_autoptr (GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+  g_autoptr (GPtrArray) back = NULL;
+  g_autoptr (JsonObject) extra = json_object_new ();
+  g_autoptr (JsonObject) top = NULL;
+  g_autoptr (GBytes)     json = NULL;
+  g_autoptr (GBytes)     gz = NULL;
+  g_autoptr (GBytes)     plain = NULL;
+  g_autoptr (GError)     error = NULL;
+
+  g_ptr_array_add (changes, change (DEV_A, 1, 1000, "given_name", "Айбек", NULL));
+  g_ptr_array_add (changes, change (DEV_B, 7, 2000, "given_name", "Aibek", "1000/" DEV_A));
+  json_object_set_int_member (extra, "cursor", 42);
+
+  json = dft_wire_encode_batch (changes, extra);
+  /* Ids and devices are written once per batch, not once per change. */
+  g_assert_nonnull (
+      g_strstr_len (g_bytes_get_data (json, NULL), (gssize) g_bytes_get_size (json), "\"ids\""));
+  gz = dft_wire_gzip (json);
+  plain = dft_wire_gunzip (gz, DFT_WIRE_MAX_JSON, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (plain, json));
+
+  back = dft_wire_decode_batch (plain, &top, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (back->len, ==, 2);
+  g_assert_cmpint (json_object_get_int_member (top, "cursor"), ==, 42);
+  g_assert_cmpstr (json_object_get_string_member (top, "server"), ==, "daftari");
+  {
+    DftChange *b = g_ptr_array_index (back, 1);
+    g_assert_cmpstr (b->device_id, ==, DEV_B);
+    g_assert_cmpint (b->origin_seq, ==, 7);
+    g_assert_cmpuint (b->hlc, ==, 2000);
+    g_assert_cmpstr (b->record_id, ==, REC);
+    g_assert_cmpstr (json_object_get_string_member (b->fields, "given_name"), ==, "Aibek");
+    g_assert_cmpstr (json_object_get_string_member (b->base, "given_name"), ==, "1000/" DEV_A);
+  }
+}
+
+static void
+expect_invalid (const char *json, const char *fragment)
+{
+  g_autoptr (GBytes)    bytes = g_bytes_new (json, strlen (json));
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) changes = dft_wire_decode_batch (bytes, NULL, &error);
+
+  g_assert_null (changes);
+  g_assert_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID);
+  if (fragment != NULL && strstr (error->message, fragment) == NULL)
+    g_error ("“%s” does not mention “%s”", error->message, fragment);
+}
+
+static void
+test_wire_refuses (void)
+{
+  expect_invalid ("<html><body>Sign in to the hotel Wi-Fi</body></html>", "JSON");
+  expect_invalid ("[]", NULL);
+  expect_invalid ("{\"devices\": [], \"ids\": []}", "changes");
+  expect_invalid ("{\"devices\": [\"not-a-uuid\"], \"ids\": [], \"changes\": []}", NULL);
+  /* Index out of range, wrong types, unknown member, unknown entity, nested value. */
+  expect_invalid ("{\"devices\": [\"" DEV_A "\"], \"ids\": [\"" REC
+                  "\"], \"changes\": [{\"d\": 1, \"s\": 1, "
+                  "\"h\": 5, \"e\": \"person\", \"r\": 0, \"f\": {}}]}",
+                  "change 1");
+  expect_invalid ("{\"devices\": [\"" DEV_A "\"], \"ids\": [\"" REC
+                  "\"], \"changes\": [{\"d\": 0, \"s\": \"1\", "
+                  "\"h\": 5, \"e\": \"person\", \"r\": 0, \"f\": {}}]}",
+                  "change 1");
+  expect_invalid ("{\"devices\": [\"" DEV_A "\"], \"ids\": [\"" REC
+                  "\"], \"changes\": [{\"d\": 0, \"s\": 1, "
+                  "\"h\": 5, \"e\": \"person\", \"r\": 0, \"f\": {}, \"x\": 1}]}",
+                  "change 1");
+  expect_invalid ("{\"devices\": [\"" DEV_A "\"], \"ids\": [\"" REC
+                  "\"], \"changes\": [{\"d\": 0, \"s\": 1, "
+                  "\"h\": 5, \"e\": \"weapon\", \"r\": 0, \"f\": {}}]}",
+                  "unknown kind");
+  expect_invalid ("{\"devices\": [\"" DEV_A "\"], \"ids\": [\"" REC
+                  "\"], \"changes\": [{\"d\": 0, \"s\": 1, "
+                  "\"h\": 5, \"e\": \"person\", \"r\": 0, \"f\": {\"given_name\": {\"a\": 1}}}]}",
+                  "change 1");
+}
+
+static void
+test_wire_gzip_limits (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *zeros = g_malloc0 (8 * 1024 * 1024);
+  g_autoptr (GBytes) big = g_bytes_new_take (g_steal_pointer (&zeros), 8 * 1024 * 1024);
+  g_autoptr (GBytes) bomb = dft_wire_gzip (big);
+  g_autoptr (GBytes) out = NULL;
+  g_autoptr (GBytes) junk = g_bytes_new_static ("not gzip at all", 15);
+
+  /* Eight megabytes of zeros shrink to a few kilobytes: refused past the limit. */
+  g_assert_cmpuint (g_bytes_get_size (bomb), <, 64 * 1024);
+  out = dft_wire_gunzip (bomb, 1024 * 1024, &error);
+  g_assert_null (out);
+  g_assert_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  out = dft_wire_gunzip (junk, 1024, &error);
+  g_assert_null (out);
+  g_assert_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID);
+}
+
+static void
+test_merge_rule (void)
+{
+  DftVersion none = { 0 };
+  DftVersion v1 = { 1000, (char *) DEV_A };
+  DftVersion v2 = { 2000, (char *) DEV_B };
+  DftVersion v2_other = { 2000, (char *) DEV_A };
+  gboolean   conflict;
+
+  /* Nothing held: take it. */
+  g_assert_cmpint (dft_merge_field (&none, &none, &v1, &none, FALSE, &conflict), ==,
+                   DFT_MERGE_TAKE);
+  g_assert_false (conflict);
+  /* The same change again: keep, no conflict. */
+  g_assert_cmpint (dft_merge_field (&v1, &none, &v1, &none, TRUE, &conflict), ==, DFT_MERGE_KEEP);
+  g_assert_false (conflict);
+  /* A later write that had seen the held one: take, no conflict. */
+  g_assert_cmpint (dft_merge_field (&v1, &none, &v2, &v1, FALSE, &conflict), ==, DFT_MERGE_TAKE);
+  g_assert_false (conflict);
+  /* A later write that had not: take, and the held value is a conflict. */
+  g_assert_cmpint (dft_merge_field (&v1, &none, &v2, &none, FALSE, &conflict), ==, DFT_MERGE_TAKE);
+  g_assert_true (conflict);
+  /* ... unless both wrote the same value. */
+  g_assert_cmpint (dft_merge_field (&v1, &none, &v2, &none, TRUE, &conflict), ==, DFT_MERGE_TAKE);
+  g_assert_false (conflict);
+  /* An older write arriving late: keep; a conflict unless the held one had seen it. */
+  g_assert_cmpint (dft_merge_field (&v2, &none, &v1, &none, FALSE, &conflict), ==, DFT_MERGE_KEEP);
+  g_assert_true (conflict);
+  g_assert_cmpint (dft_merge_field (&v2, &v1, &v1, &none, FALSE, &conflict), ==, DFT_MERGE_KEEP);
+  g_assert_false (conflict);
+  /* Same clock value: the device id breaks the tie, the same way everywhere. */
+  g_assert_cmpint (dft_merge_field (&v2_other, &none, &v2, &none, FALSE, &conflict), ==,
+                   DFT_MERGE_TAKE);
+  g_assert_cmpint (dft_merge_field (&v2, &none, &v2_other, &none, FALSE, &conflict), ==,
+                   DFT_MERGE_KEEP);
+}
+
+static void
+test_version_text (void)
+{
+  g_auto (DftVersion) v = { 0 };
+  g_autofree char    *text = NULL;
+
+  g_assert_true (dft_version_parse ("1234/" DEV_A, &v));
+  g_assert_cmpuint (v.hlc, ==, 1234);
+  g_assert_cmpstr (v.device, ==, DEV_A);
+  text = dft_version_format (&v);
+  g_assert_cmpstr (text, ==, "1234/" DEV_A);
+  dft_version_clear (&v);
+  g_assert_false (dft_version_parse ("abc/" DEV_A, &v));
+  g_assert_false (dft_version_parse ("1234", &v));
+  g_assert_false (dft_version_parse (NULL, &v));
+}
+
+int
+main (int argc, char *argv[])
+{
+  dft_test_init (&argc, &argv);
+
+  g_test_add_func ("/wire/round-trip", test_wire_round_trip);
+  g_test_add_func ("/wire/refuses", test_wire_refuses);
+  g_test_add_func ("/wire/gzip-limits", test_wire_gzip_limits);
+  g_test_add_func ("/merge/rule", test_merge_rule);
+  g_test_add_func ("/merge/version-text", test_version_text);
+
+  return g_test_run ();
+}
