@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dft-bundle.h"
 #include "dft-cli.h"
 #include "dft-dataset.h"
 #include "dft-export.h"
@@ -558,6 +559,48 @@ cmd_sample (DftStore *store, int argc, char **argv)
   return load_dataset (store, path);
 }
 
+static int
+cmd_bundle_export (DftStore *store, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile)  file = NULL;
+  guint              n = 0;
+
+  if (argc != 2)
+    {
+      g_printerr (_ ("Usage: daftari-cli bundle-export FILE\n"));
+      return EXIT_USAGE;
+    }
+  file = g_file_new_for_commandline_arg (argv[1]);
+  if (!dft_bundle_export (store, file, 0, &n, NULL, &error))
+    return fail (error);
+  /* Translators: %u is a number of changes, %s a file name */
+  g_print (ngettext ("Wrote %u change to %s.\n", "Wrote %u changes to %s.\n", n), n, argv[1]);
+  return 0;
+}
+
+static int
+cmd_bundle_import (DftStore *store, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile)  file = NULL;
+  DftApplyStats      stats = { 0 };
+
+  if (argc != 2)
+    {
+      g_printerr (_ ("Usage: daftari-cli bundle-import FILE\n"));
+      return EXIT_USAGE;
+    }
+  file = g_file_new_for_commandline_arg (argv[1]);
+  if (!dft_bundle_import (store, file, &stats, NULL, &error))
+    return fail (error);
+  /* Translators: counts of changes in a bundle that was imported */
+  g_print (_ ("Imported: %u changes applied, %u already here, %u older than what is here, %u "
+              "conflicts kept.\n"),
+           stats.applied, stats.duplicates, stats.outdated, stats.conflicts);
+  return 0;
+}
+
 static const Command commands[] = {
   { "init", N_ ("Create the database if needed and say where it is"), cmd_init },
   { "info", N_ ("Show what the database holds and what is not synced yet"), cmd_info },
@@ -571,6 +614,9 @@ static const Command commands[] = {
   { "export", N_ ("Export to CSV"), cmd_export, TRUE },
   { "load-dataset", N_ ("Load a workshop data set (gen_dataset.py JSON)"), cmd_load_dataset },
   { "sample", N_ ("Load the sample workshops"), cmd_sample },
+  { "bundle-export", N_ ("Write every change this device holds to a file for USB transfer"),
+    cmd_bundle_export },
+  { "bundle-import", N_ ("Apply a bundle file made on another device"), cmd_bundle_import },
 };
 
 static void
