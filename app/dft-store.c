@@ -1155,6 +1155,23 @@ validate_field (DftStore *self, DftRecord *record, guint i, GError **error)
   return TRUE;
 }
 
+/* Final submissions are immutable: what the row says now, not what the record was set to. */
+static gboolean
+stored_status_is_final (DftStore *self, const char *id)
+{
+  sqlite3_stmt *stmt
+      = cached_statement (self, "SELECT status = 'final' FROM submission WHERE id = ?", NULL);
+  gboolean final = FALSE;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    final = sqlite3_column_int (stmt, 0) != 0;
+  sqlite3_reset (stmt);
+  return final;
+}
+
 static gboolean
 validate_record (DftStore *self, DftRecord *record, GError **error)
 {
@@ -1183,6 +1200,11 @@ validate_record (DftStore *self, DftRecord *record, GError **error)
                           &entity->fields[dft_entity_field_index (entity, "end_date")], message);
         }
     }
+  else if (entity == &dft_entity_submission && !dft_record_is_new (record)
+           && stored_status_is_final (self, dft_record_get_id (record)))
+    return invalid (
+        error, entity, &entity->fields[dft_entity_field_index (entity, "status")],
+        _ ("a final submission cannot be changed; save a correction that supersedes it."));
   else if (entity == &dft_entity_person)
     {
       const char *email = dft_record_get_string (record, "email");
@@ -2138,7 +2160,7 @@ apply_one (DftStore      *self,
   g_autoptr (DftRecord) record = NULL;
   g_autoptr (GList)     names = NULL;
   DftVersion            incoming = { change->hlc, change->device_id };
-  gboolean              known = FALSE, taken = FALSE, names_taken = FALSE;
+  gboolean              known = FALSE, taken = FALSE, names_taken = FALSE, frozen;
 
   if (!change_is_known (self, change, &known, error))
     return FALSE;
@@ -2154,6 +2176,8 @@ apply_one (DftStore      *self,
   if (record == NULL)
     return FALSE;
 
+  frozen = entity == &dft_entity_submission && !dft_record_is_new (record)
+           && stored_status_is_final (self, change->record_id);
   names = json_object_get_members (change->fields);
   for (GList *l = names; l != NULL; l = l->next)
     {
@@ -2202,6 +2226,13 @@ apply_one (DftStore      *self,
 
       outcome = dft_merge_field (&held, &held_base, &incoming, &incoming_base,
                                  json_node_equal (current, node), &conflict);
+      /* A final submission never changes: a different value sent for it is kept
+       * as a conflict, whatever its clock says. */
+      if (frozen && !json_node_equal (current, node))
+        {
+          outcome = DFT_MERGE_KEEP;
+          conflict = TRUE;
+        }
       if (conflict)
         g_ptr_array_add (
             conflicts,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dft-bundle.h"
+#include "dft-change-log.h"
 #include "dft-store-private.h"
 #include "dft-test-util.h"
 
@@ -145,6 +146,41 @@ test_bundle_other_server (Fixture *f, gconstpointer data)
   g_assert_cmpint (count (f->b, "SELECT count (*) FROM person"), ==, 0);
 }
 
+static void
+test_final_submission_kept (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (DftRecord)  form = dft_record_new_for_entity (&dft_entity_form);
+  g_autoptr (DftRecord)  sub = dft_record_new_for_entity (&dft_entity_submission);
+  g_autoptr (DftRecord)  after = NULL;
+  g_autoptr (GPtrArray)  rogue = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+  g_autoptr (JsonObject) fields = json_object_new ();
+  DftChange             *c;
+  DftApplyStats          stats;
+
+  g_object_set (form, "form-key", "post", "version", (gint64) 1, "title", "Post-test", "definition",
+                "{}", NULL);
+  g_assert_true (dft_store_save (f->a, form, &error));
+  g_object_set (sub, "form-id", dft_record_get_id (form), "status", "final", "answers",
+                "{\"q1\":\"a\"}", NULL);
+  g_assert_true (dft_store_save (f->a, sub, &error));
+
+  /* Another device sends new answers for it, with a later clock. */
+  json_object_set_string_member (fields, "answers", "{\"q1\":\"d\"}");
+  c = dft_change_new ("submission", dft_record_get_id (sub), fields);
+  c->device_id = g_strdup (dft_store_get_device_id (f->b));
+  c->origin_seq = 1;
+  c->hlc = dft_hlc_pack (dft_hlc_wall_ms () + 1000, 0);
+  g_ptr_array_add (rogue, c);
+  g_assert_true (dft_store_apply_changes (f->a, rogue, &stats, &error));
+  g_assert_no_error (error);
+
+  after = dft_store_load (f->a, &dft_entity_submission, dft_record_get_id (sub), &error);
+  g_assert_cmpstr (dft_record_get_string (after, "answers"), ==, "{\"q1\":\"a\"}");
+  g_assert_cmpuint (stats.conflicts, ==, 1);
+  g_assert_cmpint (count (f->a, "SELECT count (*) FROM conflict WHERE field = 'answers'"), ==, 1);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -154,6 +190,7 @@ main (int argc, char *argv[])
   ADD ("/bundle/round-trip", test_bundle_round_trip);
   ADD ("/bundle/damaged", test_bundle_damaged);
   ADD ("/bundle/other-server", test_bundle_other_server);
+  ADD ("/merge/final-submission-kept", test_final_submission_kept);
 #undef ADD
 
   return g_test_run ();

@@ -404,6 +404,30 @@ test_rename_updates_search (Fixture *f, gconstpointer data)
 }
 
 static void
+test_final_submission_immutable (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) form = dft_record_new_for_entity (&dft_entity_form);
+  g_autoptr (DftRecord) sub = dft_record_new_for_entity (&dft_entity_submission);
+  g_autoptr (DftRecord) correction = dft_record_new_for_entity (&dft_entity_submission);
+
+  g_object_set (form, "form-key", "pre", "version", (gint64) 1, "title", "Pre-test", "definition",
+                "{}", NULL);
+  g_assert_true (dft_store_save (f->store, form, &error));
+  g_object_set (sub, "form-id", dft_record_get_id (form), "status", "final", "answers",
+                "{\"q1\": \"a\"}", NULL);
+  g_assert_true (dft_store_save (f->store, sub, &error));
+
+  /* Changing the answers of a final submission is refused; a correction supersedes it. */
+  dft_record_set_string (sub, "answers", "{\"q1\": \"b\"}");
+  expect_invalid (f, sub, "supersedes");
+  g_object_set (correction, "form-id", dft_record_get_id (form), "status", "final", "answers",
+                "{\"q1\": \"b\"}", "supersedes", dft_record_get_id (sub), NULL);
+  g_assert_true (dft_store_save (f->store, correction, &error));
+  g_assert_no_error (error);
+}
+
+static void
 test_load_missing (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError)    error = NULL;
@@ -430,6 +454,7 @@ main (int argc, char *argv[])
   ADD ("/records/save-all-atomic", test_save_all_is_atomic);
   ADD ("/records/submission", test_submission_fields);
   ADD ("/records/load-missing", test_load_missing);
+  ADD ("/records/submission/final-is-immutable", test_final_submission_immutable);
   ADD ("/records/person/rename-updates-search", test_rename_updates_search);
 #undef ADD
 
