@@ -60,16 +60,20 @@ dft_wire_encode_batch (GPtrArray *changes, JsonObject *extra)
   for (guint i = 0; changes != NULL && i < changes->len; i++)
     {
       DftChange *c = g_ptr_array_index (changes, i);
+      DftChange *prev = i > 0 ? g_ptr_array_index (changes, i - 1) : NULL;
       JsonNode  *fields = json_node_new (JSON_NODE_OBJECT);
 
       json_node_set_object (fields, c->fields);
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "d");
       json_builder_add_int_value (builder, intern_index (device_index, devices, c->device_id));
+      /* Clock values and sequence numbers move in small steps: sent as the
+       * difference from the previous change, they take a few digits, not 18. */
       json_builder_set_member_name (builder, "s");
-      json_builder_add_int_value (builder, c->origin_seq);
+      json_builder_add_int_value (builder, c->origin_seq - (prev != NULL ? prev->origin_seq : 0));
       json_builder_set_member_name (builder, "h");
-      json_builder_add_int_value (builder, (gint64) c->hlc);
+      json_builder_add_int_value (builder,
+                                  (gint64) c->hlc - (prev != NULL ? (gint64) prev->hlc : 0));
       json_builder_set_member_name (builder, "e");
       json_builder_add_string_value (builder, c->entity);
       json_builder_set_member_name (builder, "r");
@@ -188,7 +192,8 @@ index_member (JsonObject *o, const char *name, GPtrArray *list, const char **out
 }
 
 static DftChange *
-decode_change (JsonNode *node, GPtrArray *devices, GPtrArray *ids, guint n, GError **error)
+decode_change (
+    JsonNode *node, GPtrArray *devices, GPtrArray *ids, guint n, DftChange *prev, GError **error)
 {
   g_autofree char      *where = g_strdup_printf (_ ("change %u is malformed"), n + 1);
   g_autoptr (DftChange) change = NULL;
@@ -213,9 +218,8 @@ decode_change (JsonNode *node, GPtrArray *devices, GPtrArray *ids, guint n, GErr
   f = json_object_get_member (o, "f");
   b = json_object_get_member (o, "b");
   if (!index_member (o, "d", devices, &device) || !index_member (o, "r", ids, &record)
-      || !node_is (s, G_TYPE_INT64) || json_node_get_int (s) <= 0 || !node_is (h, G_TYPE_INT64)
-      || json_node_get_int (h) <= 0 || !node_is (e, G_TYPE_STRING) || f == NULL
-      || !JSON_NODE_HOLDS_OBJECT (f) || (b != NULL && !JSON_NODE_HOLDS_OBJECT (b)))
+      || !node_is (s, G_TYPE_INT64) || !node_is (h, G_TYPE_INT64) || !node_is (e, G_TYPE_STRING)
+      || f == NULL || !JSON_NODE_HOLDS_OBJECT (f) || (b != NULL && !JSON_NODE_HOLDS_OBJECT (b)))
     return invalid (error, where), NULL;
   if (!g_strv_contains (entities, json_node_get_string (e)))
     {
@@ -226,8 +230,11 @@ decode_change (JsonNode *node, GPtrArray *devices, GPtrArray *ids, guint n, GErr
 
   change = dft_change_new (json_node_get_string (e), record, json_node_get_object (f));
   change->device_id = g_strdup (device);
-  change->origin_seq = json_node_get_int (s);
-  change->hlc = (DftHlcValue) json_node_get_int (h);
+  change->origin_seq = json_node_get_int (s) + (prev != NULL ? prev->origin_seq : 0);
+  if (change->origin_seq <= 0 || (prev != NULL && json_node_get_int (h) < -(gint64) prev->hlc)
+      || json_node_get_int (h) + (prev != NULL ? (gint64) prev->hlc : 0) <= 0)
+    return invalid (error, where), NULL;
+  change->hlc = (DftHlcValue) (json_node_get_int (h) + (prev != NULL ? (gint64) prev->hlc : 0));
 
   /* Field values are plain: no nested objects or arrays. */
   {
@@ -304,8 +311,9 @@ dft_wire_decode_batch (GBytes *json, JsonObject **top, GError **error)
 
   for (guint i = 0; i < json_array_get_length (json_node_get_array (list)); i++)
     {
-      DftChange *c = decode_change (json_array_get_element (json_node_get_array (list), i), devices,
-                                    ids, i, error);
+      DftChange *c
+          = decode_change (json_array_get_element (json_node_get_array (list), i), devices, ids, i,
+                           i > 0 ? g_ptr_array_index (changes, i - 1) : NULL, error);
       if (c == NULL)
         return NULL;
       g_ptr_array_add (changes, c);
