@@ -2329,8 +2329,17 @@ dft_store_apply_changes (DftStore *self, GPtrArray *changes, DftApplyStats *stat
     if (!dft_sync_state_set (self->db, "hlc", clock, error))
       goto fail;
   }
-  if (!dft_db_exec (self->db, "COMMIT", error))
-    goto fail;
+  if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+        g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
+                     _ ("Received changes refer to records this device does not hold; nothing of "
+                        "this sync was applied."));
+      else
+        dft_db_set_error (error, self->db, sqlite3_extended_errcode (self->db),
+                          _ ("saving received changes"));
+      goto fail;
+    }
   _dft_store_unlock (self);
 
   for (guint i = 0; i < written->len; i++)

@@ -121,6 +121,21 @@ test_wire_refuses (void)
 }
 
 static void
+test_wire_too_deep (void)
+{
+  /* A few kilobytes of "[" would overflow a parser's stack: refused before parsing. */
+  g_autofree char      *deep = g_strnfill (200000, '[');
+  g_autoptr (GBytes)    bytes = g_bytes_new_take (g_steal_pointer (&deep), 200000);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) changes = dft_wire_decode_batch (bytes, NULL, &error);
+
+  g_assert_null (changes);
+  g_assert_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID);
+  g_assert_true (dft_wire_json_depth_ok ("{\"a\": [[\"[[[[\"]]}", 19, 3));
+  g_assert_false (dft_wire_json_depth_ok ("[[[[]]]]", 8, 3));
+}
+
+static void
 test_wire_gzip_limits (void)
 {
   g_autoptr (GError) error = NULL;
@@ -203,6 +218,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/wire/round-trip", test_wire_round_trip);
   g_test_add_func ("/wire/refuses", test_wire_refuses);
   g_test_add_func ("/wire/gzip-limits", test_wire_gzip_limits);
+  g_test_add_func ("/wire/too-deep", test_wire_too_deep);
   g_test_add_func ("/merge/rule", test_merge_rule);
   g_test_add_func ("/merge/version-text", test_version_text);
 

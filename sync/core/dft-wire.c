@@ -277,6 +277,41 @@ decode_change (
   return g_steal_pointer (&change);
 }
 
+/*
+ * json-glib parses recursively: a body of a million "[" would use up a
+ * thread's stack, and such a body fits in a few kilobytes of gzip. Batches
+ * nest three deep; anything past @max_depth is refused unparsed.
+ */
+gboolean
+dft_wire_json_depth_ok (const char *data, gsize length, guint max_depth)
+{
+  guint    depth = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = data[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '{' || c == '[')
+        {
+          if (++depth > max_depth)
+            return FALSE;
+        }
+      else if ((c == '}' || c == ']') && depth > 0)
+        depth--;
+    }
+  return TRUE;
+}
+
 GPtrArray *
 dft_wire_decode_batch (GBytes *json, JsonObject **top, GError **error)
 {
@@ -295,6 +330,8 @@ dft_wire_decode_batch (GBytes *json, JsonObject **top, GError **error)
                    _ ("The sync data is too large."));
       return NULL;
     }
+  if (!dft_wire_json_depth_ok (data, size, DFT_WIRE_MAX_DEPTH))
+    return invalid (error, _ ("it nests too deeply")), NULL;
   if (!json_parser_load_from_data (parser, data, (gssize) size, NULL))
     return invalid (error, _ ("it is not JSON")), NULL;
   root = json_parser_get_root (parser);
@@ -335,7 +372,8 @@ convert (GConverter *converter, GBytes *data, gsize max_size, GError **error)
 
   while (done < size)
     {
-      gsize chunk = MIN (size - done, 64 * 1024);
+      /* Small steps: one step of a gzip bomb must not inflate far past the limit. */
+      gsize chunk = MIN (size - done, 4 * 1024);
       if (!g_output_stream_write_all (out, bytes + done, chunk, NULL, NULL, error))
         return NULL;
       done += chunk;

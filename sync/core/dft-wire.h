@@ -8,9 +8,10 @@ G_BEGIN_DECLS
 
 /* The wire format of sync/PROTOCOL.md: batches of changes, compressed. */
 
-#define DFT_WIRE_PROTOCOL 1
-#define DFT_WIRE_MAX_GZIP (4 * 1024 * 1024)
-#define DFT_WIRE_MAX_JSON (32 * 1024 * 1024)
+#define DFT_WIRE_PROTOCOL  1
+#define DFT_WIRE_MAX_GZIP  (4 * 1024 * 1024)
+#define DFT_WIRE_MAX_JSON  (32 * 1024 * 1024)
+#define DFT_WIRE_MAX_DEPTH 16
 
 #define DFT_WIRE_ERROR (dft_wire_error_quark ())
 
@@ -28,7 +29,8 @@ GBytes *dft_wire_encode_batch (GPtrArray *changes, JsonObject *extra);
 /* Checks every type and name; on success *top holds the top-level object (for epoch, cursor…). */
 GPtrArray *dft_wire_decode_batch (GBytes *json, JsonObject **top, GError **error);
 
-GBytes *dft_wire_gzip (GBytes *data);
-GBytes *dft_wire_gunzip (GBytes *data, gsize max_size, GError **error);
+gboolean dft_wire_json_depth_ok (const char *data, gsize length, guint max_depth);
+GBytes  *dft_wire_gzip (GBytes *data);
+GBytes  *dft_wire_gunzip (GBytes *data, gsize max_size, GError **error);
 
 G_END_DECLS

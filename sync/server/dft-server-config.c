@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gi18n-lib.h>
+
+#include "dft-server-config.h"
+#include "dft-wire.h"
+
+#define GROUP "server"
+
+static const char *const known_keys[] = {
+  "listen", "port", "data", "tls-certificate", "tls-key", "max-body", "token-days", NULL,
+};
+
+void
+dft_server_config_free (DftServerConfig *config)
+{
+  if (config == NULL)
+    return;
+  g_free (config->listen);
+  g_free (config->data_dir);
+  g_free (config->tls_certificate);
+  g_free (config->tls_key);
+  g_free (config);
+}
+
+static gboolean
+bad (GError **error, const char *path, const char *key, const char *why)
+{
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+               /* Translators: first %s is a file, second a setting's name, third says why */
+               _ ("In the configuration “%s”, the setting “%s” is wrong: %s"), path, key, why);
+  return FALSE;
+}
+
+/* A path as written in the file; a relative one is taken from the file's folder. */
+static char *
+file_path (GKeyFile *file, const char *path, const char *key)
+{
+  g_autofree char *value = g_key_file_get_string (file, GROUP, key, NULL);
+  g_autofree char *absolute = NULL;
+  g_autofree char *dir = NULL;
+
+  if (value == NULL || *g_strstrip (value) == '\0')
+    return NULL;
+  if (g_path_is_absolute (value))
+    return g_steal_pointer (&value);
+  absolute = g_canonicalize_filename (path, NULL);
+  dir = g_path_get_dirname (absolute);
+  return g_canonicalize_filename (value, dir);
+}
+
+static gboolean
+read_uint (GKeyFile   *file,
+           const char *path,
+           const char *key,
+           guint64     min,
+           guint64     max,
+           guint64     fallback,
+           guint64    *out,
+           GError    **error)
+{
+  g_autofree char *value = g_key_file_get_string (file, GROUP, key, NULL);
+  g_autofree char *why = NULL;
+
+  if (value == NULL)
+    {
+      *out = fallback;
+      return TRUE;
+    }
+  g_strstrip (value);
+  if (g_ascii_string_to_unsigned (value, 10, min, max, out, NULL))
+    return TRUE;
+  why = g_strdup_printf (
+      /* Translators: the numbers are the smallest and the largest value allowed */
+      _ ("it must be a whole number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT "."), min,
+      max);
+  return bad (error, path, key, why);
+}
+
+DftServerConfig *
+dft_server_config_load (const char *path, GError **error)
+{
+  g_autoptr (GKeyFile)        file = g_key_file_new ();
+  g_autoptr (DftServerConfig) config = g_new0 (DftServerConfig, 1);
+  g_auto (GStrv)              groups = NULL;
+  g_auto (GStrv)              keys = NULL;
+  guint64                     value;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, error))
+    return NULL;
+
+  groups = g_key_file_get_groups (file, NULL);
+  for (guint i = 0; groups[i] != NULL; i++)
+    if (!g_str_equal (groups[i], GROUP))
+      {
+        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+                     /* Translators: first %s is a file, second a section name such as [tls] */
+                     _ ("The configuration “%s” has an unknown section [%s]; only [server] is "
+                        "read."),
+                     path, groups[i]);
+        return NULL;
+      }
+  keys = g_key_file_get_keys (file, GROUP, NULL, NULL);
+  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+    if (!g_strv_contains (known_keys, keys[i]))
+      {
+        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                     /* Translators: first %s is a file, second a setting's name */
+                     _ ("The configuration “%s” has an unknown setting “%s”."), path, keys[i]);
+        return NULL;
+      }
+
+  config->listen = g_key_file_get_string (file, GROUP, "listen", NULL);
+  if (config->listen != NULL)
+    g_strstrip (config->listen);
+  if (config->listen == NULL || *config->listen == '\0')
+    {
+      g_free (config->listen);
+      config->listen = g_strdup ("127.0.0.1");
+    }
+  if (!g_hostname_is_ip_address (config->listen))
+    return bad (error, path, "listen", _ ("it must be an IP address, such as 127.0.0.1 or ::.")),
+           NULL;
+
+  if (!read_uint (file, path, "port", 0, 65535, DFT_SERVER_DEFAULT_PORT, &value, error))
+    return NULL;
+  config->port = (guint) value;
+  if (!read_uint (file, path, "max-body", 1024, DFT_WIRE_MAX_GZIP, DFT_WIRE_MAX_GZIP, &value,
+                  error))
+    return NULL;
+  config->max_body = (gsize) value;
+  if (!read_uint (file, path, "token-days", 1, 3650, DFT_SERVER_DEFAULT_TOKEN_DAYS, &value, error))
+    return NULL;
+  config->token_days = (guint) value;
+
+  config->data_dir = file_path (file, path, "data");
+  if (config->data_dir == NULL)
+    return bad (error, path, "data", _ ("it is missing: name the folder that holds the data.")),
+           NULL;
+  config->tls_certificate = file_path (file, path, "tls-certificate");
+  config->tls_key = file_path (file, path, "tls-key");
+  if ((config->tls_certificate == NULL) != (config->tls_key == NULL))
+    return bad (error, path, config->tls_key == NULL ? "tls-key" : "tls-certificate",
+                _ ("a certificate and its key go together: give both or neither.")),
+           NULL;
+
+  return g_steal_pointer (&config);
+}
+
+char *
+dft_server_config_store_path (const DftServerConfig *config)
+{
+  return g_build_filename (config->data_dir, "records.db", NULL);
+}
+
+char *
+dft_server_config_accounts_path (const DftServerConfig *config)
+{
+  return g_build_filename (config->data_dir, "accounts.db", NULL);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * The server's configuration file, a key file:
+ *
+ *   [server]
+ *   listen=127.0.0.1          an IP address; 0.0.0.0 or :: for every interface
+ *   port=8080                 0 picks a free port, printed at start
+ *   data=/var/lib/daftari     folder of records.db and accounts.db; relative to this file
+ *   tls-certificate=cert.pem  PEM files; both or neither
+ *   tls-key=key.pem
+ *   max-body=4194304          largest request body in bytes (compressed), at most 4 MiB
+ *   token-days=180            how long a device token lasts
+ *
+ * Unknown groups and keys are refused, so a typing error is not silently ignored.
+ */
+
+typedef struct
+{
+  char *listen;
+  guint port;
+  char *data_dir;
+  char *tls_certificate;
+  char *tls_key;
+  gsize max_body;
+  guint token_days;
+} DftServerConfig;
+
+#define DFT_SERVER_DEFAULT_PORT       8080
+#define DFT_SERVER_DEFAULT_TOKEN_DAYS 180
+
+DftServerConfig *dft_server_config_load (const char *path, GError **error);
+void             dft_server_config_free (DftServerConfig *config);
+char            *dft_server_config_store_path (const DftServerConfig *config);
+char            *dft_server_config_accounts_path (const DftServerConfig *config);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftServerConfig, dft_server_config_free)
+
+G_END_DECLS

@@ -1,0 +1,1141 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dft-db.h"
+#include "dft-server-db.h"
+#include "dft-uuid.h"
+
+#define BUSY_TIMEOUT_MS 5000
+#define MAX_NAME_LENGTH 200
+
+struct _DftServerDb
+{
+  GObject parent_instance;
+
+  char    *path;
+  sqlite3 *db;
+  int      version;
+  GMutex   lock; /* one operation, and so one transaction, at a time */
+};
+
+G_DEFINE_FINAL_TYPE (DftServerDb, dft_server_db, G_TYPE_OBJECT)
+/* The quark's name is a string: the formatter would put spaces in it. */
+/* clang-format off */
+G_DEFINE_QUARK (dft-server-db-error-quark, dft_server_db_error)
+/* clang-format on */
+
+/*
+ * Numbered, forward-only migrations, recorded in the table server_schema
+ * rather than in SQLite's user_version so that the same numbers serve a
+ * PostgreSQL backend. Types are the portable ones (TEXT, BIGINT, INTEGER);
+ * ids are UUIDs made here, never sequences.
+ */
+static const char *const migrations[] = {
+  /* 1: teams, accounts, devices and their tokens, enrolment codes, record owners. */
+  "CREATE TABLE team ("
+  "  id TEXT NOT NULL PRIMARY KEY,"
+  "  name TEXT NOT NULL UNIQUE,"
+  "  created_at BIGINT NOT NULL);"
+  "CREATE TABLE account ("
+  "  id TEXT NOT NULL PRIMARY KEY,"
+  "  username TEXT NOT NULL UNIQUE,"
+  "  role TEXT NOT NULL CHECK (role IN ('admin', 'coordinator', 'trainer')),"
+  "  team_id TEXT REFERENCES team (id),"
+  "  password_hash TEXT NOT NULL,"
+  "  created_at BIGINT NOT NULL);"
+  "CREATE TABLE device ("
+  "  id TEXT NOT NULL PRIMARY KEY,"
+  "  name TEXT NOT NULL,"
+  "  account_id TEXT REFERENCES account (id),"
+  "  role TEXT NOT NULL CHECK (role IN ('admin', 'coordinator', 'trainer')),"
+  "  team_id TEXT REFERENCES team (id),"
+  "  token_hash TEXT NOT NULL UNIQUE,"
+  "  enrolled_at BIGINT NOT NULL,"
+  "  expires_at BIGINT NOT NULL,"
+  "  revoked_at BIGINT,"
+  "  last_seen_at BIGINT);"
+  "CREATE INDEX device_account ON device (account_id);"
+  "CREATE TABLE enrolment_code ("
+  "  code_hash TEXT NOT NULL PRIMARY KEY,"
+  "  team_id TEXT REFERENCES team (id),"
+  "  role TEXT NOT NULL CHECK (role IN ('coordinator', 'trainer')),"
+  "  uses_left INTEGER NOT NULL,"
+  "  expires_at BIGINT NOT NULL,"
+  "  created_by TEXT,"
+  "  created_at BIGINT NOT NULL);"
+  "CREATE TABLE record_owner ("
+  "  record_id TEXT NOT NULL PRIMARY KEY,"
+  "  entity TEXT NOT NULL,"
+  "  team_id TEXT REFERENCES team (id),"
+  "  claimed_at BIGINT NOT NULL);"
+  "CREATE INDEX record_owner_team ON record_owner (team_id);",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == DFT_SERVER_DB_VERSION);
+
+/* A device's role and team: its account's when it has one, else those of the code it used. */
+#define DEVICE_SELECT                                                                              \
+  "SELECT d.id, d.name, d.account_id, a.username,"                                                 \
+  "  CASE WHEN d.account_id IS NULL THEN d.role ELSE a.role END,"                                  \
+  "  t.id, t.name, d.enrolled_at, d.expires_at, d.revoked_at, d.last_seen_at"                      \
+  " FROM device d"                                                                                 \
+  " LEFT JOIN account a ON a.id = d.account_id"                                                    \
+  " LEFT JOIN team t ON t.id = CASE WHEN d.account_id IS NULL THEN d.team_id ELSE a.team_id END"
+
+#define ACCOUNT_SELECT                                                                             \
+  "SELECT a.id, a.username, a.role, a.team_id, t.name, a.password_hash, a.created_at"              \
+  " FROM account a LEFT JOIN team t ON t.id = a.team_id"
+
+static const char *const role_names[] = { "admin", "coordinator", "trainer" };
+
+const char *
+dft_server_role_to_string (DftServerRole role)
+{
+  g_return_val_if_fail (role <= DFT_SERVER_ROLE_TRAINER, NULL);
+  return role_names[role];
+}
+
+gboolean
+dft_server_role_from_string (const char *text, DftServerRole *role)
+{
+  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (role_names); i++)
+    if (g_str_equal (text, role_names[i]))
+      {
+        *role = (DftServerRole) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+dft_team_free (DftTeam *team)
+{
+  if (team == NULL)
+    return;
+  g_free (team->id);
+  g_free (team->name);
+  g_free (team);
+}
+
+void
+dft_account_free (DftAccount *account)
+{
+  if (account == NULL)
+    return;
+  g_free (account->id);
+  g_free (account->username);
+  g_free (account->team_id);
+  g_free (account->team_name);
+  g_free (account->password_hash);
+  g_free (account);
+}
+
+void
+dft_device_free (DftDevice *device)
+{
+  if (device == NULL)
+    return;
+  g_free (device->id);
+  g_free (device->name);
+  g_free (device->account_id);
+  g_free (device->username);
+  g_free (device->team_id);
+  g_free (device->team_name);
+  g_free (device);
+}
+
+static void
+dft_server_db_finalize (GObject *object)
+{
+  DftServerDb *self = DFT_SERVER_DB (object);
+
+  if (self->db != NULL)
+    sqlite3_close_v2 (self->db);
+  g_free (self->path);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (dft_server_db_parent_class)->finalize (object);
+}
+
+static void
+dft_server_db_class_init (DftServerDbClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = dft_server_db_finalize;
+}
+
+static void
+dft_server_db_init (DftServerDb *self)
+{
+  g_mutex_init (&self->lock);
+}
+
+/* ---- Helpers ------------------------------------------------------------ */
+
+static char *
+column_dup (sqlite3_stmt *stmt, int col)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, col);
+
+  return text != NULL ? g_strdup ((const char *) text) : NULL;
+}
+
+static void
+bind_text (sqlite3_stmt *stmt, int col, const char *text)
+{
+  if (text != NULL)
+    sqlite3_bind_text (stmt, col, text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, col);
+}
+
+static gboolean
+begin (DftServerDb *self, GError **error)
+{
+  /* IMMEDIATE takes the write lock at once, so two processes (the server and
+   * an admin command) never deadlock upgrading a read lock. */
+  return dft_db_exec (self->db, "BEGIN IMMEDIATE", error);
+}
+
+static gboolean
+commit (DftServerDb *self, GError **error)
+{
+  if (dft_db_exec (self->db, "COMMIT", error))
+    return TRUE;
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  return FALSE;
+}
+
+static void
+rollback (DftServerDb *self)
+{
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static gboolean
+not_found (GError **error, const char *message)
+{
+  g_set_error_literal (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_NOT_FOUND, message);
+  return FALSE;
+}
+
+/* A name as people type it, trimmed, with no control characters, of a sane length. */
+static char *
+clean_name (const char *name, GError **error)
+{
+  g_autofree char *normal = NULL;
+
+  if (name == NULL || !g_utf8_validate (name, -1, NULL))
+    goto invalid;
+  normal = g_utf8_normalize (name, -1, G_NORMALIZE_NFC);
+  g_strstrip (normal);
+  if (*normal == '\0' || g_utf8_strlen (normal, -1) > MAX_NAME_LENGTH)
+    goto invalid;
+  for (const char *p = normal; *p != '\0'; p = g_utf8_next_char (p))
+    if (g_unichar_iscntrl (g_utf8_get_char (p)))
+      goto invalid;
+  return g_steal_pointer (&normal);
+
+invalid:
+  g_set_error (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_INVALID,
+               /* Translators: %d is a number of characters */
+               _ ("A name must have between 1 and %d characters and no control characters."),
+               MAX_NAME_LENGTH);
+  return NULL;
+}
+
+/* User names meet whatever case they are typed in: "Aibek" and "aibek" are one account. */
+static char *
+username_key (const char *username, GError **error)
+{
+  g_autofree char *clean = clean_name (username, error);
+
+  if (clean == NULL)
+    return NULL;
+  return g_utf8_casefold (clean, -1);
+}
+
+/* ---- Opening ------------------------------------------------------------ */
+
+static gboolean
+ensure_file (const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  int              fd;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   /* Translators: first %s is a folder, second the system's reason */
+                   _ ("The server cannot create its data folder “%s”: %s."), dir,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  /* Private from the first byte: it holds password and token hashes. */
+  fd = g_open (path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   /* Translators: first %s is a file, second the system's reason */
+                   _ ("The server cannot create its database “%s”: %s."), path, g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
+static gboolean
+read_version (DftServerDb *self, int *version, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int                      rc;
+
+  if (!dft_db_prepare (self->db, "SELECT version FROM server_schema", &stmt, error))
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *version = sqlite3_column_int (stmt, 0);
+  else if (rc == SQLITE_DONE)
+    *version = 0;
+  else
+    return dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+  return TRUE;
+}
+
+static gboolean
+migrate (DftServerDb *self, GError **error)
+{
+  int version = 0;
+
+  if (!begin (self, error))
+    return FALSE;
+  if (!dft_db_exec (self->db, "CREATE TABLE IF NOT EXISTS server_schema (version INTEGER NOT NULL)",
+                    error)
+      || !read_version (self, &version, error))
+    goto fail;
+
+  if (version > DFT_SERVER_DB_VERSION)
+    {
+      g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_NEWER_VERSION,
+                   /* Translators: %s is a file name */
+                   _ ("The server database “%s” was written by a newer Daftari server. It was "
+                      "left as it is; run the newer server."),
+                   self->path);
+      goto fail;
+    }
+
+  for (int v = version; v < DFT_SERVER_DB_VERSION; v++)
+    {
+      g_autofree char *bump = NULL;
+
+      if (!dft_db_exec (self->db, migrations[v], error))
+        goto fail;
+      bump = v == 0 ? g_strdup_printf ("INSERT INTO server_schema (version) VALUES (%d)", v + 1)
+                    : g_strdup_printf ("UPDATE server_schema SET version = %d", v + 1);
+      if (!dft_db_exec (self->db, bump, error))
+        goto fail;
+    }
+  if (!commit (self, error))
+    return FALSE;
+  self->version = DFT_SERVER_DB_VERSION;
+  return TRUE;
+
+fail:
+  rollback (self);
+  return FALSE;
+}
+
+DftServerDb *
+dft_server_db_open (const char *path, GError **error)
+{
+  g_autoptr (DftServerDb) self = NULL;
+  int                     rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!ensure_file (path, error))
+    return NULL;
+
+  self = g_object_new (DFT_TYPE_SERVER_DB, NULL);
+  self->path = g_strdup (path);
+  rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    return dft_db_set_error (error, self->db, rc, _ ("opening the database")), NULL;
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+
+  if (!dft_db_exec (self->db, "PRAGMA journal_mode = WAL", error)
+      || !dft_db_exec (self->db, "PRAGMA synchronous = FULL", error)
+      || !dft_db_exec (self->db, "PRAGMA foreign_keys = ON", error) || !migrate (self, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+int
+dft_server_db_get_version (DftServerDb *self)
+{
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), 0);
+  return self->version;
+}
+
+/* ---- Teams -------------------------------------------------------------- */
+
+static DftTeam *
+team_from_row (sqlite3_stmt *stmt)
+{
+  DftTeam *team = g_new0 (DftTeam, 1);
+
+  team->id = column_dup (stmt, 0);
+  team->name = column_dup (stmt, 1);
+  team->created_at = sqlite3_column_int64 (stmt, 2);
+  return team;
+}
+
+DftTeam *
+dft_server_db_create_team (DftServerDb *self, const char *name, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree char         *clean = NULL;
+  g_autoptr (DftTeam)      team = NULL;
+  int                      rc;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+
+  clean = clean_name (name, error);
+  if (clean == NULL)
+    return NULL;
+
+  team = g_new0 (DftTeam, 1);
+  team->id = dft_uuid_v7_new ();
+  team->name = g_steal_pointer (&clean);
+  team->created_at = g_get_real_time () / G_USEC_PER_SEC;
+
+  g_mutex_lock (&self->lock);
+  if (!dft_db_prepare (self->db, "INSERT INTO team (id, name, created_at) VALUES (?, ?, ?)", &stmt,
+                       error))
+    goto out;
+  bind_text (stmt, 1, team->id);
+  bind_text (stmt, 2, team->name);
+  sqlite3_bind_int64 (stmt, 3, team->created_at);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_mutex_unlock (&self->lock);
+      return g_steal_pointer (&team);
+    }
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    g_set_error (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_EXISTS,
+                 /* Translators: %s is a team name */
+                 _ ("There is already a team named “%s”."), team->name);
+  else
+    dft_db_set_error (error, self->db, rc, _ ("creating a team"));
+out:
+  g_mutex_unlock (&self->lock);
+  return NULL;
+}
+
+DftTeam *
+dft_server_db_find_team (DftServerDb *self, const char *name_or_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree char         *clean = NULL;
+  DftTeam                 *team = NULL;
+  int                      rc;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+
+  clean = clean_name (name_or_id, NULL);
+  g_mutex_lock (&self->lock);
+  if (!dft_db_prepare (self->db, "SELECT id, name, created_at FROM team WHERE id = ? OR name = ?",
+                       &stmt, error))
+    goto out;
+  bind_text (stmt, 1, name_or_id);
+  bind_text (stmt, 2, clean != NULL ? clean : name_or_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    team = team_from_row (stmt);
+  else if (rc == SQLITE_DONE)
+    g_set_error (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_NOT_FOUND,
+                 /* Translators: %s is what was typed as a team name */
+                 _ ("There is no team “%s”."), name_or_id);
+  else
+    dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+out:
+  g_mutex_unlock (&self->lock);
+  return team;
+}
+
+typedef gpointer (*RowFunc) (sqlite3_stmt *stmt);
+
+static GPtrArray *
+list_rows (
+    DftServerDb *self, const char *sql, RowFunc row, GDestroyNotify free_func, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray)    rows = g_ptr_array_new_with_free_func (free_func);
+  int                      rc;
+
+  g_mutex_lock (&self->lock);
+  if (!dft_db_prepare (self->db, sql, &stmt, error))
+    {
+      g_mutex_unlock (&self->lock);
+      return NULL;
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (rows, row (stmt));
+  if (rc != SQLITE_DONE)
+    {
+      dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+      g_mutex_unlock (&self->lock);
+      return NULL;
+    }
+  g_mutex_unlock (&self->lock);
+  return g_steal_pointer (&rows);
+}
+
+GPtrArray *
+dft_server_db_list_teams (DftServerDb *self, GError **error)
+{
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+  return list_rows (self, "SELECT id, name, created_at FROM team ORDER BY name",
+                    (RowFunc) team_from_row, (GDestroyNotify) dft_team_free, error);
+}
+
+/* ---- Accounts ----------------------------------------------------------- */
+
+static DftAccount *
+account_from_row (sqlite3_stmt *stmt)
+{
+  DftAccount *account = g_new0 (DftAccount, 1);
+
+  account->id = column_dup (stmt, 0);
+  account->username = column_dup (stmt, 1);
+  dft_server_role_from_string ((const char *) sqlite3_column_text (stmt, 2), &account->role);
+  account->team_id = column_dup (stmt, 3);
+  account->team_name = column_dup (stmt, 4);
+  account->password_hash = column_dup (stmt, 5);
+  account->created_at = sqlite3_column_int64 (stmt, 6);
+  return account;
+}
+
+static DftAccount *
+find_account_locked (DftServerDb *self, const char *where, const char *value, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree char         *sql = g_strconcat (ACCOUNT_SELECT " WHERE ", where, NULL);
+  int                      rc;
+
+  if (!dft_db_prepare (self->db, sql, &stmt, error))
+    return NULL;
+  bind_text (stmt, 1, value);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return account_from_row (stmt);
+  if (rc == SQLITE_DONE)
+    not_found (error, _ ("There is no such account."));
+  else
+    dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+  return NULL;
+}
+
+DftAccount *
+dft_server_db_create_account (DftServerDb  *self,
+                              const char   *username,
+                              DftServerRole role,
+                              const char   *team_id,
+                              const char   *password_hash,
+                              GError      **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree char         *key = NULL;
+  g_autofree char         *id = NULL;
+  DftAccount              *account = NULL;
+  int                      rc;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+  g_return_val_if_fail (password_hash != NULL, NULL);
+
+  key = username_key (username, error);
+  if (key == NULL)
+    return NULL;
+  if (role == DFT_SERVER_ROLE_TRAINER && team_id == NULL)
+    {
+      g_set_error_literal (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_INVALID,
+                           _ ("A trainer belongs to a team: name one."));
+      return NULL;
+    }
+  if (role == DFT_SERVER_ROLE_ADMIN && team_id != NULL)
+    {
+      g_set_error_literal (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_INVALID,
+                           _ ("An admin sees every team and belongs to none."));
+      return NULL;
+    }
+
+  id = dft_uuid_v7_new ();
+  g_mutex_lock (&self->lock);
+  if (!dft_db_prepare (
+          self->db,
+          "INSERT INTO account (id, username, role, team_id, password_hash, created_at)"
+          " VALUES (?, ?, ?, ?, ?, ?)",
+          &stmt, error))
+    goto out;
+  bind_text (stmt, 1, id);
+  bind_text (stmt, 2, key);
+  bind_text (stmt, 3, dft_server_role_to_string (role));
+  bind_text (stmt, 4, team_id);
+  bind_text (stmt, 5, password_hash);
+  sqlite3_bind_int64 (stmt, 6, g_get_real_time () / G_USEC_PER_SEC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    account = find_account_locked (self, "a.id = ?", id, error);
+  else if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    g_set_error (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_EXISTS,
+                 /* Translators: %s is a user name */
+                 _ ("There is already an account “%s”."), key);
+  else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+    not_found (error, _ ("There is no such team."));
+  else
+    dft_db_set_error (error, self->db, rc, _ ("creating an account"));
+out:
+  g_mutex_unlock (&self->lock);
+  return account;
+}
+
+DftAccount *
+dft_server_db_find_account (DftServerDb *self, const char *username, GError **error)
+{
+  g_autofree char *key = NULL;
+  DftAccount      *account;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+
+  key = username_key (username, NULL);
+  if (key == NULL)
+    return not_found (error, _ ("There is no such account.")), NULL;
+  g_mutex_lock (&self->lock);
+  account = find_account_locked (self, "a.username = ?", key, error);
+  g_mutex_unlock (&self->lock);
+  return account;
+}
+
+GPtrArray *
+dft_server_db_list_accounts (DftServerDb *self, GError **error)
+{
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+  return list_rows (self, ACCOUNT_SELECT " ORDER BY a.username", (RowFunc) account_from_row,
+                    (GDestroyNotify) dft_account_free, error);
+}
+
+/* ---- Devices ------------------------------------------------------------ */
+
+static DftDevice *
+device_from_row (sqlite3_stmt *stmt)
+{
+  DftDevice *device = g_new0 (DftDevice, 1);
+
+  device->id = column_dup (stmt, 0);
+  device->name = column_dup (stmt, 1);
+  device->account_id = column_dup (stmt, 2);
+  device->username = column_dup (stmt, 3);
+  dft_server_role_from_string ((const char *) sqlite3_column_text (stmt, 4), &device->role);
+  device->team_id = column_dup (stmt, 5);
+  device->team_name = column_dup (stmt, 6);
+  device->enrolled_at = sqlite3_column_int64 (stmt, 7);
+  device->expires_at = sqlite3_column_int64 (stmt, 8);
+  device->revoked_at = sqlite3_column_int64 (stmt, 9);
+  device->last_seen_at = sqlite3_column_int64 (stmt, 10);
+  return device;
+}
+
+static DftDevice *
+find_device_locked (DftServerDb *self, const char *where, const char *value, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree char         *sql = g_strconcat (DEVICE_SELECT " WHERE ", where, NULL);
+  int                      rc;
+
+  if (!dft_db_prepare (self->db, sql, &stmt, error))
+    return NULL;
+  bind_text (stmt, 1, value);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return device_from_row (stmt);
+  if (rc == SQLITE_DONE)
+    not_found (error, _ ("There is no such device."));
+  else
+    dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+  return NULL;
+}
+
+/*
+ * Writes the device row, replacing an earlier enrolment of the same device id
+ * when that is allowed: the same account signing in again, or a token that
+ * was revoked or has expired. Runs inside the caller's transaction.
+ */
+static gboolean
+write_device_locked (DftServerDb *self,
+                     const char  *device_id,
+                     const char  *device_name,
+                     const char  *account_id,
+                     const char  *role,
+                     const char  *team_id,
+                     const char  *token_hash,
+                     gint64       now,
+                     gint64       expires_at,
+                     GError     **error)
+{
+  g_autoptr (sqlite3_stmt) find = NULL;
+  g_autoptr (sqlite3_stmt) write = NULL;
+  gboolean                 exists = FALSE;
+  int                      rc;
+
+  if (!dft_db_prepare (self->db,
+                       "SELECT account_id, revoked_at, expires_at FROM device WHERE id = ?", &find,
+                       error))
+    return FALSE;
+  bind_text (find, 1, device_id);
+  rc = sqlite3_step (find);
+  if (rc == SQLITE_ROW)
+    {
+      const char *held_account = (const char *) sqlite3_column_text (find, 0);
+      gboolean    revoked = sqlite3_column_type (find, 1) != SQLITE_NULL;
+      gboolean    expired = sqlite3_column_int64 (find, 2) <= now;
+      gboolean    same_account = account_id != NULL && g_strcmp0 (held_account, account_id) == 0;
+
+      if (!revoked && !expired && !same_account)
+        {
+          g_set_error_literal (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_CONFLICT,
+                               _ ("This device is already enrolled for another account. Ask a "
+                                  "coordinator to revoke it first."));
+          return FALSE;
+        }
+      exists = TRUE;
+    }
+  else if (rc != SQLITE_DONE)
+    return dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+
+  if (!dft_db_prepare (
+          self->db,
+          exists ? "UPDATE device SET name = ?2, account_id = ?3, role = ?4, team_id = ?5,"
+                   " token_hash = ?6, enrolled_at = ?7, expires_at = ?8, revoked_at = NULL,"
+                   " last_seen_at = ?7 WHERE id = ?1"
+                 : "INSERT INTO device (id, name, account_id, role, team_id, token_hash,"
+                   " enrolled_at, expires_at, revoked_at, last_seen_at)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?7)",
+          &write, error))
+    return FALSE;
+  bind_text (write, 1, device_id);
+  bind_text (write, 2, device_name != NULL ? device_name : "");
+  bind_text (write, 3, account_id);
+  bind_text (write, 4, role);
+  bind_text (write, 5, team_id);
+  bind_text (write, 6, token_hash);
+  sqlite3_bind_int64 (write, 7, now);
+  sqlite3_bind_int64 (write, 8, expires_at);
+  rc = sqlite3_step (write);
+  if (rc != SQLITE_DONE)
+    return dft_db_set_error (error, self->db, rc, _ ("enrolling the device"));
+  return TRUE;
+}
+
+DftDevice *
+dft_server_db_enrol_with_account (DftServerDb *self,
+                                  const char  *account_id,
+                                  const char  *device_id,
+                                  const char  *device_name,
+                                  const char  *token_hash,
+                                  gint64       now,
+                                  gint64       expires_at,
+                                  GError     **error)
+{
+  g_autoptr (DftAccount) account = NULL;
+  DftDevice             *device = NULL;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+  g_return_val_if_fail (account_id != NULL && device_id != NULL && token_hash != NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  if (!begin (self, error))
+    goto out;
+  account = find_account_locked (self, "a.id = ?", account_id, error);
+  if (account == NULL
+      || !write_device_locked (self, device_id, device_name, account_id,
+                               dft_server_role_to_string (account->role), account->team_id,
+                               token_hash, now, expires_at, error))
+    {
+      rollback (self);
+      goto out;
+    }
+  if (commit (self, error))
+    device = find_device_locked (self, "d.id = ?", device_id, error);
+out:
+  g_mutex_unlock (&self->lock);
+  return device;
+}
+
+DftDevice *
+dft_server_db_enrol_with_code (DftServerDb *self,
+                               const char  *code_hash,
+                               const char  *device_id,
+                               const char  *device_name,
+                               const char  *token_hash,
+                               gint64       now,
+                               gint64       expires_at,
+                               GError     **error)
+{
+  g_autoptr (sqlite3_stmt) find = NULL;
+  g_autoptr (sqlite3_stmt) use = NULL;
+  g_autofree char         *team_id = NULL;
+  g_autofree char         *role = NULL;
+  DftDevice               *device = NULL;
+  int                      rc;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+  g_return_val_if_fail (code_hash != NULL && device_id != NULL && token_hash != NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  if (!begin (self, error))
+    goto out;
+  if (!dft_db_prepare (self->db,
+                       "SELECT team_id, role FROM enrolment_code"
+                       " WHERE code_hash = ? AND uses_left > 0 AND expires_at > ?",
+                       &find, error))
+    goto fail;
+  bind_text (find, 1, code_hash);
+  sqlite3_bind_int64 (find, 2, now);
+  rc = sqlite3_step (find);
+  if (rc == SQLITE_DONE)
+    {
+      /* One message for unknown, expired and used up: a guesser learns nothing. */
+      g_set_error_literal (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_CODE_INVALID,
+                           _ ("This enrolment code is not valid: it may have expired or been "
+                              "used already. Ask your coordinator for a new one."));
+      goto fail;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+      goto fail;
+    }
+  team_id = column_dup (find, 0);
+  role = column_dup (find, 1);
+
+  if (!dft_db_prepare (self->db,
+                       "UPDATE enrolment_code SET uses_left = uses_left - 1 WHERE code_hash = ?",
+                       &use, error))
+    goto fail;
+  bind_text (use, 1, code_hash);
+  if (!dft_db_step_done (self->db, use, error)
+      || !write_device_locked (self, device_id, device_name, NULL, role, team_id, token_hash, now,
+                               expires_at, error))
+    goto fail;
+  if (commit (self, error))
+    device = find_device_locked (self, "d.id = ?", device_id, error);
+  goto out;
+
+fail:
+  rollback (self);
+out:
+  g_mutex_unlock (&self->lock);
+  return device;
+}
+
+DftDevice *
+dft_server_db_find_device_by_token (DftServerDb *self, const char *token_hash, GError **error)
+{
+  DftDevice *device;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+  g_return_val_if_fail (token_hash != NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  device = find_device_locked (self, "d.token_hash = ?", token_hash, error);
+  g_mutex_unlock (&self->lock);
+  return device;
+}
+
+DftDevice *
+dft_server_db_find_device (DftServerDb *self, const char *device_id, GError **error)
+{
+  DftDevice *device;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+  g_return_val_if_fail (device_id != NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  device = find_device_locked (self, "d.id = ?", device_id, error);
+  g_mutex_unlock (&self->lock);
+  return device;
+}
+
+GPtrArray *
+dft_server_db_list_devices (DftServerDb *self, GError **error)
+{
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+  return list_rows (self, DEVICE_SELECT " ORDER BY d.enrolled_at, d.id", (RowFunc) device_from_row,
+                    (GDestroyNotify) dft_device_free, error);
+}
+
+static gboolean
+update_device (DftServerDb *self,
+               const char  *sql,
+               const char  *device_id,
+               gint64       now,
+               gboolean     must_exist,
+               GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gboolean                 ok = FALSE;
+
+  g_mutex_lock (&self->lock);
+  if (dft_db_prepare (self->db, sql, &stmt, error))
+    {
+      sqlite3_bind_int64 (stmt, 1, now);
+      bind_text (stmt, 2, device_id);
+      ok = dft_db_step_done (self->db, stmt, error);
+      if (ok && must_exist && sqlite3_changes (self->db) == 0)
+        ok = not_found (error, _ ("There is no such device."));
+    }
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+gboolean
+dft_server_db_revoke_device (DftServerDb *self, const char *device_id, gint64 now, GError **error)
+{
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), FALSE);
+  g_return_val_if_fail (device_id != NULL, FALSE);
+
+  /* Revoking twice keeps the first time: that is when the device was lost. */
+  return update_device (self,
+                        "UPDATE device SET revoked_at = COALESCE (revoked_at, ?) WHERE id = ?",
+                        device_id, now, TRUE, error);
+}
+
+gboolean
+dft_server_db_touch_device (DftServerDb *self, const char *device_id, gint64 now, GError **error)
+{
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), FALSE);
+  g_return_val_if_fail (device_id != NULL, FALSE);
+
+  return update_device (self, "UPDATE device SET last_seen_at = ? WHERE id = ?", device_id, now,
+                        FALSE, error);
+}
+
+/* ---- Enrolment codes ---------------------------------------------------- */
+
+gboolean
+dft_server_db_add_enrolment_code (DftServerDb  *self,
+                                  const char   *code_hash,
+                                  const char   *team_id,
+                                  DftServerRole role,
+                                  guint         uses,
+                                  gint64        now,
+                                  gint64        expires_at,
+                                  const char   *created_by,
+                                  GError      **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gboolean                 ok = FALSE;
+  int                      rc;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), FALSE);
+  g_return_val_if_fail (code_hash != NULL, FALSE);
+
+  if (role == DFT_SERVER_ROLE_ADMIN || uses == 0
+      || (role == DFT_SERVER_ROLE_TRAINER && team_id == NULL))
+    {
+      g_set_error_literal (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_INVALID,
+                           _ ("An enrolment code makes a trainer of a team or a coordinator, for "
+                              "one use or more."));
+      return FALSE;
+    }
+
+  g_mutex_lock (&self->lock);
+  if (dft_db_prepare (self->db,
+                      "INSERT INTO enrolment_code (code_hash, team_id, role, uses_left, expires_at,"
+                      " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      &stmt, error))
+    {
+      bind_text (stmt, 1, code_hash);
+      bind_text (stmt, 2, team_id);
+      bind_text (stmt, 3, dft_server_role_to_string (role));
+      sqlite3_bind_int64 (stmt, 4, uses);
+      sqlite3_bind_int64 (stmt, 5, expires_at);
+      bind_text (stmt, 6, created_by);
+      sqlite3_bind_int64 (stmt, 7, now);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_DONE)
+        ok = TRUE;
+      else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        not_found (error, _ ("There is no such team."));
+      else
+        dft_db_set_error (error, self->db, rc, _ ("saving the enrolment code"));
+    }
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/* ---- Record owners ------------------------------------------------------ */
+
+gboolean
+dft_server_db_get_owner (
+    DftServerDb *self, const char *record_id, gboolean *claimed, char **team_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gboolean                 ok = FALSE;
+  int                      rc;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), FALSE);
+  g_return_val_if_fail (record_id != NULL && claimed != NULL && team_id != NULL, FALSE);
+
+  *claimed = FALSE;
+  *team_id = NULL;
+  g_mutex_lock (&self->lock);
+  if (dft_db_prepare (self->db, "SELECT team_id FROM record_owner WHERE record_id = ?", &stmt,
+                      error))
+    {
+      bind_text (stmt, 1, record_id);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          *claimed = TRUE;
+          *team_id = column_dup (stmt, 0);
+          ok = TRUE;
+        }
+      else if (rc == SQLITE_DONE)
+        ok = TRUE;
+      else
+        dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+    }
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+gboolean
+dft_server_db_claim (DftServerDb *self,
+                     GPtrArray   *record_ids,
+                     GPtrArray   *entities,
+                     const char  *team_id,
+                     gint64       now,
+                     GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), FALSE);
+  g_return_val_if_fail (record_ids != NULL && entities != NULL, FALSE);
+  g_return_val_if_fail (record_ids->len == entities->len, FALSE);
+
+  if (record_ids->len == 0)
+    return TRUE;
+
+  g_mutex_lock (&self->lock);
+  if (!begin (self, error))
+    goto out;
+  /* ON CONFLICT DO NOTHING: SQLite 3.24 and PostgreSQL 9.5 both read it. */
+  if (!dft_db_prepare (self->db,
+                       "INSERT INTO record_owner (record_id, entity, team_id, claimed_at)"
+                       " VALUES (?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING",
+                       &stmt, error))
+    goto fail;
+  for (guint i = 0; i < record_ids->len; i++)
+    {
+      sqlite3_reset (stmt);
+      bind_text (stmt, 1, g_ptr_array_index (record_ids, i));
+      bind_text (stmt, 2, g_ptr_array_index (entities, i));
+      bind_text (stmt, 3, team_id);
+      sqlite3_bind_int64 (stmt, 4, now);
+      if (!dft_db_step_done (self->db, stmt, error))
+        goto fail;
+    }
+  if (commit (self, error))
+    {
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+    }
+  goto out;
+
+fail:
+  rollback (self);
+out:
+  g_mutex_unlock (&self->lock);
+  return FALSE;
+}
+
+gboolean
+dft_server_db_unclaim (DftServerDb *self, GPtrArray *record_ids, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), FALSE);
+  g_return_val_if_fail (record_ids != NULL, FALSE);
+
+  if (record_ids->len == 0)
+    return TRUE;
+
+  g_mutex_lock (&self->lock);
+  if (!begin (self, error))
+    goto out;
+  if (!dft_db_prepare (self->db, "DELETE FROM record_owner WHERE record_id = ?", &stmt, error))
+    goto fail;
+  for (guint i = 0; i < record_ids->len; i++)
+    {
+      sqlite3_reset (stmt);
+      bind_text (stmt, 1, g_ptr_array_index (record_ids, i));
+      if (!dft_db_step_done (self->db, stmt, error))
+        goto fail;
+    }
+  if (commit (self, error))
+    {
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+    }
+  goto out;
+
+fail:
+  rollback (self);
+out:
+  g_mutex_unlock (&self->lock);
+  return FALSE;
+}
+
+gboolean
+dft_server_db_set_owner (DftServerDb *self,
+                         const char  *record_id,
+                         const char  *entity,
+                         const char  *team_id,
+                         gint64       now,
+                         GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gboolean                 ok = FALSE;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), FALSE);
+  g_return_val_if_fail (record_id != NULL && entity != NULL, FALSE);
+
+  g_mutex_lock (&self->lock);
+  if (dft_db_prepare (self->db,
+                      "INSERT INTO record_owner (record_id, entity, team_id, claimed_at)"
+                      " VALUES (?, ?, ?, ?) ON CONFLICT (record_id) DO UPDATE"
+                      " SET team_id = excluded.team_id, claimed_at = excluded.claimed_at",
+                      &stmt, error))
+    {
+      bind_text (stmt, 1, record_id);
+      bind_text (stmt, 2, entity);
+      bind_text (stmt, 3, team_id);
+      sqlite3_bind_int64 (stmt, 4, now);
+      ok = dft_db_step_done (self->db, stmt, error);
+    }
+  g_mutex_unlock (&self->lock);
+  return ok;
+}

@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "dft-change-log.h"
+#include "dft-record.h"
+#include "dft-server-scope.h"
+#include "dft-store-private.h"
+
+/* The quark's name is a string: the formatter would put spaces in it. */
+/* clang-format off */
+G_DEFINE_QUARK (dft-scope-error-quark, dft_scope_error)
+/* clang-format on */
+
+/* A conflict about a conflict is as deep as records go. */
+#define MAX_DEPTH 3
+
+typedef struct
+{
+  gboolean claimed;
+  char    *team_id;
+} Owner;
+
+struct _DftScope
+{
+  DftStore     *store;
+  DftServerDb  *db;
+  char         *device_id;
+  DftServerRole role;
+  char         *team_id;
+  gboolean      everything;
+
+  GHashTable *records;       /* "entity/id" -> DftRecord, new when the store has none */
+  GHashTable *owners;        /* record id -> Owner */
+  GHashTable *people;        /* person id -> visible (GINT_TO_POINTER (1 or 2)) */
+  GHashTable *batch;         /* "entity/id/field" -> value (NULL for JSON null) set in the batch */
+  GPtrArray  *batch_enrolls; /* pairs of strings: event id, person id */
+  GHashTable *claims;        /* record id -> entity, records this push makes its team's */
+  GHashTable *batch_records; /* "entity/id" of every record the batch writes */
+};
+
+static void
+owner_free (gpointer data)
+{
+  Owner *owner = data;
+
+  g_free (owner->team_id);
+  g_free (owner);
+}
+
+gboolean
+dft_scope_sees_everything (const DftDevice *device)
+{
+  g_return_val_if_fail (device != NULL, FALSE);
+  return device->role == DFT_SERVER_ROLE_ADMIN
+         || (device->role == DFT_SERVER_ROLE_COORDINATOR && device->team_id == NULL);
+}
+
+DftScope *
+dft_scope_new (DftStore *store, DftServerDb *db, const DftDevice *device)
+{
+  DftScope *scope = g_new0 (DftScope, 1);
+
+  g_return_val_if_fail (DFT_IS_STORE (store) && DFT_IS_SERVER_DB (db) && device != NULL, NULL);
+
+  scope->store = g_object_ref (store);
+  scope->db = g_object_ref (db);
+  scope->device_id = g_strdup (device->id);
+  scope->role = device->role;
+  scope->team_id = g_strdup (device->team_id);
+  scope->everything = dft_scope_sees_everything (device);
+  scope->records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  scope->owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, owner_free);
+  scope->people = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  scope->batch = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  scope->batch_enrolls = g_ptr_array_new_with_free_func (g_free);
+  scope->claims = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  scope->batch_records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return scope;
+}
+
+void
+dft_scope_free (DftScope *scope)
+{
+  if (scope == NULL)
+    return;
+  g_object_unref (scope->store);
+  g_object_unref (scope->db);
+  g_free (scope->device_id);
+  g_free (scope->team_id);
+  g_hash_table_unref (scope->records);
+  g_hash_table_unref (scope->owners);
+  g_hash_table_unref (scope->people);
+  g_hash_table_unref (scope->batch);
+  g_ptr_array_unref (scope->batch_enrolls);
+  g_hash_table_unref (scope->claims);
+  g_hash_table_unref (scope->batch_records);
+  g_free (scope);
+}
+
+static gboolean
+forbidden (GError **error, guint n, const char *why)
+{
+  g_set_error (error, DFT_SCOPE_ERROR, DFT_SCOPE_ERROR_FORBIDDEN,
+               /* Translators: %u is the number of a change in a batch; %s says why it is refused */
+               _ ("Change %u was refused: %s Nothing of this sync was stored."), n, why);
+  return FALSE;
+}
+
+/* ---- What the store holds ----------------------------------------------- */
+
+/* The record as the server holds it, or a new one when it holds none; NULL on a read error. */
+static DftRecord *
+held_record (DftScope *scope, const char *entity_name, const char *id, GError **error)
+{
+  const DftEntity *entity = dft_entity_lookup (entity_name);
+  g_autofree char *key = NULL;
+  DftRecord       *record;
+
+  if (entity == NULL || id == NULL)
+    {
+      g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
+                   /* Translators: %s is what a device sent as a kind of record */
+                   _ ("“%s” is not a kind of record."), entity_name != NULL ? entity_name : "");
+      return NULL;
+    }
+  key = g_strconcat (entity_name, "/", id, NULL);
+  record = g_hash_table_lookup (scope->records, key);
+  if (record != NULL)
+    return record;
+  record = dft_store_load_or_new (scope->store, entity, id, error);
+  if (record == NULL)
+    return NULL;
+  g_hash_table_insert (scope->records, g_steal_pointer (&key), record);
+  return record;
+}
+
+static const char *
+held_string (DftRecord *record, const char *field)
+{
+  if (dft_record_is_new (record))
+    return NULL;
+  return dft_record_get_string (record, field);
+}
+
+static const Owner *
+owner_of (DftScope *scope, const char *record_id, GError **error)
+{
+  Owner *owner = g_hash_table_lookup (scope->owners, record_id);
+
+  if (owner != NULL)
+    return owner;
+  owner = g_new0 (Owner, 1);
+  if (!dft_server_db_get_owner (scope->db, record_id, &owner->claimed, &owner->team_id, error))
+    {
+      owner_free (owner);
+      return NULL;
+    }
+  g_hash_table_insert (scope->owners, g_strdup (record_id), owner);
+  return owner;
+}
+
+static gboolean
+is_own_team (DftScope *scope, const Owner *owner)
+{
+  return owner->claimed && scope->team_id != NULL
+         && g_strcmp0 (owner->team_id, scope->team_id) == 0;
+}
+
+/* ---- Pull: what a device may see ---------------------------------------- */
+
+static gboolean record_visible (DftScope   *scope,
+                                const char *entity,
+                                const char *id,
+                                guint       depth,
+                                gboolean   *visible,
+                                GError    **error);
+
+static gboolean
+event_visible (DftScope *scope, const char *event_id, gboolean *visible, GError **error)
+{
+  const Owner *owner;
+
+  *visible = FALSE;
+  if (event_id == NULL)
+    return TRUE;
+  owner = owner_of (scope, event_id, error);
+  if (owner == NULL)
+    return FALSE;
+  *visible = is_own_team (scope, owner);
+  return TRUE;
+}
+
+static gboolean
+person_visible (DftScope *scope, const char *person_id, gboolean *visible, GError **error)
+{
+  const char           *params[] = { person_id, NULL };
+  gpointer              cached = g_hash_table_lookup (scope->people, person_id);
+  g_autoptr (GPtrArray) enrollments = NULL;
+
+  if (cached != NULL)
+    {
+      *visible = GPOINTER_TO_INT (cached) == 2;
+      return TRUE;
+    }
+  *visible = FALSE;
+  enrollments = _dft_store_query (scope->store, &dft_entity_enrollment, "person_id = ?", params,
+                                  NULL, error);
+  if (enrollments == NULL)
+    return FALSE;
+  for (guint i = 0; i < enrollments->len && !*visible; i++)
+    if (!event_visible (scope,
+                        dft_record_get_string (g_ptr_array_index (enrollments, i), "event_id"),
+                        visible, error))
+      return FALSE;
+  g_hash_table_insert (scope->people, g_strdup (person_id), GINT_TO_POINTER (*visible ? 2 : 1));
+  return TRUE;
+}
+
+static gboolean
+record_visible (DftScope   *scope,
+                const char *entity,
+                const char *id,
+                guint       depth,
+                gboolean   *visible,
+                GError    **error)
+{
+  DftRecord *record;
+
+  *visible = FALSE;
+  if (scope->everything || g_str_equal (entity, "form"))
+    {
+      *visible = TRUE;
+      return TRUE;
+    }
+  if (g_str_equal (entity, "event"))
+    return event_visible (scope, id, visible, error);
+  if (g_str_equal (entity, "person"))
+    return person_visible (scope, id, visible, error);
+  if (depth >= MAX_DEPTH || dft_entity_lookup (entity) == NULL)
+    return TRUE;
+
+  record = held_record (scope, entity, id, error);
+  if (record == NULL)
+    return FALSE;
+  if (dft_record_is_new (record))
+    return TRUE;
+
+  if (g_str_equal (entity, "session") || g_str_equal (entity, "enrollment"))
+    return event_visible (scope, held_string (record, "event_id"), visible, error);
+  if (g_str_equal (entity, "attendance"))
+    {
+      const char *session_id = held_string (record, "session_id");
+      return session_id == NULL
+             || record_visible (scope, "session", session_id, depth + 1, visible, error);
+    }
+  if (g_str_equal (entity, "submission"))
+    {
+      const char  *event_id = held_string (record, "event_id");
+      const Owner *owner;
+
+      if (event_id != NULL)
+        return event_visible (scope, event_id, visible, error);
+      /* Outside any workshop: its team's coordinators see it. */
+      if ((owner = owner_of (scope, id, error)) == NULL)
+        return FALSE;
+      *visible = scope->role == DFT_SERVER_ROLE_COORDINATOR && is_own_team (scope, owner);
+      return TRUE;
+    }
+  if (g_str_equal (entity, "conflict"))
+    {
+      const char *about = held_string (record, "entity_name");
+      const char *about_id = held_string (record, "record_id");
+
+      return about == NULL || about_id == NULL
+             || record_visible (scope, about, about_id, depth + 1, visible, error);
+    }
+  return TRUE;
+}
+
+GPtrArray *
+dft_scope_filter_pull (DftScope *scope, GPtrArray *changes, GError **error)
+{
+  g_autoptr (GPtrArray) seen = NULL;
+
+  g_return_val_if_fail (scope != NULL && changes != NULL, NULL);
+
+  seen = g_ptr_array_new ();
+  for (guint i = 0; i < changes->len; i++)
+    {
+      DftChange *change = g_ptr_array_index (changes, i);
+      gboolean   visible = FALSE;
+
+      if (!record_visible (scope, change->entity, change->record_id, 0, &visible, error))
+        return NULL;
+      if (visible)
+        g_ptr_array_add (seen, change);
+    }
+  return g_steal_pointer (&seen);
+}
+
+/* ---- Push: what a device may change ------------------------------------- */
+
+static char *
+batch_key (const char *entity, const char *id, const char *field)
+{
+  return g_strconcat (entity, "/", id, "/", field, NULL);
+}
+
+/* Remembers the reference fields every change of the batch sets, so a record
+ * made earlier or later in the same batch is placed before the store has it. */
+static void
+note_batch (DftScope *scope, DftChange *change)
+{
+  static const char *refs[] = { "event_id", "session_id", "person_id", "entity_name", "record_id" };
+
+  g_hash_table_add (scope->batch_records,
+                    g_strconcat (change->entity, "/", change->record_id, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (refs); i++)
+    {
+      JsonNode *node = json_object_get_member (change->fields, refs[i]);
+
+      if (node == NULL)
+        continue;
+      g_hash_table_insert (scope->batch, batch_key (change->entity, change->record_id, refs[i]),
+                           JSON_NODE_HOLDS_VALUE (node)
+                                   && json_node_get_value_type (node) == G_TYPE_STRING
+                               ? g_strdup (json_node_get_string (node))
+                               : NULL);
+    }
+  if (g_str_equal (change->entity, "enrollment"))
+    {
+      JsonNode *event = json_object_get_member (change->fields, "event_id");
+      JsonNode *person = json_object_get_member (change->fields, "person_id");
+
+      if (event != NULL && person != NULL && JSON_NODE_HOLDS_VALUE (event)
+          && JSON_NODE_HOLDS_VALUE (person) && json_node_get_value_type (event) == G_TYPE_STRING
+          && json_node_get_value_type (person) == G_TYPE_STRING)
+        {
+          g_ptr_array_add (scope->batch_enrolls, g_strdup (json_node_get_string (event)));
+          g_ptr_array_add (scope->batch_enrolls, g_strdup (json_node_get_string (person)));
+        }
+    }
+}
+
+/*
+ * Every value a reference field has or will have: what the store holds and
+ * what the change sets; when neither says, what the batch sets elsewhere.
+ * Both the old and the new value count: moving a record out of a workshop
+ * needs the right to both.
+ */
+static gboolean
+ref_values (DftScope   *scope,
+            const char *entity,
+            const char *id,
+            const char *field,
+            JsonObject *fields,
+            GPtrArray  *out,
+            GError    **error)
+{
+  DftRecord  *record = held_record (scope, entity, id, error);
+  const char *held;
+  JsonNode   *node = fields != NULL ? json_object_get_member (fields, field) : NULL;
+
+  if (record == NULL)
+    return FALSE;
+  held = held_string (record, field);
+  if (held != NULL)
+    g_ptr_array_add (out, g_strdup (held));
+  if (node != NULL && JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_STRING
+      && g_strcmp0 (held, json_node_get_string (node)) != 0)
+    g_ptr_array_add (out, g_strdup (json_node_get_string (node)));
+  if (out->len == 0)
+    {
+      g_autofree char *key = batch_key (entity, id, field);
+      const char      *batched = g_hash_table_lookup (scope->batch, key);
+
+      if (batched != NULL)
+        g_ptr_array_add (out, g_strdup (batched));
+    }
+  return TRUE;
+}
+
+/* A workshop, or a submission outside any, the device may change; an unclaimed one becomes its
+ * team's. */
+static gboolean
+owned_writable (
+    DftScope *scope, const char *record_id, const char *entity, gboolean *ok, GError **error)
+{
+  const Owner *owner;
+
+  if (g_hash_table_contains (scope->claims, record_id))
+    {
+      *ok = TRUE;
+      return TRUE;
+    }
+  owner = owner_of (scope, record_id, error);
+  if (owner == NULL)
+    return FALSE;
+  if (!owner->claimed)
+    {
+      g_hash_table_insert (scope->claims, g_strdup (record_id), g_strdup (entity));
+      *ok = TRUE;
+      return TRUE;
+    }
+  *ok = scope->everything || is_own_team (scope, owner);
+  return TRUE;
+}
+
+static gboolean
+events_writable (DftScope *scope, GPtrArray *events, gboolean *ok, GError **error)
+{
+  *ok = events->len > 0 || scope->everything;
+  for (guint i = 0; i < events->len && *ok; i++)
+    if (!owned_writable (scope, g_ptr_array_index (events, i), "event", ok, error))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+person_writable (DftScope *scope, const char *person_id, gboolean *ok, GError **error)
+{
+  DftRecord *record = held_record (scope, "person", person_id, error);
+
+  if (record == NULL)
+    return FALSE;
+  /* A person the server does not know yet is anyone's to add. */
+  if (scope->everything || dft_record_is_new (record))
+    {
+      *ok = TRUE;
+      return TRUE;
+    }
+  if (!person_visible (scope, person_id, ok, error))
+    return FALSE;
+  /* Or one the batch enrols in a workshop of the team. */
+  for (guint i = 0; i + 1 < scope->batch_enrolls->len && !*ok; i += 2)
+    {
+      const char *event_id = g_ptr_array_index (scope->batch_enrolls, i);
+
+      if (g_str_equal (g_ptr_array_index (scope->batch_enrolls, i + 1), person_id)
+          && !owned_writable (scope, event_id, "event", ok, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+change_writable (DftScope   *scope,
+                 const char *entity,
+                 const char *id,
+                 JsonObject *fields,
+                 guint       depth,
+                 gboolean   *ok,
+                 GError    **error)
+{
+  g_autoptr (GPtrArray) refs = g_ptr_array_new_with_free_func (g_free);
+
+  *ok = FALSE;
+  if (g_str_equal (entity, "event"))
+    return owned_writable (scope, id, "event", ok, error);
+  if (g_str_equal (entity, "form"))
+    {
+      *ok = scope->role != DFT_SERVER_ROLE_TRAINER;
+      return TRUE;
+    }
+  if (g_str_equal (entity, "person"))
+    return person_writable (scope, id, ok, error);
+  if (depth >= MAX_DEPTH)
+    return TRUE;
+
+  if (g_str_equal (entity, "session") || g_str_equal (entity, "enrollment"))
+    return ref_values (scope, entity, id, "event_id", fields, refs, error)
+           && events_writable (scope, refs, ok, error);
+
+  if (g_str_equal (entity, "attendance"))
+    {
+      if (!ref_values (scope, entity, id, "session_id", fields, refs, error))
+        return FALSE;
+      *ok = refs->len > 0 || scope->everything;
+      for (guint i = 0; i < refs->len && *ok; i++)
+        if (!change_writable (scope, "session", g_ptr_array_index (refs, i), NULL, depth + 1, ok,
+                              error))
+          return FALSE;
+      return TRUE;
+    }
+
+  if (g_str_equal (entity, "submission"))
+    {
+      JsonNode   *node = fields != NULL ? json_object_get_member (fields, "event_id") : NULL;
+      DftRecord  *record = held_record (scope, entity, id, error);
+      const char *held;
+      gboolean    detached;
+
+      if (record == NULL || !ref_values (scope, entity, id, "event_id", fields, refs, error))
+        return FALSE;
+      held = held_string (record, "event_id");
+      /* After this change, is it outside any workshop? */
+      if (node != NULL)
+        detached = JSON_NODE_HOLDS_NULL (node);
+      else
+        detached = held == NULL && refs->len == 0;
+      *ok = TRUE;
+      for (guint i = 0; i < refs->len && *ok; i++)
+        if (!owned_writable (scope, g_ptr_array_index (refs, i), "event", ok, error))
+          return FALSE;
+      if (*ok && detached && !owned_writable (scope, id, "submission", ok, error))
+        return FALSE;
+      return TRUE;
+    }
+
+  if (g_str_equal (entity, "conflict"))
+    {
+      g_autoptr (GPtrArray) about = g_ptr_array_new_with_free_func (g_free);
+
+      if (!ref_values (scope, entity, id, "entity_name", fields, about, error)
+          || !ref_values (scope, entity, id, "record_id", fields, refs, error))
+        return FALSE;
+      /* Fixed fields: one value each, or the change is not about one record. */
+      if (about->len != 1 || refs->len != 1)
+        {
+          *ok = scope->everything;
+          return TRUE;
+        }
+      return change_writable (scope, g_ptr_array_index (about, 0), g_ptr_array_index (refs, 0),
+                              NULL, depth + 1, ok, error);
+    }
+
+  *ok = scope->everything;
+  return TRUE;
+}
+
+/*
+ * Every reference a change sets names a record the server holds or the batch
+ * writes. The store's foreign keys would refuse the batch anyway, but only at
+ * commit and as a database failure; this says which change is wrong.
+ */
+static gboolean
+references_known (DftScope *scope, DftChange *change, guint n, GError **error)
+{
+  const DftEntity  *entity = dft_entity_lookup (change->entity);
+  g_autoptr (GList) names = json_object_get_members (change->fields);
+
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      int              index = dft_entity_field_index (entity, l->data);
+      const DftField  *field = index >= 0 ? &entity->fields[index] : NULL;
+      JsonNode        *node = json_object_get_member (change->fields, l->data);
+      const char      *target;
+      g_autofree char *key = NULL;
+      DftRecord       *record;
+
+      if (field == NULL || field->type != DFT_FIELD_REF || !JSON_NODE_HOLDS_VALUE (node)
+          || json_node_get_value_type (node) != G_TYPE_STRING)
+        continue;
+      target = json_node_get_string (node);
+      key = g_strconcat (field->ref_entity, "/", target, NULL);
+      if (g_hash_table_contains (scope->batch_records, key))
+        continue;
+      record = held_record (scope, field->ref_entity, target, error);
+      if (record == NULL)
+        return FALSE;
+      if (dft_record_is_new (record))
+        {
+          g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
+                       /* Translators: %u is the number of a change in a batch, %s a field name */
+                       _ ("Change %u refers in “%s” to a record the server does not have; nothing "
+                          "of this sync was stored."),
+                       n, (const char *) l->data);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+dft_scope_check_push (DftScope  *scope,
+                      GPtrArray *changes,
+                      GPtrArray *claim_ids,
+                      GPtrArray *claim_entities,
+                      GError   **error)
+{
+  GHashTableIter iter;
+  gpointer       key, value;
+
+  g_return_val_if_fail (scope != NULL && changes != NULL, FALSE);
+  g_return_val_if_fail (claim_ids != NULL && claim_entities != NULL, FALSE);
+
+  for (guint i = 0; i < changes->len; i++)
+    {
+      DftChange *change = g_ptr_array_index (changes, i);
+
+      if (g_strcmp0 (change->device_id, scope->device_id) != 0)
+        return forbidden (error, i + 1,
+                          _ ("it was made by another device, and a device sends only its own "
+                             "changes."));
+      note_batch (scope, change);
+    }
+
+  for (guint i = 0; i < changes->len; i++)
+    {
+      DftChange *change = g_ptr_array_index (changes, i);
+      gboolean   ok = FALSE;
+
+      if (dft_entity_lookup (change->entity) == NULL)
+        {
+          g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
+                       /* Translators: %u is the number of a change in a batch */
+                       _ ("Change %u is for an unknown kind of record."), i + 1);
+          return FALSE;
+        }
+      if (!change_writable (scope, change->entity, change->record_id, change->fields, 0, &ok,
+                            error))
+        return FALSE;
+      if (ok && !references_known (scope, change, i + 1, error))
+        return FALSE;
+      if (!ok)
+        return forbidden (error, i + 1,
+                          g_str_equal (change->entity, "form")
+                              ? _ ("trainers do not change forms; a coordinator does.")
+                              : _ ("it is about a record outside this device’s team, or one the "
+                                   "server cannot place in a workshop."));
+    }
+
+  g_hash_table_iter_init (&iter, scope->claims);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_ptr_array_add (claim_ids, g_strdup (key));
+      g_ptr_array_add (claim_entities, g_strdup (value));
+    }
+  return TRUE;
+}

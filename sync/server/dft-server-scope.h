@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "dft-server-db.h"
+#include "dft-store.h"
+
+G_BEGIN_DECLS
+
+/*
+ * What a device may see and change. Every record belongs to a workshop
+ * (event) and every workshop to a team, kept by DftServerDb:
+ *
+ * - event: itself; session and enrollment: their event_id; attendance: its
+ *   session's workshop; submission: its event_id, or, with no workshop, the
+ *   team of the device that first pushed it (seen by that team's
+ *   coordinators, not its trainers); conflict: the record it is about;
+ * - person: every team with a workshop the person is enrolled in;
+ * - form: every device sees them; trainers may not change them.
+ *
+ * Admins and coordinators without a team see and change everything. A
+ * workshop the server has not seen before becomes the pushing device's team's.
+ */
+
+#define DFT_SCOPE_ERROR (dft_scope_error_quark ())
+
+typedef enum
+{
+  DFT_SCOPE_ERROR_FORBIDDEN,
+} DftScopeError;
+
+GQuark dft_scope_error_quark (void);
+
+typedef struct _DftScope DftScope;
+
+DftScope *dft_scope_new (DftStore *store, DftServerDb *db, const DftDevice *device);
+void      dft_scope_free (DftScope *scope);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftScope, dft_scope_free)
+
+gboolean dft_scope_sees_everything (const DftDevice *device);
+
+/*
+ * Checks a pushed batch before anything of it is stored: every change must be
+ * the device's own, inside its scope (DFT_SCOPE_ERROR_FORBIDDEN), and refer
+ * only to records the server holds or the batch writes
+ * (DFT_STORE_ERROR_INVALID). On success @claim_ids and
+ * @claim_entities (string arrays) list the records that become the device's
+ * team's when the batch is applied.
+ */
+gboolean dft_scope_check_push (DftScope  *scope,
+                               GPtrArray *changes,
+                               GPtrArray *claim_ids,
+                               GPtrArray *claim_entities,
+                               GError   **error);
+
+/* The changes of @changes the device may see, in the same order (borrowed pointers). */
+GPtrArray *dft_scope_filter_pull (DftScope *scope, GPtrArray *changes, GError **error);
+
+G_END_DECLS

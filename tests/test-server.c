@@ -1,0 +1,1972 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "dft-change-log.h"
+#include "dft-test-util.h"
+#include "dft-uuid.h"
+#include "dft-wire.h"
+
+/*
+ * daftari-server as it runs: a real process on 127.0.0.1 with a free port,
+ * accounts made with its admin command, requests over plain HTTP/1.1 (a
+ * small client here, so that the tests can send what no good client would),
+ * and SIGTERM at the end, which must exit 0.
+ */
+
+#define PASSWORD_ADMIN     "admin-password-1"
+#define PASSWORD_COORD_A   "coordinator-a-password"
+#define PASSWORD_COORD_B   "coordinator-b-password"
+#define PASSWORD_COORD_ALL "coordinator-all-password"
+#define PASSWORD_TRAINER_A "trainer-a-password"
+#define PASSWORD_TRAINER_B "trainer-b-password"
+
+typedef struct
+{
+  char     *name;
+  char     *dir;
+  DftStore *store; /* the device's own data */
+  char     *token;
+  gint64    manual_seq; /* origin seqs for hand-made changes, far above the store's */
+} Device;
+
+typedef struct
+{
+  char            *dir;
+  char            *config;
+  char            *log;
+  GSubprocess     *process;
+  guint16          port;
+  gboolean         tls;
+  GTlsCertificate *certificate; /* the server's, accepted by the client when tls */
+} Server;
+
+typedef struct
+{
+  Server     server;
+  Device    *admin, *coord_a, *coord_b, *coord_all, *trainer_a, *trainer_b;
+  GPtrArray *secrets; /* every password and token used: none may reach the log */
+  char      *event_a; /* a workshop of team A, pushed by trainer A */
+  char      *event_b; /* one of team B */
+  gint64     admin_cursor;
+} World;
+
+static World *world;
+
+/* ---- Processes ---------------------------------------------------------- */
+
+static const char *
+server_binary (void)
+{
+  const char *path = g_getenv ("DAFTARI_SERVER");
+
+  g_assert_nonnull (path);
+  return path;
+}
+
+/* Runs "daftari-server admin --config CONFIG ARGS…" with @input on standard input. */
+static int
+admin (Server *server, const char *input, char **out, ...)
+{
+  g_autoptr (GPtrArray)   argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError)      error = NULL;
+  g_autofree char        *stdout_text = NULL;
+  g_autofree char        *stderr_text = NULL;
+  const char             *arg;
+  va_list                 ap;
+
+  g_ptr_array_add (argv, (gpointer) server_binary ());
+  g_ptr_array_add (argv, (gpointer) "admin");
+  g_ptr_array_add (argv, (gpointer) "--config");
+  g_ptr_array_add (argv, server->config);
+  va_start (ap, out);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char *const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                   | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input != NULL ? input : "", NULL, &stdout_text,
+                                 &stderr_text, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  if (g_subprocess_get_exit_status (process) != 0)
+    g_test_message ("admin %s: %s", (const char *) argv->pdata[4], stderr_text);
+  if (out != NULL)
+    *out = g_steal_pointer (&stdout_text);
+  return g_subprocess_get_exit_status (process);
+}
+
+static char *
+admin_ok (Server *server, const char *input, const char *first, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autofree char      *out = NULL;
+  const char           *arg;
+  va_list               ap;
+  int                   status;
+
+  va_start (ap, first);
+  for (arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  /* Up to ten arguments, as the tests use. */
+  g_assert_cmpuint (args->len, <=, 10);
+  while (args->len < 11)
+    g_ptr_array_add (args, NULL);
+  status = admin (server, input, &out, args->pdata[0], args->pdata[1], args->pdata[2],
+                  args->pdata[3], args->pdata[4], args->pdata[5], args->pdata[6], args->pdata[7],
+                  args->pdata[8], args->pdata[9], NULL);
+  g_assert_cmpint (status, ==, 0);
+  return g_steal_pointer (&out);
+}
+
+static void
+server_write_config (Server *server, const char *extra)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *text = g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ndata=data\n%s",
+                                           extra != NULL ? extra : "");
+
+  server->config = g_build_filename (server->dir, "server.conf", NULL);
+  server->log = g_build_filename (server->dir, "server.log", NULL);
+  g_file_set_contents (server->config, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+server_start (Server *server)
+{
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (GError)           error = NULL;
+  g_autofree char             *line = NULL;
+  const char                  *colon;
+
+  g_subprocess_launcher_set_stderr_file_path (launcher, server->log);
+  if (server->tls)
+    {
+      /* LeakSanitizer (GCC 12) crashes reading the thread-local storage of the TLS module GIO
+       * loads with dlopen (glib-networking, GnuTLS) unless it leaves __tls_get_addr alone;
+       * leaks are still checked. Without the sanitizers the option is not read. */
+      g_autofree char *asan
+          = g_strdup_printf ("%s:intercept_tls_get_addr=0", g_getenv ("ASAN_OPTIONS") ?: "");
+      g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", asan, TRUE);
+    }
+  /* A test that fails leaves no server behind. */
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  server->process = g_subprocess_launcher_spawn (launcher, &error, server_binary (), "serve",
+                                                 "--config", server->config, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, server->tls ? "listening on https://127.0.0.1:"
+                                                     : "listening on http://127.0.0.1:"));
+  colon = strrchr (line, ':');
+  server->port = (guint16) g_ascii_strtoull (colon + 1, NULL, 10);
+  g_assert_cmpuint (server->port, >, 0);
+}
+
+/* SIGTERM; the server must finish and exit 0 (with no leak, under the sanitizers). */
+static void
+server_stop (Server *server)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_nonnull (server->process);
+  g_subprocess_send_signal (server->process, SIGTERM);
+  g_subprocess_wait (server->process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (server->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
+  g_clear_object (&server->process);
+}
+
+/* ---- A small HTTP/1.1 client -------------------------------------------- */
+
+typedef struct
+{
+  guint       status;
+  GHashTable *headers; /* lower-case name -> value */
+  GBytes     *body;    /* as sent: gzip when Content-Encoding says so */
+  JsonNode   *json;    /* the body parsed, inflated first when gzip */
+} Response;
+
+static void
+response_free (Response *r)
+{
+  g_clear_pointer (&r->headers, g_hash_table_unref);
+  g_clear_pointer (&r->body, g_bytes_unref);
+  g_clear_pointer (&r->json, json_node_unref);
+  g_free (r);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Response, response_free)
+
+static gboolean
+accept_certificate_cb (GTlsConnection      *connection,
+                       GTlsCertificate     *peer,
+                       GTlsCertificateFlags errors,
+                       gpointer             user_data)
+{
+  /* Self-signed in the test: accepted when it is the one the server was given. */
+  return g_tls_certificate_is_same (peer, user_data);
+}
+
+static void
+socket_event_cb (GSocketClient      *client,
+                 GSocketClientEvent  event,
+                 GSocketConnectable *connectable,
+                 GIOStream          *connection,
+                 gpointer            user_data)
+{
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
+    g_signal_connect (connection, "accept-certificate", G_CALLBACK (accept_certificate_cb),
+                      user_data);
+}
+
+static GIOStream *
+server_connect (Server *server, GError **error)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+
+  if (server->tls)
+    {
+      g_socket_client_set_tls (client, TRUE);
+      g_signal_connect (client, "event", G_CALLBACK (socket_event_cb), server->certificate);
+    }
+  return G_IO_STREAM (
+      g_socket_client_connect_to_host (client, "127.0.0.1", server->port, NULL, error));
+}
+
+static GBytes *
+read_all (GInputStream *in)
+{
+  g_autoptr (GByteArray) data = g_byte_array_new ();
+  guint8                 buffer[16384];
+  gssize                 n;
+
+  /* A server that closes early (a refused body) ends the reading too. */
+  while ((n = g_input_stream_read (in, buffer, sizeof buffer, NULL, NULL)) > 0)
+    g_byte_array_append (data, buffer, (guint) n);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&data));
+}
+
+static Response *
+parse_response (GBytes *raw)
+{
+  g_autoptr (Response) r = g_new0 (Response, 1);
+  gsize                length;
+  const char          *data = g_bytes_get_data (raw, &length);
+  const char          *end = g_strstr_len (data, (gssize) length, "\r\n\r\n");
+  g_auto (GStrv)       lines = NULL;
+  g_autofree char     *head = NULL;
+  const char          *value;
+  gsize                body_start;
+
+  g_assert_nonnull (end);
+  head = g_strndup (data, (gsize) (end - data));
+  lines = g_strsplit (head, "\r\n", -1);
+  g_assert_true (g_str_has_prefix (lines[0], "HTTP/1.1 "));
+  r->status = (guint) g_ascii_strtoull (lines[0] + 9, NULL, 10);
+  r->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      const char *colon = strchr (lines[i], ':');
+      g_assert_nonnull (colon);
+      g_hash_table_insert (r->headers, g_ascii_strdown (lines[i], colon - lines[i]),
+                           g_strstrip (g_strdup (colon + 1)));
+    }
+  body_start = (gsize) (end - data) + 4;
+  g_assert_null (g_hash_table_lookup (r->headers, "transfer-encoding"));
+  value = g_hash_table_lookup (r->headers, "content-length");
+  g_assert_nonnull (value);
+  g_assert_cmpuint (g_ascii_strtoull (value, NULL, 10), ==, length - body_start);
+  r->body = g_bytes_new_from_bytes (raw, body_start, length - body_start);
+
+  if (length > body_start)
+    {
+      g_autoptr (GBytes)     json = NULL;
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      g_autoptr (GError)     error = NULL;
+      gsize                  json_length;
+      const char            *json_data;
+
+      if (g_strcmp0 (g_hash_table_lookup (r->headers, "content-encoding"), "gzip") == 0)
+        json = dft_wire_gunzip (r->body, DFT_WIRE_MAX_JSON, &error);
+      else
+        json = g_bytes_ref (r->body);
+      g_assert_no_error (error);
+      json_data = g_bytes_get_data (json, &json_length);
+      json_parser_load_from_data (parser, json_data, (gssize) json_length, &error);
+      g_assert_no_error (error);
+      r->json = json_node_ref (json_parser_get_root (parser));
+    }
+  return g_steal_pointer (&r);
+}
+
+static Response *
+request_full (Server     *server,
+              const char *method,
+              const char *path,
+              const char *token,
+              const char *encoding,
+              const void *body,
+              gsize       length,
+              const char *extra_headers)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GIOStream) stream = server_connect (server, &error);
+  g_autoptr (GString)   head = g_string_new (NULL);
+  g_autoptr (GBytes)    raw = NULL;
+  GOutputStream        *out;
+
+  g_assert_no_error (error);
+  g_string_append_printf (head,
+                          "%s /api/v1/%s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                          "Connection: close\r\n",
+                          method, path, server->port);
+  if (token != NULL)
+    g_string_append_printf (head, "Authorization: Bearer %s\r\n", token);
+  if (encoding != NULL)
+    g_string_append_printf (head, "Content-Encoding: %s\r\n", encoding);
+  if (body != NULL)
+    g_string_append_printf (head, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+                            length);
+  if (extra_headers != NULL)
+    g_string_append (head, extra_headers);
+  g_string_append (head, "\r\n");
+
+  out = g_io_stream_get_output_stream (stream);
+  g_output_stream_write_all (out, head->str, head->len, NULL, NULL, &error);
+  g_assert_no_error (error);
+  /* A refused body may be cut off by the server closing: that is allowed. */
+  if (body != NULL && length > 0)
+    g_output_stream_write_all (out, body, length, NULL, NULL, NULL);
+  raw = read_all (g_io_stream_get_input_stream (stream));
+  return parse_response (raw);
+}
+
+static Response *
+request (Server *server, const char *method, const char *path, const char *token, const char *json)
+{
+  return request_full (server, method, path, token, NULL, json, json != NULL ? strlen (json) : 0,
+                       NULL);
+}
+
+static JsonObject *
+reply_object (Response *r)
+{
+  g_assert_nonnull (r->json);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (r->json));
+  return json_node_get_object (r->json);
+}
+
+/* Every reply, good or bad, says it is from Daftari, in a header and in the JSON. */
+static void
+assert_daftari (Response *r)
+{
+  JsonObject *o = reply_object (r);
+
+  g_assert_cmpstr (g_hash_table_lookup (r->headers, "x-daftari-server"), ==, "1");
+  g_assert_cmpstr (json_object_get_string_member_with_default (o, "server", NULL), ==, "daftari");
+}
+
+static void
+assert_status (Response *r, guint status)
+{
+  if (r->status != status && r->json != NULL)
+    {
+      g_autofree char *text = json_to_string (r->json, FALSE);
+      g_test_message ("reply %u: %s", r->status, text);
+    }
+  g_assert_cmpuint (r->status, ==, status);
+  assert_daftari (r);
+}
+
+static void
+assert_error (Response *r, guint status, const char *code)
+{
+  JsonObject *error;
+
+  assert_status (r, status);
+  error = json_object_get_object_member (reply_object (r), "error");
+  g_assert_nonnull (error);
+  g_assert_cmpstr (json_object_get_string_member (error, "code"), ==, code);
+  g_assert_cmpuint (strlen (json_object_get_string_member (error, "message")), >, 0);
+}
+
+static void
+assert_healthy (Server *server)
+{
+  g_autoptr (Response) r = request (server, "GET", "health", NULL, NULL);
+
+  assert_status (r, 200);
+  g_assert_cmpstr (json_object_get_string_member (reply_object (r), "status"), ==, "ok");
+}
+
+/* ---- Devices ------------------------------------------------------------ */
+
+static void
+device_free (Device *device)
+{
+  if (device == NULL)
+    return;
+  dft_test_release_store (device->store);
+  dft_test_dir_free (device->dir);
+  g_free (device->name);
+  g_free (device->token);
+  g_free (device);
+}
+
+static Device *
+device_new (const char *name)
+{
+  Device *device = g_new0 (Device, 1);
+
+  device->name = g_strdup (name);
+  device->store = dft_test_open_store (&device->dir);
+  device->manual_seq = 1000000;
+  return device;
+}
+
+static const char *
+device_id (Device *device)
+{
+  return dft_store_get_device_id (device->store);
+}
+
+static Response *
+login (Server *server, Device *device, const char *username, const char *password)
+{
+  g_autofree char *body = g_strdup_printf (
+      "{\"username\":\"%s\",\"password\":\"%s\",\"device_id\":\"%s\",\"device_name\":\"%s\"}",
+      username, password, device_id (device), device->name);
+
+  return request (server, "POST", "login", NULL, body);
+}
+
+static void
+login_ok (World *w, Device *device, const char *username, const char *password)
+{
+  g_autoptr (Response) r = login (&w->server, device, username, password);
+
+  assert_status (r, 200);
+  g_free (device->token);
+  device->token = g_strdup (json_object_get_string_member (reply_object (r), "token"));
+  g_ptr_array_add (w->secrets, g_strdup (device->token));
+}
+
+static Response *
+enrol (Server *server, Device *device, const char *code)
+{
+  g_autofree char *body
+      = g_strdup_printf ("{\"code\":\"%s\",\"device_id\":\"%s\"}", code, device_id (device));
+
+  return request (server, "POST", "enrol", NULL, body);
+}
+
+static char *
+first_line (const char *text)
+{
+  const char *nl = strchr (text, '\n');
+
+  return nl != NULL ? g_strndup (text, (gsize) (nl - text)) : g_strdup (text);
+}
+
+/* A fresh device enrolled with a code, for tests that revoke one. */
+static Device *
+enrolled_device (World *w, const char *team, const char *name)
+{
+  g_autofree char *out = admin_ok (&w->server, NULL, "make-enrolment-code", "--team", team, NULL);
+  g_autofree char *code = first_line (out);
+  Device          *device = device_new (name);
+  g_autoptr (Response) r = enrol (&w->server, device, code);
+
+  assert_status (r, 200);
+  device->token = g_strdup (json_object_get_string_member (reply_object (r), "token"));
+  g_ptr_array_add (w->secrets, g_strdup (code));
+  g_ptr_array_add (w->secrets, g_strdup (device->token));
+  return device;
+}
+
+/* ---- Batches ------------------------------------------------------------ */
+
+static GBytes *
+batch_gzip (GPtrArray *changes)
+{
+  g_autoptr (GBytes) json = dft_wire_encode_batch (changes, NULL);
+
+  return dft_wire_gzip (json);
+}
+
+static Response *
+push_changes (Server *server, Device *device, GPtrArray *changes)
+{
+  g_autoptr (GBytes) gz = batch_gzip (changes);
+  gsize              length;
+  const char        *data = g_bytes_get_data (gz, &length);
+
+  return request_full (server, "POST", "push", device->token, "gzip", data, length, NULL);
+}
+
+/* The device's own changes not yet sent: all of them, as the server deduplicates. */
+static GPtrArray *
+own_changes (Device *device)
+{
+  g_autoptr (GError) error = NULL;
+  GPtrArray *changes = dft_store_read_log (device->store, 0, 0, device_id (device), NULL, &error);
+
+  g_assert_no_error (error);
+  return changes;
+}
+
+static Response *
+push_own (Server *server, Device *device)
+{
+  g_autoptr (GPtrArray) changes = own_changes (device);
+
+  return push_changes (server, device, changes);
+}
+
+/* A change made by hand: any record, any device, as a faulty or hostile client would. */
+static DftChange *
+manual_change (Device     *device,
+               const char *device_override,
+               const char *entity,
+               const char *record_id,
+               const char *field,
+               const char *value)
+{
+  g_autoptr (JsonObject) fields = json_object_new ();
+  DftChange             *change;
+
+  json_object_set_string_member (fields, field, value);
+  change = dft_change_new (entity, record_id, fields);
+  change->device_id = g_strdup (device_override != NULL ? device_override : device_id (device));
+  change->origin_seq = ++device->manual_seq;
+  change->hlc = dft_hlc_pack (dft_hlc_wall_ms (), 0);
+  return change;
+}
+
+static Response *
+push_one (Server *server, Device *device, DftChange *change)
+{
+  g_autoptr (GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+
+  g_ptr_array_add (changes, change);
+  return push_changes (server, device, changes);
+}
+
+typedef struct
+{
+  GPtrArray *changes;
+  gint64     cursor;
+} Pulled;
+
+/* Everything after @after the device may see, page by page. */
+static Pulled
+pull_all (Server *server, Device *device, gint64 after, guint limit)
+{
+  Pulled   pulled = { g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free), after };
+  gboolean more = TRUE;
+
+  while (more)
+    {
+      g_autofree char *path
+          = g_strdup_printf ("pull?after=%" G_GINT64_FORMAT "&limit=%u", pulled.cursor, limit);
+      g_autoptr (Response)   r = request (server, "GET", path, device->token, NULL);
+      g_autoptr (JsonObject) top = NULL;
+      g_autoptr (GPtrArray)  page = NULL;
+      g_autoptr (GError)     error = NULL;
+      g_autoptr (GBytes)     json = NULL;
+
+      assert_status (r, 200);
+      g_assert_cmpstr (g_hash_table_lookup (r->headers, "content-encoding"), ==, "gzip");
+      json = dft_wire_gunzip (r->body, DFT_WIRE_MAX_JSON, &error);
+      g_assert_no_error (error);
+      page = dft_wire_decode_batch (json, &top, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (json_object_get_int_member (top, "protocol"), ==, 1);
+      g_assert_true (dft_uuid_is_valid (json_object_get_string_member (top, "epoch")));
+      g_assert_cmpint (json_object_get_int_member (top, "cursor"), >=, pulled.cursor);
+      pulled.cursor = json_object_get_int_member (top, "cursor");
+      more = json_object_get_boolean_member (top, "more");
+      g_assert_cmpuint (page->len, <=, limit);
+      while (page->len > 0)
+        g_ptr_array_add (pulled.changes, g_ptr_array_steal_index (page, 0));
+    }
+  return pulled;
+}
+
+static gboolean
+pulled_has (Pulled *pulled, const char *record_id)
+{
+  for (guint i = 0; i < pulled->changes->len; i++)
+    if (g_str_equal (((DftChange *) g_ptr_array_index (pulled->changes, i))->record_id, record_id))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+sees (World *w, Device *device, const char *record_id)
+{
+  Pulled   pulled = pull_all (&w->server, device, 0, 1000);
+  gboolean found = pulled_has (&pulled, record_id);
+
+  g_ptr_array_unref (pulled.changes);
+  return found;
+}
+
+/* How many changes the server took since the last call, as the admin sees them. */
+static guint
+new_on_server (World *w)
+{
+  Pulled pulled = pull_all (&w->server, w->admin, w->admin_cursor, 1000);
+  guint  n = pulled.changes->len;
+
+  w->admin_cursor = pulled.cursor;
+  g_ptr_array_unref (pulled.changes);
+  return n;
+}
+
+/* ---- The world: one server, two teams, six devices ---------------------- */
+
+static void
+world_free (World *w)
+{
+  if (w->server.process != NULL)
+    server_stop (&w->server);
+  device_free (w->admin);
+  device_free (w->coord_a);
+  device_free (w->coord_b);
+  device_free (w->coord_all);
+  device_free (w->trainer_a);
+  device_free (w->trainer_b);
+  g_ptr_array_unref (w->secrets);
+  g_free (w->event_a);
+  g_free (w->event_b);
+  dft_test_dir_free (w->server.dir);
+  g_free (w->server.config);
+  g_free (w->server.log);
+  g_free (w);
+}
+
+static void
+make_account (
+    World *w, const char *username, const char *role, const char *team, const char *password)
+{
+  g_autofree char *input = g_strdup_printf ("%s\n", password);
+  g_autofree char *out = team != NULL ? admin_ok (&w->server, input, "create-account", "--username",
+                                                  username, "--role", role, "--team", team, NULL)
+                                      : admin_ok (&w->server, input, "create-account", "--username",
+                                                  username, "--role", role, NULL);
+  g_autofree char *line
+      = g_strdup_printf ("\t%s\t%s\t%s\n", username, role, team != NULL ? team : "-");
+
+  g_assert_nonnull (strstr (out, line));
+}
+
+static World *
+get_world (void)
+{
+  World           *w;
+  g_autofree char *out = NULL;
+
+  if (world != NULL)
+    return world;
+
+  w = world = g_new0 (World, 1);
+  w->secrets = g_ptr_array_new_with_free_func (g_free);
+  w->server.dir = dft_test_make_dir ();
+  server_write_config (&w->server, NULL);
+
+  out = admin_ok (&w->server, NULL, "create-team", "Team A", NULL);
+  g_clear_pointer (&out, g_free);
+  out = admin_ok (&w->server, NULL, "create-team", "Team B", NULL);
+  make_account (w, "root", "admin", NULL, PASSWORD_ADMIN);
+  make_account (w, "coord-a", "coordinator", "Team A", PASSWORD_COORD_A);
+  make_account (w, "coord-b", "coordinator", "Team B", PASSWORD_COORD_B);
+  make_account (w, "coord-all", "coordinator", NULL, PASSWORD_COORD_ALL);
+  make_account (w, "trainer-a", "trainer", "Team A", PASSWORD_TRAINER_A);
+  make_account (w, "trainer-b", "trainer", "Team B", PASSWORD_TRAINER_B);
+  g_ptr_array_add (w->secrets, g_strdup (PASSWORD_ADMIN));
+  g_ptr_array_add (w->secrets, g_strdup (PASSWORD_COORD_A));
+  g_ptr_array_add (w->secrets, g_strdup (PASSWORD_COORD_B));
+  g_ptr_array_add (w->secrets, g_strdup (PASSWORD_COORD_ALL));
+  g_ptr_array_add (w->secrets, g_strdup (PASSWORD_TRAINER_A));
+  g_ptr_array_add (w->secrets, g_strdup (PASSWORD_TRAINER_B));
+
+  server_start (&w->server);
+  w->admin = device_new ("admin laptop");
+  w->coord_a = device_new ("coordinator A laptop");
+  w->coord_b = device_new ("coordinator B laptop");
+  w->coord_all = device_new ("coordinator laptop");
+  w->trainer_a = device_new ("trainer A laptop");
+  w->trainer_b = device_new ("trainer B laptop");
+  login_ok (w, w->admin, "root", PASSWORD_ADMIN);
+  login_ok (w, w->coord_a, "coord-a", PASSWORD_COORD_A);
+  login_ok (w, w->coord_b, "coord-b", PASSWORD_COORD_B);
+  login_ok (w, w->coord_all, "coord-all", PASSWORD_COORD_ALL);
+  login_ok (w, w->trainer_a, "trainer-a", PASSWORD_TRAINER_A);
+  login_ok (w, w->trainer_b, "trainer-b", PASSWORD_TRAINER_B);
+
+  /* One workshop per team, with a participant, pushed by each team's trainer. */
+  {
+    g_autoptr (DftRecord) event_a
+        = dft_test_add_event (w->trainer_a->store, "Border management", "2025-03-03", "2025-03-04");
+    g_autoptr (DftRecord) event_b
+        = dft_test_add_event (w->trainer_b->store, "Case management", "2025-04-07", "2025-04-07");
+    g_autoptr (Response) ra = NULL;
+    g_autoptr (Response) rb = NULL;
+
+    w->event_a = g_strdup (dft_record_get_id (event_a));
+    w->event_b = g_strdup (dft_record_get_id (event_b));
+    ra = push_own (&w->server, w->trainer_a);
+    rb = push_own (&w->server, w->trainer_b);
+    assert_status (ra, 200);
+    assert_status (rb, 200);
+  }
+  new_on_server (w);
+  return w;
+}
+
+/* ---- Tests -------------------------------------------------------------- */
+
+static void
+test_health (void)
+{
+  World               *w = get_world ();
+  g_autoptr (Response) r = request (&w->server, "GET", "health", NULL, NULL);
+  JsonObject          *o;
+  gint64               drift;
+
+  assert_status (r, 200);
+  o = reply_object (r);
+  g_assert_cmpint (json_object_get_int_member (o, "protocol"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (o, "status"), ==, "ok");
+  g_assert_true (dft_uuid_is_valid (json_object_get_string_member (o, "epoch")));
+  drift = json_object_get_int_member (o, "time") - g_get_real_time () / 1000;
+  g_assert_cmpint (ABS (drift), <, 5000);
+  g_assert_cmpstr (g_hash_table_lookup (r->headers, "cache-control"), ==, "no-store");
+}
+
+static void
+test_not_found (void)
+{
+  World               *w = get_world ();
+  g_autoptr (Response) r1 = request (&w->server, "GET", "nothing", NULL, NULL);
+  g_autoptr (Response) r2 = request (&w->server, "POST", "health", NULL, "{}");
+  g_autoptr (Response) r3
+      = request (&w->server, "POST", "devices/not-an-id/revoke", w->admin->token, NULL);
+  g_autoptr (Response) r4 = NULL;
+  g_autofree char     *missing = dft_uuid_v4_new ();
+  g_autofree char     *path = g_strdup_printf ("devices/%s/revoke", missing);
+
+  assert_error (r1, 404, "not_found");
+  assert_error (r2, 405, "bad_request");
+  assert_error (r3, 404, "not_found");
+  r4 = request (&w->server, "POST", path, w->admin->token, NULL);
+  assert_error (r4, 404, "not_found");
+}
+
+static void
+test_login (void)
+{
+  World           *w = get_world ();
+  Device          *device = device_new ("spare laptop");
+  Device          *other = device_new ("another laptop");
+  g_autofree char *old_token = NULL;
+  g_autofree char *body = NULL;
+  JsonObject      *o;
+
+  {
+    g_autoptr (Response) r = login (&w->server, device, "trainer-a", PASSWORD_TRAINER_A);
+    assert_status (r, 200);
+    o = reply_object (r);
+    g_assert_cmpstr (json_object_get_string_member (o, "device_id"), ==, device_id (device));
+    g_assert_cmpstr (json_object_get_string_member (o, "account"), ==, "trainer-a");
+    g_assert_cmpstr (json_object_get_string_member (o, "role"), ==, "trainer");
+    g_assert_cmpstr (json_object_get_string_member (o, "team"), ==, "Team A");
+    g_assert_true (g_str_has_prefix (json_object_get_string_member (o, "token"), "dft1_"));
+    old_token = g_strdup (json_object_get_string_member (o, "token"));
+    g_ptr_array_add (w->secrets, g_strdup (old_token));
+  }
+  {
+    /* User names meet in any case. */
+    g_autoptr (Response) r = login (&w->server, device, "Trainer-A", PASSWORD_TRAINER_A);
+    assert_status (r, 200);
+    device->token = g_strdup (json_object_get_string_member (reply_object (r), "token"));
+    g_ptr_array_add (w->secrets, g_strdup (device->token));
+  }
+  {
+    /* A new sign-in replaces the device's token. */
+    g_autoptr (Response) r = request (&w->server, "GET", "pull", old_token, NULL);
+    g_autoptr (Response) r2 = request (&w->server, "GET", "pull", device->token, NULL);
+    assert_error (r, 401, "unauthorized");
+    g_assert_cmpstr (g_hash_table_lookup (r->headers, "www-authenticate"), ==,
+                     "Bearer realm=\"daftari\"");
+    assert_status (r2, 200);
+  }
+  {
+    g_autoptr (Response) wrong = login (&w->server, device, "trainer-a", "not the password");
+    g_autoptr (Response) nobody = login (&w->server, device, "nobody", PASSWORD_TRAINER_A);
+    assert_error (wrong, 401, "unauthorized");
+    assert_error (nobody, 401, "unauthorized");
+    /* One message for both: a guesser does not learn which user names exist. */
+    g_assert_cmpstr (
+        json_object_get_string_member (
+            json_object_get_object_member (reply_object (wrong), "error"), "message"),
+        ==,
+        json_object_get_string_member (
+            json_object_get_object_member (reply_object (nobody), "error"), "message"));
+  }
+  {
+    /* The same device id signing in for another account: it is someone else's device. */
+    g_autoptr (Response) r = login (&w->server, device, "trainer-b", PASSWORD_TRAINER_B);
+    assert_error (r, 409, "conflict");
+  }
+
+  /* Bad bodies: 400 with a JSON error, and no device enrolled. */
+  body = g_strdup_printf ("{\"username\":\"trainer-a\",\"password\":\"%s\",\"device_id\":\"%s\","
+                          "\"admin\":true}",
+                          PASSWORD_TRAINER_A, device_id (other));
+  {
+    const char *bodies[] = {
+      "{\"username\":\"trainer-a\"",
+      "[]",
+      "",
+      "{\"username\":5,\"password\":\"x\",\"device_id\":\"x\"}",
+      "{\"username\":\"trainer-a\",\"password\":\"" PASSWORD_TRAINER_A
+      "\",\"device_id\":\"laptop\"}",
+      "{\"username\":\"trainer-a\",\"password\":\"" PASSWORD_TRAINER_A "\"}",
+      "\xff\xfe{}",
+      body,
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+      {
+        g_autoptr (Response) r = request (&w->server, "POST", "login", NULL, bodies[i]);
+        g_test_message ("bad login body %u", i);
+        assert_error (r, 400, "bad_request");
+      }
+  }
+  {
+    /* The device of the unknown-member body was not enrolled. */
+    g_autofree char *out = admin_ok (&w->server, NULL, "list-devices", NULL);
+    g_assert_null (strstr (out, device_id (other)));
+    g_assert_nonnull (strstr (out, device_id (device)));
+  }
+  assert_healthy (&w->server);
+  device_free (device);
+  device_free (other);
+}
+
+static void
+test_enrolment_code (void)
+{
+  World           *w = get_world ();
+  g_autofree char *out = admin_ok (&w->server, NULL, "make-enrolment-code", "--team", "Team B",
+                                   "--role", "trainer", NULL);
+  g_autofree char *code = first_line (out);
+  g_autofree char *typed = NULL;
+  Device          *first = device_new ("enrolled laptop");
+  Device          *second = device_new ("second laptop");
+  JsonObject      *o;
+
+  g_ptr_array_add (w->secrets, g_strdup (code));
+  g_assert_cmpuint (strlen (code), ==, 19);
+  {
+    /* Typed in lower case without dashes, as people do. */
+    g_autoptr (Response) r = NULL;
+    g_autofree char     *lower = g_ascii_strdown (code, -1);
+    g_auto (GStrv)       parts = g_strsplit (lower, "-", -1);
+
+    typed = g_strjoinv ("", parts);
+    r = enrol (&w->server, first, typed);
+    assert_status (r, 200);
+    o = reply_object (r);
+    g_assert_cmpstr (json_object_get_string_member (o, "role"), ==, "trainer");
+    g_assert_cmpstr (json_object_get_string_member (o, "team"), ==, "Team B");
+    g_assert_true (json_object_get_null_member (o, "account"));
+    first->token = g_strdup (json_object_get_string_member (o, "token"));
+    g_ptr_array_add (w->secrets, g_strdup (first->token));
+  }
+  {
+    /* Single use: the second device is refused. */
+    g_autoptr (Response) r = enrol (&w->server, second, code);
+    assert_error (r, 401, "unauthorized");
+  }
+  {
+    g_autoptr (Response) r = enrol (&w->server, second, "ABCD-EFGH-JKMN-PQRS");
+    g_autoptr (Response) r2 = enrol (&w->server, second, "not a code");
+    assert_error (r, 401, "unauthorized");
+    assert_error (r2, 401, "unauthorized");
+  }
+  {
+    /* Expired. */
+    g_autofree char *out2 = admin_ok (&w->server, NULL, "make-enrolment-code", "--team", "Team B",
+                                      "--expires-in", "1s", NULL);
+    g_autofree char *short_code = first_line (out2);
+    g_autoptr (Response) r = NULL;
+
+    g_ptr_array_add (w->secrets, g_strdup (short_code));
+    g_usleep (2100 * 1000);
+    r = enrol (&w->server, second, short_code);
+    assert_error (r, 401, "unauthorized");
+  }
+  {
+    /* A code for several devices works that many times. */
+    g_autofree char *out3 = admin_ok (&w->server, NULL, "make-enrolment-code", "--team", "Team A",
+                                      "--uses", "2", NULL);
+    g_autofree char *multi = first_line (out3);
+    Device          *third = device_new ("third laptop");
+    g_autoptr (Response) r1 = enrol (&w->server, second, multi);
+    g_autoptr (Response) r2 = enrol (&w->server, third, multi);
+    g_autoptr (Response) r3 = NULL;
+
+    g_ptr_array_add (w->secrets, g_strdup (multi));
+    assert_status (r1, 200);
+    assert_status (r2, 200);
+    g_ptr_array_add (w->secrets,
+                     g_strdup (json_object_get_string_member (reply_object (r1), "token")));
+    g_ptr_array_add (w->secrets,
+                     g_strdup (json_object_get_string_member (reply_object (r2), "token")));
+    device_free (third);
+    third = device_new ("fourth laptop");
+    r3 = enrol (&w->server, third, multi);
+    assert_error (r3, 401, "unauthorized");
+    device_free (third);
+  }
+  {
+    /* A device enrolled by code pulls its team's workshop, not the other's. */
+    g_assert_true (sees (w, first, w->event_b));
+    g_assert_false (sees (w, first, w->event_a));
+  }
+  {
+    /* A code made over HTTP by a coordinator, for their team. */
+    g_autoptr (Response) r = request (&w->server, "POST", "enrolment-codes", w->coord_b->token,
+                                      "{\"role\":\"trainer\",\"expires_in\":600}");
+    Device              *fifth = device_new ("fifth laptop");
+    g_autoptr (Response) r2 = NULL;
+    gint64               expires_at;
+
+    assert_status (r, 200);
+    o = reply_object (r);
+    expires_at = json_object_get_int_member (o, "expires_at");
+    g_assert_cmpint (ABS (expires_at - (g_get_real_time () / 1000 + 600000)), <, 5000);
+    g_ptr_array_add (w->secrets, g_strdup (json_object_get_string_member (o, "code")));
+    r2 = enrol (&w->server, fifth, json_object_get_string_member (o, "code"));
+    assert_status (r2, 200);
+    g_assert_cmpstr (json_object_get_string_member (reply_object (r2), "team"), ==, "Team B");
+    g_ptr_array_add (w->secrets,
+                     g_strdup (json_object_get_string_member (reply_object (r2), "token")));
+    device_free (fifth);
+  }
+  device_free (first);
+  device_free (second);
+  assert_healthy (&w->server);
+}
+
+static void
+test_push_pull (void)
+{
+  World                *w = get_world ();
+  g_autoptr (DftRecord) event = NULL;
+  g_autoptr (DftRecord) person = NULL;
+  g_autoptr (DftRecord) enrollment = NULL;
+  g_autoptr (DftRecord) mark = NULL;
+  g_autoptr (GPtrArray) changes = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (Response)  first = NULL;
+  g_autoptr (Response)  again = NULL;
+  g_autofree char      *session_id = NULL;
+  gint64                acked;
+  guint                 n;
+  Pulled                pulled;
+
+  event = dft_test_add_event (w->trainer_a->store, "Interviewing", "2025-05-05", "2025-05-06");
+  person = dft_test_add_person (w->trainer_a->store, "Айбек", "Осмонов");
+  enrollment = dft_store_enroll (w->trainer_a->store, dft_record_get_id (event),
+                                 dft_record_get_id (person), "participant", &error);
+  g_assert_no_error (error);
+  session_id = dft_session_id_for (dft_record_get_id (event), "2025-05-05", "am");
+  mark = dft_store_mark_attendance (w->trainer_a->store, session_id, dft_record_get_id (person),
+                                    "late", NULL, &error);
+  g_assert_no_error (error);
+
+  changes = own_changes (w->trainer_a);
+  n = changes->len;
+  first = push_changes (&w->server, w->trainer_a, changes);
+  assert_status (first, 200);
+  acked = json_object_get_int_member (reply_object (first), "acked");
+  g_assert_cmpint (acked, ==,
+                   ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->origin_seq);
+  g_assert_cmpint (json_object_get_int_member (reply_object (first), "applied"), >, 0);
+  g_assert_cmpstr (json_object_get_string_member (reply_object (first), "epoch"), !=, NULL);
+  g_assert_cmpuint (new_on_server (w), >, 0);
+
+  /* The same batch again: nothing new, every change a duplicate, the same acknowledgement. */
+  again = push_changes (&w->server, w->trainer_a, changes);
+  assert_status (again, 200);
+  g_assert_cmpint (json_object_get_int_member (reply_object (again), "applied"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (reply_object (again), "duplicates"), ==, n);
+  g_assert_cmpint (json_object_get_int_member (reply_object (again), "acked"), ==, acked);
+  g_assert_cmpuint (new_on_server (w), ==, 0);
+
+  /* The coordinator of the team pulls it, in small pages, and applies it. */
+  pulled = pull_all (&w->server, w->coord_a, 0, 3);
+  g_assert_true (pulled_has (&pulled, dft_record_get_id (event)));
+  g_assert_true (pulled_has (&pulled, dft_record_get_id (person)));
+  g_assert_true (pulled_has (&pulled, dft_record_get_id (enrollment)));
+  g_assert_true (pulled_has (&pulled, dft_record_get_id (mark)));
+  g_assert_true (pulled_has (&pulled, session_id));
+  g_assert_false (pulled_has (&pulled, w->event_b));
+  dft_store_apply_changes (w->coord_a->store, pulled.changes, NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr (DftRecord) held = dft_store_load (w->coord_a->store, &dft_entity_attendance,
+                                                 dft_record_get_id (mark), &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (dft_record_get_string (held, "status"), ==, "late");
+  }
+  g_ptr_array_unref (pulled.changes);
+
+  /* A device never gets its own changes back. */
+  pulled = pull_all (&w->server, w->trainer_a, 0, 1000);
+  for (guint i = 0; i < pulled.changes->len; i++)
+    g_assert_cmpstr (((DftChange *) g_ptr_array_index (pulled.changes, i))->device_id, !=,
+                     device_id (w->trainer_a));
+  g_ptr_array_unref (pulled.changes);
+
+  /* The other team sees none of it, the admin all of it. */
+  g_assert_false (sees (w, w->trainer_b, dft_record_get_id (person)));
+  g_assert_false (sees (w, w->coord_b, dft_record_get_id (mark)));
+  g_assert_true (sees (w, w->admin, dft_record_get_id (person)));
+  g_assert_true (sees (w, w->coord_all, dft_record_get_id (mark)));
+}
+
+static void
+test_pull_params (void)
+{
+  World      *w = get_world ();
+  const char *paths[]
+      = { "pull?after=-1", "pull?after=x", "pull?limit=0", "pull?limit=100000", "pull?since=3" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr (Response) r = request (&w->server, "GET", paths[i], w->trainer_a->token, NULL);
+      assert_error (r, 400, "bad_request");
+    }
+}
+
+/* A refused push: a 4xx with a JSON error, nothing stored, and the server keeps serving. */
+static void
+assert_refused (World *w, Response *r, guint status, const char *code)
+{
+  assert_error (r, status, code);
+  g_assert_cmpuint (new_on_server (w), ==, 0);
+  assert_healthy (&w->server);
+}
+
+static Response *
+push_raw (World *w, Device *device, const char *encoding, const char *json)
+{
+  if (g_strcmp0 (encoding, "gzip") == 0)
+    {
+      g_autoptr (GBytes) plain = g_bytes_new (json, strlen (json));
+      g_autoptr (GBytes) gz = dft_wire_gzip (plain);
+      gsize              length;
+      const char        *data = g_bytes_get_data (gz, &length);
+
+      return request_full (&w->server, "POST", "push", device->token, "gzip", data, length, NULL);
+    }
+  return request_full (&w->server, "POST", "push", device->token, encoding, json, strlen (json),
+                       NULL);
+}
+
+static void
+test_refused (void)
+{
+  World           *w = get_world ();
+  Device          *t = w->trainer_a;
+  g_autofree char *good_batch = NULL;
+  g_autofree char *ids = NULL;
+
+  new_on_server (w);
+  ids = g_strdup_printf ("\"devices\":[\"%s\"],\"ids\":[\"%s\"]", device_id (t), w->event_a);
+  good_batch = g_strdup_printf (
+      "{%s,\"changes\":[{\"d\":0,\"s\":2000001,\"h\":116123456789012345,\"e\":\"event\",\"r\":0,"
+      "\"f\":{\"title\":\"x\"}}]}",
+      ids);
+
+  {
+    g_autoptr (Response) r = push_raw (w, t, "gzip", "{\"changes\": [ {");
+    g_test_message ("malformed JSON");
+    assert_refused (w, r, 400, "bad_request");
+  }
+  {
+    g_autoptr (Response) r = push_raw (w, t, "gzip", "not json at all");
+    assert_refused (w, r, 400, "bad_request");
+  }
+  {
+    g_autoptr (Response) r = push_raw (w, t, "gzip", "[1, 2, 3]");
+    assert_refused (w, r, 400, "bad_request");
+  }
+  {
+    /* An encoding the server does not read. */
+    g_autoptr (Response) r = push_raw (w, t, "br", good_batch);
+    assert_refused (w, r, 400, "bad_request");
+  }
+  {
+    /* The well-formed one is stored: the next assertions start from here. */
+    g_autoptr (Response) r = push_raw (w, t, "gzip", good_batch);
+    assert_status (r, 200);
+    /* The change, and the conflict it makes: it was written without a base. */
+    g_assert_cmpuint (new_on_server (w), >=, 1);
+  }
+  {
+    g_autoptr (Response) r = request_full (&w->server, "POST", "push", t->token, "gzip", good_batch,
+                                           strlen (good_batch), NULL);
+    g_test_message ("plain text sent as gzip");
+    assert_refused (w, r, 400, "bad_request");
+  }
+  {
+    /* Wrong types. */
+    const char *changes[] = {
+      "{\"d\":0,\"s\":\"7\",\"h\":116123456789012345,\"e\":\"event\",\"r\":0,\"f\":{}}",
+      "{\"d\":0,\"s\":2000002,\"h\":1.5,\"e\":\"event\",\"r\":0,\"f\":{}}",
+      "{\"d\":0,\"s\":2000002,\"h\":116123456789012345,\"e\":\"event\",\"r\":0,\"f\":[]}",
+      "{\"d\":9,\"s\":2000002,\"h\":116123456789012345,\"e\":\"event\",\"r\":0,\"f\":{}}",
+      "{\"d\":0,\"s\":2000002,\"h\":116123456789012345,\"e\":\"event\",\"r\":0,"
+      "\"f\":{\"title\":{\"nested\":1}}}",
+      "{\"d\":0,\"s\":2000002,\"h\":116123456789012345,\"e\":\"event\",\"r\":0,"
+      "\"f\":{\"title\":42}}",
+      /* Unknown members, entities and fields. */
+      "{\"d\":0,\"s\":2000002,\"h\":116123456789012345,\"e\":\"event\",\"r\":0,\"f\":{},"
+      "\"x\":1}",
+      "{\"d\":0,\"s\":2000002,\"h\":116123456789012345,\"e\":\"weapon\",\"r\":0,\"f\":{}}",
+      "{\"d\":0,\"s\":2000002,\"h\":116123456789012345,\"e\":\"event\",\"r\":0,"
+      "\"f\":{\"salary\":\"1\"}}",
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (changes); i++)
+      {
+        g_autofree char     *batch = g_strdup_printf ("{%s,\"changes\":[%s]}", ids, changes[i]);
+        g_autoptr (Response) r = push_raw (w, t, "gzip", batch);
+        g_test_message ("bad change %u", i);
+        assert_refused (w, r, 400, "bad_request");
+      }
+  }
+  {
+    /* An unknown member beside the changes, and another protocol version. */
+    g_autofree char     *batch = g_strdup_printf ("{%s,\"changes\":[],\"admin\":true}", ids);
+    g_autofree char     *batch2 = g_strdup_printf ("{%s,\"changes\":[],\"protocol\":2}", ids);
+    g_autoptr (Response) r = push_raw (w, t, "gzip", batch);
+    g_autoptr (Response) r2 = push_raw (w, t, "gzip", batch2);
+    assert_refused (w, r, 400, "bad_request");
+    assert_refused (w, r2, 400, "bad_request");
+  }
+  {
+    /* A good change followed by a bad one: the whole batch is refused. */
+    g_autofree char *batch = g_strdup_printf (
+        "{%s,\"changes\":[{\"d\":0,\"s\":2000003,\"h\":116123456789012345,\"e\":\"event\","
+        "\"r\":0,\"f\":{\"title\":\"y\"}},{\"d\":0,\"s\":2000004,\"h\":116123456789012345,"
+        "\"e\":\"event\",\"r\":0,\"f\":{\"start_date\":7}}]}",
+        ids);
+    g_autoptr (Response) r = push_raw (w, t, "gzip", batch);
+    assert_refused (w, r, 400, "bad_request");
+  }
+  {
+    /* Too deep to parse safely. */
+    g_autoptr (GString)  deep = g_string_new (NULL);
+    g_autoptr (Response) r = NULL;
+
+    for (guint i = 0; i < 20000; i++)
+      g_string_append_c (deep, '[');
+    r = push_raw (w, t, "gzip", deep->str);
+    assert_refused (w, r, 400, "bad_request");
+  }
+  {
+    /* A body over 4 MiB, announced: refused before it is read. */
+    gsize                length = DFT_WIRE_MAX_GZIP + 1;
+    char                *big = g_malloc0 (length);
+    g_autoptr (Response) r
+        = request_full (&w->server, "POST", "push", t->token, "gzip", big, length, NULL);
+    g_free (big);
+    g_assert_cmpstr (g_hash_table_lookup (r->headers, "connection"), ==, "close");
+    assert_refused (w, r, 413, "too_large");
+  }
+  {
+    /* The same sent in chunks, with no length announced. */
+    g_autoptr (GString)  chunked = g_string_new (NULL);
+    g_autoptr (Response) r = NULL;
+    char                *block = g_malloc0 (1024 * 1024);
+
+    for (guint i = 0; i < 5; i++)
+      {
+        g_string_append_printf (chunked, "%x\r\n", 1024 * 1024);
+        g_string_append_len (chunked, block, 1024 * 1024);
+        g_string_append (chunked, "\r\n");
+      }
+    g_string_append (chunked, "0\r\n\r\n");
+    g_free (block);
+    {
+      g_autoptr (GError)    error = NULL;
+      g_autoptr (GIOStream) stream = server_connect (&w->server, &error);
+      g_autofree char      *head = g_strdup_printf (
+               "POST /api/v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                    "Authorization: Bearer %s\r\nContent-Encoding: gzip\r\nTransfer-Encoding: "
+                    "chunked\r\n\r\n",
+               t->token);
+      g_autoptr (GBytes) raw = NULL;
+
+      g_assert_no_error (error);
+      g_output_stream_write_all (g_io_stream_get_output_stream (stream), head, strlen (head), NULL,
+                                 NULL, &error);
+      g_assert_no_error (error);
+      g_output_stream_write_all (g_io_stream_get_output_stream (stream), chunked->str, chunked->len,
+                                 NULL, NULL, NULL);
+      raw = read_all (g_io_stream_get_input_stream (stream));
+      r = parse_response (raw);
+    }
+    assert_refused (w, r, 413, "too_large");
+  }
+  {
+    /* A gzip bomb: 100 KB that inflates past 32 MiB. */
+    gsize                length = 64 * 1024 * 1024;
+    char                *spaces = g_malloc (length);
+    g_autoptr (GBytes)   plain = NULL;
+    g_autoptr (GBytes)   gz = NULL;
+    g_autoptr (Response) r = NULL;
+    const char          *data;
+    gsize                gz_length;
+
+    memset (spaces, ' ', length);
+    plain = g_bytes_new_take (spaces, length);
+    gz = dft_wire_gzip (plain);
+    data = g_bytes_get_data (gz, &gz_length);
+    g_assert_cmpuint (gz_length, <, DFT_WIRE_MAX_GZIP);
+    r = request_full (&w->server, "POST", "push", t->token, "gzip", data, gz_length, NULL);
+    assert_refused (w, r, 413, "too_large");
+  }
+  {
+    /* A change made by another device: a device sends only its own. */
+    g_autoptr (Response) r
+        = push_one (&w->server, t,
+                    manual_change (t, device_id (w->coord_a), "event", w->event_a, "title", "z"));
+    assert_refused (w, r, 403, "forbidden");
+  }
+  {
+    /* A change to another team's workshop. */
+    g_autoptr (Response) r
+        = push_one (&w->server, t, manual_change (t, NULL, "event", w->event_b, "title", "taken"));
+    assert_refused (w, r, 403, "forbidden");
+  }
+  {
+    /* A session moved into another team's workshop, and a new one put there. */
+    g_autofree char     *session = dft_session_id_for (w->event_a, "2025-03-03", "am");
+    g_autofree char     *fresh = dft_uuid_v7_new ();
+    g_autoptr (Response) r = push_one (
+        &w->server, t, manual_change (t, NULL, "session", session, "event_id", w->event_b));
+    g_autoptr (Response) r2 = NULL;
+
+    assert_refused (w, r, 403, "forbidden");
+    r2 = push_one (&w->server, t,
+                   manual_change (t, NULL, "session", fresh, "event_id", w->event_b));
+    assert_refused (w, r2, 403, "forbidden");
+  }
+  {
+    /* Attendance in another team's session. */
+    g_autofree char     *session = dft_session_id_for (w->event_b, "2025-04-07", "am");
+    g_autofree char     *mark = dft_uuid_v7_new ();
+    g_autoptr (Response) r = push_one (
+        &w->server, t, manual_change (t, NULL, "attendance", mark, "session_id", session));
+    assert_refused (w, r, 403, "forbidden");
+  }
+  {
+    /* A session of a workshop nobody has: the server keeps no dangling reference. */
+    g_autofree char     *session = dft_uuid_v7_new ();
+    g_autofree char     *nowhere = dft_uuid_v7_new ();
+    g_autoptr (Response) r = push_one (
+        &w->server, t, manual_change (t, NULL, "session", session, "event_id", nowhere));
+    g_autoptr (Response) r2
+        = push_one (&w->server, w->admin,
+                    manual_change (w->admin, NULL, "session", session, "event_id", nowhere));
+    assert_refused (w, r, 400, "bad_request");
+    assert_refused (w, r2, 400, "bad_request");
+    /* Nor was the workshop claimed: a push that creates it is still anyone's. */
+    {
+      g_autoptr (Response) r3 = push_one (
+          &w->server, w->trainer_b,
+          manual_change (w->trainer_b, NULL, "event", nowhere, "title", "Claimed by B"));
+      assert_status (r3, 200);
+      /* Team B's now: its coordinator sees it, team A does not. */
+      g_assert_true (sees (w, w->coord_b, nowhere));
+      g_assert_false (sees (w, w->coord_a, nowhere));
+      new_on_server (w);
+    }
+  }
+  {
+    /* A record the server cannot place in any workshop. */
+    g_autofree char     *session = dft_uuid_v7_new ();
+    g_autoptr (Response) r
+        = push_one (&w->server, t, manual_change (t, NULL, "session", session, "title", "lost"));
+    assert_refused (w, r, 403, "forbidden");
+  }
+  {
+    /* Trainers do not change forms. */
+    g_autofree char     *form = dft_uuid_v7_new ();
+    g_autoptr (Response) r
+        = push_one (&w->server, t, manual_change (t, NULL, "form", form, "title", "Evaluation"));
+    assert_refused (w, r, 403, "forbidden");
+  }
+  {
+    /* No token, a made-up one, one in the wrong scheme. */
+    g_autoptr (Response) r1 = request (&w->server, "POST", "push", NULL, good_batch);
+    g_autoptr (Response) r2 = request (&w->server, "POST", "push", "dft1_madeup", good_batch);
+    g_autoptr (Response) r3 = request_full (&w->server, "GET", "pull", NULL, NULL, NULL, 0,
+                                            "Authorization: Basic dXNlcjpwYXNz\r\n");
+    assert_refused (w, r1, 401, "unauthorized");
+    assert_refused (w, r2, 401, "unauthorized");
+    assert_refused (w, r3, 401, "unauthorized");
+  }
+}
+
+/* Sets a device's token expiry in the server's database, as time passing would. */
+static void
+expire_token (World *w, Device *device)
+{
+  g_autofree char *path = g_build_filename (w->server.dir, "data", "accounts.db", NULL);
+  g_autofree char *sql
+      = g_strdup_printf ("UPDATE device SET expires_at = 1 WHERE id = '%s'", device_id (device));
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  sqlite3_close (db);
+}
+
+static void
+test_revoked_and_expired (void)
+{
+  World                *w = get_world ();
+  Device               *victim = enrolled_device (w, "Team A", "lost laptop");
+  Device               *old = enrolled_device (w, "Team A", "old laptop");
+  g_autofree char      *path = g_strdup_printf ("devices/%s/revoke", device_id (victim));
+  g_autoptr (DftRecord) event
+      = dft_test_add_event (victim->store, "Stolen", "2025-06-01", "2025-06-01");
+  g_autoptr (DftRecord) event2
+      = dft_test_add_event (old->store, "Late", "2025-06-02", "2025-06-02");
+
+  new_on_server (w);
+  {
+    g_autoptr (Response) r = request (&w->server, "POST", path, w->coord_a->token, NULL);
+    g_autoptr (Response) again = request (&w->server, "POST", path, w->coord_a->token, NULL);
+    assert_status (r, 200);
+    g_assert_true (json_object_get_boolean_member (reply_object (r), "revoked"));
+    assert_status (again, 200);
+  }
+  {
+    g_autoptr (Response) r = push_own (&w->server, victim);
+    g_autoptr (Response) r2 = request (&w->server, "GET", "pull", victim->token, NULL);
+    assert_refused (w, r, 401, "unauthorized");
+    assert_refused (w, r2, 401, "unauthorized");
+  }
+  {
+    g_autofree char *out = admin_ok (&w->server, NULL, "list-devices", NULL);
+    g_autofree char *needle = g_strdup_printf ("%s\trevoked", device_id (victim));
+    g_assert_nonnull (strstr (out, needle));
+  }
+
+  expire_token (w, old);
+  {
+    g_autoptr (Response) r = push_own (&w->server, old);
+    assert_refused (w, r, 401, "unauthorized");
+  }
+  {
+    /* The admin command revokes too. */
+    g_autofree char *out = admin_ok (&w->server, NULL, "revoke-device", device_id (old), NULL);
+    g_autofree char *missing = dft_uuid_v4_new ();
+    g_assert_cmpint (admin (&w->server, NULL, NULL, "revoke-device", missing, NULL), ==, 1);
+  }
+  device_free (victim);
+  device_free (old);
+}
+
+/*
+ * The authorization matrix: every endpoint, for each role, on its own team
+ * and on the other one. Teams: the actors are of team A (or of none).
+ */
+typedef enum
+{
+  ACT_PUSH_OWN,        /* a change to a workshop of team A */
+  ACT_PUSH_OTHER,      /* a change to a workshop of team B */
+  ACT_PULL_SEES_OWN,   /* 200 when the pull holds team A's workshop, 204 when not */
+  ACT_PULL_SEES_OTHER, /* the same for team B's */
+  ACT_REVOKE_OWN,      /* revoke a device of team A */
+  ACT_REVOKE_OTHER,
+  ACT_CODE_OWN, /* an enrolment code for trainers of team A */
+  ACT_CODE_OTHER,
+  ACT_CODE_COORDINATOR, /* one that makes a coordinator of team A */
+  ACT_FORM,             /* push a change to a form */
+  N_ACTS
+} Act;
+
+static const char *const act_names[] = {
+  "push own team",    "push other team", "pull sees own team", "pull sees other team",
+  "revoke own team",  "revoke other",    "code own team",      "code other team",
+  "code coordinator", "push form",
+};
+
+typedef enum
+{
+  ROLE_ADMIN,
+  ROLE_COORD_ALL,
+  ROLE_COORD_A,
+  ROLE_TRAINER_A,
+  ROLE_NONE, /* no token */
+  N_ROLES
+} Actor;
+
+static const char *const actor_names[]
+    = { "admin", "coordinator of all", "coordinator A", "trainer A", "no token" };
+
+/* 204 here stands for "200, and the record is not in the pull". */
+static const guint expected[N_ROLES][N_ACTS] = {
+  /*               push own, other, sees own, other, revoke own, other, code own, other, coord, form
+   */
+  [ROLE_ADMIN] = { 200, 200, 200, 200, 200, 200, 200, 200, 200, 200 },
+  [ROLE_COORD_ALL] = { 200, 200, 200, 200, 200, 200, 200, 200, 200, 200 },
+  [ROLE_COORD_A] = { 200, 403, 200, 204, 200, 403, 200, 403, 403, 200 },
+  [ROLE_TRAINER_A] = { 200, 403, 200, 204, 403, 403, 403, 403, 403, 403 },
+  [ROLE_NONE] = { 401, 401, 401, 401, 401, 401, 401, 401, 401, 401 },
+};
+
+static guint
+perform (World *w, Device *actor, Act act)
+{
+  const char          *token = actor != NULL ? actor->token : NULL;
+  Device              *self = actor != NULL ? actor : w->trainer_a;
+  g_autoptr (Response) r = NULL;
+  g_autofree char     *title = g_strdup_printf ("Renamed %" G_GINT64_FORMAT, g_get_real_time ());
+
+  switch (act)
+    {
+    case ACT_PUSH_OWN:
+    case ACT_PUSH_OTHER:
+    case ACT_FORM:
+      {
+        g_autofree char      *form = dft_uuid_v7_new ();
+        g_autoptr (GPtrArray) changes
+            = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+        g_autoptr (GBytes) gz = NULL;
+        gsize              length;
+        const char        *data;
+
+        g_ptr_array_add (
+            changes, act == ACT_FORM ? manual_change (self, NULL, "form", form, "title", title)
+                                     : manual_change (self, NULL, "event",
+                                                      act == ACT_PUSH_OWN ? w->event_a : w->event_b,
+                                                      "title", title));
+        gz = batch_gzip (changes);
+        data = g_bytes_get_data (gz, &length);
+        r = request_full (&w->server, "POST", "push", token, "gzip", data, length, NULL);
+        break;
+      }
+    case ACT_PULL_SEES_OWN:
+    case ACT_PULL_SEES_OTHER:
+      {
+        const char *wanted = act == ACT_PULL_SEES_OWN ? w->event_a : w->event_b;
+        if (actor == NULL)
+          {
+            r = request (&w->server, "GET", "pull", NULL, NULL);
+            break;
+          }
+        return sees (w, actor, wanted) ? 200 : 204;
+      }
+    case ACT_REVOKE_OWN:
+    case ACT_REVOKE_OTHER:
+      {
+        Device *target
+            = enrolled_device (w, act == ACT_REVOKE_OWN ? "Team A" : "Team B", "target laptop");
+        g_autofree char *path = g_strdup_printf ("devices/%s/revoke", device_id (target));
+
+        r = request (&w->server, "POST", path, token, NULL);
+        device_free (target);
+        break;
+      }
+    case ACT_CODE_OWN:
+    case ACT_CODE_OTHER:
+    case ACT_CODE_COORDINATOR:
+      {
+        g_autofree char *body
+            = g_strdup_printf ("{\"team\":\"%s\",\"role\":\"%s\",\"expires_in\":3600}",
+                               act == ACT_CODE_OTHER ? "Team B" : "Team A",
+                               act == ACT_CODE_COORDINATOR ? "coordinator" : "trainer");
+        r = request (&w->server, "POST", "enrolment-codes", token, body);
+        if (r->status == 200)
+          g_ptr_array_add (w->secrets,
+                           g_strdup (json_object_get_string_member (reply_object (r), "code")));
+        break;
+      }
+    case N_ACTS:
+    default:
+      g_assert_not_reached ();
+    }
+
+  assert_daftari (r);
+  if (r->status != 200)
+    {
+      JsonObject *error = json_object_get_object_member (reply_object (r), "error");
+      const char *code = json_object_get_string_member (error, "code");
+      g_assert_cmpstr (code, ==,
+                       r->status == 401   ? "unauthorized"
+                       : r->status == 403 ? "forbidden"
+                                          : code);
+    }
+  return r->status;
+}
+
+static void
+test_authorization_matrix (void)
+{
+  World  *w = get_world ();
+  Device *actors[N_ROLES] = { w->admin, w->coord_all, w->coord_a, w->trainer_a, NULL };
+
+  for (guint role = 0; role < N_ROLES; role++)
+    for (guint act = 0; act < N_ACTS; act++)
+      {
+        guint got;
+
+        new_on_server (w);
+        got = perform (w, actors[role], (Act) act);
+        g_test_message ("%s, %s: %u (expected %u)", actor_names[role], act_names[act], got,
+                        expected[role][act]);
+        g_assert_cmpuint (got, ==, expected[role][act]);
+        /* A refused push stores nothing. */
+        if ((act == ACT_PUSH_OWN || act == ACT_PUSH_OTHER || act == ACT_FORM) && got != 200)
+          g_assert_cmpuint (new_on_server (w), ==, 0);
+      }
+  assert_healthy (&w->server);
+}
+
+static void
+test_scope_rules (void)
+{
+  World             *w = get_world ();
+  g_autoptr (GError) error = NULL;
+
+  /* A person enrolled in a workshop of each team is seen by both. */
+  {
+    g_autoptr (DftRecord) person = dft_test_add_person (w->trainer_a->store, "Nino", "Beridze");
+    g_autoptr (DftRecord) enrollment = dft_store_enroll (
+        w->trainer_a->store, w->event_a, dft_record_get_id (person), "participant", &error);
+    g_autoptr (Response) r = NULL;
+    const char          *person_id = dft_record_get_id (person);
+
+    g_assert_no_error (error);
+    r = push_own (&w->server, w->trainer_a);
+    assert_status (r, 200);
+    g_assert_true (sees (w, w->coord_a, person_id));
+    g_assert_false (sees (w, w->trainer_b, person_id));
+
+    /* Trainer B may not change that person... */
+    {
+      g_autoptr (Response) r2 = push_one (
+          &w->server, w->trainer_b,
+          manual_change (w->trainer_b, NULL, "person", person_id, "phone", "+995 555 000"));
+      assert_error (r2, 403, "forbidden");
+    }
+    /* ...until the person is enrolled in one of team B's workshops too. */
+    {
+      g_autoptr (GPtrArray) changes
+          = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+      g_autofree char *enrol_id = dft_enrollment_id_for (w->event_b, person_id);
+      DftChange       *enrol_change
+          = manual_change (w->trainer_b, NULL, "enrollment", enrol_id, "event_id", w->event_b);
+      g_autoptr (Response) r3 = NULL;
+
+      json_object_set_string_member (enrol_change->fields, "person_id", person_id);
+      json_object_set_string_member (enrol_change->fields, "role", "participant");
+      g_ptr_array_add (changes, manual_change (w->trainer_b, NULL, "person", person_id, "phone",
+                                               "+995 555 000"));
+      g_ptr_array_add (changes, enrol_change);
+      r3 = push_changes (&w->server, w->trainer_b, changes);
+      assert_status (r3, 200);
+      g_assert_true (sees (w, w->trainer_b, person_id));
+    }
+  }
+
+  /* A submission outside any workshop: its team's coordinators see it, trainers do not. */
+  {
+    g_autofree char *submission = dft_uuid_v7_new ();
+    g_autofree char *form = dft_uuid_v7_new ();
+    DftChange       *change
+        = manual_change (w->trainer_a, NULL, "submission", submission, "form_id", form);
+    g_autoptr (Response) r = NULL;
+    g_autoptr (Response) rf = push_one (
+        &w->server, w->coord_a, manual_change (w->coord_a, NULL, "form", form, "title", "Survey"));
+
+    assert_status (rf, 200);
+
+    json_object_set_string_member (change->fields, "status", "draft");
+    json_object_set_string_member (change->fields, "answers", "{}");
+    r = push_one (&w->server, w->trainer_a, change);
+    assert_status (r, 200);
+    g_assert_true (sees (w, w->coord_a, submission));
+    g_assert_false (sees (w, w->coord_b, submission));
+    g_assert_false (sees (w, w->trainer_b, submission));
+    g_assert_true (sees (w, w->admin, submission));
+    /* Team B may not touch it. */
+    {
+      g_autoptr (Response) r2 = push_one (
+          &w->server, w->coord_b,
+          manual_change (w->coord_b, NULL, "submission", submission, "status", "final"));
+      assert_error (r2, 403, "forbidden");
+    }
+  }
+
+  /* Forms reach everyone. */
+  {
+    g_autofree char     *form = dft_uuid_v7_new ();
+    g_autoptr (Response) r
+        = push_one (&w->server, w->coord_a,
+                    manual_change (w->coord_a, NULL, "form", form, "title", "Pre-test"));
+    assert_status (r, 200);
+    g_assert_true (sees (w, w->trainer_b, form));
+  }
+
+  /* A workshop moved to the other team by the admin command. */
+  {
+    g_autoptr (DftRecord) event
+        = dft_test_add_event (w->trainer_a->store, "Moved", "2025-07-01", "2025-07-01");
+    g_autoptr (Response) r = push_own (&w->server, w->trainer_a);
+    g_autofree char     *out = NULL;
+
+    assert_status (r, 200);
+    g_assert_false (sees (w, w->trainer_b, dft_record_get_id (event)));
+    out = admin_ok (&w->server, NULL, "move-event", dft_record_get_id (event), "Team B", NULL);
+    g_assert_true (sees (w, w->trainer_b, dft_record_get_id (event)));
+    g_assert_false (sees (w, w->coord_a, dft_record_get_id (event)));
+  }
+}
+
+static void
+test_admin_command (void)
+{
+  World             *w = get_world ();
+  g_autofree char   *out = NULL;
+  g_autofree char   *bad_config = g_build_filename (w->server.dir, "bad.conf", NULL);
+  g_autofree char   *pw_file = g_build_filename (w->server.dir, "password.txt", NULL);
+  g_autoptr (GError) error = NULL;
+
+  /* Usage errors exit 2, failures 1. */
+  g_assert_cmpint (admin (&w->server, NULL, NULL, "frobnicate", NULL), ==, 2);
+  g_assert_cmpint (admin (&w->server, NULL, NULL, "create-team", NULL), ==, 2);
+  g_assert_cmpint (admin (&w->server, "long enough password\n", NULL, "create-account",
+                          "--username", "x", "--role", "king", NULL),
+                   ==, 2);
+  g_assert_cmpint (admin (&w->server, NULL, NULL, "create-team", "Team A", NULL), ==, 1);
+  g_assert_cmpint (admin (&w->server, "short\n", NULL, "create-account", "--username", "shorty",
+                          "--role", "trainer", "--team", "Team A", NULL),
+                   ==, 1);
+  g_assert_cmpint (admin (&w->server, "long enough password\n", NULL, "create-account",
+                          "--username", "teamless", "--role", "trainer", NULL),
+                   ==, 1);
+  g_assert_cmpint (admin (&w->server, "long enough password\n", NULL, "create-account",
+                          "--username", "root", "--role", "admin", NULL),
+                   ==, 1);
+  g_assert_cmpint (admin (&w->server, NULL, NULL, "make-enrolment-code", "--team", "Nowhere", NULL),
+                   ==, 1);
+  g_assert_cmpint (admin (&w->server, NULL, NULL, "make-enrolment-code", "--team", "Team A",
+                          "--role", "admin", NULL),
+                   ==, 2);
+
+  /* A password from a file. */
+  g_file_set_contents (pw_file, "password from a file\n", -1, &error);
+  g_assert_no_error (error);
+  out = admin_ok (&w->server, NULL, "create-account", "--username", "filed", "--role", "trainer",
+                  "--team", "Team B", "--password-file", pw_file, NULL);
+  g_assert_nonnull (strstr (out, "filed\ttrainer\tTeam B"));
+  {
+    Device              *device = device_new ("filed laptop");
+    g_autoptr (Response) r = login (&w->server, device, "filed", "password from a file");
+    assert_status (r, 200);
+    g_ptr_array_add (w->secrets, g_strdup ("password from a file"));
+    g_ptr_array_add (w->secrets,
+                     g_strdup (json_object_get_string_member (reply_object (r), "token")));
+    device_free (device);
+  }
+  g_clear_pointer (&out, g_free);
+  out = admin_ok (&w->server, NULL, "list-teams", NULL);
+  g_assert_nonnull (strstr (out, "Team A"));
+  g_assert_nonnull (strstr (out, "Team B"));
+
+  /* A configuration with a typing error is refused. */
+  g_file_set_contents (bad_config, "[server]\nprot=8080\ndata=data\n", -1, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr (GSubprocess) p
+        = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                            &error, server_binary (), "serve", "--config", bad_config, NULL);
+    g_assert_no_error (error);
+    g_subprocess_wait (p, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 1);
+  }
+}
+
+/* A push under way when SIGTERM arrives is finished and answered; then the server exits 0. */
+static void
+test_sigterm_in_flight (void)
+{
+  Server                server = { 0 };
+  Device               *device = device_new ("busy laptop");
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GIOStream) stream = NULL;
+  g_autoptr (GPtrArray) records = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) changes = NULL;
+  g_autoptr (GBytes)    gz = NULL;
+  g_autoptr (GBytes)    raw = NULL;
+  g_autoptr (Response)  r = NULL;
+  g_autofree char      *head = NULL;
+  g_autofree char      *out = NULL;
+  gsize                 length;
+  const char           *data;
+
+  server.dir = dft_test_make_dir ();
+  server_write_config (&server, NULL);
+  out = admin_ok (&server, NULL, "create-team", "Busy", NULL);
+  g_clear_pointer (&out, g_free);
+  out = admin_ok (&server, "busy trainer password\n", "create-account", "--username", "busy",
+                  "--role", "trainer", "--team", "Busy", NULL);
+  server_start (&server);
+  {
+    g_autoptr (Response) lr = login (&server, device, "busy", "busy trainer password");
+    assert_status (lr, 200);
+    device->token = g_strdup (json_object_get_string_member (reply_object (lr), "token"));
+  }
+
+  /* Enough work for the server to be busy with it for a while. */
+  for (guint i = 0; i < 40; i++)
+    g_ptr_array_add (records,
+                     dft_test_add_event (device->store, "Workshop", "2025-01-06", "2025-01-31"));
+  changes = own_changes (device);
+  gz = batch_gzip (changes);
+  data = g_bytes_get_data (gz, &length);
+  g_test_message ("%u changes, %zu bytes", changes->len, length);
+
+  stream = server_connect (&server, &error);
+  g_assert_no_error (error);
+  head = g_strdup_printf ("POST /api/v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                          "Authorization: Bearer %s\r\nContent-Encoding: gzip\r\n"
+                          "Content-Length: %zu\r\n\r\n",
+                          device->token, length);
+  g_output_stream_write_all (g_io_stream_get_output_stream (stream), head, strlen (head), NULL,
+                             NULL, &error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (stream), data, length, NULL, NULL,
+                             &error);
+  g_assert_no_error (error);
+  g_usleep (20 * 1000);
+  g_subprocess_send_signal (server.process, SIGTERM);
+  raw = read_all (g_io_stream_get_input_stream (stream));
+  r = parse_response (raw);
+  assert_daftari (r);
+  g_test_message ("the push under way was answered %u", r->status);
+  g_assert_true (r->status == 200 || r->status == 503);
+  {
+    g_autoptr (GError) wait_error = NULL;
+    g_subprocess_wait (server.process, NULL, &wait_error);
+    g_assert_no_error (wait_error);
+    g_assert_true (g_subprocess_get_if_exited (server.process));
+    g_assert_cmpint (g_subprocess_get_exit_status (server.process), ==, 0);
+    g_clear_object (&server.process);
+  }
+
+  /* Started again, the server holds what it acknowledged. */
+  server_start (&server);
+  {
+    g_autoptr (Response) again = push_changes (&server, device, changes);
+    assert_status (again, 200);
+    if (r->status == 200)
+      g_assert_cmpint (json_object_get_int_member (reply_object (again), "duplicates"), ==,
+                       changes->len);
+  }
+  server_stop (&server);
+  {
+    /* Closed cleanly: the write-ahead logs are folded in and gone. */
+    g_autofree char *wal = g_build_filename (server.dir, "data", "records.db-wal", NULL);
+    g_autofree char *wal2 = g_build_filename (server.dir, "data", "accounts.db-wal", NULL);
+    g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (wal2, G_FILE_TEST_EXISTS));
+  }
+  device_free (device);
+  dft_test_dir_free (server.dir);
+  g_free (server.config);
+  g_free (server.log);
+}
+
+static void
+test_tls (void)
+{
+  Server             server = { 0 };
+  g_autofree char   *openssl = g_find_program_in_path ("openssl");
+  g_autofree char   *cert = NULL;
+  g_autofree char   *key = NULL;
+  g_autofree char   *extra = NULL;
+  g_autoptr (GError) error = NULL;
+  int                status = 0;
+
+  if (openssl == NULL)
+    {
+      g_test_skip ("openssl is not installed: no certificate to test TLS with");
+      return;
+    }
+  if (!g_tls_backend_supports_tls (g_tls_backend_get_default ()))
+    {
+      g_test_skip ("GLib has no TLS backend here (glib-networking is not installed)");
+      return;
+    }
+
+  server.dir = dft_test_make_dir ();
+  cert = g_build_filename (server.dir, "cert.pem", NULL);
+  key = g_build_filename (server.dir, "key.pem", NULL);
+  {
+    const char *argv[] = { openssl,
+                           "req",
+                           "-x509",
+                           "-newkey",
+                           "ec",
+                           "-pkeyopt",
+                           "ec_paramgen_curve:prime256v1",
+                           "-nodes",
+                           "-subj",
+                           "/CN=127.0.0.1",
+                           "-days",
+                           "2",
+                           "-keyout",
+                           key,
+                           "-out",
+                           cert,
+                           NULL };
+    g_spawn_sync (NULL, (char **) argv, NULL,
+                  G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                  &status, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  extra = g_strdup_printf ("tls-certificate=%s\ntls-key=key.pem\n", cert);
+  server_write_config (&server, extra);
+  server.tls = TRUE;
+  server.certificate = g_tls_certificate_new_from_file (cert, &error);
+  g_assert_no_error (error);
+  server_start (&server);
+  assert_healthy (&server);
+  {
+    /* Plain HTTP to the TLS port gets no Daftari reply. */
+    g_autoptr (GSocketClient)     client = g_socket_client_new ();
+    g_autoptr (GSocketConnection) connection
+        = g_socket_client_connect_to_host (client, "127.0.0.1", server.port, NULL, &error);
+    const char *head
+        = "GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    g_autoptr (GBytes) raw = NULL;
+
+    g_assert_no_error (error);
+    g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), head,
+                               strlen (head), NULL, NULL, NULL);
+    raw = read_all (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
+    if (g_bytes_get_size (raw) > 0)
+      g_assert_null (g_strstr_len (g_bytes_get_data (raw, NULL), (gssize) g_bytes_get_size (raw),
+                                   "X-Daftari-Server"));
+  }
+  server_stop (&server);
+  g_clear_object (&server.certificate);
+  dft_test_dir_free (server.dir);
+  g_free (server.config);
+  g_free (server.log);
+}
+
+/* Last: SIGTERM ends the server with 0, and its log holds requests but no secret. */
+static void
+test_shutdown_and_log (void)
+{
+  World             *w = get_world ();
+  g_autofree char   *log = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv)     lines = NULL;
+  guint              requests = 0;
+
+  server_stop (&w->server);
+  g_file_get_contents (w->server.log, &log, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < w->secrets->len; i++)
+    if (strstr (log, g_ptr_array_index (w->secrets, i)) != NULL)
+      g_error ("the server log holds a secret (number %u)", i);
+  g_assert_null (strstr (log, "Айбек"));
+  g_assert_null (strstr (log, "Beridze"));
+
+  lines = g_strsplit (log, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], "msg=request ") != NULL)
+      {
+        g_assert_nonnull (strstr (lines[i], " remote_addr=127.0.0.1"));
+        g_assert_nonnull (strstr (lines[i], " http_method="));
+        g_assert_nonnull (strstr (lines[i], " http_path=/api/v1/"));
+        g_assert_nonnull (strstr (lines[i], " http_status="));
+        g_assert_nonnull (strstr (lines[i], " duration_ms="));
+        requests++;
+      }
+  g_test_message ("%u request lines", requests);
+  g_assert_cmpuint (requests, >, 50);
+  g_assert_nonnull (strstr (log, "device_id="));
+  g_assert_nonnull (strstr (log, "error_code=forbidden"));
+  g_assert_nonnull (strstr (log, "msg=stopped"));
+}
+
+int
+main (int argc, char *argv[])
+{
+  int status;
+
+  dft_test_init (&argc, &argv);
+
+  g_test_add_func ("/server/health", test_health);
+  g_test_add_func ("/server/not-found", test_not_found);
+  g_test_add_func ("/server/login", test_login);
+  g_test_add_func ("/server/enrolment-code", test_enrolment_code);
+  g_test_add_func ("/server/push-pull", test_push_pull);
+  g_test_add_func ("/server/pull-parameters", test_pull_params);
+  g_test_add_func ("/server/refused", test_refused);
+  g_test_add_func ("/server/revoked-and-expired", test_revoked_and_expired);
+  g_test_add_func ("/server/authorization-matrix", test_authorization_matrix);
+  g_test_add_func ("/server/scope-rules", test_scope_rules);
+  g_test_add_func ("/server/admin-command", test_admin_command);
+  g_test_add_func ("/server/sigterm-in-flight", test_sigterm_in_flight);
+  g_test_add_func ("/server/tls", test_tls);
+  g_test_add_func ("/server/shutdown-and-log", test_shutdown_and_log);
+
+  status = g_test_run ();
+  if (world != NULL)
+    world_free (world);
+  return status;
+}
