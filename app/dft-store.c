@@ -681,6 +681,22 @@ dft_store_count_pending_changes (DftStore *self, GError **error)
 
 /* ---- Checking --------------------------------------------------------- */
 
+/*
+ * Runs @func in the store's context, always later: g_main_context_invoke()
+ * would run it at once in a worker thread whenever that context happens to be
+ * free, and signal handlers there would touch widgets off the UI thread.
+ */
+static void
+run_in_store_context (DftStore *self, GSourceFunc func, gpointer data, GDestroyNotify notify)
+{
+  g_autoptr (GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_set_static_name (source, "[daftari] store signal");
+  g_source_attach (source, self->context);
+}
+
 static gboolean
 notify_damaged_cb (gpointer data)
 {
@@ -744,8 +760,7 @@ dft_store_check (DftStore *self, GCancellable *cancellable, GError **error)
   if (!ok)
     {
       if (g_atomic_int_compare_and_exchange (&self->damaged, 0, 1))
-        g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, notify_damaged_cb,
-                                    g_object_ref (self), g_object_unref);
+        run_in_store_context (self, notify_damaged_cb, g_object_ref (self), g_object_unref);
       g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
                    /* Translators: %s is a file name */
                    _ ("The database “%s” is damaged. Daftari will not write to it any more; keep a "
@@ -1545,8 +1560,7 @@ emit_changed (DftStore *self, GPtrArray *batch)
       e->store = g_object_ref (self);
       e->entity = g_strdup (key);
       e->ids = (GStrv) g_ptr_array_steal (ids, NULL);
-      g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, emit_changed_cb, e,
-                                  changed_emission_free);
+      run_in_store_context (self, emit_changed_cb, e, changed_emission_free);
     }
 }
 

@@ -93,7 +93,8 @@ typedef struct
 
 gboolean
 dft_store_apply_changes (DftStore *self, GPtrArray *changes, DftApplyStats *stats, GError **error);
-/* Entries with seq > @after_seq, oldest first; @only_device or @exclude_device may be NULL. */
+/* Entries with seq > @after_seq, oldest first; @only_device or @exclude_device may be NULL.
+ * With @only_device, @after_seq and the order are that device's own numbers (origin seq). */
 GPtrArray *dft_store_read_log (DftStore   *self,
                                gint64      after_seq,
                                guint       limit,

@@ -11,6 +11,8 @@
 
 #include "dft-bundle.h"
 #include "dft-cli.h"
+#include "dft-hlc.h"
+#include "dft-sync-client.h"
 #include "dft-dataset.h"
 #include "dft-export.h"
 #include "dft-import.h"
@@ -601,6 +603,208 @@ cmd_bundle_import (DftStore *store, int argc, char **argv)
   return 0;
 }
 
+/* ---- Sync with a server ---------------------------------------------- */
+
+typedef struct
+{
+  gboolean     done;
+  gboolean     ok;
+  GError      *error;
+  DftSyncStats stats;
+} SyncWait;
+
+static void
+sign_in_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SyncWait *wait = user_data;
+
+  if (g_task_get_source_tag (G_TASK (result)) == dft_sync_client_login_async)
+    wait->ok = dft_sync_client_login_finish (DFT_SYNC_CLIENT (source), result, &wait->error);
+  else
+    wait->ok = dft_sync_client_enrol_finish (DFT_SYNC_CLIENT (source), result, &wait->error);
+  wait->done = TRUE;
+}
+
+static void
+sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SyncWait *wait = user_data;
+
+  wait->ok
+      = dft_sync_client_sync_finish (DFT_SYNC_CLIENT (source), result, &wait->stats, &wait->error);
+  wait->done = TRUE;
+}
+
+static int
+sync_wait (DftSyncClient *client, SyncWait *wait)
+{
+  while (!wait->done)
+    g_main_context_iteration (NULL, TRUE);
+  /* Let the client's last property updates and the store's reads finish. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  if (!wait->ok)
+    {
+      int status = fail (wait->error);
+      g_clear_error (&wait->error);
+      return status;
+    }
+  return 0;
+}
+
+static DftSyncClient *
+sync_client_new (DftStore *store, const char *server, const char *pinned)
+{
+  DftSyncClient *client = dft_sync_client_new (store);
+
+  /* One command, one sync: no timer, no waiting for the network to appear. */
+  dft_sync_client_set_automatic (client, FALSE);
+  if (server != NULL)
+    dft_sync_client_set_server_url (client, server);
+  if (pinned != NULL)
+    dft_sync_client_set_pinned_certificate (client, pinned);
+  return client;
+}
+
+/* A password from a file or standard input, never from the command line (others see it). */
+static char *
+read_password (const char *file, GError **error)
+{
+  g_autofree char *text = NULL;
+  char             line[1024];
+
+  if (file != NULL)
+    {
+      if (!g_file_get_contents (file, &text, NULL, error))
+        return NULL;
+    }
+  else
+    {
+      if (isatty (STDIN_FILENO))
+        g_printerr ("%s", _ ("Password: "));
+      if (fgets (line, sizeof line, stdin) == NULL)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                               _ ("No password was given on standard input."));
+          return NULL;
+        }
+      text = g_strdup (line);
+      memset (line, 0, sizeof line);
+    }
+  text[strcspn (text, "\r\n")] = '\0';
+  return g_steal_pointer (&text);
+}
+
+static int
+cmd_login (DftStore *store, int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (DftSyncClient)  client = NULL;
+  g_autoptr (GError)         error = NULL;
+  g_autofree char           *server = NULL;
+  g_autofree char           *username = NULL;
+  g_autofree char           *password_file = NULL;
+  g_autofree char           *pinned = NULL;
+  g_autofree char           *password = NULL;
+  SyncWait                   wait = { 0 };
+  int                        status = 0;
+  const GOptionEntry         entries[]
+      = { { "server", 0, 0, G_OPTION_ARG_STRING, &server,
+            N_ ("The server’s address, such as https://daftari.example.org/"), N_ ("URL") },
+          { "username", 0, 0, G_OPTION_ARG_STRING, &username, N_ ("Your user name on the server"),
+            N_ ("NAME") },
+          { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
+            N_ ("Read the password from this file instead of standard input"), N_ ("FILE") },
+          { "pinned-certificate", 0, 0, G_OPTION_ARG_FILENAME, &pinned,
+            N_ ("Trust only this certificate (PEM): for a workshop server with a self-signed one"),
+            N_ ("FILE") },
+          { NULL } };
+
+  if (!parse (context, entries, &argc, &argv, &status))
+    return status;
+  if (server == NULL || username == NULL || argc != 1)
+    return usage (context, _ ("Give the server’s address and your user name."));
+  password = read_password (password_file, &error);
+  if (password == NULL)
+    return fail (error);
+
+  client = sync_client_new (store, server, pinned);
+  dft_sync_client_login_async (client, username, password, NULL, sign_in_done_cb, &wait);
+  memset (password, 0, strlen (password));
+  status = sync_wait (client, &wait);
+  if (status == 0)
+    /* Translators: %s is the server's address */
+    g_print (_ ("Signed in to %s. Run “daftari-cli sync” to send and receive changes.\n"), server);
+  return status;
+}
+
+static int
+cmd_enrol (DftStore *store, int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("CODE"));
+  g_autoptr (DftSyncClient)  client = NULL;
+  g_autofree char           *server = NULL;
+  g_autofree char           *pinned = NULL;
+  SyncWait                   wait = { 0 };
+  int                        status = 0;
+  const GOptionEntry         entries[]
+      = { { "server", 0, 0, G_OPTION_ARG_STRING, &server,
+            N_ ("The server’s address, such as https://daftari.example.org/"), N_ ("URL") },
+          { "pinned-certificate", 0, 0, G_OPTION_ARG_FILENAME, &pinned,
+            N_ ("Trust only this certificate (PEM): for a workshop server with a self-signed one"),
+            N_ ("FILE") },
+          { NULL } };
+
+  if (!parse (context, entries, &argc, &argv, &status))
+    return status;
+  if (server == NULL || argc != 2)
+    return usage (context, _ ("Give the server’s address and the enrolment code."));
+
+  client = sync_client_new (store, server, pinned);
+  dft_sync_client_enrol_async (client, argv[1], NULL, sign_in_done_cb, &wait);
+  status = sync_wait (client, &wait);
+  if (status == 0)
+    /* Translators: %s is the server's address */
+    g_print (_ ("This device is enrolled with %s.\n"), server);
+  return status;
+}
+
+static int
+cmd_sync (DftStore *store, int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (DftSyncClient)  client = NULL;
+  g_autofree char           *server = NULL;
+  SyncWait                   wait = { 0 };
+  int                        status = 0;
+  const GOptionEntry         entries[]
+      = { { "server", 0, 0, G_OPTION_ARG_STRING, &server,
+            N_ ("Another address for the same server (the one signed in to by default)"),
+            N_ ("URL") },
+          { NULL } };
+
+  if (!parse (context, entries, &argc, &argv, &status))
+    return status;
+  if (argc != 1)
+    return usage (context, NULL);
+
+  client = sync_client_new (store, server, NULL);
+  dft_sync_client_sync_async (client, NULL, sync_done_cb, &wait);
+  status = sync_wait (client, &wait);
+  if (status != 0)
+    return status;
+  /* Translators: counts of changes in one sync */
+  g_print (_ ("Synced: %u changes sent, %u received (%u changed something here, %u conflicts "
+              "kept).\n"),
+           wait.stats.pushed, wait.stats.received, wait.stats.applied, wait.stats.conflicts);
+  if (ABS (dft_sync_client_get_clock_drift_ms (client)) > DFT_HLC_MAX_DRIFT_MS)
+    /* Translators: %lld is a number of seconds */
+    g_printerr (_ ("This device’s clock is %lld seconds off the server’s: set it right, or its "
+                   "changes may win or lose against others wrongly.\n"),
+                (long long) (dft_sync_client_get_clock_drift_ms (client) / 1000));
+  return 0;
+}
+
 static const Command commands[] = {
   { "init", N_ ("Create the database if needed and say where it is"), cmd_init },
   { "info", N_ ("Show what the database holds and what is not synced yet"), cmd_info },
@@ -617,6 +821,10 @@ static const Command commands[] = {
   { "bundle-export", N_ ("Write every change this device holds to a file for USB transfer"),
     cmd_bundle_export },
   { "bundle-import", N_ ("Apply a bundle file made on another device"), cmd_bundle_import },
+  { "login", N_ ("Sign in to a sync server with an account"), cmd_login, TRUE },
+  { "enrol", N_ ("Enrol this device with a code from a coordinator"), cmd_enrol, TRUE },
+  { "sync", N_ ("Send this device’s changes to the server and receive everyone else’s"), cmd_sync,
+    TRUE },
 };
 
 static void
@@ -635,6 +843,7 @@ dft_cli_run (int argc, char *argv[])
   g_autoptr (DftStore) store = NULL;
   const Command       *command = NULL;
   int                  first = 1;
+  int                  status;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -686,5 +895,10 @@ dft_cli_run (int argc, char *argv[])
   store = dft_store_open (db_path, &error);
   if (store == NULL)
     return fail (error);
-  return command->run (store, argc - first, argv + first);
+  status = command->run (store, argc - first, argv + first);
+  /* The store's signals arrive through the main context: let them run, so the
+   * store is released and closes its database before the process ends. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  return status;
 }

@@ -199,11 +199,18 @@ dft_change_log_read (sqlite3    *db,
   g_autoptr (JsonParser) parser = json_parser_new ();
   int                    rc;
 
-  if (!dft_db_prepare (db,
-                       "SELECT seq, hlc, device_id, entity, record_id, fields, origin_seq, base "
-                       "FROM change_log WHERE seq > ?1 AND (?3 IS NULL OR device_id = ?3) "
-                       "AND (?4 IS NULL OR device_id <> ?4) ORDER BY seq LIMIT ?2",
-                       &stmt, error))
+  /* With only_device, positions are that device's own numbers (origin seq): a
+   * device's changes are numbered without gaps however many others it received. */
+  if (!dft_db_prepare (
+          db,
+          only_device != NULL
+              ? "SELECT seq, hlc, device_id, entity, record_id, fields, origin_seq, base "
+                "FROM change_log WHERE device_id = ?3 AND origin_seq > ?1 "
+                "AND (?4 IS NULL OR device_id <> ?4) ORDER BY origin_seq LIMIT ?2"
+              : "SELECT seq, hlc, device_id, entity, record_id, fields, origin_seq, base "
+                "FROM change_log WHERE seq > ?1 AND (?3 IS NULL OR device_id = ?3) "
+                "AND (?4 IS NULL OR device_id <> ?4) ORDER BY seq LIMIT ?2",
+          &stmt, error))
     return NULL;
   sqlite3_bind_int64 (stmt, 1, after_seq);
   sqlite3_bind_int64 (stmt, 2, limit > 0 ? (gint64) limit : G_MAXINT64);

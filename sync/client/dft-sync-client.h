@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "dft-store.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The sync client of sync/PROTOCOL.md: libcurl in a worker thread, never the
+ * caller's. It pushes this device's own changes, then pulls everyone else's
+ * and applies them with the store's merge, one request per step and small
+ * gzip batches that shrink when the link drops. Marks (what the server
+ * acknowledged, where pulling stopped) are saved only after a reply that is
+ * really the server's, so an interrupted sync resumes and a captive portal
+ * or a garbled reply loses nothing.
+ *
+ * It syncs on demand, when the network appears and periodically; its state is
+ * in properties, always changed from the main context it was made in.
+ */
+
+#define DFT_SYNC_CLIENT_ERROR (dft_sync_client_error_quark ())
+
+typedef enum
+{
+  DFT_SYNC_CLIENT_ERROR_NOT_CONFIGURED, /* no server address, or the device is not signed in */
+  DFT_SYNC_CLIENT_ERROR_NETWORK,        /* the server could not be reached, after retries */
+  DFT_SYNC_CLIENT_ERROR_TIMED_OUT,      /* the link stalled, after retries */
+  DFT_SYNC_CLIENT_ERROR_TLS,            /* the server's certificate is not trusted */
+  DFT_SYNC_CLIENT_ERROR_UNAUTHORIZED,   /* wrong password or code, or a revoked device */
+  DFT_SYNC_CLIENT_ERROR_REFUSED,        /* the server refused the request; its reason is shown */
+} DftSyncClientError;
+
+GQuark dft_sync_client_error_quark (void);
+
+typedef enum
+{
+  DFT_SYNC_STATE_IDLE,
+  DFT_SYNC_STATE_SYNCING,
+  DFT_SYNC_STATE_OFFLINE, /* no network, or the server could not be reached */
+  DFT_SYNC_STATE_ERROR,   /* the last sync failed for a reason a person must see to */
+} DftSyncState;
+
+#define DFT_TYPE_SYNC_STATE (dft_sync_state_get_type ())
+GType dft_sync_state_get_type (void);
+
+typedef struct
+{
+  guint pushed;    /* own changes the server acknowledged in this sync */
+  guint received;  /* changes pulled */
+  guint applied;   /* of those, changes that changed something here */
+  guint conflicts; /* conflict records made while applying */
+  guint requests;  /* HTTP requests sent, retries included */
+  guint retries;   /* requests that failed and were tried again */
+  guint restarts;  /* syncs begun again because the server's epoch changed */
+} DftSyncStats;
+
+#define DFT_TYPE_SYNC_CLIENT (dft_sync_client_get_type ())
+G_DECLARE_FINAL_TYPE (DftSyncClient, dft_sync_client, DFT, SYNC_CLIENT, GObject)
+
+DftSyncClient *dft_sync_client_new (DftStore *store);
+
+DftStore    *dft_sync_client_get_store (DftSyncClient *self);
+const char  *dft_sync_client_get_server_url (DftSyncClient *self);
+void         dft_sync_client_set_server_url (DftSyncClient *self, const char *url);
+const char  *dft_sync_client_get_pinned_certificate (DftSyncClient *self);
+void         dft_sync_client_set_pinned_certificate (DftSyncClient *self, const char *pem_path);
+gboolean     dft_sync_client_get_automatic (DftSyncClient *self);
+void         dft_sync_client_set_automatic (DftSyncClient *self, gboolean automatic);
+guint        dft_sync_client_get_sync_interval (DftSyncClient *self);
+void         dft_sync_client_set_sync_interval (DftSyncClient *self, guint seconds);
+DftSyncState dft_sync_client_get_state (DftSyncClient *self);
+gboolean     dft_sync_client_get_signed_in (DftSyncClient *self);
+gint64       dft_sync_client_get_pending_changes (DftSyncClient *self);
+gint64       dft_sync_client_get_last_sync (DftSyncClient *self);
+const char  *dft_sync_client_get_last_error (DftSyncClient *self);
+double       dft_sync_client_get_progress (DftSyncClient *self);
+gint64       dft_sync_client_get_clock_drift_ms (DftSyncClient *self);
+
+/*
+ * Signing in: with an account, or with an enrolment code from a coordinator.
+ * Both need the server-url property set and store the device's token (and the
+ * server's address) in the store, so later syncs and the command-line tool
+ * need neither again.
+ */
+void     dft_sync_client_login_async (DftSyncClient      *self,
+                                      const char         *username,
+                                      const char         *password,
+                                      GCancellable       *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer            user_data);
+gboolean dft_sync_client_login_finish (DftSyncClient *self, GAsyncResult *result, GError **error);
+void     dft_sync_client_enrol_async (DftSyncClient      *self,
+                                      const char         *code,
+                                      GCancellable       *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer            user_data);
+gboolean dft_sync_client_enrol_finish (DftSyncClient *self, GAsyncResult *result, GError **error);
+
+/*
+ * One sync: push, then pull. A call while a sync runs waits for it and then
+ * runs one more, shared by every caller that waited; cancelling any of their
+ * cancellables cancels that shared sync. The store is consistent whenever a
+ * sync stops: each pulled page is applied in one transaction and its mark
+ * saved after it.
+ */
+void     dft_sync_client_sync_async (DftSyncClient      *self,
+                                     GCancellable       *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer            user_data);
+gboolean dft_sync_client_sync_finish (DftSyncClient *self,
+                                      GAsyncResult  *result,
+                                      DftSyncStats  *stats,
+                                      GError       **error);
+/* Starts a sync (or one more after the running one) and reports through the properties. */
+void dft_sync_client_sync_now (DftSyncClient *self);
+/* Cancels the running sync, if any. */
+void dft_sync_client_cancel (DftSyncClient *self);
+
+G_END_DECLS
