@@ -131,7 +131,10 @@ test_wire_too_deep (void)
 
   g_assert_null (changes);
   g_assert_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID);
-  g_assert_true (dft_wire_json_depth_ok ("{\"a\": [[\"[[[[\"]]}", 19, 3));
+  {
+    const char *nested = "{\"a\": [[\"[[[[\"]]}";
+    g_assert_true (dft_wire_json_depth_ok (nested, strlen (nested), 3));
+  }
   g_assert_false (dft_wire_json_depth_ok ("[[[[]]]]", 8, 3));
 }
 

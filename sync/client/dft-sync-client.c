@@ -678,7 +678,7 @@ request (Run         *run,
   curl_easy_setopt (run->curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt (run->curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt (run->curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt (run->curl, CURLOPT_USERAGENT, "Daftari/" PACKAGE_VERSION);
+  curl_easy_setopt (run->curl, CURLOPT_USERAGENT, NULL);
   curl_easy_setopt (run->curl, CURLOPT_ERRORBUFFER, detail);
   curl_easy_setopt (run->curl, CURLOPT_CONNECTTIMEOUT, (long) run->connect_timeout);
   curl_easy_setopt (run->curl, CURLOPT_LOW_SPEED_LIMIT, (long) STALL_BYTES_PER_SECOND);
@@ -705,7 +705,9 @@ request (Run         *run,
       curl_easy_setopt (run->curl, CURLOPT_SSL_VERIFYHOST, 0L);
     }
 
-  headers = curl_slist_append (headers, "Accept: application/json");
+  /* Every byte counts on 2G: no Accept or User-Agent lines (the server answers
+   * only JSON and does not care who asks). */
+  headers = curl_slist_append (headers, "Accept:");
   /* Asked for by hand, so the body arrives compressed and is inflated with a limit. */
   headers = curl_slist_append (headers, "Accept-Encoding: gzip");
   headers = curl_slist_append (headers, "Expect:");
