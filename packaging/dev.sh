@@ -59,11 +59,35 @@ print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 }
 
+# A local daftari-server on loopback, on the embedded SQLite store, with an account for this
+# machine's trainer; its password is made here and kept in a file only you can read.
+start_local_server() {
+  local dir=$1 server=_build/sync/server/daftari-server
+  mkdir -p "$dir" && chmod 700 "$dir"
+  if [ ! -f "$dir/server.conf" ]; then
+    printf '[server]\nlisten=127.0.0.1\nport=0\ndata=%s/data\n' "$dir" > "$dir/server.conf"
+    head -c 18 /dev/urandom | base64 > "$dir/password"
+    chmod 600 "$dir/password"
+    $server admin --config "$dir/server.conf" create-account --username trainer --role admin \
+      --password-file "$dir/password" >/dev/null
+  fi
+  $server serve --config "$dir/server.conf" > "$dir/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    server_url=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$dir/server.log" | head -n1)
+    [ -n "$server_url" ] && return 0
+    sleep 0.1
+  done
+  echo "The local server did not start; see $dir/server.log" >&2
+  return 1
+}
+
 run_app() {
   install_missing
   say "Building"
   build _build -Dprofile=development -Dtests=false -Dbench=false
-  local cli=_build/app/daftari-cli
+  local cli=_build/app/cli/daftari-cli
+  local data="${XDG_DATA_HOME:-$HOME/.local/share}/daftari-devel"
   # The development profile keeps its data apart from a real installation's.
   say "Starting Daftari (command-line tool; the window arrives with the app issue)"
   $cli init
@@ -82,10 +106,21 @@ run_app() {
   say "Search in any script: 'aibek' and 'giorgi'"
   $cli search aibek | awk 'NR <= 3'
   $cli search giorgi | awk 'NR <= 3'
+
+  say "Starting a local sync server and sending the workshops to it"
+  start_local_server "$data/server"
+  trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null' EXIT
+  $cli login --server "$server_url" --username trainer --password-file "$data/server/password"
+  $cli sync
   say "What the database holds"
   $cli info
   echo
+  echo "The local server answers at $server_url (log: $data/server/server.log)."
   echo "Try: $cli --help"
+  if [ -t 0 ]; then
+    echo "Press Ctrl+C to stop the local server."
+    wait $server_pid || true
+  fi
 }
 
 run_tests() {
