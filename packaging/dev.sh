@@ -127,7 +127,7 @@ run_tests() {
   install_missing
   local status=0 logs=()
   say "Building and testing"
-  build _build -Dtests=true -Dbench=true
+  build _build -Dprofile=default -Dtests=true -Dbench=true
   meson test -C _build --print-errorlogs --num-processes 2 || status=1
   logs+=(_build/meson-logs/testlog.json)
 

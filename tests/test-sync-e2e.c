@@ -1,0 +1,950 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "dft-dataset.h"
+#include "dft-fault-proxy.h"
+#include "dft-store-private.h"
+#include "dft-sync-client.h"
+#include "dft-test-util.h"
+
+/*
+ * Sync end to end, with nothing faked: a real daftari-server process on
+ * 127.0.0.1 with its own data folder, accounts made with its admin command,
+ * and devices that each have a store and a sync client. Then the faults of
+ * field links: a slow line that drops connections part way through a body
+ * (the fault proxy), and a server killed in the middle of a push. Whatever
+ * happens, every replica ends with the same records, the server holds each
+ * change exactly once, and nothing the server acknowledged is lost.
+ */
+
+#define TEAM                 "North"
+#define COORDINATOR          "coordinator"
+#define PASSWORD_COORDINATOR "coordinator password 1"
+#define TRAINER              "trainer"
+#define PASSWORD_TRAINER     "trainer password 1"
+/* For one sync or sign-in; generous, for a loaded machine and the sanitizer build. */
+#define WAIT_SECONDS 120
+
+/* ---- The server process ---- */
+
+typedef struct
+{
+  char        *dir;
+  char        *config;
+  GSubprocess *process;
+  guint16      port;
+  guint        starts;
+} Server;
+
+static const char *
+server_binary (void)
+{
+  const char *path = g_getenv ("DAFTARI_SERVER");
+
+  g_assert_nonnull (path);
+  return path;
+}
+
+/* Runs "daftari-server admin --config CONFIG ARGS…" with @input on standard input. */
+static char *
+admin (Server *server, const char *input, ...)
+{
+  g_autoptr (GPtrArray)   argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError)      error = NULL;
+  g_autofree char        *out = NULL;
+  g_autofree char        *err = NULL;
+  const char             *arg;
+  va_list                 ap;
+
+  g_ptr_array_add (argv, (gpointer) server_binary ());
+  g_ptr_array_add (argv, (gpointer) "admin");
+  g_ptr_array_add (argv, (gpointer) "--config");
+  g_ptr_array_add (argv, server->config);
+  va_start (ap, input);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  process = g_subprocess_newv ((const char *const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                   | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input != NULL ? input : "", NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (process))
+    g_error ("daftari-server admin %s failed: %s", (const char *) argv->pdata[4], err);
+  return g_steal_pointer (&out);
+}
+
+static void
+die_with_parent (gpointer user_data)
+{
+  /* A failed assertion aborts the test before its teardown: the server must not outlive it. */
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+server_start (Server *server)
+{
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (GError)           error = NULL;
+  g_autofree char             *line = NULL;
+  g_autofree char             *name = g_strdup_printf ("server-%u.log", ++server->starts);
+  g_autofree char             *log = g_build_filename (server->dir, name, NULL);
+
+  g_assert_null (server->process);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  server->process = g_subprocess_launcher_spawn (launcher, &error, server_binary (), "serve",
+                                                 "--config", server->config, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "listening on http://127.0.0.1:"));
+  server->port = (guint16) g_ascii_strtoull (strrchr (line, ':') + 1, NULL, 10);
+  g_assert_cmpuint (server->port, >, 0);
+}
+
+/* SIGTERM: the server finishes what it was doing and exits 0. */
+static void
+server_stop (Server *server)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_subprocess_send_signal (server->process, SIGTERM);
+  g_subprocess_wait (server->process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (server->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
+  g_clear_object (&server->process);
+}
+
+/* SIGKILL, as a power cut or the kernel's out-of-memory killer would end it. */
+static void
+server_kill (Server *server)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_subprocess_force_exit (server->process);
+  g_subprocess_wait (server->process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_signaled (server->process));
+  g_assert_cmpint (g_subprocess_get_term_sig (server->process), ==, SIGKILL);
+  g_clear_object (&server->process);
+}
+
+static char *
+server_url (guint16 port)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u/", port);
+}
+
+/* The server's data, with sqlite3 straight on the file; the server must not be running. */
+static sqlite3 *
+server_records (Server *server)
+{
+  g_autofree char *path = g_build_filename (server->dir, "data", "records.db", NULL);
+  sqlite3         *db = NULL;
+
+  g_assert_null (server->process);
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  return db;
+}
+
+static gint64
+query_int (sqlite3 *db, const char *sql, const char *param)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64        value;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (param != NULL)
+    sqlite3_bind_text (stmt, 1, param, -1, SQLITE_TRANSIENT);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+static void
+assert_integrity (sqlite3 *db)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==,
+                   SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "ok");
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  sqlite3_finalize (stmt);
+}
+
+/* ---- Devices ---- */
+
+typedef struct
+{
+  char          *dir;
+  DftStore      *store;
+  DftSyncClient *client;
+} Device;
+
+static GThread *main_thread;
+
+static void
+notify_on_main_thread_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  /* The UI binds these properties: they must never change from the worker. */
+  g_assert_true (g_thread_self () == main_thread);
+}
+
+static void
+device_open (Device *device, const char *url)
+{
+  device->store = dft_test_open_store (&device->dir);
+  /* What is tested is sync, not this device's disk: thousands of commits in a second. */
+  sqlite3_exec (_dft_store_get_db (device->store), "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+  device->client = g_object_new (DFT_TYPE_SYNC_CLIENT, "store", device->store, "automatic", FALSE,
+                                 "server-url", url, "retry-delay-ms", 20, "connect-timeout", 5,
+                                 "stall-timeout", 10, "request-timeout", 120, NULL);
+  g_signal_connect (device->client, "notify", G_CALLBACK (notify_on_main_thread_cb), NULL);
+}
+
+/* Background reads (the pending count) hold the client for a moment: let them end. */
+static void
+device_close (Device *device)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (G_OBJECT (device->client)->ref_count > 1 && g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+  g_assert_finalize_object (g_steal_pointer (&device->client));
+  dft_test_release_store (g_steal_pointer (&device->store));
+  dft_test_dir_free (g_steal_pointer (&device->dir));
+}
+
+typedef struct
+{
+  gboolean     done;
+  gboolean     ok;
+  GError      *error;
+  DftSyncStats stats;
+} Wait;
+
+static gboolean
+timed_out_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_done (Wait *wait)
+{
+  gboolean timed_out = FALSE;
+  guint    id = g_timeout_add_seconds (WAIT_SECONDS, timed_out_cb, &timed_out);
+
+  while (!wait->done && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!wait->done)
+    g_error ("no result after %u seconds", WAIT_SECONDS);
+  g_source_remove (id);
+}
+
+static void
+sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Wait *wait = user_data;
+
+  wait->ok
+      = dft_sync_client_sync_finish (DFT_SYNC_CLIENT (source), result, &wait->stats, &wait->error);
+  wait->done = TRUE;
+}
+
+static void
+sign_in_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Wait *wait = user_data;
+
+  if (g_task_get_source_tag (G_TASK (result)) == dft_sync_client_login_async)
+    wait->ok = dft_sync_client_login_finish (DFT_SYNC_CLIENT (source), result, &wait->error);
+  else
+    wait->ok = dft_sync_client_enrol_finish (DFT_SYNC_CLIENT (source), result, &wait->error);
+  wait->done = TRUE;
+}
+
+static void
+login (Device *device, const char *username, const char *password)
+{
+  Wait wait = { 0 };
+
+  dft_sync_client_login_async (device->client, username, password, NULL, sign_in_done_cb, &wait);
+  wait_done (&wait);
+  g_assert_no_error (wait.error);
+  g_assert_true (wait.ok);
+}
+
+static void
+enrol (Device *device, const char *code)
+{
+  Wait wait = { 0 };
+
+  dft_sync_client_enrol_async (device->client, code, NULL, sign_in_done_cb, &wait);
+  wait_done (&wait);
+  g_assert_no_error (wait.error);
+  g_assert_true (wait.ok);
+}
+
+static gboolean
+sync_once (Device *device, DftSyncStats *stats, GError **error)
+{
+  Wait wait = { 0 };
+
+  dft_sync_client_sync_async (device->client, NULL, sync_done_cb, &wait);
+  wait_done (&wait);
+  if (stats != NULL)
+    *stats = wait.stats;
+  if (wait.error != NULL)
+    g_propagate_error (error, wait.error);
+  return wait.ok;
+}
+
+static gint64
+state_int (DftStore *store, const char *key)
+{
+  g_autofree char *text = dft_store_get_sync_state (store, key, NULL);
+
+  return text != NULL ? g_ascii_strtoll (text, NULL, 10) : 0;
+}
+
+static gint64
+pending (DftStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  gint64             n = dft_store_count_pending_changes (store, &error);
+
+  g_assert_no_error (error);
+  return n;
+}
+
+static gint64
+own_changes (DftStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  gint64             n = dft_store_origin_high (store, dft_store_get_device_id (store), &error);
+
+  g_assert_no_error (error);
+  return n;
+}
+
+static guint
+log_length (DftStore *store)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) all = dft_store_read_log (store, 0, 0, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return all->len;
+}
+
+static DftSyncStats
+device_sync (Device *device)
+{
+  g_autoptr (GError) error = NULL;
+  DftSyncStats       stats = { 0 };
+
+  g_assert_true (sync_once (device, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (pending (device->store), ==, 0);
+  return stats;
+}
+
+/*
+ * Syncs again after each failure, as a person on a bad link would, at most
+ * @max times. Returns how many requests were sent again, failed syncs
+ * included.
+ */
+static guint
+sync_until_done (Device *device, guint max)
+{
+  guint repeats = 0;
+
+  for (guint attempt = 1; attempt <= max; attempt++)
+    {
+      g_autoptr (GError) error = NULL;
+      DftSyncStats       stats = { 0 };
+
+      if (sync_once (device, &stats, &error))
+        {
+          g_test_message ("synced on attempt %u: %u pushed, %u received, %u requests, %u retries",
+                          attempt, stats.pushed, stats.received, stats.requests, stats.retries);
+          g_assert_cmpint (pending (device->store), ==, 0);
+          return repeats + stats.retries;
+        }
+      g_test_message ("attempt %u: %s", attempt, error->message);
+      /* Only the link may fail: anything else is a bug, not bad luck. */
+      g_assert_true (
+          g_error_matches (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK)
+          || g_error_matches (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_TIMED_OUT));
+      repeats++;
+    }
+  g_error ("no complete sync in %u attempts", max);
+}
+
+/* ---- What the replicas hold ---- */
+
+static char *
+field_text (DftRecord *record, guint index)
+{
+  g_auto (GValue) text = G_VALUE_INIT;
+
+  g_value_init (&text, G_TYPE_STRING);
+  g_value_transform (dft_record_get_value (record, index), &text);
+  return g_value_dup_string (&text);
+}
+
+/* Every record of every kind, as text without this replica's own stamps (test-convergence.c). */
+static char *
+dump (DftStore *store)
+{
+  GString          *out = g_string_new (NULL);
+  const DftEntity **entities;
+  guint             n;
+
+  entities = dft_entity_all (&n);
+  for (guint e = 0; e < n; e++)
+    {
+      g_autoptr (GError)    error = NULL;
+      g_autoptr (GPtrArray) rows = _dft_store_query (store, entities[e], NULL, NULL, "id", &error);
+
+      g_assert_no_error (error);
+      for (guint i = 0; i < rows->len; i++)
+        {
+          DftRecord *r = g_ptr_array_index (rows, i);
+
+          g_string_append_printf (out, "%s %s deleted=%d", entities[e]->name, dft_record_get_id (r),
+                                  dft_record_get_deleted (r));
+          for (guint f = 0; f < entities[e]->n_fields; f++)
+            {
+              g_autofree char *text = field_text (r, f);
+              g_string_append_printf (out, " %s=%s", entities[e]->fields[f].name,
+                                      text != NULL ? text : "∅");
+            }
+          g_string_append_c (out, '\n');
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+assert_same_records (DftStore *reference, DftStore *other)
+{
+  g_autofree char *expected = dump (reference);
+  g_autofree char *got = dump (other);
+
+  g_assert_cmpstr (got, ==, expected);
+}
+
+/*
+ * The server, stopped, holds each change once: (device, origin seq) never
+ * twice, and each device's own changes numbered 1 to n without a gap. Every
+ * device, synced, holds the same log. Returns the length of the server's.
+ */
+static gint64
+assert_server_log_exact (Server *server, Device **devices, guint n_devices)
+{
+  sqlite3 *db = server_records (server);
+  gint64   total = query_int (db, "SELECT count(*) FROM change_log", NULL);
+  gint64   distinct = query_int (
+        db, "SELECT count(*) FROM (SELECT DISTINCT device_id, origin_seq FROM change_log)", NULL);
+
+  assert_integrity (db);
+  g_assert_cmpint (total, ==, distinct);
+  for (guint i = 0; i < n_devices; i++)
+    {
+      DftStore   *store = devices[i]->store;
+      const char *id = dft_store_get_device_id (store);
+      gint64      own = own_changes (store);
+
+      g_assert_cmpint (query_int (db, "SELECT count(*) FROM change_log WHERE device_id = ?", id),
+                       ==, own);
+      g_assert_cmpint (query_int (db,
+                                  "SELECT coalesce (max (origin_seq), 0) FROM change_log "
+                                  "WHERE device_id = ?",
+                                  id),
+                       ==, own);
+      g_assert_cmpuint (log_length (store), ==, total);
+    }
+  sqlite3_close (db);
+  return total;
+}
+
+/* ---- The fixture: a server with a team, two accounts and a code ---- */
+
+typedef struct
+{
+  Server         server;
+  DftFaultProxy *proxy;
+  Device         devices[4];
+  char          *code; /* enrols one trainer's device in the team */
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *out = NULL;
+
+  f->server.dir = dft_test_make_dir ();
+  f->server.config = g_build_filename (f->server.dir, "server.conf", NULL);
+  g_file_set_contents (f->server.config, "[server]\nlisten=127.0.0.1\nport=0\ndata=data\n", -1,
+                       &error);
+  g_assert_no_error (error);
+  g_free (admin (&f->server, NULL, "create-team", TEAM, NULL));
+  g_free (admin (&f->server, PASSWORD_COORDINATOR "\n", "create-account", "--username", COORDINATOR,
+                 "--role", "coordinator", "--team", TEAM, NULL));
+  g_free (admin (&f->server, PASSWORD_TRAINER "\n", "create-account", "--username", TRAINER,
+                 "--role", "trainer", "--team", TEAM, NULL));
+  out = admin (&f->server, NULL, "make-enrolment-code", "--team", TEAM, NULL);
+  f->code = g_strndup (out, strcspn (out, "\n"));
+  server_start (&f->server);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (f->devices); i++)
+    if (f->devices[i].store != NULL)
+      device_close (&f->devices[i]);
+  g_clear_pointer (&f->proxy, dft_fault_proxy_free);
+  if (f->server.process != NULL)
+    server_stop (&f->server);
+  dft_test_dir_free (f->server.dir);
+  g_free (f->server.config);
+  g_free (f->code);
+}
+
+static char *
+fixture_url (Fixture *f)
+{
+  return server_url (f->server.port);
+}
+
+/* ---- Editing ---- */
+
+static void
+set_field (
+    DftStore *store, const DftEntity *entity, const char *id, const char *field, const char *value)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) record = dft_store_load (store, entity, id, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (record);
+  dft_record_set_string (record, field, value);
+  g_assert_true (dft_store_save (store, record, &error));
+  g_assert_no_error (error);
+}
+
+static void
+mark (DftStore *store, const char *session_id, const char *person_id, const char *status)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) record
+      = dft_store_mark_attendance (store, session_id, person_id, status, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (record);
+}
+
+/* A workshop of @n_people, each enrolled and on the register of its first @n_sessions. */
+static DftRecord *
+add_workshop (DftStore *store, guint n_people, guint n_sessions, GPtrArray *people)
+{
+  static const char *parts[][2] = {
+    { "2025-03-03", "am" }, { "2025-03-03", "pm" }, { "2025-03-04", "am" }, { "2025-03-04", "pm" }
+  };
+  g_autoptr (GError) error = NULL;
+  DftRecord *event = dft_test_add_event (store, "Border management", "2025-03-03", "2025-03-04");
+
+  g_assert_cmpuint (n_sessions, <=, G_N_ELEMENTS (parts));
+  for (guint i = 0; i < n_people; i++)
+    {
+      g_autofree char      *given = g_strdup_printf ("Participant%u", i);
+      g_autofree char      *email = g_strdup_printf ("participant%u@example.org", i);
+      g_autoptr (DftRecord) person = dft_record_new_for_entity (&dft_entity_person);
+      g_autoptr (DftRecord) enrollment = NULL;
+
+      dft_record_set_string (person, "given_name", given);
+      dft_record_set_string (person, "family_name", "Field");
+      dft_record_set_string (person, "agency", "Police");
+      dft_record_set_string (person, "email", email);
+      g_assert_true (dft_store_save (store, person, &error));
+      g_assert_no_error (error);
+      enrollment = dft_store_enroll (store, dft_record_get_id (event), dft_record_get_id (person),
+                                     "participant", &error);
+      g_assert_no_error (error);
+      for (guint s = 0; s < n_sessions; s++)
+        {
+          g_autofree char *session
+              = dft_session_id_for (dft_record_get_id (event), parts[s][0], parts[s][1]);
+          mark (store, session, dft_record_get_id (person), "present");
+        }
+      if (people != NULL)
+        g_ptr_array_add (people, g_strdup (dft_record_get_id (person)));
+    }
+  return event;
+}
+
+static GPtrArray *
+conflicts_about (DftStore *store, const char *record_id, const char *field)
+{
+  g_autoptr (GError) error = NULL;
+  const char        *params[] = { record_id, field, NULL };
+  GPtrArray *rows = _dft_store_query (store, &dft_entity_conflict, "record_id = ? AND field = ?",
+                                      params, NULL, &error);
+
+  g_assert_no_error (error);
+  return rows;
+}
+
+/* The value that won on @store and the one its conflict record kept are @one and @other. */
+static void
+assert_conflict_kept (DftStore        *store,
+                      const DftEntity *entity,
+                      const char      *id,
+                      const char      *field,
+                      const char      *one,
+                      const char      *other)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) conflicts = conflicts_about (store, id, field);
+  g_autoptr (DftRecord) record = dft_store_load (store, entity, id, &error);
+  const char           *won;
+  const char           *lost;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (conflicts->len, ==, 1);
+  won = dft_record_get_string (record, field);
+  g_assert_true (g_strcmp0 (won, one) == 0 || g_strcmp0 (won, other) == 0);
+  lost = dft_record_get_string (g_ptr_array_index (conflicts, 0), "lost_value");
+  g_assert_nonnull (lost);
+  g_assert_nonnull (strstr (lost, g_str_equal (won, one) ? other : one));
+  g_assert_cmpstr (dft_record_get_string (g_ptr_array_index (conflicts, 0), "entity_name"), ==,
+                   entity->name);
+  g_test_message ("%s.%s: “%s” won, %s kept as a conflict", entity->name, field, won, lost);
+}
+
+/* ---- Tests ---- */
+
+/*
+ * Three devices: A signs in as a trainer, B enrols with a code, C is the
+ * coordinator. A registers a workshop; everyone gets it; then, all offline,
+ * A and B change the same person and mark the same attendance differently
+ * while C changes another field of that person.
+ */
+static void
+test_three_devices (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *b = &f->devices[1], *c = &f->devices[2];
+  Device               *all[] = { a, b, c };
+  g_autofree char      *url = fixture_url (f);
+  g_autoptr (GPtrArray) people = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (DftRecord) event = NULL;
+  g_autoptr (DftRecord) newcomer = NULL;
+  g_autoptr (DftRecord) enrollment = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *session = NULL;
+  g_autofree char      *mark_id = NULL;
+  const char           *x;
+  guint                 round;
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    device_open (all[i], url);
+  login (a, TRAINER, PASSWORD_TRAINER);
+  enrol (b, f->code);
+  login (c, COORDINATOR, PASSWORD_COORDINATOR);
+
+  event = add_workshop (a->store, 12, 2, people);
+  device_sync (a);
+  device_sync (b);
+  device_sync (c);
+  assert_same_records (a->store, b->store);
+  assert_same_records (a->store, c->store);
+
+  /* Offline, at the same time: two devices disagree, a third edits beside them. */
+  x = g_ptr_array_index (people, 0);
+  session = dft_session_id_for (dft_record_get_id (event), "2025-03-03", "am");
+  mark_id = dft_attendance_id_for (session, x);
+  set_field (a->store, &dft_entity_person, x, "agency", "Customs");
+  mark (a->store, session, x, "late");
+  set_field (b->store, &dft_entity_person, x, "agency", "Judiciary");
+  mark (b->store, session, x, "excused");
+  newcomer = dft_test_add_person (b->store, "Late", "Arrival");
+  enrollment = dft_store_enroll (b->store, dft_record_get_id (event), dft_record_get_id (newcomer),
+                                 "participant", &error);
+  g_assert_no_error (error);
+  set_field (c->store, &dft_entity_person, x, "phone", "+996 555 000 111");
+
+  /* Everyone syncs in turn until a whole round moves nothing. */
+  for (round = 1; round <= 6; round++)
+    {
+      guint moved = 0;
+
+      for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+        {
+          DftSyncStats stats = device_sync (all[i]);
+
+          g_test_message ("round %u, device %c: %u pushed, %u received, %u conflicts", round,
+                          'A' + i, stats.pushed, stats.received, stats.conflicts);
+          moved += stats.pushed + stats.received;
+        }
+      if (moved == 0)
+        break;
+    }
+  g_assert_cmpuint (round, <=, 6);
+
+  assert_same_records (c->store, a->store);
+  assert_same_records (c->store, b->store);
+  /* The coordinator sees both disagreements; the edit beside them stands. */
+  assert_conflict_kept (c->store, &dft_entity_person, x, "agency", "Customs", "Judiciary");
+  assert_conflict_kept (c->store, &dft_entity_attendance, mark_id, "status", "late", "excused");
+  {
+    g_autoptr (DftRecord) person = dft_store_load (a->store, &dft_entity_person, x, &error);
+    g_autoptr (DftRecord) late
+        = dft_store_load (a->store, &dft_entity_person, dft_record_get_id (newcomer), &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (dft_record_get_string (person, "phone"), ==, "+996 555 000 111");
+    g_assert_nonnull (late);
+  }
+
+  /* Nothing was applied twice, and the server holds what the devices hold. */
+  server_stop (&f->server);
+  {
+    g_autofree char     *path = g_build_filename (f->server.dir, "data", "records.db", NULL);
+    g_autoptr (DftStore) server = NULL;
+    gint64               total = assert_server_log_exact (&f->server, all, G_N_ELEMENTS (all));
+
+    g_test_message ("the server holds %" G_GINT64_FORMAT " changes", total);
+    server = dft_store_open (path, &error);
+    g_assert_no_error (error);
+    assert_same_records (c->store, server);
+  }
+}
+
+/*
+ * A coordinator's device with the sample data set (three workshops) syncs
+ * through a link of 64 kbit/s each way, 150 ms each way, that drops every
+ * connection after 16 KB, so that bodies are cut part way; a trainer's
+ * device then pulls all of it through the same link.
+ */
+static void
+test_bad_link (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *b = &f->devices[1];
+  Device               *all[] = { a, b };
+  const char           *sample = g_getenv ("DAFTARI_SAMPLE");
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *url = NULL;
+  DftDatasetStats       loaded = { 0 };
+  DftFaultProxyCounters counters;
+
+  g_assert_nonnull (sample);
+  f->proxy = dft_fault_proxy_new (f->server.port, &error);
+  g_assert_no_error (error);
+  url = server_url (dft_fault_proxy_get_port (f->proxy));
+  device_open (a, url);
+  device_open (b, url);
+  login (a, COORDINATOR, PASSWORD_COORDINATOR);
+  login (b, TRAINER, PASSWORD_TRAINER);
+  g_assert_true (dft_dataset_load (a->store, sample, &loaded, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_test_message ("sample: %u people, %u attendance marks, %u submissions: %" G_GINT64_FORMAT
+                  " changes",
+                  loaded.people, loaded.attendance, loaded.submissions, own_changes (a->store));
+
+  dft_fault_proxy_set_delay (f->proxy, 150, 150);
+  dft_fault_proxy_set_rate (f->proxy, 8000, 8000);
+  dft_fault_proxy_set_cut_after (f->proxy, 16 * 1024);
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    {
+      gint64 start = g_get_monotonic_time ();
+      guint  repeats;
+
+      dft_fault_proxy_reset_counters (f->proxy);
+      repeats = sync_until_done (all[i], 20);
+      dft_fault_proxy_get_counters (f->proxy, &counters);
+      g_test_message ("device %c: %.1f s, %" G_GUINT64_FORMAT " bytes up, %" G_GUINT64_FORMAT
+                      " down, %u connections, %u cut, %u requests repeated",
+                      'A' + i, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
+                      counters.bytes_up, counters.bytes_down, counters.connections, counters.cuts,
+                      repeats);
+      g_assert_cmpuint (counters.cuts, >, 0);
+      /* The first batch or page is larger than what a connection carries: cut in its body. */
+      g_assert_cmpuint (repeats, >, 0);
+    }
+
+  assert_same_records (a->store, b->store);
+  server_stop (&f->server);
+  g_assert_cmpint (assert_server_log_exact (&f->server, all, G_N_ELEMENTS (all)), ==,
+                   own_changes (a->store));
+}
+
+/*
+ * The server is killed (SIGKILL) while a device pushes thousands of changes
+ * in small batches, just after it acknowledged the first. Everything it
+ * acknowledged is in its files, which are sound; started again, it gets the
+ * rest, each change once.
+ */
+static void
+test_server_killed_during_push (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *fresh = &f->devices[1];
+  Device               *all[] = { a, fresh };
+  g_autofree char      *url = fixture_url (f);
+  g_autofree char      *new_url = NULL;
+  g_autoptr (DftRecord) event = NULL;
+  Wait                  wait = { 0 };
+  gint64                high, acked_at_kill, acked, deadline;
+  DftSyncStats          stats;
+
+  device_open (a, url);
+  g_object_set (a->client, "batch-bytes", 4096, "max-attempts", 2, NULL);
+  login (a, COORDINATOR, PASSWORD_COORDINATOR);
+  event = add_workshop (a->store, 500, 4, NULL);
+  high = own_changes (a->store);
+  g_assert_cmpint (high, >, 3000);
+
+  dft_sync_client_sync_async (a->client, NULL, sync_done_cb, &wait);
+  deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  while (state_int (a->store, "push_acked_seq") == 0)
+    {
+      g_assert_false (wait.done);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (500);
+    }
+  server_kill (&f->server);
+  /* An acknowledgement already on its way may still land: read the mark again once it failed. */
+  acked_at_kill = state_int (a->store, "push_acked_seq");
+  wait_done (&wait);
+  g_assert_false (wait.ok);
+  g_test_message ("killed with %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+                  " changes acknowledged; the sync failed: %s",
+                  acked_at_kill, high, wait.error->message);
+  g_assert_true (
+      g_error_matches (wait.error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK)
+      || g_error_matches (wait.error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_TIMED_OUT));
+  g_clear_error (&wait.error);
+  acked = state_int (a->store, "push_acked_seq");
+  g_assert_cmpint (acked, >=, acked_at_kill);
+  g_assert_cmpint (acked, <, high);
+  g_assert_cmpint (pending (a->store), ==, high - acked);
+
+  /* The killed server's files: sound, and holding every change it acknowledged, with no gap. */
+  {
+    g_autofree char *path = g_build_filename (f->server.dir, "data", "accounts.db", NULL);
+    sqlite3         *db = server_records (&f->server);
+    sqlite3         *accounts = NULL;
+    const char      *id = dft_store_get_device_id (a->store);
+    gint64           held;
+
+    assert_integrity (db);
+    held = query_int (
+        db, "SELECT coalesce (max (origin_seq), 0) FROM change_log WHERE device_id = ?", id);
+    g_test_message ("the killed server held %" G_GINT64_FORMAT " changes", held);
+    g_assert_cmpint (held, >=, acked);
+    g_assert_cmpint (query_int (db, "SELECT count(*) FROM change_log WHERE device_id = ?", id), ==,
+                     held);
+    sqlite3_close (db);
+    g_assert_cmpint (sqlite3_open_v2 (path, &accounts, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    assert_integrity (accounts);
+    sqlite3_close (accounts);
+  }
+
+  /* Started again on the same data, at a new port: the device sends the rest. */
+  server_start (&f->server);
+  new_url = fixture_url (f);
+  dft_sync_client_set_server_url (a->client, new_url);
+  stats = device_sync (a);
+  g_test_message ("after the restart: %u pushed, %u requests", stats.pushed, stats.requests);
+  g_assert_cmpuint (stats.pushed, ==, high - acked);
+  g_assert_cmpint (state_int (a->store, "push_acked_seq"), ==, high);
+
+  /* A device that starts from nothing gets all of it, once. */
+  device_open (fresh, new_url);
+  login (fresh, COORDINATOR, PASSWORD_COORDINATOR);
+  device_sync (fresh);
+  assert_same_records (a->store, fresh->store);
+  server_stop (&f->server);
+  g_assert_cmpint (assert_server_log_exact (&f->server, all, G_N_ELEMENTS (all)), ==, high);
+}
+
+/* A revoked device's sync is refused, and it keeps what it has not sent. */
+static void
+test_revoked_device (Fixture *f, gconstpointer data)
+{
+  Device               *b = &f->devices[0];
+  g_autofree char      *url = fixture_url (f);
+  g_autoptr (DftRecord) event = NULL;
+  g_autoptr (DftRecord) person = NULL;
+  g_autoptr (DftRecord) kept = NULL;
+  g_autoptr (GError)    error = NULL;
+  gint64                acked;
+
+  device_open (b, url);
+  enrol (b, f->code);
+  event = add_workshop (b->store, 3, 1, NULL);
+  device_sync (b);
+  acked = state_int (b->store, "push_acked_seq");
+  g_assert_cmpint (acked, >, 0);
+
+  person = dft_test_add_person (b->store, "Unsent", "Changes");
+  g_assert_cmpint (pending (b->store), ==, 1);
+  g_free (admin (&f->server, NULL, "revoke-device", dft_store_get_device_id (b->store), NULL));
+
+  g_assert_false (sync_once (b, NULL, &error));
+  g_assert_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_UNAUTHORIZED);
+  g_assert_cmpint (dft_sync_client_get_state (b->client), ==, DFT_SYNC_STATE_ERROR);
+  g_assert_cmpint (pending (b->store), ==, 1);
+  g_assert_cmpint (state_int (b->store, "push_acked_seq"), ==, acked);
+  kept = dft_store_load (b->store, &dft_entity_person, dft_record_get_id (person), NULL);
+  g_assert_nonnull (kept);
+}
+
+int
+main (int argc, char *argv[])
+{
+  /* Before any thread starts: loopback only, whatever proxy the environment names, and a
+   * network monitor that says the network is there (nothing here syncs by itself anyway). */
+  g_setenv ("no_proxy", "127.0.0.1,localhost", TRUE);
+  g_setenv ("NO_PROXY", "127.0.0.1,localhost", TRUE);
+  g_setenv ("GIO_USE_NETWORK_MONITOR", "base", TRUE);
+  dft_test_init (&argc, &argv);
+  main_thread = g_thread_self ();
+
+#define ADD(path, func)                                                                            \
+  g_test_add ("/e2e/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("three-devices", test_three_devices);
+  ADD ("bad-link", test_bad_link);
+  ADD ("server-killed-during-push", test_server_killed_during_push);
+  ADD ("revoked-device", test_revoked_device);
+#undef ADD
+
+  return g_test_run ();
+}
