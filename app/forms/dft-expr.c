@@ -1,0 +1,2047 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dft-expr.h"
+
+/* The quark's name is a string: the formatter would put spaces in it. */
+/* clang-format off */
+G_DEFINE_QUARK (dft-expr-error-quark, dft_expr_error)
+/* clang-format on */
+
+#define JR_NS  "http://openrosa.org/javarosa"
+#define DFT_NS "urn:daftari:expr"
+
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *DftXmlError;
+#else
+typedef xmlErrorPtr DftXmlError;
+#endif
+
+struct _DftExprContext
+{
+  xmlDocPtr          doc;
+  xmlXPathContextPtr xpath;
+  GHashTable        *choices;  /* list → (value → label) */
+  GHashTable        *compiled; /* expression → xmlXPathCompExpr */
+  GHashTable        *regexes;  /* pattern → GRegex */
+  /* Set by a function that fails with a message of its own; wins over libxml2's. */
+  GError *pending;
+  /* libxml2's last error during the current compile or evaluation. */
+  int   xml_code;
+  char *xml_message;
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tokens and a small recursive-descent parser.                                                */
+/*                                                                                            */
+/* libxml2 compiles and evaluates; this parser exists for what libxml2 cannot tell us: which   */
+/* functions and paths an expression uses, and where ODK's number conversion must replace     */
+/* XPath's. ODK converts date and dateTime strings to days for arithmetic and for <, <=, >,    */
+/* >= (ODK XForms spec, "XPath Operators" and number()); libxml2's operators cannot be hooked, */
+/* so each operand of those operators is rewritten into dft:num(operand).                     */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum
+{
+  TOK_END,
+  TOK_NAME,
+  TOK_NUMBER,
+  TOK_LITERAL,
+  TOK_VAR,
+  TOK_FIELD,
+  TOK_OP,
+} TokKind;
+
+typedef struct
+{
+  TokKind kind;
+  char   *text;
+} Token;
+
+static void
+token_clear (gpointer data)
+{
+  Token *t = data;
+
+  g_free (t->text);
+}
+
+static gboolean
+syntax_error (GError **error, const char *expr, const char *why)
+{
+  g_set_error (error, DFT_EXPR_ERROR, DFT_EXPR_ERROR_SYNTAX,
+               /* Translators: the first %s is a form expression, the second what is wrong */
+               _ ("“%s” is not a valid expression: %s."), expr, why);
+  return FALSE;
+}
+
+static gboolean
+is_name_start (guchar c)
+{
+  return g_ascii_isalpha (c) || c == '_' || c >= 0x80;
+}
+
+static gboolean
+is_name_char (guchar c)
+{
+  return is_name_start (c) || g_ascii_isdigit (c) || c == '.' || c == '-';
+}
+
+static const char *
+scan_ncname (const char *s)
+{
+  if (!is_name_start ((guchar) *s))
+    return s;
+  while (is_name_char ((guchar) *s))
+    s++;
+  return s;
+}
+
+static void
+push_token (GArray *toks, TokKind kind, const char *start, gsize len)
+{
+  Token t = { kind, g_strndup (start, len) };
+
+  g_array_append_val (toks, t);
+}
+
+static GArray *
+tokenize (const char *expr, GError **error)
+{
+  g_autoptr (GArray) toks = g_array_new (FALSE, TRUE, sizeof (Token));
+  const char        *s = expr;
+
+  g_array_set_clear_func (toks, token_clear);
+  while (*s != '\0')
+    {
+      static const char *const ops[]
+          = { "//", "::", "!=", "<=", ">=", "..", "/", "(", ")", "[", "]",
+              "@",  ",",  "|",  "+",  "-",  "*",  "=", "<", ">", "." };
+      const char *end;
+      gboolean    matched = FALSE;
+
+      if (g_ascii_isspace (*s))
+        {
+          s++;
+          continue;
+        }
+      if (*s == '"' || *s == '\'')
+        {
+          end = strchr (s + 1, *s);
+          if (end == NULL)
+            {
+              syntax_error (error, expr, _ ("a string is not closed"));
+              return NULL;
+            }
+          push_token (toks, TOK_LITERAL, s, end + 1 - s);
+          s = end + 1;
+          continue;
+        }
+      if (g_ascii_isdigit (*s) || (*s == '.' && g_ascii_isdigit (s[1])))
+        {
+          end = s;
+          while (g_ascii_isdigit (*end))
+            end++;
+          if (*end == '.')
+            end++;
+          while (g_ascii_isdigit (*end))
+            end++;
+          push_token (toks, TOK_NUMBER, s, end - s);
+          s = end;
+          continue;
+        }
+      if (s[0] == '$' && s[1] == '{')
+        {
+          g_autofree char *name = NULL;
+
+          end = strchr (s, '}');
+          if (end == NULL)
+            {
+              syntax_error (error, expr, _ ("a ${name} is not closed"));
+              return NULL;
+            }
+          name = g_strstrip (g_strndup (s + 2, end - s - 2));
+          push_token (toks, TOK_FIELD, name, strlen (name));
+          s = end + 1;
+          continue;
+        }
+      if (*s == '$' || is_name_start ((guchar) *s))
+        {
+          end = scan_ncname (*s == '$' ? s + 1 : s);
+          if (end[0] == ':' && end[1] == '*')
+            end += 2;
+          else if (end[0] == ':' && end[1] != ':' && is_name_start ((guchar) end[1]))
+            end = scan_ncname (end + 1);
+          if (end == s + 1 && *s == '$')
+            {
+              syntax_error (error, expr, _ ("“$” is not followed by a name"));
+              return NULL;
+            }
+          push_token (toks, *s == '$' ? TOK_VAR : TOK_NAME, s, end - s);
+          s = end;
+          continue;
+        }
+      for (guint i = 0; i < G_N_ELEMENTS (ops) && !matched; i++)
+        if (g_str_has_prefix (s, ops[i]))
+          {
+            push_token (toks, TOK_OP, s, strlen (ops[i]));
+            s += strlen (ops[i]);
+            matched = TRUE;
+          }
+      if (!matched)
+        {
+          g_autofree char *what = g_strndup (s, g_utf8_next_char (s) - s);
+          g_autofree char *why =
+              /* Translators: %s is one character of a form expression */
+              g_strdup_printf (_ ("“%s” is not expected here"), what);
+
+          syntax_error (error, expr, why);
+          return NULL;
+        }
+    }
+  push_token (toks, TOK_END, "", 0);
+  return g_steal_pointer (&toks);
+}
+
+typedef struct
+{
+  GArray     *toks;
+  guint       pos;
+  const char *expr;
+  GPtrArray  *refs;  /* char *, in order, each once */
+  GPtrArray  *funcs; /* char *, function QNames as written */
+  GError    **error;
+} Parser;
+
+static Token *
+peek_at (Parser *p, guint ahead)
+{
+  guint i = MIN (p->pos + ahead, p->toks->len - 1);
+
+  return &g_array_index (p->toks, Token, i);
+}
+
+static Token *
+peek (Parser *p)
+{
+  return peek_at (p, 0);
+}
+
+static Token *
+advance (Parser *p)
+{
+  Token *t = peek (p);
+
+  if (t->kind != TOK_END)
+    p->pos++;
+  return t;
+}
+
+static gboolean
+is_op (Token *t, const char *op)
+{
+  return t->kind == TOK_OP && strcmp (t->text, op) == 0;
+}
+
+static gboolean
+is_word (Token *t, const char *word)
+{
+  return t->kind == TOK_NAME && strcmp (t->text, word) == 0;
+}
+
+static gboolean
+unexpected (Parser *p)
+{
+  Token           *t = peek (p);
+  g_autofree char *why = NULL;
+
+  if (t->kind == TOK_END)
+    return syntax_error (p->error, p->expr, _ ("it ends too early"));
+  /* Translators: %s is a word or sign of a form expression */
+  why = g_strdup_printf (_ ("“%s” is not expected here"), t->text);
+  return syntax_error (p->error, p->expr, why);
+}
+
+static gboolean
+expect (Parser *p, const char *op, GString *out)
+{
+  if (!is_op (peek (p), op))
+    return unexpected (p);
+  g_string_append (out, advance (p)->text);
+  return TRUE;
+}
+
+static void
+add_unique (GPtrArray *array, const char *s)
+{
+  for (guint i = 0; i < array->len; i++)
+    if (strcmp (g_ptr_array_index (array, i), s) == 0)
+      return;
+  g_ptr_array_add (array, g_strdup (s));
+}
+
+/* A path is known only once its predicates are parsed, and they may hold paths of their own:
+ * it goes where it started, so references stay in order of appearance. */
+static void
+add_unique_at (GPtrArray *array, guint index, const char *s)
+{
+  for (guint i = 0; i < array->len; i++)
+    if (strcmp (g_ptr_array_index (array, i), s) == 0)
+      return;
+  g_ptr_array_insert (array, (gint) MIN (index, array->len), g_strdup (s));
+}
+
+static gboolean parse_expr (Parser *p, GString *out);
+
+static gboolean
+is_node_type (Token *t)
+{
+  return is_word (t, "node") || is_word (t, "text") || is_word (t, "comment")
+         || is_word (t, "processing-instruction");
+}
+
+static gboolean
+starts_step (Parser *p)
+{
+  Token *t = peek (p);
+
+  if (is_op (t, ".") || is_op (t, "..") || is_op (t, "@") || is_op (t, "*"))
+    return TRUE;
+  return t->kind == TOK_NAME && (!is_op (peek_at (p, 1), "(") || is_node_type (t));
+}
+
+static gboolean
+parse_predicates (Parser *p, GString *out)
+{
+  while (is_op (peek (p), "["))
+    {
+      g_string_append (out, advance (p)->text);
+      if (!parse_expr (p, out) || !expect (p, "]", out))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_step (Parser *p, GString *out, GString *ref)
+{
+  Token *t = peek (p);
+
+  if (is_op (t, ".") || is_op (t, ".."))
+    {
+      g_string_append (out, t->text);
+      g_string_append (ref, advance (p)->text);
+      return TRUE;
+    }
+  if (is_op (t, "@") || (t->kind == TOK_NAME && is_op (peek_at (p, 1), "::")))
+    {
+      g_string_append (out, t->text);
+      g_string_append (ref, advance (p)->text);
+      if (is_op (peek (p), "::"))
+        {
+          g_string_append (out, "::");
+          g_string_append (ref, advance (p)->text);
+        }
+      t = peek (p);
+    }
+  if (t->kind == TOK_NAME && is_node_type (t) && is_op (peek_at (p, 1), "("))
+    {
+      g_string_append (out, t->text);
+      g_string_append (ref, advance (p)->text);
+      g_string_append (out, advance (p)->text);
+      if (peek (p)->kind == TOK_LITERAL)
+        g_string_append (out, advance (p)->text);
+      if (!expect (p, ")", out))
+        return FALSE;
+      g_string_append (ref, "()");
+    }
+  else if (t->kind == TOK_NAME || is_op (t, "*"))
+    {
+      g_string_append (out, t->text);
+      g_string_append (ref, advance (p)->text);
+    }
+  else
+    return unexpected (p);
+  return parse_predicates (p, out);
+}
+
+static gboolean
+parse_relative (Parser *p, GString *out, GString *ref)
+{
+  if (!parse_step (p, out, ref))
+    return FALSE;
+  while (is_op (peek (p), "/") || is_op (peek (p), "//"))
+    {
+      g_string_append (out, peek (p)->text);
+      g_string_append (ref, advance (p)->text);
+      if (!parse_step (p, out, ref))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_primary (Parser *p, GString *out)
+{
+  Token *t = peek (p);
+
+  switch (t->kind)
+    {
+    case TOK_LITERAL:
+    case TOK_NUMBER:
+    case TOK_VAR:
+      g_string_append (out, advance (p)->text);
+      return TRUE;
+    case TOK_FIELD:
+      {
+        g_autofree char *ref = g_strdup_printf ("${%s}", advance (p)->text);
+
+        g_string_append (out, ref);
+        add_unique (p->refs, ref);
+        return TRUE;
+      }
+    case TOK_NAME:
+      if (!is_op (peek_at (p, 1), "("))
+        return unexpected (p);
+      add_unique (p->funcs, t->text);
+      g_string_append (out, advance (p)->text);
+      g_string_append (out, advance (p)->text);
+      if (!is_op (peek (p), ")"))
+        {
+          if (!parse_expr (p, out))
+            return FALSE;
+          while (is_op (peek (p), ","))
+            {
+              advance (p);
+              g_string_append (out, ", ");
+              if (!parse_expr (p, out))
+                return FALSE;
+            }
+        }
+      return expect (p, ")", out);
+    case TOK_OP:
+      if (is_op (t, "("))
+        {
+          g_string_append (out, advance (p)->text);
+          return parse_expr (p, out) && expect (p, ")", out);
+        }
+      return unexpected (p);
+    case TOK_END:
+    default:
+      return unexpected (p);
+    }
+}
+
+static gboolean
+parse_path (Parser *p, GString *out)
+{
+  g_autoptr (GString) ref = g_string_new (NULL);
+  Token              *t = peek (p);
+  guint               start = p->refs->len;
+
+  if (is_op (t, "/") || is_op (t, "//"))
+    {
+      gboolean slash = is_op (t, "/");
+
+      g_string_append (out, t->text);
+      g_string_append (ref, advance (p)->text);
+      /* A lone "/" is the document node. */
+      if (slash && !starts_step (p))
+        return TRUE;
+      if (!parse_relative (p, out, ref))
+        return FALSE;
+      add_unique_at (p->refs, start, ref->str);
+      return TRUE;
+    }
+  if (starts_step (p))
+    {
+      if (!parse_relative (p, out, ref))
+        return FALSE;
+      add_unique_at (p->refs, start, ref->str);
+      return TRUE;
+    }
+  /* A filter expression: what follows it is relative to a computed node-set, not a field. */
+  if (!parse_primary (p, out) || !parse_predicates (p, out))
+    return FALSE;
+  if (is_op (peek (p), "/") || is_op (peek (p), "//"))
+    {
+      g_string_append (out, advance (p)->text);
+      return parse_relative (p, out, ref);
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_union (Parser *p, GString *out)
+{
+  if (!parse_path (p, out))
+    return FALSE;
+  while (is_op (peek (p), "|"))
+    {
+      advance (p);
+      g_string_append (out, " | ");
+      if (!parse_path (p, out))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_unary (Parser *p, GString *out)
+{
+  while (is_op (peek (p), "-"))
+    g_string_append (out, advance (p)->text);
+  return parse_union (p, out);
+}
+
+typedef gboolean (*ParseFunc) (Parser *p, GString *out);
+
+static gboolean
+is_one_of (Token *t, const char *const *ops)
+{
+  if (t->kind != TOK_OP && t->kind != TOK_NAME)
+    return FALSE;
+  return g_strv_contains (ops, t->text);
+}
+
+/* A level whose operators convert their operands to numbers: each operand becomes dft:num(…). */
+static gboolean
+parse_numeric_level (Parser *p, GString *out, ParseFunc operand, const char *const *ops)
+{
+  g_autoptr (GString) first = g_string_new (NULL);
+
+  if (!operand (p, first))
+    return FALSE;
+  if (!is_one_of (peek (p), ops))
+    {
+      g_string_append_len (out, first->str, first->len);
+      return TRUE;
+    }
+  g_string_append_printf (out, "dft:num(%s)", first->str);
+  while (is_one_of (peek (p), ops))
+    {
+      g_autoptr (GString) next = g_string_new (NULL);
+
+      g_string_append_printf (out, " %s ", advance (p)->text);
+      if (!operand (p, next))
+        return FALSE;
+      g_string_append_printf (out, "dft:num(%s)", next->str);
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_multiplicative (Parser *p, GString *out)
+{
+  static const char *const ops[] = { "*", "div", "mod", NULL };
+
+  return parse_numeric_level (p, out, parse_unary, ops);
+}
+
+static gboolean
+parse_additive (Parser *p, GString *out)
+{
+  static const char *const ops[] = { "+", "-", NULL };
+
+  return parse_numeric_level (p, out, parse_multiplicative, ops);
+}
+
+static gboolean
+parse_relational (Parser *p, GString *out)
+{
+  static const char *const ops[] = { "<", "<=", ">", ">=", NULL };
+
+  return parse_numeric_level (p, out, parse_additive, ops);
+}
+
+static gboolean
+parse_plain_level (Parser *p, GString *out, ParseFunc operand, const char *const *ops)
+{
+  if (!operand (p, out))
+    return FALSE;
+  while (is_one_of (peek (p), ops))
+    {
+      g_string_append_printf (out, " %s ", advance (p)->text);
+      if (!operand (p, out))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_equality (Parser *p, GString *out)
+{
+  static const char *const ops[] = { "=", "!=", NULL };
+
+  return parse_plain_level (p, out, parse_relational, ops);
+}
+
+static gboolean
+parse_and (Parser *p, GString *out)
+{
+  static const char *const ops[] = { "and", NULL };
+
+  return parse_plain_level (p, out, parse_equality, ops);
+}
+
+static gboolean
+parse_expr (Parser *p, GString *out)
+{
+  static const char *const ops[] = { "or", NULL };
+
+  return parse_plain_level (p, out, parse_and, ops);
+}
+
+/* Parses @expr; on success fills @out with the rewritten expression, @refs and @funcs. */
+static gboolean
+parse_all (const char *expr, GString *out, GPtrArray *refs, GPtrArray *funcs, GError **error)
+{
+  g_autoptr (GArray) toks = tokenize (expr, error);
+  Parser             p = { 0 };
+
+  if (toks == NULL)
+    return FALSE;
+  p.toks = toks;
+  p.expr = expr;
+  p.refs = refs;
+  p.funcs = funcs;
+  p.error = error;
+  if (!parse_expr (&p, out))
+    return FALSE;
+  if (peek (&p)->kind != TOK_END)
+    return unexpected (&p);
+  return TRUE;
+}
+
+GStrv
+dft_expr_references (const char *expr, GError **error)
+{
+  g_autoptr (GString)   out = g_string_new (NULL);
+  g_autoptr (GPtrArray) refs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) funcs = g_ptr_array_new_with_free_func (g_free);
+
+  g_return_val_if_fail (expr != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!parse_all (expr, out, refs, funcs, error))
+    return NULL;
+  g_ptr_array_add (refs, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&refs), FALSE);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Instance paths: /root/name[n]/name                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct
+{
+  char *name;
+  int   index; /* 1-based */
+  char *text;  /* the step as written, "rep[2]" */
+} PathStep;
+
+static void
+path_step_clear (gpointer data)
+{
+  PathStep *s = data;
+
+  g_free (s->name);
+  g_free (s->text);
+}
+
+static GArray *
+split_path (const char *path, GError **error)
+{
+  g_autoptr (GArray) steps = g_array_new (FALSE, TRUE, sizeof (PathStep));
+  g_auto (GStrv)     parts = NULL;
+
+  g_array_set_clear_func (steps, path_step_clear);
+  if (path == NULL || path[0] != '/' || path[1] == '\0')
+    goto bad;
+  parts = g_strsplit (path + 1, "/", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      PathStep    step = { 0 };
+      const char *bracket = strchr (parts[i], '[');
+      char       *end = NULL;
+
+      step.index = 1;
+      step.name = bracket ? g_strndup (parts[i], bracket - parts[i]) : g_strdup (parts[i]);
+      step.text = g_strdup (parts[i]);
+      g_array_append_val (steps, step);
+      if (xmlValidateNCName ((const xmlChar *) step.name, 0) != 0)
+        goto bad;
+      if (bracket != NULL)
+        {
+          gint64 n = g_ascii_strtoll (bracket + 1, &end, 10);
+
+          if (end == bracket + 1 || strcmp (end, "]") != 0 || n < 1 || n > G_MAXINT)
+            goto bad;
+          g_array_index (steps, PathStep, steps->len - 1).index = (int) n;
+        }
+    }
+  return g_steal_pointer (&steps);
+
+bad:
+  g_set_error (error, DFT_EXPR_ERROR, DFT_EXPR_ERROR_INVALID_PATH,
+               /* Translators: %s is a path in a form's data, like /data/group/question */
+               _ ("“%s” is not a path to a form field."), path ? path : "");
+  return NULL;
+}
+
+static xmlNodePtr
+nth_child (xmlNodePtr parent, const char *name, int index, xmlNodePtr *last_same)
+{
+  int n = 0;
+
+  *last_same = NULL;
+  for (xmlNodePtr c = parent->children; c != NULL; c = c->next)
+    if (c->type == XML_ELEMENT_NODE && xmlStrEqual (c->name, (const xmlChar *) name))
+      {
+        *last_same = c;
+        if (++n == index)
+          return c;
+      }
+  return NULL;
+}
+
+static xmlNodePtr
+find_node (DftExprContext *self, const char *path, gboolean create, GError **error)
+{
+  g_autoptr (GArray) steps = split_path (path, error);
+  xmlNodePtr         node = xmlDocGetRootElement (self->doc);
+  PathStep          *root;
+
+  if (steps == NULL)
+    return NULL;
+  root = &g_array_index (steps, PathStep, 0);
+  if (!xmlStrEqual (node->name, (const xmlChar *) root->name) || root->index != 1)
+    {
+      g_set_error (error, DFT_EXPR_ERROR, DFT_EXPR_ERROR_INVALID_PATH,
+                   /* Translators: %s is a path in a form's data, like /data/group/question */
+                   _ ("“%s” is not a path to a form field."), path);
+      return NULL;
+    }
+  for (guint i = 1; i < steps->len; i++)
+    {
+      PathStep  *step = &g_array_index (steps, PathStep, i);
+      xmlNodePtr last = NULL;
+      xmlNodePtr child = nth_child (node, step->name, step->index, &last);
+
+      if (child == NULL && !create)
+        return NULL;
+      if (child == NULL)
+        {
+          int have = 0;
+
+          for (xmlNodePtr c = node->children; c != NULL; c = c->next)
+            if (c->type == XML_ELEMENT_NODE && xmlStrEqual (c->name, (const xmlChar *) step->name))
+              have++;
+          /* Missing repeat instances are added after the last one there is. */
+          for (; have < step->index; have++)
+            {
+              xmlNodePtr fresh
+                  = xmlNewDocNode (self->doc, NULL, (const xmlChar *) step->name, NULL);
+
+              last = last ? xmlAddNextSibling (last, fresh) : xmlAddChild (node, fresh);
+            }
+          child = last;
+        }
+      node = child;
+    }
+  return node;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Conversions                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+static gboolean
+is_xpath_number (const char *s)
+{
+  gboolean digits = FALSE;
+
+  if (*s == '-')
+    s++;
+  while (g_ascii_isdigit (*s))
+    s++, digits = TRUE;
+  if (*s == '.')
+    s++;
+  while (g_ascii_isdigit (*s))
+    s++, digits = TRUE;
+  return digits && *s == '\0';
+}
+
+/* "YYYY-MM-DD" at the start of @s, as days since 1970-01-01. */
+static gboolean
+parse_date_prefix (const char *s, gint64 *days)
+{
+  int   y, m, d;
+  GDate date, epoch;
+
+  if (strlen (s) < 10 || s[4] != '-' || s[7] != '-')
+    return FALSE;
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && !g_ascii_isdigit (s[i]))
+      return FALSE;
+  y = atoi (s);
+  m = atoi (s + 5);
+  d = atoi (s + 8);
+  if (!g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
+    return FALSE;
+  g_date_clear (&date, 1);
+  g_date_clear (&epoch, 1);
+  g_date_set_dmy (&date, (GDateDay) d, (GDateMonth) m, (GDateYear) y);
+  g_date_set_dmy (&epoch, 1, G_DATE_JANUARY, 1970);
+  *days = (gint64) g_date_get_julian (&date) - (gint64) g_date_get_julian (&epoch);
+  return TRUE;
+}
+
+/* A dateTime (or a date, at local midnight, as JavaRosa's DateUtils.parseDateTime does). */
+static GDateTime *
+parse_date_time (const char *s)
+{
+  g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+  gint64                days;
+
+  if (strlen (s) == 10 && parse_date_prefix (s, &days))
+    {
+      int y = atoi (s), m = atoi (s + 5), d = atoi (s + 8);
+
+      return g_date_time_new (local, y, m, d, 0, 0, 0);
+    }
+  return g_date_time_new_from_iso8601 (s, local);
+}
+
+static double
+decimal_days (GDateTime *dt)
+{
+  return ((double) g_date_time_to_unix (dt) + g_date_time_get_microsecond (dt) / 1e6) / 86400.0;
+}
+
+/* ODK's number(): XPath's rules, plus dates as days and dateTimes as decimal days since
+ * 1970-01-01 (ODK XForms spec, number()). */
+static double
+string_to_number (const char *text)
+{
+  g_autofree char      *s = g_strstrip (g_strdup (text));
+  g_autoptr (GDateTime) dt = NULL;
+  gint64                days;
+
+  if (is_xpath_number (s))
+    return g_ascii_strtod (s, NULL);
+  if (strlen (s) == 10 && parse_date_prefix (s, &days))
+    return (double) days;
+  if (strlen (s) > 10 && parse_date_prefix (s, &days) && s[10] == 'T'
+      && (dt = parse_date_time (s)) != NULL)
+    return decimal_days (dt);
+  return NAN;
+}
+
+static double
+object_to_number (xmlXPathObjectPtr obj)
+{
+  xmlChar *s;
+  double   n;
+
+  if (obj == NULL)
+    return NAN;
+  if (obj->type == XPATH_NUMBER)
+    return obj->floatval;
+  if (obj->type == XPATH_BOOLEAN)
+    return obj->boolval ? 1 : 0;
+  s = xmlXPathCastToString (obj);
+  n = string_to_number ((const char *) s);
+  xmlFree (s);
+  return n;
+}
+
+static char *
+number_to_string (double n)
+{
+  xmlChar *s;
+  char    *out;
+
+  if (isnan (n))
+    return g_strdup ("");
+  s = xmlXPathCastNumberToString (n);
+  out = g_strdup ((const char *) s);
+  xmlFree (s);
+  return out;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* ODK functions                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+static DftExprContext *
+self_of (xmlXPathParserContextPtr ctxt)
+{
+  return ctxt->context->userData;
+}
+
+G_GNUC_PRINTF (2, 3)
+static void
+function_failed (xmlXPathParserContextPtr ctxt, const char *format, ...)
+{
+  DftExprContext *self = self_of (ctxt);
+  va_list         args;
+
+  if (self->pending == NULL)
+    {
+      va_start (args, format);
+      self->pending = g_error_new_valist (DFT_EXPR_ERROR, DFT_EXPR_ERROR_EVAL, format, args);
+      va_end (args);
+    }
+  xmlXPathErr (ctxt, XPATH_EXPR_ERROR);
+}
+
+static gboolean
+check_arity (xmlXPathParserContextPtr ctxt, int nargs, int min, int max, const char *name)
+{
+  if (nargs >= min && nargs <= max)
+    return TRUE;
+  function_failed (ctxt,
+                   /* Translators: %s is a function name in a form expression, like round */
+                   _ ("%s() is given the wrong number of arguments"), name);
+  return FALSE;
+}
+
+static char *
+pop_string (xmlXPathParserContextPtr ctxt)
+{
+  xmlChar *s = xmlXPathPopString (ctxt);
+  char    *out = g_strdup (s ? (const char *) s : "");
+
+  xmlFree (s);
+  return out;
+}
+
+static double
+pop_number (xmlXPathParserContextPtr ctxt)
+{
+  xmlXPathObjectPtr obj = valuePop (ctxt);
+  double            n = object_to_number (obj);
+
+  xmlXPathFreeObject (obj);
+  return n;
+}
+
+static void
+push_string (xmlXPathParserContextPtr ctxt, const char *s)
+{
+  valuePush (ctxt, xmlXPathNewString ((const xmlChar *) s));
+}
+
+static void
+fn_num (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  double n;
+
+  if (nargs == 0)
+    {
+      xmlChar *s = xmlXPathCastNodeToString (ctxt->context->node);
+
+      n = string_to_number ((const char *) s);
+      xmlFree (s);
+    }
+  else if (!check_arity (ctxt, nargs, 0, 1, "number"))
+    return;
+  else
+    n = pop_number (ctxt);
+  valuePush (ctxt, xmlXPathNewFloat (n));
+}
+
+static gboolean
+list_contains (const char *list, const char *value)
+{
+  g_auto (GStrv) items = g_strsplit_set (list, " \t\n\r", -1);
+
+  return value[0] != '\0' && g_strv_contains ((const char *const *) items, value);
+}
+
+static void
+fn_selected (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autofree char *value = NULL;
+  g_autofree char *list = NULL;
+
+  if (!check_arity (ctxt, nargs, 2, 2, "selected"))
+    return;
+  value = g_strstrip (pop_string (ctxt));
+  list = pop_string (ctxt);
+  valuePush (ctxt, xmlXPathNewBoolean (list_contains (list, value)));
+}
+
+static void
+fn_count_selected (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autofree char *list = NULL;
+  g_auto (GStrv)   items = NULL;
+  int              count = 0;
+
+  if (!check_arity (ctxt, nargs, 1, 1, "count-selected"))
+    return;
+  list = pop_string (ctxt);
+  items = g_strsplit_set (list, " \t\n\r", -1);
+  for (guint i = 0; items[i] != NULL; i++)
+    count += items[i][0] != '\0';
+  valuePush (ctxt, xmlXPathNewFloat (count));
+}
+
+static void
+fn_selected_at (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autofree char      *list = NULL;
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv)        parts = NULL;
+  double                index;
+
+  if (!check_arity (ctxt, nargs, 2, 2, "selected-at"))
+    return;
+  index = trunc (pop_number (ctxt));
+  list = pop_string (ctxt);
+  parts = g_strsplit_set (list, " \t\n\r", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (parts[i][0] != '\0')
+      g_ptr_array_add (items, g_strdup (parts[i]));
+  push_string (ctxt,
+               index >= 0 && index < items->len ? g_ptr_array_index (items, (guint) index) : "");
+}
+
+static void
+fn_choice_name (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autofree char *list = NULL;
+  g_autofree char *value = NULL;
+  GHashTable      *labels;
+  const char      *label = NULL;
+
+  if (!check_arity (ctxt, nargs, 2, 2, "jr:choice-name"))
+    return;
+  list = g_strstrip (pop_string (ctxt));
+  value = g_strstrip (pop_string (ctxt));
+  labels = g_hash_table_lookup (self_of (ctxt)->choices, list);
+  if (labels != NULL)
+    label = g_hash_table_lookup (labels, value);
+  push_string (ctxt, label ? label : "");
+}
+
+static void
+fn_if (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  xmlXPathObjectPtr otherwise, then;
+  int               cond;
+
+  if (!check_arity (ctxt, nargs, 3, 3, "if"))
+    return;
+  otherwise = valuePop (ctxt);
+  then = valuePop (ctxt);
+  cond = xmlXPathPopBoolean (ctxt);
+  valuePush (ctxt, cond ? then : otherwise);
+  xmlXPathFreeObject (cond ? otherwise : then);
+}
+
+static void
+fn_coalesce (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autofree char *second = NULL;
+  g_autofree char *first = NULL;
+
+  if (!check_arity (ctxt, nargs, 2, 2, "coalesce"))
+    return;
+  second = pop_string (ctxt);
+  first = pop_string (ctxt);
+  push_string (ctxt, first[0] != '\0' ? first : second);
+}
+
+/* ODK Collect's JavaRosa tests the whole value: XPathFuncExpr.regex() is
+ * Pattern.matches(re, str) (getodk/javarosa). Enketo tests with RegExp.test(), which finds a
+ * match anywhere; forms that anchor with ^…$ behave the same in both. */
+static void
+fn_regex (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  DftExprContext  *self = self_of (ctxt);
+  g_autofree char *pattern = NULL;
+  g_autofree char *value = NULL;
+  GRegex          *re;
+
+  if (!check_arity (ctxt, nargs, 2, 2, "regex"))
+    return;
+  pattern = pop_string (ctxt);
+  value = pop_string (ctxt);
+  re = g_hash_table_lookup (self->regexes, pattern);
+  if (re == NULL)
+    {
+      g_autofree char   *whole = g_strdup_printf ("\\A(?:%s)\\z", pattern);
+      g_autoptr (GError) error = NULL;
+
+      re = g_regex_new (whole, 0, 0, &error);
+      if (re == NULL)
+        {
+          function_failed (ctxt,
+                           /* Translators: %s is a regular expression from a form */
+                           _ ("“%s” is not a valid regular expression"), pattern);
+          return;
+        }
+      g_hash_table_insert (self->regexes, g_strdup (pattern), re);
+    }
+  valuePush (ctxt, xmlXPathNewBoolean (g_regex_match (re, value, 0, NULL)));
+}
+
+static void
+fn_today (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char      *s = NULL;
+
+  if (!check_arity (ctxt, nargs, 0, 0, "today"))
+    return;
+  s = g_date_time_format (now, "%Y-%m-%d");
+  push_string (ctxt, s);
+}
+
+static void
+fn_now (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char      *day = NULL;
+  g_autofree char      *zone = NULL;
+  g_autofree char      *s = NULL;
+
+  if (!check_arity (ctxt, nargs, 0, 0, "now"))
+    return;
+  day = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S");
+  zone = g_date_time_format (now, "%:z");
+  s = g_strdup_printf ("%s.%03d%s", day, g_date_time_get_microsecond (now) / 1000, zone);
+  push_string (ctxt, s);
+}
+
+static char *
+days_to_date (double days)
+{
+  GDate date;
+
+  g_date_clear (&date, 1);
+  g_date_set_dmy (&date, 1, G_DATE_JANUARY, 1970);
+  if (days >= 0)
+    g_date_add_days (&date, (guint) days);
+  else
+    g_date_subtract_days (&date, (guint) -days);
+  return g_strdup_printf ("%04d-%02d-%02d", g_date_get_year (&date), g_date_get_month (&date),
+                          g_date_get_day (&date));
+}
+
+/* date(): a number is days since 1970-01-01 (truncated, as JavaRosa's toInt); a string is a
+ * date or a dateTime, whose date part is kept; empty stays empty. */
+static void
+fn_date (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  xmlXPathObjectPtr obj;
+  g_autofree char  *s = NULL;
+  double            days = NAN;
+  gint64            whole;
+
+  if (!check_arity (ctxt, nargs, 1, 1, "date"))
+    return;
+  obj = valuePop (ctxt);
+  if (obj->type == XPATH_NUMBER || obj->type == XPATH_BOOLEAN)
+    days = object_to_number (obj);
+  else
+    {
+      xmlChar *text = xmlXPathCastToString (obj);
+
+      s = g_strstrip (g_strdup ((const char *) text));
+      xmlFree (text);
+      if (s[0] == '\0')
+        ;
+      else if (parse_date_prefix (s, &whole) && (s[10] == '\0' || s[10] == 'T'))
+        days = (double) whole;
+      else if (is_xpath_number (s))
+        days = g_ascii_strtod (s, NULL);
+      else
+        {
+          xmlXPathFreeObject (obj);
+          /* Translators: %s is a value from a form that should have been a date */
+          function_failed (ctxt, _ ("“%s” is not a date"), s);
+          return;
+        }
+    }
+  xmlXPathFreeObject (obj);
+  if (isnan (days) || fabs (days) > 3e6)
+    push_string (ctxt, "");
+  else
+    {
+      g_autofree char *date = days_to_date (trunc (days));
+
+      push_string (ctxt, date);
+    }
+}
+
+static void
+fn_decimal_date_time (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  xmlXPathObjectPtr     obj;
+  xmlChar              *text;
+  g_autofree char      *s = NULL;
+  g_autoptr (GDateTime) dt = NULL;
+
+  if (!check_arity (ctxt, nargs, 1, 1, "decimal-date-time"))
+    return;
+  obj = valuePop (ctxt);
+  if (obj->type == XPATH_NUMBER)
+    {
+      valuePush (ctxt, obj);
+      return;
+    }
+  text = xmlXPathCastToString (obj);
+  xmlXPathFreeObject (obj);
+  s = g_strstrip (g_strdup ((const char *) text));
+  xmlFree (text);
+  if (s[0] == '\0')
+    push_string (ctxt, "");
+  else if (is_xpath_number (s))
+    valuePush (ctxt, xmlXPathNewFloat (g_ascii_strtod (s, NULL)));
+  else if ((dt = parse_date_time (s)) != NULL)
+    valuePush (ctxt, xmlXPathNewFloat (decimal_days (dt)));
+  else
+    /* Translators: %s is a value from a form that should have been a date and time */
+    function_failed (ctxt, _ ("“%s” is not a date and time"), s);
+}
+
+static void
+fn_int (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  if (!check_arity (ctxt, nargs, 1, 1, "int"))
+    return;
+  valuePush (ctxt, xmlXPathNewFloat (trunc (pop_number (ctxt))));
+}
+
+/* round(x, digits?): halves go away from zero, round(-2.5) = -3, as in ODK Web Forms and
+ * Enketo (openrosa-xpath-evaluator's round tests: round(-1.5) = -2, round(-1.475, 2) = -1.48)
+ * and in Excel, where XLSForm authors come from. JavaRosa rounds negative halves toward zero
+ * (BigDecimal HALF_DOWN for x < 0). The value is taken as the decimal it prints as, so
+ * 1.475 × 100, which is 147.4999… in binary, still rounds up. */
+static void
+fn_round (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  double digits = 0, x, scale, scaled;
+
+  if (!check_arity (ctxt, nargs, 1, 2, "round"))
+    return;
+  if (nargs == 2)
+    digits = trunc (pop_number (ctxt));
+  x = pop_number (ctxt);
+  if (isnan (x) || isinf (x))
+    {
+      valuePush (ctxt, xmlXPathNewFloat (x));
+      return;
+    }
+  if (isnan (digits) || fabs (digits) > 30)
+    {
+      valuePush (ctxt, xmlXPathNewFloat (NAN));
+      return;
+    }
+  scale = pow (10, digits);
+  scaled = x * scale;
+  scaled += copysign (fabs (scaled) * 8 * DBL_EPSILON, scaled);
+  valuePush (ctxt, xmlXPathNewFloat (round (scaled) / scale));
+}
+
+/* sum() skips values that are not numbers (empty answers), as JavaRosa does; XPath 1.0 would
+ * give NaN for the whole sum. */
+static void
+fn_sum (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  xmlXPathObjectPtr obj;
+  double            total = 0;
+
+  if (!check_arity (ctxt, nargs, 1, 1, "sum"))
+    return;
+  obj = valuePop (ctxt);
+  if (obj->type != XPATH_NODESET)
+    {
+      xmlXPathFreeObject (obj);
+      function_failed (ctxt, _ ("sum() needs fields to add up"));
+      return;
+    }
+  for (int i = 0; obj->nodesetval != NULL && i < obj->nodesetval->nodeNr; i++)
+    {
+      xmlChar *s = xmlXPathCastNodeToString (obj->nodesetval->nodeTab[i]);
+      double   n = string_to_number ((const char *) s);
+
+      xmlFree (s);
+      if (!isnan (n))
+        total += n;
+    }
+  xmlXPathFreeObject (obj);
+  valuePush (ctxt, xmlXPathNewFloat (total));
+}
+
+/* concat() takes one argument or more, and node-sets give all their values (ODK XForms spec). */
+static void
+fn_concat (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new_with_free_func ((GDestroyNotify) xmlXPathFreeObject);
+  g_autoptr (GString)   out = g_string_new (NULL);
+
+  for (int i = 0; i < nargs; i++)
+    g_ptr_array_insert (args, 0, valuePop (ctxt));
+  for (guint i = 0; i < args->len; i++)
+    {
+      xmlXPathObjectPtr obj = g_ptr_array_index (args, i);
+
+      if (obj->type == XPATH_NODESET)
+        {
+          for (int j = 0; obj->nodesetval != NULL && j < obj->nodesetval->nodeNr; j++)
+            {
+              xmlChar *s = xmlXPathCastNodeToString (obj->nodesetval->nodeTab[j]);
+
+              g_string_append (out, (const char *) s);
+              xmlFree (s);
+            }
+        }
+      else
+        {
+          xmlChar *s = xmlXPathCastToString (obj);
+
+          g_string_append (out, (const char *) s);
+          xmlFree (s);
+        }
+    }
+  push_string (ctxt, out->str);
+}
+
+static int
+sibling_position (xmlNodePtr node)
+{
+  int n = 1;
+
+  if (node == NULL)
+    return 0;
+  for (xmlNodePtr c = node->prev; c != NULL; c = c->prev)
+    if (c->type == node->type && xmlStrEqual (c->name, node->name))
+      n++;
+  return n;
+}
+
+/* position(): inside a predicate, XPath's proximity position; elsewhere, and with a node
+ * argument, the node's position among its same-named siblings (ODK XForms spec), which is the
+ * repeat instance number for position(..) inside a repeat. */
+static void
+fn_position (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  xmlXPathObjectPtr obj;
+  xmlNodePtr        node = NULL;
+
+  if (!check_arity (ctxt, nargs, 0, 1, "position"))
+    return;
+  if (nargs == 0)
+    {
+      if (ctxt->context->proximityPosition > 0)
+        valuePush (ctxt, xmlXPathNewFloat (ctxt->context->proximityPosition));
+      else
+        valuePush (ctxt, xmlXPathNewFloat (sibling_position (ctxt->context->node)));
+      return;
+    }
+  obj = valuePop (ctxt);
+  if (obj->type != XPATH_NODESET)
+    {
+      xmlXPathFreeObject (obj);
+      function_failed (ctxt, _ ("position() needs a field"));
+      return;
+    }
+  if (obj->nodesetval != NULL && obj->nodesetval->nodeNr > 0)
+    node = obj->nodesetval->nodeTab[0];
+  valuePush (ctxt, xmlXPathNewFloat (sibling_position (node)));
+  xmlXPathFreeObject (obj);
+}
+
+static void
+fn_boolean_from_string (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autofree char *s = NULL;
+
+  if (!check_arity (ctxt, nargs, 1, 1, "boolean-from-string"))
+    return;
+  s = g_strstrip (pop_string (ctxt));
+  valuePush (ctxt,
+             xmlXPathNewBoolean (g_ascii_strcasecmp (s, "true") == 0 || strcmp (s, "1") == 0));
+}
+
+static const struct
+{
+  const char      *name;
+  xmlXPathFunction func;
+} odk_functions[] = {
+  { "selected", fn_selected },
+  { "is-selected", fn_selected },
+  { "count-selected", fn_count_selected },
+  { "selected-at", fn_selected_at },
+  { "choice-name", fn_choice_name },
+  { "if", fn_if },
+  { "coalesce", fn_coalesce },
+  { "regex", fn_regex },
+  { "today", fn_today },
+  { "now", fn_now },
+  { "date", fn_date },
+  { "decimal-date-time", fn_decimal_date_time },
+  { "int", fn_int },
+  { "round", fn_round },
+  { "number", fn_num },
+  { "sum", fn_sum },
+  { "concat", fn_concat },
+  { "position", fn_position },
+  { "boolean-from-string", fn_boolean_from_string },
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Context                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+static void
+on_xml_error (void *data, DftXmlError err)
+{
+  DftExprContext *self = data;
+
+  if (self->xml_message != NULL)
+    return;
+  self->xml_code = err->code;
+  self->xml_message = g_strstrip (g_strdup (err->message ? err->message : ""));
+}
+
+/* libxml2 also prints some XPath errors ("function … not found") through its generic handler,
+ * which writes to stderr; every compile and evaluation runs with that handler silenced. */
+static void
+swallow_generic_error (void *data, const char *msg, ...)
+{
+  (void) data;
+  (void) msg;
+}
+
+typedef struct
+{
+  xmlGenericErrorFunc func;
+  void               *data;
+} Quiet;
+
+static void
+quiet_begin (DftExprContext *self, Quiet *q)
+{
+  q->func = xmlGenericError;
+  q->data = xmlGenericErrorContext;
+  xmlSetGenericErrorFunc (NULL, swallow_generic_error);
+  g_clear_error (&self->pending);
+  g_clear_pointer (&self->xml_message, g_free);
+  self->xml_code = 0;
+}
+
+static void
+quiet_end (Quiet *q)
+{
+  xmlSetGenericErrorFunc (q->data, q->func);
+}
+
+DftExprContext *
+dft_expr_context_new (const char *root_name, GError **error)
+{
+  g_autoptr (DftExprContext) self = NULL;
+  xmlNodePtr                 root;
+
+  g_return_val_if_fail (root_name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (xmlValidateNCName ((const xmlChar *) root_name, 0) != 0)
+    {
+      g_set_error (error, DFT_EXPR_ERROR, DFT_EXPR_ERROR_INVALID_PATH,
+                   /* Translators: %s is the name of a form's data element */
+                   _ ("“%s” cannot name a form's data."), root_name);
+      return NULL;
+    }
+  xmlInitParser ();
+  self = g_new0 (DftExprContext, 1);
+  self->choices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) g_hash_table_unref);
+  self->compiled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify) xmlXPathFreeCompExpr);
+  self->regexes
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_regex_unref);
+  self->doc = xmlNewDoc ((const xmlChar *) "1.0");
+  root = xmlNewDocNode (self->doc, NULL, (const xmlChar *) root_name, NULL);
+  xmlDocSetRootElement (self->doc, root);
+  self->xpath = xmlXPathNewContext (self->doc);
+  self->xpath->userData = self;
+  self->xpath->error = on_xml_error;
+  xmlXPathRegisterNs (self->xpath, (const xmlChar *) "jr", (const xmlChar *) JR_NS);
+  xmlXPathRegisterNs (self->xpath, (const xmlChar *) "dft", (const xmlChar *) DFT_NS);
+  xmlXPathRegisterFuncNS (self->xpath, (const xmlChar *) "num", (const xmlChar *) DFT_NS, fn_num);
+  for (guint i = 0; i < G_N_ELEMENTS (odk_functions); i++)
+    {
+      const xmlChar *name = (const xmlChar *) odk_functions[i].name;
+
+      /* Replacing one of XPath's own functions takes removing it first. */
+      xmlXPathRegisterFuncNS (self->xpath, name, NULL, NULL);
+      xmlXPathRegisterFuncNS (self->xpath, name, NULL, odk_functions[i].func);
+      xmlXPathRegisterFuncNS (self->xpath, name, (const xmlChar *) JR_NS, odk_functions[i].func);
+    }
+  return g_steal_pointer (&self);
+}
+
+void
+dft_expr_context_free (DftExprContext *ctx)
+{
+  if (ctx == NULL)
+    return;
+  g_clear_pointer (&ctx->compiled, g_hash_table_unref);
+  g_clear_pointer (&ctx->regexes, g_hash_table_unref);
+  g_clear_pointer (&ctx->choices, g_hash_table_unref);
+  g_clear_pointer (&ctx->xpath, xmlXPathFreeContext);
+  g_clear_pointer (&ctx->doc, xmlFreeDoc);
+  g_clear_error (&ctx->pending);
+  g_free (ctx->xml_message);
+  g_free (ctx);
+}
+
+gboolean
+dft_expr_context_set (DftExprContext *ctx, const char *path, const char *value, GError **error)
+{
+  xmlNodePtr node;
+
+  g_return_val_if_fail (ctx != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  node = find_node (ctx, path, TRUE, error);
+  if (node == NULL)
+    return FALSE;
+  /* xmlNodeSetContent would read "&" as the start of an entity; text is added as text. */
+  xmlNodeSetContent (node, NULL);
+  if (value != NULL && value[0] != '\0')
+    xmlNodeAddContent (node, (const xmlChar *) value);
+  return TRUE;
+}
+
+char *
+dft_expr_context_get (DftExprContext *ctx, const char *path)
+{
+  xmlNodePtr node;
+  xmlChar   *content;
+  char      *out;
+
+  g_return_val_if_fail (ctx != NULL, NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  node = find_node (ctx, path, FALSE, NULL);
+  if (node == NULL)
+    return NULL;
+  content = xmlNodeGetContent (node);
+  out = g_strdup (content ? (const char *) content : "");
+  xmlFree (content);
+  return out;
+}
+
+void
+dft_expr_context_add_choice (DftExprContext *ctx,
+                             const char     *list,
+                             const char     *value,
+                             const char     *label)
+{
+  GHashTable *labels;
+
+  g_return_if_fail (ctx != NULL);
+  g_return_if_fail (list != NULL && value != NULL && label != NULL);
+
+  labels = g_hash_table_lookup (ctx->choices, list);
+  if (labels == NULL)
+    {
+      labels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_hash_table_insert (ctx->choices, g_strdup (list), labels);
+    }
+  g_hash_table_insert (labels, g_strdup (value), g_strdup (label));
+}
+
+static gboolean
+function_known (DftExprContext *self, const char *qname)
+{
+  const char      *colon = strchr (qname, ':');
+  g_autofree char *prefix = colon ? g_strndup (qname, colon - qname) : NULL;
+  const xmlChar   *uri = NULL;
+
+  if (prefix != NULL)
+    {
+      uri = xmlXPathNsLookup (self->xpath, (const xmlChar *) prefix);
+      if (uri == NULL)
+        return FALSE;
+    }
+  return xmlXPathFunctionLookupNS (self->xpath, (const xmlChar *) (colon ? colon + 1 : qname), uri)
+         != NULL;
+}
+
+static xmlXPathCompExprPtr
+compile (DftExprContext *self, const char *expr, GError **error)
+{
+  xmlXPathCompExprPtr   comp = g_hash_table_lookup (self->compiled, expr);
+  g_autoptr (GString)   rewritten = NULL;
+  g_autoptr (GPtrArray) refs = NULL;
+  g_autoptr (GPtrArray) funcs = NULL;
+  Quiet                 q;
+
+  if (comp != NULL)
+    return comp;
+
+  /* libxml2 has the last word on syntax; its message says what is wrong. */
+  quiet_begin (self, &q);
+  comp = xmlXPathCtxtCompile (self->xpath, (const xmlChar *) expr);
+  quiet_end (&q);
+  if (comp == NULL)
+    return syntax_error (error, expr, self->xml_message ? self->xml_message : ""), NULL;
+  xmlXPathFreeCompExpr (comp);
+
+  rewritten = g_string_new (NULL);
+  refs = g_ptr_array_new_with_free_func (g_free);
+  funcs = g_ptr_array_new_with_free_func (g_free);
+  if (!parse_all (expr, rewritten, refs, funcs, error))
+    return NULL;
+  for (guint i = 0; i < funcs->len; i++)
+    if (!function_known (self, g_ptr_array_index (funcs, i)))
+      {
+        g_set_error (error, DFT_EXPR_ERROR, DFT_EXPR_ERROR_UNKNOWN_FUNCTION,
+                     /* Translators: the first %s is a function name, the second an expression */
+                     _ ("There is no function %s() for “%s”."),
+                     (char *) g_ptr_array_index (funcs, i), expr);
+        return NULL;
+      }
+
+  quiet_begin (self, &q);
+  comp = xmlXPathCtxtCompile (self->xpath, (const xmlChar *) rewritten->str);
+  quiet_end (&q);
+  if (comp == NULL)
+    return syntax_error (error, expr, self->xml_message ? self->xml_message : ""), NULL;
+  g_hash_table_insert (self->compiled, g_strdup (expr), comp);
+  return comp;
+}
+
+static xmlXPathObjectPtr
+evaluate (DftExprContext *self, const char *expr, const char *current_path, GError **error)
+{
+  xmlXPathCompExprPtr comp = compile (self, expr, error);
+  xmlXPathObjectPtr   result;
+  xmlNodePtr          node;
+  Quiet               q;
+
+  if (comp == NULL)
+    return NULL;
+  if (current_path == NULL)
+    node = xmlDocGetRootElement (self->doc);
+  else if ((node = find_node (self, current_path, TRUE, error)) == NULL)
+    return NULL;
+
+  quiet_begin (self, &q);
+  self->xpath->node = node;
+  self->xpath->contextSize = -1;
+  self->xpath->proximityPosition = -1;
+  result = xmlXPathCompiledEval (comp, self->xpath);
+  quiet_end (&q);
+
+  if (self->pending != NULL || result == NULL || self->xml_message != NULL)
+    {
+      xmlXPathFreeObject (result);
+      if (self->pending != NULL)
+        {
+          g_prefix_error (&self->pending,
+                          /* Translators: %s is a form expression; a reason follows */
+                          _ ("Could not evaluate “%s”: "), expr);
+          g_propagate_error (error, g_steal_pointer (&self->pending));
+        }
+      else
+        g_set_error (error, DFT_EXPR_ERROR, DFT_EXPR_ERROR_EVAL,
+                     /* Translators: the first %s is a form expression, the second the reason */
+                     _ ("Could not evaluate “%s”: %s."), expr,
+                     self->xml_message ? self->xml_message : "");
+      return NULL;
+    }
+  return result;
+}
+
+char *
+dft_expr_eval_string (DftExprContext *ctx,
+                      const char     *expr,
+                      const char     *current_path,
+                      GError        **error)
+{
+  xmlXPathObjectPtr result;
+  char             *out;
+
+  g_return_val_if_fail (ctx != NULL, NULL);
+  g_return_val_if_fail (expr != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  result = evaluate (ctx, expr, current_path, error);
+  if (result == NULL)
+    return NULL;
+  if (result->type == XPATH_NUMBER)
+    out = number_to_string (result->floatval);
+  else
+    {
+      xmlChar *s = xmlXPathCastToString (result);
+
+      out = g_strdup ((const char *) s);
+      xmlFree (s);
+    }
+  xmlXPathFreeObject (result);
+  return out;
+}
+
+gboolean
+dft_expr_eval_boolean (DftExprContext *ctx,
+                       const char     *expr,
+                       const char     *current_path,
+                       gboolean       *result,
+                       GError        **error)
+{
+  xmlXPathObjectPtr obj;
+
+  g_return_val_if_fail (ctx != NULL, FALSE);
+  g_return_val_if_fail (expr != NULL, FALSE);
+  g_return_val_if_fail (result != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  obj = evaluate (ctx, expr, current_path, error);
+  if (obj == NULL)
+    return FALSE;
+  *result = xmlXPathCastToBoolean (obj) != 0;
+  xmlXPathFreeObject (obj);
+  return TRUE;
+}
+
+gboolean
+dft_expr_eval_number (
+    DftExprContext *ctx, const char *expr, const char *current_path, double *result, GError **error)
+{
+  xmlXPathObjectPtr obj;
+
+  g_return_val_if_fail (ctx != NULL, FALSE);
+  g_return_val_if_fail (expr != NULL, FALSE);
+  g_return_val_if_fail (result != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  obj = evaluate (ctx, expr, current_path, error);
+  if (obj == NULL)
+    return FALSE;
+  *result = object_to_number (obj);
+  xmlXPathFreeObject (obj);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* ${name} expansion                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+static char *
+expand_one (const char *target, const char *current_path, GError **error)
+{
+  g_autoptr (GArray)  to = split_path (target, error);
+  g_autoptr (GArray)  here = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  gboolean            shared = TRUE;
+
+  if (to == NULL)
+    return NULL;
+  if (current_path != NULL && (here = split_path (current_path, error)) == NULL)
+    return NULL;
+  for (guint i = 0; i < to->len; i++)
+    {
+      PathStep *step = &g_array_index (to, PathStep, i);
+      PathStep *mine = here && i < here->len ? &g_array_index (here, PathStep, i) : NULL;
+
+      /* Steps shared with the current node's path take its repeat indexes. */
+      shared = shared && mine != NULL && strcmp (mine->name, step->name) == 0;
+      g_string_append_c (out, '/');
+      g_string_append (out, shared ? mine->text : step->text);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+char *
+dft_expr_expand (const char *expr,
+                 GHashTable *name_to_path,
+                 const char *current_path,
+                 GError    **error)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  const char         *s = expr;
+
+  g_return_val_if_fail (expr != NULL, NULL);
+  g_return_val_if_fail (name_to_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  while (*s != '\0')
+    {
+      if (*s == '"' || *s == '\'')
+        {
+          const char *end = strchr (s + 1, *s);
+
+          if (end == NULL)
+            {
+              syntax_error (error, expr, _ ("a string is not closed"));
+              return NULL;
+            }
+          g_string_append_len (out, s, end + 1 - s);
+          s = end + 1;
+        }
+      else if (s[0] == '$' && s[1] == '{')
+        {
+          const char      *end = strchr (s, '}');
+          g_autofree char *name = NULL;
+          g_autofree char *path = NULL;
+          const char      *target;
+
+          if (end == NULL)
+            {
+              syntax_error (error, expr, _ ("a ${name} is not closed"));
+              return NULL;
+            }
+          name = g_strstrip (g_strndup (s + 2, end - s - 2));
+          target = g_hash_table_lookup (name_to_path, name);
+          if (target == NULL)
+            {
+              g_set_error (error, DFT_EXPR_ERROR, DFT_EXPR_ERROR_UNKNOWN_NAME,
+                           /* Translators: the first %s is a field name, the second an expression */
+                           _ ("There is no field named “%s” for “%s”."), name, expr);
+              return NULL;
+            }
+          path = expand_one (target, current_path, error);
+          if (path == NULL)
+            return NULL;
+          g_string_append (out, path);
+          s = end + 1;
+        }
+      else
+        g_string_append_c (out, *s++);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Dependency graph                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct
+{
+  char      *name;
+  guint      order;
+  GPtrArray *reads; /* GraphNode *, unowned */
+} GraphNode;
+
+struct _DftExprGraph
+{
+  GHashTable *nodes; /* name → GraphNode * */
+  GPtrArray  *order; /* GraphNode *, owned, in order of appearance */
+};
+
+static void
+graph_node_free (gpointer data)
+{
+  GraphNode *n = data;
+
+  g_free (n->name);
+  g_ptr_array_unref (n->reads);
+  g_free (n);
+}
+
+DftExprGraph *
+dft_expr_graph_new (void)
+{
+  DftExprGraph *g = g_new0 (DftExprGraph, 1);
+
+  g->nodes = g_hash_table_new (g_str_hash, g_str_equal);
+  g->order = g_ptr_array_new_with_free_func (graph_node_free);
+  return g;
+}
+
+void
+dft_expr_graph_free (DftExprGraph *g)
+{
+  if (g == NULL)
+    return;
+  g_hash_table_unref (g->nodes);
+  g_ptr_array_unref (g->order);
+  g_free (g);
+}
+
+static GraphNode *
+graph_node (DftExprGraph *g, const char *name)
+{
+  GraphNode *n = g_hash_table_lookup (g->nodes, name);
+
+  if (n == NULL)
+    {
+      n = g_new0 (GraphNode, 1);
+      n->name = g_strdup (name);
+      n->order = g->order->len;
+      n->reads = g_ptr_array_new ();
+      g_ptr_array_add (g->order, n);
+      g_hash_table_insert (g->nodes, n->name, n);
+    }
+  return n;
+}
+
+void
+dft_expr_graph_add (DftExprGraph *g, const char *field, const char *const *depends_on)
+{
+  GraphNode *n;
+
+  g_return_if_fail (g != NULL);
+  g_return_if_fail (field != NULL);
+
+  n = graph_node (g, field);
+  for (guint i = 0; depends_on != NULL && depends_on[i] != NULL; i++)
+    {
+      GraphNode *d = graph_node (g, depends_on[i]);
+
+      if (!g_ptr_array_find (n->reads, d, NULL))
+        g_ptr_array_add (n->reads, d);
+    }
+}
+
+enum
+{
+  WHITE,
+  GREY,
+  BLACK
+};
+
+/* Depth-first along "reads"; @stack holds the grey path. Returns the node closing a cycle. */
+static GraphNode *
+find_cycle (GraphNode *n, guint8 *color, GPtrArray *stack)
+{
+  color[n->order] = GREY;
+  g_ptr_array_add (stack, n);
+  for (guint i = 0; i < n->reads->len; i++)
+    {
+      GraphNode *d = g_ptr_array_index (n->reads, i);
+      GraphNode *found;
+
+      if (color[d->order] == GREY)
+        return d;
+      if (color[d->order] == WHITE && (found = find_cycle (d, color, stack)) != NULL)
+        return found;
+    }
+  color[n->order] = BLACK;
+  g_ptr_array_remove_index (stack, stack->len - 1);
+  return NULL;
+}
+
+gboolean
+dft_expr_graph_check (DftExprGraph *g, GError **error)
+{
+  g_autofree guint8    *color = NULL;
+  g_autoptr (GPtrArray) stack = g_ptr_array_new ();
+
+  g_return_val_if_fail (g != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  color = g_new0 (guint8, g->order->len + 1);
+  for (guint i = 0; i < g->order->len; i++)
+    {
+      GraphNode *start = g_ptr_array_index (g->order, i);
+      GraphNode *closing;
+
+      if (color[start->order] != WHITE)
+        continue;
+      closing = find_cycle (start, color, stack);
+      if (closing != NULL)
+        {
+          g_autoptr (GString) names = g_string_new (NULL);
+          guint               from = 0;
+
+          g_ptr_array_find (stack, closing, &from);
+          for (guint j = from; j < stack->len; j++)
+            {
+              g_string_append (names, ((GraphNode *) g_ptr_array_index (stack, j))->name);
+              g_string_append (names, " → ");
+            }
+          g_string_append (names, closing->name);
+          g_set_error (error, DFT_EXPR_ERROR, DFT_EXPR_ERROR_CYCLE,
+                       /* Translators: %s lists fields that depend on each other, "a → b → a" */
+                       _ ("These fields depend on themselves: %s."), names->str);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+visit_dependents (GraphNode *n, guint8 *state, GPtrArray *out)
+{
+  /* state: 1 = reads the changed field, 2 = placed in @out. */
+  state[n->order] = 2;
+  for (guint i = 0; i < n->reads->len; i++)
+    {
+      GraphNode *d = g_ptr_array_index (n->reads, i);
+
+      if (state[d->order] == 1)
+        visit_dependents (d, state, out);
+    }
+  g_ptr_array_add (out, g_strdup (n->name));
+}
+
+GPtrArray *
+dft_expr_graph_dependents (DftExprGraph *g, const char *changed)
+{
+  g_autofree guint8 *state = NULL;
+  GPtrArray         *out = g_ptr_array_new_with_free_func (g_free);
+  GraphNode         *start;
+  gboolean           grew = TRUE;
+
+  g_return_val_if_fail (g != NULL, out);
+  g_return_val_if_fail (changed != NULL, out);
+
+  start = g_hash_table_lookup (g->nodes, changed);
+  if (start == NULL)
+    return out;
+  /* Mark every field that reads @changed, directly or through others. */
+  state = g_new0 (guint8, g->order->len + 1);
+  while (grew)
+    {
+      grew = FALSE;
+      for (guint i = 0; i < g->order->len; i++)
+        {
+          GraphNode *n = g_ptr_array_index (g->order, i);
+
+          if (state[n->order] != 0 || n == start)
+            continue;
+          for (guint j = 0; j < n->reads->len; j++)
+            {
+              GraphNode *d = g_ptr_array_index (n->reads, j);
+
+              if (d == start || state[d->order] == 1)
+                {
+                  state[n->order] = 1;
+                  grew = TRUE;
+                  break;
+                }
+            }
+        }
+    }
+  /* Then place each after what it reads. */
+  for (guint i = 0; i < g->order->len; i++)
+    {
+      GraphNode *n = g_ptr_array_index (g->order, i);
+
+      if (state[n->order] == 1)
+        visit_dependents (n, state, out);
+    }
+  return out;
+}
