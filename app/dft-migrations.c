@@ -145,11 +145,18 @@ migration_4_post (sqlite3 *db, GError **error)
   return dft_db_exec (db, dft_change_log_schema_v4_sql (), error);
 }
 
+/* Version 5: assessments. A submission of a knowledge test says whether it was the pre-test
+ * or the post-test, so one test form can be taken twice and each person's gain computed. */
+static const char migration_5[]
+    = "ALTER TABLE submission ADD COLUMN phase TEXT;"
+      "CREATE INDEX submission_phase ON submission (event_id, person_id, phase);";
+
 static const DftMigration migrations[] = {
   { 1, migration_1, migration_1_post },
   { 2, migration_2, NULL },
   { 3, migration_3, migration_3_post },
   { 4, migration_4, migration_4_post },
+  { 5, migration_5, NULL },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == DFT_SCHEMA_VERSION);

@@ -255,7 +255,7 @@ DEFINE_RECORD_TYPE (DftSession, dft_session, dft_entity_session)
 DEFINE_RECORD_TYPE (DftPerson, dft_person, dft_entity_person)
 DEFINE_RECORD_TYPE (DftEnrollment, dft_enrollment, dft_entity_enrollment)
 DEFINE_RECORD_TYPE (DftAttendance, dft_attendance, dft_entity_attendance)
-DEFINE_RECORD_TYPE (DftForm, dft_form, dft_entity_form)
+DEFINE_RECORD_TYPE (DftFormRecord, dft_form_record, dft_entity_form)
 DEFINE_RECORD_TYPE (DftSubmission, dft_submission, dft_entity_submission)
 DEFINE_RECORD_TYPE (DftConflict, dft_conflict, dft_entity_conflict)
 
@@ -273,7 +273,7 @@ dft_record_type_for_entity (const DftEntity *entity)
   if (entity == &dft_entity_attendance)
     return DFT_TYPE_ATTENDANCE;
   if (entity == &dft_entity_form)
-    return DFT_TYPE_FORM;
+    return DFT_TYPE_FORM_RECORD;
   if (entity == &dft_entity_submission)
     return DFT_TYPE_SUBMISSION;
   if (entity == &dft_entity_conflict)

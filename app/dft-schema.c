@@ -18,6 +18,7 @@ const char *const dft_role_choices[] = { "participant", "trainer", "observer", N
 const char *const dft_attendance_choices[] = { "present", "late", "absent", "excused", NULL };
 const char *const dft_session_part_choices[] = { "am", "pm", "day", NULL };
 const char *const dft_submission_status_choices[] = { "draft", "final", NULL };
+const char *const dft_submission_phase_choices[] = { "pre", "post", NULL };
 
 #define FIELD(n, t, f, l)                                                                          \
   {                                                                                                \
@@ -102,6 +103,7 @@ static const DftField submission_fields[] = {
   FIELD ("started_at", DFT_FIELD_STAMP, 0, N_ ("Started")),
   FIELD ("finished_at", DFT_FIELD_STAMP, 0, N_ ("Finished")),
   REF ("supersedes", "submission", DFT_FIELD_IMMUTABLE, N_ ("Corrects")),
+  CHOICE ("phase", dft_submission_phase_choices, 0, N_ ("Test")),
 };
 
 /* Made by the merge when a concurrent write loses; a coordinator resolves it. */

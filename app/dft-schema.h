@@ -65,5 +65,6 @@ extern const char *const dft_role_choices[];
 extern const char *const dft_attendance_choices[];
 extern const char *const dft_session_part_choices[];
 extern const char *const dft_submission_status_choices[];
+extern const char *const dft_submission_phase_choices[];
 
 G_END_DECLS

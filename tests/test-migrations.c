@@ -80,6 +80,15 @@ make_old_database (const char *path, int version)
   g_assert_cmpint (sqlite3_exec (db, rows_v1, NULL, NULL, NULL), ==, SQLITE_OK);
   if (version >= 2)
     g_assert_cmpint (sqlite3_exec (db, rows_v2, NULL, NULL, NULL), ==, SQLITE_OK);
+  /* Version 4 wrote each change with its origin number and each field's version. */
+  if (version >= 4)
+    g_assert_cmpint (sqlite3_exec (db,
+                                   "UPDATE change_log SET origin_seq = seq;"
+                                   "INSERT INTO field_version (entity, record_id, field, hlc, "
+                                   "device_id) SELECT c.entity, c.record_id, f.key, c.hlc, "
+                                   "c.device_id FROM change_log c, json_each (c.fields) f;",
+                                   NULL, NULL, NULL),
+                     ==, SQLITE_OK);
   /* Version 3 wrote each person's search key as it saved them. */
   if (version >= 3)
     {

@@ -32,9 +32,11 @@ struct _DftExprContext
 {
   xmlDocPtr          doc;
   xmlXPathContextPtr xpath;
-  GHashTable        *choices;  /* list → (value → label) */
-  GHashTable        *compiled; /* expression → xmlXPathCompExpr */
-  GHashTable        *regexes;  /* pattern → GRegex */
+  GHashTable        *choices;   /* list → (value → label) */
+  GHashTable        *compiled;  /* expression → xmlXPathCompExpr */
+  GHashTable        *regexes;   /* pattern → GRegex */
+  GHashTable        *instances; /* secondary instance id → xmlDocPtr, <root><item>… */
+  xmlNodePtr         current;   /* what current() returns during an evaluation */
   /* Set by a function that fails with a message of its own; wins over libxml2's. */
   GError *pending;
   /* libxml2's last error during the current compile or evaluation. */
@@ -222,7 +224,17 @@ typedef struct
   GPtrArray  *refs;  /* char *, in order, each once */
   GPtrArray  *funcs; /* char *, function QNames as written */
   GError    **error;
+  /* dft_expr_normalize(): no dft:num() rewriting, and relative paths resolved against
+   * @context (an absolute path without indexes) when it is set. */
+  gboolean    canonical;
+  const char *context;
+  guint       depth; /* inside how many predicates */
+  /* dft_expr_localize(): absolute paths outside predicates take this path's repeat indexes
+   * where they share its repeats. */
+  const char *localize;
 } Parser;
+
+static char *expand_one (const char *target, const char *current_path, GError **error);
 
 static Token *
 peek_at (Parser *p, guint ahead)
@@ -326,8 +338,13 @@ parse_predicates (Parser *p, GString *out)
 {
   while (is_op (peek (p), "["))
     {
+      gboolean ok;
+
       g_string_append (out, advance (p)->text);
-      if (!parse_expr (p, out) || !expect (p, "]", out))
+      p->depth++;
+      ok = parse_expr (p, out) && expect (p, "]", out);
+      p->depth--;
+      if (!ok)
         return FALSE;
     }
   return TRUE;
@@ -443,6 +460,38 @@ parse_primary (Parser *p, GString *out)
     }
 }
 
+/* Rewrites @path ("../x", ".././y", "./z") in place into an absolute path as seen from
+ * @context ("/data/grp/q"); leaves it alone when it climbs above the root or has predicates. */
+static void
+resolve_relative (GString *path, const char *context)
+{
+  g_auto (GStrv)      here = g_strsplit (context + (context[0] == '/'), "/", -1);
+  g_auto (GStrv)      steps = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  guint               depth = g_strv_length (here);
+  guint               i;
+
+  if (strchr (path->str, '[') != NULL || strstr (path->str, "//") != NULL || context[0] != '/')
+    return;
+  steps = g_strsplit (path->str, "/", -1);
+  for (i = 0; steps[i] != NULL; i++)
+    {
+      if (strcmp (steps[i], "..") == 0)
+        {
+          if (depth <= 1)
+            return;
+          depth--;
+        }
+      else if (strcmp (steps[i], ".") != 0)
+        break;
+    }
+  for (guint j = 0; j < depth; j++)
+    g_string_append_printf (out, "/%s", here[j]);
+  for (; steps[i] != NULL; i++)
+    g_string_append_printf (out, "/%s", steps[i]);
+  g_string_assign (path, out->str);
+}
+
 static gboolean
 parse_path (Parser *p, GString *out)
 {
@@ -454,31 +503,75 @@ parse_path (Parser *p, GString *out)
     {
       gboolean slash = is_op (t, "/");
 
-      g_string_append (out, t->text);
+      g_autoptr (GString) abs = g_string_new (t->text);
+
       g_string_append (ref, advance (p)->text);
       /* A lone "/" is the document node. */
       if (slash && !starts_step (p))
-        return TRUE;
-      if (!parse_relative (p, out, ref))
+        {
+          g_string_append_len (out, abs->str, abs->len);
+          return TRUE;
+        }
+      if (!parse_relative (p, abs, ref))
         return FALSE;
+      if (p->localize != NULL && slash && p->depth == 0 && strchr (abs->str, '[') == NULL
+          && strchr (abs->str, '.') == NULL && strchr (abs->str, '*') == NULL
+          && strstr (abs->str, "//") == NULL && strstr (abs->str, "::") == NULL)
+        {
+          g_autofree char *local = expand_one (abs->str, p->localize, NULL);
+
+          if (local != NULL)
+            g_string_assign (abs, local);
+        }
+      /* Inside a predicate over a secondary instance, libxml2 takes "/" to be that
+       * instance's root; ODK means the form's own data, which dft:doc() names. */
+      if (!p->canonical && p->depth > 0)
+        g_string_append (out, "dft:doc()");
+      g_string_append_len (out, abs->str, abs->len);
       add_unique_at (p->refs, start, ref->str);
       return TRUE;
     }
   if (starts_step (p))
     {
-      if (!parse_relative (p, out, ref))
+      g_autoptr (GString) step = g_string_new (NULL);
+
+      if (!parse_relative (p, step, ref))
         return FALSE;
+      /* Only outside predicates: inside one, a relative path starts at the filtered node. */
+      if (p->canonical && p->context != NULL && p->depth == 0 && g_str_has_prefix (step->str, ".."))
+        resolve_relative (step, p->context);
+      g_string_append_len (out, step->str, step->len);
       add_unique_at (p->refs, start, ref->str);
       return TRUE;
     }
   /* A filter expression: what follows it is relative to a computed node-set, not a field. */
-  if (!parse_primary (p, out) || !parse_predicates (p, out))
-    return FALSE;
-  if (is_op (peek (p), "/") || is_op (peek (p), "//"))
-    {
-      g_string_append (out, advance (p)->text);
-      return parse_relative (p, out, ref);
-    }
+  {
+    gsize    mark = out->len;
+    gboolean is_current = is_word (peek (p), "current") && is_op (peek_at (p, 1), "(")
+                          && is_op (peek_at (p, 2), ")");
+
+    if (!parse_primary (p, out) || !parse_predicates (p, out))
+      return FALSE;
+    if (is_op (peek (p), "/") || is_op (peek (p), "//"))
+      {
+        g_autoptr (GString) step = g_string_new (NULL);
+
+        if (!is_op (peek (p), "/"))
+          is_current = FALSE;
+        g_string_append (step, advance (p)->text);
+        if (!parse_relative (p, step, ref))
+          return FALSE;
+        /* current()/../x names a field of the form wherever it is written. */
+        if (p->canonical && p->context != NULL && is_current && strchr (step->str, '[') == NULL)
+          {
+            g_string_prepend_c (step, '.');
+            resolve_relative (step, p->context);
+            g_string_truncate (out, mark);
+            add_unique_at (p->refs, start, step->str);
+          }
+        g_string_append_len (out, step->str, step->len);
+      }
+  }
   return TRUE;
 }
 
@@ -528,7 +621,7 @@ parse_numeric_level (Parser *p, GString *out, ParseFunc operand, const char *con
       g_string_append_len (out, first->str, first->len);
       return TRUE;
     }
-  g_string_append_printf (out, "dft:num(%s)", first->str);
+  g_string_append_printf (out, p->canonical ? "%s" : "dft:num(%s)", first->str);
   while (is_one_of (peek (p), ops))
     {
       g_autoptr (GString) next = g_string_new (NULL);
@@ -536,7 +629,7 @@ parse_numeric_level (Parser *p, GString *out, ParseFunc operand, const char *con
       g_string_append_printf (out, " %s ", advance (p)->text);
       if (!operand (p, next))
         return FALSE;
-      g_string_append_printf (out, "dft:num(%s)", next->str);
+      g_string_append_printf (out, p->canonical ? "%s" : "dft:num(%s)", next->str);
     }
   return TRUE;
 }
@@ -622,6 +715,52 @@ parse_all (const char *expr, GString *out, GPtrArray *refs, GPtrArray *funcs, GE
   if (peek (&p)->kind != TOK_END)
     return unexpected (&p);
   return TRUE;
+}
+
+static char *
+rewrite (const char *expr, const char *context_path, const char *localize, GError **error)
+{
+  g_autoptr (GArray)    toks = NULL;
+  g_autoptr (GString)   out = g_string_new (NULL);
+  g_autoptr (GPtrArray) refs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) funcs = g_ptr_array_new_with_free_func (g_free);
+  Parser                p = { 0 };
+
+  toks = tokenize (expr, error);
+  if (toks == NULL)
+    return NULL;
+  p.toks = toks;
+  p.expr = expr;
+  p.refs = refs;
+  p.funcs = funcs;
+  p.error = error;
+  p.canonical = TRUE;
+  p.context = context_path;
+  p.localize = localize;
+  if (!parse_expr (&p, out))
+    return NULL;
+  if (peek (&p)->kind != TOK_END)
+    return unexpected (&p), NULL;
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+char *
+dft_expr_localize (const char *expr, const char *current_path, GError **error)
+{
+  g_return_val_if_fail (expr != NULL, NULL);
+  g_return_val_if_fail (current_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return rewrite (expr, NULL, current_path, error);
+}
+
+char *
+dft_expr_normalize (const char *expr, const char *context_path, GError **error)
+{
+  g_return_val_if_fail (expr != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return rewrite (expr, context_path, NULL, error);
 }
 
 GStrv
@@ -1380,11 +1519,825 @@ fn_boolean_from_string (xmlXPathParserContextPtr ctxt, int nargs)
              xmlXPathNewBoolean (g_ascii_strcasecmp (s, "true") == 0 || strcmp (s, "1") == 0));
 }
 
+/* instance('id'): the root of a secondary instance, so that instance('id')/root/item works. */
+static void
+fn_instance (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  DftExprContext  *self = ctxt->context->userData;
+  g_autofree char *id = NULL;
+  xmlDocPtr        doc;
+
+  if (!check_arity (ctxt, nargs, 1, 1, "instance"))
+    return;
+  id = pop_string (ctxt);
+  doc = g_hash_table_lookup (self->instances, id);
+  if (doc == NULL)
+    {
+      /* Translators: %s is the id of a list of choices or other data inside a form */
+      function_failed (ctxt, _ ("the form has no data called “%s”"), id);
+      return;
+    }
+  valuePush (ctxt, xmlXPathNewNodeSet ((xmlNodePtr) doc));
+}
+
+/* dft:doc(): the form's own data document, for absolute paths inside predicates. */
+static void
+fn_doc (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  DftExprContext *self = ctxt->context->userData;
+
+  if (!check_arity (ctxt, nargs, 0, 0, "doc"))
+    return;
+  valuePush (ctxt, xmlXPathNewNodeSet ((xmlNodePtr) self->doc));
+}
+
+/* current(): the node the whole expression belongs to, also inside predicates. */
+static void
+fn_current (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  DftExprContext *self = ctxt->context->userData;
+
+  if (!check_arity (ctxt, nargs, 0, 0, "current"))
+    return;
+  valuePush (ctxt, xmlXPathNewNodeSet (self->current));
+}
+
+/* The arguments, first to last; the caller frees them. */
+static GPtrArray *
+pop_args (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  GPtrArray *args = g_ptr_array_new_with_free_func ((GDestroyNotify) xmlXPathFreeObject);
+
+  for (int i = 0; i < nargs; i++)
+    g_ptr_array_insert (args, 0, valuePop (ctxt));
+  return args;
+}
+
+/* Appends the string value of each node of a node-set, or the object's string. */
+static void
+append_strings (xmlXPathObjectPtr obj, GPtrArray *out)
+{
+  xmlChar *s;
+
+  if (obj->type == XPATH_NODESET)
+    {
+      for (int i = 0; obj->nodesetval != NULL && i < obj->nodesetval->nodeNr; i++)
+        {
+          s = xmlXPathCastNodeToString (obj->nodesetval->nodeTab[i]);
+          g_ptr_array_add (out, g_strdup ((const char *) s));
+          xmlFree (s);
+        }
+      return;
+    }
+  s = xmlXPathCastToString (obj);
+  g_ptr_array_add (out, g_strdup ((const char *) s));
+  xmlFree (s);
+}
+
+/* Appends ODK's number() of each node of a node-set, or of the object. */
+static void
+append_numbers (xmlXPathObjectPtr obj, GArray *out)
+{
+  double n;
+
+  if (obj->type == XPATH_NODESET)
+    {
+      for (int i = 0; obj->nodesetval != NULL && i < obj->nodesetval->nodeNr; i++)
+        {
+          xmlChar *s = xmlXPathCastNodeToString (obj->nodesetval->nodeTab[i]);
+
+          n = string_to_number ((const char *) s);
+          xmlFree (s);
+          g_array_append_val (out, n);
+        }
+      return;
+    }
+  n = object_to_number (obj);
+  g_array_append_val (out, n);
+}
+
+/* A field's answer as a checklist factor. JavaRosa reads typed answers, so a number answer
+ * counts when it is not 0 and any other answer when it is not empty. */
+static gboolean
+answer_is_true (const char *s)
+{
+  if (is_xpath_number (s))
+    return g_ascii_strtod (s, NULL) != 0;
+  return s[0] != '\0';
+}
+
+/* Appends the truth of each node of a node-set, or XPath boolean() of the object. */
+static void
+append_truths (xmlXPathObjectPtr obj, GArray *out)
+{
+  gboolean b;
+
+  if (obj->type == XPATH_NODESET)
+    {
+      for (int i = 0; obj->nodesetval != NULL && i < obj->nodesetval->nodeNr; i++)
+        {
+          xmlChar *s = xmlXPathCastNodeToString (obj->nodesetval->nodeTab[i]);
+
+          b = answer_is_true ((const char *) s);
+          xmlFree (s);
+          g_array_append_val (out, b);
+        }
+      return;
+    }
+  b = xmlXPathCastToBoolean (obj);
+  g_array_append_val (out, b);
+}
+
+/* Java's (int) of a double: NaN is 0, and values beyond int's range stop at its ends. */
+static int
+to_int (double n)
+{
+  if (isnan (n))
+    return 0;
+  if (n >= G_MAXINT)
+    return G_MAXINT;
+  if (n <= G_MININT)
+    return G_MININT;
+  return (int) trunc (n);
+}
+
+/* substr(s, start, end?): characters start to end (exclusive), counted from 0; negative
+ * positions count from the end, and both are clamped to the string (JavaRosa). Positions are
+ * Unicode characters, where JavaRosa counts UTF-16 units. */
+static void
+fn_substr (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autofree char *s = NULL;
+  int              start, end, len;
+
+  if (!check_arity (ctxt, nargs, 2, 3, "substr"))
+    return;
+  end = nargs == 3 ? to_int (pop_number (ctxt)) : G_MAXINT;
+  start = to_int (pop_number (ctxt));
+  s = pop_string (ctxt);
+  len = (int) MIN (g_utf8_strlen (s, -1), G_MAXINT);
+  if (start < 0)
+    start += len;
+  if (end < 0)
+    end += len;
+  start = CLAMP (start, 0, len);
+  end = CLAMP (end, 0, len);
+  if (start >= end)
+    push_string (ctxt, "");
+  else
+    {
+      const char      *from = g_utf8_offset_to_pointer (s, start);
+      const char      *to = g_utf8_offset_to_pointer (s, end);
+      g_autofree char *out = g_strndup (from, to - from);
+
+      push_string (ctxt, out);
+    }
+}
+
+static void
+fn_ends_with (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autofree char *suffix = NULL;
+  g_autofree char *s = NULL;
+
+  if (!check_arity (ctxt, nargs, 2, 2, "ends-with"))
+    return;
+  suffix = pop_string (ctxt);
+  s = pop_string (ctxt);
+  valuePush (ctxt, xmlXPathNewBoolean (g_str_has_suffix (s, suffix)));
+}
+
+/* join(sep, values…): every value, node-sets giving all of theirs, with sep between. */
+static void
+fn_join (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autoptr (GPtrArray) args = NULL;
+  g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char      *sep = NULL;
+  g_autofree char      *out = NULL;
+  xmlChar              *s;
+
+  if (!check_arity (ctxt, nargs, 1, G_MAXINT, "join"))
+    return;
+  args = pop_args (ctxt, nargs);
+  s = xmlXPathCastToString (g_ptr_array_index (args, 0));
+  sep = g_strdup ((const char *) s);
+  xmlFree (s);
+  for (guint i = 1; i < args->len; i++)
+    append_strings (g_ptr_array_index (args, i), values);
+  g_ptr_array_add (values, NULL);
+  out = g_strjoinv (sep, (char **) values->pdata);
+  push_string (ctxt, out);
+}
+
+/* uuid(): a random (version 4) UUID; uuid(n): n random letters and digits. */
+static void
+fn_uuid (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  static const char   alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  g_autoptr (GString) out = NULL;
+  int                 len;
+
+  if (!check_arity (ctxt, nargs, 0, 1, "uuid"))
+    return;
+  if (nargs == 0)
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+
+      push_string (ctxt, uuid);
+      return;
+    }
+  len = to_int (pop_number (ctxt));
+  if (len > 4096)
+    {
+      function_failed (ctxt,
+                       /* Translators: %d is a number of characters */
+                       _ ("uuid() cannot make an identifier of %d characters"), len);
+      return;
+    }
+  out = g_string_new (NULL);
+  for (int i = 0; i < len; i++)
+    g_string_append_c (out, alphabet[g_random_int_range (0, sizeof alphabet - 1)]);
+  push_string (ctxt, out->str);
+}
+
+/* max() and min() of numbers and node-sets: values that are not numbers (empty answers) are
+ * skipped, as in JavaRosa; with none left the result is NaN. */
+static void
+extremum (xmlXPathParserContextPtr ctxt, int nargs, const char *name, gboolean want_max)
+{
+  g_autoptr (GPtrArray) args = NULL;
+  g_autoptr (GArray)    numbers = g_array_new (FALSE, FALSE, sizeof (double));
+  double                best = NAN;
+
+  if (!check_arity (ctxt, nargs, 1, G_MAXINT, name))
+    return;
+  args = pop_args (ctxt, nargs);
+  for (guint i = 0; i < args->len; i++)
+    append_numbers (g_ptr_array_index (args, i), numbers);
+  for (guint i = 0; i < numbers->len; i++)
+    {
+      double n = g_array_index (numbers, double, i);
+
+      if (!isnan (n) && (isnan (best) || (want_max ? n > best : n < best)))
+        best = n;
+    }
+  valuePush (ctxt, xmlXPathNewFloat (best));
+}
+
+static void
+fn_max (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  extremum (ctxt, nargs, "max", TRUE);
+}
+
+static void
+fn_min (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  extremum (ctxt, nargs, "min", FALSE);
+}
+
+static void
+unary_math (xmlXPathParserContextPtr ctxt, int nargs, const char *name, double (*f) (double))
+{
+  if (!check_arity (ctxt, nargs, 1, 1, name))
+    return;
+  valuePush (ctxt, xmlXPathNewFloat (f (pop_number (ctxt))));
+}
+
+static double
+exp10_of (double x)
+{
+  return pow (10, x);
+}
+
+static void
+fn_abs (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  unary_math (ctxt, nargs, "abs", fabs);
+}
+
+static void
+fn_log (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  unary_math (ctxt, nargs, "log", log);
+}
+
+static void
+fn_log10 (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  unary_math (ctxt, nargs, "log10", log10);
+}
+
+static void
+fn_exp (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  unary_math (ctxt, nargs, "exp", exp);
+}
+
+static void
+fn_exp10 (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  unary_math (ctxt, nargs, "exp10", exp10_of);
+}
+
+static void
+fn_sqrt (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  unary_math (ctxt, nargs, "sqrt", sqrt);
+}
+
+static void
+fn_sin (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  unary_math (ctxt, nargs, "sin", sin);
+}
+
+static void
+fn_cos (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  unary_math (ctxt, nargs, "cos", cos);
+}
+
+static void
+fn_tan (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  unary_math (ctxt, nargs, "tan", tan);
+}
+
+static void
+fn_asin (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  unary_math (ctxt, nargs, "asin", asin);
+}
+
+static void
+fn_acos (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  unary_math (ctxt, nargs, "acos", acos);
+}
+
+static void
+fn_atan (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  unary_math (ctxt, nargs, "atan", atan);
+}
+
+static void
+fn_atan2 (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  double x, y;
+
+  if (!check_arity (ctxt, nargs, 2, 2, "atan2"))
+    return;
+  x = pop_number (ctxt);
+  y = pop_number (ctxt);
+  valuePush (ctxt, xmlXPathNewFloat (atan2 (y, x)));
+}
+
+static void
+fn_pow (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  double base, exponent;
+
+  if (!check_arity (ctxt, nargs, 2, 2, "pow"))
+    return;
+  exponent = pop_number (ctxt);
+  base = pop_number (ctxt);
+  valuePush (ctxt, xmlXPathNewFloat (pow (base, exponent)));
+}
+
+static void
+fn_pi (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  if (!check_arity (ctxt, nargs, 0, 0, "pi"))
+    return;
+  valuePush (ctxt, xmlXPathNewFloat (G_PI));
+}
+
+/* random(): a number from 0 (included) to 1 (excluded), new at each evaluation. */
+static void
+fn_random (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  if (!check_arity (ctxt, nargs, 0, 0, "random"))
+    return;
+  valuePush (ctxt, xmlXPathNewFloat (g_random_double ()));
+}
+
+/* count-non-empty(nodes): how many of the nodes hold a value; groups hold none (JavaRosa). */
+static void
+fn_count_non_empty (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  xmlXPathObjectPtr obj;
+  int               count = 0;
+
+  if (!check_arity (ctxt, nargs, 1, 1, "count-non-empty"))
+    return;
+  obj = valuePop (ctxt);
+  if (obj->type != XPATH_NODESET)
+    {
+      xmlXPathFreeObject (obj);
+      /* Translators: count-non-empty is a function name; do not translate it */
+      function_failed (ctxt, _ ("count-non-empty() needs fields to count"));
+      return;
+    }
+  for (int i = 0; obj->nodesetval != NULL && i < obj->nodesetval->nodeNr; i++)
+    {
+      xmlNodePtr node = obj->nodesetval->nodeTab[i];
+      gboolean   group = FALSE;
+      xmlChar   *s;
+
+      for (xmlNodePtr c = node->type == XML_ELEMENT_NODE ? node->children : NULL; c != NULL;
+           c = c->next)
+        group |= c->type == XML_ELEMENT_NODE;
+      if (group)
+        continue;
+      s = xmlXPathCastNodeToString (node);
+      count += s != NULL && s[0] != '\0';
+      xmlFree (s);
+    }
+  xmlXPathFreeObject (obj);
+  valuePush (ctxt, xmlXPathNewFloat (count));
+}
+
+/* checklist(min, max, v…): whether the number of true factors is from min to max, either
+ * being -1 for no bound (JavaRosa). Node-sets give a factor per node. */
+static void
+fn_checklist (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autoptr (GPtrArray) args = NULL;
+  g_autoptr (GArray)    truths = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  int                   min, max, count = 0;
+
+  if (!check_arity (ctxt, nargs, 2, G_MAXINT, "checklist"))
+    return;
+  args = pop_args (ctxt, nargs);
+  min = to_int (object_to_number (g_ptr_array_index (args, 0)));
+  max = to_int (object_to_number (g_ptr_array_index (args, 1)));
+  for (guint i = 2; i < args->len; i++)
+    append_truths (g_ptr_array_index (args, i), truths);
+  for (guint i = 0; i < truths->len; i++)
+    count += g_array_index (truths, gboolean, i) ? 1 : 0;
+  valuePush (ctxt, xmlXPathNewBoolean ((min < 0 || count >= min) && (max < 0 || count <= max)));
+}
+
+/* weighted-checklist(min, max, v, w, …): whether the sum of the weights of the true factors is
+ * from min to max. As in JavaRosa, -1 is a bound like any other here, and two node-sets pair
+ * their nodes. */
+static void
+fn_weighted_checklist (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autoptr (GPtrArray) args = NULL;
+  g_autoptr (GArray)    truths = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  g_autoptr (GArray)    weights = g_array_new (FALSE, FALSE, sizeof (double));
+  double                min, max, sum = 0;
+
+  if (!check_arity (ctxt, nargs, 2, G_MAXINT, "weighted-checklist"))
+    return;
+  if (nargs % 2 != 0)
+    {
+      check_arity (ctxt, nargs, nargs + 1, nargs + 1, "weighted-checklist");
+      return;
+    }
+  args = pop_args (ctxt, nargs);
+  min = object_to_number (g_ptr_array_index (args, 0));
+  max = object_to_number (g_ptr_array_index (args, 1));
+  for (guint i = 2; i + 1 < args->len; i += 2)
+    {
+      append_truths (g_ptr_array_index (args, i), truths);
+      append_numbers (g_ptr_array_index (args, i + 1), weights);
+      if (truths->len != weights->len)
+        {
+          /* Translators: weighted-checklist is a function name; do not translate it */
+          function_failed (ctxt, _ ("weighted-checklist() needs as many weights as values"));
+          return;
+        }
+    }
+  for (guint i = 0; i < truths->len; i++)
+    if (g_array_index (truths, gboolean, i))
+      sum += g_array_index (weights, double, i);
+  valuePush (ctxt, xmlXPathNewBoolean (sum >= min && sum <= max));
+}
+
+/* once(x): the value the expression's own field already has, or x when it is empty. */
+static void
+fn_once (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  DftExprContext *self = self_of (ctxt);
+  xmlChar        *current;
+
+  if (!check_arity (ctxt, nargs, 1, 1, "once"))
+    return;
+  current = self->current ? xmlXPathCastNodeToString (self->current) : NULL;
+  if (current != NULL && current[0] != '\0')
+    {
+      xmlXPathFreeObject (valuePop (ctxt));
+      push_string (ctxt, (const char *) current);
+    }
+  xmlFree (current);
+}
+
+/* A date or dateTime for format-date(): an ISO 8601 string, or a number of days since
+ * 1970-01-01 (a whole number a day, at local midnight as date() gives; with a fraction, a
+ * moment as decimal-date-time() gives). NULL when empty or not a date; in the local zone. */
+static GDateTime *
+object_to_date_time (xmlXPathObjectPtr obj)
+{
+  g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+  g_autoptr (GDateTime) dt = NULL;
+  g_autofree char      *s = NULL;
+  double                days;
+  gint64                whole;
+
+  if (obj->type == XPATH_NUMBER)
+    days = obj->floatval;
+  else if (obj->type == XPATH_BOOLEAN)
+    return NULL;
+  else
+    {
+      xmlChar *text = xmlXPathCastToString (obj);
+
+      s = g_strstrip (g_strdup ((const char *) text));
+      xmlFree (text);
+      if (!is_xpath_number (s))
+        {
+          if (s[0] == '\0' || !parse_date_prefix (s, &whole) || (s[10] != '\0' && s[10] != 'T')
+              || (dt = parse_date_time (s)) == NULL)
+            return NULL;
+          return g_date_time_to_timezone (dt, local);
+        }
+      days = g_ascii_strtod (s, NULL);
+    }
+  if (isnan (days) || fabs (days) > 3e6)
+    return NULL;
+  if (days == trunc (days))
+    {
+      g_autofree char *date = days_to_date (days);
+
+      return parse_date_time (date);
+    }
+  dt = g_date_time_new_from_unix_utc (0);
+  return g_date_time_to_timezone (
+      g_date_time_add (dt, (GTimeSpan) llround (days * G_TIME_SPAN_DAY)), local);
+}
+
+/* ODK's date format: %Y %y %m %n %b %d %e %a %H %h %M %S %3 and %%; month and day names are
+ * English, as in JavaRosa. Other % sequences are copied as they are. */
+static char *
+format_date (GDateTime *dt, const char *format)
+{
+  static const char *const months[]
+      = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+  static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+  GString                 *out = g_string_new (NULL);
+
+  for (const char *f = format; *f != '\0'; f++)
+    {
+      if (*f != '%' || f[1] == '\0')
+        {
+          g_string_append_c (out, *f);
+          continue;
+        }
+      switch (*++f)
+        {
+        case 'Y':
+          g_string_append_printf (out, "%04d", g_date_time_get_year (dt));
+          break;
+        case 'y':
+          g_string_append_printf (out, "%02d", g_date_time_get_year (dt) % 100);
+          break;
+        case 'm':
+          g_string_append_printf (out, "%02d", g_date_time_get_month (dt));
+          break;
+        case 'n':
+          g_string_append_printf (out, "%d", g_date_time_get_month (dt));
+          break;
+        case 'b':
+          g_string_append (out, months[g_date_time_get_month (dt) - 1]);
+          break;
+        case 'd':
+          g_string_append_printf (out, "%02d", g_date_time_get_day_of_month (dt));
+          break;
+        case 'e':
+          g_string_append_printf (out, "%d", g_date_time_get_day_of_month (dt));
+          break;
+        case 'a':
+          g_string_append (out, days[g_date_time_get_day_of_week (dt) - 1]);
+          break;
+        case 'H':
+          g_string_append_printf (out, "%02d", g_date_time_get_hour (dt));
+          break;
+        case 'h':
+          g_string_append_printf (out, "%d", g_date_time_get_hour (dt));
+          break;
+        case 'M':
+          g_string_append_printf (out, "%02d", g_date_time_get_minute (dt));
+          break;
+        case 'S':
+          g_string_append_printf (out, "%02d", g_date_time_get_second (dt));
+          break;
+        case '3':
+          g_string_append_printf (out, "%03d", g_date_time_get_microsecond (dt) / 1000);
+          break;
+        case '%':
+          g_string_append_c (out, '%');
+          break;
+        default:
+          g_string_append_c (out, '%');
+          g_string_append_c (out, *f);
+          break;
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* format-date(value, format) and format-date-time(value, format), which are the same function
+ * in JavaRosa: "" when the value is empty or not a date. */
+static void
+format_date_function (xmlXPathParserContextPtr ctxt, int nargs, const char *name)
+{
+  g_autofree char      *format = NULL;
+  g_autofree char      *out = NULL;
+  g_autoptr (GDateTime) dt = NULL;
+  xmlXPathObjectPtr     obj;
+
+  if (!check_arity (ctxt, nargs, 2, 2, name))
+    return;
+  format = pop_string (ctxt);
+  obj = valuePop (ctxt);
+  dt = object_to_date_time (obj);
+  xmlXPathFreeObject (obj);
+  out = dt ? format_date (dt, format) : g_strdup ("");
+  push_string (ctxt, out);
+}
+
+static void
+fn_format_date (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  format_date_function (ctxt, nargs, "format-date");
+}
+
+static void
+fn_format_date_time (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  format_date_function (ctxt, nargs, "format-date-time");
+}
+
+/* The element ancestors of @node from its document's root element down to @node. */
+static GPtrArray *
+element_chain (xmlNodePtr node)
+{
+  GPtrArray *chain = g_ptr_array_new ();
+
+  for (; node != NULL && node->type == XML_ELEMENT_NODE; node = node->parent)
+    g_ptr_array_insert (chain, 0, node);
+  return chain;
+}
+
+/* indexed-repeat(field, repeat, index, repeat2, index2, …): @field in instance @index of
+ * @repeat (and of the nested @repeat2…), counted from 1; an index below 1 means 1 (JavaRosa).
+ * The paths may carry indexes already (a localized expression), which the given ones replace. */
+static void
+fn_indexed_repeat (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autoptr (GPtrArray) args = NULL;
+  g_autoptr (GPtrArray) chain = NULL;
+  g_autofree int       *positions = NULL;
+  xmlXPathObjectPtr     target;
+  xmlNodePtr            node;
+
+  if (!check_arity (ctxt, nargs, 3, 11, "indexed-repeat"))
+    return;
+  if (nargs % 2 == 0)
+    {
+      check_arity (ctxt, nargs, nargs + 1, nargs + 1, "indexed-repeat");
+      return;
+    }
+  args = pop_args (ctxt, nargs);
+  for (int i = 0; i < nargs - 1; i += 2)
+    if (((xmlXPathObjectPtr) g_ptr_array_index (args, i))->type != XPATH_NODESET)
+      {
+        /* Translators: indexed-repeat is a function name; do not translate it */
+        function_failed (ctxt, _ ("indexed-repeat() needs a field and the repeats around it"));
+        return;
+      }
+  target = g_ptr_array_index (args, 0);
+  if (target->nodesetval == NULL || target->nodesetval->nodeNr == 0)
+    {
+      valuePush (ctxt, xmlXPathNewNodeSet (NULL));
+      return;
+    }
+  chain = element_chain (target->nodesetval->nodeTab[0]);
+  positions = g_new0 (int, chain->len + 1);
+  for (guint i = 0; i < chain->len; i++)
+    positions[i] = sibling_position (g_ptr_array_index (chain, i));
+  for (int i = 1; i + 1 < nargs; i += 2)
+    {
+      xmlXPathObjectPtr     repeat = g_ptr_array_index (args, i);
+      g_autoptr (GPtrArray) outer = NULL;
+      double                index;
+
+      if (repeat->nodesetval == NULL || repeat->nodesetval->nodeNr == 0)
+        {
+          valuePush (ctxt, xmlXPathNewNodeSet (NULL));
+          return;
+        }
+      outer = element_chain (repeat->nodesetval->nodeTab[0]);
+      for (guint j = 0; j < outer->len; j++)
+        if (outer->len >= chain->len
+            || !xmlStrEqual (((xmlNodePtr) g_ptr_array_index (outer, j))->name,
+                             ((xmlNodePtr) g_ptr_array_index (chain, j))->name))
+          {
+            function_failed (ctxt,
+                             /* Translators: indexed-repeat is a function name; do not
+                              * translate it */
+                             _ ("indexed-repeat() is given a repeat that is not around its "
+                                "field"));
+            return;
+          }
+      index = object_to_number (g_ptr_array_index (args, i + 1));
+      positions[outer->len - 1] = isnan (index) || index < 1 ? 1 : to_int (index);
+    }
+  node = g_ptr_array_index (chain, 0);
+  for (guint i = 1; i < chain->len && node != NULL; i++)
+    {
+      xmlNodePtr last;
+
+      node = nth_child (node, (const char *) ((xmlNodePtr) g_ptr_array_index (chain, i))->name,
+                        positions[i], &last);
+    }
+  valuePush (ctxt, xmlXPathNewNodeSet (node));
+}
+
+/* pulldata(instance, return_column, lookup_column, value): @return_column of the first item of
+ * the secondary instance (an external CSV file) whose @lookup_column is @value; "" when there is
+ * none or no such instance, as in ODK Collect. */
+static void
+fn_pulldata (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  DftExprContext  *self = self_of (ctxt);
+  g_autofree char *value = NULL;
+  g_autofree char *lookup = NULL;
+  g_autofree char *wanted = NULL;
+  g_autofree char *id = NULL;
+  xmlDocPtr        doc;
+
+  if (!check_arity (ctxt, nargs, 4, 4, "pulldata"))
+    return;
+  value = pop_string (ctxt);
+  lookup = g_strstrip (pop_string (ctxt));
+  wanted = g_strstrip (pop_string (ctxt));
+  id = g_strstrip (pop_string (ctxt));
+  doc = g_hash_table_lookup (self->instances, id);
+  for (xmlNodePtr item = doc ? xmlDocGetRootElement (doc)->children : NULL; item != NULL;
+       item = item->next)
+    {
+      xmlNodePtr found = NULL;
+      gboolean   match = FALSE;
+
+      for (xmlNodePtr c = item->children; c != NULL; c = c->next)
+        {
+          if (c->type != XML_ELEMENT_NODE)
+            continue;
+          if (xmlStrEqual (c->name, (const xmlChar *) lookup))
+            {
+              xmlChar *s = xmlNodeGetContent (c);
+
+              match = g_strcmp0 ((const char *) s, value) == 0 || (s == NULL && value[0] == '\0');
+              xmlFree (s);
+            }
+          if (xmlStrEqual (c->name, (const xmlChar *) wanted))
+            found = c;
+        }
+      if (match)
+        {
+          xmlChar *s = found ? xmlNodeGetContent (found) : NULL;
+
+          push_string (ctxt, s ? (const char *) s : "");
+          xmlFree (s);
+          return;
+        }
+    }
+  push_string (ctxt, "");
+}
+
+/* area(), distance() and enclosed-area() are known, so that forms using them load, but cannot
+ * be evaluated. */
+static void
+fn_geo (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  (void) nargs;
+  /* Translators: said when a form calculates an area or a distance from GPS points */
+  function_failed (ctxt, _ ("geographic functions are not supported"));
+}
+
 static const struct
 {
   const char      *name;
   xmlXPathFunction func;
 } odk_functions[] = {
+  { "instance", fn_instance },
+  { "current", fn_current },
   { "selected", fn_selected },
   { "is-selected", fn_selected },
   { "count-selected", fn_count_selected },
@@ -1404,6 +2357,39 @@ static const struct
   { "concat", fn_concat },
   { "position", fn_position },
   { "boolean-from-string", fn_boolean_from_string },
+  { "substr", fn_substr },
+  { "ends-with", fn_ends_with },
+  { "join", fn_join },
+  { "uuid", fn_uuid },
+  { "max", fn_max },
+  { "min", fn_min },
+  { "pow", fn_pow },
+  { "abs", fn_abs },
+  { "log", fn_log },
+  { "log10", fn_log10 },
+  { "exp", fn_exp },
+  { "exp10", fn_exp10 },
+  { "sqrt", fn_sqrt },
+  { "pi", fn_pi },
+  { "sin", fn_sin },
+  { "cos", fn_cos },
+  { "tan", fn_tan },
+  { "asin", fn_asin },
+  { "acos", fn_acos },
+  { "atan", fn_atan },
+  { "atan2", fn_atan2 },
+  { "random", fn_random },
+  { "count-non-empty", fn_count_non_empty },
+  { "checklist", fn_checklist },
+  { "weighted-checklist", fn_weighted_checklist },
+  { "once", fn_once },
+  { "format-date", fn_format_date },
+  { "format-date-time", fn_format_date_time },
+  { "indexed-repeat", fn_indexed_repeat },
+  { "pulldata", fn_pulldata },
+  { "area", fn_geo },
+  { "enclosed-area", fn_geo },
+  { "distance", fn_geo },
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1477,6 +2463,8 @@ dft_expr_context_new (const char *root_name, GError **error)
                                           (GDestroyNotify) xmlXPathFreeCompExpr);
   self->regexes
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_regex_unref);
+  self->instances
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) xmlFreeDoc);
   self->doc = xmlNewDoc ((const xmlChar *) "1.0");
   root = xmlNewDocNode (self->doc, NULL, (const xmlChar *) root_name, NULL);
   xmlDocSetRootElement (self->doc, root);
@@ -1486,6 +2474,7 @@ dft_expr_context_new (const char *root_name, GError **error)
   xmlXPathRegisterNs (self->xpath, (const xmlChar *) "jr", (const xmlChar *) JR_NS);
   xmlXPathRegisterNs (self->xpath, (const xmlChar *) "dft", (const xmlChar *) DFT_NS);
   xmlXPathRegisterFuncNS (self->xpath, (const xmlChar *) "num", (const xmlChar *) DFT_NS, fn_num);
+  xmlXPathRegisterFuncNS (self->xpath, (const xmlChar *) "doc", (const xmlChar *) DFT_NS, fn_doc);
   for (guint i = 0; i < G_N_ELEMENTS (odk_functions); i++)
     {
       const xmlChar *name = (const xmlChar *) odk_functions[i].name;
@@ -1506,6 +2495,7 @@ dft_expr_context_free (DftExprContext *ctx)
   g_clear_pointer (&ctx->compiled, g_hash_table_unref);
   g_clear_pointer (&ctx->regexes, g_hash_table_unref);
   g_clear_pointer (&ctx->choices, g_hash_table_unref);
+  g_clear_pointer (&ctx->instances, g_hash_table_unref);
   g_clear_pointer (&ctx->xpath, xmlXPathFreeContext);
   g_clear_pointer (&ctx->doc, xmlFreeDoc);
   g_clear_error (&ctx->pending);
@@ -1530,6 +2520,21 @@ dft_expr_context_set (DftExprContext *ctx, const char *path, const char *value, 
   if (value != NULL && value[0] != '\0')
     xmlNodeAddContent (node, (const xmlChar *) value);
   return TRUE;
+}
+
+void
+dft_expr_context_remove (DftExprContext *ctx, const char *path)
+{
+  xmlNodePtr node;
+
+  g_return_if_fail (ctx != NULL);
+  g_return_if_fail (path != NULL);
+
+  node = find_node (ctx, path, FALSE, NULL);
+  if (node == NULL || node == xmlDocGetRootElement (ctx->doc))
+    return;
+  xmlUnlinkNode (node);
+  xmlFreeNode (node);
 }
 
 char *
@@ -1569,6 +2574,38 @@ dft_expr_context_add_choice (DftExprContext *ctx,
       g_hash_table_insert (ctx->choices, g_strdup (list), labels);
     }
   g_hash_table_insert (labels, g_strdup (value), g_strdup (label));
+}
+
+void
+dft_expr_context_add_instance_item (DftExprContext    *ctx,
+                                    const char        *instance_id,
+                                    const char *const *names,
+                                    const char *const *values)
+{
+  xmlDocPtr  doc;
+  xmlNodePtr item;
+
+  g_return_if_fail (ctx != NULL);
+  g_return_if_fail (instance_id != NULL && names != NULL && values != NULL);
+
+  doc = g_hash_table_lookup (ctx->instances, instance_id);
+  if (doc == NULL)
+    {
+      doc = xmlNewDoc ((const xmlChar *) "1.0");
+      xmlDocSetRootElement (doc, xmlNewDocNode (doc, NULL, (const xmlChar *) "root", NULL));
+      g_hash_table_insert (ctx->instances, g_strdup (instance_id), doc);
+    }
+  item = xmlNewChild (xmlDocGetRootElement (doc), NULL, (const xmlChar *) "item", NULL);
+  for (guint i = 0; names[i] != NULL && values[i] != NULL; i++)
+    {
+      xmlNodePtr child;
+
+      if (xmlValidateNCName ((const xmlChar *) names[i], 0) != 0)
+        continue;
+      child = xmlNewChild (item, NULL, (const xmlChar *) names[i], NULL);
+      if (values[i][0] != '\0')
+        xmlNodeAddContent (child, (const xmlChar *) values[i]);
+    }
 }
 
 static gboolean
@@ -1632,6 +2669,16 @@ compile (DftExprContext *self, const char *expr, GError **error)
   return comp;
 }
 
+gboolean
+dft_expr_context_check (DftExprContext *ctx, const char *expr, GError **error)
+{
+  g_return_val_if_fail (ctx != NULL, FALSE);
+  g_return_val_if_fail (expr != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return compile (ctx, expr, error) != NULL;
+}
+
 static xmlXPathObjectPtr
 evaluate (DftExprContext *self, const char *expr, const char *current_path, GError **error)
 {
@@ -1648,6 +2695,7 @@ evaluate (DftExprContext *self, const char *expr, const char *current_path, GErr
     return NULL;
 
   quiet_begin (self, &q);
+  self->current = node;
   self->xpath->node = node;
   self->xpath->contextSize = -1;
   self->xpath->proximityPosition = -1;
@@ -1701,6 +2749,41 @@ dft_expr_eval_string (DftExprContext *ctx,
     }
   xmlXPathFreeObject (result);
   return out;
+}
+
+GStrv
+dft_expr_eval_strings (DftExprContext *ctx,
+                       const char     *expr,
+                       const char     *current_path,
+                       GError        **error)
+{
+  xmlXPathObjectPtr        result;
+  g_autoptr (GStrvBuilder) out = g_strv_builder_new ();
+
+  g_return_val_if_fail (ctx != NULL, NULL);
+  g_return_val_if_fail (expr != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  result = evaluate (ctx, expr, current_path, error);
+  if (result == NULL)
+    return NULL;
+  if (result->type == XPATH_NODESET && result->nodesetval != NULL)
+    for (int i = 0; i < result->nodesetval->nodeNr; i++)
+      {
+        xmlChar *s = xmlNodeGetContent (result->nodesetval->nodeTab[i]);
+
+        g_strv_builder_add (out, s ? (const char *) s : "");
+        xmlFree (s);
+      }
+  else if (result->type != XPATH_NODESET)
+    {
+      xmlChar *s = xmlXPathCastToString (result);
+
+      g_strv_builder_add (out, (const char *) s);
+      xmlFree (s);
+    }
+  xmlXPathFreeObject (result);
+  return g_strv_builder_end (out);
 }
 
 gboolean
@@ -1995,6 +3078,39 @@ visit_dependents (GraphNode *n, guint8 *state, GPtrArray *out)
         visit_dependents (d, state, out);
     }
   g_ptr_array_add (out, g_strdup (n->name));
+}
+
+static void
+visit_all (GraphNode *n, guint8 *placed, GPtrArray *out)
+{
+  placed[n->order] = 1;
+  for (guint i = 0; i < n->reads->len; i++)
+    {
+      GraphNode *d = g_ptr_array_index (n->reads, i);
+
+      if (!placed[d->order])
+        visit_all (d, placed, out);
+    }
+  g_ptr_array_add (out, g_strdup (n->name));
+}
+
+GPtrArray *
+dft_expr_graph_order (DftExprGraph *g)
+{
+  g_autofree guint8 *placed = NULL;
+  GPtrArray         *out = g_ptr_array_new_with_free_func (g_free);
+
+  g_return_val_if_fail (g != NULL, out);
+
+  placed = g_new0 (guint8, g->order->len + 1);
+  for (guint i = 0; i < g->order->len; i++)
+    {
+      GraphNode *n = g_ptr_array_index (g->order, i);
+
+      if (!placed[n->order])
+        visit_all (n, placed, out);
+    }
+  return out;
 }
 
 GPtrArray *

@@ -42,6 +42,9 @@ void            dft_expr_context_free (DftExprContext *ctx);
 gboolean
 dft_expr_context_set (DftExprContext *ctx, const char *path, const char *value, GError **error);
 char *dft_expr_context_get (DftExprContext *ctx, const char *path);
+/* Removes the element at @path with everything in it (a repeat instance); later instances
+ * move up one index. Nothing happens when it does not exist. */
+void dft_expr_context_remove (DftExprContext *ctx, const char *path);
 
 /* Labels for jr:choice-name(value, 'path'). The form engine registers each select question's
  * choices under the question's absolute path ("/data/country") as @list: the second argument
@@ -51,6 +54,28 @@ void dft_expr_context_add_choice (DftExprContext *ctx,
                                   const char     *list,
                                   const char     *value,
                                   const char     *label);
+
+/* Secondary instances for instance('id')/root/item[…]: each call adds one <item> whose
+ * children are @names (NULL-terminated) with @values (parallel). The form engine registers
+ * every choice list this way (children "name", "label" and the list's extra columns), so
+ * choice filters run as XPath predicates. */
+void dft_expr_context_add_instance_item (DftExprContext    *ctx,
+                                         const char        *instance_id,
+                                         const char *const *names,
+                                         const char *const *values);
+
+/* @expr written the one way Daftari stores expressions: tokens spaced alike ("a+ b" and
+ * "a + b" give "a + b"), and, when @context_path (absolute, no indexes) is given, relative
+ * paths outside predicates ("../x") and current()/… paths made absolute. An expression
+ * written in an XLSForm and the one pyxform writes for it normalize to the same text once
+ * ${name} is expanded. */
+char *dft_expr_normalize (const char *expr, const char *context_path, GError **error);
+
+/* @expr (normalized, absolute paths) made ready to evaluate at @current_path ("/data/rep[2]/y"):
+ * absolute paths outside predicates that share repeats with it take its indexes, so
+ * "/data/rep/x" there means "/data/rep[2]/x" while sum(/data/rep/x) from outside the repeat
+ * still means every instance. */
+char *dft_expr_localize (const char *expr, const char *current_path, GError **error);
 
 /* Rewrites every ${name} outside string literals into its path from @name_to_path (name →
  * absolute path without indexes, "/data/rep/x"). When @current_path (the node the expression
@@ -66,10 +91,19 @@ char *dft_expr_expand (const char *expr,
  * string: XPath string() of the result, except that NaN gives "" (a calculation over an empty
  * answer stores nothing, as in JavaRosa). boolean: XPath boolean(). number: ODK number(), which
  * also turns "YYYY-MM-DD" into days since 1970-01-01 and a dateTime into decimal days. */
-char    *dft_expr_eval_string (DftExprContext *ctx,
-                               const char     *expr,
-                               const char     *current_path,
-                               GError        **error);
+char *dft_expr_eval_string (DftExprContext *ctx,
+                            const char     *expr,
+                            const char     *current_path,
+                            GError        **error);
+/* Compiles @expr (plain XPath) without evaluating it: syntax and unknown functions. */
+gboolean dft_expr_context_check (DftExprContext *ctx, const char *expr, GError **error);
+
+/* The string value of each node the expression selects (for a non-node-set result, its
+ * string as the only element). */
+GStrv    dft_expr_eval_strings (DftExprContext *ctx,
+                                const char     *expr,
+                                const char     *current_path,
+                                GError        **error);
 gboolean dft_expr_eval_boolean (DftExprContext *ctx,
                                 const char     *expr,
                                 const char     *current_path,
@@ -101,6 +135,8 @@ gboolean dft_expr_graph_check (DftExprGraph *g, GError **error);
  * order; ties in the order fields were added). @changed itself is not included. Element type:
  * char *, owned by the array. */
 GPtrArray *dft_expr_graph_dependents (DftExprGraph *g, const char *changed);
+/* Every field, each after the fields it reads (the graph must have passed check()). */
+GPtrArray *dft_expr_graph_order (DftExprGraph *g);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftExprContext, dft_expr_context_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftExprGraph, dft_expr_graph_free)

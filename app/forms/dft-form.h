@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * A form definition: the one internal model every form becomes, whether written as Daftari JSON
+ * (docs in app/forms/FORMS.md), imported from an ODK XForm (dft-xform.h) or from an XLSForm
+ * (dft-xlsform.h). It is a tree of questions plus named choice lists, with every user-visible
+ * string kept per language.
+ *
+ * Expressions (relevant, constraint, required, read_only, calculate, default_expression,
+ * choice_filter, repeat_count) are ODK XPath; they may use ${name} references, which
+ * dft_form_prepare() resolves. Importers keep expressions as the file wrote them after turning
+ * ${name} into absolute paths the way pyxform does, then pass them through
+ * dft_expr_normalize() so that an XLSForm and the XForm pyxform makes of it compare equal.
+ *
+ * The structs are public for reading; build them with the functions below so that the form
+ * owns every string.
+ */
+
+#define DFT_FORM_ERROR (dft_form_error_quark ())
+
+typedef enum
+{
+  DFT_FORM_ERROR_PARSE,       /* the file is not what it claims to be (bad JSON, XML, sheet) */
+  DFT_FORM_ERROR_INVALID,     /* well-formed, but the form is broken (duplicate name, bad bind) */
+  DFT_FORM_ERROR_UNSUPPORTED, /* a required question of a type Daftari cannot show */
+  DFT_FORM_ERROR_EXPRESSION,  /* an expression does not compile or refers to nothing */
+  DFT_FORM_ERROR_CYCLE,       /* expressions that depend on themselves */
+} DftFormError;
+
+GQuark dft_form_error_quark (void);
+
+typedef enum
+{
+  DFT_QUESTION_TEXT,
+  DFT_QUESTION_INTEGER,
+  DFT_QUESTION_DECIMAL,
+  DFT_QUESTION_DATE,
+  DFT_QUESTION_TIME,
+  DFT_QUESTION_DATETIME,
+  DFT_QUESTION_GEOPOINT, /* "latitude longitude [altitude [accuracy]]", typed in: no GPS */
+  DFT_QUESTION_SELECT_ONE,
+  DFT_QUESTION_SELECT_MULTIPLE,
+  DFT_QUESTION_LIKERT,      /* a select one shown as a scale; its choices are the scale points */
+  DFT_QUESTION_NOTE,        /* text to read; no answer */
+  DFT_QUESTION_ACKNOWLEDGE, /* an "OK" to tick (ODK trigger) */
+  DFT_QUESTION_CALCULATE,   /* hidden, holds a calculation */
+  DFT_QUESTION_METADATA,    /* filled by Daftari: see DftQuestion.preload */
+  DFT_QUESTION_GROUP,
+  DFT_QUESTION_REPEAT,
+  DFT_QUESTION_UNSUPPORTED, /* kept so paths stay right; never shown; see unsupported_type */
+} DftQuestionType;
+
+/* Strings per language code ("en", "ru", "ur"); a form without languages uses "und". */
+typedef GHashTable DftText;
+
+DftText    *dft_text_new (void);
+void        dft_text_set (DftText *text, const char *lang, const char *value);
+const char *dft_text_get (DftText *text, const char *lang);
+
+typedef struct
+{
+  char    *value;
+  DftText *label;
+  /* Other columns of the choice row or instance item (XLSForm extra columns used by
+   * choice_filter, XForm secondary-instance children), name → string; may be empty. */
+  GHashTable *extra;
+} DftChoice;
+
+typedef struct
+{
+  char      *name;
+  GPtrArray *choices; /* DftChoice * */
+} DftChoiceList;
+
+typedef struct _DftQuestion DftQuestion;
+
+struct _DftQuestion
+{
+  DftQuestionType type;
+  char           *name;
+  char           *path; /* "/data/grp/q", set by dft_form_prepare() */
+  DftQuestion    *parent;
+
+  DftText *label;
+  DftText *hint;
+  DftText *required_message;
+  DftText *constraint_message;
+
+  char    *required; /* NULL, "true()" or an expression */
+  char    *relevant; /* NULL or an expression */
+  char    *constraint;
+  char    *calculate;
+  char    *read_only;          /* NULL, "true()" or an expression */
+  char    *default_value;      /* a literal answer the question starts with */
+  char    *default_expression; /* evaluated once when a submission starts */
+  char    *choice_filter;      /* evaluated with "." = each choice's instance item */
+  char    *choice_list;        /* name of a DftForm.choice_lists entry (selects, likert) */
+  char    *appearance;         /* as written: "minimal", "likert", "field-list"… */
+  char    *repeat_count;       /* repeats: fixed number or expression */
+  gboolean page;               /* groups: show the whole group as one page (field-list) */
+  char    *preload;            /* metadata: "start", "end", "today", "deviceid", "username" */
+  char    *unsupported_type;   /* unsupported: the type as written: "geopoint", "image" */
+
+  /* Assessments: the values that are right (one for select one, several for select
+   * multiple), points for a right answer; with partial credit a select multiple earns
+   * points × max(0, right picks − wrong picks) / number of right values. */
+  GStrv    correct;
+  double   points;
+  gboolean partial_credit;
+
+  GPtrArray *children;    /* DftQuestion *, groups and repeats */
+  guint      source_line; /* row or line in the file it came from; 0 when none */
+};
+
+typedef struct
+{
+  char *code; /* "en", "ru", "und" */
+  char *name; /* as the file named it: "English (en)", "Русский" */
+} DftLanguage;
+
+/* A problem an importer found but could live with (an optional question of an unsupported
+ * type, an appearance Daftari ignores); shown to the user after import. */
+typedef struct
+{
+  guint source_line;
+  char *name;    /* the question's name, or NULL */
+  char *message; /* translated, a full sentence */
+} DftFormWarning;
+
+typedef struct
+{
+  char    *id;      /* the form key: stable across versions ("pre_test") */
+  char    *version; /* as the source gave it ("2024031501"); Daftari's own counter is the store's */
+  DftText *title;
+  char    *kind;      /* "survey", "assessment", "evaluation", "registration" */
+  char    *root_name; /* the instance's root element: "data" */
+  char    *default_language;
+  GPtrArray  *languages;    /* DftLanguage *, in the order the source listed them */
+  GHashTable *fallbacks;    /* code → GStrv of codes to try next ("ky" → {"ru", "en"}) */
+  GPtrArray  *questions;    /* DftQuestion *, top level */
+  GHashTable *choice_lists; /* name → DftChoiceList * */
+  double      pass_percent; /* assessments: the pass mark in percent of the maximum; < 0: none */
+  GPtrArray  *warnings;     /* DftFormWarning * */
+
+  /*< private >*/
+  gatomicrefcount ref_count;
+  GHashTable     *by_name; /* name → DftQuestion *, filled by dft_form_prepare() */
+  GHashTable     *by_path; /* path → DftQuestion * */
+  gpointer        graph;   /* DftExprGraph *: which fields read which */
+  gboolean        prepared;
+} DftForm;
+
+DftForm *dft_form_new (const char *id);
+DftForm *dft_form_ref (DftForm *form);
+void     dft_form_unref (DftForm *form);
+
+DftQuestion *dft_question_new (DftQuestionType type, const char *name);
+void         dft_question_free (DftQuestion *question);
+/* Takes ownership of @child. */
+void dft_question_add_child (DftQuestion *parent, DftQuestion *child);
+void dft_form_add_question (DftForm *form, DftQuestion *question);
+
+/* Adds or returns the list named @name. */
+DftChoiceList *dft_form_ensure_choice_list (DftForm *form, const char *name);
+/* Takes ownership of @label (may be NULL). Returns the new choice, for its extra columns. */
+DftChoice *dft_choice_list_add (DftChoiceList *list, const char *value, DftText *label);
+
+/* Adds @code unless present; @name may be NULL (the code is used). */
+void dft_form_add_language (DftForm *form, const char *code, const char *name);
+void dft_form_set_fallback (DftForm *form, const char *code, const char *const *chain);
+void
+dft_form_add_warning (DftForm *form, guint source_line, const char *name, const char *format, ...)
+    G_GNUC_PRINTF (4, 5);
+
+/* The language code in an ODK language name: "English (en)" → "en"; a bare name Daftari
+ * knows ("English", "Russian", "Swahili"…) → its code; "default" or "" → "und"; anything
+ * else is returned lower-cased as is. Free with g_free(). */
+char *dft_language_code_from_name (const char *name);
+
+/* Checks the whole form and makes it ready to run: fills paths, resolves ${name}, checks that
+ * names are unique where ODK needs them to be, that every expression compiles and refers to
+ * existing questions, that select questions have their choice lists, that no required
+ * question is unsupported (DFT_FORM_ERROR_UNSUPPORTED naming the question and its line), and
+ * that no calculation, relevance, requiredness or constraint depends on itself
+ * (DFT_FORM_ERROR_CYCLE naming the fields in the cycle). Every error message is translated
+ * and names the question and, when known, its line. */
+gboolean dft_form_prepare (DftForm *form, GError **error);
+
+DftQuestion *dft_form_lookup (DftForm *form, const char *name);
+DftQuestion *dft_form_lookup_path (DftForm *form, const char *path);
+
+/* The text in @lang, else along the fallback chain (the form's own chain for @lang, then the
+ * default language, then "und", then any language there is); *fell_back says whether the text
+ * came from another language than @lang. NULL only when @text has no value at all. */
+const char *dft_form_text (DftForm *form, DftText *text, const char *lang, gboolean *fell_back);
+
+typedef enum
+{
+  DFT_FORM_JSON_DEFAULT = 0,
+  DFT_FORM_JSON_PRETTY = 1 << 0,
+  /* For comparing two forms: each select's choices written inline instead of by list name,
+   * no source lines. */
+  DFT_FORM_JSON_CANONICAL = 1 << 1,
+} DftFormJsonFlags;
+
+/* Daftari's JSON form definition, documented in app/forms/FORMS.md. to_json writes members in
+ * a fixed order and sorts per-language maps, so equal forms give equal text. The form read
+ * is not prepared yet. */
+DftForm *dft_form_new_from_json (const char *json, gssize length, GError **error);
+char    *dft_form_to_json (DftForm *form, DftFormJsonFlags flags);
+
+/* Reads any form file by its name and content: .json (Daftari), .xml (XForm), .xlsx, .xls,
+ * .csv, .md (XLSForm). Prepared on success. */
+DftForm *dft_form_new_from_file (const char *path, GError **error);
+
+/* Depth-first, parents before children. */
+typedef void (*DftQuestionFunc) (DftQuestion *question, gpointer user_data);
+void dft_form_foreach (DftForm *form, DftQuestionFunc func, gpointer user_data);
+
+const char *dft_question_type_to_string (DftQuestionType type);
+gboolean    dft_question_type_from_string (const char *s, DftQuestionType *type);
+gboolean    dft_question_has_answer (const DftQuestion *question);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftForm, dft_form_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftQuestion, dft_question_free)
+
+G_END_DECLS

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+/* Not dft-test-util.h: dft-record.h declares a GObject also named DftForm. */
+#include <locale.h>
+#include "forms/dft-form.h"
+
+/*
+ * Conformance over the form corpora in ../shared/corpora (see its README.md): every form file
+ * outside a "negative" folder loads and prepares through dft_form_new_from_file(); every form
+ * inside one is refused with a message that names the problem. One test per file, and a
+ * summary per folder at the end.
+ */
+
+/* The form files Daftari's importers read; an importer adds its suffixes here. */
+static const char *const form_suffixes[] = {
+  ".xml", /* ODK XForms, pyxform's outputs among them (dft-xform.c) */
+#if __has_include("forms/dft-xlsform.h")
+  ".xlsx", ".xls", ".csv", ".md", /* XLSForms (dft-xlsform.c) */
+#endif
+  NULL,
+};
+
+typedef struct
+{
+  guint loaded;
+  guint refused;
+  guint failed;
+  guint incomplete;
+} FolderCount;
+
+static GHashTable *folder_counts; /* folder → FolderCount * */
+static char       *corpora;
+
+static gboolean
+is_form_file (const char *name)
+{
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+
+  for (guint i = 0; form_suffixes[i] != NULL; i++)
+    if (g_str_has_suffix (lower, form_suffixes[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* "negative/" and pyxform's "negative_bug_example_xls/" hold forms that must be refused. */
+static gboolean
+is_negative (const char *relative)
+{
+  g_auto (GStrv) parts = g_strsplit (relative, G_DIR_SEPARATOR_S, -1);
+
+  for (guint i = 0; parts[i] != NULL && parts[i + 1] != NULL; i++)
+    if (g_str_has_prefix (parts[i], "negative"))
+      return TRUE;
+  return FALSE;
+}
+
+static FolderCount *
+count_for (const char *relative)
+{
+  g_autofree char *folder = g_path_get_dirname (relative);
+  FolderCount     *count = g_hash_table_lookup (folder_counts, folder);
+
+  if (count == NULL)
+    {
+      count = g_new0 (FolderCount, 1);
+      g_hash_table_insert (folder_counts, g_steal_pointer (&folder), count);
+    }
+  return count;
+}
+
+static void
+test_form (gconstpointer data)
+{
+  const char         *relative = data;
+  g_autofree char    *path = g_build_filename (corpora, relative, NULL);
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = NULL;
+  FolderCount        *count = count_for (relative);
+  gint64              start = g_get_monotonic_time ();
+
+  form = dft_form_new_from_file (path, &error);
+  g_test_message ("%s: %s (%" G_GINT64_FORMAT " ms)", relative,
+                  form != NULL ? "loaded" : error->message,
+                  (g_get_monotonic_time () - start) / 1000);
+
+  if (is_negative (relative))
+    {
+      /* Refused, with a message that says what is wrong rather than that something is. */
+      if (form != NULL)
+        {
+          count->failed++;
+          g_test_fail_printf ("%s is broken on purpose but loaded", relative);
+          return;
+        }
+      g_assert_true (error->domain == DFT_FORM_ERROR);
+      if (strlen (error->message) < 20)
+        {
+          count->failed++;
+          g_test_fail_printf ("%s: the message “%s” does not name the problem", relative,
+                              error->message);
+          return;
+        }
+      count->refused++;
+      return;
+    }
+
+  if (form != NULL)
+    {
+      g_assert_true (form->prepared);
+      count->loaded++;
+      return;
+    }
+  /* Issue 4: a required question of a type Daftari cannot show refuses the form. */
+  if (g_error_matches (error, DFT_FORM_ERROR, DFT_FORM_ERROR_UNSUPPORTED))
+    {
+      count->refused++;
+      return;
+    }
+  /* ODK functions the expression engine does not have yet. */
+  if (g_error_matches (error, DFT_FORM_ERROR, DFT_FORM_ERROR_EXPRESSION)
+      && strstr (error->message, "There is no function") != NULL)
+    {
+      count->incomplete++;
+      g_test_incomplete (error->message);
+      return;
+    }
+  count->failed++;
+  g_test_fail_printf ("%s: %s", relative, error->message);
+}
+
+/* After every test: GLib runs a suite's own tests before its sub-suites. */
+static void
+print_summary (void)
+{
+  g_autoptr (GList) folders
+      = g_list_sort (g_hash_table_get_keys (folder_counts), (GCompareFunc) g_strcmp0);
+
+  for (GList *l = folders; l != NULL; l = l->next)
+    {
+      FolderCount *c = g_hash_table_lookup (folder_counts, l->data);
+
+      g_print ("# %s: %u loaded, %u refused as they should be, %u waiting for expression "
+               "functions, %u failed\n",
+               (const char *) l->data, c->loaded, c->refused, c->incomplete, c->failed);
+    }
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static void
+test_absent (void)
+{
+  g_test_skip ("the form corpora (../shared/corpora, DAFTARI_SHARED) are not here");
+}
+
+static void
+collect (const char *relative_dir, GPtrArray *files)
+{
+  g_autofree char      *dir_path = g_build_filename (corpora, relative_dir, NULL);
+  g_autoptr (GDir)      dir = g_dir_open (dir_path, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char           *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char      *entry = g_ptr_array_index (names, i);
+      g_autofree char *relative
+          = *relative_dir != '\0' ? g_build_filename (relative_dir, entry, NULL) : g_strdup (entry);
+      g_autofree char *full = g_build_filename (corpora, relative, NULL);
+
+      if (g_file_test (full, G_FILE_TEST_IS_DIR))
+        {
+          /* External CSV instances live in media folders: they are data, not forms. */
+          if (g_str_equal (entry, "media") || g_str_has_suffix (entry, "-media"))
+            continue;
+          collect (relative, files);
+        }
+      else if (is_form_file (entry))
+        g_ptr_array_add (files, g_steal_pointer (&relative));
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  int                   ret;
+
+  setlocale (LC_ALL, "");
+  g_test_init (&argc, &argv, NULL);
+  if (g_getenv ("DAFTARI_SHARED") != NULL)
+    corpora = g_build_filename (g_getenv ("DAFTARI_SHARED"), "corpora", NULL);
+  if (corpora != NULL && !g_file_test (corpora, G_FILE_TEST_IS_DIR))
+    g_clear_pointer (&corpora, g_free);
+  folder_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  if (corpora == NULL)
+    g_test_add_func ("/form-corpus/absent", test_absent);
+  else
+    {
+      collect ("", files);
+      g_assert_cmpuint (files->len, >, 0);
+      for (guint i = 0; i < files->len; i++)
+        {
+          g_autofree char *test_path
+              = g_strconcat ("/form-corpus/", (const char *) g_ptr_array_index (files, i), NULL);
+
+          g_test_add_data_func (test_path, g_ptr_array_index (files, i), test_form);
+        }
+    }
+  ret = g_test_run ();
+  print_summary ();
+  g_hash_table_unref (folder_counts);
+  g_free (corpora);
+  return ret;
+}

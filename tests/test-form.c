@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "dft-test-util.h"
+#include "forms/dft-form-run.h"
+#include "forms/dft-form.h"
+
+/* A form with one of everything the runtime evaluates. */
+static const char training_form[]
+    = "{"
+      "\"format\": \"daftari-form\", \"id\": \"intake\", \"root\": \"data\","
+      "\"default_language\": \"en\","
+      "\"languages\": [{\"code\": \"en\", \"name\": \"English\"}, {\"code\": \"ru\", \"name\": "
+      "\"Русский\"},"
+      "                {\"code\": \"ky\", \"name\": \"Кыргызча\"}],"
+      "\"fallbacks\": {\"ky\": [\"ru\", \"en\"]},"
+      "\"title\": {\"en\": \"Intake\", \"ru\": \"Анкета\"},"
+      "\"choice_lists\": {"
+      "  \"yesno\": [{\"value\": \"yes\", \"label\": {\"en\": \"Yes\", \"ru\": \"Да\"}},"
+      "             {\"value\": \"no\", \"label\": {\"en\": \"No\", \"ru\": \"Нет\"}}],"
+      "  \"cities\": [{\"value\": \"bishkek\", \"label\": \"Bishkek\", \"extra\": {\"country\": "
+      "\"kg\"}},"
+      "              {\"value\": \"osh\", \"label\": \"Osh\", \"extra\": {\"country\": \"kg\"}},"
+      "              {\"value\": \"tbilisi\", \"label\": \"Tbilisi\", \"extra\": {\"country\": "
+      "\"ge\"}}]"
+      "},"
+      "\"questions\": ["
+      "  {\"type\": \"integer\", \"name\": \"age\", \"label\": {\"en\": \"Age\", \"ru\": "
+      "\"Возраст\"},"
+      "   \"required\": true, \"required_message\": {\"en\": \"Age is needed\"},"
+      "   \"constraint\": \". >= 18 and . < 100\", \"constraint_message\": {\"en\": \"18 to 99\"}},"
+      "  {\"type\": \"select_one\", \"name\": \"police\", \"label\": \"Police?\", \"choices\": "
+      "\"yesno\"},"
+      "  {\"type\": \"text\", \"name\": \"rank\", \"label\": \"Rank\", \"relevant\": \"${police} = "
+      "'yes'\","
+      "   \"required\": true},"
+      "  {\"type\": \"text\", \"name\": \"country\", \"label\": \"Country\", \"default\": \"kg\"},"
+      "  {\"type\": \"select_one\", \"name\": \"city\", \"label\": \"City\", \"choices\": "
+      "\"cities\","
+      "   \"choice_filter\": \"country = ${country}\"},"
+      "  {\"type\": \"calculate\", \"name\": \"decade\", \"calculate\": \"int(${age} div 10)\"},"
+      "  {\"type\": \"date\", \"name\": \"when\", \"label\": \"Date\", \"default_expression\": "
+      "\"today()\"},"
+      "  {\"type\": \"text\", \"name\": \"locked\", \"label\": \"Locked\", \"read_only\": true,"
+      "   \"default\": \"fixed\"},"
+      "  {\"type\": \"integer\", \"name\": \"n\", \"label\": \"How many?\"},"
+      "  {\"type\": \"repeat\", \"name\": \"kids\", \"label\": \"Children\", \"repeat_count\": "
+      "\"${n}\","
+      "   \"children\": ["
+      "     {\"type\": \"integer\", \"name\": \"kid_age\", \"label\": \"Age\"},"
+      "     {\"type\": \"calculate\", \"name\": \"double\", \"calculate\": \"${kid_age} * 2\"}"
+      "   ]},"
+      "  {\"type\": \"calculate\", \"name\": \"total\", \"calculate\": \"sum(${kid_age})\"},"
+      "  {\"type\": \"group\", \"name\": \"extra\", \"page\": true, \"relevant\": \"${age} > 60\","
+      "   \"children\": [{\"type\": \"text\", \"name\": \"pension\", \"label\": \"Pension\","
+      "                   \"required\": true}]}"
+      "]}";
+
+static DftForm *
+load (const char *json)
+{
+  g_autoptr (GError) error = NULL;
+  DftForm           *form = dft_form_new_from_json (json, -1, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (form, &error));
+  g_assert_no_error (error);
+  return form;
+}
+
+/* The error a broken form gives, prepared or not. */
+static GError *
+refusal (const char *json)
+{
+  GError  *error = NULL;
+  DftForm *form = dft_form_new_from_json (json, -1, &error);
+
+  if (form != NULL)
+    {
+      g_assert_false (dft_form_prepare (form, &error));
+      dft_form_unref (form);
+    }
+  g_assert_nonnull (error);
+  return error;
+}
+
+static DftFormRun *
+start (DftForm *form)
+{
+  g_autoptr (GError) error = NULL;
+  DftFormRun        *run = dft_form_run_new (form, &error);
+
+  g_assert_no_error (error);
+  return run;
+}
+
+static void
+answer (DftFormRun *run, const char *path, const char *value)
+{
+  g_autoptr (GError) error = NULL;
+
+  dft_form_run_set_answer (run, path, value, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+assert_answer (DftFormRun *run, const char *path, const char *expected)
+{
+  g_autofree char *value = dft_form_run_get_answer (run, path);
+
+  g_assert_cmpstr (value, ==, expected);
+}
+
+static void
+test_json_round_trip (void)
+{
+  g_autoptr (DftForm) form = load (training_form);
+  g_autofree char    *json = dft_form_to_json (form, DFT_FORM_JSON_PRETTY);
+  g_autoptr (DftForm) again = load (json);
+  g_autofree char    *json2 = dft_form_to_json (again, DFT_FORM_JSON_PRETTY);
+
+  g_assert_cmpstr (json, ==, json2);
+  /* ${name} was resolved to the canonical absolute path when the form was prepared. */
+  g_assert_nonnull (strstr (json, "\"/data/police = 'yes'\""));
+  g_assert_cmpuint (form->languages->len, ==, 3);
+  g_assert_cmpstr (dft_form_lookup (form, "kid_age")->path, ==, "/data/kids/kid_age");
+}
+
+static void
+test_fallback_chain (void)
+{
+  g_autoptr (DftForm) form = load (training_form);
+  DftQuestion        *age = dft_form_lookup (form, "age");
+  DftQuestion        *police = dft_form_lookup (form, "police");
+  gboolean            fell_back = FALSE;
+
+  g_assert_cmpstr (dft_form_text (form, age->label, "ru", &fell_back), ==, "Возраст");
+  g_assert_false (fell_back);
+  /* Kyrgyz is missing: ky → ru → en. */
+  g_assert_cmpstr (dft_form_text (form, age->label, "ky", &fell_back), ==, "Возраст");
+  g_assert_true (fell_back);
+  /* Urdu has no chain: the default language. */
+  g_assert_cmpstr (dft_form_text (form, age->label, "ur", &fell_back), ==, "Age");
+  g_assert_true (fell_back);
+  /* A plain string belongs to the default language and is never blank elsewhere. */
+  g_assert_cmpstr (dft_form_text (form, police->label, "ru", NULL), ==, "Police?");
+}
+
+static void
+test_refusals (void)
+{
+  struct
+  {
+    const char *json;
+    int         code;
+    const char *names;
+  } cases[] = {
+    { "{\"format\": \"daftari-form\", \"questions\": ["
+      "{\"type\": \"calculate\", \"name\": \"a\", \"calculate\": \"${b} + 1\"},"
+      "{\"type\": \"calculate\", \"name\": \"b\", \"calculate\": \"${c} + 1\"},"
+      "{\"type\": \"calculate\", \"name\": \"c\", \"calculate\": \"${a} + 1\"}]}",
+      DFT_FORM_ERROR_CYCLE, "/data/a" },
+    { "{\"format\": \"daftari-form\", \"questions\": ["
+      "{\"type\": \"text\", \"name\": \"a\", \"relevant\": \"${nobody} = 1\"}]}",
+      DFT_FORM_ERROR_EXPRESSION, "“a”" },
+    { "{\"format\": \"daftari-form\", \"questions\": ["
+      "{\"type\": \"text\", \"name\": \"a\", \"relevant\": \"/data/b = 1\"}]}",
+      DFT_FORM_ERROR_EXPRESSION, "/data/b" },
+    { "{\"format\": \"daftari-form\", \"questions\": ["
+      "{\"type\": \"text\", \"name\": \"a\", \"constraint\": \"bogus(.)\"}]}",
+      DFT_FORM_ERROR_EXPRESSION, "bogus" },
+    { "{\"format\": \"daftari-form\", \"questions\": ["
+      "{\"type\": \"text\", \"name\": \"a\"}, {\"type\": \"text\", \"name\": \"a\"}]}",
+      DFT_FORM_ERROR_INVALID, "“a”" },
+    { "{\"format\": \"daftari-form\", \"questions\": ["
+      "{\"type\": \"select_one\", \"name\": \"s\", \"choices\": \"missing\"}]}",
+      DFT_FORM_ERROR_INVALID, "missing" },
+    { "{\"format\": \"daftari-form\", \"questions\": ["
+      "{\"type\": \"unsupported\", \"name\": \"gps\", \"unsupported_type\": \"geopoint\","
+      " \"required\": true, \"source_line\": 7}]}",
+      DFT_FORM_ERROR_UNSUPPORTED, "(line 7)" },
+    { "{\"format\": \"daftari-form\", \"questions\": ["
+      "{\"type\": \"text\", \"name\": \"a\", \"relevent\": \"1\"}]}",
+      DFT_FORM_ERROR_PARSE, "relevent" },
+    { "{\"format\": \"daftari-form\", \"questions\": [{\"type\": \"photo\", \"name\": \"p\"}]}",
+      DFT_FORM_ERROR_PARSE, "photo" },
+    { "{\"format\": \"daftari-form\", \"questions\": [{\"type\": \"text\", \"name\": \"1a\"}]}",
+      DFT_FORM_ERROR_INVALID, "1a" },
+    { "[1, 2]", DFT_FORM_ERROR_PARSE, "not a Daftari form" },
+    { "{\"format\": \"daftari-form\", \"format_version\": 99, \"questions\": []}",
+      DFT_FORM_ERROR_PARSE, "newer" },
+    { "{\"format\": \"daftari-form\"", DFT_FORM_ERROR_PARSE, "JSON" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = refusal (cases[i].json);
+
+      g_test_message ("case %u: %s", i, error->message);
+      g_assert_error (error, DFT_FORM_ERROR, cases[i].code);
+      g_assert_nonnull (strstr (error->message, cases[i].names));
+    }
+}
+
+static void
+test_optional_unsupported_loads (void)
+{
+  g_autoptr (DftForm) form
+      = load ("{\"format\": \"daftari-form\", \"questions\": ["
+              "{\"type\": \"unsupported\", \"name\": \"gps\", \"unsupported_type\": \"geopoint\"},"
+              "{\"type\": \"text\", \"name\": \"a\"}]}");
+  g_autoptr (DftFormRun) run = start (form);
+  g_autoptr (GPtrArray)  problems = dft_form_run_problems (run, "en");
+
+  g_assert_cmpuint (problems->len, ==, 0);
+}
+
+static void
+test_relevance_and_required (void)
+{
+  g_autoptr (DftForm)    form = load (training_form);
+  g_autoptr (DftFormRun) run = start (form);
+  g_autofree char       *message = NULL;
+
+  g_assert_false (dft_form_run_is_relevant (run, "/data/rank"));
+  answer (run, "/data/police", "yes");
+  g_assert_true (dft_form_run_is_relevant (run, "/data/rank"));
+  g_assert_true (dft_form_run_is_required (run, "/data/rank"));
+  g_assert_false (dft_form_run_check (run, "/data/rank", "en", TRUE, &message));
+  g_assert_cmpstr (message, ==, "This question needs an answer.");
+  g_clear_pointer (&message, g_free);
+  /* A draft may leave required questions empty. */
+  g_assert_true (dft_form_run_check (run, "/data/rank", "en", FALSE, NULL));
+  answer (run, "/data/police", "no");
+  g_assert_true (dft_form_run_check (run, "/data/rank", "en", TRUE, NULL));
+
+  /* Relevance is inherited from the group. */
+  answer (run, "/data/age", "30");
+  g_assert_false (dft_form_run_is_relevant (run, "/data/extra/pension"));
+  answer (run, "/data/age", "70");
+  g_assert_true (dft_form_run_is_relevant (run, "/data/extra/pension"));
+  g_assert_false (dft_form_run_check (run, "/data/extra/pension", "en", TRUE, NULL));
+}
+
+static void
+test_constraint_and_types (void)
+{
+  g_autoptr (DftForm)    form = load (training_form);
+  g_autoptr (DftFormRun) run = start (form);
+  g_autofree char       *message = NULL;
+
+  answer (run, "/data/age", "12");
+  g_assert_false (dft_form_run_check (run, "/data/age", "en", FALSE, &message));
+  g_assert_cmpstr (message, ==, "18 to 99");
+  g_clear_pointer (&message, g_free);
+  answer (run, "/data/age", "twelve");
+  g_assert_false (dft_form_run_check (run, "/data/age", "en", FALSE, &message));
+  g_assert_cmpstr (message, ==, "Enter a whole number.");
+  g_clear_pointer (&message, g_free);
+  answer (run, "/data/age", "");
+  g_assert_false (dft_form_run_check (run, "/data/age", "ru", TRUE, &message));
+  /* The form's own message, falling back to English when Russian has none. */
+  g_assert_cmpstr (message, ==, "Age is needed");
+  g_clear_pointer (&message, g_free);
+  answer (run, "/data/age", "45");
+  g_assert_true (dft_form_run_check (run, "/data/age", "en", TRUE, NULL));
+  answer (run, "/data/when", "2026-02-30");
+  g_assert_false (dft_form_run_check (run, "/data/when", "en", FALSE, NULL));
+  answer (run, "/data/police", "maybe");
+  g_assert_false (dft_form_run_check (run, "/data/police", "en", FALSE, NULL));
+}
+
+static void
+test_geopoint_typed_in (void)
+{
+  g_autoptr (DftForm)    form = load ("{\"format\": \"daftari-form\", \"questions\": ["
+                                         "{\"type\": \"geopoint\", \"name\": \"where\"}]}");
+  g_autoptr (DftFormRun) run = start (form);
+  const char            *good[] = { "42.87 74.59", "-6.8 39.28 12 5", "41.7 44.8 500" };
+  const char            *bad[] = { "42.87", "91 10", "10 181", "a b", "1 2 3 -4", "1 2 3 4 5" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      answer (run, "/data/where", good[i]);
+      g_assert_true (dft_form_run_check (run, "/data/where", "en", TRUE, NULL));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      answer (run, "/data/where", bad[i]);
+      g_assert_false (dft_form_run_check (run, "/data/where", "en", TRUE, NULL));
+    }
+}
+
+static void
+test_calculate_default_read_only (void)
+{
+  g_autoptr (DftForm)    form = load (training_form);
+  g_autoptr (DftFormRun) run = start (form);
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (GDateTime)  now = g_date_time_new_now_local ();
+  g_autofree char       *today = g_date_time_format (now, "%Y-%m-%d");
+
+  assert_answer (run, "/data/country", "kg");
+  assert_answer (run, "/data/when", today);
+  assert_answer (run, "/data/decade", "");
+  answer (run, "/data/age", "47");
+  assert_answer (run, "/data/decade", "4");
+  g_assert_true (dft_form_run_is_read_only (run, "/data/locked"));
+  g_assert_false (dft_form_run_set_answer (run, "/data/locked", "x", NULL, &error));
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (dft_form_run_set_answer (run, "/data/decade", "9", NULL, &error));
+  g_clear_error (&error);
+  g_assert_false (dft_form_run_set_answer (run, "/data/nothing", "9", NULL, &error));
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID);
+}
+
+static void
+test_only_dependents_change (void)
+{
+  g_autoptr (DftForm)    form = load (training_form);
+  g_autoptr (DftFormRun) run = start (form);
+  g_autoptr (GPtrArray)  changed = NULL;
+  g_autoptr (GError)     error = NULL;
+
+  g_assert_true (dft_form_run_set_answer (run, "/data/age", "47", &changed, &error));
+  g_assert_true (g_ptr_array_find_with_equal_func (changed, "/data/decade", g_str_equal, NULL));
+  g_assert_true (g_ptr_array_find_with_equal_func (changed, "/data/extra", g_str_equal, NULL));
+  g_assert_false (g_ptr_array_find_with_equal_func (changed, "/data/rank", g_str_equal, NULL));
+  g_assert_false (g_ptr_array_find_with_equal_func (changed, "/data/total", g_str_equal, NULL));
+}
+
+static void
+test_choice_filter (void)
+{
+  g_autoptr (DftForm)    form = load (training_form);
+  g_autoptr (DftFormRun) run = start (form);
+  g_autoptr (GPtrArray)  kg = NULL;
+  g_autoptr (GPtrArray)  ge = NULL;
+  g_autoptr (GError)     error = NULL;
+
+  kg = dft_form_run_get_choices (run, "/data/city", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (kg->len, ==, 2);
+  g_assert_cmpstr (((DftChoice *) g_ptr_array_index (kg, 1))->value, ==, "osh");
+  answer (run, "/data/country", "ge");
+  ge = dft_form_run_get_choices (run, "/data/city", &error);
+  g_assert_cmpuint (ge->len, ==, 1);
+  g_assert_cmpstr (((DftChoice *) g_ptr_array_index (ge, 0))->value, ==, "tbilisi");
+}
+
+static void
+test_repeats (void)
+{
+  g_autoptr (DftForm)    form = load (training_form);
+  g_autoptr (DftFormRun) run = start (form);
+
+  g_assert_cmpuint (dft_form_run_count_instances (run, "/data/kids"), ==, 0);
+  answer (run, "/data/n", "3");
+  g_assert_cmpuint (dft_form_run_count_instances (run, "/data/kids"), ==, 3);
+  answer (run, "/data/kids[1]/kid_age", "4");
+  answer (run, "/data/kids[2]/kid_age", "7");
+  answer (run, "/data/kids[3]/kid_age", "10");
+  /* ${kid_age} inside the repeat is this instance's; sum() outside sees all of them. */
+  assert_answer (run, "/data/kids[2]/double", "14");
+  assert_answer (run, "/data/total", "21");
+  answer (run, "/data/n", "2");
+  g_assert_cmpuint (dft_form_run_count_instances (run, "/data/kids"), ==, 2);
+  assert_answer (run, "/data/total", "11");
+}
+
+static void
+test_free_repeat (void)
+{
+  g_autoptr (DftForm) form
+      = load ("{\"format\": \"daftari-form\", \"questions\": ["
+              "{\"type\": \"repeat\", \"name\": \"r\", \"children\": ["
+              "  {\"type\": \"text\", \"name\": \"x\"},"
+              "  {\"type\": \"calculate\", \"name\": \"pos\", \"calculate\": \"position(..)\"}]},"
+              "{\"type\": \"calculate\", \"name\": \"n\", \"calculate\": \"count(${r})\"}]}");
+  g_autoptr (DftFormRun) run = start (form);
+  g_autoptr (GError)     error = NULL;
+
+  g_assert_cmpuint (dft_form_run_count_instances (run, "/data/r"), ==, 1);
+  g_assert_cmpuint (dft_form_run_add_instance (run, "/data/r", &error), ==, 2);
+  g_assert_cmpuint (dft_form_run_add_instance (run, "/data/r", &error), ==, 3);
+  assert_answer (run, "/data/n", "3");
+  assert_answer (run, "/data/r[3]/pos", "3");
+  answer (run, "/data/r[1]/x", "a");
+  answer (run, "/data/r[2]/x", "b");
+  answer (run, "/data/r[3]/x", "c");
+  g_assert_true (dft_form_run_remove_instance (run, "/data/r", 2, &error));
+  g_assert_no_error (error);
+  assert_answer (run, "/data/r[2]/x", "c");
+  assert_answer (run, "/data/r[2]/pos", "2");
+  assert_answer (run, "/data/n", "2");
+  g_assert_false (dft_form_run_remove_instance (run, "/data/r", 5, &error));
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID);
+}
+
+static void
+test_answers_json (void)
+{
+  g_autoptr (DftForm)    form = load (training_form);
+  g_autoptr (DftFormRun) run = start (form);
+  g_autoptr (DftFormRun) again = NULL;
+  g_autoptr (GError)     error = NULL;
+  g_autofree char       *draft = NULL;
+  g_autofree char       *final = NULL;
+  g_autofree char       *draft2 = NULL;
+
+  answer (run, "/data/age", "70");
+  answer (run, "/data/police", "yes");
+  answer (run, "/data/rank", "Major");
+  answer (run, "/data/n", "2");
+  answer (run, "/data/kids[2]/kid_age", "5");
+  answer (run, "/data/police", "no");
+  draft = dft_form_run_to_json (run, FALSE);
+  /* A draft keeps what was typed into a question that is hidden now. */
+  g_assert_nonnull (strstr (draft, "\"/data/rank\":\"Major\""));
+  g_assert_nonnull (strstr (draft, "\"/data/kids\":2"));
+
+  again = start (form);
+  g_assert_true (dft_form_run_load_json (again, draft, &error));
+  g_assert_no_error (error);
+  assert_answer (again, "/data/kids[2]/kid_age", "5");
+  assert_answer (again, "/data/kids[2]/double", "10");
+  assert_answer (again, "/data/rank", "Major");
+  draft2 = dft_form_run_to_json (again, FALSE);
+  g_assert_cmpstr (draft, ==, draft2);
+
+  /* A final submission keeps no answer a person could not see. */
+  final = dft_form_run_to_json (run, TRUE);
+  g_assert_null (strstr (final, "Major"));
+
+  g_assert_false (dft_form_run_load_json (again, "<html>", &error));
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE);
+}
+
+static void
+test_problems (void)
+{
+  g_autoptr (DftForm)    form = load (training_form);
+  g_autoptr (DftFormRun) run = start (form);
+  g_autoptr (GPtrArray)  problems = dft_form_run_problems (run, "en");
+
+  /* Only the age is required and visible. */
+  g_assert_cmpuint (problems->len, ==, 1);
+  g_assert_cmpstr (((DftFormProblem *) g_ptr_array_index (problems, 0))->path, ==, "/data/age");
+  g_clear_pointer (&problems, g_ptr_array_unref);
+  answer (run, "/data/age", "70");
+  problems = dft_form_run_problems (run, "en");
+  g_assert_cmpuint (problems->len, ==, 1);
+  g_assert_cmpstr (((DftFormProblem *) g_ptr_array_index (problems, 0))->path, ==,
+                   "/data/extra/pension");
+}
+
+static void
+test_language_codes (void)
+{
+  struct
+  {
+    const char *name, *code;
+  } cases[] = {
+    { "English (en)", "en" },  { "Russian", "ru" },      { "default", "und" }, { "", "und" },
+    { "Français (FR)", "fr" }, { "Klingon", "klingon" }, { "Кыргызча", "ky" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *code = dft_language_code_from_name (cases[i].name);
+
+      g_assert_cmpstr (code, ==, cases[i].code);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  dft_test_init (&argc, &argv);
+  g_test_add_func ("/form/json/round-trip", test_json_round_trip);
+  g_test_add_func ("/form/json/refusals", test_refusals);
+  g_test_add_func ("/form/languages/fallback", test_fallback_chain);
+  g_test_add_func ("/form/languages/codes", test_language_codes);
+  g_test_add_func ("/form/unsupported/optional-loads", test_optional_unsupported_loads);
+  g_test_add_func ("/form/run/relevance-required", test_relevance_and_required);
+  g_test_add_func ("/form/run/constraint-types", test_constraint_and_types);
+  g_test_add_func ("/form/run/geopoint", test_geopoint_typed_in);
+  g_test_add_func ("/form/run/calculate-default-read-only", test_calculate_default_read_only);
+  g_test_add_func ("/form/run/only-dependents", test_only_dependents_change);
+  g_test_add_func ("/form/run/choice-filter", test_choice_filter);
+  g_test_add_func ("/form/run/repeat-count", test_repeats);
+  g_test_add_func ("/form/run/repeat-add-remove", test_free_repeat);
+  g_test_add_func ("/form/run/answers-json", test_answers_json);
+  g_test_add_func ("/form/run/problems", test_problems);
+  return g_test_run ();
+}

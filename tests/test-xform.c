@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+/* Not dft-test-util.h: dft-record.h declares a GObject also named DftForm. */
+#include <locale.h>
+#include "forms/dft-form.h"
+#include "forms/dft-xform.h"
+
+static char *
+data_path (const char *name)
+{
+  const char *dir = g_getenv ("DAFTARI_TEST_DATA");
+
+  g_assert_nonnull (dir);
+  return g_build_filename (dir, "forms", "xform", name, NULL);
+}
+
+static DftForm *
+load_full (void)
+{
+  g_autofree char   *path = data_path ("full.xml");
+  g_autoptr (GError) error = NULL;
+  DftForm           *form = dft_xform_load_file (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (form);
+  return form;
+}
+
+static DftQuestion *
+find_in (GPtrArray *questions, const char *name)
+{
+  for (guint i = 0; i < questions->len; i++)
+    {
+      DftQuestion *q = g_ptr_array_index (questions, i);
+      DftQuestion *found;
+
+      if (g_strcmp0 (q->name, name) == 0)
+        return q;
+      found = find_in (q->children, name);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static DftQuestion *
+find (DftForm *form, const char *name)
+{
+  DftQuestion *q = find_in (form->questions, name);
+
+  g_assert_nonnull (q);
+  return q;
+}
+
+static DftChoiceList *
+list_of (DftForm *form, DftQuestion *q)
+{
+  DftChoiceList *list;
+
+  g_assert_nonnull (q->choice_list);
+  list = g_hash_table_lookup (form->choice_lists, q->choice_list);
+  g_assert_nonnull (list);
+  return list;
+}
+
+static DftChoice *
+choice (DftChoiceList *list, guint i)
+{
+  g_assert_cmpuint (i, <, list->choices->len);
+  return g_ptr_array_index (list->choices, i);
+}
+
+static gboolean
+has_warning (DftForm *form, const char *name, const char *needle)
+{
+  for (guint i = 0; i < form->warnings->len; i++)
+    {
+      DftFormWarning *w = g_ptr_array_index (form->warnings, i);
+
+      if ((name == NULL || g_strcmp0 (w->name, name) == 0) && strstr (w->message, needle) != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+test_structure (void)
+{
+  g_autoptr (DftForm) form = load_full ();
+  static const struct
+  {
+    const char     *name;
+    DftQuestionType type;
+  } expected[] = {
+    { "start", DFT_QUESTION_METADATA },       { "end", DFT_QUESTION_METADATA },
+    { "today", DFT_QUESTION_METADATA },       { "name", DFT_QUESTION_TEXT },
+    { "age", DFT_QUESTION_INTEGER },          { "is_adult", DFT_QUESTION_CALCULATE },
+    { "greeting", DFT_QUESTION_NOTE },        { "welcome", DFT_QUESTION_TEXT },
+    { "markup", DFT_QUESTION_NOTE },          { "page", DFT_QUESTION_GROUP },
+    { "colour", DFT_QUESTION_SELECT_ONE },    { "region", DFT_QUESTION_SELECT_ONE },
+    { "town", DFT_QUESTION_SELECT_ONE },      { "fruit", DFT_QUESTION_SELECT_MULTIPLE },
+    { "child_count", DFT_QUESTION_INTEGER },  { "children", DFT_QUESTION_REPEAT },
+    { "location", DFT_QUESTION_UNSUPPORTED }, { "photo", DFT_QUESTION_UNSUPPORTED },
+    { "ok", DFT_QUESTION_ACKNOWLEDGE },
+  };
+
+  g_assert_cmpstr (form->id, ==, "household_visit");
+  g_assert_cmpstr (form->version, ==, "2024031501");
+  g_assert_cmpstr (form->root_name, ==, "visit");
+  g_assert_cmpstr (dft_text_get (form->title, "en"), ==, "Household visit");
+  /* The question tree follows the instance; meta is not a question. */
+  g_assert_cmpuint (form->questions->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      DftQuestion *q = g_ptr_array_index (form->questions, i);
+
+      g_assert_cmpstr (q->name, ==, expected[i].name);
+      g_assert_cmpint (q->type, ==, expected[i].type);
+    }
+  g_assert_null (find_in (form->questions, "meta"));
+  g_assert_null (find_in (form->questions, "instanceID"));
+  /* Lines are those of the body controls. */
+  g_assert_cmpuint (find (form, "name")->source_line, ==, 94);
+  g_assert_cmpuint (find (form, "is_adult")->source_line, ==, 74);
+}
+
+static void
+test_itext_languages (void)
+{
+  g_autoptr (DftForm) form = load_full ();
+  DftLanguage        *first;
+  DftLanguage        *second;
+  DftQuestion        *name;
+
+  g_assert_cmpuint (form->languages->len, ==, 2);
+  first = g_ptr_array_index (form->languages, 0);
+  second = g_ptr_array_index (form->languages, 1);
+  g_assert_cmpstr (first->code, ==, "fr");
+  g_assert_cmpstr (first->name, ==, "French (fr)");
+  g_assert_cmpstr (second->code, ==, "en");
+  g_assert_cmpstr (form->default_language, ==, "en");
+  name = find (form, "name");
+  g_assert_cmpstr (dft_text_get (name->label, "en"), ==, "Name");
+  g_assert_cmpstr (dft_text_get (name->label, "fr"), ==, "Nom");
+  /* Plain labels and hints are in the default language. */
+  g_assert_cmpstr (dft_text_get (name->hint, "en"), ==, "As on the ID card");
+  g_assert_cmpstr (dft_text_get (find (form, "age")->label, "en"), ==, "Age");
+  /* The image form is left out, with one warning. */
+  g_assert_true (has_warning (form, NULL, "images"));
+}
+
+static void
+test_messages (void)
+{
+  g_autoptr (DftForm) form = load_full ();
+  DftQuestion        *age = find (form, "age");
+  DftQuestion        *welcome = find (form, "welcome");
+
+  g_assert_cmpstr (age->required, ==, "true()");
+  g_assert_cmpstr (age->constraint, ==, ". >= 0 and . <= 120");
+  g_assert_cmpstr (dft_text_get (age->constraint_message, "en"), ==, "Between 0 and 120");
+  g_assert_cmpstr (dft_text_get (age->constraint_message, "fr"), ==, "Entre 0 et 120");
+  g_assert_cmpstr (dft_text_get (age->required_message, "en"), ==, "Age is required");
+  g_assert_cmpstr (dft_text_get (age->required_message, "fr"), ==, "L'âge est requis");
+  g_assert_cmpstr (dft_text_get (welcome->constraint_message, "en"), ==, "Say hello");
+  g_assert_null (find (form, "name")->constraint);
+}
+
+static void
+test_relevant_calculate_readonly (void)
+{
+  g_autoptr (DftForm) form = load_full ();
+  DftQuestion        *greeting = find (form, "greeting");
+
+  g_assert_cmpstr (greeting->relevant, ==, "/visit/age > 0");
+  g_assert_cmpstr (greeting->read_only, ==, "true()");
+  g_assert_cmpstr (find (form, "is_adult")->calculate, ==, "if(../age >= 18, 'yes', 'no')");
+  /* required="false()" is no requirement at all. */
+  g_assert_null (find (form, "mood")->required);
+  g_assert_null (find (form, "name")->read_only);
+}
+
+static void
+test_repeat_count (void)
+{
+  g_autoptr (DftForm) form = load_full ();
+  DftQuestion        *children = find (form, "children");
+
+  g_assert_cmpint (children->type, ==, DFT_QUESTION_REPEAT);
+  g_assert_cmpstr (children->repeat_count, ==, "/visit/child_count");
+  g_assert_cmpstr (dft_text_get (children->label, "en"), ==, "Child");
+  g_assert_cmpuint (children->children->len, ==, 1);
+  g_assert_cmpstr (((DftQuestion *) g_ptr_array_index (children->children, 0))->name, ==,
+                   "child_name");
+}
+
+static void
+test_field_list (void)
+{
+  g_autoptr (DftForm) form = load_full ();
+  DftQuestion        *page = find (form, "page");
+
+  g_assert_cmpint (page->type, ==, DFT_QUESTION_GROUP);
+  g_assert_true (page->page);
+  g_assert_cmpstr (page->appearance, ==, "field-list");
+  g_assert_cmpstr (dft_text_get (page->label, "en"), ==, "One page");
+  g_assert_cmpuint (page->children->len, ==, 2);
+  g_assert_false (find (form, "children")->page);
+}
+
+static void
+test_appearances (void)
+{
+  g_autoptr (DftForm) form = load_full ();
+  DftQuestion        *mood = find (form, "mood");
+  DftQuestion        *kind = find (form, "kind");
+  DftChoiceList      *kinds;
+
+  g_assert_cmpint (mood->type, ==, DFT_QUESTION_LIKERT);
+  g_assert_cmpstr (mood->appearance, ==, "likert");
+  g_assert_cmpint (kind->type, ==, DFT_QUESTION_SELECT_ONE);
+  g_assert_cmpstr (kind->appearance, ==, "minimal");
+  /* A ref relative to its group, and choice labels from itext. */
+  kinds = list_of (form, kind);
+  g_assert_cmpuint (kinds->choices->len, ==, 2);
+  g_assert_cmpstr (dft_text_get (choice (kinds, 1)->label, "en"), ==, "Two");
+  g_assert_cmpstr (dft_text_get (choice (kinds, 1)->label, "fr"), ==, "Deux");
+}
+
+static void
+test_inline_items (void)
+{
+  g_autoptr (DftForm) form = load_full ();
+  DftQuestion        *region = find (form, "region");
+  DftChoiceList      *list = list_of (form, region);
+
+  g_assert_cmpstr (list->name, ==, "region");
+  g_assert_cmpuint (list->choices->len, ==, 2);
+  g_assert_cmpstr (choice (list, 0)->value, ==, "ke");
+  g_assert_cmpstr (dft_text_get (choice (list, 0)->label, "en"), ==, "Kenya");
+  g_assert_cmpstr (choice (list, 1)->value, ==, "tz");
+  g_assert_cmpuint (list_of (form, find (form, "fruit"))->choices->len, ==, 1);
+}
+
+static void
+test_itemset_filter (void)
+{
+  g_autoptr (DftForm) form = load_full ();
+  DftQuestion        *town = find (form, "town");
+  DftChoiceList      *list = list_of (form, town);
+
+  g_assert_cmpstr (list->name, ==, "towns");
+  g_assert_cmpstr (town->choice_filter, ==, "region= /visit/region");
+  g_assert_cmpuint (list->choices->len, ==, 3);
+  g_assert_cmpstr (choice (list, 2)->value, ==, "dar");
+  g_assert_cmpstr (dft_text_get (choice (list, 2)->label, "en"), ==, "Dar es Salaam");
+  g_assert_cmpstr (g_hash_table_lookup (choice (list, 2)->extra, "region"), ==, "tz");
+  g_assert_false (g_hash_table_contains (choice (list, 2)->extra, "name"));
+}
+
+static void
+test_external_csv (void)
+{
+  g_autoptr (DftForm) form = load_full ();
+  DftChoiceList      *list = list_of (form, find (form, "colour"));
+
+  g_assert_cmpstr (list->name, ==, "colours");
+  g_assert_cmpuint (list->choices->len, ==, 2);
+  g_assert_cmpstr (choice (list, 1)->value, ==, "blue");
+  g_assert_cmpstr (dft_text_get (choice (list, 1)->label, "en"), ==, "Blue, deep");
+  g_assert_cmpstr (g_hash_table_lookup (choice (list, 1)->extra, "warm"), ==, "no");
+}
+
+static void
+test_external_csv_missing (void)
+{
+  g_autofree char    *path = data_path ("missing-csv.xml");
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = dft_xform_load_file (path, &error);
+
+  g_assert_null (form);
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "animals.csv"));
+}
+
+static void
+test_unsupported_optional (void)
+{
+  g_autoptr (DftForm) form = load_full ();
+  DftQuestion        *location = find (form, "location");
+  DftQuestion        *photo = find (form, "photo");
+
+  g_assert_cmpstr (location->unsupported_type, ==, "geotrace");
+  g_assert_cmpstr (photo->unsupported_type, ==, "image");
+  g_assert_true (has_warning (form, "location", "geotrace"));
+  g_assert_true (has_warning (form, "location", "157"));
+  g_assert_true (has_warning (form, "photo", "image"));
+}
+
+static void
+test_unsupported_required (void)
+{
+  g_autofree char    *path = data_path ("required-geotrace.xml");
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = dft_xform_load_file (path, &error);
+
+  g_assert_null (form);
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "where"));
+  g_assert_nonnull (strstr (error->message, "21"));
+  g_assert_nonnull (strstr (error->message, "geotrace"));
+}
+
+static void
+test_markup_is_text (void)
+{
+  g_autoptr (DftForm) form = load_full ();
+
+  /* Escaped markup stays as written; elements give their text, never formatting. */
+  g_assert_cmpstr (dft_text_get (find (form, "markup")->label, "en"), ==, "<b>Bold</b> and red");
+  g_assert_cmpstr (dft_text_get (find (form, "greeting")->label, "en"), ==, "Welcome, ${name}!");
+}
+
+static void
+test_defaults_and_preloads (void)
+{
+  g_autoptr (DftForm) form = load_full ();
+
+  g_assert_cmpstr (find (form, "age")->default_value, ==, "30");
+  g_assert_cmpstr (find (form, "welcome")->default_expression, ==, "concat('Hello ', 'there')");
+  g_assert_cmpstr (find (form, "start")->preload, ==, "start");
+  g_assert_cmpstr (find (form, "end")->preload, ==, "end");
+  g_assert_cmpstr (find (form, "today")->preload, ==, "today");
+}
+
+static void
+test_prepares (void)
+{
+  g_autofree char    *path = data_path ("full.xml");
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = dft_form_new_from_file (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (form);
+  g_assert_nonnull (dft_form_lookup (form, "child_name"));
+  g_assert_cmpstr (dft_form_lookup (form, "child_name")->path, ==, "/visit/children/child_name");
+}
+
+#define HEAD                                                                                       \
+  "<h:html xmlns='http://www.w3.org/2002/xforms' xmlns:h='http://www.w3.org/1999/xhtml' "          \
+  "xmlns:odk='http://www.opendatakit.org/xforms' xmlns:jr='http://openrosa.org/javarosa'>"
+#define MODEL(binds)                                                                               \
+  "<h:head><h:title>t</h:title><model><instance><data id='t'><a/><b/></data></instance>" binds     \
+  "</model></h:head>"
+
+static void
+test_negative (void)
+{
+  static const struct
+  {
+    const char *xml;
+    const char *needle;
+  } cases[] = {
+    { "this is not xml", "XML" },
+    { "<data/>", "<data>" },
+    { HEAD "<h:head/></h:html>", "<model>" },
+    { HEAD "<h:head><model/></h:head></h:html>", "primary instance" },
+    { HEAD "<h:body/>" MODEL ("") "</h:html>", "before its head" },
+    { HEAD "<h:head><model><instance><d/></instance></model><model/></h:head></h:html>",
+      "second <model>" },
+    { HEAD MODEL ("<bind nodeset='/data/zzz' type='string'/>") "</h:html>", "/data/zzz" },
+    { HEAD MODEL (
+          "<setvalue event='odk-instance-frist-load' ref='/data/a' value='1'/>") "</h:html>",
+      "odk-instance-frist-load" },
+    { HEAD MODEL ("<setgeopoint event='odk-instance-first-load' ref='/data/a'/>") "</h:html>",
+      "namespace" },
+    { HEAD MODEL ("") "<h:body><range ref='/data/a' start='1..2' end='3'><label>r</label></range>"
+                      "</h:body></h:html>",
+      "1..2" },
+    { HEAD MODEL ("") "<h:body><group appearance='field-list'><repeat nodeset='/data/a'/></group>"
+                      "</h:body></h:html>",
+      "field-list" },
+    { HEAD MODEL ("") "<h:body><input ref='/data/nothing'><label>x</label></input></h:body>"
+                      "</h:html>",
+      "/data/nothing" },
+    { HEAD MODEL (
+          "<bind nodeset='/data/b' calculate='/data/a' type='string'/>") "<h:body><input "
+                                                                         "ref='/data/a'/><input "
+                                                                         "ref='/data/b'/></"
+                                                                         "h:body></h:html>",
+      "overwrite" },
+    { "<!DOCTYPE h:html [<!ENTITY x 'boom'>]>" HEAD MODEL ("") "</h:html>", "DOCTYPE" },
+    { HEAD MODEL (
+          "") "<h:body><select1 ref='/data/a'><itemset nodeset=\"instance('nope')/root/item\">"
+              "<value ref='name'/><label ref='label'/></itemset></select1></h:body></h:html>",
+      "nope" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError)  error = NULL;
+      g_autoptr (DftForm) form
+          = dft_xform_load_data (cases[i].xml, strlen (cases[i].xml), NULL, &error);
+
+      g_test_message ("case %u: %s", i, error != NULL ? error->message : "(loaded)");
+      g_assert_null (form);
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == DFT_FORM_ERROR);
+      g_assert_nonnull (strstr (error->message, cases[i].needle));
+    }
+}
+
+static void
+test_hostile (void)
+{
+  g_autofree char *path = data_path ("full.xml");
+  g_autofree char *data = NULL;
+  gsize            length = 0;
+  GString         *deep = g_string_new (HEAD "<h:head><model><instance><data id='d'>");
+
+  g_assert_true (g_file_get_contents (path, &data, &length, NULL));
+  /* Every truncation either loads or fails with a message; none crashes. */
+  for (gsize n = 0; n < length; n += 7)
+    {
+      g_autoptr (GError)  error = NULL;
+      g_autoptr (DftForm) form = dft_xform_load_data (data, n, NULL, &error);
+
+      g_assert_true (form != NULL || (error != NULL && error->message[0] != '\0'));
+    }
+  /* Nesting past libxml2's limit is refused, not recursed into. */
+  for (guint i = 0; i < 100000; i++)
+    g_string_append (deep, "<g>");
+  {
+    g_autoptr (GError)  error = NULL;
+    g_autoptr (DftForm) form = dft_xform_load_data (deep->str, deep->len, NULL, &error);
+
+    g_assert_null (form);
+    g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE);
+  }
+  g_string_free (deep, TRUE);
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/xform/structure", test_structure);
+  g_test_add_func ("/xform/itext-languages", test_itext_languages);
+  g_test_add_func ("/xform/messages", test_messages);
+  g_test_add_func ("/xform/relevant-calculate-readonly", test_relevant_calculate_readonly);
+  g_test_add_func ("/xform/repeat-count", test_repeat_count);
+  g_test_add_func ("/xform/field-list", test_field_list);
+  g_test_add_func ("/xform/appearances", test_appearances);
+  g_test_add_func ("/xform/inline-items", test_inline_items);
+  g_test_add_func ("/xform/itemset-filter", test_itemset_filter);
+  g_test_add_func ("/xform/external-csv", test_external_csv);
+  g_test_add_func ("/xform/external-csv-missing", test_external_csv_missing);
+  g_test_add_func ("/xform/unsupported/optional", test_unsupported_optional);
+  g_test_add_func ("/xform/unsupported/required", test_unsupported_required);
+  g_test_add_func ("/xform/markup-is-text", test_markup_is_text);
+  g_test_add_func ("/xform/defaults-and-preloads", test_defaults_and_preloads);
+  g_test_add_func ("/xform/prepares", test_prepares);
+  g_test_add_func ("/xform/negative", test_negative);
+  g_test_add_func ("/xform/hostile", test_hostile);
+
+  return g_test_run ();
+}
