@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "dft-assessment.h"
+#include "dft-db.h"
+#include "dft-store-private.h"
+
+static void
+has_correct (DftQuestion *q, gpointer user_data)
+{
+  gboolean *found = user_data;
+
+  if (q->correct != NULL && q->correct[0] != NULL)
+    *found = TRUE;
+}
+
+gboolean
+dft_form_is_assessment (DftForm *form)
+{
+  gboolean found = FALSE;
+
+  g_return_val_if_fail (form != NULL, FALSE);
+
+  dft_form_foreach (form, has_correct, &found);
+  return found;
+}
+
+static gboolean
+same_answer (DftQuestion *q, const char *a, const char *b)
+{
+  if (q->type == DFT_QUESTION_INTEGER || q->type == DFT_QUESTION_DECIMAL)
+    {
+      char  *end_a = NULL, *end_b = NULL;
+      double x = g_ascii_strtod (a, &end_a);
+      double y = g_ascii_strtod (b, &end_b);
+
+      return end_a != a && *end_a == '\0' && end_b != b && *end_b == '\0' && x == y;
+    }
+  if (q->type == DFT_QUESTION_TEXT)
+    {
+      g_autofree char *x = g_utf8_casefold (a, -1);
+      g_autofree char *y = g_utf8_casefold (b, -1);
+
+      return strcmp (g_strstrip (x), g_strstrip (y)) == 0;
+    }
+  return strcmp (a, b) == 0;
+}
+
+double
+dft_question_score (DftQuestion *q, const char *answer)
+{
+  g_return_val_if_fail (q != NULL, 0);
+
+  if (q->correct == NULL || q->correct[0] == NULL || answer == NULL || answer[0] == '\0')
+    return 0;
+  if (q->type == DFT_QUESTION_SELECT_MULTIPLE)
+    {
+      g_auto (GStrv) picked = g_strsplit (answer, " ", -1);
+      guint          n_correct = g_strv_length (q->correct);
+      guint          right = 0, wrong = 0;
+
+      for (guint i = 0; picked[i] != NULL; i++)
+        {
+          if (picked[i][0] == '\0')
+            continue;
+          if (g_strv_contains ((const char *const *) q->correct, picked[i]))
+            right++;
+          else
+            wrong++;
+        }
+      if (q->partial_credit)
+        return right > wrong ? q->points * (double) (right - wrong) / n_correct : 0;
+      return right == n_correct && wrong == 0 ? q->points : 0;
+    }
+  for (guint i = 0; q->correct[i] != NULL; i++)
+    if (same_answer (q, answer, q->correct[i]))
+      return q->points;
+  return 0;
+}
+
+typedef struct
+{
+  DftFormRun *run;
+  DftScore   *score;
+} ScoreWalk;
+
+static void
+score_question (DftQuestion *q, gpointer user_data)
+{
+  ScoreWalk            *w = user_data;
+  g_autoptr (GPtrArray) paths = NULL;
+
+  if (q->correct == NULL || q->correct[0] == NULL)
+    return;
+  w->score->n_scored++;
+  paths = dft_form_run_instances_of (w->run, q);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char      *path = g_ptr_array_index (paths, i);
+      g_autofree char *answer = NULL;
+
+      if (!dft_form_run_is_relevant (w->run, path))
+        continue;
+      answer = dft_form_run_get_answer (w->run, path);
+      w->score->max += q->points;
+      w->score->points += dft_question_score (q, answer);
+    }
+}
+
+void
+dft_form_run_score (DftFormRun *run, DftScore *score)
+{
+  DftForm  *form;
+  ScoreWalk w = { run, score };
+
+  g_return_if_fail (run != NULL && score != NULL);
+
+  memset (score, 0, sizeof *score);
+  form = dft_form_run_get_form (run);
+  dft_form_foreach (form, score_question, &w);
+  score->percent = score->max > 0 ? 100.0 * score->points / score->max : 0;
+  score->passed
+      = form->pass_percent >= 0 && score->max > 0 && score->percent + 1e-9 >= form->pass_percent;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Gain                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+static void
+gain_row_free (gpointer data)
+{
+  DftGainRow *row = data;
+
+  g_free (row->person_id);
+  g_free (row);
+}
+
+void
+dft_gain_report_free (DftGainReport *report)
+{
+  if (report == NULL)
+    return;
+  g_ptr_array_unref (report->rows);
+  g_free (report);
+}
+
+DftGainReport *
+dft_assessment_gain (DftStore *store, const char *event_id, const char *form_key, GError **error)
+{
+  /* The latest final submission per person and phase; a correction stands in for what it
+   * corrects. Ordered by person so the rows come out grouped. */
+  static const char sql[]
+      = "SELECT s.person_id, s.phase, s.score FROM submission s JOIN form f ON f.id = s.form_id"
+        " WHERE s.deleted = 0 AND s.status = 'final' AND s.event_id = ?1 AND f.form_key = ?2"
+        "   AND s.phase IN ('pre', 'post') AND s.score IS NOT NULL AND s.person_id IS NOT NULL"
+        "   AND NOT EXISTS (SELECT 1 FROM submission c"
+        "                   WHERE c.supersedes = s.id AND c.deleted = 0 AND c.status = 'final')"
+        " ORDER BY s.person_id, s.phase, coalesce (s.finished_at, s.updated_at), s.id";
+  g_autoptr (DftGainReport) report = g_new0 (DftGainReport, 1);
+  g_autoptr (sqlite3_stmt)  stmt = NULL;
+  sqlite3                  *db;
+  DftGainRow               *row = NULL;
+  double                    sum_pre = 0, sum_post = 0, sum_gain = 0;
+  double                    pair_pre = 0, pair_post = 0;
+  int                       rc;
+
+  g_return_val_if_fail (DFT_IS_STORE (store), NULL);
+  g_return_val_if_fail (event_id != NULL && form_key != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  report->rows = g_ptr_array_new_with_free_func (gain_row_free);
+  db = _dft_store_get_db (store);
+  if (!dft_db_prepare (db, sql, &stmt, error))
+    return NULL;
+  sqlite3_bind_text (stmt, 1, event_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, form_key, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *person = (const char *) sqlite3_column_text (stmt, 0);
+      const char *phase = (const char *) sqlite3_column_text (stmt, 1);
+      double      score = sqlite3_column_double (stmt, 2);
+
+      if (row == NULL || strcmp (row->person_id, person) != 0)
+        {
+          row = g_new0 (DftGainRow, 1);
+          row->person_id = g_strdup (person);
+          row->gain = NAN;
+          row->normalized = NAN;
+          g_ptr_array_add (report->rows, row);
+        }
+      /* Later rows of the same phase are later submissions: the last one stands. */
+      if (strcmp (phase, "pre") == 0)
+        {
+          row->has_pre = TRUE;
+          row->pre = score;
+        }
+      else
+        {
+          row->has_post = TRUE;
+          row->post = score;
+        }
+    }
+  if (rc != SQLITE_DONE)
+    {
+      dft_db_set_error (error, db, rc, _ ("reading test scores"));
+      return NULL;
+    }
+  for (guint i = 0; i < report->rows->len; i++)
+    {
+      DftGainRow *r = g_ptr_array_index (report->rows, i);
+
+      if (r->has_pre)
+        {
+          report->n_pre++;
+          sum_pre += r->pre;
+        }
+      if (r->has_post)
+        {
+          report->n_post++;
+          sum_post += r->post;
+        }
+      if (r->has_pre && r->has_post)
+        {
+          report->n_pairs++;
+          r->gain = r->post - r->pre;
+          if (r->pre < 100)
+            r->normalized = r->gain / (100 - r->pre);
+          sum_gain += r->gain;
+          pair_pre += r->pre;
+          pair_post += r->post;
+        }
+    }
+  report->mean_pre = report->n_pre > 0 ? sum_pre / report->n_pre : NAN;
+  report->mean_post = report->n_post > 0 ? sum_post / report->n_post : NAN;
+  report->mean_gain = report->n_pairs > 0 ? sum_gain / report->n_pairs : NAN;
+  report->normalized_gain = NAN;
+  if (report->n_pairs > 0 && pair_pre / report->n_pairs < 100)
+    report->normalized_gain
+        = (pair_post - pair_pre) / report->n_pairs / (100 - pair_pre / report->n_pairs);
+  return g_steal_pointer (&report);
+}
