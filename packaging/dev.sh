@@ -3,6 +3,7 @@
 #
 # The README's two commands:
 #   packaging/dev.sh run    install what is missing, build, and start Daftari with sample data
+#                           (the GTK window when there is a display, else the command-line tour)
 #   packaging/dev.sh test   install what is missing, build, and run every test, then again
 #                           under AddressSanitizer and UndefinedBehaviorSanitizer
 #   packaging/dev.sh format format every C file as .clang-format says
@@ -89,7 +90,7 @@ run_app() {
   local cli=_build/app/cli/daftari-cli
   local data="${XDG_DATA_HOME:-$HOME/.local/share}/daftari-devel"
   # The development profile keeps its data apart from a real installation's.
-  say "Starting Daftari (command-line tool; the window arrives with the app issue)"
+  say "Preparing the sample data with the command-line tool"
   $cli init
   if $cli list events | grep -q .; then
     echo "The database already holds workshops."
@@ -117,9 +118,17 @@ run_app() {
   echo
   echo "The local server answers at $server_url (log: $data/server/server.log)."
   echo "Try: $cli --help"
-  if [ -t 0 ]; then
-    echo "Press Ctrl+C to stop the local server."
-    wait $server_pid || true
+  if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+    say "Starting the Daftari window"
+    # Uninstalled: the settings schema compiled in the build folder, the server just started.
+    GSETTINGS_SCHEMA_DIR=_build/ui/data _build/ui/daftari || true
+  else
+    echo "No display (neither \$DISPLAY nor \$WAYLAND_DISPLAY is set): the window was not started."
+    echo "On a desktop session, run: GSETTINGS_SCHEMA_DIR=_build/ui/data _build/ui/daftari"
+    if [ -t 0 ]; then
+      echo "Press Ctrl+C to stop the local server."
+      wait $server_pid || true
+    fi
   fi
 }
 

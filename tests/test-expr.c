@@ -566,6 +566,430 @@ test_graph_dependents (void)
   g_assert_cmpuint (after_pass->len, ==, 0);
 }
 
+/* Evaluates @expr expecting DFT_EXPR_ERROR_EVAL with @needle in the message. */
+static void
+assert_eval_fails (DftExprContext *ctx, const char *expr, const char *needle)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *s = dft_expr_eval_string (ctx, expr, NULL, &error);
+
+  g_assert_null (s);
+  g_assert_error (error, DFT_EXPR_ERROR, DFT_EXPR_ERROR_EVAL);
+  g_assert_nonnull (strstr (error->message, needle));
+}
+
+#define assert_number(ctx, expr, expected)                                                         \
+  g_assert_cmpfloat_with_epsilon (eval_number (ctx, expr, NULL), expected, 1e-9)
+
+static void
+test_fn_substr (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+
+  assert_string (ctx, "substr('hello', 1, 3)", NULL, "el");
+  assert_string (ctx, "substr('hello', 2)", NULL, "llo");
+  assert_string (ctx, "substr('hello', 0, 99)", NULL, "hello");
+  /* Negative positions count from the end (JavaRosa). */
+  assert_string (ctx, "substr('hello', -3)", NULL, "llo");
+  assert_string (ctx, "substr('hello', 1, -1)", NULL, "ell");
+  assert_string (ctx, "substr('hello', -99, 2)", NULL, "he");
+  assert_string (ctx, "substr('hello', 10)", NULL, "");
+  assert_string (ctx, "substr('hello', 3, 1)", NULL, "");
+  assert_string (ctx, "substr('', 0, 2)", NULL, "");
+  /* Characters, not bytes. */
+  assert_string (ctx, "substr('héllo', 1, 2)", NULL, "é");
+  assert_string (ctx, "jr:substr('Dar es Salaam', 7)", NULL, "Salaam");
+  /* A position that is not a number is 0, as Java's (int) NaN. */
+  assert_string (ctx, "substr('hello', '', 2)", NULL, "he");
+  set (ctx, "/data/phone", "0712345678");
+  assert_string (ctx, "substr(/data/phone, 0, 4)", NULL, "0712");
+  assert_eval_fails (ctx, "substr('hello')", "substr");
+}
+
+static void
+test_fn_ends_with (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+
+  g_assert_true (eval_boolean (ctx, "ends-with('report.pdf', '.pdf')", NULL));
+  g_assert_false (eval_boolean (ctx, "ends-with('report.pdf', '.doc')", NULL));
+  g_assert_true (eval_boolean (ctx, "ends-with('abc', '')", NULL));
+  g_assert_false (eval_boolean (ctx, "ends-with('', 'a')", NULL));
+  g_assert_false (eval_boolean (ctx, "ends-with('a', 'ba')", NULL));
+  assert_eval_fails (ctx, "ends-with('a')", "ends-with");
+}
+
+static void
+test_fn_join (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+
+  set (ctx, "/data/rep[1]/x", "a");
+  set (ctx, "/data/rep[2]/x", "b");
+  set (ctx, "/data/rep[3]/x", "c");
+  assert_string (ctx, "join(', ', /data/rep/x)", NULL, "a, b, c");
+  assert_string (ctx, "join('-', 'x', 2, /data/rep[2]/x)", NULL, "x-2-b");
+  /* Empty values keep their place. */
+  assert_string (ctx, "join('-', 'a', '', 'b')", NULL, "a--b");
+  assert_string (ctx, "join('-')", NULL, "");
+  assert_string (ctx, "join('-', /data/nothing)", NULL, "");
+  assert_string (ctx, "join('', /data/rep/x)", NULL, "abc");
+  assert_eval_fails (ctx, "join()", "join");
+}
+
+static void
+test_fn_string_length (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+
+  /* libxml2 counts characters, not UTF-8 bytes. */
+  assert_number (ctx, "string-length('héllo')", 5);
+  assert_number (ctx, "string-length('Ẓ€𝄞')", 3);
+  assert_number (ctx, "string-length('')", 0);
+  set (ctx, "/data/name", "Zuhura");
+  g_assert_cmpfloat (eval_number (ctx, "string-length()", "/data/name"), ==, 6);
+  g_assert_cmpfloat (eval_number (ctx, "string-length(.)", "/data/name"), ==, 6);
+  assert_string (ctx, "normalize-space('  a \t b\n ')", NULL, "a b");
+  assert_string (ctx, "normalize-space('')", NULL, "");
+}
+
+static void
+test_fn_uuid (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+  g_autofree char           *a = eval_string (ctx, "uuid()", NULL);
+  g_autofree char           *b = eval_string (ctx, "uuid()", NULL);
+  g_autofree char           *shorter = eval_string (ctx, "uuid(12)", NULL);
+
+  g_assert_true (g_regex_match_simple (
+      "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", a, 0, 0));
+  g_assert_cmpstr (a, !=, b);
+  g_assert_true (g_regex_match_simple ("^[0-9A-Za-z]{12}$", shorter, 0, 0));
+  assert_string (ctx, "uuid(0)", NULL, "");
+  assert_string (ctx, "uuid(-4)", NULL, "");
+  assert_string (ctx, "uuid('')", NULL, "");
+  assert_eval_fails (ctx, "uuid(1000000)", "uuid");
+  assert_eval_fails (ctx, "uuid(1, 2)", "uuid");
+}
+
+static void
+test_fn_max_min (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+
+  set (ctx, "/data/rep[1]/x", "4");
+  set (ctx, "/data/rep[2]/x", "-6.5");
+  set (ctx, "/data/rep[3]/x", "");
+  /* Empty answers are skipped, as in JavaRosa. */
+  assert_number (ctx, "max(/data/rep/x)", 4);
+  assert_number (ctx, "min(/data/rep/x)", -6.5);
+  assert_number (ctx, "max(1, 5, 3)", 5);
+  assert_number (ctx, "min(3, '2', 7)", 2);
+  assert_number (ctx, "max(-5, -3)", -3);
+  assert_number (ctx, "jr:min(/data/rep/x, -10)", -10);
+  assert_number (ctx, "max('2026-01-02', '2026-01-01')", 20455);
+  /* Nothing to compare: NaN, which a calculation stores as nothing. */
+  assert_string (ctx, "max(/data/nothing)", NULL, "");
+  assert_string (ctx, "min(/data/rep[3]/x)", NULL, "");
+  assert_string (ctx, "max('', 'abc')", NULL, "");
+  g_assert_true (isnan (eval_number (ctx, "min(/data/nothing)", NULL)));
+  assert_eval_fails (ctx, "max()", "max");
+}
+
+static void
+test_fn_math (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+
+  assert_number (ctx, "pow(2, 10)", 1024);
+  assert_number (ctx, "pow(9, 0.5)", 3);
+  assert_number (ctx, "pow(2, -1)", 0.5);
+  assert_string (ctx, "pow('', 2)", NULL, "");
+  assert_number (ctx, "abs(-3.5)", 3.5);
+  assert_number (ctx, "abs(2)", 2);
+  assert_string (ctx, "abs('')", NULL, "");
+  assert_number (ctx, "log(exp(2))", 2);
+  assert_number (ctx, "log10(1000)", 3);
+  assert_number (ctx, "exp(0)", 1);
+  assert_number (ctx, "exp10(2)", 100);
+  assert_string (ctx, "log(0)", NULL, "-Infinity");
+  assert_string (ctx, "log(-1)", NULL, "");
+  assert_number (ctx, "sqrt(16)", 4);
+  assert_string (ctx, "sqrt(-1)", NULL, "");
+  assert_string (ctx, "sqrt('')", NULL, "");
+  assert_number (ctx, "pi()", G_PI);
+  assert_number (ctx, "sin(pi() div 2)", 1);
+  assert_number (ctx, "cos(0)", 1);
+  assert_number (ctx, "tan(pi() div 4)", 1);
+  assert_number (ctx, "asin(1)", G_PI / 2);
+  assert_number (ctx, "acos(1)", 0);
+  assert_number (ctx, "atan(1)", G_PI / 4);
+  /* atan2(y, x) */
+  assert_number (ctx, "atan2(1, 0)", G_PI / 2);
+  assert_number (ctx, "atan2(0, -1)", G_PI);
+  assert_string (ctx, "asin(2)", NULL, "");
+  set (ctx, "/data/radius", "2");
+  assert_number (ctx, "round(pi() * pow(/data/radius, 2), 2)", 12.57);
+  assert_eval_fails (ctx, "pow(2)", "pow");
+  assert_eval_fails (ctx, "pi(1)", "pi");
+  assert_eval_fails (ctx, "atan2(1)", "atan2");
+  assert_eval_fails (ctx, "sqrt()", "sqrt");
+}
+
+static void
+test_fn_random (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+  gboolean                   differs = FALSE;
+  double                     first = eval_number (ctx, "random()", NULL);
+
+  for (int i = 0; i < 100; i++)
+    {
+      double n = eval_number (ctx, "random()", NULL);
+
+      g_assert_cmpfloat (n, >=, 0);
+      g_assert_cmpfloat (n, <, 1);
+      differs |= n != first;
+    }
+  g_assert_true (differs);
+  assert_eval_fails (ctx, "random(1)", "random");
+}
+
+static void
+test_fn_count_non_empty (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+
+  set (ctx, "/data/rep[1]/x", "4");
+  set (ctx, "/data/rep[2]/x", "");
+  set (ctx, "/data/rep[3]/x", "0");
+  assert_number (ctx, "count-non-empty(/data/rep/x)", 2);
+  assert_number (ctx, "count(/data/rep/x)", 3);
+  /* Groups hold no value of their own. */
+  assert_number (ctx, "count-non-empty(/data/rep)", 0);
+  assert_number (ctx, "count-non-empty(/data/nothing)", 0);
+  assert_eval_fails (ctx, "count-non-empty('a')", "count-non-empty");
+  assert_eval_fails (ctx, "count-non-empty()", "count-non-empty");
+}
+
+static void
+test_fn_checklist (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+
+  g_assert_true (eval_boolean (ctx, "checklist(1, 2, true(), false(), true())", NULL));
+  g_assert_false (eval_boolean (ctx, "checklist(3, 5, true(), false(), true())", NULL));
+  g_assert_false (eval_boolean (ctx, "checklist(0, 1, true(), false(), true())", NULL));
+  /* -1: no bound. */
+  g_assert_true (eval_boolean (ctx, "checklist(2, -1, true(), true(), true())", NULL));
+  g_assert_true (eval_boolean (ctx, "checklist(-1, 1, false(), false())", NULL));
+  g_assert_false (eval_boolean (ctx, "checklist(-1, 1, true(), true())", NULL));
+  g_assert_true (eval_boolean (ctx, "checklist(-1, -1)", NULL));
+  g_assert_false (eval_boolean (ctx, "checklist(1, -1)", NULL));
+  /* Answers: numbers count when not 0, other answers when not empty. */
+  set (ctx, "/data/rep[1]/x", "yes");
+  set (ctx, "/data/rep[2]/x", "");
+  set (ctx, "/data/rep[3]/x", "0");
+  set (ctx, "/data/rep[4]/x", "2");
+  g_assert_true (eval_boolean (ctx, "checklist(2, 2, /data/rep/x)", NULL));
+  g_assert_true (eval_boolean (ctx, "checklist(3, 3, /data/rep/x, 1 = 1)", NULL));
+  g_assert_false (eval_boolean (ctx, "checklist(3, 3, /data/rep/x)", NULL));
+  assert_eval_fails (ctx, "checklist(1)", "checklist");
+}
+
+static void
+test_fn_weighted_checklist (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+
+  g_assert_true (
+      eval_boolean (ctx, "weighted-checklist(3, 5, true(), 2, true(), 2, false(), 10)", NULL));
+  g_assert_false (
+      eval_boolean (ctx, "weighted-checklist(3, 5, true(), 2, false(), 2, true(), 10)", NULL));
+  g_assert_true (eval_boolean (ctx, "weighted-checklist(0, 0)", NULL));
+  g_assert_true (eval_boolean (ctx, "weighted-checklist(1.5, 1.5, true(), '1.5')", NULL));
+  /* Unlike checklist(), -1 is a bound like any other (JavaRosa). */
+  g_assert_false (eval_boolean (ctx, "weighted-checklist(-1, -1, true(), 2)", NULL));
+  g_assert_true (eval_boolean (ctx, "weighted-checklist(-1, 0, true(), -1)", NULL));
+  /* Two node-sets pair their nodes. */
+  set (ctx, "/data/rep[1]/x", "yes");
+  set (ctx, "/data/rep[1]/w", "3");
+  set (ctx, "/data/rep[2]/x", "");
+  set (ctx, "/data/rep[2]/w", "10");
+  set (ctx, "/data/rep[3]/x", "yes");
+  set (ctx, "/data/rep[3]/w", "4");
+  g_assert_true (eval_boolean (ctx, "weighted-checklist(7, 7, /data/rep/x, /data/rep/w)", NULL));
+  g_assert_false (eval_boolean (ctx, "weighted-checklist(8, 20, /data/rep/x, /data/rep/w)", NULL));
+  assert_eval_fails (ctx, "weighted-checklist(1, 2, true())", "weighted-checklist");
+  assert_eval_fails (ctx, "weighted-checklist(1)", "weighted-checklist");
+  assert_eval_fails (ctx, "weighted-checklist(1, 2, /data/rep/x, /data/rep[1]/w)",
+                     "weighted-checklist");
+}
+
+static void
+test_fn_once (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+  g_autofree char           *first = NULL;
+  g_autofree char           *again = NULL;
+
+  set (ctx, "/data/id", "");
+  first = eval_string (ctx, "once(concat('id-', uuid(4)))", "/data/id");
+  g_assert_true (g_str_has_prefix (first, "id-"));
+  set (ctx, "/data/id", first);
+  again = eval_string (ctx, "once(concat('id-', uuid(4)))", "/data/id");
+  g_assert_cmpstr (again, ==, first);
+  set (ctx, "/data/n", "");
+  g_assert_cmpfloat (eval_number (ctx, "once(2 + 3)", "/data/n"), ==, 5);
+  set (ctx, "/data/n", "7");
+  g_assert_cmpfloat (eval_number (ctx, "once(2 + 3)", "/data/n"), ==, 7);
+  assert_eval_fails (ctx, "once()", "once");
+}
+
+static void
+test_fn_format_date (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+  g_autoptr (GDateTime)      now = g_date_time_new_now_local ();
+  g_autofree char           *year = g_date_time_format (now, "%Y");
+  g_autoptr (GTimeZone)      utc = g_time_zone_new_utc ();
+  g_autoptr (GDateTime)      moment = g_date_time_new (utc, 2026, 3, 5, 7, 8, 9);
+  g_autoptr (GDateTime)      here = g_date_time_to_local (moment);
+  g_autofree char           *local = g_date_time_format (here, "%Y-%m-%d %H:%M");
+
+  /* 2026-03-05 is a Thursday. */
+  assert_string (ctx, "format-date('2026-03-05', '%Y/%m/%d %e.%n.%y %b %a')", NULL,
+                 "2026/03/05 5.3.26 Mar Thu");
+  assert_string (ctx, "format-date('2026-11-20', '%e %b %Y')", NULL, "20 Nov 2026");
+  assert_string (ctx, "format-date-time('2026-03-05T07:08:09.045', '%H:%M:%S.%3 %h')", NULL,
+                 "07:08:09.045 7");
+  assert_string (ctx, "format-date-time('2026-03-05T17:00:00', '%h:%M')", NULL, "17:00");
+  assert_string (ctx, "jr:format-date('2026-03-05', '%a %%Y %q')", NULL, "Thu %Y %q");
+  /* A date at midnight; a number of days is a date. */
+  assert_string (ctx, "format-date-time('2026-03-05', '%d %H:%M')", NULL, "05 00:00");
+  assert_string (ctx, "format-date(20454, '%Y-%m-%d')", NULL, "2026-01-01");
+  assert_string (ctx, "format-date('20454', '%Y-%m-%d')", NULL, "2026-01-01");
+  assert_string (ctx, "format-date(date('2026-02-28') + 1, '%d/%m')", NULL, "01/03");
+  assert_string (ctx, "format-date(-1, '%Y-%m-%d')", NULL, "1969-12-31");
+  /* Decimal days are a moment, shown in local time. */
+  assert_string (ctx,
+                 "format-date-time(decimal-date-time('2026-03-05T07:08:09Z'), '%Y-%m-%d %H:%M')",
+                 NULL, local);
+  assert_string (ctx, "format-date-time('2026-03-05T07:08:09Z', '%Y-%m-%d %H:%M')", NULL, local);
+  assert_string (ctx, "format-date(today(), '%Y')", NULL, year);
+  assert_string (ctx, "format-date(now(), '%Y')", NULL, year);
+  /* Empty, or not a date: nothing. */
+  assert_string (ctx, "format-date('', '%Y')", NULL, "");
+  assert_string (ctx, "format-date('soon', '%Y')", NULL, "");
+  assert_string (ctx, "format-date('2026-02-30', '%Y')", NULL, "");
+  assert_string (ctx, "format-date(number('x'), '%Y')", NULL, "");
+  assert_string (ctx, "format-date(true(), '%Y')", NULL, "");
+  set (ctx, "/data/dob", "");
+  assert_string (ctx, "format-date(/data/dob, '%d %b')", NULL, "");
+  set (ctx, "/data/dob", "1990-06-15");
+  assert_string (ctx, "format-date(/data/dob, '%d %b')", NULL, "15 Jun");
+  assert_eval_fails (ctx, "format-date('2026-03-05')", "format-date");
+  assert_eval_fails (ctx, "format-date-time('2026-03-05')", "format-date-time");
+}
+
+static void
+test_fn_indexed_repeat (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+  g_autoptr (GError)         error = NULL;
+  g_autofree char           *localized = NULL;
+  g_autofree char           *previous = NULL;
+
+  set (ctx, "/data/rep[1]/x", "4");
+  set (ctx, "/data/rep[2]/x", "6");
+  set (ctx, "/data/rep[3]/x", "");
+  assert_string (ctx, "indexed-repeat(/data/rep/x, /data/rep, 2)", NULL, "6");
+  assert_string (ctx, "indexed-repeat(/data/rep/x, /data/rep, 1)", NULL, "4");
+  assert_string (ctx, "jr:indexed-repeat(/data/rep/x, /data/rep, 1 + 1)", NULL, "6");
+  /* An index below 1 means 1 (JavaRosa); past the last instance there is nothing. */
+  assert_string (ctx, "indexed-repeat(/data/rep/x, /data/rep, 0)", NULL, "4");
+  assert_string (ctx, "indexed-repeat(/data/rep/x, /data/rep, '')", NULL, "4");
+  assert_string (ctx, "indexed-repeat(/data/rep/x, /data/rep, 9)", NULL, "");
+  assert_number (ctx, "indexed-repeat(/data/rep/x, /data/rep, 2) * 2", 12);
+  assert_string (ctx, "indexed-repeat(/data/nothing/x, /data/nothing, 1)", NULL, "");
+
+  /* Inside the repeat the paths are localized to the current instance; the index wins. */
+  localized = dft_expr_localize ("indexed-repeat(/data/rep/x, /data/rep, position(..) - 1)",
+                                 "/data/rep[3]/y", &error);
+  g_assert_no_error (error);
+  previous = eval_string (ctx, localized, "/data/rep[3]/y");
+  g_assert_cmpstr (previous, ==, "6");
+
+  /* Nested repeats. */
+  set (ctx, "/data/hh[1]/member[1]/name", "Asha");
+  set (ctx, "/data/hh[2]/member[1]/name", "Baraka");
+  set (ctx, "/data/hh[2]/member[2]/name", "Chausiku");
+  assert_string (ctx, "indexed-repeat(/data/hh/member/name, /data/hh, 2, /data/hh/member, 2)", NULL,
+                 "Chausiku");
+  assert_string (ctx, "indexed-repeat(/data/hh/member/name, /data/hh, 1, /data/hh/member, 1)", NULL,
+                 "Asha");
+  assert_string (ctx, "indexed-repeat(/data/hh/member/name, /data/hh, 1, /data/hh/member, 2)", NULL,
+                 "");
+  assert_string (ctx, "indexed-repeat(/data/hh[1]/member/name, /data/hh, 2)", NULL, "Baraka");
+
+  assert_eval_fails (ctx, "indexed-repeat(/data/rep/x, /data/hh, 1)", "indexed-repeat");
+  assert_eval_fails (ctx, "indexed-repeat(/data/rep/x, /data/rep/x, 1)", "indexed-repeat");
+  assert_eval_fails (ctx, "indexed-repeat('x', /data/rep, 1)", "indexed-repeat");
+  assert_eval_fails (ctx, "indexed-repeat(/, /data/rep, 1)", "indexed-repeat");
+  assert_eval_fails (ctx, "indexed-repeat(/data/rep/x/text(), /data/rep, 1)", "indexed-repeat");
+  assert_eval_fails (ctx, "indexed-repeat(/data/rep/x, /, 1)", "indexed-repeat");
+  assert_eval_fails (ctx, "indexed-repeat(/data/rep, /data/rep, 1)", "indexed-repeat");
+  assert_eval_fails (ctx, "indexed-repeat(/data/rep/x, /data/rep)", "indexed-repeat");
+  assert_eval_fails (ctx, "indexed-repeat(/data/rep/x, /data/rep, 1, /data/rep)", "indexed-repeat");
+}
+
+static void
+test_fn_pulldata (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+  const char *const          names[] = { "name", "price", "unit", NULL };
+  const char *const          mango[] = { "mango", "1500", "kg", NULL };
+  const char *const          papaya[] = { "papaya", "2000", "", NULL };
+  const char *const          other[] = { "mango", "9999", "box", NULL };
+
+  dft_expr_context_add_instance_item (ctx, "fruits", names, mango);
+  dft_expr_context_add_instance_item (ctx, "fruits", names, papaya);
+  dft_expr_context_add_instance_item (ctx, "fruits", names, other);
+  set (ctx, "/data/fruit", "papaya");
+  assert_string (ctx, "pulldata('fruits', 'price', 'name', 'mango')", NULL, "1500");
+  assert_string (ctx, "pulldata('fruits', 'unit', 'name', 'mango')", NULL, "kg");
+  assert_string (ctx, "pulldata('fruits', 'price', 'name', /data/fruit)", NULL, "2000");
+  assert_number (ctx, "pulldata('fruits', 'price', 'name', /data/fruit) * 2", 4000);
+  assert_string (ctx, "pulldata('fruits', 'name', 'price', 2000)", NULL, "papaya");
+  assert_string (ctx, "pulldata('fruits', 'unit', 'name', 'papaya')", NULL, "");
+  /* Not found, no such column, no such instance: empty, not an error. */
+  assert_string (ctx, "pulldata('fruits', 'price', 'name', 'durian')", NULL, "");
+  assert_string (ctx, "pulldata('fruits', 'colour', 'name', 'mango')", NULL, "");
+  assert_string (ctx, "pulldata('fruits', 'price', 'colour', 'mango')", NULL, "");
+  assert_string (ctx, "pulldata('vegetables', 'price', 'name', 'mango')", NULL, "");
+  assert_eval_fails (ctx, "pulldata('fruits', 'price', 'name')", "pulldata");
+}
+
+static void
+test_fn_geo (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+  g_autoptr (GError)         error = NULL;
+
+  set (ctx, "/data/shape", "-6.8 39.2 0 0; -6.9 39.3 0 0; -6.8 39.3 0 0; -6.8 39.2 0 0");
+  /* Forms that use them load… */
+  g_assert_true (dft_expr_context_check (ctx, "area(/data/shape)", &error));
+  g_assert_no_error (error);
+  g_assert_true (dft_expr_context_check (ctx, "distance(/data/shape) > 10", &error));
+  g_assert_no_error (error);
+  g_assert_true (dft_expr_context_check (ctx, "jr:enclosed-area(/data/shape)", &error));
+  g_assert_no_error (error);
+  /* …but evaluating them says why it fails. */
+  assert_eval_fails (ctx, "area(/data/shape)", "geographic functions are not supported");
+  assert_eval_fails (ctx, "distance(/data/shape)", "geographic functions are not supported");
+  assert_eval_fails (ctx, "enclosed-area(/data/shape)", "geographic functions are not supported");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -583,6 +1007,22 @@ main (int argc, char **argv)
   g_test_add_func ("/expr/eval/repeat", test_repeat);
   g_test_add_func ("/expr/errors/syntax", test_errors_syntax);
   g_test_add_func ("/expr/errors/unknown", test_errors_unknown);
+  g_test_add_func ("/expr/functions/substr", test_fn_substr);
+  g_test_add_func ("/expr/functions/ends-with", test_fn_ends_with);
+  g_test_add_func ("/expr/functions/join", test_fn_join);
+  g_test_add_func ("/expr/functions/string-length", test_fn_string_length);
+  g_test_add_func ("/expr/functions/uuid", test_fn_uuid);
+  g_test_add_func ("/expr/functions/max-min", test_fn_max_min);
+  g_test_add_func ("/expr/functions/math", test_fn_math);
+  g_test_add_func ("/expr/functions/random", test_fn_random);
+  g_test_add_func ("/expr/functions/count-non-empty", test_fn_count_non_empty);
+  g_test_add_func ("/expr/functions/checklist", test_fn_checklist);
+  g_test_add_func ("/expr/functions/weighted-checklist", test_fn_weighted_checklist);
+  g_test_add_func ("/expr/functions/once", test_fn_once);
+  g_test_add_func ("/expr/functions/format-date", test_fn_format_date);
+  g_test_add_func ("/expr/functions/indexed-repeat", test_fn_indexed_repeat);
+  g_test_add_func ("/expr/functions/pulldata", test_fn_pulldata);
+  g_test_add_func ("/expr/functions/geo", test_fn_geo);
   g_test_add_func ("/expr/references", test_references);
   g_test_add_func ("/expr/graph/cycle", test_graph_cycle);
   g_test_add_func ("/expr/graph/self-cycle", test_graph_self_cycle);

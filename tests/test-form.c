@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "dft-test-util.h"
+#include "forms/dft-assessment.h"
 #include "forms/dft-form-run.h"
+#include "forms/dft-form-templates.h"
 #include "forms/dft-form.h"
 
 /* A form with one of everything the runtime evaluates. */
@@ -476,6 +478,66 @@ test_language_codes (void)
     }
 }
 
+static void
+every_label_translated (DftQuestion *q, gpointer user_data)
+{
+  DftForm *form = user_data;
+
+  if (g_hash_table_size (q->label) == 0)
+    return;
+  for (guint i = 0; i < form->languages->len; i++)
+    {
+      DftLanguage *l = g_ptr_array_index (form->languages, i);
+      gboolean     fell_back = TRUE;
+
+      dft_form_text (form, q->label, l->code, &fell_back);
+      if (fell_back)
+        g_error ("%s: %s has no %s label", form->id, q->name, l->code);
+    }
+}
+
+static void
+test_templates (void)
+{
+  const char *const *names = dft_form_templates_list ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (g_strv_length ((GStrv) names), ==, 3);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autoptr (DftForm)    form = dft_form_template_load (names[i], &error);
+      g_autoptr (DftFormRun) run = NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (form->languages->len, >=, 2);
+      dft_form_foreach (form, every_label_translated, form);
+      run = dft_form_run_new (form, &error);
+      g_assert_no_error (error);
+    }
+  {
+    g_autoptr (DftForm)    test = dft_form_template_load ("knowledge-test", &error);
+    g_autoptr (DftForm)    evaluation = dft_form_template_load ("workshop-evaluation", &error);
+    g_autoptr (DftFormRun) run = dft_form_run_new (evaluation, &error);
+    const char *ratings[] = { "relevance", "content", "trainers", "materials", "organisation" };
+
+    g_assert_true (dft_form_is_assessment (test));
+    g_assert_cmpfloat (test->pass_percent, ==, 70);
+    g_assert_false (dft_form_is_assessment (evaluation));
+    for (guint i = 0; i < G_N_ELEMENTS (ratings); i++)
+      {
+        DftQuestion     *q = dft_form_lookup (evaluation, ratings[i]);
+        g_autofree char *path = g_strdup_printf ("/data/ratings/%s", ratings[i]);
+
+        g_assert_cmpint (q->type, ==, DFT_QUESTION_LIKERT);
+        answer (run, path, i % 2 ? "4" : "5");
+      }
+    /* The average of 5, 4, 5, 4, 5. */
+    assert_answer (run, "/data/average", "4.6");
+  }
+  g_assert_null (dft_form_template_load ("nothing", &error));
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -495,5 +557,6 @@ main (int argc, char **argv)
   g_test_add_func ("/form/run/repeat-add-remove", test_free_repeat);
   g_test_add_func ("/form/run/answers-json", test_answers_json);
   g_test_add_func ("/form/run/problems", test_problems);
+  g_test_add_func ("/form/templates", test_templates);
   return g_test_run ();
 }

@@ -2044,6 +2044,7 @@ static GDateTime *
 object_to_date_time (xmlXPathObjectPtr obj)
 {
   g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+  g_autoptr (GDateTime) epoch = NULL;
   g_autoptr (GDateTime) dt = NULL;
   g_autofree char      *s = NULL;
   double                days;
@@ -2076,9 +2077,9 @@ object_to_date_time (xmlXPathObjectPtr obj)
 
       return parse_date_time (date);
     }
-  dt = g_date_time_new_from_unix_utc (0);
-  return g_date_time_to_timezone (
-      g_date_time_add (dt, (GTimeSpan) llround (days * G_TIME_SPAN_DAY)), local);
+  epoch = g_date_time_new_from_unix_utc (0);
+  dt = g_date_time_add (epoch, (GTimeSpan) llround (days * G_TIME_SPAN_DAY));
+  return g_date_time_to_timezone (dt, local);
 }
 
 /* ODK's date format: %Y %y %m %n %b %d %e %a %H %h %M %S %3 and %%; month and day names are
@@ -2214,7 +2215,7 @@ fn_indexed_repeat (xmlXPathParserContextPtr ctxt, int nargs)
       return;
     }
   args = pop_args (ctxt, nargs);
-  for (int i = 0; i < nargs - 1; i += 2)
+  for (int i = 0; i < nargs; i += i == 0 ? 1 : 2)
     if (((xmlXPathObjectPtr) g_ptr_array_index (args, i))->type != XPATH_NODESET)
       {
         /* Translators: indexed-repeat is a function name; do not translate it */
@@ -2228,6 +2229,12 @@ fn_indexed_repeat (xmlXPathParserContextPtr ctxt, int nargs)
       return;
     }
   chain = element_chain (target->nodesetval->nodeTab[0]);
+  if (chain->len == 0)
+    {
+      /* Translators: indexed-repeat is a function name; do not translate it */
+      function_failed (ctxt, _ ("indexed-repeat() needs a field and the repeats around it"));
+      return;
+    }
   positions = g_new0 (int, chain->len + 1);
   for (guint i = 0; i < chain->len; i++)
     positions[i] = sibling_position (g_ptr_array_index (chain, i));
@@ -2243,8 +2250,8 @@ fn_indexed_repeat (xmlXPathParserContextPtr ctxt, int nargs)
           return;
         }
       outer = element_chain (repeat->nodesetval->nodeTab[0]);
-      for (guint j = 0; j < outer->len; j++)
-        if (outer->len >= chain->len
+      for (guint j = 0; j < MAX (outer->len, 1); j++)
+        if (outer->len == 0 || outer->len >= chain->len
             || !xmlStrEqual (((xmlNodePtr) g_ptr_array_index (outer, j))->name,
                              ((xmlNodePtr) g_ptr_array_index (chain, j))->name))
           {
@@ -2625,6 +2632,15 @@ function_known (DftExprContext *self, const char *qname)
          != NULL;
 }
 
+/* libxml2's reason for refusing an expression; it sometimes gives none. */
+static const char *
+xml_reason (DftExprContext *self)
+{
+  if (self->xml_message != NULL && self->xml_message[0] != '\0')
+    return self->xml_message;
+  return _ ("it is not XPath");
+}
+
 static xmlXPathCompExprPtr
 compile (DftExprContext *self, const char *expr, GError **error)
 {
@@ -2642,7 +2658,7 @@ compile (DftExprContext *self, const char *expr, GError **error)
   comp = xmlXPathCtxtCompile (self->xpath, (const xmlChar *) expr);
   quiet_end (&q);
   if (comp == NULL)
-    return syntax_error (error, expr, self->xml_message ? self->xml_message : ""), NULL;
+    return syntax_error (error, expr, xml_reason (self)), NULL;
   xmlXPathFreeCompExpr (comp);
 
   rewritten = g_string_new (NULL);
@@ -2664,7 +2680,7 @@ compile (DftExprContext *self, const char *expr, GError **error)
   comp = xmlXPathCtxtCompile (self->xpath, (const xmlChar *) rewritten->str);
   quiet_end (&q);
   if (comp == NULL)
-    return syntax_error (error, expr, self->xml_message ? self->xml_message : ""), NULL;
+    return syntax_error (error, expr, xml_reason (self)), NULL;
   g_hash_table_insert (self->compiled, g_strdup (expr), comp);
   return comp;
 }

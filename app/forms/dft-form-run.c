@@ -26,6 +26,7 @@ struct _DftFormRun
   GHashTable     *localized; /* "expr\x1fpath" → the expression for that instance */
   GHashTable     *metadata;  /* preload → value */
   GPtrArray      *order;     /* every question path, each after what it reads */
+  GHashTable     *adjusting; /* repeat bases whose instances are being made or removed */
 };
 
 /* "/data/rep[2]/x" → "/data/rep/x" */
@@ -303,10 +304,17 @@ static gboolean
 adjust_repeat (DftFormRun *run, DftQuestion *q, const char *base)
 {
   guint have = GPOINTER_TO_UINT (g_hash_table_lookup (run->counts, base));
-  guint want = initial_count (run, q, base);
+  guint want;
 
+  /* A count that reads the repeat's own instances ("one more until the last says stop")
+   * would chase itself: each repeat is adjusted once per change, as JavaRosa takes the count
+   * once per visit. */
+  if (g_hash_table_contains (run->adjusting, base))
+    return FALSE;
+  want = initial_count (run, q, base);
   if (have == want)
     return FALSE;
+  g_hash_table_add (run->adjusting, g_strdup (base));
   while (have > want)
     {
       g_autofree char *last = g_strdup_printf ("%s[%u]", base, have);
@@ -322,6 +330,7 @@ adjust_repeat (DftFormRun *run, DftQuestion *q, const char *base)
       create_children (run, q->children, fresh);
       compute_below (run, fresh, TRUE);
     }
+  g_hash_table_remove (run->adjusting, base);
   return TRUE;
 }
 
@@ -447,6 +456,7 @@ dft_form_run_new (DftForm *form, GError **error)
   run->localized = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   run->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   run->order = dft_expr_graph_order (form->graph);
+  run->adjusting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_hash_table_insert (run->metadata, g_strdup ("start"),
                        g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.000%:z"));
   g_hash_table_insert (run->metadata, g_strdup ("today"), g_date_time_format (now, "%Y-%m-%d"));
@@ -470,6 +480,7 @@ dft_form_run_free (DftFormRun *run)
   g_clear_pointer (&run->localized, g_hash_table_unref);
   g_clear_pointer (&run->metadata, g_hash_table_unref);
   g_clear_pointer (&run->order, g_ptr_array_unref);
+  g_clear_pointer (&run->adjusting, g_hash_table_unref);
   g_clear_pointer (&run->form, dft_form_unref);
   g_free (run);
 }

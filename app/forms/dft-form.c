@@ -725,12 +725,16 @@ prepare_expressions (Prep *p, DftQuestion *q)
   return TRUE;
 }
 
-/* Which fields each field's calculation, relevance, requiredness and read-only state read:
- * the dependency graph that decides what to recompute, and where cycles are refused. A
- * constraint reads too, but nothing reads a constraint's result, so it cannot close a cycle. */
+/* Which fields each field's expressions read: @graph, which decides what to recompute, has
+ * them all; @check, where cycles are refused, has only what a calculation, relevance,
+ * requiredness or read-only state reads, as in JavaRosa. Nothing reads a constraint's or a
+ * choice filter's result, and a repeat count is taken when instances are made (a count
+ * that counts the repeat's own instances is how forms say "one more"). */
 static gboolean
-add_dependencies (Prep *p, DftQuestion *q, DftExprGraph *graph)
+add_dependencies (Prep *p, DftQuestion *q, DftExprGraph *graph, DftExprGraph *check)
 {
+  g_autoptr (GPtrArray) checked = g_ptr_array_new_with_free_func (g_free);
+
   const char           *sources[] = { q->calculate,  q->relevant,      q->required,    q->read_only,
                                       q->constraint, q->choice_filter, q->repeat_count };
   g_autoptr (GPtrArray) reads = g_ptr_array_new_with_free_func (g_free);
@@ -752,10 +756,14 @@ add_dependencies (Prep *p, DftQuestion *q, DftExprGraph *graph)
           if (target == q && i >= 4)
             continue;
           g_ptr_array_add (reads, g_strdup (target->path));
+          if (i < 4)
+            g_ptr_array_add (checked, g_strdup (target->path));
         }
     }
   g_ptr_array_add (reads, NULL);
+  g_ptr_array_add (checked, NULL);
   dft_expr_graph_add (graph, q->path, (const char *const *) reads->pdata);
+  dft_expr_graph_add (check, q->path, (const char *const *) checked->pdata);
   return TRUE;
 }
 
@@ -799,14 +807,14 @@ prepare_question (Prep *p, DftQuestion *q)
 }
 
 static gboolean
-prepare_all (Prep *p, GPtrArray *questions, DftExprGraph *graph)
+prepare_all (Prep *p, GPtrArray *questions, DftExprGraph *graph, DftExprGraph *check)
 {
   for (guint i = 0; i < questions->len; i++)
     {
       DftQuestion *q = g_ptr_array_index (questions, i);
 
-      if (!prepare_question (p, q) || !add_dependencies (p, q, graph)
-          || !prepare_all (p, q->children, graph))
+      if (!prepare_question (p, q) || !add_dependencies (p, q, graph, check)
+          || !prepare_all (p, q->children, graph, check))
         return FALSE;
     }
   return TRUE;
@@ -867,6 +875,7 @@ dft_form_prepare (DftForm *form, GError **error)
   g_autoptr (GHashTable)   name_to_path = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GHashTable)   ambiguous = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (DftExprGraph) graph = dft_expr_graph_new ();
+  g_autoptr (DftExprGraph) check = dft_expr_graph_new ();
   g_autoptr (GError)       local = NULL;
   g_autofree char         *root = NULL;
   Prep                     p = { form, name_to_path, ambiguous, NULL, NULL };
@@ -912,7 +921,7 @@ dft_form_prepare (DftForm *form, GError **error)
   if (assign_paths (&p, form->questions, root))
     {
       g_hash_table_foreach (form->by_name, fill_name_map, &p);
-      if (prepare_all (&p, form->questions, graph) && !dft_expr_graph_check (graph, &local))
+      if (prepare_all (&p, form->questions, graph, check) && !dft_expr_graph_check (check, &local))
         g_set_error (&p.error, DFT_FORM_ERROR, DFT_FORM_ERROR_CYCLE,
                      /* Translators: %s says which fields depend on each other */
                      _ ("The form cannot be worked out. %s"), local->message);

@@ -1,0 +1,1585 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "dft-sheet.h"
+#include "dft-xlsform.h"
+
+/*
+ * XLSForms as pyxform reads them: a "survey" sheet of questions, a "choices" sheet of choice
+ * lists and an optional "settings" sheet, in an .xlsx or .xls workbook, in pyxform's flat CSV
+ * (a row whose first cell names a sheet starts it; the rows of that sheet leave the first cell
+ * empty) or in its markdown tables (the same, as "| survey | | type | name |" lines).
+ *
+ * Sheet and column names are matched without regard to case; translatable columns are written
+ * "label::English (en)" (or the older "label:English"). Expressions are kept as written:
+ * dft_form_prepare() resolves ${name} and normalizes them. Labels are plain text.
+ *
+ * Daftari's own columns, for assessments (pyxform ignores them):
+ *   survey:   correct_answer  the right value(s), separated by spaces
+ *             points          what a right answer earns (a number)
+ *             partial_credit  yes/true: a select multiple earns part of its points
+ *   settings: pass_mark       the pass mark in percent of the maximum ("60" or "60%")
+ *             kind            "survey", "assessment", "evaluation" or "registration"
+ */
+
+/* An XLSForm a person wrote is far smaller; a larger file is not one. */
+#define MAX_FILE_BYTES (64 * 1024 * 1024)
+#define MAX_ROWS       100000
+#define MAX_COLUMNS    1000
+/* Groups nest a few levels deep; a deeper nesting is a hostile file. */
+#define MAX_DEPTH 64
+
+/* ---- Sheets ----------------------------------------------------------- */
+
+typedef struct
+{
+  char      *name;
+  GPtrArray *rows; /* DftSheetRow *, owned */
+} XSheet;
+
+static void
+row_free (gpointer data)
+{
+  DftSheetRow *row = data;
+
+  if (row == NULL)
+    return;
+  for (guint i = 0; i < row->n_cells; i++)
+    g_free (row->cells[i]);
+  g_free (row->cells);
+  g_free (row);
+}
+
+static void
+xsheet_free (gpointer data)
+{
+  XSheet *sheet = data;
+
+  g_free (sheet->name);
+  g_ptr_array_unref (sheet->rows);
+  g_free (sheet);
+}
+
+static XSheet *
+xsheet_new (const char *name)
+{
+  XSheet *sheet = g_new0 (XSheet, 1);
+
+  sheet->name = g_ascii_strdown (name, -1);
+  g_strstrip (sheet->name);
+  sheet->rows = g_ptr_array_new_with_free_func (row_free);
+  return sheet;
+}
+
+/* A copy of @cells[@first…@n), or nothing when all of them are empty. */
+static DftSheetRow *
+row_new (guint number, char **cells, guint n, guint first)
+{
+  DftSheetRow *row;
+  guint        last = n;
+
+  while (last > first && (cells[last - 1] == NULL || cells[last - 1][0] == '\0'))
+    last--;
+  if (last <= first)
+    return NULL;
+  row = g_new0 (DftSheetRow, 1);
+  row->number = number;
+  row->n_cells = last - first;
+  row->cells = g_new0 (char *, row->n_cells);
+  for (guint i = first; i < last; i++)
+    row->cells[i - first] = cells[i] != NULL && cells[i][0] != '\0' ? g_strdup (cells[i]) : NULL;
+  return row;
+}
+
+static XSheet *
+find_xsheet (GPtrArray *sheets, const char *name)
+{
+  for (guint i = 0; i < sheets->len; i++)
+    {
+      XSheet *sheet = g_ptr_array_index (sheets, i);
+
+      if (strcmp (sheet->name, name) == 0)
+        return sheet;
+    }
+  return NULL;
+}
+
+/*
+ * pyxform's flat layout (CSV and markdown): a row with a first cell starts the sheet it names;
+ * the other cells of that row, or else of the next row with any, are the sheet's headers.
+ */
+static void
+flat_add_row (GPtrArray *sheets, XSheet **current, guint number, char **cells, guint n)
+{
+  DftSheetRow *row;
+
+  if (n > 0 && cells[0] != NULL && cells[0][0] != '\0')
+    {
+      XSheet *existing;
+
+      *current = xsheet_new (cells[0]);
+      /* A sheet named twice: the later rows go on the first one, as the workbook would have. */
+      existing = find_xsheet (sheets, (*current)->name);
+      if (existing != NULL)
+        {
+          xsheet_free (*current);
+          *current = existing;
+        }
+      else
+        g_ptr_array_add (sheets, *current);
+    }
+  if (*current == NULL)
+    return;
+  row = row_new (number, cells, n, 1);
+  if (row != NULL)
+    g_ptr_array_add ((*current)->rows, row);
+}
+
+static GPtrArray *
+sheets_from_flat_csv (const DftSheet *csv)
+{
+  GPtrArray *sheets = g_ptr_array_new_with_free_func (xsheet_free);
+  XSheet    *current = NULL;
+
+  for (guint i = 0; i < csv->rows->len; i++)
+    {
+      DftSheetRow *row = g_ptr_array_index (csv->rows, i);
+
+      flat_add_row (sheets, &current, row->number, row->cells, row->n_cells);
+    }
+  return sheets;
+}
+
+/* pyxform's markdown tables: "| survey | | type | name |"; "\|" is a bar inside a cell. */
+static GPtrArray *
+sheets_from_markdown (const char *text)
+{
+  GPtrArray     *sheets = g_ptr_array_new_with_free_func (xsheet_free);
+  XSheet        *current = NULL;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint l = 0; lines[l] != NULL && l < MAX_ROWS; l++)
+    {
+      g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr (GString)   cell = g_string_new (NULL);
+      const char           *p = lines[l];
+
+      while (*p == ' ' || *p == '\t')
+        p++;
+      if (*p != '|')
+        continue;
+      for (p++; *p != '\0' && *p != '\r'; p++)
+        {
+          if (p[0] == '\\' && p[1] == '|')
+            {
+              g_string_append_c (cell, '|');
+              p++;
+            }
+          else if (*p == '|')
+            {
+              g_ptr_array_add (cells, g_strstrip (g_strdup (cell->str)));
+              g_string_truncate (cell, 0);
+            }
+          else
+            g_string_append_c (cell, *p);
+        }
+      /* Text after the last bar is a cell too when a line does not end with one. */
+      g_strstrip (cell->str);
+      if (cell->str[0] != '\0')
+        g_ptr_array_add (cells, g_strdup (cell->str));
+      if (cells->len > MAX_COLUMNS)
+        g_ptr_array_set_size (cells, MAX_COLUMNS);
+      flat_add_row (sheets, &current, l + 1, (char **) cells->pdata, cells->len);
+    }
+  return sheets;
+}
+
+/* ---- Columns ---------------------------------------------------------- */
+
+typedef enum
+{
+  COL_IGNORED,
+  COL_EXTRA, /* choices: kept in DftChoice.extra */
+  COL_TYPE,
+  COL_NAME,
+  COL_LIST_NAME,
+  COL_LABEL,
+  COL_HINT,
+  COL_CONSTRAINT_MESSAGE,
+  COL_REQUIRED_MESSAGE,
+  COL_REQUIRED,
+  COL_RELEVANT,
+  COL_CONSTRAINT,
+  COL_CALCULATION,
+  COL_APPEARANCE,
+  COL_READ_ONLY,
+  COL_DEFAULT,
+  COL_CHOICE_FILTER,
+  COL_REPEAT_COUNT,
+  COL_CORRECT_ANSWER,
+  COL_POINTS,
+  COL_PARTIAL_CREDIT,
+} ColumnKind;
+
+typedef struct
+{
+  ColumnKind kind;
+  char      *lang;   /* translatable columns: the code, "" for the plain column until known */
+  char      *header; /* as written, trimmed */
+} Column;
+
+static const struct
+{
+  const char *alias;
+  ColumnKind  kind;
+} column_aliases[] = {
+  /* Translatable first: their language follows "::" or ":". */
+  { "label", COL_LABEL },
+  { "caption", COL_LABEL },
+  { "hint", COL_HINT },
+  { "constraint_message", COL_CONSTRAINT_MESSAGE },
+  { "constraint message", COL_CONSTRAINT_MESSAGE },
+  { "constraining message", COL_CONSTRAINT_MESSAGE },
+  { "jr:constraintmsg", COL_CONSTRAINT_MESSAGE },
+  { "required_message", COL_REQUIRED_MESSAGE },
+  { "required message", COL_REQUIRED_MESSAGE },
+  { "requiredmsg", COL_REQUIRED_MESSAGE },
+  { "jr:requiredmsg", COL_REQUIRED_MESSAGE },
+  /* Media and other translatable columns Daftari does not show. */
+  { "media", COL_IGNORED },
+  { "image", COL_IGNORED },
+  { "big-image", COL_IGNORED },
+  { "audio", COL_IGNORED },
+  { "video", COL_IGNORED },
+  { "guidance_hint", COL_IGNORED },
+};
+
+static const struct
+{
+  const char *alias;
+  ColumnKind  kind;
+} plain_aliases[] = {
+  { "type", COL_TYPE },
+  { "command", COL_TYPE },
+  { "name", COL_NAME },
+  { "value", COL_NAME },
+  { "tag", COL_NAME },
+  { "list_name", COL_LIST_NAME },
+  { "list name", COL_LIST_NAME },
+  { "required", COL_REQUIRED },
+  { "relevant", COL_RELEVANT },
+  { "relevance", COL_RELEVANT },
+  { "constraint", COL_CONSTRAINT },
+  { "calculation", COL_CALCULATION },
+  { "calculate", COL_CALCULATION },
+  { "appearance", COL_APPEARANCE },
+  { "read_only", COL_READ_ONLY },
+  { "readonly", COL_READ_ONLY },
+  { "default", COL_DEFAULT },
+  { "choice_filter", COL_CHOICE_FILTER },
+  { "repeat_count", COL_REPEAT_COUNT },
+  { "jr:count", COL_REPEAT_COUNT },
+  { "count", COL_REPEAT_COUNT },
+  { "correct_answer", COL_CORRECT_ANSWER },
+  { "points", COL_POINTS },
+  { "partial_credit", COL_PARTIAL_CREDIT },
+};
+
+static gboolean
+is_translatable (ColumnKind kind)
+{
+  return kind == COL_LABEL || kind == COL_HINT || kind == COL_CONSTRAINT_MESSAGE
+         || kind == COL_REQUIRED_MESSAGE;
+}
+
+/*
+ * What a header means. @lang_name receives the language as written ("English (en)"), or NULL
+ * for the plain column. Prefixes pyxform once required ("bind::", "control::") are dropped.
+ */
+static ColumnKind
+classify_header (const char *header, char **lang_name)
+{
+  g_autofree char *key = g_ascii_strdown (header, -1);
+  const char      *k = key;
+  const char      *h = header;
+
+  *lang_name = NULL;
+  for (;;)
+    {
+      static const char *const prefixes[]
+          = { "bind::", "bind:", "control::", "control:", "body::", "body:" };
+      gboolean found = FALSE;
+
+      for (guint i = 0; i < G_N_ELEMENTS (prefixes); i++)
+        if (g_str_has_prefix (k, prefixes[i]))
+          {
+            k += strlen (prefixes[i]);
+            h += strlen (prefixes[i]);
+            found = TRUE;
+          }
+      if (!found)
+        break;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (column_aliases); i++)
+    {
+      gsize       n = strlen (column_aliases[i].alias);
+      const char *rest;
+
+      if (strncmp (k, column_aliases[i].alias, n) != 0)
+        continue;
+      rest = h + n;
+      if (*rest == '\0')
+        return column_aliases[i].kind;
+      if (*rest != ':')
+        continue;
+      rest += rest[1] == ':' ? 2 : 1;
+      *lang_name = g_strstrip (g_strdup (rest));
+      return column_aliases[i].kind;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (plain_aliases); i++)
+    if (strcmp (k, plain_aliases[i].alias) == 0)
+      return plain_aliases[i].kind;
+  return COL_EXTRA;
+}
+
+/* ---- Loading ---------------------------------------------------------- */
+
+typedef struct
+{
+  DftForm    *form;
+  const char *dir;        /* where select_one_from_file looks, or NULL */
+  char       *plain_lang; /* the language of columns without one */
+  GError     *error;
+  /* The survey sheet */
+  XSheet    *survey;
+  GPtrArray *survey_columns; /* Column * */
+  int        survey_type;    /* column index of "type" */
+  guint      depth;
+  int        plain_pos; /* where "und" goes among the languages; -1: no plain column */
+} Loader;
+
+static void
+column_free (gpointer data)
+{
+  Column *c = data;
+
+  g_free (c->lang);
+  g_free (c->header);
+  g_free (c);
+}
+
+static gboolean G_GNUC_PRINTF (5, 6)
+    row_error (Loader *l, DftFormError code, const char *sheet, guint row, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list          args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  if (l->error != NULL)
+    return FALSE;
+  g_set_error (&l->error, DFT_FORM_ERROR, code,
+               /* Translators: %u is a row of a spreadsheet, the first %s an XLSForm sheet name
+                  ("survey", "choices"), the second what is wrong there */
+               _ ("Row %u of the %s sheet: %s"), row, sheet, message);
+  return FALSE;
+}
+
+/* The columns of a sheet from its header row; languages are registered in column order. */
+static GPtrArray *
+read_columns (Loader *l, const XSheet *sheet, const DftSheetRow *header, gboolean choices)
+{
+  g_autoptr (GPtrArray)  columns = g_ptr_array_new_with_free_func (column_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < header->n_cells; i++)
+    {
+      Column          *c = g_new0 (Column, 1);
+      g_autofree char *lang_name = NULL;
+      g_autofree char *key = NULL;
+      const char      *text = header->cells[i];
+
+      g_ptr_array_add (columns, c);
+      if (text == NULL || text[0] == '#')
+        {
+          c->kind = COL_IGNORED;
+          continue;
+        }
+      c->header = g_strstrip (g_strdup (text));
+      c->kind = classify_header (c->header, &lang_name);
+      if (!choices && c->kind == COL_EXTRA)
+        c->kind = COL_IGNORED;
+      if (choices && (c->kind == COL_TYPE || c->kind == COL_CALCULATION))
+        c->kind = COL_EXTRA;
+      if (c->kind == COL_IGNORED)
+        continue;
+
+      if (is_translatable (c->kind) && lang_name != NULL && lang_name[0] != '\0')
+        {
+          c->lang = dft_language_code_from_name (lang_name);
+          dft_form_add_language (l->form, c->lang, lang_name);
+        }
+      else if (is_translatable (c->kind))
+        {
+          c->lang = g_strdup (l->plain_lang);
+          /* Without a default_language, the plain column is a language of its own only beside
+           * named ones (pyxform's "default"): known once every header is read. */
+          if (strcmp (l->plain_lang, "und") != 0)
+            dft_form_add_language (l->form, c->lang, NULL);
+          else if (l->plain_pos < 0)
+            l->plain_pos = (int) l->form->languages->len;
+        }
+
+      /* As pyxform: the same header twice is an error; two aliases of one column are not
+       * (the first one with a value wins). */
+      key = g_utf8_casefold (c->header, -1);
+      if (g_hash_table_contains (seen, key))
+        {
+          row_error (l, DFT_FORM_ERROR_INVALID, sheet->name, header->number,
+                     /* Translators: %s is a column header of a spreadsheet */
+                     _ ("there are two columns “%s”."), c->header);
+          return NULL;
+        }
+      g_hash_table_add (seen, g_steal_pointer (&key));
+    }
+  return g_steal_pointer (&columns);
+}
+
+static const char *
+cell_of (const GPtrArray *columns, const DftSheetRow *row, ColumnKind kind)
+{
+  for (guint i = 0; i < columns->len && i < row->n_cells; i++)
+    if (((Column *) g_ptr_array_index (columns, i))->kind == kind && row->cells[i] != NULL)
+      return row->cells[i];
+  return NULL;
+}
+
+/* yes/true → "true()", no/false → NULL, anything else is an expression. */
+static char *
+condition (const char *value)
+{
+  static const char *const yes[] = { "yes", "true", "true()" };
+  static const char *const no[] = { "no", "false", "false()" };
+
+  if (value == NULL)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (yes); i++)
+    if (g_ascii_strcasecmp (value, yes[i]) == 0)
+      return g_strdup ("true()");
+  for (guint i = 0; i < G_N_ELEMENTS (no); i++)
+    if (g_ascii_strcasecmp (value, no[i]) == 0)
+      return NULL;
+  return g_strdup (value);
+}
+
+static gboolean
+is_yes (const char *value)
+{
+  g_autofree char *c = condition (value);
+
+  return g_strcmp0 (c, "true()") == 0;
+}
+
+/* ---- Types ------------------------------------------------------------ */
+
+typedef enum
+{
+  T_QUESTION,
+  T_METADATA,
+  T_SKIPPED, /* metadata and declarations Daftari does not keep */
+  T_UNSUPPORTED,
+  T_SELECT_ONE,
+  T_SELECT_MULTIPLE,
+  T_SELECT_ONE_FILE,
+  T_SELECT_MULTIPLE_FILE,
+  T_BEGIN_GROUP,
+  T_END_GROUP,
+  T_BEGIN_REPEAT,
+  T_END_REPEAT,
+  T_BEGIN_LOOP,
+  T_END_LOOP,
+} TypeClass;
+
+typedef struct
+{
+  TypeClass       klass;
+  DftQuestionType type;
+  char           *word; /* metadata: the preload; unsupported and skipped: the type */
+  char           *list; /* selects and loops: the list or file name */
+  gboolean        or_other;
+} TypeInfo;
+
+static const struct
+{
+  const char     *name;
+  TypeClass       klass;
+  DftQuestionType type;
+  const char     *word;
+} simple_types[] = {
+  { "text", T_QUESTION, DFT_QUESTION_TEXT, NULL },
+  { "string", T_QUESTION, DFT_QUESTION_TEXT, NULL },
+  { "q string", T_QUESTION, DFT_QUESTION_TEXT, NULL },
+  { "add text prompt", T_QUESTION, DFT_QUESTION_TEXT, NULL },
+  { "phone number", T_QUESTION, DFT_QUESTION_TEXT, NULL },
+  { "integer", T_QUESTION, DFT_QUESTION_INTEGER, NULL },
+  { "int", T_QUESTION, DFT_QUESTION_INTEGER, NULL },
+  { "q int", T_QUESTION, DFT_QUESTION_INTEGER, NULL },
+  { "add integer prompt", T_QUESTION, DFT_QUESTION_INTEGER, NULL },
+  { "percentage", T_QUESTION, DFT_QUESTION_INTEGER, NULL },
+  { "number of days in last month", T_QUESTION, DFT_QUESTION_INTEGER, NULL },
+  { "number of days in last six months", T_QUESTION, DFT_QUESTION_INTEGER, NULL },
+  { "number of days in last year", T_QUESTION, DFT_QUESTION_INTEGER, NULL },
+  { "decimal", T_QUESTION, DFT_QUESTION_DECIMAL, NULL },
+  { "q decimal", T_QUESTION, DFT_QUESTION_DECIMAL, NULL },
+  { "add decimal prompt", T_QUESTION, DFT_QUESTION_DECIMAL, NULL },
+  { "date", T_QUESTION, DFT_QUESTION_DATE, NULL },
+  { "q date", T_QUESTION, DFT_QUESTION_DATE, NULL },
+  { "add date prompt", T_QUESTION, DFT_QUESTION_DATE, NULL },
+  { "time", T_QUESTION, DFT_QUESTION_TIME, NULL },
+  { "datetime", T_QUESTION, DFT_QUESTION_DATETIME, NULL },
+  { "date time", T_QUESTION, DFT_QUESTION_DATETIME, NULL },
+  { "q date time", T_QUESTION, DFT_QUESTION_DATETIME, NULL },
+  { "q datetime", T_QUESTION, DFT_QUESTION_DATETIME, NULL },
+  { "add date time prompt", T_QUESTION, DFT_QUESTION_DATETIME, NULL },
+  { "add datetime prompt", T_QUESTION, DFT_QUESTION_DATETIME, NULL },
+  { "note", T_QUESTION, DFT_QUESTION_NOTE, NULL },
+  { "q note", T_QUESTION, DFT_QUESTION_NOTE, NULL },
+  { "add note prompt", T_QUESTION, DFT_QUESTION_NOTE, NULL },
+  { "acknowledge", T_QUESTION, DFT_QUESTION_ACKNOWLEDGE, NULL },
+  { "trigger", T_QUESTION, DFT_QUESTION_ACKNOWLEDGE, NULL },
+  { "q acknowledge", T_QUESTION, DFT_QUESTION_ACKNOWLEDGE, NULL },
+  { "add acknowledge prompt", T_QUESTION, DFT_QUESTION_ACKNOWLEDGE, NULL },
+  { "calculate", T_QUESTION, DFT_QUESTION_CALCULATE, NULL },
+  { "q calculate", T_QUESTION, DFT_QUESTION_CALCULATE, NULL },
+  { "add calculate prompt", T_QUESTION, DFT_QUESTION_CALCULATE, NULL },
+  /* Metadata Daftari fills in. */
+  { "start", T_METADATA, 0, "start" },
+  { "start time", T_METADATA, 0, "start" },
+  { "get start time", T_METADATA, 0, "start" },
+  { "end", T_METADATA, 0, "end" },
+  { "end time", T_METADATA, 0, "end" },
+  { "get end time", T_METADATA, 0, "end" },
+  { "today", T_METADATA, 0, "today" },
+  { "get today", T_METADATA, 0, "today" },
+  { "deviceid", T_METADATA, 0, "deviceid" },
+  { "device id", T_METADATA, 0, "deviceid" },
+  { "get device id", T_METADATA, 0, "deviceid" },
+  { "imei", T_METADATA, 0, "deviceid" },
+  { "username", T_METADATA, 0, "username" },
+  /* Metadata and declarations it does not keep. */
+  { "simserial", T_SKIPPED, 0, NULL },
+  { "sim id", T_SKIPPED, 0, NULL },
+  { "get sim id", T_SKIPPED, 0, NULL },
+  { "subscriberid", T_SKIPPED, 0, NULL },
+  { "subscriber id", T_SKIPPED, 0, NULL },
+  { "get subscriber id", T_SKIPPED, 0, NULL },
+  { "phonenumber", T_SKIPPED, 0, NULL },
+  { "get phone number", T_SKIPPED, 0, NULL },
+  { "email", T_SKIPPED, 0, NULL },
+  { "audit", T_SKIPPED, 0, NULL },
+  { "background-audio", T_SKIPPED, 0, NULL },
+  { "start-geopoint", T_SKIPPED, 0, NULL },
+  { "uri:subscriberid", T_SKIPPED, 0, NULL },
+  { "uri:phonenumber", T_SKIPPED, 0, NULL },
+  { "uri:simserial", T_SKIPPED, 0, NULL },
+  { "uri:deviceid", T_SKIPPED, 0, NULL },
+  { "uri:username", T_SKIPPED, 0, NULL },
+  { "uri:email", T_SKIPPED, 0, NULL },
+  { "xml-external", T_SKIPPED, 0, NULL },
+  { "csv-external", T_SKIPPED, 0, NULL },
+  /* Questions Daftari cannot show. */
+  { "geopoint", T_UNSUPPORTED, 0, NULL },
+  { "gps", T_UNSUPPORTED, 0, NULL },
+  { "location", T_UNSUPPORTED, 0, NULL },
+  { "q geopoint", T_UNSUPPORTED, 0, NULL },
+  { "q location", T_UNSUPPORTED, 0, NULL },
+  { "add location prompt", T_UNSUPPORTED, 0, NULL },
+  { "geotrace", T_UNSUPPORTED, 0, NULL },
+  { "geoshape", T_UNSUPPORTED, 0, NULL },
+  { "image", T_UNSUPPORTED, 0, NULL },
+  { "photo", T_UNSUPPORTED, 0, NULL },
+  { "q picture", T_UNSUPPORTED, 0, NULL },
+  { "q image", T_UNSUPPORTED, 0, NULL },
+  { "add image prompt", T_UNSUPPORTED, 0, NULL },
+  { "add photo prompt", T_UNSUPPORTED, 0, NULL },
+  { "audio", T_UNSUPPORTED, 0, NULL },
+  { "q audio", T_UNSUPPORTED, 0, NULL },
+  { "add audio prompt", T_UNSUPPORTED, 0, NULL },
+  { "video", T_UNSUPPORTED, 0, NULL },
+  { "q video", T_UNSUPPORTED, 0, NULL },
+  { "add video prompt", T_UNSUPPORTED, 0, NULL },
+  { "file", T_UNSUPPORTED, 0, NULL },
+  { "add file prompt", T_UNSUPPORTED, 0, NULL },
+  { "barcode", T_UNSUPPORTED, 0, NULL },
+  { "q barcode", T_UNSUPPORTED, 0, NULL },
+  { "add barcode prompt", T_UNSUPPORTED, 0, NULL },
+  { "range", T_UNSUPPORTED, 0, NULL },
+  { "hidden", T_UNSUPPORTED, 0, NULL },
+  { "signature", T_UNSUPPORTED, 0, NULL },
+  { "include", T_UNSUPPORTED, 0, NULL },
+};
+
+/* Select prefixes, longest first so that "select one from" wins over "select one". */
+static const struct
+{
+  const char *prefix;
+  TypeClass   klass;
+} select_types[] = {
+  { "add select multiple prompt using", T_SELECT_MULTIPLE },
+  { "add select one prompt using", T_SELECT_ONE },
+  { "select all that apply from", T_SELECT_MULTIPLE },
+  { "select multiple from file", T_SELECT_MULTIPLE_FILE },
+  { "select one from file", T_SELECT_ONE_FILE },
+  { "select_multiple_from_file", T_SELECT_MULTIPLE_FILE },
+  { "select_one_from_file", T_SELECT_ONE_FILE },
+  { "select all that apply", T_SELECT_MULTIPLE },
+  { "select multiple using", T_SELECT_MULTIPLE },
+  { "select multiple from", T_SELECT_MULTIPLE },
+  { "select_one_external", T_UNSUPPORTED },
+  { "select one using", T_SELECT_ONE },
+  { "select one from", T_SELECT_ONE },
+  { "select_multiple", T_SELECT_MULTIPLE },
+  { "select_one", T_SELECT_ONE },
+  { "select one", T_SELECT_ONE },
+  { "select1", T_SELECT_ONE },
+  { "q select1", T_SELECT_ONE },
+  { "q select", T_SELECT_MULTIPLE },
+  { "rank", T_UNSUPPORTED },
+  { "osm", T_UNSUPPORTED },
+};
+
+static void
+type_info_clear (TypeInfo *t)
+{
+  g_free (t->word);
+  g_free (t->list);
+}
+
+/* Runs of white space as one space. */
+static char *
+collapse_spaces (const char *text)
+{
+  g_auto (GStrv)        words = g_strsplit_set (text, " \t\n\r", -1);
+  g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+
+  for (guint i = 0; words[i] != NULL; i++)
+    if (words[i][0] != '\0')
+      g_ptr_array_add (kept, words[i]);
+  g_ptr_array_add (kept, NULL);
+  return g_strjoinv (" ", (char **) kept->pdata);
+}
+
+static gboolean
+parse_type (const char *written, TypeInfo *t)
+{
+  g_autofree char *type = collapse_spaces (written);
+  g_autofree char *lower = g_ascii_strdown (type, -1);
+  gsize            n;
+
+  memset (t, 0, sizeof *t);
+  if (g_str_has_suffix (lower, " or specify other") || g_str_has_suffix (lower, " or_other"))
+    {
+      n = strlen (lower)
+          - (g_str_has_suffix (lower, " or_other") ? strlen (" or_other")
+                                                   : strlen (" or specify other"));
+      lower[n] = type[n] = '\0';
+      t->or_other = TRUE;
+    }
+
+  /* begin group, begin_group, end repeat, begin loop over list… */
+  if (g_str_has_prefix (lower, "begin") || g_str_has_prefix (lower, "end"))
+    {
+      gboolean    begin = lower[0] == 'b';
+      const char *rest = lower + (begin ? 5 : 3);
+
+      if (*rest == ' ' || *rest == '_')
+        {
+          static const struct
+          {
+            const char *word;
+            TypeClass   begin, end;
+          } controls[] = {
+            { "looped group", T_BEGIN_REPEAT, T_END_REPEAT },
+            { "group", T_BEGIN_GROUP, T_END_GROUP },
+            { "repeat", T_BEGIN_REPEAT, T_END_REPEAT },
+            { "lgroup", T_BEGIN_REPEAT, T_END_REPEAT },
+            { "loop", T_BEGIN_LOOP, T_END_LOOP },
+          };
+
+          rest++;
+          for (guint i = 0; i < G_N_ELEMENTS (controls); i++)
+            {
+              gsize len = strlen (controls[i].word);
+
+              if (strncmp (rest, controls[i].word, len) != 0
+                  || (rest[len] != '\0' && rest[len] != ' '))
+                continue;
+              t->klass = begin ? controls[i].begin : controls[i].end;
+              rest += len;
+              if (*rest == ' ')
+                {
+                  rest++;
+                  if (g_str_has_prefix (rest, "over "))
+                    rest += 5;
+                  t->list = g_strdup (type + (rest - lower));
+                }
+              return TRUE;
+            }
+        }
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (select_types); i++)
+    {
+      gsize len = strlen (select_types[i].prefix);
+
+      if (strncmp (lower, select_types[i].prefix, len) != 0 || lower[len] != ' ')
+        continue;
+      t->klass = select_types[i].klass;
+      t->list = g_strdup (type + len + 1);
+      /* A list name is one word; a third word (besides "or_other") is not a type. */
+      if (strchr (t->list, ' ') != NULL)
+        break;
+      if (t->klass == T_UNSUPPORTED)
+        t->word = g_strndup (type, len);
+      return TRUE;
+    }
+  g_clear_pointer (&t->list, g_free);
+
+  for (guint i = 0; i < G_N_ELEMENTS (simple_types); i++)
+    if (strcmp (lower, simple_types[i].name) == 0)
+      {
+        t->klass = simple_types[i].klass;
+        t->type = simple_types[i].type;
+        t->word = g_strdup (simple_types[i].word != NULL ? simple_types[i].word : type);
+        return !t->or_other;
+      }
+  return FALSE;
+}
+
+/* ---- Choices ---------------------------------------------------------- */
+
+static gboolean
+load_choices (Loader *l, XSheet *sheet)
+{
+  g_autoptr (GPtrArray) columns = NULL;
+  DftSheetRow          *header;
+
+  if (sheet == NULL || sheet->rows->len == 0)
+    return TRUE;
+  header = g_ptr_array_index (sheet->rows, 0);
+  columns = read_columns (l, sheet, header, TRUE);
+  if (columns == NULL)
+    return FALSE;
+
+  for (guint r = 1; r < sheet->rows->len; r++)
+    {
+      DftSheetRow   *row = g_ptr_array_index (sheet->rows, r);
+      const char    *list_name = cell_of (columns, row, COL_LIST_NAME);
+      const char    *value = cell_of (columns, row, COL_NAME);
+      DftChoiceList *list;
+      DftChoice     *choice;
+      DftText       *label;
+
+      if (list_name == NULL)
+        continue;
+      if (value == NULL)
+        return row_error (l, DFT_FORM_ERROR_INVALID, sheet->name, row->number,
+                          /* Translators: %s is the name of a list of choices */
+                          _ ("a choice in the list “%s” has no name."), list_name);
+      label = dft_text_new ();
+      for (guint c = 0; c < columns->len && c < row->n_cells; c++)
+        {
+          Column *col = g_ptr_array_index (columns, c);
+
+          if (col->kind == COL_LABEL && row->cells[c] != NULL)
+            dft_text_set (label, col->lang, row->cells[c]);
+        }
+      list = dft_form_ensure_choice_list (l->form, list_name);
+      choice = dft_choice_list_add (list, value, label);
+      for (guint c = 0; c < columns->len && c < row->n_cells; c++)
+        {
+          Column *col = g_ptr_array_index (columns, c);
+
+          if (col->kind == COL_EXTRA && row->cells[c] != NULL)
+            g_hash_table_insert (choice->extra, g_strdup (col->header), g_strdup (row->cells[c]));
+        }
+    }
+  return TRUE;
+}
+
+/* Choices from a CSV file beside the form (select_one_from_file), columns "name" and "label". */
+static gboolean
+load_choices_file (Loader *l, const char *file, guint number)
+{
+  g_autofree char        *path = NULL;
+  g_autofree char        *data = NULL;
+  g_autoptr (GError)      local = NULL;
+  g_autoptr (DftWorkbook) wb = NULL;
+  const DftSheet         *sheet = NULL;
+  DftChoiceList          *list;
+  DftSheetRow            *header;
+  int                     name_col = -1, label_col = -1;
+  gsize                   len = 0;
+
+  if (g_hash_table_contains (l->form->choice_lists, file))
+    return TRUE;
+  if (l->dir != NULL && strchr (file, '/') == NULL && strchr (file, '\\') == NULL)
+    path = g_build_filename (l->dir, file, NULL);
+  if (path == NULL || !g_file_get_contents (path, &data, &len, &local))
+    return row_error (l, DFT_FORM_ERROR_INVALID, "survey", number,
+                      /* Translators: %s is a file name */
+                      _ ("the choices are to come from the file “%s”, which is not beside the "
+                         "form. Put it in the same folder as the form and open the form again."),
+                      file);
+  if (len > MAX_FILE_BYTES)
+    return row_error (l, DFT_FORM_ERROR_INVALID, "survey", number,
+                      /* Translators: %s is a file name */
+                      _ ("the file of choices “%s” is too large."), file);
+  wb = dft_workbook_new_from_data (file, data, len, MAX_ROWS, MAX_COLUMNS, &local);
+  if (wb != NULL)
+    sheet = dft_workbook_read_sheet (wb, 0, &local);
+  if (sheet == NULL)
+    return row_error (l, DFT_FORM_ERROR_INVALID, "survey", number, "%s", local->message);
+  list = dft_form_ensure_choice_list (l->form, file);
+  if (sheet->rows->len == 0)
+    return TRUE;
+  header = g_ptr_array_index (sheet->rows, 0);
+  for (guint c = 0; c < header->n_cells; c++)
+    {
+      if (g_ascii_strcasecmp (header->cells[c] ? header->cells[c] : "", "name") == 0)
+        name_col = (int) c;
+      else if (g_ascii_strcasecmp (header->cells[c] ? header->cells[c] : "", "label") == 0)
+        label_col = (int) c;
+    }
+  if (name_col < 0)
+    return row_error (l, DFT_FORM_ERROR_INVALID, "survey", number,
+                      /* Translators: %s is a file name; do not translate “name” */
+                      _ ("the file of choices “%s” has no column “name”."), file);
+  for (guint r = 1; r < sheet->rows->len; r++)
+    {
+      DftSheetRow *row = g_ptr_array_index (sheet->rows, r);
+      const char  *value = dft_sheet_row_get (row, (guint) name_col);
+      const char  *text = label_col >= 0 ? dft_sheet_row_get (row, (guint) label_col) : NULL;
+      DftText     *label = dft_text_new ();
+      DftChoice   *choice;
+
+      if (value == NULL)
+        {
+          g_hash_table_unref (label);
+          continue;
+        }
+      if (text != NULL)
+        dft_text_set (label, l->plain_lang, text);
+      choice = dft_choice_list_add (list, value, label);
+      for (guint c = 0; c < row->n_cells && c < header->n_cells; c++)
+        if ((int) c != name_col && (int) c != label_col && header->cells[c] != NULL
+            && row->cells[c] != NULL)
+          g_hash_table_insert (choice->extra, g_strdup (header->cells[c]),
+                               g_strdup (row->cells[c]));
+    }
+  return TRUE;
+}
+
+/* pyxform's "or_other": a choice "other" labelled "Other" in every language of the list. */
+static void
+add_other_choice (Loader *l, DftChoiceList *list)
+{
+  g_autoptr (GHashTable) langs = g_hash_table_new (g_str_hash, g_str_equal);
+  DftText               *label = dft_text_new ();
+  GHashTableIter         iter;
+  gpointer               key;
+
+  for (guint i = 0; i < list->choices->len; i++)
+    {
+      DftChoice *c = g_ptr_array_index (list->choices, i);
+
+      if (strcmp (c->value, "other") == 0)
+        {
+          g_hash_table_unref (label);
+          return;
+        }
+      g_hash_table_iter_init (&iter, c->label);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_hash_table_add (langs, key);
+    }
+  if (g_hash_table_size (langs) == 0)
+    g_hash_table_add (langs, l->plain_lang);
+  g_hash_table_iter_init (&iter, langs);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    dft_text_set (label, key, "Other");
+  dft_choice_list_add (list, "other", label);
+}
+
+/* ---- Survey ----------------------------------------------------------- */
+
+typedef struct
+{
+  const char *label_lang; /* NULL: no substitution */
+  DftText    *label;      /* the loop's current choice label */
+  const char *value;
+} LoopItem;
+
+/* "%(label)s" and "%(name)s" in a looped question's texts, as pyxform fills them. */
+static char *
+substitute (const char *text, const LoopItem *item, const char *lang)
+{
+  const char      *label;
+  g_autofree char *step = NULL;
+  GString         *out;
+
+  if (item == NULL || strstr (text, "%(") == NULL)
+    return g_strdup (text);
+  label = dft_text_get (item->label, lang);
+  if (label == NULL)
+    label = dft_text_get (item->label, "und");
+  if (label == NULL)
+    label = item->value;
+  out = g_string_new (text);
+  g_string_replace (out, "%(label)s", label, 0);
+  g_string_replace (out, "%(name)s", item->value, 0);
+  return g_string_free (out, FALSE);
+}
+
+static void
+set_texts (Loader *l, DftQuestion *q, const DftSheetRow *row, const LoopItem *item)
+{
+  for (guint c = 0; c < l->survey_columns->len && c < row->n_cells; c++)
+    {
+      Column          *col = g_ptr_array_index (l->survey_columns, c);
+      DftText         *text = NULL;
+      g_autofree char *value = NULL;
+
+      if (row->cells[c] == NULL)
+        continue;
+      if (col->kind == COL_LABEL)
+        text = q->label;
+      else if (col->kind == COL_HINT)
+        text = q->hint;
+      else if (col->kind == COL_CONSTRAINT_MESSAGE)
+        text = q->constraint_message;
+      else if (col->kind == COL_REQUIRED_MESSAGE)
+        text = q->required_message;
+      else
+        continue;
+      value = substitute (row->cells[c], item, col->lang);
+      dft_text_set (text, col->lang, value);
+    }
+}
+
+static void
+add_question (Loader *l, DftQuestion *parent, DftQuestion *q)
+{
+  if (parent != NULL)
+    dft_question_add_child (parent, q);
+  else
+    dft_form_add_question (l->form, q);
+}
+
+static gboolean
+is_default_expression (const char *value)
+{
+  /* pyxform's dynamic defaults: references and function calls; "2010-06-15" is a value. */
+  if (strstr (value, "${") != NULL)
+    return TRUE;
+  for (const char *p = strchr (value, '('); p != NULL; p = strchr (p + 1, '('))
+    if (p > value && (g_ascii_isalnum (p[-1]) || p[-1] == '_' || p[-1] == '-'))
+      return TRUE;
+  return FALSE;
+}
+
+/* The fields every kind of question shares, from @row. */
+static gboolean
+fill_question (Loader *l, DftQuestion *q, const DftSheetRow *row, const LoopItem *item)
+{
+  const GPtrArray *cols = l->survey_columns;
+  const char      *s;
+
+  q->source_line = row->number;
+  set_texts (l, q, row, item);
+  q->required = condition (cell_of (cols, row, COL_REQUIRED));
+  q->relevant = g_strdup (cell_of (cols, row, COL_RELEVANT));
+  if (q->type == DFT_QUESTION_UNSUPPORTED)
+    return TRUE;
+  q->constraint = g_strdup (cell_of (cols, row, COL_CONSTRAINT));
+  q->calculate = g_strdup (cell_of (cols, row, COL_CALCULATION));
+  q->read_only = condition (cell_of (cols, row, COL_READ_ONLY));
+  q->appearance = g_strdup (cell_of (cols, row, COL_APPEARANCE));
+  q->choice_filter = g_strdup (cell_of (cols, row, COL_CHOICE_FILTER));
+  q->repeat_count = g_strdup (cell_of (cols, row, COL_REPEAT_COUNT));
+  if ((s = cell_of (cols, row, COL_DEFAULT)) != NULL)
+    {
+      if (is_default_expression (s))
+        q->default_expression = g_strdup (s);
+      else
+        q->default_value = g_strdup (s);
+    }
+  if ((s = cell_of (cols, row, COL_CORRECT_ANSWER)) != NULL)
+    {
+      g_auto (GStrv)           words = g_strsplit_set (s, " \t\n", -1);
+      g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+
+      for (guint i = 0; words[i] != NULL; i++)
+        if (words[i][0] != '\0')
+          g_strv_builder_add (b, words[i]);
+      q->correct = g_strv_builder_end (b);
+    }
+  if ((s = cell_of (cols, row, COL_POINTS)) != NULL)
+    {
+      char *end = NULL;
+
+      q->points = g_ascii_strtod (s, &end);
+      if (end == s || *end != '\0')
+        return row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
+                          /* Translators: %s is what the "points" column holds */
+                          _ ("the points “%s” are not a number."), s);
+    }
+  q->partial_credit = is_yes (cell_of (cols, row, COL_PARTIAL_CREDIT));
+  return TRUE;
+}
+
+static gboolean
+load_rows (Loader *l, guint first, guint last, DftQuestion *parent, const LoopItem *item);
+
+/* The row index of the end matching the begin at @first, or 0 when there is none. */
+static guint
+find_end (Loader *l, guint first, guint last, TypeClass begin, TypeClass end)
+{
+  guint depth = 0;
+
+  for (guint r = first; r < last; r++)
+    {
+      DftSheetRow *row = g_ptr_array_index (l->survey->rows, r);
+      const char  *type = dft_sheet_row_get (row, (guint) l->survey_type);
+      TypeInfo     t;
+
+      if (type == NULL || !parse_type (type, &t))
+        continue;
+      if (t.klass == begin)
+        depth++;
+      else if (t.klass == end && --depth == 0)
+        {
+          type_info_clear (&t);
+          return r;
+        }
+      type_info_clear (&t);
+    }
+  return 0;
+}
+
+/* pyxform's "begin loop over list": a group per choice, the rows inside repeated in each. */
+static gboolean
+load_loop (Loader *l, guint first, guint end, DftQuestion *group, const char *list_name)
+{
+  DftChoiceList *list = g_hash_table_lookup (l->form->choice_lists, list_name);
+  DftSheetRow   *row = g_ptr_array_index (l->survey->rows, first);
+
+  if (list == NULL)
+    return row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
+                      /* Translators: %s is the name of a list of choices */
+                      _ ("there is no list of choices “%s” in the choices sheet."), list_name);
+  for (guint i = 0; i < list->choices->len; i++)
+    {
+      DftChoice     *choice = g_ptr_array_index (list->choices, i);
+      DftQuestion   *sub = dft_question_new (DFT_QUESTION_GROUP, choice->value);
+      LoopItem       item = { NULL, choice->label, choice->value };
+      GHashTableIter iter;
+      gpointer       k, v;
+
+      sub->source_line = row->number;
+      g_hash_table_iter_init (&iter, choice->label);
+      while (g_hash_table_iter_next (&iter, &k, &v))
+        dft_text_set (sub->label, k, v);
+      dft_question_add_child (group, sub);
+      if (!load_rows (l, first + 1, end, sub, &item))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopItem *item)
+{
+  DftSheetRow     *row = g_ptr_array_index (l->survey->rows, *index);
+  const char      *type = dft_sheet_row_get (row, (guint) l->survey_type);
+  const char      *name = cell_of (l->survey_columns, row, COL_NAME);
+  g_autofree char *generated = NULL;
+  DftQuestion     *q = NULL;
+  TypeInfo         t;
+  gboolean         ok = TRUE;
+
+  if (type == NULL)
+    {
+      /* A row with only a comment or a note to the author is not a question. */
+      if (name == NULL && cell_of (l->survey_columns, row, COL_LABEL) == NULL)
+        return TRUE;
+      return row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
+                        _ ("the question has no type."));
+    }
+  if (!parse_type (type, &t))
+    {
+      type_info_clear (&t);
+      return row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
+                        /* Translators: %s is what the "type" column holds */
+                        _ ("“%s” is not a question type."), type);
+    }
+
+  if (t.klass == T_END_GROUP || t.klass == T_END_REPEAT || t.klass == T_END_LOOP)
+    {
+      /* Every end was matched with its begin; one left over closes nothing. */
+      ok = row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
+                      /* Translators: %s is what the "type" column holds: "end group" */
+                      _ ("“%s” closes a group or repeat that was never begun."), type);
+      goto out;
+    }
+  if (t.klass == T_SKIPPED)
+    {
+      dft_form_add_warning (l->form, row->number, name,
+                            /* Translators: %u is a spreadsheet row, %s an XLSForm type */
+                            _ ("Row %u of the survey sheet: Daftari does not record “%s”; the "
+                               "row is left out."),
+                            row->number, t.word);
+      goto out;
+    }
+
+  /* pyxform names a note without a name after its row. */
+  if (name == NULL && t.klass == T_QUESTION && t.type == DFT_QUESTION_NOTE)
+    name = generated = g_strdup_printf ("generated_note_name_%u", row->number);
+  if (name == NULL)
+    {
+      ok = row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
+                      /* Translators: %s is what the "type" column holds */
+                      _ ("the question or group (%s) has no name."), type);
+      goto out;
+    }
+
+  switch (t.klass)
+    {
+    case T_BEGIN_GROUP:
+    case T_BEGIN_REPEAT:
+    case T_BEGIN_LOOP:
+      {
+        TypeClass end_class = t.klass == T_BEGIN_GROUP    ? T_END_GROUP
+                              : t.klass == T_BEGIN_REPEAT ? T_END_REPEAT
+                                                          : T_END_LOOP;
+        guint     end = find_end (l, *index, last, t.klass, end_class);
+
+        if (end == 0)
+          {
+            ok = row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
+                            /* Translators: the first %s is what the "type" column holds ("begin
+                               group"), the second a name */
+                            _ ("“%s” “%s” is never ended."), type, name);
+            goto out;
+          }
+        if (l->depth >= MAX_DEPTH)
+          {
+            ok = row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
+                            _ ("groups are nested too deeply."));
+            goto out;
+          }
+        q = dft_question_new (t.klass == T_BEGIN_REPEAT ? DFT_QUESTION_REPEAT : DFT_QUESTION_GROUP,
+                              name);
+        ok = fill_question (l, q, row, item);
+        if (q->appearance != NULL
+            && (strstr (q->appearance, "field-list") != NULL
+                || strstr (q->appearance, "table-list") != NULL))
+          q->page = TRUE;
+        add_question (l, parent, q);
+        l->depth++;
+        if (ok && t.klass == T_BEGIN_LOOP)
+          ok = load_loop (l, *index, end, q, t.list != NULL ? t.list : "");
+        else if (ok)
+          ok = load_rows (l, *index + 1, end, q, item);
+        l->depth--;
+        *index = end;
+        goto out;
+      }
+    case T_METADATA:
+      q = dft_question_new (DFT_QUESTION_METADATA, name);
+      q->preload = g_strdup (t.word);
+      break;
+    case T_UNSUPPORTED:
+      q = dft_question_new (DFT_QUESTION_UNSUPPORTED, name);
+      q->unsupported_type = g_strdup (t.word);
+      dft_form_add_warning (l->form, row->number, name,
+                            /* Translators: %u is a spreadsheet row, the first %s a question
+                               name, the second a question type ("geopoint") */
+                            _ ("Row %u of the survey sheet: the question “%s” is of a type "
+                               "Daftari cannot show (%s); it is left out."),
+                            row->number, name, t.word);
+      break;
+    case T_SELECT_ONE_FILE:
+    case T_SELECT_MULTIPLE_FILE:
+      if (t.list == NULL || !g_str_has_suffix (t.list, ".csv"))
+        {
+          q = dft_question_new (DFT_QUESTION_UNSUPPORTED, name);
+          q->unsupported_type = g_strdup (
+              t.klass == T_SELECT_ONE_FILE ? "select_one_from_file" : "select_multiple_from_file");
+          dft_form_add_warning (l->form, row->number, name,
+                                /* Translators: %u is a spreadsheet row, the first %s a question
+                                   name, the second a file name */
+                                _ ("Row %u of the survey sheet: the question “%s” takes its "
+                                   "choices from “%s”, a kind of file Daftari cannot read; it is "
+                                   "left out."),
+                                row->number, name, t.list != NULL ? t.list : "");
+          break;
+        }
+      if (!load_choices_file (l, t.list, row->number))
+        {
+          ok = FALSE;
+          goto out;
+        }
+      q = dft_question_new (t.klass == T_SELECT_ONE_FILE ? DFT_QUESTION_SELECT_ONE
+                                                         : DFT_QUESTION_SELECT_MULTIPLE,
+                            name);
+      q->choice_list = g_strdup (t.list);
+      break;
+    case T_SELECT_ONE:
+    case T_SELECT_MULTIPLE:
+      if (!g_hash_table_contains (l->form->choice_lists, t.list))
+        {
+          ok = row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
+                          /* Translators: the first %s is a question name, the second the name
+                             of a list of choices */
+                          _ ("the question “%s” offers the list of choices “%s”, which is not in "
+                             "the choices sheet."),
+                          name, t.list);
+          goto out;
+        }
+      q = dft_question_new (
+          t.klass == T_SELECT_ONE ? DFT_QUESTION_SELECT_ONE : DFT_QUESTION_SELECT_MULTIPLE, name);
+      q->choice_list = g_strdup (t.list);
+      break;
+    case T_QUESTION:
+    case T_SKIPPED:
+    case T_END_GROUP:
+    case T_END_REPEAT:
+    case T_END_LOOP:
+    default:
+      q = dft_question_new (t.type, name);
+      break;
+    }
+
+  ok = fill_question (l, q, row, item);
+  if (q->type == DFT_QUESTION_SELECT_ONE && q->appearance != NULL
+      && strstr (q->appearance, "likert") != NULL)
+    q->type = DFT_QUESTION_LIKERT;
+  if (ok && q->type == DFT_QUESTION_CALCULATE && q->calculate == NULL)
+    ok = row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
+                    /* Translators: %s is a question name; "calculation" is a column name */
+                    _ ("the calculation “%s” has nothing in its “calculation” column."), name);
+  add_question (l, parent, q);
+
+  if (ok && t.or_other && q->choice_list != NULL)
+    {
+      g_autofree char *other_name = g_strdup_printf ("%s_other", name);
+      DftQuestion     *other = dft_question_new (DFT_QUESTION_TEXT, other_name);
+
+      add_other_choice (l, g_hash_table_lookup (l->form->choice_lists, q->choice_list));
+      other->source_line = row->number;
+      dft_text_set (other->label, l->form->default_language, "Specify other.");
+      other->relevant = g_strdup_printf ("selected(${%s}, 'other')", name);
+      add_question (l, parent, other);
+    }
+
+out:
+  type_info_clear (&t);
+  return ok;
+}
+
+static gboolean
+load_rows (Loader *l, guint first, guint last, DftQuestion *parent, const LoopItem *item)
+{
+  for (guint r = first; r < last; r++)
+    if (!load_row (l, &r, last, parent, item))
+      return FALSE;
+  return TRUE;
+}
+
+/* ---- Settings --------------------------------------------------------- */
+
+typedef struct
+{
+  const char *title, *id, *version, *root_name, *default_language, *pass_mark, *kind;
+  guint       row;
+} Settings;
+
+static void
+read_settings (XSheet *sheet, Settings *s)
+{
+  DftSheetRow *header, *row;
+
+  memset (s, 0, sizeof *s);
+  if (sheet == NULL || sheet->rows->len < 2)
+    return;
+  header = g_ptr_array_index (sheet->rows, 0);
+  row = g_ptr_array_index (sheet->rows, 1);
+  s->row = row->number;
+  for (guint c = 0; c < header->n_cells && c < row->n_cells; c++)
+    {
+      const char      *value = row->cells[c];
+      g_autofree char *key = NULL;
+
+      if (header->cells[c] == NULL || value == NULL)
+        continue;
+      key = g_ascii_strdown (header->cells[c], -1);
+      if (strcmp (key, "form_title") == 0 || strcmp (key, "set form title") == 0)
+        s->title = value;
+      else if (strcmp (key, "form_id") == 0 || strcmp (key, "set form id") == 0
+               || strcmp (key, "id_string") == 0)
+        s->id = value;
+      else if (strcmp (key, "version") == 0)
+        s->version = value;
+      else if (strcmp (key, "name") == 0)
+        s->root_name = value;
+      else if (strcmp (key, "default_language") == 0)
+        s->default_language = value;
+      else if (strcmp (key, "pass_mark") == 0)
+        s->pass_mark = value;
+      else if (strcmp (key, "kind") == 0)
+        s->kind = value;
+    }
+}
+
+static gboolean
+is_xml_name (const char *name)
+{
+  if (name == NULL || !(g_ascii_isalpha (name[0]) || name[0] == '_'))
+    return FALSE;
+  for (const char *p = name; *p != '\0'; p++)
+    if (!(g_ascii_isalnum (*p) || *p == '_' || *p == '-' || *p == '.'))
+      return FALSE;
+  return TRUE;
+}
+
+/* ---- Entry points ----------------------------------------------------- */
+
+static DftForm *
+load_sheets (GPtrArray *sheets, const char *file_name, const char *dir, GError **error)
+{
+  g_autofree char    *stem = NULL;
+  g_autoptr (DftForm) form = NULL;
+  XSheet             *survey = find_xsheet (sheets, "survey");
+  XSheet             *choices = find_xsheet (sheets, "choices");
+  Settings            settings;
+  Loader              l = { 0 };
+  DftSheetRow        *header;
+  const char         *dot;
+  gboolean            ok;
+
+  if (survey == NULL)
+    {
+      g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE,
+                   /* Translators: %s is a file name */
+                   _ ("“%s” is not an XLSForm: it has no “survey” sheet."), file_name);
+      return NULL;
+    }
+  if (survey->rows->len == 0)
+    {
+      g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
+                   /* Translators: %s is a file name */
+                   _ ("The survey sheet of “%s” is empty."), file_name);
+      return NULL;
+    }
+  read_settings (find_xsheet (sheets, "settings"), &settings);
+
+  dot = strrchr (file_name, '.');
+  stem = dot != NULL && dot != file_name ? g_strndup (file_name, (gsize) (dot - file_name))
+                                         : g_strdup (file_name);
+  form = dft_form_new (settings.id != NULL ? settings.id : stem);
+  g_free (form->root_name);
+  form->root_name = g_strdup (settings.root_name != NULL ? settings.root_name
+                              : is_xml_name (stem)       ? stem
+                                                         : "data");
+  form->version = g_strdup (settings.version);
+  if (settings.kind != NULL)
+    {
+      g_free (form->kind);
+      form->kind = g_ascii_strdown (settings.kind, -1);
+    }
+  if (settings.pass_mark != NULL)
+    {
+      g_autofree char *mark = g_strstrip (g_strdup (settings.pass_mark));
+      char            *end = NULL;
+
+      if (g_str_has_suffix (mark, "%"))
+        mark[strlen (mark) - 1] = '\0';
+      form->pass_percent = g_ascii_strtod (mark, &end);
+      if (end == mark || *end != '\0' || form->pass_percent < 0 || form->pass_percent > 100)
+        {
+          g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
+                       /* Translators: %u is a spreadsheet row, %s what the pass_mark holds */
+                       _ ("Row %u of the settings sheet: the pass mark “%s” is not a percentage "
+                          "from 0 to 100."),
+                       settings.row, settings.pass_mark);
+          return NULL;
+        }
+    }
+
+  l.form = form;
+  l.dir = dir;
+  l.plain_pos = -1;
+  l.plain_lang = dft_language_code_from_name (settings.default_language);
+  l.survey = survey;
+
+  header = g_ptr_array_index (survey->rows, 0);
+  l.survey_columns = read_columns (&l, survey, header, FALSE);
+  ok = l.survey_columns != NULL;
+  l.survey_type = -1;
+  for (guint c = 0; ok && c < l.survey_columns->len; c++)
+    if (((Column *) g_ptr_array_index (l.survey_columns, c))->kind == COL_TYPE)
+      l.survey_type = (int) c;
+  if (ok && l.survey_type < 0)
+    ok = row_error (&l, DFT_FORM_ERROR_INVALID, "survey", header->number,
+                    _ ("there is no “type” column."));
+  ok = ok && load_choices (&l, choices);
+  if (ok && l.plain_pos >= 0 && form->languages->len > 0)
+    {
+      dft_form_add_language (form, "und", NULL);
+      g_ptr_array_insert (form->languages, l.plain_pos,
+                          g_ptr_array_steal_index (form->languages, form->languages->len - 1));
+    }
+
+  if (ok)
+    {
+      g_free (form->default_language);
+      if (settings.default_language != NULL || form->languages->len == 0)
+        form->default_language = g_strdup (l.plain_lang);
+      else
+        form->default_language
+            = g_strdup (((DftLanguage *) g_ptr_array_index (form->languages, 0))->code);
+      dft_text_set (form->title, form->default_language,
+                    settings.title != NULL ? settings.title : form->id);
+      ok = load_rows (&l, 1, survey->rows->len, NULL, NULL);
+    }
+
+  g_clear_pointer (&l.survey_columns, g_ptr_array_unref);
+  g_free (l.plain_lang);
+  if (!ok)
+    {
+      g_propagate_error (error, l.error);
+      return NULL;
+    }
+  return g_steal_pointer (&form);
+}
+
+DftForm *
+dft_xlsform_load_data (
+    const char *name, const char *dir, const char *data, gsize len, GError **error)
+{
+  g_autoptr (GPtrArray) sheets = NULL;
+  g_autofree char      *lower = NULL;
+
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  lower = g_ascii_strdown (name, -1);
+  if (g_str_has_suffix (lower, ".md") && dft_workbook_sniff (data, len) == DFT_WORKBOOK_CSV)
+    {
+      g_autofree char *text = g_strndup (data, len);
+
+      if (strlen (text) != len || !g_utf8_validate (text, -1, NULL))
+        {
+          g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE,
+                       /* Translators: %s is a file name */
+                       _ ("“%s” is not text in UTF-8, so it cannot be a markdown XLSForm."), name);
+          return NULL;
+        }
+      sheets = sheets_from_markdown (text);
+    }
+  else
+    {
+      g_autoptr (GError)      local = NULL;
+      g_autoptr (DftWorkbook) wb
+          = dft_workbook_new_from_data (name, data, len, MAX_ROWS, MAX_COLUMNS, &local);
+
+      if (wb == NULL)
+        {
+          g_set_error_literal (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE, local->message);
+          return NULL;
+        }
+      if (dft_workbook_get_kind (wb) == DFT_WORKBOOK_CSV)
+        {
+          const DftSheet *csv = dft_workbook_read_sheet (wb, 0, &local);
+
+          g_assert (csv != NULL);
+          sheets = sheets_from_flat_csv (csv);
+        }
+      else
+        {
+          static const char *const wanted[] = { "survey", "choices", "settings" };
+
+          sheets = g_ptr_array_new_with_free_func (xsheet_free);
+          for (guint w = 0; w < G_N_ELEMENTS (wanted); w++)
+            {
+              int             index = dft_workbook_find_sheet (wb, wanted[w]);
+              const DftSheet *sheet;
+              XSheet         *x;
+
+              /* pyxform reads a workbook whose only sheet has another name as the survey. */
+              if (index < 0 && w == 0 && dft_workbook_get_n_sheets (wb) == 1)
+                index = 0;
+              if (index < 0)
+                continue;
+              sheet = dft_workbook_read_sheet (wb, (guint) index, &local);
+              if (sheet == NULL)
+                {
+                  g_set_error_literal (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE, local->message);
+                  return NULL;
+                }
+              x = xsheet_new (wanted[w]);
+              for (guint r = 0; r < sheet->rows->len; r++)
+                {
+                  DftSheetRow *row = g_ptr_array_index (sheet->rows, r);
+                  DftSheetRow *copy = row_new (row->number, row->cells, row->n_cells, 0);
+
+                  if (copy != NULL)
+                    g_ptr_array_add (x->rows, copy);
+                }
+              g_ptr_array_add (sheets, x);
+            }
+        }
+    }
+  return load_sheets (sheets, name, dir, error);
+}
+
+DftForm *
+dft_xlsform_load_file (const char *path, GError **error)
+{
+  g_autofree char   *data = NULL;
+  g_autofree char   *name = NULL;
+  g_autofree char   *dir = NULL;
+  g_autoptr (GError) local = NULL;
+  GStatBuf           st;
+  gsize              len = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  name = g_path_get_basename (path);
+  if (g_stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > MAX_FILE_BYTES)
+    {
+      g_autofree char *shown = g_filename_display_basename (path);
+
+      g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE,
+                   /* Translators: %s is a file name */
+                   _ ("“%s” is too large to be a form."), shown);
+      return NULL;
+    }
+  if (!g_file_get_contents (path, &data, &len, &local))
+    {
+      g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE,
+                   /* Translators: %s is the system's reason, already naming the file */
+                   _ ("The form cannot be read: %s"), local->message);
+      return NULL;
+    }
+  dir = g_path_get_dirname (path);
+  return dft_xlsform_load_data (name, dir, data, len, error);
+}

@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "dft-sheet.h"
+#include "dft-test-util.h"
+#include "forms/dft-form.h"
+#include "forms/dft-xlsform.h"
+
+static char *
+data_path (const char *name)
+{
+  const char *dir = g_getenv ("DAFTARI_TEST_DATA");
+
+  g_assert_nonnull (dir);
+  return g_build_filename (dir, "forms", "xlsform", name, NULL);
+}
+
+static DftForm *
+load (const char *name)
+{
+  g_autofree char   *path = data_path (name);
+  g_autoptr (GError) error = NULL;
+  DftForm           *form = dft_xlsform_load_file (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (form);
+  g_assert_false (form->prepared);
+  dft_form_prepare (form, &error);
+  g_assert_no_error (error);
+  return form;
+}
+
+/* Loads markdown text; NULL with @error set when the loader refuses it. */
+static DftForm *
+load_md (const char *text, GError **error)
+{
+  return dft_xlsform_load_data ("inline.md", NULL, text, strlen (text), error);
+}
+
+static void
+assert_refused (const char *text, DftFormError code, const char *part1, const char *part2)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = load_md (text, &error);
+
+  g_assert_null (form);
+  g_assert_error (error, DFT_FORM_ERROR, (int) code);
+  if (strstr (error->message, part1) == NULL
+      || (part2 != NULL && strstr (error->message, part2) == NULL))
+    g_test_fail_printf ("message “%s” should name “%s” and “%s”", error->message, part1,
+                        part2 != NULL ? part2 : "");
+}
+
+static const char *
+label (DftQuestion *q, const char *lang)
+{
+  return dft_text_get (q->label, lang);
+}
+
+/* ---- Features --------------------------------------------------------- */
+
+static void
+test_basic_md (void)
+{
+  g_autoptr (DftForm) form = load ("basic.md");
+  DftQuestion        *q;
+  DftChoiceList      *colors;
+  DftChoice          *c;
+
+  g_assert_cmpstr (form->id, ==, "basic_v");
+  g_assert_cmpstr (form->root_name, ==, "basic");
+  g_assert_cmpstr (form->version, ==, "2024031501");
+  g_assert_cmpstr (form->kind, ==, "assessment");
+  g_assert_cmpfloat (form->pass_percent, ==, 60);
+  g_assert_cmpstr (form->default_language, ==, "ru");
+  g_assert_cmpstr (dft_text_get (form->title, "ru"), ==, "Basic form");
+  g_assert_cmpuint (form->languages->len, ==, 2);
+  g_assert_cmpstr (((DftLanguage *) form->languages->pdata[0])->code, ==, "en");
+  g_assert_cmpstr (((DftLanguage *) form->languages->pdata[0])->name, ==, "English (en)");
+  g_assert_cmpstr (((DftLanguage *) form->languages->pdata[1])->code, ==, "ru");
+
+  q = dft_form_lookup (form, "started");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_METADATA);
+  g_assert_cmpstr (q->preload, ==, "start");
+  g_assert_cmpuint (q->source_line, ==, 3);
+
+  q = dft_form_lookup (form, "name");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_TEXT);
+  g_assert_cmpstr (label (q, "en"), ==, "Your name");
+  g_assert_cmpstr (label (q, "ru"), ==, "Ваше имя");
+  g_assert_cmpstr (dft_text_get (q->hint, "en"), ==, "First and last");
+  g_assert_cmpstr (q->required, ==, "true()");
+  g_assert_cmpuint (q->source_line, ==, 4);
+
+  q = dft_form_lookup (form, "age");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_INTEGER);
+  g_assert_null (q->required);
+  g_assert_nonnull (q->constraint);
+  g_assert_cmpstr (dft_text_get (q->constraint_message, "en"), ==, "Too old");
+  g_assert_cmpstr (q->default_value, ==, "30");
+
+  q = dft_form_lookup (form, "household");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_GROUP);
+  g_assert_true (q->page);
+  g_assert_cmpstr (q->appearance, ==, "field-list");
+  g_assert_cmpstr (q->relevant, ==, "/basic/age > 17");
+  g_assert_cmpuint (q->children->len, ==, 3);
+
+  q = dft_form_lookup (form, "color");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_SELECT_ONE);
+  g_assert_cmpstr (q->choice_list, ==, "colors");
+  g_assert_cmpuint (g_strv_length (q->correct), ==, 1);
+  g_assert_cmpstr (q->correct[0], ==, "red");
+  g_assert_cmpfloat (q->points, ==, 2);
+  g_assert_false (q->partial_credit);
+
+  q = dft_form_lookup (form, "pastel");
+  g_assert_cmpstr (q->choice_filter, ==, "pastel = 'yes'");
+
+  q = dft_form_lookup (form, "child");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_REPEAT);
+  q = dft_form_lookup (form, "likes");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_SELECT_MULTIPLE);
+  g_assert_cmpuint (g_strv_length (q->correct), ==, 2);
+  g_assert_cmpfloat (q->points, ==, 4);
+  g_assert_true (q->partial_credit);
+  q = dft_form_lookup (form, "mood");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_LIKERT);
+  g_assert_cmpstr (q->appearance, ==, "likert");
+
+  q = dft_form_lookup (form, "double");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_CALCULATE);
+  g_assert_cmpstr (q->calculate, ==, "/basic/age * 2");
+
+  /* Unnamed notes are named after their row, as pyxform does; "\|" is a bar in a cell. */
+  q = dft_form_lookup (form, "generated_note_name_16");
+  g_assert_nonnull (q);
+  g_assert_cmpstr (label (q, "en"), ==, "Thanks | bye");
+
+  /* Extra choice columns stay with the choice, for choice filters. */
+  colors = g_hash_table_lookup (form->choice_lists, "colors");
+  c = g_ptr_array_index (colors->choices, 2);
+  g_assert_cmpstr (c->value, ==, "mauve");
+  g_assert_cmpstr (g_hash_table_lookup (c->extra, "pastel"), ==, "yes");
+  g_assert_cmpstr (dft_text_get (c->label, "ru"), ==, "Лиловый");
+}
+
+static void
+test_or_other (void)
+{
+  g_autoptr (DftForm) form = load ("basic.md");
+  DftQuestion        *color = dft_form_lookup (form, "color");
+  DftQuestion        *other = dft_form_lookup (form, "color_other");
+  DftQuestion        *parent = color->parent;
+  DftChoiceList      *colors = g_hash_table_lookup (form->choice_lists, "colors");
+  DftChoice          *last = g_ptr_array_index (colors->choices, colors->choices->len - 1);
+
+  /* Right after the select, in the same group, shown when "other" is picked. */
+  g_assert_nonnull (other);
+  g_assert_true (other->parent == parent);
+  g_assert_true (g_ptr_array_index (parent->children, 1) == other);
+  g_assert_cmpint (other->type, ==, DFT_QUESTION_TEXT);
+  g_assert_cmpstr (other->relevant, ==, "selected(/basic/household/color, 'other')");
+  g_assert_cmpstr (dft_form_text (form, other->label, "ru", NULL), ==, "Specify other.");
+  /* The list gains "other" once, labelled in each of its languages. */
+  g_assert_cmpstr (last->value, ==, "other");
+  g_assert_cmpstr (dft_text_get (last->label, "en"), ==, "Other");
+  g_assert_cmpstr (dft_text_get (last->label, "ru"), ==, "Other");
+  g_assert_cmpuint (colors->choices->len, ==, 4);
+}
+
+static void
+test_flat_csv (void)
+{
+  g_autoptr (DftForm) form = load ("flat.csv");
+  DftQuestion        *q;
+
+  /* The settings header sits on the sheet's own row here. */
+  g_assert_cmpstr (form->root_name, ==, "visit");
+  g_assert_cmpstr (form->id, ==, "flat");
+  g_assert_cmpstr (dft_text_get (form->title, "und"), ==, "Flat form");
+  g_assert_cmpstr (form->default_language, ==, "und");
+  g_assert_cmpuint (form->languages->len, ==, 0);
+
+  q = dft_form_lookup (form, "visitor");
+  g_assert_cmpstr (q->required, ==, "true()");
+  g_assert_cmpstr (label (q, "und"), ==, "Who are you?");
+  g_assert_cmpuint (q->source_line, ==, 3);
+  q = dft_form_lookup (form, "happy");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_SELECT_ONE);
+  g_assert_cmpstr (q->choice_list, ==, "yes_no");
+  q = dft_form_lookup (form, "day");
+  g_assert_cmpstr (q->preload, ==, "today");
+  g_assert_cmpuint (q->source_line, ==, 6);
+}
+
+static void
+test_xlsx (void)
+{
+  g_autoptr (DftForm) form = load ("basic.xlsx");
+  DftQuestion        *q;
+
+  /* Sheet names in any case; numbers read as Excel shows them. */
+  g_assert_cmpstr (form->id, ==, "xlsx_form");
+  g_assert_cmpstr (form->version, ==, "2024031501");
+  g_assert_cmpstr (form->default_language, ==, "en");
+  q = dft_form_lookup (form, "q_text");
+  g_assert_cmpstr (q->read_only, ==, "true()");
+  g_assert_cmpstr (label (q, "fr"), ==, "Texte");
+  q = dft_form_lookup (form, "q_num");
+  g_assert_cmpfloat (q->points, ==, 1);
+  q = dft_form_lookup (form, "q_sel");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_SELECT_MULTIPLE);
+  g_assert_cmpstr (q->parent->name, ==, "grp");
+  q = dft_form_lookup (form, "q_when");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_DATETIME);
+  g_assert_cmpuint (q->source_line, ==, 7);
+}
+
+static void
+test_from_file (void)
+{
+  g_autoptr (DftForm) form = load ("from-file.md");
+  DftChoiceList      *list = g_hash_table_lookup (form->choice_lists, "fruits.csv");
+  DftChoice          *kiwi;
+
+  g_assert_nonnull (list);
+  g_assert_cmpuint (list->choices->len, ==, 2);
+  kiwi = g_ptr_array_index (list->choices, 1);
+  g_assert_cmpstr (kiwi->value, ==, "kiwi");
+  g_assert_cmpstr (dft_text_get (kiwi->label, "und"), ==, "Kiwi");
+  g_assert_cmpstr (g_hash_table_lookup (kiwi->extra, "colour"), ==, "green");
+
+  /* Without the file beside it, the form is refused with the file's name. */
+  assert_refused ("| survey |\n| | type | name | label |\n"
+                  "| | select_one_from_file missing.csv | f | F |\n",
+                  DFT_FORM_ERROR_INVALID, "missing.csv", "Row 3");
+}
+
+static void
+test_languages (void)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) mixed = NULL;
+  g_autoptr (DftForm) plain = NULL;
+  g_autoptr (DftForm) old = NULL;
+  DftQuestion        *q;
+
+  /* A plain label beside named ones is pyxform's "default" language. */
+  mixed = load_md ("| survey |\n| | type | name | label | label::Kiswahili (sw) |\n"
+                   "| | text | a | A | A-sw |\n",
+                   &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mixed->languages->len, ==, 2);
+  g_assert_cmpstr (((DftLanguage *) mixed->languages->pdata[0])->code, ==, "und");
+  g_assert_cmpstr (((DftLanguage *) mixed->languages->pdata[1])->code, ==, "sw");
+  g_assert_cmpstr (mixed->default_language, ==, "und");
+  q = mixed->questions->pdata[0];
+  g_assert_cmpstr (label (q, "und"), ==, "A");
+  g_assert_cmpstr (label (q, "sw"), ==, "A-sw");
+
+  /* With default_language, the plain column is that language. */
+  plain = load_md ("| survey |\n| | type | name | label | label::English (en) |\n"
+                   "| | text | a | A-sw | A-en |\n"
+                   "| settings |\n| | default_language |\n| | Swahili |\n",
+                   &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (plain->default_language, ==, "sw");
+  q = plain->questions->pdata[0];
+  g_assert_cmpstr (label (q, "sw"), ==, "A-sw");
+  g_assert_cmpstr (label (q, "en"), ==, "A-en");
+  g_assert_null (label (q, "und"));
+
+  /* The older single colon, column names in any case, bind:: prefixes. */
+  old = load_md ("| SURVEY |\n| | TYPE | NAME | Label:English | Hint:English | bind::required "
+                 "| jr:constraintMsg:English | REQUIRED_MESSAGE::English |\n"
+                 "| | int | n | Number | Digits | TRUE() | Bad | Needed |\n",
+                 &error);
+  g_assert_no_error (error);
+  q = old->questions->pdata[0];
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_INTEGER);
+  g_assert_cmpstr (label (q, "en"), ==, "Number");
+  g_assert_cmpstr (dft_text_get (q->hint, "en"), ==, "Digits");
+  g_assert_cmpstr (q->required, ==, "true()");
+  g_assert_cmpstr (dft_text_get (q->constraint_message, "en"), ==, "Bad");
+  g_assert_cmpstr (dft_text_get (q->required_message, "en"), ==, "Needed");
+}
+
+static void
+test_unsupported (void)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) optional = NULL;
+  g_autoptr (DftForm) required = NULL;
+  DftFormWarning     *w;
+  DftQuestion        *q;
+
+  optional = load_md ("| survey |\n| | type | name | label |\n| | text | a | A |\n"
+                      "| | image | photo | Photo |\n| | audit | audit | |\n",
+                      &error);
+  g_assert_no_error (error);
+  q = dft_form_lookup (optional, "photo");
+  g_assert_null (q); /* not prepared yet */
+  q = optional->questions->pdata[1];
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_UNSUPPORTED);
+  g_assert_cmpstr (q->unsupported_type, ==, "image");
+  /* Metadata Daftari does not record is left out, with a warning too. */
+  g_assert_cmpuint (optional->questions->len, ==, 2);
+  g_assert_cmpuint (optional->warnings->len, ==, 2);
+  w = optional->warnings->pdata[0];
+  g_assert_cmpuint (w->source_line, ==, 4);
+  g_assert_cmpstr (w->name, ==, "photo");
+  g_assert_nonnull (strstr (w->message, "image"));
+  g_assert_nonnull (strstr (w->message, "Row 4"));
+  g_assert_true (dft_form_prepare (optional, &error));
+  g_assert_no_error (error);
+
+  required = load_md ("| survey |\n| | type | name | label | required |\n"
+                      "| | geopoint | where | Where | yes |\n",
+                      &error);
+  g_assert_no_error (error);
+  g_assert_false (dft_form_prepare (required, &error));
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "geopoint"));
+  g_assert_nonnull (strstr (error->message, "where"));
+}
+
+static void
+test_loop (void)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = NULL;
+  DftQuestion        *loop, *first;
+
+  form = load_md ("| survey |\n| | type | name | label |\n"
+                  "| | begin loop over rooms | rooms | Rooms |\n"
+                  "| | integer | beds | Beds in the %(label)s |\n| | end loop | | |\n"
+                  "| choices |\n| | list_name | name | label |\n"
+                  "| | rooms | kitchen | kitchen |\n| | rooms | hall | hall |\n",
+                  &error);
+  g_assert_no_error (error);
+  loop = form->questions->pdata[0];
+  g_assert_cmpuint (loop->children->len, ==, 2);
+  first = loop->children->pdata[0];
+  g_assert_cmpstr (first->name, ==, "kitchen");
+  g_assert_cmpstr (label (first->children->pdata[0], "und"), ==, "Beds in the kitchen");
+  g_assert_true (dft_form_prepare (form, &error));
+}
+
+/* ---- Errors ----------------------------------------------------------- */
+
+static void
+test_errors (void)
+{
+  /* Each names the row, as the spreadsheet numbers it. */
+  assert_refused ("| survey |\n| | type | name | label |\n| | text | a | A |\n"
+                  "| | begin group | | G |\n| | end group | | |\n",
+                  DFT_FORM_ERROR_INVALID, "Row 4", "no name");
+  assert_refused ("| survey |\n| | type | name | label |\n| | begin group | g | G |\n"
+                  "| | text | a | A |\n",
+                  DFT_FORM_ERROR_INVALID, "Row 3", "never ended");
+  assert_refused ("| survey |\n| | type | name | label |\n| | text | a | A |\n"
+                  "| | end repeat | | |\n",
+                  DFT_FORM_ERROR_INVALID, "Row 4", "end repeat");
+  assert_refused ("| survey |\n| | type | name | label |\n\n| | calculate | c | |\n",
+                  DFT_FORM_ERROR_INVALID, "Row 4", "calculation");
+  assert_refused ("| survey |\n| | type | name | label |\n| | teleport | t | T |\n",
+                  DFT_FORM_ERROR_INVALID, "Row 3", "teleport");
+  assert_refused ("| survey |\n| | type | name | label | LABEL |\n| | text | a | A | B |\n",
+                  DFT_FORM_ERROR_INVALID, "Row 2", "LABEL");
+  assert_refused ("| survey |\n| | type | name | label |\n| | select_one nowhere | s | S |\n",
+                  DFT_FORM_ERROR_INVALID, "Row 3", "nowhere");
+  assert_refused ("| survey |\n| | name | label |\n| | a | A |\n", DFT_FORM_ERROR_INVALID, "Row 2",
+                  "type");
+  assert_refused ("| choices |\n| | list_name | name |\n", DFT_FORM_ERROR_PARSE, "not an XLSForm",
+                  NULL);
+}
+
+static void
+test_hostile (void)
+{
+  g_autofree char         *dir = dft_test_make_dir ();
+  static const char *const junk[] = { "junk.xls", "junk.xlsx", "junk.csv", "junk.md" };
+  static const char        bytes[] = "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0\xff\xfe garbage";
+
+  for (guint i = 0; i < G_N_ELEMENTS (junk); i++)
+    {
+      g_autofree char    *path = g_build_filename (dir, junk[i], NULL);
+      g_autoptr (GError)  error = NULL;
+      g_autoptr (DftForm) form = NULL;
+
+      g_assert_true (g_file_set_contents (path, bytes, sizeof bytes, NULL));
+      form = dft_xlsform_load_file (path, &error);
+      g_assert_null (form);
+      g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE);
+    }
+  {
+    g_autofree char   *path = g_build_filename (dir, "zip.xlsx", NULL);
+    g_autoptr (GError) error = NULL;
+
+    g_assert_true (g_file_set_contents (path, "PK\3\4 not a zip", -1, NULL));
+    g_assert_null (dft_xlsform_load_file (path, &error));
+    g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE);
+  }
+  {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_null (dft_xlsform_load_file ("/nonexistent/form.xlsx", &error));
+    g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE);
+  }
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+static void
+test_plain_csv (void)
+{
+  static const char   csv[] = "name_key,name\nmango,Mango\norange,Orange\n";
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = dft_xlsform_load_data ("fruits.csv", NULL, csv, strlen (csv), &error);
+
+  g_assert_null (form);
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE);
+  g_assert_nonnull (strstr (error->message, "not an XLSForm"));
+}
+
+/* ---- Sheets ----------------------------------------------------------- */
+
+static void
+test_sheet_csv (void)
+{
+  static const char       csv[] = "\xEF\xBB\xBF"
+                                  "a;b\n\n1;\"x;y\"\n";
+  g_autoptr (GError)      error = NULL;
+  g_autoptr (DftWorkbook) wb
+      = dft_workbook_new_from_data ("t.csv", csv, strlen (csv), 10, 10, &error);
+  const DftSheet *sheet;
+  DftSheetRow    *row;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (dft_workbook_get_kind (wb), ==, DFT_WORKBOOK_CSV);
+  g_assert_cmpuint (dft_workbook_get_n_sheets (wb), ==, 1);
+  sheet = dft_workbook_read_sheet (wb, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sheet->rows->len, ==, 2);
+  row = sheet->rows->pdata[1];
+  g_assert_cmpuint (row->number, ==, 3);
+  g_assert_cmpstr (dft_sheet_row_get (row, 1), ==, "x;y");
+  g_assert_null (dft_sheet_row_get (row, 7));
+}
+
+static void
+test_sheet_xlsx (void)
+{
+  g_autofree char        *path = data_path ("basic.xlsx");
+  g_autofree char        *data = NULL;
+  gsize                   len = 0;
+  g_autoptr (GError)      error = NULL;
+  g_autoptr (DftWorkbook) wb = NULL;
+  const DftSheet         *sheet;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  wb = dft_workbook_new_from_data ("basic.xlsx", data, len, 100, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (dft_workbook_get_kind (wb), ==, DFT_WORKBOOK_XLSX);
+  g_assert_cmpuint (dft_workbook_get_n_sheets (wb), ==, 3);
+  g_assert_cmpstr (dft_workbook_get_sheet (wb, 1)->name, ==, "CHOICES");
+  g_assert_null (dft_workbook_get_sheet (wb, 1)->rows);
+  g_assert_cmpint (dft_workbook_find_sheet (wb, " choices "), ==, 1);
+  g_assert_cmpint (dft_workbook_find_sheet (wb, "external_choices"), ==, -1);
+  sheet = dft_workbook_read_sheet (wb, 2, &error);
+  g_assert_no_error (error);
+  /* A number stored as 2024031501 reads as Excel shows it, and 1.0 as "1". */
+  g_assert_cmpstr (dft_sheet_row_get (sheet->rows->pdata[1], 1), ==, "2024031501");
+  sheet = dft_workbook_read_sheet (wb, 0, &error);
+  g_assert_cmpstr (dft_sheet_row_get (sheet->rows->pdata[2], 4), ==, "1");
+  /* Too many columns for the caller's limit. */
+  g_clear_pointer (&wb, dft_workbook_free);
+  wb = dft_workbook_new_from_data ("basic.xlsx", data, len, 100, 3, &error);
+  g_assert_no_error (error);
+  g_assert_null (dft_workbook_read_sheet (wb, 0, &error));
+  g_assert_error (error, DFT_SHEET_ERROR, DFT_SHEET_ERROR_TOO_LARGE);
+}
+
+/* ---- Corpus ----------------------------------------------------------- */
+
+static gboolean
+corpus_dir (const char *relative, char **out)
+{
+  *out = dft_test_shared_path (relative);
+  if (*out == NULL)
+    {
+      g_test_skip ("the shared corpora are not beside the checkout (DAFTARI_SHARED)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+is_form_file (const char *name)
+{
+  return g_str_has_suffix (name, ".xls") || g_str_has_suffix (name, ".xlsx")
+         || g_str_has_suffix (name, ".xlsm") || g_str_has_suffix (name, ".csv")
+         || g_str_has_suffix (name, ".md");
+}
+
+static void
+test_corpus_examples (void)
+{
+  /* pyxform refuses these too: an unknown type, and a calculation that is not XPath. */
+  static const char *const refused[] = { "unknown_question_type.xls", "bad_calc.xlsx" };
+  g_autofree char         *dir_path = NULL;
+  g_autoptr (GDir)         dir = NULL;
+  const char              *name;
+  guint                    loaded = 0, not_forms = 0, total = 0;
+
+  if (!corpus_dir ("corpora/xlsform/pyxform/example_xls", &dir_path))
+    return;
+  dir = g_dir_open (dir_path, 0, NULL);
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char    *path = g_build_filename (dir_path, name, NULL);
+      g_autoptr (GError)  error = NULL;
+      g_autoptr (DftForm) form = NULL;
+
+      if (!is_form_file (name))
+        continue;
+      total++;
+      form = dft_xlsform_load_file (path, &error);
+      if (form != NULL)
+        dft_form_prepare (form, &error);
+      if (error == NULL)
+        {
+          loaded++;
+          continue;
+        }
+      if (g_strv_contains (refused, name))
+        {
+          g_test_message ("%s refused as expected: %s", name, error->message);
+          continue;
+        }
+      if (g_error_matches (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE)
+          && strstr (error->message, "not an XLSForm") != NULL && g_str_has_suffix (name, ".csv"))
+        {
+          not_forms++;
+          continue;
+        }
+      g_test_fail_printf ("%s: %s", name, error->message);
+    }
+  g_test_message ("pyxform example_xls: %u of %u files loaded, %u data files refused as not "
+                  "XLSForms, %u refused as pyxform does",
+                  loaded, total, not_forms, total - loaded - not_forms);
+  g_assert_cmpuint (loaded, >, 50);
+}
+
+static void
+test_corpus_negative (void)
+{
+  static const struct
+  {
+    const char *file, *part;
+  } expected[] = {
+    { "group_name_test.xls", "no name" },
+    { "duplicate_columns.xlsx", "two columns" },
+    { "calculate_without_calculation.xls", "calculation" },
+    { "bad_calc.xlsx", "calculate" },
+  };
+  g_autofree char *dir_path = NULL;
+
+  if (!corpus_dir ("corpora/xlsform/pyxform/negative_bug_example_xls", &dir_path))
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char    *path = g_build_filename (dir_path, expected[i].file, NULL);
+      g_autoptr (GError)  error = NULL;
+      g_autoptr (DftForm) form = dft_xlsform_load_file (path, &error);
+
+      if (form != NULL)
+        g_assert_false (dft_form_prepare (form, &error));
+      g_assert_nonnull (error);
+      g_test_message ("%s: %s", expected[i].file, error->message);
+      if (strstr (error->message, expected[i].part) == NULL)
+        g_test_fail_printf ("%s: “%s” should say “%s”", expected[i].file, error->message,
+                            expected[i].part);
+    }
+  /* The others must never crash; what they give is reported. */
+  {
+    g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+    const char      *name;
+
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char    *path = g_build_filename (dir_path, name, NULL);
+        g_autoptr (GError)  error = NULL;
+        g_autoptr (DftForm) form = dft_xlsform_load_file (path, &error);
+
+        if (form != NULL)
+          dft_form_prepare (form, &error);
+        g_test_message ("%s: %s", name, error != NULL ? error->message : "loaded");
+      }
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  dft_test_init (&argc, &argv);
+
+  g_test_add_func ("/xlsform/markdown/basic", test_basic_md);
+  g_test_add_func ("/xlsform/or-other", test_or_other);
+  g_test_add_func ("/xlsform/csv/flat", test_flat_csv);
+  g_test_add_func ("/xlsform/csv/not-a-form", test_plain_csv);
+  g_test_add_func ("/xlsform/xlsx/basic", test_xlsx);
+  g_test_add_func ("/xlsform/select-from-file", test_from_file);
+  g_test_add_func ("/xlsform/languages", test_languages);
+  g_test_add_func ("/xlsform/unsupported", test_unsupported);
+  g_test_add_func ("/xlsform/loop", test_loop);
+  g_test_add_func ("/xlsform/errors", test_errors);
+  g_test_add_func ("/xlsform/hostile", test_hostile);
+  g_test_add_func ("/xlsform/sheet/csv", test_sheet_csv);
+  g_test_add_func ("/xlsform/sheet/xlsx", test_sheet_xlsx);
+  g_test_add_func ("/xlsform/corpus/examples", test_corpus_examples);
+  g_test_add_func ("/xlsform/corpus/negative", test_corpus_negative);
+  return g_test_run ();
+}

@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "dft-application.h"
+#include "dft-attendance-view.h"
+#include "dft-participants-view.h"
+#include "dft-person-dialog.h"
+#include "dft-preferences-window.h"
+#include "dft-report.h"
+#include "dft-summary-view.h"
+#include "dft-test-util.h"
+#include "dft-window.h"
+#include "dft-workshop-dialog.h"
+#include "dft-workshop-page.h"
+
+/*
+ * Drives the real windows through their actions, as menus, shortcuts and
+ * buttons do, under a headless display; then checks what reached the store
+ * and that every window is finalized when closed. With --screenshots DIR it
+ * instead opens the sample workshops and saves a PNG of each main screen.
+ */
+
+typedef gboolean (*Condition) (gpointer data);
+
+static void
+wait_until (Condition condition, gpointer data, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s", what);
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (2000);
+    }
+}
+
+static void
+settle (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (2000);
+}
+
+static gpointer
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels (); /* transfer none */
+  guint       n = g_list_model_get_n_items (toplevels);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return window;
+    }
+  return NULL;
+}
+
+static gboolean
+pointer_cleared (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+/* Closes @window and asserts nothing keeps it alive. */
+static void
+close_and_check_finalized (gpointer window)
+{
+  gpointer weak = window;
+
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  gtk_window_destroy (GTK_WINDOW (window));
+  wait_until (pointer_cleared, &weak, "a closed window to be finalized");
+}
+
+typedef struct _Fixture Fixture;
+typedef void (*Scenario) (Fixture *f);
+
+struct _Fixture
+{
+  DftApplication *app;
+  DftWindow      *window;
+  gpointer        store; /* a weak pointer */
+  Scenario        scenario;
+};
+
+static gboolean
+store_open (gpointer data)
+{
+  Fixture *f = data;
+  return dft_application_get_store (f->app) != NULL;
+}
+
+static gboolean
+mode_is_welcome (gpointer data)
+{
+  return g_strcmp0 (dft_window_get_mode (data), "welcome") == 0;
+}
+
+static gboolean
+mode_is_main_with_event (gpointer data)
+{
+  return g_strcmp0 (dft_window_get_mode (data), "main") == 0 && dft_window_get_event (data) != NULL;
+}
+
+/* After the application's own activate made the window: the scenario, then closing it. */
+static void
+activate_cb (GApplication *app, Fixture *f)
+{
+  f->window = DFT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_assert_nonnull (f->window);
+  wait_until (store_open, f, "the store to open");
+  f->store = dft_application_get_store (f->app);
+  g_object_add_weak_pointer (G_OBJECT (f->store), &f->store);
+  f->scenario (f);
+  /* The last window closing ends g_application_run(). */
+  close_and_check_finalized (f->window);
+}
+
+static void
+run_scenario (Scenario scenario)
+{
+  Fixture          f = { 0 };
+  g_autofree char *dir = dft_test_make_dir ();
+  g_autofree char *db = g_build_filename (dir, "daftari.db", NULL);
+  gpointer         app;
+
+  g_setenv ("DAFTARI_DB", db, TRUE);
+  f.scenario = scenario;
+  f.app = dft_application_new ("org.daftari.Daftari.Test", G_APPLICATION_NON_UNIQUE);
+  g_signal_connect_after (f.app, "activate", G_CALLBACK (activate_cb), &f);
+  g_assert_cmpint (g_application_run (G_APPLICATION (f.app), 0, NULL), ==, 0);
+
+  app = f.app;
+  g_object_add_weak_pointer (G_OBJECT (app), &app);
+  g_object_unref (f.app);
+  wait_until (pointer_cleared, &app, "the application to be finalized");
+  /* Workers still finishing (list reloads, the sync client's reads) hold the store a moment. */
+  wait_until (pointer_cleared, &f.store, "the store to be finalized");
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+static GtkWidget *
+view (Fixture *f, const char *name)
+{
+  DftWorkshopPage *page = DFT_WORKSHOP_PAGE (dft_window_get_workshop_page (f->window));
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "show-view",
+                                  g_variant_new_string (name));
+  return dft_workshop_page_get_view (page, name);
+}
+
+/* ---- The scenario ------------------------------------------------------ */
+
+typedef struct
+{
+  GListModel *model;
+  guint       n;
+} CountWait;
+
+static gboolean
+model_has (gpointer data)
+{
+  CountWait *w = data;
+  return w->model != NULL && g_list_model_get_n_items (w->model) == w->n;
+}
+
+static gboolean
+no_dialog (gpointer data)
+{
+  return find_toplevel (GPOINTER_TO_SIZE (data)) == NULL;
+}
+
+static void
+add_person (
+    Fixture *f, GtkWidget *participants, const char *given, const char *family, const char *gender)
+{
+  DftPersonDialog *dialog;
+
+  g_assert_true (gtk_widget_activate_action (participants, "participants.add", NULL));
+  dialog = find_toplevel (DFT_TYPE_PERSON_DIALOG);
+  g_assert_nonnull (dialog);
+  dft_person_dialog_set_field (dialog, "given_name", given);
+  dft_person_dialog_set_field (dialog, "family_name", family);
+  dft_person_dialog_set_field (dialog, "gender", gender);
+  dft_person_dialog_set_field (dialog, "agency", "Financial Intelligence Unit");
+  dft_person_dialog_set_field (dialog, "country", "KG");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL));
+  wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_PERSON_DIALOG), "the person dialog to close");
+}
+
+typedef struct
+{
+  DftStore   *store;
+  const char *event_id;
+  guint       present, late;
+} MarksWait;
+
+static gboolean
+marks_saved (gpointer data)
+{
+  MarksWait                 *w = data;
+  g_autoptr (DftEventReport) report = dft_report_event (w->store, w->event_id, NULL);
+
+  return report != NULL && report->present == w->present && report->late == w->late;
+}
+
+static gboolean
+summary_ready (gpointer data)
+{
+  const DftEventReport *report = dft_summary_view_get_report (data);
+
+  return report != NULL && !dft_summary_view_get_loading (data) && report->late == 1;
+}
+
+static void
+workshop_flow (Fixture *fixture)
+{
+  Fixture               f = *fixture;
+  DftWorkshopDialog    *dialog;
+  GtkWidget            *participants, *attendance, *summary;
+  DftRecord            *event;
+  GListModel           *people, *sessions;
+  const char           *session0;
+  g_autofree char      *person1 = NULL;
+  const DftEventReport *report;
+  DftStore             *store;
+
+  store = dft_application_get_store (f.app);
+  wait_until (mode_is_welcome, f.window, "the welcome page on an empty store");
+
+  /* A workshop: first with wrong dates, which the dialog refuses next to the field. */
+  g_action_group_activate_action (G_ACTION_GROUP (f.window), "new-workshop", NULL);
+  dialog = find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
+  g_assert_nonnull (dialog);
+  dft_workshop_dialog_set_field (dialog, "title", "Financial investigations, Osh");
+  dft_workshop_dialog_set_field (dialog, "start_date", "2026-05-04");
+  dft_workshop_dialog_set_field (dialog, "end_date", "2026-05-02");
+  dft_workshop_dialog_set_field (dialog, "country", "KG");
+  dft_workshop_dialog_set_field (dialog, "track", "NAPOR");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL));
+  settle (100);
+  g_assert_true (find_toplevel (DFT_TYPE_WORKSHOP_DIALOG) == dialog);
+  g_assert_false (dft_workshop_dialog_validate (dialog));
+  dft_workshop_dialog_set_field (dialog, "start_date", "2026-13-04");
+  g_assert_false (dft_workshop_dialog_validate (dialog));
+  dft_workshop_dialog_set_field (dialog, "start_date", "2026-05-04");
+  dft_workshop_dialog_set_field (dialog, "end_date", "2026-05-06");
+  g_assert_true (dft_workshop_dialog_validate (dialog));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL));
+  wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_WORKSHOP_DIALOG),
+              "the workshop dialog to close");
+  wait_until (mode_is_main_with_event, f.window, "the new workshop to open");
+  event = dft_window_get_event (f.window);
+  g_assert_cmpstr (dft_record_get_string (event, "title"), ==, "Financial investigations, Osh");
+  g_assert_cmpstr (dft_record_get_string (event, "end_date"), ==, "2026-05-06");
+
+  /* Three people, in three scripts. */
+  participants = view (&f, "participants");
+  add_person (&f, participants, "Айбек", "Токтогулов", "male");
+  add_person (&f, participants, "გიორგი", "ბერიძე", "male");
+  add_person (&f, participants, "Amina", "Yusuf", "female");
+  people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
+  wait_until (model_has, &(CountWait){ people, 3 }, "three people on the roster");
+
+  /* Search in any script: "aibek" finds Айбек. */
+  dft_participants_view_set_search (DFT_PARTICIPANTS_VIEW (participants), "aibek");
+  wait_until (model_has, &(CountWait){ people, 1 }, "the search to find Айбек");
+  {
+    g_autoptr (DftRecord) found = g_list_model_get_item (people, 0);
+    g_assert_cmpstr (dft_record_get_string (found, "given_name"), ==, "Айбек");
+  }
+  dft_participants_view_set_search (DFT_PARTICIPANTS_VIEW (participants), "");
+  wait_until (model_has, &(CountWait){ people, 3 }, "the roster after the search");
+
+  /* Attendance: everyone present in the first session, then one of them late. */
+  attendance = view (&f, "attendance");
+  sessions = dft_attendance_view_get_sessions (DFT_ATTENDANCE_VIEW (attendance));
+  wait_until (model_has, &(CountWait){ sessions, 6 }, "six half-day sessions");
+  {
+    g_autoptr (DftRecord) first = g_list_model_get_item (sessions, 0);
+    g_autoptr (DftRecord) someone = g_list_model_get_item (
+        dft_attendance_view_get_people (DFT_ATTENDANCE_VIEW (attendance)), 1);
+    session0 = g_intern_string (dft_record_get_id (first));
+    person1 = g_strdup (dft_record_get_id (someone));
+  }
+  /* DAFTARI_TODAY is the first day: its morning has the focus. */
+  g_assert_cmpstr (dft_attendance_view_get_focus_session (DFT_ATTENDANCE_VIEW (attendance)), ==,
+                   session0);
+  g_assert_true (gtk_widget_activate_action (attendance, "attendance.mark-all-present", NULL));
+  wait_until (marks_saved, &(MarksWait){ store, dft_record_get_id (event), 3, 0 },
+              "everyone marked present");
+  g_assert_true (gtk_widget_activate_action (attendance, "attendance.set-status", "(sss)", session0,
+                                             person1, "late"));
+  g_assert_cmpstr (
+      dft_attendance_view_get_status (DFT_ATTENDANCE_VIEW (attendance), session0, person1), ==,
+      "late");
+  wait_until (marks_saved, &(MarksWait){ store, dft_record_get_id (event), 2, 1 },
+              "one person marked late");
+
+  /* The summary's figures. */
+  summary = view (&f, "summary");
+  wait_until (summary_ready, summary, "the summary's figures");
+  report = dft_summary_view_get_report (DFT_SUMMARY_VIEW (summary));
+  g_assert_cmpuint (report->n_people, ==, 3);
+  g_assert_cmpuint (report->n_sessions, ==, 6);
+  g_assert_cmpuint (report->present, ==, 2);
+  g_assert_cmpuint (report->late, ==, 1);
+  g_assert_cmpfloat_with_epsilon (report->attendance_rate, 3.0 / 18.0, 1e-9);
+  g_assert_cmpuint (((DftReportCount *) report->genders->pdata[0])->count, ==, 1); /* female */
+  g_assert_cmpuint (((DftReportCount *) report->genders->pdata[1])->count, ==, 2); /* male */
+
+  /* Preferences: a new language is stored and a restart offered. */
+  g_action_group_activate_action (G_ACTION_GROUP (f.app), "preferences", NULL);
+  {
+    DftPreferencesWindow *prefs = find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
+    AdwMessageDialog     *question;
+    g_autofree char      *language = NULL;
+
+    g_assert_nonnull (prefs);
+    dft_preferences_window_select_language (prefs, "ru");
+    language = g_settings_get_string (dft_application_get_settings (f.app), "language");
+    g_assert_cmpstr (language, ==, "ru");
+    question = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    g_assert_nonnull (question);
+    adw_message_dialog_response (question, "later");
+    /* A button click closes the dialog after its response; emitting the response does not. */
+    close_and_check_finalized (question);
+    close_and_check_finalized (prefs);
+  }
+
+  /* The about window. */
+  g_action_group_activate_action (G_ACTION_GROUP (f.app), "about", NULL);
+  {
+    GtkWindow *about = find_toplevel (ADW_TYPE_ABOUT_WINDOW);
+    g_assert_nonnull (about);
+    close_and_check_finalized (about);
+  }
+}
+
+static void
+test_workshop_flow (void)
+{
+  run_scenario (workshop_flow);
+}
+
+/* ---- Screenshots ------------------------------------------------------- */
+
+static gboolean
+drawn (gpointer data)
+{
+  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
+}
+
+static void
+save_png (GtkWidget *window, const char *dir, const char *name)
+{
+  g_autoptr (GdkPaintable)  paintable = gtk_widget_paintable_new (window);
+  g_autoptr (GtkSnapshot)   snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture)    texture = NULL;
+  g_autofree char          *path = g_build_filename (dir, name, NULL);
+  GskRenderer              *renderer;
+  int                       w, h;
+
+  wait_until (drawn, window, "the window to be drawn");
+  settle (400);
+  renderer = gtk_native_get_renderer (GTK_NATIVE (window));
+  w = gtk_widget_get_width (window);
+  h = gtk_widget_get_height (window);
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_print ("%s\n", path);
+}
+
+static gboolean
+mode_is_main (gpointer data)
+{
+  return g_strcmp0 (dft_window_get_mode (data), "main") == 0;
+}
+
+static const char *screenshot_dir;
+
+static void
+take_screenshots (Fixture *fixture)
+{
+  Fixture     f = *fixture;
+  const char *dir = screenshot_dir;
+
+  g_mkdir_with_parents (dir, 0755);
+  gtk_window_set_default_size (GTK_WINDOW (f.window), 1100, 720);
+  wait_until (mode_is_welcome, f.window, "the welcome page");
+  save_png (GTK_WIDGET (f.window), dir, "welcome.png");
+
+  g_action_group_activate_action (G_ACTION_GROUP (f.window), "load-sample", NULL);
+  wait_until (mode_is_main, f.window, "the sample workshops");
+  settle (500);
+  {
+    GListModel           *events = dft_store_list_events (dft_application_get_store (f.app));
+    g_autoptr (DftRecord) tbilisi = NULL;
+
+    dft_record_list_reload_sync (DFT_RECORD_LIST (events), NULL);
+    for (guint i = 0; i < g_list_model_get_n_items (events) && tbilisi == NULL; i++)
+      {
+        g_autoptr (DftRecord) e = g_list_model_get_item (events, i);
+        if (g_strcmp0 (dft_record_get_string (e, "city"), "Tbilisi") == 0)
+          tbilisi = g_steal_pointer (&e);
+      }
+    g_assert_nonnull (tbilisi);
+    g_action_group_activate_action (G_ACTION_GROUP (f.window), "open-workshop",
+                                    g_variant_new_string (dft_record_get_id (tbilisi)));
+    g_object_unref (events);
+  }
+  wait_until (mode_is_main_with_event, f.window, "the workshop");
+  view (&f, "participants");
+  save_png (GTK_WIDGET (f.window), dir, "participants.png");
+  view (&f, "attendance");
+  save_png (GTK_WIDGET (f.window), dir, "attendance.png");
+  view (&f, "summary");
+  save_png (GTK_WIDGET (f.window), dir, "summary.png");
+
+  /* A phone-sized window: the list and the page fold into one column. */
+  gtk_window_set_default_size (GTK_WINDOW (f.window), 360, 720);
+  settle (500);
+  view (&f, "attendance");
+  save_png (GTK_WIDGET (f.window), dir, "narrow-attendance.png");
+  g_action_group_activate_action (G_ACTION_GROUP (f.window), "go-back", NULL);
+  save_png (GTK_WIDGET (f.window), dir, "narrow-workshops.png");
+  gtk_window_set_default_size (GTK_WINDOW (f.window), 1100, 720);
+
+  g_action_group_activate_action (G_ACTION_GROUP (f.app), "preferences", NULL);
+  {
+    GtkWidget *prefs = find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
+    save_png (prefs, dir, "preferences.png");
+    gtk_window_destroy (GTK_WINDOW (prefs));
+  }
+  g_action_group_activate_action (G_ACTION_GROUP (f.window), "new-workshop", NULL);
+  {
+    DftWorkshopDialog *dialog = find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
+    dft_workshop_dialog_set_field (dialog, "title", "");
+    dft_workshop_dialog_set_field (dialog, "start_date", "2026-05-04");
+    dft_workshop_dialog_set_field (dialog, "end_date", "2026-05-01");
+    gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL);
+    save_png (GTK_WIDGET (dialog), dir, "workshop-dialog.png");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+}
+
+int
+main (int argc, char *argv[])
+{
+  const char *screenshots = NULL;
+
+  if (argc == 3 && g_str_equal (argv[1], "--screenshots"))
+    {
+      screenshots = argv[2];
+      argc = 1;
+    }
+  dft_test_init (&argc, &argv);
+  if (g_getenv ("DAFTARI_TODAY") == NULL)
+    g_setenv ("DAFTARI_TODAY", screenshots != NULL ? "2026-02-03" : "2026-05-04", TRUE);
+  gtk_init ();
+  adw_init ();
+  if (screenshots != NULL)
+    {
+      screenshot_dir = screenshots;
+      run_scenario (take_screenshots);
+      return 0;
+    }
+
+  g_test_add_func ("/ui/workshop-flow", test_workshop_flow);
+  return g_test_run ();
+}

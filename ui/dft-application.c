@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+
+#include "dft-application.h"
+#include "dft-preferences-window.h"
+#include "dft-ui-resources.h"
+#include "dft-window.h"
+
+struct _DftApplication
+{
+  AdwApplication parent_instance;
+
+  GSettings     *settings;
+  DftStore      *store;
+  GError        *open_error;
+  DftSyncClient *sync_client;
+  GCancellable  *cancellable;
+  guint          busy;
+};
+
+G_DEFINE_FINAL_TYPE (DftApplication, dft_application, ADW_TYPE_APPLICATION)
+
+enum
+{
+  PROP_0,
+  PROP_STORE,
+  PROP_SYNC_CLIENT,
+  PROP_BUSY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+#define SCHEMA_ID "org.daftari.Daftari"
+
+/* The settings, or NULL when the schema is not installed (a build tree without
+ * GSETTINGS_SCHEMA_DIR). */
+static GSettings *
+settings_new (void)
+{
+  GSettingsSchemaSource      *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema
+      = source != NULL ? g_settings_schema_source_lookup (source, SCHEMA_ID, TRUE) : NULL;
+
+  if (schema == NULL)
+    return NULL;
+  return g_settings_new_full (schema, NULL, NULL);
+}
+
+void
+dft_application_setup_locale (void)
+{
+  g_autoptr (GSettings) settings = settings_new ();
+  g_autofree char      *language
+      = settings != NULL ? g_settings_get_string (settings, "language") : NULL;
+
+  /* LANGUAGE decides which translation gettext picks, whatever the system's locale is
+   * (as long as it is not C); dates and numbers keep following the system. */
+  if (language != NULL && *language != '\0')
+    g_setenv ("LANGUAGE", language, TRUE);
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+char *
+dft_application_find_sample (void)
+{
+  const char *env = g_getenv ("DAFTARI_SAMPLE");
+  const char *candidates[] = { INSTALLED_SAMPLE, SOURCE_SAMPLE };
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
+    if (g_file_test (candidates[i], G_FILE_TEST_IS_REGULAR))
+      return g_strdup (candidates[i]);
+  return NULL;
+}
+
+static void
+apply_sync_settings (DftApplication *self)
+{
+  g_autofree char *url = NULL;
+  g_autofree char *pem = NULL;
+
+  if (self->sync_client == NULL || self->settings == NULL)
+    return;
+  url = g_settings_get_string (self->settings, "server-url");
+  pem = g_settings_get_string (self->settings, "pinned-certificate");
+  /* Empty means "the address the device signed in to", which the store remembers. */
+  if (*url != '\0')
+    dft_sync_client_set_server_url (self->sync_client, url);
+  dft_sync_client_set_pinned_certificate (self->sync_client, *pem != '\0' ? pem : NULL);
+}
+
+static void
+store_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (DftApplication) self = user_data;
+  g_autoptr (GError)         error = NULL;
+  DftStore                  *store = dft_store_open_finish (result, &error);
+
+  if (store == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      g_warning ("%s", error->message);
+      self->open_error = g_steal_pointer (&error);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
+      return;
+    }
+  self->store = store;
+  self->sync_client = dft_sync_client_new (store);
+  apply_sync_settings (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC_CLIENT]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
+}
+
+static void
+quit_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftApplication   *self = user_data;
+  g_autoptr (GList) windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
+
+  /* Closing each window saves its size; the app ends with the last. */
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (l->data);
+}
+
+static void
+about_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftApplication    *self = user_data;
+  GtkWindow         *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  static const char *developers[] = { "The Daftari developers", NULL };
+  AdwAboutWindow    *about = ADW_ABOUT_WINDOW (adw_about_window_new ());
+
+  adw_about_window_set_application_name (about, _ ("Daftari"));
+  adw_about_window_set_application_icon (about, APPLICATION_ID);
+  adw_about_window_set_version (about, PACKAGE_VERSION);
+  adw_about_window_set_developer_name (about, _ ("The Daftari developers"));
+  adw_about_window_set_developers (about, developers);
+  adw_about_window_set_comments (
+      about, _ ("A field register for training workshops: participants, attendance and "
+                "evaluations, offline first."));
+  adw_about_window_set_license_type (about, GTK_LICENSE_GPL_3_0);
+  adw_about_window_set_website (about, "https://daftari.example.org/");
+  /* Translators: your names, one per line, to be credited in the about window */
+  adw_about_window_set_translator_credits (about, _ ("translator-credits"));
+  gtk_window_set_transient_for (GTK_WINDOW (about), parent);
+  gtk_window_set_modal (GTK_WINDOW (about), TRUE);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static void
+preferences_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftApplication *self = user_data;
+  GtkWindow      *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  GtkWindow      *prefs = GTK_WINDOW (dft_preferences_window_new (self));
+
+  gtk_window_set_transient_for (prefs, parent);
+  gtk_window_present (prefs);
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", quit_activated },
+  { "about", about_activated },
+  { "preferences", preferences_activated },
+};
+
+static const struct
+{
+  const char *action;
+  const char *accels[3];
+} accels[] = {
+  { "app.quit", { "<Control>q", NULL } },
+  { "app.preferences", { "<Control>comma", NULL } },
+  { "win.new-workshop", { "<Control>n", NULL } },
+  { "win.edit-workshop", { "<Control>e", NULL } },
+  { "win.go-back", { "<Alt>Left", NULL } },
+  { "win.search", { "<Control>f", NULL } },
+  { "win.sync", { "F5", "<Control>r", NULL } },
+  { "win.export-bundle", { "<Control><Shift>e", NULL } },
+  { "win.import-bundle", { "<Control><Shift>o", NULL } },
+  { "win.show-view::participants", { "<Alt>1", NULL } },
+  { "win.show-view::attendance", { "<Alt>2", NULL } },
+  { "win.show-view::summary", { "<Alt>3", NULL } },
+  { "window.close", { "<Control>w", NULL } },
+};
+
+static void
+dft_application_startup (GApplication *app)
+{
+  DftApplication  *self = DFT_APPLICATION (app);
+  g_autofree char *path = NULL;
+
+  G_APPLICATION_CLASS (dft_application_parent_class)->startup (app);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
+                                   self);
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action,
+                                           accels[i].accels);
+
+  self->settings = settings_new ();
+  if (self->settings == NULL)
+    g_warning ("The settings schema %s is not installed; settings will not be kept", SCHEMA_ID);
+  else
+    g_signal_connect_object (self->settings, "changed", G_CALLBACK (apply_sync_settings), self,
+                             G_CONNECT_SWAPPED);
+
+  /* Opening may migrate a big database: never on the UI thread. */
+  path = dft_store_default_path ();
+  self->cancellable = g_cancellable_new ();
+  dft_store_open_async (path, self->cancellable, store_opened_cb, g_object_ref (self));
+}
+
+static void
+dft_application_activate (GApplication *app)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+
+  if (window == NULL)
+    window = GTK_WINDOW (dft_window_new (DFT_APPLICATION (app)));
+  gtk_window_present (window);
+}
+
+static void
+dft_application_shutdown (GApplication *app)
+{
+  DftApplication *self = DFT_APPLICATION (app);
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->sync_client != NULL)
+    dft_sync_client_cancel (self->sync_client);
+  G_APPLICATION_CLASS (dft_application_parent_class)->shutdown (app);
+}
+
+static void
+dft_application_dispose (GObject *object)
+{
+  DftApplication *self = DFT_APPLICATION (object);
+
+  g_clear_object (&self->sync_client);
+  g_clear_object (&self->store);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (dft_application_parent_class)->dispose (object);
+}
+
+static void
+dft_application_finalize (GObject *object)
+{
+  DftApplication *self = DFT_APPLICATION (object);
+
+  g_clear_error (&self->open_error);
+
+  G_OBJECT_CLASS (dft_application_parent_class)->finalize (object);
+}
+
+static void
+dft_application_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  DftApplication *self = DFT_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_STORE:
+      g_value_set_object (value, self->store);
+      break;
+    case PROP_SYNC_CLIENT:
+      g_value_set_object (value, self->sync_client);
+      break;
+    case PROP_BUSY:
+      g_value_set_uint (value, self->busy);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dft_application_class_init (DftApplicationClass *klass)
+{
+  GObjectClass      *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = dft_application_dispose;
+  object_class->finalize = dft_application_finalize;
+  object_class->get_property = dft_application_get_property;
+  app_class->startup = dft_application_startup;
+  app_class->activate = dft_application_activate;
+  app_class->shutdown = dft_application_shutdown;
+
+  /* The resources live in the static library: referring to them links them in, and the
+   * constructor GLib generates for them registers them before main(). */
+  g_assert (dft_ui_get_resource () != NULL);
+
+  properties[PROP_STORE]
+      = g_param_spec_object ("store", NULL, NULL, DFT_TYPE_STORE,
+                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SYNC_CLIENT]
+      = g_param_spec_object ("sync-client", NULL, NULL, DFT_TYPE_SYNC_CLIENT,
+                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_BUSY]
+      = g_param_spec_uint ("busy", NULL, NULL, 0, G_MAXUINT, 0,
+                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+dft_application_init (DftApplication *self)
+{
+}
+
+DftApplication *
+dft_application_new (const char *application_id, GApplicationFlags flags)
+{
+  /* The resources live under one path whatever the profile's application id. */
+  return g_object_new (DFT_TYPE_APPLICATION, "application-id", application_id, "flags", flags,
+                       "resource-base-path", "/org/daftari/Daftari", NULL);
+}
+
+DftStore *
+dft_application_get_store (DftApplication *self)
+{
+  g_return_val_if_fail (DFT_IS_APPLICATION (self), NULL);
+  return self->store;
+}
+
+const GError *
+dft_application_get_open_error (DftApplication *self)
+{
+  g_return_val_if_fail (DFT_IS_APPLICATION (self), NULL);
+  return self->open_error;
+}
+
+DftSyncClient *
+dft_application_get_sync_client (DftApplication *self)
+{
+  g_return_val_if_fail (DFT_IS_APPLICATION (self), NULL);
+  return self->sync_client;
+}
+
+GSettings *
+dft_application_get_settings (DftApplication *self)
+{
+  g_return_val_if_fail (DFT_IS_APPLICATION (self), NULL);
+  return self->settings;
+}
+
+guint
+dft_application_get_busy (DftApplication *self)
+{
+  g_return_val_if_fail (DFT_IS_APPLICATION (self), 0);
+  return self->busy;
+}
+
+void
+dft_application_begin_work (DftApplication *self)
+{
+  g_return_if_fail (DFT_IS_APPLICATION (self));
+  if (self->busy++ == 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+}
+
+void
+dft_application_end_work (DftApplication *self)
+{
+  g_return_if_fail (DFT_IS_APPLICATION (self));
+  g_return_if_fail (self->busy > 0);
+  if (--self->busy == 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+}

@@ -1,0 +1,677 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "dft-attendance-view.h"
+#include "dft-record-list.h"
+#include "dft-ui-util.h"
+
+struct _DftAttendanceView
+{
+  AdwBin parent_instance;
+
+  GtkStack  *stack;
+  GtkWidget *scrolled;
+  GtkGrid   *grid;
+
+  DftStore   *store;
+  DftRecord  *event;
+  GListModel *people;
+  GListModel *sessions;
+  GListModel *marks;    /* every mark of the workshop, one model */
+  GHashTable *statuses; /* "session person" → status, what the cells show */
+  GPtrArray  *cells;    /* row-major: people × sessions */
+  GPtrArray  *counts;   /* one label per session */
+  guint       n_rows, n_cols;
+  guint       focus_row, focus_col;
+  gboolean    placed_focus; /* today's session got the focus once for this workshop */
+};
+
+G_DEFINE_FINAL_TYPE (DftAttendanceView, dft_attendance_view, ADW_TYPE_BIN)
+
+static const char *const status_classes[] = { "present", "late", "absent", "excused" };
+
+static char *
+mark_key (const char *session_id, const char *person_id)
+{
+  return g_strconcat (session_id, " ", person_id, NULL);
+}
+
+static DftRecord *
+item (GListModel *model, guint position)
+{
+  /* The models hold their items; borrowing is safe for the length of a call. */
+  DftRecord *record = g_list_model_get_item (model, position);
+
+  g_object_unref (record);
+  return record;
+}
+
+const char *
+dft_attendance_view_get_status (DftAttendanceView *self,
+                                const char        *session_id,
+                                const char        *person_id)
+{
+  g_autofree char *key = mark_key (session_id, person_id);
+
+  g_return_val_if_fail (DFT_IS_ATTENDANCE_VIEW (self), NULL);
+  return g_hash_table_lookup (self->statuses, key);
+}
+
+const char *
+dft_attendance_view_get_focus_session (DftAttendanceView *self)
+{
+  g_return_val_if_fail (DFT_IS_ATTENDANCE_VIEW (self), NULL);
+  if (self->sessions == NULL || self->focus_col >= g_list_model_get_n_items (self->sessions))
+    return NULL;
+  return dft_record_get_id (item (self->sessions, self->focus_col));
+}
+
+GListModel *
+dft_attendance_view_get_sessions (DftAttendanceView *self)
+{
+  g_return_val_if_fail (DFT_IS_ATTENDANCE_VIEW (self), NULL);
+  return self->sessions;
+}
+
+GListModel *
+dft_attendance_view_get_people (DftAttendanceView *self)
+{
+  g_return_val_if_fail (DFT_IS_ATTENDANCE_VIEW (self), NULL);
+  return self->people;
+}
+
+static char *
+person_name (DftRecord *person)
+{
+  return g_strjoin (" ", dft_record_get_string (person, "given_name") ?: "",
+                    dft_record_get_string (person, "family_name") ?: "", NULL);
+}
+
+static char *
+session_name (DftRecord *session)
+{
+  g_autofree char *date = dft_ui_format_date (dft_record_get_string (session, "date"), TRUE);
+
+  return g_strdup_printf ("%s\n%s", date,
+                          dft_ui_part_label (dft_record_get_string (session, "part")));
+}
+
+static void
+update_cell (DftAttendanceView *self, guint row, guint col)
+{
+  GtkWidget       *cell = g_ptr_array_index (self->cells, row * self->n_cols + col);
+  DftRecord       *person = item (self->people, row);
+  DftRecord       *session = item (self->sessions, col);
+  const char      *status = dft_attendance_view_get_status (self, dft_record_get_id (session),
+                                                            dft_record_get_id (person));
+  g_autofree char *name = person_name (person);
+  g_autofree char *when = session_name (session);
+  g_autofree char *label = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (status_classes); i++)
+    gtk_widget_remove_css_class (cell, status_classes[i]);
+  if (status != NULL)
+    gtk_widget_add_css_class (cell, status);
+  gtk_button_set_label (GTK_BUTTON (cell), status != NULL ? dft_ui_status_label (status) : "–");
+  g_strdelimit (when, "\n", ' ');
+  /* Translators: a cell of the register: person's name, session, then the mark */
+  label = g_strdup_printf (_ ("%s, %s: %s"), name, when, dft_ui_status_label (status));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (cell), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+}
+
+static void
+update_counts (DftAttendanceView *self)
+{
+  for (guint c = 0; c < self->n_cols; c++)
+    {
+      DftRecord       *session = item (self->sessions, c);
+      guint            n[G_N_ELEMENTS (status_classes)] = { 0 };
+      g_autofree char *text = NULL;
+
+      for (guint r = 0; r < self->n_rows; r++)
+        {
+          const char *status = dft_attendance_view_get_status (
+              self, dft_record_get_id (session), dft_record_get_id (item (self->people, r)));
+          for (guint i = 0; status != NULL && i < G_N_ELEMENTS (status_classes); i++)
+            if (g_str_equal (status, status_classes[i]))
+              n[i]++;
+        }
+      /* Translators: counts under a session's column of the register */
+      text = g_strdup_printf (_ ("Present %u\nLate %u\nExcused %u"), n[0], n[1], n[3]);
+      gtk_label_set_text (g_ptr_array_index (self->counts, c), text);
+    }
+}
+
+static void
+refresh_marks (DftAttendanceView *self)
+{
+  guint n = self->marks != NULL ? g_list_model_get_n_items (self->marks) : 0;
+
+  g_hash_table_remove_all (self->statuses);
+  for (guint i = 0; i < n; i++)
+    {
+      DftRecord *mark = item (self->marks, i);
+      g_hash_table_insert (self->statuses,
+                           mark_key (dft_record_get_string (mark, "session_id"),
+                                     dft_record_get_string (mark, "person_id")),
+                           g_strdup (dft_record_get_string (mark, "status")));
+    }
+  for (guint r = 0; r < self->n_rows; r++)
+    for (guint c = 0; c < self->n_cols; c++)
+      update_cell (self, r, c);
+  update_counts (self);
+}
+
+static void
+focus_cell (DftAttendanceView *self, guint row, guint col)
+{
+  if (self->n_rows == 0 || self->n_cols == 0)
+    return;
+  self->focus_row = MIN (row, self->n_rows - 1);
+  self->focus_col = MIN (col, self->n_cols - 1);
+  gtk_widget_grab_focus (
+      g_ptr_array_index (self->cells, self->focus_row * self->n_cols + self->focus_col));
+}
+
+/* ---- Marking ---------------------------------------------------------- */
+
+typedef struct
+{
+  DftStore  *store;
+  char      *session_id;
+  GPtrArray *person_ids;
+  char      *status;
+} MarkJob;
+
+static void
+mark_job_free (gpointer data)
+{
+  MarkJob *job = data;
+
+  g_object_unref (job->store);
+  g_free (job->session_id);
+  g_ptr_array_unref (job->person_ids);
+  g_free (job->status);
+  g_free (job);
+}
+
+static gboolean
+mark_work (gpointer data, GCancellable *cancellable, GError **error)
+{
+  MarkJob              *job = data;
+  g_autoptr (GPtrArray) marks = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (job->person_ids->len == 1)
+    {
+      g_autoptr (DftRecord) mark = dft_store_mark_attendance (
+          job->store, job->session_id, g_ptr_array_index (job->person_ids, 0), job->status, NULL,
+          error);
+      return mark != NULL;
+    }
+  /* Everyone at once: one transaction, so the register never shows half a session. */
+  for (guint i = 0; i < job->person_ids->len; i++)
+    {
+      const char      *person_id = g_ptr_array_index (job->person_ids, i);
+      g_autofree char *id = dft_attendance_id_for (job->session_id, person_id);
+      DftRecord       *mark = dft_store_load_or_new (job->store, &dft_entity_attendance, id, error);
+
+      if (mark == NULL)
+        return FALSE;
+      if (dft_record_is_new (mark))
+        {
+          dft_record_set_string (mark, "session_id", job->session_id);
+          dft_record_set_string (mark, "person_id", person_id);
+        }
+      dft_record_set_string (mark, "status", job->status);
+      g_ptr_array_add (marks, mark);
+    }
+  return dft_store_save_all (job->store, (DftRecord **) marks->pdata, marks->len, error);
+}
+
+static void
+mark_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DftAttendanceView *self = DFT_ATTENDANCE_VIEW (source);
+  g_autoptr (GError) error = NULL;
+
+  if (!dft_ui_run_finish (result, &error))
+    {
+      dft_ui_toast_error (GTK_WIDGET (self), error);
+      /* Show what the store holds again, not the mark that failed. */
+      refresh_marks (self);
+    }
+}
+
+static void
+set_status (DftAttendanceView *self,
+            const char        *session_id,
+            GPtrArray         *person_ids,
+            const char        *status)
+{
+  MarkJob *job;
+
+  if (self->store == NULL || person_ids->len == 0)
+    {
+      g_ptr_array_unref (person_ids);
+      return;
+    }
+  /* The cells show the mark at once; the store catches up in a worker. */
+  for (guint i = 0; i < person_ids->len; i++)
+    g_hash_table_insert (self->statuses, mark_key (session_id, g_ptr_array_index (person_ids, i)),
+                         g_strdup (status));
+  for (guint r = 0; r < self->n_rows; r++)
+    for (guint c = 0; c < self->n_cols; c++)
+      if (g_str_equal (dft_record_get_id (item (self->sessions, c)), session_id))
+        update_cell (self, r, c);
+  update_counts (self);
+
+  job = g_new0 (MarkJob, 1);
+  job->store = g_object_ref (self->store);
+  job->session_id = g_strdup (session_id);
+  job->person_ids = person_ids;
+  job->status = g_strdup (status);
+  dft_ui_run_async (self, mark_work, job, mark_job_free, NULL, mark_done_cb, NULL);
+}
+
+static void
+set_cell_status (DftAttendanceView *self, guint row, guint col, const char *status)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (ids, g_strdup (dft_record_get_id (item (self->people, row))));
+  set_status (self, dft_record_get_id (item (self->sessions, col)), ids, status);
+}
+
+static void
+mark_session_present (DftAttendanceView *self, const char *session_id)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint r = 0; r < self->n_rows; r++)
+    {
+      const char *person_id = dft_record_get_id (item (self->people, r));
+      if (dft_attendance_view_get_status (self, session_id, person_id) == NULL)
+        g_ptr_array_add (ids, g_strdup (person_id));
+    }
+  if (ids->len == 0)
+    dft_ui_toast (GTK_WIDGET (self), _ ("Everyone already has a mark in this session."));
+  set_status (self, session_id, ids, "present");
+}
+
+static void
+set_status_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  DftAttendanceView *self = DFT_ATTENDANCE_VIEW (widget);
+  const char        *session_id, *person_id, *status;
+  GPtrArray         *ids = g_ptr_array_new_with_free_func (g_free);
+
+  g_variant_get (parameter, "(&s&s&s)", &session_id, &person_id, &status);
+  if (!g_strv_contains (dft_attendance_choices, status))
+    {
+      g_ptr_array_unref (ids);
+      return;
+    }
+  g_ptr_array_add (ids, g_strdup (person_id));
+  set_status (self, session_id, ids, status);
+}
+
+static void
+mark_session_present_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  mark_session_present (DFT_ATTENDANCE_VIEW (widget), g_variant_get_string (parameter, NULL));
+}
+
+static void
+mark_all_present_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  DftAttendanceView *self = DFT_ATTENDANCE_VIEW (widget);
+  const char        *session_id = dft_attendance_view_get_focus_session (self);
+
+  if (session_id != NULL)
+    mark_session_present (self, session_id);
+}
+
+/* ---- Keyboard ------------------------------------------------------------ */
+
+static gboolean
+cell_position (DftAttendanceView *self, GtkWidget *widget, guint *row, guint *col)
+{
+  for (; widget != NULL; widget = gtk_widget_get_parent (widget))
+    {
+      gpointer index = g_object_get_data (G_OBJECT (widget), "cell-index");
+      if (index != NULL)
+        {
+          guint i = GPOINTER_TO_UINT (index) - 1;
+          *row = i / self->n_cols;
+          *col = i % self->n_cols;
+          return TRUE;
+        }
+      if (widget == GTK_WIDGET (self->grid))
+        break;
+    }
+  return FALSE;
+}
+
+static gboolean
+key_pressed_cb (GtkEventControllerKey *controller,
+                guint                  keyval,
+                guint                  keycode,
+                GdkModifierType        state,
+                DftAttendanceView     *self)
+{
+  GtkRoot    *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget  *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+  gboolean    rtl = gtk_widget_get_direction (GTK_WIDGET (self)) == GTK_TEXT_DIR_RTL;
+  const char *status = NULL;
+  guint       row, col;
+
+  if ((state & (GDK_CONTROL_MASK | GDK_ALT_MASK)) != 0 || !cell_position (self, focus, &row, &col))
+    return GDK_EVENT_PROPAGATE;
+  self->focus_row = row;
+  self->focus_col = col;
+
+  switch (keyval)
+    {
+    case GDK_KEY_Up:
+      focus_cell (self, row > 0 ? row - 1 : 0, col);
+      return GDK_EVENT_STOP;
+    case GDK_KEY_Down:
+      focus_cell (self, row + 1, col);
+      return GDK_EVENT_STOP;
+    case GDK_KEY_Left:
+    case GDK_KEY_Right:
+      /* The grid is mirrored in right-to-left languages: the arrow goes where it points. */
+      if ((keyval == GDK_KEY_Left) != rtl)
+        focus_cell (self, row, col > 0 ? col - 1 : 0);
+      else
+        focus_cell (self, row, col + 1);
+      return GDK_EVENT_STOP;
+    case GDK_KEY_Home:
+      focus_cell (self, row, 0);
+      return GDK_EVENT_STOP;
+    case GDK_KEY_End:
+      focus_cell (self, row, self->n_cols - 1);
+      return GDK_EVENT_STOP;
+    case GDK_KEY_p:
+    case GDK_KEY_P:
+    case GDK_KEY_1:
+    case GDK_KEY_KP_1:
+      status = "present";
+      break;
+    case GDK_KEY_l:
+    case GDK_KEY_L:
+    case GDK_KEY_2:
+    case GDK_KEY_KP_2:
+      status = "late";
+      break;
+    case GDK_KEY_a:
+    case GDK_KEY_A:
+    case GDK_KEY_3:
+    case GDK_KEY_KP_3:
+      status = "absent";
+      break;
+    case GDK_KEY_e:
+    case GDK_KEY_E:
+    case GDK_KEY_4:
+    case GDK_KEY_KP_4:
+      status = "excused";
+      break;
+    case GDK_KEY_space:
+    case GDK_KEY_KP_Space:
+      {
+        const char *now
+            = dft_attendance_view_get_status (self, dft_record_get_id (item (self->sessions, col)),
+                                              dft_record_get_id (item (self->people, row)));
+        status = g_strcmp0 (now, "present") == 0 ? "absent" : "present";
+      }
+      break;
+    default:
+      return GDK_EVENT_PROPAGATE;
+    }
+  set_cell_status (self, row, col, status);
+  /* Down the column, as a trainer reads the names out. */
+  if (keyval != GDK_KEY_space && keyval != GDK_KEY_KP_Space)
+    focus_cell (self, row + 1, col);
+  return GDK_EVENT_STOP;
+}
+
+static void
+cell_clicked_cb (GtkButton *cell, DftAttendanceView *self)
+{
+  static const char *cycle[] = { "present", "late", "absent", "excused" };
+  guint              row, col;
+  const char        *now;
+  guint              next = 0;
+
+  if (!cell_position (self, GTK_WIDGET (cell), &row, &col))
+    return;
+  now = dft_attendance_view_get_status (self, dft_record_get_id (item (self->sessions, col)),
+                                        dft_record_get_id (item (self->people, row)));
+  for (guint i = 0; now != NULL && i < G_N_ELEMENTS (cycle); i++)
+    if (g_str_equal (cycle[i], now))
+      next = (i + 1) % G_N_ELEMENTS (cycle);
+  self->focus_row = row;
+  self->focus_col = col;
+  set_cell_status (self, row, col, cycle[next]);
+}
+
+/* ---- Building the grid ------------------------------------------------- */
+
+static guint
+today_column (DftAttendanceView *self)
+{
+  g_autofree char      *today = dft_ui_today ();
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  const char           *part = g_date_time_get_hour (now) < 13 ? "am" : "pm";
+  guint                 found = G_MAXUINT;
+
+  for (guint c = 0; c < self->n_cols; c++)
+    {
+      DftRecord *session = item (self->sessions, c);
+      if (g_strcmp0 (dft_record_get_string (session, "date"), today) != 0)
+        continue;
+      if (found == G_MAXUINT || g_strcmp0 (dft_record_get_string (session, "part"), part) == 0)
+        found = c;
+    }
+  return found != G_MAXUINT ? found : 0;
+}
+
+static void
+place_initial_focus (DftAttendanceView *self)
+{
+  if (self->placed_focus || self->n_rows == 0 || self->n_cols == 0
+      || !gtk_widget_get_mapped (GTK_WIDGET (self)))
+    return;
+  self->placed_focus = TRUE;
+  /* Today's session first: the register opens on the column a trainer is about to fill. */
+  focus_cell (self, 0, today_column (self));
+}
+
+static void
+rebuild (DftAttendanceView *self)
+{
+  GtkWidget *child;
+  GtkRoot   *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+  gboolean   had_focus = focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->grid));
+  g_autofree char *today = dft_ui_today ();
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->grid))) != NULL)
+    gtk_grid_remove (self->grid, child);
+  g_ptr_array_set_size (self->cells, 0);
+  g_ptr_array_set_size (self->counts, 0);
+  self->n_rows = self->people != NULL ? g_list_model_get_n_items (self->people) : 0;
+  self->n_cols = self->sessions != NULL ? g_list_model_get_n_items (self->sessions) : 0;
+  gtk_stack_set_visible_child_name (self->stack,
+                                    self->n_rows > 0 && self->n_cols > 0 ? "grid" : "empty");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "attendance.mark-all-present",
+                                 self->n_rows > 0 && self->n_cols > 0);
+  if (self->n_rows == 0 || self->n_cols == 0)
+    return;
+
+  for (guint c = 0; c < self->n_cols; c++)
+    {
+      DftRecord       *session = item (self->sessions, c);
+      g_autofree char *name = session_name (session);
+      GtkWidget       *header = gtk_label_new (name);
+      GtkWidget       *count = gtk_label_new (NULL);
+
+      gtk_widget_add_css_class (header, "heading");
+      gtk_widget_add_css_class (header, "session-header");
+      if (g_strcmp0 (dft_record_get_string (session, "date"), today) == 0)
+        gtk_widget_add_css_class (header, "today");
+      gtk_label_set_justify (GTK_LABEL (header), GTK_JUSTIFY_CENTER);
+      gtk_grid_attach (self->grid, header, (int) c + 1, 0, 1, 1);
+      gtk_widget_add_css_class (count, "caption");
+      gtk_widget_add_css_class (count, "dim-label");
+      gtk_grid_attach (self->grid, count, (int) c + 1, (int) self->n_rows + 1, 1, 1);
+      g_ptr_array_add (self->counts, count);
+    }
+  for (guint r = 0; r < self->n_rows; r++)
+    {
+      g_autofree char *name = person_name (item (self->people, r));
+      GtkWidget       *label = gtk_label_new (name);
+
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 22);
+      gtk_label_set_width_chars (GTK_LABEL (label), 12);
+      gtk_widget_set_margin_end (label, 6);
+      gtk_grid_attach (self->grid, label, 0, (int) r + 1, 1, 1);
+      for (guint c = 0; c < self->n_cols; c++)
+        {
+          GtkWidget *cell = gtk_button_new_with_label ("–");
+
+          gtk_widget_add_css_class (cell, "attendance-cell");
+          gtk_widget_add_css_class (cell, "flat");
+          g_object_set_data (G_OBJECT (cell), "cell-index",
+                             GUINT_TO_POINTER (r * self->n_cols + c + 1));
+          g_signal_connect_object (cell, "clicked", G_CALLBACK (cell_clicked_cb), self, 0);
+          gtk_grid_attach (self->grid, cell, (int) c + 1, (int) r + 1, 1, 1);
+          g_ptr_array_add (self->cells, cell);
+        }
+    }
+  refresh_marks (self);
+  if (had_focus)
+    focus_cell (self, self->focus_row, self->focus_col);
+  else
+    place_initial_focus (self);
+}
+
+static void
+clear_models (DftAttendanceView *self)
+{
+  GListModel **models[] = { &self->people, &self->sessions, &self->marks };
+
+  for (guint i = 0; i < G_N_ELEMENTS (models); i++)
+    if (*models[i] != NULL)
+      {
+        g_signal_handlers_disconnect_by_data (*models[i], self);
+        g_clear_object (models[i]);
+      }
+}
+
+void
+dft_attendance_view_set_event (DftAttendanceView *self, DftStore *store, DftRecord *event)
+{
+  const char *event_id;
+
+  g_return_if_fail (DFT_IS_ATTENDANCE_VIEW (self));
+
+  if (self->event != NULL && event != NULL
+      && g_strcmp0 (dft_record_get_id (self->event), dft_record_get_id (event)) == 0)
+    {
+      g_set_object (&self->event, event);
+      return;
+    }
+  clear_models (self);
+  g_set_object (&self->event, event);
+  g_set_object (&self->store, store);
+  g_hash_table_remove_all (self->statuses);
+  self->placed_focus = FALSE;
+  self->focus_row = self->focus_col = 0;
+  if (event != NULL)
+    {
+      event_id = dft_record_get_id (event);
+      self->people = dft_store_list_people (store, event_id);
+      self->sessions = dft_store_list_sessions (store, event_id);
+      self->marks = G_LIST_MODEL (dft_record_list_new (
+          store, &dft_entity_attendance,
+          "deleted = 0 AND session_id IN (SELECT id FROM session WHERE event_id = ?)", event_id,
+          "session_id, person_id"));
+      g_signal_connect_object (self->people, "items-changed", G_CALLBACK (rebuild), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->sessions, "items-changed", G_CALLBACK (rebuild), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->marks, "items-changed", G_CALLBACK (refresh_marks), self,
+                               G_CONNECT_SWAPPED);
+    }
+  rebuild (self);
+}
+
+/* ---- GObject ------------------------------------------------------------ */
+
+static void
+dft_attendance_view_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (dft_attendance_view_parent_class)->map (widget);
+  place_initial_focus (DFT_ATTENDANCE_VIEW (widget));
+}
+
+static void
+dft_attendance_view_dispose (GObject *object)
+{
+  DftAttendanceView *self = DFT_ATTENDANCE_VIEW (object);
+
+  clear_models (self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_ATTENDANCE_VIEW);
+  g_clear_object (&self->event);
+  g_clear_object (&self->store);
+  g_clear_pointer (&self->statuses, g_hash_table_unref);
+  g_clear_pointer (&self->cells, g_ptr_array_unref);
+  g_clear_pointer (&self->counts, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (dft_attendance_view_parent_class)->dispose (object);
+}
+
+static void
+dft_attendance_view_class_init (DftAttendanceViewClass *klass)
+{
+  GObjectClass   *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = dft_attendance_view_dispose;
+  widget_class->map = dft_attendance_view_map;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/daftari/Daftari/dft-attendance-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, DftAttendanceView, stack);
+  gtk_widget_class_bind_template_child (widget_class, DftAttendanceView, scrolled);
+  gtk_widget_class_bind_template_child (widget_class, DftAttendanceView, grid);
+
+  gtk_widget_class_install_action (widget_class, "attendance.set-status", "(sss)",
+                                   set_status_activated);
+  gtk_widget_class_install_action (widget_class, "attendance.mark-session-present", "s",
+                                   mark_session_present_activated);
+  gtk_widget_class_install_action (widget_class, "attendance.mark-all-present", NULL,
+                                   mark_all_present_activated);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "attendance.mark-all-present", NULL);
+}
+
+static void
+dft_attendance_view_init (DftAttendanceView *self)
+{
+  GtkEventController *keys = gtk_event_controller_key_new ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->statuses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->cells = g_ptr_array_new ();
+  self->counts = g_ptr_array_new ();
+  /* Before the cells: a button would take Space for itself. */
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->grid), keys);
+}

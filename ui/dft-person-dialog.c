@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "dft-person-dialog.h"
+#include "dft-ui-util.h"
+#include "dft-uuid.h"
+
+struct _DftPersonDialog
+{
+  AdwWindow parent_instance;
+
+  AdwWindowTitle *window_title;
+  GtkWidget      *save_button;
+  AdwEntryRow    *given_row;
+  AdwEntryRow    *family_row;
+  GtkLabel       *name_error;
+  AdwComboRow    *gender_row;
+  AdwComboRow    *role_row;
+  AdwEntryRow    *agency_row;
+  AdwEntryRow    *position_row;
+  AdwEntryRow    *country_row;
+  AdwEntryRow    *email_row;
+  AdwEntryRow    *phone_row;
+  GtkSwitch      *consent_switch;
+
+  DftStore *store;
+  char     *event_id;
+  char     *person_id; /* NULL for a new person */
+  gboolean  tried;
+  gboolean  saving;
+};
+
+G_DEFINE_FINAL_TYPE (DftPersonDialog, dft_person_dialog, ADW_TYPE_WINDOW)
+
+static const struct
+{
+  const char *field;
+  gsize       offset;
+} rows[] = {
+  { "given_name", G_STRUCT_OFFSET (DftPersonDialog, given_row) },
+  { "family_name", G_STRUCT_OFFSET (DftPersonDialog, family_row) },
+  { "agency", G_STRUCT_OFFSET (DftPersonDialog, agency_row) },
+  { "position", G_STRUCT_OFFSET (DftPersonDialog, position_row) },
+  { "country", G_STRUCT_OFFSET (DftPersonDialog, country_row) },
+  { "email", G_STRUCT_OFFSET (DftPersonDialog, email_row) },
+  { "phone", G_STRUCT_OFFSET (DftPersonDialog, phone_row) },
+};
+
+static GtkEditable *
+row_for (DftPersonDialog *self, guint i)
+{
+  return G_STRUCT_MEMBER (GtkEditable *, self, rows[i].offset);
+}
+
+static gboolean
+validate (DftPersonDialog *self)
+{
+  g_autofree char *given = dft_ui_editable_text (GTK_EDITABLE (self->given_row));
+  gboolean         ok = given != NULL;
+
+  gtk_label_set_text (self->name_error, ok ? "" : _ ("A person needs at least a given name."));
+  gtk_widget_set_visible (GTK_WIDGET (self->name_error), !ok);
+  if (ok)
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->given_row), "error");
+      gtk_accessible_reset_state (GTK_ACCESSIBLE (self->given_row), GTK_ACCESSIBLE_STATE_INVALID);
+    }
+  else
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->given_row), "error");
+      gtk_accessible_update_state (GTK_ACCESSIBLE (self->given_row), GTK_ACCESSIBLE_STATE_INVALID,
+                                   GTK_ACCESSIBLE_INVALID_TRUE, -1);
+    }
+  return ok;
+}
+
+static void
+changed_cb (DftPersonDialog *self)
+{
+  if (self->tried)
+    validate (self);
+}
+
+void
+dft_person_dialog_set_field (DftPersonDialog *self, const char *field, const char *text)
+{
+  g_return_if_fail (DFT_IS_PERSON_DIALOG (self));
+
+  if (g_str_equal (field, "gender"))
+    {
+      guint position = 0;
+      for (guint i = 0; dft_gender_choices[i] != NULL; i++)
+        if (g_strcmp0 (dft_gender_choices[i], text) == 0)
+          position = i + 1;
+      adw_combo_row_set_selected (self->gender_row, position);
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    if (g_str_equal (rows[i].field, field))
+      {
+        gtk_editable_set_text (row_for (self, i), text != NULL ? text : "");
+        return;
+      }
+  g_critical ("A person has no text field %s", field);
+}
+
+typedef struct
+{
+  DftStore   *store;
+  char       *event_id;
+  char       *person_id;
+  char       *role;
+  char       *gender;
+  gboolean    consent;
+  GHashTable *values;
+} SaveJob;
+
+static void
+save_job_free (gpointer data)
+{
+  SaveJob *job = data;
+
+  g_object_unref (job->store);
+  g_free (job->event_id);
+  g_free (job->person_id);
+  g_free (job->role);
+  g_free (job->gender);
+  g_hash_table_unref (job->values);
+  g_free (job);
+}
+
+static void
+set_if_changed (DftRecord *record, const char *field, const char *value)
+{
+  if (g_strcmp0 (dft_record_get_string (record, field), value) != 0)
+    dft_record_set_string (record, field, value);
+}
+
+static gboolean
+save_work (gpointer data, GCancellable *cancellable, GError **error)
+{
+  SaveJob         *job = data;
+  g_autofree char *person_id
+      = job->person_id != NULL ? g_strdup (job->person_id) : dft_uuid_v7_new ();
+  g_autofree char      *enrollment_id = dft_enrollment_id_for (job->event_id, person_id);
+  g_autoptr (DftRecord) person = NULL;
+  g_autoptr (DftRecord) enrollment = NULL;
+  GHashTableIter        iter;
+  gpointer              key, value;
+  DftRecord            *both[2];
+
+  person = job->person_id != NULL
+               ? dft_store_load (job->store, &dft_entity_person, person_id, error)
+               : dft_store_load_or_new (job->store, &dft_entity_person, person_id, error);
+  if (person == NULL)
+    return FALSE;
+  enrollment = dft_store_load_or_new (job->store, &dft_entity_enrollment, enrollment_id, error);
+  if (enrollment == NULL)
+    return FALSE;
+
+  g_hash_table_iter_init (&iter, job->values);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    set_if_changed (person, key, value);
+  set_if_changed (person, "gender", job->gender);
+  if (dft_record_get_bool (person, "consent") != job->consent)
+    {
+      g_autofree char *today = dft_ui_today ();
+      dft_record_set_bool (person, "consent", job->consent);
+      set_if_changed (person, "consent_date", job->consent ? today : NULL);
+    }
+  if (dft_record_is_new (enrollment))
+    {
+      dft_record_set_string (enrollment, "event_id", job->event_id);
+      dft_record_set_string (enrollment, "person_id", person_id);
+    }
+  set_if_changed (enrollment, "role", job->role);
+
+  /* One transaction: never a person half-registered without their workshop. */
+  both[0] = person;
+  both[1] = enrollment;
+  return dft_store_save_all (job->store, both, 2, error);
+}
+
+static void
+save_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DftPersonDialog   *self = DFT_PERSON_DIALOG (source);
+  g_autoptr (GError) error = NULL;
+
+  self->saving = FALSE;
+  gtk_widget_set_sensitive (self->save_button, TRUE);
+  if (!dft_ui_run_finish (result, &error))
+    {
+      /* What was typed stays: the person can correct it and save again. */
+      gtk_label_set_text (self->name_error, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->name_error), TRUE);
+      return;
+    }
+  gtk_window_destroy (GTK_WINDOW (self));
+}
+
+static void
+save_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  DftPersonDialog *self = DFT_PERSON_DIALOG (widget);
+  SaveJob         *job;
+  guint            gender = adw_combo_row_get_selected (self->gender_row);
+  guint            role = adw_combo_row_get_selected (self->role_row);
+
+  self->tried = TRUE;
+  if (self->saving || !validate (self))
+    return;
+  job = g_new0 (SaveJob, 1);
+  job->store = g_object_ref (self->store);
+  job->event_id = g_strdup (self->event_id);
+  job->person_id = g_strdup (self->person_id);
+  job->gender = gender > 0 && gender <= g_strv_length ((char **) dft_gender_choices)
+                    ? g_strdup (dft_gender_choices[gender - 1])
+                    : NULL;
+  job->role = g_strdup (role < g_strv_length ((char **) dft_role_choices) ? dft_role_choices[role]
+                                                                          : "participant");
+  job->consent = gtk_switch_get_active (self->consent_switch);
+  job->values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    g_hash_table_insert (job->values, (gpointer) rows[i].field,
+                         dft_ui_editable_text (row_for (self, i)));
+  self->saving = TRUE;
+  gtk_widget_set_sensitive (self->save_button, FALSE);
+  dft_ui_run_async (self, save_work, job, save_job_free, NULL, save_done_cb, NULL);
+}
+
+static void
+dft_person_dialog_dispose (GObject *object)
+{
+  DftPersonDialog *self = DFT_PERSON_DIALOG (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_PERSON_DIALOG);
+  g_clear_object (&self->store);
+  g_clear_pointer (&self->event_id, g_free);
+  g_clear_pointer (&self->person_id, g_free);
+
+  G_OBJECT_CLASS (dft_person_dialog_parent_class)->dispose (object);
+}
+
+static void
+dft_person_dialog_class_init (DftPersonDialogClass *klass)
+{
+  GObjectClass   *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = dft_person_dialog_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/daftari/Daftari/dft-person-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, window_title);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, save_button);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, given_row);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, family_row);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, name_error);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, gender_row);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, role_row);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, agency_row);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, position_row);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, country_row);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, email_row);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, phone_row);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, consent_switch);
+  gtk_widget_class_bind_template_callback (widget_class, changed_cb);
+
+  gtk_widget_class_install_action (widget_class, "dialog.save", NULL, save_activated);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "dialog.save",
+                                       NULL);
+}
+
+static void
+dft_person_dialog_init (DftPersonDialog *self)
+{
+  g_autoptr (GtkStringList) genders = gtk_string_list_new (NULL);
+  g_autoptr (GtkStringList) roles = gtk_string_list_new (NULL);
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_string_list_append (genders, dft_ui_gender_label (NULL));
+  for (guint i = 0; dft_gender_choices[i] != NULL; i++)
+    gtk_string_list_append (genders, dft_ui_gender_label (dft_gender_choices[i]));
+  adw_combo_row_set_model (self->gender_row, G_LIST_MODEL (genders));
+  for (guint i = 0; dft_role_choices[i] != NULL; i++)
+    gtk_string_list_append (roles, dft_ui_role_label (dft_role_choices[i]));
+  adw_combo_row_set_model (self->role_row, G_LIST_MODEL (roles));
+}
+
+DftPersonDialog *
+dft_person_dialog_new (DftStore *store, const char *event_id, DftRecord *person, const char *role)
+{
+  DftPersonDialog *self;
+
+  g_return_val_if_fail (DFT_IS_STORE (store), NULL);
+  g_return_val_if_fail (event_id != NULL, NULL);
+
+  self = g_object_new (DFT_TYPE_PERSON_DIALOG, NULL);
+  self->store = g_object_ref (store);
+  self->event_id = g_strdup (event_id);
+  for (guint i = 0; role != NULL && dft_role_choices[i] != NULL; i++)
+    if (g_str_equal (dft_role_choices[i], role))
+      adw_combo_row_set_selected (self->role_row, i);
+  if (person != NULL)
+    {
+      self->person_id = g_strdup (dft_record_get_id (person));
+      for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+        gtk_editable_set_text (row_for (self, i),
+                               dft_record_get_string (person, rows[i].field) ?: "");
+      dft_person_dialog_set_field (self, "gender", dft_record_get_string (person, "gender"));
+      gtk_switch_set_active (self->consent_switch, dft_record_get_bool (person, "consent"));
+      gtk_window_set_title (GTK_WINDOW (self), _ ("Edit Person"));
+    }
+  else
+    gtk_window_set_title (GTK_WINDOW (self), _ ("Add Person"));
+  adw_window_title_set_title (self->window_title, gtk_window_get_title (GTK_WINDOW (self)));
+  gtk_widget_grab_focus (GTK_WIDGET (self->given_row));
+  return self;
+}

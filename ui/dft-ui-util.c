@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dft-application.h"
+#include "dft-ui-util.h"
+#include "dft-window.h"
+
+typedef struct
+{
+  DftUiWorkFunc       func;
+  gpointer            data;
+  GDestroyNotify      destroy;
+  GAsyncReadyCallback callback;
+  gpointer            user_data;
+} Job;
+
+static void
+job_free (gpointer pointer)
+{
+  Job *job = pointer;
+
+  if (job->destroy != NULL)
+    job->destroy (job->data);
+  g_free (job);
+}
+
+static void
+job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Job    *job = task_data;
+  GError *error = NULL;
+
+  if (job->func (job->data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+job_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Job          *job = g_task_get_task_data (G_TASK (result));
+  GApplication *app = g_application_get_default ();
+
+  if (DFT_IS_APPLICATION (app))
+    dft_application_end_work (DFT_APPLICATION (app));
+  if (job->callback != NULL)
+    job->callback (source, result, job->user_data);
+}
+
+void
+dft_ui_run_async (gpointer            source_object,
+                  DftUiWorkFunc       func,
+                  gpointer            data,
+                  GDestroyNotify      destroy,
+                  GCancellable       *cancellable,
+                  GAsyncReadyCallback callback,
+                  gpointer            user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  Job              *job = g_new0 (Job, 1);
+  GApplication     *app = g_application_get_default ();
+
+  job->func = func;
+  job->data = data;
+  job->destroy = destroy;
+  job->callback = callback;
+  job->user_data = user_data;
+  if (DFT_IS_APPLICATION (app))
+    dft_application_begin_work (DFT_APPLICATION (app));
+  task = g_task_new (source_object, cancellable, job_done_cb, NULL);
+  g_task_set_source_tag (task, dft_ui_run_async);
+  g_task_set_task_data (task, job, job_free);
+  g_task_run_in_thread (task, job_thread);
+}
+
+gboolean
+dft_ui_run_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == dft_ui_run_async, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gpointer
+dft_ui_run_get_data (GAsyncResult *result)
+{
+  Job *job = g_task_get_task_data (G_TASK (result));
+
+  return job->data;
+}
+
+typedef struct
+{
+  DftStore  *store;
+  GPtrArray *records;
+} SaveJob;
+
+static void
+save_job_free (gpointer data)
+{
+  SaveJob *job = data;
+
+  g_object_unref (job->store);
+  g_ptr_array_unref (job->records);
+  g_free (job);
+}
+
+static gboolean
+save_work (gpointer data, GCancellable *cancellable, GError **error)
+{
+  SaveJob *job = data;
+
+  return dft_store_save_all (job->store, (DftRecord **) job->records->pdata, job->records->len,
+                             error);
+}
+
+void
+dft_ui_save_records_async (gpointer            source_object,
+                           DftStore           *store,
+                           DftRecord         **records,
+                           guint               n_records,
+                           GAsyncReadyCallback callback,
+                           gpointer            user_data)
+{
+  SaveJob *job = g_new0 (SaveJob, 1);
+
+  job->store = g_object_ref (store);
+  job->records = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < n_records; i++)
+    g_ptr_array_add (job->records, g_object_ref (records[i]));
+  dft_ui_run_async (source_object, save_work, job, save_job_free, NULL, callback, user_data);
+}
+
+char *
+dft_ui_today (void)
+{
+  const char           *env = g_getenv ("DAFTARI_TODAY");
+  g_autoptr (GDateTime) now = NULL;
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  now = g_date_time_new_now_local ();
+  return g_date_time_format (now, "%Y-%m-%d");
+}
+
+gboolean
+dft_ui_parse_date (const char *text, GDate *date)
+{
+  int  y, m, d;
+  char end;
+
+  g_date_clear (date, 1);
+  if (text == NULL || sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3)
+    return FALSE;
+  if (strlen (text) != 10 || !g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
+    return FALSE;
+  g_date_set_dmy (date, (GDateDay) d, (GDateMonth) m, (GDateYear) y);
+  return TRUE;
+}
+
+static GDateTime *
+date_time_from (const char *text)
+{
+  GDate date;
+
+  if (!dft_ui_parse_date (text, &date))
+    return NULL;
+  return g_date_time_new_local ((int) g_date_get_year (&date), g_date_get_month (&date),
+                                g_date_get_day (&date), 12, 0, 0);
+}
+
+char *
+dft_ui_format_date (const char *date, gboolean with_weekday)
+{
+  g_autoptr (GDateTime) dt = date_time_from (date);
+
+  if (dt == NULL)
+    return g_strdup (date != NULL ? date : "");
+  /* Translators: a date as strftime() writes it, with the weekday: "Thu 1 Jan" */
+  return g_date_time_format (dt, with_weekday ? _ ("%a %-d %b") : _ ("%-d %b %Y"));
+}
+
+char *
+dft_ui_format_date_range (const char *start, const char *end)
+{
+  g_autoptr (GDateTime) s = date_time_from (start);
+  g_autoptr (GDateTime) e = date_time_from (end);
+  g_autofree char      *first = NULL;
+  g_autofree char      *last = NULL;
+
+  if (s == NULL)
+    return g_strdup ("");
+  if (e == NULL || g_date_time_compare (s, e) == 0)
+    return dft_ui_format_date (start, FALSE);
+  /* Translators: the first day of a range, without its year: "1 Jan" */
+  first = g_date_time_format (s, _ ("%-d %b"));
+  last = g_date_time_format (e, _ ("%-d %b %Y"));
+  /* Translators: a range of dates, "1 Jan – 3 Jan 2026" */
+  return g_strdup_printf (_ ("%s – %s"), first, last);
+}
+
+const char *
+dft_ui_part_label (const char *part)
+{
+  if (g_strcmp0 (part, "am") == 0)
+    return _ ("Morning");
+  if (g_strcmp0 (part, "pm") == 0)
+    return _ ("Afternoon");
+  return _ ("All day");
+}
+
+const char *
+dft_ui_gender_label (const char *gender)
+{
+  if (g_strcmp0 (gender, "female") == 0)
+    return _ ("Female");
+  if (g_strcmp0 (gender, "male") == 0)
+    return _ ("Male");
+  if (g_strcmp0 (gender, "other") == 0)
+    return _ ("Other");
+  if (g_strcmp0 (gender, "undisclosed") == 0)
+    return _ ("Prefers not to say");
+  return _ ("Not given");
+}
+
+const char *
+dft_ui_status_label (const char *status)
+{
+  if (g_strcmp0 (status, "present") == 0)
+    return _ ("Present");
+  if (g_strcmp0 (status, "late") == 0)
+    return _ ("Late");
+  if (g_strcmp0 (status, "absent") == 0)
+    return _ ("Absent");
+  if (g_strcmp0 (status, "excused") == 0)
+    return _ ("Excused");
+  return _ ("Not marked");
+}
+
+const char *
+dft_ui_role_label (const char *role)
+{
+  if (g_strcmp0 (role, "trainer") == 0)
+    return _ ("Trainer");
+  if (g_strcmp0 (role, "observer") == 0)
+    return _ ("Observer");
+  return _ ("Participant");
+}
+
+void
+dft_ui_add_toast (GtkWidget *widget, AdwToast *toast)
+{
+  GtkRoot   *root = widget != NULL ? gtk_widget_get_root (widget) : NULL;
+  GtkWindow *parent
+      = GTK_IS_WINDOW (root) ? gtk_window_get_transient_for (GTK_WINDOW (root)) : NULL;
+
+  if (DFT_IS_WINDOW (root))
+    dft_window_add_toast (DFT_WINDOW (root), toast);
+  else if (ADW_IS_PREFERENCES_WINDOW (root))
+    adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (root), toast);
+  else if (DFT_IS_WINDOW (parent))
+    dft_window_add_toast (DFT_WINDOW (parent), toast);
+  else
+    {
+      g_message ("%s", adw_toast_get_title (toast));
+      g_object_unref (toast);
+    }
+}
+
+void
+dft_ui_toast (GtkWidget *widget, const char *message)
+{
+  dft_ui_add_toast (widget, adw_toast_new (message));
+}
+
+void
+dft_ui_toast_error (GtkWidget *widget, const GError *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  dft_ui_toast (widget, error->message);
+}
+
+char *
+dft_ui_editable_text (GtkEditable *editable)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (editable)));
+
+  if (*text == '\0')
+    return NULL;
+  return g_steal_pointer (&text);
+}

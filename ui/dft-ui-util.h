@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <adwaita.h>
+
+#include "dft-store.h"
+
+G_BEGIN_DECLS
+
+/*
+ * Blocking work (SQLite, files) runs here, in a worker thread: the UI thread
+ * never waits on the disk. The task holds @source_object until it is done, and
+ * the application counts the work under way so the status bar can say whether
+ * everything is saved.
+ */
+typedef gboolean (*DftUiWorkFunc) (gpointer data, GCancellable *cancellable, GError **error);
+
+void     dft_ui_run_async (gpointer            source_object,
+                           DftUiWorkFunc       func,
+                           gpointer            data,
+                           GDestroyNotify      destroy,
+                           GCancellable       *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer            user_data);
+gboolean dft_ui_run_finish (GAsyncResult *result, GError **error);
+gpointer dft_ui_run_get_data (GAsyncResult *result);
+
+/* Saves @records in one transaction (dft_store_save_all) in a worker. */
+void dft_ui_save_records_async (gpointer            source_object,
+                                DftStore           *store,
+                                DftRecord         **records,
+                                guint               n_records,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data);
+
+/* Today as YYYY-MM-DD; $DAFTARI_TODAY overrides it for tests and screenshots. */
+char *dft_ui_today (void);
+/* "1–3 Jan 2026", in the user's language. */
+char       *dft_ui_format_date_range (const char *start, const char *end);
+char       *dft_ui_format_date (const char *date, gboolean with_weekday);
+const char *dft_ui_part_label (const char *part);
+const char *dft_ui_gender_label (const char *gender);
+const char *dft_ui_status_label (const char *status);
+const char *dft_ui_role_label (const char *role);
+gboolean    dft_ui_parse_date (const char *text, GDate *date);
+
+/* A toast on the window that holds @widget, or a warning when there is none. */
+void dft_ui_toast (GtkWidget *widget, const char *message);
+/* Takes @toast (floating or not). */
+void dft_ui_add_toast (GtkWidget *widget, AdwToast *toast);
+void dft_ui_toast_error (GtkWidget *widget, const GError *error);
+
+/* The text of an editable, stripped; NULL when empty. */
+char *dft_ui_editable_text (GtkEditable *editable);
+
+G_END_DECLS

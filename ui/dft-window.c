@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "dft-bundle.h"
+#include "dft-dataset.h"
+#include "dft-record-list.h"
+#include "dft-status-bar.h"
+#include "dft-ui-util.h"
+#include "dft-window.h"
+#include "dft-workshop-dialog.h"
+#include "dft-workshop-list.h"
+#include "dft-workshop-page.h"
+
+struct _DftWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  AdwToastOverlay *toast_overlay;
+  GtkStack        *main_stack;
+  AdwStatusPage   *error_page;
+  AdwStatusPage   *welcome_page;
+  GtkProgressBar  *sample_progress;
+  AdwLeaflet      *leaflet;
+  GtkWidget       *sidebar;
+  DftWorkshopList *workshop_list;
+  GtkStack        *content_stack;
+  DftWorkshopPage *workshop_page;
+  DftStatusBar    *status_bar;
+  GMenuModel      *primary_menu;
+
+  GListModel   *events;
+  DftRecord    *event;
+  GCancellable *cancellable;
+  GCancellable *sync_cancellable;
+  char         *pending_open; /* a workshop just saved, shown once the list has it */
+  gboolean      shown_main;
+  gboolean      loading_sample;
+};
+
+G_DEFINE_FINAL_TYPE (DftWindow, dft_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static DftApplication *
+get_app (DftWindow *self)
+{
+  return DFT_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+}
+
+static DftStore *
+get_store (DftWindow *self)
+{
+  DftApplication *app = get_app (self);
+
+  return app != NULL ? dft_application_get_store (app) : NULL;
+}
+
+static void
+set_action_enabled (DftWindow *self, const char *name, gboolean enabled)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), name);
+
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
+}
+
+void
+dft_window_add_toast (DftWindow *self, AdwToast *toast)
+{
+  g_return_if_fail (DFT_IS_WINDOW (self));
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+const char *
+dft_window_get_mode (DftWindow *self)
+{
+  g_return_val_if_fail (DFT_IS_WINDOW (self), NULL);
+  return gtk_stack_get_visible_child_name (self->main_stack);
+}
+
+DftRecord *
+dft_window_get_event (DftWindow *self)
+{
+  g_return_val_if_fail (DFT_IS_WINDOW (self), NULL);
+  return self->event;
+}
+
+GtkWidget *
+dft_window_get_workshop_page (DftWindow *self)
+{
+  g_return_val_if_fail (DFT_IS_WINDOW (self), NULL);
+  return GTK_WIDGET (self->workshop_page);
+}
+
+static DftRecord *
+find_event (DftWindow *self, const char *id)
+{
+  guint n = self->events != NULL ? g_list_model_get_n_items (self->events) : 0;
+
+  for (guint i = 0; id != NULL && i < n; i++)
+    {
+      g_autoptr (DftRecord) event = g_list_model_get_item (self->events, i);
+      if (g_strcmp0 (dft_record_get_id (event), id) == 0)
+        return g_steal_pointer (&event);
+    }
+  return NULL;
+}
+
+static void
+show_event (DftWindow *self, DftRecord *event, gboolean navigate)
+{
+  DftApplication *app = get_app (self);
+  gboolean        same = self->event != NULL && event != NULL
+                  && g_strcmp0 (dft_record_get_id (self->event), dft_record_get_id (event)) == 0;
+
+  g_set_object (&self->event, event);
+  set_action_enabled (self, "edit-workshop", event != NULL);
+  set_action_enabled (self, "show-view", event != NULL);
+  if (event == NULL)
+    {
+      gtk_stack_set_visible_child_name (self->content_stack, "empty");
+      return;
+    }
+  dft_workshop_page_set_event (self->workshop_page, get_store (self), event);
+  gtk_stack_set_visible_child_name (self->content_stack, "workshop");
+  if (navigate)
+    adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
+  if (!same && app != NULL && dft_application_get_settings (app) != NULL)
+    g_settings_set_string (dft_application_get_settings (app), "last-workshop",
+                           dft_record_get_id (event));
+}
+
+static void
+update_mode (DftWindow *self)
+{
+  guint n = g_list_model_get_n_items (self->events);
+
+  if (n == 0 && dft_record_list_get_loading (DFT_RECORD_LIST (self->events)))
+    return;
+  if (n == 0 && !self->loading_sample)
+    {
+      gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+      show_event (self, NULL, FALSE);
+      return;
+    }
+  if (n == 0)
+    return;
+  gtk_stack_set_visible_child_name (self->main_stack, "main");
+  if (self->pending_open != NULL)
+    {
+      g_autoptr (DftRecord) event = find_event (self, self->pending_open);
+
+      if (event != NULL)
+        {
+          self->shown_main = TRUE;
+          g_clear_pointer (&self->pending_open, g_free);
+          show_event (self, event, TRUE);
+          return;
+        }
+    }
+  if (!self->shown_main)
+    {
+      DftApplication       *app = get_app (self);
+      g_autofree char      *last = NULL;
+      g_autoptr (DftRecord) event = NULL;
+
+      self->shown_main = TRUE;
+      if (app != NULL && dft_application_get_settings (app) != NULL)
+        last = g_settings_get_string (dft_application_get_settings (app), "last-workshop");
+      event = find_event (self, last);
+      if (event != NULL)
+        show_event (self, event, FALSE);
+    }
+  else if (self->event != NULL)
+    {
+      /* The list reloaded: follow the current workshop's new record, or let go of it. */
+      g_autoptr (DftRecord) event = find_event (self, dft_record_get_id (self->event));
+      if (event == NULL)
+        show_event (self, NULL, FALSE);
+      else if (event != self->event)
+        show_event (self, event, FALSE);
+    }
+}
+
+static void
+store_ready (DftWindow *self)
+{
+  DftApplication *app = get_app (self);
+  DftStore       *store = dft_application_get_store (app);
+
+  if (store == NULL)
+    {
+      const GError *error = dft_application_get_open_error (app);
+      if (error != NULL)
+        {
+          adw_status_page_set_description (self->error_page, error->message);
+          gtk_stack_set_visible_child_name (self->main_stack, "error");
+        }
+      return;
+    }
+  if (self->events != NULL)
+    return;
+  self->events = dft_store_list_events (store);
+  g_signal_connect_object (self->events, "items-changed", G_CALLBACK (update_mode), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->events, "notify::loading", G_CALLBACK (update_mode), self,
+                           G_CONNECT_SWAPPED);
+  dft_workshop_list_set_model (self->workshop_list, self->events);
+  dft_status_bar_set_application (self->status_bar, app);
+  set_action_enabled (self, "new-workshop", TRUE);
+  set_action_enabled (self, "load-sample", TRUE);
+  set_action_enabled (self, "export-bundle", TRUE);
+  set_action_enabled (self, "import-bundle", TRUE);
+  set_action_enabled (self, "sync", TRUE);
+  update_mode (self);
+}
+
+/* ---- Actions ------------------------------------------------------------ */
+
+static void
+new_workshop_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftWindow *self = user_data;
+  GtkWindow *dialog = GTK_WINDOW (dft_workshop_dialog_new (get_store (self), NULL));
+
+  gtk_window_set_transient_for (dialog, GTK_WINDOW (self));
+  gtk_window_present (dialog);
+}
+
+static void
+edit_workshop_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftWindow *self = user_data;
+  GtkWindow *dialog;
+
+  if (self->event == NULL)
+    return;
+  dialog = GTK_WINDOW (dft_workshop_dialog_new (get_store (self), self->event));
+  gtk_window_set_transient_for (dialog, GTK_WINDOW (self));
+  gtk_window_present (dialog);
+}
+
+static void
+open_workshop_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftWindow            *self = user_data;
+  g_autoptr (DftRecord) event = find_event (self, g_variant_get_string (parameter, NULL));
+
+  g_clear_pointer (&self->pending_open, g_free);
+  if (event != NULL)
+    show_event (self, event, TRUE);
+  else
+    self->pending_open = g_variant_dup_string (parameter, NULL);
+}
+
+static void
+go_back_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftWindow *self = user_data;
+
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+static void
+search_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftWindow *self = user_data;
+  gboolean   content_shown
+      = !adw_leaflet_get_folded (self->leaflet)
+        || adw_leaflet_get_visible_child (self->leaflet) == GTK_WIDGET (self->content_stack);
+
+  if (content_shown && self->event != NULL && dft_workshop_page_focus_search (self->workshop_page))
+    return;
+  adw_leaflet_set_visible_child (self->leaflet, self->sidebar);
+  dft_workshop_list_focus_search (self->workshop_list);
+}
+
+static void
+show_view_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftWindow *self = user_data;
+
+  if (self->event == NULL)
+    return;
+  adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
+  dft_workshop_page_show_view (self->workshop_page, g_variant_get_string (parameter, NULL));
+}
+
+static void
+sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (DftWindow) self = user_data;
+  g_autoptr (GError)    error = NULL;
+  DftSyncStats          stats = { 0 };
+
+  g_clear_object (&self->sync_cancellable);
+  set_action_enabled (self, "cancel-sync", FALSE);
+  if (!dft_sync_client_sync_finish (DFT_SYNC_CLIENT (source), result, &stats, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        dft_ui_toast (GTK_WIDGET (self),
+                      _ ("Sync stopped. Your changes are kept on this laptop and go with the next "
+                         "sync."));
+      else
+        dft_ui_toast_error (GTK_WIDGET (self), error);
+      return;
+    }
+  {
+    g_autofree char *sent = NULL;
+    g_autofree char *message = NULL;
+
+    /* Translators: %u is a number of changes sent to the server */
+    sent = g_strdup_printf (ngettext ("%u change sent", "%u changes sent", stats.pushed),
+                            stats.pushed);
+    /* Translators: the first %s is "N changes sent", %u a number of changes received */
+    message = g_strdup_printf (
+        ngettext ("Synced: %s, %u received", "Synced: %s, %u received", stats.received), sent,
+        stats.received);
+    dft_ui_toast (GTK_WIDGET (self), message);
+  }
+}
+
+static void
+sync_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftWindow     *self = user_data;
+  DftSyncClient *client
+      = get_app (self) != NULL ? dft_application_get_sync_client (get_app (self)) : NULL;
+
+  if (client == NULL || self->sync_cancellable != NULL)
+    return;
+  self->sync_cancellable = g_cancellable_new ();
+  set_action_enabled (self, "cancel-sync", TRUE);
+  dft_sync_client_sync_async (client, self->sync_cancellable, sync_done_cb, g_object_ref (self));
+}
+
+static void
+cancel_sync_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftWindow *self = user_data;
+
+  if (self->sync_cancellable != NULL)
+    g_cancellable_cancel (self->sync_cancellable);
+}
+
+/* Sample workshops: loaded in a worker, one transaction per workshop, with progress. */
+
+typedef struct
+{
+  DftStore       *store;
+  char           *path;
+  DftDatasetStats stats;
+  DftWindow      *window; /* the task, whose source it is, keeps it alive */
+} SampleJob;
+
+typedef struct
+{
+  DftWindow *window;
+  double     fraction;
+} SampleProgress;
+
+static void
+sample_job_free (gpointer data)
+{
+  SampleJob *job = data;
+
+  g_object_unref (job->store);
+  g_free (job->path);
+  g_free (job);
+}
+
+static gboolean
+sample_progress_idle_cb (gpointer data)
+{
+  SampleProgress *update = data;
+
+  if (update->window->sample_progress != NULL)
+    gtk_progress_bar_set_fraction (update->window->sample_progress, update->fraction);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+sample_progress_free (gpointer data)
+{
+  SampleProgress *update = data;
+
+  g_object_unref (update->window);
+  g_free (update);
+}
+
+static void
+sample_progress_cb (double fraction, gpointer user_data)
+{
+  SampleJob      *job = user_data;
+  SampleProgress *update = g_new0 (SampleProgress, 1);
+
+  /* Widgets are touched on the UI thread only; the update holds the window till then. */
+  update->window = g_object_ref (job->window);
+  update->fraction = fraction;
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, sample_progress_idle_cb, update,
+                              sample_progress_free);
+}
+
+static gboolean
+sample_work (gpointer data, GCancellable *cancellable, GError **error)
+{
+  SampleJob *job = data;
+
+  return dft_dataset_load (job->store, job->path, &job->stats, sample_progress_cb, job, cancellable,
+                           error);
+}
+
+static void
+sample_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DftWindow         *self = DFT_WINDOW (source);
+  SampleJob         *job = dft_ui_run_get_data (result);
+  g_autoptr (GError) error = NULL;
+
+  self->loading_sample = FALSE;
+  gtk_widget_set_visible (GTK_WIDGET (self->sample_progress), FALSE);
+  set_action_enabled (self, "load-sample", TRUE);
+  if (!dft_ui_run_finish (result, &error))
+    dft_ui_toast_error (GTK_WIDGET (self), error);
+  else
+    {
+      g_autofree char *message = NULL;
+
+      /* Translators: %u is a number of workshops */
+      message = g_strdup_printf (
+          ngettext ("Loaded %u sample workshop", "Loaded %u sample workshops", job->stats.events),
+          job->stats.events);
+      dft_ui_toast (GTK_WIDGET (self), message);
+    }
+  update_mode (self);
+}
+
+static void
+load_sample_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftWindow *self = user_data;
+  SampleJob *job;
+  char      *path = dft_application_find_sample ();
+
+  if (path == NULL)
+    {
+      dft_ui_toast (GTK_WIDGET (self), _ ("The sample workshops are not installed."));
+      return;
+    }
+  job = g_new0 (SampleJob, 1);
+  job->store = g_object_ref (get_store (self));
+  job->path = path;
+  job->window = self;
+  self->loading_sample = TRUE;
+  set_action_enabled (self, "load-sample", FALSE);
+  gtk_progress_bar_set_fraction (self->sample_progress, 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->sample_progress), TRUE);
+  dft_ui_run_async (self, sample_work, job, sample_job_free, self->cancellable, sample_done_cb,
+                    NULL);
+}
+
+/* Bundles: file-based sync for USB sticks. */
+
+typedef struct
+{
+  DftStore     *store;
+  GFile        *file;
+  guint         n_changes;
+  DftApplyStats stats;
+} BundleJob;
+
+static void
+bundle_job_free (gpointer data)
+{
+  BundleJob *job = data;
+
+  g_object_unref (job->store);
+  g_object_unref (job->file);
+  g_free (job);
+}
+
+static gboolean
+bundle_export_work (gpointer data, GCancellable *cancellable, GError **error)
+{
+  BundleJob *job = data;
+
+  return dft_bundle_export (job->store, job->file, 0, &job->n_changes, cancellable, error);
+}
+
+static gboolean
+bundle_import_work (gpointer data, GCancellable *cancellable, GError **error)
+{
+  BundleJob *job = data;
+
+  return dft_bundle_import (job->store, job->file, &job->stats, cancellable, error);
+}
+
+static void
+bundle_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  BundleJob         *job = dft_ui_run_get_data (result);
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *message = NULL;
+  gboolean           exported = GPOINTER_TO_INT (user_data);
+
+  if (!dft_ui_run_finish (result, &error))
+    {
+      dft_ui_toast_error (GTK_WIDGET (source), error);
+      return;
+    }
+  if (exported)
+    /* Translators: %u is a number of changes written to a file */
+    message = g_strdup_printf (
+        ngettext ("Wrote %u change to the file", "Wrote %u changes to the file", job->n_changes),
+        job->n_changes);
+  else
+    /* Translators: %u is a number of changes that changed something on this laptop */
+    message
+        = g_strdup_printf (ngettext ("Imported the file: %u change applied",
+                                     "Imported the file: %u changes applied", job->stats.applied),
+                           job->stats.applied);
+  dft_ui_toast (GTK_WIDGET (source), message);
+}
+
+static void
+bundle_chooser_response_cb (GtkNativeDialog *chooser, int response, gpointer user_data)
+{
+  DftWindow *self = user_data;
+  gboolean   exporting
+      = gtk_file_chooser_get_action (GTK_FILE_CHOOSER (chooser)) == GTK_FILE_CHOOSER_ACTION_SAVE;
+  g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  BundleJob        *job;
+
+  gtk_native_dialog_destroy (chooser);
+  g_object_unref (chooser);
+  if (response != GTK_RESPONSE_ACCEPT || file == NULL || get_store (self) == NULL)
+    return;
+  job = g_new0 (BundleJob, 1);
+  job->store = g_object_ref (get_store (self));
+  job->file = g_steal_pointer (&file);
+  dft_ui_run_async (self, exporting ? bundle_export_work : bundle_import_work, job, bundle_job_free,
+                    self->cancellable, bundle_done_cb, GINT_TO_POINTER (exporting));
+}
+
+static void
+choose_bundle (DftWindow *self, gboolean exporting)
+{
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
+      exporting ? _ ("Export Changes") : _ ("Import Changes"), GTK_WINDOW (self),
+      exporting ? GTK_FILE_CHOOSER_ACTION_SAVE : GTK_FILE_CHOOSER_ACTION_OPEN,
+      exporting ? _ ("_Export") : _ ("_Import"), _ ("_Cancel"));
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _ ("Daftari bundles"));
+  gtk_file_filter_add_pattern (filter, "*.daftari");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  if (exporting)
+    {
+      g_autofree char *today = dft_ui_today ();
+      g_autofree char *name = g_strdup_printf ("daftari-%s.daftari", today);
+      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+    }
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (bundle_chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+export_bundle_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  choose_bundle (user_data, TRUE);
+}
+
+static void
+import_bundle_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  choose_bundle (user_data, FALSE);
+}
+
+static const GActionEntry win_actions[] = {
+  { "new-workshop", new_workshop_activated },
+  { "edit-workshop", edit_workshop_activated },
+  { "open-workshop", open_workshop_activated, "s" },
+  { "go-back", go_back_activated },
+  { "search", search_activated },
+  { "show-view", show_view_activated, "s" },
+  { "sync", sync_activated },
+  { "cancel-sync", cancel_sync_activated },
+  { "load-sample", load_sample_activated },
+  { "export-bundle", export_bundle_activated },
+  { "import-bundle", import_bundle_activated },
+};
+
+/* ---- GObject -------------------------------------------------------------- */
+
+static gboolean
+dft_window_close_request (GtkWindow *window)
+{
+  DftWindow      *self = DFT_WINDOW (window);
+  DftApplication *app = get_app (self);
+  GSettings      *settings = app != NULL ? dft_application_get_settings (app) : NULL;
+
+  if (settings != NULL)
+    {
+      int width, height;
+
+      gtk_window_get_default_size (window, &width, &height);
+      g_settings_set_boolean (settings, "window-maximized", gtk_window_is_maximized (window));
+      if (!gtk_window_is_maximized (window))
+        {
+          g_settings_set_int (settings, "window-width", width);
+          g_settings_set_int (settings, "window-height", height);
+        }
+    }
+  g_cancellable_cancel (self->cancellable);
+  if (self->sync_cancellable != NULL)
+    g_cancellable_cancel (self->sync_cancellable);
+  return GTK_WINDOW_CLASS (dft_window_parent_class)->close_request (window);
+}
+
+/* "application" is not a construct property: set up once it is there. */
+static void
+setup_with_application (DftWindow *self)
+{
+  DftApplication *app = get_app (self);
+  GSettings      *settings = app != NULL ? dft_application_get_settings (app) : NULL;
+
+  if (settings != NULL)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (settings, "window-width"),
+                                   g_settings_get_int (settings, "window-height"));
+      if (g_settings_get_boolean (settings, "window-maximized"))
+        gtk_window_maximize (GTK_WINDOW (self));
+    }
+  if (app != NULL)
+    {
+      g_signal_connect_object (app, "notify::store", G_CALLBACK (store_ready), self,
+                               G_CONNECT_SWAPPED);
+      store_ready (self);
+    }
+}
+
+static void
+dft_window_dispose (GObject *object)
+{
+  DftWindow *self = DFT_WINDOW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->events);
+  g_clear_object (&self->event);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->sync_cancellable);
+  g_clear_pointer (&self->pending_open, g_free);
+  gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_WINDOW);
+
+  G_OBJECT_CLASS (dft_window_parent_class)->dispose (object);
+}
+
+static void
+dft_window_class_init (DftWindowClass *klass)
+{
+  GObjectClass   *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = dft_window_dispose;
+  window_class->close_request = dft_window_close_request;
+
+  g_type_ensure (DFT_TYPE_WORKSHOP_LIST);
+  g_type_ensure (DFT_TYPE_WORKSHOP_PAGE);
+  g_type_ensure (DFT_TYPE_STATUS_BAR);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/daftari/Daftari/dft-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, error_page);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, welcome_page);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, sample_progress);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, workshop_list);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, workshop_page);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, status_bar);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, primary_menu);
+}
+
+static void
+dft_window_init (DftWindow *self)
+{
+  static const char *need_store[]
+      = { "new-workshop", "load-sample", "export-bundle", "import-bundle",
+          "sync",         "cancel-sync", "edit-workshop", "show-view" };
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
+  g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions),
+                                   self);
+  for (guint i = 0; i < G_N_ELEMENTS (need_store); i++)
+    set_action_enabled (self, need_store[i], FALSE);
+  adw_status_page_set_icon_name (self->welcome_page, APPLICATION_ID);
+  if (g_str_equal (PROFILE, "development"))
+    gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+  dft_workshop_page_set_menu_model (self->workshop_page, self->primary_menu);
+}
+
+DftWindow *
+dft_window_new (DftApplication *application)
+{
+  DftWindow *self = g_object_new (DFT_TYPE_WINDOW, "application", application, NULL);
+
+  setup_with_application (self);
+  return self;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <adwaita.h>
+
+#include "dft-application.h"
+
+G_BEGIN_DECLS
+
+#define DFT_TYPE_WINDOW (dft_window_get_type ())
+G_DECLARE_FINAL_TYPE (DftWindow, dft_window, DFT, WINDOW, AdwApplicationWindow)
+
+DftWindow *dft_window_new (DftApplication *application);
+void       dft_window_add_toast (DftWindow *self, AdwToast *toast);
+/* "loading", "error", "welcome" or "main". */
+const char *dft_window_get_mode (DftWindow *self);
+/* The workshop shown, or NULL. */
+DftRecord *dft_window_get_event (DftWindow *self);
+GtkWidget *dft_window_get_workshop_page (DftWindow *self);
+
+G_END_DECLS
