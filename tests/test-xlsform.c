@@ -182,7 +182,8 @@ test_flat_csv (void)
   g_assert_cmpstr (form->id, ==, "flat");
   g_assert_cmpstr (dft_text_get (form->title, "und"), ==, "Flat form");
   g_assert_cmpstr (form->default_language, ==, "und");
-  g_assert_cmpuint (form->languages->len, ==, 0);
+  /* Prepared: the default language is the one language there is. */
+  g_assert_cmpuint (form->languages->len, ==, 1);
 
   q = dft_form_lookup (form, "visitor");
   g_assert_cmpstr (q->required, ==, "true()");
@@ -207,7 +208,8 @@ test_xlsx (void)
   g_assert_cmpstr (form->version, ==, "2024031501");
   g_assert_cmpstr (form->default_language, ==, "en");
   q = dft_form_lookup (form, "q_text");
-  g_assert_cmpstr (q->read_only, ==, "true()");
+  /* A read-only text with nothing to fill it is a note, as in ODK. */
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_NOTE);
   g_assert_cmpstr (label (q, "fr"), ==, "Texte");
   q = dft_form_lookup (form, "q_num");
   g_assert_cmpfloat (q->points, ==, 1);
@@ -318,12 +320,12 @@ test_unsupported (void)
   g_assert_no_error (error);
 
   required = load_md ("| survey |\n| | type | name | label | required |\n"
-                      "| | geopoint | where | Where | yes |\n",
+                      "| | geotrace | where | Where | yes |\n",
                       &error);
   g_assert_no_error (error);
   g_assert_false (dft_form_prepare (required, &error));
   g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_UNSUPPORTED);
-  g_assert_nonnull (strstr (error->message, "geopoint"));
+  g_assert_nonnull (strstr (error->message, "geotrace"));
   g_assert_nonnull (strstr (error->message, "where"));
 }
 

@@ -767,11 +767,30 @@ add_dependencies (Prep *p, DftQuestion *q, DftExprGraph *graph, DftExprGraph *ch
   return TRUE;
 }
 
+/* One way to write what ODK treats as the same: a read-only text nobody fills is a note, a
+ * note needs no read-only flag, and a date's default is a date. */
+static void
+normalize_question (DftQuestion *q)
+{
+  gboolean always_read_only = q->read_only != NULL && strcmp (q->read_only, "true()") == 0;
+
+  if (q->type == DFT_QUESTION_TEXT && always_read_only && q->calculate == NULL
+      && q->default_value == NULL && q->default_expression == NULL)
+    q->type = DFT_QUESTION_NOTE;
+  if (q->type == DFT_QUESTION_NOTE && always_read_only)
+    g_clear_pointer (&q->read_only, g_free);
+  if (q->type == DFT_QUESTION_DATE && q->default_value != NULL && strlen (q->default_value) > 10
+      && g_ascii_isdigit (q->default_value[0])
+      && (q->default_value[10] == ' ' || q->default_value[10] == 'T'))
+    q->default_value[10] = '\0';
+}
+
 static gboolean
 prepare_question (Prep *p, DftQuestion *q)
 {
   g_autofree char *what = describe (q);
 
+  normalize_question (q);
   if (q->type == DFT_QUESTION_UNSUPPORTED && q->required != NULL
       && strcmp (q->required, "false()") != 0)
     {
@@ -903,6 +922,8 @@ dft_form_prepare (DftForm *form, GError **error)
       clear_prepared (form);
       return FALSE;
     }
+  /* The default language is always one of the form's languages. */
+  dft_form_add_language (form, form->default_language, NULL);
   if (form->questions->len == 0)
     {
       g_set_error_literal (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
@@ -962,6 +983,32 @@ sorted_keys (GHashTable *table)
   return keys;
 }
 
+/* For comparing: runs of white space as one space, none at the ends (an XForm's pretty
+ * printing puts line breaks into texts a spreadsheet cell has on one line). */
+static char *
+collapse_space (const char *s)
+{
+  GString *out = g_string_new (NULL);
+  gboolean space = FALSE;
+
+  for (; *s != '\0'; s++)
+    {
+      if (g_ascii_isspace (*s))
+        {
+          space = out->len > 0;
+          continue;
+        }
+      if (space)
+        g_string_append_c (out, ' ');
+      space = FALSE;
+      g_string_append_c (out, *s);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Set for the length of one dft_form_to_json() call, in its own thread. */
+static _Thread_local gboolean canonical_json;
+
 static void
 write_text (JsonBuilder *b, const char *member, DftText *text)
 {
@@ -974,10 +1021,17 @@ write_text (JsonBuilder *b, const char *member, DftText *text)
   json_builder_begin_object (b);
   for (guint i = 0; i < keys->len; i++)
     {
-      const char *k = g_ptr_array_index (keys, i);
+      const char      *k = g_ptr_array_index (keys, i);
+      g_autofree char *v = NULL;
 
       json_builder_set_member_name (b, k);
-      json_builder_add_string_value (b, g_hash_table_lookup (text, k));
+      if (canonical_json)
+        {
+          v = collapse_space (g_hash_table_lookup (text, k));
+          json_builder_add_string_value (b, v);
+        }
+      else
+        json_builder_add_string_value (b, g_hash_table_lookup (text, k));
     }
   json_builder_end_object (b);
 }
@@ -1118,6 +1172,7 @@ dft_form_to_json (DftForm *form, DftFormJsonFlags flags)
 
   g_return_val_if_fail (form != NULL, NULL);
 
+  canonical_json = (flags & DFT_FORM_JSON_CANONICAL) != 0;
   json_builder_begin_object (b);
   write_string (b, "format", FORMAT_NAME);
   json_builder_set_member_name (b, "format_version");
@@ -1128,7 +1183,21 @@ dft_form_to_json (DftForm *form, DftFormJsonFlags flags)
   write_string (b, "kind", form->kind);
   write_string (b, "root", form->root_name);
   write_string (b, "default_language", form->default_language);
-  if (form->languages->len > 0)
+  if (canonical_json)
+    {
+      /* Codes only, sorted: names and order are how a file happened to list them. */
+      g_autoptr (GPtrArray) codes = g_ptr_array_new ();
+
+      for (guint i = 0; i < form->languages->len; i++)
+        g_ptr_array_add (codes, ((DftLanguage *) g_ptr_array_index (form->languages, i))->code);
+      g_ptr_array_sort (codes, compare_strings);
+      json_builder_set_member_name (b, "languages");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < codes->len; i++)
+        json_builder_add_string_value (b, g_ptr_array_index (codes, i));
+      json_builder_end_array (b);
+    }
+  else if (form->languages->len > 0)
     {
       json_builder_set_member_name (b, "languages");
       json_builder_begin_array (b);
@@ -1186,6 +1255,7 @@ dft_form_to_json (DftForm *form, DftFormJsonFlags flags)
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, (flags & DFT_FORM_JSON_PRETTY) != 0);
+  canonical_json = FALSE;
   return json_generator_to_data (gen, NULL);
 }
 

@@ -403,7 +403,8 @@ xf_itext_text (XfLoader *l, const char *id, const char *qpath)
       XfItextValue    *v = g_ptr_array_index (values, i);
       g_autofree char *s = xf_plain_text (l, v->value, qpath);
 
-      if (*s != '\0')
+      /* pyxform writes "-" for a translation the spreadsheet left empty. */
+      if (*s != '\0' && strcmp (s, "-") != 0)
         dft_text_set (text, v->lang, s);
     }
   return text;
@@ -2179,6 +2180,8 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
           if (head != NULL)
             {
               g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
+                           /* Translators: %u is a line of the form file; <h:head> is XML: do not
+                              translate it */
                            _ ("The form has a second <h:head> on line %u."), xf_line (c));
               return FALSE;
             }
@@ -2197,6 +2200,8 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
           if (l->body != NULL)
             {
               g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
+                           /* Translators: %u is a line of the form file; <h:body> is XML: do not
+                              translate it */
                            _ ("The form has a second <h:body> on line %u."), xf_line (c));
               return FALSE;
             }

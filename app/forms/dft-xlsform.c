@@ -573,33 +573,34 @@ static const struct
   { "imei", T_METADATA, 0, "deviceid" },
   { "username", T_METADATA, 0, "username" },
   /* Metadata and declarations it does not keep. */
-  { "simserial", T_SKIPPED, 0, NULL },
-  { "sim id", T_SKIPPED, 0, NULL },
-  { "get sim id", T_SKIPPED, 0, NULL },
-  { "subscriberid", T_SKIPPED, 0, NULL },
-  { "subscriber id", T_SKIPPED, 0, NULL },
-  { "get subscriber id", T_SKIPPED, 0, NULL },
-  { "phonenumber", T_SKIPPED, 0, NULL },
-  { "get phone number", T_SKIPPED, 0, NULL },
-  { "email", T_SKIPPED, 0, NULL },
+  { "simserial", T_UNSUPPORTED, 0, "simserial" },
+  { "sim id", T_UNSUPPORTED, 0, "simserial" },
+  { "get sim id", T_UNSUPPORTED, 0, "simserial" },
+  { "subscriberid", T_UNSUPPORTED, 0, "subscriberid" },
+  { "subscriber id", T_UNSUPPORTED, 0, "subscriberid" },
+  { "get subscriber id", T_UNSUPPORTED, 0, "subscriberid" },
+  { "phonenumber", T_UNSUPPORTED, 0, "phonenumber" },
+  { "get phone number", T_UNSUPPORTED, 0, "phonenumber" },
+  { "email", T_UNSUPPORTED, 0, "email" },
   { "audit", T_SKIPPED, 0, NULL },
   { "background-audio", T_SKIPPED, 0, NULL },
   { "start-geopoint", T_SKIPPED, 0, NULL },
-  { "uri:subscriberid", T_SKIPPED, 0, NULL },
-  { "uri:phonenumber", T_SKIPPED, 0, NULL },
-  { "uri:simserial", T_SKIPPED, 0, NULL },
-  { "uri:deviceid", T_SKIPPED, 0, NULL },
-  { "uri:username", T_SKIPPED, 0, NULL },
-  { "uri:email", T_SKIPPED, 0, NULL },
+  { "uri:subscriberid", T_UNSUPPORTED, 0, "subscriberid" },
+  { "uri:phonenumber", T_UNSUPPORTED, 0, "phonenumber" },
+  { "uri:simserial", T_UNSUPPORTED, 0, "simserial" },
+  { "uri:deviceid", T_METADATA, 0, "deviceid" },
+  { "uri:username", T_UNSUPPORTED, 0, "username" },
+  { "uri:email", T_UNSUPPORTED, 0, "email" },
   { "xml-external", T_SKIPPED, 0, NULL },
   { "csv-external", T_SKIPPED, 0, NULL },
   /* Questions Daftari cannot show. */
-  { "geopoint", T_UNSUPPORTED, 0, NULL },
-  { "gps", T_UNSUPPORTED, 0, NULL },
-  { "location", T_UNSUPPORTED, 0, NULL },
-  { "q geopoint", T_UNSUPPORTED, 0, NULL },
-  { "q location", T_UNSUPPORTED, 0, NULL },
-  { "add location prompt", T_UNSUPPORTED, 0, NULL },
+  /* Typed in as latitude and longitude: a laptop has no GPS. */
+  { "geopoint", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
+  { "gps", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
+  { "location", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
+  { "q geopoint", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
+  { "q location", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
+  { "add location prompt", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
   { "geotrace", T_UNSUPPORTED, 0, NULL },
   { "geoshape", T_UNSUPPORTED, 0, NULL },
   { "image", T_UNSUPPORTED, 0, NULL },
@@ -797,7 +798,7 @@ load_choices (Loader *l, XSheet *sheet)
         {
           Column *col = g_ptr_array_index (columns, c);
 
-          if (col->kind == COL_LABEL && row->cells[c] != NULL)
+          if (col->kind == COL_LABEL && row->cells[c] != NULL && strcmp (row->cells[c], "-") != 0)
             dft_text_set (label, col->lang, row->cells[c]);
         }
       list = dft_form_ensure_choice_list (l->form, list_name);
@@ -967,9 +968,87 @@ set_texts (Loader *l, DftQuestion *q, const DftSheetRow *row, const LoopItem *it
         text = q->required_message;
       else
         continue;
+      /* pyxform's own forms write "-" in a translation column they leave empty. */
+      if (strcmp (row->cells[c], "-") == 0)
+        continue;
       value = substitute (row->cells[c], item, col->lang);
       dft_text_set (text, col->lang, value);
     }
+}
+
+/* pyxform's "table-list": a field-list group whose selects show as one table, made of a note
+ * with the group's label and hint, a header row of the choices (appearance "label") and each
+ * select without its choice labels ("list-nolabel"). Done the same way here, so the form is
+ * the one pyxform makes. */
+static void
+expand_table_list (DftQuestion *group, guint row_number)
+{
+  DftQuestion *first = NULL;
+  DftQuestion *note, *header;
+
+  for (guint i = 0; i < group->children->len && first == NULL; i++)
+    {
+      DftQuestion *c = g_ptr_array_index (group->children, i);
+
+      if (c->type == DFT_QUESTION_SELECT_ONE || c->type == DFT_QUESTION_SELECT_MULTIPLE)
+        first = c;
+    }
+  if (first == NULL)
+    return;
+  for (guint i = 0; i < group->children->len; i++)
+    {
+      DftQuestion *c = g_ptr_array_index (group->children, i);
+
+      if (c->type == DFT_QUESTION_SELECT_ONE || c->type == DFT_QUESTION_SELECT_MULTIPLE)
+        {
+          g_free (c->appearance);
+          c->appearance = g_strdup ("list-nolabel");
+        }
+    }
+  if (g_hash_table_size (group->label) == 0 && g_hash_table_size (group->hint) == 0)
+    note = NULL;
+  else
+    note = dft_question_new (DFT_QUESTION_NOTE, NULL);
+  if (note != NULL)
+    {
+      g_free (note->name);
+      note->name = g_strdup_printf ("generated_table_list_label_%u", row_number);
+      g_hash_table_unref (note->label);
+      note->label = g_steal_pointer (&group->label);
+      group->label = dft_text_new ();
+      g_hash_table_unref (note->hint);
+      note->hint = g_steal_pointer (&group->hint);
+      group->hint = dft_text_new ();
+      note->source_line = row_number;
+      note->parent = group;
+    }
+  header = dft_question_new (first->type, NULL);
+  g_free (header->name);
+  header->name = g_strdup_printf ("reserved_name_for_field_list_labels_%u", row_number + 1);
+  header->choice_list = g_strdup (first->choice_list);
+  header->appearance = g_strdup ("label");
+  header->source_line = row_number;
+  header->parent = group;
+  g_ptr_array_insert (group->children, 0, header);
+  if (note != NULL)
+    g_ptr_array_insert (group->children, 0, note);
+  g_free (group->appearance);
+  group->appearance = g_strdup ("field-list");
+}
+
+/* "${name}", alone but for spaces. */
+static gboolean
+is_single_reference (const char *s)
+{
+  const char *end;
+
+  while (g_ascii_isspace (*s))
+    s++;
+  if (!g_str_has_prefix (s, "${") || (end = strchr (s, '}')) == NULL)
+    return FALSE;
+  for (end++; g_ascii_isspace (*end); end++)
+    ;
+  return *end == '\0';
 }
 
 static void
@@ -1190,6 +1269,21 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
             && (strstr (q->appearance, "field-list") != NULL
                 || strstr (q->appearance, "table-list") != NULL))
           q->page = TRUE;
+        if (ok && q->type == DFT_QUESTION_REPEAT && q->repeat_count != NULL
+            && !is_single_reference (q->repeat_count))
+          {
+            /* As pyxform: a count that is not one question's answer is worked out by a
+             * calculation of its own, "<repeat>_count", placed before the repeat. */
+            DftQuestion *count = dft_question_new (DFT_QUESTION_CALCULATE, NULL);
+
+            g_free (count->name);
+            count->name = g_strdup_printf ("%s_count", name);
+            count->calculate = g_steal_pointer (&q->repeat_count);
+            count->read_only = g_strdup ("true()");
+            count->source_line = row->number;
+            q->repeat_count = g_strdup_printf ("${%s}", count->name);
+            add_question (l, parent, count);
+          }
         add_question (l, parent, q);
         l->depth++;
         if (ok && t.klass == T_BEGIN_LOOP)
@@ -1197,6 +1291,8 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
         else if (ok)
           ok = load_rows (l, *index + 1, end, q, item);
         l->depth--;
+        if (ok && q->appearance != NULL && strcmp (q->appearance, "table-list") == 0)
+          expand_table_list (q, row->number);
         *index = end;
         goto out;
       }
@@ -1270,6 +1366,19 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
   if (q->type == DFT_QUESTION_SELECT_ONE && q->appearance != NULL
       && strstr (q->appearance, "likert") != NULL)
     q->type = DFT_QUESTION_LIKERT;
+  /* An "ex:" appearance hands the question to another Android app. */
+  if (ok && q->appearance != NULL && g_str_has_prefix (q->appearance, "ex:")
+      && q->type != DFT_QUESTION_GROUP && q->type != DFT_QUESTION_REPEAT)
+    {
+      q->type = DFT_QUESTION_UNSUPPORTED;
+      g_free (q->unsupported_type);
+      q->unsupported_type = g_strdup ("external app");
+      dft_form_add_warning (l->form, row->number, name,
+                            /* Translators: %u is a spreadsheet row, %s a question name */
+                            _ ("Row %u of the survey sheet: the question “%s” is answered in "
+                               "another app, which Daftari cannot start; it is left out."),
+                            row->number, name);
+    }
   if (ok && q->type == DFT_QUESTION_CALCULATE && q->calculate == NULL)
     ok = row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
                     /* Translators: %s is a question name; "calculation" is a column name */
@@ -1449,7 +1558,8 @@ load_sheets (GPtrArray *sheets, const char *file_name, const char *dir, GError *
   if (ok)
     {
       g_free (form->default_language);
-      if (settings.default_language != NULL || form->languages->len == 0)
+      /* As pyxform: the plain columns are the default translation when there are any. */
+      if (settings.default_language != NULL || form->languages->len == 0 || l.plain_pos >= 0)
         form->default_language = g_strdup (l.plain_lang);
       else
         form->default_language
