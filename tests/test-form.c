@@ -538,6 +538,59 @@ test_templates (void)
   g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID);
 }
 
+/* The example in app/forms/FORMS.md: every feature of the definition, in one file. */
+static void
+test_every_feature (void)
+{
+  g_autofree char *path
+      = g_build_filename (g_getenv ("DAFTARI_TEST_DATA"), "forms", "every-feature.json", NULL);
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (DftForm)    form = dft_form_new_from_file (path, &error);
+  g_autoptr (DftFormRun) run = NULL;
+  g_autoptr (GPtrArray)  cities = NULL;
+  DftScore               score;
+  gboolean               fell_back = FALSE;
+  DftQuestionType        seen[DFT_QUESTION_UNSUPPORTED + 1] = { 0 };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < form->questions->len; i++)
+    {
+      DftQuestion *q = g_ptr_array_index (form->questions, i);
+
+      seen[q->type] = 1;
+      for (guint c = 0; c < q->children->len; c++)
+        seen[((DftQuestion *) g_ptr_array_index (q->children, c))->type] = 1;
+    }
+  for (guint t = 0; t <= DFT_QUESTION_UNSUPPORTED; t++)
+    if (!seen[t])
+      g_error ("every-feature.json has no %s question", dft_question_type_to_string (t));
+
+  run = dft_form_run_new (form, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_form_text (form, dft_form_lookup (form, "name")->label, "ky", &fell_back),
+                   ==, "Ваше имя");
+  g_assert_true (fell_back);
+  answer (run, "/data/country", "kg");
+  cities = dft_form_run_get_choices (run, "/data/city", &error);
+  g_assert_cmpuint (cities->len, ==, 2);
+  answer (run, "/data/n_children", "2");
+  answer (run, "/data/children[2]/child_age", "7");
+  assert_answer (run, "/data/children[2]/position", "2");
+  assert_answer (run, "/data/children_total", "7");
+  g_assert_true (dft_form_run_is_read_only (run, "/data/badge"));
+  answer (run, "/data/police", "yes");
+  g_assert_false (dft_form_run_is_read_only (run, "/data/badge"));
+  answer (run, "/data/age", "30");
+  g_assert_true (dft_form_run_is_required (run, "/data/rank"));
+  answer (run, "/data/topics", "cyber trafficking finance");
+  g_assert_false (dft_form_run_check (run, "/data/topics", "en", FALSE, NULL));
+  answer (run, "/data/test/q1", "no");
+  answer (run, "/data/test/q2", "legality");
+  dft_form_run_score (run, &score);
+  g_assert_cmpfloat_with_epsilon (score.percent, 75, 1e-9);
+  g_assert_true (score.passed);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -558,5 +611,6 @@ main (int argc, char **argv)
   g_test_add_func ("/form/run/answers-json", test_answers_json);
   g_test_add_func ("/form/run/problems", test_problems);
   g_test_add_func ("/form/templates", test_templates);
+  g_test_add_func ("/form/every-feature", test_every_feature);
   return g_test_run ();
 }
