@@ -7,6 +7,7 @@
 #include "dft-test-util.h"
 #include "forms/dft-assessment.h"
 #include "forms/dft-form-store.h"
+#include "forms/dft-submission-export.h"
 
 static const char quiz[]
     = "{"
@@ -296,6 +297,57 @@ test_gain (Fixture *f, gconstpointer data)
   }
 }
 
+/* Submissions of two versions export together, each read with its own version. */
+static void
+test_export (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form
+      = dft_form_new_from_json ("{\"format\": \"daftari-form\", \"id\": \"eval\", \"questions\": ["
+                                "{\"type\": \"text\", \"name\": \"best\"},"
+                                "{\"type\": \"repeat\", \"name\": \"r\", \"children\": ["
+                                "  {\"type\": \"text\", \"name\": \"x\"}]}]}",
+                                -1, &error);
+  g_autoptr (DftRecord)     v1 = dft_form_store_save (f->store, form, &error);
+  g_autoptr (DftRecord)     v2 = NULL;
+  g_autoptr (DftRecord)     s1 = NULL;
+  g_autoptr (DftRecord)     s2 = NULL;
+  g_autoptr (DftFormRun)    run = dft_form_run_new (form, &error);
+  g_autoptr (DftFormRun)    run2 = NULL;
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autofree char          *csv = NULL;
+  DftQuestion              *extra = dft_question_new (DFT_QUESTION_TEXT, "worst");
+
+  g_assert_no_error (error);
+  answer (run, "/data/best", "=cmd|' /C calc'!A0");
+  g_assert_cmpuint (dft_form_run_add_instance (run, "/data/r", &error), ==, 2);
+  answer (run, "/data/r[1]/x", "one");
+  answer (run, "/data/r[2]/x", "two, three");
+  s1 = dft_form_store_submit (f->store, v1, NULL, run, f->event_id, NULL, NULL, TRUE, &error);
+  g_assert_no_error (error);
+
+  dft_form_add_question (form, extra);
+  v2 = dft_form_store_save (f->store, form, &error);
+  g_assert_no_error (error);
+  run2 = dft_form_run_new (form, &error);
+  answer (run2, "/data/worst", "Coffee");
+  s2 = dft_form_store_submit (f->store, v2, NULL, run2, f->event_id, NULL, NULL, TRUE, &error);
+
+  g_assert_true (dft_submissions_export_csv (f->store, "eval", f->event_id, out, NULL, &error));
+  g_assert_no_error (error);
+  g_output_stream_write_all (out, "", 1, NULL, NULL, NULL);
+  g_output_stream_close (out, NULL, NULL);
+  csv = g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (out));
+  g_test_message ("%s", csv);
+  g_assert_true (g_str_has_prefix (csv, "\xEF\xBB\xBFsubmission,form version,"));
+  g_assert_nonnull (strstr (csv, ",best,r/x,worst\r\n"));
+  /* Version 1's row: its answers, the repeat's instances joined, a formula made inert. */
+  g_assert_nonnull (strstr (csv, ",1,final,"));
+  g_assert_nonnull (strstr (csv, ",'=cmd|' /C calc'!A0,\"one | two, three\",\r\n"));
+  g_assert_nonnull (strstr (csv, ",2,final,"));
+  g_assert_nonnull (strstr (csv, ",,,Coffee\r\n"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -307,5 +359,6 @@ main (int argc, char **argv)
   g_test_add ("/assessment/submit", Fixture, NULL, fixture_set_up, test_submit_draft_then_final,
               fixture_tear_down);
   g_test_add ("/assessment/gain", Fixture, NULL, fixture_set_up, test_gain, fixture_tear_down);
+  g_test_add ("/assessment/export", Fixture, NULL, fixture_set_up, test_export, fixture_tear_down);
   return g_test_run ();
 }

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "dft-db.h"
+#include "dft-export.h"
+#include "dft-form-store.h"
+#include "dft-store-private.h"
+#include "dft-submission-export.h"
+
+#define FIXED_COLUMNS 10
+
+typedef struct
+{
+  GPtrArray  *columns; /* question path without root, in order */
+  GHashTable *seen;    /* column → TRUE */
+} Columns;
+
+static void
+add_column (DftQuestion *q, gpointer user_data)
+{
+  Columns    *c = user_data;
+  const char *rest;
+
+  if (!dft_question_has_answer (q) || q->path == NULL)
+    return;
+  rest = strchr (q->path + 1, '/');
+  if (rest == NULL || g_hash_table_contains (c->seen, rest + 1))
+    return;
+  g_hash_table_add (c->seen, g_strdup (rest + 1));
+  g_ptr_array_add (c->columns, g_strdup (rest + 1));
+}
+
+/* "/data/rep[2]/x" → "rep/x" */
+static char *
+column_of (const char *path)
+{
+  const char *rest = strchr (path + 1, '/');
+  GString    *out = g_string_new (NULL);
+
+  for (const char *s = rest != NULL ? rest + 1 : path; *s != '\0'; s++)
+    {
+      if (*s == '[')
+        {
+          while (*s != '\0' && *s != ']')
+            s++;
+          if (*s == '\0')
+            break;
+          continue;
+        }
+      g_string_append_c (out, *s);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+string_free (gpointer data)
+{
+  g_string_free (data, TRUE);
+}
+
+/* Paths in instance order: "rep[2]" before "rep[10]". */
+static gint
+natural_order (gconstpointer a, gconstpointer b)
+{
+  return strverscmp (a, b);
+}
+
+static void
+append_row (GString *buffer, GPtrArray *cells)
+{
+  for (guint i = 0; i < cells->len; i++)
+    {
+      g_autofree char *escaped = dft_csv_escape (g_ptr_array_index (cells, i));
+
+      if (i > 0)
+        g_string_append_c (buffer, ',');
+      g_string_append (buffer, escaped);
+    }
+  g_string_append (buffer, "\r\n");
+}
+
+gboolean
+dft_submissions_export_csv (DftStore      *store,
+                            const char    *form_key,
+                            const char    *event_id,
+                            GOutputStream *out,
+                            GCancellable  *cancellable,
+                            GError       **error)
+{
+  static const char versions_sql[] = "SELECT id FROM form WHERE form_key = ? ORDER BY version DESC";
+  static const char rows_sql[]
+      = "SELECT s.id, f.version, s.status, s.phase,"
+        "       trim (coalesce (p.given_name, '') || ' ' || coalesce (p.family_name, '')),"
+        "       e.title, s.started_at, s.finished_at, s.score, s.answers, s.form_id"
+        "  FROM submission s JOIN form f ON f.id = s.form_id"
+        "  LEFT JOIN person p ON p.id = s.person_id LEFT JOIN event e ON e.id = s.event_id"
+        " WHERE s.deleted = 0 AND f.form_key = ?1 AND (?2 IS NULL OR s.event_id = ?2)"
+        " ORDER BY coalesce (s.finished_at, s.started_at, s.created_at), s.id";
+  static const char *const fixed[FIXED_COLUMNS] = {
+    N_ ("submission"), N_ ("form version"), N_ ("status"),   N_ ("test"),    N_ ("person"),
+    N_ ("workshop"),   N_ ("started"),      N_ ("finished"), N_ ("score %"), N_ ("language"),
+  };
+  g_autoptr (GHashTable)   forms = NULL; /* form record id → DftForm * */
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GString)      buffer = g_string_new ("\xEF\xBB\xBF");
+  g_autoptr (GPtrArray)    header = g_ptr_array_new ();
+  g_autoptr (JsonParser)   parser = json_parser_new ();
+  Columns                  cols = { NULL, NULL };
+  sqlite3                 *db;
+  gboolean                 ok = FALSE;
+  int                      rc;
+
+  g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
+  g_return_val_if_fail (form_key != NULL, FALSE);
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (out), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  db = _dft_store_get_db (store);
+  forms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) dft_form_unref);
+  cols.columns = g_ptr_array_new_with_free_func (g_free);
+  cols.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  /* The columns: every version's questions, newest version first. */
+  if (!dft_db_prepare (db, versions_sql, &stmt, error))
+    goto out;
+  sqlite3_bind_text (stmt, 1, form_key, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *id = (const char *) sqlite3_column_text (stmt, 0);
+      DftForm    *form = dft_form_store_load (store, id, error);
+
+      if (form == NULL)
+        goto out;
+      dft_form_foreach (form, add_column, &cols);
+      g_hash_table_insert (forms, g_strdup (id), form);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      dft_db_set_error (error, db, rc, _ ("reading forms"));
+      goto out;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  for (guint i = 0; i < FIXED_COLUMNS; i++)
+    g_ptr_array_add (header, (gpointer) _ (fixed[i]));
+  for (guint i = 0; i < cols.columns->len; i++)
+    g_ptr_array_add (header, g_ptr_array_index (cols.columns, i));
+  append_row (buffer, header);
+
+  if (!dft_db_prepare (db, rows_sql, &stmt, error))
+    goto out;
+  sqlite3_bind_text (stmt, 1, form_key, -1, SQLITE_TRANSIENT);
+  if (event_id != NULL)
+    sqlite3_bind_text (stmt, 2, event_id, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_autoptr (GPtrArray)  row = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr (GHashTable) answers
+          = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, string_free);
+      const char *json = (const char *) sqlite3_column_text (stmt, 9);
+      DftForm    *form = g_hash_table_lookup (forms, (const char *) sqlite3_column_text (stmt, 10));
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        goto out;
+      for (int c = 0; c < 8; c++)
+        g_ptr_array_add (row, g_strdup ((const char *) sqlite3_column_text (stmt, c)));
+      if (sqlite3_column_type (stmt, 8) == SQLITE_NULL)
+        g_ptr_array_add (row, g_strdup (""));
+      else
+        g_ptr_array_add (row, g_strdup_printf ("%.1f", sqlite3_column_double (stmt, 8)));
+      g_ptr_array_add (row, g_strdup (form != NULL ? form->default_language : ""));
+
+      /* Answers keyed by column; repeat instances joined in order. */
+      if (json != NULL && json_parser_load_from_data (parser, json, -1, NULL)
+          && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+        {
+          JsonObject       *o = json_node_get_object (json_parser_get_root (parser));
+          g_autoptr (GList) members = json_object_get_members (o);
+
+          members = g_list_sort (members, natural_order);
+          for (GList *l = members; l != NULL; l = l->next)
+            {
+              JsonNode        *n = json_object_get_member (o, l->data);
+              g_autofree char *column = NULL;
+              GString         *cell;
+
+              if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+                continue;
+              column = column_of (l->data);
+              cell = g_hash_table_lookup (answers, column);
+              if (cell == NULL)
+                g_hash_table_insert (answers, g_steal_pointer (&column),
+                                     g_string_new (json_node_get_string (n)));
+              else
+                g_string_append_printf (cell, " | %s", json_node_get_string (n));
+            }
+        }
+      for (guint i = 0; i < cols.columns->len; i++)
+        {
+          GString *cell = g_hash_table_lookup (answers, g_ptr_array_index (cols.columns, i));
+
+          g_ptr_array_add (row, g_strdup (cell != NULL ? cell->str : ""));
+        }
+      append_row (buffer, row);
+      if (buffer->len > 64 * 1024)
+        {
+          if (!g_output_stream_write_all (out, buffer->str, buffer->len, NULL, cancellable, error))
+            goto out;
+          g_string_truncate (buffer, 0);
+        }
+    }
+  if (rc != SQLITE_DONE)
+    {
+      dft_db_set_error (error, db, rc, _ ("reading submissions"));
+      goto out;
+    }
+  ok = g_output_stream_write_all (out, buffer->str, buffer->len, NULL, cancellable, error);
+
+out:
+  g_ptr_array_unref (cols.columns);
+  g_hash_table_unref (cols.seen);
+  return ok;
+}
