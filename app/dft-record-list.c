@@ -17,6 +17,7 @@ struct _DftRecordList
   char            *param;
   char            *order_by;
   char            *search;
+  gboolean         truncated; /* the search matched more than DFT_RECORD_LIST_SEARCH_LIMIT */
   GPtrArray       *items;
   GCancellable    *cancellable;
   guint            generation;
@@ -181,6 +182,7 @@ typedef struct
   char            *where;
   char            *params[3];
   char            *order_by;
+  gboolean         limited; /* a search, cut at DFT_RECORD_LIST_SEARCH_LIMIT + 1 rows */
 } Query;
 
 static void
@@ -214,6 +216,12 @@ make_query (DftRecordList *self)
                                   "WHERE person_search MATCH ?)",
                                   self->where != NULL ? self->where : "1");
       q->params[n++] = g_steal_pointer (&match);
+      /* One row past the limit tells whether there were more. */
+      g_free (q->order_by);
+      q->order_by
+          = g_strdup_printf ("%s LIMIT %d", self->order_by != NULL ? self->order_by : "rowid",
+                             DFT_RECORD_LIST_SEARCH_LIMIT + 1);
+      q->limited = TRUE;
     }
   else
     q->where = g_strdup (self->where);
@@ -262,6 +270,15 @@ apply_rows (DftRecordList *self, GPtrArray *rows)
 }
 
 static void
+apply_limited_rows (DftRecordList *self, gboolean limited, GPtrArray *rows)
+{
+  self->truncated = limited && rows->len > DFT_RECORD_LIST_SEARCH_LIMIT;
+  if (self->truncated)
+    g_ptr_array_set_size (rows, DFT_RECORD_LIST_SEARCH_LIMIT);
+  apply_rows (self, rows);
+}
+
+static void
 query_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   GError    *error = NULL;
@@ -292,7 +309,7 @@ query_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_warning ("Could not load the list of %s records: %s", self->entity->name, error->message);
       return;
     }
-  apply_rows (self, rows);
+  apply_limited_rows (self, ((Query *) g_task_get_task_data (G_TASK (result)))->limited, rows);
 }
 
 static void
@@ -323,12 +340,11 @@ dft_record_list_reload_sync (DftRecordList *self, GError **error)
   self->generation++; /* drops the answer of any reload still under way */
   q = make_query (self);
   rows = run_query (q, error);
-  query_free (q);
   set_loading (self, FALSE);
-  if (rows == NULL)
-    return FALSE;
-  apply_rows (self, rows);
-  return TRUE;
+  if (rows != NULL)
+    apply_limited_rows (self, q->limited, rows);
+  query_free (q);
+  return rows != NULL;
 }
 
 static void
@@ -382,6 +398,13 @@ dft_record_list_set_search (DftRecordList *self, const char *query)
   self->search = g_strdup (query);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEARCH]);
   reload_async (self);
+}
+
+gboolean
+dft_record_list_get_truncated (DftRecordList *self)
+{
+  g_return_val_if_fail (DFT_IS_RECORD_LIST (self), FALSE);
+  return self->truncated;
 }
 
 const char *

@@ -20,9 +20,15 @@ DftRecordList *dft_record_list_new (DftStore        *store,
                                     const char      *where,
                                     const char      *param,
                                     const char      *order_by);
-void           dft_record_list_set_search (DftRecordList *self, const char *query);
-const char    *dft_record_list_get_search (DftRecordList *self);
-gboolean       dft_record_list_get_loading (DftRecordList *self);
-gboolean       dft_record_list_reload_sync (DftRecordList *self, GError **error);
+/* Search shows at most this many people, the first in the list's order: a keystroke must
+ * answer fast even when the first letter matches a quarter of 100,000 people.
+ * dft_record_list_get_truncated() says when there were more. */
+#define DFT_RECORD_LIST_SEARCH_LIMIT 500
+
+void        dft_record_list_set_search (DftRecordList *self, const char *query);
+gboolean    dft_record_list_get_truncated (DftRecordList *self);
+const char *dft_record_list_get_search (DftRecordList *self);
+gboolean    dft_record_list_get_loading (DftRecordList *self);
+gboolean    dft_record_list_reload_sync (DftRecordList *self, GError **error);
 
 G_END_DECLS

@@ -159,6 +159,42 @@ test_list_search (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_list_model_get_n_items (people), ==, G_N_ELEMENTS (names));
 }
 
+/* A first letter that matches many people answers with the first ones and says so. */
+static void
+test_list_search_limit (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GListModel) people = dft_store_list_people (f->store, NULL);
+  g_autoptr (GPtrArray)  batch = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError)     error = NULL;
+
+  for (guint i = 0; i < DFT_RECORD_LIST_SEARCH_LIMIT + 20; i++)
+    {
+      DftRecord       *person = dft_record_new_for_entity (&dft_entity_person);
+      g_autofree char *family = g_strdup_printf ("Asanov %u", i);
+
+      g_object_set (person, "given-name", "Aibek", "family-name", family, NULL);
+      g_ptr_array_add (batch, person);
+    }
+  g_assert_true (dft_store_save_all (f->store, (DftRecord **) batch->pdata, batch->len, &error));
+  g_assert_no_error (error);
+
+  dft_record_list_set_search (DFT_RECORD_LIST (people), "a");
+  wait_loaded (people);
+  g_assert_cmpuint (g_list_model_get_n_items (people), ==, DFT_RECORD_LIST_SEARCH_LIMIT);
+  g_assert_true (dft_record_list_get_truncated (DFT_RECORD_LIST (people)));
+
+  dft_record_list_set_search (DFT_RECORD_LIST (people), "asanov 51");
+  wait_loaded (people);
+  g_assert_false (dft_record_list_get_truncated (DFT_RECORD_LIST (people)));
+  g_assert_cmpuint (g_list_model_get_n_items (people), >=, 1);
+
+  /* Without a search, the whole list. */
+  dft_record_list_set_search (DFT_RECORD_LIST (people), "");
+  wait_loaded (people);
+  g_assert_cmpuint (g_list_model_get_n_items (people), ==, DFT_RECORD_LIST_SEARCH_LIMIT + 20);
+  g_assert_false (dft_record_list_get_truncated (DFT_RECORD_LIST (people)));
+}
+
 static void
 test_list_outlives_nothing (Fixture *f, gconstpointer data)
 {
@@ -179,6 +215,7 @@ main (int argc, char *argv[])
   ADD ("/record-list/follows-store", test_list_follows_store);
   ADD ("/record-list/people-of-event", test_list_people_of_event);
   ADD ("/record-list/search", test_list_search);
+  ADD ("/record-list/search-limit", test_list_search_limit);
   ADD ("/record-list/dropped-while-loading", test_list_outlives_nothing);
 #undef ADD
 
