@@ -14,6 +14,8 @@ struct _DftAttendanceView
   GtkStack  *stack;
   GtkWidget *scrolled;
   GtkGrid   *grid;
+  GtkWidget *names_scrolled;
+  GtkGrid   *names; /* the names column, apart so that it never scrolls sideways */
 
   DftStore   *store;
   DftRecord  *event;
@@ -31,6 +33,11 @@ struct _DftAttendanceView
 G_DEFINE_FINAL_TYPE (DftAttendanceView, dft_attendance_view, ADW_TYPE_BIN)
 
 static const char *const status_classes[] = { "present", "late", "absent", "excused" };
+
+/* Rows are as tall in the names column as in the register beside it. */
+#define HEADER_HEIGHT 48
+#define ROW_HEIGHT    38
+#define COUNT_HEIGHT  28
 
 static char *
 mark_key (const char *session_id, const char *person_id)
@@ -124,6 +131,19 @@ update_cell (DftAttendanceView *self, guint row, guint col)
 static void
 update_counts (DftAttendanceView *self)
 {
+  /* The names grid's header and count rows, as tall as the sessions' ones. */
+  {
+    GtkWidget *corner = gtk_label_new (NULL);
+    GtkWidget *foot = gtk_label_new (_ ("Present"));
+
+    gtk_widget_set_size_request (corner, -1, HEADER_HEIGHT);
+    gtk_grid_attach (self->names, corner, 0, 0, 1, 1);
+    gtk_widget_set_size_request (foot, -1, COUNT_HEIGHT);
+    gtk_label_set_xalign (GTK_LABEL (foot), 0);
+    gtk_widget_add_css_class (foot, "caption");
+    gtk_widget_add_css_class (foot, "dim-label");
+    gtk_grid_attach (self->names, foot, 0, (int) self->n_rows + 1, 1, 1);
+  }
   for (guint c = 0; c < self->n_cols; c++)
     {
       DftRecord       *session = item (self->sessions, c);
@@ -500,6 +520,8 @@ rebuild (DftAttendanceView *self)
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->grid))) != NULL)
     gtk_grid_remove (self->grid, child);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->names))) != NULL)
+    gtk_grid_remove (self->names, child);
   g_ptr_array_set_size (self->cells, 0);
   g_ptr_array_set_size (self->counts, 0);
   self->n_rows = self->people != NULL ? g_list_model_get_n_items (self->people) : 0;
@@ -511,6 +533,19 @@ rebuild (DftAttendanceView *self)
   if (self->n_rows == 0 || self->n_cols == 0)
     return;
 
+  /* The names grid's header and count rows, as tall as the sessions' ones. */
+  {
+    GtkWidget *corner = gtk_label_new (NULL);
+    GtkWidget *foot = gtk_label_new (_ ("Present"));
+
+    gtk_widget_set_size_request (corner, -1, HEADER_HEIGHT);
+    gtk_grid_attach (self->names, corner, 0, 0, 1, 1);
+    gtk_widget_set_size_request (foot, -1, COUNT_HEIGHT);
+    gtk_label_set_xalign (GTK_LABEL (foot), 0);
+    gtk_widget_add_css_class (foot, "caption");
+    gtk_widget_add_css_class (foot, "dim-label");
+    gtk_grid_attach (self->names, foot, 0, (int) self->n_rows + 1, 1, 1);
+  }
   for (guint c = 0; c < self->n_cols; c++)
     {
       DftRecord       *session = item (self->sessions, c);
@@ -523,10 +558,12 @@ rebuild (DftAttendanceView *self)
       if (g_strcmp0 (dft_record_get_string (session, "date"), today) == 0)
         gtk_widget_add_css_class (header, "today");
       gtk_label_set_justify (GTK_LABEL (header), GTK_JUSTIFY_CENTER);
-      gtk_grid_attach (self->grid, header, (int) c + 1, 0, 1, 1);
+      gtk_widget_set_size_request (header, -1, HEADER_HEIGHT);
+      gtk_grid_attach (self->grid, header, (int) c, 0, 1, 1);
       gtk_widget_add_css_class (count, "caption");
       gtk_widget_add_css_class (count, "dim-label");
-      gtk_grid_attach (self->grid, count, (int) c + 1, (int) self->n_rows + 1, 1, 1);
+      gtk_widget_set_size_request (count, -1, COUNT_HEIGHT);
+      gtk_grid_attach (self->grid, count, (int) c, (int) self->n_rows + 1, 1, 1);
       g_ptr_array_add (self->counts, count);
     }
   for (guint r = 0; r < self->n_rows; r++)
@@ -539,7 +576,8 @@ rebuild (DftAttendanceView *self)
       gtk_label_set_max_width_chars (GTK_LABEL (label), 22);
       gtk_label_set_width_chars (GTK_LABEL (label), 12);
       gtk_widget_set_margin_end (label, 6);
-      gtk_grid_attach (self->grid, label, 0, (int) r + 1, 1, 1);
+      gtk_widget_set_size_request (label, -1, ROW_HEIGHT);
+      gtk_grid_attach (self->names, label, 0, (int) r + 1, 1, 1);
       for (guint c = 0; c < self->n_cols; c++)
         {
           GtkWidget *cell = gtk_button_new_with_label ("–");
@@ -549,7 +587,8 @@ rebuild (DftAttendanceView *self)
           g_object_set_data (G_OBJECT (cell), "cell-index",
                              GUINT_TO_POINTER (r * self->n_cols + c + 1));
           g_signal_connect_object (cell, "clicked", G_CALLBACK (cell_clicked_cb), self, 0);
-          gtk_grid_attach (self->grid, cell, (int) c + 1, (int) r + 1, 1, 1);
+          gtk_widget_set_size_request (cell, -1, ROW_HEIGHT);
+          gtk_grid_attach (self->grid, cell, (int) c, (int) r + 1, 1, 1);
           g_ptr_array_add (self->cells, cell);
         }
     }
@@ -649,6 +688,8 @@ dft_attendance_view_class_init (DftAttendanceViewClass *klass)
                                                "/org/daftari/Daftari/dft-attendance-view.ui");
   gtk_widget_class_bind_template_child (widget_class, DftAttendanceView, stack);
   gtk_widget_class_bind_template_child (widget_class, DftAttendanceView, scrolled);
+  gtk_widget_class_bind_template_child (widget_class, DftAttendanceView, names_scrolled);
+  gtk_widget_class_bind_template_child (widget_class, DftAttendanceView, names);
   gtk_widget_class_bind_template_child (widget_class, DftAttendanceView, grid);
 
   gtk_widget_class_install_action (widget_class, "attendance.set-status", "(sss)",
@@ -667,6 +708,9 @@ dft_attendance_view_init (DftAttendanceView *self)
   GtkEventController *keys = gtk_event_controller_key_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_scrolled_window_set_vadjustment (
+      GTK_SCROLLED_WINDOW (self->names_scrolled),
+      gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scrolled)));
   self->statuses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->cells = g_ptr_array_new ();
   self->counts = g_ptr_array_new ();
