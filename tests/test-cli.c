@@ -219,6 +219,68 @@ test_cli_sample (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/* A coordinator's round with a form: copy a template, send it to a translator as PO, read the
+ * translation back as a new version, give it to ODK as an XForm, and import that again. */
+static void
+test_cli_forms (void)
+{
+  g_autofree char    *dir = dft_test_make_dir ();
+  g_autofree char    *db = g_build_filename (dir, "forms.db", NULL);
+  g_autofree char    *po = g_build_filename (dir, "ky.po", NULL);
+  g_autofree char    *xml = g_build_filename (dir, "evaluation.xml", NULL);
+  g_autofree char    *text = NULL;
+  g_autoptr (GString) translated = g_string_new (NULL);
+  Run                 r = cli (db, "form-template", "workshop-evaluation", "--key", "eval", NULL);
+
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_nonnull (strstr (r.out, "version 1"));
+  run_clear (&r);
+
+  r = cli (db, "form-po-export", "eval", "ky", "-o", po, NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  run_clear (&r);
+  g_assert_true (g_file_get_contents (po, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "msgctxt \"/data/ratings/relevance|label\""));
+  /* The translator fills in the title. */
+  g_string_append (translated, text);
+  g_string_replace (translated, "msgid \"Workshop evaluation\"\nmsgstr \"\"",
+                    "msgid \"Workshop evaluation\"\nmsgstr \"Семинарды баалоо\"", 1);
+  g_assert_true (g_file_set_contents (po, translated->str, -1, NULL));
+
+  r = cli (db, "form-po-import", "eval", "ky", po, NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_nonnull (strstr (r.out, "1 translated"));
+  g_assert_nonnull (strstr (r.out, "version 2"));
+  run_clear (&r);
+
+  r = cli (db, "form-export", "eval", xml, NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  run_clear (&r);
+  r = cli (db, "form-import", xml, NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  run_clear (&r);
+  r = cli (db, "forms", NULL);
+  g_assert_nonnull (strstr (r.out, "eval"));
+  run_clear (&r);
+
+  r = cli (db, "submissions", "eval", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_nonnull (strstr (r.out, "ratings/relevance"));
+  run_clear (&r);
+
+  /* A broken form file is refused with the reason. */
+  g_assert_true (g_file_set_contents (xml, "<h:html><body/>", -1, NULL));
+  r = cli (db, "form-import", xml, NULL);
+  g_assert_cmpint (r.code, ==, 1);
+  g_assert_cmpstr (r.err, !=, "");
+  run_clear (&r);
+  r = cli (db, "form-po-export", "nothing", "ky", NULL);
+  g_assert_cmpint (r.code, ==, 1);
+  g_assert_nonnull (strstr (r.err, "nothing"));
+  run_clear (&r);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -228,6 +290,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/cli/workshop-day", test_cli_workshop_day);
   g_test_add_func ("/cli/bad-database", test_cli_bad_database);
   g_test_add_func ("/cli/sample", test_cli_sample);
+  g_test_add_func ("/cli/forms", test_cli_forms);
 
   return g_test_run ();
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dft-bundle.h"
+#include "dft-cli-private.h"
 #include "dft-cli.h"
 #include "dft-hlc.h"
 #include "dft-sync-client.h"
@@ -150,11 +151,16 @@ cmd_info (DftStore *store, int argc, char **argv)
   cmd_init (store, argc, argv);
   /* Translators: %d is a number */
   g_print (_ ("Data format: %d\n"), dft_store_get_schema_version (store));
-  g_print (_ ("Workshops: %" G_GINT64_FORMAT "\n"), count_rows (store, "event"));
-  g_print (_ ("People: %" G_GINT64_FORMAT "\n"), count_rows (store, "person"));
-  g_print (_ ("Attendance marks: %" G_GINT64_FORMAT "\n"), count_rows (store, "attendance"));
-  g_print (_ ("Submissions: %" G_GINT64_FORMAT "\n"), count_rows (store, "submission"));
-  g_print (_ ("Changes not yet synced: %" G_GINT64_FORMAT "\n"), pending);
+  /* Translators: %lld is a number of records (G_GINT64_FORMAT hides the string from xgettext) */
+  g_print (_ ("Workshops: %lld\n"), (long long) count_rows (store, "event"));
+  /* Translators: %lld is a number of people */
+  g_print (_ ("People: %lld\n"), (long long) count_rows (store, "person"));
+  /* Translators: %lld is a number of attendance marks */
+  g_print (_ ("Attendance marks: %lld\n"), (long long) count_rows (store, "attendance"));
+  /* Translators: %lld is a number of form submissions */
+  g_print (_ ("Submissions: %lld\n"), (long long) count_rows (store, "submission"));
+  /* Translators: %lld is a number of changes */
+  g_print (_ ("Changes not yet synced: %lld\n"), (long long) pending);
   return 0;
 }
 
@@ -439,6 +445,7 @@ cmd_import (DftStore *store, int argc, char **argv)
   if (dry_run)
     {
       g_print (
+          /* Translators: %u is a number of rows of the sheet */
           ngettext ("%u row to import.\n", "%u rows to import.\n", dft_import_get_n_rows (import)),
           dft_import_get_n_rows (import));
       return 0;
@@ -450,7 +457,11 @@ cmd_import (DftStore *store, int argc, char **argv)
         g_printerr ("%s\n", (const char *) g_ptr_array_index (row_errors, i));
       return fail (error);
     }
+  /* Translators: %u is a number of people added to the register; the next message follows on the
+   * same line */
   g_print (ngettext ("Imported %u new person", "Imported %u new people", created), created);
+  /* Translators: %u is a number of people of the sheet who were already in the register; follows
+   * “Imported %u new people” */
   g_print (ngettext ("; %u was already registered.\n", "; %u were already registered.\n", reused),
            reused);
   return 0;
@@ -516,6 +527,7 @@ load_dataset (DftStore *store, const char *path)
     return fail (error);
   if (isatty (2))
     g_printerr ("\r");
+  /* Translators: counts of what a data set held, then the time it took in seconds */
   g_print (_ ("Loaded %u workshops, %u people, %u attendance marks, %u forms and %u submissions "
               "in %.1f s.\n"),
            stats.events, stats.people, stats.attendance, stats.forms, stats.submissions,
@@ -805,6 +817,39 @@ cmd_sync (DftStore *store, int argc, char **argv)
   return 0;
 }
 
+/* ---- Shared with the other command files -------------------------------- */
+
+int
+_dft_cli_fail (const GError *error)
+{
+  return fail (error);
+}
+
+int
+_dft_cli_usage (GOptionContext *context, const char *message)
+{
+  return usage (context, message);
+}
+
+gboolean
+_dft_cli_parse (
+    GOptionContext *context, const GOptionEntry *entries, int *argc, char ***argv, int *status)
+{
+  return parse (context, entries, argc, argv, status);
+}
+
+GOutputStream *
+_dft_cli_open_output (const char *path, GError **error)
+{
+  g_autoptr (GFile) file = NULL;
+
+  if (path == NULL)
+    return g_unix_output_stream_new (1, FALSE);
+  /* Written beside the target and renamed over it when complete. */
+  file = g_file_new_for_commandline_arg (path);
+  return G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, error));
+}
+
 static const Command commands[] = {
   { "init", N_ ("Create the database if needed and say where it is"), cmd_init },
   { "info", N_ ("Show what the database holds and what is not synced yet"), cmd_info },
@@ -816,6 +861,20 @@ static const Command commands[] = {
   { "attend", N_ ("Mark attendance"), cmd_attend, TRUE },
   { "import", N_ ("Import people from a CSV or XLSX sheet"), cmd_import, TRUE },
   { "export", N_ ("Export to CSV"), cmd_export, TRUE },
+  { "forms", N_ ("List the forms and their versions"), _dft_cli_forms },
+  { "form-import", N_ ("Import a form: Daftari JSON, ODK XForm or XLSForm"), _dft_cli_form_import },
+  { "form-template", N_ ("Copy a form template that ships with Daftari"), _dft_cli_form_template,
+    TRUE },
+  { "form-po-export", N_ ("Write a form's texts as a PO file for translators"),
+    _dft_cli_form_po_export, TRUE },
+  { "form-po-import", N_ ("Read a translated PO file into a new version of a form"),
+    _dft_cli_form_po_import },
+  { "form-export", N_ ("Write a form as an ODK XForm (.xml) or XLSForm (.md)"),
+    _dft_cli_form_export },
+  { "submissions", N_ ("Export a form's submissions, every version, to CSV"),
+    _dft_cli_submissions_export, TRUE },
+  { "gain", N_ ("Show pre-test and post-test scores and gain for a workshop"), _dft_cli_gain,
+    TRUE },
   { "load-dataset", N_ ("Load a workshop data set (gen_dataset.py JSON)"), cmd_load_dataset },
   { "sample", N_ ("Load the sample workshops"), cmd_sample },
   { "bundle-export", N_ ("Write every change this device holds to a file for USB transfer"),

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "dft-store.h"
+
+G_BEGIN_DECLS
+
+#define DFT_CLI_EXIT_FAILED 1
+#define DFT_CLI_EXIT_USAGE  2
+
+/* Shared by the command files: print @error and return the failure status; print the usage
+ * with @message; parse a command's options, leaving the positional arguments in argv. */
+int      _dft_cli_fail (const GError *error);
+int      _dft_cli_usage (GOptionContext *context, const char *message);
+gboolean _dft_cli_parse (
+    GOptionContext *context, const GOptionEntry *entries, int *argc, char ***argv, int *status);
+/* An output stream for -o FILE (replaced only when complete) or standard output. */
+GOutputStream *_dft_cli_open_output (const char *path, GError **error);
+
+/* Forms (dft-cli-forms.c). */
+int _dft_cli_forms (DftStore *store, int argc, char **argv);
+int _dft_cli_form_import (DftStore *store, int argc, char **argv);
+int _dft_cli_form_template (DftStore *store, int argc, char **argv);
+int _dft_cli_form_po_export (DftStore *store, int argc, char **argv);
+int _dft_cli_form_po_import (DftStore *store, int argc, char **argv);
+int _dft_cli_form_export (DftStore *store, int argc, char **argv);
+int _dft_cli_submissions_export (DftStore *store, int argc, char **argv);
+int _dft_cli_gain (DftStore *store, int argc, char **argv);
+
+G_END_DECLS
