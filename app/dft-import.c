@@ -937,8 +937,8 @@ add_problem (GPtrArray *problems, guint row, const char *problem)
 static void
 add_field_problem (GPtrArray *problems, guint row, const DftField *field, const char *message)
 {
-  /* Translators: "Gender: “x” is not …": first %s is a field of a person, second the problem */
   g_autofree char *problem
+      /* Translators: "Gender: “x” is not …": first %s is a field of a person, second the problem */
       = g_strdup_printf (_ ("%s: %s"), g_dgettext (GETTEXT_PACKAGE, field->label), message);
 
   add_problem (problems, row, problem);
@@ -1337,12 +1337,11 @@ run_import (DftImport *self, Run *run, GCancellable *cancellable, GError **error
             {
               g_autofree char *theirs = person_full_name (reuse);
               g_autofree char *ours = person_full_name (person);
-              g_autofree char *message =
+              g_autofree char *message = g_strdup_printf (
                   /* Translators: first %s is an email address, second and third people's names */
-                  g_strdup_printf (
-                      _ ("%s already belongs to %s in the register, but this row names "
-                         "%s. Correct the email, or the name if it is the same person."),
-                      email, theirs, ours);
+                  _ ("%s already belongs to %s in the register, but this row names "
+                     "%s. Correct the email, or the name if it is the same person."),
+                  email, theirs, ours);
               add_field_problem (problems, row->number, email_field, message);
             }
         }

@@ -1208,6 +1208,7 @@ validate_record (DftStore *self, DftRecord *record, GError **error)
       if (g_date_days_between (&start, &end) >= MAX_EVENT_DAYS)
         {
           g_autofree char *message
+              /* Translators: %d is the largest number of days a workshop can last */
               = g_strdup_printf (ngettext ("a workshop can last at most %d day.",
                                            "a workshop can last at most %d days.", MAX_EVENT_DAYS),
                                  MAX_EVENT_DAYS);

@@ -177,8 +177,8 @@ run_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_autofree char *message = NULL;
     GtkWindow       *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
 
-    /* Translators: %u is a number of people; the second sentence follows */
     message = g_strdup_printf (
+        /* Translators: %u is a number of people; the second sentence follows */
         ngettext ("Imported %u person", "Imported %u people", created + reused), created + reused);
     dft_ui_toast (parent != NULL ? GTK_WIDGET (parent) : GTK_WIDGET (self), message);
   }

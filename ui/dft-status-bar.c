@@ -70,11 +70,12 @@ update (DftStatusBar *self)
       if (syncing)
         g_string_append (text, _ ("Syncing…"));
       else if (pending > 0)
-        /* Translators: %d is a number of changes not yet sent to the server */
-        g_string_append_printf (text,
-                                ngettext ("%d change not synced yet", "%d changes not synced yet",
-                                          (gulong) MIN (pending, G_MAXINT)),
-                                (int) MIN (pending, G_MAXINT));
+        g_string_append_printf (
+            text,
+            /* Translators: %d is a number of changes not yet sent to the server */
+            ngettext ("%d change not synced yet", "%d changes not synced yet",
+                      (gulong) MIN (pending, G_MAXINT)),
+            (int) MIN (pending, G_MAXINT));
       else if (dft_sync_client_get_signed_in (self->client))
         g_string_append (text, _ ("everything synced"));
       if (!syncing && !dft_sync_client_get_signed_in (self->client))

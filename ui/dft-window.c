@@ -5,6 +5,7 @@
 
 #include "dft-bundle.h"
 #include "dft-dataset.h"
+#include "dft-forms-page.h"
 #include "dft-record-list.h"
 #include "dft-status-bar.h"
 #include "dft-ui-util.h"
@@ -27,6 +28,7 @@ struct _DftWindow
   DftWorkshopList *workshop_list;
   GtkStack        *content_stack;
   DftWorkshopPage *workshop_page;
+  DftFormsPage    *forms_page;
   DftStatusBar    *status_bar;
   GMenuModel      *primary_menu;
 
@@ -89,6 +91,13 @@ dft_window_get_workshop_page (DftWindow *self)
 {
   g_return_val_if_fail (DFT_IS_WINDOW (self), NULL);
   return GTK_WIDGET (self->workshop_page);
+}
+
+GtkWidget *
+dft_window_get_forms_page (DftWindow *self)
+{
+  g_return_val_if_fail (DFT_IS_WINDOW (self), NULL);
+  return GTK_WIDGET (self->forms_page);
 }
 
 static DftRecord *
@@ -205,12 +214,14 @@ store_ready (DftWindow *self)
   g_signal_connect_object (self->events, "notify::loading", G_CALLBACK (update_mode), self,
                            G_CONNECT_SWAPPED);
   dft_workshop_list_set_model (self->workshop_list, self->events);
+  dft_forms_page_set_store (self->forms_page, store);
   dft_status_bar_set_application (self->status_bar, app);
   set_action_enabled (self, "new-workshop", TRUE);
   set_action_enabled (self, "load-sample", TRUE);
   set_action_enabled (self, "export-bundle", TRUE);
   set_action_enabled (self, "import-bundle", TRUE);
   set_action_enabled (self, "sync", TRUE);
+  set_action_enabled (self, "show-forms", TRUE);
   update_mode (self);
 }
 
@@ -281,8 +292,18 @@ show_view_activated (GSimpleAction *action, GVariant *parameter, gpointer user_d
 
   if (self->event == NULL)
     return;
+  gtk_stack_set_visible_child_name (self->content_stack, "workshop");
   adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
   dft_workshop_page_show_view (self->workshop_page, g_variant_get_string (parameter, NULL));
+}
+
+static void
+show_forms_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftWindow *self = user_data;
+
+  gtk_stack_set_visible_child_name (self->content_stack, "forms");
+  adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
 }
 
 static void
@@ -311,8 +332,8 @@ sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     /* Translators: %u is a number of changes sent to the server */
     sent = g_strdup_printf (ngettext ("%u change sent", "%u changes sent", stats.pushed),
                             stats.pushed);
-    /* Translators: the first %s is "N changes sent", %u a number of changes received */
     message = g_strdup_printf (
+        /* Translators: the first %s is "N changes sent", %u a number of changes received */
         ngettext ("Synced: %s, %u received", "Synced: %s, %u received", stats.received), sent,
         stats.received);
     dft_ui_toast (GTK_WIDGET (self), message);
@@ -425,8 +446,8 @@ sample_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_autofree char *message = NULL;
 
-      /* Translators: %u is a number of workshops */
       message = g_strdup_printf (
+          /* Translators: %u is a number of workshops */
           ngettext ("Loaded %u sample workshop", "Loaded %u sample workshops", job->stats.events),
           job->stats.events);
       dft_ui_toast (GTK_WIDGET (self), message);
@@ -508,13 +529,13 @@ bundle_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   if (exported)
-    /* Translators: %u is a number of changes written to a file */
     message = g_strdup_printf (
+        /* Translators: %u is a number of changes written to a file */
         ngettext ("Wrote %u change to the file", "Wrote %u changes to the file", job->n_changes),
         job->n_changes);
   else
-    /* Translators: %u is a number of changes that changed something on this laptop */
     message
+        /* Translators: %u is a number of changes that changed something on this laptop */
         = g_strdup_printf (ngettext ("Imported the file: %u change applied",
                                      "Imported the file: %u changes applied", job->stats.applied),
                            job->stats.applied);
@@ -583,6 +604,7 @@ static const GActionEntry win_actions[] = {
   { "go-back", go_back_activated },
   { "search", search_activated },
   { "show-view", show_view_activated, "s" },
+  { "show-forms", show_forms_activated },
   { "sync", sync_activated },
   { "cancel-sync", cancel_sync_activated },
   { "load-sample", load_sample_activated },
@@ -668,6 +690,7 @@ dft_window_class_init (DftWindowClass *klass)
   g_type_ensure (DFT_TYPE_WORKSHOP_LIST);
   g_type_ensure (DFT_TYPE_WORKSHOP_PAGE);
   g_type_ensure (DFT_TYPE_STATUS_BAR);
+  g_type_ensure (DFT_TYPE_FORMS_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/daftari/Daftari/dft-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DftWindow, toast_overlay);
@@ -680,6 +703,7 @@ dft_window_class_init (DftWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DftWindow, workshop_list);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, content_stack);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, workshop_page);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, forms_page);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, status_bar);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, primary_menu);
 }
@@ -688,8 +712,8 @@ static void
 dft_window_init (DftWindow *self)
 {
   static const char *need_store[]
-      = { "new-workshop", "load-sample", "export-bundle", "import-bundle",
-          "sync",         "cancel-sync", "edit-workshop", "show-view" };
+      = { "new-workshop", "load-sample",   "export-bundle", "import-bundle", "sync",
+          "cancel-sync",  "edit-workshop", "show-view",     "show-forms" };
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();

@@ -17,5 +17,7 @@ const char *dft_window_get_mode (DftWindow *self);
 /* The workshop shown, or NULL. */
 DftRecord *dft_window_get_event (DftWindow *self);
 GtkWidget *dft_window_get_workshop_page (DftWindow *self);
+/* The Forms screen (win.show-forms). */
+GtkWidget *dft_window_get_forms_page (DftWindow *self);
 
 G_END_DECLS

@@ -4,8 +4,10 @@
 #include <glib/gi18n.h>
 
 #include "dft-attendance-view.h"
+#include "dft-evaluations-view.h"
 #include "dft-participants-view.h"
 #include "dft-summary-view.h"
+#include "dft-tests-view.h"
 #include "dft-ui-util.h"
 #include "dft-workshop-page.h"
 
@@ -19,6 +21,8 @@ struct _DftWorkshopPage
   DftParticipantsView  *participants_view;
   DftAttendanceView    *attendance_view;
   DftSummaryView       *summary_view;
+  DftTestsView         *tests_view;
+  DftEvaluationsView   *evaluations_view;
 
   DftRecord *event;
   gboolean   folded;
@@ -60,6 +64,8 @@ dft_workshop_page_set_event (DftWorkshopPage *self, DftStore *store, DftRecord *
   dft_participants_view_set_event (self->participants_view, store, event);
   dft_attendance_view_set_event (self->attendance_view, store, event);
   dft_summary_view_set_event (self->summary_view, store, event);
+  dft_tests_view_set_event (self->tests_view, store, event);
+  dft_evaluations_view_set_event (self->evaluations_view, store, event);
   if (!same_workshop)
     adw_view_stack_set_visible_child_name (self->view_stack, "participants");
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EVENT]);
@@ -198,8 +204,28 @@ dft_workshop_page_class_init (DftWorkshopPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DftWorkshopPage, summary_view);
 }
 
+/* The forms module's views: tests (scores and gain) and evaluations, and the tests' class
+ * means as a section of the summary. */
+static void
+add_form_views (DftWorkshopPage *self)
+{
+  AdwViewStackPage *page;
+
+  self->tests_view = g_object_new (DFT_TYPE_TESTS_VIEW, NULL);
+  page = adw_view_stack_add_titled (self->view_stack, GTK_WIDGET (self->tests_view), "tests",
+                                    _ ("Tests"));
+  adw_view_stack_page_set_icon_name (page, "document-edit-symbolic");
+  self->evaluations_view = g_object_new (DFT_TYPE_EVALUATIONS_VIEW, NULL);
+  page = adw_view_stack_add_titled (self->view_stack, GTK_WIDGET (self->evaluations_view),
+                                    "evaluations", _ ("Evaluations"));
+  adw_view_stack_page_set_icon_name (page, "emblem-favorite-symbolic");
+  dft_summary_view_add_section (self->summary_view, _ ("Average Scores and Gain"),
+                                dft_tests_view_get_summary (self->tests_view));
+}
+
 static void
 dft_workshop_page_init (DftWorkshopPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  add_form_views (self);
 }

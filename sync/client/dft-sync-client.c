@@ -180,6 +180,9 @@ typedef struct
   curl_off_t last_dlnow;
   curl_off_t last_ulnow;
   gboolean   stalled;
+  /* Daftari's server has answered in this run: an answer without its mark after that is a
+   * reply cut short on a bad link, not a captive portal's page. */
+  gboolean server_seen;
 
   DftSyncStats stats;
 } Run;
@@ -763,9 +766,20 @@ request (Run         *run,
           return FALSE;
         }
       g_debug ("sync: HTTP %ld without X-Daftari-Server", status);
+      /* Nothing after the status line (a link that dropped inside the headers, which curl
+       * takes as the end of them) is a cut, as is a mark missing once the server answered. */
+      if (run->server_seen || raw == NULL || raw->len == 0)
+        {
+          g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK,
+                               _ ("The server's answer arrived damaged. Your changes are kept "
+                                  "on this device and will be sent when the connection works."));
+          *failure = FAIL_RETRY;
+          return FALSE;
+        }
       not_the_server (error);
       return FALSE;
     }
+  run->server_seen = TRUE;
 
   if (response.gzip)
     {

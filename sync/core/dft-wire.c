@@ -157,6 +157,7 @@ string_list (JsonObject *top, const char *name, gboolean uuids, GPtrArray *out, 
 
   if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
     {
+      /* Translators: %s is the name of a list in a sync message from the server */
       g_autofree char *what = g_strdup_printf (_ ("the list “%s” is missing"), name);
       return invalid (error, what);
     }
@@ -168,6 +169,7 @@ string_list (JsonObject *top, const char *name, gboolean uuids, GPtrArray *out, 
       if (!node_is (e, G_TYPE_STRING) || (uuids && !dft_uuid_is_valid (json_node_get_string (e)))
           || strlen (json_node_get_string (e)) > 64)
         {
+          /* Translators: %u is a position in a list, %s the name of the list in a sync message */
           g_autofree char *what = g_strdup_printf (_ ("entry %u of “%s” is not an id"), i, name);
           return invalid (error, what);
         }
@@ -195,6 +197,7 @@ static DftChange *
 decode_change (
     JsonNode *node, GPtrArray *devices, GPtrArray *ids, guint n, DftChange *prev, GError **error)
 {
+  /* Translators: %u is the position of a change in a sync message */
   g_autofree char      *where = g_strdup_printf (_ ("change %u is malformed"), n + 1);
   g_autoptr (DftChange) change = NULL;
   JsonObject           *o;
@@ -224,6 +227,7 @@ decode_change (
   if (!g_strv_contains (entities, json_node_get_string (e)))
     {
       g_autofree char *what
+          /* Translators: %u is the position of a change in a sync message */
           = g_strdup_printf (_ ("change %u is for an unknown kind of record"), n + 1);
       return invalid (error, what), NULL;
     }

@@ -74,8 +74,8 @@ read_uint (GKeyFile   *file,
     return TRUE;
   why = g_strdup_printf (
       /* Translators: the numbers are the smallest and the largest value allowed */
-      _ ("it must be a whole number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT "."), min,
-      max);
+      _ ("it must be a whole number from %llu to %llu."), (unsigned long long) min,
+      (unsigned long long) max);
   return bad (error, path, key, why);
 }
 

@@ -940,9 +940,8 @@ query_number (GHashTable *query,
     {
       g_autofree char *message = g_strdup_printf (
           /* Translators: %s is a query parameter; the numbers are its bounds */
-          _ ("The parameter “%s” must be a whole number from %" G_GINT64_FORMAT
-             " to %" G_GINT64_FORMAT "."),
-          name, min, max);
+          _ ("The parameter “%s” must be a whole number from %lld to %lld."), name, (long long) min,
+          (long long) max);
       return bad_request (error, message);
     }
   return TRUE;

@@ -1,0 +1,858 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "dft-form-filler-private.h"
+#include "dft-form-store.h"
+#include "dft-form-templates.h"
+#include "dft-kiosk-window-private.h"
+#include "dft-schema.h"
+#include "dft-test-util.h"
+
+/*
+ * The form filler and kiosk mode, driven through their actions and the widgets a person
+ * would use, under a headless display; then what reached the store, and that every window
+ * is finalized. With DAFTARI_SCREENSHOTS=DIR it also saves PNGs of the main screens.
+ */
+
+static GtkApplication *app;
+static DftStore       *store;
+static char           *store_dir;
+static DftRecord      *knowledge, *evaluation, *tiny, *urdu, *event;
+
+/* ---- Helpers ------------------------------------------------------------ */
+
+typedef gboolean (*Condition) (gpointer data);
+
+static void
+wait_until (Condition condition, gpointer data, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s", what);
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+}
+
+static void
+settle (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+}
+
+static gboolean
+pointer_cleared (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+static void
+close_and_check_finalized (gpointer window, gpointer filler)
+{
+  gpointer weak = window, weak_filler = filler;
+
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  if (filler != NULL)
+    g_object_add_weak_pointer (G_OBJECT (filler), &weak_filler);
+  gtk_window_destroy (GTK_WINDOW (window));
+  wait_until (pointer_cleared, &weak, "a closed window to be finalized");
+  wait_until (pointer_cleared, &weak_filler, "the filler to be finalized");
+}
+
+static void
+save_png (GtkWidget *widget, const char *name)
+{
+  const char               *dir = g_getenv ("DAFTARI_SCREENSHOTS");
+  g_autofree char          *path = NULL;
+  g_autoptr (GdkPaintable)  paintable = NULL;
+  g_autoptr (GtkSnapshot)   snapshot = NULL;
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture)    texture = NULL;
+  GskRenderer              *renderer;
+  int                       w, h;
+
+  if (dir == NULL)
+    return;
+  settle (400);
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  w = gtk_widget_get_width (widget);
+  h = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
+  node = gtk_snapshot_to_node (snapshot);
+  g_assert_nonnull (node);
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_print ("# %s\n", path);
+}
+
+static gboolean
+filler_ready (gpointer data)
+{
+  DftFormFiller *filler = data;
+
+  return !dft_form_filler_is_busy (filler)
+         && g_strcmp0 (dft_form_filler_get_mode (filler), "loading") != 0;
+}
+
+static gboolean
+filler_idle (gpointer data)
+{
+  return !dft_form_filler_is_busy (data);
+}
+
+typedef struct
+{
+  GtkWindow     *window;
+  DftFormFiller *filler;
+  DftRecord     *finished;
+  DftRecord     *draft;
+  guint          n_finished;
+} Filling;
+
+static void
+finished_cb (DftFormFiller *filler, DftRecord *record, Filling *f)
+{
+  g_set_object (&f->finished, record);
+  f->n_finished++;
+}
+
+static void
+draft_saved_cb (DftFormFiller *filler, DftRecord *record, Filling *f)
+{
+  g_set_object (&f->draft, record);
+}
+
+static void open_filler_for (Filling    *f,
+                             DftRecord  *form,
+                             const char *event_id,
+                             const char *phase,
+                             DftRecord  *draft,
+                             int         width);
+
+static void
+open_filler (Filling *f, DftRecord *form, const char *phase, DftRecord *draft, int width)
+{
+  open_filler_for (f, form, dft_record_get_id (event), phase, draft, width);
+}
+
+static void
+open_filler_for (Filling    *f,
+                 DftRecord  *form,
+                 const char *event_id,
+                 const char *phase,
+                 DftRecord  *draft,
+                 int         width)
+{
+  memset (f, 0, sizeof *f);
+  f->window = GTK_WINDOW (gtk_window_new ());
+  gtk_window_set_default_size (f->window, width, 720);
+  f->filler = DFT_FORM_FILLER (dft_form_filler_new (store));
+  g_signal_connect (f->filler, "finished", G_CALLBACK (finished_cb), f);
+  g_signal_connect (f->filler, "draft-saved", G_CALLBACK (draft_saved_cb), f);
+  gtk_window_set_child (f->window, GTK_WIDGET (f->filler));
+  gtk_window_present (f->window);
+  dft_form_filler_start (f->filler, form, event_id, NULL, phase, draft);
+  wait_until (filler_ready, f->filler, "the form to load");
+  g_assert_cmpstr (dft_form_filler_get_mode (f->filler), ==, "form");
+}
+
+static void
+close_filler (Filling *f)
+{
+  g_clear_object (&f->finished);
+  g_clear_object (&f->draft);
+  close_and_check_finalized (f->window, f->filler);
+}
+
+static void
+action (Filling *f, const char *name, GVariant *param)
+{
+  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (f->filler), name, param));
+}
+
+static void
+go_to (Filling *f, guint page)
+{
+  action (f, "filler.go-to-page", g_variant_new_uint32 (page));
+  g_assert_cmpuint (dft_form_filler_get_page (f->filler), ==, page);
+}
+
+static void
+pick (Filling *f, const char *path, guint n, gboolean on)
+{
+  GtkWidget *button = dft_form_filler_get_choice_button (f->filler, path, n);
+
+  g_assert_nonnull (button);
+  if (GTK_IS_CHECK_BUTTON (button))
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (button), on);
+  else
+    gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (button), on);
+}
+
+static gboolean
+picked (Filling *f, const char *path, guint n)
+{
+  GtkWidget *button = dft_form_filler_get_choice_button (f->filler, path, n);
+
+  g_assert_nonnull (button);
+  return GTK_IS_CHECK_BUTTON (button) ? gtk_check_button_get_active (GTK_CHECK_BUTTON (button))
+                                      : gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (button));
+}
+
+static void
+type (Filling *f, const char *path, const char *text)
+{
+  GtkWidget *entry = dft_form_filler_get_widget_for_path (f->filler, path);
+
+  g_assert_true (GTK_IS_EDITABLE (entry));
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+}
+
+static const char *
+typed (Filling *f, const char *path)
+{
+  GtkWidget *entry = dft_form_filler_get_widget_for_path (f->filler, path);
+
+  g_assert_true (GTK_IS_EDITABLE (entry));
+  return gtk_editable_get_text (GTK_EDITABLE (entry));
+}
+
+static const char *
+label_text (Filling *f, const char *path)
+{
+  GtkWidget *label = dft_form_filler_get_label_for_path (f->filler, path);
+
+  g_assert_true (GTK_IS_LABEL (label));
+  g_assert_false (gtk_label_get_use_markup (GTK_LABEL (label)));
+  return gtk_label_get_text (GTK_LABEL (label));
+}
+
+/* The dim "↩ en" beside a label that fell back to another language. */
+static GtkWidget *
+fallback_tag (Filling *f, const char *path)
+{
+  return gtk_widget_get_next_sibling (dft_form_filler_get_label_for_path (f->filler, path));
+}
+
+static gboolean
+has_finished (gpointer data)
+{
+  Filling *f = data;
+  return f->finished != NULL;
+}
+
+static gboolean
+has_draft (gpointer data)
+{
+  Filling *f = data;
+  return f->draft != NULL;
+}
+
+/* ---- Tests -------------------------------------------------------------- */
+
+static void
+test_knowledge_test (void)
+{
+  Filling               f;
+  g_auto (GStrv)        missing = NULL;
+  g_autoptr (DftRecord) stored = NULL;
+  g_autoptr (GError)    error = NULL;
+
+  open_filler (&f, knowledge, "pre", NULL, 480);
+  /* The note, then one page per question. */
+  g_assert_cmpuint (dft_form_filler_get_n_pages (f.filler), ==, 6);
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 0);
+  save_png (GTK_WIDGET (f.window), "form-knowledge-intro.png");
+  action (&f, "filler.next", NULL);
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 1);
+  g_assert_true (g_str_has_suffix (label_text (&f, "/data/force_principles"), " *"));
+  pick (&f, "/data/force_principles", 0, TRUE);
+  pick (&f, "/data/force_principles", 1, TRUE);
+  pick (&f, "/data/force_principles", 2, TRUE);
+  pick (&f, "/data/force_principles", 4, TRUE);
+  save_png (GTK_WIDGET (f.window), "form-knowledge-question.png");
+  action (&f, "filler.next", NULL);
+  pick (&f, "/data/torture_exception", 1, TRUE);
+  /* The judge question is left out on purpose. */
+  go_to (&f, 4);
+
+  /* A constraint: the message shows under the question, and Next stays. */
+  type (&f, "/data/years_service", "99");
+  action (&f, "filler.next", NULL);
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 4);
+  g_assert_cmpstr (dft_form_filler_get_message_for_path (f.filler, "/data/years_service"), ==,
+                   "Enter a number from 0 to 50.");
+  save_png (GTK_WIDGET (f.window), "form-knowledge-constraint.png");
+  type (&f, "/data/years_service", "12");
+  action (&f, "filler.next", NULL);
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 5);
+
+  /* A required question left empty blocks finalizing; the summary lists it. */
+  action (&f, "filler.finalize", NULL);
+  g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "summary");
+  missing = dft_form_filler_get_summary_paths (f.filler);
+  g_assert_cmpuint (g_strv_length (missing), ==, 1);
+  g_assert_cmpstr (missing[0], ==, "/data/judge_detention");
+  save_png (GTK_WIDGET (f.window), "form-summary.png");
+  g_assert_null (f.finished);
+
+  action (&f, "filler.go-to-path", g_variant_new_string ("/data/judge_detention"));
+  g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "form");
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 3);
+  pick (&f, "/data/judge_detention", 2, TRUE);
+  action (&f, "filler.finalize", NULL);
+  wait_until (has_finished, &f, "the final submission");
+  g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "done");
+
+  stored = dft_store_load (store, &dft_entity_submission, dft_record_get_id (f.finished), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_record_get_string (stored, "status"), ==, "final");
+  g_assert_cmpstr (dft_record_get_string (stored, "phase"), ==, "pre");
+  g_assert_cmpstr (dft_record_get_string (stored, "event_id"), ==, dft_record_get_id (event));
+  g_assert_cmpfloat_with_epsilon (dft_record_get_real (stored, "score"), 100.0, 1e-9);
+  close_filler (&f);
+}
+
+static void
+test_draft_resume (void)
+{
+  Filling               f;
+  g_autoptr (DftRecord) draft = NULL;
+
+  open_filler (&f, knowledge, "post", NULL, 480);
+  go_to (&f, 4);
+  type (&f, "/data/years_service", "7");
+  go_to (&f, 5);
+  type (&f, "/data/comment", "More role plays, please");
+  action (&f, "filler.save-draft", NULL);
+  wait_until (has_draft, &f, "the draft");
+  g_assert_cmpstr (dft_record_get_string (f.draft, "status"), ==, "draft");
+  draft = g_object_ref (f.draft);
+  close_filler (&f);
+
+  open_filler (&f, knowledge, "post", draft, 480);
+  go_to (&f, 4);
+  g_assert_cmpstr (typed (&f, "/data/years_service"), ==, "7");
+  go_to (&f, 5);
+  g_assert_cmpstr (typed (&f, "/data/comment"), ==, "More role plays, please");
+  /* Saving again updates the same draft. */
+  type (&f, "/data/comment", "More role plays");
+  action (&f, "filler.save-draft", NULL);
+  wait_until (has_draft, &f, "the draft saved again");
+  g_assert_cmpstr (dft_record_get_id (f.draft), ==, dft_record_get_id (draft));
+  close_filler (&f);
+}
+
+static void
+test_language (void)
+{
+  Filling f;
+
+  open_filler (&f, knowledge, NULL, NULL, 480);
+  g_assert_cmpstr (dft_form_filler_get_language (f.filler), ==, "en");
+  g_assert_true (g_str_has_prefix (label_text (&f, "/data/intro"), "Answer on your own"));
+  dft_form_filler_set_language (f.filler, "ru");
+  g_assert_cmpstr (dft_form_filler_get_language (f.filler), ==, "ru");
+  g_assert_true (g_str_has_prefix (label_text (&f, "/data/intro"), "Отвечайте самостоятельно"));
+  g_assert_cmpint (gtk_widget_get_direction (GTK_WIDGET (f.filler)), ==, GTK_TEXT_DIR_LTR);
+  close_filler (&f);
+}
+
+static void
+test_live (void)
+{
+  Filling f;
+
+  open_filler (&f, tiny, NULL, NULL, 480);
+  /* The field-list group is one page. */
+  g_assert_cmpuint (dft_form_filler_get_n_pages (f.filler), ==, 1);
+  g_assert_false (dft_form_filler_is_shown (f.filler, "/data/g/why"));
+  pick (&f, "/data/g/pet", 0, TRUE);
+  g_assert_true (dft_form_filler_is_shown (f.filler, "/data/g/why"));
+  pick (&f, "/data/g/pet", 1, TRUE);
+  g_assert_false (dft_form_filler_is_shown (f.filler, "/data/g/why"));
+
+  type (&f, "/data/g/n", "4");
+  g_assert_cmpstr (gtk_label_get_text (
+                       GTK_LABEL (dft_form_filler_get_widget_for_path (f.filler, "/data/g/twice"))),
+                   ==, "8");
+  g_assert_cmpstr (label_text (&f, "/data/g/echo"), ==, "You typed 4 <b>");
+  /* Not translated into Russian: shown in English, and marked. */
+  dft_form_filler_set_language (f.filler, "ru");
+  g_assert_cmpstr (label_text (&f, "/data/g/n"), ==, "Число");
+  g_assert_cmpstr (label_text (&f, "/data/g/echo"), ==, "You typed 4 <b>");
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (fallback_tag (&f, "/data/g/echo"))), ==, "↩ en");
+  g_assert_true (gtk_widget_get_visible (fallback_tag (&f, "/data/g/echo")));
+  g_assert_false (gtk_widget_get_visible (fallback_tag (&f, "/data/g/n")));
+  close_filler (&f);
+}
+
+static void
+test_urdu (void)
+{
+  Filling f;
+
+  open_filler (&f, urdu, NULL, NULL, 360);
+  g_assert_cmpstr (dft_form_filler_get_language (f.filler), ==, "ur");
+  g_assert_cmpint (gtk_widget_get_direction (GTK_WIDGET (f.filler)), ==, GTK_TEXT_DIR_RTL);
+  g_assert_cmpint (
+      gtk_widget_get_direction (dft_form_filler_get_label_for_path (f.filler, "/data/p/name")), ==,
+      GTK_TEXT_DIR_RTL);
+  g_assert_cmpint (
+      gtk_widget_get_direction (dft_form_filler_get_widget_for_path (f.filler, "/data/p/name")), ==,
+      GTK_TEXT_DIR_RTL);
+  save_png (GTK_WIDGET (f.window), "form-urdu.png");
+  /* The calendar opens on the date typed, and picking a day types it. */
+  {
+    GtkWidget            *entry = dft_form_filler_get_widget_for_path (f.filler, "/data/p/since");
+    GtkWidget            *button = gtk_widget_get_next_sibling (entry);
+    GtkWidget            *calendar;
+    g_autoptr (GDateTime) shown = NULL;
+    g_autoptr (GDateTime) other = g_date_time_new_local (2019, 3, 1, 0, 0, 0);
+
+    type (&f, "/data/p/since", "2018-11-05");
+    gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+    calendar = gtk_popover_get_child (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button)));
+    shown = gtk_calendar_get_date (GTK_CALENDAR (calendar));
+    g_assert_cmpint (g_date_time_get_year (shown), ==, 2018);
+    g_assert_cmpint (g_date_time_get_month (shown), ==, 11);
+    g_assert_cmpint (g_date_time_get_day_of_month (shown), ==, 5);
+    gtk_calendar_select_day (GTK_CALENDAR (calendar), other);
+    g_signal_emit_by_name (calendar, "day-selected");
+    g_assert_cmpstr (typed (&f, "/data/p/since"), ==, "2019-03-01");
+  }
+  dft_form_filler_set_language (f.filler, "en");
+  g_assert_cmpint (gtk_widget_get_direction (GTK_WIDGET (f.filler)), ==, GTK_TEXT_DIR_LTR);
+  close_filler (&f);
+}
+
+static gboolean
+press (Filling *f, guint keyval)
+{
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (f->filler));
+  gboolean               handled = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GtkEventController) c = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_KEY (c)
+          && gtk_event_controller_get_propagation_phase (c) == GTK_PHASE_CAPTURE)
+        {
+          g_signal_emit_by_name (c, "key-pressed", keyval, 0, 0, &handled);
+          return handled;
+        }
+    }
+  g_assert_not_reached ();
+}
+
+static void
+test_keyboard (void)
+{
+  Filling          f;
+  g_autofree char *answer = NULL;
+
+  open_filler (&f, knowledge, NULL, NULL, 360);
+  go_to (&f, 3);
+  save_png (GTK_WIDGET (f.window), "form-narrow.png");
+  go_to (&f, 2);
+  gtk_widget_grab_focus (
+      dft_form_filler_get_choice_button (f.filler, "/data/torture_exception", 0));
+  /* Digits pick the nth choice, 0 clears. */
+  g_assert_true (press (&f, GDK_KEY_2));
+  g_assert_true (picked (&f, "/data/torture_exception", 1));
+  answer = dft_form_run_get_answer (dft_form_filler_get_run (f.filler), "/data/torture_exception");
+  g_assert_cmpstr (answer, ==, "false");
+  g_assert_true (press (&f, GDK_KEY_0));
+  g_assert_false (picked (&f, "/data/torture_exception", 0));
+  g_assert_false (picked (&f, "/data/torture_exception", 1));
+  g_assert_true (press (&f, GDK_KEY_KP_1));
+  g_assert_true (picked (&f, "/data/torture_exception", 0));
+  /* Enter on the last question of a page goes to the next page. */
+  g_assert_true (press (&f, GDK_KEY_Return));
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 3);
+
+  /* Enter with a wrong answer stays and says why; digits in a number field are typed. */
+  go_to (&f, 4);
+  gtk_widget_grab_focus (dft_form_filler_get_widget_for_path (f.filler, "/data/years_service"));
+  g_assert_false (press (&f, GDK_KEY_5));
+  type (&f, "/data/years_service", "-1");
+  g_assert_true (press (&f, GDK_KEY_Return));
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 4);
+  g_assert_nonnull (dft_form_filler_get_message_for_path (f.filler, "/data/years_service"));
+  type (&f, "/data/years_service", "5");
+  g_assert_true (press (&f, GDK_KEY_Return));
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 5);
+  g_assert_true (press (&f, GDK_KEY_Page_Up));
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 4);
+  g_assert_true (press (&f, GDK_KEY_Page_Down));
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 5);
+  close_filler (&f);
+}
+
+static const char repeat_json[]
+    = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"kids\", \"version\": \"1\","
+      " \"title\": {\"en\": \"Kids\"}, \"kind\": \"survey\", \"root\": \"data\","
+      " \"default_language\": \"en\", \"languages\": [{\"code\": \"en\", \"name\": \"English\"}],"
+      " \"questions\": [{\"type\": \"repeat\", \"name\": \"kid\", \"label\": {\"en\": \"Child\"},"
+      "   \"children\": [{\"type\": \"text\", \"name\": \"name\", \"label\": {\"en\": \"Name\"}},"
+      "   {\"type\": \"note\", \"name\": \"hello\", \"label\": {\"en\": \"Hello ${name}\"}}]},"
+      "  {\"type\": \"integer\", \"name\": \"n\", \"label\": {\"en\": \"How many rooms?\"}},"
+      "  {\"type\": \"repeat\", \"name\": \"room\", \"repeat_count\": \"${n}\","
+      "   \"label\": {\"en\": \"Room\"}, \"children\": [{\"type\": \"geopoint\", \"name\": "
+      "\"where\","
+      "   \"label\": {\"en\": \"Where\"}}, {\"type\": \"date\", \"name\": \"seen\","
+      "   \"label\": {\"en\": \"Seen\"}}]}]}";
+
+static DftRecord *kids;
+
+static guint
+kid_count (Filling *f)
+{
+  return dft_form_run_count_instances (dft_form_filler_get_run (f->filler), "/data/kid");
+}
+
+static void
+test_repeats (void)
+{
+  Filling f;
+  guint   kid_pages;
+
+  open_filler (&f, kids, NULL, NULL, 480);
+  kid_pages = MAX (kid_count (&f), 1);
+  g_assert_cmpuint (dft_form_filler_get_n_pages (f.filler), ==, kid_pages + 1);
+  action (&f, "filler.add-instance", g_variant_new_string ("/data/kid"));
+  g_assert_cmpuint (kid_count (&f), >=, 1);
+  {
+    guint            n = kid_count (&f);
+    g_autofree char *name = g_strdup_printf ("/data/kid[%u]/name", n);
+    g_autofree char *hello = g_strdup_printf ("/data/kid[%u]/hello", n);
+
+    type (&f, name, "Amina");
+    g_assert_cmpstr (label_text (&f, hello), ==, "Hello Amina");
+    action (&f, "filler.add-instance", g_variant_new_string ("/data/kid"));
+    g_assert_cmpuint (kid_count (&f), ==, n + 1);
+    g_assert_cmpuint (dft_form_filler_get_n_pages (f.filler), ==, n + 2);
+    action (&f, "filler.remove-instance", g_variant_new ("(su)", "/data/kid", n + 1));
+    g_assert_cmpuint (kid_count (&f), ==, n);
+  }
+
+  /* A counted repeat follows its count: a page per room. */
+  go_to (&f, dft_form_filler_get_n_pages (f.filler) - 1);
+  type (&f, "/data/n", "2");
+  g_assert_cmpuint (dft_form_filler_get_n_pages (f.filler), ==, kid_count (&f) + 3);
+  action (&f, "filler.next", NULL);
+  {
+    GtkWidget       *lat = dft_form_filler_get_widget_for_path (f.filler, "/data/room[1]/where");
+    GtkWidget       *lon;
+    g_autofree char *answer = NULL;
+
+    g_assert_true (GTK_IS_EDITABLE (lat));
+    gtk_editable_set_text (GTK_EDITABLE (lat), "41.7");
+    /* Each entry sits above its caption; the longitude is in the next box. */
+    lon = gtk_widget_get_first_child (gtk_widget_get_next_sibling (gtk_widget_get_parent (lat)));
+    gtk_editable_set_text (GTK_EDITABLE (lon), "44.8");
+    answer = dft_form_run_get_answer (dft_form_filler_get_run (f.filler), "/data/room[1]/where");
+    g_assert_cmpstr (answer, ==, "41.7 44.8");
+  }
+  save_png (GTK_WIDGET (f.window), "form-repeat.png");
+  close_filler (&f);
+}
+
+/* A save the store refuses: nothing typed is lost, and Retry tries again. */
+static void
+test_save_error (void)
+{
+  Filling          f;
+  g_autofree char *answer = NULL;
+
+  open_filler_for (&f, knowledge, "no-such-workshop", NULL, NULL, 480);
+  go_to (&f, 5);
+  type (&f, "/data/comment", "Keep this");
+  action (&f, "filler.save-draft", NULL);
+  g_assert_true (dft_form_filler_is_busy (f.filler));
+  wait_until (filler_idle, f.filler, "the refused save");
+  g_assert_null (f.draft);
+  g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "form");
+  g_assert_cmpstr (typed (&f, "/data/comment"), ==, "Keep this");
+  g_assert_nonnull (dft_form_filler_get_error (f.filler));
+  answer = dft_form_run_get_answer (dft_form_filler_get_run (f.filler), "/data/comment");
+  g_assert_cmpstr (answer, ==, "Keep this");
+  save_png (GTK_WIDGET (f.window), "form-save-error.png");
+  action (&f, "filler.retry", NULL);
+  wait_until (filler_idle, f.filler, "the retried save");
+  g_assert_null (f.draft);
+  close_filler (&f);
+}
+
+static void
+closed_cb (DftFormFiller *filler, gboolean *closed)
+{
+  *closed = TRUE;
+}
+
+static void
+test_preview (void)
+{
+  Filling  f;
+  gboolean closed = FALSE;
+
+  open_filler (&f, tiny, NULL, NULL, 480);
+  dft_form_filler_set_preview (f.filler, TRUE);
+  g_signal_connect (f.filler, "closed", G_CALLBACK (closed_cb), &closed);
+  pick (&f, "/data/g/pet", 0, TRUE);
+  action (&f, "filler.save-draft", NULL);
+  action (&f, "filler.finalize", NULL);
+  g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "done");
+  g_assert_false (dft_form_filler_is_busy (f.filler));
+  g_assert_null (f.draft);
+  g_assert_null (f.finished);
+  action (&f, "filler.close", NULL);
+  g_assert_true (closed);
+  close_filler (&f);
+}
+
+static gboolean
+kiosk_mode_is (gpointer data)
+{
+  DftKioskWindow *kiosk = data;
+  const char     *want = g_object_get_data (G_OBJECT (kiosk), "want-mode");
+
+  return g_strcmp0 (dft_kiosk_window_get_mode (kiosk), want) == 0
+         && filler_idle (dft_kiosk_window_get_filler (kiosk));
+}
+
+static void
+wait_kiosk (DftKioskWindow *kiosk, const char *mode)
+{
+  g_object_set_data (G_OBJECT (kiosk), "want-mode", (gpointer) mode);
+  wait_until (kiosk_mode_is, kiosk, mode);
+}
+
+static const char *const ratings[]
+    = { "/data/ratings/relevance", "/data/ratings/content",      "/data/ratings/trainers",
+        "/data/ratings/materials", "/data/ratings/organisation", NULL };
+
+static void
+assert_blank (Filling *f)
+{
+  g_assert_cmpstr (dft_form_filler_get_mode (f->filler), ==, "form");
+  g_assert_cmpuint (dft_form_filler_get_page (f->filler), ==, 0);
+  go_to (f, 1);
+  for (guint i = 0; ratings[i] != NULL; i++)
+    for (guint n = 0; n < 5; n++)
+      g_assert_false (picked (f, ratings[i], n));
+  go_to (f, 2);
+  g_assert_cmpstr (typed (f, "/data/most_useful"), ==, "");
+  go_to (f, 4);
+  for (guint n = 0; n < 3; n++)
+    g_assert_false (picked (f, "/data/recommend", n));
+  go_to (f, 0);
+}
+
+static void
+test_kiosk (void)
+{
+  DftKioskWindow  *kiosk;
+  Filling          f = { 0 };
+  gpointer         weak;
+  g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, "2468", -1);
+
+  kiosk = DFT_KIOSK_WINDOW (
+      dft_kiosk_window_new (app, store, evaluation, dft_record_get_id (event), NULL, hash));
+  dft_kiosk_window_set_thanks_delay (kiosk, 1000);
+  gtk_window_set_default_size (GTK_WINDOW (kiosk), 900, 700);
+  gtk_window_present (GTK_WINDOW (kiosk));
+  f.window = GTK_WINDOW (kiosk);
+  f.filler = dft_kiosk_window_get_filler (kiosk);
+  g_signal_connect (f.filler, "finished", G_CALLBACK (finished_cb), &f);
+  wait_until (filler_ready, f.filler, "the kiosk form");
+
+  for (guint person = 0; person < 2; person++)
+    {
+      assert_blank (&f);
+      go_to (&f, 1);
+      for (guint i = 0; ratings[i] != NULL; i++)
+        pick (&f, ratings[i], (i + person) % 5, TRUE);
+      if (person == 0)
+        save_png (GTK_WIDGET (kiosk), "form-likert.png");
+      go_to (&f, 2);
+      type (&f, "/data/most_useful", person == 0 ? "Role plays" : "The case studies");
+      go_to (&f, 4);
+      pick (&f, "/data/recommend", person, TRUE);
+      g_clear_object (&f.finished);
+      action (&f, "filler.finalize", NULL);
+      wait_until (has_finished, &f, "the evaluation to be saved");
+      g_assert_cmpstr (dft_record_get_string (f.finished, "status"), ==, "final");
+      g_assert_cmpstr (dft_kiosk_window_get_mode (kiosk), ==, "thanks");
+      if (person == 0)
+        save_png (GTK_WIDGET (kiosk), "kiosk-thanks.png");
+      /* Behind the thank-you page the form is already blank. */
+      g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 0);
+      wait_kiosk (kiosk, "form");
+    }
+  g_assert_cmpuint (f.n_finished, ==, 2);
+  assert_blank (&f);
+  g_clear_object (&f.finished);
+
+  /* Closing without the PIN is refused and asks for it; a wrong PIN keeps the kiosk. */
+  weak = kiosk;
+  g_object_add_weak_pointer (G_OBJECT (kiosk), &weak);
+  gtk_window_close (GTK_WINDOW (kiosk));
+  settle (100);
+  g_assert_nonnull (weak);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (kiosk)));
+  g_assert_nonnull (dft_kiosk_window_get_pin_entry (kiosk));
+  save_png (GTK_WIDGET (gtk_widget_get_root (dft_kiosk_window_get_pin_entry (kiosk))),
+            "kiosk-pin.png");
+  gtk_editable_set_text (GTK_EDITABLE (dft_kiosk_window_get_pin_entry (kiosk)), "1357");
+  g_signal_emit_by_name (dft_kiosk_window_get_pin_entry (kiosk), "activate");
+  settle (100);
+  g_assert_nonnull (weak);
+  g_assert_nonnull (dft_kiosk_window_get_pin_entry (kiosk));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (dft_kiosk_window_get_pin_entry (kiosk))),
+                   ==, "");
+  /* Escape in the kiosk also asks, and only asks. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (kiosk), "kiosk.exit", NULL));
+  g_assert_nonnull (weak);
+
+  gtk_editable_set_text (GTK_EDITABLE (dft_kiosk_window_get_pin_entry (kiosk)), "2468");
+  g_signal_emit_by_name (dft_kiosk_window_get_pin_entry (kiosk), "activate");
+  wait_until (pointer_cleared, &weak, "the kiosk to be finalized");
+}
+
+/* ---- Setup -------------------------------------------------------------- */
+
+static const char tiny_json[]
+    = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"tiny\", \"version\": \"1\","
+      " \"title\": {\"en\": \"Tiny\"}, \"kind\": \"survey\", \"root\": \"data\","
+      " \"default_language\": \"en\","
+      " \"languages\": [{\"code\": \"en\", \"name\": \"English\"}, {\"code\": \"ru\", \"name\": "
+      "\"Русский\"}],"
+      " \"choice_lists\": {\"yn\": [{\"value\": \"yes\", \"label\": {\"en\": \"Yes\", \"ru\": "
+      "\"Да\"}},"
+      "   {\"value\": \"no\", \"label\": {\"en\": \"No\", \"ru\": \"Нет\"}}]},"
+      " \"questions\": [{\"type\": \"group\", \"name\": \"g\", \"page\": true,"
+      "   \"label\": {\"en\": \"All on one page\"}, \"children\": ["
+      "   {\"type\": \"select_one\", \"name\": \"pet\", \"choices\": \"yn\", \"label\": {\"en\": "
+      "\"A pet?\", \"ru\": \"Питомец?\"}},"
+      "   {\"type\": \"text\", \"name\": \"why\", \"relevant\": \"${pet} = 'yes'\", \"label\": "
+      "{\"en\": \"Which?\"}},"
+      "   {\"type\": \"integer\", \"name\": \"n\", \"label\": {\"en\": \"A number\", \"ru\": "
+      "\"Число\"}},"
+      "   {\"type\": \"decimal\", \"name\": \"twice\", \"calculate\": \"${n} * 2\", \"label\": "
+      "{\"en\": \"Twice that\"}},"
+      "   {\"type\": \"note\", \"name\": \"echo\", \"label\": {\"en\": \"You typed ${n} <b>\"}}"
+      " ]}]}";
+
+static const char urdu_json[]
+    = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"urdu\", \"version\": \"1\","
+      " \"title\": {\"ur\": \"رجسٹریشن\", \"en\": \"Registration\"}, \"kind\": \"survey\","
+      " \"root\": \"data\", \"default_language\": \"ur\","
+      " \"languages\": [{\"code\": \"ur\", \"name\": \"اردو\"}, {\"code\": \"en\", \"name\": "
+      "\"English\"}],"
+      " \"choice_lists\": {\"yn\": [{\"value\": \"yes\", \"label\": {\"ur\": \"ہاں\", \"en\": "
+      "\"Yes\"}},"
+      "   {\"value\": \"no\", \"label\": {\"ur\": \"نہیں\", \"en\": \"No\"}}]},"
+      " \"questions\": [{\"type\": \"group\", \"name\": \"p\", \"page\": true, \"label\": {\"ur\": "
+      "\"آپ کے بارے میں\", \"en\": \"About you\"},"
+      "   \"children\": ["
+      "   {\"type\": \"text\", \"name\": \"name\", \"required\": true, \"label\": {\"ur\": \"آپ کا "
+      "نام\", \"en\": \"Your name\"}},"
+      "   {\"type\": \"select_one\", \"name\": \"first\", \"choices\": \"yn\", \"label\": {\"ur\": "
+      "\"کیا یہ آپ کی پہلی تربیت ہے؟\", \"en\": \"Is this your first training?\"}},"
+      "   {\"type\": \"date\", \"name\": \"since\", \"label\": {\"en\": \"In service since\"}}"
+      " ]}]}";
+
+static DftRecord *
+save_form (DftForm *form)
+{
+  g_autoptr (GError) error = NULL;
+  DftRecord         *record = dft_form_store_save (store, form, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (record);
+  return record;
+}
+
+static DftRecord *
+save_template (const char *name)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = dft_form_template_load (name, &error);
+
+  g_assert_no_error (error);
+  return save_form (form);
+}
+
+static DftRecord *
+save_json (const char *json)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = dft_form_new_from_json (json, -1, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (form, &error));
+  g_assert_no_error (error);
+  return save_form (form);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_autoptr (GError) error = NULL;
+  int                status;
+
+  dft_test_init (&argc, &argv);
+  gtk_init ();
+  adw_init ();
+
+  app = GTK_APPLICATION (
+      adw_application_new ("org.daftari.Daftari.FillerTest", G_APPLICATION_NON_UNIQUE));
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+
+  store = dft_test_open_store (&store_dir);
+  event = dft_test_add_event (store, "Use of force", "2026-05-04", "2026-05-08");
+  knowledge = save_template ("knowledge-test");
+  evaluation = save_template ("workshop-evaluation");
+  tiny = save_json (tiny_json);
+  urdu = save_json (urdu_json);
+  kids = save_json (repeat_json);
+
+  g_test_add_func ("/filler/knowledge-test", test_knowledge_test);
+  g_test_add_func ("/filler/draft-resume", test_draft_resume);
+  g_test_add_func ("/filler/language", test_language);
+  g_test_add_func ("/filler/live", test_live);
+  g_test_add_func ("/filler/urdu", test_urdu);
+  g_test_add_func ("/filler/keyboard", test_keyboard);
+  g_test_add_func ("/filler/repeats", test_repeats);
+  g_test_add_func ("/filler/preview", test_preview);
+  g_test_add_func ("/filler/save-error", test_save_error);
+  g_test_add_func ("/filler/kiosk", test_kiosk);
+  status = g_test_run ();
+
+  g_clear_object (&knowledge);
+  g_clear_object (&evaluation);
+  g_clear_object (&tiny);
+  g_clear_object (&urdu);
+  g_clear_object (&kids);
+  g_clear_object (&event);
+  dft_test_release_store (g_steal_pointer (&store));
+  dft_test_dir_free (g_steal_pointer (&store_dir));
+  g_clear_object (&app);
+  return status;
+}

@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "dft-application.h"
+#include "dft-evaluations-view.h"
+#include "dft-forms-page.h"
+#include "dft-forms-util.h"
+#include "dft-test-util.h"
+#include "dft-tests-view.h"
+#include "dft-window.h"
+#include "dft-workshop-page.h"
+#include "forms/dft-form-run.h"
+#include "forms/dft-form-store.h"
+
+/*
+ * The forms screens on the real window under a headless display: import an XForm through
+ * the Forms page's worker (its warnings shown before saving), copy templates, pre/post test
+ * results and their gain in the Tests view, and the Evaluations view's live count. With
+ * --screenshots DIR it saves a PNG of each screen instead of asserting on them.
+ */
+
+typedef gboolean (*Condition) (gpointer data);
+
+static const char *screenshot_dir;
+
+static void
+wait_until (Condition condition, gpointer data, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s", what);
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (2000);
+    }
+}
+
+static void
+settle (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (2000);
+}
+
+static gpointer
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  guint       n = g_list_model_get_n_items (toplevels);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return window;
+    }
+  return NULL;
+}
+
+static gboolean
+pointer_cleared (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+static void
+close_and_check_finalized (gpointer window)
+{
+  gpointer weak = window;
+
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  gtk_window_destroy (GTK_WINDOW (window));
+  wait_until (pointer_cleared, &weak, "a closed window to be finalized");
+}
+
+static gboolean
+drawn (gpointer data)
+{
+  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
+}
+
+static void
+save_png (GtkWidget *window, const char *name)
+{
+  g_autoptr (GdkPaintable)  paintable = NULL;
+  g_autoptr (GtkSnapshot)   snapshot = NULL;
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture)    texture = NULL;
+  g_autofree char          *path = NULL;
+  int                       w, h;
+
+  if (screenshot_dir == NULL)
+    return;
+  paintable = gtk_widget_paintable_new (window);
+  snapshot = gtk_snapshot_new ();
+  path = g_build_filename (screenshot_dir, name, NULL);
+  wait_until (drawn, window, "the window to be drawn");
+  settle (400);
+  w = gtk_widget_get_width (window);
+  h = gtk_widget_get_height (window);
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, w, h));
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_print ("%s\n", path);
+}
+
+/* ---- The application around a scenario ------------------------------------------ */
+
+typedef struct
+{
+  DftApplication *app;
+  DftWindow      *window;
+  gpointer        store; /* weak */
+  void (*scenario) (DftApplication *app, DftWindow *window);
+} Fixture;
+
+static gboolean
+store_open (gpointer data)
+{
+  return dft_application_get_store (data) != NULL;
+}
+
+static void
+activate_cb (GApplication *app, Fixture *f)
+{
+  f->window = DFT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_assert_nonnull (f->window);
+  wait_until (store_open, f->app, "the store to open");
+  f->store = dft_application_get_store (f->app);
+  g_object_add_weak_pointer (G_OBJECT (f->store), &f->store);
+  f->scenario (f->app, f->window);
+  close_and_check_finalized (f->window);
+}
+
+static void
+run_scenario (void (*scenario) (DftApplication *app, DftWindow *window))
+{
+  Fixture          f = { 0 };
+  g_autofree char *dir = dft_test_make_dir ();
+  g_autofree char *db = g_build_filename (dir, "daftari.db", NULL);
+  gpointer         app;
+
+  g_setenv ("DAFTARI_DB", db, TRUE);
+  f.scenario = scenario;
+  f.app = dft_application_new ("org.daftari.Daftari.FormsTest", G_APPLICATION_NON_UNIQUE);
+  g_signal_connect_after (f.app, "activate", G_CALLBACK (activate_cb), &f);
+  g_assert_cmpint (g_application_run (G_APPLICATION (f.app), 0, NULL), ==, 0);
+
+  app = f.app;
+  g_object_add_weak_pointer (G_OBJECT (app), &app);
+  g_object_unref (f.app);
+  wait_until (pointer_cleared, &app, "the application to be finalized");
+  wait_until (pointer_cleared, &f.store, "the store to be finalized");
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+/* ---- Helpers ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  DftFormsPage *page;
+  const char   *key;
+} Listed;
+
+static gboolean
+form_listed (gpointer data)
+{
+  Listed *l = data;
+  return !dft_forms_page_get_busy (l->page)
+         && dft_forms_page_get_description (l->page, l->key) != NULL;
+}
+
+static gboolean
+page_idle (gpointer data)
+{
+  return !dft_forms_page_get_busy (data);
+}
+
+static gboolean
+warnings_or_listed (gpointer data)
+{
+  return find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL || form_listed (data);
+}
+
+static gboolean
+mode_is_main (gpointer data)
+{
+  return g_strcmp0 (dft_window_get_mode (data), "main") == 0;
+}
+
+static gboolean
+mode_is_main_with_event (gpointer data)
+{
+  return g_strcmp0 (dft_window_get_mode (data), "main") == 0 && dft_window_get_event (data) != NULL;
+}
+
+static GtkWidget *
+show_view (DftWindow *window, const char *name)
+{
+  DftWorkshopPage *page = DFT_WORKSHOP_PAGE (dft_window_get_workshop_page (window));
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-view",
+                                  g_variant_new_string (name));
+  return dft_workshop_page_get_view (page, name);
+}
+
+static void
+answer (DftFormRun *run, const char *path, const char *value)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (dft_form_run_set_answer (run, path, value, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* Answers the knowledge test: @right says which of its three scored questions are right. */
+static void
+submit_test (DftStore   *store,
+             const char *key,
+             const char *event_id,
+             const char *person_id,
+             const char *phase,
+             gboolean    force_right,
+             gboolean    torture_right,
+             gboolean    judge_right)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) form_record = dft_form_store_latest (store, key, &error);
+  g_autoptr (DftForm)   form = dft_form_store_load (store, dft_record_get_id (form_record), &error);
+  g_autoptr (DftFormRun) run = dft_form_run_new (form, &error);
+  g_autoptr (DftRecord)  saved = NULL;
+
+  g_assert_no_error (error);
+  answer (run, "/data/force_principles",
+          force_right ? "legality necessity proportionality accountability" : "speed");
+  answer (run, "/data/torture_exception", torture_right ? "false" : "true");
+  answer (run, "/data/judge_detention", judge_right ? "prompt" : "week");
+  saved = dft_form_store_submit (store, form_record, NULL, run, event_id, person_id, phase, TRUE,
+                                 &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (saved);
+}
+
+static void
+submit_evaluation (DftStore *store, const char *key, const char *event_id, const char *rating)
+{
+  static const char *ratings[]
+      = { "relevance", "content", "trainers", "materials", "organisation" };
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) form_record = dft_form_store_latest (store, key, &error);
+  g_autoptr (DftForm)   form = dft_form_store_load (store, dft_record_get_id (form_record), &error);
+  g_autoptr (DftFormRun) run = dft_form_run_new (form, &error);
+  g_autoptr (DftRecord)  saved = NULL;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (ratings); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/data/ratings/%s", ratings[i]);
+      answer (run, path, rating);
+    }
+  answer (run, "/data/recommend", "yes");
+  saved = dft_form_store_submit (store, form_record, NULL, run, event_id, NULL, NULL, TRUE, &error);
+  g_assert_no_error (error);
+}
+
+typedef struct
+{
+  DftTestsView *view;
+  guint         pairs;
+} GainWait;
+
+static gboolean
+gain_ready (gpointer data)
+{
+  GainWait            *w = data;
+  const DftGainReport *report = dft_tests_view_get_report (w->view);
+
+  return !dft_tests_view_get_loading (w->view) && report != NULL && report->n_pairs == w->pairs;
+}
+
+static gboolean
+tests_form_chosen (gpointer data)
+{
+  return dft_tests_view_set_form_key (data, "osh_test");
+}
+
+typedef struct
+{
+  DftEvaluationsView *view;
+  guint               count;
+} CountWait;
+
+static gboolean
+evaluations_counted (gpointer data)
+{
+  CountWait *w = data;
+
+  return dft_evaluations_view_get_form_key (w->view) != NULL
+         && !dft_evaluations_view_get_loading (w->view)
+         && dft_evaluations_view_get_count (w->view) == w->count;
+}
+
+/* The row of the tests table whose name is @name. */
+static guint
+row_of (DftTestsView *view, const char *name)
+{
+  for (guint row = 1; dft_tests_view_get_cell (view, row, 0) != NULL; row++)
+    if (g_strcmp0 (dft_tests_view_get_cell (view, row, 0), name) == 0)
+      return row;
+  g_error ("No row for %s", name);
+  return 0;
+}
+
+static void
+assert_row (DftTestsView *view,
+            guint         row,
+            const char   *pre,
+            const char   *post,
+            const char   *gain,
+            const char   *normalized)
+{
+  g_assert_cmpstr (dft_tests_view_get_cell (view, row, 1), ==, pre);
+  g_assert_cmpstr (dft_tests_view_get_cell (view, row, 2), ==, post);
+  g_assert_cmpstr (dft_tests_view_get_cell (view, row, 3), ==, gain);
+  g_assert_cmpstr (dft_tests_view_get_cell (view, row, 4), ==, normalized);
+}
+
+/* ---- The scenario --------------------------------------------------------------------- */
+
+static void
+forms_flow (DftApplication *app, DftWindow *window)
+{
+  DftStore             *store = dft_application_get_store (app);
+  DftFormsPage         *page = DFT_FORMS_PAGE (dft_window_get_forms_page (window));
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) event = NULL;
+  g_autofree char      *full = g_build_filename (FORMS_TEST_DATA, "xform", "full.xml", NULL);
+  g_autoptr (GFile)     file = g_file_new_for_path (full);
+  const char           *names[][2]
+      = { { "Айбек", "Токтогулов" }, { "Amina", "Yusuf" }, { "გიორგი", "ბერიძე" } };
+  char               *people[3];
+  DftTestsView       *tests;
+  DftEvaluationsView *evaluations;
+  AdwMessageDialog   *dialog;
+
+  if (screenshot_dir != NULL)
+    gtk_window_set_default_size (GTK_WINDOW (window), 1000, 720);
+
+  /* A workshop with three people, written straight to the store. */
+  event = dft_test_add_event (store, "Financial investigations, Osh", "2026-05-04", "2026-05-06");
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr (DftRecord) person = dft_test_add_person (store, names[i][0], names[i][1]);
+      g_autoptr (DftRecord) enrollment = dft_store_enroll (
+          store, dft_record_get_id (event), dft_record_get_id (person), "participant", &error);
+      g_assert_no_error (error);
+      people[i] = g_strdup (dft_record_get_id (person));
+    }
+
+  /* The Forms screen: an ODK XForm imported through the page's worker. */
+  wait_until (mode_is_main, window, "the workshop list");
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-forms", NULL);
+  wait_until (page_idle, page, "the forms page to settle");
+  dft_forms_page_import_file (page, file);
+  g_assert_true (dft_forms_page_get_busy (page));
+  wait_until (warnings_or_listed, &(Listed){ page, "household_visit" },
+              "the import's warnings or the imported form");
+  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  if (dialog != NULL)
+    {
+      GtkWidget *scrolled = adw_message_dialog_get_extra_child (dialog);
+      GtkWidget *label = gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scrolled));
+
+      if (GTK_IS_VIEWPORT (label))
+        label = gtk_viewport_get_child (GTK_VIEWPORT (label));
+      g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (label)), "• "));
+      g_test_message ("Import warnings: %s", gtk_label_get_text (GTK_LABEL (label)));
+      save_png (GTK_WIDGET (dialog), "forms-import-warnings.png");
+      adw_message_dialog_response (dialog, "save");
+      close_and_check_finalized (dialog);
+    }
+  wait_until (form_listed, &(Listed){ page, "household_visit" }, "the imported form listed");
+  g_assert_true (
+      g_str_has_prefix (dft_forms_page_get_description (page, "household_visit"), "Survey · "));
+
+  /* Templates: the knowledge test under a key of ours, and the evaluation as it comes. */
+  dft_forms_page_copy_template (page, "knowledge-test", "Osh test", "osh_test");
+  wait_until (form_listed, &(Listed){ page, "osh_test" }, "the copied knowledge test");
+  dft_forms_page_copy_template (page, "workshop-evaluation", NULL, NULL);
+  wait_until (form_listed, &(Listed){ page, "workshop_evaluation" }, "the copied evaluation");
+  g_assert_cmpstr (dft_forms_page_get_description (page, "osh_test"), ==,
+                   "Test · English, Русский · version 1 · 0 submissions");
+  save_png (GTK_WIDGET (window), "forms-page.png");
+
+  /* Preview opens a filler window that saves nothing; it goes away whole when closed. */
+  {
+    g_autoptr (DftRecord) record = dft_form_store_latest (store, "osh_test", &error);
+    GtkWidget            *preview;
+
+    g_assert_no_error (error);
+    preview = dft_forms_open_filler (GTK_WIDGET (page), store, record, NULL, NULL, NULL, TRUE);
+    settle (300);
+    close_and_check_finalized (preview);
+  }
+
+  /* The Tests view: three people's pre-tests and post-tests and the gain. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "open-workshop",
+                                  g_variant_new_string (dft_record_get_id (event)));
+  wait_until (mode_is_main_with_event, window, "the workshop");
+  tests = DFT_TESTS_VIEW (show_view (window, "tests"));
+  wait_until (tests_form_chosen, tests, "the test form in the tests view");
+  submit_test (store, "osh_test", dft_record_get_id (event), people[0], "pre", FALSE, FALSE, FALSE);
+  submit_test (store, "osh_test", dft_record_get_id (event), people[0], "post", TRUE, TRUE, TRUE);
+  submit_test (store, "osh_test", dft_record_get_id (event), people[1], "pre", FALSE, TRUE, FALSE);
+  submit_test (store, "osh_test", dft_record_get_id (event), people[1], "post", TRUE, TRUE, FALSE);
+  submit_test (store, "osh_test", dft_record_get_id (event), people[2], "pre", TRUE, TRUE, TRUE);
+  submit_test (store, "osh_test", dft_record_get_id (event), people[2], "post", TRUE, TRUE, TRUE);
+  wait_until (gain_ready, &(GainWait){ tests, 3 }, "the gain of three people");
+  assert_row (tests, row_of (tests, "Айбек Токтогулов"), "0 %", "100 %", "+100", "1.00");
+  assert_row (tests, row_of (tests, "Amina Yusuf"), "25 %", "75 %", "+50", "0.67");
+  assert_row (tests, row_of (tests, "გიორგი ბერიძე"), "100 %", "100 %", "+0", "–");
+  assert_row (tests, 4, "42 %", "92 %", "+50", "0.86");
+  g_assert_cmpstr (dft_tests_view_get_cell (tests, 4, 0), ==, "Class mean");
+  /* The summary shows the class means too. */
+  g_assert_nonnull (
+      strstr (gtk_label_get_text (GTK_LABEL (dft_tests_view_get_summary (tests))), "0.86"));
+  save_png (GTK_WIDGET (window), "tests-gain.png");
+  if (screenshot_dir != NULL)
+    {
+      show_view (window, "summary");
+      save_png (GTK_WIDGET (window), "tests-summary.png");
+    }
+
+  /* The Evaluations view counts final evaluations as they arrive. */
+  evaluations = DFT_EVALUATIONS_VIEW (show_view (window, "evaluations"));
+  wait_until (evaluations_counted, &(CountWait){ evaluations, 0 }, "no evaluations yet");
+  g_assert_cmpstr (dft_evaluations_view_get_form_key (evaluations), ==, "workshop_evaluation");
+  submit_evaluation (store, "workshop_evaluation", dft_record_get_id (event), "5");
+  wait_until (evaluations_counted, &(CountWait){ evaluations, 1 }, "one evaluation");
+  g_assert_cmpstr (dft_evaluations_view_get_count_text (evaluations), ==, "1 evaluation");
+  submit_evaluation (store, "workshop_evaluation", dft_record_get_id (event), "4");
+  wait_until (evaluations_counted, &(CountWait){ evaluations, 2 }, "two evaluations");
+  g_assert_cmpstr (dft_evaluations_view_get_count_text (evaluations), ==, "2 evaluations");
+  g_assert_cmpfloat_with_epsilon (dft_evaluations_view_get_mean (evaluations, "relevance"), 4.5,
+                                  1e-9);
+  save_png (GTK_WIDGET (window), "evaluations.png");
+
+  /* The forms page counts the submissions. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-forms", NULL);
+  wait_until (form_listed, &(Listed){ page, "osh_test" }, "the forms list after submissions");
+  settle (300);
+  wait_until (page_idle, page, "the forms page to settle");
+  g_assert_cmpstr (dft_forms_page_get_description (page, "osh_test"), ==,
+                   "Test · English, Русский · version 1 · 6 submissions");
+
+  if (screenshot_dir != NULL)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
+      settle (500);
+      save_png (GTK_WIDGET (window), "forms-narrow.png");
+      show_view (window, "tests");
+      save_png (GTK_WIDGET (window), "tests-narrow.png");
+      show_view (window, "evaluations");
+      save_png (GTK_WIDGET (window), "evaluations-narrow.png");
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (people); i++)
+    g_free (people[i]);
+}
+
+static void
+test_forms_flow (void)
+{
+  run_scenario (forms_flow);
+}
+
+int
+main (int argc, char *argv[])
+{
+  if (argc == 3 && g_str_equal (argv[1], "--screenshots"))
+    {
+      screenshot_dir = argv[2];
+      argc = 1;
+    }
+  dft_test_init (&argc, &argv);
+  if (g_getenv ("DAFTARI_TODAY") == NULL)
+    g_setenv ("DAFTARI_TODAY", "2026-05-04", TRUE);
+  gtk_init ();
+  adw_init ();
+  if (screenshot_dir != NULL)
+    {
+      g_mkdir_with_parents (screenshot_dir, 0755);
+      run_scenario (forms_flow);
+      return 0;
+    }
+  g_test_add_func ("/ui/forms/flow", test_forms_flow);
+  return g_test_run ();
+}
