@@ -19,6 +19,12 @@ dft_test_add_event (DftStore *store, const char *title, const char *start, const
 DftRecord *dft_test_add_person (DftStore *store, const char *given, const char *family);
 /* Runs the default main context until nothing is pending, so "changed" and list reloads land. */
 void dft_test_drain (void);
+
+/* Runs the main context until @condition holds, failing the test after 20 s with @what. */
+typedef gboolean (*DftTestCondition) (gpointer data);
+void dft_test_wait_until (DftTestCondition condition, gpointer data, const char *what);
+/* Runs the main context for @ms milliseconds (let a window draw, a toast time out). */
+void dft_test_settle (guint ms);
 void dft_test_wait_for (gboolean *flag);
 /* Waits for pending work that holds @store, then asserts it is finalized. */
 void dft_test_release_store (DftStore *store);

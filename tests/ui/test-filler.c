@@ -23,32 +23,6 @@ static DftRecord      *knowledge, *evaluation, *tiny, *urdu, *event;
 
 /* ---- Helpers ------------------------------------------------------------ */
 
-typedef gboolean (*Condition) (gpointer data);
-
-static void
-wait_until (Condition condition, gpointer data, const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", what);
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    }
-}
-
-static void
-settle (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
-}
-
 static gboolean
 pointer_cleared (gpointer data)
 {
@@ -64,8 +38,8 @@ close_and_check_finalized (gpointer window, gpointer filler)
   if (filler != NULL)
     g_object_add_weak_pointer (G_OBJECT (filler), &weak_filler);
   gtk_window_destroy (GTK_WINDOW (window));
-  wait_until (pointer_cleared, &weak, "a closed window to be finalized");
-  wait_until (pointer_cleared, &weak_filler, "the filler to be finalized");
+  dft_test_wait_until (pointer_cleared, &weak, "a closed window to be finalized");
+  dft_test_wait_until (pointer_cleared, &weak_filler, "the filler to be finalized");
 }
 
 static void
@@ -82,7 +56,7 @@ save_png (GtkWidget *widget, const char *name)
 
   if (dir == NULL)
     return;
-  settle (400);
+  dft_test_settle (400);
   g_mkdir_with_parents (dir, 0755);
   path = g_build_filename (dir, name, NULL);
   w = gtk_widget_get_width (widget);
@@ -165,7 +139,7 @@ open_filler_for (Filling    *f,
   gtk_window_set_child (f->window, GTK_WIDGET (f->filler));
   gtk_window_present (f->window);
   dft_form_filler_start (f->filler, form, event_id, NULL, phase, draft);
-  wait_until (filler_ready, f->filler, "the form to load");
+  dft_test_wait_until (filler_ready, f->filler, "the form to load");
   g_assert_cmpstr (dft_form_filler_get_mode (f->filler), ==, "form");
 }
 
@@ -314,7 +288,7 @@ test_knowledge_test (void)
   g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 3);
   pick (&f, "/data/judge_detention", 2, TRUE);
   action (&f, "filler.finalize", NULL);
-  wait_until (has_finished, &f, "the final submission");
+  dft_test_wait_until (has_finished, &f, "the final submission");
   g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "done");
 
   stored = dft_store_load (store, &dft_entity_submission, dft_record_get_id (f.finished), &error);
@@ -338,7 +312,7 @@ test_draft_resume (void)
   go_to (&f, 5);
   type (&f, "/data/comment", "More role plays, please");
   action (&f, "filler.save-draft", NULL);
-  wait_until (has_draft, &f, "the draft");
+  dft_test_wait_until (has_draft, &f, "the draft");
   g_assert_cmpstr (dft_record_get_string (f.draft, "status"), ==, "draft");
   draft = g_object_ref (f.draft);
   close_filler (&f);
@@ -351,7 +325,7 @@ test_draft_resume (void)
   /* Saving again updates the same draft. */
   type (&f, "/data/comment", "More role plays");
   action (&f, "filler.save-draft", NULL);
-  wait_until (has_draft, &f, "the draft saved again");
+  dft_test_wait_until (has_draft, &f, "the draft saved again");
   g_assert_cmpstr (dft_record_get_id (f.draft), ==, dft_record_get_id (draft));
   close_filler (&f);
 }
@@ -584,7 +558,7 @@ test_save_error (void)
   type (&f, "/data/comment", "Keep this");
   action (&f, "filler.save-draft", NULL);
   g_assert_true (dft_form_filler_is_busy (f.filler));
-  wait_until (filler_idle, f.filler, "the refused save");
+  dft_test_wait_until (filler_idle, f.filler, "the refused save");
   g_assert_null (f.draft);
   g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "form");
   g_assert_cmpstr (typed (&f, "/data/comment"), ==, "Keep this");
@@ -593,7 +567,7 @@ test_save_error (void)
   g_assert_cmpstr (answer, ==, "Keep this");
   save_png (GTK_WIDGET (f.window), "form-save-error.png");
   action (&f, "filler.retry", NULL);
-  wait_until (filler_idle, f.filler, "the retried save");
+  dft_test_wait_until (filler_idle, f.filler, "the retried save");
   g_assert_null (f.draft);
   close_filler (&f);
 }
@@ -639,7 +613,7 @@ static void
 wait_kiosk (DftKioskWindow *kiosk, const char *mode)
 {
   g_object_set_data (G_OBJECT (kiosk), "want-mode", (gpointer) mode);
-  wait_until (kiosk_mode_is, kiosk, mode);
+  dft_test_wait_until (kiosk_mode_is, kiosk, mode);
 }
 
 static const char *const ratings[]
@@ -679,7 +653,7 @@ test_kiosk (void)
   f.window = GTK_WINDOW (kiosk);
   f.filler = dft_kiosk_window_get_filler (kiosk);
   g_signal_connect (f.filler, "finished", G_CALLBACK (finished_cb), &f);
-  wait_until (filler_ready, f.filler, "the kiosk form");
+  dft_test_wait_until (filler_ready, f.filler, "the kiosk form");
 
   for (guint person = 0; person < 2; person++)
     {
@@ -695,7 +669,7 @@ test_kiosk (void)
       pick (&f, "/data/recommend", person, TRUE);
       g_clear_object (&f.finished);
       action (&f, "filler.finalize", NULL);
-      wait_until (has_finished, &f, "the evaluation to be saved");
+      dft_test_wait_until (has_finished, &f, "the evaluation to be saved");
       g_assert_cmpstr (dft_record_get_string (f.finished, "status"), ==, "final");
       g_assert_cmpstr (dft_kiosk_window_get_mode (kiosk), ==, "thanks");
       if (person == 0)
@@ -712,7 +686,7 @@ test_kiosk (void)
   weak = kiosk;
   g_object_add_weak_pointer (G_OBJECT (kiosk), &weak);
   gtk_window_close (GTK_WINDOW (kiosk));
-  settle (100);
+  dft_test_settle (100);
   g_assert_nonnull (weak);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (kiosk)));
   g_assert_nonnull (dft_kiosk_window_get_pin_entry (kiosk));
@@ -720,7 +694,7 @@ test_kiosk (void)
             "kiosk-pin.png");
   gtk_editable_set_text (GTK_EDITABLE (dft_kiosk_window_get_pin_entry (kiosk)), "1357");
   g_signal_emit_by_name (dft_kiosk_window_get_pin_entry (kiosk), "activate");
-  settle (100);
+  dft_test_settle (100);
   g_assert_nonnull (weak);
   g_assert_nonnull (dft_kiosk_window_get_pin_entry (kiosk));
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (dft_kiosk_window_get_pin_entry (kiosk))),
@@ -731,7 +705,7 @@ test_kiosk (void)
 
   gtk_editable_set_text (GTK_EDITABLE (dft_kiosk_window_get_pin_entry (kiosk)), "2468");
   g_signal_emit_by_name (dft_kiosk_window_get_pin_entry (kiosk), "activate");
-  wait_until (pointer_cleared, &weak, "the kiosk to be finalized");
+  dft_test_wait_until (pointer_cleared, &weak, "the kiosk to be finalized");
 }
 
 /* ---- Setup -------------------------------------------------------------- */

@@ -22,33 +22,7 @@
  * --screenshots DIR it saves a PNG of each screen instead of asserting on them.
  */
 
-typedef gboolean (*Condition) (gpointer data);
-
 static const char *screenshot_dir;
-
-static void
-wait_until (Condition condition, gpointer data, const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", what);
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-}
-
-static void
-settle (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (2000);
-}
 
 static gpointer
 find_toplevel (GType type)
@@ -78,7 +52,7 @@ close_and_check_finalized (gpointer window)
 
   g_object_add_weak_pointer (G_OBJECT (window), &weak);
   gtk_window_destroy (GTK_WINDOW (window));
-  wait_until (pointer_cleared, &weak, "a closed window to be finalized");
+  dft_test_wait_until (pointer_cleared, &weak, "a closed window to be finalized");
 }
 
 static gboolean
@@ -102,8 +76,8 @@ save_png (GtkWidget *window, const char *name)
   paintable = gtk_widget_paintable_new (window);
   snapshot = gtk_snapshot_new ();
   path = g_build_filename (screenshot_dir, name, NULL);
-  wait_until (drawn, window, "the window to be drawn");
-  settle (400);
+  dft_test_wait_until (drawn, window, "the window to be drawn");
+  dft_test_settle (400);
   w = gtk_widget_get_width (window);
   h = gtk_widget_get_height (window);
   gdk_paintable_snapshot (paintable, snapshot, w, h);
@@ -135,7 +109,7 @@ activate_cb (GApplication *app, Fixture *f)
 {
   f->window = DFT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   g_assert_nonnull (f->window);
-  wait_until (store_open, f->app, "the store to open");
+  dft_test_wait_until (store_open, f->app, "the store to open");
   f->store = dft_application_get_store (f->app);
   g_object_add_weak_pointer (G_OBJECT (f->store), &f->store);
   f->scenario (f->app, f->window);
@@ -159,8 +133,8 @@ run_scenario (void (*scenario) (DftApplication *app, DftWindow *window))
   app = f.app;
   g_object_add_weak_pointer (G_OBJECT (app), &app);
   g_object_unref (f.app);
-  wait_until (pointer_cleared, &app, "the application to be finalized");
-  wait_until (pointer_cleared, &f.store, "the store to be finalized");
+  dft_test_wait_until (pointer_cleared, &app, "the application to be finalized");
+  dft_test_wait_until (pointer_cleared, &f.store, "the store to be finalized");
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
@@ -368,13 +342,13 @@ forms_flow (DftApplication *app, DftWindow *window)
     }
 
   /* The Forms screen: an ODK XForm imported through the page's worker. */
-  wait_until (mode_is_main, window, "the workshop list");
+  dft_test_wait_until (mode_is_main, window, "the workshop list");
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-forms", NULL);
-  wait_until (page_idle, page, "the forms page to settle");
+  dft_test_wait_until (page_idle, page, "the forms page to settle");
   dft_forms_page_import_file (page, file);
   g_assert_true (dft_forms_page_get_busy (page));
-  wait_until (warnings_or_listed, &(Listed){ page, "household_visit" },
-              "the import's warnings or the imported form");
+  dft_test_wait_until (warnings_or_listed, &(Listed){ page, "household_visit" },
+                       "the import's warnings or the imported form");
   dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
   if (dialog != NULL)
     {
@@ -389,15 +363,17 @@ forms_flow (DftApplication *app, DftWindow *window)
       adw_message_dialog_response (dialog, "save");
       close_and_check_finalized (dialog);
     }
-  wait_until (form_listed, &(Listed){ page, "household_visit" }, "the imported form listed");
+  dft_test_wait_until (form_listed, &(Listed){ page, "household_visit" },
+                       "the imported form listed");
   g_assert_true (
       g_str_has_prefix (dft_forms_page_get_description (page, "household_visit"), "Survey · "));
 
   /* Templates: the knowledge test under a key of ours, and the evaluation as it comes. */
   dft_forms_page_copy_template (page, "knowledge-test", "Osh test", "osh_test");
-  wait_until (form_listed, &(Listed){ page, "osh_test" }, "the copied knowledge test");
+  dft_test_wait_until (form_listed, &(Listed){ page, "osh_test" }, "the copied knowledge test");
   dft_forms_page_copy_template (page, "workshop-evaluation", NULL, NULL);
-  wait_until (form_listed, &(Listed){ page, "workshop_evaluation" }, "the copied evaluation");
+  dft_test_wait_until (form_listed, &(Listed){ page, "workshop_evaluation" },
+                       "the copied evaluation");
   g_assert_cmpstr (dft_forms_page_get_description (page, "osh_test"), ==,
                    "Test · English, Русский · version 1 · 0 submissions");
   save_png (GTK_WIDGET (window), "forms-page.png");
@@ -409,23 +385,23 @@ forms_flow (DftApplication *app, DftWindow *window)
 
     g_assert_no_error (error);
     preview = dft_forms_open_filler (GTK_WIDGET (page), store, record, NULL, NULL, NULL, TRUE);
-    settle (300);
+    dft_test_settle (300);
     close_and_check_finalized (preview);
   }
 
   /* The Tests view: three people's pre-tests and post-tests and the gain. */
   g_action_group_activate_action (G_ACTION_GROUP (window), "open-workshop",
                                   g_variant_new_string (dft_record_get_id (event)));
-  wait_until (mode_is_main_with_event, window, "the workshop");
+  dft_test_wait_until (mode_is_main_with_event, window, "the workshop");
   tests = DFT_TESTS_VIEW (show_view (window, "tests"));
-  wait_until (tests_form_chosen, tests, "the test form in the tests view");
+  dft_test_wait_until (tests_form_chosen, tests, "the test form in the tests view");
   submit_test (store, "osh_test", dft_record_get_id (event), people[0], "pre", FALSE, FALSE, FALSE);
   submit_test (store, "osh_test", dft_record_get_id (event), people[0], "post", TRUE, TRUE, TRUE);
   submit_test (store, "osh_test", dft_record_get_id (event), people[1], "pre", FALSE, TRUE, FALSE);
   submit_test (store, "osh_test", dft_record_get_id (event), people[1], "post", TRUE, TRUE, FALSE);
   submit_test (store, "osh_test", dft_record_get_id (event), people[2], "pre", TRUE, TRUE, TRUE);
   submit_test (store, "osh_test", dft_record_get_id (event), people[2], "post", TRUE, TRUE, TRUE);
-  wait_until (gain_ready, &(GainWait){ tests, 3 }, "the gain of three people");
+  dft_test_wait_until (gain_ready, &(GainWait){ tests, 3 }, "the gain of three people");
   assert_row (tests, row_of (tests, "Айбек Токтогулов"), "0 %", "100 %", "+100", "1.00");
   assert_row (tests, row_of (tests, "Amina Yusuf"), "25 %", "75 %", "+50", "0.67");
   assert_row (tests, row_of (tests, "გიორგი ბერიძე"), "100 %", "100 %", "+0", "–");
@@ -443,13 +419,13 @@ forms_flow (DftApplication *app, DftWindow *window)
 
   /* The Evaluations view counts final evaluations as they arrive. */
   evaluations = DFT_EVALUATIONS_VIEW (show_view (window, "evaluations"));
-  wait_until (evaluations_counted, &(CountWait){ evaluations, 0 }, "no evaluations yet");
+  dft_test_wait_until (evaluations_counted, &(CountWait){ evaluations, 0 }, "no evaluations yet");
   g_assert_cmpstr (dft_evaluations_view_get_form_key (evaluations), ==, "workshop_evaluation");
   submit_evaluation (store, "workshop_evaluation", dft_record_get_id (event), "5");
-  wait_until (evaluations_counted, &(CountWait){ evaluations, 1 }, "one evaluation");
+  dft_test_wait_until (evaluations_counted, &(CountWait){ evaluations, 1 }, "one evaluation");
   g_assert_cmpstr (dft_evaluations_view_get_count_text (evaluations), ==, "1 evaluation");
   submit_evaluation (store, "workshop_evaluation", dft_record_get_id (event), "4");
-  wait_until (evaluations_counted, &(CountWait){ evaluations, 2 }, "two evaluations");
+  dft_test_wait_until (evaluations_counted, &(CountWait){ evaluations, 2 }, "two evaluations");
   g_assert_cmpstr (dft_evaluations_view_get_count_text (evaluations), ==, "2 evaluations");
   g_assert_cmpfloat_with_epsilon (dft_evaluations_view_get_mean (evaluations, "relevance"), 4.5,
                                   1e-9);
@@ -457,16 +433,17 @@ forms_flow (DftApplication *app, DftWindow *window)
 
   /* The forms page counts the submissions. */
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-forms", NULL);
-  wait_until (form_listed, &(Listed){ page, "osh_test" }, "the forms list after submissions");
-  settle (300);
-  wait_until (page_idle, page, "the forms page to settle");
+  dft_test_wait_until (form_listed, &(Listed){ page, "osh_test" },
+                       "the forms list after submissions");
+  dft_test_settle (300);
+  dft_test_wait_until (page_idle, page, "the forms page to settle");
   g_assert_cmpstr (dft_forms_page_get_description (page, "osh_test"), ==,
                    "Test · English, Русский · version 1 · 6 submissions");
 
   if (screenshot_dir != NULL)
     {
       gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
-      settle (500);
+      dft_test_settle (500);
       save_png (GTK_WIDGET (window), "forms-narrow.png");
       show_view (window, "tests");
       save_png (GTK_WIDGET (window), "tests-narrow.png");

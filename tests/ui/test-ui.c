@@ -22,32 +22,6 @@
  * instead opens the sample workshops and saves a PNG of each main screen.
  */
 
-typedef gboolean (*Condition) (gpointer data);
-
-static void
-wait_until (Condition condition, gpointer data, const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", what);
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-}
-
-static void
-settle (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (2000);
-}
-
 static gpointer
 find_toplevel (GType type)
 {
@@ -77,7 +51,7 @@ close_and_check_finalized (gpointer window)
 
   g_object_add_weak_pointer (G_OBJECT (window), &weak);
   gtk_window_destroy (GTK_WINDOW (window));
-  wait_until (pointer_cleared, &weak, "a closed window to be finalized");
+  dft_test_wait_until (pointer_cleared, &weak, "a closed window to be finalized");
 }
 
 typedef struct _Fixture Fixture;
@@ -116,7 +90,7 @@ activate_cb (GApplication *app, Fixture *f)
 {
   f->window = DFT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   g_assert_nonnull (f->window);
-  wait_until (store_open, f, "the store to open");
+  dft_test_wait_until (store_open, f, "the store to open");
   f->store = dft_application_get_store (f->app);
   g_object_add_weak_pointer (G_OBJECT (f->store), &f->store);
   f->scenario (f);
@@ -141,9 +115,9 @@ run_scenario (Scenario scenario)
   app = f.app;
   g_object_add_weak_pointer (G_OBJECT (app), &app);
   g_object_unref (f.app);
-  wait_until (pointer_cleared, &app, "the application to be finalized");
+  dft_test_wait_until (pointer_cleared, &app, "the application to be finalized");
   /* Workers still finishing (list reloads, the sync client's reads) hold the store a moment. */
-  wait_until (pointer_cleared, &f.store, "the store to be finalized");
+  dft_test_wait_until (pointer_cleared, &f.store, "the store to be finalized");
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
@@ -193,7 +167,8 @@ add_person (
   dft_person_dialog_set_field (dialog, "agency", "Financial Intelligence Unit");
   dft_person_dialog_set_field (dialog, "country", "KG");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL));
-  wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_PERSON_DIALOG), "the person dialog to close");
+  dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_PERSON_DIALOG),
+                       "the person dialog to close");
 }
 
 typedef struct
@@ -234,7 +209,7 @@ workshop_flow (Fixture *fixture)
   DftStore             *store;
 
   store = dft_application_get_store (f.app);
-  wait_until (mode_is_welcome, f.window, "the welcome page on an empty store");
+  dft_test_wait_until (mode_is_welcome, f.window, "the welcome page on an empty store");
 
   /* A workshop: first with wrong dates, which the dialog refuses next to the field. */
   g_action_group_activate_action (G_ACTION_GROUP (f.window), "new-workshop", NULL);
@@ -246,7 +221,7 @@ workshop_flow (Fixture *fixture)
   dft_workshop_dialog_set_field (dialog, "country", "KG");
   dft_workshop_dialog_set_field (dialog, "track", "NAPOR");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL));
-  settle (100);
+  dft_test_settle (100);
   g_assert_true (find_toplevel (DFT_TYPE_WORKSHOP_DIALOG) == dialog);
   g_assert_false (dft_workshop_dialog_validate (dialog));
   dft_workshop_dialog_set_field (dialog, "start_date", "2026-13-04");
@@ -255,9 +230,9 @@ workshop_flow (Fixture *fixture)
   dft_workshop_dialog_set_field (dialog, "end_date", "2026-05-06");
   g_assert_true (dft_workshop_dialog_validate (dialog));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL));
-  wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_WORKSHOP_DIALOG),
-              "the workshop dialog to close");
-  wait_until (mode_is_main_with_event, f.window, "the new workshop to open");
+  dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_WORKSHOP_DIALOG),
+                       "the workshop dialog to close");
+  dft_test_wait_until (mode_is_main_with_event, f.window, "the new workshop to open");
   event = dft_window_get_event (f.window);
   g_assert_cmpstr (dft_record_get_string (event, "title"), ==, "Financial investigations, Osh");
   g_assert_cmpstr (dft_record_get_string (event, "end_date"), ==, "2026-05-06");
@@ -268,22 +243,22 @@ workshop_flow (Fixture *fixture)
   add_person (&f, participants, "გიორგი", "ბერიძე", "male");
   add_person (&f, participants, "Amina", "Yusuf", "female");
   people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
-  wait_until (model_has, &(CountWait){ people, 3 }, "three people on the roster");
+  dft_test_wait_until (model_has, &(CountWait){ people, 3 }, "three people on the roster");
 
   /* Search in any script: "aibek" finds Айбек. */
   dft_participants_view_set_search (DFT_PARTICIPANTS_VIEW (participants), "aibek");
-  wait_until (model_has, &(CountWait){ people, 1 }, "the search to find Айбек");
+  dft_test_wait_until (model_has, &(CountWait){ people, 1 }, "the search to find Айбек");
   {
     g_autoptr (DftRecord) found = g_list_model_get_item (people, 0);
     g_assert_cmpstr (dft_record_get_string (found, "given_name"), ==, "Айбек");
   }
   dft_participants_view_set_search (DFT_PARTICIPANTS_VIEW (participants), "");
-  wait_until (model_has, &(CountWait){ people, 3 }, "the roster after the search");
+  dft_test_wait_until (model_has, &(CountWait){ people, 3 }, "the roster after the search");
 
   /* Attendance: everyone present in the first session, then one of them late. */
   attendance = view (&f, "attendance");
   sessions = dft_attendance_view_get_sessions (DFT_ATTENDANCE_VIEW (attendance));
-  wait_until (model_has, &(CountWait){ sessions, 6 }, "six half-day sessions");
+  dft_test_wait_until (model_has, &(CountWait){ sessions, 6 }, "six half-day sessions");
   {
     g_autoptr (DftRecord) first = g_list_model_get_item (sessions, 0);
     g_autoptr (DftRecord) someone = g_list_model_get_item (
@@ -295,19 +270,19 @@ workshop_flow (Fixture *fixture)
   g_assert_cmpstr (dft_attendance_view_get_focus_session (DFT_ATTENDANCE_VIEW (attendance)), ==,
                    session0);
   g_assert_true (gtk_widget_activate_action (attendance, "attendance.mark-all-present", NULL));
-  wait_until (marks_saved, &(MarksWait){ store, dft_record_get_id (event), 3, 0 },
-              "everyone marked present");
+  dft_test_wait_until (marks_saved, &(MarksWait){ store, dft_record_get_id (event), 3, 0 },
+                       "everyone marked present");
   g_assert_true (gtk_widget_activate_action (attendance, "attendance.set-status", "(sss)", session0,
                                              person1, "late"));
   g_assert_cmpstr (
       dft_attendance_view_get_status (DFT_ATTENDANCE_VIEW (attendance), session0, person1), ==,
       "late");
-  wait_until (marks_saved, &(MarksWait){ store, dft_record_get_id (event), 2, 1 },
-              "one person marked late");
+  dft_test_wait_until (marks_saved, &(MarksWait){ store, dft_record_get_id (event), 2, 1 },
+                       "one person marked late");
 
   /* The summary's figures. */
   summary = view (&f, "summary");
-  wait_until (summary_ready, summary, "the summary's figures");
+  dft_test_wait_until (summary_ready, summary, "the summary's figures");
   report = dft_summary_view_get_report (DFT_SUMMARY_VIEW (summary));
   g_assert_cmpuint (report->n_people, ==, 3);
   g_assert_cmpuint (report->n_sessions, ==, 6);
@@ -370,8 +345,8 @@ save_png (GtkWidget *window, const char *dir, const char *name)
   GskRenderer              *renderer;
   int                       w, h;
 
-  wait_until (drawn, window, "the window to be drawn");
-  settle (400);
+  dft_test_wait_until (drawn, window, "the window to be drawn");
+  dft_test_settle (400);
   renderer = gtk_native_get_renderer (GTK_NATIVE (window));
   w = gtk_widget_get_width (window);
   h = gtk_widget_get_height (window);
@@ -399,12 +374,12 @@ take_screenshots (Fixture *fixture)
 
   g_mkdir_with_parents (dir, 0755);
   gtk_window_set_default_size (GTK_WINDOW (f.window), 1100, 720);
-  wait_until (mode_is_welcome, f.window, "the welcome page");
+  dft_test_wait_until (mode_is_welcome, f.window, "the welcome page");
   save_png (GTK_WIDGET (f.window), dir, "welcome.png");
 
   g_action_group_activate_action (G_ACTION_GROUP (f.window), "load-sample", NULL);
-  wait_until (mode_is_main, f.window, "the sample workshops");
-  settle (500);
+  dft_test_wait_until (mode_is_main, f.window, "the sample workshops");
+  dft_test_settle (500);
   {
     GListModel           *events = dft_store_list_events (dft_application_get_store (f.app));
     g_autoptr (DftRecord) tbilisi = NULL;
@@ -421,7 +396,7 @@ take_screenshots (Fixture *fixture)
                                     g_variant_new_string (dft_record_get_id (tbilisi)));
     g_object_unref (events);
   }
-  wait_until (mode_is_main_with_event, f.window, "the workshop");
+  dft_test_wait_until (mode_is_main_with_event, f.window, "the workshop");
   view (&f, "participants");
   save_png (GTK_WIDGET (f.window), dir, "participants.png");
   view (&f, "attendance");
@@ -431,7 +406,7 @@ take_screenshots (Fixture *fixture)
 
   /* A phone-sized window: the list and the page fold into one column. */
   gtk_window_set_default_size (GTK_WINDOW (f.window), 360, 720);
-  settle (500);
+  dft_test_settle (500);
   view (&f, "attendance");
   save_png (GTK_WIDGET (f.window), dir, "narrow-attendance.png");
   g_action_group_activate_action (G_ACTION_GROUP (f.window), "go-back", NULL);
