@@ -5,6 +5,7 @@
 #include <locale.h>
 
 #include "dft-application.h"
+#include "dft-kiosk-window.h"
 #include "dft-preferences-window.h"
 #include "dft-ui-resources.h"
 #include "dft-window.h"
@@ -120,12 +121,30 @@ store_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
 }
 
+/* The open kiosk, if any: while it is, the trainer's windows and commands stay shut. */
+static GtkWindow *
+find_kiosk (DftApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (DFT_IS_KIOSK_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
 static void
 quit_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   DftApplication   *self = user_data;
   g_autoptr (GList) windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
 
+  GtkWindow        *kiosk = find_kiosk (self);
+
+  /* While a kiosk is open only the trainer's PIN ends it, and with it nothing else. */
+  if (kiosk != NULL)
+    {
+      gtk_window_close (kiosk);
+      return;
+    }
   /* Closing each window saves its size; the app ends with the last. */
   for (GList *l = windows; l != NULL; l = l->next)
     gtk_window_close (l->data);
@@ -137,8 +156,11 @@ about_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   DftApplication    *self = user_data;
   GtkWindow         *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
   static const char *developers[] = { "The Daftari developers", NULL };
-  AdwAboutWindow    *about = ADW_ABOUT_WINDOW (adw_about_window_new ());
+  AdwAboutWindow    *about;
 
+  if (find_kiosk (self) != NULL)
+    return;
+  about = ADW_ABOUT_WINDOW (adw_about_window_new ());
   adw_about_window_set_application_name (about, _ ("Daftari"));
   adw_about_window_set_application_icon (about, APPLICATION_ID);
   adw_about_window_set_version (about, PACKAGE_VERSION);
@@ -161,8 +183,11 @@ preferences_activated (GSimpleAction *action, GVariant *parameter, gpointer user
 {
   DftApplication *self = user_data;
   GtkWindow      *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
-  GtkWindow      *prefs = GTK_WINDOW (dft_preferences_window_new (self));
+  GtkWindow      *prefs;
 
+  if (find_kiosk (self) != NULL)
+    return;
+  prefs = GTK_WINDOW (dft_preferences_window_new (self));
   gtk_window_set_transient_for (prefs, parent);
   gtk_window_present (prefs);
 }

@@ -25,13 +25,13 @@ struct _DftPreferencesWindow
 
 G_DEFINE_FINAL_TYPE (DftPreferencesWindow, dft_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
-static const DftLanguage languages[] = {
+static const DftUiLanguage languages[] = {
   { "", NULL }, /* "System", translated at run time */
   { "en", "English" }, { "ru", "Русский" },    { "ky", "Кыргызча" }, { "sw", "Kiswahili" },
   { "ka", "ქართული" }, { "uk", "Українська" }, { "ur", "اردو" },
 };
 
-const DftLanguage *
+const DftUiLanguage *
 dft_preferences_languages (guint *n_languages)
 {
   if (n_languages != NULL)

@@ -16,9 +16,9 @@ typedef struct
 {
   const char *code;
   const char *name;
-} DftLanguage;
+} DftUiLanguage;
 
-const DftLanguage *dft_preferences_languages (guint *n_languages);
+const DftUiLanguage *dft_preferences_languages (guint *n_languages);
 
 DftPreferencesWindow *dft_preferences_window_new (DftApplication *app);
 /* Selects a language as a person choosing it would (the restart question follows). */

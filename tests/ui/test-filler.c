@@ -363,11 +363,12 @@ test_live (void)
   g_assert_cmpstr (gtk_label_get_text (
                        GTK_LABEL (dft_form_filler_get_widget_for_path (f.filler, "/data/g/twice"))),
                    ==, "8");
-  g_assert_cmpstr (label_text (&f, "/data/g/echo"), ==, "You typed 4 <b>");
+  /* A choice shows as its label, in the form's language, not as its value. */
+  g_assert_cmpstr (label_text (&f, "/data/g/echo"), ==, "You typed 4 <b> (No)");
   /* Not translated into Russian: shown in English, and marked. */
   dft_form_filler_set_language (f.filler, "ru");
   g_assert_cmpstr (label_text (&f, "/data/g/n"), ==, "Число");
-  g_assert_cmpstr (label_text (&f, "/data/g/echo"), ==, "You typed 4 <b>");
+  g_assert_cmpstr (label_text (&f, "/data/g/echo"), ==, "You typed 4 <b> (Нет)");
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (fallback_tag (&f, "/data/g/echo"))), ==, "↩ en");
   g_assert_true (gtk_widget_get_visible (fallback_tag (&f, "/data/g/echo")));
   g_assert_false (gtk_widget_get_visible (fallback_tag (&f, "/data/g/n")));
@@ -729,7 +730,7 @@ static const char tiny_json[]
       "\"Число\"}},"
       "   {\"type\": \"decimal\", \"name\": \"twice\", \"calculate\": \"${n} * 2\", \"label\": "
       "{\"en\": \"Twice that\"}},"
-      "   {\"type\": \"note\", \"name\": \"echo\", \"label\": {\"en\": \"You typed ${n} <b>\"}}"
+      "   {\"type\": \"note\", \"name\": \"echo\", \"label\": {\"en\": \"You typed ${n} <b> (${pet})\"}}"
       " ]}]}";
 
 static const char urdu_json[]

@@ -8,12 +8,16 @@
 #include "dft-evaluations-view.h"
 #include "dft-forms-page.h"
 #include "dft-forms-util.h"
+#include "dft-kiosk-window-private.h"
+#include "dft-preferences-window.h"
 #include "dft-test-util.h"
 #include "dft-tests-view.h"
 #include "dft-window.h"
 #include "dft-workshop-page.h"
+#include "dft-xkeys.h"
 #include "forms/dft-form-run.h"
 #include "forms/dft-form-store.h"
+#include "dft-form-templates.h"
 
 /*
  * The forms screens on the real window under a headless display: import an XForm through
@@ -460,6 +464,95 @@ test_forms_flow (void)
   run_scenario (forms_flow);
 }
 
+/* ---- Kiosk lockdown ------------------------------------------------------------------ */
+
+static gboolean
+pin_asked (gpointer data)
+{
+  return dft_kiosk_window_get_pin_entry (data) != NULL;
+}
+
+static gboolean
+pin_not_asked (gpointer data)
+{
+  return dft_kiosk_window_get_pin_entry (data) == NULL;
+}
+
+static gboolean
+shown (gpointer data)
+{
+  return gtk_widget_get_visible (data) && gtk_widget_get_mapped (data);
+}
+
+/* A participant at the kiosk reaches neither the trainer's register nor the application's
+ * commands: the main window is hidden while the kiosk is open, Quit only asks for the PIN,
+ * and Control shortcuts typed on the keyboard do nothing; the PIN brings the register back. */
+static void
+kiosk_lockdown (DftApplication *app, DftWindow *window)
+{
+  DftStore             *store = dft_application_get_store (app);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftForm)   form = dft_form_template_load ("workshop-evaluation", &error);
+  g_autoptr (DftRecord) record = NULL;
+  g_autoptr (DftRecord) event = NULL;
+  DftKioskWindow       *kiosk;
+  GtkWindow            *pin_window;
+  gpointer              weak_kiosk, weak_window = window;
+
+  g_assert_no_error (error);
+  record = dft_form_store_save (store, form, &error);
+  g_assert_no_error (error);
+  event = dft_test_add_event (store, "Cybercrime basics, Tbilisi", "2026-05-04", "2026-05-05");
+  dft_test_wait_until (shown, window, "the main window");
+
+  kiosk = DFT_KIOSK_WINDOW (dft_forms_open_kiosk (GTK_WIDGET (window), store, record,
+                                                  dft_record_get_id (event), NULL, "2468"));
+  weak_kiosk = kiosk;
+  g_object_add_weak_pointer (G_OBJECT (kiosk), &weak_kiosk);
+  g_object_add_weak_pointer (G_OBJECT (window), &weak_window);
+  dft_test_wait_until (shown, kiosk, "the kiosk");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
+
+  /* Keys typed at the kiosk: Preferences and Quit shortcuts do nothing … */
+  dft_xkeys_press (GTK_WINDOW (kiosk), (const char *[]){ "ctrl+comma", "ctrl+q", "F5", NULL });
+  dft_test_settle (200);
+  g_assert_null (find_toplevel (DFT_TYPE_PREFERENCES_WINDOW));
+  g_assert_nonnull (weak_window);
+  g_assert_null (dft_kiosk_window_get_pin_entry (kiosk));
+  g_assert_true (shown (kiosk));
+  /* … while Escape, a key the kiosk means to hear, asks for the PIN, and Escape again in
+   * that dialog dismisses it (so the presses above did reach the window). */
+  dft_xkeys_press (GTK_WINDOW (kiosk), (const char *[]){ "Escape", NULL });
+  dft_test_wait_until (pin_asked, kiosk, "the PIN dialog after Escape");
+  pin_window = GTK_WINDOW (gtk_widget_get_root (dft_kiosk_window_get_pin_entry (kiosk)));
+  dft_xkeys_press (pin_window, (const char *[]){ "Escape", NULL });
+  dft_test_wait_until (pin_not_asked, kiosk, "the PIN dialog to close");
+
+  /* The application's Quit and Preferences, however reached, leave the register shut. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  dft_test_settle (200);
+  g_assert_null (find_toplevel (DFT_TYPE_PREFERENCES_WINDOW));
+  g_assert_nonnull (weak_window);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_assert_nonnull (weak_kiosk);
+  g_assert_nonnull (dft_kiosk_window_get_pin_entry (kiosk));
+
+  /* The trainer types the PIN: the kiosk goes and the register comes back. */
+  pin_window = GTK_WINDOW (gtk_widget_get_root (dft_kiosk_window_get_pin_entry (kiosk)));
+  dft_xkeys_type (pin_window, "2468");
+  dft_xkeys_press (pin_window, (const char *[]){ "Return", NULL });
+  dft_test_wait_until (pointer_cleared, &weak_kiosk, "the kiosk to be finalized");
+  dft_test_wait_until (shown, window, "the main window to come back");
+  g_object_remove_weak_pointer (G_OBJECT (window), &weak_window);
+}
+
+static void
+test_kiosk_lockdown (void)
+{
+  run_scenario (kiosk_lockdown);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -480,5 +573,6 @@ main (int argc, char *argv[])
       return 0;
     }
   g_test_add_func ("/ui/forms/flow", test_forms_flow);
+  g_test_add_func ("/ui/forms/kiosk-lockdown", test_kiosk_lockdown);
   return g_test_run ();
 }

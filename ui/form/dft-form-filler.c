@@ -309,6 +309,54 @@ resolve_in_context (const char *ref_path, const char *path)
   return g_string_free (s, FALSE);
 }
 
+/* A choice question's answer as a person reads it: the label of each chosen value in the
+ * form's current language (several joined by the language's list separator), the value
+ * itself when a choice has no label. */
+static void
+append_answer_text (DftFormFiller *self,
+                    GString       *s,
+                    DftQuestion   *q,
+                    const char    *ref,
+                    const char    *value)
+{
+  g_autoptr (GPtrArray) choices = NULL;
+  g_auto (GStrv) values = NULL;
+
+  if (q->type != DFT_QUESTION_SELECT_ONE && q->type != DFT_QUESTION_SELECT_MULTIPLE
+      && q->type != DFT_QUESTION_LIKERT)
+    {
+      g_string_append (s, value);
+      return;
+    }
+  choices = dft_form_run_get_choices (self->run, ref, NULL);
+  values = g_strsplit_set (value, " ", -1);
+  for (guint v = 0, shown = 0; values[v] != NULL; v++)
+    {
+      const char *text = values[v];
+
+      if (*text == '\0')
+        continue;
+      for (guint i = 0; choices != NULL && i < choices->len; i++)
+        {
+          DftChoice  *c = g_ptr_array_index (choices, i);
+          gboolean    fell_back = FALSE;
+          const char *label;
+
+          if (g_strcmp0 (c->value, values[v]) != 0)
+            continue;
+          label = question_text (self, c->label, &fell_back);
+          if (label != NULL && *label != '\0')
+            text = label;
+          break;
+        }
+      /* Translators: what separates the chosen answers of a multiple choice shown inside
+       * a question's text, as in "Radio, Phone". */
+      if (shown++ > 0)
+        g_string_append (s, _ (", "));
+      g_string_append (s, text);
+    }
+}
+
 /* ${name} in a label becomes the current answer. */
 static char *
 expand_refs (DftFormFiller *self, const char *text, const char *path)
@@ -342,7 +390,7 @@ expand_refs (DftFormFiller *self, const char *text, const char *path)
             g_autofree char *value = dft_form_run_get_answer (self->run, ref);
 
             if (value != NULL)
-              g_string_append (s, value);
+              append_answer_text (self, s, q, ref, value);
           }
         else
           g_string_append_len (s, start, end - start + 1);

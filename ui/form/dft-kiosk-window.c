@@ -25,9 +25,15 @@ struct _DftKioskWindow
   GtkWindow *pin_dialog;
   GtkWidget *pin_entry;
   GtkWidget *pin_error;
+
+  /* The application's other windows, hidden while the kiosk is open so that a participant
+   * cannot switch to the trainer's register; shown again when the trainer leaves. */
+  GPtrArray *hidden;
 };
 
 G_DEFINE_FINAL_TYPE (DftKioskWindow, dft_kiosk_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void show_other_windows (DftKioskWindow *self);
 
 static gboolean
 is_sha256_hex (const char *s)
@@ -114,6 +120,7 @@ unlock (DftKioskWindow *self)
     }
   self->unlocked = TRUE;
   close_pin_dialog (self);
+  show_other_windows (self);
   gtk_window_destroy (GTK_WINDOW (self));
 }
 
@@ -206,6 +213,83 @@ ask_pin (DftKioskWindow *self)
   gtk_widget_grab_focus (self->pin_entry);
 }
 
+/* ---- Lockdown ------------------------------------------------------------ */
+
+/* Editing keys a participant needs in an entry; every other combination with Control, Alt
+ * or Super is the application's (Quit, Preferences…) and is swallowed here, before the
+ * application's shortcuts see it. */
+static gboolean
+is_editing_shortcut (guint keyval, GdkModifierType state)
+{
+  static const guint editing[] = {
+    GDK_KEY_a,    GDK_KEY_c,    GDK_KEY_v,     GDK_KEY_x,         GDK_KEY_z,
+    GDK_KEY_y,    GDK_KEY_Left, GDK_KEY_Right, GDK_KEY_BackSpace, GDK_KEY_Delete,
+    GDK_KEY_Home, GDK_KEY_End,  GDK_KEY_Up,    GDK_KEY_Down,      GDK_KEY_Insert,
+  };
+  guint lower = gdk_keyval_to_lower (keyval);
+
+  if ((state & (GDK_ALT_MASK | GDK_SUPER_MASK | GDK_META_MASK | GDK_HYPER_MASK)) != 0)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (editing); i++)
+    if (lower == editing[i])
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+key_pressed_cb (DftKioskWindow *self, guint keyval, guint keycode, GdkModifierType state)
+{
+  GdkModifierType mods
+      = state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK | GDK_META_MASK | GDK_HYPER_MASK);
+
+  /* Function keys run application commands too (F5 syncs, F1 opens help). */
+  if (keyval >= GDK_KEY_F1 && keyval <= GDK_KEY_F35)
+    return TRUE;
+  if (mods == 0)
+    return FALSE;
+  return !is_editing_shortcut (keyval, state);
+}
+
+static void
+hide_other_windows (DftKioskWindow *self)
+{
+  GtkApplication   *app = gtk_window_get_application (GTK_WINDOW (self));
+  g_autoptr (GList) windows = NULL;
+
+  if (app == NULL || self->hidden != NULL)
+    return;
+  self->hidden = g_ptr_array_new_with_free_func (g_object_unref);
+  windows = g_list_copy (gtk_application_get_windows (app));
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (l->data != (gpointer) self && gtk_widget_get_visible (l->data))
+      {
+        g_ptr_array_add (self->hidden, g_object_ref (l->data));
+        gtk_widget_set_visible (l->data, FALSE);
+      }
+}
+
+static void
+show_other_windows (DftKioskWindow *self)
+{
+  g_autoptr (GPtrArray) hidden = g_steal_pointer (&self->hidden);
+
+  for (guint i = 0; hidden != NULL && i < hidden->len; i++)
+    {
+      GtkWindow *window = g_ptr_array_index (hidden, i);
+
+      /* A window the application let go of meanwhile (it quit) stays gone. */
+      if (gtk_window_get_application (window) != NULL)
+        gtk_window_present (window);
+    }
+}
+
+static void
+dft_kiosk_window_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (dft_kiosk_window_parent_class)->map (widget);
+  hide_other_windows (DFT_KIOSK_WINDOW (widget));
+}
+
 static void
 exit_activated (GtkWidget *widget, const char *action, GVariant *param)
 {
@@ -221,6 +305,7 @@ dft_kiosk_window_close_request (GtkWindow *window)
     {
       GtkWindowClass *parent = GTK_WINDOW_CLASS (dft_kiosk_window_parent_class);
 
+      show_other_windows (self);
       return parent->close_request != NULL ? parent->close_request (window) : FALSE;
     }
   ask_pin (self);
@@ -234,6 +319,7 @@ dft_kiosk_window_dispose (GObject *object)
 
   g_clear_handle_id (&self->thanks_source, g_source_remove);
   close_pin_dialog (self);
+  g_clear_pointer (&self->hidden, g_ptr_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_KIOSK_WINDOW);
   self->filler = NULL;
   G_OBJECT_CLASS (dft_kiosk_window_parent_class)->dispose (object);
@@ -259,6 +345,7 @@ dft_kiosk_window_class_init (DftKioskWindowClass *klass)
   object_class->dispose = dft_kiosk_window_dispose;
   object_class->finalize = dft_kiosk_window_finalize;
   window_class->close_request = dft_kiosk_window_close_request;
+  widget_class->map = dft_kiosk_window_map;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/daftari/Daftari/form/dft-kiosk-window.ui");
@@ -273,8 +360,14 @@ dft_kiosk_window_class_init (DftKioskWindowClass *klass)
 static void
 dft_kiosk_window_init (DftKioskWindow *self)
 {
+  GtkEventController *keys = gtk_event_controller_key_new ();
+
   gtk_widget_init_template (GTK_WIDGET (self));
   self->thanks_delay_ms = 3000;
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect_object (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self), keys);
 }
 
 GtkWidget *
