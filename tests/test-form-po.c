@@ -51,8 +51,8 @@ import_ok (DftForm *form, const char *lang, const char *po, DftFormPoStats *stat
   g_assert_no_error (error);
 }
 
-/* Every language's texts, as PO files without the header (which has a date) and the title
- * (neither XForms nor XLSForms translate titles). */
+/* Every language's texts, the title among them, as PO files without the header (which has
+ * a date). */
 static char *
 texts_of (DftForm *form)
 {
@@ -67,8 +67,7 @@ texts_of (DftForm *form)
 
       g_string_append_printf (out, "== %s\n", l->code);
       for (guint e = 0; entries[e] != NULL; e++)
-        if (strstr (entries[e], "msgctxt \"form|title\"") == NULL)
-          g_string_append_printf (out, "%s\n\n", entries[e]);
+        g_string_append_printf (out, "%s\n\n", entries[e]);
     }
   return g_string_free (out, FALSE);
 }
@@ -467,6 +466,62 @@ test_msgfmt_accepts (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/* A coordinator translates the title with the rest in PO files, then sends the form to ODK as
+ * an XForm and to its author as an XLSForm: read back, both still have every title. */
+static void
+test_translated_title_survives_export (void)
+{
+  g_autoptr (DftForm) form = load_json (same_label_form);
+  static const struct
+  {
+    const char *lang;
+    const char *title;
+  } titles[] = {
+    { "ru", "Семья" },
+    { "ky", "Үй-бүлө" },
+    { "ur", "خاندان (NGO) فارم 2" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
+    {
+      g_autofree char *po = g_strdup_printf ("msgid \"\"\nmsgstr \"\"\n\"Language: %s\\n\"\n\n"
+                                             "msgctxt \"form|title\"\nmsgid \"Family\"\n"
+                                             "msgstr \"%s\"\n",
+                                             titles[i].lang, titles[i].title);
+      DftFormPoStats   stats;
+
+      import_ok (form, titles[i].lang, po, &stats);
+      g_assert_cmpuint (stats.translated, ==, 1);
+    }
+
+  for (guint format = 0; format < 2; format++)
+    {
+      g_autoptr (GError)  error = NULL;
+      g_autoptr (DftForm) again = NULL;
+      g_autofree char    *data
+          = format == 0 ? dft_xform_export (form, &error) : dft_xlsform_export_md (form, &error);
+      g_autofree char *dir = dft_test_make_dir ();
+      g_autofree char *out = g_build_filename (dir, format == 0 ? "family.xml" : "family.md", NULL);
+
+      g_assert_no_error (error);
+      g_assert_true (g_file_set_contents (out, data, -1, &error));
+      again = dft_form_new_from_file (out, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (dft_text_get (again->title, "en"), ==, "Family");
+      for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
+        {
+          g_autofree char *po = dft_form_po_export (again, titles[i].lang);
+          g_autofree char *entry = g_strdup_printf ("msgctxt \"form|title\"\nmsgid \"Family\"\n"
+                                                    "msgstr \"%s\"\n",
+                                                    titles[i].title);
+
+          g_assert_cmpstr (dft_text_get (again->title, titles[i].lang), ==, titles[i].title);
+          g_assert_nonnull (strstr (po, entry));
+        }
+      dft_test_dir_free (g_steal_pointer (&dir));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -477,5 +532,6 @@ main (int argc, char **argv)
   g_test_add_func ("/form-po/round-trip/xlsform", test_xlsform_round_trip);
   g_test_add_func ("/form-po/import/refusals", test_refusals_and_counts);
   g_test_add_func ("/form-po/msgfmt", test_msgfmt_accepts);
+  g_test_add_func ("/form-po/round-trip/title", test_translated_title_survives_export);
   return g_test_run ();
 }

@@ -5,6 +5,7 @@
 
 /* Not dft-test-util.h: dft-record.h declares a GObject also named DftForm. */
 #include <locale.h>
+#include "forms/dft-form-export.h"
 #include "forms/dft-form.h"
 #include "forms/dft-xform.h"
 
@@ -443,6 +444,164 @@ test_hostile (void)
   g_string_free (deep, TRUE);
 }
 
+/* ---- Export and import again ------------------------------------------ */
+
+/* A form with what exports used to lose: a title in four languages, a read-only text that
+ * nothing calculates, notes (one of them calculated), line breaks in labels, hints and
+ * choices, text that looks like the markdown encoding of a line break, and Urdu mixed with
+ * a Latin acronym and digits. */
+static const char round_trip_json[]
+    = "{\"format\": \"daftari-form\", \"id\": \"field_visit\", \"version\": \"7\","
+      " \"default_language\": \"en\","
+      " \"languages\": [{\"code\": \"en\", \"name\": \"English\"},"
+      "                {\"code\": \"ru\", \"name\": \"Русский\"},"
+      "                {\"code\": \"ky\", \"name\": \"Кыргызча\"},"
+      "                {\"code\": \"ur\", \"name\": \"اردو\"}],"
+      " \"title\": {\"en\": \"Field visit\", \"ru\": \"Полевой визит\","
+      "            \"ky\": \"Талаа сапары\", \"ur\": \"فیلڈ کا دورہ\"},"
+      " \"questions\": ["
+      "  {\"type\": \"note\", \"name\": \"intro\","
+      "   \"label\": {\"en\": \"Welcome.\\nRead this first.\","
+      "              \"ur\": \"خوش آمدید۔\\nپہلے یہ پڑھیں۔\"}},"
+      "  {\"type\": \"text\", \"name\": \"ref\", \"read_only\": true, \"default\": \"KG-2024-17\","
+      "   \"label\": {\"en\": \"Reference\", \"ur\": \"حوالہ نمبر (ID) 2024\"}},"
+      "  {\"type\": \"note\", \"name\": \"code_note\", \"calculate\": \"concat('KG-', '17')\","
+      "   \"label\": {\"en\": \"Code\"}},"
+      "  {\"type\": \"text\", \"name\": \"notes\","
+      "   \"label\": {\"en\": \"Notes\\nfrom the visit\", \"ru\": \"Заметки\\nо визите\"},"
+      "   \"hint\": {\"en\": \"One line per topic.\\nWrite <br>, <BR/> or &lt;br> as they are.\","
+      "             \"ur\": \"اگر بی ایم آئی (BMI) 25 سے زیادہ ہو\\nتو WHO کا چارٹ 3 دیکھیں\"}},"
+      "  {\"type\": \"select_one\", \"name\": \"done\", \"label\": {\"en\": \"Done?\"},"
+      "   \"choices\": [{\"value\": \"yes\", \"label\": {\"en\": \"Yes,\\nall of it\","
+      "                                                \"ky\": \"Ооба\"}},"
+      "                 {\"value\": \"no\", \"label\": {\"en\": \"No\", \"ur\": \"نہیں\"}}]}"
+      " ]}";
+
+static void
+dump_text (GString *out, const char *what, DftText *text)
+{
+  g_autoptr (GList) langs = NULL;
+
+  if (text == NULL)
+    return;
+  langs = g_list_sort (g_hash_table_get_keys (text), (GCompareFunc) strcmp);
+  for (GList *l = langs; l != NULL; l = l->next)
+    g_string_append_printf (out, "%s[%s] = «%s»\n", what, (const char *) l->data,
+                            (const char *) g_hash_table_lookup (text, l->data));
+}
+
+typedef struct
+{
+  DftForm *form;
+  GString *out;
+} DumpData;
+
+static void
+dump_question (DftQuestion *q, gpointer user_data)
+{
+  DumpData        *d = user_data;
+  g_autofree char *label = g_strconcat (q->name, ".label", NULL);
+  g_autofree char *hint = g_strconcat (q->name, ".hint", NULL);
+  DftChoiceList   *list
+      = q->choice_list != NULL ? g_hash_table_lookup (d->form->choice_lists, q->choice_list) : NULL;
+
+  dump_text (d->out, label, q->label);
+  dump_text (d->out, hint, q->hint);
+  for (guint i = 0; list != NULL && i < list->choices->len; i++)
+    {
+      DftChoice       *c = g_ptr_array_index (list->choices, i);
+      g_autofree char *what = g_strdup_printf ("%s/%s.label", q->name, c->value);
+
+      dump_text (d->out, what, c->label);
+    }
+}
+
+/* Every text of @form exactly as it is: canonical JSON folds white space, so it cannot see a
+ * line break become a space. */
+static char *
+texts_of (DftForm *form)
+{
+  DumpData d = { form, g_string_new (NULL) };
+
+  dump_text (d.out, "title", form->title);
+  dft_form_foreach (form, dump_question, &d);
+  return g_string_free (d.out, FALSE);
+}
+
+static DftForm *
+load_round_trip_form (void)
+{
+  g_autoptr (GError) error = NULL;
+  DftForm           *form = dft_form_new_from_json (round_trip_json, -1, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (form, &error));
+  g_assert_no_error (error);
+  return form;
+}
+
+static void
+test_export_round_trip (void)
+{
+  g_autoptr (DftForm) form = load_round_trip_form ();
+  g_autoptr (DftForm) again = NULL;
+  g_autoptr (GError)  error = NULL;
+  g_autofree char    *xml = dft_xform_export (form, &error);
+  g_autofree char    *before = NULL;
+  g_autofree char    *after = NULL;
+  g_autofree char    *texts_before = texts_of (form);
+  g_autofree char    *texts_after = NULL;
+  DftQuestion        *ref;
+
+  g_assert_no_error (error);
+  /* ODK shows the default language's title; the others ride along in itext. */
+  g_assert_nonnull (strstr (xml, "<h:title>Field visit</h:title>"));
+  again = dft_xform_load_data (xml, strlen (xml), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (again, &error));
+  g_assert_no_error (error);
+
+  /* Each loss by name first, then the whole definition. */
+  g_assert_cmpstr (dft_text_get (again->title, "en"), ==, "Field visit");
+  g_assert_cmpstr (dft_text_get (again->title, "ky"), ==, "Талаа сапары");
+  g_assert_cmpstr (dft_text_get (again->title, "ur"), ==, "فیلڈ کا دورہ");
+  ref = find (again, "ref");
+  g_assert_cmpint (ref->type, ==, DFT_QUESTION_TEXT);
+  g_assert_cmpstr (ref->read_only, ==, "true()");
+  g_assert_cmpstr (ref->default_value, ==, "KG-2024-17");
+  g_assert_cmpint (find (again, "intro")->type, ==, DFT_QUESTION_NOTE);
+  g_assert_cmpint (find (again, "code_note")->type, ==, DFT_QUESTION_NOTE);
+  g_assert_cmpstr (dft_text_get (find (again, "notes")->label, "ru"), ==, "Заметки\nо визите");
+  g_assert_cmpstr (dft_text_get (find (again, "notes")->hint, "ur"), ==,
+                   "اگر بی ایم آئی (BMI) 25 سے زیادہ ہو\nتو WHO کا چارٹ 3 دیکھیں");
+
+  before = dft_form_to_json (form, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
+  after = dft_form_to_json (again, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
+  g_assert_cmpstr (after, ==, before);
+  texts_after = texts_of (again);
+  g_assert_cmpstr (texts_after, ==, texts_before);
+}
+
+/* What Daftari adds for itself stays out of ODK's way: an XForm without it reads as ODK
+ * reads it, a read-only text input nothing calculates being a note. */
+static void
+test_readonly_input_is_note (void)
+{
+  static const char xml[]
+      = HEAD "<h:head><h:title>t</h:title><model><instance><data id='t'><a/><b>x</b></data>"
+             "</instance><bind nodeset='/data/a' type='string' readonly='true()'/>"
+             "<bind nodeset='/data/b' type='string' readonly='true()'/></model></h:head>"
+             "<h:body><input ref='/data/a'><label>A</label></input>"
+             "<input ref='/data/b'><label>B</label></input></h:body></h:html>";
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = dft_xform_load_data (xml, strlen (xml), NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (find (form, "a")->type, ==, DFT_QUESTION_NOTE);
+  g_assert_cmpint (find (form, "b")->type, ==, DFT_QUESTION_NOTE);
+  g_assert_cmpstr (dft_text_get (form->title, form->default_language), ==, "t");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -467,6 +626,8 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/prepares", test_prepares);
   g_test_add_func ("/xform/negative", test_negative);
   g_test_add_func ("/xform/hostile", test_hostile);
+  g_test_add_func ("/xform/export/round-trip", test_export_round_trip);
+  g_test_add_func ("/xform/readonly-input-is-note", test_readonly_input_is_note);
 
   return g_test_run ();
 }

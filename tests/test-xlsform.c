@@ -5,6 +5,7 @@
 
 #include "dft-sheet.h"
 #include "dft-test-util.h"
+#include "forms/dft-form-export.h"
 #include "forms/dft-form.h"
 #include "forms/dft-xlsform.h"
 
@@ -605,6 +606,167 @@ test_corpus_negative (void)
   }
 }
 
+/* ---- Export and import again ------------------------------------------ */
+
+/* A form with what exports used to lose: a title in four languages, a read-only text that
+ * nothing calculates, notes (one of them calculated), line breaks in labels, hints and
+ * choices, text that looks like the markdown encoding of a line break, and Urdu mixed with
+ * a Latin acronym and digits. */
+static const char round_trip_json[]
+    = "{\"format\": \"daftari-form\", \"id\": \"field_visit\", \"version\": \"7\","
+      " \"default_language\": \"en\","
+      " \"languages\": [{\"code\": \"en\", \"name\": \"English\"},"
+      "                {\"code\": \"ru\", \"name\": \"Русский\"},"
+      "                {\"code\": \"ky\", \"name\": \"Кыргызча\"},"
+      "                {\"code\": \"ur\", \"name\": \"اردو\"}],"
+      " \"title\": {\"en\": \"Field visit\", \"ru\": \"Полевой визит\","
+      "            \"ky\": \"Талаа сапары\", \"ur\": \"فیلڈ کا دورہ\"},"
+      " \"questions\": ["
+      "  {\"type\": \"note\", \"name\": \"intro\","
+      "   \"label\": {\"en\": \"Welcome.\\nRead this first.\","
+      "              \"ur\": \"خوش آمدید۔\\nپہلے یہ پڑھیں۔\"}},"
+      "  {\"type\": \"text\", \"name\": \"ref\", \"read_only\": true, \"default\": \"KG-2024-17\","
+      "   \"label\": {\"en\": \"Reference\", \"ur\": \"حوالہ نمبر (ID) 2024\"}},"
+      "  {\"type\": \"note\", \"name\": \"code_note\", \"calculate\": \"concat('KG-', '17')\","
+      "   \"label\": {\"en\": \"Code\"}},"
+      "  {\"type\": \"text\", \"name\": \"notes\","
+      "   \"label\": {\"en\": \"Notes\\nfrom the visit\", \"ru\": \"Заметки\\nо визите\"},"
+      "   \"hint\": {\"en\": \"One line per topic.\\nWrite <br>, <BR/> or &lt;br> as they are.\","
+      "             \"ur\": \"اگر بی ایم آئی (BMI) 25 سے زیادہ ہو\\nتو WHO کا چارٹ 3 دیکھیں\"}},"
+      "  {\"type\": \"select_one\", \"name\": \"done\", \"label\": {\"en\": \"Done?\"},"
+      "   \"choices\": [{\"value\": \"yes\", \"label\": {\"en\": \"Yes,\\nall of it\","
+      "                                                \"ky\": \"Ооба\"}},"
+      "                 {\"value\": \"no\", \"label\": {\"en\": \"No\", \"ur\": \"نہیں\"}}]}"
+      " ]}";
+
+static void
+dump_text (GString *out, const char *what, DftText *text)
+{
+  g_autoptr (GList) langs = NULL;
+
+  if (text == NULL)
+    return;
+  langs = g_list_sort (g_hash_table_get_keys (text), (GCompareFunc) strcmp);
+  for (GList *l = langs; l != NULL; l = l->next)
+    g_string_append_printf (out, "%s[%s] = «%s»\n", what, (const char *) l->data,
+                            (const char *) g_hash_table_lookup (text, l->data));
+}
+
+typedef struct
+{
+  DftForm *form;
+  GString *out;
+} DumpData;
+
+static void
+dump_question (DftQuestion *q, gpointer user_data)
+{
+  DumpData        *d = user_data;
+  g_autofree char *label = g_strconcat (q->name, ".label", NULL);
+  g_autofree char *hint = g_strconcat (q->name, ".hint", NULL);
+  DftChoiceList   *list
+      = q->choice_list != NULL ? g_hash_table_lookup (d->form->choice_lists, q->choice_list) : NULL;
+
+  dump_text (d->out, label, q->label);
+  dump_text (d->out, hint, q->hint);
+  for (guint i = 0; list != NULL && i < list->choices->len; i++)
+    {
+      DftChoice       *c = g_ptr_array_index (list->choices, i);
+      g_autofree char *what = g_strdup_printf ("%s/%s.label", q->name, c->value);
+
+      dump_text (d->out, what, c->label);
+    }
+}
+
+/* Every text of @form exactly as it is: canonical JSON folds white space, so it cannot see a
+ * line break become a space. */
+static char *
+texts_of (DftForm *form)
+{
+  DumpData d = { form, g_string_new (NULL) };
+
+  dump_text (d.out, "title", form->title);
+  dft_form_foreach (form, dump_question, &d);
+  return g_string_free (d.out, FALSE);
+}
+
+static void
+test_export_round_trip (void)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = dft_form_new_from_json (round_trip_json, -1, &error);
+  g_autoptr (DftForm) again = NULL;
+  g_autofree char    *md = NULL;
+  g_autofree char    *before = NULL;
+  g_autofree char    *after = NULL;
+  g_autofree char    *texts_before = NULL;
+  g_autofree char    *texts_after = NULL;
+  DftQuestion        *q;
+
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (form, &error));
+  g_assert_no_error (error);
+  md = dft_xlsform_export_md (form, &error);
+  g_assert_no_error (error);
+  /* Each line is one row: a line break in a cell is written <br>. Titles in other languages
+   * are settings pyxform ignores. */
+  g_assert_nonnull (strstr (md, "| Notes<br>from the visit |"));
+  g_assert_nonnull (strstr (md, "| form_title | form_title_translation::Русский |"));
+  again = load_md (md, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (again, &error));
+  g_assert_no_error (error);
+
+  /* Each loss by name first, then the whole definition. */
+  g_assert_cmpstr (dft_text_get (again->title, "en"), ==, "Field visit");
+  g_assert_cmpstr (dft_text_get (again->title, "ru"), ==, "Полевой визит");
+  g_assert_cmpstr (dft_text_get (again->title, "ky"), ==, "Талаа сапары");
+  g_assert_cmpstr (dft_text_get (again->title, "ur"), ==, "فیلڈ کا دورہ");
+  q = dft_form_lookup (again, "notes");
+  g_assert_cmpstr (dft_text_get (q->hint, "en"), ==,
+                   "One line per topic.\nWrite <br>, <BR/> or &lt;br> as they are.");
+  g_assert_cmpstr (dft_text_get (q->hint, "ur"), ==,
+                   "اگر بی ایم آئی (BMI) 25 سے زیادہ ہو\nتو WHO کا چارٹ 3 دیکھیں");
+  q = dft_form_lookup (again, "ref");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_TEXT);
+  g_assert_cmpstr (q->read_only, ==, "true()");
+  g_assert_cmpint (dft_form_lookup (again, "intro")->type, ==, DFT_QUESTION_NOTE);
+  g_assert_cmpint (dft_form_lookup (again, "code_note")->type, ==, DFT_QUESTION_NOTE);
+
+  before = dft_form_to_json (form, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
+  after = dft_form_to_json (again, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
+  g_assert_cmpstr (after, ==, before);
+  texts_before = texts_of (form);
+  texts_after = texts_of (again);
+  g_assert_cmpstr (texts_after, ==, texts_before);
+}
+
+/* pyxform's markdown reader keeps a cell as written; Daftari's reads <br> in a text as a line
+ * break, which is also how ODK Collect shows it, and leaves other columns alone. */
+static void
+test_md_line_breaks (void)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form
+      = load_md ("| survey |\n"
+                 "| | type | name | label | hint | constraint |\n"
+                 "| | text | a | One<br>two<br/>three<BR />four | &lt;br> &amp;lt;br> &lt;bread"
+                 " | regex(., '<br>') |\n"
+                 "| settings |\n"
+                 "| | form_title | form_title_translation::Русский (ru) |\n"
+                 "| | Title<br>two | Заголовок<br>два |\n",
+                 &error);
+  DftQuestion *q;
+
+  g_assert_no_error (error);
+  q = g_ptr_array_index (form->questions, 0);
+  g_assert_cmpstr (label (q, "und"), ==, "One\ntwo\nthree\nfour");
+  g_assert_cmpstr (dft_text_get (q->hint, "und"), ==, "<br> &lt;br> &lt;bread");
+  g_assert_cmpstr (q->constraint, ==, "regex(., '<br>')");
+  g_assert_cmpstr (dft_text_get (form->title, "und"), ==, "Title\ntwo");
+  g_assert_cmpstr (dft_text_get (form->title, "ru"), ==, "Заголовок\nдва");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -625,5 +787,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xlsform/sheet/xlsx", test_sheet_xlsx);
   g_test_add_func ("/xlsform/corpus/examples", test_corpus_examples);
   g_test_add_func ("/xlsform/corpus/negative", test_corpus_negative);
+  g_test_add_func ("/xlsform/export/round-trip", test_export_round_trip);
+  g_test_add_func ("/xlsform/markdown/line-breaks", test_md_line_breaks);
   return g_test_run ();
 }

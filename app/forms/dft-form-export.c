@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "dft-form-export.h"
+#include "dft-xform.h"
+#include "dft-xlsform-private.h"
 
 /* ---- Shared ----------------------------------------------------------- */
 
@@ -309,6 +311,7 @@ xw_binds (XfWriter *x, GPtrArray *questions)
       g_autofree char *constraint_msg = NULL;
       g_autofree char *required_msg = NULL;
       const char      *read_only = q->read_only;
+      const char      *question_type = NULL;
 
       if (q->name != NULL)
         {
@@ -316,6 +319,16 @@ xw_binds (XfWriter *x, GPtrArray *questions)
           required_msg = xw_itext_ref (x, q->required_message);
           if (q->type == DFT_QUESTION_NOTE && read_only == NULL)
             read_only = "true()";
+          /* ODK reads a read-only text input that nothing calculates as a note, and so does
+           * the importer; a text or note that reading would take for the other says what it
+           * is. */
+          if (q->type == DFT_QUESTION_TEXT || q->type == DFT_QUESTION_NOTE)
+            {
+              gboolean read_as_note = g_strcmp0 (read_only, "true()") == 0 && q->calculate == NULL;
+
+              if (read_as_note != (q->type == DFT_QUESTION_NOTE))
+                question_type = dft_question_type_to_string (q->type);
+            }
           xmlTextWriterStartElement (x->w, BAD_CAST "bind");
           xw_attr (x, "nodeset", q->path);
           xw_attr (x, "type", xw_bind_type (q));
@@ -326,6 +339,7 @@ xw_binds (XfWriter *x, GPtrArray *questions)
           xw_attr (x, "jr:constraintMsg", constraint_msg);
           xw_attr (x, "calculate", q->calculate);
           xw_attr (x, "readonly", read_only);
+          xw_attr (x, "daftari:question-type", question_type);
           if (q->type == DFT_QUESTION_METADATA && q->preload != NULL)
             {
               const char *preload = "property";
@@ -536,6 +550,9 @@ dft_xform_export (DftForm *form, GError **error)
   {
     g_autofree char *root = g_strdup_printf ("/%s", form->root_name);
 
+    /* The title in every language it has, under an id no question's text can have (pyxform's
+     * are "<path>:label"); <h:title> holds only the default language's, which ODK shows. */
+    xw_register (&x, form->title, g_strdup_printf ("%s:title", root));
     xw_register_questions (&x, form->questions, root);
   }
   names = sorted_list_names (form);
@@ -561,6 +578,9 @@ dft_xform_export (DftForm *form, GError **error)
   xw_attr (&x, "xmlns:odk", "http://www.opendatakit.org/xforms");
   xw_attr (&x, "xmlns:orx", "http://openrosa.org/xforms");
   xw_attr (&x, "xmlns:xsd", "http://www.w3.org/2001/XMLSchema");
+  /* Daftari's own attributes, which ODK tools leave alone as they do any in a namespace they
+   * do not know. */
+  xw_attr (&x, "xmlns:daftari", DFT_XFORM_NAMESPACE);
 
   xmlTextWriterStartElement (x.w, BAD_CAST "h:head");
   title = dft_form_text (form, form->title, form->default_language, NULL);
@@ -665,6 +685,8 @@ typedef struct
   GPtrArray *rows;    /* GPtrArray * of char *, one per column */
 } MdWriter;
 
+/* A cell on its line. Texts come with their line breaks written "<br>" already
+ * (md_set_text()); in other cells, expressions mostly, a line break is a space. */
 static void
 md_cell (GString *out, const char *value)
 {
@@ -673,7 +695,7 @@ md_cell (GString *out, const char *value)
     {
       if (*p == '|')
         g_string_append (out, "\\|");
-      else if (*p == '\n' || *p == '\t')
+      else if (*p == '\n')
         g_string_append_c (out, ' ');
       else if (*p != '\r')
         g_string_append_c (out, *p);
@@ -717,6 +739,14 @@ md_set (GPtrArray *row, guint column, const char *value)
   row->pdata[column] = g_strdup (value);
 }
 
+/* A label, hint, message or title: its line breaks as "<br>". */
+static void
+md_set_text (GPtrArray *row, guint column, const char *text)
+{
+  g_free (row->pdata[column]);
+  row->pdata[column] = text != NULL ? _dft_xlsform_md_encode_text (text) : NULL;
+}
+
 /* The header of a translatable column in @code: "label::English (en)"; the plain column
  * when the form's default language has no code ("und"). */
 static char *
@@ -738,7 +768,7 @@ md_text_cells (MdWriter *m, GPtrArray *row, MdColumnKind kind, DftText *text)
       MdColumn *col = m->columns->pdata[c];
 
       if (col->kind == kind)
-        md_set (row, c, dft_text_get (text, col->lang));
+        md_set_text (row, c, dft_text_get (text, col->lang));
     }
 }
 
@@ -1001,7 +1031,7 @@ dft_xlsform_export_md (DftForm *form, GError **error)
           md_set (row, col++, list->name);
           md_set (row, col++, choice->value);
           for (guint l = 0; l < codes->len; l++)
-            md_set (row, col++, dft_text_get (choice->label, codes->pdata[l]));
+            md_set_text (row, col++, dft_text_get (choice->label, codes->pdata[l]));
           for (guint k = 0; k < extra_keys->len; k++)
             md_set (row, col++, g_hash_table_lookup (choice->extra, extra_keys->pdata[k]));
           g_ptr_array_add (choice_rows, row);
@@ -1014,9 +1044,27 @@ dft_xlsform_export_md (DftForm *form, GError **error)
   settings_rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
   settings = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (settings_rows, settings);
-  title = dft_form_text (form, form->title, form->default_language, NULL);
-  g_ptr_array_add (settings_header, g_strdup ("form_title"));
-  g_ptr_array_add (settings, g_strdup (title));
+  /* The title in the default language is pyxform's; the others go in columns of Daftari's
+   * own, which pyxform ignores. Without a title in the default language, there is no
+   * form_title: reading the file must not make one up from another language. */
+  title = dft_text_get (form->title, form->default_language);
+  if (title != NULL && title[0] != '\0')
+    {
+      g_ptr_array_add (settings_header, g_strdup ("form_title"));
+      g_ptr_array_add (settings, _dft_xlsform_md_encode_text (title));
+    }
+  for (guint l = 0; l < codes->len; l++)
+    {
+      const char      *code = codes->pdata[l];
+      const char      *text = dft_text_get (form->title, code);
+      g_autofree char *label = NULL;
+
+      if (text == NULL || text[0] == '\0' || strcmp (code, form->default_language) == 0)
+        continue;
+      label = language_label (form, code);
+      g_ptr_array_add (settings_header, g_strdup_printf ("form_title_translation::%s", label));
+      g_ptr_array_add (settings, _dft_xlsform_md_encode_text (text));
+    }
   g_ptr_array_add (settings_header, g_strdup ("form_id"));
   g_ptr_array_add (settings, g_strdup (form->id));
   g_ptr_array_add (settings_header, g_strdup ("version"));

@@ -14,11 +14,17 @@ G_BEGIN_DECLS
  * constraint_message, required_message columns) per language. Expressions are written as
  * the prepared form holds them, with absolute paths (/data/age), which both formats read.
  *
- * What the formats cannot hold is left out: the title in other languages than the default
- * (neither has translated titles), Daftari's assessment fields in an XForm (the XLSForm keeps
- * them in its correct_answer, points, partial_credit, kind and pass_mark columns) and
- * questions of types Daftari cannot show (an XForm keeps their place in the instance).
- * Line breaks in texts become spaces in an XLSForm's markdown tables.
+ * Reading the file again gives the same definition. What ODK has no place for goes where ODK
+ * tools do not look (app/forms/FORMS.md, "Exporting"): the title in other languages than the
+ * default one in the itext entry "/<root>:title" or the settings columns
+ * "form_title_translation::Name (code)", the question type of a text or note that ODK would
+ * take for the other in a bind attribute of Daftari's namespace (DFT_XFORM_NAMESPACE), and
+ * line breaks in a markdown table's texts as "<br>".
+ *
+ * What the formats cannot hold is left out: Daftari's assessment fields and kind in an XForm
+ * (the XLSForm keeps them in its correct_answer, points, partial_credit, kind and pass_mark
+ * columns), language fallbacks, and questions of types Daftari cannot show (an XForm keeps
+ * their place in the instance).
  *
  * The form is prepared first if it is not; errors are those of dft_form_prepare().
  */

@@ -159,6 +159,21 @@ xf_attr (xmlNodePtr node, const char *name)
   return NULL;
 }
 
+/* The value of the attribute @name in the namespace @ns, or NULL. */
+static char *
+xf_attr_ns (xmlNodePtr node, const char *name, const char *ns)
+{
+  xmlChar *value;
+  char    *ret;
+
+  if (node == NULL)
+    return NULL;
+  value = xmlGetNsProp (node, (const xmlChar *) name, (const xmlChar *) ns);
+  ret = g_strdup ((const char *) value);
+  xmlFree (value);
+  return ret;
+}
+
 static xmlNodePtr
 xf_child (xmlNodePtr node, const char *name)
 {
@@ -491,6 +506,22 @@ xf_bind_attr (XfLoader *l, const char *path, const char *name)
   for (guint i = binds->len; i > 0; i--)
     {
       char *value = xf_attr (g_ptr_array_index (binds, i - 1), name);
+
+      if (value != NULL)
+        return value;
+    }
+  return NULL;
+}
+
+/* Daftari's attribute @name on the binds for @path (DFT_XFORM_NAMESPACE); the last one wins. */
+static char *
+xf_bind_daftari_attr (XfLoader *l, const char *path, const char *name)
+{
+  GPtrArray *binds = g_hash_table_lookup (l->binds, path);
+
+  for (guint i = binds != NULL ? binds->len : 0; i > 0; i--)
+    {
+      char *value = xf_attr_ns (g_ptr_array_index (binds, i - 1), name, DFT_XFORM_NAMESPACE);
 
       if (value != NULL)
         return value;
@@ -1491,8 +1522,13 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
           else if (type == NULL || g_str_equal (type, "string") || g_str_equal (type, "select1")
                    || g_str_equal (type, "select") || g_str_equal (type, "boolean"))
             {
-              gboolean note = g_strcmp0 (readonly, "true()") == 0 && calculate == NULL;
+              /* As ODK: a read-only text that nothing calculates is a note, unless Daftari
+               * wrote that it is a text (one with a default) or a note all the same. */
+              g_autofree char *said = xf_bind_daftari_attr (l, path, "question-type");
+              gboolean         note = g_strcmp0 (readonly, "true()") == 0 && calculate == NULL;
 
+              if (g_strcmp0 (said, "text") == 0 || g_strcmp0 (said, "note") == 0)
+                note = g_str_equal (said, "note");
               q = dft_question_new (note ? DFT_QUESTION_NOTE : DFT_QUESTION_TEXT, name);
             }
           else if (g_str_equal (type, "int") || g_str_equal (type, "integer")
@@ -2326,14 +2362,27 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
   if (l->body != NULL && !xf_index_body (l, l->body, l->root_path, FALSE, error))
     return FALSE;
 
-  if (title != NULL)
-    {
-      g_autofree char *s = xf_plain_text (l, title, NULL);
+  /* The title in every language when the itext has it, as Daftari writes it; else
+   * <h:title>, in the default language. */
+  {
+    g_autofree char *title_id = g_strconcat (l->root_path, ":title", NULL);
+    DftText         *titles = xf_itext_text (l, title_id, NULL);
 
-      if (l->form->title == NULL)
-        l->form->title = dft_text_new ();
-      dft_text_set (l->form->title, l->form->default_language, s);
-    }
+    if (titles != NULL && g_hash_table_size (titles) > 0)
+      xf_set_text (&l->form->title, titles);
+    else
+      {
+        g_clear_pointer (&titles, g_hash_table_unref);
+        if (title != NULL)
+          {
+            g_autofree char *s = xf_plain_text (l, title, NULL);
+
+            if (l->form->title == NULL)
+              l->form->title = dft_text_new ();
+            dft_text_set (l->form->title, l->form->default_language, s);
+          }
+      }
+  }
   return xf_build_children (l, l->root, l->root_path, NULL, error);
 }
 

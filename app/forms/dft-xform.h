@@ -16,7 +16,14 @@ G_BEGIN_DECLS
  *
  * The form returned is not prepared: run dft_form_prepare() on it (dft_form_new_from_file()
  * does both).
+ *
+ * What ODK has no place for, Daftari writes where ODK tools do not look (app/forms/FORMS.md,
+ * "Exporting"): the title in other languages as the itext entry "/<root>:title", and the
+ * question type of a text or note that ODK would take for the other as the bind attribute
+ * question-type in the namespace below.
  */
+
+#define DFT_XFORM_NAMESPACE "https://daftari.example.org/xforms"
 
 /* Reads @path; external CSV instances are looked for beside it, in "media/" and in
  * "<form name>-media/". */

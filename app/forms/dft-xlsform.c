@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dft-sheet.h"
+#include "dft-xlsform-private.h"
 #include "dft-xlsform.h"
 
 /*
@@ -24,6 +25,11 @@
  *             partial_credit  yes/true: a select multiple earns part of its points
  *   settings: pass_mark       the pass mark in percent of the maximum ("60" or "60%")
  *             kind            "survey", "assessment", "evaluation" or "registration"
+ *             form_title_translation::Русский (ru)
+ *                             the title in another language than the default one
+ *
+ * In markdown tables a text is one line: "<br>" in a label, hint, message or title is a line
+ * break (dft-xlsform-private.h).
  */
 
 /* An XLSForm a person wrote is far smaller; a larger file is not one. */
@@ -198,6 +204,104 @@ sheets_from_markdown (const char *text)
   return sheets;
 }
 
+/* ---- Line breaks in markdown cells ------------------------------------ */
+
+/* The length of "br>", "br/>" or "br />" (any case, any number of spaces) at @p, or 0. */
+static gsize
+br_tag_rest (const char *p)
+{
+  const char *q = p;
+
+  if ((q[0] != 'b' && q[0] != 'B') || (q[1] != 'r' && q[1] != 'R'))
+    return 0;
+  q += 2;
+  while (*q == ' ')
+    q++;
+  if (*q == '/')
+    q++;
+  return *q == '>' ? (gsize) (q + 1 - p) : 0;
+}
+
+/* The length of a line-break tag at @p, or 0. */
+static gsize
+br_tag (const char *p)
+{
+  gsize rest;
+
+  if (*p != '<')
+    return 0;
+  rest = br_tag_rest (p + 1);
+  return rest > 0 ? rest + 1 : 0;
+}
+
+/* Whether @p starts "&", then "amp;" *@amps times, then "lt;" and the rest of a tag. */
+static gboolean
+escaped_br_tag (const char *p, guint *amps)
+{
+  const char *q = p + 1;
+
+  if (*p != '&')
+    return FALSE;
+  *amps = 0;
+  while (strncmp (q, "amp;", 4) == 0)
+    {
+      q += 4;
+      (*amps)++;
+    }
+  return strncmp (q, "lt;", 3) == 0 && br_tag_rest (q + 3) > 0;
+}
+
+char *
+_dft_xlsform_md_encode_text (const char *text)
+{
+  GString *out = g_string_new (NULL);
+  guint    amps;
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '\r' || *p == '\n')
+        {
+          g_string_append (out, "<br>");
+          if (p[0] == '\r' && p[1] == '\n')
+            p++;
+        }
+      else if (br_tag (p) > 0)
+        g_string_append (out, "&lt;");
+      else if (escaped_br_tag (p, &amps))
+        g_string_append (out, "&amp;");
+      else
+        g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+char *
+_dft_xlsform_md_decode_text (const char *cell)
+{
+  GString *out = g_string_new (NULL);
+  guint    amps;
+
+  for (const char *p = cell; *p != '\0';)
+    {
+      gsize tag = br_tag (p);
+
+      if (tag > 0)
+        {
+          g_string_append_c (out, '\n');
+          p += tag;
+        }
+      else if (escaped_br_tag (p, &amps))
+        {
+          /* "&lt;" is the "<" of a tag; each "amp;" more is one level of escaping less. */
+          g_string_append_c (out, amps == 0 ? '<' : '&');
+          p += amps == 0 ? strlen ("&lt;") : strlen ("&amp;");
+        }
+      else
+        g_string_append_c (out, *p++);
+    }
+  return g_string_free (out, FALSE);
+}
+
 /* ---- Columns ---------------------------------------------------------- */
 
 typedef enum
@@ -353,6 +457,7 @@ typedef struct
 {
   DftForm    *form;
   const char *dir;        /* where select_one_from_file looks, or NULL */
+  gboolean    markdown;   /* texts are cells of markdown tables: "<br>" is a line break */
   char       *plain_lang; /* the language of columns without one */
   GError     *error;
   /* The survey sheet */
@@ -484,6 +589,13 @@ is_yes (const char *value)
   g_autofree char *c = condition (value);
 
   return g_strcmp0 (c, "true()") == 0;
+}
+
+/* The text a cell of a translatable column holds. */
+static char *
+cell_text (const Loader *l, const char *cell)
+{
+  return l->markdown ? _dft_xlsform_md_decode_text (cell) : g_strdup (cell);
 }
 
 /* ---- Types ------------------------------------------------------------ */
@@ -799,7 +911,11 @@ load_choices (Loader *l, XSheet *sheet)
           Column *col = g_ptr_array_index (columns, c);
 
           if (col->kind == COL_LABEL && row->cells[c] != NULL && strcmp (row->cells[c], "-") != 0)
-            dft_text_set (label, col->lang, row->cells[c]);
+            {
+              g_autofree char *text = cell_text (l, row->cells[c]);
+
+              dft_text_set (label, col->lang, text);
+            }
         }
       list = dft_form_ensure_choice_list (l->form, list_name);
       choice = dft_choice_list_add (list, value, label);
@@ -954,6 +1070,7 @@ set_texts (Loader *l, DftQuestion *q, const DftSheetRow *row, const LoopItem *it
     {
       Column          *col = g_ptr_array_index (l->survey_columns, c);
       DftText         *text = NULL;
+      g_autofree char *cell = NULL;
       g_autofree char *value = NULL;
 
       if (row->cells[c] == NULL)
@@ -971,7 +1088,8 @@ set_texts (Loader *l, DftQuestion *q, const DftSheetRow *row, const LoopItem *it
       /* pyxform's own forms write "-" in a translation column they leave empty. */
       if (strcmp (row->cells[c], "-") == 0)
         continue;
-      value = substitute (row->cells[c], item, col->lang);
+      cell = cell_text (l, row->cells[c]);
+      value = substitute (cell, item, col->lang);
       dft_text_set (text, col->lang, value);
     }
 }
@@ -1416,8 +1534,25 @@ load_rows (Loader *l, guint first, guint last, DftQuestion *parent, const LoopIt
 typedef struct
 {
   const char *title, *id, *version, *root_name, *default_language, *pass_mark, *kind;
-  guint       row;
+  /* The title in other languages: the language as written ("Русский (ru)"), then the title,
+   * both borrowed from the sheet. */
+  GPtrArray *titles;
+  guint      row;
 } Settings;
+
+/* The language of a column holding the title in one, "form_title_translation::Русский (ru)",
+ * as written; NULL for other columns. The column is Daftari's: pyxform leaves settings it does
+ * not know alone, while "form_title::…" would make its title a table of languages. */
+static const char *
+title_translation_language (const char *header)
+{
+  static const char prefix[] = "form_title_translation:";
+
+  if (g_ascii_strncasecmp (header, prefix, strlen (prefix)) != 0)
+    return NULL;
+  header += strlen (prefix);
+  return header[0] == ':' ? header + 1 : header;
+}
 
 static void
 read_settings (XSheet *sheet, Settings *s)
@@ -1425,6 +1560,7 @@ read_settings (XSheet *sheet, Settings *s)
   DftSheetRow *header, *row;
 
   memset (s, 0, sizeof *s);
+  s->titles = g_ptr_array_new ();
   if (sheet == NULL || sheet->rows->len < 2)
     return;
   header = g_ptr_array_index (sheet->rows, 0);
@@ -1433,12 +1569,19 @@ read_settings (XSheet *sheet, Settings *s)
   for (guint c = 0; c < header->n_cells && c < row->n_cells; c++)
     {
       const char      *value = row->cells[c];
+      const char      *language;
       g_autofree char *key = NULL;
 
       if (header->cells[c] == NULL || value == NULL)
         continue;
       key = g_ascii_strdown (header->cells[c], -1);
-      if (strcmp (key, "form_title") == 0 || strcmp (key, "set form title") == 0)
+      language = title_translation_language (header->cells[c]);
+      if (language != NULL)
+        {
+          g_ptr_array_add (s->titles, (gpointer) language);
+          g_ptr_array_add (s->titles, (gpointer) value);
+        }
+      else if (strcmp (key, "form_title") == 0 || strcmp (key, "set form title") == 0)
         s->title = value;
       else if (strcmp (key, "form_id") == 0 || strcmp (key, "set form id") == 0
                || strcmp (key, "id_string") == 0)
@@ -1470,17 +1613,19 @@ is_xml_name (const char *name)
 /* ---- Entry points ----------------------------------------------------- */
 
 static DftForm *
-load_sheets (GPtrArray *sheets, const char *file_name, const char *dir, GError **error)
+load_sheets (
+    GPtrArray *sheets, const char *file_name, const char *dir, gboolean markdown, GError **error)
 {
-  g_autofree char    *stem = NULL;
-  g_autoptr (DftForm) form = NULL;
-  XSheet             *survey = find_xsheet (sheets, "survey");
-  XSheet             *choices = find_xsheet (sheets, "choices");
-  Settings            settings;
-  Loader              l = { 0 };
-  DftSheetRow        *header;
-  const char         *dot;
-  gboolean            ok;
+  g_autofree char      *stem = NULL;
+  g_autoptr (DftForm)   form = NULL;
+  XSheet               *survey = find_xsheet (sheets, "survey");
+  XSheet               *choices = find_xsheet (sheets, "choices");
+  Settings              settings;
+  Loader                l = { 0 };
+  DftSheetRow          *header;
+  const char           *dot;
+  gboolean              ok;
+  g_autoptr (GPtrArray) titles = NULL;
 
   if (survey == NULL)
     {
@@ -1497,6 +1642,7 @@ load_sheets (GPtrArray *sheets, const char *file_name, const char *dir, GError *
       return NULL;
     }
   read_settings (find_xsheet (sheets, "settings"), &settings);
+  titles = settings.titles;
 
   dot = strrchr (file_name, '.');
   stem = dot != NULL && dot != file_name ? g_strndup (file_name, (gsize) (dot - file_name))
@@ -1533,6 +1679,7 @@ load_sheets (GPtrArray *sheets, const char *file_name, const char *dir, GError *
 
   l.form = form;
   l.dir = dir;
+  l.markdown = markdown;
   l.plain_pos = -1;
   l.plain_lang = dft_language_code_from_name (settings.default_language);
   l.survey = survey;
@@ -1564,8 +1711,23 @@ load_sheets (GPtrArray *sheets, const char *file_name, const char *dir, GError *
       else
         form->default_language
             = g_strdup (((DftLanguage *) g_ptr_array_index (form->languages, 0))->code);
-      dft_text_set (form->title, form->default_language,
-                    settings.title != NULL ? settings.title : form->id);
+      /* The title in other languages, then in the default one; the form's key when none. */
+      for (guint i = 0; i + 1 < titles->len; i += 2)
+        {
+          g_autofree char *code = dft_language_code_from_name (titles->pdata[i]);
+          g_autofree char *text = cell_text (&l, titles->pdata[i + 1]);
+
+          dft_form_add_language (form, code, titles->pdata[i]);
+          dft_text_set (form->title, code, text);
+        }
+      if (settings.title != NULL)
+        {
+          g_autofree char *text = cell_text (&l, settings.title);
+
+          dft_text_set (form->title, form->default_language, text);
+        }
+      else if (g_hash_table_size (form->title) == 0)
+        dft_text_set (form->title, form->default_language, form->id);
       ok = load_rows (&l, 1, survey->rows->len, NULL, NULL);
     }
 
@@ -1585,6 +1747,7 @@ dft_xlsform_load_data (
 {
   g_autoptr (GPtrArray) sheets = NULL;
   g_autofree char      *lower = NULL;
+  gboolean              markdown = FALSE;
 
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (data != NULL || len == 0, NULL);
@@ -1603,6 +1766,7 @@ dft_xlsform_load_data (
           return NULL;
         }
       sheets = sheets_from_markdown (text);
+      markdown = TRUE;
     }
   else
     {
@@ -1657,7 +1821,7 @@ dft_xlsform_load_data (
             }
         }
     }
-  return load_sheets (sheets, name, dir, error);
+  return load_sheets (sheets, name, dir, markdown, error);
 }
 
 DftForm *
