@@ -121,10 +121,10 @@ run_app() {
   if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
     say "Starting the Daftari window"
     # Uninstalled: the settings schema compiled in the build folder, the server just started.
-    GSETTINGS_SCHEMA_DIR=_build/ui/data _build/ui/daftari || true
+    GSETTINGS_SCHEMA_DIR=_build/ui/data DAFTARI_LOCALEDIR=_build/po _build/ui/daftari || true
   else
     echo "No display (neither \$DISPLAY nor \$WAYLAND_DISPLAY is set): the window was not started."
-    echo "On a desktop session, run: GSETTINGS_SCHEMA_DIR=_build/ui/data _build/ui/daftari"
+    echo "On a desktop session, run: GSETTINGS_SCHEMA_DIR=_build/ui/data DAFTARI_LOCALEDIR=_build/po _build/ui/daftari"
     if [ -t 0 ]; then
       echo "Press Ctrl+C to stop the local server."
       wait $server_pid || true

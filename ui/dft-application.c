@@ -5,6 +5,7 @@
 #include <locale.h>
 
 #include "dft-application.h"
+#include "dft-format.h"
 #include "dft-kiosk-window.h"
 #include "dft-preferences-window.h"
 #include "dft-ui-resources.h"
@@ -58,12 +59,32 @@ dft_application_setup_locale (void)
   g_autofree char      *language
       = settings != NULL ? g_settings_get_string (settings, "language") : NULL;
 
-  /* LANGUAGE decides which translation gettext picks, whatever the system's locale is
-   * (as long as it is not C); dates and numbers keep following the system. */
+  const char           *locale;
+  const char           *localedir = g_getenv ("DAFTARI_LOCALEDIR");
+
+  /* LANGUAGE decides which translation gettext picks, whatever the system's locale is;
+   * dates and numbers follow the same language (dft-format, through ICU). */
   if (language != NULL && *language != '\0')
     g_setenv ("LANGUAGE", language, TRUE);
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  locale = setlocale (LC_ALL, "");
+  /* gettext ignores LANGUAGE under the C locale, which is what a borrowed laptop whose
+   * locale was never generated (LANG=ru_RU.UTF-8 without it) ends up with: C.UTF-8 is
+   * always there and lets the chosen language through. */
+  if (locale == NULL || g_str_equal (locale, "C") || g_str_equal (locale, "POSIX"))
+    {
+      const char *wanted = g_get_language_names ()[0];
+
+      /* The system's language (LANG, LC_MESSAGES) still counts when only its locale is
+       * missing. */
+      if (g_getenv ("LANGUAGE") == NULL && !g_str_equal (wanted, "C")
+          && !g_str_equal (wanted, "POSIX"))
+        g_setenv ("LANGUAGE", wanted, TRUE);
+      setlocale (LC_ALL, "C.UTF-8");
+    }
+  /* An uninstalled build (packaging/dev.sh, the tests) finds its catalogs in the build
+   * folder, laid out as a locale folder. */
+  bindtextdomain (GETTEXT_PACKAGE,
+                  localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 }
@@ -225,6 +246,10 @@ dft_application_startup (GApplication *app)
   g_autofree char *path = NULL;
 
   G_APPLICATION_CLASS (dft_application_parent_class)->startup (app);
+  /* Urdu lays the whole window out from the right, whether or not GTK's own catalog (which
+   * GTK asks) is installed for it. */
+  gtk_widget_set_default_direction (dft_format_is_right_to_left () ? GTK_TEXT_DIR_RTL
+                                                                   : GTK_TEXT_DIR_LTR);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);

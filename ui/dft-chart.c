@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "dft-chart.h"
+#include "dft-format.h"
 
 #define ROW_HEIGHT 26
 #define BAR_HEIGHT 16
@@ -41,6 +42,15 @@ row_total (const Row *row)
   for (guint i = 0; i < row->n_values; i++)
     total += row->values[i];
   return total;
+}
+
+/* The total after a bar: a count, or a percentage when the values are percents (0 to 100). */
+static char *
+format_total (DftChart *self, const Row *row)
+{
+  double total = row_total (row);
+
+  return self->percent ? dft_format_percent (total / 100) : dft_format_decimal (total, 0);
 }
 
 static PangoLayout *
@@ -107,7 +117,7 @@ draw_func (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer us
           x += w;
         }
 
-      value_text = g_strdup_printf (self->percent ? "%.0f %%" : "%.0f", row_total (row));
+      value_text = format_total (self, row);
       value = layout_for (self, value_text);
       pango_layout_get_pixel_size (value, &lw, &lh);
       gdk_cairo_set_source_rgba (cr, &fg);
@@ -126,9 +136,10 @@ update_size_and_description (DftChart *self)
                                        (int) MAX (self->rows->len, 1) * ROW_HEIGHT);
   for (guint r = 0; r < self->rows->len; r++)
     {
-      const Row *row = &g_array_index (self->rows, Row, r);
-      g_string_append_printf (text, "%s: ", row->label);
-      g_string_append_printf (text, self->percent ? "%.0f %%" : "%.0f", row_total (row));
+      const Row       *row = &g_array_index (self->rows, Row, r);
+      g_autofree char *total = format_total (self, row);
+
+      g_string_append_printf (text, "%s: %s", row->label, total);
       g_string_append (text, r + 1 < self->rows->len ? "; " : "");
     }
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,

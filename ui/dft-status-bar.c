@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "dft-format.h"
 #include "dft-status-bar.h"
 
 struct _DftStatusBar
@@ -34,11 +35,11 @@ format_last_sync (gint64 ms)
   if (g_date_time_get_year (when) == g_date_time_get_year (now)
       && g_date_time_get_day_of_year (when) == g_date_time_get_day_of_year (now))
     {
-      time = g_date_time_format (when, "%H:%M");
+      time = dft_format_date (when, DFT_DATE_STYLE_TIME);
       /* Translators: %s is a time of day */
       return g_strdup_printf (_ ("last synced at %s"), time);
     }
-  time = g_date_time_format (when, "%-d %b %H:%M");
+  time = dft_format_date (when, DFT_DATE_STYLE_DAY_MONTH_TIME);
   /* Translators: %s is a date and time */
   return g_strdup_printf (_ ("last synced %s"), time);
 }

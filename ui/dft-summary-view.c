@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "dft-chart.h"
+#include "dft-format.h"
 #include "dft-summary-view.h"
 #include "dft-ui-util.h"
 
@@ -85,8 +86,7 @@ format_rate (double rate)
 {
   if (isnan (rate))
     return g_strdup ("–");
-  /* Translators: a percentage, "87 %"; use your language's spacing and sign */
-  return g_strdup_printf (_ ("%.0f %%"), rate * 100);
+  return dft_format_percent (rate);
 }
 
 static void
@@ -138,9 +138,9 @@ show_report (DftSummaryView *self)
   if (report == NULL)
     return;
 
-  people = g_strdup_printf ("%u", report->n_people);
+  people = dft_format_integer (report->n_people);
   add_number (self, people, ngettext ("person registered", "people registered", report->n_people));
-  sessions = g_strdup_printf ("%u", report->n_sessions);
+  sessions = dft_format_integer (report->n_sessions);
   add_number (self, sessions, ngettext ("session", "sessions", report->n_sessions));
   rate = format_rate (report->attendance_rate);
   add_number (self, rate, _ ("attendance (present or late)"));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dft-application.h"
+#include "dft-format.h"
 #include "dft-ui-util.h"
 #include "dft-window.h"
 
@@ -180,8 +181,8 @@ dft_ui_format_date (const char *date, gboolean with_weekday)
 
   if (dt == NULL)
     return g_strdup (date != NULL ? date : "");
-  /* Translators: a date as strftime() writes it, with the weekday: "Thu 1 Jan" */
-  return g_date_time_format (dt, with_weekday ? _ ("%a %-d %b") : _ ("%-d %b %Y"));
+  return dft_format_date (dt, with_weekday ? DFT_DATE_STYLE_WEEKDAY_DAY_MONTH
+                                           : DFT_DATE_STYLE_DAY_MONTH_YEAR);
 }
 
 char *
@@ -189,18 +190,13 @@ dft_ui_format_date_range (const char *start, const char *end)
 {
   g_autoptr (GDateTime) s = date_time_from (start);
   g_autoptr (GDateTime) e = date_time_from (end);
-  g_autofree char      *first = NULL;
-  g_autofree char      *last = NULL;
 
   if (s == NULL)
     return g_strdup ("");
-  if (e == NULL || g_date_time_compare (s, e) == 0)
+  if (e == NULL)
     return dft_ui_format_date (start, FALSE);
-  /* Translators: the first day of a range, without its year: "1 Jan" */
-  first = g_date_time_format (s, _ ("%-d %b"));
-  last = g_date_time_format (e, _ ("%-d %b %Y"));
-  /* Translators: a range of dates, "1 Jan – 3 Jan 2026" */
-  return g_strdup_printf (_ ("%s – %s"), first, last);
+  /* One day gives that day alone. */
+  return dft_format_date_range (s, e);
 }
 
 const char *

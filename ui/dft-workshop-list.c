@@ -17,6 +17,7 @@ struct _DftWorkshopList
   GtkDropDown    *when_dropdown;
   GtkDropDown    *country_dropdown;
   GtkDropDown    *track_dropdown;
+  GtkFlowBox     *filters;
   GtkStack       *stack;
   GtkListView    *list_view;
 
@@ -306,6 +307,18 @@ bind_row_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user
   gtk_label_set_text (GTK_LABEL (subtitle), line->str);
 }
 
+/* ---- Filters that fit a phone --------------------------------------------- */
+
+/* The filters flow onto a second line on a narrow screen; Tab goes straight to each
+ * dropdown, not to the flow box's cells around them. */
+static void
+unfocus_cells (GtkFlowBox *box)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (box)); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    gtk_widget_set_focusable (c, FALSE);
+}
+
 /* ---- GObject ------------------------------------------------------------ */
 
 static void
@@ -351,6 +364,7 @@ dft_workshop_list_class_init (DftWorkshopListClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DftWorkshopList, when_dropdown);
   gtk_widget_class_bind_template_child (widget_class, DftWorkshopList, country_dropdown);
   gtk_widget_class_bind_template_child (widget_class, DftWorkshopList, track_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, DftWorkshopList, filters);
   gtk_widget_class_bind_template_child (widget_class, DftWorkshopList, stack);
   gtk_widget_class_bind_template_child (widget_class, DftWorkshopList, list_view);
   gtk_widget_class_bind_template_callback (widget_class, refilter_cb);
@@ -370,6 +384,7 @@ dft_workshop_list_init (DftWorkshopList *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_drop_down_set_model (self->country_dropdown, G_LIST_MODEL (self->countries));
   gtk_drop_down_set_model (self->track_dropdown, G_LIST_MODEL (self->tracks));
+  unfocus_cells (self->filters);
 
   self->filter = gtk_custom_filter_new (filter_func, self, NULL);
   self->filtered = gtk_filter_list_model_new (NULL, g_object_ref (GTK_FILTER (self->filter)));

@@ -7,6 +7,7 @@
 #include "dft-form-store.h"
 #include "dft-form-templates.h"
 #include "dft-kiosk-window-private.h"
+#include "dft-xkeys.h"
 #include "dft-schema.h"
 #include "dft-test-util.h"
 
@@ -478,6 +479,64 @@ test_keyboard (void)
   close_filler (&f);
 }
 
+/* Which question the keyboard focus is in (NULL: none of @paths). */
+static const char *
+focused_question (Filling *f, const char *const *paths)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (f->window));
+
+  for (guint i = 0; focus != NULL && paths[i] != NULL; i++)
+    {
+      GtkWidget *control = dft_form_filler_get_widget_for_path (f->filler, paths[i]);
+
+      if (control != NULL && (focus == control || gtk_widget_is_ancestor (focus, control)))
+        return paths[i];
+    }
+  return NULL;
+}
+
+/* Entering a paper form with the keyboard alone, keys pressed through the X server as a
+ * person types them: a digit picks a choice, Enter moves to the next question, typed text
+ * lands in the focused question, Tab and Shift+Tab walk the questions in order. */
+static void
+test_keyboard_real (void)
+{
+  static const char *const order[] = { "/data/g/pet", "/data/g/why", "/data/g/n", NULL };
+  Filling                  f;
+  DftFormRun              *run;
+  g_autofree char          *pet = NULL, *why = NULL, *n = NULL, *twice = NULL;
+
+  open_filler (&f, tiny, NULL, NULL, 480);
+  gtk_widget_grab_focus (dft_form_filler_get_choice_button (f.filler, "/data/g/pet", 0));
+  dft_xkeys_press (f.window, (const char *[]){ "1", "Return", NULL });
+  g_assert_true (picked (&f, "/data/g/pet", 0));
+  g_assert_true (dft_form_filler_is_shown (f.filler, "/data/g/why"));
+  g_assert_cmpstr (focused_question (&f, order), ==, "/data/g/why");
+  dft_xkeys_type (f.window, "Cybercrime units");
+  dft_xkeys_press (f.window, (const char *[]){ "Return", NULL });
+  g_assert_cmpstr (focused_question (&f, order), ==, "/data/g/n");
+  dft_xkeys_type (f.window, "4");
+  g_assert_cmpstr (typed (&f, "/data/g/why"), ==, "Cybercrime units");
+  g_assert_cmpstr (typed (&f, "/data/g/n"), ==, "4");
+  dft_test_wait_until (filler_idle, f.filler, "the answers to be taken");
+  run = dft_form_filler_get_run (f.filler);
+  pet = dft_form_run_get_answer (run, "/data/g/pet");
+  why = dft_form_run_get_answer (run, "/data/g/why");
+  n = dft_form_run_get_answer (run, "/data/g/n");
+  twice = dft_form_run_get_answer (run, "/data/g/twice");
+  g_assert_cmpstr (pet, ==, "yes");
+  g_assert_cmpstr (why, ==, "Cybercrime units");
+  g_assert_cmpstr (n, ==, "4");
+  g_assert_cmpstr (twice, ==, "8");
+
+  /* Shift+Tab goes back through the questions in reading order, Tab forward again. */
+  dft_xkeys_press (f.window, (const char *[]){ "shift+Tab", NULL });
+  g_assert_cmpstr (focused_question (&f, order), ==, "/data/g/why");
+  dft_xkeys_press (f.window, (const char *[]){ "Tab", NULL });
+  g_assert_cmpstr (focused_question (&f, order), ==, "/data/g/n");
+  close_filler (&f);
+}
+
 static const char repeat_json[]
     = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"kids\", \"version\": \"1\","
       " \"title\": {\"en\": \"Kids\"}, \"kind\": \"survey\", \"root\": \"data\","
@@ -814,6 +873,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/filler/live", test_live);
   g_test_add_func ("/filler/urdu", test_urdu);
   g_test_add_func ("/filler/keyboard", test_keyboard);
+  g_test_add_func ("/filler/keyboard-real", test_keyboard_real);
   g_test_add_func ("/filler/repeats", test_repeats);
   g_test_add_func ("/filler/preview", test_preview);
   g_test_add_func ("/filler/save-error", test_save_error);

@@ -9,6 +9,7 @@
 #include "forms/dft-form-templates.h"
 #include "forms/dft-form.h"
 #include "dft-evaluations-view.h"
+#include "dft-format.h"
 #include "dft-forms-util.h"
 #include "dft-form-ui-resources.h"
 #include "../dft-ui-util.h"
@@ -140,8 +141,14 @@ show_means (DftEvaluationsView *self)
       if (isnan (mean->mean))
         text = g_strdup (_ ("No answers yet"));
       else
-        /* Translators: the mean of a rating ("4.2") and the top of its scale ("5") */
-        text = g_strdup_printf (_ ("%.1f of %u"), mean->mean, mean->n_points);
+        {
+          g_autofree char *value = dft_format_decimal (mean->mean, 1);
+          g_autofree char *top = dft_format_integer (mean->n_points);
+
+          /* Translators: the mean of a rating ("4.2") and the top of its scale ("5"), both
+             already written as your language writes numbers */
+          text = g_strdup_printf (_ ("%s of %s"), value, top);
+        }
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), mean->label);
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), text);

@@ -6,6 +6,7 @@
 #include "forms/dft-form-store.h"
 #include "forms/dft-form-templates.h"
 #include "forms/dft-form.h"
+#include "dft-format.h"
 #include "dft-forms-page.h"
 #include "dft-forms-util.h"
 #include "dft-record-list.h"
@@ -196,14 +197,16 @@ make_row (DftFormsPage *self, DftFormInfo *info, const char *subtitle)
     {
       DftFormLanguageInfo *l = g_ptr_array_index (info->languages, i);
       g_autofree char     *text = NULL;
+      g_autofree char     *percent = dft_format_percent (l->completeness);
       GtkWidget           *lang_row = adw_action_row_new ();
       GtkWidget           *bar = gtk_level_bar_new_for_interval (0, 1);
 
       if (g_strcmp0 (l->code, current) == 0)
         selected = i;
       gtk_string_list_append (names, l->name);
-      /* Translators: how much of a form is translated into a language, "87 % translated" */
-      text = g_strdup_printf (_ ("%.0f %% translated"), l->completeness * 100);
+      /* Translators: how much of a form is translated into a language; %s is a percentage
+         already written as your language writes one ("87 %"), so "87 % translated" */
+      text = g_strdup_printf (_ ("%s translated"), percent);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (lang_row), l->name);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (lang_row), text);
       gtk_level_bar_set_value (GTK_LEVEL_BAR (bar), l->completeness);

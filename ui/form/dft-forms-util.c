@@ -107,9 +107,10 @@ dft_forms_kind_label (const char *kind)
 
 typedef struct
 {
-  GPtrArray *records;     /* DftRecord * */
-  GPtrArray *definitions; /* char *, copied on the UI thread */
-  GPtrArray *infos;       /* DftFormInfo * */
+  GPtrArray *records;      /* DftRecord * */
+  GPtrArray *definitions;  /* char *, copied on the UI thread */
+  GPtrArray *infos;        /* DftFormInfo * */
+  GStrv      ui_languages; /* the UI's languages, most wanted first */
 } InfoJob;
 
 static void
@@ -120,6 +121,7 @@ info_job_free (gpointer data)
   g_ptr_array_unref (job->records);
   g_ptr_array_unref (job->definitions);
   g_clear_pointer (&job->infos, g_ptr_array_unref);
+  g_strfreev (job->ui_languages);
   g_free (job);
 }
 
@@ -174,6 +176,21 @@ completeness (DftForm *form, const char *lang)
   return c.total > 0 ? (double) c.present / c.total : 1.0;
 }
 
+/* The form's language a person using the app in @ui_languages reads best, or NULL. */
+static const char *
+form_language_for (DftForm *form, GStrv ui_languages)
+{
+  for (guint u = 0; ui_languages[u] != NULL; u++)
+    for (guint j = 0; j < form->languages->len; j++)
+      {
+        DftLanguage *language = g_ptr_array_index (form->languages, j);
+
+        if (g_strcmp0 (language->code, ui_languages[u]) == 0)
+          return language->code;
+      }
+  return NULL;
+}
+
 static gboolean
 info_work (gpointer data, GCancellable *cancellable, GError **error)
 {
@@ -197,6 +214,20 @@ info_work (gpointer data, GCancellable *cancellable, GError **error)
       form = json != NULL ? dft_form_new_from_json (json, -1, NULL) : NULL;
       if (form != NULL)
         {
+          const char *ui_language = form_language_for (form, job->ui_languages);
+
+          /* The title as the trainer reads the app: a Russian interface lists the
+           * Russian title of a form that has one. */
+          if (ui_language != NULL && form->title != NULL)
+            {
+              const char *title = dft_form_text (form, form->title, ui_language, NULL);
+
+              if (title != NULL && *title != '\0')
+                {
+                  g_free (info->title);
+                  info->title = g_strdup (title);
+                }
+            }
           info->is_assessment = dft_form_is_assessment (form);
           for (guint j = 0; j < form->languages->len; j++)
             {
@@ -227,6 +258,7 @@ dft_form_infos_load_async (gpointer            source_object,
 
   job->records = g_ptr_array_new_with_free_func (g_object_unref);
   job->definitions = g_ptr_array_new_with_free_func (g_free);
+  job->ui_languages = g_strdupv ((char **) g_get_language_names ());
   for (guint i = 0; i < records->len; i++)
     {
       DftRecord *record = g_ptr_array_index (records, i);

@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "dft-format.h"
 #include "dft-forms-util.h"
 #include "dft-tests-view.h"
 #include "dft-form-ui-resources.h"
@@ -114,8 +115,8 @@ format_percent (gboolean has, double value)
 {
   if (!has || isnan (value))
     return g_strdup ("–");
-  /* Translators: a test score in percent, "87 %"; use your language's spacing and sign */
-  return g_strdup_printf (_ ("%.0f %%"), value);
+  /* Scores are out of 100. */
+  return dft_format_percent (value / 100);
 }
 
 static char *
@@ -132,7 +133,7 @@ format_normalized (double value)
 {
   if (isnan (value))
     return g_strdup ("–");
-  return g_strdup_printf ("%.2f", value);
+  return dft_format_decimal (value, 2);
 }
 
 static void
@@ -141,9 +142,15 @@ add_cell (DftTestsView *self, guint row, guint column, const char *text, gboolea
   GtkWidget *label = gtk_label_new (text);
 
   gtk_label_set_xalign (GTK_LABEL (label), column == COL_NAME ? 0 : 1);
-  if (column == COL_NAME)
+  if (column == COL_NAME && heading)
+    gtk_widget_set_hexpand (label, TRUE);
+  else if (column == COL_NAME)
     {
+      /* Room for a name before it gives way to an ellipsis; on a narrow screen the table
+       * scrolls sideways instead of squeezing the names away. */
       gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_label_set_width_chars (GTK_LABEL (label), 18);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
       gtk_widget_set_hexpand (label, TRUE);
     }
   else

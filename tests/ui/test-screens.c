@@ -1,0 +1,838 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "dft-application.h"
+#include "dft-forms-page.h"
+#include "dft-forms-util.h"
+#include "dft-form-filler-private.h"
+#include "dft-preferences-window.h"
+#include "dft-test-util.h"
+#include "dft-window.h"
+#include "dft-workshop-dialog.h"
+#include "dft-workshop-page.h"
+#include "dft-form-store.h"
+
+/*
+ * Every main screen in one UI language, read the way a translator and a screen-reader user
+ * would: the language comes from DAFTARI_TEST_LANGUAGE ("en", "ru", …, or "qps", the
+ * pseudo-locale whose every message is longer and accented). Each screen is opened through
+ * the application's actions on the sample workshops, at 1100 px and at 360 px wide (and,
+ * in English and the pseudo-locale, at 360 px with text 1.5 times larger), saved as a PNG
+ * under DAFTARI_SCREENSHOTS/<language>/, and audited:
+ *
+ *  - untranslated: a text on screen is an English message that has a translation in this
+ *    language (gettext was not called on it, or too early);
+ *  - truncated: a translated message shown cut off with an ellipsis, or drawn partly outside
+ *    the window where nothing scrolls;
+ *  - unnamed: a control a screen reader would announce without a name (an icon button with
+ *    no accessible label, an entry with nothing labelling it);
+ *  - keyboard: Tab, pressed from the window, must go round the screen's controls and come
+ *    back, resting only on controls that can be seen and named, and reaching every button,
+ *    entry and switch outside lists.
+ *
+ * The test fails with the list of every problem, screen by screen.
+ */
+
+static const char *language;
+static const char *shots;
+static GHashTable *english;    /* English messages that this language translates */
+static GHashTable *translated; /* their translations */
+static GString    *problems;
+static guint       n_screens;
+static int         max_width; /* the main window must fit in this many pixels; 0: any */
+static guint       n_gtk_rtl_measure_warnings;
+static guint       n_unexpected_warnings;
+
+/* ---- The messages -------------------------------------------------------------------- */
+
+static void
+load_messages (void)
+{
+  const char            *path = g_getenv ("DAFTARI_MSGIDS");
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError)     error = NULL;
+  JsonArray             *ids;
+
+  english = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  translated = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_assert_nonnull (path);
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  ids = json_node_get_array (json_parser_get_root (parser));
+  for (guint i = 0; i < json_array_get_length (ids); i++)
+    {
+      const char *id = json_array_get_string_element (ids, i);
+      const char *text = strchr (id, '\004') != NULL ? strchr (id, '\004') + 1 : id;
+      const char *t;
+
+      /* Messages with directives are shown filled in and cannot be recognised here. */
+      if (strchr (id, '%') != NULL)
+        continue;
+      t = strchr (id, '\004') != NULL
+              ? g_dpgettext (GETTEXT_PACKAGE, id, strlen (id) - strlen (text))
+              : g_dgettext (GETTEXT_PACKAGE, id);
+      if (g_strcmp0 (language, "en") != 0)
+        {
+          if (!g_str_equal (t, text))
+            g_hash_table_add (english, g_strdup (text));
+        }
+      g_hash_table_add (translated, g_strdup (t));
+    }
+  if (g_strcmp0 (language, "en") != 0)
+    /* The catalog was found and read: most messages have a translation. */
+    g_assert_cmpuint (g_hash_table_size (english), >, g_hash_table_size (translated) / 2);
+}
+
+/* What a label shows, without mnemonic underscores. */
+static char *
+shown_text (const char *text)
+{
+  GString *s = g_string_new (NULL);
+
+  for (const char *p = text; *p; p++)
+    if (*p != '_' || p[1] == '_')
+      g_string_append_c (s, *p);
+    else if (p[1] == '_')
+      p++;
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+is_ui_text (const char *text)
+{
+  return text != NULL && *text != '\0' && g_hash_table_contains (translated, text);
+}
+
+/* ---- The audit ----------------------------------------------------------------------- */
+
+typedef struct
+{
+  const char *screen;
+  GtkWidget  *root;
+  GPtrArray  *controls; /* widgets Tab must reach */
+  GHashTable *seen;     /* problem texts already reported for this screen */
+} Audit;
+
+static void G_GNUC_PRINTF (2, 3) problem (Audit *a, const char *format, ...)
+{
+  va_list          args;
+  g_autofree char *text = NULL;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  if (!g_hash_table_add (a->seen, g_strdup (text)))
+    return;
+  g_string_append_printf (problems, "%s [%s] %s\n", language, a->screen, text);
+}
+
+/* Whether any of @w is where a person can see it: mapped, with a size, and not wholly off
+ * the window's edge (a folded leaflet keeps its other page mapped beside the window). */
+static gboolean
+really_shown (GtkWidget *w)
+{
+  GtkWidget      *root = GTK_WIDGET (gtk_widget_get_root (w));
+  graphene_rect_t b;
+
+  if (!gtk_widget_get_mapped (w) || !gtk_widget_get_child_visible (w)
+      || gtk_widget_get_width (w) <= 0 || gtk_widget_get_height (w) <= 0)
+    return FALSE;
+  /* Inside something that scrolls, the view follows the focus: what counts is whether the
+   * scrolled area itself is on the window. */
+  for (GtkWidget *p = gtk_widget_get_parent (w); p != NULL; p = gtk_widget_get_parent (p))
+    if (GTK_IS_SCROLLED_WINDOW (p))
+      {
+        w = p;
+        break;
+      }
+  if (root == NULL || !gtk_widget_compute_bounds (w, root, &b))
+    return TRUE;
+  return b.origin.x < gtk_widget_get_width (root) && b.origin.x + b.size.width > 0
+         && b.origin.y < gtk_widget_get_height (root) && b.origin.y + b.size.height > 0;
+}
+
+static gboolean
+inside (GtkWidget *w, GType type, GtkWidget *stop)
+{
+  for (GtkWidget *p = gtk_widget_get_parent (w); p != NULL && p != stop;
+       p = gtk_widget_get_parent (p))
+    if (G_TYPE_CHECK_INSTANCE_TYPE (p, type))
+      return TRUE;
+  return FALSE;
+}
+
+/* Inside something that scrolls sideways, a label out of view is not cut off. */
+static gboolean
+scrolls_sideways (GtkWidget *w)
+{
+  for (GtkWidget *p = gtk_widget_get_parent (w); p != NULL; p = gtk_widget_get_parent (p))
+    if (GTK_IS_SCROLLED_WINDOW (p))
+      {
+        GtkPolicyType h;
+
+        gtk_scrolled_window_get_policy (GTK_SCROLLED_WINDOW (p), &h, NULL);
+        if (h != GTK_POLICY_NEVER && h != GTK_POLICY_EXTERNAL)
+          return TRUE;
+      }
+  return FALSE;
+}
+
+/* The widgets GTK and libadwaita build inside their own controls carry their own names. */
+static gboolean
+internal (GtkWidget *w, GtkWidget *root)
+{
+  static GType types[12];
+
+  if (types[0] == 0)
+    {
+      guint i = 0;
+      types[i++] = GTK_TYPE_SPIN_BUTTON;
+      types[i++] = GTK_TYPE_SEARCH_ENTRY;
+      types[i++] = GTK_TYPE_PASSWORD_ENTRY;
+      types[i++] = GTK_TYPE_ENTRY;
+      types[i++] = GTK_TYPE_DROP_DOWN;
+      types[i++] = GTK_TYPE_WINDOW_CONTROLS;
+      types[i++] = ADW_TYPE_VIEW_SWITCHER;
+      types[i++] = ADW_TYPE_VIEW_SWITCHER_BAR;
+      types[i++] = GTK_TYPE_MENU_BUTTON;
+      types[i++] = GTK_TYPE_CALENDAR;
+      types[i++] = ADW_TYPE_SPLIT_BUTTON;
+      types[i++] = GTK_TYPE_TEXT_VIEW;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    if (inside (w, types[i], root))
+      return TRUE;
+  /* libadwaita 1.2 leaves its toasts' close button without a name: not ours to mend. */
+  for (GtkWidget *p = gtk_widget_get_parent (w); p != NULL; p = gtk_widget_get_parent (p))
+    if (g_str_equal (G_OBJECT_TYPE_NAME (p), "AdwToastWidget"))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+is_control (GtkWidget *w)
+{
+  return GTK_IS_BUTTON (w) || GTK_IS_MENU_BUTTON (w) || GTK_IS_CHECK_BUTTON (w) || GTK_IS_SWITCH (w)
+         || GTK_IS_DROP_DOWN (w) || GTK_IS_ENTRY (w) || GTK_IS_SEARCH_ENTRY (w)
+         || GTK_IS_PASSWORD_ENTRY (w) || GTK_IS_SPIN_BUTTON (w) || GTK_IS_SCALE (w)
+         || ADW_IS_SPLIT_BUTTON (w) || (GTK_IS_TEXT (w) && !inside (w, GTK_TYPE_EDITABLE, NULL));
+}
+
+static const char *
+first_label_text (GtkWidget *w)
+{
+  if (GTK_IS_LABEL (w) && gtk_widget_get_visible (w) && *gtk_label_get_text (GTK_LABEL (w)))
+    return gtk_label_get_text (GTK_LABEL (w));
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      const char *t = first_label_text (c);
+      if (t != NULL)
+        return t;
+    }
+  return NULL;
+}
+
+/* Whether a screen reader has a name to say for @w. */
+static gboolean
+has_name (GtkWidget *w)
+{
+  GtkAccessible *a = GTK_ACCESSIBLE (w);
+
+  if (gtk_test_accessible_has_property (a, GTK_ACCESSIBLE_PROPERTY_LABEL)
+      || gtk_test_accessible_has_relation (a, GTK_ACCESSIBLE_RELATION_LABELLED_BY))
+    return TRUE;
+  if (GTK_IS_CHECK_BUTTON (w) && gtk_check_button_get_label (GTK_CHECK_BUTTON (w)) != NULL)
+    return TRUE;
+  if (GTK_IS_MENU_BUTTON (w) && gtk_menu_button_get_label (GTK_MENU_BUTTON (w)) != NULL)
+    return TRUE;
+  if (ADW_IS_SPLIT_BUTTON (w) && adw_split_button_get_label (ADW_SPLIT_BUTTON (w)) != NULL)
+    return TRUE;
+  /* A row's title names the control that is the row's only action. */
+  {
+    GtkWidget *row = gtk_widget_get_ancestor (w, ADW_TYPE_ACTION_ROW);
+    if (row != NULL && adw_action_row_get_activatable_widget (ADW_ACTION_ROW (row)) == w)
+      return TRUE;
+    if (ADW_IS_ENTRY_ROW (gtk_widget_get_ancestor (w, ADW_TYPE_ENTRY_ROW)))
+      return TRUE;
+  }
+  /* Buttons and list rows take their name from the text inside them. */
+  if (!GTK_IS_EDITABLE (w) && !GTK_IS_SWITCH (w) && !GTK_IS_SCALE (w))
+    return first_label_text (w) != NULL;
+  return FALSE;
+}
+
+static char *
+describe (GtkWidget *w)
+{
+  const char *tooltip = gtk_widget_get_tooltip_text (w);
+  const char *text = first_label_text (w);
+  const char *icon = GTK_IS_BUTTON (w) ? gtk_button_get_icon_name (GTK_BUTTON (w)) : NULL;
+
+  const char *owner = NULL;
+
+  /* The nearest widget of ours around it says where to look. */
+  for (GtkWidget *p = gtk_widget_get_parent (w); p != NULL && owner == NULL;
+       p = gtk_widget_get_parent (p))
+    if (g_str_has_prefix (G_OBJECT_TYPE_NAME (p), "Dft"))
+      owner = G_OBJECT_TYPE_NAME (p);
+  if (icon == NULL && GTK_IS_MENU_BUTTON (w))
+    icon = gtk_menu_button_get_icon_name (GTK_MENU_BUTTON (w));
+  return g_strdup_printf ("%s%s%s%s%s%s%s%s%s in %s", G_OBJECT_TYPE_NAME (w), icon ? " icon " : "",
+                          icon ? icon : "", tooltip ? " tooltip “" : "", tooltip ? tooltip : "",
+                          tooltip ? "”" : "", text ? " “" : "", text ? text : "", text ? "”" : "",
+                          owner ? owner : "the window");
+}
+
+static void
+audit_text (Audit *a, GtkWidget *w, const char *raw)
+{
+  g_autofree char *text = NULL;
+
+  if (raw == NULL || *raw == '\0')
+    return;
+  text = shown_text (raw);
+  if (g_hash_table_contains (english, raw) || g_hash_table_contains (english, text))
+    problem (a, "untranslated: “%s” (%s)", text, G_OBJECT_TYPE_NAME (w));
+}
+
+static void
+audit_label (Audit *a, GtkLabel *label)
+{
+  GtkWidget      *w = GTK_WIDGET (label);
+  const char     *text = gtk_label_get_text (label);
+  const char     *raw = gtk_label_get_label (label);
+  graphene_rect_t bounds;
+
+  audit_text (a, w, raw);
+  /* Placeholders and view switcher titles are GTK's and libadwaita's to shorten; the
+   * control keeps the whole text as its accessible name. */
+  if ((!is_ui_text (text) && !is_ui_text (raw)) || internal (w, a->root))
+    return;
+  if (pango_layout_is_ellipsized (gtk_label_get_layout (label)))
+    problem (a, "truncated: “%s” is cut off with an ellipsis (%d px wide)", text,
+             gtk_widget_get_width (w));
+  if (gtk_widget_compute_bounds (w, a->root, &bounds) && !scrolls_sideways (w))
+    {
+      int width = gtk_widget_get_width (a->root);
+
+      float left = bounds.origin.x, right = bounds.origin.x + bounds.size.width;
+
+      /* Cut by the window's edge: partly in, partly out. (Wholly outside is a page out of
+       * view, which the keyboard check looks at.) */
+      if ((left < -1 && right > 0) || (left < width && right > width + 1))
+        problem (a, "truncated: “%s” is drawn outside the %d px window (%.0f to %.0f)", text, width,
+                 bounds.origin.x, bounds.origin.x + bounds.size.width);
+    }
+}
+
+static void
+audit_tree (Audit *a, GtkWidget *w)
+{
+  if (!gtk_widget_get_visible (w) || !gtk_widget_get_child_visible (w))
+    return;
+  if (!really_shown (w) && !GTK_IS_POPOVER (w))
+    return;
+  if (GTK_IS_POPOVER (w))
+    return; /* closed menus are audited when opened, not here */
+
+  if (GTK_IS_LABEL (w))
+    audit_label (a, GTK_LABEL (w));
+  audit_text (a, w, gtk_widget_get_tooltip_text (w));
+  if (GTK_IS_TEXT (w))
+    audit_text (a, w, gtk_text_get_placeholder_text (GTK_TEXT (w)));
+
+  if (is_control (w) && !internal (w, a->root))
+    {
+      if (!has_name (w))
+        {
+          g_autofree char *d = describe (w);
+          problem (a, "unnamed: %s has no accessible name", d);
+        }
+      if (gtk_widget_get_sensitive (w) && gtk_widget_get_focusable (w)
+          && !inside (w, GTK_TYPE_LIST_VIEW, NULL) && !inside (w, GTK_TYPE_COLUMN_VIEW, NULL)
+          && !inside (w, GTK_TYPE_LIST_BOX, NULL) && !inside (w, GTK_TYPE_GRID_VIEW, NULL)
+          && !inside (w, GTK_TYPE_FLOW_BOX, NULL))
+        g_ptr_array_add (a->controls, w);
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    audit_tree (a, c);
+}
+
+/* The widget Tab landed on, or the control around it (the text inside an entry). */
+static GtkWidget *
+control_of (GtkWidget *focus)
+{
+  for (GtkWidget *w = focus; w != NULL; w = gtk_widget_get_parent (w))
+    if (is_control (w) && !GTK_IS_TEXT (w))
+      return w;
+  return focus;
+}
+
+static void
+audit_tab (Audit *a)
+{
+  GtkWindow             *window = GTK_WINDOW (a->root);
+  g_autoptr (GHashTable) visited = g_hash_table_new (NULL, NULL);
+  GtkWidget             *first = NULL;
+  gboolean               round = FALSE;
+
+  gtk_window_set_focus (window, NULL);
+  for (guint step = 0; step < 400 && !round; step++)
+    {
+      GtkWidget *focus;
+
+      /* What the Tab key does: the next control, or round to the first at the end. */
+      if (!gtk_widget_child_focus (a->root, GTK_DIR_TAB_FORWARD))
+        {
+          gtk_window_set_focus (window, NULL);
+          if (!gtk_widget_child_focus (a->root, GTK_DIR_TAB_FORWARD))
+            break;
+        }
+      focus = gtk_root_get_focus (GTK_ROOT (window));
+      if (focus == NULL)
+        continue;
+      if (first == NULL)
+        first = focus;
+      else if (focus == first)
+        round = TRUE;
+      if (!round)
+        {
+          GtkWidget *c = control_of (focus);
+          if (!really_shown (focus))
+            {
+              g_autofree char *d = describe (focus);
+              problem (a, "keyboard: Tab rests on %s, which cannot be seen", d);
+            }
+          else if (!has_name (c) && is_control (c) && !internal (c, a->root))
+            {
+              g_autofree char *d = describe (c);
+              problem (a, "keyboard: Tab rests on %s, which has no name", d);
+            }
+          g_hash_table_add (visited, c);
+          g_hash_table_add (visited, focus);
+        }
+    }
+  if (!round)
+    problem (a, "keyboard: Tab does not come back round to the first control");
+  for (guint i = 0; i < a->controls->len; i++)
+    {
+      GtkWidget *c = g_ptr_array_index (a->controls, i);
+      gboolean   reached = g_hash_table_contains (visited, c);
+
+      for (GHashTableIter it = { 0 }; !reached;)
+        {
+          gpointer v;
+          g_hash_table_iter_init (&it, visited);
+          while (!reached && g_hash_table_iter_next (&it, &v, NULL))
+            reached = gtk_widget_is_ancestor (v, c);
+          break;
+        }
+      if (!reached)
+        {
+          g_autofree char *d = describe (c);
+          problem (a, "keyboard: Tab never reaches %s", d);
+        }
+    }
+}
+
+static gboolean
+drawn (gpointer data)
+{
+  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
+}
+
+static void
+save_png (GtkWidget *window, const char *name)
+{
+  g_autoptr (GdkPaintable)  paintable = gtk_widget_paintable_new (window);
+  g_autoptr (GtkSnapshot)   snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture)    texture = NULL;
+  g_autofree char          *dir = NULL;
+  g_autofree char          *file = g_strconcat (name, ".png", NULL);
+  g_autofree char          *path = NULL;
+  int                       w = gtk_widget_get_width (window), h = gtk_widget_get_height (window);
+
+  if (shots == NULL)
+    return;
+  dir = g_build_filename (shots, language, NULL);
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, file, NULL);
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (node == NULL)
+    return;
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, w, h));
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+}
+
+/* The innermost widget that needs more than @width pixels: what keeps a window wide. */
+static GtkWidget *
+widest_culprit (GtkWidget *w, int width)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      int min = 0;
+
+      if (!gtk_widget_get_visible (c))
+        continue;
+      gtk_widget_measure (c, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+      if (min > width)
+        return widest_culprit (c, width);
+    }
+  return w;
+}
+
+static void
+audit_screen (GtkWidget *window, const char *screen)
+{
+  Audit a = { screen, window, g_ptr_array_new (),
+              g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) };
+
+  g_test_message ("screen %s", screen);
+  dft_test_wait_until (drawn, window, "the window to be drawn");
+  dft_test_settle (300);
+  save_png (window, screen);
+  audit_tree (&a, window);
+  audit_tab (&a);
+  if (max_width > 0 && DFT_IS_WINDOW (window) && gtk_widget_get_width (window) > max_width + 1)
+    {
+      GtkWidget       *culprit = widest_culprit (window, max_width);
+      g_autofree char *d = describe (culprit);
+      int              min = 0;
+
+      gtk_widget_measure (culprit, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+      problem (&a,
+               "narrow: the window cannot be narrower than %d px, so it does not fit a %d px "
+               "screen; %s needs %d px",
+               gtk_widget_get_width (window), max_width, d, min);
+    }
+  n_screens++;
+  g_ptr_array_unref (a.controls);
+  g_hash_table_unref (a.seen);
+}
+
+/* ---- Getting to the screens ------------------------------------------------------------ */
+
+typedef struct
+{
+  DftApplication *app;
+  DftWindow      *window;
+  gpointer        store; /* weak */
+} Fixture;
+
+static gboolean
+pointer_cleared (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+static gboolean
+store_open (gpointer data)
+{
+  return dft_application_get_store (data) != NULL;
+}
+
+static gboolean
+mode_is (gpointer data)
+{
+  return g_strcmp0 (dft_window_get_mode (data), g_object_get_data (data, "want")) == 0;
+}
+
+static void
+wait_mode (DftWindow *window, const char *mode)
+{
+  g_object_set_data (G_OBJECT (window), "want", (gpointer) mode);
+  dft_test_wait_until (mode_is, window, mode);
+}
+
+static gpointer
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) w = g_list_model_get_item (toplevels, i);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return w;
+    }
+  return NULL;
+}
+
+static gboolean
+page_idle (gpointer data)
+{
+  return !dft_forms_page_get_busy (data);
+}
+
+static GtkWidget *
+find_descendant (GtkWidget *w, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (w, type))
+    return w;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_descendant (c, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+filler_ready (gpointer data)
+{
+  return !dft_form_filler_is_busy (data)
+         && g_strcmp0 (dft_form_filler_get_mode (data), "loading") != 0;
+}
+
+static DftRecord *
+tbilisi_workshop (DftStore *store)
+{
+  g_autoptr (GListModel) events = dft_store_list_events (store);
+
+  dft_record_list_reload_sync (DFT_RECORD_LIST (events), NULL);
+  for (guint i = 0; i < g_list_model_get_n_items (events); i++)
+    {
+      g_autoptr (DftRecord) e = g_list_model_get_item (events, i);
+      if (g_strcmp0 (dft_record_get_string (e, "city"), "Tbilisi") == 0)
+        return g_steal_pointer (&e);
+    }
+  g_assert_not_reached ();
+}
+
+/* The main window's screens at one size; @tag names the size in the PNGs' names. */
+static void
+main_screens (Fixture *f, const char *tag, DftRecord *workshop)
+{
+  static const char *const views[]
+      = { "participants", "attendance", "tests", "evaluations", "summary" };
+  GtkWidget       *window = GTK_WIDGET (f->window);
+  g_autofree char *name = NULL;
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "go-back", NULL);
+  wait_mode (f->window, "main");
+  name = g_strdup_printf ("workshops-%s", tag);
+  audit_screen (window, name);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "open-workshop",
+                                  g_variant_new_string (dft_record_get_id (workshop)));
+  for (guint i = 0; i < G_N_ELEMENTS (views); i++)
+    {
+      g_free (name);
+      g_action_group_activate_action (G_ACTION_GROUP (f->window), "show-view",
+                                      g_variant_new_string (views[i]));
+      name = g_strdup_printf ("%s-%s", views[i], tag);
+      audit_screen (window, name);
+    }
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "show-forms", NULL);
+  dft_test_wait_until (page_idle, dft_window_get_forms_page (f->window), "the forms page");
+  g_free (name);
+  name = g_strdup_printf ("forms-%s", tag);
+  audit_screen (window, name);
+}
+
+static void
+set_text_scale (double scale)
+{
+  g_object_set (gtk_settings_get_default (), "gtk-xft-dpi", (int) (96 * 1024 * scale), NULL);
+}
+
+static void
+screens (Fixture *f)
+{
+  DftStore             *store = dft_application_get_store (f->app);
+  DftFormsPage         *forms = DFT_FORMS_PAGE (dft_window_get_forms_page (f->window));
+  g_autoptr (DftRecord) workshop = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftForm)   day = NULL;
+  g_autoptr (DftRecord) day_record = NULL;
+  g_autofree char      *day_path = NULL;
+  gboolean              big_text = g_str_equal (language, "en") || g_str_equal (language, "qps");
+
+  /* Urdu is laid out from the right, every other language from the left. */
+  g_assert_cmpint (gtk_widget_get_direction (GTK_WIDGET (f->window)), ==,
+                   g_str_equal (language, "ur") ? GTK_TEXT_DIR_RTL : GTK_TEXT_DIR_LTR);
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1100, 720);
+  wait_mode (f->window, "welcome");
+  audit_screen (GTK_WIDGET (f->window), "welcome");
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "load-sample", NULL);
+  wait_mode (f->window, "main");
+
+  /* Forms for the tests and evaluations views, and one in all seven languages. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "show-forms", NULL);
+  dft_test_wait_until (page_idle, forms, "the forms page");
+  dft_forms_page_copy_template (forms, "knowledge-test", NULL, NULL);
+  dft_test_wait_until (page_idle, forms, "the knowledge test copied");
+  dft_forms_page_copy_template (forms, "workshop-evaluation", NULL, NULL);
+  dft_test_wait_until (page_idle, forms, "the evaluation copied");
+  day_path = g_build_filename (g_getenv ("DAFTARI_TEST_DATA"), "forms", "day-check-7.json", NULL);
+  day = dft_form_new_from_file (day_path, &error);
+  g_assert_no_error (error);
+  day_record = dft_form_store_save (store, day, &error);
+  g_assert_no_error (error);
+
+  workshop = tbilisi_workshop (store);
+  main_screens (f, "wide", workshop);
+
+  /* A form in this language, filled in on its own window. */
+  {
+    GtkWidget     *window = dft_forms_open_filler (GTK_WIDGET (f->window), store, day_record,
+                                                   dft_record_get_id (workshop), NULL, NULL, TRUE);
+    DftFormFiller *filler = DFT_FORM_FILLER (find_descendant (window, DFT_TYPE_FORM_FILLER));
+
+    gtk_window_set_default_size (GTK_WINDOW (window), 720, 720);
+    dft_test_wait_until (filler_ready, filler, "the form");
+    if (!g_str_equal (language, "qps"))
+      dft_form_filler_set_language (filler, language);
+    g_assert_cmpstr (dft_form_filler_get_language (filler), ==,
+                     g_str_equal (language, "qps") ? dft_form_filler_get_language (filler)
+                                                   : language);
+    if (g_str_equal (language, "ur"))
+      g_assert_cmpint (gtk_widget_get_direction (GTK_WIDGET (filler)), ==, GTK_TEXT_DIR_RTL);
+    audit_screen (window, "form");
+    gtk_window_destroy (GTK_WINDOW (window));
+  }
+
+  /* Preferences and the workshop dialog, with its messages showing. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
+  {
+    GtkWidget *prefs = find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
+    g_assert_nonnull (prefs);
+    audit_screen (prefs, "preferences");
+    gtk_window_destroy (GTK_WINDOW (prefs));
+  }
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "new-workshop", NULL);
+  {
+    DftWorkshopDialog *dialog = find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
+    g_assert_nonnull (dialog);
+    dft_workshop_dialog_set_field (dialog, "start_date", "2026-05-04");
+    dft_workshop_dialog_set_field (dialog, "end_date", "2026-05-01");
+    gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL);
+    audit_screen (GTK_WIDGET (dialog), "workshop-dialog");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+
+  /* A phone-sized window, and then with large text. */
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 360, 720);
+  dft_test_settle (300);
+  max_width = 360;
+  main_screens (f, "narrow", workshop);
+  if (big_text)
+    {
+      set_text_scale (1.5);
+      dft_test_settle (300);
+      main_screens (f, "narrow-large-text", workshop);
+      set_text_scale (1.0);
+    }
+  max_width = 0;
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "go-back", NULL);
+}
+
+static void
+activate_cb (GApplication *app, Fixture *f)
+{
+  f->window = DFT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_assert_nonnull (f->window);
+  dft_test_wait_until (store_open, f->app, "the store to open");
+  f->store = dft_application_get_store (f->app);
+  g_object_add_weak_pointer (G_OBJECT (f->store), &f->store);
+  screens (f);
+  gtk_window_destroy (GTK_WINDOW (f->window));
+}
+
+static void
+test_screens (void)
+{
+  Fixture          f = { 0 };
+  g_autofree char *dir = dft_test_make_dir ();
+  g_autofree char *db = g_build_filename (dir, "daftari.db", NULL);
+  gpointer         app;
+
+  g_setenv ("DAFTARI_DB", db, TRUE);
+  problems = g_string_new (NULL);
+  f.app = dft_application_new ("org.daftari.Daftari.ScreensTest", G_APPLICATION_NON_UNIQUE);
+  g_signal_connect_after (f.app, "activate", G_CALLBACK (activate_cb), &f);
+  g_assert_cmpint (g_application_run (G_APPLICATION (f.app), 0, NULL), ==, 0);
+  app = f.app;
+  g_object_add_weak_pointer (G_OBJECT (app), &app);
+  g_object_unref (f.app);
+  dft_test_wait_until (pointer_cleared, &app, "the application to be finalized");
+  dft_test_wait_until (pointer_cleared, &f.store, "the store to be finalized");
+  dft_test_dir_free (g_steal_pointer (&dir));
+
+  g_test_message ("%u screens audited in %s", n_screens, language);
+  if (n_unexpected_warnings > 0)
+    g_test_fail_printf ("%u warnings or criticals (above)", n_unexpected_warnings);
+  if (n_gtk_rtl_measure_warnings > 0)
+    g_test_message ("%u times GTK measured an Urdu label inconsistently (its own bug)",
+                    n_gtk_rtl_measure_warnings);
+  if (problems->len > 0)
+    {
+      g_printerr ("%s", problems->str);
+      g_test_fail_printf ("%s: problems on the screens (listed above)", language);
+    }
+  g_string_free (problems, TRUE);
+}
+
+/* GTK 4.8 measures a label that wraps between characters (libadwaita's row titles and
+ * descriptions do) inconsistently when its text is in Arabic script, and says so with a
+ * critical warning. It is GTK's to mend (the Urdu screenshots show no overlap); in Urdu the
+ * test counts these warnings, and any other warning or critical still fails it. */
+static GLogWriterOutput
+log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  const char *domain = NULL, *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+      domain = fields[i].value;
+    else if (g_str_equal (fields[i].key, "MESSAGE"))
+      message = fields[i].value;
+  if ((level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL)) != 0)
+    {
+      if (g_strcmp0 (domain, "Gtk") == 0 && message != NULL
+          && strstr (message, "but minimum width for height of") != NULL)
+        {
+          n_gtk_rtl_measure_warnings++;
+          return G_LOG_WRITER_HANDLED;
+        }
+      n_unexpected_warnings++;
+    }
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_autofree char *path = NULL;
+
+  language = g_getenv ("DAFTARI_TEST_LANGUAGE");
+  g_assert_nonnull (language);
+  if (g_str_equal (language, "ur"))
+    g_log_set_writer_func (log_writer, NULL, NULL);
+  shots = g_getenv ("DAFTARI_SCREENSHOTS");
+  /* As the application does at startup, for the language a trainer picked. */
+  g_setenv ("LANGUAGE", language, TRUE);
+  dft_test_init (&argc, &argv);
+  dft_application_setup_locale ();
+  if (g_getenv ("DAFTARI_TODAY") == NULL)
+    g_setenv ("DAFTARI_TODAY", "2026-02-03", TRUE);
+  gtk_init ();
+  adw_init ();
+  if (g_str_equal (language, "ur"))
+    g_log_set_always_fatal (G_LOG_FATAL_MASK);
+  load_messages ();
+  path = g_strdup_printf ("/ui/screens/%s", language);
+  g_test_add_func (path, test_screens);
+  return g_test_run ();
+}
