@@ -5,6 +5,7 @@
 
 #include "dft-test-util.h"
 #include "forms/dft-assessment.h"
+#include "forms/dft-form-po.h"
 #include "forms/dft-form-run.h"
 #include "forms/dft-form-templates.h"
 #include "forms/dft-form.h"
@@ -538,6 +539,103 @@ test_templates (void)
   g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID);
 }
 
+/* Every text a template has (title, labels, hints, messages, choice labels) in @lang, else
+ * fails naming the first one missing. */
+static void
+assert_text_in (DftForm *form, DftText *text, const char *lang, const char *what)
+{
+  const char *value;
+
+  if (text == NULL || g_hash_table_size (text) == 0)
+    return;
+  value = dft_text_get (text, lang);
+  if (value == NULL || value[0] == '\0')
+    g_error ("template %s: %s has no %s text (English: “%s”)", form->id, what, lang,
+             dft_text_get (text, "en"));
+}
+
+static void
+assert_questions_in (DftForm *form, GPtrArray *questions, const char *lang)
+{
+  for (guint i = 0; i < questions->len; i++)
+    {
+      DftQuestion     *q = g_ptr_array_index (questions, i);
+      g_autofree char *label = g_strdup_printf ("%s's label", q->path);
+      g_autofree char *hint = g_strdup_printf ("%s's hint", q->path);
+      g_autofree char *required = g_strdup_printf ("%s's required message", q->path);
+      g_autofree char *constraint = g_strdup_printf ("%s's constraint message", q->path);
+
+      assert_text_in (form, q->label, lang, label);
+      assert_text_in (form, q->hint, lang, hint);
+      assert_text_in (form, q->required_message, lang, required);
+      assert_text_in (form, q->constraint_message, lang, constraint);
+      assert_questions_in (form, q->children, lang);
+    }
+}
+
+/* The templates are translated in full into every language of the workshops Daftari is made
+ * for: each of their texts has its own text in each language (the form translation's
+ * completeness is 100 %), the languages are listed in one order, and Kyrgyz falls back on
+ * Russian, the others on English. */
+static void
+test_templates_translated (void)
+{
+  const char *const *names = dft_form_templates_list ();
+  const char        *langs[] = { "en", "ru", "ky", "sw", "ka", "uk", "ur" };
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autoptr (GError)  error = NULL;
+      g_autoptr (DftForm) form = dft_form_template_load (names[i], &error);
+      GStrv               chain;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (form->languages->len, ==, G_N_ELEMENTS (langs));
+      for (guint l = 0; l < G_N_ELEMENTS (langs); l++)
+        {
+          DftLanguage *language = g_ptr_array_index (form->languages, l);
+
+          g_assert_cmpstr (language->code, ==, langs[l]);
+          g_assert_cmpstr (language->name, !=, language->code);
+          if (l == 0)
+            continue;
+          assert_text_in (form, form->title, langs[l], "the title");
+          assert_questions_in (form, form->questions, langs[l]);
+          {
+            GHashTableIter iter;
+            gpointer       value;
+
+            g_hash_table_iter_init (&iter, form->choice_lists);
+            while (g_hash_table_iter_next (&iter, NULL, &value))
+              {
+                DftChoiceList *list = value;
+
+                for (guint c = 0; c < list->choices->len; c++)
+                  {
+                    DftChoice       *choice = g_ptr_array_index (list->choices, c);
+                    g_autofree char *what = g_strdup_printf ("choice “%s” of the list “%s”",
+                                                             choice->value, list->name);
+
+                    assert_text_in (form, choice->label, langs[l], what);
+                  }
+              }
+          }
+          if (dft_form_language_completeness (form, langs[l]) != 1.0)
+            g_error ("template %s: %s is %.0f %% complete", names[i], langs[l],
+                     100 * dft_form_language_completeness (form, langs[l]));
+        }
+      chain = g_hash_table_lookup (form->fallbacks, "ky");
+      g_assert_nonnull (chain);
+      g_assert_cmpstrv (chain, ((const char *const[]){ "ru", "en", NULL }));
+      for (guint l = 3; l < G_N_ELEMENTS (langs); l++)
+        {
+          chain = g_hash_table_lookup (form->fallbacks, langs[l]);
+          g_assert_nonnull (chain);
+          g_assert_cmpstrv (chain, ((const char *const[]){ "en", NULL }));
+        }
+    }
+}
+
 /* The example in app/forms/FORMS.md: every feature of the definition, in one file. */
 static void
 test_every_feature (void)
@@ -611,6 +709,7 @@ main (int argc, char **argv)
   g_test_add_func ("/form/run/answers-json", test_answers_json);
   g_test_add_func ("/form/run/problems", test_problems);
   g_test_add_func ("/form/templates", test_templates);
+  g_test_add_func ("/form/templates/translated", test_templates_translated);
   g_test_add_func ("/form/every-feature", test_every_feature);
   return g_test_run ();
 }
