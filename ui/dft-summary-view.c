@@ -141,7 +141,7 @@ show_report (DftSummaryView *self)
   people = dft_format_integer (report->n_people);
   add_number (self, people, ngettext ("person registered", "people registered", report->n_people));
   sessions = dft_format_integer (report->n_sessions);
-  add_number (self, sessions, ngettext ("session", "sessions", report->n_sessions));
+  add_number (self, sessions, ngettext ("workshop session", "workshop sessions", report->n_sessions));
   rate = format_rate (report->attendance_rate);
   add_number (self, rate, _ ("attendance (present or late)"));
   marks = g_strdup_printf ("%u / %u / %u", report->late, report->excused, report->absent);
