@@ -131,19 +131,9 @@ update_cell (DftAttendanceView *self, guint row, guint col)
 static void
 update_counts (DftAttendanceView *self)
 {
-  /* The names grid's header and count rows, as tall as the sessions' ones. */
-  {
-    GtkWidget *corner = gtk_label_new (NULL);
-    GtkWidget *foot = gtk_label_new (_ ("Present"));
-
-    gtk_widget_set_size_request (corner, -1, HEADER_HEIGHT);
-    gtk_grid_attach (self->names, corner, 0, 0, 1, 1);
-    gtk_widget_set_size_request (foot, -1, COUNT_HEIGHT);
-    gtk_label_set_xalign (GTK_LABEL (foot), 0);
-    gtk_widget_add_css_class (foot, "caption");
-    gtk_widget_add_css_class (foot, "dim-label");
-    gtk_grid_attach (self->names, foot, 0, (int) self->n_rows + 1, 1, 1);
-  }
+  /* No grid (nobody registered or no session yet): no counts under it either. */
+  if (self->counts->len != self->n_cols || self->n_rows == 0)
+    return;
   for (guint c = 0; c < self->n_cols; c++)
     {
       DftRecord       *session = item (self->sessions, c);
