@@ -59,8 +59,8 @@ dft_application_setup_locale (void)
   g_autofree char      *language
       = settings != NULL ? g_settings_get_string (settings, "language") : NULL;
 
-  const char           *locale;
-  const char           *localedir = g_getenv ("DAFTARI_LOCALEDIR");
+  const char *locale;
+  const char *localedir = g_getenv ("DAFTARI_LOCALEDIR");
 
   /* LANGUAGE decides which translation gettext picks, whatever the system's locale is;
    * dates and numbers follow the same language (dft-format, through ICU). */
@@ -83,8 +83,7 @@ dft_application_setup_locale (void)
     }
   /* An uninstalled build (packaging/dev.sh, the tests) finds its catalogs in the build
    * folder, laid out as a locale folder. */
-  bindtextdomain (GETTEXT_PACKAGE,
-                  localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 }
@@ -158,7 +157,7 @@ quit_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   DftApplication   *self = user_data;
   g_autoptr (GList) windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
 
-  GtkWindow        *kiosk = find_kiosk (self);
+  GtkWindow *kiosk = find_kiosk (self);
 
   /* While a kiosk is open only the trainer's PIN ends it, and with it nothing else. */
   if (kiosk != NULL)

@@ -15,6 +15,7 @@ struct _DftParticipantsView
   AdwBin parent_instance;
 
   GtkSearchEntry *search_entry;
+  GtkLabel       *truncated_label;
   GtkStack       *stack;
   GtkColumnView  *column_view;
 
@@ -66,9 +67,17 @@ static void
 setup_cell_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
 {
   GtkWidget *label = gtk_label_new (NULL);
+  int        column = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (factory), "column"));
 
   gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  /* Role and gender are a word of the app's, shown whole; on a narrow screen the table
+   * scrolls sideways rather than cutting them, or the names, down to a letter. Free text
+   * gives way to an ellipsis past a sensible width. */
+  if (column != COLUMN_ROLE && column != COLUMN_GENDER && column != COLUMN_COUNTRY)
+    {
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_label_set_width_chars (GTK_LABEL (label), column == COLUMN_NAME ? 14 : 8);
+    }
   gtk_list_item_set_child (item, label);
 }
 
@@ -104,6 +113,11 @@ update_stack (DftParticipantsView *self)
   gboolean searching = *gtk_editable_get_text (GTK_EDITABLE (self->search_entry)) != '\0';
 
   gtk_stack_set_visible_child_name (self->stack, any ? "list" : searching ? "none" : "empty");
+  /* A search shows its first DFT_RECORD_LIST_SEARCH_LIMIT matches only: say so, or a person
+   * looked for further down the alphabet would seem not to be registered. */
+  gtk_widget_set_visible (GTK_WIDGET (self->truncated_label),
+                          any && searching
+                              && dft_record_list_get_truncated (DFT_RECORD_LIST (self->people)));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "participants.edit", any);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "participants.remove", any);
 }
@@ -308,6 +322,7 @@ remove_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   RemoveJob           *job = dft_ui_run_get_data (result);
   g_autoptr (GError)   error = NULL;
   g_autofree char     *name = user_data;
+  g_autofree char     *escaped = NULL;
   g_autofree char     *message = NULL;
   AdwToast            *toast;
 
@@ -316,8 +331,10 @@ remove_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       dft_ui_toast_error (GTK_WIDGET (self), error);
       return;
     }
+  /* A toast's title is markup, and names are typed by people: "Jean & Marie" is no markup. */
+  escaped = g_markup_escape_text (name, -1);
   /* Translators: %s is a person's name */
-  message = g_strdup_printf (_ ("%s was removed from the workshop"), name);
+  message = g_strdup_printf (_ ("%s was removed from the workshop"), escaped);
   toast = adw_toast_new (message);
   adw_toast_set_button_label (toast, _ ("_Undo"));
   adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
@@ -339,6 +356,17 @@ remove_activated (GtkWidget *widget, const char *action_name, GVariant *paramete
       = dft_enrollment_id_for (dft_record_get_id (self->event), dft_record_get_id (person));
   dft_ui_run_async (self, remove_work, remove_job_new (self->store, enrollment_id, TRUE),
                     remove_job_free, NULL, remove_done_cb, cell_text (self, person, COLUMN_NAME));
+}
+
+static void import_read_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+/* Reading a big sheet takes a moment: in a worker; the preview opens once it is read. */
+static void
+import_file (DftParticipantsView *self, const char *path)
+{
+  if (self->event == NULL)
+    return;
+  dft_import_new_from_file_async (path, NULL, import_read_cb, g_object_ref (self));
 }
 
 static void
@@ -369,9 +397,7 @@ import_chooser_response_cb (GtkNativeDialog *chooser, int response, gpointer use
   g_object_unref (chooser);
   if (response != GTK_RESPONSE_ACCEPT || file == NULL || g_file_peek_path (file) == NULL)
     return;
-  /* Reading a big sheet takes a moment: in a worker. */
-  dft_import_new_from_file_async (g_file_peek_path (file), NULL, import_read_cb,
-                                  g_object_ref (self));
+  import_file (self, g_file_peek_path (file));
 }
 
 static void
@@ -393,6 +419,13 @@ import_activated (GtkWidget *widget, const char *action_name, GVariant *paramete
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_signal_connect (chooser, "response", G_CALLBACK (import_chooser_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* The same with the sheet named by the caller, without asking: for tests and a drop target. */
+static void
+import_file_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  import_file (DFT_PARTICIPANTS_VIEW (widget), g_variant_get_string (parameter, NULL));
 }
 
 /* ---- GObject ------------------------------------------------------------ */
@@ -424,6 +457,7 @@ dft_participants_view_class_init (DftParticipantsViewClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/daftari/Daftari/dft-participants-view.ui");
   gtk_widget_class_bind_template_child (widget_class, DftParticipantsView, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, DftParticipantsView, truncated_label);
   gtk_widget_class_bind_template_child (widget_class, DftParticipantsView, stack);
   gtk_widget_class_bind_template_child (widget_class, DftParticipantsView, column_view);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
@@ -433,6 +467,8 @@ dft_participants_view_class_init (DftParticipantsViewClass *klass)
   gtk_widget_class_install_action (widget_class, "participants.edit", NULL, edit_activated);
   gtk_widget_class_install_action (widget_class, "participants.remove", NULL, remove_activated);
   gtk_widget_class_install_action (widget_class, "participants.import", NULL, import_activated);
+  gtk_widget_class_install_action (widget_class, "participants.import-file", "s",
+                                   import_file_activated);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "participants.add", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F2, 0, "participants.edit", NULL);
@@ -445,7 +481,16 @@ dft_participants_view_class_init (DftParticipantsViewClass *klass)
 static void
 dft_participants_view_init (DftParticipantsView *self)
 {
+  g_autofree char *truncated = NULL;
+
   gtk_widget_init_template (GTK_WIDGET (self));
+  truncated = g_strdup_printf (
+      /* Translators: %d is the most people a search shows (500); more matched the search */
+      ngettext ("Showing the first %d match. Type more to narrow the search.",
+                "Showing the first %d matches. Type more to narrow the search.",
+                DFT_RECORD_LIST_SEARCH_LIMIT),
+      DFT_RECORD_LIST_SEARCH_LIMIT);
+  gtk_label_set_text (self->truncated_label, truncated);
   self->roles = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->selection = gtk_single_selection_new (NULL);
   gtk_single_selection_set_autoselect (self->selection, TRUE);

@@ -90,10 +90,13 @@ update (DftStatusBar *self)
           g_autofree char *when = format_last_sync (last);
           g_string_append_printf (text, " · %s", when);
         }
-      if (state == DFT_SYNC_STATE_ERROR && dft_sync_client_get_last_error (self->client) != NULL)
+      /* A server that cannot be reached is offline too, even with a network: say why. */
+      if ((state == DFT_SYNC_STATE_ERROR || state == DFT_SYNC_STATE_OFFLINE)
+          && dft_sync_client_get_last_error (self->client) != NULL)
         {
           g_string_append_printf (text, " · %s", dft_sync_client_get_last_error (self->client));
-          icon = "dialog-warning-symbolic";
+          icon = state == DFT_SYNC_STATE_OFFLINE ? "network-offline-symbolic"
+                                                 : "dialog-warning-symbolic";
         }
       else if (pending > 0 && g_str_equal (icon, "emblem-ok-symbolic"))
         icon = "emblem-synchronizing-symbolic";

@@ -56,6 +56,7 @@ dft_summary_view_add_section (DftSummaryView *self, const char *title, GtkWidget
 
   heading = gtk_label_new (title);
   gtk_label_set_xalign (GTK_LABEL (heading), 0);
+  gtk_label_set_wrap (GTK_LABEL (heading), TRUE);
   gtk_widget_add_css_class (heading, "title-4");
   gtk_box_append (self->extra_sections, heading);
   gtk_box_append (self->extra_sections, section);
@@ -141,7 +142,8 @@ show_report (DftSummaryView *self)
   people = dft_format_integer (report->n_people);
   add_number (self, people, ngettext ("person registered", "people registered", report->n_people));
   sessions = dft_format_integer (report->n_sessions);
-  add_number (self, sessions, ngettext ("workshop session", "workshop sessions", report->n_sessions));
+  add_number (self, sessions,
+              ngettext ("workshop session", "workshop sessions", report->n_sessions));
   rate = format_rate (report->attendance_rate);
   add_number (self, rate, _ ("attendance (present or late)"));
   marks = g_strdup_printf ("%u / %u / %u", report->late, report->excused, report->absent);

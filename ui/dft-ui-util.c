@@ -270,7 +270,10 @@ dft_ui_add_toast (GtkWidget *widget, AdwToast *toast)
 void
 dft_ui_toast (GtkWidget *widget, const char *message)
 {
-  dft_ui_add_toast (widget, adw_toast_new (message));
+  /* A toast's title is Pango markup; messages carry names, file names and server replies. */
+  g_autofree char *escaped = g_markup_escape_text (message, -1);
+
+  dft_ui_add_toast (widget, adw_toast_new (escaped));
 }
 
 void

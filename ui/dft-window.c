@@ -220,6 +220,8 @@ store_ready (DftWindow *self)
   set_action_enabled (self, "load-sample", TRUE);
   set_action_enabled (self, "export-bundle", TRUE);
   set_action_enabled (self, "import-bundle", TRUE);
+  set_action_enabled (self, "export-bundle-to", TRUE);
+  set_action_enabled (self, "import-bundle-from", TRUE);
   set_action_enabled (self, "sync", TRUE);
   set_action_enabled (self, "show-forms", TRUE);
   update_mode (self);
@@ -543,23 +545,31 @@ bundle_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+run_bundle (DftWindow *self, GFile *file, gboolean exporting)
+{
+  BundleJob *job;
+
+  if (get_store (self) == NULL)
+    return;
+  job = g_new0 (BundleJob, 1);
+  job->store = g_object_ref (get_store (self));
+  job->file = g_object_ref (file);
+  dft_ui_run_async (self, exporting ? bundle_export_work : bundle_import_work, job, bundle_job_free,
+                    self->cancellable, bundle_done_cb, GINT_TO_POINTER (exporting));
+}
+
+static void
 bundle_chooser_response_cb (GtkNativeDialog *chooser, int response, gpointer user_data)
 {
   DftWindow *self = user_data;
   gboolean   exporting
       = gtk_file_chooser_get_action (GTK_FILE_CHOOSER (chooser)) == GTK_FILE_CHOOSER_ACTION_SAVE;
   g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  BundleJob        *job;
 
   gtk_native_dialog_destroy (chooser);
   g_object_unref (chooser);
-  if (response != GTK_RESPONSE_ACCEPT || file == NULL || get_store (self) == NULL)
-    return;
-  job = g_new0 (BundleJob, 1);
-  job->store = g_object_ref (get_store (self));
-  job->file = g_steal_pointer (&file);
-  dft_ui_run_async (self, exporting ? bundle_export_work : bundle_import_work, job, bundle_job_free,
-                    self->cancellable, bundle_done_cb, GINT_TO_POINTER (exporting));
+  if (response == GTK_RESPONSE_ACCEPT && file != NULL)
+    run_bundle (self, file, exporting);
 }
 
 static void
@@ -597,6 +607,24 @@ import_bundle_activated (GSimpleAction *action, GVariant *parameter, gpointer us
   choose_bundle (user_data, FALSE);
 }
 
+/* The same with the file named by the caller (a path or a URI), without asking: for tests,
+ * scripts and a drop target. */
+static void
+export_bundle_to_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  g_autoptr (GFile) file = g_file_new_for_commandline_arg (g_variant_get_string (parameter, NULL));
+
+  run_bundle (user_data, file, TRUE);
+}
+
+static void
+import_bundle_from_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  g_autoptr (GFile) file = g_file_new_for_commandline_arg (g_variant_get_string (parameter, NULL));
+
+  run_bundle (user_data, file, FALSE);
+}
+
 static const GActionEntry win_actions[] = {
   { "new-workshop", new_workshop_activated },
   { "edit-workshop", edit_workshop_activated },
@@ -610,6 +638,8 @@ static const GActionEntry win_actions[] = {
   { "load-sample", load_sample_activated },
   { "export-bundle", export_bundle_activated },
   { "import-bundle", import_bundle_activated },
+  { "export-bundle-to", export_bundle_to_activated, "s" },
+  { "import-bundle-from", import_bundle_from_activated, "s" },
 };
 
 /* ---- GObject -------------------------------------------------------------- */
@@ -708,12 +738,26 @@ dft_window_class_init (DftWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DftWindow, primary_menu);
 }
 
+/* Folded on a narrow screen, the leaflet keeps its hidden page beside the window, mapped: the
+ * Tab key must not wander into what cannot be seen. */
+static void
+update_focusable_panes (DftWindow *self)
+{
+  gboolean   folded = adw_leaflet_get_folded (self->leaflet);
+  GtkWidget *shown = adw_leaflet_get_visible_child (self->leaflet);
+
+  gtk_widget_set_can_focus (self->sidebar, !folded || shown == self->sidebar);
+  gtk_widget_set_can_focus (GTK_WIDGET (self->content_stack),
+                            !folded || shown == GTK_WIDGET (self->content_stack));
+}
+
 static void
 dft_window_init (DftWindow *self)
 {
   static const char *need_store[]
-      = { "new-workshop", "load-sample",   "export-bundle", "import-bundle", "sync",
-          "cancel-sync",  "edit-workshop", "show-view",     "show-forms" };
+      = { "new-workshop",     "load-sample",        "export-bundle", "import-bundle",
+          "export-bundle-to", "import-bundle-from", "sync",          "cancel-sync",
+          "edit-workshop",    "show-view",          "show-forms" };
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
@@ -725,6 +769,11 @@ dft_window_init (DftWindow *self)
   if (g_str_equal (PROFILE, "development"))
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
   dft_workshop_page_set_menu_model (self->workshop_page, self->primary_menu);
+  g_signal_connect_object (self->leaflet, "notify::folded", G_CALLBACK (update_focusable_panes),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->leaflet, "notify::visible-child",
+                           G_CALLBACK (update_focusable_panes), self, G_CONNECT_SWAPPED);
+  update_focusable_panes (self);
 }
 
 DftWindow *

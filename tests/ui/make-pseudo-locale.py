@@ -77,7 +77,9 @@ def pseudo(text):
     letters += sum(c.isalpha() for c in chunk)
     out.append(mnemonic_safe(chunk))
     body = "".join(out)
-    pad = "~" * max(1, math.ceil(letters * 0.4))
+    # In words of up to five, as a translation's longer words would come, not one long word.
+    n = max(1, math.ceil(letters * 0.4))
+    pad = " ".join("~" * min(5, n - i) for i in range(0, n, 5))
     # Leading and trailing line breaks and a final colon stay where the program expects them.
     stripped = body.lstrip("\n ")
     head = body[: len(body) - len(stripped)]

@@ -504,7 +504,7 @@ test_keyboard_real (void)
   static const char *const order[] = { "/data/g/pet", "/data/g/why", "/data/g/n", NULL };
   Filling                  f;
   DftFormRun              *run;
-  g_autofree char          *pet = NULL, *why = NULL, *n = NULL, *twice = NULL;
+  g_autofree char         *pet = NULL, *why = NULL, *n = NULL, *twice = NULL;
 
   open_filler (&f, tiny, NULL, NULL, 480);
   gtk_widget_grab_focus (dft_form_filler_get_choice_button (f.filler, "/data/g/pet", 0));
@@ -789,7 +789,8 @@ static const char tiny_json[]
       "\"Число\"}},"
       "   {\"type\": \"decimal\", \"name\": \"twice\", \"calculate\": \"${n} * 2\", \"label\": "
       "{\"en\": \"Twice that\"}},"
-      "   {\"type\": \"note\", \"name\": \"echo\", \"label\": {\"en\": \"You typed ${n} <b> (${pet})\"}}"
+      "   {\"type\": \"note\", \"name\": \"echo\", \"label\": {\"en\": \"You typed ${n} <b> "
+      "(${pet})\"}}"
       " ]}]}";
 
 static const char urdu_json[]

@@ -379,7 +379,8 @@ forms_flow (DftApplication *app, DftWindow *window)
   dft_test_wait_until (form_listed, &(Listed){ page, "workshop_evaluation" },
                        "the copied evaluation");
   g_assert_cmpstr (dft_forms_page_get_description (page, "osh_test"), ==,
-                   "Test · English, Русский, Кыргызча, Kiswahili, ქართული, Українська, اردو · version 1 · 0 submissions");
+                   "Test · English, Русский, Кыргызча, Kiswahili, ქართული, Українська, اردو · "
+                   "version 1 · 0 submissions");
   save_png (GTK_WIDGET (window), "forms-page.png");
 
   /* Preview opens a filler window that saves nothing; it goes away whole when closed. */
@@ -442,7 +443,8 @@ forms_flow (DftApplication *app, DftWindow *window)
   dft_test_settle (300);
   dft_test_wait_until (page_idle, page, "the forms page to settle");
   g_assert_cmpstr (dft_forms_page_get_description (page, "osh_test"), ==,
-                   "Test · English, Русский, Кыргызча, Kiswahili, ქართული, Українська, اردو · version 1 · 6 submissions");
+                   "Test · English, Русский, Кыргызча, Kiswahili, ქართული, Українська, اردو · "
+                   "version 1 · 6 submissions");
 
   if (screenshot_dir != NULL)
     {

@@ -313,14 +313,11 @@ resolve_in_context (const char *ref_path, const char *path)
  * form's current language (several joined by the language's list separator), the value
  * itself when a choice has no label. */
 static void
-append_answer_text (DftFormFiller *self,
-                    GString       *s,
-                    DftQuestion   *q,
-                    const char    *ref,
-                    const char    *value)
+append_answer_text (
+    DftFormFiller *self, GString *s, DftQuestion *q, const char *ref, const char *value)
 {
   g_autoptr (GPtrArray) choices = NULL;
-  g_auto (GStrv) values = NULL;
+  g_auto (GStrv)        values = NULL;
 
   if (q->type != DFT_QUESTION_SELECT_ONE && q->type != DFT_QUESTION_SELECT_MULTIPLE
       && q->type != DFT_QUESTION_LIKERT)
@@ -403,7 +400,9 @@ expand_refs (DftFormFiller *self, const char *text, const char *path)
 static void
 toast (DftFormFiller *self, const char *message)
 {
-  AdwToast *t = adw_toast_new (message);
+  /* The title is Pango markup; a message can carry a question's text or a file name. */
+  g_autofree char *escaped = g_markup_escape_text (message, -1);
+  AdwToast        *t = adw_toast_new (escaped);
 
   adw_toast_set_priority (t, ADW_TOAST_PRIORITY_HIGH);
   adw_toast_overlay_add_toast (self->toasts, t);
