@@ -37,6 +37,7 @@ enum
   PROP_SEARCH,
   PROP_LOADING,
   PROP_N_ITEMS,
+  PROP_TRUNCATED,
   N_PROPS
 };
 
@@ -116,6 +117,9 @@ dft_record_list_get_property (GObject *object, guint prop_id, GValue *value, GPa
     case PROP_N_ITEMS:
       g_value_set_uint (value, self->items->len);
       break;
+    case PROP_TRUNCATED:
+      g_value_set_boolean (value, self->truncated);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -156,6 +160,11 @@ dft_record_list_class_init (DftRecordListClass *klass)
   properties[PROP_N_ITEMS]
       = g_param_spec_uint ("n-items", NULL, NULL, 0, G_MAXUINT, 0,
                            G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Whether a search matched more than DFT_RECORD_LIST_SEARCH_LIMIT rows and shows only
+   * the first of them; notified once the rows are in place. */
+  properties[PROP_TRUNCATED]
+      = g_param_spec_boolean ("truncated", NULL, NULL, FALSE,
+                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -272,10 +281,21 @@ apply_rows (DftRecordList *self, GPtrArray *rows)
 static void
 apply_limited_rows (DftRecordList *self, gboolean limited, GPtrArray *rows)
 {
-  self->truncated = limited && rows->len > DFT_RECORD_LIST_SEARCH_LIMIT;
-  if (self->truncated)
+  gboolean truncated = limited && rows->len > DFT_RECORD_LIST_SEARCH_LIMIT;
+
+  if (truncated)
     g_ptr_array_set_size (rows, DFT_RECORD_LIST_SEARCH_LIMIT);
-  apply_rows (self, rows);
+  /* Set before the rows change, so a view reading it on items-changed sees the new value;
+   * notified after, for one that waits for the rows (the first 500 rows can stay the same
+   * while the number of matches crosses the limit). */
+  if (truncated != self->truncated)
+    {
+      self->truncated = truncated;
+      apply_rows (self, rows);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRUNCATED]);
+    }
+  else
+    apply_rows (self, rows);
 }
 
 static void

@@ -22,7 +22,8 @@ DftRecordList *dft_record_list_new (DftStore        *store,
                                     const char      *order_by);
 /* Search shows at most this many people, the first in the list's order: a keystroke must
  * answer fast even when the first letter matches a quarter of 100,000 people.
- * dft_record_list_get_truncated() says when there were more. */
+ * dft_record_list_get_truncated() (and the "truncated" property, notified when it changes)
+ * says when there were more. */
 #define DFT_RECORD_LIST_SEARCH_LIMIT 500
 
 void        dft_record_list_set_search (DftRecordList *self, const char *query);

@@ -159,10 +159,17 @@ test_list_search (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_list_model_get_n_items (people), ==, G_N_ELEMENTS (names));
 }
 
+static void
+count_notify (guint *count)
+{
+  (*count)++;
+}
+
 /* A first letter that matches many people answers with the first ones and says so. */
 static void
 test_list_search_limit (Fixture *f, gconstpointer data)
 {
+  guint                  notified = 0;
   g_autoptr (GListModel) people = dft_store_list_people (f->store, NULL);
   g_autoptr (GPtrArray)  batch = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GError)     error = NULL;
@@ -178,21 +185,26 @@ test_list_search_limit (Fixture *f, gconstpointer data)
   g_assert_true (dft_store_save_all (f->store, (DftRecord **) batch->pdata, batch->len, &error));
   g_assert_no_error (error);
 
+  /* A view showing "only the first 500" hears when that changes. */
+  g_signal_connect_swapped (people, "notify::truncated", G_CALLBACK (count_notify), &notified);
   dft_record_list_set_search (DFT_RECORD_LIST (people), "a");
   wait_loaded (people);
   g_assert_cmpuint (g_list_model_get_n_items (people), ==, DFT_RECORD_LIST_SEARCH_LIMIT);
   g_assert_true (dft_record_list_get_truncated (DFT_RECORD_LIST (people)));
+  g_assert_cmpuint (notified, ==, 1);
 
   dft_record_list_set_search (DFT_RECORD_LIST (people), "asanov 51");
   wait_loaded (people);
   g_assert_false (dft_record_list_get_truncated (DFT_RECORD_LIST (people)));
   g_assert_cmpuint (g_list_model_get_n_items (people), >=, 1);
+  g_assert_cmpuint (notified, ==, 2);
 
   /* Without a search, the whole list. */
   dft_record_list_set_search (DFT_RECORD_LIST (people), "");
   wait_loaded (people);
   g_assert_cmpuint (g_list_model_get_n_items (people), ==, DFT_RECORD_LIST_SEARCH_LIMIT + 20);
   g_assert_false (dft_record_list_get_truncated (DFT_RECORD_LIST (people)));
+  g_assert_cmpuint (notified, ==, 2);
 }
 
 static void

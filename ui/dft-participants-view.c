@@ -172,6 +172,8 @@ dft_participants_view_set_event (DftParticipantsView *self, DftStore *store, Dft
       self->enrollments = dft_store_list_enrollments (store, dft_record_get_id (event));
       g_signal_connect_object (self->people, "items-changed", G_CALLBACK (update_stack), self,
                                G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->people, "notify::truncated", G_CALLBACK (update_stack), self,
+                               G_CONNECT_SWAPPED);
       g_signal_connect_object (self->enrollments, "items-changed",
                                G_CALLBACK (enrollments_changed_cb), self, G_CONNECT_SWAPPED);
     }
