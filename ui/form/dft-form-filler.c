@@ -55,6 +55,11 @@ struct _DftFormFiller
 {
   GtkWidget parent_instance;
 
+  /* Texts in a right-to-left script with a right-to-left mark before them (form text →
+   * marked copy), so that one starting with a Latin acronym or a number still reads from
+   * the right; emptied whenever the form changes. */
+  GHashTable *marked_texts;
+
   AdwToastOverlay   *toasts;
   GtkWidget         *header;
   GtkLabel          *title_label;
@@ -245,17 +250,51 @@ uses_dropdown (Field *field)
              || (field->choices != NULL && field->choices->len > 12));
 }
 
+/* Whether @text is written in a right-to-left script (Urdu, Arabic, Persian, Hebrew…),
+ * wherever those letters come in it. */
+static gboolean
+has_rtl_script (const char *text)
+{
+  static const GUnicodeScript rtl[] = { G_UNICODE_SCRIPT_ARABIC, G_UNICODE_SCRIPT_HEBREW,
+                                         G_UNICODE_SCRIPT_SYRIAC, G_UNICODE_SCRIPT_THAANA,
+                                         G_UNICODE_SCRIPT_NKO };
+
+  for (const char *p = text; *p; p = g_utf8_next_char (p))
+    {
+      GUnicodeScript script = g_unichar_get_script (g_utf8_get_char (p));
+
+      for (guint i = 0; i < G_N_ELEMENTS (rtl); i++)
+        if (script == rtl[i])
+          return TRUE;
+    }
+  return FALSE;
+}
+
+#define RLM "\u200F"
+
 static const char *
 question_text (DftFormFiller *self, DftText *text, gboolean *fell_back)
 {
   const char *s;
+  char       *marked;
 
   if (fell_back != NULL)
     *fell_back = FALSE;
   if (text == NULL)
     return NULL;
   s = dft_form_text (self->form, text, current_lang (self), fell_back);
-  return s;
+  /* Pango takes a paragraph's direction from its first letter: "UNODC پروگرام…" would be
+   * laid out left to right, its words in the wrong order. A right-to-left mark first makes
+   * the Urdu sentence an Urdu paragraph, with the acronym and numbers inside it. */
+  if (s == NULL || g_str_has_prefix (s, RLM) || !has_rtl_script (s))
+    return s;
+  marked = g_hash_table_lookup (self->marked_texts, s);
+  if (marked == NULL)
+    {
+      marked = g_strconcat (RLM, s, NULL);
+      g_hash_table_insert (self->marked_texts, (gpointer) s, marked);
+    }
+  return marked;
 }
 
 /* The language a fallen-back text came from. */
@@ -266,7 +305,9 @@ fallback_lang (DftFormFiller *self, DftText *text, const char *shown)
     {
       DftLanguage *l = g_ptr_array_index (self->form->languages, i);
 
-      if (dft_text_get (text, l->code) == shown)
+      const char *own = dft_text_get (text, l->code);
+
+      if (own != NULL && g_str_equal (own, g_str_has_prefix (shown, RLM) ? shown + 3 : shown))
         return l->code;
     }
   return self->form->default_language != NULL ? self->form->default_language : "und";
@@ -1702,6 +1743,7 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   set_busy (self, FALSE);
+  g_hash_table_remove_all (self->marked_texts);
   g_clear_pointer (&self->form, dft_form_unref);
   self->form = g_steal_pointer (&job->form);
   if (self->lang != NULL)
@@ -2272,6 +2314,7 @@ dft_form_filler_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->run, dft_form_run_free);
   g_clear_pointer (&self->form, dft_form_unref);
+  g_clear_pointer (&self->marked_texts, g_hash_table_unref);
   g_clear_pointer (&self->pages, g_ptr_array_unref);
   g_clear_pointer (&self->fields, g_hash_table_unref);
   g_clear_pointer (&self->field_order, g_ptr_array_unref);
@@ -2377,6 +2420,7 @@ dft_form_filler_init (DftFormFiller *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   load_css ();
   self->cancellable = g_cancellable_new ();
+  self->marked_texts = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->fields = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, field_kill);
   self->field_order = g_ptr_array_new ();
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
