@@ -71,12 +71,17 @@ update (DftStatusBar *self)
       if (syncing)
         g_string_append (text, _ ("Syncing…"));
       else if (pending > 0)
-        g_string_append_printf (
-            text,
-            /* Translators: %d is a number of changes not yet sent to the server */
-            ngettext ("%d change not synced yet", "%d changes not synced yet",
-                      (gulong) MIN (pending, G_MAXINT)),
-            (int) MIN (pending, G_MAXINT));
+        {
+          g_autofree char *count = dft_format_integer (pending);
+
+          g_string_append_printf (
+              text,
+              /* Translators: %s is a number of changes not yet sent to the server, already
+               * written as your language writes numbers ("1 071") */
+              ngettext ("%s change not synced yet", "%s changes not synced yet",
+                        (gulong) MIN (pending, G_MAXINT)),
+              count);
+        }
       else if (dft_sync_client_get_signed_in (self->client))
         g_string_append (text, _ ("everything synced"));
       if (!syncing && !dft_sync_client_get_signed_in (self->client))
