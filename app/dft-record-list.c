@@ -225,11 +225,6 @@ make_query (DftRecordList *self)
                                   "WHERE person_search MATCH ?)",
                                   self->where != NULL ? self->where : "1");
       q->params[n++] = g_steal_pointer (&match);
-      /* One row past the limit tells whether there were more. */
-      g_free (q->order_by);
-      q->order_by
-          = g_strdup_printf ("%s LIMIT %d", self->order_by != NULL ? self->order_by : "rowid",
-                             DFT_RECORD_LIST_SEARCH_LIMIT + 1);
       q->limited = TRUE;
     }
   else
@@ -240,8 +235,10 @@ make_query (DftRecordList *self)
 static GPtrArray *
 run_query (Query *q, GError **error)
 {
-  return _dft_store_query (q->store, q->entity, q->where, (const char *const *) q->params,
-                           q->order_by, error);
+  /* A search reads one row past the limit: that row tells whether there were more. */
+  return _dft_store_query_limit (q->store, q->entity, q->where, (const char *const *) q->params,
+                                 q->order_by, q->limited ? DFT_RECORD_LIST_SEARCH_LIMIT + 1 : 0,
+                                 error);
 }
 
 /*

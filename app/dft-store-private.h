@@ -29,6 +29,15 @@ GPtrArray *_dft_store_query (DftStore          *self,
                              const char        *order_by,
                              GError           **error);
 
+/* The same, stopping after @limit rows (0: no limit). */
+GPtrArray *_dft_store_query_limit (DftStore          *self,
+                                   const DftEntity   *entity,
+                                   const char        *where,
+                                   const char *const *params,
+                                   const char        *order_by,
+                                   guint              limit,
+                                   GError           **error);
+
 char *_dft_store_match_expression (const char *query);
 
 void _dft_store_lock (DftStore *self);

@@ -811,7 +811,7 @@ dft_store_get_damaged (DftStore *self)
 /* ---- Reading ---------------------------------------------------------- */
 
 static char *
-select_sql (const DftEntity *entity, const char *where, const char *order_by)
+select_sql (const DftEntity *entity, const char *where, const char *order_by, guint limit)
 {
   GString *sql = g_string_new ("SELECT id, created_at, updated_at, deleted");
 
@@ -822,6 +822,9 @@ select_sql (const DftEntity *entity, const char *where, const char *order_by)
     g_string_append_printf (sql, " WHERE %s", where);
   if (order_by != NULL)
     g_string_append_printf (sql, " ORDER BY %s", order_by);
+  /* A bound limit keeps one cached statement for every limit. */
+  if (limit > 0)
+    g_string_append (sql, " LIMIT ?");
   return g_string_free (sql, FALSE);
 }
 
@@ -878,10 +881,23 @@ _dft_store_query (DftStore          *self,
                   const char        *order_by,
                   GError           **error)
 {
-  g_autofree char      *sql = select_sql (entity, where, order_by);
+  return _dft_store_query_limit (self, entity, where, params, order_by, 0, error);
+}
+
+GPtrArray *
+_dft_store_query_limit (DftStore          *self,
+                        const DftEntity   *entity,
+                        const char        *where,
+                        const char *const *params,
+                        const char        *order_by,
+                        guint              limit,
+                        GError           **error)
+{
+  g_autofree char      *sql = select_sql (entity, where, order_by, limit);
   g_autoptr (GPtrArray) records = g_ptr_array_new_with_free_func (g_object_unref);
   sqlite3_stmt         *stmt;
   int                   rc;
+  guint                 n_params = 0;
 
   _dft_store_lock (self);
   stmt = cached_statement (self, sql, error);
@@ -890,8 +906,10 @@ _dft_store_query (DftStore          *self,
       _dft_store_unlock (self);
       return NULL;
     }
-  for (guint i = 0; params != NULL && params[i] != NULL; i++)
-    sqlite3_bind_text (stmt, (int) i + 1, params[i], -1, SQLITE_TRANSIENT);
+  for (; params != NULL && params[n_params] != NULL; n_params++)
+    sqlite3_bind_text (stmt, (int) n_params + 1, params[n_params], -1, SQLITE_TRANSIENT);
+  if (limit > 0)
+    sqlite3_bind_int64 (stmt, (int) n_params + 1, limit);
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (records, record_from_row (entity, stmt));

@@ -29,4 +29,65 @@ void dft_test_wait_for (gboolean *flag);
 /* Waits for pending work that holds @store, then asserts it is finalized. */
 void dft_test_release_store (DftStore *store);
 
+/*
+ * A daftari-server process on 127.0.0.1 at a port the system picks, in a folder of its own
+ * (server.conf, the data under "data", a log for each start). The binary is DAFTARI_SERVER.
+ * A test that fails takes the server down with it.
+ */
+typedef struct _DftTestServer DftTestServer;
+
+typedef enum
+{
+  DFT_TEST_SERVER_DEFAULT = 0,
+  /* It speaks HTTPS: the extra configuration names its certificate and key. */
+  DFT_TEST_SERVER_TLS = 1 << 0,
+} DftTestServerFlags;
+
+/* The server binary the tests run, or NULL when DAFTARI_SERVER names none that is built. */
+const char *dft_test_server_binary (void);
+/* A server's folder and configuration ("listen=127.0.0.1", "port=0", "data=data", then
+ * @extra_config), not yet started. @dir is a folder the caller made and removes (to put a
+ * certificate beside the configuration), or NULL for a new one that dft_test_server_free()
+ * removes. */
+DftTestServer *
+dft_test_server_new (const char *dir, const char *extra_config, DftTestServerFlags flags);
+/* Stops the server if it runs (asserting a clean exit) and removes a folder it made. */
+void dft_test_server_free (DftTestServer *server);
+/* Starts the server (again, after a stop: on the same data at a new port) and waits until it
+ * listens. */
+void dft_test_server_start (DftTestServer *server);
+/* SIGTERM, and the server must finish what it was doing and exit 0. */
+void dft_test_server_stop (DftTestServer *server);
+/* Sends SIGTERM and returns at once, to see what the server does while it stops; then
+ * dft_test_server_stop() waits for the exit. */
+void dft_test_server_begin_stop (DftTestServer *server);
+/* SIGKILL, as a power cut or the out-of-memory killer would end it. */
+void     dft_test_server_kill (DftTestServer *server);
+gboolean dft_test_server_is_running (DftTestServer *server);
+
+/* Runs "daftari-server admin --config CONFIG ARGS…" with @input (or nothing) on standard input
+ * and fails the test unless it succeeds; returns what it wrote to standard output. */
+char *dft_test_server_admin (DftTestServer *server, const char *input, ...) G_GNUC_NULL_TERMINATED;
+/* The same for a command that may fail: returns its exit status, its output in @out. */
+int dft_test_server_admin_status (DftTestServer *server, const char *input, char **out, ...)
+    G_GNUC_NULL_TERMINATED;
+/* Makes an account (@team NULL: of every team), and the team first when the server has not got
+ * it yet; asserts the admin command lists the account as made. */
+void dft_test_server_add_account (DftTestServer *server,
+                                  const char    *username,
+                                  const char    *role,
+                                  const char    *team,
+                                  const char    *password);
+/* A new single-use enrolment code for @team. */
+char *dft_test_server_make_enrolment_code (DftTestServer *server, const char *team);
+
+const char *dft_test_server_get_dir (DftTestServer *server);
+/* The log of the last start (the server's standard error). */
+const char *dft_test_server_get_log (DftTestServer *server);
+/* The port and the address ("http://127.0.0.1:PORT/") of the last start. */
+guint16     dft_test_server_get_port (DftTestServer *server);
+const char *dft_test_server_get_url (DftTestServer *server);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftTestServer, dft_test_server_free)
+
 G_END_DECLS

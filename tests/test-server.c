@@ -2,10 +2,8 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include "dft-change-log.h"
 #include "dft-test-util.h"
@@ -35,15 +33,11 @@ typedef struct
   gint64    manual_seq; /* origin seqs for hand-made changes, far above the store's */
 } Device;
 
+/* The server under test, as the small HTTP client below reaches it. */
 typedef struct
 {
-  char            *dir;
-  char            *config;
-  char            *log;
-  GSubprocess     *process;
-  guint16          port;
-  gboolean         tls;
-  GTlsCertificate *certificate; /* the server's, accepted by the client when tls */
+  DftTestServer   *process;
+  GTlsCertificate *certificate; /* with TLS: the server's, which the client accepts */
 } Server;
 
 typedef struct
@@ -57,149 +51,6 @@ typedef struct
 } World;
 
 static World *world;
-
-/* ---- Processes ---------------------------------------------------------- */
-
-static const char *
-server_binary (void)
-{
-  const char *path = g_getenv ("DAFTARI_SERVER");
-
-  g_assert_nonnull (path);
-  return path;
-}
-
-/* Runs "daftari-server admin --config CONFIG ARGS…" with @input on standard input. */
-static int
-admin (Server *server, const char *input, char **out, ...)
-{
-  g_autoptr (GPtrArray)   argv = g_ptr_array_new ();
-  g_autoptr (GSubprocess) process = NULL;
-  g_autoptr (GError)      error = NULL;
-  g_autofree char        *stdout_text = NULL;
-  g_autofree char        *stderr_text = NULL;
-  const char             *arg;
-  va_list                 ap;
-
-  g_ptr_array_add (argv, (gpointer) server_binary ());
-  g_ptr_array_add (argv, (gpointer) "admin");
-  g_ptr_array_add (argv, (gpointer) "--config");
-  g_ptr_array_add (argv, server->config);
-  va_start (ap, out);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  process = g_subprocess_newv ((const char *const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                   | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                               &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input != NULL ? input : "", NULL, &stdout_text,
-                                 &stderr_text, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  if (g_subprocess_get_exit_status (process) != 0)
-    g_test_message ("admin %s: %s", (const char *) argv->pdata[4], stderr_text);
-  if (out != NULL)
-    *out = g_steal_pointer (&stdout_text);
-  return g_subprocess_get_exit_status (process);
-}
-
-static char *
-admin_ok (Server *server, const char *input, const char *first, ...)
-{
-  g_autoptr (GPtrArray) args = g_ptr_array_new ();
-  g_autofree char      *out = NULL;
-  const char           *arg;
-  va_list               ap;
-  int                   status;
-
-  va_start (ap, first);
-  for (arg = first; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (args, (gpointer) arg);
-  va_end (ap);
-  /* Up to ten arguments, as the tests use. */
-  g_assert_cmpuint (args->len, <=, 10);
-  while (args->len < 11)
-    g_ptr_array_add (args, NULL);
-  status = admin (server, input, &out, args->pdata[0], args->pdata[1], args->pdata[2],
-                  args->pdata[3], args->pdata[4], args->pdata[5], args->pdata[6], args->pdata[7],
-                  args->pdata[8], args->pdata[9], NULL);
-  g_assert_cmpint (status, ==, 0);
-  return g_steal_pointer (&out);
-}
-
-static void
-server_write_config (Server *server, const char *extra)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char   *text = g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ndata=data\n%s",
-                                           extra != NULL ? extra : "");
-
-  server->config = g_build_filename (server->dir, "server.conf", NULL);
-  server->log = g_build_filename (server->dir, "server.log", NULL);
-  g_file_set_contents (server->config, text, -1, &error);
-  g_assert_no_error (error);
-}
-
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static void
-server_start (Server *server)
-{
-  g_autoptr (GSubprocessLauncher) launcher
-      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autoptr (GDataInputStream) out = NULL;
-  g_autoptr (GError)           error = NULL;
-  g_autofree char             *line = NULL;
-  const char                  *colon;
-
-  g_subprocess_launcher_set_stderr_file_path (launcher, server->log);
-  if (server->tls)
-    {
-      /* LeakSanitizer (GCC 12) crashes reading the thread-local storage of the TLS module GIO
-       * loads with dlopen (glib-networking, GnuTLS) unless it leaves __tls_get_addr alone;
-       * leaks are still checked. Without the sanitizers the option is not read. */
-      g_autofree char *asan
-          = g_strdup_printf ("%s:intercept_tls_get_addr=0", g_getenv ("ASAN_OPTIONS") ?: "");
-      g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", asan, TRUE);
-    }
-  /* A test that fails leaves no server behind. */
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  server->process = g_subprocess_launcher_spawn (launcher, &error, server_binary (), "serve",
-                                                 "--config", server->config, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-  g_assert_true (g_str_has_prefix (line, server->tls ? "listening on https://127.0.0.1:"
-                                                     : "listening on http://127.0.0.1:"));
-  colon = strrchr (line, ':');
-  server->port = (guint16) g_ascii_strtoull (colon + 1, NULL, 10);
-  g_assert_cmpuint (server->port, >, 0);
-}
-
-/* SIGTERM; the server must finish and exit 0 (with no leak, under the sanitizers). */
-static void
-server_stop (Server *server)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_nonnull (server->process);
-  g_subprocess_send_signal (server->process, SIGTERM);
-  g_subprocess_wait (server->process, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (server->process));
-  g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
-  g_clear_object (&server->process);
-}
 
 /* ---- A small HTTP/1.1 client -------------------------------------------- */
 
@@ -249,13 +100,13 @@ server_connect (Server *server, GError **error)
 {
   g_autoptr (GSocketClient) client = g_socket_client_new ();
 
-  if (server->tls)
+  if (server->certificate != NULL)
     {
       g_socket_client_set_tls (client, TRUE);
       g_signal_connect (client, "event", G_CALLBACK (socket_event_cb), server->certificate);
     }
-  return G_IO_STREAM (
-      g_socket_client_connect_to_host (client, "127.0.0.1", server->port, NULL, error));
+  return G_IO_STREAM (g_socket_client_connect_to_host (
+      client, "127.0.0.1", dft_test_server_get_port (server->process), NULL, error));
 }
 
 static GBytes *
@@ -344,7 +195,7 @@ request_full (Server     *server,
   g_string_append_printf (head,
                           "%s /api/v1/%s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
                           "Connection: close\r\n",
-                          method, path, server->port);
+                          method, path, dft_test_server_get_port (server->process));
   if (token != NULL)
     g_string_append_printf (head, "Authorization: Bearer %s\r\n", token);
   if (encoding != NULL)
@@ -497,9 +348,8 @@ first_line (const char *text)
 static Device *
 enrolled_device (World *w, const char *team, const char *name)
 {
-  g_autofree char *out = admin_ok (&w->server, NULL, "make-enrolment-code", "--team", team, NULL);
-  g_autofree char *code = first_line (out);
-  Device          *device = device_new (name);
+  g_autofree char     *code = dft_test_server_make_enrolment_code (w->server.process, team);
+  Device              *device = device_new (name);
   g_autoptr (Response) r = enrol (&w->server, device, code);
 
   assert_status (r, 200);
@@ -654,8 +504,7 @@ new_on_server (World *w)
 static void
 world_free (World *w)
 {
-  if (w->server.process != NULL)
-    server_stop (&w->server);
+  dft_test_server_free (w->server.process);
   device_free (w->admin);
   device_free (w->coord_a);
   device_free (w->coord_b);
@@ -665,50 +514,31 @@ world_free (World *w)
   g_ptr_array_unref (w->secrets);
   g_free (w->event_a);
   g_free (w->event_b);
-  dft_test_dir_free (w->server.dir);
-  g_free (w->server.config);
-  g_free (w->server.log);
   g_free (w);
-}
-
-static void
-make_account (
-    World *w, const char *username, const char *role, const char *team, const char *password)
-{
-  g_autofree char *input = g_strdup_printf ("%s\n", password);
-  g_autofree char *out = team != NULL ? admin_ok (&w->server, input, "create-account", "--username",
-                                                  username, "--role", role, "--team", team, NULL)
-                                      : admin_ok (&w->server, input, "create-account", "--username",
-                                                  username, "--role", role, NULL);
-  g_autofree char *line
-      = g_strdup_printf ("\t%s\t%s\t%s\n", username, role, team != NULL ? team : "-");
-
-  g_assert_nonnull (strstr (out, line));
 }
 
 static World *
 get_world (void)
 {
-  World           *w;
-  g_autofree char *out = NULL;
+  World *w;
 
   if (world != NULL)
     return world;
 
   w = world = g_new0 (World, 1);
   w->secrets = g_ptr_array_new_with_free_func (g_free);
-  w->server.dir = dft_test_make_dir ();
-  server_write_config (&w->server, NULL);
-
-  out = admin_ok (&w->server, NULL, "create-team", "Team A", NULL);
-  g_clear_pointer (&out, g_free);
-  out = admin_ok (&w->server, NULL, "create-team", "Team B", NULL);
-  make_account (w, "root", "admin", NULL, PASSWORD_ADMIN);
-  make_account (w, "coord-a", "coordinator", "Team A", PASSWORD_COORD_A);
-  make_account (w, "coord-b", "coordinator", "Team B", PASSWORD_COORD_B);
-  make_account (w, "coord-all", "coordinator", NULL, PASSWORD_COORD_ALL);
-  make_account (w, "trainer-a", "trainer", "Team A", PASSWORD_TRAINER_A);
-  make_account (w, "trainer-b", "trainer", "Team B", PASSWORD_TRAINER_B);
+  w->server.process = dft_test_server_new (NULL, NULL, DFT_TEST_SERVER_DEFAULT);
+  dft_test_server_add_account (w->server.process, "root", "admin", NULL, PASSWORD_ADMIN);
+  dft_test_server_add_account (w->server.process, "coord-a", "coordinator", "Team A",
+                               PASSWORD_COORD_A);
+  dft_test_server_add_account (w->server.process, "coord-b", "coordinator", "Team B",
+                               PASSWORD_COORD_B);
+  dft_test_server_add_account (w->server.process, "coord-all", "coordinator", NULL,
+                               PASSWORD_COORD_ALL);
+  dft_test_server_add_account (w->server.process, "trainer-a", "trainer", "Team A",
+                               PASSWORD_TRAINER_A);
+  dft_test_server_add_account (w->server.process, "trainer-b", "trainer", "Team B",
+                               PASSWORD_TRAINER_B);
   g_ptr_array_add (w->secrets, g_strdup (PASSWORD_ADMIN));
   g_ptr_array_add (w->secrets, g_strdup (PASSWORD_COORD_A));
   g_ptr_array_add (w->secrets, g_strdup (PASSWORD_COORD_B));
@@ -716,7 +546,7 @@ get_world (void)
   g_ptr_array_add (w->secrets, g_strdup (PASSWORD_TRAINER_A));
   g_ptr_array_add (w->secrets, g_strdup (PASSWORD_TRAINER_B));
 
-  server_start (&w->server);
+  dft_test_server_start (w->server.process);
   w->admin = device_new ("admin laptop");
   w->coord_a = device_new ("coordinator A laptop");
   w->coord_b = device_new ("coordinator B laptop");
@@ -871,7 +701,7 @@ test_login (void)
   }
   {
     /* The device of the unknown-member body was not enrolled. */
-    g_autofree char *out = admin_ok (&w->server, NULL, "list-devices", NULL);
+    g_autofree char *out = dft_test_server_admin (w->server.process, NULL, "list-devices", NULL);
     g_assert_null (strstr (out, device_id (other)));
     g_assert_nonnull (strstr (out, device_id (device)));
   }
@@ -884,8 +714,8 @@ static void
 test_enrolment_code (void)
 {
   World           *w = get_world ();
-  g_autofree char *out = admin_ok (&w->server, NULL, "make-enrolment-code", "--team", "Team B",
-                                   "--role", "trainer", NULL);
+  g_autofree char *out = dft_test_server_admin (w->server.process, NULL, "make-enrolment-code",
+                                                "--team", "Team B", "--role", "trainer", NULL);
   g_autofree char *code = first_line (out);
   g_autofree char *typed = NULL;
   Device          *first = device_new ("enrolled laptop");
@@ -923,8 +753,8 @@ test_enrolment_code (void)
   }
   {
     /* Expired. */
-    g_autofree char *out2 = admin_ok (&w->server, NULL, "make-enrolment-code", "--team", "Team B",
-                                      "--expires-in", "1s", NULL);
+    g_autofree char *out2 = dft_test_server_admin (w->server.process, NULL, "make-enrolment-code",
+                                                   "--team", "Team B", "--expires-in", "1s", NULL);
     g_autofree char *short_code = first_line (out2);
     g_autoptr (Response) r = NULL;
 
@@ -935,8 +765,8 @@ test_enrolment_code (void)
   }
   {
     /* A code for several devices works that many times. */
-    g_autofree char *out3 = admin_ok (&w->server, NULL, "make-enrolment-code", "--team", "Team A",
-                                      "--uses", "2", NULL);
+    g_autofree char *out3 = dft_test_server_admin (w->server.process, NULL, "make-enrolment-code",
+                                                   "--team", "Team A", "--uses", "2", NULL);
     g_autofree char *multi = first_line (out3);
     Device          *third = device_new ("third laptop");
     g_autoptr (Response) r1 = enrol (&w->server, second, multi);
@@ -1354,7 +1184,8 @@ test_refused (void)
 static void
 expire_token (World *w, Device *device)
 {
-  g_autofree char *path = g_build_filename (w->server.dir, "data", "accounts.db", NULL);
+  g_autofree char *path
+      = g_build_filename (dft_test_server_get_dir (w->server.process), "data", "accounts.db", NULL);
   g_autofree char *sql
       = g_strdup_printf ("UPDATE device SET expires_at = 1 WHERE id = '%s'", device_id (device));
   sqlite3 *db = NULL;
@@ -1393,7 +1224,7 @@ test_revoked_and_expired (void)
     assert_refused (w, r2, 401, "unauthorized");
   }
   {
-    g_autofree char *out = admin_ok (&w->server, NULL, "list-devices", NULL);
+    g_autofree char *out = dft_test_server_admin (w->server.process, NULL, "list-devices", NULL);
     g_autofree char *needle = g_strdup_printf ("%s\trevoked", device_id (victim));
     g_assert_nonnull (strstr (out, needle));
   }
@@ -1405,9 +1236,12 @@ test_revoked_and_expired (void)
   }
   {
     /* The admin command revokes too. */
-    g_autofree char *out = admin_ok (&w->server, NULL, "revoke-device", device_id (old), NULL);
+    g_autofree char *out
+        = dft_test_server_admin (w->server.process, NULL, "revoke-device", device_id (old), NULL);
     g_autofree char *missing = dft_uuid_v4_new ();
-    g_assert_cmpint (admin (&w->server, NULL, NULL, "revoke-device", missing, NULL), ==, 1);
+    g_assert_cmpint (dft_test_server_admin_status (w->server.process, NULL, NULL, "revoke-device",
+                                                   missing, NULL),
+                     ==, 1);
   }
   device_free (victim);
   device_free (old);
@@ -1665,7 +1499,8 @@ test_scope_rules (void)
 
     assert_status (r, 200);
     g_assert_false (sees (w, w->trainer_b, dft_record_get_id (event)));
-    out = admin_ok (&w->server, NULL, "move-event", dft_record_get_id (event), "Team B", NULL);
+    out = dft_test_server_admin (w->server.process, NULL, "move-event", dft_record_get_id (event),
+                                 "Team B", NULL);
     g_assert_true (sees (w, w->trainer_b, dft_record_get_id (event)));
     g_assert_false (sees (w, w->coord_a, dft_record_get_id (event)));
   }
@@ -1674,39 +1509,52 @@ test_scope_rules (void)
 static void
 test_admin_command (void)
 {
-  World             *w = get_world ();
-  g_autofree char   *out = NULL;
-  g_autofree char   *bad_config = g_build_filename (w->server.dir, "bad.conf", NULL);
-  g_autofree char   *pw_file = g_build_filename (w->server.dir, "password.txt", NULL);
+  World           *w = get_world ();
+  g_autofree char *out = NULL;
+  g_autofree char *bad_config
+      = g_build_filename (dft_test_server_get_dir (w->server.process), "bad.conf", NULL);
+  g_autofree char *pw_file
+      = g_build_filename (dft_test_server_get_dir (w->server.process), "password.txt", NULL);
   g_autoptr (GError) error = NULL;
 
   /* Usage errors exit 2, failures 1. */
-  g_assert_cmpint (admin (&w->server, NULL, NULL, "frobnicate", NULL), ==, 2);
-  g_assert_cmpint (admin (&w->server, NULL, NULL, "create-team", NULL), ==, 2);
-  g_assert_cmpint (admin (&w->server, "long enough password\n", NULL, "create-account",
-                          "--username", "x", "--role", "king", NULL),
+  g_assert_cmpint (dft_test_server_admin_status (w->server.process, NULL, NULL, "frobnicate", NULL),
                    ==, 2);
-  g_assert_cmpint (admin (&w->server, NULL, NULL, "create-team", "Team A", NULL), ==, 1);
-  g_assert_cmpint (admin (&w->server, "short\n", NULL, "create-account", "--username", "shorty",
-                          "--role", "trainer", "--team", "Team A", NULL),
+  g_assert_cmpint (
+      dft_test_server_admin_status (w->server.process, NULL, NULL, "create-team", NULL), ==, 2);
+  g_assert_cmpint (dft_test_server_admin_status (w->server.process, "long enough password\n", NULL,
+                                                 "create-account", "--username", "x", "--role",
+                                                 "king", NULL),
+                   ==, 2);
+  g_assert_cmpint (
+      dft_test_server_admin_status (w->server.process, NULL, NULL, "create-team", "Team A", NULL),
+      ==, 1);
+  g_assert_cmpint (dft_test_server_admin_status (w->server.process, "short\n", NULL,
+                                                 "create-account", "--username", "shorty", "--role",
+                                                 "trainer", "--team", "Team A", NULL),
                    ==, 1);
-  g_assert_cmpint (admin (&w->server, "long enough password\n", NULL, "create-account",
-                          "--username", "teamless", "--role", "trainer", NULL),
+  g_assert_cmpint (dft_test_server_admin_status (w->server.process, "long enough password\n", NULL,
+                                                 "create-account", "--username", "teamless",
+                                                 "--role", "trainer", NULL),
                    ==, 1);
-  g_assert_cmpint (admin (&w->server, "long enough password\n", NULL, "create-account",
-                          "--username", "root", "--role", "admin", NULL),
+  g_assert_cmpint (dft_test_server_admin_status (w->server.process, "long enough password\n", NULL,
+                                                 "create-account", "--username", "root", "--role",
+                                                 "admin", NULL),
                    ==, 1);
-  g_assert_cmpint (admin (&w->server, NULL, NULL, "make-enrolment-code", "--team", "Nowhere", NULL),
+  g_assert_cmpint (dft_test_server_admin_status (w->server.process, NULL, NULL,
+                                                 "make-enrolment-code", "--team", "Nowhere", NULL),
                    ==, 1);
-  g_assert_cmpint (admin (&w->server, NULL, NULL, "make-enrolment-code", "--team", "Team A",
-                          "--role", "admin", NULL),
+  g_assert_cmpint (dft_test_server_admin_status (w->server.process, NULL, NULL,
+                                                 "make-enrolment-code", "--team", "Team A",
+                                                 "--role", "admin", NULL),
                    ==, 2);
 
   /* A password from a file. */
   g_file_set_contents (pw_file, "password from a file\n", -1, &error);
   g_assert_no_error (error);
-  out = admin_ok (&w->server, NULL, "create-account", "--username", "filed", "--role", "trainer",
-                  "--team", "Team B", "--password-file", pw_file, NULL);
+  out = dft_test_server_admin (w->server.process, NULL, "create-account", "--username", "filed",
+                               "--role", "trainer", "--team", "Team B", "--password-file", pw_file,
+                               NULL);
   g_assert_nonnull (strstr (out, "filed\ttrainer\tTeam B"));
   {
     Device              *device = device_new ("filed laptop");
@@ -1718,7 +1566,7 @@ test_admin_command (void)
     device_free (device);
   }
   g_clear_pointer (&out, g_free);
-  out = admin_ok (&w->server, NULL, "list-teams", NULL);
+  out = dft_test_server_admin (w->server.process, NULL, "list-teams", NULL);
   g_assert_nonnull (strstr (out, "Team A"));
   g_assert_nonnull (strstr (out, "Team B"));
 
@@ -1726,9 +1574,9 @@ test_admin_command (void)
   g_file_set_contents (bad_config, "[server]\nprot=8080\ndata=data\n", -1, &error);
   g_assert_no_error (error);
   {
-    g_autoptr (GSubprocess) p
-        = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                            &error, server_binary (), "serve", "--config", bad_config, NULL);
+    g_autoptr (GSubprocess) p = g_subprocess_new (
+        G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+        dft_test_server_binary (), "serve", "--config", bad_config, NULL);
     g_assert_no_error (error);
     g_subprocess_wait (p, NULL, &error);
     g_assert_no_error (error);
@@ -1750,17 +1598,12 @@ test_sigterm_in_flight (void)
   g_autoptr (GBytes)    raw = NULL;
   g_autoptr (Response)  r = NULL;
   g_autofree char      *head = NULL;
-  g_autofree char      *out = NULL;
   gsize                 length;
   const char           *data;
 
-  server.dir = dft_test_make_dir ();
-  server_write_config (&server, NULL);
-  out = admin_ok (&server, NULL, "create-team", "Busy", NULL);
-  g_clear_pointer (&out, g_free);
-  out = admin_ok (&server, "busy trainer password\n", "create-account", "--username", "busy",
-                  "--role", "trainer", "--team", "Busy", NULL);
-  server_start (&server);
+  server.process = dft_test_server_new (NULL, NULL, DFT_TEST_SERVER_DEFAULT);
+  dft_test_server_add_account (server.process, "busy", "trainer", "Busy", "busy trainer password");
+  dft_test_server_start (server.process);
   {
     g_autoptr (Response) lr = login (&server, device, "busy", "busy trainer password");
     assert_status (lr, 200);
@@ -1788,23 +1631,16 @@ test_sigterm_in_flight (void)
                              &error);
   g_assert_no_error (error);
   g_usleep (20 * 1000);
-  g_subprocess_send_signal (server.process, SIGTERM);
+  dft_test_server_begin_stop (server.process);
   raw = read_all (g_io_stream_get_input_stream (stream));
   r = parse_response (raw);
   assert_daftari (r);
   g_test_message ("the push under way was answered %u", r->status);
   g_assert_true (r->status == 200 || r->status == 503);
-  {
-    g_autoptr (GError) wait_error = NULL;
-    g_subprocess_wait (server.process, NULL, &wait_error);
-    g_assert_no_error (wait_error);
-    g_assert_true (g_subprocess_get_if_exited (server.process));
-    g_assert_cmpint (g_subprocess_get_exit_status (server.process), ==, 0);
-    g_clear_object (&server.process);
-  }
+  dft_test_server_stop (server.process);
 
   /* Started again, the server holds what it acknowledged. */
-  server_start (&server);
+  dft_test_server_start (server.process);
   {
     g_autoptr (Response) again = push_changes (&server, device, changes);
     assert_status (again, 200);
@@ -1812,18 +1648,17 @@ test_sigterm_in_flight (void)
       g_assert_cmpint (json_object_get_int_member (reply_object (again), "duplicates"), ==,
                        changes->len);
   }
-  server_stop (&server);
+  dft_test_server_stop (server.process);
   {
     /* Closed cleanly: the write-ahead logs are folded in and gone. */
-    g_autofree char *wal = g_build_filename (server.dir, "data", "records.db-wal", NULL);
-    g_autofree char *wal2 = g_build_filename (server.dir, "data", "accounts.db-wal", NULL);
+    const char      *dir = dft_test_server_get_dir (server.process);
+    g_autofree char *wal = g_build_filename (dir, "data", "records.db-wal", NULL);
+    g_autofree char *wal2 = g_build_filename (dir, "data", "accounts.db-wal", NULL);
     g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
     g_assert_false (g_file_test (wal2, G_FILE_TEST_EXISTS));
   }
   device_free (device);
-  dft_test_dir_free (server.dir);
-  g_free (server.config);
-  g_free (server.log);
+  dft_test_server_free (server.process);
 }
 
 static void
@@ -1834,6 +1669,7 @@ test_tls (void)
   g_autofree char   *cert = NULL;
   g_autofree char   *key = NULL;
   g_autofree char   *extra = NULL;
+  g_autofree char   *dir = NULL;
   g_autoptr (GError) error = NULL;
   int                status = 0;
 
@@ -1848,9 +1684,10 @@ test_tls (void)
       return;
     }
 
-  server.dir = dft_test_make_dir ();
-  cert = g_build_filename (server.dir, "cert.pem", NULL);
-  key = g_build_filename (server.dir, "key.pem", NULL);
+  /* The key beside the configuration, named relative to it. */
+  dir = dft_test_make_dir ();
+  cert = g_build_filename (dir, "cert.pem", NULL);
+  key = g_build_filename (dir, "key.pem", NULL);
   {
     const char *argv[] = { openssl,
                            "req",
@@ -1876,17 +1713,16 @@ test_tls (void)
     g_assert_true (g_spawn_check_wait_status (status, NULL));
   }
   extra = g_strdup_printf ("tls-certificate=%s\ntls-key=key.pem\n", cert);
-  server_write_config (&server, extra);
-  server.tls = TRUE;
+  server.process = dft_test_server_new (dir, extra, DFT_TEST_SERVER_TLS);
   server.certificate = g_tls_certificate_new_from_file (cert, &error);
   g_assert_no_error (error);
-  server_start (&server);
+  dft_test_server_start (server.process);
   assert_healthy (&server);
   {
     /* Plain HTTP to the TLS port gets no Daftari reply. */
     g_autoptr (GSocketClient)     client = g_socket_client_new ();
-    g_autoptr (GSocketConnection) connection
-        = g_socket_client_connect_to_host (client, "127.0.0.1", server.port, NULL, &error);
+    g_autoptr (GSocketConnection) connection = g_socket_client_connect_to_host (
+        client, "127.0.0.1", dft_test_server_get_port (server.process), NULL, &error);
     const char *head
         = "GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     g_autoptr (GBytes) raw = NULL;
@@ -1899,11 +1735,9 @@ test_tls (void)
       g_assert_null (g_strstr_len (g_bytes_get_data (raw, NULL), (gssize) g_bytes_get_size (raw),
                                    "X-Daftari-Server"));
   }
-  server_stop (&server);
+  dft_test_server_free (server.process);
   g_clear_object (&server.certificate);
-  dft_test_dir_free (server.dir);
-  g_free (server.config);
-  g_free (server.log);
+  dft_test_dir_free (g_steal_pointer (&dir));
 }
 
 /* Last: SIGTERM ends the server with 0, and its log holds requests but no secret. */
@@ -1916,8 +1750,8 @@ test_shutdown_and_log (void)
   g_auto (GStrv)     lines = NULL;
   guint              requests = 0;
 
-  server_stop (&w->server);
-  g_file_get_contents (w->server.log, &log, NULL, &error);
+  dft_test_server_stop (w->server.process);
+  g_file_get_contents (dft_test_server_get_log (w->server.process), &log, NULL, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < w->secrets->len; i++)
     if (strstr (log, g_ptr_array_index (w->secrets, i)) != NULL)

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <libsoup/soup.h>
-#include <signal.h>
 
 #include "dft-change-log.h"
 #include "dft-fault-proxy.h"
@@ -1400,81 +1399,6 @@ test_proxy_from_environment (Fixture *f, gconstpointer data)
 
 typedef struct
 {
-  char        *dir;
-  char        *config;
-  GSubprocess *process;
-  guint16      port;
-} RealServer;
-
-static char *
-real_admin (RealServer *server, const char *input, ...)
-{
-  g_autoptr (GPtrArray)   argv = g_ptr_array_new ();
-  g_autoptr (GSubprocess) process = NULL;
-  g_autoptr (GError)      error = NULL;
-  g_autofree char        *out = NULL;
-  g_autofree char        *err = NULL;
-  const char             *arg;
-  va_list                 ap;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("DAFTARI_SERVER"));
-  g_ptr_array_add (argv, (gpointer) "admin");
-  g_ptr_array_add (argv, (gpointer) "--config");
-  g_ptr_array_add (argv, server->config);
-  va_start (ap, input);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  process = g_subprocess_newv ((const char *const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                   | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                               &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input != NULL ? input : "", NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  if (!g_subprocess_get_successful (process))
-    g_error ("daftari-server admin %s failed: %s", (const char *) argv->pdata[4], err);
-  return g_steal_pointer (&out);
-}
-
-static void
-real_server_start (RealServer *server)
-{
-  g_autoptr (GSubprocessLauncher) launcher
-      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autoptr (GDataInputStream) out = NULL;
-  g_autoptr (GError)           error = NULL;
-  g_autofree char             *line = NULL;
-  g_autofree char             *log = g_build_filename (server->dir, "server.log", NULL);
-
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  server->process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("DAFTARI_SERVER"),
-                                                 "serve", "--config", server->config, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-  g_assert_true (g_str_has_prefix (line, "listening on http://127.0.0.1:"));
-  server->port = (guint16) g_ascii_strtoull (strrchr (line, ':') + 1, NULL, 10);
-}
-
-static void
-real_server_stop (RealServer *server)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_subprocess_send_signal (server->process, SIGTERM);
-  g_subprocess_wait (server->process, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (server->process));
-  g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
-  g_clear_object (&server->process);
-}
-
-typedef struct
-{
   char          *dir;
   DftStore      *store;
   DftSyncClient *client;
@@ -1512,7 +1436,7 @@ device_sync (Device *device)
 static void
 test_end_to_end (void)
 {
-  RealServer                server = { 0 };
+  g_autoptr (DftTestServer) server = NULL;
   Device                    a = { 0 }, b = { 0 }, c = { 0 };
   g_autoptr (GError)        error = NULL;
   g_autoptr (DftFaultProxy) proxy = NULL;
@@ -1520,32 +1444,23 @@ test_end_to_end (void)
   g_autoptr (DftRecord)     newcomer = NULL;
   g_autoptr (GPtrArray)     people = g_ptr_array_new_with_free_func (g_object_unref);
   g_autofree char          *url = NULL;
-  g_autofree char          *out = NULL;
   g_autofree char          *code = NULL;
   DftFaultProxyCounters     counters;
   Wait                      wait = { 0 };
 
-  if (g_getenv ("DAFTARI_SERVER") == NULL
-      || !g_file_test (g_getenv ("DAFTARI_SERVER"), G_FILE_TEST_IS_EXECUTABLE))
+  if (dft_test_server_binary () == NULL)
     {
       g_test_skip ("daftari-server is not built");
       return;
     }
 
-  server.dir = dft_test_make_dir ();
-  server.config = g_build_filename (server.dir, "server.conf", NULL);
-  g_file_set_contents (server.config, "[server]\nlisten=127.0.0.1\nport=0\ndata=data\n", -1,
-                       &error);
-  g_assert_no_error (error);
-  g_free (real_admin (&server, NULL, "create-team", "North", NULL));
-  g_free (real_admin (&server, "trainer a password\n", "create-account", "--username", "trainer-a",
-                      "--role", "trainer", "--team", "North", NULL));
-  out = real_admin (&server, NULL, "make-enrolment-code", "--team", "North", NULL);
-  code = g_strndup (out, strcspn (out, "\n"));
-  real_server_start (&server);
+  server = dft_test_server_new (NULL, NULL, DFT_TEST_SERVER_DEFAULT);
+  dft_test_server_add_account (server, "trainer-a", "trainer", "North", "trainer a password");
+  code = dft_test_server_make_enrolment_code (server, "North");
+  dft_test_server_start (server);
 
   /* A hotel link: 30 ms each way, every connection dropped after 3000 bytes. */
-  proxy = dft_fault_proxy_new (server.port, &error);
+  proxy = dft_fault_proxy_new (dft_test_server_get_port (server), &error);
   g_assert_no_error (error);
   dft_fault_proxy_set_delay (proxy, 30, 30);
   dft_fault_proxy_set_cut_after (proxy, 3000);
@@ -1628,9 +1543,7 @@ test_end_to_end (void)
   device_close (&a);
   device_close (&b);
   device_close (&c);
-  real_server_stop (&server);
-  dft_test_dir_free (server.dir);
-  g_free (server.config);
+  dft_test_server_stop (server);
 }
 
 int

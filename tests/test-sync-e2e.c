@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include "dft-dataset.h"
 #include "dft-fault-proxy.h"
@@ -32,118 +30,6 @@
 
 /* ---- The server process ---- */
 
-typedef struct
-{
-  char        *dir;
-  char        *config;
-  GSubprocess *process;
-  guint16      port;
-  guint        starts;
-} Server;
-
-static const char *
-server_binary (void)
-{
-  const char *path = g_getenv ("DAFTARI_SERVER");
-
-  g_assert_nonnull (path);
-  return path;
-}
-
-/* Runs "daftari-server admin --config CONFIG ARGS…" with @input on standard input. */
-static char *
-admin (Server *server, const char *input, ...)
-{
-  g_autoptr (GPtrArray)   argv = g_ptr_array_new ();
-  g_autoptr (GSubprocess) process = NULL;
-  g_autoptr (GError)      error = NULL;
-  g_autofree char        *out = NULL;
-  g_autofree char        *err = NULL;
-  const char             *arg;
-  va_list                 ap;
-
-  g_ptr_array_add (argv, (gpointer) server_binary ());
-  g_ptr_array_add (argv, (gpointer) "admin");
-  g_ptr_array_add (argv, (gpointer) "--config");
-  g_ptr_array_add (argv, server->config);
-  va_start (ap, input);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  process = g_subprocess_newv ((const char *const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                   | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                               &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input != NULL ? input : "", NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  if (!g_subprocess_get_successful (process))
-    g_error ("daftari-server admin %s failed: %s", (const char *) argv->pdata[4], err);
-  return g_steal_pointer (&out);
-}
-
-static void
-die_with_parent (gpointer user_data)
-{
-  /* A failed assertion aborts the test before its teardown: the server must not outlive it. */
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static void
-server_start (Server *server)
-{
-  g_autoptr (GSubprocessLauncher) launcher
-      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autoptr (GDataInputStream) out = NULL;
-  g_autoptr (GError)           error = NULL;
-  g_autofree char             *line = NULL;
-  g_autofree char             *name = g_strdup_printf ("server-%u.log", ++server->starts);
-  g_autofree char             *log = g_build_filename (server->dir, name, NULL);
-
-  g_assert_null (server->process);
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  server->process = g_subprocess_launcher_spawn (launcher, &error, server_binary (), "serve",
-                                                 "--config", server->config, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-  g_assert_true (g_str_has_prefix (line, "listening on http://127.0.0.1:"));
-  server->port = (guint16) g_ascii_strtoull (strrchr (line, ':') + 1, NULL, 10);
-  g_assert_cmpuint (server->port, >, 0);
-}
-
-/* SIGTERM: the server finishes what it was doing and exits 0. */
-static void
-server_stop (Server *server)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_subprocess_send_signal (server->process, SIGTERM);
-  g_subprocess_wait (server->process, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (server->process));
-  g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
-  g_clear_object (&server->process);
-}
-
-/* SIGKILL, as a power cut or the kernel's out-of-memory killer would end it. */
-static void
-server_kill (Server *server)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_subprocess_force_exit (server->process);
-  g_subprocess_wait (server->process, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_signaled (server->process));
-  g_assert_cmpint (g_subprocess_get_term_sig (server->process), ==, SIGKILL);
-  g_clear_object (&server->process);
-}
-
 static char *
 server_url (guint16 port)
 {
@@ -152,12 +38,13 @@ server_url (guint16 port)
 
 /* The server's data, with sqlite3 straight on the file; the server must not be running. */
 static sqlite3 *
-server_records (Server *server)
+server_records (DftTestServer *server)
 {
-  g_autofree char *path = g_build_filename (server->dir, "data", "records.db", NULL);
-  sqlite3         *db = NULL;
+  g_autofree char *path
+      = g_build_filename (dft_test_server_get_dir (server), "data", "records.db", NULL);
+  sqlite3 *db = NULL;
 
-  g_assert_null (server->process);
+  g_assert_false (dft_test_server_is_running (server));
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
   sqlite3_busy_timeout (db, 5000);
   return db;
@@ -465,7 +352,7 @@ assert_same_records (DftStore *reference, DftStore *other)
  * device, synced, holds the same log. Returns the length of the server's.
  */
 static gint64
-assert_server_log_exact (Server *server, Device **devices, guint n_devices)
+assert_server_log_exact (DftTestServer *server, Device **devices, guint n_devices)
 {
   sqlite3 *db = server_records (server);
   gint64   total = query_int (db, "SELECT count(*) FROM change_log", NULL);
@@ -497,7 +384,7 @@ assert_server_log_exact (Server *server, Device **devices, guint n_devices)
 
 typedef struct
 {
-  Server         server;
+  DftTestServer *server;
   DftFaultProxy *proxy;
   Device         devices[4];
   char          *code; /* enrols one trainer's device in the team */
@@ -506,22 +393,11 @@ typedef struct
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char   *out = NULL;
-
-  f->server.dir = dft_test_make_dir ();
-  f->server.config = g_build_filename (f->server.dir, "server.conf", NULL);
-  g_file_set_contents (f->server.config, "[server]\nlisten=127.0.0.1\nport=0\ndata=data\n", -1,
-                       &error);
-  g_assert_no_error (error);
-  g_free (admin (&f->server, NULL, "create-team", TEAM, NULL));
-  g_free (admin (&f->server, PASSWORD_COORDINATOR "\n", "create-account", "--username", COORDINATOR,
-                 "--role", "coordinator", "--team", TEAM, NULL));
-  g_free (admin (&f->server, PASSWORD_TRAINER "\n", "create-account", "--username", TRAINER,
-                 "--role", "trainer", "--team", TEAM, NULL));
-  out = admin (&f->server, NULL, "make-enrolment-code", "--team", TEAM, NULL);
-  f->code = g_strndup (out, strcspn (out, "\n"));
-  server_start (&f->server);
+  f->server = dft_test_server_new (NULL, NULL, DFT_TEST_SERVER_DEFAULT);
+  dft_test_server_add_account (f->server, COORDINATOR, "coordinator", TEAM, PASSWORD_COORDINATOR);
+  dft_test_server_add_account (f->server, TRAINER, "trainer", TEAM, PASSWORD_TRAINER);
+  f->code = dft_test_server_make_enrolment_code (f->server, TEAM);
+  dft_test_server_start (f->server);
 }
 
 static void
@@ -531,17 +407,14 @@ fixture_tear_down (Fixture *f, gconstpointer data)
     if (f->devices[i].store != NULL)
       device_close (&f->devices[i]);
   g_clear_pointer (&f->proxy, dft_fault_proxy_free);
-  if (f->server.process != NULL)
-    server_stop (&f->server);
-  dft_test_dir_free (f->server.dir);
-  g_free (f->server.config);
+  g_clear_pointer (&f->server, dft_test_server_free);
   g_free (f->code);
 }
 
 static char *
 fixture_url (Fixture *f)
 {
-  return server_url (f->server.port);
+  return g_strdup (dft_test_server_get_url (f->server));
 }
 
 /* ---- Editing ---- */
@@ -734,11 +607,12 @@ test_three_devices (Fixture *f, gconstpointer data)
   }
 
   /* Nothing was applied twice, and the server holds what the devices hold. */
-  server_stop (&f->server);
+  dft_test_server_stop (f->server);
   {
-    g_autofree char     *path = g_build_filename (f->server.dir, "data", "records.db", NULL);
+    g_autofree char *path
+        = g_build_filename (dft_test_server_get_dir (f->server), "data", "records.db", NULL);
     g_autoptr (DftStore) server = NULL;
-    gint64               total = assert_server_log_exact (&f->server, all, G_N_ELEMENTS (all));
+    gint64               total = assert_server_log_exact (f->server, all, G_N_ELEMENTS (all));
 
     g_test_message ("the server holds %" G_GINT64_FORMAT " changes", total);
     server = dft_store_open (path, &error);
@@ -765,7 +639,7 @@ test_bad_link (Fixture *f, gconstpointer data)
   DftFaultProxyCounters counters;
 
   g_assert_nonnull (sample);
-  f->proxy = dft_fault_proxy_new (f->server.port, &error);
+  f->proxy = dft_fault_proxy_new (dft_test_server_get_port (f->server), &error);
   g_assert_no_error (error);
   url = server_url (dft_fault_proxy_get_port (f->proxy));
   device_open (a, url);
@@ -800,8 +674,8 @@ test_bad_link (Fixture *f, gconstpointer data)
     }
 
   assert_same_records (a->store, b->store);
-  server_stop (&f->server);
-  g_assert_cmpint (assert_server_log_exact (&f->server, all, G_N_ELEMENTS (all)), ==,
+  dft_test_server_stop (f->server);
+  g_assert_cmpint (assert_server_log_exact (f->server, all, G_N_ELEMENTS (all)), ==,
                    own_changes (a->store));
 }
 
@@ -839,7 +713,7 @@ test_server_killed_during_push (Fixture *f, gconstpointer data)
       if (!g_main_context_iteration (NULL, FALSE))
         g_usleep (500);
     }
-  server_kill (&f->server);
+  dft_test_server_kill (f->server);
   /* An acknowledgement already on its way may still land: read the mark again once it failed. */
   acked_at_kill = state_int (a->store, "push_acked_seq");
   wait_done (&wait);
@@ -858,11 +732,12 @@ test_server_killed_during_push (Fixture *f, gconstpointer data)
 
   /* The killed server's files: sound, and holding every change it acknowledged, with no gap. */
   {
-    g_autofree char *path = g_build_filename (f->server.dir, "data", "accounts.db", NULL);
-    sqlite3         *db = server_records (&f->server);
-    sqlite3         *accounts = NULL;
-    const char      *id = dft_store_get_device_id (a->store);
-    gint64           held;
+    g_autofree char *path
+        = g_build_filename (dft_test_server_get_dir (f->server), "data", "accounts.db", NULL);
+    sqlite3    *db = server_records (f->server);
+    sqlite3    *accounts = NULL;
+    const char *id = dft_store_get_device_id (a->store);
+    gint64      held;
 
     assert_integrity (db);
     held = query_int (
@@ -878,7 +753,7 @@ test_server_killed_during_push (Fixture *f, gconstpointer data)
   }
 
   /* Started again on the same data, at a new port: the device sends the rest. */
-  server_start (&f->server);
+  dft_test_server_start (f->server);
   new_url = fixture_url (f);
   dft_sync_client_set_server_url (a->client, new_url);
   stats = device_sync (a);
@@ -891,8 +766,8 @@ test_server_killed_during_push (Fixture *f, gconstpointer data)
   login (fresh, COORDINATOR, PASSWORD_COORDINATOR);
   device_sync (fresh);
   assert_same_records (a->store, fresh->store);
-  server_stop (&f->server);
-  g_assert_cmpint (assert_server_log_exact (&f->server, all, G_N_ELEMENTS (all)), ==, high);
+  dft_test_server_stop (f->server);
+  g_assert_cmpint (assert_server_log_exact (f->server, all, G_N_ELEMENTS (all)), ==, high);
 }
 
 /* A revoked device's sync is refused, and it keeps what it has not sent. */
@@ -916,7 +791,8 @@ test_revoked_device (Fixture *f, gconstpointer data)
 
   person = dft_test_add_person (b->store, "Unsent", "Changes");
   g_assert_cmpint (pending (b->store), ==, 1);
-  g_free (admin (&f->server, NULL, "revoke-device", dft_store_get_device_id (b->store), NULL));
+  g_free (dft_test_server_admin (f->server, NULL, "revoke-device",
+                                 dft_store_get_device_id (b->store), NULL));
 
   g_assert_false (sync_once (b, NULL, &error));
   g_assert_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_UNAUTHORIZED);

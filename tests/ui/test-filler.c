@@ -10,6 +10,7 @@
 #include "dft-xkeys.h"
 #include "dft-schema.h"
 #include "dft-test-util.h"
+#include "dft-ui-test-util.h"
 
 /*
  * The form filler and kiosk mode, driven through their actions and the widgets a person
@@ -18,60 +19,12 @@
  */
 
 static GtkApplication *app;
+static const char     *screenshot_dir; /* DAFTARI_SCREENSHOTS, or NULL: no PNGs */
 static DftStore       *store;
 static char           *store_dir;
 static DftRecord      *knowledge, *evaluation, *tiny, *urdu, *event;
 
 /* ---- Helpers ------------------------------------------------------------ */
-
-static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-static void
-close_and_check_finalized (gpointer window, gpointer filler)
-{
-  gpointer weak = window, weak_filler = filler;
-
-  g_object_add_weak_pointer (G_OBJECT (window), &weak);
-  if (filler != NULL)
-    g_object_add_weak_pointer (G_OBJECT (filler), &weak_filler);
-  gtk_window_destroy (GTK_WINDOW (window));
-  dft_test_wait_until (pointer_cleared, &weak, "a closed window to be finalized");
-  dft_test_wait_until (pointer_cleared, &weak_filler, "the filler to be finalized");
-}
-
-static void
-save_png (GtkWidget *widget, const char *name)
-{
-  const char               *dir = g_getenv ("DAFTARI_SCREENSHOTS");
-  g_autofree char          *path = NULL;
-  g_autoptr (GdkPaintable)  paintable = NULL;
-  g_autoptr (GtkSnapshot)   snapshot = NULL;
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture)    texture = NULL;
-  GskRenderer              *renderer;
-  int                       w, h;
-
-  if (dir == NULL)
-    return;
-  dft_test_settle (400);
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  w = gtk_widget_get_width (widget);
-  h = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
-  node = gtk_snapshot_to_node (snapshot);
-  g_assert_nonnull (node);
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_print ("# %s\n", path);
-}
 
 static gboolean
 filler_ready (gpointer data)
@@ -147,9 +100,13 @@ open_filler_for (Filling    *f,
 static void
 close_filler (Filling *f)
 {
+  gpointer filler = f->filler;
+
   g_clear_object (&f->finished);
   g_clear_object (&f->draft);
-  close_and_check_finalized (f->window, f->filler);
+  g_object_add_weak_pointer (G_OBJECT (filler), &filler);
+  dft_ui_test_close_and_check_finalized (f->window);
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &filler, "the filler to be finalized");
 }
 
 static void
@@ -250,7 +207,7 @@ test_knowledge_test (void)
   /* The note, then one page per question. */
   g_assert_cmpuint (dft_form_filler_get_n_pages (f.filler), ==, 6);
   g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 0);
-  save_png (GTK_WIDGET (f.window), "form-knowledge-intro.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-knowledge-intro.png");
   action (&f, "filler.next", NULL);
   g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 1);
   g_assert_true (g_str_has_suffix (label_text (&f, "/data/force_principles"), " *"));
@@ -258,7 +215,7 @@ test_knowledge_test (void)
   pick (&f, "/data/force_principles", 1, TRUE);
   pick (&f, "/data/force_principles", 2, TRUE);
   pick (&f, "/data/force_principles", 4, TRUE);
-  save_png (GTK_WIDGET (f.window), "form-knowledge-question.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-knowledge-question.png");
   action (&f, "filler.next", NULL);
   pick (&f, "/data/torture_exception", 1, TRUE);
   /* The judge question is left out on purpose. */
@@ -270,7 +227,7 @@ test_knowledge_test (void)
   g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 4);
   g_assert_cmpstr (dft_form_filler_get_message_for_path (f.filler, "/data/years_service"), ==,
                    "Enter a number from 0 to 50.");
-  save_png (GTK_WIDGET (f.window), "form-knowledge-constraint.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-knowledge-constraint.png");
   type (&f, "/data/years_service", "12");
   action (&f, "filler.next", NULL);
   g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 5);
@@ -281,7 +238,7 @@ test_knowledge_test (void)
   missing = dft_form_filler_get_summary_paths (f.filler);
   g_assert_cmpuint (g_strv_length (missing), ==, 1);
   g_assert_cmpstr (missing[0], ==, "/data/judge_detention");
-  save_png (GTK_WIDGET (f.window), "form-summary.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-summary.png");
   g_assert_null (f.finished);
 
   action (&f, "filler.go-to-path", g_variant_new_string ("/data/judge_detention"));
@@ -390,7 +347,21 @@ test_urdu (void)
   g_assert_cmpint (
       gtk_widget_get_direction (dft_form_filler_get_widget_for_path (f.filler, "/data/p/name")), ==,
       GTK_TEXT_DIR_RTL);
-  save_png (GTK_WIDGET (f.window), "form-urdu.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-urdu.png");
+  /* An Urdu sentence that starts with a Latin acronym is still an Urdu paragraph: laid out
+   * from the right, the acronym where an Urdu reader expects it. The English text it falls
+   * back to elsewhere stays left to right. */
+  {
+    GtkLabel *note = GTK_LABEL (dft_form_filler_get_label_for_path (f.filler, "/data/p/unodc"));
+    PangoLayoutLine *line = pango_layout_get_line_readonly (gtk_label_get_layout (note), 0);
+    PangoLayoutLine *english = pango_layout_get_line_readonly (
+        gtk_label_get_layout (
+            GTK_LABEL (dft_form_filler_get_label_for_path (f.filler, "/data/p/since"))),
+        0);
+
+    g_assert_cmpint (line->resolved_dir, ==, PANGO_DIRECTION_RTL);
+    g_assert_cmpint (english->resolved_dir, ==, PANGO_DIRECTION_LTR);
+  }
   /* The calendar opens on the date typed, and picking a day types it. */
   {
     GtkWidget            *entry = dft_form_filler_get_widget_for_path (f.filler, "/data/p/since");
@@ -443,7 +414,7 @@ test_keyboard (void)
 
   open_filler (&f, knowledge, NULL, NULL, 360);
   go_to (&f, 3);
-  save_png (GTK_WIDGET (f.window), "form-narrow.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-narrow.png");
   go_to (&f, 2);
   gtk_widget_grab_focus (
       dft_form_filler_get_choice_button (f.filler, "/data/torture_exception", 0));
@@ -602,7 +573,7 @@ test_repeats (void)
     answer = dft_form_run_get_answer (dft_form_filler_get_run (f.filler), "/data/room[1]/where");
     g_assert_cmpstr (answer, ==, "41.7 44.8");
   }
-  save_png (GTK_WIDGET (f.window), "form-repeat.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-repeat.png");
   close_filler (&f);
 }
 
@@ -625,7 +596,7 @@ test_save_error (void)
   g_assert_nonnull (dft_form_filler_get_error (f.filler));
   answer = dft_form_run_get_answer (dft_form_filler_get_run (f.filler), "/data/comment");
   g_assert_cmpstr (answer, ==, "Keep this");
-  save_png (GTK_WIDGET (f.window), "form-save-error.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-save-error.png");
   action (&f, "filler.retry", NULL);
   dft_test_wait_until (filler_idle, f.filler, "the retried save");
   g_assert_null (f.draft);
@@ -722,7 +693,7 @@ test_kiosk (void)
       for (guint i = 0; ratings[i] != NULL; i++)
         pick (&f, ratings[i], (i + person) % 5, TRUE);
       if (person == 0)
-        save_png (GTK_WIDGET (kiosk), "form-likert.png");
+        dft_ui_test_screenshot (GTK_WIDGET (kiosk), screenshot_dir, "form-likert.png");
       go_to (&f, 2);
       type (&f, "/data/most_useful", person == 0 ? "Role plays" : "The case studies");
       go_to (&f, 4);
@@ -733,7 +704,7 @@ test_kiosk (void)
       g_assert_cmpstr (dft_record_get_string (f.finished, "status"), ==, "final");
       g_assert_cmpstr (dft_kiosk_window_get_mode (kiosk), ==, "thanks");
       if (person == 0)
-        save_png (GTK_WIDGET (kiosk), "kiosk-thanks.png");
+        dft_ui_test_screenshot (GTK_WIDGET (kiosk), screenshot_dir, "kiosk-thanks.png");
       /* Behind the thank-you page the form is already blank. */
       g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 0);
       wait_kiosk (kiosk, "form");
@@ -750,8 +721,8 @@ test_kiosk (void)
   g_assert_nonnull (weak);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (kiosk)));
   g_assert_nonnull (dft_kiosk_window_get_pin_entry (kiosk));
-  save_png (GTK_WIDGET (gtk_widget_get_root (dft_kiosk_window_get_pin_entry (kiosk))),
-            "kiosk-pin.png");
+  dft_ui_test_screenshot (GTK_WIDGET (gtk_widget_get_root (dft_kiosk_window_get_pin_entry (kiosk))),
+                          screenshot_dir, "kiosk-pin.png");
   gtk_editable_set_text (GTK_EDITABLE (dft_kiosk_window_get_pin_entry (kiosk)), "1357");
   g_signal_emit_by_name (dft_kiosk_window_get_pin_entry (kiosk), "activate");
   dft_test_settle (100);
@@ -765,7 +736,7 @@ test_kiosk (void)
 
   gtk_editable_set_text (GTK_EDITABLE (dft_kiosk_window_get_pin_entry (kiosk)), "2468");
   g_signal_emit_by_name (dft_kiosk_window_get_pin_entry (kiosk), "activate");
-  dft_test_wait_until (pointer_cleared, &weak, "the kiosk to be finalized");
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &weak, "the kiosk to be finalized");
 }
 
 /* ---- Setup -------------------------------------------------------------- */
@@ -809,7 +780,9 @@ static const char urdu_json[]
       "نام\", \"en\": \"Your name\"}},"
       "   {\"type\": \"select_one\", \"name\": \"first\", \"choices\": \"yn\", \"label\": {\"ur\": "
       "\"کیا یہ آپ کی پہلی تربیت ہے؟\", \"en\": \"Is this your first training?\"}},"
-      "   {\"type\": \"date\", \"name\": \"since\", \"label\": {\"en\": \"In service since\"}}"
+      "   {\"type\": \"date\", \"name\": \"since\", \"label\": {\"en\": \"In service since\"}},"
+      "   {\"type\": \"note\", \"name\": \"unodc\", \"label\": {\"ur\": \"UNODC پروگرام کے تحت "
+      "3 میں سے سیشن 2\", \"en\": \"UNODC programme, session 2 of 3\"}}"
       " ]}]}";
 
 static DftRecord *
@@ -852,6 +825,7 @@ main (int argc, char *argv[])
   int                status;
 
   dft_test_init (&argc, &argv);
+  screenshot_dir = g_getenv ("DAFTARI_SCREENSHOTS");
   gtk_init ();
   adw_init ();
 

@@ -11,6 +11,7 @@
 #include "dft-kiosk-window-private.h"
 #include "dft-preferences-window.h"
 #include "dft-test-util.h"
+#include "dft-ui-test-util.h"
 #include "dft-tests-view.h"
 #include "dft-window.h"
 #include "dft-workshop-page.h"
@@ -27,70 +28,6 @@
  */
 
 static const char *screenshot_dir;
-
-static gpointer
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-  guint       n = g_list_model_get_n_items (toplevels);
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return window;
-    }
-  return NULL;
-}
-
-static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-static void
-close_and_check_finalized (gpointer window)
-{
-  gpointer weak = window;
-
-  g_object_add_weak_pointer (G_OBJECT (window), &weak);
-  gtk_window_destroy (GTK_WINDOW (window));
-  dft_test_wait_until (pointer_cleared, &weak, "a closed window to be finalized");
-}
-
-static gboolean
-drawn (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
-
-static void
-save_png (GtkWidget *window, const char *name)
-{
-  g_autoptr (GdkPaintable)  paintable = NULL;
-  g_autoptr (GtkSnapshot)   snapshot = NULL;
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture)    texture = NULL;
-  g_autofree char          *path = NULL;
-  int                       w, h;
-
-  if (screenshot_dir == NULL)
-    return;
-  paintable = gtk_widget_paintable_new (window);
-  snapshot = gtk_snapshot_new ();
-  path = g_build_filename (screenshot_dir, name, NULL);
-  dft_test_wait_until (drawn, window, "the window to be drawn");
-  dft_test_settle (400);
-  w = gtk_widget_get_width (window);
-  h = gtk_widget_get_height (window);
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_print ("%s\n", path);
-}
 
 /* ---- The application around a scenario ------------------------------------------ */
 
@@ -117,7 +54,7 @@ activate_cb (GApplication *app, Fixture *f)
   f->store = dft_application_get_store (f->app);
   g_object_add_weak_pointer (G_OBJECT (f->store), &f->store);
   f->scenario (f->app, f->window);
-  close_and_check_finalized (f->window);
+  dft_ui_test_close_and_check_finalized (f->window);
 }
 
 static void
@@ -137,8 +74,8 @@ run_scenario (void (*scenario) (DftApplication *app, DftWindow *window))
   app = f.app;
   g_object_add_weak_pointer (G_OBJECT (app), &app);
   g_object_unref (f.app);
-  dft_test_wait_until (pointer_cleared, &app, "the application to be finalized");
-  dft_test_wait_until (pointer_cleared, &f.store, "the store to be finalized");
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &app, "the application to be finalized");
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &f.store, "the store to be finalized");
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
@@ -167,7 +104,7 @@ page_idle (gpointer data)
 static gboolean
 warnings_or_listed (gpointer data)
 {
-  return find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL || form_listed (data);
+  return dft_ui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL || form_listed (data);
 }
 
 static gboolean
@@ -353,7 +290,7 @@ forms_flow (DftApplication *app, DftWindow *window)
   g_assert_true (dft_forms_page_get_busy (page));
   dft_test_wait_until (warnings_or_listed, &(Listed){ page, "household_visit" },
                        "the import's warnings or the imported form");
-  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  dialog = dft_ui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
   if (dialog != NULL)
     {
       GtkWidget *scrolled = adw_message_dialog_get_extra_child (dialog);
@@ -363,9 +300,9 @@ forms_flow (DftApplication *app, DftWindow *window)
         label = gtk_viewport_get_child (GTK_VIEWPORT (label));
       g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (label)), "• "));
       g_test_message ("Import warnings: %s", gtk_label_get_text (GTK_LABEL (label)));
-      save_png (GTK_WIDGET (dialog), "forms-import-warnings.png");
+      dft_ui_test_screenshot (GTK_WIDGET (dialog), screenshot_dir, "forms-import-warnings.png");
       adw_message_dialog_response (dialog, "save");
-      close_and_check_finalized (dialog);
+      dft_ui_test_close_and_check_finalized (dialog);
     }
   dft_test_wait_until (form_listed, &(Listed){ page, "household_visit" },
                        "the imported form listed");
@@ -381,7 +318,7 @@ forms_flow (DftApplication *app, DftWindow *window)
   g_assert_cmpstr (dft_forms_page_get_description (page, "osh_test"), ==,
                    "Test · English, Русский, Кыргызча, Kiswahili, ქართული, Українська, اردو · "
                    "version 1 · 0 submissions");
-  save_png (GTK_WIDGET (window), "forms-page.png");
+  dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "forms-page.png");
 
   /* Preview opens a filler window that saves nothing; it goes away whole when closed. */
   {
@@ -391,7 +328,7 @@ forms_flow (DftApplication *app, DftWindow *window)
     g_assert_no_error (error);
     preview = dft_forms_open_filler (GTK_WIDGET (page), store, record, NULL, NULL, NULL, TRUE);
     dft_test_settle (300);
-    close_and_check_finalized (preview);
+    dft_ui_test_close_and_check_finalized (preview);
   }
 
   /* The Tests view: three people's pre-tests and post-tests and the gain. */
@@ -415,11 +352,11 @@ forms_flow (DftApplication *app, DftWindow *window)
   /* The summary shows the class means too. */
   g_assert_nonnull (
       strstr (gtk_label_get_text (GTK_LABEL (dft_tests_view_get_summary (tests))), "0.86"));
-  save_png (GTK_WIDGET (window), "tests-gain.png");
+  dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "tests-gain.png");
   if (screenshot_dir != NULL)
     {
       show_view (window, "summary");
-      save_png (GTK_WIDGET (window), "tests-summary.png");
+      dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "tests-summary.png");
     }
 
   /* The Evaluations view counts final evaluations as they arrive. */
@@ -434,7 +371,7 @@ forms_flow (DftApplication *app, DftWindow *window)
   g_assert_cmpstr (dft_evaluations_view_get_count_text (evaluations), ==, "2 evaluations");
   g_assert_cmpfloat_with_epsilon (dft_evaluations_view_get_mean (evaluations, "relevance"), 4.5,
                                   1e-9);
-  save_png (GTK_WIDGET (window), "evaluations.png");
+  dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "evaluations.png");
 
   /* The forms page counts the submissions. */
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-forms", NULL);
@@ -450,11 +387,11 @@ forms_flow (DftApplication *app, DftWindow *window)
     {
       gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
       dft_test_settle (500);
-      save_png (GTK_WIDGET (window), "forms-narrow.png");
+      dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "forms-narrow.png");
       show_view (window, "tests");
-      save_png (GTK_WIDGET (window), "tests-narrow.png");
+      dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "tests-narrow.png");
       show_view (window, "evaluations");
-      save_png (GTK_WIDGET (window), "evaluations-narrow.png");
+      dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "evaluations-narrow.png");
     }
   for (guint i = 0; i < G_N_ELEMENTS (people); i++)
     g_free (people[i]);
@@ -518,7 +455,7 @@ kiosk_lockdown (DftApplication *app, DftWindow *window)
   /* Keys typed at the kiosk: Preferences and Quit shortcuts do nothing … */
   dft_xkeys_press (GTK_WINDOW (kiosk), (const char *[]){ "ctrl+comma", "ctrl+q", "F5", NULL });
   dft_test_settle (200);
-  g_assert_null (find_toplevel (DFT_TYPE_PREFERENCES_WINDOW));
+  g_assert_null (dft_ui_test_find_toplevel (DFT_TYPE_PREFERENCES_WINDOW));
   g_assert_nonnull (weak_window);
   g_assert_null (dft_kiosk_window_get_pin_entry (kiosk));
   g_assert_true (shown (kiosk));
@@ -534,7 +471,7 @@ kiosk_lockdown (DftApplication *app, DftWindow *window)
   g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
   g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
   dft_test_settle (200);
-  g_assert_null (find_toplevel (DFT_TYPE_PREFERENCES_WINDOW));
+  g_assert_null (dft_ui_test_find_toplevel (DFT_TYPE_PREFERENCES_WINDOW));
   g_assert_nonnull (weak_window);
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
   g_assert_nonnull (weak_kiosk);
@@ -544,7 +481,7 @@ kiosk_lockdown (DftApplication *app, DftWindow *window)
   pin_window = GTK_WINDOW (gtk_widget_get_root (dft_kiosk_window_get_pin_entry (kiosk)));
   dft_xkeys_type (pin_window, "2468");
   dft_xkeys_press (pin_window, (const char *[]){ "Return", NULL });
-  dft_test_wait_until (pointer_cleared, &weak_kiosk, "the kiosk to be finalized");
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &weak_kiosk, "the kiosk to be finalized");
   dft_test_wait_until (shown, window, "the main window to come back");
   g_object_remove_weak_pointer (G_OBJECT (window), &weak_window);
 }

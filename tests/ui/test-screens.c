@@ -11,6 +11,7 @@
 #include "dft-form-filler-private.h"
 #include "dft-preferences-window.h"
 #include "dft-test-util.h"
+#include "dft-ui-test-util.h"
 #include "dft-window.h"
 #include "dft-workshop-dialog.h"
 #include "dft-workshop-page.h"
@@ -39,7 +40,7 @@
  */
 
 static const char *language;
-static const char *shots;
+static char       *shots;       /* DAFTARI_SCREENSHOTS/<language>: where the PNGs go, or NULL */
 static GHashTable *english;     /* English messages that this language translates */
 static GHashTable *form_titles; /* the forms' own titles: data, not messages */
 static GHashTable *translated;  /* their translations */
@@ -466,38 +467,6 @@ audit_tab (Audit *a)
     }
 }
 
-static gboolean
-drawn (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
-
-static void
-save_png (GtkWidget *window, const char *name)
-{
-  g_autoptr (GdkPaintable)  paintable = gtk_widget_paintable_new (window);
-  g_autoptr (GtkSnapshot)   snapshot = gtk_snapshot_new ();
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture)    texture = NULL;
-  g_autofree char          *dir = NULL;
-  g_autofree char          *file = g_strconcat (name, ".png", NULL);
-  g_autofree char          *path = NULL;
-  int                       w = gtk_widget_get_width (window), h = gtk_widget_get_height (window);
-
-  if (shots == NULL)
-    return;
-  dir = g_build_filename (shots, language, NULL);
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, file, NULL);
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  if (node == NULL)
-    return;
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-}
-
 /* The innermost widget that needs more than @width pixels: what keeps a window wide. */
 static GtkWidget *
 widest_culprit (GtkWidget *w, int width)
@@ -541,11 +510,14 @@ audit_screen (GtkWidget *window, const char *screen)
               g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) };
 
   g_test_message ("screen %s", screen);
-  dft_test_wait_until (drawn, window, "the window to be drawn");
+  dft_test_wait_until (dft_ui_test_drawn, window, "the window to be drawn");
   dft_test_settle (300);
   dft_test_wait_until (transitions_done, window, "the pages to stop sliding");
   dft_test_settle (50);
-  save_png (window, screen);
+  {
+    g_autofree char *file = g_strconcat (screen, ".png", NULL);
+    dft_ui_test_save_png (window, shots, file);
+  }
   audit_tree (&a, window);
   audit_tab (&a);
   /* Something inside wider than the window itself: it is drawn cut off at the edge. */
@@ -589,12 +561,6 @@ typedef struct
 } Fixture;
 
 static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-static gboolean
 store_open (gpointer data)
 {
   return dft_application_get_store (data) != NULL;
@@ -611,20 +577,6 @@ wait_mode (DftWindow *window, const char *mode)
 {
   g_object_set_data (G_OBJECT (window), "want", (gpointer) mode);
   dft_test_wait_until (mode_is, window, mode);
-}
-
-static gpointer
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GObject) w = g_list_model_get_item (toplevels, i);
-      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (GTK_WIDGET (w)))
-        return w;
-    }
-  return NULL;
 }
 
 static gboolean
@@ -765,14 +717,14 @@ screens (Fixture *f)
   /* Preferences and the workshop dialog, with its messages showing. */
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
   {
-    GtkWidget *prefs = find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
+    GtkWidget *prefs = dft_ui_test_find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
     g_assert_nonnull (prefs);
     audit_screen (prefs, "preferences");
     gtk_window_destroy (GTK_WINDOW (prefs));
   }
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "new-workshop", NULL);
   {
-    DftWorkshopDialog *dialog = find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
+    DftWorkshopDialog *dialog = dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
     g_assert_nonnull (dialog);
     dft_workshop_dialog_set_field (dialog, "start_date", "2026-05-04");
     dft_workshop_dialog_set_field (dialog, "end_date", "2026-05-01");
@@ -825,8 +777,8 @@ test_screens (void)
   app = f.app;
   g_object_add_weak_pointer (G_OBJECT (app), &app);
   g_object_unref (f.app);
-  dft_test_wait_until (pointer_cleared, &app, "the application to be finalized");
-  dft_test_wait_until (pointer_cleared, &f.store, "the store to be finalized");
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &app, "the application to be finalized");
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &f.store, "the store to be finalized");
   dft_test_dir_free (g_steal_pointer (&dir));
 
   g_test_message ("%u screens audited in %s", n_screens, language);
@@ -879,7 +831,8 @@ main (int argc, char *argv[])
   g_assert_nonnull (language);
   if (g_str_equal (language, "ur"))
     g_log_set_writer_func (log_writer, NULL, NULL);
-  shots = g_getenv ("DAFTARI_SCREENSHOTS");
+  if (g_getenv ("DAFTARI_SCREENSHOTS") != NULL)
+    shots = g_build_filename (g_getenv ("DAFTARI_SCREENSHOTS"), language, NULL);
   /* As the application does at startup, for the language a trainer picked. */
   g_setenv ("LANGUAGE", language, TRUE);
   dft_test_init (&argc, &argv);

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include "dft-application.h"
 #include "dft-attendance-view.h"
@@ -14,6 +12,7 @@
 #include "dft-report.h"
 #include "dft-status-bar.h"
 #include "dft-test-util.h"
+#include "dft-ui-test-util.h"
 #include "dft-window.h"
 #include "dft-workshop-dialog.h"
 #include "dft-workshop-page.h"
@@ -52,51 +51,9 @@ wait_long (DftTestCondition condition, gpointer data, const char *what)
 }
 
 static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-static gpointer
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels (); /* transfer none */
-  guint       n = g_list_model_get_n_items (toplevels);
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return window;
-    }
-  return NULL;
-}
-
-static gboolean
 has_toplevel (gpointer data)
 {
-  return find_toplevel (GPOINTER_TO_SIZE (data)) != NULL;
-}
-
-/* Closes @window and asserts nothing keeps it alive. */
-static void
-close_and_check_finalized (gpointer window)
-{
-  gpointer weak = window;
-
-  g_object_add_weak_pointer (G_OBJECT (window), &weak);
-  gtk_window_destroy (GTK_WINDOW (window));
-  dft_test_wait_until (pointer_cleared, &weak, "a closed window to be finalized");
-}
-
-/* Waits until @window, which closes by itself, is gone and finalized. */
-static void
-wait_finalized (gpointer window, const char *what)
-{
-  gpointer weak = window;
-
-  g_object_add_weak_pointer (G_OBJECT (window), &weak);
-  dft_test_wait_until (pointer_cleared, &weak, what);
+  return dft_ui_test_find_toplevel (GPOINTER_TO_SIZE (data)) != NULL;
 }
 
 typedef struct
@@ -268,7 +225,7 @@ activate_cb (GApplication *app, Flow *f)
   g_object_add_weak_pointer (G_OBJECT (f->store), &f->store_weak);
   f->func (f);
   /* The last window closing ends g_application_run(). */
-  close_and_check_finalized (f->window);
+  dft_ui_test_close_and_check_finalized (f->window);
   f->window = NULL;
   f->store = NULL;
 }
@@ -306,9 +263,9 @@ run_app (const char *db, FlowFunc func, gpointer data)
   app = f.app;
   g_object_add_weak_pointer (G_OBJECT (app), &app);
   g_object_unref (f.app);
-  dft_test_wait_until (pointer_cleared, &app, "the application to be finalized");
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &app, "the application to be finalized");
   /* Workers still finishing (list reloads, the sync client's reads) hold the store a moment. */
-  dft_test_wait_until (pointer_cleared, &f.store_weak, "the store to be finalized");
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &f.store_weak, "the store to be finalized");
 }
 
 static GtkWidget *
@@ -359,14 +316,14 @@ new_workshop (Flow *f, const char *title)
   DftWorkshopDialog *dialog;
 
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "new-workshop", NULL);
-  dialog = find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
+  dialog = dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
   g_assert_nonnull (dialog);
   dft_workshop_dialog_set_field (dialog, "title", title);
   dft_workshop_dialog_set_field (dialog, "start_date", "2026-05-04");
   dft_workshop_dialog_set_field (dialog, "end_date", "2026-05-06");
   dft_workshop_dialog_set_field (dialog, "country", "KG");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL));
-  wait_finalized (dialog, "the workshop dialog to close");
+  dft_ui_test_wait_finalized (dialog, "the workshop dialog to close");
   dft_test_wait_until (event_shown, &(EventWait){ f->window, NULL }, "the new workshop to open");
   g_assert_cmpstr (dft_record_get_string (dft_window_get_event (f->window), "title"), ==, title);
   return g_strdup (dft_record_get_id (dft_window_get_event (f->window)));
@@ -379,13 +336,13 @@ add_person (GtkWidget *participants, const char *given, const char *family)
   DftPersonDialog *dialog;
 
   g_assert_true (gtk_widget_activate_action (participants, "participants.add", NULL));
-  dialog = find_toplevel (DFT_TYPE_PERSON_DIALOG);
+  dialog = dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG);
   g_assert_nonnull (dialog);
   dft_person_dialog_set_field (dialog, "given_name", given);
   dft_person_dialog_set_field (dialog, "family_name", family);
   dft_person_dialog_set_field (dialog, "agency", "Financial Intelligence Unit");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL));
-  wait_finalized (dialog, "the person dialog to close");
+  dft_ui_test_wait_finalized (dialog, "the person dialog to close");
 }
 
 /* The roster's person called @given, or NULL (a new reference). */
@@ -442,133 +399,15 @@ people_of (DftStore *store, const char *event_id)
 
 /* ---- A daftari-server on 127.0.0.1 --------------------------------------------------------- */
 
-typedef struct
-{
-  char        *dir;
-  char        *config;
-  GSubprocess *process;
-  char        *url;
-  guint        starts;
-} Server;
-
-static const char *
-server_binary (void)
-{
-  const char *path = g_getenv ("DAFTARI_SERVER");
-
-  return path != NULL ? path : DAFTARI_SERVER_PATH;
-}
-
-/* "daftari-server admin --config CONFIG ARGS…" with @input on standard input. */
-static char *
-server_admin (Server *server, const char *input, ...)
-{
-  g_autoptr (GPtrArray)   argv = g_ptr_array_new ();
-  g_autoptr (GSubprocess) process = NULL;
-  g_autoptr (GError)      error = NULL;
-  g_autofree char        *out = NULL;
-  g_autofree char        *err = NULL;
-  const char             *arg;
-  va_list                 ap;
-
-  g_ptr_array_add (argv, (gpointer) server_binary ());
-  g_ptr_array_add (argv, (gpointer) "admin");
-  g_ptr_array_add (argv, (gpointer) "--config");
-  g_ptr_array_add (argv, server->config);
-  va_start (ap, input);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  process = g_subprocess_newv ((const char *const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                   | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                               &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input != NULL ? input : "", NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  if (!g_subprocess_get_successful (process))
-    g_error ("daftari-server admin %s failed: %s", (const char *) argv->pdata[4], err);
-  return g_steal_pointer (&out);
-}
-
-static void
-die_with_parent (gpointer user_data)
-{
-  /* A failed assertion aborts the test before its teardown: the server must not outlive it. */
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-/* Starts the server on a port the system picks, and learns its address from its first line. */
-static void
-server_start (Server *server)
-{
-  g_autoptr (GSubprocessLauncher) launcher
-      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autoptr (GDataInputStream) out = NULL;
-  g_autoptr (GError)           error = NULL;
-  g_autofree char             *line = NULL;
-  g_autofree char             *name = g_strdup_printf ("server-%u.log", ++server->starts);
-  g_autofree char             *log = g_build_filename (server->dir, name, NULL);
-  guint64                      port;
-
-  g_assert_null (server->process);
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  server->process = g_subprocess_launcher_spawn (launcher, &error, server_binary (), "serve",
-                                                 "--config", server->config, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-  g_assert_true (g_str_has_prefix (line, "listening on http://127.0.0.1:"));
-  port = g_ascii_strtoull (strrchr (line, ':') + 1, NULL, 10);
-  g_assert_cmpuint (port, >, 0);
-  g_assert_cmpuint (port, <=, G_MAXUINT16);
-  g_free (server->url);
-  server->url = g_strdup_printf ("http://127.0.0.1:%u/", (guint) port);
-}
-
-/* SIGTERM: the server finishes what it was doing and exits 0. */
-static void
-server_stop (Server *server)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_subprocess_send_signal (server->process, SIGTERM);
-  g_subprocess_wait (server->process, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (server->process));
-  g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
-  g_clear_object (&server->process);
-}
-
 /* A server in a fresh folder with one team and a trainer's account, started. */
-static void
-server_set_up (Server *server)
+static DftTestServer *
+start_server (void)
 {
-  g_autoptr (GError) error = NULL;
+  DftTestServer *server = dft_test_server_new (NULL, NULL, DFT_TEST_SERVER_DEFAULT);
 
-  server->dir = dft_test_make_dir ();
-  server->config = g_build_filename (server->dir, "server.conf", NULL);
-  g_file_set_contents (server->config, "[server]\nlisten=127.0.0.1\nport=0\ndata=data\n", -1,
-                       &error);
-  g_assert_no_error (error);
-  g_free (server_admin (server, NULL, "create-team", TEAM, NULL));
-  g_free (server_admin (server, PASSWORD "\n", "create-account", "--username", TRAINER, "--role",
-                        "trainer", "--team", TEAM, NULL));
-  server_start (server);
-}
-
-static void
-server_tear_down (Server *server)
-{
-  if (server->process != NULL)
-    server_stop (server);
-  dft_test_dir_free (g_steal_pointer (&server->dir));
-  g_clear_pointer (&server->config, g_free);
-  g_clear_pointer (&server->url, g_free);
+  dft_test_server_add_account (server, TRAINER, "trainer", TEAM, PASSWORD);
+  dft_test_server_start (server);
+  return server;
 }
 
 /* ---- A second laptop, to see what the server holds ----------------------------------------- */
@@ -606,13 +445,14 @@ sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* A fresh store that signs in to @server and pulls everything; the caller releases it. */
 static DftStore *
-pull_from_server (Server *server, char **out_dir)
+pull_from_server (DftTestServer *server, char **out_dir)
 {
   DftStore      *store = dft_test_open_store (out_dir);
-  DftSyncClient *client = g_object_new (DFT_TYPE_SYNC_CLIENT, "store", store, "automatic", FALSE,
-                                        "server-url", server->url, "retry-delay-ms", 20, NULL);
-  AsyncWait      login = { 0 }, sync = { 0 };
-  gint64         deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  DftSyncClient *client
+      = g_object_new (DFT_TYPE_SYNC_CLIENT, "store", store, "automatic", FALSE, "server-url",
+                      dft_test_server_get_url (server), "retry-delay-ms", 20, NULL);
+  AsyncWait login = { 0 }, sync = { 0 };
+  gint64    deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
 
   dft_sync_client_login_async (client, TRAINER, PASSWORD, NULL, login_done_cb, &login);
   wait_long (async_done, &login, "the second laptop to sign in");
@@ -696,7 +536,7 @@ sign_in_through_preferences (Flow *f, const char *url)
 
   g_assert_true (status_says (status_bar (f), "not set up for sync (Preferences)"));
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
-  prefs = find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
+  prefs = dft_ui_test_find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
   g_assert_nonnull (prefs);
   gtk_editable_set_text (template_child (prefs, DFT_TYPE_PREFERENCES_WINDOW, "server_row"), url);
   gtk_editable_set_text (template_child (prefs, DFT_TYPE_PREFERENCES_WINDOW, "username_row"),
@@ -709,7 +549,7 @@ sign_in_through_preferences (Flow *f, const char *url)
   wait_long (editable_empty, password, "the preferences to take the sign-in's answer");
   saved_url = g_settings_get_string (dft_application_get_settings (f->app), "server-url");
   g_assert_cmpstr (saved_url, ==, url);
-  close_and_check_finalized (prefs);
+  dft_ui_test_close_and_check_finalized (prefs);
   g_assert_false (status_says (status_bar (f), "not set up for sync (Preferences)"));
 }
 
@@ -724,10 +564,10 @@ quiet_sync_client (Flow *f)
 
 typedef struct
 {
-  Server *server;
-  char   *event_id;
-  char   *person_id;
-  char   *offline_id;
+  DftTestServer *server;
+  char          *event_id;
+  char          *person_id;
+  char          *offline_id;
 } SyncData;
 
 static char *
@@ -748,7 +588,7 @@ sync_now_flow (Flow *f)
   GListModel *people;
 
   quiet_sync_client (f);
-  sign_in_through_preferences (f, d->server->url);
+  sign_in_through_preferences (f, dft_test_server_get_url (d->server));
 
   /* A change made in the window: a workshop and one person. */
   d->event_id = new_workshop (f, "Asset recovery, Bishkek");
@@ -773,17 +613,15 @@ sync_now_flow (Flow *f)
 static void
 test_sync_now (void)
 {
-  Server           server = { 0 };
-  SyncData         d = { &server };
+  SyncData         d = { start_server () };
   g_autofree char *dir = dft_test_make_dir ();
   g_autofree char *db = g_build_filename (dir, "daftari.db", NULL);
   g_autofree char *other_dir = NULL;
   DftStore        *other;
 
-  server_set_up (&server);
   run_app (db, sync_now_flow, &d);
 
-  other = pull_from_server (&server, &other_dir);
+  other = pull_from_server (d.server, &other_dir);
   {
     g_autoptr (DftRecord)  event = load (other, &dft_entity_event, d.event_id);
     g_autoptr (DftRecord)  person = load (other, &dft_entity_person, d.person_id);
@@ -797,7 +635,7 @@ test_sync_now (void)
   dft_test_release_store (other);
   dft_test_dir_free (g_steal_pointer (&other_dir));
 
-  server_tear_down (&server);
+  dft_test_server_free (d.server);
   g_free (d.event_id);
   g_free (d.person_id);
   dft_test_dir_free (g_steal_pointer (&dir));
@@ -834,7 +672,7 @@ server_down_flow (Flow *f)
   GListModel    *people;
 
   quiet_sync_client (f);
-  sign_in_through_preferences (f, d->server->url);
+  sign_in_through_preferences (f, dft_test_server_get_url (d->server));
   d->event_id = new_workshop (f, "Asset recovery, Osh");
   participants = view (f, "participants");
   add_person (participants, "გიორგი", "ბერიძე");
@@ -844,7 +682,7 @@ server_down_flow (Flow *f)
   wait_long (everything_synced, f, "the first sync");
 
   /* The server goes away; the trainer goes on typing and presses Sync Now. */
-  server_stop (d->server);
+  dft_test_server_stop (d->server);
   add_person (participants, "Amina", "Yusuf");
   dft_test_wait_until (model_has, &(CountWait){ people, 2 }, "Amina on the roster");
   d->offline_id = person_id_for (participants, "Amina");
@@ -873,9 +711,11 @@ server_down_flow (Flow *f)
   g_assert_true (status_shows_failure (f));
 
   /* The server back, at a new address given in the settings: the next Sync Now sends it all. */
-  server_start (d->server);
-  g_settings_set_string (dft_application_get_settings (f->app), "server-url", d->server->url);
-  g_assert_cmpstr (dft_sync_client_get_server_url (client), ==, d->server->url);
+  dft_test_server_start (d->server);
+  g_settings_set_string (dft_application_get_settings (f->app), "server-url",
+                         dft_test_server_get_url (d->server));
+  g_assert_cmpstr (dft_sync_client_get_server_url (client), ==,
+                   dft_test_server_get_url (d->server));
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "sync", NULL);
   wait_long (everything_synced, f, "the sync after the server came back");
   g_assert_cmpstr (status_icon (status_bar (f)), ==, "emblem-ok-symbolic");
@@ -885,17 +725,15 @@ server_down_flow (Flow *f)
 static void
 test_sync_server_down (void)
 {
-  Server           server = { 0 };
-  SyncData         d = { &server };
+  SyncData         d = { start_server () };
   g_autofree char *dir = dft_test_make_dir ();
   g_autofree char *db = g_build_filename (dir, "daftari.db", NULL);
   g_autofree char *other_dir = NULL;
   DftStore        *other;
 
-  server_set_up (&server);
   run_app (db, server_down_flow, &d);
 
-  other = pull_from_server (&server, &other_dir);
+  other = pull_from_server (d.server, &other_dir);
   {
     g_autoptr (DftRecord)  amina = load (other, &dft_entity_person, d.offline_id);
     g_autoptr (GListModel) people = people_of (other, d.event_id);
@@ -906,7 +744,7 @@ test_sync_server_down (void)
   dft_test_release_store (other);
   dft_test_dir_free (g_steal_pointer (&other_dir));
 
-  server_tear_down (&server);
+  dft_test_server_free (d.server);
   g_free (d.event_id);
   g_free (d.offline_id);
   dft_test_dir_free (g_steal_pointer (&dir));
@@ -1156,7 +994,7 @@ import_dialog_flow (Flow *f)
       gtk_widget_activate_action (participants, "participants.import-file", "s", d->csv));
   dft_test_wait_until (has_toplevel, GSIZE_TO_POINTER (DFT_TYPE_IMPORT_DIALOG),
                        "the import dialog");
-  dialog = find_toplevel (DFT_TYPE_IMPORT_DIALOG);
+  dialog = dft_ui_test_find_toplevel (DFT_TYPE_IMPORT_DIALOG);
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == GTK_WINDOW (f->window));
 
   /* The preview: four people, each column's heading, what the importer guessed for it. */
@@ -1185,7 +1023,7 @@ import_dialog_flow (Flow *f)
   g_test_message ("the import said: %s", error_text);
   g_assert_nonnull (strstr (error_text, "Row 5:"));
   g_assert_nonnull (strstr (error_text, "не знаю"));
-  g_assert_true (find_toplevel (DFT_TYPE_IMPORT_DIALOG) == dialog);
+  g_assert_true (dft_ui_test_find_toplevel (DFT_TYPE_IMPORT_DIALOG) == dialog);
   {
     g_autoptr (GListModel) stored = people_of (f->store, d->event_id);
     g_assert_cmpuint (g_list_model_get_n_items (stored), ==, 0);
@@ -1194,7 +1032,7 @@ import_dialog_flow (Flow *f)
   /* Consent is asked at the workshop instead: that column is left out, and all four come in. */
   choose_mapping (dialog, 5, "Do not import");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "import.run", NULL));
-  wait_finalized (dialog, "the import dialog to close after importing");
+  dft_ui_test_wait_finalized (dialog, "the import dialog to close after importing");
   wait_toast (f->window, "Imported 4 people");
 
   people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
@@ -1483,6 +1321,8 @@ int
 main (int argc, char *argv[])
 {
   dft_test_init (&argc, &argv);
+  /* The server built beside this test, unless the environment names one. */
+  g_setenv ("DAFTARI_SERVER", DAFTARI_SERVER_PATH, FALSE);
   if (g_getenv ("DAFTARI_TODAY") == NULL)
     g_setenv ("DAFTARI_TODAY", "2026-05-04", TRUE);
   /* Whatever network this machine has, GIO's plain monitor says there is one: an "offline"

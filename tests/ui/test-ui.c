@@ -11,6 +11,7 @@
 #include "dft-report.h"
 #include "dft-summary-view.h"
 #include "dft-test-util.h"
+#include "dft-ui-test-util.h"
 #include "dft-window.h"
 #include "dft-workshop-dialog.h"
 #include "dft-workshop-page.h"
@@ -21,38 +22,6 @@
  * and that every window is finalized when closed. With --screenshots DIR it
  * instead opens the sample workshops and saves a PNG of each main screen.
  */
-
-static gpointer
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels (); /* transfer none */
-  guint       n = g_list_model_get_n_items (toplevels);
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return window;
-    }
-  return NULL;
-}
-
-static gboolean
-pointer_cleared (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-/* Closes @window and asserts nothing keeps it alive. */
-static void
-close_and_check_finalized (gpointer window)
-{
-  gpointer weak = window;
-
-  g_object_add_weak_pointer (G_OBJECT (window), &weak);
-  gtk_window_destroy (GTK_WINDOW (window));
-  dft_test_wait_until (pointer_cleared, &weak, "a closed window to be finalized");
-}
 
 typedef struct _Fixture Fixture;
 typedef void (*Scenario) (Fixture *f);
@@ -95,7 +64,7 @@ activate_cb (GApplication *app, Fixture *f)
   g_object_add_weak_pointer (G_OBJECT (f->store), &f->store);
   f->scenario (f);
   /* The last window closing ends g_application_run(). */
-  close_and_check_finalized (f->window);
+  dft_ui_test_close_and_check_finalized (f->window);
 }
 
 static void
@@ -115,9 +84,9 @@ run_scenario (Scenario scenario)
   app = f.app;
   g_object_add_weak_pointer (G_OBJECT (app), &app);
   g_object_unref (f.app);
-  dft_test_wait_until (pointer_cleared, &app, "the application to be finalized");
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &app, "the application to be finalized");
   /* Workers still finishing (list reloads, the sync client's reads) hold the store a moment. */
-  dft_test_wait_until (pointer_cleared, &f.store, "the store to be finalized");
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &f.store, "the store to be finalized");
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
@@ -149,7 +118,7 @@ model_has (gpointer data)
 static gboolean
 no_dialog (gpointer data)
 {
-  return find_toplevel (GPOINTER_TO_SIZE (data)) == NULL;
+  return dft_ui_test_find_toplevel (GPOINTER_TO_SIZE (data)) == NULL;
 }
 
 static void
@@ -159,7 +128,7 @@ add_person (
   DftPersonDialog *dialog;
 
   g_assert_true (gtk_widget_activate_action (participants, "participants.add", NULL));
-  dialog = find_toplevel (DFT_TYPE_PERSON_DIALOG);
+  dialog = dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG);
   g_assert_nonnull (dialog);
   dft_person_dialog_set_field (dialog, "given_name", given);
   dft_person_dialog_set_field (dialog, "family_name", family);
@@ -213,7 +182,7 @@ workshop_flow (Fixture *fixture)
 
   /* A workshop: first with wrong dates, which the dialog refuses next to the field. */
   g_action_group_activate_action (G_ACTION_GROUP (f.window), "new-workshop", NULL);
-  dialog = find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
+  dialog = dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
   g_assert_nonnull (dialog);
   dft_workshop_dialog_set_field (dialog, "title", "Financial investigations, Osh");
   dft_workshop_dialog_set_field (dialog, "start_date", "2026-05-04");
@@ -222,7 +191,7 @@ workshop_flow (Fixture *fixture)
   dft_workshop_dialog_set_field (dialog, "track", "NAPOR");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL));
   dft_test_settle (100);
-  g_assert_true (find_toplevel (DFT_TYPE_WORKSHOP_DIALOG) == dialog);
+  g_assert_true (dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG) == dialog);
   g_assert_false (dft_workshop_dialog_validate (dialog));
   dft_workshop_dialog_set_field (dialog, "start_date", "2026-13-04");
   g_assert_false (dft_workshop_dialog_validate (dialog));
@@ -295,7 +264,7 @@ workshop_flow (Fixture *fixture)
   /* Preferences: a new language is stored and a restart offered. */
   g_action_group_activate_action (G_ACTION_GROUP (f.app), "preferences", NULL);
   {
-    DftPreferencesWindow *prefs = find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
+    DftPreferencesWindow *prefs = dft_ui_test_find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
     AdwMessageDialog     *question;
     g_autofree char      *language = NULL;
 
@@ -303,20 +272,20 @@ workshop_flow (Fixture *fixture)
     dft_preferences_window_select_language (prefs, "ru");
     language = g_settings_get_string (dft_application_get_settings (f.app), "language");
     g_assert_cmpstr (language, ==, "ru");
-    question = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    question = dft_ui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
     g_assert_nonnull (question);
     adw_message_dialog_response (question, "later");
     /* A button click closes the dialog after its response; emitting the response does not. */
-    close_and_check_finalized (question);
-    close_and_check_finalized (prefs);
+    dft_ui_test_close_and_check_finalized (question);
+    dft_ui_test_close_and_check_finalized (prefs);
   }
 
   /* The about window. */
   g_action_group_activate_action (G_ACTION_GROUP (f.app), "about", NULL);
   {
-    GtkWindow *about = find_toplevel (ADW_TYPE_ABOUT_WINDOW);
+    GtkWindow *about = dft_ui_test_find_toplevel (ADW_TYPE_ABOUT_WINDOW);
     g_assert_nonnull (about);
-    close_and_check_finalized (about);
+    dft_ui_test_close_and_check_finalized (about);
   }
 }
 
@@ -327,36 +296,6 @@ test_workshop_flow (void)
 }
 
 /* ---- Screenshots ------------------------------------------------------- */
-
-static gboolean
-drawn (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
-
-static void
-save_png (GtkWidget *window, const char *dir, const char *name)
-{
-  g_autoptr (GdkPaintable)  paintable = gtk_widget_paintable_new (window);
-  g_autoptr (GtkSnapshot)   snapshot = gtk_snapshot_new ();
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture)    texture = NULL;
-  g_autofree char          *path = g_build_filename (dir, name, NULL);
-  GskRenderer              *renderer;
-  int                       w, h;
-
-  dft_test_wait_until (drawn, window, "the window to be drawn");
-  dft_test_settle (400);
-  renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  w = gtk_widget_get_width (window);
-  h = gtk_widget_get_height (window);
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_print ("%s\n", path);
-}
 
 static gboolean
 mode_is_main (gpointer data)
@@ -375,7 +314,7 @@ take_screenshots (Fixture *fixture)
   g_mkdir_with_parents (dir, 0755);
   gtk_window_set_default_size (GTK_WINDOW (f.window), 1100, 720);
   dft_test_wait_until (mode_is_welcome, f.window, "the welcome page");
-  save_png (GTK_WIDGET (f.window), dir, "welcome.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), dir, "welcome.png");
 
   g_action_group_activate_action (G_ACTION_GROUP (f.window), "load-sample", NULL);
   dft_test_wait_until (mode_is_main, f.window, "the sample workshops");
@@ -398,35 +337,35 @@ take_screenshots (Fixture *fixture)
   }
   dft_test_wait_until (mode_is_main_with_event, f.window, "the workshop");
   view (&f, "participants");
-  save_png (GTK_WIDGET (f.window), dir, "participants.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), dir, "participants.png");
   view (&f, "attendance");
-  save_png (GTK_WIDGET (f.window), dir, "attendance.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), dir, "attendance.png");
   view (&f, "summary");
-  save_png (GTK_WIDGET (f.window), dir, "summary.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), dir, "summary.png");
 
   /* A phone-sized window: the list and the page fold into one column. */
   gtk_window_set_default_size (GTK_WINDOW (f.window), 360, 720);
   dft_test_settle (500);
   view (&f, "attendance");
-  save_png (GTK_WIDGET (f.window), dir, "narrow-attendance.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), dir, "narrow-attendance.png");
   g_action_group_activate_action (G_ACTION_GROUP (f.window), "go-back", NULL);
-  save_png (GTK_WIDGET (f.window), dir, "narrow-workshops.png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), dir, "narrow-workshops.png");
   gtk_window_set_default_size (GTK_WINDOW (f.window), 1100, 720);
 
   g_action_group_activate_action (G_ACTION_GROUP (f.app), "preferences", NULL);
   {
-    GtkWidget *prefs = find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
-    save_png (prefs, dir, "preferences.png");
+    GtkWidget *prefs = dft_ui_test_find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
+    dft_ui_test_screenshot (prefs, dir, "preferences.png");
     gtk_window_destroy (GTK_WINDOW (prefs));
   }
   g_action_group_activate_action (G_ACTION_GROUP (f.window), "new-workshop", NULL);
   {
-    DftWorkshopDialog *dialog = find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
+    DftWorkshopDialog *dialog = dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
     dft_workshop_dialog_set_field (dialog, "title", "");
     dft_workshop_dialog_set_field (dialog, "start_date", "2026-05-04");
     dft_workshop_dialog_set_field (dialog, "end_date", "2026-05-01");
     gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL);
-    save_png (GTK_WIDGET (dialog), dir, "workshop-dialog.png");
+    dft_ui_test_screenshot (GTK_WIDGET (dialog), dir, "workshop-dialog.png");
     gtk_window_destroy (GTK_WINDOW (dialog));
   }
 }

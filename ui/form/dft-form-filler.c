@@ -255,9 +255,9 @@ uses_dropdown (Field *field)
 static gboolean
 has_rtl_script (const char *text)
 {
-  static const GUnicodeScript rtl[] = { G_UNICODE_SCRIPT_ARABIC, G_UNICODE_SCRIPT_HEBREW,
-                                         G_UNICODE_SCRIPT_SYRIAC, G_UNICODE_SCRIPT_THAANA,
-                                         G_UNICODE_SCRIPT_NKO };
+  static const GUnicodeScript rtl[]
+      = { G_UNICODE_SCRIPT_ARABIC, G_UNICODE_SCRIPT_HEBREW, G_UNICODE_SCRIPT_SYRIAC,
+          G_UNICODE_SCRIPT_THAANA, G_UNICODE_SCRIPT_NKO };
 
   for (const char *p = text; *p; p = g_utf8_next_char (p))
     {
