@@ -74,8 +74,8 @@ dft_csv_escape (const char *cell)
   }
 }
 
-static void
-append_row (GString *buffer, const char *const *cells, guint n)
+void
+dft_csv_append_row (GString *buffer, const char *const *cells, guint n)
 {
   for (guint i = 0; i < n; i++)
     {
@@ -139,7 +139,7 @@ export_records (DftStore        *store,
   g_ptr_array_add (header, (gpointer) "created_at");
   g_ptr_array_add (header, (gpointer) "updated_at");
   n_columns = header->len;
-  append_row (buffer, (const char *const *) header->pdata, n_columns);
+  dft_csv_append_row (buffer, (const char *const *) header->pdata, n_columns);
 
   for (guint r = 0; r < records->len; r++)
     {
@@ -153,7 +153,7 @@ export_records (DftStore        *store,
         g_ptr_array_add (cells, g_strdup (g_hash_table_lookup (roles, dft_record_get_id (record))));
       g_ptr_array_add (cells, g_strdup (dft_record_get_created_at (record)));
       g_ptr_array_add (cells, g_strdup (dft_record_get_updated_at (record)));
-      append_row (buffer, (const char *const *) cells->pdata, n_columns);
+      dft_csv_append_row (buffer, (const char *const *) cells->pdata, n_columns);
 
       if (buffer->len > 64 * 1024 && !flush (out, buffer, cancellable, error))
         return FALSE;
@@ -217,7 +217,7 @@ export_attendance (DftStore      *store,
   for (guint i = 0; i < G_N_ELEMENTS (totals); i++)
     g_ptr_array_add (header, g_strdup (totals[i]));
   g_ptr_array_add (header, g_strdup ("attendance_rate"));
-  append_row (buffer, (const char *const *) header->pdata, header->len);
+  dft_csv_append_row (buffer, (const char *const *) header->pdata, header->len);
 
   for (guint p = 0; p < people->len; p++)
     {
@@ -249,7 +249,7 @@ export_attendance (DftStore      *store,
       if (sessions->len > 0)
         g_snprintf (rate, sizeof rate, "%.3f", (double) (counts[0] + counts[1]) / sessions->len);
       g_ptr_array_add (cells, g_strdup (rate));
-      append_row (buffer, (const char *const *) cells->pdata, cells->len);
+      dft_csv_append_row (buffer, (const char *const *) cells->pdata, cells->len);
     }
   return flush (out, buffer, cancellable, error);
 }

@@ -30,4 +30,7 @@ gboolean dft_export_csv (DftStore      *store,
 
 char *dft_csv_escape (const char *cell);
 
+/* Appends @n cells, each through dft_csv_escape(), as one CRLF-ended CSV row. */
+void dft_csv_append_row (GString *buffer, const char *const *cells, guint n);
+
 G_END_DECLS

@@ -71,20 +71,6 @@ natural_order (gconstpointer a, gconstpointer b)
   return strverscmp (a, b);
 }
 
-static void
-append_row (GString *buffer, GPtrArray *cells)
-{
-  for (guint i = 0; i < cells->len; i++)
-    {
-      g_autofree char *escaped = dft_csv_escape (g_ptr_array_index (cells, i));
-
-      if (i > 0)
-        g_string_append_c (buffer, ',');
-      g_string_append (buffer, escaped);
-    }
-  g_string_append (buffer, "\r\n");
-}
-
 gboolean
 dft_submissions_export_csv (DftStore      *store,
                             const char    *form_key,
@@ -151,7 +137,7 @@ dft_submissions_export_csv (DftStore      *store,
     g_ptr_array_add (header, (gpointer) _ (fixed[i]));
   for (guint i = 0; i < cols.columns->len; i++)
     g_ptr_array_add (header, g_ptr_array_index (cols.columns, i));
-  append_row (buffer, header);
+  dft_csv_append_row (buffer, (const char *const *) header->pdata, header->len);
 
   if (!dft_db_prepare (db, rows_sql, &stmt, error))
     goto out;
@@ -207,7 +193,7 @@ dft_submissions_export_csv (DftStore      *store,
 
           g_ptr_array_add (row, g_strdup (cell != NULL ? cell->str : ""));
         }
-      append_row (buffer, row);
+      dft_csv_append_row (buffer, (const char *const *) row->pdata, row->len);
       if (buffer->len > 64 * 1024)
         {
           if (!g_output_stream_write_all (out, buffer->str, buffer->len, NULL, cancellable, error))
