@@ -1006,11 +1006,9 @@ collapse_space (const char *s)
   return g_string_free (out, FALSE);
 }
 
-/* Set for the length of one dft_form_to_json() call, in its own thread. */
-static _Thread_local gboolean canonical_json;
-
+/* With DFT_FORM_JSON_CANONICAL, runs of white space in texts are written as one space. */
 static void
-write_text (JsonBuilder *b, const char *member, DftText *text)
+write_text (JsonBuilder *b, const char *member, DftText *text, DftFormJsonFlags flags)
 {
   g_autoptr (GPtrArray) keys = NULL;
 
@@ -1025,7 +1023,7 @@ write_text (JsonBuilder *b, const char *member, DftText *text)
       g_autofree char *v = NULL;
 
       json_builder_set_member_name (b, k);
-      if (canonical_json)
+      if ((flags & DFT_FORM_JSON_CANONICAL) != 0)
         {
           v = collapse_space (g_hash_table_lookup (text, k));
           json_builder_add_string_value (b, v);
@@ -1059,7 +1057,7 @@ write_condition (JsonBuilder *b, const char *member, const char *value)
 }
 
 static void
-write_choices (JsonBuilder *b, DftChoiceList *list)
+write_choices (JsonBuilder *b, DftChoiceList *list, DftFormJsonFlags flags)
 {
   json_builder_begin_array (b);
   for (guint i = 0; i < list->choices->len; i++)
@@ -1068,7 +1066,7 @@ write_choices (JsonBuilder *b, DftChoiceList *list)
 
       json_builder_begin_object (b);
       write_string (b, "value", c->value);
-      write_text (b, "label", c->label);
+      write_text (b, "label", c->label, flags);
       if (g_hash_table_size (c->extra) > 0)
         {
           g_autoptr (GPtrArray) keys = sorted_keys (c->extra);
@@ -1093,13 +1091,13 @@ write_question (JsonBuilder *b, DftForm *form, DftQuestion *q, DftFormJsonFlags 
   json_builder_begin_object (b);
   write_string (b, "type", dft_question_type_to_string (q->type));
   write_string (b, "name", q->name);
-  write_text (b, "label", q->label);
-  write_text (b, "hint", q->hint);
+  write_text (b, "label", q->label, flags);
+  write_text (b, "hint", q->hint, flags);
   write_condition (b, "required", q->required);
-  write_text (b, "required_message", q->required_message);
+  write_text (b, "required_message", q->required_message, flags);
   write_string (b, "relevant", q->relevant);
   write_string (b, "constraint", q->constraint);
-  write_text (b, "constraint_message", q->constraint_message);
+  write_text (b, "constraint_message", q->constraint_message, flags);
   write_string (b, "calculate", q->calculate);
   write_condition (b, "read_only", q->read_only);
   write_string (b, "default", q->default_value);
@@ -1111,7 +1109,7 @@ write_question (JsonBuilder *b, DftForm *form, DftQuestion *q, DftFormJsonFlags 
       if ((flags & DFT_FORM_JSON_CANONICAL) && list != NULL)
         {
           json_builder_set_member_name (b, "choices");
-          write_choices (b, list);
+          write_choices (b, list, flags);
         }
       else
         write_string (b, "choices", q->choice_list);
@@ -1172,18 +1170,17 @@ dft_form_to_json (DftForm *form, DftFormJsonFlags flags)
 
   g_return_val_if_fail (form != NULL, NULL);
 
-  canonical_json = (flags & DFT_FORM_JSON_CANONICAL) != 0;
   json_builder_begin_object (b);
   write_string (b, "format", FORMAT_NAME);
   json_builder_set_member_name (b, "format_version");
   json_builder_add_int_value (b, FORMAT_VERSION);
   write_string (b, "id", form->id);
   write_string (b, "version", form->version);
-  write_text (b, "title", form->title);
+  write_text (b, "title", form->title, flags);
   write_string (b, "kind", form->kind);
   write_string (b, "root", form->root_name);
   write_string (b, "default_language", form->default_language);
-  if (canonical_json)
+  if ((flags & DFT_FORM_JSON_CANONICAL) != 0)
     {
       /* Codes only, sorted: names and order are how a file happened to list them. */
       g_autoptr (GPtrArray) codes = g_ptr_array_new ();
@@ -1244,7 +1241,8 @@ dft_form_to_json (DftForm *form, DftFormJsonFlags flags)
       for (guint i = 0; i < keys->len; i++)
         {
           json_builder_set_member_name (b, g_ptr_array_index (keys, i));
-          write_choices (b, g_hash_table_lookup (form->choice_lists, g_ptr_array_index (keys, i)));
+          write_choices (b, g_hash_table_lookup (form->choice_lists, g_ptr_array_index (keys, i)),
+                         flags);
         }
       json_builder_end_object (b);
     }
@@ -1255,7 +1253,6 @@ dft_form_to_json (DftForm *form, DftFormJsonFlags flags)
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, (flags & DFT_FORM_JSON_PRETTY) != 0);
-  canonical_json = FALSE;
   return json_generator_to_data (gen, NULL);
 }
 
