@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dft-cli-private.h"
+#include "dft-format.h"
 #include "dft-store-private.h"
 #include "forms/dft-assessment.h"
 #include "forms/dft-form-export.h"
@@ -202,11 +203,16 @@ _dft_cli_form_po_import (DftStore *store, int argc, char **argv)
   if (!g_file_get_contents (argv[3], &po, NULL, &error)
       || !dft_form_po_import (form, argv[2], po, &stats, &error))
     return _dft_cli_fail (error);
-  /* Translators: counts of translations read from a PO file */
-  g_print (_ ("%u translated, %u untranslated, %u fuzzy (not used), %u for texts that changed "
-              "since (not used); %.0f %% of the form is in this language.\n"),
-           stats.translated, stats.untranslated, stats.fuzzy, stats.stale,
-           100 * dft_form_language_completeness (form, argv[2]));
+  {
+    g_autofree char *percent
+        = dft_format_decimal (100 * dft_form_language_completeness (form, argv[2]), 0);
+
+    /* Translators: counts of translations read from a PO file; the last %s is a number
+     * already written as your language writes numbers */
+    g_print (_ ("%u translated, %u untranslated, %u fuzzy (not used), %u for texts that changed "
+                "since (not used); %s %% of the form is in this language.\n"),
+             stats.translated, stats.untranslated, stats.fuzzy, stats.stale, percent);
+  }
   return saved (store, form);
 }
 
@@ -262,7 +268,11 @@ static void
 print_percent (double value, gboolean known)
 {
   if (known && !isnan (value))
-    g_print (" %7.1f", value);
+    {
+      g_autofree char *text = dft_format_decimal (value, 1);
+
+      g_print (" %7s", text);
+    }
   else
     g_print ("       –");
 }
@@ -304,8 +314,16 @@ _dft_cli_gain (DftStore *store, int argc, char **argv)
   g_print (_ ("\n%u took the pre-test, %u the post-test, %u both.\n"), report->n_pre,
            report->n_post, report->n_pairs);
   if (report->n_pairs > 0)
-    /* Translators: average scores in percent, then the normalized gain */
-    g_print (_ ("Average: pre %.1f %%, post %.1f %%, gain %.1f points; normalized gain %.2f.\n"),
-             report->mean_pre, report->mean_post, report->mean_gain, report->normalized_gain);
+    {
+      g_autofree char *pre = dft_format_decimal (report->mean_pre, 1);
+      g_autofree char *post = dft_format_decimal (report->mean_post, 1);
+      g_autofree char *gain = dft_format_decimal (report->mean_gain, 1);
+      g_autofree char *normalized = dft_format_decimal (report->normalized_gain, 2);
+
+      /* Translators: average scores in percent, then the normalized gain, each already
+       * written as your language writes numbers */
+      g_print (_ ("Average: pre %s %%, post %s %%, gain %s points; normalized gain %s.\n"), pre,
+               post, gain, normalized);
+    }
   return 0;
 }
