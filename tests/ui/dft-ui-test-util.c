@@ -3,8 +3,76 @@
 
 #include <glib/gstdio.h>
 
+#include "dft-report.h"
 #include "dft-test-util.h"
 #include "dft-ui-test-util.h"
+
+typedef struct
+{
+  DftUiTestScenario scenario;
+  gpointer          data;
+  gpointer          store; /* weak */
+  gboolean          ran;
+} AppRun;
+
+static gboolean
+store_open (gpointer data)
+{
+  return dft_application_get_store (data) != NULL;
+}
+
+/* After the application's own activate made the window: the scenario, then closing it. */
+static void
+activate_cb (GApplication *application, AppRun *run)
+{
+  DftApplication *app = DFT_APPLICATION (application);
+  DftWindow      *window;
+
+  window = DFT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_assert_nonnull (window);
+  dft_test_wait_until (store_open, app, "the store to open");
+  run->store = dft_application_get_store (app);
+  g_object_add_weak_pointer (G_OBJECT (run->store), &run->store);
+  run->scenario (app, window, run->data);
+  run->ran = TRUE;
+  /* The last window closing ends g_application_run(). */
+  dft_ui_test_close_and_check_finalized (window);
+}
+
+void
+dft_ui_test_run_app (const char       *application_id,
+                     const char       *db,
+                     DftUiTestScenario scenario,
+                     gpointer          data)
+{
+  AppRun           run = { scenario, data, NULL, FALSE };
+  g_autofree char *dir = NULL;
+  g_autofree char *own_db = NULL;
+  DftApplication  *app;
+  gpointer         weak_app;
+
+  g_assert_nonnull (application_id);
+  g_assert_nonnull (scenario);
+  if (db == NULL)
+    {
+      dir = dft_test_make_dir ();
+      db = own_db = g_build_filename (dir, "daftari.db", NULL);
+    }
+  g_setenv ("DAFTARI_DB", db, TRUE);
+  app = dft_application_new (application_id, G_APPLICATION_NON_UNIQUE);
+  g_signal_connect_after (app, "activate", G_CALLBACK (activate_cb), &run);
+  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
+  g_assert_true (run.ran);
+
+  weak_app = app;
+  g_object_add_weak_pointer (G_OBJECT (app), &weak_app);
+  g_object_unref (app);
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &weak_app, "the application to be finalized");
+  /* Workers still finishing (list reloads, the sync client's reads) hold the store a moment. */
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &run.store, "the store to be finalized");
+  if (dir != NULL)
+    dft_test_dir_free (g_steal_pointer (&dir));
+}
 
 gpointer
 dft_ui_test_find_toplevel (GType type)
@@ -44,6 +112,36 @@ dft_ui_test_close_and_check_finalized (gpointer window)
   g_object_add_weak_pointer (G_OBJECT (window), &weak);
   gtk_window_destroy (GTK_WINDOW (window));
   dft_test_wait_until (dft_ui_test_pointer_cleared, &weak, "a closed window to be finalized");
+}
+
+gboolean
+dft_ui_test_attendance_is (DftStore *store, const char *event_id, guint present, guint late)
+{
+  g_autoptr (DftEventReport) report = dft_report_event (store, event_id, NULL);
+
+  return report != NULL && report->present == present && report->late == late;
+}
+
+typedef struct
+{
+  DftStore   *store;
+  const char *event_id;
+  guint       present, late;
+} AttendanceWait;
+
+static gboolean
+attendance_saved (gpointer data)
+{
+  AttendanceWait *w = data;
+
+  return dft_ui_test_attendance_is (w->store, w->event_id, w->present, w->late);
+}
+
+void
+dft_ui_test_wait_attendance (
+    DftStore *store, const char *event_id, guint present, guint late, const char *what)
+{
+  dft_test_wait_until (attendance_saved, &(AttendanceWait){ store, event_id, present, late }, what);
 }
 
 gboolean

@@ -3,12 +3,30 @@
 
 #include <gtk/gtk.h>
 
+#include "dft-window.h"
+
 G_BEGIN_DECLS
 
 /*
- * What the UI tests share beside dft-test-util: finding the windows a person would see,
- * checking that closed windows are finalized, and saving PNGs of what is on screen.
+ * What the UI tests share beside dft-test-util: the application run around a scenario,
+ * finding the windows a person would see, checking that closed windows are finalized, waiting
+ * for what the store holds, and saving PNGs of what is on screen.
  */
+
+/* What a test does with the application once its window is up and its store open. */
+typedef void (*DftUiTestScenario) (DftApplication *app, DftWindow *window, gpointer data);
+
+/*
+ * Runs a DftApplication called @application_id on the database @db (a file in a folder the
+ * caller owns), or, when @db is NULL, on a new one in a temporary folder removed afterwards.
+ * Once the application's own activate has made the window and the store is open, calls
+ * @scenario with @data, then closes the window, which ends the run. Asserts that the window,
+ * the application and the store are all finalized before it returns.
+ */
+void dft_ui_test_run_app (const char       *application_id,
+                          const char       *db,
+                          DftUiTestScenario scenario,
+                          gpointer          data);
 
 /* The first visible toplevel window of @type (or a subtype), or NULL. */
 gpointer dft_ui_test_find_toplevel (GType type);
@@ -20,6 +38,14 @@ gboolean dft_ui_test_pointer_cleared (gpointer data);
 void dft_ui_test_wait_finalized (gpointer object, const char *what);
 /* Closes @window and asserts nothing keeps it alive. */
 void dft_ui_test_close_and_check_finalized (gpointer window);
+
+/* Whether the store's report on the workshop @event_id counts @present marks "present" and
+ * @late marks "late": the attendance register's marks have been saved. */
+gboolean
+dft_ui_test_attendance_is (DftStore *store, const char *event_id, guint present, guint late);
+/* Waits until dft_ui_test_attendance_is() holds; fails the test with @what after 20 s. */
+void dft_ui_test_wait_attendance (
+    DftStore *store, const char *event_id, guint present, guint late, const char *what);
 
 /* A DftTestCondition: whether the widget @data is mapped and has a width, drawn at least
  * once. */

@@ -27,57 +27,9 @@
  * --screenshots DIR it saves a PNG of each screen instead of asserting on them.
  */
 
+#define TEST_APP_ID "org.daftari.Daftari.FormsTest"
+
 static const char *screenshot_dir;
-
-/* ---- The application around a scenario ------------------------------------------ */
-
-typedef struct
-{
-  DftApplication *app;
-  DftWindow      *window;
-  gpointer        store; /* weak */
-  void (*scenario) (DftApplication *app, DftWindow *window);
-} Fixture;
-
-static gboolean
-store_open (gpointer data)
-{
-  return dft_application_get_store (data) != NULL;
-}
-
-static void
-activate_cb (GApplication *app, Fixture *f)
-{
-  f->window = DFT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_assert_nonnull (f->window);
-  dft_test_wait_until (store_open, f->app, "the store to open");
-  f->store = dft_application_get_store (f->app);
-  g_object_add_weak_pointer (G_OBJECT (f->store), &f->store);
-  f->scenario (f->app, f->window);
-  dft_ui_test_close_and_check_finalized (f->window);
-}
-
-static void
-run_scenario (void (*scenario) (DftApplication *app, DftWindow *window))
-{
-  Fixture          f = { 0 };
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *db = g_build_filename (dir, "daftari.db", NULL);
-  gpointer         app;
-
-  g_setenv ("DAFTARI_DB", db, TRUE);
-  f.scenario = scenario;
-  f.app = dft_application_new ("org.daftari.Daftari.FormsTest", G_APPLICATION_NON_UNIQUE);
-  g_signal_connect_after (f.app, "activate", G_CALLBACK (activate_cb), &f);
-  g_assert_cmpint (g_application_run (G_APPLICATION (f.app), 0, NULL), ==, 0);
-
-  app = f.app;
-  g_object_add_weak_pointer (G_OBJECT (app), &app);
-  g_object_unref (f.app);
-  dft_test_wait_until (dft_ui_test_pointer_cleared, &app, "the application to be finalized");
-  dft_test_wait_until (dft_ui_test_pointer_cleared, &f.store, "the store to be finalized");
-  dft_test_dir_free (g_steal_pointer (&dir));
-}
 
 /* ---- Helpers ------------------------------------------------------------------------ */
 
@@ -253,7 +205,7 @@ assert_row (DftTestsView *view,
 /* ---- The scenario --------------------------------------------------------------------- */
 
 static void
-forms_flow (DftApplication *app, DftWindow *window)
+forms_flow (DftApplication *app, DftWindow *window, gpointer data)
 {
   DftStore             *store = dft_application_get_store (app);
   DftFormsPage         *page = DFT_FORMS_PAGE (dft_window_get_forms_page (window));
@@ -400,7 +352,7 @@ forms_flow (DftApplication *app, DftWindow *window)
 static void
 test_forms_flow (void)
 {
-  run_scenario (forms_flow);
+  dft_ui_test_run_app (TEST_APP_ID, NULL, forms_flow, NULL);
 }
 
 /* ---- Kiosk lockdown ------------------------------------------------------------------ */
@@ -427,7 +379,7 @@ shown (gpointer data)
  * commands: the main window is hidden while the kiosk is open, Quit only asks for the PIN,
  * and Control shortcuts typed on the keyboard do nothing; the PIN brings the register back. */
 static void
-kiosk_lockdown (DftApplication *app, DftWindow *window)
+kiosk_lockdown (DftApplication *app, DftWindow *window, gpointer data)
 {
   DftStore             *store = dft_application_get_store (app);
   g_autoptr (GError)    error = NULL;
@@ -489,7 +441,7 @@ kiosk_lockdown (DftApplication *app, DftWindow *window)
 static void
 test_kiosk_lockdown (void)
 {
-  run_scenario (kiosk_lockdown);
+  dft_ui_test_run_app (TEST_APP_ID, NULL, kiosk_lockdown, NULL);
 }
 
 int
@@ -508,7 +460,7 @@ main (int argc, char *argv[])
   if (screenshot_dir != NULL)
     {
       g_mkdir_with_parents (screenshot_dir, 0755);
-      run_scenario (forms_flow);
+      dft_ui_test_run_app (TEST_APP_ID, NULL, forms_flow, NULL);
       return 0;
     }
   g_test_add_func ("/ui/forms/flow", test_forms_flow);

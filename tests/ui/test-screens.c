@@ -553,19 +553,6 @@ audit_screen (GtkWidget *window, const char *screen)
 
 /* ---- Getting to the screens ------------------------------------------------------------ */
 
-typedef struct
-{
-  DftApplication *app;
-  DftWindow      *window;
-  gpointer        store; /* weak */
-} Fixture;
-
-static gboolean
-store_open (gpointer data)
-{
-  return dft_application_get_store (data) != NULL;
-}
-
 static gboolean
 mode_is (gpointer data)
 {
@@ -624,32 +611,31 @@ tbilisi_workshop (DftStore *store)
 
 /* The main window's screens at one size; @tag names the size in the PNGs' names. */
 static void
-main_screens (Fixture *f, const char *tag, DftRecord *workshop)
+main_screens (DftWindow *window, const char *tag, DftRecord *workshop)
 {
   static const char *const views[]
       = { "participants", "attendance", "tests", "evaluations", "summary" };
-  GtkWidget       *window = GTK_WIDGET (f->window);
   g_autofree char *name = NULL;
 
-  g_action_group_activate_action (G_ACTION_GROUP (f->window), "go-back", NULL);
-  wait_mode (f->window, "main");
+  g_action_group_activate_action (G_ACTION_GROUP (window), "go-back", NULL);
+  wait_mode (window, "main");
   name = g_strdup_printf ("workshops-%s", tag);
-  audit_screen (window, name);
-  g_action_group_activate_action (G_ACTION_GROUP (f->window), "open-workshop",
+  audit_screen (GTK_WIDGET (window), name);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "open-workshop",
                                   g_variant_new_string (dft_record_get_id (workshop)));
   for (guint i = 0; i < G_N_ELEMENTS (views); i++)
     {
       g_free (name);
-      g_action_group_activate_action (G_ACTION_GROUP (f->window), "show-view",
+      g_action_group_activate_action (G_ACTION_GROUP (window), "show-view",
                                       g_variant_new_string (views[i]));
       name = g_strdup_printf ("%s-%s", views[i], tag);
-      audit_screen (window, name);
+      audit_screen (GTK_WIDGET (window), name);
     }
-  g_action_group_activate_action (G_ACTION_GROUP (f->window), "show-forms", NULL);
-  dft_test_wait_until (page_idle, dft_window_get_forms_page (f->window), "the forms page");
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-forms", NULL);
+  dft_test_wait_until (page_idle, dft_window_get_forms_page (window), "the forms page");
   g_free (name);
   name = g_strdup_printf ("forms-%s", tag);
-  audit_screen (window, name);
+  audit_screen (GTK_WIDGET (window), name);
 }
 
 static void
@@ -659,10 +645,10 @@ set_text_scale (double scale)
 }
 
 static void
-screens (Fixture *f)
+screens (DftApplication *app, DftWindow *main_window, gpointer data)
 {
-  DftStore             *store = dft_application_get_store (f->app);
-  DftFormsPage         *forms = DFT_FORMS_PAGE (dft_window_get_forms_page (f->window));
+  DftStore             *store = dft_application_get_store (app);
+  DftFormsPage         *forms = DFT_FORMS_PAGE (dft_window_get_forms_page (main_window));
   g_autoptr (DftRecord) workshop = NULL;
   g_autoptr (GError)    error = NULL;
   g_autoptr (DftForm)   day = NULL;
@@ -671,16 +657,16 @@ screens (Fixture *f)
   gboolean              big_text = g_str_equal (language, "en") || g_str_equal (language, "qps");
 
   /* Urdu is laid out from the right, every other language from the left. */
-  g_assert_cmpint (gtk_widget_get_direction (GTK_WIDGET (f->window)), ==,
+  g_assert_cmpint (gtk_widget_get_direction (GTK_WIDGET (main_window)), ==,
                    g_str_equal (language, "ur") ? GTK_TEXT_DIR_RTL : GTK_TEXT_DIR_LTR);
-  gtk_window_set_default_size (GTK_WINDOW (f->window), 1100, 720);
-  wait_mode (f->window, "welcome");
-  audit_screen (GTK_WIDGET (f->window), "welcome");
-  g_action_group_activate_action (G_ACTION_GROUP (f->window), "load-sample", NULL);
-  wait_mode (f->window, "main");
+  gtk_window_set_default_size (GTK_WINDOW (main_window), 1100, 720);
+  wait_mode (main_window, "welcome");
+  audit_screen (GTK_WIDGET (main_window), "welcome");
+  g_action_group_activate_action (G_ACTION_GROUP (main_window), "load-sample", NULL);
+  wait_mode (main_window, "main");
 
   /* Forms for the tests and evaluations views, and one in all seven languages. */
-  g_action_group_activate_action (G_ACTION_GROUP (f->window), "show-forms", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (main_window), "show-forms", NULL);
   dft_test_wait_until (page_idle, forms, "the forms page");
   dft_forms_page_copy_template (forms, "knowledge-test", NULL, NULL);
   dft_test_wait_until (page_idle, forms, "the knowledge test copied");
@@ -693,11 +679,11 @@ screens (Fixture *f)
   g_assert_no_error (error);
 
   workshop = tbilisi_workshop (store);
-  main_screens (f, "wide", workshop);
+  main_screens (main_window, "wide", workshop);
 
   /* A form in this language, filled in on its own window. */
   {
-    GtkWidget     *window = dft_forms_open_filler (GTK_WIDGET (f->window), store, day_record,
+    GtkWidget     *window = dft_forms_open_filler (GTK_WIDGET (main_window), store, day_record,
                                                    dft_record_get_id (workshop), NULL, NULL, TRUE);
     DftFormFiller *filler = DFT_FORM_FILLER (find_descendant (window, DFT_TYPE_FORM_FILLER));
 
@@ -715,14 +701,14 @@ screens (Fixture *f)
   }
 
   /* Preferences and the workshop dialog, with its messages showing. */
-  g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
   {
     GtkWidget *prefs = dft_ui_test_find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
     g_assert_nonnull (prefs);
     audit_screen (prefs, "preferences");
     gtk_window_destroy (GTK_WINDOW (prefs));
   }
-  g_action_group_activate_action (G_ACTION_GROUP (f->window), "new-workshop", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (main_window), "new-workshop", NULL);
   {
     DftWorkshopDialog *dialog = dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
     g_assert_nonnull (dialog);
@@ -734,52 +720,26 @@ screens (Fixture *f)
   }
 
   /* A phone-sized window, and then with large text. */
-  gtk_window_set_default_size (GTK_WINDOW (f->window), 360, 720);
+  gtk_window_set_default_size (GTK_WINDOW (main_window), 360, 720);
   dft_test_settle (300);
   max_width = 360;
-  main_screens (f, "narrow", workshop);
+  main_screens (main_window, "narrow", workshop);
   if (big_text)
     {
       set_text_scale (1.5);
       dft_test_settle (300);
-      main_screens (f, "narrow-large-text", workshop);
+      main_screens (main_window, "narrow-large-text", workshop);
       set_text_scale (1.0);
     }
   max_width = 0;
-  g_action_group_activate_action (G_ACTION_GROUP (f->window), "go-back", NULL);
-}
-
-static void
-activate_cb (GApplication *app, Fixture *f)
-{
-  f->window = DFT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_assert_nonnull (f->window);
-  dft_test_wait_until (store_open, f->app, "the store to open");
-  f->store = dft_application_get_store (f->app);
-  g_object_add_weak_pointer (G_OBJECT (f->store), &f->store);
-  screens (f);
-  gtk_window_destroy (GTK_WINDOW (f->window));
+  g_action_group_activate_action (G_ACTION_GROUP (main_window), "go-back", NULL);
 }
 
 static void
 test_screens (void)
 {
-  Fixture          f = { 0 };
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *db = g_build_filename (dir, "daftari.db", NULL);
-  gpointer         app;
-
-  g_setenv ("DAFTARI_DB", db, TRUE);
   problems = g_string_new (NULL);
-  f.app = dft_application_new ("org.daftari.Daftari.ScreensTest", G_APPLICATION_NON_UNIQUE);
-  g_signal_connect_after (f.app, "activate", G_CALLBACK (activate_cb), &f);
-  g_assert_cmpint (g_application_run (G_APPLICATION (f.app), 0, NULL), ==, 0);
-  app = f.app;
-  g_object_add_weak_pointer (G_OBJECT (app), &app);
-  g_object_unref (f.app);
-  dft_test_wait_until (dft_ui_test_pointer_cleared, &app, "the application to be finalized");
-  dft_test_wait_until (dft_ui_test_pointer_cleared, &f.store, "the store to be finalized");
-  dft_test_dir_free (g_steal_pointer (&dir));
+  dft_ui_test_run_app ("org.daftari.Daftari.ScreensTest", NULL, screens, NULL);
 
   g_test_message ("%u screens audited in %s", n_screens, language);
   if (n_unexpected_warnings > 0)

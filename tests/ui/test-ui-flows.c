@@ -9,7 +9,6 @@
 #include "dft-participants-view.h"
 #include "dft-person-dialog.h"
 #include "dft-preferences-window.h"
-#include "dft-report.h"
 #include "dft-status-bar.h"
 #include "dft-test-util.h"
 #include "dft-ui-test-util.h"
@@ -195,6 +194,9 @@ is_button_labelled (GtkWidget *widget, gconstpointer label)
 
 /* ---- The application around a flow --------------------------------------------------------- */
 
+#define TEST_APP_ID "org.daftari.Daftari.FlowsTest"
+
+/* What a flow works on: the application's window and store, and the test's own @data. */
 typedef struct _Flow Flow;
 typedef void (*FlowFunc) (Flow *f);
 
@@ -203,31 +205,22 @@ struct _Flow
   DftApplication *app;
   DftWindow      *window;
   DftStore       *store;
-  gpointer        store_weak;
-  FlowFunc        func;
   gpointer        data;
 };
 
-static gboolean
-store_open (gpointer data)
+typedef struct
 {
-  return dft_application_get_store (data) != NULL;
-}
+  FlowFunc func;
+  gpointer data;
+} FlowRun;
 
 static void
-activate_cb (GApplication *app, Flow *f)
+flow_scenario (DftApplication *app, DftWindow *window, gpointer data)
 {
-  f->window = DFT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_assert_nonnull (f->window);
-  dft_test_wait_until (store_open, f->app, "the store to open");
-  f->store = dft_application_get_store (f->app);
-  f->store_weak = f->store;
-  g_object_add_weak_pointer (G_OBJECT (f->store), &f->store_weak);
-  f->func (f);
-  /* The last window closing ends g_application_run(). */
-  dft_ui_test_close_and_check_finalized (f->window);
-  f->window = NULL;
-  f->store = NULL;
+  FlowRun *run = data;
+  Flow     f = { app, window, dft_application_get_store (app), run->data };
+
+  run->func (&f);
 }
 
 /* The settings live in GSettings' memory backend for the whole process: each laptop starts
@@ -245,27 +238,13 @@ reset_settings (void)
     g_settings_reset (settings, keys[i]);
 }
 
-/* Runs the application on the database @db (in a folder the caller owns) with @func. */
+/* Runs the application with @func on the database @db (in a folder the caller owns), or on
+ * a new one when @db is NULL. */
 static void
 run_app (const char *db, FlowFunc func, gpointer data)
 {
-  Flow     f = { 0 };
-  gpointer app;
-
   reset_settings ();
-  g_setenv ("DAFTARI_DB", db, TRUE);
-  f.func = func;
-  f.data = data;
-  f.app = dft_application_new ("org.daftari.Daftari.FlowsTest", G_APPLICATION_NON_UNIQUE);
-  g_signal_connect_after (f.app, "activate", G_CALLBACK (activate_cb), &f);
-  g_assert_cmpint (g_application_run (G_APPLICATION (f.app), 0, NULL), ==, 0);
-
-  app = f.app;
-  g_object_add_weak_pointer (G_OBJECT (app), &app);
-  g_object_unref (f.app);
-  dft_test_wait_until (dft_ui_test_pointer_cleared, &app, "the application to be finalized");
-  /* Workers still finishing (list reloads, the sync client's reads) hold the store a moment. */
-  dft_test_wait_until (dft_ui_test_pointer_cleared, &f.store_weak, "the store to be finalized");
+  dft_ui_test_run_app (TEST_APP_ID, db, flow_scenario, &(FlowRun){ func, data });
 }
 
 static GtkWidget *
@@ -614,12 +593,10 @@ static void
 test_sync_now (void)
 {
   SyncData         d = { start_server () };
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *db = g_build_filename (dir, "daftari.db", NULL);
   g_autofree char *other_dir = NULL;
   DftStore        *other;
 
-  run_app (db, sync_now_flow, &d);
+  run_app (NULL, sync_now_flow, &d);
 
   other = pull_from_server (d.server, &other_dir);
   {
@@ -638,7 +615,6 @@ test_sync_now (void)
   dft_test_server_free (d.server);
   g_free (d.event_id);
   g_free (d.person_id);
-  dft_test_dir_free (g_steal_pointer (&dir));
 }
 
 static gboolean
@@ -726,12 +702,10 @@ static void
 test_sync_server_down (void)
 {
   SyncData         d = { start_server () };
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *db = g_build_filename (dir, "daftari.db", NULL);
   g_autofree char *other_dir = NULL;
   DftStore        *other;
 
-  run_app (db, server_down_flow, &d);
+  run_app (NULL, server_down_flow, &d);
 
   other = pull_from_server (d.server, &other_dir);
   {
@@ -747,7 +721,6 @@ test_sync_server_down (void)
   dft_test_server_free (d.server);
   g_free (d.event_id);
   g_free (d.offline_id);
-  dft_test_dir_free (g_steal_pointer (&dir));
 }
 
 /* ---- Bundles ------------------------------------------------------------------------------- */
@@ -759,22 +732,6 @@ typedef struct
   char *session_id;
   char *late_id; /* the person marked late */
 } BundleData;
-
-typedef struct
-{
-  DftStore   *store;
-  const char *event_id;
-  guint       present, late;
-} MarksWait;
-
-static gboolean
-marks_saved (gpointer data)
-{
-  MarksWait                 *w = data;
-  g_autoptr (DftEventReport) report = dft_report_event (w->store, w->event_id, NULL);
-
-  return report != NULL && report->present == w->present && report->late == w->late;
-}
 
 static void
 export_flow (Flow *f)
@@ -801,12 +758,10 @@ export_flow (Flow *f)
     d->session_id = g_strdup (dft_record_get_id (first));
   }
   g_assert_true (gtk_widget_activate_action (attendance, "attendance.mark-all-present", NULL));
-  dft_test_wait_until (marks_saved, &(MarksWait){ f->store, d->event_id, 2, 0 },
-                       "everyone marked present");
+  dft_ui_test_wait_attendance (f->store, d->event_id, 2, 0, "everyone marked present");
   g_assert_true (gtk_widget_activate_action (attendance, "attendance.set-status", "(sss)",
                                              d->session_id, d->late_id, "late"));
-  dft_test_wait_until (marks_saved, &(MarksWait){ f->store, d->event_id, 1, 1 },
-                       "one person marked late");
+  dft_ui_test_wait_attendance (f->store, d->event_id, 1, 1, "one person marked late");
 
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "export-bundle-to",
                                   g_variant_new_string (d->path));
@@ -872,7 +827,7 @@ import_flow (Flow *f)
       &(CountWait){ dft_attendance_view_get_sessions (DFT_ATTENDANCE_VIEW (attendance)), 6 },
       "the imported sessions");
   dft_test_wait_until (register_shows_late, &(LateWait){ attendance, d }, "the register's marks");
-  g_assert_true (marks_saved (&(MarksWait){ f->store, d->event_id, 1, 1 }));
+  g_assert_true (dft_ui_test_attendance_is (f->store, d->event_id, 1, 1));
 
   /* The same bundle again changes nothing. */
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "import-bundle-from",
@@ -1202,11 +1157,7 @@ remove_flow (Flow *f)
 static void
 test_remove_undo (void)
 {
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *db = g_build_filename (dir, "daftari.db", NULL);
-
-  run_app (db, remove_flow, NULL);
-  dft_test_dir_free (g_steal_pointer (&dir));
+  run_app (NULL, remove_flow, NULL);
 }
 
 /* ---- The roster's hint when a search shows only its first matches -------------------------- */
@@ -1310,11 +1261,7 @@ search_hint_flow (Flow *f)
 static void
 test_search_hint (void)
 {
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *db = g_build_filename (dir, "daftari.db", NULL);
-
-  run_app (db, search_hint_flow, NULL);
-  dft_test_dir_free (g_steal_pointer (&dir));
+  run_app (NULL, search_hint_flow, NULL);
 }
 
 int

@@ -23,23 +23,7 @@
  * instead opens the sample workshops and saves a PNG of each main screen.
  */
 
-typedef struct _Fixture Fixture;
-typedef void (*Scenario) (Fixture *f);
-
-struct _Fixture
-{
-  DftApplication *app;
-  DftWindow      *window;
-  gpointer        store; /* a weak pointer */
-  Scenario        scenario;
-};
-
-static gboolean
-store_open (gpointer data)
-{
-  Fixture *f = data;
-  return dft_application_get_store (f->app) != NULL;
-}
+#define TEST_APP_ID "org.daftari.Daftari.Test"
 
 static gboolean
 mode_is_welcome (gpointer data)
@@ -53,49 +37,12 @@ mode_is_main_with_event (gpointer data)
   return g_strcmp0 (dft_window_get_mode (data), "main") == 0 && dft_window_get_event (data) != NULL;
 }
 
-/* After the application's own activate made the window: the scenario, then closing it. */
-static void
-activate_cb (GApplication *app, Fixture *f)
-{
-  f->window = DFT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_assert_nonnull (f->window);
-  dft_test_wait_until (store_open, f, "the store to open");
-  f->store = dft_application_get_store (f->app);
-  g_object_add_weak_pointer (G_OBJECT (f->store), &f->store);
-  f->scenario (f);
-  /* The last window closing ends g_application_run(). */
-  dft_ui_test_close_and_check_finalized (f->window);
-}
-
-static void
-run_scenario (Scenario scenario)
-{
-  Fixture          f = { 0 };
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *db = g_build_filename (dir, "daftari.db", NULL);
-  gpointer         app;
-
-  g_setenv ("DAFTARI_DB", db, TRUE);
-  f.scenario = scenario;
-  f.app = dft_application_new ("org.daftari.Daftari.Test", G_APPLICATION_NON_UNIQUE);
-  g_signal_connect_after (f.app, "activate", G_CALLBACK (activate_cb), &f);
-  g_assert_cmpint (g_application_run (G_APPLICATION (f.app), 0, NULL), ==, 0);
-
-  app = f.app;
-  g_object_add_weak_pointer (G_OBJECT (app), &app);
-  g_object_unref (f.app);
-  dft_test_wait_until (dft_ui_test_pointer_cleared, &app, "the application to be finalized");
-  /* Workers still finishing (list reloads, the sync client's reads) hold the store a moment. */
-  dft_test_wait_until (dft_ui_test_pointer_cleared, &f.store, "the store to be finalized");
-  dft_test_dir_free (g_steal_pointer (&dir));
-}
-
 static GtkWidget *
-view (Fixture *f, const char *name)
+view (DftWindow *window, const char *name)
 {
-  DftWorkshopPage *page = DFT_WORKSHOP_PAGE (dft_window_get_workshop_page (f->window));
+  DftWorkshopPage *page = DFT_WORKSHOP_PAGE (dft_window_get_workshop_page (window));
 
-  g_action_group_activate_action (G_ACTION_GROUP (f->window), "show-view",
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-view",
                                   g_variant_new_string (name));
   return dft_workshop_page_get_view (page, name);
 }
@@ -122,8 +69,7 @@ no_dialog (gpointer data)
 }
 
 static void
-add_person (
-    Fixture *f, GtkWidget *participants, const char *given, const char *family, const char *gender)
+add_person (GtkWidget *participants, const char *given, const char *family, const char *gender)
 {
   DftPersonDialog *dialog;
 
@@ -140,22 +86,6 @@ add_person (
                        "the person dialog to close");
 }
 
-typedef struct
-{
-  DftStore   *store;
-  const char *event_id;
-  guint       present, late;
-} MarksWait;
-
-static gboolean
-marks_saved (gpointer data)
-{
-  MarksWait                 *w = data;
-  g_autoptr (DftEventReport) report = dft_report_event (w->store, w->event_id, NULL);
-
-  return report != NULL && report->present == w->present && report->late == w->late;
-}
-
 static gboolean
 summary_ready (gpointer data)
 {
@@ -165,9 +95,8 @@ summary_ready (gpointer data)
 }
 
 static void
-workshop_flow (Fixture *fixture)
+workshop_flow (DftApplication *app, DftWindow *window, gpointer data)
 {
-  Fixture               f = *fixture;
   DftWorkshopDialog    *dialog;
   GtkWidget            *participants, *attendance, *summary;
   DftRecord            *event;
@@ -177,11 +106,11 @@ workshop_flow (Fixture *fixture)
   const DftEventReport *report;
   DftStore             *store;
 
-  store = dft_application_get_store (f.app);
-  dft_test_wait_until (mode_is_welcome, f.window, "the welcome page on an empty store");
+  store = dft_application_get_store (app);
+  dft_test_wait_until (mode_is_welcome, window, "the welcome page on an empty store");
 
   /* A workshop: first with wrong dates, which the dialog refuses next to the field. */
-  g_action_group_activate_action (G_ACTION_GROUP (f.window), "new-workshop", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "new-workshop", NULL);
   dialog = dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
   g_assert_nonnull (dialog);
   dft_workshop_dialog_set_field (dialog, "title", "Financial investigations, Osh");
@@ -201,16 +130,16 @@ workshop_flow (Fixture *fixture)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL));
   dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_WORKSHOP_DIALOG),
                        "the workshop dialog to close");
-  dft_test_wait_until (mode_is_main_with_event, f.window, "the new workshop to open");
-  event = dft_window_get_event (f.window);
+  dft_test_wait_until (mode_is_main_with_event, window, "the new workshop to open");
+  event = dft_window_get_event (window);
   g_assert_cmpstr (dft_record_get_string (event, "title"), ==, "Financial investigations, Osh");
   g_assert_cmpstr (dft_record_get_string (event, "end_date"), ==, "2026-05-06");
 
   /* Three people, in three scripts. */
-  participants = view (&f, "participants");
-  add_person (&f, participants, "Айбек", "Токтогулов", "male");
-  add_person (&f, participants, "გიორგი", "ბერიძე", "male");
-  add_person (&f, participants, "Amina", "Yusuf", "female");
+  participants = view (window, "participants");
+  add_person (participants, "Айбек", "Токтогулов", "male");
+  add_person (participants, "გიორგი", "ბერიძე", "male");
+  add_person (participants, "Amina", "Yusuf", "female");
   people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
   dft_test_wait_until (model_has, &(CountWait){ people, 3 }, "three people on the roster");
 
@@ -225,7 +154,7 @@ workshop_flow (Fixture *fixture)
   dft_test_wait_until (model_has, &(CountWait){ people, 3 }, "the roster after the search");
 
   /* Attendance: everyone present in the first session, then one of them late. */
-  attendance = view (&f, "attendance");
+  attendance = view (window, "attendance");
   sessions = dft_attendance_view_get_sessions (DFT_ATTENDANCE_VIEW (attendance));
   dft_test_wait_until (model_has, &(CountWait){ sessions, 6 }, "six half-day sessions");
   {
@@ -239,18 +168,16 @@ workshop_flow (Fixture *fixture)
   g_assert_cmpstr (dft_attendance_view_get_focus_session (DFT_ATTENDANCE_VIEW (attendance)), ==,
                    session0);
   g_assert_true (gtk_widget_activate_action (attendance, "attendance.mark-all-present", NULL));
-  dft_test_wait_until (marks_saved, &(MarksWait){ store, dft_record_get_id (event), 3, 0 },
-                       "everyone marked present");
+  dft_ui_test_wait_attendance (store, dft_record_get_id (event), 3, 0, "everyone marked present");
   g_assert_true (gtk_widget_activate_action (attendance, "attendance.set-status", "(sss)", session0,
                                              person1, "late"));
   g_assert_cmpstr (
       dft_attendance_view_get_status (DFT_ATTENDANCE_VIEW (attendance), session0, person1), ==,
       "late");
-  dft_test_wait_until (marks_saved, &(MarksWait){ store, dft_record_get_id (event), 2, 1 },
-                       "one person marked late");
+  dft_ui_test_wait_attendance (store, dft_record_get_id (event), 2, 1, "one person marked late");
 
   /* The summary's figures. */
-  summary = view (&f, "summary");
+  summary = view (window, "summary");
   dft_test_wait_until (summary_ready, summary, "the summary's figures");
   report = dft_summary_view_get_report (DFT_SUMMARY_VIEW (summary));
   g_assert_cmpuint (report->n_people, ==, 3);
@@ -262,7 +189,7 @@ workshop_flow (Fixture *fixture)
   g_assert_cmpuint (((DftReportCount *) report->genders->pdata[1])->count, ==, 2); /* male */
 
   /* Preferences: a new language is stored and a restart offered. */
-  g_action_group_activate_action (G_ACTION_GROUP (f.app), "preferences", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
   {
     DftPreferencesWindow *prefs = dft_ui_test_find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
     AdwMessageDialog     *question;
@@ -270,7 +197,7 @@ workshop_flow (Fixture *fixture)
 
     g_assert_nonnull (prefs);
     dft_preferences_window_select_language (prefs, "ru");
-    language = g_settings_get_string (dft_application_get_settings (f.app), "language");
+    language = g_settings_get_string (dft_application_get_settings (app), "language");
     g_assert_cmpstr (language, ==, "ru");
     question = dft_ui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
     g_assert_nonnull (question);
@@ -281,7 +208,7 @@ workshop_flow (Fixture *fixture)
   }
 
   /* The about window. */
-  g_action_group_activate_action (G_ACTION_GROUP (f.app), "about", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
   {
     GtkWindow *about = dft_ui_test_find_toplevel (ADW_TYPE_ABOUT_WINDOW);
     g_assert_nonnull (about);
@@ -292,7 +219,7 @@ workshop_flow (Fixture *fixture)
 static void
 test_workshop_flow (void)
 {
-  run_scenario (workshop_flow);
+  dft_ui_test_run_app (TEST_APP_ID, NULL, workshop_flow, NULL);
 }
 
 /* ---- Screenshots ------------------------------------------------------- */
@@ -303,24 +230,21 @@ mode_is_main (gpointer data)
   return g_strcmp0 (dft_window_get_mode (data), "main") == 0;
 }
 
-static const char *screenshot_dir;
-
 static void
-take_screenshots (Fixture *fixture)
+take_screenshots (DftApplication *app, DftWindow *window, gpointer data)
 {
-  Fixture     f = *fixture;
-  const char *dir = screenshot_dir;
+  const char *dir = data;
 
   g_mkdir_with_parents (dir, 0755);
-  gtk_window_set_default_size (GTK_WINDOW (f.window), 1100, 720);
-  dft_test_wait_until (mode_is_welcome, f.window, "the welcome page");
-  dft_ui_test_screenshot (GTK_WIDGET (f.window), dir, "welcome.png");
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 720);
+  dft_test_wait_until (mode_is_welcome, window, "the welcome page");
+  dft_ui_test_screenshot (GTK_WIDGET (window), dir, "welcome.png");
 
-  g_action_group_activate_action (G_ACTION_GROUP (f.window), "load-sample", NULL);
-  dft_test_wait_until (mode_is_main, f.window, "the sample workshops");
+  g_action_group_activate_action (G_ACTION_GROUP (window), "load-sample", NULL);
+  dft_test_wait_until (mode_is_main, window, "the sample workshops");
   dft_test_settle (500);
   {
-    GListModel           *events = dft_store_list_events (dft_application_get_store (f.app));
+    GListModel           *events = dft_store_list_events (dft_application_get_store (app));
     g_autoptr (DftRecord) tbilisi = NULL;
 
     dft_record_list_reload_sync (DFT_RECORD_LIST (events), NULL);
@@ -331,34 +255,34 @@ take_screenshots (Fixture *fixture)
           tbilisi = g_steal_pointer (&e);
       }
     g_assert_nonnull (tbilisi);
-    g_action_group_activate_action (G_ACTION_GROUP (f.window), "open-workshop",
+    g_action_group_activate_action (G_ACTION_GROUP (window), "open-workshop",
                                     g_variant_new_string (dft_record_get_id (tbilisi)));
     g_object_unref (events);
   }
-  dft_test_wait_until (mode_is_main_with_event, f.window, "the workshop");
-  view (&f, "participants");
-  dft_ui_test_screenshot (GTK_WIDGET (f.window), dir, "participants.png");
-  view (&f, "attendance");
-  dft_ui_test_screenshot (GTK_WIDGET (f.window), dir, "attendance.png");
-  view (&f, "summary");
-  dft_ui_test_screenshot (GTK_WIDGET (f.window), dir, "summary.png");
+  dft_test_wait_until (mode_is_main_with_event, window, "the workshop");
+  view (window, "participants");
+  dft_ui_test_screenshot (GTK_WIDGET (window), dir, "participants.png");
+  view (window, "attendance");
+  dft_ui_test_screenshot (GTK_WIDGET (window), dir, "attendance.png");
+  view (window, "summary");
+  dft_ui_test_screenshot (GTK_WIDGET (window), dir, "summary.png");
 
   /* A phone-sized window: the list and the page fold into one column. */
-  gtk_window_set_default_size (GTK_WINDOW (f.window), 360, 720);
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
   dft_test_settle (500);
-  view (&f, "attendance");
-  dft_ui_test_screenshot (GTK_WIDGET (f.window), dir, "narrow-attendance.png");
-  g_action_group_activate_action (G_ACTION_GROUP (f.window), "go-back", NULL);
-  dft_ui_test_screenshot (GTK_WIDGET (f.window), dir, "narrow-workshops.png");
-  gtk_window_set_default_size (GTK_WINDOW (f.window), 1100, 720);
+  view (window, "attendance");
+  dft_ui_test_screenshot (GTK_WIDGET (window), dir, "narrow-attendance.png");
+  g_action_group_activate_action (G_ACTION_GROUP (window), "go-back", NULL);
+  dft_ui_test_screenshot (GTK_WIDGET (window), dir, "narrow-workshops.png");
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 720);
 
-  g_action_group_activate_action (G_ACTION_GROUP (f.app), "preferences", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
   {
     GtkWidget *prefs = dft_ui_test_find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
     dft_ui_test_screenshot (prefs, dir, "preferences.png");
     gtk_window_destroy (GTK_WINDOW (prefs));
   }
-  g_action_group_activate_action (G_ACTION_GROUP (f.window), "new-workshop", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "new-workshop", NULL);
   {
     DftWorkshopDialog *dialog = dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
     dft_workshop_dialog_set_field (dialog, "title", "");
@@ -387,8 +311,7 @@ main (int argc, char *argv[])
   adw_init ();
   if (screenshots != NULL)
     {
-      screenshot_dir = screenshots;
-      run_scenario (take_screenshots);
+      dft_ui_test_run_app (TEST_APP_ID, NULL, take_screenshots, (gpointer) screenshots);
       return 0;
     }
 
