@@ -430,10 +430,24 @@ audit_tab (Audit *a)
       if (!round)
         {
           GtkWidget *c = control_of (focus);
-          if (!really_shown (focus))
+
+          /* A widget with no size yet is one GTK has not laid out (a list's rows while the
+           * machine is busy): what this looks for is a control with a size of its own but
+           * placed out of sight, like the folded leaflet's hidden page. */
+          if (!really_shown (focus) && gtk_widget_get_width (focus) > 0
+              && gtk_widget_get_height (focus) > 0)
             {
               g_autofree char *d = describe (focus);
-              problem (a, "keyboard: Tab rests on %s, which cannot be seen", d);
+              graphene_rect_t  b = GRAPHENE_RECT_INIT (0, 0, 0, 0);
+
+              if (!gtk_widget_compute_bounds (focus, a->root, &b))
+                b = GRAPHENE_RECT_INIT (-1, -1, 0, 0);
+              problem (a,
+                       "keyboard: Tab rests on %s, which cannot be seen (mapped %d, %d×%d at "
+                       "%.0f,%.0f in a %d×%d window)",
+                       d, gtk_widget_get_mapped (focus), gtk_widget_get_width (focus),
+                       gtk_widget_get_height (focus), b.origin.x, b.origin.y,
+                       gtk_widget_get_width (a->root), gtk_widget_get_height (a->root));
             }
           else if (!has_name (c) && is_control (c) && !internal (c, a->root))
             {
@@ -503,6 +517,12 @@ transitions_done (gpointer data)
   return TRUE;
 }
 
+static gboolean
+page_idle (gpointer data)
+{
+  return !dft_forms_page_get_busy (data);
+}
+
 static void
 audit_screen (GtkWidget *window, const char *screen)
 {
@@ -511,9 +531,20 @@ audit_screen (GtkWidget *window, const char *screen)
 
   g_test_message ("screen %s", screen);
   dft_test_wait_until (dft_ui_test_drawn, window, "the window to be drawn");
-  dft_test_settle (300);
-  dft_test_wait_until (transitions_done, window, "the pages to stop sliding");
-  dft_test_settle (50);
+  /* The forms page reads its forms in a worker and rebuilds its rows when they come, and a
+   * change in the store (the sample still being counted) can start it again: wait until it
+   * has stayed idle, and the pages have stopped sliding, for a moment. */
+  for (gboolean settled = FALSE; !settled;)
+    {
+      if (DFT_IS_WINDOW (window))
+        dft_test_wait_until (page_idle, dft_window_get_forms_page (DFT_WINDOW (window)),
+                             "the forms page to settle");
+      dft_test_wait_until (transitions_done, window, "the pages to stop sliding");
+      dft_test_settle (300);
+      settled = transitions_done (window)
+                && (!DFT_IS_WINDOW (window)
+                    || page_idle (dft_window_get_forms_page (DFT_WINDOW (window))));
+    }
   {
     g_autofree char *file = g_strconcat (screen, ".png", NULL);
     dft_ui_test_save_png (window, shots, file);
@@ -566,12 +597,6 @@ wait_mode (DftWindow *window, const char *mode)
   dft_test_wait_until (mode_is, window, mode);
 }
 
-static gboolean
-page_idle (gpointer data)
-{
-  return !dft_forms_page_get_busy (data);
-}
-
 static GtkWidget *
 find_descendant (GtkWidget *w, GType type)
 {
@@ -610,6 +635,20 @@ tbilisi_workshop (DftStore *store)
 }
 
 /* The main window's screens at one size; @tag names the size in the PNGs' names. */
+typedef struct
+{
+  AdwLeaflet *leaflet;
+  gboolean    folded;
+} FoldWait;
+
+static gboolean
+folded_as_wanted (gpointer data)
+{
+  FoldWait *w = data;
+
+  return adw_leaflet_get_folded (w->leaflet) == w->folded;
+}
+
 static void
 main_screens (DftWindow *window, const char *tag, DftRecord *workshop)
 {
@@ -617,6 +656,13 @@ main_screens (DftWindow *window, const char *tag, DftRecord *workshop)
       = { "participants", "attendance", "tests", "evaluations", "summary" };
   g_autofree char *name = NULL;
 
+  /* The X server resizes the window in its own time: a wide window shows the list and the
+   * page side by side, a phone-sized one one of them at a time. */
+  dft_test_wait_until (
+      folded_as_wanted,
+      &(FoldWait){ ADW_LEAFLET (find_descendant (GTK_WIDGET (window), ADW_TYPE_LEAFLET)),
+                   g_str_has_prefix (tag, "narrow") },
+      "the window to take its new width");
   g_action_group_activate_action (G_ACTION_GROUP (window), "go-back", NULL);
   wait_mode (window, "main");
   name = g_strdup_printf ("workshops-%s", tag);
