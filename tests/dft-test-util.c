@@ -506,3 +506,65 @@ dft_test_server_get_url (DftTestServer *server)
   g_assert_nonnull (server->url);
   return server->url;
 }
+
+DftForm *
+dft_test_load_form (const char *name)
+{
+  g_autofree char   *path = g_build_filename (g_getenv ("DAFTARI_TEST_DATA"), "forms", name, NULL);
+  g_autoptr (GError) error = NULL;
+  DftForm           *form = dft_form_new_from_file (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (form, &error));
+  g_assert_no_error (error);
+  return form;
+}
+
+static void
+dump_text (GString *out, const char *what, DftText *text)
+{
+  g_autoptr (GList) langs = NULL;
+
+  if (text == NULL)
+    return;
+  langs = g_list_sort (g_hash_table_get_keys (text), (GCompareFunc) strcmp);
+  for (GList *l = langs; l != NULL; l = l->next)
+    g_string_append_printf (out, "%s[%s] = «%s»\n", what, (const char *) l->data,
+                            (const char *) g_hash_table_lookup (text, l->data));
+}
+
+typedef struct
+{
+  DftForm *form;
+  GString *out;
+} DumpData;
+
+static void
+dump_question (DftQuestion *q, gpointer user_data)
+{
+  DumpData        *d = user_data;
+  g_autofree char *label = g_strconcat (q->name, ".label", NULL);
+  g_autofree char *hint = g_strconcat (q->name, ".hint", NULL);
+  DftChoiceList   *list
+      = q->choice_list != NULL ? g_hash_table_lookup (d->form->choice_lists, q->choice_list) : NULL;
+
+  dump_text (d->out, label, q->label);
+  dump_text (d->out, hint, q->hint);
+  for (guint i = 0; list != NULL && i < list->choices->len; i++)
+    {
+      DftChoice       *c = g_ptr_array_index (list->choices, i);
+      g_autofree char *what = g_strdup_printf ("%s/%s.label", q->name, c->value);
+
+      dump_text (d->out, what, c->label);
+    }
+}
+
+char *
+dft_test_form_texts (DftForm *form)
+{
+  DumpData d = { form, g_string_new (NULL) };
+
+  dump_text (d.out, "title", form->title);
+  dft_form_foreach (form, dump_question, &d);
+  return g_string_free (d.out, FALSE);
+}

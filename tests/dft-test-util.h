@@ -3,6 +3,7 @@
 
 #include "dft-record-list.h"
 #include "dft-store.h"
+#include "forms/dft-form.h"
 
 G_BEGIN_DECLS
 
@@ -89,5 +90,14 @@ guint16     dft_test_server_get_port (DftTestServer *server);
 const char *dft_test_server_get_url (DftTestServer *server);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftTestServer, dft_test_server_free)
+
+/* The prepared form tests/data/forms/@name (DAFTARI_TEST_DATA); fails the test when it does
+ * not load. */
+DftForm *dft_test_load_form (const char *name);
+
+/* Every text of @form exactly as it is, one per line ("notes.hint[ur] = «…»"), title, labels,
+ * hints and choice labels, languages in order: canonical JSON folds white space, so it
+ * cannot show a line break turned into a space; this can. */
+char *dft_test_form_texts (DftForm *form);
 
 G_END_DECLS

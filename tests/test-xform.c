@@ -3,8 +3,9 @@
 
 #include <string.h>
 
-/* Not dft-test-util.h: dft-record.h declares a GObject also named DftForm. */
 #include <locale.h>
+
+#include "dft-test-util.h"
 #include "forms/dft-form-export.h"
 #include "forms/dft-form.h"
 #include "forms/dft-xform.h"
@@ -446,110 +447,20 @@ test_hostile (void)
 
 /* ---- Export and import again ------------------------------------------ */
 
-/* A form with what exports used to lose: a title in four languages, a read-only text that
- * nothing calculates, notes (one of them calculated), line breaks in labels, hints and
- * choices, text that looks like the markdown encoding of a line break, and Urdu mixed with
- * a Latin acronym and digits. */
-static const char round_trip_json[]
-    = "{\"format\": \"daftari-form\", \"id\": \"field_visit\", \"version\": \"7\","
-      " \"default_language\": \"en\","
-      " \"languages\": [{\"code\": \"en\", \"name\": \"English\"},"
-      "                {\"code\": \"ru\", \"name\": \"Русский\"},"
-      "                {\"code\": \"ky\", \"name\": \"Кыргызча\"},"
-      "                {\"code\": \"ur\", \"name\": \"اردو\"}],"
-      " \"title\": {\"en\": \"Field visit\", \"ru\": \"Полевой визит\","
-      "            \"ky\": \"Талаа сапары\", \"ur\": \"فیلڈ کا دورہ\"},"
-      " \"questions\": ["
-      "  {\"type\": \"note\", \"name\": \"intro\","
-      "   \"label\": {\"en\": \"Welcome.\\nRead this first.\","
-      "              \"ur\": \"خوش آمدید۔\\nپہلے یہ پڑھیں۔\"}},"
-      "  {\"type\": \"text\", \"name\": \"ref\", \"read_only\": true, \"default\": \"KG-2024-17\","
-      "   \"label\": {\"en\": \"Reference\", \"ur\": \"حوالہ نمبر (ID) 2024\"}},"
-      "  {\"type\": \"note\", \"name\": \"code_note\", \"calculate\": \"concat('KG-', '17')\","
-      "   \"label\": {\"en\": \"Code\"}},"
-      "  {\"type\": \"text\", \"name\": \"notes\","
-      "   \"label\": {\"en\": \"Notes\\nfrom the visit\", \"ru\": \"Заметки\\nо визите\"},"
-      "   \"hint\": {\"en\": \"One line per topic.\\nWrite <br>, <BR/> or &lt;br> as they are.\","
-      "             \"ur\": \"اگر بی ایم آئی (BMI) 25 سے زیادہ ہو\\nتو WHO کا چارٹ 3 دیکھیں\"}},"
-      "  {\"type\": \"select_one\", \"name\": \"done\", \"label\": {\"en\": \"Done?\"},"
-      "   \"choices\": [{\"value\": \"yes\", \"label\": {\"en\": \"Yes,\\nall of it\","
-      "                                                \"ky\": \"Ооба\"}},"
-      "                 {\"value\": \"no\", \"label\": {\"en\": \"No\", \"ur\": \"نہیں\"}}]}"
-      " ]}";
-
-static void
-dump_text (GString *out, const char *what, DftText *text)
-{
-  g_autoptr (GList) langs = NULL;
-
-  if (text == NULL)
-    return;
-  langs = g_list_sort (g_hash_table_get_keys (text), (GCompareFunc) strcmp);
-  for (GList *l = langs; l != NULL; l = l->next)
-    g_string_append_printf (out, "%s[%s] = «%s»\n", what, (const char *) l->data,
-                            (const char *) g_hash_table_lookup (text, l->data));
-}
-
-typedef struct
-{
-  DftForm *form;
-  GString *out;
-} DumpData;
-
-static void
-dump_question (DftQuestion *q, gpointer user_data)
-{
-  DumpData        *d = user_data;
-  g_autofree char *label = g_strconcat (q->name, ".label", NULL);
-  g_autofree char *hint = g_strconcat (q->name, ".hint", NULL);
-  DftChoiceList   *list
-      = q->choice_list != NULL ? g_hash_table_lookup (d->form->choice_lists, q->choice_list) : NULL;
-
-  dump_text (d->out, label, q->label);
-  dump_text (d->out, hint, q->hint);
-  for (guint i = 0; list != NULL && i < list->choices->len; i++)
-    {
-      DftChoice       *c = g_ptr_array_index (list->choices, i);
-      g_autofree char *what = g_strdup_printf ("%s/%s.label", q->name, c->value);
-
-      dump_text (d->out, what, c->label);
-    }
-}
-
-/* Every text of @form exactly as it is: canonical JSON folds white space, so it cannot see a
- * line break become a space. */
-static char *
-texts_of (DftForm *form)
-{
-  DumpData d = { form, g_string_new (NULL) };
-
-  dump_text (d.out, "title", form->title);
-  dft_form_foreach (form, dump_question, &d);
-  return g_string_free (d.out, FALSE);
-}
-
-static DftForm *
-load_round_trip_form (void)
-{
-  g_autoptr (GError) error = NULL;
-  DftForm           *form = dft_form_new_from_json (round_trip_json, -1, &error);
-
-  g_assert_no_error (error);
-  g_assert_true (dft_form_prepare (form, &error));
-  g_assert_no_error (error);
-  return form;
-}
-
+/* tests/data/forms/round-trip.json has what exports used to lose: a title in four languages,
+ * a read-only text that nothing calculates, notes (one of them calculated), line breaks in
+ * labels, hints and choices, text that looks like the markdown encoding of a line break, and
+ * Urdu mixed with a Latin acronym and digits. */
 static void
 test_export_round_trip (void)
 {
-  g_autoptr (DftForm) form = load_round_trip_form ();
+  g_autoptr (DftForm) form = dft_test_load_form ("round-trip.json");
   g_autoptr (DftForm) again = NULL;
   g_autoptr (GError)  error = NULL;
   g_autofree char    *xml = dft_xform_export (form, &error);
   g_autofree char    *before = NULL;
   g_autofree char    *after = NULL;
-  g_autofree char    *texts_before = texts_of (form);
+  g_autofree char    *texts_before = dft_test_form_texts (form);
   g_autofree char    *texts_after = NULL;
   DftQuestion        *ref;
 
@@ -578,7 +489,7 @@ test_export_round_trip (void)
   before = dft_form_to_json (form, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
   after = dft_form_to_json (again, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
   g_assert_cmpstr (after, ==, before);
-  texts_after = texts_of (again);
+  texts_after = dft_test_form_texts (again);
   g_assert_cmpstr (texts_after, ==, texts_before);
 }
 

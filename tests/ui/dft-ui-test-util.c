@@ -5,6 +5,7 @@
 
 #include "dft-report.h"
 #include "dft-test-util.h"
+#include "dft-workshop-page.h"
 #include "dft-ui-test-util.h"
 
 typedef struct
@@ -192,4 +193,59 @@ dft_ui_test_screenshot (GtkWidget *widget, const char *dir, const char *name)
   g_assert_true (dft_ui_test_save_png (widget, dir, name));
   path = g_build_filename (dir, name, NULL);
   g_test_message ("%s", path);
+}
+
+typedef struct
+{
+  GListModel *model;
+  guint       n;
+} CountWait;
+
+static gboolean
+model_has (gpointer data)
+{
+  CountWait *w = data;
+
+  return w->model != NULL && g_list_model_get_n_items (w->model) == w->n;
+}
+
+void
+dft_ui_test_wait_n_items (GListModel *model, guint n, const char *what)
+{
+  dft_test_wait_until (model_has, &(CountWait){ model, n }, what);
+}
+
+typedef struct
+{
+  DftWindow  *window;
+  const char *mode;
+  gboolean    with_workshop;
+} ModeWait;
+
+static gboolean
+mode_is (gpointer data)
+{
+  ModeWait *w = data;
+
+  return g_strcmp0 (dft_window_get_mode (w->window), w->mode) == 0
+         && (!w->with_workshop || dft_window_get_event (w->window) != NULL);
+}
+
+void
+dft_ui_test_wait_mode (DftWindow *window, const char *mode, gboolean with_workshop)
+{
+  g_autofree char *what
+      = g_strdup_printf ("the window's %s page%s", mode, with_workshop ? " with a workshop" : "");
+
+  dft_test_wait_until (mode_is, &(ModeWait){ window, mode, with_workshop }, what);
+}
+
+GtkWidget *
+dft_ui_test_show_view (DftWindow *window, const char *name)
+{
+  DftWorkshopPage *page = DFT_WORKSHOP_PAGE (dft_window_get_workshop_page (window));
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-view",
+                                  g_variant_new_string (name));
+  return dft_workshop_page_get_view (page, name);
 }

@@ -47,6 +47,17 @@ dft_ui_test_attendance_is (DftStore *store, const char *event_id, guint present,
 void dft_ui_test_wait_attendance (
     DftStore *store, const char *event_id, guint present, guint late, const char *what);
 
+/* Waits until @model holds exactly @n items; fails the test with @what after 20 s. */
+void dft_ui_test_wait_n_items (GListModel *model, guint n, const char *what);
+
+/* Waits until @window shows @mode ("welcome", "main"…); with @with_workshop, also a workshop
+ * open in it. */
+void dft_ui_test_wait_mode (DftWindow *window, const char *mode, gboolean with_workshop);
+
+/* Shows the workshop page's view @name ("participants", "attendance"…) through the window's
+ * action, as the view switcher does, and returns it. */
+GtkWidget *dft_ui_test_show_view (DftWindow *window, const char *name);
+
 /* A DftTestCondition: whether the widget @data is mapped and has a width, drawn at least
  * once. */
 gboolean dft_ui_test_drawn (gpointer data);

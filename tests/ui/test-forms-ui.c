@@ -59,28 +59,6 @@ warnings_or_listed (gpointer data)
   return dft_ui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL || form_listed (data);
 }
 
-static gboolean
-mode_is_main (gpointer data)
-{
-  return g_strcmp0 (dft_window_get_mode (data), "main") == 0;
-}
-
-static gboolean
-mode_is_main_with_event (gpointer data)
-{
-  return g_strcmp0 (dft_window_get_mode (data), "main") == 0 && dft_window_get_event (data) != NULL;
-}
-
-static GtkWidget *
-show_view (DftWindow *window, const char *name)
-{
-  DftWorkshopPage *page = DFT_WORKSHOP_PAGE (dft_window_get_workshop_page (window));
-
-  g_action_group_activate_action (G_ACTION_GROUP (window), "show-view",
-                                  g_variant_new_string (name));
-  return dft_workshop_page_get_view (page, name);
-}
-
 static void
 answer (DftFormRun *run, const char *path, const char *value)
 {
@@ -235,7 +213,7 @@ forms_flow (DftApplication *app, DftWindow *window, gpointer data)
     }
 
   /* The Forms screen: an ODK XForm imported through the page's worker. */
-  dft_test_wait_until (mode_is_main, window, "the workshop list");
+  dft_ui_test_wait_mode (window, "main", FALSE);
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-forms", NULL);
   dft_test_wait_until (page_idle, page, "the forms page to settle");
   dft_forms_page_import_file (page, file);
@@ -286,8 +264,8 @@ forms_flow (DftApplication *app, DftWindow *window, gpointer data)
   /* The Tests view: three people's pre-tests and post-tests and the gain. */
   g_action_group_activate_action (G_ACTION_GROUP (window), "open-workshop",
                                   g_variant_new_string (dft_record_get_id (event)));
-  dft_test_wait_until (mode_is_main_with_event, window, "the workshop");
-  tests = DFT_TESTS_VIEW (show_view (window, "tests"));
+  dft_ui_test_wait_mode (window, "main", TRUE);
+  tests = DFT_TESTS_VIEW (dft_ui_test_show_view (window, "tests"));
   dft_test_wait_until (tests_form_chosen, tests, "the test form in the tests view");
   submit_test (store, "osh_test", dft_record_get_id (event), people[0], "pre", FALSE, FALSE, FALSE);
   submit_test (store, "osh_test", dft_record_get_id (event), people[0], "post", TRUE, TRUE, TRUE);
@@ -307,12 +285,12 @@ forms_flow (DftApplication *app, DftWindow *window, gpointer data)
   dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "tests-gain.png");
   if (screenshot_dir != NULL)
     {
-      show_view (window, "summary");
+      dft_ui_test_show_view (window, "summary");
       dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "tests-summary.png");
     }
 
   /* The Evaluations view counts final evaluations as they arrive. */
-  evaluations = DFT_EVALUATIONS_VIEW (show_view (window, "evaluations"));
+  evaluations = DFT_EVALUATIONS_VIEW (dft_ui_test_show_view (window, "evaluations"));
   dft_test_wait_until (evaluations_counted, &(CountWait){ evaluations, 0 }, "no evaluations yet");
   g_assert_cmpstr (dft_evaluations_view_get_form_key (evaluations), ==, "workshop_evaluation");
   submit_evaluation (store, "workshop_evaluation", dft_record_get_id (event), "5");
@@ -340,9 +318,9 @@ forms_flow (DftApplication *app, DftWindow *window, gpointer data)
       gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
       dft_test_settle (500);
       dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "forms-narrow.png");
-      show_view (window, "tests");
+      dft_ui_test_show_view (window, "tests");
       dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "tests-narrow.png");
-      show_view (window, "evaluations");
+      dft_ui_test_show_view (window, "evaluations");
       dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "evaluations-narrow.png");
     }
   for (guint i = 0; i < G_N_ELEMENTS (people); i++)

@@ -584,19 +584,6 @@ audit_screen (GtkWidget *window, const char *screen)
 
 /* ---- Getting to the screens ------------------------------------------------------------ */
 
-static gboolean
-mode_is (gpointer data)
-{
-  return g_strcmp0 (dft_window_get_mode (data), g_object_get_data (data, "want")) == 0;
-}
-
-static void
-wait_mode (DftWindow *window, const char *mode)
-{
-  g_object_set_data (G_OBJECT (window), "want", (gpointer) mode);
-  dft_test_wait_until (mode_is, window, mode);
-}
-
 static GtkWidget *
 find_descendant (GtkWidget *w, GType type)
 {
@@ -664,7 +651,7 @@ main_screens (DftWindow *window, const char *tag, DftRecord *workshop)
                    g_str_has_prefix (tag, "narrow") },
       "the window to take its new width");
   g_action_group_activate_action (G_ACTION_GROUP (window), "go-back", NULL);
-  wait_mode (window, "main");
+  dft_ui_test_wait_mode (window, "main", FALSE);
   name = g_strdup_printf ("workshops-%s", tag);
   audit_screen (GTK_WIDGET (window), name);
   g_action_group_activate_action (G_ACTION_GROUP (window), "open-workshop",
@@ -706,10 +693,10 @@ screens (DftApplication *app, DftWindow *main_window, gpointer data)
   g_assert_cmpint (gtk_widget_get_direction (GTK_WIDGET (main_window)), ==,
                    g_str_equal (language, "ur") ? GTK_TEXT_DIR_RTL : GTK_TEXT_DIR_LTR);
   gtk_window_set_default_size (GTK_WINDOW (main_window), 1100, 720);
-  wait_mode (main_window, "welcome");
+  dft_ui_test_wait_mode (main_window, "welcome", FALSE);
   audit_screen (GTK_WIDGET (main_window), "welcome");
   g_action_group_activate_action (G_ACTION_GROUP (main_window), "load-sample", NULL);
-  wait_mode (main_window, "main");
+  dft_ui_test_wait_mode (main_window, "main", FALSE);
 
   /* Forms for the tests and evaluations views, and one in all seven languages. */
   g_action_group_activate_action (G_ACTION_GROUP (main_window), "show-forms", NULL);

@@ -55,19 +55,6 @@ has_toplevel (gpointer data)
   return dft_ui_test_find_toplevel (GPOINTER_TO_SIZE (data)) != NULL;
 }
 
-typedef struct
-{
-  GListModel *model;
-  guint       n;
-} CountWait;
-
-static gboolean
-model_has (gpointer data)
-{
-  CountWait *w = data;
-  return w->model != NULL && g_list_model_get_n_items (w->model) == w->n;
-}
-
 /* ---- Finding widgets as a person sees them ------------------------------------------------- */
 
 static gpointer
@@ -245,22 +232,6 @@ run_app (const char *db, FlowFunc func, gpointer data)
 {
   reset_settings ();
   dft_ui_test_run_app (TEST_APP_ID, db, flow_scenario, &(FlowRun){ func, data });
-}
-
-static GtkWidget *
-view (Flow *f, const char *name)
-{
-  DftWorkshopPage *page = DFT_WORKSHOP_PAGE (dft_window_get_workshop_page (f->window));
-
-  g_action_group_activate_action (G_ACTION_GROUP (f->window), "show-view",
-                                  g_variant_new_string (name));
-  return dft_workshop_page_get_view (page, name);
-}
-
-static gboolean
-mode_is_welcome (gpointer data)
-{
-  return g_strcmp0 (dft_window_get_mode (data), "welcome") == 0;
 }
 
 typedef struct
@@ -571,10 +542,10 @@ sync_now_flow (Flow *f)
 
   /* A change made in the window: a workshop and one person. */
   d->event_id = new_workshop (f, "Asset recovery, Bishkek");
-  participants = view (f, "participants");
+  participants = dft_ui_test_show_view (f->window, "participants");
   add_person (participants, "Айбек", "Токтогулов");
   people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
-  dft_test_wait_until (model_has, &(CountWait){ people, 1 }, "Айбек on the roster");
+  dft_ui_test_wait_n_items (people, 1, "Айбек on the roster");
   d->person_id = person_id_for (participants, "Айбек");
   dft_test_wait_until (status_has_pending, f, "the status bar to count changes not synced");
   g_assert_false (status_says (status_bar (f), "everything synced"));
@@ -650,17 +621,17 @@ server_down_flow (Flow *f)
   quiet_sync_client (f);
   sign_in_through_preferences (f, dft_test_server_get_url (d->server));
   d->event_id = new_workshop (f, "Asset recovery, Osh");
-  participants = view (f, "participants");
+  participants = dft_ui_test_show_view (f->window, "participants");
   add_person (participants, "გიორგი", "ბერიძე");
   people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
-  dft_test_wait_until (model_has, &(CountWait){ people, 1 }, "გიორგი on the roster");
+  dft_ui_test_wait_n_items (people, 1, "გიორგი on the roster");
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "sync", NULL);
   wait_long (everything_synced, f, "the first sync");
 
   /* The server goes away; the trainer goes on typing and presses Sync Now. */
   dft_test_server_stop (d->server);
   add_person (participants, "Amina", "Yusuf");
-  dft_test_wait_until (model_has, &(CountWait){ people, 2 }, "Amina on the roster");
+  dft_ui_test_wait_n_items (people, 2, "Amina on the roster");
   d->offline_id = person_id_for (participants, "Amina");
   dft_test_wait_until (status_has_pending, f, "the status bar to count the new changes");
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "sync", NULL);
@@ -741,18 +712,16 @@ export_flow (Flow *f)
   GListModel *sessions;
 
   d->event_id = new_workshop (f, "Financial investigations, Tbilisi");
-  participants = view (f, "participants");
+  participants = dft_ui_test_show_view (f->window, "participants");
   add_person (participants, "Айбек", "Токтогулов");
   add_person (participants, "გიორგი", "ბერიძე");
-  dft_test_wait_until (
-      model_has,
-      &(CountWait){ dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants)), 2 },
-      "two people on the roster");
+  dft_ui_test_wait_n_items (dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants)),
+                            2, "two people on the roster");
   d->late_id = person_id_for (participants, "გიორგი");
 
-  attendance = view (f, "attendance");
+  attendance = dft_ui_test_show_view (f->window, "attendance");
   sessions = dft_attendance_view_get_sessions (DFT_ATTENDANCE_VIEW (attendance));
-  dft_test_wait_until (model_has, &(CountWait){ sessions, 6 }, "six half-day sessions");
+  dft_ui_test_wait_n_items (sessions, 6, "six half-day sessions");
   {
     g_autoptr (DftRecord) first = g_list_model_get_item (sessions, 0);
     d->session_id = g_strdup (dft_record_get_id (first));
@@ -801,7 +770,7 @@ import_flow (Flow *f)
   g_autoptr (DftRecord) late = NULL;
   g_autoptr (DftRecord) aibek = NULL;
 
-  dft_test_wait_until (mode_is_welcome, f->window, "the welcome page on an empty store");
+  dft_ui_test_wait_mode (f->window, "welcome", FALSE);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "import-bundle-from",
                                   g_variant_new_string (d->path));
   wait_toast (f->window, "Imported the file");
@@ -811,9 +780,9 @@ import_flow (Flow *f)
                    "Financial investigations, Tbilisi");
 
   /* The people and their attendance, as the roster and the register show them. */
-  participants = view (f, "participants");
+  participants = dft_ui_test_show_view (f->window, "participants");
   people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
-  dft_test_wait_until (model_has, &(CountWait){ people, 2 }, "the two imported people");
+  dft_ui_test_wait_n_items (people, 2, "the two imported people");
   late = find_in_model (people, "გიორგი");
   g_assert_nonnull (late);
   g_assert_cmpstr (dft_record_get_id (late), ==, d->late_id);
@@ -821,11 +790,9 @@ import_flow (Flow *f)
   aibek = find_in_model (people, "Айбек");
   g_assert_nonnull (aibek);
 
-  attendance = view (f, "attendance");
-  dft_test_wait_until (
-      model_has,
-      &(CountWait){ dft_attendance_view_get_sessions (DFT_ATTENDANCE_VIEW (attendance)), 6 },
-      "the imported sessions");
+  attendance = dft_ui_test_show_view (f->window, "attendance");
+  dft_ui_test_wait_n_items (dft_attendance_view_get_sessions (DFT_ATTENDANCE_VIEW (attendance)), 6,
+                            "the imported sessions");
   dft_test_wait_until (register_shows_late, &(LateWait){ attendance, d }, "the register's marks");
   g_assert_true (dft_ui_test_attendance_is (f->store, d->event_id, 1, 1));
 
@@ -944,7 +911,7 @@ import_dialog_flow (Flow *f)
 
   d->event_id = g_strdup (dft_record_get_id (event));
   open_workshop (f, d->event_id);
-  participants = view (f, "participants");
+  participants = dft_ui_test_show_view (f->window, "participants");
   g_assert_true (
       gtk_widget_activate_action (participants, "participants.import-file", "s", d->csv));
   dft_test_wait_until (has_toplevel, GSIZE_TO_POINTER (DFT_TYPE_IMPORT_DIALOG),
@@ -991,7 +958,7 @@ import_dialog_flow (Flow *f)
   wait_toast (f->window, "Imported 4 people");
 
   people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
-  dft_test_wait_until (model_has, &(CountWait){ people, 4 }, "four people on the roster");
+  dft_ui_test_wait_n_items (people, 4, "four people on the roster");
 }
 
 static void
@@ -1113,9 +1080,9 @@ remove_flow (Flow *f)
   e2 = dft_store_enroll (f->store, event_id, dft_record_get_id (aibek), "participant", &error);
   g_assert_no_error (error);
   open_workshop (f, event_id);
-  participants = view (f, "participants");
+  participants = dft_ui_test_show_view (f->window, "participants");
   people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
-  dft_test_wait_until (model_has, &(CountWait){ people, 2 }, "two people on the roster");
+  dft_ui_test_wait_n_items (people, 2, "two people on the roster");
 
   /* Removed, then Undo on the toast: Айбек is back, with the same enrollment. */
   aibek_wait = (EnrollmentWait){ f->store, g_strdup (dft_record_get_id (e2)), TRUE };
@@ -1227,19 +1194,18 @@ search_hint_flow (Flow *f)
   g_autofree char *number = g_strdup_printf ("%d", DFT_RECORD_LIST_SEARCH_LIMIT);
 
   open_workshop (f, event_id);
-  participants = view (f, "participants");
+  participants = dft_ui_test_show_view (f->window, "participants");
   people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
   search = template_child (participants, DFT_TYPE_PARTICIPANTS_VIEW, "search_entry");
   hint = template_child (participants, DFT_TYPE_PARTICIPANTS_VIEW, "truncated_label");
 
   /* The whole roster is no search: everyone, and no hint. */
-  dft_test_wait_until (model_has, &(CountWait){ people, N_NAMESAKES }, "the whole roster");
+  dft_ui_test_wait_n_items (people, N_NAMESAKES, "the whole roster");
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (hint)));
 
   /* Typed into the search entry: its first 500 matches, and the hint says so. */
   gtk_editable_set_text (search, "Айнура");
-  dft_test_wait_until (model_has, &(CountWait){ people, DFT_RECORD_LIST_SEARCH_LIMIT },
-                       "the search's first matches");
+  dft_ui_test_wait_n_items (people, DFT_RECORD_LIST_SEARCH_LIMIT, "the search's first matches");
   dft_test_wait_until (hint_visible, participants, "the hint that the search was cut");
   g_assert_true (dft_record_list_get_truncated (DFT_RECORD_LIST (people)));
   g_assert_nonnull (strstr (gtk_label_get_text (hint), number));
@@ -1247,14 +1213,14 @@ search_hint_flow (Flow *f)
 
   /* Narrower: a hundred matches, all shown, no hint. */
   gtk_editable_set_text (search, "Айнура sample01");
-  dft_test_wait_until (model_has, &(CountWait){ people, 100 }, "the narrower search");
+  dft_ui_test_wait_n_items (people, 100, "the narrower search");
   dft_test_wait_until (hint_hidden, participants, "the hint to go");
 
   /* Wide again, then cleared. */
   gtk_editable_set_text (search, "Айнура");
   dft_test_wait_until (hint_visible, participants, "the hint to come back");
   gtk_editable_set_text (search, "");
-  dft_test_wait_until (model_has, &(CountWait){ people, N_NAMESAKES }, "the whole roster again");
+  dft_ui_test_wait_n_items (people, N_NAMESAKES, "the whole roster again");
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (hint)));
 }
 

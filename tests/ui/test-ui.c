@@ -25,42 +25,7 @@
 
 #define TEST_APP_ID "org.daftari.Daftari.Test"
 
-static gboolean
-mode_is_welcome (gpointer data)
-{
-  return g_strcmp0 (dft_window_get_mode (data), "welcome") == 0;
-}
-
-static gboolean
-mode_is_main_with_event (gpointer data)
-{
-  return g_strcmp0 (dft_window_get_mode (data), "main") == 0 && dft_window_get_event (data) != NULL;
-}
-
-static GtkWidget *
-view (DftWindow *window, const char *name)
-{
-  DftWorkshopPage *page = DFT_WORKSHOP_PAGE (dft_window_get_workshop_page (window));
-
-  g_action_group_activate_action (G_ACTION_GROUP (window), "show-view",
-                                  g_variant_new_string (name));
-  return dft_workshop_page_get_view (page, name);
-}
-
 /* ---- The scenario ------------------------------------------------------ */
-
-typedef struct
-{
-  GListModel *model;
-  guint       n;
-} CountWait;
-
-static gboolean
-model_has (gpointer data)
-{
-  CountWait *w = data;
-  return w->model != NULL && g_list_model_get_n_items (w->model) == w->n;
-}
 
 static gboolean
 no_dialog (gpointer data)
@@ -107,7 +72,7 @@ workshop_flow (DftApplication *app, DftWindow *window, gpointer data)
   DftStore             *store;
 
   store = dft_application_get_store (app);
-  dft_test_wait_until (mode_is_welcome, window, "the welcome page on an empty store");
+  dft_ui_test_wait_mode (window, "welcome", FALSE);
 
   /* A workshop: first with wrong dates, which the dialog refuses next to the field. */
   g_action_group_activate_action (G_ACTION_GROUP (window), "new-workshop", NULL);
@@ -130,33 +95,33 @@ workshop_flow (DftApplication *app, DftWindow *window, gpointer data)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL));
   dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_WORKSHOP_DIALOG),
                        "the workshop dialog to close");
-  dft_test_wait_until (mode_is_main_with_event, window, "the new workshop to open");
+  dft_ui_test_wait_mode (window, "main", TRUE);
   event = dft_window_get_event (window);
   g_assert_cmpstr (dft_record_get_string (event, "title"), ==, "Financial investigations, Osh");
   g_assert_cmpstr (dft_record_get_string (event, "end_date"), ==, "2026-05-06");
 
   /* Three people, in three scripts. */
-  participants = view (window, "participants");
+  participants = dft_ui_test_show_view (window, "participants");
   add_person (participants, "Айбек", "Токтогулов", "male");
   add_person (participants, "გიორგი", "ბერიძე", "male");
   add_person (participants, "Amina", "Yusuf", "female");
   people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
-  dft_test_wait_until (model_has, &(CountWait){ people, 3 }, "three people on the roster");
+  dft_ui_test_wait_n_items (people, 3, "three people on the roster");
 
   /* Search in any script: "aibek" finds Айбек. */
   dft_participants_view_set_search (DFT_PARTICIPANTS_VIEW (participants), "aibek");
-  dft_test_wait_until (model_has, &(CountWait){ people, 1 }, "the search to find Айбек");
+  dft_ui_test_wait_n_items (people, 1, "the search to find Айбек");
   {
     g_autoptr (DftRecord) found = g_list_model_get_item (people, 0);
     g_assert_cmpstr (dft_record_get_string (found, "given_name"), ==, "Айбек");
   }
   dft_participants_view_set_search (DFT_PARTICIPANTS_VIEW (participants), "");
-  dft_test_wait_until (model_has, &(CountWait){ people, 3 }, "the roster after the search");
+  dft_ui_test_wait_n_items (people, 3, "the roster after the search");
 
   /* Attendance: everyone present in the first session, then one of them late. */
-  attendance = view (window, "attendance");
+  attendance = dft_ui_test_show_view (window, "attendance");
   sessions = dft_attendance_view_get_sessions (DFT_ATTENDANCE_VIEW (attendance));
-  dft_test_wait_until (model_has, &(CountWait){ sessions, 6 }, "six half-day sessions");
+  dft_ui_test_wait_n_items (sessions, 6, "six half-day sessions");
   {
     g_autoptr (DftRecord) first = g_list_model_get_item (sessions, 0);
     g_autoptr (DftRecord) someone = g_list_model_get_item (
@@ -177,7 +142,7 @@ workshop_flow (DftApplication *app, DftWindow *window, gpointer data)
   dft_ui_test_wait_attendance (store, dft_record_get_id (event), 2, 1, "one person marked late");
 
   /* The summary's figures. */
-  summary = view (window, "summary");
+  summary = dft_ui_test_show_view (window, "summary");
   dft_test_wait_until (summary_ready, summary, "the summary's figures");
   report = dft_summary_view_get_report (DFT_SUMMARY_VIEW (summary));
   g_assert_cmpuint (report->n_people, ==, 3);
@@ -224,12 +189,6 @@ test_workshop_flow (void)
 
 /* ---- Screenshots ------------------------------------------------------- */
 
-static gboolean
-mode_is_main (gpointer data)
-{
-  return g_strcmp0 (dft_window_get_mode (data), "main") == 0;
-}
-
 static void
 take_screenshots (DftApplication *app, DftWindow *window, gpointer data)
 {
@@ -237,11 +196,11 @@ take_screenshots (DftApplication *app, DftWindow *window, gpointer data)
 
   g_mkdir_with_parents (dir, 0755);
   gtk_window_set_default_size (GTK_WINDOW (window), 1100, 720);
-  dft_test_wait_until (mode_is_welcome, window, "the welcome page");
+  dft_ui_test_wait_mode (window, "welcome", FALSE);
   dft_ui_test_screenshot (GTK_WIDGET (window), dir, "welcome.png");
 
   g_action_group_activate_action (G_ACTION_GROUP (window), "load-sample", NULL);
-  dft_test_wait_until (mode_is_main, window, "the sample workshops");
+  dft_ui_test_wait_mode (window, "main", FALSE);
   dft_test_settle (500);
   {
     GListModel           *events = dft_store_list_events (dft_application_get_store (app));
@@ -259,18 +218,18 @@ take_screenshots (DftApplication *app, DftWindow *window, gpointer data)
                                     g_variant_new_string (dft_record_get_id (tbilisi)));
     g_object_unref (events);
   }
-  dft_test_wait_until (mode_is_main_with_event, window, "the workshop");
-  view (window, "participants");
+  dft_ui_test_wait_mode (window, "main", TRUE);
+  dft_ui_test_show_view (window, "participants");
   dft_ui_test_screenshot (GTK_WIDGET (window), dir, "participants.png");
-  view (window, "attendance");
+  dft_ui_test_show_view (window, "attendance");
   dft_ui_test_screenshot (GTK_WIDGET (window), dir, "attendance.png");
-  view (window, "summary");
+  dft_ui_test_show_view (window, "summary");
   dft_ui_test_screenshot (GTK_WIDGET (window), dir, "summary.png");
 
   /* A phone-sized window: the list and the page fold into one column. */
   gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
   dft_test_settle (500);
-  view (window, "attendance");
+  dft_ui_test_show_view (window, "attendance");
   dft_ui_test_screenshot (GTK_WIDGET (window), dir, "narrow-attendance.png");
   g_action_group_activate_action (G_ACTION_GROUP (window), "go-back", NULL);
   dft_ui_test_screenshot (GTK_WIDGET (window), dir, "narrow-workshops.png");

@@ -56,8 +56,8 @@ struct _DftFormFiller
   GtkWidget parent_instance;
 
   /* Texts in a right-to-left script with a right-to-left mark before them (form text →
-   * marked copy), so that one starting with a Latin acronym or a number still reads from
-   * the right; emptied whenever the form changes. */
+   * marked copy, or NULL when the text needs none), so that one starting with a Latin acronym or a
+   * number still reads from the right; emptied whenever the form changes. */
   GHashTable *marked_texts;
 
   AdwToastOverlay   *toasts;
@@ -286,15 +286,15 @@ question_text (DftFormFiller *self, DftText *text, gboolean *fell_back)
   /* Pango takes a paragraph's direction from its first letter: "UNODC پروگرام…" would be
    * laid out left to right, its words in the wrong order. A right-to-left mark first makes
    * the Urdu sentence an Urdu paragraph, with the acronym and numbers inside it. */
-  if (s == NULL || g_str_has_prefix (s, RLM) || !has_rtl_script (s))
-    return s;
-  marked = g_hash_table_lookup (self->marked_texts, s);
-  if (marked == NULL)
+  if (s == NULL)
+    return NULL;
+  /* Each text is looked at once; NULL remembers one that needs no mark. */
+  if (!g_hash_table_lookup_extended (self->marked_texts, s, NULL, (gpointer *) &marked))
     {
-      marked = g_strconcat (RLM, s, NULL);
+      marked = !g_str_has_prefix (s, RLM) && has_rtl_script (s) ? g_strconcat (RLM, s, NULL) : NULL;
       g_hash_table_insert (self->marked_texts, (gpointer) s, marked);
     }
-  return marked;
+  return marked != NULL ? marked : s;
 }
 
 /* The language a fallen-back text came from. */
