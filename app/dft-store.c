@@ -42,8 +42,11 @@ struct _DftStore
   GRecMutex      lock;
   GHashTable    *statements; /* SQL text -> prepared sqlite3_stmt */
   GMainContext  *context;    /* where "changed" is emitted */
+  GMutex         queue_lock; /* guards @queued and @checkpointer */
+  GPtrArray     *queued;     /* GSources waiting in @context, each holding the store weakly */
   int            schema_version;
   gint           checkpointing;    /* atomic: a checkpoint is under way */
+  GThread       *checkpointer;     /* the last checkpoint's thread, joined before the next */
   gint           checkpoint_armed; /* atomic: a quiet-time checkpoint is waiting */
   gint           damaged;          /* atomic: a check found damage; no more writes */
   _Atomic gint64 last_commit_usec;
@@ -77,6 +80,17 @@ static void
 dft_store_finalize (GObject *object)
 {
   DftStore *self = DFT_STORE (object);
+
+  /* Signals and timers still queued for the main loop hold the store only weakly: they are
+   * dropped unrun, so the files close now, whether a main loop runs or not. */
+  g_mutex_lock (&self->queue_lock);
+  for (guint i = 0; i < self->queued->len; i++)
+    g_source_destroy (g_ptr_array_index (self->queued, i));
+  g_clear_pointer (&self->queued, g_ptr_array_unref);
+  /* A checkpoint takes a moment; its connection is one of the files to close. */
+  g_clear_pointer (&self->checkpointer, g_thread_join);
+  g_mutex_unlock (&self->queue_lock);
+  g_mutex_clear (&self->queue_lock);
 
   g_clear_pointer (&self->statements, g_hash_table_unref);
   if (self->db != NULL)
@@ -159,6 +173,82 @@ dft_store_init (DftStore *self)
   g_rec_mutex_init (&self->lock);
   self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_statement);
   self->context = g_main_context_ref_thread_default ();
+  g_mutex_init (&self->queue_lock);
+  self->queued = g_ptr_array_new_with_free_func ((GDestroyNotify) g_source_unref);
+}
+
+/* ---- Work for the main loop ------------------------------------------- */
+
+typedef gboolean (*StoreSourceFunc) (DftStore *self, gpointer data);
+
+typedef struct
+{
+  GWeakRef        store;
+  StoreSourceFunc func;
+  gpointer        data;
+  GDestroyNotify  notify;
+} Queued;
+
+static void
+queued_free (gpointer user_data)
+{
+  Queued *q = user_data;
+
+  g_weak_ref_clear (&q->store);
+  if (q->notify != NULL)
+    q->notify (q->data);
+  g_free (q);
+}
+
+static gboolean
+queued_dispatch (gpointer user_data)
+{
+  Queued              *q = user_data;
+  g_autoptr (DftStore) self = g_weak_ref_get (&q->store);
+
+  /* Released meanwhile: its finalize destroys this source, and the store is not to be touched. */
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
+  if (q->func (self, q->data) == G_SOURCE_CONTINUE)
+    return G_SOURCE_CONTINUE;
+  g_mutex_lock (&self->queue_lock);
+  g_ptr_array_remove_fast (self->queued, g_main_current_source ());
+  g_mutex_unlock (&self->queue_lock);
+  return G_SOURCE_REMOVE;
+}
+
+/*
+ * Runs @func in the store's context when @source fires (an idle source: always later, never
+ * at once; g_main_context_invoke() would run it right away in a worker thread whenever that
+ * context happens to be free, and signal handlers there would touch widgets off the UI thread).
+ * The source holds the store weakly, so that queued work never keeps a released store's
+ * files open; @func runs only while the store lives.
+ */
+static void
+queue_in_store_context (
+    DftStore *self, GSource *source, StoreSourceFunc func, gpointer data, GDestroyNotify notify)
+{
+  Queued *q = g_new0 (Queued, 1);
+
+  g_weak_ref_init (&q->store, self);
+  q->func = func;
+  q->data = data;
+  q->notify = notify;
+  g_source_set_callback (source, queued_dispatch, q, queued_free);
+  g_mutex_lock (&self->queue_lock);
+  g_ptr_array_add (self->queued, g_source_ref (source));
+  g_source_attach (source, self->context);
+  g_mutex_unlock (&self->queue_lock);
+}
+
+static void
+run_in_store_context (DftStore *self, StoreSourceFunc func, gpointer data, GDestroyNotify notify)
+{
+  g_autoptr (GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, "[daftari] store signal");
+  queue_in_store_context (self, source, func, data, notify);
 }
 
 void
@@ -395,57 +485,47 @@ migrate (DftStore *self, int target, GError **error)
  * runs in a worker on its own connection, PASSIVE so that it never blocks a
  * writer. Only a log grown past CHECKPOINT_FORCE_PAGES is checkpointed at once.
  */
-static void
-checkpoint_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+/* A thread of its own rather than a GTask, whose result would wait in the main loop holding
+ * the store: the store joins it before the next checkpoint and when it is released. */
+static gpointer
+checkpoint_thread (gpointer data)
 {
-  const char *path = task_data;
-  sqlite3    *db = NULL;
-  gint       *flag = g_object_get_data (G_OBJECT (task), "flag");
+  DftStore *self = data;
+  sqlite3  *db = NULL;
 
-  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+  if (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
     {
       sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
       sqlite3_wal_checkpoint_v2 (db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     }
   sqlite3_close_v2 (db);
-  g_atomic_int_set (flag, 0);
-  g_task_return_boolean (task, TRUE);
+  g_atomic_int_set (&self->checkpointing, 0);
+  return NULL;
 }
 
 static void
 start_checkpoint (DftStore *self)
 {
-  g_autoptr (GTask) task = NULL;
-
-  if (!g_atomic_int_compare_and_exchange (&self->checkpointing, 0, 1))
-    return;
-  /* The task holds the store so that the flag it clears outlives it. */
-  task = g_task_new (self, NULL, NULL, NULL);
-  g_task_set_source_tag (task, start_checkpoint);
-  g_task_set_task_data (task, g_strdup (self->path), g_free);
-  g_object_set_data (G_OBJECT (task), "flag", &self->checkpointing);
-  g_task_run_in_thread (task, checkpoint_thread);
+  g_mutex_lock (&self->queue_lock);
+  if (g_atomic_int_compare_and_exchange (&self->checkpointing, 0, 1))
+    {
+      /* The flag was down: the last checkpoint's thread has finished, joining it is instant. */
+      g_clear_pointer (&self->checkpointer, g_thread_join);
+      self->checkpointer = g_thread_try_new ("daftari-checkpoint", checkpoint_thread, self, NULL);
+      if (self->checkpointer == NULL)
+        g_atomic_int_set (&self->checkpointing, 0);
+    }
+  g_mutex_unlock (&self->queue_lock);
 }
 
 static gboolean
-quiet_checkpoint_cb (gpointer data)
+quiet_checkpoint_cb (DftStore *self, gpointer data)
 {
-  g_autoptr (DftStore) self = g_weak_ref_get (data);
-
-  if (self == NULL)
-    return G_SOURCE_REMOVE;
   if (g_get_monotonic_time () - atomic_load (&self->last_commit_usec) < CHECKPOINT_QUIET_USEC)
     return G_SOURCE_CONTINUE;
   g_atomic_int_set (&self->checkpoint_armed, 0);
   start_checkpoint (self);
   return G_SOURCE_REMOVE;
-}
-
-static void
-weak_ref_free (gpointer data)
-{
-  g_weak_ref_clear (data);
-  g_free (data);
 }
 
 static int
@@ -460,12 +540,9 @@ wal_hook_cb (void *data, sqlite3 *db, const char *name, int pages)
            && g_atomic_int_compare_and_exchange (&self->checkpoint_armed, 0, 1))
     {
       g_autoptr (GSource) source = g_timeout_source_new (CHECKPOINT_QUIET_USEC / 1000);
-      GWeakRef           *ref = g_new0 (GWeakRef, 1);
 
-      g_weak_ref_init (ref, self);
-      g_source_set_callback (source, quiet_checkpoint_cb, ref, weak_ref_free);
       g_source_set_static_name (source, "[daftari] quiet checkpoint");
-      g_source_attach (source, self->context);
+      queue_in_store_context (self, source, quiet_checkpoint_cb, NULL, NULL);
     }
   return SQLITE_OK;
 }
@@ -681,26 +758,10 @@ dft_store_count_pending_changes (DftStore *self, GError **error)
 
 /* ---- Checking --------------------------------------------------------- */
 
-/*
- * Runs @func in the store's context, always later: g_main_context_invoke()
- * would run it at once in a worker thread whenever that context happens to be
- * free, and signal handlers there would touch widgets off the UI thread.
- */
-static void
-run_in_store_context (DftStore *self, GSourceFunc func, gpointer data, GDestroyNotify notify)
-{
-  g_autoptr (GSource) source = g_idle_source_new ();
-
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, func, data, notify);
-  g_source_set_static_name (source, "[daftari] store signal");
-  g_source_attach (source, self->context);
-}
-
 static gboolean
-notify_damaged_cb (gpointer data)
+notify_damaged_cb (DftStore *self, gpointer data)
 {
-  g_object_notify_by_pspec (data, properties[PROP_DAMAGED]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DAMAGED]);
   return G_SOURCE_REMOVE;
 }
 
@@ -760,7 +821,7 @@ dft_store_check (DftStore *self, GCancellable *cancellable, GError **error)
   if (!ok)
     {
       if (g_atomic_int_compare_and_exchange (&self->damaged, 0, 1))
-        run_in_store_context (self, notify_damaged_cb, g_object_ref (self), g_object_unref);
+        run_in_store_context (self, notify_damaged_cb, NULL, NULL);
       g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
                    /* Translators: %s is a file name */
                    _ ("The database “%s” is damaged. Daftari will not write to it any more; keep a "
@@ -1522,9 +1583,8 @@ plan_sessions (DftStore *self, DftRecord *event, GPtrArray *batch, guint at, GEr
 
 typedef struct
 {
-  DftStore *store;
-  char     *entity;
-  GStrv     ids;
+  char *entity;
+  GStrv ids;
 } ChangedEmission;
 
 static void
@@ -1532,18 +1592,17 @@ changed_emission_free (gpointer data)
 {
   ChangedEmission *e = data;
 
-  g_object_unref (e->store);
   g_free (e->entity);
   g_strfreev (e->ids);
   g_free (e);
 }
 
 static gboolean
-emit_changed_cb (gpointer data)
+emit_changed_cb (DftStore *self, gpointer data)
 {
   ChangedEmission *e = data;
 
-  g_signal_emit (e->store, signals[CHANGED], g_quark_from_string (e->entity), e->entity, e->ids);
+  g_signal_emit (self, signals[CHANGED], g_quark_from_string (e->entity), e->entity, e->ids);
   return G_SOURCE_REMOVE;
 }
 
@@ -1576,7 +1635,6 @@ emit_changed (DftStore *self, GPtrArray *batch)
       GPtrArray       *ids = value;
 
       g_ptr_array_add (ids, NULL);
-      e->store = g_object_ref (self);
       e->entity = g_strdup (key);
       e->ids = (GStrv) g_ptr_array_steal (ids, NULL);
       run_in_store_context (self, emit_changed_cb, e, changed_emission_free);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "dft-test-util.h"
 
@@ -159,6 +160,35 @@ dft_test_drain (void)
  * List reloads run in worker threads and "changed" is delivered from the main
  * context; both hold the store. Let them finish before asserting it is freed.
  */
+guint
+dft_test_count_fds (GPid pid)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *path
+      = pid == 0 ? g_strdup ("/proc/self/fd") : g_strdup_printf ("/proc/%d/fd", pid);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, &error);
+  guint            n = 0;
+
+  g_assert_no_error (error);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  /* Reading /proc/self/fd holds one descriptor of its own. */
+  return pid == 0 ? n - 1 : n;
+}
+
+guint64
+dft_test_set_fd_limit (guint64 limit)
+{
+  struct rlimit rl;
+  guint64       old;
+
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  old = rl.rlim_cur;
+  rl.rlim_cur = MIN ((rlim_t) limit, rl.rlim_max);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  return old;
+}
+
 void
 dft_test_release_store (DftStore *store)
 {

@@ -27,6 +27,11 @@ void dft_test_wait_until (DftTestCondition condition, gpointer data, const char 
 /* Runs the main context for @ms milliseconds (let a window draw, a toast time out). */
 void dft_test_settle (guint ms);
 void dft_test_wait_for (gboolean *flag);
+/* The descriptors a process holds open (@pid 0: this one), read from /proc. */
+guint dft_test_count_fds (GPid pid);
+/* Lowers this process's soft limit on open descriptors to @limit (never raises it); returns
+ * the limit it had, for dft_test_set_fd_limit() to put back. */
+guint64 dft_test_set_fd_limit (guint64 limit);
 /* Waits for pending work that holds @store, then asserts it is finalized. */
 void dft_test_release_store (DftStore *store);
 

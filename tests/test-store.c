@@ -229,6 +229,61 @@ test_store_schema_matches_entities (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+static void
+count_changed (DftStore *store, const char *entity, GStrv ids, guint *count)
+{
+  (*count)++;
+}
+
+/*
+ * A program that opens and closes stores without running a main loop (a script on the
+ * library, a benchmark, the convergence test) must get its descriptors back each time:
+ * the signals a write queues for the main loop must not keep the store, and its files,
+ * open. Under a low limit on descriptors a leak fails within a few hundred rounds.
+ */
+static void
+test_store_release_closes_files (void)
+{
+  g_autofree char *dir = dft_test_make_dir ();
+  g_autofree char *path = g_build_filename (dir, "daftari.db", NULL);
+  guint64          old_limit = dft_test_set_fd_limit (64);
+  guint            before = dft_test_count_fds (0);
+  guint            rounds = g_test_slow () ? 5000 : 1000;
+  guint            changed = 0;
+
+  for (guint i = 0; i < rounds; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      DftStore          *store = dft_store_open (path, &error);
+      g_autofree char   *given = g_strdup_printf ("Aibek %u", i);
+
+      g_assert_no_error (error);
+      g_signal_connect (store, "changed", G_CALLBACK (count_changed), &changed);
+      g_object_unref (dft_test_add_person (store, given, "Sadykov"));
+      g_assert_finalize_object (store);
+    }
+  g_assert_cmpuint (dft_test_count_fds (0), ==, before);
+
+  /* What was queued for the released stores is dropped: nothing reaches a dead object. */
+  dft_test_drain ();
+  g_assert_cmpuint (changed, ==, 0);
+
+  /* A store that lives while the loop runs still says what changed. */
+  {
+    g_autoptr (GError)   error = NULL;
+    g_autoptr (DftStore) store = dft_store_open (path, &error);
+
+    g_assert_no_error (error);
+    g_signal_connect (store, "changed", G_CALLBACK (count_changed), &changed);
+    g_object_unref (dft_test_add_person (store, "Айбек", "Садыков"));
+    dft_test_drain ();
+    g_assert_cmpuint (changed, ==, 1);
+  }
+
+  dft_test_set_fd_limit (old_limit);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -241,6 +296,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/store/pending-changes", test_store_pending_changes);
   g_test_add_func ("/store/two-connections", test_store_two_connections);
   g_test_add_func ("/store/schema-matches-entities", test_store_schema_matches_entities);
+  g_test_add_func ("/store/release-closes-files", test_store_release_closes_files);
 
   return g_test_run ();
 }
