@@ -1322,6 +1322,39 @@ test_unreachable (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/*
+ * A client released with work still queued for the main loop (a count of changes to
+ * refresh after a save) lets go of itself and its store at once: a script that syncs and
+ * exits without iterating again must not keep the database open.
+ */
+static gboolean
+store_held_once_by_client (gpointer store)
+{
+  return G_OBJECT (store)->ref_count == 2;
+}
+
+static void
+test_release_without_loop (void)
+{
+  g_autofree char *dir = NULL;
+  DftStore        *store = dft_test_open_store (&dir);
+  DftSyncClient   *client = make_client (store, "http://127.0.0.1:9/", NULL);
+  guint            before;
+  const char      *ids[] = { "00000000-0000-7000-8000-000000000001", NULL };
+
+  /* The client's first look at the store (a worker thread) is over. */
+  dft_test_wait_until (store_held_once_by_client, store, "the client's first look at the store");
+  g_thread_pool_stop_unused_threads ();
+  before = dft_test_count_fds (0);
+  g_signal_emit_by_name (store, "changed::person", "person", ids);
+  g_assert_finalize_object (client);
+  g_assert_finalize_object (store);
+  g_assert_cmpuint (dft_test_count_fds (0), <, before);
+  /* What was queued finds nobody and does nothing. */
+  dft_test_drain ();
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 static void
 queued_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -1580,6 +1613,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/sync-client/tls-pinned", test_tls_pinned);
   g_test_add_func ("/sync-client/unreachable", test_unreachable);
   g_test_add_func ("/sync-client/end-to-end", test_end_to_end);
+  g_test_add_func ("/sync-client/release-without-loop", test_release_without_loop);
 
   return g_test_run ();
 }

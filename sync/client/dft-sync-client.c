@@ -212,12 +212,14 @@ run_free (gpointer data)
   g_free (run);
 }
 
+/* Held weakly, like everything queued for the main loop: a client released meanwhile lets go
+ * of its store at once instead of when the loop next runs. */
 typedef struct
 {
-  DftSyncClient *self;
-  guint          prop;
-  double         d;
-  gint64         i;
+  GWeakRef self;
+  guint    prop;
+  double   d;
+  gint64   i;
 } Update;
 
 static void
@@ -225,7 +227,7 @@ update_free (gpointer data)
 {
   Update *update = data;
 
-  g_object_unref (update->self);
+  g_weak_ref_clear (&update->self);
   g_free (update);
 }
 
@@ -237,21 +239,24 @@ static void set_clock_drift_ms (DftSyncClient *self, gint64 drift);
 static gboolean
 apply_update_cb (gpointer data)
 {
-  Update *update = data;
+  Update                   *update = data;
+  g_autoptr (DftSyncClient) self = g_weak_ref_get (&update->self);
 
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
   switch (update->prop)
     {
     case PROP_PROGRESS:
-      set_progress (update->self, update->d);
+      set_progress (self, update->d);
       break;
     case PROP_PENDING_CHANGES:
-      set_pending_changes (update->self, update->i);
+      set_pending_changes (self, update->i);
       break;
     case PROP_LAST_SYNC:
-      set_last_sync (update->self, update->i);
+      set_last_sync (self, update->i);
       break;
     case PROP_CLOCK_DRIFT_MS:
-      set_clock_drift_ms (update->self, update->i);
+      set_clock_drift_ms (self, update->i);
       break;
     default:
       g_assert_not_reached ();
@@ -271,7 +276,7 @@ post_update (Run *run, guint prop, double d, gint64 i)
   g_autoptr (GSource) source = g_idle_source_new ();
   Update             *update = g_new0 (Update, 1);
 
-  update->self = g_object_ref (run->self);
+  g_weak_ref_init (&update->self, run->self);
   update->prop = prop;
   update->d = d;
   update->i = i;
@@ -1797,17 +1802,32 @@ snapshot_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   snapshot->signed_in = token != NULL && snapshot->server_url != NULL;
   state_get_int (store, "last_sync", &snapshot->last_sync, NULL);
   snapshot->pending = dft_store_count_pending_changes (store, NULL);
+  /* The result waits for the main loop: it must not keep the store open meanwhile. */
+  g_task_set_task_data (task, NULL, NULL);
   g_task_return_pointer (task, snapshot, snapshot_free);
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
 }
 
 static void
 snapshot_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  DftSyncClient *self = DFT_SYNC_CLIENT (source);
-  Snapshot      *snapshot = g_task_propagate_pointer (G_TASK (result), NULL);
+  g_autoptr (DftSyncClient) self = g_weak_ref_get (user_data);
+  Snapshot                 *snapshot = g_task_propagate_pointer (G_TASK (result), NULL);
 
+  weak_ref_free (user_data);
   if (snapshot == NULL)
     return;
+  if (self == NULL)
+    {
+      snapshot_free (snapshot);
+      return;
+    }
   set_signed_in (self, snapshot->signed_in);
   if (self->server_url == NULL && snapshot->server_url != NULL)
     dft_sync_client_set_server_url (self, snapshot->server_url);
@@ -1820,8 +1840,12 @@ snapshot_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 refresh_state (DftSyncClient *self)
 {
-  g_autoptr (GTask) task = g_task_new (self, NULL, snapshot_done_cb, NULL);
+  GWeakRef         *ref = g_new0 (GWeakRef, 1);
+  g_autoptr (GTask) task = NULL;
 
+  /* Weakly held, like everything queued for the main loop. */
+  g_weak_ref_init (ref, self);
+  task = g_task_new (NULL, NULL, snapshot_done_cb, ref);
   g_task_set_source_tag (task, refresh_state);
   g_task_set_task_data (task, g_object_ref (self->store), g_object_unref);
   g_task_run_in_thread (task, snapshot_thread);
@@ -1840,9 +1864,9 @@ pending_refresh_cb (gpointer user_data)
 static gboolean
 store_changed_idle_cb (gpointer user_data)
 {
-  DftSyncClient *self = user_data;
+  g_autoptr (DftSyncClient) self = g_weak_ref_get (user_data);
 
-  if (self->store != NULL && self->pending_source == NULL)
+  if (self != NULL && self->store != NULL && self->pending_source == NULL)
     self->pending_source = add_timeout (self, PENDING_REFRESH_MS, pending_refresh_cb);
   return G_SOURCE_REMOVE;
 }
@@ -1856,8 +1880,10 @@ static void
 store_changed_cb (DftSyncClient *self, const char *entity, GStrv ids, DftStore *store)
 {
   g_autoptr (GSource) source = g_idle_source_new ();
+  GWeakRef           *ref = g_new0 (GWeakRef, 1);
 
-  g_source_set_callback (source, store_changed_idle_cb, g_object_ref (self), g_object_unref);
+  g_weak_ref_init (ref, self);
+  g_source_set_callback (source, store_changed_idle_cb, ref, weak_ref_free);
   g_source_attach (source, self->context);
 }
 
