@@ -523,6 +523,17 @@ dft_test_server_get_log (DftTestServer *server)
   return server->log;
 }
 
+GPid
+dft_test_server_get_pid (DftTestServer *server)
+{
+  const char *id;
+
+  g_assert_nonnull (server->process);
+  id = g_subprocess_get_identifier (server->process);
+  g_assert_nonnull (id);
+  return (GPid) g_ascii_strtoll (id, NULL, 10);
+}
+
 guint16
 dft_test_server_get_port (DftTestServer *server)
 {

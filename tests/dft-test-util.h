@@ -70,6 +70,8 @@ void dft_test_server_begin_stop (DftTestServer *server);
 /* SIGKILL, as a power cut or the out-of-memory killer would end it. */
 void     dft_test_server_kill (DftTestServer *server);
 gboolean dft_test_server_is_running (DftTestServer *server);
+/* The running server's process id, to look at what it holds (its descriptors). */
+GPid dft_test_server_get_pid (DftTestServer *server);
 
 /* Runs "daftari-server admin --config CONFIG ARGS…" with @input (or nothing) on standard input
  * and fails the test unless it succeeds; returns what it wrote to standard output. */

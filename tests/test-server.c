@@ -1777,6 +1777,79 @@ test_shutdown_and_log (void)
   g_assert_nonnull (strstr (log, "msg=stopped"));
 }
 
+typedef struct
+{
+  GPid  pid;
+  guint limit;
+} FdWait;
+
+static gboolean
+server_fds_at_most (gpointer data)
+{
+  FdWait *wait = data;
+
+  return dft_test_count_fds (wait->pid) <= wait->limit;
+}
+
+/* One round of what devices do: look at the server, sign in a new device, push, pull. */
+static void
+device_round (World *w, guint i, gboolean sign_in)
+{
+  g_autoptr (Response) health = request (&w->server, "GET", "health", NULL, NULL);
+  g_autofree char     *title = g_strdup_printf ("Border management %u", i);
+  g_autoptr (Response) pushed
+      = push_one (&w->server, w->trainer_a,
+                  manual_change (w->trainer_a, NULL, "event", w->event_a, "title", title));
+  g_autofree char     *path = g_strdup_printf ("pull?after=%" G_GINT64_FORMAT "&limit=50",
+                                               MAX (w->admin_cursor, (gint64) 0));
+  g_autoptr (Response) pulled = request (&w->server, "GET", path, w->trainer_a->token, NULL);
+
+  assert_status (health, 200);
+  assert_status (pushed, 200);
+  assert_status (pulled, 200);
+  if (sign_in)
+    {
+      g_autofree char *uuid = dft_uuid_v7_new ();
+      g_autofree char *body
+          = g_strdup_printf ("{\"username\":\"trainer-a\",\"password\":\"%s\",\"device_id\":\"%s\","
+                             "\"device_name\":\"laptop %u\"}",
+                             PASSWORD_TRAINER_A, uuid, i);
+      g_autoptr (Response) login_reply = request (&w->server, "POST", "login", NULL, body);
+      g_autoptr (Response) wrong
+          = login (&w->server, w->trainer_b, "trainer-b", "not the password");
+
+      assert_status (login_reply, 200);
+      g_ptr_array_add (w->secrets, g_strdup (json_object_get_string_member (
+                                       reply_object (login_reply), "token")));
+      assert_error (wrong, 401, "unauthorized");
+    }
+}
+
+/*
+ * A server runs for months: what it opens for a request (a connection, a statement, a file)
+ * is closed again, so its descriptors come back to where they were however many requests and
+ * sign-ins it answered. A leak of one descriptor a request shows as hundreds here.
+ */
+static void
+test_descriptors_stable (void)
+{
+  World *w = get_world ();
+  FdWait wait = { dft_test_server_get_pid (w->server.process), 0 };
+  guint  rounds = g_test_slow () ? 1000 : 200;
+
+  /* Warm up: whatever the server opens once (its pools, its statements) is open after this. */
+  for (guint i = 0; i < 10; i++)
+    device_round (w, i, TRUE);
+  wait.limit = dft_test_count_fds (wait.pid);
+  g_test_message ("the server holds %u descriptors after warming up", wait.limit);
+
+  for (guint i = 0; i < rounds; i++)
+    device_round (w, i, i % 10 == 0);
+  /* Connections close when the server has seen the client go: wait for it, not for a time. */
+  dft_test_wait_until (server_fds_at_most, &wait, "the server's descriptors to come back");
+  g_test_message ("and %u after %u more rounds", dft_test_count_fds (wait.pid), rounds);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1795,6 +1868,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/authorization-matrix", test_authorization_matrix);
   g_test_add_func ("/server/scope-rules", test_scope_rules);
   g_test_add_func ("/server/admin-command", test_admin_command);
+  g_test_add_func ("/server/descriptors-stable", test_descriptors_stable);
   g_test_add_func ("/server/sigterm-in-flight", test_sigterm_in_flight);
   g_test_add_func ("/server/tls", test_tls);
   g_test_add_func ("/server/shutdown-and-log", test_shutdown_and_log);
