@@ -1129,6 +1129,9 @@ test_fault_proxy_cuts (Fixture *f, gconstpointer data)
                   counters.cuts, stats.requests, stats.retries);
   g_assert_cmpuint (counters.cuts, >, 0);
   g_assert_cmpuint (stats.retries, >, 0);
+  /* The link answers between cuts: every retry waits the base delay at most (5 ms here),
+   * never a backoff that grows with the cuts before it (minutes after ten in a row). */
+  g_assert_cmpuint (stats.longest_wait_ms, <=, 5);
   /* Each change once on the server, whatever was sent twice; everyone's here. */
   g_assert_cmpuint (fake_get (f->fake, &f->fake->applied), ==, own);
   g_assert_cmpuint (f->fake->log->len, ==, own + others);

@@ -778,7 +778,8 @@ request (Run         *run,
           g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK,
                                _ ("The server's answer arrived damaged. Your changes are kept "
                                   "on this device and will be sent when the connection works."));
-          *failure = FAIL_RETRY;
+          /* A cut like any other: smaller batches, tried again soon. */
+          *failure = FAIL_DROPPED;
           return FALSE;
         }
       not_the_server (error);
@@ -853,14 +854,22 @@ request (Run         *run,
   return TRUE;
 }
 
-/* Waits before another try: exponential, with jitter so devices do not retry in step. */
+/*
+ * Waits before another try, with jitter so devices do not retry in step. A link that cut a
+ * transfer is answering: the next, smaller, try goes after the base delay, however many cuts
+ * came before. Exponential backoff is for a server that cannot be reached or says it is busy.
+ */
 static gboolean
-wait_before_retry (Run *run, guint failures, GError **error)
+wait_before_retry (Run *run, Failure failure, guint failures, GError **error)
 {
-  guint64 delay = MIN ((guint64) run->retry_delay_ms << MIN (failures - 1, 16), MAX_RETRY_DELAY_MS);
+  guint64 delay
+      = failure == FAIL_DROPPED || failure == FAIL_SHRINK
+            ? run->retry_delay_ms
+            : MIN ((guint64) run->retry_delay_ms << MIN (failures - 1, 16), MAX_RETRY_DELAY_MS);
   GPollFD pollfd;
 
   delay = delay / 2 + (guint64) g_random_int_range (0, (gint32) (delay / 2) + 1);
+  run->stats.longest_wait_ms = MAX (run->stats.longest_wait_ms, (guint) delay);
   if (g_cancellable_make_pollfd (run->cancellable, &pollfd))
     {
       g_poll (&pollfd, 1, (gint) delay);
@@ -883,7 +892,7 @@ should_retry (Run *run, Failure failure, guint *failures, GError **error)
   g_debug ("sync: %s; trying again", (*error)->message);
   g_clear_error (error);
   run->stats.retries++;
-  return wait_before_retry (run, *failures, error);
+  return wait_before_retry (run, failure, *failures, error);
 }
 
 static void
