@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dft-change-log.h"
+#include "dft-store-private.h"
 #include "dft-test-util.h"
 #include "dft-uuid.h"
 #include "dft-wire.h"
@@ -44,9 +45,10 @@ typedef struct
 {
   Server     server;
   Device    *admin, *coord_a, *coord_b, *coord_all, *trainer_a, *trainer_b;
-  GPtrArray *secrets; /* every password and token used: none may reach the log */
-  char      *event_a; /* a workshop of team A, pushed by trainer A */
-  char      *event_b; /* one of team B */
+  GPtrArray *secrets;  /* every password and token used: none may reach the log */
+  char      *event_a;  /* a workshop of team A, pushed by trainer A */
+  char      *event_b;  /* one of team B */
+  char      *person_b; /* a participant of event_b, registered by trainer B, in no other workshop */
   gint64     admin_cursor;
 } World;
 
@@ -514,6 +516,7 @@ world_free (World *w)
   g_ptr_array_unref (w->secrets);
   g_free (w->event_a);
   g_free (w->event_b);
+  g_free (w->person_b);
   g_free (w);
 }
 
@@ -569,8 +572,17 @@ get_world (void)
     g_autoptr (Response) ra = NULL;
     g_autoptr (Response) rb = NULL;
 
+    g_autoptr (DftRecord) person_b
+        = dft_test_add_person (w->trainer_b->store, "Айбек", "Абдыкадыров");
+    g_autoptr (DftRecord) enrolled_b = NULL;
+    g_autoptr (GError)    error = NULL;
+
     w->event_a = g_strdup (dft_record_get_id (event_a));
     w->event_b = g_strdup (dft_record_get_id (event_b));
+    w->person_b = g_strdup (dft_record_get_id (person_b));
+    enrolled_b
+        = dft_store_enroll (w->trainer_b->store, w->event_b, w->person_b, "participant", &error);
+    g_assert_no_error (error);
     ra = push_own (&w->server, w->trainer_a);
     rb = push_own (&w->server, w->trainer_b);
     assert_status (ra, 200);
@@ -1263,13 +1275,26 @@ typedef enum
   ACT_CODE_OTHER,
   ACT_CODE_COORDINATOR, /* one that makes a coordinator of team A */
   ACT_FORM,             /* push a change to a form */
+  ACT_PERSON_OTHER,     /* change a person team B registered */
+  ACT_ENROL_OTHER,      /* enrol a person of team B in team A's workshop, and change the person */
+  ACT_PULL_SEES_OTHER_PERSON, /* 200 when the pull holds team B's person, 204 when not */
   N_ACTS
 } Act;
 
 static const char *const act_names[] = {
-  "push own team",    "push other team", "pull sees own team", "pull sees other team",
-  "revoke own team",  "revoke other",    "code own team",      "code other team",
-  "code coordinator", "push form",
+  "push own team",
+  "push other team",
+  "pull sees own team",
+  "pull sees other team",
+  "revoke own team",
+  "revoke other",
+  "code own team",
+  "code other team",
+  "code coordinator",
+  "push form",
+  "change other team's person",
+  "enrol other team's person",
+  "pull sees other team's person",
 };
 
 typedef enum
@@ -1287,13 +1312,13 @@ static const char *const actor_names[]
 
 /* 204 here stands for "200, and the record is not in the pull". */
 static const guint expected[N_ROLES][N_ACTS] = {
-  /*               push own, other, sees own, other, revoke own, other, code own, other, coord, form
-   */
-  [ROLE_ADMIN] = { 200, 200, 200, 200, 200, 200, 200, 200, 200, 200 },
-  [ROLE_COORD_ALL] = { 200, 200, 200, 200, 200, 200, 200, 200, 200, 200 },
-  [ROLE_COORD_A] = { 200, 403, 200, 204, 200, 403, 200, 403, 403, 200 },
-  [ROLE_TRAINER_A] = { 200, 403, 200, 204, 403, 403, 403, 403, 403, 403 },
-  [ROLE_NONE] = { 401, 401, 401, 401, 401, 401, 401, 401, 401, 401 },
+  /* push own, other, sees own, other, revoke own, other, code own, other, coord, form,
+   * person other, enrol other, sees other person */
+  [ROLE_ADMIN] = { 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200 },
+  [ROLE_COORD_ALL] = { 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200 },
+  [ROLE_COORD_A] = { 200, 403, 200, 204, 200, 403, 200, 403, 403, 200, 403, 403, 204 },
+  [ROLE_TRAINER_A] = { 200, 403, 200, 204, 403, 403, 403, 403, 403, 403, 403, 403, 204 },
+  [ROLE_NONE] = { 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401 },
 };
 
 static guint
@@ -1309,6 +1334,7 @@ perform (World *w, Device *actor, Act act)
     case ACT_PUSH_OWN:
     case ACT_PUSH_OTHER:
     case ACT_FORM:
+    case ACT_PERSON_OTHER:
       {
         g_autofree char      *form = dft_uuid_v7_new ();
         g_autoptr (GPtrArray) changes
@@ -1317,20 +1343,55 @@ perform (World *w, Device *actor, Act act)
         gsize              length;
         const char        *data;
 
-        g_ptr_array_add (
-            changes, act == ACT_FORM ? manual_change (self, NULL, "form", form, "title", title)
-                                     : manual_change (self, NULL, "event",
-                                                      act == ACT_PUSH_OWN ? w->event_a : w->event_b,
-                                                      "title", title));
+        if (act == ACT_FORM)
+          g_ptr_array_add (changes, manual_change (self, NULL, "form", form, "title", title));
+        else if (act == ACT_PERSON_OTHER)
+          g_ptr_array_add (changes,
+                           manual_change (self, NULL, "person", w->person_b, "phone", title));
+        else
+          g_ptr_array_add (changes, manual_change (self, NULL, "event",
+                                                   act == ACT_PUSH_OWN ? w->event_a : w->event_b,
+                                                   "title", title));
         gz = batch_gzip (changes);
         data = g_bytes_get_data (gz, &length);
         r = request_full (&w->server, "POST", "push", token, "gzip", data, length, NULL);
         break;
       }
+    case ACT_ENROL_OTHER:
+      {
+        /* A person of team B's of its own, so that what an admin may do here shares nobody
+         * that a later row looks for. */
+        g_autoptr (DftRecord) person = dft_test_add_person (w->trainer_b->store, "Nino", title);
+        const char           *person_id = dft_record_get_id (person);
+        g_autofree char      *enrol_id = dft_enrollment_id_for (w->event_a, person_id);
+        g_autoptr (GPtrArray) changes
+            = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+        DftChange *enrol
+            = manual_change (self, NULL, "enrollment", enrol_id, "event_id", w->event_a);
+        g_autoptr (Response) pushed_b = push_own (&w->server, w->trainer_b);
+        g_autoptr (GBytes)   gz = NULL;
+        gsize                length;
+        const char          *data;
+
+        assert_status (pushed_b, 200);
+        new_on_server (w);
+        json_object_set_string_member (enrol->fields, "person_id", person_id);
+        json_object_set_string_member (enrol->fields, "role", "participant");
+        g_ptr_array_add (changes, enrol);
+        g_ptr_array_add (changes,
+                         manual_change (self, NULL, "person", person_id, "email", "x@example.org"));
+        gz = batch_gzip (changes);
+        data = g_bytes_get_data (gz, &length);
+        r = request_full (&w->server, "POST", "push", token, "gzip", data, length, NULL);
+        break;
+      }
+    case ACT_PULL_SEES_OTHER_PERSON:
     case ACT_PULL_SEES_OWN:
     case ACT_PULL_SEES_OTHER:
       {
-        const char *wanted = act == ACT_PULL_SEES_OWN ? w->event_a : w->event_b;
+        const char *wanted = act == ACT_PULL_SEES_OWN     ? w->event_a
+                             : act == ACT_PULL_SEES_OTHER ? w->event_b
+                                                          : w->person_b;
         if (actor == NULL)
           {
             r = request (&w->server, "GET", "pull", NULL, NULL);
@@ -1398,7 +1459,9 @@ test_authorization_matrix (void)
                         expected[role][act]);
         g_assert_cmpuint (got, ==, expected[role][act]);
         /* A refused push stores nothing. */
-        if ((act == ACT_PUSH_OWN || act == ACT_PUSH_OTHER || act == ACT_FORM) && got != 200)
+        if ((act == ACT_PUSH_OWN || act == ACT_PUSH_OTHER || act == ACT_FORM
+             || act == ACT_PERSON_OTHER || act == ACT_ENROL_OTHER)
+            && got != 200)
           g_assert_cmpuint (new_on_server (w), ==, 0);
       }
   assert_healthy (&w->server);
@@ -1410,7 +1473,8 @@ test_scope_rules (void)
   World             *w = get_world ();
   g_autoptr (GError) error = NULL;
 
-  /* A person enrolled in a workshop of each team is seen by both. */
+  /* A person belongs to the team that registered them: another team neither sees nor changes
+   * them, and cannot reach them by enrolling them in a workshop of its own (sync/PROTOCOL.md). */
   {
     g_autoptr (DftRecord) person = dft_test_add_person (w->trainer_a->store, "Nino", "Beridze");
     g_autoptr (DftRecord) enrollment = dft_store_enroll (
@@ -1421,6 +1485,7 @@ test_scope_rules (void)
     g_assert_no_error (error);
     r = push_own (&w->server, w->trainer_a);
     assert_status (r, 200);
+    new_on_server (w);
     g_assert_true (sees (w, w->coord_a, person_id));
     g_assert_false (sees (w, w->trainer_b, person_id));
 
@@ -1431,7 +1496,8 @@ test_scope_rules (void)
           manual_change (w->trainer_b, NULL, "person", person_id, "phone", "+995 555 000"));
       assert_error (r2, 403, "forbidden");
     }
-    /* ...until the person is enrolled in one of team B's workshops too. */
+    /* Nor may it enrol the person in one of team B's workshops to reach them: the batch that
+     * enrols and changes the person is refused whole, and team B sees nothing. */
     {
       g_autoptr (GPtrArray) changes
           = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
@@ -1442,12 +1508,45 @@ test_scope_rules (void)
 
       json_object_set_string_member (enrol_change->fields, "person_id", person_id);
       json_object_set_string_member (enrol_change->fields, "role", "participant");
+      g_ptr_array_add (changes, enrol_change);
       g_ptr_array_add (changes, manual_change (w->trainer_b, NULL, "person", person_id, "phone",
                                                "+995 555 000"));
-      g_ptr_array_add (changes, enrol_change);
       r3 = push_changes (&w->server, w->trainer_b, changes);
-      assert_status (r3, 200);
+      assert_error (r3, 403, "forbidden");
+      g_assert_cmpuint (new_on_server (w), ==, 0);
+      g_assert_false (sees (w, w->trainer_b, person_id));
+      g_assert_false (sees (w, w->trainer_b, enrol_id));
+    }
+    /* A coordinator of every team may share the person with team B by enrolling them there;
+     * deleting that enrollment ends the sharing. */
+    {
+      g_autofree char *enrol_id = dft_enrollment_id_for (w->event_b, person_id);
+      DftChange       *enrol_change
+          = manual_change (w->coord_all, NULL, "enrollment", enrol_id, "event_id", w->event_b);
+      DftChange           *unenrol = NULL;
+      g_autoptr (Response) r4 = NULL;
+      g_autoptr (Response) r5 = NULL;
+      g_autoptr (Response) r6 = NULL;
+      g_autoptr (Response) r7 = NULL;
+
+      json_object_set_string_member (enrol_change->fields, "person_id", person_id);
+      json_object_set_string_member (enrol_change->fields, "role", "participant");
+      r4 = push_one (&w->server, w->coord_all, enrol_change);
+      assert_status (r4, 200);
       g_assert_true (sees (w, w->trainer_b, person_id));
+      r5 = push_one (&w->server, w->trainer_b,
+                     manual_change (w->trainer_b, NULL, "person", person_id, "agency", "Police"));
+      assert_status (r5, 200);
+
+      unenrol = manual_change (w->coord_all, NULL, "enrollment", enrol_id, "role", "participant");
+      json_object_set_boolean_member (unenrol->fields, "deleted", TRUE);
+      r6 = push_one (&w->server, w->coord_all, unenrol);
+      assert_status (r6, 200);
+      g_assert_false (sees (w, w->trainer_b, person_id));
+      r7 = push_one (&w->server, w->trainer_b,
+                     manual_change (w->trainer_b, NULL, "person", person_id, "agency", "Customs"));
+      assert_error (r7, 403, "forbidden");
+      new_on_server (w);
     }
   }
 
@@ -1504,6 +1603,267 @@ test_scope_rules (void)
     g_assert_true (sees (w, w->trainer_b, dft_record_get_id (event)));
     g_assert_false (sees (w, w->coord_a, dft_record_get_id (event)));
   }
+}
+
+/* ---- Cross-team property ----------------------------------------------- */
+
+typedef struct
+{
+  GRand      *rand;
+  GPtrArray  *pool[6]; /* ids to draw from, by Pick */
+  GHashTable *theirs;  /* "entity/id" of team B's records: never changed, never shown to team A */
+} Draw;
+
+typedef enum
+{
+  PICK_EVENT,   /* team A's workshop, team B's, or a new one */
+  PICK_PERSON,  /* team A's person, team B's, or a new one */
+  PICK_SESSION, /* a session of either workshop */
+  PICK_FORM,
+  PICK_ANY, /* any record of either team */
+  PICK_ENTITY,
+} Pick;
+
+static const char *
+draw (Draw *d, Pick pick)
+{
+  GPtrArray *pool = d->pool[pick];
+
+  return g_ptr_array_index (pool, g_rand_int_range (d->rand, 0, (gint32) pool->len));
+}
+
+/* One change a team-A trainer's device might send, honest or hostile. */
+static DftChange *
+random_change (World *w, Draw *d)
+{
+  Device          *self = w->trainer_a;
+  const char      *person = draw (d, PICK_PERSON);
+  g_autofree char *text = g_strdup_printf ("value %u", g_rand_int (d->rand));
+  DftChange       *change = NULL;
+
+  switch (g_rand_int_range (d->rand, 0, 8))
+    {
+    case 0:
+      change = manual_change (self, NULL, "event", draw (d, PICK_EVENT), "title", text);
+      break;
+    case 1:
+      change = manual_change (self, NULL, "person", person,
+                              g_rand_boolean (d->rand) ? "phone" : "family_name", text);
+      break;
+    case 2:
+      {
+        const char      *event = draw (d, PICK_EVENT);
+        g_autofree char *id = dft_enrollment_id_for (event, person);
+
+        change = manual_change (self, NULL, "enrollment", id, "event_id", event);
+        json_object_set_string_member (change->fields, "person_id", person);
+        json_object_set_string_member (change->fields, "role", "participant");
+        break;
+      }
+    case 3:
+      {
+        const char      *session = draw (d, PICK_SESSION);
+        g_autofree char *id = dft_attendance_id_for (session, person);
+
+        change = manual_change (self, NULL, "attendance", id, "session_id", session);
+        json_object_set_string_member (change->fields, "person_id", person);
+        json_object_set_string_member (change->fields, "status", "present");
+        break;
+      }
+    case 4:
+      /* Move a session, or an existing record, to another workshop. */
+      change = manual_change (self, NULL, g_rand_boolean (d->rand) ? "session" : "enrollment",
+                              draw (d, PICK_ANY), "event_id", draw (d, PICK_EVENT));
+      break;
+    case 5:
+      {
+        g_autofree char *id = dft_uuid_v7_new ();
+
+        change = manual_change (self, NULL, "conflict", id, "entity_name", draw (d, PICK_ENTITY));
+        json_object_set_string_member (change->fields, "record_id", draw (d, PICK_ANY));
+        json_object_set_string_member (change->fields, "field", "title");
+        json_object_set_string_member (change->fields, "lost_value", "\"x\"");
+        break;
+      }
+    case 6:
+      {
+        g_autofree char *id = dft_uuid_v7_new ();
+
+        change = manual_change (self, NULL, "submission", id, "form_id", draw (d, PICK_FORM));
+        json_object_set_string_member (change->fields, "event_id", draw (d, PICK_EVENT));
+        json_object_set_string_member (change->fields, "person_id", person);
+        json_object_set_string_member (change->fields, "status", "draft");
+        json_object_set_string_member (change->fields, "answers", "{}");
+        break;
+      }
+    default:
+      change = manual_change (self, NULL, "person", person, "given_name", text);
+      json_object_set_boolean_member (change->fields, "deleted", g_rand_boolean (d->rand));
+      break;
+    }
+  return change;
+}
+
+static void
+add_ids (GPtrArray *pool, GHashTable *set, DftStore *store, const DftEntity *entity)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) records = _dft_store_query (store, entity, NULL, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < records->len; i++)
+    {
+      const char *id = dft_record_get_id (g_ptr_array_index (records, i));
+
+      g_ptr_array_add (pool, g_strdup (id));
+      if (set != NULL)
+        g_hash_table_add (set, g_strconcat (entity->name, "/", id, NULL));
+    }
+}
+
+/* Every record id in a pull from the start that is one of team B's. */
+static gboolean
+is_theirs (GHashTable *theirs, DftChange *change)
+{
+  g_autofree char *key = g_strconcat (change->entity, "/", change->record_id, NULL);
+
+  return g_hash_table_contains (theirs, key);
+}
+
+static guint
+count_theirs (World *w, Device *device, GHashTable *theirs)
+{
+  Pulled pulled = pull_all (&w->server, device, 0, 1000);
+  guint  n = 0;
+
+  for (guint i = 0; i < pulled.changes->len; i++)
+    {
+      DftChange *change = g_ptr_array_index (pulled.changes, i);
+
+      if (is_theirs (theirs, change))
+        {
+          g_test_message ("%s sees %s %s", device->name, change->entity, change->record_id);
+          n++;
+        }
+    }
+  g_ptr_array_unref (pulled.changes);
+  return n;
+}
+
+/*
+ * Random batches from a team-A trainer's device, honest and hostile mixed (changes to team B's
+ * people and workshops, enrolments and marks that name them, records moved between workshops,
+ * conflicts about them, submissions that point at them): whatever the server accepts, no
+ * record of team B's changes, and nothing of team B's reaches team A. DAFTARI_SCOPE_SEED
+ * repeats a run; DAFTARI_SCOPE_BATCHES sets how many batches.
+ */
+static void
+test_cross_team_property (void)
+{
+  World             *w = get_world ();
+  const char        *seed_env = g_getenv ("DAFTARI_SCOPE_SEED");
+  const char        *batches_env = g_getenv ("DAFTARI_SCOPE_BATCHES");
+  guint32            seed = seed_env != NULL ? (guint32) g_ascii_strtoull (seed_env, NULL, 10)
+                                             : (guint32) g_test_rand_int ();
+  guint              batches = batches_env != NULL ? (guint) atoi (batches_env) : 300;
+  Draw               d = { g_rand_new_with_seed (seed) };
+  guint              accepted = 0;
+  static const char *entities[] = { "event", "person", "session", "enrollment", "attendance" };
+
+  g_test_message ("seed %u (DAFTARI_SCOPE_SEED=%u repeats this run)", seed, seed);
+  for (guint i = 0; i < G_N_ELEMENTS (d.pool); i++)
+    d.pool[i] = g_ptr_array_new_with_free_func (g_free);
+  d.theirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  /* Team B's side: everything trainer B's device has pushed. */
+  add_ids (d.pool[PICK_EVENT], d.theirs, w->trainer_b->store, &dft_entity_event);
+  add_ids (d.pool[PICK_PERSON], d.theirs, w->trainer_b->store, &dft_entity_person);
+  add_ids (d.pool[PICK_SESSION], d.theirs, w->trainer_b->store, &dft_entity_session);
+  add_ids (d.pool[PICK_ANY], d.theirs, w->trainer_b->store, &dft_entity_enrollment);
+  add_ids (d.pool[PICK_ANY], d.theirs, w->trainer_b->store, &dft_entity_session);
+  {
+    g_autoptr (Response) r = push_own (&w->server, w->trainer_b);
+    assert_status (r, 200);
+  }
+  /* Team A's side, and records nobody has yet. */
+  add_ids (d.pool[PICK_EVENT], NULL, w->trainer_a->store, &dft_entity_event);
+  add_ids (d.pool[PICK_PERSON], NULL, w->trainer_a->store, &dft_entity_person);
+  add_ids (d.pool[PICK_SESSION], NULL, w->trainer_a->store, &dft_entity_session);
+  add_ids (d.pool[PICK_ANY], NULL, w->trainer_a->store, &dft_entity_enrollment);
+  add_ids (d.pool[PICK_ANY], NULL, w->trainer_a->store, &dft_entity_person);
+  add_ids (d.pool[PICK_FORM], NULL, w->admin->store, &dft_entity_form);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_ptr_array_add (d.pool[PICK_EVENT], dft_uuid_v7_new ());
+      g_ptr_array_add (d.pool[PICK_PERSON], dft_uuid_v7_new ());
+    }
+  if (d.pool[PICK_FORM]->len == 0)
+    g_ptr_array_add (d.pool[PICK_FORM], dft_uuid_v7_new ());
+  for (guint i = 0; i < G_N_ELEMENTS (entities); i++)
+    g_ptr_array_add (d.pool[PICK_ENTITY], g_strdup (entities[i]));
+  /* Records of team B's that a coordinator of every team shared with team A earlier in this
+   * program are team A's to see: they are not what this test guards. */
+  {
+    Pulled seen = pull_all (&w->server, w->coord_a, 0, 1000);
+
+    for (guint i = 0; i < seen.changes->len; i++)
+      {
+        DftChange       *change = g_ptr_array_index (seen.changes, i);
+        g_autofree char *key = g_strconcat (change->entity, "/", change->record_id, NULL);
+
+        g_hash_table_remove (d.theirs, key);
+      }
+    g_ptr_array_unref (seen.changes);
+  }
+  g_assert_cmpuint (g_hash_table_size (d.theirs), >=, 4);
+  {
+    g_autofree char *key = g_strconcat ("person/", w->person_b, NULL);
+    g_assert_true (g_hash_table_contains (d.theirs, key));
+  }
+  new_on_server (w);
+  g_assert_cmpuint (count_theirs (w, w->trainer_a, d.theirs), ==, 0);
+
+  for (guint b = 0; b < batches; b++)
+    {
+      g_autoptr (GPtrArray) changes
+          = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+      g_autoptr (Response) r = NULL;
+      Pulled               stored;
+      guint                n = (guint) g_rand_int_range (d.rand, 1, 5);
+
+      for (guint c = 0; c < n; c++)
+        g_ptr_array_add (changes, random_change (w, &d));
+      r = push_changes (&w->server, w->trainer_a, changes);
+      g_assert_true (r->status == 200 || r->status == 403 || r->status == 400);
+      accepted += r->status == 200;
+
+      /* What the server stored of it touches none of team B's records. */
+      stored = pull_all (&w->server, w->admin, w->admin_cursor, 1000);
+      w->admin_cursor = stored.cursor;
+      if (r->status != 200)
+        g_assert_cmpuint (stored.changes->len, ==, 0);
+      for (guint i = 0; i < stored.changes->len; i++)
+        {
+          DftChange *change = g_ptr_array_index (stored.changes, i);
+
+          if (is_theirs (d.theirs, change))
+            g_error ("seed %u, batch %u: team A changed team B's %s %s", seed, b, change->entity,
+                     change->record_id);
+        }
+      g_ptr_array_unref (stored.changes);
+    }
+
+  /* And none of team B's records reaches team A, trainer or coordinator. */
+  g_assert_cmpuint (count_theirs (w, w->trainer_a, d.theirs), ==, 0);
+  g_assert_cmpuint (count_theirs (w, w->coord_a, d.theirs), ==, 0);
+  g_test_message ("seed %u: %u batches, %u accepted, none reached team B's %u records", seed,
+                  batches, accepted, g_hash_table_size (d.theirs));
+  g_assert_cmpuint (accepted, >, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (d.pool); i++)
+    g_ptr_array_unref (d.pool[i]);
+  g_hash_table_unref (d.theirs);
+  g_rand_free (d.rand);
 }
 
 static void
@@ -1867,6 +2227,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/revoked-and-expired", test_revoked_and_expired);
   g_test_add_func ("/server/authorization-matrix", test_authorization_matrix);
   g_test_add_func ("/server/scope-rules", test_scope_rules);
+  g_test_add_func ("/server/cross-team-property", test_cross_team_property);
   g_test_add_func ("/server/admin-command", test_admin_command);
   g_test_add_func ("/server/descriptors-stable", test_descriptors_stable);
   g_test_add_func ("/server/sigterm-in-flight", test_sigterm_in_flight);

@@ -35,7 +35,6 @@ struct _DftScope
   GHashTable *owners;        /* record id -> Owner */
   GHashTable *people;        /* person id -> visible (GINT_TO_POINTER (1 or 2)) */
   GHashTable *batch;         /* "entity/id/field" -> value (NULL for JSON null) set in the batch */
-  GPtrArray  *batch_enrolls; /* pairs of strings: event id, person id */
   GHashTable *claims;        /* record id -> entity, records this push makes its team's */
   GHashTable *batch_records; /* "entity/id" of every record the batch writes */
 };
@@ -74,7 +73,6 @@ dft_scope_new (DftStore *store, DftServerDb *db, const DftDevice *device)
   scope->owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, owner_free);
   scope->people = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   scope->batch = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  scope->batch_enrolls = g_ptr_array_new_with_free_func (g_free);
   scope->claims = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   scope->batch_records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return scope;
@@ -93,7 +91,6 @@ dft_scope_free (DftScope *scope)
   g_hash_table_unref (scope->owners);
   g_hash_table_unref (scope->people);
   g_hash_table_unref (scope->batch);
-  g_ptr_array_unref (scope->batch_enrolls);
   g_hash_table_unref (scope->claims);
   g_hash_table_unref (scope->batch_records);
   g_free (scope);
@@ -192,12 +189,20 @@ event_visible (DftScope *scope, const char *event_id, gboolean *visible, GError 
   return TRUE;
 }
 
+/*
+ * A person is seen by the team that registered it (its owner, claimed at the first push), and by
+ * a team in one of whose workshops the server holds a live enrollment of the person: only the
+ * person's own team, or a coordinator of every team, can make one (see person_writable()), so a
+ * person is shared across teams only by someone who may. Read from what the server holds, never
+ * from what a batch claims; deleting the enrollment ends the sharing.
+ */
 static gboolean
 person_visible (DftScope *scope, const char *person_id, gboolean *visible, GError **error)
 {
   const char           *params[] = { person_id, NULL };
   gpointer              cached = g_hash_table_lookup (scope->people, person_id);
   g_autoptr (GPtrArray) enrollments = NULL;
+  const Owner          *owner;
 
   if (cached != NULL)
     {
@@ -205,8 +210,16 @@ person_visible (DftScope *scope, const char *person_id, gboolean *visible, GErro
       return TRUE;
     }
   *visible = FALSE;
-  enrollments = _dft_store_query (scope->store, &dft_entity_enrollment, "person_id = ?", params,
-                                  NULL, error);
+  if ((owner = owner_of (scope, person_id, error)) == NULL)
+    return FALSE;
+  if (is_own_team (scope, owner))
+    {
+      *visible = TRUE;
+      g_hash_table_insert (scope->people, g_strdup (person_id), GINT_TO_POINTER (2));
+      return TRUE;
+    }
+  enrollments = _dft_store_query (scope->store, &dft_entity_enrollment,
+                                  "person_id = ? AND deleted = 0", params, NULL, error);
   if (enrollments == NULL)
     return FALSE;
   for (guint i = 0; i < enrollments->len && !*visible; i++)
@@ -329,19 +342,6 @@ note_batch (DftScope *scope, DftChange *change)
                                ? g_strdup (json_node_get_string (node))
                                : NULL);
     }
-  if (g_str_equal (change->entity, "enrollment"))
-    {
-      JsonNode *event = json_object_get_member (change->fields, "event_id");
-      JsonNode *person = json_object_get_member (change->fields, "person_id");
-
-      if (event != NULL && person != NULL && JSON_NODE_HOLDS_VALUE (event)
-          && JSON_NODE_HOLDS_VALUE (person) && json_node_get_value_type (event) == G_TYPE_STRING
-          && json_node_get_value_type (person) == G_TYPE_STRING)
-        {
-          g_ptr_array_add (scope->batch_enrolls, g_strdup (json_node_get_string (event)));
-          g_ptr_array_add (scope->batch_enrolls, g_strdup (json_node_get_string (person)));
-        }
-    }
 }
 
 /*
@@ -426,23 +426,42 @@ person_writable (DftScope *scope, const char *person_id, gboolean *ok, GError **
 
   if (record == NULL)
     return FALSE;
-  /* A person the server does not know yet is anyone's to add. */
-  if (scope->everything || dft_record_is_new (record))
+  if (scope->everything)
     {
       *ok = TRUE;
       return TRUE;
     }
-  if (!person_visible (scope, person_id, ok, error))
-    return FALSE;
-  /* Or one the batch enrols in a workshop of the team. */
-  for (guint i = 0; i + 1 < scope->batch_enrolls->len && !*ok; i += 2)
+  /* A person the server does not know yet is anyone's to add, and becomes the team's. */
+  if (dft_record_is_new (record))
     {
-      const char *event_id = g_ptr_array_index (scope->batch_enrolls, i);
-
-      if (g_str_equal (g_ptr_array_index (scope->batch_enrolls, i + 1), person_id)
-          && !owned_writable (scope, event_id, "event", ok, error))
-        return FALSE;
+      g_hash_table_insert (scope->claims, g_strdup (person_id), g_strdup ("person"));
+      *ok = TRUE;
+      return TRUE;
     }
+  /* One the device's team registered, or one shared with it (person_visible()); never one
+   * that the same batch enrols in a workshop of the team: that would hand any team anyone. */
+  return person_visible (scope, person_id, ok, error);
+}
+
+/* Every person a change links to (the old value and the new) is one the device may write. */
+static gboolean
+people_writable (DftScope   *scope,
+                 const char *entity,
+                 const char *id,
+                 JsonObject *fields,
+                 gboolean   *ok,
+                 GError    **error)
+{
+  g_autoptr (GPtrArray) people = g_ptr_array_new_with_free_func (g_free);
+
+  *ok = TRUE;
+  if (scope->everything)
+    return TRUE;
+  if (!ref_values (scope, entity, id, "person_id", fields, people, error))
+    return FALSE;
+  for (guint i = 0; i < people->len && *ok; i++)
+    if (!person_writable (scope, g_ptr_array_index (people, i), ok, error))
+      return FALSE;
   return TRUE;
 }
 
@@ -470,9 +489,17 @@ change_writable (DftScope   *scope,
   if (depth >= MAX_DEPTH)
     return TRUE;
 
-  if (g_str_equal (entity, "session") || g_str_equal (entity, "enrollment"))
+  if (g_str_equal (entity, "session"))
     return ref_values (scope, entity, id, "event_id", fields, refs, error)
            && events_writable (scope, refs, ok, error);
+  if (g_str_equal (entity, "enrollment"))
+    {
+      /* The workshop and the person: enrolling someone is writing about them. */
+      if (!ref_values (scope, entity, id, "event_id", fields, refs, error)
+          || !events_writable (scope, refs, ok, error))
+        return FALSE;
+      return !*ok || people_writable (scope, entity, id, fields, ok, error);
+    }
 
   if (g_str_equal (entity, "attendance"))
     {
@@ -483,7 +510,7 @@ change_writable (DftScope   *scope,
         if (!change_writable (scope, "session", g_ptr_array_index (refs, i), NULL, depth + 1, ok,
                               error))
           return FALSE;
-      return TRUE;
+      return !*ok || people_writable (scope, entity, id, fields, ok, error);
     }
 
   if (g_str_equal (entity, "submission"))
@@ -507,7 +534,7 @@ change_writable (DftScope   *scope,
           return FALSE;
       if (*ok && detached && !owned_writable (scope, id, "submission", ok, error))
         return FALSE;
-      return TRUE;
+      return !*ok || people_writable (scope, entity, id, fields, ok, error);
     }
 
   if (g_str_equal (entity, "conflict"))
