@@ -97,6 +97,24 @@ test_wire_refuses (void)
   expect_invalid ("[]", NULL);
   expect_invalid ("{\"devices\": [], \"ids\": []}", "changes");
   expect_invalid ("{\"devices\": [\"not-a-uuid\"], \"ids\": [], \"changes\": []}", NULL);
+  /* A NUL inside a name would cut it short: refused. An escaped backslash before "u0000" is
+   * text, not a NUL. */
+  expect_invalid ("{\"devices\": [\"" DEV_A "\"], \"ids\": [\"" REC "\"], \"changes\": [{\"d\": 0, "
+                  "\"s\": 1, \"h\": 5, \"e\": \"person\", \"r\": 0, \"f\": {\"given_name\": "
+                  "\"Ai\\u0000bek\"}}]}",
+                  "NUL");
+  {
+    const char *escaped_backslash = "{\"a\": \"\\\\u0000\"}";
+    const char *nul = "{\"a\": \"\\u0000\"}";
+
+    g_assert_false (dft_wire_json_has_nul (escaped_backslash, strlen (escaped_backslash)));
+    g_assert_true (dft_wire_json_has_nul (nul, strlen (nul)));
+  }
+  /* Record ids are UUIDs: a path or anything else is refused before it reaches a table. */
+  expect_invalid ("{\"devices\": [\"" DEV_A "\"], \"ids\": [\"../../etc/passwd\"], "
+                  "\"changes\": [{\"d\": 0, \"s\": 1, \"h\": 5, \"e\": \"event\", \"r\": 0, "
+                  "\"f\": {}}]}",
+                  "not an id");
   /* Index out of range, wrong types, unknown member, unknown entity, nested value. */
   expect_invalid ("{\"devices\": [\"" DEV_A "\"], \"ids\": [\"" REC
                   "\"], \"changes\": [{\"d\": 1, \"s\": 1, "
@@ -118,6 +136,33 @@ test_wire_refuses (void)
                   "\"], \"changes\": [{\"d\": 0, \"s\": 1, "
                   "\"h\": 5, \"e\": \"person\", \"r\": 0, \"f\": {\"given_name\": {\"a\": 1}}}]}",
                   "change 1");
+}
+
+/* Deltas that would overflow a 64-bit sum are refused before any arithmetic: a sanitizer build
+ * of the server used to exit on them, and a release build refused them only by luck. */
+static void
+test_wire_delta_overflow (void)
+{
+  static const char *const pairs[][2] = {
+    { "\"s\": 5, \"h\": 5", "\"s\": 9223372036854775807, \"h\": 1" },
+    { "\"s\": 9223372036854775807, \"h\": 5", "\"s\": 1, \"h\": 1" },
+    { "\"s\": 5, \"h\": 5", "\"s\": -9223372036854775807, \"h\": 1" },
+    { "\"s\": 5, \"h\": 9223372036854775807", "\"s\": 1, \"h\": 1" },
+    { "\"s\": 5, \"h\": 5", "\"s\": 1, \"h\": 9223372036854775807" },
+    { "\"s\": 5, \"h\": 5", "\"s\": 1, \"h\": -9223372036854775808" },
+    { "\"s\": -9223372036854775808, \"h\": 5", "\"s\": 1, \"h\": 1" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)
+    {
+      g_autofree char *json
+          = g_strdup_printf ("{\"devices\": [\"" DEV_A "\"], \"ids\": [\"" REC "\"], \"changes\": ["
+                             "{\"d\": 0, %s, \"e\": \"person\", \"r\": 0, \"f\": {}},"
+                             "{\"d\": 0, %s, \"e\": \"person\", \"r\": 0, \"f\": {}}]}",
+                             pairs[i][0], pairs[i][1]);
+
+      expect_invalid (json, "change");
+    }
 }
 
 static void
@@ -222,6 +267,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/wire/refuses", test_wire_refuses);
   g_test_add_func ("/wire/gzip-limits", test_wire_gzip_limits);
   g_test_add_func ("/wire/too-deep", test_wire_too_deep);
+  g_test_add_func ("/wire/delta-overflow", test_wire_delta_overflow);
   g_test_add_func ("/merge/rule", test_merge_rule);
   g_test_add_func ("/merge/version-text", test_version_text);
 

@@ -234,11 +234,19 @@ decode_change (
 
   change = dft_change_new (json_node_get_string (e), record, json_node_get_object (f));
   change->device_id = g_strdup (device);
-  change->origin_seq = json_node_get_int (s) + (prev != NULL ? prev->origin_seq : 0);
-  if (change->origin_seq <= 0 || (prev != NULL && json_node_get_int (h) < -(gint64) prev->hlc)
-      || json_node_get_int (h) + (prev != NULL ? (gint64) prev->hlc : 0) <= 0)
-    return invalid (error, where), NULL;
-  change->hlc = (DftHlcValue) (json_node_get_int (h) + (prev != NULL ? (gint64) prev->hlc : 0));
+  /* Each is the difference from the previous change's: the sum is checked before it is made,
+   * since a hostile batch can send any 64-bit number. */
+  {
+    gint64 seq, clock;
+
+    if (__builtin_add_overflow (json_node_get_int (s), prev != NULL ? prev->origin_seq : 0, &seq)
+        || __builtin_add_overflow (json_node_get_int (h), prev != NULL ? (gint64) prev->hlc : 0,
+                                   &clock)
+        || seq <= 0 || clock <= 0)
+      return invalid (error, where), NULL;
+    change->origin_seq = seq;
+    change->hlc = (DftHlcValue) clock;
+  }
 
   /* Field values are plain: no nested objects or arrays. */
   {
@@ -316,6 +324,27 @@ dft_wire_json_depth_ok (const char *data, gsize length, guint max_depth)
   return TRUE;
 }
 
+/*
+ * Whether a JSON text holds a NUL character, raw or as the escape \u0000. JSON-GLib hands
+ * strings over as C strings, so a name with a NUL in it would be cut short without a word:
+ * such a text is refused instead.
+ */
+gboolean
+dft_wire_json_has_nul (const char *data, gsize length)
+{
+  for (gsize i = 0; i < length; i++)
+    {
+      if (data[i] == '\0')
+        return TRUE;
+      if (data[i] != '\\' || i + 1 >= length)
+        continue;
+      if (data[i + 1] == 'u' && i + 5 < length && memcmp (data + i + 2, "0000", 4) == 0)
+        return TRUE;
+      i++; /* the escaped character, a backslash among them */
+    }
+  return FALSE;
+}
+
 GPtrArray *
 dft_wire_decode_batch (GBytes *json, JsonObject **top, GError **error)
 {
@@ -336,6 +365,8 @@ dft_wire_decode_batch (GBytes *json, JsonObject **top, GError **error)
     }
   if (!dft_wire_json_depth_ok (data, size, DFT_WIRE_MAX_DEPTH))
     return invalid (error, _ ("it nests too deeply")), NULL;
+  if (dft_wire_json_has_nul (data, size))
+    return invalid (error, _ ("it holds a NUL character")), NULL;
   if (!json_parser_load_from_data (parser, data, (gssize) size, NULL))
     return invalid (error, _ ("it is not JSON")), NULL;
   root = json_parser_get_root (parser);
@@ -344,7 +375,7 @@ dft_wire_decode_batch (GBytes *json, JsonObject **top, GError **error)
   o = json_node_get_object (root);
 
   if (!string_list (o, "devices", TRUE, devices, error)
-      || !string_list (o, "ids", FALSE, ids, error))
+      || !string_list (o, "ids", TRUE, ids, error))
     return NULL;
   list = json_object_get_member (o, "changes");
   if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
