@@ -15,6 +15,19 @@ G_DEFINE_QUARK (dft-bundle-error-quark, dft_bundle_error)
 
 #define CHECKSUM_PREFIX "\nsha256:"
 
+/*
+ * Which server's data the store belongs to: a server keeps its own epoch as "server_epoch", a
+ * laptop the epoch its server told it at the last sync as "epoch". NULL for a laptop that has
+ * never synced.
+ */
+static char *
+server_mark (DftStore *store)
+{
+  char *epoch = dft_store_get_sync_state (store, "server_epoch", NULL);
+
+  return epoch != NULL ? epoch : dft_store_get_sync_state (store, "epoch", NULL);
+}
+
 gboolean
 dft_bundle_export (DftStore     *store,
                    GFile        *file,
@@ -39,7 +52,7 @@ dft_bundle_export (DftStore     *store,
   changes = dft_store_read_log (store, after_seq, 0, NULL, NULL, error);
   if (changes == NULL)
     return FALSE;
-  epoch = dft_store_get_sync_state (store, "server_epoch", NULL);
+  epoch = server_mark (store);
 
   json_object_set_int_member (extra, "bundle", 1);
   json_object_set_string_member (extra, "from", dft_store_get_device_id (store));
@@ -122,7 +135,7 @@ dft_bundle_import (
     return damaged (error);
 
   /* A bundle made for another server's data would mix two programmes' records. */
-  epoch = dft_store_get_sync_state (store, "server_epoch", NULL);
+  epoch = server_mark (store);
   if (epoch != NULL && json_object_has_member (top, "for")
       && g_strcmp0 (json_object_get_string_member (top, "for"), epoch) != 0)
     {

@@ -146,6 +146,30 @@ test_bundle_other_server (Fixture *f, gconstpointer data)
   g_assert_cmpint (count (f->b, "SELECT count (*) FROM person"), ==, 0);
 }
 
+/* Laptops keep the epoch their server told them under "epoch" (sync/client), not the server's
+ * own key: the check must run there too. */
+static void
+test_bundle_other_server_laptops (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) p = dft_test_add_person (f->a, "Amani", "Said");
+  DftApplyStats         stats;
+
+  g_assert_true (dft_store_set_sync_state (f->a, "epoch", "epoch-of-programme-a", &error));
+  g_assert_true (dft_store_set_sync_state (f->b, "epoch", "epoch-of-programme-b", &error));
+  g_assert_true (dft_bundle_export (f->a, f->bundle, 0, NULL, NULL, &error));
+  g_assert_false (dft_bundle_import (f->b, f->bundle, &stats, NULL, &error));
+  g_assert_error (error, DFT_BUNDLE_ERROR, DFT_BUNDLE_ERROR_OTHER_SERVER);
+  g_assert_cmpint (count (f->b, "SELECT count (*) FROM person"), ==, 0);
+  g_clear_error (&error);
+
+  /* The same programme's laptops exchange bundles as before. */
+  g_assert_true (dft_store_set_sync_state (f->b, "epoch", "epoch-of-programme-a", &error));
+  g_assert_true (dft_bundle_import (f->b, f->bundle, &stats, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count (f->b, "SELECT count (*) FROM person"), ==, 1);
+}
+
 static void
 test_final_submission_kept (Fixture *f, gconstpointer data)
 {
@@ -190,6 +214,7 @@ main (int argc, char *argv[])
   ADD ("/bundle/round-trip", test_bundle_round_trip);
   ADD ("/bundle/damaged", test_bundle_damaged);
   ADD ("/bundle/other-server", test_bundle_other_server);
+  ADD ("/bundle/other-server-laptops", test_bundle_other_server_laptops);
   ADD ("/merge/final-submission-kept", test_final_submission_kept);
 #undef ADD
 
