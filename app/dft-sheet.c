@@ -19,7 +19,14 @@
 /* Uncompressed size of one part of an .xlsx: a guard against ZIP bombs. */
 #define MAX_PART_BYTES ((gsf_off_t) 256 * 1024 * 1024)
 #define MAX_SHEETS     1024
-#define SNIFF_RECORDS  20
+/* A sign-up sheet or a form is a few megabytes of text at the most. A file whose compressed
+ * parts expand far beyond that (a "zip bomb"), or whose cells repeat one huge shared string,
+ * is refused before it takes the laptop's memory: these bound what is kept, not only each part
+ * read. */
+#define MAX_SHARED_STRINGS 500000
+#define MAX_SHARED_BYTES   ((gsize) 32 * 1024 * 1024)
+#define MAX_TEXT_BYTES     ((gsize) 64 * 1024 * 1024)
+#define SNIFF_RECORDS      20
 
 #define REL_NS        "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 #define REL_NS_STRICT "http://purl.oclc.org/ooxml/officeDocument/relationships"
@@ -158,7 +165,21 @@ typedef struct
   GPtrArray  *rows; /* DftSheetRow *, never empty ones */
   guint       max_rows;
   guint       max_columns;
+  gsize       text_bytes; /* the cells' text kept so far */
 } Sheet;
+
+static gboolean
+too_much_text (const char *name, gsize limit, GError **error)
+{
+  g_autofree char *size = g_format_size (limit);
+
+  g_set_error (error, DFT_SHEET_ERROR, DFT_SHEET_ERROR_TOO_LARGE,
+               /* Translators: the first %s is a file name, the second a size such as "64.0 MB" */
+               _ ("“%s” holds more text than Daftari reads at once (more than %s). Split it "
+                  "into smaller files and use them one after the other."),
+               name, size);
+  return FALSE;
+}
 
 static gboolean
 too_many_columns (const Sheet *sheet, guint number, GError **error)
@@ -196,6 +217,12 @@ sheet_add_row (Sheet *sheet, guint number, GPtrArray *cells, GError **error)
                    sheet->name, sheet->max_rows);
       return FALSE;
     }
+
+  for (guint i = 0; i < n; i++)
+    if (g_ptr_array_index (cells, i) != NULL)
+      sheet->text_bytes += strlen (g_ptr_array_index (cells, i));
+  if (sheet->text_bytes > MAX_TEXT_BYTES)
+    return too_much_text (sheet->name, MAX_TEXT_BYTES, error);
 
   row = g_new0 (DftSheetRow, 1);
   row->number = number;
@@ -520,7 +547,8 @@ typedef struct
 {
   const char *name; /* the file's display name, for messages */
   GsfInfile  *zip;
-  GPtrArray  *shared;      /* char*: the shared strings, escapes decoded */
+  GPtrArray  *shared; /* char*: the shared strings, escapes decoded */
+  gsize       shared_bytes;
   GArray     *date_styles; /* gboolean per cell format (cellXfs) index */
   gboolean    date1904;
 } Xlsx;
@@ -1029,6 +1057,12 @@ read_shared_strings (Xlsx *x, const char *path, GError **error)
         }
       else if (IS_END (reader, "si"))
         {
+          x->shared_bytes += text->len;
+          if (x->shared->len >= MAX_SHARED_STRINGS || x->shared_bytes > MAX_SHARED_BYTES)
+            {
+              part_close (&part, x, 0, NULL);
+              return too_much_text (x->name, MAX_SHARED_BYTES, error);
+            }
           g_ptr_array_add (x->shared, decode_ooxml_escapes (text->str));
           in_si = FALSE;
           in_t = FALSE;

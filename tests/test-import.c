@@ -1312,6 +1312,50 @@ test_xlsx_corrupt (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/*
+ * A small file whose compressed parts expand into hundreds of megabytes of shared strings, or
+ * whose cells repeat one huge shared string, is refused before it fills the laptop's memory.
+ */
+static void
+test_xlsx_bombs (void)
+{
+  g_autofree char    *dir = dft_test_make_dir ();
+  g_autoptr (GString) many = g_string_new ("<sst xmlns=\"" MAIN_NS "\">");
+  g_autoptr (GString) big = g_string_new ("<sst xmlns=\"" MAIN_NS "\">");
+  g_autoptr (GString) huge_one = g_string_new ("<sst xmlns=\"" MAIN_NS "\"><si><t>");
+  g_autoptr (GString) repeats = g_string_new ("<worksheet xmlns=\"" MAIN_NS "\"><sheetData>");
+  g_autofree char    *megabyte = g_strnfill (1000 * 1000, 'a');
+  g_autofree char    *path = NULL;
+
+  /* Half a million and one strings of one letter. */
+  for (guint i = 0; i <= 500000; i++)
+    g_string_append (many, "<si><t>x</t></si>");
+  g_string_append (many, "</sst>");
+  path = write_xlsx (dir, "many.xlsx", "<worksheet xmlns=\"" MAIN_NS "\"><sheetData/></worksheet>",
+                     many->str);
+  assert_open_fails (path, DFT_IMPORT_ERROR_TOO_LARGE, "more text");
+  g_clear_pointer (&path, g_free);
+
+  /* Forty strings of a megabyte. */
+  for (guint i = 0; i < 40; i++)
+    g_string_append_printf (big, "<si><t>%s</t></si>", megabyte);
+  g_string_append (big, "</sst>");
+  path = write_xlsx (dir, "big.xlsx", "<worksheet xmlns=\"" MAIN_NS "\"><sheetData/></worksheet>",
+                     big->str);
+  assert_open_fails (path, DFT_IMPORT_ERROR_TOO_LARGE, "more text");
+  g_clear_pointer (&path, g_free);
+
+  /* One megabyte string, in 70 cells: 70 MB of cells from a 1 MB part. */
+  g_string_append_printf (huge_one, "%s</t></si></sst>", megabyte);
+  for (guint r = 1; r <= 70; r++)
+    g_string_append_printf (repeats, "<row r=\"%u\"><c r=\"A%u\" t=\"s\"><v>0</v></c></row>", r, r);
+  g_string_append (repeats, "</sheetData></worksheet>");
+  path = write_xlsx (dir, "repeats.xlsx", repeats->str, huge_one->str);
+  assert_open_fails (path, DFT_IMPORT_ERROR_TOO_LARGE, "more text");
+
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 /* ---- Scripts ---------------------------------------------------------- */
 
 static void
@@ -1471,6 +1515,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/import/xlsx/basic", test_xlsx_basic);
   g_test_add_func ("/import/xlsx/dates", test_xlsx_dates);
   g_test_add_func ("/import/xlsx/corrupt", test_xlsx_corrupt);
+  g_test_add_func ("/import/xlsx/bombs", test_xlsx_bombs);
   g_test_add_func ("/import/scripts", test_scripts);
   g_test_add_func ("/import/async", test_async);
 
