@@ -201,7 +201,10 @@ store_ready (DftWindow *self)
       const GError *error = dft_application_get_open_error (app);
       if (error != NULL)
         {
-          adw_status_page_set_description (self->error_page, error->message);
+          /* A status page's description is markup; the message quotes a file name. */
+          g_autofree char *escaped = g_markup_escape_text (error->message, -1);
+
+          adw_status_page_set_description (self->error_page, escaped);
           gtk_stack_set_visible_child_name (self->main_stack, "error");
         }
       return;

@@ -36,8 +36,17 @@
  *    back, resting only on controls that can be seen and named, and reaching every button,
  *    entry and switch outside lists.
  *
+ * With DAFTARI_TEST_HOSTILE set, the data itself is hostile: a workshop, people, a form's
+ * title and its language names hold Pango markup (bold, a link, an unclosed tag). Every label
+ * must show such text as it was typed; one that reads it as markup is a problem ("markup"),
+ * and markup that GTK cannot parse fails the test through its warning.
+ *
  * The test fails with the list of every problem, screen by screen.
  */
+
+/* What hostile data holds: shown as typed, "<b>" and all, or it was read as markup. */
+#define HOSTILE_MARK "<b>HOSTILE</b>"
+#define HOSTILE_TEXT HOSTILE_MARK " & <a href=\"https://example.org/\">link</a> <i"
 
 static const char *language;
 static char       *shots;       /* DAFTARI_SCREENSHOTS/<language>: where the PNGs go, or NULL */
@@ -47,6 +56,7 @@ static GHashTable *translated;  /* their translations */
 static GString    *problems;
 static guint       n_screens;
 static int         max_width; /* the main window must fit in this many pixels; 0: any */
+static gboolean    hostile;   /* DAFTARI_TEST_HOSTILE: the data holds markup */
 static guint       n_gtk_rtl_measure_warnings;
 static guint       n_unexpected_warnings;
 
@@ -335,6 +345,8 @@ audit_label (Audit *a, GtkLabel *label)
   graphene_rect_t bounds;
 
   audit_text (a, w, raw);
+  if (strstr (text, "HOSTILE") != NULL && strstr (text, HOSTILE_MARK) == NULL)
+    problem (a, "markup: data was read as markup: “%s” shows as “%s”", raw, text);
   /* Placeholders and view switcher titles are GTK's and libadwaita's to shorten; the
    * control keeps the whole text as its accessible name. */
   if ((!is_ui_text (text) && !is_ui_text (raw)) || internal (w, a->root))
@@ -671,6 +683,47 @@ main_screens (DftWindow *window, const char *tag, DftRecord *workshop)
   audit_screen (GTK_WIDGET (window), name);
 }
 
+/* Data that holds markup, where data reaches the screens: a workshop and its people, a form's
+ * title and the names of its languages. */
+static void
+make_hostile (DftStore *store, DftRecord *workshop)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (GListModel) people = dft_store_list_people (store, dft_record_get_id (workshop));
+  g_autofree char       *path
+      = g_build_filename (g_getenv ("DAFTARI_TEST_DATA"), "forms", "day-check-7.json", NULL);
+  g_autofree char      *json = NULL;
+  g_autoptr (GString)   text = NULL;
+  g_autoptr (DftForm)   form = NULL;
+  g_autoptr (DftRecord) saved = NULL;
+
+  dft_record_set_string (workshop, "title", "Workshop " HOSTILE_TEXT);
+  dft_record_set_string (workshop, "venue", HOSTILE_TEXT);
+  g_assert_true (dft_store_save (store, workshop, &error));
+  g_assert_no_error (error);
+
+  dft_record_list_reload_sync (DFT_RECORD_LIST (people), NULL);
+  for (guint i = 0; i < MIN (g_list_model_get_n_items (people), 3); i++)
+    {
+      g_autoptr (DftRecord) person = g_list_model_get_item (people, i);
+
+      dft_record_set_string (person, "family_name", HOSTILE_TEXT);
+      dft_record_set_string (person, "agency", "Agency " HOSTILE_TEXT);
+      g_assert_true (dft_store_save (store, person, &error));
+      g_assert_no_error (error);
+    }
+
+  g_assert_true (g_file_get_contents (path, &json, NULL, &error));
+  text = g_string_new (json);
+  g_string_replace (text, "\"End of day check\"", "\"Day check " HOSTILE_MARK " &amp; <i\"", 1);
+  g_string_replace (text, "\"Kiswahili\"", "\"Kiswahili " HOSTILE_MARK " & <i\"", 1);
+  g_string_replace (text, "\"day_check\"", "\"hostile_day_check\"", 1);
+  form = dft_form_new_from_json (text->str, (gssize) text->len, &error);
+  g_assert_no_error (error);
+  saved = dft_form_store_save (store, form, &error);
+  g_assert_no_error (error);
+}
+
 static void
 set_text_scale (double scale)
 {
@@ -712,6 +765,8 @@ screens (DftApplication *app, DftWindow *main_window, gpointer data)
   g_assert_no_error (error);
 
   workshop = tbilisi_workshop (store);
+  if (hostile)
+    make_hostile (store, workshop);
   main_screens (main_window, "wide", workshop);
 
   /* A form in this language, filled in on its own window. */
@@ -822,10 +877,12 @@ main (int argc, char *argv[])
 
   language = g_getenv ("DAFTARI_TEST_LANGUAGE");
   g_assert_nonnull (language);
+  hostile = g_getenv ("DAFTARI_TEST_HOSTILE") != NULL;
   if (g_str_equal (language, "ur"))
     g_log_set_writer_func (log_writer, NULL, NULL);
   if (g_getenv ("DAFTARI_SCREENSHOTS") != NULL)
-    shots = g_build_filename (g_getenv ("DAFTARI_SCREENSHOTS"), language, NULL);
+    shots
+        = g_build_filename (g_getenv ("DAFTARI_SCREENSHOTS"), hostile ? "hostile" : language, NULL);
   /* As the application does at startup, for the language a trainer picked. */
   g_setenv ("LANGUAGE", language, TRUE);
   dft_test_init (&argc, &argv);
@@ -839,7 +896,7 @@ main (int argc, char *argv[])
   if (g_str_equal (language, "ur"))
     g_log_set_always_fatal (G_LOG_FATAL_MASK);
   load_messages ();
-  path = g_strdup_printf ("/ui/screens/%s", language);
+  path = g_strdup_printf ("/ui/screens/%s%s", language, hostile ? "/hostile" : "");
   g_test_add_func (path, test_screens);
   return g_test_run ();
 }

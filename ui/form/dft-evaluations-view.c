@@ -149,8 +149,8 @@ show_means (DftEvaluationsView *self)
              already written as your language writes numbers */
           text = g_strdup_printf (_ ("%s of %s"), value, top);
         }
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), mean->label);
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), mean->label);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), text);
       gtk_level_bar_set_mode (GTK_LEVEL_BAR (bar), GTK_LEVEL_BAR_MODE_CONTINUOUS);
       gtk_level_bar_set_value (GTK_LEVEL_BAR (bar), isnan (mean->mean) ? 0 : mean->mean);

@@ -1672,7 +1672,10 @@ new_run (DftFormFiller *self, const char *answers, GError **error)
 static void
 show_error (DftFormFiller *self, const GError *error)
 {
-  adw_status_page_set_description (self->error_page, error->message);
+  /* A status page's description is markup; the message quotes the form's own text. */
+  g_autofree char *escaped = g_markup_escape_text (error->message, -1);
+
+  adw_status_page_set_description (self->error_page, escaped);
   gtk_stack_set_visible_child_name (self->stack, "error");
 }
 

@@ -177,8 +177,10 @@ make_row (DftFormsPage *self, DftFormInfo *info, const char *subtitle)
   g_autofree char          *preview_label = NULL;
   guint                     selected = 0;
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), info->title);
+  /* Titles and language names are the form's own text, never markup; turned off first, since
+   * setting a title parses it at once. */
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), info->title);
   adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), subtitle);
   g_object_set_data_full (G_OBJECT (row), "key", g_strdup (info->key), g_free);
 
@@ -207,6 +209,7 @@ make_row (DftFormsPage *self, DftFormInfo *info, const char *subtitle)
       /* Translators: how much of a form is translated into a language; %s is a percentage
          already written as your language writes one ("87 %"), so "87 % translated" */
       text = g_strdup_printf (_ ("%s translated"), percent);
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (lang_row), FALSE);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (lang_row), l->name);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (lang_row), text);
       gtk_level_bar_set_value (GTK_LEVEL_BAR (bar), l->completeness);
@@ -221,6 +224,7 @@ make_row (DftFormsPage *self, DftFormInfo *info, const char *subtitle)
     {
       GtkWidget *combo = adw_combo_row_new ();
 
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (combo), FALSE);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (combo), _ ("Language to Fill In"));
       adw_combo_row_set_model (ADW_COMBO_ROW (combo), G_LIST_MODEL (names));
       adw_combo_row_set_selected (ADW_COMBO_ROW (combo), selected);
