@@ -1942,6 +1942,49 @@ test_admin_command (void)
     g_assert_no_error (error);
     g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 1);
   }
+
+  /* Plain HTTP on an address other than loopback is refused, with the way out in the message,
+   * unless the file says the network is a closed one (checked on reading, listening on
+   * nothing). */
+  {
+    static const char *const configs[][2] = {
+      { "[server]\nlisten=0.0.0.0\ndata=data\n", "allow-plain-http=lan" },
+      { "[server]\nlisten=::\ndata=data\nallow-plain-http=no\n", "tls-certificate" },
+      { "[server]\nlisten=127.0.0.1\ndata=data\nallow-plain-http=maybe\n", "“no” or “lan”" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (configs); i++)
+      {
+        g_autoptr (GSubprocess) p = NULL;
+        g_autofree char        *err = NULL;
+
+        g_file_set_contents (bad_config, configs[i][0], -1, &error);
+        g_assert_no_error (error);
+        p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                              &error, dft_test_server_binary (), "serve", "--config", bad_config,
+                              NULL);
+        g_assert_no_error (error);
+        g_subprocess_communicate_utf8 (p, NULL, NULL, NULL, &err, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 1);
+        if (strstr (err, configs[i][1]) == NULL)
+          g_error ("“%s” does not mention %s", err, configs[i][1]);
+      }
+    /* A closed network, said so: the file is accepted (an admin command reads it). */
+    g_file_set_contents (bad_config, "[server]\nlisten=0.0.0.0\ndata=data\nallow-plain-http=lan\n",
+                         -1, &error);
+    g_assert_no_error (error);
+    {
+      g_autoptr (GSubprocess) p = g_subprocess_new (
+          G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+          dft_test_server_binary (), "admin", "--config", bad_config, "list-teams", NULL);
+
+      g_assert_no_error (error);
+      g_subprocess_wait (p, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 0);
+    }
+  }
 }
 
 /* A push under way when SIGTERM arrives is finished and answered; then the server exits 0. */

@@ -1330,6 +1330,64 @@ test_unreachable (void)
  * refresh after a save) lets go of itself and its store at once: a script that syncs and
  * exits without iterating again must not keep the database open.
  */
+/* Passwords and records go to an https:// server, or by plain http:// only to this laptop or
+ * a private network; anything else is refused before a connection is made. */
+static void
+test_plain_http (void)
+{
+  static const struct
+  {
+    const char *url;
+    gboolean    ok;
+  } cases[] = {
+    { "https://daftari.example.org/", TRUE },
+    { "http://127.0.0.1:8080/", TRUE },
+    { "http://localhost:8080/", TRUE },
+    { "http://[::1]:8080/", TRUE },
+    { "http://192.168.1.10/", TRUE },
+    { "http://10.0.0.2:8080/", TRUE },
+    { "http://172.20.1.1/", TRUE },
+    { "http://[fd12:3456::1]/", TRUE },
+    { "http://169.254.10.1/", TRUE },
+    { "http://daftari.example.org/", FALSE },
+    { "http://203.0.113.5/", FALSE },
+    { "http://172.32.0.1/", FALSE },
+    { "http://[2001:db8::1]/", FALSE },
+    { "ftp://192.168.1.10/", FALSE },
+    { "not an address", FALSE },
+  };
+  g_autofree char          *dir = NULL;
+  g_autoptr (DftStore)      store = dft_test_open_store (&dir);
+  g_autoptr (DftSyncClient) client = NULL;
+  g_autoptr (GError)        error = NULL;
+  DftSyncStats              stats;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) e = NULL;
+      gboolean           ok = dft_sync_client_check_url (cases[i].url, &e);
+
+      g_test_message ("%s: %s", cases[i].url, ok ? "allowed" : e->message);
+      g_assert_cmpint (ok, ==, cases[i].ok);
+      if (!ok)
+        g_assert_error (e, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NOT_CONFIGURED);
+    }
+
+  /* A sync to a public address over plain HTTP stops before it connects. */
+  dft_store_set_sync_state (store, "token", TOKEN, NULL);
+  client = make_client (store, "http://203.0.113.5/", NULL);
+  add_people (store, "Ours", 1);
+  g_assert_false (sync_and_wait (client, NULL, &stats, &error));
+  g_assert_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NOT_CONFIGURED);
+  g_assert_nonnull (strstr (error->message, "https://"));
+  g_assert_cmpuint (stats.requests, ==, 0);
+  g_assert_cmpint (pending (store), ==, 1);
+
+  release_client (g_steal_pointer (&client));
+  dft_test_release_store (g_steal_pointer (&store));
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 static gboolean
 store_held_once_by_client (gpointer store)
 {
@@ -1617,6 +1675,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/sync-client/unreachable", test_unreachable);
   g_test_add_func ("/sync-client/end-to-end", test_end_to_end);
   g_test_add_func ("/sync-client/release-without-loop", test_release_without_loop);
+  g_test_add_func ("/sync-client/plain-http", test_plain_http);
 
   return g_test_run ();
 }

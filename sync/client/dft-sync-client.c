@@ -1159,6 +1159,55 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
     }
 }
 
+/* An address on a network of its own: private ranges (RFC 1918, IPv6 unique local) and
+ * link-local ones, where a workshop's own router puts its laptops. */
+static gboolean
+is_private (GInetAddress *address)
+{
+  const guint8 *bytes = g_inet_address_to_bytes (address);
+
+  if (g_inet_address_get_is_loopback (address) || g_inet_address_get_is_site_local (address)
+      || g_inet_address_get_is_link_local (address))
+    return TRUE;
+  return g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 && (bytes[0] & 0xfe) == 0xfc;
+}
+
+gboolean
+dft_sync_client_check_url (const char *url, GError **error)
+{
+  g_autoptr (GUri)         uri = NULL;
+  g_autoptr (GInetAddress) address = NULL;
+  const char              *host;
+
+  g_return_val_if_fail (url != NULL, FALSE);
+
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0'
+      || (g_strcmp0 (g_uri_get_scheme (uri), "https") != 0
+          && g_strcmp0 (g_uri_get_scheme (uri), "http") != 0))
+    {
+      g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NOT_CONFIGURED,
+                           _ ("The server address is not valid: it should look like "
+                              "https://server.example.org/."));
+      return FALSE;
+    }
+  if (g_str_equal (g_uri_get_scheme (uri), "https"))
+    return TRUE;
+  host = g_uri_get_host (uri);
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  address = g_inet_address_new_from_string (host);
+  if (address != NULL && is_private (address))
+    return TRUE;
+  g_set_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NOT_CONFIGURED,
+               /* Translators: %s is a server address such as http://example.org/ */
+               _ ("“%s” starts with http://, which would send the password and people’s records "
+                  "unencrypted. Use the server’s https:// address; plain http:// is only for "
+                  "this laptop or a workshop’s own network (an address such as 192.168.1.10)."),
+               url);
+  return FALSE;
+}
+
 /*
  * The server's address and the pin: the properties when set, else what the
  * last sign-in saved. A sign-in uses the properties only, and saves them.
@@ -1182,6 +1231,8 @@ prepare_run (Run *run, gboolean sign_in, char **server_url, GError **error)
                               "first."));
       return FALSE;
     }
+  if (!dft_sync_client_check_url (*server_url, error))
+    return FALSE;
   if (run->pinned_certificate != NULL)
     {
       run->pin = pin_from_pem (run->pinned_certificate, error);

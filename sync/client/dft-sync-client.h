@@ -62,9 +62,12 @@ G_DECLARE_FINAL_TYPE (DftSyncClient, dft_sync_client, DFT, SYNC_CLIENT, GObject)
 
 DftSyncClient *dft_sync_client_new (DftStore *store);
 
-DftStore    *dft_sync_client_get_store (DftSyncClient *self);
-const char  *dft_sync_client_get_server_url (DftSyncClient *self);
-void         dft_sync_client_set_server_url (DftSyncClient *self, const char *url);
+DftStore   *dft_sync_client_get_store (DftSyncClient *self);
+const char *dft_sync_client_get_server_url (DftSyncClient *self);
+void        dft_sync_client_set_server_url (DftSyncClient *self, const char *url);
+/* Whether @url is one a device may send passwords and records to: https://, or plain http://
+ * to this computer or a private network's address (a workshop's own router). */
+gboolean     dft_sync_client_check_url (const char *url, GError **error);
 const char  *dft_sync_client_get_pinned_certificate (DftSyncClient *self);
 void         dft_sync_client_set_pinned_certificate (DftSyncClient *self, const char *pem_path);
 gboolean     dft_sync_client_get_automatic (DftSyncClient *self);

@@ -10,7 +10,8 @@
 #define GROUP "server"
 
 static const char *const known_keys[] = {
-  "listen", "port", "data", "tls-certificate", "tls-key", "max-body", "token-days", NULL,
+  "listen",           "port", "data", "tls-certificate", "tls-key", "max-body", "token-days",
+  "allow-plain-http", NULL,
 };
 
 void
@@ -147,6 +148,27 @@ dft_server_config_load (const char *path, GError **error)
     return bad (error, path, config->tls_key == NULL ? "tls-key" : "tls-certificate",
                 _ ("a certificate and its key go together: give both or neither.")),
            NULL;
+
+  /* Passwords, tokens and people's records cross the network: plain HTTP only where nobody
+   * else listens, unless the file says it is a closed workshop network. */
+  {
+    g_autofree char         *plain = g_key_file_get_string (file, GROUP, "allow-plain-http", NULL);
+    g_autoptr (GInetAddress) address = g_inet_address_new_from_string (config->listen);
+
+    if (plain != NULL)
+      g_strstrip (plain);
+    if (plain != NULL && !g_str_equal (plain, "no") && !g_str_equal (plain, "lan"))
+      return bad (error, path, "allow-plain-http", _ ("it must be “no” or “lan”.")), NULL;
+    config->allow_plain_lan = g_strcmp0 (plain, "lan") == 0;
+    if (config->tls_certificate == NULL && !config->allow_plain_lan
+        && !g_inet_address_get_is_loopback (address))
+      return bad (error, path, "listen",
+                  _ ("without tls-certificate and tls-key the server would send passwords and "
+                     "people’s records unencrypted to the whole network. Give a certificate "
+                     "and its key, listen on 127.0.0.1, or, on a closed workshop network only, "
+                     "add allow-plain-http=lan.")),
+             NULL;
+  }
 
   return g_steal_pointer (&config);
 }

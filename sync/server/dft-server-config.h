@@ -16,19 +16,22 @@ G_BEGIN_DECLS
  *   tls-key=key.pem
  *   max-body=4194304          largest request body in bytes (compressed), at most 4 MiB
  *   token-days=180            how long a device token lasts
+ *   allow-plain-http=no       "lan": listen without TLS on an address other than loopback,
+ *                             for a closed workshop network; refused otherwise
  *
  * Unknown groups and keys are refused, so a typing error is not silently ignored.
  */
 
 typedef struct
 {
-  char *listen;
-  guint port;
-  char *data_dir;
-  char *tls_certificate;
-  char *tls_key;
-  gsize max_body;
-  guint token_days;
+  char    *listen;
+  guint    port;
+  char    *data_dir;
+  char    *tls_certificate;
+  char    *tls_key;
+  gsize    max_body;
+  guint    token_days;
+  gboolean allow_plain_lan;
 } DftServerConfig;
 
 #define DFT_SERVER_DEFAULT_PORT       8080
