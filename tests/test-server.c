@@ -1255,6 +1255,14 @@ test_revoked_and_expired (void)
                                                    missing, NULL),
                      ==, 1);
   }
+  /* A revoked device id is not enrolled again, by its own account or another. */
+  {
+    g_autoptr (Response) same = login (&w->server, victim, "trainer-a", PASSWORD_TRAINER_A);
+    g_autoptr (Response) other = login (&w->server, victim, "trainer-b", PASSWORD_TRAINER_B);
+
+    assert_refused (w, same, 409, "conflict");
+    assert_refused (w, other, 409, "conflict");
+  }
   device_free (victim);
   device_free (old);
 }

@@ -680,7 +680,8 @@ find_device_locked (DftServerDb *self, const char *where, const char *value, GEr
 /*
  * Writes the device row, replacing an earlier enrolment of the same device id
  * when that is allowed: the same account signing in again, or a token that
- * was revoked or has expired. Runs inside the caller's transaction.
+ * has expired. A revoked device id is never enrolled again. Runs inside the
+ * caller's transaction.
  */
 static gboolean
 write_device_locked (DftServerDb *self,
@@ -712,7 +713,16 @@ write_device_locked (DftServerDb *self,
       gboolean    expired = sqlite3_column_int64 (find, 2) <= now;
       gboolean    same_account = account_id != NULL && g_strcmp0 (held_account, account_id) == 0;
 
-      if (!revoked && !expired && !same_account)
+      /* A revoked device id stays revoked: whoever holds the laptop (or only knows its id)
+       * does not get its place, its history or its team back by signing in again. */
+      if (revoked)
+        {
+          g_set_error_literal (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_CONFLICT,
+                               _ ("This device was revoked and cannot be enrolled again. Sign in "
+                                  "from a new Daftari database, or ask a coordinator."));
+          return FALSE;
+        }
+      if (!expired && !same_account)
         {
           g_set_error_literal (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_CONFLICT,
                                _ ("This device is already enrolled for another account. Ask a "
