@@ -1613,6 +1613,108 @@ test_scope_rules (void)
   }
 }
 
+/*
+ * One device cannot stop its team with one huge record: a value longer than its field may hold
+ * is refused at the door, and records that are large but allowed come in pull pages bounded by
+ * size, so no page grows past what a device reads.
+ */
+static void
+test_large_records (void)
+{
+  World               *w = get_world ();
+  g_autofree char     *form = dft_uuid_v7_new ();
+  g_autofree char     *huge = g_strnfill (DFT_FIELD_MAX_JSON + 1, 'x');
+  g_autofree char     *filler = g_strnfill (DFT_FIELD_MAX_JSON - 1000, 'y');
+  g_autofree char     *large = g_strdup_printf ("{\"comment\": \"%s\"}", filler);
+  g_autofree char     *long_name = g_strnfill (DFT_FIELD_MAX_TEXT + 1, 'z');
+  g_autoptr (Response) rf = push_one (&w->server, w->admin,
+                                      manual_change (w->admin, NULL, "form", form, "title", "Big"));
+  gint64               cursor;
+  guint                pages = 0, received = 0;
+  gboolean             more = TRUE;
+
+  assert_status (rf, 200);
+  cursor = w->admin_cursor;
+  new_on_server (w);
+
+  /* Too long: refused whole, with the field and the limit in the message. */
+  {
+    g_autofree char *id = dft_uuid_v7_new ();
+    DftChange       *change = manual_change (w->trainer_a, NULL, "submission", id, "form_id", form);
+    g_autoptr (Response) r = NULL;
+
+    json_object_set_string_member (change->fields, "event_id", w->event_a);
+    json_object_set_string_member (change->fields, "status", "draft");
+    json_object_set_string_member (change->fields, "answers", huge);
+    r = push_one (&w->server, w->trainer_a, change);
+    assert_refused (w, r, 400, "bad_request");
+    g_assert_nonnull (
+        strstr (json_object_get_string_member (
+                    json_object_get_object_member (reply_object (r), "error"), "message"),
+                "answers"));
+  }
+  {
+    g_autoptr (Response) r
+        = push_one (&w->server, w->trainer_a,
+                    manual_change (w->trainer_a, NULL, "event", w->event_a, "title", long_name));
+    assert_refused (w, r, 400, "bad_request");
+  }
+  /* Answers that are not JSON are bad input, not a server failure. */
+  {
+    g_autofree char *id = dft_uuid_v7_new ();
+    DftChange       *change = manual_change (w->trainer_a, NULL, "submission", id, "form_id", form);
+    g_autoptr (Response) r = NULL;
+
+    json_object_set_string_member (change->fields, "event_id", w->event_a);
+    json_object_set_string_member (change->fields, "status", "draft");
+    json_object_set_string_member (change->fields, "answers", "{not json");
+    r = push_one (&w->server, w->trainer_a, change);
+    assert_refused (w, r, 400, "bad_request");
+  }
+
+  /* Large but allowed: six of nearly 2 MB, one push each. */
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *id = dft_uuid_v7_new ();
+      DftChange *change = manual_change (w->trainer_a, NULL, "submission", id, "form_id", form);
+      g_autoptr (Response) r = NULL;
+
+      json_object_set_string_member (change->fields, "event_id", w->event_a);
+      json_object_set_string_member (change->fields, "status", "draft");
+      json_object_set_string_member (change->fields, "answers", large);
+      r = push_one (&w->server, w->trainer_a, change);
+      assert_status (r, 200);
+    }
+
+  /* The team's coordinator pulls them in pages of a few megabytes, all of them. */
+  while (more)
+    {
+      g_autofree char *path
+          = g_strdup_printf ("pull?after=%" G_GINT64_FORMAT "&limit=5000", cursor);
+      g_autoptr (Response)   r = request (&w->server, "GET", path, w->coord_a->token, NULL);
+      g_autoptr (JsonObject) top = NULL;
+      g_autoptr (GPtrArray)  page = NULL;
+      g_autoptr (GError)     error = NULL;
+      g_autoptr (GBytes)     json = NULL;
+
+      assert_status (r, 200);
+      json = dft_wire_gunzip (r->body, DFT_WIRE_MAX_JSON, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_bytes_get_size (json), <=, 4 * 1024 * 1024 + DFT_FIELD_MAX_JSON + 4096);
+      page = dft_wire_decode_batch (json, &top, &error);
+      g_assert_no_error (error);
+      cursor = json_object_get_int_member (top, "cursor");
+      more = json_object_get_boolean_member (top, "more");
+      for (guint i = 0; i < page->len; i++)
+        received += g_str_equal (((DftChange *) g_ptr_array_index (page, i))->entity, "submission");
+      pages++;
+    }
+  g_test_message ("6 submissions of %zu bytes in %u pages", strlen (large), pages);
+  g_assert_cmpuint (received, >=, 6);
+  g_assert_cmpuint (pages, >=, 3);
+  new_on_server (w);
+}
+
 /* ---- Cross-team property ----------------------------------------------- */
 
 typedef struct
@@ -2279,6 +2381,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/authorization-matrix", test_authorization_matrix);
   g_test_add_func ("/server/scope-rules", test_scope_rules);
   g_test_add_func ("/server/cross-team-property", test_cross_team_property);
+  g_test_add_func ("/server/large-records", test_large_records);
   g_test_add_func ("/server/admin-command", test_admin_command);
   g_test_add_func ("/server/descriptors-stable", test_descriptors_stable);
   g_test_add_func ("/server/sigterm-in-flight", test_sigterm_in_flight);

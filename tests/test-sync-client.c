@@ -1349,6 +1349,8 @@ test_plain_http (void)
     { "http://172.20.1.1/", TRUE },
     { "http://[fd12:3456::1]/", TRUE },
     { "http://169.254.10.1/", TRUE },
+    { "http://daftari.local:8080/", TRUE },
+    { "http://server.home.arpa/", TRUE },
     { "http://daftari.example.org/", FALSE },
     { "http://203.0.113.5/", FALSE },
     { "http://172.32.0.1/", FALSE },
@@ -1478,7 +1480,7 @@ test_proxy_from_environment (Fixture *f, gconstpointer data)
   proxy = dft_fault_proxy_new_full (environment_proxy_port, f->fake->port, &error);
   g_assert_no_error (error);
   add_people (f->store, "Ours", 1);
-  dft_sync_client_set_server_url (f->client, "http://daftari-server.invalid/");
+  dft_sync_client_set_server_url (f->client, "http://daftari-server.home.arpa/");
 
   login (f->client);
   g_assert_true (sync_and_wait (f->client, NULL, NULL, &error));

@@ -1172,6 +1172,20 @@ is_private (GInetAddress *address)
   return g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 && (bytes[0] & 0xfe) == 0xfc;
 }
 
+/* A name only a local network resolves: mDNS (.local) and the names set aside for private
+ * networks (RFC 8375's home.arpa, and the .lan and .internal that routers hand out). */
+static gboolean
+is_local_name (const char *host)
+{
+  static const char *const suffixes[] = { ".local", ".lan", ".home.arpa", ".internal" };
+  g_autofree char         *lower = g_ascii_strdown (host, -1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    if (g_str_has_suffix (lower, suffixes[i]))
+      return TRUE;
+  return FALSE;
+}
+
 gboolean
 dft_sync_client_check_url (const char *url, GError **error)
 {
@@ -1194,7 +1208,7 @@ dft_sync_client_check_url (const char *url, GError **error)
   if (g_str_equal (g_uri_get_scheme (uri), "https"))
     return TRUE;
   host = g_uri_get_host (uri);
-  if (g_ascii_strcasecmp (host, "localhost") == 0)
+  if (g_ascii_strcasecmp (host, "localhost") == 0 || is_local_name (host))
     return TRUE;
   address = g_inet_address_new_from_string (host);
   if (address != NULL && is_private (address))

@@ -66,7 +66,8 @@ DftStore   *dft_sync_client_get_store (DftSyncClient *self);
 const char *dft_sync_client_get_server_url (DftSyncClient *self);
 void        dft_sync_client_set_server_url (DftSyncClient *self, const char *url);
 /* Whether @url is one a device may send passwords and records to: https://, or plain http://
- * to this computer or a private network's address (a workshop's own router). */
+ * to this computer or a private network's address or name (a workshop's own router: 192.168.x,
+ * daftari.local, server.home.arpa). */
 gboolean     dft_sync_client_check_url (const char *url, GError **error);
 const char  *dft_sync_client_get_pinned_certificate (DftSyncClient *self);
 void         dft_sync_client_set_pinned_certificate (DftSyncClient *self, const char *pem_path);

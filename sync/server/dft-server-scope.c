@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "dft-change-log.h"
 #include "dft-record.h"
 #include "dft-server-scope.h"
+#include "dft-wire.h"
 #include "dft-store-private.h"
 
 /* The quark's name is a string: the formatter would put spaces in it. */
@@ -601,6 +603,57 @@ references_known (DftScope *scope, DftChange *change, guint n, GError **error)
   return TRUE;
 }
 
+/*
+ * Every value fits its field (a name is not 30 MB): checked at the door, before anything is
+ * stored, since one record too big to pull would stop every device of the team.
+ */
+static gboolean
+values_fit (DftChange *change, guint n, GError **error)
+{
+  const DftEntity  *entity = dft_entity_lookup (change->entity);
+  g_autoptr (GList) names = json_object_get_members (change->fields);
+
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      int       index = dft_entity_field_index (entity, l->data);
+      JsonNode *node = json_object_get_member (change->fields, l->data);
+      gsize max = index >= 0 ? dft_field_max_length (&entity->fields[index]) : DFT_FIELD_MAX_TEXT;
+
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+          && strlen (json_node_get_string (node)) > max)
+        {
+          g_autofree char *size = g_format_size (max);
+
+          g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
+                       /* Translators: %u is the number of a change in a batch, the first %s a
+                        * field's name, the second a size such as "2.1 MB" */
+                       _ ("Change %u was refused: its “%s” is longer than the %s a record may "
+                          "hold. Nothing of this sync was stored."),
+                       n, (const char *) l->data, size);
+          return FALSE;
+        }
+      if (index >= 0 && entity->fields[index].type == DFT_FIELD_JSON && JSON_NODE_HOLDS_VALUE (node)
+          && json_node_get_value_type (node) == G_TYPE_STRING)
+        {
+          g_autoptr (JsonParser) parser = json_parser_new ();
+          const char            *text = json_node_get_string (node);
+
+          if (!dft_wire_json_depth_ok (text, strlen (text), DFT_WIRE_MAX_DEPTH)
+              || !json_parser_load_from_data (parser, text, -1, NULL))
+            {
+              g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
+                           /* Translators: %u is the number of a change in a batch, %s a field's
+                            * name */
+                           _ ("Change %u was refused: its “%s” is not valid JSON. Nothing of this "
+                              "sync was stored."),
+                           n, (const char *) l->data);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
 gboolean
 dft_scope_check_push (DftScope  *scope,
                       GPtrArray *changes,
@@ -637,6 +690,8 @@ dft_scope_check_push (DftScope  *scope,
                        _ ("Change %u is for an unknown kind of record."), i + 1);
           return FALSE;
         }
+      if (!values_fit (change, i + 1, error))
+        return FALSE;
       if (!change_writable (scope, change->entity, change->record_id, change->fields, 0, &ok,
                             error))
         return FALSE;

@@ -19,8 +19,10 @@
 
 #define API_PREFIX "/api/v1/"
 /* Sign-in, enrolment and code requests are a few hundred bytes. */
-#define SMALL_BODY_MAX     (64 * 1024)
-#define MAX_JSON_DEPTH     16
+#define SMALL_BODY_MAX (64 * 1024)
+#define MAX_JSON_DEPTH 16
+/* A pull page's JSON, before compression: well under what a client reads (DFT_WIRE_MAX_JSON). */
+#define PULL_MAX_BYTES     (4 * 1024 * 1024)
 #define PULL_DEFAULT_LIMIT 500
 #define PULL_MAX_LIMIT     5000
 /* After SIGTERM, how long replies already made may take to reach slow clients. */
@@ -947,6 +949,42 @@ query_number (GHashTable *query,
   return TRUE;
 }
 
+/* About how many bytes of JSON a change takes on the wire. */
+static gsize
+change_size (DftChange *change)
+{
+  g_autoptr (GList) names = json_object_get_members (change->fields);
+  gsize             size = 128;
+
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (change->fields, l->data);
+
+      size += 48 + strlen (l->data);
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+        size += strlen (json_node_get_string (node));
+    }
+  return size;
+}
+
+/* Keeps the first changes that fit in @max_bytes, one at least; TRUE when some were cut. */
+static gboolean
+trim_to_bytes (GPtrArray *changes, gsize max_bytes)
+{
+  gsize total = 0;
+
+  for (guint i = 0; i < changes->len; i++)
+    {
+      total += change_size (g_ptr_array_index (changes, i));
+      if (total > max_bytes && i > 0)
+        {
+          g_ptr_array_set_size (changes, i);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 static void
 handle_pull (DftServer *self, Request *request, DftDevice *device)
 {
@@ -957,6 +995,7 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
   g_autoptr (JsonObject) extra = json_object_new ();
   g_autoptr (GBytes)     json = NULL;
   gint64                 after, limit, cursor;
+  gboolean               more;
 
   if (request->query != NULL)
     {
@@ -986,6 +1025,11 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
       reply_internal (&request->reply, error);
       return;
     }
+  more = changes->len == (guint) limit;
+  /* A page is bounded by its size as well as its count: a few large records (form definitions,
+   * answers, conflicts that copy them) must not make a page no device will take. */
+  if (trim_to_bytes (changes, PULL_MAX_BYTES))
+    more = TRUE;
   cursor = changes->len > 0 ? ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->seq
                             : after;
   scope = dft_scope_new (self->store, self->db, device);
@@ -997,7 +1041,7 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
     }
 
   json_object_set_int_member (extra, "cursor", cursor);
-  json_object_set_boolean_member (extra, "more", changes->len == (guint) limit);
+  json_object_set_boolean_member (extra, "more", more);
   json_object_set_string_member (extra, "epoch", self->epoch);
   json_object_set_int_member (extra, "time", dft_hlc_wall_ms ());
   json = dft_wire_encode_batch (visible, extra);
