@@ -23,7 +23,6 @@
 
 /* A workshop longer than this is a typing error, not a programme. */
 #define MAX_EVENT_DAYS  62
-#define MAX_TEXT_LENGTH 20000
 #define BUSY_TIMEOUT_MS 5000
 /* A checkpoint is due past this many pages of write-ahead log (SQLite's own
  * default), and is made at once, quiet or not, past the larger figure. */
@@ -94,7 +93,13 @@ dft_store_finalize (GObject *object)
 
   g_clear_pointer (&self->statements, g_hash_table_unref);
   if (self->db != NULL)
-    sqlite3_close_v2 (self->db);
+    {
+      /* A statement still open keeps the connection, and the write-ahead log, alive. */
+      for (sqlite3_stmt *stmt = sqlite3_next_stmt (self->db, NULL); stmt != NULL;
+           stmt = sqlite3_next_stmt (self->db, stmt))
+        g_warning ("a statement is still open as the store closes: %s", sqlite3_sql (stmt));
+      sqlite3_close_v2 (self->db);
+    }
   g_free (self->path);
   g_free (self->device_id);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -1184,7 +1189,7 @@ validate_field (DftStore *self, DftRecord *record, guint i, GError **error)
 
   if (text != NULL && !g_utf8_validate (text, -1, NULL))
     return invalid (error, entity, field, _ ("is not valid text."));
-  if (text != NULL && strlen (text) > MAX_TEXT_LENGTH && field->type != DFT_FIELD_JSON)
+  if (text != NULL && strlen (text) > dft_field_max_length (field))
     return invalid (error, entity, field, _ ("is too long."));
 
   switch (field->type)

@@ -89,6 +89,10 @@ close_store (DftStore *store)
       g_main_context_iteration (NULL, FALSE);
       g_usleep (1000);
     }
+  if (held != NULL)
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+                      "the store was still in use %d ms after stopping; closed as it was",
+                      CLOSE_TIMEOUT_MS);
   g_clear_object (&held);
   g_weak_ref_clear (&ref);
 }
