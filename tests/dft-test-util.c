@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "dft-store-private.h"
 #include "dft-test-util.h"
 
 /*
@@ -146,6 +147,73 @@ dft_test_add_person (DftStore *store, const char *given, const char *family)
   dft_store_save (store, person, &error);
   g_assert_no_error (error);
   return person;
+}
+
+/*
+ * Every record of every kind, one line each, as text without this replica's
+ * own stamps (updated_at is when this replica wrote the row): replicas that
+ * converged give the same text. created_at is the record's, the same on all.
+ */
+char *
+dft_test_dump_records (DftStore *store)
+{
+  GString          *out = g_string_new (NULL);
+  const DftEntity **entities;
+  guint             n;
+
+  entities = dft_entity_all (&n);
+  for (guint e = 0; e < n; e++)
+    {
+      g_autoptr (GError)    error = NULL;
+      g_autoptr (GPtrArray) rows = _dft_store_query (store, entities[e], NULL, NULL, "id", &error);
+
+      g_assert_no_error (error);
+      for (guint i = 0; i < rows->len; i++)
+        {
+          DftRecord *r = g_ptr_array_index (rows, i);
+
+          g_string_append_printf (out, "%s %s created_at=%s deleted=%d", entities[e]->name,
+                                  dft_record_get_id (r), dft_record_get_created_at (r),
+                                  dft_record_get_deleted (r));
+          for (guint f = 0; f < entities[e]->n_fields; f++)
+            {
+              g_auto (GValue) text = G_VALUE_INIT;
+
+              g_value_init (&text, G_TYPE_STRING);
+              g_value_transform (dft_record_get_value (r, f), &text);
+              g_string_append_printf (
+                  out, " %s=%s", entities[e]->fields[f].name,
+                  g_value_get_string (&text) != NULL ? g_value_get_string (&text) : "∅");
+            }
+          g_string_append_c (out, '\n');
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+DftStore *
+dft_test_open_replica (const char *dir, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *path = g_build_filename (dir, name, NULL);
+  DftStore          *store = dft_store_open (path, &error);
+
+  g_assert_no_error (error);
+  /* What these tests look at is the merge, not the disk: thousands of commits a second. */
+  sqlite3_exec (_dft_store_get_db (store), "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+  return store;
+}
+
+GPtrArray *
+dft_test_conflicts_about (DftStore *store, const char *record_id, const char *field)
+{
+  g_autoptr (GError) error = NULL;
+  const char        *params[] = { record_id, field, NULL };
+  GPtrArray *rows = _dft_store_query (store, &dft_entity_conflict, "record_id = ? AND field = ?",
+                                      params, NULL, &error);
+
+  g_assert_no_error (error);
+  return rows;
 }
 
 void

@@ -18,6 +18,12 @@ char *dft_test_shared_path (const char *relative);
 DftRecord *
 dft_test_add_event (DftStore *store, const char *title, const char *start, const char *end);
 DftRecord *dft_test_add_person (DftStore *store, const char *given, const char *family);
+/* The store DIR/@name, written without waiting for the disk (for tests of the merge). */
+DftStore *dft_test_open_replica (const char *dir, const char *name);
+/* The conflict records @store keeps about @field of the record @record_id. */
+GPtrArray *dft_test_conflicts_about (DftStore *store, const char *record_id, const char *field);
+/* Every record of @store as text, without what differs between replicas that converged. */
+char *dft_test_dump_records (DftStore *store);
 /* Runs the default main context until nothing is pending, so "changed" and list reloads land. */
 void dft_test_drain (void);
 

@@ -37,19 +37,6 @@ typedef struct
   GPtrArray *sessions;
 } World;
 
-static DftStore *
-open_replica (const char *dir, const char *name)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char   *path = g_build_filename (dir, name, NULL);
-  DftStore          *store = dft_store_open (path, &error);
-
-  g_assert_no_error (error);
-  /* The merge is what is tested here, not the disk: thousands of commits per second. */
-  sqlite3_exec (_dft_store_get_db (store), "PRAGMA synchronous = OFF", NULL, NULL, NULL);
-  return store;
-}
-
 static void
 push (World *w, Replica *r)
 {
@@ -145,41 +132,6 @@ random_edit (World *w, Replica *r)
     }
   g_assert_true (dft_store_save (r->store, person, &error));
   g_assert_no_error (error);
-}
-
-/* Every record of every kind, as text without this replica's own stamps. */
-static char *
-dump (DftStore *store)
-{
-  GString          *out = g_string_new (NULL);
-  const DftEntity **entities;
-  guint             n;
-
-  entities = dft_entity_all (&n);
-  for (guint e = 0; e < n; e++)
-    {
-      g_autoptr (GError)    error = NULL;
-      g_autoptr (GPtrArray) rows = _dft_store_query (store, entities[e], NULL, NULL, "id", &error);
-
-      g_assert_no_error (error);
-      for (guint i = 0; i < rows->len; i++)
-        {
-          DftRecord *r = g_ptr_array_index (rows, i);
-          g_string_append_printf (out, "%s %s deleted=%d", entities[e]->name, dft_record_get_id (r),
-                                  dft_record_get_deleted (r));
-          for (guint f = 0; f < entities[e]->n_fields; f++)
-            {
-              g_auto (GValue) text = G_VALUE_INIT;
-              g_value_init (&text, G_TYPE_STRING);
-              g_value_transform (dft_record_get_value (r, f), &text);
-              g_string_append_printf (out, " %s=%s", entities[e]->fields[f].name,
-                                      g_value_get_string (&text) ? g_value_get_string (&text)
-                                                                 : "∅");
-            }
-          g_string_append_c (out, '\n');
-        }
-    }
-  return g_string_free (out, FALSE);
 }
 
 static gboolean
@@ -317,11 +269,11 @@ run_seed (guint32 seed, guint *writes_checked, guint *conflicts)
   w.dir = dft_test_make_dir ();
   w.rand = g_rand_new_with_seed (seed);
   w.n_devices = (guint) g_rand_int_range (w.rand, 2, MAX_DEVICES + 1);
-  w.hub.store = open_replica (w.dir, "hub.db");
+  w.hub.store = dft_test_open_replica (w.dir, "hub.db");
   for (guint d = 0; d < w.n_devices; d++)
     {
       g_autofree char *name = g_strdup_printf ("device-%u.db", d);
-      w.devices[d].store = open_replica (w.dir, name);
+      w.devices[d].store = dft_test_open_replica (w.dir, name);
     }
   w.people = g_ptr_array_new_with_free_func (g_free);
   w.sessions = g_ptr_array_new_with_free_func (g_free);
@@ -361,10 +313,10 @@ run_seed (guint32 seed, guint *writes_checked, guint *conflicts)
         pull (&w, &w.devices[d]);
       }
 
-  reference = dump (w.hub.store);
+  reference = dft_test_dump_records (w.hub.store);
   for (guint d = 0; d < w.n_devices; d++)
     {
-      g_autofree char *other = dump (w.devices[d].store);
+      g_autofree char *other = dft_test_dump_records (w.devices[d].store);
       if (g_strcmp0 (reference, other) != 0)
         g_error ("seed %u: device %u differs from the hub:\n--- hub\n%s\n--- device\n%s", seed, d,
                  reference, other);

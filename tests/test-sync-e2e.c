@@ -294,54 +294,11 @@ sync_until_done (Device *device, guint max)
 
 /* ---- What the replicas hold ---- */
 
-static char *
-field_text (DftRecord *record, guint index)
-{
-  g_auto (GValue) text = G_VALUE_INIT;
-
-  g_value_init (&text, G_TYPE_STRING);
-  g_value_transform (dft_record_get_value (record, index), &text);
-  return g_value_dup_string (&text);
-}
-
-/* Every record of every kind, as text without this replica's own stamps (test-convergence.c). */
-static char *
-dump (DftStore *store)
-{
-  GString          *out = g_string_new (NULL);
-  const DftEntity **entities;
-  guint             n;
-
-  entities = dft_entity_all (&n);
-  for (guint e = 0; e < n; e++)
-    {
-      g_autoptr (GError)    error = NULL;
-      g_autoptr (GPtrArray) rows = _dft_store_query (store, entities[e], NULL, NULL, "id", &error);
-
-      g_assert_no_error (error);
-      for (guint i = 0; i < rows->len; i++)
-        {
-          DftRecord *r = g_ptr_array_index (rows, i);
-
-          g_string_append_printf (out, "%s %s deleted=%d", entities[e]->name, dft_record_get_id (r),
-                                  dft_record_get_deleted (r));
-          for (guint f = 0; f < entities[e]->n_fields; f++)
-            {
-              g_autofree char *text = field_text (r, f);
-              g_string_append_printf (out, " %s=%s", entities[e]->fields[f].name,
-                                      text != NULL ? text : "∅");
-            }
-          g_string_append_c (out, '\n');
-        }
-    }
-  return g_string_free (out, FALSE);
-}
-
 static void
 assert_same_records (DftStore *reference, DftStore *other)
 {
-  g_autofree char *expected = dump (reference);
-  g_autofree char *got = dump (other);
+  g_autofree char *expected = dft_test_dump_records (reference);
+  g_autofree char *got = dft_test_dump_records (other);
 
   g_assert_cmpstr (got, ==, expected);
 }
@@ -483,18 +440,6 @@ add_workshop (DftStore *store, guint n_people, guint n_sessions, GPtrArray *peop
   return event;
 }
 
-static GPtrArray *
-conflicts_about (DftStore *store, const char *record_id, const char *field)
-{
-  g_autoptr (GError) error = NULL;
-  const char        *params[] = { record_id, field, NULL };
-  GPtrArray *rows = _dft_store_query (store, &dft_entity_conflict, "record_id = ? AND field = ?",
-                                      params, NULL, &error);
-
-  g_assert_no_error (error);
-  return rows;
-}
-
 /* The value that won on @store and the one its conflict record kept are @one and @other. */
 static void
 assert_conflict_kept (DftStore        *store,
@@ -505,7 +450,7 @@ assert_conflict_kept (DftStore        *store,
                       const char      *other)
 {
   g_autoptr (GError)    error = NULL;
-  g_autoptr (GPtrArray) conflicts = conflicts_about (store, id, field);
+  g_autoptr (GPtrArray) conflicts = dft_test_conflicts_about (store, id, field);
   g_autoptr (DftRecord) record = dft_store_load (store, entity, id, &error);
   const char           *won;
   const char           *lost;
