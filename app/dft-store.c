@@ -2013,6 +2013,9 @@ dft_store_save_all (DftStore *self, DftRecord **records, guint n_records, GError
 
       for (GList *l = names; l != NULL; l = l->next)
         _dft_record_set_seen (record, l->data, version);
+      /* A record made here had nothing before it: it has seen all there was of it. */
+      if (dft_record_is_new (record))
+        _dft_record_set_read_seq (record, change->seq);
       _dft_record_mark_saved (record, stamp);
     }
   if (written->len > 0)
