@@ -1451,9 +1451,10 @@ finalizes (DftRecord *record)
 }
 
 /*
- * The fields a save sends. An edit of a record its writer saw alive also says
- * "deleted": false, so that an edit made without knowing of a delete meets it
- * as a concurrent write of the same field (PROTOCOL.md, Merge).
+ * The fields a save sends. A new record, and an edit of a record its writer
+ * saw alive, also say "deleted": false, so that an edit made without knowing
+ * of a delete meets it as a concurrent write of the same field, and a delete
+ * names in its base the last write its writer saw (PROTOCOL.md, Merge).
  */
 static JsonObject *
 changed_fields (DftRecord *record, const char *stamp)
@@ -1477,8 +1478,7 @@ changed_fields (DftRecord *record, const char *stamp)
       json_object_set_member (fields, entity->fields[i].name,
                               value_to_json (&entity->fields[i], value));
     }
-  if (_dft_record_deleted_is_changed (record) || (is_new && dft_record_get_deleted (record))
-      || (!is_new && !dft_record_get_deleted (record)))
+  if (is_new || _dft_record_deleted_is_changed (record) || !dft_record_get_deleted (record))
     json_object_set_boolean_member (fields, "deleted", dft_record_get_deleted (record));
   return fields;
 }
