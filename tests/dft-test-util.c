@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "dft-hlc.h"
 #include "dft-store-private.h"
 #include "dft-test-util.h"
 
@@ -214,6 +215,93 @@ dft_test_conflicts_about (DftStore *store, const char *record_id, const char *fi
 
   g_assert_no_error (error);
   return rows;
+}
+
+/* The clocks of test devices are the wall clock: the next write is later once it has moved. */
+void
+dft_test_wait_next_millisecond (void)
+{
+  gint64 start = dft_hlc_wall_ms ();
+
+  while (dft_hlc_wall_ms () <= start + 1)
+    g_usleep (200);
+}
+
+guint
+dft_test_count_listed (GListModel *list)
+{
+  g_autoptr (GListModel) owned = list;
+  g_autoptr (GError)     error = NULL;
+
+  g_assert_true (dft_record_list_reload_sync (DFT_RECORD_LIST (owned), &error));
+  g_assert_no_error (error);
+  return g_list_model_get_n_items (owned);
+}
+
+void
+dft_test_delete (DftStore *store, const DftEntity *entity, const char *id)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) record = dft_store_load (store, entity, id, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (dft_store_delete (store, record, &error));
+  g_assert_no_error (error);
+}
+
+char *
+dft_test_add_draft (DftStore *store, const char *form_id, const char *event_id)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) draft = dft_record_new_for_entity (&dft_entity_submission);
+
+  if (form_id == NULL)
+    {
+      g_autoptr (DftRecord) form = dft_record_new_for_entity (&dft_entity_form);
+
+      dft_record_set_string (form, "form_key", "evaluation");
+      dft_record_set_int (form, "version", 1);
+      dft_record_set_string (form, "title", "Evaluation");
+      dft_record_set_string (form, "definition", "{}");
+      g_assert_true (dft_store_save (store, form, &error));
+      g_assert_no_error (error);
+      form_id = dft_record_get_id (form);
+      dft_record_set_string (draft, "form_id", form_id);
+    }
+  else
+    dft_record_set_string (draft, "form_id", form_id);
+  dft_record_set_string (draft, "event_id", event_id);
+  dft_record_set_string (draft, "status", "draft");
+  dft_record_set_string (draft, "answers", "{}");
+  g_assert_true (dft_store_save (store, draft, &error));
+  g_assert_no_error (error);
+  return g_strdup (dft_record_get_id (draft));
+}
+
+void
+dft_test_finalize (DftStore *store, const char *id, const char *answers)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) submission = dft_store_load (store, &dft_entity_submission, id, &error);
+
+  g_assert_no_error (error);
+  dft_record_set_string (submission, "answers", answers);
+  dft_record_set_string (submission, "status", "final");
+  g_assert_true (dft_store_save (store, submission, &error));
+  g_assert_no_error (error);
+}
+
+void
+dft_test_assert_lost_value (DftStore   *store,
+                            const char *record_id,
+                            const char *field,
+                            const char *lost_json)
+{
+  g_autoptr (GPtrArray) conflicts = dft_test_conflicts_about (store, record_id, field);
+
+  g_assert_cmpuint (conflicts->len, ==, 1);
+  g_assert_cmpstr (dft_record_get_string (g_ptr_array_index (conflicts, 0), "lost_value"), ==,
+                   lost_json);
 }
 
 void

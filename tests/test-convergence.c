@@ -428,26 +428,8 @@ run_seed (guint32 seed, guint *writes_checked, guint *conflicts)
     }
   g_ptr_array_add (w.sessions, dft_session_id_for (dft_record_get_id (event), "2026-05-04", "am"));
   g_ptr_array_add (w.sessions, dft_session_id_for (dft_record_get_id (event), "2026-05-05", "pm"));
-  {
-    g_autoptr (DftRecord) form = dft_record_new_for_entity (&dft_entity_form);
-
-    dft_record_set_string (form, "form_key", "evaluation");
-    dft_record_set_int (form, "version", 1);
-    dft_record_set_string (form, "title", "Evaluation");
-    dft_record_set_string (form, "definition", "{}");
-    g_assert_true (dft_store_save (w.devices[0].store, form, &error));
-    for (guint i = 0; i < 2; i++)
-      {
-        g_autoptr (DftRecord) draft = dft_record_new_for_entity (&dft_entity_submission);
-
-        dft_record_set_string (draft, "form_id", dft_record_get_id (form));
-        dft_record_set_string (draft, "status", "draft");
-        dft_record_set_string (draft, "answers", "{}");
-        g_assert_true (dft_store_save (w.devices[0].store, draft, &error));
-        g_ptr_array_add (w.drafts, g_strdup (dft_record_get_id (draft)));
-      }
-    g_assert_no_error (error);
-  }
+  for (guint i = 0; i < 2; i++)
+    g_ptr_array_add (w.drafts, dft_test_add_draft (w.devices[0].store, NULL, NULL));
   push (&w, &w.devices[0]);
   for (guint d = 1; d < w.n_devices; d++)
     pull (&w, &w.devices[d]);
@@ -510,9 +492,9 @@ test_convergence_random (void)
   const char *env = g_getenv ("DAFTARI_CONVERGENCE_SEEDS");
   guint       seeds = env != NULL ? (guint) atoi (env) : 500;
   const char *first_env = g_getenv ("DAFTARI_CONVERGENCE_FIRST_SEED");
-  guint32     first
-      = first_env != NULL ? (guint32) g_ascii_strtoull (first_env, NULL, 10) : g_test_rand_int ();
-  guint writes = 0, conflicts = 0;
+  guint32     first = first_env != NULL ? (guint32) g_ascii_strtoull (first_env, NULL, 10)
+                                        : (guint32) g_test_rand_int ();
+  guint       writes = 0, conflicts = 0;
 
   for (guint i = 0; i < seeds; i++)
     run_seed (first + i, &writes, &conflicts);

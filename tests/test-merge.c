@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "dft-change-log.h"
-#include "dft-hlc.h"
 #include "dft-store-private.h"
 #include "dft-test-util.h"
 
@@ -121,29 +120,6 @@ set_and_save (DftStore *store, const char *id, const char *field, const char *va
   save (store, person);
 }
 
-static void
-assert_one_conflict (DftStore *store, const char *id, const char *field, const char *lost_json)
-{
-  g_autoptr (GPtrArray) rows = dft_test_conflicts_about (store, id, field);
-
-  g_assert_cmpuint (rows->len, ==, 1);
-  g_assert_cmpstr (dft_record_get_string (g_ptr_array_index (rows, 0), "lost_value"), ==,
-                   lost_json);
-}
-
-/*
- * The next write of any device comes after every write made so far: the
- * clocks here are the wall clock, so wait until it has moved on.
- */
-static void
-wait_for_next_millisecond (void)
-{
-  gint64 start = dft_hlc_wall_ms ();
-
-  while (dft_hlc_wall_ms () <= start + 1)
-    g_usleep (200);
-}
-
 /* A person made on A, known to everyone. */
 static char *
 shared_person (Fixture *f)
@@ -174,19 +150,19 @@ test_stale_save_same_field (Fixture *f, gconstpointer data)
   sync_with_hub (f, f->b);
   sync_with_hub (f, f->a);
 
-  wait_for_next_millisecond ();
+  dft_test_wait_next_millisecond ();
   dft_record_set_string (read_before, "phone", "+996 700 000 001");
   save (f->a, read_before);
   /* The loss is known where it happened, before any sync. */
-  assert_one_conflict (f->a, id, "phone", "\"+996 555 100 200\"");
+  dft_test_assert_lost_value (f->a, id, "phone", "\"+996 555 100 200\"");
 
   assert_all_converge (f);
   {
     g_autoptr (DftRecord) person = load (f->b, &dft_entity_person, id);
     g_assert_cmpstr (dft_record_get_string (person, "phone"), ==, "+996 700 000 001");
   }
-  assert_one_conflict (f->hub, id, "phone", "\"+996 555 100 200\"");
-  assert_one_conflict (f->b, id, "phone", "\"+996 555 100 200\"");
+  dft_test_assert_lost_value (f->hub, id, "phone", "\"+996 555 100 200\"");
+  dft_test_assert_lost_value (f->b, id, "phone", "\"+996 555 100 200\"");
 }
 
 /*
@@ -231,27 +207,6 @@ typedef enum
   DELETE_AFTER_EDIT,
 } Order;
 
-static void
-delete_person (DftStore *store, const char *id)
-{
-  g_autoptr (DftRecord) person = load (store, &dft_entity_person, id);
-  g_autoptr (GError)    error = NULL;
-
-  g_assert_true (dft_store_delete (store, person, &error));
-  g_assert_no_error (error);
-}
-
-static guint
-count_model (GListModel *model)
-{
-  g_autoptr (GListModel) owned = model;
-  g_autoptr (GError)     error = NULL;
-
-  g_assert_true (dft_record_list_reload_sync (DFT_RECORD_LIST (owned), &error));
-  g_assert_no_error (error);
-  return g_list_model_get_n_items (owned);
-}
-
 /*
  * A deletes a person while B, offline, edits them; @data says which came
  * later by the clock and @order_data which device syncs first. The later
@@ -283,15 +238,15 @@ run_delete_against_edit (Fixture *f, Order order, gboolean b_syncs_first)
 
   if (order == EDIT_AFTER_DELETE)
     {
-      delete_person (f->a, id);
-      wait_for_next_millisecond ();
+      dft_test_delete (f->a, &dft_entity_person, id);
+      dft_test_wait_next_millisecond ();
       set_and_save (f->b, id, "agency", "Customs");
     }
   else
     {
       set_and_save (f->b, id, "agency", "Customs");
-      wait_for_next_millisecond ();
-      delete_person (f->a, id);
+      dft_test_wait_next_millisecond ();
+      dft_test_delete (f->a, &dft_entity_person, id);
     }
   sync_with_hub (f, first);
   sync_with_hub (f, second);
@@ -301,18 +256,20 @@ run_delete_against_edit (Fixture *f, Order order, gboolean b_syncs_first)
   g_assert_cmpint (dft_record_get_deleted (person), ==, !alive);
   /* The edit is there either way: standing, or in the row of a person kept deleted. */
   g_assert_cmpstr (dft_record_get_string (person, "agency"), ==, "Customs");
-  assert_one_conflict (f->hub, id, "deleted", alive ? "true" : "false");
+  dft_test_assert_lost_value (f->hub, id, "deleted", alive ? "true" : "false");
 
   /* Their enrollment and marks follow them, on every device. */
   for (guint i = 0; i < 2; i++)
     {
       DftStore *store = i == 0 ? f->a : f->b;
 
-      g_assert_cmpuint (count_model (dft_store_list_people (store, dft_record_get_id (event))), ==,
-                        alive ? 1 : 0);
-      g_assert_cmpuint (count_model (dft_store_list_enrollments (store, dft_record_get_id (event))),
-                        ==, alive ? 1 : 0);
-      g_assert_cmpuint (count_model (dft_store_list_attendance (store, session)), ==,
+      g_assert_cmpuint (
+          dft_test_count_listed (dft_store_list_people (store, dft_record_get_id (event))), ==,
+          alive ? 1 : 0);
+      g_assert_cmpuint (
+          dft_test_count_listed (dft_store_list_enrollments (store, dft_record_get_id (event))), ==,
+          alive ? 1 : 0);
+      g_assert_cmpuint (dft_test_count_listed (dft_store_list_attendance (store, session)), ==,
                         alive ? 1 : 0);
     }
 }
@@ -354,7 +311,7 @@ test_remark_after_delete (Fixture *f, gconstpointer data)
 
   g_assert_true (dft_store_delete (f->a, mark, &error));
   g_assert_no_error (error);
-  wait_for_next_millisecond ();
+  dft_test_wait_next_millisecond ();
   g_clear_object (&mark);
   mark = dft_store_mark_attendance (f->b, session, id, "late", NULL, &error);
   g_assert_no_error (error);
@@ -367,7 +324,7 @@ test_remark_after_delete (Fixture *f, gconstpointer data)
   mark = load (f->a, &dft_entity_attendance, mark_id);
   g_assert_false (dft_record_get_deleted (mark));
   g_assert_cmpstr (dft_record_get_string (mark, "status"), ==, "late");
-  assert_one_conflict (f->hub, mark_id, "deleted", "true");
+  dft_test_assert_lost_value (f->hub, mark_id, "deleted", "true");
 }
 
 /* ---- Two devices finalize one submission ---- */
@@ -375,31 +332,11 @@ test_remark_after_delete (Fixture *f, gconstpointer data)
 static char *
 shared_draft (Fixture *f)
 {
-  g_autoptr (DftRecord) form = dft_record_new_for_entity (&dft_entity_form);
-  g_autoptr (DftRecord) draft = dft_record_new_for_entity (&dft_entity_submission);
+  g_autofree char *id = dft_test_add_draft (f->a, NULL, NULL);
 
-  dft_record_set_string (form, "form_key", "evaluation");
-  dft_record_set_int (form, "version", 1);
-  dft_record_set_string (form, "title", "Evaluation");
-  dft_record_set_string (form, "definition", "{}");
-  save (f->a, form);
-  dft_record_set_string (draft, "form_id", dft_record_get_id (form));
-  dft_record_set_string (draft, "status", "draft");
-  dft_record_set_string (draft, "answers", "{\"q1\":1}");
-  save (f->a, draft);
   sync_with_hub (f, f->a);
   sync_with_hub (f, f->b);
-  return g_strdup (dft_record_get_id (draft));
-}
-
-static void
-finalize (DftStore *store, const char *id, const char *answers)
-{
-  g_autoptr (DftRecord) submission = load (store, &dft_entity_submission, id);
-
-  dft_record_set_string (submission, "answers", answers);
-  dft_record_set_string (submission, "status", "final");
-  save (store, submission);
+  return g_steal_pointer (&id);
 }
 
 /*
@@ -414,9 +351,9 @@ test_double_final (Fixture *f, gconstpointer data)
   g_autoptr (DftRecord) held = NULL;
   gboolean              b_syncs_first = GPOINTER_TO_INT (data);
 
-  finalize (f->a, id, "{\"q1\":2}");
-  wait_for_next_millisecond ();
-  finalize (f->b, id, "{\"q1\":3}");
+  dft_test_finalize (f->a, id, "{\"q1\":2}");
+  dft_test_wait_next_millisecond ();
+  dft_test_finalize (f->b, id, "{\"q1\":3}");
   sync_with_hub (f, b_syncs_first ? f->b : f->a);
   sync_with_hub (f, b_syncs_first ? f->a : f->b);
   assert_all_converge (f);
@@ -424,7 +361,7 @@ test_double_final (Fixture *f, gconstpointer data)
   held = load (f->a, &dft_entity_submission, id);
   g_assert_cmpstr (dft_record_get_string (held, "status"), ==, "final");
   g_assert_cmpstr (dft_record_get_string (held, "answers"), ==, "{\"q1\":3}");
-  assert_one_conflict (f->hub, id, "answers", "\"{\\\"q1\\\":2}\"");
+  dft_test_assert_lost_value (f->hub, id, "answers", "\"{\\\"q1\\\":2}\"");
 }
 
 /*
@@ -439,8 +376,8 @@ test_final_against_later_draft (Fixture *f, gconstpointer data)
   g_autoptr (DftRecord) draft = NULL;
   gboolean              b_syncs_first = GPOINTER_TO_INT (data);
 
-  finalize (f->a, id, "{\"q1\":2}");
-  wait_for_next_millisecond ();
+  dft_test_finalize (f->a, id, "{\"q1\":2}");
+  dft_test_wait_next_millisecond ();
   draft = load (f->b, &dft_entity_submission, id);
   dft_record_set_string (draft, "answers", "{\"q1\":5}");
   save (f->b, draft);
@@ -451,7 +388,7 @@ test_final_against_later_draft (Fixture *f, gconstpointer data)
   held = load (f->b, &dft_entity_submission, id);
   g_assert_cmpstr (dft_record_get_string (held, "status"), ==, "final");
   g_assert_cmpstr (dft_record_get_string (held, "answers"), ==, "{\"q1\":2}");
-  assert_one_conflict (f->hub, id, "answers", "\"{\\\"q1\\\":5}\"");
+  dft_test_assert_lost_value (f->hub, id, "answers", "\"{\\\"q1\\\":5}\"");
 }
 
 /* ---- What every replica must hold the same ---- */
@@ -464,7 +401,7 @@ test_created_at_replicated (Fixture *f, gconstpointer data)
   g_autoptr (DftRecord) on_b = NULL;
 
   sync_with_hub (f, f->a);
-  wait_for_next_millisecond ();
+  dft_test_wait_next_millisecond ();
   assert_all_converge (f);
   on_b = load (f->b, &dft_entity_person, dft_record_get_id (person));
   g_assert_cmpstr (dft_record_get_created_at (on_b), ==, dft_record_get_created_at (person));
@@ -491,7 +428,7 @@ test_created_at_earliest (Fixture *f, gconstpointer data)
   first = dft_store_mark_attendance (f->a, session, dft_record_get_id (person), "present", NULL,
                                      &error);
   g_assert_no_error (error);
-  wait_for_next_millisecond ();
+  dft_test_wait_next_millisecond ();
   later = dft_store_mark_attendance (f->b, session, dft_record_get_id (person), "present", NULL,
                                      &error);
   g_assert_no_error (error);
@@ -515,7 +452,7 @@ test_received_conflicts_counted (Fixture *f, gconstpointer data)
   DftApplyStats    stats;
 
   set_and_save (f->a, id, "agency", "Customs");
-  wait_for_next_millisecond ();
+  dft_test_wait_next_millisecond ();
   set_and_save (f->b, id, "agency", "Judiciary");
   /* The hub gets B's first, then A's older value, which loses there. */
   send (f->b, f->hub);
@@ -524,7 +461,7 @@ test_received_conflicts_counted (Fixture *f, gconstpointer data)
   /* A's pull brings B's value, which wins here too, and the hub's conflict record. */
   stats = send (f->hub, f->a);
   g_assert_cmpuint (stats.conflicts, ==, 1);
-  assert_one_conflict (f->a, id, "agency", "\"Customs\"");
+  dft_test_assert_lost_value (f->a, id, "agency", "\"Customs\"");
 }
 
 int
