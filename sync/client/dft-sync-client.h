@@ -50,7 +50,7 @@ typedef struct
   guint pushed;    /* own changes the server acknowledged in this sync */
   guint received;  /* changes pulled */
   guint applied;   /* of those, changes that changed something here */
-  guint conflicts; /* conflict records new here: found while applying, or pulled */
+  guint conflicts; /* conflict records made while applying */
   guint requests;  /* HTTP requests sent, retries included */
   guint retries;   /* requests that failed and were tried again */
   guint restarts;  /* syncs begun again because the server's epoch changed */
