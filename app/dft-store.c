@@ -1439,7 +1439,8 @@ write_row (DftStore *self, DftRecord *record, const char *stamp, GError **error)
   return TRUE;
 }
 
-/* A submission made final now: all its fields go with it (see finalizing()). */
+/* A submission made final now: all its fields go with it, ranked above any draft edit
+ * (apply_one(), PROTOCOL.md). */
 static gboolean
 finalizes (DftRecord *record)
 {
