@@ -473,9 +473,9 @@ run_seed (guint32 seed, guint *writes_checked, guint *conflicts)
   }
 
   g_clear_object (&event);
-  g_object_unref (w.hub.store);
+  dft_test_release_store (w.hub.store);
   for (guint d = 0; d < w.n_devices; d++)
-    g_object_unref (w.devices[d].store);
+    dft_test_release_store (w.devices[d].store);
   for (guint d = 0; d < w.n_devices; d++)
     g_clear_object (&w.devices[d].open);
   g_ptr_array_unref (w.people);
