@@ -16,5 +16,10 @@ void     _dft_record_set_deleted (DftRecord *self, gboolean deleted);
 gboolean _dft_record_deleted_is_changed (DftRecord *self);
 void     _dft_record_take_loaded_value (DftRecord *self, guint field_index, GValue *value);
 void     _dft_record_mark_saved (DftRecord *self, const char *updated_at);
+/* The change-log position a record was read at, and the field versions it wrote since. */
+void        _dft_record_set_read_seq (DftRecord *self, gint64 seq);
+gint64      _dft_record_get_read_seq (DftRecord *self);
+void        _dft_record_set_seen (DftRecord *self, const char *field, const char *version);
+const char *_dft_record_get_seen (DftRecord *self, const char *field);
 
 G_END_DECLS

@@ -16,6 +16,11 @@ typedef struct
   gboolean is_new;
   guint64  changed; /* one bit per field index */
   GValue  *values;
+  /* What this copy of the record has seen: the store's change-log position
+   * when it was read (0: unknown), and the version of each field it wrote
+   * since, so that a save names as its base the version the user saw. */
+  gint64      read_seq;
+  GHashTable *seen;
 } DftRecordPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (DftRecord, dft_record, G_TYPE_OBJECT)
@@ -95,6 +100,7 @@ dft_record_finalize (GObject *object)
   g_free (priv->id);
   g_free (priv->created_at);
   g_free (priv->updated_at);
+  g_clear_pointer (&priv->seen, g_hash_table_unref);
 
   G_OBJECT_CLASS (dft_record_parent_class)->finalize (object);
 }
@@ -466,6 +472,73 @@ _dft_record_take_loaded_value (DftRecord *self, guint field_index, GValue *value
   priv->values[field_index] = *value;
   memset (value, 0, sizeof *value);
   priv->changed &= ~(G_GUINT64_CONSTANT (1) << field_index);
+}
+
+void
+_dft_record_set_read_seq (DftRecord *self, gint64 seq)
+{
+  get_priv (self)->read_seq = seq;
+}
+
+gint64
+_dft_record_get_read_seq (DftRecord *self)
+{
+  return get_priv (self)->read_seq;
+}
+
+void
+_dft_record_set_seen (DftRecord *self, const char *field, const char *version)
+{
+  DftRecordPrivate *priv = get_priv (self);
+
+  if (priv->seen == NULL)
+    priv->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_insert (priv->seen, g_strdup (field), g_strdup (version));
+}
+
+const char *
+_dft_record_get_seen (DftRecord *self, const char *field)
+{
+  DftRecordPrivate *priv = get_priv (self);
+
+  return priv->seen != NULL ? g_hash_table_lookup (priv->seen, field) : NULL;
+}
+
+/*
+ * An editor's own copy: the same values and what they were read at, with
+ * nothing changed yet, so that it can be changed on another thread and saved
+ * without touching the record a list shows.
+ */
+DftRecord *
+dft_record_dup (DftRecord *self)
+{
+  DftRecordPrivate *priv, *copy_priv;
+  const DftEntity  *entity;
+  DftRecord        *copy;
+
+  g_return_val_if_fail (DFT_IS_RECORD (self), NULL);
+
+  priv = get_priv (self);
+  entity = DFT_RECORD_GET_CLASS (self)->entity;
+  copy = dft_record_new_for_entity (entity);
+  copy_priv = get_priv (copy);
+  _dft_record_set_identity (copy, priv->id, priv->created_at, priv->updated_at, priv->deleted,
+                            priv->is_new);
+  for (guint i = 0; i < entity->n_fields; i++)
+    g_value_copy (&priv->values[i], &copy_priv->values[i]);
+  copy_priv->changed = priv->changed;
+  copy_priv->deleted_changed = priv->deleted_changed;
+  copy_priv->read_seq = priv->read_seq;
+  if (priv->seen != NULL)
+    {
+      GHashTableIter iter;
+      gpointer       key, value;
+
+      g_hash_table_iter_init (&iter, priv->seen);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        _dft_record_set_seen (copy, key, value);
+    }
+  return copy;
 }
 
 void

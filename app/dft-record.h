@@ -44,6 +44,7 @@ void          dft_record_set_value (DftRecord *self, guint field_index, const GV
 gboolean      dft_record_field_is_changed (DftRecord *self, guint field_index);
 
 DftRecord *dft_record_new_for_entity (const DftEntity *entity);
+DftRecord *dft_record_dup (DftRecord *self);
 GType      dft_record_type_for_entity (const DftEntity *entity);
 
 #define DFT_TYPE_EVENT (dft_event_get_type ())

@@ -939,6 +939,26 @@ record_from_row (const DftEntity *entity, sqlite3_stmt *stmt)
   return record;
 }
 
+/* The newest position in the change log; every row holds only what came before it. */
+static gint64
+log_position (DftStore *self, GError **error)
+{
+  sqlite3_stmt *stmt
+      = cached_statement (self, "SELECT coalesce (max (seq), 0) FROM change_log", error);
+  gint64 seq = -1;
+  int    rc;
+
+  if (stmt == NULL)
+    return -1;
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    seq = sqlite3_column_int64 (stmt, 0);
+  else
+    dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
+  sqlite3_reset (stmt);
+  return seq;
+}
+
 GPtrArray *
 _dft_store_query (DftStore          *self,
                   const DftEntity   *entity,
@@ -980,6 +1000,19 @@ _dft_store_query_limit (DftStore          *self,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (records, record_from_row (entity, stmt));
   sqlite3_reset (stmt);
+  if (rc == SQLITE_DONE && records->len > 0)
+    {
+      /* What the rows were read at, under the same lock: a save names it as its base. */
+      gint64 read_seq = log_position (self, error);
+
+      if (read_seq < 0)
+        {
+          _dft_store_unlock (self);
+          return NULL;
+        }
+      for (guint i = 0; i < records->len; i++)
+        _dft_record_set_read_seq (g_ptr_array_index (records, i), read_seq);
+    }
   _dft_store_unlock (self);
 
   if (rc != SQLITE_DONE)
@@ -1399,6 +1432,8 @@ bind_value (sqlite3_stmt *stmt, int col, const GValue *value)
     }
 }
 
+static gboolean finalizes (DftRecord *record);
+
 static gboolean
 write_row (DftStore *self, DftRecord *record, const char *stamp, GError **error)
 {
@@ -1407,6 +1442,11 @@ write_row (DftStore *self, DftRecord *record, const char *stamp, GError **error)
   g_autoptr (GString) sql = g_string_new (NULL);
   sqlite3_stmt       *stmt;
   int                 col = 1;
+  /* A record read before a delete arrived still says "alive": the row's flag
+   * changes only with a change that holds it (changed_fields()). */
+  gboolean writes_deleted
+      = is_new || _dft_record_deleted_is_changed (record) || !dft_record_get_deleted (record);
+  gboolean all = finalizes (record);
 
   if (is_new)
     {
@@ -1421,9 +1461,11 @@ write_row (DftStore *self, DftRecord *record, const char *stamp, GError **error)
     }
   else
     {
-      g_string_append_printf (sql, "UPDATE %s SET updated_at = ?, deleted = ?", entity->name);
+      g_string_append_printf (sql, "UPDATE %s SET updated_at = ?", entity->name);
+      if (writes_deleted)
+        g_string_append (sql, ", deleted = ?");
       for (guint i = 0; i < entity->n_fields; i++)
-        if (dft_record_field_is_changed (record, i))
+        if (all || dft_record_field_is_changed (record, i))
           g_string_append_printf (sql, ", %s = ?", entity->fields[i].name);
       g_string_append (sql, " WHERE id = ?");
     }
@@ -1434,13 +1476,16 @@ write_row (DftStore *self, DftRecord *record, const char *stamp, GError **error)
 
   if (is_new)
     {
+      const char *created = dft_record_get_created_at (record);
+
       sqlite3_bind_text (stmt, col++, dft_record_get_id (record), -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, col++, stamp, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, col++, created != NULL ? created : stamp, -1, SQLITE_TRANSIENT);
     }
   sqlite3_bind_text (stmt, col++, stamp, -1, SQLITE_STATIC);
-  sqlite3_bind_int (stmt, col++, dft_record_get_deleted (record) ? 1 : 0);
+  if (writes_deleted)
+    sqlite3_bind_int (stmt, col++, dft_record_get_deleted (record) ? 1 : 0);
   for (guint i = 0; i < entity->n_fields; i++)
-    if (is_new || dft_record_field_is_changed (record, i))
+    if (is_new || all || dft_record_field_is_changed (record, i))
       bind_value (stmt, col++, dft_record_get_value (record, i));
   if (!is_new)
     sqlite3_bind_text (stmt, col++, dft_record_get_id (record), -1, SQLITE_STATIC);
@@ -1460,11 +1505,30 @@ write_row (DftStore *self, DftRecord *record, const char *stamp, GError **error)
   return TRUE;
 }
 
+/* A submission made final now: all its fields go with it, ranked above any draft edit
+ * (apply_one(), PROTOCOL.md). */
+static gboolean
+finalizes (DftRecord *record)
+{
+  const DftEntity *entity = dft_record_get_entity (record);
+
+  return entity == &dft_entity_submission && !dft_record_is_new (record)
+         && dft_record_field_is_changed (record, (guint) dft_entity_field_index (entity, "status"))
+         && g_strcmp0 (dft_record_get_string (record, "status"), "final") == 0;
+}
+
+/*
+ * The fields a save sends. A new record, and an edit of a record its writer
+ * saw alive, also say "deleted": false, so that an edit made without knowing
+ * of a delete meets it as a concurrent write of the same field, and a delete
+ * names in its base the last write its writer saw (PROTOCOL.md, Merge).
+ */
 static JsonObject *
 changed_fields (DftRecord *record, const char *stamp)
 {
   const DftEntity *entity = dft_record_get_entity (record);
   gboolean         is_new = dft_record_is_new (record);
+  gboolean         all = finalizes (record);
   JsonObject      *fields = json_object_new ();
 
   if (is_new)
@@ -1473,7 +1537,7 @@ changed_fields (DftRecord *record, const char *stamp)
     {
       const GValue *value = dft_record_get_value (record, i);
 
-      if (!is_new && !dft_record_field_is_changed (record, i))
+      if (!is_new && !all && !dft_record_field_is_changed (record, i))
         continue;
       /* A new record's empty optional fields say nothing worth sending. */
       if (is_new && G_VALUE_HOLDS_STRING (value) && g_value_get_string (value) == NULL)
@@ -1481,7 +1545,7 @@ changed_fields (DftRecord *record, const char *stamp)
       json_object_set_member (fields, entity->fields[i].name,
                               value_to_json (&entity->fields[i], value));
     }
-  if (_dft_record_deleted_is_changed (record) || (is_new && dft_record_get_deleted (record)))
+  if (is_new || _dft_record_deleted_is_changed (record) || !dft_record_get_deleted (record))
     json_object_set_boolean_member (fields, "deleted", dft_record_get_deleted (record));
   return fields;
 }
@@ -1728,23 +1792,116 @@ append_change (DftStore *self, DftChange *change, GError **error)
   return insert != NULL && dft_change_log_append_with (self->db, insert, change, error);
 }
 
+/* From the row, not the record: a save changes only some fields of a record read earlier. */
 static gboolean
 update_person_key (DftStore *self, DftRecord *record, GError **error)
 {
-  sqlite3_stmt *update = cached_statement (self, SEARCH_KEY_UPDATE_SQL, error);
-  sqlite3_stmt *index = update != NULL ? cached_statement (self, SEARCH_INDEX_SQL, error) : NULL;
+  sqlite3_stmt *names
+      = cached_statement (self, "SELECT given_name, family_name FROM person WHERE id = ?", error);
+  sqlite3_stmt *update
+      = names != NULL ? cached_statement (self, SEARCH_KEY_UPDATE_SQL, error) : NULL;
+  sqlite3_stmt    *index = update != NULL ? cached_statement (self, SEARCH_INDEX_SQL, error) : NULL;
+  g_autofree char *given = NULL;
+  g_autofree char *family = NULL;
+  int              rc;
 
-  return index != NULL
-         && update_search_key (self->db, update, index, dft_record_get_id (record),
-                               dft_record_get_string (record, "given_name"),
-                               dft_record_get_string (record, "family_name"), error);
+  if (index == NULL)
+    return FALSE;
+  sqlite3_bind_text (names, 1, dft_record_get_id (record), -1, SQLITE_STATIC);
+  rc = sqlite3_step (names);
+  if (rc == SQLITE_ROW)
+    {
+      given = g_strdup ((const char *) sqlite3_column_text (names, 0));
+      family = g_strdup ((const char *) sqlite3_column_text (names, 1));
+    }
+  sqlite3_reset (names);
+  if (rc != SQLITE_ROW)
+    return dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+  return update_search_key (self->db, update, index, dft_record_get_id (record), given, family,
+                            error);
+}
+
+static DftRecord *make_conflict (const char       *entity,
+                                 const char       *record_id,
+                                 const char       *field,
+                                 JsonNode         *lost,
+                                 const DftVersion *lost_version);
+
+/*
+ * The version of @field that @record's values come from: the one it wrote
+ * itself, else the newest this replica held when the record was read (the
+ * merge keeps the newest), else, for a record the store did not read, the one
+ * held now.
+ */
+static gboolean
+seen_version (DftStore         *self,
+              DftRecord        *record,
+              const char       *field,
+              const DftVersion *held,
+              DftVersion       *seen,
+              GError          **error)
+{
+  const char   *written = _dft_record_get_seen (record, field);
+  gint64        read_seq = _dft_record_get_read_seq (record);
+  sqlite3_stmt *stmt;
+  int           rc;
+
+  if (written != NULL)
+    {
+      dft_version_parse (written, seen);
+      return TRUE;
+    }
+  if (read_seq <= 0 || held->device == NULL)
+    {
+      seen->hlc = held->hlc;
+      seen->device = g_strdup (held->device);
+      return TRUE;
+    }
+  stmt = cached_statement (self,
+                           "SELECT hlc, device_id FROM change_log WHERE entity = ? AND "
+                           "record_id = ? AND seq <= ? AND json_type (fields, '$.' || ?) IS NOT "
+                           "NULL ORDER BY hlc DESC, device_id DESC LIMIT 1",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, dft_record_get_entity (record)->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, dft_record_get_id (record), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, read_seq);
+  sqlite3_bind_text (stmt, 4, field, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      seen->hlc = (DftHlcValue) sqlite3_column_int64 (stmt, 0);
+      seen->device = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
+  return TRUE;
+}
+
+/* What the row holds now for @field of @record, as a change would send it. */
+static JsonNode *
+stored_value (DftStore *self, DftRecord *record, const char *field, GError **error)
+{
+  const DftEntity      *entity = dft_record_get_entity (record);
+  g_autoptr (DftRecord) row = dft_store_load (self, entity, dft_record_get_id (record), error);
+  int                   index = dft_entity_field_index (entity, field);
+
+  if (row == NULL)
+    return NULL;
+  if (index < 0)
+    return json_node_init_boolean (json_node_alloc (), dft_record_get_deleted (row));
+  return value_to_json (&entity->fields[index], dft_record_get_value (row, (guint) index));
 }
 
 /*
  * Writes one record changed here, inside the caller's transaction: its row,
- * the versions of its fields (each remembering the version it replaced, the
- * base that tells a later merge whether this write knew the one before), and
- * its change-log entry.
+ * the versions of its fields (each remembering the version its writer saw,
+ * the base that tells a later merge whether this write knew the one before),
+ * and its change-log entry. A field whose version changed after the record was
+ * read (a sync brought another device's value) is a concurrent write: this
+ * one, the newest, wins, and the value it replaces goes into @conflicts.
  */
 static gboolean
 commit_local_record (DftStore   *self,
@@ -1754,6 +1911,8 @@ commit_local_record (DftStore   *self,
                      const char *stamp,
                      gint64      wall_ms,
                      GPtrArray  *written,
+                     GPtrArray  *made,
+                     GPtrArray  *conflicts,
                      GError    **error)
 {
   const DftEntity      *entity = dft_record_get_entity (record);
@@ -1780,12 +1939,23 @@ commit_local_record (DftStore   *self,
   for (GList *l = names; l != NULL; l = l->next)
     {
       g_auto (DftVersion) held = { 0 };
+      g_auto (DftVersion) seen = { 0 };
       g_autofree char    *base = NULL;
 
       if (!dft_record_is_new (record)
-          && !read_field_version (self, entity->name, id, l->data, &held, NULL, error))
+          && (!read_field_version (self, entity->name, id, l->data, &held, NULL, error)
+              || !seen_version (self, record, l->data, &held, &seen, error)))
         return FALSE;
-      base = dft_version_format (&held);
+      if (!dft_version_equal (&seen, &held) && conflicts != NULL)
+        {
+          g_autoptr (JsonNode) current = stored_value (self, record, l->data, error);
+
+          if (current == NULL)
+            return FALSE;
+          if (!json_node_equal (current, json_object_get_member (change->fields, l->data)))
+            g_ptr_array_add (conflicts, make_conflict (entity->name, id, l->data, current, &held));
+        }
+      base = dft_version_format (&seen);
       if (base != NULL)
         {
           if (change->base == NULL)
@@ -1805,6 +1975,41 @@ commit_local_record (DftStore   *self,
   if (!append_change (self, change, error))
     return FALSE;
   g_ptr_array_add (written, g_object_ref (record));
+  /* Once committed, the record has seen its own writes (see dft_store_save_all()). */
+  if (made != NULL)
+    g_ptr_array_add (made, g_steal_pointer (&change));
+  return TRUE;
+}
+
+/*
+ * Saves the conflict records a merge or a save found, each once: replicas that
+ * find the same loss make the same record, and the first one made stands.
+ */
+static gboolean
+commit_conflicts (DftStore   *self,
+                  GPtrArray  *conflicts,
+                  const char *stamp,
+                  gint64      wall_ms,
+                  GPtrArray  *written,
+                  GPtrArray  *made,
+                  guint      *n_made,
+                  GError    **error)
+{
+  for (guint i = 0; i < conflicts->len; i++)
+    {
+      DftRecord            *conflict = g_ptr_array_index (conflicts, i);
+      g_autoptr (GError)    load_error = NULL;
+      g_autoptr (DftRecord) existing
+          = dft_store_load (self, &dft_entity_conflict, dft_record_get_id (conflict), &load_error);
+
+      if (existing != NULL)
+        continue;
+      if (!commit_local_record (self, conflict, NULL, 0, stamp, wall_ms, written, made, NULL,
+                                error))
+        return FALSE;
+      if (n_made != NULL)
+        (*n_made)++;
+    }
   return TRUE;
 }
 
@@ -1813,6 +2018,8 @@ dft_store_save_all (DftStore *self, DftRecord **records, guint n_records, GError
 {
   g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) written = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+  g_autoptr (GPtrArray) conflicts = g_ptr_array_new_with_free_func (g_object_unref);
   g_autofree char      *stamp = now_stamp ();
   DftHlc                saved_clock;
   gint64                wall_ms = dft_hlc_wall_ms ();
@@ -1849,16 +2056,32 @@ dft_store_save_all (DftStore *self, DftRecord **records, guint n_records, GError
   /* The batch can grow while we walk it: a workshop adds its sessions. */
   for (guint i = 0; i < batch->len; i++)
     if (!commit_local_record (self, g_ptr_array_index (batch, i), batch, i, stamp, wall_ms, written,
-                              error))
+                              made, conflicts, error))
       goto fail;
+  if (!commit_conflicts (self, conflicts, stamp, wall_ms, written, made, NULL, error))
+    goto fail;
 
   if (!dft_db_exec (self->db, "COMMIT", error))
     goto fail;
 
   _dft_store_unlock (self);
 
+  g_assert (made->len == written->len);
   for (guint i = 0; i < written->len; i++)
-    _dft_record_mark_saved (g_ptr_array_index (written, i), stamp);
+    {
+      DftRecord       *record = g_ptr_array_index (written, i);
+      DftChange       *change = g_ptr_array_index (made, i);
+      g_autofree char *version
+          = g_strdup_printf ("%" G_GUINT64_FORMAT "/%s", change->hlc, change->device_id);
+      g_autoptr (GList) names = json_object_get_members (change->fields);
+
+      for (GList *l = names; l != NULL; l = l->next)
+        _dft_record_set_seen (record, l->data, version);
+      /* A record made here had nothing before it: it has seen all there was of it. */
+      if (dft_record_is_new (record))
+        _dft_record_set_read_seq (record, change->seq);
+      _dft_record_mark_saved (record, stamp);
+    }
   if (written->len > 0)
     emit_changed (self, written);
   return TRUE;
@@ -2044,14 +2267,18 @@ GListModel *
 dft_store_list_enrollments (DftStore *self, const char *event_id)
 {
   return G_LIST_MODEL (dft_record_list_new (
-      self, &dft_entity_enrollment, "deleted = 0 AND event_id = ?", event_id, "created_at"));
+      self, &dft_entity_enrollment,
+      "deleted = 0 AND event_id = ? AND " DFT_SQL_PERSON_LIVE ("enrollment.person_id"), event_id,
+      "created_at"));
 }
 
 GListModel *
 dft_store_list_attendance (DftStore *self, const char *session_id)
 {
   return G_LIST_MODEL (dft_record_list_new (
-      self, &dft_entity_attendance, "deleted = 0 AND session_id = ?", session_id, "person_id"));
+      self, &dft_entity_attendance,
+      "deleted = 0 AND session_id = ? AND " DFT_SQL_PERSON_LIVE ("attendance.person_id"),
+      session_id, "person_id"));
 }
 
 GListModel *
@@ -2219,6 +2446,24 @@ json_to_value (const DftField *field, JsonNode *node, GValue *value)
     }
 }
 
+static gboolean
+set_created_at (
+    DftStore *self, const DftEntity *entity, const char *id, const char *created_at, GError **error)
+{
+  g_autofree char *sql = g_strdup_printf (
+      "UPDATE %s SET created_at = ?1 WHERE id = ?2 AND created_at > ?1", entity->name);
+  sqlite3_stmt *stmt = cached_statement (self, sql, error);
+  gboolean      ok;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, created_at, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  ok = dft_db_step_done (self->db, stmt, error);
+  sqlite3_reset (stmt);
+  return ok;
+}
+
 /*
  * A conflict record for the value that lost. Its id comes from what it is
  * about, so replicas that find the same loss make the same record, and it is
@@ -2256,7 +2501,10 @@ apply_one (DftStore      *self,
   g_autoptr (DftRecord) record = NULL;
   g_autoptr (GList)     names = NULL;
   DftVersion            incoming = { change->hlc, change->device_id };
-  gboolean              known = FALSE, taken = FALSE, names_taken = FALSE, frozen;
+  g_auto (DftVersion)   final_version = { 0 };
+  const char           *created_at = NULL;
+  gboolean              known = FALSE, taken = FALSE, names_taken = FALSE;
+  gboolean              was_new, held_final = FALSE, incoming_final = FALSE;
 
   if (!change_is_known (self, change, &known, error))
     return FALSE;
@@ -2272,8 +2520,25 @@ apply_one (DftStore      *self,
   if (record == NULL)
     return FALSE;
 
-  frozen = entity == &dft_entity_submission && !dft_record_is_new (record)
-           && stored_status_is_final (self, change->record_id);
+  /* A final submission never changes: the fields of a change that made it
+   * final rank above every other change to it, whatever the clocks say, and
+   * two changes that both made it final meet by their clocks like any two
+   * writes (PROTOCOL.md, Merge). Both ranks come from the changes, so every
+   * order of arrival ends the same. */
+  was_new = dft_record_is_new (record);
+  if (entity == &dft_entity_submission)
+    {
+      JsonNode *status = json_object_get_member (change->fields, "status");
+
+      incoming_final = status != NULL && JSON_NODE_HOLDS_VALUE (status)
+                       && json_node_get_value_type (status) == G_TYPE_STRING
+                       && g_str_equal (json_node_get_string (status), "final");
+      held_final = !was_new && stored_status_is_final (self, change->record_id);
+      if (held_final
+          && !read_field_version (self, entity->name, change->record_id, "status", &final_version,
+                                  NULL, error))
+        return FALSE;
+    }
   names = json_object_get_members (change->fields);
   for (GList *l = names; l != NULL; l = l->next)
     {
@@ -2290,9 +2555,11 @@ apply_one (DftStore      *self,
 
       if (g_str_equal (name, "created_at"))
         {
-          if (dft_record_is_new (record) && JSON_NODE_HOLDS_VALUE (node)
-              && json_node_get_value_type (node) == G_TYPE_STRING)
-            _dft_record_set_identity (record, change->record_id, json_node_get_string (node), NULL,
+          /* The earliest any device made it with, so that every replica holds the same. */
+          if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+            created_at = json_node_get_string (node);
+          if (was_new && created_at != NULL)
+            _dft_record_set_identity (record, change->record_id, created_at, NULL,
                                       dft_record_get_deleted (record), TRUE);
           continue;
         }
@@ -2320,15 +2587,10 @@ apply_one (DftStore      *self,
       if (change->base != NULL && json_object_has_member (change->base, name))
         dft_version_parse (json_object_get_string_member (change->base, name), &incoming_base);
 
-      outcome = dft_merge_field (&held, &held_base, &incoming, &incoming_base,
-                                 json_node_equal (current, node), &conflict);
-      /* A final submission never changes: a different value sent for it is kept
-       * as a conflict, whatever its clock says. */
-      if (frozen && !json_node_equal (current, node))
-        {
-          outcome = DFT_MERGE_KEEP;
-          conflict = TRUE;
-        }
+      outcome = dft_merge_field_ranked (
+          &held, held_final && dft_version_equal (&held, &final_version) ? 1 : 0, &held_base,
+          &incoming, incoming_final ? 1 : 0, &incoming_base, json_node_equal (current, node),
+          &conflict);
       if (conflict)
         g_ptr_array_add (
             conflicts,
@@ -2361,10 +2623,16 @@ apply_one (DftStore      *self,
         return FALSE;
       g_ptr_array_add (written, g_object_ref (record));
     }
+  if (created_at != NULL && !was_new
+      && !set_created_at (self, entity, change->record_id, created_at, error))
+    return FALSE;
   if (taken)
     stats->applied++;
   else
     stats->outdated++;
+  /* A conflict found elsewhere and received is one this replica now keeps too. */
+  if (entity == &dft_entity_conflict && was_new)
+    stats->conflicts++;
 
   /* Kept whether it won or not: this replica now holds it, and passes it on. */
   return append_change (self, change, error);
@@ -2406,19 +2674,8 @@ dft_store_apply_changes (DftStore *self, GPtrArray *changes, DftApplyStats *stat
     }
 
   /* Conflicts are this replica's own changes, made after what it received. */
-  for (guint i = 0; i < conflicts->len; i++)
-    {
-      DftRecord            *conflict = g_ptr_array_index (conflicts, i);
-      g_autoptr (GError)    load_error = NULL;
-      g_autoptr (DftRecord) existing
-          = dft_store_load (self, &dft_entity_conflict, dft_record_get_id (conflict), &load_error);
-
-      if (existing != NULL)
-        continue;
-      if (!commit_local_record (self, conflict, NULL, 0, stamp, wall_ms, written, error))
-        goto fail;
-      local.conflicts++;
-    }
+  if (!commit_conflicts (self, conflicts, stamp, wall_ms, written, NULL, &local.conflicts, error))
+    goto fail;
 
   {
     g_autofree char *clock = g_strdup_printf ("%" G_GUINT64_FORMAT, self->clock.last);

@@ -55,6 +55,13 @@ GPtrArray  *dft_store_find_people (DftStore *self, const char *query, guint limi
 GListModel *dft_store_list_events (DftStore *self);
 GListModel *dft_store_list_sessions (DftStore *self, const char *event_id);
 GListModel *dft_store_list_people (DftStore *self, const char *event_id);
+/*
+ * A person's enrollments and attendance marks follow the person: while the
+ * person is deleted they are not listed, and they are back if an edit revives
+ * the person (PROTOCOL.md, Merge). SQL true when the person in @column lives.
+ */
+#define DFT_SQL_PERSON_LIVE(column)                                                                \
+  "NOT EXISTS (SELECT 1 FROM person WHERE person.id = " column " AND person.deleted)"
 GListModel *dft_store_list_enrollments (DftStore *self, const char *event_id);
 GListModel *dft_store_list_attendance (DftStore *self, const char *session_id);
 GListModel *dft_store_list_forms (DftStore *self);
@@ -88,7 +95,7 @@ typedef struct
   guint applied;    /* changes that changed at least one field */
   guint duplicates; /* changes this replica already held */
   guint outdated;   /* changes all of whose fields had newer values here */
-  guint conflicts;  /* conflict records made */
+  guint conflicts;  /* conflict records new here: found while applying, or received */
 } DftApplyStats;
 
 gboolean

@@ -9,6 +9,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include "dft-hlc.h"
+#include "dft-store-private.h"
 #include "dft-test-util.h"
 
 /*
@@ -147,6 +149,160 @@ dft_test_add_person (DftStore *store, const char *given, const char *family)
   dft_store_save (store, person, &error);
   g_assert_no_error (error);
   return person;
+}
+
+/*
+ * Every record of every kind, one line each, as text without this replica's
+ * own stamps (updated_at is when this replica wrote the row): replicas that
+ * converged give the same text. created_at is the record's, the same on all.
+ */
+char *
+dft_test_dump_records (DftStore *store)
+{
+  GString          *out = g_string_new (NULL);
+  const DftEntity **entities;
+  guint             n;
+
+  entities = dft_entity_all (&n);
+  for (guint e = 0; e < n; e++)
+    {
+      g_autoptr (GError)    error = NULL;
+      g_autoptr (GPtrArray) rows = _dft_store_query (store, entities[e], NULL, NULL, "id", &error);
+
+      g_assert_no_error (error);
+      for (guint i = 0; i < rows->len; i++)
+        {
+          DftRecord *r = g_ptr_array_index (rows, i);
+
+          g_string_append_printf (out, "%s %s created_at=%s deleted=%d", entities[e]->name,
+                                  dft_record_get_id (r), dft_record_get_created_at (r),
+                                  dft_record_get_deleted (r));
+          for (guint f = 0; f < entities[e]->n_fields; f++)
+            {
+              g_auto (GValue) text = G_VALUE_INIT;
+
+              g_value_init (&text, G_TYPE_STRING);
+              g_value_transform (dft_record_get_value (r, f), &text);
+              g_string_append_printf (
+                  out, " %s=%s", entities[e]->fields[f].name,
+                  g_value_get_string (&text) != NULL ? g_value_get_string (&text) : "∅");
+            }
+          g_string_append_c (out, '\n');
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+DftStore *
+dft_test_open_replica (const char *dir, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *path = g_build_filename (dir, name, NULL);
+  DftStore          *store = dft_store_open (path, &error);
+
+  g_assert_no_error (error);
+  /* What these tests look at is the merge, not the disk: thousands of commits a second. */
+  sqlite3_exec (_dft_store_get_db (store), "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+  return store;
+}
+
+GPtrArray *
+dft_test_conflicts_about (DftStore *store, const char *record_id, const char *field)
+{
+  g_autoptr (GError) error = NULL;
+  const char        *params[] = { record_id, field, NULL };
+  GPtrArray *rows = _dft_store_query (store, &dft_entity_conflict, "record_id = ? AND field = ?",
+                                      params, NULL, &error);
+
+  g_assert_no_error (error);
+  return rows;
+}
+
+/* The clocks of test devices are the wall clock: the next write is later once it has moved. */
+void
+dft_test_wait_next_millisecond (void)
+{
+  gint64 start = dft_hlc_wall_ms ();
+
+  while (dft_hlc_wall_ms () <= start + 1)
+    g_usleep (200);
+}
+
+guint
+dft_test_count_listed (GListModel *list)
+{
+  g_autoptr (GListModel) owned = list;
+  g_autoptr (GError)     error = NULL;
+
+  g_assert_true (dft_record_list_reload_sync (DFT_RECORD_LIST (owned), &error));
+  g_assert_no_error (error);
+  return g_list_model_get_n_items (owned);
+}
+
+void
+dft_test_delete (DftStore *store, const DftEntity *entity, const char *id)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) record = dft_store_load (store, entity, id, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (dft_store_delete (store, record, &error));
+  g_assert_no_error (error);
+}
+
+char *
+dft_test_add_draft (DftStore *store, const char *form_id, const char *event_id)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) draft = dft_record_new_for_entity (&dft_entity_submission);
+
+  if (form_id == NULL)
+    {
+      g_autoptr (DftRecord) form = dft_record_new_for_entity (&dft_entity_form);
+
+      dft_record_set_string (form, "form_key", "evaluation");
+      dft_record_set_int (form, "version", 1);
+      dft_record_set_string (form, "title", "Evaluation");
+      dft_record_set_string (form, "definition", "{}");
+      g_assert_true (dft_store_save (store, form, &error));
+      g_assert_no_error (error);
+      form_id = dft_record_get_id (form);
+      dft_record_set_string (draft, "form_id", form_id);
+    }
+  else
+    dft_record_set_string (draft, "form_id", form_id);
+  dft_record_set_string (draft, "event_id", event_id);
+  dft_record_set_string (draft, "status", "draft");
+  dft_record_set_string (draft, "answers", "{}");
+  g_assert_true (dft_store_save (store, draft, &error));
+  g_assert_no_error (error);
+  return g_strdup (dft_record_get_id (draft));
+}
+
+void
+dft_test_finalize (DftStore *store, const char *id, const char *answers)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) submission = dft_store_load (store, &dft_entity_submission, id, &error);
+
+  g_assert_no_error (error);
+  dft_record_set_string (submission, "answers", answers);
+  dft_record_set_string (submission, "status", "final");
+  g_assert_true (dft_store_save (store, submission, &error));
+  g_assert_no_error (error);
+}
+
+void
+dft_test_assert_lost_value (DftStore   *store,
+                            const char *record_id,
+                            const char *field,
+                            const char *lost_json)
+{
+  g_autoptr (GPtrArray) conflicts = dft_test_conflicts_about (store, record_id, field);
+
+  g_assert_cmpuint (conflicts->len, ==, 1);
+  g_assert_cmpstr (dft_record_get_string (g_ptr_array_index (conflicts, 0), "lost_value"), ==,
+                   lost_json);
 }
 
 void

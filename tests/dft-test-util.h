@@ -18,6 +18,26 @@ char *dft_test_shared_path (const char *relative);
 DftRecord *
 dft_test_add_event (DftStore *store, const char *title, const char *start, const char *end);
 DftRecord *dft_test_add_person (DftStore *store, const char *given, const char *family);
+/* The store DIR/@name, written without waiting for the disk (for tests of the merge). */
+DftStore *dft_test_open_replica (const char *dir, const char *name);
+/* The conflict records @store keeps about @field of the record @record_id. */
+GPtrArray *dft_test_conflicts_about (DftStore *store, const char *record_id, const char *field);
+/* Returns once the wall clock has moved on: any device's next write comes after all so far. */
+void dft_test_wait_next_millisecond (void);
+/* Reloads @list (taking it) and returns how many records it holds. */
+guint dft_test_count_listed (GListModel *list);
+void  dft_test_delete (DftStore *store, const DftEntity *entity, const char *id);
+/* A draft submission ("{}") of @form_id, or of a new form when NULL, in @event_id (or none). */
+char *dft_test_add_draft (DftStore *store, const char *form_id, const char *event_id);
+/* Saves the submission @id as final with @answers. */
+void dft_test_finalize (DftStore *store, const char *id, const char *answers);
+/* @store keeps one conflict about @field of @record_id, and the value that lost is @lost_json. */
+void dft_test_assert_lost_value (DftStore   *store,
+                                 const char *record_id,
+                                 const char *field,
+                                 const char *lost_json);
+/* Every record of @store as text, without what differs between replicas that converged. */
+char *dft_test_dump_records (DftStore *store);
 /* Runs the default main context until nothing is pending, so "changed" and list reloads land. */
 void dft_test_drain (void);
 

@@ -119,8 +119,10 @@ test_update_logs_only_changed_fields (Fixture *f, gconstpointer data)
   first_hlc = ((DftChange *) g_ptr_array_index (log, 0))->hlc;
   change = g_ptr_array_index (log, 1);
   g_assert_cmpuint (change->hlc, >, first_hlc);
-  g_assert_cmpuint (json_object_get_size (change->fields), ==, 1);
+  /* An edit also says the record it edited was alive (PROTOCOL.md, Merge). */
+  g_assert_cmpuint (json_object_get_size (change->fields), ==, 2);
   g_assert_cmpstr (json_object_get_string_member (change->fields, "agency"), ==, "Customs");
+  g_assert_false (json_object_get_boolean_member (change->fields, "deleted"));
 }
 
 static void

@@ -294,54 +294,11 @@ sync_until_done (Device *device, guint max)
 
 /* ---- What the replicas hold ---- */
 
-static char *
-field_text (DftRecord *record, guint index)
-{
-  g_auto (GValue) text = G_VALUE_INIT;
-
-  g_value_init (&text, G_TYPE_STRING);
-  g_value_transform (dft_record_get_value (record, index), &text);
-  return g_value_dup_string (&text);
-}
-
-/* Every record of every kind, as text without this replica's own stamps (test-convergence.c). */
-static char *
-dump (DftStore *store)
-{
-  GString          *out = g_string_new (NULL);
-  const DftEntity **entities;
-  guint             n;
-
-  entities = dft_entity_all (&n);
-  for (guint e = 0; e < n; e++)
-    {
-      g_autoptr (GError)    error = NULL;
-      g_autoptr (GPtrArray) rows = _dft_store_query (store, entities[e], NULL, NULL, "id", &error);
-
-      g_assert_no_error (error);
-      for (guint i = 0; i < rows->len; i++)
-        {
-          DftRecord *r = g_ptr_array_index (rows, i);
-
-          g_string_append_printf (out, "%s %s deleted=%d", entities[e]->name, dft_record_get_id (r),
-                                  dft_record_get_deleted (r));
-          for (guint f = 0; f < entities[e]->n_fields; f++)
-            {
-              g_autofree char *text = field_text (r, f);
-              g_string_append_printf (out, " %s=%s", entities[e]->fields[f].name,
-                                      text != NULL ? text : "∅");
-            }
-          g_string_append_c (out, '\n');
-        }
-    }
-  return g_string_free (out, FALSE);
-}
-
 static void
 assert_same_records (DftStore *reference, DftStore *other)
 {
-  g_autofree char *expected = dump (reference);
-  g_autofree char *got = dump (other);
+  g_autofree char *expected = dft_test_dump_records (reference);
+  g_autofree char *got = dft_test_dump_records (other);
 
   g_assert_cmpstr (got, ==, expected);
 }
@@ -483,18 +440,6 @@ add_workshop (DftStore *store, guint n_people, guint n_sessions, GPtrArray *peop
   return event;
 }
 
-static GPtrArray *
-conflicts_about (DftStore *store, const char *record_id, const char *field)
-{
-  g_autoptr (GError) error = NULL;
-  const char        *params[] = { record_id, field, NULL };
-  GPtrArray *rows = _dft_store_query (store, &dft_entity_conflict, "record_id = ? AND field = ?",
-                                      params, NULL, &error);
-
-  g_assert_no_error (error);
-  return rows;
-}
-
 /* The value that won on @store and the one its conflict record kept are @one and @other. */
 static void
 assert_conflict_kept (DftStore        *store,
@@ -505,7 +450,7 @@ assert_conflict_kept (DftStore        *store,
                       const char      *other)
 {
   g_autoptr (GError)    error = NULL;
-  g_autoptr (GPtrArray) conflicts = conflicts_about (store, id, field);
+  g_autoptr (GPtrArray) conflicts = dft_test_conflicts_about (store, id, field);
   g_autoptr (DftRecord) record = dft_store_load (store, entity, id, &error);
   const char           *won;
   const char           *lost;
@@ -803,6 +748,192 @@ test_revoked_device (Fixture *f, gconstpointer data)
   g_assert_nonnull (kept);
 }
 
+/* ---- Issue 12: the paths around the merge ---- */
+
+/* A new device of the coordinator pulls everything and holds what @reference holds. */
+static void
+assert_fresh_device_agrees (Device *fresh, const char *url, DftStore *reference)
+{
+  device_open (fresh, url);
+  login (fresh, COORDINATOR, PASSWORD_COORDINATOR);
+  device_sync (fresh);
+  assert_same_records (reference, fresh->store);
+}
+
+/*
+ * Case 3: A holds a person read before a sync (an Edit Person dialog left
+ * open); the sync brings B's phone and email; A's user then changes the
+ * agency and the email and saves. B's phone stands everywhere, A's agency and
+ * email win, and B's email is kept as a conflict on every replica.
+ */
+static void
+test_stale_save (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *b = &f->devices[1], *fresh = &f->devices[2];
+  g_autofree char      *url = fixture_url (f);
+  g_autoptr (GPtrArray) people = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (DftRecord) event = NULL;
+  g_autoptr (DftRecord) open = NULL;
+  g_autoptr (DftRecord) person = NULL;
+  g_autoptr (GError)    error = NULL;
+  const char           *x;
+
+  device_open (a, url);
+  device_open (b, url);
+  login (a, TRAINER, PASSWORD_TRAINER);
+  enrol (b, f->code);
+  event = add_workshop (a->store, 2, 1, people);
+  device_sync (a);
+  device_sync (b);
+
+  x = g_ptr_array_index (people, 0);
+  open = dft_store_load (a->store, &dft_entity_person, x, &error);
+  g_assert_no_error (error);
+  set_field (b->store, &dft_entity_person, x, "phone", "+996 555 100 200");
+  set_field (b->store, &dft_entity_person, x, "email", "b@example.org");
+  device_sync (b);
+  device_sync (a);
+
+  dft_record_set_string (open, "agency", "Customs");
+  dft_record_set_string (open, "email", "a@example.org");
+  g_assert_true (dft_store_save (a->store, open, &error));
+  g_assert_no_error (error);
+  device_sync (a);
+  device_sync (b);
+
+  assert_fresh_device_agrees (fresh, url, a->store);
+  assert_same_records (a->store, b->store);
+  person = dft_store_load (fresh->store, &dft_entity_person, x, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_record_get_string (person, "phone"), ==, "+996 555 100 200");
+  g_assert_cmpstr (dft_record_get_string (person, "agency"), ==, "Customs");
+  g_assert_cmpstr (dft_record_get_string (person, "email"), ==, "a@example.org");
+  dft_test_assert_lost_value (fresh->store, x, "email", "\"b@example.org\"");
+  dft_test_assert_lost_value (b->store, x, "email", "\"b@example.org\"");
+}
+
+/*
+ * Case 4, in one workshop of three people: B edits Y, then A deletes X and Y
+ * and removes Z's mark, then B, offline all along, edits X and marks Z late.
+ * The later write wins everywhere: X is back with B's agency and the delete
+ * kept as a conflict; Y stays deleted with B's edit kept as a conflict, and
+ * Y's enrollment and mark are no longer listed; Z is marked late. @data: B
+ * syncs first.
+ */
+static void
+test_delete_against_edit (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *b = &f->devices[1], *fresh = &f->devices[2];
+  g_autofree char      *url = fixture_url (f);
+  g_autoptr (GPtrArray) people = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (DftRecord) event = NULL;
+  g_autoptr (DftRecord) record = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *session = NULL;
+  g_autofree char      *mark_z = NULL;
+  const char           *x, *y, *z, *event_id;
+
+  device_open (a, url);
+  device_open (b, url);
+  login (a, TRAINER, PASSWORD_TRAINER);
+  enrol (b, f->code);
+  event = add_workshop (a->store, 3, 1, people);
+  event_id = dft_record_get_id (event);
+  device_sync (a);
+  device_sync (b);
+  x = g_ptr_array_index (people, 0);
+  y = g_ptr_array_index (people, 1);
+  z = g_ptr_array_index (people, 2);
+  session = dft_session_id_for (event_id, "2025-03-03", "am");
+  mark_z = dft_attendance_id_for (session, z);
+
+  set_field (b->store, &dft_entity_person, y, "agency", "Customs");
+  dft_test_wait_next_millisecond ();
+  dft_test_delete (a->store, &dft_entity_person, x);
+  dft_test_delete (a->store, &dft_entity_person, y);
+  dft_test_delete (a->store, &dft_entity_attendance, mark_z);
+  dft_test_wait_next_millisecond ();
+  set_field (b->store, &dft_entity_person, x, "agency", "Customs");
+  mark (b->store, session, z, "late");
+
+  device_sync (GPOINTER_TO_INT (data) ? b : a);
+  device_sync (GPOINTER_TO_INT (data) ? a : b);
+  device_sync (GPOINTER_TO_INT (data) ? b : a);
+  assert_fresh_device_agrees (fresh, url, a->store);
+  assert_same_records (a->store, b->store);
+
+  record = dft_store_load (fresh->store, &dft_entity_person, x, &error);
+  g_assert_no_error (error);
+  g_assert_false (dft_record_get_deleted (record));
+  g_assert_cmpstr (dft_record_get_string (record, "agency"), ==, "Customs");
+  dft_test_assert_lost_value (fresh->store, x, "deleted", "true");
+  g_clear_object (&record);
+  record = dft_store_load (fresh->store, &dft_entity_person, y, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_record_get_deleted (record));
+  dft_test_assert_lost_value (fresh->store, y, "deleted", "false");
+  g_clear_object (&record);
+  record = dft_store_load (fresh->store, &dft_entity_attendance, mark_z, &error);
+  g_assert_no_error (error);
+  g_assert_false (dft_record_get_deleted (record));
+  g_assert_cmpstr (dft_record_get_string (record, "status"), ==, "late");
+  dft_test_assert_lost_value (fresh->store, mark_z, "deleted", "true");
+
+  /* X and Z are on the roster, the register and the enrollments; Y is not. */
+  for (guint i = 0; i < 3; i++)
+    {
+      DftStore *store = (Device *[]){ a, b, fresh }[i]->store;
+
+      g_assert_cmpuint (dft_test_count_listed (dft_store_list_people (store, event_id)), ==, 2);
+      g_assert_cmpuint (dft_test_count_listed (dft_store_list_enrollments (store, event_id)), ==,
+                        2);
+      g_assert_cmpuint (dft_test_count_listed (dft_store_list_attendance (store, session)), ==, 2);
+    }
+}
+
+/*
+ * Case 5 and 6: the coordinator's device A and a trainer's device B finalize
+ * the same draft with different answers, B later. B syncs first. A, whose
+ * final lost, says one conflict kept (the server found it first and A pulled
+ * it); every replica holds B's final and A's answers as a conflict.
+ */
+static void
+test_double_final (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *b = &f->devices[1], *fresh = &f->devices[2];
+  g_autofree char      *url = fixture_url (f);
+  g_autoptr (DftRecord) event = NULL;
+  g_autoptr (DftRecord) held = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *id = NULL;
+  DftSyncStats          stats;
+
+  device_open (a, url);
+  device_open (b, url);
+  login (a, COORDINATOR, PASSWORD_COORDINATOR);
+  login (b, TRAINER, PASSWORD_TRAINER);
+  event = add_workshop (a->store, 1, 1, NULL);
+  id = dft_test_add_draft (a->store, NULL, dft_record_get_id (event));
+  device_sync (a);
+  device_sync (b);
+
+  dft_test_finalize (a->store, id, "{\"q1\":2}");
+  dft_test_wait_next_millisecond ();
+  dft_test_finalize (b->store, id, "{\"q1\":3}");
+  device_sync (b);
+  stats = device_sync (a);
+  g_assert_cmpuint (stats.conflicts, ==, 1);
+  device_sync (b);
+
+  assert_fresh_device_agrees (fresh, url, a->store);
+  assert_same_records (a->store, b->store);
+  held = dft_store_load (fresh->store, &dft_entity_submission, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_record_get_string (held, "status"), ==, "final");
+  g_assert_cmpstr (dft_record_get_string (held, "answers"), ==, "{\"q1\":3}");
+  dft_test_assert_lost_value (fresh->store, id, "answers", "\"{\\\"q1\\\":2}\"");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -820,7 +951,13 @@ main (int argc, char *argv[])
   ADD ("bad-link", test_bad_link);
   ADD ("server-killed-during-push", test_server_killed_during_push);
   ADD ("revoked-device", test_revoked_device);
+  ADD ("stale-save", test_stale_save);
+  ADD ("double-final", test_double_final);
 #undef ADD
+  g_test_add ("/e2e/delete-against-edit/deleter-syncs-first", Fixture, GINT_TO_POINTER (FALSE),
+              fixture_set_up, test_delete_against_edit, fixture_tear_down);
+  g_test_add ("/e2e/delete-against-edit/editor-syncs-first", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_set_up, test_delete_against_edit, fixture_tear_down);
 
   return g_test_run ();
 }

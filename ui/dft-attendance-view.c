@@ -629,10 +629,11 @@ dft_attendance_view_set_event (DftAttendanceView *self, DftStore *store, DftReco
       event_id = dft_record_get_id (event);
       self->people = dft_store_list_people (store, event_id);
       self->sessions = dft_store_list_sessions (store, event_id);
-      self->marks = G_LIST_MODEL (dft_record_list_new (
-          store, &dft_entity_attendance,
-          "deleted = 0 AND session_id IN (SELECT id FROM session WHERE event_id = ?)", event_id,
-          "session_id, person_id"));
+      self->marks = G_LIST_MODEL (
+          dft_record_list_new (store, &dft_entity_attendance,
+                               "deleted = 0 AND session_id IN (SELECT id FROM session WHERE "
+                               "event_id = ?) AND " DFT_SQL_PERSON_LIVE ("attendance.person_id"),
+                               event_id, "session_id, person_id"));
       g_signal_connect_object (self->people, "items-changed", G_CALLBACK (rebuild), self,
                                G_CONNECT_SWAPPED);
       g_signal_connect_object (self->sessions, "items-changed", G_CALLBACK (rebuild), self,

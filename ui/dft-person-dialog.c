@@ -25,11 +25,13 @@ struct _DftPersonDialog
   AdwEntryRow    *phone_row;
   GtkSwitch      *consent_switch;
 
-  DftStore *store;
-  char     *event_id;
-  char     *person_id; /* NULL for a new person */
-  gboolean  tried;
-  gboolean  saving;
+  DftStore  *store;
+  char      *event_id;
+  char      *person_id; /* NULL for a new person */
+  DftRecord *person;    /* the dialog's copy of what it showed, NULL for a new person */
+  guint      role_shown;
+  gboolean   tried;
+  gboolean   saving;
 };
 
 G_DEFINE_FINAL_TYPE (DftPersonDialog, dft_person_dialog, ADW_TYPE_WINDOW)
@@ -111,7 +113,8 @@ typedef struct
   DftStore   *store;
   char       *event_id;
   char       *person_id;
-  char       *role;
+  DftRecord  *person;
+  char       *role; /* NULL when the user left it as it was */
   char       *gender;
   gboolean    consent;
   GHashTable *values;
@@ -125,6 +128,7 @@ save_job_free (gpointer data)
   g_object_unref (job->store);
   g_free (job->event_id);
   g_free (job->person_id);
+  g_clear_object (&job->person);
   g_free (job->role);
   g_free (job->gender);
   g_hash_table_unref (job->values);
@@ -151,8 +155,12 @@ save_work (gpointer data, GCancellable *cancellable, GError **error)
   gpointer              key, value;
   DftRecord            *both[2];
 
-  person = job->person_id != NULL
-               ? dft_store_load (job->store, &dft_entity_person, person_id, error)
+  /* Only what the user changed goes, against what the dialog showed and with
+   * the versions it was read at: a sync that came meanwhile is neither undone
+   * nor overwritten as if seen (the store keeps a value it replaces unseen as a
+   * conflict). */
+  person = job->person != NULL
+               ? g_object_ref (job->person)
                : dft_store_load_or_new (job->store, &dft_entity_person, person_id, error);
   if (person == NULL)
     return FALSE;
@@ -175,7 +183,8 @@ save_work (gpointer data, GCancellable *cancellable, GError **error)
       dft_record_set_string (enrollment, "event_id", job->event_id);
       dft_record_set_string (enrollment, "person_id", person_id);
     }
-  set_if_changed (enrollment, "role", job->role);
+  if (job->role != NULL || dft_record_is_new (enrollment))
+    set_if_changed (enrollment, "role", job->role != NULL ? job->role : "participant");
 
   /* One transaction: never a person half-registered without their workshop. */
   both[0] = person;
@@ -219,8 +228,10 @@ save_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
   job->gender = gender > 0 && gender <= g_strv_length ((char **) dft_gender_choices)
                     ? g_strdup (dft_gender_choices[gender - 1])
                     : NULL;
-  job->role = g_strdup (role < g_strv_length ((char **) dft_role_choices) ? dft_role_choices[role]
-                                                                          : "participant");
+  if (role != self->role_shown || self->person == NULL)
+    job->role = g_strdup (role < g_strv_length ((char **) dft_role_choices) ? dft_role_choices[role]
+                                                                            : "participant");
+  job->person = self->person != NULL ? g_object_ref (self->person) : NULL;
   job->consent = gtk_switch_get_active (self->consent_switch);
   job->values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
@@ -240,6 +251,7 @@ dft_person_dialog_dispose (GObject *object)
   g_clear_object (&self->store);
   g_clear_pointer (&self->event_id, g_free);
   g_clear_pointer (&self->person_id, g_free);
+  g_clear_object (&self->person);
 
   G_OBJECT_CLASS (dft_person_dialog_parent_class)->dispose (object);
 }
@@ -308,11 +320,13 @@ dft_person_dialog_new (DftStore *store, const char *event_id, DftRecord *person,
   if (person != NULL)
     {
       self->person_id = g_strdup (dft_record_get_id (person));
+      self->person = dft_record_dup (person);
       for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
         gtk_editable_set_text (row_for (self, i),
                                dft_record_get_string (person, rows[i].field) ?: "");
       dft_person_dialog_set_field (self, "gender", dft_record_get_string (person, "gender"));
       gtk_switch_set_active (self->consent_switch, dft_record_get_bool (person, "consent"));
+      self->role_shown = adw_combo_row_get_selected (self->role_row);
       gtk_window_set_title (GTK_WINDOW (self), _ ("Edit Person"));
     }
   else

@@ -26,10 +26,10 @@ struct _DftWorkshopDialog
   AdwEntryRow    *partner_row;
   AdwEntryRow    *notes_row;
 
-  DftStore *store;
-  char     *event_id; /* NULL for a new workshop */
-  gboolean  tried;    /* messages show after the first try to save, then follow the typing */
-  gboolean  saving;
+  DftStore  *store;
+  DftRecord *event; /* the dialog's copy of what it showed, NULL for a new workshop */
+  gboolean   tried; /* messages show after the first try to save, then follow the typing */
+  gboolean   saving;
 };
 
 G_DEFINE_FINAL_TYPE (DftWorkshopDialog, dft_workshop_dialog, ADW_TYPE_WINDOW)
@@ -142,7 +142,7 @@ dft_workshop_dialog_set_field (DftWorkshopDialog *self, const char *field, const
 typedef struct
 {
   DftStore   *store;
-  char       *id;
+  DftRecord  *event;
   GHashTable *values; /* field → text, NULL text for empty */
   char       *saved_id;
 } SaveJob;
@@ -153,7 +153,7 @@ save_job_free (gpointer data)
   SaveJob *job = data;
 
   g_object_unref (job->store);
-  g_free (job->id);
+  g_clear_object (&job->event);
   g_hash_table_unref (job->values);
   g_free (job->saved_id);
   g_free (job);
@@ -167,13 +167,11 @@ save_work (gpointer data, GCancellable *cancellable, GError **error)
   GHashTableIter        iter;
   gpointer              key, value;
 
-  /* Edits apply to the record as it is now, so a sync meanwhile is not undone. */
-  if (job->id != NULL)
-    event = dft_store_load (job->store, &dft_entity_event, job->id, error);
-  else
-    event = dft_record_new_for_entity (&dft_entity_event);
-  if (event == NULL)
-    return FALSE;
+  /* Only what the user changed goes, against what the dialog showed and with
+   * the versions it was read at: a sync that came meanwhile is neither undone
+   * nor overwritten as if seen. */
+  event = job->event != NULL ? g_object_ref (job->event)
+                             : dft_record_new_for_entity (&dft_entity_event);
   g_hash_table_iter_init (&iter, job->values);
   while (g_hash_table_iter_next (&iter, &key, &value))
     if (g_strcmp0 (dft_record_get_string (event, key), value) != 0)
@@ -218,7 +216,7 @@ save_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
     return;
   job = g_new0 (SaveJob, 1);
   job->store = g_object_ref (self->store);
-  job->id = g_strdup (self->event_id);
+  job->event = self->event != NULL ? g_object_ref (self->event) : NULL;
   job->values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
     g_hash_table_insert (job->values, (gpointer) rows[i].field,
@@ -239,7 +237,7 @@ dft_workshop_dialog_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_WORKSHOP_DIALOG);
   g_clear_object (&self->store);
-  g_clear_pointer (&self->event_id, g_free);
+  g_clear_object (&self->event);
 
   G_OBJECT_CLASS (dft_workshop_dialog_parent_class)->dispose (object);
 }
@@ -294,7 +292,7 @@ dft_workshop_dialog_new (DftStore *store, DftRecord *event)
   self->store = g_object_ref (store);
   if (event != NULL)
     {
-      self->event_id = g_strdup (dft_record_get_id (event));
+      self->event = dft_record_dup (event);
       for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
         gtk_editable_set_text (row_for (self, i),
                                dft_record_get_string (event, rows[i].field) ?: "");

@@ -58,6 +58,20 @@ dft_merge_field (const DftVersion *held,
                  gboolean          same_value,
                  gboolean         *conflict)
 {
+  return dft_merge_field_ranked (held, 0, held_base, incoming, 0, incoming_base, same_value,
+                                 conflict);
+}
+
+DftMergeOutcome
+dft_merge_field_ranked (const DftVersion *held,
+                        guint             held_rank,
+                        const DftVersion *held_base,
+                        const DftVersion *incoming,
+                        guint             incoming_rank,
+                        const DftVersion *incoming_base,
+                        gboolean          same_value,
+                        gboolean         *conflict)
+{
   int order;
 
   g_return_val_if_fail (incoming != NULL && incoming->device != NULL, DFT_MERGE_KEEP);
@@ -69,6 +83,8 @@ dft_merge_field (const DftVersion *held,
   order = dft_hlc_compare (incoming->hlc, incoming->device, held->hlc, held->device);
   if (order == 0)
     return DFT_MERGE_KEEP;
+  if (incoming_rank != held_rank)
+    order = incoming_rank > held_rank ? 1 : -1;
 
   if (order > 0)
     {

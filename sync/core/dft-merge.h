@@ -40,4 +40,19 @@ DftMergeOutcome dft_merge_field (const DftVersion *held,
                                  gboolean          same_value,
                                  gboolean         *conflict);
 
+/*
+ * The same with a rank that comes before the clock: a write of a higher rank
+ * wins whatever its clock says (a final submission's fields against a draft's
+ * edit), and among writes of one rank the last writer wins. Ranks come from
+ * the changes themselves, so the order is total and the same everywhere.
+ */
+DftMergeOutcome dft_merge_field_ranked (const DftVersion *held,
+                                        guint             held_rank,
+                                        const DftVersion *held_base,
+                                        const DftVersion *incoming,
+                                        guint             incoming_rank,
+                                        const DftVersion *incoming_base,
+                                        gboolean          same_value,
+                                        gboolean         *conflict);
+
 G_END_DECLS

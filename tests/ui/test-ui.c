@@ -187,6 +187,118 @@ test_workshop_flow (void)
   dft_ui_test_run_app (TEST_APP_ID, NULL, workshop_flow, NULL);
 }
 
+/* ---- Dialogs opened before a sync -------------------------------------- */
+
+/* Everything @from holds that @to has not, as a sync would bring it. */
+static void
+bring (DftStore *from, DftStore *to)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) log
+      = dft_store_read_log (from, 0, 0, NULL, dft_store_get_device_id (to), &error);
+
+  g_assert_no_error (error);
+  g_assert_true (dft_store_apply_changes (to, log, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+save_on (DftStore *store, const DftEntity *entity, const char *id, const char *const *pairs)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) record = dft_store_load (store, entity, id, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; pairs[i] != NULL; i += 2)
+    dft_record_set_string (record, pairs[i], pairs[i + 1]);
+  g_assert_true (dft_store_save (store, record, &error));
+  g_assert_no_error (error);
+}
+
+/*
+ * The Edit Person and Edit Workshop dialogs are open while a background sync
+ * brings another device's phone, email, venue and notes. Saving the dialogs
+ * sends only what the user changed: what the sync brought stands, and where
+ * the user changed the same field (the email) the other device's value is kept
+ * as a conflict, not blanked or overwritten without a trace.
+ */
+static void
+stale_dialogs_flow (DftApplication *app, DftWindow *window, gpointer data)
+{
+  DftStore             *store = dft_application_get_store (app);
+  g_autofree char      *dir = dft_test_make_dir ();
+  g_autoptr (DftStore)  other = dft_test_open_replica (dir, "other.db");
+  g_autoptr (DftRecord) event
+      = dft_test_add_event (store, "Border control", "2026-05-04", "2026-05-05");
+  g_autoptr (DftRecord) person = dft_test_add_person (store, "Айгүл", "Токтогулова");
+  g_autoptr (DftRecord) enrollment = NULL;
+  g_autoptr (DftRecord) held = NULL;
+  g_autoptr (GPtrArray) conflicts = NULL;
+  g_autoptr (GError)    error = NULL;
+  const char           *person_id = dft_record_get_id (person);
+  const char           *event_id = dft_record_get_id (event);
+  DftPersonDialog      *person_dialog;
+  DftWorkshopDialog    *workshop_dialog;
+
+  enrollment = dft_store_enroll (store, event_id, person_id, "participant", &error);
+  g_assert_no_error (error);
+  bring (store, other);
+
+  person_dialog = dft_person_dialog_new (store, event_id, person, "participant");
+  gtk_window_present (GTK_WINDOW (person_dialog));
+  workshop_dialog = dft_workshop_dialog_new (store, event);
+  gtk_window_present (GTK_WINDOW (workshop_dialog));
+
+  save_on (
+      other, &dft_entity_person, person_id,
+      (const char *const[]){ "phone", "+996 555 100 200", "email", "aigul@example.org", NULL });
+  save_on (other, &dft_entity_event, event_id,
+           (const char *const[]){ "venue", "Hotel Ak-Say", "notes", "Bring passports", NULL });
+  bring (other, store);
+
+  dft_person_dialog_set_field (person_dialog, "agency", "Border Service");
+  dft_person_dialog_set_field (person_dialog, "email", "a.toktogulova@example.org");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (person_dialog), "dialog.save", NULL));
+  dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_PERSON_DIALOG),
+                       "the person dialog to close");
+  dft_workshop_dialog_set_field (workshop_dialog, "title", "Border control, Osh");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (workshop_dialog), "dialog.save", NULL));
+  dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_WORKSHOP_DIALOG),
+                       "the workshop dialog to close");
+
+  held = dft_store_load (store, &dft_entity_person, person_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_record_get_string (held, "phone"), ==, "+996 555 100 200");
+  g_assert_cmpstr (dft_record_get_string (held, "agency"), ==, "Border Service");
+  g_assert_cmpstr (dft_record_get_string (held, "email"), ==, "a.toktogulova@example.org");
+  conflicts = dft_test_conflicts_about (store, person_id, "email");
+  g_assert_cmpuint (conflicts->len, ==, 1);
+  g_assert_cmpstr (dft_record_get_string (g_ptr_array_index (conflicts, 0), "lost_value"), ==,
+                   "\"aigul@example.org\"");
+  g_clear_object (&held);
+  held = dft_store_load (store, &dft_entity_event, event_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_record_get_string (held, "title"), ==, "Border control, Osh");
+  g_assert_cmpstr (dft_record_get_string (held, "venue"), ==, "Hotel Ak-Say");
+  g_assert_cmpstr (dft_record_get_string (held, "notes"), ==, "Bring passports");
+
+  /* What the dialogs saved reaches the other device the same way. */
+  bring (store, other);
+  {
+    g_autofree char *here = dft_test_dump_records (store);
+    g_autofree char *there = dft_test_dump_records (other);
+    g_assert_cmpstr (there, ==, here);
+  }
+  dft_test_release_store (g_steal_pointer (&other));
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+static void
+test_stale_dialogs (void)
+{
+  dft_ui_test_run_app (TEST_APP_ID, NULL, stale_dialogs_flow, NULL);
+}
+
 /* ---- Screenshots ------------------------------------------------------- */
 
 static void
@@ -275,5 +387,6 @@ main (int argc, char *argv[])
     }
 
   g_test_add_func ("/ui/workshop-flow", test_workshop_flow);
+  g_test_add_func ("/ui/stale-dialogs", test_stale_dialogs);
   return g_test_run ();
 }
