@@ -93,13 +93,7 @@ dft_store_finalize (GObject *object)
 
   g_clear_pointer (&self->statements, g_hash_table_unref);
   if (self->db != NULL)
-    {
-      /* A statement still open keeps the connection, and the write-ahead log, alive. */
-      for (sqlite3_stmt *stmt = sqlite3_next_stmt (self->db, NULL); stmt != NULL;
-           stmt = sqlite3_next_stmt (self->db, stmt))
-        g_warning ("a statement is still open as the store closes: %s", sqlite3_sql (stmt));
-      sqlite3_close_v2 (self->db);
-    }
+    sqlite3_close_v2 (self->db);
   g_free (self->path);
   g_free (self->device_id);
   g_clear_pointer (&self->context, g_main_context_unref);
