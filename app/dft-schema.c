@@ -167,3 +167,10 @@ dft_field_has_choice (const DftField *field, const char *value)
     return FALSE;
   return g_strv_contains ((const char *const *) field->choices, value);
 }
+
+gsize
+dft_field_max_length (const DftField *field)
+{
+  g_return_val_if_fail (field != NULL, 0);
+  return field->type == DFT_FIELD_JSON ? DFT_FIELD_MAX_JSON : DFT_FIELD_MAX_TEXT;
+}

@@ -58,6 +58,12 @@ const DftEntity  *dft_entity_lookup (const char *name);
 const DftEntity **dft_entity_all (guint *n_entities);
 int               dft_entity_field_index (const DftEntity *entity, const char *field);
 gboolean          dft_field_has_choice (const DftField *field, const char *value);
+/* The longest value a field may hold, in bytes of UTF-8: a name or a note is text of at most
+ * DFT_FIELD_MAX_TEXT, a form's definition or a submission's answers JSON of at most
+ * DFT_FIELD_MAX_JSON. The store refuses longer values, and so does the server at its door. */
+#define DFT_FIELD_MAX_TEXT 20000
+#define DFT_FIELD_MAX_JSON (2 * 1024 * 1024)
+gsize dft_field_max_length (const DftField *field);
 
 /* Choices shared with the UI and the importers. */
 extern const char *const dft_gender_choices[];
