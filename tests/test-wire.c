@@ -159,6 +159,22 @@ test_wire_gzip_limits (void)
   out = dft_wire_gunzip (junk, 1024, &error);
   g_assert_null (out);
   g_assert_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* Found by fuzzing (tests/fuzz/crashes/wire/): bytes after the end of the gzip stream. */
+  {
+    g_autoptr (GBytes)     packed = dft_wire_gzip (junk);
+    g_autoptr (GByteArray) trailing = g_byte_array_new ();
+
+    g_byte_array_append (trailing, g_bytes_get_data (packed, NULL),
+                         (guint) g_bytes_get_size (packed));
+    g_byte_array_append (trailing, (const guint8 *) "x", 1);
+    g_clear_pointer (&packed, g_bytes_unref);
+    packed = g_bytes_new (trailing->data, trailing->len);
+    out = dft_wire_gunzip (packed, 1024, &error);
+    g_assert_null (out);
+    g_assert_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID);
+  }
 }
 
 static void

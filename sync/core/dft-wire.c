@@ -378,10 +378,16 @@ convert (GConverter *converter, GBytes *data, gsize max_size, GError **error)
   while (done < size)
     {
       /* Small steps: one step of a gzip bomb must not inflate far past the limit. */
-      gsize chunk = MIN (size - done, 4 * 1024);
-      if (!g_output_stream_write_all (out, bytes + done, chunk, NULL, NULL, error))
+      gsize  chunk = MIN (size - done, 4 * 1024);
+      gssize written = g_output_stream_write (out, bytes + done, chunk, NULL, error);
+
+      if (written < 0)
         return NULL;
-      done += chunk;
+      /* Nothing taken: the gzip stream ended and bytes follow it. write_all would complain
+       * with a critical; the data is refused instead. */
+      if (written == 0)
+        return invalid (error, _ ("it is not gzip data")), NULL;
+      done += (gsize) written;
       if (max_size > 0
           && g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (memory)) > max_size)
         {
