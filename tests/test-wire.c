@@ -95,8 +95,11 @@ test_wire_refuses (void)
 {
   expect_invalid ("<html><body>Sign in to the hotel Wi-Fi</body></html>", "JSON");
   expect_invalid ("[]", NULL);
-  /* Found by fuzzing (tests/fuzz/crashes/wire/): an empty body. */
+  /* Found by fuzzing (tests/fuzz/crashes/wire/): an empty body, and a value before or after
+   * the batch, which json-glib would take, keeping the first and leaking the others. */
   expect_invalid ("", "JSON");
+  expect_invalid ("{\"devices\": [], \"ids\": [], \"changes\": []} {}", "JSON");
+  expect_invalid ("4{\"devices\": [], \"ids\": [], \"changes\": []}", "JSON");
   expect_invalid ("{\"devices\": [], \"ids\": []}", "changes");
   expect_invalid ("{\"devices\": [\"not-a-uuid\"], \"ids\": [], \"changes\": []}", NULL);
   /* Index out of range, wrong types, unknown member, unknown entity, nested value. */
