@@ -44,7 +44,9 @@ def main():
     name, target, findings, max_len = sys.argv[1:5]
     max_len = int(max_len)
     seconds = int(os.environ.get("DAFTARI_FUZZ_SECONDS", "25"))
-    with tempfile.TemporaryDirectory(prefix=f"daftari-fuzz-{name}-") as work:
+    # In memory where there is a tmpfs: the bundle target's store syncs to disk on every commit.
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix=f"daftari-fuzz-{name}-", dir=shm) as work:
         corpus = os.path.join(work, "corpus")
         artifacts = os.path.join(work, "artifacts")
         tmp = os.path.join(work, "tmp")
