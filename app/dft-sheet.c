@@ -27,6 +27,8 @@
 #define MAX_SHARED_BYTES   ((gsize) 32 * 1024 * 1024)
 #define MAX_TEXT_BYTES     ((gsize) 64 * 1024 * 1024)
 #define SNIFF_RECORDS      20
+#define XLS_MAX_ROWS       65536
+#define XLS_MAX_COLUMNS    256
 
 #define REL_NS        "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 #define REL_NS_STRICT "http://purl.oclc.org/ooxml/officeDocument/relationships"
@@ -1436,8 +1438,12 @@ read_xls_sheet (const void *handle, guint index, Sheet *sheet, GError **error)
   unsigned int   n_rows = 0;
   unsigned short n_columns = 0;
 
+  /* FreeXL gives the grid the file declares, and every cell of it is asked for: beyond what an
+   * .xls sheet can hold (BIFF8: 65,536 rows of 256 columns) the file is damaged or hostile, and
+   * its empty grid would take hours to walk. */
   if (freexl_select_active_worksheet (handle, (unsigned short) index) != FREEXL_OK
-      || freexl_worksheet_dimensions (handle, &n_rows, &n_columns) != FREEXL_OK)
+      || freexl_worksheet_dimensions (handle, &n_rows, &n_columns) != FREEXL_OK
+      || n_rows > XLS_MAX_ROWS || n_columns > XLS_MAX_COLUMNS)
     return set_xls_damaged (error, sheet->name);
 
   for (unsigned int r = 0; r < n_rows; r++)

@@ -5,7 +5,8 @@
 #   packaging/dev.sh run    install what is missing, build, and start Daftari with sample data
 #                           (the GTK window when there is a display, else the command-line tour)
 #   packaging/dev.sh test   install what is missing, build, and run every test, then again
-#                           under AddressSanitizer and UndefinedBehaviorSanitizer
+#                           under AddressSanitizer and UndefinedBehaviorSanitizer, then fuzz
+#                           every parser of untrusted bytes for a short time (clang, libFuzzer)
 #   packaging/dev.sh deps   only install what is missing (CI does this as root, then tests as a user)
 #   packaging/dev.sh format format every C file as .clang-format says
 # Set DAFTARI_NO_INSTALL=1 to skip the package step (for machines where you manage packages).
@@ -31,14 +32,24 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-build() { # dir, meson options...
+configure() { # dir, meson options...
   local dir=$1; shift
   if [ ! -f "$dir/build.ninja" ]; then
     meson setup "$dir" "$@"
   else
     meson setup --reconfigure "$dir" "$@" >/dev/null
   fi
-  ninja -C "$dir"
+}
+
+build() { # dir, meson options...
+  configure "$@"
+  ninja -C "$1"
+}
+
+build_only() { # dir, ninja target, meson options...
+  local dir=$1 target=$2; shift 2
+  configure "$dir" "$@"
+  ninja -C "$dir" "$target"
 }
 
 # Meson prints its own summary; CI also wants one plain closing line for the whole run.
@@ -133,6 +144,13 @@ run_app() {
   fi
 }
 
+# Whether clang can link a libFuzzer program (DAFTARI_NO_INSTALL=1 may leave it out).
+have_libfuzzer() {
+  command -v clang >/dev/null || return 1
+  printf 'int LLVMFuzzerTestOneInput (const char *d, unsigned long n) { return 0; }\n' \
+    | clang -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null
+}
+
 # Debian gives an ordinary user a soft limit of 1,024 open descriptors; root and some desktops
 # have far more. The tests run under Debian's figure everywhere, so that a leak fails on every
 # machine instead of only on a new user's.
@@ -158,6 +176,18 @@ run_tests() {
   build _build-sanitize -Dtests=true -Dbench=false -Dsanitizers=true -Db_lundef=false
   meson test -C _build-sanitize --print-errorlogs --num-processes 2 --timeout-multiplier 3 || status=1
   logs+=(_build-sanitize/meson-logs/testlog.json)
+
+  # The fuzz suite: every parser of untrusted bytes under libFuzzer for a short fixed time, two
+  # at a time (tests/fuzz/). Only the fuzz targets and what they link are built here.
+  if have_libfuzzer; then
+    say "Building the fuzz targets with clang and fuzzing each for ${DAFTARI_FUZZ_SECONDS:-25} s"
+    CC=clang build_only _build-fuzz fuzz -Dprofile=default -Dtests=false -Dbench=false -Dfuzz=true \
+      -Db_lundef=false
+    meson test -C _build-fuzz --no-rebuild --suite fuzz --print-errorlogs --num-processes 2 || status=1
+    logs+=(_build-fuzz/meson-logs/testlog.json)
+  else
+    say "No clang with libFuzzer (packages clang, libclang-rt-14-dev): the fuzz suite is skipped"
+  fi
 
   say "All tests"
   tally "${logs[@]}"

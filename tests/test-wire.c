@@ -95,6 +95,11 @@ test_wire_refuses (void)
 {
   expect_invalid ("<html><body>Sign in to the hotel Wi-Fi</body></html>", "JSON");
   expect_invalid ("[]", NULL);
+  /* Found by fuzzing (tests/fuzz/crashes/wire/): an empty body, and a value before or after
+   * the batch, which json-glib would take, keeping the first and leaking the others. */
+  expect_invalid ("", "JSON");
+  expect_invalid ("{\"devices\": [], \"ids\": [], \"changes\": []} {}", "JSON");
+  expect_invalid ("4{\"devices\": [], \"ids\": [], \"changes\": []}", "JSON");
   expect_invalid ("{\"devices\": [], \"ids\": []}", "changes");
   expect_invalid ("{\"devices\": [\"not-a-uuid\"], \"ids\": [], \"changes\": []}", NULL);
   /* A NUL inside a name would cut it short: refused. An escaped backslash before "u0000" is
@@ -202,6 +207,22 @@ test_wire_gzip_limits (void)
   out = dft_wire_gunzip (junk, 1024, &error);
   g_assert_null (out);
   g_assert_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* Found by fuzzing (tests/fuzz/crashes/wire/): bytes after the end of the gzip stream. */
+  {
+    g_autoptr (GBytes)     packed = dft_wire_gzip (junk);
+    g_autoptr (GByteArray) trailing = g_byte_array_new ();
+
+    g_byte_array_append (trailing, g_bytes_get_data (packed, NULL),
+                         (guint) g_bytes_get_size (packed));
+    g_byte_array_append (trailing, (const guint8 *) "x", 1);
+    g_clear_pointer (&packed, g_bytes_unref);
+    packed = g_bytes_new (trailing->data, trailing->len);
+    out = dft_wire_gunzip (packed, 1024, &error);
+    g_assert_null (out);
+    g_assert_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID);
+  }
 }
 
 static void

@@ -290,16 +290,16 @@ decode_change (
 }
 
 /*
- * json-glib parses recursively: a body of a million "[" would use up a
- * thread's stack, and such a body fits in a few kilobytes of gzip. Batches
- * nest three deep; anything past @max_depth is refused unparsed.
+ * Walks JSON text outside its strings: FALSE when it nests deeper than @max_depth (0: no
+ * limit). *end is where the first top-level object or array ends (@length when it never does).
  */
-gboolean
-dft_wire_json_depth_ok (const char *data, gsize length, guint max_depth)
+static gboolean
+scan_json (const char *data, gsize length, guint max_depth, gsize *end)
 {
   guint    depth = 0;
   gboolean in_string = FALSE;
 
+  *end = length;
   for (gsize i = 0; i < length; i++)
     {
       char c = data[i];
@@ -315,12 +315,52 @@ dft_wire_json_depth_ok (const char *data, gsize length, guint max_depth)
         in_string = TRUE;
       else if (c == '{' || c == '[')
         {
-          if (++depth > max_depth)
+          if (++depth > max_depth && max_depth > 0)
             return FALSE;
         }
-      else if ((c == '}' || c == ']') && depth > 0)
-        depth--;
+      else if ((c == '}' || c == ']') && depth > 0 && --depth == 0 && *end == length)
+        *end = i + 1;
     }
+  return TRUE;
+}
+
+/*
+ * json-glib parses recursively: a body of a million "[" would use up a
+ * thread's stack, and such a body fits in a few kilobytes of gzip. Batches
+ * nest three deep; anything past @max_depth is refused unparsed.
+ */
+gboolean
+dft_wire_json_depth_ok (const char *data, gsize length, guint max_depth)
+{
+  gsize end;
+
+  return scan_json (data, length, max_depth, &end);
+}
+
+static gboolean
+is_json_space (char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * json-glib 1.6 reads "{…}{…}" without an error, keeps the first value and leaks the ones
+ * after it: a body of many small objects would leak memory on every request. A body must be
+ * one object or array with nothing but white space after it.
+ */
+gboolean
+dft_wire_json_single (const char *data, gsize length)
+{
+  gsize start = 0, end;
+
+  while (start < length && is_json_space (data[start]))
+    start++;
+  if (start == length || (data[start] != '{' && data[start] != '['))
+    return FALSE;
+  scan_json (data + start, length - start, 0, &end);
+  for (gsize i = start + end; i < length; i++)
+    if (!is_json_space (data[i]))
+      return FALSE;
   return TRUE;
 }
 
@@ -367,7 +407,9 @@ dft_wire_decode_batch (GBytes *json, JsonObject **top, GError **error)
     return invalid (error, _ ("it nests too deeply")), NULL;
   if (dft_wire_json_has_nul (data, size))
     return invalid (error, _ ("it holds a NUL character")), NULL;
-  if (!json_parser_load_from_data (parser, data, (gssize) size, NULL))
+  /* An empty body has no data pointer, which json-glib refuses with a critical. */
+  if (size == 0 || !dft_wire_json_single (data, size)
+      || !json_parser_load_from_data (parser, data, (gssize) size, NULL))
     return invalid (error, _ ("it is not JSON")), NULL;
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
@@ -408,10 +450,16 @@ convert (GConverter *converter, GBytes *data, gsize max_size, GError **error)
   while (done < size)
     {
       /* Small steps: one step of a gzip bomb must not inflate far past the limit. */
-      gsize chunk = MIN (size - done, 4 * 1024);
-      if (!g_output_stream_write_all (out, bytes + done, chunk, NULL, NULL, error))
+      gsize  chunk = MIN (size - done, 4 * 1024);
+      gssize written = g_output_stream_write (out, bytes + done, chunk, NULL, error);
+
+      if (written < 0)
         return NULL;
-      done += chunk;
+      /* Nothing taken: the gzip stream ended and bytes follow it. write_all would complain
+       * with a critical; the data is refused instead. */
+      if (written == 0)
+        return invalid (error, _ ("it is not gzip data")), NULL;
+      done += (gsize) written;
       if (max_size > 0
           && g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (memory)) > max_size)
         {

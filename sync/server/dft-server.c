@@ -577,7 +577,8 @@ parse_object (Request *request, const Member *members, guint n_members, GError *
   if (json == NULL)
     return NULL;
   data = g_bytes_get_data (json, &length);
-  if (length == 0 || !json_parser_load_from_data (parser, data, (gssize) length, NULL))
+  if (length == 0 || !dft_wire_json_single (data, length)
+      || !json_parser_load_from_data (parser, data, (gssize) length, NULL))
     return bad_request (error, _ ("The request body is not JSON.")), NULL;
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
