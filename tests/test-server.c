@@ -49,6 +49,7 @@ typedef struct
   char      *event_a;  /* a workshop of team A, pushed by trainer A */
   char      *event_b;  /* one of team B */
   char      *person_b; /* a participant of event_b, registered by trainer B, in no other workshop */
+  char      *form_published; /* a form a coordinator of every team published */
   gint64     admin_cursor;
 } World;
 
@@ -517,6 +518,7 @@ world_free (World *w)
   g_free (w->event_a);
   g_free (w->event_b);
   g_free (w->person_b);
+  g_free (w->form_published);
   g_free (w);
 }
 
@@ -587,6 +589,15 @@ get_world (void)
     rb = push_own (&w->server, w->trainer_b);
     assert_status (ra, 200);
     assert_status (rb, 200);
+  }
+  {
+    g_autoptr (Response) rf = NULL;
+
+    w->form_published = dft_uuid_v7_new ();
+    rf = push_one (
+        &w->server, w->coord_all,
+        manual_change (w->coord_all, NULL, "form", w->form_published, "title", "Knowledge test"));
+    assert_status (rf, 200);
   }
   new_on_server (w);
   return w;
@@ -1174,10 +1185,9 @@ test_refused (void)
     assert_refused (w, r, 403, "forbidden");
   }
   {
-    /* Trainers do not change forms. */
-    g_autofree char     *form = dft_uuid_v7_new ();
-    g_autoptr (Response) r
-        = push_one (&w->server, t, manual_change (t, NULL, "form", form, "title", "Evaluation"));
+    /* Trainers do not change a form a coordinator published. */
+    g_autoptr (Response) r = push_one (
+        &w->server, t, manual_change (t, NULL, "form", w->form_published, "title", "Evaluation"));
     assert_refused (w, r, 403, "forbidden");
   }
   {
@@ -1286,6 +1296,7 @@ typedef enum
   ACT_PERSON_OTHER,     /* change a person team B registered */
   ACT_ENROL_OTHER,      /* enrol a person of team B in team A's workshop, and change the person */
   ACT_PULL_SEES_OTHER_PERSON, /* 200 when the pull holds team B's person, 204 when not */
+  ACT_FORM_PUBLISHED,         /* change a form a coordinator of every team published */
   N_ACTS
 } Act;
 
@@ -1303,6 +1314,7 @@ static const char *const act_names[] = {
   "change other team's person",
   "enrol other team's person",
   "pull sees other team's person",
+  "change a published form",
 };
 
 typedef enum
@@ -1321,12 +1333,13 @@ static const char *const actor_names[]
 /* 204 here stands for "200, and the record is not in the pull". */
 static const guint expected[N_ROLES][N_ACTS] = {
   /* push own, other, sees own, other, revoke own, other, code own, other, coord, form,
-   * person other, enrol other, sees other person */
-  [ROLE_ADMIN] = { 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200 },
-  [ROLE_COORD_ALL] = { 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200 },
-  [ROLE_COORD_A] = { 200, 403, 200, 204, 200, 403, 200, 403, 403, 200, 403, 403, 204 },
-  [ROLE_TRAINER_A] = { 200, 403, 200, 204, 403, 403, 403, 403, 403, 403, 403, 403, 204 },
-  [ROLE_NONE] = { 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401 },
+   * person other, enrol other, sees other person, published form */
+  [ROLE_ADMIN] = { 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200 },
+  [ROLE_COORD_ALL] = { 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200 },
+  [ROLE_COORD_A] = { 200, 403, 200, 204, 200, 403, 200, 403, 403, 200, 403, 403, 204, 200 },
+  /* A trainer makes forms for the team (a copied template) but leaves published ones alone. */
+  [ROLE_TRAINER_A] = { 200, 403, 200, 204, 403, 403, 403, 403, 403, 200, 403, 403, 204, 403 },
+  [ROLE_NONE] = { 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401 },
 };
 
 static guint
@@ -1343,6 +1356,7 @@ perform (World *w, Device *actor, Act act)
     case ACT_PUSH_OTHER:
     case ACT_FORM:
     case ACT_PERSON_OTHER:
+    case ACT_FORM_PUBLISHED:
       {
         g_autofree char      *form = dft_uuid_v7_new ();
         g_autoptr (GPtrArray) changes
@@ -1353,6 +1367,9 @@ perform (World *w, Device *actor, Act act)
 
         if (act == ACT_FORM)
           g_ptr_array_add (changes, manual_change (self, NULL, "form", form, "title", title));
+        else if (act == ACT_FORM_PUBLISHED)
+          g_ptr_array_add (changes,
+                           manual_change (self, NULL, "form", w->form_published, "title", title));
         else if (act == ACT_PERSON_OTHER)
           g_ptr_array_add (changes,
                            manual_change (self, NULL, "person", w->person_b, "phone", title));
@@ -1468,7 +1485,7 @@ test_authorization_matrix (void)
         g_assert_cmpuint (got, ==, expected[role][act]);
         /* A refused push stores nothing. */
         if ((act == ACT_PUSH_OWN || act == ACT_PUSH_OTHER || act == ACT_FORM
-             || act == ACT_PERSON_OTHER || act == ACT_ENROL_OTHER)
+             || act == ACT_PERSON_OTHER || act == ACT_ENROL_OTHER || act == ACT_FORM_PUBLISHED)
             && got != 200)
           g_assert_cmpuint (new_on_server (w), ==, 0);
       }
@@ -1587,7 +1604,26 @@ test_scope_rules (void)
     }
   }
 
-  /* Forms reach everyone. */
+  /* A form a trainer made (a copied template) is the team's: its own coordinator and trainers
+   * see and change it, another team neither sees nor changes it. */
+  {
+    g_autofree char     *form = dft_uuid_v7_new ();
+    g_autoptr (Response) r
+        = push_one (&w->server, w->trainer_a,
+                    manual_change (w->trainer_a, NULL, "form", form, "title", "Our pre-test"));
+    g_autoptr (Response) r2 = NULL;
+
+    assert_status (r, 200);
+    g_assert_true (sees (w, w->coord_a, form));
+    g_assert_false (sees (w, w->trainer_b, form));
+    g_assert_false (sees (w, w->coord_b, form));
+    r2 = push_one (&w->server, w->trainer_b,
+                   manual_change (w->trainer_b, NULL, "form", form, "title", "Theirs now"));
+    assert_error (r2, 403, "forbidden");
+    new_on_server (w);
+  }
+
+  /* Forms a coordinator publishes reach everyone. */
   {
     g_autofree char     *form = dft_uuid_v7_new ();
     g_autoptr (Response) r

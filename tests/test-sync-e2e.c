@@ -8,6 +8,8 @@
 #include "dft-fault-proxy.h"
 #include "dft-store-private.h"
 #include "dft-sync-client.h"
+#include "forms/dft-form-store.h"
+#include "forms/dft-form-templates.h"
 #include "dft-test-util.h"
 
 /*
@@ -761,6 +763,52 @@ assert_fresh_device_agrees (Device *fresh, const char *url, DftStore *reference)
 }
 
 /*
+ * The README's workshop day with a trainer account: the trainer copies the knowledge test and
+ * the evaluation templates (step 1) and registers a workshop, then syncs. Everything is
+ * accepted, and the team's coordinator receives the forms with the workshop. Before, the
+ * server refused the trainer's forms, and with them every record behind them.
+ */
+static void
+test_trainer_copies_templates (Fixture *f, gconstpointer data)
+{
+  Device               *trainer = &f->devices[0], *coordinator = &f->devices[1];
+  g_autofree char      *url = fixture_url (f);
+  g_autoptr (GPtrArray) people = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (DftRecord) event = NULL;
+  const char           *templates[] = { "knowledge-test", "workshop-evaluation" };
+  g_autoptr (GPtrArray) forms = g_ptr_array_new_with_free_func (g_object_unref);
+
+  device_open (trainer, url);
+  device_open (coordinator, url);
+  login (trainer, TRAINER, PASSWORD_TRAINER);
+  login (coordinator, COORDINATOR, PASSWORD_COORDINATOR);
+  for (guint i = 0; i < G_N_ELEMENTS (templates); i++)
+    {
+      g_autoptr (GError)  error = NULL;
+      g_autoptr (DftForm) form = dft_form_template_load (templates[i], &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (forms, dft_form_store_save (trainer->store, form, &error));
+      g_assert_no_error (error);
+    }
+  event = add_workshop (trainer->store, 5, 1, people);
+
+  device_sync (trainer);
+  device_sync (coordinator);
+  for (guint i = 0; i < forms->len; i++)
+    {
+      g_autoptr (GError)    error = NULL;
+      g_autoptr (DftRecord) got
+          = dft_store_load (coordinator->store, &dft_entity_form,
+                            dft_record_get_id (g_ptr_array_index (forms, i)), &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (got);
+    }
+  assert_same_records (trainer->store, coordinator->store);
+}
+
+/*
  * Case 3: A holds a person read before a sync (an Edit Person dialog left
  * open); the sync brings B's phone and email; A's user then changes the
  * agency and the email and saves. B's phone stands everywhere, A's agency and
@@ -947,6 +995,7 @@ main (int argc, char *argv[])
 
 #define ADD(path, func)                                                                            \
   g_test_add ("/e2e/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("trainer-copies-templates", test_trainer_copies_templates);
   ADD ("three-devices", test_three_devices);
   ADD ("bad-link", test_bad_link);
   ADD ("server-killed-during-push", test_server_killed_during_push);

@@ -233,6 +233,22 @@ person_visible (DftScope *scope, const char *person_id, gboolean *visible, GErro
   return TRUE;
 }
 
+/*
+ * A form published by a coordinator or an admin (no team owns it) reaches every device; one a
+ * trainer made on a laptop (a copied template, an imported form) belongs to the trainer's team
+ * and reaches that team.
+ */
+static gboolean
+form_visible (DftScope *scope, const char *form_id, gboolean *visible, GError **error)
+{
+  const Owner *owner = owner_of (scope, form_id, error);
+
+  if (owner == NULL)
+    return FALSE;
+  *visible = !owner->claimed || owner->team_id == NULL || is_own_team (scope, owner);
+  return TRUE;
+}
+
 static gboolean
 record_visible (DftScope   *scope,
                 const char *entity,
@@ -244,11 +260,13 @@ record_visible (DftScope   *scope,
   DftRecord *record;
 
   *visible = FALSE;
-  if (scope->everything || g_str_equal (entity, "form"))
+  if (scope->everything)
     {
       *visible = TRUE;
       return TRUE;
     }
+  if (g_str_equal (entity, "form"))
+    return form_visible (scope, id, visible, error);
   if (g_str_equal (entity, "event"))
     return event_visible (scope, id, visible, error);
   if (g_str_equal (entity, "person"))
@@ -445,6 +463,35 @@ person_writable (DftScope *scope, const char *person_id, gboolean *ok, GError **
   return person_visible (scope, person_id, ok, error);
 }
 
+/*
+ * Coordinators and admins change any form, and what they make is published to every team. A
+ * trainer makes forms on the laptop (a copied template, an imported XLSForm): a new one becomes
+ * the team's, and the team's trainers may change it; a published form stays read-only to them.
+ */
+static gboolean
+form_writable (DftScope *scope, const char *form_id, gboolean *ok, GError **error)
+{
+  DftRecord   *record;
+  const Owner *owner;
+
+  *ok = TRUE;
+  if (scope->role != DFT_SERVER_ROLE_TRAINER)
+    return TRUE;
+  if (g_hash_table_contains (scope->claims, form_id))
+    return TRUE;
+  if ((record = held_record (scope, "form", form_id, error)) == NULL)
+    return FALSE;
+  if (dft_record_is_new (record))
+    {
+      g_hash_table_insert (scope->claims, g_strdup (form_id), g_strdup ("form"));
+      return TRUE;
+    }
+  if ((owner = owner_of (scope, form_id, error)) == NULL)
+    return FALSE;
+  *ok = is_own_team (scope, owner);
+  return TRUE;
+}
+
 /* Every person a change links to (the old value and the new) is one the device may write. */
 static gboolean
 people_writable (DftScope   *scope,
@@ -482,10 +529,7 @@ change_writable (DftScope   *scope,
   if (g_str_equal (entity, "event"))
     return owned_writable (scope, id, "event", ok, error);
   if (g_str_equal (entity, "form"))
-    {
-      *ok = scope->role != DFT_SERVER_ROLE_TRAINER;
-      return TRUE;
-    }
+    return form_writable (scope, id, ok, error);
   if (g_str_equal (entity, "person"))
     return person_writable (scope, id, ok, error);
   if (depth >= MAX_DEPTH)
@@ -700,7 +744,8 @@ dft_scope_check_push (DftScope  *scope,
       if (!ok)
         return forbidden (error, i + 1,
                           g_str_equal (change->entity, "form")
-                              ? _ ("trainers do not change forms; a coordinator does.")
+                              ? _ ("trainers do not change a form a coordinator published; "
+                                   "copy it to make a form of your team’s.")
                               : _ ("it is about a record outside this device’s team, or one the "
                                    "server cannot place in a workshop."));
     }
