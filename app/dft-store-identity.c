@@ -244,3 +244,24 @@ dft_store_new_identity_message (void)
   return _ ("This database is a copy of another laptop’s, so it now syncs as a device of its "
             "own; nothing was lost.");
 }
+
+gboolean
+dft_store_skip_log_positions (DftStore *self, gint64 position, GError **error)
+{
+  sqlite3 *db;
+  gboolean ok;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+
+  _dft_store_lock (self);
+  db = _dft_store_get_db (self);
+  /* sqlite_sequence has the row once the log has had an entry. */
+  ok = exec_bound (db, "UPDATE sqlite_sequence SET seq = max (seq, ?3) WHERE name = 'change_log'",
+                   NULL, NULL, position, error)
+       && exec_bound (db,
+                      "INSERT INTO sqlite_sequence (name, seq) SELECT 'change_log', ?3 "
+                      "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'change_log')",
+                      NULL, NULL, position, error);
+  _dft_store_unlock (self);
+  return ok;
+}

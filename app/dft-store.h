@@ -133,6 +133,8 @@ gboolean dft_store_take_identity (DftStore          *self,
 const char *dft_store_new_identity_message (void);
 /* The highest position the change log ever gave, 0 when empty. */
 gint64 dft_store_last_seq (DftStore *self, GError **error);
+/* The change log's next positions come after @position (never lower than they were). */
+gboolean dft_store_skip_log_positions (DftStore *self, gint64 position, GError **error);
 
 /* Deterministic ids: the same pair gives the same record on every device. */
 char *dft_attendance_id_for (const char *session_id, const char *person_id);

@@ -1038,16 +1038,19 @@ test_restored_laptop (Fixture *f, gconstpointer data)
 /*
  * Issue 12, case 2: the server's data folder is copied; A and B sync more
  * (A adds Alpha, B receives it and adds Beta); the server is stopped, the
- * copy put back and the server started, and A never syncs again. Nobody runs
- * "admin new-epoch": B's next sync finds the restore, the server takes a new
- * epoch, and B sends everything it holds, A's Alpha included.
+ * copy put back and the server started, and A never syncs again. D, which
+ * synced before the copy, pushes a new workshop first: more changes than the
+ * server lost, which must not cover B's cursor. Nobody runs "admin
+ * new-epoch": B's next sync finds the restore, the server takes a new epoch,
+ * and B sends everything it holds, A's Alpha included.
  */
 static void
 test_restored_server (Fixture *f, gconstpointer data)
 {
   Device               *a = &f->devices[0], *b = &f->devices[1], *c = &f->devices[2];
-  Device               *ab[] = { a, b };
-  Device               *bc[] = { b, c };
+  Device               *d = &f->devices[3];
+  Device               *abd[] = { a, b, d };
+  Device               *bcd[] = { b, c, d };
   g_autofree char      *url = fixture_url (f);
   g_autofree char      *data_dir = server_data (f->server);
   g_autofree char      *copy = g_build_filename (dft_test_server_get_dir (f->server), "copy", NULL);
@@ -1056,16 +1059,19 @@ test_restored_server (Fixture *f, gconstpointer data)
 
   device_open (a, url);
   device_open (b, url);
+  device_open (d, url);
   login (a, TRAINER, PASSWORD_TRAINER);
   enrol (b, f->code);
+  login (d, COORDINATOR, PASSWORD_COORDINATOR);
   event = add_workshop (a->store, 3, 1, NULL);
   device_sync (a);
   device_sync (b);
+  device_sync (d);
 
   dft_test_server_stop (f->server);
   copy_folder (data_dir, copy);
   dft_test_server_start (f->server);
-  follow_server (f->server, ab, G_N_ELEMENTS (ab));
+  follow_server (f->server, abd, G_N_ELEMENTS (abd));
   add_participant (a->store, event, "Alpha");
   device_sync (a);
   device_sync (b);
@@ -1076,9 +1082,12 @@ test_restored_server (Fixture *f, gconstpointer data)
   dft_test_server_stop (f->server);
   copy_folder (copy, data_dir);
   dft_test_server_start (f->server);
-  follow_server (f->server, ab, G_N_ELEMENTS (ab));
+  follow_server (f->server, abd, G_N_ELEMENTS (abd));
   device_close (a);
 
+  g_clear_object (&event);
+  event = add_workshop (d->store, 3, 1, NULL);
+  device_sync (d);
   stats = device_sync (b);
   g_test_message ("B after the restore: %u restarts, %u relayed, %u pushed, %u received",
                   stats.restarts, stats.relayed, stats.pushed, stats.received);
@@ -1086,7 +1095,7 @@ test_restored_server (Fixture *f, gconstpointer data)
   g_assert_cmpuint (stats.relayed, >, 0);
   g_assert_true (server_log_has (f->server, "restored from an earlier copy"));
 
-  assert_all_hold (c, dft_test_server_get_url (f->server), bc, G_N_ELEMENTS (bc),
+  assert_all_hold (c, dft_test_server_get_url (f->server), bcd, G_N_ELEMENTS (bcd),
                    (const char *[]){ "Alpha", "Beta", NULL });
 }
 

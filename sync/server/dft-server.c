@@ -89,8 +89,10 @@ struct _DftServer
   DftStore    *store;
   DftServerDb *db;
   char        *epoch;
-  GMutex       epoch_lock; /* guards epoch, which a restore found while serving replaces */
-  GMutex       push_lock;  /* check, claim and apply one push at a time */
+  gint64       log_at_start; /* the last log position in the files when the server started */
+  gint64       log_first;    /* positions this run gives start after this */
+  GMutex       epoch_lock;   /* guards epoch, which a restore found while serving replaces */
+  GMutex       push_lock;    /* check, claim and apply one push at a time */
   GMainLoop   *loop;
   guint        pending; /* messages paused for a worker, not yet finished */
   guint        working; /* workers running */
@@ -1121,12 +1123,13 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
       return;
     }
 
-  /* A device that pulled past the end of the log pulled from data that is gone. */
+  /* A device that pulled past the end of the log, or to a position between the end of the
+   * files at start and this run's first, pulled from data that is gone. */
   g_mutex_lock (&self->push_lock);
   last = dft_store_last_seq (self->store, &error);
-  if (last >= 0 && after > last)
+  if (last >= 0 && (after > last || (after > self->log_at_start && after <= self->log_first)))
     {
-      restore_found (self, "a device pulled past the end of the server's log");
+      restore_found (self, "a device pulled from a position the server's log does not hold");
       after = 0;
     }
   g_mutex_unlock (&self->push_lock);
@@ -1709,6 +1712,18 @@ dft_server_new (const DftServerConfig *config, GError **error)
     else if (error != NULL && *error != NULL)
       return NULL;
   }
+  /*
+   * Each run numbers its log from a point after anything an earlier run gave (milliseconds
+   * times 1000), so a position is never given twice, even by data put back from a copy; a
+   * device that holds a position between the files' end and that point was served by data
+   * that is gone.
+   */
+  self->log_at_start = dft_store_last_seq (self->store, error);
+  if (self->log_at_start < 0)
+    return NULL;
+  self->log_first = MAX (self->log_at_start, dft_hlc_wall_ms () * 1000);
+  if (!dft_store_skip_log_positions (self->store, self->log_first, error))
+    return NULL;
   return g_steal_pointer (&self);
 }
 
