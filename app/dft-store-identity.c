@@ -120,15 +120,22 @@ dft_store_find_fork (
 }
 
 static gboolean
-exec_bound (sqlite3 *db, const char *sql, const char *a, const char *b, gint64 n, GError **error)
+exec_bound (
+    sqlite3 *db, const char *sql, const char *a, const char *b, gint64 n, gint64 m, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
   if (!dft_db_prepare (db, sql, &stmt, error))
     return FALSE;
-  sqlite3_bind_text (stmt, 1, a, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, b, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 3, n);
+  /* Not every statement names every parameter. */
+  if (sqlite3_bind_parameter_count (stmt) >= 1)
+    sqlite3_bind_text (stmt, 1, a, -1, SQLITE_STATIC);
+  if (sqlite3_bind_parameter_count (stmt) >= 2)
+    sqlite3_bind_text (stmt, 2, b, -1, SQLITE_STATIC);
+  if (sqlite3_bind_parameter_count (stmt) >= 3)
+    sqlite3_bind_int64 (stmt, 3, n);
+  if (sqlite3_bind_parameter_count (stmt) >= 4)
+    sqlite3_bind_int64 (stmt, 4, m);
   return dft_db_step_done (db, stmt, error);
 }
 
@@ -142,8 +149,8 @@ static const char *const renumber_sql[] = {
   "DELETE FROM temp.dft_renumbered",
   "INSERT INTO temp.dft_renumbered (hlc) SELECT hlc FROM change_log "
   "WHERE device_id = ?1 AND origin_seq > ?3",
-  /* Own changes are numbered without a gap, so this numbers the moved ones 1, 2, … */
-  "UPDATE change_log SET device_id = ?2, origin_seq = origin_seq - ?3 "
+  /* Own changes are numbered without a gap, so this numbers the moved ones on from ?4. */
+  "UPDATE change_log SET device_id = ?2, origin_seq = origin_seq - ?3 + ?4 "
   "WHERE device_id = ?1 AND origin_seq > ?3",
   "UPDATE field_version SET device_id = ?2 "
   "WHERE device_id = ?1 AND hlc IN (SELECT hlc FROM temp.dft_renumbered)",
@@ -158,6 +165,18 @@ static const char *const renumber_sql[] = {
   "THEN substr (value, 1, instr (value, '/')) || ?2 ELSE value END) FROM json_each (base)) "
   "WHERE base IS NOT NULL AND instr (base, ?1) > 0",
 };
+
+/* Moves @from's changes numbered after @after_seq to @to, numbered on from @to_high. Locked,
+ * inside a transaction. */
+static gboolean
+renumber_locked (
+    sqlite3 *db, const char *from, const char *to, gint64 after_seq, gint64 to_high, GError **error)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (renumber_sql); i++)
+    if (!exec_bound (db, renumber_sql[i], from, to, after_seq, to_high, error))
+      return FALSE;
+  return TRUE;
+}
 
 gboolean
 dft_store_take_identity (DftStore          *self,
@@ -179,9 +198,8 @@ dft_store_take_identity (DftStore          *self,
   old = g_strdup (dft_store_get_device_id (self));
   if (!dft_db_exec (db, "BEGIN IMMEDIATE", error))
     goto fail_no_txn;
-  for (guint i = 0; i < G_N_ELEMENTS (renumber_sql); i++)
-    if (!exec_bound (db, renumber_sql[i], old, device_id, after_seq, error))
-      goto fail;
+  if (!renumber_locked (db, old, device_id, after_seq, 0, error))
+    goto fail;
   /* The ids this database had: what it once sent stays under them. */
   retired = dft_sync_state_get (db, "retired_device_ids", NULL);
   all_retired
@@ -257,11 +275,106 @@ dft_store_skip_log_positions (DftStore *self, gint64 position, GError **error)
   db = _dft_store_get_db (self);
   /* sqlite_sequence has the row once the log has had an entry. */
   ok = exec_bound (db, "UPDATE sqlite_sequence SET seq = max (seq, ?3) WHERE name = 'change_log'",
-                   NULL, NULL, position, error)
+                   NULL, NULL, position, 0, error)
        && exec_bound (db,
                       "INSERT INTO sqlite_sequence (name, seq) SELECT 'change_log', ?3 "
                       "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'change_log')",
-                      NULL, NULL, position, error);
+                      NULL, NULL, position, 0, error);
   _dft_store_unlock (self);
+  return ok;
+}
+
+static gboolean
+is_retired (sqlite3 *db, const char *device_id)
+{
+  g_autofree char *retired = dft_sync_state_get (db, "retired_device_ids", NULL);
+  g_auto (GStrv)   ids = retired != NULL ? g_strsplit (retired, " ", -1) : NULL;
+
+  return ids != NULL && g_strv_contains ((const char *const *) ids, device_id);
+}
+
+static gint64
+own_high (sqlite3 *db, const char *device_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int                      rc;
+
+  if (!dft_db_prepare (db,
+                       "SELECT coalesce (max (origin_seq), 0) FROM change_log WHERE device_id = ?",
+                       &stmt, error))
+    return -1;
+  sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    return dft_db_set_error (error, db, rc, _ ("reading the change log")), -1;
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+/*
+ * Before applying what the server sends: a held change of another device
+ * that the server holds otherwise under the same name came from data the
+ * server lost (restored) while a copy of that device's database made the
+ * other one. The server's is the one every replica keeps; the copy that made
+ * ours finds the fork when it pushes and sends it again under a new id, and
+ * when that copy is this database (the id is one it had), it moves its own
+ * to its current id at once.
+ */
+gboolean
+dft_store_yield_forks (DftStore *self, GPtrArray *changes, guint *yielded, GError **error)
+{
+  sqlite3                 *db;
+  g_autoptr (sqlite3_stmt) drop = NULL;
+  gboolean                 found = TRUE, ok = TRUE;
+  guint                    index = 0, from = 0;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+
+  *yielded = 0;
+  while (ok && found && from < changes->len)
+    {
+      g_autoptr (GPtrArray) rest = g_ptr_array_new ();
+      DftChange            *change;
+
+      for (guint i = from; i < changes->len; i++)
+        g_ptr_array_add (rest, g_ptr_array_index (changes, i));
+      if (!dft_store_find_fork (self, rest, &found, &index, error))
+        return FALSE;
+      if (!found)
+        break;
+      change = g_ptr_array_index (rest, index);
+      from += index + 1;
+      if (g_strcmp0 (change->device_id, dft_store_get_device_id (self)) == 0)
+        return _dft_store_set_fork_error (error, change);
+      _dft_store_lock (self);
+      db = _dft_store_get_db (self);
+      if (is_retired (db, change->device_id))
+        {
+          /* Ours, made under an id this database had: the server lost it and another copy
+           * used the name since. It goes on under the current id, to be sent again. */
+          gint64 high = -1;
+
+          ok = dft_db_exec (db, "BEGIN IMMEDIATE", error)
+               && (high = own_high (db, dft_store_get_device_id (self), error)) >= 0
+               && renumber_locked (db, change->device_id, dft_store_get_device_id (self),
+                                   change->origin_seq - 1, high, error)
+               && dft_db_exec (db, "COMMIT", error);
+          if (!ok)
+            sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+        }
+      else
+        {
+          ok = dft_db_prepare (db, "DELETE FROM change_log WHERE device_id = ? AND origin_seq = ?",
+                               &drop, error);
+          if (ok)
+            {
+              sqlite3_bind_text (drop, 1, change->device_id, -1, SQLITE_TRANSIENT);
+              sqlite3_bind_int64 (drop, 2, change->origin_seq);
+              ok = dft_db_step_done (db, drop, error);
+            }
+          g_clear_pointer (&drop, sqlite3_finalize);
+        }
+      _dft_store_unlock (self);
+      (*yielded)++;
+    }
   return ok;
 }

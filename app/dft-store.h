@@ -129,6 +129,9 @@ gboolean dft_store_take_identity (DftStore          *self,
                                   gint64             after_seq,
                                   const char *const *state,
                                   GError           **error);
+/* Before applying a pull: drops held changes of other devices the server holds otherwise
+ * (the server's are kept everywhere); *yielded counts them. */
+gboolean dft_store_yield_forks (DftStore *self, GPtrArray *changes, guint *yielded, GError **error);
 /* The one line to show a person when this database took a new device id. */
 const char *dft_store_new_identity_message (void);
 /* The highest position the change log ever gave, 0 when empty. */

@@ -184,8 +184,10 @@ typedef struct
   /* Daftari's server has answered in this run: an answer without its mark after that is a
    * reply cut short on a bad link, not a captive portal's page. */
   gboolean server_seen;
-  /* A push refused as a fork ("forked"): this database is a copy of another device's. */
+  /* A push refused as a fork ("forked"): this database is a copy of another device's, which
+   * made other changes from fork_seq on. */
   gboolean forked;
+  gint64   fork_seq;
 
   DftSyncStats stats;
 } Run;
@@ -817,7 +819,11 @@ request (Run         *run,
 
       if (status == 409 && g_str_equal (ecode, "forked"))
         {
-          run->forked = TRUE;
+          gint64 seq = 0;
+
+          /* The first change the server holds otherwise: the copies parted just before it. */
+          run->forked = e != NULL && member_int (e, "seq", &seq) && seq > 0;
+          run->fork_seq = seq;
           g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_REFUSED,
                                emessage);
           return FALSE;
@@ -1033,20 +1039,18 @@ request_identity (Run *run, const char *server_url, const char *device_id, GErro
  * This database is a copy of another device's (a copied file, a restored
  * backup): the server holds other changes under this device's names. It takes
  * a new device id, enrolled by the server like the one whose token it holds;
- * its changes the server never acknowledged move to the new id, to be sent
- * again; and it pulls everything again, since changes the other copy made
- * under the shared id were never pulled (sync/PROTOCOL.md, "Forks").
+ * its changes numbered after @after_seq, where the copies parted, move to the
+ * new id, to be sent again; and it pulls everything again, since changes the
+ * other copy made under the shared id were never pulled (sync/PROTOCOL.md,
+ * "Forks").
  */
 static gboolean
-take_new_identity (Run *run, const char *server_url, GError **error)
+take_new_identity (Run *run, const char *server_url, gint64 after_seq, GError **error)
 {
   g_autofree char *fresh = dft_uuid_v4_new ();
   g_autofree char *token = NULL;
-  gint64           acked;
 
   run->forked = FALSE;
-  if (!state_get_int (run->store, "push_acked_seq", &acked, error))
-    return FALSE;
   token = request_identity (run, server_url, fresh, error);
   if (token == NULL)
     return FALSE;
@@ -1063,7 +1067,7 @@ take_new_identity (Run *run, const char *server_url, GError **error)
                             "",
                             NULL };
 
-    if (!dft_store_take_identity (run->store, fresh, acked, state, error))
+    if (!dft_store_take_identity (run->store, fresh, after_seq, state, error))
       return FALSE;
   }
   g_free (run->token);
@@ -1215,7 +1219,7 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
           if (run->forked)
             {
               g_clear_error (error);
-              if (!take_new_identity (run, server_url, error))
+              if (!take_new_identity (run, server_url, run->fork_seq - 1, error))
                 return FALSE;
               *restart = TRUE;
               return TRUE;
@@ -1290,6 +1294,7 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
       g_autoptr (GPtrArray)  changes = NULL;
       DftApplyStats          applied = { 0 };
       Failure                failure;
+      guint                  yielded = 0;
       gint64                 sent_ms, next;
       gboolean               more, changed;
 
@@ -1364,7 +1369,8 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
               return FALSE;
             if (server_own > own)
               {
-                if (!take_new_identity (run, server_url, error))
+                /* What it holds of its own the server holds alike: it pushed first. */
+                if (!take_new_identity (run, server_url, own, error))
                   return FALSE;
                 *restart = TRUE;
                 return TRUE;
@@ -1374,7 +1380,9 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
 
       /* Applied in one transaction, then the cursor saved: a stop in between
        * only means the page comes again, and applying is idempotent. */
-      if (changes->len > 0 && !dft_store_apply_changes (run->store, changes, &applied, error))
+      if (changes->len > 0
+          && (!dft_store_yield_forks (run->store, changes, &yielded, error)
+              || !dft_store_apply_changes (run->store, changes, &applied, error)))
         return FALSE;
       if (!state_set_int (run->store, "pull_cursor", next, error))
         return FALSE;

@@ -1666,6 +1666,21 @@ request_aborted_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data
 
 /* ---- Life --------------------------------------------------------------- */
 
+/*
+ * The server makes changes of its own (conflict records) under its store's
+ * device id. Data put back from a copy would number the next ones as the lost
+ * ones were, which devices hold: each run takes a new id instead, keeping what
+ * the files hold under the ids before.
+ */
+static gboolean
+renew_own_identity (DftStore *store, GError **error)
+{
+  g_autofree char *fresh = dft_uuid_v4_new ();
+  gint64           own = dft_store_origin_high (store, dft_store_get_device_id (store), error);
+
+  return own >= 0 && dft_store_take_identity (store, fresh, own, NULL, error);
+}
+
 DftServer *
 dft_server_new (const DftServerConfig *config, GError **error)
 {
@@ -1719,7 +1734,7 @@ dft_server_new (const DftServerConfig *config, GError **error)
    * that is gone.
    */
   self->log_at_start = dft_store_last_seq (self->store, error);
-  if (self->log_at_start < 0)
+  if (self->log_at_start < 0 || !renew_own_identity (self->store, error))
     return NULL;
   self->log_first = MAX (self->log_at_start, dft_hlc_wall_ms () * 1000);
   if (!dft_store_skip_log_positions (self->store, self->log_first, error))
