@@ -1152,7 +1152,15 @@ relay (Run *run, const char *server_url, gboolean *restart, GError **error)
       body = encode_push (run, changes, extra, &n);
       if (!request (run, server_url, "POST", "push", body, TRUE, &json, &reply, &failure, error))
         {
-          run->forked = FALSE;
+          if (run->forked)
+            {
+              /* One of its own changes: this database is the copy. */
+              g_clear_error (error);
+              if (!take_new_identity (run, server_url, run->fork_seq - 1, error))
+                return FALSE;
+              *restart = TRUE;
+              return TRUE;
+            }
           shrink_after (run, failure, &run->push_limit, 1);
           if (should_retry (run, failure, &failures, error))
             continue;

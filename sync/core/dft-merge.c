@@ -67,8 +67,10 @@ dft_merge_field (const DftVersion *held,
     return DFT_MERGE_TAKE;
 
   order = dft_hlc_compare (incoming->hlc, incoming->device, held->hlc, held->device);
+  /* One version names one write, except where two copies of a database wrote under one id in
+   * the same millisecond: the value the server settled on, which is what arrives, is kept. */
   if (order == 0)
-    return DFT_MERGE_KEEP;
+    return same_value ? DFT_MERGE_KEEP : DFT_MERGE_TAKE;
 
   if (order > 0)
     {

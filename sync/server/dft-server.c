@@ -897,10 +897,16 @@ reply_forked (Reply *reply, const DftChange *change)
   reply->error_code = "forked";
 }
 
-/* Drops the relayed changes the server holds otherwise: a fork between two other devices is
- * for them to sort out when they push, not for the device that relays. */
+/* Drops the relayed changes of other devices the server holds otherwise: a fork between two
+ * other devices is for them to sort out when they push, not for the device that relays. */
 static gboolean
-drop_forked (DftStore *store, GPtrArray *changes, guint *dropped, GError **error)
+drop_forked (DftStore   *store,
+             const char *device_id,
+             GPtrArray  *changes,
+             gboolean   *own_forked,
+             guint      *own_index,
+             guint      *dropped,
+             GError    **error)
 {
   gboolean found = TRUE;
   guint    index = 0;
@@ -909,6 +915,15 @@ drop_forked (DftStore *store, GPtrArray *changes, guint *dropped, GError **error
     {
       if (!dft_store_find_fork (store, changes, &found, &index, error))
         return FALSE;
+      /* The relaying device's own change forks as in a push: it is the copy. */
+      if (found
+          && g_strcmp0 (((DftChange *) g_ptr_array_index (changes, index))->device_id, device_id)
+                 == 0)
+        {
+          *own_forked = TRUE;
+          *own_index = index;
+          return TRUE;
+        }
       if (found)
         {
           g_ptr_array_remove_index (changes, index);
@@ -999,8 +1014,9 @@ handle_push (DftServer *self, Request *request, DftDevice *device)
       && g_strcmp0 (((DftChange *) g_ptr_array_index (changes, 0))->device_id, device->id) == 0
       && ((DftChange *) g_ptr_array_index (changes, 0))->origin_seq > acked + 1)
     restore_found (self, "a device pushed past what the server holds of it");
-  if (relay ? !drop_forked (self->store, changes, &skipped, &error)
-            : !dft_store_find_fork (self->store, changes, &forked, &fork_index, &error))
+  if (relay
+          ? !drop_forked (self->store, device->id, changes, &forked, &fork_index, &skipped, &error)
+          : !dft_store_find_fork (self->store, changes, &forked, &fork_index, &error))
     goto internal;
   if (forked)
     {
