@@ -666,6 +666,7 @@ request (Run         *run,
   g_autoptr (GByteArray) raw = g_byte_array_new ();
   g_autofree char       *url = endpoint_url (server_url, path);
   g_autofree char       *auth = NULL;
+  g_autofree char       *acked = NULL;
   g_autoptr (GBytes)     text = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   struct curl_slist     *headers = NULL;
@@ -723,6 +724,18 @@ request (Run         *run,
     {
       auth = g_strconcat ("Authorization: Bearer ", run->token, NULL);
       headers = curl_slist_append (headers, auth);
+    }
+  /* What the server said it holds of this device's changes: a server put back from a copy
+   * holds less, and finds out from this (servers that do not know the header ignore it). */
+  if (g_str_has_prefix (path, "pull?"))
+    {
+      gint64 told = 0;
+
+      if (state_get_int (run->store, "push_acked_seq", &told, NULL) && told > 0)
+        {
+          acked = g_strdup_printf ("X-Daftari-Acked: %" G_GINT64_FORMAT, told);
+          headers = curl_slist_append (headers, acked);
+        }
     }
   if (g_str_equal (method, "POST"))
     {

@@ -61,6 +61,7 @@ struct _Request
   GHashTable        *query;
   char              *authorization;
   char              *content_encoding;
+  char              *acked; /* X-Daftari-Acked: what the device was told the server holds of it */
   GBytes            *body;
   Reply              reply;
 };
@@ -1115,7 +1116,7 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
   g_autoptr (GBytes)     json = NULL;
   g_autofree char       *epoch = NULL;
   g_autofree char       *scope_mark = NULL;
-  gint64                 after, limit, cursor, last, own;
+  gint64                 after, limit, cursor, last, own, told = 0;
 
   if (request->query != NULL)
     {
@@ -1148,6 +1149,10 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
       restore_found (self, "a device pulled from a position the server's log does not hold");
       after = 0;
     }
+  else if (last >= 0 && request->acked != NULL
+           && g_ascii_string_to_signed (request->acked, 10, 0, G_MAXINT64, &told, NULL)
+           && told > dft_store_origin_high (self->store, device->id, NULL))
+    restore_found (self, "a device was told the server holds more of its changes than it does");
   g_mutex_unlock (&self->push_lock);
   if (last < 0)
     {
@@ -1383,6 +1388,7 @@ request_free (Request *request)
   g_clear_pointer (&request->query, g_hash_table_unref);
   g_free (request->authorization);
   g_free (request->content_encoding);
+  g_free (request->acked);
   g_clear_pointer (&request->body, g_bytes_unref);
   g_clear_pointer (&request->reply.body, g_bytes_unref);
   g_free (request->reply.device_id);
@@ -1566,6 +1572,7 @@ handler_cb (SoupServer        *soup,
     }
   request->authorization = g_strdup (soup_message_headers_get_one (headers, "Authorization"));
   request->content_encoding = g_strdup (soup_message_headers_get_one (headers, "Content-Encoding"));
+  request->acked = g_strdup (soup_message_headers_get_one (headers, "X-Daftari-Acked"));
   request->body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
 
   message_info (msg)->pending = TRUE;
