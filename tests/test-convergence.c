@@ -342,7 +342,7 @@ roll_back (World *w)
   if ((snap->device < 0) != w->hub_rollbacks)
     return;
   r = snap->device < 0 ? &w->hub : &w->devices[snap->device];
-  g_object_unref (r->store);
+  dft_test_release_store (r->store);
   *r = snap->marks;
   r->store = open_copy (w, snap->path);
   if (snap->device < 0)
@@ -689,9 +689,9 @@ run_seed (guint32 seed,
   }
 
   g_clear_object (&event);
-  g_object_unref (w.hub.store);
+  dft_test_release_store (w.hub.store);
   for (guint d = 0; d < w.n_devices; d++)
-    g_object_unref (w.devices[d].store);
+    dft_test_release_store (w.devices[d].store);
   g_ptr_array_unref (w.people);
   g_ptr_array_unref (w.sessions);
   g_hash_table_unref (w.acknowledged);
