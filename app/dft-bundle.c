@@ -6,6 +6,8 @@
 
 #include "dft-bundle.h"
 #include "dft-change-log.h"
+#include "dft-store-private.h"
+#include "dft-uuid.h"
 #include "dft-wire.h"
 
 /* The quark's name is a string: the formatter would put spaces in it. */
@@ -107,6 +109,8 @@ dft_bundle_import (
   g_autofree char       *epoch = NULL;
   const char            *data, *mark;
   gsize                  size;
+  gboolean               forked = FALSE;
+  guint                  index = 0;
 
   g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
   g_return_val_if_fail (G_IS_FILE (file), FALSE);
@@ -145,5 +149,26 @@ dft_bundle_import (
       return FALSE;
     }
 
-  return dft_store_apply_changes (store, changes, stats, error);
+  if (!dft_store_find_fork (store, changes, &forked, &index, error))
+    return FALSE;
+  if (forked)
+    {
+      DftChange       *change = g_ptr_array_index (changes, index);
+      g_autofree char *fresh = NULL;
+      /* The other copy's changes under the shared id were never pulled here: pull again. */
+      const char *state[] = { "push_acked_seq", "0", "pull_cursor", "0", NULL };
+
+      if (g_strcmp0 (change->device_id, dft_store_get_device_id (store)) != 0)
+        return _dft_store_set_fork_error (error, change);
+      /* This database and the bundle's maker are copies of one file: this one takes a new id
+       * for what it made since they parted, and both keep everything. */
+      fresh = dft_uuid_v4_new ();
+      if (!dft_store_take_identity (store, fresh, change->origin_seq - 1, state, error))
+        return FALSE;
+    }
+  if (!dft_store_apply_changes (store, changes, stats, error))
+    return FALSE;
+  if (stats != NULL)
+    stats->new_identity = forked;
+  return TRUE;
 }

@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include "dft-change-log.h"
 #include "dft-store.h"
 
 G_BEGIN_DECLS
@@ -45,5 +46,14 @@ void _dft_store_unlock (DftStore *self);
 
 gboolean _dft_person_update_search_key (
     sqlite3 *db, const char *id, const char *given_name, const char *family_name, GError **error);
+
+/* Identity (dft-store-identity.c). */
+void     _dft_store_set_device_id (DftStore *self, const char *device_id);
+gboolean _dft_change_matches (const DftChange *change,
+                              DftHlcValue      hlc,
+                              const char      *entity,
+                              const char      *record_id,
+                              const char      *fields);
+gboolean _dft_store_set_fork_error (GError **error, const DftChange *change);
 
 G_END_DECLS

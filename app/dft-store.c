@@ -37,6 +37,7 @@ struct _DftStore
   char          *path;
   sqlite3       *db;
   char          *device_id;
+  GPtrArray     *retired_ids; /* earlier device ids, kept for callers still holding one */
   DftHlc         clock;
   GRecMutex      lock;
   GHashTable    *statements; /* SQL text -> prepared sqlite3_stmt */
@@ -96,6 +97,7 @@ dft_store_finalize (GObject *object)
     sqlite3_close_v2 (self->db);
   g_free (self->path);
   g_free (self->device_id);
+  g_clear_pointer (&self->retired_ids, g_ptr_array_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_rec_mutex_clear (&self->lock);
 
@@ -722,6 +724,16 @@ dft_store_get_device_id (DftStore *self)
 {
   g_return_val_if_fail (DFT_IS_STORE (self), NULL);
   return self->device_id;
+}
+
+/* Called with the store locked, inside the transaction that renumbers its changes. */
+void
+_dft_store_set_device_id (DftStore *self, const char *device_id)
+{
+  if (self->retired_ids == NULL)
+    self->retired_ids = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (self->retired_ids, self->device_id);
+  self->device_id = g_strdup (device_id);
 }
 
 int
@@ -2365,22 +2377,38 @@ dft_store_origin_high (DftStore *self, const char *device_id, GError **error)
   return high;
 }
 
+/*
+ * Whether this replica holds a change of the same name (device, origin seq),
+ * and whether it is the same change: a copied or restored database numbers
+ * its next changes as the original does, and a different change under a held
+ * name is a fork, never a duplicate (dft-store-identity.c).
+ */
 static gboolean
 change_is_known (DftStore *self, DftChange *change, gboolean *known, GError **error)
 {
-  sqlite3_stmt *stmt = cached_statement (
-      self, "SELECT 1 FROM change_log WHERE device_id = ? AND origin_seq = ?", error);
-  int rc;
+  sqlite3_stmt *stmt = cached_statement (self,
+                                         "SELECT hlc, entity, record_id, fields FROM change_log "
+                                         "WHERE device_id = ? AND origin_seq = ?",
+                                         error);
+  gboolean      same = TRUE;
+  int           rc;
 
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, change->device_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 2, change->origin_seq);
   rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    same = _dft_change_matches (change, (DftHlcValue) sqlite3_column_int64 (stmt, 0),
+                                (const char *) sqlite3_column_text (stmt, 1),
+                                (const char *) sqlite3_column_text (stmt, 2),
+                                (const char *) sqlite3_column_text (stmt, 3));
   sqlite3_reset (stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
   *known = rc == SQLITE_ROW;
+  if (!same)
+    return _dft_store_set_fork_error (error, change);
   return TRUE;
 }
 

@@ -14,6 +14,7 @@ typedef enum
   DFT_STORE_ERROR_INVALID, /* a field's value breaks a rule; the message names the field */
   DFT_STORE_ERROR_NOT_FOUND,
   DFT_STORE_ERROR_FOLDER, /* the data folder cannot be made or written */
+  DFT_STORE_ERROR_FORKED, /* a change named like a held one but different: a copied database */
 } DftStoreError;
 
 GQuark dft_store_error_quark (void);
@@ -92,10 +93,11 @@ DftRecord *dft_store_enroll (
  */
 typedef struct
 {
-  guint applied;    /* changes that changed at least one field */
-  guint duplicates; /* changes this replica already held */
-  guint outdated;   /* changes all of whose fields had newer values here */
-  guint conflicts;  /* conflict records new here: found while applying, or received */
+  guint    applied;      /* changes that changed at least one field */
+  guint    duplicates;   /* changes this replica already held */
+  guint    outdated;     /* changes all of whose fields had newer values here */
+  guint    conflicts;    /* conflict records new here: found while applying, or received */
+  gboolean new_identity; /* a bundle showed this database is a copy: it took a new device id */
 } DftApplyStats;
 
 gboolean
@@ -114,6 +116,35 @@ char  *dft_store_get_sync_state (DftStore *self, const char *key, GError **error
 gboolean
 dft_store_set_sync_state (DftStore *self, const char *key, const char *value, GError **error);
 GListModel *dft_store_list_conflicts (DftStore *self);
+
+/*
+ * Identity (dft-store-identity.c). A database copied to another laptop, or
+ * restored from a backup, numbers its next changes as the original does: a
+ * held name (device, origin seq) with other content is a fork, refused with
+ * DFT_STORE_ERROR_FORKED. dft_store_find_fork() finds the first such change of
+ * @changes (*found FALSE when there is none).
+ */
+gboolean dft_store_find_fork (
+    DftStore *self, GPtrArray *changes, gboolean *found, guint *index, GError **error);
+/*
+ * The forked database takes @device_id: its own changes numbered after
+ * @after_seq become @device_id's, numbered from 1 in their order, and the
+ * pairs of @state (key, value, …, NULL) are saved in the same transaction.
+ */
+gboolean dft_store_take_identity (DftStore          *self,
+                                  const char        *device_id,
+                                  gint64             after_seq,
+                                  const char *const *state,
+                                  GError           **error);
+/* Before applying a pull: drops held changes of other devices the server holds otherwise
+ * (the server's are kept everywhere); *yielded counts them. */
+gboolean dft_store_yield_forks (DftStore *self, GPtrArray *changes, guint *yielded, GError **error);
+/* The one line to show a person when this database took a new device id. */
+const char *dft_store_new_identity_message (void);
+/* The highest position the change log ever gave, 0 when empty. */
+gint64 dft_store_last_seq (DftStore *self, GError **error);
+/* The change log's next positions come after @position (never lower than they were). */
+gboolean dft_store_skip_log_positions (DftStore *self, gint64 position, GError **error);
 
 /* Deterministic ids: the same pair gives the same record on every device. */
 char *dft_attendance_id_for (const char *session_id, const char *person_id);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -98,16 +99,40 @@ notify_on_main_thread_cb (GObject *object, GParamSpec *pspec, gpointer user_data
   g_assert_true (g_thread_self () == main_thread);
 }
 
+/* A device on the database DIR/daftari.db (made when missing); it takes DIR over. */
 static void
-device_open (Device *device, const char *url)
+device_open_in (Device *device, const char *url, char *dir)
 {
-  device->store = dft_test_open_store (&device->dir);
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *path = g_build_filename (dir, "daftari.db", NULL);
+
+  device->dir = dir;
+  device->store = dft_store_open (path, &error);
+  g_assert_no_error (error);
   /* What is tested is sync, not this device's disk: thousands of commits in a second. */
   sqlite3_exec (_dft_store_get_db (device->store), "PRAGMA synchronous = OFF", NULL, NULL, NULL);
   device->client = g_object_new (DFT_TYPE_SYNC_CLIENT, "store", device->store, "automatic", FALSE,
                                  "server-url", url, "retry-delay-ms", 20, "connect-timeout", 5,
                                  "stall-timeout", 10, "request-timeout", 120, NULL);
   g_signal_connect (device->client, "notify", G_CALLBACK (notify_on_main_thread_cb), NULL);
+}
+
+static void
+device_open (Device *device, const char *url)
+{
+  device_open_in (device, url, dft_test_make_dir ());
+}
+
+/* A copy of @store's database, as a file copy or a backup would make it, in a new folder. */
+static char *
+copy_database (DftStore *store)
+{
+  char            *dir = dft_test_make_dir ();
+  g_autofree char *path = g_build_filename (dir, "daftari.db", NULL);
+  g_autofree char *sql = g_strdup_printf ("VACUUM INTO '%s'", path);
+
+  g_assert_cmpint (sqlite3_exec (_dft_store_get_db (store), sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  return dir;
 }
 
 /* Background reads (the pending count) hold the client for a moment: let them end. */
@@ -294,6 +319,22 @@ sync_until_done (Device *device, guint max)
   g_error ("no complete sync in %u attempts", max);
 }
 
+/* Starts a sync and returns once the server acknowledged the first batch, the sync going on. */
+static void
+start_sync_until_first_ack (Device *device, Wait *wait)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+
+  dft_sync_client_sync_async (device->client, NULL, sync_done_cb, wait);
+  while (state_int (device->store, "push_acked_seq") == 0)
+    {
+      g_assert_false (wait->done);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (500);
+    }
+}
+
 /* ---- What the replicas hold ---- */
 
 static void
@@ -469,6 +510,129 @@ assert_conflict_kept (DftStore        *store,
   g_test_message ("%s.%s: “%s” won, %s kept as a conflict", entity->name, field, won, lost);
 }
 
+/* A person enrolled in @event, so every device of the workshop's team sees them. */
+static void
+add_participant (DftStore *store, DftRecord *event, const char *given)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) person = dft_test_add_person (store, given, "Field");
+  g_autoptr (DftRecord) enrollment = dft_store_enroll (
+      store, dft_record_get_id (event), dft_record_get_id (person), "participant", &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (enrollment);
+}
+
+static void
+assert_has_person (DftStore *store, const char *given)
+{
+  g_autoptr (GError)    error = NULL;
+  const char           *params[] = { given, NULL };
+  g_autoptr (GPtrArray) rows
+      = _dft_store_query (store, &dft_entity_person, "given_name = ?", params, NULL, &error);
+
+  g_assert_no_error (error);
+  if (rows->len != 1)
+    g_error ("a replica holds %u people called %s", rows->len, given);
+}
+
+static guint sync_rounds (Device **devices, guint n_devices);
+
+/*
+ * @fresh, a new device, signs in as the coordinator; then every device of
+ * @devices (@fresh among them) syncs until nothing moves, and each holds the
+ * people @names and the same records as @fresh.
+ */
+static void
+assert_all_hold (
+    Device *fresh, const char *url, Device **devices, guint n, const char *const *names)
+{
+  device_open (fresh, url);
+  login (fresh, COORDINATOR, PASSWORD_COORDINATOR);
+  sync_rounds (devices, n);
+  for (guint i = 0; i < n; i++)
+    {
+      for (guint j = 0; names[j] != NULL; j++)
+        assert_has_person (devices[i]->store, names[j]);
+      assert_same_records (fresh->store, devices[i]->store);
+    }
+}
+
+/* Everyone syncs in turn until a whole round moves nothing; returns the rounds it took. */
+static guint
+sync_rounds (Device **devices, guint n_devices)
+{
+  guint round;
+
+  for (round = 1; round <= 6; round++)
+    {
+      guint moved = 0;
+
+      for (guint i = 0; i < n_devices; i++)
+        {
+          DftSyncStats stats = device_sync (devices[i]);
+          moved += stats.pushed + stats.received + stats.relayed;
+        }
+      if (moved == 0)
+        return round;
+    }
+  g_error ("still moving changes after %u rounds", round);
+}
+
+/* The server's data folder, copied file by file while it is stopped, or put back. */
+static void
+copy_folder (const char *from, const char *to)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir)   dir = NULL;
+  const char        *name;
+
+  g_assert_cmpint (g_mkdir_with_parents (to, 0700), ==, 0);
+  dir = g_dir_open (to, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (to, name, NULL);
+      g_assert_cmpint (g_unlink (path), ==, 0);
+    }
+  g_clear_pointer (&dir, g_dir_close);
+  dir = g_dir_open (from, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autoptr (GFile) source = g_file_new_build_filename (from, name, NULL);
+      g_autoptr (GFile) target = g_file_new_build_filename (to, name, NULL);
+
+      g_assert_true (g_file_copy (source, target, G_FILE_COPY_NONE, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+    }
+}
+
+static gboolean
+server_log_has (DftTestServer *server, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *log = NULL;
+
+  g_assert_true (g_file_get_contents (dft_test_server_get_log (server), &log, NULL, &error));
+  g_assert_no_error (error);
+  return strstr (log, text) != NULL;
+}
+
+static char *
+server_data (DftTestServer *server)
+{
+  return g_build_filename (dft_test_server_get_dir (server), "data", NULL);
+}
+
+/* After a restart the server listens at another port. */
+static void
+follow_server (DftTestServer *server, Device **devices, guint n_devices)
+{
+  for (guint i = 0; i < n_devices; i++)
+    dft_sync_client_set_server_url (devices[i]->client, dft_test_server_get_url (server));
+}
+
 /* ---- Tests ---- */
 
 /*
@@ -641,7 +805,7 @@ test_server_killed_during_push (Fixture *f, gconstpointer data)
   g_autofree char      *new_url = NULL;
   g_autoptr (DftRecord) event = NULL;
   Wait                  wait = { 0 };
-  gint64                high, acked_at_kill, acked, deadline;
+  gint64                high, acked_at_kill, acked;
   DftSyncStats          stats;
 
   device_open (a, url);
@@ -651,15 +815,7 @@ test_server_killed_during_push (Fixture *f, gconstpointer data)
   high = own_changes (a->store);
   g_assert_cmpint (high, >, 3000);
 
-  dft_sync_client_sync_async (a->client, NULL, sync_done_cb, &wait);
-  deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-  while (state_int (a->store, "push_acked_seq") == 0)
-    {
-      g_assert_false (wait.done);
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (500);
-    }
+  start_sync_until_first_ack (a, &wait);
   dft_test_server_kill (f->server);
   /* An acknowledgement already on its way may still land: read the mark again once it failed. */
   acked_at_kill = state_int (a->store, "push_acked_seq");
@@ -982,6 +1138,267 @@ test_double_final (Fixture *f, gconstpointer data)
   dft_test_assert_lost_value (fresh->store, id, "answers", "\"{\\\"q1\\\":2}\"");
 }
 
+/*
+ * Issue 12, case 1: laptop A's database is copied to laptop B after a sync;
+ * A adds Alpha, B adds Beta, both sync; D, a third copy that changes
+ * nothing, syncs too. The second copy to push is refused as a fork and takes
+ * a new device id by itself; the copy that made nothing finds out from what
+ * the server holds of its id. A fresh device gets both changes, and all
+ * replicas end equal.
+ */
+static void
+test_copied_database (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *b = &f->devices[1], *c = &f->devices[2];
+  Device               *d = &f->devices[3];
+  Device               *all[] = { a, b, c, d };
+  g_autofree char      *url = fixture_url (f);
+  g_autoptr (DftRecord) event = NULL;
+  DftSyncStats          stats;
+
+  device_open (a, url);
+  login (a, TRAINER, PASSWORD_TRAINER);
+  event = add_workshop (a->store, 3, 1, NULL);
+  device_sync (a);
+  device_open_in (b, url, copy_database (a->store));
+  device_open_in (d, url, copy_database (a->store));
+  g_assert_cmpstr (dft_store_get_device_id (b->store), ==, dft_store_get_device_id (a->store));
+
+  add_participant (a->store, event, "Alpha");
+  add_participant (b->store, event, "Beta");
+  stats = device_sync (b);
+  g_assert_cmpuint (stats.pushed, ==, 2);
+  g_assert_false (stats.new_identity);
+  stats = device_sync (a);
+  g_test_message ("A: %u pushed, %u received", stats.pushed, stats.received);
+  g_assert_true (stats.new_identity);
+  g_assert_cmpuint (stats.pushed, ==, 2);
+  g_assert_cmpstr (dft_store_get_device_id (a->store), !=, dft_store_get_device_id (b->store));
+  stats = device_sync (d);
+  g_assert_true (stats.new_identity);
+
+  assert_all_hold (c, url, all, G_N_ELEMENTS (all), (const char *[]){ "Alpha", "Beta", NULL });
+  dft_test_server_stop (f->server);
+  assert_server_log_exact (f->server, all, G_N_ELEMENTS (all));
+}
+
+/*
+ * Issue 12, case 1, from a backup: laptop A syncs, is backed up, adds Alpha
+ * and syncs; its disk dies and the backup is put back; it adds Gamma and
+ * syncs. Gamma is not taken for Alpha's duplicate, and A gets Alpha back.
+ */
+static void
+test_restored_laptop (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *c = &f->devices[1];
+  Device               *all[] = { a, c };
+  g_autofree char      *url = fixture_url (f);
+  g_autofree char      *backup = NULL;
+  g_autoptr (DftRecord) event = NULL;
+  DftSyncStats          stats;
+
+  device_open (a, url);
+  login (a, TRAINER, PASSWORD_TRAINER);
+  event = add_workshop (a->store, 3, 1, NULL);
+  device_sync (a);
+  backup = copy_database (a->store);
+  add_participant (a->store, event, "Alpha");
+  device_sync (a);
+
+  device_close (a);
+  device_open_in (a, url, g_steal_pointer (&backup));
+  add_participant (a->store, event, "Gamma");
+  stats = device_sync (a);
+  g_assert_true (stats.new_identity);
+
+  assert_all_hold (c, url, all, G_N_ELEMENTS (all), (const char *[]){ "Alpha", "Gamma", NULL });
+}
+
+/*
+ * Issue 12, case 2: the server's data folder is copied; A and B sync more
+ * (A adds Alpha, B receives it and adds Beta); the server is stopped, the
+ * copy put back and the server started, and A never syncs again. D, which
+ * synced before the copy, pushes a new workshop first: more changes than the
+ * server lost, which must not cover B's cursor. Nobody runs "admin
+ * new-epoch": B's next sync finds the restore, the server takes a new epoch,
+ * and B sends everything it holds, A's Alpha included.
+ */
+static void
+test_restored_server (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *b = &f->devices[1], *c = &f->devices[2];
+  Device               *d = &f->devices[3];
+  Device               *abd[] = { a, b, d };
+  Device               *bcd[] = { b, c, d };
+  g_autofree char      *url = fixture_url (f);
+  g_autofree char      *data_dir = server_data (f->server);
+  g_autofree char      *copy = g_build_filename (dft_test_server_get_dir (f->server), "copy", NULL);
+  g_autoptr (DftRecord) event = NULL;
+  DftSyncStats          stats;
+
+  device_open (a, url);
+  device_open (b, url);
+  device_open (d, url);
+  login (a, TRAINER, PASSWORD_TRAINER);
+  enrol (b, f->code);
+  login (d, COORDINATOR, PASSWORD_COORDINATOR);
+  event = add_workshop (a->store, 3, 1, NULL);
+  device_sync (a);
+  device_sync (b);
+  device_sync (d);
+
+  dft_test_server_stop (f->server);
+  copy_folder (data_dir, copy);
+  dft_test_server_start (f->server);
+  follow_server (f->server, abd, G_N_ELEMENTS (abd));
+  add_participant (a->store, event, "Alpha");
+  device_sync (a);
+  device_sync (b);
+  add_participant (b->store, event, "Beta");
+  device_sync (b);
+  assert_has_person (b->store, "Alpha");
+
+  dft_test_server_stop (f->server);
+  copy_folder (copy, data_dir);
+  dft_test_server_start (f->server);
+  follow_server (f->server, abd, G_N_ELEMENTS (abd));
+  device_close (a);
+
+  g_clear_object (&event);
+  event = add_workshop (d->store, 3, 1, NULL);
+  device_sync (d);
+  stats = device_sync (b);
+  g_test_message ("B after the restore: %u restarts, %u relayed, %u pushed, %u received",
+                  stats.restarts, stats.relayed, stats.pushed, stats.received);
+  g_assert_cmpuint (stats.restarts, >=, 1);
+  g_assert_cmpuint (stats.relayed, >, 0);
+  g_assert_true (server_log_has (f->server, "restored from an earlier copy"));
+
+  assert_all_hold (c, dft_test_server_get_url (f->server), bcd, G_N_ELEMENTS (bcd),
+                   (const char *[]){ "Alpha", "Beta", NULL });
+}
+
+typedef struct
+{
+  DftTestServer *server;
+  char          *folder;
+  gint           done;
+} Backup;
+
+static gpointer
+backup_thread (gpointer data)
+{
+  Backup *backup = data;
+
+  g_free (dft_test_server_admin (backup->server, NULL, "backup", backup->folder, NULL));
+  g_atomic_int_set (&backup->done, 1);
+  return NULL;
+}
+
+/*
+ * "admin backup" while the server serves and a device pushes thousands of
+ * changes in small batches through a slow link; the device then adds Alpha. Put back, the copy
+ * is sound, the server starts a new epoch by itself, and the device sends
+ * what the copy lacks: a fresh device gets everything, once.
+ */
+static void
+test_backup_while_serving (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *c = &f->devices[1];
+  Device               *all[] = { a, c };
+  g_autofree char      *data_dir = server_data (f->server);
+  g_autofree char      *url = fixture_url (f);
+  g_autofree char      *slow = NULL;
+  g_autoptr (DftRecord) event = NULL;
+  g_autoptr (GError)    error = NULL;
+  Backup                backup
+      = { f->server, g_build_filename (dft_test_server_get_dir (f->server), "backup", NULL) };
+  GThread     *thread;
+  Wait         wait = { 0 };
+  gint64       acked;
+  DftSyncStats stats;
+
+  device_open (a, url);
+  login (a, COORDINATOR, PASSWORD_COORDINATOR);
+  event = add_workshop (a->store, 300, 4, NULL);
+  /* 16 KB/s: the push takes seconds, and the backup runs in the middle of it. */
+  f->proxy = dft_fault_proxy_new (dft_test_server_get_port (f->server), &error);
+  g_assert_no_error (error);
+  dft_fault_proxy_set_rate (f->proxy, 16000, 16000);
+  slow = server_url (dft_fault_proxy_get_port (f->proxy));
+  g_object_set (a->client, "batch-bytes", 4096, "server-url", slow, NULL);
+
+  start_sync_until_first_ack (a, &wait);
+  thread = g_thread_new ("backup", backup_thread, &backup);
+  while (!g_atomic_int_get (&backup.done))
+    g_main_context_iteration (NULL, TRUE);
+  acked = state_int (a->store, "push_acked_seq");
+  g_test_message ("backed up while %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+                  " changes were acknowledged",
+                  acked, own_changes (a->store));
+  g_assert_false (wait.done);
+  g_thread_join (thread);
+  wait_done (&wait);
+  g_assert_no_error (wait.error);
+  add_participant (a->store, event, "Alpha");
+  device_sync (a);
+
+  dft_test_server_stop (f->server);
+  {
+    g_autofree char *path = g_build_filename (backup.folder, "records.db", NULL);
+    sqlite3         *db = NULL;
+
+    g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    assert_integrity (db);
+    sqlite3_close (db);
+  }
+  copy_folder (backup.folder, data_dir);
+  g_free (backup.folder);
+  dft_test_server_start (f->server);
+  g_assert_true (server_log_has (f->server, "restored from a backup"));
+  follow_server (f->server, all, 1);
+  stats = device_sync (a);
+  g_assert_cmpuint (stats.restarts, >=, 1);
+
+  assert_all_hold (c, dft_test_server_get_url (f->server), all, G_N_ELEMENTS (all),
+                   (const char *[]){ "Alpha", NULL });
+  dft_test_server_stop (f->server);
+  assert_server_log_exact (f->server, all, G_N_ELEMENTS (all));
+}
+
+/*
+ * Issue 12, case 6: a workshop moved to another team with "admin
+ * move-event" reaches that team's existing devices at their next sync, not
+ * only devices signed in afterwards.
+ */
+static void
+test_moved_workshop (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *s = &f->devices[1];
+  g_autofree char      *url = fixture_url (f);
+  g_autoptr (DftRecord) event = NULL;
+  DftSyncStats          stats;
+
+  dft_test_server_add_account (f->server, "south", "trainer", "South", "south password 1");
+  device_open (a, url);
+  device_open (s, url);
+  login (a, TRAINER, PASSWORD_TRAINER);
+  login (s, "south", "south password 1");
+  event = add_workshop (a->store, 4, 2, NULL);
+  device_sync (a);
+  stats = device_sync (s);
+  g_assert_cmpuint (stats.received, ==, 0);
+
+  g_free (dft_test_server_admin (f->server, NULL, "move-event", dft_record_get_id (event), "South",
+                                 NULL));
+  stats = device_sync (s);
+  g_test_message ("the South device received %u changes", stats.received);
+  assert_same_records (a->store, s->store);
+  /* And once only. */
+  stats = device_sync (s);
+  g_assert_cmpuint (stats.received, ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1002,6 +1419,11 @@ main (int argc, char *argv[])
   ADD ("revoked-device", test_revoked_device);
   ADD ("stale-save", test_stale_save);
   ADD ("double-final", test_double_final);
+  ADD ("copied-database", test_copied_database);
+  ADD ("restored-laptop", test_restored_laptop);
+  ADD ("restored-server", test_restored_server);
+  ADD ("backup-while-serving", test_backup_while_serving);
+  ADD ("moved-workshop", test_moved_workshop);
 #undef ADD
   g_test_add ("/e2e/delete-against-edit/deleter-syncs-first", Fixture, GINT_TO_POINTER (FALSE),
               fixture_set_up, test_delete_against_edit, fixture_tear_down);

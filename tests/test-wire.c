@@ -241,6 +241,10 @@ test_merge_rule (void)
   /* The same change again: keep, no conflict. */
   g_assert_cmpint (dft_merge_field (&v1, &none, &v1, &none, TRUE, &conflict), ==, DFT_MERGE_KEEP);
   g_assert_false (conflict);
+  /* The same version with another value: two copies of one database wrote in the same
+   * millisecond; what arrives is what the server settled on, and every replica takes it. */
+  g_assert_cmpint (dft_merge_field (&v1, &none, &v1, &none, FALSE, &conflict), ==, DFT_MERGE_TAKE);
+  g_assert_false (conflict);
   /* A later write that had seen the held one: take, no conflict. */
   g_assert_cmpint (dft_merge_field (&v1, &none, &v2, &v1, FALSE, &conflict), ==, DFT_MERGE_TAKE);
   g_assert_false (conflict);

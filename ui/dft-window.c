@@ -341,7 +341,8 @@ sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         /* Translators: the first %s is "N changes sent", %u a number of changes received */
         ngettext ("Synced: %s, %u received", "Synced: %s, %u received", stats.received), sent,
         stats.received);
-    dft_ui_toast (GTK_WIDGET (self), message);
+    dft_ui_toast (GTK_WIDGET (self),
+                  stats.new_identity ? dft_store_new_identity_message () : message);
   }
 }
 
@@ -544,7 +545,8 @@ bundle_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         = g_strdup_printf (ngettext ("Imported the file: %u change applied",
                                      "Imported the file: %u changes applied", job->stats.applied),
                            job->stats.applied);
-  dft_ui_toast (GTK_WIDGET (source), message);
+  dft_ui_toast (GTK_WIDGET (source),
+                !exported && job->stats.new_identity ? dft_store_new_identity_message () : message);
 }
 
 static void

@@ -612,6 +612,8 @@ cmd_bundle_import (DftStore *store, int argc, char **argv)
   g_print (_ ("Imported: %u changes applied, %u already here, %u older than what is here, %u "
               "conflicts kept.\n"),
            stats.applied, stats.duplicates, stats.outdated, stats.conflicts);
+  if (stats.new_identity)
+    g_print ("%s\n", dft_store_new_identity_message ());
   return 0;
 }
 
@@ -809,6 +811,8 @@ cmd_sync (DftStore *store, int argc, char **argv)
   g_print (_ ("Synced: %u changes sent, %u received (%u changed something here, %u conflicts "
               "kept).\n"),
            wait.stats.pushed, wait.stats.received, wait.stats.applied, wait.stats.conflicts);
+  if (wait.stats.new_identity)
+    g_print ("%s\n", dft_store_new_identity_message ());
   if (ABS (dft_sync_client_get_clock_drift_ms (client)) > DFT_HLC_MAX_DRIFT_MS)
     /* Translators: %lld is a number of seconds */
     g_printerr (_ ("This device’s clock is %lld seconds off the server’s: set it right, or its "

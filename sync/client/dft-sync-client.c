@@ -8,6 +8,7 @@
 #include "dft-change-log.h"
 #include "dft-hlc.h"
 #include "dft-sync-client.h"
+#include "dft-uuid.h"
 #include "dft-wire.h"
 
 /*
@@ -40,7 +41,7 @@
 #define PULL_LIMIT_START        200
 #define PULL_LIMIT_MIN          5
 #define PULL_LIMIT_MAX          1000
-#define MAX_RESTARTS            2
+#define MAX_RESTARTS            4
 #define NETWORK_SETTLE_MS       3000
 #define PENDING_REFRESH_MS      300
 
@@ -183,6 +184,10 @@ typedef struct
   /* Daftari's server has answered in this run: an answer without its mark after that is a
    * reply cut short on a bad link, not a captive portal's page. */
   gboolean server_seen;
+  /* A push refused as a fork ("forked"): this database is a copy of another device's, which
+   * made other changes from fork_seq on. */
+  gboolean forked;
+  gint64   fork_seq;
 
   DftSyncStats stats;
 } Run;
@@ -666,6 +671,7 @@ request (Run         *run,
   g_autoptr (GByteArray) raw = g_byte_array_new ();
   g_autofree char       *url = endpoint_url (server_url, path);
   g_autofree char       *auth = NULL;
+  g_autofree char       *acked = NULL;
   g_autoptr (GBytes)     text = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   struct curl_slist     *headers = NULL;
@@ -723,6 +729,18 @@ request (Run         *run,
     {
       auth = g_strconcat ("Authorization: Bearer ", run->token, NULL);
       headers = curl_slist_append (headers, auth);
+    }
+  /* What the server said it holds of this device's changes: a server put back from a copy
+   * holds less, and finds out from this (servers that do not know the header ignore it). */
+  if (g_str_has_prefix (path, "pull?"))
+    {
+      gint64 told = 0;
+
+      if (state_get_int (run->store, "push_acked_seq", &told, NULL) && told > 0)
+        {
+          acked = g_strdup_printf ("X-Daftari-Acked: %" G_GINT64_FORMAT, told);
+          headers = curl_slist_append (headers, acked);
+        }
     }
   if (g_str_equal (method, "POST"))
     {
@@ -818,6 +836,17 @@ request (Run         *run,
                                  ? member_string (e, "message")
                                  : ecode;
 
+      if (status == 409 && g_str_equal (ecode, "forked"))
+        {
+          gint64 seq = 0;
+
+          /* The first change the server holds otherwise: the copies parted just before it. */
+          run->forked = e != NULL && member_int (e, "seq", &seq) && seq > 0;
+          run->fork_seq = seq;
+          g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_REFUSED,
+                               emessage);
+          return FALSE;
+        }
       if (status == 401 || g_str_equal (ecode, "unauthorized"))
         {
           g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_UNAUTHORIZED,
@@ -934,8 +963,10 @@ check_epoch (Run *run, JsonObject *reply, gboolean *changed, GError **error)
     {
       g_debug ("sync: the server's epoch changed from %s to %s: sending everything again", known,
                epoch);
+      /* And everything it holds from others, for devices that no longer sync. */
       if (!state_set_int (run->store, "push_acked_seq", 0, error)
-          || !state_set_int (run->store, "pull_cursor", 0, error))
+          || !state_set_int (run->store, "pull_cursor", 0, error)
+          || !state_set_int (run->store, "relay_after", 0, error))
         return FALSE;
       *changed = TRUE;
     }
@@ -944,7 +975,7 @@ check_epoch (Run *run, JsonObject *reply, gboolean *changed, GError **error)
 
 /* Encodes the first changes that fit in the target size; *n_used says how many. */
 static GBytes *
-encode_push (Run *run, GPtrArray *changes, guint *n_used)
+encode_push (Run *run, GPtrArray *changes, JsonObject *extra, guint *n_used)
 {
   guint n = changes->len;
 
@@ -957,7 +988,7 @@ encode_push (Run *run, GPtrArray *changes, guint *n_used)
 
       for (guint i = 0; i < n; i++)
         g_ptr_array_add (part, g_ptr_array_index (changes, i));
-      json = dft_wire_encode_batch (part, NULL);
+      json = dft_wire_encode_batch (part, extra);
       gzip = dft_wire_gzip (json);
       size = g_bytes_get_size (gzip);
       if (size <= run->target_bytes || n == 1)
@@ -984,6 +1015,200 @@ grow_after_success (Run *run, guint *limit, guint used, guint maximum)
 {
   *limit = MIN (maximum, MAX (*limit, used * 2));
   run->target_bytes = MIN (run->batch_bytes, run->target_bytes * 2);
+}
+
+/*
+ * This database is a copy of another device's (a copied file, a restored
+ * backup): the server holds other changes under this device's names. It takes
+ * a new device id, enrolled by the server like the one whose token it holds;
+ * its changes the server never acknowledged move to the new id, to be sent
+ * again; and it pulls everything again, since changes the other copy made
+ * under the shared id were never pulled (sync/PROTOCOL.md, "Forks").
+ */
+/* Asks the server to enrol @device_id like the device whose token this is; returns its token. */
+static char *
+request_identity (Run *run, const char *server_url, const char *device_id, GError **error)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode)    root = NULL;
+  g_autoptr (GBytes)      body = NULL;
+  g_autoptr (GBytes)      json = NULL;
+  g_autoptr (JsonObject)  reply = NULL;
+  g_autofree char        *text = NULL;
+  const char             *token;
+  guint                   failures = 0;
+  Failure                 failure;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "device_id");
+  json_builder_add_string_value (builder, device_id);
+  json_builder_set_member_name (builder, "device_name");
+  json_builder_add_string_value (builder, g_get_host_name ());
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  text = json_to_string (root, FALSE);
+  body = g_bytes_new (text, strlen (text));
+  while (
+      !request (run, server_url, "POST", "reidentify", body, FALSE, &json, &reply, &failure, error))
+    if (!should_retry (run, failure, &failures, error))
+      return NULL;
+  token = member_string (reply, "token");
+  if (token == NULL || *token == '\0'
+      || g_strcmp0 (member_string (reply, "device_id"), device_id) != 0)
+    {
+      not_the_server (error);
+      return NULL;
+    }
+  return g_strdup (token);
+}
+
+/*
+ * This database is a copy of another device's (a copied file, a restored
+ * backup): the server holds other changes under this device's names. It takes
+ * a new device id, enrolled by the server like the one whose token it holds;
+ * its changes numbered after @after_seq, where the copies parted, move to the
+ * new id, to be sent again; and it pulls everything again, since changes the
+ * other copy made under the shared id were never pulled (sync/PROTOCOL.md,
+ * "Forks").
+ */
+static gboolean
+take_new_identity (Run *run, const char *server_url, gint64 after_seq, GError **error)
+{
+  g_autofree char *fresh = dft_uuid_v4_new ();
+  g_autofree char *token = NULL;
+
+  run->forked = FALSE;
+  token = request_identity (run, server_url, fresh, error);
+  if (token == NULL)
+    return FALSE;
+  {
+    const char *state[] = { "token",
+                            token,
+                            "token_device",
+                            fresh,
+                            "push_acked_seq",
+                            "0",
+                            "pull_cursor",
+                            "0",
+                            "scope_mark",
+                            "",
+                            NULL };
+
+    if (!dft_store_take_identity (run->store, fresh, after_seq, state, error))
+      return FALSE;
+  }
+  g_free (run->token);
+  run->token = g_steal_pointer (&token);
+  run->stats.new_identity = TRUE;
+  post_pending (run);
+  return TRUE;
+}
+
+/*
+ * A bundle found this database to be a copy and it took a new id offline: its
+ * token still names the old one, so it asks for one of its own first.
+ */
+static gboolean
+check_token_device (Run *run, const char *server_url, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char   *holder = state_get_string (run->store, "token_device", &local_error);
+  g_autofree char   *token = NULL;
+  const char        *device = dft_store_get_device_id (run->store);
+
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (holder == NULL || g_str_equal (holder, device))
+    return TRUE;
+  token = request_identity (run, server_url, device, error);
+  if (token == NULL || !dft_store_set_sync_state (run->store, "token", token, error)
+      || !dft_store_set_sync_state (run->store, "token_device", device, error))
+    return FALSE;
+  g_free (run->token);
+  run->token = g_steal_pointer (&token);
+  run->stats.new_identity = TRUE;
+  return TRUE;
+}
+
+/*
+ * After a new epoch, the server may lack changes only other devices hold: a
+ * device that no longer syncs made them. Every device sends everything it
+ * holds, in its own log's order, as relayed batches; the server keeps what
+ * the device may relay (its scope) and what it lacks.
+ */
+static gboolean
+relay (Run *run, const char *server_url, gboolean *restart, GError **error)
+{
+  g_autoptr (JsonObject) extra = json_object_new ();
+  g_autoptr (GError)     local_error = NULL;
+  g_autofree char       *text = NULL;
+  gint64                 after;
+  guint                  failures = 0;
+
+  *restart = FALSE;
+  text = state_get_string (run->store, "relay_after", &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (text == NULL)
+    return TRUE;
+  after = g_ascii_strtoll (text, NULL, 10);
+  json_object_set_boolean_member (extra, "relay", TRUE);
+
+  for (;;)
+    {
+      g_autoptr (GPtrArray)  changes = NULL;
+      g_autoptr (GBytes)     body = NULL;
+      g_autoptr (GBytes)     json = NULL;
+      g_autoptr (JsonObject) reply = NULL;
+      Failure                failure;
+      guint                  n = 0;
+
+      if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
+        return FALSE;
+      changes = dft_store_read_log (run->store, after, run->push_limit, NULL, NULL, error);
+      if (changes == NULL)
+        return FALSE;
+      if (changes->len == 0)
+        return dft_store_set_sync_state (run->store, "relay_after", "", error);
+      body = encode_push (run, changes, extra, &n);
+      if (!request (run, server_url, "POST", "push", body, TRUE, &json, &reply, &failure, error))
+        {
+          if (run->forked)
+            {
+              /* One of its own changes: this database is the copy. */
+              g_clear_error (error);
+              if (!take_new_identity (run, server_url, run->fork_seq - 1, error))
+                return FALSE;
+              *restart = TRUE;
+              return TRUE;
+            }
+          shrink_after (run, failure, &run->push_limit, 1);
+          if (should_retry (run, failure, &failures, error))
+            continue;
+          /* A server older than relaying refuses the member: there is nothing to do but go on. */
+          if (g_error_matches (*error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_REFUSED))
+            {
+              g_debug ("sync: the server does not take relayed changes: %s", (*error)->message);
+              g_clear_error (error);
+              return dft_store_set_sync_state (run->store, "relay_after", "", error);
+            }
+          return FALSE;
+        }
+      failures = 0;
+      if (!check_epoch (run, reply, restart, error) || *restart)
+        return *restart;
+      after = ((DftChange *) g_ptr_array_index (changes, n - 1))->seq;
+      run->stats.relayed += n;
+      if (!state_set_int (run->store, "relay_after", after, error))
+        return FALSE;
+      grow_after_success (run, &run->push_limit, n, PUSH_LIMIT_MAX);
+    }
 }
 
 static gboolean
@@ -1020,12 +1245,20 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
         return FALSE;
       if (changes->len == 0)
         break;
-      body = encode_push (run, changes, &n);
+      body = encode_push (run, changes, NULL, &n);
       last_sent = ((DftChange *) g_ptr_array_index (changes, n - 1))->origin_seq;
 
       sent_ms = dft_hlc_wall_ms ();
       if (!request (run, server_url, "POST", "push", body, TRUE, &json, &reply, &failure, error))
         {
+          if (run->forked)
+            {
+              g_clear_error (error);
+              if (!take_new_identity (run, server_url, run->fork_seq - 1, error))
+                return FALSE;
+              *restart = TRUE;
+              return TRUE;
+            }
           shrink_after (run, failure, &run->push_limit, 1);
           if (should_retry (run, failure, &failures, error))
             continue;
@@ -1096,6 +1329,7 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
       g_autoptr (GPtrArray)  changes = NULL;
       DftApplyStats          applied = { 0 };
       Failure                failure;
+      guint                  yielded = 0;
       gint64                 sent_ms, next;
       gboolean               more, changed;
 
@@ -1133,9 +1367,57 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
         }
       more = member_bool (top, "more");
 
+      /* A workshop moved into this device's team: its records lie behind the cursor. */
+      if (member_string (top, "scope") != NULL)
+        {
+          g_autoptr (GError) local_error = NULL;
+          g_autofree char   *known = state_get_string (run->store, "scope_mark", &local_error);
+          const char        *mark = member_string (top, "scope");
+
+          if (local_error != NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          if (g_strcmp0 (known, mark) != 0)
+            {
+              if ((cursor != 0 && !state_set_int (run->store, "pull_cursor", 0, error))
+                  || !dft_store_set_sync_state (run->store, "scope_mark", mark, error))
+                return FALSE;
+              if (cursor != 0)
+                {
+                  g_debug ("sync: this team's scope changed: pulling everything again");
+                  cursor = 0;
+                  continue;
+                }
+            }
+        }
+      /* The server holds changes under this device's id that it does not: another copy of
+       * this database made them. */
+      {
+        gint64 server_own, own;
+
+        if (member_int (top, "acked", &server_own))
+          {
+            own = dft_store_origin_high (run->store, dft_store_get_device_id (run->store), error);
+            if (own < 0)
+              return FALSE;
+            if (server_own > own)
+              {
+                /* What it holds of its own the server holds alike: it pushed first. */
+                if (!take_new_identity (run, server_url, own, error))
+                  return FALSE;
+                *restart = TRUE;
+                return TRUE;
+              }
+          }
+      }
+
       /* Applied in one transaction, then the cursor saved: a stop in between
        * only means the page comes again, and applying is idempotent. */
-      if (changes->len > 0 && !dft_store_apply_changes (run->store, changes, &applied, error))
+      if (changes->len > 0
+          && (!dft_store_yield_forks (run->store, changes, &yielded, error)
+              || !dft_store_apply_changes (run->store, changes, &applied, error)))
         return FALSE;
       if (!state_set_int (run->store, "pull_cursor", next, error))
         return FALSE;
@@ -1302,7 +1584,10 @@ sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
                                   "stopped. Your changes are kept on this device."));
           goto out;
         }
-      if (!push (run, server_url, &restart, &error))
+      if (!check_token_device (run, server_url, &error)
+          || !relay (run, server_url, &restart, &error))
+        goto out;
+      if (!restart && !push (run, server_url, &restart, &error))
         goto out;
       if (!restart && !pull (run, server_url, &restart, &error))
         goto out;
@@ -1409,7 +1694,9 @@ sign_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   if (!dft_store_set_sync_state (run->store, "server_url", server_url, &error)
       || !dft_store_set_sync_state (run->store, "pinned_key", run->pin != NULL ? run->pin : "",
                                     &error)
-      || !dft_store_set_sync_state (run->store, "token", token, &error))
+      || !dft_store_set_sync_state (run->store, "token", token, &error)
+      || !dft_store_set_sync_state (run->store, "token_device",
+                                    dft_store_get_device_id (run->store), &error))
     goto out;
   for (const char *const *key = (const char *const[]){ "account", "role", "team", NULL };
        *key != NULL; key++)

@@ -47,14 +47,16 @@ GType dft_sync_state_get_type (void);
 
 typedef struct
 {
-  guint pushed;          /* own changes the server acknowledged in this sync */
-  guint received;        /* changes pulled */
-  guint applied;         /* of those, changes that changed something here */
-  guint conflicts;       /* conflict records made while applying */
-  guint requests;        /* HTTP requests sent, retries included */
-  guint retries;         /* requests that failed and were tried again */
-  guint restarts;        /* syncs begun again because the server's epoch changed */
-  guint longest_wait_ms; /* the longest wait before a retry */
+  guint    pushed;          /* own changes the server acknowledged in this sync */
+  guint    received;        /* changes pulled */
+  guint    applied;         /* of those, changes that changed something here */
+  guint    conflicts;       /* conflict records made while applying */
+  guint    requests;        /* HTTP requests sent, retries included */
+  guint    retries;         /* requests that failed and were tried again */
+  guint    restarts;        /* syncs begun again because the server's epoch changed */
+  guint    relayed;         /* changes held here sent again for a server restored from a backup */
+  gboolean new_identity;    /* this database was a copy and took a device id of its own */
+  guint    longest_wait_ms; /* the longest wait before a retry */
 } DftSyncStats;
 
 #define DFT_TYPE_SYNC_CLIENT (dft_sync_client_get_type ())

@@ -81,8 +81,10 @@ dft_merge_field_ranked (const DftVersion *held,
     return DFT_MERGE_TAKE;
 
   order = dft_hlc_compare (incoming->hlc, incoming->device, held->hlc, held->device);
+  /* One version names one write, except where two copies of a database wrote under one id in
+   * the same millisecond: the value the server settled on, which is what arrives, is kept. */
   if (order == 0)
-    return DFT_MERGE_KEEP;
+    return same_value ? DFT_MERGE_KEEP : DFT_MERGE_TAKE;
   if (incoming_rank != held_rank)
     order = incoming_rank > held_rank ? 1 : -1;
 

@@ -1,23 +1,27 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "dft-db.h"
 #include "dft-server-auth.h"
 #include "dft-server-cli.h"
 #include "dft-server-db.h"
+#include "dft-server-scope.h"
 #include "dft-server.h"
 #include "dft-uuid.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE  2
 /* How long to wait at exit for the store's background work (a checkpoint) to let go of it. */
-#define CLOSE_TIMEOUT_MS 5000
+#define CLOSE_TIMEOUT_MS 30000
 
 typedef struct
 {
@@ -455,6 +459,9 @@ admin_move_event (DftServerConfig *config, GStrv *args)
   g_autoptr (GError)      error = NULL;
   g_autoptr (DftServerDb) db = NULL;
   g_autoptr (DftTeam)     team = NULL;
+  g_autofree char        *path = dft_server_config_store_path (config);
+  DftStore               *store;
+  gboolean                ok;
 
   if (argc != 3)
     return usage_error (NULL, _ ("move-event takes a workshop id and a team."));
@@ -465,9 +472,17 @@ admin_move_event (DftServerConfig *config, GStrv *args)
       || !dft_server_db_set_owner (db, argv[1], "event", team->id,
                                    g_get_real_time () / G_USEC_PER_SEC, &error))
     return fail (error);
+  /* The team's devices pulled past the workshop's records while it was another team's. */
+  store = dft_store_open (path, &error);
+  if (store == NULL)
+    return fail (error);
+  ok = dft_scope_note_move (store, team->id, &error);
+  close_store (store);
+  if (!ok)
+    return fail (error);
   /* Translators: first %s is a workshop id, second a team name */
-  g_print (_ ("Workshop %s now belongs to the team “%s”. Devices of that team receive it from "
-              "their next full sync.\n"),
+  g_print (_ ("Workshop %s now belongs to the team “%s”. Devices of that team receive it at "
+              "their next sync.\n"),
            argv[1], team->name);
   return 0;
 }
@@ -498,6 +513,98 @@ admin_new_epoch (DftServerConfig *config, GStrv *args)
   return 0;
 }
 
+/* A consistent copy of one database while the server may write to it. */
+static gboolean
+copy_database (const char *from, const char *to, gboolean mark_copy, GError **error)
+{
+  g_autofree char *part = g_strconcat (to, ".part", NULL);
+  g_autofree char *sql = NULL;
+  sqlite3         *db = NULL;
+  int              rc;
+
+  g_unlink (part);
+  rc = sqlite3_open_v2 (from, &db, SQLITE_OPEN_READONLY, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_busy_timeout (db, 30000);
+      /* One read transaction: a snapshot of the file, while writers go on in the WAL. */
+      sql = sqlite3_mprintf ("VACUUM INTO %Q", part);
+      rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+      sqlite3_free (g_steal_pointer (&sql));
+    }
+  if (rc != SQLITE_OK)
+    {
+      dft_db_set_error (error, db, rc, _ ("copying the database"));
+      sqlite3_close (db);
+      g_unlink (part);
+      return FALSE;
+    }
+  sqlite3_close (db);
+  db = NULL;
+  /* A server started on this copy knows it is one: devices hold changes made after it. */
+  if (mark_copy
+      && (sqlite3_open_v2 (part, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK
+          || sqlite3_exec (db,
+                           "INSERT INTO sync_state (key, value) VALUES ('backup_copy', '1') "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                           NULL, NULL, NULL)
+                 != SQLITE_OK))
+    {
+      dft_db_set_error (error, db, sqlite3_extended_errcode (db), _ ("copying the database"));
+      sqlite3_close (db);
+      g_unlink (part);
+      return FALSE;
+    }
+  sqlite3_close (db);
+  if (g_rename (part, to) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   /* Translators: %s is a file name, then the system's reason */
+                   _ ("Could not write “%s”: %s"), to, g_strerror (saved));
+      g_unlink (part);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+admin_backup (DftServerConfig *config, GStrv *args)
+{
+  int                argc = (int) g_strv_length (*args);
+  char             **argv = *args;
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *records = dft_server_config_store_path (config);
+  g_autofree char   *accounts = dft_server_config_accounts_path (config);
+  g_autofree char   *records_name = g_path_get_basename (records);
+  g_autofree char   *accounts_name = g_path_get_basename (accounts);
+  g_autofree char   *records_copy = NULL;
+  g_autofree char   *accounts_copy = NULL;
+
+  if (argc != 2)
+    return usage_error (NULL, _ ("backup takes the folder to write the copy to."));
+  if (g_mkdir_with_parents (argv[1], 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (&error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   /* Translators: %s is a folder name, then the system's reason */
+                   _ ("Could not make the folder “%s”: %s"), argv[1], g_strerror (saved));
+      return fail (error);
+    }
+  /* The data folder's own names, so a restore is a copy of the folder's files back. */
+  records_copy = g_build_filename (argv[1], records_name, NULL);
+  accounts_copy = g_build_filename (argv[1], accounts_name, NULL);
+  /* Records first: the accounts copy, made after, owns every workshop the records copy holds. */
+  if (!copy_database (records, records_copy, TRUE, &error)
+      || !copy_database (accounts, accounts_copy, FALSE, &error))
+    return fail (error);
+  /* Translators: %s is a folder name */
+  g_print (_ ("The server’s data was copied to “%s”. To restore it, stop the server, put these "
+              "files in its data folder and start it.\n"),
+           argv[1]);
+  return 0;
+}
+
 static const Command admin_commands[] = {
   { "create-team", "NAME", N_ ("Create a team"), admin_create_team },
   { "list-teams", "", N_ ("List the teams"), admin_list_teams },
@@ -509,6 +616,8 @@ static const Command admin_commands[] = {
   { "revoke-device", "ID", N_ ("Revoke a device’s token"), admin_revoke_device },
   { "make-enrolment-code", "--team T [--role R] [--expires-in 7d] [--uses N]",
     N_ ("Make a code a device enrols with"), admin_make_code },
+  { "backup", "FOLDER", N_ ("Copy the server’s data to a folder, safely while it serves"),
+    admin_backup },
   { "move-event", "EVENT TEAM", N_ ("Give a workshop to a team"), admin_move_event },
   { "new-epoch", "", N_ ("Start a new epoch after restoring the data from a backup"),
     admin_new_epoch },

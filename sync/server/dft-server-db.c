@@ -758,6 +758,31 @@ write_device_locked (DftServerDb *self,
   return TRUE;
 }
 
+/* Writes the device row and commits the transaction the caller began; rolls back on failure. */
+static DftDevice *
+enrol_and_commit_locked (DftServerDb  *self,
+                         const char   *device_id,
+                         const char   *device_name,
+                         const char   *account_id,
+                         DftServerRole role,
+                         const char   *team_id,
+                         const char   *token_hash,
+                         gint64        now,
+                         gint64        expires_at,
+                         GError      **error)
+{
+  if (!write_device_locked (self, device_id, device_name, account_id,
+                            dft_server_role_to_string (role), team_id, token_hash, now, expires_at,
+                            error))
+    {
+      rollback (self);
+      return NULL;
+    }
+  if (!commit (self, error))
+    return NULL;
+  return find_device_locked (self, "d.id = ?", device_id, error);
+}
+
 DftDevice *
 dft_server_db_enrol_with_account (DftServerDb *self,
                                   const char  *account_id,
@@ -778,17 +803,35 @@ dft_server_db_enrol_with_account (DftServerDb *self,
   if (!begin (self, error))
     goto out;
   account = find_account_locked (self, "a.id = ?", account_id, error);
-  if (account == NULL
-      || !write_device_locked (self, device_id, device_name, account_id,
-                               dft_server_role_to_string (account->role), account->team_id,
-                               token_hash, now, expires_at, error))
-    {
-      rollback (self);
-      goto out;
-    }
-  if (commit (self, error))
-    device = find_device_locked (self, "d.id = ?", device_id, error);
+  if (account == NULL)
+    rollback (self);
+  else
+    device = enrol_and_commit_locked (self, device_id, device_name, account_id, account->role,
+                                      account->team_id, token_hash, now, expires_at, error);
 out:
+  g_mutex_unlock (&self->lock);
+  return device;
+}
+
+DftDevice *
+dft_server_db_enrol_like (DftServerDb     *self,
+                          const DftDevice *parent,
+                          const char      *device_id,
+                          const char      *device_name,
+                          const char      *token_hash,
+                          gint64           now,
+                          GError         **error)
+{
+  DftDevice *device = NULL;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+  g_return_val_if_fail (parent != NULL && device_id != NULL && token_hash != NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  if (begin (self, error))
+    device
+        = enrol_and_commit_locked (self, device_id, device_name, parent->account_id, parent->role,
+                                   parent->team_id, token_hash, now, parent->expires_at, error);
   g_mutex_unlock (&self->lock);
   return device;
 }

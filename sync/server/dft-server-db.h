@@ -126,6 +126,17 @@ DftDevice *dft_server_db_enrol_with_code (DftServerDb *self,
                                           gint64       now,
                                           gint64       expires_at,
                                           GError     **error);
+/*
+ * A copy of @parent's database took a new device id: it is enrolled with
+ * @parent's account, role, team and token expiry, under a token of its own.
+ */
+DftDevice *dft_server_db_enrol_like (DftServerDb     *self,
+                                     const DftDevice *parent,
+                                     const char      *device_id,
+                                     const char      *device_name,
+                                     const char      *token_hash,
+                                     gint64           now,
+                                     GError         **error);
 /* The device a token belongs to, revoked or expired ones included: the caller decides. */
 DftDevice *
 dft_server_db_find_device_by_token (DftServerDb *self, const char *token_hash, GError **error);

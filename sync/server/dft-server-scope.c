@@ -9,6 +9,7 @@
 #include "dft-server-scope.h"
 #include "dft-wire.h"
 #include "dft-store-private.h"
+#include "dft-uuid.h"
 
 /* The quark's name is a string: the formatter would put spaces in it. */
 /* clang-format off */
@@ -757,4 +758,116 @@ dft_scope_check_push (DftScope  *scope,
       g_ptr_array_add (claim_entities, g_strdup (value));
     }
   return TRUE;
+}
+
+/*
+ * A relayed batch holds changes other devices made, which this device
+ * received and the server lost (sync/PROTOCOL.md, "Restores"). The device may
+ * relay only changes it could push itself: each change is checked as if it
+ * were the device's own, and those it may not make are left out rather than
+ * refusing the batch, since what a device may see is wider than what it may
+ * change (forms, for a trainer).
+ */
+GPtrArray *
+dft_scope_filter_relay (DftScope  *scope,
+                        GPtrArray *changes,
+                        GPtrArray *claim_ids,
+                        GPtrArray *claim_entities,
+                        guint     *skipped,
+                        GError   **error)
+{
+  g_autoptr (GPtrArray) kept = NULL;
+  GHashTableIter        iter;
+  gpointer              key, value;
+
+  g_return_val_if_fail (scope != NULL && changes != NULL && skipped != NULL, NULL);
+
+  kept = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+  for (guint i = 0; i < changes->len; i++)
+    {
+      DftChange         *change = g_ptr_array_index (changes, i);
+      g_autoptr (GError) local_error = NULL;
+      gboolean           ok = FALSE;
+
+      /* In the relaying device's order, a record comes before what refers to it. */
+      note_batch (scope, change);
+      if (dft_entity_lookup (change->entity) == NULL || !dft_uuid_is_valid (change->device_id))
+        ok = FALSE;
+      else if (!change_writable (scope, change->entity, change->record_id, change->fields, 0, &ok,
+                                 error))
+        return NULL;
+      if (ok && !references_known (scope, change, i + 1, &local_error))
+        {
+          if (!g_error_matches (local_error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return NULL;
+            }
+          ok = FALSE;
+        }
+      if (!ok)
+        {
+          g_autofree char *record = g_strconcat (change->entity, "/", change->record_id, NULL);
+
+          g_hash_table_remove (scope->batch_records, record);
+          (*skipped)++;
+          continue;
+        }
+      g_ptr_array_add (kept, g_ptr_array_steal_index (changes, i));
+      g_ptr_array_insert (changes, (gint) i, NULL);
+    }
+
+  g_hash_table_iter_init (&iter, scope->claims);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_ptr_array_add (claim_ids, g_strdup (key));
+      g_ptr_array_add (claim_entities, g_strdup (value));
+    }
+  return g_steal_pointer (&kept);
+}
+
+/* ---- Moves: a workshop given to another team ----------------------------- */
+
+static char *
+scope_key (const char *team_id)
+{
+  return g_strconcat ("scope/", team_id, NULL);
+}
+
+/*
+ * A device's pull cursor passed the records of a workshop while it belonged
+ * to another team. Each move into a team gives that team a new mark; a device
+ * that sees its team's mark change pulls again from the start (what it holds
+ * already is recognised as such), so existing devices receive a moved
+ * workshop on their next sync, not only new ones.
+ */
+gboolean
+dft_scope_note_move (DftStore *store, const char *team_id, GError **error)
+{
+  g_autofree char *key = NULL;
+  g_autofree char *mark = dft_uuid_v7_new ();
+
+  g_return_val_if_fail (DFT_IS_STORE (store) && team_id != NULL, FALSE);
+  key = scope_key (team_id);
+  return dft_store_set_sync_state (store, key, mark, error);
+}
+
+char *
+dft_scope_mark (DftStore *store, const DftDevice *device, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char   *key = NULL;
+  char              *mark;
+
+  g_return_val_if_fail (DFT_IS_STORE (store) && device != NULL, NULL);
+  if (device->team_id == NULL || dft_scope_sees_everything (device))
+    return g_strdup ("");
+  key = scope_key (device->team_id);
+  mark = dft_store_get_sync_state (store, key, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  return mark != NULL ? mark : g_strdup ("");
 }

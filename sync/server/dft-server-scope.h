@@ -55,4 +55,21 @@ gboolean dft_scope_check_push (DftScope  *scope,
 /* The changes of @changes the device may see, in the same order (borrowed pointers). */
 GPtrArray *dft_scope_filter_pull (DftScope *scope, GPtrArray *changes, GError **error);
 
+/*
+ * The changes of a relayed batch (changes of other devices the server lost)
+ * that the device may relay, moved out of @changes in their order; *skipped
+ * counts those left out. Claims as dft_scope_check_push().
+ */
+GPtrArray *dft_scope_filter_relay (DftScope  *scope,
+                                   GPtrArray *changes,
+                                   GPtrArray *claim_ids,
+                                   GPtrArray *claim_entities,
+                                   guint     *skipped,
+                                   GError   **error);
+
+/* A workshop moved into @team_id: that team's devices pull everything again. */
+gboolean dft_scope_note_move (DftStore *store, const char *team_id, GError **error);
+/* The mark of the device's team's last move-in, "" when none; sent with every pull. */
+char *dft_scope_mark (DftStore *store, const DftDevice *device, GError **error);
+
 G_END_DECLS

@@ -63,6 +63,7 @@ struct _Request
   GHashTable        *query;
   char              *authorization;
   char              *content_encoding;
+  char              *acked; /* X-Daftari-Acked: what the device was told the server holds of it */
   GBytes            *body;
   Reply              reply;
 };
@@ -91,7 +92,10 @@ struct _DftServer
   DftStore    *store;
   DftServerDb *db;
   char        *epoch;
-  GMutex       push_lock; /* check, claim and apply one push at a time */
+  gint64       log_at_start; /* the last log position in the files when the server started */
+  gint64       log_first;    /* positions this run gives start after this */
+  GMutex       epoch_lock;   /* guards epoch, which a restore found while serving replaces */
+  GMutex       push_lock;    /* check, claim and apply one push at a time */
   GMainLoop   *loop;
   guint        pending; /* messages paused for a worker, not yet finished */
   guint        working; /* workers running */
@@ -109,6 +113,7 @@ static void handle_push (DftServer *self, Request *request, DftDevice *device);
 static void handle_pull (DftServer *self, Request *request, DftDevice *device);
 static void handle_revoke (DftServer *self, Request *request, DftDevice *device);
 static void handle_codes (DftServer *self, Request *request, DftDevice *device);
+static void handle_reidentify (DftServer *self, Request *request, DftDevice *device);
 
 static const Route routes[] = {
   { "GET", "health", FALSE, NULL },
@@ -118,6 +123,7 @@ static const Route routes[] = {
   { "GET", "pull", TRUE, handle_pull },
   { "POST", "devices/*/revoke", TRUE, handle_revoke },
   { "POST", "enrolment-codes", TRUE, handle_codes },
+  { "POST", "reidentify", TRUE, handle_reidentify },
 };
 
 static void
@@ -163,6 +169,7 @@ static void
 dft_server_init (DftServer *self)
 {
   g_mutex_init (&self->push_lock);
+  g_mutex_init (&self->epoch_lock);
 }
 
 /* ---- Epoch -------------------------------------------------------------- */
@@ -198,6 +205,44 @@ dft_server_new_epoch (DftStore *store, char **epoch, GError **error)
   if (epoch != NULL)
     *epoch = g_steal_pointer (&fresh);
   return TRUE;
+}
+
+static char *
+current_epoch (DftServer *self)
+{
+  char *epoch;
+
+  g_mutex_lock (&self->epoch_lock);
+  epoch = g_strdup (self->epoch);
+  g_mutex_unlock (&self->epoch_lock);
+  return epoch;
+}
+
+/*
+ * The data was put back from an earlier copy while devices went on: they
+ * hold, and were told the server holds, changes it no longer has. A new epoch
+ * makes every device send again all it holds (sync/PROTOCOL.md, "Restores").
+ * Called with push_lock held, so no push lands between the finding and the
+ * new epoch.
+ */
+static void
+restore_found (DftServer *self, const char *why)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *epoch = NULL;
+
+  if (!dft_server_new_epoch (self->store, &epoch, &error))
+    {
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+                        "restored data found (%s) but no new epoch: %s", why, error->message);
+      return;
+    }
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+                    "the data was restored from an earlier copy (%s): new epoch %s", why, epoch);
+  g_mutex_lock (&self->epoch_lock);
+  g_free (self->epoch);
+  self->epoch = g_steal_pointer (&epoch);
+  g_mutex_unlock (&self->epoch_lock);
 }
 
 /* ---- Logging ------------------------------------------------------------ */
@@ -831,6 +876,67 @@ handle_enrol (DftServer *self, Request *request, DftDevice *unused)
 
 /* ---- Sync --------------------------------------------------------------- */
 
+/*
+ * 409 "forked": the device's database is a copy (another laptop, a backup put
+ * back) whose change @seq differs from the one the server holds under that
+ * name. Nothing of the batch is stored; the device takes a new identity.
+ */
+static void
+reply_forked (Reply *reply, const DftChange *change)
+{
+  g_autoptr (JsonObject) object = reply_object_new ();
+  JsonObject            *error;
+
+  error = json_object_new ();
+  json_object_set_string_member (error, "code", "forked");
+  json_object_set_string_member (
+      error, "message",
+      _ ("This device’s database is a copy of another one that synced already (a copied file or "
+         "a restored backup). Nothing of this push was stored."));
+  json_object_set_string_member (error, "device", change->device_id);
+  json_object_set_int_member (error, "seq", change->origin_seq);
+  json_object_set_object_member (object, "error", error);
+  reply_json (reply, SOUP_STATUS_CONFLICT, object);
+  reply->gzip = FALSE;
+  reply->error_code = "forked";
+}
+
+/* Drops the relayed changes of other devices the server holds otherwise: a fork between two
+ * other devices is for them to sort out when they push, not for the device that relays. */
+static gboolean
+drop_forked (DftStore   *store,
+             const char *device_id,
+             GPtrArray  *changes,
+             gboolean   *own_forked,
+             guint      *own_index,
+             guint      *dropped,
+             GError    **error)
+{
+  gboolean found = TRUE;
+  guint    index = 0;
+
+  while (found)
+    {
+      if (!dft_store_find_fork (store, changes, &found, &index, error))
+        return FALSE;
+      /* The relaying device's own change forks as in a push: it is the copy. */
+      if (found
+          && g_strcmp0 (((DftChange *) g_ptr_array_index (changes, index))->device_id, device_id)
+                 == 0)
+        {
+          *own_forked = TRUE;
+          *own_index = index;
+          return TRUE;
+        }
+      if (found)
+        {
+          g_ptr_array_remove_index (changes, index);
+          (*dropped)++;
+        }
+    }
+  return TRUE;
+}
+
 static void
 handle_push (DftServer *self, Request *request, DftDevice *device)
 {
@@ -838,12 +944,17 @@ handle_push (DftServer *self, Request *request, DftDevice *device)
   g_autoptr (GBytes)     json = body_json (request, DFT_WIRE_MAX_JSON, &error);
   g_autoptr (JsonObject) top = NULL;
   g_autoptr (GPtrArray)  changes = NULL;
+  g_autoptr (GPtrArray)  accepted = NULL;
   g_autoptr (DftScope)   scope = NULL;
   g_autoptr (GPtrArray)  claim_ids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray)  claim_entities = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (JsonObject) object = NULL;
+  g_autofree char       *epoch = NULL;
   DftApplyStats          stats = { 0 };
   JsonNode              *protocol;
+  JsonNode              *relay_node;
+  gboolean               relay = FALSE, forked = FALSE;
+  guint                  fork_index = 0, skipped = 0;
   gint64                 acked;
 
   if (json == NULL)
@@ -859,7 +970,7 @@ handle_push (DftServer *self, Request *request, DftDevice *device)
     }
   {
     static const char *const known[]
-        = { "server", "protocol", "epoch", "devices", "ids", "changes", NULL };
+        = { "server", "protocol", "epoch", "devices", "ids", "changes", "relay", NULL };
     g_autoptr (GList) names = json_object_get_members (top);
 
     for (GList *l = names; l != NULL; l = l->next)
@@ -882,10 +993,46 @@ handle_push (DftServer *self, Request *request, DftDevice *device)
                    _ ("This batch is of another version of the sync protocol; update Daftari."));
       return;
     }
+  relay_node = json_object_get_member (top, "relay");
+  if (relay_node != NULL)
+    {
+      if (!JSON_NODE_HOLDS_VALUE (relay_node)
+          || json_node_get_value_type (relay_node) != G_TYPE_BOOLEAN)
+        {
+          reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                       _ ("The member “relay” must be true or false."));
+          return;
+        }
+      relay = json_node_get_boolean (relay_node);
+    }
 
   scope = dft_scope_new (self->store, self->db, device);
   g_mutex_lock (&self->push_lock);
-  if (!dft_scope_check_push (scope, changes, claim_ids, claim_entities, &error)
+  acked = dft_store_origin_high (self->store, device->id, &error);
+  if (acked < 0)
+    goto internal;
+  /* A device sends its own changes in order from what the server acknowledged: one that starts
+   * past what the server holds of it was acknowledged by data that is gone. The batch is kept
+   * (it is this device's); the new epoch has it send the rest again. */
+  if (!relay && changes->len > 0
+      && g_strcmp0 (((DftChange *) g_ptr_array_index (changes, 0))->device_id, device->id) == 0
+      && ((DftChange *) g_ptr_array_index (changes, 0))->origin_seq > acked + 1)
+    restore_found (self, "a device pushed past what the server holds of it");
+  if (relay
+          ? !drop_forked (self->store, device->id, changes, &forked, &fork_index, &skipped, &error)
+          : !dft_store_find_fork (self->store, changes, &forked, &fork_index, &error))
+    goto internal;
+  if (forked)
+    {
+      g_mutex_unlock (&self->push_lock);
+      reply_forked (&request->reply, g_ptr_array_index (changes, fork_index));
+      return;
+    }
+  if (relay)
+    accepted = dft_scope_filter_relay (scope, changes, claim_ids, claim_entities, &skipped, &error);
+  else if (dft_scope_check_push (scope, changes, claim_ids, claim_entities, &error))
+    accepted = g_ptr_array_ref (changes);
+  if (accepted == NULL
       || !dft_server_db_claim (self->db, claim_ids, claim_entities, device->team_id, now_seconds (),
                                &error))
     {
@@ -893,7 +1040,7 @@ handle_push (DftServer *self, Request *request, DftDevice *device)
       reply_gerror (&request->reply, error);
       return;
     }
-  if (!dft_store_apply_changes (self->store, changes, &stats, &error))
+  if (accepted->len > 0 && !dft_store_apply_changes (self->store, accepted, &stats, &error))
     {
       g_autoptr (GError) unclaim_error = NULL;
 
@@ -902,7 +1049,10 @@ handle_push (DftServer *self, Request *request, DftDevice *device)
         g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
                           "could not undo workshop claims: %s", unclaim_error->message);
       g_mutex_unlock (&self->push_lock);
-      reply_gerror (&request->reply, error);
+      if (g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_FORKED))
+        reply_error (&request->reply, SOUP_STATUS_CONFLICT, "forked", error->message);
+      else
+        reply_gerror (&request->reply, error);
       return;
     }
   acked = dft_store_origin_high (self->store, device->id, &error);
@@ -913,14 +1063,22 @@ handle_push (DftServer *self, Request *request, DftDevice *device)
       return;
     }
 
+  epoch = current_epoch (self);
   object = reply_object_new ();
   json_object_set_int_member (object, "acked", acked);
-  json_object_set_string_member (object, "epoch", self->epoch);
+  json_object_set_string_member (object, "epoch", epoch);
   json_object_set_int_member (object, "time", dft_hlc_wall_ms ());
   json_object_set_int_member (object, "applied", stats.applied);
   json_object_set_int_member (object, "duplicates", stats.duplicates);
   json_object_set_int_member (object, "conflicts", stats.conflicts);
+  if (relay)
+    json_object_set_int_member (object, "skipped", skipped);
   reply_json (&request->reply, SOUP_STATUS_OK, object);
+  return;
+
+internal:
+  g_mutex_unlock (&self->push_lock);
+  reply_internal (&request->reply, error);
 }
 
 static gboolean
@@ -995,7 +1153,9 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
   g_autoptr (DftScope)   scope = NULL;
   g_autoptr (JsonObject) extra = json_object_new ();
   g_autoptr (GBytes)     json = NULL;
-  gint64                 after, limit, cursor;
+  g_autofree char       *epoch = NULL;
+  g_autofree char       *scope_mark = NULL;
+  gint64                 after, limit, cursor, last, own, told = 0;
   gboolean               more;
 
   if (request->query != NULL)
@@ -1020,6 +1180,25 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
       return;
     }
 
+  /* A device that pulled past the end of the log, or to a position between the end of the
+   * files at start and this run's first, pulled from data that is gone. */
+  g_mutex_lock (&self->push_lock);
+  last = dft_store_last_seq (self->store, &error);
+  if (last >= 0 && (after > last || (after > self->log_at_start && after <= self->log_first)))
+    {
+      restore_found (self, "a device pulled from a position the server's log does not hold");
+      after = 0;
+    }
+  else if (last >= 0 && request->acked != NULL
+           && g_ascii_string_to_signed (request->acked, 10, 0, G_MAXINT64, &told, NULL)
+           && told > dft_store_origin_high (self->store, device->id, NULL))
+    restore_found (self, "a device was told the server holds more of its changes than it does");
+  g_mutex_unlock (&self->push_lock);
+  if (last < 0)
+    {
+      reply_internal (&request->reply, error);
+      return;
+    }
   changes = dft_store_read_log (self->store, after, (guint) limit, NULL, device->id, &error);
   if (changes == NULL)
     {
@@ -1031,6 +1210,13 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
    * answers, conflicts that copy them) must not make a page no device will take. */
   if (trim_to_bytes (changes, PULL_MAX_BYTES))
     more = TRUE;
+  own = dft_store_origin_high (self->store, device->id, &error);
+  scope_mark = own < 0 ? NULL : dft_scope_mark (self->store, device, &error);
+  if (scope_mark == NULL)
+    {
+      reply_internal (&request->reply, error);
+      return;
+    }
   cursor = changes->len > 0 ? ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->seq
                             : after;
   scope = dft_scope_new (self->store, self->db, device);
@@ -1043,12 +1229,63 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
 
   json_object_set_int_member (extra, "cursor", cursor);
   json_object_set_boolean_member (extra, "more", more);
-  json_object_set_string_member (extra, "epoch", self->epoch);
+  epoch = current_epoch (self);
+  json_object_set_string_member (extra, "epoch", epoch);
+  /* What the server holds of this device's own: more than it holds means a copy made them. */
+  json_object_set_int_member (extra, "acked", own);
+  if (*scope_mark != '\0')
+    json_object_set_string_member (extra, "scope", scope_mark);
   json_object_set_int_member (extra, "time", dft_hlc_wall_ms ());
   json = dft_wire_encode_batch (visible, extra);
   request->reply.status = SOUP_STATUS_OK;
   request->reply.body = dft_wire_gzip (json);
   request->reply.gzip = TRUE;
+}
+
+/*
+ * A forked database takes a new device id, and with it needs a token: the
+ * copied token vouches for it as much as for the original, so the new id is
+ * enrolled like the device the token belongs to (account, role, team and the
+ * same expiry), and the original keeps its own.
+ */
+static void
+handle_reidentify (DftServer *self, Request *request, DftDevice *device)
+{
+  static const Member members[] = {
+    { "device_id", G_TYPE_STRING, TRUE, FALSE },
+    { "device_name", G_TYPE_STRING, FALSE, TRUE },
+  };
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (JsonObject) body = parse_object (request, members, G_N_ELEMENTS (members), &error);
+  g_autoptr (DftDevice)  twin = NULL;
+  g_autofree char       *token = NULL;
+  g_autofree char       *hash = NULL;
+
+  if (body == NULL || !check_device_fields (body, &error))
+    {
+      reply_gerror (&request->reply, error);
+      return;
+    }
+  if (g_str_equal (member_string (body, "device_id"), device->id))
+    {
+      reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                   _ ("A new identity needs a new device id."));
+      return;
+    }
+  token = dft_server_auth_new_token ();
+  hash = dft_server_auth_hash_secret (token);
+  twin = dft_server_db_enrol_like (self->db, device, member_string (body, "device_id"),
+                                   member_string (body, "device_name"), hash, now_seconds (),
+                                   &error);
+  if (twin == NULL)
+    {
+      reply_gerror (&request->reply, error);
+      return;
+    }
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+                    "device %s is a copy of device %s and took a new identity", twin->id,
+                    device->id);
+  reply_enrolled (request, token, twin);
 }
 
 /* ---- Administration over HTTP ------------------------------------------- */
@@ -1196,6 +1433,7 @@ request_free (Request *request)
   g_clear_pointer (&request->query, g_hash_table_unref);
   g_free (request->authorization);
   g_free (request->content_encoding);
+  g_free (request->acked);
   g_clear_pointer (&request->body, g_bytes_unref);
   g_clear_pointer (&request->reply.body, g_bytes_unref);
   g_free (request->reply.device_id);
@@ -1310,12 +1548,13 @@ find_route (const char *path, const char *method, char **path_id, guint *status)
 static void
 reply_health (DftServer *self, SoupServerMessage *msg)
 {
+  g_autofree char       *epoch = current_epoch (self);
   g_autoptr (JsonObject) object = reply_object_new ();
   Reply                  reply = { 0 };
 
   json_object_set_int_member (object, "protocol", DFT_WIRE_PROTOCOL);
   json_object_set_string_member (object, "status", "ok");
-  json_object_set_string_member (object, "epoch", self->epoch);
+  json_object_set_string_member (object, "epoch", epoch);
   json_object_set_int_member (object, "time", dft_hlc_wall_ms ());
   reply_json (&reply, SOUP_STATUS_OK, object);
   apply_reply (msg, &reply);
@@ -1378,6 +1617,7 @@ handler_cb (SoupServer        *soup,
     }
   request->authorization = g_strdup (soup_message_headers_get_one (headers, "Authorization"));
   request->content_encoding = g_strdup (soup_message_headers_get_one (headers, "Content-Encoding"));
+  request->acked = g_strdup (soup_message_headers_get_one (headers, "X-Daftari-Acked"));
   request->body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
 
   message_info (msg)->pending = TRUE;
@@ -1494,6 +1734,21 @@ request_aborted_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data
 
 /* ---- Life --------------------------------------------------------------- */
 
+/*
+ * The server makes changes of its own (conflict records) under its store's
+ * device id. Data put back from a copy would number the next ones as the lost
+ * ones were, which devices hold: each run takes a new id instead, keeping what
+ * the files hold under the ids before.
+ */
+static gboolean
+renew_own_identity (DftStore *store, GError **error)
+{
+  g_autofree char *fresh = dft_uuid_v4_new ();
+  gint64           own = dft_store_origin_high (store, dft_store_get_device_id (store), error);
+
+  return own >= 0 && dft_store_take_identity (store, fresh, own, NULL, error);
+}
+
 DftServer *
 dft_server_new (const DftServerConfig *config, GError **error)
 {
@@ -1523,6 +1778,34 @@ dft_server_new (const DftServerConfig *config, GError **error)
     return NULL;
   self->epoch = dft_server_ensure_epoch (self->store, error);
   if (self->epoch == NULL)
+    return NULL;
+  {
+    g_autofree char *copy = dft_store_get_sync_state (self->store, "backup_copy", error);
+
+    /* Started on a copy "admin backup" made: devices hold what came after it. */
+    if (copy != NULL && *copy != '\0')
+      {
+        g_clear_pointer (&self->epoch, g_free);
+        if (!dft_server_new_epoch (self->store, &self->epoch, error)
+            || !dft_store_set_sync_state (self->store, "backup_copy", "", error))
+          return NULL;
+        g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+                          "started on data restored from a backup: new epoch %s", self->epoch);
+      }
+    else if (error != NULL && *error != NULL)
+      return NULL;
+  }
+  /*
+   * Each run numbers its log from a point after anything an earlier run gave (milliseconds
+   * times 1000), so a position is never given twice, even by data put back from a copy; a
+   * device that holds a position between the files' end and that point was served by data
+   * that is gone.
+   */
+  self->log_at_start = dft_store_last_seq (self->store, error);
+  if (self->log_at_start < 0 || !renew_own_identity (self->store, error))
+    return NULL;
+  self->log_first = MAX (self->log_at_start, dft_hlc_wall_ms () * 1000);
+  if (!dft_store_skip_log_positions (self->store, self->log_first, error))
     return NULL;
   return g_steal_pointer (&self);
 }
