@@ -325,6 +325,8 @@ copy_replica (World *w, Replica *r)
   w->copies++;
 }
 
+static void forget_lost_saves (World *w, guint device);
+
 /* A snapshot is put back: a replica's laptop restored from its backup, or the hub's data. */
 static void
 roll_back (World *w)
@@ -342,6 +344,8 @@ roll_back (World *w)
   g_clear_object (&r->open); /* the laptop restarts: no editor is open */
   *r = snap->marks;
   r->store = open_copy (w, snap->path);
+  if (snap->device >= 0)
+    forget_lost_saves (w, (guint) snap->device);
   if (snap->device < 0)
     {
       /* The hub starts again: its log goes on after anything an earlier run gave. */
@@ -414,7 +418,9 @@ random_open_edit (World *w, Replica *r)
   g_autoptr (GError)    error = NULL;
   g_autoptr (DftRecord) person = g_steal_pointer (&r->open);
   g_autoptr (DftRecord) now = NULL;
+  g_autoptr (GPtrArray) replaced = g_ptr_array_new_with_free_func (g_free);
   const char           *typed, *held;
+  gint64                seq;
 
   if (person == NULL)
     {
@@ -438,14 +444,40 @@ random_open_edit (World *w, Replica *r)
       g_autoptr (JsonNode) node = json_node_init_string (json_node_alloc (), held);
       g_autofree char     *text = held != NULL ? json_to_string (node, FALSE) : g_strdup ("null");
 
-      g_ptr_array_add (w->unseen,
-                       g_strdup_printf ("%s/phone=%s", dft_record_get_id (person), text));
+      g_ptr_array_add (replaced, g_strdup_printf ("%s/phone=%s", dft_record_get_id (person), text));
     }
   if (dft_record_get_deleted (now) && !dft_record_get_deleted (person))
-    g_ptr_array_add (w->unseen, g_strdup_printf ("%s/deleted=true", dft_record_get_id (person)));
+    g_ptr_array_add (replaced, g_strdup_printf ("%s/deleted=true", dft_record_get_id (person)));
   dft_record_set_string (person, "phone", typed);
   g_assert_true (dft_store_save (r->store, person, &error));
   g_assert_no_error (error);
+  /* Named with the save: a laptop put back from before it loses the save, and what it
+   * replaced is then no longer this save's to keep. */
+  seq = dft_store_origin_high (r->store, dft_store_get_device_id (r->store), &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < replaced->len; i++)
+    g_ptr_array_add (w->unseen,
+                     g_strdup_printf ("%u:%" G_GINT64_FORMAT ":%s", (guint) (r - w->devices), seq,
+                                      (const char *) g_ptr_array_index (replaced, i)));
+}
+
+/* A laptop put back from a snapshot lost the saves it made after it: forget what they replaced. */
+static void
+forget_lost_saves (World *w, guint device)
+{
+  g_autoptr (GError) error = NULL;
+  DftStore          *store = w->devices[device].store;
+  gint64             high = dft_store_origin_high (store, dft_store_get_device_id (store), &error);
+
+  g_assert_no_error (error);
+  for (guint i = w->unseen->len; i > 0; i--)
+    {
+      g_auto (GStrv) parts = g_strsplit (g_ptr_array_index (w->unseen, i - 1), ":", 3);
+
+      if ((guint) g_ascii_strtoull (parts[0], NULL, 10) == device
+          && g_ascii_strtoll (parts[1], NULL, 10) > high)
+        g_ptr_array_remove_index (w->unseen, i - 1);
+    }
 }
 
 static void
@@ -666,8 +698,8 @@ check_unseen_kept (World *w)
 {
   for (guint i = 0; i < w->unseen->len; i++)
     {
-      const char           *entry = g_ptr_array_index (w->unseen, i);
-      g_auto (GStrv)        parts = g_strsplit_set (entry, "/=", 3);
+      const char    *entry = strchr (strchr (g_ptr_array_index (w->unseen, i), ':') + 1, ':') + 1;
+      g_auto (GStrv) parts = g_strsplit_set (entry, "/=", 3);
       g_autoptr (GPtrArray) kept = dft_test_conflicts_about (w->hub.store, parts[0], parts[1]);
       g_autoptr (JsonNode)  value = json_from_string (parts[2], NULL);
       gboolean found = value_stands (w->hub.store, "person", parts[0], parts[1], value);
@@ -803,6 +835,23 @@ run_seed (guint32 seed,
   dft_test_dir_free (w.dir);
 }
 
+/*
+ * Histories that failed once, run every time. 385443399: a laptop put back from before a
+ * save of a person read earlier lost the save, and the test still asked the hub to keep what
+ * that save had replaced.
+ */
+static void
+test_convergence_regressions (void)
+{
+  static const guint32 seeds[] = { 385443399 };
+  guint                writes = 0, conflicts = 0, files = 0, forks = 0, restores = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (seeds); i++)
+    run_seed (seeds[i], &writes, &conflicts, &files, &forks, &restores);
+  g_test_message ("%u histories that failed once: %u writes accounted for",
+                  (guint) G_N_ELEMENTS (seeds), writes);
+}
+
 static void
 test_convergence_random (void)
 {
@@ -836,6 +885,7 @@ main (int argc, char *argv[])
 {
   dft_test_init (&argc, &argv);
 
+  g_test_add_func ("/convergence/regressions", test_convergence_regressions);
   g_test_add_func ("/convergence/random", test_convergence_random);
 
   return g_test_run ();
