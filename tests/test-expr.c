@@ -334,6 +334,12 @@ test_dates (void)
   assert_string (ctx, "date(20454)", NULL, "2026-01-01");
   assert_string (ctx, "date('2026-03-01T10:00:00.000+03:00')", NULL, "2026-03-01");
   assert_string (ctx, "date('')", NULL, "");
+  /* Found by the fuzzer: days before year 1 made GLib complain; outside 0001-01-01 to
+   * 9999-12-31 a date is empty, as any bad date is. */
+  assert_string (ctx, "date(-719162)", NULL, "0001-01-01");
+  assert_string (ctx, "date(2932896)", NULL, "9999-12-31");
+  assert_string (ctx, "date(-831202)", NULL, "");
+  assert_string (ctx, "date(2932897)", NULL, "");
   g_assert_cmpfloat (eval_number (ctx, "number('2026-01-01')", NULL), ==, 20454);
   g_assert_cmpfloat (eval_number (ctx, "decimal-date-time('1970-01-02T12:00:00.000Z')", NULL), ==,
                      1.5);

@@ -1267,6 +1267,14 @@ fn_now (xmlXPathParserContextPtr ctxt, int nargs)
   push_string (ctxt, s);
 }
 
+/* Days since 1970-01-01 that name a date GLib can hold and a form can mean: from 0001-01-01
+ * (-719,162) to 9999-12-31 (2,932,896). Outside it, date() is empty, as for any bad date. */
+static gboolean
+days_in_range (double days)
+{
+  return !isnan (days) && days >= -719162 && days <= 2932896;
+}
+
 static char *
 days_to_date (double days)
 {
@@ -1318,7 +1326,7 @@ fn_date (xmlXPathParserContextPtr ctxt, int nargs)
         }
     }
   xmlXPathFreeObject (obj);
-  if (isnan (days) || fabs (days) > 3e6)
+  if (!days_in_range (days))
     push_string (ctxt, "");
   else
     {
@@ -2069,7 +2077,7 @@ object_to_date_time (xmlXPathObjectPtr obj)
         }
       days = g_ascii_strtod (s, NULL);
     }
-  if (isnan (days) || fabs (days) > 3e6)
+  if (!days_in_range (days))
     return NULL;
   if (days == trunc (days))
     {
