@@ -37,6 +37,9 @@ DftHlcValue dft_hlc_tick (DftHlc *hlc, gint64 wall_ms);
 DftHlcValue dft_hlc_receive (DftHlc *hlc, DftHlcValue remote, gint64 wall_ms);
 gboolean    dft_hlc_is_drifted (DftHlcValue remote, gint64 wall_ms, gint64 *drift_ms);
 gint64      dft_hlc_wall_ms (void);
+
+typedef gint64 (*DftHlcWallClock) (void);
+void _dft_hlc_set_wall_clock (DftHlcWallClock func);
 char       *dft_hlc_to_string (DftHlcValue v);
 int dft_hlc_compare (DftHlcValue a, const char *device_a, DftHlcValue b, const char *device_b);
 
