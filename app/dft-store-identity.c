@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 
 #include "dft-db.h"
 #include "dft-store-private.h"
+#include "dft-uuid.h"
 
 /*
  * A device's identity is its id in sync_state plus the numbers it gives its
@@ -198,7 +200,8 @@ dft_store_take_identity (DftStore          *self,
   old = g_strdup (dft_store_get_device_id (self));
   if (!dft_db_exec (db, "BEGIN IMMEDIATE", error))
     goto fail_no_txn;
-  if (!renumber_locked (db, old, device_id, after_seq, 0, error))
+  if (!renumber_locked (db, old, device_id, after_seq, 0, error)
+      || !_dft_store_remerge_ties_locked (self, device_id, error))
     goto fail;
   /* The ids this database had: what it once sent stays under them. */
   retired = dft_sync_state_get (db, "retired_device_ids", NULL);
@@ -310,6 +313,131 @@ own_high (sqlite3 *db, const char *device_id, GError **error)
   return sqlite3_column_int64 (stmt, 0);
 }
 
+/* Where this file lives: the machine, the file's inode and its full path. A copy on another
+ * laptop, beside the original or put back from a backup differs in at least one. */
+static char *
+file_place (const char *path)
+{
+  static const char *const machine_files[] = { "/etc/machine-id", "/var/lib/dbus/machine-id" };
+  g_autofree char         *machine = NULL;
+  g_autofree char         *full = NULL;
+  GStatBuf                 st;
+
+  for (guint i = 0; machine == NULL && i < G_N_ELEMENTS (machine_files); i++)
+    if (!g_file_get_contents (machine_files[i], &machine, NULL, NULL))
+      g_clear_pointer (&machine, g_free);
+  if (machine == NULL)
+    machine = g_strdup (g_get_host_name ());
+  if (g_stat (path, &st) != 0)
+    return NULL;
+  full = g_canonicalize_filename (path, NULL);
+  return g_strdup_printf ("%s %" G_GUINT64_FORMAT " %s", g_strstrip (machine), (guint64) st.st_ino,
+                          full);
+}
+
+/*
+ * Beside the file, "PATH.device" names the device and the highest change it
+ * had made when it was last opened or closed. A backup copied back over the
+ * file (same place, same inode) is found by it: it made fewer changes than
+ * the device already had.
+ */
+static char *
+sidecar_path (DftStore *self)
+{
+  return g_strconcat (dft_store_get_path (self), ".device", NULL);
+}
+
+/* Whether the note beside the file says this database went back or is another's. */
+static gboolean
+sidecar_says_replaced (DftStore *self, sqlite3 *db, gint64 high)
+{
+  g_autofree char *path = sidecar_path (self);
+  g_autofree char *text = NULL;
+  g_auto (GStrv)   parts = NULL;
+  g_autofree char *retired = NULL;
+  g_auto (GStrv)   ids = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return FALSE;
+  parts = g_strsplit (g_strstrip (text), " ", 2);
+  if (g_strv_length (parts) != 2 || !dft_uuid_is_valid (parts[0]))
+    return FALSE; /* not ours to read: written again below */
+  if (g_str_equal (parts[0], dft_store_get_device_id (self)))
+    return g_ascii_strtoll (parts[1], NULL, 10) > high;
+  /* An id it had before is history; one it never had means the file is another device's. */
+  retired = dft_sync_state_get (db, "retired_device_ids", NULL);
+  ids = retired != NULL ? g_strsplit (retired, " ", -1) : NULL;
+  return ids == NULL || !g_strv_contains ((const char *const *) ids, parts[0]);
+}
+
+void
+_dft_store_write_sidecar (DftStore *self)
+{
+  g_autofree char   *path = sidecar_path (self);
+  g_autofree char   *text = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64             high;
+
+  _dft_store_lock (self);
+  high = own_high (_dft_store_get_db (self), dft_store_get_device_id (self), &error);
+  _dft_store_unlock (self);
+  if (high < 0)
+    return;
+  text = g_strdup_printf ("%s %" G_GINT64_FORMAT "\n", dft_store_get_device_id (self), high);
+  /* Only a hint: a missing or stale note never stops the database opening. */
+  if (!g_file_set_contents (path, text, -1, &error))
+    g_debug ("store: %s", error->message);
+}
+
+gboolean
+dft_store_check_place (DftStore *self, gboolean *copied, GError **error)
+{
+  g_autofree char *place = NULL;
+  g_autofree char *held = NULL;
+  g_autofree char *fresh = NULL;
+  sqlite3         *db;
+  gint64           high;
+  gboolean         moved, replaced;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+
+  *copied = FALSE;
+  place = file_place (dft_store_get_path (self));
+  if (place == NULL)
+    return TRUE; /* a database in memory, or one whose file cannot be looked at: nothing to say */
+  _dft_store_lock (self);
+  db = _dft_store_get_db (self);
+  held = dft_sync_state_get (db, "file_place", NULL);
+  high = own_high (db, dft_store_get_device_id (self), error);
+  moved = held != NULL && !g_str_equal (held, place);
+  replaced = high >= 0 && !moved && sidecar_says_replaced (self, db, high);
+  /* First opened here, or by a version that did not keep the place: it is this file's now. */
+  if (high >= 0 && held == NULL && !dft_sync_state_set (db, "file_place", place, error))
+    high = -1;
+  _dft_store_unlock (self);
+  if (high < 0)
+    return FALSE;
+  _dft_store_watch_place (self);
+
+  if (moved || replaced)
+    {
+      /* A copy, or a backup put back: it takes its own id before it writes anything, so its
+       * changes and the original's never share a name. What it made before stays under the
+       * old id (the original or the server holds the same), and it pulls everything again:
+       * more may have been sent under that id. Its token still names the old id; the next
+       * sync asks the server for one of its own. */
+      const char *state[] = { "file_place", place, "push_acked_seq", "0", "pull_cursor", "0",
+                              "scope_mark", "", NULL };
+
+      fresh = dft_uuid_v4_new ();
+      if (!dft_store_take_identity (self, fresh, high, state, error))
+        return FALSE;
+      *copied = TRUE;
+    }
+  _dft_store_write_sidecar (self);
+  return TRUE;
+}
+
 /*
  * Before applying what the server sends: a held change of another device
  * that the server holds otherwise under the same name came from data the
@@ -357,6 +485,7 @@ dft_store_yield_forks (DftStore *self, GPtrArray *changes, guint *yielded, GErro
                && (high = own_high (db, dft_store_get_device_id (self), error)) >= 0
                && renumber_locked (db, change->device_id, dft_store_get_device_id (self),
                                    change->origin_seq - 1, high, error)
+               && _dft_store_remerge_ties_locked (self, dft_store_get_device_id (self), error)
                && dft_db_exec (db, "COMMIT", error);
           if (!ok)
             sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);

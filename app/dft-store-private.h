@@ -49,6 +49,10 @@ gboolean _dft_person_update_search_key (
 
 /* Identity (dft-store-identity.c). */
 void     _dft_store_set_device_id (DftStore *self, const char *device_id);
+/* dft_store_check_place() ran: the note beside the file is written again when it closes. */
+void     _dft_store_watch_place (DftStore *self);
+void     _dft_store_write_sidecar (DftStore *self);
+gboolean _dft_store_remerge_ties_locked (DftStore *self, const char *device_id, GError **error);
 gboolean _dft_change_matches (const DftChange *change,
                               DftHlcValue      hlc,
                               const char      *entity,

@@ -50,6 +50,7 @@ struct _DftStore
   gint           checkpoint_armed; /* atomic: a quiet-time checkpoint is waiting */
   gint           damaged;          /* atomic: a check found damage; no more writes */
   _Atomic gint64 last_commit_usec;
+  gboolean       place_watched; /* see dft_store_check_place() */
 };
 
 G_DEFINE_FINAL_TYPE (DftStore, dft_store, G_TYPE_OBJECT)
@@ -92,6 +93,8 @@ dft_store_finalize (GObject *object)
   g_mutex_unlock (&self->queue_lock);
   g_mutex_clear (&self->queue_lock);
 
+  if (self->place_watched && self->db != NULL && !g_atomic_int_get (&self->damaged))
+    _dft_store_write_sidecar (self);
   g_clear_pointer (&self->statements, g_hash_table_unref);
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
@@ -680,11 +683,18 @@ open_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 {
   GError   *error = NULL;
   DftStore *store = dft_store_open (task_data, &error);
+  gboolean  copied = FALSE;
 
   if (store == NULL)
     {
       g_task_return_error (task, error);
       return;
+    }
+  /* Not fatal: a copy that could not take its own id now is found when it syncs (a fork). */
+  if (!dft_store_check_place (store, &copied, &error))
+    {
+      g_warning ("%s", error->message);
+      g_clear_error (&error);
     }
   /* Signals belong to the caller's context, not to this worker's. */
   g_clear_pointer (&store->context, g_main_context_unref);
@@ -727,6 +737,12 @@ dft_store_get_device_id (DftStore *self)
 }
 
 /* Called with the store locked, inside the transaction that renumbers its changes. */
+void
+_dft_store_watch_place (DftStore *self)
+{
+  self->place_watched = TRUE;
+}
+
 void
 _dft_store_set_device_id (DftStore *self, const char *device_id)
 {
@@ -2513,6 +2529,7 @@ make_conflict (const char       *entity,
 static gboolean
 apply_one (DftStore      *self,
            DftChange     *change,
+           const char    *only_field,
            const char    *stamp,
            GPtrArray     *conflicts,
            GPtrArray     *written,
@@ -2528,7 +2545,8 @@ apply_one (DftStore      *self,
   gboolean              known = FALSE, taken = FALSE, names_taken = FALSE;
   gboolean              was_new, held_final = FALSE, incoming_final = FALSE;
 
-  if (!change_is_known (self, change, &known, error))
+  /* Merged again (see remerge_ties()): held already, it meets what holds the field now. */
+  if (only_field == NULL && !change_is_known (self, change, &known, error))
     return FALSE;
   if (known)
     {
@@ -2575,6 +2593,8 @@ apply_one (DftStore      *self,
       gboolean             conflict = FALSE;
       DftMergeOutcome      outcome;
 
+      if (only_field != NULL && !g_str_equal (name, only_field))
+        continue;
       if (g_str_equal (name, "created_at"))
         {
           /* The earliest any device made it with, so that every replica holds the same. */
@@ -2645,6 +2665,8 @@ apply_one (DftStore      *self,
         return FALSE;
       g_ptr_array_add (written, g_object_ref (record));
     }
+  if (only_field != NULL)
+    return TRUE;
   if (created_at != NULL && !was_new
       && !set_created_at (self, entity, change->record_id, created_at, error))
     return FALSE;
@@ -2658,6 +2680,86 @@ apply_one (DftStore      *self,
 
   /* Kept whether it won or not: this replica now holds it, and passes it on. */
   return append_change (self, change, error);
+}
+
+/*
+ * Changes of this database that took a new device id (their clock values
+ * listed in temp.dft_renumbered) now meet other writes by the new name. Only
+ * a write with the very same clock value can rank the other way than it did
+ * (the device id breaks that tie), so each field such a change wrote whose
+ * holder has that clock value is merged again among every write to it with
+ * that value, as a replica that received them under these names merges them.
+ * Locked, inside the caller's transaction.
+ */
+gboolean
+_dft_store_remerge_ties_locked (DftStore *self, const char *device_id, GError **error)
+{
+  g_autoptr (GPtrArray)  log = dft_change_log_read (self->db, 0, 0, NULL, NULL, error);
+  g_autoptr (GPtrArray)  written = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray)  conflicts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GHashTable) renamed = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree char       *stamp = now_stamp ();
+  DftApplyStats          stats = { 0 };
+  int                    rc;
+
+  if (log == NULL || !dft_db_prepare (self->db, "SELECT hlc FROM temp.dft_renumbered", &stmt, error))
+    return FALSE;
+  /* The log holds the values the table lists; the table only says which. */
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 hlc = sqlite3_column_int64 (stmt, 0);
+
+      for (guint i = 0; i < log->len; i++)
+        {
+          DftChange *c = g_ptr_array_index (log, i);
+
+          if ((gint64) c->hlc == hlc && g_str_equal (c->device_id, device_id))
+            g_hash_table_add (renamed, &c->hlc);
+        }
+    }
+  if (rc != SQLITE_DONE)
+    return dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
+
+  for (guint i = 0; i < log->len; i++)
+    {
+      DftChange        *mine = g_ptr_array_index (log, i);
+      g_autoptr (GList) fields = NULL;
+
+      if (!g_str_equal (mine->device_id, device_id) || !g_hash_table_contains (renamed, &mine->hlc))
+        continue;
+      fields = json_object_get_members (mine->fields);
+      for (GList *l = fields; l != NULL; l = l->next)
+        {
+          g_auto (DftVersion) held = { 0 };
+
+          if (g_str_equal (l->data, "created_at"))
+            continue;
+          if (!read_field_version (self, mine->entity, mine->record_id, l->data, &held, NULL,
+                                   error))
+            return FALSE;
+          if (held.device == NULL || held.hlc != mine->hlc)
+            continue;
+          /* Every write of this field with this clock value, in the log's order. */
+          for (guint j = 0; j < log->len; j++)
+            {
+              DftChange *other = g_ptr_array_index (log, j);
+
+              if (other->hlc == mine->hlc && g_str_equal (other->entity, mine->entity)
+                  && g_str_equal (other->record_id, mine->record_id)
+                  && json_object_has_member (other->fields, l->data)
+                  && !apply_one (self, other, l->data, stamp, conflicts, written, &stats, error))
+                return FALSE;
+            }
+        }
+    }
+  if (!commit_conflicts (self, conflicts, stamp, dft_hlc_wall_ms (), written, NULL, NULL, error))
+    return FALSE;
+  for (guint i = 0; i < written->len; i++)
+    _dft_record_mark_saved (g_ptr_array_index (written, i), stamp);
+  if (written->len > 0)
+    emit_changed (self, written);
+  return TRUE;
 }
 
 gboolean
@@ -2690,7 +2792,7 @@ dft_store_apply_changes (DftStore *self, GPtrArray *changes, DftApplyStats *stat
     {
       DftChange *change = g_ptr_array_index (changes, i);
 
-      if (!apply_one (self, change, stamp, conflicts, written, &local, error))
+      if (!apply_one (self, change, NULL, stamp, conflicts, written, &local, error))
         goto fail;
       dft_hlc_receive (&self->clock, change->hlc, wall_ms);
     }

@@ -136,6 +136,13 @@ gboolean dft_store_take_identity (DftStore          *self,
                                   gint64             after_seq,
                                   const char *const *state,
                                   GError           **error);
+/*
+ * At start: a database file that is not where it was last opened (copied to another laptop or
+ * beside the original, put back from a backup) takes a new device id before it writes, so its
+ * changes and the original's never share a name; *copied says it did (show
+ * dft_store_new_identity_message()). A file first opened here is recorded as this place's.
+ */
+gboolean dft_store_check_place (DftStore *self, gboolean *copied, GError **error);
 /* Before applying a pull: drops held changes of other devices the server holds otherwise
  * (the server's are kept everywhere); *yielded counts them. */
 gboolean dft_store_yield_forks (DftStore *self, GPtrArray *changes, guint *yielded, GError **error);

@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dft-change-log.h"
 #include "dft-store-private.h"
@@ -284,6 +286,109 @@ test_store_release_closes_files (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+static gboolean
+check_place (DftStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean           copied = FALSE;
+
+  g_assert_true (dft_store_check_place (store, &copied, &error));
+  g_assert_no_error (error);
+  return copied;
+}
+
+/* @from's bytes written into @to's file, as `cp` does: the same file (inode), other content. */
+static void
+copy_over (const char *from, const char *to)
+{
+  g_autofree char *wal = g_strconcat (to, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (to, "-shm", NULL);
+  g_autofree char *contents = NULL;
+  gsize            length = 0;
+  FILE            *file;
+
+  g_unlink (wal);
+  g_unlink (shm);
+  g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+  file = fopen (to, "r+b");
+  g_assert_nonnull (file);
+  g_assert_cmpint (ftruncate (fileno (file), 0), ==, 0);
+  g_assert_cmpuint (fwrite (contents, 1, length, file), ==, length);
+  g_assert_cmpint (fclose (file), ==, 0);
+}
+
+static void
+vacuum_into (DftStore *store, const char *path)
+{
+  g_autofree char *sql = g_strdup_printf ("VACUUM INTO '%s'", path);
+
+  g_assert_cmpint (sqlite3_exec (_dft_store_get_db (store), sql, NULL, NULL, NULL), ==, SQLITE_OK);
+}
+
+/*
+ * Issue 12: a database file copied to another place, or a backup copied back
+ * over it, takes a new device id when it is opened, before it writes; the
+ * original opened where it lives keeps its own. What the copy made before
+ * stays under the old id (the original holds the same).
+ */
+static void
+test_store_copied_file (void)
+{
+  g_autofree char      *dir = dft_test_make_dir ();
+  g_autofree char      *path = g_build_filename (dir, "daftari.db", NULL);
+  g_autofree char      *copy_path = g_build_filename (dir, "copy.db", NULL);
+  g_autofree char      *backup_path = g_build_filename (dir, "backup.db", NULL);
+  g_autofree char      *first = NULL;
+  g_autofree char      *second = NULL;
+  g_autoptr (GError)    error = NULL;
+  DftStore             *store = dft_store_open (path, &error);
+  DftStore             *copy;
+  g_autoptr (DftRecord) alpha = NULL;
+  g_autoptr (DftRecord) beta = NULL;
+
+  g_assert_no_error (error);
+  g_assert_false (check_place (store));
+  first = g_strdup (dft_store_get_device_id (store));
+  alpha = dft_test_add_person (store, "Нурлан", "Осмонов");
+  vacuum_into (store, backup_path);
+  beta = dft_test_add_person (store, "გიორგი", "ბერიძე");
+  vacuum_into (store, copy_path);
+  dft_test_release_store (store);
+
+  /* Opened again where it lives: the same device. */
+  store = dft_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_false (check_place (store));
+  g_assert_cmpstr (dft_store_get_device_id (store), ==, first);
+  dft_test_release_store (store);
+
+  /* The copy beside it: a device of its own, its earlier changes still the original's. */
+  copy = dft_store_open (copy_path, &error);
+  g_assert_no_error (error);
+  g_assert_true (check_place (copy));
+  second = g_strdup (dft_store_get_device_id (copy));
+  g_assert_cmpstr (second, !=, first);
+  g_assert_cmpint (dft_store_origin_high (copy, first, NULL), >, 0);
+  g_assert_cmpint (dft_store_origin_high (copy, second, NULL), ==, 0);
+  /* Once is enough: opened again where it now lives, it stays what it became. */
+  dft_test_release_store (copy);
+  copy = dft_store_open (copy_path, &error);
+  g_assert_no_error (error);
+  g_assert_false (check_place (copy));
+  g_assert_cmpstr (dft_store_get_device_id (copy), ==, second);
+  dft_test_release_store (copy);
+
+  /* The backup copied back over the original, as `cp` does: the same file, fewer changes
+   * than the device had made, which the note beside it remembers. */
+  copy_over (backup_path, path);
+  store = dft_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (check_place (store));
+  g_assert_cmpstr (dft_store_get_device_id (store), !=, first);
+  dft_test_release_store (store);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -297,6 +402,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/store/two-connections", test_store_two_connections);
   g_test_add_func ("/store/schema-matches-entities", test_store_schema_matches_entities);
   g_test_add_func ("/store/release-closes-files", test_store_release_closes_files);
+  g_test_add_func ("/store/copied-file", test_store_copied_file);
 
   return g_test_run ();
 }

@@ -1182,6 +1182,63 @@ test_copied_database (Fixture *f, gconstpointer data)
   assert_server_log_exact (f->server, all, G_N_ELEMENTS (all));
 }
 
+/* What the app and daftari-cli do when they open a database: a copy takes its own id. */
+static gboolean
+device_check_place (Device *device)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean           copied = FALSE;
+
+  g_assert_true (dft_store_check_place (device->store, &copied, &error));
+  g_assert_no_error (error);
+  return copied;
+}
+
+/*
+ * Issue 12, case 1, found before anything is written: the copy on laptop B
+ * is opened as the app opens it, sees it is not where it was made and takes
+ * its own id at once; no change is ever refused as a fork. Its first sync
+ * asks the server for a token of its own (the one line), the original's says
+ * nothing, and a third device gets both.
+ */
+static void
+test_copied_database_at_start (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *b = &f->devices[1], *c = &f->devices[2];
+  Device               *all[] = { a, b, c };
+  g_autofree char      *url = fixture_url (f);
+  g_autofree char      *first_id = NULL;
+  g_autoptr (DftRecord) event = NULL;
+  DftSyncStats          stats;
+
+  device_open (a, url);
+  g_assert_false (device_check_place (a));
+  login (a, TRAINER, PASSWORD_TRAINER);
+  event = add_workshop (a->store, 3, 1, NULL);
+  device_sync (a);
+  first_id = g_strdup (dft_store_get_device_id (a->store));
+  device_open_in (b, url, copy_database (a->store));
+  g_assert_true (device_check_place (b));
+  g_assert_cmpstr (dft_store_get_device_id (b->store), !=, first_id);
+  /* The original, opened again where it lives, is still itself. */
+  g_assert_false (device_check_place (a));
+  g_assert_cmpstr (dft_store_get_device_id (a->store), ==, first_id);
+
+  add_participant (a->store, event, "Alpha");
+  add_participant (b->store, event, "Beta");
+  stats = device_sync (b);
+  g_assert_true (stats.new_identity);
+  g_assert_cmpuint (stats.pushed, ==, 2);
+  stats = device_sync (a);
+  g_assert_false (stats.new_identity);
+  g_assert_cmpuint (stats.pushed, ==, 2);
+  device_sync (b);
+
+  assert_all_hold (c, url, all, G_N_ELEMENTS (all), (const char *[]){ "Alpha", "Beta", NULL });
+  dft_test_server_stop (f->server);
+  assert_server_log_exact (f->server, all, G_N_ELEMENTS (all));
+}
+
 /*
  * Issue 12, case 1, from a backup: laptop A syncs, is backed up, adds Alpha
  * and syncs; its disk dies and the backup is put back; it adds Gamma and
@@ -1420,6 +1477,7 @@ main (int argc, char *argv[])
   ADD ("stale-save", test_stale_save);
   ADD ("double-final", test_double_final);
   ADD ("copied-database", test_copied_database);
+  ADD ("copied-database-at-start", test_copied_database_at_start);
   ADD ("restored-laptop", test_restored_laptop);
   ADD ("restored-server", test_restored_server);
   ADD ("backup-while-serving", test_backup_while_serving);

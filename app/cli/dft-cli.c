@@ -907,6 +907,7 @@ dft_cli_run (int argc, char *argv[])
   const Command       *command = NULL;
   int                  first = 1;
   int                  status;
+  gboolean             copied = FALSE;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -958,6 +959,10 @@ dft_cli_run (int argc, char *argv[])
   store = dft_store_open (db_path, &error);
   if (store == NULL)
     return fail (error);
+  if (!dft_store_check_place (store, &copied, &error))
+    return fail (error);
+  if (copied)
+    g_printerr ("%s\n", dft_store_new_identity_message ());
   status = command->run (store, argc - first, argv + first);
   /* The store's signals arrive through the main context: let them run, so the
    * store is released and closes its database before the process ends. */
