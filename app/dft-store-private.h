@@ -60,4 +60,9 @@ gboolean _dft_change_matches (const DftChange *change,
                               const char      *fields);
 gboolean _dft_store_set_fork_error (GError **error, const DftChange *change);
 
+/* Clocks. For tests: this store's wall clock runs @offset_ms ahead of the machine's (a laptop
+ * whose date is wrong). */
+void    _dft_store_set_wall_offset (DftStore *self, gint64 offset_ms);
+DftHlc *_dft_store_get_clock (DftStore *self);
+
 G_END_DECLS

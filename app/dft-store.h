@@ -13,8 +13,9 @@ typedef enum
 {
   DFT_STORE_ERROR_INVALID, /* a field's value breaks a rule; the message names the field */
   DFT_STORE_ERROR_NOT_FOUND,
-  DFT_STORE_ERROR_FOLDER, /* the data folder cannot be made or written */
-  DFT_STORE_ERROR_FORKED, /* a change named like a held one but different: a copied database */
+  DFT_STORE_ERROR_FOLDER,      /* the data folder cannot be made or written */
+  DFT_STORE_ERROR_FORKED,      /* a change named like a held one but different: a copied database */
+  DFT_STORE_ERROR_CLOCK_AHEAD, /* a change stamped by a clock far ahead of this one's */
 } DftStoreError;
 
 GQuark dft_store_error_quark (void);
@@ -98,6 +99,8 @@ typedef struct
   guint    outdated;     /* changes all of whose fields had newer values here */
   guint    conflicts;    /* conflict records new here: found while applying, or received */
   gboolean new_identity; /* a bundle showed this database is a copy: it took a new device id */
+  guint    clocks_ahead; /* changes whose clocks were more than DFT_HLC_MAX_AHEAD_MS ahead of this
+                          * replica's: applied, but this replica's clock did not follow them */
 } DftApplyStats;
 
 gboolean
@@ -116,6 +119,29 @@ char  *dft_store_get_sync_state (DftStore *self, const char *key, GError **error
 gboolean
 dft_store_set_sync_state (DftStore *self, const char *key, const char *value, GError **error);
 GListModel *dft_store_list_conflicts (DftStore *self);
+
+/*
+ * Clocks (dft-store-clock.c). A change whose clock is more than
+ * DFT_HLC_MAX_AHEAD_MS ahead of this replica's wall clock would win every merge
+ * for as long as that lasts: receiving a push and importing a bundle refuse
+ * it with DFT_STORE_ERROR_CLOCK_AHEAD before applying anything (*index: the
+ * first such change, *ahead_ms: how far ahead it is), while a pulled page is
+ * applied without this clock following it (DftApplyStats.clocks_ahead, and the
+ * sync state "clock_ahead_ms").
+ */
+gint64   dft_store_wall_ms (DftStore *self);
+gboolean dft_store_check_clocks (
+    DftStore *self, GPtrArray *changes, guint *index, gint64 *ahead_ms, GError **error);
+/*
+ * This device's own changes numbered after @after_seq (not yet acknowledged)
+ * that a wrong date stamped more than DFT_HLC_MAX_AHEAD_MS ahead of the wall
+ * clock now get new clock values, in their order, just after the latest
+ * value this replica holds from before (sync/PROTOCOL.md, "Clocks"); the
+ * versions that name them follow. Nothing is lost: each keeps its fields.
+ * *n_restamped (may be NULL) says how many.
+ */
+gboolean
+dft_store_restamp_ahead (DftStore *self, gint64 after_seq, guint *n_restamped, GError **error);
 
 /*
  * Identity (dft-store-identity.c). A database copied to another laptop, or

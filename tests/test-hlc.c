@@ -75,6 +75,51 @@ test_hlc_drift (void)
   g_assert_false (dft_hlc_is_drifted (dft_hlc_pack (1000, 0), 1000 + 86400000, NULL));
 }
 
+/* Milliseconds of 2200-01-01T00:00:00Z: a laptop whose date is far ahead. */
+#define YEAR_2200_MS G_GINT64_CONSTANT (7258118400000)
+
+static void
+test_hlc_receive_from_the_future (void)
+{
+  const gint64 wall = 1700000000000;
+  DftHlcValue  futures[] = { G_MAXINT64, dft_hlc_pack (YEAR_2200_MS, 0),
+                             dft_hlc_pack (wall + DFT_HLC_MAX_AHEAD_MS + 1, 0) };
+
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    {
+      DftHlc      hlc = { 0 };
+      DftHlcValue before, after;
+      gboolean    ahead = FALSE;
+
+      dft_hlc_tick (&hlc, wall);
+      before = hlc.last;
+      g_assert_true (dft_hlc_is_too_far_ahead (futures[i], wall));
+      after = dft_hlc_receive_bounded (&hlc, futures[i], wall, &ahead);
+      g_assert_true (ahead);
+      /* The clock moved on as for a local event, not to the remote value. */
+      g_assert_cmpuint (after, >, before);
+      g_assert_cmpint (dft_hlc_value_ms (after), <=, wall + DFT_HLC_MAX_AHEAD_MS);
+      g_assert_cmpuint (after, <, futures[i]);
+      /* The plain rule is bounded too, and what is made here next stays near the wall clock. */
+      dft_hlc_receive (&hlc, futures[i], wall);
+      g_assert_cmpint (dft_hlc_value_ms (dft_hlc_tick (&hlc, wall + 1)), ==, wall + 1);
+    }
+
+  /* Up to the bound the clock follows, as a hybrid logical clock does. */
+  {
+    DftHlc      hlc = { 0 };
+    DftHlcValue near = dft_hlc_pack (wall + DFT_HLC_MAX_AHEAD_MS, 0);
+    gboolean    ahead = TRUE;
+
+    g_assert_false (dft_hlc_is_too_far_ahead (near, wall));
+    g_assert_cmpuint (dft_hlc_receive_bounded (&hlc, near, wall, &ahead), ==, near + 1);
+    g_assert_false (ahead);
+  }
+  /* Clocks behind are normal: changes made offline days ago. */
+  g_assert_false (dft_hlc_is_too_far_ahead (dft_hlc_pack (1000, 0), wall));
+  g_assert_cmpint (dft_hlc_ahead_ms (dft_hlc_pack (wall + 5, 0), wall), ==, 5);
+}
+
 static void
 test_hlc_compare (void)
 {
@@ -103,6 +148,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/hlc/receive", test_hlc_receive);
   g_test_add_func ("/hlc/counter-overflow", test_hlc_counter_overflow);
   g_test_add_func ("/hlc/drift", test_hlc_drift);
+  g_test_add_func ("/hlc/receive-from-the-future", test_hlc_receive_from_the_future);
   g_test_add_func ("/hlc/compare", test_hlc_compare);
   g_test_add_func ("/hlc/to-string", test_hlc_to_string);
 

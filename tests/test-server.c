@@ -956,6 +956,210 @@ push_raw (World *w, Device *device, const char *encoding, const char *json)
                        NULL);
 }
 
+/* Milliseconds of 2200-01-01T00:00:00Z: a laptop whose date is far ahead. */
+#define YEAR_2200_MS G_GINT64_CONSTANT (7258118400000)
+
+static Response *
+push_batch (World *w, Device *device, GPtrArray *changes, gboolean relay)
+{
+  g_autoptr (JsonObject) extra = json_object_new ();
+  g_autoptr (GBytes)     json = NULL;
+  g_autoptr (GBytes)     gz = NULL;
+  gsize                  length;
+  const char            *data;
+
+  if (relay)
+    json_object_set_boolean_member (extra, "relay", TRUE);
+  json = dft_wire_encode_batch (changes, extra);
+  gz = dft_wire_gzip (json);
+  data = g_bytes_get_data (gz, &length);
+  return request_full (&w->server, "POST", "push", device->token, "gzip", data, length, NULL);
+}
+
+static void
+assert_clock_ahead (World *w, Response *r, const DftChange *change)
+{
+  JsonObject *error;
+
+  assert_refused (w, r, 422, "clock_ahead");
+  error = json_object_get_object_member (reply_object (r), "error");
+  g_assert_cmpstr (json_object_get_string_member (error, "device"), ==, change->device_id);
+  g_assert_cmpint (json_object_get_int_member (error, "seq"), ==, change->origin_seq);
+  g_assert_cmpint (json_object_get_int_member (error, "ahead_ms"), >, DFT_HLC_MAX_AHEAD_MS);
+  /* The server's time, so the device can say how far off its own clock is. */
+  g_assert_cmpint (json_object_get_int_member (reply_object (r), "time"), >, 0);
+}
+
+/*
+ * Issue 13: a change stamped far ahead would win every merge of its field until that time. The
+ * server refuses a push holding one, whole; a relay leaves out other devices' such changes.
+ */
+static void
+test_clock_ahead (void)
+{
+  World      *w = get_world ();
+  Device     *t = w->trainer_a;
+  DftHlcValue futures[] = { G_MAXINT64, dft_hlc_pack (YEAR_2200_MS, 0),
+                            dft_hlc_pack (dft_hlc_wall_ms () + DFT_HLC_MAX_AHEAD_MS + 60000, 0) };
+
+  new_on_server (w);
+  for (guint i = 0; i < G_N_ELEMENTS (futures); i++)
+    {
+      g_autoptr (GPtrArray) changes
+          = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+      g_autoptr (Response) r = NULL;
+      DftChange           *future;
+
+      g_test_message ("a change stamped %" G_GUINT64_FORMAT, futures[i]);
+      /* A good change first: nothing of the batch is stored. */
+      g_ptr_array_add (changes, manual_change (t, NULL, "event", w->event_a, "venue", "Osh"));
+      future = manual_change (t, NULL, "event", w->event_a, "title", "Frozen forever");
+      future->hlc = futures[i];
+      g_ptr_array_add (changes, future);
+      r = push_batch (w, t, changes, FALSE);
+      assert_clock_ahead (w, r, future);
+      /* The numbers were not taken: the device sends them again once its clock is right. */
+      t->manual_seq -= 2;
+    }
+
+  {
+    /* Clocks behind are normal (changes made offline long ago), and so is a little ahead. */
+    g_autoptr (GPtrArray) changes
+        = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+    g_autoptr (Response) r = NULL;
+    DftChange           *old = manual_change (t, NULL, "event", w->event_a, "venue", "Naryn");
+    DftChange           *near = manual_change (t, NULL, "event", w->event_a, "notes", "Hall 2");
+
+    old->hlc = dft_hlc_pack (dft_hlc_wall_ms () - 400LL * 24 * 3600 * 1000, 0);
+    near->hlc = dft_hlc_pack (dft_hlc_wall_ms () + 3600 * 1000, 0);
+    g_ptr_array_add (changes, old);
+    g_ptr_array_add (changes, near);
+    r = push_batch (w, t, changes, FALSE);
+    assert_status (r, 200);
+    g_assert_cmpuint (new_on_server (w), >=, 2);
+  }
+
+  {
+    /* Relayed: another device's change from the future is left out, the rest is kept. */
+    g_autoptr (GPtrArray) changes
+        = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+    g_autoptr (Response) r = NULL;
+    g_autofree char     *other = dft_uuid_v4_new ();
+    DftChange *future = manual_change (t, other, "event", w->event_a, "title", "Relayed future");
+    DftChange *fine = manual_change (t, other, "event", w->event_a, "venue", "Talas");
+
+    future->origin_seq = 1;
+    future->hlc = dft_hlc_pack (YEAR_2200_MS, 0);
+    fine->origin_seq = 2;
+    g_ptr_array_add (changes, future);
+    g_ptr_array_add (changes, fine);
+    r = push_batch (w, t, changes, TRUE);
+    assert_status (r, 200);
+    g_assert_cmpint (json_object_get_int_member (reply_object (r), "skipped"), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (reply_object (r), "applied"), ==, 1);
+    {
+      Pulled pulled = pull_all (&w->server, w->admin, w->admin_cursor, 1000);
+
+      /* The change kept, and the conflict it makes with the venue it overwrote unseen. */
+      g_assert_cmpuint (pulled.changes->len, >=, 1);
+      for (guint i = 0; i < pulled.changes->len; i++)
+        g_assert_false (dft_hlc_is_too_far_ahead (
+            ((DftChange *) g_ptr_array_index (pulled.changes, i))->hlc, dft_hlc_wall_ms ()));
+      w->admin_cursor = pulled.cursor;
+      g_ptr_array_unref (pulled.changes);
+    }
+  }
+  {
+    /* The relaying device's own change from the future is refused as in a push. */
+    g_autoptr (GPtrArray) changes
+        = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+    g_autoptr (Response) r = NULL;
+    DftChange *future = manual_change (t, NULL, "event", w->event_a, "title", "Own future");
+
+    future->hlc = dft_hlc_pack (YEAR_2200_MS, 0);
+    g_ptr_array_add (changes, future);
+    r = push_batch (w, t, changes, TRUE);
+    assert_clock_ahead (w, r, future);
+    t->manual_seq--;
+  }
+}
+
+/* The server process's resident memory and its peak since the last reset, in KiB. */
+static void
+server_memory (World *w, guint64 *rss, guint64 *peak)
+{
+  g_autofree char *path
+      = g_strdup_printf ("/proc/%d/status", (int) dft_test_server_get_pid (w->server.process));
+  g_autofree char *text = NULL;
+  const char      *p;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  p = strstr (text, "VmRSS:");
+  g_assert_nonnull (p);
+  *rss = g_ascii_strtoull (p + 6, NULL, 10);
+  p = strstr (text, "VmHWM:");
+  g_assert_nonnull (p);
+  *peak = g_ascii_strtoull (p + 6, NULL, 10);
+}
+
+/*
+ * Issue 13: 300,000 tiny changes (28 MiB of JSON, 100 KB of gzip) once grew the server by
+ * 600 MiB before it refused them, and eight at once by 5 GiB. A push holding more changes than
+ * one push may is refused as too large before it is decoded.
+ */
+static void
+test_too_many_changes (void)
+{
+  World               *w = get_world ();
+  Device              *t = w->trainer_a;
+  g_autoptr (GString)  json = g_string_new (NULL);
+  g_autoptr (GBytes)   plain = NULL;
+  g_autoptr (GBytes)   gz = NULL;
+  g_autoptr (Response) r = NULL;
+  g_autofree char     *clear
+      = g_strdup_printf ("/proc/%d/clear_refs", (int) dft_test_server_get_pid (w->server.process));
+  FILE       *file;
+  gboolean    peak_reset;
+  guint64     rss_before, peak_before, rss_after, peak_after;
+  const guint n = 300000;
+  gsize       length;
+  const char *data;
+
+  new_on_server (w);
+  g_string_append_printf (json, "{\"devices\":[\"%s\"],\"ids\":[\"%s\"],\"changes\":[",
+                          device_id (t), w->event_a);
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (json,
+                            "%s{\"d\":0,\"s\":%s,\"h\":%s,\"e\":\"event\",\"r\":0,"
+                            "\"f\":{\"notes\":\"a tiny change, one of very many\"}}",
+                            i > 0 ? "," : "", i > 0 ? "1" : "3000000",
+                            i > 0 ? "1" : "116123456789012345");
+  g_string_append (json, "]}");
+  plain = g_string_free_to_bytes (g_steal_pointer (&json));
+  gz = dft_wire_gzip (plain);
+  g_assert_cmpuint (g_bytes_get_size (gz), <, DFT_WIRE_MAX_GZIP);
+
+  /* Writing 5 to clear_refs forgets the peak so far (sign-ins hash with 64 MiB). */
+  file = fopen (clear, "w");
+  peak_reset = file != NULL && fputs ("5", file) >= 0;
+  if (file != NULL)
+    peak_reset = fclose (file) == 0 && peak_reset;
+  server_memory (w, &rss_before, &peak_before);
+
+  data = g_bytes_get_data (gz, &length);
+  r = request_full (&w->server, "POST", "push", t->token, "gzip", data, length, NULL);
+  assert_refused (w, r, 413, "too_large");
+
+  server_memory (w, &rss_after, &peak_after);
+  g_test_message ("server memory: %" G_GUINT64_FORMAT " KiB before, %" G_GUINT64_FORMAT
+                  " KiB after, peak %" G_GUINT64_FORMAT " KiB (peak reset: %s)",
+                  rss_before, rss_after, peak_after, peak_reset ? "yes" : "no");
+  /* Decoding it took 600 MiB; counting it keeps nothing. */
+  g_assert_cmpuint (rss_after, <, rss_before + 32 * 1024);
+  if (peak_reset)
+    g_assert_cmpuint (peak_after, <, rss_before + 32 * 1024);
+}
+
 static void
 test_refused (void)
 {
@@ -1038,10 +1242,11 @@ test_refused (void)
     assert_refused (w, r2, 400, "bad_request");
   }
   {
-    /* A good change followed by a bad one: the whole batch is refused. */
+    /* A good change followed by a bad one: the whole batch is refused. (Sequence numbers and
+     * clocks after the first are differences from the one before.) */
     g_autofree char *batch = g_strdup_printf (
         "{%s,\"changes\":[{\"d\":0,\"s\":2000003,\"h\":116123456789012345,\"e\":\"event\","
-        "\"r\":0,\"f\":{\"title\":\"y\"}},{\"d\":0,\"s\":2000004,\"h\":116123456789012345,"
+        "\"r\":0,\"f\":{\"title\":\"y\"}},{\"d\":0,\"s\":1,\"h\":0,"
         "\"e\":\"event\",\"r\":0,\"f\":{\"start_date\":7}}]}",
         ids);
     g_autoptr (Response) r = push_raw (w, t, "gzip", batch);
@@ -2413,6 +2618,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/push-pull", test_push_pull);
   g_test_add_func ("/server/pull-parameters", test_pull_params);
   g_test_add_func ("/server/refused", test_refused);
+  g_test_add_func ("/server/clock-ahead", test_clock_ahead);
+  g_test_add_func ("/server/too-many-changes", test_too_many_changes);
   g_test_add_func ("/server/revoked-and-expired", test_revoked_and_expired);
   g_test_add_func ("/server/authorization-matrix", test_authorization_matrix);
   g_test_add_func ("/server/scope-rules", test_scope_rules);

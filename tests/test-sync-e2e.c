@@ -1016,6 +1016,102 @@ test_stale_save (Fixture *f, gconstpointer data)
   dft_test_assert_lost_value (b->store, x, "email", "\"b@example.org\"");
 }
 
+/* Milliseconds of 2200-01-01T00:00:00Z. */
+#define YEAR_2200_MS G_GINT64_CONSTANT (7258118400000)
+
+static char *
+person_phone (DftStore *store, const char *id)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) person = dft_store_load (store, &dft_entity_person, id, &error);
+
+  g_assert_no_error (error);
+  return g_strdup (dft_record_get_string (person, "phone"));
+}
+
+/*
+ * Issue 13: a laptop whose date says 2200 cannot freeze a record. The server refuses its
+ * change and the trainer is told to fix the date; another device's later edit goes through;
+ * once the date is right the laptop's change is sent with a clock value just after what it
+ * knew, so that later edit still wins and the laptop's value is kept as a conflict; and the
+ * record goes on changing.
+ */
+static void
+test_wrong_date (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *b = &f->devices[1], *fresh = &f->devices[2];
+  g_autofree char      *url = fixture_url (f);
+  g_autoptr (GPtrArray) people = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (DftRecord) event = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) log = NULL;
+  g_autofree char      *phone_a = NULL;
+  g_autofree char      *phone_b = NULL;
+  DftSyncStats          stats = { 0 };
+  const char           *x;
+
+  device_open (a, url);
+  device_open (b, url);
+  login (a, TRAINER, PASSWORD_TRAINER);
+  enrol (b, f->code);
+  event = add_workshop (a->store, 1, 1, people);
+  device_sync (a);
+  device_sync (b);
+  x = g_ptr_array_index (people, 0);
+
+  /* The laptop's date goes wrong, and its trainer edits. */
+  _dft_store_set_wall_offset (a->store, YEAR_2200_MS - dft_hlc_wall_ms ());
+  set_field (a->store, &dft_entity_person, x, "phone", "+996 2200");
+  g_assert_false (sync_once (a, &stats, &error));
+  g_assert_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_CLOCK_AHEAD);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "days ahead"));
+  g_clear_error (&error);
+  g_assert_cmpint (pending (a->store), ==, 1);
+  dft_test_drain ();
+  g_assert_cmpint (dft_sync_client_get_clock_drift_ms (a->client), <, -DFT_HLC_MAX_AHEAD_MS);
+
+  /* Another device edits after it, and that goes through. */
+  dft_test_wait_next_millisecond ();
+  set_field (b->store, &dft_entity_person, x, "phone", "+996 555 000 111");
+  device_sync (b);
+
+  /* The date is put right: the laptop's change goes, nothing is lost, the later edit wins. */
+  _dft_store_set_wall_offset (a->store, 0);
+  stats = device_sync (a);
+  g_assert_cmpuint (stats.restamped, ==, 1);
+  g_assert_cmpuint (stats.pushed, ==, 1);
+  device_sync (b);
+  phone_a = person_phone (a->store, x);
+  phone_b = person_phone (b->store, x);
+  g_assert_cmpstr (phone_a, ==, "+996 555 000 111");
+  g_assert_cmpstr (phone_b, ==, "+996 555 000 111");
+  dft_test_assert_lost_value (b->store, x, "phone", "\"+996 2200\"");
+  log = dft_store_read_log (a->store, 0, 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < log->len; i++)
+    g_assert_false (dft_hlc_is_too_far_ahead (((DftChange *) g_ptr_array_index (log, i))->hlc,
+                                              dft_hlc_wall_ms ()));
+
+  /* The record is not frozen: each device's next edit wins everywhere. */
+  dft_test_wait_next_millisecond ();
+  set_field (a->store, &dft_entity_person, x, "phone", "+996 555 000 222");
+  device_sync (a);
+  device_sync (b);
+  g_clear_pointer (&phone_b, g_free);
+  phone_b = person_phone (b->store, x);
+  g_assert_cmpstr (phone_b, ==, "+996 555 000 222");
+  dft_test_wait_next_millisecond ();
+  set_field (b->store, &dft_entity_person, x, "phone", "+996 555 000 333");
+  device_sync (b);
+  device_sync (a);
+  g_clear_pointer (&phone_a, g_free);
+  phone_a = person_phone (a->store, x);
+  g_assert_cmpstr (phone_a, ==, "+996 555 000 333");
+  assert_same_records (a->store, b->store);
+  assert_fresh_device_agrees (fresh, url, a->store);
+}
+
 /*
  * Case 4, in one workshop of three people: B edits Y, then A deletes X and Y
  * and removes Z's mark, then B, offline all along, edits X and marks Z late.
@@ -1475,6 +1571,7 @@ main (int argc, char *argv[])
   ADD ("server-killed-during-push", test_server_killed_during_push);
   ADD ("revoked-device", test_revoked_device);
   ADD ("stale-save", test_stale_save);
+  ADD ("wrong-date", test_wrong_date);
   ADD ("double-final", test_double_final);
   ADD ("copied-database", test_copied_database);
   ADD ("copied-database-at-start", test_copied_database_at_start);

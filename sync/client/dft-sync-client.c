@@ -656,6 +656,46 @@ endpoint_url (const char *server_url, const char *path)
  * *json its text. A reply counts only when it is the server's: status 200, the
  * header X-Daftari-Server: 1 and a JSON object saying "server": "daftari".
  */
+/*
+ * 422 "clock_ahead": the server refused this device's changes because their
+ * clock is more than a day ahead of its own. The trainer is the one who can
+ * put the laptop's date right; the changes stay, and get new clock values by
+ * themselves once it is right (dft_store_restamp_ahead()).
+ */
+static void
+clock_ahead_error (Run *run, JsonObject *reply, const char *server_message, GError **error)
+{
+  gint64 server_ms, ahead_ms, days;
+
+  if (!member_int (reply, "time", &server_ms))
+    {
+      g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_CLOCK_AHEAD,
+                           server_message);
+      return;
+    }
+  ahead_ms = dft_store_wall_ms (run->store) - server_ms;
+  post_update (run, PROP_CLOCK_DRIFT_MS, 0, -ahead_ms);
+  days = MIN (ahead_ms / (24 * 60 * 60 * 1000), G_MAXINT);
+  if (days >= 1)
+    g_set_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_CLOCK_AHEAD,
+                 /* Translators: %d is a number of days */
+                 ngettext ("This laptop’s clock is %d day ahead of the server’s, so the server "
+                           "does not take its changes. Set the laptop’s date and time right and "
+                           "sync again: your changes are kept on this device.",
+                           "This laptop’s clock is %d days ahead of the server’s, so the server "
+                           "does not take its changes. Set the laptop’s date and time right and "
+                           "sync again: your changes are kept on this device.",
+                           (gulong) days),
+                 (int) days);
+  else
+    g_set_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_CLOCK_AHEAD,
+                 /* Translators: %s is the server's reason, in English */
+                 _ ("The server does not take this laptop’s changes because of their date and "
+                    "time (%s). Check the date and time of this laptop and of the server; your "
+                    "changes are kept on this device."),
+                 server_message);
+}
+
 static gboolean
 request (Run         *run,
          const char  *server_url,
@@ -847,6 +887,11 @@ request (Run         *run,
                                emessage);
           return FALSE;
         }
+      if (g_str_equal (ecode, "clock_ahead"))
+        {
+          clock_ahead_error (run, object, emessage, error);
+          return FALSE;
+        }
       if (status == 401 || g_str_equal (ecode, "unauthorized"))
         {
           g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_UNAUTHORIZED,
@@ -927,7 +972,7 @@ should_retry (Run *run, Failure failure, guint *failures, GError **error)
 static void
 note_clock (Run *run, JsonObject *reply, gint64 sent_ms)
 {
-  gint64 now = dft_hlc_wall_ms ();
+  gint64 now = dft_store_wall_ms (run->store);
   gint64 server_ms;
 
   if (!member_int (reply, "time", &server_ms))
@@ -1133,6 +1178,21 @@ check_token_device (Run *run, const char *server_url, GError **error)
   return TRUE;
 }
 
+/* Changes made while this laptop's date was far ahead get clock values the server takes, once
+ * the date is right again (sync/PROTOCOL.md, "Clocks"); until then the server says so. */
+static gboolean
+restamp_own (Run *run, GError **error)
+{
+  gint64 acked;
+  guint  n = 0;
+
+  if (!state_get_int (run->store, "push_acked_seq", &acked, error)
+      || !dft_store_restamp_ahead (run->store, acked, &n, error))
+    return FALSE;
+  run->stats.restamped += n;
+  return TRUE;
+}
+
 /*
  * After a new epoch, the server may lack changes only other devices hold: a
  * device that no longer syncs made them. Every device sends everything it
@@ -1159,6 +1219,8 @@ relay (Run *run, const char *server_url, gboolean *restart, GError **error)
     return TRUE;
   after = g_ascii_strtoll (text, NULL, 10);
   json_object_set_boolean_member (extra, "relay", TRUE);
+  if (!restamp_own (run, error))
+    return FALSE;
 
   for (;;)
     {
@@ -1219,7 +1281,7 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
   guint       failures = 0, stuck = 0;
 
   *restart = FALSE;
-  if (!state_get_int (run->store, "push_acked_seq", &acked, error))
+  if (!restamp_own (run, error) || !state_get_int (run->store, "push_acked_seq", &acked, error))
     return FALSE;
   high = dft_store_origin_high (run->store, device, error);
   if (high < 0)
@@ -1248,7 +1310,7 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
       body = encode_push (run, changes, NULL, &n);
       last_sent = ((DftChange *) g_ptr_array_index (changes, n - 1))->origin_seq;
 
-      sent_ms = dft_hlc_wall_ms ();
+      sent_ms = dft_store_wall_ms (run->store);
       if (!request (run, server_url, "POST", "push", body, TRUE, &json, &reply, &failure, error))
         {
           if (run->forked)
@@ -1336,7 +1398,7 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
       if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
         return FALSE;
       path = g_strdup_printf ("pull?after=%" G_GINT64_FORMAT "&limit=%u", cursor, run->pull_limit);
-      sent_ms = dft_hlc_wall_ms ();
+      sent_ms = dft_store_wall_ms (run->store);
       if (!request (run, server_url, "GET", path, NULL, FALSE, &json, &reply, &failure, error))
         {
           shrink_after (run, failure, &run->pull_limit, PULL_LIMIT_MIN);
@@ -1424,6 +1486,7 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
       run->stats.received += changes->len;
       run->stats.applied += applied.applied;
       run->stats.conflicts += applied.conflicts;
+      run->stats.clocks_ahead += applied.clocks_ahead;
       grow_after_success (run, &run->pull_limit, changes->len, PULL_LIMIT_MAX);
       pages++;
       post_update (run, PROP_PROGRESS, 0.5 + 0.5 * (1.0 - 1.0 / (double) (1u << MIN (pages, 20))),

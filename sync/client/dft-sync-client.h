@@ -30,6 +30,7 @@ typedef enum
   DFT_SYNC_CLIENT_ERROR_TLS,            /* the server's certificate is not trusted */
   DFT_SYNC_CLIENT_ERROR_UNAUTHORIZED,   /* wrong password or code, or a revoked device */
   DFT_SYNC_CLIENT_ERROR_REFUSED,        /* the server refused the request; its reason is shown */
+  DFT_SYNC_CLIENT_ERROR_CLOCK_AHEAD,    /* this device's date is ahead: its changes wait for it */
 } DftSyncClientError;
 
 GQuark dft_sync_client_error_quark (void);
@@ -57,6 +58,9 @@ typedef struct
   guint    relayed;         /* changes held here sent again for a server restored from a backup */
   gboolean new_identity;    /* this database was a copy and took a device id of its own */
   guint    longest_wait_ms; /* the longest wait before a retry */
+  guint    clocks_ahead; /* changes pulled whose clocks were far ahead: this clock did not follow */
+  guint    restamped;    /* own changes stamped while this device's date was far ahead, given
+                          * new clock values once it was right */
 } DftSyncStats;
 
 #define DFT_TYPE_SYNC_CLIENT (dft_sync_client_get_type ())

@@ -59,14 +59,37 @@ dft_hlc_tick (DftHlc *hlc, gint64 wall_ms)
 
 /*
  * A value from another replica: afterwards this clock is past both, so a
- * change made here next is ordered after what was just received.
+ * change made here next is ordered after what was just received. A value
+ * more than DFT_HLC_MAX_AHEAD_MS ahead of the wall clock is not followed
+ * (see dft_hlc_receive_bounded()).
  */
 DftHlcValue
 dft_hlc_receive (DftHlc *hlc, DftHlcValue remote, gint64 wall_ms)
 {
+  return dft_hlc_receive_bounded (hlc, remote, wall_ms, NULL);
+}
+
+/*
+ * The receive rule with DESIGN.md's bound: a clock set a year ahead would
+ * otherwise carry this replica's clock, and every change made here after it,
+ * a year ahead too, and they would win every merge. Such a value is only
+ * noted (*too_far_ahead); the clock moves on as for a local event.
+ */
+DftHlcValue
+dft_hlc_receive_bounded (DftHlc *hlc, DftHlcValue remote, gint64 wall_ms, gboolean *too_far_ahead)
+{
   DftHlcValue wall;
 
   g_return_val_if_fail (hlc != NULL, 0);
+
+  if (too_far_ahead != NULL)
+    *too_far_ahead = FALSE;
+  if (dft_hlc_is_too_far_ahead (remote, wall_ms))
+    {
+      if (too_far_ahead != NULL)
+        *too_far_ahead = TRUE;
+      return dft_hlc_tick (hlc, wall_ms);
+    }
 
   wall = dft_hlc_pack (MAX (wall_ms, 0), 0);
   if (wall > hlc->last && wall > remote)
@@ -75,6 +98,19 @@ dft_hlc_receive (DftHlc *hlc, DftHlcValue remote, gint64 wall_ms)
     hlc->last = MAX (hlc->last, remote) + 1;
 
   return hlc->last;
+}
+
+gint64
+dft_hlc_ahead_ms (DftHlcValue v, gint64 wall_ms)
+{
+  return dft_hlc_value_ms (v) - wall_ms;
+}
+
+/* Whether @v is further ahead of @wall_ms than any replica takes (DFT_HLC_MAX_AHEAD_MS). */
+gboolean
+dft_hlc_is_too_far_ahead (DftHlcValue v, gint64 wall_ms)
+{
+  return dft_hlc_ahead_ms (v, wall_ms) > DFT_HLC_MAX_AHEAD_MS;
 }
 
 /*

@@ -480,6 +480,110 @@ convert (GConverter *converter, GBytes *data, gsize max_size, GError **error)
   return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (memory));
 }
 
+/*
+ * Decoding a batch builds a JSON tree and then a change for each entry, and
+ * both cost far more than their text: 300,000 tiny changes (30 MiB of JSON,
+ * a few MiB of gzip) took 500 MiB. This pass counts what the tree would hold
+ * from the text alone, so a server can refuse a batch, or wait for memory,
+ * before building any of it. Every value after the first is preceded by a
+ * ',' ':' '[' or '{' outside a string: counting those bounds the values.
+ */
+void
+dft_wire_count_feed (DftWireCount *count, const char *data, gsize length)
+{
+  g_return_if_fail (count != NULL);
+
+  count->bytes += length;
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = data[i];
+
+      if (count->in_string)
+        {
+          if (count->escaped)
+            count->escaped = FALSE;
+          else if (c == '\\')
+            count->escaped = TRUE;
+          else if (c == '"')
+            count->in_string = FALSE;
+          continue;
+        }
+      switch (c)
+        {
+        case '"':
+          count->in_string = TRUE;
+          break;
+        case '{':
+        case '[':
+          count->values++;
+          /* An object that is an entry of a list that is a member of the top object. */
+          if (c == '{' && count->depth == 2)
+            count->changes++;
+          count->depth++;
+          break;
+        case '}':
+        case ']':
+          if (count->depth > 0)
+            count->depth--;
+          break;
+        case ',':
+        case ':':
+          count->values++;
+          break;
+        default:
+          break;
+        }
+    }
+}
+
+gboolean
+dft_wire_count_body (
+    GBytes *body, gboolean gzip, gsize max_size, DftWireCount *count, GError **error)
+{
+  g_autoptr (GZlibDecompressor) gunzip = NULL;
+  gsize                         size, done = 0;
+  const guint8                 *in = g_bytes_get_data (body, &size);
+  guint8                        out[16 * 1024];
+
+  g_return_val_if_fail (body != NULL && count != NULL, FALSE);
+
+  memset (count, 0, sizeof *count);
+  if (!gzip)
+    {
+      dft_wire_count_feed (count, (const char *) in, size);
+      return TRUE;
+    }
+  gunzip = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+  for (;;)
+    {
+      gsize              read = 0, written = 0;
+      g_autoptr (GError) local_error = NULL;
+      GConverterResult   result
+          = g_converter_convert (G_CONVERTER (gunzip), in + done, size - done, out, sizeof out,
+                                 G_CONVERTER_INPUT_AT_END, &read, &written, &local_error);
+
+      if (result == G_CONVERTER_ERROR)
+        return invalid (error, _ ("it is not gzip data"));
+      done += read;
+      dft_wire_count_feed (count, (const char *) out, written);
+      if (max_size > 0 && count->bytes > max_size)
+        {
+          g_set_error (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_TOO_LARGE,
+                       _ ("The sync data is too large."));
+          return FALSE;
+        }
+      if (result == G_CONVERTER_FINISHED)
+        {
+          /* Bytes after the end of the gzip stream: refused, as dft_wire_gunzip() does. */
+          if (done < size)
+            return invalid (error, _ ("it is not gzip data"));
+          return TRUE;
+        }
+      if (read == 0 && written == 0)
+        return invalid (error, _ ("it is not gzip data"));
+    }
+}
+
 GBytes *
 dft_wire_gzip (GBytes *data)
 {

@@ -2,6 +2,9 @@
 #include "config.h"
 
 #include <glib-unix.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <glib/gi18n-lib.h>
 #include <libsoup/soup.h>
 #include <stdio.h>
@@ -31,6 +34,20 @@
 #define CODE_MAX_SECONDS     (30 * 24 * 3600)
 #define CODE_DEFAULT_SECONDS (7 * 24 * 3600)
 #define DAY_SECONDS          (24 * 3600)
+/*
+ * Memory for pushes, server-wide: the bodies being received and the batches
+ * being decoded together stay under this, however many devices push at once.
+ * Decoding costs about PUSH_VALUE_COST bytes for each JSON value on top of the
+ * text (a JsonNode, its object's hash table entry, then the change built from
+ * it); a push past the budget waits up to PUSH_WAIT_S for others to finish,
+ * then gets 503 with Retry-After.
+ */
+#define PUSH_BUDGET      ((gsize) 256 * 1024 * 1024)
+#define PUSH_VALUE_COST  ((gsize) 256)
+#define PUSH_WAIT_S      10
+#define PUSH_RETRY_AFTER 5
+/* After a push that cost this much, freed memory is handed back to the system. */
+#define PUSH_TRIM_AT ((gsize) 4 * 1024 * 1024)
 
 typedef struct _Request Request;
 typedef void (*Handler) (DftServer *self, Request *request, DftDevice *device);
@@ -52,6 +69,7 @@ typedef struct
   gboolean    challenge; /* WWW-Authenticate: Bearer */
   const char *error_code;
   char       *device_id;
+  guint       retry_after; /* seconds, for 503 */
 } Reply;
 
 struct _Request
@@ -76,7 +94,17 @@ typedef struct
   const char *error_code;
   gboolean    pending; /* paused for a worker and not finished */
   gboolean    finished;
+  gsize       reserved; /* of the push budget, for the body */
 } MessageInfo;
+
+/* A counting semaphore over bytes. */
+typedef struct
+{
+  GMutex lock;
+  GCond  cond;
+  gsize  used;
+  gsize  limit;
+} Budget;
 
 struct _DftServer
 {
@@ -96,6 +124,7 @@ struct _DftServer
   gint64       log_first;    /* positions this run gives start after this */
   GMutex       epoch_lock;   /* guards epoch, which a restore found while serving replaces */
   GMutex       push_lock;    /* check, claim and apply one push at a time */
+  Budget       push_budget;  /* memory of the pushes under way: bodies and decoding */
   GMainLoop   *loop;
   guint        pending; /* messages paused for a worker, not yet finished */
   guint        working; /* workers running */
@@ -152,6 +181,8 @@ dft_server_finalize (GObject *object)
   g_free (self->epoch);
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_mutex_clear (&self->push_lock);
+  g_mutex_clear (&self->push_budget.lock);
+  g_cond_clear (&self->push_budget.cond);
 
   G_OBJECT_CLASS (dft_server_parent_class)->finalize (object);
 }
@@ -169,6 +200,9 @@ static void
 dft_server_init (DftServer *self)
 {
   g_mutex_init (&self->push_lock);
+  g_mutex_init (&self->push_budget.lock);
+  g_cond_init (&self->push_budget.cond);
+  self->push_budget.limit = PUSH_BUDGET;
   g_mutex_init (&self->epoch_lock);
 }
 
@@ -528,6 +562,11 @@ apply_reply (SoupServerMessage *msg, const Reply *reply)
     soup_message_headers_replace (headers, "Content-Encoding", "gzip");
   if (reply->challenge)
     soup_message_headers_replace (headers, "WWW-Authenticate", "Bearer realm=\"daftari\"");
+  if (reply->retry_after > 0)
+    {
+      g_autofree char *seconds = g_strdup_printf ("%u", reply->retry_after);
+      soup_message_headers_replace (headers, "Retry-After", seconds);
+    }
   soup_server_message_set_status (msg, reply->status, NULL);
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, data, length);
 }
@@ -541,6 +580,51 @@ send_error_now (SoupServerMessage *msg, guint status, const char *code, const ch
   apply_reply (msg, &reply);
   message_info (msg)->error_code = code;
   g_clear_pointer (&reply.body, g_bytes_unref);
+}
+
+/* ---- The push budget ----------------------------------------------------- */
+
+/* Takes @n bytes of @budget, waiting until @deadline (monotonic µs; 0: not at all). */
+static gboolean
+budget_take (Budget *budget, gsize n, gint64 deadline)
+{
+  gboolean taken = FALSE;
+
+  g_mutex_lock (&budget->lock);
+  for (;;)
+    {
+      if (n <= budget->limit - budget->used && budget->used <= budget->limit)
+        {
+          budget->used += n;
+          taken = TRUE;
+          break;
+        }
+      if (deadline == 0 || n > budget->limit
+          || !g_cond_wait_until (&budget->cond, &budget->lock, deadline))
+        break;
+    }
+  g_mutex_unlock (&budget->lock);
+  return taken;
+}
+
+static void
+budget_give (Budget *budget, gsize n)
+{
+  if (n == 0)
+    return;
+  g_mutex_lock (&budget->lock);
+  g_assert (budget->used >= n);
+  budget->used -= n;
+  g_cond_broadcast (&budget->cond);
+  g_mutex_unlock (&budget->lock);
+}
+
+static void
+reply_busy (Reply *reply)
+{
+  reply_error (reply, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+               _ ("The server is busy receiving other devices’ changes; try again in a moment."));
+  reply->retry_after = PUSH_RETRY_AFTER;
 }
 
 /* ---- Request bodies ----------------------------------------------------- */
@@ -901,6 +985,73 @@ reply_forked (Reply *reply, const DftChange *change)
   reply->error_code = "forked";
 }
 
+/*
+ * 422 "clock_ahead": a change of the pushing device is stamped more than
+ * DFT_HLC_MAX_AHEAD_MS ahead of the server's clock (a laptop whose date is
+ * wrong). Stored, it would win every merge of its fields until that date.
+ * Nothing of the batch is stored; the reply carries the server's time so the
+ * device can tell its trainer how far off its clock is.
+ */
+static void
+reply_clock_ahead (Reply *reply, const DftChange *change, gint64 ahead_ms, const GError *error)
+{
+  g_autoptr (JsonObject) object = reply_object_new ();
+  JsonObject            *e = json_object_new ();
+
+  json_object_set_string_member (e, "code", "clock_ahead");
+  json_object_set_string_member (e, "message", error->message);
+  json_object_set_string_member (e, "device", change->device_id);
+  json_object_set_int_member (e, "seq", change->origin_seq);
+  json_object_set_int_member (e, "ahead_ms", ahead_ms);
+  json_object_set_int_member (e, "max_ahead_ms", DFT_HLC_MAX_AHEAD_MS);
+  json_object_set_object_member (object, "error", e);
+  json_object_set_int_member (object, "time", dft_hlc_wall_ms ());
+  reply_json (reply, SOUP_STATUS_UNPROCESSABLE_ENTITY, object);
+  reply->gzip = FALSE;
+  reply->error_code = "clock_ahead";
+}
+
+/* Relayed changes of other devices whose clocks are too far ahead are left out, as changes the
+ * relaying device may not make are; its own are refused as in a push (*own_index). */
+static gboolean
+drop_clock_ahead (DftStore   *store,
+                  const char *device_id,
+                  GPtrArray  *changes,
+                  gboolean    relay,
+                  gboolean   *own_ahead,
+                  guint      *own_index,
+                  gint64     *ahead_ms,
+                  GError    **own_error,
+                  guint      *dropped)
+{
+  guint index = 0;
+
+  *own_ahead = FALSE;
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+      DftChange         *change;
+
+      if (dft_store_check_clocks (store, changes, &index, ahead_ms, &error))
+        return TRUE;
+      if (!g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_CLOCK_AHEAD))
+        {
+          g_propagate_error (own_error, g_steal_pointer (&error));
+          return FALSE;
+        }
+      change = g_ptr_array_index (changes, index);
+      if (!relay || g_strcmp0 (change->device_id, device_id) == 0)
+        {
+          *own_ahead = TRUE;
+          *own_index = index;
+          g_propagate_error (own_error, g_steal_pointer (&error));
+          return TRUE;
+        }
+      g_ptr_array_remove_index (changes, index);
+      (*dropped)++;
+    }
+}
+
 /* Drops the relayed changes of other devices the server holds otherwise: a fork between two
  * other devices is for them to sort out when they push, not for the device that relays. */
 static gboolean
@@ -937,8 +1088,64 @@ drop_forked (DftStore   *store,
   return TRUE;
 }
 
+static void push_counted (DftServer *self, Request *request, DftDevice *device);
+
+/*
+ * A push is counted before it is decoded (dft_wire_count_body(): inflated a
+ * piece at a time, nothing kept), refused when it holds more changes or values
+ * than one push may, and decoded only once its cost fits the server's budget.
+ */
 static void
 handle_push (DftServer *self, Request *request, DftDevice *device)
+{
+  g_autoptr (GError) error = NULL;
+  const char        *encoding = request->content_encoding;
+  gboolean           gzip = encoding != NULL && g_ascii_strcasecmp (encoding, "gzip") == 0;
+  DftWireCount       count;
+  gsize              cost;
+
+  /* Another encoding is refused by body_json() as it always was. */
+  if (gzip || encoding == NULL || g_ascii_strcasecmp (encoding, "identity") == 0)
+    {
+      if (!dft_wire_count_body (request->body, gzip, DFT_WIRE_MAX_JSON, &count, &error))
+        {
+          reply_gerror (&request->reply, error);
+          return;
+        }
+      if (count.changes > DFT_WIRE_MAX_PUSH_CHANGES || count.values > DFT_WIRE_MAX_PUSH_VALUES)
+        {
+          g_autofree char *message = g_strdup_printf (
+              /* Translators: %d is the most changes one push may hold */
+              _ ("This push holds too much: send at most %d changes at a time, and smaller "
+                 "batches."),
+              DFT_WIRE_MAX_PUSH_CHANGES);
+
+          reply_error (&request->reply, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too_large", message);
+          return;
+        }
+      cost = count.bytes + (gsize) count.values * PUSH_VALUE_COST;
+      if (!budget_take (&self->push_budget, cost,
+                        g_get_monotonic_time () + PUSH_WAIT_S * G_USEC_PER_SEC))
+        {
+          reply_busy (&request->reply);
+          return;
+        }
+    }
+  else
+    cost = 0;
+
+  push_counted (self, request, device);
+  budget_give (&self->push_budget, cost);
+#ifdef __GLIBC__
+  /* A worker thread's malloc arena keeps what a big batch freed: give it back, so memory
+   * after a burst of pushes is what the server holds, not its high-water mark. */
+  if (cost >= PUSH_TRIM_AT)
+    malloc_trim (0);
+#endif
+}
+
+static void
+push_counted (DftServer *self, Request *request, DftDevice *device)
 {
   g_autoptr (GError)     error = NULL;
   g_autoptr (GBytes)     json = body_json (request, DFT_WIRE_MAX_JSON, &error);
@@ -953,9 +1160,9 @@ handle_push (DftServer *self, Request *request, DftDevice *device)
   DftApplyStats          stats = { 0 };
   JsonNode              *protocol;
   JsonNode              *relay_node;
-  gboolean               relay = FALSE, forked = FALSE;
-  guint                  fork_index = 0, skipped = 0;
-  gint64                 acked;
+  gboolean               relay = FALSE, forked = FALSE, ahead = FALSE;
+  guint                  fork_index = 0, skipped = 0, ahead_index = 0;
+  gint64                 acked, ahead_ms = 0;
 
   if (json == NULL)
     {
@@ -1004,6 +1211,21 @@ handle_push (DftServer *self, Request *request, DftDevice *device)
           return;
         }
       relay = json_node_get_boolean (relay_node);
+    }
+
+  /* Before anything is looked up or claimed: a clock far ahead of the server's is the
+   * device's to put right, whatever else the batch holds. */
+  if (!drop_clock_ahead (self->store, device->id, changes, relay, &ahead, &ahead_index, &ahead_ms,
+                         &error, &skipped))
+    {
+      reply_internal (&request->reply, error);
+      return;
+    }
+  if (ahead)
+    {
+      reply_clock_ahead (&request->reply, g_ptr_array_index (changes, ahead_index), ahead_ms,
+                         error);
+      return;
     }
 
   scope = dft_scope_new (self->store, self->db, device);
@@ -1651,6 +1873,28 @@ refuse_large (SoupServerMessage *msg)
                   _ ("The request body is too large. Send smaller batches."));
 }
 
+/* A push body is received only while the push budget has room for it. */
+static gboolean
+reserve_body (DftServer *self, SoupServerMessage *msg, gsize size)
+{
+  MessageInfo *info = message_info (msg);
+  Reply        reply = { 0 };
+
+  if (budget_take (&self->push_budget, size, 0))
+    {
+      info->reserved = size;
+      return TRUE;
+    }
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                "close");
+  reply_busy (&reply);
+  apply_reply (msg, &reply);
+  info->error_code = reply.error_code;
+  g_clear_pointer (&reply.body, g_bytes_unref);
+  return FALSE;
+}
+
 static void
 got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
 {
@@ -1677,15 +1921,21 @@ early_handler_cb (SoupServer        *soup,
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   gsize               limit = body_limit (self, path);
 
+  gboolean push = g_str_equal (path, API_PREFIX "push");
+
   switch (soup_message_headers_get_encoding (headers))
     {
     case SOUP_ENCODING_CONTENT_LENGTH:
       if (soup_message_headers_get_content_length (headers) > (goffset) limit)
         refuse_large (msg);
+      else if (push)
+        reserve_body (self, msg, (gsize) soup_message_headers_get_content_length (headers));
       break;
     case SOUP_ENCODING_CHUNKED:
     case SOUP_ENCODING_EOF:
-      g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk_cb), GSIZE_TO_POINTER (limit));
+      /* Its size is not known yet: the most it may be is reserved. */
+      if (!push || reserve_body (self, msg, limit))
+        g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk_cb), GSIZE_TO_POINTER (limit));
       break;
     case SOUP_ENCODING_UNRECOGNIZED:
     case SOUP_ENCODING_NONE:
@@ -1709,6 +1959,8 @@ request_ended (DftServer *self, SoupServerMessage *msg, gboolean aborted)
   if (info->finished)
     return;
   info->finished = TRUE;
+  budget_give (&self->push_budget, info->reserved);
+  info->reserved = 0;
   log_request (msg, info, aborted);
   if (info->pending)
     {
