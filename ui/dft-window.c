@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "dft-bundle.h"
@@ -491,6 +493,7 @@ typedef struct
 {
   DftStore     *store;
   GFile        *file;
+  char         *passphrase;
   guint         n_changes;
   DftApplyStats stats;
 } BundleJob;
@@ -502,6 +505,9 @@ bundle_job_free (gpointer data)
 
   g_object_unref (job->store);
   g_object_unref (job->file);
+  if (job->passphrase != NULL)
+    memset (job->passphrase, 0, strlen (job->passphrase));
+  g_free (job->passphrase);
   g_free (job);
 }
 
@@ -510,7 +516,8 @@ bundle_export_work (gpointer data, GCancellable *cancellable, GError **error)
 {
   BundleJob *job = data;
 
-  return dft_bundle_export (job->store, job->file, 0, &job->n_changes, cancellable, error);
+  return dft_bundle_export (job->store, job->file, 0, job->passphrase, &job->n_changes, cancellable,
+                            error);
 }
 
 static gboolean
@@ -518,7 +525,8 @@ bundle_import_work (gpointer data, GCancellable *cancellable, GError **error)
 {
   BundleJob *job = data;
 
-  return dft_bundle_import (job->store, job->file, &job->stats, cancellable, error);
+  return dft_bundle_import (job->store, job->file, job->passphrase, &job->stats, cancellable,
+                            error);
 }
 
 static void
