@@ -2,8 +2,10 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <sodium.h>
 #include <string.h>
 
+#include "dft-bundle-private.h"
 #include "dft-bundle.h"
 #include "dft-change-log.h"
 #include "dft-store-private.h"
@@ -15,7 +17,104 @@
 G_DEFINE_QUARK (dft-bundle-error-quark, dft_bundle_error)
 /* clang-format on */
 
-#define CHECKSUM_PREFIX "\nsha256:"
+/*
+ * The file (sync/PROTOCOL.md, "Bundles"): a clear header, then a
+ * crypto_secretstream_xchacha20poly1305 stream of pieces of up to CHUNK
+ * bytes, each behind its length (4 bytes, little-endian), whose last piece,
+ * tagged FINAL, is the Ed25519ph signature of the context, the header and
+ * everything before it. The header is the first piece's
+ * additional data. The message is the signer's id and public key, then the
+ * gzip batch.
+ */
+static const guint8 magic[8] = { 'D', 'A', 'F', 'T', 'A', 'R', 'I', 'B' };
+
+#define VERSION        2
+#define FIXED_BYTES    (sizeof magic + 2)
+#define SERVER_BYTES   (crypto_box_PUBLICKEYBYTES + crypto_box_SEALBYTES + KEY_BYTES)
+#define PHRASE_BYTES   (crypto_pwhash_SALTBYTES + 16)
+#define STREAM_BYTES   crypto_secretstream_xchacha20poly1305_HEADERBYTES
+#define KEY_BYTES      crypto_secretstream_xchacha20poly1305_KEYBYTES
+#define ABYTES         crypto_secretstream_xchacha20poly1305_ABYTES
+#define TAG_MESSAGE    crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
+#define TAG_FINAL      crypto_secretstream_xchacha20poly1305_TAG_FINAL
+#define CHUNK          (64 * 1024)
+#define SIGN_CONTEXT   "Daftari bundle 2"
+#define MAX_MESSAGE    (DFT_WIRE_MAX_GZIP * 16)
+#define PASSPHRASE_LEN 20
+
+/* Argon2id at libsodium's interactive cost (64 MiB): the passphrase is random, 100 bits. A
+ * bundle may ask for more, up to the moderate cost, and no more: reading one must not take a
+ * laptop's memory. */
+#define OPSLIMIT     crypto_pwhash_OPSLIMIT_INTERACTIVE
+#define MEMLIMIT     crypto_pwhash_MEMLIMIT_INTERACTIVE
+#define MAX_OPSLIMIT crypto_pwhash_OPSLIMIT_MODERATE
+#define MAX_MEMLIMIT crypto_pwhash_MEMLIMIT_MODERATE
+
+/* Crockford's base32, as enrolment codes: read aloud or copied by hand, it survives. */
+static const char phrase_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+struct _DftBundle
+{
+  char      *signer;
+  GPtrArray *changes;
+};
+
+static void
+ensure_sodium (void)
+{
+  /* Idempotent and thread-safe; fails only without a source of randomness. */
+  if (sodium_init () < 0)
+    g_error ("libsodium could not start");
+}
+
+static gboolean
+set_error (GError **error, DftBundleError code)
+{
+  const char *message = NULL;
+
+  switch (code)
+    {
+    case DFT_BUNDLE_ERROR_DAMAGED:
+      message = _ ("This file is not a complete Daftari bundle: it may have been cut short or "
+                   "damaged while it was copied, or changed since it was made. Nothing was "
+                   "imported; copy it again from the device that made it.");
+      break;
+    case DFT_BUNDLE_ERROR_OTHER_SERVER:
+      message = _ ("This bundle was made for another server. Nothing was imported.");
+      break;
+    case DFT_BUNDLE_ERROR_WRONG_PASSPHRASE:
+      message = _ ("The passphrase is wrong or the file was changed. Nothing was imported.");
+      break;
+    case DFT_BUNDLE_ERROR_NEEDS_PASSPHRASE:
+      message = _ ("This bundle is protected by a passphrase: give the passphrase that was shown "
+                   "when it was made.");
+      break;
+    case DFT_BUNDLE_ERROR_UNKNOWN_SIGNER:
+      message = _ ("This bundle was made by a device this laptop does not know. Sync this laptop "
+                   "with the server once, or import the bundle on the server. Nothing was "
+                   "imported.");
+      break;
+    case DFT_BUNDLE_ERROR_FORGED:
+      message = _ ("This bundle’s signature is not that of the device it names: it was forged or "
+                   "changed. Nothing was imported.");
+      break;
+    case DFT_BUNDLE_ERROR_OLD_FORMAT:
+      message = _ ("This is an old bundle from an earlier Daftari, neither encrypted nor signed, "
+                   "so it was not imported. Make it again on the device that made it, with this "
+                   "version of Daftari.");
+      break;
+    case DFT_BUNDLE_ERROR_NO_SERVER_KEY:
+      message = _ ("This device has not signed in to a server yet, so it cannot seal a bundle for "
+                   "one. Sign in once, or make a bundle with a passphrase.");
+      break;
+    case DFT_BUNDLE_ERROR_SEALED_FOR_SERVER:
+      message = _ ("This bundle is sealed for the server and only the server can open it. Import "
+                   "it there, or ask for a bundle made with a passphrase. Nothing was imported.");
+      break;
+    }
+  g_set_error_literal (error, DFT_BUNDLE_ERROR, code, message);
+  return FALSE;
+}
 
 /*
  * Which server's data the store belongs to: a server keeps its own epoch as "server_epoch", a
@@ -27,13 +126,434 @@ server_mark (DftStore *store)
 {
   char *epoch = dft_store_get_sync_state (store, "server_epoch", NULL);
 
-  return epoch != NULL ? epoch : dft_store_get_sync_state (store, "epoch", NULL);
+  if (epoch == NULL || *epoch == '\0')
+    {
+      g_free (epoch);
+      epoch = dft_store_get_sync_state (store, "epoch", NULL);
+    }
+  if (epoch != NULL && *epoch == '\0')
+    g_clear_pointer (&epoch, g_free);
+  return epoch;
+}
+
+/* ---- Keys ---------------------------------------------------------------- */
+
+static gboolean
+decode_key (const char *text, guint8 *key, gsize size)
+{
+  g_autofree guchar *raw = NULL;
+  gsize              length = 0;
+
+  if (text == NULL || *text == '\0' || strlen (text) > 4 * size)
+    return FALSE;
+  raw = g_base64_decode (text, &length);
+  if (length != size)
+    {
+      if (raw != NULL)
+        sodium_memzero (raw, length);
+      return FALSE;
+    }
+  memcpy (key, raw, size);
+  sodium_memzero (raw, length);
+  return TRUE;
+}
+
+gboolean
+dft_bundle_key_is_valid (const char *text)
+{
+  guint8 key[crypto_sign_PUBLICKEYBYTES];
+
+  return decode_key (text, key, sizeof key);
+}
+
+/* Loads the secret key held under @name, making and keeping one when there is none. */
+static gboolean
+ensure_secret (DftStore   *store,
+               const char *name,
+               guint8     *secret,
+               gsize       size,
+               void (*make) (guint8 *secret),
+               GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char   *text = dft_store_get_sync_state (store, name, &local_error);
+
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (decode_key (text, secret, size))
+    return TRUE;
+  make (secret);
+  g_free (text);
+  text = g_base64_encode (secret, size);
+  return dft_store_set_sync_state (store, name, text, error);
+}
+
+static void
+make_sign_key (guint8 *secret)
+{
+  guint8 public_key[crypto_sign_PUBLICKEYBYTES];
+
+  crypto_sign_keypair (public_key, secret);
+}
+
+static void
+make_box_key (guint8 *secret)
+{
+  randombytes_buf (secret, crypto_box_SECRETKEYBYTES);
+}
+
+/* Both kinds of public key are 32 bytes, worked out from the secret one. */
+G_STATIC_ASSERT (crypto_sign_PUBLICKEYBYTES == crypto_box_PUBLICKEYBYTES);
+
+static char *
+ensure_public_key (DftStore   *store,
+                   const char *name,
+                   gsize       secret_size,
+                   void (*make) (guint8 *secret),
+                   int (*to_public) (unsigned char *public_key, const unsigned char *secret),
+                   GError **error)
+{
+  guint8 secret[crypto_sign_SECRETKEYBYTES];
+  guint8 public_key[crypto_sign_PUBLICKEYBYTES];
+
+  g_return_val_if_fail (DFT_IS_STORE (store), NULL);
+  g_assert (secret_size <= sizeof secret);
+
+  ensure_sodium ();
+  if (!ensure_secret (store, name, secret, secret_size, make, error))
+    return NULL;
+  to_public (public_key, secret);
+  sodium_memzero (secret, sizeof secret);
+  return g_base64_encode (public_key, sizeof public_key);
+}
+
+char *
+dft_bundle_ensure_device_key (DftStore *store, GError **error)
+{
+  return ensure_public_key (store, DFT_BUNDLE_STATE_SIGN_SECRET, crypto_sign_SECRETKEYBYTES,
+                            make_sign_key, crypto_sign_ed25519_sk_to_pk, error);
+}
+
+char *
+dft_bundle_ensure_box_key (DftStore *store, GError **error)
+{
+  return ensure_public_key (store, DFT_BUNDLE_STATE_BOX_SECRET, crypto_box_SECRETKEYBYTES,
+                            make_box_key, crypto_scalarmult_base, error);
+}
+
+/* The server's key pair, when this store holds one (a server's records). */
+static gboolean
+load_box_key (DftStore *store, guint8 *public_key, guint8 *secret)
+{
+  g_autofree char *text = dft_store_get_sync_state (store, DFT_BUNDLE_STATE_BOX_SECRET, NULL);
+
+  if (!decode_key (text, secret, crypto_box_SECRETKEYBYTES))
+    return FALSE;
+  crypto_scalarmult_base (public_key, secret);
+  return TRUE;
+}
+
+char *
+dft_bundle_new_passphrase (void)
+{
+  GString *phrase = g_string_new (NULL);
+
+  ensure_sodium ();
+  for (guint i = 0; i < PASSPHRASE_LEN; i++)
+    {
+      if (i > 0 && i % 5 == 0)
+        g_string_append_c (phrase, '-');
+      /* 32 divides 2^32: uniform. */
+      g_string_append_c (phrase, phrase_alphabet[randombytes_uniform (32)]);
+    }
+  return g_string_free (phrase, FALSE);
+}
+
+/* The passphrase as typed, in any case, with or without dashes and spaces, O for 0, I or L for 1.
+ */
+static char *
+normalize_passphrase (const char *typed)
+{
+  GString *phrase = g_string_new (NULL);
+
+  for (const char *p = typed; *p != '\0'; p++)
+    {
+      char c = g_ascii_toupper (*p);
+
+      if (c == '-' || g_ascii_isspace (c))
+        continue;
+      if (c == 'O')
+        c = '0';
+      else if (c == 'I' || c == 'L')
+        c = '1';
+      g_string_append_c (phrase, c);
+    }
+  return g_string_free (phrase, FALSE);
+}
+
+static gboolean
+passphrase_key (const char   *passphrase,
+                const guint8 *salt,
+                guint64       opslimit,
+                guint64       memlimit,
+                guint8       *key,
+                GError      **error)
+{
+  g_autofree char *phrase = normalize_passphrase (passphrase);
+  int              rc;
+
+  rc = crypto_pwhash (key, KEY_BYTES, phrase, strlen (phrase), salt, opslimit, (size_t) memlimit,
+                      crypto_pwhash_ALG_ARGON2ID13);
+  sodium_memzero (phrase, strlen (phrase));
+  if (rc != 0)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                         _ ("There is not enough memory to work out the key from the passphrase."));
+  return rc == 0;
+}
+
+static void
+put_u64 (guint8 *out, guint64 value)
+{
+  for (guint i = 0; i < 8; i++)
+    out[i] = (guint8) (value >> (8 * i));
+}
+
+static void
+put_u32 (guint8 *out, guint32 value)
+{
+  for (guint i = 0; i < 4; i++)
+    out[i] = (guint8) (value >> (8 * i));
+}
+
+static guint32
+get_u32 (const guint8 *in)
+{
+  return (guint32) in[0] | (guint32) in[1] << 8 | (guint32) in[2] << 16 | (guint32) in[3] << 24;
+}
+
+static guint64
+get_u64 (const guint8 *in)
+{
+  guint64 value = 0;
+
+  for (guint i = 0; i < 8; i++)
+    value |= (guint64) in[i] << (8 * i);
+  return value;
+}
+
+/* ---- Export -------------------------------------------------------------- */
+
+typedef struct
+{
+  GOutputStream                              *out;
+  crypto_secretstream_xchacha20poly1305_state stream;
+  crypto_sign_state                           sign;
+  GBytes                                     *header; /* the first piece's additional data */
+  gsize                                       fill;
+  guint8                                      plain[CHUNK];
+  guint8                                      cipher[4 + CHUNK + ABYTES];
+} Writer;
+
+static void
+writer_free (Writer *w)
+{
+  g_clear_pointer (&w->header, g_bytes_unref);
+  sodium_memzero (w, sizeof *w);
+  g_free (w);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Writer, writer_free)
+
+static gboolean
+writer_push (Writer       *w,
+             const guint8 *data,
+             gsize         length,
+             unsigned char tag,
+             GCancellable *cancellable,
+             GError      **error)
+{
+  unsigned long long cipher_length = 0;
+  const guint8      *ad = NULL;
+  gsize              ad_length = 0;
+
+  if (w->header != NULL)
+    ad = g_bytes_get_data (w->header, &ad_length);
+  crypto_secretstream_xchacha20poly1305_push (&w->stream, w->cipher + 4, &cipher_length, data,
+                                              length, ad, ad_length, tag);
+  g_clear_pointer (&w->header, g_bytes_unref);
+  put_u32 (w->cipher, (guint32) cipher_length);
+  return g_output_stream_write_all (w->out, w->cipher, 4 + (gsize) cipher_length, NULL, cancellable,
+                                    error);
+}
+
+/* Signs and encrypts @data as the message goes on, a piece at a time. */
+static gboolean
+writer_feed (Writer *w, const guint8 *data, gsize length, GCancellable *cancellable, GError **error)
+{
+  crypto_sign_update (&w->sign, data, length);
+  while (length > 0)
+    {
+      gsize n = MIN (length, CHUNK - w->fill);
+
+      memcpy (w->plain + w->fill, data, n);
+      w->fill += n;
+      data += n;
+      length -= n;
+      if (w->fill == CHUNK)
+        {
+          if (!writer_push (w, w->plain, CHUNK, TAG_MESSAGE, cancellable, error))
+            return FALSE;
+          w->fill = 0;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+writer_finish (Writer *w, const guint8 *secret, GCancellable *cancellable, GError **error)
+{
+  guint8 signature[crypto_sign_BYTES];
+
+  if (w->fill > 0 && !writer_push (w, w->plain, w->fill, TAG_MESSAGE, cancellable, error))
+    return FALSE;
+  crypto_sign_final_create (&w->sign, signature, NULL, secret);
+  return writer_push (w, signature, sizeof signature, TAG_FINAL, cancellable, error);
+}
+
+/* The clear header and the stream's key: sealed to the server, or made from the passphrase. */
+static GBytes *
+make_header (DftStore *store, const char *passphrase, Writer *w, GError **error)
+{
+  g_autoptr (GByteArray) header = g_byte_array_new ();
+  guint8                 key[KEY_BYTES];
+  guint8                 stream_header[STREAM_BYTES];
+  guint8 mode = passphrase != NULL ? DFT_BUNDLE_MODE_PASSPHRASE : DFT_BUNDLE_MODE_SERVER;
+
+  g_byte_array_append (header, magic, sizeof magic);
+  g_byte_array_append (header, (const guint8[]){ VERSION, mode }, 2);
+  if (passphrase == NULL)
+    {
+      g_autofree char *text = dft_store_get_sync_state (store, DFT_BUNDLE_STATE_SERVER_KEY, NULL);
+      guint8           server_key[crypto_box_PUBLICKEYBYTES];
+      guint8           sealed[crypto_box_SEALBYTES + KEY_BYTES];
+
+      if (!decode_key (text, server_key, sizeof server_key))
+        return set_error (error, DFT_BUNDLE_ERROR_NO_SERVER_KEY), NULL;
+      crypto_secretstream_xchacha20poly1305_keygen (key);
+      if (crypto_box_seal (sealed, key, sizeof key, server_key) != 0)
+        return set_error (error, DFT_BUNDLE_ERROR_NO_SERVER_KEY), NULL;
+      g_byte_array_append (header, server_key, sizeof server_key);
+      g_byte_array_append (header, sealed, sizeof sealed);
+    }
+  else
+    {
+      guint8 salt[crypto_pwhash_SALTBYTES];
+      guint8 limits[16];
+
+      randombytes_buf (salt, sizeof salt);
+      put_u64 (limits, OPSLIMIT);
+      put_u64 (limits + 8, MEMLIMIT);
+      if (!passphrase_key (passphrase, salt, OPSLIMIT, MEMLIMIT, key, error))
+        return NULL;
+      g_byte_array_append (header, salt, sizeof salt);
+      g_byte_array_append (header, limits, sizeof limits);
+    }
+  crypto_secretstream_xchacha20poly1305_init_push (&w->stream, stream_header, key);
+  sodium_memzero (key, sizeof key);
+  g_byte_array_append (header, stream_header, sizeof stream_header);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&header));
+}
+
+static gboolean
+write_bundle (DftStore      *store,
+              GOutputStream *out,
+              GBytes        *packed,
+              const char    *passphrase,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  g_autoptr (Writer) w = g_new0 (Writer, 1);
+  g_autoptr (GBytes) header = NULL;
+  guint8             secret[crypto_sign_SECRETKEYBYTES];
+  guint8             prefix[1 + 64 + crypto_sign_PUBLICKEYBYTES];
+  const char        *device = dft_store_get_device_id (store);
+  gsize              id_length = strlen (device);
+  gboolean           ok;
+
+  g_assert (id_length <= 64);
+  if (!ensure_secret (store, DFT_BUNDLE_STATE_SIGN_SECRET, secret, sizeof secret, make_sign_key,
+                      error))
+    return FALSE;
+  w->out = out;
+  header = make_header (store, passphrase, w, error);
+  if (header == NULL)
+    {
+      sodium_memzero (secret, sizeof secret);
+      return FALSE;
+    }
+  w->header = g_bytes_ref (header);
+  crypto_sign_init (&w->sign);
+  crypto_sign_update (&w->sign, (const guint8 *) SIGN_CONTEXT, strlen (SIGN_CONTEXT));
+  crypto_sign_update (&w->sign, g_bytes_get_data (header, NULL), g_bytes_get_size (header));
+
+  prefix[0] = (guint8) id_length;
+  memcpy (prefix + 1, device, id_length);
+  crypto_sign_ed25519_sk_to_pk (prefix + 1 + id_length, secret);
+  ok = g_output_stream_write_all (out, g_bytes_get_data (header, NULL), g_bytes_get_size (header),
+                                  NULL, cancellable, error)
+       && writer_feed (w, prefix, 1 + id_length + crypto_sign_PUBLICKEYBYTES, cancellable, error)
+       && writer_feed (w, g_bytes_get_data (packed, NULL), g_bytes_get_size (packed), cancellable,
+                       error)
+       && writer_finish (w, secret, cancellable, error);
+  sodium_memzero (secret, sizeof secret);
+  return ok;
+}
+
+gboolean
+_dft_bundle_write (DftStore     *store,
+                   GFile        *file,
+                   GBytes       *json,
+                   const char   *passphrase,
+                   GCancellable *cancellable,
+                   GError      **error)
+{
+  g_autoptr (GBytes)            packed = dft_wire_gzip (json);
+  g_autoptr (GFile)             parent = g_file_get_parent (file);
+  g_autoptr (GFile)             part = NULL;
+  g_autoptr (GFileOutputStream) out = NULL;
+  g_autofree char              *base = g_file_get_basename (file);
+  g_autofree char              *part_name = g_strconcat (base, ".part", NULL);
+
+  ensure_sodium ();
+  /* Written beside the target and moved over it when complete: a failure leaves no half file. */
+  part = parent != NULL ? g_file_get_child (parent, part_name) : NULL;
+  if (part == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+                           _ ("A bundle cannot be written there: choose a file in a folder."));
+      return FALSE;
+    }
+  out = g_file_replace (part, NULL, FALSE, G_FILE_CREATE_PRIVATE, cancellable, error);
+  if (out == NULL)
+    return FALSE;
+  if (!write_bundle (store, G_OUTPUT_STREAM (out), packed, passphrase, cancellable, error)
+      || !g_output_stream_close (G_OUTPUT_STREAM (out), cancellable, error)
+      || !g_file_move (part, file, G_FILE_COPY_OVERWRITE, cancellable, NULL, NULL, error))
+    {
+      g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL);
+      g_file_delete (part, NULL, NULL);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
 dft_bundle_export (DftStore     *store,
                    GFile        *file,
                    gint64        after_seq,
+                   const char   *passphrase,
                    guint        *n_changes,
                    GCancellable *cancellable,
                    GError      **error)
@@ -41,12 +561,7 @@ dft_bundle_export (DftStore     *store,
   g_autoptr (GPtrArray)  changes = NULL;
   g_autoptr (JsonObject) extra = json_object_new ();
   g_autoptr (GBytes)     json = NULL;
-  g_autoptr (GBytes)     packed = NULL;
-  g_autoptr (GByteArray) content = g_byte_array_new ();
   g_autofree char       *epoch = NULL;
-  g_autofree char       *checksum = NULL;
-  gsize                  size;
-  const guint8          *data;
 
   g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
   g_return_val_if_fail (G_IS_FILE (file), FALSE);
@@ -56,98 +571,442 @@ dft_bundle_export (DftStore     *store,
     return FALSE;
   epoch = server_mark (store);
 
-  json_object_set_int_member (extra, "bundle", 1);
+  json_object_set_int_member (extra, "bundle", VERSION);
   json_object_set_string_member (extra, "from", dft_store_get_device_id (store));
   if (epoch != NULL)
     json_object_set_string_member (extra, "for", epoch);
   json_object_set_int_member (extra, "created", g_get_real_time () / 1000);
   json = dft_wire_encode_batch (changes, extra);
-
-  /* The checksum covers the JSON: a bundle damaged on a USB stick is refused whole. */
-  data = g_bytes_get_data (json, &size);
-  checksum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size);
-  g_byte_array_append (content, data, (guint) size);
-  g_byte_array_append (content, (const guint8 *) CHECKSUM_PREFIX, strlen (CHECKSUM_PREFIX));
-  g_byte_array_append (content, (const guint8 *) checksum, (guint) strlen (checksum));
-  g_byte_array_append (content, (const guint8 *) "\n", 1);
-  {
-    g_autoptr (GBytes) plain = g_byte_array_free_to_bytes (g_steal_pointer (&content));
-    packed = dft_wire_gzip (plain);
-  }
-
-  /* Written beside the target and renamed over it when complete. */
-  if (!g_file_replace_contents (file, g_bytes_get_data (packed, NULL), g_bytes_get_size (packed),
-                                NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, cancellable, error))
+  if (!_dft_bundle_write (store, file, json, passphrase, cancellable, error))
     return FALSE;
   if (n_changes != NULL)
     *n_changes = changes->len;
   return TRUE;
 }
 
+/* ---- Import -------------------------------------------------------------- */
+
+/* Reads exactly @length bytes; FALSE with DAMAGED when the file ends before. */
 static gboolean
-damaged (GError **error)
+read_exact (
+    GInputStream *in, guint8 *buffer, gsize length, GCancellable *cancellable, GError **error)
 {
-  g_set_error (
-      error, DFT_BUNDLE_ERROR, DFT_BUNDLE_ERROR_DAMAGED,
-      _ ("This file is not a complete Daftari bundle: it may have been cut short or damaged "
-         "while it was copied. Nothing was imported; copy it again from the device that made "
-         "it."));
-  return FALSE;
+  gsize got = 0;
+
+  if (!g_input_stream_read_all (in, buffer, length, &got, cancellable, error))
+    return FALSE;
+  return got == length || set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+}
+
+/* Reads the clear header into @header; *@mode and the mode's part follow the fixed start. */
+static gboolean
+read_header (GInputStream  *in,
+             GByteArray    *header,
+             DftBundleMode *mode,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  guint8 fixed[FIXED_BYTES];
+  gsize  got = 0;
+
+  if (!g_input_stream_read_all (in, fixed, sizeof fixed, &got, cancellable, error))
+    return FALSE;
+  if (got >= 2 && fixed[0] == 0x1f && fixed[1] == 0x8b)
+    return set_error (error, DFT_BUNDLE_ERROR_OLD_FORMAT);
+  if (got != sizeof fixed || memcmp (fixed, magic, sizeof magic) != 0)
+    return set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+  if (fixed[sizeof magic] != VERSION)
+    {
+      g_set_error_literal (error, DFT_BUNDLE_ERROR, DFT_BUNDLE_ERROR_DAMAGED,
+                           _ ("This bundle was made by another version of Daftari. Nothing was "
+                              "imported; update Daftari on both devices."));
+      return FALSE;
+    }
+  *mode = fixed[sizeof magic + 1];
+  if (*mode != DFT_BUNDLE_MODE_SERVER && *mode != DFT_BUNDLE_MODE_PASSPHRASE)
+    return set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+  g_byte_array_append (header, fixed, sizeof fixed);
+  {
+    gsize  rest = (*mode == DFT_BUNDLE_MODE_SERVER ? SERVER_BYTES : PHRASE_BYTES) + STREAM_BYTES;
+    guint8 buffer[SERVER_BYTES + STREAM_BYTES];
+
+    if (!read_exact (in, buffer, rest, cancellable, error))
+      return FALSE;
+    g_byte_array_append (header, buffer, (guint) rest);
+  }
+  return TRUE;
 }
 
 gboolean
-dft_bundle_import (
-    DftStore *store, GFile *file, DftApplyStats *stats, GCancellable *cancellable, GError **error)
+dft_bundle_read_mode (GFile *file, DftBundleMode *mode, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GBytes)     packed = NULL;
-  g_autoptr (GBytes)     plain = NULL;
-  g_autoptr (GBytes)     json = NULL;
-  g_autoptr (GPtrArray)  changes = NULL;
+  g_autoptr (GFileInputStream) in = NULL;
+  g_autoptr (GByteArray)       header = g_byte_array_new ();
+
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+  g_return_val_if_fail (mode != NULL, FALSE);
+
+  in = g_file_read (file, cancellable, error);
+  return in != NULL && read_header (G_INPUT_STREAM (in), header, mode, cancellable, error);
+}
+
+/* The stream's key, from the header: unsealed with the store's key pair, or from @passphrase. */
+static gboolean
+header_key (DftStore     *store,
+            GByteArray   *header,
+            DftBundleMode mode,
+            const char   *passphrase,
+            guint8       *key,
+            GError      **error)
+{
+  const guint8 *part = header->data + FIXED_BYTES;
+
+  if (mode == DFT_BUNDLE_MODE_SERVER)
+    {
+      guint8   public_key[crypto_box_PUBLICKEYBYTES];
+      guint8   secret[crypto_box_SECRETKEYBYTES];
+      gboolean opened;
+
+      if (!load_box_key (store, public_key, secret))
+        return set_error (error, DFT_BUNDLE_ERROR_SEALED_FOR_SERVER);
+      if (sodium_memcmp (public_key, part, sizeof public_key) != 0)
+        {
+          sodium_memzero (secret, sizeof secret);
+          return set_error (error, DFT_BUNDLE_ERROR_OTHER_SERVER);
+        }
+      opened = crypto_box_seal_open (key, part + crypto_box_PUBLICKEYBYTES,
+                                     crypto_box_SEALBYTES + KEY_BYTES, public_key, secret)
+               == 0;
+      sodium_memzero (secret, sizeof secret);
+      return opened || set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+    }
+  else
+    {
+      guint64 opslimit = get_u64 (part + crypto_pwhash_SALTBYTES);
+      guint64 memlimit = get_u64 (part + crypto_pwhash_SALTBYTES + 8);
+
+      if (passphrase == NULL)
+        return set_error (error, DFT_BUNDLE_ERROR_NEEDS_PASSPHRASE);
+      /* Costs out of bounds are a changed header: refused before any work. */
+      if (opslimit < crypto_pwhash_OPSLIMIT_MIN || opslimit > MAX_OPSLIMIT
+          || memlimit < crypto_pwhash_MEMLIMIT_MIN || memlimit > MAX_MEMLIMIT)
+        return set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+      return passphrase_key (passphrase, part, opslimit, memlimit, key, error);
+    }
+}
+
+typedef struct
+{
+  crypto_secretstream_xchacha20poly1305_state stream;
+  crypto_sign_state                           sign;
+  guint8                                      cipher[CHUNK + ABYTES];
+  guint8                                      plain[CHUNK];
+} Reader;
+
+static void
+reader_free (Reader *r)
+{
+  sodium_memzero (r, sizeof *r);
+  g_free (r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Reader, reader_free)
+
+/*
+ * Decrypts the stream into @message and its last piece into @signature. A
+ * piece that does not decrypt is a changed file; the first one, in a
+ * passphrase bundle, is as likely a wrong passphrase.
+ */
+static gboolean
+read_stream (GInputStream *in,
+             GByteArray   *header,
+             DftBundleMode mode,
+             const guint8 *key,
+             Reader       *r,
+             GByteArray   *message,
+             guint8       *signature,
+             GCancellable *cancellable,
+             GError      **error)
+{
+  gboolean first = TRUE;
+
+  if (crypto_secretstream_xchacha20poly1305_init_pull (
+          &r->stream, header->data + header->len - STREAM_BYTES, key)
+      != 0)
+    return set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+  crypto_sign_init (&r->sign);
+  crypto_sign_update (&r->sign, (const guint8 *) SIGN_CONTEXT, strlen (SIGN_CONTEXT));
+  crypto_sign_update (&r->sign, header->data, header->len);
+
+  for (;;)
+    {
+      unsigned long long length = 0;
+      unsigned char      tag = 0;
+      gsize              got = 0;
+      guint8             extra;
+      guint8             prefix[4];
+
+      /* No FINAL piece (cut short), or a length no writer gives. */
+      if (!read_exact (in, prefix, sizeof prefix, cancellable, error))
+        return FALSE;
+      got = get_u32 (prefix);
+      if (got < ABYTES || got > sizeof r->cipher)
+        return set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+      if (!read_exact (in, r->cipher, got, cancellable, error))
+        return FALSE;
+      if (crypto_secretstream_xchacha20poly1305_pull (&r->stream, r->plain, &length, &tag,
+                                                      r->cipher, got, first ? header->data : NULL,
+                                                      first ? header->len : 0)
+          != 0)
+        return set_error (error, first && mode == DFT_BUNDLE_MODE_PASSPHRASE
+                                     ? DFT_BUNDLE_ERROR_WRONG_PASSPHRASE
+                                     : DFT_BUNDLE_ERROR_DAMAGED);
+      first = FALSE;
+      if (tag == TAG_FINAL)
+        {
+          /* The signature, and nothing after it. */
+          if (length != crypto_sign_BYTES
+              || !g_input_stream_read_all (in, &extra, 1, &got, cancellable, error))
+            return length != crypto_sign_BYTES ? set_error (error, DFT_BUNDLE_ERROR_DAMAGED)
+                                               : FALSE;
+          if (got != 0)
+            return set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+          memcpy (signature, r->plain, crypto_sign_BYTES);
+          return TRUE;
+        }
+      if (tag != TAG_MESSAGE || message->len + length > MAX_MESSAGE)
+        return set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+      crypto_sign_update (&r->sign, r->plain, (unsigned long long) length);
+      g_byte_array_append (message, r->plain, (guint) length);
+    }
+}
+
+/* The batch, once the signature held: its framing, its maker and the server data it is for. */
+static GPtrArray *
+decode_message (DftStore *store, GBytes *packed, const char *signer, GError **error)
+{
+  g_autoptr (GBytes)     json = dft_wire_gunzip (packed, DFT_WIRE_MAX_JSON, NULL);
   g_autoptr (JsonObject) top = NULL;
-  g_autoptr (GError)     local_error = NULL;
-  g_autofree char       *checksum = NULL;
+  g_autoptr (GPtrArray)  changes = NULL;
   g_autofree char       *epoch = NULL;
-  const char            *data, *mark;
-  gsize                  size;
+  JsonNode              *version;
+
+  if (json == NULL)
+    return set_error (error, DFT_BUNDLE_ERROR_DAMAGED), NULL;
+  changes = dft_wire_decode_batch (json, &top, NULL);
+  if (changes == NULL)
+    return set_error (error, DFT_BUNDLE_ERROR_DAMAGED), NULL;
+  version = json_object_get_member (top, "bundle");
+  if (version == NULL || !JSON_NODE_HOLDS_VALUE (version)
+      || json_node_get_value_type (version) != G_TYPE_INT64
+      || json_node_get_int (version) != VERSION
+      || g_strcmp0 (json_object_get_string_member_with_default (top, "from", NULL), signer) != 0)
+    return set_error (error, DFT_BUNDLE_ERROR_DAMAGED), NULL;
+
+  /* A bundle made for another server's data would mix two programmes' records. */
+  epoch = server_mark (store);
+  if (epoch != NULL && json_object_has_member (top, "for")
+      && g_strcmp0 (json_object_get_string_member_with_default (top, "for", NULL), epoch) != 0)
+    {
+      g_set_error (
+          error, DFT_BUNDLE_ERROR, DFT_BUNDLE_ERROR_OTHER_SERVER,
+          _ ("This bundle was made for another Daftari server’s data. Nothing was imported."));
+      return NULL;
+    }
+  return g_steal_pointer (&changes);
+}
+
+DftBundle *
+dft_bundle_open (DftStore           *store,
+                 GFile              *file,
+                 const char         *passphrase,
+                 DftBundleSignerFunc signer_key,
+                 gpointer            user_data,
+                 GCancellable       *cancellable,
+                 GError            **error)
+{
+  g_autoptr (GFileInputStream) in = NULL;
+  g_autoptr (GByteArray)       header = g_byte_array_new ();
+  g_autoptr (GByteArray)       message = g_byte_array_new ();
+  g_autoptr (Reader)           r = g_new0 (Reader, 1);
+  g_autoptr (GBytes)           packed = NULL;
+  g_autoptr (GPtrArray)        changes = NULL;
+  g_autofree char             *signer = NULL;
+  DftBundleMode                mode;
+  DftBundle                   *self;
+  guint8                       key[KEY_BYTES];
+  guint8                       signature[crypto_sign_BYTES];
+  guint8                       known[crypto_sign_PUBLICKEYBYTES];
+  const guint8                *claimed;
+  gboolean                     ok;
+  gsize                        id_length;
+
+  g_return_val_if_fail (DFT_IS_STORE (store), NULL);
+  g_return_val_if_fail (G_IS_FILE (file), NULL);
+  g_return_val_if_fail (signer_key != NULL, NULL);
+
+  ensure_sodium ();
+  in = g_file_read (file, cancellable, error);
+  if (in == NULL || !read_header (G_INPUT_STREAM (in), header, &mode, cancellable, error)
+      || !header_key (store, header, mode, passphrase, key, error))
+    return NULL;
+  ok = read_stream (G_INPUT_STREAM (in), header, mode, key, r, message, signature, cancellable,
+                    error);
+  sodium_memzero (key, sizeof key);
+  if (!ok)
+    return NULL;
+
+  /* Who signed it, by the key of that device the importer holds, not the one the file names. */
+  id_length = message->len > 0 ? message->data[0] : 0;
+  if (message->len < 1 + id_length + crypto_sign_PUBLICKEYBYTES || id_length == 0)
+    return set_error (error, DFT_BUNDLE_ERROR_DAMAGED), NULL;
+  signer = g_strndup ((const char *) message->data + 1, id_length);
+  claimed = message->data + 1 + id_length;
+  if (!dft_uuid_is_valid (signer) || strlen (signer) != id_length)
+    return set_error (error, DFT_BUNDLE_ERROR_DAMAGED), NULL;
+  if (!signer_key (signer, claimed, known, user_data, error))
+    return NULL;
+  if (sodium_memcmp (known, claimed, sizeof known) != 0
+      || crypto_sign_final_verify (&r->sign, signature, known) != 0)
+    return set_error (error, DFT_BUNDLE_ERROR_FORGED), NULL;
+
+  packed = g_bytes_new (message->data + 1 + id_length + crypto_sign_PUBLICKEYBYTES,
+                        message->len - 1 - id_length - crypto_sign_PUBLICKEYBYTES);
+  g_clear_pointer (&message, g_byte_array_unref);
+  changes = decode_message (store, packed, signer, error);
+  if (changes == NULL)
+    return NULL;
+
+  self = g_new0 (DftBundle, 1);
+  self->signer = g_steal_pointer (&signer);
+  self->changes = g_steal_pointer (&changes);
+  return self;
+}
+
+const char *
+dft_bundle_get_signer (DftBundle *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->signer;
+}
+
+GPtrArray *
+dft_bundle_get_changes (DftBundle *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->changes;
+}
+
+void
+dft_bundle_free (DftBundle *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->signer);
+  g_clear_pointer (&self->changes, g_ptr_array_unref);
+  g_free (self);
+}
+
+/* ---- A laptop's import --------------------------------------------------- */
+
+typedef struct
+{
+  DftStore   *store;
+  JsonObject *known; /* DFT_BUNDLE_STATE_DEVICE_KEYS */
+  gboolean    has_server;
+  char       *pin; /* a key taken on first use, to keep if the import succeeds */
+} LaptopKeys;
+
+static gboolean
+laptop_signer_key (
+    const char *device_id, const guint8 *claimed, guint8 *key, gpointer user_data, GError **error)
+{
+  LaptopKeys *keys = user_data;
+
+  /* Its own bundle, or a copy of this database's: this device's key, never made here. */
+  if (g_str_equal (device_id, dft_store_get_device_id (keys->store)))
+    {
+      g_autofree char *text
+          = dft_store_get_sync_state (keys->store, DFT_BUNDLE_STATE_SIGN_SECRET, NULL);
+      guint8 secret[crypto_sign_SECRETKEYBYTES];
+
+      if (!decode_key (text, secret, sizeof secret))
+        return set_error (error, DFT_BUNDLE_ERROR_FORGED);
+      crypto_sign_ed25519_sk_to_pk (key, secret);
+      sodium_memzero (secret, sizeof secret);
+      return TRUE;
+    }
+  if (keys->known != NULL && json_object_has_member (keys->known, device_id))
+    {
+      const char *text = json_object_get_string_member_with_default (keys->known, device_id, NULL);
+
+      return decode_key (text, key, crypto_sign_PUBLICKEYBYTES)
+             || set_error (error, DFT_BUNDLE_ERROR_UNKNOWN_SIGNER);
+    }
+  /* A laptop of a server knows its devices from it; one without a server has only the
+   * passphrase to go by, and holds the device to the key it first saw. */
+  if (keys->has_server)
+    return set_error (error, DFT_BUNDLE_ERROR_UNKNOWN_SIGNER);
+  memcpy (key, claimed, crypto_sign_PUBLICKEYBYTES);
+  g_free (keys->pin);
+  keys->pin = g_base64_encode (claimed, crypto_sign_PUBLICKEYBYTES);
+  return TRUE;
+}
+
+static JsonObject *
+load_known_keys (DftStore *store)
+{
+  g_autofree char *text = dft_store_get_sync_state (store, DFT_BUNDLE_STATE_DEVICE_KEYS, NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode              *root;
+
+  if (text == NULL || *text == '\0' || !json_parser_load_from_data (parser, text, -1, NULL))
+    return json_object_new ();
+  root = json_parser_get_root (parser);
+  return root != NULL && JSON_NODE_HOLDS_OBJECT (root)
+             ? json_object_ref (json_node_get_object (root))
+             : json_object_new ();
+}
+
+static gboolean
+pin_key (LaptopKeys *keys, const char *device_id, GError **error)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char     *text = NULL;
+
+  json_object_set_string_member (keys->known, device_id, keys->pin);
+  json_node_set_object (node, keys->known);
+  text = json_to_string (node, FALSE);
+  return dft_store_set_sync_state (keys->store, DFT_BUNDLE_STATE_DEVICE_KEYS, text, error);
+}
+
+gboolean
+dft_bundle_import (DftStore      *store,
+                   GFile         *file,
+                   const char    *passphrase,
+                   DftApplyStats *stats,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  g_autoptr (DftBundle)  bundle = NULL;
+  g_autoptr (JsonObject) known = load_known_keys (store);
+  g_autofree char       *server_key = NULL;
+  g_autofree char       *epoch = server_mark (store);
+  g_autofree char       *pin = NULL;
+  LaptopKeys             keys = { store, known, FALSE, NULL };
+  GPtrArray             *changes;
   gboolean               forked = FALSE;
   guint                  index = 0;
 
   g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
   g_return_val_if_fail (G_IS_FILE (file), FALSE);
 
-  packed = g_file_load_bytes (file, cancellable, NULL, error);
-  if (packed == NULL)
+  server_key = dft_store_get_sync_state (store, DFT_BUNDLE_STATE_SERVER_KEY, NULL);
+  keys.has_server = epoch != NULL || (server_key != NULL && *server_key != '\0');
+  bundle = dft_bundle_open (store, file, passphrase, laptop_signer_key, &keys, cancellable, error);
+  pin = g_steal_pointer (&keys.pin);
+  if (bundle == NULL)
     return FALSE;
-  if (g_bytes_get_size (packed) > DFT_WIRE_MAX_GZIP * 16)
-    return damaged (error);
-  plain = dft_wire_gunzip (packed, DFT_WIRE_MAX_JSON, &local_error);
-  if (plain == NULL)
-    return damaged (error);
-
-  data = g_bytes_get_data (plain, &size);
-  mark = g_strrstr_len (data, (gssize) size, CHECKSUM_PREFIX);
-  if (mark == NULL)
-    return damaged (error);
-  json = g_bytes_new_from_bytes (plain, 0, (gsize) (mark - data));
-  checksum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, json);
-  if (size - (gsize) (mark - data) != strlen (CHECKSUM_PREFIX) + strlen (checksum) + 1
-      || strncmp (mark + strlen (CHECKSUM_PREFIX), checksum, strlen (checksum)) != 0)
-    return damaged (error);
-
-  changes = dft_wire_decode_batch (json, &top, &local_error);
-  if (changes == NULL || !json_object_has_member (top, "bundle"))
-    return damaged (error);
-
-  /* A bundle made for another server's data would mix two programmes' records. */
-  epoch = server_mark (store);
-  if (epoch != NULL && json_object_has_member (top, "for")
-      && g_strcmp0 (json_object_get_string_member (top, "for"), epoch) != 0)
-    {
-      g_set_error (
-          error, DFT_BUNDLE_ERROR, DFT_BUNDLE_ERROR_OTHER_SERVER,
-          _ ("This bundle was made for another Daftari server's data. Nothing was imported."));
-      return FALSE;
-    }
+  changes = bundle->changes;
 
   if (!dft_store_find_fork (store, changes, &forked, &index, error))
     return FALSE;
@@ -167,6 +1026,9 @@ dft_bundle_import (
         return FALSE;
     }
   if (!dft_store_apply_changes (store, changes, stats, error))
+    return FALSE;
+  keys.pin = pin;
+  if (pin != NULL && !pin_key (&keys, bundle->signer, error))
     return FALSE;
   if (stats != NULL)
     stats->new_identity = forked;

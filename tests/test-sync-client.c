@@ -837,7 +837,7 @@ test_push_then_pull (Fixture *f, gconstpointer data)
 
   /* Pushed first, one request for all five, then pulled. */
   trace = g_strdup (f->fake->trace->str);
-  g_assert_cmpstr (trace, ==, "login push pull");
+  g_assert_cmpstr (trace, ==, "login push pull device-keys");
   g_assert_cmpuint (stats.pushed, ==, 5);
   g_assert_cmpuint (fake_get (f->fake, &f->fake->applied), ==, 5);
   g_assert_cmpuint (stats.received, ==, 3 + 5); /* theirs, and our own echoed back */
@@ -860,7 +860,7 @@ test_push_then_pull (Fixture *f, gconstpointer data)
   g_assert_true (sync_and_wait (f->client, NULL, &stats, &error));
   g_clear_pointer (&trace, g_free);
   trace = g_strdup (f->fake->trace->str);
-  g_assert_cmpstr (trace, ==, "login push pull pull");
+  g_assert_cmpstr (trace, ==, "login push pull device-keys pull device-keys");
   g_assert_cmpuint (stats.received, ==, 0);
   g_assert_cmpuint (fake_get (f->fake, &f->fake->duplicates), ==, 0);
 }
@@ -1446,7 +1446,7 @@ test_queued (Fixture *f, gconstpointer data)
   while (done < 3)
     g_main_context_iteration (NULL, TRUE);
   trace = g_strdup (f->fake->trace->str);
-  g_assert_cmpstr (trace, ==, "login push pull pull");
+  g_assert_cmpstr (trace, ==, "login push pull device-keys pull device-keys");
   g_assert_cmpint (pending (f->store), ==, 0);
 }
 

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "dft-bundle.h"
 #include "dft-dataset.h"
 #include "dft-fault-proxy.h"
 #include "dft-store-private.h"
@@ -1552,6 +1553,178 @@ test_moved_workshop (Fixture *f, gconstpointer data)
   g_assert_cmpuint (stats.received, ==, 0);
 }
 
+/* ---- Issue 13: USB bundles ---- */
+
+static gint64
+people_named (DftStore *store, const char *given)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) found = dft_store_find_people (store, given, 0, &error);
+
+  g_assert_no_error (error);
+  return found->len;
+}
+
+static gint64
+forms_held (DftStore *store)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64        n;
+
+  g_assert_cmpint (
+      sqlite3_prepare_v2 (_dft_store_get_db (store), "SELECT count (*) FROM form", -1, &stmt, NULL),
+      ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return n;
+}
+
+/* Runs "admin import-bundle FILE", with @passphrase on standard input; its exit status. */
+static int
+import_on_server (Fixture *f, GFile *file, const char *passphrase, char **out)
+{
+  g_autofree char *path = g_file_get_path (file);
+  g_autofree char *input = passphrase != NULL ? g_strdup_printf ("%s\n", passphrase) : NULL;
+
+  return dft_test_server_admin_status (f->server, input, out, "import-bundle", path, NULL);
+}
+
+/*
+ * A trainer's laptop with no link writes its changes to a USB stick, sealed
+ * for the server; an admin imports the stick on the server while it serves,
+ * and the coordinator receives the changes at the next sync. A forged
+ * bundle (an unenrolled key, a clock at 2^63-1, a new form), a changed byte,
+ * a wrong passphrase and a revoked device's bundle are refused, and change
+ * nothing. A passphrase bundle goes from one laptop to another.
+ */
+static void
+test_bundle_to_server (Fixture *f, gconstpointer data)
+{
+  Device               *trainer = &f->devices[0], *coordinator = &f->devices[1];
+  Device               *forger = &f->devices[2];
+  g_autofree char      *url = fixture_url (f);
+  g_autofree char      *dir = dft_test_make_dir ();
+  g_autofree char      *path = g_build_filename (dir, "to-the-office.daftari", NULL);
+  g_autoptr (GFile)     file = g_file_new_for_path (path);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) event = NULL;
+  g_autofree char      *out = NULL;
+  g_autofree char      *passphrase = dft_bundle_new_passphrase ();
+  g_autoptr (GBytes)    good = NULL;
+  DftApplyStats         stats = { 0 };
+  guint                 n = 0;
+  gint64                started;
+
+  device_open (trainer, url);
+  login (trainer, TRAINER, PASSWORD_TRAINER);
+  device_open (coordinator, url);
+  login (coordinator, COORDINATOR, PASSWORD_COORDINATOR);
+  device_sync (coordinator);
+
+  /* Offline: a workshop of 40 and one more person, to the USB stick. */
+  event = add_workshop (trainer->store, 40, 4, NULL);
+  add_participant (trainer->store, event, "Zawadi");
+  g_assert_true (dft_bundle_export (trainer->store, file, 0, NULL, &n, NULL, &error));
+  g_assert_no_error (error);
+  good = g_file_load_bytes (file, NULL, NULL, &error);
+  g_test_message ("bundle of %u changes: %" G_GSIZE_FORMAT " bytes", n, g_bytes_get_size (good));
+
+  /* A forger's laptop: the server's public key (anyone can have it), a key of its own, a new
+   * form with a clock at 2^63-1 in the trainer's name. */
+  device_open (forger, url);
+  {
+    g_autoptr (GPtrArray) rogue = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+    g_autoptr (JsonObject) fields = json_object_new ();
+    g_autofree char       *key
+        = dft_store_get_sync_state (trainer->store, DFT_BUNDLE_STATE_SERVER_KEY, NULL);
+    g_autofree char  *epoch = dft_store_get_sync_state (trainer->store, "epoch", NULL);
+    g_autofree char  *forged = g_build_filename (dir, "forged.daftari", NULL);
+    g_autoptr (GFile) forged_file = g_file_new_for_path (forged);
+    DftChange        *c;
+
+    json_object_set_string_member (fields, "form_key", "rogue");
+    json_object_set_int_member (fields, "version", 1);
+    json_object_set_string_member (fields, "title", "Rogue form");
+    json_object_set_string_member (fields, "definition", "{}");
+    c = dft_change_new ("form", "01900000-0000-7000-8000-0000000000aa", fields);
+    c->device_id = g_strdup (dft_store_get_device_id (trainer->store));
+    c->origin_seq = 999;
+    c->hlc = G_MAXINT64;
+    g_ptr_array_add (rogue, c);
+    g_assert_true (dft_store_apply_changes (forger->store, rogue, &stats, &error));
+    g_assert_nonnull (key);
+    g_assert_true (
+        dft_store_set_sync_state (forger->store, DFT_BUNDLE_STATE_SERVER_KEY, key, &error));
+    g_assert_true (dft_bundle_export (forger->store, forged_file, 0, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (import_on_server (f, forged_file, NULL, NULL), ==, 1);
+    /* In the trainer's name, signed with the forger's key. */
+    g_assert_true (dft_store_take_identity (forger->store, dft_store_get_device_id (trainer->store),
+                                            0, NULL, &error));
+    g_assert_true (dft_bundle_export (forger->store, forged_file, 0, NULL, NULL, NULL, &error));
+    g_assert_cmpint (import_on_server (f, forged_file, NULL, NULL), ==, 1);
+  }
+  /* One byte changed in the middle. */
+  {
+    gsize              size = g_bytes_get_size (good);
+    g_autofree guint8 *bad = g_memdup2 (g_bytes_get_data (good, NULL), size);
+
+    bad[size / 2] ^= 0x04;
+    g_assert_true (g_file_replace_contents (file, (const char *) bad, size, NULL, FALSE, 0, NULL,
+                                            NULL, &error));
+    g_assert_cmpint (import_on_server (f, file, NULL, NULL), ==, 1);
+  }
+  device_sync (coordinator);
+  g_assert_cmpint (people_named (coordinator->store, "Zawadi"), ==, 0);
+  g_assert_cmpint (forms_held (coordinator->store), ==, 0);
+
+  /* The file as the trainer made it. */
+  g_assert_true (g_file_replace_contents (file, g_bytes_get_data (good, NULL),
+                                          g_bytes_get_size (good), NULL, FALSE, 0, NULL, NULL,
+                                          &error));
+  started = g_get_monotonic_time ();
+  g_assert_cmpint (import_on_server (f, file, NULL, &out), ==, 0);
+  g_test_message ("imported on the server in %" G_GINT64_FORMAT " ms: %s",
+                  (g_get_monotonic_time () - started) / 1000, out);
+  {
+    g_autofree char *expected = g_strdup_printf ("%u changes applied", n);
+    g_assert_nonnull (strstr (out, dft_store_get_device_id (trainer->store)));
+    g_assert_nonnull (strstr (out, expected));
+  }
+  device_sync (coordinator);
+  g_assert_cmpint (people_named (coordinator->store, "Zawadi"), ==, 1);
+  assert_same_records (trainer->store, coordinator->store);
+  /* The trainer's own sync later finds the server holding its changes. */
+  device_sync (trainer);
+
+  /* Laptop to laptop with a passphrase: the coordinator's laptop knows the trainer's key from
+   * the server. */
+  add_participant (trainer->store, event, "Baraka");
+  g_assert_true (dft_bundle_export (trainer->store, file, 0, passphrase, NULL, NULL, &error));
+  g_assert_false (
+      dft_bundle_import (coordinator->store, file, "WRONG-PASSPHRASE", &stats, NULL, &error));
+  g_assert_error (error, DFT_BUNDLE_ERROR, DFT_BUNDLE_ERROR_WRONG_PASSPHRASE);
+  g_clear_error (&error);
+  g_assert_true (dft_bundle_import (coordinator->store, file, passphrase, &stats, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (people_named (coordinator->store, "Baraka"), ==, 1);
+  /* And to the server with the passphrase on standard input. */
+  g_assert_cmpint (import_on_server (f, file, "WRONG-PASSPHRASE", NULL), ==, 1);
+  g_assert_cmpint (import_on_server (f, file, passphrase, NULL), ==, 0);
+
+  /* A revoked device's bundles are refused. */
+  g_free (dft_test_server_admin (f->server, NULL, "revoke-device",
+                                 dft_store_get_device_id (trainer->store), NULL));
+  add_participant (trainer->store, event, "Revoked");
+  g_assert_true (dft_bundle_export (trainer->store, file, 0, NULL, NULL, NULL, &error));
+  g_assert_cmpint (import_on_server (f, file, NULL, NULL), ==, 1);
+  device_sync (coordinator);
+  g_assert_cmpint (people_named (coordinator->store, "Revoked"), ==, 0);
+  g_assert_cmpint (forms_held (coordinator->store), ==, 0);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1579,6 +1752,7 @@ main (int argc, char *argv[])
   ADD ("restored-server", test_restored_server);
   ADD ("backup-while-serving", test_backup_while_serving);
   ADD ("moved-workshop", test_moved_workshop);
+  ADD ("bundle-to-server", test_bundle_to_server);
 #undef ADD
   g_test_add ("/e2e/delete-against-edit/deleter-syncs-first", Fixture, GINT_TO_POINTER (FALSE),
               fixture_set_up, test_delete_against_edit, fixture_tear_down);

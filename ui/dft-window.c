@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
+#include "dft-bundle-dialogs.h"
 #include "dft-bundle.h"
 #include "dft-dataset.h"
 #include "dft-forms-page.h"
@@ -485,12 +488,16 @@ load_sample_activated (GSimpleAction *action, GVariant *parameter, gpointer user
                     NULL);
 }
 
-/* Bundles: file-based sync for USB sticks. */
+/* Bundles: file-based sync for USB sticks. Export asks who the file is for (the server, or
+ * another laptop with a passphrase it then shows once); import reads the file's header first and
+ * asks for the passphrase when the file has one, again after a wrong one. */
 
 typedef struct
 {
   DftStore     *store;
   GFile        *file;
+  char         *passphrase;
+  DftBundleMode mode;
   guint         n_changes;
   DftApplyStats stats;
 } BundleJob;
@@ -502,7 +509,21 @@ bundle_job_free (gpointer data)
 
   g_object_unref (job->store);
   g_object_unref (job->file);
+  if (job->passphrase != NULL)
+    memset (job->passphrase, 0, strlen (job->passphrase));
+  g_free (job->passphrase);
   g_free (job);
+}
+
+static BundleJob *
+bundle_job_new (DftWindow *self, GFile *file, const char *passphrase)
+{
+  BundleJob *job = g_new0 (BundleJob, 1);
+
+  job->store = g_object_ref (get_store (self));
+  job->file = g_object_ref (file);
+  job->passphrase = g_strdup (passphrase);
+  return job;
 }
 
 static gboolean
@@ -510,7 +531,16 @@ bundle_export_work (gpointer data, GCancellable *cancellable, GError **error)
 {
   BundleJob *job = data;
 
-  return dft_bundle_export (job->store, job->file, 0, &job->n_changes, cancellable, error);
+  return dft_bundle_export (job->store, job->file, 0, job->passphrase, &job->n_changes, cancellable,
+                            error);
+}
+
+static gboolean
+bundle_probe_work (gpointer data, GCancellable *cancellable, GError **error)
+{
+  BundleJob *job = data;
+
+  return dft_bundle_read_mode (job->file, &job->mode, cancellable, error);
 }
 
 static gboolean
@@ -518,49 +548,132 @@ bundle_import_work (gpointer data, GCancellable *cancellable, GError **error)
 {
   BundleJob *job = data;
 
-  return dft_bundle_import (job->store, job->file, &job->stats, cancellable, error);
+  return dft_bundle_import (job->store, job->file, job->passphrase, &job->stats, cancellable,
+                            error);
 }
 
 static void
-bundle_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+bundle_exported_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  DftWindow         *self = DFT_WINDOW (source);
   BundleJob         *job = dft_ui_run_get_data (result);
   g_autoptr (GError) error = NULL;
   g_autofree char   *message = NULL;
-  gboolean           exported = GPOINTER_TO_INT (user_data);
 
   if (!dft_ui_run_finish (result, &error))
     {
-      dft_ui_toast_error (GTK_WIDGET (source), error);
+      dft_ui_toast_error (GTK_WIDGET (self), error);
       return;
     }
-  if (exported)
-    message = g_strdup_printf (
-        /* Translators: %u is a number of changes written to a file */
-        ngettext ("Wrote %u change to the file", "Wrote %u changes to the file", job->n_changes),
-        job->n_changes);
-  else
-    message
-        /* Translators: %u is a number of changes that changed something on this laptop */
-        = g_strdup_printf (ngettext ("Imported the file: %u change applied",
-                                     "Imported the file: %u changes applied", job->stats.applied),
-                           job->stats.applied);
-  dft_ui_toast (GTK_WIDGET (source),
-                !exported && job->stats.new_identity ? dft_store_new_identity_message () : message);
+  message = g_strdup_printf (
+      /* Translators: %u is a number of changes written to a file */
+      ngettext ("Wrote %u change to the file", "Wrote %u changes to the file", job->n_changes),
+      job->n_changes);
+  dft_ui_toast (GTK_WIDGET (self), message);
+  /* Only now that the file is there: a passphrase for a file that failed is no use. */
+  if (job->passphrase != NULL && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_window_present (
+        GTK_WINDOW (dft_bundle_passphrase_dialog_new (GTK_WINDOW (self), job->passphrase)));
 }
 
 static void
-run_bundle (DftWindow *self, GFile *file, gboolean exporting)
+run_export (DftWindow *self, GFile *file, gboolean for_server)
 {
-  BundleJob *job;
+  g_autofree char *passphrase = NULL;
 
   if (get_store (self) == NULL)
     return;
-  job = g_new0 (BundleJob, 1);
-  job->store = g_object_ref (get_store (self));
-  job->file = g_object_ref (file);
-  dft_ui_run_async (self, exporting ? bundle_export_work : bundle_import_work, job, bundle_job_free,
-                    self->cancellable, bundle_done_cb, GINT_TO_POINTER (exporting));
+  if (!for_server)
+    passphrase = dft_bundle_new_passphrase ();
+  dft_ui_run_async (self, bundle_export_work, bundle_job_new (self, file, passphrase),
+                    bundle_job_free, self->cancellable, bundle_exported_cb, NULL);
+  if (passphrase != NULL)
+    memset (passphrase, 0, strlen (passphrase));
+}
+
+static void ask_passphrase (DftWindow *self, GFile *file, const char *problem);
+
+static void
+bundle_imported_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DftWindow         *self = DFT_WINDOW (source);
+  BundleJob         *job = dft_ui_run_get_data (result);
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *message = NULL;
+
+  if (!dft_ui_run_finish (result, &error))
+    {
+      /* Nothing was applied: the same file can be tried again with another passphrase. */
+      if (g_error_matches (error, DFT_BUNDLE_ERROR, DFT_BUNDLE_ERROR_WRONG_PASSPHRASE)
+          && gtk_widget_get_mapped (GTK_WIDGET (self)))
+        ask_passphrase (self, job->file, error->message);
+      else
+        dft_ui_toast_error (GTK_WIDGET (self), error);
+      return;
+    }
+  message
+      /* Translators: %u is a number of changes that changed something on this laptop */
+      = g_strdup_printf (ngettext ("Imported the file: %u change applied",
+                                   "Imported the file: %u changes applied", job->stats.applied),
+                         job->stats.applied);
+  dft_ui_toast (GTK_WIDGET (self),
+                job->stats.new_identity ? dft_store_new_identity_message () : message);
+}
+
+static void
+run_import (DftWindow *self, GFile *file, const char *passphrase)
+{
+  if (get_store (self) == NULL)
+    return;
+  dft_ui_run_async (self, bundle_import_work, bundle_job_new (self, file, passphrase),
+                    bundle_job_free, self->cancellable, bundle_imported_cb, NULL);
+}
+
+static void
+unlock_response_cb (AdwMessageDialog *dialog, const char *response, DftWindow *self)
+{
+  if (g_str_equal (response, "import"))
+    run_import (self, g_object_get_data (G_OBJECT (dialog), "file"),
+                dft_bundle_unlock_dialog_get_passphrase (GTK_WIDGET (dialog)));
+}
+
+static void
+ask_passphrase (DftWindow *self, GFile *file, const char *problem)
+{
+  GtkWidget *dialog = dft_bundle_unlock_dialog_new (GTK_WINDOW (self), file, problem);
+
+  g_object_set_data_full (G_OBJECT (dialog), "file", g_object_ref (file), g_object_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (unlock_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+bundle_probed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DftWindow         *self = DFT_WINDOW (source);
+  BundleJob         *job = dft_ui_run_get_data (result);
+  g_autoptr (GError) error = NULL;
+
+  if (!dft_ui_run_finish (result, &error))
+    dft_ui_toast_error (GTK_WIDGET (self), error);
+  else if (job->mode == DFT_BUNDLE_MODE_PASSPHRASE)
+    {
+      if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+        ask_passphrase (self, job->file, NULL);
+    }
+  else
+    /* A file for the server: the import refuses it with the reason, or a server opens it. */
+    run_import (self, job->file, NULL);
+}
+
+/* Reads the file's header in a worker, then asks for a passphrase if the file has one. */
+static void
+start_import (DftWindow *self, GFile *file)
+{
+  if (get_store (self) == NULL)
+    return;
+  dft_ui_run_async (self, bundle_probe_work, bundle_job_new (self, file, NULL), bundle_job_free,
+                    self->cancellable, bundle_probed_cb, NULL);
 }
 
 static void
@@ -569,16 +682,21 @@ bundle_chooser_response_cb (GtkNativeDialog *chooser, int response, gpointer use
   DftWindow *self = user_data;
   gboolean   exporting
       = gtk_file_chooser_get_action (GTK_FILE_CHOOSER (chooser)) == GTK_FILE_CHOOSER_ACTION_SAVE;
+  gboolean for_server = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "for-server"));
   g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
 
   gtk_native_dialog_destroy (chooser);
   g_object_unref (chooser);
-  if (response == GTK_RESPONSE_ACCEPT && file != NULL)
-    run_bundle (self, file, exporting);
+  if (response != GTK_RESPONSE_ACCEPT || file == NULL)
+    return;
+  if (exporting)
+    run_export (self, file, for_server);
+  else
+    start_import (self, file);
 }
 
 static void
-choose_bundle (DftWindow *self, gboolean exporting)
+choose_bundle (DftWindow *self, gboolean exporting, gboolean for_server)
 {
   GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
       exporting ? _ ("Export Changes") : _ ("Import Changes"), GTK_WINDOW (self),
@@ -595,31 +713,60 @@ choose_bundle (DftWindow *self, gboolean exporting)
       g_autofree char *name = g_strdup_printf ("daftari-%s.daftari", today);
       gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
     }
+  g_object_set_data (G_OBJECT (chooser), "for-server", GINT_TO_POINTER (for_server));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_signal_connect (chooser, "response", G_CALLBACK (bundle_chooser_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
 static void
+recipient_response_cb (AdwMessageDialog *dialog, const char *response, DftWindow *self)
+{
+  GFile   *file = g_object_get_data (G_OBJECT (dialog), "file");
+  gboolean for_server = dft_bundle_recipient_dialog_get_for_server (GTK_WIDGET (dialog));
+
+  if (!g_str_equal (response, "export"))
+    return;
+  if (file != NULL)
+    run_export (self, file, for_server);
+  else
+    choose_bundle (self, TRUE, for_server);
+}
+
+/* Asks who the file is for, then where to write it unless @file says. */
+static void
+ask_recipient (DftWindow *self, GFile *file)
+{
+  DftSyncClient *client = dft_application_get_sync_client (get_app (self));
+  GtkWidget     *dialog = dft_bundle_recipient_dialog_new (
+          GTK_WINDOW (self), client != NULL && dft_sync_client_get_signed_in (client));
+
+  if (file != NULL)
+    g_object_set_data_full (G_OBJECT (dialog), "file", g_object_ref (file), g_object_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (recipient_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 export_bundle_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
-  choose_bundle (user_data, TRUE);
+  ask_recipient (user_data, NULL);
 }
 
 static void
 import_bundle_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
-  choose_bundle (user_data, FALSE);
+  choose_bundle (user_data, FALSE, FALSE);
 }
 
-/* The same with the file named by the caller (a path or a URI), without asking: for tests,
- * scripts and a drop target. */
+/* The same with the file named by the caller (a path or a URI), without the file chooser but
+ * with the other questions: for tests, scripts and a drop target. */
 static void
 export_bundle_to_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   g_autoptr (GFile) file = g_file_new_for_commandline_arg (g_variant_get_string (parameter, NULL));
 
-  run_bundle (user_data, file, TRUE);
+  ask_recipient (user_data, file);
 }
 
 static void
@@ -627,7 +774,7 @@ import_bundle_from_activated (GSimpleAction *action, GVariant *parameter, gpoint
 {
   g_autoptr (GFile) file = g_file_new_for_commandline_arg (g_variant_get_string (parameter, NULL));
 
-  run_bundle (user_data, file, FALSE);
+  start_import (user_data, file);
 }
 
 static const GActionEntry win_actions[] = {

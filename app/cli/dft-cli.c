@@ -573,50 +573,6 @@ cmd_sample (DftStore *store, int argc, char **argv)
   return load_dataset (store, path);
 }
 
-static int
-cmd_bundle_export (DftStore *store, int argc, char **argv)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GFile)  file = NULL;
-  guint              n = 0;
-
-  if (argc != 2)
-    {
-      g_printerr (_ ("Usage: daftari-cli bundle-export FILE\n"));
-      return EXIT_USAGE;
-    }
-  file = g_file_new_for_commandline_arg (argv[1]);
-  if (!dft_bundle_export (store, file, 0, &n, NULL, &error))
-    return fail (error);
-  /* Translators: %u is a number of changes, %s a file name */
-  g_print (ngettext ("Wrote %u change to %s.\n", "Wrote %u changes to %s.\n", n), n, argv[1]);
-  return 0;
-}
-
-static int
-cmd_bundle_import (DftStore *store, int argc, char **argv)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GFile)  file = NULL;
-  DftApplyStats      stats = { 0 };
-
-  if (argc != 2)
-    {
-      g_printerr (_ ("Usage: daftari-cli bundle-import FILE\n"));
-      return EXIT_USAGE;
-    }
-  file = g_file_new_for_commandline_arg (argv[1]);
-  if (!dft_bundle_import (store, file, &stats, NULL, &error))
-    return fail (error);
-  /* Translators: counts of changes in a bundle that was imported */
-  g_print (_ ("Imported: %u changes applied, %u already here, %u older than what is here, %u "
-              "conflicts kept.\n"),
-           stats.applied, stats.duplicates, stats.outdated, stats.conflicts);
-  if (stats.new_identity)
-    g_print ("%s\n", dft_store_new_identity_message ());
-  return 0;
-}
-
 /* ---- Sync with a server ---------------------------------------------- */
 
 typedef struct
@@ -680,9 +636,9 @@ sync_client_new (DftStore *store, const char *server, const char *pinned)
   return client;
 }
 
-/* A password from a file or standard input, never from the command line (others see it). */
+/* A secret from a file or standard input, never from the command line (others see it). */
 static char *
-read_password (const char *file, GError **error)
+read_secret (const char *file, const char *prompt, const char *missing, GError **error)
 {
   g_autofree char *text = NULL;
   char             line[1024];
@@ -695,11 +651,10 @@ read_password (const char *file, GError **error)
   else
     {
       if (isatty (STDIN_FILENO))
-        g_printerr ("%s", _ ("Password: "));
+        g_printerr ("%s", prompt);
       if (fgets (line, sizeof line, stdin) == NULL)
         {
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                               _ ("No password was given on standard input."));
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, missing);
           return NULL;
         }
       text = g_strdup (line);
@@ -707,6 +662,103 @@ read_password (const char *file, GError **error)
     }
   text[strcspn (text, "\r\n")] = '\0';
   return g_steal_pointer (&text);
+}
+
+static char *
+read_password (const char *file, GError **error)
+{
+  return read_secret (file, _ ("Password: "), _ ("No password was given on standard input."),
+                      error);
+}
+
+/* ---- Bundles ------------------------------------------------------------- */
+
+static int
+cmd_bundle_export (DftStore *store, int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("FILE"));
+  g_autoptr (GError)         error = NULL;
+  g_autoptr (GFile)          file = NULL;
+  g_autofree char           *passphrase = NULL;
+  gboolean                   with_passphrase = FALSE;
+  guint                      n = 0;
+  int                        status = 0;
+  const GOptionEntry         entries[]
+      = { { "passphrase", 0, 0, G_OPTION_ARG_NONE, &with_passphrase,
+            N_ ("Encrypt with a new passphrase, shown once, instead of for the server: for "
+                "another laptop"),
+            NULL },
+          { NULL } };
+
+  g_option_context_set_summary (
+      context, _ ("Without --passphrase, the file is sealed for the server this device signed in "
+                  "to: only that server can read it (daftari-server admin import-bundle)."));
+  if (!parse (context, entries, &argc, &argv, &status))
+    return status;
+  if (argc != 2)
+    return usage (context, _ ("Give the file to write."));
+  if (with_passphrase)
+    passphrase = dft_bundle_new_passphrase ();
+  file = g_file_new_for_commandline_arg (argv[1]);
+  if (!dft_bundle_export (store, file, 0, passphrase, &n, NULL, &error))
+    return fail (error);
+  /* Translators: %u is a number of changes, %s a file name */
+  g_print (ngettext ("Wrote %u change to %s.\n", "Wrote %u changes to %s.\n", n), n, argv[1]);
+  if (passphrase != NULL)
+    {
+      /* Translators: %s is the passphrase, like 7KQ2M-… */
+      g_print (_ ("Passphrase: %s\n"), passphrase);
+      g_print ("%s\n", _ ("It is shown only now. Give it to whoever imports the file another way "
+                          "than the file itself (not on the same USB stick)."));
+      memset (passphrase, 0, strlen (passphrase));
+    }
+  return 0;
+}
+
+static int
+cmd_bundle_import (DftStore *store, int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("FILE"));
+  g_autoptr (GError)         error = NULL;
+  g_autoptr (GFile)          file = NULL;
+  g_autofree char           *passphrase_file = NULL;
+  g_autofree char           *passphrase = NULL;
+  DftApplyStats              stats = { 0 };
+  DftBundleMode              mode;
+  int                        status = 0;
+  gboolean                   ok;
+  const GOptionEntry         entries[]
+      = { { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &passphrase_file,
+            N_ ("Read the bundle’s passphrase from this file instead of standard input"),
+            N_ ("FILE") },
+          { NULL } };
+
+  if (!parse (context, entries, &argc, &argv, &status))
+    return status;
+  if (argc != 2)
+    return usage (context, _ ("Give the bundle file to import."));
+  file = g_file_new_for_commandline_arg (argv[1]);
+  if (!dft_bundle_read_mode (file, &mode, NULL, &error))
+    return fail (error);
+  if (mode == DFT_BUNDLE_MODE_PASSPHRASE)
+    {
+      passphrase = read_secret (passphrase_file, _ ("Passphrase: "),
+                                _ ("No passphrase was given on standard input."), &error);
+      if (passphrase == NULL)
+        return fail (error);
+    }
+  ok = dft_bundle_import (store, file, passphrase, &stats, NULL, &error);
+  if (passphrase != NULL)
+    memset (passphrase, 0, strlen (passphrase));
+  if (!ok)
+    return fail (error);
+  /* Translators: counts of changes in a bundle that was imported */
+  g_print (_ ("Imported: %u changes applied, %u already here, %u older than what is here, %u "
+              "conflicts kept.\n"),
+           stats.applied, stats.duplicates, stats.outdated, stats.conflicts);
+  if (stats.new_identity)
+    g_print ("%s\n", dft_store_new_identity_message ());
+  return 0;
 }
 
 static int
@@ -882,8 +934,8 @@ static const Command commands[] = {
   { "load-dataset", N_ ("Load a workshop data set (gen_dataset.py JSON)"), cmd_load_dataset },
   { "sample", N_ ("Load the sample workshops"), cmd_sample },
   { "bundle-export", N_ ("Write every change this device holds to a file for USB transfer"),
-    cmd_bundle_export },
-  { "bundle-import", N_ ("Apply a bundle file made on another device"), cmd_bundle_import },
+    cmd_bundle_export, TRUE },
+  { "bundle-import", N_ ("Apply a bundle file made on another device"), cmd_bundle_import, TRUE },
   { "login", N_ ("Sign in to a sync server with an account"), cmd_login, TRUE },
   { "enrol", N_ ("Enrol this device with a code from a coordinator"), cmd_enrol, TRUE },
   { "sync", N_ ("Send this device’s changes to the server and receive everyone else’s"), cmd_sync,

@@ -5,6 +5,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "dft-bundle.h"
 #include "dft-change-log.h"
 #include "dft-hlc.h"
 #include "dft-sync-client.h"
@@ -1070,6 +1071,65 @@ grow_after_success (Run *run, guint *limit, guint used, guint maximum)
  * again; and it pulls everything again, since changes the other copy made
  * under the shared id were never pulled (sync/PROTOCOL.md, "Forks").
  */
+/*
+ * The public half of this device's bundle signing key, made at its first
+ * sign-in: the server enrols it with the device and checks the device's USB
+ * bundles with it (sync/PROTOCOL.md, "Bundles").
+ */
+static gboolean
+add_sign_key (Run *run, JsonBuilder *builder, GError **error)
+{
+  g_autofree char *key = dft_bundle_ensure_device_key (run->store, error);
+
+  if (key == NULL)
+    return FALSE;
+  json_builder_set_member_name (builder, "sign_key");
+  json_builder_add_string_value (builder, key);
+  return TRUE;
+}
+
+/* The server's key that bundles are sealed to, as a sign-in reply gives it (old servers don't). */
+static gboolean
+keep_bundle_key (Run *run, JsonObject *reply, GError **error)
+{
+  const char *key = member_string (reply, "bundle_key");
+
+  if (key == NULL || !dft_bundle_key_is_valid (key))
+    return TRUE;
+  return dft_store_set_sync_state (run->store, DFT_BUNDLE_STATE_SERVER_KEY, key, error);
+}
+
+/*
+ * The signing keys of the server's devices, so that this laptop can check a
+ * bundle another laptop brings. Best effort: an older server does not have
+ * them, and a failure here is no reason to call the sync failed; the keys
+ * from the last sync stay.
+ */
+static void
+fetch_device_keys (Run *run, const char *server_url)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (GBytes)     json = NULL;
+  g_autoptr (JsonObject) reply = NULL;
+  g_autoptr (JsonNode)   node = NULL;
+  g_autofree char       *text = NULL;
+  JsonNode              *devices;
+  Failure                failure;
+
+  if (!request (run, server_url, "GET", "device-keys", NULL, FALSE, &json, &reply, &failure,
+                &error))
+    {
+      g_debug ("no device keys from the server: %s", error->message);
+      return;
+    }
+  devices = json_object_get_member (reply, "devices");
+  if (devices == NULL || !JSON_NODE_HOLDS_OBJECT (devices))
+    return;
+  text = json_to_string (devices, FALSE);
+  if (!dft_store_set_sync_state (run->store, DFT_BUNDLE_STATE_DEVICE_KEYS, text, &error))
+    g_debug ("device keys not kept: %s", error->message);
+}
+
 /* Asks the server to enrol @device_id like the device whose token this is; returns its token. */
 static char *
 request_identity (Run *run, const char *server_url, const char *device_id, GError **error)
@@ -1089,6 +1149,8 @@ request_identity (Run *run, const char *server_url, const char *device_id, GErro
   json_builder_add_string_value (builder, device_id);
   json_builder_set_member_name (builder, "device_name");
   json_builder_add_string_value (builder, g_get_host_name ());
+  if (!add_sign_key (run, builder, error))
+    return NULL;
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   text = json_to_string (root, FALSE);
@@ -1656,6 +1718,7 @@ sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
         goto out;
     }
   while (restart);
+  fetch_device_keys (run, server_url);
 
   {
     gint64 now = g_get_real_time () / 1000;
@@ -1717,6 +1780,8 @@ sign_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   json_builder_add_string_value (builder, dft_store_get_device_id (run->store));
   json_builder_set_member_name (builder, "device_name");
   json_builder_add_string_value (builder, g_get_host_name ());
+  if (!add_sign_key (run, builder, &error))
+    goto out;
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   {
@@ -1759,7 +1824,8 @@ sign_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
                                     &error)
       || !dft_store_set_sync_state (run->store, "token", token, &error)
       || !dft_store_set_sync_state (run->store, "token_device",
-                                    dft_store_get_device_id (run->store), &error))
+                                    dft_store_get_device_id (run->store), &error)
+      || !keep_bundle_key (run, reply, &error))
     goto out;
   for (const char *const *key = (const char *const[]){ "account", "role", "team", NULL };
        *key != NULL; key++)

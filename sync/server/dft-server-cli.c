@@ -10,8 +10,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "dft-bundle.h"
 #include "dft-db.h"
 #include "dft-server-auth.h"
+#include "dft-server-bundle.h"
 #include "dft-server-cli.h"
 #include "dft-server-db.h"
 #include "dft-server-scope.h"
@@ -177,7 +179,7 @@ admin_list_teams (DftServerConfig *config, GStrv *args)
 /* One line from a file or standard input, without its line ending; never from the command line,
  * where other users of the machine could read it. */
 static char *
-read_password (const char *file, GError **error)
+read_secret (const char *file, const char *prompt, const char *missing, GError **error)
 {
   g_autofree char *text = NULL;
   char            *end;
@@ -195,7 +197,7 @@ read_password (const char *file, GError **error)
 
       if (tty)
         {
-          g_printerr ("%s", _ ("Password: "));
+          g_printerr ("%s", prompt);
           tcgetattr (STDIN_FILENO, &saved);
           quiet = saved;
           quiet.c_lflag &= ~(tcflag_t) ECHO;
@@ -209,8 +211,7 @@ read_password (const char *file, GError **error)
         }
       if (end == NULL)
         {
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                               _ ("No password was given on standard input."));
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, missing);
           return NULL;
         }
       text = g_strdup (line);
@@ -220,6 +221,13 @@ read_password (const char *file, GError **error)
   if (end != NULL)
     *end = '\0';
   return g_steal_pointer (&text);
+}
+
+static char *
+read_password (const char *file, GError **error)
+{
+  return read_secret (file, _ ("Password: "), _ ("No password was given on standard input."),
+                      error);
 }
 
 static int
@@ -605,6 +613,65 @@ admin_backup (DftServerConfig *config, GStrv *args)
   return 0;
 }
 
+/* A USB bundle from a laptop, imported while the server serves: SQLite keeps the writes of the
+ * two processes apart, as it does for move-event. */
+static int
+admin_import_bundle (DftServerConfig *config, GStrv *args)
+{
+  g_autofree char   *passphrase_file = NULL;
+  const GOptionEntry entries[] = {
+    { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &passphrase_file,
+      N_ ("Read a passphrase bundle’s passphrase from this file instead of standard input"),
+      N_ ("FILE") },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("FILE"));
+  g_autoptr (GError)         error = NULL;
+  g_autoptr (DftServerDb)    db = NULL;
+  g_autoptr (GFile)          file = NULL;
+  g_autofree char           *path = dft_server_config_store_path (config);
+  g_autofree char           *passphrase = NULL;
+  g_autofree char           *signer = NULL;
+  DftApplyStats              stats = { 0 };
+  DftBundleMode              mode;
+  DftStore                  *store;
+  guint                      skipped = 0;
+  int                        status;
+  gboolean                   ok;
+
+  if (!parse_options (context, entries, args, &status))
+    return status;
+  if (g_strv_length (*args) != 2)
+    return usage_error (context, _ ("import-bundle takes the bundle file."));
+  file = g_file_new_for_commandline_arg ((*args)[1]);
+  if (!dft_bundle_read_mode (file, &mode, NULL, &error))
+    return fail (error);
+  if (mode == DFT_BUNDLE_MODE_PASSPHRASE
+      && (passphrase = read_secret (passphrase_file, _ ("Passphrase: "),
+                                    _ ("No passphrase was given on standard input."), &error))
+             == NULL)
+    return fail (error);
+  db = open_db (config, &error);
+  if (db == NULL)
+    return fail (error);
+  store = dft_store_open (path, &error);
+  if (store == NULL)
+    return fail (error);
+  ok = dft_server_import_bundle (store, db, file, passphrase, &stats, &skipped, &signer, NULL,
+                                 &error);
+  close_store (store);
+  if (passphrase != NULL)
+    explicit_bzero (passphrase, strlen (passphrase));
+  if (!ok)
+    return fail (error);
+  /* Translators: %s is a device id, then counts of changes */
+  g_print (_ ("Imported the bundle of device %s: %u changes applied, %u already here, %u older "
+              "than what is here, %u conflicts kept, %u left out (outside that device’s "
+              "scope).\n"),
+           signer, stats.applied, stats.duplicates, stats.outdated, stats.conflicts, skipped);
+  return 0;
+}
+
 static const Command admin_commands[] = {
   { "create-team", "NAME", N_ ("Create a team"), admin_create_team },
   { "list-teams", "", N_ ("List the teams"), admin_list_teams },
@@ -621,6 +688,8 @@ static const Command admin_commands[] = {
   { "move-event", "EVENT TEAM", N_ ("Give a workshop to a team"), admin_move_event },
   { "new-epoch", "", N_ ("Start a new epoch after restoring the data from a backup"),
     admin_new_epoch },
+  { "import-bundle", "[--passphrase-file F] FILE",
+    N_ ("Import a USB bundle a device made, safely while the server serves"), admin_import_bundle },
 };
 
 static char *

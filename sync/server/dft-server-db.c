@@ -77,6 +77,8 @@ static const char *const migrations[] = {
   "  team_id TEXT REFERENCES team (id),"
   "  claimed_at BIGINT NOT NULL);"
   "CREATE INDEX record_owner_team ON record_owner (team_id);",
+  /* 2: each device's Ed25519 public key, that its USB bundles are signed with (base64). */
+  "ALTER TABLE device ADD COLUMN sign_key TEXT;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == DFT_SERVER_DB_VERSION);
@@ -85,7 +87,7 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == DFT_SERVER_DB_VERSION);
 #define DEVICE_SELECT                                                                              \
   "SELECT d.id, d.name, d.account_id, a.username,"                                                 \
   "  CASE WHEN d.account_id IS NULL THEN d.role ELSE a.role END,"                                  \
-  "  t.id, t.name, d.enrolled_at, d.expires_at, d.revoked_at, d.last_seen_at"                      \
+  "  t.id, t.name, d.enrolled_at, d.expires_at, d.revoked_at, d.last_seen_at, d.sign_key"          \
   " FROM device d"                                                                                 \
   " LEFT JOIN account a ON a.id = d.account_id"                                                    \
   " LEFT JOIN team t ON t.id = CASE WHEN d.account_id IS NULL THEN d.team_id ELSE a.team_id END"
@@ -149,6 +151,7 @@ dft_device_free (DftDevice *device)
   g_free (device->username);
   g_free (device->team_id);
   g_free (device->team_name);
+  g_free (device->sign_key);
   g_free (device);
 }
 
@@ -654,6 +657,7 @@ device_from_row (sqlite3_stmt *stmt)
   device->expires_at = sqlite3_column_int64 (stmt, 8);
   device->revoked_at = sqlite3_column_int64 (stmt, 9);
   device->last_seen_at = sqlite3_column_int64 (stmt, 10);
+  device->sign_key = column_dup (stmt, 11);
   return device;
 }
 
@@ -691,6 +695,7 @@ write_device_locked (DftServerDb *self,
                      const char  *role,
                      const char  *team_id,
                      const char  *token_hash,
+                     const char  *sign_key,
                      gint64       now,
                      gint64       expires_at,
                      GError     **error)
@@ -738,10 +743,10 @@ write_device_locked (DftServerDb *self,
           self->db,
           exists ? "UPDATE device SET name = ?2, account_id = ?3, role = ?4, team_id = ?5,"
                    " token_hash = ?6, enrolled_at = ?7, expires_at = ?8, revoked_at = NULL,"
-                   " last_seen_at = ?7 WHERE id = ?1"
+                   " last_seen_at = ?7, sign_key = ?9 WHERE id = ?1"
                  : "INSERT INTO device (id, name, account_id, role, team_id, token_hash,"
-                   " enrolled_at, expires_at, revoked_at, last_seen_at)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?7)",
+                   " enrolled_at, expires_at, revoked_at, last_seen_at, sign_key)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?7, ?9)",
           &write, error))
     return FALSE;
   bind_text (write, 1, device_id);
@@ -752,6 +757,7 @@ write_device_locked (DftServerDb *self,
   bind_text (write, 6, token_hash);
   sqlite3_bind_int64 (write, 7, now);
   sqlite3_bind_int64 (write, 8, expires_at);
+  bind_text (write, 9, sign_key);
   rc = sqlite3_step (write);
   if (rc != SQLITE_DONE)
     return dft_db_set_error (error, self->db, rc, _ ("enrolling the device"));
@@ -767,13 +773,14 @@ enrol_and_commit_locked (DftServerDb  *self,
                          DftServerRole role,
                          const char   *team_id,
                          const char   *token_hash,
+                         const char   *sign_key,
                          gint64        now,
                          gint64        expires_at,
                          GError      **error)
 {
   if (!write_device_locked (self, device_id, device_name, account_id,
-                            dft_server_role_to_string (role), team_id, token_hash, now, expires_at,
-                            error))
+                            dft_server_role_to_string (role), team_id, token_hash, sign_key, now,
+                            expires_at, error))
     {
       rollback (self);
       return NULL;
@@ -789,6 +796,7 @@ dft_server_db_enrol_with_account (DftServerDb *self,
                                   const char  *device_id,
                                   const char  *device_name,
                                   const char  *token_hash,
+                                  const char  *sign_key,
                                   gint64       now,
                                   gint64       expires_at,
                                   GError     **error)
@@ -806,8 +814,9 @@ dft_server_db_enrol_with_account (DftServerDb *self,
   if (account == NULL)
     rollback (self);
   else
-    device = enrol_and_commit_locked (self, device_id, device_name, account_id, account->role,
-                                      account->team_id, token_hash, now, expires_at, error);
+    device
+        = enrol_and_commit_locked (self, device_id, device_name, account_id, account->role,
+                                   account->team_id, token_hash, sign_key, now, expires_at, error);
 out:
   g_mutex_unlock (&self->lock);
   return device;
@@ -819,6 +828,7 @@ dft_server_db_enrol_like (DftServerDb     *self,
                           const char      *device_id,
                           const char      *device_name,
                           const char      *token_hash,
+                          const char      *sign_key,
                           gint64           now,
                           GError         **error)
 {
@@ -829,9 +839,9 @@ dft_server_db_enrol_like (DftServerDb     *self,
 
   g_mutex_lock (&self->lock);
   if (begin (self, error))
-    device
-        = enrol_and_commit_locked (self, device_id, device_name, parent->account_id, parent->role,
-                                   parent->team_id, token_hash, now, parent->expires_at, error);
+    device = enrol_and_commit_locked (
+        self, device_id, device_name, parent->account_id, parent->role, parent->team_id, token_hash,
+        sign_key != NULL ? sign_key : parent->sign_key, now, parent->expires_at, error);
   g_mutex_unlock (&self->lock);
   return device;
 }
@@ -842,6 +852,7 @@ dft_server_db_enrol_with_code (DftServerDb *self,
                                const char  *device_id,
                                const char  *device_name,
                                const char  *token_hash,
+                               const char  *sign_key,
                                gint64       now,
                                gint64       expires_at,
                                GError     **error)
@@ -889,8 +900,8 @@ dft_server_db_enrol_with_code (DftServerDb *self,
     goto fail;
   bind_text (use, 1, code_hash);
   if (!dft_db_step_done (self->db, use, error)
-      || !write_device_locked (self, device_id, device_name, NULL, role, team_id, token_hash, now,
-                               expires_at, error))
+      || !write_device_locked (self, device_id, device_name, NULL, role, team_id, token_hash,
+                               sign_key, now, expires_at, error))
     goto fail;
   if (commit (self, error))
     device = find_device_locked (self, "d.id = ?", device_id, error);

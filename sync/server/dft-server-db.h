@@ -30,7 +30,7 @@ typedef enum
 GQuark dft_server_db_error_quark (void);
 
 /* Migrations of this file; see dft-server-db.c. */
-#define DFT_SERVER_DB_VERSION 1
+#define DFT_SERVER_DB_VERSION 2
 
 typedef enum
 {
@@ -73,6 +73,7 @@ typedef struct
   gint64        expires_at; /* of its token */
   gint64        revoked_at; /* 0: not revoked */
   gint64        last_seen_at;
+  char         *sign_key; /* its bundles' Ed25519 public key, base64; NULL if it sent none */
 } DftDevice;
 
 void dft_team_free (DftTeam *team);
@@ -108,12 +109,14 @@ GPtrArray  *dft_server_db_list_accounts (DftServerDb *self, GError **error);
  * Devices. A device id may be enrolled again by the same account (a new
  * sign-in replaces the token), or by anyone once its token is revoked or
  * expired; otherwise enrolment fails with DFT_SERVER_DB_ERROR_CONFLICT.
+ * @sign_key is the device's bundle signing key (base64), or NULL.
  */
 DftDevice *dft_server_db_enrol_with_account (DftServerDb *self,
                                              const char  *account_id,
                                              const char  *device_id,
                                              const char  *device_name,
                                              const char  *token_hash,
+                                             const char  *sign_key,
                                              gint64       now,
                                              gint64       expires_at,
                                              GError     **error);
@@ -123,6 +126,7 @@ DftDevice *dft_server_db_enrol_with_code (DftServerDb *self,
                                           const char  *device_id,
                                           const char  *device_name,
                                           const char  *token_hash,
+                                          const char  *sign_key,
                                           gint64       now,
                                           gint64       expires_at,
                                           GError     **error);
@@ -130,13 +134,15 @@ DftDevice *dft_server_db_enrol_with_code (DftServerDb *self,
  * A copy of @parent's database took a new device id: it is enrolled with
  * @parent's account, role, team and token expiry, under a token of its own.
  */
-DftDevice *dft_server_db_enrol_like (DftServerDb     *self,
-                                     const DftDevice *parent,
-                                     const char      *device_id,
-                                     const char      *device_name,
-                                     const char      *token_hash,
-                                     gint64           now,
-                                     GError         **error);
+DftDevice *
+dft_server_db_enrol_like (DftServerDb     *self,
+                          const DftDevice *parent,
+                          const char      *device_id,
+                          const char      *device_name,
+                          const char      *token_hash,
+                          const char      *sign_key, /* NULL: @parent's, the copied database's */
+                          gint64           now,
+                          GError         **error);
 /* The device a token belongs to, revoked or expired ones included: the caller decides. */
 DftDevice *
 dft_server_db_find_device_by_token (DftServerDb *self, const char *token_hash, GError **error);

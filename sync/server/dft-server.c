@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dft-bundle.h"
 #include "dft-change-log.h"
 #include "dft-db.h"
 #include "dft-hlc.h"
@@ -120,6 +121,7 @@ struct _DftServer
   DftStore    *store;
   DftServerDb *db;
   char        *epoch;
+  char        *bundle_key;   /* the public key USB bundles are sealed to */
   gint64       log_at_start; /* the last log position in the files when the server started */
   gint64       log_first;    /* positions this run gives start after this */
   GMutex       epoch_lock;   /* guards epoch, which a restore found while serving replaces */
@@ -143,6 +145,7 @@ static void handle_pull (DftServer *self, Request *request, DftDevice *device);
 static void handle_revoke (DftServer *self, Request *request, DftDevice *device);
 static void handle_codes (DftServer *self, Request *request, DftDevice *device);
 static void handle_reidentify (DftServer *self, Request *request, DftDevice *device);
+static void handle_device_keys (DftServer *self, Request *request, DftDevice *device);
 
 static const Route routes[] = {
   { "GET", "health", FALSE, NULL },
@@ -153,6 +156,7 @@ static const Route routes[] = {
   { "POST", "devices/*/revoke", TRUE, handle_revoke },
   { "POST", "enrolment-codes", TRUE, handle_codes },
   { "POST", "reidentify", TRUE, handle_reidentify },
+  { "GET", "device-keys", TRUE, handle_device_keys },
 };
 
 static void
@@ -179,6 +183,7 @@ dft_server_finalize (GObject *object)
   g_free (self->tls_certificate);
   g_free (self->tls_key);
   g_free (self->epoch);
+  g_free (self->bundle_key);
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_mutex_clear (&self->push_lock);
   g_mutex_clear (&self->push_budget.lock);
@@ -828,11 +833,12 @@ authenticate (DftServer *self, Request *request)
 }
 
 static void
-reply_enrolled (Request *request, const char *token, DftDevice *device)
+reply_enrolled (DftServer *self, Request *request, const char *token, DftDevice *device)
 {
   g_autoptr (JsonObject) object = reply_object_new ();
 
   json_object_set_string_member (object, "token", token);
+  json_object_set_string_member (object, "bundle_key", self->bundle_key);
   json_object_set_string_member (object, "device_id", device->id);
   if (device->username != NULL)
     json_object_set_string_member (object, "account", device->username);
@@ -852,9 +858,12 @@ static gboolean
 check_device_fields (JsonObject *body, GError **error)
 {
   const char *name = member_string (body, "device_name");
+  const char *sign_key = member_string (body, "sign_key");
 
   if (!dft_uuid_is_valid (member_string (body, "device_id")))
     return bad_request (error, _ ("The member “device_id” is not a device id.")), FALSE;
+  if (sign_key != NULL && !dft_bundle_key_is_valid (sign_key))
+    return bad_request (error, _ ("The member “sign_key” is not a public key.")), FALSE;
   if (name != NULL && (!g_utf8_validate (name, -1, NULL) || g_utf8_strlen (name, -1) > 200))
     return bad_request (error, _ ("The member “device_name” is too long.")), FALSE;
   return TRUE;
@@ -864,10 +873,9 @@ static void
 handle_login (DftServer *self, Request *request, DftDevice *unused)
 {
   static const Member members[] = {
-    { "username", G_TYPE_STRING, TRUE, FALSE },
-    { "password", G_TYPE_STRING, TRUE, FALSE },
-    { "device_id", G_TYPE_STRING, TRUE, FALSE },
-    { "device_name", G_TYPE_STRING, FALSE, TRUE },
+    { "username", G_TYPE_STRING, TRUE, FALSE },  { "password", G_TYPE_STRING, TRUE, FALSE },
+    { "device_id", G_TYPE_STRING, TRUE, FALSE }, { "device_name", G_TYPE_STRING, FALSE, TRUE },
+    { "sign_key", G_TYPE_STRING, FALSE, TRUE },
   };
   g_autoptr (GError)     error = NULL;
   g_autoptr (JsonObject) body = parse_object (request, members, G_N_ELEMENTS (members), &error);
@@ -905,13 +913,14 @@ handle_login (DftServer *self, Request *request, DftDevice *unused)
   hash = dft_server_auth_hash_secret (token);
   device = dft_server_db_enrol_with_account (
       self->db, account->id, member_string (body, "device_id"), member_string (body, "device_name"),
-      hash, now, now + (gint64) self->token_days * DAY_SECONDS, &error);
+      hash, member_string (body, "sign_key"), now, now + (gint64) self->token_days * DAY_SECONDS,
+      &error);
   if (device == NULL)
     {
       reply_gerror (&request->reply, error);
       return;
     }
-  reply_enrolled (request, token, device);
+  reply_enrolled (self, request, token, device);
 }
 
 static void
@@ -921,6 +930,7 @@ handle_enrol (DftServer *self, Request *request, DftDevice *unused)
     { "code", G_TYPE_STRING, TRUE, FALSE },
     { "device_id", G_TYPE_STRING, TRUE, FALSE },
     { "device_name", G_TYPE_STRING, FALSE, TRUE },
+    { "sign_key", G_TYPE_STRING, FALSE, TRUE },
   };
   g_autoptr (GError)     error = NULL;
   g_autoptr (JsonObject) body = parse_object (request, members, G_N_ELEMENTS (members), &error);
@@ -948,14 +958,15 @@ handle_enrol (DftServer *self, Request *request, DftDevice *unused)
   token = dft_server_auth_new_token ();
   hash = dft_server_auth_hash_secret (token);
   device = dft_server_db_enrol_with_code (self->db, code_hash, member_string (body, "device_id"),
-                                          member_string (body, "device_name"), hash, now,
+                                          member_string (body, "device_name"), hash,
+                                          member_string (body, "sign_key"), now,
                                           now + (gint64) self->token_days * DAY_SECONDS, &error);
   if (device == NULL)
     {
       reply_gerror (&request->reply, error);
       return;
     }
-  reply_enrolled (request, token, device);
+  reply_enrolled (self, request, token, device);
 }
 
 /* ---- Sync --------------------------------------------------------------- */
@@ -1476,6 +1487,7 @@ handle_reidentify (DftServer *self, Request *request, DftDevice *device)
   static const Member members[] = {
     { "device_id", G_TYPE_STRING, TRUE, FALSE },
     { "device_name", G_TYPE_STRING, FALSE, TRUE },
+    { "sign_key", G_TYPE_STRING, FALSE, TRUE },
   };
   g_autoptr (GError)     error = NULL;
   g_autoptr (JsonObject) body = parse_object (request, members, G_N_ELEMENTS (members), &error);
@@ -1497,8 +1509,8 @@ handle_reidentify (DftServer *self, Request *request, DftDevice *device)
   token = dft_server_auth_new_token ();
   hash = dft_server_auth_hash_secret (token);
   twin = dft_server_db_enrol_like (self->db, device, member_string (body, "device_id"),
-                                   member_string (body, "device_name"), hash, now_seconds (),
-                                   &error);
+                                   member_string (body, "device_name"), hash,
+                                   member_string (body, "sign_key"), now_seconds (), &error);
   if (twin == NULL)
     {
       reply_gerror (&request->reply, error);
@@ -1507,7 +1519,38 @@ handle_reidentify (DftServer *self, Request *request, DftDevice *device)
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
                     "device %s is a copy of device %s and took a new identity", twin->id,
                     device->id);
-  reply_enrolled (request, token, twin);
+  reply_enrolled (self, request, token, twin);
+}
+
+/*
+ * The signing keys of the devices not revoked, so that a laptop can check a
+ * USB bundle from another laptop (sync/PROTOCOL.md, "Bundles"). Public keys
+ * and device ids only: a device sees the ids in every pull anyway.
+ */
+static void
+handle_device_keys (DftServer *self, Request *request, DftDevice *device)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (GPtrArray)  devices = dft_server_db_list_devices (self->db, &error);
+  g_autoptr (JsonObject) object = NULL;
+  JsonObject            *keys;
+
+  if (devices == NULL)
+    {
+      reply_internal (&request->reply, error);
+      return;
+    }
+  object = reply_object_new ();
+  keys = json_object_new ();
+  for (guint i = 0; i < devices->len; i++)
+    {
+      DftDevice *d = g_ptr_array_index (devices, i);
+
+      if (d->revoked_at == 0 && d->sign_key != NULL)
+        json_object_set_string_member (keys, d->id, d->sign_key);
+    }
+  json_object_set_object_member (object, "devices", keys);
+  reply_json (&request->reply, SOUP_STATUS_OK, object);
 }
 
 /* ---- Administration over HTTP ------------------------------------------- */
@@ -2030,6 +2073,9 @@ dft_server_new (const DftServerConfig *config, GError **error)
     return NULL;
   self->epoch = dft_server_ensure_epoch (self->store, error);
   if (self->epoch == NULL)
+    return NULL;
+  self->bundle_key = dft_bundle_ensure_box_key (self->store, error);
+  if (self->bundle_key == NULL)
     return NULL;
   {
     g_autofree char *copy = dft_store_get_sync_state (self->store, "backup_copy", error);

@@ -5,6 +5,7 @@
 
 #include "dft-application.h"
 #include "dft-attendance-view.h"
+#include "dft-bundle.h"
 #include "dft-import-dialog.h"
 #include "dft-participants-view.h"
 #include "dft-person-dialog.h"
@@ -696,20 +697,138 @@ test_sync_server_down (void)
 
 /* ---- Bundles ------------------------------------------------------------------------------- */
 
+/* DAFTARI_SCREENSHOTS=DIR: PNGs of the bundle dialogs there, for people to look at. */
+static const char *shots;
+
+/* @dialog over a wide window, then over a phone-sized one. */
+static void
+screenshot_dialog (DftWindow *window, AdwMessageDialog *dialog, const char *name)
+{
+  g_autofree char *narrow = g_strdup_printf ("narrow-%s", name);
+  int              width, height;
+
+  if (shots == NULL)
+    return;
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 720);
+  dft_ui_test_screenshot (GTK_WIDGET (dialog), shots, name);
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
+  dft_ui_test_screenshot (GTK_WIDGET (dialog), shots, narrow);
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+}
+
+/* The visible message dialog whose heading is @heading (English, translated as the app does). */
+static AdwMessageDialog *
+find_message_dialog (const char *heading)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  const char *wanted = g_dgettext (GETTEXT_PACKAGE, heading);
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window))
+          && g_strcmp0 (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (window)), wanted) == 0)
+        return ADW_MESSAGE_DIALOG (window);
+    }
+  return NULL;
+}
+
+static gboolean
+message_dialog_shown (gpointer heading)
+{
+  return find_message_dialog (heading) != NULL;
+}
+
+static AdwMessageDialog *
+wait_message_dialog (DftWindow *window, const char *heading)
+{
+  g_autofree char  *what = g_strdup_printf ("the dialog “%s”", heading);
+  AdwMessageDialog *dialog;
+
+  dft_test_wait_until (message_dialog_shown, (gpointer) heading, what);
+  dialog = find_message_dialog (heading);
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == GTK_WINDOW (window));
+  g_assert_true (gtk_window_get_modal (GTK_WINDOW (dialog)));
+  return dialog;
+}
+
+/* Presses the dialog's button @label as a person would, and waits for the dialog to go. */
+static void
+press_response (AdwMessageDialog *dialog, const char *label)
+{
+  GtkWidget *button
+      = find_widget (GTK_WIDGET (dialog), is_button_labelled, g_dgettext (GETTEXT_PACKAGE, label));
+
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_is_sensitive (button));
+  g_assert_true (gtk_widget_activate (button));
+  dft_ui_test_wait_finalized (dialog, "the dialog to close");
+}
+
+static gboolean
+is_row_titled (GtkWidget *widget, gconstpointer title)
+{
+  return ADW_IS_ACTION_ROW (widget)
+         && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0;
+}
+
+static AdwActionRow *
+find_row (AdwMessageDialog *dialog, const char *title)
+{
+  GtkWidget *row
+      = find_widget (GTK_WIDGET (dialog), is_row_titled, g_dgettext (GETTEXT_PACKAGE, title));
+
+  g_assert_nonnull (row);
+  return ADW_ACTION_ROW (row);
+}
+
+static gboolean
+is_of_type (GtkWidget *widget, gconstpointer type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type));
+}
+
+static gboolean
+is_label_with_class (GtkWidget *widget, gconstpointer css_class)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, css_class);
+}
+
 typedef struct
 {
-  char *path; /* the bundle */
+  char *path;        /* the bundle */
+  char *server_path; /* one sealed for a server, which no laptop opens */
+  char *passphrase;
   char *event_id;
   char *session_id;
   char *late_id; /* the person marked late */
 } BundleData;
 
+/* Whether @text is four groups of five Crockford base32 characters, with a space between. */
+static gboolean
+is_spoken_passphrase (const char *text)
+{
+  static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+  if (strlen (text) != 23)
+    return FALSE;
+  for (guint i = 0; i < 23; i++)
+    if (i % 6 == 5 ? text[i] != ' ' : strchr (alphabet, text[i]) == NULL || text[i] == '\0')
+      return FALSE;
+  return TRUE;
+}
+
 static void
 export_flow (Flow *f)
 {
-  BundleData *d = f->data;
-  GtkWidget  *participants, *attendance;
-  GListModel *sessions;
+  BundleData       *d = f->data;
+  GtkWidget        *participants, *attendance, *label, *copy;
+  GListModel       *sessions;
+  AdwMessageDialog *dialog;
+  AdwActionRow     *server, *laptop;
+  GdkClipboard     *clipboard;
+  g_auto (GValue)   copied = G_VALUE_INIT;
 
   d->event_id = new_workshop (f, "Financial investigations, Tbilisi");
   participants = dft_ui_test_show_view (f->window, "participants");
@@ -732,10 +851,48 @@ export_flow (Flow *f)
                                              d->session_id, d->late_id, "late"));
   dft_ui_test_wait_attendance (f->store, d->event_id, 1, 1, "one person marked late");
 
+  /* Who the file is for: this laptop never signed in, so not the server. */
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "export-bundle-to",
                                   g_variant_new_string (d->path));
+  dialog = wait_message_dialog (f->window, "Export Changes");
+  server = find_row (dialog, "The server");
+  laptop = find_row (dialog, "Another laptop");
+  g_assert_false (gtk_widget_is_sensitive (GTK_WIDGET (server)));
+  adw_action_row_activate (laptop);
+  g_assert_true (gtk_check_button_get_active (
+      GTK_CHECK_BUTTON (adw_action_row_get_activatable_widget (laptop))));
+  screenshot_dialog (f->window, dialog, "bundle-export.png");
+  press_response (dialog, "_Export");
+
+  /* The passphrase, once the file is written: large, to read aloud, and copied on request. */
+  dialog = wait_message_dialog (f->window, "Passphrase for the File");
+  screenshot_dialog (f->window, dialog, "bundle-passphrase.png");
   wait_toast (f->window, "to the file");
   g_assert_true (g_file_test (d->path, G_FILE_TEST_IS_REGULAR));
+  label = find_widget (GTK_WIDGET (dialog), is_label_with_class, "monospace");
+  g_assert_nonnull (label);
+  g_assert_true (gtk_label_get_selectable (GTK_LABEL (label)));
+  d->passphrase = g_strdup (gtk_label_get_text (GTK_LABEL (label)));
+  g_test_message ("the passphrase shown: %s", d->passphrase);
+  g_assert_true (is_spoken_passphrase (d->passphrase));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog),
+                            g_dgettext (GETTEXT_PACKAGE, "only this once")));
+
+  copy = find_widget (GTK_WIDGET (dialog), is_button_labelled,
+                      g_dgettext (GETTEXT_PACKAGE, "_Copy"));
+  g_assert_nonnull (copy);
+  g_assert_true (gtk_widget_activate (copy));
+  clipboard = gtk_widget_get_clipboard (copy);
+  dft_test_wait_until ((DftTestCondition) gdk_clipboard_is_local, clipboard, "the copy");
+  g_value_init (&copied, G_TYPE_STRING);
+  g_assert_true (
+      gdk_content_provider_get_value (gdk_clipboard_get_content (clipboard), &copied, NULL));
+  {
+    g_auto (GStrv)   groups = g_strsplit (g_value_get_string (&copied), "-", -1);
+    g_autofree char *spoken = g_strjoinv (" ", groups);
+    g_assert_cmpstr (spoken, ==, d->passphrase);
+  }
+  press_response (dialog, "_Done");
 }
 
 static gboolean
@@ -761,6 +918,66 @@ register_shows_late (gpointer data)
          == 0;
 }
 
+/* Whether the passphrase dialog that is up says why the last passphrase was refused. */
+static gboolean
+unlock_shows_problem (gpointer data)
+{
+  AdwMessageDialog *dialog = find_message_dialog ("Passphrase Needed");
+  GtkWidget        *label;
+
+  if (dialog == NULL)
+    return FALSE;
+  label = find_widget (GTK_WIDGET (dialog), is_label_with_class, "error");
+  return label != NULL && gtk_widget_get_visible (label);
+}
+
+/* Types @typed into the passphrase dialog and presses Import. */
+static void
+unlock (DftWindow *window, const char *typed, gboolean after_refusal)
+{
+  AdwMessageDialog *dialog = wait_message_dialog (window, "Passphrase Needed");
+  GtkWidget        *entry, *error_label, *import;
+
+  entry = find_widget (GTK_WIDGET (dialog), is_of_type, GSIZE_TO_POINTER (GTK_TYPE_PASSWORD_ENTRY));
+  g_assert_nonnull (entry);
+  error_label = find_widget (GTK_WIDGET (dialog), is_label_with_class, "error");
+  g_assert_nonnull (error_label);
+  g_assert_true (gtk_widget_get_visible (error_label) == after_refusal);
+  if (after_refusal)
+    g_assert_cmpstr (
+        gtk_label_get_text (GTK_LABEL (error_label)), ==,
+        g_dgettext (GETTEXT_PACKAGE,
+                    "The passphrase is wrong or the file was changed. Nothing was imported."));
+
+  /* Nothing to import with until something is typed. */
+  import = find_widget (GTK_WIDGET (dialog), is_button_labelled,
+                        g_dgettext (GETTEXT_PACKAGE, "_Import"));
+  g_assert_false (gtk_widget_is_sensitive (import));
+  gtk_editable_set_text (GTK_EDITABLE (entry), typed);
+  if (after_refusal)
+    screenshot_dialog (window, dialog, "bundle-unlock-refused.png");
+  press_response (dialog, "_Import");
+}
+
+/* The passphrase as a person might type it: small letters, a space and a dash, O for 0. */
+static char *
+typed_loosely (const char *spoken)
+{
+  g_autofree char *lower = g_ascii_strdown (spoken, -1);
+  GString         *typed = g_string_new (NULL);
+
+  for (const char *p = lower; *p != '\0'; p++)
+    {
+      if (*p == ' ')
+        g_string_append (typed, p - lower == 11 ? "-" : p - lower == 17 ? "" : " ");
+      else if (*p == '0')
+        g_string_append_c (typed, 'o');
+      else
+        g_string_append_c (typed, *p);
+    }
+  return g_string_free (typed, FALSE);
+}
+
 static void
 import_flow (Flow *f)
 {
@@ -769,10 +986,34 @@ import_flow (Flow *f)
   GListModel           *people;
   g_autoptr (DftRecord) late = NULL;
   g_autoptr (DftRecord) aibek = NULL;
+  g_autofree char      *before = NULL;
+  g_autofree char      *after = NULL;
+  g_autofree char      *keys = NULL;
+  g_autofree char      *typed = typed_loosely (d->passphrase);
 
   dft_ui_test_wait_mode (f->window, "welcome", FALSE);
+  before = dft_test_dump_records (f->store);
+
+  /* A file for the server is refused with the reason, without asking anything. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "import-bundle-from",
+                                  g_variant_new_string (d->server_path));
+  wait_toast (f->window, "only the server can open it");
+  g_assert_null (find_message_dialog ("Passphrase Needed"));
+
+  /* A wrong passphrase is refused, nothing changes, and the dialog asks again. */
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "import-bundle-from",
                                   g_variant_new_string (d->path));
+  unlock (f->window, "AAAAA-BBBBB-CCCCC-DDDDD", FALSE);
+  dft_test_wait_until (unlock_shows_problem, NULL, "the passphrase to be refused");
+  after = dft_test_dump_records (f->store);
+  g_assert_cmpstr (after, ==, before);
+  keys = dft_store_get_sync_state (f->store, DFT_BUNDLE_STATE_DEVICE_KEYS, NULL);
+  g_assert_null (keys);
+  g_assert_cmpstr (dft_window_get_mode (f->window), ==, "welcome");
+
+  /* The right one, typed loosely. */
+  g_test_message ("typed: %s", typed);
+  unlock (f->window, typed, TRUE);
   wait_toast (f->window, "Imported the file");
   dft_test_wait_until (has_events, f->window, "the imported workshop in the list");
   open_workshop (f, d->event_id);
@@ -799,11 +1040,46 @@ import_flow (Flow *f)
   /* The same bundle again changes nothing. */
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "import-bundle-from",
                                   g_variant_new_string (d->path));
+  unlock (f->window, d->passphrase, FALSE);
   wait_toast (f->window, "0 changes applied");
   g_assert_cmpuint (g_list_model_get_n_items (people), ==, 2);
 }
 
-/* One laptop writes a bundle through the window; a fresh one reads it. */
+/* A bundle sealed for a server, as a signed-in laptop makes it. */
+static char *
+make_server_bundle (const char *dir)
+{
+  g_autofree char   *db = g_build_filename (dir, "signed-in.db", NULL);
+  char              *path = g_build_filename (dir, "for the server.daftari", NULL);
+  g_autoptr (GFile)  file = g_file_new_for_path (path);
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *server_key = NULL;
+  DftStore          *store = dft_store_open (db, &error);
+  guint              n = 0;
+
+  g_assert_no_error (error);
+  server_key = dft_bundle_ensure_box_key (store, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_store_set_sync_state (store, DFT_BUNDLE_STATE_SERVER_KEY, server_key, &error));
+  g_assert_true (dft_bundle_export (store, file, 0, NULL, &n, NULL, &error));
+  g_assert_no_error (error);
+  dft_test_release_store (store);
+  return path;
+}
+
+static void
+bundle_data_clear (BundleData *d)
+{
+  g_free (d->path);
+  g_free (d->server_path);
+  g_free (d->passphrase);
+  g_free (d->event_id);
+  g_free (d->session_id);
+  g_free (d->late_id);
+}
+
+/* One laptop writes a passphrase bundle through the window; a fresh one refuses a bundle for
+ * the server and a wrong passphrase, changing nothing, then reads it. */
 static void
 test_bundle_round_trip (void)
 {
@@ -813,13 +1089,11 @@ test_bundle_round_trip (void)
   g_autofree char *second = g_build_filename (dir, "second.db", NULL);
 
   d.path = g_build_filename (dir, "to the office.daftari", NULL);
+  d.server_path = make_server_bundle (dir);
   run_app (first, export_flow, &d);
   run_app (second, import_flow, &d);
 
-  g_free (d.path);
-  g_free (d.event_id);
-  g_free (d.session_id);
-  g_free (d.late_id);
+  bundle_data_clear (&d);
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
@@ -1246,6 +1520,10 @@ main (int argc, char *argv[])
    * suppress. */
   if (g_getenv ("GDK_DEBUG") == NULL)
     g_setenv ("GDK_DEBUG", "gl-disable", TRUE);
+  shots = g_getenv ("DAFTARI_SCREENSHOTS");
+  /* Screenshots in the language LANGUAGE names, from the catalogs in DAFTARI_LOCALEDIR. */
+  if (shots != NULL)
+    dft_application_setup_locale ();
   gtk_init ();
   adw_init ();
 

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "dft-bundle.h"
+
+G_BEGIN_DECLS
+
+/* Seals and signs @json (a batch, as dft_bundle_export() makes it) into @file: for the fuzzer. */
+gboolean _dft_bundle_write (DftStore     *store,
+                            GFile        *file,
+                            GBytes       *json,
+                            const char   *passphrase,
+                            GCancellable *cancellable,
+                            GError      **error);
+
+G_END_DECLS
