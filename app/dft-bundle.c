@@ -1008,6 +1008,10 @@ dft_bundle_import (DftStore      *store,
     return FALSE;
   changes = bundle->changes;
 
+  /* A clock far ahead of this one's would win every merge for as long as it lasts (issue 13):
+   * the bundle is refused whole, as a push is. */
+  if (!dft_store_check_clocks (store, changes, NULL, NULL, error))
+    return FALSE;
   if (!dft_store_find_fork (store, changes, &forked, &index, error))
     return FALSE;
   if (forked)

@@ -7,6 +7,7 @@
 
 #include "dft-bundle.h"
 #include "dft-change-log.h"
+#include "dft-hlc.h"
 #include "dft-store-private.h"
 #include "dft-test-util.h"
 #include "dft-wire.h"
@@ -439,6 +440,42 @@ test_bundle_wrong_passphrase (Fixture *f, gconstpointer data)
   g_assert_cmpint (count (f->b, "SELECT count (*) FROM person"), ==, 0);
 }
 
+static gint64
+year_2200 (void)
+{
+  return G_GINT64_CONSTANT (7258118400000); /* 2200-01-01 */
+}
+
+/*
+ * Issue 13: a laptop whose date says 2200 signs a bundle honestly; its
+ * clock would win every merge until 2200, so the import is refused whole,
+ * as the server refuses such a push, and nothing changes.
+ */
+static void
+test_bundle_clock_ahead (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) p = NULL;
+  g_autofree char      *before = NULL;
+  DftApplyStats         stats = { 0 };
+
+  _dft_hlc_set_wall_clock (year_2200);
+  p = dft_test_add_person (f->a, "Amani", "Said");
+  g_assert_true (dft_bundle_export (f->a, f->bundle, 0, f->passphrase, NULL, NULL, &error));
+  _dft_hlc_set_wall_clock (NULL);
+  g_assert_no_error (error);
+
+  before = snapshot (f->b);
+  g_assert_false (dft_bundle_import (f->b, f->bundle, f->passphrase, &stats, NULL, &error));
+  g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_CLOCK_AHEAD);
+  g_assert_cmpint (count (f->b, "SELECT count (*) FROM person"), ==, 0);
+  {
+    g_autofree char *after = snapshot (f->b);
+    /* b took a's key on first use only for a bundle it applied. */
+    g_assert_cmpstr (after, ==, before);
+  }
+}
+
 /* Writes a bundle of @forger's with its signing key replaced by @seed's secret half and
  * @public_key: the file names that key, and the signature is not made with it. */
 static void
@@ -690,6 +727,7 @@ main (int argc, char *argv[])
   ADD ("/bundle/damaged", test_bundle_damaged);
   ADD ("/bundle/other-server", test_bundle_other_server);
   ADD ("/bundle/other-server-laptops", test_bundle_other_server_laptops);
+  ADD ("/bundle/clock-ahead", test_bundle_clock_ahead);
   ADD ("/merge/final-submission-kept", test_final_submission_kept);
 #undef ADD
 

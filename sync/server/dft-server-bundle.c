@@ -82,6 +82,10 @@ dft_server_import_bundle (DftStore      *store,
     return FALSE;
   changes = dft_bundle_get_changes (bundle);
 
+  /* A clock far ahead of this one's would win every merge for as long as it lasts (issue 13):
+   * the bundle is refused whole, as a push is. */
+  if (!dft_store_check_clocks (store, changes, NULL, NULL, error))
+    return FALSE;
   /* As at a laptop: a bundle that forks from what the server holds is refused whole. */
   if (!dft_store_find_fork (store, changes, &forked, &index, error))
     return FALSE;
