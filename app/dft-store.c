@@ -2365,6 +2365,33 @@ dft_store_set_sync_state (DftStore *self, const char *key, const char *value, GE
   return ok;
 }
 
+/*
+ * A secret that moved elsewhere (the device token, once the keyring holds it)
+ * must leave no copy in the file: the freed space of its row is zeroed
+ * (secure_delete) and the write-ahead log, which holds the pages it was on, is
+ * emptied. The log is emptied only when no other connection reads it; a later
+ * checkpoint overwrites the pages then.
+ */
+gboolean
+dft_store_erase_sync_state (DftStore *self, const char *key, GError **error)
+{
+  gboolean ok;
+  int      secure = 0;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  _dft_store_lock (self);
+  ok = query_int (self->db, "PRAGMA secure_delete", &secure, error)
+       && dft_db_exec (self->db, "PRAGMA secure_delete = ON", error)
+       && dft_sync_state_set (self->db, key, "", error);
+  /* As it was (SQLite's build decides): zeroing every freed byte slows a pull's deletes. */
+  if (secure == 0)
+    dft_db_exec (self->db, "PRAGMA secure_delete = OFF", NULL);
+  if (ok)
+    sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+  _dft_store_unlock (self);
+  return ok;
+}
+
 GPtrArray *
 dft_store_read_log (DftStore   *self,
                     gint64      after_seq,

@@ -118,6 +118,8 @@ gint64 dft_store_origin_high (DftStore *self, const char *device_id, GError **er
 char  *dft_store_get_sync_state (DftStore *self, const char *key, GError **error);
 gboolean
 dft_store_set_sync_state (DftStore *self, const char *key, const char *value, GError **error);
+/* Sets @key to "" and overwrites its old value wherever the file held it (a secret). */
+gboolean    dft_store_erase_sync_state (DftStore *self, const char *key, GError **error);
 GListModel *dft_store_list_conflicts (DftStore *self);
 
 /*

@@ -62,10 +62,19 @@ update_rows (DftPreferencesWindow *self)
       text = g_strdup_printf (_ ("This laptop is signed in to %s."),
                               dft_sync_client_get_server_url (client) ?: "");
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->account_status_row), text);
+      /* The keyring, or the database and why (no keyring, or it refused). */
+      adw_action_row_set_subtitle (self->account_status_row,
+                                   dft_sync_client_get_token_storage (client) ?: "");
     }
   else
-    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->account_status_row),
-                                   _ ("This laptop is not signed in."));
+    {
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->account_status_row),
+                                     _ ("This laptop is not signed in."));
+      adw_action_row_set_subtitle (self->account_status_row, "");
+    }
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "prefs.sign-out",
+                                 client != NULL && dft_sync_client_get_signed_in (client)
+                                     && self->cancellable == NULL);
 }
 
 static void
@@ -158,6 +167,34 @@ enrol_activated (GtkWidget *widget, const char *action_name, GVariant *parameter
   if (client != NULL)
     dft_sync_client_enrol_async (client, code, self->cancellable, sign_in_done_cb,
                                  g_object_ref (self));
+}
+
+static void
+sign_out_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (DftPreferencesWindow) self = user_data;
+  g_autoptr (GError)               error = NULL;
+
+  g_clear_object (&self->cancellable);
+  if (!dft_sync_client_sign_out_finish (DFT_SYNC_CLIENT (source), result, &error))
+    dft_ui_toast_error (GTK_WIDGET (self), error);
+  else
+    dft_ui_toast (GTK_WIDGET (self),
+                  _ ("Signed out. The records stay on this laptop; sign in again to sync them."));
+  update_rows (self);
+}
+
+static void
+sign_out_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  DftPreferencesWindow *self = DFT_PREFERENCES_WINDOW (widget);
+  DftSyncClient        *client = dft_application_get_sync_client (self->app);
+
+  if (client == NULL || self->cancellable != NULL)
+    return;
+  self->cancellable = g_cancellable_new ();
+  /* The keyring may ask to be unlocked: the client does it in a worker thread. */
+  dft_sync_client_sign_out_async (client, self->cancellable, sign_out_done_cb, g_object_ref (self));
 }
 
 static void
@@ -307,6 +344,7 @@ dft_preferences_window_class_init (DftPreferencesWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "prefs.sign-in", NULL, sign_in_activated);
   gtk_widget_class_install_action (widget_class, "prefs.enrol", NULL, enrol_activated);
+  gtk_widget_class_install_action (widget_class, "prefs.sign-out", NULL, sign_out_activated);
   gtk_widget_class_install_action (widget_class, "prefs.choose-certificate", NULL,
                                    choose_certificate_activated);
   gtk_widget_class_install_action (widget_class, "prefs.clear-certificate", NULL,
@@ -348,6 +386,14 @@ dft_preferences_window_new (DftApplication *app)
   /* Connected after the current language is shown, so showing it asks nothing. */
   g_signal_connect_object (self->language_row, "notify::selected",
                            G_CALLBACK (language_selected_cb), self, G_CONNECT_SWAPPED);
+  /* The client reads the store in a worker: the rows follow what it finds. */
+  if (dft_application_get_sync_client (app) != NULL)
+    {
+      g_signal_connect_object (dft_application_get_sync_client (app), "notify::signed-in",
+                               G_CALLBACK (update_rows), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (dft_application_get_sync_client (app), "notify::token-storage",
+                               G_CALLBACK (update_rows), self, G_CONNECT_SWAPPED);
+    }
   update_rows (self);
   return self;
 }

@@ -14,6 +14,7 @@
 #include "dft-cli.h"
 #include "dft-hlc.h"
 #include "dft-sync-client.h"
+#include "dft-token-store.h"
 #include "dft-dataset.h"
 #include "dft-export.h"
 #include "dft-import.h"
@@ -140,6 +141,17 @@ count_rows (DftStore *store, const char *table)
   return n;
 }
 
+/* Where the device's token is kept, when it is signed in: the keyring, or the database and why. */
+static void
+print_token_place (DftStore *store)
+{
+  g_autofree char *message = NULL;
+
+  dft_token_store_get_place (store, &message, NULL);
+  if (message != NULL)
+    g_print ("%s\n", message);
+}
+
 static int
 cmd_info (DftStore *store, int argc, char **argv)
 {
@@ -161,6 +173,7 @@ cmd_info (DftStore *store, int argc, char **argv)
   g_print (_ ("Submissions: %lld\n"), (long long) count_rows (store, "submission"));
   /* Translators: %lld is a number of changes */
   g_print (_ ("Changes not yet synced: %lld\n"), (long long) pending);
+  print_token_place (store);
   return 0;
 }
 
@@ -801,6 +814,8 @@ cmd_login (DftStore *store, int argc, char **argv)
   if (status == 0)
     /* Translators: %s is the server's address */
     g_print (_ ("Signed in to %s. Run “daftari-cli sync” to send and receive changes.\n"), server);
+  if (status == 0)
+    print_token_place (store);
   return status;
 }
 
@@ -832,6 +847,8 @@ cmd_enrol (DftStore *store, int argc, char **argv)
   if (status == 0)
     /* Translators: %s is the server's address */
     g_print (_ ("This device is enrolled with %s.\n"), server);
+  if (status == 0)
+    print_token_place (store);
   return status;
 }
 
@@ -871,6 +888,31 @@ cmd_sync (DftStore *store, int argc, char **argv)
                    "changes may win or lose against others wrongly.\n"),
                 (long long) (dft_sync_client_get_clock_drift_ms (client) / 1000));
   return 0;
+}
+
+static void
+sign_out_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SyncWait *wait = user_data;
+
+  wait->ok = dft_sync_client_sign_out_finish (DFT_SYNC_CLIENT (source), result, &wait->error);
+  wait->done = TRUE;
+}
+
+static int
+cmd_logout (DftStore *store, int argc, char **argv)
+{
+  g_autoptr (DftSyncClient) client = NULL;
+  SyncWait                  wait = { 0 };
+  int                       status;
+
+  client = sync_client_new (store, NULL, NULL);
+  dft_sync_client_sign_out_async (client, NULL, sign_out_done_cb, &wait);
+  status = sync_wait (client, &wait);
+  if (status == 0)
+    g_print (_ ("Signed out: this device’s token is forgotten, in the keyring and the database. "
+                "Its records and unsent changes stay; sign in again to sync them.\n"));
+  return status;
 }
 
 /* ---- Shared with the other command files -------------------------------- */
@@ -940,6 +982,7 @@ static const Command commands[] = {
   { "enrol", N_ ("Enrol this device with a code from a coordinator"), cmd_enrol, TRUE },
   { "sync", N_ ("Send this device’s changes to the server and receive everyone else’s"), cmd_sync,
     TRUE },
+  { "logout", N_ ("Sign out: forget this device’s token"), cmd_logout },
 };
 
 static void

@@ -9,6 +9,7 @@
 #include "dft-change-log.h"
 #include "dft-hlc.h"
 #include "dft-sync-client.h"
+#include "dft-token-store.h"
 #include "dft-uuid.h"
 #include "dft-wire.h"
 
@@ -84,6 +85,7 @@ struct _DftSyncClient
   gint64       pending_changes;
   gint64       last_sync;
   char        *last_error;
+  char        *token_storage;
   double       progress;
   gint64       clock_drift_ms;
 
@@ -128,6 +130,7 @@ enum
   PROP_PENDING_CHANGES,
   PROP_LAST_SYNC,
   PROP_LAST_ERROR,
+  PROP_TOKEN_STORAGE,
   PROP_PROGRESS,
   PROP_CLOCK_DRIFT_MS,
   N_PROPS
@@ -1201,7 +1204,9 @@ take_new_identity (Run *run, const char *server_url, gint64 after_seq, GError **
                             "",
                             NULL };
 
-    if (!dft_store_take_identity (run->store, fresh, after_seq, state, error))
+    /* The token changes with the id, in one transaction; then it moves to the keyring. */
+    if (!dft_store_take_identity (run->store, fresh, after_seq, state, error)
+        || !dft_token_store_save (run->store, NULL, fresh, token, error))
       return FALSE;
   }
   g_free (run->token);
@@ -1231,8 +1236,7 @@ check_token_device (Run *run, const char *server_url, GError **error)
   if (holder == NULL || g_str_equal (holder, device))
     return TRUE;
   token = request_identity (run, server_url, device, error);
-  if (token == NULL || !dft_store_set_sync_state (run->store, "token", token, error)
-      || !dft_store_set_sync_state (run->store, "token_device", device, error))
+  if (token == NULL || !dft_token_store_save (run->store, NULL, device, token, error))
     return FALSE;
   g_free (run->token);
   run->token = g_steal_pointer (&token);
@@ -1689,7 +1693,7 @@ sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 
   if (!prepare_run (run, FALSE, &server_url, &error))
     goto out;
-  run->token = state_get_string (run->store, "token", &error);
+  run->token = dft_token_store_load (run->store, &error);
   if (error != NULL)
     goto out;
   if (run->token == NULL)
@@ -1731,6 +1735,8 @@ out:
   if (error != NULL && error->domain == DFT_SYNC_CLIENT_ERROR
       && error->code == DFT_SYNC_CLIENT_ERROR_UNAUTHORIZED)
     {
+      /* The server's own answer (request() checks): the token is of no use any more. */
+      dft_token_store_clear (run->store, NULL);
       g_clear_error (&error);
       g_set_error_literal (&error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_UNAUTHORIZED,
                            _ ("The server no longer accepts this device (its access was revoked "
@@ -1817,14 +1823,13 @@ sign_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
           || !dft_store_set_sync_state (run->store, "epoch", "", &error))
         goto out;
     }
-  /* TODO: the token belongs in the keyring (libsecret) once the app has one. */
-  /* The pin itself, not the file's name: the file may move or go. */
+  /* The pin itself, not the file's name: the file may move or go. The token goes to the
+   * keyring when there is one (dft-token-store.h). */
   if (!dft_store_set_sync_state (run->store, "server_url", server_url, &error)
       || !dft_store_set_sync_state (run->store, "pinned_key", run->pin != NULL ? run->pin : "",
                                     &error)
-      || !dft_store_set_sync_state (run->store, "token", token, &error)
-      || !dft_store_set_sync_state (run->store, "token_device",
-                                    dft_store_get_device_id (run->store), &error)
+      || !dft_token_store_save (run->store, server_url, dft_store_get_device_id (run->store), token,
+                                &error)
       || !keep_bundle_key (run, reply, &error))
     goto out;
   for (const char *const *key = (const char *const[]){ "account", "role", "team", NULL };
@@ -2171,19 +2176,23 @@ dft_sync_client_cancel (DftSyncClient *self)
     g_cancellable_cancel (self->run_cancellable);
 }
 
+/* A sign-in's, or a sign-out's (dft_sync_client_sign_out_async()). */
 static void
 sign_in_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   DftSyncClient     *self = DFT_SYNC_CLIENT (source);
   g_autoptr (GTask)  task = user_data;
   g_autoptr (GError) error = NULL;
+  gboolean           in = g_task_get_source_tag (task) != dft_sync_client_sign_out_async;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  set_signed_in (self, TRUE);
+  set_signed_in (self, in);
+  if (!in && set_str (&self->token_storage, NULL))
+    notify (self, PROP_TOKEN_STORAGE);
   set_last_error (self, NULL);
   if (self->state == DFT_SYNC_STATE_ERROR)
     set_state (self, DFT_SYNC_STATE_IDLE);
@@ -2262,12 +2271,55 @@ dft_sync_client_enrol_finish (DftSyncClient *self, GAsyncResult *result, GError 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* ---- Signing out ---- */
+
+static void
+sign_out_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  g_autoptr (GError) error = NULL;
+  /* The keyring may prompt, and the database is written: off the main thread. */
+  gboolean ok = dft_token_store_clear (task_data, &error);
+
+  /* The result waits for the main loop: it must not keep the store open meanwhile. */
+  g_task_set_task_data (task, NULL, NULL);
+  if (!ok)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+dft_sync_client_sign_out_async (DftSyncClient      *self,
+                                GCancellable       *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data)
+{
+  g_autoptr (GTask) inner = NULL;
+  GTask            *outer;
+
+  g_return_if_fail (DFT_IS_SYNC_CLIENT (self));
+
+  outer = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (outer, dft_sync_client_sign_out_async);
+  inner = g_task_new (self, cancellable, sign_in_done_cb, outer);
+  g_task_set_task_data (inner, g_object_ref (self->store), g_object_unref);
+  g_task_run_in_thread (inner, sign_out_thread);
+}
+
+gboolean
+dft_sync_client_sign_out_finish (DftSyncClient *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* ---- What the store holds about sync, read off the main thread ---- */
 
 typedef struct
 {
   gboolean signed_in;
   char    *server_url;
+  char    *token_storage;
   gint64   last_sync;
   gint64   pending;
 } Snapshot;
@@ -2278,18 +2330,19 @@ snapshot_free (gpointer data)
   Snapshot *snapshot = data;
 
   g_free (snapshot->server_url);
+  g_free (snapshot->token_storage);
   g_free (snapshot);
 }
 
 static void
 snapshot_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  DftStore        *store = task_data;
-  Snapshot        *snapshot = g_new0 (Snapshot, 1);
-  g_autofree char *token = state_get_string (store, "token", NULL);
+  DftStore     *store = task_data;
+  Snapshot     *snapshot = g_new0 (Snapshot, 1);
+  DftTokenPlace place = dft_token_store_get_place (store, &snapshot->token_storage, NULL);
 
   snapshot->server_url = state_get_string (store, "server_url", NULL);
-  snapshot->signed_in = token != NULL && snapshot->server_url != NULL;
+  snapshot->signed_in = place != DFT_TOKEN_PLACE_NONE && snapshot->server_url != NULL;
   state_get_int (store, "last_sync", &snapshot->last_sync, NULL);
   snapshot->pending = dft_store_count_pending_changes (store, NULL);
   /* The result waits for the main loop: it must not keep the store open meanwhile. */
@@ -2319,6 +2372,8 @@ snapshot_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   set_signed_in (self, snapshot->signed_in);
+  if (set_str (&self->token_storage, snapshot->token_storage))
+    notify (self, PROP_TOKEN_STORAGE);
   if (self->server_url == NULL && snapshot->server_url != NULL)
     dft_sync_client_set_server_url (self, snapshot->server_url);
   set_last_sync (self, snapshot->last_sync);
@@ -2490,6 +2545,7 @@ dft_sync_client_finalize (GObject *object)
   g_free (self->server_url);
   g_free (self->pinned_certificate);
   g_free (self->last_error);
+  g_free (self->token_storage);
 
   G_OBJECT_CLASS (dft_sync_client_parent_class)->finalize (object);
 }
@@ -2551,6 +2607,9 @@ dft_sync_client_get_property (GObject *object, guint prop_id, GValue *value, GPa
       break;
     case PROP_LAST_ERROR:
       g_value_set_string (value, self->last_error);
+      break;
+    case PROP_TOKEN_STORAGE:
+      g_value_set_string (value, self->token_storage);
       break;
     case PROP_PROGRESS:
       g_value_set_double (value, self->progress);
@@ -2678,6 +2737,9 @@ dft_sync_client_class_init (DftSyncClientClass *klass)
   properties[PROP_LAST_SYNC] = g_param_spec_int64 ("last-sync", NULL, NULL, 0, G_MAXINT64, 0, ro);
   /* Translated, for people; NULL after a sync that worked. */
   properties[PROP_LAST_ERROR] = g_param_spec_string ("last-error", NULL, NULL, NULL, ro);
+  /* Translated, for people: where the device's token is kept (the keyring, or the database and
+   * why); NULL when the device is not signed in. */
+  properties[PROP_TOKEN_STORAGE] = g_param_spec_string ("token-storage", NULL, NULL, NULL, ro);
   properties[PROP_PROGRESS] = g_param_spec_double ("progress", NULL, NULL, 0.0, 1.0, 0.0, ro);
   /* The server's clock minus this device's; beyond DFT_HLC_MAX_DRIFT_MS either way is worth
    * telling the user. */
@@ -2819,6 +2881,13 @@ dft_sync_client_get_last_error (DftSyncClient *self)
 {
   g_return_val_if_fail (DFT_IS_SYNC_CLIENT (self), NULL);
   return self->last_error;
+}
+
+const char *
+dft_sync_client_get_token_storage (DftSyncClient *self)
+{
+  g_return_val_if_fail (DFT_IS_SYNC_CLIENT (self), NULL);
+  return self->token_storage;
 }
 
 double

@@ -86,8 +86,11 @@ gboolean     dft_sync_client_get_signed_in (DftSyncClient *self);
 gint64       dft_sync_client_get_pending_changes (DftSyncClient *self);
 gint64       dft_sync_client_get_last_sync (DftSyncClient *self);
 const char  *dft_sync_client_get_last_error (DftSyncClient *self);
-double       dft_sync_client_get_progress (DftSyncClient *self);
-gint64       dft_sync_client_get_clock_drift_ms (DftSyncClient *self);
+/* Where the device's token is kept, as a sentence for people (the keyring, or the database and
+ * why); NULL when the device is not signed in. */
+const char *dft_sync_client_get_token_storage (DftSyncClient *self);
+double      dft_sync_client_get_progress (DftSyncClient *self);
+gint64      dft_sync_client_get_clock_drift_ms (DftSyncClient *self);
 
 /*
  * Signing in: with an account, or with an enrolment code from a coordinator.
@@ -108,6 +111,14 @@ void     dft_sync_client_enrol_async (DftSyncClient      *self,
                                       GAsyncReadyCallback callback,
                                       gpointer            user_data);
 gboolean dft_sync_client_enrol_finish (DftSyncClient *self, GAsyncResult *result, GError **error);
+/* Forgets the device's token, in the keyring and the database; the records and what is not
+ * sent yet stay. A revoked device's token is forgotten the same way by the sync that finds it. */
+void dft_sync_client_sign_out_async (DftSyncClient      *self,
+                                     GCancellable       *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer            user_data);
+gboolean
+dft_sync_client_sign_out_finish (DftSyncClient *self, GAsyncResult *result, GError **error);
 
 /*
  * One sync: push, then pull. A call while a sync runs waits for it and then

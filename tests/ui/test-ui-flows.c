@@ -476,6 +476,16 @@ editable_empty (gpointer data)
   return *gtk_editable_get_text (data) == '\0';
 }
 
+/* The tests keep the token out of any keyring (DAFTARI_NO_KEYRING=1): the window says so. */
+static gboolean
+token_in_database_shown (gpointer data)
+{
+  return g_strcmp0 (adw_action_row_get_subtitle (data),
+                    g_dgettext (GETTEXT_PACKAGE, "The device token is kept in this computer’s "
+                                                 "database because no keyring is available."))
+         == 0;
+}
+
 /* The trainer's side: the server's address, user name and password in Preferences. */
 static void
 sign_in_through_preferences (Flow *f, const char *url)
@@ -500,6 +510,9 @@ sign_in_through_preferences (Flow *f, const char *url)
   wait_long (editable_empty, password, "the preferences to take the sign-in's answer");
   saved_url = g_settings_get_string (dft_application_get_settings (f->app), "server-url");
   g_assert_cmpstr (saved_url, ==, url);
+  wait_long (token_in_database_shown,
+             template_child (prefs, DFT_TYPE_PREFERENCES_WINDOW, "account_status_row"),
+             "the preferences to say where the device's token is kept");
   dft_ui_test_close_and_check_finalized (prefs);
   g_assert_false (status_says (status_bar (f), "not set up for sync (Preferences)"));
 }
