@@ -426,8 +426,9 @@ dft_store_check_place (DftStore *self, gboolean *copied, GError **error)
        * old id (the original or the server holds the same), and it pulls everything again:
        * more may have been sent under that id. Its token still names the old id; the next
        * sync asks the server for one of its own. */
-      const char *state[] = { "file_place", place, "push_acked_seq", "0", "pull_cursor", "0",
-                              "scope_mark", "", NULL };
+      const char *state[] = { "file_place",  place, "push_acked_seq", "0",
+                              "pull_cursor", "0",   "scope_mark",     "",
+                              NULL };
 
       fresh = dft_uuid_v4_new ();
       if (!dft_store_take_identity (self, fresh, high, state, error))

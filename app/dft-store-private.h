@@ -48,7 +48,7 @@ gboolean _dft_person_update_search_key (
     sqlite3 *db, const char *id, const char *given_name, const char *family_name, GError **error);
 
 /* Identity (dft-store-identity.c). */
-void     _dft_store_set_device_id (DftStore *self, const char *device_id);
+void _dft_store_set_device_id (DftStore *self, const char *device_id);
 /* dft_store_check_place() ran: the note beside the file is written again when it closes. */
 void     _dft_store_watch_place (DftStore *self);
 void     _dft_store_write_sidecar (DftStore *self);

@@ -339,7 +339,6 @@ copy_replica (World *w, Replica *r)
 
 static void forget_lost_saves (World *w, guint device);
 
-
 /* A snapshot is put back: a replica's laptop restored from its backup, or the hub's data. */
 static void
 roll_back (World *w)
@@ -657,20 +656,19 @@ check_no_silent_loss (World *w)
    * that met, the merge keeps one (nothing differs), so a conflict holding the later of them
    * explains the earlier too (seed 4233025811: two deletes of one person met, then a save
    * read before both undid them, and the conflict kept one delete). */
-  sqlite3_prepare_v2 (db,
-                      "SELECT entity_name, record_id, field, lost_version, lost_value FROM conflict",
-                      -1, &stmt, NULL);
+  sqlite3_prepare_v2 (
+      db, "SELECT entity_name, record_id, field, lost_version, lost_value FROM conflict", -1, &stmt,
+      NULL);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
       g_hash_table_add (explained, field_key ((const char *) sqlite3_column_text (stmt, 0),
                                               (const char *) sqlite3_column_text (stmt, 1),
                                               (const char *) sqlite3_column_text (stmt, 2),
                                               (const char *) sqlite3_column_text (stmt, 3)));
-      g_hash_table_add (explained,
-                        g_strdup_printf ("%s/%s/%s=%s", sqlite3_column_text (stmt, 0),
-                                         sqlite3_column_text (stmt, 1),
-                                         sqlite3_column_text (stmt, 2),
-                                         sqlite3_column_text (stmt, 4)));
+      g_hash_table_add (explained, g_strdup_printf ("%s/%s/%s=%s", sqlite3_column_text (stmt, 0),
+                                                    sqlite3_column_text (stmt, 1),
+                                                    sqlite3_column_text (stmt, 2),
+                                                    sqlite3_column_text (stmt, 4)));
     }
   sqlite3_finalize (stmt);
 
