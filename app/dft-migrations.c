@@ -151,12 +151,23 @@ static const char migration_5[]
     = "ALTER TABLE submission ADD COLUMN phase TEXT;"
       "CREATE INDEX submission_phase ON submission (event_id, person_id, phase);";
 
+/* Version 6: changes the server set aside. A change the server refuses (a trainer's edit of a
+ * form a coordinator published, a record of another team) no longer holds back the others: the
+ * server keeps it here with its reason, for a coordinator to see, and counts it as received;
+ * the laptop that made it keeps the reason here too, to tell the trainer. */
+static const char migration_6[]
+    = "CREATE TABLE set_aside ("
+      "  device_id TEXT NOT NULL, origin_seq INTEGER NOT NULL,"
+      "  entity TEXT NOT NULL, record_id TEXT NOT NULL, change TEXT, reason TEXT NOT NULL,"
+      "  at TEXT NOT NULL, PRIMARY KEY (device_id, origin_seq));";
+
 static const DftMigration migrations[] = {
   { 1, migration_1, migration_1_post },
   { 2, migration_2, NULL },
   { 3, migration_3, migration_3_post },
   { 4, migration_4, migration_4_post },
   { 5, migration_5, NULL },
+  { 6, migration_6, NULL },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == DFT_SCHEMA_VERSION);

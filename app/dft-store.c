@@ -2413,7 +2413,10 @@ static gint64
 origin_high_locked (DftStore *self, const char *device_id, GError **error)
 {
   sqlite3_stmt *stmt = cached_statement (
-      self, "SELECT coalesce (max (origin_seq), 0) FROM change_log WHERE device_id = ?", error);
+      self,
+      "SELECT max (coalesce ((SELECT max (origin_seq) FROM change_log WHERE device_id = ?1), 0),"
+      " coalesce ((SELECT max (origin_seq) FROM set_aside WHERE device_id = ?1), 0))",
+      error);
   gint64 high = -1;
   int    rc;
 
@@ -2743,16 +2746,17 @@ apply_one (DftStore      *self,
 gboolean
 _dft_store_remerge_ties_locked (DftStore *self, const char *device_id, GError **error)
 {
-  g_autoptr (GPtrArray)  log = dft_change_log_read (self->db, 0, 0, NULL, NULL, error);
-  g_autoptr (GPtrArray)  written = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr (GPtrArray)  conflicts = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr (GHashTable) renamed = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr (GPtrArray)    log = dft_change_log_read (self->db, 0, 0, NULL, NULL, error);
+  g_autoptr (GPtrArray)    written = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray)    conflicts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GHashTable)   renamed = g_hash_table_new (g_int64_hash, g_int64_equal);
   g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autofree char       *stamp = now_stamp ();
-  DftApplyStats          stats = { 0 };
-  int                    rc;
+  g_autofree char         *stamp = now_stamp ();
+  DftApplyStats            stats = { 0 };
+  int                      rc;
 
-  if (log == NULL || !dft_db_prepare (self->db, "SELECT hlc FROM temp.dft_renumbered", &stmt, error))
+  if (log == NULL
+      || !dft_db_prepare (self->db, "SELECT hlc FROM temp.dft_renumbered", &stmt, error))
     return FALSE;
   /* The log holds the values the table lists; the table only says which. */
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -2809,6 +2813,116 @@ _dft_store_remerge_ties_locked (DftStore *self, const char *device_id, GError **
   if (written->len > 0)
     emit_changed (self, written);
   return TRUE;
+}
+
+gboolean
+dft_store_set_aside (DftStore   *self,
+                     const char *device_id,
+                     gint64      origin_seq,
+                     gpointer    change_ptr,
+                     const char *reason,
+                     GError    **error)
+{
+  DftChange            *change = change_ptr;
+  g_autofree char      *stamp = now_stamp ();
+  g_autofree char      *text = NULL;
+  g_autoptr (GPtrArray) own = NULL;
+  const char           *entity = change != NULL ? change->entity : NULL;
+  const char           *record_id = change != NULL ? change->record_id : NULL;
+  sqlite3_stmt         *stmt;
+  gboolean              ok = FALSE;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  g_return_val_if_fail (device_id != NULL && reason != NULL, FALSE);
+
+  if (change != NULL)
+    {
+      g_autoptr (GPtrArray) one = g_ptr_array_new ();
+      g_autoptr (GBytes)    bytes = NULL;
+
+      g_ptr_array_add (one, change);
+      bytes = dft_wire_encode_batch (one, NULL);
+      text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    }
+  else
+    {
+      /* A laptop's own: its log holds the change; the row names the record. */
+      own = dft_store_read_log (self, 0, 0, device_id, NULL, error);
+      if (own == NULL)
+        return FALSE;
+      for (guint i = 0; i < own->len; i++)
+        {
+          DftChange *c = g_ptr_array_index (own, i);
+
+          if (c->origin_seq == origin_seq)
+            {
+              entity = c->entity;
+              record_id = c->record_id;
+            }
+        }
+      if (entity == NULL)
+        return TRUE; /* not one of ours: nothing to tell anyone */
+    }
+
+  _dft_store_lock (self);
+  stmt = cached_statement (self,
+                           "INSERT OR IGNORE INTO set_aside (device_id, origin_seq, entity, "
+                           "record_id, change, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           error);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 2, origin_seq);
+      sqlite3_bind_text (stmt, 3, entity, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 4, record_id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 5, text, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 6, reason, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 7, stamp, -1, SQLITE_TRANSIENT);
+      ok = dft_db_step_done (self->db, stmt, error);
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+    }
+  _dft_store_unlock (self);
+  return ok;
+}
+
+guint
+dft_store_count_set_aside (DftStore   *self,
+                           const char *device_id,
+                           char      **latest_reason,
+                           GError    **error)
+{
+  sqlite3_stmt *stmt;
+  guint         count = 0;
+  int           rc;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), 0);
+
+  if (latest_reason != NULL)
+    *latest_reason = NULL;
+  _dft_store_lock (self);
+  stmt = cached_statement (self,
+                           "SELECT count (*) OVER (), reason FROM set_aside "
+                           "WHERE ?1 IS NULL OR device_id = ?1 ORDER BY at DESC, origin_seq DESC "
+                           "LIMIT 1",
+                           error);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          count = (guint) sqlite3_column_int64 (stmt, 0);
+          if (latest_reason != NULL)
+            *latest_reason = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+        }
+      else if (rc != SQLITE_DONE)
+        dft_db_set_error (error, self->db, rc, _ ("reading the changes the server set aside"));
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+    }
+  _dft_store_unlock (self);
+  return count;
 }
 
 gboolean

@@ -21,7 +21,7 @@ typedef enum
 GQuark dft_store_error_quark (void);
 
 /* The schema version this build writes; see dft-migrations.c. */
-#define DFT_SCHEMA_VERSION 5
+#define DFT_SCHEMA_VERSION 6
 
 #define DFT_TYPE_STORE (dft_store_get_type ())
 G_DECLARE_FINAL_TYPE (DftStore, dft_store, DFT, STORE, GObject)
@@ -174,6 +174,23 @@ gboolean dft_store_check_place (DftStore *self, gboolean *copied, GError **error
 /* Before applying a pull: drops held changes of other devices the server holds otherwise
  * (the server's are kept everywhere); *yielded counts them. */
 gboolean dft_store_yield_forks (DftStore *self, GPtrArray *changes, guint *yielded, GError **error);
+/*
+ * Changes the server set aside (sync/PROTOCOL.md, "Set aside"): refused one by one with a
+ * reason, so that the rest syncs. dft_store_set_aside() keeps one (@change NULL on a laptop,
+ * which holds it in its log): a repeated (device, seq) is kept once. It counts in
+ * dft_store_origin_high(): the server received it. dft_store_count_set_aside() counts those of
+ * @device_id (all when NULL) and gives the reason of the latest.
+ */
+gboolean dft_store_set_aside (DftStore   *self,
+                              const char *device_id,
+                              gint64      origin_seq,
+                              gpointer    change, /* a DftChange, or NULL */
+                              const char *reason,
+                              GError    **error);
+guint    dft_store_count_set_aside (DftStore   *self,
+                                    const char *device_id,
+                                    char      **latest_reason,
+                                    GError    **error);
 /* The one line to show a person when this database took a new device id. */
 const char *dft_store_new_identity_message (void);
 /* The highest position the change log ever gave, 0 when empty. */

@@ -940,6 +940,37 @@ assert_refused (World *w, Response *r, guint status, const char *code)
   assert_healthy (&w->server);
 }
 
+/* A push whose changes the server refused one by one: answered 200, @n of them set aside
+ * with a reason each (sync/PROTOCOL.md, "Set aside"). */
+static void
+assert_set_aside (Response *r, guint n)
+{
+  JsonObject *o;
+  JsonArray  *list;
+
+  assert_status (r, 200);
+  o = reply_object (r);
+  g_assert_true (json_object_has_member (o, "set_aside"));
+  list = json_object_get_array_member (o, "set_aside");
+  g_assert_cmpuint (json_array_get_length (list), ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *item = json_array_get_object_element (list, i);
+
+      g_assert_cmpint (json_object_get_int_member (item, "seq"), >, 0);
+      g_assert_cmpstr (json_object_get_string_member (item, "reason"), !=, "");
+    }
+}
+
+/* ...and nothing of it was stored. */
+static void
+assert_refused_alone (World *w, Response *r, guint n)
+{
+  assert_set_aside (r, n);
+  g_assert_cmpuint (new_on_server (w), ==, 0);
+  assert_healthy (&w->server);
+}
+
 static Response *
 push_raw (World *w, Device *device, const char *encoding, const char *json)
 {
@@ -1336,7 +1367,7 @@ test_refused (void)
     /* A change to another team's workshop. */
     g_autoptr (Response) r
         = push_one (&w->server, t, manual_change (t, NULL, "event", w->event_b, "title", "taken"));
-    assert_refused (w, r, 403, "forbidden");
+    assert_refused_alone (w, r, 1);
   }
   {
     /* A session moved into another team's workshop, and a new one put there. */
@@ -1346,10 +1377,10 @@ test_refused (void)
         &w->server, t, manual_change (t, NULL, "session", session, "event_id", w->event_b));
     g_autoptr (Response) r2 = NULL;
 
-    assert_refused (w, r, 403, "forbidden");
+    assert_refused_alone (w, r, 1);
     r2 = push_one (&w->server, t,
                    manual_change (t, NULL, "session", fresh, "event_id", w->event_b));
-    assert_refused (w, r2, 403, "forbidden");
+    assert_refused_alone (w, r2, 1);
   }
   {
     /* Attendance in another team's session. */
@@ -1357,7 +1388,7 @@ test_refused (void)
     g_autofree char     *mark = dft_uuid_v7_new ();
     g_autoptr (Response) r = push_one (
         &w->server, t, manual_change (t, NULL, "attendance", mark, "session_id", session));
-    assert_refused (w, r, 403, "forbidden");
+    assert_refused_alone (w, r, 1);
   }
   {
     /* A session of a workshop nobody has: the server keeps no dangling reference. */
@@ -1368,8 +1399,8 @@ test_refused (void)
     g_autoptr (Response) r2
         = push_one (&w->server, w->admin,
                     manual_change (w->admin, NULL, "session", session, "event_id", nowhere));
-    assert_refused (w, r, 400, "bad_request");
-    assert_refused (w, r2, 400, "bad_request");
+    assert_refused_alone (w, r, 1);
+    assert_refused_alone (w, r2, 1);
     /* Nor was the workshop claimed: a push that creates it is still anyone's. */
     {
       g_autoptr (Response) r3 = push_one (
@@ -1387,13 +1418,13 @@ test_refused (void)
     g_autofree char     *session = dft_uuid_v7_new ();
     g_autoptr (Response) r
         = push_one (&w->server, t, manual_change (t, NULL, "session", session, "title", "lost"));
-    assert_refused (w, r, 403, "forbidden");
+    assert_refused_alone (w, r, 1);
   }
   {
     /* Trainers do not change a form a coordinator published. */
     g_autoptr (Response) r = push_one (
         &w->server, t, manual_change (t, NULL, "form", w->form_published, "title", "Evaluation"));
-    assert_refused (w, r, 403, "forbidden");
+    assert_refused_alone (w, r, 1);
   }
   {
     /* No token, a made-up one, one in the wrong scheme. */
@@ -1660,6 +1691,11 @@ perform (World *w, Device *actor, Act act)
     }
 
   assert_daftari (r);
+  /* A push refused change by change is answered 200 with what was set aside: refused all the
+   * same, and nothing of it stored. */
+  if (r->status == 200 && r->json != NULL && JSON_NODE_HOLDS_OBJECT (r->json)
+      && json_object_has_member (reply_object (r), "set_aside"))
+    return 403;
   if (r->status != 200)
     {
       JsonObject *error = json_object_get_object_member (reply_object (r), "error");
@@ -1724,10 +1760,10 @@ test_scope_rules (void)
       g_autoptr (Response) r2 = push_one (
           &w->server, w->trainer_b,
           manual_change (w->trainer_b, NULL, "person", person_id, "phone", "+995 555 000"));
-      assert_error (r2, 403, "forbidden");
+      assert_set_aside (r2, 1);
     }
-    /* Nor may it enrol the person in one of team B's workshops to reach them: the batch that
-     * enrols and changes the person is refused whole, and team B sees nothing. */
+    /* Nor may it enrol the person in one of team B's workshops to reach them: both changes of
+     * the batch that enrols and changes the person are set aside, and team B sees nothing. */
     {
       g_autoptr (GPtrArray) changes
           = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
@@ -1742,7 +1778,7 @@ test_scope_rules (void)
       g_ptr_array_add (changes, manual_change (w->trainer_b, NULL, "person", person_id, "phone",
                                                "+995 555 000"));
       r3 = push_changes (&w->server, w->trainer_b, changes);
-      assert_error (r3, 403, "forbidden");
+      assert_set_aside (r3, 2);
       g_assert_cmpuint (new_on_server (w), ==, 0);
       g_assert_false (sees (w, w->trainer_b, person_id));
       g_assert_false (sees (w, w->trainer_b, enrol_id));
@@ -1775,7 +1811,7 @@ test_scope_rules (void)
       g_assert_false (sees (w, w->trainer_b, person_id));
       r7 = push_one (&w->server, w->trainer_b,
                      manual_change (w->trainer_b, NULL, "person", person_id, "agency", "Customs"));
-      assert_error (r7, 403, "forbidden");
+      assert_set_aside (r7, 1);
       new_on_server (w);
     }
   }
@@ -1805,7 +1841,7 @@ test_scope_rules (void)
       g_autoptr (Response) r2 = push_one (
           &w->server, w->coord_b,
           manual_change (w->coord_b, NULL, "submission", submission, "status", "final"));
-      assert_error (r2, 403, "forbidden");
+      assert_set_aside (r2, 1);
     }
   }
 
@@ -1824,7 +1860,7 @@ test_scope_rules (void)
     g_assert_false (sees (w, w->coord_b, form));
     r2 = push_one (&w->server, w->trainer_b,
                    manual_change (w->trainer_b, NULL, "form", form, "title", "Theirs now"));
-    assert_error (r2, 403, "forbidden");
+    assert_set_aside (r2, 1);
     new_on_server (w);
   }
 
@@ -1878,7 +1914,7 @@ test_large_records (void)
   cursor = w->admin_cursor;
   new_on_server (w);
 
-  /* Too long: refused whole, with the field and the limit in the message. */
+  /* Too long: set aside, with the field and the limit in the reason. */
   {
     g_autofree char *id = dft_uuid_v7_new ();
     DftChange       *change = manual_change (w->trainer_a, NULL, "submission", id, "form_id", form);
@@ -1888,17 +1924,19 @@ test_large_records (void)
     json_object_set_string_member (change->fields, "status", "draft");
     json_object_set_string_member (change->fields, "answers", huge);
     r = push_one (&w->server, w->trainer_a, change);
-    assert_refused (w, r, 400, "bad_request");
+    assert_refused_alone (w, r, 1);
     g_assert_nonnull (
         strstr (json_object_get_string_member (
-                    json_object_get_object_member (reply_object (r), "error"), "message"),
+                    json_array_get_object_element (
+                        json_object_get_array_member (reply_object (r), "set_aside"), 0),
+                    "reason"),
                 "answers"));
   }
   {
     g_autoptr (Response) r
         = push_one (&w->server, w->trainer_a,
                     manual_change (w->trainer_a, NULL, "event", w->event_a, "title", long_name));
-    assert_refused (w, r, 400, "bad_request");
+    assert_refused_alone (w, r, 1);
   }
   /* Answers that are not JSON are bad input, not a server failure. */
   {
@@ -1910,7 +1948,7 @@ test_large_records (void)
     json_object_set_string_member (change->fields, "status", "draft");
     json_object_set_string_member (change->fields, "answers", "{not json");
     r = push_one (&w->server, w->trainer_a, change);
-    assert_refused (w, r, 400, "bad_request");
+    assert_refused_alone (w, r, 1);
   }
 
   /* Large but allowed: six of nearly 2 MB, one push each. */
@@ -2542,7 +2580,11 @@ server_fds_at_most (gpointer data)
 {
   FdWait *wait = data;
 
-  return dft_test_count_fds (wait->pid) <= wait->limit;
+  /* One more is SQLite's: a connection closed while another of the process holds a lock on the
+   * same file (the checkpoint thread's, closing during a read) leaves its descriptor open for
+   * the next connection to reuse, and whether a checkpoint met a read is timing. A leak of one
+   * a request shows as hundreds. */
+  return dft_test_count_fds (wait->pid) <= wait->limit + 1;
 }
 
 /* One round of what devices do: look at the server, sign in a new device, push, pull. */

@@ -966,6 +966,88 @@ test_trainer_copies_templates (Fixture *f, gconstpointer data)
 }
 
 /*
+ * Issue 14, defect 1: a change the server refuses never holds back the
+ * others. The coordinator publishes a form; the trainer's laptop edits it
+ * (trainers may not) and then registers a participant and marks the day.
+ * The sync sets the form edit aside with its reason and sends the rest: the
+ * coordinator receives the participant, the published form is unchanged, the
+ * server keeps the refused change for a coordinator to see, and the next sync
+ * neither sends it again nor stops on it. The laptop keeps its edit.
+ */
+static void
+test_refused_change_set_aside (Fixture *f, gconstpointer data)
+{
+  Device               *trainer = &f->devices[0], *coordinator = &f->devices[1];
+  g_autofree char      *url = fixture_url (f);
+  g_autoptr (GPtrArray) people = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftForm) template = NULL;
+  g_autoptr (DftRecord) form = NULL;
+  g_autoptr (DftRecord) event = NULL;
+  g_autoptr (DftRecord) alpha = NULL;
+  g_autoptr (DftRecord) got = NULL;
+  g_autofree char      *reason = NULL;
+  DftSyncStats          stats;
+  sqlite3              *db;
+
+  device_open (trainer, url);
+  device_open (coordinator, url);
+  login (trainer, TRAINER, PASSWORD_TRAINER);
+  login (coordinator, COORDINATOR, PASSWORD_COORDINATOR);
+  template = dft_form_template_load ("workshop-evaluation", &error);
+  g_assert_no_error (error);
+  form = dft_form_store_save (coordinator->store, template, &error);
+  g_assert_no_error (error);
+  device_sync (coordinator);
+  event = add_workshop (trainer->store, 2, 1, people);
+  device_sync (trainer);
+
+  set_field (trainer->store, &dft_entity_form, dft_record_get_id (form), "title", "Mine now");
+  alpha = dft_test_add_person (trainer->store, "Alpha", "Field");
+  g_clear_object (&got);
+  got = dft_store_enroll (trainer->store, dft_record_get_id (event), dft_record_get_id (alpha),
+                          "participant", &error);
+  g_assert_no_error (error);
+  g_clear_object (&got);
+  stats = device_sync (trainer);
+  g_assert_cmpuint (stats.set_aside, ==, 1);
+  g_assert_cmpuint (stats.pushed, >=, 2);
+  g_assert_nonnull (dft_sync_client_get_set_aside_reason (trainer->client));
+  g_assert_cmpuint (dft_store_count_set_aside (trainer->store, NULL, &reason, &error), ==, 1);
+  g_assert_no_error (error);
+  g_assert_cmpstr (reason, ==, dft_sync_client_get_set_aside_reason (trainer->client));
+
+  device_sync (coordinator);
+  got = dft_store_load (coordinator->store, &dft_entity_form, dft_record_get_id (form), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_record_get_string (got, "title"), !=, "Mine now");
+  g_clear_object (&got);
+  got = dft_store_load (coordinator->store, &dft_entity_person, dft_record_get_id (alpha), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (got);
+  g_assert_false (dft_record_is_new (got));
+  g_clear_object (&got);
+  got = dft_store_load (trainer->store, &dft_entity_form, dft_record_get_id (form), &error);
+  g_assert_cmpstr (dft_record_get_string (got, "title"), ==, "Mine now");
+
+  stats = device_sync (trainer);
+  g_assert_cmpuint (stats.set_aside, ==, 0);
+  g_assert_cmpuint (stats.pushed, ==, 0);
+
+  dft_test_server_stop (f->server);
+  db = server_records (f->server);
+  g_assert_cmpint (query_int (db, "SELECT count (*) FROM set_aside WHERE device_id = ?",
+                              dft_store_get_device_id (trainer->store)),
+                   ==, 1);
+  g_assert_cmpint (query_int (db,
+                              "SELECT count (*) FROM set_aside WHERE change IS NOT NULL "
+                              "AND entity = 'form' AND device_id = ?",
+                              dft_store_get_device_id (trainer->store)),
+                   ==, 1);
+  sqlite3_close (db);
+}
+
+/*
  * Case 3: A holds a person read before a sync (an Edit Person dialog left
  * open); the sync brings B's phone and email; A's user then changes the
  * agency and the email and saves. B's phone stands everywhere, A's agency and
@@ -1748,6 +1830,7 @@ main (int argc, char *argv[])
   ADD ("double-final", test_double_final);
   ADD ("copied-database", test_copied_database);
   ADD ("copied-database-at-start", test_copied_database_at_start);
+  ADD ("refused-change-set-aside", test_refused_change_set_aside);
   ADD ("restored-laptop", test_restored_laptop);
   ADD ("restored-server", test_restored_server);
   ADD ("backup-while-serving", test_backup_while_serving);

@@ -347,6 +347,19 @@ sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     dft_ui_toast (GTK_WIDGET (self),
                   stats.new_identity ? dft_store_new_identity_message () : message);
   }
+  /* A change the server refused alone: the trainer must read why, not glimpse it. */
+  if (stats.set_aside > 0)
+    {
+      g_autofree char *body = dft_sync_set_aside_message (
+          stats.set_aside, dft_sync_client_get_set_aside_reason (DFT_SYNC_CLIENT (source)));
+      GtkWidget *dialog
+          = adw_message_dialog_new (GTK_WINDOW (self), _ ("Some Changes Were Not Accepted"), NULL);
+
+      /* The reason is the server's text: shown as it is, never as markup. */
+      adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog), body);
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _ ("_Close"));
+      gtk_window_present (GTK_WINDOW (dialog));
+    }
 }
 
 static void

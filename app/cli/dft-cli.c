@@ -882,6 +882,13 @@ cmd_sync (DftStore *store, int argc, char **argv)
            wait.stats.pushed, wait.stats.received, wait.stats.applied, wait.stats.conflicts);
   if (wait.stats.new_identity)
     g_print ("%s\n", dft_store_new_identity_message ());
+  if (wait.stats.set_aside > 0)
+    {
+      g_autofree char *message = dft_sync_set_aside_message (
+          wait.stats.set_aside, dft_sync_client_get_set_aside_reason (client));
+
+      g_printerr ("%s\n", message);
+    }
   if (ABS (dft_sync_client_get_clock_drift_ms (client)) > DFT_HLC_MAX_DRIFT_MS)
     /* Translators: %lld is a number of seconds */
     g_printerr (_ ("This device’s clock is %lld seconds off the server’s: set it right, or its "

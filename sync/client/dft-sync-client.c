@@ -67,6 +67,8 @@ struct _DftSyncClient
   GMainContext    *context;
   GNetworkMonitor *monitor;
 
+  char *set_aside_reason; /* see dft_sync_client_get_set_aside_reason() */
+
   /* Settings. */
   char    *server_url;
   char    *pinned_certificate;
@@ -192,6 +194,7 @@ typedef struct
    * made other changes from fork_seq on. */
   gboolean forked;
   gint64   fork_seq;
+  char    *set_aside_reason; /* the latest change the server set aside: why */
 
   DftSyncStats stats;
 } Run;
@@ -208,6 +211,7 @@ run_free (gpointer data)
   g_clear_object (&run->cancellable);
   g_free (run->server_url);
   g_free (run->pinned_certificate);
+  g_free (run->set_aside_reason);
   g_free (run->pin);
   if (run->token != NULL)
     memset (run->token, 0, strlen (run->token));
@@ -1339,6 +1343,47 @@ relay (Run *run, const char *server_url, gboolean *restart, GError **error)
     }
 }
 
+/*
+ * Changes the server set aside (sync/PROTOCOL.md, "Set aside"): refused one by one with a
+ * reason while the rest was applied. They stay here as they are; the reason is kept beside
+ * them, to tell the trainer, and the push moves on past them.
+ */
+static gboolean
+note_set_aside (Run *run, JsonObject *reply, GError **error)
+{
+  JsonNode  *node = json_object_get_member (reply, "set_aside");
+  JsonArray *list;
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      not_the_server (error);
+      return FALSE;
+    }
+  list = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonNode   *item = json_array_get_element (list, i);
+      JsonObject *object = JSON_NODE_HOLDS_OBJECT (item) ? json_node_get_object (item) : NULL;
+      const char *reason = object != NULL ? member_string (object, "reason") : NULL;
+      gint64      seq = 0;
+
+      if (object == NULL || !member_int (object, "seq", &seq) || seq <= 0 || reason == NULL)
+        {
+          not_the_server (error);
+          return FALSE;
+        }
+      if (!dft_store_set_aside (run->store, dft_store_get_device_id (run->store), seq, NULL, reason,
+                                error))
+        return FALSE;
+      run->stats.set_aside++;
+      g_free (run->set_aside_reason);
+      run->set_aside_reason = g_strdup (reason);
+    }
+  return TRUE;
+}
+
 static gboolean
 push (Run *run, const char *server_url, gboolean *restart, GError **error)
 {
@@ -1408,6 +1453,8 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
           not_the_server (error);
           return FALSE;
         }
+      if (!note_set_aside (run, reply, error))
+        return FALSE;
       /* The server names the highest seq it holds from us; never past what was sent. */
       mark = MIN (server_acked, last_sent);
       if (mark <= acked)
@@ -2056,6 +2103,11 @@ run_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 
   g_clear_object (&self->run_cancellable);
+  if (ok && run->set_aside_reason != NULL)
+    {
+      g_free (self->set_aside_reason);
+      self->set_aside_reason = g_strdup (run->set_aside_reason);
+    }
   /* A waiter's callback may run right away and start the next run itself. */
   for (guint i = 0; waiters != NULL && i < waiters->len; i++)
     {
@@ -2153,6 +2205,31 @@ dft_sync_client_sync_finish (DftSyncClient *self,
   if (stats != NULL)
     *stats = *got;
   return TRUE;
+}
+
+const char *
+dft_sync_client_get_set_aside_reason (DftSyncClient *self)
+{
+  g_return_val_if_fail (DFT_IS_SYNC_CLIENT (self), NULL);
+  return self->set_aside_reason;
+}
+
+char *
+dft_sync_set_aside_message (guint count, const char *reason)
+{
+  g_autofree char *head = g_strdup_printf (
+      /* Translators: %u is a number of changes this laptop made */
+      ngettext ("The server did not accept %u change made on this laptop; it is kept here, and "
+                "the rest was sent.",
+                "The server did not accept %u changes made on this laptop; they are kept here, "
+                "and the rest was sent.",
+                count),
+      count);
+
+  if (reason == NULL)
+    return g_steal_pointer (&head);
+  /* Translators: the first %s says what was not accepted, the second why, in the server's words */
+  return g_strdup_printf (_ ("%s The latest: %s"), head, reason);
 }
 
 void
@@ -2542,6 +2619,7 @@ dft_sync_client_finalize (GObject *object)
   g_assert (!self->running);
   g_clear_pointer (&self->queued_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
+  g_free (self->set_aside_reason);
   g_free (self->server_url);
   g_free (self->pinned_certificate);
   g_free (self->last_error);

@@ -61,6 +61,8 @@ typedef struct
   guint    clocks_ahead; /* changes pulled whose clocks were far ahead: this clock did not follow */
   guint    restamped;    /* own changes stamped while this device's date was far ahead, given
                           * new clock values once it was right */
+  guint set_aside;       /* own changes the server refused one by one (their reasons are in
+                          * the store: dft_store_count_set_aside()); the rest was sent */
 } DftSyncStats;
 
 #define DFT_TYPE_SYNC_CLIENT (dft_sync_client_get_type ())
@@ -86,6 +88,11 @@ gboolean     dft_sync_client_get_signed_in (DftSyncClient *self);
 gint64       dft_sync_client_get_pending_changes (DftSyncClient *self);
 gint64       dft_sync_client_get_last_sync (DftSyncClient *self);
 const char  *dft_sync_client_get_last_error (DftSyncClient *self);
+/* Why the server set aside the latest change it refused on its own (DftSyncStats.set_aside), in
+ * the server's words; NULL when none was. */
+const char *dft_sync_client_get_set_aside_reason (DftSyncClient *self);
+/* The one line to tell a person that @count changes were set aside, with the latest @reason. */
+char *dft_sync_set_aside_message (guint count, const char *reason);
 /* Where the device's token is kept, as a sentence for people (the keyring, or the database and
  * why); NULL when the device is not signed in. */
 const char *dft_sync_client_get_token_storage (DftSyncClient *self);

@@ -40,6 +40,8 @@ struct _DftScope
   GHashTable *batch;         /* "entity/id/field" -> value (NULL for JSON null) set in the batch */
   GHashTable *claims;        /* record id -> entity, records this push makes its team's */
   GHashTable *batch_records; /* "entity/id" of every record the batch writes */
+  guint       refused;       /* 1 + the index of the change dft_scope_check_push() refused */
+  char       *refused_reason;
 };
 
 static void
@@ -96,6 +98,7 @@ dft_scope_free (DftScope *scope)
   g_hash_table_unref (scope->batch);
   g_hash_table_unref (scope->claims);
   g_hash_table_unref (scope->batch_records);
+  g_free (scope->refused_reason);
   g_free (scope);
 }
 
@@ -106,6 +109,16 @@ forbidden (GError **error, guint n, const char *why)
                /* Translators: %u is the number of a change in a batch; %s says why it is refused */
                _ ("Change %u was refused: %s Nothing of this sync was stored."), n, why);
   return FALSE;
+}
+
+guint
+dft_scope_get_refused (DftScope *scope, const char **reason)
+{
+  g_return_val_if_fail (scope != NULL, 0);
+
+  if (reason != NULL)
+    *reason = scope->refused_reason;
+  return scope->refused;
 }
 
 /* ---- What the store holds ----------------------------------------------- */
@@ -653,7 +666,7 @@ references_known (DftScope *scope, DftChange *change, guint n, GError **error)
  * stored, since one record too big to pull would stop every device of the team.
  */
 static gboolean
-values_fit (DftChange *change, guint n, GError **error)
+values_fit (DftChange *change, char **why)
 {
   const DftEntity  *entity = dft_entity_lookup (change->entity);
   g_autoptr (GList) names = json_object_get_members (change->fields);
@@ -669,12 +682,9 @@ values_fit (DftChange *change, guint n, GError **error)
         {
           g_autofree char *size = g_format_size (max);
 
-          g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
-                       /* Translators: %u is the number of a change in a batch, the first %s a
-                        * field's name, the second a size such as "2.1 MB" */
-                       _ ("Change %u was refused: its “%s” is longer than the %s a record may "
-                          "hold. Nothing of this sync was stored."),
-                       n, (const char *) l->data, size);
+          /* Translators: the first %s is a field's name, the second a size such as "2.1 MB" */
+          *why = g_strdup_printf (_ ("its “%s” is longer than the %s a record may hold."),
+                                  (const char *) l->data, size);
           return FALSE;
         }
       if (index >= 0 && entity->fields[index].type == DFT_FIELD_JSON && JSON_NODE_HOLDS_VALUE (node)
@@ -686,12 +696,8 @@ values_fit (DftChange *change, guint n, GError **error)
           if (!dft_wire_json_depth_ok (text, strlen (text), DFT_WIRE_MAX_DEPTH)
               || !json_parser_load_from_data (parser, text, -1, NULL))
             {
-              g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
-                           /* Translators: %u is the number of a change in a batch, %s a field's
-                            * name */
-                           _ ("Change %u was refused: its “%s” is not valid JSON. Nothing of this "
-                              "sync was stored."),
-                           n, (const char *) l->data);
+              /* Translators: %s is a field's name */
+              *why = g_strdup_printf (_ ("its “%s” is not valid JSON."), (const char *) l->data);
               return FALSE;
             }
         }
@@ -725,30 +731,47 @@ dft_scope_check_push (DftScope  *scope,
 
   for (guint i = 0; i < changes->len; i++)
     {
-      DftChange *change = g_ptr_array_index (changes, i);
-      gboolean   ok = FALSE;
+      DftChange       *change = g_ptr_array_index (changes, i);
+      gboolean         ok = FALSE;
+      const char      *why = NULL;
+      g_autofree char *too_big = NULL;
 
       if (dft_entity_lookup (change->entity) == NULL)
         {
           g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
                        /* Translators: %u is the number of a change in a batch */
                        _ ("Change %u is for an unknown kind of record."), i + 1);
+          why = _ ("it is for a kind of record this server does not know.");
+        }
+      else if (!values_fit (change, &too_big))
+        {
+          why = too_big;
+          g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
+                       /* Translators: %u is the number of a change in a batch; %s says why */
+                       _ ("Change %u was refused: %s"), i + 1, why);
+        }
+      else if (!change_writable (scope, change->entity, change->record_id, change->fields, 0, &ok,
+                                 error))
+        return FALSE; /* the server's own failure: nothing of this change is to blame */
+      else if (ok && !references_known (scope, change, i + 1, error))
+        why = _ ("it refers to a record the server does not have.");
+      else if (!ok)
+        {
+          why = g_str_equal (change->entity, "form")
+                    ? _ ("trainers do not change a form a coordinator published; copy it to "
+                         "make a form of your team’s.")
+                    : _ ("it is about a record outside this device’s team, or one the server "
+                         "cannot place in a workshop.");
+          forbidden (error, i + 1, why);
+        }
+      if (why != NULL)
+        {
+          /* This change alone is to blame: the caller may set it aside and try the rest. */
+          scope->refused = i + 1;
+          g_free (scope->refused_reason);
+          scope->refused_reason = g_strdup (why);
           return FALSE;
         }
-      if (!values_fit (change, i + 1, error))
-        return FALSE;
-      if (!change_writable (scope, change->entity, change->record_id, change->fields, 0, &ok,
-                            error))
-        return FALSE;
-      if (ok && !references_known (scope, change, i + 1, error))
-        return FALSE;
-      if (!ok)
-        return forbidden (error, i + 1,
-                          g_str_equal (change->entity, "form")
-                              ? _ ("trainers do not change a form a coordinator published; "
-                                   "copy it to make a form of your team’s.")
-                              : _ ("it is about a record outside this device’s team, or one the "
-                                   "server cannot place in a workshop."));
     }
 
   g_hash_table_iter_init (&iter, scope->claims);

@@ -52,6 +52,12 @@ gboolean dft_scope_check_push (DftScope  *scope,
                                GPtrArray *claim_entities,
                                GError   **error);
 
+/*
+ * After dft_scope_check_push() failed: 1 + the index of the one change to blame, with the
+ * reason to tell its maker (*reason, owned by @scope), or 0 when the whole batch was refused
+ * (changes of another device) or the server failed.
+ */
+guint dft_scope_get_refused (DftScope *scope, const char **reason);
 /* The changes of @changes the device may see, in the same order (borrowed pointers). */
 GPtrArray *dft_scope_filter_pull (DftScope *scope, GPtrArray *changes, GError **error);
 

@@ -1155,6 +1155,86 @@ handle_push (DftServer *self, Request *request, DftDevice *device)
 #endif
 }
 
+/* A change of a push the server refused alone, and why (sync/PROTOCOL.md, "Set aside"). */
+typedef struct
+{
+  DftChange *change; /* borrowed from the push */
+  char      *reason;
+} SetAside;
+
+static void
+set_aside_free (gpointer data)
+{
+  SetAside *aside = data;
+
+  g_free (aside->reason);
+  g_free (aside);
+}
+
+/*
+ * The changes of a device's own push that may be applied, in their order (borrowed from
+ * @changes). A change the scope refuses alone (a record of another team, a form a coordinator
+ * published, a value too long) is set aside with its reason into @set_aside and the rest is
+ * checked again without it, since what it wrote no longer counts for the others: a refused
+ * change never holds back the ones after it. NULL when the whole push is refused (changes of
+ * another device) or the server failed.
+ */
+static GPtrArray *
+sort_push (DftServer *self,
+           DftDevice *device,
+           GPtrArray *changes,
+           GPtrArray *set_aside,
+           GPtrArray *claim_ids,
+           GPtrArray *claim_entities,
+           GError   **error)
+{
+  g_autoptr (GPtrArray) accepted = g_ptr_array_new ();
+
+  for (guint i = 0; i < changes->len; i++)
+    g_ptr_array_add (accepted, g_ptr_array_index (changes, i));
+  for (;;)
+    {
+      g_autoptr (DftScope) scope = dft_scope_new (self->store, self->db, device);
+      g_autoptr (GError)   local_error = NULL;
+      const char          *reason = NULL;
+      guint                refused;
+      SetAside            *aside;
+
+      g_ptr_array_set_size (claim_ids, 0);
+      g_ptr_array_set_size (claim_entities, 0);
+      if (dft_scope_check_push (scope, accepted, claim_ids, claim_entities, &local_error))
+        return g_steal_pointer (&accepted);
+      refused = dft_scope_get_refused (scope, &reason);
+      if (refused == 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      aside = g_new0 (SetAside, 1);
+      aside->change = g_ptr_array_steal_index (accepted, refused - 1);
+      aside->reason = g_strdup (reason);
+      g_ptr_array_add (set_aside, aside);
+    }
+}
+
+/* What was set aside is kept, for a coordinator to see, and counts as received. Locked. */
+static gboolean
+keep_set_aside (DftServer *self, DftDevice *device, GPtrArray *set_aside, GError **error)
+{
+  for (guint i = 0; i < set_aside->len; i++)
+    {
+      SetAside *aside = g_ptr_array_index (set_aside, i);
+
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+                        "device %s: change %" G_GINT64_FORMAT " set aside: %s", device->id,
+                        aside->change->origin_seq, aside->reason);
+      if (!dft_store_set_aside (self->store, device->id, aside->change->origin_seq, aside->change,
+                                aside->reason, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 push_counted (DftServer *self, Request *request, DftDevice *device)
 {
@@ -1166,6 +1246,7 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
   g_autoptr (DftScope)   scope = NULL;
   g_autoptr (GPtrArray)  claim_ids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray)  claim_entities = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray)  set_aside = g_ptr_array_new_with_free_func (set_aside_free);
   g_autoptr (JsonObject) object = NULL;
   g_autofree char       *epoch = NULL;
   DftApplyStats          stats = { 0 };
@@ -1263,8 +1344,8 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
     }
   if (relay)
     accepted = dft_scope_filter_relay (scope, changes, claim_ids, claim_entities, &skipped, &error);
-  else if (dft_scope_check_push (scope, changes, claim_ids, claim_entities, &error))
-    accepted = g_ptr_array_ref (changes);
+  else
+    accepted = sort_push (self, device, changes, set_aside, claim_ids, claim_entities, &error);
   if (accepted == NULL
       || !dft_server_db_claim (self->db, claim_ids, claim_entities, device->team_id, now_seconds (),
                                &error))
@@ -1273,7 +1354,8 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
       reply_gerror (&request->reply, error);
       return;
     }
-  if (accepted->len > 0 && !dft_store_apply_changes (self->store, accepted, &stats, &error))
+  if ((accepted->len > 0 && !dft_store_apply_changes (self->store, accepted, &stats, &error))
+      || !keep_set_aside (self, device, set_aside, &error))
     {
       g_autoptr (GError) unclaim_error = NULL;
 
@@ -1306,6 +1388,21 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
   json_object_set_int_member (object, "conflicts", stats.conflicts);
   if (relay)
     json_object_set_int_member (object, "skipped", skipped);
+  if (set_aside->len > 0)
+    {
+      JsonArray *list = json_array_new ();
+
+      for (guint i = 0; i < set_aside->len; i++)
+        {
+          SetAside   *aside = g_ptr_array_index (set_aside, i);
+          JsonObject *item = json_object_new ();
+
+          json_object_set_int_member (item, "seq", aside->change->origin_seq);
+          json_object_set_string_member (item, "reason", aside->reason);
+          json_array_add_object_element (list, item);
+        }
+      json_object_set_array_member (object, "set_aside", list);
+    }
   reply_json (&request->reply, SOUP_STATUS_OK, object);
   return;
 
