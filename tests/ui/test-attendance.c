@@ -96,7 +96,10 @@ open_register (Register *r, DftApplication *app, DftWindow *window)
   dft_test_wait_until (dft_ui_test_drawn, r->view, "the register on screen");
   for (guint d = 0; d < 2; d++)
     for (guint p = 0; p < 2; p++)
-      r->sessions[d * 2 + p] = dft_session_id_for (r->event_id, dates[d], p == 0 ? "am" : "pm");
+      {
+        g_free (r->sessions[d * 2 + p]);
+        r->sessions[d * 2 + p] = dft_session_id_for (r->event_id, dates[d], p == 0 ? "am" : "pm");
+      }
   for (guint i = 0; i < G_N_ELEMENTS (r->sessions); i++)
     if (g_strcmp0 (r->sessions[i],
                    dft_attendance_view_get_focus_session (DFT_ATTENDANCE_VIEW (r->view)))
