@@ -2227,6 +2227,48 @@ dft_store_mark_attendance (DftStore   *self,
   return g_steal_pointer (&mark);
 }
 
+gboolean
+dft_store_set_attendance (DftStore          *self,
+                          const char        *session_id,
+                          const char *const *person_ids,
+                          const char *const *statuses,
+                          guint              n,
+                          GError           **error)
+{
+  g_autoptr (GPtrArray) marks = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  g_return_val_if_fail (session_id != NULL, FALSE);
+  g_return_val_if_fail (n == 0 || (person_ids != NULL && statuses != NULL), FALSE);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char      *id = dft_attendance_id_for (session_id, person_ids[i]);
+      g_autoptr (DftRecord) mark = dft_store_load_or_new (self, &dft_entity_attendance, id, error);
+
+      if (mark == NULL)
+        return FALSE;
+      if (statuses[i] == NULL)
+        {
+          /* Nothing to clear: never marked, or cleared already. */
+          if (dft_record_is_new (mark) || dft_record_get_deleted (mark))
+            continue;
+          _dft_record_set_deleted (mark, TRUE);
+        }
+      else
+        {
+          dft_record_set_string (mark, "session_id", session_id);
+          dft_record_set_string (mark, "person_id", person_ids[i]);
+          dft_record_set_string (mark, "status", statuses[i]);
+          _dft_record_set_deleted (mark, FALSE);
+        }
+      g_ptr_array_add (marks, g_steal_pointer (&mark));
+    }
+  if (marks->len == 0)
+    return TRUE;
+  return dft_store_save_all (self, (DftRecord **) marks->pdata, marks->len, error);
+}
+
 DftRecord *
 dft_store_enroll (
     DftStore *self, const char *event_id, const char *person_id, const char *role, GError **error)

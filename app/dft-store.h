@@ -84,6 +84,18 @@ DftRecord *dft_store_mark_attendance (DftStore   *self,
                                       const char *status,
                                       const char *note,
                                       GError    **error);
+/*
+ * Sets several marks in one transaction (Everyone Present, and undoing or redoing it): each
+ * (session, person) takes @statuses[i], or, where that is NULL, loses its mark. A cleared mark
+ * is a delete of the attendance record, which syncs like any change (PROTOCOL.md, Merge); a
+ * new mark on it revives it.
+ */
+gboolean   dft_store_set_attendance (DftStore          *self,
+                                     const char        *session_id,
+                                     const char *const *person_ids,
+                                     const char *const *statuses,
+                                     guint              n,
+                                     GError           **error);
 DftRecord *dft_store_enroll (
     DftStore *self, const char *event_id, const char *person_id, const char *role, GError **error);
 

@@ -299,6 +299,60 @@ test_attendance_one_mark_per_person_session (Fixture *f, gconstpointer data)
   g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID);
 }
 
+/* Several marks at once, a cleared mark among them: a tombstone, revived by the next mark. */
+static void
+test_attendance_set_and_clear (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) event = dft_test_add_event (f->store, "NAPOR", "2026-12-04", "2026-12-05");
+  g_autoptr (DftRecord) a = dft_test_add_person (f->store, "Айбек", "Токтогулов");
+  g_autoptr (DftRecord) b = dft_test_add_person (f->store, "Amina", "Yusuf");
+  g_autofree char *session = dft_session_id_for (dft_record_get_id (event), "2026-12-04", "pm");
+  const char      *people[] = { dft_record_get_id (a), dft_record_get_id (b) };
+  const char      *present[] = { "present", "present" };
+  const char      *clear_a[] = { NULL, "late" };
+  const char      *clear_both[] = { NULL, NULL };
+  const char      *bad[] = { "present", "asleep" };
+  g_autoptr (GPtrArray) log = NULL;
+  DftChange            *tombstone;
+
+  g_assert_true (dft_store_set_attendance (f->store, session, people, present, 2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (f, "SELECT count (*) FROM attendance WHERE deleted = 0"), ==, 2);
+
+  /* Cleared: the row stays as a tombstone that syncs; the other mark changes with it. */
+  g_assert_true (dft_store_set_attendance (f->store, session, people, clear_a, 2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (f, "SELECT count (*) FROM attendance WHERE deleted = 1"), ==, 1);
+  g_assert_cmpint (count_rows (f, "SELECT count (*) FROM attendance WHERE status = 'late' AND "
+                                  "deleted = 0"),
+                   ==, 1);
+  g_assert_cmpuint (dft_test_count_listed (dft_store_list_attendance (f->store, session)), ==, 1);
+  log = read_log (f);
+  tombstone = g_ptr_array_index (log, log->len - 2);
+  g_assert_true (json_object_get_boolean_member (tombstone->fields, "deleted"));
+
+  /* Clearing what is not marked writes nothing. */
+  g_clear_pointer (&log, g_ptr_array_unref);
+  g_assert_true (dft_store_set_attendance (f->store, session, people, clear_both, 2, &error));
+  g_assert_true (dft_store_set_attendance (f->store, session, people, clear_both, 2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (f, "SELECT count (*) FROM change_log WHERE entity = 'attendance'"),
+                   ==, 2 + 2 + 1);
+
+  /* A mark on a cleared one revives it. */
+  g_assert_true (dft_store_set_attendance (f->store, session, people, present, 2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (dft_test_count_listed (dft_store_list_attendance (f->store, session)), ==, 2);
+
+  /* All or nothing. */
+  g_assert_false (dft_store_set_attendance (f->store, session, people, bad, 2, &error));
+  g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID);
+  g_assert_cmpint (count_rows (f, "SELECT count (*) FROM attendance WHERE status = 'present' AND "
+                                  "deleted = 0"),
+                   ==, 2);
+}
+
 static void
 test_soft_delete_and_undo (Fixture *f, gconstpointer data)
 {
@@ -452,6 +506,7 @@ main (int argc, char *argv[])
   ADD ("/records/immutable-fields", test_immutable_fields);
   ADD ("/records/event/generates-sessions", test_event_generates_sessions);
   ADD ("/records/attendance/one-mark", test_attendance_one_mark_per_person_session);
+  ADD ("/records/attendance/set-and-clear", test_attendance_set_and_clear);
   ADD ("/records/soft-delete-and-undo", test_soft_delete_and_undo);
   ADD ("/records/save-all-atomic", test_save_all_is_atomic);
   ADD ("/records/submission", test_submission_fields);

@@ -4,7 +4,9 @@
 #include <glib/gi18n.h>
 
 #include "dft-attendance-view.h"
+#include "dft-keys.h"
 #include "dft-record-list.h"
+#include "dft-session.h"
 #include "dft-ui-util.h"
 
 struct _DftAttendanceView
@@ -27,7 +29,11 @@ struct _DftAttendanceView
   GPtrArray  *counts;   /* one label per session */
   guint       n_rows, n_cols;
   guint       focus_row, focus_col;
-  gboolean    placed_focus; /* today's session got the focus once for this workshop */
+  gboolean    placed_focus; /* the current session got the focus once for this workshop */
+  GHashTable *early_ok;     /* sessions not yet due that the trainer chose to mark all the same */
+  GPtrArray  *undo_steps;   /* MarkStep, the last done at the end */
+  GPtrArray  *redo_steps;   /* MarkStep, the last undone at the end */
+  guint       last_step_serial;
 };
 
 G_DEFINE_FINAL_TYPE (DftAttendanceView, dft_attendance_view, ADW_TYPE_BIN)
@@ -187,12 +193,38 @@ focus_cell (DftAttendanceView *self, guint row, guint col)
 
 /* ---- Marking ---------------------------------------------------------- */
 
+/*
+ * Every change of marks is a step of the undo history: the marks of one session's cells before
+ * and after it (NULL: not marked). Undo and redo write one side back through the store, so they
+ * are saved and synced like any other mark.
+ */
+typedef struct
+{
+  guint      serial;
+  char      *session_id;
+  GPtrArray *person_ids;
+  GPtrArray *before;
+  GPtrArray *after;
+} MarkStep;
+
+static void
+mark_step_free (gpointer data)
+{
+  MarkStep *step = data;
+
+  g_free (step->session_id);
+  g_ptr_array_unref (step->person_ids);
+  g_ptr_array_unref (step->before);
+  g_ptr_array_unref (step->after);
+  g_free (step);
+}
+
 typedef struct
 {
   DftStore  *store;
   char      *session_id;
   GPtrArray *person_ids;
-  char      *status;
+  GPtrArray *statuses;
 } MarkJob;
 
 static void
@@ -203,41 +235,19 @@ mark_job_free (gpointer data)
   g_object_unref (job->store);
   g_free (job->session_id);
   g_ptr_array_unref (job->person_ids);
-  g_free (job->status);
+  g_ptr_array_unref (job->statuses);
   g_free (job);
 }
 
 static gboolean
 mark_work (gpointer data, GCancellable *cancellable, GError **error)
 {
-  MarkJob              *job = data;
-  g_autoptr (GPtrArray) marks = g_ptr_array_new_with_free_func (g_object_unref);
+  MarkJob *job = data;
 
-  if (job->person_ids->len == 1)
-    {
-      g_autoptr (DftRecord) mark = dft_store_mark_attendance (
-          job->store, job->session_id, g_ptr_array_index (job->person_ids, 0), job->status, NULL,
-          error);
-      return mark != NULL;
-    }
-  /* Everyone at once: one transaction, so the register never shows half a session. */
-  for (guint i = 0; i < job->person_ids->len; i++)
-    {
-      const char      *person_id = g_ptr_array_index (job->person_ids, i);
-      g_autofree char *id = dft_attendance_id_for (job->session_id, person_id);
-      DftRecord       *mark = dft_store_load_or_new (job->store, &dft_entity_attendance, id, error);
-
-      if (mark == NULL)
-        return FALSE;
-      if (dft_record_is_new (mark))
-        {
-          dft_record_set_string (mark, "session_id", job->session_id);
-          dft_record_set_string (mark, "person_id", person_id);
-        }
-      dft_record_set_string (mark, "status", job->status);
-      g_ptr_array_add (marks, mark);
-    }
-  return dft_store_save_all (job->store, (DftRecord **) marks->pdata, marks->len, error);
+  /* One transaction, so the register never shows half of Everyone Present or of its undo. */
+  return dft_store_set_attendance (
+      job->store, job->session_id, (const char *const *) job->person_ids->pdata,
+      (const char *const *) job->statuses->pdata, job->person_ids->len, error);
 }
 
 static void
@@ -254,23 +264,34 @@ mark_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 }
 
+static GPtrArray *
+strings_copy (GPtrArray *strings)
+{
+  return g_ptr_array_copy (strings, (GCopyFunc) (void (*) (void)) g_strdup, NULL);
+}
+
+/* Shows @statuses in the cells of @person_ids at once, and saves them in a worker. */
 static void
-set_status (DftAttendanceView *self,
-            const char        *session_id,
-            GPtrArray         *person_ids,
-            const char        *status)
+write_marks (DftAttendanceView *self,
+             const char        *session_id,
+             GPtrArray         *person_ids,
+             GPtrArray         *statuses)
 {
   MarkJob *job;
 
   if (self->store == NULL || person_ids->len == 0)
-    {
-      g_ptr_array_unref (person_ids);
-      return;
-    }
-  /* The cells show the mark at once; the store catches up in a worker. */
+    return;
   for (guint i = 0; i < person_ids->len; i++)
-    g_hash_table_insert (self->statuses, mark_key (session_id, g_ptr_array_index (person_ids, i)),
-                         g_strdup (status));
+    {
+      char *key = mark_key (session_id, g_ptr_array_index (person_ids, i));
+      if (g_ptr_array_index (statuses, i) != NULL)
+        g_hash_table_insert (self->statuses, key, g_strdup (g_ptr_array_index (statuses, i)));
+      else
+        {
+          g_hash_table_remove (self->statuses, key);
+          g_free (key);
+        }
+    }
   for (guint r = 0; r < self->n_rows; r++)
     for (guint c = 0; c < self->n_cols; c++)
       if (g_str_equal (dft_record_get_id (item (self->sessions, c)), session_id))
@@ -280,24 +301,226 @@ set_status (DftAttendanceView *self,
   job = g_new0 (MarkJob, 1);
   job->store = g_object_ref (self->store);
   job->session_id = g_strdup (session_id);
-  job->person_ids = person_ids;
-  job->status = g_strdup (status);
+  job->person_ids = strings_copy (person_ids);
+  job->statuses = strings_copy (statuses);
+  g_ptr_array_set_free_func (job->person_ids, g_free);
+  g_ptr_array_set_free_func (job->statuses, g_free);
   dft_ui_run_async (self, mark_work, job, mark_job_free, NULL, mark_done_cb, NULL);
 }
 
 static void
-set_cell_status (DftAttendanceView *self, guint row, guint col, const char *status)
+update_undo_actions (DftAttendanceView *self)
 {
-  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "attendance.undo", self->undo_steps->len > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "attendance.redo", self->redo_steps->len > 0);
+}
 
-  g_ptr_array_add (ids, g_strdup (dft_record_get_id (item (self->people, row))));
-  set_status (self, dft_record_get_id (item (self->sessions, col)), ids, status);
+/* Sets the marks of @person_ids in @session_id to @status (NULL clears them) as one step of
+ * the undo history. Returns the step, or NULL when no cell changes. */
+static MarkStep *
+change_marks (DftAttendanceView *self,
+              const char        *session_id,
+              GPtrArray         *person_ids,
+              const char        *status)
+{
+  MarkStep *step;
+
+  if (self->store == NULL)
+    return NULL;
+  step = g_new0 (MarkStep, 1);
+  step->session_id = g_strdup (session_id);
+  step->person_ids = g_ptr_array_new_with_free_func (g_free);
+  step->before = g_ptr_array_new_with_free_func (g_free);
+  step->after = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < person_ids->len; i++)
+    {
+      const char *person_id = g_ptr_array_index (person_ids, i);
+      const char *now = dft_attendance_view_get_status (self, session_id, person_id);
+
+      if (g_strcmp0 (now, status) == 0)
+        continue;
+      g_ptr_array_add (step->person_ids, g_strdup (person_id));
+      g_ptr_array_add (step->before, g_strdup (now));
+      g_ptr_array_add (step->after, g_strdup (status));
+    }
+  if (step->person_ids->len == 0)
+    {
+      mark_step_free (step);
+      return NULL;
+    }
+  step->serial = ++self->last_step_serial;
+  g_ptr_array_add (self->undo_steps, step);
+  g_ptr_array_set_size (self->redo_steps, 0);
+  update_undo_actions (self);
+  write_marks (self, session_id, step->person_ids, step->after);
+  return step;
 }
 
 static void
-mark_session_present (DftAttendanceView *self, const char *session_id)
+undo (DftAttendanceView *self)
 {
-  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  MarkStep *step;
+
+  if (self->undo_steps->len == 0)
+    return;
+  step = g_ptr_array_steal_index (self->undo_steps, self->undo_steps->len - 1);
+  g_ptr_array_add (self->redo_steps, step);
+  update_undo_actions (self);
+  write_marks (self, step->session_id, step->person_ids, step->before);
+}
+
+static void
+redo (DftAttendanceView *self)
+{
+  MarkStep *step;
+
+  if (self->redo_steps->len == 0)
+    return;
+  step = g_ptr_array_steal_index (self->redo_steps, self->redo_steps->len - 1);
+  g_ptr_array_add (self->undo_steps, step);
+  update_undo_actions (self);
+  write_marks (self, step->session_id, step->person_ids, step->after);
+}
+
+static void
+clear_history (DftAttendanceView *self)
+{
+  g_ptr_array_set_size (self->undo_steps, 0);
+  g_ptr_array_set_size (self->redo_steps, 0);
+  update_undo_actions (self);
+}
+
+/* The Undo of Everyone Present's toast: the step itself when it is the last, else the marks
+ * it made that nobody has changed since, as a new step. */
+static void
+undo_everyone_cb (AdwToast *toast, DftAttendanceView *self)
+{
+  guint                 serial = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (toast), "step"));
+  MarkStep             *last = self->undo_steps->len > 0
+                                   ? g_ptr_array_index (self->undo_steps, self->undo_steps->len - 1)
+                                   : NULL;
+  g_autoptr (GPtrArray) still = NULL;
+
+  if (last != NULL && last->serial == serial)
+    {
+      undo (self);
+      return;
+    }
+  for (guint i = 0; i < self->undo_steps->len; i++)
+    {
+      MarkStep *step = g_ptr_array_index (self->undo_steps, i);
+
+      if (step->serial != serial)
+        continue;
+      still = g_ptr_array_new_with_free_func (g_free);
+      for (guint j = 0; j < step->person_ids->len; j++)
+        if (g_strcmp0 (dft_attendance_view_get_status (self, step->session_id,
+                                                       g_ptr_array_index (step->person_ids, j)),
+                       "present")
+            == 0)
+          g_ptr_array_add (still, g_strdup (g_ptr_array_index (step->person_ids, j)));
+      change_marks (self, step->session_id, still, NULL);
+      return;
+    }
+}
+
+static guint
+session_column (DftAttendanceView *self, const char *session_id)
+{
+  for (guint c = 0; c < self->n_cols; c++)
+    if (g_str_equal (dft_record_get_id (item (self->sessions, c)), session_id))
+      return c;
+  return G_MAXUINT;
+}
+
+/* What a trainer asked for, kept while the register asks whether they mean it. */
+typedef struct
+{
+  DftAttendanceView *self;
+  char              *session_id;
+  char              *person_id; /* NULL: everyone not yet marked */
+  char              *status;
+  gboolean           move_down;
+} EarlyMark;
+
+static void
+early_mark_free (gpointer data)
+{
+  EarlyMark *early = data;
+
+  g_object_unref (early->self);
+  g_free (early->session_id);
+  g_free (early->person_id);
+  g_free (early->status);
+  g_free (early);
+}
+
+static void mark (DftAttendanceView *self,
+                  const char        *session_id,
+                  const char        *person_id,
+                  const char        *status,
+                  gboolean           move_down);
+
+static void
+early_response_cb (AdwMessageDialog *dialog, const char *response, EarlyMark *early)
+{
+  if (!g_str_equal (response, "mark"))
+    return;
+  g_hash_table_add (early->self->early_ok, g_strdup (early->session_id));
+  mark (early->self, early->session_id, early->person_id, early->status, early->move_down);
+}
+
+/* Whether @session_id may be marked now; if not, asks, and marks when the trainer says so. */
+static gboolean
+may_mark (DftAttendanceView *self,
+          const char        *session_id,
+          const char        *person_id,
+          const char        *status,
+          gboolean           move_down)
+{
+  guint                 col = session_column (self, session_id);
+  g_autoptr (GDateTime) now = dft_ui_now ();
+  g_autofree char      *when = NULL;
+  g_autofree char      *body = NULL;
+  GtkRoot              *root = gtk_widget_get_root (GTK_WIDGET (self));
+  AdwMessageDialog     *dialog;
+  EarlyMark            *early;
+
+  if (col == G_MAXUINT || g_hash_table_contains (self->early_ok, session_id)
+      || dft_session_is_due (item (self->sessions, col), now))
+    return TRUE;
+
+  when = session_name (item (self->sessions, col));
+  g_strdelimit (when, "\n", ' ');
+  /* Translators: %s is a session, as "Fri 5 Dec 2026 Morning" */
+  body = g_strdup_printf (_ ("%s has not started. Marks usually go in the session being held."),
+                          when);
+  dialog = ADW_MESSAGE_DIALOG (
+      adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                              _ ("Mark a Session That Has Not Started Yet?"), body));
+  adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), "mark", _ ("_Mark"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "mark", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  early = g_new0 (EarlyMark, 1);
+  early->self = g_object_ref (self);
+  early->session_id = g_strdup (session_id);
+  early->person_id = g_strdup (person_id);
+  early->status = g_strdup (status);
+  early->move_down = move_down;
+  g_signal_connect_data (dialog, "response", G_CALLBACK (early_response_cb), early,
+                         (GClosureNotify) (void (*) (void)) early_mark_free, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return FALSE;
+}
+
+static void
+mark_everyone_present (DftAttendanceView *self, const char *session_id)
+{
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char      *title = NULL;
+  MarkStep             *step;
+  AdwToast             *toast;
 
   for (guint r = 0; r < self->n_rows; r++)
     {
@@ -305,32 +528,75 @@ mark_session_present (DftAttendanceView *self, const char *session_id)
       if (dft_attendance_view_get_status (self, session_id, person_id) == NULL)
         g_ptr_array_add (ids, g_strdup (person_id));
     }
-  if (ids->len == 0)
-    dft_ui_toast (GTK_WIDGET (self), _ ("Everyone already has a mark in this session."));
-  set_status (self, session_id, ids, "present");
+  step = change_marks (self, session_id, ids, "present");
+  if (step == NULL)
+    {
+      dft_ui_toast (GTK_WIDGET (self), _ ("Everyone already has a mark in this session."));
+      return;
+    }
+  title = g_strdup_printf (
+      /* Translators: a toast after Everyone Present; %u is how many it marked */
+      ngettext ("%u person marked present", "%u people marked present", step->person_ids->len),
+      step->person_ids->len);
+  toast = adw_toast_new (title);
+  adw_toast_set_button_label (toast, _ ("_Undo"));
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  g_object_set_data (G_OBJECT (toast), "step", GUINT_TO_POINTER (step->serial));
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (undo_everyone_cb), self, 0);
+  dft_ui_add_toast (GTK_WIDGET (self), toast);
+}
+
+/*
+ * Marks @person_id (NULL: everyone not yet marked) in @session_id with @status (NULL clears),
+ * once the session is due or the trainer said to mark it early; with @move_down, the focus
+ * then goes down the column, as a trainer reads the names out.
+ */
+static void
+mark (DftAttendanceView *self,
+      const char        *session_id,
+      const char        *person_id,
+      const char        *status,
+      gboolean           move_down)
+{
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+
+  if (status != NULL && !may_mark (self, session_id, person_id, status, move_down))
+    return;
+  if (person_id == NULL)
+    {
+      mark_everyone_present (self, session_id);
+      return;
+    }
+  g_ptr_array_add (ids, g_strdup (person_id));
+  change_marks (self, session_id, ids, status);
+  if (move_down)
+    focus_cell (self, self->focus_row + 1, session_column (self, session_id));
+}
+
+static void
+mark_cell (DftAttendanceView *self, guint row, guint col, const char *status, gboolean move_down)
+{
+  self->focus_row = row;
+  self->focus_col = col;
+  mark (self, dft_record_get_id (item (self->sessions, col)),
+        dft_record_get_id (item (self->people, row)), status, move_down);
 }
 
 static void
 set_status_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
-  DftAttendanceView *self = DFT_ATTENDANCE_VIEW (widget);
-  const char        *session_id, *person_id, *status;
-  GPtrArray         *ids = g_ptr_array_new_with_free_func (g_free);
+  const char *session_id, *person_id, *status;
 
   g_variant_get (parameter, "(&s&s&s)", &session_id, &person_id, &status);
-  if (!g_strv_contains (dft_attendance_choices, status))
-    {
-      g_ptr_array_unref (ids);
-      return;
-    }
-  g_ptr_array_add (ids, g_strdup (person_id));
-  set_status (self, session_id, ids, status);
+  if (g_strv_contains (dft_attendance_choices, status))
+    mark (DFT_ATTENDANCE_VIEW (widget), session_id, person_id, status, FALSE);
 }
 
 static void
 mark_session_present_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
-  mark_session_present (DFT_ATTENDANCE_VIEW (widget), g_variant_get_string (parameter, NULL));
+  mark (DFT_ATTENDANCE_VIEW (widget), g_variant_get_string (parameter, NULL), NULL, "present",
+        FALSE);
 }
 
 static void
@@ -340,7 +606,28 @@ mark_all_present_activated (GtkWidget *widget, const char *action_name, GVariant
   const char        *session_id = dft_attendance_view_get_focus_session (self);
 
   if (session_id != NULL)
-    mark_session_present (self, session_id);
+    mark (self, session_id, NULL, "present", FALSE);
+}
+
+static void
+clear_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  DftAttendanceView *self = DFT_ATTENDANCE_VIEW (widget);
+
+  if (self->focus_row < self->n_rows && self->focus_col < self->n_cols)
+    mark_cell (self, self->focus_row, self->focus_col, NULL, FALSE);
+}
+
+static void
+undo_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  undo (DFT_ATTENDANCE_VIEW (widget));
+}
+
+static void
+redo_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  redo (DFT_ATTENDANCE_VIEW (widget));
 }
 
 /* ---- Keyboard ------------------------------------------------------------ */
@@ -375,14 +662,32 @@ key_pressed_cb (GtkEventControllerKey *controller,
   GtkWidget  *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
   gboolean    rtl = gtk_widget_get_direction (GTK_WIDGET (self)) == GTK_TEXT_DIR_RTL;
   const char *status = NULL;
-  guint       row, col;
+  guint       key, row, col;
 
-  if ((state & (GDK_CONTROL_MASK | GDK_ALT_MASK)) != 0 || !cell_position (self, focus, &row, &col))
+  /* By the key pressed, whatever the layout: P is P in a Russian or Kyrgyz layout too. */
+  key = dft_keys_latin_keyval (gtk_widget_get_display (GTK_WIDGET (self)), keyval, keycode);
+  if ((state & GDK_ALT_MASK) != 0)
+    return GDK_EVENT_PROPAGATE;
+  if ((state & GDK_CONTROL_MASK) != 0)
+    {
+      gboolean shift = (state & GDK_SHIFT_MASK) != 0;
+
+      if (key == GDK_KEY_z && !shift)
+        undo (self);
+      else if (key == GDK_KEY_z || key == GDK_KEY_y)
+        redo (self);
+      else if (key == GDK_KEY_p && shift)
+        gtk_widget_activate_action (GTK_WIDGET (self), "attendance.mark-all-present", NULL);
+      else
+        return GDK_EVENT_PROPAGATE;
+      return GDK_EVENT_STOP;
+    }
+  if (!cell_position (self, focus, &row, &col))
     return GDK_EVENT_PROPAGATE;
   self->focus_row = row;
   self->focus_col = col;
 
-  switch (keyval)
+  switch (key)
     {
     case GDK_KEY_Up:
       focus_cell (self, row > 0 ? row - 1 : 0, col);
@@ -393,7 +698,7 @@ key_pressed_cb (GtkEventControllerKey *controller,
     case GDK_KEY_Left:
     case GDK_KEY_Right:
       /* The grid is mirrored in right-to-left languages: the arrow goes where it points. */
-      if ((keyval == GDK_KEY_Left) != rtl)
+      if ((key == GDK_KEY_Left) != rtl)
         focus_cell (self, row, col > 0 ? col - 1 : 0);
       else
         focus_cell (self, row, col + 1);
@@ -404,26 +709,27 @@ key_pressed_cb (GtkEventControllerKey *controller,
     case GDK_KEY_End:
       focus_cell (self, row, self->n_cols - 1);
       return GDK_EVENT_STOP;
+    case GDK_KEY_Delete:
+    case GDK_KEY_KP_Delete:
+    case GDK_KEY_BackSpace:
+      mark_cell (self, row, col, NULL, FALSE);
+      return GDK_EVENT_STOP;
     case GDK_KEY_p:
-    case GDK_KEY_P:
     case GDK_KEY_1:
     case GDK_KEY_KP_1:
       status = "present";
       break;
     case GDK_KEY_l:
-    case GDK_KEY_L:
     case GDK_KEY_2:
     case GDK_KEY_KP_2:
       status = "late";
       break;
     case GDK_KEY_a:
-    case GDK_KEY_A:
     case GDK_KEY_3:
     case GDK_KEY_KP_3:
       status = "absent";
       break;
     case GDK_KEY_e:
-    case GDK_KEY_E:
     case GDK_KEY_4:
     case GDK_KEY_KP_4:
       status = "excused";
@@ -434,16 +740,13 @@ key_pressed_cb (GtkEventControllerKey *controller,
         const char *now
             = dft_attendance_view_get_status (self, dft_record_get_id (item (self->sessions, col)),
                                               dft_record_get_id (item (self->people, row)));
-        status = g_strcmp0 (now, "present") == 0 ? "absent" : "present";
+        mark_cell (self, row, col, g_strcmp0 (now, "present") == 0 ? "absent" : "present", FALSE);
       }
-      break;
+      return GDK_EVENT_STOP;
     default:
       return GDK_EVENT_PROPAGATE;
     }
-  set_cell_status (self, row, col, status);
-  /* Down the column, as a trainer reads the names out. */
-  if (keyval != GDK_KEY_space && keyval != GDK_KEY_KP_Space)
-    focus_cell (self, row + 1, col);
+  mark_cell (self, row, col, status, TRUE);
   return GDK_EVENT_STOP;
 }
 
@@ -462,32 +765,17 @@ cell_clicked_cb (GtkButton *cell, DftAttendanceView *self)
   for (guint i = 0; now != NULL && i < G_N_ELEMENTS (cycle); i++)
     if (g_str_equal (cycle[i], now))
       next = (i + 1) % G_N_ELEMENTS (cycle);
-  self->focus_row = row;
-  self->focus_col = col;
-  set_cell_status (self, row, col, cycle[next]);
+  mark_cell (self, row, col, cycle[next], FALSE);
 }
 
 /* ---- Building the grid ------------------------------------------------- */
 
 static guint
-today_column (DftAttendanceView *self)
+current_column (DftAttendanceView *self)
 {
-  g_autofree char      *today = dft_ui_today ();
-  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  /* A day fixed for tests and screenshots (DAFTARI_TODAY) is taken as its morning, so that
-   * what they see does not depend on the hour they run. */
-  const char *part
-      = g_getenv ("DAFTARI_TODAY") != NULL || g_date_time_get_hour (now) < 13 ? "am" : "pm";
-  guint found = G_MAXUINT;
+  g_autoptr (GDateTime) now = dft_ui_now ();
+  guint                 found = dft_session_current (self->sessions, now);
 
-  for (guint c = 0; c < self->n_cols; c++)
-    {
-      DftRecord *session = item (self->sessions, c);
-      if (g_strcmp0 (dft_record_get_string (session, "date"), today) != 0)
-        continue;
-      if (found == G_MAXUINT || g_strcmp0 (dft_record_get_string (session, "part"), part) == 0)
-        found = c;
-    }
   return found != G_MAXUINT ? found : 0;
 }
 
@@ -498,8 +786,8 @@ place_initial_focus (DftAttendanceView *self)
       || !gtk_widget_get_mapped (GTK_WIDGET (self)))
     return;
   self->placed_focus = TRUE;
-  /* Today's session first: the register opens on the column a trainer is about to fill. */
-  focus_cell (self, 0, today_column (self));
+  /* The session being held first: the register opens on the column a trainer is about to fill. */
+  focus_cell (self, 0, current_column (self));
 }
 
 static void
@@ -622,6 +910,8 @@ dft_attendance_view_set_event (DftAttendanceView *self, DftStore *store, DftReco
   g_set_object (&self->event, event);
   g_set_object (&self->store, store);
   g_hash_table_remove_all (self->statuses);
+  g_hash_table_remove_all (self->early_ok);
+  clear_history (self);
   self->placed_focus = FALSE;
   self->focus_row = self->focus_col = 0;
   if (event != NULL)
@@ -663,6 +953,9 @@ dft_attendance_view_dispose (GObject *object)
   g_clear_object (&self->event);
   g_clear_object (&self->store);
   g_clear_pointer (&self->statuses, g_hash_table_unref);
+  g_clear_pointer (&self->early_ok, g_hash_table_unref);
+  g_clear_pointer (&self->undo_steps, g_ptr_array_unref);
+  g_clear_pointer (&self->redo_steps, g_ptr_array_unref);
   g_clear_pointer (&self->cells, g_ptr_array_unref);
   g_clear_pointer (&self->counts, g_ptr_array_unref);
 
@@ -692,8 +985,11 @@ dft_attendance_view_class_init (DftAttendanceViewClass *klass)
                                    mark_session_present_activated);
   gtk_widget_class_install_action (widget_class, "attendance.mark-all-present", NULL,
                                    mark_all_present_activated);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
-                                       "attendance.mark-all-present", NULL);
+  gtk_widget_class_install_action (widget_class, "attendance.clear", NULL, clear_activated);
+  gtk_widget_class_install_action (widget_class, "attendance.undo", NULL, undo_activated);
+  gtk_widget_class_install_action (widget_class, "attendance.redo", NULL, redo_activated);
+  /* Their keys (Ctrl+Shift+P, Ctrl+Z, Ctrl+Shift+Z, Delete) are read in key_pressed_cb, by the
+   * key pressed: a binding would look for the letter, which a Cyrillic layout does not give. */
 }
 
 static void
@@ -706,10 +1002,15 @@ dft_attendance_view_init (DftAttendanceView *self)
       GTK_SCROLLED_WINDOW (self->names_scrolled),
       gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scrolled)));
   self->statuses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->early_ok = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->undo_steps = g_ptr_array_new_with_free_func (mark_step_free);
+  self->redo_steps = g_ptr_array_new_with_free_func (mark_step_free);
+  update_undo_actions (self);
   self->cells = g_ptr_array_new ();
   self->counts = g_ptr_array_new ();
-  /* Before the cells: a button would take Space for itself. */
+  /* Before the cells: a button would take Space for itself. On the whole view, so that
+   * Ctrl+Z also undoes from the Everyone Present button. */
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
   g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self->grid), keys);
+  gtk_widget_add_controller (GTK_WIDGET (self), keys);
 }

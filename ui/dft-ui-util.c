@@ -136,15 +136,36 @@ dft_ui_save_records_async (gpointer            source_object,
   dft_ui_run_async (source_object, save_work, job, save_job_free, NULL, callback, user_data);
 }
 
+GDateTime *
+dft_ui_now (void)
+{
+  const char *fixed = g_getenv ("DAFTARI_NOW");
+  const char *today = g_getenv ("DAFTARI_TODAY");
+  GDateTime  *now = NULL;
+
+  if (fixed != NULL && *fixed != '\0')
+    {
+      g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+      now = g_date_time_new_from_iso8601 (fixed, local);
+    }
+  else if (today != NULL && *today != '\0')
+    {
+      g_autofree char      *text = g_strconcat (today, "T10:00:00", NULL);
+      g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+      now = g_date_time_new_from_iso8601 (text, local);
+    }
+  return now != NULL ? now : g_date_time_new_now_local ();
+}
+
 char *
 dft_ui_today (void)
 {
   const char           *env = g_getenv ("DAFTARI_TODAY");
   g_autoptr (GDateTime) now = NULL;
 
-  if (env != NULL && *env != '\0')
+  if (env != NULL && *env != '\0' && g_getenv ("DAFTARI_NOW") == NULL)
     return g_strdup (env);
-  now = g_date_time_new_now_local ();
+  now = dft_ui_now ();
   return g_date_time_format (now, "%Y-%m-%d");
 }
 

@@ -33,8 +33,11 @@ void dft_ui_save_records_async (gpointer            source_object,
                                 GAsyncReadyCallback callback,
                                 gpointer            user_data);
 
-/* Today as YYYY-MM-DD; $DAFTARI_TODAY overrides it for tests and screenshots. */
+/* Today as YYYY-MM-DD; $DAFTARI_NOW or $DAFTARI_TODAY overrides it for tests and screenshots. */
 char *dft_ui_today (void);
+/* The local time now. For tests and screenshots $DAFTARI_NOW (ISO 8601, local unless it names
+ * a zone) fixes it; else $DAFTARI_TODAY fixes the day, taken at 10:00, in its morning. */
+GDateTime *dft_ui_now (void);
 /* "1–3 Jan 2026", in the user's language. */
 char       *dft_ui_format_date_range (const char *start, const char *end);
 char       *dft_ui_format_date (const char *date, gboolean with_weekday);
