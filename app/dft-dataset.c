@@ -10,6 +10,7 @@
 #include "dft-record-private.h"
 #include "dft-uuid.h"
 #include "forms/dft-assessment.h"
+#include "forms/dft-form-store.h"
 
 /* The quark's name is a string: the formatter would put spaces in it. */
 /* clang-format off */
@@ -247,14 +248,9 @@ form_for (DftStore *store, GHashTable *forms, JsonObject *submission, GError **e
     }
 
   /* A form that does not open is refused here, not met later by a trainer. */
-  if (dft_record_get_string (record, "definition") == NULL)
-    g_set_error_literal (&local, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE,
-                         _ ("This form version has no definition."));
-  else
-    form = dft_form_new_from_json (dft_record_get_string (record, "definition"), -1, &local);
-  if (form == NULL || !dft_form_prepare (form, &local))
+  form = dft_form_store_open (dft_record_get_string (record, "definition"), &local);
+  if (form == NULL)
     {
-      g_clear_pointer (&form, dft_form_unref);
       g_object_unref (record);
       g_set_error (error, DFT_DATASET_ERROR, DFT_DATASET_ERROR_INVALID,
                    /* Translators: the first %s is a form's key, the second the reason */
