@@ -4,10 +4,13 @@
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "dft-dataset.h"
 #include "dft-record-private.h"
 #include "dft-uuid.h"
+#include "forms/dft-assessment.h"
+#include "forms/dft-form-store.h"
 
 /* The quark's name is a string: the formatter would put spaces in it. */
 /* clang-format off */
@@ -78,76 +81,224 @@ add_days (const char *start, gint64 days)
 }
 
 /*
- * The data set names forms but carries no definitions. Each distinct form
- * becomes a form record whose definition lists the questions its answers
- * use, marked as derived, so submissions have a real form to point at.
+ * The data set names forms but carries no definitions. Each distinct form becomes a form
+ * record with a Daftari definition (app/forms/FORMS.md) that lists the questions its answers
+ * use, so submissions point at a form that opens, shows them and scores them. The data set's
+ * shape decides the rest: "NAME-pre" and "NAME-post" are the two forms of one knowledge test
+ * (multiple choice, a to d; each names the other as "pairs_with", and says which half it is
+ * as "phase"), "evaluation" rates on a five-point scale. The data set names no correct
+ * answers: its tests are scored as if "a" were right everywhere, so that they score and pair
+ * for gain; with answers drawn at random, that gives scores near 25 % and gains near 0.
  */
-static DftRecord *
+typedef struct
+{
+  DftRecord *record;
+  DftForm   *form; /* prepared */
+} DatasetForm;
+
+static void
+dataset_form_free (DatasetForm *f)
+{
+  g_object_unref (f->record);
+  dft_form_unref (f->form);
+  g_free (f);
+}
+
+static void
+add_choices (JsonBuilder *builder, const char *name, const char *const *values)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; values[i] != NULL; i++)
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "value");
+      json_builder_add_string_value (builder, values[i]);
+      json_builder_set_member_name (builder, "label");
+      json_builder_add_string_value (builder, values[i]);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+static char *
+definition_for (const char *key, const char *version, const char *kind, JsonObject *answers)
+{
+  static const char *const options[] = { "a", "b", "c", "d", NULL };
+  static const char *const scale[] = { "1", "2", "3", "4", "5", NULL };
+  g_autoptr (JsonBuilder)  builder = json_builder_new ();
+  g_autoptr (JsonNode)     root = NULL;
+  g_autoptr (GList)        names = answers != NULL ? json_object_get_members (answers) : NULL;
+  g_autofree char         *stem = NULL;
+  g_autofree char         *other = NULL;
+  gboolean                 test = g_str_equal (kind, "assessment");
+  gboolean                 pre = test && g_str_has_suffix (key, "-pre");
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "format");
+  json_builder_add_string_value (builder, "daftari-form");
+  json_builder_set_member_name (builder, "format_version");
+  json_builder_add_int_value (builder, 1);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, key);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_string_value (builder, version);
+  json_builder_set_member_name (builder, "title");
+  json_builder_add_string_value (builder, key);
+  json_builder_set_member_name (builder, "kind");
+  json_builder_add_string_value (builder, kind);
+  json_builder_set_member_name (builder, "root");
+  json_builder_add_string_value (builder, "data");
+  json_builder_set_member_name (builder, "default_language");
+  json_builder_add_string_value (builder, "en");
+  if (test)
+    {
+      stem = g_strndup (key, strlen (key) - (pre ? strlen ("-pre") : strlen ("-post")));
+      json_builder_set_member_name (builder, "phase");
+      json_builder_add_string_value (builder, pre ? "pre" : "post");
+      other = g_strconcat (stem, pre ? "-post" : "-pre", NULL);
+      json_builder_set_member_name (builder, "pairs_with");
+      json_builder_add_string_value (builder, other);
+    }
+  json_builder_set_member_name (builder, "choice_lists");
+  json_builder_begin_object (builder);
+  add_choices (builder, "options", options);
+  add_choices (builder, "scale", scale);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "questions");
+  json_builder_begin_array (builder);
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      JsonNode *value = json_object_get_member (answers, l->data);
+      gboolean  number
+          = JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_INT64;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, l->data);
+      json_builder_set_member_name (builder, "label");
+      json_builder_add_string_value (builder, l->data);
+      json_builder_set_member_name (builder, "type");
+      if (test && !number)
+        {
+          json_builder_add_string_value (builder, "select_one");
+          json_builder_set_member_name (builder, "choices");
+          json_builder_add_string_value (builder, "options");
+          json_builder_set_member_name (builder, "correct");
+          json_builder_add_string_value (builder, "a");
+        }
+      else if (number && g_str_equal (kind, "evaluation"))
+        {
+          json_builder_add_string_value (builder, "likert");
+          json_builder_set_member_name (builder, "choices");
+          json_builder_add_string_value (builder, "scale");
+        }
+      else
+        json_builder_add_string_value (builder, number ? "integer" : "text");
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+static DatasetForm *
 form_for (DftStore *store, GHashTable *forms, JsonObject *submission, GError **error)
 {
-  const char      *key = member_string (submission, "form");
-  const char      *version = member_string (submission, "form_version");
-  g_autofree char *name = NULL;
-  g_autofree char *id = NULL;
-  DftRecord       *form;
+  const char        *key = member_string (submission, "form");
+  const char        *version = member_string (submission, "form_version");
+  g_autofree char   *name = NULL;
+  g_autofree char   *id = NULL;
+  g_autoptr (GError) local = NULL;
+  DatasetForm       *found;
+  DftRecord         *record;
+  DftForm           *form = NULL;
 
   if (key == NULL)
     return bad_dataset (error, _ ("a submission without a form")), NULL;
-  name = g_strdup_printf ("form/%s/%s", key, version != NULL ? version : "1");
-  form = g_hash_table_lookup (forms, name);
-  if (form != NULL)
-    return form;
+  if (version == NULL)
+    version = "1";
+  name = g_strdup_printf ("form/%s/%s", key, version);
+  found = g_hash_table_lookup (forms, name);
+  if (found != NULL)
+    return found;
 
   id = dft_uuid_v5 (DFT_UUID_NAMESPACE, name);
-  form = dft_store_load_or_new (store, &dft_entity_form, id, error);
-  if (form == NULL)
+  record = dft_store_load_or_new (store, &dft_entity_form, id, error);
+  if (record == NULL)
     return NULL;
 
-  if (dft_record_is_new (form))
+  if (dft_record_is_new (record))
     {
-      JsonNode   *answers_node = json_object_get_member (submission, "answers");
-      JsonObject *answers = answers_node != NULL && JSON_NODE_HOLDS_OBJECT (answers_node)
-                                ? json_node_get_object (answers_node)
-                                : NULL;
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-      g_autoptr (JsonNode)    root = NULL;
-      g_autoptr (GList)       names = answers != NULL ? json_object_get_members (answers) : NULL;
-      g_autofree char        *definition = NULL;
-      const char             *kind = g_str_has_suffix (key, "-pre")    ? "pre-test"
-                                     : g_str_has_suffix (key, "-post") ? "post-test"
-                                                                       : "evaluation";
+      JsonNode        *answers_node = json_object_get_member (submission, "answers");
+      JsonObject      *answers = answers_node != NULL && JSON_NODE_HOLDS_OBJECT (answers_node)
+                                     ? json_node_get_object (answers_node)
+                                     : NULL;
+      const char      *kind = g_str_has_suffix (key, "-pre") || g_str_has_suffix (key, "-post")
+                                  ? "assessment"
+                              : g_str_equal (key, "evaluation") ? "evaluation"
+                                                                : "survey";
+      g_autofree char *definition = definition_for (key, version, kind, answers);
 
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "derived_from");
-      json_builder_add_string_value (builder, "gen_dataset");
-      json_builder_set_member_name (builder, "questions");
-      json_builder_begin_array (builder);
-      for (GList *l = names; l != NULL; l = l->next)
-        {
-          JsonNode *value = json_object_get_member (answers, l->data);
-
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "name");
-          json_builder_add_string_value (builder, l->data);
-          json_builder_set_member_name (builder, "type");
-          json_builder_add_string_value (builder,
-                                         JSON_NODE_HOLDS_VALUE (value)
-                                                 && json_node_get_value_type (value) == G_TYPE_INT64
-                                             ? "integer"
-                                             : "text");
-          json_builder_end_object (builder);
-        }
-      json_builder_end_array (builder);
-      json_builder_end_object (builder);
-      root = json_builder_get_root (builder);
-      definition = json_to_string (root, FALSE);
-
-      g_object_set (form, "form-key", key, "version",
-                    g_ascii_strtoll (version != NULL ? version : "1", NULL, 10), "title", key,
-                    "kind", kind, "default-language", "en", "definition", definition, NULL);
+      g_object_set (record, "form-key", key, "version", g_ascii_strtoll (version, NULL, 10),
+                    "title", key, "kind", kind, "default-language", "en", "definition", definition,
+                    NULL);
     }
-  g_hash_table_insert (forms, g_steal_pointer (&name), form);
-  return form;
+
+  /* A form that does not open is refused here, not met later by a trainer. */
+  form = dft_form_store_open (dft_record_get_string (record, "definition"), &local);
+  if (form == NULL)
+    {
+      g_object_unref (record);
+      g_set_error (error, DFT_DATASET_ERROR, DFT_DATASET_ERROR_INVALID,
+                   /* Translators: the first %s is a form's key, the second the reason */
+                   _ ("The form “%s” of this data set cannot be opened: %s"), key, local->message);
+      return NULL;
+    }
+  found = g_new0 (DatasetForm, 1);
+  found->record = record;
+  found->form = form;
+  g_hash_table_insert (forms, g_steal_pointer (&name), found);
+  return found;
+}
+
+/* The data set's answers by question name, as a submission keeps them: by path, as text. */
+static char *
+answers_for (DftForm *form, JsonObject *answers)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode)    root = NULL;
+  g_autoptr (GList)       names = json_object_get_members (answers);
+
+  json_builder_begin_object (builder);
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      JsonNode        *value = json_object_get_member (answers, l->data);
+      g_autofree char *path = g_strdup_printf ("/%s/%s", form->root_name, (char *) l->data);
+      g_autofree char *text = NULL;
+
+      if (!JSON_NODE_HOLDS_VALUE (value))
+        continue;
+      if (json_node_get_value_type (value) == G_TYPE_STRING)
+        text = g_strdup (json_node_get_string (value));
+      else if (json_node_get_value_type (value) == G_TYPE_INT64)
+        text = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (value));
+      else if (json_node_get_value_type (value) == G_TYPE_DOUBLE)
+        {
+          char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+          text = g_strdup (g_ascii_dtostr (buf, sizeof buf, json_node_get_double (value)));
+        }
+      else
+        continue;
+      json_builder_set_member_name (builder, path);
+      json_builder_add_string_value (builder, text);
+    }
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
 }
 
 typedef struct
@@ -298,7 +449,7 @@ load_workshop (
       const char      *sid = member_string (o, "id");
       JsonNode        *answers = json_object_get_member (o, "answers");
       g_autofree char *answers_text = NULL;
-      DftRecord       *form;
+      DatasetForm     *form;
       DftRecord       *submission;
 
       if (sid == NULL || !dft_uuid_is_valid (sid) || answers == NULL
@@ -307,10 +458,10 @@ load_workshop (
       form = form_for (store, forms, o, error);
       if (form == NULL)
         return FALSE;
-      if (dft_record_is_changed (form) && !g_hash_table_contains (in_batch, form))
+      if (dft_record_is_changed (form->record) && !g_hash_table_contains (in_batch, form->record))
         {
-          g_hash_table_add (in_batch, form);
-          g_ptr_array_insert (batch, 0, g_object_ref (form));
+          g_hash_table_add (in_batch, form->record);
+          g_ptr_array_insert (batch, 0, g_object_ref (form->record));
           stats->forms++;
         }
 
@@ -319,12 +470,26 @@ load_workshop (
         return FALSE;
       if (dft_record_is_new (submission))
         {
+          g_autoptr (DftFormRun) run = dft_form_run_new (form->form, NULL);
+          const char            *person = member_string (o, "participant");
+          DftScore               score = { 0 };
+
           /* Final submissions are immutable: only a new one is written. */
-          answers_text = json_to_string (answers, FALSE);
-          g_object_set (submission, "form-id", dft_record_get_id (form), "event-id", event_id,
-                        "person-id", member_string (o, "participant"), "status", "final", "answers",
-                        answers_text, "started-at", member_string (o, "started"), "finished-at",
+          answers_text = answers_for (form->form, json_node_get_object (answers));
+          g_object_set (submission, "form-id", dft_record_get_id (form->record), "event-id",
+                        event_id, "person-id", person, "status", "final", "answers", answers_text,
+                        "started-at", member_string (o, "started"), "finished-at",
                         member_string (o, "finished"), NULL);
+          /* A knowledge test is scored and said to be the pre-test or post-test, as the
+           * filler does when a person finishes one. */
+          if (person != NULL && run != NULL && dft_form_run_load_json (run, answers_text, NULL))
+            {
+              dft_form_run_score (run, &score);
+              if (score.n_scored > 0)
+                dft_record_set_real (submission, "score", score.percent);
+              if (score.n_scored > 0 && form->form->phase != NULL)
+                dft_record_set_string (submission, "phase", form->form->phase);
+            }
         }
       g_ptr_array_add (batch, submission);
       stats->submissions++;
@@ -346,7 +511,7 @@ dft_dataset_load (DftStore        *store,
   g_autoptr (GPtrArray)  order = g_ptr_array_new_with_free_func ((GDestroyNotify) workshop_free);
   g_autoptr (GHashTable) by_id = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GHashTable) forms
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) dataset_form_free);
   DftDatasetStats local = { 0 };
   JsonNode       *root;
 

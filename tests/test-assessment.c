@@ -297,6 +297,87 @@ test_gain (Fixture *f, gconstpointer data)
   }
 }
 
+/* A test given as two forms, a pre-test form and a post-test form that names it: their
+ * submissions pair for gain from either key, and one without a phase of its own takes its
+ * form's. */
+static DftRecord *
+save_half (Fixture *f, const char *id, const char *phase, const char *pairs_with, DftForm **out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *json = NULL;
+  DftRecord         *version;
+
+  json = g_strdup_printf ("{\"format\": \"daftari-form\", \"id\": \"%s\", \"kind\": "
+                          "\"assessment\", \"phase\": \"%s\"%s%s%s,"
+                          "\"questions\": [{\"type\": \"integer\", \"name\": \"q1\","
+                          " \"correct\": \"72\"}, {\"type\": \"integer\", \"name\": \"q2\","
+                          " \"correct\": \"1\"}]}",
+                          id, phase, pairs_with != NULL ? ", \"pairs_with\": \"" : "",
+                          pairs_with != NULL ? pairs_with : "", pairs_with != NULL ? "\"" : "");
+  *out = dft_form_new_from_json (json, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr ((*out)->phase, ==, phase);
+  g_assert_cmpstr ((*out)->pairs_with, ==, pairs_with);
+  version = dft_form_store_save (f->store, *out, &error);
+  g_assert_no_error (error);
+  return version;
+}
+
+static void
+take_half (Fixture *f, DftRecord *version, DftForm *form, const char *person, const char *q1)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (DftFormRun) run = dft_form_run_new (form, &error);
+  g_autoptr (DftRecord)  sub = NULL;
+
+  answer (run, "/data/q1", q1);
+  answer (run, "/data/q2", "1");
+  /* No phase given: the form says which test it is. */
+  sub = dft_form_store_submit (f->store, version, NULL, run, f->event_id, person, NULL, TRUE,
+                               &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_gain_paired_forms (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftForm)   pre_form = NULL;
+  g_autoptr (DftForm)   post_form = NULL;
+  g_autoptr (DftRecord) pre = save_half (f, "osh-pre", "pre", NULL, &pre_form);
+  g_autoptr (DftRecord) post = save_half (f, "osh-post", "post", "osh-pre", &post_form);
+  g_autoptr (DftRecord) aibek = dft_test_add_person (f->store, "Айбек", "Токтогулов");
+  g_autoptr (DftRecord) nino = dft_test_add_person (f->store, "ნინო", "კაპანაძე");
+  const char           *keys[] = { "osh-pre", "osh-post" };
+
+  take_half (f, pre, pre_form, dft_record_get_id (aibek), "0");    /* 50 % */
+  take_half (f, post, post_form, dft_record_get_id (aibek), "72"); /* 100 % */
+  take_half (f, pre, pre_form, dft_record_get_id (nino), "72");
+  /* Either key of the pair gives the same report. */
+  for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+    {
+      g_autoptr (DftGainReport) report
+          = dft_assessment_gain (f->store, f->event_id, keys[k], &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (report->n_pre, ==, 2);
+      g_assert_cmpuint (report->n_post, ==, 1);
+      g_assert_cmpuint (report->n_pairs, ==, 1);
+      g_assert_cmpfloat_with_epsilon (report->mean_gain, 50, 1e-9);
+    }
+  /* A form of another test stays out. */
+  {
+    g_autoptr (DftForm)       other = load_quiz ();
+    g_autoptr (DftRecord)     version = dft_form_store_save (f->store, other, &error);
+    g_autoptr (DftGainReport) report = NULL;
+
+    g_assert_no_error (error);
+    report = dft_assessment_gain (f->store, f->event_id, "cyber_test", &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (report->n_pre, ==, 0);
+  }
+}
+
 /* Submissions of two versions export together, each read with its own version. */
 static void
 test_export (Fixture *f, gconstpointer data)
@@ -359,6 +440,8 @@ main (int argc, char **argv)
   g_test_add ("/assessment/submit", Fixture, NULL, fixture_set_up, test_submit_draft_then_final,
               fixture_tear_down);
   g_test_add ("/assessment/gain", Fixture, NULL, fixture_set_up, test_gain, fixture_tear_down);
+  g_test_add ("/assessment/gain/paired-forms", Fixture, NULL, fixture_set_up,
+              test_gain_paired_forms, fixture_tear_down);
   g_test_add ("/assessment/export", Fixture, NULL, fixture_set_up, test_export, fixture_tear_down);
   return g_test_run ();
 }

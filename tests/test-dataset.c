@@ -2,10 +2,13 @@
 #include "config.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 
 #include "dft-dataset.h"
 #include "dft-store-private.h"
 #include "dft-test-util.h"
+#include "forms/dft-assessment.h"
+#include "forms/dft-form-store.h"
 
 static gint64
 count (DftStore *store, const char *sql)
@@ -87,6 +90,60 @@ check_load (const char *path)
   {
     g_autoptr (GPtrArray) found = dft_store_find_people (store, "a", 0, &error);
     g_assert_cmpuint (found->len, >, 0);
+  }
+
+  /* Every form the loader made opens: the filler, the kiosk and the reports can use it. */
+  {
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (_dft_store_get_db (store),
+                                         "SELECT id, form_key, kind FROM form", -1, &stmt, NULL),
+                     ==, SQLITE_OK);
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+      {
+        const char         *id = (const char *) sqlite3_column_text (stmt, 0);
+        const char         *key = (const char *) sqlite3_column_text (stmt, 1);
+        g_autoptr (DftForm) form = dft_form_store_load (store, id, &error);
+
+        g_test_message ("form %s", key);
+        g_assert_no_error (error);
+        g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 2), ==,
+                         g_str_equal (key, "evaluation") ? "evaluation" : "assessment");
+        g_assert_cmpstr (form->kind, ==, (const char *) sqlite3_column_text (stmt, 2));
+      }
+    sqlite3_finalize (stmt);
+  }
+  /* The separate pre-test and post-test forms pair for gain: everyone took both. */
+  {
+    sqlite3_stmt *stmt = NULL;
+    guint         n_pairs = 0;
+
+    g_assert_cmpint (
+        sqlite3_prepare_v2 (_dft_store_get_db (store), "SELECT id FROM event", -1, &stmt, NULL), ==,
+        SQLITE_OK);
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+      {
+        const char               *event_id = (const char *) sqlite3_column_text (stmt, 0);
+        g_autoptr (DftGainReport) report
+            = dft_assessment_gain (store, event_id, "knowledge-test-pre", &error);
+        g_autoptr (DftGainReport) from_post
+            = dft_assessment_gain (store, event_id, "knowledge-test-post", &error);
+
+        g_assert_no_error (error);
+        g_assert_cmpuint (report->n_pre, >, 0);
+        g_assert_cmpuint (report->n_pre, ==, report->n_post);
+        g_assert_cmpuint (report->n_pairs, ==, report->n_pre);
+        g_assert_cmpuint (from_post->n_pairs, ==, report->n_pairs);
+        g_assert_false (isnan (report->mean_gain));
+        n_pairs += report->n_pairs;
+      }
+    sqlite3_finalize (stmt);
+    g_assert_cmpuint (
+        n_pairs * 2, ==,
+        count (store, "SELECT count (*) FROM submission WHERE person_id IS NOT NULL"));
+    g_assert_cmpint (count (store, "SELECT count (*) FROM submission WHERE person_id IS NOT NULL"
+                                   " AND (score IS NULL OR phase IS NULL)"),
+                     ==, 0);
   }
 
   /* Loading again changes nothing: the data set's ids are kept. */

@@ -131,6 +131,23 @@ test_json_round_trip (void)
   g_assert_cmpstr (dft_form_lookup (form, "kid_age")->path, ==, "/data/kids/kid_age");
 }
 
+/* A test given as two forms: each says which half it is, and one names the other. */
+static void
+test_json_test_pair (void)
+{
+  g_autoptr (DftForm) form = load ("{\"format\": \"daftari-form\", \"id\": \"osh-post\","
+                                   " \"kind\": \"assessment\", \"phase\": \"post\","
+                                   " \"pairs_with\": \"osh-pre\", \"questions\": ["
+                                   "{\"type\": \"text\", \"name\": \"a\"}]}");
+  g_autofree char    *json = dft_form_to_json (form, DFT_FORM_JSON_DEFAULT);
+  g_autoptr (DftForm) again = load (json);
+
+  g_assert_cmpstr (form->phase, ==, "post");
+  g_assert_cmpstr (form->pairs_with, ==, "osh-pre");
+  g_assert_cmpstr (again->phase, ==, "post");
+  g_assert_cmpstr (again->pairs_with, ==, "osh-pre");
+}
+
 static void
 test_fallback_chain (void)
 {
@@ -195,6 +212,9 @@ test_refusals (void)
     { "{\"format\": \"daftari-form\", \"format_version\": 99, \"questions\": []}",
       DFT_FORM_ERROR_PARSE, "newer" },
     { "{\"format\": \"daftari-form\"", DFT_FORM_ERROR_PARSE, "JSON" },
+    { "{\"format\": \"daftari-form\", \"kind\": \"assessment\", \"phase\": \"middle\","
+      " \"questions\": [{\"type\": \"text\", \"name\": \"a\"}]}",
+      DFT_FORM_ERROR_PARSE, "“phase”" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -695,6 +715,7 @@ main (int argc, char **argv)
   dft_test_init (&argc, &argv);
   g_test_add_func ("/form/json/round-trip", test_json_round_trip);
   g_test_add_func ("/form/json/refusals", test_refusals);
+  g_test_add_func ("/form/json/test-pair", test_json_test_pair);
   g_test_add_func ("/form/languages/fallback", test_fallback_chain);
   g_test_add_func ("/form/languages/codes", test_language_codes);
   g_test_add_func ("/form/unsupported/optional-loads", test_optional_unsupported_loads);

@@ -154,14 +154,25 @@ DftGainReport *
 dft_assessment_gain (DftStore *store, const char *event_id, const char *form_key, GError **error)
 {
   /* The latest final submission per person and phase; a correction stands in for what it
-   * corrects. Ordered by person so the rows come out grouped. */
+   * corrects. The test is the form key and the keys paired with it (either form may name the
+   * other); a submission without a phase takes its form's. Ordered by person so the rows
+   * come out grouped. */
   static const char sql[]
-      = "SELECT s.person_id, s.phase, s.score FROM submission s JOIN form f ON f.id = s.form_id"
-        " WHERE s.deleted = 0 AND s.status = 'final' AND s.event_id = ?1 AND f.form_key = ?2"
-        "   AND s.phase IN ('pre', 'post') AND s.score IS NOT NULL AND s.person_id IS NOT NULL"
-        "   AND NOT EXISTS (SELECT 1 FROM submission c"
-        "                   WHERE c.supersedes = s.id AND c.deleted = 0 AND c.status = 'final')"
-        " ORDER BY s.person_id, s.phase, coalesce (s.finished_at, s.updated_at), s.id";
+      = "WITH test (key) AS ("
+        "   SELECT ?2"
+        "   UNION SELECT json_extract (definition, '$.pairs_with') FROM form WHERE form_key = ?2"
+        "   UNION SELECT form_key FROM form WHERE json_extract (definition, '$.pairs_with') = ?2),"
+        " taken AS ("
+        "   SELECT s.id, s.person_id, s.score, s.finished_at, s.updated_at,"
+        "          coalesce (s.phase, json_extract (f.definition, '$.phase')) AS phase"
+        "   FROM submission s JOIN form f ON f.id = s.form_id"
+        "   WHERE s.deleted = 0 AND s.status = 'final' AND s.event_id = ?1"
+        "     AND f.form_key IN (SELECT key FROM test)"
+        "     AND s.score IS NOT NULL AND s.person_id IS NOT NULL"
+        "     AND NOT EXISTS (SELECT 1 FROM submission c"
+        "                     WHERE c.supersedes = s.id AND c.deleted = 0 AND c.status = 'final'))"
+        " SELECT person_id, phase, score FROM taken WHERE phase IN ('pre', 'post')"
+        " ORDER BY person_id, phase, coalesce (finished_at, updated_at), id";
   g_autoptr (DftGainReport) report = g_new0 (DftGainReport, 1);
   g_autoptr (sqlite3_stmt)  stmt = NULL;
   sqlite3                  *db;

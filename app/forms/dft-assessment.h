@@ -34,7 +34,10 @@ double dft_question_score (DftQuestion *question, const char *answer);
 void   dft_form_run_score (DftFormRun *run, DftScore *score);
 
 /* Pre/post gain for one test in one workshop: for each person, their latest final pre-test
- * and post-test (corrections replace what they correct) of any version of the form key. */
+ * and post-test (corrections replace what they correct) of any version of the form key. A
+ * test given as two forms is one test: @form_key may be either, and the other is the one
+ * named by "pairs_with" in either form's definition. A submission saved without a phase is
+ * the pre-test or post-test its form's "phase" says. */
 typedef struct
 {
   char    *person_id;

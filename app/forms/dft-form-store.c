@@ -124,19 +124,10 @@ dft_form_store_save (DftStore *store, DftForm *form, GError **error)
 }
 
 DftForm *
-dft_form_store_load (DftStore *store, const char *form_record_id, GError **error)
+dft_form_store_open (const char *json, GError **error)
 {
-  g_autoptr (DftRecord) record = NULL;
-  g_autoptr (DftForm)   form = NULL;
-  const char           *json;
+  g_autoptr (DftForm) form = NULL;
 
-  g_return_val_if_fail (DFT_IS_STORE (store), NULL);
-  g_return_val_if_fail (form_record_id != NULL, NULL);
-
-  record = dft_store_load (store, &dft_entity_form, form_record_id, error);
-  if (record == NULL)
-    return NULL;
-  json = dft_record_get_string (record, "definition");
   if (json == NULL)
     {
       g_set_error_literal (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE,
@@ -147,6 +138,20 @@ dft_form_store_load (DftStore *store, const char *form_record_id, GError **error
   if (form == NULL || !dft_form_prepare (form, error))
     return NULL;
   return g_steal_pointer (&form);
+}
+
+DftForm *
+dft_form_store_load (DftStore *store, const char *form_record_id, GError **error)
+{
+  g_autoptr (DftRecord) record = NULL;
+
+  g_return_val_if_fail (DFT_IS_STORE (store), NULL);
+  g_return_val_if_fail (form_record_id != NULL, NULL);
+
+  record = dft_store_load (store, &dft_entity_form, form_record_id, error);
+  if (record == NULL)
+    return NULL;
+  return dft_form_store_open (dft_record_get_string (record, "definition"), error);
 }
 
 DftRecord *

@@ -22,6 +22,10 @@ DftRecord *dft_form_store_save (DftStore *store, DftForm *form, GError **error);
 /* The latest version of @form_key, or NULL (no error) when there is none. */
 DftRecord *dft_form_store_latest (DftStore *store, const char *form_key, GError **error);
 
+/* The prepared form of a form version's @definition (its "definition" field, which may be
+ * NULL); the reason when it cannot be opened. Reads no file: any thread may call it. */
+DftForm *dft_form_store_open (const char *definition, GError **error);
+
 /* The prepared definition a form version record holds. */
 DftForm *dft_form_store_load (DftStore *store, const char *form_record_id, GError **error);
 

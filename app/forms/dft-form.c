@@ -304,6 +304,8 @@ dft_form_unref (DftForm *form)
   text_free (form->title);
   g_free (form->kind);
   g_free (form->root_name);
+  g_free (form->phase);
+  g_free (form->pairs_with);
   g_free (form->default_language);
   g_ptr_array_unref (form->languages);
   g_hash_table_unref (form->fallbacks);
@@ -1232,6 +1234,8 @@ dft_form_to_json (DftForm *form, DftFormJsonFlags flags)
       json_builder_set_member_name (b, "pass_percent");
       json_builder_add_double_value (b, form->pass_percent);
     }
+  write_string (b, "phase", form->phase);
+  write_string (b, "pairs_with", form->pairs_with);
   if (!(flags & DFT_FORM_JSON_CANONICAL) && g_hash_table_size (form->choice_lists) > 0)
     {
       g_autoptr (GPtrArray) keys = sorted_keys (form->choice_lists);
@@ -1638,17 +1642,15 @@ read_questions (Reader *r, JsonNode *n, DftQuestion *parent, guint depth)
 static gboolean
 read_form (Reader *r, JsonObject *o)
 {
-  static const char *const allowed[] = { "format",       "format_version",
-                                         "id",           "version",
-                                         "title",        "kind",
-                                         "root",         "default_language",
-                                         "languages",    "fallbacks",
-                                         "pass_percent", "choice_lists",
-                                         "questions",    NULL };
-  DftForm                 *form = r->form;
-  g_autofree char         *format = NULL;
-  double                   format_version = FORMAT_VERSION;
-  JsonNode                *n;
+  static const char *const allowed[]
+      = { "format",    "format_version", "id",           "version",
+          "title",     "kind",           "root",         "default_language",
+          "languages", "fallbacks",      "pass_percent", "choice_lists",
+          "questions", "phase",          "pairs_with",   NULL };
+  DftForm         *form = r->form;
+  g_autofree char *format = NULL;
+  double           format_version = FORMAT_VERSION;
+  JsonNode        *n;
 
   /* Translators: a place in a form, used in messages */
   r->where = g_strdup (_ ("the form"));
@@ -1675,8 +1677,15 @@ read_form (Reader *r, JsonObject *o)
       || !read_string (r, o, "kind", &form->kind) || !read_string (r, o, "root", &form->root_name)
       || !read_string (r, o, "default_language", &form->default_language)
       || !read_text (r, o, "title", form->title)
-      || !read_number (r, o, "pass_percent", &form->pass_percent))
+      || !read_number (r, o, "pass_percent", &form->pass_percent)
+      || !read_string (r, o, "phase", &form->phase)
+      || !read_string (r, o, "pairs_with", &form->pairs_with))
     return FALSE;
+  if (form->phase != NULL && g_strcmp0 (form->phase, "pre") != 0
+      && g_strcmp0 (form->phase, "post") != 0)
+    /* Translators: a kind of JSON value, used in "“x” of … must be …"; keep the quoted
+       words as they are */
+    return bad (r, "phase", _ ("“pre” or “post”"));
 
   n = json_object_get_member (o, "languages");
   if (n != NULL)

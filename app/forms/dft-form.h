@@ -145,7 +145,11 @@ typedef struct
   GPtrArray  *questions;    /* DftQuestion *, top level */
   GHashTable *choice_lists; /* name → DftChoiceList * */
   double      pass_percent; /* assessments: the pass mark in percent of the maximum; < 0: none */
-  GPtrArray  *warnings;     /* DftFormWarning * */
+  /* A test given as two forms: "pre" or "post" for the half this form is, and the form key
+   * of the other half (on either of them, or both); NULL when not. */
+  char      *phase;
+  char      *pairs_with;
+  GPtrArray *warnings; /* DftFormWarning * */
 
   /*< private >*/
   gatomicrefcount ref_count;

@@ -422,6 +422,120 @@ test_kiosk_lockdown (void)
   dft_ui_test_run_app (TEST_APP_ID, NULL, kiosk_lockdown, NULL);
 }
 
+/* ---- A form that cannot open ------------------------------------------------------------ */
+
+/* A form record as an older data set loader wrote it: its definition names a member Daftari
+ * does not know, so the form cannot be opened. */
+static DftRecord *
+add_broken_form (DftStore *store, const char *key, const char *title, const char *kind)
+{
+  g_autoptr (GError) error = NULL;
+  DftRecord         *form = dft_record_new_for_entity (&dft_entity_form);
+
+  g_object_set (form, "form-key", key, "version", (gint64) 1, "title", title, "kind", kind,
+                "default-language", "en", "definition",
+                "{\"derived_from\": \"gen_dataset\", \"questions\": [{\"name\": \"l1\","
+                " \"type\": \"integer\"}]}",
+                NULL);
+  g_assert_true (dft_store_save (store, form, &error));
+  g_assert_no_error (error);
+  return form;
+}
+
+static gboolean
+evaluations_settled (gpointer data)
+{
+  return !dft_evaluations_view_get_loading (data) && dft_evaluations_view_get_form_key (data);
+}
+
+/* The subtitle of the first combo row under @widget: a form chooser's line about the forms
+ * it leaves out. */
+static const char *
+chooser_note (GtkWidget *widget)
+{
+  if (ADW_IS_COMBO_ROW (widget))
+    return adw_action_row_get_subtitle (ADW_ACTION_ROW (widget));
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      const char *note = chooser_note (child);
+
+      if (note != NULL)
+        return note;
+    }
+  return NULL;
+}
+
+/* A form that cannot open is shown greyed with the reason on the Forms page, never chosen in
+ * the Evaluations view, and kiosk mode refuses it before it locks the laptop. */
+static void
+broken_form (DftApplication *app, DftWindow *window, gpointer data)
+{
+  DftStore             *store = dft_application_get_store (app);
+  DftFormsPage         *page = DFT_FORMS_PAGE (dft_window_get_forms_page (window));
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftForm)   good = dft_form_template_load ("workshop-evaluation", &error);
+  g_autoptr (DftRecord) saved = NULL;
+  g_autoptr (DftRecord) broken = NULL;
+  g_autoptr (DftRecord) test = NULL;
+  g_autoptr (DftRecord) event = NULL;
+  DftEvaluationsView   *evaluations;
+  DftTestsView         *tests;
+  GtkWidget            *kiosk;
+  const char           *description;
+
+  g_assert_no_error (error);
+  saved = dft_form_store_save (store, good, &error);
+  g_assert_no_error (error);
+  /* Listed first by title, so a view that took the first form would take it. */
+  broken = add_broken_form (store, "evaluation", "A broken evaluation", "evaluation");
+  test = add_broken_form (store, "knowledge-test-pre", "A broken test", "assessment");
+  event = dft_test_add_event (store, "Financial investigations, Osh", "2026-05-04", "2026-05-06");
+
+  dft_ui_test_wait_mode (window, "main", FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-forms", NULL);
+  dft_test_wait_until (form_listed, &(Listed){ page, "evaluation" }, "the broken form listed");
+  description = dft_forms_page_get_description (page, "evaluation");
+  g_test_message ("%s", description);
+  g_assert_true (g_str_has_prefix (description, "Cannot be opened: "));
+  g_assert_nonnull (strstr (description, "derived_from"));
+  dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "forms-broken.png");
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "open-workshop",
+                                  g_variant_new_string (dft_record_get_id (event)));
+  dft_ui_test_wait_mode (window, "main", TRUE);
+  evaluations = DFT_EVALUATIONS_VIEW (dft_ui_test_show_view (window, "evaluations"));
+  dft_test_wait_until (evaluations_settled, evaluations, "the evaluations view");
+  dft_test_settle (300);
+  g_assert_cmpstr (dft_evaluations_view_get_form_key (evaluations), ==, "workshop_evaluation");
+  g_assert_cmpstr (chooser_note (GTK_WIDGET (evaluations)), ==,
+                   "1 form that cannot be opened is left out: Forms says why.");
+  dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "evaluations-broken.png");
+
+  /* The Tests view offers no test rather than the broken one. */
+  tests = DFT_TESTS_VIEW (dft_ui_test_show_view (window, "tests"));
+  dft_test_settle (500);
+  g_assert_false (dft_tests_view_get_loading (tests));
+  g_assert_null (dft_tests_view_get_form_key (tests));
+  g_assert_cmpstr (chooser_note (GTK_WIDGET (tests)), ==,
+                   "1 form that cannot be opened is left out: Forms says why.");
+
+  /* Kiosk mode on the broken form: a message, no kiosk, the register stays open. */
+  kiosk = dft_forms_open_kiosk (GTK_WIDGET (window), store, broken, dft_record_get_id (event), NULL,
+                                "2468");
+  g_assert_null (kiosk);
+  dft_test_settle (300);
+  g_assert_null (dft_ui_test_find_toplevel (DFT_TYPE_KIOSK_WINDOW));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+  dft_ui_test_screenshot (GTK_WIDGET (window), screenshot_dir, "kiosk-refused.png");
+}
+
+static void
+test_broken_form (void)
+{
+  dft_ui_test_run_app (TEST_APP_ID, NULL, broken_form, NULL);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -439,9 +553,11 @@ main (int argc, char *argv[])
     {
       g_mkdir_with_parents (screenshot_dir, 0755);
       dft_ui_test_run_app (TEST_APP_ID, NULL, forms_flow, NULL);
+      dft_ui_test_run_app (TEST_APP_ID, NULL, broken_form, NULL);
       return 0;
     }
   g_test_add_func ("/ui/forms/flow", test_forms_flow);
   g_test_add_func ("/ui/forms/kiosk-lockdown", test_kiosk_lockdown);
+  g_test_add_func ("/ui/forms/broken-form", test_broken_form);
   return g_test_run ();
 }

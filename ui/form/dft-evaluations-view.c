@@ -355,7 +355,9 @@ infos_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GPtrArray)     infos = dft_form_infos_load_finish (result, &error);
   g_autoptr (GtkStringList) titles = gtk_string_list_new (NULL);
   g_autofree char          *keep = NULL;
+  g_autofree char          *left_out = NULL;
   guint                     selected = 0;
+  guint                     n_left_out = 0;
 
   if (g_task_get_cancellable (G_TASK (result)) != self->forms_cancellable)
     return;
@@ -373,6 +375,11 @@ infos_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       DftFormInfo *info = g_ptr_array_index (infos, i);
 
+      /* A form that cannot be opened is never offered, nor chosen for the trainer. */
+      if (info->error != NULL && g_strcmp0 (info->kind, "evaluation") == 0)
+        n_left_out++;
+      if (info->error != NULL)
+        continue;
       if (g_strcmp0 (info->kind, "evaluation") != 0)
         continue;
       if (g_strcmp0 (info->key, keep) == 0)
@@ -380,6 +387,9 @@ infos_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       gtk_string_list_append (titles, info->title);
       g_ptr_array_add (self->evaluations, g_steal_pointer (&infos->pdata[i]));
     }
+  left_out = dft_forms_left_out_text (n_left_out);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (self->form_row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->form_row), left_out != NULL ? left_out : "");
   self->updating = TRUE;
   adw_combo_row_set_model (self->form_row, G_LIST_MODEL (titles));
   adw_combo_row_set_selected (self->form_row, selected);

@@ -111,6 +111,9 @@ describe (DftFormInfo *info, guint n_submissions)
   g_autofree char    *version = NULL;
   g_autofree char    *count = NULL;
 
+  if (info->error != NULL)
+    /* Translators: %s is the reason, a full sentence ("Daftari does not know …") */
+    return g_strdup_printf (_ ("Cannot be opened: %s"), info->error);
   for (guint i = 0; i < info->languages->len; i++)
     {
       DftFormLanguageInfo *l = g_ptr_array_index (info->languages, i);
@@ -233,6 +236,9 @@ make_row (DftFormsPage *self, DftFormInfo *info, const char *subtitle)
                                0);
       adw_expander_row_add_row (ADW_EXPANDER_ROW (row), combo);
     }
+  /* Shown, so that the trainer sees it and why, but greyed: nothing opens it. */
+  if (info->error != NULL)
+    gtk_widget_set_sensitive (row, FALSE);
   return row;
 }
 

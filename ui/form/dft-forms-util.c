@@ -5,6 +5,7 @@
 
 #include "forms/dft-assessment.h"
 #include "dft-form-filler.h"
+#include "forms/dft-form-store.h"
 #include "forms/dft-form.h"
 #include "dft-forms-util.h"
 #include "dft-kiosk-window.h"
@@ -19,6 +20,7 @@ dft_form_info_free (DftFormInfo *info)
   g_free (info->key);
   g_free (info->title);
   g_free (info->kind);
+  g_free (info->error);
   g_clear_pointer (&info->languages, g_ptr_array_unref);
   g_free (info);
 }
@@ -101,6 +103,29 @@ dft_forms_kind_label (const char *kind)
   if (g_strcmp0 (kind, "registration") == 0)
     return _ ("Registration");
   return _ ("Survey");
+}
+
+gboolean
+dft_forms_check (DftRecord *form_record, GError **error)
+{
+  g_autoptr (DftForm) form = NULL;
+
+  g_return_val_if_fail (DFT_IS_RECORD (form_record), FALSE);
+
+  form = dft_form_store_open (dft_record_get_string (form_record, "definition"), error);
+  return form != NULL;
+}
+
+char *
+dft_forms_left_out_text (guint n_left_out)
+{
+  if (n_left_out == 0)
+    return NULL;
+  /* Translators: %u is a number of forms; the Forms screen lists them with the reason */
+  return g_strdup_printf (ngettext ("%u form that cannot be opened is left out: Forms says why.",
+                                    "%u forms that cannot be opened are left out: Forms says why.",
+                                    n_left_out),
+                          n_left_out);
 }
 
 /* ---- Reading definitions in a worker ---------------------------------------- */
@@ -203,6 +228,7 @@ info_work (gpointer data, GCancellable *cancellable, GError **error)
       const char  *json = g_ptr_array_index (job->definitions, i);
       DftFormInfo *info = g_new0 (DftFormInfo, 1);
       DftForm     *form;
+      GError      *local = NULL;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
@@ -211,8 +237,14 @@ info_work (gpointer data, GCancellable *cancellable, GError **error)
       info->title = g_strdup (dft_record_get_string (record, "title"));
       info->kind = g_strdup (dft_record_get_string (record, "kind"));
       info->languages = g_ptr_array_new_with_free_func (language_info_free);
-      form = json != NULL ? dft_form_new_from_json (json, -1, NULL) : NULL;
-      if (form != NULL)
+      /* Read and prepared as the filler will: a form listed as usable opens. */
+      form = dft_form_store_open (json, &local);
+      if (form == NULL)
+        {
+          info->error = g_strdup (local->message);
+          g_error_free (local);
+        }
+      else
         {
           const char *ui_language = form_language_for (form, job->ui_languages);
 
@@ -416,9 +448,23 @@ dft_forms_open_kiosk (GtkWidget  *parent,
                       const char *phase,
                       const char *pin)
 {
-  GtkApplication *app = GTK_APPLICATION (g_application_get_default ());
-  GtkWidget      *window = dft_kiosk_window_new (app, store, form_record, event_id, phase, pin);
+  GtkApplication    *app = GTK_APPLICATION (g_application_get_default ());
+  GtkWidget         *window;
+  g_autoptr (GError) error = NULL;
 
+  /* Before anything is hidden or made fullscreen: a form that cannot open would leave a
+   * locked laptop that only the PIN gets out of. */
+  if (!dft_forms_check (form_record, &error))
+    {
+      g_autofree char *message = NULL;
+
+      /* Translators: %s is the reason, a full sentence */
+      message = g_strdup_printf (_ ("Kiosk mode did not start: the form cannot be opened. %s"),
+                                 error->message);
+      dft_ui_toast (parent, message);
+      return NULL;
+    }
+  window = dft_kiosk_window_new (app, store, form_record, event_id, phase, pin);
   gtk_window_present (GTK_WINDOW (window));
   return window;
 }

@@ -28,6 +28,7 @@ typedef struct
   gboolean   is_assessment;
   GPtrArray *languages; /* DftFormLanguageInfo * */
   guint      n_warnings;
+  char      *error; /* why the form cannot be opened, or NULL when it can */
 } DftFormInfo;
 
 void dft_form_info_free (DftFormInfo *info);
@@ -49,6 +50,14 @@ GPtrArray *dft_form_infos_load_finish (GAsyncResult *result, GError **error);
 
 const char *dft_forms_kind_label (const char *kind);
 
+/* Whether @form_record's definition opens (reads and prepares); the reason when not. Works
+ * on the definition in memory, so it is quick enough for the UI thread. */
+gboolean dft_forms_check (DftRecord *form_record, GError **error);
+
+/* One line for a form chooser that leaves out @n_left_out forms that cannot be opened, or
+ * NULL when it leaves out none. */
+char *dft_forms_left_out_text (guint n_left_out);
+
 typedef void (*DftFormsPinFunc) (const char *pin, gpointer user_data);
 /* Asks for the PIN that will close the kiosk; @func runs only when one was given. */
 void dft_forms_ask_pin (GtkWidget      *parent,
@@ -64,6 +73,8 @@ GtkWidget *dft_forms_open_filler (GtkWidget  *parent,
                                   const char *person_id,
                                   const char *phase,
                                   gboolean    preview);
+/* Checks the form first: one that cannot be opened shows why and returns NULL, and the
+ * laptop is never locked on it. */
 GtkWidget *dft_forms_open_kiosk (GtkWidget  *parent,
                                  DftStore   *store,
                                  DftRecord  *form_record,
