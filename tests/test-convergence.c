@@ -312,11 +312,14 @@ take_snapshot (World *w, int device)
 
 /*
  * The replica's database goes on a second laptop, which syncs on beside the
- * first. Not in a history that puts the hub back: when both copies write
- * under one id in the same millisecond (this test's steps take microseconds),
- * a replica that dropped one copy's change for the restored hub's can still
- * order that clock value differently from the others, a known gap (about one
- * history in a thousand) that the field's clocks make far less likely.
+ * first. Not in a history that puts the hub back: a known gap (issue 12), one
+ * history in about 3,500 with both (seed 7003367 when copies are allowed
+ * there). Copy X pushes its change #2 and the hub acknowledges it; the hub is
+ * put back to before #2; copy Y, which made another #2 under the same id,
+ * pushes it and the hub takes it. X's push mark says #2 was acknowledged and
+ * the hub holds a #2 of that id, so neither side sees that X's #2 was lost.
+ * Finding it needs the device to show the server what it was acknowledged
+ * (a digest of its change at its mark), not only how many.
  */
 static void
 copy_replica (World *w, Replica *r)
