@@ -47,7 +47,7 @@ dft_store_check_clocks (
                              "A change was made on a device whose clock was %d days ahead of "
                              "this one’s. Nothing was applied: set that device’s date and time "
                              "right first.",
-                             (gulong) days),
+                             days),
                    (int) days);
       return FALSE;
     }

@@ -693,7 +693,7 @@ clock_ahead_error (Run *run, JsonObject *reply, const char *server_message, GErr
                            "This laptop’s clock is %d days ahead of the server’s, so the server "
                            "does not take its changes. Set the laptop’s date and time right and "
                            "sync again: your changes are kept on this device.",
-                           (gulong) days),
+                           days),
                  (int) days);
   else
     g_set_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_CLOCK_AHEAD,
