@@ -197,9 +197,9 @@ too_many_columns (const Sheet *sheet, guint number, GError **error)
 
 /* Takes @cells (char* or NULL each); an empty row is dropped, as if it was not there. */
 static gboolean
-sheet_add_row (Sheet *sheet, guint number, GPtrArray *cells, GError **error)
+sheet_add_row (Sheet *sheet, guint number, GPtrArray *cells_in, GError **error)
 {
-  g_autoptr (GPtrArray) owned = cells;
+  g_autoptr (GPtrArray) cells = cells_in;
   DftSheetRow          *row;
   guint                 n = cells->len;
 

@@ -1046,9 +1046,8 @@ typedef struct
 static char *
 substitute (const char *text, const LoopItem *item, const char *lang)
 {
-  const char      *label;
-  g_autofree char *step = NULL;
-  GString         *out;
+  const char *label;
+  GString    *out;
 
   if (item == NULL || strstr (text, "%(") == NULL)
     return g_strdup (text);
