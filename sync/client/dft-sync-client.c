@@ -860,7 +860,7 @@ request (Run         *run,
     }
   else
     text = g_byte_array_free_to_bytes (g_steal_pointer (&raw));
-  if (text == NULL
+  if (text == NULL || !dft_wire_json_strict (g_bytes_get_data (text, NULL), g_bytes_get_size (text))
       || !json_parser_load_from_data (parser, g_bytes_get_data (text, NULL),
                                       (gssize) g_bytes_get_size (text), NULL)
       || (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root)

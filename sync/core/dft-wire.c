@@ -385,6 +385,65 @@ dft_wire_json_has_nul (const char *data, gsize length)
   return FALSE;
 }
 
+/* The four hex digits of a \u escape at @at, as a UTF-16 unit. */
+static gboolean
+hex_unit (const char *data, gsize length, gsize at, gunichar *unit)
+{
+  *unit = 0;
+  if (at + 4 > length)
+    return FALSE;
+  for (gsize k = at; k < at + 4; k++)
+    {
+      int digit = g_ascii_xdigit_value (data[k]);
+
+      if (digit < 0)
+        return FALSE;
+      *unit = *unit * 16 + (gunichar) digit;
+    }
+  return TRUE;
+}
+
+/*
+ * Whether a JSON text is JSON as RFC 8259 writes it, in the places json-glib 1.6 is lenient:
+ * it reads "\651" as an octal byte, "\q" as "q" and a lone "\udc00" as a half character,
+ * each giving a string that is not UTF-8, which no encoder can write back and no widget can
+ * show. Refused too: text that is not UTF-8 and NUL characters, raw or escaped.
+ */
+gboolean
+dft_wire_json_strict (const char *data, gsize length)
+{
+  if (!g_utf8_validate_len (data, length, NULL))
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    {
+      gunichar unit;
+
+      if (data[i] == '\0')
+        return FALSE;
+      if (data[i] != '\\')
+        continue;
+      if (++i >= length)
+        return FALSE;
+      if (strchr ("\"\\/bfnrt", data[i]) != NULL)
+        continue;
+      if (data[i] != 'u' || !hex_unit (data, length, i + 1, &unit) || unit == 0)
+        return FALSE;
+      i += 4;
+      if (unit >= 0xDC00 && unit <= 0xDFFF)
+        return FALSE; /* a low surrogate with no high one before it */
+      if (unit >= 0xD800 && unit <= 0xDBFF)
+        {
+          gunichar low;
+
+          if (i + 2 >= length || data[i + 1] != '\\' || data[i + 2] != 'u'
+              || !hex_unit (data, length, i + 3, &low) || low < 0xDC00 || low > 0xDFFF)
+            return FALSE;
+          i += 6;
+        }
+    }
+  return TRUE;
+}
+
 GPtrArray *
 dft_wire_decode_batch (GBytes *json, JsonObject **top, GError **error)
 {
@@ -407,6 +466,9 @@ dft_wire_decode_batch (GBytes *json, JsonObject **top, GError **error)
     return invalid (error, _ ("it nests too deeply")), NULL;
   if (dft_wire_json_has_nul (data, size))
     return invalid (error, _ ("it holds a NUL character")), NULL;
+  if (!dft_wire_json_strict (data, size))
+    return invalid (error, _ ("it holds text that is not UTF-8 or an escape JSON does not have")),
+           NULL;
   /* An empty body has no data pointer, which json-glib refuses with a critical. */
   if (size == 0 || !dft_wire_json_single (data, size)
       || !json_parser_load_from_data (parser, data, (gssize) size, NULL))

@@ -39,6 +39,8 @@ GPtrArray *dft_wire_decode_batch (GBytes *json, JsonObject **top, GError **error
 
 gboolean dft_wire_json_depth_ok (const char *data, gsize length, guint max_depth);
 gboolean dft_wire_json_has_nul (const char *data, gsize length);
+/* Whether @data is UTF-8 with only the escapes JSON has, no NUL and no half characters. */
+gboolean dft_wire_json_strict (const char *data, gsize length);
 /* Whether @data is one JSON object or array with nothing after it but white space. */
 gboolean dft_wire_json_single (const char *data, gsize length);
 GBytes  *dft_wire_gzip (GBytes *data);

@@ -694,6 +694,7 @@ values_fit (DftChange *change, char **why)
           const char            *text = json_node_get_string (node);
 
           if (!dft_wire_json_depth_ok (text, strlen (text), DFT_WIRE_MAX_DEPTH)
+              || !dft_wire_json_strict (text, strlen (text))
               || !json_parser_load_from_data (parser, text, -1, NULL))
             {
               /* Translators: %s is a field's name */

@@ -711,7 +711,7 @@ parse_object (Request *request, const Member *members, guint n_members, GError *
   if (json == NULL)
     return NULL;
   data = g_bytes_get_data (json, &length);
-  if (length == 0 || !dft_wire_json_single (data, length)
+  if (length == 0 || !dft_wire_json_single (data, length) || !dft_wire_json_strict (data, length)
       || !json_parser_load_from_data (parser, data, (gssize) length, NULL))
     return bad_request (error, _ ("The request body is not JSON.")), NULL;
   root = json_parser_get_root (parser);
