@@ -2967,6 +2967,31 @@ dft_store_count_set_aside (DftStore   *self,
   return count;
 }
 
+gint64
+dft_store_count_open_conflicts (DftStore *self, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gint64        count = -1;
+  int           rc;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), -1);
+
+  _dft_store_lock (self);
+  stmt = cached_statement (
+      self, "SELECT count (*) FROM conflict WHERE deleted = 0 AND resolved = 0", error);
+  if (stmt != NULL)
+    {
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        count = sqlite3_column_int64 (stmt, 0);
+      else
+        dft_db_set_error (error, self->db, rc, _ ("counting the conflicts to decide"));
+      sqlite3_reset (stmt);
+    }
+  _dft_store_unlock (self);
+  return count;
+}
+
 gboolean
 dft_store_apply_changes (DftStore *self, GPtrArray *changes, DftApplyStats *stats, GError **error)
 {

@@ -39,6 +39,8 @@ const char *dft_store_get_path (DftStore *self);
 const char *dft_store_get_device_id (DftStore *self);
 int         dft_store_get_schema_version (DftStore *self);
 gint64      dft_store_count_pending_changes (DftStore *self, GError **error);
+/* Conflicts kept and not yet decided by a coordinator; -1 on error. */
+gint64 dft_store_count_open_conflicts (DftStore *self, GError **error);
 
 /* A check of every page of the file; slow on a big store, so never on open. */
 gboolean dft_store_check (DftStore *self, GCancellable *cancellable, GError **error);

@@ -1807,6 +1807,77 @@ test_bundle_to_server (Fixture *f, gconstpointer data)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/*
+ * Issue 14, defect 6: two trainers mark the same person present and absent,
+ * offline; A syncs, then B. With the data TRUE, B's mark is the later one and
+ * wins; else A's does. Whichever wins, the sync that finds the disagreement
+ * says one conflict kept, the other device's next sync says so too, a later
+ * round says nothing new, and both count one conflict left to decide (what the
+ * status bar and the command line show).
+ */
+static void
+test_conflict_counted (Fixture *f, gconstpointer data)
+{
+  gboolean              b_later = GPOINTER_TO_INT (data);
+  Device               *a = &f->devices[0], *b = &f->devices[1];
+  g_autofree char      *url = fixture_url (f);
+  g_autoptr (GPtrArray) people = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (DftRecord) event = NULL;
+  g_autoptr (DftRecord) held = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *session = NULL;
+  g_autofree char      *mark_id = NULL;
+  const char           *x;
+
+  device_open (a, url);
+  device_open (b, url);
+  login (a, TRAINER, PASSWORD_TRAINER);
+  enrol (b, f->code);
+  event = add_workshop (a->store, 3, 1, people);
+  device_sync (a);
+  device_sync (b);
+  g_assert_cmpint (dft_store_count_open_conflicts (a->store, &error), ==, 0);
+  g_assert_no_error (error);
+
+  /* The afternoon, which nobody has marked yet. */
+  x = g_ptr_array_index (people, 0);
+  session = dft_session_id_for (dft_record_get_id (event), "2025-03-03", "pm");
+  mark_id = dft_attendance_id_for (session, x);
+  mark (b_later ? a->store : b->store, session, x, b_later ? "present" : "absent");
+  dft_test_wait_next_millisecond ();
+  mark (b_later ? b->store : a->store, session, x, b_later ? "absent" : "present");
+
+  g_assert_cmpuint (device_sync (a).conflicts, ==, 0);
+  g_assert_cmpuint (device_sync (b).conflicts, ==, 1);
+  g_assert_cmpint (dft_store_count_open_conflicts (b->store, &error), ==, 1);
+  g_assert_no_error (error);
+  g_assert_cmpuint (device_sync (a).conflicts, ==, 1);
+  g_assert_cmpint (dft_store_count_open_conflicts (a->store, &error), ==, 1);
+  /* Nothing new on another round: the same conflict is not counted again. */
+  g_assert_cmpuint (device_sync (b).conflicts, ==, 0);
+  g_assert_cmpuint (device_sync (a).conflicts, ==, 0);
+  g_assert_cmpint (dft_store_count_open_conflicts (a->store, &error), ==, 1);
+  g_assert_cmpint (dft_store_count_open_conflicts (b->store, &error), ==, 1);
+  held = dft_store_load (a->store, &dft_entity_attendance, mark_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_record_get_string (held, "status"), ==, b_later ? "absent" : "present");
+
+  /* What "daftari-cli info" tells the trainer on either laptop. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *db = g_build_filename (f->devices[i].dir, "daftari.db", NULL);
+      const char      *argv[] = { g_getenv ("DAFTARI_CLI"), "--db", db, "info", NULL };
+      g_autofree char *out = NULL;
+      int              status = 0;
+
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                   NULL, &out, NULL, &status, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_spawn_check_wait_status (status, NULL));
+      g_assert_nonnull (strstr (out, "Conflicts to decide: 1\n"));
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1837,6 +1908,10 @@ main (int argc, char *argv[])
   ADD ("moved-workshop", test_moved_workshop);
   ADD ("bundle-to-server", test_bundle_to_server);
 #undef ADD
+  g_test_add ("/e2e/conflict-counted/later-mark-syncs-second", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_set_up, test_conflict_counted, fixture_tear_down);
+  g_test_add ("/e2e/conflict-counted/later-mark-syncs-first", Fixture, GINT_TO_POINTER (FALSE),
+              fixture_set_up, test_conflict_counted, fixture_tear_down);
   g_test_add ("/e2e/delete-against-edit/deleter-syncs-first", Fixture, GINT_TO_POINTER (FALSE),
               fixture_set_up, test_delete_against_edit, fixture_tear_down);
   g_test_add ("/e2e/delete-against-edit/editor-syncs-first", Fixture, GINT_TO_POINTER (TRUE),

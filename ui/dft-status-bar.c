@@ -90,6 +90,21 @@ update (DftStatusBar *self)
             g_string_append (text, " · ");
           g_string_append (text, _ ("not set up for sync (Preferences)"));
         }
+      /* Kept when two devices disagreed; a coordinator decides which value stands. */
+      if (dft_sync_client_get_open_conflicts (self->client) > 0)
+        {
+          gint64           open = dft_sync_client_get_open_conflicts (self->client);
+          g_autofree char *count = dft_format_integer (open);
+
+          g_string_append (text, " · ");
+          g_string_append_printf (text,
+                                  /* Translators: %s is a number of conflicts between devices'
+                                   * changes that a coordinator has not decided yet */
+                                  ngettext ("%s conflict to decide", "%s conflicts to decide",
+                                            (gulong) MIN (open, G_MAXINT)),
+                                  count);
+          icon = "dialog-warning-symbolic";
+        }
       if (last > 0)
         {
           g_autofree char *when = format_last_sync (last);
@@ -124,7 +139,8 @@ dft_status_bar_set_application (DftStatusBar *self, DftApplication *app)
 {
   static const char *props[]
       = { "notify::pending-changes", "notify::last-sync", "notify::state",
-          "notify::progress",        "notify::signed-in", "notify::last-error" };
+          "notify::progress",        "notify::signed-in", "notify::last-error",
+          "notify::open-conflicts" };
 
   g_return_if_fail (DFT_IS_STATUS_BAR (self));
 

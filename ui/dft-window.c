@@ -344,6 +344,19 @@ sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         /* Translators: the first %s is "N changes sent", %u a number of changes received */
         ngettext ("Synced: %s, %u received", "Synced: %s, %u received", stats.received), sent,
         stats.received);
+    if (stats.conflicts > 0)
+      {
+        g_autofree char *with = NULL;
+
+        with = g_strdup_printf (
+            /* Translators: the first %s is "Synced: N changes sent, N received"; %u is a number
+             * of conflicts between two devices' changes this sync found */
+            ngettext ("%s, %u conflict kept for a coordinator",
+                      "%s, %u conflicts kept for a coordinator", stats.conflicts),
+            message, stats.conflicts);
+        g_free (message);
+        message = g_steal_pointer (&with);
+      }
     dft_ui_toast (GTK_WIDGET (self),
                   stats.new_identity ? dft_store_new_identity_message () : message);
   }

@@ -157,8 +157,9 @@ cmd_info (DftStore *store, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   gint64             pending = dft_store_count_pending_changes (store, &error);
+  gint64             conflicts = pending < 0 ? -1 : dft_store_count_open_conflicts (store, &error);
 
-  if (pending < 0)
+  if (pending < 0 || conflicts < 0)
     return fail (error);
   cmd_init (store, argc, argv);
   /* Translators: %d is a number */
@@ -173,6 +174,9 @@ cmd_info (DftStore *store, int argc, char **argv)
   g_print (_ ("Submissions: %lld\n"), (long long) count_rows (store, "submission"));
   /* Translators: %lld is a number of changes */
   g_print (_ ("Changes not yet synced: %lld\n"), (long long) pending);
+  /* Translators: %lld is a number of conflicts between two devices' edits that a coordinator
+   * has not decided yet */
+  g_print (_ ("Conflicts to decide: %lld\n"), (long long) conflicts);
   print_token_place (store);
   return 0;
 }

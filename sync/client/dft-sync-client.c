@@ -85,6 +85,7 @@ struct _DftSyncClient
   DftSyncState state;
   gboolean     signed_in;
   gint64       pending_changes;
+  gint64       open_conflicts;
   gint64       last_sync;
   char        *last_error;
   char        *token_storage;
@@ -135,6 +136,7 @@ enum
   PROP_TOKEN_STORAGE,
   PROP_PROGRESS,
   PROP_CLOCK_DRIFT_MS,
+  PROP_OPEN_CONFLICTS,
   N_PROPS
 };
 
@@ -2399,6 +2401,7 @@ typedef struct
   char    *token_storage;
   gint64   last_sync;
   gint64   pending;
+  gint64   open_conflicts;
 } Snapshot;
 
 static void
@@ -2422,6 +2425,7 @@ snapshot_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   snapshot->signed_in = place != DFT_TOKEN_PLACE_NONE && snapshot->server_url != NULL;
   state_get_int (store, "last_sync", &snapshot->last_sync, NULL);
   snapshot->pending = dft_store_count_pending_changes (store, NULL);
+  snapshot->open_conflicts = dft_store_count_open_conflicts (store, NULL);
   /* The result waits for the main loop: it must not keep the store open meanwhile. */
   g_task_set_task_data (task, NULL, NULL);
   g_task_return_pointer (task, snapshot, snapshot_free);
@@ -2456,6 +2460,11 @@ snapshot_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   set_last_sync (self, snapshot->last_sync);
   if (snapshot->pending >= 0)
     set_pending_changes (self, snapshot->pending);
+  if (snapshot->open_conflicts >= 0 && self->open_conflicts != snapshot->open_conflicts)
+    {
+      self->open_conflicts = snapshot->open_conflicts;
+      notify (self, PROP_OPEN_CONFLICTS);
+    }
   snapshot_free (snapshot);
 }
 
@@ -2680,6 +2689,9 @@ dft_sync_client_get_property (GObject *object, guint prop_id, GValue *value, GPa
     case PROP_PENDING_CHANGES:
       g_value_set_int64 (value, self->pending_changes);
       break;
+    case PROP_OPEN_CONFLICTS:
+      g_value_set_int64 (value, self->open_conflicts);
+      break;
     case PROP_LAST_SYNC:
       g_value_set_int64 (value, self->last_sync);
       break;
@@ -2824,6 +2836,10 @@ dft_sync_client_class_init (DftSyncClientClass *klass)
   properties[PROP_CLOCK_DRIFT_MS]
       = g_param_spec_int64 ("clock-drift-ms", NULL, NULL, G_MININT64, G_MAXINT64, 0, ro);
 
+  /* Conflicts this replica keeps that no coordinator has decided yet. */
+  properties[PROP_OPEN_CONFLICTS]
+      = g_param_spec_int64 ("open-conflicts", NULL, NULL, 0, G_MAXINT64, 0, ro);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
   ensure_curl ();
 }
@@ -2938,6 +2954,13 @@ dft_sync_client_get_signed_in (DftSyncClient *self)
 {
   g_return_val_if_fail (DFT_IS_SYNC_CLIENT (self), FALSE);
   return self->signed_in;
+}
+
+gint64
+dft_sync_client_get_open_conflicts (DftSyncClient *self)
+{
+  g_return_val_if_fail (DFT_IS_SYNC_CLIENT (self), 0);
+  return self->open_conflicts;
 }
 
 gint64

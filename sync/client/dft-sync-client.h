@@ -86,6 +86,7 @@ void         dft_sync_client_set_sync_interval (DftSyncClient *self, guint secon
 DftSyncState dft_sync_client_get_state (DftSyncClient *self);
 gboolean     dft_sync_client_get_signed_in (DftSyncClient *self);
 gint64       dft_sync_client_get_pending_changes (DftSyncClient *self);
+gint64       dft_sync_client_get_open_conflicts (DftSyncClient *self);
 gint64       dft_sync_client_get_last_sync (DftSyncClient *self);
 const char  *dft_sync_client_get_last_error (DftSyncClient *self);
 /* Why the server set aside the latest change it refused on its own (DftSyncStats.set_aside), in

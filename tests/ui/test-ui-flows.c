@@ -394,11 +394,10 @@ sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   w->done = TRUE;
 }
 
-/* A fresh store that signs in to @server and pulls everything; the caller releases it. */
-static DftStore *
-pull_from_server (DftTestServer *server, char **out_dir)
+/* @store, a second laptop, signs in to @server and syncs once. */
+static void
+laptop_sync (DftStore *store, DftTestServer *server)
 {
-  DftStore      *store = dft_test_open_store (out_dir);
   DftSyncClient *client
       = g_object_new (DFT_TYPE_SYNC_CLIENT, "store", store, "automatic", FALSE, "server-url",
                       dft_test_server_get_url (server), "retry-delay-ms", 20, NULL);
@@ -418,6 +417,15 @@ pull_from_server (DftTestServer *server, char **out_dir)
     if (!g_main_context_iteration (NULL, FALSE))
       g_usleep (1000);
   g_assert_finalize_object (client);
+}
+
+/* A fresh store that signs in to @server and pulls everything; the caller releases it. */
+static DftStore *
+pull_from_server (DftTestServer *server, char **out_dir)
+{
+  DftStore *store = dft_test_open_store (out_dir);
+
+  laptop_sync (store, server);
   return store;
 }
 
@@ -706,6 +714,87 @@ test_sync_server_down (void)
   dft_test_server_free (d.server);
   g_free (d.event_id);
   g_free (d.offline_id);
+}
+
+/* ---- A conflict, as the trainer sees it -------------------------------------------------- */
+
+static void
+rename_person (DftStore *store, const char *id, const char *family)
+{
+  g_autoptr (DftRecord) person = load (store, &dft_entity_person, id);
+  g_autoptr (GError)    error = NULL;
+
+  dft_record_set_string (person, "family_name", family);
+  g_assert_true (dft_store_save (store, person, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+status_counts_conflict (gpointer data)
+{
+  Flow *f = data;
+
+  /* "1 conflict to decide", in whichever plural form the language has for one. */
+  return everything_synced (f)
+         && strstr (
+                dft_status_bar_get_text (status_bar (f)),
+                g_dngettext (GETTEXT_PACKAGE, "%s conflict to decide", "%s conflicts to decide", 1)
+                    + 3)
+                != NULL;
+}
+
+static void
+conflict_flow (Flow *f)
+{
+  SyncData        *d = f->data;
+  GtkWidget       *participants;
+  GListModel      *people;
+  g_autofree char *other_dir = NULL;
+  DftStore        *other;
+
+  quiet_sync_client (f);
+  sign_in_through_preferences (f, dft_test_server_get_url (d->server));
+  d->event_id = new_workshop (f, "Asset recovery, Tbilisi");
+  participants = dft_ui_test_show_view (f->window, "participants");
+  add_person (participants, "Nino", "Beridze");
+  people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
+  dft_ui_test_wait_n_items (people, 1, "Nino on the roster");
+  d->person_id = person_id_for (participants, "Nino");
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "sync", NULL);
+  wait_long (everything_synced, f, "the first sync");
+  g_assert_false (status_counts_conflict (f));
+
+  /* A second trainer pulls the roster and corrects the family name one way, this laptop
+   * another way; the second trainer syncs first. */
+  other = pull_from_server (d->server, &other_dir);
+  rename_person (other, d->person_id, "Beridze-Kapanadze");
+  laptop_sync (other, d->server);
+  rename_person (f->store, d->person_id, "Beridse");
+  dft_test_wait_until (status_has_pending, f, "the status bar to count the rename");
+
+  /* Sync Now: the toast and the status bar both say a conflict is kept for a coordinator. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "sync", NULL);
+  wait_toast (f->window, "conflict kept for a coordinator");
+  wait_long (status_counts_conflict, f, "the status bar to count the conflict");
+  g_assert_cmpstr (status_icon (status_bar (f)), ==, "dialog-warning-symbolic");
+  g_assert_cmpuint (dft_sync_client_get_open_conflicts (dft_application_get_sync_client (f->app)),
+                    ==, 1);
+
+  dft_test_release_store (other);
+  dft_test_dir_free (g_steal_pointer (&other_dir));
+}
+
+/* Two trainers change the same name: the trainer is told, in the toast and in the status bar,
+ * which keeps saying it after the sync; nothing says "everything synced" alone. */
+static void
+test_sync_conflict (void)
+{
+  SyncData d = { start_server () };
+
+  run_app (NULL, conflict_flow, &d);
+  dft_test_server_free (d.server);
+  g_free (d.event_id);
+  g_free (d.person_id);
 }
 
 /* ---- Bundles ------------------------------------------------------------------------------- */
@@ -1542,6 +1631,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/ui-flows/sync/now", test_sync_now);
   g_test_add_func ("/ui-flows/sync/server-down", test_sync_server_down);
+  g_test_add_func ("/ui-flows/sync/conflict", test_sync_conflict);
   g_test_add_func ("/ui-flows/bundle/round-trip", test_bundle_round_trip);
   g_test_add_func ("/ui-flows/import-dialog/mapping-and-bad-row", test_import_dialog);
   g_test_add_func ("/ui-flows/participants/remove-undo", test_remove_undo);
