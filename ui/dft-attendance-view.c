@@ -790,6 +790,29 @@ place_initial_focus (DftAttendanceView *self)
   focus_cell (self, 0, current_column (self));
 }
 
+/* Shown again (back from Participants or Summary): the focus goes back to the cell it was on,
+ * where the keys mark; the first time, to the session being held. */
+static gboolean
+place_focus_on_show (DftAttendanceView *self)
+{
+  if (self->n_rows == 0 || self->n_cols == 0 || !gtk_widget_get_mapped (GTK_WIDGET (self)))
+    return FALSE;
+  if (!self->placed_focus)
+    place_initial_focus (self);
+  else
+    focus_cell (self, self->focus_row, self->focus_col);
+  return TRUE;
+}
+
+/* The view stack moves the focus on into a page it shows (Tab forward from where it is), which
+ * would leave the register one column on: the workshop page asks for the focus after that. */
+static gboolean
+dft_attendance_view_grab_focus (GtkWidget *widget)
+{
+  return place_focus_on_show (DFT_ATTENDANCE_VIEW (widget))
+         || GTK_WIDGET_CLASS (dft_attendance_view_parent_class)->grab_focus (widget);
+}
+
 static void
 rebuild (DftAttendanceView *self)
 {
@@ -940,7 +963,7 @@ static void
 dft_attendance_view_map (GtkWidget *widget)
 {
   GTK_WIDGET_CLASS (dft_attendance_view_parent_class)->map (widget);
-  place_initial_focus (DFT_ATTENDANCE_VIEW (widget));
+  place_focus_on_show (DFT_ATTENDANCE_VIEW (widget));
 }
 
 static void
@@ -970,6 +993,7 @@ dft_attendance_view_class_init (DftAttendanceViewClass *klass)
 
   object_class->dispose = dft_attendance_view_dispose;
   widget_class->map = dft_attendance_view_map;
+  widget_class->grab_focus = dft_attendance_view_grab_focus;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/daftari/Daftari/dft-attendance-view.ui");

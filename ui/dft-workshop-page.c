@@ -99,12 +99,21 @@ dft_workshop_page_focus_search (DftWorkshopPage *self)
 void
 dft_workshop_page_show_view (DftWorkshopPage *self, const char *name)
 {
+  GtkWidget *child, *focus;
+
   g_return_if_fail (DFT_IS_WORKSHOP_PAGE (self));
 
   if (adw_view_stack_get_child_by_name (self->view_stack, name) == NULL)
     return;
   adw_view_stack_set_visible_child_name (self->view_stack, name);
-  gtk_widget_child_focus (adw_view_stack_get_visible_child (self->view_stack), GTK_DIR_TAB_FORWARD);
+  /* A view that knows where the keys go takes the focus there (the register: the session being
+   * held); any other, its first control, unless the stack already moved the focus into it. */
+  child = adw_view_stack_get_visible_child (self->view_stack);
+  if (gtk_widget_grab_focus (child))
+    return;
+  focus = gtk_root_get_focus (gtk_widget_get_root (child));
+  if (focus == NULL || !gtk_widget_is_ancestor (focus, child))
+    gtk_widget_child_focus (child, GTK_DIR_TAB_FORWARD);
 }
 
 AdwViewStack *
