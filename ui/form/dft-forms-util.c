@@ -319,7 +319,7 @@ typedef struct
   DftFormsPinFunc func;
   gpointer        user_data;
   GDestroyNotify  destroy;
-  GtkEditable    *entry;
+  GtkEditable    *entry; /* owned */
 } PinRequest;
 
 static void
@@ -329,6 +329,7 @@ pin_request_free (gpointer data, GClosure *closure)
 
   if (request->destroy != NULL)
     request->destroy (request->user_data);
+  g_clear_object (&request->entry);
   g_free (request);
 }
 
@@ -349,16 +350,6 @@ pin_changed_cb (GtkEditable *entry, AdwMessageDialog *dialog)
 
   adw_message_dialog_set_response_enabled (dialog, "start",
                                            pin != NULL && g_utf8_strlen (pin, -1) >= 4);
-}
-
-static void
-pin_activate_cb (GtkWidget *entry, AdwMessageDialog *dialog)
-{
-  if (adw_message_dialog_get_response_enabled (dialog, "start"))
-    {
-      adw_message_dialog_response (dialog, "start");
-      gtk_window_destroy (GTK_WINDOW (dialog));
-    }
 }
 
 void
@@ -384,15 +375,21 @@ dft_forms_ask_pin (GtkWidget      *parent,
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "start");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (entry), TRUE);
+  /* Enter presses Start Kiosk, once it is enabled, the way its button does. Destroying the
+   * dialog from the entry's own "activate" left GTK 4.8 touching the entry after it was gone. */
+  g_object_set (entry, "activates-default", TRUE, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _ ("Kiosk PIN"), -1);
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
   request->func = func;
   request->user_data = user_data;
   request->destroy = destroy;
-  request->entry = GTK_EDITABLE (entry);
+  /* Held until the dialog's handlers go, after GTK's own dispose of the dialog: GTK 4.8 notifies
+   * the password entry while it disposes the window that held it, and an entry already
+   * finalized by then is a use after free (seen as "invalid unclassed pointer in cast to
+   * GtkPasswordEntry" when the kiosk starts). */
+  request->entry = GTK_EDITABLE (g_object_ref (entry));
   g_signal_connect (entry, "changed", G_CALLBACK (pin_changed_cb), dialog);
-  g_signal_connect (entry, "activate", G_CALLBACK (pin_activate_cb), dialog);
   g_signal_connect_data (dialog, "response", G_CALLBACK (pin_response_cb), request,
                          pin_request_free, 0);
   gtk_window_present (GTK_WINDOW (dialog));
