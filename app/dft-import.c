@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dft-country.h"
 #include "dft-import.h"
 #include "dft-record-private.h"
 #include "dft-search.h"
@@ -95,13 +96,6 @@ dft_import_init (DftImport *self)
 
 /* ---- Text helpers ----------------------------------------------------- */
 
-static gboolean
-is_trim_char (gunichar c)
-{
-  /* A byte order mark or a zero-width space left inside a cell is as invisible as a space. */
-  return g_unichar_isspace (c) || c == 0xFEFF || c == 0x200B;
-}
-
 /*
  * The text of a cell as Daftari keeps it: without surrounding white space,
  * with line breaks as "\n", and NULL when nothing is left. Everything else,
@@ -111,33 +105,7 @@ is_trim_char (gunichar c)
 static char *
 value_key (const char *text)
 {
-  g_autofree char *nfkc = g_utf8_normalize (text, -1, G_NORMALIZE_NFKC);
-  g_autofree char *folded = NULL;
-  GString         *key;
-  gboolean         space = FALSE;
-
-  if (nfkc == NULL)
-    return g_strdup ("");
-  folded = g_utf8_casefold (nfkc, -1);
-  key = g_string_new (NULL);
-  for (const char *p = folded; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (is_trim_char (c))
-        {
-          space = key->len > 0;
-          continue;
-        }
-      if (space)
-        g_string_append_c (key, ' ');
-      space = FALSE;
-      g_string_append_unichar (key, c);
-    }
-  /* "Жен." and "M." are abbreviations, not different answers. */
-  while (key->len > 0 && key->str[key->len - 1] == '.')
-    g_string_truncate (key, key->len - 1);
-  return g_string_free (key, FALSE);
+  return dft_search_fold_words (text);
 }
 
 static gboolean
@@ -782,49 +750,6 @@ static const Word consent_words[] = {
   { "н", "0" },    { "ні", "0" },    { "жок", "0" },   { "hapana", "0" }, { "არა", "0" },
 };
 
-/* The project's countries and their neighbours, by their English, Russian and own names. */
-static const Word country_words[] = {
-  { "kyrgyzstan", "KG" },
-  { "kyrgyz republic", "KG" },
-  { "kirghizia", "KG" },
-  { "кыргызстан", "KG" },
-  { "киргизия", "KG" },
-  { "киргизстан", "KG" },
-  { "кыргызская республика", "KG" },
-  { "кыргыз республикасы", "KG" },
-  { "tanzania", "TZ" },
-  { "united republic of tanzania", "TZ" },
-  { "tanzania, united republic of", "TZ" },
-  { "танзания", "TZ" },
-  { "pakistan", "PK" },
-  { "пакистан", "PK" },
-  { "پاکستان", "PK" },
-  { "georgia", "GE" },
-  { "грузия", "GE" },
-  { "грузія", "GE" },
-  { "საქართველო", "GE" },
-  { "sakartvelo", "GE" },
-  { "ukraine", "UA" },
-  { "украина", "UA" },
-  { "україна", "UA" },
-  { "kazakhstan", "KZ" },
-  { "казахстан", "KZ" },
-  { "uzbekistan", "UZ" },
-  { "узбекистан", "UZ" },
-  { "tajikistan", "TJ" },
-  { "таджикистан", "TJ" },
-  { "kenya", "KE" },
-  { "uganda", "UG" },
-  { "rwanda", "RW" },
-  { "afghanistan", "AF" },
-  { "armenia", "AM" },
-  { "армения", "AM" },
-  { "azerbaijan", "AZ" },
-  { "азербайджан", "AZ" },
-  { "moldova", "MD" },
-  { "молдова", "MD" },
-};
-
 static const char *
 lookup_word (const Word *words, gsize n_words, const char *text)
 {
@@ -908,19 +833,6 @@ parse_sheet_date (const char *text, gboolean serials, gboolean date1904)
       return g_strdup (shown);
     }
   return NULL;
-}
-
-static char *
-convert_country (const char *text)
-{
-  const char *code = lookup_word (country_words, G_N_ELEMENTS (country_words), text);
-
-  if (code != NULL)
-    return g_strdup (code);
-  /* An ISO 3166 alpha-2 code in any case. Anything else is kept as written: it is still true. */
-  if (strlen (text) == 2 && g_ascii_isalpha (text[0]) && g_ascii_isalpha (text[1]))
-    return g_ascii_strup (text, -1);
-  return g_strdup (text);
 }
 
 /* ---- Running ---------------------------------------------------------- */
@@ -1096,11 +1008,22 @@ convert_cell (
     case DFT_FIELD_TEXT:
       if (strcmp (field->name, "country") == 0)
         {
-          g_autofree char *country = convert_country (text);
+          g_autofree char *country = dft_country_normalize (text);
 
+          if (country == NULL)
+            {
+              *message = g_strdup_printf (
+                  /* Translators: %s is what the sheet says */
+                  _ ("“%s” is not a country Daftari knows; write its name or its two-letter "
+                     "code, such as KG."),
+                  text);
+              return FALSE;
+            }
           dft_record_set_string (person, field->name, country);
           return TRUE;
         }
+      /* A phone number and an email are checked, and the number put in its one form, by
+       * the store like anything typed in. */
       dft_record_set_string (person, field->name, text);
       return TRUE;
 

@@ -161,6 +161,11 @@ static const char migration_6[]
       "  entity TEXT NOT NULL, record_id TEXT NOT NULL, change TEXT, reason TEXT NOT NULL,"
       "  at TEXT NOT NULL, PRIMARY KEY (device_id, origin_seq));";
 
+/* Version 7: countries as ISO 3166 codes and phone numbers in one form, so that "kg" and
+ * "KG" are one country and one number is found however it was typed. Only data changes:
+ * it is rewritten through the store so that every replica receives it (dft-store.c). */
+static const char migration_7[] = "";
+
 static const DftMigration migrations[] = {
   { 1, migration_1, migration_1_post },
   { 2, migration_2, NULL },
@@ -168,6 +173,7 @@ static const DftMigration migrations[] = {
   { 4, migration_4, migration_4_post },
   { 5, migration_5, NULL },
   { 6, migration_6, NULL },
+  { 7, migration_7, NULL, _dft_store_normalize_fields_locked },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == DFT_SCHEMA_VERSION);

@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 #include <math.h>
 
+#include "dft-country.h"
 #include "dft-db.h"
 #include "dft-report.h"
 #include "dft-schema.h"
@@ -136,7 +137,12 @@ read_people (sqlite3 *db, const char *event_id, DftEventReport *report, GError *
       /* A word the schema does not know counts as not given, never as a category of its own. */
       tally (genders, g_strv_contains (dft_gender_choices, gender) ? gender : "");
       tally (agencies, column_text (stmt, 2));
-      tally (countries, column_text (stmt, 3));
+      /* A change from a laptop still on an older version can bring "kg" after migration 7
+       * wrote "KG": one country is counted once all the same. */
+      {
+        g_autofree char *code = dft_country_normalize (column_text (stmt, 3));
+        tally (countries, code != NULL ? code : column_text (stmt, 3));
+      }
     }
   if (rc != SQLITE_DONE)
     return dft_db_set_error (error, db, rc, _ ("reading the workshop’s figures"));

@@ -485,3 +485,37 @@ dft_search_query_terms (const char *query)
 
   return g_strsplit (folded, " ", -1);
 }
+
+char *
+dft_search_fold_words (const char *text)
+{
+  g_autofree char *nfkc = g_utf8_normalize (text, -1, G_NORMALIZE_NFKC);
+  g_autofree char *folded = NULL;
+  GString         *key;
+  gboolean         space = FALSE;
+
+  if (nfkc == NULL)
+    return g_strdup ("");
+  folded = g_utf8_casefold (nfkc, -1);
+  key = g_string_new (NULL);
+  for (const char *p = folded; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      /* A byte order mark or a zero-width space left inside a cell is as invisible as a
+       * space. */
+      if (g_unichar_isspace (c) || c == 0xFEFF || c == 0x200B)
+        {
+          space = key->len > 0;
+          continue;
+        }
+      if (space)
+        g_string_append_c (key, ' ');
+      space = FALSE;
+      g_string_append_unichar (key, c);
+    }
+  /* "Жен." and "M." are abbreviations, not different answers. */
+  while (key->len > 0 && key->str[key->len - 1] == '.')
+    g_string_truncate (key, key->len - 1);
+  return g_string_free (key, FALSE);
+}

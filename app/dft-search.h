@@ -46,4 +46,11 @@ char *dft_search_key (const char *text);
  */
 char **dft_search_query_terms (const char *query);
 
+/*
+ * @text folded for comparing it with a list of words, in its own script: compatibility-
+ * normalised (NFKC), case-folded, white space (and invisible marks) trimmed and collapsed
+ * to single spaces, dots at the end dropped ("Жен." is "жен"). Never NULL for valid UTF-8.
+ */
+char *dft_search_fold_words (const char *text);
+
 G_END_DECLS

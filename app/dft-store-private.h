@@ -14,6 +14,9 @@ typedef struct
   const char *sql;
   /* Work SQL cannot do, run inside the same transaction after sql. */
   gboolean (*post) (sqlite3 *db, GError **error);
+  /* Then records rewritten through the store, as changes in the change log under this
+   * device's name (see _dft_store_normalize_fields_locked()). */
+  gboolean (*rewrite) (DftStore *self, GError **error);
 } DftMigration;
 
 const DftMigration *_dft_migrations (guint *n_migrations);
@@ -43,6 +46,9 @@ char *_dft_store_match_expression (const char *query);
 
 void _dft_store_lock (DftStore *self);
 void _dft_store_unlock (DftStore *self);
+
+/* Gives countries and phone numbers written before they had one form that form. */
+gboolean _dft_store_normalize_fields_locked (DftStore *self, GError **error);
 
 gboolean _dft_person_update_search_key (
     sqlite3 *db, const char *id, const char *given_name, const char *family_name, GError **error);

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "dft-change-log.h"
+#include "dft-contact.h"
+#include "dft-country.h"
 #include "dft-merge.h"
 #include "dft-db.h"
 #include "dft-record-private.h"
@@ -435,6 +437,8 @@ backup_before_migration (DftStore *self, int from_version, GError **error)
   return TRUE;
 }
 
+static gboolean load_device (DftStore *self, GError **error);
+
 static gboolean
 migrate (DftStore *self, int target, GError **error)
 {
@@ -467,8 +471,13 @@ migrate (DftStore *self, int target, GError **error)
         }
 
       bump = g_strdup_printf ("PRAGMA user_version = %d", m->version);
-      if (!dft_db_exec (self->db, m->sql, error) || (m->post != NULL && !m->post (self->db, error))
-          || !dft_db_exec (self->db, bump, error) || !dft_db_exec (self->db, "COMMIT", error))
+      if (!dft_db_exec (self->db, m->sql, error) || (m->post != NULL && !m->post (self->db, error)))
+        goto fail;
+      /* A rewrite writes changes: they need this device's name and clock. */
+      if (m->rewrite != NULL
+          && ((self->device_id == NULL && !load_device (self, error)) || !m->rewrite (self, error)))
+        goto fail;
+      if (!dft_db_exec (self->db, bump, error) || !dft_db_exec (self->db, "COMMIT", error))
         goto fail;
       continue;
 
@@ -659,7 +668,8 @@ open_store (const char *path, int target_version, GError **error)
 
   sqlite3_wal_hook (self->db, wal_hook_cb, self);
 
-  if (!load_device (self, error))
+  /* A migration that rewrote records loaded it already, and ticked its clock since. */
+  if (self->device_id == NULL && !load_device (self, error))
     return NULL;
 
   return g_steal_pointer (&self);
@@ -1222,6 +1232,73 @@ is_blank (const char *text)
   return TRUE;
 }
 
+/*
+ * Fields kept in one form, so that one country or one phone number is written one way
+ * whoever typed it: a save turns what was typed into that form, and refuses what has none.
+ */
+static const struct
+{
+  const DftEntity *entity;
+  const char      *field;
+  char *(*normalize) (const char *text);
+} normal_forms[] = {
+  { &dft_entity_event, "country", dft_country_normalize },
+  { &dft_entity_person, "country", dft_country_normalize },
+  { &dft_entity_person, "phone", dft_phone_normalize },
+};
+
+/* Why @text is no value for @field, or NULL when it is one (a text field's own checks). */
+static const char *
+text_problem (const DftEntity *entity, const DftField *field, const char *text)
+{
+  for (guint n = 0; n < G_N_ELEMENTS (normal_forms); n++)
+    if (normal_forms[n].entity == entity && g_str_equal (normal_forms[n].field, field->name))
+      {
+        g_autofree char *normal = normal_forms[n].normalize (text);
+
+        if (normal != NULL)
+          return NULL;
+        if (normal_forms[n].normalize == dft_country_normalize)
+          return _ ("is not a country Daftari knows; choose it from the list or write its "
+                    "two-letter code, such as KG.");
+        return _ ("is not a phone number; write its digits, with the country code after a +, "
+                  "such as +996 555 123 456.");
+      }
+  if (entity == &dft_entity_person && g_str_equal (field->name, "email")
+      && !dft_email_is_valid (text))
+    return _ ("is not an email address.");
+  return NULL;
+}
+
+/*
+ * Puts the fields of @record that have one form in it, before it is checked and written.
+ * A save does so to what was changed only (@only_changed): a value an earlier version kept
+ * as it was written stays until someone edits it, or until migration 7 rewrites it.
+ */
+static void
+normalize_fields (DftRecord *record, gboolean only_changed)
+{
+  const DftEntity *entity = dft_record_get_entity (record);
+
+  for (guint n = 0; n < G_N_ELEMENTS (normal_forms); n++)
+    {
+      int              i = dft_entity_field_index (entity, normal_forms[n].field);
+      const char      *text;
+      g_autofree char *normal = NULL;
+
+      if (normal_forms[n].entity != entity
+          || (only_changed && !dft_record_is_new (record)
+              && !dft_record_field_is_changed (record, (guint) i)))
+        continue;
+      text = dft_record_get_string (record, normal_forms[n].field);
+      if (text == NULL || is_blank (text))
+        continue;
+      normal = normal_forms[n].normalize (text);
+      if (normal != NULL && strcmp (normal, text) != 0)
+        dft_record_set_string (record, normal_forms[n].field, normal);
+    }
+}
+
 static gboolean
 validate_field (DftStore *self, DftRecord *record, guint i, GError **error)
 {
@@ -1301,6 +1378,16 @@ validate_field (DftStore *self, DftRecord *record, guint i, GError **error)
         }
       break;
     case DFT_FIELD_TEXT:
+      /* Checked when written only: a value kept from before a check existed does not stop
+       * a save of the record's other fields. */
+      if (dft_record_is_new (record) || dft_record_field_is_changed (record, i))
+        {
+          const char *problem = text_problem (entity, field, text);
+
+          if (problem != NULL)
+            return invalid (error, entity, field, problem);
+        }
+      break;
     case DFT_FIELD_INT:
     case DFT_FIELD_REAL:
     case DFT_FIELD_BOOL:
@@ -1363,13 +1450,6 @@ validate_record (DftStore *self, DftRecord *record, GError **error)
         _ ("a final submission cannot be changed; save a correction that supersedes it."));
   else if (entity == &dft_entity_person)
     {
-      const char *email = dft_record_get_string (record, "email");
-
-      if (email != NULL && *email != '\0'
-          && (strchr (email, '@') == NULL || strchr (email, ' ') != NULL || email[0] == '@'
-              || email[strlen (email) - 1] == '@'))
-        return invalid (error, entity, &entity->fields[dft_entity_field_index (entity, "email")],
-                        _ ("is not an email address."));
       if (dft_record_get_string (record, "consent_date") != NULL
           && !dft_record_get_bool (record, "consent"))
         return invalid (error, entity,
@@ -1927,29 +2007,19 @@ stored_value (DftStore *self, DftRecord *record, const char *field, GError **err
  * one, the newest, wins, and the value it replaces goes into @conflicts.
  */
 static gboolean
-commit_local_record (DftStore   *self,
-                     DftRecord  *record,
-                     GPtrArray  *batch,
-                     guint       position,
-                     const char *stamp,
-                     gint64      wall_ms,
-                     GPtrArray  *written,
-                     GPtrArray  *made,
-                     GPtrArray  *conflicts,
-                     GError    **error)
+write_local_record (DftStore   *self,
+                    DftRecord  *record,
+                    const char *stamp,
+                    gint64      wall_ms,
+                    GPtrArray  *written,
+                    GPtrArray  *made,
+                    GPtrArray  *conflicts,
+                    GError    **error)
 {
   const DftEntity      *entity = dft_record_get_entity (record);
   const char           *id;
   g_autoptr (DftChange) change = NULL;
   g_autoptr (GList)     names = NULL;
-
-  if (!dft_record_is_changed (record))
-    return TRUE;
-  if (!validate_record (self, record, error))
-    return FALSE;
-  if (entity == &dft_entity_event && batch != NULL
-      && !plan_sessions (self, record, batch, position + 1, error))
-    return FALSE;
 
   id = dft_record_get_id (record);
   change = dft_change_new (entity->name, id, NULL);
@@ -2001,6 +2071,69 @@ commit_local_record (DftStore   *self,
   /* Once committed, the record has seen its own writes (see dft_store_save_all()). */
   if (made != NULL)
     g_ptr_array_add (made, g_steal_pointer (&change));
+  return TRUE;
+}
+
+/* The same, for a record the user changed: checked first, and a workshop's sessions planned. */
+static gboolean
+commit_local_record (DftStore   *self,
+                     DftRecord  *record,
+                     GPtrArray  *batch,
+                     guint       position,
+                     const char *stamp,
+                     gint64      wall_ms,
+                     GPtrArray  *written,
+                     GPtrArray  *made,
+                     GPtrArray  *conflicts,
+                     GError    **error)
+{
+  if (!dft_record_is_changed (record))
+    return TRUE;
+  normalize_fields (record, TRUE);
+  if (!validate_record (self, record, error))
+    return FALSE;
+  if (dft_record_get_entity (record) == &dft_entity_event && batch != NULL
+      && !plan_sessions (self, record, batch, position + 1, error))
+    return FALSE;
+  return write_local_record (self, record, stamp, wall_ms, written, made, conflicts, error);
+}
+
+/*
+ * Migration 7: every country and phone number written before they had one form is given it,
+ * where it has one (a value that has none stays as it was: it is still what someone wrote).
+ * These are synced fields, so each rewrite is a change like any save, in the change log
+ * under this device's name with its clock: written without one, this replica would differ
+ * from every other with no change to tell them, and the server's reports would go on
+ * counting "kg" apart from "KG". Replicas that rewrite the same field the same way meet
+ * without a conflict (the values are equal). Nothing else of the record is checked: a
+ * record some older check let through must not stop the database from opening.
+ * Inside the migration's transaction.
+ */
+gboolean
+_dft_store_normalize_fields_locked (DftStore *self, GError **error)
+{
+  const DftEntity      *entities[] = { &dft_entity_event, &dft_entity_person };
+  g_autoptr (GPtrArray) written = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+  g_autofree char      *stamp = now_stamp ();
+  gint64                wall_ms = dft_store_wall_ms (self);
+
+  for (guint e = 0; e < G_N_ELEMENTS (entities); e++)
+    {
+      g_autoptr (GPtrArray) records = _dft_store_query (self, entities[e], NULL, NULL, "id", error);
+
+      if (records == NULL)
+        return FALSE;
+      for (guint r = 0; r < records->len; r++)
+        {
+          DftRecord *record = g_ptr_array_index (records, r);
+
+          normalize_fields (record, FALSE);
+          if (dft_record_is_changed (record)
+              && !write_local_record (self, record, stamp, wall_ms, written, made, NULL, error))
+            return FALSE;
+        }
+    }
   return TRUE;
 }
 

@@ -429,7 +429,7 @@ random_submission_edit (World *w, Replica *r)
 static void
 random_open_edit (World *w, Replica *r)
 {
-  static const char    *phones[] = { "+996 555 000 111", "+995 599 000 222", NULL };
+  static const char    *phones[] = { "+996555000111", "+995599000222", NULL };
   g_autoptr (GError)    error = NULL;
   g_autoptr (DftRecord) person = g_steal_pointer (&r->open);
   g_autoptr (DftRecord) now = NULL;

@@ -146,23 +146,23 @@ test_stale_save_same_field (Fixture *f, gconstpointer data)
   g_autofree char      *id = shared_person (f);
   g_autoptr (DftRecord) read_before = load (f->a, &dft_entity_person, id);
 
-  set_and_save (f->b, id, "phone", "+996 555 100 200");
+  set_and_save (f->b, id, "phone", "+996555100200");
   sync_with_hub (f, f->b);
   sync_with_hub (f, f->a);
 
   dft_test_wait_next_millisecond ();
-  dft_record_set_string (read_before, "phone", "+996 700 000 001");
+  dft_record_set_string (read_before, "phone", "+996700000001");
   save (f->a, read_before);
   /* The loss is known where it happened, before any sync. */
-  dft_test_assert_lost_value (f->a, id, "phone", "\"+996 555 100 200\"");
+  dft_test_assert_lost_value (f->a, id, "phone", "\"+996555100200\"");
 
   assert_all_converge (f);
   {
     g_autoptr (DftRecord) person = load (f->b, &dft_entity_person, id);
-    g_assert_cmpstr (dft_record_get_string (person, "phone"), ==, "+996 700 000 001");
+    g_assert_cmpstr (dft_record_get_string (person, "phone"), ==, "+996700000001");
   }
-  dft_test_assert_lost_value (f->hub, id, "phone", "\"+996 555 100 200\"");
-  dft_test_assert_lost_value (f->b, id, "phone", "\"+996 555 100 200\"");
+  dft_test_assert_lost_value (f->hub, id, "phone", "\"+996555100200\"");
+  dft_test_assert_lost_value (f->b, id, "phone", "\"+996555100200\"");
 }
 
 /*
@@ -179,7 +179,7 @@ test_stale_save_other_fields (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) conflicts = NULL;
   g_autoptr (GError)    error = NULL;
 
-  set_and_save (f->b, id, "phone", "+996 555 100 200");
+  set_and_save (f->b, id, "phone", "+996555100200");
   set_and_save (f->b, id, "email", "aigul@example.org");
   sync_with_hub (f, f->b);
   sync_with_hub (f, f->a);
@@ -191,7 +191,7 @@ test_stale_save_other_fields (Fixture *f, gconstpointer data)
 
   assert_all_converge (f);
   person = load (f->hub, &dft_entity_person, id);
-  g_assert_cmpstr (dft_record_get_string (person, "phone"), ==, "+996 555 100 200");
+  g_assert_cmpstr (dft_record_get_string (person, "phone"), ==, "+996555100200");
   g_assert_cmpstr (dft_record_get_string (person, "email"), ==, "aigul@example.org");
   g_assert_cmpstr (dft_record_get_string (person, "agency"), ==, "Judiciary");
   conflicts = _dft_store_query (f->hub, &dft_entity_conflict, NULL, NULL, NULL, &error);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "dft-change-log.h"
+#include "dft-report.h"
 #include "dft-store-private.h"
 #include "dft-test-util.h"
 
@@ -183,6 +184,121 @@ test_migrate_from (gconstpointer data)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/* People as versions before 7 kept them: countries and phone numbers as they were typed. */
+static const char rows_typed[]
+    = "INSERT INTO person (id, created_at, updated_at, given_name, country, phone) VALUES"
+      " ('p-kg-lower', '2026-01-10T09:05:00.000Z', '2026-01-10T09:05:00.000Z', 'Bakyt', 'kg',"
+      "  '+996 (555) 12-34-56'),"
+      " ('p-kg-name', '2026-01-10T09:06:00.000Z', '2026-01-10T09:06:00.000Z', 'Cholpon',"
+      "  'Kyrgyzstan', '+996555654321'),"
+      " ('p-kg', '2026-01-10T09:07:00.000Z', '2026-01-10T09:07:00.000Z', 'Dinara', 'KG', NULL),"
+      " ('p-odd', '2026-01-10T09:08:00.000Z', '2026-01-10T09:08:00.000Z', 'Emil', 'Atlantis',"
+      "  'ask the office');"
+      "INSERT INTO enrollment (id, created_at, updated_at, event_id, person_id, role) VALUES"
+      " ('en-2', '2026-01-10T09:09:00.000Z', '2026-01-10T09:09:00.000Z', '" EVENT_ID
+      "', 'p-kg-lower', 'participant'),"
+      " ('en-3', '2026-01-10T09:09:00.000Z', '2026-01-10T09:09:00.000Z', '" EVENT_ID
+      "', 'p-kg-name', 'participant'),"
+      " ('en-4', '2026-01-10T09:09:00.000Z', '2026-01-10T09:09:00.000Z', '" EVENT_ID
+      "', 'p-kg', 'participant'),"
+      " ('en-5', '2026-01-10T09:09:00.000Z', '2026-01-10T09:09:00.000Z', '" EVENT_ID
+      "', 'p-odd', 'participant');"
+      "UPDATE event SET country = 'kg';";
+
+static char *
+text_of (sqlite3 *db, const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  char         *text;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  text = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return text;
+}
+
+static void
+assert_text (sqlite3 *db, const char *sql, const char *expected)
+{
+  g_autofree char *text = text_of (db, sql);
+
+  g_assert_cmpstr (text, ==, expected);
+}
+
+/*
+ * Version 7 gives countries their codes and phone numbers their one form, as changes in the
+ * change log like any save: a sync passes them to every other replica. What has no such
+ * form stays as it was written.
+ */
+static void
+test_migrate_normalizes_fields (void)
+{
+  g_autoptr (GError)         error = NULL;
+  g_autofree char           *dir = dft_test_make_dir ();
+  g_autofree char           *path = g_build_filename (dir, "daftari.db", NULL);
+  g_autoptr (DftStore)       store = NULL;
+  g_autoptr (DftEventReport) report = NULL;
+  sqlite3                   *db;
+
+  make_old_database (path, 6);
+  {
+    g_autoptr (DftStore) old = _dft_store_open_at_version (path, 6, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (sqlite3_exec (_dft_store_get_db (old), rows_typed, NULL, NULL, NULL), ==,
+                     SQLITE_OK);
+  }
+
+  store = dft_store_open (path, &error);
+  g_assert_no_error (error);
+  db = _dft_store_get_db (store);
+
+  assert_text (db, "SELECT country FROM person WHERE id = 'p-kg-lower'", "KG");
+  assert_text (db, "SELECT phone FROM person WHERE id = 'p-kg-lower'", "+996555123456");
+  assert_text (db, "SELECT country FROM person WHERE id = 'p-kg-name'", "KG");
+  assert_text (db, "SELECT phone FROM person WHERE id = 'p-kg-name'", "+996555654321");
+  assert_text (db, "SELECT country FROM person WHERE id = 'p-kg'", "KG");
+  assert_text (db, "SELECT country FROM event", "KG");
+  /* Never lose data: what is no country and no number is kept as written. */
+  assert_text (db, "SELECT country FROM person WHERE id = 'p-odd'", "Atlantis");
+  assert_text (db, "SELECT phone FROM person WHERE id = 'p-odd'", "ask the office");
+
+  /* One change per record rewritten, with only the rewritten fields (and "deleted", as every
+   * save of a live record sends), under this device's name and after its clock; the field
+   * versions follow, so a merge ranks them. */
+  g_assert_cmpint (count (db, "SELECT count (*) FROM change_log WHERE hlc > 116000000000000001 "
+                              "AND device_id = 'old-device'"),
+                   ==, 3);
+  assert_text (db,
+               "SELECT fields FROM change_log WHERE record_id = 'p-kg-lower' "
+               "ORDER BY seq DESC LIMIT 1",
+               "{\"country\":\"KG\",\"phone\":\"+996555123456\",\"deleted\":false}");
+  assert_text (db,
+               "SELECT fields FROM change_log WHERE record_id = 'p-kg-name' "
+               "ORDER BY seq DESC LIMIT 1",
+               "{\"country\":\"KG\",\"deleted\":false}");
+  g_assert_cmpint (count (db, "SELECT count (*) FROM change_log WHERE record_id IN "
+                              "('p-kg', 'p-odd')"),
+                   ==, 0);
+  g_assert_cmpint (count (db, "SELECT count (*) FROM field_version f JOIN change_log c ON "
+                              "c.hlc = f.hlc AND c.device_id = f.device_id WHERE f.entity = "
+                              "'person' AND f.record_id = 'p-kg-lower' AND f.field IN "
+                              "('country', 'phone')"),
+                   ==, 2);
+  g_assert_cmpint (dft_store_count_pending_changes (store, &error), >=, 3);
+  g_assert_no_error (error);
+
+  /* The summary counts "kg", "Kyrgyzstan" and "KG" as one country. */
+  report = dft_report_event (store, EVENT_ID, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->countries->len, ==, 3);
+  g_assert_cmpstr (((DftReportCount *) g_ptr_array_index (report->countries, 0))->name, ==, "KG");
+  g_assert_cmpuint (((DftReportCount *) g_ptr_array_index (report->countries, 0))->count, ==, 3);
+
+  g_clear_object (&store);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 static void
 test_migrate_fresh_no_backup (void)
 {
@@ -223,6 +339,7 @@ main (int argc, char *argv[])
       g_autofree char *path = g_strdup_printf ("/migrations/from-v%d", v);
       g_test_add_data_func (path, GINT_TO_POINTER (v), test_migrate_from);
     }
+  g_test_add_func ("/migrations/v7/normalizes-fields", test_migrate_normalizes_fields);
   g_test_add_func ("/migrations/fresh-no-backup", test_migrate_fresh_no_backup);
   g_test_add_func ("/migrations/reopen-is-noop", test_migrate_reopen_is_noop);
 

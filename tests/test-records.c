@@ -206,6 +206,80 @@ test_validation (Fixture *f, gconstpointer data)
   expect_invalid (f, orphan, "does not exist");
 }
 
+/*
+ * A country is saved as its code and a phone number in its one form, whoever typed them,
+ * and that form is what the change log sends; what has no such form is refused.
+ */
+static void
+test_contact_fields (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) person = dft_record_new_for_entity (&dft_entity_person);
+  g_autoptr (DftRecord) loaded = NULL;
+  g_autoptr (DftRecord) atlantis = dft_record_new_for_entity (&dft_entity_person);
+  g_autoptr (DftRecord) no_phone = dft_record_new_for_entity (&dft_entity_person);
+  g_autoptr (DftRecord) no_domain = dft_record_new_for_entity (&dft_entity_person);
+  g_autoptr (DftRecord) event = dft_record_new_for_entity (&dft_entity_event);
+  g_autoptr (GPtrArray) log = NULL;
+  DftChange            *change;
+
+  g_object_set (person, "given-name", "Aibek", "country", " kg ", "phone", "00996 (555) 12-34-56",
+                "email", "aibek@example.kg", NULL);
+  g_assert_true (dft_store_validate (f->store, person, &error));
+  g_assert_true (dft_store_save (f->store, person, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_record_get_string (person, "country"), ==, "KG");
+  loaded = dft_store_load (f->store, &dft_entity_person, dft_record_get_id (person), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_record_get_string (loaded, "country"), ==, "KG");
+  g_assert_cmpstr (dft_record_get_string (loaded, "phone"), ==, "+996555123456");
+  log = read_log (f);
+  change = g_ptr_array_index (log, log->len - 1);
+  g_assert_cmpstr (json_object_get_string_member (change->fields, "country"), ==, "KG");
+  g_assert_cmpstr (json_object_get_string_member (change->fields, "phone"), ==, "+996555123456");
+
+  /* A name in the interface language or another is a country too; a workshop's as well. */
+  dft_record_set_string (loaded, "country", "Kyrgyzstan");
+  g_assert_true (dft_store_save (f->store, loaded, &error));
+  g_assert_cmpstr (dft_record_get_string (loaded, "country"), ==, "KG");
+  g_object_set (event, "title", "Cyber", "start-date", "2026-03-02", "end-date", "2026-03-02",
+                "country", "tanzania", NULL);
+  g_assert_true (dft_store_save (f->store, event, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_record_get_string (event, "country"), ==, "TZ");
+
+  g_object_set (atlantis, "given-name", "Sana", "country", "Atlantis", NULL);
+  expect_invalid (f, atlantis, "Country");
+  g_object_set (no_phone, "given-name", "Sana", "phone", "call me", NULL);
+  expect_invalid (f, no_phone, "Phone");
+  g_object_set (no_domain, "given-name", "Sana", "email", "sana@example", NULL);
+  expect_invalid (f, no_domain, "Email");
+}
+
+/* A value kept from before the checks (a sync from an older version) does not stop a save
+ * of the record's other fields, and stays as it was until someone edits it. */
+static void
+test_contact_fields_kept (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) person = dft_test_add_person (f->store, "Rehema", "Said");
+  g_autoptr (DftRecord) loaded = NULL;
+  g_autofree char      *sql
+      = g_strdup_printf ("UPDATE person SET country = 'Atlantis', email = 'rehema@example' "
+                         "WHERE id = '%s'",
+                         dft_record_get_id (person));
+
+  g_assert_cmpint (sqlite3_exec (_dft_store_get_db (f->store), sql, NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+  loaded = dft_store_load (f->store, &dft_entity_person, dft_record_get_id (person), &error);
+  g_assert_no_error (error);
+  dft_record_set_string (loaded, "agency", "Police");
+  g_assert_true (dft_store_save (f->store, loaded, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (dft_record_get_string (loaded, "country"), ==, "Atlantis");
+  g_assert_cmpstr (dft_record_get_string (loaded, "email"), ==, "rehema@example");
+}
+
 static void
 test_immutable_fields (Fixture *f, gconstpointer data)
 {
@@ -503,6 +577,8 @@ main (int argc, char *argv[])
   ADD ("/records/person/update-logs-changed-fields", test_update_logs_only_changed_fields);
   ADD ("/records/properties-notify", test_properties_notify);
   ADD ("/records/validation", test_validation);
+  ADD ("/records/contact-fields", test_contact_fields);
+  ADD ("/records/contact-fields/kept", test_contact_fields_kept);
   ADD ("/records/immutable-fields", test_immutable_fields);
   ADD ("/records/event/generates-sessions", test_event_generates_sessions);
   ADD ("/records/attendance/one-mark", test_attendance_one_mark_per_person_session);

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "dft-country.h"
 #include "dft-import-dialog.h"
 #include "dft-import.h"
 #include "dft-participants-view.h"
@@ -223,11 +224,18 @@ static void
 add_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   DftParticipantsView *self = DFT_PARTICIPANTS_VIEW (widget);
+  DftPersonDialog     *dialog;
+  g_autofree char     *country = NULL;
 
   if (self->event == NULL)
     return;
-  present_dialog (self, GTK_WINDOW (dft_person_dialog_new (
-                            self->store, dft_record_get_id (self->event), NULL, "participant")));
+  dialog
+      = dft_person_dialog_new (self->store, dft_record_get_id (self->event), NULL, "participant");
+  /* Most participants come from the country the workshop is held in. */
+  country = dft_country_normalize (dft_record_get_string (self->event, "country"));
+  if (country != NULL)
+    dft_person_dialog_set_field (dialog, "country", country);
+  present_dialog (self, GTK_WINDOW (dialog));
 }
 
 static void

@@ -3,6 +3,8 @@
 
 #include <glib/gi18n.h>
 
+#include "dft-contact.h"
+#include "dft-country-row.h"
 #include "dft-person-dialog.h"
 #include "dft-ui-util.h"
 #include "dft-uuid.h"
@@ -20,9 +22,10 @@ struct _DftPersonDialog
   AdwComboRow    *role_row;
   AdwEntryRow    *agency_row;
   AdwEntryRow    *position_row;
-  AdwEntryRow    *country_row;
+  DftCountryRow  *country_row;
   AdwEntryRow    *email_row;
   AdwEntryRow    *phone_row;
+  GtkLabel       *contact_error;
   GtkSwitch      *consent_switch;
 
   DftStore  *store;
@@ -45,7 +48,6 @@ static const struct
   { "family_name", G_STRUCT_OFFSET (DftPersonDialog, family_row) },
   { "agency", G_STRUCT_OFFSET (DftPersonDialog, agency_row) },
   { "position", G_STRUCT_OFFSET (DftPersonDialog, position_row) },
-  { "country", G_STRUCT_OFFSET (DftPersonDialog, country_row) },
   { "email", G_STRUCT_OFFSET (DftPersonDialog, email_row) },
   { "phone", G_STRUCT_OFFSET (DftPersonDialog, phone_row) },
 };
@@ -56,26 +58,48 @@ row_for (DftPersonDialog *self, guint i)
   return G_STRUCT_MEMBER (GtkEditable *, self, rows[i].offset);
 }
 
+static void
+mark_row (gpointer row, gboolean ok)
+{
+  if (ok)
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
+      gtk_accessible_reset_state (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_STATE_INVALID);
+    }
+  else
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (row), "error");
+      gtk_accessible_update_state (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_STATE_INVALID,
+                                   GTK_ACCESSIBLE_INVALID_TRUE, -1);
+    }
+}
+
 static gboolean
 validate (DftPersonDialog *self)
 {
   g_autofree char *given = dft_ui_editable_text (GTK_EDITABLE (self->given_row));
+  g_autofree char *email = dft_ui_editable_text (GTK_EDITABLE (self->email_row));
+  g_autofree char *phone = dft_ui_editable_text (GTK_EDITABLE (self->phone_row));
+  g_autofree char *normal_phone = phone != NULL ? dft_phone_normalize (phone) : NULL;
   gboolean         ok = given != NULL;
+  gboolean         email_ok = email == NULL || dft_email_is_valid (email);
+  gboolean         phone_ok = phone == NULL || normal_phone != NULL;
+  const char      *contact_message = NULL;
 
   gtk_label_set_text (self->name_error, ok ? "" : _ ("A person needs at least a given name."));
   gtk_widget_set_visible (GTK_WIDGET (self->name_error), !ok);
-  if (ok)
-    {
-      gtk_widget_remove_css_class (GTK_WIDGET (self->given_row), "error");
-      gtk_accessible_reset_state (GTK_ACCESSIBLE (self->given_row), GTK_ACCESSIBLE_STATE_INVALID);
-    }
-  else
-    {
-      gtk_widget_add_css_class (GTK_WIDGET (self->given_row), "error");
-      gtk_accessible_update_state (GTK_ACCESSIBLE (self->given_row), GTK_ACCESSIBLE_STATE_INVALID,
-                                   GTK_ACCESSIBLE_INVALID_TRUE, -1);
-    }
-  return ok;
+  mark_row (self->given_row, ok);
+
+  if (!email_ok)
+    contact_message = _ ("The email address is not complete: write it like name@example.org.");
+  else if (!phone_ok)
+    contact_message = _ ("The phone number can hold only digits, spaces, dashes and brackets, "
+                         "with the country code after a + in front, such as +996 555 123 456.");
+  gtk_label_set_text (self->contact_error, contact_message != NULL ? contact_message : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->contact_error), contact_message != NULL);
+  mark_row (self->email_row, email_ok);
+  mark_row (self->phone_row, phone_ok);
+  return ok && email_ok && phone_ok;
 }
 
 static void
@@ -90,6 +114,11 @@ dft_person_dialog_set_field (DftPersonDialog *self, const char *field, const cha
 {
   g_return_if_fail (DFT_IS_PERSON_DIALOG (self));
 
+  if (g_str_equal (field, "country"))
+    {
+      dft_country_row_set_value (self->country_row, text);
+      return;
+    }
   if (g_str_equal (field, "gender"))
     {
       guint position = 0;
@@ -237,6 +266,8 @@ save_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
     g_hash_table_insert (job->values, (gpointer) rows[i].field,
                          dft_ui_editable_text (row_for (self, i)));
+  g_hash_table_insert (job->values, (gpointer) "country",
+                       g_strdup (dft_country_row_get_value (self->country_row)));
   self->saving = TRUE;
   gtk_widget_set_sensitive (self->save_button, FALSE);
   dft_ui_run_async (self, save_work, job, save_job_free, NULL, save_done_cb, NULL);
@@ -278,6 +309,7 @@ dft_person_dialog_class_init (DftPersonDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, country_row);
   gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, email_row);
   gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, phone_row);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, contact_error);
   gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, consent_switch);
   gtk_widget_class_bind_template_callback (widget_class, changed_cb);
 
@@ -293,6 +325,7 @@ dft_person_dialog_init (DftPersonDialog *self)
   g_autoptr (GtkStringList) genders = gtk_string_list_new (NULL);
   g_autoptr (GtkStringList) roles = gtk_string_list_new (NULL);
 
+  g_type_ensure (DFT_TYPE_COUNTRY_ROW);
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_string_list_append (genders, dft_ui_gender_label (NULL));
   for (guint i = 0; dft_gender_choices[i] != NULL; i++)
@@ -325,6 +358,7 @@ dft_person_dialog_new (DftStore *store, const char *event_id, DftRecord *person,
         gtk_editable_set_text (row_for (self, i),
                                dft_record_get_string (person, rows[i].field) ?: "");
       dft_person_dialog_set_field (self, "gender", dft_record_get_string (person, "gender"));
+      dft_country_row_set_value (self->country_row, dft_record_get_string (person, "country"));
       gtk_switch_set_active (self->consent_switch, dft_record_get_bool (person, "consent"));
       self->role_shown = adw_combo_row_get_selected (self->role_row);
       gtk_window_set_title (GTK_WINDOW (self), _ ("Edit Person"));

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "dft-country-row.h"
 #include "dft-ui-util.h"
 #include "dft-workshop-dialog.h"
 
@@ -18,7 +19,7 @@ struct _DftWorkshopDialog
   AdwEntryRow    *end_row;
   GtkLabel       *dates_error;
   AdwEntryRow    *track_row;
-  AdwEntryRow    *country_row;
+  DftCountryRow  *country_row;
   AdwEntryRow    *city_row;
   AdwEntryRow    *venue_row;
   AdwEntryRow    *language_row;
@@ -43,7 +44,6 @@ static const struct
   { "start_date", G_STRUCT_OFFSET (DftWorkshopDialog, start_row) },
   { "end_date", G_STRUCT_OFFSET (DftWorkshopDialog, end_row) },
   { "track", G_STRUCT_OFFSET (DftWorkshopDialog, track_row) },
-  { "country", G_STRUCT_OFFSET (DftWorkshopDialog, country_row) },
   { "city", G_STRUCT_OFFSET (DftWorkshopDialog, city_row) },
   { "venue", G_STRUCT_OFFSET (DftWorkshopDialog, venue_row) },
   { "language", G_STRUCT_OFFSET (DftWorkshopDialog, language_row) },
@@ -130,6 +130,11 @@ dft_workshop_dialog_set_field (DftWorkshopDialog *self, const char *field, const
 {
   g_return_if_fail (DFT_IS_WORKSHOP_DIALOG (self));
 
+  if (g_str_equal (field, "country"))
+    {
+      dft_country_row_set_value (self->country_row, text);
+      return;
+    }
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
     if (g_str_equal (rows[i].field, field))
       {
@@ -221,6 +226,8 @@ save_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
     g_hash_table_insert (job->values, (gpointer) rows[i].field,
                          dft_ui_editable_text (row_for (self, i)));
+  g_hash_table_insert (job->values, (gpointer) "country",
+                       g_strdup (dft_country_row_get_value (self->country_row)));
   /* A one-day workshop needs no last day. */
   if (g_hash_table_lookup (job->values, "end_date") == NULL)
     g_hash_table_insert (job->values, (gpointer) "end_date",
@@ -278,6 +285,7 @@ dft_workshop_dialog_class_init (DftWorkshopDialogClass *klass)
 static void
 dft_workshop_dialog_init (DftWorkshopDialog *self)
 {
+  g_type_ensure (DFT_TYPE_COUNTRY_ROW);
   gtk_widget_init_template (GTK_WIDGET (self));
 }
 
@@ -296,6 +304,7 @@ dft_workshop_dialog_new (DftStore *store, DftRecord *event)
       for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
         gtk_editable_set_text (row_for (self, i),
                                dft_record_get_string (event, rows[i].field) ?: "");
+      dft_country_row_set_value (self->country_row, dft_record_get_string (event, "country"));
       gtk_window_set_title (GTK_WINDOW (self), _ ("Edit Workshop"));
     }
   else

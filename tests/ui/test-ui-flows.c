@@ -6,6 +6,8 @@
 #include "dft-application.h"
 #include "dft-attendance-view.h"
 #include "dft-bundle.h"
+#include "dft-country-row.h"
+#include "dft-country.h"
 #include "dft-import-dialog.h"
 #include "dft-participants-view.h"
 #include "dft-person-dialog.h"
@@ -1606,6 +1608,99 @@ test_search_hint (void)
   run_app (NULL, search_hint_flow, NULL);
 }
 
+/* ---- Country, email and phone in the person dialog --------------------------------------- */
+
+static guint
+position_of_name (GtkDropDown *drop_down, const char *name)
+{
+  GListModel *names = gtk_drop_down_get_model (drop_down);
+
+  for (guint i = 0; i < g_list_model_get_n_items (names); i++)
+    {
+      g_autoptr (GtkStringObject) item = g_list_model_get_item (names, i);
+      if (g_strcmp0 (gtk_string_object_get_string (item), name) == 0)
+        return i;
+    }
+  g_error ("%s is not in the list", name);
+}
+
+static void
+country_contacts_flow (Flow *f)
+{
+  g_autofree char      *event_id = new_workshop (f, "Cyber investigations, Dushanbe");
+  g_autofree char      *kyrgyzstan = dft_country_name ("KG", NULL);
+  g_autofree char      *tajikistan = dft_country_name ("TJ", NULL);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) found = NULL;
+  g_autoptr (DftRecord) event = NULL;
+  DftPersonDialog      *dialog;
+  DftCountryRow        *country;
+  GtkDropDown          *drop_down;
+  GtkLabel             *contact_error;
+  GtkWidget            *email_row;
+  GtkWidget            *participants;
+  DftRecord            *person;
+
+  /* The workshop's country was chosen from the list and kept as its code. */
+  event = load (f->store, &dft_entity_event, event_id);
+  g_assert_cmpstr (dft_record_get_string (event, "country"), ==, "KG");
+
+  participants = dft_ui_test_show_view (f->window, "participants");
+  g_assert_true (gtk_widget_activate_action (participants, "participants.add", NULL));
+  dialog = dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG);
+  g_assert_nonnull (dialog);
+  country = template_child (dialog, DFT_TYPE_PERSON_DIALOG, "country_row");
+  drop_down = dft_country_row_get_drop_down (country);
+  contact_error = template_child (dialog, DFT_TYPE_PERSON_DIALOG, "contact_error");
+  email_row = template_child (dialog, DFT_TYPE_PERSON_DIALOG, "email_row");
+
+  /* A new participant comes from the workshop's country, shown by its name. */
+  g_assert_cmpstr (dft_country_row_get_value (country), ==, "KG");
+  g_assert_cmpstr (gtk_string_object_get_string (gtk_drop_down_get_selected_item (drop_down)), ==,
+                   kyrgyzstan);
+
+  /* Another country, picked by its name; an address without its domain's dot. */
+  gtk_drop_down_set_selected (drop_down, position_of_name (drop_down, tajikistan));
+  g_assert_cmpstr (dft_country_row_get_value (country), ==, "TJ");
+  dft_person_dialog_set_field (dialog, "given_name", "Farrukh");
+  dft_person_dialog_set_field (dialog, "email", "farrukh@mail");
+  dft_person_dialog_set_field (dialog, "phone", "+992 (37) 221-00-00");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL));
+
+  /* Refused beside the field, in the interface language, and nothing saved. */
+  g_assert_true (dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG) == dialog);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (contact_error)));
+  g_assert_cmpstr (gtk_label_get_text (contact_error), ==,
+                   g_dgettext (GETTEXT_PACKAGE, "The email address is not complete: write it "
+                                                "like name@example.org."));
+  g_assert_true (gtk_widget_has_css_class (email_row, "error"));
+  found = dft_store_find_people (f->store, "farrukh", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 0);
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  /* Corrected, the message goes as the user types, and the person is saved. */
+  dft_person_dialog_set_field (dialog, "email", "farrukh@mail.tj");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (contact_error)));
+  g_assert_false (gtk_widget_has_css_class (email_row, "error"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL));
+  dft_ui_test_wait_finalized (dialog, "the person dialog to close");
+
+  found = dft_store_find_people (f->store, "farrukh", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 1);
+  person = g_ptr_array_index (found, 0);
+  g_assert_cmpstr (dft_record_get_string (person, "country"), ==, "TJ");
+  g_assert_cmpstr (dft_record_get_string (person, "email"), ==, "farrukh@mail.tj");
+  g_assert_cmpstr (dft_record_get_string (person, "phone"), ==, "+992372210000");
+}
+
+static void
+test_country_contacts (void)
+{
+  run_app (NULL, country_contacts_flow, NULL);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1636,5 +1731,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui-flows/import-dialog/mapping-and-bad-row", test_import_dialog);
   g_test_add_func ("/ui-flows/participants/remove-undo", test_remove_undo);
   g_test_add_func ("/ui-flows/participants/search-hint", test_search_hint);
+  g_test_add_func ("/ui-flows/person-dialog/country-email-phone", test_country_contacts);
   return g_test_run ();
 }

@@ -249,9 +249,8 @@ stale_dialogs_flow (DftApplication *app, DftWindow *window, gpointer data)
   workshop_dialog = dft_workshop_dialog_new (store, event);
   gtk_window_present (GTK_WINDOW (workshop_dialog));
 
-  save_on (
-      other, &dft_entity_person, person_id,
-      (const char *const[]){ "phone", "+996 555 100 200", "email", "aigul@example.org", NULL });
+  save_on (other, &dft_entity_person, person_id,
+           (const char *const[]){ "phone", "+996555100200", "email", "aigul@example.org", NULL });
   save_on (other, &dft_entity_event, event_id,
            (const char *const[]){ "venue", "Hotel Ak-Say", "notes", "Bring passports", NULL });
   bring (other, store);
@@ -268,7 +267,7 @@ stale_dialogs_flow (DftApplication *app, DftWindow *window, gpointer data)
 
   held = dft_store_load (store, &dft_entity_person, person_id, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (dft_record_get_string (held, "phone"), ==, "+996 555 100 200");
+  g_assert_cmpstr (dft_record_get_string (held, "phone"), ==, "+996555100200");
   g_assert_cmpstr (dft_record_get_string (held, "agency"), ==, "Border Service");
   g_assert_cmpstr (dft_record_get_string (held, "email"), ==, "a.toktogulova@example.org");
   conflicts = dft_test_conflicts_about (store, person_id, "email");
