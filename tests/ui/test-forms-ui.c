@@ -448,6 +448,12 @@ evaluations_settled (gpointer data)
   return !dft_evaluations_view_get_loading (data) && dft_evaluations_view_get_form_key (data);
 }
 
+static gboolean
+evaluations_settled_or_none (gpointer data)
+{
+  return !dft_evaluations_view_get_loading (data);
+}
+
 /* The subtitle of the first combo row under @widget: a form chooser's line about the forms
  * it leaves out. */
 static const char *
@@ -536,6 +542,77 @@ test_broken_form (void)
   dft_ui_test_run_app (TEST_APP_ID, NULL, broken_form, NULL);
 }
 
+/* ---- Views without a form ------------------------------------------------------------ */
+
+/* The first button under @widget, drawn, that runs @action. */
+static GtkWidget *
+button_for_action (GtkWidget *widget, const char *action)
+{
+  if (GTK_IS_ACTIONABLE (widget) && gtk_widget_get_mapped (widget)
+      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = button_for_action (child, action);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data);
+}
+
+static gboolean
+tests_settled (gpointer data)
+{
+  return !dft_tests_view_get_loading (data);
+}
+
+/* With no test or evaluation form yet, the Tests and Evaluations views say so and offer a
+ * button that opens Forms, where one is copied or imported. */
+static void
+empty_views (DftApplication *app, DftWindow *window, gpointer data)
+{
+  static const char *const views[] = { "tests", "evaluations" };
+  DftStore                *store = dft_application_get_store (app);
+  g_autoptr (DftRecord)    event
+      = dft_test_add_event (store, "Financial investigations, Osh", "2026-05-04", "2026-05-06");
+
+  dft_ui_test_wait_mode (window, "main", FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (views); i++)
+    {
+      GtkWidget *view, *button;
+
+      g_action_group_activate_action (G_ACTION_GROUP (window), "open-workshop",
+                                      g_variant_new_string (dft_record_get_id (event)));
+      dft_ui_test_wait_mode (window, "main", TRUE);
+      view = dft_ui_test_show_view (window, views[i]);
+      if (DFT_IS_TESTS_VIEW (view))
+        dft_test_wait_until (tests_settled, view, "the tests view");
+      else
+        dft_test_wait_until (evaluations_settled_or_none, view, "the evaluations view");
+      dft_test_wait_until (mapped, view, "the view shown");
+      g_assert_false (gtk_widget_get_mapped (dft_window_get_forms_page (window)));
+      button = button_for_action (view, "win.show-forms");
+      g_assert_nonnull (button);
+      g_assert_true (gtk_widget_is_sensitive (button));
+      gtk_widget_activate (button);
+      dft_test_wait_until (mapped, dft_window_get_forms_page (window), "the Forms page");
+    }
+}
+
+static void
+test_empty_views (void)
+{
+  dft_ui_test_run_app (TEST_APP_ID, NULL, empty_views, NULL);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -559,5 +636,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/forms/flow", test_forms_flow);
   g_test_add_func ("/ui/forms/kiosk-lockdown", test_kiosk_lockdown);
   g_test_add_func ("/ui/forms/broken-form", test_broken_form);
+  g_test_add_func ("/ui/forms/empty-views", test_empty_views);
   return g_test_run ();
 }
