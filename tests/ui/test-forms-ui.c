@@ -613,6 +613,56 @@ test_empty_views (void)
   dft_ui_test_run_app (TEST_APP_ID, NULL, empty_views, NULL);
 }
 
+/* ---- Copy a Template ----------------------------------------------------------------- */
+
+static GtkLabel *
+label_starting (GtkWidget *widget, const char *start)
+{
+  if (GTK_IS_LABEL (widget) && g_str_has_prefix (gtk_label_get_text (GTK_LABEL (widget)), start))
+    return GTK_LABEL (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *found = label_starting (child, start);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The key's hint names the underscore a key may hold: shown as one, not read as the mark of
+ * an access key (which left "letters, digits and )"). */
+static void
+template_dialog (DftApplication *app, DftWindow *window, gpointer data)
+{
+  GtkWidget            *page = dft_window_get_forms_page (window);
+  g_autoptr (DftRecord) event = dft_test_add_event (dft_application_get_store (app),
+                                                    "Border control", "2026-05-04", "2026-05-05");
+  AdwMessageDialog     *dialog;
+  GtkLabel             *hint;
+
+  dft_ui_test_wait_mode (window, "main", FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-forms", NULL);
+  dft_test_wait_until (page_idle, page, "the forms page to settle");
+  g_assert_true (gtk_widget_activate_action (page, "forms.copy-template", NULL));
+  dialog = dft_ui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (dialog);
+  hint = label_starting (adw_message_dialog_get_extra_child (dialog), "Key");
+  g_assert_nonnull (hint);
+  g_assert_cmpstr (gtk_label_get_text (hint), ==, "Key (letters, digits and _)");
+  /* The K still takes the keyboard to the key's entry. */
+  g_assert_cmpuint (gdk_keyval_to_lower (gtk_label_get_mnemonic_keyval (hint)), ==, GDK_KEY_k);
+  adw_message_dialog_response (dialog, "cancel");
+  dft_ui_test_close_and_check_finalized (dialog);
+}
+
+static void
+test_template_dialog (void)
+{
+  dft_ui_test_run_app (TEST_APP_ID, NULL, template_dialog, NULL);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -637,5 +687,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/forms/kiosk-lockdown", test_kiosk_lockdown);
   g_test_add_func ("/ui/forms/broken-form", test_broken_form);
   g_test_add_func ("/ui/forms/empty-views", test_empty_views);
+  g_test_add_func ("/ui/forms/template-dialog", test_template_dialog);
   return g_test_run ();
 }
