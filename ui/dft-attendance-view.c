@@ -154,8 +154,11 @@ update_counts (DftAttendanceView *self)
             if (g_str_equal (status, status_classes[i]))
               n[i]++;
         }
-      /* Translators: counts under a session's column of the register */
-      text = g_strdup_printf (_ ("Present %u\nLate %u\nExcused %u"), n[0], n[1], n[3]);
+      /* Translators: counts under a session's column of the register: people who came
+       * (present or late, as the summary counts attendance), of them how many late, then
+       * the excused and the absent */
+      text = g_strdup_printf (_ ("Attended %u (%u late)\nExcused %u\nAbsent %u"), n[0] + n[1], n[1],
+                              n[3], n[2]);
       gtk_label_set_text (g_ptr_array_index (self->counts, c), text);
     }
 }
@@ -817,7 +820,8 @@ rebuild (DftAttendanceView *self)
   /* The names grid's header and count rows, as tall as the sessions' ones. */
   {
     GtkWidget *corner = gtk_label_new (NULL);
-    GtkWidget *foot = gtk_label_new (_ ("Present"));
+    /* Translators: heads the row of counts under the register's sessions */
+    GtkWidget *foot = gtk_label_new (_ ("Totals"));
 
     gtk_widget_set_size_request (corner, -1, HEADER_HEIGHT);
     gtk_grid_attach (self->names, corner, 0, 0, 1, 1);
