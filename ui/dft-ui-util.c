@@ -314,3 +314,38 @@ dft_ui_editable_text (GtkEditable *editable)
     return NULL;
   return g_steal_pointer (&text);
 }
+
+static void
+activate_default_in (GtkWidget *widget)
+{
+  if (ADW_IS_ENTRY_ROW (widget))
+    adw_entry_row_set_activates_default (ADW_ENTRY_ROW (widget), TRUE);
+  else if (GTK_IS_ENTRY (widget))
+    gtk_entry_set_activates_default (GTK_ENTRY (widget), TRUE);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    activate_default_in (c);
+}
+
+void
+dft_ui_dialog_save_keys (GtkWindow *dialog, GtkWidget *save_button)
+{
+  GtkEventController *shortcuts;
+  GtkShortcutTrigger *trigger;
+
+  g_return_if_fail (GTK_IS_WINDOW (dialog));
+  g_return_if_fail (GTK_IS_ACTIONABLE (save_button));
+  g_return_if_fail (gtk_actionable_get_action_name (GTK_ACTIONABLE (save_button)) != NULL);
+
+  gtk_window_set_default_widget (dialog, save_button);
+  activate_default_in (GTK_WIDGET (dialog));
+  trigger
+      = gtk_alternative_trigger_new (gtk_keyval_trigger_new (GDK_KEY_Return, GDK_CONTROL_MASK),
+                                     gtk_keyval_trigger_new (GDK_KEY_KP_Enter, GDK_CONTROL_MASK));
+  shortcuts = gtk_shortcut_controller_new ();
+  gtk_shortcut_controller_add_shortcut (
+      GTK_SHORTCUT_CONTROLLER (shortcuts),
+      gtk_shortcut_new (trigger, gtk_named_action_new (gtk_actionable_get_action_name (
+                                     GTK_ACTIONABLE (save_button)))));
+  gtk_widget_add_controller (GTK_WIDGET (dialog), shortcuts);
+}

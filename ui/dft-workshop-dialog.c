@@ -279,6 +279,7 @@ static void
 dft_workshop_dialog_init (DftWorkshopDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  dft_ui_dialog_save_keys (GTK_WINDOW (self), self->save_button);
 }
 
 DftWorkshopDialog *

@@ -301,6 +301,116 @@ test_stale_dialogs (void)
   dft_ui_test_run_app (TEST_APP_ID, NULL, stale_dialogs_flow, NULL);
 }
 
+/* ---- Dialogs by keyboard --------------------------------------------------- */
+
+/* The last widget of @type inside @w, in the order of the tree. */
+static GtkWidget *
+last_of_type (GtkWidget *w, GType type)
+{
+  GtkWidget *found = G_TYPE_CHECK_INSTANCE_TYPE (w, type) ? w : NULL;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *inner = last_of_type (c, type);
+
+      if (inner != NULL)
+        found = inner;
+    }
+  return found;
+}
+
+static void
+press_keys (gpointer window, const char *key)
+{
+  dft_xkeys_press (GTK_WINDOW (window), (const char *[]){ key, NULL });
+}
+
+static gboolean
+notes_saved (gpointer data)
+{
+  DftWindow *window = data;
+  DftRecord *event = dft_window_get_event (window);
+
+  return event != NULL
+         && g_strcmp0 (dft_record_get_string (event, "notes"), "Bring passports") == 0;
+}
+
+/*
+ * New Workshop and Add Person typed like a person would: Enter in a field saves when the form
+ * is right (and, when it is not, keeps the dialog open with what is wrong), Ctrl+Enter saves
+ * from anywhere in the dialog, whatever has the focus.
+ */
+static void
+dialog_keys (DftApplication *app, DftWindow *window, gpointer data)
+{
+  DftWorkshopDialog *workshop;
+  DftPersonDialog   *person;
+  GtkWidget         *participants;
+  GListModel        *people;
+  DftRecord         *event;
+
+  dft_ui_test_wait_mode (window, "welcome", FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "new-workshop", NULL);
+  workshop = dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
+  g_assert_nonnull (workshop);
+  dft_workshop_dialog_set_field (workshop, "start_date", "2026-05-04");
+  dft_workshop_dialog_set_field (workshop, "end_date", "2026-05-06");
+  /* The title is missing: Enter shows why and saves nothing. */
+  press_keys (workshop, "Return");
+  g_assert_true (dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG) == workshop);
+  g_assert_false (dft_workshop_dialog_validate (workshop));
+  dft_xkeys_type (GTK_WINDOW (workshop), "Border control");
+  press_keys (workshop, "Return");
+  dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_WORKSHOP_DIALOG),
+                       "Enter to save the workshop");
+  dft_ui_test_wait_mode (window, "main", TRUE);
+  event = dft_window_get_event (window);
+  g_assert_cmpstr (dft_record_get_string (event, "title"), ==, "Border control");
+
+  /* Ctrl+Enter with the focus on the last field. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "edit-workshop", NULL);
+  workshop = dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
+  g_assert_nonnull (workshop);
+  dft_workshop_dialog_set_field (workshop, "notes", "Bring passports");
+  gtk_widget_grab_focus (last_of_type (GTK_WIDGET (workshop), ADW_TYPE_ENTRY_ROW));
+  press_keys (workshop, "ctrl+Return");
+  dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_WORKSHOP_DIALOG),
+                       "Ctrl+Enter to save the workshop");
+  dft_test_wait_until (notes_saved, window, "the notes saved");
+
+  /* Add Person: the given name typed, Enter in the field saves. */
+  participants = dft_ui_test_show_view (window, "participants");
+  people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
+  g_assert_true (gtk_widget_activate_action (participants, "participants.add", NULL));
+  person = dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG);
+  g_assert_nonnull (person);
+  dft_person_dialog_set_field (person, "family_name", "Токтогулова");
+  dft_xkeys_type (GTK_WINDOW (person), "Aigul");
+  press_keys (person, "Return");
+  dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_PERSON_DIALOG),
+                       "Enter to save the person");
+  dft_ui_test_wait_n_items (people, 1, "the person added by Enter");
+
+  /* Ctrl+Enter on the consent switch, not in a field. */
+  g_assert_true (gtk_widget_activate_action (participants, "participants.add", NULL));
+  person = dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG);
+  g_assert_nonnull (person);
+  dft_person_dialog_set_field (person, "given_name", "Amina");
+  dft_person_dialog_set_field (person, "family_name", "Yusuf");
+  gtk_widget_grab_focus (last_of_type (GTK_WIDGET (person), GTK_TYPE_SWITCH));
+  press_keys (person, "ctrl+Return");
+  dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_PERSON_DIALOG),
+                       "Ctrl+Enter to save the person");
+  dft_ui_test_wait_n_items (people, 2, "the person added by Ctrl+Enter");
+}
+
+static void
+test_dialog_keys (void)
+{
+  dft_ui_test_run_app (TEST_APP_ID, NULL, dialog_keys, NULL);
+}
+
 /* ---- Shortcuts ------------------------------------------------------------ */
 
 static const char *
@@ -359,6 +469,25 @@ add_accel (GHashTable *set, const char *accel, const char *source)
   g_hash_table_insert (set, accel_key (keyval, mods), g_strdup (source));
 }
 
+/* The keys @trigger answers to, one or alternatives. */
+static void
+add_trigger (GHashTable *set, GtkShortcutTrigger *trigger, const char *source)
+{
+  if (GTK_IS_ALTERNATIVE_TRIGGER (trigger))
+    {
+      add_trigger (set, gtk_alternative_trigger_get_first (GTK_ALTERNATIVE_TRIGGER (trigger)),
+                   source);
+      add_trigger (set, gtk_alternative_trigger_get_second (GTK_ALTERNATIVE_TRIGGER (trigger)),
+                   source);
+    }
+  else if (GTK_IS_KEYVAL_TRIGGER (trigger))
+    g_hash_table_insert (
+        set,
+        accel_key (gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)),
+                   gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger))),
+        g_strdup (source));
+}
+
 /* Every key @w and the widgets inside it of Daftari's own types (not GTK's, whose editing
  * keys are GTK's to document) answer through a shortcut: their classes' key bindings. */
 static void
@@ -385,13 +514,8 @@ collect_widget_accels (GtkWidget *w, GHashTable *set)
 
               /* Actions by name are ours; signals and callbacks are the parent classes' (the
                * window's own focus keys). */
-              if (GTK_IS_KEYVAL_TRIGGER (trigger)
-                  && GTK_IS_NAMED_ACTION (gtk_shortcut_get_action (shortcut)))
-                g_hash_table_insert (
-                    set,
-                    accel_key (gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)),
-                               gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger))),
-                    g_steal_pointer (&source));
+              if (GTK_IS_NAMED_ACTION (gtk_shortcut_get_action (shortcut)))
+                add_trigger (set, trigger, source);
             }
         }
     }
@@ -582,6 +706,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/workshop-flow", test_workshop_flow);
   g_test_add_func ("/ui/stale-dialogs", test_stale_dialogs);
   g_test_add_func ("/ui/view-keys", test_view_keys);
+  g_test_add_func ("/ui/dialog-keys", test_dialog_keys);
   g_test_add_func ("/ui/shortcuts-listed", test_shortcuts_listed);
   return g_test_run ();
 }
