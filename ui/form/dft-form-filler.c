@@ -1449,6 +1449,16 @@ field_takes_focus (Field *field)
          && gtk_widget_get_sensitive (field_focus_target (field));
 }
 
+/* The button that goes on from the page shown: Next, or Finish on the last page (which checks
+ * the whole form before it saves anything). */
+static void
+focus_onward (DftFormFiller *self)
+{
+  gboolean last = self->pages == NULL || self->page + 1 >= self->pages->len;
+
+  gtk_widget_grab_focus (last ? self->finalize_button : self->next_button);
+}
+
 static void
 focus_first (DftFormFiller *self)
 {
@@ -1462,6 +1472,9 @@ focus_first (DftFormFiller *self)
           return;
         }
     }
+  /* A page with nothing to answer (a note): Return goes on, and the focus is never left for
+   * the window to give to the first button it finds, which closes the form. */
+  focus_onward (self);
 }
 
 static void
@@ -2185,7 +2198,10 @@ move_on (DftFormFiller *self, Field *from)
         }
       after |= field == from;
     }
-  gtk_widget_activate_action (GTK_WIDGET (self), "filler.next", NULL);
+  if (self->page + 1 < self->pages->len)
+    gtk_widget_activate_action (GTK_WIDGET (self), "filler.next", NULL);
+  else
+    focus_onward (self);
 }
 
 static int
