@@ -600,6 +600,50 @@ test_return_keys (void)
   dft_ui_test_close_and_check_finalized (parent);
 }
 
+static DftRecord *save_form (DftForm *form);
+
+/* The header says whose form it is, as typed (markup and all), and whether it is the pre-test
+ * or the post-test: as the Tests view opens it, or as the form itself says. */
+static void
+test_header (void)
+{
+  GtkWindow            *parent = GTK_WINDOW (gtk_window_new ());
+  g_autoptr (DftRecord) person = dft_test_add_person (store, "Айгүл", "<b>Токтогулова</b>");
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftForm)   post = dft_form_template_load ("knowledge-test", &error);
+  g_autoptr (DftRecord) post_record = NULL;
+  Filling               f;
+
+  g_assert_no_error (error);
+  gtk_window_present (parent);
+  open_filler_window (parent, knowledge, dft_record_get_id (person), "pre", &f);
+  g_assert_cmpstr (dft_form_filler_get_subtitle (f.filler), ==,
+                   "Айгүл <b>Токтогулова</b> · Pre-test");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-header.png");
+  close_filler (&f);
+
+  open_filler_window (parent, knowledge, dft_record_get_id (person), "post", &f);
+  g_assert_cmpstr (dft_form_filler_get_subtitle (f.filler), ==,
+                   "Айгүл <b>Токтогулова</b> · Post-test");
+  close_filler (&f);
+
+  /* Anonymous, and no test: nothing under the title. */
+  open_filler_window (parent, evaluation, NULL, NULL, &f);
+  g_assert_null (dft_form_filler_get_subtitle (f.filler));
+  close_filler (&f);
+
+  /* A form that is the post-test half of a pair says so without being told. */
+  g_free (post->id);
+  post->id = g_strdup ("knowledge_post");
+  g_free (post->phase);
+  post->phase = g_strdup ("post");
+  post_record = save_form (post);
+  open_filler_window (parent, post_record, NULL, NULL, &f);
+  g_assert_cmpstr (dft_form_filler_get_subtitle (f.filler), ==, "Post-test");
+  close_filler (&f);
+  dft_ui_test_close_and_check_finalized (parent);
+}
+
 static const char repeat_json[]
     = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"kids\", \"version\": \"1\","
       " \"title\": {\"en\": \"Kids\"}, \"kind\": \"survey\", \"root\": \"data\","
@@ -942,6 +986,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/filler/keyboard", test_keyboard);
   g_test_add_func ("/filler/keyboard-real", test_keyboard_real);
   g_test_add_func ("/filler/return-keys", test_return_keys);
+  g_test_add_func ("/filler/header", test_header);
   g_test_add_func ("/filler/repeats", test_repeats);
   g_test_add_func ("/filler/preview", test_preview);
   g_test_add_func ("/filler/save-error", test_save_error);
