@@ -349,3 +349,40 @@ dft_ui_dialog_save_keys (GtkWindow *dialog, GtkWidget *save_button)
                                      GTK_ACTIONABLE (save_button)))));
   gtk_widget_add_controller (GTK_WIDGET (dialog), shortcuts);
 }
+
+static void
+wrapped_choice_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 30);
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+wrapped_choice_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkStringObject *choice = gtk_list_item_get_item (item);
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)),
+                      GTK_IS_STRING_OBJECT (choice) ? gtk_string_object_get_string (choice) : "");
+}
+
+void
+dft_ui_combo_row_wrap_choices (AdwComboRow *row)
+{
+  g_autoptr (GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
+  g_return_if_fail (ADW_IS_COMBO_ROW (row));
+
+  g_signal_connect (factory, "setup", G_CALLBACK (wrapped_choice_setup_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (wrapped_choice_bind_cb), NULL);
+  adw_combo_row_set_factory (row, factory);
+  /* A factory of one's own leaves the row's expression unset: typing to search and the
+   * accessible value read the strings through it. */
+  adw_combo_row_set_expression (
+      row, gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string"));
+}
