@@ -235,6 +235,8 @@ static const struct
   { "win.show-view::participants", { "<Alt>1", NULL } },
   { "win.show-view::attendance", { "<Alt>2", NULL } },
   { "win.show-view::summary", { "<Alt>3", NULL } },
+  { "win.show-view::tests", { "<Alt>4", NULL } },
+  { "win.show-view::evaluations", { "<Alt>5", NULL } },
   { "window.close", { "<Control>w", NULL } },
 };
 

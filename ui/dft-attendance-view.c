@@ -154,8 +154,11 @@ update_counts (DftAttendanceView *self)
             if (g_str_equal (status, status_classes[i]))
               n[i]++;
         }
-      /* Translators: counts under a session's column of the register */
-      text = g_strdup_printf (_ ("Present %u\nLate %u\nExcused %u"), n[0], n[1], n[3]);
+      /* Translators: counts under a session's column of the register: people who came
+       * (present or late, as the summary counts attendance), of them how many late, then
+       * the excused and the absent */
+      text = g_strdup_printf (_ ("Attended %u (%u late)\nExcused %u\nAbsent %u"), n[0] + n[1], n[1],
+                              n[3], n[2]);
       gtk_label_set_text (g_ptr_array_index (self->counts, c), text);
     }
 }
@@ -840,7 +843,8 @@ rebuild (DftAttendanceView *self)
   /* The names grid's header and count rows, as tall as the sessions' ones. */
   {
     GtkWidget *corner = gtk_label_new (NULL);
-    GtkWidget *foot = gtk_label_new (_ ("Present"));
+    /* Translators: heads the row of counts under the register's sessions */
+    GtkWidget *foot = gtk_label_new (_ ("Totals"));
 
     gtk_widget_set_size_request (corner, -1, HEADER_HEIGHT);
     gtk_grid_attach (self->names, corner, 0, 0, 1, 1);
@@ -872,16 +876,21 @@ rebuild (DftAttendanceView *self)
     }
   for (guint r = 0; r < self->n_rows; r++)
     {
-      g_autofree char *name = person_name (item (self->people, r));
-      GtkWidget       *label = gtk_label_new (name);
+      g_autofree char         *name = person_name (item (self->people, r));
+      GtkWidget               *label = gtk_label_new (name);
+      g_autoptr (GtkSizeGroup) row_height = gtk_size_group_new (GTK_SIZE_GROUP_VERTICAL);
 
+      /* A long name wraps rather than ending in an ellipsis (two people may differ only at
+       * the end of theirs); its row in the register grows with it. */
       gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
       gtk_label_set_max_width_chars (GTK_LABEL (label), 22);
       gtk_label_set_width_chars (GTK_LABEL (label), 12);
       gtk_widget_set_margin_end (label, 6);
       gtk_widget_set_size_request (label, -1, ROW_HEIGHT);
       gtk_grid_attach (self->names, label, 0, (int) r + 1, 1, 1);
+      gtk_size_group_add_widget (row_height, label);
       for (guint c = 0; c < self->n_cols; c++)
         {
           GtkWidget *cell = gtk_button_new_with_label ("–");
@@ -893,6 +902,7 @@ rebuild (DftAttendanceView *self)
           g_signal_connect_object (cell, "clicked", G_CALLBACK (cell_clicked_cb), self, 0);
           gtk_widget_set_size_request (cell, -1, ROW_HEIGHT);
           gtk_grid_attach (self->grid, cell, (int) c, (int) r + 1, 1, 1);
+          gtk_size_group_add_widget (row_height, cell);
           g_ptr_array_add (self->cells, cell);
         }
     }

@@ -12,9 +12,10 @@
 
 typedef struct
 {
-  char  *label;
-  double values[DFT_CHART_MAX_SEGMENTS];
-  guint  n_values;
+  char    *label;
+  double   values[DFT_CHART_MAX_SEGMENTS];
+  guint    n_values;
+  gboolean cut; /* as last drawn: the label did not show whole */
 } Row;
 
 struct _DftChart
@@ -53,13 +54,64 @@ format_total (DftChart *self, const Row *row)
   return self->percent ? dft_format_percent (total / 100) : dft_format_decimal (total, 0);
 }
 
-static PangoLayout *
-layout_for (DftChart *self, const char *text)
+static int
+label_width_for (int width)
 {
-  PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
+  return MIN (width / 3, 220);
+}
 
-  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
-  return layout;
+/* The label of @row laid out as the chart draws it at @width: wrapped onto more lines, never
+ * cut ("ორშ, 2 თებ, დი…" left a trainer to guess the session). */
+static PangoLayout *
+row_label_layout (DftChart *self, const Row *row, int width)
+{
+  PangoLayout *label = gtk_widget_create_pango_layout (GTK_WIDGET (self), row->label);
+
+  pango_layout_set_width (label, label_width_for (width) * PANGO_SCALE);
+  pango_layout_set_wrap (label, PANGO_WRAP_WORD_CHAR);
+  return label;
+}
+
+/* How tall @row is at @width (-1: not known yet, one line): as tall as its label. */
+static int
+row_height (DftChart *self, const Row *row, int width)
+{
+  g_autoptr (PangoLayout) label = NULL;
+  int                     height = 0;
+
+  if (width < 0)
+    return ROW_HEIGHT;
+  label = row_label_layout (self, row, width);
+  pango_layout_get_pixel_size (label, NULL, &height);
+  return MAX (ROW_HEIGHT, height + GAP);
+}
+
+static GtkSizeRequestMode
+dft_chart_get_request_mode (GtkWidget *widget)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
+}
+
+static void
+dft_chart_measure (GtkWidget     *widget,
+                   GtkOrientation orientation,
+                   int            for_size,
+                   int           *minimum,
+                   int           *natural,
+                   int           *minimum_baseline,
+                   int           *natural_baseline)
+{
+  DftChart *self = DFT_CHART (widget);
+  int       height = 0;
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      *minimum = *natural = 0;
+      return;
+    }
+  for (guint r = 0; r < self->rows->len; r++)
+    height += row_height (self, &g_array_index (self->rows, Row, r), for_size);
+  *minimum = *natural = MAX (height, ROW_HEIGHT);
 }
 
 static void
@@ -68,7 +120,7 @@ draw_func (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer us
   DftChart *self = DFT_CHART (area);
   GdkRGBA   fg;
   double    maximum = self->maximum;
-  int       label_width = MIN (width / 3, 220);
+  int       label_width = label_width_for (width);
   int       value_width = 64;
   int       bar_space = MAX (width - label_width - value_width - 2 * GAP, 10);
   gboolean  rtl = gtk_widget_get_direction (GTK_WIDGET (self)) == GTK_TEXT_DIR_RTL;
@@ -83,23 +135,25 @@ draw_func (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer us
   if (maximum <= 0)
     maximum = 1;
 
-  for (guint r = 0; r < self->rows->len; r++)
+  for (guint r = 0, top = 0; r < self->rows->len; r++)
     {
-      const Row              *row = &g_array_index (self->rows, Row, r);
-      double                  y = r * ROW_HEIGHT;
+      Row                    *row = &g_array_index (self->rows, Row, r);
+      int                     h = row_height (self, row, width);
+      double                  y = top + (h - ROW_HEIGHT) / 2.0;
       double                  x = 0;
-      g_autoptr (PangoLayout) label = layout_for (self, row->label);
+      g_autoptr (PangoLayout) label = row_label_layout (self, row, width);
       g_autofree char        *value_text = NULL;
       g_autoptr (PangoLayout) value = NULL;
       int                     lw, lh;
 
       /* The label, right-aligned against the bars (mirrored in right-to-left languages). */
-      pango_layout_set_width (label, label_width * PANGO_SCALE);
       pango_layout_set_alignment (label, rtl ? PANGO_ALIGN_LEFT : PANGO_ALIGN_RIGHT);
       pango_layout_get_pixel_size (label, &lw, &lh);
+      row->cut = pango_layout_is_ellipsized (label) || lh > h || lw > label_width;
       gdk_cairo_set_source_rgba (cr, &fg);
-      cairo_move_to (cr, rtl ? width - label_width : 0, y + (ROW_HEIGHT - lh) / 2.0);
+      cairo_move_to (cr, rtl ? width - label_width : 0, top + (h - lh) / 2.0);
       pango_cairo_show_layout (cr, label);
+      top += h;
 
       for (guint i = 0; i < row->n_values; i++)
         {
@@ -118,7 +172,7 @@ draw_func (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer us
         }
 
       value_text = format_total (self, row);
-      value = layout_for (self, value_text);
+      value = gtk_widget_create_pango_layout (GTK_WIDGET (self), value_text);
       pango_layout_get_pixel_size (value, &lw, &lh);
       gdk_cairo_set_source_rgba (cr, &fg);
       cairo_move_to (cr, rtl ? width - (label_width + 2 * GAP + x) - lw : label_width + 2 * GAP + x,
@@ -132,8 +186,7 @@ update_size_and_description (DftChart *self)
 {
   g_autoptr (GString) text = g_string_new (NULL);
 
-  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (self),
-                                       (int) MAX (self->rows->len, 1) * ROW_HEIGHT);
+  gtk_widget_queue_resize (GTK_WIDGET (self));
   for (guint r = 0; r < self->rows->len; r++)
     {
       const Row       *row = &g_array_index (self->rows, Row, r);
@@ -169,6 +222,8 @@ static void
 dft_chart_class_init (DftChartClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = dft_chart_finalize;
+  GTK_WIDGET_CLASS (klass)->get_request_mode = dft_chart_get_request_mode;
+  GTK_WIDGET_CLASS (klass)->measure = dft_chart_measure;
   gtk_widget_class_set_accessible_role (GTK_WIDGET_CLASS (klass), GTK_ACCESSIBLE_ROLE_IMG);
 }
 
@@ -233,4 +288,20 @@ dft_chart_get_n_rows (DftChart *self)
 {
   g_return_val_if_fail (DFT_IS_CHART (self), 0);
   return self->rows->len;
+}
+
+const char *
+dft_chart_get_label (DftChart *self, guint row)
+{
+  g_return_val_if_fail (DFT_IS_CHART (self), NULL);
+  g_return_val_if_fail (row < self->rows->len, NULL);
+  return g_array_index (self->rows, Row, row).label;
+}
+
+gboolean
+dft_chart_is_label_cut (DftChart *self, guint row)
+{
+  g_return_val_if_fail (DFT_IS_CHART (self), FALSE);
+  g_return_val_if_fail (row < self->rows->len, FALSE);
+  return g_array_index (self->rows, Row, row).cut;
 }

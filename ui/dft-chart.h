@@ -22,7 +22,11 @@ void dft_chart_add_row (DftChart *self, const char *label, const double *values,
 /* The largest total a bar is scaled to; 0 scales to the largest row. */
 void dft_chart_set_maximum (DftChart *self, double maximum);
 /* Whether the totals shown after the bars are percentages. */
-void  dft_chart_set_percent (DftChart *self, gboolean percent);
-guint dft_chart_get_n_rows (DftChart *self);
+void        dft_chart_set_percent (DftChart *self, gboolean percent);
+guint       dft_chart_get_n_rows (DftChart *self);
+const char *dft_chart_get_label (DftChart *self, guint row);
+/* Whether the label of @row did not show whole when the chart was last drawn (cut with an
+ * ellipsis, or wider or taller than its place). */
+gboolean dft_chart_is_label_cut (DftChart *self, guint row);
 
 G_END_DECLS

@@ -71,14 +71,11 @@ setup_cell_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer us
   int        column = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (factory), "column"));
 
   gtk_label_set_xalign (GTK_LABEL (label), 0);
-  /* Role and gender are a word of the app's, shown whole; on a narrow screen the table
-   * scrolls sideways rather than cutting them, or the names, down to a letter. Free text
-   * gives way to an ellipsis past a sensible width. */
+  /* Names and free text are shown whole: on a narrow screen the table scrolls sideways (as
+   * it does for role and gender) rather than cutting a name or an agency short, which a
+   * trainer then has to guess. */
   if (column != COLUMN_ROLE && column != COLUMN_GENDER && column != COLUMN_COUNTRY)
-    {
-      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-      gtk_label_set_width_chars (GTK_LABEL (label), column == COLUMN_NAME ? 14 : 8);
-    }
+    gtk_label_set_width_chars (GTK_LABEL (label), column == COLUMN_NAME ? 14 : 8);
   gtk_list_item_set_child (item, label);
 }
 

@@ -327,6 +327,7 @@ dft_person_dialog_init (DftPersonDialog *self)
 
   g_type_ensure (DFT_TYPE_COUNTRY_ROW);
   gtk_widget_init_template (GTK_WIDGET (self));
+  dft_ui_dialog_save_keys (GTK_WINDOW (self), self->save_button);
   gtk_string_list_append (genders, dft_ui_gender_label (NULL));
   for (guint i = 0; dft_gender_choices[i] != NULL; i++)
     gtk_string_list_append (genders, dft_ui_gender_label (dft_gender_choices[i]));

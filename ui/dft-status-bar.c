@@ -19,9 +19,19 @@ struct _DftStatusBar
   DftSyncClient   *client;
   GNetworkMonitor *monitor;
   guint            tick_id;
+  gboolean         compact;
 };
 
 G_DEFINE_FINAL_TYPE (DftStatusBar, dft_status_bar, ADW_TYPE_BIN)
+
+enum
+{
+  PROP_0,
+  PROP_COMPACT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static char *
 format_last_sync (gint64 ms)
@@ -166,6 +176,55 @@ dft_status_bar_get_text (DftStatusBar *self)
   return gtk_label_get_text (self->label);
 }
 
+void
+dft_status_bar_set_compact (DftStatusBar *self, gboolean compact)
+{
+  g_return_if_fail (DFT_IS_STATUS_BAR (self));
+
+  compact = !!compact;
+  if (self->compact == compact)
+    return;
+  self->compact = compact;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPACT]);
+}
+
+gboolean
+dft_status_bar_get_compact (DftStatusBar *self)
+{
+  g_return_val_if_fail (DFT_IS_STATUS_BAR (self), FALSE);
+  return self->compact;
+}
+
+static void
+dft_status_bar_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  DftStatusBar *self = DFT_STATUS_BAR (object);
+
+  switch (prop_id)
+    {
+    case PROP_COMPACT:
+      g_value_set_boolean (value, self->compact);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dft_status_bar_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  DftStatusBar *self = DFT_STATUS_BAR (object);
+
+  switch (prop_id)
+    {
+    case PROP_COMPACT:
+      dft_status_bar_set_compact (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static gboolean
 tick_cb (gpointer data)
 {
@@ -195,6 +254,13 @@ dft_status_bar_class_init (DftStatusBarClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = dft_status_bar_dispose;
+  object_class->get_property = dft_status_bar_get_property;
+  object_class->set_property = dft_status_bar_set_property;
+
+  properties[PROP_COMPACT]
+      = g_param_spec_boolean ("compact", NULL, NULL, FALSE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/daftari/Daftari/dft-status-bar.ui");

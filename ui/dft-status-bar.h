@@ -17,5 +17,8 @@ G_DECLARE_FINAL_TYPE (DftStatusBar, dft_status_bar, DFT, STATUS_BAR, AdwBin)
  */
 void        dft_status_bar_set_application (DftStatusBar *self, DftApplication *app);
 const char *dft_status_bar_get_text (DftStatusBar *self);
+/* Compact, for a narrow window: Sync Now shows as an icon and the status has the width. */
+void     dft_status_bar_set_compact (DftStatusBar *self, gboolean compact);
+gboolean dft_status_bar_get_compact (DftStatusBar *self);
 
 G_END_DECLS

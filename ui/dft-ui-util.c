@@ -314,3 +314,75 @@ dft_ui_editable_text (GtkEditable *editable)
     return NULL;
   return g_steal_pointer (&text);
 }
+
+static void
+activate_default_in (GtkWidget *widget)
+{
+  if (ADW_IS_ENTRY_ROW (widget))
+    adw_entry_row_set_activates_default (ADW_ENTRY_ROW (widget), TRUE);
+  else if (GTK_IS_ENTRY (widget))
+    gtk_entry_set_activates_default (GTK_ENTRY (widget), TRUE);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    activate_default_in (c);
+}
+
+void
+dft_ui_dialog_save_keys (GtkWindow *dialog, GtkWidget *save_button)
+{
+  GtkEventController *shortcuts;
+  GtkShortcutTrigger *trigger;
+
+  g_return_if_fail (GTK_IS_WINDOW (dialog));
+  g_return_if_fail (GTK_IS_ACTIONABLE (save_button));
+  g_return_if_fail (gtk_actionable_get_action_name (GTK_ACTIONABLE (save_button)) != NULL);
+
+  gtk_window_set_default_widget (dialog, save_button);
+  activate_default_in (GTK_WIDGET (dialog));
+  trigger
+      = gtk_alternative_trigger_new (gtk_keyval_trigger_new (GDK_KEY_Return, GDK_CONTROL_MASK),
+                                     gtk_keyval_trigger_new (GDK_KEY_KP_Enter, GDK_CONTROL_MASK));
+  shortcuts = gtk_shortcut_controller_new ();
+  gtk_shortcut_controller_add_shortcut (
+      GTK_SHORTCUT_CONTROLLER (shortcuts),
+      gtk_shortcut_new (trigger, gtk_named_action_new (gtk_actionable_get_action_name (
+                                     GTK_ACTIONABLE (save_button)))));
+  gtk_widget_add_controller (GTK_WIDGET (dialog), shortcuts);
+}
+
+static void
+wrapped_choice_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 30);
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+wrapped_choice_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkStringObject *choice = gtk_list_item_get_item (item);
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)),
+                      GTK_IS_STRING_OBJECT (choice) ? gtk_string_object_get_string (choice) : "");
+}
+
+void
+dft_ui_combo_row_wrap_choices (AdwComboRow *row)
+{
+  g_autoptr (GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
+  g_return_if_fail (ADW_IS_COMBO_ROW (row));
+
+  g_signal_connect (factory, "setup", G_CALLBACK (wrapped_choice_setup_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (wrapped_choice_bind_cb), NULL);
+  adw_combo_row_set_factory (row, factory);
+  /* A factory of one's own leaves the row's expression unset: typing to search and the
+   * accessible value read the strings through it. */
+  adw_combo_row_set_expression (
+      row, gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string"));
+}

@@ -56,4 +56,13 @@ void dft_ui_toast_error (GtkWidget *widget, const GError *error);
 /* The text of an editable, stripped; NULL when empty. */
 char *dft_ui_editable_text (GtkEditable *editable);
 
+/* Shows @row's choices (GtkStringObject items) whole, wrapped onto more lines where they are
+ * long, where libadwaita's own cuts them after 20 characters with an ellipsis. */
+void dft_ui_combo_row_wrap_choices (AdwComboRow *row);
+
+/* The keys of a dialog that saves: Enter in any of @dialog's fields presses @save_button
+ * (whose action checks the form first), and Ctrl+Enter runs the button's action from anywhere
+ * in @dialog. Call once the dialog's template is built. */
+void dft_ui_dialog_save_keys (GtkWindow *dialog, GtkWidget *save_button);
+
 G_END_DECLS

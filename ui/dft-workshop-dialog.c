@@ -287,6 +287,7 @@ dft_workshop_dialog_init (DftWorkshopDialog *self)
 {
   g_type_ensure (DFT_TYPE_COUNTRY_ROW);
   gtk_widget_init_template (GTK_WIDGET (self));
+  dft_ui_dialog_save_keys (GTK_WINDOW (self), self->save_button);
 }
 
 DftWorkshopDialog *

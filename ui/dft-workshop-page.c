@@ -16,6 +16,7 @@ struct _DftWorkshopPage
   AdwBin parent_instance;
 
   AdwViewSwitcherTitle *switcher_title;
+  AdwViewSwitcherBar   *switcher_bar;
   GtkMenuButton        *menu_button;
   AdwViewStack         *view_stack;
   DftParticipantsView  *participants_view;
@@ -206,6 +207,7 @@ dft_workshop_page_class_init (DftWorkshopPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/daftari/Daftari/dft-workshop-page.ui");
   gtk_widget_class_bind_template_child (widget_class, DftWorkshopPage, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, DftWorkshopPage, switcher_bar);
   gtk_widget_class_bind_template_child (widget_class, DftWorkshopPage, menu_button);
   gtk_widget_class_bind_template_child (widget_class, DftWorkshopPage, view_stack);
   gtk_widget_class_bind_template_child (widget_class, DftWorkshopPage, participants_view);
@@ -232,9 +234,28 @@ add_form_views (DftWorkshopPage *self)
                                 dft_tests_view_get_summary (self->tests_view));
 }
 
+/* The bar at the foot of a narrow window gives each of the five views a fifth of 360 px, and
+ * libadwaita cuts a longer name with an ellipsis ("Посещаем…", "მონაწილ…"): the names wrap
+ * onto a second line instead. The bar's buttons exist once the views are added. */
+static void
+wrap_labels (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget))
+    {
+      gtk_label_set_ellipsize (GTK_LABEL (widget), PANGO_ELLIPSIZE_NONE);
+      gtk_label_set_wrap (GTK_LABEL (widget), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (widget), PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_justify (GTK_LABEL (widget), GTK_JUSTIFY_CENTER);
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    wrap_labels (c);
+}
+
 static void
 dft_workshop_page_init (DftWorkshopPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   add_form_views (self);
+  wrap_labels (GTK_WIDGET (self->switcher_bar));
 }

@@ -472,6 +472,50 @@ test_cyrillic_layout (void)
   dft_ui_test_run_app (TEST_APP_ID, NULL, cyrillic_layout, &r);
 }
 
+/* ---- The counts under the register ---------------------------------------------------------- */
+
+static gboolean
+holds_label (GtkWidget *widget, const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_str_equal (gtk_label_get_text (GTK_LABEL (widget)), text))
+    return TRUE;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    if (holds_label (c, text))
+      return TRUE;
+  return FALSE;
+}
+
+/* The row under a session counts each mark by its own name: present and late together as
+ * attended (as the summary and the export count them), excused and absent apart, under a
+ * heading that claims no single mark for all of them (it said "Present"). */
+static void
+counts_row (DftApplication *app, DftWindow *window, gpointer data)
+{
+  Register   *r = data;
+  const char *marks[] = { "present", "late", "excused" };
+
+  r->event_id = add_workshop (dft_application_get_store (app));
+  open_register (r, app, window);
+  for (guint i = 0; i < G_N_ELEMENTS (marks); i++)
+    g_assert_true (gtk_widget_activate_action (r->view, "attendance.set-status", "(sss)",
+                                               r->sessions[r->col], r->people[i], marks[i]));
+  assert_marks (r, r->col, "present", "late", "excused");
+  g_assert_true (holds_label (r->view, "Totals"));
+  g_assert_true (holds_label (r->view, "Attended 2 (1 late)\nExcused 1\nAbsent 0"));
+  g_assert_true (gtk_widget_activate_action (r->view, "attendance.set-status", "(sss)",
+                                             r->sessions[r->col], r->people[0], "absent"));
+  g_assert_true (holds_label (r->view, "Attended 1 (1 late)\nExcused 1\nAbsent 1"));
+}
+
+static void
+test_counts_row (void)
+{
+  g_auto (Register) r = { 0 };
+
+  dft_ui_test_run_app (TEST_APP_ID, NULL, counts_row, &r);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -485,5 +529,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/attendance/clear-undo-redo", test_clear_undo_redo);
   g_test_add_func ("/attendance/everyone-present-undo", test_everyone_present_undo);
   g_test_add_func ("/attendance/cyrillic-layout", test_cyrillic_layout);
+  g_test_add_func ("/attendance/counts-row", test_counts_row);
   return g_test_run ();
 }

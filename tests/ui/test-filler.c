@@ -6,6 +6,7 @@
 #include "dft-form-filler-private.h"
 #include "dft-form-store.h"
 #include "dft-form-templates.h"
+#include "dft-forms-util.h"
 #include "dft-kiosk-window-private.h"
 #include "dft-xkeys.h"
 #include "dft-schema.h"
@@ -508,6 +509,141 @@ test_keyboard_real (void)
   close_filler (&f);
 }
 
+/* The filler's window as the Tests view and the Forms page open it, with @filler set to the
+ * filler inside; waits until the form has loaded. */
+static GtkWindow *
+open_filler_window (
+    GtkWindow *parent, DftRecord *form, const char *person_id, const char *phase, Filling *f)
+{
+  memset (f, 0, sizeof *f);
+  f->window = GTK_WINDOW (dft_forms_open_filler (
+      GTK_WIDGET (parent), store, form, dft_record_get_id (event), person_id, phase, FALSE));
+  f->filler = DFT_FORM_FILLER (adw_window_get_content (ADW_WINDOW (f->window)));
+  dft_test_wait_until (filler_ready, f->filler, "the form to load");
+  g_assert_cmpstr (dft_form_filler_get_mode (f->filler), ==, "form");
+  return f->window;
+}
+
+static GtkWidget *
+find_action_button (GtkWidget *w, const char *action)
+{
+  if (GTK_IS_BUTTON (w)
+      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (w)), action) == 0)
+    return w;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_action_button (c, action);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/*
+ * Return, typed as a person does, in the filler's own window: the focus starts on the first
+ * question, so Return on the first page answers or moves on and never closes the form (it
+ * pressed the close button); on a page with nothing to answer it goes to the next page; on the
+ * last question of the last page it goes to Finish, and Return there finishes, through the
+ * summary of what is left.
+ */
+static void
+test_return_keys (void)
+{
+  static const char *const order[] = { "/data/g/pet", "/data/g/why", "/data/g/n", NULL };
+  GtkWindow               *parent = GTK_WINDOW (gtk_window_new ());
+  Filling                  f;
+  gpointer                 weak;
+  guint                    last;
+
+  gtk_window_present (parent);
+  open_filler_window (parent, tiny, NULL, NULL, &f);
+  weak = f.window;
+  g_object_add_weak_pointer (G_OBJECT (weak), &weak);
+  g_assert_cmpstr (focused_question (&f, order), ==, "/data/g/pet");
+  dft_xkeys_press (f.window, (const char *[]){ "Return", NULL });
+  g_assert_nonnull (weak);
+  g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "form");
+  g_object_remove_weak_pointer (G_OBJECT (weak), &weak);
+  close_filler (&f);
+
+  /* The knowledge test opens on a note. */
+  open_filler_window (parent, knowledge, NULL, NULL, &f);
+  weak = f.window;
+  g_object_add_weak_pointer (G_OBJECT (weak), &weak);
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 0);
+  dft_xkeys_press (f.window, (const char *[]){ "Return", NULL });
+  g_assert_nonnull (weak);
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 1);
+  g_assert_cmpstr (focused_question (&f, (const char *const[]){ "/data/force_principles", NULL }),
+                   ==, "/data/force_principles");
+
+  /* The last page: Return in its last question goes to Finish and finishes nothing yet. */
+  last = dft_form_filler_get_n_pages (f.filler) - 1;
+  go_to (&f, last);
+  g_assert_cmpstr (focused_question (&f, (const char *const[]){ "/data/comment", NULL }), ==,
+                   "/data/comment");
+  dft_xkeys_type (f.window, "Clear");
+  dft_xkeys_press (f.window, (const char *[]){ "Return", NULL });
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, last);
+  g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "form");
+  g_assert_true (gtk_root_get_focus (GTK_ROOT (f.window))
+                 == find_action_button (GTK_WIDGET (f.filler), "filler.finalize"));
+  /* Return on Finish: the questions left unanswered are listed, nothing is saved. */
+  dft_xkeys_press (f.window, (const char *[]){ "Return", NULL });
+  g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "summary");
+  g_assert_cmpuint (f.n_finished, ==, 0);
+  g_assert_nonnull (weak);
+  g_object_remove_weak_pointer (G_OBJECT (weak), &weak);
+  close_filler (&f);
+  dft_ui_test_close_and_check_finalized (parent);
+}
+
+static DftRecord *save_form (DftForm *form);
+
+/* The header says whose form it is, as typed (markup and all), and whether it is the pre-test
+ * or the post-test: as the Tests view opens it, or as the form itself says. */
+static void
+test_header (void)
+{
+  GtkWindow            *parent = GTK_WINDOW (gtk_window_new ());
+  g_autoptr (DftRecord) person = dft_test_add_person (store, "Айгүл", "<b>Токтогулова</b>");
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftForm)   post = dft_form_template_load ("knowledge-test", &error);
+  g_autoptr (DftRecord) post_record = NULL;
+  Filling               f;
+
+  g_assert_no_error (error);
+  gtk_window_present (parent);
+  open_filler_window (parent, knowledge, dft_record_get_id (person), "pre", &f);
+  g_assert_cmpstr (dft_form_filler_get_subtitle (f.filler), ==,
+                   "Айгүл <b>Токтогулова</b> · Pre-test");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-header.png");
+  close_filler (&f);
+
+  open_filler_window (parent, knowledge, dft_record_get_id (person), "post", &f);
+  g_assert_cmpstr (dft_form_filler_get_subtitle (f.filler), ==,
+                   "Айгүл <b>Токтогулова</b> · Post-test");
+  close_filler (&f);
+
+  /* Anonymous, and no test: nothing under the title. */
+  open_filler_window (parent, evaluation, NULL, NULL, &f);
+  g_assert_null (dft_form_filler_get_subtitle (f.filler));
+  close_filler (&f);
+
+  /* A form that is the post-test half of a pair says so without being told. */
+  g_free (post->id);
+  post->id = g_strdup ("knowledge_post");
+  g_free (post->phase);
+  post->phase = g_strdup ("post");
+  post_record = save_form (post);
+  open_filler_window (parent, post_record, NULL, NULL, &f);
+  g_assert_cmpstr (dft_form_filler_get_subtitle (f.filler), ==, "Post-test");
+  close_filler (&f);
+  dft_ui_test_close_and_check_finalized (parent);
+}
+
 static const char repeat_json[]
     = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"kids\", \"version\": \"1\","
       " \"title\": {\"en\": \"Kids\"}, \"kind\": \"survey\", \"root\": \"data\","
@@ -849,6 +985,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/filler/urdu", test_urdu);
   g_test_add_func ("/filler/keyboard", test_keyboard);
   g_test_add_func ("/filler/keyboard-real", test_keyboard_real);
+  g_test_add_func ("/filler/return-keys", test_return_keys);
+  g_test_add_func ("/filler/header", test_header);
   g_test_add_func ("/filler/repeats", test_repeats);
   g_test_add_func ("/filler/preview", test_preview);
   g_test_add_func ("/filler/save-error", test_save_error);

@@ -448,6 +448,12 @@ evaluations_settled (gpointer data)
   return !dft_evaluations_view_get_loading (data) && dft_evaluations_view_get_form_key (data);
 }
 
+static gboolean
+evaluations_settled_or_none (gpointer data)
+{
+  return !dft_evaluations_view_get_loading (data);
+}
+
 /* The subtitle of the first combo row under @widget: a form chooser's line about the forms
  * it leaves out. */
 static const char *
@@ -536,6 +542,127 @@ test_broken_form (void)
   dft_ui_test_run_app (TEST_APP_ID, NULL, broken_form, NULL);
 }
 
+/* ---- Views without a form ------------------------------------------------------------ */
+
+/* The first button under @widget, drawn, that runs @action. */
+static GtkWidget *
+button_for_action (GtkWidget *widget, const char *action)
+{
+  if (GTK_IS_ACTIONABLE (widget) && gtk_widget_get_mapped (widget)
+      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = button_for_action (child, action);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data);
+}
+
+static gboolean
+tests_settled (gpointer data)
+{
+  return !dft_tests_view_get_loading (data);
+}
+
+/* With no test or evaluation form yet, the Tests and Evaluations views say so and offer a
+ * button that opens Forms, where one is copied or imported. */
+static void
+empty_views (DftApplication *app, DftWindow *window, gpointer data)
+{
+  static const char *const views[] = { "tests", "evaluations" };
+  DftStore                *store = dft_application_get_store (app);
+  g_autoptr (DftRecord)    event
+      = dft_test_add_event (store, "Financial investigations, Osh", "2026-05-04", "2026-05-06");
+
+  dft_ui_test_wait_mode (window, "main", FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (views); i++)
+    {
+      GtkWidget *view, *button;
+
+      g_action_group_activate_action (G_ACTION_GROUP (window), "open-workshop",
+                                      g_variant_new_string (dft_record_get_id (event)));
+      dft_ui_test_wait_mode (window, "main", TRUE);
+      view = dft_ui_test_show_view (window, views[i]);
+      if (DFT_IS_TESTS_VIEW (view))
+        dft_test_wait_until (tests_settled, view, "the tests view");
+      else
+        dft_test_wait_until (evaluations_settled_or_none, view, "the evaluations view");
+      dft_test_wait_until (mapped, view, "the view shown");
+      g_assert_false (gtk_widget_get_mapped (dft_window_get_forms_page (window)));
+      button = button_for_action (view, "win.show-forms");
+      g_assert_nonnull (button);
+      g_assert_true (gtk_widget_is_sensitive (button));
+      gtk_widget_activate (button);
+      dft_test_wait_until (mapped, dft_window_get_forms_page (window), "the Forms page");
+    }
+}
+
+static void
+test_empty_views (void)
+{
+  dft_ui_test_run_app (TEST_APP_ID, NULL, empty_views, NULL);
+}
+
+/* ---- Copy a Template ----------------------------------------------------------------- */
+
+static GtkLabel *
+label_starting (GtkWidget *widget, const char *start)
+{
+  if (GTK_IS_LABEL (widget) && g_str_has_prefix (gtk_label_get_text (GTK_LABEL (widget)), start))
+    return GTK_LABEL (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *found = label_starting (child, start);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The key's hint names the underscore a key may hold: shown as one, not read as the mark of
+ * an access key (which left "letters, digits and )"). */
+static void
+template_dialog (DftApplication *app, DftWindow *window, gpointer data)
+{
+  GtkWidget            *page = dft_window_get_forms_page (window);
+  g_autoptr (DftRecord) event = dft_test_add_event (dft_application_get_store (app),
+                                                    "Border control", "2026-05-04", "2026-05-05");
+  AdwMessageDialog     *dialog;
+  GtkLabel             *hint;
+
+  dft_ui_test_wait_mode (window, "main", FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-forms", NULL);
+  dft_test_wait_until (page_idle, page, "the forms page to settle");
+  g_assert_true (gtk_widget_activate_action (page, "forms.copy-template", NULL));
+  dialog = dft_ui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (dialog);
+  hint = label_starting (adw_message_dialog_get_extra_child (dialog), "Key");
+  g_assert_nonnull (hint);
+  g_assert_cmpstr (gtk_label_get_text (hint), ==, "Key (letters, digits and _)");
+  /* The K still takes the keyboard to the key's entry. */
+  g_assert_cmpuint (gdk_keyval_to_lower (gtk_label_get_mnemonic_keyval (hint)), ==, GDK_KEY_k);
+  adw_message_dialog_response (dialog, "cancel");
+  dft_ui_test_close_and_check_finalized (dialog);
+}
+
+static void
+test_template_dialog (void)
+{
+  dft_ui_test_run_app (TEST_APP_ID, NULL, template_dialog, NULL);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -559,5 +686,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/forms/flow", test_forms_flow);
   g_test_add_func ("/ui/forms/kiosk-lockdown", test_kiosk_lockdown);
   g_test_add_func ("/ui/forms/broken-form", test_broken_form);
+  g_test_add_func ("/ui/forms/empty-views", test_empty_views);
+  g_test_add_func ("/ui/forms/template-dialog", test_template_dialog);
   return g_test_run ();
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dft-application.h"
+#include "dft-chart.h"
 #include "dft-forms-page.h"
 #include "dft-forms-util.h"
 #include "dft-form-filler-private.h"
@@ -28,8 +29,9 @@
  *
  *  - untranslated: a text on screen is an English message that has a translation in this
  *    language (gettext was not called on it, or too early);
- *  - truncated: a translated message shown cut off with an ellipsis, or drawn partly outside
- *    the window where nothing scrolls;
+ *  - truncated: any text shown cut off with an ellipsis (a message, data, a tab's name; only
+ *    a title bar's title and a toast may give way), a chart's label that does not show whole,
+ *    or a translated message drawn partly outside the window where nothing scrolls;
  *  - unnamed: a control a screen reader would announce without a name (an icon button with
  *    no accessible label, an entry with nothing labelling it);
  *  - keyboard: Tab, pressed from the window, must go round the screen's controls and come
@@ -209,6 +211,15 @@ scrolls_sideways (GtkWidget *w)
   return FALSE;
 }
 
+static gboolean
+in_toast (GtkWidget *w)
+{
+  for (GtkWidget *p = gtk_widget_get_parent (w); p != NULL; p = gtk_widget_get_parent (p))
+    if (g_str_equal (G_OBJECT_TYPE_NAME (p), "AdwToastWidget"))
+      return TRUE;
+  return FALSE;
+}
+
 /* The widgets GTK and libadwaita build inside their own controls carry their own names. */
 static gboolean
 internal (GtkWidget *w, GtkWidget *root)
@@ -239,10 +250,7 @@ internal (GtkWidget *w, GtkWidget *root)
   if (GTK_IS_LABEL (w) && inside (w, ADW_TYPE_WINDOW_TITLE, root))
     return TRUE;
   /* libadwaita 1.2 leaves its toasts' close button without a name: not ours to mend. */
-  for (GtkWidget *p = gtk_widget_get_parent (w); p != NULL; p = gtk_widget_get_parent (p))
-    if (g_str_equal (G_OBJECT_TYPE_NAME (p), "AdwToastWidget"))
-      return TRUE;
-  return FALSE;
+  return in_toast (w);
 }
 
 static gboolean
@@ -347,13 +355,16 @@ audit_label (Audit *a, GtkLabel *label)
   audit_text (a, w, raw);
   if (strstr (text, "HOSTILE") != NULL && strstr (text, HOSTILE_MARK) == NULL)
     problem (a, "markup: data was read as markup: “%s” shows as “%s”", raw, text);
-  /* Placeholders and view switcher titles are GTK's and libadwaita's to shorten; the
-   * control keeps the whole text as its accessible name. */
+  /* Any text cut off with an ellipsis, ours or data, in our widgets or in libadwaita's (the
+   * view switcher's tab names, the status bar): a person reads "Посещаем…" and has to guess.
+   * Only a title bar's title gives way by design (GNOME's HIG), and a toast's, which goes
+   * away by itself. */
+  if (pango_layout_is_ellipsized (gtk_label_get_layout (label))
+      && !inside (w, ADW_TYPE_WINDOW_TITLE, a->root) && !in_toast (w))
+    problem (a, "truncated: “%s” is cut off with an ellipsis (%d px wide, in %s)", text,
+             gtk_widget_get_width (w), G_OBJECT_TYPE_NAME (gtk_widget_get_parent (w)));
   if ((!is_ui_text (text) && !is_ui_text (raw)) || internal (w, a->root))
     return;
-  if (pango_layout_is_ellipsized (gtk_label_get_layout (label)))
-    problem (a, "truncated: “%s” is cut off with an ellipsis (%d px wide)", text,
-             gtk_widget_get_width (w));
   if (gtk_widget_compute_bounds (w, a->root, &bounds) && !scrolls_sideways (w))
     {
       int width = gtk_widget_get_width (a->root);
@@ -380,6 +391,11 @@ audit_tree (Audit *a, GtkWidget *w)
 
   if (GTK_IS_LABEL (w))
     audit_label (a, GTK_LABEL (w));
+  if (DFT_IS_CHART (w))
+    for (guint i = 0; i < dft_chart_get_n_rows (DFT_CHART (w)); i++)
+      if (dft_chart_is_label_cut (DFT_CHART (w), i))
+        problem (a, "truncated: the chart's label “%s” is cut off (%d px wide chart)",
+                 dft_chart_get_label (DFT_CHART (w), i), gtk_widget_get_width (w));
   audit_text (a, w, gtk_widget_get_tooltip_text (w));
   if (GTK_IS_TEXT (w))
     audit_text (a, w, gtk_text_get_placeholder_text (GTK_TEXT (w)));

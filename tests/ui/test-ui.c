@@ -15,6 +15,8 @@
 #include "dft-window.h"
 #include "dft-workshop-dialog.h"
 #include "dft-workshop-page.h"
+#include "dft-xkeys.h"
+#include "dft-form-filler.h"
 
 /*
  * Drives the real windows through their actions, as menus, shortcuts and
@@ -298,6 +300,321 @@ test_stale_dialogs (void)
   dft_ui_test_run_app (TEST_APP_ID, NULL, stale_dialogs_flow, NULL);
 }
 
+/* ---- Dialogs by keyboard --------------------------------------------------- */
+
+/* The last widget of @type inside @w, in the order of the tree. */
+static GtkWidget *
+last_of_type (GtkWidget *w, GType type)
+{
+  GtkWidget *found = G_TYPE_CHECK_INSTANCE_TYPE (w, type) ? w : NULL;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *inner = last_of_type (c, type);
+
+      if (inner != NULL)
+        found = inner;
+    }
+  return found;
+}
+
+static void
+press_keys (gpointer window, const char *key)
+{
+  dft_xkeys_press (GTK_WINDOW (window), (const char *[]){ key, NULL });
+}
+
+static gboolean
+notes_saved (gpointer data)
+{
+  DftWindow *window = data;
+  DftRecord *event = dft_window_get_event (window);
+
+  return event != NULL
+         && g_strcmp0 (dft_record_get_string (event, "notes"), "Bring passports") == 0;
+}
+
+/*
+ * New Workshop and Add Person typed like a person would: Enter in a field saves when the form
+ * is right (and, when it is not, keeps the dialog open with what is wrong), Ctrl+Enter saves
+ * from anywhere in the dialog, whatever has the focus.
+ */
+static void
+dialog_keys (DftApplication *app, DftWindow *window, gpointer data)
+{
+  DftWorkshopDialog *workshop;
+  DftPersonDialog   *person;
+  GtkWidget         *participants;
+  GListModel        *people;
+  DftRecord         *event;
+
+  dft_ui_test_wait_mode (window, "welcome", FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "new-workshop", NULL);
+  workshop = dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
+  g_assert_nonnull (workshop);
+  dft_workshop_dialog_set_field (workshop, "start_date", "2026-05-04");
+  dft_workshop_dialog_set_field (workshop, "end_date", "2026-05-06");
+  /* The title is missing: Enter shows why and saves nothing. */
+  press_keys (workshop, "Return");
+  g_assert_true (dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG) == workshop);
+  g_assert_false (dft_workshop_dialog_validate (workshop));
+  dft_xkeys_type (GTK_WINDOW (workshop), "Border control");
+  press_keys (workshop, "Return");
+  dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_WORKSHOP_DIALOG),
+                       "Enter to save the workshop");
+  dft_ui_test_wait_mode (window, "main", TRUE);
+  event = dft_window_get_event (window);
+  g_assert_cmpstr (dft_record_get_string (event, "title"), ==, "Border control");
+
+  /* Ctrl+Enter with the focus on the last field. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "edit-workshop", NULL);
+  workshop = dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
+  g_assert_nonnull (workshop);
+  dft_workshop_dialog_set_field (workshop, "notes", "Bring passports");
+  gtk_widget_grab_focus (last_of_type (GTK_WIDGET (workshop), ADW_TYPE_ENTRY_ROW));
+  press_keys (workshop, "ctrl+Return");
+  dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_WORKSHOP_DIALOG),
+                       "Ctrl+Enter to save the workshop");
+  dft_test_wait_until (notes_saved, window, "the notes saved");
+
+  /* Add Person: the given name typed, Enter in the field saves. */
+  participants = dft_ui_test_show_view (window, "participants");
+  people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
+  g_assert_true (gtk_widget_activate_action (participants, "participants.add", NULL));
+  person = dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG);
+  g_assert_nonnull (person);
+  dft_person_dialog_set_field (person, "family_name", "Токтогулова");
+  dft_xkeys_type (GTK_WINDOW (person), "Aigul");
+  press_keys (person, "Return");
+  dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_PERSON_DIALOG),
+                       "Enter to save the person");
+  dft_ui_test_wait_n_items (people, 1, "the person added by Enter");
+
+  /* Ctrl+Enter on the consent switch, not in a field. */
+  g_assert_true (gtk_widget_activate_action (participants, "participants.add", NULL));
+  person = dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG);
+  g_assert_nonnull (person);
+  dft_person_dialog_set_field (person, "given_name", "Amina");
+  dft_person_dialog_set_field (person, "family_name", "Yusuf");
+  gtk_widget_grab_focus (last_of_type (GTK_WIDGET (person), GTK_TYPE_SWITCH));
+  press_keys (person, "ctrl+Return");
+  dft_test_wait_until (no_dialog, GSIZE_TO_POINTER (DFT_TYPE_PERSON_DIALOG),
+                       "Ctrl+Enter to save the person");
+  dft_ui_test_wait_n_items (people, 2, "the person added by Ctrl+Enter");
+}
+
+static void
+test_dialog_keys (void)
+{
+  dft_ui_test_run_app (TEST_APP_ID, NULL, dialog_keys, NULL);
+}
+
+/* ---- Shortcuts ------------------------------------------------------------ */
+
+static const char *
+shown_view (DftWindow *window)
+{
+  AdwViewStack *stack = dft_workshop_page_get_view_stack (
+      DFT_WORKSHOP_PAGE (dft_window_get_workshop_page (window)));
+
+  return adw_view_stack_get_visible_child_name (stack);
+}
+
+/* Alt and a digit, typed on the keyboard, show each of the workshop's five views. */
+static void
+view_keys (DftApplication *app, DftWindow *window, gpointer data)
+{
+  static const char *const order[][2]
+      = { { "alt+4", "tests" },      { "alt+1", "participants" }, { "alt+5", "evaluations" },
+          { "alt+2", "attendance" }, { "alt+3", "summary" },      { "alt+4", "tests" } };
+  g_autoptr (DftRecord) event = dft_test_add_event (dft_application_get_store (app),
+                                                    "Border control", "2026-05-04", "2026-05-05");
+
+  dft_ui_test_wait_mode (window, "main", FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "open-workshop",
+                                  g_variant_new_string (dft_record_get_id (event)));
+  dft_ui_test_wait_mode (window, "main", TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++)
+    {
+      dft_xkeys_press (GTK_WINDOW (window), (const char *[]){ order[i][0], NULL });
+      g_assert_cmpstr (shown_view (window), ==, order[i][1]);
+    }
+}
+
+static void
+test_view_keys (void)
+{
+  dft_ui_test_run_app (TEST_APP_ID, NULL, view_keys, NULL);
+}
+
+/* A key with its modifiers, as a shortcut compares them: the keypad's Enter is Enter. */
+static char *
+accel_key (guint keyval, GdkModifierType mods)
+{
+  keyval = gdk_keyval_to_lower (keyval);
+  if (keyval == GDK_KEY_KP_Enter || keyval == GDK_KEY_ISO_Enter)
+    keyval = GDK_KEY_Return;
+  return gtk_accelerator_name (keyval, mods & gtk_accelerator_get_default_mod_mask ());
+}
+
+static void
+add_accel (GHashTable *set, const char *accel, const char *source)
+{
+  guint           keyval = 0;
+  GdkModifierType mods = 0;
+
+  g_assert_true (gtk_accelerator_parse (accel, &keyval, &mods));
+  g_hash_table_insert (set, accel_key (keyval, mods), g_strdup (source));
+}
+
+/* The keys @trigger answers to, one or alternatives. */
+static void
+add_trigger (GHashTable *set, GtkShortcutTrigger *trigger, const char *source)
+{
+  if (GTK_IS_ALTERNATIVE_TRIGGER (trigger))
+    {
+      add_trigger (set, gtk_alternative_trigger_get_first (GTK_ALTERNATIVE_TRIGGER (trigger)),
+                   source);
+      add_trigger (set, gtk_alternative_trigger_get_second (GTK_ALTERNATIVE_TRIGGER (trigger)),
+                   source);
+    }
+  else if (GTK_IS_KEYVAL_TRIGGER (trigger))
+    g_hash_table_insert (
+        set,
+        accel_key (gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)),
+                   gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger))),
+        g_strdup (source));
+}
+
+/* Every key @w and the widgets inside it of Daftari's own types (not GTK's, whose editing
+ * keys are GTK's to document) answer through a shortcut: their classes' key bindings. */
+static void
+collect_widget_accels (GtkWidget *w, GHashTable *set)
+{
+  if (g_str_has_prefix (G_OBJECT_TYPE_NAME (w), "Dft"))
+    {
+      g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (w);
+
+      for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+        {
+          g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
+
+          if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+            continue;
+          for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+            {
+              g_autoptr (GtkShortcut) shortcut
+                  = g_list_model_get_item (G_LIST_MODEL (controller), j);
+              GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (shortcut);
+              g_autofree char    *action
+                  = gtk_shortcut_action_to_string (gtk_shortcut_get_action (shortcut));
+              g_autofree char *source = g_strdup_printf ("%s %s", G_OBJECT_TYPE_NAME (w), action);
+
+              /* Actions by name are ours; signals and callbacks are the parent classes' (the
+               * window's own focus keys). */
+              if (GTK_IS_NAMED_ACTION (gtk_shortcut_get_action (shortcut)))
+                add_trigger (set, trigger, source);
+            }
+        }
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    collect_widget_accels (c, set);
+}
+
+static void
+collect_listed (GObject *object, GtkApplication *app, GHashTable *listed)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (object))
+    {
+      g_autofree char *accelerator = NULL, *action = NULL;
+
+      g_object_get (object, "accelerator", &accelerator, "action-name", &action, NULL);
+      if (action != NULL)
+        {
+          g_auto (GStrv) accels = gtk_application_get_accels_for_action (app, action);
+
+          for (guint i = 0; accels[i] != NULL; i++)
+            add_accel (listed, accels[i], action);
+        }
+      if (accelerator != NULL)
+        {
+          g_auto (GStrv) accels = g_strsplit (accelerator, " ", -1);
+
+          for (guint i = 0; accels[i] != NULL; i++)
+            if (*accels[i] != '\0')
+              add_accel (listed, accels[i], accelerator);
+        }
+    }
+  if (GTK_IS_WIDGET (object))
+    for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (object)); c != NULL;
+         c = gtk_widget_get_next_sibling (c))
+      collect_listed (G_OBJECT (c), app, listed);
+}
+
+/*
+ * The shortcuts window lists every shortcut there is: each accelerator the application sets
+ * for an action, and each key binding of Daftari's own widgets on the main window, the form
+ * filler and the two dialogs. A shortcut added later without a listing fails here.
+ */
+static void
+shortcuts_listed (DftApplication *app, DftWindow *window, gpointer data)
+{
+  g_autoptr (GHashTable) have = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) listed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_auto (GStrv)         actions = gtk_application_list_action_descriptions (GTK_APPLICATION (app));
+  GtkShortcutsWindow    *overlay
+      = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
+  g_autoptr (DftRecord) event = dft_test_add_event (dft_application_get_store (app),
+                                                    "Border control", "2026-05-04", "2026-05-05");
+  GtkWidget            *others[3];
+  GHashTableIter        iter;
+  gpointer              key, value;
+  g_autoptr (GString)   missing = g_string_new (NULL);
+
+  g_assert_nonnull (overlay);
+  for (guint i = 0; actions[i] != NULL; i++)
+    {
+      g_auto (GStrv) accels
+          = gtk_application_get_accels_for_action (GTK_APPLICATION (app), actions[i]);
+
+      for (guint j = 0; accels[j] != NULL; j++)
+        add_accel (have, accels[j], actions[i]);
+    }
+  g_assert_cmpuint (g_hash_table_size (have), >=, 10);
+
+  dft_ui_test_wait_mode (window, "main", FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "open-workshop",
+                                  g_variant_new_string (dft_record_get_id (event)));
+  dft_ui_test_wait_mode (window, "main", TRUE);
+  collect_widget_accels (GTK_WIDGET (window), have);
+  others[0] = g_object_ref_sink (dft_form_filler_new (dft_application_get_store (app)));
+  others[1] = GTK_WIDGET (dft_workshop_dialog_new (dft_application_get_store (app), NULL));
+  others[2] = GTK_WIDGET (dft_person_dialog_new (dft_application_get_store (app),
+                                                 dft_record_get_id (event), NULL, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (others); i++)
+    collect_widget_accels (others[i], have);
+
+  collect_listed (G_OBJECT (overlay), GTK_APPLICATION (app), listed);
+  g_hash_table_iter_init (&iter, have);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!g_hash_table_contains (listed, key))
+      g_string_append_printf (missing, " %s (%s);", (char *) key, (char *) value);
+  if (missing->len > 0)
+    g_error ("Shortcuts missing from the shortcuts window:%s", missing->str);
+
+  g_object_unref (others[0]);
+  gtk_window_destroy (GTK_WINDOW (others[1]));
+  gtk_window_destroy (GTK_WINDOW (others[2]));
+}
+
+static void
+test_shortcuts_listed (void)
+{
+  dft_ui_test_run_app (TEST_APP_ID, NULL, shortcuts_listed, NULL);
+}
+
 /* ---- Screenshots ------------------------------------------------------- */
 
 static void
@@ -387,5 +704,8 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/ui/workshop-flow", test_workshop_flow);
   g_test_add_func ("/ui/stale-dialogs", test_stale_dialogs);
+  g_test_add_func ("/ui/view-keys", test_view_keys);
+  g_test_add_func ("/ui/dialog-keys", test_dialog_keys);
+  g_test_add_func ("/ui/shortcuts-listed", test_shortcuts_listed);
   return g_test_run ();
 }

@@ -581,5 +581,6 @@ static void
 dft_evaluations_view_init (DftEvaluationsView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  dft_ui_combo_row_wrap_choices (self->form_row);
   update_actions (self);
 }

@@ -27,6 +27,9 @@ guint       dft_form_filler_get_n_pages (DftFormFiller *self);
 /* The paths the finalize summary lists. */
 GStrv       dft_form_filler_get_summary_paths (DftFormFiller *self);
 DftFormRun *dft_form_filler_get_run (DftFormFiller *self);
+/* The line under the form's title: whose form it is and whether it is the pre-test or the
+ * post-test; NULL when it shows neither. */
+const char *dft_form_filler_get_subtitle (DftFormFiller *self);
 /* The message of a save that failed, NULL when none is shown. */
 const char *dft_form_filler_get_error (DftFormFiller *self);
 /* TRUE while a worker loads or saves. */

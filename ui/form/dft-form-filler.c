@@ -63,6 +63,7 @@ struct _DftFormFiller
   AdwToastOverlay   *toasts;
   GtkWidget         *header;
   GtkLabel          *title_label;
+  GtkLabel          *subtitle_label;
   GtkDropDown       *language_dropdown;
   GtkMenuButton     *pages_button;
   GtkListBox        *pages_list;
@@ -86,6 +87,7 @@ struct _DftFormFiller
   DftRecord    *form_record;
   DftRecord    *submission; /* the draft being edited, NULL for a new one */
   char         *event_id, *person_id, *phase;
+  char         *person_name; /* whose form it is, NULL for an anonymous one */
   DftForm      *form;
   DftFormRun   *run;
   char         *lang;
@@ -1449,6 +1451,16 @@ field_takes_focus (Field *field)
          && gtk_widget_get_sensitive (field_focus_target (field));
 }
 
+/* The button that goes on from the page shown: Next, or Finish on the last page (which checks
+ * the whole form before it saves anything). */
+static void
+focus_onward (DftFormFiller *self)
+{
+  gboolean last = self->pages == NULL || self->page + 1 >= self->pages->len;
+
+  gtk_widget_grab_focus (last ? self->finalize_button : self->next_button);
+}
+
 static void
 focus_first (DftFormFiller *self)
 {
@@ -1462,6 +1474,9 @@ focus_first (DftFormFiller *self)
           return;
         }
     }
+  /* A page with nothing to answer (a note): Return goes on, and the focus is never left for
+   * the window to give to the first button it finds, which closes the form. */
+  focus_onward (self);
 }
 
 static void
@@ -1648,8 +1663,22 @@ static void
 update_title_label (DftFormFiller *self)
 {
   const char *title = self->form != NULL ? question_text (self, self->form->title, NULL) : NULL;
+  const char *phase = self->phase;
+  g_autoptr (GString) subtitle = g_string_new (self->person_name);
 
   gtk_label_set_text (self->title_label, title != NULL ? title : "");
+  /* Whose form it is and which half of a test: a trainer handing the laptop round sees at a
+   * glance that the right person has the right test. The name is data, set as plain text. */
+  if (phase == NULL && self->form != NULL)
+    phase = self->form->phase;
+  if (g_strcmp0 (phase, "pre") == 0 || g_strcmp0 (phase, "post") == 0)
+    {
+      if (subtitle->len > 0)
+        g_string_append (subtitle, " · ");
+      g_string_append (subtitle, g_str_equal (phase, "pre") ? _ ("Pre-test") : _ ("Post-test"));
+    }
+  gtk_label_set_text (self->subtitle_label, subtitle->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->subtitle_label), subtitle->len > 0);
 }
 
 static gboolean
@@ -1704,8 +1733,10 @@ typedef struct
 {
   DftStore  *store;
   char      *form_id;
+  char      *person_id;
   DftForm   *form;
   DftRecord *draft;
+  DftRecord *person;
 } LoadJob;
 
 static void
@@ -1715,8 +1746,10 @@ load_job_free (gpointer data)
 
   g_object_unref (job->store);
   g_free (job->form_id);
+  g_free (job->person_id);
   g_clear_pointer (&job->form, dft_form_unref);
   g_clear_object (&job->draft);
+  g_clear_object (&job->person);
   g_free (job);
 }
 
@@ -1726,6 +1759,10 @@ load_work (gpointer data, GError **error)
   LoadJob *job = data;
 
   job->form = dft_form_store_load (job->store, job->form_id, error);
+  /* Whose form it is only names it in the header: a person who cannot be read is no reason
+   * to refuse the form. */
+  if (job->form != NULL && job->person_id != NULL)
+    job->person = dft_store_load (job->store, &dft_entity_person, job->person_id, NULL);
   return job->form != NULL;
 }
 
@@ -1746,6 +1783,11 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   set_busy (self, FALSE);
+  g_clear_pointer (&self->person_name, g_free);
+  if (job->person != NULL)
+    self->person_name
+        = g_strstrip (g_strjoin (" ", dft_record_get_string (job->person, "given_name") ?: "",
+                                 dft_record_get_string (job->person, "family_name") ?: "", NULL));
   g_hash_table_remove_all (self->marked_texts);
   g_clear_pointer (&self->form, dft_form_unref);
   self->form = g_steal_pointer (&job->form);
@@ -2185,7 +2227,10 @@ move_on (DftFormFiller *self, Field *from)
         }
       after |= field == from;
     }
-  gtk_widget_activate_action (GTK_WIDGET (self), "filler.next", NULL);
+  if (self->page + 1 < self->pages->len)
+    gtk_widget_activate_action (GTK_WIDGET (self), "filler.next", NULL);
+  else
+    focus_onward (self);
 }
 
 static int
@@ -2324,6 +2369,7 @@ dft_form_filler_finalize (GObject *object)
   g_clear_pointer (&self->summary_paths, g_strfreev);
   g_free (self->event_id);
   g_free (self->person_id);
+  g_free (self->person_name);
   g_free (self->phase);
   g_free (self->lang);
   G_OBJECT_CLASS (dft_form_filler_parent_class)->finalize (object);
@@ -2353,6 +2399,7 @@ dft_form_filler_class_init (DftFormFillerClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DftFormFiller, toasts);
   gtk_widget_class_bind_template_child (widget_class, DftFormFiller, header);
   gtk_widget_class_bind_template_child (widget_class, DftFormFiller, title_label);
+  gtk_widget_class_bind_template_child (widget_class, DftFormFiller, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, DftFormFiller, language_dropdown);
   gtk_widget_class_bind_template_child (widget_class, DftFormFiller, pages_button);
   gtk_widget_class_bind_template_child (widget_class, DftFormFiller, pages_list);
@@ -2489,6 +2536,7 @@ dft_form_filler_start (DftFormFiller *self,
   job = g_new0 (LoadJob, 1);
   job->store = g_object_ref (self->store);
   job->form_id = g_strdup (dft_record_get_id (form_record));
+  job->person_id = g_strdup (person_id);
   job->draft = draft != NULL ? g_object_ref (draft) : NULL;
   set_busy (self, TRUE);
   work_async (self, load_work, job, load_job_free, load_done_cb);
@@ -2635,4 +2683,12 @@ dft_form_filler_get_error (DftFormFiller *self)
   if (!gtk_revealer_get_reveal_child (self->error_revealer))
     return NULL;
   return gtk_label_get_text (self->error_label);
+}
+
+const char *
+dft_form_filler_get_subtitle (DftFormFiller *self)
+{
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->subtitle_label)))
+    return NULL;
+  return gtk_label_get_text (self->subtitle_label);
 }

@@ -776,7 +776,9 @@ copy_template_activated (GtkWidget *widget, const char *action_name, GVariant *p
   dropdown = entry_row (box, _ ("_Template"),
                         gtk_drop_down_new (G_LIST_MODEL (g_object_ref (names)), NULL));
   title = entry_row (box, _ ("T_itle"), gtk_entry_new ());
-  key = entry_row (box, _ ("_Key (letters, digits and _)"), gtk_entry_new ());
+  /* Translators: the first underscore marks the access key; "__" shows one underscore, the
+   * character a key may hold besides letters and digits */
+  key = entry_row (box, _ ("_Key (letters, digits and __)"), gtk_entry_new ());
   g_signal_connect (title, "changed", G_CALLBACK (title_changed_cb), key);
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "copy",

@@ -603,6 +603,8 @@ static void
 dft_tests_view_init (DftTestsView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  dft_ui_combo_row_wrap_choices (self->form_row);
+  dft_ui_combo_row_wrap_choices (self->person_row);
   self->person_ids = g_ptr_array_new_with_free_func (g_free);
   self->summary = GTK_LABEL (g_object_ref_sink (gtk_label_new (_ ("No test results yet."))));
   gtk_label_set_wrap (self->summary, TRUE);
