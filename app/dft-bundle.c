@@ -979,6 +979,29 @@ pin_key (LaptopKeys *keys, const char *device_id, GError **error)
   return dft_store_set_sync_state (keys->store, DFT_BUNDLE_STATE_DEVICE_KEYS, text, error);
 }
 
+/*
+ * What a bundle brings is other devices' changes, which this laptop's own pushes never send:
+ * its next sync relays everything logged after @before (the position the sync client's relay
+ * starts from), so the server has them even when the laptop that made them never syncs.
+ */
+static gboolean
+relay_later (DftStore *store, gint64 before, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char   *text = dft_store_get_sync_state (store, "relay_after", &local_error);
+  g_autofree char   *position = NULL;
+
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (text != NULL && *text != '\0' && g_ascii_strtoll (text, NULL, 10) <= before)
+    return TRUE;
+  position = g_strdup_printf ("%" G_GINT64_FORMAT, before);
+  return dft_store_set_sync_state (store, "relay_after", position, error);
+}
+
 gboolean
 dft_bundle_import (DftStore      *store,
                    GFile         *file,
@@ -995,6 +1018,8 @@ dft_bundle_import (DftStore      *store,
   LaptopKeys             keys = { store, known, FALSE, NULL };
   GPtrArray             *changes;
   gboolean               forked = FALSE;
+  DftApplyStats          applied = { 0 };
+  gint64                 before;
   guint                  index = 0;
 
   g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
@@ -1029,7 +1054,10 @@ dft_bundle_import (DftStore      *store,
       if (!dft_store_take_identity (store, fresh, change->origin_seq - 1, state, error))
         return FALSE;
     }
-  if (!dft_store_apply_changes (store, changes, stats, error))
+  before = dft_store_last_seq (store, error);
+  if (before < 0
+      || !dft_store_apply_changes (store, changes, stats != NULL ? stats : &applied, error)
+      || !relay_later (store, before, error))
     return FALSE;
   keys.pin = pin;
   if (pin != NULL && !pin_key (&keys, bundle->signer, error))
