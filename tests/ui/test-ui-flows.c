@@ -13,6 +13,7 @@
 #include "dft-person-dialog.h"
 #include "dft-preferences-window.h"
 #include "dft-status-bar.h"
+#include "dft-ui-find.h"
 #include "dft-test-util.h"
 #include "dft-ui-test-util.h"
 #include "dft-window.h"
@@ -34,23 +35,8 @@
 #define TRAINER  "trainer"
 #define PASSWORD "trainer password 1"
 /* For a sign-in or a sync on loopback: generous, for a loaded machine and the sanitizer build. */
-#define NETWORK_WAIT_SECONDS 90
 
 /* ---- Waiting ------------------------------------------------------------------------------- */
-
-static void
-wait_long (DftTestCondition condition, gpointer data, const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + NETWORK_WAIT_SECONDS * G_USEC_PER_SEC;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", what);
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-}
 
 static gboolean
 has_toplevel (gpointer data)
@@ -59,57 +45,6 @@ has_toplevel (gpointer data)
 }
 
 /* ---- Finding widgets as a person sees them ------------------------------------------------- */
-
-static gpointer
-template_child (gpointer widget, GType type, const char *name)
-{
-  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
-
-  g_assert_nonnull (child);
-  return child;
-}
-
-typedef gboolean (*WidgetMatch) (GtkWidget *widget, gconstpointer data);
-
-static GtkWidget *
-find_widget (GtkWidget *root, WidgetMatch match, gconstpointer data)
-{
-  if (match (root, data))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, match, data);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-/* libadwaita's toast widget is private: found by its type name, once a toast has made it. */
-static GtkWidget *
-toast_of (GtkWidget *widget)
-{
-  GType type = g_type_from_name ("AdwToastWidget");
-
-  return type != 0 ? gtk_widget_get_ancestor (widget, type) : NULL;
-}
-
-static gboolean
-is_toast_label_with (GtkWidget *widget, gconstpointer needle)
-{
-  return GTK_IS_LABEL (widget) && toast_of (widget) != NULL
-         && strstr (gtk_label_get_text (GTK_LABEL (widget)), needle) != NULL;
-}
-
-/* The toast on @window whose title holds @needle, or NULL. */
-static GtkWidget *
-find_toast (DftWindow *window, const char *needle)
-{
-  GtkWidget *label = find_widget (GTK_WIDGET (window), is_toast_label_with, needle);
-
-  return label != NULL ? toast_of (label) : NULL;
-}
 
 typedef struct
 {
@@ -121,21 +56,13 @@ static gboolean
 toast_shown (gpointer data)
 {
   ToastWait *w = data;
-  return find_toast (w->window, w->needle) != NULL;
+  return dft_ui_find_toast (w->window, w->needle) != NULL;
 }
 
 static gboolean
 toast_gone (gpointer data)
 {
   return !toast_shown (data);
-}
-
-static void
-wait_toast (DftWindow *window, const char *needle)
-{
-  g_autofree char *what = g_strdup_printf ("a toast saying “%s”", needle);
-
-  dft_test_wait_until (toast_shown, &(ToastWait){ window, needle }, what);
 }
 
 /*
@@ -175,13 +102,6 @@ wait_toast_in_place (GtkWidget *toast)
       "the toast to slide in");
 }
 
-static gboolean
-is_button_labelled (GtkWidget *widget, gconstpointer label)
-{
-  return GTK_IS_BUTTON (widget)
-         && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0;
-}
-
 /* ---- The application around a flow --------------------------------------------------------- */
 
 #define TEST_APP_ID "org.daftari.Daftari.FlowsTest"
@@ -213,27 +133,12 @@ flow_scenario (DftApplication *app, DftWindow *window, gpointer data)
   run->func (&f);
 }
 
-/* The settings live in GSettings' memory backend for the whole process: each laptop starts
- * from the defaults, not from what the flow before it chose. */
-static void
-reset_settings (void)
-{
-  g_autoptr (GSettings)       settings = g_settings_new ("org.daftari.Daftari");
-  g_autoptr (GSettingsSchema) schema = NULL;
-  g_auto (GStrv)              keys = NULL;
-
-  g_object_get (settings, "settings-schema", &schema, NULL);
-  keys = g_settings_schema_list_keys (schema);
-  for (guint i = 0; keys[i] != NULL; i++)
-    g_settings_reset (settings, keys[i]);
-}
-
 /* Runs the application with @func on the database @db (in a folder the caller owns), or on
  * a new one when @db is NULL. */
 static void
 run_app (const char *db, FlowFunc func, gpointer data)
 {
-  reset_settings ();
+  dft_ui_reset_settings ();
   dft_ui_test_run_app (TEST_APP_ID, db, flow_scenario, &(FlowRun){ func, data });
 }
 
@@ -365,60 +270,11 @@ start_server (void)
 
 /* ---- A second laptop, to see what the server holds ----------------------------------------- */
 
-typedef struct
-{
-  gboolean done;
-  gboolean ok;
-  GError  *error;
-} AsyncWait;
-
-static gboolean
-async_done (gpointer data)
-{
-  return ((AsyncWait *) data)->done;
-}
-
-static void
-login_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  AsyncWait *w = user_data;
-
-  w->ok = dft_sync_client_login_finish (DFT_SYNC_CLIENT (source), result, &w->error);
-  w->done = TRUE;
-}
-
-static void
-sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  AsyncWait *w = user_data;
-
-  w->ok = dft_sync_client_sync_finish (DFT_SYNC_CLIENT (source), result, NULL, &w->error);
-  w->done = TRUE;
-}
-
-/* @store, a second laptop, signs in to @server and syncs once. */
+/* @store, a second laptop, signs in to @server as the trainer and syncs once. */
 static void
 laptop_sync (DftStore *store, DftTestServer *server)
 {
-  DftSyncClient *client
-      = g_object_new (DFT_TYPE_SYNC_CLIENT, "store", store, "automatic", FALSE, "server-url",
-                      dft_test_server_get_url (server), "retry-delay-ms", 20, NULL);
-  AsyncWait login = { 0 }, sync = { 0 };
-  gint64    deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  dft_sync_client_login_async (client, TRAINER, PASSWORD, NULL, login_done_cb, &login);
-  wait_long (async_done, &login, "the second laptop to sign in");
-  g_assert_no_error (login.error);
-  g_assert_true (login.ok);
-  dft_sync_client_sync_async (client, NULL, sync_done_cb, &sync);
-  wait_long (async_done, &sync, "the second laptop to pull");
-  g_assert_no_error (sync.error);
-  g_assert_true (sync.ok);
-  /* Its background reads (the pending count) hold the client for a moment. */
-  while (G_OBJECT (client)->ref_count > 1 && g_get_monotonic_time () < deadline)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
-  g_assert_finalize_object (client);
+  dft_ui_laptop_sync (store, dft_test_server_get_url (server), TRAINER, PASSWORD);
 }
 
 /* A fresh store that signs in to @server and pulls everything; the caller releases it. */
@@ -436,13 +292,13 @@ pull_from_server (DftTestServer *server, char **out_dir)
 static DftStatusBar *
 status_bar (Flow *f)
 {
-  return template_child (f->window, DFT_TYPE_WINDOW, "status_bar");
+  return dft_ui_template_child (f->window, DFT_TYPE_WINDOW, "status_bar");
 }
 
 static const char *
 status_icon (DftStatusBar *bar)
 {
-  return gtk_image_get_icon_name (template_child (bar, DFT_TYPE_STATUS_BAR, "icon"));
+  return gtk_image_get_icon_name (dft_ui_template_child (bar, DFT_TYPE_STATUS_BAR, "icon"));
 }
 
 static gboolean
@@ -509,20 +365,22 @@ sign_in_through_preferences (Flow *f, const char *url)
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
   prefs = dft_ui_test_find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
   g_assert_nonnull (prefs);
-  gtk_editable_set_text (template_child (prefs, DFT_TYPE_PREFERENCES_WINDOW, "server_row"), url);
-  gtk_editable_set_text (template_child (prefs, DFT_TYPE_PREFERENCES_WINDOW, "username_row"),
+  gtk_editable_set_text (dft_ui_template_child (prefs, DFT_TYPE_PREFERENCES_WINDOW, "server_row"),
+                         url);
+  gtk_editable_set_text (dft_ui_template_child (prefs, DFT_TYPE_PREFERENCES_WINDOW, "username_row"),
                          TRAINER);
-  password = template_child (prefs, DFT_TYPE_PREFERENCES_WINDOW, "password_row");
+  password = dft_ui_template_child (prefs, DFT_TYPE_PREFERENCES_WINDOW, "password_row");
   gtk_editable_set_text (password, PASSWORD);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (prefs), "prefs.sign-in", NULL));
-  wait_long (signed_in, client, "the laptop to sign in");
+  dft_ui_wait_long (signed_in, client, "the laptop to sign in");
   /* The window empties the password once it has the answer. */
-  wait_long (editable_empty, password, "the preferences to take the sign-in's answer");
+  dft_ui_wait_long (editable_empty, password, "the preferences to take the sign-in's answer");
   saved_url = g_settings_get_string (dft_application_get_settings (f->app), "server-url");
   g_assert_cmpstr (saved_url, ==, url);
-  wait_long (token_in_database_shown,
-             template_child (prefs, DFT_TYPE_PREFERENCES_WINDOW, "account_status_row"),
-             "the preferences to say where the device's token is kept");
+  dft_ui_wait_long (
+      token_in_database_shown,
+      dft_ui_template_child (prefs, DFT_TYPE_PREFERENCES_WINDOW, "account_status_row"),
+      "the preferences to say where the device's token is kept");
   dft_ui_test_close_and_check_finalized (prefs);
   g_assert_false (status_says (status_bar (f), "not set up for sync (Preferences)"));
 }
@@ -576,11 +434,11 @@ sync_now_flow (Flow *f)
 
   /* Sync Now, as the status bar's button and F5 do. */
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "sync", NULL);
-  wait_long (everything_synced, f, "the status bar to say everything is synced");
+  dft_ui_wait_long (everything_synced, f, "the status bar to say everything is synced");
   g_assert_cmpstr (status_icon (status_bar (f)), ==, "emblem-ok-symbolic");
   g_assert_true (status_says (status_bar (f), "All changes saved on this laptop"));
   g_assert_null (dft_sync_client_get_last_error (dft_application_get_sync_client (f->app)));
-  wait_toast (f->window, "Synced:");
+  dft_ui_wait_toast (f->window, "Synced:");
 }
 
 /* Sync Now sends the window's change to the server: a second laptop pulls it. */
@@ -650,7 +508,7 @@ server_down_flow (Flow *f)
   people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
   dft_ui_test_wait_n_items (people, 1, "გიორგი on the roster");
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "sync", NULL);
-  wait_long (everything_synced, f, "the first sync");
+  dft_ui_wait_long (everything_synced, f, "the first sync");
 
   /* The server goes away; the trainer goes on typing and presses Sync Now. */
   dft_test_server_stop (d->server);
@@ -659,15 +517,15 @@ server_down_flow (Flow *f)
   d->offline_id = person_id_for (participants, "Amina");
   dft_test_wait_until (status_has_pending, f, "the status bar to count the new changes");
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "sync", NULL);
-  wait_long (sync_failed_offline, client, "the sync to fail with the server stopped");
+  dft_ui_wait_long (sync_failed_offline, client, "the sync to fail with the server stopped");
 
   /* Told, and nothing lost: the error in a toast, the changes still counted as not synced,
    * Amina in the store and on the roster. */
-  wait_toast (f->window, dft_sync_client_get_last_error (client));
+  dft_ui_wait_toast (f->window, dft_sync_client_get_last_error (client));
   g_assert_true (status_has_pending (f));
   g_assert_false (status_says (status_bar (f), "everything synced"));
-  g_assert_false (
-      gtk_widget_get_visible (template_child (status_bar (f), DFT_TYPE_STATUS_BAR, "progress")));
+  g_assert_false (gtk_widget_get_visible (
+      dft_ui_template_child (status_bar (f), DFT_TYPE_STATUS_BAR, "progress")));
   {
     g_autoptr (DftRecord) amina = load (f->store, &dft_entity_person, d->offline_id);
     g_autoptr (GError)    error = NULL;
@@ -688,7 +546,7 @@ server_down_flow (Flow *f)
   g_assert_cmpstr (dft_sync_client_get_server_url (client), ==,
                    dft_test_server_get_url (d->server));
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "sync", NULL);
-  wait_long (everything_synced, f, "the sync after the server came back");
+  dft_ui_wait_long (everything_synced, f, "the sync after the server came back");
   g_assert_cmpstr (status_icon (status_bar (f)), ==, "emblem-ok-symbolic");
 }
 
@@ -763,7 +621,7 @@ conflict_flow (Flow *f)
   dft_ui_test_wait_n_items (people, 1, "Nino on the roster");
   d->person_id = person_id_for (participants, "Nino");
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "sync", NULL);
-  wait_long (everything_synced, f, "the first sync");
+  dft_ui_wait_long (everything_synced, f, "the first sync");
   g_assert_false (status_counts_conflict (f));
 
   /* A second trainer pulls the roster and corrects the family name one way, this laptop
@@ -776,8 +634,8 @@ conflict_flow (Flow *f)
 
   /* Sync Now: the toast and the status bar both say a conflict is kept for a coordinator. */
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "sync", NULL);
-  wait_toast (f->window, "conflict kept for a coordinator");
-  wait_long (status_counts_conflict, f, "the status bar to count the conflict");
+  dft_ui_wait_toast (f->window, "conflict kept for a coordinator");
+  dft_ui_wait_long (status_counts_conflict, f, "the status bar to count the conflict");
   g_assert_cmpstr (status_icon (status_bar (f)), ==, "dialog-warning-symbolic");
   g_assert_cmpuint (dft_sync_client_get_open_conflicts (dft_application_get_sync_client (f->app)),
                     ==, 1);
@@ -819,84 +677,6 @@ screenshot_dialog (DftWindow *window, AdwMessageDialog *dialog, const char *name
   gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
   dft_ui_test_screenshot (GTK_WIDGET (dialog), shots, narrow);
   gtk_window_set_default_size (GTK_WINDOW (window), width, height);
-}
-
-/* The visible message dialog whose heading is @heading (English, translated as the app does). */
-static AdwMessageDialog *
-find_message_dialog (const char *heading)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-  const char *wanted = g_dgettext (GETTEXT_PACKAGE, heading);
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window))
-          && g_strcmp0 (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (window)), wanted) == 0)
-        return ADW_MESSAGE_DIALOG (window);
-    }
-  return NULL;
-}
-
-static gboolean
-message_dialog_shown (gpointer heading)
-{
-  return find_message_dialog (heading) != NULL;
-}
-
-static AdwMessageDialog *
-wait_message_dialog (DftWindow *window, const char *heading)
-{
-  g_autofree char  *what = g_strdup_printf ("the dialog “%s”", heading);
-  AdwMessageDialog *dialog;
-
-  dft_test_wait_until (message_dialog_shown, (gpointer) heading, what);
-  dialog = find_message_dialog (heading);
-  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == GTK_WINDOW (window));
-  g_assert_true (gtk_window_get_modal (GTK_WINDOW (dialog)));
-  return dialog;
-}
-
-/* Presses the dialog's button @label as a person would, and waits for the dialog to go. */
-static void
-press_response (AdwMessageDialog *dialog, const char *label)
-{
-  GtkWidget *button
-      = find_widget (GTK_WIDGET (dialog), is_button_labelled, g_dgettext (GETTEXT_PACKAGE, label));
-
-  g_assert_nonnull (button);
-  g_assert_true (gtk_widget_is_sensitive (button));
-  g_assert_true (gtk_widget_activate (button));
-  dft_ui_test_wait_finalized (dialog, "the dialog to close");
-}
-
-static gboolean
-is_row_titled (GtkWidget *widget, gconstpointer title)
-{
-  return ADW_IS_ACTION_ROW (widget)
-         && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0;
-}
-
-static AdwActionRow *
-find_row (AdwMessageDialog *dialog, const char *title)
-{
-  GtkWidget *row
-      = find_widget (GTK_WIDGET (dialog), is_row_titled, g_dgettext (GETTEXT_PACKAGE, title));
-
-  g_assert_nonnull (row);
-  return ADW_ACTION_ROW (row);
-}
-
-static gboolean
-is_of_type (GtkWidget *widget, gconstpointer type)
-{
-  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type));
-}
-
-static gboolean
-is_label_with_class (GtkWidget *widget, gconstpointer css_class)
-{
-  return GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, css_class);
 }
 
 typedef struct
@@ -958,22 +738,22 @@ export_flow (Flow *f)
   /* Who the file is for: this laptop never signed in, so not the server. */
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "export-bundle-to",
                                   g_variant_new_string (d->path));
-  dialog = wait_message_dialog (f->window, "Export Changes");
-  server = find_row (dialog, "The server");
-  laptop = find_row (dialog, "Another laptop");
+  dialog = dft_ui_wait_message_dialog (f->window, "Export Changes");
+  server = dft_ui_find_row (dialog, "The server");
+  laptop = dft_ui_find_row (dialog, "Another laptop");
   g_assert_false (gtk_widget_is_sensitive (GTK_WIDGET (server)));
   adw_action_row_activate (laptop);
   g_assert_true (gtk_check_button_get_active (
       GTK_CHECK_BUTTON (adw_action_row_get_activatable_widget (laptop))));
   screenshot_dialog (f->window, dialog, "bundle-export.png");
-  press_response (dialog, "_Export");
+  dft_ui_press_response (dialog, "_Export");
 
   /* The passphrase, once the file is written: large, to read aloud, and copied on request. */
-  dialog = wait_message_dialog (f->window, "Passphrase for the File");
+  dialog = dft_ui_wait_message_dialog (f->window, "Passphrase for the File");
   screenshot_dialog (f->window, dialog, "bundle-passphrase.png");
-  wait_toast (f->window, "to the file");
+  dft_ui_wait_toast (f->window, "to the file");
   g_assert_true (g_file_test (d->path, G_FILE_TEST_IS_REGULAR));
-  label = find_widget (GTK_WIDGET (dialog), is_label_with_class, "monospace");
+  label = dft_ui_find_widget (GTK_WIDGET (dialog), dft_ui_is_label_with_class, "monospace");
   g_assert_nonnull (label);
   g_assert_true (gtk_label_get_selectable (GTK_LABEL (label)));
   d->passphrase = g_strdup (gtk_label_get_text (GTK_LABEL (label)));
@@ -982,8 +762,8 @@ export_flow (Flow *f)
   g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog),
                             g_dgettext (GETTEXT_PACKAGE, "only this once")));
 
-  copy = find_widget (GTK_WIDGET (dialog), is_button_labelled,
-                      g_dgettext (GETTEXT_PACKAGE, "_Copy"));
+  copy = dft_ui_find_widget (GTK_WIDGET (dialog), dft_ui_is_button_labelled,
+                             g_dgettext (GETTEXT_PACKAGE, "_Copy"));
   g_assert_nonnull (copy);
   g_assert_true (gtk_widget_activate (copy));
   clipboard = gtk_widget_get_clipboard (copy);
@@ -996,7 +776,7 @@ export_flow (Flow *f)
     g_autofree char *spoken = g_strjoinv (" ", groups);
     g_assert_cmpstr (spoken, ==, d->passphrase);
   }
-  press_response (dialog, "_Done");
+  dft_ui_press_response (dialog, "_Done");
 }
 
 static gboolean
@@ -1026,12 +806,12 @@ register_shows_late (gpointer data)
 static gboolean
 unlock_shows_problem (gpointer data)
 {
-  AdwMessageDialog *dialog = find_message_dialog ("Passphrase Needed");
+  AdwMessageDialog *dialog = dft_ui_find_message_dialog ("Passphrase Needed");
   GtkWidget        *label;
 
   if (dialog == NULL)
     return FALSE;
-  label = find_widget (GTK_WIDGET (dialog), is_label_with_class, "error");
+  label = dft_ui_find_widget (GTK_WIDGET (dialog), dft_ui_is_label_with_class, "error");
   return label != NULL && gtk_widget_get_visible (label);
 }
 
@@ -1039,12 +819,13 @@ unlock_shows_problem (gpointer data)
 static void
 unlock (DftWindow *window, const char *typed, gboolean after_refusal)
 {
-  AdwMessageDialog *dialog = wait_message_dialog (window, "Passphrase Needed");
+  AdwMessageDialog *dialog = dft_ui_wait_message_dialog (window, "Passphrase Needed");
   GtkWidget        *entry, *error_label, *import;
 
-  entry = find_widget (GTK_WIDGET (dialog), is_of_type, GSIZE_TO_POINTER (GTK_TYPE_PASSWORD_ENTRY));
+  entry = dft_ui_find_widget (GTK_WIDGET (dialog), dft_ui_is_of_type,
+                              GSIZE_TO_POINTER (GTK_TYPE_PASSWORD_ENTRY));
   g_assert_nonnull (entry);
-  error_label = find_widget (GTK_WIDGET (dialog), is_label_with_class, "error");
+  error_label = dft_ui_find_widget (GTK_WIDGET (dialog), dft_ui_is_label_with_class, "error");
   g_assert_nonnull (error_label);
   g_assert_true (gtk_widget_get_visible (error_label) == after_refusal);
   if (after_refusal)
@@ -1054,13 +835,13 @@ unlock (DftWindow *window, const char *typed, gboolean after_refusal)
                     "The passphrase is wrong or the file was changed. Nothing was imported."));
 
   /* Nothing to import with until something is typed. */
-  import = find_widget (GTK_WIDGET (dialog), is_button_labelled,
-                        g_dgettext (GETTEXT_PACKAGE, "_Import"));
+  import = dft_ui_find_widget (GTK_WIDGET (dialog), dft_ui_is_button_labelled,
+                               g_dgettext (GETTEXT_PACKAGE, "_Import"));
   g_assert_false (gtk_widget_is_sensitive (import));
   gtk_editable_set_text (GTK_EDITABLE (entry), typed);
   if (after_refusal)
     screenshot_dialog (window, dialog, "bundle-unlock-refused.png");
-  press_response (dialog, "_Import");
+  dft_ui_press_response (dialog, "_Import");
 }
 
 /* The passphrase as a person might type it: small letters, a space and a dash, O for 0. */
@@ -1101,8 +882,8 @@ import_flow (Flow *f)
   /* A file for the server is refused with the reason, without asking anything. */
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "import-bundle-from",
                                   g_variant_new_string (d->server_path));
-  wait_toast (f->window, "only the server can open it");
-  g_assert_null (find_message_dialog ("Passphrase Needed"));
+  dft_ui_wait_toast (f->window, "only the server can open it");
+  g_assert_null (dft_ui_find_message_dialog ("Passphrase Needed"));
 
   /* A wrong passphrase is refused, nothing changes, and the dialog asks again. */
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "import-bundle-from",
@@ -1118,7 +899,7 @@ import_flow (Flow *f)
   /* The right one, typed loosely. */
   g_test_message ("typed: %s", typed);
   unlock (f->window, typed, TRUE);
-  wait_toast (f->window, "Imported the file");
+  dft_ui_wait_toast (f->window, "Imported the file");
   dft_test_wait_until (has_events, f->window, "the imported workshop in the list");
   open_workshop (f, d->event_id);
   g_assert_cmpstr (dft_record_get_string (dft_window_get_event (f->window), "title"), ==,
@@ -1145,7 +926,7 @@ import_flow (Flow *f)
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "import-bundle-from",
                                   g_variant_new_string (d->path));
   unlock (f->window, d->passphrase, FALSE);
-  wait_toast (f->window, "0 changes applied");
+  dft_ui_wait_toast (f->window, "0 changes applied");
   g_assert_cmpuint (g_list_model_get_n_items (people), ==, 2);
 }
 
@@ -1214,7 +995,7 @@ static const char sheet[] = "Имя,გვარი,Пол,Org,Email,Согла�
 static GtkDropDown *
 mapping_dropdown (DftImportDialog *dialog, int column)
 {
-  GtkGrid   *grid = template_child (dialog, DFT_TYPE_IMPORT_DIALOG, "grid");
+  GtkGrid   *grid = dft_ui_template_child (dialog, DFT_TYPE_IMPORT_DIALOG, "grid");
   GtkWidget *dropdown = gtk_grid_get_child_at (grid, column, 0);
 
   g_assert_true (GTK_IS_DROP_DOWN (dropdown));
@@ -1224,7 +1005,7 @@ mapping_dropdown (DftImportDialog *dialog, int column)
 static const char *
 grid_text (DftImportDialog *dialog, int column, int row)
 {
-  GtkGrid   *grid = template_child (dialog, DFT_TYPE_IMPORT_DIALOG, "grid");
+  GtkGrid   *grid = dft_ui_template_child (dialog, DFT_TYPE_IMPORT_DIALOG, "grid");
   GtkWidget *label = gtk_grid_get_child_at (grid, column, row);
 
   g_assert_true (GTK_IS_LABEL (label));
@@ -1265,9 +1046,10 @@ import_answered (gpointer data)
 {
   DftImportDialog *dialog = data;
 
-  return gtk_widget_get_visible (template_child (dialog, DFT_TYPE_IMPORT_DIALOG, "error_label"))
+  return gtk_widget_get_visible (
+             dft_ui_template_child (dialog, DFT_TYPE_IMPORT_DIALOG, "error_label"))
          && gtk_widget_get_sensitive (
-             template_child (dialog, DFT_TYPE_IMPORT_DIALOG, "import_button"));
+             dft_ui_template_child (dialog, DFT_TYPE_IMPORT_DIALOG, "import_button"));
 }
 
 typedef struct
@@ -1298,9 +1080,9 @@ import_dialog_flow (Flow *f)
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == GTK_WINDOW (f->window));
 
   /* The preview: four people, each column's heading, what the importer guessed for it. */
-  g_assert_nonnull (
-      strstr (gtk_label_get_text (template_child (dialog, DFT_TYPE_IMPORT_DIALOG, "summary_label")),
-              "4 people"));
+  g_assert_nonnull (strstr (
+      gtk_label_get_text (dft_ui_template_child (dialog, DFT_TYPE_IMPORT_DIALOG, "summary_label")),
+      "4 people"));
   g_assert_cmpstr (grid_text (dialog, 0, 1), ==, "Имя");
   g_assert_cmpstr (grid_text (dialog, 1, 1), ==, "გვარი");
   g_assert_cmpstr (grid_text (dialog, 0, 4), ==, "أمينة");
@@ -1319,7 +1101,8 @@ import_dialog_flow (Flow *f)
    * three good rows, and the dialog stays open to put it right. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "import.run", NULL));
   dft_test_wait_until (import_answered, dialog, "the import to report the bad row");
-  error_text = gtk_label_get_text (template_child (dialog, DFT_TYPE_IMPORT_DIALOG, "error_label"));
+  error_text
+      = gtk_label_get_text (dft_ui_template_child (dialog, DFT_TYPE_IMPORT_DIALOG, "error_label"));
   g_test_message ("the import said: %s", error_text);
   g_assert_nonnull (strstr (error_text, "Row 5:"));
   g_assert_nonnull (strstr (error_text, "не знаю"));
@@ -1333,7 +1116,7 @@ import_dialog_flow (Flow *f)
   choose_mapping (dialog, 5, "Do not import");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "import.run", NULL));
   dft_ui_test_wait_finalized (dialog, "the import dialog to close after importing");
-  wait_toast (f->window, "Imported 4 people");
+  dft_ui_wait_toast (f->window, "Imported 4 people");
 
   people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
   dft_ui_test_wait_n_items (people, 4, "four people on the roster");
@@ -1467,11 +1250,12 @@ remove_flow (Flow *f)
   remove_person (participants, "Айбек");
   dft_test_wait_until (enrollment_is, &aibek_wait, "Айбек's enrollment to be removed");
   dft_test_wait_until (not_in_model, &(NameWait){ people, "Айбек" }, "Айбек to leave the roster");
-  wait_toast (f->window, "Айбек Токтогулов");
-  toast = find_toast (f->window, "Айбек Токтогулов");
+  dft_ui_wait_toast (f->window, "Айбек Токтогулов");
+  toast = dft_ui_find_toast (f->window, "Айбек Токтогулов");
   wait_toast_in_place (toast);
-  g_assert_true (find_toast (f->window, "Айбек Токтогулов") == toast);
-  undo = find_widget (toast, is_button_labelled, g_dgettext (GETTEXT_PACKAGE, "_Undo"));
+  g_assert_true (dft_ui_find_toast (f->window, "Айбек Токтогулов") == toast);
+  undo = dft_ui_find_widget (toast, dft_ui_is_button_labelled,
+                             g_dgettext (GETTEXT_PACKAGE, "_Undo"));
   g_assert_nonnull (undo);
   g_signal_emit_by_name (undo, "clicked");
   aibek_wait.deleted = FALSE;
@@ -1483,7 +1267,7 @@ remove_flow (Flow *f)
   jean_wait = (EnrollmentWait){ f->store, g_strdup (dft_record_get_id (e1)), TRUE };
   remove_person (participants, "Jean & Marie");
   dft_test_wait_until (enrollment_is, &jean_wait, "Jean & Marie's enrollment to be removed");
-  wait_toast (f->window, "Jean & Marie Dupont <Jr> was removed");
+  dft_ui_wait_toast (f->window, "Jean & Marie Dupont <Jr> was removed");
   /* A toast stays five seconds; the wait allows twenty. */
   dft_test_wait_until (toast_gone, &(ToastWait){ f->window, "Jean & Marie Dupont <Jr>" },
                        "the toast to go");
@@ -1513,7 +1297,7 @@ static gboolean
 hint_visible (gpointer data)
 {
   return gtk_widget_get_visible (
-      template_child (data, DFT_TYPE_PARTICIPANTS_VIEW, "truncated_label"));
+      dft_ui_template_child (data, DFT_TYPE_PARTICIPANTS_VIEW, "truncated_label"));
 }
 
 static gboolean
@@ -1574,8 +1358,8 @@ search_hint_flow (Flow *f)
   open_workshop (f, event_id);
   participants = dft_ui_test_show_view (f->window, "participants");
   people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
-  search = template_child (participants, DFT_TYPE_PARTICIPANTS_VIEW, "search_entry");
-  hint = template_child (participants, DFT_TYPE_PARTICIPANTS_VIEW, "truncated_label");
+  search = dft_ui_template_child (participants, DFT_TYPE_PARTICIPANTS_VIEW, "search_entry");
+  hint = dft_ui_template_child (participants, DFT_TYPE_PARTICIPANTS_VIEW, "truncated_label");
 
   /* The whole roster is no search: everyone, and no hint. */
   dft_ui_test_wait_n_items (people, N_NAMESAKES, "the whole roster");
@@ -1649,10 +1433,10 @@ country_contacts_flow (Flow *f)
   g_assert_true (gtk_widget_activate_action (participants, "participants.add", NULL));
   dialog = dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG);
   g_assert_nonnull (dialog);
-  country = template_child (dialog, DFT_TYPE_PERSON_DIALOG, "country_row");
+  country = dft_ui_template_child (dialog, DFT_TYPE_PERSON_DIALOG, "country_row");
   drop_down = dft_country_row_get_drop_down (country);
-  contact_error = template_child (dialog, DFT_TYPE_PERSON_DIALOG, "contact_error");
-  email_row = template_child (dialog, DFT_TYPE_PERSON_DIALOG, "email_row");
+  contact_error = dft_ui_template_child (dialog, DFT_TYPE_PERSON_DIALOG, "contact_error");
+  email_row = dft_ui_template_child (dialog, DFT_TYPE_PERSON_DIALOG, "email_row");
 
   /* A new participant comes from the workshop's country, shown by its name. */
   g_assert_cmpstr (dft_country_row_get_value (country), ==, "KG");
