@@ -76,7 +76,7 @@ dft_country_row_class_init (DftCountryRowClass *klass)
 static void
 dft_country_row_init (DftCountryRow *self)
 {
-  g_autoptr (GPtrArray) countries = dft_country_list (NULL);
+  g_autoptr (GPtrArray)          countries = dft_country_list (NULL);
   g_autoptr (GtkListItemFactory) factory = label_factory (TRUE);
   g_autoptr (GtkListItemFactory) list_factory = label_factory (FALSE);
 
@@ -93,9 +93,9 @@ dft_country_row_init (DftCountryRow *self)
       g_ptr_array_add (self->values, g_strdup (country->code));
     }
 
-  self->drop_down = GTK_DROP_DOWN (gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->names)),
-                                                      gtk_property_expression_new (
-                                                          GTK_TYPE_STRING_OBJECT, NULL, "string")));
+  self->drop_down = GTK_DROP_DOWN (
+      gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->names)),
+                         gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string")));
   gtk_drop_down_set_enable_search (self->drop_down, TRUE);
   gtk_drop_down_set_factory (self->drop_down, factory);
   gtk_drop_down_set_list_factory (self->drop_down, list_factory);
