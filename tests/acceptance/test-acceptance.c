@@ -151,8 +151,8 @@ sign_in (Day *d, const char *username, const char *password)
   GtkWidget            *password_row;
 
   press (d->window, "ctrl+comma");
-  dft_test_wait_until (toplevel_shown,
-                       GSIZE_TO_POINTER (DFT_TYPE_PREFERENCES_WINDOW), "the preferences");
+  dft_test_wait_until (toplevel_shown, GSIZE_TO_POINTER (DFT_TYPE_PREFERENCES_WINDOW),
+                       "the preferences");
   prefs = dft_ui_test_find_toplevel (DFT_TYPE_PREFERENCES_WINDOW);
   type_into (dft_ui_template_child (prefs, DFT_TYPE_PREFERENCES_WINDOW, "server_row"),
              dft_test_server_get_url (d->server));
@@ -181,8 +181,8 @@ new_workshop (Day *d, const char *title)
   DftWorkshopDialog *dialog;
 
   press (d->window, "ctrl+n");
-  dft_test_wait_until (toplevel_shown,
-                       GSIZE_TO_POINTER (DFT_TYPE_WORKSHOP_DIALOG), "the New Workshop dialog");
+  dft_test_wait_until (toplevel_shown, GSIZE_TO_POINTER (DFT_TYPE_WORKSHOP_DIALOG),
+                       "the New Workshop dialog");
   dialog = dft_ui_test_find_toplevel (DFT_TYPE_WORKSHOP_DIALOG);
   /* The title has the focus when the dialog opens. */
   dft_xkeys_type (GTK_WINDOW (dialog), title);
@@ -190,10 +190,10 @@ new_workshop (Day *d, const char *title)
   type_into (dft_ui_template_child (dialog, DFT_TYPE_WORKSHOP_DIALOG, "end_row"), TOMORROW);
   type_into (dft_ui_template_child (dialog, DFT_TYPE_WORKSHOP_DIALOG, "city_row"), "Bishkek");
   /* Picked from the list of countries, as a click does; participants start with it. */
-  dft_country_row_set_value (dft_ui_template_child (dialog, DFT_TYPE_WORKSHOP_DIALOG, "country_row"),
-                             "KG");
-  g_assert_true (
-      gtk_widget_activate (dft_ui_template_child (dialog, DFT_TYPE_WORKSHOP_DIALOG, "save_button")));
+  dft_country_row_set_value (
+      dft_ui_template_child (dialog, DFT_TYPE_WORKSHOP_DIALOG, "country_row"), "KG");
+  g_assert_true (gtk_widget_activate (
+      dft_ui_template_child (dialog, DFT_TYPE_WORKSHOP_DIALOG, "save_button")));
   dft_ui_test_wait_finalized (dialog, "the workshop dialog to close");
   dft_test_wait_until (workshop_open, d, "the new workshop to open");
   g_assert_cmpstr (dft_record_get_string (dft_window_get_event (d->window), "title"), ==, title);
@@ -227,8 +227,8 @@ add_person (Day *d, GtkWidget *participants, const char *given, const char *fami
   DftPersonDialog *dialog;
 
   press (d->window, "ctrl+shift+n");
-  dft_test_wait_until (toplevel_shown,
-                       GSIZE_TO_POINTER (DFT_TYPE_PERSON_DIALOG), "the Add Person dialog");
+  dft_test_wait_until (toplevel_shown, GSIZE_TO_POINTER (DFT_TYPE_PERSON_DIALOG),
+                       "the Add Person dialog");
   dialog = dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG);
   type_into (dft_ui_template_child (dialog, DFT_TYPE_PERSON_DIALOG, "given_row"), given);
   type_into (dft_ui_template_child (dialog, DFT_TYPE_PERSON_DIALOG, "family_row"), family);
@@ -431,7 +431,8 @@ count_final (DftStore *store, const char *event_id, const char *person_id, const
       if (!dft_record_get_deleted (s)
           && g_strcmp0 (dft_record_get_string (s, "status"), "final") == 0
           && g_strcmp0 (dft_record_get_string (s, "event_id"), event_id) == 0
-          && (person_id == NULL || g_strcmp0 (dft_record_get_string (s, "person_id"), person_id) == 0)
+          && (person_id == NULL
+              || g_strcmp0 (dft_record_get_string (s, "person_id"), person_id) == 0)
           && g_strcmp0 (dft_record_get_string (s, "phase"), phase) == 0)
         n++;
     }
@@ -470,8 +471,7 @@ enter_pre_test (Day *d, const char *person_name, const char *person_id)
   gpointer     weak;
   guint        i;
 
-  dft_test_wait_until (test_chosen, tests,
-                       "the copied test in the Tests view");
+  dft_test_wait_until (test_chosen, tests, "the copied test in the Tests view");
   names = adw_combo_row_get_model (person_row);
   for (i = 0; i < g_list_model_get_n_items (names); i++)
     if (strstr (gtk_string_list_get_string (GTK_STRING_LIST (names), i), person_name) != NULL)
@@ -553,14 +553,12 @@ kiosk_evaluation (Day *d)
   dft_xkeys_type (GTK_WINDOW (kiosk), "Case studies from Osh");
   dft_xkeys_press (GTK_WINDOW (kiosk),
                    (const char *[]){ "Return", "Return", "1", "Return", "Return", NULL });
-  dft_test_wait_until (submissions_are,
-                       &(SubmissionWait){ d->store, d->event_id, NULL, NULL, 1 },
+  dft_test_wait_until (submissions_are, &(SubmissionWait){ d->store, d->event_id, NULL, NULL, 1 },
                        "the evaluation saved");
 
   /* The PIN ends the kiosk; the register is back and counts it. */
   press (kiosk, "Escape");
-  dft_test_wait_until (pin_asked, kiosk,
-                       "the kiosk to ask for the PIN");
+  dft_test_wait_until (pin_asked, kiosk, "the kiosk to ask for the PIN");
   pin_window = GTK_WINDOW (gtk_widget_get_root (dft_kiosk_window_get_pin_entry (kiosk)));
   weak = kiosk;
   g_object_add_weak_pointer (G_OBJECT (kiosk), &weak);
@@ -575,10 +573,10 @@ kiosk_evaluation (Day *d)
 static void
 trainer_day (Day *d)
 {
-  GtkWidget  *participants, *attendance;
-  GListModel *people;
+  GtkWidget       *participants, *attendance;
+  GListModel      *people;
   g_autofree char *morning = NULL;
-  gboolean    russian;
+  gboolean         russian;
 
   sign_in (d, TRAINER, TRAINER_PASSWORD);
   new_workshop (d, "Financial investigations, Bishkek");
@@ -601,7 +599,8 @@ trainer_day (Day *d)
 
   /* Alt+2: Attendance opens on this morning's session; P, P, L down the column. */
   press (d->window, "alt+2");
-  attendance = dft_workshop_page_get_view (DFT_WORKSHOP_PAGE (dft_window_get_workshop_page (d->window)), "attendance");
+  attendance = dft_workshop_page_get_view (
+      DFT_WORKSHOP_PAGE (dft_window_get_workshop_page (d->window)), "attendance");
   dft_ui_test_wait_n_items (dft_attendance_view_get_sessions (DFT_ATTENDANCE_VIEW (attendance)), 4,
                             "four half-day sessions");
   dft_ui_test_wait_n_items (dft_attendance_view_get_people (DFT_ATTENDANCE_VIEW (attendance)), 3,
@@ -661,7 +660,6 @@ test_trainer_day (void)
   day_clear (&d);
 }
 
-
 /* ---- Story 2: two trainers offline on the same workshop ----------------------------------- */
 
 /* The register of the open workshop, with @n people, on screen. */
@@ -680,8 +678,8 @@ register_ready (Day *d, guint n)
 static gboolean
 conflict_shown (gpointer data)
 {
-  Day          *d = data;
-  DftStatusBar *bar = dft_ui_template_child (d->window, DFT_TYPE_WINDOW, "status_bar");
+  Day             *d = data;
+  DftStatusBar    *bar = dft_ui_template_child (d->window, DFT_TYPE_WINDOW, "status_bar");
   g_autofree char *count = g_strdup_printf (
       g_dngettext (GETTEXT_PACKAGE, "%s conflict to decide", "%s conflicts to decide", 1), "1");
 
@@ -739,10 +737,10 @@ two_trainers (Day *d)
 static void
 test_two_trainers (void)
 {
-  Day                   d = { .server = start_server () };
-  g_autofree char      *dir = NULL;
-  DftStore             *store;
-  g_autoptr (GError)    error = NULL;
+  Day                d = { .server = start_server () };
+  g_autofree char   *dir = NULL;
+  DftStore          *store;
+  g_autoptr (GError) error = NULL;
 
   run_window (&d, two_trainers);
 
@@ -872,8 +870,8 @@ cli (const char *db, const char *const *args)
   g_strv_builder_add_many (builder, g_getenv ("DAFTARI_CLI"), "--db", db, NULL);
   g_strv_builder_addv (builder, (const char **) args);
   argv = g_strv_builder_end (builder);
-  g_assert_true (g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
-                               &error));
+  g_assert_true (
+      g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("daftari-cli %s failed: %s", args[0], err);
@@ -972,8 +970,8 @@ trainer_sees_translation (Day *d)
   /* Forms → the form's Preview button. */
   g_action_group_activate_action (G_ACTION_GROUP (d->window), "show-forms", NULL);
   dft_test_wait_until (preview_listed, d->window, "the form on the Forms page");
-  g_assert_true (gtk_widget_activate (
-      dft_ui_find_widget (GTK_WIDGET (d->window), is_preview_button, NULL)));
+  g_assert_true (
+      gtk_widget_activate (dft_ui_find_widget (GTK_WIDGET (d->window), is_preview_button, NULL)));
   dft_test_wait_until (filler_shown, NULL, "the form");
   window = GTK_WIDGET (filler_window ());
   filler = DFT_FORM_FILLER (dft_ui_find_widget (window, is_filler_for_label, NULL));
@@ -987,19 +985,19 @@ trainer_sees_translation (Day *d)
 static void
 test_translator (void)
 {
-  Day              d = { .server = start_server () };
-  g_autofree char *dir = dft_test_make_dir ();
-  g_autofree char *db = g_build_filename (dir, "coordinator.db", NULL);
-  g_autofree char *po = g_build_filename (dir, "basic-ky.po", NULL);
-  g_autofree char *password = g_build_filename (dir, "password", NULL);
-  const char      *form = ACCEPTANCE_FORMS "/xlsform/basic.md";
+  Day                d = { .server = start_server () };
+  g_autofree char   *dir = dft_test_make_dir ();
+  g_autofree char   *db = g_build_filename (dir, "coordinator.db", NULL);
+  g_autofree char   *po = g_build_filename (dir, "basic-ky.po", NULL);
+  g_autofree char   *password = g_build_filename (dir, "password", NULL);
+  const char        *form = ACCEPTANCE_FORMS "/xlsform/basic.md";
   g_autoptr (GError) error = NULL;
 
   /* The coordinator's workshop and form, in English and Russian; the translator's PO for
    * Kyrgyz. */
-  g_free (cli (db, (const char *[]){ "event-add", "--title", "Cybercrime basics, Karakol",
-                                    "--start", TODAY, "--end", TOMORROW, "--country", "KG",
-                                    NULL }));
+  g_free (
+      cli (db, (const char *[]){ "event-add", "--title", "Cybercrime basics, Karakol", "--start",
+                                 TODAY, "--end", TOMORROW, "--country", "KG", NULL }));
   g_free (cli (db, (const char *[]){ "form-import", form, NULL }));
   g_free (cli (db, (const char *[]){ "form-po-export", "basic_v", "ky", "-o", po, NULL }));
   translate_po (po);
@@ -1008,9 +1006,9 @@ test_translator (void)
   /* The coordinator publishes it: signs in and syncs from the command line. */
   g_assert_true (g_file_set_contents (password, COORDINATOR_PASSWORD, -1, &error));
   g_assert_no_error (error);
-  g_free (cli (db, (const char *[]){ "login", "--server", dft_test_server_get_url (d.server),
-                                    "--username", COORDINATOR, "--password-file", password,
-                                    NULL }));
+  g_free (
+      cli (db, (const char *[]){ "login", "--server", dft_test_server_get_url (d.server),
+                                 "--username", COORDINATOR, "--password-file", password, NULL }));
   g_free (cli (db, (const char *[]){ "sync", NULL }));
 
   run_window (&d, trainer_sees_translation);

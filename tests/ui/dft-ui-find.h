@@ -50,10 +50,8 @@ AdwActionRow *dft_ui_find_row (AdwMessageDialog *dialog, const char *title);
 
 /* @store, another laptop driven by its sync client alone, signs in to @url as @username
  * (unless it already is signed in) and syncs once; fails the test on an error. */
-DftSyncStats dft_ui_laptop_sync (DftStore   *store,
-                                 const char *url,
-                                 const char *username,
-                                 const char *password);
+DftSyncStats
+dft_ui_laptop_sync (DftStore *store, const char *url, const char *username, const char *password);
 
 /* Every GSettings key back to its default: each laptop of a test starts from the defaults. */
 void dft_ui_reset_settings (void);
