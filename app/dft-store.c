@@ -3125,6 +3125,48 @@ dft_store_count_open_conflicts (DftStore *self, GError **error)
   return count;
 }
 
+/*
+ * The values of @field the register already holds in live @entity records, most used first
+ * (then in order), at most @limit: what a person dialog offers while an agency or a position
+ * is typed, so that the team writes one agency one way.
+ */
+GStrv
+dft_store_list_values (
+    DftStore *self, const DftEntity *entity, const char *field, guint limit, GError **error)
+{
+  g_autoptr (GStrvBuilder) values = g_strv_builder_new ();
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree char         *sql = NULL;
+  int                      rc;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  g_return_val_if_fail (entity != NULL && field != NULL, NULL);
+  /* Names from the schema only: they are written into the statement. */
+  g_return_val_if_fail (dft_entity_field_index (entity, field) >= 0, NULL);
+
+  sql = g_strdup_printf ("SELECT \"%s\", count (*) AS n FROM \"%s\" WHERE deleted = 0 AND "
+                         "trim (coalesce (\"%s\", '')) != '' GROUP BY \"%s\" "
+                         "ORDER BY n DESC, \"%s\" LIMIT ?",
+                         field, entity->name, field, field, field);
+  _dft_store_lock (self);
+  if (!dft_db_prepare (self->db, sql, &stmt, error))
+    {
+      _dft_store_unlock (self);
+      return NULL;
+    }
+  sqlite3_bind_int64 (stmt, 1, limit);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_strv_builder_add (values, (const char *) sqlite3_column_text (stmt, 0));
+  if (rc != SQLITE_DONE)
+    {
+      dft_db_set_error (error, self->db, rc, _ ("reading the values already used"));
+      _dft_store_unlock (self);
+      return NULL;
+    }
+  _dft_store_unlock (self);
+  return g_strv_builder_end (values);
+}
+
 gboolean
 dft_store_apply_changes (DftStore *self, GPtrArray *changes, DftApplyStats *stats, GError **error)
 {

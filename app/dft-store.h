@@ -41,6 +41,9 @@ int         dft_store_get_schema_version (DftStore *self);
 gint64      dft_store_count_pending_changes (DftStore *self, GError **error);
 /* Conflicts kept and not yet decided by a coordinator; -1 on error. */
 gint64 dft_store_count_open_conflicts (DftStore *self, GError **error);
+/* The values of @field in live @entity records, most used first, at most @limit. */
+GStrv dft_store_list_values (
+    DftStore *self, const DftEntity *entity, const char *field, guint limit, GError **error);
 
 /* A check of every page of the file; slow on a big store, so never on open. */
 gboolean dft_store_check (DftStore *self, GCancellable *cancellable, GError **error);

@@ -389,6 +389,42 @@ test_store_copied_file (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/* The values a person dialog offers: live records only, no blanks, most used first, then in
+ * order, at most the limit asked. */
+static void
+test_store_list_values (void)
+{
+  g_autofree char   *dir = NULL;
+  DftStore          *store = dft_test_open_store (&dir);
+  const char        *agencies[] = { "Customs", "Police", "", "  ", "Police", "Audit", "Gone" };
+  const char *const  all[] = { "Police", "Audit", "Customs", NULL };
+  g_auto (GStrv)     values = NULL;
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (agencies); i++)
+    {
+      g_autoptr (DftRecord) person = dft_test_add_person (store, "Person", "Example");
+
+      dft_record_set_string (person, "agency", agencies[i]);
+      g_assert_true (dft_store_save (store, person, &error));
+      g_assert_no_error (error);
+      if (g_str_equal (agencies[i], "Gone"))
+        {
+          g_assert_true (dft_store_delete (store, person, &error));
+          g_assert_no_error (error);
+        }
+    }
+  values = dft_store_list_values (store, &dft_entity_person, "agency", 10, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_strv_equal ((const char *const *) values, all));
+  g_clear_pointer (&values, g_strfreev);
+  values = dft_store_list_values (store, &dft_entity_person, "agency", 1, &error);
+  g_assert_cmpuint (g_strv_length (values), ==, 1);
+  g_assert_cmpstr (values[0], ==, "Police");
+  dft_test_release_store (store);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -403,6 +439,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/store/schema-matches-entities", test_store_schema_matches_entities);
   g_test_add_func ("/store/release-closes-files", test_store_release_closes_files);
   g_test_add_func ("/store/copied-file", test_store_copied_file);
+  g_test_add_func ("/store/list-values", test_store_list_values);
 
   return g_test_run ();
 }

@@ -6,6 +6,7 @@
 #include "dft-contact.h"
 #include "dft-country-row.h"
 #include "dft-person-dialog.h"
+#include "dft-suggest.h"
 #include "dft-ui-util.h"
 #include "dft-uuid.h"
 
@@ -337,6 +338,68 @@ dft_person_dialog_init (DftPersonDialog *self)
   adw_combo_row_set_model (self->role_row, G_LIST_MODEL (roles));
 }
 
+/* ---- Agencies and positions the team already wrote --------------------------------------- */
+
+#define SUGGESTIONS_MAX 200
+
+typedef struct
+{
+  DftStore *store;
+  GStrv     agencies;
+  GStrv     positions;
+} SuggestJob;
+
+static void
+suggest_job_free (gpointer data)
+{
+  SuggestJob *job = data;
+
+  g_object_unref (job->store);
+  g_strfreev (job->agencies);
+  g_strfreev (job->positions);
+  g_free (job);
+}
+
+static gboolean
+suggest_work (gpointer data, GCancellable *cancellable, GError **error)
+{
+  SuggestJob *job = data;
+
+  job->agencies
+      = dft_store_list_values (job->store, &dft_entity_person, "agency", SUGGESTIONS_MAX, error);
+  if (job->agencies == NULL)
+    return FALSE;
+  job->positions
+      = dft_store_list_values (job->store, &dft_entity_person, "position", SUGGESTIONS_MAX, error);
+  return job->positions != NULL;
+}
+
+static void
+suggest_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DftPersonDialog   *self = DFT_PERSON_DIALOG (source);
+  SuggestJob        *job = dft_ui_run_get_data (result);
+  g_autoptr (GError) error = NULL;
+
+  /* Without them the dialog works as before: only the offer is missing. */
+  if (!dft_ui_run_finish (result, &error))
+    {
+      g_warning ("Could not read the agencies already used: %s", error->message);
+      return;
+    }
+  dft_suggest_set_values (GTK_WIDGET (self->agency_row), (const char *const *) job->agencies);
+  dft_suggest_set_values (GTK_WIDGET (self->position_row), (const char *const *) job->positions);
+}
+
+static void
+load_suggestions (DftPersonDialog *self)
+{
+  SuggestJob *job = g_new0 (SuggestJob, 1);
+
+  job->store = g_object_ref (self->store);
+  dft_ui_run_async (self, suggest_work, job, suggest_job_free, NULL, suggest_done_cb, NULL);
+}
+
 DftPersonDialog *
 dft_person_dialog_new (DftStore *store, const char *event_id, DftRecord *person, const char *role)
 {
@@ -348,6 +411,7 @@ dft_person_dialog_new (DftStore *store, const char *event_id, DftRecord *person,
   self = g_object_new (DFT_TYPE_PERSON_DIALOG, NULL);
   self->store = g_object_ref (store);
   self->event_id = g_strdup (event_id);
+  load_suggestions (self);
   for (guint i = 0; role != NULL && dft_role_choices[i] != NULL; i++)
     if (g_str_equal (dft_role_choices[i], role))
       adw_combo_row_set_selected (self->role_row, i);

@@ -7,6 +7,7 @@
 #include "dft-attendance-view.h"
 #include "dft-participants-view.h"
 #include "dft-person-dialog.h"
+#include "dft-suggest.h"
 #include "dft-preferences-window.h"
 #include "dft-report.h"
 #include "dft-summary-view.h"
@@ -410,6 +411,105 @@ test_dialog_keys (void)
   dft_ui_test_run_app (TEST_APP_ID, NULL, dialog_keys, NULL);
 }
 
+/* ---- Issue 14, defect 7: agencies the team already wrote ------------------------------------ */
+
+typedef struct
+{
+  GtkWidget         *row;
+  const char *const *expected;
+} ShownWait;
+
+static gboolean
+suggestions_are (gpointer data)
+{
+  ShownWait     *w = data;
+  g_auto (GStrv) shown = dft_suggest_get_shown (w->row);
+
+  if (w->expected == NULL)
+    return shown == NULL;
+  return shown != NULL && g_strv_equal ((const char *const *) shown, w->expected);
+}
+
+static GtkWidget *
+person_row (DftPersonDialog *dialog, const char *name)
+{
+  GObject *row = gtk_widget_get_template_child (GTK_WIDGET (dialog), DFT_TYPE_PERSON_DIALOG, name);
+
+  g_assert_nonnull (row);
+  return GTK_WIDGET (row);
+}
+
+/*
+ * The agency typed in part offers the agencies the register already holds that contain it,
+ * the most used first; Down and Enter take one (and do not save the dialog); a value nobody
+ * used is typed as it is. Keys through the X server.
+ */
+static void
+agency_suggestions (DftApplication *app, DftWindow *window, gpointer data)
+{
+  DftStore             *store = dft_application_get_store (app);
+  g_autoptr (DftRecord) event
+      = dft_test_add_event (store, "Border control", "2026-05-04", "2026-05-05");
+  const char       *agencies[] = { "State Financial Intelligence Service", "Prosecutor's Office",
+                                   "State Customs Service", "State Financial Intelligence Service" };
+  const char *const state[]
+      = { "State Financial Intelligence Service", "State Customs Service", NULL };
+  const char *const customs[] = { "State Customs Service", NULL };
+  GtkWidget        *participants, *agency;
+  DftPersonDialog  *person;
+
+  for (guint i = 0; i < G_N_ELEMENTS (agencies); i++)
+    {
+      g_autoptr (DftRecord) p = dft_test_add_person (store, "Person", agencies[i]);
+      g_autoptr (GError)    error = NULL;
+
+      dft_record_set_string (p, "agency", agencies[i]);
+      g_assert_true (dft_store_save (store, p, &error));
+      g_assert_no_error (error);
+    }
+  g_action_group_activate_action (G_ACTION_GROUP (window), "open-workshop",
+                                  g_variant_new_string (dft_record_get_id (event)));
+  dft_ui_test_wait_mode (window, "main", TRUE);
+  participants = dft_ui_test_show_view (window, "participants");
+  g_assert_true (gtk_widget_activate_action (participants, "participants.add", NULL));
+  person = dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG);
+  g_assert_nonnull (person);
+  dft_person_dialog_set_field (person, "given_name", "Aigul");
+  dft_person_dialog_set_field (person, "family_name", "Toktogulova");
+  agency = person_row (person, "agency_row");
+
+  gtk_widget_grab_focus (agency);
+  dft_xkeys_type (GTK_WINDOW (person), "state");
+  dft_test_wait_until (suggestions_are, &(ShownWait){ agency, state },
+                       "the two State agencies, the most used first");
+  dft_xkeys_type (GTK_WINDOW (person), " cu");
+  dft_test_wait_until (suggestions_are, &(ShownWait){ agency, customs }, "the customs service");
+  press_keys (person, "Down");
+  press_keys (person, "Return");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (agency)), ==, "State Customs Service");
+  g_assert_true (suggestions_are (&(ShownWait){ agency, NULL }));
+  g_assert_true (dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG) == person);
+
+  /* Escape closes the list and not the dialog; a new agency is kept as typed. */
+  gtk_editable_set_text (GTK_EDITABLE (agency), "");
+  dft_xkeys_type (GTK_WINDOW (person), "Pros");
+  dft_test_wait_until (suggestions_are,
+                       &(ShownWait){ agency, (const char *const[]){ "Prosecutor's Office", NULL } },
+                       "the prosecutor's office");
+  press_keys (person, "Escape");
+  g_assert_true (suggestions_are (&(ShownWait){ agency, NULL }));
+  g_assert_true (dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG) == person);
+  dft_xkeys_type (GTK_WINDOW (person), "ecutor General");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (agency)), ==, "Prosecutor General");
+  dft_ui_test_close_and_check_finalized (person);
+}
+
+static void
+test_agency_suggestions (void)
+{
+  dft_ui_test_run_app (TEST_APP_ID, NULL, agency_suggestions, NULL);
+}
+
 /* ---- Shortcuts ------------------------------------------------------------ */
 
 static const char *
@@ -706,6 +806,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/stale-dialogs", test_stale_dialogs);
   g_test_add_func ("/ui/view-keys", test_view_keys);
   g_test_add_func ("/ui/dialog-keys", test_dialog_keys);
+  g_test_add_func ("/ui/agency-suggestions", test_agency_suggestions);
   g_test_add_func ("/ui/shortcuts-listed", test_shortcuts_listed);
   return g_test_run ();
 }
