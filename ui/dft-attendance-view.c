@@ -808,12 +808,14 @@ place_focus_on_show (DftAttendanceView *self)
 }
 
 /* The view stack moves the focus on into a page it shows (Tab forward from where it is), which
- * would leave the register one column on: the workshop page asks for the focus after that. */
-static gboolean
-dft_attendance_view_grab_focus (GtkWidget *widget)
+ * would leave the register one column on: the workshop page puts it back after that. Not the
+ * grab_focus vfunc, which Tab calls too: Tab must reach the buttons above the grid. */
+gboolean
+dft_attendance_view_focus_register (DftAttendanceView *self)
 {
-  return place_focus_on_show (DFT_ATTENDANCE_VIEW (widget))
-         || GTK_WIDGET_CLASS (dft_attendance_view_parent_class)->grab_focus (widget);
+  g_return_val_if_fail (DFT_IS_ATTENDANCE_VIEW (self), FALSE);
+
+  return place_focus_on_show (self);
 }
 
 static void
@@ -1003,7 +1005,6 @@ dft_attendance_view_class_init (DftAttendanceViewClass *klass)
 
   object_class->dispose = dft_attendance_view_dispose;
   widget_class->map = dft_attendance_view_map;
-  widget_class->grab_focus = dft_attendance_view_grab_focus;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/daftari/Daftari/dft-attendance-view.ui");

@@ -34,4 +34,8 @@ const char *dft_attendance_view_get_focus_session (DftAttendanceView *self);
 GListModel *dft_attendance_view_get_sessions (DftAttendanceView *self);
 GListModel *dft_attendance_view_get_people (DftAttendanceView *self);
 
+/* Puts the focus in the register: on the cell it was on, or the first time on the session
+ * being held. FALSE when there is no register to focus yet. */
+gboolean dft_attendance_view_focus_register (DftAttendanceView *self);
+
 G_END_DECLS

@@ -110,7 +110,8 @@ dft_workshop_page_show_view (DftWorkshopPage *self, const char *name)
   /* A view that knows where the keys go takes the focus there (the register: the session being
    * held); any other, its first control, unless the stack already moved the focus into it. */
   child = adw_view_stack_get_visible_child (self->view_stack);
-  if (gtk_widget_grab_focus (child))
+  if (DFT_IS_ATTENDANCE_VIEW (child)
+      && dft_attendance_view_focus_register (DFT_ATTENDANCE_VIEW (child)))
     return;
   focus = gtk_root_get_focus (gtk_widget_get_root (child));
   if (focus == NULL || !gtk_widget_is_ancestor (focus, child))
