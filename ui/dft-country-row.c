@@ -19,20 +19,17 @@ struct _DftCountryRow
 G_DEFINE_FINAL_TYPE (DftCountryRow, dft_country_row, ADW_TYPE_ACTION_ROW)
 
 static void
-setup_label_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer ellipsize)
+setup_label_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer narrow)
 {
   GtkWidget *label = gtk_label_new (NULL);
 
   gtk_label_set_xalign (GTK_LABEL (label), 0);
-  /* The chosen name, in the row, leaves room for the title at 360 pixels; the list shows
-   * names whole. */
-  if (GPOINTER_TO_INT (ellipsize))
-    {
-      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-      gtk_label_set_max_width_chars (GTK_LABEL (label), 16);
-    }
-  else
-    gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  /* Names are shown whole, wrapped; the chosen one, in the row, on lines narrow enough to leave
+   * room for the title at 360 pixels. */
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  if (GPOINTER_TO_INT (narrow))
+    gtk_label_set_max_width_chars (GTK_LABEL (label), 16);
   gtk_list_item_set_child (item, label);
 }
 
@@ -47,11 +44,11 @@ bind_label_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer da
 }
 
 static GtkListItemFactory *
-label_factory (gboolean ellipsize)
+label_factory (gboolean narrow)
 {
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
 
-  g_signal_connect (factory, "setup", G_CALLBACK (setup_label_cb), GINT_TO_POINTER (ellipsize));
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_label_cb), GINT_TO_POINTER (narrow));
   g_signal_connect (factory, "bind", G_CALLBACK (bind_label_cb), NULL);
   return factory;
 }
