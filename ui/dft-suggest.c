@@ -77,8 +77,8 @@ changed_cb (GtkEditable *editable, Suggest *s)
   while ((child = gtk_widget_get_first_child (s->list)) != NULL)
     gtk_list_box_remove (GTK_LIST_BOX (s->list), child);
   g_strstrip (typed);
-  for (guint i = 0; *typed != '\0' && s->values != NULL && s->values[i] != NULL && shown < MAX_SHOWN;
-       i++)
+  for (guint i = 0;
+       *typed != '\0' && s->values != NULL && s->values[i] != NULL && shown < MAX_SHOWN; i++)
     {
       GtkWidget *label;
 
@@ -116,7 +116,8 @@ key_pressed_cb (GtkEventControllerKey *controller,
   int            index = selected != NULL ? gtk_list_box_row_get_index (selected) : -1;
   GtkListBoxRow *next;
 
-  if (s->popover == NULL || !gtk_widget_get_visible (s->popover) || (state & GDK_MODIFIER_MASK & ~GDK_SHIFT_MASK) != 0)
+  if (s->popover == NULL || !gtk_widget_get_visible (s->popover)
+      || (state & GDK_MODIFIER_MASK & ~GDK_SHIFT_MASK) != 0)
     return GDK_EVENT_PROPAGATE;
   switch (keyval)
     {
