@@ -72,17 +72,21 @@ print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 }
 
-# A local daftari-server on loopback, on the embedded SQLite store, with an account for this
-# machine's trainer; its password is made here and kept in a file only you can read.
+# A local daftari-server on loopback, on the embedded SQLite store, with the accounts of one
+# team as people really have them: "trainer" (role trainer) and "coordinator" (role
+# coordinator). Their passwords are made here and kept in files only you can read.
 start_local_server() {
   local dir=$1 server=_build/sync/server/daftari-server
   mkdir -p "$dir" && chmod 700 "$dir"
   if [ ! -f "$dir/server.conf" ]; then
     printf '[server]\nlisten=127.0.0.1\nport=0\ndata=%s/data\n' "$dir" > "$dir/server.conf"
-    head -c 18 /dev/urandom | base64 > "$dir/password"
-    chmod 600 "$dir/password"
-    $server admin --config "$dir/server.conf" create-account --username trainer --role admin \
-      --password-file "$dir/password" >/dev/null
+    $server admin --config "$dir/server.conf" create-team "Sample team" >/dev/null
+    for role in trainer coordinator; do
+      head -c 18 /dev/urandom | base64 > "$dir/$role-password"
+      chmod 600 "$dir/$role-password"
+      $server admin --config "$dir/server.conf" create-account --username "$role" --role "$role" \
+        --team "Sample team" --password-file "$dir/$role-password" >/dev/null
+    done
   fi
   $server serve --config "$dir/server.conf" > "$dir/server.log" 2>&1 &
   server_pid=$!
@@ -123,12 +127,15 @@ run_app() {
   say "Starting a local sync server and sending the workshops to it"
   start_local_server "$data/server"
   trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null' EXIT
-  $cli login --server "$server_url" --username trainer --password-file "$data/server/password"
+  $cli login --server "$server_url" --username trainer \
+    --password-file "$data/server/trainer-password"
   $cli sync
   say "What the database holds"
   $cli info
   echo
   echo "The local server answers at $server_url (log: $data/server/server.log)."
+  echo "This laptop is signed in as \"trainer\" (role trainer). The coordinator's password is in"
+  echo "$data/server/coordinator-password, the trainer's in $data/server/trainer-password."
   echo "Try: $cli --help"
   if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
     say "Starting the Daftari window"
