@@ -89,7 +89,9 @@ changed_cb (GtkEditable *editable, Suggest *s)
       label = gtk_label_new (s->values[i]);
       gtk_label_set_xalign (GTK_LABEL (label), 0);
       gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-      gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+      gtk_widget_set_margin_top (label, 6);
+      gtk_widget_set_margin_bottom (label, 6);
       gtk_list_box_append (GTK_LIST_BOX (s->list), label);
       g_object_set_data_full (G_OBJECT (gtk_widget_get_parent (label)), "value",
                               g_strdup (s->values[i]), g_free);
@@ -101,6 +103,9 @@ changed_cb (GtkEditable *editable, Suggest *s)
       return;
     }
   gtk_list_box_unselect_all (GTK_LIST_BOX (s->list));
+  /* As wide as the row it completes: a wrapped label alone would ask for a word's width. */
+  gtk_widget_set_size_request (gtk_popover_get_child (GTK_POPOVER (s->popover)),
+                               MAX (gtk_widget_get_width (s->row) - 24, 120), -1);
   gtk_popover_popup (GTK_POPOVER (s->popover));
 }
 
