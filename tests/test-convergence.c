@@ -26,7 +26,8 @@
  *
  * The edits include saves of a record read before a sync (an editor left
  * open), deletes against edits, and several devices finalizing one draft.
- * DAFTARI_CONVERGENCE_SEEDS sets how many random histories (default 500);
+ * DAFTARI_CONVERGENCE_SEEDS sets how many random histories (default 50, and
+ * 600 with -m slow, which the test command runs as the "slow" suite);
  * DAFTARI_CONVERGENCE_SEED=N runs the one a failure named, and
  * DAFTARI_CONVERGENCE_FIRST_SEED=N runs the histories from N on.
  */
@@ -955,9 +956,9 @@ test_convergence_random (void)
 {
   const char *env = g_getenv ("DAFTARI_CONVERGENCE_SEEDS");
   const char *one = g_getenv ("DAFTARI_CONVERGENCE_SEED");
-  guint       seeds = one != NULL ? 1 : env != NULL ? (guint) atoi (env) : 500;
-  guint32     first = g_test_rand_int ();
-  guint       writes = 0, conflicts = 0, files = 0, forks = 0, restores = 0;
+  guint   seeds = one != NULL ? 1 : env != NULL ? (guint) atoi (env) : g_test_slow () ? 600 : 50;
+  guint32 first = g_test_rand_int ();
+  guint   writes = 0, conflicts = 0, files = 0, forks = 0, restores = 0;
 
   if (one != NULL || g_getenv ("DAFTARI_CONVERGENCE_FIRST_SEED") != NULL)
     first = (guint32) g_ascii_strtoull (
