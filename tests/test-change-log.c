@@ -147,6 +147,52 @@ test_sync_state (void)
   sqlite3_close (db);
 }
 
+static DftChange *
+change_from (const char *entity, const char *record_id, DftHlcValue hlc, const char *fields)
+{
+  g_autoptr (JsonNode) node = json_from_string (fields, NULL);
+  DftChange           *change;
+
+  g_assert_nonnull (node);
+  change = dft_change_new (entity, record_id, json_node_get_object (node));
+  change->hlc = hlc;
+  return change;
+}
+
+/*
+ * A device shows the server the digest of its last acknowledged change; the
+ * server compares it with the one it holds under that name. The same change
+ * written with its fields in another order (or nested members reordered) is
+ * the same change; any other clock value, record or value is another.
+ */
+static void
+test_change_digest (void)
+{
+  const char           *base = "{\"status\":\"present\",\"note\":{\"a\":1,\"b\":[true,null]}}";
+  g_autoptr (DftChange) one = change_from ("attendance", "r1", 42, base);
+  g_autoptr (DftChange) reordered = change_from (
+      "attendance", "r1", 42, "{\"note\":{\"b\":[true,null],\"a\":1},\"status\":\"present\"}");
+  g_autoptr (DftChange) value = change_from (
+      "attendance", "r1", 42, "{\"status\":\"absent\",\"note\":{\"a\":1,\"b\":[true,null]}}");
+  g_autoptr (DftChange) clock = change_from ("attendance", "r1", 43, base);
+  g_autoptr (DftChange) record = change_from ("attendance", "r2", 42, base);
+  g_autoptr (DftChange) entity = change_from ("person", "r1", 42, base);
+  g_autoptr (DftChange) order = change_from (
+      "attendance", "r1", 42, "{\"status\":\"present\",\"note\":{\"a\":1,\"b\":[null,true]}}");
+  g_autofree char *digest = dft_change_digest (one);
+  g_autofree char *same = dft_change_digest (reordered);
+  DftChange       *others[] = { value, clock, record, entity, order };
+
+  g_assert_cmpuint (strlen (digest), ==, 64);
+  g_assert_cmpstr (digest, ==, same);
+  for (guint i = 0; i < G_N_ELEMENTS (others); i++)
+    {
+      g_autofree char *other = dft_change_digest (others[i]);
+
+      g_assert_cmpstr (digest, !=, other);
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -157,6 +203,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/change-log/clock-resumes", test_change_log_clock_resumes);
   g_test_add_func ("/change-log/rejects-bad-json", test_change_log_rejects_bad_json);
   g_test_add_func ("/change-log/sync-state", test_sync_state);
+  g_test_add_func ("/change-log/digest", test_change_digest);
 
   return g_test_run ();
 }

@@ -218,6 +218,27 @@ push (World *w, Replica *r)
                    ((DftChange *) g_ptr_array_index (batch, batch->len - 1))->origin_seq);
 }
 
+/* Whether @a and @b hold one change as @device's number @seq (as the header
+ * X-Daftari-Acked-Change lets the server tell). One that only @a lacks counts as the same. */
+static gboolean
+same_change (DftStore *a, DftStore *b, const char *device, gint64 seq)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) in_a = dft_store_read_log (a, seq - 1, 1, device, NULL, &error);
+  g_autoptr (GPtrArray) in_b = dft_store_read_log (b, seq - 1, 1, device, NULL, &error);
+  g_autofree char      *digest_a = NULL;
+  g_autofree char      *digest_b = NULL;
+
+  g_assert_no_error (error);
+  if (in_a->len == 0 || in_b->len == 0
+      || ((DftChange *) g_ptr_array_index (in_a, 0))->origin_seq != seq
+      || ((DftChange *) g_ptr_array_index (in_b, 0))->origin_seq != seq)
+    return TRUE;
+  digest_a = dft_change_digest (g_ptr_array_index (in_a, 0));
+  digest_b = dft_change_digest (g_ptr_array_index (in_b, 0));
+  return g_str_equal (digest_a, digest_b);
+}
+
 static void
 pull (World *w, Replica *r)
 {
@@ -239,9 +260,18 @@ pull (World *w, Replica *r)
       pull (w, r);
       return;
     }
+  /* The hub holds as many of this replica's changes as it acknowledged, but another change
+   * under the last number: put back, it took a copy's. Pushed again from the first, the
+   * changes show where the copies parted. */
+  me = dft_store_get_device_id (r->store);
+  if (r->pushed > 0 && !same_change (w->hub.store, r->store, me, r->pushed))
+    {
+      r->pushed = 0;
+      push (w, r);
+      me = dft_store_get_device_id (r->store);
+    }
   /* The hub holds more under this replica's id than it does: a copy of it made them. A sync
    * pushes before it pulls, so what this replica holds of its own, the hub holds alike. */
-  me = dft_store_get_device_id (r->store);
   if (dft_store_origin_high (w->hub.store, me, NULL) > dft_store_origin_high (r->store, me, NULL))
     {
       push (w, r);
@@ -313,14 +343,11 @@ take_snapshot (World *w, int device)
 
 /*
  * The replica's database goes on a second laptop, which syncs on beside the
- * first. Not in a history that puts the hub back: a known gap (issue 12), one
- * history in about 3,500 with both (seed 7003367 when copies are allowed
- * there). Copy X pushes its change #2 and the hub acknowledges it; the hub is
- * put back to before #2; copy Y, which made another #2 under the same id,
- * pushes it and the hub takes it. X's push mark says #2 was acknowledged and
- * the hub holds a #2 of that id, so neither side sees that X's #2 was lost.
- * Finding it needs the device to show the server what it was acknowledged
- * (a digest of its change at its mark), not only how many.
+ * first. With a hub put back too (seed 7003367): copy X pushes its change #2
+ * and the hub acknowledges it; the hub is put back to before #2; copy Y, which
+ * made another #2 under the same id, pushes it and the hub takes it. X's mark
+ * and the hub's count agree; only the digest of X's #2, which X shows when it
+ * pulls, tells that the hub holds another #2 (sync/PROTOCOL.md, "Restores").
  */
 static void
 copy_replica (World *w, Replica *r)
@@ -873,9 +900,7 @@ run_seed (guint32 seed,
           take_snapshot (&w, w.hub_rollbacks ? -1 : (int) (r - w.devices));
           break;
         case 1:
-          /* Not with a hub put back: see copy_replica(). */
-          if (!w.hub_rollbacks)
-            copy_replica (&w, r);
+          copy_replica (&w, r);
           break;
         case 2:
           roll_back (&w);
@@ -942,7 +967,7 @@ run_seed (guint32 seed,
 static void
 test_convergence_regressions (void)
 {
-  static const guint32 seeds[] = { 385443399, 4233025811 };
+  static const guint32 seeds[] = { 385443399, 4233025811, 7003367 };
   guint                writes = 0, conflicts = 0, files = 0, forks = 0, restores = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (seeds); i++)

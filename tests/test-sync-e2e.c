@@ -1514,6 +1514,69 @@ test_restored_server (Fixture *f, gconstpointer data)
                    (const char *[]){ "Alpha", "Beta", NULL });
 }
 
+/*
+ * Issue 12, cases 1 and 2 at once: A's database is copied to B; the server's
+ * data folder is copied; A adds Alpha and pushes it, but the link drops before
+ * it pulls; the server is put back from its copy; B adds Beta, made under the
+ * same device id and the same numbers as Alpha, and pushes it: the server takes
+ * it. A's mark and the server's count now agree, so A saw nothing wrong; only
+ * the digest of its last acknowledged change, shown when it pulls, tells that
+ * the server holds another one. A takes a new identity and sends Alpha again.
+ */
+static void
+test_copied_database_restored_server (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *b = &f->devices[1], *c = &f->devices[2];
+  Device               *ab[] = { a, b };
+  Device               *all[] = { a, b, c };
+  g_autofree char      *url = fixture_url (f);
+  g_autofree char      *data_dir = server_data (f->server);
+  g_autofree char      *copy = g_build_filename (dft_test_server_get_dir (f->server), "copy", NULL);
+  g_autofree char      *cursor = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) event = NULL;
+  DftSyncStats          stats;
+
+  device_open (a, url);
+  login (a, TRAINER, PASSWORD_TRAINER);
+  event = add_workshop (a->store, 3, 1, NULL);
+  device_sync (a);
+  device_open_in (b, url, copy_database (a->store));
+
+  dft_test_server_stop (f->server);
+  copy_folder (data_dir, copy);
+  dft_test_server_start (f->server);
+  follow_server (f->server, ab, G_N_ELEMENTS (ab));
+
+  /* A's push goes through; the pull after it is cut, so A's cursor stays where it was. */
+  cursor = dft_store_get_sync_state (a->store, "pull_cursor", &error);
+  g_assert_no_error (error);
+  add_participant (a->store, event, "Alpha");
+  stats = device_sync (a);
+  g_assert_cmpuint (stats.pushed, ==, 2);
+  g_assert_true (dft_store_set_sync_state (a->store, "pull_cursor", cursor, &error));
+  g_assert_no_error (error);
+
+  dft_test_server_stop (f->server);
+  copy_folder (copy, data_dir);
+  dft_test_server_start (f->server);
+  follow_server (f->server, ab, G_N_ELEMENTS (ab));
+
+  add_participant (b->store, event, "Beta");
+  stats = device_sync (b);
+  g_assert_cmpuint (stats.pushed, ==, 2);
+  g_assert_false (stats.new_identity);
+
+  stats = device_sync (a);
+  g_test_message ("A after the restore: %u restarts, %u pushed, new identity %d", stats.restarts,
+                  stats.pushed, stats.new_identity);
+  g_assert_true (stats.new_identity);
+  g_assert_cmpstr (dft_store_get_device_id (a->store), !=, dft_store_get_device_id (b->store));
+
+  assert_all_hold (c, dft_test_server_get_url (f->server), all, G_N_ELEMENTS (all),
+                   (const char *[]){ "Alpha", "Beta", NULL });
+}
+
 typedef struct
 {
   DftTestServer *server;
@@ -1904,6 +1967,7 @@ main (int argc, char *argv[])
   ADD ("refused-change-set-aside", test_refused_change_set_aside);
   ADD ("restored-laptop", test_restored_laptop);
   ADD ("restored-server", test_restored_server);
+  ADD ("copied-database-restored-server", test_copied_database_restored_server);
   ADD ("backup-while-serving", test_backup_while_serving);
   ADD ("moved-workshop", test_moved_workshop);
   ADD ("bundle-to-server", test_bundle_to_server);

@@ -706,6 +706,24 @@ clock_ahead_error (Run *run, JsonObject *reply, const char *server_message, GErr
                  server_message);
 }
 
+/* "X-Daftari-Acked-Change: DIGEST" for this device's own change numbered @seq, or NULL. */
+static char *
+own_change_header (DftStore *store, gint64 seq)
+{
+  g_autoptr (GPtrArray) changes
+      = dft_store_read_log (store, seq - 1, 1, dft_store_get_device_id (store), NULL, NULL);
+  g_autofree char *digest = NULL;
+  DftChange       *change;
+
+  if (changes == NULL || changes->len == 0)
+    return NULL;
+  change = g_ptr_array_index (changes, 0);
+  if (change->origin_seq != seq)
+    return NULL;
+  digest = dft_change_digest (change);
+  return g_strconcat ("X-Daftari-Acked-Change: ", digest, NULL);
+}
+
 static gboolean
 request (Run         *run,
          const char  *server_url,
@@ -722,6 +740,7 @@ request (Run         *run,
   g_autofree char       *url = endpoint_url (server_url, path);
   g_autofree char       *auth = NULL;
   g_autofree char       *acked = NULL;
+  g_autofree char       *acked_change = NULL;
   g_autoptr (GBytes)     text = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   struct curl_slist     *headers = NULL;
@@ -790,6 +809,11 @@ request (Run         *run,
         {
           acked = g_strdup_printf ("X-Daftari-Acked: %" G_GINT64_FORMAT, told);
           headers = curl_slist_append (headers, acked);
+          /* And what that change is: a server put back, then sent another copy's change under
+           * the same number, holds as many but not this one (sync/PROTOCOL.md, "Restores"). */
+          acked_change = own_change_header (run->store, told);
+          if (acked_change != NULL)
+            headers = curl_slist_append (headers, acked_change);
         }
     }
   if (g_str_equal (method, "POST"))
@@ -1587,6 +1611,23 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
                 *restart = TRUE;
                 return TRUE;
               }
+          }
+      }
+      /* The server holds as many of this device's changes as it acknowledged, but another one
+       * under the last number: it was put back, and another copy of this database sent its own
+       * change under that number. Sent again from the first, the changes show where the copies
+       * parted, and this database takes a new identity from there (the push's "forked"). */
+      {
+        gint64 other;
+
+        if (member_int (top, "acked_other", &other) && other > 0)
+          {
+            g_debug ("sync: the server holds another change as this device's #%" G_GINT64_FORMAT,
+                     other);
+            if (!state_set_int (run->store, "push_acked_seq", 0, error))
+              return FALSE;
+            *restart = TRUE;
+            return TRUE;
           }
       }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "dft-change-log.h"
@@ -41,6 +43,70 @@ dft_change_fields_to_json (const DftChange *change)
 
   json_node_set_object (node, change->fields);
   return json_to_string (node, FALSE);
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (a, b);
+}
+
+/* JSON written one way only: members sorted by name, values as json-glib writes them. */
+static void
+write_canonical (GString *out, JsonNode *node)
+{
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject       *object = json_node_get_object (node);
+      g_autoptr (GList) names = g_list_sort (json_object_get_members (object), compare_names);
+
+      g_string_append_c (out, '{');
+      for (GList *l = names; l != NULL; l = l->next)
+        {
+          g_autoptr (JsonNode) name = json_node_new (JSON_NODE_VALUE);
+          g_autofree char     *quoted = NULL;
+
+          json_node_set_string (name, l->data);
+          quoted = json_to_string (name, FALSE);
+          g_string_append_printf (out, "%s%s:", l == names ? "" : ",", quoted);
+          write_canonical (out, json_object_get_member (object, l->data));
+        }
+      g_string_append_c (out, '}');
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+
+      g_string_append_c (out, '[');
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          if (i > 0)
+            g_string_append_c (out, ',');
+          write_canonical (out, json_array_get_element (array, i));
+        }
+      g_string_append_c (out, ']');
+    }
+  else
+    {
+      g_autofree char *text = json_to_string (node, FALSE);
+
+      g_string_append (out, text);
+    }
+}
+
+char *
+dft_change_digest (const DftChange *change)
+{
+  g_autoptr (GString)  text = g_string_new (NULL);
+  g_autoptr (JsonNode) fields = json_node_new (JSON_NODE_OBJECT);
+
+  g_return_val_if_fail (change != NULL, NULL);
+
+  g_string_append_printf (text, "%" G_GUINT64_FORMAT "\n%s\n%s\n", (guint64) change->hlc,
+                          change->entity, change->record_id);
+  json_node_set_object (fields, change->fields);
+  write_canonical (text, fields);
+  return g_compute_checksum_for_string (G_CHECKSUM_SHA256, text->str, (gssize) text->len);
 }
 
 const char *

@@ -29,6 +29,9 @@ typedef struct
 DftChange *dft_change_new (const char *entity, const char *record_id, JsonObject *fields);
 void       dft_change_free (DftChange *change);
 char      *dft_change_fields_to_json (const DftChange *change);
+/* What the change is, whatever name it goes by: its clock value, record and fields (in any
+ * member order), as SHA-256 hex. Two changes with one name and another digest are a fork. */
+char *dft_change_digest (const DftChange *change);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftChange, dft_change_free)
 

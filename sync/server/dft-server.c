@@ -83,6 +83,7 @@ struct _Request
   char              *authorization;
   char              *content_encoding;
   char              *acked; /* X-Daftari-Acked: what the device was told the server holds of it */
+  char              *acked_change; /* X-Daftari-Acked-Change: the digest of that change */
   GBytes            *body;
   Reply              reply;
 };
@@ -1474,6 +1475,31 @@ trim_to_bytes (GPtrArray *changes, gsize max_bytes)
   return FALSE;
 }
 
+/*
+ * Whether the change the server holds as @device_id's number @seq is the one
+ * whose digest the device sent. A change the server no longer holds in its log
+ * (set aside) cannot be compared and counts as the same.
+ */
+static gboolean
+holds_same_change (DftServer *self, const char *device_id, gint64 seq, const char *digest)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) changes
+      = dft_store_read_log (self->store, seq - 1, 1, device_id, NULL, &error);
+  g_autofree char *held = NULL;
+  DftChange       *change;
+
+  if (changes == NULL)
+    {
+      g_warning ("could not compare a device's acknowledged change: %s", error->message);
+      return TRUE;
+    }
+  if (changes->len == 0 || (change = g_ptr_array_index (changes, 0))->origin_seq != seq)
+    return TRUE;
+  held = dft_change_digest (change);
+  return g_ascii_strcasecmp (held, digest) == 0;
+}
+
 static void
 handle_pull (DftServer *self, Request *request, DftDevice *device)
 {
@@ -1563,6 +1589,9 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
   json_object_set_string_member (extra, "epoch", epoch);
   /* What the server holds of this device's own: more than it holds means a copy made them. */
   json_object_set_int_member (extra, "acked", own);
+  if (told > 0 && told <= own && request->acked_change != NULL
+      && !holds_same_change (self, device->id, told, request->acked_change))
+    json_object_set_int_member (extra, "acked_other", told);
   if (*scope_mark != '\0')
     json_object_set_string_member (extra, "scope", scope_mark);
   json_object_set_int_member (extra, "time", dft_hlc_wall_ms ());
@@ -1796,6 +1825,7 @@ request_free (Request *request)
   g_free (request->authorization);
   g_free (request->content_encoding);
   g_free (request->acked);
+  g_free (request->acked_change);
   g_clear_pointer (&request->body, g_bytes_unref);
   g_clear_pointer (&request->reply.body, g_bytes_unref);
   g_free (request->reply.device_id);
@@ -1980,6 +2010,8 @@ handler_cb (SoupServer        *soup,
   request->authorization = g_strdup (soup_message_headers_get_one (headers, "Authorization"));
   request->content_encoding = g_strdup (soup_message_headers_get_one (headers, "Content-Encoding"));
   request->acked = g_strdup (soup_message_headers_get_one (headers, "X-Daftari-Acked"));
+  request->acked_change
+      = g_strdup (soup_message_headers_get_one (headers, "X-Daftari-Acked-Change"));
   request->body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
 
   message_info (msg)->pending = TRUE;
