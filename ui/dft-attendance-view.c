@@ -3,7 +3,9 @@
 
 #include <glib/gi18n.h>
 
+#include "dft-application.h"
 #include "dft-attendance-view.h"
+#include "dft-attendance.h"
 #include "dft-keys.h"
 #include "dft-record-list.h"
 #include "dft-session.h"
@@ -222,55 +224,19 @@ mark_step_free (gpointer data)
   g_free (step);
 }
 
-typedef struct
-{
-  DftStore  *store;
-  char      *session_id;
-  GPtrArray *person_ids;
-  GPtrArray *statuses;
-} MarkJob;
-
-static void
-mark_job_free (gpointer data)
-{
-  MarkJob *job = data;
-
-  g_object_unref (job->store);
-  g_free (job->session_id);
-  g_ptr_array_unref (job->person_ids);
-  g_ptr_array_unref (job->statuses);
-  g_free (job);
-}
-
-static gboolean
-mark_work (gpointer data, GCancellable *cancellable, GError **error)
-{
-  MarkJob *job = data;
-
-  /* One transaction, so the register never shows half of Everyone Present or of its undo. */
-  return dft_store_set_attendance (
-      job->store, job->session_id, (const char *const *) job->person_ids->pdata,
-      (const char *const *) job->statuses->pdata, job->person_ids->len, error);
-}
-
 static void
 mark_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  DftAttendanceView *self = DFT_ATTENDANCE_VIEW (source);
-  g_autoptr (GError) error = NULL;
+  g_autoptr (DftAttendanceView) self = user_data;
+  g_autoptr (GError)            error = NULL;
 
-  if (!dft_ui_run_finish (result, &error))
+  dft_application_default_end_work ();
+  if (!dft_attendance_mark_session_finish (DFT_STORE (source), result, &error))
     {
       dft_ui_toast_error (GTK_WIDGET (self), error);
       /* Show what the store holds again, not the mark that failed. */
       refresh_marks (self);
     }
-}
-
-static GPtrArray *
-strings_copy (GPtrArray *strings)
-{
-  return g_ptr_array_copy (strings, (GCopyFunc) (void (*) (void)) g_strdup, NULL);
 }
 
 /* Shows @statuses in the cells of @person_ids at once, and saves them in a worker. */
@@ -280,8 +246,6 @@ write_marks (DftAttendanceView *self,
              GPtrArray         *person_ids,
              GPtrArray         *statuses)
 {
-  MarkJob *job;
-
   if (self->store == NULL || person_ids->len == 0)
     return;
   for (guint i = 0; i < person_ids->len; i++)
@@ -301,14 +265,12 @@ write_marks (DftAttendanceView *self,
         update_cell (self, r, c);
   update_counts (self);
 
-  job = g_new0 (MarkJob, 1);
-  job->store = g_object_ref (self->store);
-  job->session_id = g_strdup (session_id);
-  job->person_ids = strings_copy (person_ids);
-  job->statuses = strings_copy (statuses);
-  g_ptr_array_set_free_func (job->person_ids, g_free);
-  g_ptr_array_set_free_func (job->statuses, g_free);
-  dft_ui_run_async (self, mark_work, job, mark_job_free, NULL, mark_done_cb, NULL);
+  /* One transaction, so the register never shows half of Everyone Present or of its undo. */
+  dft_application_default_begin_work ();
+  dft_attendance_mark_session_async (self->store, session_id,
+                                     (const char *const *) person_ids->pdata,
+                                     (const char *const *) statuses->pdata, person_ids->len, NULL,
+                                     mark_done_cb, g_object_ref (self));
 }
 
 static void

@@ -3,10 +3,12 @@
 
 #include <glib/gi18n.h>
 
+#include "dft-application.h"
 #include "dft-country.h"
 #include "dft-import-dialog.h"
 #include "dft-import.h"
 #include "dft-participants-view.h"
+#include "dft-people.h"
 #include "dft-person-dialog.h"
 #include "dft-record-list.h"
 #include "dft-ui-util.h"
@@ -261,91 +263,78 @@ activate_cb (DftParticipantsView *self, guint position)
   edit_person (self, person);
 }
 
+/* A removal under way: whom, and their name for the toast that offers to undo it. */
 typedef struct
 {
-  DftStore *store;
-  char     *enrollment_id;
-  gboolean  deleted; /* what to make it */
-} RemoveJob;
+  DftParticipantsView *self;
+  char                *event_id;
+  char                *person_id;
+  char                *name;
+} Removal;
 
 static void
-remove_job_free (gpointer data)
+removal_free (Removal *removal)
 {
-  RemoveJob *job = data;
-
-  g_object_unref (job->store);
-  g_free (job->enrollment_id);
-  g_free (job);
+  g_object_unref (removal->self);
+  g_free (removal->event_id);
+  g_free (removal->person_id);
+  g_free (removal->name);
+  g_free (removal);
 }
 
-static gboolean
-remove_work (gpointer data, GCancellable *cancellable, GError **error)
-{
-  RemoveJob            *job = data;
-  g_autoptr (DftRecord) enrollment
-      = dft_store_load (job->store, &dft_entity_enrollment, job->enrollment_id, error);
-
-  if (enrollment == NULL)
-    return FALSE;
-  /* A tombstone, not an erasure: it syncs, and undoing it brings the same record back. */
-  return job->deleted ? dft_store_delete (job->store, enrollment, error)
-                      : dft_store_undelete (job->store, enrollment, error);
-}
-
-static RemoveJob *
-remove_job_new (DftStore *store, const char *enrollment_id, gboolean deleted)
-{
-  RemoveJob *job = g_new0 (RemoveJob, 1);
-
-  job->store = g_object_ref (store);
-  job->enrollment_id = g_strdup (enrollment_id);
-  job->deleted = deleted;
-  return job;
-}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Removal, removal_free)
 
 static void
 undo_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (GError) error = NULL;
+  g_autoptr (DftParticipantsView) self = user_data;
+  g_autoptr (GError)              error = NULL;
 
-  if (!dft_ui_run_finish (result, &error))
-    dft_ui_toast_error (GTK_WIDGET (source), error);
+  dft_application_default_end_work ();
+  if (!dft_people_restore_finish (DFT_STORE (source), result, &error))
+    dft_ui_toast_error (GTK_WIDGET (self), error);
 }
 
 static void
 undo_cb (AdwToast *toast, DftParticipantsView *self)
 {
-  const char *enrollment_id = g_object_get_data (G_OBJECT (toast), "enrollment-id");
+  const char *event_id = g_object_get_data (G_OBJECT (toast), "event-id");
+  const char *person_id = g_object_get_data (G_OBJECT (toast), "person-id");
 
-  if (self->store != NULL)
-    dft_ui_run_async (self, remove_work, remove_job_new (self->store, enrollment_id, FALSE),
-                      remove_job_free, NULL, undo_done_cb, NULL);
+  if (self->store == NULL)
+    return;
+  dft_application_default_begin_work ();
+  dft_people_restore_async (self->store, event_id, person_id, NULL, undo_done_cb,
+                            g_object_ref (self));
 }
 
 static void
 remove_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  DftParticipantsView *self = DFT_PARTICIPANTS_VIEW (source);
-  RemoveJob           *job = dft_ui_run_get_data (result);
+  g_autoptr (Removal)  removal = user_data;
+  DftParticipantsView *self = removal->self;
   g_autoptr (GError)   error = NULL;
-  g_autofree char     *name = user_data;
   g_autofree char     *escaped = NULL;
   g_autofree char     *message = NULL;
   AdwToast            *toast;
 
-  if (!dft_ui_run_finish (result, &error))
+  dft_application_default_end_work ();
+  if (!dft_people_remove_finish (DFT_STORE (source), result, &error))
     {
       dft_ui_toast_error (GTK_WIDGET (self), error);
       return;
     }
   /* A toast's title is markup, and names are typed by people: "Jean & Marie" is no markup. */
-  escaped = g_markup_escape_text (name, -1);
+  escaped = g_markup_escape_text (removal->name, -1);
   /* Translators: %s is a person's name */
   message = g_strdup_printf (_ ("%s was removed from the workshop"), escaped);
   toast = adw_toast_new (message);
   adw_toast_set_button_label (toast, _ ("_Undo"));
   adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-  g_object_set_data_full (G_OBJECT (toast), "enrollment-id", g_strdup (job->enrollment_id), g_free);
+  g_object_set_data_full (G_OBJECT (toast), "event-id", g_steal_pointer (&removal->event_id),
+                          g_free);
+  g_object_set_data_full (G_OBJECT (toast), "person-id", g_steal_pointer (&removal->person_id),
+                          g_free);
   g_signal_connect_object (toast, "button-clicked", G_CALLBACK (undo_cb), self, 0);
   dft_ui_add_toast (GTK_WIDGET (self), toast);
 }
@@ -355,14 +344,18 @@ remove_activated (GtkWidget *widget, const char *action_name, GVariant *paramete
 {
   DftParticipantsView *self = DFT_PARTICIPANTS_VIEW (widget);
   DftRecord           *person = gtk_single_selection_get_selected_item (self->selection);
-  g_autofree char     *enrollment_id = NULL;
+  Removal             *removal;
 
   if (self->event == NULL || person == NULL)
     return;
-  enrollment_id
-      = dft_enrollment_id_for (dft_record_get_id (self->event), dft_record_get_id (person));
-  dft_ui_run_async (self, remove_work, remove_job_new (self->store, enrollment_id, TRUE),
-                    remove_job_free, NULL, remove_done_cb, cell_text (self, person, COLUMN_NAME));
+  removal = g_new0 (Removal, 1);
+  removal->self = g_object_ref (self);
+  removal->event_id = g_strdup (dft_record_get_id (self->event));
+  removal->person_id = g_strdup (dft_record_get_id (person));
+  removal->name = cell_text (self, person, COLUMN_NAME);
+  dft_application_default_begin_work ();
+  dft_people_remove_async (self->store, removal->event_id, removal->person_id, NULL, remove_done_cb,
+                           removal);
 }
 
 static void import_read_cb (GObject *source, GAsyncResult *result, gpointer user_data);
