@@ -26,7 +26,9 @@ struct _DftParticipantsView
   DftRecord          *event;
   GListModel         *people;      /* enrolled people, searched by the store in any script */
   GListModel         *enrollments; /* for each person's role, one model rather than a query a row */
-  GHashTable         *roles;       /* person id → role */
+  GSignalGroup       *people_signals;
+  GSignalGroup       *enrollments_signals;
+  GHashTable         *roles; /* person id → role */
   GtkSingleSelection *selection;
 };
 
@@ -158,10 +160,6 @@ dft_participants_view_set_event (DftParticipantsView *self, DftStore *store, Dft
   g_set_object (&self->store, store);
   if (same)
     return;
-  if (self->people != NULL)
-    g_signal_handlers_disconnect_by_data (self->people, self);
-  if (self->enrollments != NULL)
-    g_signal_handlers_disconnect_by_data (self->enrollments, self);
   g_clear_object (&self->people);
   g_clear_object (&self->enrollments);
   g_hash_table_remove_all (self->roles);
@@ -170,13 +168,9 @@ dft_participants_view_set_event (DftParticipantsView *self, DftStore *store, Dft
     {
       self->people = dft_store_list_people (store, dft_record_get_id (event));
       self->enrollments = dft_store_list_enrollments (store, dft_record_get_id (event));
-      g_signal_connect_object (self->people, "items-changed", G_CALLBACK (update_stack), self,
-                               G_CONNECT_SWAPPED);
-      g_signal_connect_object (self->people, "notify::truncated", G_CALLBACK (update_stack), self,
-                               G_CONNECT_SWAPPED);
-      g_signal_connect_object (self->enrollments, "items-changed",
-                               G_CALLBACK (enrollments_changed_cb), self, G_CONNECT_SWAPPED);
     }
+  g_signal_group_set_target (self->people_signals, self->people);
+  g_signal_group_set_target (self->enrollments_signals, self->enrollments);
   gtk_single_selection_set_model (self->selection, self->people);
   update_stack (self);
 }
@@ -437,6 +431,8 @@ dft_participants_view_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_PARTICIPANTS_VIEW);
   g_clear_object (&self->selection);
+  g_clear_object (&self->people_signals);
+  g_clear_object (&self->enrollments_signals);
   g_clear_object (&self->people);
   g_clear_object (&self->enrollments);
   g_clear_object (&self->event);
@@ -492,6 +488,14 @@ dft_participants_view_init (DftParticipantsView *self)
       DFT_RECORD_LIST_SEARCH_LIMIT);
   gtk_label_set_text (self->truncated_label, truncated);
   self->roles = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->people_signals = g_signal_group_new (DFT_TYPE_RECORD_LIST);
+  g_signal_group_connect_object (self->people_signals, "items-changed", G_CALLBACK (update_stack),
+                                 self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->people_signals, "notify::truncated",
+                                 G_CALLBACK (update_stack), self, G_CONNECT_SWAPPED);
+  self->enrollments_signals = g_signal_group_new (DFT_TYPE_RECORD_LIST);
+  g_signal_group_connect_object (self->enrollments_signals, "items-changed",
+                                 G_CALLBACK (enrollments_changed_cb), self, G_CONNECT_SWAPPED);
   self->selection = gtk_single_selection_new (NULL);
   gtk_single_selection_set_autoselect (self->selection, TRUE);
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
