@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dft-dataset.h"
+#include "dft-people.h"
 #include "dft-record-private.h"
 #include "dft-uuid.h"
 #include "forms/dft-assessment.h"
@@ -386,13 +387,12 @@ load_workshop (
 
   for (guint i = 0; i < w->participants->len; i++)
     {
-      JsonObject      *o = g_ptr_array_index (w->participants, i);
-      const char      *pid = member_string (o, "id");
-      g_autofree char *enrollment_id = NULL;
-      DftRecord       *person;
-      DftRecord       *enrollment;
-      JsonNode        *consent_node = json_object_get_member (o, "consent");
-      gboolean         consent = consent_node != NULL && JSON_NODE_HOLDS_VALUE (consent_node)
+      JsonObject *o = g_ptr_array_index (w->participants, i);
+      const char *pid = member_string (o, "id");
+      DftRecord  *person;
+      DftRecord  *enrollment;
+      JsonNode   *consent_node = json_object_get_member (o, "consent");
+      gboolean    consent = consent_node != NULL && JSON_NODE_HOLDS_VALUE (consent_node)
                          && json_node_get_value_type (consent_node) == G_TYPE_BOOLEAN
                          && json_node_get_boolean (consent_node);
 
@@ -409,12 +409,9 @@ load_workshop (
                     consent ? start : NULL, NULL);
       g_ptr_array_add (batch, person);
 
-      enrollment_id = dft_enrollment_id_for (event_id, pid);
-      enrollment = dft_store_load_or_new (store, &dft_entity_enrollment, enrollment_id, error);
+      enrollment = dft_people_enrollment_for (store, event_id, person, "participant", FALSE, error);
       if (enrollment == NULL)
         return FALSE;
-      g_object_set (enrollment, "event-id", event_id, "person-id", pid, "role", "participant",
-                    NULL);
       g_ptr_array_add (batch, enrollment);
       stats->people++;
     }

@@ -8,11 +8,10 @@
 
 #include "dft-country.h"
 #include "dft-import.h"
-#include "dft-record-private.h"
+#include "dft-people.h"
 #include "dft-search.h"
 #include "dft-sheet.h"
 #include "dft-store-private.h"
-#include "dft-uuid.h"
 
 /*
  * Importing a sign-up sheet happens in two steps. Reading (CSV, .xlsx or
@@ -1291,10 +1290,6 @@ run_import (DftImport *self, Run *run, GCancellable *cancellable, GError **error
         }
       else
         {
-          g_autofree char *id = dft_uuid_v7_new ();
-
-          /* The id is needed now, for the enrollment saved with the person. */
-          _dft_record_set_identity (person, id, NULL, NULL, FALSE, TRUE);
           g_ptr_array_add (people, g_steal_pointer (&person));
           n_created++;
         }
@@ -1319,32 +1314,13 @@ run_import (DftImport *self, Run *run, GCancellable *cancellable, GError **error
     g_ptr_array_add (batch, g_object_ref (g_ptr_array_index (people, i)));
   for (guint i = 0; run->event_id != NULL && i < people->len; i++)
     {
-      DftRecord         *person = g_ptr_array_index (people, i);
-      g_autofree char   *id = dft_enrollment_id_for (run->event_id, dft_record_get_id (person));
-      g_autoptr (GError) local_error = NULL;
-      DftRecord         *enrollment = NULL;
+      /* Already enrolled, perhaps as a trainer: the role stays; a removal is undone. A new
+       * person gets their id here, for the enrollment saved with them. */
+      DftRecord *enrollment = dft_people_enrollment_for (
+          run->store, run->event_id, g_ptr_array_index (people, i), NULL, TRUE, error);
 
-      if (!dft_record_is_new (person))
-        enrollment = dft_store_load (run->store, &dft_entity_enrollment, id, &local_error);
-      if (enrollment != NULL)
-        {
-          /* Already enrolled, perhaps as a trainer: the role stays; a removal is undone. */
-          if (dft_record_get_deleted (enrollment))
-            _dft_record_set_deleted (enrollment, FALSE);
-          g_ptr_array_add (batch, enrollment);
-          continue;
-        }
-      if (local_error != NULL
-          && !g_error_matches (local_error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-      enrollment = dft_record_new_for_entity (&dft_entity_enrollment);
-      _dft_record_set_identity (enrollment, id, NULL, NULL, FALSE, TRUE);
-      dft_record_set_string (enrollment, "event_id", run->event_id);
-      dft_record_set_string (enrollment, "person_id", dft_record_get_id (person));
-      dft_record_set_string (enrollment, "role", "participant");
+      if (enrollment == NULL)
+        return FALSE;
       g_ptr_array_add (batch, enrollment);
     }
 

@@ -429,3 +429,21 @@ dft_application_end_work (DftApplication *self)
   if (--self->busy == 0)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
 }
+
+void
+dft_application_default_begin_work (void)
+{
+  GApplication *app = g_application_get_default ();
+
+  if (DFT_IS_APPLICATION (app))
+    dft_application_begin_work (DFT_APPLICATION (app));
+}
+
+void
+dft_application_default_end_work (void)
+{
+  GApplication *app = g_application_get_default ();
+
+  if (DFT_IS_APPLICATION (app))
+    dft_application_end_work (DFT_APPLICATION (app));
+}

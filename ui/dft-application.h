@@ -25,6 +25,10 @@ GSettings     *dft_application_get_settings (DftApplication *self);
 guint dft_application_get_busy (DftApplication *self);
 void  dft_application_begin_work (DftApplication *self);
 void  dft_application_end_work (DftApplication *self);
+/* The same on the running application, for a view that starts work in a worker itself; nothing
+ * when the default application is not Daftari's (a test may show a view without one). */
+void dft_application_default_begin_work (void);
+void dft_application_default_end_work (void);
 /* The sample workshops' file, or NULL when not installed. */
 char *dft_application_find_sample (void);
 

@@ -3,7 +3,9 @@
 
 #include <glib/gi18n.h>
 
+#include "dft-application.h"
 #include "dft-attendance-view.h"
+#include "dft-attendance.h"
 #include "dft-keys.h"
 #include "dft-record-list.h"
 #include "dft-session.h"
@@ -23,17 +25,21 @@ struct _DftAttendanceView
   DftRecord  *event;
   GListModel *people;
   GListModel *sessions;
-  GListModel *marks;    /* every mark of the workshop, one model */
-  GHashTable *statuses; /* "session person" → status, what the cells show */
-  GPtrArray  *cells;    /* row-major: people × sessions */
-  GPtrArray  *counts;   /* one label per session */
-  guint       n_rows, n_cols;
-  guint       focus_row, focus_col;
-  gboolean    placed_focus; /* the current session got the focus once for this workshop */
-  GHashTable *early_ok;     /* sessions not yet due that the trainer chose to mark all the same */
-  GPtrArray  *undo_steps;   /* MarkStep, the last done at the end */
-  GPtrArray  *redo_steps;   /* MarkStep, the last undone at the end */
-  guint       last_step_serial;
+  GListModel *marks; /* every mark of the workshop, one model */
+  /* On the models above: the grid follows them as they load and change. */
+  GSignalGroup *people_signals;
+  GSignalGroup *sessions_signals;
+  GSignalGroup *marks_signals;
+  GHashTable   *statuses; /* "session person" → status, what the cells show */
+  GPtrArray    *cells;    /* row-major: people × sessions */
+  GPtrArray    *counts;   /* one label per session */
+  guint         n_rows, n_cols;
+  guint         focus_row, focus_col;
+  gboolean      placed_focus; /* the current session got the focus once for this workshop */
+  GHashTable   *early_ok;     /* sessions not yet due that the trainer chose to mark all the same */
+  GPtrArray    *undo_steps;   /* MarkStep, the last done at the end */
+  GPtrArray    *redo_steps;   /* MarkStep, the last undone at the end */
+  guint         last_step_serial;
 };
 
 G_DEFINE_FINAL_TYPE (DftAttendanceView, dft_attendance_view, ADW_TYPE_BIN)
@@ -222,55 +228,19 @@ mark_step_free (gpointer data)
   g_free (step);
 }
 
-typedef struct
-{
-  DftStore  *store;
-  char      *session_id;
-  GPtrArray *person_ids;
-  GPtrArray *statuses;
-} MarkJob;
-
-static void
-mark_job_free (gpointer data)
-{
-  MarkJob *job = data;
-
-  g_object_unref (job->store);
-  g_free (job->session_id);
-  g_ptr_array_unref (job->person_ids);
-  g_ptr_array_unref (job->statuses);
-  g_free (job);
-}
-
-static gboolean
-mark_work (gpointer data, GCancellable *cancellable, GError **error)
-{
-  MarkJob *job = data;
-
-  /* One transaction, so the register never shows half of Everyone Present or of its undo. */
-  return dft_store_set_attendance (
-      job->store, job->session_id, (const char *const *) job->person_ids->pdata,
-      (const char *const *) job->statuses->pdata, job->person_ids->len, error);
-}
-
 static void
 mark_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  DftAttendanceView *self = DFT_ATTENDANCE_VIEW (source);
-  g_autoptr (GError) error = NULL;
+  g_autoptr (DftAttendanceView) self = user_data;
+  g_autoptr (GError)            error = NULL;
 
-  if (!dft_ui_run_finish (result, &error))
+  dft_application_default_end_work ();
+  if (!dft_attendance_mark_session_finish (DFT_STORE (source), result, &error))
     {
       dft_ui_toast_error (GTK_WIDGET (self), error);
       /* Show what the store holds again, not the mark that failed. */
       refresh_marks (self);
     }
-}
-
-static GPtrArray *
-strings_copy (GPtrArray *strings)
-{
-  return g_ptr_array_copy (strings, (GCopyFunc) (void (*) (void)) g_strdup, NULL);
 }
 
 /* Shows @statuses in the cells of @person_ids at once, and saves them in a worker. */
@@ -280,8 +250,6 @@ write_marks (DftAttendanceView *self,
              GPtrArray         *person_ids,
              GPtrArray         *statuses)
 {
-  MarkJob *job;
-
   if (self->store == NULL || person_ids->len == 0)
     return;
   for (guint i = 0; i < person_ids->len; i++)
@@ -301,14 +269,12 @@ write_marks (DftAttendanceView *self,
         update_cell (self, r, c);
   update_counts (self);
 
-  job = g_new0 (MarkJob, 1);
-  job->store = g_object_ref (self->store);
-  job->session_id = g_strdup (session_id);
-  job->person_ids = strings_copy (person_ids);
-  job->statuses = strings_copy (statuses);
-  g_ptr_array_set_free_func (job->person_ids, g_free);
-  g_ptr_array_set_free_func (job->statuses, g_free);
-  dft_ui_run_async (self, mark_work, job, mark_job_free, NULL, mark_done_cb, NULL);
+  /* One transaction, so the register never shows half of Everyone Present or of its undo. */
+  dft_application_default_begin_work ();
+  dft_attendance_mark_session_async (self->store, session_id,
+                                     (const char *const *) person_ids->pdata,
+                                     (const char *const *) statuses->pdata, person_ids->len, NULL,
+                                     mark_done_cb, g_object_ref (self));
 }
 
 static void
@@ -916,22 +882,22 @@ rebuild (DftAttendanceView *self)
 }
 
 static void
-clear_models (DftAttendanceView *self)
+set_models (DftAttendanceView *self, GListModel *people, GListModel *sessions, GListModel *marks)
 {
-  GListModel **models[] = { &self->people, &self->sessions, &self->marks };
-
-  for (guint i = 0; i < G_N_ELEMENTS (models); i++)
-    if (*models[i] != NULL)
-      {
-        g_signal_handlers_disconnect_by_data (*models[i], self);
-        g_clear_object (models[i]);
-      }
+  g_set_object (&self->people, people);
+  g_set_object (&self->sessions, sessions);
+  g_set_object (&self->marks, marks);
+  g_signal_group_set_target (self->people_signals, people);
+  g_signal_group_set_target (self->sessions_signals, sessions);
+  g_signal_group_set_target (self->marks_signals, marks);
 }
 
 void
 dft_attendance_view_set_event (DftAttendanceView *self, DftStore *store, DftRecord *event)
 {
-  const char *event_id;
+  g_autoptr (GListModel) people = NULL;
+  g_autoptr (GListModel) sessions = NULL;
+  g_autoptr (GListModel) marks = NULL;
 
   g_return_if_fail (DFT_IS_ATTENDANCE_VIEW (self));
 
@@ -941,7 +907,6 @@ dft_attendance_view_set_event (DftAttendanceView *self, DftStore *store, DftReco
       g_set_object (&self->event, event);
       return;
     }
-  clear_models (self);
   g_set_object (&self->event, event);
   g_set_object (&self->store, store);
   g_hash_table_remove_all (self->statuses);
@@ -951,21 +916,17 @@ dft_attendance_view_set_event (DftAttendanceView *self, DftStore *store, DftReco
   self->focus_row = self->focus_col = 0;
   if (event != NULL)
     {
-      event_id = dft_record_get_id (event);
-      self->people = dft_store_list_people (store, event_id);
-      self->sessions = dft_store_list_sessions (store, event_id);
-      self->marks = G_LIST_MODEL (
+      const char *event_id = dft_record_get_id (event);
+
+      people = dft_store_list_people (store, event_id);
+      sessions = dft_store_list_sessions (store, event_id);
+      marks = G_LIST_MODEL (
           dft_record_list_new (store, &dft_entity_attendance,
                                "deleted = 0 AND session_id IN (SELECT id FROM session WHERE "
                                "event_id = ?) AND " DFT_SQL_PERSON_LIVE ("attendance.person_id"),
                                event_id, "session_id, person_id"));
-      g_signal_connect_object (self->people, "items-changed", G_CALLBACK (rebuild), self,
-                               G_CONNECT_SWAPPED);
-      g_signal_connect_object (self->sessions, "items-changed", G_CALLBACK (rebuild), self,
-                               G_CONNECT_SWAPPED);
-      g_signal_connect_object (self->marks, "items-changed", G_CALLBACK (refresh_marks), self,
-                               G_CONNECT_SWAPPED);
     }
+  set_models (self, people, sessions, marks);
   rebuild (self);
 }
 
@@ -983,7 +944,10 @@ dft_attendance_view_dispose (GObject *object)
 {
   DftAttendanceView *self = DFT_ATTENDANCE_VIEW (object);
 
-  clear_models (self);
+  set_models (self, NULL, NULL, NULL);
+  g_clear_object (&self->people_signals);
+  g_clear_object (&self->sessions_signals);
+  g_clear_object (&self->marks_signals);
   gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_ATTENDANCE_VIEW);
   g_clear_object (&self->event);
   g_clear_object (&self->store);
@@ -1042,6 +1006,15 @@ dft_attendance_view_init (DftAttendanceView *self)
   self->redo_steps = g_ptr_array_new_with_free_func (mark_step_free);
   update_undo_actions (self);
   self->cells = g_ptr_array_new ();
+  self->people_signals = g_signal_group_new (DFT_TYPE_RECORD_LIST);
+  g_signal_group_connect_object (self->people_signals, "items-changed", G_CALLBACK (rebuild), self,
+                                 G_CONNECT_SWAPPED);
+  self->sessions_signals = g_signal_group_new (DFT_TYPE_RECORD_LIST);
+  g_signal_group_connect_object (self->sessions_signals, "items-changed", G_CALLBACK (rebuild),
+                                 self, G_CONNECT_SWAPPED);
+  self->marks_signals = g_signal_group_new (DFT_TYPE_RECORD_LIST);
+  g_signal_group_connect_object (self->marks_signals, "items-changed", G_CALLBACK (refresh_marks),
+                                 self, G_CONNECT_SWAPPED);
   self->counts = g_ptr_array_new ();
   /* Before the cells: a button would take Space for itself. On the whole view, so that
    * Ctrl+Z also undoes from the Everyone Present button. */

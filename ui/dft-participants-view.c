@@ -3,10 +3,12 @@
 
 #include <glib/gi18n.h>
 
+#include "dft-application.h"
 #include "dft-country.h"
 #include "dft-import-dialog.h"
 #include "dft-import.h"
 #include "dft-participants-view.h"
+#include "dft-people.h"
 #include "dft-person-dialog.h"
 #include "dft-record-list.h"
 #include "dft-ui-util.h"
@@ -24,7 +26,9 @@ struct _DftParticipantsView
   DftRecord          *event;
   GListModel         *people;      /* enrolled people, searched by the store in any script */
   GListModel         *enrollments; /* for each person's role, one model rather than a query a row */
-  GHashTable         *roles;       /* person id → role */
+  GSignalGroup       *people_signals;
+  GSignalGroup       *enrollments_signals;
+  GHashTable         *roles; /* person id → role */
   GtkSingleSelection *selection;
 };
 
@@ -156,10 +160,6 @@ dft_participants_view_set_event (DftParticipantsView *self, DftStore *store, Dft
   g_set_object (&self->store, store);
   if (same)
     return;
-  if (self->people != NULL)
-    g_signal_handlers_disconnect_by_data (self->people, self);
-  if (self->enrollments != NULL)
-    g_signal_handlers_disconnect_by_data (self->enrollments, self);
   g_clear_object (&self->people);
   g_clear_object (&self->enrollments);
   g_hash_table_remove_all (self->roles);
@@ -168,13 +168,9 @@ dft_participants_view_set_event (DftParticipantsView *self, DftStore *store, Dft
     {
       self->people = dft_store_list_people (store, dft_record_get_id (event));
       self->enrollments = dft_store_list_enrollments (store, dft_record_get_id (event));
-      g_signal_connect_object (self->people, "items-changed", G_CALLBACK (update_stack), self,
-                               G_CONNECT_SWAPPED);
-      g_signal_connect_object (self->people, "notify::truncated", G_CALLBACK (update_stack), self,
-                               G_CONNECT_SWAPPED);
-      g_signal_connect_object (self->enrollments, "items-changed",
-                               G_CALLBACK (enrollments_changed_cb), self, G_CONNECT_SWAPPED);
     }
+  g_signal_group_set_target (self->people_signals, self->people);
+  g_signal_group_set_target (self->enrollments_signals, self->enrollments);
   gtk_single_selection_set_model (self->selection, self->people);
   update_stack (self);
 }
@@ -261,91 +257,78 @@ activate_cb (DftParticipantsView *self, guint position)
   edit_person (self, person);
 }
 
+/* A removal under way: whom, and their name for the toast that offers to undo it. */
 typedef struct
 {
-  DftStore *store;
-  char     *enrollment_id;
-  gboolean  deleted; /* what to make it */
-} RemoveJob;
+  DftParticipantsView *self;
+  char                *event_id;
+  char                *person_id;
+  char                *name;
+} Removal;
 
 static void
-remove_job_free (gpointer data)
+removal_free (Removal *removal)
 {
-  RemoveJob *job = data;
-
-  g_object_unref (job->store);
-  g_free (job->enrollment_id);
-  g_free (job);
+  g_object_unref (removal->self);
+  g_free (removal->event_id);
+  g_free (removal->person_id);
+  g_free (removal->name);
+  g_free (removal);
 }
 
-static gboolean
-remove_work (gpointer data, GCancellable *cancellable, GError **error)
-{
-  RemoveJob            *job = data;
-  g_autoptr (DftRecord) enrollment
-      = dft_store_load (job->store, &dft_entity_enrollment, job->enrollment_id, error);
-
-  if (enrollment == NULL)
-    return FALSE;
-  /* A tombstone, not an erasure: it syncs, and undoing it brings the same record back. */
-  return job->deleted ? dft_store_delete (job->store, enrollment, error)
-                      : dft_store_undelete (job->store, enrollment, error);
-}
-
-static RemoveJob *
-remove_job_new (DftStore *store, const char *enrollment_id, gboolean deleted)
-{
-  RemoveJob *job = g_new0 (RemoveJob, 1);
-
-  job->store = g_object_ref (store);
-  job->enrollment_id = g_strdup (enrollment_id);
-  job->deleted = deleted;
-  return job;
-}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Removal, removal_free)
 
 static void
 undo_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (GError) error = NULL;
+  g_autoptr (DftParticipantsView) self = user_data;
+  g_autoptr (GError)              error = NULL;
 
-  if (!dft_ui_run_finish (result, &error))
-    dft_ui_toast_error (GTK_WIDGET (source), error);
+  dft_application_default_end_work ();
+  if (!dft_people_restore_finish (DFT_STORE (source), result, &error))
+    dft_ui_toast_error (GTK_WIDGET (self), error);
 }
 
 static void
 undo_cb (AdwToast *toast, DftParticipantsView *self)
 {
-  const char *enrollment_id = g_object_get_data (G_OBJECT (toast), "enrollment-id");
+  const char *event_id = g_object_get_data (G_OBJECT (toast), "event-id");
+  const char *person_id = g_object_get_data (G_OBJECT (toast), "person-id");
 
-  if (self->store != NULL)
-    dft_ui_run_async (self, remove_work, remove_job_new (self->store, enrollment_id, FALSE),
-                      remove_job_free, NULL, undo_done_cb, NULL);
+  if (self->store == NULL)
+    return;
+  dft_application_default_begin_work ();
+  dft_people_restore_async (self->store, event_id, person_id, NULL, undo_done_cb,
+                            g_object_ref (self));
 }
 
 static void
 remove_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  DftParticipantsView *self = DFT_PARTICIPANTS_VIEW (source);
-  RemoveJob           *job = dft_ui_run_get_data (result);
+  g_autoptr (Removal)  removal = user_data;
+  DftParticipantsView *self = removal->self;
   g_autoptr (GError)   error = NULL;
-  g_autofree char     *name = user_data;
   g_autofree char     *escaped = NULL;
   g_autofree char     *message = NULL;
   AdwToast            *toast;
 
-  if (!dft_ui_run_finish (result, &error))
+  dft_application_default_end_work ();
+  if (!dft_people_remove_finish (DFT_STORE (source), result, &error))
     {
       dft_ui_toast_error (GTK_WIDGET (self), error);
       return;
     }
   /* A toast's title is markup, and names are typed by people: "Jean & Marie" is no markup. */
-  escaped = g_markup_escape_text (name, -1);
+  escaped = g_markup_escape_text (removal->name, -1);
   /* Translators: %s is a person's name */
   message = g_strdup_printf (_ ("%s was removed from the workshop"), escaped);
   toast = adw_toast_new (message);
   adw_toast_set_button_label (toast, _ ("_Undo"));
   adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-  g_object_set_data_full (G_OBJECT (toast), "enrollment-id", g_strdup (job->enrollment_id), g_free);
+  g_object_set_data_full (G_OBJECT (toast), "event-id", g_steal_pointer (&removal->event_id),
+                          g_free);
+  g_object_set_data_full (G_OBJECT (toast), "person-id", g_steal_pointer (&removal->person_id),
+                          g_free);
   g_signal_connect_object (toast, "button-clicked", G_CALLBACK (undo_cb), self, 0);
   dft_ui_add_toast (GTK_WIDGET (self), toast);
 }
@@ -355,14 +338,18 @@ remove_activated (GtkWidget *widget, const char *action_name, GVariant *paramete
 {
   DftParticipantsView *self = DFT_PARTICIPANTS_VIEW (widget);
   DftRecord           *person = gtk_single_selection_get_selected_item (self->selection);
-  g_autofree char     *enrollment_id = NULL;
+  Removal             *removal;
 
   if (self->event == NULL || person == NULL)
     return;
-  enrollment_id
-      = dft_enrollment_id_for (dft_record_get_id (self->event), dft_record_get_id (person));
-  dft_ui_run_async (self, remove_work, remove_job_new (self->store, enrollment_id, TRUE),
-                    remove_job_free, NULL, remove_done_cb, cell_text (self, person, COLUMN_NAME));
+  removal = g_new0 (Removal, 1);
+  removal->self = g_object_ref (self);
+  removal->event_id = g_strdup (dft_record_get_id (self->event));
+  removal->person_id = g_strdup (dft_record_get_id (person));
+  removal->name = cell_text (self, person, COLUMN_NAME);
+  dft_application_default_begin_work ();
+  dft_people_remove_async (self->store, removal->event_id, removal->person_id, NULL, remove_done_cb,
+                           removal);
 }
 
 static void import_read_cb (GObject *source, GAsyncResult *result, gpointer user_data);
@@ -444,6 +431,8 @@ dft_participants_view_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_PARTICIPANTS_VIEW);
   g_clear_object (&self->selection);
+  g_clear_object (&self->people_signals);
+  g_clear_object (&self->enrollments_signals);
   g_clear_object (&self->people);
   g_clear_object (&self->enrollments);
   g_clear_object (&self->event);
@@ -499,6 +488,14 @@ dft_participants_view_init (DftParticipantsView *self)
       DFT_RECORD_LIST_SEARCH_LIMIT);
   gtk_label_set_text (self->truncated_label, truncated);
   self->roles = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->people_signals = g_signal_group_new (DFT_TYPE_RECORD_LIST);
+  g_signal_group_connect_object (self->people_signals, "items-changed", G_CALLBACK (update_stack),
+                                 self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->people_signals, "notify::truncated",
+                                 G_CALLBACK (update_stack), self, G_CONNECT_SWAPPED);
+  self->enrollments_signals = g_signal_group_new (DFT_TYPE_RECORD_LIST);
+  g_signal_group_connect_object (self->enrollments_signals, "items-changed",
+                                 G_CALLBACK (enrollments_changed_cb), self, G_CONNECT_SWAPPED);
   self->selection = gtk_single_selection_new (NULL);
   gtk_single_selection_set_autoselect (self->selection, TRUE);
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));

@@ -3,12 +3,13 @@
 
 #include <glib/gi18n.h>
 
+#include "dft-application.h"
 #include "dft-contact.h"
 #include "dft-country-row.h"
+#include "dft-people.h"
 #include "dft-person-dialog.h"
 #include "dft-suggest.h"
 #include "dft-ui-util.h"
-#include "dft-uuid.h"
 
 struct _DftPersonDialog
 {
@@ -31,8 +32,7 @@ struct _DftPersonDialog
 
   DftStore  *store;
   char      *event_id;
-  char      *person_id; /* NULL for a new person */
-  DftRecord *person;    /* the dialog's copy of what it showed, NULL for a new person */
+  DftRecord *person; /* the dialog's copy of what it showed, NULL for a new person */
   guint      role_shown;
   gboolean   tried;
   gboolean   saving;
@@ -138,33 +138,6 @@ dft_person_dialog_set_field (DftPersonDialog *self, const char *field, const cha
   g_critical ("A person has no text field %s", field);
 }
 
-typedef struct
-{
-  DftStore   *store;
-  char       *event_id;
-  char       *person_id;
-  DftRecord  *person;
-  char       *role; /* NULL when the user left it as it was */
-  char       *gender;
-  gboolean    consent;
-  GHashTable *values;
-} SaveJob;
-
-static void
-save_job_free (gpointer data)
-{
-  SaveJob *job = data;
-
-  g_object_unref (job->store);
-  g_free (job->event_id);
-  g_free (job->person_id);
-  g_clear_object (&job->person);
-  g_free (job->role);
-  g_free (job->gender);
-  g_hash_table_unref (job->values);
-  g_free (job);
-}
-
 static void
 set_if_changed (DftRecord *record, const char *field, const char *value)
 {
@@ -172,65 +145,52 @@ set_if_changed (DftRecord *record, const char *field, const char *value)
     dft_record_set_string (record, field, value);
 }
 
-static gboolean
-save_work (gpointer data, GCancellable *cancellable, GError **error)
+/*
+ * The person as the dialog saves them: only what the user changed goes, against what the
+ * dialog showed and with the versions it was read at, so a sync that came meanwhile is neither
+ * undone nor overwritten as if seen (the store keeps a value it replaces unseen as a conflict).
+ */
+static DftRecord *
+person_to_save (DftPersonDialog *self)
 {
-  SaveJob         *job = data;
-  g_autofree char *person_id
-      = job->person_id != NULL ? g_strdup (job->person_id) : dft_uuid_v7_new ();
-  g_autofree char      *enrollment_id = dft_enrollment_id_for (job->event_id, person_id);
-  g_autoptr (DftRecord) person = NULL;
-  g_autoptr (DftRecord) enrollment = NULL;
-  GHashTableIter        iter;
-  gpointer              key, value;
-  DftRecord            *both[2];
+  DftRecord *person = self->person != NULL ? g_object_ref (self->person)
+                                           : dft_record_new_for_entity (&dft_entity_person);
+  guint      gender = adw_combo_row_get_selected (self->gender_row);
+  gboolean   consent = gtk_switch_get_active (self->consent_switch);
 
-  /* Only what the user changed goes, against what the dialog showed and with
-   * the versions it was read at: a sync that came meanwhile is neither undone
-   * nor overwritten as if seen (the store keeps a value it replaces unseen as a
-   * conflict). */
-  person = job->person != NULL
-               ? g_object_ref (job->person)
-               : dft_store_load_or_new (job->store, &dft_entity_person, person_id, error);
-  if (person == NULL)
-    return FALSE;
-  enrollment = dft_store_load_or_new (job->store, &dft_entity_enrollment, enrollment_id, error);
-  if (enrollment == NULL)
-    return FALSE;
-
-  g_hash_table_iter_init (&iter, job->values);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    set_if_changed (person, key, value);
-  set_if_changed (person, "gender", job->gender);
-  if (dft_record_get_bool (person, "consent") != job->consent)
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      g_autofree char *text = dft_ui_editable_text (row_for (self, i));
+      set_if_changed (person, rows[i].field, text);
+    }
+  set_if_changed (person, "country", dft_country_row_get_value (self->country_row));
+  set_if_changed (person, "gender",
+                  gender > 0 && gender <= g_strv_length ((char **) dft_gender_choices)
+                      ? dft_gender_choices[gender - 1]
+                      : NULL);
+  if (dft_record_get_bool (person, "consent") != consent)
     {
       g_autofree char *today = dft_ui_today ();
-      dft_record_set_bool (person, "consent", job->consent);
-      set_if_changed (person, "consent_date", job->consent ? today : NULL);
+      dft_record_set_bool (person, "consent", consent);
+      set_if_changed (person, "consent_date", consent ? today : NULL);
     }
-  if (dft_record_is_new (enrollment))
-    {
-      dft_record_set_string (enrollment, "event_id", job->event_id);
-      dft_record_set_string (enrollment, "person_id", person_id);
-    }
-  if (job->role != NULL || dft_record_is_new (enrollment))
-    set_if_changed (enrollment, "role", job->role != NULL ? job->role : "participant");
-
-  /* One transaction: never a person half-registered without their workshop. */
-  both[0] = person;
-  both[1] = enrollment;
-  return dft_store_save_all (job->store, both, 2, error);
+  return person;
 }
 
 static void
 save_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  DftPersonDialog   *self = DFT_PERSON_DIALOG (source);
-  g_autoptr (GError) error = NULL;
+  g_autoptr (DftPersonDialog) self = user_data;
+  g_autoptr (GError)          error = NULL;
+  gboolean                    saved;
 
+  dft_application_default_end_work ();
+  saved = g_async_result_is_tagged (result, dft_people_register_async)
+              ? dft_people_register_finish (DFT_STORE (source), result, &error)
+              : dft_people_update_finish (DFT_STORE (source), result, &error);
   self->saving = FALSE;
   gtk_widget_set_sensitive (self->save_button, TRUE);
-  if (!dft_ui_run_finish (result, &error))
+  if (!saved)
     {
       /* What was typed stays: the person can correct it and save again. */
       gtk_label_set_text (self->name_error, error->message);
@@ -243,35 +203,29 @@ save_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 save_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
-  DftPersonDialog *self = DFT_PERSON_DIALOG (widget);
-  SaveJob         *job;
-  guint            gender = adw_combo_row_get_selected (self->gender_row);
-  guint            role = adw_combo_row_get_selected (self->role_row);
+  DftPersonDialog      *self = DFT_PERSON_DIALOG (widget);
+  g_autoptr (DftRecord) person = NULL;
+  guint                 role = adw_combo_row_get_selected (self->role_row);
+  const char           *new_role = NULL; /* NULL when the user left it as it was */
 
   self->tried = TRUE;
   if (self->saving || !validate (self))
     return;
-  job = g_new0 (SaveJob, 1);
-  job->store = g_object_ref (self->store);
-  job->event_id = g_strdup (self->event_id);
-  job->person_id = g_strdup (self->person_id);
-  job->gender = gender > 0 && gender <= g_strv_length ((char **) dft_gender_choices)
-                    ? g_strdup (dft_gender_choices[gender - 1])
-                    : NULL;
   if (role != self->role_shown || self->person == NULL)
-    job->role = g_strdup (role < g_strv_length ((char **) dft_role_choices) ? dft_role_choices[role]
-                                                                            : "participant");
-  job->person = self->person != NULL ? g_object_ref (self->person) : NULL;
-  job->consent = gtk_switch_get_active (self->consent_switch);
-  job->values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
-  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
-    g_hash_table_insert (job->values, (gpointer) rows[i].field,
-                         dft_ui_editable_text (row_for (self, i)));
-  g_hash_table_insert (job->values, (gpointer) "country",
-                       g_strdup (dft_country_row_get_value (self->country_row)));
+    new_role = role < g_strv_length ((char **) dft_role_choices) ? dft_role_choices[role]
+                                                                 : "participant";
+  person = person_to_save (self);
   self->saving = TRUE;
   gtk_widget_set_sensitive (self->save_button, FALSE);
-  dft_ui_run_async (self, save_work, job, save_job_free, NULL, save_done_cb, NULL);
+  dft_application_default_begin_work ();
+  /* With the enrollment, in one transaction: never a person half-registered without their
+   * workshop. */
+  if (self->person == NULL)
+    dft_people_register_async (self->store, person, self->event_id, new_role, NULL, save_done_cb,
+                               g_object_ref (self));
+  else
+    dft_people_update_async (self->store, person, self->event_id, new_role, NULL, save_done_cb,
+                             g_object_ref (self));
 }
 
 static void
@@ -282,7 +236,6 @@ dft_person_dialog_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_PERSON_DIALOG);
   g_clear_object (&self->store);
   g_clear_pointer (&self->event_id, g_free);
-  g_clear_pointer (&self->person_id, g_free);
   g_clear_object (&self->person);
 
   G_OBJECT_CLASS (dft_person_dialog_parent_class)->dispose (object);
@@ -417,7 +370,6 @@ dft_person_dialog_new (DftStore *store, const char *event_id, DftRecord *person,
       adw_combo_row_set_selected (self->role_row, i);
   if (person != NULL)
     {
-      self->person_id = g_strdup (dft_record_get_id (person));
       self->person = dft_record_dup (person);
       for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
         gtk_editable_set_text (row_for (self, i),

@@ -17,6 +17,8 @@ struct _DftStatusBar
 
   DftApplication  *app;
   DftSyncClient   *client;
+  GSignalGroup    *app_signals;
+  GSignalGroup    *client_signals;
   GNetworkMonitor *monitor;
   guint            tick_id;
   gboolean         compact;
@@ -144,28 +146,23 @@ update (DftStatusBar *self)
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->label), text->str);
 }
 
+/* What the status bar shows of the sync client: it follows each. */
+static const char *const client_props[]
+    = { "notify::pending-changes", "notify::last-sync", "notify::state",
+        "notify::progress",        "notify::signed-in", "notify::last-error",
+        "notify::open-conflicts" };
+
 void
 dft_status_bar_set_application (DftStatusBar *self, DftApplication *app)
 {
-  static const char *props[]
-      = { "notify::pending-changes", "notify::last-sync", "notify::state",
-          "notify::progress",        "notify::signed-in", "notify::last-error",
-          "notify::open-conflicts" };
-
   g_return_if_fail (DFT_IS_STATUS_BAR (self));
 
-  if (self->app != NULL)
-    g_signal_handlers_disconnect_by_data (self->app, self);
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
   g_set_object (&self->app, app);
   g_clear_object (&self->client);
   if (app != NULL && dft_application_get_sync_client (app) != NULL)
     self->client = g_object_ref (dft_application_get_sync_client (app));
-  if (app != NULL)
-    g_signal_connect_object (app, "notify::busy", G_CALLBACK (update), self, G_CONNECT_SWAPPED);
-  for (guint i = 0; self->client != NULL && i < G_N_ELEMENTS (props); i++)
-    g_signal_connect_object (self->client, props[i], G_CALLBACK (update), self, G_CONNECT_SWAPPED);
+  g_signal_group_set_target (self->app_signals, app);
+  g_signal_group_set_target (self->client_signals, self->client);
   update (self);
 }
 
@@ -240,6 +237,8 @@ dft_status_bar_dispose (GObject *object)
 
   g_clear_handle_id (&self->tick_id, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_STATUS_BAR);
+  g_clear_object (&self->app_signals);
+  g_clear_object (&self->client_signals);
   g_clear_object (&self->client);
   g_clear_object (&self->app);
   g_clear_object (&self->monitor);
@@ -278,5 +277,12 @@ dft_status_bar_init (DftStatusBar *self)
   g_signal_connect_object (self->monitor, "notify::network-available", G_CALLBACK (update), self,
                            G_CONNECT_SWAPPED);
   self->tick_id = g_timeout_add_seconds (60, tick_cb, self);
+  self->app_signals = g_signal_group_new (DFT_TYPE_APPLICATION);
+  g_signal_group_connect_object (self->app_signals, "notify::busy", G_CALLBACK (update), self,
+                                 G_CONNECT_SWAPPED);
+  self->client_signals = g_signal_group_new (DFT_TYPE_SYNC_CLIENT);
+  for (guint i = 0; i < G_N_ELEMENTS (client_props); i++)
+    g_signal_group_connect_object (self->client_signals, client_props[i], G_CALLBACK (update), self,
+                                   G_CONNECT_SWAPPED);
   update (self);
 }

@@ -24,6 +24,7 @@ struct _DftSummaryView
   DftChart   *country_chart;
 
   DftStore       *store;
+  GSignalGroup   *store_signals; /* on the store shown: its "changed" */
   DftRecord      *event;
   DftEventReport *report;
   GCancellable   *cancellable;
@@ -229,15 +230,8 @@ dft_summary_view_set_event (DftSummaryView *self, DftStore *store, DftRecord *ev
 {
   g_return_if_fail (DFT_IS_SUMMARY_VIEW (self));
 
-  if (self->store != store)
-    {
-      if (self->store != NULL)
-        g_signal_handlers_disconnect_by_data (self->store, self);
-      g_set_object (&self->store, store);
-      if (store != NULL)
-        g_signal_connect_object (store, "changed", G_CALLBACK (store_changed_cb), self,
-                                 G_CONNECT_SWAPPED);
-    }
+  g_set_object (&self->store, store);
+  g_signal_group_set_target (self->store_signals, store);
   if (self->event == NULL || event == NULL
       || g_strcmp0 (dft_record_get_id (self->event), dft_record_get_id (event)) != 0)
     {
@@ -258,6 +252,7 @@ dft_summary_view_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_SUMMARY_VIEW);
+  g_clear_object (&self->store_signals);
   g_clear_object (&self->event);
   g_clear_object (&self->store);
   g_clear_pointer (&self->report, dft_event_report_free);
@@ -291,6 +286,9 @@ dft_summary_view_init (DftSummaryView *self)
   g_autofree char *legend = NULL;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->store_signals = g_signal_group_new (DFT_TYPE_STORE);
+  g_signal_group_connect_object (self->store_signals, "changed", G_CALLBACK (store_changed_cb),
+                                 self, G_CONNECT_SWAPPED);
   /* The same colours as the bars, so the legend needs no picture. */
   legend = g_markup_printf_escaped ("<span foreground=\"#2ec27e\">■</span> %s  "
                                     "<span foreground=\"#f6d32d\">■</span> %s  "

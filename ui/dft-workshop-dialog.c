@@ -144,57 +144,13 @@ dft_workshop_dialog_set_field (DftWorkshopDialog *self, const char *field, const
   g_critical ("A workshop has no field %s", field);
 }
 
-typedef struct
-{
-  DftStore   *store;
-  DftRecord  *event;
-  GHashTable *values; /* field → text, NULL text for empty */
-  char       *saved_id;
-} SaveJob;
-
-static void
-save_job_free (gpointer data)
-{
-  SaveJob *job = data;
-
-  g_object_unref (job->store);
-  g_clear_object (&job->event);
-  g_hash_table_unref (job->values);
-  g_free (job->saved_id);
-  g_free (job);
-}
-
-static gboolean
-save_work (gpointer data, GCancellable *cancellable, GError **error)
-{
-  SaveJob              *job = data;
-  g_autoptr (DftRecord) event = NULL;
-  GHashTableIter        iter;
-  gpointer              key, value;
-
-  /* Only what the user changed goes, against what the dialog showed and with
-   * the versions it was read at: a sync that came meanwhile is neither undone
-   * nor overwritten as if seen. */
-  event = job->event != NULL ? g_object_ref (job->event)
-                             : dft_record_new_for_entity (&dft_entity_event);
-  g_hash_table_iter_init (&iter, job->values);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    if (g_strcmp0 (dft_record_get_string (event, key), value) != 0)
-      dft_record_set_string (event, key, value);
-  /* The store plans the sessions from the dates in the same transaction. */
-  if (!dft_store_save (job->store, event, error))
-    return FALSE;
-  job->saved_id = g_strdup (dft_record_get_id (event));
-  return TRUE;
-}
-
 static void
 save_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  DftWorkshopDialog *self = DFT_WORKSHOP_DIALOG (source);
-  SaveJob           *job = dft_ui_run_get_data (result);
-  g_autoptr (GError) error = NULL;
-  GtkWindow         *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+  DftWorkshopDialog    *self = DFT_WORKSHOP_DIALOG (source);
+  g_autoptr (DftRecord) event = user_data;
+  g_autoptr (GError)    error = NULL;
+  GtkWindow            *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
 
   self->saving = FALSE;
   gtk_widget_set_sensitive (self->save_button, TRUE);
@@ -206,7 +162,8 @@ save_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   if (parent != NULL)
-    gtk_widget_activate_action (GTK_WIDGET (parent), "win.open-workshop", "s", job->saved_id);
+    gtk_widget_activate_action (GTK_WIDGET (parent), "win.open-workshop", "s",
+                                dft_record_get_id (event));
   gtk_window_destroy (GTK_WINDOW (self));
 }
 
@@ -214,27 +171,30 @@ static void
 save_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   DftWorkshopDialog *self = DFT_WORKSHOP_DIALOG (widget);
-  SaveJob           *job;
+  DftRecord         *event;
 
   self->tried = TRUE;
   if (self->saving || !dft_workshop_dialog_validate (self))
     return;
-  job = g_new0 (SaveJob, 1);
-  job->store = g_object_ref (self->store);
-  job->event = self->event != NULL ? g_object_ref (self->event) : NULL;
-  job->values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  /* Only what the user changed goes (a record marks a field changed only when its value does),
+   * against what the dialog showed and with the versions it was read at: a sync that came
+   * meanwhile is neither undone nor overwritten as if seen. */
+  event = self->event != NULL ? g_object_ref (self->event)
+                              : dft_record_new_for_entity (&dft_entity_event);
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
-    g_hash_table_insert (job->values, (gpointer) rows[i].field,
-                         dft_ui_editable_text (row_for (self, i)));
-  g_hash_table_insert (job->values, (gpointer) "country",
-                       g_strdup (dft_country_row_get_value (self->country_row)));
-  /* A one-day workshop needs no last day. */
-  if (g_hash_table_lookup (job->values, "end_date") == NULL)
-    g_hash_table_insert (job->values, (gpointer) "end_date",
-                         g_strdup (g_hash_table_lookup (job->values, "start_date")));
+    {
+      g_autofree char *text = dft_ui_editable_text (row_for (self, i));
+
+      /* A one-day workshop needs no last day. */
+      if (text == NULL && g_str_equal (rows[i].field, "end_date"))
+        text = dft_ui_editable_text (GTK_EDITABLE (self->start_row));
+      dft_record_set_string (event, rows[i].field, text);
+    }
+  dft_record_set_string (event, "country", dft_country_row_get_value (self->country_row));
   self->saving = TRUE;
   gtk_widget_set_sensitive (self->save_button, FALSE);
-  dft_ui_run_async (self, save_work, job, save_job_free, NULL, save_done_cb, NULL);
+  /* The store plans the sessions from the dates in the same transaction. */
+  dft_ui_save_records_async (self, self->store, &event, 1, save_done_cb, event);
 }
 
 static void

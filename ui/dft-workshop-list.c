@@ -22,6 +22,7 @@ struct _DftWorkshopList
   GtkListView    *list_view;
 
   GListModel         *events;
+  GSignalGroup       *events_signals;
   GtkStringList      *countries;
   GtkStringList      *tracks;
   GtkCustomFilter    *filter;
@@ -331,6 +332,7 @@ dft_workshop_list_dispose (GObject *object)
   DftWorkshopList *self = DFT_WORKSHOP_LIST (object);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_WORKSHOP_LIST);
+  g_clear_object (&self->events_signals);
   g_clear_object (&self->events);
   g_clear_object (&self->sorted);
   g_clear_object (&self->filtered);
@@ -406,6 +408,9 @@ dft_workshop_list_init (DftWorkshopList *self)
   gtk_list_view_set_factory (self->list_view, factory);
   g_signal_connect_object (self->sorted, "items-changed", G_CALLBACK (update_stack), self,
                            G_CONNECT_SWAPPED);
+  self->events_signals = g_signal_group_new (G_TYPE_LIST_MODEL);
+  g_signal_group_connect_object (self->events_signals, "items-changed",
+                                 G_CALLBACK (events_changed_cb), self, G_CONNECT_SWAPPED);
 }
 
 void
@@ -413,16 +418,11 @@ dft_workshop_list_set_model (DftWorkshopList *self, GListModel *events)
 {
   g_return_if_fail (DFT_IS_WORKSHOP_LIST (self));
 
-  if (self->events != NULL)
-    g_signal_handlers_disconnect_by_data (self->events, self);
   g_set_object (&self->events, events);
   gtk_filter_list_model_set_model (self->filtered, events);
+  g_signal_group_set_target (self->events_signals, events);
   if (events != NULL)
-    {
-      g_signal_connect_object (events, "items-changed", G_CALLBACK (events_changed_cb), self,
-                               G_CONNECT_SWAPPED);
-      events_changed_cb (self);
-    }
+    events_changed_cb (self);
 }
 
 void

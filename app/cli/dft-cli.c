@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dft-attendance.h"
 #include "dft-bundle.h"
 #include "dft-cli-private.h"
 #include "dft-cli.h"
@@ -18,10 +19,9 @@
 #include "dft-dataset.h"
 #include "dft-export.h"
 #include "dft-import.h"
+#include "dft-people.h"
 #include "dft-record-list.h"
-#include "dft-record-private.h"
 #include "dft-store-private.h"
-#include "dft-uuid.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE  2
@@ -281,24 +281,11 @@ cmd_person_add (DftStore *store, int argc, char **argv)
   g_object_set (person, "given-name", given, "family-name", family, "gender", gender, "agency",
                 agency, "position", position, "country", country, "email", email, "phone", phone,
                 "consent", consent, "consent-date", consent_date, NULL);
-  if (event_id != NULL)
-    {
-      g_autoptr (DftRecord) enrollment = dft_record_new_for_entity (&dft_entity_enrollment);
-      g_autofree char      *person_id = dft_uuid_v7_new ();
-      g_autofree char      *enrollment_id = dft_enrollment_id_for (event_id, person_id);
-      DftRecord            *both[2] = { person, enrollment };
-
-      /* One transaction: never a person half-registered without their workshop. */
-      _dft_record_set_identity (person, person_id, NULL, NULL, FALSE, TRUE);
-      _dft_record_set_identity (enrollment, enrollment_id, NULL, NULL, FALSE, TRUE);
-      g_object_set (enrollment, "event-id", event_id, "person-id", person_id, "role",
-                    role != NULL ? role : "participant", NULL);
-      if (!dft_store_save_all (store, both, 2, &error))
-        return fail (error);
-      g_print ("%s\n", person_id);
-      return 0;
-    }
-  return save_and_print (store, person);
+  /* With a workshop, one transaction: never a person half-registered without it. */
+  if (!dft_people_register (store, person, event_id, role, &error))
+    return fail (error);
+  g_print ("%s\n", dft_record_get_id (person));
+  return 0;
 }
 
 static int
@@ -383,7 +370,7 @@ cmd_attend (DftStore *store, int argc, char **argv)
   if (session == NULL || person == NULL || status_word == NULL)
     return usage (context, _ ("Give --session, --person and --status."));
 
-  mark = dft_store_mark_attendance (store, session, person, status_word, note, &error);
+  mark = dft_attendance_mark (store, session, person, status_word, note, &error);
   if (mark == NULL)
     return fail (error);
   g_print ("%s\n", dft_record_get_id (mark));
