@@ -2,7 +2,7 @@
 #pragma once
 
 #include "dft-form-filler.h"
-#include "dft-form-run.h"
+#include "forms/dft-form-run.h"
 
 G_BEGIN_DECLS
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "dft-form-filler-private.h"
-#include "dft-form-store.h"
+#include "forms/dft-form-store.h"
 #include "dft-form-ui-resources.h"
 
 /*
