@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "dft-form-filler-private.h"
-#include "forms/dft-form-store.h"
 #include "dft-form-ui-resources.h"
+#include "forms/dft-submission-save.h"
 
 /*
  * The filler shows one page at a time. Pages are worked out from the form and the answers
@@ -1553,63 +1553,6 @@ check_page (DftFormFiller *self)
   return first == NULL;
 }
 
-/* ---- Workers ------------------------------------------------------------ */
-
-/* Disk work runs in a thread; the callback runs back on the UI thread. */
-typedef gboolean (*WorkFunc) (gpointer data, GError **error);
-
-typedef struct
-{
-  WorkFunc       func;
-  gpointer       data;
-  GDestroyNotify destroy;
-} Work;
-
-static void
-work_free (gpointer pointer)
-{
-  Work *work = pointer;
-
-  work->destroy (work->data);
-  g_free (work);
-}
-
-static void
-work_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  Work   *work = task_data;
-  GError *error = NULL;
-
-  if (work->func (work->data, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-work_async (DftFormFiller      *self,
-            WorkFunc            func,
-            gpointer            data,
-            GDestroyNotify      destroy,
-            GAsyncReadyCallback callback)
-{
-  g_autoptr (GTask) task = g_task_new (self, self->cancellable, callback, NULL);
-  Work             *work = g_new0 (Work, 1);
-
-  work->func = func;
-  work->data = data;
-  work->destroy = destroy;
-  g_task_set_source_tag (task, work_async);
-  g_task_set_task_data (task, work, work_free);
-  g_task_run_in_thread (task, work_thread);
-}
-
-static gpointer
-work_get_data (GAsyncResult *result)
-{
-  return ((Work *) g_task_get_task_data (G_TASK (result)))->data;
-}
-
 /* ---- Loading ------------------------------------------------------------ */
 
 static void
@@ -1729,51 +1672,16 @@ restart (DftFormFiller *self)
   update_actions (self);
 }
 
-typedef struct
-{
-  DftStore  *store;
-  char      *form_id;
-  char      *person_id;
-  DftForm   *form;
-  DftRecord *draft;
-  DftRecord *person;
-} LoadJob;
-
-static void
-load_job_free (gpointer data)
-{
-  LoadJob *job = data;
-
-  g_object_unref (job->store);
-  g_free (job->form_id);
-  g_free (job->person_id);
-  g_clear_pointer (&job->form, dft_form_unref);
-  g_clear_object (&job->draft);
-  g_clear_object (&job->person);
-  g_free (job);
-}
-
-static gboolean
-load_work (gpointer data, GError **error)
-{
-  LoadJob *job = data;
-
-  job->form = dft_form_store_load (job->store, job->form_id, error);
-  /* Whose form it is only names it in the header: a person who cannot be read is no reason
-   * to refuse the form. */
-  if (job->form != NULL && job->person_id != NULL)
-    job->person = dft_store_load (job->store, &dft_entity_person, job->person_id, NULL);
-  return job->form != NULL;
-}
-
 static void
 load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  DftFormFiller     *self = DFT_FORM_FILLER (source);
-  LoadJob           *job = work_get_data (result);
-  g_autoptr (GError) error = NULL;
+  g_autoptr (DftFormFiller) self = user_data;
+  g_autoptr (DftRecord)     person = NULL;
+  g_autoptr (GError)        error = NULL;
+  DftForm                  *form;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  form = dft_submission_load_form_finish (DFT_STORE (source), result, &person, &error);
+  if (form == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
@@ -1784,13 +1692,13 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   set_busy (self, FALSE);
   g_clear_pointer (&self->person_name, g_free);
-  if (job->person != NULL)
+  if (person != NULL)
     self->person_name
-        = g_strstrip (g_strjoin (" ", dft_record_get_string (job->person, "given_name") ?: "",
-                                 dft_record_get_string (job->person, "family_name") ?: "", NULL));
+        = g_strstrip (g_strjoin (" ", dft_record_get_string (person, "given_name") ?: "",
+                                 dft_record_get_string (person, "family_name") ?: "", NULL));
   g_hash_table_remove_all (self->marked_texts);
   g_clear_pointer (&self->form, dft_form_unref);
-  self->form = g_steal_pointer (&job->form);
+  self->form = form;
   if (self->lang != NULL)
     {
       gboolean known = FALSE;
@@ -1802,7 +1710,10 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       if (!known)
         g_clear_pointer (&self->lang, g_free);
     }
-  if (!new_run (self, job->draft != NULL ? dft_record_get_string (job->draft, "answers") : NULL,
+  /* The draft dft_form_filler_start() was given: no save runs while a form loads. */
+  if (!new_run (self,
+                self->submission != NULL ? dft_record_get_string (self->submission, "answers")
+                                         : NULL,
                 &error))
     {
       show_error (self, error);
@@ -1819,51 +1730,14 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* ---- Saving ------------------------------------------------------------- */
 
-typedef struct
-{
-  DftStore   *store;
-  DftRecord  *form_record;
-  DftRecord  *submission;
-  DftFormRun *run; /* a copy: the person may go on typing while it is saved */
-  char       *event_id, *person_id, *phase;
-  gboolean    final;
-  DftRecord  *saved;
-} SubmitJob;
-
 static void
-submit_job_free (gpointer data)
+submit_done (DftFormFiller *self, DftStore *store, GAsyncResult *result, gboolean final)
 {
-  SubmitJob *job = data;
+  g_autoptr (DftRecord) saved = NULL;
+  g_autoptr (GError)    error = NULL;
 
-  g_object_unref (job->store);
-  g_object_unref (job->form_record);
-  g_clear_object (&job->submission);
-  g_clear_pointer (&job->run, dft_form_run_free);
-  g_free (job->event_id);
-  g_free (job->person_id);
-  g_free (job->phase);
-  g_clear_object (&job->saved);
-  g_free (job);
-}
-
-static gboolean
-submit_work (gpointer data, GError **error)
-{
-  SubmitJob *job = data;
-
-  job->saved = dft_form_store_submit (job->store, job->form_record, job->submission, job->run,
-                                      job->event_id, job->person_id, job->phase, job->final, error);
-  return job->saved != NULL;
-}
-
-static void
-submit_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  DftFormFiller     *self = DFT_FORM_FILLER (source);
-  SubmitJob         *job = work_get_data (result);
-  g_autoptr (GError) error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  saved = dft_submission_save_finish (store, result, &error);
+  if (saved == NULL)
     {
       g_autofree char *message = NULL;
 
@@ -1871,7 +1745,7 @@ submit_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         return;
       set_busy (self, FALSE);
       /* The answers stay in the run: nothing typed is lost, and Retry tries again. */
-      self->retry_final = job->final;
+      self->retry_final = final;
       /* Translators: %s is why saving failed */
       message = g_strdup_printf (_ ("The answers were not saved: %s"), error->message);
       gtk_label_set_text (self->error_label, message);
@@ -1881,10 +1755,8 @@ submit_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   set_busy (self, FALSE);
   gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
-  if (job->final)
+  if (final)
     {
-      g_autoptr (DftRecord) saved = g_steal_pointer (&job->saved);
-
       g_clear_object (&self->submission);
       if (self->kiosk)
         restart (self);
@@ -1897,16 +1769,31 @@ submit_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   else
     {
-      g_set_object (&self->submission, job->saved);
+      g_set_object (&self->submission, saved);
       toast (self, _ ("Draft saved"));
-      g_signal_emit (self, signals[DRAFT_SAVED], 0, job->saved);
+      g_signal_emit (self, signals[DRAFT_SAVED], 0, saved);
     }
+}
+
+static void
+submit_final_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (DftFormFiller) self = user_data;
+
+  submit_done (self, DFT_STORE (source), result, TRUE);
+}
+
+static void
+submit_draft_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (DftFormFiller) self = user_data;
+
+  submit_done (self, DFT_STORE (source), result, FALSE);
 }
 
 static void
 submit (DftFormFiller *self, gboolean final)
 {
-  SubmitJob             *job;
   g_autoptr (GError)     error = NULL;
   g_autoptr (DftFormRun) copy = NULL;
   g_autofree char       *answers = NULL;
@@ -1937,17 +1824,12 @@ submit (DftFormFiller *self, gboolean final)
       toast (self, error->message);
       return;
     }
-  job = g_new0 (SubmitJob, 1);
-  job->store = g_object_ref (self->store);
-  job->form_record = g_object_ref (self->form_record);
-  job->submission = self->submission != NULL ? g_object_ref (self->submission) : NULL;
-  job->run = g_steal_pointer (&copy);
-  job->event_id = g_strdup (self->event_id);
-  job->person_id = g_strdup (self->person_id);
-  job->phase = g_strdup (self->phase);
-  job->final = final;
   set_busy (self, TRUE);
-  work_async (self, submit_work, job, submit_job_free, submit_done_cb);
+  /* The worker saves a copy: the person may go on typing while it is saved. */
+  dft_submission_save_async (
+      self->store, self->form_record, self->submission, g_steal_pointer (&copy), self->event_id,
+      self->person_id, self->phase, final, self->cancellable,
+      final ? submit_final_done_cb : submit_draft_done_cb, g_object_ref (self));
 }
 
 /* ---- Summary ------------------------------------------------------------ */
@@ -2509,8 +2391,6 @@ dft_form_filler_start (DftFormFiller *self,
                        const char    *phase,
                        DftRecord     *draft)
 {
-  LoadJob *job;
-
   g_return_if_fail (DFT_IS_FORM_FILLER (self));
   g_return_if_fail (DFT_IS_RECORD (form_record));
   g_return_if_fail (draft == NULL || DFT_IS_RECORD (draft));
@@ -2533,13 +2413,9 @@ dft_form_filler_start (DftFormFiller *self,
   self->phase = g_strdup (phase);
   gtk_stack_set_visible_child_name (self->stack, "loading");
 
-  job = g_new0 (LoadJob, 1);
-  job->store = g_object_ref (self->store);
-  job->form_id = g_strdup (dft_record_get_id (form_record));
-  job->person_id = g_strdup (person_id);
-  job->draft = draft != NULL ? g_object_ref (draft) : NULL;
   set_busy (self, TRUE);
-  work_async (self, load_work, job, load_job_free, load_done_cb);
+  dft_submission_load_form_async (self->store, dft_record_get_id (form_record), person_id,
+                                  self->cancellable, load_done_cb, g_object_ref (self));
 }
 
 void
