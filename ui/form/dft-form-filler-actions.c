@@ -60,10 +60,10 @@ go_to_page_activated (GtkWidget *widget, const char *action, GVariant *param)
 static void
 go_to_path_activated (GtkWidget *widget, const char *action, GVariant *param)
 {
-  DftFormFiller *self = DFT_FORM_FILLER (widget);
-  const char    *path = g_variant_get_string (param, NULL);
-  int            page = _dft_form_filler_find_page (self, path);
-  Field         *field;
+  DftFormFiller  *self = DFT_FORM_FILLER (widget);
+  const char     *path = g_variant_get_string (param, NULL);
+  int             page = _dft_form_filler_find_page (self, path);
+  DftQuestionRow *field;
 
   if (self->run == NULL || page < 0)
     return;
@@ -173,7 +173,7 @@ remove_instance_activated (GtkWidget *widget, const char *action, GVariant *para
 
 /* ---- Keyboard ----------------------------------------------------------- */
 
-static Field *
+static DftQuestionRow *
 focused_field (DftFormFiller *self)
 {
   GtkRoot   *root = gtk_widget_get_root (GTK_WIDGET (self));
@@ -183,8 +183,8 @@ focused_field (DftFormFiller *self)
     {
       if (GTK_IS_POPOVER (w))
         return NULL;
-      if (g_object_get_data (G_OBJECT (w), "dft-field") != NULL)
-        return g_object_get_data (G_OBJECT (w), "dft-field");
+      if (DFT_IS_QUESTION_ROW (w))
+        return DFT_QUESTION_ROW (w);
     }
   return NULL;
 }
@@ -199,7 +199,7 @@ focus_in_popover (DftFormFiller *self)
 }
 
 static void
-move_on (DftFormFiller *self, Field *from)
+move_on (DftFormFiller *self, DftQuestionRow *from)
 {
   gboolean after = FALSE;
 
@@ -207,7 +207,7 @@ move_on (DftFormFiller *self, Field *from)
     return;
   for (guint i = 0; i < self->field_order->len; i++)
     {
-      Field *field = g_ptr_array_index (self->field_order, i);
+      DftQuestionRow *field = g_ptr_array_index (self->field_order, i);
 
       if (after && _dft_question_row_takes_focus (field))
         {
@@ -239,9 +239,9 @@ key_pressed_cb (DftFormFiller         *self,
                 GdkModifierType        state,
                 GtkEventControllerKey *controller)
 {
-  Field   *field;
-  int      digit;
-  gboolean enter
+  DftQuestionRow *field;
+  int             digit;
+  gboolean        enter
       = keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter || keyval == GDK_KEY_ISO_Enter;
 
   if (!_dft_form_filler_in_form (self) || focus_in_popover (self))

@@ -200,8 +200,8 @@ _dft_form_filler_refresh_labels (DftFormFiller *self)
 {
   for (guint i = 0; i < self->field_order->len; i++)
     {
-      Field      *field = g_ptr_array_index (self->field_order, i);
-      const char *label = _dft_form_filler_question_text (self, field->question->label, NULL);
+      DftQuestionRow *field = g_ptr_array_index (self->field_order, i);
+      const char     *label = _dft_form_filler_question_text (self, field->question->label, NULL);
 
       if (label != NULL && strstr (label, "${") != NULL)
         _dft_question_row_update_title (self, field);
@@ -249,7 +249,7 @@ build_repeat (DftFormFiller *self, GtkBox *box, DftQuestion *q, const char *base
       g_autofree char *heading = g_strdup_printf (_ ("%s %u"), label != NULL ? label : q->name, n);
       GtkWidget       *section = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
 
-      gtk_box_append (GTK_BOX (section), _dft_question_row_new_label (heading, "title-4"));
+      gtk_box_append (GTK_BOX (section), _dft_form_filler_new_label (heading, "title-4"));
       build_children (self, GTK_BOX (section), q, instance);
       if (q->repeat_count == NULL)
         gtk_box_append (GTK_BOX (section), instance_button (_ ("_Remove"), "user-trash-symbolic",
@@ -275,7 +275,7 @@ build_question (DftFormFiller *self, GtkBox *box, DftQuestion *q, const char *pa
       if (label != NULL)
         {
           g_autofree char *text = _dft_form_filler_expand_refs (self, label, path);
-          gtk_box_append (GTK_BOX (section), _dft_question_row_new_label (text, "title-4"));
+          gtk_box_append (GTK_BOX (section), _dft_form_filler_new_label (text, "title-4"));
         }
       build_children (self, GTK_BOX (section), q, path);
       gtk_widget_set_visible (section, dft_form_run_is_relevant (self->run, path));
@@ -318,7 +318,7 @@ _dft_form_filler_focus_first (DftFormFiller *self)
 {
   for (guint i = 0; i < self->field_order->len; i++)
     {
-      Field *field = g_ptr_array_index (self->field_order, i);
+      DftQuestionRow *field = g_ptr_array_index (self->field_order, i);
 
       if (_dft_question_row_takes_focus (field))
         {
@@ -356,12 +356,12 @@ _dft_form_filler_show_page (DftFormFiller *self, guint n)
         g_autofree char *title = page_title (self, page);
         gboolean         fixed = page->question->repeat_count != NULL;
 
-        gtk_box_append (self->page_box, _dft_question_row_new_label (title, "title-2"));
+        gtk_box_append (self->page_box, _dft_form_filler_new_label (title, "title-2"));
         if (page->kind == PAGE_INSTANCE)
           build_children (self, self->page_box, page->question, page->path);
         else
           gtk_box_append (self->page_box,
-                          _dft_question_row_new_label (_ ("Nothing entered yet."), "dim-label"));
+                          _dft_form_filler_new_label (_ ("Nothing entered yet."), "dim-label"));
         if (!fixed)
           {
             GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
@@ -392,14 +392,14 @@ _dft_form_filler_show_page (DftFormFiller *self, guint n)
 gboolean
 _dft_form_filler_check_page (DftFormFiller *self)
 {
-  Field *first = NULL;
+  DftQuestionRow *first = NULL;
 
   for (guint i = 0; i < self->field_order->len; i++)
     {
-      Field *field = g_ptr_array_index (self->field_order, i);
+      DftQuestionRow *field = g_ptr_array_index (self->field_order, i);
 
-      if (gtk_widget_get_visible (field->row) && !_dft_question_row_check (self, field, FALSE)
-          && first == NULL)
+      if (gtk_widget_get_visible (GTK_WIDGET (field))
+          && !_dft_question_row_check (self, field, FALSE) && first == NULL)
         first = field;
     }
   if (first != NULL && _dft_question_row_focus_target (first) != NULL)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dft-form-filler.h"
+#include "dft-question-row.h"
 #include "forms/dft-form-run.h"
 
 G_BEGIN_DECLS
@@ -57,23 +58,25 @@ typedef struct
   guint        index, count;
 } Page;
 
-typedef struct _Field Field;
-
-struct _Field
+/* The filler's files reach into its question rows as into the filler itself. */
+struct _DftQuestionRow
 {
-  DftFormFiller *self;
+  GtkWidget parent_instance;
+
+  /* From the template. */
+  GtkWidget *title;
+  GtkWidget *tag; /* "↩ en" when the label fell back to another language */
+  GtkWidget *hint;
+  GtkWidget *message;
+
+  DftFormFiller *filler;
   DftQuestion   *question;
   char          *path;
-  GtkWidget     *row;
-  GtkWidget     *title;
-  GtkWidget     *tag; /* "↩ en" when the label fell back to another language */
-  GtkWidget     *hint;
   GtkWidget     *control;
   GtkWidget     *lat, *lon;
   GPtrArray     *buttons; /* GtkCheckButton or GtkToggleButton per choice */
   GPtrArray     *choices; /* DftChoice *, the choices offered, owned by the form */
-  GtkWidget     *message;
-  gboolean       alive; /* on the page shown; signals of a page gone may still arrive */
+  gboolean       alive;   /* on the page shown; signals of a page gone may still arrive */
 };
 
 struct _DftFormFiller
@@ -123,8 +126,8 @@ struct _DftFormFiller
 
   GPtrArray  *pages; /* Page * */
   guint       page;
-  GHashTable *fields;      /* path → Field *, the page shown */
-  GPtrArray  *field_order; /* Field *, in page order */
+  GHashTable *fields;      /* path → DftQuestionRow *, the page shown */
+  GPtrArray  *field_order; /* DftQuestionRow *, in page order */
   GStrv       summary_paths;
   gboolean    updating; /* writing answers into widgets: their signals are ours */
   gboolean    clearing;
@@ -136,12 +139,13 @@ void        _dft_form_filler_set_direction_recursive (GtkWidget *widget, GtkText
 void        _dft_form_filler_apply_direction (DftFormFiller *self);
 gboolean    _dft_form_filler_is_hidden_type (DftQuestion *q);
 gboolean    _dft_form_filler_is_choice_type (DftQuestion *q);
-const char       *
+const char            *
 _dft_form_filler_question_text (DftFormFiller *self, DftText *text, gboolean *fell_back);
-char *_dft_form_filler_expand_refs (DftFormFiller *self, const char *text, const char *path);
-void  _dft_form_filler_toast (DftFormFiller *self, const char *message);
-void  _dft_form_filler_submit (DftFormFiller *self, gboolean final);
-void  _dft_form_filler_show_summary (DftFormFiller *self, GPtrArray *problems);
+char      *_dft_form_filler_expand_refs (DftFormFiller *self, const char *text, const char *path);
+GtkWidget *_dft_form_filler_new_label (const char *text, const char *css_class);
+void       _dft_form_filler_toast (DftFormFiller *self, const char *message);
+void       _dft_form_filler_submit (DftFormFiller *self, gboolean final);
+void       _dft_form_filler_show_summary (DftFormFiller *self, GPtrArray *problems);
 
 /* dft-form-filler-pages.c: the pages and the page shown. */
 void     _dft_form_filler_pages_popover_show_cb (DftFormFiller *self);
@@ -155,15 +159,15 @@ void     _dft_form_filler_show_page (DftFormFiller *self, guint n);
 gboolean _dft_form_filler_check_page (DftFormFiller *self);
 
 /* dft-question-row.c: one question on the page shown. */
-void       _dft_question_row_kill (gpointer data);
-gboolean   _dft_question_row_check (DftFormFiller *self, Field *field, gboolean for_finalize);
-void       _dft_question_row_update_title (DftFormFiller *self, Field *field);
-GtkWidget *_dft_question_row_new_label (const char *text, const char *css_class);
+void _dft_question_row_kill (gpointer data);
+gboolean
+     _dft_question_row_check (DftFormFiller *self, DftQuestionRow *field, gboolean for_finalize);
+void _dft_question_row_update_title (DftFormFiller *self, DftQuestionRow *field);
 void
 _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q, const char *path);
-GtkWidget *_dft_question_row_focus_target (Field *field);
-gboolean   _dft_question_row_takes_focus (Field *field);
-void       _dft_question_row_pick_choice (Field *field, int digit);
+GtkWidget *_dft_question_row_focus_target (DftQuestionRow *field);
+gboolean   _dft_question_row_takes_focus (DftQuestionRow *field);
+void       _dft_question_row_pick_choice (DftQuestionRow *field, int digit);
 
 /* dft-form-filler-actions.c: actions and keys. */
 gboolean _dft_form_filler_in_form (DftFormFiller *self);

@@ -11,8 +11,8 @@
 /*
  * The filler shows one page at a time. Pages are worked out from the form and the answers
  * (relevance, repeat instances) after every change, but only the page shown has widgets:
- * a Field per question instance on it, found by path, so that a change refreshes exactly the
- * paths the run reports as changed.
+ * a DftQuestionRow per question instance on it, found by path, so that a change refreshes exactly
+ * the paths the run reports as changed.
  */
 
 G_DEFINE_FINAL_TYPE (DftFormFiller, dft_form_filler, GTK_TYPE_WIDGET)
@@ -260,6 +260,21 @@ _dft_form_filler_expand_refs (DftFormFiller *self, const char *text, const char 
       p = end + 1;
     }
   return g_string_free (s, FALSE);
+}
+
+GtkWidget *
+_dft_form_filler_new_label (const char *text, const char *css_class)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_use_markup (GTK_LABEL (label), FALSE);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_set_hexpand (label, TRUE);
+  if (css_class != NULL)
+    gtk_widget_add_css_class (label, css_class);
+  return label;
 }
 
 void
@@ -579,14 +594,14 @@ _dft_form_filler_show_summary (DftFormFiller *self, GPtrArray *problems)
       GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
       GtkWidget *labels = gtk_box_new (GTK_ORIENTATION_VERTICAL, 3);
       GtkWidget *button = gtk_button_new_with_mnemonic (_ ("_Go"));
-      GtkWidget *question_label = _dft_question_row_new_label (text, NULL);
+      GtkWidget *question_label = _dft_form_filler_new_label (text, NULL);
 
       gtk_widget_set_margin_start (row, 12);
       gtk_widget_set_margin_end (row, 12);
       gtk_widget_set_margin_top (row, 9);
       gtk_widget_set_margin_bottom (row, 9);
       gtk_box_append (GTK_BOX (labels), question_label);
-      gtk_box_append (GTK_BOX (labels), _dft_question_row_new_label (problem->message, "error"));
+      gtk_box_append (GTK_BOX (labels), _dft_form_filler_new_label (problem->message, "error"));
       gtk_box_append (GTK_BOX (row), labels);
       gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
       gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "filler.go-to-path");
@@ -864,7 +879,7 @@ dft_form_filler_set_kiosk (DftFormFiller *self, gboolean kiosk)
 GtkWidget *
 dft_form_filler_get_widget_for_path (DftFormFiller *self, const char *path)
 {
-  Field *field = g_hash_table_lookup (self->fields, path);
+  DftQuestionRow *field = g_hash_table_lookup (self->fields, path);
 
   if (field == NULL)
     return NULL;
@@ -874,7 +889,7 @@ dft_form_filler_get_widget_for_path (DftFormFiller *self, const char *path)
 GtkWidget *
 dft_form_filler_get_choice_button (DftFormFiller *self, const char *path, guint n)
 {
-  Field *field = g_hash_table_lookup (self->fields, path);
+  DftQuestionRow *field = g_hash_table_lookup (self->fields, path);
 
   if (field == NULL || field->buttons == NULL || n >= field->buttons->len)
     return NULL;
@@ -884,7 +899,7 @@ dft_form_filler_get_choice_button (DftFormFiller *self, const char *path, guint 
 GtkWidget *
 dft_form_filler_get_label_for_path (DftFormFiller *self, const char *path)
 {
-  Field *field = g_hash_table_lookup (self->fields, path);
+  DftQuestionRow *field = g_hash_table_lookup (self->fields, path);
 
   return field != NULL ? field->title : NULL;
 }
@@ -892,7 +907,7 @@ dft_form_filler_get_label_for_path (DftFormFiller *self, const char *path)
 const char *
 dft_form_filler_get_message_for_path (DftFormFiller *self, const char *path)
 {
-  Field *field = g_hash_table_lookup (self->fields, path);
+  DftQuestionRow *field = g_hash_table_lookup (self->fields, path);
 
   if (field == NULL || !gtk_widget_get_visible (field->message))
     return NULL;
@@ -902,9 +917,9 @@ dft_form_filler_get_message_for_path (DftFormFiller *self, const char *path)
 gboolean
 dft_form_filler_is_shown (DftFormFiller *self, const char *path)
 {
-  Field *field = g_hash_table_lookup (self->fields, path);
+  DftQuestionRow *field = g_hash_table_lookup (self->fields, path);
 
-  return field != NULL && gtk_widget_get_visible (field->row);
+  return field != NULL && gtk_widget_get_visible (GTK_WIDGET (field));
 }
 
 const char *

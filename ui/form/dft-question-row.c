@@ -8,47 +8,34 @@
 
 /*
  * One question on the page shown: its title (with a tag when the text fell back to another
- * language), its hint, the control that takes the answer and the message under it. A Field
- * writes what the person types into the run, and shows what the run says back.
+ * language), its hint, the control that takes the answer and the message under it, laid out
+ * by dft-question-row.ui. A row writes what the person types into the run, and shows what the
+ * run says back.
  */
 
-/* Fields are reference-counted: each signal handler of their widgets holds one, so a late
- * signal (focus leaving a widget of a page just replaced) finds a dead field, not freed
- * memory. */
-static void
-field_clear (gpointer data)
-{
-  Field *field = data;
+G_DEFINE_FINAL_TYPE (DftQuestionRow, dft_question_row, GTK_TYPE_WIDGET)
 
-  g_free (field->path);
-  g_clear_pointer (&field->buttons, g_ptr_array_unref);
-  g_clear_pointer (&field->choices, g_ptr_array_unref);
-}
-
-static void
-field_release (gpointer data, GClosure *closure)
-{
-  g_rc_box_release_full (data, field_clear);
-}
-
-/* The page is gone: the field no longer answers. */
+/* The page is gone: the row no longer answers. Signals of its controls may still come while
+ * they are taken down (focus leaving a widget of a page just replaced); they find it dead. */
 void
 _dft_question_row_kill (gpointer data)
 {
-  Field *field = data;
+  DftQuestionRow *field = data;
 
   field->alive = FALSE;
-  g_rc_box_release_full (field, field_clear);
+  g_object_unref (field);
 }
 
+/* Handlers are disconnected when the row is finalized; the controls they watch are its own
+ * children, so none outlives it. */
 static void
-connect_field (gpointer instance, const char *signal, GCallback callback, Field *field)
+connect_field (gpointer instance, const char *signal, GCallback callback, DftQuestionRow *field)
 {
-  g_signal_connect_data (instance, signal, callback, g_rc_box_acquire (field), field_release, 0);
+  g_signal_connect_object (instance, signal, callback, field, 0);
 }
 
 static gboolean
-uses_dropdown (Field *field)
+uses_dropdown (DftQuestionRow *field)
 {
   DftQuestion *q = field->question;
 
@@ -89,7 +76,7 @@ language_name (DftFormFiller *self, const char *code)
 /* ---- Fields ------------------------------------------------------------- */
 
 static void
-set_message (Field *field, const char *message)
+set_message (DftQuestionRow *field, const char *message)
 {
   gboolean shown = message != NULL && *message;
 
@@ -98,7 +85,7 @@ set_message (Field *field, const char *message)
 }
 
 gboolean
-_dft_question_row_check (DftFormFiller *self, Field *field, gboolean for_finalize)
+_dft_question_row_check (DftFormFiller *self, DftQuestionRow *field, gboolean for_finalize)
 {
   g_autofree char *message = NULL;
 
@@ -115,7 +102,7 @@ _dft_question_row_check (DftFormFiller *self, Field *field, gboolean for_finaliz
 }
 
 void
-_dft_question_row_update_title (DftFormFiller *self, Field *field)
+_dft_question_row_update_title (DftFormFiller *self, DftQuestionRow *field)
 {
   gboolean    fell_back = FALSE;
   const char *label = _dft_form_filler_question_text (self, field->question->label, &fell_back);
@@ -160,7 +147,7 @@ value_has (const char *answer, const char *value)
 
 /* Shows @value in the field's widgets, without taking it as a new answer. */
 static void
-show_value (DftFormFiller *self, Field *field, const char *value)
+show_value (DftFormFiller *self, DftQuestionRow *field, const char *value)
 {
   DftQuestion *q = field->question;
 
@@ -223,7 +210,7 @@ show_value (DftFormFiller *self, Field *field, const char *value)
   self->updating = FALSE;
 }
 
-static void build_choices (DftFormFiller *self, Field *field);
+static void build_choices (DftFormFiller *self, DftQuestionRow *field);
 
 static gboolean
 same_choices (GPtrArray *a, GPtrArray *b)
@@ -237,12 +224,12 @@ same_choices (GPtrArray *a, GPtrArray *b)
 }
 
 static void
-refresh_field (DftFormFiller *self, Field *field)
+refresh_field (DftFormFiller *self, DftQuestionRow *field)
 {
   g_autofree char *value = dft_form_run_get_answer (self->run, field->path);
   gboolean         relevant = dft_form_run_is_relevant (self->run, field->path);
 
-  gtk_widget_set_visible (field->row, relevant);
+  gtk_widget_set_visible (GTK_WIDGET (field), relevant);
   _dft_question_row_update_title (self, field);
   if (field->control != NULL && dft_question_has_answer (field->question))
     gtk_widget_set_sensitive (field->control,
@@ -262,9 +249,9 @@ refresh_field (DftFormFiller *self, Field *field)
 }
 
 static void
-take_answer (Field *field, const char *value)
+take_answer (DftQuestionRow *field, const char *value)
 {
-  DftFormFiller        *self = field->self;
+  DftFormFiller        *self = field->filler;
   g_autoptr (GPtrArray) changed = NULL;
   g_autoptr (GError)    error = NULL;
   gboolean              same_page;
@@ -281,7 +268,7 @@ take_answer (Field *field, const char *value)
     _dft_question_row_check (self, field, FALSE);
   for (guint i = 0; changed != NULL && i < changed->len; i++)
     {
-      Field *other = g_hash_table_lookup (self->fields, g_ptr_array_index (changed, i));
+      DftQuestionRow *other = g_hash_table_lookup (self->fields, g_ptr_array_index (changed, i));
 
       if (other != NULL && other != field)
         refresh_field (self, other);
@@ -296,7 +283,7 @@ take_answer (Field *field, const char *value)
 /* ---- Controls ----------------------------------------------------------- */
 
 static void
-editable_changed_cb (GtkEditable *editable, Field *field)
+editable_changed_cb (GtkEditable *editable, DftQuestionRow *field)
 {
   g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (editable)));
 
@@ -304,7 +291,7 @@ editable_changed_cb (GtkEditable *editable, Field *field)
 }
 
 static void
-geopoint_changed_cb (GtkEditable *editable, Field *field)
+geopoint_changed_cb (GtkEditable *editable, DftQuestionRow *field)
 {
   g_autofree char *lat = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (field->lat))));
   g_autofree char *lon = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (field->lon))));
@@ -318,7 +305,7 @@ geopoint_changed_cb (GtkEditable *editable, Field *field)
 }
 
 static void
-buffer_changed_cb (GtkTextBuffer *buffer, Field *field)
+buffer_changed_cb (GtkTextBuffer *buffer, DftQuestionRow *field)
 {
   GtkTextIter      start, end;
   g_autofree char *text = NULL;
@@ -329,7 +316,7 @@ buffer_changed_cb (GtkTextBuffer *buffer, Field *field)
 }
 
 static void
-dropdown_selected_cb (GtkDropDown *dropdown, GParamSpec *pspec, Field *field)
+dropdown_selected_cb (GtkDropDown *dropdown, GParamSpec *pspec, DftQuestionRow *field)
 {
   guint selected = gtk_drop_down_get_selected (dropdown);
 
@@ -348,11 +335,11 @@ button_active (GtkWidget *b)
 }
 
 static void
-choice_toggled_cb (GtkWidget *button, Field *field)
+choice_toggled_cb (GtkWidget *button, DftQuestionRow *field)
 {
   GString *value;
 
-  if (!field->alive || field->self->updating)
+  if (!field->alive || field->filler->updating)
     return;
   value = g_string_new (NULL);
   if (field->question->type == DFT_QUESTION_ACKNOWLEDGE)
@@ -382,15 +369,15 @@ choice_toggled_cb (GtkWidget *button, Field *field)
 }
 
 static void
-focus_leave_cb (GtkEventControllerFocus *controller, Field *field)
+focus_leave_cb (GtkEventControllerFocus *controller, DftQuestionRow *field)
 {
-  if (!field->alive || field->self->clearing || field->self->updating)
+  if (!field->alive || field->filler->clearing || field->filler->updating)
     return;
-  _dft_question_row_check (field->self, field, FALSE);
+  _dft_question_row_check (field->filler, field, FALSE);
 }
 
 static void
-watch_focus (Field *field, GtkWidget *widget)
+watch_focus (DftQuestionRow *field, GtkWidget *widget)
 {
   GtkEventController *focus = gtk_event_controller_focus_new ();
 
@@ -399,7 +386,7 @@ watch_focus (Field *field, GtkWidget *widget)
 }
 
 static void
-label_control (Field *field, GtkWidget *control)
+label_control (DftQuestionRow *field, GtkWidget *control)
 {
   gtk_accessible_update_relation (GTK_ACCESSIBLE (control), GTK_ACCESSIBLE_RELATION_LABELLED_BY,
                                   field->title, NULL, GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
@@ -416,7 +403,7 @@ choice_label (DftFormFiller *self, DftChoice *choice)
 }
 
 static void
-build_choices (DftFormFiller *self, Field *field)
+build_choices (DftFormFiller *self, DftQuestionRow *field)
 {
   DftQuestion *q = field->question;
   GtkWidget   *container = field->control;
@@ -512,7 +499,7 @@ build_choices (DftFormFiller *self, Field *field)
 }
 
 static GtkWidget *
-new_entry (Field *field, GtkInputPurpose purpose, const char *placeholder)
+new_entry (DftQuestionRow *field, GtkInputPurpose purpose, const char *placeholder)
 {
   GtkWidget *entry = gtk_entry_new ();
 
@@ -526,13 +513,13 @@ new_entry (Field *field, GtkInputPurpose purpose, const char *placeholder)
 }
 
 static void
-day_selected_cb (GtkCalendar *calendar, Field *field)
+day_selected_cb (GtkCalendar *calendar, DftQuestionRow *field)
 {
   g_autoptr (GDateTime) date = gtk_calendar_get_date (calendar);
   g_autofree char      *text = g_date_time_format (date, "%Y-%m-%d");
   GtkWidget            *popover = gtk_widget_get_ancestor (GTK_WIDGET (calendar), GTK_TYPE_POPOVER);
 
-  if (!field->alive || field->self->updating)
+  if (!field->alive || field->filler->updating)
     return;
   gtk_editable_set_text (GTK_EDITABLE (field->control), text);
   if (popover != NULL)
@@ -541,7 +528,7 @@ day_selected_cb (GtkCalendar *calendar, Field *field)
 
 /* The calendar opens on the date typed, when there is one. */
 static void
-date_popover_show_cb (GtkPopover *popover, Field *field)
+date_popover_show_cb (GtkPopover *popover, DftQuestionRow *field)
 {
   GtkWidget  *calendar = gtk_popover_get_child (popover);
   GDate       date;
@@ -557,14 +544,14 @@ date_popover_show_cb (GtkPopover *popover, Field *field)
       g_autoptr (GDateTime) when = g_date_time_new_local (
           g_date_get_year (&date), g_date_get_month (&date), g_date_get_day (&date), 0, 0, 0);
 
-      field->self->updating = TRUE;
+      field->filler->updating = TRUE;
       gtk_calendar_select_day (GTK_CALENDAR (calendar), when);
-      field->self->updating = FALSE;
+      field->filler->updating = FALSE;
     }
 }
 
 static GtkWidget *
-date_picker (Field *field)
+date_picker (DftQuestionRow *field)
 {
   GtkWidget *button = gtk_menu_button_new ();
   GtkWidget *popover = gtk_popover_new ();
@@ -581,27 +568,12 @@ date_picker (Field *field)
   return button;
 }
 
-GtkWidget *
-_dft_question_row_new_label (const char *text, const char *css_class)
-{
-  GtkWidget *label = gtk_label_new (text);
-
-  gtk_label_set_use_markup (GTK_LABEL (label), FALSE);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_widget_set_hexpand (label, TRUE);
-  if (css_class != NULL)
-    gtk_widget_add_css_class (label, css_class);
-  return label;
-}
-
 /* @widget above a small label that says what it holds, visible once it is filled in too. */
 static GtkWidget *
 captioned (GtkWidget *widget, const char *caption)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 3);
-  GtkWidget *label = _dft_question_row_new_label (caption, "caption");
+  GtkWidget *label = _dft_form_filler_new_label (caption, "caption");
 
   gtk_widget_add_css_class (label, "dim-label");
   gtk_box_append (GTK_BOX (box), widget);
@@ -609,46 +581,38 @@ captioned (GtkWidget *widget, const char *caption)
   return box;
 }
 
+/* Under the title and hint, above the message. */
+static void
+append_control (DftQuestionRow *field, GtkWidget *control)
+{
+  gtk_widget_insert_before (control, GTK_WIDGET (field), field->message);
+}
+
 void
 _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q, const char *path)
 {
-  Field      *field = g_rc_box_new0 (Field);
-  GtkWidget  *title_box;
-  const char *hint_text;
+  DftQuestionRow *field = g_object_ref_sink (g_object_new (DFT_TYPE_QUESTION_ROW, NULL));
+  const char     *hint_text;
 
-  field->self = self;
+  field->filler = self;
   field->alive = TRUE;
   field->question = q;
   field->path = g_strdup (path);
-  field->row = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  g_object_set_data (G_OBJECT (field->row), "dft-field", field);
 
-  title_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  field->title
-      = _dft_question_row_new_label (NULL, q->type == DFT_QUESTION_NOTE ? NULL : "heading");
-  field->tag = gtk_label_new (NULL);
-  gtk_widget_add_css_class (field->tag, "dim-label");
-  gtk_widget_add_css_class (field->tag, "caption");
-  gtk_widget_set_valign (field->tag, GTK_ALIGN_START);
-  gtk_box_append (GTK_BOX (title_box), field->title);
-  gtk_box_append (GTK_BOX (title_box), field->tag);
-  gtk_box_append (GTK_BOX (field->row), title_box);
-
+  if (q->type == DFT_QUESTION_NOTE)
+    gtk_widget_remove_css_class (field->title, "heading");
   hint_text = _dft_form_filler_question_text (self, q->hint, NULL);
   if (hint_text != NULL)
     {
-      field->hint = _dft_question_row_new_label (hint_text, "dim-label");
-      gtk_box_append (GTK_BOX (field->row), field->hint);
+      gtk_label_set_text (GTK_LABEL (field->hint), hint_text);
+      gtk_widget_set_visible (field->hint, TRUE);
     }
-
-  field->message = _dft_question_row_new_label (NULL, "error");
-  gtk_widget_set_visible (field->message, FALSE);
 
   if (q->type == DFT_QUESTION_NOTE && q->calculate == NULL)
     ; /* only the text */
   else if (q->calculate != NULL)
     {
-      field->control = _dft_question_row_new_label (NULL, "numeric");
+      field->control = _dft_form_filler_new_label (NULL, "numeric");
       gtk_widget_set_focusable (field->control, TRUE);
       gtk_label_set_selectable (GTK_LABEL (field->control), TRUE);
       label_control (field, field->control);
@@ -675,7 +639,7 @@ _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q,
             watch_focus (field, field->control);
             label_control (field, field->control);
             gtk_frame_set_child (GTK_FRAME (frame), field->control);
-            gtk_box_append (GTK_BOX (field->row), frame);
+            append_control (field, frame);
             goto done;
           }
         field->control = new_entry (field, GTK_INPUT_PURPOSE_FREE_FORM, NULL);
@@ -695,7 +659,7 @@ _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q,
           gtk_widget_set_hexpand (field->control, TRUE);
           gtk_box_append (GTK_BOX (line), field->control);
           gtk_box_append (GTK_BOX (line), date_picker (field));
-          gtk_box_append (GTK_BOX (field->row), line);
+          append_control (field, line);
           goto done;
         }
       case DFT_QUESTION_TIME:
@@ -734,7 +698,7 @@ _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q,
           gtk_box_append (GTK_BOX (line), captioned (field->lat, _ ("Latitude")));
           gtk_box_append (GTK_BOX (line), captioned (field->lon, _ ("Longitude")));
           field->control = line;
-          gtk_box_append (GTK_BOX (field->row), line);
+          append_control (field, line);
           goto done;
         }
       case DFT_QUESTION_SELECT_ONE:
@@ -754,7 +718,7 @@ _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q,
             }
           field->control = container;
           build_choices (self, field);
-          gtk_box_append (GTK_BOX (field->row), container);
+          append_control (field, container);
           goto done;
         }
       case DFT_QUESTION_ACKNOWLEDGE:
@@ -778,18 +742,17 @@ _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q,
         break;
       }
   if (field->control != NULL)
-    gtk_box_append (GTK_BOX (field->row), field->control);
+    append_control (field, field->control);
 
 done:
-  gtk_box_append (GTK_BOX (field->row), field->message);
-  gtk_box_append (box, field->row);
+  gtk_box_append (box, GTK_WIDGET (field));
   g_hash_table_insert (self->fields, field->path, field);
   g_ptr_array_add (self->field_order, field);
   refresh_field (self, field);
 }
 
 GtkWidget *
-_dft_question_row_focus_target (Field *field)
+_dft_question_row_focus_target (DftQuestionRow *field)
 {
   if (field->lat != NULL)
     return field->lat;
@@ -804,15 +767,16 @@ _dft_question_row_focus_target (Field *field)
 }
 
 gboolean
-_dft_question_row_takes_focus (Field *field)
+_dft_question_row_takes_focus (DftQuestionRow *field)
 {
   return dft_question_has_answer (field->question) && field->question->calculate == NULL
-         && gtk_widget_get_visible (field->row) && _dft_question_row_focus_target (field) != NULL
+         && gtk_widget_get_visible (GTK_WIDGET (field))
+         && _dft_question_row_focus_target (field) != NULL
          && gtk_widget_get_sensitive (_dft_question_row_focus_target (field));
 }
 
 void
-_dft_question_row_pick_choice (Field *field, int digit)
+_dft_question_row_pick_choice (DftQuestionRow *field, int digit)
 {
   if (GTK_IS_DROP_DOWN (field->control))
     {
@@ -847,4 +811,49 @@ _dft_question_row_pick_choice (Field *field, int digit)
       gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (b), on);
     gtk_widget_grab_focus (b);
   }
+}
+
+static void
+dft_question_row_dispose (GObject *object)
+{
+  GtkWidget *child;
+
+  gtk_widget_dispose_template (GTK_WIDGET (object), DFT_TYPE_QUESTION_ROW);
+  /* The controls the filler put in. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL)
+    gtk_widget_unparent (child);
+  G_OBJECT_CLASS (dft_question_row_parent_class)->dispose (object);
+}
+
+static void
+dft_question_row_finalize (GObject *object)
+{
+  DftQuestionRow *self = DFT_QUESTION_ROW (object);
+
+  g_free (self->path);
+  g_clear_pointer (&self->buttons, g_ptr_array_unref);
+  g_clear_pointer (&self->choices, g_ptr_array_unref);
+  G_OBJECT_CLASS (dft_question_row_parent_class)->finalize (object);
+}
+
+static void
+dft_question_row_class_init (DftQuestionRowClass *klass)
+{
+  GObjectClass   *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = dft_question_row_dispose;
+  object_class->finalize = dft_question_row_finalize;
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/daftari/Daftari/form/dft-question-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, DftQuestionRow, title);
+  gtk_widget_class_bind_template_child (widget_class, DftQuestionRow, tag);
+  gtk_widget_class_bind_template_child (widget_class, DftQuestionRow, hint);
+  gtk_widget_class_bind_template_child (widget_class, DftQuestionRow, message);
+}
+
+static void
+dft_question_row_init (DftQuestionRow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
 }
