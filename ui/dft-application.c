@@ -10,6 +10,7 @@
 #include "dft-preferences-window.h"
 #include "dft-ui-resources.h"
 #include "dft-window.h"
+#include "dft-work-tracker.h"
 
 struct _DftApplication
 {
@@ -23,7 +24,13 @@ struct _DftApplication
   guint          busy;
 };
 
-G_DEFINE_FINAL_TYPE (DftApplication, dft_application, ADW_TYPE_APPLICATION)
+static void dft_application_work_tracker_init (DftWorkTrackerInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (DftApplication,
+                               dft_application,
+                               ADW_TYPE_APPLICATION,
+                               G_IMPLEMENT_INTERFACE (DFT_TYPE_WORK_TRACKER,
+                                                      dft_application_work_tracker_init))
 
 enum
 {
@@ -446,4 +453,23 @@ dft_application_default_end_work (void)
 
   if (DFT_IS_APPLICATION (app))
     dft_application_end_work (DFT_APPLICATION (app));
+}
+
+static void
+work_tracker_begin_work (DftWorkTracker *tracker)
+{
+  dft_application_begin_work (DFT_APPLICATION (tracker));
+}
+
+static void
+work_tracker_end_work (DftWorkTracker *tracker)
+{
+  dft_application_end_work (DFT_APPLICATION (tracker));
+}
+
+static void
+dft_application_work_tracker_init (DftWorkTrackerInterface *iface)
+{
+  iface->begin_work = work_tracker_begin_work;
+  iface->end_work = work_tracker_end_work;
 }

@@ -11,6 +11,7 @@
 #include "dft-forms-page.h"
 #include "dft-record-list.h"
 #include "dft-status-bar.h"
+#include "dft-toast-host.h"
 #include "dft-ui-util.h"
 #include "dft-window.h"
 #include "dft-workshop-dialog.h"
@@ -44,7 +45,13 @@ struct _DftWindow
   gboolean      loading_sample;
 };
 
-G_DEFINE_FINAL_TYPE (DftWindow, dft_window, ADW_TYPE_APPLICATION_WINDOW)
+static void dft_window_toast_host_init (DftToastHostInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (DftWindow,
+                               dft_window,
+                               ADW_TYPE_APPLICATION_WINDOW,
+                               G_IMPLEMENT_INTERFACE (DFT_TYPE_TOAST_HOST,
+                                                      dft_window_toast_host_init))
 
 static DftApplication *
 get_app (DftWindow *self)
@@ -73,6 +80,18 @@ dft_window_add_toast (DftWindow *self, AdwToast *toast)
 {
   g_return_if_fail (DFT_IS_WINDOW (self));
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
+toast_host_add_toast (DftToastHost *host, AdwToast *toast)
+{
+  dft_window_add_toast (DFT_WINDOW (host), toast);
+}
+
+static void
+dft_window_toast_host_init (DftToastHostInterface *iface)
+{
+  iface->add_toast = toast_host_add_toast;
 }
 
 const char *

@@ -4,8 +4,8 @@
 #include <glib/gstdio.h>
 
 #include "dft-form-filler-private.h"
-#include "dft-form-store.h"
-#include "dft-form-templates.h"
+#include "forms/dft-form-store.h"
+#include "forms/dft-form-templates.h"
 #include "dft-forms-util.h"
 #include "dft-kiosk-window-private.h"
 #include "dft-xkeys.h"

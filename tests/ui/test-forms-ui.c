@@ -18,7 +18,7 @@
 #include "dft-xkeys.h"
 #include "forms/dft-form-run.h"
 #include "forms/dft-form-store.h"
-#include "dft-form-templates.h"
+#include "forms/dft-form-templates.h"
 
 /*
  * The forms screens on the real window under a headless display: import an XForm through

@@ -16,8 +16,8 @@
 #include "dft-window.h"
 #include "dft-workshop-dialog.h"
 #include "dft-workshop-page.h"
-#include "dft-form-store.h"
-#include "dft-form-templates.h"
+#include "forms/dft-form-store.h"
+#include "forms/dft-form-templates.h"
 
 /*
  * Every main screen in one UI language, read the way a translator and a screen-reader user

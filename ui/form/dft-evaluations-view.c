@@ -12,7 +12,7 @@
 #include "dft-format.h"
 #include "dft-forms-util.h"
 #include "dft-form-ui-resources.h"
-#include "../dft-ui-util.h"
+#include "dft-ui-util.h"
 
 struct _DftEvaluationsView
 {

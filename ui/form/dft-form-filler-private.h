@@ -2,7 +2,8 @@
 #pragma once
 
 #include "dft-form-filler.h"
-#include "dft-form-run.h"
+#include "dft-question-row.h"
+#include "forms/dft-form-run.h"
 
 G_BEGIN_DECLS
 
@@ -34,5 +35,144 @@ const char *dft_form_filler_get_subtitle (DftFormFiller *self);
 const char *dft_form_filler_get_error (DftFormFiller *self);
 /* TRUE while a worker loads or saves. */
 gboolean dft_form_filler_is_busy (DftFormFiller *self);
+
+/* ---- Internal: the parts of the filler, shared by its files --------------- */
+
+/* Text in a right-to-left script starts with this mark (see question_text). */
+#define RLM "\u200F"
+
+typedef enum
+{
+  PAGE_QUESTION,
+  PAGE_GROUP,       /* a field-list group: all of it on one page */
+  PAGE_INSTANCE,    /* one instance of a repeat */
+  PAGE_EMPTY_REPEAT /* a repeat without instances: only the Add button */
+} PageKind;
+
+typedef struct
+{
+  PageKind     kind;
+  DftQuestion *question;
+  char        *path; /* the instance path; for PAGE_EMPTY_REPEAT the repeat's base path */
+  char        *base; /* repeats: the path without the instance index */
+  guint        index, count;
+} Page;
+
+/* The filler's files reach into its question rows as into the filler itself. */
+struct _DftQuestionRow
+{
+  GtkWidget parent_instance;
+
+  /* From the template. */
+  GtkWidget *title;
+  GtkWidget *tag; /* "↩ en" when the label fell back to another language */
+  GtkWidget *hint;
+  GtkWidget *message;
+
+  DftFormFiller *filler;
+  DftQuestion   *question;
+  char          *path;
+  GtkWidget     *control;
+  GtkWidget     *lat, *lon;
+  GPtrArray     *buttons; /* GtkCheckButton or GtkToggleButton per choice */
+  GPtrArray     *choices; /* DftChoice *, the choices offered, owned by the form */
+  gboolean       alive;   /* on the page shown; signals of a page gone may still arrive */
+};
+
+struct _DftFormFiller
+{
+  GtkWidget parent_instance;
+
+  /* Texts in a right-to-left script with a right-to-left mark before them (form text →
+   * marked copy, or NULL when the text needs none), so that one starting with a Latin acronym or a
+   * number still reads from the right; emptied whenever the form changes. */
+  GHashTable *marked_texts;
+
+  AdwToastOverlay   *toasts;
+  GtkWidget         *header;
+  GtkLabel          *title_label;
+  GtkLabel          *subtitle_label;
+  GtkDropDown       *language_dropdown;
+  GtkMenuButton     *pages_button;
+  GtkListBox        *pages_list;
+  GtkWidget         *close_button;
+  GtkProgressBar    *progress;
+  GtkRevealer       *error_revealer;
+  GtkLabel          *error_label;
+  GtkStack          *stack;
+  AdwStatusPage     *error_page;
+  GtkScrolledWindow *scrolled;
+  GtkBox            *page_box;
+  GtkLabel          *summary_title;
+  GtkListBox        *problem_list;
+  AdwStatusPage     *done_page;
+  GtkWidget         *previous_button;
+  GtkWidget         *next_button;
+  GtkWidget         *finalize_button;
+  GtkWidget         *draft_button;
+
+  DftStore     *store;
+  DftRecord    *form_record;
+  DftRecord    *submission; /* the draft being edited, NULL for a new one */
+  char         *event_id, *person_id, *phase;
+  char         *person_name; /* whose form it is, NULL for an anonymous one */
+  DftForm      *form;
+  DftFormRun   *run;
+  char         *lang;
+  gboolean      preview, kiosk;
+  GCancellable *cancellable;
+  guint         busy;
+  gboolean      retry_final;
+
+  GPtrArray  *pages; /* Page * */
+  guint       page;
+  GHashTable *fields;      /* path → DftQuestionRow *, the page shown */
+  GPtrArray  *field_order; /* DftQuestionRow *, in page order */
+  GStrv       summary_paths;
+  gboolean    updating; /* writing answers into widgets: their signals are ours */
+  gboolean    clearing;
+};
+
+/* dft-form-filler.c: the form's texts and languages, loading and saving, the summary. */
+const char *_dft_form_filler_current_lang (DftFormFiller *self);
+void        _dft_form_filler_set_direction_recursive (GtkWidget *widget, GtkTextDirection dir);
+void        _dft_form_filler_apply_direction (DftFormFiller *self);
+gboolean    _dft_form_filler_is_hidden_type (DftQuestion *q);
+gboolean    _dft_form_filler_is_choice_type (DftQuestion *q);
+const char            *
+_dft_form_filler_question_text (DftFormFiller *self, DftText *text, gboolean *fell_back);
+char      *_dft_form_filler_expand_refs (DftFormFiller *self, const char *text, const char *path);
+GtkWidget *_dft_form_filler_new_label (const char *text, const char *css_class);
+void       _dft_form_filler_toast (DftFormFiller *self, const char *message);
+void       _dft_form_filler_submit (DftFormFiller *self, gboolean final);
+void       _dft_form_filler_show_summary (DftFormFiller *self, GPtrArray *problems);
+
+/* dft-form-filler-pages.c: the pages and the page shown. */
+void     _dft_form_filler_pages_popover_show_cb (DftFormFiller *self);
+int      _dft_form_filler_find_page (DftFormFiller *self, const char *path);
+gboolean _dft_form_filler_recompute_pages (DftFormFiller *self);
+void     _dft_form_filler_refresh_labels (DftFormFiller *self);
+void     _dft_form_filler_clear_page (DftFormFiller *self);
+void     _dft_form_filler_focus_onward (DftFormFiller *self);
+void     _dft_form_filler_focus_first (DftFormFiller *self);
+void     _dft_form_filler_show_page (DftFormFiller *self, guint n);
+gboolean _dft_form_filler_check_page (DftFormFiller *self);
+
+/* dft-question-row.c: one question on the page shown. */
+void _dft_question_row_kill (gpointer data);
+gboolean
+     _dft_question_row_check (DftFormFiller *self, DftQuestionRow *field, gboolean for_finalize);
+void _dft_question_row_update_title (DftFormFiller *self, DftQuestionRow *field);
+void
+_dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q, const char *path);
+GtkWidget *_dft_question_row_focus_target (DftQuestionRow *field);
+gboolean   _dft_question_row_takes_focus (DftQuestionRow *field);
+void       _dft_question_row_pick_choice (DftQuestionRow *field, int digit);
+
+/* dft-form-filler-actions.c: actions and keys. */
+gboolean _dft_form_filler_in_form (DftFormFiller *self);
+void     _dft_form_filler_go_to (DftFormFiller *self, guint page);
+void     _dft_form_filler_class_actions_init (DftFormFillerClass *klass);
+void     _dft_form_filler_actions_init (DftFormFiller *self);
 
 G_END_DECLS

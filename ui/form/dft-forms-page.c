@@ -11,7 +11,7 @@
 #include "dft-forms-util.h"
 #include "dft-record-list.h"
 #include "dft-form-ui-resources.h"
-#include "../dft-ui-util.h"
+#include "dft-ui-util.h"
 
 struct _DftFormsPage
 {

@@ -9,7 +9,7 @@
 #include "forms/dft-form.h"
 #include "dft-forms-util.h"
 #include "dft-kiosk-window.h"
-#include "../dft-ui-util.h"
+#include "dft-ui-util.h"
 
 void
 dft_form_info_free (DftFormInfo *info)

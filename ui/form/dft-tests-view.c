@@ -8,7 +8,7 @@
 #include "dft-forms-util.h"
 #include "dft-tests-view.h"
 #include "dft-form-ui-resources.h"
-#include "../dft-ui-util.h"
+#include "dft-ui-util.h"
 
 struct _DftTestsView
 {

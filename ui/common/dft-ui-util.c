@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dft-application.h"
 #include "dft-format.h"
+#include "dft-toast-host.h"
 #include "dft-ui-util.h"
-#include "dft-window.h"
+#include "dft-work-tracker.h"
 
 typedef struct
 {
@@ -47,8 +47,8 @@ job_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   Job          *job = g_task_get_task_data (G_TASK (result));
   GApplication *app = g_application_get_default ();
 
-  if (DFT_IS_APPLICATION (app))
-    dft_application_end_work (DFT_APPLICATION (app));
+  if (DFT_IS_WORK_TRACKER (app))
+    dft_work_tracker_end_work (DFT_WORK_TRACKER (app));
   if (job->callback != NULL)
     job->callback (source, result, job->user_data);
 }
@@ -71,8 +71,8 @@ dft_ui_run_async (gpointer            source_object,
   job->destroy = destroy;
   job->callback = callback;
   job->user_data = user_data;
-  if (DFT_IS_APPLICATION (app))
-    dft_application_begin_work (DFT_APPLICATION (app));
+  if (DFT_IS_WORK_TRACKER (app))
+    dft_work_tracker_begin_work (DFT_WORK_TRACKER (app));
   task = g_task_new (source_object, cancellable, job_done_cb, NULL);
   g_task_set_source_tag (task, dft_ui_run_async);
   g_task_set_task_data (task, job, job_free);
@@ -275,12 +275,12 @@ dft_ui_add_toast (GtkWidget *widget, AdwToast *toast)
   GtkWindow *parent
       = GTK_IS_WINDOW (root) ? gtk_window_get_transient_for (GTK_WINDOW (root)) : NULL;
 
-  if (DFT_IS_WINDOW (root))
-    dft_window_add_toast (DFT_WINDOW (root), toast);
+  if (DFT_IS_TOAST_HOST (root))
+    dft_toast_host_add_toast (DFT_TOAST_HOST (root), toast);
   else if (ADW_IS_PREFERENCES_WINDOW (root))
     adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (root), toast);
-  else if (DFT_IS_WINDOW (parent))
-    dft_window_add_toast (DFT_WINDOW (parent), toast);
+  else if (DFT_IS_TOAST_HOST (parent))
+    dft_toast_host_add_toast (DFT_TOAST_HOST (parent), toast);
   else
     {
       g_message ("%s", adw_toast_get_title (toast));
