@@ -47,6 +47,21 @@ char *_dft_store_match_expression (const char *query);
 void _dft_store_lock (DftStore *self);
 void _dft_store_unlock (DftStore *self);
 
+/* dft_store_save_all() of @records, with @prepare run first inside its transaction, under the
+ * lock: it reads what the write depends on, seeing every commit before it and none after, and
+ * may change @batch (the records to save, in order, each with its id) before anything is
+ * written. */
+typedef gboolean (*DftStorePrepareFunc) (DftStore  *self,
+                                         GPtrArray *batch,
+                                         gpointer   user_data,
+                                         GError   **error);
+gboolean _dft_store_save_prepared (DftStore           *self,
+                                   DftRecord         **records,
+                                   guint               n_records,
+                                   DftStorePrepareFunc prepare,
+                                   gpointer            user_data,
+                                   GError            **error);
+
 /* Gives countries and phone numbers written before they had one form that form. */
 gboolean _dft_store_normalize_fields_locked (DftStore *self, GError **error);
 

@@ -2191,7 +2191,12 @@ _dft_store_get_clock (DftStore *self)
 }
 
 gboolean
-dft_store_save_all (DftStore *self, DftRecord **records, guint n_records, GError **error)
+_dft_store_save_prepared (DftStore           *self,
+                          DftRecord         **records,
+                          guint               n_records,
+                          DftStorePrepareFunc prepare,
+                          gpointer            user_data,
+                          GError            **error)
 {
   g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) written = g_ptr_array_new_with_free_func (g_object_unref);
@@ -2229,6 +2234,8 @@ dft_store_save_all (DftStore *self, DftRecord **records, guint n_records, GError
 
   if (!dft_db_exec (self->db, "BEGIN IMMEDIATE", error))
     goto fail_unlocked_txn;
+  if (prepare != NULL && !prepare (self, batch, user_data, error))
+    goto fail;
 
   /* The batch can grow while we walk it: a workshop adds its sessions. */
   for (guint i = 0; i < batch->len; i++)
@@ -2269,6 +2276,12 @@ fail_unlocked_txn:
   self->clock = saved_clock;
   _dft_store_unlock (self);
   return FALSE;
+}
+
+gboolean
+dft_store_save_all (DftStore *self, DftRecord **records, guint n_records, GError **error)
+{
+  return _dft_store_save_prepared (self, records, n_records, NULL, NULL, error);
 }
 
 gboolean

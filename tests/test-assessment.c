@@ -2,8 +2,14 @@
 #include "config.h"
 
 #include <math.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "dft-store-forms.h"
+#include "dft-store-private.h"
 #include "dft-test-util.h"
 #include "forms/dft-assessment.h"
 #include "forms/dft-form-store.h"
@@ -429,6 +435,288 @@ test_export (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (csv, ",,,Coffee\r\n"));
 }
 
+/* ---- A form save is one write -------------------------------------------------------- */
+
+/* The quiz with question 4 asking @label: each label a new definition of "cyber_test". */
+static DftForm *
+load_quiz_asking (const char *label)
+{
+  DftForm *form = load_quiz ();
+
+  dft_text_set (dft_form_lookup (form, "q4")->label, "en", label);
+  return form;
+}
+
+/*
+ * A new version that replaces one nobody answered is two changes that sync, in this order:
+ * the old version's delete, then the new version with all its fields.
+ */
+static void
+test_versions_change_log (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) old = load_quiz_asking ("Which convention?");
+  g_autoptr (DftForm) new = load_quiz_asking ("Which convention, exactly?");
+  g_autoptr (DftRecord) v1 = dft_form_store_save (f->store, old, &error);
+  g_autoptr (DftRecord) v2 = NULL;
+  g_autoptr (GPtrArray) log = NULL;
+  gint64                before = dft_store_last_seq (f->store, &error);
+  DftChange *delete, *create;
+
+  g_assert_no_error (error);
+  v2 = dft_form_store_save (f->store, new, &error);
+  g_assert_no_error (error);
+  log = dft_store_read_log (f->store, before, 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (log->len, ==, 2);
+  delete = g_ptr_array_index (log, 0);
+  create = g_ptr_array_index (log, 1);
+  g_assert_cmpstr (delete->entity, ==, "form");
+  g_assert_cmpstr (delete->record_id, ==, dft_record_get_id (v1));
+  g_assert_cmpuint (json_object_get_size (delete->fields), ==, 1);
+  g_assert_true (json_object_get_boolean_member (delete->fields, "deleted"));
+  g_assert_cmpstr (create->entity, ==, "form");
+  g_assert_cmpstr (create->record_id, ==, dft_record_get_id (v2));
+  g_assert_cmpint (json_object_get_int_member (create->fields, "version"), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (create->fields, "definition"), ==,
+                   dft_record_get_string (v2, "definition"));
+  g_assert_false (json_object_get_boolean_member (create->fields, "deleted"));
+  g_assert_cmpuint (create->hlc, >, delete->hlc);
+}
+
+/* How many versions of the quiz the store holds, and how many are on the list. */
+static guint
+count_versions (DftStore *store, guint *n_live)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) versions = dft_store_list_form_versions (store, "cyber_test", &error);
+
+  g_assert_no_error (error);
+  *n_live = 0;
+  for (guint i = 0; i < versions->len; i++)
+    if (!dft_record_get_deleted (g_ptr_array_index (versions, i)))
+      (*n_live)++;
+  return versions->len;
+}
+
+/* Counts commits down and kills this process at the one that would make it reach zero. */
+static int
+kill_at_commit_cb (void *data)
+{
+  int *left = data;
+
+  if (--*left == 0)
+    kill (getpid (), SIGKILL);
+  return 0;
+}
+
+/* In a child process: saves @form into the store at @path and is killed at its @kill_at-th
+ * commit. Exits 0 when the save ended before that. Returns the child's wait status. */
+static int
+save_and_kill (const char *path, DftForm *form, int kill_at)
+{
+  int   status;
+  pid_t pid;
+
+  fflush (stdout);
+  fflush (stderr);
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      g_autoptr (GError)    error = NULL;
+      g_autoptr (DftStore)  store = dft_store_open (path, &error);
+      g_autoptr (DftRecord) saved = NULL;
+      int                   left = kill_at;
+
+      if (store == NULL)
+        _exit (2);
+      sqlite3_commit_hook (_dft_store_get_db (store), kill_at_commit_cb, &left);
+      saved = dft_form_store_save (store, form, &error);
+      if (saved == NULL)
+        {
+          g_printerr ("saving the form: %s\n", error->message);
+          _exit (1);
+        }
+      /* Whatever else would run at exit is the parent's. */
+      _exit (0);
+    }
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  return status;
+}
+
+/*
+ * A process killed in the middle of saving a new version of a form leaves the old version
+ * or the new one, never neither: the save is killed at its first commit, then at its second,
+ * and so on until one run finishes.
+ */
+static void
+test_versions_crash (void)
+{
+  g_autoptr (DftForm) old = load_quiz_asking ("Which convention?");
+  g_autoptr (DftForm) new = load_quiz_asking ("Which convention, exactly?");
+  g_autofree char *old_json = NULL;
+  g_autofree char *new_json = NULL;
+  gboolean         finished = FALSE;
+
+  g_assert_true (dft_form_prepare (old, NULL) && dft_form_prepare (new, NULL));
+  old_json = dft_form_to_json (old, DFT_FORM_JSON_DEFAULT);
+  new_json = dft_form_to_json (new, DFT_FORM_JSON_DEFAULT);
+
+  for (int kill_at = 1; !finished; kill_at++)
+    {
+      g_autoptr (GError)    error = NULL;
+      g_autofree char      *dir = dft_test_make_dir ();
+      g_autofree char      *path = g_build_filename (dir, "daftari.db", NULL);
+      g_autoptr (DftStore)  store = dft_store_open (path, &error);
+      g_autoptr (DftRecord) v1 = NULL;
+      g_autoptr (DftRecord) latest = NULL;
+      const char           *definition;
+      guint                 n_live;
+      int                   status;
+
+      g_assert_no_error (error);
+      v1 = dft_form_store_save (store, old, &error);
+      g_assert_no_error (error);
+      dft_test_release_store (g_steal_pointer (&store));
+
+      status = save_and_kill (path, new, kill_at);
+      if (WIFEXITED (status))
+        {
+          g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+          finished = TRUE;
+        }
+      else
+        {
+          g_assert_true (WIFSIGNALED (status));
+          g_assert_cmpint (WTERMSIG (status), ==, SIGKILL);
+        }
+
+      store = dft_store_open (path, &error);
+      g_assert_no_error (error);
+      latest = dft_form_store_latest (store, "cyber_test", &error);
+      g_assert_no_error (error);
+      g_test_message ("killed at commit %d: %s", kill_at,
+                      finished         ? "not killed"
+                      : latest == NULL ? "no form left"
+                                       : "a form left");
+      g_assert_nonnull (latest);
+      definition = dft_record_get_string (latest, "definition");
+      if (finished)
+        g_assert_cmpstr (definition, ==, new_json);
+      else
+        g_assert_true (g_str_equal (definition, old_json) || g_str_equal (definition, new_json));
+      /* One version on the list: the other one is its tombstone, or was never written. */
+      count_versions (store, &n_live);
+      g_assert_cmpuint (n_live, ==, 1);
+      dft_test_release_store (g_steal_pointer (&store));
+      dft_test_dir_free (g_steal_pointer (&dir));
+      g_assert_cmpint (kill_at, <, 10);
+    }
+}
+
+#define SAVERS       2
+#define SAVER_ROUNDS 25
+
+typedef struct
+{
+  DftStore *store;
+  guint     saver;
+  gint64    versions[SAVER_ROUNDS];
+  char     *ids[SAVER_ROUNDS];
+} Saver;
+
+static gpointer
+saver_thread (gpointer data)
+{
+  Saver *saver = data;
+
+  for (guint round = 0; round < SAVER_ROUNDS; round++)
+    {
+      g_autofree char      *label = g_strdup_printf ("saver %u, round %u", saver->saver, round);
+      g_autoptr (DftForm)   form = load_quiz_asking (label);
+      g_autoptr (GError)    error = NULL;
+      g_autoptr (DftRecord) saved = dft_form_store_save (saver->store, form, &error);
+
+      g_assert_no_error (error);
+      saver->versions[round] = dft_record_get_int (saved, "version");
+      saver->ids[round] = g_strdup (dft_record_get_id (saved));
+    }
+  return NULL;
+}
+
+/*
+ * Two savers make new versions of the same form at once, on one store (two threads of the
+ * app) or each on its own store of the same file (two processes): every number is taken
+ * once, and every save is in the store with the number it was given.
+ */
+static void
+test_versions_concurrent (gconstpointer data)
+{
+  gboolean               one_store = GPOINTER_TO_INT (data);
+  g_autoptr (GError)     error = NULL;
+  g_autofree char       *dir = dft_test_make_dir ();
+  g_autoptr (DftForm)    form = load_quiz ();
+  g_autoptr (DftRecord)  v1 = NULL;
+  g_autoptr (GHashTable) taken = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr (GArray)     numbers = g_array_new (FALSE, FALSE, sizeof (gint64));
+  Saver                  savers[SAVERS] = { 0 };
+  guint                  n_live;
+  GThread               *threads[SAVERS];
+
+  for (guint i = 0; i < SAVERS; i++)
+    {
+      savers[i].saver = i;
+      savers[i].store = one_store && i > 0 ? g_object_ref (savers[0].store)
+                                           : dft_test_open_replica (dir, "daftari.db");
+    }
+  v1 = dft_form_store_save (savers[0].store, form, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < SAVERS; i++)
+    threads[i] = g_thread_new ("saver", saver_thread, &savers[i]);
+  for (guint i = 0; i < SAVERS; i++)
+    g_thread_join (threads[i]);
+
+  g_array_append_val (numbers, *(gint64[]){ 1 });
+  for (guint i = 0; i < SAVERS; i++)
+    for (guint round = 0; round < SAVER_ROUNDS; round++)
+      {
+        g_autoptr (DftRecord) reread
+            = dft_store_load (savers[0].store, &dft_entity_form, savers[i].ids[round], &error);
+
+        g_assert_no_error (error);
+        g_assert_cmpint (dft_record_get_int (reread, "version"), ==, savers[i].versions[round]);
+        g_array_append_val (numbers, savers[i].versions[round]);
+      }
+  for (guint n = 0; n < numbers->len; n++)
+    {
+      gint64 *number = &g_array_index (numbers, gint64, n);
+
+      if (g_hash_table_contains (taken, number))
+        g_test_message ("version %" G_GINT64_FORMAT " was taken twice", *number);
+      g_assert_false (g_hash_table_contains (taken, number));
+      g_hash_table_add (taken, number);
+      g_assert_cmpint (*number, >=, 1);
+      g_assert_cmpint (*number, <=, 1 + SAVERS * SAVER_ROUNDS);
+    }
+  /* No version but the saved ones, and only the newest on the list. */
+  g_assert_cmpuint (count_versions (savers[0].store, &n_live), ==, 1 + SAVERS * SAVER_ROUNDS);
+  g_assert_cmpuint (n_live, ==, 1);
+
+  /* The first saver's store goes last: in one store, the others hold it too. */
+  for (guint i = SAVERS; i-- > 0;)
+    {
+      for (guint round = 0; round < SAVER_ROUNDS; round++)
+        g_free (savers[i].ids[round]);
+      if (one_store && i > 0)
+        g_object_unref (savers[i].store);
+      else
+        dft_test_release_store (savers[i].store);
+    }
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -443,5 +731,12 @@ main (int argc, char **argv)
   g_test_add ("/assessment/gain/paired-forms", Fixture, NULL, fixture_set_up,
               test_gain_paired_forms, fixture_tear_down);
   g_test_add ("/assessment/export", Fixture, NULL, fixture_set_up, test_export, fixture_tear_down);
+  g_test_add ("/assessment/form-versions/change-log", Fixture, NULL, fixture_set_up,
+              test_versions_change_log, fixture_tear_down);
+  g_test_add_func ("/assessment/form-versions/crash", test_versions_crash);
+  g_test_add_data_func ("/assessment/form-versions/concurrent/one-store", GINT_TO_POINTER (TRUE),
+                        test_versions_concurrent);
+  g_test_add_data_func ("/assessment/form-versions/concurrent/two-stores", GINT_TO_POINTER (FALSE),
+                        test_versions_concurrent);
   return g_test_run ();
 }

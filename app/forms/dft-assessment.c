@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include <glib/gi18n-lib.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <string.h>
 
 #include "dft-assessment.h"
-#include "dft-db.h"
-#include "dft-store-private.h"
+#include "dft-store-forms.h"
 
 static void
 has_correct (DftQuestion *q, gpointer user_data)
@@ -153,74 +150,43 @@ dft_gain_report_free (DftGainReport *report)
 DftGainReport *
 dft_assessment_gain (DftStore *store, const char *event_id, const char *form_key, GError **error)
 {
-  /* The latest final submission per person and phase; a correction stands in for what it
-   * corrects. The test is the form key and the keys paired with it (either form may name the
-   * other); a submission without a phase takes its form's. Ordered by person so the rows
-   * come out grouped. */
-  static const char sql[]
-      = "WITH test (key) AS ("
-        "   SELECT ?2"
-        "   UNION SELECT json_extract (definition, '$.pairs_with') FROM form WHERE form_key = ?2"
-        "   UNION SELECT form_key FROM form WHERE json_extract (definition, '$.pairs_with') = ?2),"
-        " taken AS ("
-        "   SELECT s.id, s.person_id, s.score, s.finished_at, s.updated_at,"
-        "          coalesce (s.phase, json_extract (f.definition, '$.phase')) AS phase"
-        "   FROM submission s JOIN form f ON f.id = s.form_id"
-        "   WHERE s.deleted = 0 AND s.status = 'final' AND s.event_id = ?1"
-        "     AND f.form_key IN (SELECT key FROM test)"
-        "     AND s.score IS NOT NULL AND s.person_id IS NOT NULL"
-        "     AND NOT EXISTS (SELECT 1 FROM submission c"
-        "                     WHERE c.supersedes = s.id AND c.deleted = 0 AND c.status = 'final'))"
-        " SELECT person_id, phase, score FROM taken WHERE phase IN ('pre', 'post')"
-        " ORDER BY person_id, phase, coalesce (finished_at, updated_at), id";
   g_autoptr (DftGainReport) report = g_new0 (DftGainReport, 1);
-  g_autoptr (sqlite3_stmt)  stmt = NULL;
-  sqlite3                  *db;
+  g_autoptr (GPtrArray)     scores = NULL;
   DftGainRow               *row = NULL;
   double                    sum_pre = 0, sum_post = 0, sum_gain = 0;
   double                    pair_pre = 0, pair_post = 0;
-  int                       rc;
 
   g_return_val_if_fail (DFT_IS_STORE (store), NULL);
   g_return_val_if_fail (event_id != NULL && form_key != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   report->rows = g_ptr_array_new_with_free_func (gain_row_free);
-  db = _dft_store_get_db (store);
-  if (!dft_db_prepare (db, sql, &stmt, error))
+  scores = dft_store_list_test_scores (store, event_id, form_key, error);
+  if (scores == NULL)
     return NULL;
-  sqlite3_bind_text (stmt, 1, event_id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, form_key, -1, SQLITE_TRANSIENT);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  for (guint i = 0; i < scores->len; i++)
     {
-      const char *person = (const char *) sqlite3_column_text (stmt, 0);
-      const char *phase = (const char *) sqlite3_column_text (stmt, 1);
-      double      score = sqlite3_column_double (stmt, 2);
+      DftTestScore *score = g_ptr_array_index (scores, i);
 
-      if (row == NULL || strcmp (row->person_id, person) != 0)
+      if (row == NULL || strcmp (row->person_id, score->person_id) != 0)
         {
           row = g_new0 (DftGainRow, 1);
-          row->person_id = g_strdup (person);
+          row->person_id = g_strdup (score->person_id);
           row->gain = NAN;
           row->normalized = NAN;
           g_ptr_array_add (report->rows, row);
         }
       /* Later rows of the same phase are later submissions: the last one stands. */
-      if (strcmp (phase, "pre") == 0)
+      if (strcmp (score->phase, "pre") == 0)
         {
           row->has_pre = TRUE;
-          row->pre = score;
+          row->pre = score->score;
         }
       else
         {
           row->has_post = TRUE;
-          row->post = score;
+          row->post = score->score;
         }
-    }
-  if (rc != SQLITE_DONE)
-    {
-      dft_db_set_error (error, db, rc, _ ("reading test scores"));
-      return NULL;
     }
   for (guint i = 0; i < report->rows->len; i++)
     {

@@ -2,86 +2,27 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
-#include <sqlite3.h>
 #include <string.h>
 
 #include "dft-assessment.h"
-#include "dft-db.h"
 #include "dft-form-store.h"
-#include "dft-store-private.h"
-
-/* The id of the latest version of @form_key and its number; FALSE on error. */
-static gboolean
-latest_version (DftStore *store, const char *form_key, char **id, gint64 *version, GError **error)
-{
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  sqlite3                 *db = _dft_store_get_db (store);
-  int                      rc;
-
-  *id = NULL;
-  *version = 0;
-  /* Deleted versions still count, so that numbers are never reused. */
-  if (!dft_db_prepare (db,
-                       "SELECT id, version, deleted FROM form WHERE form_key = ?"
-                       " ORDER BY version DESC, deleted ASC LIMIT 1",
-                       &stmt, error))
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, form_key, -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    {
-      *version = sqlite3_column_int64 (stmt, 1);
-      if (sqlite3_column_int (stmt, 2) == 0)
-        *id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-      return TRUE;
-    }
-  if (rc != SQLITE_DONE)
-    return dft_db_set_error (error, db, rc, _ ("reading forms"));
-  return TRUE;
-}
-
-static gboolean
-has_submissions (DftStore *store, const char *form_id, gboolean *result, GError **error)
-{
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  sqlite3                 *db = _dft_store_get_db (store);
-  int                      rc;
-
-  if (!dft_db_prepare (db, "SELECT EXISTS (SELECT 1 FROM submission WHERE form_id = ?)", &stmt,
-                       error))
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, form_id, -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW)
-    return dft_db_set_error (error, db, rc, _ ("reading submissions"));
-  *result = sqlite3_column_int (stmt, 0) != 0;
-  return TRUE;
-}
+#include "dft-store-forms.h"
 
 DftRecord *
 dft_form_store_latest (DftStore *store, const char *form_key, GError **error)
 {
-  g_autofree char *id = NULL;
-  gint64           version;
-
   g_return_val_if_fail (DFT_IS_STORE (store), NULL);
   g_return_val_if_fail (form_key != NULL, NULL);
 
-  if (!latest_version (store, form_key, &id, &version, error) || id == NULL)
-    return NULL;
-  return dft_store_load (store, &dft_entity_form, id, error);
+  return dft_store_load_latest_form (store, form_key, error);
 }
 
 DftRecord *
 dft_form_store_save (DftStore *store, DftForm *form, GError **error)
 {
   g_autofree char      *json = NULL;
-  g_autofree char      *latest_id = NULL;
-  g_autoptr (DftRecord) latest = NULL;
   g_autoptr (DftRecord) fresh = NULL;
   const char           *title;
-  gint64                version = 0;
-  gboolean              answered = TRUE;
 
   g_return_val_if_fail (DFT_IS_STORE (store), NULL);
   g_return_val_if_fail (form != NULL, NULL);
@@ -91,36 +32,16 @@ dft_form_store_save (DftStore *store, DftForm *form, GError **error)
   if (!dft_form_prepare (form, error))
     return NULL;
   json = dft_form_to_json (form, DFT_FORM_JSON_DEFAULT);
-  if (!latest_version (store, form->id, &latest_id, &version, error))
-    return NULL;
-  if (latest_id != NULL)
-    {
-      latest = dft_store_load (store, &dft_entity_form, latest_id, error);
-      if (latest == NULL)
-        return NULL;
-      if (g_strcmp0 (dft_record_get_string (latest, "definition"), json) == 0)
-        return g_steal_pointer (&latest);
-      if (!has_submissions (store, latest_id, &answered, error))
-        return NULL;
-    }
-
   fresh = dft_record_new_for_entity (&dft_entity_form);
   title = dft_form_text (form, form->title, form->default_language, NULL);
   dft_record_set_string (fresh, "form_key", form->id);
-  dft_record_set_int (fresh, "version", version + 1);
   dft_record_set_string (fresh, "title", title != NULL && title[0] != '\0' ? title : form->id);
   dft_record_set_string (fresh, "kind", form->kind);
   dft_record_set_string (fresh, "default_language", form->default_language);
   dft_record_set_string (fresh, "definition", json);
-  if (latest != NULL && !answered)
-    {
-      /* The previous version was never answered: the new one replaces it in the list. */
-      if (!dft_store_delete (store, latest, error))
-        return NULL;
-    }
-  if (!dft_store_save (store, fresh, error))
-    return NULL;
-  return g_steal_pointer (&fresh);
+  /* The version number, and the delete of a version nobody answered, are decided in the
+   * save's own transaction. */
+  return dft_store_save_form_version (store, fresh, error);
 }
 
 DftForm *

@@ -4,13 +4,11 @@
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <string.h>
 
-#include "dft-db.h"
 #include "dft-export.h"
 #include "dft-form-store.h"
-#include "dft-store-private.h"
+#include "dft-store-forms.h"
 #include "dft-submission-export.h"
 
 #define FIXED_COLUMNS 10
@@ -79,59 +77,42 @@ dft_submissions_export_csv (DftStore      *store,
                             GCancellable  *cancellable,
                             GError       **error)
 {
-  static const char versions_sql[] = "SELECT id FROM form WHERE form_key = ? ORDER BY version DESC";
-  static const char rows_sql[]
-      = "SELECT s.id, f.version, s.status, s.phase,"
-        "       trim (coalesce (p.given_name, '') || ' ' || coalesce (p.family_name, '')),"
-        "       e.title, s.started_at, s.finished_at, s.score, s.answers, s.form_id"
-        "  FROM submission s JOIN form f ON f.id = s.form_id"
-        "  LEFT JOIN person p ON p.id = s.person_id LEFT JOIN event e ON e.id = s.event_id"
-        " WHERE s.deleted = 0 AND f.form_key = ?1 AND (?2 IS NULL OR s.event_id = ?2)"
-        " ORDER BY coalesce (s.finished_at, s.started_at, s.created_at), s.id";
   static const char *const fixed[FIXED_COLUMNS] = {
     N_ ("submission"), N_ ("form version"), N_ ("status"),   N_ ("test"),    N_ ("person"),
     N_ ("workshop"),   N_ ("started"),      N_ ("finished"), N_ ("score %"), N_ ("language"),
   };
-  g_autoptr (GHashTable)   forms = NULL; /* form record id → DftForm * */
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autoptr (GString)      buffer = g_string_new ("\xEF\xBB\xBF");
-  g_autoptr (GPtrArray)    header = g_ptr_array_new ();
-  g_autoptr (JsonParser)   parser = json_parser_new ();
-  Columns                  cols = { NULL, NULL };
-  sqlite3                 *db;
-  gboolean                 ok = FALSE;
-  int                      rc;
+  g_autoptr (GHashTable) forms = NULL; /* form record id → DftForm * */
+  g_autoptr (GPtrArray)  versions = NULL;
+  g_autoptr (GPtrArray)  submissions = NULL;
+  g_autoptr (GString)    buffer = g_string_new ("\xEF\xBB\xBF");
+  g_autoptr (GPtrArray)  header = g_ptr_array_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  Columns                cols = { NULL, NULL };
+  gboolean               ok = FALSE;
 
   g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
   g_return_val_if_fail (form_key != NULL, FALSE);
   g_return_val_if_fail (G_IS_OUTPUT_STREAM (out), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  db = _dft_store_get_db (store);
   forms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) dft_form_unref);
   cols.columns = g_ptr_array_new_with_free_func (g_free);
   cols.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   /* The columns: every version's questions, newest version first. */
-  if (!dft_db_prepare (db, versions_sql, &stmt, error))
+  versions = dft_store_list_form_versions (store, form_key, error);
+  if (versions == NULL)
     goto out;
-  sqlite3_bind_text (stmt, 1, form_key, -1, SQLITE_TRANSIENT);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  for (guint i = 0; i < versions->len; i++)
     {
-      const char *id = (const char *) sqlite3_column_text (stmt, 0);
-      DftForm    *form = dft_form_store_load (store, id, error);
+      DftRecord *version = g_ptr_array_index (versions, i);
+      DftForm   *form = dft_form_store_open (dft_record_get_string (version, "definition"), error);
 
       if (form == NULL)
         goto out;
       dft_form_foreach (form, add_column, &cols);
-      g_hash_table_insert (forms, g_strdup (id), form);
+      g_hash_table_insert (forms, g_strdup (dft_record_get_id (version)), form);
     }
-  if (rc != SQLITE_DONE)
-    {
-      dft_db_set_error (error, db, rc, _ ("reading forms"));
-      goto out;
-    }
-  g_clear_pointer (&stmt, sqlite3_finalize);
 
   for (guint i = 0; i < FIXED_COLUMNS; i++)
     g_ptr_array_add (header, (gpointer) _ (fixed[i]));
@@ -139,31 +120,35 @@ dft_submissions_export_csv (DftStore      *store,
     g_ptr_array_add (header, g_ptr_array_index (cols.columns, i));
   dft_csv_append_row (buffer, (const char *const *) header->pdata, header->len);
 
-  if (!dft_db_prepare (db, rows_sql, &stmt, error))
+  submissions = dft_store_list_form_submissions (store, form_key, event_id, error);
+  if (submissions == NULL)
     goto out;
-  sqlite3_bind_text (stmt, 1, form_key, -1, SQLITE_TRANSIENT);
-  if (event_id != NULL)
-    sqlite3_bind_text (stmt, 2, event_id, -1, SQLITE_TRANSIENT);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  for (guint s = 0; s < submissions->len; s++)
     {
+      DftSubmissionRow      *sub = g_ptr_array_index (submissions, s);
       g_autoptr (GPtrArray)  row = g_ptr_array_new_with_free_func (g_free);
       g_autoptr (GHashTable) answers
           = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, string_free);
-      const char *json = (const char *) sqlite3_column_text (stmt, 9);
-      DftForm    *form = g_hash_table_lookup (forms, (const char *) sqlite3_column_text (stmt, 10));
+      DftForm *form = g_hash_table_lookup (forms, sub->form_id);
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         goto out;
-      for (int c = 0; c < 8; c++)
-        g_ptr_array_add (row, g_strdup ((const char *) sqlite3_column_text (stmt, c)));
-      if (sqlite3_column_type (stmt, 8) == SQLITE_NULL)
+      g_ptr_array_add (row, g_strdup (sub->id));
+      g_ptr_array_add (row, g_strdup (sub->form_version));
+      g_ptr_array_add (row, g_strdup (sub->status));
+      g_ptr_array_add (row, g_strdup (sub->phase));
+      g_ptr_array_add (row, g_strdup (sub->person_name));
+      g_ptr_array_add (row, g_strdup (sub->event_title));
+      g_ptr_array_add (row, g_strdup (sub->started_at));
+      g_ptr_array_add (row, g_strdup (sub->finished_at));
+      if (isnan (sub->score))
         g_ptr_array_add (row, g_strdup (""));
       else
-        g_ptr_array_add (row, g_strdup_printf ("%.1f", sqlite3_column_double (stmt, 8)));
+        g_ptr_array_add (row, g_strdup_printf ("%.1f", sub->score));
       g_ptr_array_add (row, g_strdup (form != NULL ? form->default_language : ""));
 
       /* Answers keyed by column; repeat instances joined in order. */
-      if (json != NULL && json_parser_load_from_data (parser, json, -1, NULL)
+      if (sub->answers != NULL && json_parser_load_from_data (parser, sub->answers, -1, NULL)
           && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         {
           JsonObject       *o = json_node_get_object (json_parser_get_root (parser));
@@ -200,11 +185,6 @@ dft_submissions_export_csv (DftStore      *store,
             goto out;
           g_string_truncate (buffer, 0);
         }
-    }
-  if (rc != SQLITE_DONE)
-    {
-      dft_db_set_error (error, db, rc, _ ("reading submissions"));
-      goto out;
     }
   ok = g_output_stream_write_all (out, buffer->str, buffer->len, NULL, cancellable, error);
 
