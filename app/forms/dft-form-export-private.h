@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dft-form-export.h"
+#include "dft-form-private.h"
 
 G_BEGIN_DECLS
 

@@ -5,31 +5,10 @@
 
 #include "dft-form-export-private.h"
 
-int
-_dft_form_export_compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* The keys of @table, borrowed, sorted. */
-GPtrArray *
-_dft_form_export_sorted_keys (GHashTable *table)
-{
-  GPtrArray     *keys = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer       key;
-
-  g_hash_table_iter_init (&iter, table);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_ptr_array_add (keys, key);
-  g_ptr_array_sort (keys, _dft_form_export_compare_strings);
-  return keys;
-}
-
 GPtrArray *
 _dft_form_export_sorted_list_names (DftForm *form)
 {
-  return _dft_form_export_sorted_keys (form->choice_lists);
+  return _dft_form_sorted_keys (form->choice_lists);
 }
 
 static void
@@ -75,7 +54,7 @@ _dft_form_export_all_languages (DftForm *form)
       for (guint c = 0; c < list->choices->len; c++)
         add_codes_of (extra, ((DftChoice *) list->choices->pdata[c])->label);
     }
-  g_ptr_array_sort (extra, _dft_form_export_compare_strings);
+  g_ptr_array_sort (extra, _dft_form_compare_strings);
   for (guint i = 0; i < extra->len; i++)
     if (!g_ptr_array_find_with_equal_func (codes, extra->pdata[i], g_str_equal, NULL))
       g_ptr_array_add (codes, g_strdup (extra->pdata[i]));

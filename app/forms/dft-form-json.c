@@ -14,26 +14,6 @@
 /* JSON                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-static gint
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-static GPtrArray *
-sorted_keys (GHashTable *table)
-{
-  GPtrArray     *keys = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer       key;
-
-  g_hash_table_iter_init (&iter, table);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_ptr_array_add (keys, key);
-  g_ptr_array_sort (keys, compare_strings);
-  return keys;
-}
-
 /* For comparing: runs of white space as one space, none at the ends (an XForm's pretty
  * printing puts line breaks into texts a spreadsheet cell has on one line). */
 static char *
@@ -65,7 +45,7 @@ write_text (JsonBuilder *b, const char *member, DftText *text, DftFormJsonFlags 
 
   if (text == NULL || g_hash_table_size (text) == 0)
     return;
-  keys = sorted_keys (text);
+  keys = _dft_form_sorted_keys (text);
   json_builder_set_member_name (b, member);
   json_builder_begin_object (b);
   for (guint i = 0; i < keys->len; i++)
@@ -120,7 +100,7 @@ write_choices (JsonBuilder *b, DftChoiceList *list, DftFormJsonFlags flags)
       write_text (b, "label", c->label, flags);
       if (g_hash_table_size (c->extra) > 0)
         {
-          g_autoptr (GPtrArray) keys = sorted_keys (c->extra);
+          g_autoptr (GPtrArray) keys = _dft_form_sorted_keys (c->extra);
 
           json_builder_set_member_name (b, "extra");
           json_builder_begin_object (b);
@@ -238,7 +218,7 @@ dft_form_to_json (DftForm *form, DftFormJsonFlags flags)
 
       for (guint i = 0; i < form->languages->len; i++)
         g_ptr_array_add (codes, ((DftLanguage *) g_ptr_array_index (form->languages, i))->code);
-      g_ptr_array_sort (codes, compare_strings);
+      g_ptr_array_sort (codes, _dft_form_compare_strings);
       json_builder_set_member_name (b, "languages");
       json_builder_begin_array (b);
       for (guint i = 0; i < codes->len; i++)
@@ -262,7 +242,7 @@ dft_form_to_json (DftForm *form, DftFormJsonFlags flags)
     }
   if (g_hash_table_size (form->fallbacks) > 0)
     {
-      g_autoptr (GPtrArray) keys = sorted_keys (form->fallbacks);
+      g_autoptr (GPtrArray) keys = _dft_form_sorted_keys (form->fallbacks);
 
       json_builder_set_member_name (b, "fallbacks");
       json_builder_begin_object (b);
@@ -287,7 +267,7 @@ dft_form_to_json (DftForm *form, DftFormJsonFlags flags)
   write_string (b, "pairs_with", form->pairs_with);
   if (!(flags & DFT_FORM_JSON_CANONICAL) && g_hash_table_size (form->choice_lists) > 0)
     {
-      g_autoptr (GPtrArray) keys = sorted_keys (form->choice_lists);
+      g_autoptr (GPtrArray) keys = _dft_form_sorted_keys (form->choice_lists);
 
       json_builder_set_member_name (b, "choice_lists");
       json_builder_begin_object (b);

@@ -17,4 +17,9 @@ void     _dft_text_free (DftText *text);
 /* Drops what dft_form_prepare() built, so that a changed form is prepared again. */
 void _dft_form_clear_prepared (DftForm *form);
 
+/* strcmp() of two char ** array elements, for g_ptr_array_sort(). */
+int _dft_form_compare_strings (gconstpointer a, gconstpointer b);
+/* The keys of @table, borrowed, sorted: output that does not depend on hashing. */
+GPtrArray *_dft_form_sorted_keys (GHashTable *table);
+
 G_END_DECLS

@@ -73,6 +73,26 @@ _dft_question_is_select (const DftQuestion *q)
          || q->type == DFT_QUESTION_LIKERT;
 }
 
+int
+_dft_form_compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+GPtrArray *
+_dft_form_sorted_keys (GHashTable *table)
+{
+  GPtrArray     *keys = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer       key;
+
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (keys, key);
+  g_ptr_array_sort (keys, _dft_form_compare_strings);
+  return keys;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Texts, choices, questions                                                                  */
 /* ------------------------------------------------------------------------------------------ */

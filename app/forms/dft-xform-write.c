@@ -262,7 +262,7 @@ xw_choice_instances (XfWriter *x)
       for (guint c = 0; c < list->choices->len; c++)
         {
           DftChoice            *choice = g_ptr_array_index (list->choices, c);
-          g_autoptr (GPtrArray) keys = _dft_form_export_sorted_keys (choice->extra);
+          g_autoptr (GPtrArray) keys = _dft_form_sorted_keys (choice->extra);
 
           xmlTextWriterStartElement (x->w, BAD_CAST "item");
           xmlTextWriterWriteElement (x->w, BAD_CAST "name", BAD_CAST choice->value);

@@ -379,7 +379,7 @@ dft_xlsform_export_md (DftForm *form, GError **error)
               g_ptr_array_add (extra_keys, key);
         }
     }
-  g_ptr_array_sort (extra_keys, _dft_form_export_compare_strings);
+  g_ptr_array_sort (extra_keys, _dft_form_compare_strings);
   choice_header = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (choice_header, g_strdup ("list_name"));
   g_ptr_array_add (choice_header, g_strdup ("name"));
