@@ -288,6 +288,37 @@ test_external_csv_missing (void)
   g_assert_nonnull (strstr (error->message, "animals.csv"));
 }
 
+/* An external CSV file as a European Excel saves it: a byte order mark, semicolons between the
+ * values and a label with a line break inside quotes. It is read as a sign-up sheet is. */
+static void
+test_external_csv_excel (void)
+{
+  g_autofree char    *form_path = data_path ("missing-csv.xml");
+  g_autofree char    *xml = NULL;
+  g_autofree char    *dir = dft_test_make_dir ();
+  g_autofree char    *csv_path = g_build_filename (dir, "animals.csv", NULL);
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = NULL;
+  const char         *csv = "\xEF\xBB\xBFname;label;legs\r\n"
+                            "cat;Cat;4\r\n"
+                            "hen;\"Laying;\r\nhen\";2\r\n";
+  gsize               len = 0;
+  DftChoiceList      *list;
+
+  g_assert_true (g_file_get_contents (form_path, &xml, &len, NULL));
+  g_assert_true (g_file_set_contents (csv_path, csv, -1, NULL));
+  form = dft_xform_load_data (xml, len, dir, &error);
+  g_assert_no_error (error);
+  list = list_of (form, find (form, "animal"));
+  g_assert_cmpuint (list->choices->len, ==, 2);
+  g_assert_cmpstr (choice (list, 0)->value, ==, "cat");
+  g_assert_cmpstr (choice (list, 1)->value, ==, "hen");
+  g_assert_cmpstr (dft_text_get (choice (list, 1)->label, form->default_language), ==,
+                   "Laying;\nhen");
+  g_assert_cmpstr (g_hash_table_lookup (choice (list, 1)->extra, "legs"), ==, "2");
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 static void
 test_unsupported_optional (void)
 {
@@ -530,6 +561,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/itemset-filter", test_itemset_filter);
   g_test_add_func ("/xform/external-csv", test_external_csv);
   g_test_add_func ("/xform/external-csv-missing", test_external_csv_missing);
+  g_test_add_func ("/xform/external-csv-excel", test_external_csv_excel);
   g_test_add_func ("/xform/unsupported/optional", test_unsupported_optional);
   g_test_add_func ("/xform/unsupported/required", test_unsupported_required);
   g_test_add_func ("/xform/markup-is-text", test_markup_is_text);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dft-form-po.h"
+#include "dft-form-private.h"
 
 /* ---- The form's strings ----------------------------------------------- */
 
@@ -82,34 +83,13 @@ collect_questions (GPtrArray *entries, GPtrArray *questions, const char *parent_
     }
 }
 
-static int
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* The keys of @table, borrowed, sorted. */
-static GPtrArray *
-sorted_keys (GHashTable *table)
-{
-  GPtrArray     *keys = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer       key;
-
-  g_hash_table_iter_init (&iter, table);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_ptr_array_add (keys, key);
-  g_ptr_array_sort (keys, compare_strings);
-  return keys;
-}
-
 /* Every translatable string of @form, in the order the form has them. */
 static GPtrArray *
 collect_entries (DftForm *form)
 {
   GPtrArray            *entries = g_ptr_array_new_with_free_func (entry_free);
   g_autofree char      *root = g_strdup_printf ("/%s", form->root_name);
-  g_autoptr (GPtrArray) names = sorted_keys (form->choice_lists);
+  g_autoptr (GPtrArray) names = _dft_form_sorted_keys (form->choice_lists);
 
   add_entry (entries, form->title, g_strdup ("form|title"),
              g_strdup (_ ("The form's title, shown in the list of forms")));

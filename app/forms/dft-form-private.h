@@ -10,4 +10,16 @@ G_BEGIN_DECLS
  * secondary instance (instance('list')/root/item with name, label and extra columns). */
 DftExprContext *_dft_form_new_context (DftForm *form, GError **error);
 
+/* What the model (dft-form.c), preparing (dft-form-prepare.c) and JSON (dft-form-json.c)
+ * share. */
+gboolean _dft_question_is_select (const DftQuestion *q);
+void     _dft_text_free (DftText *text);
+/* Drops what dft_form_prepare() built, so that a changed form is prepared again. */
+void _dft_form_clear_prepared (DftForm *form);
+
+/* strcmp() of two char ** array elements, for g_ptr_array_sort(). */
+int _dft_form_compare_strings (gconstpointer a, gconstpointer b);
+/* The keys of @table, borrowed, sorted: output that does not depend on hashing. */
+GPtrArray *_dft_form_sorted_keys (GHashTable *table);
+
 G_END_DECLS

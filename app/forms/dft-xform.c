@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dft-sheet.h"
 #include "dft-xform.h"
 
 #define ODK_NS "http://www.opendatakit.org/xforms"
@@ -20,6 +21,8 @@ typedef xmlErrorPtr XfXmlError;
 
 /* External CSV files larger than this are refused rather than read into memory. */
 #define MAX_CSV_BYTES (64 * 1024 * 1024)
+/* A value beyond this many columns refuses the file, as in an XLSForm's sheets. */
+#define MAX_CSV_COLUMNS 1000
 
 /* One translation of an itext entry: the <value> element to read in @lang. */
 typedef struct
@@ -28,11 +31,12 @@ typedef struct
   xmlNodePtr value;
 } XfItextValue;
 
-/* A parsed CSV file: a header and rows of the same width. */
+/* An external CSV file as the sheet reader reads it: its first row is the header. */
 typedef struct
 {
-  GPtrArray *header; /* char * */
-  GPtrArray *rows;   /* GPtrArray * of char * */
+  DftWorkbook       *workbook;
+  const DftSheetRow *header; /* NULL when the file has no rows */
+  GPtrArray         *rows;   /* DftSheetRow *, the header first, borrowed from the workbook */
 } XfCsv;
 
 typedef struct
@@ -79,8 +83,7 @@ xf_csv_free (gpointer data)
 {
   XfCsv *csv = data;
 
-  g_ptr_array_unref (csv->header);
-  g_ptr_array_unref (csv->rows);
+  dft_workbook_free (csv->workbook);
   g_free (csv);
 }
 
@@ -559,93 +562,66 @@ xf_bool_expr (char *value)
 
 /* CSV files. */
 
+/* @data (UTF-8) read by the sheet reader, as one sheet of rows without a limit on their
+ * number: MAX_CSV_BYTES bounds the file. */
 static XfCsv *
-xf_csv_parse (const char *data, gsize length)
+xf_csv_read (const char *file_name, const char *data, gsize length, GError **error)
 {
-  XfCsv     *csv = g_new0 (XfCsv, 1);
-  GPtrArray *row = g_ptr_array_new_with_free_func (g_free);
-  GString   *field = g_string_new (NULL);
-  gboolean   quoted = FALSE;
-  gboolean   row_has_data = FALSE;
-  gsize      i = 0;
+  g_autoptr (DftWorkbook) workbook = NULL;
+  g_autoptr (GError)      local_error = NULL;
+  const DftSheet         *sheet = NULL;
+  XfCsv                  *csv;
 
-  csv->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
-  if (length >= 3 && memcmp (data, "\xef\xbb\xbf", 3) == 0)
-    i = 3;
-  for (; i <= length; i++)
+  workbook = dft_workbook_new_from_data (file_name, data, length, G_MAXUINT, MAX_CSV_COLUMNS,
+                                         &local_error);
+  if (workbook != NULL)
+    sheet = dft_workbook_read_sheet (workbook, 0, &local_error);
+  if (sheet == NULL)
     {
-      char c = i < length ? data[i] : '\n';
-
-      if (quoted)
-        {
-          if (c == '"' && i + 1 < length && data[i + 1] == '"')
-            {
-              g_string_append_c (field, '"');
-              i++;
-            }
-          else if (c == '"')
-            quoted = FALSE;
-          else if (i < length)
-            g_string_append_c (field, c);
-          else
-            quoted = FALSE;
-          continue;
-        }
-      if (c == '"')
-        {
-          quoted = TRUE;
-          row_has_data = TRUE;
-        }
-      else if (c == ',')
-        {
-          g_ptr_array_add (row, g_string_free (field, FALSE));
-          field = g_string_new (NULL);
-          row_has_data = TRUE;
-        }
-      else if (c == '\r')
-        continue;
-      else if (c == '\n')
-        {
-          if (row_has_data || field->len > 0)
-            {
-              g_ptr_array_add (row, g_string_free (field, FALSE));
-              field = g_string_new (NULL);
-              if (csv->header == NULL)
-                csv->header = row;
-              else
-                g_ptr_array_add (csv->rows, row);
-              row = g_ptr_array_new_with_free_func (g_free);
-            }
-          row_has_data = FALSE;
-        }
-      else
-        {
-          g_string_append_c (field, c);
-          row_has_data = TRUE;
-        }
+      g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
+                   /* Translators: the first %s is a file name, the second why */
+                   _ ("The external file “%s” cannot be read: %s"), file_name,
+                   local_error->message);
+      return NULL;
     }
-  g_string_free (field, TRUE);
-  g_ptr_array_unref (row);
-  if (csv->header == NULL)
-    csv->header = g_ptr_array_new_with_free_func (g_free);
-  for (guint h = 0; h < csv->header->len; h++)
-    g_strstrip (g_ptr_array_index (csv->header, h));
+  csv = g_new0 (XfCsv, 1);
+  csv->rows = sheet->rows;
+  csv->header = sheet->rows->len > 0 ? g_ptr_array_index (sheet->rows, 0) : NULL;
+  csv->workbook = g_steal_pointer (&workbook);
   return csv;
+}
+
+static guint
+xf_csv_n_columns (XfCsv *csv)
+{
+  return csv->header != NULL ? csv->header->n_cells : 0;
+}
+
+/* The name of column @column, "" when the header leaves it empty. */
+static const char *
+xf_csv_name (XfCsv *csv, guint column)
+{
+  const char *name = csv->header != NULL ? dft_sheet_row_get (csv->header, column) : NULL;
+
+  return name != NULL ? name : "";
 }
 
 static int
 xf_csv_column (XfCsv *csv, const char *name)
 {
-  for (guint i = 0; i < csv->header->len; i++)
-    if (g_str_equal (g_ptr_array_index (csv->header, i), name))
+  for (guint i = 0; i < xf_csv_n_columns (csv); i++)
+    if (g_str_equal (xf_csv_name (csv, i), name))
       return (int) i;
   return -1;
 }
 
+/* The cell in @column of @row, "" when it is empty or beyond the row's end. */
 static const char *
-xf_csv_cell (GPtrArray *row, int column)
+xf_csv_cell (const DftSheetRow *row, int column)
 {
-  return column >= 0 && (guint) column < row->len ? g_ptr_array_index (row, column) : "";
+  const char *value = column >= 0 ? dft_sheet_row_get (row, (guint) column) : NULL;
+
+  return value != NULL ? value : "";
 }
 
 /* Finds @file_name beside the form, in media/ or in <form name>-media/ and parses it; NULL
@@ -708,7 +684,9 @@ xf_csv_find (XfLoader *l, const char *file_name, guint line, gboolean *missing, 
                        _ ("The external file “%s” is too large or not UTF-8 text."), file_name);
           return NULL;
         }
-      csv = xf_csv_parse (data, length);
+      csv = xf_csv_read (file_name, data, length, error);
+      if (csv == NULL)
+        return NULL;
       g_hash_table_insert (l->csv_cache, g_strdup (file_name), csv);
       return csv;
     }
@@ -731,14 +709,14 @@ xf_csv_to_instance (XfLoader *l, XfCsv *csv)
 
   xmlDocSetRootElement (doc, root);
   g_ptr_array_add (l->extra_docs, doc);
-  for (guint r = 0; r < csv->rows->len; r++)
+  for (guint r = 1; r < csv->rows->len; r++)
     {
-      GPtrArray *row = g_ptr_array_index (csv->rows, r);
-      xmlNodePtr item = xmlNewChild (root, NULL, (const xmlChar *) "item", NULL);
+      const DftSheetRow *row = g_ptr_array_index (csv->rows, r);
+      xmlNodePtr         item = xmlNewChild (root, NULL, (const xmlChar *) "item", NULL);
 
-      for (guint c = 0; c < csv->header->len; c++)
+      for (guint c = 0; c < xf_csv_n_columns (csv); c++)
         {
-          const char *name = g_ptr_array_index (csv->header, c);
+          const char *name = xf_csv_name (csv, c);
 
           if (*name == '\0')
             continue;
@@ -1122,20 +1100,20 @@ xf_external_itemset (XfLoader *l, xmlNodePtr control, DftQuestion *q, char **uns
     }
   list = dft_form_ensure_choice_list (l->form, id);
   q->choice_list = g_strdup (id);
-  for (guint r = 0; r < csv->rows->len; r++)
+  for (guint r = 1; r < csv->rows->len; r++)
     {
-      GPtrArray *row = g_ptr_array_index (csv->rows, r);
-      DftText   *label = dft_text_new ();
-      DftChoice *choice;
+      const DftSheetRow *row = g_ptr_array_index (csv->rows, r);
+      DftText           *label = dft_text_new ();
+      DftChoice         *choice;
 
       if (!g_str_equal (xf_csv_cell (row, list_col), id))
         {
           g_hash_table_unref (label);
           continue;
         }
-      for (guint c = 0; c < csv->header->len; c++)
+      for (guint c = 0; c < xf_csv_n_columns (csv); c++)
         {
-          const char *col = g_ptr_array_index (csv->header, c);
+          const char *col = xf_csv_name (csv, c);
 
           if (g_str_equal (col, "label"))
             dft_text_set (label, l->form->default_language, xf_csv_cell (row, (int) c));
@@ -1147,9 +1125,9 @@ xf_external_itemset (XfLoader *l, xmlNodePtr control, DftQuestion *q, char **uns
             }
         }
       choice = dft_choice_list_add (list, xf_csv_cell (row, name_col), label);
-      for (guint c = 0; c < csv->header->len; c++)
+      for (guint c = 0; c < xf_csv_n_columns (csv); c++)
         {
-          const char *col = g_ptr_array_index (csv->header, c);
+          const char *col = xf_csv_name (csv, c);
 
           if ((int) c == list_col || (int) c == name_col || *col == '\0'
               || g_str_has_prefix (col, "label"))

@@ -11,7 +11,8 @@ G_BEGIN_DECLS
  * pyxform convert the file). Reading takes "<br>", "<br/>" and "<br />" in any case as a line
  * break. A text that holds such a tag itself has its "<" written "&lt;", and one that holds
  * "&lt;br>" gets one "amp;" more after its "&" ("&amp;lt;br>"), so that every text comes back
- * as it was. Nothing else in a cell changes.
+ * as it was. Nothing else in a cell changes. The reader (dft-xlsform.c) and the writer
+ * (dft-xlsform-write.c) share this; it lives in dft-xlsform-md.c.
  */
 
 /* @text with its line breaks as "<br>"; a newly allocated string. */
