@@ -286,7 +286,7 @@ apply_update_cb (gpointer data)
  * the global default context is every such thread's "thread-default" too.
  */
 static void
-post_update (Run *run, guint prop, double d, gint64 i)
+_dft_sync_client_post_update (Run *run, guint prop, double d, gint64 i)
 {
   g_autoptr (GSource) source = g_idle_source_new ();
   Update             *update = g_new0 (Update, 1);
@@ -302,7 +302,7 @@ post_update (Run *run, guint prop, double d, gint64 i)
 
 /* Members of a reply, which may be anything: never assume a type. */
 static const char *
-member_string (JsonObject *object, const char *name)
+_dft_sync_member_string (JsonObject *object, const char *name)
 {
   JsonNode *node = json_object_get_member (object, name);
 
@@ -313,7 +313,7 @@ member_string (JsonObject *object, const char *name)
 }
 
 static gboolean
-member_int (JsonObject *object, const char *name, gint64 *value)
+_dft_sync_member_int (JsonObject *object, const char *name, gint64 *value)
 {
   JsonNode *node = json_object_get_member (object, name);
 
@@ -325,7 +325,7 @@ member_int (JsonObject *object, const char *name, gint64 *value)
 }
 
 static gboolean
-member_bool (JsonObject *object, const char *name)
+_dft_sync_member_bool (JsonObject *object, const char *name)
 {
   JsonNode *node = json_object_get_member (object, name);
 
@@ -334,7 +334,7 @@ member_bool (JsonObject *object, const char *name)
 }
 
 static gboolean
-state_get_int (DftStore *store, const char *key, gint64 *value, GError **error)
+_dft_sync_state_get_int (DftStore *store, const char *key, gint64 *value, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   g_autofree char   *text = dft_store_get_sync_state (store, key, &local_error);
@@ -349,7 +349,7 @@ state_get_int (DftStore *store, const char *key, gint64 *value, GError **error)
 }
 
 static gboolean
-state_set_int (DftStore *store, const char *key, gint64 value, GError **error)
+_dft_sync_state_set_int (DftStore *store, const char *key, gint64 value, GError **error)
 {
   g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, value);
 
@@ -358,7 +358,7 @@ state_set_int (DftStore *store, const char *key, gint64 value, GError **error)
 
 /* A stored value, NULL when absent or empty ("" stands for "none"). */
 static char *
-state_get_string (DftStore *store, const char *key, GError **error)
+_dft_sync_state_get_string (DftStore *store, const char *key, GError **error)
 {
   g_autofree char *text = dft_store_get_sync_state (store, key, error);
 
@@ -371,7 +371,7 @@ post_pending (Run *run)
   gint64 pending = dft_store_count_pending_changes (run->store, NULL);
 
   if (pending >= 0)
-    post_update (run, PROP_PENDING_CHANGES, 0, pending);
+    _dft_sync_client_post_update (run, PROP_PENDING_CHANGES, 0, pending);
 }
 
 /* ---- The pinned certificate ---- */
@@ -448,7 +448,7 @@ der_find_spki (const guint8 *der, gsize size, const guint8 **spki, gsize *spki_l
  * Taking it from the certificate file spares coordinators a separate step.
  */
 static char *
-pin_from_pem (const char *path, GError **error)
+_dft_sync_pin_from_pem (const char *path, GError **error)
 {
   g_autoptr (GError)    local_error = NULL;
   g_autofree char      *text = NULL;
@@ -576,7 +576,7 @@ xferinfo_cb (
 }
 
 static void
-not_the_server (GError **error)
+_dft_sync_not_the_server (GError **error)
 {
   g_set_error_literal (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_NOT_SERVER,
                        _ ("The network answered, but not Daftari's server: a hotel or airport "
@@ -623,7 +623,7 @@ transport_error (Run *run, CURLcode code, const char *detail, GError **error)
     }
   if (code == CURLE_WRITE_ERROR)
     {
-      not_the_server (error);
+      _dft_sync_not_the_server (error);
       return FAIL_FATAL;
     }
   if (code == CURLE_OPERATION_TIMEDOUT)
@@ -677,14 +677,14 @@ clock_ahead_error (Run *run, JsonObject *reply, const char *server_message, GErr
 {
   gint64 server_ms, ahead_ms, days;
 
-  if (!member_int (reply, "time", &server_ms))
+  if (!_dft_sync_member_int (reply, "time", &server_ms))
     {
       g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_CLOCK_AHEAD,
                            server_message);
       return;
     }
   ahead_ms = dft_store_wall_ms (run->store) - server_ms;
-  post_update (run, PROP_CLOCK_DRIFT_MS, 0, -ahead_ms);
+  _dft_sync_client_post_update (run, PROP_CLOCK_DRIFT_MS, 0, -ahead_ms);
   days = MIN (ahead_ms / (24 * 60 * 60 * 1000), G_MAXINT);
   if (days >= 1)
     g_set_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_CLOCK_AHEAD,
@@ -707,16 +707,16 @@ clock_ahead_error (Run *run, JsonObject *reply, const char *server_message, GErr
 }
 
 static gboolean
-request (Run         *run,
-         const char  *server_url,
-         const char  *method,
-         const char  *path,
-         GBytes      *body,
-         gboolean     gzipped,
-         GBytes     **json,
-         JsonObject **reply,
-         Failure     *failure,
-         GError     **error)
+_dft_sync_request (Run         *run,
+                   const char  *server_url,
+                   const char  *method,
+                   const char  *path,
+                   GBytes      *body,
+                   gboolean     gzipped,
+                   GBytes     **json,
+                   JsonObject **reply,
+                   Failure     *failure,
+                   GError     **error)
 {
   g_autoptr (GByteArray) raw = g_byte_array_new ();
   g_autofree char       *url = endpoint_url (server_url, path);
@@ -786,7 +786,7 @@ request (Run         *run,
     {
       gint64 told = 0;
 
-      if (state_get_int (run->store, "push_acked_seq", &told, NULL) && told > 0)
+      if (_dft_sync_state_get_int (run->store, "push_acked_seq", &told, NULL) && told > 0)
         {
           acked = g_strdup_printf ("X-Daftari-Acked: %" G_GINT64_FORMAT, told);
           headers = curl_slist_append (headers, acked);
@@ -850,7 +850,7 @@ request (Run         *run,
           *failure = FAIL_DROPPED;
           return FALSE;
         }
-      not_the_server (error);
+      _dft_sync_not_the_server (error);
       return FALSE;
     }
   run->server_seen = TRUE;
@@ -866,10 +866,11 @@ request (Run         *run,
       || !json_parser_load_from_data (parser, g_bytes_get_data (text, NULL),
                                       (gssize) g_bytes_get_size (text), NULL)
       || (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root)
-      || g_strcmp0 (member_string (json_node_get_object (root), "server"), "daftari") != 0)
+      || g_strcmp0 (_dft_sync_member_string (json_node_get_object (root), "server"), "daftari")
+             != 0)
     {
       g_debug ("sync: HTTP %ld with a body that is not Daftari's", status);
-      not_the_server (error);
+      _dft_sync_not_the_server (error);
       return FALSE;
     }
   object = json_node_get_object (root);
@@ -880,10 +881,11 @@ request (Run         *run,
                               && JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "error"))
                           ? json_object_get_object_member (object, "error")
                           : NULL;
-      const char *ecode
-          = e != NULL && member_string (e, "code") != NULL ? member_string (e, "code") : "";
-      const char *emessage = e != NULL && member_string (e, "message") != NULL
-                                 ? member_string (e, "message")
+      const char *ecode = e != NULL && _dft_sync_member_string (e, "code") != NULL
+                              ? _dft_sync_member_string (e, "code")
+                              : "";
+      const char *emessage = e != NULL && _dft_sync_member_string (e, "message") != NULL
+                                 ? _dft_sync_member_string (e, "message")
                                  : ecode;
 
       if (status == 409 && g_str_equal (ecode, "forked"))
@@ -891,7 +893,7 @@ request (Run         *run,
           gint64 seq = 0;
 
           /* The first change the server holds otherwise: the copies parted just before it. */
-          run->forked = e != NULL && member_int (e, "seq", &seq) && seq > 0;
+          run->forked = e != NULL && _dft_sync_member_int (e, "seq", &seq) && seq > 0;
           run->fork_seq = seq;
           g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_REFUSED,
                                emessage);
@@ -966,7 +968,7 @@ wait_before_retry (Run *run, Failure failure, guint failures, GError **error)
 
 /* After a failed request: TRUE (error cleared) when it is worth another try. */
 static gboolean
-should_retry (Run *run, Failure failure, guint *failures, GError **error)
+_dft_sync_should_retry (Run *run, Failure failure, guint *failures, GError **error)
 {
   if (failure == FAIL_FATAL)
     return FALSE;
@@ -985,10 +987,10 @@ note_clock (Run *run, JsonObject *reply, gint64 sent_ms)
   gint64 now = dft_store_wall_ms (run->store);
   gint64 server_ms;
 
-  if (!member_int (reply, "time", &server_ms))
+  if (!_dft_sync_member_int (reply, "time", &server_ms))
     return;
   /* The server read its clock about half way through the exchange. */
-  post_update (run, PROP_CLOCK_DRIFT_MS, 0, server_ms - (sent_ms + now) / 2);
+  _dft_sync_client_post_update (run, PROP_CLOCK_DRIFT_MS, 0, server_ms - (sent_ms + now) / 2);
 }
 
 /*
@@ -999,14 +1001,14 @@ note_clock (Run *run, JsonObject *reply, gint64 sent_ms)
 static gboolean
 check_epoch (Run *run, JsonObject *reply, gboolean *changed, GError **error)
 {
-  const char        *epoch = member_string (reply, "epoch");
+  const char        *epoch = _dft_sync_member_string (reply, "epoch");
   g_autoptr (GError) local_error = NULL;
   g_autofree char   *known = NULL;
 
   *changed = FALSE;
   if (epoch == NULL || *epoch == '\0')
     return TRUE;
-  known = state_get_string (run->store, "epoch", &local_error);
+  known = _dft_sync_state_get_string (run->store, "epoch", &local_error);
   if (local_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
@@ -1019,9 +1021,9 @@ check_epoch (Run *run, JsonObject *reply, gboolean *changed, GError **error)
       g_debug ("sync: the server's epoch changed from %s to %s: sending everything again", known,
                epoch);
       /* And everything it holds from others, for devices that no longer sync. */
-      if (!state_set_int (run->store, "push_acked_seq", 0, error)
-          || !state_set_int (run->store, "pull_cursor", 0, error)
-          || !state_set_int (run->store, "relay_after", 0, error))
+      if (!_dft_sync_state_set_int (run->store, "push_acked_seq", 0, error)
+          || !_dft_sync_state_set_int (run->store, "pull_cursor", 0, error)
+          || !_dft_sync_state_set_int (run->store, "relay_after", 0, error))
         return FALSE;
       *changed = TRUE;
     }
@@ -1101,7 +1103,7 @@ add_sign_key (Run *run, JsonBuilder *builder, GError **error)
 static gboolean
 keep_bundle_key (Run *run, JsonObject *reply, GError **error)
 {
-  const char *key = member_string (reply, "bundle_key");
+  const char *key = _dft_sync_member_string (reply, "bundle_key");
 
   if (key == NULL || !dft_bundle_key_is_valid (key))
     return TRUE;
@@ -1125,8 +1127,8 @@ fetch_device_keys (Run *run, const char *server_url)
   JsonNode              *devices;
   Failure                failure;
 
-  if (!request (run, server_url, "GET", "device-keys", NULL, FALSE, &json, &reply, &failure,
-                &error))
+  if (!_dft_sync_request (run, server_url, "GET", "device-keys", NULL, FALSE, &json, &reply,
+                          &failure, &error))
     {
       g_debug ("no device keys from the server: %s", error->message);
       return;
@@ -1164,15 +1166,15 @@ request_identity (Run *run, const char *server_url, const char *device_id, GErro
   root = json_builder_get_root (builder);
   text = json_to_string (root, FALSE);
   body = g_bytes_new (text, strlen (text));
-  while (
-      !request (run, server_url, "POST", "reidentify", body, FALSE, &json, &reply, &failure, error))
-    if (!should_retry (run, failure, &failures, error))
+  while (!_dft_sync_request (run, server_url, "POST", "reidentify", body, FALSE, &json, &reply,
+                             &failure, error))
+    if (!_dft_sync_should_retry (run, failure, &failures, error))
       return NULL;
-  token = member_string (reply, "token");
+  token = _dft_sync_member_string (reply, "token");
   if (token == NULL || *token == '\0'
-      || g_strcmp0 (member_string (reply, "device_id"), device_id) != 0)
+      || g_strcmp0 (_dft_sync_member_string (reply, "device_id"), device_id) != 0)
     {
-      not_the_server (error);
+      _dft_sync_not_the_server (error);
       return NULL;
     }
   return g_strdup (token);
@@ -1230,7 +1232,7 @@ static gboolean
 check_token_device (Run *run, const char *server_url, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  g_autofree char   *holder = state_get_string (run->store, "token_device", &local_error);
+  g_autofree char   *holder = _dft_sync_state_get_string (run->store, "token_device", &local_error);
   g_autofree char   *token = NULL;
   const char        *device = dft_store_get_device_id (run->store);
 
@@ -1258,7 +1260,7 @@ restamp_own (Run *run, GError **error)
   gint64 acked;
   guint  n = 0;
 
-  if (!state_get_int (run->store, "push_acked_seq", &acked, error)
+  if (!_dft_sync_state_get_int (run->store, "push_acked_seq", &acked, error)
       || !dft_store_restamp_ahead (run->store, acked, &n, error))
     return FALSE;
   run->stats.restamped += n;
@@ -1281,7 +1283,7 @@ relay (Run *run, const char *server_url, gboolean *restart, GError **error)
   guint                  failures = 0;
 
   *restart = FALSE;
-  text = state_get_string (run->store, "relay_after", &local_error);
+  text = _dft_sync_state_get_string (run->store, "relay_after", &local_error);
   if (local_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
@@ -1311,7 +1313,8 @@ relay (Run *run, const char *server_url, gboolean *restart, GError **error)
       if (changes->len == 0)
         return dft_store_set_sync_state (run->store, "relay_after", "", error);
       body = encode_push (run, changes, extra, &n);
-      if (!request (run, server_url, "POST", "push", body, TRUE, &json, &reply, &failure, error))
+      if (!_dft_sync_request (run, server_url, "POST", "push", body, TRUE, &json, &reply, &failure,
+                              error))
         {
           if (run->forked)
             {
@@ -1323,7 +1326,7 @@ relay (Run *run, const char *server_url, gboolean *restart, GError **error)
               return TRUE;
             }
           shrink_after (run, failure, &run->push_limit, 1);
-          if (should_retry (run, failure, &failures, error))
+          if (_dft_sync_should_retry (run, failure, &failures, error))
             continue;
           /* A server older than relaying refuses the member: there is nothing to do but go on. */
           if (g_error_matches (*error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_REFUSED))
@@ -1339,7 +1342,7 @@ relay (Run *run, const char *server_url, gboolean *restart, GError **error)
         return *restart;
       after = ((DftChange *) g_ptr_array_index (changes, n - 1))->seq;
       run->stats.relayed += n;
-      if (!state_set_int (run->store, "relay_after", after, error))
+      if (!_dft_sync_state_set_int (run->store, "relay_after", after, error))
         return FALSE;
       grow_after_success (run, &run->push_limit, n, PUSH_LIMIT_MAX);
     }
@@ -1360,7 +1363,7 @@ note_set_aside (Run *run, JsonObject *reply, GError **error)
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY (node))
     {
-      not_the_server (error);
+      _dft_sync_not_the_server (error);
       return FALSE;
     }
   list = json_node_get_array (node);
@@ -1368,12 +1371,13 @@ note_set_aside (Run *run, JsonObject *reply, GError **error)
     {
       JsonNode   *item = json_array_get_element (list, i);
       JsonObject *object = JSON_NODE_HOLDS_OBJECT (item) ? json_node_get_object (item) : NULL;
-      const char *reason = object != NULL ? member_string (object, "reason") : NULL;
+      const char *reason = object != NULL ? _dft_sync_member_string (object, "reason") : NULL;
       gint64      seq = 0;
 
-      if (object == NULL || !member_int (object, "seq", &seq) || seq <= 0 || reason == NULL)
+      if (object == NULL || !_dft_sync_member_int (object, "seq", &seq) || seq <= 0
+          || reason == NULL)
         {
-          not_the_server (error);
+          _dft_sync_not_the_server (error);
           return FALSE;
         }
       if (!dft_store_set_aside (run->store, dft_store_get_device_id (run->store), seq, NULL, reason,
@@ -1394,7 +1398,8 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
   guint       failures = 0, stuck = 0;
 
   *restart = FALSE;
-  if (!restamp_own (run, error) || !state_get_int (run->store, "push_acked_seq", &acked, error))
+  if (!restamp_own (run, error)
+      || !_dft_sync_state_get_int (run->store, "push_acked_seq", &acked, error))
     return FALSE;
   high = dft_store_origin_high (run->store, device, error);
   if (high < 0)
@@ -1424,7 +1429,8 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
       last_sent = ((DftChange *) g_ptr_array_index (changes, n - 1))->origin_seq;
 
       sent_ms = dft_store_wall_ms (run->store);
-      if (!request (run, server_url, "POST", "push", body, TRUE, &json, &reply, &failure, error))
+      if (!_dft_sync_request (run, server_url, "POST", "push", body, TRUE, &json, &reply, &failure,
+                              error))
         {
           if (run->forked)
             {
@@ -1435,7 +1441,7 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
               return TRUE;
             }
           shrink_after (run, failure, &run->push_limit, 1);
-          if (should_retry (run, failure, &failures, error))
+          if (_dft_sync_should_retry (run, failure, &failures, error))
             continue;
           return FALSE;
         }
@@ -1450,9 +1456,9 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
         }
       note_clock (run, reply, sent_ms);
 
-      if (!member_int (reply, "acked", &server_acked))
+      if (!_dft_sync_member_int (reply, "acked", &server_acked))
         {
-          not_the_server (error);
+          _dft_sync_not_the_server (error);
           return FALSE;
         }
       if (!note_set_aside (run, reply, error))
@@ -1472,7 +1478,7 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
         }
       else
         stuck = 0;
-      if (!state_set_int (run->store, "push_acked_seq", MAX (mark, 0), error))
+      if (!_dft_sync_state_set_int (run->store, "push_acked_seq", MAX (mark, 0), error))
         return FALSE;
       if (mark > acked)
         run->stats.pushed += (guint) (mark - acked);
@@ -1481,8 +1487,9 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
 
       post_pending (run);
       if (high > first_acked)
-        post_update (run, PROP_PROGRESS,
-                     0.5 * (double) (acked - first_acked) / (double) (high - first_acked), 0);
+        _dft_sync_client_post_update (
+            run, PROP_PROGRESS,
+            0.5 * (double) (acked - first_acked) / (double) (high - first_acked), 0);
     }
   return TRUE;
 }
@@ -1494,7 +1501,7 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
   guint  failures = 0, pages = 0;
 
   *restart = FALSE;
-  if (!state_get_int (run->store, "pull_cursor", &cursor, error))
+  if (!_dft_sync_state_get_int (run->store, "pull_cursor", &cursor, error))
     return FALSE;
 
   for (;;)
@@ -1514,10 +1521,11 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
         return FALSE;
       path = g_strdup_printf ("pull?after=%" G_GINT64_FORMAT "&limit=%u", cursor, run->pull_limit);
       sent_ms = dft_store_wall_ms (run->store);
-      if (!request (run, server_url, "GET", path, NULL, FALSE, &json, &reply, &failure, error))
+      if (!_dft_sync_request (run, server_url, "GET", path, NULL, FALSE, &json, &reply, &failure,
+                              error))
         {
           shrink_after (run, failure, &run->pull_limit, PULL_LIMIT_MIN);
-          if (should_retry (run, failure, &failures, error))
+          if (_dft_sync_should_retry (run, failure, &failures, error))
             continue;
           return FALSE;
         }
@@ -1535,21 +1543,22 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
       changes = dft_wire_decode_batch (json, &top, error);
       if (changes == NULL)
         return FALSE;
-      if (!member_int (top, "cursor", &next) || next < cursor)
+      if (!_dft_sync_member_int (top, "cursor", &next) || next < cursor)
         {
           g_set_error_literal (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID,
                                _ ("The server's reply has no valid position to continue from. "
                                   "Nothing of it was applied."));
           return FALSE;
         }
-      more = member_bool (top, "more");
+      more = _dft_sync_member_bool (top, "more");
 
       /* A workshop moved into this device's team: its records lie behind the cursor. */
-      if (member_string (top, "scope") != NULL)
+      if (_dft_sync_member_string (top, "scope") != NULL)
         {
           g_autoptr (GError) local_error = NULL;
-          g_autofree char   *known = state_get_string (run->store, "scope_mark", &local_error);
-          const char        *mark = member_string (top, "scope");
+          g_autofree char   *known
+              = _dft_sync_state_get_string (run->store, "scope_mark", &local_error);
+          const char *mark = _dft_sync_member_string (top, "scope");
 
           if (local_error != NULL)
             {
@@ -1558,7 +1567,7 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
             }
           if (g_strcmp0 (known, mark) != 0)
             {
-              if ((cursor != 0 && !state_set_int (run->store, "pull_cursor", 0, error))
+              if ((cursor != 0 && !_dft_sync_state_set_int (run->store, "pull_cursor", 0, error))
                   || !dft_store_set_sync_state (run->store, "scope_mark", mark, error))
                 return FALSE;
               if (cursor != 0)
@@ -1574,7 +1583,7 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
       {
         gint64 server_own, own;
 
-        if (member_int (top, "acked", &server_own))
+        if (_dft_sync_member_int (top, "acked", &server_own))
           {
             own = dft_store_origin_high (run->store, dft_store_get_device_id (run->store), error);
             if (own < 0)
@@ -1596,7 +1605,7 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
           && (!dft_store_yield_forks (run->store, changes, &yielded, error)
               || !dft_store_apply_changes (run->store, changes, &applied, error)))
         return FALSE;
-      if (!state_set_int (run->store, "pull_cursor", next, error))
+      if (!_dft_sync_state_set_int (run->store, "pull_cursor", next, error))
         return FALSE;
       run->stats.received += changes->len;
       run->stats.applied += applied.applied;
@@ -1604,8 +1613,8 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
       run->stats.clocks_ahead += applied.clocks_ahead;
       grow_after_success (run, &run->pull_limit, changes->len, PULL_LIMIT_MAX);
       pages++;
-      post_update (run, PROP_PROGRESS, 0.5 + 0.5 * (1.0 - 1.0 / (double) (1u << MIN (pages, 20))),
-                   0);
+      _dft_sync_client_post_update (run, PROP_PROGRESS,
+                                    0.5 + 0.5 * (1.0 - 1.0 / (double) (1u << MIN (pages, 20))), 0);
 
       if (!more)
         return TRUE;
@@ -1691,8 +1700,9 @@ prepare_run (Run *run, gboolean sign_in, char **server_url, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
 
-  *server_url = run->server_url != NULL ? g_strdup (run->server_url)
-                                        : state_get_string (run->store, "server_url", &local_error);
+  *server_url = run->server_url != NULL
+                    ? g_strdup (run->server_url)
+                    : _dft_sync_state_get_string (run->store, "server_url", &local_error);
   if (local_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
@@ -1709,13 +1719,13 @@ prepare_run (Run *run, gboolean sign_in, char **server_url, GError **error)
     return FALSE;
   if (run->pinned_certificate != NULL)
     {
-      run->pin = pin_from_pem (run->pinned_certificate, error);
+      run->pin = _dft_sync_pin_from_pem (run->pinned_certificate, error);
       if (run->pin == NULL)
         return FALSE;
     }
   else if (!sign_in)
     {
-      run->pin = state_get_string (run->store, "pinned_key", &local_error);
+      run->pin = _dft_sync_state_get_string (run->store, "pinned_key", &local_error);
       if (local_error != NULL)
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
@@ -1733,7 +1743,7 @@ prepare_run (Run *run, gboolean sign_in, char **server_url, GError **error)
 }
 
 static void
-sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+_dft_sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   Run               *run = task_data;
   g_autoptr (GError) error = NULL;
@@ -1775,9 +1785,9 @@ sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 
   {
     gint64 now = g_get_real_time () / 1000;
-    if (!state_set_int (run->store, "last_sync", now, &error))
+    if (!_dft_sync_state_set_int (run->store, "last_sync", now, &error))
       goto out;
-    post_update (run, PROP_LAST_SYNC, 0, now);
+    _dft_sync_client_post_update (run, PROP_LAST_SYNC, 0, now);
   }
 
 out:
@@ -1800,7 +1810,10 @@ out:
 }
 
 static void
-sign_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+_dft_sync_sign_in_thread (GTask        *task,
+                          gpointer      source,
+                          gpointer      task_data,
+                          GCancellable *cancellable)
 {
   Run                    *run = task_data;
   g_autoptr (GError)      error = NULL;
@@ -1845,30 +1858,30 @@ sign_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
     body = g_bytes_new_take (g_steal_pointer (&text), len);
   }
 
-  while (!request (run, server_url, "POST", run->endpoint, body, FALSE, &json, &reply, &failure,
-                   &error))
+  while (!_dft_sync_request (run, server_url, "POST", run->endpoint, body, FALSE, &json, &reply,
+                             &failure, &error))
     {
-      if (!should_retry (run, failure, &failures, &error))
+      if (!_dft_sync_should_retry (run, failure, &failures, &error))
         goto out;
     }
 
-  token = member_string (reply, "token");
-  device = member_string (reply, "device_id");
+  token = _dft_sync_member_string (reply, "token");
+  device = _dft_sync_member_string (reply, "device_id");
   if (token == NULL || *token == '\0'
       || (device != NULL && !g_str_equal (device, dft_store_get_device_id (run->store))))
     {
-      not_the_server (&error);
+      _dft_sync_not_the_server (&error);
       goto out;
     }
 
   /* Marks belong to one server: signing in to another starts from nothing. */
-  known_url = state_get_string (run->store, "server_url", &error);
+  known_url = _dft_sync_state_get_string (run->store, "server_url", &error);
   if (error != NULL)
     goto out;
   if (known_url != NULL && !g_str_equal (known_url, server_url))
     {
-      if (!state_set_int (run->store, "push_acked_seq", 0, &error)
-          || !state_set_int (run->store, "pull_cursor", 0, &error)
+      if (!_dft_sync_state_set_int (run->store, "push_acked_seq", 0, &error)
+          || !_dft_sync_state_set_int (run->store, "pull_cursor", 0, &error)
           || !dft_store_set_sync_state (run->store, "epoch", "", &error))
         goto out;
     }
@@ -1884,7 +1897,7 @@ sign_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   for (const char *const *key = (const char *const[]){ "account", "role", "team", NULL };
        *key != NULL; key++)
     {
-      const char *value = member_string (reply, *key);
+      const char *value = _dft_sync_member_string (reply, *key);
       if (!dft_store_set_sync_state (run->store, *key, value != NULL ? value : "", &error))
         goto out;
     }
@@ -2162,7 +2175,7 @@ start_run (DftSyncClient *self)
   g_task_set_task_data (task, run, run_free);
   /* The run reports cancellation itself, once the thread has stopped touching the store. */
   g_task_set_check_cancellable (task, FALSE);
-  g_task_run_in_thread (task, sync_thread);
+  g_task_run_in_thread (task, _dft_sync_thread);
 }
 
 void
@@ -2294,7 +2307,7 @@ sign_in (DftSyncClient      *self,
   /* Its own run: a sign-in never waits for a sync, nor a sync for it. */
   inner = g_task_new (self, run->cancellable, sign_in_done_cb, outer);
   g_task_set_task_data (inner, run, run_free);
-  g_task_run_in_thread (inner, sign_in_thread);
+  g_task_run_in_thread (inner, _dft_sync_sign_in_thread);
 }
 
 void
@@ -2421,9 +2434,9 @@ snapshot_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   Snapshot     *snapshot = g_new0 (Snapshot, 1);
   DftTokenPlace place = dft_token_store_get_place (store, &snapshot->token_storage, NULL);
 
-  snapshot->server_url = state_get_string (store, "server_url", NULL);
+  snapshot->server_url = _dft_sync_state_get_string (store, "server_url", NULL);
   snapshot->signed_in = place != DFT_TOKEN_PLACE_NONE && snapshot->server_url != NULL;
-  state_get_int (store, "last_sync", &snapshot->last_sync, NULL);
+  _dft_sync_state_get_int (store, "last_sync", &snapshot->last_sync, NULL);
   snapshot->pending = dft_store_count_pending_changes (store, NULL);
   snapshot->open_conflicts = dft_store_count_open_conflicts (store, NULL);
   /* The result waits for the main loop: it must not keep the store open meanwhile. */
