@@ -138,25 +138,25 @@ struct _DftServer
 
 G_DEFINE_FINAL_TYPE (DftServer, dft_server, G_TYPE_OBJECT)
 
-static void handle_login (DftServer *self, Request *request, DftDevice *device);
-static void handle_enrol (DftServer *self, Request *request, DftDevice *device);
-static void handle_push (DftServer *self, Request *request, DftDevice *device);
-static void handle_pull (DftServer *self, Request *request, DftDevice *device);
-static void handle_revoke (DftServer *self, Request *request, DftDevice *device);
-static void handle_codes (DftServer *self, Request *request, DftDevice *device);
-static void handle_reidentify (DftServer *self, Request *request, DftDevice *device);
-static void handle_device_keys (DftServer *self, Request *request, DftDevice *device);
+static void _dft_server_handle_login (DftServer *self, Request *request, DftDevice *device);
+static void _dft_server_handle_enrol (DftServer *self, Request *request, DftDevice *device);
+static void _dft_server_handle_push (DftServer *self, Request *request, DftDevice *device);
+static void _dft_server_handle_pull (DftServer *self, Request *request, DftDevice *device);
+static void _dft_server_handle_revoke (DftServer *self, Request *request, DftDevice *device);
+static void _dft_server_handle_codes (DftServer *self, Request *request, DftDevice *device);
+static void _dft_server_handle_reidentify (DftServer *self, Request *request, DftDevice *device);
+static void _dft_server_handle_device_keys (DftServer *self, Request *request, DftDevice *device);
 
 static const Route routes[] = {
   { "GET", "health", FALSE, NULL },
-  { "POST", "login", FALSE, handle_login },
-  { "POST", "enrol", FALSE, handle_enrol },
-  { "POST", "push", TRUE, handle_push },
-  { "GET", "pull", TRUE, handle_pull },
-  { "POST", "devices/*/revoke", TRUE, handle_revoke },
-  { "POST", "enrolment-codes", TRUE, handle_codes },
-  { "POST", "reidentify", TRUE, handle_reidentify },
-  { "GET", "device-keys", TRUE, handle_device_keys },
+  { "POST", "login", FALSE, _dft_server_handle_login },
+  { "POST", "enrol", FALSE, _dft_server_handle_enrol },
+  { "POST", "push", TRUE, _dft_server_handle_push },
+  { "GET", "pull", TRUE, _dft_server_handle_pull },
+  { "POST", "devices/*/revoke", TRUE, _dft_server_handle_revoke },
+  { "POST", "enrolment-codes", TRUE, _dft_server_handle_codes },
+  { "POST", "reidentify", TRUE, _dft_server_handle_reidentify },
+  { "GET", "device-keys", TRUE, _dft_server_handle_device_keys },
 };
 
 static void
@@ -247,7 +247,7 @@ dft_server_new_epoch (DftStore *store, char **epoch, GError **error)
 }
 
 static char *
-current_epoch (DftServer *self)
+_dft_server_current_epoch (DftServer *self)
 {
   char *epoch;
 
@@ -265,7 +265,7 @@ current_epoch (DftServer *self)
  * new epoch.
  */
 static void
-restore_found (DftServer *self, const char *why)
+_dft_server_restore_found (DftServer *self, const char *why)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char   *epoch = NULL;
@@ -453,7 +453,7 @@ log_request (SoupServerMessage *msg, MessageInfo *info, gboolean aborted)
 /* ---- Replies ------------------------------------------------------------ */
 
 static JsonObject *
-reply_object_new (void)
+_dft_server_reply_object_new (void)
 {
   JsonObject *object = json_object_new ();
 
@@ -475,7 +475,7 @@ json_bytes (JsonObject *object)
 }
 
 static void
-reply_json (Reply *reply, guint status, JsonObject *object)
+_dft_server_reply_json (Reply *reply, guint status, JsonObject *object)
 {
   reply->status = status;
   g_clear_pointer (&reply->body, g_bytes_unref);
@@ -483,78 +483,80 @@ reply_json (Reply *reply, guint status, JsonObject *object)
 }
 
 static void
-reply_error (Reply *reply, guint status, const char *code, const char *message)
+_dft_server_reply_error (Reply *reply, guint status, const char *code, const char *message)
 {
-  g_autoptr (JsonObject) object = reply_object_new ();
+  g_autoptr (JsonObject) object = _dft_server_reply_object_new ();
   JsonObject            *error = json_object_new ();
 
   json_object_set_string_member (error, "code", code);
   json_object_set_string_member (error, "message", message);
   json_object_set_object_member (object, "error", error);
-  reply_json (reply, status, object);
+  _dft_server_reply_json (reply, status, object);
   reply->gzip = FALSE;
   reply->error_code = code;
   reply->challenge = status == SOUP_STATUS_UNAUTHORIZED;
 }
 
 static void
-reply_internal (Reply *reply, const GError *error)
+_dft_server_reply_internal (Reply *reply, const GError *error)
 {
   /* The detail goes to the log for whoever runs the server; SQLite and disk
    * messages hold no personal data. */
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE", "internal error: %s",
                     error != NULL ? error->message : "-");
-  reply_error (reply, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal",
-               error != NULL && g_error_matches (error, DFT_DB_ERROR, DFT_DB_ERROR_DISK_FULL)
-                   ? _ ("The server’s disk is full. Nothing of this request was stored; try again "
-                        "later.")
-                   : _ ("The server failed while handling this request. Nothing of it was "
-                        "stored; try again later."));
+  _dft_server_reply_error (
+      reply, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal",
+      error != NULL && g_error_matches (error, DFT_DB_ERROR, DFT_DB_ERROR_DISK_FULL)
+          ? _ ("The server’s disk is full. Nothing of this request was stored; try again "
+               "later.")
+          : _ ("The server failed while handling this request. Nothing of it was "
+               "stored; try again later."));
 }
 
 /* The status and code a failure is answered with. */
 static void
-reply_gerror (Reply *reply, const GError *error)
+_dft_server_reply_gerror (Reply *reply, const GError *error)
 {
   if (error->domain == DFT_WIRE_ERROR)
     {
       if (error->code == DFT_WIRE_ERROR_TOO_LARGE)
-        reply_error (reply, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too_large", error->message);
+        _dft_server_reply_error (reply, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too_large",
+                                 error->message);
       else
-        reply_error (reply, SOUP_STATUS_BAD_REQUEST, "bad_request", error->message);
+        _dft_server_reply_error (reply, SOUP_STATUS_BAD_REQUEST, "bad_request", error->message);
     }
   else if (error->domain == DFT_SCOPE_ERROR)
-    reply_error (reply, SOUP_STATUS_FORBIDDEN, "forbidden", error->message);
+    _dft_server_reply_error (reply, SOUP_STATUS_FORBIDDEN, "forbidden", error->message);
   else if (g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID))
-    reply_error (reply, SOUP_STATUS_BAD_REQUEST, "bad_request", error->message);
+    _dft_server_reply_error (reply, SOUP_STATUS_BAD_REQUEST, "bad_request", error->message);
   else if (error->domain == DFT_SERVER_DB_ERROR)
     {
       switch ((DftServerDbError) error->code)
         {
         case DFT_SERVER_DB_ERROR_NOT_FOUND:
-          reply_error (reply, SOUP_STATUS_NOT_FOUND, "not_found", error->message);
+          _dft_server_reply_error (reply, SOUP_STATUS_NOT_FOUND, "not_found", error->message);
           break;
         case DFT_SERVER_DB_ERROR_EXISTS:
         case DFT_SERVER_DB_ERROR_CONFLICT:
-          reply_error (reply, SOUP_STATUS_CONFLICT, "conflict", error->message);
+          _dft_server_reply_error (reply, SOUP_STATUS_CONFLICT, "conflict", error->message);
           break;
         case DFT_SERVER_DB_ERROR_CODE_INVALID:
-          reply_error (reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized", error->message);
+          _dft_server_reply_error (reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized", error->message);
           break;
         case DFT_SERVER_DB_ERROR_INVALID:
-          reply_error (reply, SOUP_STATUS_BAD_REQUEST, "bad_request", error->message);
+          _dft_server_reply_error (reply, SOUP_STATUS_BAD_REQUEST, "bad_request", error->message);
           break;
         default:
-          reply_internal (reply, error);
+          _dft_server_reply_internal (reply, error);
           break;
         }
     }
   else
-    reply_internal (reply, error);
+    _dft_server_reply_internal (reply, error);
 }
 
 static void
-apply_reply (SoupServerMessage *msg, const Reply *reply)
+_dft_server_apply_reply (SoupServerMessage *msg, const Reply *reply)
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   gsize               length = 0;
@@ -581,8 +583,8 @@ send_error_now (SoupServerMessage *msg, guint status, const char *code, const ch
 {
   Reply reply = { 0 };
 
-  reply_error (&reply, status, code, message);
-  apply_reply (msg, &reply);
+  _dft_server_reply_error (&reply, status, code, message);
+  _dft_server_apply_reply (msg, &reply);
   message_info (msg)->error_code = code;
   g_clear_pointer (&reply.body, g_bytes_unref);
 }
@@ -591,7 +593,7 @@ send_error_now (SoupServerMessage *msg, guint status, const char *code, const ch
 
 /* Takes @n bytes of @budget, waiting until @deadline (monotonic µs; 0: not at all). */
 static gboolean
-budget_take (Budget *budget, gsize n, gint64 deadline)
+_dft_server_budget_take (Budget *budget, gsize n, gint64 deadline)
 {
   gboolean taken = FALSE;
 
@@ -613,7 +615,7 @@ budget_take (Budget *budget, gsize n, gint64 deadline)
 }
 
 static void
-budget_give (Budget *budget, gsize n)
+_dft_server_budget_give (Budget *budget, gsize n)
 {
   if (n == 0)
     return;
@@ -625,10 +627,11 @@ budget_give (Budget *budget, gsize n)
 }
 
 static void
-reply_busy (Reply *reply)
+_dft_server_reply_busy (Reply *reply)
 {
-  reply_error (reply, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
-               _ ("The server is busy receiving other devices’ changes; try again in a moment."));
+  _dft_server_reply_error (
+      reply, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+      _ ("The server is busy receiving other devices’ changes; try again in a moment."));
   reply->retry_after = PUSH_RETRY_AFTER;
 }
 
@@ -642,7 +645,7 @@ json_depth_ok (const char *data, gsize length)
 
 /* The body as JSON text: inflated when gzip, refused when of another encoding or too deep. */
 static GBytes *
-body_json (Request *request, gsize max_json, GError **error)
+_dft_server_body_json (Request *request, gsize max_json, GError **error)
 {
   const char        *encoding = request->content_encoding;
   g_autoptr (GBytes) json = NULL;
@@ -690,7 +693,7 @@ typedef struct
 } Member;
 
 static gboolean
-bad_request (GError **error, const char *message)
+_dft_server_bad_request (GError **error, const char *message)
 {
   g_set_error_literal (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID, message);
   return FALSE;
@@ -698,9 +701,9 @@ bad_request (GError **error, const char *message)
 
 /* A small JSON object body, every member known and of its type. */
 static JsonObject *
-parse_object (Request *request, const Member *members, guint n_members, GError **error)
+_dft_server_parse_object (Request *request, const Member *members, guint n_members, GError **error)
 {
-  g_autoptr (GBytes)     json = body_json (request, SMALL_BODY_MAX, error);
+  g_autoptr (GBytes)     json = _dft_server_body_json (request, SMALL_BODY_MAX, error);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GList)      names = NULL;
   JsonObject            *object;
@@ -713,10 +716,10 @@ parse_object (Request *request, const Member *members, guint n_members, GError *
   data = g_bytes_get_data (json, &length);
   if (length == 0 || !dft_wire_json_single (data, length) || !dft_wire_json_strict (data, length)
       || !json_parser_load_from_data (parser, data, (gssize) length, NULL))
-    return bad_request (error, _ ("The request body is not JSON.")), NULL;
+    return _dft_server_bad_request (error, _ ("The request body is not JSON.")), NULL;
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return bad_request (error, _ ("The request body is not a JSON object.")), NULL;
+    return _dft_server_bad_request (error, _ ("The request body is not a JSON object.")), NULL;
   object = json_node_get_object (root);
 
   names = json_object_get_members (object);
@@ -732,7 +735,7 @@ parse_object (Request *request, const Member *members, guint n_members, GError *
               /* Translators: %s is a JSON member name a client sent */
               = g_strdup_printf (_ ("The request has an unknown member “%s”."),
                                  (const char *) l->data);
-          return bad_request (error, message), NULL;
+          return _dft_server_bad_request (error, message), NULL;
         }
     }
   for (guint i = 0; i < n_members; i++)
@@ -755,14 +758,14 @@ parse_object (Request *request, const Member *members, guint n_members, GError *
                                      /* Translators: %s is a JSON member name */
                                      : _ ("The member “%s” is missing or is not a whole number."),
                                  members[i].name);
-          return bad_request (error, message), NULL;
+          return _dft_server_bad_request (error, message), NULL;
         }
     }
   return json_object_ref (object);
 }
 
 static const char *
-member_string (JsonObject *object, const char *name)
+_dft_server_member_string (JsonObject *object, const char *name)
 {
   JsonNode *node = json_object_get_member (object, name);
 
@@ -772,32 +775,33 @@ member_string (JsonObject *object, const char *name)
 /* ---- Authentication ----------------------------------------------------- */
 
 static gint64
-now_seconds (void)
+_dft_server_now_seconds (void)
 {
   return g_get_real_time () / G_USEC_PER_SEC;
 }
 
 static DftDevice *
-authenticate (DftServer *self, Request *request)
+_dft_server_authenticate (DftServer *self, Request *request)
 {
   const char           *header = request->authorization;
   g_autoptr (GError)    error = NULL;
   g_autofree char      *token = NULL;
   g_autofree char      *hash = NULL;
   g_autoptr (DftDevice) device = NULL;
-  gint64                now = now_seconds ();
+  gint64                now = _dft_server_now_seconds ();
 
   if (header == NULL || g_ascii_strncasecmp (header, "Bearer ", 7) != 0)
     {
-      reply_error (&request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-                   _ ("This request needs the device’s token: sign in or enrol first."));
+      _dft_server_reply_error (
+          &request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+          _ ("This request needs the device’s token: sign in or enrol first."));
       return NULL;
     }
   token = g_strstrip (g_strdup (header + 7));
   if (*token == '\0' || strlen (token) > 256)
     {
-      reply_error (&request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-                   _ ("This device token is not known. Sign in again."));
+      _dft_server_reply_error (&request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+                               _ ("This device token is not known. Sign in again."));
       return NULL;
     }
   hash = dft_server_auth_hash_secret (token);
@@ -805,24 +809,26 @@ authenticate (DftServer *self, Request *request)
   if (device == NULL)
     {
       if (g_error_matches (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_NOT_FOUND))
-        reply_error (&request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-                     _ ("This device token is not known. Sign in again."));
+        _dft_server_reply_error (&request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+                                 _ ("This device token is not known. Sign in again."));
       else
-        reply_internal (&request->reply, error);
+        _dft_server_reply_internal (&request->reply, error);
       return NULL;
     }
   request->reply.device_id = g_strdup (device->id);
   if (device->revoked_at != 0)
     {
-      reply_error (&request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-                   _ ("This device was revoked. Its data stays on it; sign in again or ask a "
-                      "coordinator for a new enrolment code."));
+      _dft_server_reply_error (
+          &request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+          _ ("This device was revoked. Its data stays on it; sign in again or ask a "
+             "coordinator for a new enrolment code."));
       return NULL;
     }
   if (device->expires_at <= now)
     {
-      reply_error (&request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-                   _ ("This device’s sign-in has expired. Its data stays on it; sign in again."));
+      _dft_server_reply_error (
+          &request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+          _ ("This device’s sign-in has expired. Its data stays on it; sign in again."));
       return NULL;
     }
   /* When a device was last seen helps an admin spot a lost one; failing to note it is no
@@ -835,7 +841,7 @@ authenticate (DftServer *self, Request *request)
 static void
 reply_enrolled (DftServer *self, Request *request, const char *token, DftDevice *device)
 {
-  g_autoptr (JsonObject) object = reply_object_new ();
+  g_autoptr (JsonObject) object = _dft_server_reply_object_new ();
 
   json_object_set_string_member (object, "token", token);
   json_object_set_string_member (object, "bundle_key", self->bundle_key);
@@ -849,7 +855,7 @@ reply_enrolled (DftServer *self, Request *request, const char *token, DftDevice 
     json_object_set_string_member (object, "team", device->team_name);
   else
     json_object_set_null_member (object, "team");
-  reply_json (&request->reply, SOUP_STATUS_OK, object);
+  _dft_server_reply_json (&request->reply, SOUP_STATUS_OK, object);
   g_free (request->reply.device_id);
   request->reply.device_id = g_strdup (device->id);
 }
@@ -857,20 +863,20 @@ reply_enrolled (DftServer *self, Request *request, const char *token, DftDevice 
 static gboolean
 check_device_fields (JsonObject *body, GError **error)
 {
-  const char *name = member_string (body, "device_name");
-  const char *sign_key = member_string (body, "sign_key");
+  const char *name = _dft_server_member_string (body, "device_name");
+  const char *sign_key = _dft_server_member_string (body, "sign_key");
 
-  if (!dft_uuid_is_valid (member_string (body, "device_id")))
-    return bad_request (error, _ ("The member “device_id” is not a device id.")), FALSE;
+  if (!dft_uuid_is_valid (_dft_server_member_string (body, "device_id")))
+    return _dft_server_bad_request (error, _ ("The member “device_id” is not a device id.")), FALSE;
   if (sign_key != NULL && !dft_bundle_key_is_valid (sign_key))
-    return bad_request (error, _ ("The member “sign_key” is not a public key.")), FALSE;
+    return _dft_server_bad_request (error, _ ("The member “sign_key” is not a public key.")), FALSE;
   if (name != NULL && (!g_utf8_validate (name, -1, NULL) || g_utf8_strlen (name, -1) > 200))
-    return bad_request (error, _ ("The member “device_name” is too long.")), FALSE;
+    return _dft_server_bad_request (error, _ ("The member “device_name” is too long.")), FALSE;
   return TRUE;
 }
 
 static void
-handle_login (DftServer *self, Request *request, DftDevice *unused)
+_dft_server_handle_login (DftServer *self, Request *request, DftDevice *unused)
 {
   static const Member members[] = {
     { "username", G_TYPE_STRING, TRUE, FALSE },  { "password", G_TYPE_STRING, TRUE, FALSE },
@@ -878,53 +884,56 @@ handle_login (DftServer *self, Request *request, DftDevice *unused)
     { "sign_key", G_TYPE_STRING, FALSE, TRUE },
   };
   g_autoptr (GError)     error = NULL;
-  g_autoptr (JsonObject) body = parse_object (request, members, G_N_ELEMENTS (members), &error);
+  g_autoptr (JsonObject) body
+      = _dft_server_parse_object (request, members, G_N_ELEMENTS (members), &error);
   g_autoptr (DftAccount) account = NULL;
   g_autoptr (DftDevice)  device = NULL;
   g_autofree char       *token = NULL;
   g_autofree char       *hash = NULL;
   const char            *password;
-  gint64                 now = now_seconds ();
+  gint64                 now = _dft_server_now_seconds ();
 
   if (body == NULL || !check_device_fields (body, &error))
     {
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
-  password = member_string (body, "password");
-  account = dft_server_db_find_account (self->db, member_string (body, "username"), &error);
+  password = _dft_server_member_string (body, "password");
+  account
+      = dft_server_db_find_account (self->db, _dft_server_member_string (body, "username"), &error);
   if (account == NULL)
     {
       if (!g_error_matches (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_NOT_FOUND))
         {
-          reply_internal (&request->reply, error);
+          _dft_server_reply_internal (&request->reply, error);
           return;
         }
       dft_server_auth_waste_verification (password);
     }
   if (account == NULL || !dft_server_auth_verify_password (account->password_hash, password))
     {
-      reply_error (&request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-                   _ ("The user name or the password is wrong."));
+      _dft_server_reply_error (&request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+                               _ ("The user name or the password is wrong."));
       return;
     }
 
   token = dft_server_auth_new_token ();
   hash = dft_server_auth_hash_secret (token);
-  device = dft_server_db_enrol_with_account (
-      self->db, account->id, member_string (body, "device_id"), member_string (body, "device_name"),
-      hash, member_string (body, "sign_key"), now, now + (gint64) self->token_days * DAY_SECONDS,
-      &error);
+  device = dft_server_db_enrol_with_account (self->db, account->id,
+                                             _dft_server_member_string (body, "device_id"),
+                                             _dft_server_member_string (body, "device_name"), hash,
+                                             _dft_server_member_string (body, "sign_key"), now,
+                                             now + (gint64) self->token_days * DAY_SECONDS, &error);
   if (device == NULL)
     {
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
   reply_enrolled (self, request, token, device);
 }
 
 static void
-handle_enrol (DftServer *self, Request *request, DftDevice *unused)
+_dft_server_handle_enrol (DftServer *self, Request *request, DftDevice *unused)
 {
   static const Member members[] = {
     { "code", G_TYPE_STRING, TRUE, FALSE },
@@ -933,37 +942,40 @@ handle_enrol (DftServer *self, Request *request, DftDevice *unused)
     { "sign_key", G_TYPE_STRING, FALSE, TRUE },
   };
   g_autoptr (GError)     error = NULL;
-  g_autoptr (JsonObject) body = parse_object (request, members, G_N_ELEMENTS (members), &error);
-  g_autoptr (DftDevice)  device = NULL;
-  g_autofree char       *code = NULL;
-  g_autofree char       *code_hash = NULL;
-  g_autofree char       *token = NULL;
-  g_autofree char       *hash = NULL;
-  gint64                 now = now_seconds ();
+  g_autoptr (JsonObject) body
+      = _dft_server_parse_object (request, members, G_N_ELEMENTS (members), &error);
+  g_autoptr (DftDevice) device = NULL;
+  g_autofree char      *code = NULL;
+  g_autofree char      *code_hash = NULL;
+  g_autofree char      *token = NULL;
+  g_autofree char      *hash = NULL;
+  gint64                now = _dft_server_now_seconds ();
 
   if (body == NULL || !check_device_fields (body, &error))
     {
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
-  code = dft_server_auth_normalize_code (member_string (body, "code"));
+  code = dft_server_auth_normalize_code (_dft_server_member_string (body, "code"));
   if (code == NULL)
     {
-      reply_error (&request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-                   _ ("This enrolment code is not valid: it may have expired or been used "
-                      "already. Ask your coordinator for a new one."));
+      _dft_server_reply_error (
+          &request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+          _ ("This enrolment code is not valid: it may have expired or been used "
+             "already. Ask your coordinator for a new one."));
       return;
     }
   code_hash = dft_server_auth_hash_secret (code);
   token = dft_server_auth_new_token ();
   hash = dft_server_auth_hash_secret (token);
-  device = dft_server_db_enrol_with_code (self->db, code_hash, member_string (body, "device_id"),
-                                          member_string (body, "device_name"), hash,
-                                          member_string (body, "sign_key"), now,
+  device = dft_server_db_enrol_with_code (self->db, code_hash,
+                                          _dft_server_member_string (body, "device_id"),
+                                          _dft_server_member_string (body, "device_name"), hash,
+                                          _dft_server_member_string (body, "sign_key"), now,
                                           now + (gint64) self->token_days * DAY_SECONDS, &error);
   if (device == NULL)
     {
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
   reply_enrolled (self, request, token, device);
@@ -979,7 +991,7 @@ handle_enrol (DftServer *self, Request *request, DftDevice *unused)
 static void
 reply_forked (Reply *reply, const DftChange *change)
 {
-  g_autoptr (JsonObject) object = reply_object_new ();
+  g_autoptr (JsonObject) object = _dft_server_reply_object_new ();
   JsonObject            *error;
 
   error = json_object_new ();
@@ -991,7 +1003,7 @@ reply_forked (Reply *reply, const DftChange *change)
   json_object_set_string_member (error, "device", change->device_id);
   json_object_set_int_member (error, "seq", change->origin_seq);
   json_object_set_object_member (object, "error", error);
-  reply_json (reply, SOUP_STATUS_CONFLICT, object);
+  _dft_server_reply_json (reply, SOUP_STATUS_CONFLICT, object);
   reply->gzip = FALSE;
   reply->error_code = "forked";
 }
@@ -1006,7 +1018,7 @@ reply_forked (Reply *reply, const DftChange *change)
 static void
 reply_clock_ahead (Reply *reply, const DftChange *change, gint64 ahead_ms, const GError *error)
 {
-  g_autoptr (JsonObject) object = reply_object_new ();
+  g_autoptr (JsonObject) object = _dft_server_reply_object_new ();
   JsonObject            *e = json_object_new ();
 
   json_object_set_string_member (e, "code", "clock_ahead");
@@ -1017,7 +1029,7 @@ reply_clock_ahead (Reply *reply, const DftChange *change, gint64 ahead_ms, const
   json_object_set_int_member (e, "max_ahead_ms", DFT_HLC_MAX_AHEAD_MS);
   json_object_set_object_member (object, "error", e);
   json_object_set_int_member (object, "time", dft_hlc_wall_ms ());
-  reply_json (reply, SOUP_STATUS_UNPROCESSABLE_ENTITY, object);
+  _dft_server_reply_json (reply, SOUP_STATUS_UNPROCESSABLE_ENTITY, object);
   reply->gzip = FALSE;
   reply->error_code = "clock_ahead";
 }
@@ -1107,7 +1119,7 @@ static void push_counted (DftServer *self, Request *request, DftDevice *device);
  * than one push may, and decoded only once its cost fits the server's budget.
  */
 static void
-handle_push (DftServer *self, Request *request, DftDevice *device)
+_dft_server_handle_push (DftServer *self, Request *request, DftDevice *device)
 {
   g_autoptr (GError) error = NULL;
   const char        *encoding = request->content_encoding;
@@ -1115,12 +1127,12 @@ handle_push (DftServer *self, Request *request, DftDevice *device)
   DftWireCount       count;
   gsize              cost;
 
-  /* Another encoding is refused by body_json() as it always was. */
+  /* Another encoding is refused by _dft_server_body_json() as it always was. */
   if (gzip || encoding == NULL || g_ascii_strcasecmp (encoding, "identity") == 0)
     {
       if (!dft_wire_count_body (request->body, gzip, DFT_WIRE_MAX_JSON, &count, &error))
         {
-          reply_gerror (&request->reply, error);
+          _dft_server_reply_gerror (&request->reply, error);
           return;
         }
       if (count.changes > DFT_WIRE_MAX_PUSH_CHANGES || count.values > DFT_WIRE_MAX_PUSH_VALUES)
@@ -1131,14 +1143,15 @@ handle_push (DftServer *self, Request *request, DftDevice *device)
                  "batches."),
               DFT_WIRE_MAX_PUSH_CHANGES);
 
-          reply_error (&request->reply, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too_large", message);
+          _dft_server_reply_error (&request->reply, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                                   "too_large", message);
           return;
         }
       cost = count.bytes + (gsize) count.values * PUSH_VALUE_COST;
-      if (!budget_take (&self->push_budget, cost,
-                        g_get_monotonic_time () + PUSH_WAIT_S * G_USEC_PER_SEC))
+      if (!_dft_server_budget_take (&self->push_budget, cost,
+                                    g_get_monotonic_time () + PUSH_WAIT_S * G_USEC_PER_SEC))
         {
-          reply_busy (&request->reply);
+          _dft_server_reply_busy (&request->reply);
           return;
         }
     }
@@ -1146,7 +1159,7 @@ handle_push (DftServer *self, Request *request, DftDevice *device)
     cost = 0;
 
   push_counted (self, request, device);
-  budget_give (&self->push_budget, cost);
+  _dft_server_budget_give (&self->push_budget, cost);
 #ifdef __GLIBC__
   /* A worker thread's malloc arena keeps what a big batch freed: give it back, so memory
    * after a burst of pushes is what the server holds, not its high-water mark. */
@@ -1239,7 +1252,7 @@ static void
 push_counted (DftServer *self, Request *request, DftDevice *device)
 {
   g_autoptr (GError)     error = NULL;
-  g_autoptr (GBytes)     json = body_json (request, DFT_WIRE_MAX_JSON, &error);
+  g_autoptr (GBytes)     json = _dft_server_body_json (request, DFT_WIRE_MAX_JSON, &error);
   g_autoptr (JsonObject) top = NULL;
   g_autoptr (GPtrArray)  changes = NULL;
   g_autoptr (GPtrArray)  accepted = NULL;
@@ -1258,13 +1271,13 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
 
   if (json == NULL)
     {
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
   changes = dft_wire_decode_batch (json, &top, &error);
   if (changes == NULL)
     {
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
   {
@@ -1279,7 +1292,8 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
               /* Translators: %s is a JSON member name a client sent */
               = g_strdup_printf (_ ("The batch has an unknown member “%s”."),
                                  (const char *) l->data);
-          reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request", message);
+          _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                                   message);
           return;
         }
   }
@@ -1288,8 +1302,9 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
       && (!JSON_NODE_HOLDS_VALUE (protocol) || json_node_get_value_type (protocol) != G_TYPE_INT64
           || json_node_get_int (protocol) != DFT_WIRE_PROTOCOL))
     {
-      reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
-                   _ ("This batch is of another version of the sync protocol; update Daftari."));
+      _dft_server_reply_error (
+          &request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+          _ ("This batch is of another version of the sync protocol; update Daftari."));
       return;
     }
   relay_node = json_object_get_member (top, "relay");
@@ -1298,8 +1313,8 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
       if (!JSON_NODE_HOLDS_VALUE (relay_node)
           || json_node_get_value_type (relay_node) != G_TYPE_BOOLEAN)
         {
-          reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
-                       _ ("The member “relay” must be true or false."));
+          _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                                   _ ("The member “relay” must be true or false."));
           return;
         }
       relay = json_node_get_boolean (relay_node);
@@ -1310,7 +1325,7 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
   if (!drop_clock_ahead (self->store, device->id, changes, relay, &ahead, &ahead_index, &ahead_ms,
                          &error, &skipped))
     {
-      reply_internal (&request->reply, error);
+      _dft_server_reply_internal (&request->reply, error);
       return;
     }
   if (ahead)
@@ -1331,7 +1346,7 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
   if (!relay && changes->len > 0
       && g_strcmp0 (((DftChange *) g_ptr_array_index (changes, 0))->device_id, device->id) == 0
       && ((DftChange *) g_ptr_array_index (changes, 0))->origin_seq > acked + 1)
-    restore_found (self, "a device pushed past what the server holds of it");
+    _dft_server_restore_found (self, "a device pushed past what the server holds of it");
   if (relay
           ? !drop_forked (self->store, device->id, changes, &forked, &fork_index, &skipped, &error)
           : !dft_store_find_fork (self->store, changes, &forked, &fork_index, &error))
@@ -1347,11 +1362,11 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
   else
     accepted = sort_push (self, device, changes, set_aside, claim_ids, claim_entities, &error);
   if (accepted == NULL
-      || !dft_server_db_claim (self->db, claim_ids, claim_entities, device->team_id, now_seconds (),
-                               &error))
+      || !dft_server_db_claim (self->db, claim_ids, claim_entities, device->team_id,
+                               _dft_server_now_seconds (), &error))
     {
       g_mutex_unlock (&self->push_lock);
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
   if ((accepted->len > 0 && !dft_store_apply_changes (self->store, accepted, &stats, &error))
@@ -1365,21 +1380,21 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
                           "could not undo workshop claims: %s", unclaim_error->message);
       g_mutex_unlock (&self->push_lock);
       if (g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_FORKED))
-        reply_error (&request->reply, SOUP_STATUS_CONFLICT, "forked", error->message);
+        _dft_server_reply_error (&request->reply, SOUP_STATUS_CONFLICT, "forked", error->message);
       else
-        reply_gerror (&request->reply, error);
+        _dft_server_reply_gerror (&request->reply, error);
       return;
     }
   acked = dft_store_origin_high (self->store, device->id, &error);
   g_mutex_unlock (&self->push_lock);
   if (acked < 0)
     {
-      reply_internal (&request->reply, error);
+      _dft_server_reply_internal (&request->reply, error);
       return;
     }
 
-  epoch = current_epoch (self);
-  object = reply_object_new ();
+  epoch = _dft_server_current_epoch (self);
+  object = _dft_server_reply_object_new ();
   json_object_set_int_member (object, "acked", acked);
   json_object_set_string_member (object, "epoch", epoch);
   json_object_set_int_member (object, "time", dft_hlc_wall_ms ());
@@ -1403,12 +1418,12 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
         }
       json_object_set_array_member (object, "set_aside", list);
     }
-  reply_json (&request->reply, SOUP_STATUS_OK, object);
+  _dft_server_reply_json (&request->reply, SOUP_STATUS_OK, object);
   return;
 
 internal:
   g_mutex_unlock (&self->push_lock);
-  reply_internal (&request->reply, error);
+  _dft_server_reply_internal (&request->reply, error);
 }
 
 static gboolean
@@ -1433,7 +1448,7 @@ query_number (GHashTable *query,
           /* Translators: %s is a query parameter; the numbers are its bounds */
           _ ("The parameter “%s” must be a whole number from %lld to %lld."), name, (long long) min,
           (long long) max);
-      return bad_request (error, message);
+      return _dft_server_bad_request (error, message);
     }
   return TRUE;
 }
@@ -1475,7 +1490,7 @@ trim_to_bytes (GPtrArray *changes, gsize max_bytes)
 }
 
 static void
-handle_pull (DftServer *self, Request *request, DftDevice *device)
+_dft_server_handle_pull (DftServer *self, Request *request, DftDevice *device)
 {
   g_autoptr (GError)     error = NULL;
   g_autoptr (GPtrArray)  changes = NULL;
@@ -1497,8 +1512,8 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
       while (g_hash_table_iter_next (&iter, &key, NULL))
         if (!g_str_equal (key, "after") && !g_str_equal (key, "limit"))
           {
-            reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
-                         _ ("Pull takes the parameters “after” and “limit” only."));
+            _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                                     _ ("Pull takes the parameters “after” and “limit” only."));
             return;
           }
     }
@@ -1506,7 +1521,7 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
       || !query_number (request->query, "limit", 1, PULL_MAX_LIMIT, PULL_DEFAULT_LIMIT, &limit,
                         &error))
     {
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
 
@@ -1516,23 +1531,25 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
   last = dft_store_last_seq (self->store, &error);
   if (last >= 0 && (after > last || (after > self->log_at_start && after <= self->log_first)))
     {
-      restore_found (self, "a device pulled from a position the server's log does not hold");
+      _dft_server_restore_found (self,
+                                 "a device pulled from a position the server's log does not hold");
       after = 0;
     }
   else if (last >= 0 && request->acked != NULL
            && g_ascii_string_to_signed (request->acked, 10, 0, G_MAXINT64, &told, NULL)
            && told > dft_store_origin_high (self->store, device->id, NULL))
-    restore_found (self, "a device was told the server holds more of its changes than it does");
+    _dft_server_restore_found (
+        self, "a device was told the server holds more of its changes than it does");
   g_mutex_unlock (&self->push_lock);
   if (last < 0)
     {
-      reply_internal (&request->reply, error);
+      _dft_server_reply_internal (&request->reply, error);
       return;
     }
   changes = dft_store_read_log (self->store, after, (guint) limit, NULL, device->id, &error);
   if (changes == NULL)
     {
-      reply_internal (&request->reply, error);
+      _dft_server_reply_internal (&request->reply, error);
       return;
     }
   more = changes->len == (guint) limit;
@@ -1544,7 +1561,7 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
   scope_mark = own < 0 ? NULL : dft_scope_mark (self->store, device, &error);
   if (scope_mark == NULL)
     {
-      reply_internal (&request->reply, error);
+      _dft_server_reply_internal (&request->reply, error);
       return;
     }
   cursor = changes->len > 0 ? ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->seq
@@ -1553,13 +1570,13 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
   visible = dft_scope_filter_pull (scope, changes, &error);
   if (visible == NULL)
     {
-      reply_internal (&request->reply, error);
+      _dft_server_reply_internal (&request->reply, error);
       return;
     }
 
   json_object_set_int_member (extra, "cursor", cursor);
   json_object_set_boolean_member (extra, "more", more);
-  epoch = current_epoch (self);
+  epoch = _dft_server_current_epoch (self);
   json_object_set_string_member (extra, "epoch", epoch);
   /* What the server holds of this device's own: more than it holds means a copy made them. */
   json_object_set_int_member (extra, "acked", own);
@@ -1579,7 +1596,7 @@ handle_pull (DftServer *self, Request *request, DftDevice *device)
  * same expiry), and the original keeps its own.
  */
 static void
-handle_reidentify (DftServer *self, Request *request, DftDevice *device)
+_dft_server_handle_reidentify (DftServer *self, Request *request, DftDevice *device)
 {
   static const Member members[] = {
     { "device_id", G_TYPE_STRING, TRUE, FALSE },
@@ -1587,30 +1604,32 @@ handle_reidentify (DftServer *self, Request *request, DftDevice *device)
     { "sign_key", G_TYPE_STRING, FALSE, TRUE },
   };
   g_autoptr (GError)     error = NULL;
-  g_autoptr (JsonObject) body = parse_object (request, members, G_N_ELEMENTS (members), &error);
-  g_autoptr (DftDevice)  twin = NULL;
-  g_autofree char       *token = NULL;
-  g_autofree char       *hash = NULL;
+  g_autoptr (JsonObject) body
+      = _dft_server_parse_object (request, members, G_N_ELEMENTS (members), &error);
+  g_autoptr (DftDevice) twin = NULL;
+  g_autofree char      *token = NULL;
+  g_autofree char      *hash = NULL;
 
   if (body == NULL || !check_device_fields (body, &error))
     {
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
-  if (g_str_equal (member_string (body, "device_id"), device->id))
+  if (g_str_equal (_dft_server_member_string (body, "device_id"), device->id))
     {
-      reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
-                   _ ("A new identity needs a new device id."));
+      _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                               _ ("A new identity needs a new device id."));
       return;
     }
   token = dft_server_auth_new_token ();
   hash = dft_server_auth_hash_secret (token);
-  twin = dft_server_db_enrol_like (self->db, device, member_string (body, "device_id"),
-                                   member_string (body, "device_name"), hash,
-                                   member_string (body, "sign_key"), now_seconds (), &error);
+  twin = dft_server_db_enrol_like (self->db, device, _dft_server_member_string (body, "device_id"),
+                                   _dft_server_member_string (body, "device_name"), hash,
+                                   _dft_server_member_string (body, "sign_key"),
+                                   _dft_server_now_seconds (), &error);
   if (twin == NULL)
     {
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
@@ -1625,7 +1644,7 @@ handle_reidentify (DftServer *self, Request *request, DftDevice *device)
  * and device ids only: a device sees the ids in every pull anyway.
  */
 static void
-handle_device_keys (DftServer *self, Request *request, DftDevice *device)
+_dft_server_handle_device_keys (DftServer *self, Request *request, DftDevice *device)
 {
   g_autoptr (GError)     error = NULL;
   g_autoptr (GPtrArray)  devices = dft_server_db_list_devices (self->db, &error);
@@ -1634,10 +1653,10 @@ handle_device_keys (DftServer *self, Request *request, DftDevice *device)
 
   if (devices == NULL)
     {
-      reply_internal (&request->reply, error);
+      _dft_server_reply_internal (&request->reply, error);
       return;
     }
-  object = reply_object_new ();
+  object = _dft_server_reply_object_new ();
   keys = json_object_new ();
   for (guint i = 0; i < devices->len; i++)
     {
@@ -1647,7 +1666,7 @@ handle_device_keys (DftServer *self, Request *request, DftDevice *device)
         json_object_set_string_member (keys, d->id, d->sign_key);
     }
   json_object_set_object_member (object, "devices", keys);
-  reply_json (&request->reply, SOUP_STATUS_OK, object);
+  _dft_server_reply_json (&request->reply, SOUP_STATUS_OK, object);
 }
 
 /* ---- Administration over HTTP ------------------------------------------- */
@@ -1657,13 +1676,13 @@ may_administer (Request *request, DftDevice *device)
 {
   if (device->role != DFT_SERVER_ROLE_TRAINER)
     return TRUE;
-  reply_error (&request->reply, SOUP_STATUS_FORBIDDEN, "forbidden",
-               _ ("Only coordinators and admins may do this."));
+  _dft_server_reply_error (&request->reply, SOUP_STATUS_FORBIDDEN, "forbidden",
+                           _ ("Only coordinators and admins may do this."));
   return FALSE;
 }
 
 static void
-handle_revoke (DftServer *self, Request *request, DftDevice *device)
+_dft_server_handle_revoke (DftServer *self, Request *request, DftDevice *device)
 {
   g_autoptr (GError)     error = NULL;
   g_autoptr (DftDevice)  target = NULL;
@@ -1674,7 +1693,7 @@ handle_revoke (DftServer *self, Request *request, DftDevice *device)
   target = dft_server_db_find_device (self->db, request->path_id, &error);
   if (target == NULL)
     {
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
   /* A coordinator revokes the devices of their team, never an admin's. */
@@ -1682,22 +1701,22 @@ handle_revoke (DftServer *self, Request *request, DftDevice *device)
       && (target->role == DFT_SERVER_ROLE_ADMIN
           || (device->team_id != NULL && g_strcmp0 (device->team_id, target->team_id) != 0)))
     {
-      reply_error (&request->reply, SOUP_STATUS_FORBIDDEN, "forbidden",
-                   _ ("This device belongs to another team."));
+      _dft_server_reply_error (&request->reply, SOUP_STATUS_FORBIDDEN, "forbidden",
+                               _ ("This device belongs to another team."));
       return;
     }
-  if (!dft_server_db_revoke_device (self->db, target->id, now_seconds (), &error))
+  if (!dft_server_db_revoke_device (self->db, target->id, _dft_server_now_seconds (), &error))
     {
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
-  object = reply_object_new ();
+  object = _dft_server_reply_object_new ();
   json_object_set_boolean_member (object, "revoked", TRUE);
-  reply_json (&request->reply, SOUP_STATUS_OK, object);
+  _dft_server_reply_json (&request->reply, SOUP_STATUS_OK, object);
 }
 
 static void
-handle_codes (DftServer *self, Request *request, DftDevice *device)
+_dft_server_handle_codes (DftServer *self, Request *request, DftDevice *device)
 {
   static const Member members[] = {
     { "team", G_TYPE_STRING, FALSE, TRUE },
@@ -1715,35 +1734,36 @@ handle_codes (DftServer *self, Request *request, DftDevice *device)
   const char            *role_name;
   DftServerRole          role = DFT_SERVER_ROLE_TRAINER;
   gint64                 expires_in = CODE_DEFAULT_SECONDS;
-  gint64                 now = now_seconds ();
+  gint64                 now = _dft_server_now_seconds ();
 
   if (!may_administer (request, device))
     return;
-  body = parse_object (request, members, G_N_ELEMENTS (members), &error);
+  body = _dft_server_parse_object (request, members, G_N_ELEMENTS (members), &error);
   if (body == NULL)
     {
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
-  role_name = member_string (body, "role");
+  role_name = _dft_server_member_string (body, "role");
   if (role_name != NULL
       && (!dft_server_role_from_string (role_name, &role) || role == DFT_SERVER_ROLE_ADMIN))
     {
-      reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
-                   _ ("An enrolment code is for the role “trainer” or “coordinator”."));
+      _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                               _ ("An enrolment code is for the role “trainer” or “coordinator”."));
       return;
     }
   if (json_object_has_member (body, "expires_in"))
     expires_in = json_object_get_int_member (body, "expires_in");
   if (expires_in < CODE_MIN_SECONDS || expires_in > CODE_MAX_SECONDS)
     {
-      reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
-                   _ ("An enrolment code lasts from one minute to thirty days."));
+      _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                               _ ("An enrolment code lasts from one minute to thirty days."));
       return;
     }
 
   /* A coordinator's own team, unless another is named. */
-  team_name = json_object_has_member (body, "team") ? member_string (body, "team") : NULL;
+  team_name
+      = json_object_has_member (body, "team") ? _dft_server_member_string (body, "team") : NULL;
   if (team_name == NULL && !json_object_has_member (body, "team") && device->team_id != NULL)
     team_name = device->team_id;
   if (team_name != NULL)
@@ -1751,7 +1771,7 @@ handle_codes (DftServer *self, Request *request, DftDevice *device)
       team = dft_server_db_find_team (self->db, team_name, &error);
       if (team == NULL)
         {
-          reply_gerror (&request->reply, error);
+          _dft_server_reply_gerror (&request->reply, error);
           return;
         }
     }
@@ -1764,8 +1784,9 @@ handle_codes (DftServer *self, Request *request, DftDevice *device)
                || g_strcmp0 (team->id, device->team_id) != 0))
           || (device->team_id == NULL && team == NULL)))
     {
-      reply_error (&request->reply, SOUP_STATUS_FORBIDDEN, "forbidden",
-                   _ ("A coordinator makes enrolment codes for trainers of their own team."));
+      _dft_server_reply_error (
+          &request->reply, SOUP_STATUS_FORBIDDEN, "forbidden",
+          _ ("A coordinator makes enrolment codes for trainers of their own team."));
       return;
     }
 
@@ -1775,13 +1796,13 @@ handle_codes (DftServer *self, Request *request, DftDevice *device)
   if (!dft_server_db_add_enrolment_code (self->db, hash, team != NULL ? team->id : NULL, role, 1,
                                          now, now + expires_in, device->id, &error))
     {
-      reply_gerror (&request->reply, error);
+      _dft_server_reply_gerror (&request->reply, error);
       return;
     }
-  object = reply_object_new ();
+  object = _dft_server_reply_object_new ();
   json_object_set_string_member (object, "code", code);
   json_object_set_int_member (object, "expires_at", (now + expires_in) * 1000);
-  reply_json (&request->reply, SOUP_STATUS_OK, object);
+  _dft_server_reply_json (&request->reply, SOUP_STATUS_OK, object);
 }
 
 /* ---- Dispatch ----------------------------------------------------------- */
@@ -1810,11 +1831,11 @@ request_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   g_autoptr (DftDevice) device = NULL;
 
   if (request->route->needs_device)
-    device = authenticate (self, request);
+    device = _dft_server_authenticate (self, request);
   if (device != NULL || !request->route->needs_device)
     request->route->handler (self, request, device);
   if (request->reply.body == NULL)
-    reply_internal (&request->reply, NULL);
+    _dft_server_reply_internal (&request->reply, NULL);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -1854,7 +1875,7 @@ request_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       info->device_id = g_strdup (request->reply.device_id);
       info->error_code = request->reply.error_code;
-      apply_reply (request->msg, &request->reply);
+      _dft_server_apply_reply (request->msg, &request->reply);
       soup_server_message_unpause (request->msg);
     }
   check_drained (self);
@@ -1910,16 +1931,16 @@ find_route (const char *path, const char *method, char **path_id, guint *status)
 static void
 reply_health (DftServer *self, SoupServerMessage *msg)
 {
-  g_autofree char       *epoch = current_epoch (self);
-  g_autoptr (JsonObject) object = reply_object_new ();
+  g_autofree char       *epoch = _dft_server_current_epoch (self);
+  g_autoptr (JsonObject) object = _dft_server_reply_object_new ();
   Reply                  reply = { 0 };
 
   json_object_set_int_member (object, "protocol", DFT_WIRE_PROTOCOL);
   json_object_set_string_member (object, "status", "ok");
   json_object_set_string_member (object, "epoch", epoch);
   json_object_set_int_member (object, "time", dft_hlc_wall_ms ());
-  reply_json (&reply, SOUP_STATUS_OK, object);
-  apply_reply (msg, &reply);
+  _dft_server_reply_json (&reply, SOUP_STATUS_OK, object);
+  _dft_server_apply_reply (msg, &reply);
   g_clear_pointer (&reply.body, g_bytes_unref);
 }
 
@@ -2020,7 +2041,7 @@ reserve_body (DftServer *self, SoupServerMessage *msg, gsize size)
   MessageInfo *info = message_info (msg);
   Reply        reply = { 0 };
 
-  if (budget_take (&self->push_budget, size, 0))
+  if (_dft_server_budget_take (&self->push_budget, size, 0))
     {
       info->reserved = size;
       return TRUE;
@@ -2028,8 +2049,8 @@ reserve_body (DftServer *self, SoupServerMessage *msg, gsize size)
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
                                 "close");
-  reply_busy (&reply);
-  apply_reply (msg, &reply);
+  _dft_server_reply_busy (&reply);
+  _dft_server_apply_reply (msg, &reply);
   info->error_code = reply.error_code;
   g_clear_pointer (&reply.body, g_bytes_unref);
   return FALSE;
@@ -2099,7 +2120,7 @@ request_ended (DftServer *self, SoupServerMessage *msg, gboolean aborted)
   if (info->finished)
     return;
   info->finished = TRUE;
-  budget_give (&self->push_budget, info->reserved);
+  _dft_server_budget_give (&self->push_budget, info->reserved);
   info->reserved = 0;
   log_request (msg, info, aborted);
   if (info->pending)
