@@ -19,7 +19,7 @@ G_BEGIN_DECLS
 #define PUSH_LIMIT_START 256
 #define PUSH_LIMIT_MAX   4096
 #define PULL_LIMIT_START 200
-#define PULL_LIMIT_MIN   5
+#define PULL_LIMIT_MIN   1
 #define PULL_LIMIT_MAX   1000
 
 /* The client's properties; a run posts changes to some of them (_dft_sync_client_post_update). */
