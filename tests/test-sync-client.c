@@ -1200,6 +1200,34 @@ test_fault_proxy_cuts_pull (Fixture *f, gconstpointer data)
   g_assert_cmpint (state_int (f->store, "pull_cursor"), ==, others);
 }
 
+/*
+ * A server that says it is busy right after cut transfers: the backoff before asking it again
+ * starts from the base delay, as for any server that does not answer, not from where the cuts
+ * before it would have taken it.
+ */
+static void
+test_fault_proxy_cuts_then_busy (Fixture *f, gconstpointer data)
+{
+  DftSyncStats stats;
+  guint        own = 12;
+
+  /* Changes of about 1.2 KB: the first batches are cut a few times before one passes. */
+  add_bulky_people (f->store, own, 1500);
+  login (f->client);
+
+  /* The first two requests that reach the server through the cuts get a 503. */
+  g_mutex_lock (&f->fake->lock);
+  f->fake->fail_next = 2;
+  g_mutex_unlock (&f->fake->lock);
+  sync_through_cuts (f, 4000, 30, &stats);
+  g_test_message ("longest wait %u ms", stats.longest_wait_ms);
+  g_assert_cmpuint (fake_get (f->fake, &f->fake->fail_next), ==, 0);
+  /* Twice the base delay (5 ms here) at most: once for each 503. */
+  g_assert_cmpuint (stats.longest_wait_ms, <=, 10);
+  g_assert_cmpuint (fake_get (f->fake, &f->fake->applied), ==, own);
+  g_assert_cmpint (pending (f->store), ==, 0);
+}
+
 static void
 test_epoch_change (Fixture *f, gconstpointer data)
 {
@@ -1729,6 +1757,7 @@ main (int argc, char *argv[])
   ADD ("cancel", test_cancel);
   ADD ("fault-proxy-cuts", test_fault_proxy_cuts);
   ADD ("fault-proxy-cuts-pull", test_fault_proxy_cuts_pull);
+  ADD ("fault-proxy-cuts-then-busy", test_fault_proxy_cuts_then_busy);
   ADD ("epoch-change", test_epoch_change);
   ADD ("automatic", test_automatic);
   ADD ("queued", test_queued);

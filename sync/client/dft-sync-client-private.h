@@ -97,6 +97,9 @@ typedef struct
   curl_off_t last_dlnow;
   curl_off_t last_ulnow;
   gboolean   stalled;
+  /* Failed requests in a row that found no server or a busy one, since the last success or
+   * cut transfer: what the backoff before the next try grows with. */
+  guint unreachable;
   /* Daftari's server has answered in this run: an answer without its mark after that is a
    * reply cut short on a bad link, not a captive portal's page. */
   gboolean server_seen;

@@ -16,9 +16,10 @@
  * the mark the server last acknowledged, in gzip batches of at most
  * batch-bytes; then pull pages after the saved cursor, applying each page in
  * one transaction before saving the cursor. Every step is one request. A
- * request that fails on the network is tried again after an exponential,
- * jittered wait; a dropped connection also halves the next batch, and each
- * success doubles it back up to the limit.
+ * request that finds no server, or a busy one, is tried again after an
+ * exponential, jittered wait; a transfer the link cut goes again after the
+ * base delay with half the batch (down to one change), and each success
+ * doubles it back up to the limit.
  */
 
 #define MAX_RESTARTS 4

@@ -611,6 +611,7 @@ _dft_sync_request (Run         *run,
       return FALSE;
     }
 
+  run->unreachable = 0;
   *reply = json_object_ref (object);
   *json = g_steal_pointer (&text);
   return TRUE;
@@ -619,17 +620,23 @@ _dft_sync_request (Run         *run,
 /*
  * Waits before another try, with jitter so devices do not retry in step. A link that cut a
  * transfer is answering: the next, smaller, try goes after the base delay, however many cuts
- * came before. Exponential backoff is for a server that cannot be reached or says it is busy.
+ * came before. Exponential backoff is for a server that cannot be reached or says it is busy,
+ * and grows with those failures only: a 503 after ten cuts waits the base delay, not 2^10 of it.
  */
 static gboolean
-wait_before_retry (Run *run, Failure failure, guint failures, GError **error)
+wait_before_retry (Run *run, Failure failure, GError **error)
 {
-  guint64 delay
-      = failure == FAIL_DROPPED || failure == FAIL_SHRINK
-            ? run->retry_delay_ms
-            : MIN ((guint64) run->retry_delay_ms << MIN (failures - 1, 16), MAX_RETRY_DELAY_MS);
+  guint64 delay;
   GPollFD pollfd;
 
+  if (failure == FAIL_RETRY)
+    run->unreachable++;
+  else
+    run->unreachable = 0;
+  delay = run->unreachable == 0
+              ? run->retry_delay_ms
+              : MIN ((guint64) run->retry_delay_ms << MIN (run->unreachable - 1, 16),
+                     MAX_RETRY_DELAY_MS);
   delay = delay / 2 + (guint64) g_random_int_range (0, (gint32) (delay / 2) + 1);
   run->stats.longest_wait_ms = MAX (run->stats.longest_wait_ms, (guint) delay);
   if (g_cancellable_make_pollfd (run->cancellable, &pollfd))
@@ -654,7 +661,7 @@ _dft_sync_should_retry (Run *run, Failure failure, guint *failures, GError **err
   g_debug ("sync: %s; trying again", (*error)->message);
   g_clear_error (error);
   run->stats.retries++;
-  return wait_before_retry (run, failure, *failures, error);
+  return wait_before_retry (run, failure, error);
 }
 
 /* An address on a network of its own: private ranges (RFC 1918, IPv6 unique local) and
