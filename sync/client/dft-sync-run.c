@@ -159,14 +159,6 @@ grow_after_success (Run *run, guint *limit, guint used, guint maximum)
 }
 
 /*
- * This database is a copy of another device's (a copied file, a restored
- * backup): the server holds other changes under this device's names. It takes
- * a new device id, enrolled by the server like the one whose token it holds;
- * its changes the server never acknowledged move to the new id, to be sent
- * again; and it pulls everything again, since changes the other copy made
- * under the shared id were never pulled (sync/PROTOCOL.md, "Forks").
- */
-/*
  * The public half of this device's bundle signing key, made at its first
  * sign-in: the server enrols it with the device and checks the device's USB
  * bundles with it (sync/PROTOCOL.md, "Bundles").

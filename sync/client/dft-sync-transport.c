@@ -338,11 +338,6 @@ endpoint_url (const char *server_url, const char *path)
 }
 
 /*
- * One HTTP request. On success *reply holds the reply's top-level object and
- * *json its text. A reply counts only when it is the server's: status 200, the
- * header X-Daftari-Server: 1 and a JSON object saying "server": "daftari".
- */
-/*
  * 422 "clock_ahead": the server refused this device's changes because their
  * clock is more than a day ahead of its own. The trainer is the one who can
  * put the laptop's date right; the changes stay, and get new clock values by
@@ -382,6 +377,11 @@ clock_ahead_error (Run *run, JsonObject *reply, const char *server_message, GErr
                  server_message);
 }
 
+/*
+ * One HTTP request. On success *reply holds the reply's top-level object and
+ * *json its text. A reply counts only when it is the server's: status 200, the
+ * header X-Daftari-Server: 1 and a JSON object saying "server": "daftari".
+ */
 gboolean
 _dft_sync_request (Run         *run,
                    const char  *server_url,
