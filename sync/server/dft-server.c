@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "dft-bundle.h"
-#include "dft-db.h"
 #include "dft-hlc.h"
 #include "dft-server-auth.h"
 #include "dft-server-private.h"
