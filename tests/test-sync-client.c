@@ -706,14 +706,24 @@ log_length (DftStore *store)
   return all->len;
 }
 
+/* In one transaction: a save each would wait on the disk 150 times in a fault test. */
 static void
 add_people (DftStore *store, const char *family, guint n)
 {
+  g_autoptr (GPtrArray) people = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError)    error = NULL;
+
   for (guint i = 0; i < n; i++)
     {
-      g_autofree char      *given = g_strdup_printf ("Person%u", i);
-      g_autoptr (DftRecord) person = dft_test_add_person (store, given, family);
+      g_autofree char *given = g_strdup_printf ("Person%u", i);
+      DftRecord       *person = dft_record_new_for_entity (&dft_entity_person);
+
+      dft_record_set_string (person, "given_name", given);
+      dft_record_set_string (person, "family_name", family);
+      g_ptr_array_add (people, person);
     }
+  dft_store_save_all (store, (DftRecord **) people->pdata, people->len, &error);
+  g_assert_no_error (error);
 }
 
 static gboolean
@@ -1101,34 +1111,45 @@ test_cancel (Fixture *f, gconstpointer data)
   g_assert_cmpuint (log_length (f->store), ==, 62);
 }
 
+/*
+ * Syncs, signed in already, through a link whose every connection dies after @cut_after
+ * bytes, both ways counted; the sync must succeed, after cuts and retries.
+ */
 static void
-test_fault_proxy_cuts (Fixture *f, gconstpointer data)
+sync_through_cuts (Fixture *f, guint cut_after, guint max_attempts, DftSyncStats *stats)
 {
   g_autoptr (GError)        error = NULL;
   g_autoptr (DftFaultProxy) proxy = dft_fault_proxy_new (f->fake->port, &error);
   g_autofree char          *proxied = NULL;
   DftFaultProxyCounters     counters;
-  DftSyncStats              stats;
-  guint                     own = 150, others = 150;
 
   g_assert_no_error (error);
+  dft_fault_proxy_set_cut_after (proxy, cut_after);
+  proxied = g_strdup_printf ("http://127.0.0.1:%u/", dft_fault_proxy_get_port (proxy));
+  g_object_set (f->client, "server-url", proxied, "max-attempts", max_attempts, NULL);
+  sync_and_wait (f->client, NULL, stats, &error);
+  g_assert_no_error (error);
+
+  dft_fault_proxy_get_counters (proxy, &counters);
+  g_test_message ("%u connections, %u cut, %u requests, %u retries", counters.connections,
+                  counters.cuts, stats->requests, stats->retries);
+  g_assert_cmpuint (counters.cuts, >, 0);
+  g_assert_cmpuint (stats->retries, >, 0);
+}
+
+static void
+test_fault_proxy_cuts (Fixture *f, gconstpointer data)
+{
+  DftSyncStats stats;
+  guint        own = 150, others = 150;
+
   add_people (f->store, "Ours", own);
   add_people (f->other, "Theirs", others);
   fake_seed (f->fake, f->other);
   login (f->client);
 
-  /* Every connection dies after 4000 bytes, both ways counted; batches must shrink to pass. */
-  dft_fault_proxy_set_cut_after (proxy, 4000);
-  proxied = g_strdup_printf ("http://127.0.0.1:%u/", dft_fault_proxy_get_port (proxy));
-  g_object_set (f->client, "server-url", proxied, "max-attempts", 30, NULL);
-  sync_and_wait (f->client, NULL, &stats, &error);
-  g_assert_no_error (error);
-
-  dft_fault_proxy_get_counters (proxy, &counters);
-  g_test_message ("%u connections, %u cut, %u requests, %u retries", counters.connections,
-                  counters.cuts, stats.requests, stats.retries);
-  g_assert_cmpuint (counters.cuts, >, 0);
-  g_assert_cmpuint (stats.retries, >, 0);
+  /* Every connection dies after 4000 bytes; batches must shrink to pass. */
+  sync_through_cuts (f, 4000, 30, &stats);
   /* The link answers between cuts: every retry waits the base delay at most (5 ms here),
    * never a backoff that grows with the cuts before it (minutes after ten in a row). */
   g_assert_cmpuint (stats.longest_wait_ms, <=, 5);
@@ -1138,6 +1159,83 @@ test_fault_proxy_cuts (Fixture *f, gconstpointer data)
   g_assert_cmpint (pending (f->store), ==, 0);
   g_assert_cmpuint (log_length (f->store), ==, own + others);
   g_assert_cmpint (state_int (f->store, "pull_cursor"), ==, own + others);
+}
+
+/* People whose records hardly compress: @chars of base64 noise in the agency field, the same
+ * on every run. */
+static void
+add_bulky_people (DftStore *store, guint n, guint chars)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (15);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GError)    error = NULL;
+      g_autoptr (DftRecord) person = dft_record_new_for_entity (&dft_entity_person);
+      g_autofree guint8    *noise = g_new (guint8, chars);
+      g_autofree char      *given = g_strdup_printf ("Bulky%u", i);
+      g_autofree char      *agency = NULL;
+
+      for (guint j = 0; j < chars; j++)
+        noise[j] = (guint8) g_rand_int_range (rand, 0, 256);
+      agency = g_base64_encode (noise, chars);
+      agency[chars] = '\0';
+      dft_record_set_string (person, "given_name", given);
+      dft_record_set_string (person, "agency", agency);
+      dft_store_save (store, person, &error);
+      g_assert_no_error (error);
+    }
+}
+
+/*
+ * A link that carries two of the server's changes at a time and cuts the rest: the pull page
+ * halves on every cut until one passes, however small that is, and the sync ends without a
+ * wait longer than the base delay.
+ */
+static void
+test_fault_proxy_cuts_pull (Fixture *f, gconstpointer data)
+{
+  DftSyncStats stats;
+  guint        others = 12;
+
+  add_bulky_people (f->other, others, 1500);
+  fake_seed (f->fake, f->other);
+  login (f->client);
+
+  /* About 1.2 KB a change once compressed: five do not pass 3500 bytes, one does. */
+  sync_through_cuts (f, 3500, 12, &stats);
+  g_assert_cmpuint (stats.longest_wait_ms, <=, 5);
+  g_assert_cmpuint (stats.received, ==, others);
+  g_assert_cmpuint (log_length (f->store), ==, others);
+  g_assert_cmpint (state_int (f->store, "pull_cursor"), ==, others);
+}
+
+/*
+ * A server that says it is busy right after cut transfers: the backoff before asking it again
+ * starts from the base delay, as for any server that does not answer, not from where the cuts
+ * before it would have taken it.
+ */
+static void
+test_fault_proxy_cuts_then_busy (Fixture *f, gconstpointer data)
+{
+  DftSyncStats stats;
+  guint        own = 12;
+
+  /* Changes of about 1.2 KB: the first batches are cut a few times before one passes. */
+  add_bulky_people (f->store, own, 1500);
+  login (f->client);
+
+  /* The first two requests that reach the server through the cuts get a 503. */
+  g_mutex_lock (&f->fake->lock);
+  f->fake->fail_next = 2;
+  g_mutex_unlock (&f->fake->lock);
+  sync_through_cuts (f, 4000, 30, &stats);
+  g_test_message ("longest wait %u ms", stats.longest_wait_ms);
+  g_assert_cmpuint (fake_get (f->fake, &f->fake->fail_next), ==, 0);
+  /* Twice the base delay (5 ms here) at most: once for each 503. */
+  g_assert_cmpuint (stats.longest_wait_ms, <=, 10);
+  g_assert_cmpuint (fake_get (f->fake, &f->fake->applied), ==, own);
+  g_assert_cmpint (pending (f->store), ==, 0);
 }
 
 static void
@@ -1668,6 +1766,8 @@ main (int argc, char *argv[])
   ADD ("forbidden", test_forbidden);
   ADD ("cancel", test_cancel);
   ADD ("fault-proxy-cuts", test_fault_proxy_cuts);
+  ADD ("fault-proxy-cuts-pull", test_fault_proxy_cuts_pull);
+  ADD ("fault-proxy-cuts-then-busy", test_fault_proxy_cuts_then_busy);
   ADD ("epoch-change", test_epoch_change);
   ADD ("automatic", test_automatic);
   ADD ("queued", test_queued);

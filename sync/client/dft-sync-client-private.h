@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <curl/curl.h>
+#include <json-glib/json-glib.h>
+
+#include "dft-sync-client.h"
+
+G_BEGIN_DECLS
+
+/*
+ * What the parts of the sync client share: dft-sync-client.c holds the object and its
+ * scheduler, dft-sync-run.c one sync or sign-in (push, pull, batching) and
+ * dft-sync-transport.c one request over libcurl (pinning, retries).
+ */
+
+/* Batch sizes: the client starts from them, a run adapts them to the link. */
+#define MIN_BATCH_BYTES  512
+#define PUSH_LIMIT_START 256
+#define PUSH_LIMIT_MAX   4096
+#define PULL_LIMIT_START 200
+#define PULL_LIMIT_MIN   1
+#define PULL_LIMIT_MAX   1000
+
+/* The client's properties; a run posts changes to some of them (_dft_sync_client_post_update). */
+enum
+{
+  PROP_0,
+  PROP_STORE,
+  PROP_NETWORK_MONITOR,
+  PROP_SERVER_URL,
+  PROP_PINNED_CERTIFICATE,
+  PROP_AUTOMATIC,
+  PROP_SYNC_INTERVAL,
+  PROP_CONNECT_TIMEOUT,
+  PROP_STALL_TIMEOUT,
+  PROP_REQUEST_TIMEOUT,
+  PROP_MAX_ATTEMPTS,
+  PROP_RETRY_DELAY_MS,
+  PROP_BATCH_BYTES,
+  PROP_STATE,
+  PROP_SIGNED_IN,
+  PROP_PENDING_CHANGES,
+  PROP_LAST_SYNC,
+  PROP_LAST_ERROR,
+  PROP_TOKEN_STORAGE,
+  PROP_PROGRESS,
+  PROP_CLOCK_DRIFT_MS,
+  PROP_OPEN_CONFLICTS,
+  N_PROPS
+};
+
+typedef enum
+{
+  FAIL_FATAL,   /* no point trying again: not the server, refused, cancelled */
+  FAIL_RETRY,   /* the network failed before anything was lost */
+  FAIL_DROPPED, /* the connection broke under a transfer: try again with less */
+  FAIL_SHRINK,  /* the server found the batch too large */
+} Failure;
+
+/*
+ * Everything that touches the network or the disk runs in a GTask thread on a
+ * snapshot of the settings (a Run). The thread never touches the object's
+ * fields: property changes are posted to the main context the object was made
+ * in.
+ */
+typedef struct
+{
+  DftSyncClient *self; /* only to post updates; never read in the thread */
+  DftStore      *store;
+  GMainContext  *context;
+  GCancellable  *cancellable;
+  CURL          *curl;
+
+  char *server_url; /* NULL: the one saved in the store */
+  char *pinned_certificate;
+  char *pin; /* "sha256//…" of the pinned certificate's public key */
+  char *token;
+  guint connect_timeout;
+  guint stall_timeout;
+  guint request_timeout;
+  guint max_attempts;
+  guint retry_delay_ms;
+  guint batch_bytes;
+  guint target_bytes;
+  guint push_limit;
+  guint pull_limit;
+
+  /* A login or an enrolment. */
+  char *endpoint;
+  char *username;
+  char *password;
+  char *code;
+
+  /* The request under way: when a byte last moved, to tell a stalled link. */
+  gint64     last_activity_us;
+  curl_off_t last_dlnow;
+  curl_off_t last_ulnow;
+  gboolean   stalled;
+  /* Failed requests in a row that found no server or a busy one, since the last success or
+   * cut transfer: what the backoff before the next try grows with. */
+  guint unreachable;
+  /* Daftari's server has answered in this run: an answer without its mark after that is a
+   * reply cut short on a bad link, not a captive portal's page. */
+  gboolean server_seen;
+  /* A push refused as a fork ("forked"): this database is a copy of another device's, which
+   * made other changes from fork_seq on. */
+  gboolean forked;
+  gint64   fork_seq;
+  char    *set_aside_reason; /* the latest change the server set aside: why */
+
+  DftSyncStats stats;
+} Run;
+
+/* dft-sync-client.c: the main context's side. */
+void _dft_sync_client_post_update (Run *run, guint prop, double d, gint64 i);
+
+/* dft-sync-transport.c: one request. */
+const char *_dft_sync_member_string (JsonObject *object, const char *name);
+gboolean    _dft_sync_member_int (JsonObject *object, const char *name, gint64 *value);
+gboolean    _dft_sync_member_bool (JsonObject *object, const char *name);
+char       *_dft_sync_pin_from_pem (const char *path, GError **error);
+void        _dft_sync_not_the_server (GError **error);
+gboolean    _dft_sync_request (Run         *run,
+                               const char  *server_url,
+                               const char  *method,
+                               const char  *path,
+                               GBytes      *body,
+                               gboolean     gzipped,
+                               GBytes     **json,
+                               JsonObject **reply,
+                               Failure     *failure,
+                               GError     **error);
+gboolean    _dft_sync_should_retry (Run *run, Failure failure, guint *failures, GError **error);
+
+/* dft-sync-run.c: one sync or sign-in, in a worker thread. */
+gboolean _dft_sync_state_get_int (DftStore *store, const char *key, gint64 *value, GError **error);
+gboolean _dft_sync_state_set_int (DftStore *store, const char *key, gint64 value, GError **error);
+char    *_dft_sync_state_get_string (DftStore *store, const char *key, GError **error);
+void _dft_sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable);
+void _dft_sync_sign_in_thread (GTask        *task,
+                               gpointer      source,
+                               gpointer      task_data,
+                               GCancellable *cancellable);
+
+G_END_DECLS

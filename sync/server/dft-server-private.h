@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "dft-server.h"
+
+G_BEGIN_DECLS
+
+/*
+ * What the parts of the server share: dft-server.c holds its life, the routes and the
+ * dispatch of requests to workers; dft-server-sync.c the push and pull handlers;
+ * dft-server-accounts.c sign-in, enrolment, devices and their administration;
+ * dft-server-reply.c the JSON bodies of requests and replies.
+ */
+
+/* Sign-in, enrolment and code requests are a few hundred bytes. */
+#define SMALL_BODY_MAX (64 * 1024)
+/*
+ * Memory for pushes, server-wide: the bodies being received and the batches
+ * being decoded together stay under this, however many devices push at once.
+ * Decoding costs about PUSH_VALUE_COST bytes for each JSON value on top of the
+ * text (a JsonNode, its object's hash table entry, then the change built from
+ * it); a push past the budget waits up to PUSH_WAIT_S for others to finish,
+ * then gets 503 with Retry-After.
+ */
+#define PUSH_BUDGET      ((gsize) 256 * 1024 * 1024)
+#define PUSH_VALUE_COST  ((gsize) 256)
+#define PUSH_WAIT_S      10
+#define PUSH_RETRY_AFTER 5
+/* After a push that cost this much, freed memory is handed back to the system. */
+#define PUSH_TRIM_AT ((gsize) 4 * 1024 * 1024)
+
+typedef struct _Request Request;
+typedef void (*Handler) (DftServer *self, Request *request, DftDevice *device);
+
+typedef struct
+{
+  const char *method;
+  const char *path; /* after API_PREFIX; "*" stands for one device id */
+  gboolean    needs_device;
+  Handler     handler; /* NULL: answered at once in the main loop */
+} Route;
+
+/* What a worker made of a request, applied to the message in the main loop. */
+typedef struct
+{
+  guint       status;
+  GBytes     *body;
+  gboolean    gzip;
+  gboolean    challenge; /* WWW-Authenticate: Bearer */
+  const char *error_code;
+  char       *device_id;
+  guint       retry_after; /* seconds, for 503 */
+} Reply;
+
+struct _Request
+{
+  DftServer         *server;
+  SoupServerMessage *msg;
+  const Route       *route;
+  char              *path_id;
+  GHashTable        *query;
+  char              *authorization;
+  char              *content_encoding;
+  char              *acked; /* X-Daftari-Acked: what the device was told the server holds of it */
+  char              *acked_change; /* X-Daftari-Acked-Change: the digest of that change */
+  GBytes            *body;
+  Reply              reply;
+};
+
+/* A counting semaphore over bytes. */
+typedef struct
+{
+  GMutex lock;
+  GCond  cond;
+  gsize  used;
+  gsize  limit;
+} Budget;
+
+struct _DftServer
+{
+  GObject parent_instance;
+
+  char        *listen;
+  guint        port;
+  gsize        max_body;
+  guint        token_days;
+  char        *tls_certificate;
+  char        *tls_key;
+  SoupServer  *soup;
+  DftStore    *store;
+  DftServerDb *db;
+  char        *epoch;
+  char        *bundle_key;   /* the public key USB bundles are sealed to */
+  gint64       log_at_start; /* the last log position in the files when the server started */
+  gint64       log_first;    /* positions this run gives start after this */
+  GMutex       epoch_lock;   /* guards epoch, which a restore found while serving replaces */
+  GMutex       push_lock;    /* check, claim and apply one push at a time */
+  Budget       push_budget;  /* memory of the pushes under way: bodies and decoding */
+  GMainLoop   *loop;
+  guint        pending; /* messages paused for a worker, not yet finished */
+  guint        working; /* workers running */
+  gboolean     draining;
+  gboolean     drain_expired;
+  gboolean     finishing;
+  guint        drain_timeout_id;
+};
+
+typedef struct
+{
+  const char *name;
+  GType       type;
+  gboolean    required;
+  gboolean    nullable;
+} Member;
+
+/* dft-server.c */
+char    *_dft_server_current_epoch (DftServer *self);
+void     _dft_server_restore_found (DftServer *self, const char *why);
+gboolean _dft_server_budget_take (Budget *budget, gsize n, gint64 deadline);
+void     _dft_server_budget_give (Budget *budget, gsize n);
+
+/* dft-server-reply.c */
+JsonObject *_dft_server_reply_object_new (void);
+void        _dft_server_reply_json (Reply *reply, guint status, JsonObject *object);
+void    _dft_server_reply_error (Reply *reply, guint status, const char *code, const char *message);
+void    _dft_server_reply_internal (Reply *reply, const GError *error);
+void    _dft_server_reply_gerror (Reply *reply, const GError *error);
+void    _dft_server_apply_reply (SoupServerMessage *msg, const Reply *reply);
+void    _dft_server_reply_busy (Reply *reply);
+GBytes *_dft_server_body_json (Request *request, gsize max_json, GError **error);
+gboolean _dft_server_bad_request (GError **error, const char *message);
+JsonObject *
+_dft_server_parse_object (Request *request, const Member *members, guint n_members, GError **error);
+const char *_dft_server_member_string (JsonObject *object, const char *name);
+
+/* dft-server-accounts.c */
+gint64     _dft_server_now_seconds (void);
+DftDevice *_dft_server_authenticate (DftServer *self, Request *request);
+void       _dft_server_handle_login (DftServer *self, Request *request, DftDevice *device);
+void       _dft_server_handle_enrol (DftServer *self, Request *request, DftDevice *device);
+void       _dft_server_handle_reidentify (DftServer *self, Request *request, DftDevice *device);
+void       _dft_server_handle_device_keys (DftServer *self, Request *request, DftDevice *device);
+void       _dft_server_handle_revoke (DftServer *self, Request *request, DftDevice *device);
+void       _dft_server_handle_codes (DftServer *self, Request *request, DftDevice *device);
+
+/* dft-server-sync.c */
+void _dft_server_handle_push (DftServer *self, Request *request, DftDevice *device);
+void _dft_server_handle_pull (DftServer *self, Request *request, DftDevice *device);
+
+G_END_DECLS

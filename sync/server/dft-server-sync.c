@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "dft-change-log.h"
+#include "dft-hlc.h"
+#include "dft-server-private.h"
+#include "dft-server-scope.h"
+#include "dft-wire.h"
+
+/* A pull page's JSON, before compression: well under what a client reads (DFT_WIRE_MAX_JSON). */
+#define PULL_MAX_BYTES     (4 * 1024 * 1024)
+#define PULL_DEFAULT_LIMIT 500
+#define PULL_MAX_LIMIT     5000
+
+/* ---- Sync --------------------------------------------------------------- */
+
+/*
+ * 409 "forked": the device's database is a copy (another laptop, a backup put
+ * back) whose change @seq differs from the one the server holds under that
+ * name. Nothing of the batch is stored; the device takes a new identity.
+ */
+static void
+reply_forked (Reply *reply, const DftChange *change)
+{
+  g_autoptr (JsonObject) object = _dft_server_reply_object_new ();
+  JsonObject            *error;
+
+  error = json_object_new ();
+  json_object_set_string_member (error, "code", "forked");
+  json_object_set_string_member (
+      error, "message",
+      _ ("This device’s database is a copy of another one that synced already (a copied file or "
+         "a restored backup). Nothing of this push was stored."));
+  json_object_set_string_member (error, "device", change->device_id);
+  json_object_set_int_member (error, "seq", change->origin_seq);
+  json_object_set_object_member (object, "error", error);
+  _dft_server_reply_json (reply, SOUP_STATUS_CONFLICT, object);
+  reply->gzip = FALSE;
+  reply->error_code = "forked";
+}
+
+/*
+ * 422 "clock_ahead": a change of the pushing device is stamped more than
+ * DFT_HLC_MAX_AHEAD_MS ahead of the server's clock (a laptop whose date is
+ * wrong). Stored, it would win every merge of its fields until that date.
+ * Nothing of the batch is stored; the reply carries the server's time so the
+ * device can tell its trainer how far off its clock is.
+ */
+static void
+reply_clock_ahead (Reply *reply, const DftChange *change, gint64 ahead_ms, const GError *error)
+{
+  g_autoptr (JsonObject) object = _dft_server_reply_object_new ();
+  JsonObject            *e = json_object_new ();
+
+  json_object_set_string_member (e, "code", "clock_ahead");
+  json_object_set_string_member (e, "message", error->message);
+  json_object_set_string_member (e, "device", change->device_id);
+  json_object_set_int_member (e, "seq", change->origin_seq);
+  json_object_set_int_member (e, "ahead_ms", ahead_ms);
+  json_object_set_int_member (e, "max_ahead_ms", DFT_HLC_MAX_AHEAD_MS);
+  json_object_set_object_member (object, "error", e);
+  json_object_set_int_member (object, "time", dft_hlc_wall_ms ());
+  _dft_server_reply_json (reply, SOUP_STATUS_UNPROCESSABLE_ENTITY, object);
+  reply->gzip = FALSE;
+  reply->error_code = "clock_ahead";
+}
+
+/* Relayed changes of other devices whose clocks are too far ahead are left out, as changes the
+ * relaying device may not make are; its own are refused as in a push (*own_index). */
+static gboolean
+drop_clock_ahead (DftStore   *store,
+                  const char *device_id,
+                  GPtrArray  *changes,
+                  gboolean    relay,
+                  gboolean   *own_ahead,
+                  guint      *own_index,
+                  gint64     *ahead_ms,
+                  GError    **own_error,
+                  guint      *dropped)
+{
+  guint index = 0;
+
+  *own_ahead = FALSE;
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+      DftChange         *change;
+
+      if (dft_store_check_clocks (store, changes, &index, ahead_ms, &error))
+        return TRUE;
+      if (!g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_CLOCK_AHEAD))
+        {
+          g_propagate_error (own_error, g_steal_pointer (&error));
+          return FALSE;
+        }
+      change = g_ptr_array_index (changes, index);
+      if (!relay || g_strcmp0 (change->device_id, device_id) == 0)
+        {
+          *own_ahead = TRUE;
+          *own_index = index;
+          g_propagate_error (own_error, g_steal_pointer (&error));
+          return TRUE;
+        }
+      g_ptr_array_remove_index (changes, index);
+      (*dropped)++;
+    }
+}
+
+/* Drops the relayed changes of other devices the server holds otherwise: a fork between two
+ * other devices is for them to sort out when they push, not for the device that relays. */
+static gboolean
+drop_forked (DftStore   *store,
+             const char *device_id,
+             GPtrArray  *changes,
+             gboolean   *own_forked,
+             guint      *own_index,
+             guint      *dropped,
+             GError    **error)
+{
+  gboolean found = TRUE;
+  guint    index = 0;
+
+  while (found)
+    {
+      if (!dft_store_find_fork (store, changes, &found, &index, error))
+        return FALSE;
+      /* The relaying device's own change forks as in a push: it is the copy. */
+      if (found
+          && g_strcmp0 (((DftChange *) g_ptr_array_index (changes, index))->device_id, device_id)
+                 == 0)
+        {
+          *own_forked = TRUE;
+          *own_index = index;
+          return TRUE;
+        }
+      if (found)
+        {
+          g_ptr_array_remove_index (changes, index);
+          (*dropped)++;
+        }
+    }
+  return TRUE;
+}
+
+static void push_counted (DftServer *self, Request *request, DftDevice *device);
+
+/*
+ * A push is counted before it is decoded (dft_wire_count_body(): inflated a
+ * piece at a time, nothing kept), refused when it holds more changes or values
+ * than one push may, and decoded only once its cost fits the server's budget.
+ */
+void
+_dft_server_handle_push (DftServer *self, Request *request, DftDevice *device)
+{
+  g_autoptr (GError) error = NULL;
+  const char        *encoding = request->content_encoding;
+  gboolean           gzip = encoding != NULL && g_ascii_strcasecmp (encoding, "gzip") == 0;
+  DftWireCount       count;
+  gsize              cost;
+
+  /* Another encoding is refused by _dft_server_body_json() as it always was. */
+  if (gzip || encoding == NULL || g_ascii_strcasecmp (encoding, "identity") == 0)
+    {
+      if (!dft_wire_count_body (request->body, gzip, DFT_WIRE_MAX_JSON, &count, &error))
+        {
+          _dft_server_reply_gerror (&request->reply, error);
+          return;
+        }
+      if (count.changes > DFT_WIRE_MAX_PUSH_CHANGES || count.values > DFT_WIRE_MAX_PUSH_VALUES)
+        {
+          g_autofree char *message = g_strdup_printf (
+              /* Translators: %d is the most changes one push may hold */
+              _ ("This push holds too much: send at most %d changes at a time, and smaller "
+                 "batches."),
+              DFT_WIRE_MAX_PUSH_CHANGES);
+
+          _dft_server_reply_error (&request->reply, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                                   "too_large", message);
+          return;
+        }
+      cost = count.bytes + (gsize) count.values * PUSH_VALUE_COST;
+      if (!_dft_server_budget_take (&self->push_budget, cost,
+                                    g_get_monotonic_time () + PUSH_WAIT_S * G_USEC_PER_SEC))
+        {
+          _dft_server_reply_busy (&request->reply);
+          return;
+        }
+    }
+  else
+    cost = 0;
+
+  push_counted (self, request, device);
+  _dft_server_budget_give (&self->push_budget, cost);
+#ifdef __GLIBC__
+  /* A worker thread's malloc arena keeps what a big batch freed: give it back, so memory
+   * after a burst of pushes is what the server holds, not its high-water mark. */
+  if (cost >= PUSH_TRIM_AT)
+    malloc_trim (0);
+#endif
+}
+
+/* A change of a push the server refused alone, and why (sync/PROTOCOL.md, "Set aside"). */
+typedef struct
+{
+  DftChange *change; /* borrowed from the push */
+  char      *reason;
+} SetAside;
+
+static void
+set_aside_free (gpointer data)
+{
+  SetAside *aside = data;
+
+  g_free (aside->reason);
+  g_free (aside);
+}
+
+/*
+ * The changes of a device's own push that may be applied, in their order (borrowed from
+ * @changes). A change the scope refuses alone (a record of another team, a form a coordinator
+ * published, a value too long) is set aside with its reason into @set_aside and the rest is
+ * checked again without it, since what it wrote no longer counts for the others: a refused
+ * change never holds back the ones after it. NULL when the whole push is refused (changes of
+ * another device) or the server failed.
+ */
+static GPtrArray *
+sort_push (DftServer *self,
+           DftDevice *device,
+           GPtrArray *changes,
+           GPtrArray *set_aside,
+           GPtrArray *claim_ids,
+           GPtrArray *claim_entities,
+           GError   **error)
+{
+  g_autoptr (GPtrArray) accepted = g_ptr_array_new ();
+
+  for (guint i = 0; i < changes->len; i++)
+    g_ptr_array_add (accepted, g_ptr_array_index (changes, i));
+  for (;;)
+    {
+      g_autoptr (DftScope) scope = dft_scope_new (self->store, self->db, device);
+      g_autoptr (GError)   local_error = NULL;
+      const char          *reason = NULL;
+      guint                refused;
+      SetAside            *aside;
+
+      g_ptr_array_set_size (claim_ids, 0);
+      g_ptr_array_set_size (claim_entities, 0);
+      if (dft_scope_check_push (scope, accepted, claim_ids, claim_entities, &local_error))
+        return g_steal_pointer (&accepted);
+      refused = dft_scope_get_refused (scope, &reason);
+      if (refused == 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      aside = g_new0 (SetAside, 1);
+      aside->change = g_ptr_array_steal_index (accepted, refused - 1);
+      aside->reason = g_strdup (reason);
+      g_ptr_array_add (set_aside, aside);
+    }
+}
+
+/* What was set aside is kept, for a coordinator to see, and counts as received. Locked. */
+static gboolean
+keep_set_aside (DftServer *self, DftDevice *device, GPtrArray *set_aside, GError **error)
+{
+  for (guint i = 0; i < set_aside->len; i++)
+    {
+      SetAside *aside = g_ptr_array_index (set_aside, i);
+
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+                        "device %s: change %" G_GINT64_FORMAT " set aside: %s", device->id,
+                        aside->change->origin_seq, aside->reason);
+      if (!dft_store_set_aside (self->store, device->id, aside->change->origin_seq, aside->change,
+                                aside->reason, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+push_counted (DftServer *self, Request *request, DftDevice *device)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (GBytes)     json = _dft_server_body_json (request, DFT_WIRE_MAX_JSON, &error);
+  g_autoptr (JsonObject) top = NULL;
+  g_autoptr (GPtrArray)  changes = NULL;
+  g_autoptr (GPtrArray)  accepted = NULL;
+  g_autoptr (DftScope)   scope = NULL;
+  g_autoptr (GPtrArray)  claim_ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray)  claim_entities = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray)  set_aside = g_ptr_array_new_with_free_func (set_aside_free);
+  g_autoptr (JsonObject) object = NULL;
+  g_autofree char       *epoch = NULL;
+  DftApplyStats          stats = { 0 };
+  JsonNode              *protocol;
+  JsonNode              *relay_node;
+  gboolean               relay = FALSE, forked = FALSE, ahead = FALSE;
+  guint                  fork_index = 0, skipped = 0, ahead_index = 0;
+  gint64                 acked, ahead_ms = 0;
+
+  if (json == NULL)
+    {
+      _dft_server_reply_gerror (&request->reply, error);
+      return;
+    }
+  changes = dft_wire_decode_batch (json, &top, &error);
+  if (changes == NULL)
+    {
+      _dft_server_reply_gerror (&request->reply, error);
+      return;
+    }
+  {
+    static const char *const known[]
+        = { "server", "protocol", "epoch", "devices", "ids", "changes", "relay", NULL };
+    g_autoptr (GList) names = json_object_get_members (top);
+
+    for (GList *l = names; l != NULL; l = l->next)
+      if (!g_strv_contains (known, l->data))
+        {
+          g_autofree char *message
+              /* Translators: %s is a JSON member name a client sent */
+              = g_strdup_printf (_ ("The batch has an unknown member “%s”."),
+                                 (const char *) l->data);
+          _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                                   message);
+          return;
+        }
+  }
+  protocol = json_object_get_member (top, "protocol");
+  if (protocol != NULL
+      && (!JSON_NODE_HOLDS_VALUE (protocol) || json_node_get_value_type (protocol) != G_TYPE_INT64
+          || json_node_get_int (protocol) != DFT_WIRE_PROTOCOL))
+    {
+      _dft_server_reply_error (
+          &request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+          _ ("This batch is of another version of the sync protocol; update Daftari."));
+      return;
+    }
+  relay_node = json_object_get_member (top, "relay");
+  if (relay_node != NULL)
+    {
+      if (!JSON_NODE_HOLDS_VALUE (relay_node)
+          || json_node_get_value_type (relay_node) != G_TYPE_BOOLEAN)
+        {
+          _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                                   _ ("The member “relay” must be true or false."));
+          return;
+        }
+      relay = json_node_get_boolean (relay_node);
+    }
+
+  /* Before anything is looked up or claimed: a clock far ahead of the server's is the
+   * device's to put right, whatever else the batch holds. */
+  if (!drop_clock_ahead (self->store, device->id, changes, relay, &ahead, &ahead_index, &ahead_ms,
+                         &error, &skipped))
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return;
+    }
+  if (ahead)
+    {
+      reply_clock_ahead (&request->reply, g_ptr_array_index (changes, ahead_index), ahead_ms,
+                         error);
+      return;
+    }
+
+  scope = dft_scope_new (self->store, self->db, device);
+  g_mutex_lock (&self->push_lock);
+  acked = dft_store_origin_high (self->store, device->id, &error);
+  if (acked < 0)
+    goto internal;
+  /* A device sends its own changes in order from what the server acknowledged: one that starts
+   * past what the server holds of it was acknowledged by data that is gone. The batch is kept
+   * (it is this device's); the new epoch has it send the rest again. */
+  if (!relay && changes->len > 0
+      && g_strcmp0 (((DftChange *) g_ptr_array_index (changes, 0))->device_id, device->id) == 0
+      && ((DftChange *) g_ptr_array_index (changes, 0))->origin_seq > acked + 1)
+    _dft_server_restore_found (self, "a device pushed past what the server holds of it");
+  if (relay
+          ? !drop_forked (self->store, device->id, changes, &forked, &fork_index, &skipped, &error)
+          : !dft_store_find_fork (self->store, changes, &forked, &fork_index, &error))
+    goto internal;
+  if (forked)
+    {
+      g_mutex_unlock (&self->push_lock);
+      reply_forked (&request->reply, g_ptr_array_index (changes, fork_index));
+      return;
+    }
+  if (relay)
+    accepted = dft_scope_filter_relay (scope, changes, claim_ids, claim_entities, &skipped, &error);
+  else
+    accepted = sort_push (self, device, changes, set_aside, claim_ids, claim_entities, &error);
+  if (accepted == NULL
+      || !dft_server_db_claim (self->db, claim_ids, claim_entities, device->team_id,
+                               _dft_server_now_seconds (), &error))
+    {
+      g_mutex_unlock (&self->push_lock);
+      _dft_server_reply_gerror (&request->reply, error);
+      return;
+    }
+  if ((accepted->len > 0 && !dft_store_apply_changes (self->store, accepted, &stats, &error))
+      || !keep_set_aside (self, device, set_aside, &error))
+    {
+      g_autoptr (GError) unclaim_error = NULL;
+
+      /* Nothing of a refused push stays, its workshops' owners included. */
+      if (!dft_server_db_unclaim (self->db, claim_ids, &unclaim_error))
+        g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+                          "could not undo workshop claims: %s", unclaim_error->message);
+      g_mutex_unlock (&self->push_lock);
+      if (g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_FORKED))
+        _dft_server_reply_error (&request->reply, SOUP_STATUS_CONFLICT, "forked", error->message);
+      else
+        _dft_server_reply_gerror (&request->reply, error);
+      return;
+    }
+  acked = dft_store_origin_high (self->store, device->id, &error);
+  g_mutex_unlock (&self->push_lock);
+  if (acked < 0)
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return;
+    }
+
+  epoch = _dft_server_current_epoch (self);
+  object = _dft_server_reply_object_new ();
+  json_object_set_int_member (object, "acked", acked);
+  json_object_set_string_member (object, "epoch", epoch);
+  json_object_set_int_member (object, "time", dft_hlc_wall_ms ());
+  json_object_set_int_member (object, "applied", stats.applied);
+  json_object_set_int_member (object, "duplicates", stats.duplicates);
+  json_object_set_int_member (object, "conflicts", stats.conflicts);
+  if (relay)
+    json_object_set_int_member (object, "skipped", skipped);
+  if (set_aside->len > 0)
+    {
+      JsonArray *list = json_array_new ();
+
+      for (guint i = 0; i < set_aside->len; i++)
+        {
+          SetAside   *aside = g_ptr_array_index (set_aside, i);
+          JsonObject *item = json_object_new ();
+
+          json_object_set_int_member (item, "seq", aside->change->origin_seq);
+          json_object_set_string_member (item, "reason", aside->reason);
+          json_array_add_object_element (list, item);
+        }
+      json_object_set_array_member (object, "set_aside", list);
+    }
+  _dft_server_reply_json (&request->reply, SOUP_STATUS_OK, object);
+  return;
+
+internal:
+  g_mutex_unlock (&self->push_lock);
+  _dft_server_reply_internal (&request->reply, error);
+}
+
+static gboolean
+query_number (GHashTable *query,
+              const char *name,
+              gint64      min,
+              gint64      max,
+              gint64      fallback,
+              gint64     *out,
+              GError    **error)
+{
+  const char *text = query != NULL ? g_hash_table_lookup (query, name) : NULL;
+
+  if (text == NULL)
+    {
+      *out = fallback;
+      return TRUE;
+    }
+  if (!g_ascii_string_to_signed (text, 10, min, max, out, NULL))
+    {
+      g_autofree char *message = g_strdup_printf (
+          /* Translators: %s is a query parameter; the numbers are its bounds */
+          _ ("The parameter “%s” must be a whole number from %lld to %lld."), name, (long long) min,
+          (long long) max);
+      return _dft_server_bad_request (error, message);
+    }
+  return TRUE;
+}
+
+/* About how many bytes of JSON a change takes on the wire. */
+static gsize
+change_size (DftChange *change)
+{
+  g_autoptr (GList) names = json_object_get_members (change->fields);
+  gsize             size = 128;
+
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (change->fields, l->data);
+
+      size += 48 + strlen (l->data);
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+        size += strlen (json_node_get_string (node));
+    }
+  return size;
+}
+
+/* Keeps the first changes that fit in @max_bytes, one at least; TRUE when some were cut. */
+static gboolean
+trim_to_bytes (GPtrArray *changes, gsize max_bytes)
+{
+  gsize total = 0;
+
+  for (guint i = 0; i < changes->len; i++)
+    {
+      total += change_size (g_ptr_array_index (changes, i));
+      if (total > max_bytes && i > 0)
+        {
+          g_ptr_array_set_size (changes, i);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/*
+ * Whether the change the server holds as @device_id's number @seq is the one
+ * whose digest the device sent. A change the server no longer holds in its log
+ * (set aside) cannot be compared and counts as the same.
+ */
+static gboolean
+holds_same_change (DftServer *self, const char *device_id, gint64 seq, const char *digest)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) changes
+      = dft_store_read_log (self->store, seq - 1, 1, device_id, NULL, &error);
+  g_autofree char *held = NULL;
+  DftChange       *change;
+
+  if (changes == NULL)
+    {
+      g_warning ("could not compare a device's acknowledged change: %s", error->message);
+      return TRUE;
+    }
+  if (changes->len == 0 || (change = g_ptr_array_index (changes, 0))->origin_seq != seq)
+    return TRUE;
+  held = dft_change_digest (change);
+  return g_ascii_strcasecmp (held, digest) == 0;
+}
+
+void
+_dft_server_handle_pull (DftServer *self, Request *request, DftDevice *device)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (GPtrArray)  changes = NULL;
+  g_autoptr (GPtrArray)  visible = NULL;
+  g_autoptr (DftScope)   scope = NULL;
+  g_autoptr (JsonObject) extra = json_object_new ();
+  g_autoptr (GBytes)     json = NULL;
+  g_autofree char       *epoch = NULL;
+  g_autofree char       *scope_mark = NULL;
+  gint64                 after, limit, cursor, last, own, told = 0;
+  gboolean               more;
+
+  if (request->query != NULL)
+    {
+      GHashTableIter iter;
+      gpointer       key;
+
+      g_hash_table_iter_init (&iter, request->query);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (!g_str_equal (key, "after") && !g_str_equal (key, "limit"))
+          {
+            _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                                     _ ("Pull takes the parameters “after” and “limit” only."));
+            return;
+          }
+    }
+  if (!query_number (request->query, "after", 0, G_MAXINT64, 0, &after, &error)
+      || !query_number (request->query, "limit", 1, PULL_MAX_LIMIT, PULL_DEFAULT_LIMIT, &limit,
+                        &error))
+    {
+      _dft_server_reply_gerror (&request->reply, error);
+      return;
+    }
+
+  /* A device that pulled past the end of the log, or to a position between the end of the
+   * files at start and this run's first, pulled from data that is gone. */
+  g_mutex_lock (&self->push_lock);
+  last = dft_store_last_seq (self->store, &error);
+  if (last >= 0 && (after > last || (after > self->log_at_start && after <= self->log_first)))
+    {
+      _dft_server_restore_found (self,
+                                 "a device pulled from a position the server's log does not hold");
+      after = 0;
+    }
+  else if (last >= 0 && request->acked != NULL
+           && g_ascii_string_to_signed (request->acked, 10, 0, G_MAXINT64, &told, NULL)
+           && told > dft_store_origin_high (self->store, device->id, NULL))
+    _dft_server_restore_found (
+        self, "a device was told the server holds more of its changes than it does");
+  g_mutex_unlock (&self->push_lock);
+  if (last < 0)
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return;
+    }
+  changes = dft_store_read_log (self->store, after, (guint) limit, NULL, device->id, &error);
+  if (changes == NULL)
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return;
+    }
+  more = changes->len == (guint) limit;
+  /* A page is bounded by its size as well as its count: a few large records (form definitions,
+   * answers, conflicts that copy them) must not make a page no device will take. */
+  if (trim_to_bytes (changes, PULL_MAX_BYTES))
+    more = TRUE;
+  own = dft_store_origin_high (self->store, device->id, &error);
+  scope_mark = own < 0 ? NULL : dft_scope_mark (self->store, device, &error);
+  if (scope_mark == NULL)
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return;
+    }
+  cursor = changes->len > 0 ? ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->seq
+                            : after;
+  scope = dft_scope_new (self->store, self->db, device);
+  visible = dft_scope_filter_pull (scope, changes, &error);
+  if (visible == NULL)
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return;
+    }
+
+  json_object_set_int_member (extra, "cursor", cursor);
+  json_object_set_boolean_member (extra, "more", more);
+  epoch = _dft_server_current_epoch (self);
+  json_object_set_string_member (extra, "epoch", epoch);
+  /* What the server holds of this device's own: more than it holds means a copy made them. */
+  json_object_set_int_member (extra, "acked", own);
+  if (told > 0 && told <= own && request->acked_change != NULL
+      && !holds_same_change (self, device->id, told, request->acked_change))
+    json_object_set_int_member (extra, "acked_other", told);
+  if (*scope_mark != '\0')
+    json_object_set_string_member (extra, "scope", scope_mark);
+  json_object_set_int_member (extra, "time", dft_hlc_wall_ms ());
+  json = dft_wire_encode_batch (visible, extra);
+  request->reply.status = SOUP_STATUS_OK;
+  request->reply.body = dft_wire_gzip (json);
+  request->reply.gzip = TRUE;
+}
