@@ -61,7 +61,8 @@ typedef struct
   char               *agency;
   char               *position;
   char               *country;
-  int                 gender; /* 0 unknown, 1 female, 2 male */
+  int                 gender;  /* 0 unknown, 1 female, 2 male */
+  char              **lookups; /* the keys a scan looks up for this person, once indexed */
 } Entry;
 
 struct _DftDuplicateFinder
@@ -336,6 +337,7 @@ _dft_entry_clear (Entry *entry)
   g_clear_pointer (&entry->agency, g_free);
   g_clear_pointer (&entry->position, g_free);
   g_clear_pointer (&entry->country, g_free);
+  g_clear_pointer (&entry->lookups, g_strfreev);
 }
 
 static gboolean
@@ -578,12 +580,17 @@ _dft_duplicate_finder_update_index (DftDuplicateFinder *self)
   for (guint i = self->entries->len; i < self->people->len; i++)
     {
       g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+      GPtrArray            *lookups = g_ptr_array_new ();
       Entry                 entry = { 0 };
 
       _dft_entry_init (&entry, g_ptr_array_index (self->people, i), self->countries);
+      _dft_entry_keys (&entry, keys, lookups);
+      g_ptr_array_add (lookups, NULL);
+      /* Kept: a scan looks them up for every person, and making them again costs more than
+       * most of the comparisons they lead to. */
+      entry.lookups = (char **) g_ptr_array_free (lookups, FALSE);
       g_array_append_val (self->entries, entry);
       g_hash_table_insert (self->positions, entry.person->id, GUINT_TO_POINTER (i + 1));
-      _dft_entry_keys (&entry, keys, NULL);
 
       for (guint k = 0; k < keys->len; k++)
         {
@@ -627,16 +634,16 @@ _dft_compare_pairs (gconstpointer a, gconstpointer b)
  * at @above or below left out. Called with the lock held. */
 static void
 _dft_duplicate_finder_candidates (DftDuplicateFinder *self,
-                                  GPtrArray          *looked_up,
+                                  char *const        *looked_up,
                                   gint64              above,
                                   GArray             *out)
 {
   guint n = 0;
 
   g_array_set_size (out, 0);
-  for (guint k = 0; k < looked_up->len; k++)
+  for (guint k = 0; looked_up[k] != NULL; k++)
     {
-      GArray *members = g_hash_table_lookup (self->index, g_ptr_array_index (looked_up, k));
+      GArray *members = g_hash_table_lookup (self->index, looked_up[k]);
 
       if (members == NULL || members->len > MAX_BLOCK)
         continue;
@@ -677,14 +684,12 @@ dft_duplicate_finder_find_all (DftDuplicateFinder *self,
 {
   g_autoptr (GPtrArray) pairs = NULL;
   g_autoptr (GArray)    candidates = NULL;
-  g_autoptr (GPtrArray) looked_up = NULL;
 
   g_return_val_if_fail (DFT_IS_DUPLICATE_FINDER (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   pairs = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_duplicate_pair_free);
   candidates = g_array_new (FALSE, FALSE, sizeof (guint));
-  looked_up = g_ptr_array_new_with_free_func (g_free);
 
   g_mutex_lock (&self->lock);
   _dft_duplicate_finder_update_index (self);
@@ -699,11 +704,9 @@ dft_duplicate_finder_find_all (DftDuplicateFinder *self,
           return NULL;
         }
 
-      g_ptr_array_set_size (looked_up, 0);
-      _dft_entry_keys (a, NULL, looked_up);
       /* Every key relation is symmetric (dft-name-match.h), so each pair is met from both
        * sides and kept from the first. */
-      _dft_duplicate_finder_candidates (self, looked_up, i, candidates);
+      _dft_duplicate_finder_candidates (self, a->lookups, i, candidates);
 
       for (guint c = 0; c < candidates->len; c++)
         {
@@ -790,7 +793,8 @@ dft_duplicate_finder_candidates_for (DftDuplicateFinder       *self,
   _dft_duplicate_finder_update_index (self);
   _dft_entry_init (&entry, (DftDuplicatePerson *) person, self->countries);
   _dft_entry_keys (&entry, NULL, looked_up);
-  _dft_duplicate_finder_candidates (self, looked_up, -1, candidates);
+  g_ptr_array_add (looked_up, NULL);
+  _dft_duplicate_finder_candidates (self, (char *const *) looked_up->pdata, -1, candidates);
 
   for (guint c = 0; c < candidates->len; c++)
     {
