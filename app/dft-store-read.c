@@ -3,6 +3,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <string.h>
 
 #include "dft-db.h"
 #include "dft-record-private.h"
@@ -287,4 +288,207 @@ dft_store_list_submissions (DftStore *self, const char *event_id)
 {
   return G_LIST_MODEL (dft_record_list_new (
       self, &dft_entity_submission, "deleted = 0 AND event_id = ?", event_id, "created_at"));
+}
+
+/* ---- Named queries ---------------------------------------------------- */
+
+static gboolean
+is_column (const DftEntity *entity, const char *name)
+{
+  return g_str_equal (name, "id") || g_str_equal (name, "created_at")
+         || g_str_equal (name, "updated_at") || dft_entity_field_index (entity, name) >= 0;
+}
+
+GPtrArray *
+dft_store_list_records (DftStore          *self,
+                        const DftEntity   *entity,
+                        const char *const *filters,
+                        const char *const *order_by,
+                        guint              limit,
+                        GError           **error)
+{
+  g_autoptr (GString)   where = g_string_new ("deleted = 0");
+  g_autoptr (GString)   order = g_string_new (NULL);
+  g_autoptr (GPtrArray) params = g_ptr_array_new ();
+
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  g_return_val_if_fail (entity != NULL, NULL);
+
+  /* Names are checked against the schema, never passed through: only values are bound. */
+  for (guint i = 0; filters != NULL && filters[i] != NULL; i += 2)
+    {
+      g_return_val_if_fail (is_column (entity, filters[i]), NULL);
+      if (filters[i + 1] == NULL)
+        {
+          g_string_append_printf (where, " AND %s IS NOT NULL AND %s != ''", filters[i],
+                                  filters[i]);
+          continue;
+        }
+      g_string_append_printf (where, " AND %s = ?", filters[i]);
+      g_ptr_array_add (params, (gpointer) filters[i + 1]);
+    }
+  g_ptr_array_add (params, NULL);
+
+  for (guint i = 0; order_by != NULL && order_by[i] != NULL; i++)
+    {
+      const char      *nocase = g_strstr_len (order_by[i], -1, " COLLATE NOCASE");
+      g_autofree char *name = g_strndup (
+          order_by[i], nocase != NULL ? (gsize) (nocase - order_by[i]) : strlen (order_by[i]));
+
+      g_return_val_if_fail (is_column (entity, name), NULL);
+      g_return_val_if_fail (nocase == NULL || nocase[strlen (" COLLATE NOCASE")] == '\0', NULL);
+      g_string_append_printf (order, "%s%s", i > 0 ? ", " : "", order_by[i]);
+    }
+
+  return _dft_store_query_limit (self, entity, where->str, (const char *const *) params->pdata,
+                                 order->len > 0 ? order->str : NULL, limit, error);
+}
+
+gint64
+dft_store_count_records (DftStore *self, const DftEntity *entity, GError **error)
+{
+  g_autofree char *sql = NULL;
+  sqlite3_stmt    *stmt;
+  gint64           n = -1;
+  int              rc;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), -1);
+  g_return_val_if_fail (entity != NULL, -1);
+
+  sql = g_strdup_printf ("SELECT count (*) FROM %s WHERE deleted = 0", entity->name);
+  _dft_store_lock (self);
+  stmt = _dft_store_cached_statement (self, sql, error);
+  if (stmt != NULL)
+    {
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        n = sqlite3_column_int64 (stmt, 0);
+      else
+        dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+      sqlite3_reset (stmt);
+    }
+  _dft_store_unlock (self);
+  return n;
+}
+
+/* The live people enrolled in the workshop ?1, their enrollment live too. */
+#define ENROLLED_WHERE                                                                             \
+  "deleted = 0 AND id IN (SELECT person_id FROM enrollment WHERE event_id = ?1 AND deleted = 0)"
+#define BY_NAME "family_name COLLATE NOCASE, given_name COLLATE NOCASE"
+
+GPtrArray *
+dft_store_list_enrolled_people (DftStore *self, const char *event_id, GError **error)
+{
+  const char *params[] = { event_id, NULL };
+
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  g_return_val_if_fail (event_id != NULL, NULL);
+
+  return _dft_store_query (self, &dft_entity_person, ENROLLED_WHERE, params, BY_NAME, error);
+}
+
+GPtrArray *
+dft_store_list_event_attendance (DftStore *self, const char *event_id, GError **error)
+{
+  const char *params[] = { event_id, NULL };
+
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  g_return_val_if_fail (event_id != NULL, NULL);
+
+  return _dft_store_query (
+      self, &dft_entity_attendance,
+      "deleted = 0 AND session_id IN (SELECT id FROM session WHERE event_id = ?)", params, NULL,
+      error);
+}
+
+void
+dft_session_tally_free (DftSessionTally *tally)
+{
+  if (tally == NULL)
+    return;
+  g_free (tally->session_id);
+  g_free (tally->date);
+  g_free (tally->part);
+  g_free (tally);
+}
+
+static const char tally_sql[]
+    = "SELECT s.id, s.date, s.part,"
+      " count (CASE WHEN a.status = 'present' THEN 1 END),"
+      " count (CASE WHEN a.status = 'late' THEN 1 END),"
+      " count (CASE WHEN a.status = 'excused' THEN 1 END),"
+      " count (CASE WHEN a.status = 'absent' THEN 1 END)"
+      " FROM session s LEFT JOIN attendance a ON a.session_id = s.id AND a.deleted = 0"
+      " AND a.person_id IN (SELECT id FROM person WHERE " ENROLLED_WHERE ")"
+      " WHERE s.event_id = ?1 AND s.deleted = 0"
+      " GROUP BY s.id ORDER BY s.date, s.part";
+
+static char *
+column_dup (sqlite3_stmt *stmt, int column)
+{
+  const char *text = (const char *) sqlite3_column_text (stmt, column);
+
+  return g_strdup (text != NULL ? text : "");
+}
+
+static GPtrArray *
+tally_sessions_locked (DftStore *self, const char *event_id, GError **error)
+{
+  g_autoptr (GPtrArray) tallies
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_session_tally_free);
+  sqlite3_stmt *stmt = _dft_store_cached_statement (self, tally_sql, error);
+  int           rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, event_id, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      DftSessionTally *tally = g_new0 (DftSessionTally, 1);
+
+      tally->session_id = column_dup (stmt, 0);
+      tally->date = column_dup (stmt, 1);
+      tally->part = column_dup (stmt, 2);
+      tally->present = (guint) sqlite3_column_int (stmt, 3);
+      tally->late = (guint) sqlite3_column_int (stmt, 4);
+      tally->excused = (guint) sqlite3_column_int (stmt, 5);
+      tally->absent = (guint) sqlite3_column_int (stmt, 6);
+      g_ptr_array_add (tallies, tally);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      dft_db_set_error (error, self->db, rc, _ ("reading the workshop’s figures"));
+      return NULL;
+    }
+  return g_steal_pointer (&tallies);
+}
+
+gboolean
+dft_store_read_event_figures (
+    DftStore *self, const char *event_id, GPtrArray **people, GPtrArray **tallies, GError **error)
+{
+  g_autoptr (GPtrArray) enrolled = NULL;
+  g_autoptr (GPtrArray) sessions = NULL;
+  gboolean              ok;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  g_return_val_if_fail (event_id != NULL, FALSE);
+  g_return_val_if_fail (people != NULL && tallies != NULL, FALSE);
+
+  _dft_store_lock (self);
+  /* One read transaction: the figures agree with each other even while a sync writes. */
+  ok = dft_db_exec (self->db, "BEGIN", error);
+  if (ok)
+    {
+      ok = (enrolled = dft_store_list_enrolled_people (self, event_id, error)) != NULL
+           && (sessions = tally_sessions_locked (self, event_id, error)) != NULL;
+      dft_db_exec (self->db, "COMMIT", NULL);
+    }
+  _dft_store_unlock (self);
+  if (!ok)
+    return FALSE;
+  *people = g_steal_pointer (&enrolled);
+  *tallies = g_steal_pointer (&sessions);
+  return TRUE;
 }

@@ -149,7 +149,7 @@ change_is_known (DftStore *self, DftChange *change, gboolean *known, GError **er
     return dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
   *known = rc == SQLITE_ROW;
   if (!same)
-    return _dft_store_set_fork_error (error, change);
+    return dft_store_set_fork_error (error, change);
   return TRUE;
 }
 
