@@ -19,8 +19,7 @@
 #include "dft-export.h"
 #include "dft-import.h"
 #include "dft-record-list.h"
-#include "dft-record-private.h"
-#include "dft-store-private.h"
+#include "dft-store.h"
 #include "dft-uuid.h"
 
 #define EXIT_FAILED 1
@@ -125,22 +124,6 @@ cmd_init (DftStore *store, int argc, char **argv)
   return 0;
 }
 
-static gint64
-count_rows (DftStore *store, const char *table)
-{
-  g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM %s WHERE deleted = 0", table);
-  sqlite3_stmt    *stmt = NULL;
-  gint64           n = -1;
-
-  _dft_store_lock (store);
-  if (sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL) == SQLITE_OK
-      && sqlite3_step (stmt) == SQLITE_ROW)
-    n = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  _dft_store_unlock (store);
-  return n;
-}
-
 /* Where the device's token is kept, when it is signed in: the keyring, or the database and why. */
 static void
 print_token_place (DftStore *store)
@@ -165,13 +148,17 @@ cmd_info (DftStore *store, int argc, char **argv)
   /* Translators: %d is a number */
   g_print (_ ("Data format: %d\n"), dft_store_get_schema_version (store));
   /* Translators: %lld is a number of records (G_GINT64_FORMAT hides the string from xgettext) */
-  g_print (_ ("Workshops: %lld\n"), (long long) count_rows (store, "event"));
+  g_print (_ ("Workshops: %lld\n"),
+           (long long) dft_store_count_records (store, &dft_entity_event, NULL));
   /* Translators: %lld is a number of people */
-  g_print (_ ("People: %lld\n"), (long long) count_rows (store, "person"));
+  g_print (_ ("People: %lld\n"),
+           (long long) dft_store_count_records (store, &dft_entity_person, NULL));
   /* Translators: %lld is a number of attendance marks */
-  g_print (_ ("Attendance marks: %lld\n"), (long long) count_rows (store, "attendance"));
+  g_print (_ ("Attendance marks: %lld\n"),
+           (long long) dft_store_count_records (store, &dft_entity_attendance, NULL));
   /* Translators: %lld is a number of form submissions */
-  g_print (_ ("Submissions: %lld\n"), (long long) count_rows (store, "submission"));
+  g_print (_ ("Submissions: %lld\n"),
+           (long long) dft_store_count_records (store, &dft_entity_submission, NULL));
   /* Translators: %lld is a number of changes */
   g_print (_ ("Changes not yet synced: %lld\n"), (long long) pending);
   /* Translators: %lld is a number of conflicts between two devices' edits that a coordinator
@@ -278,19 +265,30 @@ cmd_person_add (DftStore *store, int argc, char **argv)
   if (given == NULL)
     return usage (context, _ ("A person needs at least --given."));
 
+  if (event_id != NULL)
+    {
+      /* The person's id is made now: the enrollment's is derived from it. */
+      g_autofree char *person_id = dft_uuid_v7_new ();
+
+      g_clear_object (&person);
+      person = dft_store_load_or_new (store, &dft_entity_person, person_id, &error);
+      if (person == NULL)
+        return fail (error);
+    }
   g_object_set (person, "given-name", given, "family-name", family, "gender", gender, "agency",
                 agency, "position", position, "country", country, "email", email, "phone", phone,
                 "consent", consent, "consent-date", consent_date, NULL);
   if (event_id != NULL)
     {
-      g_autoptr (DftRecord) enrollment = dft_record_new_for_entity (&dft_entity_enrollment);
-      g_autofree char      *person_id = dft_uuid_v7_new ();
+      const char           *person_id = dft_record_get_id (person);
       g_autofree char      *enrollment_id = dft_enrollment_id_for (event_id, person_id);
-      DftRecord            *both[2] = { person, enrollment };
+      g_autoptr (DftRecord) enrollment
+          = dft_store_load_or_new (store, &dft_entity_enrollment, enrollment_id, &error);
+      DftRecord *both[2] = { person, enrollment };
 
+      if (enrollment == NULL)
+        return fail (error);
       /* One transaction: never a person half-registered without their workshop. */
-      _dft_record_set_identity (person, person_id, NULL, NULL, FALSE, TRUE);
-      _dft_record_set_identity (enrollment, enrollment_id, NULL, NULL, FALSE, TRUE);
       g_object_set (enrollment, "event-id", event_id, "person-id", person_id, "role",
                     role != NULL ? role : "participant", NULL);
       if (!dft_store_save_all (store, both, 2, &error))
