@@ -1,4 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The merge write path: dft_store_apply_changes() applies changes another replica made
+ * (a pull, a push the server receives, a bundle import). One BEGIN IMMEDIATE transaction
+ * under the store's lock, as dft_store_save_all() in dft-store-write.c; but a received change
+ * is only checked for shape (a known entity and field, a value of its type), not against the
+ * validation rules, because it was checked where it was made and every replica must end the
+ * same. Each field is merged by its version (dft_merge_field_ranked()): the winner is written
+ * with the row helpers the local path uses, the loser kept as a conflict record; the change
+ * goes into the change log as it came, under its own device and number, and this replica's
+ * clock follows it unless it is far ahead. Conflict records are then saved as this device's
+ * own changes, through the local path's commit_conflicts, validated and stamped like a save.
+ */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>

@@ -1,4 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The local write path: dft_store_save_all() and everything built on it (delete, undelete,
+ * attendance, enrollment). One BEGIN IMMEDIATE transaction under the store's lock; each
+ * changed record is normalized and validated (dft-store-validate.c), a workshop's sessions
+ * planned, its row written, each changed field's version stamped with a tick of this
+ * replica's hybrid logical clock, and one change-log entry appended under this device's id.
+ * A field someone else changed since the record was read becomes a conflict record, saved
+ * in the same transaction. Received changes take the other path, dft_store_apply_changes()
+ * in dft-store-sync.c; both share write_row, the field versions, append_change, the person's
+ * search key, commit_conflicts and the "changed" signal kept here.
+ */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>

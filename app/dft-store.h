@@ -118,8 +118,9 @@ gboolean dft_store_read_event_figures (
     DftStore *self, const char *event_id, GPtrArray **people, GPtrArray **tallies, GError **error);
 
 /*
- * Writing. Every change to user data goes through dft_store_save_all(): one
- * transaction that writes the rows and appends each change to the change log.
+ * Writing. Every change made on this device goes through dft_store_save_all(): one
+ * transaction that validates the records, writes the rows and appends each change to the
+ * change log. Changes made elsewhere arrive through dft_store_apply_changes() below.
  */
 gboolean dft_store_save (DftStore *self, DftRecord *record, GError **error);
 gboolean dft_store_save_all (DftStore *self, DftRecord **records, guint n_records, GError **error);
