@@ -8,7 +8,7 @@
 #include "dft-bundle-private.h"
 #include "dft-bundle.h"
 #include "dft-change-log.h"
-#include "dft-store-private.h"
+#include "dft-store.h"
 #include "dft-uuid.h"
 #include "dft-wire.h"
 
@@ -1047,7 +1047,7 @@ dft_bundle_import (DftStore      *store,
       const char *state[] = { "push_acked_seq", "0", "pull_cursor", "0", NULL };
 
       if (g_strcmp0 (change->device_id, dft_store_get_device_id (store)) != 0)
-        return _dft_store_set_fork_error (error, change);
+        return dft_store_set_fork_error (error, change);
       /* This database and the bundle's maker are copies of one file: this one takes a new id
        * for what it made since they parted, and both keep everything. */
       fresh = dft_uuid_v4_new ();

@@ -7,7 +7,7 @@
 
 #include "dft-export.h"
 #include "dft-record-private.h"
-#include "dft-store-private.h"
+#include "dft-store.h"
 
 gboolean
 dft_export_kind_from_string (const char *name, DftExportKind *kind)
@@ -168,7 +168,6 @@ export_attendance (DftStore      *store,
                    GCancellable  *cancellable,
                    GError       **error)
 {
-  const char            *params[] = { event_id, NULL };
   g_autoptr (GPtrArray)  sessions = NULL;
   g_autoptr (GPtrArray)  people = NULL;
   g_autoptr (GPtrArray)  marks = NULL;
@@ -179,21 +178,15 @@ export_attendance (DftStore      *store,
       = { "person_id", "given_name", "family_name", "gender", "agency", "country" };
   static const char *totals[] = { "present", "late", "absent", "excused" };
 
-  sessions = _dft_store_query (store, &dft_entity_session, "deleted = 0 AND event_id = ?", params,
-                               "date, part", error);
+  sessions = dft_store_list_records (store, &dft_entity_session,
+                                     (const char *[]){ "event_id", event_id, NULL },
+                                     (const char *[]){ "date", "part", NULL }, 0, error);
   if (sessions == NULL)
     return FALSE;
-  people
-      = _dft_store_query (store, &dft_entity_person,
-                          "deleted = 0 AND id IN (SELECT person_id FROM enrollment "
-                          "WHERE event_id = ? AND deleted = 0)",
-                          params, "family_name COLLATE NOCASE, given_name COLLATE NOCASE", error);
+  people = dft_store_list_enrolled_people (store, event_id, error);
   if (people == NULL)
     return FALSE;
-  marks = _dft_store_query (
-      store, &dft_entity_attendance,
-      "deleted = 0 AND session_id IN (SELECT id FROM session WHERE event_id = ?)", params, NULL,
-      error);
+  marks = dft_store_list_event_attendance (store, event_id, error);
   if (marks == NULL)
     return FALSE;
 
@@ -262,7 +255,6 @@ dft_export_csv (DftStore      *store,
                 GCancellable  *cancellable,
                 GError       **error)
 {
-  const char            *params[] = { event_id, NULL };
   g_autoptr (GPtrArray)  records = NULL;
   g_autoptr (GHashTable) roles = NULL;
 
@@ -279,22 +271,24 @@ dft_export_csv (DftStore      *store,
   switch (kind)
     {
     case DFT_EXPORT_EVENTS:
-      records = _dft_store_query (store, &dft_entity_event, "deleted = 0", NULL,
-                                  "start_date, title", error);
+      records = dft_store_list_records (store, &dft_entity_event, NULL,
+                                        (const char *[]){ "start_date", "title", NULL }, 0, error);
       return records != NULL
              && export_records (store, &dft_entity_event, records, NULL, out, cancellable, error);
 
     case DFT_EXPORT_PEOPLE:
       if (event_id == NULL)
         {
-          records
-              = _dft_store_query (store, &dft_entity_person, "deleted = 0", NULL,
-                                  "family_name COLLATE NOCASE, given_name COLLATE NOCASE", error);
+          records = dft_store_list_records (
+              store, &dft_entity_person, NULL,
+              (const char *[]){ "family_name COLLATE NOCASE", "given_name COLLATE NOCASE", NULL },
+              0, error);
         }
       else
         {
-          g_autoptr (GPtrArray) enrollments = _dft_store_query (
-              store, &dft_entity_enrollment, "deleted = 0 AND event_id = ?", params, NULL, error);
+          g_autoptr (GPtrArray) enrollments = dft_store_list_records (
+              store, &dft_entity_enrollment, (const char *[]){ "event_id", event_id, NULL }, NULL,
+              0, error);
           if (enrollments == NULL)
             return FALSE;
           roles = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -304,11 +298,7 @@ dft_export_csv (DftStore      *store,
               g_hash_table_insert (roles, g_strdup (dft_record_get_string (e, "person_id")),
                                    g_strdup (dft_record_get_string (e, "role")));
             }
-          records = _dft_store_query (
-              store, &dft_entity_person,
-              "deleted = 0 AND id IN (SELECT person_id FROM enrollment "
-              "WHERE event_id = ? AND deleted = 0)",
-              params, "family_name COLLATE NOCASE, given_name COLLATE NOCASE", error);
+          records = dft_store_list_enrolled_people (store, event_id, error);
         }
       return records != NULL
              && export_records (store, &dft_entity_person, records, roles, out, cancellable, error);

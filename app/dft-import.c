@@ -11,7 +11,7 @@
 #include "dft-people.h"
 #include "dft-search.h"
 #include "dft-sheet.h"
-#include "dft-store-private.h"
+#include "dft-store.h"
 
 /*
  * Importing a sign-up sheet happens in two steps. Reading (CSV, .xlsx or
@@ -1133,9 +1133,9 @@ people_by_email (DftStore *store, GError **error)
   g_autoptr (GPtrArray) people = NULL;
   GHashTable           *by_email;
 
-  people = _dft_store_query (store, &dft_entity_person,
-                             "deleted = 0 AND email IS NOT NULL AND email != ''", NULL,
-                             "created_at, id", error);
+  people
+      = dft_store_list_records (store, &dft_entity_person, (const char *[]){ "email", NULL, NULL },
+                                (const char *[]){ "created_at", "id", NULL }, 0, error);
   if (people == NULL)
     return NULL;
   by_email = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);

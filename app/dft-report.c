@@ -5,26 +5,9 @@
 #include <math.h>
 
 #include "dft-country.h"
-#include "dft-db.h"
 #include "dft-report.h"
 #include "dft-schema.h"
-#include "dft-store-private.h"
-
-/* People enrolled in the workshop ?1, once each, neither they nor their enrollment deleted. */
-#define ENROLLED_SQL                                                                               \
-  "SELECT DISTINCT p.id, p.gender, p.agency, p.country FROM person p JOIN enrollment e ON "        \
-  "e.person_id = p.id WHERE e.event_id = ?1 AND e.deleted = 0 AND p.deleted = 0"
-
-static const char sessions_sql[]
-    = "SELECT s.id, s.date, s.part,"
-      " count (CASE WHEN a.status = 'present' THEN 1 END),"
-      " count (CASE WHEN a.status = 'late' THEN 1 END),"
-      " count (CASE WHEN a.status = 'excused' THEN 1 END),"
-      " count (CASE WHEN a.status = 'absent' THEN 1 END)"
-      " FROM session s LEFT JOIN attendance a ON a.session_id = s.id AND a.deleted = 0"
-      " AND a.person_id IN (SELECT id FROM (" ENROLLED_SQL "))"
-      " WHERE s.event_id = ?1 AND s.deleted = 0"
-      " GROUP BY s.id ORDER BY s.date, s.part";
+#include "dft-store.h"
 
 static void
 session_counts_free (gpointer data)
@@ -71,10 +54,11 @@ dft_session_counts_rate (const DftSessionCounts *counts)
   return (double) (counts->present + counts->late) / total;
 }
 
+/* A text field's value, "" when it has none. */
 static const char *
-column_text (sqlite3_stmt *stmt, int column)
+field_text (DftRecord *record, const char *field)
 {
-  const char *text = (const char *) sqlite3_column_text (stmt, column);
+  const char *text = dft_record_get_string (record, field);
 
   return text != NULL ? text : "";
 }
@@ -117,35 +101,29 @@ sorted_counts (GHashTable *table)
   return counts;
 }
 
-static gboolean
-read_people (sqlite3 *db, const char *event_id, DftEventReport *report, GError **error)
+static void
+count_people (GPtrArray *people, DftEventReport *report)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autoptr (GHashTable)   genders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (GHashTable)   agencies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) genders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) agencies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) countries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  int                    rc;
 
-  if (!dft_db_prepare (db, ENROLLED_SQL, &stmt, error))
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, event_id, -1, SQLITE_TRANSIENT);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  for (guint i = 0; i < people->len; i++)
     {
-      const char *gender = column_text (stmt, 1);
+      DftRecord  *person = g_ptr_array_index (people, i);
+      const char *gender = field_text (person, "gender");
 
       report->n_people++;
       /* A word the schema does not know counts as not given, never as a category of its own. */
       tally (genders, g_strv_contains (dft_gender_choices, gender) ? gender : "");
-      tally (agencies, column_text (stmt, 2));
+      tally (agencies, field_text (person, "agency"));
       /* A change from a laptop still on an older version can bring "kg" after migration 7
        * wrote "KG": one country is counted once all the same. */
       {
-        g_autofree char *code = dft_country_normalize (column_text (stmt, 3));
-        tally (countries, code != NULL ? code : column_text (stmt, 3));
+        g_autofree char *code = dft_country_normalize (field_text (person, "country"));
+        tally (countries, code != NULL ? code : field_text (person, "country"));
       }
     }
-  if (rc != SQLITE_DONE)
-    return dft_db_set_error (error, db, rc, _ ("reading the workshop’s figures"));
 
   report->genders = g_ptr_array_new_with_free_func (report_count_free);
   for (guint i = 0; dft_gender_choices[i] != NULL; i++)
@@ -163,31 +141,25 @@ read_people (sqlite3 *db, const char *event_id, DftEventReport *report, GError *
   }
   report->agencies = sorted_counts (agencies);
   report->countries = sorted_counts (countries);
-  return TRUE;
 }
 
-static gboolean
-read_sessions (sqlite3 *db, const char *event_id, DftEventReport *report, GError **error)
+static void
+count_sessions (GPtrArray *tallies, DftEventReport *report)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  int                      rc;
-
-  if (!dft_db_prepare (db, sessions_sql, &stmt, error))
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, event_id, -1, SQLITE_TRANSIENT);
   report->sessions = g_ptr_array_new_with_free_func (session_counts_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  for (guint i = 0; i < tallies->len; i++)
     {
-      DftSessionCounts *counts = g_new0 (DftSessionCounts, 1);
-      guint             marked;
+      const DftSessionTally *tally = g_ptr_array_index (tallies, i);
+      DftSessionCounts      *counts = g_new0 (DftSessionCounts, 1);
+      guint                  marked;
 
-      counts->session_id = g_strdup (column_text (stmt, 0));
-      counts->date = g_strdup (column_text (stmt, 1));
-      counts->part = g_strdup (column_text (stmt, 2));
-      counts->present = (guint) sqlite3_column_int (stmt, 3);
-      counts->late = (guint) sqlite3_column_int (stmt, 4);
-      counts->excused = (guint) sqlite3_column_int (stmt, 5);
-      counts->absent = (guint) sqlite3_column_int (stmt, 6);
+      counts->session_id = g_strdup (tally->session_id);
+      counts->date = g_strdup (tally->date);
+      counts->part = g_strdup (tally->part);
+      counts->present = tally->present;
+      counts->late = tally->late;
+      counts->excused = tally->excused;
+      counts->absent = tally->absent;
       marked = counts->present + counts->late + counts->excused + counts->absent;
       counts->unmarked = report->n_people > marked ? report->n_people - marked : 0;
       g_ptr_array_add (report->sessions, counts);
@@ -197,35 +169,24 @@ read_sessions (sqlite3 *db, const char *event_id, DftEventReport *report, GError
       report->excused += counts->excused;
       report->absent += counts->absent;
     }
-  if (rc != SQLITE_DONE)
-    return dft_db_set_error (error, db, rc, _ ("reading the workshop’s figures"));
   report->n_sessions = report->sessions->len;
-  return TRUE;
 }
 
 DftEventReport *
 dft_report_event (DftStore *store, const char *event_id, GError **error)
 {
   g_autoptr (DftEventReport) report = g_new0 (DftEventReport, 1);
-  sqlite3                   *db;
-  gboolean                   ok;
+  g_autoptr (GPtrArray)      people = NULL;
+  g_autoptr (GPtrArray)      tallies = NULL;
 
   g_return_val_if_fail (DFT_IS_STORE (store), NULL);
   g_return_val_if_fail (event_id != NULL, NULL);
 
   report->attendance_rate = NAN;
-  _dft_store_lock (store);
-  db = _dft_store_get_db (store);
-  /* One read transaction: the figures agree with each other even while a sync writes. */
-  ok = dft_db_exec (db, "BEGIN", error);
-  if (ok)
-    {
-      ok = read_people (db, event_id, report, error) && read_sessions (db, event_id, report, error);
-      dft_db_exec (db, "COMMIT", NULL);
-    }
-  _dft_store_unlock (store);
-  if (!ok)
+  if (!dft_store_read_event_figures (store, event_id, &people, &tallies, error))
     return NULL;
+  count_people (people, report);
+  count_sessions (tallies, report);
 
   if (report->n_people > 0 && report->n_sessions > 0)
     report->attendance_rate = (double) (report->present + report->late)

@@ -67,7 +67,7 @@ _dft_change_matches (const DftChange *change,
 }
 
 gboolean
-_dft_store_set_fork_error (GError **error, const DftChange *change)
+dft_store_set_fork_error (GError **error, const DftChange *change)
 {
   g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_FORKED,
                /* Translators: %lld is a change's number, %s a device id */
@@ -473,7 +473,7 @@ dft_store_yield_forks (DftStore *self, GPtrArray *changes, guint *yielded, GErro
       change = g_ptr_array_index (rest, index);
       from += index + 1;
       if (g_strcmp0 (change->device_id, dft_store_get_device_id (self)) == 0)
-        return _dft_store_set_fork_error (error, change);
+        return dft_store_set_fork_error (error, change);
       _dft_store_lock (self);
       db = _dft_store_get_db (self);
       if (is_retired (db, change->device_id))

@@ -79,7 +79,6 @@ gboolean _dft_change_matches (const DftChange *change,
                               const char      *entity,
                               const char      *record_id,
                               const char      *fields);
-gboolean _dft_store_set_fork_error (GError **error, const DftChange *change);
 
 /* Clocks. For tests: this store's wall clock runs @offset_ms ahead of the machine's (a laptop
  * whose date is wrong). */

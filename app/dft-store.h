@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "dft-change-log.h"
 #include "dft-record.h"
 
 G_BEGIN_DECLS
@@ -75,8 +76,51 @@ GListModel *dft_store_list_forms (DftStore *self);
 GListModel *dft_store_list_submissions (DftStore *self, const char *event_id);
 
 /*
- * Writing. Every change to user data goes through dft_store_save_all(): one
- * transaction that writes the rows and appends each change to the change log.
+ * Named queries, each under the store's lock. dft_store_list_records() gives the live records
+ * of @entity whose fields hold the given values: @filters holds pairs of a field name and a
+ * value, a NULL value meaning "has one, not empty", and ends with NULL in a name's place
+ * ({ "event_id", id, "email", NULL, NULL }; NULL for no filter). @order_by holds field names,
+ * each maybe followed by " COLLATE NOCASE" (NULL for the store's order); @limit is 0 for no
+ * limit. Every name must be a column of @entity: names are checked, only values are bound.
+ */
+GPtrArray *dft_store_list_records (DftStore          *self,
+                                   const DftEntity   *entity,
+                                   const char *const *filters,
+                                   const char *const *order_by,
+                                   guint              limit,
+                                   GError           **error);
+/* Live records of @entity; -1 on error. */
+gint64 dft_store_count_records (DftStore *self, const DftEntity *entity, GError **error);
+/* The live people enrolled in @event_id, by family and given name. */
+GPtrArray *dft_store_list_enrolled_people (DftStore *self, const char *event_id, GError **error);
+/* The live attendance marks of @event_id's sessions. */
+GPtrArray *dft_store_list_event_attendance (DftStore *self, const char *event_id, GError **error);
+
+/* A session's attendance marks by status, counting only the people enrolled in its workshop. */
+typedef struct
+{
+  char *session_id;
+  char *date;
+  char *part;
+  guint present;
+  guint late;
+  guint excused;
+  guint absent;
+} DftSessionTally;
+
+void dft_session_tally_free (DftSessionTally *tally);
+/*
+ * A workshop's figures, read in one transaction so that they agree even while a sync writes:
+ * *people the live people enrolled in @event_id (as dft_store_list_enrolled_people()),
+ * *tallies (of DftSessionTally) its live sessions by date and part.
+ */
+gboolean dft_store_read_event_figures (
+    DftStore *self, const char *event_id, GPtrArray **people, GPtrArray **tallies, GError **error);
+
+/*
+ * Writing. Every change made on this device goes through dft_store_save_all(): one
+ * transaction that validates the records, writes the rows and appends each change to the
+ * change log. Changes made elsewhere arrive through dft_store_apply_changes() below.
  */
 gboolean dft_store_save (DftStore *self, DftRecord *record, GError **error);
 gboolean dft_store_save_all (DftStore *self, DftRecord **records, guint n_records, GError **error);
@@ -171,6 +215,8 @@ dft_store_restamp_ahead (DftStore *self, gint64 after_seq, guint *n_restamped, G
  */
 gboolean dft_store_find_fork (
     DftStore *self, GPtrArray *changes, gboolean *found, guint *index, GError **error);
+/* Sets DFT_STORE_ERROR_FORKED for @change, a fork found as above; returns FALSE. */
+gboolean dft_store_set_fork_error (GError **error, const DftChange *change);
 /*
  * The forked database takes @device_id: its own changes numbered after
  * @after_seq become @device_id's, numbered from 1 in their order, and the

@@ -425,6 +425,79 @@ test_store_list_values (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/* Named queries take field names from the schema only: anything else is refused, not run. */
+static void
+test_store_list_records (void)
+{
+  g_autofree char      *dir = NULL;
+  DftStore             *store = dft_test_open_store (&dir);
+  const char           *families[] = { "okafor", "Abebe", "Zulu", "Mensah" };
+  const char           *agencies[] = { "Police", "Customs", "Police", "Police" };
+  const char           *emails[] = { "o@example.org", NULL, "", "m@example.org" };
+  const char *const     by_name[] = { "family_name COLLATE NOCASE", NULL };
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (GError)    error = NULL;
+
+  if (g_test_subprocess ())
+    {
+      /* A name that is not a column, as a caller slipping SQL through would pass. */
+      records = dft_store_list_records (store, &dft_entity_person,
+                                        (const char *[]){ "1 = 1 OR agency", "x", NULL }, NULL, 0,
+                                        &error);
+      g_assert_null (records);
+      return;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (families); i++)
+    {
+      g_autoptr (DftRecord) person = dft_test_add_person (store, "Person", families[i]);
+
+      dft_record_set_string (person, "agency", agencies[i]);
+      dft_record_set_string (person, "email", emails[i]);
+      g_assert_true (dft_store_save (store, person, &error));
+      g_assert_no_error (error);
+      if (g_str_equal (families[i], "Mensah"))
+        {
+          g_assert_true (dft_store_delete (store, person, &error));
+          g_assert_no_error (error);
+        }
+    }
+
+  records = dft_store_list_records (
+      store, &dft_entity_person, (const char *[]){ "agency", "Police", NULL }, by_name, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 2);
+  g_assert_cmpstr (dft_record_get_string (g_ptr_array_index (records, 0), "family_name"), ==,
+                   "okafor");
+  g_assert_cmpstr (dft_record_get_string (g_ptr_array_index (records, 1), "family_name"), ==,
+                   "Zulu");
+  g_clear_pointer (&records, g_ptr_array_unref);
+
+  /* A NULL value: the field holds something, not nothing and not "". */
+  records = dft_store_list_records (store, &dft_entity_person,
+                                    (const char *[]){ "email", NULL, NULL }, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 1);
+  g_assert_cmpstr (dft_record_get_string (g_ptr_array_index (records, 0), "email"), ==,
+                   "o@example.org");
+  g_clear_pointer (&records, g_ptr_array_unref);
+
+  records = dft_store_list_records (store, &dft_entity_person, NULL, by_name, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 2);
+  g_assert_cmpstr (dft_record_get_string (g_ptr_array_index (records, 0), "family_name"), ==,
+                   "Abebe");
+  g_assert_cmpint (dft_store_count_records (store, &dft_entity_person, &error), ==, 3);
+  g_assert_no_error (error);
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*is_column*");
+
+  dft_test_release_store (store);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -440,6 +513,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/store/release-closes-files", test_store_release_closes_files);
   g_test_add_func ("/store/copied-file", test_store_copied_file);
   g_test_add_func ("/store/list-values", test_store_list_values);
+  g_test_add_func ("/store/list-records", test_store_list_records);
 
   return g_test_run ();
 }

@@ -8,7 +8,7 @@
 
 #include "dft-cli-private.h"
 #include "dft-format.h"
-#include "dft-store-private.h"
+#include "dft-store.h"
 #include "forms/dft-assessment.h"
 #include "forms/dft-form-export.h"
 #include "forms/dft-form-po.h"
@@ -74,8 +74,8 @@ int
 _dft_cli_forms (DftStore *store, int argc, char **argv)
 {
   g_autoptr (GError)    error = NULL;
-  g_autoptr (GPtrArray) forms = _dft_store_query (store, &dft_entity_form, "deleted = 0", NULL,
-                                                  "form_key, version", &error);
+  g_autoptr (GPtrArray) forms = dft_store_list_records (
+      store, &dft_entity_form, NULL, (const char *[]){ "form_key", "version", NULL }, 0, &error);
 
   if (forms == NULL)
     return _dft_cli_fail (error);

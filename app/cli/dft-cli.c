@@ -21,7 +21,7 @@
 #include "dft-import.h"
 #include "dft-people.h"
 #include "dft-record-list.h"
-#include "dft-store-private.h"
+#include "dft-store.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE  2
@@ -125,22 +125,6 @@ cmd_init (DftStore *store, int argc, char **argv)
   return 0;
 }
 
-static gint64
-count_rows (DftStore *store, const char *table)
-{
-  g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM %s WHERE deleted = 0", table);
-  sqlite3_stmt    *stmt = NULL;
-  gint64           n = -1;
-
-  _dft_store_lock (store);
-  if (sqlite3_prepare_v2 (_dft_store_get_db (store), sql, -1, &stmt, NULL) == SQLITE_OK
-      && sqlite3_step (stmt) == SQLITE_ROW)
-    n = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  _dft_store_unlock (store);
-  return n;
-}
-
 /* Where the device's token is kept, when it is signed in: the keyring, or the database and why. */
 static void
 print_token_place (DftStore *store)
@@ -165,13 +149,17 @@ cmd_info (DftStore *store, int argc, char **argv)
   /* Translators: %d is a number */
   g_print (_ ("Data format: %d\n"), dft_store_get_schema_version (store));
   /* Translators: %lld is a number of records (G_GINT64_FORMAT hides the string from xgettext) */
-  g_print (_ ("Workshops: %lld\n"), (long long) count_rows (store, "event"));
+  g_print (_ ("Workshops: %lld\n"),
+           (long long) dft_store_count_records (store, &dft_entity_event, NULL));
   /* Translators: %lld is a number of people */
-  g_print (_ ("People: %lld\n"), (long long) count_rows (store, "person"));
+  g_print (_ ("People: %lld\n"),
+           (long long) dft_store_count_records (store, &dft_entity_person, NULL));
   /* Translators: %lld is a number of attendance marks */
-  g_print (_ ("Attendance marks: %lld\n"), (long long) count_rows (store, "attendance"));
+  g_print (_ ("Attendance marks: %lld\n"),
+           (long long) dft_store_count_records (store, &dft_entity_attendance, NULL));
   /* Translators: %lld is a number of form submissions */
-  g_print (_ ("Submissions: %lld\n"), (long long) count_rows (store, "submission"));
+  g_print (_ ("Submissions: %lld\n"),
+           (long long) dft_store_count_records (store, &dft_entity_submission, NULL));
   /* Translators: %lld is a number of changes */
   g_print (_ ("Changes not yet synced: %lld\n"), (long long) pending);
   /* Translators: %lld is a number of conflicts between two devices' edits that a coordinator

@@ -8,7 +8,7 @@
 #include "dft-record.h"
 #include "dft-server-scope.h"
 #include "dft-wire.h"
-#include "dft-store-private.h"
+#include "dft-store.h"
 #include "dft-uuid.h"
 
 /* The quark's name is a string: the formatter would put spaces in it. */
@@ -215,7 +215,6 @@ event_visible (DftScope *scope, const char *event_id, gboolean *visible, GError 
 static gboolean
 person_visible (DftScope *scope, const char *person_id, gboolean *visible, GError **error)
 {
-  const char           *params[] = { person_id, NULL };
   gpointer              cached = g_hash_table_lookup (scope->people, person_id);
   g_autoptr (GPtrArray) enrollments = NULL;
   const Owner          *owner;
@@ -234,8 +233,9 @@ person_visible (DftScope *scope, const char *person_id, gboolean *visible, GErro
       g_hash_table_insert (scope->people, g_strdup (person_id), GINT_TO_POINTER (2));
       return TRUE;
     }
-  enrollments = _dft_store_query (scope->store, &dft_entity_enrollment,
-                                  "person_id = ? AND deleted = 0", params, NULL, error);
+  enrollments
+      = dft_store_list_records (scope->store, &dft_entity_enrollment,
+                                (const char *[]){ "person_id", person_id, NULL }, NULL, 0, error);
   if (enrollments == NULL)
     return FALSE;
   for (guint i = 0; i < enrollments->len && !*visible; i++)
