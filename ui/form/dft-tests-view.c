@@ -23,8 +23,11 @@ struct _DftTestsView
   DftRecord     *event;
   GListModel    *forms;
   GListModel    *people;
-  GPtrArray     *tests;      /* DftFormInfo *, assessment forms */
-  GPtrArray     *person_ids; /* char *, in the person row's order */
+  GSignalGroup  *store_signals;  /* the store's "changed" */
+  GSignalGroup  *forms_signals;  /* the forms list's "items-changed" */
+  GSignalGroup  *people_signals; /* the workshop's people's "items-changed" */
+  GPtrArray     *tests;          /* DftFormInfo *, assessment forms */
+  GPtrArray     *person_ids;     /* char *, in the person row's order */
   char          *form_key;
   char          *wanted_key; /* asked for before the forms were read */
   DftGainReport *report;
@@ -462,19 +465,14 @@ dft_tests_view_set_event (DftTestsView *self, DftStore *store, DftRecord *event)
 
   if (self->store != store)
     {
-      if (self->store != NULL)
-        g_signal_handlers_disconnect_by_data (self->store, self);
       g_set_object (&self->store, store);
+      g_signal_group_set_target (self->store_signals, store);
       g_clear_object (&self->forms);
       if (store != NULL)
-        {
-          g_signal_connect_object (store, "changed", G_CALLBACK (store_changed_cb), self,
-                                   G_CONNECT_SWAPPED);
-          self->forms = dft_store_list_forms (store);
-          g_signal_connect_object (self->forms, "items-changed", G_CALLBACK (forms_changed_cb),
-                                   self, G_CONNECT_SWAPPED);
-          forms_changed_cb (self);
-        }
+        self->forms = dft_store_list_forms (store);
+      g_signal_group_set_target (self->forms_signals, self->forms);
+      if (store != NULL)
+        forms_changed_cb (self);
     }
   if (self->event == NULL || event == NULL
       || g_strcmp0 (dft_record_get_id (self->event), dft_record_get_id (event)) != 0)
@@ -482,11 +480,8 @@ dft_tests_view_set_event (DftTestsView *self, DftStore *store, DftRecord *event)
       g_clear_object (&self->people);
       g_clear_pointer (&self->report, dft_gain_report_free);
       if (store != NULL && event != NULL)
-        {
-          self->people = dft_store_list_people (store, dft_record_get_id (event));
-          g_signal_connect_object (self->people, "items-changed", G_CALLBACK (people_changed_cb),
-                                   self, G_CONNECT_SWAPPED);
-        }
+        self->people = dft_store_list_people (store, dft_record_get_id (event));
+      g_signal_group_set_target (self->people_signals, self->people);
       show_report (self);
     }
   g_set_object (&self->event, event);
@@ -563,6 +558,9 @@ dft_tests_view_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->forms_cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_TESTS_VIEW);
+  g_clear_object (&self->store_signals);
+  g_clear_object (&self->forms_signals);
+  g_clear_object (&self->people_signals);
   g_clear_object (&self->forms);
   g_clear_object (&self->people);
   g_clear_object (&self->event);
@@ -606,6 +604,16 @@ dft_tests_view_init (DftTestsView *self)
   dft_ui_combo_row_wrap_choices (self->form_row);
   dft_ui_combo_row_wrap_choices (self->person_row);
   self->person_ids = g_ptr_array_new_with_free_func (g_free);
+  /* Connected once; set_event() only changes what they follow. */
+  self->store_signals = g_signal_group_new (DFT_TYPE_STORE);
+  g_signal_group_connect_object (self->store_signals, "changed", G_CALLBACK (store_changed_cb),
+                                 self, G_CONNECT_SWAPPED);
+  self->forms_signals = g_signal_group_new (G_TYPE_LIST_MODEL);
+  g_signal_group_connect_object (self->forms_signals, "items-changed",
+                                 G_CALLBACK (forms_changed_cb), self, G_CONNECT_SWAPPED);
+  self->people_signals = g_signal_group_new (G_TYPE_LIST_MODEL);
+  g_signal_group_connect_object (self->people_signals, "items-changed",
+                                 G_CALLBACK (people_changed_cb), self, G_CONNECT_SWAPPED);
   self->summary = GTK_LABEL (g_object_ref_sink (gtk_label_new (_ ("No test results yet."))));
   gtk_label_set_wrap (self->summary, TRUE);
   gtk_label_set_xalign (self->summary, 0);
