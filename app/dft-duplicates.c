@@ -141,6 +141,22 @@ dft_duplicate_reasons_describe (guint reasons)
   return out;
 }
 
+const char *
+dft_duplicate_reason_code (DftDuplicateReason reason)
+{
+  static const char *const codes[DFT_DUPLICATE_N_REASONS] = {
+    "name-equal",        "name-scripts",   "name-similar",  "name-consonants", "name-swapped",
+    "name-missing-word", "same-phone",     "phone-differs", "same-email",      "email-differs",
+    "same-gender",       "gender-differs", "same-agency",   "agency-differs",  "same-country",
+    "country-differs",   "same-position",  "same-workshop",
+  };
+
+  for (guint i = 0; i < DFT_DUPLICATE_N_REASONS; i++)
+    if ((guint) reason == 1u << i)
+      return codes[i];
+  g_return_val_if_reached (NULL);
+}
+
 DftDuplicatePerson *
 dft_duplicate_person_new (const char *id)
 {
@@ -933,4 +949,69 @@ dft_duplicate_finder_group (DftDuplicateFinder *self, GPtrArray *pairs, double m
 
   g_ptr_array_sort (out, _dft_compare_groups);
   return out;
+}
+
+/* ---- From a store ----------------------------------------------------------------------- */
+
+DftDuplicateFinder *
+dft_duplicate_finder_new_for_store (DftStore *store, GError **error)
+{
+  g_autoptr (GPtrArray) people = NULL;
+  g_autoptr (GPtrArray) enrollments = NULL;
+  g_autoptr (GPtrArray) attendance = NULL;
+  g_autoptr (GPtrArray) input = NULL;
+  DftDuplicateFinder   *self;
+
+  g_return_val_if_fail (DFT_IS_STORE (store), NULL);
+
+  people = dft_store_list_records (store, &dft_entity_person, NULL, NULL, 0, error);
+  if (people == NULL)
+    return NULL;
+  enrollments = dft_store_list_records (store, &dft_entity_enrollment, NULL, NULL, 0, error);
+  if (enrollments == NULL)
+    return NULL;
+  attendance = dft_store_list_records (store, &dft_entity_attendance, NULL, NULL, 0, error);
+  if (attendance == NULL)
+    return NULL;
+  input = dft_duplicate_people_from_records (people, enrollments, attendance);
+  self = dft_duplicate_finder_new ();
+  for (guint i = 0; i < input->len; i++)
+    dft_duplicate_finder_add (self, g_steal_pointer (&g_ptr_array_index (input, i)));
+  return self;
+}
+
+static void
+new_for_store_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError             *error = NULL;
+  DftDuplicateFinder *finder = dft_duplicate_finder_new_for_store (source, &error);
+
+  if (finder == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, finder, g_object_unref);
+}
+
+void
+dft_duplicate_finder_new_for_store_async (DftStore           *store,
+                                          GCancellable       *cancellable,
+                                          GAsyncReadyCallback callback,
+                                          gpointer            user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (DFT_IS_STORE (store));
+
+  task = g_task_new (store, cancellable, callback, user_data);
+  g_task_set_source_tag (task, dft_duplicate_finder_new_for_store_async);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_run_in_thread (task, new_for_store_thread);
+}
+
+DftDuplicateFinder *
+dft_duplicate_finder_new_for_store_finish (DftStore *store, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, store), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

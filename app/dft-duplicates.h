@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "dft-store.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -52,6 +54,9 @@ const char *dft_duplicate_reason_describe (DftDuplicateReason reason);
  * Returns: (transfer full): a %NULL-terminated array; free with g_strfreev().
  */
 char **dft_duplicate_reasons_describe (guint reasons);
+
+/* A reason's fixed name for scripts ("name-scripts", "same-phone"...), never translated. */
+const char *dft_duplicate_reason_code (DftDuplicateReason reason);
 
 /*
  * One person as the finder sees them. Every string may be %NULL or empty (unknown).
@@ -170,5 +175,18 @@ GPtrArray *dft_duplicate_finder_candidates_for (DftDuplicateFinder       *self,
  */
 GPtrArray *
 dft_duplicate_finder_group (DftDuplicateFinder *self, GPtrArray *pairs, double min_score);
+
+/*
+ * A finder holding every live person of @store, with the workshops they are enrolled in and
+ * the sessions they attended: on a coordinator's laptop, everyone in the coordinator's scope.
+ * Reads the store (blocking); the _async version runs in a worker.
+ */
+DftDuplicateFinder *dft_duplicate_finder_new_for_store (DftStore *store, GError **error);
+void                dft_duplicate_finder_new_for_store_async (DftStore           *store,
+                                                              GCancellable       *cancellable,
+                                                              GAsyncReadyCallback callback,
+                                                              gpointer            user_data);
+DftDuplicateFinder *
+dft_duplicate_finder_new_for_store_finish (DftStore *store, GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "dft-duplicates-labelled.h"
+#include "dft-attendance.h"
 #include "dft-duplicates.h"
+#include "dft-people.h"
+#include "dft-record-list.h"
 #include "dft-name-match.h"
 #include "dft-record-private.h"
 #include "dft-record.h"
@@ -533,6 +536,102 @@ test_labelled (void)
   g_assert_cmpfloat (result.precision, >=, 0.98);
 }
 
+static void
+finder_ready_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  DftDuplicateFinder **out = data;
+  g_autoptr (GError)   error = NULL;
+
+  *out = dft_duplicate_finder_new_for_store_finish (DFT_STORE (source), result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (*out);
+}
+
+static DftRecord *
+register_person (DftStore *store, const char *given, const char *family, const char *event_id)
+{
+  g_autoptr (GError) error = NULL;
+  DftRecord         *person = dft_record_new_for_entity (&dft_entity_person);
+
+  g_object_set (person, "given-name", given, "family-name", family, "gender", "male", "agency",
+                "Prosecutor General", NULL);
+  g_assert_true (dft_people_register (store, person, event_id, NULL, &error));
+  g_assert_no_error (error);
+  return person;
+}
+
+/*
+ * The finder a coordinator's laptop builds from its store: three records of one officer
+ * across scripts, two of them marked present in the same session of one workshop, so those
+ * two are two people sitting side by side; the third, from another workshop, pairs with both.
+ * A deleted person is not proposed.
+ */
+static void
+test_finder_from_store (void)
+{
+  g_autofree char      *dir = NULL;
+  DftStore             *store = dft_test_open_store (&dir);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) event
+      = dft_test_add_event (store, "Case files", "2026-03-02", "2026-03-03");
+  g_autoptr (DftRecord) later
+      = dft_test_add_event (store, "Interviews", "2026-05-04", "2026-05-05");
+  g_autoptr (GListModel) sessions = dft_store_list_sessions (store, dft_record_get_id (event));
+  g_autoptr (DftRecord)  session = NULL;
+  g_autoptr (DftRecord)  a = NULL, b = NULL, c = NULL, gone = NULL;
+  g_autoptr (DftRecord)  mark_a = NULL, mark_b = NULL;
+  g_autoptr (GPtrArray)  pairs = NULL;
+  DftDuplicateFinder    *finder = NULL;
+  gboolean               a_c = FALSE, b_c = FALSE;
+
+  dft_test_drain ();
+  g_assert_true (dft_record_list_reload_sync (DFT_RECORD_LIST (sessions), &error));
+  g_assert_no_error (error);
+  session = g_list_model_get_item (sessions, 0);
+  a = register_person (store, "Aibek", "Sadykov", dft_record_get_id (event));
+  b = register_person (store, "Айбек", "Садыков", dft_record_get_id (event));
+  c = register_person (store, "Aybek", "Sadikov", dft_record_get_id (later));
+  gone = register_person (store, "Aibek", "Sadykov", NULL);
+  g_assert_true (dft_store_delete (store, gone, &error));
+  g_assert_no_error (error);
+  mark_a = dft_attendance_mark (store, dft_record_get_id (session), dft_record_get_id (a),
+                                "present", NULL, &error);
+  g_assert_no_error (error);
+  mark_b = dft_attendance_mark (store, dft_record_get_id (session), dft_record_get_id (b), "late",
+                                NULL, &error);
+  g_assert_no_error (error);
+
+  dft_duplicate_finder_new_for_store_async (store, NULL, finder_ready_cb, &finder);
+  while (finder == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (dft_duplicate_finder_get_n_people (finder), ==, 3);
+  pairs = dft_duplicate_finder_find_all (finder, DFT_DUPLICATE_DEFAULT_MIN_SCORE, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < pairs->len; i++)
+    {
+      DftDuplicatePair *pair = g_ptr_array_index (pairs, i);
+      const char       *ids[] = { pair->id_a, pair->id_b };
+      gboolean          has_a = FALSE, has_b = FALSE, has_c = FALSE;
+
+      for (guint k = 0; k < 2; k++)
+        {
+          has_a |= g_str_equal (ids[k], dft_record_get_id (a));
+          has_b |= g_str_equal (ids[k], dft_record_get_id (b));
+          has_c |= g_str_equal (ids[k], dft_record_get_id (c));
+        }
+      g_assert_false (has_a && has_b);
+      a_c |= has_a && has_c;
+      b_c |= has_b && has_c;
+    }
+  g_assert_true (a_c);
+  g_assert_true (b_c);
+
+  g_object_unref (finder);
+  g_clear_object (&sessions); /* it holds the store */
+  dft_test_release_store (store);
+  dft_test_dir_free (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -550,6 +649,7 @@ main (int argc, char **argv)
   g_test_add_func ("/duplicates/from-records", test_from_records);
   g_test_add_func ("/duplicates/finder", test_finder);
   g_test_add_func ("/duplicates/finder/async", test_finder_async);
+  g_test_add_func ("/duplicates/finder/from-store", test_finder_from_store);
   g_test_add_func ("/duplicates/labelled", test_labelled);
 
   return g_test_run ();
