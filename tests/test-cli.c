@@ -201,6 +201,93 @@ test_cli_bad_database (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+static char *
+cli_person (
+    const char *db, const char *given, const char *family, const char *agency, const char *phone)
+{
+  Run r = cli (db, "person-add", "--given", given, "--family", family, "--gender", "male",
+               "--agency", agency, "--phone", phone, NULL);
+
+  g_assert_cmpint (r.code, ==, 0);
+  g_free (r.err);
+  return g_strstrip (r.out);
+}
+
+/*
+ * A coordinator asks which people were registered twice: the same officer typed in Latin by
+ * one trainer and in Cyrillic by another, with the phone written two ways, is proposed with
+ * the reasons; a different person with another name and phone is not; a bad score is refused.
+ */
+static void
+test_cli_duplicates (void)
+{
+  g_autofree char     *dir = dft_test_make_dir ();
+  g_autofree char     *db = g_build_filename (dir, "daftari.db", NULL);
+  g_autofree char     *latin = NULL, *cyrillic = NULL, *other = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError)   error = NULL;
+  JsonArray           *pairs;
+  JsonObject          *pair;
+  Run                  r;
+
+  r = cli (db, "duplicates", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_cmpstr (r.out, ==, "");
+  g_assert_nonnull (strstr (r.err, "No one seems to be registered twice"));
+  run_clear (&r);
+
+  latin = cli_person (db, "Aibek", "Sadykov", "Police", "+996 555 123 456");
+  cyrillic = cli_person (db, "Айбек", "Садыков", "Police", "0555 123456");
+  other = cli_person (db, "Nurlan", "Toktogulov", "Customs", "+996 700 000 111");
+
+  r = cli (db, "duplicates", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_nonnull (strstr (r.out, latin));
+  g_assert_nonnull (strstr (r.out, cyrillic));
+  g_assert_null (strstr (r.out, other));
+  g_assert_nonnull (strstr (r.out, "Names match across scripts"));
+  g_assert_nonnull (strstr (r.out, "Same phone number"));
+  g_assert_nonnull (strstr (r.err, "1 pair of records may be one person"));
+  run_clear (&r);
+
+  r = cli (db, "duplicates", "--json", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  root = json_from_string (r.out, &error);
+  g_assert_no_error (error);
+  pairs = json_object_get_array_member (json_node_get_object (root), "pairs");
+  g_assert_cmpuint (json_array_get_length (pairs), ==, 1);
+  pair = json_array_get_object_element (pairs, 0);
+  g_assert_cmpfloat (json_object_get_double_member (pair, "score"), >=, 0.8);
+  g_assert_true (
+      (g_str_equal (json_object_get_string_member (json_object_get_object_member (pair, "a"), "id"),
+                    latin)
+       && g_str_equal (
+           json_object_get_string_member (json_object_get_object_member (pair, "b"), "id"),
+           cyrillic))
+      || (g_str_equal (
+              json_object_get_string_member (json_object_get_object_member (pair, "a"), "id"),
+              cyrillic)
+          && g_str_equal (
+              json_object_get_string_member (json_object_get_object_member (pair, "b"), "id"),
+              latin)));
+  g_assert_cmpstr (
+      json_array_get_string_element (json_object_get_array_member (pair, "reasons"), 0), ==,
+      "name-scripts");
+  run_clear (&r);
+
+  /* Bad input: a usage error, nothing printed on standard output. */
+  r = cli (db, "duplicates", "--min-score", "1.5", NULL);
+  g_assert_cmpint (r.code, ==, 2);
+  g_assert_cmpstr (r.out, ==, "");
+  g_assert_nonnull (strstr (r.err, "more than 0 and at most 1"));
+  run_clear (&r);
+  r = cli (db, "duplicates", "Aibek", NULL);
+  g_assert_cmpint (r.code, ==, 2);
+  run_clear (&r);
+
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 static void
 test_cli_sample (void)
 {
@@ -294,6 +381,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/cli/bad-database", test_cli_bad_database);
   g_test_add_func ("/cli/sample", test_cli_sample);
   g_test_add_func ("/cli/forms", test_cli_forms);
+  g_test_add_func ("/cli/duplicates", test_cli_duplicates);
 
   return g_test_run ();
 }

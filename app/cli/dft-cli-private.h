@@ -29,4 +29,7 @@ int _dft_cli_form_export (DftStore *store, int argc, char **argv);
 int _dft_cli_submissions_export (DftStore *store, int argc, char **argv);
 int _dft_cli_gain (DftStore *store, int argc, char **argv);
 
+/* People (dft-cli-people.c). */
+int _dft_cli_duplicates (DftStore *store, int argc, char **argv);
+
 G_END_DECLS

@@ -942,6 +942,7 @@ static const Command commands[] = {
   { "person-add", N_ ("Register a person"), cmd_person_add, TRUE },
   { "list", N_ ("List workshops, people, sessions or enrollments"), cmd_list, TRUE },
   { "search", N_ ("Find people by name in any script"), cmd_search },
+  { "duplicates", N_ ("Find people who are probably registered twice"), _dft_cli_duplicates, TRUE },
   { "attend", N_ ("Mark attendance"), cmd_attend, TRUE },
   { "import", N_ ("Import people from a CSV or XLSX sheet"), cmd_import, TRUE },
   { "export", N_ ("Export to CSV"), cmd_export, TRUE },
