@@ -629,7 +629,7 @@ test_finder_from_store (void)
   g_object_unref (finder);
   g_clear_object (&sessions); /* it holds the store */
   dft_test_release_store (store);
-  dft_test_dir_free (dir);
+  dft_test_dir_free (g_steal_pointer (&dir));
 }
 
 int
