@@ -198,7 +198,6 @@ fetch_device_keys (Run *run, const char *server_url)
   g_autoptr (GError)     error = NULL;
   g_autoptr (GBytes)     json = NULL;
   g_autoptr (JsonObject) reply = NULL;
-  g_autoptr (JsonNode)   node = NULL;
   g_autofree char       *text = NULL;
   JsonNode              *devices;
   Failure                failure;
