@@ -21,8 +21,6 @@ G_BEGIN_DECLS
 #define MAX_SHARED_BYTES   ((gsize) 32 * 1024 * 1024)
 #define MAX_TEXT_BYTES     ((gsize) 64 * 1024 * 1024)
 #define SNIFF_RECORDS      20
-#define XLS_MAX_ROWS       65536
-#define XLS_MAX_COLUMNS    256
 
 /* A sheet of the workbook: the public part first, so that one points at the other. */
 typedef struct
@@ -59,7 +57,7 @@ struct _DftWorkbook
   GPtrArray      *sheets; /* Entry * */
   GBytes         *data;   /* .xlsx: the archive's bytes */
   Xlsx            x;
-  const void     *xls; /* .xls: FreeXL's handle */
+  GVariant       *xls; /* .xls: what daftari-xls-reader read, DFT_XLS_READER_TYPE */
 };
 
 /* dft-sheet.c: what every reader does with a cell and a row. */
@@ -76,6 +74,6 @@ gboolean _dft_sheet_open_xlsx (DftWorkbook *wb, GError **error);
 gboolean
 _dft_sheet_read_xlsx_worksheet (const Xlsx *x, Sheet *sheet, const char *path, GError **error);
 gboolean _dft_sheet_open_xls (DftWorkbook *wb, const char *data, gsize len, GError **error);
-gboolean _dft_sheet_read_xls_sheet (const void *handle, guint index, Sheet *sheet, GError **error);
+gboolean _dft_sheet_read_xls_sheet (GVariant *workbook, guint index, Sheet *sheet, GError **error);
 
 G_END_DECLS

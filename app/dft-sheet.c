@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include <freexl.h>
 #include <glib/gi18n-lib.h>
 #include <libxml/parser.h>
 #include <string.h>
@@ -185,8 +184,7 @@ dft_workbook_free (DftWorkbook *wb)
   g_clear_pointer (&wb->x.date_styles, g_array_unref);
   g_clear_object (&wb->x.zip);
   g_clear_pointer (&wb->data, g_bytes_unref);
-  if (wb->xls != NULL)
-    freexl_close (wb->xls);
+  g_clear_pointer (&wb->xls, g_variant_unref);
   g_free (wb);
 }
 

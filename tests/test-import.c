@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <gsf/gsf-outfile-zip.h>
 #include <gsf/gsf-outfile.h>
 #include <gsf/gsf-output-stdio.h>
@@ -9,6 +10,7 @@
 
 #include "dft-import.h"
 #include "dft-record-list.h"
+#include "dft-sheet.h"
 #include "dft-store-private.h"
 #include "dft-test-util.h"
 
@@ -1244,6 +1246,118 @@ test_xlsx_dates (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/* A workbook read through daftari-xls-reader, the error it gave or NULL. */
+static GError *
+read_xls (const char *path, DftWorkbook **out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *data = NULL;
+  gsize              len = 0;
+  DftWorkbook       *wb;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  wb = dft_workbook_new_from_data ("sheet.xls", data, len, 1000, 100, &error);
+  if (wb != NULL && out != NULL)
+    *out = wb;
+  else if (wb != NULL)
+    {
+      /* Whatever the reader gave, every sheet of it reads or fails cleanly. */
+      for (guint i = 0; i < dft_workbook_get_n_sheets (wb) && error == NULL; i++)
+        dft_workbook_read_sheet (wb, i, &error);
+      dft_workbook_free (wb);
+    }
+  return g_steal_pointer (&error);
+}
+
+static char *
+write_reader (const char *dir, const char *name, const char *script)
+{
+  char *path = write_file (dir, name, script, -1);
+
+  g_assert_cmpint (g_chmod (path, 0755), ==, 0);
+  return path;
+}
+
+/* FreeXL runs in a process of its own: whatever it does with a damaged file, Daftari gets an
+ * error that says so and goes on. */
+static void
+test_xls_reader_process (void)
+{
+  g_autofree char *dir = dft_test_make_dir ();
+  g_autofree char *reader = g_strdup (g_getenv ("DAFTARI_XLS_READER"));
+  g_autofree char *good
+      = g_build_filename (g_getenv ("DAFTARI_TEST_DATA"), "import", "group.xls", NULL);
+  g_autofree char *huge = g_build_filename (g_getenv ("DAFTARI_TEST_DATA"), "..", "fuzz", "crashes",
+                                            "sheet-xls", "freexl-open-4gib-malloc.xls", NULL);
+  g_autofree char *crashing = write_reader (dir, "crash.sh", "#!/bin/sh\nkill -SEGV $$\n");
+  g_autofree char *echoing = write_reader (dir, "echo.sh", "#!/bin/sh\ncat \"$1\"\n");
+  g_autofree char *shuffled = NULL;
+  g_autofree char *shuffled_reader = NULL;
+  g_autoptr (GVariant) out_of_order = NULL;
+  g_autoptr (GError)   error = NULL;
+  DftWorkbook         *wb = NULL;
+  const DftSheet      *sheet;
+
+  g_assert_nonnull (reader);
+
+  /* The real reader reads a real workbook: XLSForm's survey sheet. */
+  error = read_xls (good, &wb);
+  g_assert_no_error (error);
+  g_assert_cmpuint (dft_workbook_get_n_sheets (wb), >=, 1);
+  sheet = dft_workbook_read_sheet (wb, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sheet->name, ==, "survey");
+  g_assert_cmpuint (sheet->rows->len, >, 3);
+  g_assert_cmpstr (((DftSheetRow *) sheet->rows->pdata[0])->cells[0], ==, "type");
+  g_assert_cmpstr (((DftSheetRow *) sheet->rows->pdata[0])->cells[1], ==, "name");
+  g_clear_pointer (&wb, dft_workbook_free);
+
+  /* A 6 KB file whose directory declares 4 GB: the reader's memory limit stops FreeXL. */
+  error = read_xls (huge, NULL);
+  g_assert_error (error, DFT_SHEET_ERROR, DFT_SHEET_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "damaged"));
+  g_clear_error (&error);
+
+  /* A reader that crashes, as FreeXL did on damaged files. */
+  g_setenv ("DAFTARI_XLS_READER", crashing, TRUE);
+  error = read_xls (good, NULL);
+  g_assert_error (error, DFT_SHEET_ERROR, DFT_SHEET_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "damaged"));
+  g_clear_error (&error);
+
+  /* A reader that writes anything at all (the file itself): read as untrusted data. */
+  g_setenv ("DAFTARI_XLS_READER", echoing, TRUE);
+  g_clear_error (&error);
+  error = read_xls (good, NULL);
+  g_clear_error (&error);
+  error = read_xls (huge, NULL);
+  g_clear_error (&error);
+
+  /* Rows out of order, as only a broken reader writes them. */
+  out_of_order = g_variant_ref_sink (
+      g_variant_new_parsed ("[('survey', [(uint32 3, [(uint16 0, 'b')]), (2, [(0, 'a')])])]"));
+  shuffled = write_file (dir, "shuffled.gvariant", g_variant_get_data (out_of_order),
+                         (gssize) g_variant_get_size (out_of_order));
+  shuffled_reader = g_strdup_printf ("#!/bin/sh\ncat '%s'\n", shuffled);
+  g_free (g_steal_pointer (&shuffled));
+  shuffled = write_reader (dir, "shuffled.sh", shuffled_reader);
+  g_setenv ("DAFTARI_XLS_READER", shuffled, TRUE);
+  error = read_xls (good, NULL);
+  g_assert_error (error, DFT_SHEET_ERROR, DFT_SHEET_ERROR_FORMAT);
+  g_clear_error (&error);
+
+  /* No reader at all: the message names it and offers .xlsx. */
+  g_setenv ("DAFTARI_XLS_READER", "/nonexistent/daftari-xls-reader", TRUE);
+  error = read_xls (good, NULL);
+  g_assert_error (error, DFT_SHEET_ERROR, DFT_SHEET_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/daftari-xls-reader"));
+  g_assert_nonnull (strstr (error->message, ".xlsx"));
+  g_clear_error (&error);
+
+  g_setenv ("DAFTARI_XLS_READER", reader, TRUE);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 static void
 test_xlsx_corrupt (void)
 {
@@ -1523,6 +1637,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/import/xlsx/dates", test_xlsx_dates);
   g_test_add_func ("/import/xlsx/corrupt", test_xlsx_corrupt);
   g_test_add_func ("/import/xlsx/bombs", test_xlsx_bombs);
+  g_test_add_func ("/import/xls/reader-process", test_xls_reader_process);
   g_test_add_func ("/import/scripts", test_scripts);
   g_test_add_func ("/import/async", test_async);
 

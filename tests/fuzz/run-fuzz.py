@@ -54,8 +54,7 @@ def main():
             os.mkdir(d)
         n_seeds = copy_seeds(sys.argv[5:], corpus, max_len)
         env = dict(os.environ, TMPDIR=tmp)
-        # A fixed seed by default (2: seeds 1 and 3 reach a known .xls out-of-memory, see
-        # known/README.md), so that the test command explores the same inputs on every
+        # A fixed seed by default, so that the test command explores the same inputs on every
         # run and a crash found there is found again; DAFTARI_FUZZ_SEED=0 lets libFuzzer pick
         # one (a longer campaign by hand should), and the seed is printed either way.
         seed = os.environ.get("DAFTARI_FUZZ_SEED", "2")
