@@ -531,6 +531,22 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
         }
       note_clock (run, reply, sent_ms);
 
+      /* The server holds another change under the number it last acknowledged (see pull):
+       * nothing was applied, and everything is sent again from the first. */
+      {
+        gint64 other;
+
+        if (_dft_sync_member_int (reply, "acked_other", &other) && other > 0 && acked > 0)
+          {
+            g_debug ("sync: the server holds another change as this device's #%" G_GINT64_FORMAT,
+                     other);
+            if (!_dft_sync_state_set_int (run->store, "push_acked_seq", 0, error))
+              return FALSE;
+            *restart = TRUE;
+            return TRUE;
+          }
+      }
+
       if (!_dft_sync_member_int (reply, "acked", &server_acked))
         {
           _dft_sync_not_the_server (error);

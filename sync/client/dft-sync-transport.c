@@ -478,7 +478,7 @@ _dft_sync_request (Run         *run,
     }
   /* What the server said it holds of this device's changes: a server put back from a copy
    * holds less, and finds out from this (servers that do not know the header ignore it). */
-  if (g_str_has_prefix (path, "pull?"))
+  if (g_str_has_prefix (path, "pull?") || g_str_equal (path, "push"))
     {
       gint64 told = 0;
 

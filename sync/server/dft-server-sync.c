@@ -155,6 +155,9 @@ static void push_counted (DftServer *self, Request *request, DftDevice *device);
  * piece at a time, nothing kept), refused when it holds more changes or values
  * than one push may, and decoded only once its cost fits the server's budget.
  */
+static gboolean
+holds_same_change (DftServer *self, const char *device_id, gint64 seq, const char *digest);
+
 void
 _dft_server_handle_push (DftServer *self, Request *request, DftDevice *device)
 {
@@ -304,7 +307,7 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
   JsonNode              *relay_node;
   gboolean               relay = FALSE, forked = FALSE, ahead = FALSE;
   guint                  fork_index = 0, skipped = 0, ahead_index = 0;
-  gint64                 acked, ahead_ms = 0;
+  gint64                 acked, ahead_ms = 0, told = 0;
 
   if (json == NULL)
     {
@@ -384,6 +387,28 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
       && g_strcmp0 (((DftChange *) g_ptr_array_index (changes, 0))->device_id, device->id) == 0
       && ((DftChange *) g_ptr_array_index (changes, 0))->origin_seq > acked + 1)
     _dft_server_restore_found (self, "a device pushed past what the server holds of it");
+  /* The change this device last saw acknowledged is not the one the server holds under that
+   * number: the server was put back and took another copy's change. Nothing is applied: the
+   * device sends again from its first change, and the push's "forked" shows where the copies
+   * parted (sync/PROTOCOL.md, "Restores"). Checked before a push as well as a pull, since a
+   * push that moves the device's mark past that number would hide the fork for good. */
+  if (!relay && request->acked != NULL && request->acked_change != NULL
+      && g_ascii_string_to_signed (request->acked, 10, 1, G_MAXINT64, &told, NULL) && told <= acked
+      && !holds_same_change (self, device->id, told, request->acked_change))
+    {
+      g_mutex_unlock (&self->push_lock);
+      epoch = _dft_server_current_epoch (self);
+      object = _dft_server_reply_object_new ();
+      json_object_set_int_member (object, "acked", acked);
+      json_object_set_int_member (object, "acked_other", told);
+      json_object_set_string_member (object, "epoch", epoch);
+      json_object_set_int_member (object, "time", dft_hlc_wall_ms ());
+      json_object_set_int_member (object, "applied", 0);
+      json_object_set_int_member (object, "duplicates", 0);
+      json_object_set_int_member (object, "conflicts", 0);
+      _dft_server_reply_json (&request->reply, SOUP_STATUS_OK, object);
+      return;
+    }
   if (relay
           ? !drop_forked (self->store, device->id, changes, &forked, &fork_index, &skipped, &error)
           : !dft_store_find_fork (self->store, changes, &forked, &fork_index, &error))
