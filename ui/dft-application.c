@@ -296,6 +296,12 @@ dft_application_shutdown (GApplication *app)
   g_cancellable_cancel (self->cancellable);
   if (self->sync_client != NULL)
     dft_sync_client_cancel (self->sync_client);
+  /* Work the windows started (a save, a list's reload) may still be running in a worker when
+   * the last window closes. Let it end and its result be delivered: a save the user made just
+   * before quitting is then on disk, and nothing is left half done when the process exits.
+   * The windows are gone, so nobody waits on this loop but the process's end. */
+  while (self->busy > 0)
+    g_main_context_iteration (NULL, TRUE);
   G_APPLICATION_CLASS (dft_application_parent_class)->shutdown (app);
 }
 

@@ -11,6 +11,7 @@
 #include "dft-preferences-window.h"
 #include "dft-report.h"
 #include "dft-summary-view.h"
+#include "dft-ui-util.h"
 #include "dft-test-util.h"
 #include "dft-ui-test-util.h"
 #include "dft-window.h"
@@ -781,6 +782,97 @@ take_screenshots (DftApplication *app, DftWindow *window, gpointer data)
   }
 }
 
+/* ---- Quitting with work under way ------------------------------------------ */
+
+/* Work a window started (a save, a list's reload) that is still running when the last window
+ * closes must still end, and its result reach the window's code, before the app is gone: the
+ * app waits for it at shutdown. The job here holds until the app starts shutting down. */
+typedef struct
+{
+  GMutex   lock;
+  GCond    cond;
+  gboolean released;
+  gboolean started;
+  gboolean delivered;
+  gboolean delivered_at_shutdown;
+} QuitWork;
+
+static gboolean
+held_work (gpointer data, GCancellable *cancellable, GError **error)
+{
+  QuitWork *w = data;
+
+  g_mutex_lock (&w->lock);
+  w->started = TRUE;
+  g_cond_broadcast (&w->cond);
+  while (!w->released)
+    g_cond_wait (&w->cond, &w->lock);
+  g_mutex_unlock (&w->lock);
+  return TRUE;
+}
+
+static void
+held_work_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  QuitWork *w = user_data;
+
+  g_assert_true (dft_ui_run_finish (result, NULL));
+  w->delivered = TRUE;
+}
+
+static void
+release_work_cb (GApplication *app, QuitWork *w)
+{
+  g_mutex_lock (&w->lock);
+  w->released = TRUE;
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+static void
+shutdown_done_cb (GApplication *app, QuitWork *w)
+{
+  w->delivered_at_shutdown = w->delivered;
+}
+
+static gboolean
+work_started (gpointer data)
+{
+  QuitWork *w = data;
+  gboolean  started;
+
+  g_mutex_lock (&w->lock);
+  started = w->started;
+  g_mutex_unlock (&w->lock);
+  return started;
+}
+
+static void
+quit_with_work_flow (DftApplication *app, DftWindow *window, gpointer data)
+{
+  QuitWork *w = data;
+
+  g_signal_connect (app, "shutdown", G_CALLBACK (release_work_cb), w);
+  g_signal_connect_after (app, "shutdown", G_CALLBACK (shutdown_done_cb), w);
+  dft_ui_run_async (app, held_work, w, NULL, NULL, held_work_done_cb, w);
+  dft_test_wait_until (work_started, w, "the work to start");
+  g_assert_cmpuint (dft_application_get_busy (app), ==, 1);
+}
+
+static void
+test_quit_with_work (void)
+{
+  QuitWork w = { 0 };
+
+  g_mutex_init (&w.lock);
+  g_cond_init (&w.cond);
+  dft_ui_test_run_app (TEST_APP_ID, NULL, quit_with_work_flow, &w);
+  g_assert_true (w.released);
+  g_assert_true (w.delivered_at_shutdown);
+  g_mutex_clear (&w.lock);
+  g_cond_clear (&w.cond);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -808,5 +900,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/dialog-keys", test_dialog_keys);
   g_test_add_func ("/ui/agency-suggestions", test_agency_suggestions);
   g_test_add_func ("/ui/shortcuts-listed", test_shortcuts_listed);
+  g_test_add_func ("/ui/quit-with-work", test_quit_with_work);
   return g_test_run ();
 }
