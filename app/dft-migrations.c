@@ -166,6 +166,51 @@ static const char migration_6[]
  * it is rewritten through the store so that every replica receives it (dft-store.c). */
 static const char migration_7[] = "";
 
+/*
+ * Version 8: people merged and people told apart (dft-store-merges.c). A merge is a record
+ * that syncs; what it does is derived here, never synced. person_redirect maps each person
+ * merged away to the one who stands for them now. The records that name a person keep the
+ * person their change named in origin_person_id, and person_id holds who that is now: the
+ * triggers keep the two in step on every write, so a mark that arrives for a merged-away
+ * person counts for the survivor on every replica. person.merged_into hides a merged-away
+ * person from lists; merge_hidden hides all but one of the survivor's marks in a session (and
+ * enrollments in a workshop). The server keeps person_redirect empty: it relays what was
+ * written.
+ */
+/* clang-format off */
+#define SURVIVOR(id) \
+  "coalesce ((SELECT survivor_id FROM person_redirect WHERE merged_id = " id "), " id ")"
+
+/* A record of table t names the person its change named (origin_person_id) and counts for
+ * whoever stands for that person now (person_id). */
+#define FOLLOWS_MERGES(t) \
+  "ALTER TABLE " t " ADD COLUMN origin_person_id TEXT;" \
+  "UPDATE " t " SET origin_person_id = person_id;" \
+  "CREATE INDEX " t "_origin ON " t " (origin_person_id);" \
+  "CREATE TRIGGER " t "_origin_insert AFTER INSERT ON " t " BEGIN" \
+  "  UPDATE " t " SET origin_person_id = NEW.person_id, person_id = " SURVIVOR ("NEW.person_id") \
+  "  WHERE id = NEW.id; END;" \
+  "CREATE TRIGGER " t "_origin_update AFTER UPDATE OF person_id ON " t \
+  "  WHEN NEW.person_id IS NOT " SURVIVOR ("NEW.origin_person_id") " BEGIN" \
+  "  UPDATE " t " SET origin_person_id = NEW.person_id, person_id = " SURVIVOR ("NEW.person_id") \
+  "  WHERE id = NEW.id; END;"
+
+static const char migration_8[] =
+  "CREATE TABLE person_merge (" RECORD_COLUMNS
+  "  kept_id TEXT, merged_id TEXT, kept_before TEXT, moved TEXT, merged_by TEXT,"
+  "  undone INTEGER NOT NULL DEFAULT 0, undone_by TEXT);"
+  "CREATE TABLE person_distinct (" RECORD_COLUMNS "  person_a TEXT, person_b TEXT, decided_by TEXT);"
+  "CREATE INDEX person_distinct_pair ON person_distinct (person_a, person_b);"
+  "CREATE TABLE person_redirect ("
+  "  merged_id TEXT PRIMARY KEY NOT NULL, survivor_id TEXT NOT NULL) WITHOUT ROWID;"
+  "ALTER TABLE person ADD COLUMN merged_into TEXT;"
+  "ALTER TABLE enrollment ADD COLUMN merge_hidden INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE attendance ADD COLUMN merge_hidden INTEGER NOT NULL DEFAULT 0;"
+  FOLLOWS_MERGES ("enrollment")
+  FOLLOWS_MERGES ("attendance")
+  FOLLOWS_MERGES ("submission");
+/* clang-format on */
+
 static const DftMigration migrations[] = {
   { 1, migration_1, migration_1_post },
   { 2, migration_2, NULL },
@@ -174,6 +219,7 @@ static const DftMigration migrations[] = {
   { 5, migration_5, NULL },
   { 6, migration_6, NULL },
   { 7, migration_7, NULL, _dft_store_normalize_fields_locked },
+  { 8, migration_8, NULL },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == DFT_SCHEMA_VERSION);

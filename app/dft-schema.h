@@ -53,6 +53,8 @@ extern const DftEntity dft_entity_attendance;
 extern const DftEntity dft_entity_form;
 extern const DftEntity dft_entity_submission;
 extern const DftEntity dft_entity_conflict;
+extern const DftEntity dft_entity_person_merge;
+extern const DftEntity dft_entity_person_distinct;
 
 const DftEntity  *dft_entity_lookup (const char *name);
 const DftEntity **dft_entity_all (guint *n_entities);

@@ -41,6 +41,7 @@ struct _DftStore
   gint           damaged;          /* atomic: a check found damage; no more writes */
   _Atomic gint64 last_commit_usec;
   gboolean       place_watched; /* see dft_store_check_place() */
+  gboolean       merges_off;    /* a server's: see dft_store_set_derives_merges() */
 };
 
 /* dft-store.c */
@@ -97,7 +98,19 @@ gboolean _dft_store_commit_conflicts (DftStore   *self,
                                       guint      *n_made,
                                       GError    **error);
 
+/* dft-store-merges.c */
+gboolean   _dft_store_refresh_merges_locked (DftStore *self, GPtrArray *written, GError **error);
+GPtrArray *_dft_store_attendance_twins (DftStore   *self,
+                                        const char *session_id,
+                                        const char *person_id,
+                                        const char *except_id,
+                                        GError    **error);
+gboolean   _dft_store_origin_person (
+      DftStore *self, const DftEntity *entity, const char *id, char **out, GError **error);
+gboolean _dft_store_names_person (const DftEntity *entity);
+
 /* dft-store-sync.c */
+gboolean   _dft_store_json_to_value (const DftField *field, JsonNode *node, GValue *value);
 gint64     _dft_store_origin_high_locked (DftStore *self, const char *device_id, GError **error);
 DftRecord *_dft_store_make_conflict (const char       *entity,
                                      const char       *record_id,

@@ -13,6 +13,28 @@
 
 /* ---- Reading ---------------------------------------------------------- */
 
+/*
+ * What a list of live records leaves out besides deleted ones: a person merged into another
+ * (person.merged_into), and the marks and enrollments a merge made twice over (merge_hidden,
+ * dft-store-merges.c). A query for "deleted = 0" means a list of what the register holds now;
+ * a query by id still finds every record.
+ */
+static const char *
+merge_condition (const DftEntity *entity)
+{
+  if (entity == &dft_entity_person)
+    return "merged_into IS NULL AND ";
+  if (entity == &dft_entity_attendance || entity == &dft_entity_enrollment)
+    return "merge_hidden = 0 AND ";
+  return "";
+}
+
+static gboolean
+lists_live (const char *where)
+{
+  return where != NULL && g_str_has_prefix (where, "deleted = 0");
+}
+
 static char *
 select_sql (const DftEntity *entity, const char *where, const char *order_by, guint limit)
 {
@@ -22,7 +44,8 @@ select_sql (const DftEntity *entity, const char *where, const char *order_by, gu
     g_string_append_printf (sql, ", %s", entity->fields[i].name);
   g_string_append_printf (sql, " FROM %s", entity->name);
   if (where != NULL)
-    g_string_append_printf (sql, " WHERE %s", where);
+    g_string_append_printf (sql, " WHERE %s%s", lists_live (where) ? merge_condition (entity) : "",
+                            where);
   if (order_by != NULL)
     g_string_append_printf (sql, " ORDER BY %s", order_by);
   /* A bound limit keeps one cached statement for every limit. */
@@ -355,7 +378,8 @@ dft_store_count_records (DftStore *self, const DftEntity *entity, GError **error
   g_return_val_if_fail (DFT_IS_STORE (self), -1);
   g_return_val_if_fail (entity != NULL, -1);
 
-  sql = g_strdup_printf ("SELECT count (*) FROM %s WHERE deleted = 0", entity->name);
+  sql = g_strdup_printf ("SELECT count (*) FROM %s WHERE %sdeleted = 0", entity->name,
+                         merge_condition (entity));
   _dft_store_lock (self);
   stmt = _dft_store_cached_statement (self, sql, error);
   if (stmt != NULL)
@@ -373,7 +397,8 @@ dft_store_count_records (DftStore *self, const DftEntity *entity, GError **error
 
 /* The live people enrolled in the workshop ?1, their enrollment live too. */
 #define ENROLLED_WHERE                                                                             \
-  "deleted = 0 AND id IN (SELECT person_id FROM enrollment WHERE event_id = ?1 AND deleted = 0)"
+  "deleted = 0 AND merged_into IS NULL AND id IN (SELECT person_id FROM enrollment WHERE "         \
+  "event_id = ?1 AND deleted = 0)"
 #define BY_NAME "family_name COLLATE NOCASE, given_name COLLATE NOCASE"
 
 GPtrArray *
@@ -419,6 +444,7 @@ static const char tally_sql[]
       " count (CASE WHEN a.status = 'excused' THEN 1 END),"
       " count (CASE WHEN a.status = 'absent' THEN 1 END)"
       " FROM session s LEFT JOIN attendance a ON a.session_id = s.id AND a.deleted = 0"
+      " AND a.merge_hidden = 0"
       " AND a.person_id IN (SELECT id FROM person WHERE " ENROLLED_WHERE ")"
       " WHERE s.event_id = ?1 AND s.deleted = 0"
       " GROUP BY s.id ORDER BY s.date, s.part";

@@ -179,8 +179,8 @@ bad_change (GError **error, DftChange *change, const char *field)
 }
 
 /* A received value as the record's field holds it; FALSE when its type does not fit. */
-static gboolean
-json_to_value (const DftField *field, JsonNode *node, GValue *value)
+gboolean
+_dft_store_json_to_value (const DftField *field, JsonNode *node, GValue *value)
 {
   gboolean null = JSON_NODE_HOLDS_NULL (node);
   GType    type = null ? G_TYPE_INVALID : json_node_get_value_type (node);
@@ -354,10 +354,22 @@ apply_one (DftStore      *self,
           if (index < 0 || (!JSON_NODE_HOLDS_VALUE (node) && !JSON_NODE_HOLDS_NULL (node)))
             return bad_change (error, change, name);
           g_value_init (&value, G_VALUE_TYPE (dft_record_get_value (record, (guint) index)));
-          if (!json_to_value (&entity->fields[index], node, &value))
+          if (!_dft_store_json_to_value (&entity->fields[index], node, &value))
             return bad_change (error, change, name);
           current = _dft_store_value_to_json (&entity->fields[index],
                                               dft_record_get_value (record, (guint) index));
+          /* A merge of people changes whom the row names, not what was written: the change
+           * meets the person its writer named (dft-store-merges.c). */
+          if (!was_new && g_str_equal (name, "person_id") && _dft_store_names_person (entity))
+            {
+              g_autofree char *origin = NULL;
+
+              if (!_dft_store_origin_person (self, entity, change->record_id, &origin, error))
+                return FALSE;
+              g_clear_pointer (&current, json_node_unref);
+              current = origin != NULL ? json_node_init_string (json_node_alloc (), origin)
+                                       : json_node_init_null (json_node_alloc ());
+            }
         }
 
       if (!_dft_store_read_field_version (self, entity->name, change->record_id, name, &held,

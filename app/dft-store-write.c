@@ -668,7 +668,8 @@ _dft_store_normalize_fields_locked (DftStore *self, GError **error)
 
 /*
  * Saves the conflict records a merge or a save found, each once: replicas that
- * find the same loss make the same record, and the first one made stands.
+ * find the same loss make the same record, and the first one made stands. Then
+ * brings the merges of people up to date with everything the transaction wrote.
  */
 gboolean
 _dft_store_commit_conflicts (DftStore   *self,
@@ -695,7 +696,8 @@ _dft_store_commit_conflicts (DftStore   *self,
       if (n_made != NULL)
         (*n_made)++;
     }
-  return TRUE;
+  /* The last writes of every transaction are here: what merges of people decide follows. */
+  return _dft_store_refresh_merges_locked (self, written, error);
 }
 
 /* This replica's wall clock, as its hybrid logical clock reads it. */
@@ -871,6 +873,14 @@ dft_store_load_or_new (DftStore *self, const DftEntity *entity, const char *id, 
   return record;
 }
 
+static gboolean add_twins (DftStore   *self,
+                           GPtrArray  *marks,
+                           const char *session_id,
+                           const char *person_id,
+                           const char *mark_id,
+                           const char *status,
+                           GError    **error);
+
 DftRecord *
 dft_store_mark_attendance (DftStore   *self,
                            const char *session_id,
@@ -881,6 +891,7 @@ dft_store_mark_attendance (DftStore   *self,
 {
   g_autofree char      *id = NULL;
   g_autoptr (DftRecord) mark = NULL;
+  g_autoptr (GPtrArray) marks = NULL;
 
   g_return_val_if_fail (DFT_IS_STORE (self), NULL);
   g_return_val_if_fail (session_id != NULL && person_id != NULL, NULL);
@@ -897,9 +908,46 @@ dft_store_mark_attendance (DftStore   *self,
     dft_record_set_string (mark, "note", *note != '\0' ? note : NULL);
   _dft_record_set_deleted (mark, FALSE);
 
-  if (!dft_store_save (self, mark, error))
+  marks = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (marks, g_object_ref (mark));
+  if (!add_twins (self, marks, session_id, person_id, id, status, error)
+      || !dft_store_save_all (self, (DftRecord **) marks->pdata, marks->len, error))
     return NULL;
   return g_steal_pointer (&mark);
+}
+
+/*
+ * The marks of people merged into @person_id in @session_id, set to @status too (cleared when
+ * it is %NULL): the survivor's mark is combined from them all (dft-store-merges.h), so a
+ * correction must reach each.
+ */
+static gboolean
+add_twins (DftStore   *self,
+           GPtrArray  *marks,
+           const char *session_id,
+           const char *person_id,
+           const char *mark_id,
+           const char *status,
+           GError    **error)
+{
+  g_autoptr (GPtrArray) twins
+      = _dft_store_attendance_twins (self, session_id, person_id, mark_id, error);
+
+  if (twins == NULL)
+    return FALSE;
+  for (guint j = 0; j < twins->len; j++)
+    {
+      DftRecord *twin = g_ptr_array_index (twins, j);
+
+      if (status == NULL)
+        _dft_record_set_deleted (twin, TRUE);
+      else if (g_strcmp0 (dft_record_get_string (twin, "status"), status) != 0)
+        dft_record_set_string (twin, "status", status);
+      else
+        continue;
+      g_ptr_array_add (marks, g_object_ref (twin));
+    }
+  return TRUE;
 }
 
 gboolean
@@ -927,7 +975,11 @@ dft_store_set_attendance (DftStore          *self,
         {
           /* Nothing to clear: never marked, or cleared already. */
           if (dft_record_is_new (mark) || dft_record_get_deleted (mark))
-            continue;
+            {
+              if (!add_twins (self, marks, session_id, person_ids[i], id, NULL, error))
+                return FALSE;
+              continue;
+            }
           _dft_record_set_deleted (mark, TRUE);
         }
       else
@@ -937,6 +989,8 @@ dft_store_set_attendance (DftStore          *self,
           dft_record_set_string (mark, "status", statuses[i]);
           _dft_record_set_deleted (mark, FALSE);
         }
+      if (!add_twins (self, marks, session_id, person_ids[i], id, statuses[i], error))
+        return FALSE;
       g_ptr_array_add (marks, g_steal_pointer (&mark));
     }
   if (marks->len == 0)

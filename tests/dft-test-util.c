@@ -11,6 +11,7 @@
 
 #include "dft-hlc.h"
 #include "dft-store-private.h"
+#include "dft-store-merges.h"
 #include "dft-test-util.h"
 
 /*
@@ -156,6 +157,43 @@ dft_test_add_person (DftStore *store, const char *given, const char *family)
  * own stamps (updated_at is when this replica wrote the row): replicas that
  * converged give the same text. created_at is the record's, the same on all.
  */
+/* What the merges of people decide on this replica: who stands for whom, and which marks and
+ * enrollments a list leaves out (dft-store-merges.c). */
+static void
+dump_merges (DftStore *store, GString *out)
+{
+  const DftEntity      *twice[] = { &dft_entity_attendance, &dft_entity_enrollment };
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) people
+      = _dft_store_query (store, &dft_entity_person, NULL, NULL, "id", &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < people->len; i++)
+    {
+      const char      *id = dft_record_get_id (g_ptr_array_index (people, i));
+      g_autofree char *survivor = dft_store_survivor_of (store, id);
+
+      if (!g_str_equal (survivor, id))
+        g_string_append_printf (out, "survivor %s=%s\n", id, survivor);
+    }
+  for (guint e = 0; e < G_N_ELEMENTS (twice); e++)
+    {
+      g_autoptr (GPtrArray) all = _dft_store_query (
+          store, twice[e], "id IS NOT NULL AND deleted = 0", NULL, "id", &error);
+      g_autoptr (GPtrArray) listed
+          = _dft_store_query (store, twice[e], "deleted = 0", NULL, "id", &error);
+      g_autoptr (GHashTable) shown = g_hash_table_new (g_str_hash, g_str_equal);
+
+      g_assert_no_error (error);
+      for (guint i = 0; i < listed->len; i++)
+        g_hash_table_add (shown, (gpointer) dft_record_get_id (g_ptr_array_index (listed, i)));
+      for (guint i = 0; i < all->len; i++)
+        if (!g_hash_table_contains (shown, dft_record_get_id (g_ptr_array_index (all, i))))
+          g_string_append_printf (out, "hidden %s %s\n", twice[e]->name,
+                                  dft_record_get_id (g_ptr_array_index (all, i)));
+    }
+}
+
 char *
 dft_test_dump_records (DftStore *store)
 {
@@ -190,6 +228,7 @@ dft_test_dump_records (DftStore *store)
           g_string_append_c (out, '\n');
         }
     }
+  dump_merges (store, out);
   return g_string_free (out, FALSE);
 }
 

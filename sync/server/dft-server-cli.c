@@ -15,6 +15,7 @@
 #include "dft-server-auth.h"
 #include "dft-server-bundle.h"
 #include "dft-server-cli.h"
+#include "dft-store-merges.h"
 #include "dft-server-db.h"
 #include "dft-server-scope.h"
 #include "dft-server.h"
@@ -484,6 +485,7 @@ admin_move_event (DftServerConfig *config, GStrv *args)
   store = dft_store_open (path, &error);
   if (store == NULL)
     return fail (error);
+  dft_store_set_derives_merges (store, FALSE);
   ok = dft_scope_note_move (store, team->id, &error);
   close_store (store);
   if (!ok)
@@ -510,6 +512,7 @@ admin_new_epoch (DftServerConfig *config, GStrv *args)
   store = dft_store_open (path, &error);
   if (store == NULL)
     return fail (error);
+  dft_store_set_derives_merges (store, FALSE);
   ok = dft_server_new_epoch (store, &epoch, &error);
   close_store (store);
   if (!ok)
@@ -657,6 +660,7 @@ admin_import_bundle (DftServerConfig *config, GStrv *args)
   store = dft_store_open (path, &error);
   if (store == NULL)
     return fail (error);
+  dft_store_set_derives_merges (store, FALSE);
   ok = dft_server_import_bundle (store, db, file, passphrase, &stats, &skipped, &signer, NULL,
                                  &error);
   close_store (store);

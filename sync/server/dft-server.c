@@ -11,6 +11,7 @@
 #include "dft-hlc.h"
 #include "dft-server-auth.h"
 #include "dft-server-private.h"
+#include "dft-store-merges.h"
 #include "dft-uuid.h"
 #include "dft-wire.h"
 
@@ -766,6 +767,8 @@ dft_server_new (const DftServerConfig *config, GError **error)
   self->store = dft_store_open (store_path, error);
   if (self->store == NULL)
     return NULL;
+  /* It relays merges of people; each team's replicas apply them (dft-store-merges.h). */
+  dft_store_set_derives_merges (self->store, FALSE);
   self->db = dft_server_db_open (accounts_path, error);
   if (self->db == NULL)
     return NULL;
