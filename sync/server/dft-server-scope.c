@@ -263,6 +263,48 @@ form_visible (DftScope *scope, const char *form_id, gboolean *visible, GError **
   return TRUE;
 }
 
+/* The two people a merge of people, or a pair told apart, is about; NULL for other records. */
+static const char *const *
+pair_fields (const char *entity)
+{
+  static const char *const merge[] = { "kept_id", "merged_id", NULL };
+  static const char *const distinct[] = { "person_a", "person_b", NULL };
+
+  if (g_str_equal (entity, "person_merge"))
+    return merge;
+  if (g_str_equal (entity, "person_distinct"))
+    return distinct;
+  return NULL;
+}
+
+/*
+ * A merge reaches a device that sees both people, and no other: it holds the values one of
+ * them had (kept_before), and a replica applies only a merge of two people it holds.
+ */
+static gboolean
+pair_visible (
+    DftScope *scope, const char *entity, const char *id, gboolean *visible, GError **error)
+{
+  const char *const *fields = pair_fields (entity);
+  DftRecord         *record = held_record (scope, entity, id, error);
+
+  *visible = FALSE;
+  if (record == NULL)
+    return FALSE;
+  if (dft_record_is_new (record))
+    return TRUE;
+  *visible = TRUE;
+  for (guint i = 0; fields[i] != NULL && *visible; i++)
+    {
+      const char *person = held_string (record, fields[i]);
+
+      *visible = FALSE;
+      if (person != NULL && !person_visible (scope, person, visible, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 record_visible (DftScope   *scope,
                 const char *entity,
@@ -285,6 +327,8 @@ record_visible (DftScope   *scope,
     return event_visible (scope, id, visible, error);
   if (g_str_equal (entity, "person"))
     return person_visible (scope, id, visible, error);
+  if (pair_fields (entity) != NULL)
+    return pair_visible (scope, entity, id, visible, error);
   if (depth >= MAX_DEPTH || dft_entity_lookup (entity) == NULL)
     return TRUE;
 
@@ -546,6 +590,27 @@ change_writable (DftScope   *scope,
     return form_writable (scope, id, ok, error);
   if (g_str_equal (entity, "person"))
     return person_writable (scope, id, ok, error);
+  if (pair_fields (entity) != NULL)
+    {
+      const char *const *pair = pair_fields (entity);
+
+      /* Merging people and telling them apart is a coordinator's decision. */
+      if (scope->role != DFT_SERVER_ROLE_COORDINATOR && scope->role != DFT_SERVER_ROLE_ADMIN)
+        return TRUE;
+      *ok = TRUE;
+      for (guint i = 0; pair[i] != NULL && *ok; i++)
+        {
+          g_autoptr (GPtrArray) people = g_ptr_array_new_with_free_func (g_free);
+
+          if (!ref_values (scope, entity, id, pair[i], fields, people, error))
+            return FALSE;
+          *ok = people->len > 0;
+          for (guint j = 0; j < people->len && *ok; j++)
+            if (!person_writable (scope, g_ptr_array_index (people, j), ok, error))
+              return FALSE;
+        }
+      return TRUE;
+    }
   if (depth >= MAX_DEPTH)
     return TRUE;
 
@@ -758,11 +823,16 @@ dft_scope_check_push (DftScope  *scope,
         why = _ ("it refers to a record the server does not have.");
       else if (!ok)
         {
-          why = g_str_equal (change->entity, "form")
-                    ? _ ("trainers do not change a form a coordinator published; copy it to "
-                         "make a form of your team’s.")
-                    : _ ("it is about a record outside this device’s team, or one the server "
-                         "cannot place in a workshop.");
+          if (g_str_equal (change->entity, "form"))
+            why = _ ("trainers do not change a form a coordinator published; copy it to make a "
+                     "form of your team’s.");
+          else if (pair_fields (change->entity) != NULL
+                   && scope->role != DFT_SERVER_ROLE_COORDINATOR
+                   && scope->role != DFT_SERVER_ROLE_ADMIN)
+            why = _ ("only a coordinator or an administrator merges people or tells them apart.");
+          else
+            why = _ ("it is about a record outside this device’s team, or one the server "
+                     "cannot place in a workshop.");
           forbidden (error, i + 1, why);
         }
       if (why != NULL)
