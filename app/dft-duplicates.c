@@ -10,6 +10,7 @@
 #include "dft-duplicates.h"
 #include "dft-name-match.h"
 #include "dft-record.h"
+#include "dft-store-merges.h"
 #include "dft-search.h"
 
 /*
@@ -1014,4 +1015,21 @@ dft_duplicate_finder_new_for_store_finish (DftStore *store, GAsyncResult *result
   g_return_val_if_fail (g_task_is_valid (result, store), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+dft_duplicate_pairs_drop_decided (DftStore *store, GPtrArray *pairs)
+{
+  g_return_if_fail (DFT_IS_STORE (store));
+  g_return_if_fail (pairs != NULL);
+
+  for (guint i = pairs->len; i-- > 0;)
+    {
+      DftDuplicatePair *pair = g_ptr_array_index (pairs, i);
+      g_autofree char  *a = dft_store_survivor_of (store, pair->id_a);
+      g_autofree char  *b = dft_store_survivor_of (store, pair->id_b);
+
+      if (g_str_equal (a, b) || dft_store_is_distinct (store, pair->id_a, pair->id_b))
+        g_ptr_array_remove_index (pairs, i);
+    }
 }

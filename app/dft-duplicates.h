@@ -189,4 +189,10 @@ void                dft_duplicate_finder_new_for_store_async (DftStore          
 DftDuplicateFinder *
 dft_duplicate_finder_new_for_store_finish (DftStore *store, GAsyncResult *result, GError **error);
 
+/*
+ * Leaves out of @pairs those a coordinator already decided: marked as two people
+ * (dft_store_mark_distinct()), or one already (merged).
+ */
+void dft_duplicate_pairs_drop_decided (DftStore *store, GPtrArray *pairs);
+
 G_END_DECLS

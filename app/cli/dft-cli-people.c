@@ -138,6 +138,7 @@ _dft_cli_duplicates (DftStore *store, int argc, char **argv)
   pairs = dft_duplicate_finder_find_all (finder, min_score, NULL, &error);
   if (pairs == NULL)
     return _dft_cli_fail (error);
+  dft_duplicate_pairs_drop_decided (store, pairs);
   if (json)
     print_json (store, pairs, min_score);
   else

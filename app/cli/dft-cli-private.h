@@ -32,4 +32,10 @@ int _dft_cli_gain (DftStore *store, int argc, char **argv);
 /* People (dft-cli-people.c). */
 int _dft_cli_duplicates (DftStore *store, int argc, char **argv);
 
+/* Merges of people (dft-cli-merges.c). */
+int _dft_cli_merge (DftStore *store, int argc, char **argv);
+int _dft_cli_unmerge (DftStore *store, int argc, char **argv);
+int _dft_cli_merges (DftStore *store, int argc, char **argv);
+int _dft_cli_not_duplicate (DftStore *store, int argc, char **argv);
+
 G_END_DECLS
