@@ -901,8 +901,12 @@ dft_store_mark_attendance (DftStore   *self,
   if (mark == NULL)
     return NULL;
 
-  dft_record_set_string (mark, "session_id", session_id);
-  dft_record_set_string (mark, "person_id", person_id);
+  /* Fixed once made, and named by the id; a person merged since names the survivor here. */
+  if (dft_record_is_new (mark))
+    {
+      dft_record_set_string (mark, "session_id", session_id);
+      dft_record_set_string (mark, "person_id", person_id);
+    }
   dft_record_set_string (mark, "status", status);
   if (note != NULL)
     dft_record_set_string (mark, "note", *note != '\0' ? note : NULL);
@@ -984,8 +988,11 @@ dft_store_set_attendance (DftStore          *self,
         }
       else
         {
-          dft_record_set_string (mark, "session_id", session_id);
-          dft_record_set_string (mark, "person_id", person_ids[i]);
+          if (dft_record_is_new (mark))
+            {
+              dft_record_set_string (mark, "session_id", session_id);
+              dft_record_set_string (mark, "person_id", person_ids[i]);
+            }
           dft_record_set_string (mark, "status", statuses[i]);
           _dft_record_set_deleted (mark, FALSE);
         }
@@ -1013,8 +1020,11 @@ dft_store_enroll (
   if (enrollment == NULL)
     return NULL;
 
-  dft_record_set_string (enrollment, "event_id", event_id);
-  dft_record_set_string (enrollment, "person_id", person_id);
+  if (dft_record_is_new (enrollment))
+    {
+      dft_record_set_string (enrollment, "event_id", event_id);
+      dft_record_set_string (enrollment, "person_id", person_id);
+    }
   dft_record_set_string (enrollment, "role", role != NULL ? role : "participant");
   _dft_record_set_deleted (enrollment, FALSE);
 
