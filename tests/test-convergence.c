@@ -7,6 +7,7 @@
 #include "dft-change-log.h"
 #include "dft-hlc.h"
 #include "dft-merge.h"
+#include "dft-store-merges.h"
 #include "dft-store-private.h"
 #include "dft-test-util.h"
 #include "dft-uuid.h"
@@ -39,6 +40,9 @@
  * milliseconds its writes fall in do too. Steps move it by 0 to 2 ms, so that two
  * writes often share a millisecond, as two copies of one database can in the field. */
 static gint64 history_ms;
+
+/* Merges and undone merges made in all the histories run, for the summary. */
+static guint total_merges, total_unmerges;
 
 static gint64
 history_clock (void)
@@ -84,6 +88,8 @@ typedef struct
   gboolean    hub_rollbacks; /* this history rolls the hub back, not replicas */
   GHashTable *acknowledged;  /* content of every change the hub acknowledged */
   guint       copies, rollbacks, forks, restores;
+  GRand      *merge_rand; /* merges of people, when the history has them */
+  guint       merges, unmerges;
 } World;
 
 /* What a change is, whatever name (device, origin seq) it goes by. */
@@ -641,6 +647,51 @@ random_edit (World *w, Replica *r)
   g_assert_no_error (error);
 }
 
+/*
+ * A coordinator merges two of the people (taking some of the other's values), undoes a merge
+ * this laptop knows, or says two are different people. Refusals are part of the game: the two
+ * were at one session, one is deleted or merged away already, the pair was told apart.
+ */
+static void
+random_merge (World *w, Replica *r)
+{
+  g_autoptr (GError) error = NULL;
+  int                op = g_rand_int_range (w->merge_rand, 0, 6);
+  const char        *a = g_ptr_array_index (w->people, g_rand_int_range (w->merge_rand, 0, 4));
+  const char        *b = g_ptr_array_index (w->people, g_rand_int_range (w->merge_rand, 0, 4));
+
+  if (op < 3)
+    {
+      static const char *const takes[][3]
+          = { { NULL }, { "agency", NULL }, { "phone", "given_name" } };
+      g_autoptr (DftRecord) merge = dft_store_merge_people (
+          r->store, a, b, takes[g_rand_int_range (w->merge_rand, 0, 3)], &error);
+
+      if (merge != NULL)
+        w->merges++;
+      else
+        g_assert_true (g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID));
+    }
+  else if (op < 5)
+    {
+      g_autoptr (GPtrArray) merges = dft_store_list_merges (r->store, &error);
+
+      g_assert_no_error (error);
+      if (merges->len == 0)
+        return;
+      if (dft_store_unmerge (r->store,
+                             ((DftMergeView *) g_ptr_array_index (
+                                  merges, g_rand_int_range (w->merge_rand, 0, merges->len)))
+                                 ->id,
+                             &error))
+        w->unmerges++;
+      else
+        g_assert_true (g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID));
+    }
+  else if (!dft_store_mark_distinct (r->store, a, b, &error))
+    g_assert_true (g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID));
+}
+
 static gboolean
 value_stands (
     DftStore *store, const char *entity_name, const char *id, const char *field, JsonNode *value)
@@ -660,8 +711,19 @@ value_stands (
   g_value_transform (dft_record_get_value (record, (guint) index), &held);
   if (JSON_NODE_HOLDS_NULL (value))
     return g_value_get_string (&held) == NULL;
-  return json_node_get_value_type (value) == G_TYPE_STRING
-         && g_strcmp0 (json_node_get_string (value), g_value_get_string (&held)) == 0;
+  if (json_node_get_value_type (value) == G_TYPE_BOOLEAN
+      && G_VALUE_HOLDS_BOOLEAN (dft_record_get_value (record, (guint) index)))
+    return json_node_get_boolean (value)
+           == g_value_get_boolean (dft_record_get_value (record, (guint) index));
+  if (json_node_get_value_type (value) != G_TYPE_STRING)
+    return FALSE;
+  /* A record names whoever stands now for the person it was written about. */
+  if (g_str_equal (field, "person_id"))
+    {
+      g_autofree char *survivor = dft_store_survivor_of (store, json_node_get_string (value));
+      return g_strcmp0 (survivor, g_value_get_string (&held)) == 0;
+    }
+  return g_strcmp0 (json_node_get_string (value), g_value_get_string (&held)) == 0;
 }
 
 static gboolean
@@ -895,12 +957,13 @@ trace_step (World *w, guint step, Replica *r, const char *what)
 }
 
 static void
-run_seed (guint32 seed,
-          guint  *writes_checked,
-          guint  *conflicts,
-          guint  *files_events,
-          guint  *forks,
-          guint  *restores)
+run_seed (guint32  seed,
+          gboolean with_merges,
+          guint   *writes_checked,
+          guint   *conflicts,
+          guint   *files_events,
+          guint   *forks,
+          guint   *restores)
 {
   World                 w = { 0 };
   g_autoptr (GError)    error = NULL;
@@ -912,6 +975,9 @@ run_seed (guint32 seed,
   w.rand = g_rand_new_with_seed (seed);
   setup = g_rand_new_with_seed (seed ^ 0x9e3779b9u);
   w.seed = seed;
+  /* A generator of its own: without merges, a history is what it was before they existed. */
+  if (with_merges)
+    w.merge_rand = g_rand_new_with_seed (seed ^ 0x5bd1e995u);
   /* Device ids and record ids come from GLib's random numbers: from the seed too. */
   g_random_set_seed (seed);
   history_ms = G_GINT64_CONSTANT (1777852800000); /* 2026-05-04 */
@@ -959,6 +1025,8 @@ run_seed (guint32 seed,
 
       history_ms += g_rand_int_range (w.rand, 0, 3);
 
+      if (w.merge_rand != NULL && g_rand_int_range (w.merge_rand, 0, 6) == 0)
+        random_merge (&w, r);
       if (what < 7)
         random_edit (&w, r);
       else if (what < 9)
@@ -1005,6 +1073,8 @@ run_seed (guint32 seed,
   check_unseen_kept (&w);
   check_acknowledged (&w);
   *files_events += w.copies + w.rollbacks;
+  total_merges += w.merges;
+  total_unmerges += w.unmerges;
   *forks += w.forks;
   *restores += w.restores;
   {
@@ -1028,6 +1098,7 @@ run_seed (guint32 seed,
   for (guint i = 0; i < w.n_snapshots; i++)
     g_free (w.snapshots[i].path);
   g_rand_free (w.rand);
+  g_clear_pointer (&w.merge_rand, g_rand_free);
   dft_test_dir_free (w.dir);
 }
 
@@ -1046,7 +1117,7 @@ test_convergence_regressions (void)
   guint                writes = 0, conflicts = 0, files = 0, forks = 0, restores = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (seeds); i++)
-    run_seed (seeds[i], &writes, &conflicts, &files, &forks, &restores);
+    run_seed (seeds[i], FALSE, &writes, &conflicts, &files, &forks, &restores);
   g_test_message ("%u histories that failed once: %u writes accounted for",
                   (guint) G_N_ELEMENTS (seeds), writes);
 }
@@ -1066,13 +1137,16 @@ test_convergence_random (void)
   /* Printed first: a failure names its history as "seed N" (DAFTARI_CONVERGENCE_SEED=N). */
   g_test_message ("histories from seed %u", first);
   for (guint i = 0; i < seeds; i++)
-    run_seed (first + i, &writes, &conflicts, &files, &forks, &restores);
+    run_seed (first + i, TRUE, &writes, &conflicts, &files, &forks, &restores);
   g_test_message (
       "%u random histories from seed %u converged; %u writes accounted for, %u conflicts kept; "
-      "%u copies and rollbacks, %u forks taken a new identity, %u restores found",
-      seeds, first, writes, conflicts, files, forks, restores);
+      "%u copies and rollbacks, %u forks taken a new identity, %u restores found; "
+      "%u merges of people made and %u undone",
+      seeds, first, writes, conflicts, files, forks, restores, total_merges, total_unmerges);
   if (seeds >= 200)
     {
+      g_assert_cmpuint (total_merges, >, 0);
+      g_assert_cmpuint (total_unmerges, >, 0);
       g_assert_cmpuint (conflicts, >, 0);
       g_assert_cmpuint (forks, >, 0);
       g_assert_cmpuint (restores, >, 0);
