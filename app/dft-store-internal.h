@@ -4,8 +4,8 @@
 /*
  * The store's own header: DftStore's struct and the functions its files share
  * (dft-store.c opening and the main loop, dft-store-check.c, dft-store-read.c,
- * dft-store-validate.c, dft-store-write.c, dft-store-sync.c). Nothing outside
- * those files includes it.
+ * dft-store-validate.c, dft-store-write.c, dft-store-sync.c, dft-store-conflicts.c). Nothing
+ * outside those files includes it.
  */
 
 #include <json-glib/json-glib.h>
@@ -67,6 +67,7 @@ gboolean _dft_store_parse_date (const char *text, GDate *date);
 void     _dft_store_normalize_fields (DftRecord *record, gboolean only_changed);
 gboolean _dft_store_validate_record (DftStore *self, DftRecord *record, GError **error);
 gboolean _dft_store_stored_status_is_final (DftStore *self, const char *id);
+gboolean _dft_store_stored_conflict_is_resolved (DftStore *self, const char *id);
 
 /* dft-store-write.c */
 JsonNode *_dft_store_value_to_json (const DftField *field, const GValue *value);

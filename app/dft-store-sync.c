@@ -378,10 +378,22 @@ apply_one (DftStore      *self,
       if (change->base != NULL && json_object_has_member (change->base, name))
         dft_version_parse (json_object_get_string_member (change->base, name), &incoming_base);
 
-      outcome = dft_merge_field_ranked (
-          &held, held_final && dft_version_equal (&held, &final_version) ? 1 : 0, &held_base,
-          &incoming, incoming_final ? 1 : 0, &incoming_base, json_node_equal (current, node),
-          &conflict);
+      if (entity == &dft_entity_conflict && g_str_equal (name, "resolved"))
+        {
+          /* Resolved outranks open, as a final submission outranks a draft: once anybody
+           * decided a conflict it stays decided on every replica, in any order of arrival,
+           * and a resolution meeting an older "open" is no new conflict to decide. */
+          outcome = dft_merge_field_ranked (
+              &held, g_value_get_boolean (dft_record_get_value (record, (guint) index)) ? 1 : 0,
+              &held_base, &incoming, json_node_get_boolean (node), &incoming_base,
+              json_node_equal (current, node), &conflict);
+          conflict = FALSE;
+        }
+      else
+        outcome = dft_merge_field_ranked (
+            &held, held_final && dft_version_equal (&held, &final_version) ? 1 : 0, &held_base,
+            &incoming, incoming_final ? 1 : 0, &incoming_base, json_node_equal (current, node),
+            &conflict);
       if (conflict)
         g_ptr_array_add (conflicts, outcome == DFT_MERGE_TAKE
                                         ? _dft_store_make_conflict (entity->name, change->record_id,

@@ -237,21 +237,34 @@ validate_field (DftStore *self, DftRecord *record, guint i, GError **error)
   return TRUE;
 }
 
-/* Final submissions are immutable: what the row says now, not what the record was set to. */
-gboolean
-_dft_store_stored_status_is_final (DftStore *self, const char *id)
+/* What a yes-or-no query of one row by @id says now; FALSE when there is no row. */
+static gboolean
+stored_truth (DftStore *self, const char *sql, const char *id)
 {
-  sqlite3_stmt *stmt = _dft_store_cached_statement (
-      self, "SELECT status = 'final' FROM submission WHERE id = ?", NULL);
-  gboolean final = FALSE;
+  sqlite3_stmt *stmt = _dft_store_cached_statement (self, sql, NULL);
+  gboolean      truth = FALSE;
 
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) == SQLITE_ROW)
-    final = sqlite3_column_int (stmt, 0) != 0;
+    truth = sqlite3_column_int (stmt, 0) != 0;
   sqlite3_reset (stmt);
-  return final;
+  return truth;
+}
+
+/* Final submissions are immutable: what the row says now, not what the record was set to. */
+gboolean
+_dft_store_stored_status_is_final (DftStore *self, const char *id)
+{
+  return stored_truth (self, "SELECT status = 'final' FROM submission WHERE id = ?", id);
+}
+
+/* Resolved conflicts stay resolved, the same way. */
+gboolean
+_dft_store_stored_conflict_is_resolved (DftStore *self, const char *id)
+{
+  return stored_truth (self, "SELECT resolved FROM conflict WHERE id = ?", id);
 }
 
 gboolean
@@ -288,6 +301,12 @@ _dft_store_validate_record (DftStore *self, DftRecord *record, GError **error)
     return invalid (
         error, entity, &entity->fields[dft_entity_field_index (entity, "status")],
         _ ("a final submission cannot be changed; save a correction that supersedes it."));
+  else if (entity == &dft_entity_conflict && !dft_record_is_new (record)
+           && !dft_record_get_bool (record, "resolved")
+           && _dft_store_stored_conflict_is_resolved (self, dft_record_get_id (record)))
+    /* Every replica keeps it resolved (PROTOCOL.md, Merge): reopened here, it would differ. */
+    return invalid (error, entity, &entity->fields[dft_entity_field_index (entity, "resolved")],
+                    _ ("a resolved conflict cannot be opened again."));
   else if (entity == &dft_entity_person)
     {
       if (dft_record_get_string (record, "consent_date") != NULL

@@ -17,6 +17,7 @@ typedef enum
   DFT_STORE_ERROR_FOLDER,      /* the data folder cannot be made or written */
   DFT_STORE_ERROR_FORKED,      /* a change named like a held one but different: a copied database */
   DFT_STORE_ERROR_CLOCK_AHEAD, /* a change stamped by a clock far ahead of this one's */
+  DFT_STORE_ERROR_NOT_ALLOWED, /* this device's role may not do it (a trainer resolving) */
 } DftStoreError;
 
 GQuark dft_store_error_quark (void);

@@ -288,6 +288,158 @@ test_cli_duplicates (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/* Everything @from holds that @to has not, as a sync would carry it. */
+static void
+send_changes (DftStore *from, DftStore *to)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) log
+      = dft_store_read_log (from, 0, 0, NULL, dft_store_get_device_id (to), &error);
+
+  g_assert_no_error (error);
+  if (log->len > 0)
+    g_assert_true (dft_store_apply_changes (to, log, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* In @dir, a.db where B's agency for Айбек Садыков stands and A's is the conflict kept. */
+static char *
+conflicted_database (const char *dir, char **b_device)
+{
+  g_autoptr (DftStore)  a = dft_test_open_replica (dir, "a.db");
+  g_autoptr (DftStore)  b = dft_test_open_replica (dir, "b.db");
+  g_autoptr (DftRecord) person = dft_test_add_person (a, "Айбек", "Садыков");
+  g_autoptr (DftRecord) on_a = NULL;
+  g_autoptr (DftRecord) on_b = NULL;
+  g_autoptr (GError)    error = NULL;
+
+  send_changes (a, b);
+  on_a = dft_store_load (a, &dft_entity_person, dft_record_get_id (person), &error);
+  on_b = dft_store_load (b, &dft_entity_person, dft_record_get_id (person), &error);
+  g_assert_no_error (error);
+  dft_record_set_string (on_a, "agency", "Customs");
+  g_assert_true (dft_store_save (a, on_a, &error));
+  dft_test_wait_next_millisecond ();
+  dft_record_set_string (on_b, "agency", "Judiciary");
+  g_assert_true (dft_store_save (b, on_b, &error));
+  g_assert_no_error (error);
+  send_changes (b, a);
+  g_assert_cmpint (dft_store_count_open_conflicts (a, NULL), ==, 1);
+  *b_device = g_strdup (dft_store_get_device_id (b));
+  dft_test_release_store (g_steal_pointer (&a));
+  dft_test_release_store (g_steal_pointer (&b));
+  return g_strdup (dft_record_get_id (person));
+}
+
+static void
+set_role (const char *db, const char *role)
+{
+  g_autoptr (GError)   error = NULL;
+  g_autoptr (DftStore) store = dft_store_open (db, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (dft_store_set_sync_state (store, "role", role, &error));
+  dft_test_release_store (g_steal_pointer (&store));
+}
+
+/*
+ * A coordinator lists the conflicts, as text and as JSON, and decides one with a typed value;
+ * a trainer's device, bad arguments, an unknown id and a second decision are refused with a
+ * clear message and change nothing.
+ */
+static void
+test_cli_conflicts (void)
+{
+  g_autofree char     *dir = dft_test_make_dir ();
+  g_autofree char     *db = g_build_filename (dir, "a.db", NULL);
+  g_autofree char     *b_device = NULL;
+  g_autofree char     *person = conflicted_database (dir, &b_device);
+  g_autofree char     *id = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError)   error = NULL;
+  JsonArray           *conflicts;
+  JsonObject          *conflict;
+  Run                  r;
+
+  r = cli (db, "conflicts", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_nonnull (strstr (r.out, "person “Айбек Садыков”, Agency"));
+  g_assert_nonnull (strstr (r.out, "now:   Judiciary — device"));
+  g_assert_nonnull (strstr (r.out, "other: Customs — device"));
+  g_assert_nonnull (strstr (r.out, b_device));
+  g_assert_nonnull (strstr (r.err, "1 conflict to decide"));
+  run_clear (&r);
+
+  r = cli (db, "conflicts", "--json", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  root = json_from_string (r.out, &error);
+  g_assert_no_error (error);
+  conflicts = json_object_get_array_member (json_node_get_object (root), "conflicts");
+  g_assert_cmpuint (json_array_get_length (conflicts), ==, 1);
+  conflict = json_array_get_object_element (conflicts, 0);
+  g_assert_cmpstr (json_object_get_string_member (conflict, "record_id"), ==, person);
+  g_assert_cmpstr (json_object_get_string_member (conflict, "field"), ==, "agency");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_object_get_object_member (conflict, "current"), "value"),
+      ==, "Judiciary");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_object_get_object_member (conflict, "other"), "value"),
+      ==, "Customs");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_object_get_object_member (conflict, "current"), "device"),
+      ==, b_device);
+  id = g_strdup (json_object_get_string_member (conflict, "id"));
+  run_clear (&r);
+
+  /* Bad arguments: a usage error, nothing decided. */
+  r = cli (db, "resolve", id, NULL);
+  g_assert_cmpint (r.code, ==, 2);
+  g_assert_nonnull (strstr (r.err, "exactly one of"));
+  run_clear (&r);
+  r = cli (db, "resolve", id, "--keep-current", "--value", "Police", NULL);
+  g_assert_cmpint (r.code, ==, 2);
+  run_clear (&r);
+  r = cli (db, "resolve", "--keep-other", NULL);
+  g_assert_cmpint (r.code, ==, 2);
+  g_assert_nonnull (strstr (r.err, "id of one conflict"));
+  run_clear (&r);
+  r = cli (db, "conflicts", id, NULL);
+  g_assert_cmpint (r.code, ==, 2);
+  run_clear (&r);
+  r = cli (db, "resolve", person, "--keep-other", NULL);
+  g_assert_cmpint (r.code, ==, 1);
+  g_assert_nonnull (strstr (r.err, "There is no conflict with the id"));
+  run_clear (&r);
+
+  /* A trainer's device does not decide. */
+  set_role (db, "trainer");
+  r = cli (db, "resolve", id, "--keep-other", NULL);
+  g_assert_cmpint (r.code, ==, 1);
+  g_assert_nonnull (strstr (r.err, "Only a coordinator or an administrator"));
+  run_clear (&r);
+
+  set_role (db, "coordinator");
+  r = cli (db, "resolve", id, "--value", "Prosecutor’s office", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_nonnull (strstr (r.out, "resolved"));
+  run_clear (&r);
+  r = cli (db, "conflicts", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_cmpstr (r.out, ==, "");
+  g_assert_nonnull (strstr (r.err, "No conflicts to decide"));
+  run_clear (&r);
+  r = cli (db, "resolve", id, "--keep-current", NULL);
+  g_assert_cmpint (r.code, ==, 1);
+  g_assert_nonnull (strstr (r.err, "already resolved"));
+  run_clear (&r);
+  r = cli (db, "list", "people", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Prosecutor’s office"));
+  run_clear (&r);
+
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 static void
 test_cli_sample (void)
 {
@@ -382,6 +534,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/cli/sample", test_cli_sample);
   g_test_add_func ("/cli/forms", test_cli_forms);
   g_test_add_func ("/cli/duplicates", test_cli_duplicates);
+  g_test_add_func ("/cli/conflicts", test_cli_conflicts);
 
   return g_test_run ();
 }

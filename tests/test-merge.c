@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "dft-change-log.h"
+#include "dft-store-conflicts.h"
+#include "dft-uuid.h"
 #include "dft-store-private.h"
 #include "dft-test-util.h"
 
@@ -464,6 +466,293 @@ test_received_conflicts_counted (Fixture *f, gconstpointer data)
   dft_test_assert_lost_value (f->a, id, "agency", "\"Customs\"");
 }
 
+/* ---- Deciding a conflict ---- */
+
+/*
+ * A person A made, known to everyone, whose @field A and B then changed at once: B's value is
+ * the newer and stands, A's is kept as the one open conflict every replica holds. Returns the
+ * person's id; *conflict_id the conflict's.
+ */
+static char *
+conflicted_person (
+    Fixture *f, const char *field, const char *a_value, const char *b_value, char **conflict_id)
+{
+  g_autoptr (DftRecord) person = dft_test_add_person (f->a, "Айбек", "Садыков");
+  g_autoptr (GPtrArray) views = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *id = NULL;
+  DftConflictView      *view;
+
+  dft_record_set_bool (person, "consent", TRUE);
+  save (f->a, person);
+  id = g_strdup (dft_record_get_id (person));
+  sync_with_hub (f, f->a);
+  sync_with_hub (f, f->b);
+
+  set_and_save (f->a, id, field, a_value);
+  dft_test_wait_next_millisecond ();
+  set_and_save (f->b, id, field, b_value);
+  assert_all_converge (f);
+
+  views = dft_store_list_open_conflicts (f->a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (views->len, ==, 1);
+  view = g_ptr_array_index (views, 0);
+  g_assert_cmpstr (view->entity_name, ==, "person");
+  g_assert_cmpstr (view->record_id, ==, id);
+  g_assert_cmpstr (view->record_title, ==, "Айбек Садыков");
+  g_assert_cmpstr (view->field, ==, field);
+  g_assert_nonnull (view->field_label);
+  g_assert_cmpstr (view->current_device, ==, dft_store_get_device_id (f->b));
+  g_assert_cmpstr (view->other_device, ==, dft_store_get_device_id (f->a));
+  g_assert_cmpint (view->current_ms, >, view->other_ms);
+  g_assert_cmpint (view->other_ms, >, 0);
+  {
+    g_autofree char *current = dft_conflict_value_describe (view->current_value);
+    g_autofree char *other = dft_conflict_value_describe (view->other_value);
+
+    g_assert_cmpstr (current, ==, b_value);
+    g_assert_cmpstr (other, ==, a_value);
+  }
+  *conflict_id = g_strdup (view->id);
+  return g_steal_pointer (&id);
+}
+
+static void
+assert_open_conflicts (Fixture *f, gint64 n)
+{
+  DftStore *stores[] = { f->a, f->b, f->hub };
+
+  for (guint i = 0; i < G_N_ELEMENTS (stores); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_assert_cmpint (dft_store_count_open_conflicts (stores[i], &error), ==, n);
+      g_assert_no_error (error);
+    }
+}
+
+static void
+assert_field_everywhere (Fixture *f, const char *id, const char *field, const char *value)
+{
+  DftStore *stores[] = { f->a, f->b, f->hub };
+
+  for (guint i = 0; i < G_N_ELEMENTS (stores); i++)
+    {
+      g_autoptr (DftRecord) person = load (stores[i], &dft_entity_person, id);
+
+      g_assert_cmpstr (dft_record_get_string (person, field), ==, value);
+    }
+}
+
+static void
+resolve (DftStore *store, const char *id, DftConflictChoice choice, const char *value)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (dft_store_resolve_conflict (store, id, choice, value, &error));
+  g_assert_no_error (error);
+}
+
+/* Kept current, taken back, or replaced: a normal change that syncs, the conflict closed
+ * everywhere, and no new conflict from the decision itself. */
+static void
+test_resolve (Fixture *f, gconstpointer data)
+{
+  DftConflictChoice choice = GPOINTER_TO_UINT (data);
+  g_autofree char  *conflict = NULL;
+  g_autofree char  *id = conflicted_person (f, "agency", "Customs", "Judiciary", &conflict);
+  const char       *expected = choice == DFT_CONFLICT_KEEP_CURRENT ? "Judiciary"
+                               : choice == DFT_CONFLICT_KEEP_OTHER ? "Customs"
+                                                                   : "Prosecutor’s office";
+
+  resolve (f->a, conflict, choice, "Prosecutor’s office");
+  {
+    g_autoptr (GError)    error = NULL;
+    g_autoptr (DftRecord) record = load (f->a, &dft_entity_conflict, conflict);
+
+    g_assert_true (dft_record_get_bool (record, "resolved"));
+    g_assert_cmpint (dft_store_count_open_conflicts (f->a, &error), ==, 0);
+  }
+  assert_all_converge (f);
+  assert_open_conflicts (f, 0);
+  assert_field_everywhere (f, id, "agency", expected);
+  {
+    g_autoptr (GError)    error = NULL;
+    g_autoptr (GPtrArray) all
+        = _dft_store_query (f->hub, &dft_entity_conflict, NULL, NULL, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (all->len, ==, 1);
+  }
+}
+
+/* A new value is checked like any save: a date that is none, an emptied required name. */
+static void
+test_resolve_bad_value (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *conflict = NULL;
+  g_autofree char   *id
+      = conflicted_person (f, "consent_date", "2024-01-10", "2024-02-20", &conflict);
+  gint64 before = dft_store_last_seq (f->a, NULL);
+
+  g_assert_false (
+      dft_store_resolve_conflict (f->a, conflict, DFT_CONFLICT_NEW_VALUE, "2024-13-45", &error));
+  g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "Consent date"));
+  g_assert_cmpint (dft_store_last_seq (f->a, NULL), ==, before);
+  g_assert_cmpint (dft_store_count_open_conflicts (f->a, NULL), ==, 1);
+  assert_field_everywhere (f, id, "consent_date", "2024-02-20");
+}
+
+static void
+assert_refused (Fixture          *f,
+                const char       *conflict,
+                DftConflictChoice choice,
+                int               code,
+                const char       *words,
+                gint64            open)
+{
+  g_autoptr (GError) error = NULL;
+  gint64             before = dft_store_last_seq (f->a, NULL);
+
+  g_assert_false (dft_store_resolve_conflict (f->a, conflict, choice, "Ministry", &error));
+  g_assert_error (error, DFT_STORE_ERROR, code);
+  g_assert_nonnull (strstr (error->message, words));
+  /* Nothing changed: no change made, the conflict as it was. */
+  g_assert_cmpint (dft_store_last_seq (f->a, NULL), ==, before);
+  g_assert_cmpint (dft_store_count_open_conflicts (f->a, NULL), ==, open);
+}
+
+static void
+test_resolve_refused_trainer (Fixture *f, gconstpointer data)
+{
+  g_autofree char *conflict = NULL;
+  g_autofree char *id = conflicted_person (f, "agency", "Customs", "Judiciary", &conflict);
+
+  g_assert_true (dft_store_set_sync_state (f->a, "role", "trainer", NULL));
+  assert_refused (f, conflict, DFT_CONFLICT_KEEP_OTHER, DFT_STORE_ERROR_NOT_ALLOWED, "coordinator",
+                  1);
+  assert_field_everywhere (f, id, "agency", "Judiciary");
+  /* A coordinator's device decides. */
+  g_assert_true (dft_store_set_sync_state (f->a, "role", "coordinator", NULL));
+  resolve (f->a, conflict, DFT_CONFLICT_KEEP_OTHER, NULL);
+  g_assert_cmpint (dft_store_count_open_conflicts (f->a, NULL), ==, 0);
+}
+
+static void
+test_resolve_refused_unknown (Fixture *f, gconstpointer data)
+{
+  g_autofree char *conflict = NULL;
+  g_autofree char *id = conflicted_person (f, "agency", "Customs", "Judiciary", &conflict);
+
+  assert_refused (f, "0190a0a0-0000-7000-8000-000000000000", DFT_CONFLICT_KEEP_CURRENT,
+                  DFT_STORE_ERROR_NOT_FOUND, "no conflict", 1);
+  /* A person's id is no conflict's. */
+  assert_refused (f, id, DFT_CONFLICT_KEEP_CURRENT, DFT_STORE_ERROR_NOT_FOUND, "no conflict", 1);
+}
+
+static void
+test_resolve_refused_resolved (Fixture *f, gconstpointer data)
+{
+  g_autofree char *conflict = NULL;
+  g_autofree char *id = conflicted_person (f, "agency", "Customs", "Judiciary", &conflict);
+
+  resolve (f->a, conflict, DFT_CONFLICT_KEEP_CURRENT, NULL);
+  assert_refused (f, conflict, DFT_CONFLICT_KEEP_OTHER, DFT_STORE_ERROR_INVALID, "already", 0);
+  assert_refused (f, conflict, DFT_CONFLICT_NEW_VALUE, DFT_STORE_ERROR_INVALID, "already", 0);
+  {
+    g_autoptr (DftRecord) person = load (f->a, &dft_entity_person, id);
+    g_assert_cmpstr (dft_record_get_string (person, "agency"), ==, "Judiciary");
+  }
+  /* Nor does a save reopen it: every replica keeps it resolved. */
+  {
+    g_autoptr (GError)    error = NULL;
+    g_autoptr (DftRecord) record = load (f->a, &dft_entity_conflict, conflict);
+
+    dft_record_set_bool (record, "resolved", FALSE);
+    g_assert_false (dft_store_save (f->a, record, &error));
+    g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID);
+  }
+}
+
+static void
+test_resolve_refused_deleted (Fixture *f, gconstpointer data)
+{
+  g_autofree char *conflict = NULL;
+  g_autofree char *id = conflicted_person (f, "agency", "Customs", "Judiciary", &conflict);
+
+  dft_test_delete (f->a, &dft_entity_person, id);
+  assert_refused (f, conflict, DFT_CONFLICT_KEEP_OTHER, DFT_STORE_ERROR_INVALID, "deleted", 1);
+  assert_refused (f, conflict, DFT_CONFLICT_KEEP_CURRENT, DFT_STORE_ERROR_INVALID, "deleted", 1);
+}
+
+/*
+ * A resolves; meanwhile a device that had not heard of it wrote the conflict open, before
+ * A's decision or after it, and B received that. Whichever reaches the hub first, every
+ * replica ends with the conflict resolved, and the two writes of "resolved" make no
+ * conflict of their own.
+ */
+static DftChange *
+open_again (const char *conflict, gint64 at_ms)
+{
+  DftChange *change = dft_change_new ("conflict", conflict, NULL);
+
+  json_object_set_boolean_member (change->fields, "resolved", FALSE);
+  change->device_id = dft_uuid_v7_new ();
+  change->origin_seq = 1;
+  change->hlc = dft_hlc_pack (at_ms, 0);
+  return change;
+}
+
+static void
+test_stays_resolved (Fixture *f, gconstpointer data)
+{
+  guint                 flags = GPOINTER_TO_UINT (data);
+  gboolean              newer = (flags & 1) != 0, b_first = (flags & 2) != 0;
+  g_autofree char      *conflict = NULL;
+  g_autofree char      *id = conflicted_person (f, "agency", "Customs", "Judiciary", &conflict);
+  g_autoptr (GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+  g_autoptr (GError)    error = NULL;
+  gint64                before_ms;
+
+  dft_test_wait_next_millisecond ();
+  before_ms = dft_hlc_wall_ms ();
+  dft_test_wait_next_millisecond ();
+  resolve (f->a, conflict, DFT_CONFLICT_KEEP_OTHER, NULL);
+  dft_test_wait_next_millisecond ();
+  g_ptr_array_add (changes, open_again (conflict, newer ? dft_hlc_wall_ms () : before_ms));
+  g_assert_true (dft_store_apply_changes (f->b, changes, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (dft_store_count_open_conflicts (f->b, NULL), ==, 1);
+
+  if (b_first)
+    {
+      sync_with_hub (f, f->b);
+      sync_with_hub (f, f->a);
+    }
+  else
+    {
+      sync_with_hub (f, f->a);
+      sync_with_hub (f, f->b);
+    }
+  assert_all_converge (f);
+  assert_open_conflicts (f, 0);
+  assert_field_everywhere (f, id, "agency", "Customs");
+  {
+    DftStore *stores[] = { f->a, f->b, f->hub };
+
+    for (guint i = 0; i < G_N_ELEMENTS (stores); i++)
+      {
+        g_autoptr (GPtrArray) all
+            = _dft_store_query (stores[i], &dft_entity_conflict, NULL, NULL, NULL, NULL);
+
+        g_assert_cmpuint (all->len, ==, 1);
+      }
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -488,6 +777,18 @@ main (int argc, char *argv[])
   ADD ("created-at/earliest/a-syncs-first", test_created_at_earliest, FALSE);
   ADD ("created-at/earliest/b-syncs-first", test_created_at_earliest, TRUE);
   ADD ("received-conflicts-counted", test_received_conflicts_counted, 0);
+  ADD ("resolve/keep-current", test_resolve, DFT_CONFLICT_KEEP_CURRENT);
+  ADD ("resolve/keep-other", test_resolve, DFT_CONFLICT_KEEP_OTHER);
+  ADD ("resolve/new-value", test_resolve, DFT_CONFLICT_NEW_VALUE);
+  ADD ("resolve/bad-value", test_resolve_bad_value, 0);
+  ADD ("resolve/refused/trainer", test_resolve_refused_trainer, 0);
+  ADD ("resolve/refused/unknown", test_resolve_refused_unknown, 0);
+  ADD ("resolve/refused/already-resolved", test_resolve_refused_resolved, 0);
+  ADD ("resolve/refused/deleted-record", test_resolve_refused_deleted, 0);
+  ADD ("resolve/stays-resolved/older-open/resolver-syncs-first", test_stays_resolved, 0);
+  ADD ("resolve/stays-resolved/newer-open/resolver-syncs-first", test_stays_resolved, 1);
+  ADD ("resolve/stays-resolved/older-open/opener-syncs-first", test_stays_resolved, 2);
+  ADD ("resolve/stays-resolved/newer-open/opener-syncs-first", test_stays_resolved, 3);
 #undef ADD
 
   return g_test_run ();

@@ -421,6 +421,20 @@ manual_change (Device     *device,
   return change;
 }
 
+/* A conflict about @event_id's title, as a device that found it (or decided it) sends it. */
+static DftChange *
+conflict_change (Device *device, const char *id, const char *event_id, gboolean resolved)
+{
+  DftChange *change = manual_change (device, NULL, "conflict", id, "entity_name", "event");
+
+  json_object_set_string_member (change->fields, "record_id", event_id);
+  json_object_set_string_member (change->fields, "field", "title");
+  json_object_set_string_member (change->fields, "lost_value", "\"Old title\"");
+  json_object_set_string_member (change->fields, "lost_version", "1/device");
+  json_object_set_boolean_member (change->fields, "resolved", resolved);
+  return change;
+}
+
 static Response *
 push_one (Server *server, Device *device, DftChange *change)
 {
@@ -1425,6 +1439,31 @@ test_refused (void)
     g_autoptr (Response) r = push_one (
         &w->server, t, manual_change (t, NULL, "form", w->form_published, "title", "Evaluation"));
     assert_refused_alone (w, r, 1);
+  }
+  {
+    /* A trainer's device keeps conflicts but does not decide them: a conflict it found is
+     * taken, one it marks resolved is set aside with the reason, a coordinator's is taken. */
+    g_autofree char     *found = dft_uuid_v7_new ();
+    g_autofree char     *decided = dft_uuid_v7_new ();
+    g_autoptr (Response) r1
+        = push_one (&w->server, t, conflict_change (t, found, w->event_a, FALSE));
+    g_autoptr (Response) r2
+        = push_one (&w->server, t, conflict_change (t, decided, w->event_a, TRUE));
+    g_autoptr (Response) r3 = NULL;
+    JsonObject          *aside;
+
+    assert_status (r1, 200);
+    g_assert_false (json_object_has_member (reply_object (r1), "set_aside"));
+    g_assert_cmpuint (new_on_server (w), ==, 1);
+    assert_refused_alone (w, r2, 1);
+    aside = json_array_get_object_element (
+        json_object_get_array_member (reply_object (r2), "set_aside"), 0);
+    g_assert_nonnull (strstr (json_object_get_string_member (aside, "reason"),
+                              "only coordinators and administrators decide a conflict"));
+    r3 = push_one (&w->server, w->coord_a, conflict_change (w->coord_a, found, w->event_a, TRUE));
+    assert_status (r3, 200);
+    g_assert_false (json_object_has_member (reply_object (r3), "set_aside"));
+    g_assert_cmpuint (new_on_server (w), ==, 1);
   }
   {
     /* No token, a made-up one, one in the wrong scheme. */

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "dft-store.h"
 
@@ -18,6 +19,8 @@ gboolean _dft_cli_parse (
     GOptionContext *context, const GOptionEntry *entries, int *argc, char ***argv, int *status);
 /* An output stream for -o FILE (replaced only when complete) or standard output. */
 GOutputStream *_dft_cli_open_output (const char *path, GError **error);
+/* Prints what @builder built as indented JSON on standard output (--json). */
+void _dft_cli_print_json (JsonBuilder *builder);
 
 /* Forms (dft-cli-forms.c). */
 int _dft_cli_forms (DftStore *store, int argc, char **argv);
@@ -28,6 +31,10 @@ int _dft_cli_form_po_import (DftStore *store, int argc, char **argv);
 int _dft_cli_form_export (DftStore *store, int argc, char **argv);
 int _dft_cli_submissions_export (DftStore *store, int argc, char **argv);
 int _dft_cli_gain (DftStore *store, int argc, char **argv);
+
+/* Conflicts (dft-cli-conflicts.c). */
+int _dft_cli_conflicts (DftStore *store, int argc, char **argv);
+int _dft_cli_resolve (DftStore *store, int argc, char **argv);
 
 /* People (dft-cli-people.c). */
 int _dft_cli_duplicates (DftStore *store, int argc, char **argv);

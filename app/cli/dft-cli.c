@@ -934,6 +934,19 @@ _dft_cli_open_output (const char *path, GError **error)
   return G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, error));
 }
 
+void
+_dft_cli_print_json (JsonBuilder *builder)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode)      root = json_builder_get_root (builder);
+  g_autofree char          *text = NULL;
+
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+}
+
 static const Command commands[] = {
   { "init", N_ ("Create the database if needed and say where it is"), cmd_init },
   { "info", N_ ("Show what the database holds and what is not synced yet"), cmd_info },
@@ -948,6 +961,9 @@ static const Command commands[] = {
   { "merges", N_ ("List the merges of people: who, when, which records moved"), _dft_cli_merges,
     TRUE },
   { "not-duplicate", N_ ("Remember that two people are not one"), _dft_cli_not_duplicate, TRUE },
+  { "conflicts", N_ ("List the conflicts a coordinator is to decide"), _dft_cli_conflicts, TRUE },
+  { "resolve", N_ ("Decide a conflict: keep the current value, the other, or a new one"),
+    _dft_cli_resolve, TRUE },
   { "attend", N_ ("Mark attendance"), cmd_attend, TRUE },
   { "import", N_ ("Import people from a CSV or XLSX sheet"), cmd_import, TRUE },
   { "export", N_ ("Export to CSV"), cmd_export, TRUE },

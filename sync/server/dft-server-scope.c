@@ -771,6 +771,16 @@ values_fit (DftChange *change, char **why)
   return TRUE;
 }
 
+/* A change that marks a conflict resolved: a coordinator's decision (dft-store-conflicts.h). */
+static gboolean
+resolves_conflict (DftChange *change)
+{
+  JsonNode *node = json_object_get_member (change->fields, "resolved");
+
+  return g_str_equal (change->entity, "conflict") && node != NULL && JSON_NODE_HOLDS_VALUE (node)
+         && json_node_get_value_type (node) == G_TYPE_BOOLEAN && json_node_get_boolean (node);
+}
+
 gboolean
 dft_scope_check_push (DftScope  *scope,
                       GPtrArray *changes,
@@ -815,6 +825,15 @@ dft_scope_check_push (DftScope  *scope,
           g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
                        /* Translators: %u is the number of a change in a batch; %s says why */
                        _ ("Change %u was refused: %s"), i + 1, why);
+        }
+      else if (resolves_conflict (change) && scope->role != DFT_SERVER_ROLE_ADMIN
+               && scope->role != DFT_SERVER_ROLE_COORDINATOR)
+        {
+          /* A trainer's device receives decisions and never makes one, whatever its own
+           * copy of the role says. */
+          why = _ ("only coordinators and administrators decide a conflict; it stays open "
+                   "until one does.");
+          forbidden (error, i + 1, why);
         }
       else if (!change_writable (scope, change->entity, change->record_id, change->fields, 0, &ok,
                                  error))

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <sys/wait.h>
 
 #include "dft-attendance-view.h"
 #include "dft-bundle.h"
@@ -20,6 +21,7 @@
 #include "dft-record-list.h"
 #include "dft-session.h"
 #include "dft-status-bar.h"
+#include "dft-store-conflicts.h"
 #include "dft-sync-client.h"
 #include "dft-test-util.h"
 #include "dft-tests-view.h"
@@ -675,15 +677,153 @@ register_ready (Day *d, guint n)
   return attendance;
 }
 
+/* The status bar counts one conflict to decide. */
 static gboolean
-conflict_shown (gpointer data)
+counts_a_conflict (Day *d)
 {
-  Day             *d = data;
   DftStatusBar    *bar = dft_ui_template_child (d->window, DFT_TYPE_WINDOW, "status_bar");
   g_autofree char *count = g_strdup_printf (
       g_dngettext (GETTEXT_PACKAGE, "%s conflict to decide", "%s conflicts to decide", 1), "1");
 
-  return everything_synced (d) && strstr (dft_status_bar_get_text (bar), count) != NULL;
+  return strstr (dft_status_bar_get_text (bar), count) != NULL;
+}
+
+static gboolean
+conflict_shown (gpointer data)
+{
+  return everything_synced (data) && counts_a_conflict (data);
+}
+
+/* daftari-cli on @db, as a person types it: its exit status, what it printed in *out and *err. */
+static int
+run_cli (const char *db, char **out, char **err, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError)    error = NULL;
+  const char           *arg;
+  int                   status = 0;
+  va_list               ap;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("DAFTARI_CLI"));
+  g_ptr_array_add (argv, (gpointer) "--db");
+  g_ptr_array_add (argv, (gpointer) db);
+  va_start (ap, err);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
+                               err, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+/* "daftari-cli conflicts" on @db lists none. */
+static void
+assert_no_conflicts (const char *db)
+{
+  g_autofree char *out = NULL, *err = NULL;
+
+  g_assert_cmpint (run_cli (db, &out, &err, "conflicts", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "No conflicts to decide"));
+}
+
+static void
+assert_mark (DftStore *store, const char *session_id, const char *person_id, const char *status)
+{
+  g_autofree char      *id = dft_attendance_id_for (session_id, person_id);
+  g_autoptr (DftRecord) mark = load (store, &dft_entity_attendance, id);
+
+  g_assert_cmpstr (dft_record_get_string (mark, "status"), ==, status);
+}
+
+static gboolean
+no_conflict_shown (gpointer data)
+{
+  Day *d = data;
+
+  return everything_synced (d) && dft_store_count_open_conflicts (d->store, NULL) == 0
+         && !counts_a_conflict (d);
+}
+
+/*
+ * Who decides the conflict: Bakyt's laptop is refused by the command line, and a decision
+ * forged on it (its role state emptied) is set aside by the server. Nurlan, the coordinator,
+ * signs in on his laptop, lists the conflict, keeps Bakyt's "absent" with the command line and
+ * syncs; after the trainers sync, no device has a conflict to decide and every one holds the
+ * decided mark.
+ */
+static void
+coordinator_decides (Day *d, DftStore *other, const char *other_db, const char *morning)
+{
+  g_autoptr (GPtrArray) views = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *coordinator_dir = NULL;
+  g_autofree char      *coordinator_db = NULL;
+  g_autofree char      *conflict = NULL;
+  DftStore             *coordinator;
+  DftSyncStats          stats;
+
+  laptop_sync (other, d->server, TRAINER_2, TRAINER_2_PASSWORD);
+  views = dft_store_list_open_conflicts (other, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (views->len, ==, 1);
+  conflict = g_strdup (((DftConflictView *) g_ptr_array_index (views, 0))->id);
+  {
+    g_autofree char *out = NULL, *err = NULL;
+
+    g_assert_cmpint (run_cli (other_db, &out, &err, "resolve", conflict, "--keep-current", NULL),
+                     ==, 1);
+    g_assert_nonnull (strstr (err, "Only a coordinator or an administrator"));
+    g_assert_cmpint (dft_store_count_open_conflicts (other, NULL), ==, 1);
+  }
+  /* Forged: the laptop believes it may, the server does not. */
+  g_assert_true (dft_store_set_sync_state (other, "role", "", &error));
+  g_assert_true (
+      dft_store_resolve_conflict (other, conflict, DFT_CONFLICT_KEEP_CURRENT, NULL, &error));
+  g_assert_no_error (error);
+  stats = laptop_sync (other, d->server, TRAINER_2, TRAINER_2_PASSWORD);
+  g_assert_cmpuint (stats.set_aside, ==, 1);
+  {
+    g_autofree char *reason = NULL;
+
+    dft_store_count_set_aside (other, NULL, &reason, NULL);
+    g_assert_nonnull (strstr (reason, "only coordinators and administrators decide"));
+  }
+
+  coordinator = dft_test_open_store (&coordinator_dir);
+  coordinator_db = g_strdup (dft_store_get_path (coordinator));
+  laptop_sync (coordinator, d->server, COORDINATOR, COORDINATOR_PASSWORD);
+  {
+    g_autofree char *out = NULL, *err = NULL;
+
+    g_assert_cmpint (run_cli (coordinator_db, &out, &err, "conflicts", NULL), ==, 0);
+    g_assert_nonnull (strstr (out, conflict));
+    g_assert_nonnull (strstr (out, "Nino Kapanadze"));
+    g_assert_nonnull (strstr (err, "1 conflict to decide"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (
+        run_cli (coordinator_db, &out, &err, "resolve", conflict, "--keep-other", NULL), ==, 0);
+  }
+  stats = laptop_sync (coordinator, d->server, COORDINATOR, COORDINATOR_PASSWORD);
+  g_assert_cmpuint (stats.set_aside, ==, 0);
+
+  /* The trainers receive the decision. */
+  laptop_sync (other, d->server, TRAINER_2, TRAINER_2_PASSWORD);
+  press (d->window, "F5");
+  dft_ui_wait_long (no_conflict_shown, d, "the status bar to count no conflict");
+  assert_no_conflicts (other_db);
+  assert_no_conflicts (coordinator_db);
+  assert_no_conflicts (dft_store_get_path (d->store));
+  assert_mark (d->store, morning, d->people[0], "absent");
+  assert_mark (other, morning, d->people[0], "absent");
+  assert_mark (coordinator, morning, d->people[0], "absent");
+
+  dft_test_release_store (coordinator);
+  dft_test_dir_free (g_steal_pointer (&coordinator_dir));
 }
 
 static void
@@ -730,6 +870,7 @@ two_trainers (Day *d)
   dft_ui_wait_toast (d->window, "conflict kept for a coordinator");
   dft_ui_wait_long (conflict_shown, d, "the status bar to count the conflict");
 
+  coordinator_decides (d, other, dft_store_get_path (other), morning);
   dft_test_release_store (other);
   dft_test_dir_free (g_steal_pointer (&dir));
 }
@@ -744,10 +885,11 @@ test_two_trainers (void)
 
   run_window (&d, two_trainers);
 
-  /* The coordinator's laptop holds the conflict to decide, once. */
+  /* A laptop the coordinator signs in on later holds the conflict once, decided. */
   store = dft_test_open_store (&dir);
   laptop_sync (store, d.server, COORDINATOR, COORDINATOR_PASSWORD);
-  g_assert_cmpint (dft_store_count_open_conflicts (store, &error), ==, 1);
+  g_assert_cmpint (dft_store_count_records (store, &dft_entity_conflict, &error), ==, 1);
+  g_assert_cmpint (dft_store_count_open_conflicts (store, &error), ==, 0);
   g_assert_no_error (error);
   dft_test_release_store (store);
   dft_test_dir_free (g_steal_pointer (&dir));
