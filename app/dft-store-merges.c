@@ -538,7 +538,7 @@ may_decide (DftStore *self, GError **error)
 
   if (g_strcmp0 (role, "trainer") != 0)
     return TRUE;
-  g_set_error_literal (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
+  g_set_error_literal (error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_ALLOWED,
                        _ ("Only a coordinator or an administrator can merge people or undo a "
                           "merge. This laptop is signed in with a trainer’s account."));
   return FALSE;

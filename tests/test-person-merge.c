@@ -448,14 +448,14 @@ test_refused (Fixture *f, gconstpointer data)
   /* A laptop signed in with a trainer's account decides nothing. */
   g_assert_true (dft_store_set_sync_state (f->b, "role", "trainer", &error));
   g_assert_true (dft_store_unmerge (f->b, id, &error) == FALSE);
-  g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID);
+  g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_ALLOWED);
   g_clear_error (&error);
   g_assert_false (dft_store_mark_distinct (f->b, f->keep, dft_record_get_id (third), &error));
-  g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID);
+  g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_ALLOWED);
   g_clear_error (&error);
   {
     g_autoptr (DftRecord) fresh = dft_test_add_person (f->b, "Aibek", "Sadykov");
-    assert_refused (f->b, f->keep, dft_record_get_id (fresh), DFT_STORE_ERROR_INVALID);
+    assert_refused (f->b, f->keep, dft_record_get_id (fresh), DFT_STORE_ERROR_NOT_ALLOWED);
   }
 }
 
