@@ -306,22 +306,39 @@ candidates_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   show_candidates (self, job->candidates);
 }
 
+static gboolean
+holds_focus (DftPersonDialog *self, gpointer row)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+
+  return focus != NULL && (focus == row || gtk_widget_is_ancestor (focus, row));
+}
+
 static DftDuplicatePerson *
 typed_person (DftPersonDialog *self)
 {
   DftDuplicatePerson *typed = dft_duplicate_person_new ("new person being registered");
-  const char         *country = dft_country_row_get_value (self->country_row);
   g_autofree char    *phone = NULL;
 
   typed->given_name = dft_ui_editable_text (GTK_EDITABLE (self->given_row));
   typed->family_name = dft_ui_editable_text (GTK_EDITABLE (self->family_row));
   typed->agency = dft_ui_editable_text (GTK_EDITABLE (self->agency_row));
   typed->position = dft_ui_editable_text (GTK_EDITABLE (self->position_row));
-  typed->email = dft_ui_editable_text (GTK_EDITABLE (self->email_row));
-  phone = dft_ui_editable_text (GTK_EDITABLE (self->phone_row));
-  /* As the store keeps it; a number half typed is no evidence either way. */
+  /* An address or a number counts once the trainer has left its field: half typed, it would
+   * "differ" from everyone's and take the offer away while it is being written. */
+  if (!holds_focus (self, self->email_row))
+    {
+      typed->email = dft_ui_editable_text (GTK_EDITABLE (self->email_row));
+      if (typed->email != NULL && !dft_email_is_valid (typed->email))
+        g_clear_pointer (&typed->email, g_free);
+    }
+  phone = holds_focus (self, self->phone_row)
+              ? NULL
+              : dft_ui_editable_text (GTK_EDITABLE (self->phone_row));
+  /* As the store keeps it. */
   typed->phone = phone != NULL ? dft_phone_normalize (phone) : NULL;
-  typed->country = g_strdup (country);
+  /* Not the country: a new person's starts as the workshop's, a guess that would count
+   * against everyone who came from abroad. The cards show each one's country instead. */
   typed->gender = g_strdup (_dft_person_dialog_gender_chosen (self));
   return typed;
 }
@@ -423,6 +440,9 @@ _dft_person_dialog_watch_for_duplicates (DftPersonDialog *self)
                              G_CONNECT_SWAPPED);
   g_signal_connect_object (self->gender_row, "notify::selected", G_CALLBACK (duplicates_changed_cb),
                            self, G_CONNECT_SWAPPED);
+  /* Leaving the email or phone field makes what it holds count (typed_person()). */
+  g_signal_connect_object (self, "notify::focus-widget", G_CALLBACK (duplicates_changed_cb), self,
+                           G_CONNECT_SWAPPED);
   dft_duplicate_finder_new_for_store_async (self->store, self->cancellable, finder_ready_cb,
                                             g_object_ref (self));
 }

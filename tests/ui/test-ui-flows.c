@@ -1678,6 +1678,49 @@ test_duplicate_offer (void)
   run_app (NULL, duplicate_offer_flow, NULL);
 }
 
+/*
+ * A given name alone is too little to go on; with the same phone number, typed and left, it
+ * is enough to offer the person.
+ */
+static void
+duplicate_by_phone_flow (Flow *f)
+{
+  g_autoptr (DftRecord) gulnara = person_named (f->store, "Гульнара", "Исаева", "Customs");
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *event_id = NULL;
+  GtkWidget         *participants;
+  GtkWidget         *phone_row;
+  DftPersonDialog   *dialog;
+
+  dft_record_set_string (gulnara, "phone", "+996 555 123 456");
+  g_assert_true (dft_store_save (f->store, gulnara, &error));
+  g_assert_no_error (error);
+  event_id = new_workshop (f, "Cyber investigations, Bishkek");
+  participants = dft_ui_test_show_view (f->window, "participants");
+
+  dialog = open_add_dialog (participants);
+  dft_xkeys_type (GTK_WINDOW (dialog), "Gulnara");
+  dft_test_settle (1500);
+  g_assert_false (gtk_widget_get_visible (duplicates_box (dialog)));
+  /* The number typed with other spaces; it counts once the trainer leaves the field. */
+  phone_row = dft_ui_template_child (dialog, DFT_TYPE_PERSON_DIALOG, "phone_row");
+  gtk_widget_grab_focus (phone_row);
+  dft_xkeys_type (GTK_WINDOW (dialog), "+996555 12 34 56");
+  dft_xkeys_press (GTK_WINDOW (dialog), (const char *[]){ "Tab", NULL });
+  dft_test_wait_until (offer_shown, &(OfferWait){ dialog, "Гульнара Исаева" },
+                       "Гульнара Исаева to be offered by her phone");
+  g_assert_nonnull (
+      dft_ui_find_widget (duplicates_box (dialog), is_label_containing,
+                          dft_duplicate_reason_describe (DFT_DUPLICATE_REASON_SAME_PHONE)));
+  dft_ui_test_close_and_check_finalized (dialog);
+}
+
+static void
+test_duplicate_by_phone (void)
+{
+  run_app (NULL, duplicate_by_phone_flow, NULL);
+}
+
 /* Editing a person never offers anyone, even one of a near name: only a new one is checked. */
 static void
 duplicate_not_on_edit_flow (Flow *f)
@@ -1752,5 +1795,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui-flows/person-dialog/country-email-phone", test_country_contacts);
   g_test_add_func ("/ui-flows/person-dialog/similar-name-offered", test_duplicate_offer);
   g_test_add_func ("/ui-flows/person-dialog/similar-name-not-on-edit", test_duplicate_not_on_edit);
+  g_test_add_func ("/ui-flows/person-dialog/similar-name-and-phone", test_duplicate_by_phone);
   return g_test_run ();
 }
