@@ -398,6 +398,10 @@ lookup_cb (gpointer data)
 static void
 duplicates_changed_cb (DftPersonDialog *self)
 {
+  /* Once dispose has cancelled the dialog's work, a field or the focus that changes as its
+   * children go must not start a lookup that would outlive it. */
+  if (self->cancellable == NULL || g_cancellable_is_cancelled (self->cancellable))
+    return;
   g_clear_handle_id (&self->lookup_source, g_source_remove);
   self->lookup_source = g_timeout_add (DUPLICATES_DELAY_MS, lookup_cb, self);
 }
