@@ -7,36 +7,9 @@
 #include "dft-contact.h"
 #include "dft-country-row.h"
 #include "dft-people.h"
-#include "dft-person-dialog.h"
+#include "dft-person-dialog-private.h"
 #include "dft-suggest.h"
 #include "dft-ui-util.h"
-
-struct _DftPersonDialog
-{
-  AdwWindow parent_instance;
-
-  AdwWindowTitle *window_title;
-  GtkWidget      *save_button;
-  AdwEntryRow    *given_row;
-  AdwEntryRow    *family_row;
-  GtkLabel       *name_error;
-  AdwComboRow    *gender_row;
-  AdwComboRow    *role_row;
-  AdwEntryRow    *agency_row;
-  AdwEntryRow    *position_row;
-  DftCountryRow  *country_row;
-  AdwEntryRow    *email_row;
-  AdwEntryRow    *phone_row;
-  GtkLabel       *contact_error;
-  GtkSwitch      *consent_switch;
-
-  DftStore  *store;
-  char      *event_id;
-  DftRecord *person; /* the dialog's copy of what it showed, NULL for a new person */
-  guint      role_shown;
-  gboolean   tried;
-  gboolean   saving;
-};
 
 G_DEFINE_FINAL_TYPE (DftPersonDialog, dft_person_dialog, ADW_TYPE_WINDOW)
 
@@ -155,7 +128,6 @@ person_to_save (DftPersonDialog *self)
 {
   DftRecord *person = self->person != NULL ? g_object_ref (self->person)
                                            : dft_record_new_for_entity (&dft_entity_person);
-  guint      gender = adw_combo_row_get_selected (self->gender_row);
   gboolean   consent = gtk_switch_get_active (self->consent_switch);
 
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
@@ -164,10 +136,7 @@ person_to_save (DftPersonDialog *self)
       set_if_changed (person, rows[i].field, text);
     }
   set_if_changed (person, "country", dft_country_row_get_value (self->country_row));
-  set_if_changed (person, "gender",
-                  gender > 0 && gender <= g_strv_length ((char **) dft_gender_choices)
-                      ? dft_gender_choices[gender - 1]
-                      : NULL);
+  set_if_changed (person, "gender", _dft_person_dialog_gender_chosen (self));
   if (dft_record_get_bool (person, "consent") != consent)
     {
       g_autofree char *today = dft_ui_today ();
@@ -175,6 +144,25 @@ person_to_save (DftPersonDialog *self)
       set_if_changed (person, "consent_date", consent ? today : NULL);
     }
   return person;
+}
+
+const char *
+_dft_person_dialog_gender_chosen (DftPersonDialog *self)
+{
+  guint gender = adw_combo_row_get_selected (self->gender_row);
+
+  /* The first choice is "not given". */
+  return gender > 0 && gender <= g_strv_length ((char **) dft_gender_choices)
+             ? dft_gender_choices[gender - 1]
+             : NULL;
+}
+
+const char *
+_dft_person_dialog_role_chosen (DftPersonDialog *self)
+{
+  guint role = adw_combo_row_get_selected (self->role_row);
+
+  return role < g_strv_length ((char **) dft_role_choices) ? dft_role_choices[role] : "participant";
 }
 
 static void
@@ -212,8 +200,7 @@ save_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
   if (self->saving || !validate (self))
     return;
   if (role != self->role_shown || self->person == NULL)
-    new_role = role < g_strv_length ((char **) dft_role_choices) ? dft_role_choices[role]
-                                                                 : "participant";
+    new_role = _dft_person_dialog_role_chosen (self);
   person = person_to_save (self);
   self->saving = TRUE;
   gtk_widget_set_sensitive (self->save_button, FALSE);
@@ -233,7 +220,12 @@ dft_person_dialog_dispose (GObject *object)
 {
   DftPersonDialog *self = DFT_PERSON_DIALOG (object);
 
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->lookup_source, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_PERSON_DIALOG);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->finder);
+  g_clear_pointer (&self->candidates_shown, g_free);
   g_clear_object (&self->store);
   g_clear_pointer (&self->event_id, g_free);
   g_clear_object (&self->person);
@@ -265,6 +257,8 @@ dft_person_dialog_class_init (DftPersonDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, phone_row);
   gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, contact_error);
   gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, consent_switch);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, duplicates_box);
+  gtk_widget_class_bind_template_child (widget_class, DftPersonDialog, duplicates_list);
   gtk_widget_class_bind_template_callback (widget_class, changed_cb);
 
   gtk_widget_class_install_action (widget_class, "dialog.save", NULL, save_activated);
@@ -381,7 +375,10 @@ dft_person_dialog_new (DftStore *store, const char *event_id, DftRecord *person,
       gtk_window_set_title (GTK_WINDOW (self), _ ("Edit Person"));
     }
   else
-    gtk_window_set_title (GTK_WINDOW (self), _ ("Add Person"));
+    {
+      gtk_window_set_title (GTK_WINDOW (self), _ ("Add Person"));
+      _dft_person_dialog_watch_for_duplicates (self);
+    }
   adw_window_title_set_title (self->window_title, gtk_window_get_title (GTK_WINDOW (self)));
   gtk_widget_grab_focus (GTK_WIDGET (self->given_row));
   return self;

@@ -10,8 +10,10 @@
 #include "dft-forms-page.h"
 #include "dft-forms-util.h"
 #include "dft-form-filler-private.h"
+#include "dft-person-dialog.h"
 #include "dft-preferences-window.h"
 #include "dft-test-util.h"
+#include "dft-ui-find.h"
 #include "dft-ui-test-util.h"
 #include "dft-window.h"
 #include "dft-workshop-dialog.h"
@@ -634,6 +636,12 @@ filler_ready (gpointer data)
          && g_strcmp0 (dft_form_filler_get_mode (data), "loading") != 0;
 }
 
+static gboolean
+widget_visible (gpointer data)
+{
+  return gtk_widget_get_visible (data);
+}
+
 static DftRecord *
 tbilisi_workshop (DftStore *store)
 {
@@ -820,6 +828,26 @@ screens (DftApplication *app, DftWindow *main_window, gpointer data)
     dft_workshop_dialog_set_field (dialog, "end_date", "2026-05-01");
     gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL);
     audit_screen (GTK_WIDGET (dialog), "workshop-dialog");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+
+  /* Registering someone who may be in the register already: Айбек Абдыкадыров of the Bishkek
+   * workshop, typed in Latin letters for the Tbilisi one. */
+  {
+    DftPersonDialog *dialog
+        = dft_person_dialog_new (store, dft_record_get_id (workshop), NULL, "participant");
+    GtkWidget *box = dft_ui_template_child (dialog, DFT_TYPE_PERSON_DIALOG, "duplicates_box");
+
+    gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (main_window));
+    gtk_window_set_default_size (GTK_WINDOW (dialog), 480, 900);
+    gtk_window_present (GTK_WINDOW (dialog));
+    dft_person_dialog_set_field (dialog, "given_name", "Aibek");
+    dft_person_dialog_set_field (dialog, "family_name", "Abdykadyrov");
+    dft_test_wait_until (widget_visible, box, "people of a similar name to be offered");
+    audit_screen (GTK_WIDGET (dialog), "person-dialog-similar");
+    gtk_window_set_default_size (GTK_WINDOW (dialog), 360, 900);
+    dft_test_settle (300);
+    audit_screen (GTK_WIDGET (dialog), "person-dialog-similar-narrow");
     gtk_window_destroy (GTK_WINDOW (dialog));
   }
 

@@ -8,8 +8,10 @@
 #include "dft-bundle.h"
 #include "dft-country-row.h"
 #include "dft-country.h"
+#include "dft-duplicates.h"
 #include "dft-import-dialog.h"
 #include "dft-participants-view.h"
+#include "dft-people.h"
 #include "dft-person-dialog.h"
 #include "dft-preferences-window.h"
 #include "dft-status-bar.h"
@@ -19,6 +21,7 @@
 #include "dft-window.h"
 #include "dft-workshop-dialog.h"
 #include "dft-workshop-page.h"
+#include "dft-xkeys.h"
 
 /*
  * The flows test-ui does not cover, on the real window under a headless
@@ -1485,6 +1488,280 @@ test_country_contacts (void)
   run_app (NULL, country_contacts_flow, NULL);
 }
 
+/* ---- A person with a similar name already exists ------------------------------------------- */
+
+static gboolean
+is_label_with_text (GtkWidget *widget, gconstpointer text)
+{
+  return GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0;
+}
+
+static gboolean
+is_label_containing (GtkWidget *widget, gconstpointer text)
+{
+  return GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), text) != NULL;
+}
+
+static GtkWidget *
+duplicates_box (DftPersonDialog *dialog)
+{
+  GtkWidget *box = dft_ui_template_child (dialog, DFT_TYPE_PERSON_DIALOG, "duplicates_box");
+
+  g_assert_nonnull (box);
+  return box;
+}
+
+typedef struct
+{
+  DftPersonDialog *dialog;
+  const char      *name;
+} OfferWait;
+
+/* Whether the dialog offers the person called @name (as the store writes them). */
+static gboolean
+offer_shown (gpointer data)
+{
+  OfferWait *w = data;
+  GtkWidget *box = duplicates_box (w->dialog);
+
+  return gtk_widget_get_visible (box) && dft_ui_find_widget (box, is_label_with_text, w->name);
+}
+
+static const char *
+enrol_label (void)
+{
+  return g_dgettext (GETTEXT_PACKAGE, "Enrol This Person");
+}
+
+/* A new person's dialog, with the focus in the given name, as participants.add opens it. */
+static DftPersonDialog *
+open_add_dialog (GtkWidget *participants)
+{
+  DftPersonDialog *dialog;
+
+  g_assert_true (gtk_widget_activate_action (participants, "participants.add", NULL));
+  dialog = dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG);
+  g_assert_nonnull (dialog);
+  dft_test_wait_until (dft_ui_test_drawn, dialog, "the person dialog to show");
+  return dialog;
+}
+
+/* Types @given, Tab, @family, as a trainer fills in the two name fields. */
+static void
+type_names (DftPersonDialog *dialog, const char *given, const char *family)
+{
+  dft_xkeys_type (GTK_WINDOW (dialog), given);
+  dft_xkeys_press (GTK_WINDOW (dialog), (const char *[]){ "Tab", NULL });
+  dft_xkeys_type (GTK_WINDOW (dialog), family);
+}
+
+static DftRecord *
+person_named (DftStore *store, const char *given, const char *family, const char *agency)
+{
+  g_autoptr (DftRecord) person = dft_record_new_for_entity (&dft_entity_person);
+  g_autoptr (GError)    error = NULL;
+
+  dft_record_set_string (person, "given_name", given);
+  dft_record_set_string (person, "family_name", family);
+  dft_record_set_string (person, "agency", agency);
+  dft_record_set_string (person, "country", "KG");
+  g_assert_true (dft_store_save (store, person, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&person);
+}
+
+static gboolean
+enrolled_in (DftStore *store, const char *event_id, const char *person_id, const char *role)
+{
+  const char           *filters[] = { "event_id", event_id, "person_id", person_id, NULL };
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) found
+      = dft_store_list_records (store, &dft_entity_enrollment, filters, NULL, 0, &error);
+
+  g_assert_no_error (error);
+  return found->len == 1
+         && g_strcmp0 (dft_record_get_string (g_ptr_array_index (found, 0), "role"), role) == 0;
+}
+
+/*
+ * "Айбек Садыков" took a workshop in Osh last year; a trainer registering "Aybek Sadikov" for
+ * this one is told, enrols him with Tab and Enter, and no second record of him is made. Typed
+ * again, he is no longer offered (he is enrolled already); a different name offers no one.
+ */
+static void
+duplicate_offer_flow (Flow *f)
+{
+  g_autoptr (DftRecord) old_event
+      = dft_test_add_event (f->store, "Border management, Osh", "2025-03-02", "2025-03-04");
+  g_autoptr (DftRecord) aybek = person_named (f->store, "Айбек", "Садыков", "Border Service");
+  g_autoptr (DftRecord) enrollment = NULL;
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *event_id = NULL;
+  DftPersonDialog      *dialog;
+  GtkWidget            *participants;
+  GtkWidget            *box;
+  GtkWidget            *focus;
+  GListModel           *people;
+  gint64                n_people;
+
+  enrollment = dft_people_enroll (f->store, dft_record_get_id (old_event),
+                                  dft_record_get_id (aybek), "participant", &error);
+  g_assert_nonnull (enrollment);
+  g_assert_no_error (error);
+  event_id = new_workshop (f, "Cyber investigations, Bishkek");
+  participants = dft_ui_test_show_view (f->window, "participants");
+  people = dft_participants_view_get_people (DFT_PARTICIPANTS_VIEW (participants));
+  dft_ui_test_wait_n_items (people, 0, "the new workshop's empty roster");
+  n_people = dft_store_count_records (f->store, &dft_entity_person, &error);
+  g_assert_no_error (error);
+
+  /* Typed in Latin letters: the person written in Cyrillic is offered, with what is known of
+   * him and why. */
+  dialog = open_add_dialog (participants);
+  type_names (dialog, "Aybek", "Sadikov");
+  dft_test_wait_until (offer_shown, &(OfferWait){ dialog, "Айбек Садыков" },
+                       "Айбек Садыков to be offered");
+  box = duplicates_box (dialog);
+  g_assert_nonnull (dft_ui_find_widget (box, is_label_containing, "Border Service"));
+  g_assert_nonnull (dft_ui_find_widget (box, is_label_containing, "Border management, Osh"));
+  g_assert_nonnull (dft_ui_find_widget (
+      box, is_label_containing, dft_duplicate_reason_describe (DFT_DUPLICATE_REASON_NAME_SCRIPTS)));
+
+  /* Tab from the family name reaches his button; Enter enrols him and closes the dialog. */
+  dft_xkeys_press (GTK_WINDOW (dialog), (const char *[]){ "Tab", NULL });
+  focus = gtk_root_get_focus (GTK_ROOT (dialog));
+  g_assert_true (GTK_IS_BUTTON (focus));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (focus)), ==, enrol_label ());
+  g_assert_true (gtk_widget_is_ancestor (focus, box));
+  /* The enrolment may be over before the key press returns. */
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+  dft_xkeys_press (GTK_WINDOW (dialog), (const char *[]){ "Return", NULL });
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &dialog, "Enter to enrol him");
+  dft_ui_test_wait_n_items (people, 1, "him in the roster");
+  g_assert_cmpint (dft_store_count_records (f->store, &dft_entity_person, &error), ==, n_people);
+  g_assert_no_error (error);
+  g_assert_true (enrolled_in (f->store, event_id, dft_record_get_id (aybek), "participant"));
+
+  /* Typed again: he is shown as enrolled, with nothing to press. */
+  dialog = open_add_dialog (participants);
+  type_names (dialog, "Aybek", "Sadikov");
+  dft_test_wait_until (offer_shown, &(OfferWait){ dialog, "Айбек Садыков" },
+                       "Айбек Садыков to be shown again");
+  box = duplicates_box (dialog);
+  g_assert_nonnull (dft_ui_find_widget (
+      box, is_label_with_text, g_dgettext (GETTEXT_PACKAGE, "Already enrolled in this workshop")));
+  g_assert_null (dft_ui_find_widget (box, dft_ui_is_button_labelled, enrol_label ()));
+  dft_ui_test_close_and_check_finalized (dialog);
+
+  /* Someone else: no one is offered. The same dialog then offers him, so the wait was long
+   * enough for an offer to come. */
+  dialog = open_add_dialog (participants);
+  type_names (dialog, "Nurlan", "Usmonov");
+  dft_test_settle (1500);
+  g_assert_false (gtk_widget_get_visible (duplicates_box (dialog)));
+  dft_person_dialog_set_field (dialog, "given_name", "Aybek");
+  dft_person_dialog_set_field (dialog, "family_name", "Sadikov");
+  dft_test_wait_until (offer_shown, &(OfferWait){ dialog, "Айбек Садыков" },
+                       "the control: Айбек Садыков offered");
+  /* A name typed away from him takes the offer away. */
+  dft_person_dialog_set_field (dialog, "family_name", "Usmonov");
+  dft_person_dialog_set_field (dialog, "given_name", "Nurlan");
+  dft_test_settle (1500);
+  g_assert_false (gtk_widget_get_visible (duplicates_box (dialog)));
+  dft_ui_test_close_and_check_finalized (dialog);
+  g_assert_cmpint (dft_store_count_records (f->store, &dft_entity_person, &error), ==, n_people);
+}
+
+static void
+test_duplicate_offer (void)
+{
+  run_app (NULL, duplicate_offer_flow, NULL);
+}
+
+/*
+ * A given name alone is too little to go on; with the same phone number, typed and left, it
+ * is enough to offer the person.
+ */
+static void
+duplicate_by_phone_flow (Flow *f)
+{
+  g_autoptr (DftRecord) gulnara = person_named (f->store, "Гульнара", "Исаева", "Customs");
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *event_id = NULL;
+  GtkWidget         *participants;
+  GtkWidget         *phone_row;
+  DftPersonDialog   *dialog;
+
+  dft_record_set_string (gulnara, "phone", "+996 555 123 456");
+  g_assert_true (dft_store_save (f->store, gulnara, &error));
+  g_assert_no_error (error);
+  event_id = new_workshop (f, "Cyber investigations, Bishkek");
+  participants = dft_ui_test_show_view (f->window, "participants");
+
+  dialog = open_add_dialog (participants);
+  dft_xkeys_type (GTK_WINDOW (dialog), "Gulnara");
+  dft_test_settle (1500);
+  g_assert_false (gtk_widget_get_visible (duplicates_box (dialog)));
+  /* The number typed with other spaces; it counts once the trainer leaves the field. */
+  phone_row = dft_ui_template_child (dialog, DFT_TYPE_PERSON_DIALOG, "phone_row");
+  gtk_widget_grab_focus (phone_row);
+  dft_xkeys_type (GTK_WINDOW (dialog), "+996555 12 34 56");
+  dft_xkeys_press (GTK_WINDOW (dialog), (const char *[]){ "Tab", NULL });
+  dft_test_wait_until (offer_shown, &(OfferWait){ dialog, "Гульнара Исаева" },
+                       "Гульнара Исаева to be offered by her phone");
+  g_assert_nonnull (
+      dft_ui_find_widget (duplicates_box (dialog), is_label_containing,
+                          dft_duplicate_reason_describe (DFT_DUPLICATE_REASON_SAME_PHONE)));
+  dft_ui_test_close_and_check_finalized (dialog);
+}
+
+static void
+test_duplicate_by_phone (void)
+{
+  run_app (NULL, duplicate_by_phone_flow, NULL);
+}
+
+/* Editing a person never offers anyone, even one of a near name: only a new one is checked. */
+static void
+duplicate_not_on_edit_flow (Flow *f)
+{
+  g_autoptr (DftRecord) aybek = person_named (f->store, "Айбек", "Садыков", "Border Service");
+  g_autoptr (DftRecord) aibek = person_named (f->store, "Aibek", "Sadykov", "Border Service");
+  g_autofree char      *event_id = new_workshop (f, "Cyber investigations, Bishkek");
+  g_autoptr (DftRecord) enrollment = NULL;
+  g_autoptr (GError)    error = NULL;
+  GtkWidget            *participants = dft_ui_test_show_view (f->window, "participants");
+  DftPersonDialog      *dialog;
+
+  enrollment
+      = dft_people_enroll (f->store, event_id, dft_record_get_id (aibek), "participant", &error);
+  g_assert_nonnull (enrollment);
+  g_assert_no_error (error);
+  dialog = dft_person_dialog_new (f->store, event_id, aibek, "participant");
+  gtk_window_present (GTK_WINDOW (dialog));
+  dft_test_wait_until (dft_ui_test_drawn, dialog, "the edit dialog to show");
+  /* The given name retyped as in the other record, the family name touched. */
+  dft_xkeys_press (GTK_WINDOW (dialog), (const char *[]){ "ctrl+a", "BackSpace", NULL });
+  dft_xkeys_type (GTK_WINDOW (dialog), "Aybek");
+  dft_xkeys_press (GTK_WINDOW (dialog), (const char *[]){ "Tab", "End", "x", "BackSpace", NULL });
+  dft_test_settle (1500);
+  g_assert_false (gtk_widget_get_visible (duplicates_box (dialog)));
+  dft_ui_test_close_and_check_finalized (dialog);
+
+  /* The control: the same names in a new person's dialog offer both. */
+  dialog = open_add_dialog (participants);
+  type_names (dialog, "Aybek", "Sadikov");
+  dft_test_wait_until (offer_shown, &(OfferWait){ dialog, "Айбек Садыков" },
+                       "the control: Айбек Садыков offered");
+  dft_ui_test_close_and_check_finalized (dialog);
+}
+
+static void
+test_duplicate_not_on_edit (void)
+{
+  run_app (NULL, duplicate_not_on_edit_flow, NULL);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1516,5 +1793,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui-flows/participants/remove-undo", test_remove_undo);
   g_test_add_func ("/ui-flows/participants/search-hint", test_search_hint);
   g_test_add_func ("/ui-flows/person-dialog/country-email-phone", test_country_contacts);
+  g_test_add_func ("/ui-flows/person-dialog/similar-name-offered", test_duplicate_offer);
+  g_test_add_func ("/ui-flows/person-dialog/similar-name-not-on-edit", test_duplicate_not_on_edit);
+  g_test_add_func ("/ui-flows/person-dialog/similar-name-and-phone", test_duplicate_by_phone);
   return g_test_run ();
 }

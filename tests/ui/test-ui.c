@@ -13,6 +13,7 @@
 #include "dft-summary-view.h"
 #include "dft-ui-util.h"
 #include "dft-test-util.h"
+#include "dft-ui-find.h"
 #include "dft-ui-test-util.h"
 #include "dft-window.h"
 #include "dft-workshop-dialog.h"
@@ -718,6 +719,12 @@ test_shortcuts_listed (void)
 
 /* ---- Screenshots ------------------------------------------------------- */
 
+static gboolean
+widget_visible (gpointer data)
+{
+  return gtk_widget_get_visible (data);
+}
+
 static void
 take_screenshots (DftApplication *app, DftWindow *window, gpointer data)
 {
@@ -778,6 +785,22 @@ take_screenshots (DftApplication *app, DftWindow *window, gpointer data)
     dft_workshop_dialog_set_field (dialog, "end_date", "2026-05-01");
     gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL);
     dft_ui_test_screenshot (GTK_WIDGET (dialog), dir, "workshop-dialog.png");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+  /* Registering Айбек Абдыкадыров of the Bishkek workshop again, typed in Latin letters. */
+  {
+    GtkWidget       *participants = dft_ui_test_show_view (window, "participants");
+    DftPersonDialog *dialog;
+    GtkWidget       *offer;
+
+    g_assert_true (gtk_widget_activate_action (participants, "participants.add", NULL));
+    dialog = dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG);
+    offer = dft_ui_template_child (dialog, DFT_TYPE_PERSON_DIALOG, "duplicates_box");
+    gtk_window_set_default_size (GTK_WINDOW (dialog), 480, 760);
+    dft_person_dialog_set_field (dialog, "given_name", "Aibek");
+    dft_person_dialog_set_field (dialog, "family_name", "Abdykadyrov");
+    dft_test_wait_until (widget_visible, offer, "the people of a similar name");
+    dft_ui_test_screenshot (GTK_WIDGET (dialog), dir, "person-dialog-similar.png");
     gtk_window_destroy (GTK_WINDOW (dialog));
   }
 }
