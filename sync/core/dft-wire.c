@@ -13,8 +13,10 @@
 G_DEFINE_QUARK (dft-wire-error-quark, dft_wire_error)
 /* clang-format on */
 
-static const char *entities[] = { "event",      "session", "person",     "enrollment",
-                                  "attendance", "form",    "submission", "conflict" };
+/* The kinds of record a change may be for (app/dft-schema.c names them); NULL-terminated. */
+static const char *const entities[]
+    = { "event",      "session",  "person",       "enrollment",      "attendance", "form",
+        "submission", "conflict", "person_merge", "person_distinct", NULL };
 
 static guint
 intern_index (GHashTable *index, GPtrArray *list, const char *value)
