@@ -22,6 +22,7 @@
 #include "dft-session.h"
 #include "dft-status-bar.h"
 #include "dft-store-conflicts.h"
+#include "dft-store-merges.h"
 #include "dft-sync-client.h"
 #include "dft-test-util.h"
 #include "dft-tests-view.h"
@@ -1159,6 +1160,203 @@ test_translator (void)
   day_clear (&d);
 }
 
+/* ---- Story 5: the coordinator merges the same officer registered twice -------------------- */
+
+/* The first id daftari-cli printed. */
+static char *
+printed_id (const char *out)
+{
+  g_autoptr (GRegex) regex
+      = g_regex_new ("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", 0, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+
+  g_assert_true (g_regex_match (regex, out, 0, &match));
+  return g_match_info_fetch (match, 0);
+}
+
+static void
+cli_sync (const char *db)
+{
+  g_autofree char *out = cli (db, (const char *[]){ "sync", NULL });
+  g_assert_nonnull (strstr (out, "Synced"));
+}
+
+static void
+cli_login (
+    DftTestServer *server, const char *dir, const char *db, const char *user, const char *password)
+{
+  g_autofree char   *file = g_build_filename (dir, user, NULL);
+  g_autofree char   *out = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (file, password, -1, &error));
+  g_assert_no_error (error);
+  out = cli (db, (const char *[]){ "login", "--server", dft_test_server_get_url (server),
+                                   "--username", user, "--password-file", file, NULL });
+}
+
+/* How many people "daftari-cli list people" on @db shows. */
+static guint
+people_listed (const char *db)
+{
+  g_autofree char *out = cli (db, (const char *[]){ "list", "people", NULL });
+  g_auto (GStrv)   lines = g_strsplit (out, "\n", -1);
+  guint            n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    n += *lines[i] != '\0';
+  return n;
+}
+
+/* The sessions of @event_id on @db, first first. */
+static char *
+first_session (const char *db, const char *event_id)
+{
+  g_autofree char *out
+      = cli (db, (const char *[]){ "list", "sessions", "--event", event_id, NULL });
+  return printed_id (out);
+}
+
+/*
+ * Aigul registers "Aibek Sadykov" at her workshop in Bishkek; Bakyt registers "Айбек Садыков",
+ * the same officer with the same phone, at his in Osh. Every step is daftari-cli on its own
+ * laptop's database, against a real server. Bakyt may not merge them; Nurlan, the coordinator,
+ * finds the pair with "duplicates", merges it and syncs. Bakyt, offline since, marks the old
+ * record present on the second day: after everyone syncs, the mark counts for the one person
+ * on every laptop. A merge forged on a trainer's laptop is set aside by the server. Nurlan
+ * undoes the merge and every laptop shows both records again.
+ */
+static void
+test_coordinator_merges (void)
+{
+  g_autoptr (DftTestServer) server = start_server ();
+  g_autofree char          *dir = dft_test_make_dir ();
+  g_autofree char          *aigul = g_build_filename (dir, "aigul.db", NULL);
+  g_autofree char          *bakyt = g_build_filename (dir, "bakyt.db", NULL);
+  g_autofree char          *nurlan = g_build_filename (dir, "nurlan.db", NULL);
+  g_autofree char          *out = NULL, *err = NULL;
+  g_autofree char          *bishkek = NULL, *osh = NULL, *keep = NULL, *other = NULL;
+  g_autofree char          *merge = NULL, *osh_day = NULL;
+  const char               *laptops[] = { aigul, bakyt, nurlan };
+
+  cli_login (server, dir, aigul, TRAINER, TRAINER_PASSWORD);
+  cli_login (server, dir, bakyt, TRAINER_2, TRAINER_2_PASSWORD);
+  cli_login (server, dir, nurlan, COORDINATOR, COORDINATOR_PASSWORD);
+
+  out = cli (aigul, (const char *[]){ "event-add", "--title", "Border control, Bishkek", "--start",
+                                      "2026-05-04", NULL });
+  bishkek = printed_id (out);
+  g_free (out);
+  out = cli (aigul, (const char *[]){ "person-add", "--given", "Aibek", "--family", "Sadykov",
+                                      "--gender", "male", "--agency", "Border Service", "--phone",
+                                      "+996 555 123 456", "--event", bishkek, NULL });
+  keep = printed_id (out);
+  g_free (out);
+  out = cli (bakyt, (const char *[]){ "event-add", "--title", "Border control, Osh", "--start",
+                                      "2026-06-08", "--end", "2026-06-09", NULL });
+  osh = printed_id (out);
+  g_free (out);
+  out = cli (bakyt, (const char *[]){ "person-add", "--given", "Айбек", "--family", "Садыков",
+                                      "--gender", "male", "--phone", "0555 123456", "--country",
+                                      "KG", "--event", osh, NULL });
+  other = printed_id (out);
+  g_clear_pointer (&out, g_free);
+  for (guint i = 0; i < G_N_ELEMENTS (laptops); i++)
+    cli_sync (laptops[i]);
+  cli_sync (aigul);
+  g_assert_cmpuint (people_listed (nurlan), ==, 2);
+
+  /* A trainer's laptop does not merge. */
+  g_assert_cmpint (run_cli (bakyt, &out, &err, "merge", keep, other, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "Only a coordinator"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* The coordinator finds the pair and merges it. */
+  out = cli (nurlan, (const char *[]){ "duplicates", NULL });
+  g_assert_nonnull (strstr (out, keep));
+  g_assert_nonnull (strstr (out, other));
+  g_free (out);
+  out = cli (nurlan, (const char *[]){ "merge", keep, other, "--field", "country=other", NULL });
+  merge = printed_id (strstr (out, "unmerge"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpuint (people_listed (nurlan), ==, 1);
+  cli_sync (nurlan);
+
+  /* Bakyt, not synced since, marks the old record on the second day in Osh. */
+  osh_day = first_session (bakyt, osh);
+  g_free (cli (bakyt, (const char *[]){ "attend", "--session", osh_day, "--person", other,
+                                        "--status", "present", NULL }));
+  for (guint round = 0; round < 2; round++)
+    for (guint i = 0; i < G_N_ELEMENTS (laptops); i++)
+      cli_sync (laptops[i]);
+
+  for (guint i = 0; i < G_N_ELEMENTS (laptops); i++)
+    {
+      g_autoptr (DftStore)  store = NULL;
+      g_autoptr (GError)    error = NULL;
+      g_autoptr (GPtrArray) marks = NULL;
+      g_autofree char      *survivor = NULL;
+
+      g_assert_cmpuint (people_listed (laptops[i]), ==, 1);
+      out = cli (laptops[i], (const char *[]){ "duplicates", NULL });
+      g_assert_cmpstr (out, ==, "");
+      g_clear_pointer (&out, g_free);
+      store = dft_store_open (laptops[i], &error);
+      g_assert_no_error (error);
+      survivor = dft_store_survivor_of (store, other);
+      g_assert_cmpstr (survivor, ==, keep);
+      marks = dft_store_list_records (store, &dft_entity_attendance,
+                                      (const char *[]){ "person_id", keep, NULL }, NULL, 0, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (marks->len, ==, 1);
+      g_assert_cmpstr (dft_record_get_string (g_ptr_array_index (marks, 0), "status"), ==,
+                       "present");
+      dft_test_release_store (g_steal_pointer (&store));
+    }
+
+  /* Forged on Bakyt's laptop (its role forgotten): the server sets it aside. */
+  {
+    g_autoptr (DftStore) store = NULL;
+    g_autoptr (GError)   error = NULL;
+    g_autofree char     *third = NULL;
+
+    out = cli (bakyt, (const char *[]){ "person-add", "--given", "Aybek", "--family", "Sadikov",
+                                        "--event", osh, NULL });
+    third = printed_id (out);
+    g_clear_pointer (&out, g_free);
+    store = dft_store_open (bakyt, &error);
+    g_assert_no_error (error);
+    g_assert_true (dft_store_set_sync_state (store, "role", "", &error));
+    dft_test_release_store (g_steal_pointer (&store));
+    g_free (cli (bakyt, (const char *[]){ "merge", keep, third, NULL }));
+    g_assert_cmpint (run_cli (bakyt, &out, &err, "sync", NULL), ==, 0);
+    g_assert_nonnull (strstr (err, "only a coordinator or an administrator merges people"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    cli_sync (nurlan);
+    out = cli (nurlan, (const char *[]){ "merges", "--json", NULL });
+    g_assert_null (strstr (out, third));
+    g_clear_pointer (&out, g_free);
+    g_assert_cmpuint (people_listed (nurlan), ==, 2);
+  }
+
+  /* The coordinator undoes the merge: both records on every laptop again. */
+  g_free (cli (nurlan, (const char *[]){ "unmerge", merge, NULL }));
+  for (guint round = 0; round < 2; round++)
+    for (guint i = 0; i < G_N_ELEMENTS (laptops); i++)
+      cli_sync (laptops[i]);
+  /* Aibek and Айбек again, and the third record Bakyt added. (Bakyt's own laptop still holds
+   * the merge it forged, which the server set aside and told it about.) */
+  g_assert_cmpuint (people_listed (aigul), ==, 3);
+  g_assert_cmpuint (people_listed (nurlan), ==, 3);
+  out = cli (nurlan, (const char *[]){ "merges", NULL });
+  g_assert_nonnull (strstr (out, "undone"));
+  g_clear_pointer (&out, g_free);
+
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1175,5 +1373,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/acceptance/two-trainers-conflict", test_two_trainers);
   g_test_add_func ("/acceptance/usb-only", test_usb_only);
   g_test_add_func ("/acceptance/translator", test_translator);
+  g_test_add_func ("/acceptance/coordinator-merges", test_coordinator_merges);
   return g_test_run ();
 }
