@@ -16,6 +16,7 @@
 
 #include "dft-record-private.h"
 #include "dft-store-conflicts.h"
+#include "dft-store-merges.h"
 #include "dft-store-internal.h"
 
 void
@@ -110,6 +111,16 @@ held_value (DftRecord *record, const char *field)
                                    dft_record_get_value (record, (guint) index));
 }
 
+/* The record a conflict is decided on: a person merged away since is decided on the person
+ * who stands for them now (dft-store-merges.h), whose value it is now. */
+static char *
+decided_on (DftStore *self, const DftEntity *entity, const char *record_id)
+{
+  if (entity == &dft_entity_person && record_id != NULL)
+    return dft_store_survivor_of (self, record_id);
+  return g_strdup (record_id);
+}
+
 static DftConflictView *
 view_new (DftStore *self, DftRecord *conflict, GError **error)
 {
@@ -123,7 +134,7 @@ view_new (DftStore *self, DftRecord *conflict, GError **error)
 
   view->id = g_strdup (dft_record_get_id (conflict));
   view->entity_name = g_strdup (entity_name);
-  view->record_id = g_strdup (dft_record_get_string (conflict, "record_id"));
+  view->record_id = decided_on (self, entity, dft_record_get_string (conflict, "record_id"));
   view->field = g_strdup (dft_record_get_string (conflict, "field"));
   view->other_value = g_strdup (dft_record_get_string (conflict, "lost_value"));
   if (dft_version_parse (dft_record_get_string (conflict, "lost_version"), &lost))
@@ -358,7 +369,11 @@ prepare_decision (DftStore *self, GPtrArray *batch, gpointer user_data, GError *
     return refuse (error, DFT_STORE_ERROR_INVALID,
                    _ ("This conflict is about a kind of record or a field this version of "
                       "Daftari does not know. Nothing was changed."));
-  record = dft_store_load (self, entity, dft_record_get_string (conflict, "record_id"), NULL);
+  {
+    g_autofree char *record_id
+        = decided_on (self, entity, dft_record_get_string (conflict, "record_id"));
+    record = dft_store_load (self, entity, record_id, NULL);
+  }
   /* A conflict about whether the record is deleted is decided on the deleted record. */
   if (record == NULL || (dft_record_get_deleted (record) && !g_str_equal (field, "deleted")))
     {

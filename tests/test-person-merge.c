@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "dft-store-conflicts.h"
 #include "dft-store-merges.h"
 #include "dft-store-private.h"
 #include "dft-test-util.h"
@@ -487,6 +488,38 @@ test_chain (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_people (f->a, NULL), ==, 2);
 }
 
+/* Two trainers changed the other record's agency offline; after the merge the conflict is
+ * decided on the person kept, and the other value lands there. */
+static void
+test_conflict_follows (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) conflicts = NULL;
+  g_autofree char      *id = NULL;
+  g_autofree char      *agency = NULL;
+  DftConflictView      *view;
+
+  set_field (f->a, f->other, "agency", "Border Service");
+  dft_test_wait_next_millisecond ();
+  set_field (f->b, f->other, "agency", "Customs");
+  assert_all_converge (f);
+  id = merge (f->a, f->keep, f->other, NULL);
+
+  conflicts = dft_store_list_open_conflicts (f->a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (conflicts->len, ==, 1);
+  view = g_ptr_array_index (conflicts, 0);
+  g_assert_cmpstr (view->record_id, ==, f->keep);
+  g_assert_cmpstr (view->record_title, ==, "Aibek Sadykov");
+  g_assert_true (
+      dft_store_resolve_conflict (f->a, view->id, DFT_CONFLICT_KEEP_OTHER, NULL, &error));
+  g_assert_no_error (error);
+  agency = get_field (f->a, f->keep, "agency");
+  g_assert_cmpstr (agency, ==, "Border Service");
+  assert_all_converge (f);
+  g_assert_cmpint (dft_store_count_open_conflicts (f->b, &error), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -501,6 +534,7 @@ main (int argc, char **argv)
   ADD ("unmerge", test_unmerge);
   ADD ("refused", test_refused);
   ADD ("chain", test_chain);
+  ADD ("conflict-follows", test_conflict_follows);
 #undef ADD
   return g_test_run ();
 }
