@@ -206,6 +206,8 @@ static const char migration_8[] =
   "ALTER TABLE person ADD COLUMN merged_into TEXT;"
   "ALTER TABLE enrollment ADD COLUMN merge_hidden INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE attendance ADD COLUMN merge_hidden INTEGER NOT NULL DEFAULT 0;"
+  "CREATE INDEX enrollment_hidden ON enrollment (id) WHERE merge_hidden = 1;"
+  "CREATE INDEX attendance_hidden ON attendance (id) WHERE merge_hidden = 1;"
   FOLLOWS_MERGES ("enrollment")
   FOLLOWS_MERGES ("attendance")
   FOLLOWS_MERGES ("submission");

@@ -216,16 +216,27 @@ store_redirects (DftStore *self, GHashTable *old, GHashTable *redirects, GError 
   "((CASE " t ".status WHEN 'present' THEN 4 WHEN 'late' THEN 3 WHEN 'excused' THEN 2" \
   " WHEN 'absent' THEN 1 ELSE 0 END) * 2 + (" t ".origin_person_id IS " t ".person_id))"
 #define OWN_RANK(t) "(" t ".origin_person_id IS " t ".person_id)"
-#define HIDE_SQL(t, group, RANK) \
+#define HIDE_SET(t, group, RANK) \
   "UPDATE " t " SET merge_hidden = EXISTS (SELECT 1 FROM " t " b" \
   " WHERE b." group " = " t "." group " AND b.person_id = " t ".person_id" \
   " AND b.deleted = 0 AND b.id != " t ".id" \
   " AND (" RANK ("b") " > " RANK (t) \
-  " OR (" RANK ("b") " = " RANK (t) " AND b.id < " t ".id)))" \
-  " WHERE merge_hidden = 1 OR person_id IN (SELECT survivor_id FROM person_redirect)"
+  " OR (" RANK ("b") " = " RANK (t) " AND b.id < " t ".id)))"
+/* Every survivor's records, and those hidden before (each through its own index). */
+#define HIDE_ALL(t, group, RANK) \
+  HIDE_SET (t, group, RANK) " WHERE person_id IN (SELECT survivor_id FROM person_redirect);" \
+  HIDE_SET (t, group, RANK) " WHERE merge_hidden = 1"
+/* The records of one group, that of the record ?1. */
+#define HIDE_GROUP(t, group, RANK) \
+  HIDE_SET (t, group, RANK) " WHERE (" group ", person_id) =" \
+  " (SELECT " group ", person_id FROM " t " WHERE id = ?1)"
 
-static const char hide_marks_sql[] = HIDE_SQL ("attendance", "session_id", MARK_RANK);
-static const char hide_enrollments_sql[] = HIDE_SQL ("enrollment", "event_id", OWN_RANK);
+static const char hide_all_sql[] = HIDE_ALL ("attendance", "session_id", MARK_RANK) ";"
+                                   HIDE_ALL ("enrollment", "event_id", OWN_RANK);
+static const char *const hide_group_sql[] = {
+  HIDE_GROUP ("attendance", "session_id", MARK_RANK),
+  HIDE_GROUP ("enrollment", "event_id", OWN_RANK),
+};
 /* clang-format on */
 
 static gboolean
@@ -278,8 +289,21 @@ _dft_store_refresh_merges_locked (DftStore *self, GPtrArray *written, GError **e
     return FALSE;
   if (!redirects_changed && !any)
     return TRUE;
-  return dft_db_exec (self->db, hide_marks_sql, error)
-         && dft_db_exec (self->db, hide_enrollments_sql, error);
+  if (redirects_changed)
+    return dft_db_exec (self->db, hide_all_sql, error);
+
+  /* Only the sessions and workshops of the marks and enrollments written. */
+  for (guint i = 0; i < written->len; i++)
+    {
+      DftRecord       *record = g_ptr_array_index (written, i);
+      const DftEntity *entity = dft_record_get_entity (record);
+
+      if ((entity == &dft_entity_attendance || entity == &dft_entity_enrollment)
+          && !exec_with_text (self, hide_group_sql[entity == &dft_entity_attendance ? 0 : 1],
+                              dft_record_get_id (record), error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 /*
