@@ -197,8 +197,9 @@ static const char migration_7[] = "";
 
 static const char migration_8[] =
   "CREATE TABLE person_merge (" RECORD_COLUMNS
-  "  kept_id TEXT, merged_id TEXT, kept_before TEXT, moved TEXT, merged_by TEXT,"
-  "  undone INTEGER NOT NULL DEFAULT 0, undone_by TEXT);"
+  "  kept_id TEXT, merged_id TEXT, kept_before TEXT, moved TEXT, merged_by TEXT);"
+  "CREATE TABLE person_unmerge (" RECORD_COLUMNS "  merge_id TEXT, unmerged_by TEXT);"
+  "CREATE INDEX person_unmerge_merge ON person_unmerge (merge_id);"
   "CREATE TABLE person_distinct (" RECORD_COLUMNS "  person_a TEXT, person_b TEXT, decided_by TEXT);"
   "CREATE INDEX person_distinct_pair ON person_distinct (person_a, person_b);"
   "CREATE TABLE person_redirect ("

@@ -265,6 +265,7 @@ DEFINE_RECORD_TYPE (DftFormRecord, dft_form_record, dft_entity_form)
 DEFINE_RECORD_TYPE (DftSubmission, dft_submission, dft_entity_submission)
 DEFINE_RECORD_TYPE (DftConflict, dft_conflict, dft_entity_conflict)
 DEFINE_RECORD_TYPE (DftPersonMerge, dft_person_merge, dft_entity_person_merge)
+DEFINE_RECORD_TYPE (DftPersonUnmerge, dft_person_unmerge, dft_entity_person_unmerge)
 DEFINE_RECORD_TYPE (DftPersonDistinct, dft_person_distinct, dft_entity_person_distinct)
 
 GType
@@ -288,6 +289,8 @@ dft_record_type_for_entity (const DftEntity *entity)
     return DFT_TYPE_CONFLICT;
   if (entity == &dft_entity_person_merge)
     return DFT_TYPE_PERSON_MERGE;
+  if (entity == &dft_entity_person_unmerge)
+    return DFT_TYPE_PERSON_UNMERGE;
   if (entity == &dft_entity_person_distinct)
     return DFT_TYPE_PERSON_DISTINCT;
   g_return_val_if_reached (G_TYPE_INVALID);

@@ -64,6 +64,8 @@ G_DECLARE_FINAL_TYPE (DftFormRecord, dft_form_record, DFT, FORM_RECORD, DftRecor
 G_DECLARE_FINAL_TYPE (DftConflict, dft_conflict, DFT, CONFLICT, DftRecord)
 #define DFT_TYPE_PERSON_MERGE (dft_person_merge_get_type ())
 G_DECLARE_FINAL_TYPE (DftPersonMerge, dft_person_merge, DFT, PERSON_MERGE, DftRecord)
+#define DFT_TYPE_PERSON_UNMERGE (dft_person_unmerge_get_type ())
+G_DECLARE_FINAL_TYPE (DftPersonUnmerge, dft_person_unmerge, DFT, PERSON_UNMERGE, DftRecord)
 #define DFT_TYPE_PERSON_DISTINCT (dft_person_distinct_get_type ())
 G_DECLARE_FINAL_TYPE (DftPersonDistinct, dft_person_distinct, DFT, PERSON_DISTINCT, DftRecord)
 #define DFT_TYPE_SUBMISSION (dft_submission_get_type ())

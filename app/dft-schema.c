@@ -118,9 +118,9 @@ static const DftField conflict_fields[] = {
 
 /*
  * A coordinator's decision that two people are one: @merged_id's records count as @kept_id's
- * from then on (dft-store-merges.c). Ordinary data: it syncs, and undoing it is a change to
- * "undone". The ids are plain text, not references: a trainer's laptop may hold one of the two
- * people and not the other.
+ * from then on (dft-store-merges.c). Ordinary data: it syncs, and undoing it is a record of its
+ * own (person_unmerge). The ids are plain text, not references: a trainer's laptop may hold one
+ * of the two people and not the other.
  */
 static const DftField person_merge_fields[] = {
   FIELD ("kept_id", DFT_FIELD_TEXT, FIXED, N_ ("Person kept")),
@@ -128,8 +128,12 @@ static const DftField person_merge_fields[] = {
   FIELD ("kept_before", DFT_FIELD_JSON, DFT_FIELD_IMMUTABLE, N_ ("Values replaced")),
   FIELD ("moved", DFT_FIELD_JSON, DFT_FIELD_IMMUTABLE, N_ ("Records moved")),
   FIELD ("merged_by", DFT_FIELD_TEXT, DFT_FIELD_IMMUTABLE, N_ ("Merged by")),
-  FIELD ("undone", DFT_FIELD_BOOL, 0, N_ ("Undone")),
-  FIELD ("undone_by", DFT_FIELD_TEXT, 0, N_ ("Undone by")),
+};
+
+/* A merge undone: both people are two again. */
+static const DftField person_unmerge_fields[] = {
+  FIELD ("merge_id", DFT_FIELD_TEXT, FIXED, N_ ("Merge")),
+  FIELD ("unmerged_by", DFT_FIELD_TEXT, DFT_FIELD_IMMUTABLE, N_ ("Undone by")),
 };
 
 /* "Not the same person": a pair the duplicate finder never proposes again. */
@@ -150,16 +154,20 @@ ENTITY (dft_entity_form, "form", N_ ("form"), form_fields);
 ENTITY (dft_entity_submission, "submission", N_ ("submission"), submission_fields);
 ENTITY (dft_entity_conflict, "conflict", N_ ("conflict"), conflict_fields);
 ENTITY (dft_entity_person_merge, "person_merge", N_ ("merge of two people"), person_merge_fields);
+ENTITY (dft_entity_person_unmerge,
+        "person_unmerge",
+        N_ ("undoing of a merge"),
+        person_unmerge_fields);
 ENTITY (dft_entity_person_distinct,
         "person_distinct",
         N_ ("pair of different people"),
         person_distinct_fields);
 
 static const DftEntity *all_entities[] = {
-  &dft_entity_event,           &dft_entity_session,    &dft_entity_person,
-  &dft_entity_enrollment,      &dft_entity_attendance, &dft_entity_form,
-  &dft_entity_submission,      &dft_entity_conflict,   &dft_entity_person_merge,
-  &dft_entity_person_distinct,
+  &dft_entity_event,          &dft_entity_session,         &dft_entity_person,
+  &dft_entity_enrollment,     &dft_entity_attendance,      &dft_entity_form,
+  &dft_entity_submission,     &dft_entity_conflict,        &dft_entity_person_merge,
+  &dft_entity_person_unmerge, &dft_entity_person_distinct,
 };
 
 const DftEntity **

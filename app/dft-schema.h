@@ -54,6 +54,7 @@ extern const DftEntity dft_entity_form;
 extern const DftEntity dft_entity_submission;
 extern const DftEntity dft_entity_conflict;
 extern const DftEntity dft_entity_person_merge;
+extern const DftEntity dft_entity_person_unmerge;
 extern const DftEntity dft_entity_person_distinct;
 
 const DftEntity  *dft_entity_lookup (const char *name);

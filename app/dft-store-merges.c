@@ -78,7 +78,8 @@ compute_redirects (DftStore *self, GError **error)
 
   stmt = _dft_store_cached_statement (
       self,
-      "SELECT kept_id, merged_id FROM person_merge WHERE deleted = 0 AND undone = 0"
+      "SELECT kept_id, merged_id FROM person_merge WHERE deleted = 0"
+      " AND id NOT IN (SELECT merge_id FROM person_unmerge WHERE deleted = 0)"
       " AND kept_id IN (SELECT id FROM person) AND merged_id IN (SELECT id FROM person)"
       " ORDER BY id",
       error);
@@ -263,7 +264,8 @@ _dft_store_refresh_merges_locked (DftStore *self, GPtrArray *written, GError **e
     return TRUE;
 
   /* A new merge, an undone one, or a person one of them names arriving. */
-  if (touches (written, &dft_entity_person_merge) || touches (written, &dft_entity_person))
+  if (touches (written, &dft_entity_person_merge) || touches (written, &dft_entity_person_unmerge)
+      || touches (written, &dft_entity_person))
     {
       g_autoptr (GHashTable) old = read_redirects (self, error);
       g_autoptr (GHashTable) redirects = old != NULL ? compute_redirects (self, error) : NULL;
@@ -425,13 +427,13 @@ person_name (DftStore *self, const char *id)
 }
 
 static char *
-writer_of (DftStore *self, const char *id, const char *field)
+writer_of (DftStore *self, const char *entity, const char *id, const char *field)
 {
   g_auto (DftVersion) version = { 0 };
   gboolean            ok;
 
   _dft_store_lock (self);
-  ok = _dft_store_read_field_version (self, "person_merge", id, field, &version, NULL, NULL);
+  ok = _dft_store_read_field_version (self, entity, id, field, &version, NULL, NULL);
   _dft_store_unlock (self);
   return ok ? g_steal_pointer (&version.device) : NULL;
 }
@@ -458,6 +460,19 @@ moved_from_json (const char *text)
   return g_strv_builder_end (builder);
 }
 
+/* The first live record undoing @merge_id, or %NULL (with @error set if reading failed). */
+static DftRecord *
+first_unmerge (DftStore *self, const char *merge_id, GError **error)
+{
+  g_autoptr (GPtrArray) unmerges = dft_store_list_records (
+      self, &dft_entity_person_unmerge, (const char *const[]){ "merge_id", merge_id, NULL },
+      (const char *const[]){ "id", NULL }, 1, error);
+
+  if (unmerges == NULL || unmerges->len == 0)
+    return NULL;
+  return g_object_ref (g_ptr_array_index (unmerges, 0));
+}
+
 GPtrArray *
 dft_store_list_merges (DftStore *self, GError **error)
 {
@@ -474,9 +489,10 @@ dft_store_list_merges (DftStore *self, GError **error)
   /* Ids are UUIDv7, so in the order they were made: the newest first. */
   for (guint i = records->len; i-- > 0;)
     {
-      DftRecord    *record = g_ptr_array_index (records, i);
-      DftMergeView *view = g_new0 (DftMergeView, 1);
-      const char   *by = dft_record_get_string (record, "merged_by");
+      DftRecord            *record = g_ptr_array_index (records, i);
+      DftMergeView         *view = g_new0 (DftMergeView, 1);
+      g_autoptr (DftRecord) unmerge = NULL;
+      const char           *by = dft_record_get_string (record, "merged_by");
 
       view->id = g_strdup (dft_record_get_id (record));
       view->kept_id = g_strdup (dft_record_get_string (record, "kept_id"));
@@ -485,14 +501,19 @@ dft_store_list_merges (DftStore *self, GError **error)
       view->merged_name = person_name (self, view->merged_id);
       view->merged_by = g_strdup (by);
       view->merged_at = g_strdup (dft_record_get_created_at (record));
-      view->merged_on = writer_of (self, view->id, "kept_id");
+      view->merged_on = writer_of (self, "person_merge", view->id, "kept_id");
       view->moved = moved_from_json (dft_record_get_string (record, "moved"));
-      view->undone = dft_record_get_bool (record, "undone");
+      /* Two coordinators may both have undone it: the first stands in the trail. */
+      unmerge = first_unmerge (self, view->id, error);
+      if (unmerge == NULL && error != NULL && *error != NULL)
+        return NULL;
+      view->undone = unmerge != NULL;
       if (view->undone)
         {
-          view->undone_by = g_strdup (dft_record_get_string (record, "undone_by"));
-          view->undone_at = g_strdup (dft_record_get_updated_at (record));
-          view->undone_on = writer_of (self, view->id, "undone");
+          view->undone_by = g_strdup (dft_record_get_string (unmerge, "unmerged_by"));
+          view->undone_at = g_strdup (dft_record_get_created_at (unmerge));
+          view->undone_on
+              = writer_of (self, "person_unmerge", dft_record_get_id (unmerge), "merge_id");
         }
       g_ptr_array_add (views, view);
     }
@@ -780,6 +801,7 @@ dft_store_unmerge (DftStore *self, const char *merge_id, GError **error)
 {
   g_autoptr (GError)    local_error = NULL;
   g_autoptr (DftRecord) merge = NULL;
+  g_autoptr (DftRecord) unmerge = NULL;
   g_autoptr (DftRecord) keep = NULL;
   g_autoptr (DftRecord) other = NULL;
   g_autoptr (JsonNode)  before = NULL;
@@ -806,7 +828,13 @@ dft_store_unmerge (DftStore *self, const char *merge_id, GError **error)
                    _ ("No merge has the id %s."), merge_id);
       return FALSE;
     }
-  if (dft_record_get_bool (merge, "undone"))
+  unmerge = first_unmerge (self, merge_id, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (unmerge != NULL)
     {
       g_set_error_literal (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
                            _ ("This merge was undone already."));
@@ -814,9 +842,10 @@ dft_store_unmerge (DftStore *self, const char *merge_id, GError **error)
     }
 
   by = account_name (self);
-  dft_record_set_bool (merge, "undone", TRUE);
-  dft_record_set_string (merge, "undone_by", by);
-  batch[0] = merge;
+  unmerge = dft_record_new_for_entity (&dft_entity_person_unmerge);
+  dft_record_set_string (unmerge, "merge_id", merge_id);
+  dft_record_set_string (unmerge, "unmerged_by", by);
+  batch[0] = unmerge;
 
   /* The kept person's own values come back where they still hold what was taken. */
   keep = dft_store_load (self, &dft_entity_person, dft_record_get_string (merge, "kept_id"), NULL);

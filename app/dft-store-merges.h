@@ -16,8 +16,8 @@ G_BEGIN_DECLS
  * mark that arrives later for the old id included. So two coordinators who merge the same pair,
  * or A into B on one laptop and B into A on another, end with one person everywhere: merges are
  * taken in the order of their ids and one that would join two people already joined does
- * nothing. Undoing a merge sets its "undone", which nothing sets back; both people and
- * everything each had are there again.
+ * nothing. Undoing a merge is a record of its own (person_unmerge) that names it; both people
+ * and everything each had are there again.
  *
  * Where both were in one session, the marks are combined: present, then late, then excused,
  * then absent: the one that says the person came wins, and between equal marks the survivor's

@@ -15,8 +15,8 @@ G_DEFINE_QUARK (dft-wire-error-quark, dft_wire_error)
 
 /* The kinds of record a change may be for (app/dft-schema.c names them); NULL-terminated. */
 static const char *const entities[]
-    = { "event",      "session",  "person",       "enrollment",      "attendance", "form",
-        "submission", "conflict", "person_merge", "person_distinct", NULL };
+    = { "event",      "session",  "person",       "enrollment",     "attendance",      "form",
+        "submission", "conflict", "person_merge", "person_unmerge", "person_distinct", NULL };
 
 static guint
 intern_index (GHashTable *index, GPtrArray *list, const char *value)

@@ -331,6 +331,18 @@ record_visible (DftScope   *scope,
     return pair_visible (scope, entity, id, visible, error);
   if (depth >= MAX_DEPTH || dft_entity_lookup (entity) == NULL)
     return TRUE;
+  if (g_str_equal (entity, "person_unmerge"))
+    {
+      /* Undoing a merge reaches whom the merge reached. */
+      DftRecord  *unmerge = held_record (scope, entity, id, error);
+      const char *merge_id;
+
+      if (unmerge == NULL)
+        return FALSE;
+      merge_id = held_string (unmerge, "merge_id");
+      return merge_id == NULL
+             || record_visible (scope, "person_merge", merge_id, depth + 1, visible, error);
+    }
 
   record = held_record (scope, entity, id, error);
   if (record == NULL)
@@ -590,6 +602,18 @@ change_writable (DftScope   *scope,
     return form_writable (scope, id, ok, error);
   if (g_str_equal (entity, "person"))
     return person_writable (scope, id, ok, error);
+  if (g_str_equal (entity, "person_unmerge"))
+    {
+      /* Undone by whoever may merge the two people again. */
+      if (!ref_values (scope, entity, id, "merge_id", fields, refs, error))
+        return FALSE;
+      *ok = refs->len > 0 || scope->everything;
+      for (guint i = 0; i < refs->len && *ok; i++)
+        if (!change_writable (scope, "person_merge", g_ptr_array_index (refs, i), NULL, depth + 1,
+                              ok, error))
+          return FALSE;
+      return TRUE;
+    }
   if (pair_fields (entity) != NULL)
     {
       const char *const *pair = pair_fields (entity);
@@ -845,7 +869,8 @@ dft_scope_check_push (DftScope  *scope,
           if (g_str_equal (change->entity, "form"))
             why = _ ("trainers do not change a form a coordinator published; copy it to make a "
                      "form of your team’s.");
-          else if (pair_fields (change->entity) != NULL
+          else if ((pair_fields (change->entity) != NULL
+                    || g_str_equal (change->entity, "person_unmerge"))
                    && scope->role != DFT_SERVER_ROLE_COORDINATOR
                    && scope->role != DFT_SERVER_ROLE_ADMIN)
             why = _ ("only a coordinator or an administrator merges people or tells them apart.");
