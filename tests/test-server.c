@@ -1466,6 +1466,57 @@ test_refused (void)
     g_assert_cmpuint (new_on_server (w), ==, 1);
   }
   {
+    /* Merging people, and undoing it, is a coordinator's decision about people the coordinator
+     * may change: a trainer's is set aside with the reason, and so is a team coordinator's
+     * merge with another team's person; the team coordinator's own is taken. */
+    g_autofree char      *p1 = dft_uuid_v7_new ();
+    g_autofree char      *p2 = dft_uuid_v7_new ();
+    g_autofree char      *merge = dft_uuid_v7_new ();
+    g_autofree char      *unmerge = dft_uuid_v7_new ();
+    g_autoptr (Response)  people = NULL;
+    g_autoptr (Response)  r1 = NULL, r2 = NULL, r3 = NULL, r4 = NULL, r5 = NULL;
+    g_autoptr (GPtrArray) changes
+        = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+    DftChange  *change;
+    JsonObject *aside;
+
+    g_ptr_array_add (changes, manual_change (t, NULL, "person", p1, "given_name", "Aibek"));
+    g_ptr_array_add (changes, manual_change (t, NULL, "person", p2, "given_name", "Айбек"));
+    people = push_changes (&w->server, t, changes);
+    assert_status (people, 200);
+    g_assert_cmpuint (new_on_server (w), ==, 2);
+
+    change = manual_change (t, NULL, "person_merge", merge, "kept_id", p1);
+    json_object_set_string_member (change->fields, "merged_id", p2);
+    r1 = push_one (&w->server, t, change);
+    assert_refused_alone (w, r1, 1);
+    aside = json_array_get_object_element (
+        json_object_get_array_member (reply_object (r1), "set_aside"), 0);
+    g_assert_nonnull (strstr (json_object_get_string_member (aside, "reason"),
+                              "only a coordinator or an administrator merges people"));
+
+    change = manual_change (w->coord_a, NULL, "person_merge", merge, "kept_id", p1);
+    json_object_set_string_member (change->fields, "merged_id", w->person_b);
+    r2 = push_one (&w->server, w->coord_a, change);
+    assert_refused_alone (w, r2, 1);
+
+    change = manual_change (w->coord_a, NULL, "person_merge", merge, "kept_id", p1);
+    json_object_set_string_member (change->fields, "merged_id", p2);
+    r3 = push_one (&w->server, w->coord_a, change);
+    assert_status (r3, 200);
+    g_assert_false (json_object_has_member (reply_object (r3), "set_aside"));
+    g_assert_cmpuint (new_on_server (w), ==, 1);
+
+    r4 = push_one (&w->server, t,
+                   manual_change (t, NULL, "person_unmerge", unmerge, "merge_id", merge));
+    assert_refused_alone (w, r4, 1);
+    r5 = push_one (&w->server, w->coord_a,
+                   manual_change (w->coord_a, NULL, "person_unmerge", unmerge, "merge_id", merge));
+    assert_status (r5, 200);
+    g_assert_false (json_object_has_member (reply_object (r5), "set_aside"));
+    g_assert_cmpuint (new_on_server (w), ==, 1);
+  }
+  {
     /* No token, a made-up one, one in the wrong scheme. */
     g_autoptr (Response) r1 = request (&w->server, "POST", "push", NULL, good_batch);
     g_autoptr (Response) r2 = request (&w->server, "POST", "push", "dft1_madeup", good_batch);
