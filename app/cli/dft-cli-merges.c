@@ -228,6 +228,7 @@ _dft_cli_merges (DftStore *store, int argc, char **argv)
   for (guint i = 0; i < merges->len; i++)
     {
       DftMergeView *view = g_ptr_array_index (merges, i);
+      guint         n_moved = g_strv_length (view->moved);
 
       g_print ("%s\n", view->id);
       /* Translators: the person merged away and their id, then the one kept and their id */
@@ -237,9 +238,7 @@ _dft_cli_merges (DftStore *store, int argc, char **argv)
       g_print (_ ("  merged %s by %s on device %s\n"), view->merged_at, view->merged_by ?: "-",
                view->merged_on ?: "-");
       /* Translators: %u is a number of records (enrollments, attendance marks...) */
-      g_print (
-          ngettext ("  %u record moved\n", "  %u records moved\n", g_strv_length (view->moved)),
-          g_strv_length (view->moved));
+      g_print (ngettext ("  %u record moved\n", "  %u records moved\n", n_moved), n_moved);
       if (view->undone)
         /* Translators: %s are a time, an account and a device id */
         g_print (_ ("  undone %s by %s on device %s\n"), view->undone_at, view->undone_by ?: "-",
