@@ -189,8 +189,8 @@ workshops_text (GPtrArray *titles)
                                       "Enrolled in %1$u workshops: %2$s and %3$u more",
                                       titles->len),
                             titles->len, list, more);
-  /* Translators: %1$u is how many workshops a person is enrolled in, %2$s their titles. */
   return g_strdup_printf (
+      /* Translators: %1$u is how many workshops a person is enrolled in, %2$s their titles. */
       ngettext ("Enrolled in %1$u workshop: %2$s", "Enrolled in %1$u workshops: %2$s", titles->len),
       titles->len, list);
 }
