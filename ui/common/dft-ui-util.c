@@ -96,6 +96,66 @@ dft_ui_run_get_data (GAsyncResult *result)
 
 typedef struct
 {
+  DftStore     *store;
+  DftUiListFunc func;
+  GPtrArray    *items;
+} ListJob;
+
+static void
+list_job_free (gpointer data)
+{
+  ListJob *job = data;
+
+  g_object_unref (job->store);
+  g_clear_pointer (&job->items, g_ptr_array_unref);
+  g_free (job);
+}
+
+static gboolean
+list_work (gpointer data, GCancellable *cancellable, GError **error)
+{
+  ListJob *job = data;
+
+  job->items = job->func (job->store, error);
+  return job->items != NULL;
+}
+
+void
+dft_ui_list_async (gpointer            source_object,
+                   DftStore           *store,
+                   DftUiListFunc       func,
+                   GCancellable       *cancellable,
+                   GAsyncReadyCallback callback,
+                   gpointer            user_data)
+{
+  ListJob *job = g_new0 (ListJob, 1);
+
+  g_return_if_fail (DFT_IS_STORE (store));
+  job->store = g_object_ref (store);
+  job->func = func;
+  dft_ui_run_async (source_object, list_work, job, list_job_free, cancellable, callback, user_data);
+}
+
+GPtrArray *
+dft_ui_list_finish (GAsyncResult *result, GError **error)
+{
+  ListJob *job = dft_ui_run_get_data (result);
+
+  if (!dft_ui_run_finish (result, error))
+    return NULL;
+  return g_steal_pointer (&job->items);
+}
+
+void
+dft_ui_flow_box_unfocus_cells (GtkFlowBox *box)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (box)); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    gtk_widget_set_focusable (c, FALSE);
+}
+
+typedef struct
+{
   DftStore  *store;
   GPtrArray *records;
 } SaveJob;

@@ -33,6 +33,22 @@ void dft_ui_save_records_async (gpointer            source_object,
                                 GAsyncReadyCallback callback,
                                 gpointer            user_data);
 
+/* A list read from @store in a worker: @func's array of records or views. */
+typedef GPtrArray *(*DftUiListFunc) (DftStore *store, GError **error);
+
+void dft_ui_list_async (gpointer            source_object,
+                        DftStore           *store,
+                        DftUiListFunc       func,
+                        GCancellable       *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer            user_data);
+/* Returns: (transfer full): what @func returned, or NULL with @error set. */
+GPtrArray *dft_ui_list_finish (GAsyncResult *result, GError **error);
+
+/* Takes the focus off a flow box's cells, so that Tab goes from control to control inside
+ * them; call once the children are added. */
+void dft_ui_flow_box_unfocus_cells (GtkFlowBox *box);
+
 /* Today as YYYY-MM-DD; $DAFTARI_NOW or $DAFTARI_TODAY overrides it for tests and screenshots. */
 char *dft_ui_today (void);
 /* The local time now. For tests and screenshots $DAFTARI_NOW (ISO 8601, local unless it names
