@@ -211,8 +211,8 @@ scan_found_cb (GObject *source, GAsyncResult *result, gpointer user_data)
           next->self = g_object_ref (scan->self);
           next->cancellable = g_object_ref (scan->cancellable);
           next->pairs = g_steal_pointer (&pairs);
-          dft_ui_run_async (scan->self, drop_decided_work, next, scan_free, scan->cancellable,
-                            scan_dropped_cb, NULL);
+          dft_ui_read_async (scan->self, drop_decided_work, next, scan_free, scan->cancellable,
+                             scan_dropped_cb, NULL);
         }
     }
   g_clear_pointer (&pairs, g_ptr_array_unref);
@@ -441,7 +441,7 @@ show_current (DftPeopleDesk *self)
   job->b_id = g_strdup (pair->id_b);
   job->serial = self->facts_serial;
   set_busy (self, TRUE);
-  dft_ui_run_async (self, facts_work, job, facts_job_free, self->cancellable, facts_read_cb, NULL);
+  dft_ui_read_async (self, facts_work, job, facts_job_free, self->cancellable, facts_read_cb, NULL);
 }
 
 /* ---- Deciding a pair -------------------------------------------------------------------- */
@@ -478,8 +478,8 @@ drop_decided (DftPeopleDesk *self)
   g_clear_pointer (&self->facts, dft_merge_facts_unref);
   update_actions (self);
   set_busy (self, TRUE);
-  dft_ui_run_async (self, drop_decided_work, s, scan_free, self->cancellable, decided_dropped_cb,
-                    NULL);
+  dft_ui_read_async (self, drop_decided_work, s, scan_free, self->cancellable, decided_dropped_cb,
+                     NULL);
 }
 
 typedef struct
@@ -1080,7 +1080,6 @@ dft_people_desk_class_init (DftPeopleDeskClass *klass)
   gtk_widget_class_install_action (widget_class, "desk.cancel", NULL, cancel_activated);
   /* The review queue's keys, like the attendance register's: one key per decision. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, 0, "desk.later", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Right, 0, "desk.later", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "desk.cancel", NULL);
 }
 

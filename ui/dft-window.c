@@ -240,7 +240,7 @@ refresh_desk (DftWindow *self)
   self->desk_reading = TRUE;
   job = g_new0 (DeskJob, 1);
   job->store = g_object_ref (get_store (self));
-  dft_ui_run_async (self, desk_work, job, desk_job_free, self->cancellable, desk_read_cb, NULL);
+  dft_ui_read_async (self, desk_work, job, desk_job_free, self->cancellable, desk_read_cb, NULL);
 }
 
 static DftRecord *

@@ -15,13 +15,22 @@ G_BEGIN_DECLS
  */
 typedef gboolean (*DftUiWorkFunc) (gpointer data, GCancellable *cancellable, GError **error);
 
-void     dft_ui_run_async (gpointer            source_object,
-                           DftUiWorkFunc       func,
-                           gpointer            data,
-                           GDestroyNotify      destroy,
-                           GCancellable       *cancellable,
-                           GAsyncReadyCallback callback,
-                           gpointer            user_data);
+void dft_ui_run_async (gpointer            source_object,
+                       DftUiWorkFunc       func,
+                       gpointer            data,
+                       GDestroyNotify      destroy,
+                       GCancellable       *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer            user_data);
+/* The same for work that only reads: not counted as work under way, so the status bar does
+ * not say "saving" while a list is read. dft_ui_run_finish() and _get_data() take its result. */
+void     dft_ui_read_async (gpointer            source_object,
+                            DftUiWorkFunc       func,
+                            gpointer            data,
+                            GDestroyNotify      destroy,
+                            GCancellable       *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer            user_data);
 gboolean dft_ui_run_finish (GAsyncResult *result, GError **error);
 gpointer dft_ui_run_get_data (GAsyncResult *result);
 
@@ -33,7 +42,8 @@ void dft_ui_save_records_async (gpointer            source_object,
                                 GAsyncReadyCallback callback,
                                 gpointer            user_data);
 
-/* A list read from @store in a worker: @func's array of records or views. */
+/* A list read from @store in a worker (dft_ui_read_async): @func's array of records or
+ * views. */
 typedef GPtrArray *(*DftUiListFunc) (DftStore *store, GError **error);
 
 void dft_ui_list_async (gpointer            source_object,
