@@ -173,8 +173,8 @@ resolved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       set_n_conflicts (self, self->n_conflicts > 0 ? self->n_conflicts - 1 : 0);
     }
   {
-    /* Translators: %s is "Agency of Айбек Садыков": a field of a record whose conflict was
-     * just decided */
+    /* Translators: %s is "Айбек Садыков: Agency": a field of a record whose conflict was just
+     * decided */
     g_autofree char *message = g_strdup_printf (_ ("Decided: %s"), job->title);
     dft_ui_toast (GTK_WIDGET (self), message);
   }
@@ -283,9 +283,10 @@ conflict_row (DftConflictsView *self, DftConflictView *view)
   g_autofree char *now_by = describe_writer (self, view->current_device, view->current_ms);
   g_autofree char *other_by = describe_writer (self, view->other_device, view->other_ms);
 
-  /* Translators: a conflict's heading: the first %s is a field ("Agency"), the second the
-   * record ("Айбек Садыков") */
-  title = g_strdup_printf (_ ("%s of %s"), view->field_label, view->record_title);
+  /* Translators: a conflict's heading: the first %s is the record ("Айбек Садыков"), the
+   * second its field ("Agency") */
+  title
+      = g_strdup_printf (C_ ("conflict heading", "%s: %s"), view->record_title, view->field_label);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
   gtk_widget_set_focusable (row, FALSE);
   g_object_set_data_full (G_OBJECT (row), "conflict-id", g_strdup (view->id), g_free);

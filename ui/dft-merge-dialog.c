@@ -135,8 +135,19 @@ merge_choice_free (gpointer data)
   g_free (choice);
 }
 
+static void
+partner_toggled_cb (GtkCheckButton *check, gpointer user_data)
+{
+  GtkCheckButton *partner = g_object_get_data (G_OBJECT (check), "partner");
+  gboolean        active = gtk_check_button_get_active (check);
+
+  if (gtk_check_button_get_active (partner) == active)
+    gtk_check_button_set_active (partner, !active);
+}
+
+/* A check button showing @text; with @partner, one of a pair of which exactly one is on. */
 static GtkWidget *
-check_with_label (const char *text, GtkCheckButton *group)
+check_with_label (const char *text, GtkCheckButton *partner)
 {
   GtkWidget *check = gtk_check_button_new ();
   GtkWidget *label = gtk_label_new (NULL);
@@ -148,8 +159,14 @@ check_with_label (const char *text, GtkCheckButton *group)
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_check_button_set_child (GTK_CHECK_BUTTON (check), label);
   gtk_accessible_update_property (GTK_ACCESSIBLE (check), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
-  if (group != NULL)
-    gtk_check_button_set_group (GTK_CHECK_BUTTON (check), group);
+  if (partner != NULL)
+    {
+      /* One of the two, always: not a radio group, whose second button Tab would skip. */
+      g_object_set_data (G_OBJECT (check), "partner", partner);
+      g_object_set_data (G_OBJECT (partner), "partner", check);
+      g_signal_connect (check, "toggled", G_CALLBACK (partner_toggled_cb), NULL);
+      g_signal_connect (partner, "toggled", G_CALLBACK (partner_toggled_cb), NULL);
+    }
   return check;
 }
 

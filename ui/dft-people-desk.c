@@ -781,8 +781,13 @@ merge_row (DftPeopleDesk *self, DftMergeView *merge)
   /* Names are data: never markup. */
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  /* Translators: %s is who merged two records and when: "amina on 1a2b3c4d, 4 Dec, 13:05" */
-  g_string_append_printf (subtitle, _ ("Merged by %s"), by);
+  if (merge->merged_by != NULL)
+    /* Translators: %s is who merged two records and when: "amina on 1a2b3c4d, 4 Dec, 13:05" */
+    g_string_append_printf (subtitle, _ ("Merged by %s"), by);
+  else
+    /* Translators: %s is the laptop that merged two records and when: "this laptop, 4 Dec,
+     * 13:05" or "1a2b3c4d, 4 Dec, 13:05" */
+    g_string_append_printf (subtitle, _ ("Merged on %s"), by);
   g_string_append (subtitle, "\n");
   moved = g_strdup_printf (
       /* Translators: %s is a number of records (enrolments, marks) that a merge moved */
@@ -795,8 +800,12 @@ merge_row (DftPeopleDesk *self, DftMergeView *merge)
       g_autofree char *undone_by
           = describe_who (self, merge->undone_by, merge->undone_on, merge->undone_at);
       g_string_append (subtitle, "\n");
-      /* Translators: %s is who undid a merge and when */
-      g_string_append_printf (subtitle, _ ("Undone by %s"), undone_by);
+      if (merge->undone_by != NULL)
+        /* Translators: %s is who undid a merge and when */
+        g_string_append_printf (subtitle, _ ("Undone by %s"), undone_by);
+      else
+        /* Translators: %s is the laptop that undid a merge and when */
+        g_string_append_printf (subtitle, _ ("Undone on %s"), undone_by);
     }
   else
     {

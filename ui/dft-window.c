@@ -37,8 +37,7 @@ struct _DftWindow
   DftFormsPage    *forms_page;
   DftPeopleDesk   *people_desk;
   GtkWidget       *desk_button;
-  GtkWidget       *conflicts_button;
-  GtkLabel        *conflicts_label;
+  GtkLabel        *conflicts_label; /* the desk button's badge */
   DftStatusBar    *status_bar;
   GMenuModel      *primary_menu;
 
@@ -207,13 +206,23 @@ desk_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   self->n_conflicts = job->n_conflicts;
   set_action_enabled (self, "show-desk", self->desk_allowed);
   gtk_widget_set_visible (self->desk_button, self->desk_allowed);
-  gtk_widget_set_visible (self->conflicts_button, self->desk_allowed && job->n_conflicts > 0);
+  /* The count on the people button, which then opens the conflicts: it cannot be missed. */
   count = dft_format_integer (job->n_conflicts);
-  /* Translators: the header's button that opens the Conflicts screen: "3 Conflicts" */
-  text = g_strdup_printf (ngettext ("%s Conflict", "%s Conflicts", job->n_conflicts), count);
-  gtk_label_set_text (self->conflicts_label, text);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->conflicts_button),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
+  gtk_label_set_text (self->conflicts_label, count);
+  gtk_widget_set_visible (GTK_WIDGET (self->conflicts_label),
+                          self->desk_allowed && job->n_conflicts > 0);
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (self->desk_button), "s",
+                                    job->n_conflicts > 0 ? "conflicts" : "duplicates");
+  if (job->n_conflicts > 0)
+    /* Translators: the people button's tooltip and name when there are conflicts to decide */
+    text = g_strdup_printf (ngettext ("People: %s Conflict to Decide",
+                                      "People: %s Conflicts to Decide", job->n_conflicts),
+                            count);
+  else
+    text = g_strdup (_ ("People: Duplicates, Conflicts, Merges"));
+  gtk_widget_set_tooltip_text (self->desk_button, text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->desk_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  job->n_conflicts > 0 ? text : _ ("People"), -1);
   if (!self->desk_allowed
       && g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "desk") == 0)
     show_event (self, self->event, FALSE);
@@ -1085,7 +1094,6 @@ dft_window_class_init (DftWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DftWindow, forms_page);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, people_desk);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, desk_button);
-  gtk_widget_class_bind_template_child (widget_class, DftWindow, conflicts_button);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, conflicts_label);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, status_bar);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, primary_menu);

@@ -47,15 +47,6 @@ fixture_clear (Fixture *f)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Fixture, fixture_clear)
 
-static void
-save (DftStore *store, DftRecord *record)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (dft_store_save (store, record, &error));
-  g_assert_no_error (error);
-}
-
 static char *
 add_person (
     DftStore *store, const char *given, const char *family, const char *phone, const char *agency)
@@ -65,7 +56,7 @@ add_person (
   dft_record_set_string (person, "phone", phone);
   dft_record_set_string (person, "agency", agency);
   dft_record_set_string (person, "gender", "male");
-  save (store, person);
+  dft_test_save (store, person);
   return g_strdup (dft_record_get_id (person));
 }
 
@@ -88,28 +79,13 @@ fixture_with_pair (Fixture *f, const char *role)
   dft_test_release_store (g_steal_pointer (&store));
 }
 
-/* Everything @from holds that @to has not, as a push or a pull would carry it. */
-static void
-send (DftStore *from, DftStore *to)
-{
-  g_autoptr (GError)    error = NULL;
-  g_autoptr (GPtrArray) log
-      = dft_store_read_log (from, 0, 0, NULL, dft_store_get_device_id (to), &error);
-  DftApplyStats stats = { 0 };
-
-  g_assert_no_error (error);
-  if (log->len > 0)
-    g_assert_true (dft_store_apply_changes (to, log, &stats, &error));
-  g_assert_no_error (error);
-}
-
 static void
 set_agency (DftStore *store, const char *id, const char *agency)
 {
   g_autoptr (DftRecord) person = dft_store_load (store, &dft_entity_person, id, NULL);
 
   dft_record_set_string (person, "agency", agency);
-  save (store, person);
+  dft_test_save (store, person);
 }
 
 /* A register holding one open conflict, made the way tests/test-merge.c makes one: laptops A
@@ -130,15 +106,15 @@ fixture_with_conflict (Fixture *f, const char *role)
   b = dft_test_open_replica (f->dir, "b.db");
   person = dft_test_add_person (a, "Айгүл", "Токтогулова");
   dft_record_set_string (person, "agency", "Prosecutor's office");
-  save (a, person);
+  dft_test_save (a, person);
   f->conflicted_id = g_strdup (dft_record_get_id (person));
-  send (a, hub);
-  send (hub, b);
+  dft_test_send_changes (a, hub);
+  dft_test_send_changes (hub, b);
   set_agency (a, f->conflicted_id, "Police");
   dft_test_wait_next_millisecond ();
   set_agency (b, f->conflicted_id, "Customs");
-  send (a, hub);
-  send (b, hub);
+  dft_test_send_changes (a, hub);
+  dft_test_send_changes (b, hub);
   g_assert_cmpint (dft_store_count_open_conflicts (hub, NULL), ==, 1);
   if (role != NULL)
     g_assert_true (dft_store_set_sync_state (hub, "role", role, NULL));
@@ -219,6 +195,8 @@ open_queue (DftWindow *window, Fixture *f)
   g_assert_nonnull (strstr (gtk_label_get_text (reasons),
                             dft_duplicate_reason_describe (DFT_DUPLICATE_REASON_NAME_SCRIPTS)));
   dft_test_wait_until (dft_ui_test_drawn, desk, "the queue on screen");
+  dft_ui_test_screenshot (GTK_WIDGET (window), g_getenv ("DAFTARI_SCREENSHOTS"),
+                          "desk-duplicates.png");
   return desk;
 }
 
@@ -338,6 +316,9 @@ merge_and_undo (DftApplication *app, DftWindow *window, Fixture *f)
   g_assert_cmpint (dft_people_desk_get_position (desk), ==, -1);
   dft_test_wait_until (desk_idle, desk, "the history to be read");
   g_assert_cmpuint (dft_people_desk_get_n_merges (desk), ==, 1);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-desk",
+                                  g_variant_new_string ("merges"));
+  dft_ui_test_screenshot (GTK_WIDGET (window), g_getenv ("DAFTARI_SCREENSHOTS"), "desk-merges.png");
 
   undo = dft_ui_find_widget (dft_ui_find_toast (window, "Merged"), dft_ui_is_button_labelled,
                              g_dgettext (GETTEXT_PACKAGE, "_Undo"));
@@ -457,20 +438,26 @@ keep_other (DftApplication *app, DftWindow *window, Fixture *f)
   DftStore         *store = dft_application_get_store (app);
   DftPeopleDesk    *desk = DFT_PEOPLE_DESK (dft_window_get_people_desk (window));
   DftConflictsView *view = DFT_CONFLICTS_VIEW (dft_people_desk_get_conflicts_view (desk));
-  GtkWidget        *count = dft_ui_template_child (window, DFT_TYPE_WINDOW, "conflicts_button");
-  GtkWidget        *label = dft_ui_template_child (window, DFT_TYPE_WINDOW, "conflicts_label");
+  GtkWidget        *desk_button = dft_ui_template_child (window, DFT_TYPE_WINDOW, "desk_button");
+  GtkWidget        *count = dft_ui_template_child (window, DFT_TYPE_WINDOW, "conflicts_label");
   GtkWidget        *button = NULL;
 
   /* The header counts it, so that it cannot be missed. */
   dft_test_wait_until (conflicts_counted, (gpointer[]){ window, GINT_TO_POINTER (1) },
                        "the header to count one conflict");
   g_assert_true (gtk_widget_get_visible (count));
-  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (label)), ==, "1 Conflict");
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (count)), ==, "1");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (desk_button), ==, "People: 1 Conflict to Decide");
+  g_assert_cmpstr (g_variant_get_string (
+                       gtk_actionable_get_action_target_value (GTK_ACTIONABLE (desk_button)), NULL),
+                   ==, "conflicts");
 
   press (window, "ctrl+shift+k");
   dft_test_wait_until (conflicts_listed, (gpointer[]){ view, GUINT_TO_POINTER (1) },
                        "the conflict listed");
   dft_test_wait_until (dft_ui_test_drawn, view, "the conflicts on screen");
+  dft_ui_test_screenshot (GTK_WIDGET (window), g_getenv ("DAFTARI_SCREENSHOTS"),
+                          "desk-conflicts.png");
   {
     /* The button's label is its child: find "Keep Other" by its text. */
     GtkWidget *keep = NULL;
@@ -530,7 +517,7 @@ static void
 not_offered (DftApplication *app, DftWindow *window, Fixture *f)
 {
   GtkWidget *desk_button = dft_ui_template_child (window, DFT_TYPE_WINDOW, "desk_button");
-  GtkWidget *count = dft_ui_template_child (window, DFT_TYPE_WINDOW, "conflicts_button");
+  GtkWidget *count = dft_ui_template_child (window, DFT_TYPE_WINDOW, "conflicts_label");
   GtkStack  *content = dft_ui_template_child (window, DFT_TYPE_WINDOW, "content_stack");
 
   dft_test_wait_until (conflicts_counted, (gpointer[]){ window, GINT_TO_POINTER (1) },
