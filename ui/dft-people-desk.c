@@ -456,8 +456,8 @@ decided_dropped_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   set_busy (self, FALSE);
   dft_ui_run_finish (result, NULL);
-  if (self->pairs != NULL || scan->cancellable != self->cancellable)
-    return; /* a new scan replaced the queue */
+  if (self->pairs != NULL || self->scan_cancellable != NULL)
+    return; /* a new scan replaces the queue */
   self->pairs = g_steal_pointer (&scan->pairs);
   show_current (self);
 }
