@@ -404,6 +404,61 @@ test_not_the_same (void)
   run_app (&f, not_the_same_again);
 }
 
+/* ---- The merges history's Undo Merge ------------------------------------------------------ */
+
+static gboolean
+merges_listed (gpointer data)
+{
+  return !dft_people_desk_get_busy (data) && dft_people_desk_get_n_merges (data) == 1;
+}
+
+static void
+undo_from_history (DftApplication *app, DftWindow *window, Fixture *f)
+{
+  DftStore      *store = dft_application_get_store (app);
+  DftPeopleDesk *desk = DFT_PEOPLE_DESK (dft_window_get_people_desk (window));
+  GtkWidget     *undo;
+
+  dft_test_wait_until (desk_offered, window, "the desk to be offered");
+  g_assert_true (survivor_is (&(SurvivorWait){ store, f->b_id, f->a_id }));
+  press (window, "ctrl+shift+h");
+  dft_test_wait_until (merges_listed, desk, "the merge in the history");
+  undo = dft_ui_find_widget (GTK_WIDGET (desk), dft_ui_is_button_labelled,
+                             g_dgettext (GETTEXT_PACKAGE, "_Undo Merge"));
+  g_assert_nonnull (undo);
+  g_object_add_weak_pointer (G_OBJECT (undo), (gpointer *) &undo);
+  dft_test_wait_until (dft_ui_test_drawn, undo, "the history on screen");
+  gtk_widget_grab_focus (undo);
+  press (window, "Return");
+  dft_test_wait_until (survivor_is, &(SurvivorWait){ store, f->b_id, f->b_id },
+                       "Undo Merge to bring both back");
+  dft_ui_wait_toast (window, "Merge undone");
+  /* The history says so, and offers no second Undo. */
+  dft_test_wait_until (merges_listed, desk, "the history read again");
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &undo, "the old row to go");
+  g_assert_null (dft_ui_find_widget (GTK_WIDGET (desk), dft_ui_is_button_labelled,
+                                     g_dgettext (GETTEXT_PACKAGE, "_Undo Merge")));
+}
+
+static void
+test_history_undo (void)
+{
+  g_auto (Fixture) f = { 0 };
+
+  fixture_with_pair (&f, NULL);
+  {
+    g_autoptr (DftStore)  store = dft_test_open_replica (f.dir, "daftari.db");
+    g_autoptr (DftRecord) merge = NULL;
+    g_autoptr (GError)    error = NULL;
+
+    merge = dft_store_merge_people (store, f.a_id, f.b_id, NULL, &error);
+    g_assert_no_error (error);
+    g_clear_object (&merge);
+    dft_test_release_store (g_steal_pointer (&store));
+  }
+  run_app (&f, undo_from_history);
+}
+
 /* ---- Conflicts ---------------------------------------------------------------------------- */
 
 static gboolean
@@ -557,6 +612,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/desk/merge-undo", test_merge_undo);
   g_test_add_func ("/desk/not-the-same", test_not_the_same);
+  g_test_add_func ("/desk/history-undo", test_history_undo);
   g_test_add_func ("/desk/conflicts", test_conflicts);
   g_test_add_func ("/desk/trainer", test_trainer);
   return g_test_run ();
