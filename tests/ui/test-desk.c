@@ -404,6 +404,46 @@ test_not_the_same (void)
   run_app (&f, not_the_same_again);
 }
 
+/* ---- The keys in a Cyrillic layout ------------------------------------------------------- */
+
+/* A coordinator types names in Russian between two pairs: the keys marked L and N, which then
+ * give Д and Т, still leave a pair for later and say "not the same person". */
+static void
+cyrillic_keys (DftApplication *app, DftWindow *window, Fixture *f)
+{
+  DftStore      *store = dft_application_get_store (app);
+  DftPeopleDesk *desk = open_queue (window, f);
+
+  dft_xkeys_set_layout ("ru");
+  press (window, "Cyrillic_de");
+  dft_test_wait_until (desk_idle, desk, "the pair left for later");
+  g_assert_cmpint (dft_people_desk_get_position (desk), ==, -1);
+  g_assert_cmpuint (dft_people_desk_get_n_pairs (desk), ==, 1);
+  g_assert_false (dft_store_is_distinct (store, f->a_id, f->b_id));
+
+  /* Looked for again, the pair left for later is back. */
+  gtk_widget_activate_action (GTK_WIDGET (desk), "desk.rescan", NULL);
+  dft_test_wait_until (pair_shown, desk, "the pair back");
+  press (window, "Cyrillic_te");
+  dft_test_wait_until (distinct, (gpointer[]){ store, f->a_id, f->b_id },
+                       "the pair kept as two people");
+  dft_xkeys_set_layout ("us");
+}
+
+static void
+test_cyrillic_keys (void)
+{
+  g_auto (Fixture) f = { 0 };
+
+  if (!dft_xkeys_have_layouts ())
+    {
+      g_test_skip ("needs setxkbmap and the ru and kg layouts of xkb-data");
+      return;
+    }
+  fixture_with_pair (&f, NULL);
+  run_app (&f, cyrillic_keys);
+}
+
 /* ---- The merges history's Undo Merge ------------------------------------------------------ */
 
 static gboolean
@@ -612,6 +652,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/desk/merge-undo", test_merge_undo);
   g_test_add_func ("/desk/not-the-same", test_not_the_same);
+  g_test_add_func ("/desk/cyrillic-keys", test_cyrillic_keys);
   g_test_add_func ("/desk/history-undo", test_history_undo);
   g_test_add_func ("/desk/conflicts", test_conflicts);
   g_test_add_func ("/desk/trainer", test_trainer);
