@@ -14,7 +14,7 @@ build=${1:-_build_screenshots}
 if [ ! -f "$build/build.ninja" ]; then
   meson setup "$build" -Dprofile=default -Dtests=true -Dbench=false
 fi
-ninja -C "$build" tests/ui/test-ui ui/data/gschemas.compiled
+ninja -C "$build" tests/ui/test-ui tests/ui/test-desk ui/data/gschemas.compiled
 
 out="$top/docs/screenshots"
 mkdir -p "$out"
@@ -24,4 +24,9 @@ env GSETTINGS_BACKEND=memory GSETTINGS_SCHEMA_DIR="$build/ui/data" GTK_A11Y=none
     DAFTARI_SAMPLE="$top/packaging/sample/sample-workshops.json" DAFTARI_TODAY=2026-02-03 \
     LC_ALL=C.UTF-8 \
   xvfb-run -a -s '-screen 0 1280x800x24' "$build/tests/ui/test-ui" --screenshots "$out"
+# The coordinator's desk: the review queue, the merge dialog, the merges and the conflicts.
+env GSETTINGS_BACKEND=memory GSETTINGS_SCHEMA_DIR="$build/ui/data" GTK_A11Y=none \
+    DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/daftari-screenshots GDK_BACKEND=x11 \
+    DAFTARI_NO_KEYRING=1 DAFTARI_SCREENSHOTS="$out" LC_ALL=C.UTF-8 \
+  xvfb-run -a -s '-screen 0 1280x800x24' "$build/tests/ui/test-desk"
 echo "Screenshots are in $out"

@@ -267,6 +267,29 @@ dft_test_wait_next_millisecond (void)
     g_usleep (200);
 }
 
+void
+dft_test_send_changes (DftStore *from, DftStore *to)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) log
+      = dft_store_read_log (from, 0, 0, NULL, dft_store_get_device_id (to), &error);
+  DftApplyStats stats = { 0 };
+
+  g_assert_no_error (error);
+  if (log->len > 0)
+    g_assert_true (dft_store_apply_changes (to, log, &stats, &error));
+  g_assert_no_error (error);
+}
+
+void
+dft_test_save (DftStore *store, DftRecord *record)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (dft_store_save (store, record, &error));
+  g_assert_no_error (error);
+}
+
 guint
 dft_test_count_listed (GListModel *list)
 {

@@ -24,6 +24,10 @@ DftStore *dft_test_open_replica (const char *dir, const char *name);
 GPtrArray *dft_test_conflicts_about (DftStore *store, const char *record_id, const char *field);
 /* Returns once the wall clock has moved on: any device's next write comes after all so far. */
 void dft_test_wait_next_millisecond (void);
+/* Everything @from holds that @to has not, applied to @to as a push or a pull would carry it. */
+void dft_test_send_changes (DftStore *from, DftStore *to);
+/* Saves @record to @store, failing the test on an error. */
+void dft_test_save (DftStore *store, DftRecord *record);
 /* Reloads @list (taking it) and returns how many records it holds. */
 guint dft_test_count_listed (GListModel *list);
 void  dft_test_delete (DftStore *store, const DftEntity *entity, const char *id);

@@ -244,6 +244,9 @@ static const struct
   { "win.show-view::summary", { "<Alt>3", NULL } },
   { "win.show-view::tests", { "<Alt>4", NULL } },
   { "win.show-view::evaluations", { "<Alt>5", NULL } },
+  { "win.show-desk::duplicates", { "<Control><Shift>d", NULL } },
+  { "win.show-desk::conflicts", { "<Control><Shift>k", NULL } },
+  { "win.show-desk::merges", { "<Control><Shift>h", NULL } },
   { "window.close", { "<Control>w", NULL } },
 };
 

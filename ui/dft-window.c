@@ -8,7 +8,9 @@
 #include "dft-bundle-dialogs.h"
 #include "dft-bundle.h"
 #include "dft-dataset.h"
+#include "dft-format.h"
 #include "dft-forms-page.h"
+#include "dft-people-desk.h"
 #include "dft-record-list.h"
 #include "dft-status-bar.h"
 #include "dft-toast-host.h"
@@ -33,6 +35,9 @@ struct _DftWindow
   GtkStack        *content_stack;
   DftWorkshopPage *workshop_page;
   DftFormsPage    *forms_page;
+  DftPeopleDesk   *people_desk;
+  GtkWidget       *desk_button;
+  GtkLabel        *conflicts_label; /* the desk button's badge */
   DftStatusBar    *status_bar;
   GMenuModel      *primary_menu;
 
@@ -43,6 +48,10 @@ struct _DftWindow
   char         *pending_open; /* a workshop just saved, shown once the list has it */
   gboolean      shown_main;
   gboolean      loading_sample;
+  gboolean      desk_allowed; /* a coordinator's, an administrator's or a single-user laptop */
+  gint64        n_conflicts;
+  gboolean      desk_reading;
+  gboolean      desk_read_again;
 };
 
 static void dft_window_toast_host_init (DftToastHostInterface *iface);
@@ -122,6 +131,127 @@ dft_window_get_forms_page (DftWindow *self)
   return GTK_WIDGET (self->forms_page);
 }
 
+GtkWidget *
+dft_window_get_people_desk (DftWindow *self)
+{
+  g_return_val_if_fail (DFT_IS_WINDOW (self), NULL);
+  return GTK_WIDGET (self->people_desk);
+}
+
+gboolean
+dft_window_get_desk_allowed (DftWindow *self)
+{
+  g_return_val_if_fail (DFT_IS_WINDOW (self), FALSE);
+  return self->desk_allowed;
+}
+
+gint64
+dft_window_get_n_conflicts (DftWindow *self)
+{
+  g_return_val_if_fail (DFT_IS_WINDOW (self), 0);
+  return self->n_conflicts;
+}
+
+/* ---- The coordinator's desk: offered or not, and the conflicts' count ---------------- */
+
+typedef struct
+{
+  DftStore *store;
+  char     *role;
+  gint64    n_conflicts;
+} DeskJob;
+
+static void
+desk_job_free (gpointer data)
+{
+  DeskJob *job = data;
+
+  g_object_unref (job->store);
+  g_free (job->role);
+  g_free (job);
+}
+
+static gboolean
+desk_work (gpointer data, GCancellable *cancellable, GError **error)
+{
+  DeskJob *job = data;
+
+  job->role = dft_store_get_sync_state (job->store, "role", NULL);
+  job->n_conflicts = dft_store_count_open_conflicts (job->store, error);
+  return job->n_conflicts >= 0;
+}
+
+static void refresh_desk (DftWindow *self);
+static void show_event (DftWindow *self, DftRecord *event, gboolean navigate);
+
+static void
+desk_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DftWindow         *self = DFT_WINDOW (source);
+  DeskJob           *job = dft_ui_run_get_data (result);
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *count = NULL;
+  g_autofree char   *text = NULL;
+
+  self->desk_reading = FALSE;
+  if (!dft_ui_run_finish (result, &error))
+    {
+      dft_ui_toast_error (GTK_WIDGET (self), error);
+      return;
+    }
+  /* Never signed in is a laptop of one's own; a trainer's receives what coordinators decide. */
+  self->desk_allowed = job->role == NULL || *job->role == '\0'
+                       || g_str_equal (job->role, "coordinator")
+                       || g_str_equal (job->role, "admin");
+  self->n_conflicts = job->n_conflicts;
+  set_action_enabled (self, "show-desk", self->desk_allowed);
+  gtk_widget_set_visible (self->desk_button, self->desk_allowed);
+  /* The count on the people button, which then opens the conflicts: it cannot be missed. */
+  count = dft_format_integer (job->n_conflicts);
+  gtk_label_set_text (self->conflicts_label, count);
+  gtk_widget_set_visible (GTK_WIDGET (self->conflicts_label),
+                          self->desk_allowed && job->n_conflicts > 0);
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (self->desk_button), "s",
+                                    job->n_conflicts > 0 ? "conflicts" : "duplicates");
+  if (job->n_conflicts > 0)
+    /* Translators: the people button's tooltip and name when there are conflicts to decide */
+    text = g_strdup_printf (ngettext ("People: %s Conflict to Decide",
+                                      "People: %s Conflicts to Decide", job->n_conflicts),
+                            count);
+  else
+    text = g_strdup (_ ("People: Duplicates, Conflicts, Merges"));
+  gtk_widget_set_tooltip_text (self->desk_button, text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->desk_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  job->n_conflicts > 0 ? text : _ ("People"), -1);
+  if (!self->desk_allowed
+      && g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "desk") == 0)
+    show_event (self, self->event, FALSE);
+  if (self->desk_read_again)
+    {
+      self->desk_read_again = FALSE;
+      refresh_desk (self);
+    }
+}
+
+/* Reads the role and the count in a worker; again once done when asked meanwhile. */
+static void
+refresh_desk (DftWindow *self)
+{
+  DeskJob *job;
+
+  if (get_store (self) == NULL)
+    return;
+  if (self->desk_reading)
+    {
+      self->desk_read_again = TRUE;
+      return;
+    }
+  self->desk_reading = TRUE;
+  job = g_new0 (DeskJob, 1);
+  job->store = g_object_ref (get_store (self));
+  dft_ui_read_async (self, desk_work, job, desk_job_free, self->cancellable, desk_read_cb, NULL);
+}
+
 static DftRecord *
 find_event (DftWindow *self, const char *id)
 {
@@ -148,7 +278,10 @@ show_event (DftWindow *self, DftRecord *event, gboolean navigate)
   set_action_enabled (self, "show-view", event != NULL);
   if (event == NULL)
     {
-      gtk_stack_set_visible_child_name (self->content_stack, "empty");
+      /* The desk follows no workshop: it stays while the list changes. */
+      if (g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "desk") != 0
+          || !self->desk_allowed)
+        gtk_stack_set_visible_child_name (self->content_stack, "empty");
       return;
     }
   dft_workshop_page_set_event (self->workshop_page, get_store (self), event);
@@ -240,6 +373,18 @@ store_ready (DftWindow *self)
                            G_CONNECT_SWAPPED);
   dft_workshop_list_set_model (self->workshop_list, self->events);
   dft_forms_page_set_store (self->forms_page, store);
+  dft_people_desk_set_store (self->people_desk, store);
+  g_signal_connect_object (store, "changed::conflict", G_CALLBACK (refresh_desk), self,
+                           G_CONNECT_SWAPPED);
+  if (dft_application_get_sync_client (app) != NULL)
+    {
+      /* Signing in sets the role; a sync brings conflicts. */
+      g_signal_connect_object (dft_application_get_sync_client (app), "notify::signed-in",
+                               G_CALLBACK (refresh_desk), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (dft_application_get_sync_client (app), "notify::state",
+                               G_CALLBACK (refresh_desk), self, G_CONNECT_SWAPPED);
+    }
+  refresh_desk (self);
   dft_status_bar_set_application (self->status_bar, app);
   set_action_enabled (self, "new-workshop", TRUE);
   set_action_enabled (self, "load-sample", TRUE);
@@ -331,6 +476,20 @@ show_forms_activated (GSimpleAction *action, GVariant *parameter, gpointer user_
 
   gtk_stack_set_visible_child_name (self->content_stack, "forms");
   adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
+}
+
+static void
+show_desk_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftWindow *self = user_data;
+
+  if (!self->desk_allowed)
+    return;
+  /* A coordinator's register may hold people before any workshop of this laptop's. */
+  gtk_stack_set_visible_child_name (self->main_stack, "main");
+  gtk_stack_set_visible_child_name (self->content_stack, "desk");
+  adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
+  dft_people_desk_show (self->people_desk, g_variant_get_string (parameter, NULL));
 }
 
 static void
@@ -830,6 +989,7 @@ static const GActionEntry win_actions[] = {
   { "search", search_activated },
   { "show-view", show_view_activated, "s" },
   { "show-forms", show_forms_activated },
+  { "show-desk", show_desk_activated, "s" },
   { "sync", sync_activated },
   { "cancel-sync", cancel_sync_activated },
   { "load-sample", load_sample_activated },
@@ -918,6 +1078,7 @@ dft_window_class_init (DftWindowClass *klass)
   g_type_ensure (DFT_TYPE_WORKSHOP_PAGE);
   g_type_ensure (DFT_TYPE_STATUS_BAR);
   g_type_ensure (DFT_TYPE_FORMS_PAGE);
+  g_type_ensure (DFT_TYPE_PEOPLE_DESK);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/daftari/Daftari/dft-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DftWindow, toast_overlay);
@@ -931,6 +1092,9 @@ dft_window_class_init (DftWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DftWindow, content_stack);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, workshop_page);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, forms_page);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, people_desk);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, desk_button);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, conflicts_label);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, status_bar);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, primary_menu);
 }
@@ -954,7 +1118,7 @@ dft_window_init (DftWindow *self)
   static const char *need_store[]
       = { "new-workshop",     "load-sample",        "export-bundle", "import-bundle",
           "export-bundle-to", "import-bundle-from", "sync",          "cancel-sync",
-          "edit-workshop",    "show-view",          "show-forms" };
+          "edit-workshop",    "show-view",          "show-forms",    "show-desk" };
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();

@@ -66,3 +66,27 @@ dft_xkeys_type (GtkWindow *window, const char *text)
   g_return_if_fail (GTK_IS_WINDOW (window));
   focus_then (window, "type", args);
 }
+
+gboolean
+dft_xkeys_have_layouts (void)
+{
+  g_autofree char *setxkbmap = g_find_program_in_path ("setxkbmap");
+
+  return setxkbmap != NULL && g_file_test ("/usr/share/X11/xkb/symbols/ru", G_FILE_TEST_EXISTS)
+         && g_file_test ("/usr/share/X11/xkb/symbols/kg", G_FILE_TEST_EXISTS);
+}
+
+void
+dft_xkeys_set_layout (const char *layout)
+{
+  g_autoptr (GError) error = NULL;
+  int                status = 0;
+  const char        *argv[] = { "setxkbmap", "-layout", layout, NULL };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status,
+                &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  /* GTK reads the new keymap when the server says it changed. */
+  dft_test_settle (300);
+}

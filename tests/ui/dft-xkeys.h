@@ -19,4 +19,11 @@ void dft_xkeys_press (GtkWindow *window, const char *const *keys);
 /* Types @text into the focused widget of @window, character by character. */
 void dft_xkeys_type (GtkWindow *window, const char *text);
 
+/* Whether setxkbmap and xkb-data's ru and kg layouts are there, for the tests of the keys in
+ * a Cyrillic layout. */
+gboolean dft_xkeys_have_layouts (void);
+/* Switches the X server to the keyboard @layout ("ru", "kg,us", "us") and waits until GTK has
+ * read the new keymap. */
+void dft_xkeys_set_layout (const char *layout);
+
 G_END_DECLS

@@ -411,21 +411,6 @@ test_everyone_present_undo (void)
 /* ---- Defect 4: the keys in a Cyrillic layout ---------------------------------------------- */
 
 static void
-set_layout (const char *layout)
-{
-  g_autoptr (GError) error = NULL;
-  int                status = 0;
-  const char        *argv[] = { "setxkbmap", "-layout", layout, NULL };
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status,
-                &error);
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-  /* GTK reads the new keymap when the server says it changed. */
-  dft_test_settle (300);
-}
-
-static void
 cyrillic_layout (DftApplication *app, DftWindow *window, gpointer data)
 {
   Register *r = data;
@@ -434,7 +419,7 @@ cyrillic_layout (DftApplication *app, DftWindow *window, gpointer data)
   open_register (r, app, window);
 
   /* Russian alone: the keys a trainer knows as P, L, A, E and Z give З, Д, Ф, У and Я. */
-  set_layout ("ru");
+  dft_xkeys_set_layout ("ru");
   press (r, "Cyrillic_ze");
   press (r, "Cyrillic_de");
   press (r, "Cyrillic_ef");
@@ -447,24 +432,22 @@ cyrillic_layout (DftApplication *app, DftWindow *window, gpointer data)
   assert_marks (r, r->col, "present", "late", "excused");
 
   /* Kyrgyz first and English second, as trainers set them up: the same keys. */
-  set_layout ("kg,us");
+  dft_xkeys_set_layout ("kg,us");
   press (r, "Up");
   press (r, "Cyrillic_ef");
   assert_marks (r, r->col, "present", "absent", "excused");
   press (r, "Up");
   press (r, "Cyrillic_ze");
   assert_marks (r, r->col, "present", "present", "excused");
-  set_layout ("us");
+  dft_xkeys_set_layout ("us");
 }
 
 static void
 test_cyrillic_layout (void)
 {
   g_auto (Register) r = { 0 };
-  g_autofree char  *setxkbmap = g_find_program_in_path ("setxkbmap");
 
-  if (setxkbmap == NULL || !g_file_test ("/usr/share/X11/xkb/symbols/ru", G_FILE_TEST_EXISTS)
-      || !g_file_test ("/usr/share/X11/xkb/symbols/kg", G_FILE_TEST_EXISTS))
+  if (!dft_xkeys_have_layouts ())
     {
       g_test_skip ("needs setxkbmap and the ru and kg layouts of xkb-data");
       return;

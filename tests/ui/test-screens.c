@@ -10,8 +10,10 @@
 #include "dft-forms-page.h"
 #include "dft-forms-util.h"
 #include "dft-form-filler-private.h"
+#include "dft-people-desk.h"
 #include "dft-person-dialog.h"
 #include "dft-preferences-window.h"
+#include "dft-store-merges.h"
 #include "dft-test-util.h"
 #include "dft-ui-find.h"
 #include "dft-ui-test-util.h"
@@ -553,6 +555,12 @@ page_idle (gpointer data)
   return !dft_forms_page_get_busy (data);
 }
 
+static gboolean
+desk_idle (gpointer data)
+{
+  return !dft_people_desk_get_busy (data);
+}
+
 static void
 audit_screen (GtkWidget *window, const char *screen)
 {
@@ -567,13 +575,18 @@ audit_screen (GtkWidget *window, const char *screen)
   for (gboolean settled = FALSE; !settled;)
     {
       if (DFT_IS_WINDOW (window))
-        dft_test_wait_until (page_idle, dft_window_get_forms_page (DFT_WINDOW (window)),
-                             "the forms page to settle");
+        {
+          dft_test_wait_until (page_idle, dft_window_get_forms_page (DFT_WINDOW (window)),
+                               "the forms page to settle");
+          dft_test_wait_until (desk_idle, dft_window_get_people_desk (DFT_WINDOW (window)),
+                               "the people desk to settle");
+        }
       dft_test_wait_until (transitions_done, window, "the pages to stop sliding");
       dft_test_settle (300);
       settled = transitions_done (window)
                 && (!DFT_IS_WINDOW (window)
-                    || page_idle (dft_window_get_forms_page (DFT_WINDOW (window))));
+                    || (page_idle (dft_window_get_forms_page (DFT_WINDOW (window)))
+                        && desk_idle (dft_window_get_people_desk (DFT_WINDOW (window)))));
     }
   {
     g_autofree char *file = g_strconcat (screen, ".png", NULL);
@@ -657,6 +670,105 @@ tbilisi_workshop (DftStore *store)
   g_assert_not_reached ();
 }
 
+/* ---- The coordinator's desk ----------------------------------------------------------- */
+
+static gboolean
+pair_shown (gpointer data)
+{
+  return !dft_people_desk_get_busy (data) && dft_people_desk_get_position (data) >= 0;
+}
+
+static char *
+add_person (
+    DftStore *store, const char *given, const char *family, const char *phone, const char *agency)
+{
+  g_autoptr (DftRecord) person = dft_test_add_person (store, given, family);
+
+  dft_record_set_string (person, "phone", phone);
+  dft_record_set_string (person, "agency", agency);
+  dft_record_set_string (person, "gender", "female");
+  dft_record_set_string (person, "country", "KG");
+  dft_test_save (store, person);
+  return g_strdup (dft_record_get_id (person));
+}
+
+/* What the desk shows: a pair to review (one of them merged before, for the history) and a
+ * conflict two laptops made, their agency as hostile as the rest when it is. */
+static void
+add_desk_data (DftStore *store)
+{
+  const char      *agency = hostile ? "Police " HOSTILE_TEXT : "Police";
+  g_autofree char *a = add_person (store, "Gulnara", "Asanova", "+996 555 010 203", agency);
+  g_autofree char *b = add_person (store, "Гульнара", "Асанова", "+996555010203", agency);
+  g_autofree char      *c = add_person (store, "Gulnara", "Asanova", "+996 555 010 203", agency);
+  g_autofree char      *dir = dft_test_make_dir ();
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) merge = NULL;
+
+  merge = dft_store_merge_people (store, a, c, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (b);
+  {
+    g_autoptr (DftStore)  one = dft_test_open_replica (dir, "one.db");
+    g_autoptr (DftStore)  two = dft_test_open_replica (dir, "two.db");
+    g_autoptr (DftRecord) person = dft_test_add_person (one, "Айгүл", "Токтогулова");
+    g_autoptr (DftRecord) p1 = NULL;
+    g_autoptr (DftRecord) p2 = NULL;
+
+    dft_record_set_string (person, "agency", agency);
+    dft_test_save (one, person);
+    dft_test_send_changes (one, two);
+    p1 = dft_store_load (one, &dft_entity_person, dft_record_get_id (person), NULL);
+    dft_record_set_string (p1, "agency", hostile ? "Customs " HOSTILE_TEXT : "Customs");
+    dft_test_save (one, p1);
+    dft_test_wait_next_millisecond ();
+    p2 = dft_store_load (two, &dft_entity_person, dft_record_get_id (person), NULL);
+    dft_record_set_string (p2, "agency", "Prosecutor's office");
+    dft_test_save (two, p2);
+    dft_test_send_changes (one, store);
+    dft_test_send_changes (two, store);
+    g_clear_object (&p1);
+    g_clear_object (&p2);
+    g_clear_object (&person);
+    dft_test_release_store (g_steal_pointer (&one));
+    dft_test_release_store (g_steal_pointer (&two));
+  }
+  dft_test_dir_free (g_steal_pointer (&dir));
+  g_assert_cmpint (dft_store_count_open_conflicts (store, NULL), >=, 1);
+}
+
+static void
+desk_screens (DftWindow *window, const char *tag)
+{
+  DftPeopleDesk   *desk = DFT_PEOPLE_DESK (dft_window_get_people_desk (window));
+  g_autofree char *name = NULL;
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-desk",
+                                  g_variant_new_string ("duplicates"));
+  dft_test_wait_until (pair_shown, desk, "a pair of duplicates to review");
+  name = g_strdup_printf ("desk-duplicates-%s", tag);
+  audit_screen (GTK_WIDGET (window), name);
+  if (g_str_equal (tag, "wide"))
+    {
+      AdwMessageDialog *dialog;
+
+      gtk_widget_activate_action (GTK_WIDGET (desk), "desk.merge", NULL);
+      dialog = dft_ui_wait_message_dialog (window, "Merge Two Records");
+      audit_screen (GTK_WIDGET (dialog), "desk-merge-dialog");
+      gtk_window_destroy (GTK_WINDOW (dialog));
+    }
+  g_free (name);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-desk",
+                                  g_variant_new_string ("conflicts"));
+  name = g_strdup_printf ("desk-conflicts-%s", tag);
+  audit_screen (GTK_WIDGET (window), name);
+  g_free (name);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-desk",
+                                  g_variant_new_string ("merges"));
+  name = g_strdup_printf ("desk-merges-%s", tag);
+  audit_screen (GTK_WIDGET (window), name);
+}
+
 /* The main window's screens at one size; @tag names the size in the PNGs' names. */
 typedef struct
 {
@@ -705,6 +817,7 @@ main_screens (DftWindow *window, const char *tag, DftRecord *workshop)
   g_free (name);
   name = g_strdup_printf ("forms-%s", tag);
   audit_screen (GTK_WIDGET (window), name);
+  desk_screens (window, tag);
 }
 
 /* Data that holds markup, where data reaches the screens: a workshop and its people, a form's
@@ -791,6 +904,7 @@ screens (DftApplication *app, DftWindow *main_window, gpointer data)
   workshop = tbilisi_workshop (store);
   if (hostile)
     make_hostile (store, workshop);
+  add_desk_data (store);
   main_screens (main_window, "wide", workshop);
 
   /* A form in this language, filled in on its own window. */

@@ -17,6 +17,7 @@ typedef struct
   GDestroyNotify      destroy;
   GAsyncReadyCallback callback;
   gpointer            user_data;
+  gboolean            tracked; /* counted as work under way: it writes */
 } Job;
 
 static void
@@ -47,10 +48,38 @@ job_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   Job          *job = g_task_get_task_data (G_TASK (result));
   GApplication *app = g_application_get_default ();
 
-  if (DFT_IS_WORK_TRACKER (app))
+  if (job->tracked && DFT_IS_WORK_TRACKER (app))
     dft_work_tracker_end_work (DFT_WORK_TRACKER (app));
   if (job->callback != NULL)
     job->callback (source, result, job->user_data);
+}
+
+static void
+run_async (gpointer            source_object,
+           DftUiWorkFunc       func,
+           gpointer            data,
+           GDestroyNotify      destroy,
+           GCancellable       *cancellable,
+           GAsyncReadyCallback callback,
+           gpointer            user_data,
+           gboolean            tracked)
+{
+  g_autoptr (GTask) task = NULL;
+  Job              *job = g_new0 (Job, 1);
+  GApplication     *app = g_application_get_default ();
+
+  job->func = func;
+  job->data = data;
+  job->destroy = destroy;
+  job->callback = callback;
+  job->user_data = user_data;
+  job->tracked = tracked;
+  if (tracked && DFT_IS_WORK_TRACKER (app))
+    dft_work_tracker_begin_work (DFT_WORK_TRACKER (app));
+  task = g_task_new (source_object, cancellable, job_done_cb, NULL);
+  g_task_set_source_tag (task, run_async);
+  g_task_set_task_data (task, job, job_free);
+  g_task_run_in_thread (task, job_thread);
 }
 
 void
@@ -62,27 +91,25 @@ dft_ui_run_async (gpointer            source_object,
                   GAsyncReadyCallback callback,
                   gpointer            user_data)
 {
-  g_autoptr (GTask) task = NULL;
-  Job              *job = g_new0 (Job, 1);
-  GApplication     *app = g_application_get_default ();
+  run_async (source_object, func, data, destroy, cancellable, callback, user_data, TRUE);
+}
 
-  job->func = func;
-  job->data = data;
-  job->destroy = destroy;
-  job->callback = callback;
-  job->user_data = user_data;
-  if (DFT_IS_WORK_TRACKER (app))
-    dft_work_tracker_begin_work (DFT_WORK_TRACKER (app));
-  task = g_task_new (source_object, cancellable, job_done_cb, NULL);
-  g_task_set_source_tag (task, dft_ui_run_async);
-  g_task_set_task_data (task, job, job_free);
-  g_task_run_in_thread (task, job_thread);
+void
+dft_ui_read_async (gpointer            source_object,
+                   DftUiWorkFunc       func,
+                   gpointer            data,
+                   GDestroyNotify      destroy,
+                   GCancellable       *cancellable,
+                   GAsyncReadyCallback callback,
+                   gpointer            user_data)
+{
+  run_async (source_object, func, data, destroy, cancellable, callback, user_data, FALSE);
 }
 
 gboolean
 dft_ui_run_finish (GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == dft_ui_run_async, FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == run_async, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -92,6 +119,67 @@ dft_ui_run_get_data (GAsyncResult *result)
   Job *job = g_task_get_task_data (G_TASK (result));
 
   return job->data;
+}
+
+typedef struct
+{
+  DftStore     *store;
+  DftUiListFunc func;
+  GPtrArray    *items;
+} ListJob;
+
+static void
+list_job_free (gpointer data)
+{
+  ListJob *job = data;
+
+  g_object_unref (job->store);
+  g_clear_pointer (&job->items, g_ptr_array_unref);
+  g_free (job);
+}
+
+static gboolean
+list_work (gpointer data, GCancellable *cancellable, GError **error)
+{
+  ListJob *job = data;
+
+  job->items = job->func (job->store, error);
+  return job->items != NULL;
+}
+
+void
+dft_ui_list_async (gpointer            source_object,
+                   DftStore           *store,
+                   DftUiListFunc       func,
+                   GCancellable       *cancellable,
+                   GAsyncReadyCallback callback,
+                   gpointer            user_data)
+{
+  ListJob *job = g_new0 (ListJob, 1);
+
+  g_return_if_fail (DFT_IS_STORE (store));
+  job->store = g_object_ref (store);
+  job->func = func;
+  dft_ui_read_async (source_object, list_work, job, list_job_free, cancellable, callback,
+                     user_data);
+}
+
+GPtrArray *
+dft_ui_list_finish (GAsyncResult *result, GError **error)
+{
+  ListJob *job = dft_ui_run_get_data (result);
+
+  if (!dft_ui_run_finish (result, error))
+    return NULL;
+  return g_steal_pointer (&job->items);
+}
+
+void
+dft_ui_flow_box_unfocus_cells (GtkFlowBox *box)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (box)); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    gtk_widget_set_focusable (c, FALSE);
 }
 
 typedef struct

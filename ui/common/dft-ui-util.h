@@ -15,13 +15,22 @@ G_BEGIN_DECLS
  */
 typedef gboolean (*DftUiWorkFunc) (gpointer data, GCancellable *cancellable, GError **error);
 
-void     dft_ui_run_async (gpointer            source_object,
-                           DftUiWorkFunc       func,
-                           gpointer            data,
-                           GDestroyNotify      destroy,
-                           GCancellable       *cancellable,
-                           GAsyncReadyCallback callback,
-                           gpointer            user_data);
+void dft_ui_run_async (gpointer            source_object,
+                       DftUiWorkFunc       func,
+                       gpointer            data,
+                       GDestroyNotify      destroy,
+                       GCancellable       *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer            user_data);
+/* The same for work that only reads: not counted as work under way, so the status bar does
+ * not say "saving" while a list is read. dft_ui_run_finish() and _get_data() take its result. */
+void     dft_ui_read_async (gpointer            source_object,
+                            DftUiWorkFunc       func,
+                            gpointer            data,
+                            GDestroyNotify      destroy,
+                            GCancellable       *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer            user_data);
 gboolean dft_ui_run_finish (GAsyncResult *result, GError **error);
 gpointer dft_ui_run_get_data (GAsyncResult *result);
 
@@ -32,6 +41,23 @@ void dft_ui_save_records_async (gpointer            source_object,
                                 guint               n_records,
                                 GAsyncReadyCallback callback,
                                 gpointer            user_data);
+
+/* A list read from @store in a worker (dft_ui_read_async): @func's array of records or
+ * views. */
+typedef GPtrArray *(*DftUiListFunc) (DftStore *store, GError **error);
+
+void dft_ui_list_async (gpointer            source_object,
+                        DftStore           *store,
+                        DftUiListFunc       func,
+                        GCancellable       *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer            user_data);
+/* Returns: (transfer full): what @func returned, or NULL with @error set. */
+GPtrArray *dft_ui_list_finish (GAsyncResult *result, GError **error);
+
+/* Takes the focus off a flow box's cells, so that Tab goes from control to control inside
+ * them; call once the children are added. */
+void dft_ui_flow_box_unfocus_cells (GtkFlowBox *box);
 
 /* Today as YYYY-MM-DD; $DAFTARI_NOW or $DAFTARI_TODAY overrides it for tests and screenshots. */
 char *dft_ui_today (void);
