@@ -83,6 +83,7 @@ describe_writer (DftConflictsView *self, const char *device, gint64 ms)
     /* Translators: who wrote a value and when: "device 1a2b3c4d, 4 Dec, 13:05" */
     return g_strdup_printf (C_ ("conflict writer", "Written on %s, %s"), who, when);
   if (who != NULL)
+    /* Translators: %s is who wrote a value: "device 1a2b3c4d" or "this laptop" */
     return g_strdup_printf (C_ ("conflict writer", "Written on %s"), who);
   if (when != NULL)
     /* Translators: %s is a date and time */
@@ -239,9 +240,10 @@ new_value_clicked (GtkButton *button, DftConflictsView *self)
 
   dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                    _ ("Another Value"), NULL);
-  /* Translators: %s is a field's name, "Agency"; the body of a dialog that asks for a value */
-  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
-                                  _ ("The value “%s” should have instead of both."), field);
+  adw_message_dialog_format_body (
+      ADW_MESSAGE_DIALOG (dialog),
+      /* Translators: %s is a field's name, "Agency"; the body of a dialog that asks for a value */
+      _ ("The value “%s” should have instead of both."), field);
   gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, field, -1);
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
@@ -283,10 +285,10 @@ conflict_row (DftConflictsView *self, DftConflictView *view)
   g_autofree char *now_by = describe_writer (self, view->current_device, view->current_ms);
   g_autofree char *other_by = describe_writer (self, view->other_device, view->other_ms);
 
-  /* Translators: a conflict's heading: the first %s is the record ("Айбек Садыков"), the
-   * second its field ("Agency") */
-  title
-      = g_strdup_printf (C_ ("conflict heading", "%s: %s"), view->record_title, view->field_label);
+  title = g_strdup_printf (
+      /* Translators: a conflict's heading: the first %s is the record ("Айбек Садыков"), the
+       * second its field ("Agency") */
+      C_ ("conflict heading", "%s: %s"), view->record_title, view->field_label);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
   gtk_widget_set_focusable (row, FALSE);
   g_object_set_data_full (G_OBJECT (row), "conflict-id", g_strdup (view->id), g_free);
