@@ -36,7 +36,7 @@ struct _DftPeopleDesk
 
   gboolean       folded;
   DftStore      *store;
-  GSignalGroup  *store_signals;    /* "changed::person_merge": the history */
+  GSignalGroup  *store_signals;    /* "changed::person_merge" and "::person_unmerge": the history */
   GCancellable  *cancellable;      /* everything, till the desk goes */
   GCancellable  *scan_cancellable; /* the scan under way, desk.cancel */
   GPtrArray     *pairs;            /* DftDuplicatePair, best first; NULL while being changed */
@@ -1099,6 +1099,8 @@ dft_people_desk_init (DftPeopleDesk *self)
   self->cancellable = g_cancellable_new ();
   self->store_signals = g_signal_group_new (DFT_TYPE_STORE);
   g_signal_group_connect_object (self->store_signals, "changed::person_merge",
+                                 G_CALLBACK (store_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->store_signals, "changed::person_unmerge",
                                  G_CALLBACK (store_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->conflicts_view, "notify::n-conflicts",
                            G_CALLBACK (n_conflicts_changed), self, G_CONNECT_SWAPPED);
