@@ -1096,6 +1096,8 @@ static void
 dft_people_desk_init (DftPeopleDesk *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* At 360 px each of the three views gets a third: "Карама-каршылыктар" wraps, not cut. */
+  dft_ui_wrap_labels (GTK_WIDGET (self->switcher_bar));
   self->cancellable = g_cancellable_new ();
   self->store_signals = g_signal_group_new (DFT_TYPE_STORE);
   g_signal_group_connect_object (self->store_signals, "changed::person_merge",

@@ -235,28 +235,11 @@ add_form_views (DftWorkshopPage *self)
                                 dft_tests_view_get_summary (self->tests_view));
 }
 
-/* The bar at the foot of a narrow window gives each of the five views a fifth of 360 px, and
- * libadwaita cuts a longer name with an ellipsis ("Посещаем…", "მონაწილ…"): the names wrap
- * onto a second line instead. The bar's buttons exist once the views are added. */
-static void
-wrap_labels (GtkWidget *widget)
-{
-  if (GTK_IS_LABEL (widget))
-    {
-      gtk_label_set_ellipsize (GTK_LABEL (widget), PANGO_ELLIPSIZE_NONE);
-      gtk_label_set_wrap (GTK_LABEL (widget), TRUE);
-      gtk_label_set_wrap_mode (GTK_LABEL (widget), PANGO_WRAP_WORD_CHAR);
-      gtk_label_set_justify (GTK_LABEL (widget), GTK_JUSTIFY_CENTER);
-    }
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    wrap_labels (c);
-}
-
 static void
 dft_workshop_page_init (DftWorkshopPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   add_form_views (self);
-  wrap_labels (GTK_WIDGET (self->switcher_bar));
+  /* The bar's buttons exist once the views are added. */
+  dft_ui_wrap_labels (GTK_WIDGET (self->switcher_bar));
 }

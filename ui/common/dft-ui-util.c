@@ -474,3 +474,20 @@ dft_ui_combo_row_wrap_choices (AdwComboRow *row)
   adw_combo_row_set_expression (
       row, gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string"));
 }
+
+void
+dft_ui_wrap_labels (GtkWidget *widget)
+{
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+
+  if (GTK_IS_LABEL (widget))
+    {
+      gtk_label_set_ellipsize (GTK_LABEL (widget), PANGO_ELLIPSIZE_NONE);
+      gtk_label_set_wrap (GTK_LABEL (widget), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (widget), PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_justify (GTK_LABEL (widget), GTK_JUSTIFY_CENTER);
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    dft_ui_wrap_labels (c);
+}

@@ -15,6 +15,13 @@ G_BEGIN_DECLS
  */
 typedef gboolean (*DftUiWorkFunc) (gpointer data, GCancellable *cancellable, GError **error);
 
+/*
+ * Lets every label inside @widget wrap onto more lines instead of being cut with an ellipsis:
+ * for a view switcher bar at the foot of a narrow window, which gives each view a share of
+ * 360 px and cuts a longer name ("Посещаем…", "Карама-каршы…"). Call it once the views exist.
+ */
+void dft_ui_wrap_labels (GtkWidget *widget);
+
 void dft_ui_run_async (gpointer            source_object,
                        DftUiWorkFunc       func,
                        gpointer            data,
