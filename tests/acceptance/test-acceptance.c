@@ -16,6 +16,7 @@
 #include "dft-kiosk-window-private.h"
 #include "dft-kiosk-window.h"
 #include "dft-participants-view.h"
+#include "dft-people-desk.h"
 #include "dft-person-dialog.h"
 #include "dft-preferences-window.h"
 #include "dft-record-list.h"
@@ -1357,6 +1358,112 @@ test_coordinator_merges (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/* ---- Story 6: the same merge at the coordinator's desk, in the window ---------------------- */
+
+static char *desk_a, *desk_b; /* Aibek and Айбек, registered on two trainers' laptops */
+
+static gboolean
+desk_offered (gpointer window)
+{
+  return dft_window_get_desk_allowed (window);
+}
+
+static gboolean
+desk_pair_shown (gpointer desk)
+{
+  return !dft_people_desk_get_busy (desk) && dft_people_desk_get_position (desk) >= 0;
+}
+
+static gboolean
+desk_merged (gpointer store)
+{
+  g_autofree char *a = dft_store_survivor_of (store, desk_a);
+  g_autofree char *b = dft_store_survivor_of (store, desk_b);
+
+  return g_str_equal (a, b);
+}
+
+/* Nurlan signs in on his laptop's window, syncs, opens the desk with its key, finds the pair,
+ * merges it with M and the dialog's Merge, and syncs again. */
+static void
+coordinator_at_desk (Day *d)
+{
+  DftPeopleDesk    *desk = DFT_PEOPLE_DESK (dft_window_get_people_desk (d->window));
+  AdwMessageDialog *dialog;
+  const char       *a, *b;
+
+  sign_in (d, COORDINATOR, COORDINATOR_PASSWORD);
+  sync_now (d);
+  g_assert_cmpint (dft_store_count_records (d->store, &dft_entity_person, NULL), ==, 2);
+  dft_test_wait_until (desk_offered, d->window, "the desk offered to a coordinator");
+  press (d->window, "ctrl+shift+d");
+  dft_ui_wait_long (desk_pair_shown, desk, "the pair to review");
+  g_assert_true (dft_people_desk_get_pair (desk, &a, &b));
+  g_assert_true ((g_str_equal (a, desk_a) && g_str_equal (b, desk_b))
+                 || (g_str_equal (a, desk_b) && g_str_equal (b, desk_a)));
+  press (d->window, "m");
+  dialog = dft_ui_wait_message_dialog (d->window, "Merge Two Records");
+  dft_ui_press_response (dialog, "_Merge");
+  dft_ui_wait_long (desk_merged, d->store, "the two records to be one person");
+  g_assert_cmpint (dft_store_count_records (d->store, &dft_entity_person, NULL), ==, 1);
+  sync_now (d);
+}
+
+/*
+ * Story 5's merge made the way a coordinator works: at the desk in the window, against the
+ * same real server, after which both trainers' laptops show one person and propose no pair.
+ */
+static void
+test_coordinator_desk (void)
+{
+  Day              d = { .server = start_server () };
+  g_autofree char *dir = dft_test_make_dir ();
+  g_autofree char *aigul = g_build_filename (dir, "aigul.db", NULL);
+  g_autofree char *bakyt = g_build_filename (dir, "bakyt.db", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *bishkek = NULL, *osh = NULL;
+  const char      *laptops[] = { aigul, bakyt };
+
+  cli_login (d.server, dir, aigul, TRAINER, TRAINER_PASSWORD);
+  cli_login (d.server, dir, bakyt, TRAINER_2, TRAINER_2_PASSWORD);
+  out = cli (aigul, (const char *[]){ "event-add", "--title", "Border control, Bishkek", "--start",
+                                      "2026-05-04", NULL });
+  bishkek = printed_id (out);
+  g_free (out);
+  out = cli (aigul,
+             (const char *[]){ "person-add", "--given", "Aibek", "--family", "Sadykov", "--gender",
+                               "male", "--phone", "+996 555 123 456", "--event", bishkek, NULL });
+  desk_a = printed_id (out);
+  g_free (out);
+  out = cli (bakyt, (const char *[]){ "event-add", "--title", "Border control, Osh", "--start",
+                                      "2026-06-08", NULL });
+  osh = printed_id (out);
+  g_free (out);
+  out = cli (bakyt,
+             (const char *[]){ "person-add", "--given", "Айбек", "--family", "Садыков", "--gender",
+                               "male", "--phone", "0555 123456", "--event", osh, NULL });
+  desk_b = printed_id (out);
+  g_clear_pointer (&out, g_free);
+  for (guint i = 0; i < G_N_ELEMENTS (laptops); i++)
+    cli_sync (laptops[i]);
+
+  run_window (&d, coordinator_at_desk);
+
+  for (guint i = 0; i < G_N_ELEMENTS (laptops); i++)
+    {
+      cli_sync (laptops[i]);
+      g_assert_cmpuint (people_listed (laptops[i]), ==, 1);
+      out = cli (laptops[i], (const char *[]){ "duplicates", NULL });
+      g_assert_cmpstr (out, ==, "");
+      g_clear_pointer (&out, g_free);
+    }
+  g_clear_pointer (&desk_a, g_free);
+  g_clear_pointer (&desk_b, g_free);
+  dft_test_server_free (d.server);
+  dft_test_dir_free (g_steal_pointer (&dir));
+  day_clear (&d);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1374,5 +1481,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/acceptance/usb-only", test_usb_only);
   g_test_add_func ("/acceptance/translator", test_translator);
   g_test_add_func ("/acceptance/coordinator-merges", test_coordinator_merges);
+  g_test_add_func ("/acceptance/coordinator-desk", test_coordinator_desk);
   return g_test_run ();
 }
