@@ -77,8 +77,12 @@ describe_writer (DftConflictsView *self, const char *device, gint64 ms)
       && g_strcmp0 (device, dft_store_get_device_id (self->store)) == 0)
     who = g_strdup (_ ("this laptop"));
   else if (device != NULL)
-    /* Translators: %s is the first characters of another laptop's device id */
-    who = g_strdup_printf (_ ("device %s"), g_utf8_substring (device, 0, 8));
+    {
+      g_autofree char *start = g_utf8_substring (device, 0, 8);
+
+      /* Translators: %s is the first characters of another laptop's device id */
+      who = g_strdup_printf (_ ("device %s"), start);
+    }
   if (who != NULL && when != NULL)
     /* Translators: who wrote a value and when: "device 1a2b3c4d, 4 Dec, 13:05" */
     return g_strdup_printf (C_ ("conflict writer", "Written on %s, %s"), who, when);

@@ -307,7 +307,10 @@ merge_and_undo (DftApplication *app, DftWindow *window, Fixture *f)
     g_assert_cmpstr (dft_record_get_string (kept, "family_name"), ==,
                      dft_record_get_string (gone, "family_name"));
   }
-  g_assert_cmpstr (dft_store_survivor_of (store, a), ==, a);
+  {
+    g_autofree char *survivor = dft_store_survivor_of (store, a);
+    g_assert_cmpstr (survivor, ==, a);
+  }
   dft_ui_wait_toast (window, "Merged");
   toast = dft_ui_find_toast (window, "Merged");
   wait_toast_in_place (toast);
