@@ -28,26 +28,11 @@ typedef struct
   char     *other; /* "Айбек Садыков", the same man */
 } Fixture;
 
-static DftApplyStats
-send (DftStore *from, DftStore *to)
-{
-  g_autoptr (GError)    error = NULL;
-  g_autoptr (GPtrArray) log
-      = dft_store_read_log (from, 0, 0, NULL, dft_store_get_device_id (to), &error);
-  DftApplyStats stats = { 0 };
-
-  g_assert_no_error (error);
-  if (log->len > 0)
-    g_assert_true (dft_store_apply_changes (to, log, &stats, &error));
-  g_assert_no_error (error);
-  return stats;
-}
-
 static void
 sync_with_hub (Fixture *f, DftStore *device)
 {
-  send (device, f->hub);
-  send (f->hub, device);
+  dft_test_send_changes (device, f->hub);
+  dft_test_send_changes (f->hub, device);
 }
 
 static void
@@ -64,7 +49,7 @@ assert_all_converge (Fixture *f)
       sync_with_hub (f, f->a);
       sync_with_hub (f, f->b);
     }
-  send (f->hub, fresh);
+  dft_test_send_changes (f->hub, fresh);
   hub = dft_test_dump_records (f->hub);
   a = dft_test_dump_records (f->a);
   b = dft_test_dump_records (f->b);

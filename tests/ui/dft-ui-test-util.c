@@ -249,3 +249,40 @@ dft_ui_test_show_view (DftWindow *window, const char *name)
                                   g_variant_new_string (name));
   return dft_workshop_page_get_view (page, name);
 }
+
+/*
+ * libadwaita 1.2 frees a toast dismissed while it slides in, then touches it when the slide
+ * ends: a crash. A person's Undo comes after the toast is in place; so does the test's. The
+ * slide follows the frame clock, so it is over once the clock has gone past its length.
+ */
+#define TOAST_SLIDE_US ((300 + 200) * G_TIME_SPAN_MILLISECOND)
+
+typedef struct
+{
+  GtkWidget *widget;
+  gint64     until; /* frame time */
+} FrameWait;
+
+static gboolean
+frame_clock_past (gpointer data)
+{
+  FrameWait     *w = data;
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (w->widget);
+
+  /* An idle frame clock stands still: ask for frames until it is there. */
+  gtk_widget_queue_draw (w->widget);
+  return clock != NULL && gdk_frame_clock_get_frame_time (clock) >= w->until;
+}
+
+void
+dft_ui_test_wait_toast_in_place (GtkWidget *toast)
+{
+  GtkWidget     *overlay = gtk_widget_get_parent (toast);
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (overlay);
+
+  g_assert_nonnull (clock);
+  dft_test_wait_until (
+      frame_clock_past,
+      &(FrameWait){ overlay, gdk_frame_clock_get_frame_time (clock) + TOAST_SLIDE_US },
+      "the toast to slide in");
+}

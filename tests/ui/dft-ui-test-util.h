@@ -70,4 +70,8 @@ gboolean dft_ui_test_save_png (GtkWidget *widget, const char *dir, const char *n
  * NULL (screenshots were not asked for). */
 void dft_ui_test_screenshot (GtkWidget *widget, const char *dir, const char *name);
 
+/* Waits until @toast has slid in: libadwaita 1.2 frees a toast dismissed while it slides in,
+ * then touches it; a person's Undo, and a test's, comes after. */
+void dft_ui_test_wait_toast_in_place (GtkWidget *toast);
+
 G_END_DECLS

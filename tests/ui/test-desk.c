@@ -218,38 +218,6 @@ survivor_is (gpointer data)
   return g_strcmp0 (survivor, w->survivor) == 0;
 }
 
-#define TOAST_SLIDE_US ((300 + 200) * G_TIME_SPAN_MILLISECOND)
-
-typedef struct
-{
-  GtkWidget *widget;
-  gint64     until;
-} FrameWait;
-
-static gboolean
-frame_clock_past (gpointer data)
-{
-  FrameWait     *w = data;
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (w->widget);
-
-  gtk_widget_queue_draw (w->widget);
-  return clock != NULL && gdk_frame_clock_get_frame_time (clock) >= w->until;
-}
-
-/* libadwaita 1.2 frees a toast dismissed while it slides in: Undo once it is in place. */
-static void
-wait_toast_in_place (GtkWidget *toast)
-{
-  GtkWidget     *overlay = gtk_widget_get_parent (toast);
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (overlay);
-
-  g_assert_nonnull (clock);
-  dft_test_wait_until (
-      frame_clock_past,
-      &(FrameWait){ overlay, gdk_frame_clock_get_frame_time (clock) + TOAST_SLIDE_US },
-      "the toast to slide in");
-}
-
 static void
 merge_and_undo (DftApplication *app, DftWindow *window, Fixture *f)
 {
@@ -313,7 +281,7 @@ merge_and_undo (DftApplication *app, DftWindow *window, Fixture *f)
   }
   dft_ui_wait_toast (window, "Merged");
   toast = dft_ui_find_toast (window, "Merged");
-  wait_toast_in_place (toast);
+  dft_ui_test_wait_toast_in_place (toast);
   dft_test_wait_until (desk_idle, desk, "the queue to move on");
   g_assert_cmpuint (dft_people_desk_get_n_pairs (desk), ==, 0);
   g_assert_cmpint (dft_people_desk_get_position (desk), ==, -1);

@@ -68,43 +68,6 @@ toast_gone (gpointer data)
   return !toast_shown (data);
 }
 
-/*
- * libadwaita 1.2 frees a toast dismissed while it slides in, then touches it when the slide
- * ends: a crash. A person's Undo comes after the toast is in place; so does the test's. The
- * slide follows the frame clock, so it is over once the clock has gone past its length.
- */
-#define TOAST_SLIDE_US ((300 + 200) * G_TIME_SPAN_MILLISECOND)
-
-typedef struct
-{
-  GtkWidget *widget;
-  gint64     until; /* frame time */
-} FrameWait;
-
-static gboolean
-frame_clock_past (gpointer data)
-{
-  FrameWait     *w = data;
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (w->widget);
-
-  /* An idle frame clock stands still: ask for frames until it is there. */
-  gtk_widget_queue_draw (w->widget);
-  return clock != NULL && gdk_frame_clock_get_frame_time (clock) >= w->until;
-}
-
-static void
-wait_toast_in_place (GtkWidget *toast)
-{
-  GtkWidget     *overlay = gtk_widget_get_parent (toast);
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (overlay);
-
-  g_assert_nonnull (clock);
-  dft_test_wait_until (
-      frame_clock_past,
-      &(FrameWait){ overlay, gdk_frame_clock_get_frame_time (clock) + TOAST_SLIDE_US },
-      "the toast to slide in");
-}
-
 /* ---- The application around a flow --------------------------------------------------------- */
 
 #define TEST_APP_ID "org.daftari.Daftari.FlowsTest"
@@ -1255,7 +1218,7 @@ remove_flow (Flow *f)
   dft_test_wait_until (not_in_model, &(NameWait){ people, "Айбек" }, "Айбек to leave the roster");
   dft_ui_wait_toast (f->window, "Айбек Токтогулов");
   toast = dft_ui_find_toast (f->window, "Айбек Токтогулов");
-  wait_toast_in_place (toast);
+  dft_ui_test_wait_toast_in_place (toast);
   g_assert_true (dft_ui_find_toast (f->window, "Айбек Токтогулов") == toast);
   undo = dft_ui_find_widget (toast, dft_ui_is_button_labelled,
                              g_dgettext (GETTEXT_PACKAGE, "_Undo"));
