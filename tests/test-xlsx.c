@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dft-export.h"
+#include "dft-indicators-export.h"
 #include "dft-test-util.h"
 #include "dft-xlsx.h"
 #include "forms/dft-assessment.h"
@@ -630,6 +631,233 @@ test_unwritable (Fixture *f, gconstpointer data)
   assert_only_file (dir, "people.xlsx");
 }
 
+/* ---- The indicator report ------------------------------------------------------------- */
+
+static DftIndicatorGroup *
+group (const char *gender,
+       const char *agency,
+       const char *country,
+       const char *role,
+       guint       people,
+       guint       women)
+{
+  DftIndicatorGroup *g = g_new0 (DftIndicatorGroup, 1);
+
+  g->gender = g_strdup (gender);
+  g->agency = g_strdup (agency);
+  g->country = g_strdup (country);
+  g->role = g_strdup (role);
+  g->people = people;
+  g->women = women;
+  g->participations = people + 1;
+  g->person_days = 3 * people;
+  return g;
+}
+
+static void
+group_free (gpointer data)
+{
+  DftIndicatorGroup *g = data;
+
+  g_free (g->gender);
+  g_free (g->agency);
+  g_free (g->country);
+  g_free (g->role);
+  g_free (g);
+}
+
+/* A report as the engine hands it over, built by hand: the writer's own test, whatever the
+ * engine computes. */
+static void
+test_indicator_report (void)
+{
+  g_autofree char          *dir = dft_test_make_dir ();
+  g_autofree char          *csv = g_build_filename (dir, "report.csv", NULL);
+  g_autofree char          *xlsx = g_build_filename (dir, "report.xlsx", NULL);
+  g_autoptr (GError)        error = NULL;
+  g_autoptr (GFile)         file = g_file_new_for_path (csv);
+  g_autoptr (GOutputStream) out = NULL;
+  g_autoptr (JsonNode)      dump = NULL;
+  char                     *countries[] = { (char *) "KG", (char *) "GE", NULL };
+  DftReportSelection        selection = { .from = (char *) "2026-01-01",
+                                          .to = (char *) "2026-03-31",
+                                          .countries = countries,
+                                          .completion_share = 0.8 };
+  DftWorkshopFigures        workshop = { .event_id = (char *) "e1",
+                                         .title = (char *) "Киберпреступность",
+                                         .start_date = (char *) "2026-03-02",
+                                         .end_date = (char *) "2026-03-04",
+                                         .country = (char *) "KG",
+                                         .participants = 4,
+                                         .women = 3,
+                                         .sessions = 6,
+                                         .attendance_rate = 0.875,
+                                         .completed = 3,
+                                         .completed_women = 2 };
+  DftGainFigures            gain = { .event_id = (char *) "e1",
+                                     .event_title = (char *) "Киберпреступность",
+                                     .form_key = (char *) "quiz",
+                                     .form_title = (char *) "Тест",
+                                     .n_pre = 4,
+                                     .n_post = 3,
+                                     .n_pairs = 3,
+                                     .mean_pre = 40,
+                                     .mean_post = 70,
+                                     .mean_gain = 30,
+                                     .normalized_gain = 0.5 };
+  DftGainFigures            overall = { .n_pre = 4,
+                                        .n_post = 3,
+                                        .n_pairs = 3,
+                                        .mean_pre = 40,
+                                        .mean_post = 70,
+                                        .mean_gain = 30,
+                                        .normalized_gain = 0.5 };
+  DftIndicatorChoice        yes = { (char *) "yes", (char *) "Да", 3 };
+  DftIndicatorChoice        no = { (char *) "no", (char *) "Нет", 1 };
+  char *texts[] = { (char *) "=1+2 отлично", (char *) "شكرا\nجزيلا", NULL };
+  DftEvaluationQuestion    scale = { .form_key = (char *) "eval",
+                                     .name = (char *) "useful",
+                                     .label = (char *) "Полезно?",
+                                     .kind = DFT_EVALUATION_SCALE,
+                                     .n_answers = 4,
+                                     .average = 4.25,
+                                     .scale = { 0, 0, 1, 1, 2 } };
+  DftEvaluationQuestion    choice = { .form_key = (char *) "eval",
+                                      .name = (char *) "again",
+                                      .label = (char *) "Again?",
+                                      .kind = DFT_EVALUATION_CHOICE,
+                                      .n_answers = 4,
+                                      .average = NAN };
+  DftEvaluationQuestion    words = { .form_key = (char *) "eval",
+                                     .name = (char *) "best",
+                                     .label = (char *) "Best part",
+                                     .kind = DFT_EVALUATION_TEXT,
+                                     .n_answers = 2,
+                                     .average = NAN,
+                                     .texts = texts };
+  DftIndicatorReport       report = { .selection = &selection,
+                                      .n_workshops = 1,
+                                      .people = 5,
+                                      .women = 3,
+                                      .participations = 6,
+                                      .person_days = 15,
+                                      .sessions = 6,
+                                      .attendance_rate = 0.875,
+                                      .completed_people = 3,
+                                      .completed_women = 2,
+                                      .completed_participations = 3 };
+  static const char *const sheets[] = {
+    "Summary", "Breakdown", "By gender",  "By agency",  "Gender by agency",  "By country",
+    "By role", "Workshops", "Test gains", "Evaluation", "Free-text answers",
+  };
+  JsonObject *sheet;
+  guint       row;
+
+  if (skip_without_reader ())
+    return;
+  report.breakdown = g_ptr_array_new_with_free_func (group_free);
+  g_ptr_array_add (report.breakdown, group ("female", "Прокуратура", "KG", "participant", 3, 3));
+  g_ptr_array_add (report.breakdown, group ("male", "+cmd", "", "trainer", 1, 0));
+  report.by_gender = g_ptr_array_new_with_free_func (group_free);
+  g_ptr_array_add (report.by_gender, group ("female", NULL, NULL, NULL, 3, 3));
+  g_ptr_array_add (report.by_gender, group ("", NULL, NULL, NULL, 2, 0));
+  report.by_agency = g_ptr_array_new_with_free_func (group_free);
+  g_ptr_array_add (report.by_agency, group (NULL, "Прокуратура", NULL, NULL, 5, 3));
+  report.gender_by_agency = g_ptr_array_new_with_free_func (group_free);
+  g_ptr_array_add (report.gender_by_agency, group ("female", "Прокуратура", NULL, NULL, 3, 3));
+  report.by_country = g_ptr_array_new_with_free_func (group_free);
+  g_ptr_array_add (report.by_country, group (NULL, NULL, "KG", NULL, 4, 3));
+  g_ptr_array_add (report.by_country, group (NULL, NULL, "", NULL, 1, 0));
+  report.by_role = g_ptr_array_new_with_free_func (group_free);
+  g_ptr_array_add (report.by_role, group (NULL, NULL, NULL, "participant", 4, 3));
+  g_ptr_array_add (report.by_role, group (NULL, NULL, NULL, "trainer", 1, 0));
+  report.workshops = g_ptr_array_new ();
+  g_ptr_array_add (report.workshops, &workshop);
+  report.gains = g_ptr_array_new ();
+  g_ptr_array_add (report.gains, &gain);
+  g_ptr_array_add (report.gains, &overall);
+  choice.choices = g_ptr_array_new ();
+  g_ptr_array_add (choice.choices, &yes);
+  g_ptr_array_add (choice.choices, &no);
+  report.evaluation = g_ptr_array_new ();
+  g_ptr_array_add (report.evaluation, &scale);
+  g_ptr_array_add (report.evaluation, &choice);
+  g_ptr_array_add (report.evaluation, &words);
+
+  out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (dft_indicator_report_write_csv (&report, out, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_close (out, NULL, &error));
+  g_assert_true (dft_indicator_report_write_xlsx (&report, xlsx, NULL, &error));
+  g_assert_no_error (error);
+  /* Every table of the CSV is a sheet, cell for cell. */
+  dump = check_workbook (xlsx, csv, TRUE);
+
+  g_assert_cmpuint (json_array_get_length (sheets_of (dump)), ==, G_N_ELEMENTS (sheets));
+  for (guint i = 0; i < G_N_ELEMENTS (sheets); i++)
+    {
+      g_assert_cmpstr (json_object_get_string_member (sheet_of (dump, i), "name"), ==, sheets[i]);
+      g_assert_cmpstr (json_object_get_string_member (sheet_of (dump, i), "title"), ==, sheets[i]);
+    }
+  sheet = sheet_of (dump, 0);
+  row = row_with (sheet, "Figure", "People trained");
+  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "Value"), "v"), ==, 5);
+  row = row_with (sheet, "Figure", "Women’s share");
+  assert_cell (cell_of (sheet, row, "Value"), "n", "%");
+  g_assert_cmpfloat_with_epsilon (
+      json_object_get_double_member (cell_of (sheet, row, "Value"), "v"), 0.6, 1e-9);
+  row = row_with (sheet, "Figure", "Countries");
+  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "Value"), "v"), ==,
+                   "KG, GE");
+
+  sheet = sheet_of (dump, 1);
+  row = row_with (sheet, "Agency", "+cmd");
+  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "Gender"), "v"), ==, "Male");
+  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "Role"), "v"), ==,
+                   "Trainer");
+  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "Women’s share"), "v"), ==,
+                     0);
+  sheet = sheet_of (dump, 2);
+  g_assert_cmpuint (row_with (sheet, "Gender", "Not given"), ==, 2);
+  sheet = sheet_of (dump, 5);
+  row = row_with (sheet, "Country code", "KG");
+  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "Country"), "v"), ==,
+                   "Kyrgyzstan");
+  sheet = sheet_of (dump, 7);
+  assert_cell (cell_of (sheet, 1, "Start"), "d", "yyyy-mm-dd");
+  assert_cell (cell_of (sheet, 1, "Attendance rate"), "n", "%");
+  sheet = sheet_of (dump, 8);
+  g_assert_cmpuint (row_with (sheet, "Workshop", "All workshops"), ==, 2);
+  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, 2, "Normalized gain"), "v"), ==,
+                     0.5);
+  sheet = sheet_of (dump, 9);
+  row = row_with (sheet, "Question", "useful");
+  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "5"), "v"), ==, 2);
+  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "Average"), "v"), ==,
+                     4.25);
+  row = row_with (sheet, "Question", "again");
+  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "Choices"), "v"), ==,
+                   "Да: 3; Нет: 1");
+  sheet = sheet_of (dump, 10);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (sheet, "rows")), ==, 3);
+  row = row_with (sheet, "Answer", "=1+2 отлично");
+  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "Question"), "v"), ==,
+                   "best");
+
+  g_ptr_array_unref (report.breakdown);
+  g_ptr_array_unref (report.by_gender);
+  g_ptr_array_unref (report.by_agency);
+  g_ptr_array_unref (report.gender_by_agency);
+  g_ptr_array_unref (report.by_country);
+  g_ptr_array_unref (report.by_role);
+  g_ptr_array_unref (report.workshops);
+  g_ptr_array_unref (report.gains);
+  g_ptr_array_unref (report.evaluation);
+  g_ptr_array_unref (choice.choices);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -637,6 +865,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/xlsx/sheet-names", test_sheet_names);
   g_test_add_func ("/xlsx/text-width", test_text_width);
+  g_test_add_func ("/xlsx/indicator-report", test_indicator_report);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/xlsx/export/events", test_export_events);
   ADD ("/xlsx/export/people", test_export_people);
