@@ -13,8 +13,10 @@ G_BEGIN_DECLS
  * In a workbook each table is a sheet of its own, named after the table's title (made a valid
  * sheet name: at most 31 characters, none of []:*?/\, unique), with its header row in bold and
  * frozen, an autofilter over the data and columns as wide as their longest cell. Text is always
- * written as a string, never as a formula, whatever it starts with; invalid UTF-8 is replaced,
- * and a cell longer than a spreadsheet holds (32,767 characters) is cut there, ending in "…".
+ * written as a string, never as a formula, whatever it starts with (the CSV's apostrophe is not
+ * needed there); invalid UTF-8 is replaced, line ends become LF (a cell's line break), and a cell
+ * longer than a spreadsheet holds (32,767 characters) is cut there, ending in "…", rather than
+ * failing the whole export over one long answer.
  * Numbers are numbers, dates real dates, time stamps date-times (in UTC, as stored).
  *
  * A workbook is written to a temporary file beside @path and renamed over it only when complete:

@@ -401,6 +401,37 @@ test_export_attendance (Fixture *f, gconstpointer data)
   assert_cell (cell_of (sheet, row, "2026-03-02 am"), "(empty)", NULL);
 }
 
+/* An empty register still gives a workbook with its header, frozen and filtered. */
+static void
+test_export_empty (void)
+{
+  g_autoptr (GError)        error = NULL;
+  g_autofree char          *dir = NULL;
+  DftStore                 *store = dft_test_open_store (&dir);
+  g_autofree char          *csv = g_build_filename (dir, "people.csv", NULL);
+  g_autofree char          *xlsx = g_build_filename (dir, "people.xlsx", NULL);
+  g_autoptr (GFile)         file = g_file_new_for_path (csv);
+  g_autoptr (GOutputStream) out = NULL;
+  g_autoptr (JsonNode)      dump = NULL;
+
+  if (skip_without_reader ())
+    {
+      dft_test_release_store (store);
+      dft_test_dir_free (g_steal_pointer (&dir));
+      return;
+    }
+  out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, 0, NULL, &error));
+  g_assert_true (dft_export_csv (store, DFT_EXPORT_PEOPLE, NULL, out, NULL, &error));
+  g_assert_true (g_output_stream_close (out, NULL, &error));
+  g_assert_true (dft_export_xlsx (store, DFT_EXPORT_PEOPLE, NULL, xlsx, NULL, &error));
+  g_assert_no_error (error);
+  dump = check_workbook (xlsx, csv, FALSE);
+  g_assert_cmpuint (
+      json_array_get_length (json_object_get_array_member (sheet_of (dump, 0), "rows")), ==, 1);
+  dft_test_release_store (store);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 /* ---- Submissions and gain -------------------------------------------------------------- */
 
 static const char quiz[]
@@ -866,6 +897,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/xlsx/sheet-names", test_sheet_names);
   g_test_add_func ("/xlsx/text-width", test_text_width);
   g_test_add_func ("/xlsx/indicator-report", test_indicator_report);
+  g_test_add_func ("/xlsx/export/empty", test_export_empty);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/xlsx/export/events", test_export_events);
   ADD ("/xlsx/export/people", test_export_people);
