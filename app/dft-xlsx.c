@@ -293,6 +293,39 @@ note_failure (DftTableWriter *writer, lxw_error failure)
     writer->failure = failure;
 }
 
+/* Whether @p starts "_xHHHH_", the escape of a character in a workbook's strings. */
+static gboolean
+is_escape (const char *p)
+{
+  if (p[0] != '_' || p[1] != 'x')
+    return FALSE;
+  for (guint i = 2; i < 6; i++)
+    if (!g_ascii_isxdigit (p[i]))
+      return FALSE;
+  return p[6] == '_';
+}
+
+/* A spreadsheet reads "_x0041_" in a string as "A": text that holds such a sequence has its
+ * underscore escaped ("_x005F_"), so that it reads back as written. libxlsxwriter escapes
+ * control characters itself. */
+static char *
+escape_underscores (char *text)
+{
+  GString *out;
+
+  if (strstr (text, "_x") == NULL)
+    return text;
+  out = g_string_new (NULL);
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (is_escape (p))
+        g_string_append (out, "_x005F");
+      g_string_append_c (out, *p);
+    }
+  g_free (text);
+  return g_string_free (out, FALSE);
+}
+
 static void
 write_string (DftTableWriter *writer, const char *text, lxw_format *format)
 {
@@ -325,6 +358,7 @@ write_string (DftTableWriter *writer, const char *text, lxw_format *format)
       valid = cut;
     }
   widen (writer, dft_xlsx_text_width (valid));
+  valid = escape_underscores (valid);
   note_failure (writer,
                 worksheet_write_string (writer->sheet, writer->n_rows, writer->col, valid, format));
 }

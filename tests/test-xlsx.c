@@ -191,6 +191,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
                               "2026-03-03");
   dft_record_set_string (event, "notes", f->note);
   dft_record_set_string (event, "venue", "@SUM(1+1)");
+  dft_record_set_string (event, "city", "Bish\001kek");
   dft_store_save (f->store, event, &error);
   g_assert_no_error (error);
   f->event_id = g_strdup (dft_record_get_id (event));
@@ -202,7 +203,10 @@ fixture_set_up (Fixture *f, gconstpointer data)
       const char           *id = dft_record_get_id (person);
 
       dft_record_set_string (person, "gender", i % 2 == 0 ? "male" : "female");
-      dft_record_set_string (person, "agency", i == 2 ? "-2+3+cmd" : "Прокуратура");
+      dft_record_set_string (person, "agency",
+                             i == 2   ? "-2+3+cmd"
+                             : i == 1 ? "МВД _x0041_"
+                                      : "Прокуратура");
       dft_record_set_string (person, "position", positions[i]);
       dft_record_set_string (person, "phone", "+996 555 123 456");
       if (i == 1)
@@ -367,6 +371,9 @@ test_export_people (Fixture *f, gconstpointer data)
     }
   row = row_with (sheet, "given_name", "ნინო");
   assert_cell (cell_of (sheet, row, "consent_date"), "d", "yyyy-mm-dd");
+  /* Not read as the escape of "A". */
+  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "agency"), "v"), ==,
+                   "МВД _x0041_");
   row = row_with (sheet, "given_name", "Айбек");
   g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "position"), "v"), ==,
                    "=HYPERLINK(\"http://x\",\"y\")");
