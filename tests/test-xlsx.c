@@ -896,6 +896,75 @@ test_indicator_report (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/* The engine's report over a small register, as a workbook: every sheet there, with the
+ * figures a hand count gives. */
+static void
+test_indicator_store (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)             error = NULL;
+  g_autoptr (DftReportSelection) selection = dft_report_selection_new ();
+  g_autoptr (DftIndicatorReport) report = NULL;
+  g_autofree char               *csv = path_in (f, "report.csv");
+  g_autofree char               *xlsx = path_in (f, "report.xlsx");
+  g_autoptr (GFile)              file = g_file_new_for_path (csv);
+  g_autoptr (GOutputStream)      out = NULL;
+  g_autoptr (JsonNode)           dump = NULL;
+  JsonObject                    *sheet;
+  guint                          row;
+
+  if (skip_without_reader ())
+    return;
+  add_quiz_results (f);
+  report = dft_indicator_report (f->store, selection, NULL, &error);
+  g_assert_no_error (error);
+  out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, 0, NULL, &error));
+  g_assert_true (dft_indicator_report_write_csv (report, out, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_close (out, NULL, &error));
+  g_assert_true (dft_indicator_report_write_xlsx (report, xlsx, NULL, &error));
+  g_assert_no_error (error);
+  dump = check_workbook (xlsx, csv, TRUE);
+  g_assert_cmpuint (json_array_get_length (sheets_of (dump)), ==, 11);
+
+  /* Three participants (the fourth person is a trainer), one of them a woman. */
+  sheet = sheet_of (dump, 0);
+  row = row_with (sheet, "Figure", "People trained");
+  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "Value"), "v"), ==, 3);
+  row = row_with (sheet, "Figure", "Women trained");
+  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "Value"), "v"), ==, 1);
+  row = row_with (sheet, "Figure", "Women’s share");
+  g_assert_cmpfloat_with_epsilon (
+      json_object_get_double_member (cell_of (sheet, row, "Value"), "v"), 1.0 / 3, 1e-9);
+  row = row_with (sheet, "Figure", "Workshops");
+  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "Value"), "v"), ==, 1);
+
+  sheet = sheet_of (dump, 6); /* By role */
+  row = row_with (sheet, "Role", "Trainer");
+  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "People"), "v"), ==, 1);
+  row = row_with (sheet, "Role", "Participant");
+  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "People"), "v"), ==, 3);
+
+  sheet = sheet_of (dump, 7); /* Workshops */
+  row = row_with (sheet, "Workshop", "Киберпреступность: [основы]/2026");
+  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "Country"), "v"), ==,
+                   "Kyrgyzstan");
+  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "Participants"), "v"), ==,
+                     3);
+
+  /* One line per workshop and test, then the overall line, each with the engine's pairs. */
+  sheet = sheet_of (dump, 8);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (sheet, "rows")), ==,
+                    1 + report->gains->len);
+  g_assert_cmpuint (report->gains->len, >=, 1);
+  for (guint i = 0; i < report->gains->len; i++)
+    {
+      DftGainFigures *g = g_ptr_array_index (report->gains, i);
+
+      g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, i + 1, "Took both"), "v"),
+                         ==, g->n_pairs);
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -912,6 +981,7 @@ main (int argc, char *argv[])
   ADD ("/xlsx/submissions", test_submissions);
   ADD ("/xlsx/gain", test_gain);
   ADD ("/xlsx/unwritable", test_unwritable);
+  ADD ("/xlsx/indicator-report/store", test_indicator_store);
 #undef ADD
   return g_test_run ();
 }
