@@ -208,7 +208,7 @@ dft_table_writer_new_xlsx (const char *path, GError **error)
 {
   g_autofree char     *dir = NULL, *base = NULL;
   DftTableWriter      *writer;
-  lxw_workbook_options options = { .constant_memory = LXW_FALSE, .tmpdir = NULL };
+  lxw_workbook_options options = { .constant_memory = LXW_FALSE };
   int                  fd;
 
   g_return_val_if_fail (path != NULL, NULL);
@@ -230,6 +230,9 @@ dft_table_writer_new_xlsx (const char *path, GError **error)
     }
   close (fd);
 
+  /* libxlsxwriter's own scratch files (unlinked as soon as made) go beside the target too, not
+   * to a /tmp that may be a small RAM disk. */
+  options.tmpdir = dir;
   writer->workbook = workbook_new_opt (writer->tmp_path, &options);
   if (writer->workbook == NULL)
     {
