@@ -123,6 +123,12 @@ cell_of (JsonObject *sheet, guint row, const char *column)
   return NULL;
 }
 
+static guint
+rows_of (JsonObject *sheet)
+{
+  return json_array_get_length (json_object_get_array_member (sheet, "rows"));
+}
+
 static const char *
 text_at (JsonObject *sheet, guint row, const char *column)
 {
@@ -320,19 +326,25 @@ export_csv (Fixture *f, GOutputStream *out, gconstpointer data, GError **error)
                          NULL, error);
 }
 
-/* Writes @kind as CSV and as XLSX and compares them; returns the workbook's dump. */
+/* Writes @kind as CSV and as XLSX and compares them; returns the workbook's dump, one sheet
+ * named @name. */
 static JsonNode *
-export_both (Fixture *f, DftExportKind kind)
+export_both (Fixture *f, DftExportKind kind, const char *name)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char   *csv = path_in (f, "export.csv");
   g_autofree char   *xlsx = path_in (f, "export.xlsx");
 
+  JsonNode *dump;
+
   write_csv (f, csv, export_csv, GINT_TO_POINTER (kind));
   g_assert_true (dft_export_xlsx (f->store, kind, kind == DFT_EXPORT_EVENTS ? NULL : f->event_id,
                                   xlsx, NULL, &error));
   g_assert_no_error (error);
-  return check_workbook (xlsx, csv, FALSE);
+  dump = check_workbook (xlsx, csv, FALSE);
+  g_assert_cmpuint (json_array_get_length (sheets_of (dump)), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (sheet_of (dump, 0), "name"), ==, name);
+  return dump;
 }
 
 static void
@@ -344,10 +356,8 @@ test_export_events (Fixture *f, gconstpointer data)
 
   if (skip_without_reader ())
     return;
-  dump = export_both (f, DFT_EXPORT_EVENTS);
-  g_assert_cmpuint (json_array_get_length (sheets_of (dump)), ==, 1);
+  dump = export_both (f, DFT_EXPORT_EVENTS, "Workshops");
   sheet = sheet_of (dump, 0);
-  g_assert_cmpstr (json_object_get_string_member (sheet, "name"), ==, "Workshops");
   assert_cell (cell_of (sheet, 1, "title"), "s", NULL);
   assert_cell (cell_of (sheet, 1, "start_date"), "d", "yyyy-mm-dd");
   g_assert_cmpstr (text_at (sheet, 1, "start_date"), ==, "2026-03-02T00:00:00");
@@ -369,11 +379,9 @@ test_export_people (Fixture *f, gconstpointer data)
 
   if (skip_without_reader ())
     return;
-  dump = export_both (f, DFT_EXPORT_PEOPLE);
+  dump = export_both (f, DFT_EXPORT_PEOPLE, "People");
   sheet = sheet_of (dump, 0);
-  g_assert_cmpstr (json_object_get_string_member (sheet, "name"), ==, "People");
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (sheet, "rows")), ==,
-                    1 + G_N_ELEMENTS (names));
+  g_assert_cmpuint (rows_of (sheet), ==, 1 + G_N_ELEMENTS (names));
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
       row = row_with (sheet, "given_name", names[i][0]);
@@ -401,9 +409,8 @@ test_export_attendance (Fixture *f, gconstpointer data)
 
   if (skip_without_reader ())
     return;
-  dump = export_both (f, DFT_EXPORT_ATTENDANCE);
+  dump = export_both (f, DFT_EXPORT_ATTENDANCE, "Attendance");
   sheet = sheet_of (dump, 0);
-  g_assert_cmpstr (json_object_get_string_member (sheet, "name"), ==, "Attendance");
   row = row_with (sheet, "given_name", "ნინო");
   /* The mark as stored, the counts and the rate as numbers, the rate shown in percent. */
   g_assert_cmpstr (text_at (sheet, row, "2026-03-02 am"), ==, "late");
@@ -536,8 +543,7 @@ test_submissions (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   dump = check_workbook (xlsx, csv, FALSE);
   sheet = sheet_of (dump, 0);
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (sheet, "rows")), ==,
-                    1 + 7);
+  g_assert_cmpuint (rows_of (sheet), ==, 1 + 7);
   for (guint r = 1; r <= 7; r++)
     {
       assert_cell (cell_of (sheet, r, "score %"), "n", "0.0");
@@ -585,8 +591,7 @@ test_gain (Fixture *f, gconstpointer data)
   dump = check_workbook (xlsx, csv, FALSE);
   sheet = sheet_of (dump, 0);
   /* Four people, then the averages. */
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (sheet, "rows")), ==,
-                    1 + 4 + 1);
+  g_assert_cmpuint (rows_of (sheet), ==, 1 + 4 + 1);
   row = row_with (sheet, "person", "ნინო კაპანაძე");
   g_assert_cmpfloat (number_at (sheet, row, "pre %"), ==, 0);
   g_assert_cmpfloat (number_at (sheet, row, "post %"), ==, 100);
@@ -874,7 +879,7 @@ test_indicator_report (void)
   row = row_with (sheet, "Question", "again");
   g_assert_cmpstr (text_at (sheet, row, "Choices"), ==, "Да: 3; Нет: 1");
   sheet = sheet_of (dump, 10);
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (sheet, "rows")), ==, 3);
+  g_assert_cmpuint (rows_of (sheet), ==, 3);
   row = row_with (sheet, "Answer", "=1+2 отлично");
   g_assert_cmpstr (text_at (sheet, row, "Question"), ==, "best");
 
@@ -945,8 +950,7 @@ test_indicator_store (Fixture *f, gconstpointer data)
 
   /* One line per workshop and test, then the overall line, each with the engine's pairs. */
   sheet = sheet_of (dump, 8);
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (sheet, "rows")), ==,
-                    1 + report->gains->len);
+  g_assert_cmpuint (rows_of (sheet), ==, 1 + report->gains->len);
   g_assert_cmpuint (report->gains->len, >=, 1);
   for (guint i = 0; i < report->gains->len; i++)
     {
