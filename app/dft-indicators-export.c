@@ -159,8 +159,8 @@ write_groups (DftTableWriter *writer,
 {
   g_autoptr (GPtrArray) header = g_ptr_array_new ();
 
-  /* Translators: column headings of the report's tables of people */
   if (dimensions & BY_GENDER)
+    /* Translators: column headings of the report's tables of people */
     g_ptr_array_add (header, _ ("Gender"));
   if (dimensions & BY_AGENCY)
     g_ptr_array_add (header, _ ("Agency"));
@@ -407,16 +407,21 @@ write_report (DftTableWriter *writer, gconstpointer data, GCancellable *cancella
 {
   const DftIndicatorReport *report = data;
 
-  /* Translators: names of spreadsheet sheets (at most 31 characters each) */
   return write_summary (writer, report, error)
+         /* Translators: a spreadsheet sheet's name (at most 31 characters) */
          && write_groups (writer, _ ("Breakdown"), report->breakdown,
                           BY_GENDER | BY_AGENCY | BY_COUNTRY | BY_ROLE, cancellable, error)
+         /* Translators: a spreadsheet sheet's name (at most 31 characters) */
          && write_groups (writer, _ ("By gender"), report->by_gender, BY_GENDER, cancellable, error)
+         /* Translators: a spreadsheet sheet's name (at most 31 characters) */
          && write_groups (writer, _ ("By agency"), report->by_agency, BY_AGENCY, cancellable, error)
+         /* Translators: a spreadsheet sheet's name (at most 31 characters) */
          && write_groups (writer, _ ("Gender by agency"), report->gender_by_agency,
                           BY_AGENCY | BY_GENDER, cancellable, error)
+         /* Translators: a spreadsheet sheet's name (at most 31 characters) */
          && write_groups (writer, _ ("By country"), report->by_country, BY_COUNTRY, cancellable,
                           error)
+         /* Translators: a spreadsheet sheet's name (at most 31 characters) */
          && write_groups (writer, _ ("By role"), report->by_role, BY_ROLE, cancellable, error)
          && write_workshops (writer, report, cancellable, error)
          && write_gains (writer, report, cancellable, error)

@@ -188,8 +188,8 @@ set_file_error (GError **error, const char *path, int saved_errno)
 {
   g_autofree char *name = g_filename_display_name (path);
 
-  /* Translators: the first %s is a file, the second why it could not be written */
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               /* Translators: the first %s is a file, the second why it could not be written */
                _ ("Could not write “%s”: %s"), name, g_strerror (saved_errno));
 }
 
