@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dft-dataset.h"
 #include "dft-print-private.h"
 #include "dft-store-merges.h"
 #include "dft-test-util.h"
@@ -939,6 +940,48 @@ test_report (Fixture *f, gconstpointer data)
   report_free (report);
 }
 
+/* The engine's report over the sample workshops (Cyrillic, Georgian and Urdu names), printed. */
+static void
+test_report_sample (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)             error = NULL;
+  g_autofree char               *path = out_path (f, "sample-report.pdf");
+  g_autofree char               *text = NULL;
+  g_autoptr (DftReportSelection) selection = dft_report_selection_new ();
+  g_autoptr (DftIndicatorReport) report = NULL;
+  DftDatasetStats                stats = { 0 };
+  guint                          missing = _dft_print_missing_glyphs_total ();
+  double                         width, height;
+
+  if (!have_poppler ())
+    return;
+  g_assert_true (
+      dft_dataset_load (f->store, g_getenv ("DAFTARI_SAMPLE"), &stats, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  report = dft_indicator_report (f->store, selection, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_indicator_report_write_pdf (report, DFT_PAPER_A4, path, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (_dft_print_missing_glyphs_total (), ==, missing);
+  assert_fonts_embedded (path);
+  g_assert_cmpuint (pdf_pages (path, &width, &height), >=, 1);
+  text = pdf_text (path);
+  for (guint i = 0; i < report->workshops->len; i++)
+    {
+      const DftWorkshopFigures *w = report->workshops->pdata[i];
+
+      g_assert_cmpuint (count_in (text, w->title), >=, 1);
+    }
+  for (guint i = 0; i < report->by_agency->len; i++)
+    {
+      const DftIndicatorGroup *agency = report->by_agency->pdata[i];
+
+      /* In the chart and in the table. */
+      if (*agency->agency != '\0')
+        g_assert_cmpuint (count_in (text, agency->agency), >=, 2);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -954,6 +997,7 @@ main (int argc, char **argv)
   ADD ("/print/certificates", test_certificates);
   ADD ("/print/certificates/urdu", test_certificates_urdu);
   ADD ("/print/report", test_report);
+  ADD ("/print/report/sample", test_report_sample);
 #undef ADD
   return g_test_run ();
 }
