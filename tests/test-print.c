@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dft-dataset.h"
@@ -982,6 +983,131 @@ test_report_sample (Fixture *f, gconstpointer data)
     }
 }
 
+/* daftari-cli's exit status, with its standard error in *@err. */
+static int
+cli (Fixture *f, char **err, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *out = NULL;
+  int                   status = 0;
+  va_list               args;
+
+  g_ptr_array_add (argv, g_strdup (g_getenv ("DAFTARI_CLI")));
+  g_ptr_array_add (argv, g_strdup ("--db"));
+  g_ptr_array_add (argv, g_build_filename (f->dir, "daftari.db", NULL));
+  va_start (args, err);
+  for (const char *arg = va_arg (args, const char *); arg != NULL;
+       arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, err, &status,
+                &error);
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static void
+test_cli (Fixture *f, gconstpointer data)
+{
+  g_autofree char      *path = out_path (f, "cli.pdf");
+  g_autofree char      *err = NULL;
+  g_autofree char      *text = NULL;
+  g_autoptr (DftRecord) person = NULL;
+  const char           *id = dft_record_get_id (f->event);
+  double                width, height;
+
+  if (!have_poppler () || g_getenv ("DAFTARI_CLI") == NULL)
+    {
+      g_test_skip ("DAFTARI_CLI is not set");
+      return;
+    }
+  person = add_person (f, "Иван", "Петров", "МВД", "participant");
+  g_assert_cmpint (
+      cli (f, &err, "sign-in-sheet", "--event", id, "--paper", "letter", "-o", path, NULL), ==, 0);
+  g_assert_cmpuint (pdf_pages (path, &width, &height), ==, 1);
+  g_assert_cmpfloat (width, ==, 792);
+  text = pdf_text (path);
+  g_assert_cmpuint (count_in (text, "Петров Иван"), ==, 1);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (
+      cli (f, &err, "sign-in-sheet", "--event", id, "--paper", "legal", "-o", path, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "“legal” is not a paper size"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli (f, &err, "sign-in-sheet", "--event", id, NULL), ==, 2);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli (f, &err, "certificates", "--event", "nope", "-o", path, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "There is no workshop “nope”"));
+  g_clear_pointer (&err, g_free);
+  /* Nobody attended: an error, and the sheet written before is still there. */
+  g_assert_cmpint (cli (f, &err, "certificates", "--event", id, "-o", path, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "Nobody has completed this workshop"));
+  g_assert_cmpuint (pdf_pages (path, &width, &height), ==, 1);
+  g_assert_cmpfloat (width, ==, 792);
+}
+
+typedef struct
+{
+  Fixture *f;
+  char    *path;
+  gboolean certificates;
+} Job;
+
+static gpointer
+write_in_thread (gpointer data)
+{
+  Job               *job = data;
+  g_autoptr (GError) error = NULL;
+  gboolean           ok;
+
+  if (job->certificates)
+    ok = dft_certificates_write_pdf (job->f->store, dft_record_get_id (job->f->event), 0.5,
+                                     DFT_PAPER_A4, job->path, NULL, NULL, &error);
+  else
+    ok = dft_sign_in_sheet_write_pdf (job->f->store, dft_record_get_id (job->f->event), NULL,
+                                      DFT_PAPER_A4, job->path, NULL, &error);
+  g_assert_no_error (error);
+  return GINT_TO_POINTER (ok);
+}
+
+/* The app writes in worker threads, several at once. */
+static void
+test_threads (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DftRecord) person = NULL;
+  Job                   jobs[4];
+  GThread              *threads[G_N_ELEMENTS (jobs)];
+  guint                 missing = _dft_print_missing_glyphs_total ();
+
+  if (!have_poppler ())
+    return;
+  person = add_person (f, "გიორგი", "ბერიძე", "Police", "participant");
+  mark (f, 0, person, "present");
+  mark (f, 1, person, "present");
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      jobs[i].f = f;
+      jobs[i].path = g_strdup_printf ("%s/thread-%u.pdf", f->dir, i);
+      jobs[i].certificates = i % 2 == 1;
+      threads[i] = g_thread_new ("print", write_in_thread, &jobs[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      g_autofree char *text = NULL;
+      double           width, height;
+
+      g_assert_true (GPOINTER_TO_INT (g_thread_join (threads[i])));
+      g_assert_cmpuint (pdf_pages (jobs[i].path, &width, &height), ==, 1);
+      text = pdf_text (jobs[i].path);
+      g_assert_cmpuint (count_in (text, jobs[i].certificates ? "Giorgi Beridze" : "Beridze Giorgi"),
+                        ==, 1);
+      g_free (jobs[i].path);
+    }
+  g_assert_cmpuint (_dft_print_missing_glyphs_total (), ==, missing);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -996,6 +1122,8 @@ main (int argc, char **argv)
   ADD ("/print/bad-input", test_bad_input);
   ADD ("/print/certificates", test_certificates);
   ADD ("/print/certificates/urdu", test_certificates_urdu);
+  ADD ("/print/cli", test_cli);
+  ADD ("/print/threads", test_threads);
   ADD ("/print/report", test_report);
   ADD ("/print/report/sample", test_report_sample);
 #undef ADD

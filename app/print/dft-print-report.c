@@ -750,8 +750,9 @@ selection_line (const DftIndicatorReport *report)
     {
       g_autofree char *share = percent (selection->completion_share);
 
-      /* Translators: the completion threshold of the indicator report */
       g_ptr_array_add (parts,
+                       /* Translators: the completion threshold of the indicator report; %s is a
+                        * percentage, as "80 %" */
                        g_strdup_printf (_ ("completed: attended %s of the sessions"), share));
     }
   g_ptr_array_add (parts, NULL);
