@@ -142,13 +142,23 @@ dft_save_dialog_add_choice (DftSaveDialog     *self,
   g_return_if_fail (labels != NULL
                     && g_strv_length ((GStrv) options) == g_strv_length ((GStrv) labels));
 
+  if (selected == NULL || !g_strv_contains (options, selected))
+    selected = options[0];
   choice = g_new0 (Choice, 1);
   choice->id = g_strdup (id);
   choice->label = g_strdup (label);
-  choice->options = g_strdupv ((GStrv) options);
-  choice->labels = g_strdupv ((GStrv) labels);
-  choice->selected
-      = g_strdup (selected != NULL && g_strv_contains (options, selected) ? selected : options[0]);
+  choice->selected = g_strdup (selected);
+  /* The option chosen at first goes first: GTK 4.8's own chooser (used where there is no
+   * portal) ignores gtk_file_chooser_set_choice() and always starts on the first. */
+  choice->options = g_new0 (char *, g_strv_length ((GStrv) options) + 1);
+  choice->labels = g_new0 (char *, g_strv_length ((GStrv) options) + 1);
+  for (guint i = 0, n = 1; options[i] != NULL; i++)
+    {
+      guint at = g_str_equal (options[i], selected) ? 0 : n++;
+
+      choice->options[at] = g_strdup (options[i]);
+      choice->labels[at] = g_strdup (labels[i]);
+    }
   g_ptr_array_add (self->choices, choice);
 }
 
