@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "dft-application.h"
+#include "dft-attendance-view.h"
 #include "dft-attendance.h"
 #include "dft-test-util.h"
 #include "dft-ui-find.h"
@@ -178,9 +179,9 @@ assert_xlsx (const char *path, const char *name)
 }
 
 /* A PDF: it starts as one, and, when poppler's pdfinfo is there, has @pages pages (at least
- * one when @pages is 0). */
+ * one when @pages is 0) of @paper ("A4", "letter"). */
 static void
-assert_pdf (const char *path, guint pages)
+assert_pdf (const char *path, guint pages, const char *paper)
 {
   gsize            length = 0;
   g_autofree char *contents = read_file (path, &length);
@@ -206,6 +207,9 @@ assert_pdf (const char *path, guint pages)
     g_assert_cmpuint (n, >=, 1);
   else
     g_assert_cmpuint (n, ==, pages);
+  line = strstr (out, "Page size:");
+  g_assert_nonnull (line);
+  g_assert_nonnull (strstr (line, paper));
 }
 
 /* ---- The Save dialog ----------------------------------------------------------------------- */
@@ -252,6 +256,32 @@ set_folder (GtkFileChooser *chooser, const char *dir)
 
   gtk_file_chooser_set_current_folder (chooser, folder, &error);
   g_assert_no_error (error);
+}
+
+static gboolean
+is_drop_down_with (GtkWidget *widget, gconstpointer text)
+{
+  GListModel *model
+      = GTK_IS_DROP_DOWN (widget) ? gtk_drop_down_get_model (GTK_DROP_DOWN (widget)) : NULL;
+
+  for (guint i = 0; GTK_IS_STRING_LIST (model) && i < g_list_model_get_n_items (model); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (model), i), text) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Picks @text in the chooser's drop-down that offers it, as a click on it would. */
+static void
+choose (GtkFileChooser *chooser, const char *text)
+{
+  GtkWidget  *drop_down = dft_ui_find_widget (GTK_WIDGET (chooser), is_drop_down_with, text);
+  GListModel *model;
+
+  g_assert_nonnull (drop_down);
+  model = gtk_drop_down_get_model (GTK_DROP_DOWN (drop_down));
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (model), i), text) == 0)
+      gtk_drop_down_set_selected (GTK_DROP_DOWN (drop_down), i);
 }
 
 static gboolean
@@ -305,6 +335,8 @@ save_files (DftApplication *app, DftWindow *window, gpointer data)
   g_autofree char *certificates = g_build_filename (f->out, "certificates.pdf", NULL);
   g_autofree char *contents = NULL;
   gsize            length = 0;
+  GtkWidget       *register_view;
+  const char      *focus_session;
 
   page = open_workshop (window, f->event_id);
   gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
@@ -354,25 +386,31 @@ save_files (DftApplication *app, DftWindow *window, gpointer data)
   g_assert_nonnull (strstr (contents, "Bakirova"));
   g_assert_nonnull (strstr (contents, "Абдыкадыров"));
 
-  /* The sign-in sheet of the first morning alone, on Letter paper, chosen in the dialog. */
+  /* The sign-in sheet of the first morning alone, on Letter paper, chosen in the dialog. From
+   * the register, the dialog offers the session in focus there first. */
+  register_view = dft_ui_test_show_view (window, "attendance");
+  focus_session = dft_attendance_view_get_focus_session (DFT_ATTENDANCE_VIEW (register_view));
+  g_assert_nonnull (focus_session);
   g_assert_true (
       gtk_widget_activate_action (GTK_WIDGET (page), "workshop.print-sign-in-sheet", NULL));
   chooser = wait_chooser ();
-  g_assert_cmpstr (gtk_file_chooser_get_choice (chooser, "session"), ==, "all");
+  g_assert_cmpstr (gtk_file_chooser_get_choice (chooser, "session"), ==, focus_session);
   g_assert_cmpstr (gtk_file_chooser_get_choice (chooser, "paper"), ==, "a4");
-  gtk_file_chooser_set_choice (chooser, "session", f->session_id);
-  gtk_file_chooser_set_choice (chooser, "paper", "letter");
+  choose (chooser, "Fri, 4 Dec, Morning");
+  choose (chooser, "US Letter");
+  g_assert_cmpstr (gtk_file_chooser_get_choice (chooser, "session"), ==, f->session_id);
+  g_assert_cmpstr (gtk_file_chooser_get_choice (chooser, "paper"), ==, "letter");
   dft_ui_test_screenshot (GTK_WIDGET (chooser), shots, "export-sign-in-dialog.png");
   set_folder (chooser, f->out);
   dft_xkeys_press (GTK_WINDOW (chooser), (const char *[]){ "Return", NULL });
   wait_saved_toast (window, TITLE " Sign-in Sheet 2026-12-04.pdf");
-  assert_pdf (sheet, 0);
+  assert_pdf (sheet, 0, "(letter)");
 
   /* Certificates: one page for each of the two who attended every session. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "workshop.certificates-to", "s",
                                              certificates));
   wait_saved_toast (window, "certificates.pdf");
-  assert_pdf (certificates, 2);
+  assert_pdf (certificates, 2, "(A4)");
 
   /* The attendance grid, by the path alone, as XLSX from its suffix. */
   {
