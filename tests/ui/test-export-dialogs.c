@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "dft-application.h"
+#include "dft-forms-page.h"
+#include "dft-tests-view.h"
 #include "dft-attendance-view.h"
 #include "dft-attendance.h"
 #include "dft-test-util.h"
@@ -14,6 +16,9 @@
 #include "dft-window.h"
 #include "dft-workshop-page.h"
 #include "dft-xkeys.h"
+#include "forms/dft-form-run.h"
+#include "forms/dft-form-store.h"
+#include "forms/dft-form-templates.h"
 
 /*
  * The workshop's files as a trainer saves them, with real key presses through the X server:
@@ -38,6 +43,7 @@ typedef struct
   char *event_id;
   char *empty_event_id; /* nobody attended */
   char *session_id;     /* its first morning */
+  char *people[3];      /* Айбек, Amina, გიორგი */
 } Fixture;
 
 static void
@@ -48,6 +54,8 @@ fixture_clear (Fixture *f)
   g_free (f->event_id);
   g_free (f->empty_event_id);
   g_free (f->session_id);
+  for (guint i = 0; i < G_N_ELEMENTS (f->people); i++)
+    g_free (f->people[i]);
   dft_test_dir_free (f->dir);
 }
 
@@ -77,7 +85,7 @@ fixture_set_up (Fixture *f)
   const char           *names[][2]
       = { { "Айбек", "Абдыкадыров" }, { "Amina", "Bakirova" }, { "გიორგი", "Чолпонов" } };
   const char *dates[] = { "2026-12-04", "2026-12-05" };
-  char       *people[G_N_ELEMENTS (names)];
+  char      **people = f->people;
 
   f->dir = dft_test_make_dir ();
   f->db = g_build_filename (f->dir, "daftari.db", NULL);
@@ -103,8 +111,6 @@ fixture_set_up (Fixture *f)
             g_assert_no_error (error);
           }
       }
-  for (guint i = 0; i < G_N_ELEMENTS (people); i++)
-    g_free (people[i]);
   empty = dft_test_add_event (store, "Nobody came", "2026-12-07", "2026-12-07");
   f->empty_event_id = g_strdup (dft_record_get_id (empty));
   g_free (enroll (store, f->empty_event_id, "Bolot", "Osmonov"));
@@ -469,6 +475,154 @@ refusals (DftApplication *app, DftWindow *window, gpointer data)
     g_chmod (locked_dir, 0700);
 }
 
+/* ---- A test's scores and a form's submissions ---------------------------------------------- */
+
+/* Answers the knowledge test's three scored questions, @n_right of them right. */
+static void
+submit_test (DftStore   *store,
+             DftRecord  *form_record,
+             const char *event_id,
+             const char *person_id,
+             const char *phase,
+             guint       n_right)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = dft_form_store_load (store, dft_record_get_id (form_record), &error);
+  g_autoptr (DftFormRun) run = dft_form_run_new (form, &error);
+  g_autoptr (DftRecord)  saved = NULL;
+  const char            *answers[][2]
+      = { { "/data/force_principles", "legality necessity proportionality accountability" },
+          { "/data/torture_exception", "false" },
+          { "/data/judge_detention", "prompt" } };
+  const char *wrong[] = { "speed", "true", "week" };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (answers); i++)
+    {
+      g_assert_true (dft_form_run_set_answer (
+          run, answers[i][0], i < n_right ? answers[i][1] : wrong[i], NULL, &error));
+      g_assert_no_error (error);
+    }
+  saved = dft_form_store_submit (store, form_record, NULL, run, event_id, person_id, phase, TRUE,
+                                 &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+gain_of_two (gpointer data)
+{
+  DftTestsView        *view = data;
+  const DftGainReport *report = NULL;
+
+  if (!dft_tests_view_set_form_key (view, "knowledge_test"))
+    return FALSE;
+  report = dft_tests_view_get_report (view);
+  return !dft_tests_view_get_loading (view) && report != NULL && report->n_pairs == 2;
+}
+
+static gboolean
+is_export_submissions_button (GtkWidget *widget, gconstpointer key)
+{
+  GVariant *target = GTK_IS_BUTTON (widget)
+                         ? gtk_actionable_get_action_target_value (GTK_ACTIONABLE (widget))
+                         : NULL;
+
+  return target != NULL
+         && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)),
+                       "forms.export-submissions")
+                == 0
+         && g_variant_is_of_type (target, G_VARIANT_TYPE_STRING)
+         && g_strcmp0 (g_variant_get_string (target, NULL), key) == 0;
+}
+
+static gboolean
+submissions_listed (gpointer data)
+{
+  DftFormsPage *page = data;
+
+  return !dft_forms_page_get_busy (page)
+         && dft_ui_find_widget (GTK_WIDGET (page), is_export_submissions_button, "knowledge_test")
+                != NULL;
+}
+
+/* Two people's pre-tests and post-tests: the Tests view's Export Scores… and the Forms page's
+ * Export Submissions…, each as XLSX and CSV. */
+static void
+scores_and_submissions (DftApplication *app, DftWindow *window, gpointer data)
+{
+  Fixture              *f = data;
+  DftStore             *store = dft_application_get_store (app);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftForm)   form = dft_form_template_load ("knowledge-test", &error);
+  g_autoptr (DftRecord) record = NULL;
+  DftTestsView         *tests;
+  DftFormsPage         *forms;
+  const char           *formats[] = { "xlsx", "csv" };
+
+  g_assert_no_error (error);
+  record = dft_form_store_save (store, form, &error);
+  g_assert_no_error (error);
+  submit_test (store, record, f->event_id, f->people[0], "pre", 1);
+  submit_test (store, record, f->event_id, f->people[0], "post", 3);
+  submit_test (store, record, f->event_id, f->people[1], "pre", 0);
+  submit_test (store, record, f->event_id, f->people[1], "post", 2);
+
+  open_workshop (window, f->event_id);
+  tests = DFT_TESTS_VIEW (dft_ui_test_show_view (window, "tests"));
+  dft_test_wait_until (gain_of_two, tests, "two people's gain in the Tests view");
+  g_assert_nonnull (dft_ui_find_widget (GTK_WIDGET (tests), is_label_text, "Export Scores…"));
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("scores.%s", formats[i]);
+      g_autofree char *path = g_build_filename (f->out, name, NULL);
+
+      g_assert_true (
+          gtk_widget_activate_action (GTK_WIDGET (tests), "tests.export-scores-to", "s", path));
+      wait_saved_toast (window, name);
+      if (i == 0)
+        assert_xlsx (path, "Bakirova");
+      else
+        {
+          g_autofree char *contents = read_file (path, NULL);
+
+          g_assert_nonnull (strstr (contents, "Bakirova"));
+          g_assert_nonnull (strstr (contents, "Абдыкадыров"));
+        }
+    }
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-forms", NULL);
+  forms = DFT_FORMS_PAGE (dft_window_get_forms_page (window));
+  dft_test_wait_until (submissions_listed, forms, "the test's Export Submissions… button");
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("submissions.%s", formats[i]);
+      g_autofree char *path = g_build_filename (f->out, name, NULL);
+
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (forms), "forms.export-submissions-to",
+                                                 "(ss)", "knowledge_test", path));
+      wait_saved_toast (window, name);
+      if (i == 0)
+        assert_xlsx (path, "post");
+      else
+        {
+          g_autofree char *contents = read_file (path, NULL);
+
+          g_assert_nonnull (strstr (contents, "post"));
+          g_assert_nonnull (strstr (contents, "judge_detention"));
+        }
+    }
+}
+
+static void
+test_scores_and_submissions (void)
+{
+  g_auto (Fixture) f = { 0 };
+
+  fixture_set_up (&f);
+  dft_ui_reset_settings ();
+  dft_ui_test_run_app (TEST_APP_ID, f.db, scores_and_submissions, &f);
+}
+
 static void
 test_save_files (void)
 {
@@ -497,5 +651,6 @@ main (int argc, char **argv)
   adw_init ();
   g_test_add_func ("/export-dialogs/save-files", test_save_files);
   g_test_add_func ("/export-dialogs/refusals", test_refusals);
+  g_test_add_func ("/export-dialogs/scores-and-submissions", test_scores_and_submissions);
   return g_test_run ();
 }
