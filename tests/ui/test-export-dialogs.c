@@ -568,8 +568,12 @@ scores_and_submissions (DftApplication *app, DftWindow *window, gpointer data)
   submit_test (store, record, f->event_id, f->people[1], "post", 2);
 
   open_workshop (window, f->event_id);
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
+  dft_test_wait_until (narrow, window, "the window at a phone's width");
   tests = DFT_TESTS_VIEW (dft_ui_test_show_view (window, "tests"));
   dft_test_wait_until (gain_of_two, tests, "two people's gain in the Tests view");
+  dft_ui_test_screenshot (GTK_WIDGET (window), g_getenv ("DAFTARI_SCREENSHOTS"),
+                          "export-scores.png");
   g_assert_nonnull (dft_ui_find_widget (GTK_WIDGET (tests), is_label_text, "Export Scores…"));
   for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
     {
@@ -593,6 +597,8 @@ scores_and_submissions (DftApplication *app, DftWindow *window, gpointer data)
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-forms", NULL);
   forms = DFT_FORMS_PAGE (dft_window_get_forms_page (window));
   dft_test_wait_until (submissions_listed, forms, "the test's Export Submissions… button");
+  dft_ui_test_screenshot (GTK_WIDGET (window), g_getenv ("DAFTARI_SCREENSHOTS"),
+                          "export-submissions.png");
   for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
     {
       g_autofree char *name = g_strdup_printf ("submissions.%s", formats[i]);
