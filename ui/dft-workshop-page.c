@@ -269,27 +269,45 @@ add_paper_choice (DftSaveDialog *dialog)
                               letter ? "letter" : "a4");
 }
 
-/* Every session, or one: the one in focus in the register when it is on screen. */
+static int
+compare_sessions (gconstpointer a, gconstpointer b)
+{
+  DftRecord *x = *(DftRecord **) a;
+  DftRecord *y = *(DftRecord **) b;
+  int by_date = g_strcmp0 (dft_record_get_string (x, "date"), dft_record_get_string (y, "date"));
+
+  /* "am" before "pm" */
+  return by_date != 0
+             ? by_date
+             : g_strcmp0 (dft_record_get_string (x, "part"), dft_record_get_string (y, "part"));
+}
+
+/* Every session, or one, by day and half-day: the one in focus in the register first when the
+ * register is on screen. */
 static void
 add_session_choice (DftWorkshopPage *self, DftSaveDialog *dialog)
 {
-  GListModel              *sessions = dft_attendance_view_get_sessions (self->attendance_view);
-  guint                    n = sessions != NULL ? g_list_model_get_n_items (sessions) : 0;
+  GListModel              *model = dft_attendance_view_get_sessions (self->attendance_view);
+  guint                    n = model != NULL ? g_list_model_get_n_items (model) : 0;
+  g_autoptr (GPtrArray)    sessions = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GStrvBuilder) options = g_strv_builder_new ();
   g_autoptr (GStrvBuilder) labels = g_strv_builder_new ();
   g_auto (GStrv)           option_list = NULL;
   g_auto (GStrv)           label_list = NULL;
   const char              *selected = NULL;
 
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (sessions, g_list_model_get_item (model, i));
+  g_ptr_array_sort (sessions, compare_sessions);
   g_strv_builder_add (options, "all");
   g_strv_builder_add (labels, _ ("Every Session"));
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0; i < sessions->len; i++)
     {
-      g_autoptr (DftRecord) session = g_list_model_get_item (sessions, i);
+      DftRecord       *session = g_ptr_array_index (sessions, i);
       g_autofree char *date = dft_ui_format_date (dft_record_get_string (session, "date"), TRUE);
       g_autofree char *label = g_strdup_printf (
           /* Translators: a session in a Save dialog's choice: its day, then "Morning",
-             "Afternoon" or "Full day" */
+             "Afternoon" or "All day" */
           C_ ("session", "%s, %s"), date,
           dft_ui_part_label (dft_record_get_string (session, "part")));
 
