@@ -16,12 +16,6 @@ typedef enum
   BY_ROLE = 1 << 3,
 } Dimensions;
 
-static double
-share (guint part, guint whole)
-{
-  return whole > 0 ? (double) part / whole : NAN;
-}
-
 static const char *
 gender_label (const char *gender)
 {
@@ -93,10 +87,20 @@ summary_share (DftTableWriter *writer, const char *label, double value, GError *
 static char *
 list_or_any (GStrv values)
 {
+  g_autoptr (GString) text = NULL;
+
   if (values == NULL || values[0] == NULL)
     /* Translators: a filter of the report's selection that takes every value */
     return g_strdup (_ ("any"));
-  return g_strjoinv (", ", values);
+  text = g_string_new (NULL);
+  for (guint i = 0; values[i] != NULL; i++)
+    {
+      if (i > 0)
+        g_string_append (text, ", ");
+      /* Translators: in the report's selection, people whose agency is not given */
+      g_string_append (text, *values[i] != '\0' ? values[i] : _ ("(not given)"));
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
 static gboolean
@@ -125,16 +129,17 @@ write_summary (DftTableWriter *writer, const DftIndicatorReport *report, GError 
          && summary_count (writer, _ ("Workshops"), report->n_workshops, error)
          && summary_count (writer, _ ("People trained"), report->people, error)
          && summary_count (writer, _ ("Women trained"), report->women, error)
-         && summary_share (writer, _ ("Women’s share"), share (report->women, report->people),
-                           error)
+         && summary_share (writer, _ ("Women’s share"),
+                           dft_indicator_women_share (report->women, report->people), error)
          && summary_count (writer, _ ("Participations"), report->participations, error)
          && summary_count (writer, _ ("Person-days"), report->person_days, error)
          && summary_count (writer, _ ("Sessions"), report->sessions, error)
          && summary_share (writer, _ ("Attendance rate"), report->attendance_rate, error)
          && summary_count (writer, _ ("People who completed"), report->completed_people, error)
          && summary_count (writer, _ ("Women who completed"), report->completed_women, error)
-         && summary_share (writer, _ ("Women’s share of those who completed"),
-                           share (report->completed_women, report->completed_people), error)
+         && summary_share (
+             writer, _ ("Women’s share of those who completed"),
+             dft_indicator_women_share (report->completed_women, report->completed_people), error)
          && summary_count (writer, _ ("Participations completed"), report->completed_participations,
                            error)
          && dft_table_writer_end_table (writer, error);
@@ -154,8 +159,8 @@ write_groups (DftTableWriter *writer,
 {
   g_autoptr (GPtrArray) header = g_ptr_array_new ();
 
-  /* Translators: column headings of the report's tables of people */
   if (dimensions & BY_GENDER)
+    /* Translators: column headings of the report's tables of people */
     g_ptr_array_add (header, _ ("Gender"));
   if (dimensions & BY_AGENCY)
     g_ptr_array_add (header, _ ("Agency"));
@@ -189,7 +194,7 @@ write_groups (DftTableWriter *writer,
         dft_table_writer_add_text (writer, role_label (g->role));
       dft_table_writer_add_number (writer, g->people, 0);
       dft_table_writer_add_number (writer, g->women, 0);
-      dft_table_writer_add_percent (writer, share (g->women, g->people));
+      dft_table_writer_add_percent (writer, dft_indicator_women_share (g->women, g->people));
       dft_table_writer_add_number (writer, g->participations, 0);
       dft_table_writer_add_number (writer, g->person_days, 0);
       if (!end_row (writer, cancellable, error))
@@ -234,7 +239,7 @@ write_workshops (DftTableWriter           *writer,
       dft_table_writer_add_text (writer, w->language);
       dft_table_writer_add_number (writer, w->participants, 0);
       dft_table_writer_add_number (writer, w->women, 0);
-      dft_table_writer_add_percent (writer, share (w->women, w->participants));
+      dft_table_writer_add_percent (writer, dft_indicator_women_share (w->women, w->participants));
       dft_table_writer_add_number (writer, w->sessions, 0);
       dft_table_writer_add_percent (writer, w->attendance_rate);
       dft_table_writer_add_number (writer, w->completed, 0);
@@ -402,16 +407,21 @@ write_report (DftTableWriter *writer, gconstpointer data, GCancellable *cancella
 {
   const DftIndicatorReport *report = data;
 
-  /* Translators: names of spreadsheet sheets (at most 31 characters each) */
   return write_summary (writer, report, error)
+         /* Translators: a spreadsheet sheet's name (at most 31 characters) */
          && write_groups (writer, _ ("Breakdown"), report->breakdown,
                           BY_GENDER | BY_AGENCY | BY_COUNTRY | BY_ROLE, cancellable, error)
+         /* Translators: a spreadsheet sheet's name (at most 31 characters) */
          && write_groups (writer, _ ("By gender"), report->by_gender, BY_GENDER, cancellable, error)
+         /* Translators: a spreadsheet sheet's name (at most 31 characters) */
          && write_groups (writer, _ ("By agency"), report->by_agency, BY_AGENCY, cancellable, error)
+         /* Translators: a spreadsheet sheet's name (at most 31 characters) */
          && write_groups (writer, _ ("Gender by agency"), report->gender_by_agency,
                           BY_AGENCY | BY_GENDER, cancellable, error)
+         /* Translators: a spreadsheet sheet's name (at most 31 characters) */
          && write_groups (writer, _ ("By country"), report->by_country, BY_COUNTRY, cancellable,
                           error)
+         /* Translators: a spreadsheet sheet's name (at most 31 characters) */
          && write_groups (writer, _ ("By role"), report->by_role, BY_ROLE, cancellable, error)
          && write_workshops (writer, report, cancellable, error)
          && write_gains (writer, report, cancellable, error)

@@ -188,8 +188,8 @@ set_file_error (GError **error, const char *path, int saved_errno)
 {
   g_autofree char *name = g_filename_display_name (path);
 
-  /* Translators: the first %s is a file, the second why it could not be written */
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               /* Translators: the first %s is a file, the second why it could not be written */
                _ ("Could not write “%s”: %s"), name, g_strerror (saved_errno));
 }
 
@@ -208,7 +208,7 @@ dft_table_writer_new_xlsx (const char *path, GError **error)
 {
   g_autofree char     *dir = NULL, *base = NULL;
   DftTableWriter      *writer;
-  lxw_workbook_options options = { .constant_memory = LXW_FALSE, .tmpdir = NULL };
+  lxw_workbook_options options = { .constant_memory = LXW_FALSE };
   int                  fd;
 
   g_return_val_if_fail (path != NULL, NULL);
@@ -230,6 +230,9 @@ dft_table_writer_new_xlsx (const char *path, GError **error)
     }
   close (fd);
 
+  /* libxlsxwriter's own scratch files (unlinked as soon as made) go beside the target too, not
+   * to a /tmp that may be a small RAM disk. */
+  options.tmpdir = dir;
   writer->workbook = workbook_new_opt (writer->tmp_path, &options);
   if (writer->workbook == NULL)
     {
@@ -293,6 +296,39 @@ note_failure (DftTableWriter *writer, lxw_error failure)
     writer->failure = failure;
 }
 
+/* Whether @p starts "_xHHHH_", the escape of a character in a workbook's strings. */
+static gboolean
+is_escape (const char *p)
+{
+  if (p[0] != '_' || p[1] != 'x')
+    return FALSE;
+  for (guint i = 2; i < 6; i++)
+    if (!g_ascii_isxdigit (p[i]))
+      return FALSE;
+  return p[6] == '_';
+}
+
+/* A spreadsheet reads "_x0041_" in a string as "A": text that holds such a sequence has its
+ * underscore escaped ("_x005F_"), so that it reads back as written. libxlsxwriter escapes
+ * control characters itself. */
+static char *
+escape_underscores (char *text)
+{
+  GString *out;
+
+  if (strstr (text, "_x") == NULL)
+    return text;
+  out = g_string_new (NULL);
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (is_escape (p))
+        g_string_append (out, "_x005F");
+      g_string_append_c (out, *p);
+    }
+  g_free (text);
+  return g_string_free (out, FALSE);
+}
+
 static void
 write_string (DftTableWriter *writer, const char *text, lxw_format *format)
 {
@@ -325,6 +361,7 @@ write_string (DftTableWriter *writer, const char *text, lxw_format *format)
       valid = cut;
     }
   widen (writer, dft_xlsx_text_width (valid));
+  valid = escape_underscores (valid);
   note_failure (writer,
                 worksheet_write_string (writer->sheet, writer->n_rows, writer->col, valid, format));
 }

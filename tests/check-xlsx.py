@@ -12,7 +12,8 @@ with its type, value and number format), the number of cells compared, and the p
 Exits 1 when there is a problem, 0 otherwise.
 
 The rules, as Daftari's writers promise them:
-- text is text, equal to the CSV cell, except that the CSV puts an apostrophe before text a
+- text is text, equal to the CSV cell once its _xHHHH_ escapes are read as Excel reads them,
+  except that the CSV puts an apostrophe before text a
   spreadsheet would run as a formula, writes line ends as CRLF where the workbook has LF, and
   holds text longer than a cell (32,767 characters) in full where the workbook cuts it, ending
   in "…";
@@ -36,6 +37,7 @@ from openpyxl.utils import get_column_letter
 
 CELL_MAX = 32767
 BAD_SHEET_CHARS = set('[]:*?/\\')
+CONTROL_ESCAPE = re.compile('_x(00[01][0-9A-Fa-f])_')
 
 
 def looks_like_formula(text):
@@ -148,7 +150,9 @@ def compare(expected, cell, where, problems):
         if abs((value - stamp).total_seconds()) > 0.002 or 'h' not in fmt:
             problems.append(f'{where}: date-time {value} ({fmt}) is not the CSV\'s {expected}')
         return
-    text = str(value)
+    # As Excel reads it: openpyxl turns "_x005F_x0041_" into the text "_x0041_" but leaves the
+    # escapes of control characters, "_x0001_" for U+0001.
+    text = CONTROL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), str(value))
     csv_text = expected.replace('\r\n', '\n').replace('\r', '\n')
     if looks_like_formula(text.replace('\n', '\r\n')) or looks_like_formula(text):
         # The CSV makes it inert with an apostrophe; the workbook holds it as a string.

@@ -123,6 +123,27 @@ cell_of (JsonObject *sheet, guint row, const char *column)
   return NULL;
 }
 
+static guint
+rows_of (JsonObject *sheet)
+{
+  return json_array_get_length (json_object_get_array_member (sheet, "rows"));
+}
+
+static const char *
+text_at (JsonObject *sheet, guint row, const char *column)
+{
+  return json_object_get_string_member_with_default (cell_of (sheet, row, column), "v", NULL);
+}
+
+static double
+number_at (JsonObject *sheet, guint row, const char *column)
+{
+  JsonObject *cell = cell_of (sheet, row, column);
+
+  g_assert_cmpstr (json_object_get_string_member_with_default (cell, "t", ""), ==, "n");
+  return json_object_get_double_member (cell, "v");
+}
+
 static void
 assert_cell (JsonObject *cell, const char *type, const char *format_part)
 {
@@ -191,6 +212,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
                               "2026-03-03");
   dft_record_set_string (event, "notes", f->note);
   dft_record_set_string (event, "venue", "@SUM(1+1)");
+  dft_record_set_string (event, "city", "Bish\001kek");
   dft_store_save (f->store, event, &error);
   g_assert_no_error (error);
   f->event_id = g_strdup (dft_record_get_id (event));
@@ -202,7 +224,10 @@ fixture_set_up (Fixture *f, gconstpointer data)
       const char           *id = dft_record_get_id (person);
 
       dft_record_set_string (person, "gender", i % 2 == 0 ? "male" : "female");
-      dft_record_set_string (person, "agency", i == 2 ? "-2+3+cmd" : "Прокуратура");
+      dft_record_set_string (person, "agency",
+                             i == 2   ? "-2+3+cmd"
+                             : i == 1 ? "МВД _x0041_"
+                                      : "Прокуратура");
       dft_record_set_string (person, "position", positions[i]);
       dft_record_set_string (person, "phone", "+996 555 123 456");
       if (i == 1)
@@ -301,19 +326,25 @@ export_csv (Fixture *f, GOutputStream *out, gconstpointer data, GError **error)
                          NULL, error);
 }
 
-/* Writes @kind as CSV and as XLSX and compares them; returns the workbook's dump. */
+/* Writes @kind as CSV and as XLSX and compares them; returns the workbook's dump, one sheet
+ * named @name. */
 static JsonNode *
-export_both (Fixture *f, DftExportKind kind)
+export_both (Fixture *f, DftExportKind kind, const char *name)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char   *csv = path_in (f, "export.csv");
   g_autofree char   *xlsx = path_in (f, "export.xlsx");
 
+  JsonNode *dump;
+
   write_csv (f, csv, export_csv, GINT_TO_POINTER (kind));
   g_assert_true (dft_export_xlsx (f->store, kind, kind == DFT_EXPORT_EVENTS ? NULL : f->event_id,
                                   xlsx, NULL, &error));
   g_assert_no_error (error);
-  return check_workbook (xlsx, csv, FALSE);
+  dump = check_workbook (xlsx, csv, FALSE);
+  g_assert_cmpuint (json_array_get_length (sheets_of (dump)), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (sheet_of (dump, 0), "name"), ==, name);
+  return dump;
 }
 
 static void
@@ -325,21 +356,17 @@ test_export_events (Fixture *f, gconstpointer data)
 
   if (skip_without_reader ())
     return;
-  dump = export_both (f, DFT_EXPORT_EVENTS);
-  g_assert_cmpuint (json_array_get_length (sheets_of (dump)), ==, 1);
+  dump = export_both (f, DFT_EXPORT_EVENTS, "Workshops");
   sheet = sheet_of (dump, 0);
-  g_assert_cmpstr (json_object_get_string_member (sheet, "name"), ==, "Workshops");
   assert_cell (cell_of (sheet, 1, "title"), "s", NULL);
   assert_cell (cell_of (sheet, 1, "start_date"), "d", "yyyy-mm-dd");
-  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, 1, "start_date"), "v"), ==,
-                   "2026-03-02T00:00:00");
+  g_assert_cmpstr (text_at (sheet, 1, "start_date"), ==, "2026-03-02T00:00:00");
   assert_cell (cell_of (sheet, 1, "created_at"), "d", "hh:mm");
   /* A formula stays text, never a formula. */
   assert_cell (cell_of (sheet, 1, "venue"), "s", NULL);
-  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, 1, "venue"), "v"), ==,
-                   "@SUM(1+1)");
+  g_assert_cmpstr (text_at (sheet, 1, "venue"), ==, "@SUM(1+1)");
   /* The longest note a workshop holds fits a cell whole: tabs, scripts, formula and all. */
-  notes = json_object_get_string_member (cell_of (sheet, 1, "notes"), "v");
+  notes = text_at (sheet, 1, "notes");
   g_assert_cmpstr (notes, ==, f->note);
 }
 
@@ -352,29 +379,25 @@ test_export_people (Fixture *f, gconstpointer data)
 
   if (skip_without_reader ())
     return;
-  dump = export_both (f, DFT_EXPORT_PEOPLE);
+  dump = export_both (f, DFT_EXPORT_PEOPLE, "People");
   sheet = sheet_of (dump, 0);
-  g_assert_cmpstr (json_object_get_string_member (sheet, "name"), ==, "People");
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (sheet, "rows")), ==,
-                    1 + G_N_ELEMENTS (names));
+  g_assert_cmpuint (rows_of (sheet), ==, 1 + G_N_ELEMENTS (names));
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
       row = row_with (sheet, "given_name", names[i][0]);
-      g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "family_name"), "v"), ==,
-                       names[i][1]);
+      g_assert_cmpstr (text_at (sheet, row, "family_name"), ==, names[i][1]);
       /* A phone number is text as typed, never a number. */
       assert_cell (cell_of (sheet, row, "phone"), "s", NULL);
     }
   row = row_with (sheet, "given_name", "ნინო");
   assert_cell (cell_of (sheet, row, "consent_date"), "d", "yyyy-mm-dd");
+  /* Not read as the escape of "A". */
+  g_assert_cmpstr (text_at (sheet, row, "agency"), ==, "МВД _x0041_");
   row = row_with (sheet, "given_name", "Айбек");
-  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "position"), "v"), ==,
-                   "=HYPERLINK(\"http://x\",\"y\")");
+  g_assert_cmpstr (text_at (sheet, row, "position"), ==, "=HYPERLINK(\"http://x\",\"y\")");
   row = row_with (sheet, "given_name", "Zoë");
-  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "position"), "v"), ==,
-                   "Line one\nline two\nthree");
-  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "role"), "v"), ==,
-                   "trainer");
+  g_assert_cmpstr (text_at (sheet, row, "position"), ==, "Line one\nline two\nthree");
+  g_assert_cmpstr (text_at (sheet, row, "role"), ==, "trainer");
 }
 
 static void
@@ -386,17 +409,14 @@ test_export_attendance (Fixture *f, gconstpointer data)
 
   if (skip_without_reader ())
     return;
-  dump = export_both (f, DFT_EXPORT_ATTENDANCE);
+  dump = export_both (f, DFT_EXPORT_ATTENDANCE, "Attendance");
   sheet = sheet_of (dump, 0);
-  g_assert_cmpstr (json_object_get_string_member (sheet, "name"), ==, "Attendance");
   row = row_with (sheet, "given_name", "ნინო");
   /* The mark as stored, the counts and the rate as numbers, the rate shown in percent. */
-  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "2026-03-02 am"), "v"), ==,
-                   "late");
+  g_assert_cmpstr (text_at (sheet, row, "2026-03-02 am"), ==, "late");
   assert_cell (cell_of (sheet, row, "late"), "n", NULL);
   assert_cell (cell_of (sheet, row, "attendance_rate"), "n", "%");
-  g_assert_cmpfloat_with_epsilon (
-      json_object_get_double_member (cell_of (sheet, row, "attendance_rate"), "v"), 0.25, 1e-9);
+  g_assert_cmpfloat_with_epsilon (number_at (sheet, row, "attendance_rate"), 0.25, 1e-9);
   row = row_with (sheet, "given_name", "Zoë");
   assert_cell (cell_of (sheet, row, "2026-03-02 am"), "(empty)", NULL);
 }
@@ -523,8 +543,7 @@ test_submissions (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   dump = check_workbook (xlsx, csv, FALSE);
   sheet = sheet_of (dump, 0);
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (sheet, "rows")), ==,
-                    1 + 7);
+  g_assert_cmpuint (rows_of (sheet), ==, 1 + 7);
   for (guint r = 1; r <= 7; r++)
     {
       assert_cell (cell_of (sheet, r, "score %"), "n", "0.0");
@@ -532,11 +551,11 @@ test_submissions (Fixture *f, gconstpointer data)
       assert_cell (cell_of (sheet, r, "finished"), "d", "hh:mm");
       assert_cell (cell_of (sheet, r, "years"), "n", NULL);
       assert_cell (cell_of (sheet, r, "hours"), "n", NULL);
-      g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, r, "hours"), "v"), ==, 3.5);
+      g_assert_cmpfloat (number_at (sheet, r, "hours"), ==, 3.5);
       assert_cell (cell_of (sheet, r, "when"), "d", "yyyy-mm-dd");
       assert_cell (cell_of (sheet, r, "comment"), "s", NULL);
       /* Cut to what a cell holds, and marked so; the checker compared the rest with the CSV. */
-      comment = json_object_get_string_member (cell_of (sheet, r, "comment"), "v");
+      comment = text_at (sheet, r, "comment");
       if (g_str_has_prefix (comment, "=HYPERLINK("))
         {
           g_assert_cmpint (g_utf8_strlen (comment, -1), ==, DFT_XLSX_CELL_MAX);
@@ -572,21 +591,18 @@ test_gain (Fixture *f, gconstpointer data)
   dump = check_workbook (xlsx, csv, FALSE);
   sheet = sheet_of (dump, 0);
   /* Four people, then the averages. */
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (sheet, "rows")), ==,
-                    1 + 4 + 1);
+  g_assert_cmpuint (rows_of (sheet), ==, 1 + 4 + 1);
   row = row_with (sheet, "person", "ნინო კაპანაძე");
-  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "pre %"), "v"), ==, 0);
-  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "post %"), "v"), ==, 100);
-  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "gain"), "v"), ==, 100);
-  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "normalized gain"), "v"),
-                     ==, 1);
+  g_assert_cmpfloat (number_at (sheet, row, "pre %"), ==, 0);
+  g_assert_cmpfloat (number_at (sheet, row, "post %"), ==, 100);
+  g_assert_cmpfloat (number_at (sheet, row, "gain"), ==, 100);
+  g_assert_cmpfloat (number_at (sheet, row, "normalized gain"), ==, 1);
   row = row_with (sheet, "person", "فرید احمدی");
   assert_cell (cell_of (sheet, row, "post %"), "(empty)", NULL);
   row = row_with (sheet, "person", "Average");
   g_assert_cmpuint (row, ==, 5);
   /* Pre 0 for all four; post 0, 100, 100 for the three who took it. */
-  g_assert_cmpfloat_with_epsilon (
-      json_object_get_double_member (cell_of (sheet, row, "post %"), "v"), 200.0 / 3, 1e-9);
+  g_assert_cmpfloat_with_epsilon (number_at (sheet, row, "post %"), 200.0 / 3, 1e-9);
 }
 
 /* ---- Failure leaves the earlier file -------------------------------------------------- */
@@ -833,48 +849,39 @@ test_indicator_report (void)
     }
   sheet = sheet_of (dump, 0);
   row = row_with (sheet, "Figure", "People trained");
-  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "Value"), "v"), ==, 5);
+  g_assert_cmpfloat (number_at (sheet, row, "Value"), ==, 5);
   row = row_with (sheet, "Figure", "Women’s share");
   assert_cell (cell_of (sheet, row, "Value"), "n", "%");
-  g_assert_cmpfloat_with_epsilon (
-      json_object_get_double_member (cell_of (sheet, row, "Value"), "v"), 0.6, 1e-9);
+  g_assert_cmpfloat_with_epsilon (number_at (sheet, row, "Value"), 0.6, 1e-9);
   row = row_with (sheet, "Figure", "Countries");
-  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "Value"), "v"), ==,
-                   "KG, GE");
+  g_assert_cmpstr (text_at (sheet, row, "Value"), ==, "KG, GE");
 
   sheet = sheet_of (dump, 1);
   row = row_with (sheet, "Agency", "+cmd");
-  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "Gender"), "v"), ==, "Male");
-  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "Role"), "v"), ==,
-                   "Trainer");
-  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "Women’s share"), "v"), ==,
-                     0);
+  g_assert_cmpstr (text_at (sheet, row, "Gender"), ==, "Male");
+  g_assert_cmpstr (text_at (sheet, row, "Role"), ==, "Trainer");
+  g_assert_cmpfloat (number_at (sheet, row, "Women’s share"), ==, 0);
   sheet = sheet_of (dump, 2);
   g_assert_cmpuint (row_with (sheet, "Gender", "Not given"), ==, 2);
   sheet = sheet_of (dump, 5);
   row = row_with (sheet, "Country code", "KG");
-  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "Country"), "v"), ==,
-                   "Kyrgyzstan");
+  g_assert_cmpstr (text_at (sheet, row, "Country"), ==, "Kyrgyzstan");
   sheet = sheet_of (dump, 7);
   assert_cell (cell_of (sheet, 1, "Start"), "d", "yyyy-mm-dd");
   assert_cell (cell_of (sheet, 1, "Attendance rate"), "n", "%");
   sheet = sheet_of (dump, 8);
   g_assert_cmpuint (row_with (sheet, "Workshop", "All workshops"), ==, 2);
-  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, 2, "Normalized gain"), "v"), ==,
-                     0.5);
+  g_assert_cmpfloat (number_at (sheet, 2, "Normalized gain"), ==, 0.5);
   sheet = sheet_of (dump, 9);
   row = row_with (sheet, "Question", "useful");
-  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "5"), "v"), ==, 2);
-  g_assert_cmpfloat (json_object_get_double_member (cell_of (sheet, row, "Average"), "v"), ==,
-                     4.25);
+  g_assert_cmpfloat (number_at (sheet, row, "5"), ==, 2);
+  g_assert_cmpfloat (number_at (sheet, row, "Average"), ==, 4.25);
   row = row_with (sheet, "Question", "again");
-  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "Choices"), "v"), ==,
-                   "Да: 3; Нет: 1");
+  g_assert_cmpstr (text_at (sheet, row, "Choices"), ==, "Да: 3; Нет: 1");
   sheet = sheet_of (dump, 10);
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (sheet, "rows")), ==, 3);
+  g_assert_cmpuint (rows_of (sheet), ==, 3);
   row = row_with (sheet, "Answer", "=1+2 отлично");
-  g_assert_cmpstr (json_object_get_string_member (cell_of (sheet, row, "Question"), "v"), ==,
-                   "best");
+  g_assert_cmpstr (text_at (sheet, row, "Question"), ==, "best");
 
   g_ptr_array_unref (report.breakdown);
   g_ptr_array_unref (report.by_gender);
@@ -887,6 +894,70 @@ test_indicator_report (void)
   g_ptr_array_unref (report.evaluation);
   g_ptr_array_unref (choice.choices);
   dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+/* The engine's report over a small register, as a workbook: every sheet there, with the
+ * figures a hand count gives. */
+static void
+test_indicator_store (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)             error = NULL;
+  g_autoptr (DftReportSelection) selection = dft_report_selection_new ();
+  g_autoptr (DftIndicatorReport) report = NULL;
+  g_autofree char               *csv = path_in (f, "report.csv");
+  g_autofree char               *xlsx = path_in (f, "report.xlsx");
+  g_autoptr (GFile)              file = g_file_new_for_path (csv);
+  g_autoptr (GOutputStream)      out = NULL;
+  g_autoptr (JsonNode)           dump = NULL;
+  JsonObject                    *sheet;
+  guint                          row;
+
+  if (skip_without_reader ())
+    return;
+  add_quiz_results (f);
+  report = dft_indicator_report (f->store, selection, NULL, &error);
+  g_assert_no_error (error);
+  out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, 0, NULL, &error));
+  g_assert_true (dft_indicator_report_write_csv (report, out, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_close (out, NULL, &error));
+  g_assert_true (dft_indicator_report_write_xlsx (report, xlsx, NULL, &error));
+  g_assert_no_error (error);
+  dump = check_workbook (xlsx, csv, TRUE);
+  g_assert_cmpuint (json_array_get_length (sheets_of (dump)), ==, 11);
+
+  /* Three participants (the fourth person is a trainer), one of them a woman. */
+  sheet = sheet_of (dump, 0);
+  row = row_with (sheet, "Figure", "People trained");
+  g_assert_cmpfloat (number_at (sheet, row, "Value"), ==, 3);
+  row = row_with (sheet, "Figure", "Women trained");
+  g_assert_cmpfloat (number_at (sheet, row, "Value"), ==, 1);
+  row = row_with (sheet, "Figure", "Women’s share");
+  g_assert_cmpfloat_with_epsilon (number_at (sheet, row, "Value"), 1.0 / 3, 1e-9);
+  row = row_with (sheet, "Figure", "Workshops");
+  g_assert_cmpfloat (number_at (sheet, row, "Value"), ==, 1);
+
+  sheet = sheet_of (dump, 6); /* By role */
+  row = row_with (sheet, "Role", "Trainer");
+  g_assert_cmpfloat (number_at (sheet, row, "People"), ==, 1);
+  row = row_with (sheet, "Role", "Participant");
+  g_assert_cmpfloat (number_at (sheet, row, "People"), ==, 3);
+
+  sheet = sheet_of (dump, 7); /* Workshops */
+  row = row_with (sheet, "Workshop", "Киберпреступность: [основы]/2026");
+  g_assert_cmpstr (text_at (sheet, row, "Country"), ==, "Kyrgyzstan");
+  g_assert_cmpfloat (number_at (sheet, row, "Participants"), ==, 3);
+
+  /* One line per workshop and test, then the overall line, each with the engine's pairs. */
+  sheet = sheet_of (dump, 8);
+  g_assert_cmpuint (rows_of (sheet), ==, 1 + report->gains->len);
+  g_assert_cmpuint (report->gains->len, >=, 1);
+  for (guint i = 0; i < report->gains->len; i++)
+    {
+      DftGainFigures *g = g_ptr_array_index (report->gains, i);
+
+      g_assert_cmpfloat (number_at (sheet, i + 1, "Took both"), ==, g->n_pairs);
+    }
 }
 
 int
@@ -905,6 +976,7 @@ main (int argc, char *argv[])
   ADD ("/xlsx/submissions", test_submissions);
   ADD ("/xlsx/gain", test_gain);
   ADD ("/xlsx/unwritable", test_unwritable);
+  ADD ("/xlsx/indicator-report/store", test_indicator_store);
 #undef ADD
   return g_test_run ();
 }
