@@ -2,9 +2,12 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "dft-dataset.h"
 #include "dft-print-private.h"
 #include "dft-store-merges.h"
 #include "dft-test-util.h"
@@ -670,6 +673,441 @@ test_certificates_urdu (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_in (stripped, "پاکستان"), ==, 1);
 }
 
+static DftIndicatorGroup *
+group_new (const char *gender,
+           const char *agency,
+           const char *country,
+           const char *role,
+           guint       people,
+           guint       women)
+{
+  DftIndicatorGroup *group = g_new0 (DftIndicatorGroup, 1);
+
+  group->gender = g_strdup (gender);
+  group->agency = g_strdup (agency);
+  group->country = g_strdup (country);
+  group->role = g_strdup (role);
+  group->people = people;
+  group->women = women;
+  group->participations = people + 1;
+  group->person_days = people * 3;
+  return group;
+}
+
+static void
+group_free (DftIndicatorGroup *group)
+{
+  g_free (group->gender);
+  g_free (group->agency);
+  g_free (group->country);
+  g_free (group->role);
+  g_free (group);
+}
+
+static void
+workshop_free (DftWorkshopFigures *w)
+{
+  g_free (w->event_id);
+  g_free (w->title);
+  g_free (w->start_date);
+  g_free (w->end_date);
+  g_free (w->country);
+  g_free (w);
+}
+
+static void
+gain_free (DftGainFigures *g)
+{
+  g_free (g->event_id);
+  g_free (g->event_title);
+  g_free (g->form_key);
+  g_free (g->form_title);
+  g_free (g);
+}
+
+static void
+question_free (DftEvaluationQuestion *q)
+{
+  g_free (q->form_key);
+  g_free (q->form_title);
+  g_free (q->name);
+  g_free (q->label);
+  g_strfreev (q->texts);
+  g_free (q);
+}
+
+/* A report as the engine (dft-indicators.h) gives it, built by hand: @n_agencies agencies, so
+ * that the agency table runs over pages. */
+static DftIndicatorReport *
+report_new (guint n_agencies)
+{
+  DftIndicatorReport    *report = g_new0 (DftIndicatorReport, 1);
+  DftReportSelection    *selection = g_new0 (DftReportSelection, 1);
+  DftWorkshopFigures    *w;
+  DftGainFigures        *g;
+  DftEvaluationQuestion *q;
+  const char            *countries[] = { "KG", "GE", "PK" };
+
+  selection->from = g_strdup ("2026-01-01");
+  selection->to = g_strdup ("2026-03-31");
+  selection->completion_share = 0.8;
+  report->selection = selection;
+  report->n_workshops = 3;
+  report->people = 83;
+  report->women = 37;
+  report->participations = 90;
+  report->person_days = 250;
+  report->sessions = 22;
+  report->attendance_rate = 0.87;
+  report->completed_people = 70;
+  report->completed_women = 31;
+  report->completed_participations = 75;
+
+  report->by_gender = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+  g_ptr_array_add (report->by_gender, group_new ("female", NULL, NULL, NULL, 37, 37));
+  g_ptr_array_add (report->by_gender, group_new ("male", NULL, NULL, NULL, 44, 0));
+  g_ptr_array_add (report->by_gender, group_new ("", NULL, NULL, NULL, 2, 0));
+  report->by_agency = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+  report->gender_by_agency = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+  for (guint i = 0; i < n_agencies; i++)
+    {
+      g_autofree char *agency = g_strdup_printf ("Agency%02u", i);
+
+      g_ptr_array_add (report->by_agency, group_new (NULL, agency, NULL, NULL, 40 - i % 40, i % 7));
+      g_ptr_array_add (report->gender_by_agency,
+                       group_new ("female", agency, NULL, NULL, i % 7, i % 7));
+      g_ptr_array_add (report->gender_by_agency,
+                       group_new ("male", agency, NULL, NULL, 40 - i % 40 - i % 7, 0));
+    }
+  report->by_country = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+  for (guint i = 0; i < G_N_ELEMENTS (countries); i++)
+    g_ptr_array_add (report->by_country, group_new (NULL, NULL, countries[i], NULL, 30, 12));
+  report->by_role = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+  g_ptr_array_add (report->by_role, group_new (NULL, NULL, NULL, "participant", 83, 37));
+  g_ptr_array_add (report->by_role, group_new (NULL, NULL, NULL, "trainer", 4, 2));
+  report->breakdown = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+
+  report->workshops = g_ptr_array_new_with_free_func ((GDestroyNotify) workshop_free);
+  report->gains = g_ptr_array_new_with_free_func ((GDestroyNotify) gain_free);
+  for (guint i = 0; i < 3; i++)
+    {
+      w = g_new0 (DftWorkshopFigures, 1);
+      w->event_id = g_strdup_printf ("event-%u", i);
+      w->title = g_strdup_printf ("Финансы %u", i + 1);
+      w->start_date = g_strdup_printf ("2026-0%u-02", i + 1);
+      w->end_date = g_strdup_printf ("2026-0%u-04", i + 1);
+      w->country = g_strdup (countries[i]);
+      w->participants = 30;
+      w->women = 12;
+      w->sessions = 6;
+      w->attendance_rate = 0.85;
+      w->completed = 25;
+      g_ptr_array_add (report->workshops, w);
+
+      g = g_new0 (DftGainFigures, 1);
+      g->event_id = g_strdup (w->event_id);
+      g->event_title = g_strdup (w->title);
+      g->form_key = g_strdup ("knowledge");
+      g->form_title = g_strdup ("Knowledge test");
+      g->n_pre = g->n_post = g->n_pairs = 28;
+      g->mean_pre = 50;
+      g->mean_post = i == 2 ? 45 : 70 + i;
+      g->mean_gain = g->mean_post - g->mean_pre;
+      g->normalized_gain = g->mean_gain / 50;
+      g_ptr_array_add (report->gains, g);
+    }
+  g = g_new0 (DftGainFigures, 1);
+  g->n_pre = g->n_post = g->n_pairs = 84;
+  g->mean_pre = 50;
+  g->mean_post = 62;
+  g->mean_gain = 12;
+  g->normalized_gain = 0.24;
+  g_ptr_array_add (report->gains, g);
+
+  report->evaluation = g_ptr_array_new_with_free_func ((GDestroyNotify) question_free);
+  q = g_new0 (DftEvaluationQuestion, 1);
+  q->form_key = g_strdup ("evaluation");
+  q->form_title = g_strdup ("Evaluation");
+  q->name = g_strdup ("useful");
+  q->label = g_strdup ("How useful was the workshop?");
+  q->kind = DFT_EVALUATION_SCALE;
+  q->n_answers = 20;
+  q->average = 4.25;
+  q->scale[2] = 3;
+  q->scale[3] = 9;
+  q->scale[4] = 8;
+  g_ptr_array_add (report->evaluation, q);
+  q = g_new0 (DftEvaluationQuestion, 1);
+  q->form_key = g_strdup ("evaluation");
+  q->form_title = g_strdup ("Evaluation");
+  q->name = g_strdup ("comments");
+  q->label = g_strdup ("What would you change?");
+  q->kind = DFT_EVALUATION_TEXT;
+  q->n_answers = 3;
+  q->average = NAN;
+  q->texts = g_strdupv ((char *[]){ "Больше практических кейсов", "ორშაბათს დავიწყოთ",
+                                    "Mehr Zeit für Übungen", NULL });
+  g_ptr_array_add (report->evaluation, q);
+  return report;
+}
+
+static void
+report_free (DftIndicatorReport *report)
+{
+  g_free (report->selection->from);
+  g_free (report->selection->to);
+  g_free (report->selection);
+  g_ptr_array_unref (report->breakdown);
+  g_ptr_array_unref (report->by_gender);
+  g_ptr_array_unref (report->by_agency);
+  g_ptr_array_unref (report->by_country);
+  g_ptr_array_unref (report->by_role);
+  g_ptr_array_unref (report->gender_by_agency);
+  g_ptr_array_unref (report->workshops);
+  g_ptr_array_unref (report->gains);
+  g_ptr_array_unref (report->evaluation);
+  g_free (report);
+}
+
+static guint
+page_of (GStrv pages, const char *needle)
+{
+  for (guint i = 0; pages[i] != NULL; i++)
+    if (strstr (pages[i], needle) != NULL)
+      return i;
+  g_error ("No page holds “%s”", needle);
+}
+
+static void
+test_report (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autofree char    *path = out_path (f, "report.pdf");
+  g_autofree char    *text = NULL;
+  g_auto (GStrv)      pages = NULL;
+  DftIndicatorReport *report = report_new (60);
+  guint               missing = _dft_print_missing_glyphs_total ();
+  guint               n, first, last;
+  double              width, height;
+
+  if (!have_poppler ())
+    {
+      report_free (report);
+      return;
+    }
+  g_assert_true (dft_indicator_report_write_pdf (report, DFT_PAPER_A4, path, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (_dft_print_missing_glyphs_total (), ==, missing);
+  assert_fonts_embedded (path);
+  n = pdf_pages (path, &width, &height);
+  g_assert_cmpfloat (width, ==, 595);
+  g_assert_cmpfloat (height, ==, 842);
+  g_assert_cmpuint (n, >=, 3);
+  text = pdf_text (path);
+  pages = split_pages (text, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *footer = g_strdup_printf ("Page %u of %u", i + 1, n);
+
+      g_assert_cmpuint (count_in (pages[i], footer), ==, 1);
+    }
+  /* Each agency in the chart and in the table. */
+  for (guint i = 0; i < 60; i++)
+    {
+      g_autofree char *agency = g_strdup_printf ("Agency%02u", i);
+
+      g_assert_cmpuint (count_in (text, agency), ==, 2);
+    }
+  /* The agency table runs over pages, its headings on each. */
+  first = page_of (pages, "Participants by agency\n");
+  last = page_of (pages, "Participants by country");
+  g_assert_cmpuint (last, >, first);
+  for (guint i = first; i <= last; i++)
+    g_assert_cmpuint (count_in (pages[i], "Person-days"), >=, 1);
+  g_assert_cmpuint (count_in (text, "Headline figures"), ==, 1);
+  /* Each workshop in its table, in the gain chart and in the gain table. */
+  g_assert_cmpuint (count_in (text, "Финансы 2"), ==, 3);
+  g_assert_cmpuint (count_in (text, "Больше практических кейсов"), ==, 1);
+  g_assert_cmpuint (count_in (text, "ორშაბათს დავიწყოთ"), ==, 1);
+  g_assert_cmpuint (count_in (text, "Mehr Zeit für Übungen"), ==, 1);
+  g_assert_cmpuint (count_in (text, "45 %"), >=, 1); /* the women's share, 37 of 83 */
+  g_clear_pointer (&text, g_free);
+
+  g_assert_true (dft_indicator_report_write_pdf (report, DFT_PAPER_LETTER, path, NULL, &error));
+  g_assert_no_error (error);
+  pdf_pages (path, &width, &height);
+  g_assert_cmpfloat (width, ==, 612);
+  g_assert_cmpfloat (height, ==, 792);
+  report_free (report);
+}
+
+/* The engine's report over the sample workshops (Cyrillic, Georgian and Urdu names), printed. */
+static void
+test_report_sample (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)             error = NULL;
+  g_autofree char               *path = out_path (f, "sample-report.pdf");
+  g_autofree char               *text = NULL;
+  g_autoptr (DftReportSelection) selection = dft_report_selection_new ();
+  g_autoptr (DftIndicatorReport) report = NULL;
+  DftDatasetStats                stats = { 0 };
+  guint                          missing = _dft_print_missing_glyphs_total ();
+  double                         width, height;
+
+  if (!have_poppler ())
+    return;
+  g_assert_true (
+      dft_dataset_load (f->store, g_getenv ("DAFTARI_SAMPLE"), &stats, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  report = dft_indicator_report (f->store, selection, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_indicator_report_write_pdf (report, DFT_PAPER_A4, path, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (_dft_print_missing_glyphs_total (), ==, missing);
+  assert_fonts_embedded (path);
+  g_assert_cmpuint (pdf_pages (path, &width, &height), >=, 1);
+  text = pdf_text (path);
+  for (guint i = 0; i < report->workshops->len; i++)
+    {
+      const DftWorkshopFigures *w = report->workshops->pdata[i];
+
+      g_assert_cmpuint (count_in (text, w->title), >=, 1);
+    }
+  for (guint i = 0; i < report->by_agency->len; i++)
+    {
+      const DftIndicatorGroup *agency = report->by_agency->pdata[i];
+
+      /* In the chart and in the table. */
+      if (*agency->agency != '\0')
+        g_assert_cmpuint (count_in (text, agency->agency), >=, 2);
+    }
+}
+
+/* daftari-cli's exit status, with its standard error in *@err. */
+static int
+cli (Fixture *f, char **err, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *out = NULL;
+  int                   status = 0;
+  va_list               args;
+
+  g_ptr_array_add (argv, g_strdup (g_getenv ("DAFTARI_CLI")));
+  g_ptr_array_add (argv, g_strdup ("--db"));
+  g_ptr_array_add (argv, g_build_filename (f->dir, "daftari.db", NULL));
+  va_start (args, err);
+  for (const char *arg = va_arg (args, const char *); arg != NULL;
+       arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, err, &status,
+                &error);
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static void
+test_cli (Fixture *f, gconstpointer data)
+{
+  g_autofree char      *path = out_path (f, "cli.pdf");
+  g_autofree char      *err = NULL;
+  g_autofree char      *text = NULL;
+  g_autoptr (DftRecord) person = NULL;
+  const char           *id = dft_record_get_id (f->event);
+  double                width, height;
+
+  if (!have_poppler () || g_getenv ("DAFTARI_CLI") == NULL)
+    {
+      g_test_skip ("DAFTARI_CLI is not set");
+      return;
+    }
+  person = add_person (f, "Иван", "Петров", "МВД", "participant");
+  g_assert_cmpint (
+      cli (f, &err, "sign-in-sheet", "--event", id, "--paper", "letter", "-o", path, NULL), ==, 0);
+  g_assert_cmpuint (pdf_pages (path, &width, &height), ==, 1);
+  g_assert_cmpfloat (width, ==, 792);
+  text = pdf_text (path);
+  g_assert_cmpuint (count_in (text, "Петров Иван"), ==, 1);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (
+      cli (f, &err, "sign-in-sheet", "--event", id, "--paper", "legal", "-o", path, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "“legal” is not a paper size"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli (f, &err, "sign-in-sheet", "--event", id, NULL), ==, 2);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli (f, &err, "certificates", "--event", "nope", "-o", path, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "There is no workshop “nope”"));
+  g_clear_pointer (&err, g_free);
+  /* Nobody attended: an error, and the sheet written before is still there. */
+  g_assert_cmpint (cli (f, &err, "certificates", "--event", id, "-o", path, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "Nobody has completed this workshop"));
+  g_assert_cmpuint (pdf_pages (path, &width, &height), ==, 1);
+  g_assert_cmpfloat (width, ==, 792);
+}
+
+typedef struct
+{
+  Fixture *f;
+  char    *path;
+  gboolean certificates;
+} Job;
+
+static gpointer
+write_in_thread (gpointer data)
+{
+  Job               *job = data;
+  g_autoptr (GError) error = NULL;
+  gboolean           ok;
+
+  if (job->certificates)
+    ok = dft_certificates_write_pdf (job->f->store, dft_record_get_id (job->f->event), 0.5,
+                                     DFT_PAPER_A4, job->path, NULL, NULL, &error);
+  else
+    ok = dft_sign_in_sheet_write_pdf (job->f->store, dft_record_get_id (job->f->event), NULL,
+                                      DFT_PAPER_A4, job->path, NULL, &error);
+  g_assert_no_error (error);
+  return GINT_TO_POINTER (ok);
+}
+
+/* The app writes in worker threads, several at once. */
+static void
+test_threads (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DftRecord) person = NULL;
+  Job                   jobs[4];
+  GThread              *threads[G_N_ELEMENTS (jobs)];
+  guint                 missing = _dft_print_missing_glyphs_total ();
+
+  if (!have_poppler ())
+    return;
+  person = add_person (f, "გიორგი", "ბერიძე", "Police", "participant");
+  mark (f, 0, person, "present");
+  mark (f, 1, person, "present");
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      jobs[i].f = f;
+      jobs[i].path = g_strdup_printf ("%s/thread-%u.pdf", f->dir, i);
+      jobs[i].certificates = i % 2 == 1;
+      threads[i] = g_thread_new ("print", write_in_thread, &jobs[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      g_autofree char *text = NULL;
+      double           width, height;
+
+      g_assert_true (GPOINTER_TO_INT (g_thread_join (threads[i])));
+      g_assert_cmpuint (pdf_pages (jobs[i].path, &width, &height), ==, 1);
+      text = pdf_text (jobs[i].path);
+      g_assert_cmpuint (count_in (text, jobs[i].certificates ? "Giorgi Beridze" : "Beridze Giorgi"),
+                        ==, 1);
+      g_free (jobs[i].path);
+    }
+  g_assert_cmpuint (_dft_print_missing_glyphs_total (), ==, missing);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -684,6 +1122,10 @@ main (int argc, char **argv)
   ADD ("/print/bad-input", test_bad_input);
   ADD ("/print/certificates", test_certificates);
   ADD ("/print/certificates/urdu", test_certificates_urdu);
+  ADD ("/print/cli", test_cli);
+  ADD ("/print/threads", test_threads);
+  ADD ("/print/report", test_report);
+  ADD ("/print/report/sample", test_report_sample);
 #undef ADD
   return g_test_run ();
 }

@@ -93,6 +93,7 @@ _dft_cli_certificates (DftStore *store, int argc, char **argv)
                                       &n_certificates, NULL, &error))
     return _dft_cli_fail (error);
   g_print (
+      /* Translators: %u is how many certificates, %s the PDF file */
       ngettext ("Wrote %u certificate to %s\n", "Wrote %u certificates to %s\n", n_certificates),
       n_certificates, output);
   return 0;

@@ -45,6 +45,7 @@ typedef struct
   char            *trainers;
   const char      *title;
   UTransliterator *translit;
+  gboolean         measuring; /* line() measures, drawing nothing */
 } Certificate;
 
 static const char *
@@ -133,32 +134,25 @@ font (Certificate *certificate, const char *style)
 static double
 line (Certificate *certificate, const char *text, const char *style, double y, int max_lines)
 {
-  DftPrintDoc     *doc = certificate->doc;
-  g_autofree char *description = font (certificate, style);
-  double           margin = 110;
+  DftPrintDoc            *doc = certificate->doc;
+  g_autofree char        *description = font (certificate, style);
+  double                  margin = 110;
+  g_autoptr (PangoLayout) layout = _dft_print_layout (
+      doc, text, description, doc->width - 2 * margin, max_lines, PANGO_ALIGN_CENTER);
 
-  return _dft_print_text (doc, text, description, margin, y, doc->width - 2 * margin, max_lines,
-                          PANGO_ALIGN_CENTER);
+  if (certificate->measuring)
+    return _dft_print_layout_height (layout);
+  return _dft_print_show (doc, layout, margin, y);
 }
 
-static gboolean
-draw_certificate (Certificate *certificate, DftRecord *person, GError **error)
+/* The certificate's text from @y down; returns where it ends. */
+static double
+draw_text (Certificate *certificate, const char *name, const char *latin, double y)
 {
-  DftPrintDoc     *doc = certificate->doc;
-  cairo_t         *cr = doc->cr;
-  g_autofree char *name = given_family (person);
-  g_autofree char *latin = _dft_print_to_latin (certificate->translit, name);
+  cairo_t         *cr = certificate->doc->cr;
   g_autofree char *trainers = NULL;
-  double           y = 84;
 
   cairo_set_source_rgb (cr, 0.12, 0.23, 0.42);
-  cairo_set_line_width (cr, 3);
-  cairo_rectangle (cr, 24, 24, doc->width - 48, doc->height - 48);
-  cairo_stroke (cr);
-  cairo_set_line_width (cr, 0.8);
-  cairo_rectangle (cr, 32, 32, doc->width - 64, doc->height - 64);
-  cairo_stroke (cr);
-
   y += line (certificate, tr (certificate, title_text), "Bold 36", y, 2) + 26;
   cairo_set_source_rgb (cr, 0, 0, 0);
   y += line (certificate, tr (certificate, certify_text), "15", y, 2) + 12;
@@ -169,9 +163,9 @@ draw_certificate (Certificate *certificate, DftRecord *person, GError **error)
       y += line (certificate, latin, "Italic 17", y, 2);
       cairo_set_source_rgb (cr, 0, 0, 0);
     }
-  y += 12;
+  y += 14;
   y += line (certificate, tr (certificate, completed_text), "15", y, 2) + 8;
-  y += line (certificate, certificate->title, "Bold 22", y, 2) + 8;
+  y += line (certificate, certificate->title, "Bold 22", y, 2) + 10;
   y += line (certificate, certificate->dates, "14", y, 1);
   if (*certificate->place != '\0')
     y += line (certificate, certificate->place, "14", y, 1);
@@ -186,8 +180,34 @@ draw_certificate (Certificate *certificate, DftRecord *person, GError **error)
         at = strstr (format = trainers_text, "%s");
       trainers = g_strdup_printf ("%.*s%s%s", (int) (at - format), format, certificate->trainers,
                                   at + 2);
-      line (certificate, trainers, "13", y + 12, 2);
+      y += 16 + line (certificate, trainers, "13", y + 16, 2);
     }
+  return y;
+}
+
+static gboolean
+draw_certificate (Certificate *certificate, DftRecord *person, GError **error)
+{
+  DftPrintDoc     *doc = certificate->doc;
+  cairo_t         *cr = doc->cr;
+  g_autofree char *name = given_family (person);
+  g_autofree char *latin = _dft_print_to_latin (certificate->translit, name);
+  double           top = 60, bottom = doc->height - 110;
+  double           y;
+
+  cairo_set_source_rgb (cr, 0.12, 0.23, 0.42);
+  cairo_set_line_width (cr, 3);
+  cairo_rectangle (cr, 24, 24, doc->width - 48, doc->height - 48);
+  cairo_stroke (cr);
+  cairo_set_line_width (cr, 0.8);
+  cairo_rectangle (cr, 32, 32, doc->width - 64, doc->height - 64);
+  cairo_stroke (cr);
+
+  /* The text in the middle of the room above the line to sign. */
+  certificate->measuring = TRUE;
+  y = draw_text (certificate, name, latin, 0);
+  certificate->measuring = FALSE;
+  draw_text (certificate, name, latin, top + MAX (0, (bottom - top - y) / 2));
 
   /* A line to sign, at the foot of the page. */
   y = doc->height - 96;
