@@ -205,7 +205,7 @@ export_csv (gpointer data, GOutputStream *out, GCancellable *cancellable, GError
 }
 
 static gboolean
-export_work (gpointer data, const DftSaveTarget *target, GCancellable *cancellable, GError **error)
+export_work (gpointer data, DftSaveTarget *target, GCancellable *cancellable, GError **error)
 {
   FileJob *job = data;
 
@@ -215,7 +215,7 @@ export_work (gpointer data, const DftSaveTarget *target, GCancellable *cancellab
 }
 
 static DftPaper
-target_paper (const DftSaveTarget *target)
+target_paper (DftSaveTarget *target)
 {
   DftPaper paper = DFT_PAPER_A4;
 
@@ -224,7 +224,7 @@ target_paper (const DftSaveTarget *target)
 }
 
 static gboolean
-sign_in_work (gpointer data, const DftSaveTarget *target, GCancellable *cancellable, GError **error)
+sign_in_work (gpointer data, DftSaveTarget *target, GCancellable *cancellable, GError **error)
 {
   FileJob    *job = data;
   const char *session = dft_save_target_get_choice (target, "session");
@@ -235,17 +235,21 @@ sign_in_work (gpointer data, const DftSaveTarget *target, GCancellable *cancella
 }
 
 static gboolean
-certificates_work (gpointer             data,
-                   const DftSaveTarget *target,
-                   GCancellable        *cancellable,
-                   GError             **error)
+certificates_work (gpointer data, DftSaveTarget *target, GCancellable *cancellable, GError **error)
 {
-  FileJob *job = data;
-  guint    n_certificates = 0;
+  FileJob         *job = data;
+  guint            n_certificates = 0;
+  g_autofree char *base = g_filename_display_basename (target->path);
 
-  return dft_certificates_write_pdf (job->store, job->event_id, COMPLETION_SHARE,
-                                     target_paper (target), target->path, &n_certificates,
-                                     cancellable, error);
+  if (!dft_certificates_write_pdf (job->store, job->event_id, COMPLETION_SHARE,
+                                   target_paper (target), target->path, &n_certificates,
+                                   cancellable, error))
+    return FALSE;
+  target->message = g_strdup_printf (
+      /* Translators: %u is a number of certificates, %s the name of the file that holds them */
+      ngettext ("Saved %u certificate in “%s”", "Saved %u certificates in “%s”", n_certificates),
+      n_certificates, base);
+  return TRUE;
 }
 
 /* The file's name: the workshop's title, what it holds, and its first day. */

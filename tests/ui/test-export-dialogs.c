@@ -126,17 +126,24 @@ open_workshop (DftWindow *window, const char *event_id)
   return DFT_WORKSHOP_PAGE (dft_ui_test_open_workshop (window, event_id));
 }
 
-/* Waits for the toast that names @file, then closes it so that the next one shows at once. */
+/* Waits for the toast that says @text, then closes it so that the next one shows at once. */
+static void
+wait_toast (DftWindow *window, const char *text)
+{
+  GtkWidget *toast;
+
+  dft_ui_wait_toast (window, text);
+  toast = dft_ui_find_toast (window, text);
+  dft_ui_test_wait_toast_in_place (toast);
+  gtk_widget_activate_action (toast, "toast.close", NULL);
+}
+
 static void
 wait_saved_toast (DftWindow *window, const char *file)
 {
   g_autofree char *needle = g_strdup_printf ("Saved “%s”", file);
-  GtkWidget       *toast;
 
-  dft_ui_wait_toast (window, needle);
-  toast = dft_ui_find_toast (window, needle);
-  dft_ui_test_wait_toast_in_place (toast);
-  gtk_widget_activate_action (toast, "toast.close", NULL);
+  wait_toast (window, needle);
 }
 
 static char *
@@ -415,7 +422,7 @@ save_files (DftApplication *app, DftWindow *window, gpointer data)
   /* Certificates: one page for each of the two who attended every session. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "workshop.certificates-to", "s",
                                              certificates));
-  wait_saved_toast (window, "certificates.pdf");
+  wait_toast (window, "Saved 2 certificates in “certificates.pdf”");
   assert_pdf (certificates, 2, "(A4)");
 
   /* The attendance grid, by the path alone, as XLSX from its suffix. */

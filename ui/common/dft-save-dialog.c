@@ -96,6 +96,7 @@ save_dialog_free (gpointer data)
   g_free (self->name);
   g_ptr_array_unref (self->choices);
   g_clear_pointer (&self->target.choices, g_hash_table_unref);
+  g_free (self->target.message);
   g_free (self->path);
   g_clear_object (&self->cancellable);
   g_free (self);
@@ -317,13 +318,16 @@ saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         show_error (self, error);
       return;
     }
-  {
-    g_autofree char *base = g_filename_display_basename (self->path);
-    /* Translators: %s is the name of the file just written */
-    g_autofree char *message = g_strdup_printf (_ ("Saved “%s”"), base);
+  if (self->target.message != NULL)
+    dft_ui_toast (self->widget, self->target.message);
+  else
+    {
+      g_autofree char *base = g_filename_display_basename (self->path);
+      /* Translators: %s is the name of the file just written */
+      g_autofree char *message = g_strdup_printf (_ ("Saved “%s”"), base);
 
-    dft_ui_toast (self->widget, message);
-  }
+      dft_ui_toast (self->widget, message);
+    }
 }
 
 static void

@@ -28,14 +28,15 @@ typedef struct
   DftSaveFormat format;
   const char   *path;
   GHashTable   *choices; /* a choice's id → the chosen option's id */
+  char         *message; /* the writer may set it: the toast instead of "Saved “name”" */
 } DftSaveTarget;
 
 /* Runs in a worker: writes @target->path (whole, or not at all) and returns TRUE, or FALSE
  * with @error set to a message a person can act on. */
-typedef gboolean (*DftSaveFunc) (gpointer             data,
-                                 const DftSaveTarget *target,
-                                 GCancellable        *cancellable,
-                                 GError             **error);
+typedef gboolean (*DftSaveFunc) (gpointer       data,
+                                 DftSaveTarget *target,
+                                 GCancellable  *cancellable,
+                                 GError       **error);
 
 /*
  * A save of @formats (one or more) for @widget, whose window shows the toasts and owns the

@@ -840,10 +840,7 @@ submissions_csv (gpointer data, GOutputStream *out, GCancellable *cancellable, G
 }
 
 static gboolean
-submissions_work (gpointer             data,
-                  const DftSaveTarget *target,
-                  GCancellable        *cancellable,
-                  GError             **error)
+submissions_work (gpointer data, DftSaveTarget *target, GCancellable *cancellable, GError **error)
 {
   SubmissionsJob *job = data;
 

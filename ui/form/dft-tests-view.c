@@ -573,7 +573,7 @@ scores_csv (gpointer data, GOutputStream *out, GCancellable *cancellable, GError
 }
 
 static gboolean
-scores_work (gpointer data, const DftSaveTarget *target, GCancellable *cancellable, GError **error)
+scores_work (gpointer data, DftSaveTarget *target, GCancellable *cancellable, GError **error)
 {
   ScoresJob *job = data;
 
