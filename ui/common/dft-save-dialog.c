@@ -32,11 +32,17 @@ struct _DftSaveDialog
   char         *path;
   GCancellable *cancellable;
   AdwToast     *progress;
+  gint64        progress_shown; /* monotonic µs */
   guint         progress_id;
 };
 
 /* How long a save runs before it shows a toast to cancel it. */
 #define PROGRESS_DELAY_MS 1000
+/* How long a toast takes to slide in, and a little more: libadwaita 1.2 frees a toast
+ * dismissed while it slides in, then touches it (tests/ui/dft-ui-test-util.c). */
+#define TOAST_SLIDE_MS 600
+
+static void dismiss_progress (DftSaveDialog *self);
 
 static const struct
 {
@@ -86,9 +92,7 @@ save_dialog_free (gpointer data)
   DftSaveDialog *self = data;
 
   g_clear_handle_id (&self->progress_id, g_source_remove);
-  if (self->progress != NULL)
-    adw_toast_dismiss (self->progress);
-  g_clear_object (&self->progress);
+  dismiss_progress (self);
   if (self->destroy != NULL)
     self->destroy (self->data);
   g_clear_object (&self->widget);
@@ -260,6 +264,31 @@ cancel_clicked_cb (AdwToast *toast, DftSaveDialog *self)
   g_cancellable_cancel (self->cancellable);
 }
 
+static void
+dismiss_toast_cb (gpointer data)
+{
+  g_autoptr (AdwToast) toast = data;
+
+  adw_toast_dismiss (toast);
+}
+
+/* Takes the "Saving…" toast away, once it has slid in. */
+static void
+dismiss_progress (DftSaveDialog *self)
+{
+  gint64 in_place_ms;
+
+  if (self->progress == NULL)
+    return;
+  g_signal_handlers_disconnect_by_func (self->progress, cancel_clicked_cb, self);
+  in_place_ms = (g_get_monotonic_time () - self->progress_shown) / 1000;
+  if (in_place_ms >= TOAST_SLIDE_MS)
+    dismiss_toast_cb (g_steal_pointer (&self->progress));
+  else
+    g_timeout_add_once (TOAST_SLIDE_MS - in_place_ms, dismiss_toast_cb,
+                        g_steal_pointer (&self->progress));
+}
+
 static gboolean
 show_progress_cb (gpointer data)
 {
@@ -270,6 +299,7 @@ show_progress_cb (gpointer data)
   g_autofree char *escaped = g_markup_escape_text (title, -1);
 
   self->progress_id = 0;
+  self->progress_shown = g_get_monotonic_time ();
   self->progress = g_object_ref_sink (adw_toast_new (escaped));
   adw_toast_set_timeout (self->progress, 0);
   adw_toast_set_button_label (self->progress, _ ("_Cancel"));
@@ -304,12 +334,7 @@ saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   g_clear_handle_id (&self->progress_id, g_source_remove);
-  if (self->progress != NULL)
-    {
-      g_signal_handlers_disconnect_by_func (self->progress, cancel_clicked_cb, self);
-      adw_toast_dismiss (self->progress);
-      g_clear_object (&self->progress);
-    }
+  dismiss_progress (self);
   if (!dft_ui_run_finish (result, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
