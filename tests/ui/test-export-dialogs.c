@@ -44,6 +44,7 @@ typedef struct
   char *empty_event_id; /* nobody attended */
   char *session_id;     /* its first morning */
   char *people[3];      /* Айбек, Amina, გიორგი */
+  char *big_event_id;   /* 1,500 people */
 } Fixture;
 
 static void
@@ -54,6 +55,7 @@ fixture_clear (Fixture *f)
   g_free (f->event_id);
   g_free (f->empty_event_id);
   g_free (f->session_id);
+  g_free (f->big_event_id);
   for (guint i = 0; i < G_N_ELEMENTS (f->people); i++)
     g_free (f->people[i]);
   dft_test_dir_free (f->dir);
@@ -515,6 +517,89 @@ submit_test (DftStore   *store,
   g_assert_no_error (error);
 }
 
+/* ---- Cancel --------------------------------------------------------------------------------- */
+
+/* A workshop of 1,500 people, whose sign-in sheet takes about a second to write. */
+static void
+add_big_workshop (Fixture *f)
+{
+  g_autoptr (DftStore)  store = dft_test_open_replica (f->dir, "daftari.db");
+  g_autoptr (DftRecord) event = dft_test_add_event (store, "Big", "2026-12-08", "2026-12-09");
+
+  f->big_event_id = g_strdup (dft_record_get_id (event));
+  for (guint i = 0; i < 1500; i++)
+    {
+      g_autofree char *given = g_strdup_printf ("Person %u", i);
+
+      g_free (enroll (store, f->big_event_id, given, "Тестов"));
+    }
+  dft_test_release_store (g_steal_pointer (&store));
+}
+
+static gboolean
+saving_or_saved (gpointer data)
+{
+  return dft_ui_find_toast (data, "Saving “big.pdf”") != NULL
+         || dft_ui_find_toast (data, "Saved “big.pdf”") != NULL;
+}
+
+static gboolean
+canceled_or_saved (gpointer data)
+{
+  return dft_ui_find_toast (data, "Not saved: canceled") != NULL
+         || dft_ui_find_toast (data, "Saved “big.pdf”") != NULL;
+}
+
+/* A write that takes more than a second shows "Saving…" with Cancel; Cancel stops it and
+ * leaves no file. The sheet takes about as long as the toast's delay: when it ends first, or
+ * before Cancel reaches it, the test says so and checks the file instead; either way the
+ * toast goes while it may still slide in, which libadwaita 1.2 would crash on. (By hand, with
+ * the app slower, Cancel stopped a 1,500-person sheet and left no file.) */
+static void
+cancel_saving (DftApplication *app, DftWindow *window, gpointer data)
+{
+  Fixture         *f = data;
+  DftWorkshopPage *page = open_workshop (window, f->big_event_id);
+  g_autofree char *path = g_build_filename (f->out, "big.pdf", NULL);
+  GtkWidget       *toast;
+  GtkWidget       *cancel;
+
+  g_assert_true (
+      gtk_widget_activate_action (GTK_WIDGET (page), "workshop.print-sign-in-sheet-to", "s", path));
+  dft_test_wait_until (saving_or_saved, window, "“Saving…” or “Saved”");
+  toast = dft_ui_find_toast (window, "Saving “big.pdf”");
+  if (toast == NULL)
+    {
+      g_test_message ("the sheet was written within a second: nothing to cancel");
+      assert_pdf (path, 0, "(A4)");
+      return;
+    }
+  /* Pressed at once, while the toast may still slide in: the save ends, and its toast goes,
+   * while it does (libadwaita 1.2 would crash on a toast dismissed then). */
+  cancel = dft_ui_find_widget (toast, dft_ui_is_button_labelled, "_Cancel");
+  g_assert_nonnull (cancel);
+  g_signal_emit_by_name (cancel, "clicked");
+  dft_test_wait_until (canceled_or_saved, window, "“Not saved” or “Saved”");
+  if (dft_ui_find_toast (window, "Not saved: canceled") != NULL)
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  else
+    {
+      g_test_message ("the sheet was written before Cancel reached it");
+      assert_pdf (path, 0, "(A4)");
+    }
+}
+
+static void
+test_cancel (void)
+{
+  g_auto (Fixture) f = { 0 };
+
+  fixture_set_up (&f);
+  add_big_workshop (&f);
+  dft_ui_reset_settings ();
+  dft_ui_test_run_app (TEST_APP_ID, f.db, cancel_saving, &f);
+}
+
 static gboolean
 gain_of_two (gpointer data)
 {
@@ -665,5 +750,6 @@ main (int argc, char **argv)
   g_test_add_func ("/export-dialogs/save-files", test_save_files);
   g_test_add_func ("/export-dialogs/refusals", test_refusals);
   g_test_add_func ("/export-dialogs/scores-and-submissions", test_scores_and_submissions);
+  g_test_add_func ("/export-dialogs/cancel", test_cancel);
   return g_test_run ();
 }
