@@ -392,7 +392,10 @@ chooser_response_cb (GtkNativeDialog *chooser, int response, gpointer user_data)
   g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
   GtkFileFilter    *filter = gtk_file_chooser_get_filter (GTK_FILE_CHOOSER (chooser));
   g_autofree char  *path = NULL;
-  DftSaveFormat     format, typed;
+  /* Read now: the filter goes with the chooser. */
+  DftSaveFormat format
+      = filter != NULL ? GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (filter), "format")) : 0;
+  DftSaveFormat typed;
 
   if (response == GTK_RESPONSE_ACCEPT && file != NULL)
     for (guint i = 0; i < self->choices->len; i++)
@@ -414,7 +417,6 @@ chooser_response_cb (GtkNativeDialog *chooser, int response, gpointer user_data)
    * name its suffix. The suggested name's own suffix gives way to another filter chosen: the
    * chooser leaves the name as it was when the filter changes. */
   typed = dft_save_format_for_path (path, self->formats);
-  format = filter != NULL ? GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (filter), "format")) : 0;
   if ((format & self->formats) == 0)
     format = first_format (self->formats);
   if (typed != 0 && (typed != first_format (self->formats) || format == typed))
