@@ -250,6 +250,33 @@ dft_ui_test_show_view (DftWindow *window, const char *name)
   return dft_workshop_page_get_view (page, name);
 }
 
+typedef struct
+{
+  DftWindow  *window;
+  const char *event_id;
+} EventWait;
+
+static gboolean
+event_shown (gpointer data)
+{
+  EventWait *w = data;
+  DftRecord *event = dft_window_get_event (w->window);
+
+  return event != NULL && g_strcmp0 (dft_record_get_id (event), w->event_id) == 0;
+}
+
+GtkWidget *
+dft_ui_test_open_workshop (DftWindow *window, const char *event_id)
+{
+  GtkWidget *page = dft_window_get_workshop_page (window);
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "open-workshop",
+                                  g_variant_new_string (event_id));
+  dft_test_wait_until (event_shown, &(EventWait){ window, event_id }, "the workshop to open");
+  dft_test_wait_until (dft_ui_test_drawn, page, "the workshop on screen");
+  return page;
+}
+
 /*
  * libadwaita 1.2 frees a toast dismissed while it slides in, then touches it when the slide
  * ends: a crash. A person's Undo comes after the toast is in place; so does the test's. The

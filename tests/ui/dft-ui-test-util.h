@@ -58,6 +58,10 @@ void dft_ui_test_wait_mode (DftWindow *window, const char *mode, gboolean with_w
  * action, as the view switcher does, and returns it. */
 GtkWidget *dft_ui_test_show_view (DftWindow *window, const char *name);
 
+/* Opens the workshop @event_id through the window's action, as the list does, and returns the
+ * workshop page once it shows it on screen. */
+GtkWidget *dft_ui_test_open_workshop (DftWindow *window, const char *event_id);
+
 /* A DftTestCondition: whether the widget @data is mapped and has a width, drawn at least
  * once. */
 gboolean dft_ui_test_drawn (gpointer data);

@@ -6,10 +6,12 @@
 #include "forms/dft-form-store.h"
 #include "forms/dft-form-templates.h"
 #include "forms/dft-form.h"
+#include "forms/dft-submission-export.h"
 #include "dft-format.h"
 #include "dft-forms-page.h"
 #include "dft-forms-util.h"
 #include "dft-record-list.h"
+#include "dft-save-dialog.h"
 #include "dft-form-ui-resources.h"
 #include "dft-ui-util.h"
 
@@ -197,6 +199,21 @@ make_row (DftFormsPage *self, DftFormInfo *info, const char *subtitle)
   g_object_set_data (G_OBJECT (preview), "info", info);
   g_signal_connect_object (preview, "clicked", G_CALLBACK (preview_clicked_cb), self, 0);
   adw_expander_row_add_action (ADW_EXPANDER_ROW (row), preview);
+  if (info->error == NULL)
+    {
+      GtkWidget *save = gtk_button_new_from_icon_name ("document-save-as-symbolic");
+      /* Translators: %s is the title of a form */
+      g_autofree char *save_label = g_strdup_printf (_ ("Export Submissions of %s"), info->title);
+
+      gtk_widget_set_tooltip_text (save, _ ("Export Submissions…"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (save), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      save_label, -1);
+      gtk_widget_set_valign (save, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (save, "flat");
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (save), "forms.export-submissions");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (save), "s", info->key);
+      adw_expander_row_add_action (ADW_EXPANDER_ROW (row), save);
+    }
 
   for (guint i = 0; i < info->languages->len; i++)
     {
@@ -796,6 +813,87 @@ copy_template_activated (GtkWidget *widget, const char *action_name, GVariant *p
 
 /* ---- GObject --------------------------------------------------------------------- */
 
+/* ---- Export Submissions ------------------------------------------------------------------ */
+
+typedef struct
+{
+  DftStore *store;
+  char     *form_key;
+} SubmissionsJob;
+
+static void
+submissions_job_free (gpointer data)
+{
+  SubmissionsJob *job = data;
+
+  g_object_unref (job->store);
+  g_free (job->form_key);
+  g_free (job);
+}
+
+static gboolean
+submissions_csv (gpointer data, GOutputStream *out, GCancellable *cancellable, GError **error)
+{
+  SubmissionsJob *job = data;
+
+  return dft_submissions_export_csv (job->store, job->form_key, NULL, out, cancellable, error);
+}
+
+static gboolean
+submissions_work (gpointer data, DftSaveTarget *target, GCancellable *cancellable, GError **error)
+{
+  SubmissionsJob *job = data;
+
+  if (target->format == DFT_SAVE_XLSX)
+    return dft_submissions_export_xlsx (job->store, job->form_key, NULL, target->path, cancellable,
+                                        error);
+  return dft_save_write_stream (target->path, submissions_csv, job, cancellable, error);
+}
+
+/* Every workshop's submissions of one form (its key), as a spreadsheet; with a path too (the
+ * "-to" twin, "(ss)": key, path) without asking where. */
+static void
+export_submissions_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  DftFormsPage    *self = DFT_FORMS_PAGE (widget);
+  const char      *key = NULL;
+  const char      *path = NULL;
+  SubmissionsJob  *job;
+  DftSaveDialog   *dialog;
+  g_autofree char *today = dft_ui_today ();
+  g_autofree char *what = NULL;
+  g_autofree char *name = NULL;
+  const char      *title = NULL;
+
+  if (g_variant_is_of_type (parameter, G_VARIANT_TYPE ("(ss)")))
+    g_variant_get (parameter, "(&s&s)", &key, &path);
+  else
+    key = g_variant_get_string (parameter, NULL);
+  if (self->store == NULL)
+    return;
+  for (guint i = 0; self->infos != NULL && i < self->infos->len; i++)
+    {
+      DftFormInfo *info = g_ptr_array_index (self->infos, i);
+
+      if (g_strcmp0 (info->key, key) == 0)
+        title = info->title;
+    }
+  job = g_new0 (SubmissionsJob, 1);
+  job->store = g_object_ref (self->store);
+  job->form_key = g_strdup (key);
+  /* Translators: part of a suggested file name, "<form> Submissions <date>.xlsx"; %s is the
+     form's title */
+  what = g_strdup_printf (_ ("%s Submissions"), title != NULL ? title : key);
+  name = dft_save_suggested_name (NULL, what, today);
+  dialog
+      = dft_save_dialog_new (widget, _ ("Export Submissions"), name, DFT_SAVE_XLSX | DFT_SAVE_CSV,
+                             submissions_work, job, submissions_job_free);
+  if (path != NULL)
+    dft_save_dialog_save_to (dialog, path);
+  else
+    dft_save_dialog_show (dialog);
+}
+
 static void
 dft_forms_page_dispose (GObject *object)
 {
@@ -883,6 +981,10 @@ dft_forms_page_class_init (DftFormsPageClass *klass)
   gtk_widget_class_install_action (widget_class, "forms.copy-template", NULL,
                                    copy_template_activated);
   gtk_widget_class_install_action (widget_class, "forms.cancel", NULL, cancel_activated);
+  gtk_widget_class_install_action (widget_class, "forms.export-submissions", "s",
+                                   export_submissions_activated);
+  gtk_widget_class_install_action (widget_class, "forms.export-submissions-to", "(ss)",
+                                   export_submissions_activated);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "forms.import",
                                        NULL);
 }

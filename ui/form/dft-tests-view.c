@@ -8,6 +8,7 @@
 #include "dft-forms-util.h"
 #include "dft-tests-view.h"
 #include "dft-form-ui-resources.h"
+#include "dft-save-dialog.h"
 #include "dft-ui-util.h"
 
 struct _DftTestsView
@@ -106,6 +107,8 @@ update_actions (DftTestsView *self)
   gboolean has_test = current_test (self) != NULL && self->event != NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "tests.room", has_test);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "tests.export-scores", has_test);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "tests.export-scores-to", has_test);
   gtk_widget_action_set_enabled (
       GTK_WIDGET (self), "tests.person",
       has_test && adw_combo_row_get_selected (self->person_row) < self->person_ids->len);
@@ -543,6 +546,74 @@ room_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
   dft_forms_ask_pin (widget, room_pin_cb, request, room_request_free);
 }
 
+typedef struct
+{
+  DftStore *store;
+  char     *event_id;
+  char     *form_key;
+} ScoresJob;
+
+static void
+scores_job_free (gpointer data)
+{
+  ScoresJob *job = data;
+
+  g_object_unref (job->store);
+  g_free (job->event_id);
+  g_free (job->form_key);
+  g_free (job);
+}
+
+static gboolean
+scores_csv (gpointer data, GOutputStream *out, GCancellable *cancellable, GError **error)
+{
+  ScoresJob *job = data;
+
+  return dft_gain_export_csv (job->store, job->event_id, job->form_key, out, cancellable, error);
+}
+
+static gboolean
+scores_work (gpointer data, DftSaveTarget *target, GCancellable *cancellable, GError **error)
+{
+  ScoresJob *job = data;
+
+  if (target->format == DFT_SAVE_XLSX)
+    return dft_gain_export_xlsx (job->store, job->event_id, job->form_key, target->path,
+                                 cancellable, error);
+  return dft_save_write_stream (target->path, scores_csv, job, cancellable, error);
+}
+
+/* The pre/post scores and gain of the test shown, as a spreadsheet; with a path (the "-to"
+ * twin, for tests and scripts) without asking where. */
+static void
+export_scores_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  DftTestsView    *self = DFT_TESTS_VIEW (widget);
+  DftFormInfo     *info = current_test (self);
+  ScoresJob       *job;
+  DftSaveDialog   *dialog;
+  g_autofree char *what = NULL;
+  g_autofree char *name = NULL;
+
+  if (info == NULL || self->event == NULL || self->store == NULL)
+    return;
+  job = g_new0 (ScoresJob, 1);
+  job->store = g_object_ref (self->store);
+  job->event_id = g_strdup (dft_record_get_id (self->event));
+  job->form_key = g_strdup (info->key);
+  /* Translators: part of a suggested file name, "<workshop> <test> Scores <date>.xlsx"; %s is
+     the test's title */
+  what = g_strdup_printf (_ ("%s Scores"), info->title);
+  name = dft_save_suggested_name (dft_record_get_string (self->event, "title"), what,
+                                  dft_record_get_string (self->event, "start_date"));
+  dialog = dft_save_dialog_new (widget, _ ("Export Scores"), name, DFT_SAVE_XLSX | DFT_SAVE_CSV,
+                                scores_work, job, scores_job_free);
+  if (parameter != NULL)
+    dft_save_dialog_save_to (dialog, g_variant_get_string (parameter, NULL));
+  else
+    dft_save_dialog_show (dialog);
+}
+
 /* ---- GObject ----------------------------------------------------------------------- */
 
 static void
@@ -595,6 +666,10 @@ dft_tests_view_class_init (DftTestsViewClass *klass)
 
   gtk_widget_class_install_action (widget_class, "tests.person", "s", person_activated);
   gtk_widget_class_install_action (widget_class, "tests.room", "s", room_activated);
+  gtk_widget_class_install_action (widget_class, "tests.export-scores", NULL,
+                                   export_scores_activated);
+  gtk_widget_class_install_action (widget_class, "tests.export-scores-to", "s",
+                                   export_scores_activated);
 }
 
 static void
