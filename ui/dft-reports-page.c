@@ -51,15 +51,15 @@ struct _DftReportsPage
 {
   AdwBin parent_instance;
 
-  GtkSpinner          *spinner;
-  GtkRevealer         *error_revealer;
-  GtkLabel            *error_label;
-  AdwEntryRow         *from_row;
-  AdwEntryRow         *to_row;
-  GtkSpinButton       *threshold_spin;
-  AdwPreferencesGroup *filters_group;
-  GtkStack            *results_stack;
-  GtkBox              *results_box;
+  GtkSpinner     *spinner;
+  GtkRevealer    *error_revealer;
+  GtkLabel       *error_label;
+  AdwEntryRow    *from_row;
+  AdwEntryRow    *to_row;
+  GtkSpinButton  *threshold_spin;
+  AdwExpanderRow *selection_row;
+  GtkStack       *results_stack;
+  GtkBox         *results_box;
 
   Filter              filters[N_FILTERS];
   GHashTable         *figures; /* name → GtkLabel, in the report shown */
@@ -106,7 +106,8 @@ static const struct
   [FORMAT_CSV] = { ".csv", N_ ("Comma-separated values (CSV)") },
 };
 
-static void schedule_report (DftReportsPage *self);
+static void  schedule_report (DftReportsPage *self);
+static guint filter_n_active (Filter *filter);
 
 /* ---- Busy ------------------------------------------------------------------------------ */
 
@@ -259,25 +260,71 @@ update_summary (DftReportsPage *self, DftReportsFilter which)
 {
   Filter          *filter = &self->filters[which];
   GtkCheckButton  *only = NULL;
-  guint            n = 0;
+  guint            n = filter_n_active (filter);
   g_autofree char *text = NULL;
 
-  for (guint i = 0; filter->checks != NULL && i < filter->checks->len; i++)
-    {
-      GtkCheckButton *check = g_ptr_array_index (filter->checks, i);
-
-      if (gtk_check_button_get_active (check))
-        {
-          n++;
-          only = check;
-        }
-    }
+  for (guint i = 0; n == 1 && i < filter->checks->len; i++)
+    if (gtk_check_button_get_active (g_ptr_array_index (filter->checks, i)))
+      only = g_ptr_array_index (filter->checks, i);
   /* One value is named, as its check button names it; more are counted. */
   text = n == 1 ? g_strdup (gtk_check_button_get_label (only)) : filter_summary (which, n);
   gtk_label_set_text (filter->summary, text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (filter->button), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   filter_title (which), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text,
                                   -1);
+}
+
+static guint
+filter_n_active (Filter *filter)
+{
+  guint n = 0;
+
+  for (guint i = 0; filter->checks != NULL && i < filter->checks->len; i++)
+    n += gtk_check_button_get_active (g_ptr_array_index (filter->checks, i));
+  return n;
+}
+
+/* What the selection holds, on the Selection row even when it is folded: counts only, never
+ * a value of the data (the row reads its subtitle as markup in some libadwaita versions). */
+static void
+update_selection_summary (DftReportsPage *self)
+{
+  g_autofree char    *from = dft_ui_editable_text (GTK_EDITABLE (self->from_row));
+  g_autofree char    *to = dft_ui_editable_text (GTK_EDITABLE (self->to_row));
+  GDate               date;
+  g_autofree char    *period = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  if (from != NULL && !dft_ui_parse_date (from, &date))
+    g_clear_pointer (&from, g_free);
+  if (to != NULL && !dft_ui_parse_date (to, &date))
+    g_clear_pointer (&to, g_free);
+  if (from != NULL && to != NULL)
+    period = dft_ui_format_date_range (from, to);
+  else if (from != NULL)
+    {
+      g_autofree char *day = dft_ui_format_date (from, FALSE);
+      /* Translators: the period of a report with no end: %s is its first day */
+      period = g_strdup_printf (_ ("from %s"), day);
+    }
+  else if (to != NULL)
+    {
+      g_autofree char *day = dft_ui_format_date (to, FALSE);
+      /* Translators: the period of a report with no start: %s is its last day */
+      period = g_strdup_printf (_ ("until %s"), day);
+    }
+  else
+    period = g_strdup (_ ("All time"));
+  g_string_append (text, period);
+  for (guint i = 0; i < N_FILTERS; i++)
+    {
+      g_autofree char *summary = filter_summary (i, filter_n_active (&self->filters[i]));
+
+      /* Translators: the separator between the parts of the Selection row's summary */
+      g_string_append (text, _ (" · "));
+      g_string_append (text, summary);
+    }
+  adw_expander_row_set_subtitle (self->selection_row, text->str);
 }
 
 static void
@@ -340,7 +387,7 @@ build_filter (DftReportsPage *self, DftReportsFilter which)
   gtk_popover_set_child (GTK_POPOVER (popover), box);
   gtk_menu_button_set_popover (filter->button, popover);
   filter->checks = g_ptr_array_new ();
-  adw_preferences_group_add (self->filters_group, GTK_WIDGET (filter->row));
+  adw_expander_row_add_row (self->selection_row, GTK_WIDGET (filter->row));
   update_summary (self, which);
 }
 
@@ -587,6 +634,7 @@ add_figure (
   gtk_label_set_wrap (GTK_LABEL (text), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (text), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_justify (GTK_LABEL (text), GTK_JUSTIFY_CENTER);
+  gtk_label_set_max_width_chars (GTK_LABEL (text), 14);
   gtk_box_append (GTK_BOX (card), number);
   gtk_box_append (GTK_BOX (card), text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (card), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
@@ -641,6 +689,20 @@ show_figures (DftReportsPage *self, const DftIndicatorReport *report)
   dft_ui_flow_box_unfocus_cells (box);
 }
 
+/* A cell of a table, @chars wide whatever it holds, its words wrapped onto more lines: as
+ * tall at any width, so that the frame that scrolls it sideways asks for no more height than
+ * it shows. */
+static GtkWidget *
+table_label (const char *text, const char *css_class, int chars)
+{
+  GtkWidget *label = new_label (text, css_class);
+
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_width_chars (GTK_LABEL (label), chars);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), chars);
+  return label;
+}
+
 /* A table: its header row, in a frame that scrolls sideways when the page is narrower. */
 static GtkGrid *
 add_table (DftReportsPage *self, const char *title, const char *const *headers)
@@ -649,7 +711,7 @@ add_table (DftReportsPage *self, const char *title, const char *const *headers)
   GtkWidget *scroller = gtk_scrolled_window_new ();
 
   add_heading (self, title);
-  gtk_grid_set_column_spacing (GTK_GRID (grid), 18);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_widget_set_margin_start (grid, 12);
   gtk_widget_set_margin_end (grid, 12);
@@ -657,11 +719,10 @@ add_table (DftReportsPage *self, const char *title, const char *const *headers)
   gtk_widget_set_margin_bottom (grid, 12);
   for (guint i = 0; headers[i] != NULL; i++)
     {
-      GtkWidget *label = new_label (headers[i], "heading");
+      GtkWidget *label = table_label (headers[i], "heading", i == 0 ? 14 : 10);
 
       if (i > 0)
         gtk_label_set_xalign (GTK_LABEL (label), 1);
-      gtk_label_set_max_width_chars (GTK_LABEL (label), i > 0 ? 12 : 24);
       gtk_grid_attach (GTK_GRID (grid), label, (int) i, 0, 1, 1);
     }
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), grid);
@@ -680,13 +741,10 @@ table_row (GtkGrid *grid, int row, const char *const *cells)
 {
   for (guint i = 0; cells[i] != NULL; i++)
     {
-      GtkWidget *label = new_label (cells[i], i > 0 ? "numeric" : NULL);
+      GtkWidget *label = table_label (cells[i], i > 0 ? "numeric" : NULL, i == 0 ? 14 : 10);
 
       if (i > 0)
         gtk_label_set_xalign (GTK_LABEL (label), 1);
-      else
-        gtk_label_set_max_width_chars (GTK_LABEL (label), 28);
-      gtk_label_set_selectable (GTK_LABEL (label), FALSE);
       gtk_grid_attach (grid, label, (int) i, row, 1, 1);
     }
 }
@@ -709,10 +767,8 @@ group_name (const DftIndicatorGroup *group)
 static void
 show_groups (DftReportsPage *self, const char *title, GPtrArray *groups)
 {
-  const char *headers[] = {
-    "",  _ ("People"), _ ("Women"), _ ("Women’s share"), _ ("Participations"), _ ("Person-days"),
-    NULL
-  };
+  const char *headers[]
+      = { "", _ ("People"), _ ("Women"), _ ("Women’s share"), _ ("Participations"), NULL };
   GtkGrid *grid;
   int      row = 1;
 
@@ -729,8 +785,7 @@ show_groups (DftReportsPage *self, const char *title, GPtrArray *groups)
       g_autofree char         *share
           = format_share (dft_indicator_women_share (group->women, group->people));
       g_autofree char *participations = format_count (group->participations);
-      g_autofree char *days = format_count (group->person_days);
-      const char      *cells[] = { name, people, women, share, participations, days, NULL };
+      const char      *cells[] = { name, people, women, share, participations, NULL };
 
       /* A gender or role nobody has says nothing. */
       if (group->people == 0 && group->participations == 0)
@@ -971,16 +1026,26 @@ show_evaluation (DftReportsPage *self, const DftIndicatorReport *report)
             }
           break;
         case DFT_EVALUATION_TEXT:
-          count = g_strdup_printf (ngettext ("%s answer", "%s answers", q->n_answers), answers);
-          gtk_box_append (GTK_BOX (box), new_label (count, NULL));
-          for (guint j = 0; q->texts != NULL && q->texts[j] != NULL; j++)
-            {
-              /* Translators: a free-text answer listed in the report, quoted */
-              g_autofree char *line = g_strdup_printf (_ ("“%s”"), q->texts[j]);
+          {
+            /* Every answer, folded away under its count: there may be hundreds. */
+            GtkWidget *expander = gtk_expander_new (NULL);
+            GtkWidget *list = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
 
-              gtk_box_append (GTK_BOX (box), new_label (line, NULL));
-            }
-          break;
+            /* Translators: unfolds the free-text answers to an evaluation question */
+            count = g_strdup_printf (ngettext ("%s answer", "%s answers", q->n_answers), answers);
+            gtk_expander_set_label_widget (GTK_EXPANDER (expander), new_label (count, NULL));
+            for (guint j = 0; q->texts != NULL && q->texts[j] != NULL; j++)
+              {
+                /* Translators: a free-text answer listed in the report, quoted */
+                g_autofree char *line = g_strdup_printf (_ ("“%s”"), q->texts[j]);
+
+                gtk_box_append (GTK_BOX (list), new_label (line, NULL));
+              }
+            gtk_widget_set_margin_top (list, 6);
+            gtk_expander_set_child (GTK_EXPANDER (expander), list);
+            gtk_box_append (GTK_BOX (box), expander);
+            break;
+          }
         default:
           break;
         }
@@ -1116,6 +1181,7 @@ debounce_cb (gpointer data)
 static void
 schedule_report (DftReportsPage *self)
 {
+  update_selection_summary (self);
   if (self->store == NULL || self->reading_choices)
     return;
   g_clear_handle_id (&self->debounce_id, g_source_remove);
@@ -1549,7 +1615,7 @@ dft_reports_page_class_init (DftReportsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, from_row);
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, to_row);
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, threshold_spin);
-  gtk_widget_class_bind_template_child (widget_class, DftReportsPage, filters_group);
+  gtk_widget_class_bind_template_child (widget_class, DftReportsPage, selection_row);
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, results_stack);
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, results_box);
 
@@ -1573,4 +1639,5 @@ dft_reports_page_init (DftReportsPage *self)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->threshold_spin, "value-changed", G_CALLBACK (field_changed_cb),
                            self, G_CONNECT_SWAPPED);
+  update_selection_summary (self);
 }
