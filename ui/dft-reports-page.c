@@ -51,15 +51,18 @@ struct _DftReportsPage
 {
   AdwBin parent_instance;
 
-  GtkSpinner     *spinner;
-  GtkRevealer    *error_revealer;
-  GtkLabel       *error_label;
-  AdwEntryRow    *from_row;
-  AdwEntryRow    *to_row;
-  GtkSpinButton  *threshold_spin;
-  AdwExpanderRow *selection_row;
-  GtkStack       *results_stack;
-  GtkBox         *results_box;
+  GtkSpinner          *spinner;
+  GtkFlowBox          *period_box;
+  GtkRevealer         *error_revealer;
+  GtkLabel            *error_label;
+  AdwEntryRow         *from_row;
+  AdwEntryRow         *to_row;
+  GtkSpinButton       *threshold_spin;
+  AdwActionRow        *selection_row;
+  GtkImage            *selection_arrow;
+  AdwPreferencesGroup *selection_group;
+  GtkStack            *results_stack;
+  GtkBox              *results_box;
 
   Filter              filters[N_FILTERS];
   GHashTable         *figures; /* name → GtkLabel, in the report shown */
@@ -324,7 +327,7 @@ update_selection_summary (DftReportsPage *self)
       g_string_append (text, _ (" · "));
       g_string_append (text, summary);
     }
-  adw_expander_row_set_subtitle (self->selection_row, text->str);
+  adw_action_row_set_subtitle (self->selection_row, text->str);
 }
 
 static void
@@ -387,7 +390,7 @@ build_filter (DftReportsPage *self, DftReportsFilter which)
   gtk_popover_set_child (GTK_POPOVER (popover), box);
   gtk_menu_button_set_popover (filter->button, popover);
   filter->checks = g_ptr_array_new ();
-  adw_expander_row_add_row (self->selection_row, GTK_WIDGET (filter->row));
+  adw_preferences_group_add (self->selection_group, GTK_WIDGET (filter->row));
   update_summary (self, which);
 }
 
@@ -686,7 +689,8 @@ show_figures (DftReportsPage *self, const DftIndicatorReport *report)
   add_figure (self, box, "completed-women-share", completed_share,
               _ ("women’s share of those who completed"));
   gtk_box_append (self->results_box, GTK_WIDGET (box));
-  dft_ui_flow_box_unfocus_cells (box);
+  /* Figures to read, not controls: Tab goes past them (a screen reader reads each card). */
+  gtk_widget_set_can_focus (GTK_WIDGET (box), FALSE);
 }
 
 /* A cell of a table, @chars wide whatever it holds, its words wrapped onto more lines: as
@@ -1266,6 +1270,19 @@ period_activated (GtkWidget *widget, const char *action_name, GVariant *paramete
   set_period (self, from, to);
 }
 
+/* Unfolds the selection's fields under its summary row, or folds them away. */
+static void
+selection_activated_cb (DftReportsPage *self)
+{
+  gboolean shown = !gtk_widget_get_visible (GTK_WIDGET (self->selection_group));
+
+  gtk_widget_set_visible (GTK_WIDGET (self->selection_group), shown);
+  gtk_image_set_from_icon_name (self->selection_arrow,
+                                shown ? "pan-up-symbolic" : "pan-down-symbolic");
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self->selection_row), GTK_ACCESSIBLE_STATE_EXPANDED,
+                               shown, -1);
+}
+
 static void
 field_changed_cb (DftReportsPage *self)
 {
@@ -1610,12 +1627,15 @@ dft_reports_page_class_init (DftReportsPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/daftari/Daftari/dft-reports-page.ui");
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, spinner);
+  gtk_widget_class_bind_template_child (widget_class, DftReportsPage, period_box);
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, error_revealer);
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, error_label);
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, from_row);
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, to_row);
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, threshold_spin);
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, selection_row);
+  gtk_widget_class_bind_template_child (widget_class, DftReportsPage, selection_arrow);
+  gtk_widget_class_bind_template_child (widget_class, DftReportsPage, selection_group);
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, results_stack);
   gtk_widget_class_bind_template_child (widget_class, DftReportsPage, results_box);
 
@@ -1630,6 +1650,7 @@ static void
 dft_reports_page_init (DftReportsPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  dft_ui_flow_box_unfocus_cells (self->period_box);
   self->figures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < N_FILTERS; i++)
     build_filter (self, (DftReportsFilter) i);
@@ -1639,5 +1660,9 @@ dft_reports_page_init (DftReportsPage *self)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->threshold_spin, "value-changed", G_CALLBACK (field_changed_cb),
                            self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->selection_row, "activated", G_CALLBACK (selection_activated_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self->selection_row), GTK_ACCESSIBLE_STATE_EXPANDED,
+                               FALSE, -1);
   update_selection_summary (self);
 }
