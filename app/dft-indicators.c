@@ -296,7 +296,7 @@ static const char select_enrolled_sql[]
 static const char select_participations_sql[]
     = "INSERT INTO temp.rpt_part"
       " SELECT n.event_id, n.person_id, n.role, n.gender, n.agency, n.country, n.sessions,"
-      "  count (rs.id), count (DISTINCT rs.date),"
+      "  count (rs.id), dft_distinct_days (rs.date),"
       "  n.sessions > 0 AND count (rs.id) >= ?1 * n.sessions - 1e-9"
       " FROM temp.rpt_enrolled n"
       " LEFT JOIN attendance m ON m.person_id = n.person_id AND m.deleted = 0"
@@ -313,6 +313,70 @@ static const char select_groups_sql[]
       "   ELSE 0 END,"
       "  count (*), sum (days), sum (attended), sum (sessions), sum (completed)"
       " FROM temp.rpt_part GROUP BY role, gender, agency, country";
+
+/*
+ * dft_distinct_days (date): how many distinct dates the group holds, for person-days. The same
+ * as count (DISTINCT date), which makes SQLite build a table for each of the 100,000 groups of
+ * a full report; a participation spans a few days, kept here in a short list.
+ */
+#define INLINE_DAYS 16
+
+typedef struct
+{
+  guint       n;
+  char        days[INLINE_DAYS][12];
+  GHashTable *more; /* the days after the first INLINE_DAYS */
+} DistinctDays;
+
+static void
+distinct_days_step (sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+  DistinctDays *agg = sqlite3_aggregate_context (context, sizeof (DistinctDays));
+  const char   *day = (const char *) sqlite3_value_text (argv[0]);
+  guint         inline_n;
+
+  if (agg == NULL || day == NULL)
+    return;
+  inline_n = MIN (agg->n, INLINE_DAYS);
+  for (guint i = 0; i < inline_n; i++)
+    if (strncmp (agg->days[i], day, sizeof agg->days[i]) == 0)
+      return;
+  if (strlen (day) < sizeof agg->days[0] && agg->n < INLINE_DAYS)
+    {
+      g_strlcpy (agg->days[agg->n++], day, sizeof agg->days[0]);
+      return;
+    }
+  if (agg->more == NULL)
+    agg->more = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (g_hash_table_add (agg->more, g_strdup (day)))
+    agg->n++;
+}
+
+static void
+distinct_days_final (sqlite3_context *context)
+{
+  DistinctDays *agg = sqlite3_aggregate_context (context, 0);
+
+  sqlite3_result_int (context, agg != NULL ? (int) agg->n : 0);
+  if (agg != NULL)
+    g_clear_pointer (&agg->more, g_hash_table_unref);
+}
+
+static gboolean
+add_functions (Run *run, GError **error)
+{
+  int rc;
+
+  if (g_object_get_data (G_OBJECT (run->store), "dft-indicators-functions") != NULL)
+    return TRUE;
+  rc = sqlite3_create_function_v2 (run->db, "dft_distinct_days", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                   NULL, distinct_days_step, distinct_days_final, NULL);
+  if (rc != SQLITE_OK)
+    return dft_db_set_error (error, run->db, rc, _ ("computing the indicator report"));
+  g_object_set_data (G_OBJECT (run->store), "dft-indicators-functions", GINT_TO_POINTER (1));
+  return TRUE;
+}
 
 static gboolean
 run_sql (Run *run, const char *sql, const char *text, double number, GError **error)
@@ -340,7 +404,8 @@ select_workshops (Run *run, const DftReportSelection *selection, GError **error)
   g_autofree char         *event_ids = list_json (selection->event_ids);
   g_autofree char         *agencies = list_json (selection->agencies);
 
-  if (!dft_db_exec (run->db, temp_tables_sql, error) || !dft_db_exec (run->db, clear_sql, error)
+  if (!add_functions (run, error) || !dft_db_exec (run->db, temp_tables_sql, error)
+      || !dft_db_exec (run->db, clear_sql, error)
       || !prepare (run, select_events_sql, &events, error))
     return FALSE;
   sqlite3_bind_text (events, 1, selection->from, -1, SQLITE_STATIC);
@@ -583,14 +648,21 @@ static const char select_gains_sql[]
       "     coalesce ((SELECT min (a) FROM pairs WHERE b = f.form_key), f.form_key)),"
       "    json_extract (f.definition, '$.phase')"
       "   FROM form f),"
+      /* Only a submission with a phase of its own, or of a form that has one, may be a test:
+       * both are found from indexes alone, so that a store of surveys is not read row by row. */
+      " candidates (id) AS ("
+      "   SELECT s.rowid FROM temp.rpt_event ev CROSS JOIN submission s INDEXED BY submission_phase"
+      "   WHERE s.event_id = ev.id AND s.phase IN ('pre', 'post')"
+      "   UNION SELECT s.rowid FROM tests t CROSS JOIN temp.rpt_event ev"
+      "   CROSS JOIN submission s INDEXED BY submission_event"
+      "   WHERE t.phase IN ('pre', 'post') AND s.event_id = ev.id AND s.form_id = t.form_id),"
       " taken AS ("
       "   SELECT s.event_id, t.test, s.person_id, coalesce (s.phase, t.phase) AS phase, s.score,"
       "    row_number () OVER (PARTITION BY s.event_id, t.test, s.person_id,"
       "      coalesce (s.phase, t.phase)"
       "      ORDER BY coalesce (s.finished_at, s.updated_at) DESC, s.id DESC) AS latest"
-      "   FROM temp.rpt_event ev CROSS JOIN submission s"
-      "   JOIN tests t ON t.form_id = s.form_id"
-      "   WHERE s.event_id = ev.id AND s.deleted = 0 AND s.status = 'final'"
+      "   FROM candidates CROSS JOIN submission s JOIN tests t ON t.form_id = s.form_id"
+      "   WHERE s.rowid = candidates.id AND s.deleted = 0 AND s.status = 'final'"
       "    AND s.score IS NOT NULL AND s.person_id IS NOT NULL"
       "    AND coalesce (s.phase, t.phase) IN ('pre', 'post')"
       "    AND NOT EXISTS (SELECT 1 FROM submission c WHERE c.supersedes = s.id"
