@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "dft-store.h"
 
@@ -16,6 +17,19 @@ G_BEGIN_DECLS
  * enrollment. A person merged into another counts as the survivor, once; the hidden twin marks
  * and enrollments a merge leaves do not count. "People trained" are the unique people enrolled as
  * participants; the breakdown by role also shows trainers and observers.
+ *
+ * Which workshops: not deleted, starting (start_date) within [from, to], of the countries,
+ * tracks and ids given. Which enrollments: live ones (not a merge's hidden twin) of live people
+ * not merged away, of the agencies given (the person's agency; "" selects people with none).
+ * Attendance: a session attended present or late; a participant completed a workshop with at
+ * least one session when they attended at least completion_share of its sessions. Test gains
+ * count the tests of people in the selection when agencies are selected, else every test taken
+ * in the selected workshops (as dft_assessment_gain() does). Evaluations count every final
+ * submission of a form of kind "evaluation" in the selected workshops (they are often
+ * anonymous, so the agency selection does not narrow them).
+ *
+ * An empty selection is a report with zeros and NAN rates; from after to is an error
+ * (G_IO_ERROR_INVALID_ARGUMENT), as is a completion share outside (0, 1].
  */
 
 typedef struct
@@ -163,6 +177,28 @@ typedef struct
 
 DftReportChoices *dft_report_choices (DftStore *store, GError **error);
 void              dft_report_choices_free (DftReportChoices *choices);
+
+/*
+ * The report as JSON (numbers as numbers, NAN as null), with these members, stable:
+ *   selection: { from, to (string or null), countries, tracks, event_ids, agencies (arrays of
+ *                strings), completion_share }
+ *   totals:    { workshops, sessions, people, women, women_share, participations, person_days,
+ *                attendance_rate, completed_people, completed_women, completed_women_share,
+ *                completed_participations }
+ *   breakdown, by_gender, by_agency, by_country, by_role, gender_by_agency: arrays of
+ *                { gender, agency, country, role (each only when grouped by it), people, women,
+ *                  women_share, participations, person_days }
+ *   workshops: [ { event_id, title, start_date, end_date, country, track, venue, language,
+ *                  participants, women, women_share, sessions, attendance_rate, completed,
+ *                  completed_women } ]
+ *   gains:     [ { event_id, event_title, form_key, form_title (null on the overall line), n_pre,
+ *                  n_post, n_pairs, mean_pre, mean_post, mean_gain, normalized_gain } ]
+ *   evaluation: [ { form_key, form_title, name, label, kind ("scale", "choice", "text"),
+ *                   n_answers, average, scale (five counts, empty unless "scale"),
+ *                   choices ([ { value, label, count } ]), texts (array of strings) } ]
+ * Shares and rates are fractions (0 to 1), scores and gains percent, normalized gain a fraction.
+ */
+JsonNode *dft_indicator_report_to_json (const DftIndicatorReport *report);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftReportSelection, dft_report_selection_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftIndicatorReport, dft_indicator_report_free)
