@@ -8,6 +8,7 @@
 #include "dft-export.h"
 #include "dft-record-private.h"
 #include "dft-store.h"
+#include "dft-xlsx.h"
 
 gboolean
 dft_export_kind_from_string (const char *name, DftExportKind *kind)
@@ -88,48 +89,41 @@ dft_csv_append_row (GString *buffer, const char *const *cells, guint n)
   g_string_append (buffer, "\r\n");
 }
 
-static char *
-value_to_text (const GValue *value)
+static void
+add_value (DftTableWriter *writer, const DftField *field, const GValue *value)
 {
   switch (G_VALUE_TYPE (value))
     {
     case G_TYPE_INT64:
-      return g_strdup_printf ("%" G_GINT64_FORMAT, g_value_get_int64 (value));
+      dft_table_writer_add_number (writer, g_value_get_int64 (value), 0);
+      return;
     case G_TYPE_DOUBLE:
-      {
-        char buf[G_ASCII_DTOSTR_BUF_SIZE];
-        if (isnan (g_value_get_double (value)))
-          return g_strdup ("");
-        return g_strdup (g_ascii_dtostr (buf, sizeof buf, g_value_get_double (value)));
-      }
+      dft_table_writer_add_number (writer, g_value_get_double (value), -1);
+      return;
     case G_TYPE_BOOLEAN:
-      return g_strdup (g_value_get_boolean (value) ? "yes" : "no");
+      dft_table_writer_add_text (writer, g_value_get_boolean (value) ? "yes" : "no");
+      return;
     default:
-      return g_strdup (g_value_get_string (value));
+      if (field->type == DFT_FIELD_DATE)
+        dft_table_writer_add_date (writer, g_value_get_string (value));
+      else if (field->type == DFT_FIELD_STAMP)
+        dft_table_writer_add_stamp (writer, g_value_get_string (value));
+      else
+        dft_table_writer_add_text (writer, g_value_get_string (value));
+      return;
     }
 }
 
 static gboolean
-flush (GOutputStream *out, GString *buffer, GCancellable *cancellable, GError **error)
-{
-  gboolean ok = g_output_stream_write_all (out, buffer->str, buffer->len, NULL, cancellable, error);
-
-  g_string_truncate (buffer, 0);
-  return ok;
-}
-
-static gboolean
-export_records (DftStore        *store,
-                const DftEntity *entity,
+export_records (const DftEntity *entity,
+                const char      *title,
                 GPtrArray       *records,
                 GHashTable      *roles,
-                GOutputStream   *out,
+                DftTableWriter  *writer,
                 GCancellable    *cancellable,
                 GError         **error)
 {
-  g_autoptr (GString)   buffer = g_string_new ("\xEF\xBB\xBF");
   g_autoptr (GPtrArray) header = g_ptr_array_new ();
-  guint                 n_columns;
 
   g_ptr_array_add (header, (gpointer) "id");
   for (guint i = 0; i < entity->n_fields; i++)
@@ -138,41 +132,38 @@ export_records (DftStore        *store,
     g_ptr_array_add (header, (gpointer) "role");
   g_ptr_array_add (header, (gpointer) "created_at");
   g_ptr_array_add (header, (gpointer) "updated_at");
-  n_columns = header->len;
-  dft_csv_append_row (buffer, (const char *const *) header->pdata, n_columns);
+  if (!dft_table_writer_begin_table (writer, title, (const char *const *) header->pdata,
+                                     header->len, error))
+    return FALSE;
 
   for (guint r = 0; r < records->len; r++)
     {
-      DftRecord            *record = g_ptr_array_index (records, r);
-      g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
+      DftRecord *record = g_ptr_array_index (records, r);
 
-      g_ptr_array_add (cells, g_strdup (dft_record_get_id (record)));
+      dft_table_writer_add_text (writer, dft_record_get_id (record));
       for (guint i = 0; i < entity->n_fields; i++)
-        g_ptr_array_add (cells, value_to_text (dft_record_get_value (record, i)));
+        add_value (writer, &entity->fields[i], dft_record_get_value (record, i));
       if (roles != NULL)
-        g_ptr_array_add (cells, g_strdup (g_hash_table_lookup (roles, dft_record_get_id (record))));
-      g_ptr_array_add (cells, g_strdup (dft_record_get_created_at (record)));
-      g_ptr_array_add (cells, g_strdup (dft_record_get_updated_at (record)));
-      dft_csv_append_row (buffer, (const char *const *) cells->pdata, n_columns);
-
-      if (buffer->len > 64 * 1024 && !flush (out, buffer, cancellable, error))
+        dft_table_writer_add_text (writer, g_hash_table_lookup (roles, dft_record_get_id (record)));
+      dft_table_writer_add_stamp (writer, dft_record_get_created_at (record));
+      dft_table_writer_add_stamp (writer, dft_record_get_updated_at (record));
+      if (!dft_table_writer_end_row (writer, cancellable, error))
         return FALSE;
     }
-  return flush (out, buffer, cancellable, error);
+  return dft_table_writer_end_table (writer, error);
 }
 
 static gboolean
-export_attendance (DftStore      *store,
-                   const char    *event_id,
-                   GOutputStream *out,
-                   GCancellable  *cancellable,
-                   GError       **error)
+export_attendance (DftStore       *store,
+                   const char     *event_id,
+                   DftTableWriter *writer,
+                   GCancellable   *cancellable,
+                   GError        **error)
 {
   g_autoptr (GPtrArray)  sessions = NULL;
   g_autoptr (GPtrArray)  people = NULL;
   g_autoptr (GPtrArray)  marks = NULL;
   g_autoptr (GHashTable) status = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (GString)    buffer = g_string_new ("\xEF\xBB\xBF");
   g_autoptr (GPtrArray)  header = g_ptr_array_new_with_free_func (g_free);
   static const char     *fixed[]
       = { "person_id", "given_name", "family_name", "gender", "agency", "country" };
@@ -210,18 +201,19 @@ export_attendance (DftStore      *store,
   for (guint i = 0; i < G_N_ELEMENTS (totals); i++)
     g_ptr_array_add (header, g_strdup (totals[i]));
   g_ptr_array_add (header, g_strdup ("attendance_rate"));
-  dft_csv_append_row (buffer, (const char *const *) header->pdata, header->len);
+  /* Translators: the name of a spreadsheet's sheet (at most 31 characters) */
+  if (!dft_table_writer_begin_table (writer, _ ("Attendance"), (const char *const *) header->pdata,
+                                     header->len, error))
+    return FALSE;
 
   for (guint p = 0; p < people->len; p++)
     {
-      DftRecord            *person = g_ptr_array_index (people, p);
-      g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
-      guint                 counts[G_N_ELEMENTS (totals)] = { 0 };
-      char                  rate[G_ASCII_DTOSTR_BUF_SIZE] = "";
+      DftRecord *person = g_ptr_array_index (people, p);
+      guint      counts[G_N_ELEMENTS (totals)] = { 0 };
 
-      g_ptr_array_add (cells, g_strdup (dft_record_get_id (person)));
+      dft_table_writer_add_text (writer, dft_record_get_id (person));
       for (guint i = 1; i < G_N_ELEMENTS (fixed); i++)
-        g_ptr_array_add (cells, g_strdup (dft_record_get_string (person, fixed[i])));
+        dft_table_writer_add_text (writer, dft_record_get_string (person, fixed[i]));
       for (guint i = 0; i < sessions->len; i++)
         {
           DftRecord       *s = g_ptr_array_index (sessions, i);
@@ -231,35 +223,38 @@ export_attendance (DftStore      *store,
 
           /* The stored word, not a translation: a spreadsheet filter on "late" works in any
            * language. */
-          g_ptr_array_add (cells, g_strdup (st != NULL ? st : ""));
+          dft_table_writer_add_text (writer, st);
           for (guint t = 0; st != NULL && t < G_N_ELEMENTS (totals); t++)
             if (strcmp (st, totals[t]) == 0)
               counts[t]++;
         }
       for (guint t = 0; t < G_N_ELEMENTS (totals); t++)
-        g_ptr_array_add (cells, g_strdup_printf ("%u", counts[t]));
+        dft_table_writer_add_number (writer, counts[t], 0);
       /* Present and late both attended; the rate is over all sessions held. */
-      if (sessions->len > 0)
-        g_snprintf (rate, sizeof rate, "%.3f", (double) (counts[0] + counts[1]) / sessions->len);
-      g_ptr_array_add (cells, g_strdup (rate));
-      dft_csv_append_row (buffer, (const char *const *) cells->pdata, cells->len);
+      dft_table_writer_add_percent (
+          writer, sessions->len > 0 ? (double) (counts[0] + counts[1]) / sessions->len : NAN);
+      if (!dft_table_writer_end_row (writer, cancellable, error))
+        return FALSE;
     }
-  return flush (out, buffer, cancellable, error);
+  return dft_table_writer_end_table (writer, error);
 }
 
-gboolean
-dft_export_csv (DftStore      *store,
-                DftExportKind  kind,
-                const char    *event_id,
-                GOutputStream *out,
-                GCancellable  *cancellable,
-                GError       **error)
+typedef struct
 {
+  DftStore     *store;
+  DftExportKind kind;
+  const char   *event_id;
+} ExportArgs;
+
+/* The one row source of every export kind, for CSV and XLSX alike. */
+static gboolean
+export_table (DftTableWriter *writer, gconstpointer data, GCancellable *cancellable, GError **error)
+{
+  const ExportArgs      *args = data;
+  DftStore              *store = args->store;
+  const char            *event_id = args->event_id;
   g_autoptr (GPtrArray)  records = NULL;
   g_autoptr (GHashTable) roles = NULL;
-
-  g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
-  g_return_val_if_fail (G_IS_OUTPUT_STREAM (out), FALSE);
 
   if (event_id != NULL)
     {
@@ -268,13 +263,15 @@ dft_export_csv (DftStore      *store,
         return FALSE;
     }
 
-  switch (kind)
+  switch (args->kind)
     {
     case DFT_EXPORT_EVENTS:
       records = dft_store_list_records (store, &dft_entity_event, NULL,
                                         (const char *[]){ "start_date", "title", NULL }, 0, error);
+      /* Translators: the name of a spreadsheet's sheet (at most 31 characters) */
       return records != NULL
-             && export_records (store, &dft_entity_event, records, NULL, out, cancellable, error);
+             && export_records (&dft_entity_event, _ ("Workshops"), records, NULL, writer,
+                                cancellable, error);
 
     case DFT_EXPORT_PEOPLE:
       if (event_id == NULL)
@@ -300,8 +297,10 @@ dft_export_csv (DftStore      *store,
             }
           records = dft_store_list_enrolled_people (store, event_id, error);
         }
+      /* Translators: the name of a spreadsheet's sheet (at most 31 characters) */
       return records != NULL
-             && export_records (store, &dft_entity_person, records, roles, out, cancellable, error);
+             && export_records (&dft_entity_person, _ ("People"), records, roles, writer,
+                                cancellable, error);
 
     case DFT_EXPORT_ATTENDANCE:
       if (event_id == NULL)
@@ -310,9 +309,39 @@ dft_export_csv (DftStore      *store,
                        _ ("An attendance sheet is made for one workshop: say which."));
           return FALSE;
         }
-      return export_attendance (store, event_id, out, cancellable, error);
+      return export_attendance (store, event_id, writer, cancellable, error);
 
     default:
       g_return_val_if_reached (FALSE);
     }
+}
+
+gboolean
+dft_export_csv (DftStore      *store,
+                DftExportKind  kind,
+                const char    *event_id,
+                GOutputStream *out,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  ExportArgs args = { store, kind, event_id };
+
+  g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
+
+  return dft_table_write_csv (export_table, &args, out, FALSE, cancellable, error);
+}
+
+gboolean
+dft_export_xlsx (DftStore     *store,
+                 DftExportKind kind,
+                 const char   *event_id,
+                 const char   *path,
+                 GCancellable *cancellable,
+                 GError      **error)
+{
+  ExportArgs args = { store, kind, event_id };
+
+  g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
+
+  return dft_table_write_xlsx (export_table, &args, path, cancellable, error);
 }

@@ -28,6 +28,15 @@ gboolean dft_export_csv (DftStore      *store,
                          GCancellable  *cancellable,
                          GError       **error);
 
+/* The same rows and columns as dft_export_csv(), as an XLSX workbook of one sheet (see
+ * dft-xlsx.h), written beside @path and renamed over it when complete. */
+gboolean dft_export_xlsx (DftStore     *store,
+                          DftExportKind kind,
+                          const char   *event_id,
+                          const char   *path,
+                          GCancellable *cancellable,
+                          GError      **error);
+
 char *dft_csv_escape (const char *cell);
 
 /* Appends @n cells, each through dft_csv_escape(), as one CRLF-ended CSV row. */

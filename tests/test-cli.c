@@ -458,6 +458,77 @@ test_cli_sample (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+static void
+assert_workbook (const char *path)
+{
+  g_autofree char *content = NULL;
+  gsize            length = 0;
+
+  g_assert_true (g_file_get_contents (path, &content, &length, NULL));
+  /* A ZIP container, as every XLSX workbook is (test-xlsx reads them cell by cell). */
+  g_assert_cmpuint (length, >, 1000);
+  g_assert_true (memcmp (content, "PK\x03\x04", 4) == 0);
+}
+
+/* Spreadsheets from the command line: the format from --format or the file's name, a workbook
+ * only to a file, the text table of gain only to standard output. */
+static void
+test_cli_spreadsheets (void)
+{
+  g_autofree char *dir = dft_test_make_dir ();
+  g_autofree char *db = g_build_filename (dir, "sample.db", NULL);
+  g_autofree char *xlsx = g_build_filename (dir, "people.xlsx", NULL);
+  g_autofree char *gain = g_build_filename (dir, "gain.xlsx", NULL);
+  g_autofree char *subs = g_build_filename (dir, "submissions.xlsx", NULL);
+  g_autofree char *csv = g_build_filename (dir, "people.csv", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *event = NULL;
+  Run              r = cli (db, "sample", NULL);
+
+  g_assert_cmpint (r.code, ==, 0);
+  run_clear (&r);
+  r = cli (db, "list", "events", NULL);
+  event = g_strndup (r.out, strcspn (r.out, " "));
+  run_clear (&r);
+
+  r = cli (db, "export", "people", "-o", xlsx, NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  run_clear (&r);
+  assert_workbook (xlsx);
+  r = cli (db, "export", "people", "--format", "csv", "-o", csv, NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  run_clear (&r);
+  g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+  g_assert_true (g_str_has_prefix (text, "\xEF\xBB\xBFid,given_name,"));
+
+  r = cli (db, "export", "people", "--format", "xlsx", NULL);
+  g_assert_cmpint (r.code, ==, 2);
+  g_assert_nonnull (strstr (r.err, "-o FILE"));
+  run_clear (&r);
+  r = cli (db, "export", "people", "--format", "ods", "-o", csv, NULL);
+  g_assert_cmpint (r.code, ==, 2);
+  g_assert_nonnull (strstr (r.err, "ods"));
+  run_clear (&r);
+
+  r = cli (db, "gain", "knowledge-test-pre", "--event", event, "--format", "csv", NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  g_assert_true (g_str_has_prefix (r.out, "\xEF\xBB\xBFperson,pre %,post %,gain,"));
+  g_assert_nonnull (strstr (r.out, "\r\nAverage,"));
+  run_clear (&r);
+  r = cli (db, "gain", "knowledge-test-pre", "--event", event, "-o", gain, NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  run_clear (&r);
+  assert_workbook (gain);
+  r = cli (db, "gain", "knowledge-test-pre", "--event", event, "--format", "text", "-o", csv, NULL);
+  g_assert_cmpint (r.code, ==, 2);
+  run_clear (&r);
+  r = cli (db, "submissions", "knowledge-test-pre", "--format", "xlsx", "-o", subs, NULL);
+  g_assert_cmpint (r.code, ==, 0);
+  run_clear (&r);
+  assert_workbook (subs);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 /* A coordinator's round with a form: copy a template, send it to a translator as PO, read the
  * translation back as a new version, give it to ODK as an XForm, and import that again. */
 static void
@@ -533,6 +604,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/cli/bad-database", test_cli_bad_database);
   g_test_add_func ("/cli/sample", test_cli_sample);
   g_test_add_func ("/cli/forms", test_cli_forms);
+  g_test_add_func ("/cli/spreadsheets", test_cli_spreadsheets);
   g_test_add_func ("/cli/duplicates", test_cli_duplicates);
   g_test_add_func ("/cli/conflicts", test_cli_conflicts);
 

@@ -245,9 +245,12 @@ _dft_cli_submissions_export (DftStore *store, int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("FORM-KEY"));
   g_autoptr (GError)         error = NULL;
   g_autoptr (GOutputStream)  out = NULL;
-  g_autofree char           *event_id = NULL, *output = NULL;
+  g_autofree char           *event_id = NULL, *output = NULL, *format = NULL;
+  DftCliFormat               chosen;
   const GOptionEntry         entries[]
       = { { "event", 0, 0, G_OPTION_ARG_STRING, &event_id, N_ ("Only this workshop"), N_ ("ID") },
+          { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+            N_ ("csv or xlsx (default: from the file's name, else csv)"), N_ ("FORMAT") },
           { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
             N_ ("Write to this file (default: standard output)"), N_ ("FILE") },
           { NULL } };
@@ -257,6 +260,13 @@ _dft_cli_submissions_export (DftStore *store, int argc, char **argv)
     return status;
   if (argc != 2)
     return _dft_cli_usage (context, _ ("Give the form key."));
+  status = _dft_cli_table_format (context, format, output, DFT_CLI_FORMAT_CSV, FALSE, &chosen);
+  if (status != 0)
+    return status;
+  if (chosen == DFT_CLI_FORMAT_XLSX)
+    return dft_submissions_export_xlsx (store, argv[1], event_id, output, NULL, &error)
+               ? 0
+               : _dft_cli_fail (error);
   out = _dft_cli_open_output (output, &error);
   if (out == NULL || !dft_submissions_export_csv (store, argv[1], event_id, out, NULL, &error)
       || !g_output_stream_close (out, NULL, &error))
@@ -283,9 +293,15 @@ _dft_cli_gain (DftStore *store, int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("FORM-KEY"));
   g_autoptr (GError)         error = NULL;
   g_autoptr (DftGainReport)  report = NULL;
-  g_autofree char           *event_id = NULL;
+  g_autoptr (GOutputStream)  out = NULL;
+  g_autofree char           *event_id = NULL, *output = NULL, *format = NULL;
+  DftCliFormat               chosen;
   const GOptionEntry         entries[]
       = { { "event", 0, 0, G_OPTION_ARG_STRING, &event_id, N_ ("The workshop"), N_ ("ID") },
+          { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+            N_ ("text, csv or xlsx (default: from the file's name, else text)"), N_ ("FORMAT") },
+          { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+            N_ ("Write a csv or xlsx table to this file (default: standard output)"), N_ ("FILE") },
           { NULL } };
   int status;
 
@@ -293,6 +309,21 @@ _dft_cli_gain (DftStore *store, int argc, char **argv)
     return status;
   if (argc != 2 || event_id == NULL)
     return _dft_cli_usage (context, _ ("Give the test's form key and the workshop."));
+  status = _dft_cli_table_format (context, format, output, DFT_CLI_FORMAT_TEXT, TRUE, &chosen);
+  if (status != 0)
+    return status;
+  if (chosen == DFT_CLI_FORMAT_XLSX)
+    return dft_gain_export_xlsx (store, event_id, argv[1], output, NULL, &error)
+               ? 0
+               : _dft_cli_fail (error);
+  if (chosen == DFT_CLI_FORMAT_CSV)
+    {
+      out = _dft_cli_open_output (output, &error);
+      if (out == NULL || !dft_gain_export_csv (store, event_id, argv[1], out, NULL, &error)
+          || !g_output_stream_close (out, NULL, &error))
+        return _dft_cli_fail (error);
+      return 0;
+    }
   report = dft_assessment_gain (store, event_id, argv[1], &error);
   if (report == NULL)
     return _dft_cli_fail (error);

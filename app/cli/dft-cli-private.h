@@ -19,6 +19,21 @@ gboolean _dft_cli_parse (
     GOptionContext *context, const GOptionEntry *entries, int *argc, char ***argv, int *status);
 /* An output stream for -o FILE (replaced only when complete) or standard output. */
 GOutputStream *_dft_cli_open_output (const char *path, GError **error);
+/* The format of a table written by a command: --format as given, or else from -o's suffix
+ * (".xlsx", ".csv"), or else @fallback. A workbook needs -o FILE, text standard output. Returns
+ * 0, or the exit status after printing why (@allow_text: whether "text" is a choice). */
+typedef enum
+{
+  DFT_CLI_FORMAT_TEXT,
+  DFT_CLI_FORMAT_CSV,
+  DFT_CLI_FORMAT_XLSX,
+} DftCliFormat;
+int _dft_cli_table_format (GOptionContext *context,
+                           const char     *format,
+                           const char     *output,
+                           DftCliFormat    fallback,
+                           gboolean        allow_text,
+                           DftCliFormat   *result);
 /* Prints what @builder built as indented JSON on standard output (--json). */
 void _dft_cli_print_json (JsonBuilder *builder);
 

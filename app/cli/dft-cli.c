@@ -465,38 +465,34 @@ cmd_export (DftStore *store, int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("events|people|attendance"));
   g_autoptr (GError)         error = NULL;
   g_autoptr (GOutputStream)  out = NULL;
-  g_autoptr (GFile)          file = NULL;
-  g_autofree char           *event_id = NULL, *output = NULL;
+  g_autofree char           *event_id = NULL, *output = NULL, *format = NULL;
   DftExportKind              kind;
+  DftCliFormat               chosen;
   const GOptionEntry         entries[]
       = { { "event", 0, 0, G_OPTION_ARG_STRING, &event_id, N_ ("Only this workshop"), N_ ("ID") },
+          { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+            N_ ("csv or xlsx (default: from the file's name, else csv)"), N_ ("FORMAT") },
           { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
             N_ ("Write to this file (default: standard output)"), N_ ("FILE") },
           { NULL } };
   int status;
 
-  g_option_context_set_summary (context, _ ("Export to CSV for spreadsheets."));
+  g_option_context_set_summary (context, _ ("Export to CSV or to an XLSX workbook."));
   if (!parse (context, entries, &argc, &argv, &status))
     return status;
   if (argc != 2 || !dft_export_kind_from_string (argv[1], &kind))
     return usage (context, _ ("Say what to export: events, people or attendance."));
+  status = _dft_cli_table_format (context, format, output, DFT_CLI_FORMAT_CSV, FALSE, &chosen);
+  if (status != 0)
+    return status;
 
-  if (output != NULL)
-    {
-      /* Written beside the target and renamed over it when complete: a failed
-       * export never leaves half a file where a good one was. */
-      file = g_file_new_for_commandline_arg (output);
-      out = G_OUTPUT_STREAM (
-          g_file_replace (file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, &error));
-    }
-  else
-    out = g_unix_output_stream_new (1, FALSE);
-  if (out == NULL)
-    return fail (error);
-
-  if (!dft_export_csv (store, kind, event_id, out, NULL, &error))
-    return fail (error);
-  if (!g_output_stream_close (out, NULL, &error))
+  if (chosen == DFT_CLI_FORMAT_XLSX)
+    return dft_export_xlsx (store, kind, event_id, output, NULL, &error) ? 0 : fail (error);
+  /* Written beside the target and renamed over it when complete: a failed
+   * export never leaves half a file where a good one was. */
+  out = _dft_cli_open_output (output, &error);
+  if (out == NULL || !dft_export_csv (store, kind, event_id, out, NULL, &error)
+      || !g_output_stream_close (out, NULL, &error))
     return fail (error);
   return 0;
 }
@@ -934,6 +930,48 @@ _dft_cli_open_output (const char *path, GError **error)
   return G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, error));
 }
 
+int
+_dft_cli_table_format (GOptionContext *context,
+                       const char     *format,
+                       const char     *output,
+                       DftCliFormat    fallback,
+                       gboolean        allow_text,
+                       DftCliFormat   *result)
+{
+  if (format == NULL)
+    {
+      if (output != NULL && g_str_has_suffix (output, ".xlsx"))
+        *result = DFT_CLI_FORMAT_XLSX;
+      else if (output != NULL)
+        *result = DFT_CLI_FORMAT_CSV;
+      else
+        *result = fallback;
+    }
+  else if (strcmp (format, "csv") == 0)
+    *result = DFT_CLI_FORMAT_CSV;
+  else if (strcmp (format, "xlsx") == 0)
+    *result = DFT_CLI_FORMAT_XLSX;
+  else if (allow_text && strcmp (format, "text") == 0)
+    *result = DFT_CLI_FORMAT_TEXT;
+  else
+    {
+      g_autofree char *message
+          = allow_text
+                /* Translators: %s is what was given after --format; keep the format names */
+                ? g_strdup_printf (_ ("Unknown format “%s”: say text, csv or xlsx."), format)
+                /* Translators: %s is what was given after --format; keep the format names */
+                : g_strdup_printf (_ ("Unknown format “%s”: say csv or xlsx."), format);
+
+      return usage (context, message);
+    }
+  if (*result == DFT_CLI_FORMAT_XLSX && output == NULL)
+    return usage (context, _ ("An XLSX workbook is written to a file: give one with -o FILE."));
+  if (*result == DFT_CLI_FORMAT_TEXT && output != NULL)
+    return usage (context, _ ("The text table is printed; to write a file, choose --format csv "
+                              "or xlsx."));
+  return 0;
+}
+
 void
 _dft_cli_print_json (JsonBuilder *builder)
 {
@@ -966,7 +1004,7 @@ static const Command commands[] = {
     _dft_cli_resolve, TRUE },
   { "attend", N_ ("Mark attendance"), cmd_attend, TRUE },
   { "import", N_ ("Import people from a CSV or XLSX sheet"), cmd_import, TRUE },
-  { "export", N_ ("Export to CSV"), cmd_export, TRUE },
+  { "export", N_ ("Export to CSV or XLSX"), cmd_export, TRUE },
   { "forms", N_ ("List the forms and their versions"), _dft_cli_forms },
   { "form-import", N_ ("Import a form: Daftari JSON, ODK XForm or XLSForm"), _dft_cli_form_import },
   { "form-template", N_ ("Copy a form template that ships with Daftari"), _dft_cli_form_template,
@@ -977,7 +1015,7 @@ static const Command commands[] = {
     _dft_cli_form_po_import },
   { "form-export", N_ ("Write a form as an ODK XForm (.xml) or XLSForm (.md)"),
     _dft_cli_form_export },
-  { "submissions", N_ ("Export a form's submissions, every version, to CSV"),
+  { "submissions", N_ ("Export a form's submissions, every version, to CSV or XLSX"),
     _dft_cli_submissions_export, TRUE },
   { "gain", N_ ("Show pre-test and post-test scores and gain for a workshop"), _dft_cli_gain,
     TRUE },

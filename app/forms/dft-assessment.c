@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
 #include "dft-assessment.h"
 #include "dft-store-forms.h"
+#include "dft-xlsx.h"
 
 static void
 has_correct (DftQuestion *q, gpointer user_data)
@@ -221,4 +223,108 @@ dft_assessment_gain (DftStore *store, const char *event_id, const char *form_key
     report->normalized_gain
         = (pair_post - pair_pre) / report->n_pairs / (100 - pair_pre / report->n_pairs);
   return g_steal_pointer (&report);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Gain as a table                                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+static char *
+person_name (DftStore *store, const char *person_id)
+{
+  g_autoptr (DftRecord) person = dft_store_load (store, &dft_entity_person, person_id, NULL);
+  g_autofree char      *name = NULL;
+
+  if (person == NULL)
+    return g_strdup (person_id);
+  name = g_strjoin (" ", dft_record_get_string (person, "given_name"),
+                    dft_record_get_string (person, "family_name"), NULL);
+  g_strstrip (name);
+  return *name != '\0' ? g_steal_pointer (&name) : g_strdup (person_id);
+}
+
+static void
+add_gain_figures (DftTableWriter *writer, double pre, double post, double gain, double normalized)
+{
+  dft_table_writer_add_number (writer, pre, 1);
+  dft_table_writer_add_number (writer, post, 1);
+  dft_table_writer_add_number (writer, gain, 1);
+  dft_table_writer_add_number (writer, normalized, 2);
+}
+
+/* The one row source of the gain table, for CSV and XLSX alike. */
+typedef struct
+{
+  DftStore   *store;
+  const char *event_id;
+  const char *form_key;
+} GainArgs;
+
+static gboolean
+export_gain (DftTableWriter *writer, gconstpointer data, GCancellable *cancellable, GError **error)
+{
+  const GainArgs           *args = data;
+  g_autoptr (DftGainReport) report
+      = dft_assessment_gain (args->store, args->event_id, args->form_key, error);
+  const char *header[] = {
+    /* Translators: column headings of the pre/post test gain table */
+    _ ("person"), _ ("pre %"), _ ("post %"), _ ("gain"), _ ("normalized gain"), _ ("person id"),
+  };
+
+  if (report == NULL)
+    return FALSE;
+  /* Translators: the name of a spreadsheet's sheet (at most 31 characters) */
+  if (!dft_table_writer_begin_table (writer, _ ("Test gain"), header, G_N_ELEMENTS (header), error))
+    return FALSE;
+  for (guint i = 0; i < report->rows->len; i++)
+    {
+      DftGainRow      *row = g_ptr_array_index (report->rows, i);
+      g_autofree char *name = person_name (args->store, row->person_id);
+
+      dft_table_writer_add_text (writer, name);
+      add_gain_figures (writer, row->has_pre ? row->pre : NAN, row->has_post ? row->post : NAN,
+                        row->gain, row->normalized);
+      dft_table_writer_add_text (writer, row->person_id);
+      if (!dft_table_writer_end_row (writer, cancellable, error))
+        return FALSE;
+    }
+  /* Translators: the last row of the gain table, below the people */
+  dft_table_writer_add_text (writer, _ ("Average"));
+  add_gain_figures (writer, report->mean_pre, report->mean_post, report->mean_gain,
+                    report->normalized_gain);
+  dft_table_writer_add_text (writer, NULL);
+  return dft_table_writer_end_row (writer, cancellable, error)
+         && dft_table_writer_end_table (writer, error);
+}
+
+gboolean
+dft_gain_export_csv (DftStore      *store,
+                     const char    *event_id,
+                     const char    *form_key,
+                     GOutputStream *out,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  GainArgs args = { store, event_id, form_key };
+
+  g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
+  g_return_val_if_fail (event_id != NULL && form_key != NULL, FALSE);
+
+  return dft_table_write_csv (export_gain, &args, out, FALSE, cancellable, error);
+}
+
+gboolean
+dft_gain_export_xlsx (DftStore     *store,
+                      const char   *event_id,
+                      const char   *form_key,
+                      const char   *path,
+                      GCancellable *cancellable,
+                      GError      **error)
+{
+  GainArgs args = { store, event_id, form_key };
+
+  g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
+  g_return_val_if_fail (event_id != NULL && form_key != NULL, FALSE);
+
+  return dft_table_write_xlsx (export_gain, &args, path, cancellable, error);
 }

@@ -62,6 +62,22 @@ DftGainReport *
 dft_assessment_gain (DftStore *store, const char *event_id, const char *form_key, GError **error);
 void dft_gain_report_free (DftGainReport *report);
 
+/* The gain as a table: one row per person (name, pre %, post %, gain in points, normalized gain,
+ * person id), then the averages. CSV as dft-export.h writes it, or an XLSX workbook written
+ * beside @path and renamed over it when complete. */
+gboolean dft_gain_export_csv (DftStore      *store,
+                              const char    *event_id,
+                              const char    *form_key,
+                              GOutputStream *out,
+                              GCancellable  *cancellable,
+                              GError       **error);
+gboolean dft_gain_export_xlsx (DftStore     *store,
+                               const char   *event_id,
+                               const char   *form_key,
+                               const char   *path,
+                               GCancellable *cancellable,
+                               GError      **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftGainReport, dft_gain_report_free)
 
 G_END_DECLS

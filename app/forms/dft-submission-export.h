@@ -24,4 +24,13 @@ gboolean dft_submissions_export_csv (DftStore      *store,
                                      GCancellable  *cancellable,
                                      GError       **error);
 
+/* The same rows and columns as an XLSX workbook (see dft-xlsx.h): the score a number, the times
+ * date-times, the answers to number questions numbers and to date questions dates. */
+gboolean dft_submissions_export_xlsx (DftStore     *store,
+                                      const char   *form_key,
+                                      const char   *event_id,
+                                      const char   *path,
+                                      GCancellable *cancellable,
+                                      GError      **error);
+
 G_END_DECLS
