@@ -89,11 +89,9 @@ _dft_search_get_transliterator (void)
   return translit;
 }
 
-/* Returns the ASCII transliteration of @text, or %NULL if ICU failed. */
-static char *
-_dft_search_transliterate (const char *text)
+char *
+dft_search_transliterate_with (UTransliterator *translit, GMutex *lock, const char *text)
 {
-  UTransliterator  *translit = _dft_search_get_transliterator ();
   UErrorCode        status = U_ZERO_ERROR;
   g_autofree UChar *source = NULL;
   g_autofree UChar *buffer = NULL;
@@ -128,9 +126,11 @@ _dft_search_transliterate (const char *text)
       limit = source_len;
       status = U_ZERO_ERROR;
 
-      g_mutex_lock (&translit_lock);
+      if (lock != NULL)
+        g_mutex_lock (lock);
       utrans_transUChars (translit, buffer, &len, capacity, 0, &limit, &status);
-      g_mutex_unlock (&translit_lock);
+      if (lock != NULL)
+        g_mutex_unlock (lock);
 
       if (status == U_BUFFER_OVERFLOW_ERROR && len > capacity)
         capacity = len;
@@ -149,6 +149,13 @@ _dft_search_transliterate (const char *text)
     return NULL;
 
   return g_steal_pointer (&result);
+}
+
+/* Returns the ASCII transliteration of @text, or %NULL if ICU failed. */
+static char *
+_dft_search_transliterate (const char *text)
+{
+  return dft_search_transliterate_with (_dft_search_get_transliterator (), &translit_lock, text);
 }
 
 static gboolean

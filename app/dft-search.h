@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <unicode/utrans.h>
 
 G_BEGIN_DECLS
 
@@ -52,5 +53,11 @@ char **dft_search_query_terms (const char *query);
  * to single spaces, dots at the end dropped ("Жен." is "жен"). Never NULL for valid UTF-8.
  */
 char *dft_search_fold_words (const char *text);
+
+/*
+ * @text through @translit (NULL: none), under @lock when one is given (a UTransliterator may
+ * not be used from two threads at once): the result, or NULL when ICU failed.
+ */
+char *dft_search_transliterate_with (UTransliterator *translit, GMutex *lock, const char *text);
 
 G_END_DECLS

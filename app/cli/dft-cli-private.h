@@ -60,4 +60,8 @@ int _dft_cli_unmerge (DftStore *store, int argc, char **argv);
 int _dft_cli_merges (DftStore *store, int argc, char **argv);
 int _dft_cli_not_duplicate (DftStore *store, int argc, char **argv);
 
+/* Printable documents (dft-cli-print.c). */
+int _dft_cli_sign_in_sheet (DftStore *store, int argc, char **argv);
+int _dft_cli_certificates (DftStore *store, int argc, char **argv);
+
 G_END_DECLS

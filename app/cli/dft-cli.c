@@ -1005,6 +1005,8 @@ static const Command commands[] = {
   { "attend", N_ ("Mark attendance"), cmd_attend, TRUE },
   { "import", N_ ("Import people from a CSV or XLSX sheet"), cmd_import, TRUE },
   { "export", N_ ("Export to CSV or XLSX"), cmd_export, TRUE },
+  { "sign-in-sheet", N_ ("Print a workshop’s sign-in sheet as PDF"), _dft_cli_sign_in_sheet, TRUE },
+  { "certificates", N_ ("Print certificates of completion as PDF"), _dft_cli_certificates, TRUE },
   { "forms", N_ ("List the forms and their versions"), _dft_cli_forms },
   { "form-import", N_ ("Import a form: Daftari JSON, ODK XForm or XLSForm"), _dft_cli_form_import },
   { "form-template", N_ ("Copy a form template that ships with Daftari"), _dft_cli_form_template,
