@@ -9,23 +9,9 @@
 #include "dft-chart.h"
 #include "dft-country.h"
 #include "dft-format.h"
-#include "dft-reports-page.h"
-/* The writers come from the xlsx and print branches; until they are merged the formats they
- * write say so when asked for. */
-#if __has_include("dft-indicators-export.h")
 #include "dft-indicators-export.h"
-#define HAVE_XLSX_WRITER 1
-#endif
-#if __has_include("dft-print.h")
 #include "dft-print.h"
-#define HAVE_PDF_WRITER 1
-#else
-typedef enum
-{
-  DFT_PAPER_A4,
-  DFT_PAPER_LETTER
-} DftPaper;
-#endif
+#include "dft-reports-page.h"
 #include "dft-ui-util.h"
 
 /* A selection typed or clicked settles for this long before the report is computed again:
@@ -1312,7 +1298,6 @@ save_job_free (gpointer data)
   g_free (job);
 }
 
-#ifdef HAVE_XLSX_WRITER
 static gboolean
 write_csv (const DftIndicatorReport *report, GFile *file, GCancellable *cancellable, GError **error)
 {
@@ -1327,8 +1312,6 @@ write_csv (const DftIndicatorReport *report, GFile *file, GCancellable *cancella
                                   g_memory_output_stream_get_data_size (memory), NULL, FALSE,
                                   G_FILE_CREATE_NONE, NULL, cancellable, error);
 }
-
-#endif
 
 static gboolean
 save_work (gpointer data, GCancellable *cancellable, GError **error)
@@ -1348,25 +1331,14 @@ save_work (gpointer data, GCancellable *cancellable, GError **error)
     return FALSE;
   switch (job->format)
     {
-#ifdef HAVE_XLSX_WRITER
     case FORMAT_XLSX:
       return dft_indicator_report_write_xlsx (report, path, cancellable, error);
-    case FORMAT_CSV:
-      return write_csv (report, job->file, cancellable, error);
-#else
-    case FORMAT_XLSX:
-    case FORMAT_CSV:
-#endif
-#ifdef HAVE_PDF_WRITER
     case FORMAT_PDF:
       return dft_indicator_report_write_pdf (report, job->paper, path, cancellable, error);
-#else
-    case FORMAT_PDF:
-#endif
+    case FORMAT_CSV:
+      return write_csv (report, job->file, cancellable, error);
     default:
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                           _ ("This build of Daftari cannot write reports in this format."));
-      return FALSE;
+      g_assert_not_reached ();
     }
 }
 
