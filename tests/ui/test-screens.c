@@ -792,10 +792,26 @@ reports_screens (DftWindow *window, const char *tag)
   DftReportsPage  *page = DFT_REPORTS_PAGE (dft_window_get_reports_page (window));
   g_autofree char *name = g_strdup_printf ("reports-%s", tag);
 
+  GtkScrolledWindow *scroller = GTK_SCROLLED_WINDOW (
+      gtk_widget_get_ancestor (dft_ui_template_child (page, DFT_TYPE_REPORTS_PAGE, "results_box"),
+                               GTK_TYPE_SCROLLED_WINDOW));
+  GtkWidget *selection = dft_ui_template_child (page, DFT_TYPE_REPORTS_PAGE, "selection_row");
+
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-reports", NULL);
   dft_test_wait_until (report_shown, page, "the report to be computed");
   g_assert_cmpuint (dft_reports_page_get_report (page)->n_workshops, >, 0);
+  /* From the top, wherever the last screen's Tab left it. */
+  gtk_window_set_focus (GTK_WINDOW (window), NULL);
+  gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (scroller), 0);
   audit_screen (GTK_WIDGET (window), name);
+  /* The selection unfolded: the period's quick choices, the dates and the filters. */
+  gtk_widget_activate (selection);
+  gtk_window_set_focus (GTK_WINDOW (window), NULL);
+  gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (scroller), 0);
+  g_free (name);
+  name = g_strdup_printf ("reports-selection-%s", tag);
+  audit_screen (GTK_WIDGET (window), name);
+  gtk_widget_activate (selection);
 }
 
 /* The main window's screens at one size; @tag names the size in the PNGs' names. */
