@@ -19,6 +19,10 @@
  * digit at a time. */
 #define DEBOUNCE_MS 150
 
+/* Changes to the register (a sync brings hundreds) are gathered this long before the report
+ * is computed again. */
+#define REFRESH_MS 1000
+
 /* The charts show this many agencies or workshops, then one bar for all the others. */
 #define MAX_BARS 12
 
@@ -58,6 +62,7 @@ struct _DftReportsPage
   GCancellable       *choices_cancellable; /* the filters' choices being read */
   GCancellable       *save_cancellable;
   guint               debounce_id;
+  guint               refresh_id; /* the store changed: read it again soon */
   guint               generation;
   gboolean            computing;
   gboolean            reading_choices;
@@ -104,7 +109,8 @@ gboolean
 dft_reports_page_get_busy (DftReportsPage *self)
 {
   g_return_val_if_fail (DFT_IS_REPORTS_PAGE (self), FALSE);
-  return self->computing || self->reading_choices || self->saving || self->debounce_id != 0;
+  return self->computing || self->reading_choices || self->saving || self->debounce_id != 0
+         || self->refresh_id != 0;
 }
 
 static void
@@ -1186,16 +1192,46 @@ dft_reports_page_refresh (DftReportsPage *self)
   read_choices (self);
 }
 
+static gboolean
+refresh_cb (gpointer data)
+{
+  DftReportsPage *self = data;
+
+  self->refresh_id = 0;
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    read_choices (self);
+  update_busy (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A sync, an import or another window changed the register: the report shown follows, once
+ * the changes have settled, and only while it is shown (the page reads everything again when
+ * it is opened). */
+static void
+store_changed_cb (DftReportsPage *self)
+{
+  if (self->refresh_id == 0 && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      self->refresh_id = g_timeout_add (REFRESH_MS, refresh_cb, self);
+      update_busy (self);
+    }
+}
+
 void
 dft_reports_page_set_store (DftReportsPage *self, DftStore *store)
 {
   g_return_if_fail (DFT_IS_REPORTS_PAGE (self));
   g_return_if_fail (store == NULL || DFT_IS_STORE (store));
 
+  if (self->store != NULL)
+    g_signal_handlers_disconnect_by_data (self->store, self);
   if (!g_set_object (&self->store, store))
     return;
   g_clear_pointer (&self->report, dft_indicator_report_free);
   clear_results (self);
+  if (store != NULL)
+    g_signal_connect_object (store, "changed", G_CALLBACK (store_changed_cb), self,
+                             G_CONNECT_SWAPPED);
 }
 
 /* ---- The period's quick choices ------------------------------------------------------------ */
@@ -1546,6 +1582,7 @@ dft_reports_page_dispose (GObject *object)
   DftReportsPage *self = DFT_REPORTS_PAGE (object);
 
   g_clear_handle_id (&self->debounce_id, g_source_remove);
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   if (self->choices_cancellable != NULL)

@@ -243,6 +243,16 @@ date_refused (gpointer data)
          && gtk_revealer_get_reveal_child (error) && selection == NULL;
 }
 
+/* Whether the report shown counts data[1] workshops. */
+static gboolean
+workshops_shown (gpointer data)
+{
+  gpointer *args = data;
+
+  return report_shown (args[0])
+         && dft_reports_page_get_report (args[0])->n_workshops == GPOINTER_TO_UINT (args[1]);
+}
+
 static void
 select_and_compare (DftApplication *app, DftWindow *window, gpointer data)
 {
@@ -308,6 +318,21 @@ select_and_compare (DftApplication *app, DftWindow *window, gpointer data)
   dft_test_wait_until (date_refused, page, "the date refused");
   g_assert_nonnull (strstr (gtk_label_get_text (error), "2026-02-31"));
   g_assert_cmpuint (dft_reports_page_get_report (page)->n_workshops, ==, 0);
+
+  /* From February on, everywhere: two workshops; a new one in April, saved elsewhere (a sync),
+   * is counted without touching the page. */
+  gtk_check_button_set_active (kg, FALSE);
+  retype (window, to, "");
+  dft_test_wait_until (period_shown, &(PeriodWait){ page, "2026-02-01", NULL },
+                       "the report from February on");
+  g_assert_cmpuint (dft_reports_page_get_report (page)->n_workshops, ==, 2);
+  g_assert_false (gtk_revealer_get_reveal_child (
+      dft_ui_template_child (page, DFT_TYPE_REPORTS_PAGE, "error_revealer")));
+  g_object_unref (
+      dft_test_add_event (store, "Financial investigations 4", "2026-04-06", "2026-04-08"));
+  dft_test_wait_until (workshops_shown, (gpointer[]){ page, GUINT_TO_POINTER (3) },
+                       "the new workshop counted");
+  dft_indicator_report_free (assert_figures_match (store, page));
 }
 
 static void
