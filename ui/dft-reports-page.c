@@ -26,6 +26,10 @@
 /* The charts show this many agencies or workshops, then one bar for all the others. */
 #define MAX_BARS 12
 
+/* The page lists this many free-text answers to a question (a year's register holds tens of
+ * thousands, and each is a label made on the UI thread); the saved report has them all. */
+#define MAX_TEXTS 200
+
 #define N_FILTERS 4
 
 typedef struct
@@ -1032,9 +1036,23 @@ show_evaluation (DftReportsPage *self, const DftIndicatorReport *report)
             gtk_expander_set_label_widget (GTK_EXPANDER (expander), new_label (count, NULL));
             for (guint j = 0; q->texts != NULL && q->texts[j] != NULL; j++)
               {
-                /* Translators: a free-text answer listed in the report, quoted */
-                g_autofree char *line = g_strdup_printf (_ ("“%s”"), q->texts[j]);
+                g_autofree char *line = NULL;
 
+                if (j == MAX_TEXTS)
+                  {
+                    guint            rest = g_strv_length (q->texts) - MAX_TEXTS;
+                    g_autofree char *n = format_count (rest);
+
+                    line = g_strdup_printf (
+                        /* Translators: after the first answers listed on the Reports page */
+                        ngettext ("And %s more answer, in the saved report",
+                                  "And %s more answers, in the saved report", rest),
+                        n);
+                    gtk_box_append (GTK_BOX (list), new_label (line, "dim-label"));
+                    break;
+                  }
+                /* Translators: a free-text answer listed in the report, quoted */
+                line = g_strdup_printf (_ ("“%s”"), q->texts[j]);
                 gtk_box_append (GTK_BOX (list), new_label (line, NULL));
               }
             gtk_widget_set_margin_top (list, 6);
