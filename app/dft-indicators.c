@@ -777,14 +777,13 @@ static const char select_gains_sql[]
       " candidates (id) AS ("
       "   SELECT s.rowid FROM temp.rpt_event ev CROSS JOIN submission s INDEXED BY submission_phase"
       "   WHERE s.event_id = ev.id AND s.phase IN ('pre', 'post')"
-      "   UNION SELECT s.rowid FROM tests t CROSS JOIN temp.rpt_event ev"
+      "   UNION ALL SELECT s.rowid FROM tests t CROSS JOIN temp.rpt_event ev"
       "   CROSS JOIN submission s INDEXED BY submission_event"
-      "   WHERE t.phase IN ('pre', 'post') AND s.event_id = ev.id AND s.form_id = t.form_id),"
+      "   WHERE t.phase IN ('pre', 'post') AND s.event_id = ev.id AND s.form_id = t.form_id"
+      "    AND s.phase IS NULL),"
       " taken AS ("
       "   SELECT s.event_id, t.test, s.person_id, coalesce (s.phase, t.phase) AS phase, s.score,"
-      "    row_number () OVER (PARTITION BY s.event_id, t.test, s.person_id,"
-      "      coalesce (s.phase, t.phase)"
-      "      ORDER BY coalesce (s.finished_at, s.updated_at) DESC, s.id DESC) AS latest"
+      "    coalesce (s.finished_at, s.updated_at) || ' ' || s.id AS stamp"
       "   FROM candidates CROSS JOIN submission s JOIN tests t ON t.form_id = s.form_id"
       "   WHERE s.rowid = candidates.id AND s.deleted = 0 AND s.status = 'final'"
       "    AND s.score IS NOT NULL AND s.person_id IS NOT NULL"
@@ -793,10 +792,15 @@ static const char select_gains_sql[]
       "                    AND c.deleted = 0 AND c.status = 'final')"
       "    AND (?1 IS NULL OR EXISTS (SELECT 1 FROM temp.rpt_part r"
       "                               WHERE r.event_id = s.event_id AND r.person_id = "
-      "s.person_id)))"
+      "s.person_id))),"
+      /* The latest of each phase: SQLite takes the bare column score from the row whose stamp
+       * is the max (when finished, then id, as dft_store_list_test_scores() orders them). */
+      " latest AS ("
+      "   SELECT event_id, test, person_id, phase, score, max (stamp)"
+      "   FROM taken GROUP BY event_id, test, person_id, phase)"
       " SELECT event_id, test, person_id, max (CASE WHEN phase = 'pre' THEN score END),"
       "  max (CASE WHEN phase = 'post' THEN score END)"
-      " FROM taken WHERE latest = 1 GROUP BY event_id, test, person_id";
+      " FROM latest GROUP BY event_id, test, person_id";
 
 #define GAIN_FIGURES                                                                               \
   " count (g.pre), count (g.post), count (g.pre + g.post), avg (g.pre), avg (g.post),"             \
@@ -870,8 +874,8 @@ read_gains (Run                      *run,
 /* The live final submissions of evaluation forms in the selected workshops, none superseded;
  * one row per non-empty answer. */
 #define EVALUATION_ANSWERS                                                                         \
-  " FROM form f CROSS JOIN submission s CROSS JOIN temp.rpt_event ev, json_each (s.answers) j"     \
-  " WHERE f.kind = 'evaluation' AND s.form_id = f.id AND ev.id = s.event_id"                       \
+  " FROM temp.rpt_event ev CROSS JOIN form f CROSS JOIN submission s, json_each (s.answers) j"     \
+  " WHERE f.kind = 'evaluation' AND s.event_id = ev.id AND s.form_id = f.id"                       \
   "  AND s.deleted = 0 AND s.status = 'final' AND json_valid (s.answers)"                          \
   "  AND json_type (s.answers) = 'object'"                                                         \
   "  AND NOT EXISTS (SELECT 1 FROM submission c WHERE c.supersedes = s.id AND c.deleted = 0"       \
