@@ -243,8 +243,6 @@ rows_done (Run *run, int rc, GError **error)
 static const char temp_tables_sql[]
     = "CREATE TEMP TABLE IF NOT EXISTS rpt_event (id TEXT PRIMARY KEY, title TEXT, start_date TEXT,"
       "  end_date TEXT, country TEXT, track TEXT, venue TEXT, language TEXT, sessions INTEGER);"
-      "CREATE TEMP TABLE IF NOT EXISTS rpt_session (id TEXT PRIMARY KEY, event_id TEXT, date TEXT)"
-      "  WITHOUT ROWID;"
       "CREATE TEMP TABLE IF NOT EXISTS rpt_enrolled (event_id TEXT, person_id TEXT, role TEXT,"
       "  gender TEXT, agency TEXT, country TEXT, sessions INTEGER,"
       "  PRIMARY KEY (event_id, person_id)) WITHOUT ROWID;"
@@ -259,7 +257,7 @@ static const char temp_tables_sql[]
       "  pre REAL, post REAL);";
 
 static const char clear_sql[]
-    = "DELETE FROM temp.rpt_event; DELETE FROM temp.rpt_session; DELETE FROM temp.rpt_enrolled;"
+    = "DELETE FROM temp.rpt_event; DELETE FROM temp.rpt_enrolled;"
       "DELETE FROM temp.rpt_part; DELETE FROM temp.rpt_group; DELETE FROM temp.rpt_gain;";
 
 /* ?1 from, ?2 to, ?3 countries, ?4 tracks, ?5 workshops (JSON arrays or NULL). */
@@ -276,7 +274,7 @@ static const char select_events_sql[]
       "  AND (?5 IS NULL OR e.id IN (SELECT value FROM json_each (?5)))";
 
 static const char select_sessions_sql[]
-    = "INSERT INTO temp.rpt_session SELECT s.id, s.event_id, s.date"
+    = "SELECT s.id, s.event_id, s.date"
       " FROM temp.rpt_event ev CROSS JOIN session s WHERE s.event_id = ev.id AND s.deleted = 0";
 
 /* ?1 agencies (JSON array or NULL). The live enrollments of live people not merged away. */
@@ -296,86 +294,213 @@ static const char select_enrolled_sql[]
 static const char select_participations_sql[]
     = "INSERT INTO temp.rpt_part"
       " SELECT n.event_id, n.person_id, n.role, n.gender, n.agency, n.country, n.sessions,"
-      "  count (rs.id), dft_distinct_days (rs.date),"
-      "  n.sessions > 0 AND count (rs.id) >= ?1 * n.sessions - 1e-9"
+      "  dft_attended (m.session_id, n.event_id), dft_attended_days (m.session_id, n.event_id),"
+      "  n.sessions > 0 AND dft_attended (m.session_id, n.event_id) >= ?1 * n.sessions - 1e-9"
       " FROM temp.rpt_enrolled n"
       " LEFT JOIN attendance m ON m.person_id = n.person_id AND m.deleted = 0"
       "  AND m.merge_hidden = 0 AND m.status IN ('present', 'late')"
-      " LEFT JOIN temp.rpt_session rs ON rs.id = m.session_id AND rs.event_id = n.event_id"
       " GROUP BY n.event_id, n.person_id";
 
 static const char select_groups_sql[]
     = "INSERT INTO temp.rpt_group"
-      " SELECT role, gender, agency, country, count (DISTINCT person_id),"
-      "  CASE WHEN gender = 'female' THEN count (DISTINCT person_id) ELSE 0 END,"
-      "  count (DISTINCT CASE WHEN completed THEN person_id END),"
-      "  CASE WHEN gender = 'female' THEN count (DISTINCT CASE WHEN completed THEN person_id END)"
+      " SELECT role, gender, agency, country, dft_distinct (person_id),"
+      "  CASE WHEN gender = 'female' THEN dft_distinct (person_id) ELSE 0 END,"
+      "  dft_distinct (CASE WHEN completed THEN person_id END),"
+      "  CASE WHEN gender = 'female' THEN dft_distinct (CASE WHEN completed THEN person_id END)"
       "   ELSE 0 END,"
       "  count (*), sum (days), sum (attended), sum (sessions), sum (completed)"
       " FROM temp.rpt_part GROUP BY role, gender, agency, country";
 
 /*
- * dft_distinct_days (date): how many distinct dates the group holds, for person-days. The same
- * as count (DISTINCT date), which makes SQLite build a table for each of the 100,000 groups of
- * a full report; a participation spans a few days, kept here in a short list.
+ * dft_attended (session_id, event_id) and dft_attended_days (session_id, event_id): of a
+ * participation's marks (present or late), how many are of sessions of its workshop, and on
+ * how many distinct days. The sessions of the selection are read once into a hash table
+ * (SessionMap) instead of a lookup in a table for each of the million marks of a full report,
+ * and the days of a participation, a few, are kept in a short list rather than in the table
+ * count (DISTINCT) builds for each of the 100,000 groups.
  */
+typedef struct
+{
+  GHashTable *sessions; /* session id → Session */
+} SessionMap;
+
+typedef struct
+{
+  char *event_id;
+  char *date;
+} Session;
+
+static void
+session_free (Session *session)
+{
+  g_free (session->event_id);
+  g_free (session->date);
+  g_free (session);
+}
+
+static void
+session_map_free (SessionMap *map)
+{
+  g_hash_table_unref (map->sessions);
+  g_free (map);
+}
+
 #define INLINE_DAYS 16
 
 typedef struct
 {
-  guint       n;
-  char        days[INLINE_DAYS][12];
-  GHashTable *more; /* the days after the first INLINE_DAYS */
-} DistinctDays;
+  guint       attended;
+  guint       n_days;
+  const char *days[INLINE_DAYS]; /* owned by the SessionMap */
+  GHashTable *more;              /* the days after the first INLINE_DAYS */
+} Attended;
 
 static void
-distinct_days_step (sqlite3_context *context, int argc, sqlite3_value **argv)
+attended_step (sqlite3_context *context, int argc, sqlite3_value **argv)
 {
-  DistinctDays *agg = sqlite3_aggregate_context (context, sizeof (DistinctDays));
-  const char   *day = (const char *) sqlite3_value_text (argv[0]);
-  guint         inline_n;
+  SessionMap *map = sqlite3_user_data (context);
+  Attended   *agg = sqlite3_aggregate_context (context, sizeof (Attended));
+  const char *session_id = (const char *) sqlite3_value_text (argv[0]);
+  const char *event_id = (const char *) sqlite3_value_text (argv[1]);
+  Session    *session;
+  guint       inline_n;
 
-  if (agg == NULL || day == NULL)
+  if (agg == NULL || session_id == NULL || event_id == NULL)
     return;
-  inline_n = MIN (agg->n, INLINE_DAYS);
+  session = g_hash_table_lookup (map->sessions, session_id);
+  if (session == NULL || strcmp (session->event_id, event_id) != 0)
+    return;
+  agg->attended++;
+  inline_n = MIN (agg->n_days, INLINE_DAYS);
   for (guint i = 0; i < inline_n; i++)
-    if (strncmp (agg->days[i], day, sizeof agg->days[i]) == 0)
+    if (strcmp (agg->days[i], session->date) == 0)
       return;
-  if (strlen (day) < sizeof agg->days[0] && agg->n < INLINE_DAYS)
+  if (agg->n_days < INLINE_DAYS)
     {
-      g_strlcpy (agg->days[agg->n++], day, sizeof agg->days[0]);
+      agg->days[agg->n_days++] = session->date;
       return;
     }
   if (agg->more == NULL)
-    agg->more = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  if (g_hash_table_add (agg->more, g_strdup (day)))
-    agg->n++;
+    agg->more = g_hash_table_new (g_str_hash, g_str_equal);
+  if (g_hash_table_add (agg->more, (gpointer) session->date))
+    agg->n_days++;
 }
 
 static void
-distinct_days_final (sqlite3_context *context)
+attended_final (sqlite3_context *context)
 {
-  DistinctDays *agg = sqlite3_aggregate_context (context, 0);
+  Attended *agg = sqlite3_aggregate_context (context, 0);
 
-  sqlite3_result_int (context, agg != NULL ? (int) agg->n : 0);
+  sqlite3_result_int (context, agg != NULL ? (int) agg->attended : 0);
   if (agg != NULL)
     g_clear_pointer (&agg->more, g_hash_table_unref);
 }
 
-static gboolean
-add_functions (Run *run, GError **error)
+static void
+attended_days_final (sqlite3_context *context)
 {
-  int rc;
+  Attended *agg = sqlite3_aggregate_context (context, 0);
 
-  if (g_object_get_data (G_OBJECT (run->store), "dft-indicators-functions") != NULL)
-    return TRUE;
-  rc = sqlite3_create_function_v2 (run->db, "dft_distinct_days", 1,
-                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-                                   NULL, distinct_days_step, distinct_days_final, NULL);
+  sqlite3_result_int (context, agg != NULL ? (int) agg->n_days : 0);
+  if (agg != NULL)
+    g_clear_pointer (&agg->more, g_hash_table_unref);
+}
+
+/* dft_distinct (value): count (DISTINCT value), with a hash table rather than the b-tree SQLite
+ * builds for it; NULL is not counted. */
+typedef struct
+{
+  GHashTable *seen;
+} Distinct;
+
+static void
+distinct_step (sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+  Distinct   *agg = sqlite3_aggregate_context (context, sizeof (Distinct));
+  const char *value = (const char *) sqlite3_value_text (argv[0]);
+
+  if (agg == NULL || value == NULL)
+    return;
+  if (agg->seen == NULL)
+    agg->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (!g_hash_table_contains (agg->seen, value))
+    g_hash_table_add (agg->seen, g_strdup (value));
+}
+
+static void
+distinct_final (sqlite3_context *context)
+{
+  Distinct *agg = sqlite3_aggregate_context (context, 0);
+
+  sqlite3_result_int (context,
+                      agg != NULL && agg->seen != NULL ? (int) g_hash_table_size (agg->seen) : 0);
+  if (agg != NULL)
+    g_clear_pointer (&agg->seen, g_hash_table_unref);
+}
+
+/* The store's SessionMap, with the functions that read it made on first use. */
+static SessionMap *
+session_map (Run *run, GError **error)
+{
+  SessionMap *map = g_object_get_data (G_OBJECT (run->store), "dft-indicators-sessions");
+  int         rc;
+
+  if (map != NULL)
+    return map;
+  map = g_new0 (SessionMap, 1);
+  map->sessions
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) session_free);
+  g_object_set_data_full (G_OBJECT (run->store), "dft-indicators-sessions", map,
+                          (GDestroyNotify) session_map_free);
+  rc = sqlite3_create_function_v2 (run->db, "dft_attended", 2,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, map,
+                                   NULL, attended_step, attended_final, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2 (run->db, "dft_attended_days", 2,
+                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, map,
+                                     NULL, attended_step, attended_days_final, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2 (run->db, "dft_distinct", 1,
+                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                     NULL, distinct_step, distinct_final, NULL);
   if (rc != SQLITE_OK)
-    return dft_db_set_error (error, run->db, rc, _ ("computing the indicator report"));
-  g_object_set_data (G_OBJECT (run->store), "dft-indicators-functions", GINT_TO_POINTER (1));
-  return TRUE;
+    {
+      dft_db_set_error (error, run->db, rc, _ ("computing the indicator report"));
+      g_object_set_data (G_OBJECT (run->store), "dft-indicators-sessions", NULL);
+      return NULL;
+    }
+  return map;
+}
+
+/* The live sessions of the selected workshops into the store's SessionMap. */
+static gboolean
+read_sessions (Run *run, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  SessionMap              *map = session_map (run, error);
+  int                      rc;
+
+  if (map == NULL || !prepare (run, select_sessions_sql, &stmt, error))
+    return FALSE;
+  g_hash_table_remove_all (map->sessions);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      Session *session = g_new0 (Session, 1);
+
+      session->event_id = column_dup (stmt, 1);
+      session->date = column_dup (stmt, 2);
+      g_hash_table_replace (map->sessions, column_dup (stmt, 0), session);
+    }
+  return rows_done (run, rc, error);
+}
+
+static void
+forget_sessions (DftStore *store)
+{
+  SessionMap *map = g_object_get_data (G_OBJECT (store), "dft-indicators-sessions");
+
+  if (map != NULL)
+    g_hash_table_remove_all (map->sessions);
 }
 
 static gboolean
@@ -404,8 +529,7 @@ select_workshops (Run *run, const DftReportSelection *selection, GError **error)
   g_autofree char         *event_ids = list_json (selection->event_ids);
   g_autofree char         *agencies = list_json (selection->agencies);
 
-  if (!add_functions (run, error) || !dft_db_exec (run->db, temp_tables_sql, error)
-      || !dft_db_exec (run->db, clear_sql, error)
+  if (!dft_db_exec (run->db, temp_tables_sql, error) || !dft_db_exec (run->db, clear_sql, error)
       || !prepare (run, select_events_sql, &events, error))
     return FALSE;
   sqlite3_bind_text (events, 1, selection->from, -1, SQLITE_STATIC);
@@ -413,7 +537,7 @@ select_workshops (Run *run, const DftReportSelection *selection, GError **error)
   sqlite3_bind_text (events, 3, countries, -1, SQLITE_STATIC);
   sqlite3_bind_text (events, 4, tracks, -1, SQLITE_STATIC);
   sqlite3_bind_text (events, 5, event_ids, -1, SQLITE_STATIC);
-  return run_done (run, events, error) && run_sql (run, select_sessions_sql, NULL, 0, error)
+  return run_done (run, events, error) && read_sessions (run, error)
          && run_sql (run, select_enrolled_sql, agencies, NAN, error)
          && run_sql (run, select_participations_sql, NULL, selection->completion_share, error)
          && run_sql (run, select_groups_sql, NULL, 0, error);
@@ -653,14 +777,13 @@ static const char select_gains_sql[]
       " candidates (id) AS ("
       "   SELECT s.rowid FROM temp.rpt_event ev CROSS JOIN submission s INDEXED BY submission_phase"
       "   WHERE s.event_id = ev.id AND s.phase IN ('pre', 'post')"
-      "   UNION SELECT s.rowid FROM tests t CROSS JOIN temp.rpt_event ev"
+      "   UNION ALL SELECT s.rowid FROM tests t CROSS JOIN temp.rpt_event ev"
       "   CROSS JOIN submission s INDEXED BY submission_event"
-      "   WHERE t.phase IN ('pre', 'post') AND s.event_id = ev.id AND s.form_id = t.form_id),"
+      "   WHERE t.phase IN ('pre', 'post') AND s.event_id = ev.id AND s.form_id = t.form_id"
+      "    AND s.phase IS NULL),"
       " taken AS ("
       "   SELECT s.event_id, t.test, s.person_id, coalesce (s.phase, t.phase) AS phase, s.score,"
-      "    row_number () OVER (PARTITION BY s.event_id, t.test, s.person_id,"
-      "      coalesce (s.phase, t.phase)"
-      "      ORDER BY coalesce (s.finished_at, s.updated_at) DESC, s.id DESC) AS latest"
+      "    coalesce (s.finished_at, s.updated_at) || ' ' || s.id AS stamp"
       "   FROM candidates CROSS JOIN submission s JOIN tests t ON t.form_id = s.form_id"
       "   WHERE s.rowid = candidates.id AND s.deleted = 0 AND s.status = 'final'"
       "    AND s.score IS NOT NULL AND s.person_id IS NOT NULL"
@@ -669,10 +792,15 @@ static const char select_gains_sql[]
       "                    AND c.deleted = 0 AND c.status = 'final')"
       "    AND (?1 IS NULL OR EXISTS (SELECT 1 FROM temp.rpt_part r"
       "                               WHERE r.event_id = s.event_id AND r.person_id = "
-      "s.person_id)))"
+      "s.person_id))),"
+      /* The latest of each phase: SQLite takes the bare column score from the row whose stamp
+       * is the max (when finished, then id, as dft_store_list_test_scores() orders them). */
+      " latest AS ("
+      "   SELECT event_id, test, person_id, phase, score, max (stamp)"
+      "   FROM taken GROUP BY event_id, test, person_id, phase)"
       " SELECT event_id, test, person_id, max (CASE WHEN phase = 'pre' THEN score END),"
       "  max (CASE WHEN phase = 'post' THEN score END)"
-      " FROM taken WHERE latest = 1 GROUP BY event_id, test, person_id";
+      " FROM latest GROUP BY event_id, test, person_id";
 
 #define GAIN_FIGURES                                                                               \
   " count (g.pre), count (g.post), count (g.pre + g.post), avg (g.pre), avg (g.post),"             \
@@ -746,8 +874,8 @@ read_gains (Run                      *run,
 /* The live final submissions of evaluation forms in the selected workshops, none superseded;
  * one row per non-empty answer. */
 #define EVALUATION_ANSWERS                                                                         \
-  " FROM form f CROSS JOIN submission s CROSS JOIN temp.rpt_event ev, json_each (s.answers) j"     \
-  " WHERE f.kind = 'evaluation' AND s.form_id = f.id AND ev.id = s.event_id"                       \
+  " FROM temp.rpt_event ev CROSS JOIN form f CROSS JOIN submission s, json_each (s.answers) j"     \
+  " WHERE f.kind = 'evaluation' AND s.event_id = ev.id AND s.form_id = f.id"                       \
   "  AND s.deleted = 0 AND s.status = 'final' AND json_valid (s.answers)"                          \
   "  AND json_type (s.answers) = 'object'"                                                         \
   "  AND NOT EXISTS (SELECT 1 FROM submission c WHERE c.supersedes = s.id AND c.deleted = 0"       \
@@ -1170,6 +1298,7 @@ dft_indicator_report (DftStore                 *store,
            && read_breakdowns (&run, report, error) && read_workshops (&run, report, error)
            && read_gains (&run, selection, report, error) && read_evaluation (&run, report, error);
       dft_db_exec (run.db, clear_sql, NULL);
+      forget_sessions (store);
       dft_db_exec (run.db, "COMMIT", NULL);
     }
   if (cancellable != NULL)

@@ -216,12 +216,14 @@ static const char migration_8[] =
 
 /*
  * Version 9: indexes for the indicator report across workshops (dft-indicators.c). It reads
- * every participation's attendance by person, from the index alone; and asks of each test and
+ * every participation's attendance by person, from the index alone (which serves whatever
+ * attendance_person served: a mark costs no more index to write); and asks of each test and
  * evaluation submission whether a correction supersedes it.
  */
 static const char migration_9[]
     = "CREATE INDEX attendance_report ON attendance"
       "  (person_id, session_id, status, deleted, merge_hidden);"
+      "DROP INDEX attendance_person;"
       "CREATE INDEX submission_supersedes ON submission (supersedes) WHERE supersedes IS NOT NULL;";
 
 static const DftMigration migrations[] = {
