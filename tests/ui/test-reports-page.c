@@ -319,9 +319,25 @@ select_and_compare (DftApplication *app, DftWindow *window, gpointer data)
   g_assert_nonnull (strstr (gtk_label_get_text (error), "2026-02-31"));
   g_assert_cmpuint (dft_reports_page_get_report (page)->n_workshops, ==, 0);
 
+  /* The quick choices, "today" being 15 February 2026: this quarter holds the three sample
+   * workshops, last quarter none. */
+  gtk_check_button_set_active (kg, FALSE);
+  gtk_widget_activate_action (GTK_WIDGET (page), "reports.period", "s", "this-quarter");
+  dft_test_wait_until (period_shown, &(PeriodWait){ page, "2026-01-01", "2026-03-31" },
+                       "the report for this quarter");
+  g_assert_cmpuint (dft_reports_page_get_report (page)->n_workshops, ==, 3);
+  gtk_widget_activate_action (GTK_WIDGET (page), "reports.period", "s", "last-quarter");
+  dft_test_wait_until (period_shown, &(PeriodWait){ page, "2025-10-01", "2025-12-31" },
+                       "the report for last quarter");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (results), ==, "empty");
+  gtk_widget_activate_action (GTK_WIDGET (page), "reports.period", "s", "this-year");
+  dft_test_wait_until (period_shown, &(PeriodWait){ page, "2026-01-01", "2026-12-31" },
+                       "the report for this year");
+  g_assert_cmpuint (dft_reports_page_get_report (page)->n_workshops, ==, 3);
+  retype (window, from, "2026-02-01");
+
   /* From February on, everywhere: two workshops; a new one in April, saved elsewhere (a sync),
    * is counted without touching the page. */
-  gtk_check_button_set_active (kg, FALSE);
   retype (window, to, "");
   dft_test_wait_until (period_shown, &(PeriodWait){ page, "2026-02-01", NULL },
                        "the report from February on");
@@ -508,6 +524,8 @@ int
 main (int argc, char *argv[])
 {
   dft_test_init (&argc, &argv);
+  /* "This quarter" and "last quarter" are counted from this day. */
+  g_setenv ("DAFTARI_TODAY", "2026-02-15", TRUE);
   gtk_init ();
   adw_init ();
 
