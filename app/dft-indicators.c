@@ -237,18 +237,28 @@ rows_done (Run *run, int rc, GError **error)
   return TRUE;
 }
 
+/* The temporary tables of a report, emptied before and after. rpt_group holds the finest
+ * breakdown (role × gender × agency × country) with its people counted once: gender, agency
+ * and country are the person's, so the people of coarser groups are sums of its lines. */
 static const char temp_tables_sql[]
     = "CREATE TEMP TABLE IF NOT EXISTS rpt_event (id TEXT PRIMARY KEY, title TEXT, start_date TEXT,"
       "  end_date TEXT, country TEXT, track TEXT, venue TEXT, language TEXT, sessions INTEGER);"
+      "CREATE TEMP TABLE IF NOT EXISTS rpt_enrolled (event_id TEXT, person_id TEXT, role TEXT,"
+      "  gender TEXT, agency TEXT, country TEXT, sessions INTEGER,"
+      "  PRIMARY KEY (event_id, person_id)) WITHOUT ROWID;"
       "CREATE TEMP TABLE IF NOT EXISTS rpt_part (event_id TEXT, person_id TEXT, role TEXT,"
       "  gender TEXT, agency TEXT, country TEXT, sessions INTEGER, attended INTEGER,"
       "  days INTEGER, completed INTEGER, PRIMARY KEY (event_id, person_id)) WITHOUT ROWID;"
+      "CREATE TEMP TABLE IF NOT EXISTS rpt_group (role TEXT, gender TEXT, agency TEXT,"
+      "  country TEXT, people INTEGER, women INTEGER, completed_people INTEGER,"
+      "  completed_women INTEGER, participations INTEGER, days INTEGER, attended INTEGER,"
+      "  possible INTEGER, completed INTEGER);"
       "CREATE TEMP TABLE IF NOT EXISTS rpt_gain (event_id TEXT, test TEXT, person_id TEXT,"
-      "  pre REAL, post REAL);"
-      "DELETE FROM temp.rpt_event; DELETE FROM temp.rpt_part; DELETE FROM temp.rpt_gain;";
+      "  pre REAL, post REAL);";
 
 static const char clear_sql[]
-    = "DELETE FROM temp.rpt_event; DELETE FROM temp.rpt_part; DELETE FROM temp.rpt_gain;";
+    = "DELETE FROM temp.rpt_event; DELETE FROM temp.rpt_enrolled;"
+      "DELETE FROM temp.rpt_part; DELETE FROM temp.rpt_group; DELETE FROM temp.rpt_gain;";
 
 /* ?1 from, ?2 to, ?3 countries, ?4 tracks, ?5 workshops (JSON arrays or NULL). */
 static const char select_events_sql[]
@@ -263,40 +273,263 @@ static const char select_events_sql[]
       "  AND (?4 IS NULL OR e.track IN (SELECT value FROM json_each (?4)))"
       "  AND (?5 IS NULL OR e.id IN (SELECT value FROM json_each (?5)))";
 
-/* ?1 agencies (JSON array or NULL), ?2 the completion share. A participation counts the
- * sessions attended present or late (one mark per session and person once the hidden twins
- * of a merge are left out) and the distinct dates of those sessions. */
+static const char select_sessions_sql[]
+    = "SELECT s.id, s.event_id, s.date"
+      " FROM temp.rpt_event ev CROSS JOIN session s WHERE s.event_id = ev.id AND s.deleted = 0";
+
+/* ?1 agencies (JSON array or NULL). The live enrollments of live people not merged away. */
+static const char select_enrolled_sql[]
+    = "INSERT OR IGNORE INTO temp.rpt_enrolled"
+      " SELECT n.event_id, n.person_id, coalesce (n.role, ''), coalesce (p.gender, ''),"
+      "  coalesce (p.agency, ''), coalesce (p.country, ''), ev.sessions"
+      " FROM temp.rpt_event ev CROSS JOIN enrollment n"
+      " JOIN person p ON p.id = n.person_id AND p.deleted = 0 AND p.merged_into IS NULL"
+      " WHERE n.event_id = ev.id AND n.deleted = 0 AND n.merge_hidden = 0"
+      "  AND (?1 IS NULL OR coalesce (p.agency, '') IN (SELECT value FROM json_each (?1)))";
+
+/* ?1 the completion share. A participation counts the sessions attended present or late (one
+ * mark per session and person once the hidden twins of a merge are left out) and the distinct
+ * dates of those sessions. Read by person through the covering index attendance_report, in
+ * the order of rpt_enrolled, so that nothing is sorted. */
 static const char select_participations_sql[]
     = "INSERT INTO temp.rpt_part"
-      " SELECT n.event_id, n.person_id, coalesce (n.role, ''), coalesce (p.gender, ''),"
-      "  coalesce (p.agency, ''), coalesce (p.country, ''), ev.sessions,"
-      "  coalesce (a.attended, 0), coalesce (a.days, 0),"
-      "  ev.sessions > 0 AND coalesce (a.attended, 0) >= ?2 * ev.sessions - 1e-9"
-      " FROM temp.rpt_event ev"
-      " JOIN enrollment n ON n.event_id = ev.id AND n.deleted = 0 AND n.merge_hidden = 0"
-      " JOIN person p ON p.id = n.person_id AND p.deleted = 0 AND p.merged_into IS NULL"
-      " LEFT JOIN (SELECT s.event_id, m.person_id, count (*) AS attended,"
-      "              count (DISTINCT s.date) AS days"
-      "            FROM temp.rpt_event e2"
-      "            JOIN session s ON s.event_id = e2.id AND s.deleted = 0"
-      "            JOIN attendance m ON m.session_id = s.id AND m.deleted = 0"
-      "             AND m.merge_hidden = 0 AND m.status IN ('present', 'late')"
-      "            GROUP BY s.event_id, m.person_id) a"
-      "  ON a.event_id = n.event_id AND a.person_id = n.person_id"
-      " WHERE ?1 IS NULL OR coalesce (p.agency, '') IN (SELECT value FROM json_each (?1))"
+      " SELECT n.event_id, n.person_id, n.role, n.gender, n.agency, n.country, n.sessions,"
+      "  dft_attended (m.session_id, n.event_id), dft_attended_days (m.session_id, n.event_id),"
+      "  n.sessions > 0 AND dft_attended (m.session_id, n.event_id) >= ?1 * n.sessions - 1e-9"
+      " FROM temp.rpt_enrolled n"
+      " LEFT JOIN attendance m ON m.person_id = n.person_id AND m.deleted = 0"
+      "  AND m.merge_hidden = 0 AND m.status IN ('present', 'late')"
       " GROUP BY n.event_id, n.person_id";
+
+static const char select_groups_sql[]
+    = "INSERT INTO temp.rpt_group"
+      " SELECT role, gender, agency, country, dft_distinct (person_id),"
+      "  CASE WHEN gender = 'female' THEN dft_distinct (person_id) ELSE 0 END,"
+      "  dft_distinct (CASE WHEN completed THEN person_id END),"
+      "  CASE WHEN gender = 'female' THEN dft_distinct (CASE WHEN completed THEN person_id END)"
+      "   ELSE 0 END,"
+      "  count (*), sum (days), sum (attended), sum (sessions), sum (completed)"
+      " FROM temp.rpt_part GROUP BY role, gender, agency, country";
+
+/*
+ * dft_attended (session_id, event_id) and dft_attended_days (session_id, event_id): of a
+ * participation's marks (present or late), how many are of sessions of its workshop, and on
+ * how many distinct days. The sessions of the selection are read once into a hash table
+ * (SessionMap) instead of a lookup in a table for each of the million marks of a full report,
+ * and the days of a participation, a few, are kept in a short list rather than in the table
+ * count (DISTINCT) builds for each of the 100,000 groups.
+ */
+typedef struct
+{
+  GHashTable *sessions; /* session id → Session */
+} SessionMap;
+
+typedef struct
+{
+  char *event_id;
+  char *date;
+} Session;
+
+static void
+session_free (Session *session)
+{
+  g_free (session->event_id);
+  g_free (session->date);
+  g_free (session);
+}
+
+static void
+session_map_free (SessionMap *map)
+{
+  g_hash_table_unref (map->sessions);
+  g_free (map);
+}
+
+#define INLINE_DAYS 16
+
+typedef struct
+{
+  guint       attended;
+  guint       n_days;
+  const char *days[INLINE_DAYS]; /* owned by the SessionMap */
+  GHashTable *more;              /* the days after the first INLINE_DAYS */
+} Attended;
+
+static void
+attended_step (sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+  SessionMap *map = sqlite3_user_data (context);
+  Attended   *agg = sqlite3_aggregate_context (context, sizeof (Attended));
+  const char *session_id = (const char *) sqlite3_value_text (argv[0]);
+  const char *event_id = (const char *) sqlite3_value_text (argv[1]);
+  Session    *session;
+  guint       inline_n;
+
+  if (agg == NULL || session_id == NULL || event_id == NULL)
+    return;
+  session = g_hash_table_lookup (map->sessions, session_id);
+  if (session == NULL || strcmp (session->event_id, event_id) != 0)
+    return;
+  agg->attended++;
+  inline_n = MIN (agg->n_days, INLINE_DAYS);
+  for (guint i = 0; i < inline_n; i++)
+    if (strcmp (agg->days[i], session->date) == 0)
+      return;
+  if (agg->n_days < INLINE_DAYS)
+    {
+      agg->days[agg->n_days++] = session->date;
+      return;
+    }
+  if (agg->more == NULL)
+    agg->more = g_hash_table_new (g_str_hash, g_str_equal);
+  if (g_hash_table_add (agg->more, (gpointer) session->date))
+    agg->n_days++;
+}
+
+static void
+attended_final (sqlite3_context *context)
+{
+  Attended *agg = sqlite3_aggregate_context (context, 0);
+
+  sqlite3_result_int (context, agg != NULL ? (int) agg->attended : 0);
+  if (agg != NULL)
+    g_clear_pointer (&agg->more, g_hash_table_unref);
+}
+
+static void
+attended_days_final (sqlite3_context *context)
+{
+  Attended *agg = sqlite3_aggregate_context (context, 0);
+
+  sqlite3_result_int (context, agg != NULL ? (int) agg->n_days : 0);
+  if (agg != NULL)
+    g_clear_pointer (&agg->more, g_hash_table_unref);
+}
+
+/* dft_distinct (value): count (DISTINCT value), with a hash table rather than the b-tree SQLite
+ * builds for it; NULL is not counted. */
+typedef struct
+{
+  GHashTable *seen;
+} Distinct;
+
+static void
+distinct_step (sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+  Distinct   *agg = sqlite3_aggregate_context (context, sizeof (Distinct));
+  const char *value = (const char *) sqlite3_value_text (argv[0]);
+
+  if (agg == NULL || value == NULL)
+    return;
+  if (agg->seen == NULL)
+    agg->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (!g_hash_table_contains (agg->seen, value))
+    g_hash_table_add (agg->seen, g_strdup (value));
+}
+
+static void
+distinct_final (sqlite3_context *context)
+{
+  Distinct *agg = sqlite3_aggregate_context (context, 0);
+
+  sqlite3_result_int (context,
+                      agg != NULL && agg->seen != NULL ? (int) g_hash_table_size (agg->seen) : 0);
+  if (agg != NULL)
+    g_clear_pointer (&agg->seen, g_hash_table_unref);
+}
+
+/* The store's SessionMap, with the functions that read it made on first use. */
+static SessionMap *
+session_map (Run *run, GError **error)
+{
+  SessionMap *map = g_object_get_data (G_OBJECT (run->store), "dft-indicators-sessions");
+  int         rc;
+
+  if (map != NULL)
+    return map;
+  map = g_new0 (SessionMap, 1);
+  map->sessions
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) session_free);
+  g_object_set_data_full (G_OBJECT (run->store), "dft-indicators-sessions", map,
+                          (GDestroyNotify) session_map_free);
+  rc = sqlite3_create_function_v2 (run->db, "dft_attended", 2,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, map,
+                                   NULL, attended_step, attended_final, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2 (run->db, "dft_attended_days", 2,
+                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, map,
+                                     NULL, attended_step, attended_days_final, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2 (run->db, "dft_distinct", 1,
+                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                     NULL, distinct_step, distinct_final, NULL);
+  if (rc != SQLITE_OK)
+    {
+      dft_db_set_error (error, run->db, rc, _ ("computing the indicator report"));
+      g_object_set_data (G_OBJECT (run->store), "dft-indicators-sessions", NULL);
+      return NULL;
+    }
+  return map;
+}
+
+/* The live sessions of the selected workshops into the store's SessionMap. */
+static gboolean
+read_sessions (Run *run, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  SessionMap              *map = session_map (run, error);
+  int                      rc;
+
+  if (map == NULL || !prepare (run, select_sessions_sql, &stmt, error))
+    return FALSE;
+  g_hash_table_remove_all (map->sessions);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      Session *session = g_new0 (Session, 1);
+
+      session->event_id = column_dup (stmt, 1);
+      session->date = column_dup (stmt, 2);
+      g_hash_table_replace (map->sessions, column_dup (stmt, 0), session);
+    }
+  return rows_done (run, rc, error);
+}
+
+static void
+forget_sessions (DftStore *store)
+{
+  SessionMap *map = g_object_get_data (G_OBJECT (store), "dft-indicators-sessions");
+
+  if (map != NULL)
+    g_hash_table_remove_all (map->sessions);
+}
+
+static gboolean
+run_sql (Run *run, const char *sql, const char *text, double number, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (!prepare (run, sql, &stmt, error))
+    return FALSE;
+  if (sqlite3_bind_parameter_count (stmt) > 0)
+    {
+      if (text != NULL || isnan (number))
+        sqlite3_bind_text (stmt, 1, text, -1, SQLITE_STATIC);
+      else
+        sqlite3_bind_double (stmt, 1, number);
+    }
+  return run_done (run, stmt, error);
+}
 
 static gboolean
 select_workshops (Run *run, const DftReportSelection *selection, GError **error)
 {
   g_autoptr (sqlite3_stmt) events = NULL;
-  g_autoptr (sqlite3_stmt) parts = NULL;
   g_autofree char         *countries = list_json (selection->countries);
   g_autofree char         *tracks = list_json (selection->tracks);
   g_autofree char         *event_ids = list_json (selection->event_ids);
   g_autofree char         *agencies = list_json (selection->agencies);
 
-  if (!dft_db_exec (run->db, temp_tables_sql, error)
+  if (!dft_db_exec (run->db, temp_tables_sql, error) || !dft_db_exec (run->db, clear_sql, error)
       || !prepare (run, select_events_sql, &events, error))
     return FALSE;
   sqlite3_bind_text (events, 1, selection->from, -1, SQLITE_STATIC);
@@ -304,23 +537,19 @@ select_workshops (Run *run, const DftReportSelection *selection, GError **error)
   sqlite3_bind_text (events, 3, countries, -1, SQLITE_STATIC);
   sqlite3_bind_text (events, 4, tracks, -1, SQLITE_STATIC);
   sqlite3_bind_text (events, 5, event_ids, -1, SQLITE_STATIC);
-  if (!run_done (run, events, error) || !prepare (run, select_participations_sql, &parts, error))
-    return FALSE;
-  sqlite3_bind_text (parts, 1, agencies, -1, SQLITE_STATIC);
-  sqlite3_bind_double (parts, 2, selection->completion_share);
-  return run_done (run, parts, error);
+  return run_done (run, events, error) && read_sessions (run, error)
+         && run_sql (run, select_enrolled_sql, agencies, NAN, error)
+         && run_sql (run, select_participations_sql, NULL, selection->completion_share, error)
+         && run_sql (run, select_groups_sql, NULL, 0, error);
 }
 
 static const char totals_sql[]
     = "SELECT (SELECT count (*) FROM temp.rpt_event), (SELECT total (sessions) FROM "
       "temp.rpt_event),"
-      " count (DISTINCT person_id), count (DISTINCT CASE WHEN gender = 'female' THEN person_id "
-      "END),"
-      " count (*), total (days), total (attended), total (sessions),"
-      " count (DISTINCT CASE WHEN completed THEN person_id END),"
-      " count (DISTINCT CASE WHEN completed AND gender = 'female' THEN person_id END),"
-      " total (completed)"
-      " FROM temp.rpt_part WHERE role = 'participant'";
+      " total (people), total (women), total (participations), total (days),"
+      " total (attended), total (possible), total (completed_people),"
+      " total (completed_women), total (completed)"
+      " FROM temp.rpt_group WHERE role = 'participant'";
 
 static gboolean
 read_totals (Run *run, DftIndicatorReport *report, GError **error)
@@ -338,13 +567,13 @@ read_totals (Run *run, DftIndicatorReport *report, GError **error)
 
       report->n_workshops = (guint) sqlite3_column_int (stmt, 0);
       report->sessions = (guint) sqlite3_column_double (stmt, 1);
-      report->people = (guint) sqlite3_column_int (stmt, 2);
-      report->women = (guint) sqlite3_column_int (stmt, 3);
-      report->participations = (guint) sqlite3_column_int (stmt, 4);
+      report->people = (guint) sqlite3_column_double (stmt, 2);
+      report->women = (guint) sqlite3_column_double (stmt, 3);
+      report->participations = (guint) sqlite3_column_double (stmt, 4);
       report->person_days = (guint) sqlite3_column_double (stmt, 5);
       report->attendance_rate = possible > 0 ? attended / possible : NAN;
-      report->completed_people = (guint) sqlite3_column_int (stmt, 8);
-      report->completed_women = (guint) sqlite3_column_int (stmt, 9);
+      report->completed_people = (guint) sqlite3_column_double (stmt, 8);
+      report->completed_women = (guint) sqlite3_column_double (stmt, 9);
       report->completed_participations = (guint) sqlite3_column_double (stmt, 10);
       rc = SQLITE_DONE;
     }
@@ -381,9 +610,8 @@ read_groups (Run *run, Dims dims, gboolean participants, const char *order_by, G
     if (dims & (1 << i))
       g_string_append_printf (group_by, "%s%s", group_by->len > 0 ? ", " : "", names[i]);
   sql = g_strdup_printf (
-      "SELECT %s, %s, %s, %s, count (DISTINCT person_id),"
-      " count (DISTINCT CASE WHEN gender = 'female' THEN person_id END), count (*), total (days)"
-      " FROM temp.rpt_part %s GROUP BY %s ORDER BY %s",
+      "SELECT %s, %s, %s, %s, total (people), total (women), total (participations),"
+      " total (days) FROM temp.rpt_group %s GROUP BY %s ORDER BY %s",
       dims & BY_GENDER ? "gender" : "NULL", dims & BY_AGENCY ? "agency" : "NULL",
       dims & BY_COUNTRY ? "country" : "NULL", dims & BY_ROLE ? "role" : "NULL",
       participants ? "WHERE role = 'participant'" : "", group_by->str, order_by);
@@ -397,9 +625,9 @@ read_groups (Run *run, Dims dims, gboolean participants, const char *order_by, G
       group->agency = column_dup_or_null (stmt, 1);
       group->country = column_dup_or_null (stmt, 2);
       group->role = column_dup_or_null (stmt, 3);
-      group->people = (guint) sqlite3_column_int (stmt, 4);
-      group->women = (guint) sqlite3_column_int (stmt, 5);
-      group->participations = (guint) sqlite3_column_int (stmt, 6);
+      group->people = (guint) sqlite3_column_double (stmt, 4);
+      group->women = (guint) sqlite3_column_double (stmt, 5);
+      group->participations = (guint) sqlite3_column_double (stmt, 6);
       group->person_days = (guint) sqlite3_column_double (stmt, 7);
       g_ptr_array_add (groups, group);
     }
@@ -475,11 +703,11 @@ read_breakdowns (Run *run, DftIndicatorReport *report, GError **error)
     return FALSE;
   complete_groups (report->by_role, dft_role_choices, TRUE);
   /* A person has one agency: the agency's people are the sum over its genders. */
-  report->gender_by_agency = read_groups (
-      run, BY_GENDER | BY_AGENCY, TRUE,
-      "sum (count (DISTINCT person_id)) OVER (PARTITION BY agency) DESC, agency, " GENDER_ORDER (
-          "gender") ", gender",
-      error);
+  report->gender_by_agency
+      = read_groups (run, BY_GENDER | BY_AGENCY, TRUE,
+                     "sum (total (people)) OVER (PARTITION BY agency) DESC, agency, " GENDER_ORDER (
+                         "gender") ", gender",
+                     error);
   return report->gender_by_agency != NULL;
 }
 
@@ -544,25 +772,35 @@ static const char select_gains_sql[]
       "     coalesce ((SELECT min (a) FROM pairs WHERE b = f.form_key), f.form_key)),"
       "    json_extract (f.definition, '$.phase')"
       "   FROM form f),"
-      " corrected (id) AS MATERIALIZED ("
-      "   SELECT supersedes FROM submission"
-      "   WHERE supersedes IS NOT NULL AND deleted = 0 AND status = 'final'),"
+      /* Only a submission with a phase of its own, or of a form that has one, may be a test:
+       * both are found from indexes alone, so that a store of surveys is not read row by row. */
+      " candidates (id) AS ("
+      "   SELECT s.rowid FROM temp.rpt_event ev CROSS JOIN submission s INDEXED BY submission_phase"
+      "   WHERE s.event_id = ev.id AND s.phase IN ('pre', 'post')"
+      "   UNION ALL SELECT s.rowid FROM tests t CROSS JOIN temp.rpt_event ev"
+      "   CROSS JOIN submission s INDEXED BY submission_event"
+      "   WHERE t.phase IN ('pre', 'post') AND s.event_id = ev.id AND s.form_id = t.form_id"
+      "    AND s.phase IS NULL),"
       " taken AS ("
       "   SELECT s.event_id, t.test, s.person_id, coalesce (s.phase, t.phase) AS phase, s.score,"
-      "    row_number () OVER (PARTITION BY s.event_id, t.test, s.person_id,"
-      "      coalesce (s.phase, t.phase)"
-      "      ORDER BY coalesce (s.finished_at, s.updated_at) DESC, s.id DESC) AS latest"
-      "   FROM temp.rpt_event ev JOIN submission s ON s.event_id = ev.id"
-      "   JOIN tests t ON t.form_id = s.form_id"
-      "   WHERE s.deleted = 0 AND s.status = 'final' AND s.score IS NOT NULL"
-      "    AND s.person_id IS NOT NULL AND coalesce (s.phase, t.phase) IN ('pre', 'post')"
-      "    AND s.id NOT IN corrected"
+      "    coalesce (s.finished_at, s.updated_at) || ' ' || s.id AS stamp"
+      "   FROM candidates CROSS JOIN submission s JOIN tests t ON t.form_id = s.form_id"
+      "   WHERE s.rowid = candidates.id AND s.deleted = 0 AND s.status = 'final'"
+      "    AND s.score IS NOT NULL AND s.person_id IS NOT NULL"
+      "    AND coalesce (s.phase, t.phase) IN ('pre', 'post')"
+      "    AND NOT EXISTS (SELECT 1 FROM submission c WHERE c.supersedes = s.id"
+      "                    AND c.deleted = 0 AND c.status = 'final')"
       "    AND (?1 IS NULL OR EXISTS (SELECT 1 FROM temp.rpt_part r"
       "                               WHERE r.event_id = s.event_id AND r.person_id = "
-      "s.person_id)))"
+      "s.person_id))),"
+      /* The latest of each phase: SQLite takes the bare column score from the row whose stamp
+       * is the max (when finished, then id, as dft_store_list_test_scores() orders them). */
+      " latest AS ("
+      "   SELECT event_id, test, person_id, phase, score, max (stamp)"
+      "   FROM taken GROUP BY event_id, test, person_id, phase)"
       " SELECT event_id, test, person_id, max (CASE WHEN phase = 'pre' THEN score END),"
       "  max (CASE WHEN phase = 'post' THEN score END)"
-      " FROM taken WHERE latest = 1 GROUP BY event_id, test, person_id";
+      " FROM latest GROUP BY event_id, test, person_id";
 
 #define GAIN_FIGURES                                                                               \
   " count (g.pre), count (g.post), count (g.pre + g.post), avg (g.pre), avg (g.post),"             \
@@ -636,9 +874,9 @@ read_gains (Run                      *run,
 /* The live final submissions of evaluation forms in the selected workshops, none superseded;
  * one row per non-empty answer. */
 #define EVALUATION_ANSWERS                                                                         \
-  " FROM temp.rpt_event ev JOIN submission s ON s.event_id = ev.id"                                \
-  " JOIN form f ON f.id = s.form_id AND f.kind = 'evaluation', json_each (s.answers) j"            \
-  " WHERE s.deleted = 0 AND s.status = 'final' AND json_valid (s.answers)"                         \
+  " FROM temp.rpt_event ev CROSS JOIN form f CROSS JOIN submission s, json_each (s.answers) j"     \
+  " WHERE f.kind = 'evaluation' AND s.event_id = ev.id AND s.form_id = f.id"                       \
+  "  AND s.deleted = 0 AND s.status = 'final' AND json_valid (s.answers)"                          \
   "  AND json_type (s.answers) = 'object'"                                                         \
   "  AND NOT EXISTS (SELECT 1 FROM submission c WHERE c.supersedes = s.id AND c.deleted = 0"       \
   "                  AND c.status = 'final')"                                                      \
@@ -647,9 +885,9 @@ read_gains (Run                      *run,
 static const char evaluation_forms_sql[]
     = "SELECT form_key, title, definition FROM form f"
       " WHERE kind = 'evaluation' AND deleted = 0"
-      "  AND form_key IN (SELECT f2.form_key FROM temp.rpt_event ev"
-      "                   JOIN submission s ON s.event_id = ev.id AND s.deleted = 0"
-      "                   JOIN form f2 ON f2.id = s.form_id AND f2.kind = 'evaluation')"
+      "  AND EXISTS (SELECT 1 FROM form f2 CROSS JOIN submission s"
+      "              WHERE f2.form_key = f.form_key AND s.form_id = f2.id AND s.deleted = 0"
+      "               AND s.event_id IN (SELECT id FROM temp.rpt_event))"
       " ORDER BY form_key, version DESC";
 
 static const char evaluation_counts_sql[]
@@ -1060,6 +1298,7 @@ dft_indicator_report (DftStore                 *store,
            && read_breakdowns (&run, report, error) && read_workshops (&run, report, error)
            && read_gains (&run, selection, report, error) && read_evaluation (&run, report, error);
       dft_db_exec (run.db, clear_sql, NULL);
+      forget_sessions (store);
       dft_db_exec (run.db, "COMMIT", NULL);
     }
   if (cancellable != NULL)

@@ -10,8 +10,10 @@ G_BEGIN_DECLS
 
 /*
  * The donor's indicators over a selection of workshops, computed in SQL with a few aggregate
- * queries (never by loading records), so that a full report over 100,000 people takes well under
- * a second.
+ * queries (never by loading records): about a second for a full report over the benchmark
+ * store's 100,000 people and million marks, far less for a narrower selection (bench/README.md).
+ * dft_indicator_report() holds the store's lock while it reads: call it from a thread
+ * (dft_indicator_report_async()) in the UI.
  *
  * Who counts: everyone enrolled (not deleted) in a selected workshop, with the role of that
  * enrollment. A person merged into another counts as the survivor, once; the hidden twin marks

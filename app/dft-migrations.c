@@ -214,6 +214,18 @@ static const char migration_8[] =
   FOLLOWS_MERGES ("submission");
 /* clang-format on */
 
+/*
+ * Version 9: indexes for the indicator report across workshops (dft-indicators.c). It reads
+ * every participation's attendance by person, from the index alone (which serves whatever
+ * attendance_person served: a mark costs no more index to write); and asks of each test and
+ * evaluation submission whether a correction supersedes it.
+ */
+static const char migration_9[]
+    = "CREATE INDEX attendance_report ON attendance"
+      "  (person_id, session_id, status, deleted, merge_hidden);"
+      "DROP INDEX attendance_person;"
+      "CREATE INDEX submission_supersedes ON submission (supersedes) WHERE supersedes IS NOT NULL;";
+
 static const DftMigration migrations[] = {
   { 1, migration_1, migration_1_post },
   { 2, migration_2, NULL },
@@ -223,6 +235,7 @@ static const DftMigration migrations[] = {
   { 6, migration_6, NULL },
   { 7, migration_7, NULL, _dft_store_normalize_fields_locked },
   { 8, migration_8, NULL },
+  { 9, migration_9, NULL },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == DFT_SCHEMA_VERSION);

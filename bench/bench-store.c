@@ -86,23 +86,43 @@ new_with_id (const DftEntity *entity, const char *id)
 }
 
 static DftRecord *
-make_form (DftStore *store, const char *key, const char *kind)
+make_form (DftStore *store, const char *key, const char *kind, const char *definition)
 {
   g_autoptr (GError) error = NULL;
   DftRecord         *form = dft_record_new_for_entity (&dft_entity_form);
 
   g_object_set (form, "form-key", key, "version", (gint64) 1, "title", key, "kind", kind,
-                "definition", "{\"questions\":[]}", NULL);
+                "definition", definition, NULL);
   check (dft_store_save (store, form, &error), error);
   return form;
 }
 
+/* An evaluation a fifth of the participants fill in: three five-point scales, a choice, a text. */
+static const char evaluation_form[]
+    = "{\"format\": \"daftari-form\", \"id\": \"evaluation\", \"kind\": \"evaluation\","
+      " \"choice_lists\": {\"scale\": [{\"value\": \"1\"}, {\"value\": \"2\"},"
+      "  {\"value\": \"3\"}, {\"value\": \"4\"}, {\"value\": \"5\"}],"
+      "  \"pace\": [{\"value\": \"slow\"}, {\"value\": \"right\"}, {\"value\": \"fast\"}]},"
+      " \"questions\": [{\"type\": \"likert\", \"name\": \"useful\", \"choices\": \"scale\"},"
+      "  {\"type\": \"likert\", \"name\": \"trainers\", \"choices\": \"scale\"},"
+      "  {\"type\": \"likert\", \"name\": \"venue\", \"choices\": \"scale\"},"
+      "  {\"type\": \"select_one\", \"name\": \"pace\", \"choices\": \"pace\"},"
+      "  {\"type\": \"text\", \"name\": \"comment\"}]}";
+static const char *paces[] = { "slow", "right", "fast" };
+static const char *comments[] = { "More case studies", "Longer breaks", "Асан болду", "" };
+
 static void
 build (DftStore *store, guint n_people, GRand *rand)
 {
-  g_autoptr (GError)    error = NULL;
-  g_autoptr (DftRecord) pre = make_form (store, "knowledge-test-pre", "pre-test");
-  g_autoptr (DftRecord) post = make_form (store, "knowledge-test-post", "post-test");
+  g_autoptr (GError) error = NULL;
+  /* The two halves of one test, so that the indicator report (bench-report) pairs them. */
+  g_autoptr (DftRecord) pre
+      = make_form (store, "knowledge-test-pre", "pre-test",
+                   "{\"questions\":[],\"phase\":\"pre\",\"pairs_with\":\"knowledge-test-post\"}");
+  g_autoptr (DftRecord) post
+      = make_form (store, "knowledge-test-post", "post-test",
+                   "{\"questions\":[],\"phase\":\"post\",\"pairs_with\":\"knowledge-test-pre\"}");
+  g_autoptr (DftRecord) evaluation = make_form (store, "evaluation", "evaluation", evaluation_form);
   guint                 n_events = n_people / PEOPLE_PER_EVENT;
   gint64                start = g_get_monotonic_time ();
 
@@ -163,6 +183,20 @@ build (DftStore *store, guint n_people, GRand *rand)
                             event_id, "person-id", pid, "status", "final", "answers",
                             "{\"q1\":\"a\",\"q2\":\"c\",\"q3\":\"b\",\"q4\":\"d\",\"q5\":\"a\"}",
                             "score", (double) g_rand_int_range (rand, 5, 21), NULL);
+              g_ptr_array_add (batch, sub);
+            }
+          if (p % 5 == 0)
+            {
+              DftRecord       *sub = dft_record_new_for_entity (&dft_entity_submission);
+              g_autofree char *answers = g_strdup_printf (
+                  "{\"/data/useful\":\"%d\",\"/data/trainers\":\"%d\",\"/data/venue\":\"%d\","
+                  "\"/data/pace\":\"%s\",\"/data/comment\":\"%s\"}",
+                  g_rand_int_range (rand, 1, 6), g_rand_int_range (rand, 1, 6),
+                  g_rand_int_range (rand, 1, 6), paces[g_rand_int_range (rand, 0, 3)],
+                  comments[g_rand_int_range (rand, 0, 4)]);
+
+              g_object_set (sub, "form-id", dft_record_get_id (evaluation), "event-id", event_id,
+                            "status", "final", "answers", answers, NULL);
               g_ptr_array_add (batch, sub);
             }
         }

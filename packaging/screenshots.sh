@@ -14,7 +14,8 @@ build=${1:-_build_screenshots}
 if [ ! -f "$build/build.ninja" ]; then
   meson setup "$build" -Dprofile=default -Dtests=true -Dbench=false
 fi
-ninja -C "$build" tests/ui/test-ui tests/ui/test-desk ui/data/gschemas.compiled
+ninja -C "$build" tests/ui/test-ui tests/ui/test-desk tests/ui/test-reports-page \
+  ui/data/gschemas.compiled
 
 out="$top/docs/screenshots"
 mkdir -p "$out"
@@ -29,4 +30,10 @@ env GSETTINGS_BACKEND=memory GSETTINGS_SCHEMA_DIR="$build/ui/data" GTK_A11Y=none
     DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/daftari-screenshots GDK_BACKEND=x11 \
     DAFTARI_NO_KEYRING=1 DAFTARI_SCREENSHOTS="$out" LC_ALL=C.UTF-8 \
   xvfb-run -a -s '-screen 0 1280x800x24' "$build/tests/ui/test-desk"
+# The Reports page over the sample workshops, and a selection no workshop matches.
+env GSETTINGS_BACKEND=memory GSETTINGS_SCHEMA_DIR="$build/ui/data" GTK_A11Y=none \
+    DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/daftari-screenshots GDK_BACKEND=x11 \
+    DAFTARI_NO_KEYRING=1 DAFTARI_SCREENSHOTS="$out" LC_ALL=C.UTF-8 \
+    DAFTARI_SAMPLE="$top/packaging/sample/sample-workshops.json" \
+  xvfb-run -a -s '-screen 0 1280x800x24' "$build/tests/ui/test-reports-page" -p /reports/figures
 echo "Screenshots are in $out"

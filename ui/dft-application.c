@@ -247,6 +247,7 @@ static const struct
   { "win.show-desk::duplicates", { "<Control><Shift>d", NULL } },
   { "win.show-desk::conflicts", { "<Control><Shift>k", NULL } },
   { "win.show-desk::merges", { "<Control><Shift>h", NULL } },
+  { "win.show-reports", { "<Control><Shift>r", NULL } },
   { "window.close", { "<Control>w", NULL } },
 };
 

@@ -12,6 +12,7 @@
 #include "dft-forms-page.h"
 #include "dft-people-desk.h"
 #include "dft-record-list.h"
+#include "dft-reports-page.h"
 #include "dft-status-bar.h"
 #include "dft-toast-host.h"
 #include "dft-ui-util.h"
@@ -38,6 +39,8 @@ struct _DftWindow
   DftPeopleDesk   *people_desk;
   GtkWidget       *desk_button;
   GtkLabel        *conflicts_label; /* the desk button's badge */
+  DftReportsPage  *reports_page;
+  GtkWidget       *reports_button;
   DftStatusBar    *status_bar;
   GMenuModel      *primary_menu;
 
@@ -138,6 +141,13 @@ dft_window_get_people_desk (DftWindow *self)
   return GTK_WIDGET (self->people_desk);
 }
 
+GtkWidget *
+dft_window_get_reports_page (DftWindow *self)
+{
+  g_return_val_if_fail (DFT_IS_WINDOW (self), NULL);
+  return GTK_WIDGET (self->reports_page);
+}
+
 gboolean
 dft_window_get_desk_allowed (DftWindow *self)
 {
@@ -184,6 +194,15 @@ desk_work (gpointer data, GCancellable *cancellable, GError **error)
 static void refresh_desk (DftWindow *self);
 static void show_event (DftWindow *self, DftRecord *event, gboolean navigate);
 
+/* Whether the People desk or the Reports page is shown: pages that follow no workshop. */
+static gboolean
+showing_coordinator_page (DftWindow *self)
+{
+  const char *name = gtk_stack_get_visible_child_name (self->content_stack);
+
+  return g_strcmp0 (name, "desk") == 0 || g_strcmp0 (name, "reports") == 0;
+}
+
 static void
 desk_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -206,6 +225,9 @@ desk_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   self->n_conflicts = job->n_conflicts;
   set_action_enabled (self, "show-desk", self->desk_allowed);
   gtk_widget_set_visible (self->desk_button, self->desk_allowed);
+  /* The donor's report is the coordinator's too, offered on the same laptops. */
+  set_action_enabled (self, "show-reports", self->desk_allowed);
+  gtk_widget_set_visible (self->reports_button, self->desk_allowed);
   /* The count on the people button, which then opens the conflicts: it cannot be missed. */
   count = dft_format_integer (job->n_conflicts);
   gtk_label_set_text (self->conflicts_label, count);
@@ -223,8 +245,7 @@ desk_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   gtk_widget_set_tooltip_text (self->desk_button, text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->desk_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   job->n_conflicts > 0 ? text : _ ("People"), -1);
-  if (!self->desk_allowed
-      && g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "desk") == 0)
+  if (!self->desk_allowed && showing_coordinator_page (self))
     show_event (self, self->event, FALSE);
   if (self->desk_read_again)
     {
@@ -278,9 +299,8 @@ show_event (DftWindow *self, DftRecord *event, gboolean navigate)
   set_action_enabled (self, "show-view", event != NULL);
   if (event == NULL)
     {
-      /* The desk follows no workshop: it stays while the list changes. */
-      if (g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "desk") != 0
-          || !self->desk_allowed)
+      /* The desk and the reports follow no workshop: they stay while the list changes. */
+      if (!showing_coordinator_page (self) || !self->desk_allowed)
         gtk_stack_set_visible_child_name (self->content_stack, "empty");
       return;
     }
@@ -374,6 +394,7 @@ store_ready (DftWindow *self)
   dft_workshop_list_set_model (self->workshop_list, self->events);
   dft_forms_page_set_store (self->forms_page, store);
   dft_people_desk_set_store (self->people_desk, store);
+  dft_reports_page_set_store (self->reports_page, store);
   g_signal_connect_object (store, "changed::conflict", G_CALLBACK (refresh_desk), self,
                            G_CONNECT_SWAPPED);
   if (dft_application_get_sync_client (app) != NULL)
@@ -490,6 +511,20 @@ show_desk_activated (GSimpleAction *action, GVariant *parameter, gpointer user_d
   gtk_stack_set_visible_child_name (self->content_stack, "desk");
   adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
   dft_people_desk_show (self->people_desk, g_variant_get_string (parameter, NULL));
+}
+
+static void
+show_reports_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DftWindow *self = user_data;
+
+  if (!self->desk_allowed)
+    return;
+  gtk_stack_set_visible_child_name (self->main_stack, "main");
+  gtk_stack_set_visible_child_name (self->content_stack, "reports");
+  adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
+  /* Workshops and people may have come since it was last shown. */
+  dft_reports_page_refresh (self->reports_page);
 }
 
 static void
@@ -990,6 +1025,7 @@ static const GActionEntry win_actions[] = {
   { "show-view", show_view_activated, "s" },
   { "show-forms", show_forms_activated },
   { "show-desk", show_desk_activated, "s" },
+  { "show-reports", show_reports_activated },
   { "sync", sync_activated },
   { "cancel-sync", cancel_sync_activated },
   { "load-sample", load_sample_activated },
@@ -1079,6 +1115,7 @@ dft_window_class_init (DftWindowClass *klass)
   g_type_ensure (DFT_TYPE_STATUS_BAR);
   g_type_ensure (DFT_TYPE_FORMS_PAGE);
   g_type_ensure (DFT_TYPE_PEOPLE_DESK);
+  g_type_ensure (DFT_TYPE_REPORTS_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/daftari/Daftari/dft-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DftWindow, toast_overlay);
@@ -1095,6 +1132,8 @@ dft_window_class_init (DftWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DftWindow, people_desk);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, desk_button);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, conflicts_label);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, reports_page);
+  gtk_widget_class_bind_template_child (widget_class, DftWindow, reports_button);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, status_bar);
   gtk_widget_class_bind_template_child (widget_class, DftWindow, primary_menu);
 }
@@ -1116,9 +1155,9 @@ static void
 dft_window_init (DftWindow *self)
 {
   static const char *need_store[]
-      = { "new-workshop",     "load-sample",        "export-bundle", "import-bundle",
-          "export-bundle-to", "import-bundle-from", "sync",          "cancel-sync",
-          "edit-workshop",    "show-view",          "show-forms",    "show-desk" };
+      = { "new-workshop",       "load-sample", "export-bundle", "import-bundle", "export-bundle-to",
+          "import-bundle-from", "sync",        "cancel-sync",   "edit-workshop", "show-view",
+          "show-forms",         "show-desk",   "show-reports" };
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();

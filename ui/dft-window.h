@@ -22,6 +22,7 @@ GtkWidget *dft_window_get_forms_page (DftWindow *self);
 /* The coordinator's desk (win.show-desk::duplicates, ::conflicts, ::merges); offered only on a
  * coordinator's, an administrator's or a never signed-in laptop. */
 GtkWidget *dft_window_get_people_desk (DftWindow *self);
+GtkWidget *dft_window_get_reports_page (DftWindow *self);
 gboolean   dft_window_get_desk_allowed (DftWindow *self);
 /* The open conflicts the header's button counts. */
 gint64 dft_window_get_n_conflicts (DftWindow *self);

@@ -12,6 +12,7 @@
 #include "dft-form-filler-private.h"
 #include "dft-people-desk.h"
 #include "dft-person-dialog.h"
+#include "dft-reports-page.h"
 #include "dft-preferences-window.h"
 #include "dft-store-merges.h"
 #include "dft-test-util.h"
@@ -561,6 +562,12 @@ desk_idle (gpointer data)
   return !dft_people_desk_get_busy (data);
 }
 
+static gboolean
+reports_idle (gpointer data)
+{
+  return !dft_reports_page_get_busy (data);
+}
+
 static void
 audit_screen (GtkWidget *window, const char *screen)
 {
@@ -580,13 +587,16 @@ audit_screen (GtkWidget *window, const char *screen)
                                "the forms page to settle");
           dft_test_wait_until (desk_idle, dft_window_get_people_desk (DFT_WINDOW (window)),
                                "the people desk to settle");
+          dft_test_wait_until (reports_idle, dft_window_get_reports_page (DFT_WINDOW (window)),
+                               "the reports page to settle");
         }
       dft_test_wait_until (transitions_done, window, "the pages to stop sliding");
       dft_test_settle (300);
       settled = transitions_done (window)
                 && (!DFT_IS_WINDOW (window)
                     || (page_idle (dft_window_get_forms_page (DFT_WINDOW (window)))
-                        && desk_idle (dft_window_get_people_desk (DFT_WINDOW (window)))));
+                        && desk_idle (dft_window_get_people_desk (DFT_WINDOW (window)))
+                        && reports_idle (dft_window_get_reports_page (DFT_WINDOW (window)))));
     }
   {
     g_autofree char *file = g_strconcat (screen, ".png", NULL);
@@ -769,6 +779,41 @@ desk_screens (DftWindow *window, const char *tag)
   audit_screen (GTK_WIDGET (window), name);
 }
 
+static gboolean
+report_shown (gpointer data)
+{
+  return reports_idle (data) && dft_reports_page_get_report (data) != NULL;
+}
+
+/* The Reports page over every sample workshop, figures, tables and charts, from the top. */
+static void
+reports_screens (DftWindow *window, const char *tag)
+{
+  DftReportsPage  *page = DFT_REPORTS_PAGE (dft_window_get_reports_page (window));
+  g_autofree char *name = g_strdup_printf ("reports-%s", tag);
+
+  GtkScrolledWindow *scroller = GTK_SCROLLED_WINDOW (
+      gtk_widget_get_ancestor (dft_ui_template_child (page, DFT_TYPE_REPORTS_PAGE, "results_box"),
+                               GTK_TYPE_SCROLLED_WINDOW));
+  GtkWidget *selection = dft_ui_template_child (page, DFT_TYPE_REPORTS_PAGE, "selection_row");
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-reports", NULL);
+  dft_test_wait_until (report_shown, page, "the report to be computed");
+  g_assert_cmpuint (dft_reports_page_get_report (page)->n_workshops, >, 0);
+  /* From the top, wherever the last screen's Tab left it. */
+  gtk_window_set_focus (GTK_WINDOW (window), NULL);
+  gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (scroller), 0);
+  audit_screen (GTK_WIDGET (window), name);
+  /* The selection unfolded: the period's quick choices, the dates and the filters. */
+  gtk_widget_activate (selection);
+  gtk_window_set_focus (GTK_WINDOW (window), NULL);
+  gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (scroller), 0);
+  g_free (name);
+  name = g_strdup_printf ("reports-selection-%s", tag);
+  audit_screen (GTK_WIDGET (window), name);
+  gtk_widget_activate (selection);
+}
+
 /* The main window's screens at one size; @tag names the size in the PNGs' names. */
 typedef struct
 {
@@ -818,6 +863,7 @@ main_screens (DftWindow *window, const char *tag, DftRecord *workshop)
   name = g_strdup_printf ("forms-%s", tag);
   audit_screen (GTK_WIDGET (window), name);
   desk_screens (window, tag);
+  reports_screens (window, tag);
 }
 
 /* Data that holds markup, where data reaches the screens: a workshop and its people, a form's
