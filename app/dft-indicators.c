@@ -15,10 +15,11 @@
 
 /*
  * The report is a handful of aggregate queries in one read transaction, under the store's lock.
- * Two temporary tables hold the selection: rpt_event the selected workshops (with their number
- * of sessions), rpt_part one row per selected enrollment with the person's gender, agency and
- * country and what they attended. Every figure is an aggregate over these two, or over the
- * submissions of the selected workshops.
+ * Temporary tables hold the selection: rpt_event the selected workshops (with their number of
+ * sessions), rpt_enrolled their live enrollments in order, rpt_part one row per enrollment with
+ * the person's gender, agency and country and what they attended, rpt_group the finest breakdown
+ * with people counted once, rpt_gain each person's latest pre-test and post-test per workshop
+ * and test. Every figure is an aggregate over these, or over the evaluations' answers.
  */
 
 /* ---- Selection -------------------------------------------------------- */
