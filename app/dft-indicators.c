@@ -15,10 +15,11 @@
 
 /*
  * The report is a handful of aggregate queries in one read transaction, under the store's lock.
- * Two temporary tables hold the selection: rpt_event the selected workshops (with their number
- * of sessions), rpt_part one row per selected enrollment with the person's gender, agency and
- * country and what they attended. Every figure is an aggregate over these two, or over the
- * submissions of the selected workshops.
+ * Temporary tables hold the selection: rpt_event the selected workshops (with their number of
+ * sessions), rpt_enrolled their live enrollments in order, rpt_part one row per enrollment with
+ * the person's gender, agency and country and what they attended, rpt_group the finest breakdown
+ * with people counted once, rpt_gain each person's latest pre-test and post-test per workshop
+ * and test. Every figure is an aggregate over these, or over the evaluations' answers.
  */
 
 /* ---- Selection -------------------------------------------------------- */
@@ -777,10 +778,9 @@ static const char select_gains_sql[]
       " candidates (id) AS ("
       "   SELECT s.rowid FROM temp.rpt_event ev CROSS JOIN submission s INDEXED BY submission_phase"
       "   WHERE s.event_id = ev.id AND s.phase IN ('pre', 'post')"
-      "   UNION ALL SELECT s.rowid FROM tests t CROSS JOIN temp.rpt_event ev"
+      "   UNION SELECT s.rowid FROM tests t CROSS JOIN temp.rpt_event ev"
       "   CROSS JOIN submission s INDEXED BY submission_event"
-      "   WHERE t.phase IN ('pre', 'post') AND s.event_id = ev.id AND s.form_id = t.form_id"
-      "    AND s.phase IS NULL),"
+      "   WHERE t.phase IN ('pre', 'post') AND s.event_id = ev.id AND s.form_id = t.form_id),"
       " taken AS ("
       "   SELECT s.event_id, t.test, s.person_id, coalesce (s.phase, t.phase) AS phase, s.score,"
       "    coalesce (s.finished_at, s.updated_at) || ' ' || s.id AS stamp"
@@ -872,12 +872,13 @@ read_gains (Run                      *run,
 /* ---- Evaluation ------------------------------------------------------- */
 
 /* The live final submissions of evaluation forms in the selected workshops, none superseded;
- * one row per non-empty answer. */
+ * one row per non-empty answer. The schema keeps answers valid JSON; answers that are not an
+ * object give keys that name no question. SQLite 3.40 parses the JSON again for every json_*
+ * call, so json_each is the only one. */
 #define EVALUATION_ANSWERS                                                                         \
   " FROM temp.rpt_event ev CROSS JOIN form f CROSS JOIN submission s, json_each (s.answers) j"     \
   " WHERE f.kind = 'evaluation' AND s.event_id = ev.id AND s.form_id = f.id"                       \
-  "  AND s.deleted = 0 AND s.status = 'final' AND json_valid (s.answers)"                          \
-  "  AND json_type (s.answers) = 'object'"                                                         \
+  "  AND s.deleted = 0 AND s.status = 'final'"                                                     \
   "  AND NOT EXISTS (SELECT 1 FROM submission c WHERE c.supersedes = s.id AND c.deleted = 0"       \
   "                  AND c.status = 'final')"                                                      \
   "  AND j.type IN ('text', 'integer', 'real') AND trim (j.value) <> ''"
