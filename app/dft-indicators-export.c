@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include "dft-schema.h"
+
 #include <glib/gi18n-lib.h>
 #include <math.h>
 
@@ -15,30 +17,6 @@ typedef enum
   BY_COUNTRY = 1 << 2,
   BY_ROLE = 1 << 3,
 } Dimensions;
-
-static const char *
-gender_label (const char *gender)
-{
-  if (g_strcmp0 (gender, "female") == 0)
-    return _ ("Female");
-  if (g_strcmp0 (gender, "male") == 0)
-    return _ ("Male");
-  if (g_strcmp0 (gender, "other") == 0)
-    return _ ("Other");
-  if (g_strcmp0 (gender, "undisclosed") == 0)
-    return _ ("Prefers not to say");
-  return _ ("Not given");
-}
-
-static const char *
-role_label (const char *role)
-{
-  if (g_strcmp0 (role, "trainer") == 0)
-    return _ ("Trainer");
-  if (g_strcmp0 (role, "observer") == 0)
-    return _ ("Observer");
-  return _ ("Participant");
-}
 
 /* The code as stored, then the country's name in the interface language. */
 static void
@@ -185,13 +163,13 @@ write_groups (DftTableWriter *writer,
       const DftIndicatorGroup *g = g_ptr_array_index (groups, i);
 
       if (dimensions & BY_GENDER)
-        dft_table_writer_add_text (writer, gender_label (g->gender));
+        dft_table_writer_add_text (writer, dft_gender_label (g->gender));
       if (dimensions & BY_AGENCY)
         dft_table_writer_add_text (writer, g->agency);
       if (dimensions & BY_COUNTRY)
         add_country (writer, g->country);
       if (dimensions & BY_ROLE)
-        dft_table_writer_add_text (writer, role_label (g->role));
+        dft_table_writer_add_text (writer, dft_role_label (g->role));
       dft_table_writer_add_number (writer, g->people, 0);
       dft_table_writer_add_number (writer, g->women, 0);
       dft_table_writer_add_percent (writer, dft_indicator_women_share (g->women, g->people));

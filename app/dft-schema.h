@@ -76,4 +76,12 @@ extern const char *const dft_session_part_choices[];
 extern const char *const dft_submission_status_choices[];
 extern const char *const dft_submission_phase_choices[];
 
+/* The words people read for a stored choice, in the interface language: a part of the day
+ * ("Morning"), a gender ("Female"; "Not given" for none), an attendance mark ("Present") and a
+ * role ("Participant"). The same words in the window, the printed sheets and the workbooks. */
+const char *dft_session_part_label (const char *part);
+const char *dft_gender_label (const char *gender);
+const char *dft_attendance_label (const char *status);
+const char *dft_role_label (const char *role);
+
 G_END_DECLS

@@ -114,7 +114,7 @@ session_name (DftRecord *session)
   g_autofree char *date = dft_ui_format_date (dft_record_get_string (session, "date"), TRUE);
 
   return g_strdup_printf ("%s\n%s", date,
-                          dft_ui_part_label (dft_record_get_string (session, "part")));
+                          dft_session_part_label (dft_record_get_string (session, "part")));
 }
 
 static void
@@ -133,10 +133,10 @@ update_cell (DftAttendanceView *self, guint row, guint col)
     gtk_widget_remove_css_class (cell, status_classes[i]);
   if (status != NULL)
     gtk_widget_add_css_class (cell, status);
-  gtk_button_set_label (GTK_BUTTON (cell), status != NULL ? dft_ui_status_label (status) : "–");
+  gtk_button_set_label (GTK_BUTTON (cell), status != NULL ? dft_attendance_label (status) : "–");
   g_strdelimit (when, "\n", ' ');
   /* Translators: a cell of the register: person's name, session, then the mark */
-  label = g_strdup_printf (_ ("%s, %s: %s"), name, when, dft_ui_status_label (status));
+  label = g_strdup_printf (_ ("%s, %s: %s"), name, when, dft_attendance_label (status));
   gtk_accessible_update_property (GTK_ACCESSIBLE (cell), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
 }
 

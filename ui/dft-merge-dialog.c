@@ -98,7 +98,7 @@ dft_merge_describe_field (DftRecord *person, const char *field)
   const char *value = dft_record_get_string (person, field);
 
   if (g_str_equal (field, "gender"))
-    return g_strdup (dft_ui_gender_label (value));
+    return g_strdup (dft_gender_label (value));
   if (value == NULL || *value == '\0')
     /* Translators: a field that holds nothing, in the side-by-side view of two people */
     return g_strdup (C_ ("field value", "—"));

@@ -54,9 +54,9 @@ cell_text (DftParticipantsView *self, DftRecord *person, int column)
                         dft_record_get_string (person, "family_name") ?: "", NULL);
     case COLUMN_ROLE:
       return g_strdup (
-          dft_ui_role_label (g_hash_table_lookup (self->roles, dft_record_get_id (person))));
+          dft_role_label (g_hash_table_lookup (self->roles, dft_record_get_id (person))));
     case COLUMN_GENDER:
-      return g_strdup (dft_ui_gender_label (dft_record_get_string (person, "gender")));
+      return g_strdup (dft_gender_label (dft_record_get_string (person, "gender")));
     case COLUMN_AGENCY:
       return g_strdup (dft_record_get_string (person, "agency"));
     case COLUMN_POSITION:

@@ -276,12 +276,12 @@ dft_person_dialog_init (DftPersonDialog *self)
   g_type_ensure (DFT_TYPE_COUNTRY_ROW);
   gtk_widget_init_template (GTK_WIDGET (self));
   dft_ui_dialog_save_keys (GTK_WINDOW (self), self->save_button);
-  gtk_string_list_append (genders, dft_ui_gender_label (NULL));
+  gtk_string_list_append (genders, dft_gender_label (NULL));
   for (guint i = 0; dft_gender_choices[i] != NULL; i++)
-    gtk_string_list_append (genders, dft_ui_gender_label (dft_gender_choices[i]));
+    gtk_string_list_append (genders, dft_gender_label (dft_gender_choices[i]));
   adw_combo_row_set_model (self->gender_row, G_LIST_MODEL (genders));
   for (guint i = 0; dft_role_choices[i] != NULL; i++)
-    gtk_string_list_append (roles, dft_ui_role_label (dft_role_choices[i]));
+    gtk_string_list_append (roles, dft_role_label (dft_role_choices[i]));
   adw_combo_row_set_model (self->role_row, G_LIST_MODEL (roles));
 }
 

@@ -753,10 +753,9 @@ static char *
 group_name (const DftIndicatorGroup *group)
 {
   if (group->gender != NULL)
-    return g_strdup (*group->gender != '\0' ? dft_ui_gender_label (group->gender)
-                                            : _ ("Not given"));
+    return g_strdup (*group->gender != '\0' ? dft_gender_label (group->gender) : _ ("Not given"));
   if (group->role != NULL)
-    return g_strdup (dft_ui_role_label (group->role));
+    return g_strdup (dft_role_label (group->role));
   if (group->country != NULL)
     return *group->country != '\0' ? country_label (group->country) : g_strdup (_ ("Not given"));
   if (group->agency != NULL && *group->agency != '\0')

@@ -155,12 +155,13 @@ show_report (DftSummaryView *self)
     {
       const DftSessionCounts *counts = g_ptr_array_index (report->sessions, i);
       g_autofree char        *date = dft_ui_format_date (counts->date, TRUE);
-      g_autofree char *label = g_strdup_printf ("%s, %s", date, dft_ui_part_label (counts->part));
+      g_autofree char        *label
+          = g_strdup_printf ("%s, %s", date, dft_session_part_label (counts->part));
       double values[] = { counts->present, counts->late, counts->absent, counts->excused };
 
       dft_chart_add_row (self->sessions_chart, label, values, G_N_ELEMENTS (values));
     }
-  add_counts (self->gender_chart, report->genders, dft_ui_gender_label);
+  add_counts (self->gender_chart, report->genders, dft_gender_label);
   add_counts (self->agency_chart, report->agencies, NULL);
   add_counts (self->country_chart, report->countries, NULL);
 }

@@ -313,7 +313,7 @@ add_session_choice (DftWorkshopPage *self, DftSaveDialog *dialog)
           /* Translators: a session in a Save dialog's choice: its day, then "Morning",
              "Afternoon" or "All day" */
           C_ ("session", "%s, %s"), date,
-          dft_ui_part_label (dft_record_get_string (session, "part")));
+          dft_session_part_label (dft_record_get_string (session, "part")));
 
       g_strv_builder_add (options, dft_record_get_id (session));
       g_strv_builder_add (labels, label);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include "dft-schema.h"
+
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
@@ -237,30 +239,6 @@ share_of (guint part, guint whole)
   return whole == 0 ? NAN : (double) part / whole;
 }
 
-static const char *
-gender_label (const char *gender)
-{
-  if (g_strcmp0 (gender, "female") == 0)
-    return _ ("Female");
-  if (g_strcmp0 (gender, "male") == 0)
-    return _ ("Male");
-  if (g_strcmp0 (gender, "other") == 0)
-    return _ ("Other");
-  if (g_strcmp0 (gender, "undisclosed") == 0)
-    return _ ("Prefers not to say");
-  return _ ("Not given");
-}
-
-static const char *
-role_label (const char *role)
-{
-  if (g_strcmp0 (role, "trainer") == 0)
-    return _ ("Trainer");
-  if (g_strcmp0 (role, "observer") == 0)
-    return _ ("Observer");
-  return _ ("Participant");
-}
-
 static char *
 country_label (const char *code)
 {
@@ -332,7 +310,7 @@ group_table (Flow       *flow,
 static char *
 by_gender_label (const DftIndicatorGroup *group)
 {
-  return g_strdup (gender_label (group->gender));
+  return g_strdup (dft_gender_label (group->gender));
 }
 
 static char *
@@ -350,7 +328,7 @@ by_country_label (const DftIndicatorGroup *group)
 static char *
 by_role_label (const DftIndicatorGroup *group)
 {
-  return g_strdup (role_label (group->role));
+  return g_strdup (dft_role_label (group->role));
 }
 
 static void
@@ -450,7 +428,7 @@ gender_by_agency_chart (Flow *flow, const DftIndicatorReport *report)
   x = flow->left;
   for (guint g = 0; g < G_N_ELEMENTS (gender_colours); g++)
     {
-      const char             *label = gender_label (g < 4 ? dft_gender_choices[g] : "");
+      const char             *label = dft_gender_label (g < 4 ? dft_gender_choices[g] : "");
       g_autoptr (PangoLayout) layout
           = _dft_print_layout (flow->doc, label, "8", 0, 1, PANGO_ALIGN_LEFT);
       int label_width;

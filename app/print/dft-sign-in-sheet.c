@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include "dft-schema.h"
+
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
@@ -72,16 +74,6 @@ _dft_sign_in_sheet_count_pages (guint n_people, guint n_sessions, DftPaper paper
   return count_groups (&geometry, n_sessions) * count_pages_per_group (&geometry, n_people);
 }
 
-static const char *
-part_label (const char *part)
-{
-  if (g_strcmp0 (part, "am") == 0)
-    return _ ("Morning");
-  if (g_strcmp0 (part, "pm") == 0)
-    return _ ("Afternoon");
-  return _ ("All day");
-}
-
 /* "Mon, 23 Nov" and the part of the day, on two lines. */
 static char *
 session_heading (DftRecord *session)
@@ -91,7 +83,7 @@ session_heading (DftRecord *session)
       = date != NULL ? dft_format_date (date, DFT_DATE_STYLE_WEEKDAY_DAY_MONTH) : NULL;
 
   return g_strdup_printf ("%s\n%s", day != NULL ? day : dft_record_get_string (session, "date"),
-                          part_label (dft_record_get_string (session, "part")));
+                          dft_session_part_label (dft_record_get_string (session, "part")));
 }
 
 /* "12–14 Nov 2026 · Hotel Ak-Keme, Bishkek, Kyrgyzstan" */

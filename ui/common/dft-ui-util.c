@@ -308,54 +308,6 @@ dft_ui_format_date_range (const char *start, const char *end)
   return dft_format_date_range (s, e);
 }
 
-const char *
-dft_ui_part_label (const char *part)
-{
-  if (g_strcmp0 (part, "am") == 0)
-    return _ ("Morning");
-  if (g_strcmp0 (part, "pm") == 0)
-    return _ ("Afternoon");
-  return _ ("All day");
-}
-
-const char *
-dft_ui_gender_label (const char *gender)
-{
-  if (g_strcmp0 (gender, "female") == 0)
-    return _ ("Female");
-  if (g_strcmp0 (gender, "male") == 0)
-    return _ ("Male");
-  if (g_strcmp0 (gender, "other") == 0)
-    return _ ("Other");
-  if (g_strcmp0 (gender, "undisclosed") == 0)
-    return _ ("Prefers not to say");
-  return _ ("Not given");
-}
-
-const char *
-dft_ui_status_label (const char *status)
-{
-  if (g_strcmp0 (status, "present") == 0)
-    return _ ("Present");
-  if (g_strcmp0 (status, "late") == 0)
-    return _ ("Late");
-  if (g_strcmp0 (status, "absent") == 0)
-    return _ ("Absent");
-  if (g_strcmp0 (status, "excused") == 0)
-    return _ ("Excused");
-  return _ ("Not marked");
-}
-
-const char *
-dft_ui_role_label (const char *role)
-{
-  if (g_strcmp0 (role, "trainer") == 0)
-    return _ ("Trainer");
-  if (g_strcmp0 (role, "observer") == 0)
-    return _ ("Observer");
-  return _ ("Participant");
-}
-
 void
 dft_ui_add_toast (GtkWidget *widget, AdwToast *toast)
 {

@@ -72,13 +72,9 @@ char *dft_ui_today (void);
  * a zone) fixes it; else $DAFTARI_TODAY fixes the day, taken at 10:00, in its morning. */
 GDateTime *dft_ui_now (void);
 /* "1–3 Jan 2026", in the user's language. */
-char       *dft_ui_format_date_range (const char *start, const char *end);
-char       *dft_ui_format_date (const char *date, gboolean with_weekday);
-const char *dft_ui_part_label (const char *part);
-const char *dft_ui_gender_label (const char *gender);
-const char *dft_ui_status_label (const char *status);
-const char *dft_ui_role_label (const char *role);
-gboolean    dft_ui_parse_date (const char *text, GDate *date);
+char    *dft_ui_format_date_range (const char *start, const char *end);
+char    *dft_ui_format_date (const char *date, gboolean with_weekday);
+gboolean dft_ui_parse_date (const char *text, GDate *date);
 
 /* A toast on the window that holds @widget, or a warning when there is none. */
 void dft_ui_toast (GtkWidget *widget, const char *message);
