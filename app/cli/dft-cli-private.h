@@ -51,6 +51,9 @@ int _dft_cli_gain (DftStore *store, int argc, char **argv);
 int _dft_cli_conflicts (DftStore *store, int argc, char **argv);
 int _dft_cli_resolve (DftStore *store, int argc, char **argv);
 
+/* The indicator report (dft-cli-report.c). */
+int _dft_cli_report (DftStore *store, int argc, char **argv);
+
 /* People (dft-cli-people.c). */
 int _dft_cli_duplicates (DftStore *store, int argc, char **argv);
 

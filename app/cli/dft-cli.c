@@ -1019,6 +1019,7 @@ static const Command commands[] = {
     _dft_cli_form_export },
   { "submissions", N_ ("Export a form's submissions, every version, to CSV or XLSX"),
     _dft_cli_submissions_export, TRUE },
+  { "report", N_ ("Report the donor’s indicators across workshops"), _dft_cli_report, TRUE },
   { "gain", N_ ("Show pre-test and post-test scores and gain for a workshop"), _dft_cli_gain,
     TRUE },
   { "load-dataset", N_ ("Load a workshop data set (gen_dataset.py JSON)"), cmd_load_dataset },
