@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 #include <sys/wait.h>
 
 #include "dft-attendance-view.h"
@@ -1466,6 +1467,325 @@ test_coordinator_desk (void)
   day_clear (&d);
 }
 
+/* ---- Story 7: the coordinator reports the quarter to the donor ----------------------------- */
+
+/* Every id "daftari-cli list sessions" prints for @event_id, in its order (by date and part). */
+static GStrv
+session_ids (const char *db, const char *event_id)
+{
+  g_autofree char *out
+      = cli (db, (const char *[]){ "list", "sessions", "--event", event_id, NULL });
+  g_autoptr (GRegex) regex
+      = g_regex_new ("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", 0, 0, NULL);
+  g_autoptr (GMatchInfo)   match = NULL;
+  g_autoptr (GStrvBuilder) ids = g_strv_builder_new ();
+
+  g_regex_match (regex, out, 0, &match);
+  while (g_match_info_matches (match))
+    {
+      g_autofree char *id = g_match_info_fetch (match, 0);
+
+      g_strv_builder_add (ids, id);
+      g_match_info_next (match, NULL);
+    }
+  return g_strv_builder_end (ids);
+}
+
+/* Registers a participant of @event_id on @db; returns the id. */
+static char *
+register_person (const char *db,
+                 const char *event_id,
+                 const char *given,
+                 const char *family,
+                 const char *gender,
+                 const char *agency,
+                 const char *phone)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv)           args = NULL;
+  g_autofree char         *out = NULL;
+
+  g_strv_builder_add_many (builder, "person-add", "--given", given, "--family", family, "--gender",
+                           gender, "--agency", agency, "--country", "KG", "--event", event_id,
+                           NULL);
+  if (phone != NULL)
+    g_strv_builder_add_many (builder, "--phone", phone, NULL);
+  args = g_strv_builder_end (builder);
+  out = cli (db, (const char *const *) args);
+  return printed_id (out);
+}
+
+/* Marks @person on @db in each of @sessions with the status @marks gives it: one letter per
+ * session, p present, l late, a absent. */
+static void
+mark_sessions (const char *db, GStrv sessions, const char *person, const char *marks)
+{
+  g_assert_cmpuint (g_strv_length (sessions), ==, strlen (marks));
+  for (guint i = 0; sessions[i] != NULL; i++)
+    {
+      const char *status = marks[i] == 'p' ? "present" : marks[i] == 'l' ? "late" : "absent";
+
+      g_free (cli (db, (const char *[]){ "attend", "--session", sessions[i], "--person", person,
+                                         "--status", status, NULL }));
+    }
+}
+
+static JsonObject *
+parse_object (JsonParser *parser, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* The headline figures of a "report --format json". */
+static JsonObject *
+totals (JsonObject *report)
+{
+  return json_object_get_object_member (report, "totals");
+}
+
+/* The group named @name of the array @member of @report ("by_agency", "agency", "Police"). */
+static JsonObject *
+find_group (JsonObject *report, const char *member, const char *key, const char *name)
+{
+  JsonArray *groups = json_object_get_array_member (report, member);
+
+  for (guint i = 0; i < json_array_get_length (groups); i++)
+    {
+      JsonObject *group = json_array_get_object_element (groups, i);
+
+      if (g_strcmp0 (json_object_get_string_member (group, key), name) == 0)
+        return group;
+    }
+  g_error ("no %s “%s” in %s", key, name, member);
+}
+
+/* Whether @program is on the PATH (and, for python3, can import openpyxl). */
+static gboolean
+have_program (const char *program, const char *python_module)
+{
+  g_autofree char *path = g_find_program_in_path (program);
+  int              status = 0;
+
+  if (path == NULL)
+    return FALSE;
+  if (python_module == NULL)
+    return TRUE;
+  {
+    g_autofree char *code = g_strdup_printf ("import %s", python_module);
+    const char      *argv[] = { path, "-c", code, NULL };
+
+    return g_spawn_sync (NULL, (char **) argv, NULL,
+                         G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL,
+                         NULL, &status, NULL)
+           && g_spawn_check_wait_status (status, NULL);
+  }
+}
+
+/* The standard output of @argv, or a failed test. */
+static char *
+run_program (const char *const *argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *err = NULL;
+  char              *out = NULL;
+  int                status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                               &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s failed: %s", argv[0], err);
+  return out;
+}
+
+/*
+ * Aigul (Bishkek, May) and Bakyt (Osh, June) each run a two-day workshop of four sessions and
+ * mark attendance on their own laptops; Aibek Sadykov took part in both and was registered
+ * twice (once in Cyrillic). Aigul's August workshop falls in the next quarter. Nurlan, the
+ * coordinator, syncs, merges the two Aibeks, and makes the second quarter's report from the
+ * command line: the figures are those counted by hand below. He saves it as a workbook the
+ * donor can filter, and prints the sign-in sheet of the Bishkek workshop.
+ *
+ *   Bishkek: Айгуль Исаева (f, Police)         p p p p   2 days, completed
+ *            Aibek Sadykov (m, Border Service)  p p a p   2 days, 75 %: not completed
+ *            Жылдыз Осмонова (f, Prosecutor's)  p l p p   2 days, completed
+ *   Osh:     Айбек Садыков (the same Aibek)     p p p p   2 days, completed
+ *            زینب قریشی (f, Police)              p p a a   1 day, 50 %
+ *            გიორგი ბერიძე (m, Prosecutor's)    p p p l   2 days, completed
+ *
+ * People trained 5 (Aibek once), 3 of them women; 6 participations; 11 person-days;
+ * attendance 21 of 24 marks; completed at 80 %: 4 people (Aibek through Osh), 2 of them women.
+ */
+static void
+test_coordinator_report (void)
+{
+  g_autoptr (DftTestServer) server = start_server ();
+  g_autoptr (JsonParser)    parser = json_parser_new ();
+  g_autofree char          *dir = dft_test_make_dir ();
+  g_autofree char          *aigul = g_build_filename (dir, "aigul.db", NULL);
+  g_autofree char          *bakyt = g_build_filename (dir, "bakyt.db", NULL);
+  g_autofree char          *nurlan = g_build_filename (dir, "nurlan.db", NULL);
+  g_autofree char          *workbook = g_build_filename (dir, "q2.xlsx", NULL);
+  g_autofree char          *sheet = g_build_filename (dir, "sign-in.pdf", NULL);
+  g_autofree char          *out = NULL, *err = NULL;
+  g_autofree char          *bishkek = NULL, *osh = NULL, *august = NULL;
+  g_autofree char          *aibek = NULL, *aibek_2 = NULL, *aigul_p = NULL, *jyldyz = NULL;
+  g_autofree char          *zainab = NULL, *giorgi = NULL, *medina = NULL;
+  g_auto (GStrv)            bishkek_sessions = NULL, osh_sessions = NULL;
+  const char               *laptops[] = { aigul, bakyt, nurlan };
+  JsonObject               *report;
+
+  cli_login (server, dir, aigul, TRAINER, TRAINER_PASSWORD);
+  cli_login (server, dir, bakyt, TRAINER_2, TRAINER_2_PASSWORD);
+  cli_login (server, dir, nurlan, COORDINATOR, COORDINATOR_PASSWORD);
+
+  out = cli (aigul, (const char *[]){ "event-add", "--title", "Border control, Bishkek", "--start",
+                                      "2026-05-04", "--end", "2026-05-05", "--country", "KG",
+                                      "--city", "Bishkek", "--venue", "Hotel Ak-Keme", "--track",
+                                      "Border management", "--language", "ru", NULL });
+  bishkek = printed_id (out);
+  g_free (out);
+  out = cli (bakyt, (const char *[]){ "event-add", "--title", "Border control, Osh", "--start",
+                                      "2026-06-08", "--end", "2026-06-09", "--country", "KG",
+                                      "--track", "Border management", NULL });
+  osh = printed_id (out);
+  g_free (out);
+  out = cli (aigul, (const char *[]){ "event-add", "--title", "Cybercrime, Bishkek", "--start",
+                                      "2026-08-10", "--country", "KG", NULL });
+  august = printed_id (out);
+  g_clear_pointer (&out, g_free);
+
+  aigul_p = register_person (aigul, bishkek, "Айгуль", "Исаева", "female", "Police", NULL);
+  aibek = register_person (aigul, bishkek, "Aibek", "Sadykov", "male", "Border Service",
+                           "+996 555 123 456");
+  jyldyz = register_person (aigul, bishkek, "Жылдыз", "Осмонова", "female", "Prosecutor's Office",
+                            NULL);
+  aibek_2
+      = register_person (bakyt, osh, "Айбек", "Садыков", "male", "Border Service", "0555 123456");
+  zainab = register_person (bakyt, osh, "زینب", "قریشی", "female", "Police", NULL);
+  giorgi = register_person (bakyt, osh, "გიორგი", "ბერიძე", "male", "Prosecutor's Office", NULL);
+  medina = register_person (aigul, august, "Medina", "Toktogulova", "female", "Police", NULL);
+
+  bishkek_sessions = session_ids (aigul, bishkek);
+  osh_sessions = session_ids (bakyt, osh);
+  mark_sessions (aigul, bishkek_sessions, aigul_p, "pppp");
+  mark_sessions (aigul, bishkek_sessions, aibek, "ppap");
+  mark_sessions (aigul, bishkek_sessions, jyldyz, "plpp");
+  mark_sessions (bakyt, osh_sessions, aibek_2, "pppp");
+  mark_sessions (bakyt, osh_sessions, zainab, "ppaa");
+  mark_sessions (bakyt, osh_sessions, giorgi, "pppl");
+
+  for (guint i = 0; i < G_N_ELEMENTS (laptops); i++)
+    cli_sync (laptops[i]);
+
+  /* Before the merge, the two Aibeks are two people. */
+  out = cli (nurlan, (const char *[]){ "report", "--from", "2026-04-01", "--to", "2026-06-30",
+                                       "--format", "json", NULL });
+  report = parse_object (parser, out);
+  g_assert_cmpint (json_object_get_int_member (totals (report), "people"), ==, 6);
+  g_clear_pointer (&out, g_free);
+
+  g_free (cli (nurlan, (const char *[]){ "merge", aibek, aibek_2, NULL }));
+
+  out = cli (nurlan, (const char *[]){ "report", "--from", "2026-04-01", "--to", "2026-06-30",
+                                       "--format", "json", NULL });
+  report = parse_object (parser, out);
+  g_assert_cmpint (json_object_get_int_member (totals (report), "workshops"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (totals (report), "people"), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (totals (report), "women"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (totals (report), "participations"), ==, 6);
+  g_assert_cmpint (json_object_get_int_member (totals (report), "person_days"), ==, 11);
+  g_assert_cmpfloat_with_epsilon (
+      json_object_get_double_member (totals (report), "attendance_rate"), 21.0 / 24, 1e-9);
+  g_assert_cmpint (json_object_get_int_member (totals (report), "completed_people"), ==, 4);
+  g_assert_cmpint (json_object_get_int_member (totals (report), "completed_women"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (totals (report), "completed_participations"), ==, 4);
+  g_assert_cmpint (json_object_get_int_member (
+                       find_group (report, "by_agency", "agency", "Border Service"), "people"),
+                   ==, 1);
+  g_assert_cmpint (
+      json_object_get_int_member (find_group (report, "by_agency", "agency", "Border Service"),
+                                  "participations"),
+      ==, 2);
+  g_assert_cmpint (
+      json_object_get_int_member (find_group (report, "by_agency", "agency", "Police"), "women"),
+      ==, 2);
+  g_assert_cmpint (
+      json_object_get_int_member (find_group (report, "by_gender", "gender", "female"), "people"),
+      ==, 3);
+  g_clear_pointer (&out, g_free);
+
+  /* One agency, and the whole year. */
+  out = cli (nurlan, (const char *[]){ "report", "--agency", "Police", "--format", "json", NULL });
+  report = parse_object (parser, out);
+  g_assert_cmpint (json_object_get_int_member (totals (report), "people"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (totals (report), "women"), ==, 3);
+  g_clear_pointer (&out, g_free);
+
+  /* A period with no workshop: a report that says so, not an error. */
+  out = cli (nurlan,
+             (const char *[]){ "report", "--from", "2025-01-01", "--to", "2025-03-31", NULL });
+  g_assert_nonnull (strstr (out, "No workshop matches this selection."));
+  g_clear_pointer (&out, g_free);
+
+  /* Bad input is refused, saying what is wrong. */
+  g_assert_cmpint (run_cli (nurlan, &out, &err, "report", "--from", "2026-13-01", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "YYYY-MM-DD"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli (nurlan, &out, &err, "report", "--format", "xlsx", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "-o FILE"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* The workbook the donor filters, and the sheet the participants sign. */
+  g_free (cli (nurlan, (const char *[]){ "report", "--from", "2026-04-01", "--to", "2026-06-30",
+                                         "-o", workbook, NULL }));
+  g_free (cli (nurlan, (const char *[]){ "sign-in-sheet", "--event", bishkek, "-o", sheet, NULL }));
+  if (have_program ("python3", "openpyxl"))
+    {
+      const char *argv[] = {
+        "python3", "-c",
+        "import sys, openpyxl\n"
+        "book = openpyxl.load_workbook(sys.argv[1])\n"
+        "for ws in book.worksheets:\n"
+        "    print(ws.title, ws.auto_filter.ref or '-', ws.freeze_panes or '-', ws.max_row)\n",
+        workbook, NULL
+      };
+
+      out = run_program (argv);
+      g_test_message ("%s", out);
+      /* Every table is a sheet with its header frozen and a filter over its rows. */
+      g_assert_nonnull (strstr (out, " A2 "));
+      g_assert_null (strstr (out, " - - "));
+      g_clear_pointer (&out, g_free);
+    }
+  else
+    g_test_message ("python3-openpyxl is not installed: the workbook is not read back");
+  if (have_program ("pdftotext", NULL))
+    {
+      out = run_program ((const char *[]){ "pdftotext", sheet, "-", NULL });
+      g_assert_nonnull (strstr (out, "Border control, Bishkek"));
+      g_assert_nonnull (strstr (out, "Айгуль"));
+      g_assert_nonnull (strstr (out, "Жылдыз"));
+      /* Aibek as the merge left him: the newer spelling, with its Latin letters beside it. */
+      g_assert_nonnull (strstr (out, "Айбек"));
+      g_assert_nonnull (strstr (out, "Ajbek"));
+      /* Only the Bishkek workshop's people. */
+      g_assert_null (strstr (out, "Medina"));
+      g_assert_null (strstr (out, "გიორგი"));
+      g_clear_pointer (&out, g_free);
+    }
+  else
+    g_test_message ("poppler-utils is not installed: the sign-in sheet is not read back");
+
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1484,5 +1804,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/acceptance/translator", test_translator);
   g_test_add_func ("/acceptance/coordinator-merges", test_coordinator_merges);
   g_test_add_func ("/acceptance/coordinator-desk", test_coordinator_desk);
+  g_test_add_func ("/acceptance/coordinator-report", test_coordinator_report);
   return g_test_run ();
 }
