@@ -220,7 +220,7 @@ dft_table_writer_new_xlsx (const char *path, GError **error)
   writer->path = g_strdup (path);
   /* Beside the target, so that the rename over it stays on one file system. */
   writer->tmp_path = g_strdup_printf ("%s%c.%s.XXXXXX", dir, G_DIR_SEPARATOR, base);
-  fd = g_mkstemp_full (writer->tmp_path, O_RDWR | O_CLOEXEC, 0666);
+  fd = g_mkstemp_full (writer->tmp_path, O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0)
     {
       set_file_error (error, path, errno);

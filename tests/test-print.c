@@ -221,6 +221,13 @@ test_sign_in_scripts (Fixture *f, gconstpointer data)
                                               DFT_PAPER_A4, path, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (_dft_print_missing_glyphs_total (), ==, missing);
+  {
+    GStatBuf st;
+
+    /* Names of officers: readable by their owner alone, like the CSV exports. */
+    g_assert_cmpint (g_stat (path, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0077, ==, 0);
+  }
 
   pages = pdf_pages (path, &width, &height);
   g_assert_cmpfloat (width, ==, 842);

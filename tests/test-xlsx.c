@@ -445,6 +445,13 @@ test_export_empty (void)
   g_assert_true (g_output_stream_close (out, NULL, &error));
   g_assert_true (dft_export_xlsx (store, DFT_EXPORT_PEOPLE, NULL, xlsx, NULL, &error));
   g_assert_no_error (error);
+  {
+    GStatBuf st;
+
+    /* Names of officers: readable by their owner alone, like the CSV exports. */
+    g_assert_cmpint (g_stat (xlsx, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0077, ==, 0);
+  }
   dump = check_workbook (xlsx, csv, FALSE);
   g_assert_cmpuint (
       json_array_get_length (json_object_get_array_member (sheet_of (dump, 0), "rows")), ==, 1);

@@ -1363,7 +1363,7 @@ write_csv (const DftIndicatorReport *report, GFile *file, GCancellable *cancella
   /* Written whole beside the file, then renamed over it: a failure keeps the old one. */
   return g_file_replace_contents (file, g_memory_output_stream_get_data (memory),
                                   g_memory_output_stream_get_data_size (memory), NULL, FALSE,
-                                  G_FILE_CREATE_NONE, NULL, cancellable, error);
+                                  G_FILE_CREATE_PRIVATE, NULL, cancellable, error);
 }
 
 static gboolean
@@ -1411,9 +1411,9 @@ saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
-          /* Translators: %s is the file name, then why the report could not be saved */
-          message
-              = g_strdup_printf (_ ("The report was not saved as %s: %s"), name, error->message);
+          message = g_strdup_printf (
+              /* Translators: %s is the file name, then why the report could not be saved */
+              _ ("The report was not saved as %s: %s"), name, error->message);
           dft_ui_toast (GTK_WIDGET (self), message);
         }
       return;

@@ -72,7 +72,8 @@ _dft_print_doc_new (
   doc->height = height;
   /* g_file_replace() writes a temporary file beside the target and renames it over the target
    * when the stream is closed, not when closing is cancelled (_dft_print_doc_free()). */
-  doc->out = g_file_replace (doc->file, NULL, FALSE, G_FILE_CREATE_NONE, cancellable, &local_error);
+  doc->out
+      = g_file_replace (doc->file, NULL, FALSE, G_FILE_CREATE_PRIVATE, cancellable, &local_error);
   if (doc->out == NULL)
     {
       g_autofree char *name = g_filename_display_name (path);

@@ -245,7 +245,7 @@ dft_save_write_stream (const char       *path,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
   return g_file_set_contents_full (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
-                                   G_FILE_SET_CONTENTS_CONSISTENT, 0666, error);
+                                   G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
 /* ---- Writing ------------------------------------------------------------------------------ */
