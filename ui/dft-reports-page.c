@@ -1363,7 +1363,8 @@ write_csv (const DftIndicatorReport *report, GFile *file, GCancellable *cancella
   /* Written whole beside the file, then renamed over it: a failure keeps the old one. */
   return g_file_replace_contents (file, g_memory_output_stream_get_data (memory),
                                   g_memory_output_stream_get_data_size (memory), NULL, FALSE,
-                                  G_FILE_CREATE_PRIVATE, NULL, cancellable, error);
+                                  G_FILE_CREATE_PRIVATE | G_FILE_CREATE_REPLACE_DESTINATION, NULL,
+                                  cancellable, error);
 }
 
 static gboolean

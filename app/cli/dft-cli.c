@@ -925,9 +925,11 @@ _dft_cli_open_output (const char *path, GError **error)
 
   if (path == NULL)
     return g_unix_output_stream_new (1, FALSE);
-  /* Written beside the target and renamed over it when complete. */
+  /* Written beside the target and renamed over it when complete; never in place, not even where
+   * the folder is read-only and the file is not (GIO would do that without REPLACE_DESTINATION). */
   file = g_file_new_for_commandline_arg (path);
-  return G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, error));
+  return G_OUTPUT_STREAM (g_file_replace (
+      file, NULL, FALSE, G_FILE_CREATE_PRIVATE | G_FILE_CREATE_REPLACE_DESTINATION, NULL, error));
 }
 
 int

@@ -71,9 +71,12 @@ _dft_print_doc_new (
   doc->width = width;
   doc->height = height;
   /* g_file_replace() writes a temporary file beside the target and renames it over the target
-   * when the stream is closed, not when closing is cancelled (_dft_print_doc_free()). */
-  doc->out
-      = g_file_replace (doc->file, NULL, FALSE, G_FILE_CREATE_PRIVATE, cancellable, &local_error);
+   * when the stream is closed, not when closing is cancelled (_dft_print_doc_free()). Without
+   * REPLACE_DESTINATION it would write over the old file in place where the folder is read-only,
+   * and a failure half-way would lose it. */
+  doc->out = g_file_replace (doc->file, NULL, FALSE,
+                             G_FILE_CREATE_PRIVATE | G_FILE_CREATE_REPLACE_DESTINATION, cancellable,
+                             &local_error);
   if (doc->out == NULL)
     {
       g_autofree char *name = g_filename_display_name (path);
