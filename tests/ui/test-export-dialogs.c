@@ -479,7 +479,7 @@ refusals (DftApplication *app, DftWindow *window, gpointer data)
   g_assert_true (
       gtk_widget_activate_action (GTK_WIDGET (page), "workshop.export-participants-to", "s", fine));
   wait_saved_toast (window, "fine.csv");
-  dft_test_wait_until (file_exists, fine, "the file written after the refusals");
+  dft_ui_wait_long (file_exists, fine, "the file written after the refusals");
   if (g_file_test (locked_dir, G_FILE_TEST_IS_DIR))
     g_chmod (locked_dir, 0700);
 }
@@ -566,7 +566,7 @@ cancel_saving (DftApplication *app, DftWindow *window, gpointer data)
 
   g_assert_true (
       gtk_widget_activate_action (GTK_WIDGET (page), "workshop.print-sign-in-sheet-to", "s", path));
-  dft_test_wait_until (saving_or_saved, window, "“Saving…” or “Saved”");
+  dft_ui_wait_long (saving_or_saved, window, "“Saving…” or “Saved”");
   toast = dft_ui_find_toast (window, "Saving “big.pdf”");
   if (toast == NULL)
     {
@@ -579,7 +579,7 @@ cancel_saving (DftApplication *app, DftWindow *window, gpointer data)
   cancel = dft_ui_find_widget (toast, dft_ui_is_button_labelled, "_Cancel");
   g_assert_nonnull (cancel);
   g_signal_emit_by_name (cancel, "clicked");
-  dft_test_wait_until (canceled_or_saved, window, "“Not saved” or “Saved”");
+  dft_ui_wait_long (canceled_or_saved, window, "“Not saved” or “Saved”");
   if (dft_ui_find_toast (window, "Not saved: canceled") != NULL)
     g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   else
