@@ -72,8 +72,8 @@ dft_indicator_women_share (guint women, guint people)
 
 /* ---- Freeing ---------------------------------------------------------- */
 
-static void
-group_free (DftIndicatorGroup *group)
+void
+dft_indicator_group_free (DftIndicatorGroup *group)
 {
   g_free (group->gender);
   g_free (group->agency);
@@ -82,8 +82,8 @@ group_free (DftIndicatorGroup *group)
   g_free (group);
 }
 
-static void
-workshop_free (DftWorkshopFigures *w)
+void
+dft_workshop_figures_free (DftWorkshopFigures *w)
 {
   g_free (w->event_id);
   g_free (w->title);
@@ -96,8 +96,8 @@ workshop_free (DftWorkshopFigures *w)
   g_free (w);
 }
 
-static void
-gain_free (DftGainFigures *g)
+void
+dft_gain_figures_free (DftGainFigures *g)
 {
   g_free (g->event_id);
   g_free (g->event_title);
@@ -106,16 +106,16 @@ gain_free (DftGainFigures *g)
   g_free (g);
 }
 
-static void
-choice_free (DftIndicatorChoice *c)
+void
+dft_indicator_choice_free (DftIndicatorChoice *c)
 {
   g_free (c->value);
   g_free (c->label);
   g_free (c);
 }
 
-static void
-question_free (DftEvaluationQuestion *q)
+void
+dft_evaluation_question_free (DftEvaluationQuestion *q)
 {
   g_free (q->form_key);
   g_free (q->form_title);
@@ -600,7 +600,8 @@ typedef enum
 static GPtrArray *
 read_groups (Run *run, Dims dims, gboolean participants, const char *order_by, GError **error)
 {
-  g_autoptr (GPtrArray)    groups = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+  g_autoptr (GPtrArray) groups
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_group_free);
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GString)      group_by = g_string_new (NULL);
   g_autofree char         *sql = NULL;
@@ -676,7 +677,7 @@ complete_groups (GPtrArray *groups, const char *const *choices, gboolean by_role
   /* Move the groups over without freeing them. */
   g_ptr_array_set_free_func (groups, NULL);
   g_ptr_array_set_size (groups, 0);
-  g_ptr_array_set_free_func (groups, (GDestroyNotify) group_free);
+  g_ptr_array_set_free_func (groups, (GDestroyNotify) dft_indicator_group_free);
   g_ptr_array_extend (groups, ordered, NULL, NULL);
   g_ptr_array_extend (groups, others, NULL, NULL);
 }
@@ -727,7 +728,7 @@ read_workshops (Run *run, DftIndicatorReport *report, GError **error)
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int                      rc;
 
-  report->workshops = g_ptr_array_new_with_free_func ((GDestroyNotify) workshop_free);
+  report->workshops = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_workshop_figures_free);
   if (!prepare (run, workshops_sql, &stmt, error))
     return FALSE;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -861,7 +862,7 @@ read_gains (Run                      *run,
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autofree char         *agencies = list_json (selection->agencies);
 
-  report->gains = g_ptr_array_new_with_free_func ((GDestroyNotify) gain_free);
+  report->gains = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_gain_figures_free);
   if (!prepare (run, select_gains_sql, &stmt, error))
     return FALSE;
   sqlite3_bind_text (stmt, 1, agencies, -1, SQLITE_STATIC);
@@ -913,7 +914,7 @@ static void
 asked_free (Asked *asked)
 {
   if (asked->question != NULL)
-    question_free (asked->question);
+    dft_evaluation_question_free (asked->question);
   g_clear_pointer (&asked->counts, g_hash_table_unref);
   g_clear_pointer (&asked->texts, g_ptr_array_unref);
   g_free (asked->path);
@@ -1094,7 +1095,7 @@ finish_question (Asked *asked)
       q->average = n > 0 ? sum / n : NAN;
       break;
     case DFT_EVALUATION_CHOICE:
-      q->choices = g_ptr_array_new_with_free_func ((GDestroyNotify) choice_free);
+      q->choices = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_choice_free);
       if (asked->definition->choice_list != NULL)
         list = g_hash_table_lookup (asked->form->choice_lists, asked->definition->choice_list);
       for (guint i = 0; list != NULL && i < list->choices->len; i++)
@@ -1161,7 +1162,8 @@ read_evaluation (Run *run, DftIndicatorReport *report, GError **error)
   g_autofree char         *last_key = NULL;
   int                      rc;
 
-  report->evaluation = g_ptr_array_new_with_free_func ((GDestroyNotify) question_free);
+  report->evaluation
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_evaluation_question_free);
 
   /* The newest version of each evaluation form answered in the selection says what its
    * questions are. */
@@ -1414,7 +1416,7 @@ read_choices_locked (sqlite3 *db, DftReportChoices *choices, GError **error)
       error);
   if (choices->agencies == NULL)
     return FALSE;
-  choices->workshops = g_ptr_array_new_with_free_func ((GDestroyNotify) workshop_free);
+  choices->workshops = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_workshop_figures_free);
   if (!dft_db_prepare (db,
                        "SELECT id, coalesce (title, ''), coalesce (start_date, ''),"
                        " coalesce (end_date, ''), coalesce (country, ''), coalesce (track, '')"

@@ -164,6 +164,14 @@ void                dft_indicator_report_async (DftStore                 *store,
 DftIndicatorReport *dft_indicator_report_finish (GAsyncResult *result, GError **error);
 void                dft_indicator_report_free (DftIndicatorReport *report);
 
+/* Each frees one element of the report's arrays (the arrays free theirs with them); for code
+ * that builds a report of its own, such as the writers' tests. */
+void dft_indicator_group_free (DftIndicatorGroup *group);
+void dft_workshop_figures_free (DftWorkshopFigures *workshop);
+void dft_gain_figures_free (DftGainFigures *gain);
+void dft_indicator_choice_free (DftIndicatorChoice *choice);
+void dft_evaluation_question_free (DftEvaluationQuestion *question);
+
 /* The share of women among @people, NAN when @people is 0. */
 double dft_indicator_women_share (guint women, guint people);
 

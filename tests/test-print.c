@@ -701,48 +701,6 @@ group_new (const char *gender,
   return group;
 }
 
-static void
-group_free (DftIndicatorGroup *group)
-{
-  g_free (group->gender);
-  g_free (group->agency);
-  g_free (group->country);
-  g_free (group->role);
-  g_free (group);
-}
-
-static void
-workshop_free (DftWorkshopFigures *w)
-{
-  g_free (w->event_id);
-  g_free (w->title);
-  g_free (w->start_date);
-  g_free (w->end_date);
-  g_free (w->country);
-  g_free (w);
-}
-
-static void
-gain_free (DftGainFigures *g)
-{
-  g_free (g->event_id);
-  g_free (g->event_title);
-  g_free (g->form_key);
-  g_free (g->form_title);
-  g_free (g);
-}
-
-static void
-question_free (DftEvaluationQuestion *q)
-{
-  g_free (q->form_key);
-  g_free (q->form_title);
-  g_free (q->name);
-  g_free (q->label);
-  g_strfreev (q->texts);
-  g_free (q);
-}
-
 /* A report as the engine (dft-indicators.h) gives it, built by hand: @n_agencies agencies, so
  * that the agency table runs over pages. */
 static DftIndicatorReport *
@@ -770,12 +728,13 @@ report_new (guint n_agencies)
   report->completed_women = 31;
   report->completed_participations = 75;
 
-  report->by_gender = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+  report->by_gender = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_group_free);
   g_ptr_array_add (report->by_gender, group_new ("female", NULL, NULL, NULL, 37, 37));
   g_ptr_array_add (report->by_gender, group_new ("male", NULL, NULL, NULL, 44, 0));
   g_ptr_array_add (report->by_gender, group_new ("", NULL, NULL, NULL, 2, 0));
-  report->by_agency = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
-  report->gender_by_agency = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+  report->by_agency = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_group_free);
+  report->gender_by_agency
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_group_free);
   for (guint i = 0; i < n_agencies; i++)
     {
       g_autofree char *agency = g_strdup_printf ("Agency%02u", i);
@@ -786,16 +745,16 @@ report_new (guint n_agencies)
       g_ptr_array_add (report->gender_by_agency,
                        group_new ("male", agency, NULL, NULL, 40 - i % 40 - i % 7, 0));
     }
-  report->by_country = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+  report->by_country = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_group_free);
   for (guint i = 0; i < G_N_ELEMENTS (countries); i++)
     g_ptr_array_add (report->by_country, group_new (NULL, NULL, countries[i], NULL, 30, 12));
-  report->by_role = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+  report->by_role = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_group_free);
   g_ptr_array_add (report->by_role, group_new (NULL, NULL, NULL, "participant", 83, 37));
   g_ptr_array_add (report->by_role, group_new (NULL, NULL, NULL, "trainer", 4, 2));
-  report->breakdown = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+  report->breakdown = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_group_free);
 
-  report->workshops = g_ptr_array_new_with_free_func ((GDestroyNotify) workshop_free);
-  report->gains = g_ptr_array_new_with_free_func ((GDestroyNotify) gain_free);
+  report->workshops = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_workshop_figures_free);
+  report->gains = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_gain_figures_free);
   for (guint i = 0; i < 3; i++)
     {
       w = g_new0 (DftWorkshopFigures, 1);
@@ -831,7 +790,8 @@ report_new (guint n_agencies)
   g->normalized_gain = 0.24;
   g_ptr_array_add (report->gains, g);
 
-  report->evaluation = g_ptr_array_new_with_free_func ((GDestroyNotify) question_free);
+  report->evaluation
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_evaluation_question_free);
   q = g_new0 (DftEvaluationQuestion, 1);
   q->form_key = g_strdup ("evaluation");
   q->form_title = g_strdup ("Evaluation");

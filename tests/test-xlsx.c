@@ -708,18 +708,6 @@ group (const char *gender,
   return g;
 }
 
-static void
-group_free (gpointer data)
-{
-  DftIndicatorGroup *g = data;
-
-  g_free (g->gender);
-  g_free (g->agency);
-  g_free (g->country);
-  g_free (g->role);
-  g_free (g);
-}
-
 /* A report as the engine hands it over, built by hand: the writer's own test, whatever the
  * engine computes. */
 static void
@@ -809,20 +797,21 @@ test_indicator_report (void)
 
   if (skip_without_reader ())
     return;
-  report.breakdown = g_ptr_array_new_with_free_func (group_free);
+  report.breakdown = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_group_free);
   g_ptr_array_add (report.breakdown, group ("female", "Прокуратура", "KG", "participant", 3, 3));
   g_ptr_array_add (report.breakdown, group ("male", "+cmd", "", "trainer", 1, 0));
-  report.by_gender = g_ptr_array_new_with_free_func (group_free);
+  report.by_gender = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_group_free);
   g_ptr_array_add (report.by_gender, group ("female", NULL, NULL, NULL, 3, 3));
   g_ptr_array_add (report.by_gender, group ("", NULL, NULL, NULL, 2, 0));
-  report.by_agency = g_ptr_array_new_with_free_func (group_free);
+  report.by_agency = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_group_free);
   g_ptr_array_add (report.by_agency, group (NULL, "Прокуратура", NULL, NULL, 5, 3));
-  report.gender_by_agency = g_ptr_array_new_with_free_func (group_free);
+  report.gender_by_agency
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_group_free);
   g_ptr_array_add (report.gender_by_agency, group ("female", "Прокуратура", NULL, NULL, 3, 3));
-  report.by_country = g_ptr_array_new_with_free_func (group_free);
+  report.by_country = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_group_free);
   g_ptr_array_add (report.by_country, group (NULL, NULL, "KG", NULL, 4, 3));
   g_ptr_array_add (report.by_country, group (NULL, NULL, "", NULL, 1, 0));
-  report.by_role = g_ptr_array_new_with_free_func (group_free);
+  report.by_role = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_indicator_group_free);
   g_ptr_array_add (report.by_role, group (NULL, NULL, NULL, "participant", 4, 3));
   g_ptr_array_add (report.by_role, group (NULL, NULL, NULL, "trainer", 1, 0));
   report.workshops = g_ptr_array_new ();
