@@ -878,6 +878,128 @@ test_sample_hand_count (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/*
+ * The tallies the store keeps on write (participation_tally, migration 10) against a count made
+ * again from scratch, after each of a few hundred random writes: marks made, changed and
+ * deleted, sessions added, moved to another day and deleted, people merged and
+ * unmerged. DAFTARI_TALLY_SEED=N replays the history a failure names.
+ */
+static const char recount_sql[]
+    = "SELECT s.event_id, m.person_id, count (*), count (DISTINCT coalesce (s.date, ''))"
+      " FROM attendance m JOIN session s ON s.id = m.session_id"
+      " WHERE s.deleted = 0 AND m.deleted = 0 AND m.merge_hidden = 0"
+      "  AND m.status IN ('present', 'late') AND s.event_id IS NOT NULL"
+      "  AND m.person_id IS NOT NULL GROUP BY s.event_id, m.person_id";
+
+static int
+tally_differences (Fixture *f)
+{
+  g_autofree char *sql = g_strdup_printf (
+      "SELECT count (*) FROM (SELECT * FROM (SELECT event_id, person_id, attended, days"
+      " FROM participation_tally EXCEPT %s) UNION ALL SELECT * FROM (%s EXCEPT"
+      " SELECT event_id, person_id, attended, days FROM participation_tally))",
+      recount_sql, recount_sql);
+  sqlite3_stmt *stmt = NULL;
+  int           n;
+
+  _dft_store_lock (f->store);
+  g_assert_cmpint (sqlite3_prepare_v2 (_dft_store_get_db (f->store), sql, -1, &stmt, NULL), ==,
+                   SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  _dft_store_unlock (f->store);
+  return n;
+}
+
+static DftRecord *
+random_record (Fixture *f, GRand *rand, const DftEntity *entity)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) records
+      = _dft_store_query (f->store, entity, "deleted = 0", NULL, "id", &error);
+
+  g_assert_no_error (error);
+  if (records->len == 0)
+    return NULL;
+  return g_object_ref (g_ptr_array_index (records, g_rand_int_range (rand, 0, records->len)));
+}
+
+static void
+test_tally_follows_writes (Fixture *f, gconstpointer data)
+{
+  const char *seed_env = g_getenv ("DAFTARI_TALLY_SEED");
+  guint32     seed
+      = seed_env != NULL ? (guint32) g_ascii_strtoull (seed_env, NULL, 10) : g_random_int ();
+  g_autoptr (GRand)     rand = g_rand_new_with_seed (seed);
+  g_autoptr (GPtrArray) merges = g_ptr_array_new_with_free_func (g_free);
+  const char           *people[] = { f->a, f->b, f->b2, f->c, f->d, f->t };
+  const char           *events[] = { f->e1, f->e2, f->e3 };
+  const char           *statuses[] = { "present", "late", "absent", "excused" };
+  const char           *dates[] = { "2026-01-05", "2026-01-06", "2026-01-07" };
+
+  g_test_message ("seed %u (DAFTARI_TALLY_SEED=%u replays it)", seed, seed);
+  g_assert_cmpint (tally_differences (f), ==, 0);
+  for (guint step = 0; step < 300; step++)
+    {
+      g_autoptr (GError)    error = NULL;
+      g_autoptr (DftRecord) record = NULL;
+      const char           *person = people[g_rand_int_range (rand, 0, G_N_ELEMENTS (people))];
+      int                   what = g_rand_int_range (rand, 0, 10);
+
+      if (what <= 3 && (record = random_record (f, rand, &dft_entity_session)) != NULL)
+        {
+          g_autoptr (DftRecord) mark = dft_store_mark_attendance (
+              f->store, dft_record_get_id (record), person,
+              statuses[g_rand_int_range (rand, 0, G_N_ELEMENTS (statuses))], NULL, &error);
+          g_assert_no_error (error);
+        }
+      else if (what == 4 && (record = random_record (f, rand, &dft_entity_attendance)) != NULL)
+        g_assert_true (dft_store_delete (f->store, record, &error));
+      else if (what == 5 && (record = random_record (f, rand, &dft_entity_session)) != NULL)
+        {
+          /* To another day, or the same (a session cannot move to another workshop). */
+          dft_record_set_string (record, "date",
+                                 dates[g_rand_int_range (rand, 0, G_N_ELEMENTS (dates))]);
+          g_assert_true (dft_store_save (f->store, record, &error));
+        }
+      else if (what == 6 && (record = random_record (f, rand, &dft_entity_session)) != NULL)
+        g_assert_true (dft_store_delete (f->store, record, &error));
+      else if (what == 7)
+        {
+          g_autoptr (DftRecord) session = dft_record_new_for_entity (&dft_entity_session);
+
+          dft_record_set_string (session, "event_id",
+                                 events[g_rand_int_range (rand, 0, G_N_ELEMENTS (events))]);
+          dft_record_set_string (session, "date",
+                                 dates[g_rand_int_range (rand, 0, G_N_ELEMENTS (dates))]);
+          dft_record_set_string (session, "part", "am");
+          g_assert_true (dft_store_save (f->store, session, &error));
+        }
+      else if (what == 8)
+        {
+          const char           *other = people[g_rand_int_range (rand, 0, G_N_ELEMENTS (people))];
+          g_autoptr (DftRecord) merge
+              = dft_store_merge_people (f->store, person, other, NULL, &error);
+
+          /* Refused when the two are one already, were at one session, or were told apart. */
+          if (merge != NULL)
+            g_ptr_array_add (merges, g_strdup (dft_record_get_id (merge)));
+        }
+      else if (what == 9 && merges->len > 0)
+        {
+          guint i = g_rand_int_range (rand, 0, merges->len);
+
+          /* Refused when a later merge builds on it. */
+          if (dft_store_unmerge (f->store, g_ptr_array_index (merges, i), &error))
+            g_ptr_array_remove_index (merges, i);
+        }
+      if (tally_differences (f) != 0)
+        g_error ("seed %u, step %u (write %d): the kept tallies differ from a count made again",
+                 seed, step, what);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -893,6 +1015,7 @@ main (int argc, char **argv)
   ADD ("/indicators/async", test_async);
   ADD ("/indicators/choices", test_choices);
   ADD ("/indicators/json", test_json);
+  ADD ("/indicators/tally-follows-writes", test_tally_follows_writes);
 #undef ADD
   g_test_add_func ("/indicators/sample-hand-count", test_sample_hand_count);
   return g_test_run ();
