@@ -16,8 +16,8 @@
 /*
  * The report is a handful of aggregate queries in one read transaction, under the store's lock.
  * Temporary tables hold the selection: rpt_event the selected workshops (with their number of
- * sessions), rpt_enrolled their live enrollments in order, rpt_part one row per enrollment with
- * the person's gender, agency and country and what they attended, rpt_group the finest breakdown
+ * sessions), rpt_part one row per live enrollment with the person's gender, agency and country
+ * and what they attended (kept on write in participation_tally), rpt_group the finest breakdown
  * with people counted once, rpt_gain each person's latest pre-test and post-test per workshop
  * and test. Every figure is an aggregate over these, or over the evaluations' answers.
  */
@@ -244,9 +244,6 @@ rows_done (Run *run, int rc, GError **error)
 static const char temp_tables_sql[]
     = "CREATE TEMP TABLE IF NOT EXISTS rpt_event (id TEXT PRIMARY KEY, title TEXT, start_date TEXT,"
       "  end_date TEXT, country TEXT, track TEXT, venue TEXT, language TEXT, sessions INTEGER);"
-      "CREATE TEMP TABLE IF NOT EXISTS rpt_enrolled (event_id TEXT, person_id TEXT, role TEXT,"
-      "  gender TEXT, agency TEXT, country TEXT, sessions INTEGER,"
-      "  PRIMARY KEY (event_id, person_id)) WITHOUT ROWID;"
       "CREATE TEMP TABLE IF NOT EXISTS rpt_part (event_id TEXT, person_id TEXT, role TEXT,"
       "  gender TEXT, agency TEXT, country TEXT, sessions INTEGER, attended INTEGER,"
       "  days INTEGER, completed INTEGER, PRIMARY KEY (event_id, person_id)) WITHOUT ROWID;"
@@ -258,7 +255,7 @@ static const char temp_tables_sql[]
       "  pre REAL, post REAL);";
 
 static const char clear_sql[]
-    = "DELETE FROM temp.rpt_event; DELETE FROM temp.rpt_enrolled;"
+    = "DELETE FROM temp.rpt_event;"
       "DELETE FROM temp.rpt_part; DELETE FROM temp.rpt_group; DELETE FROM temp.rpt_gain;";
 
 /* ?1 from, ?2 to, ?3 countries, ?4 tracks, ?5 workshops (JSON arrays or NULL). */
@@ -274,33 +271,20 @@ static const char select_events_sql[]
       "  AND (?4 IS NULL OR e.track IN (SELECT value FROM json_each (?4)))"
       "  AND (?5 IS NULL OR e.id IN (SELECT value FROM json_each (?5)))";
 
-static const char select_sessions_sql[]
-    = "SELECT s.id, s.event_id, s.date"
-      " FROM temp.rpt_event ev CROSS JOIN session s WHERE s.event_id = ev.id AND s.deleted = 0";
-
-/* ?1 agencies (JSON array or NULL). The live enrollments of live people not merged away. */
-static const char select_enrolled_sql[]
-    = "INSERT OR IGNORE INTO temp.rpt_enrolled"
+/* ?1 agencies (JSON array or NULL), ?2 the completion share. One row per live enrollment of a
+ * live person not merged away, with the marks (present or late) and distinct days the store
+ * keeps for it in participation_tally (migration 10). */
+static const char select_participations_sql[]
+    = "INSERT OR IGNORE INTO temp.rpt_part"
       " SELECT n.event_id, n.person_id, coalesce (n.role, ''), coalesce (p.gender, ''),"
-      "  coalesce (p.agency, ''), coalesce (p.country, ''), ev.sessions"
+      "  coalesce (p.agency, ''), coalesce (p.country, ''), ev.sessions,"
+      "  coalesce (t.attended, 0), coalesce (t.days, 0),"
+      "  ev.sessions > 0 AND coalesce (t.attended, 0) >= ?2 * ev.sessions - 1e-9"
       " FROM temp.rpt_event ev CROSS JOIN enrollment n"
       " JOIN person p ON p.id = n.person_id AND p.deleted = 0 AND p.merged_into IS NULL"
+      " LEFT JOIN participation_tally t ON t.event_id = n.event_id AND t.person_id = n.person_id"
       " WHERE n.event_id = ev.id AND n.deleted = 0 AND n.merge_hidden = 0"
       "  AND (?1 IS NULL OR coalesce (p.agency, '') IN (SELECT value FROM json_each (?1)))";
-
-/* ?1 the completion share. A participation counts the sessions attended present or late (one
- * mark per session and person once the hidden twins of a merge are left out) and the distinct
- * dates of those sessions. Read by person through the covering index attendance_report, in
- * the order of rpt_enrolled, so that nothing is sorted. */
-static const char select_participations_sql[]
-    = "INSERT INTO temp.rpt_part"
-      " SELECT n.event_id, n.person_id, n.role, n.gender, n.agency, n.country, n.sessions,"
-      "  dft_attended (m.session_id, n.event_id), dft_attended_days (m.session_id, n.event_id),"
-      "  n.sessions > 0 AND dft_attended (m.session_id, n.event_id) >= ?1 * n.sessions - 1e-9"
-      " FROM temp.rpt_enrolled n"
-      " LEFT JOIN attendance m ON m.person_id = n.person_id AND m.deleted = 0"
-      "  AND m.merge_hidden = 0 AND m.status IN ('present', 'late')"
-      " GROUP BY n.event_id, n.person_id";
 
 static const char select_groups_sql[]
     = "INSERT INTO temp.rpt_group"
@@ -311,101 +295,6 @@ static const char select_groups_sql[]
       "   ELSE 0 END,"
       "  count (*), sum (days), sum (attended), sum (sessions), sum (completed)"
       " FROM temp.rpt_part GROUP BY role, gender, agency, country";
-
-/*
- * dft_attended (session_id, event_id) and dft_attended_days (session_id, event_id): of a
- * participation's marks (present or late), how many are of sessions of its workshop, and on
- * how many distinct days. The sessions of the selection are read once into a hash table
- * (SessionMap) instead of a lookup in a table for each of the million marks of a full report,
- * and the days of a participation, a few, are kept in a short list rather than in the table
- * count (DISTINCT) builds for each of the 100,000 groups.
- */
-typedef struct
-{
-  GHashTable *sessions; /* session id → Session */
-} SessionMap;
-
-typedef struct
-{
-  char *event_id;
-  char *date;
-} Session;
-
-static void
-session_free (Session *session)
-{
-  g_free (session->event_id);
-  g_free (session->date);
-  g_free (session);
-}
-
-static void
-session_map_free (SessionMap *map)
-{
-  g_hash_table_unref (map->sessions);
-  g_free (map);
-}
-
-#define INLINE_DAYS 16
-
-typedef struct
-{
-  guint       attended;
-  guint       n_days;
-  const char *days[INLINE_DAYS]; /* owned by the SessionMap */
-  GHashTable *more;              /* the days after the first INLINE_DAYS */
-} Attended;
-
-static void
-attended_step (sqlite3_context *context, int argc, sqlite3_value **argv)
-{
-  SessionMap *map = sqlite3_user_data (context);
-  Attended   *agg = sqlite3_aggregate_context (context, sizeof (Attended));
-  const char *session_id = (const char *) sqlite3_value_text (argv[0]);
-  const char *event_id = (const char *) sqlite3_value_text (argv[1]);
-  Session    *session;
-  guint       inline_n;
-
-  if (agg == NULL || session_id == NULL || event_id == NULL)
-    return;
-  session = g_hash_table_lookup (map->sessions, session_id);
-  if (session == NULL || strcmp (session->event_id, event_id) != 0)
-    return;
-  agg->attended++;
-  inline_n = MIN (agg->n_days, INLINE_DAYS);
-  for (guint i = 0; i < inline_n; i++)
-    if (strcmp (agg->days[i], session->date) == 0)
-      return;
-  if (agg->n_days < INLINE_DAYS)
-    {
-      agg->days[agg->n_days++] = session->date;
-      return;
-    }
-  if (agg->more == NULL)
-    agg->more = g_hash_table_new (g_str_hash, g_str_equal);
-  if (g_hash_table_add (agg->more, (gpointer) session->date))
-    agg->n_days++;
-}
-
-static void
-attended_final (sqlite3_context *context)
-{
-  Attended *agg = sqlite3_aggregate_context (context, 0);
-
-  sqlite3_result_int (context, agg != NULL ? (int) agg->attended : 0);
-  if (agg != NULL)
-    g_clear_pointer (&agg->more, g_hash_table_unref);
-}
-
-static void
-attended_days_final (sqlite3_context *context)
-{
-  Attended *agg = sqlite3_aggregate_context (context, 0);
-
-  sqlite3_result_int (context, agg != NULL ? (int) agg->n_days : 0);
-  if (agg != NULL)
-    g_clear_pointer (&agg->more, g_hash_table_unref);
-}
 
 /* dft_distinct (value): count (DISTINCT value), with a hash table rather than the b-tree SQLite
  * builds for it; NULL is not counted. */
@@ -439,92 +328,94 @@ distinct_final (sqlite3_context *context)
     g_clear_pointer (&agg->seen, g_hash_table_unref);
 }
 
-/* The store's SessionMap, with the functions that read it made on first use. */
-static SessionMap *
-session_map (Run *run, GError **error)
+/* dft_latest (at, id, value): the value of the row with the greatest (at, id), each compared
+ * as bytes (as max () compares text), of the rows whose at is not NULL; NULL if none. Two
+ * columns rather than one string made of both, built for each of 200,000 tests. */
+typedef struct
 {
-  SessionMap *map = g_object_get_data (G_OBJECT (run->store), "dft-indicators-sessions");
-  int         rc;
+  char          *at;
+  char          *id;
+  sqlite3_value *value;
+} Latest;
 
-  if (map != NULL)
-    return map;
-  map = g_new0 (SessionMap, 1);
-  map->sessions
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) session_free);
-  g_object_set_data_full (G_OBJECT (run->store), "dft-indicators-sessions", map,
-                          (GDestroyNotify) session_map_free);
-  rc = sqlite3_create_function_v2 (run->db, "dft_attended", 2,
-                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, map,
-                                   NULL, attended_step, attended_final, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_create_function_v2 (run->db, "dft_attended_days", 2,
-                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, map,
-                                     NULL, attended_step, attended_days_final, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_create_function_v2 (run->db, "dft_distinct", 1,
-                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-                                     NULL, distinct_step, distinct_final, NULL);
-  if (rc != SQLITE_OK)
-    {
-      dft_db_set_error (error, run->db, rc, _ ("computing the indicator report"));
-      g_object_set_data (G_OBJECT (run->store), "dft-indicators-sessions", NULL);
-      return NULL;
-    }
-  return map;
-}
-
-/* The live sessions of the selected workshops into the store's SessionMap. */
-static gboolean
-read_sessions (Run *run, GError **error)
+static void
+latest_step (sqlite3_context *context, int argc, sqlite3_value **argv)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  SessionMap              *map = session_map (run, error);
-  int                      rc;
+  Latest     *agg = sqlite3_aggregate_context (context, sizeof (Latest));
+  const char *at = (const char *) sqlite3_value_text (argv[0]);
+  const char *id = (const char *) sqlite3_value_text (argv[1]);
+  int         order;
 
-  if (map == NULL || !prepare (run, select_sessions_sql, &stmt, error))
-    return FALSE;
-  g_hash_table_remove_all (map->sessions);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  if (agg == NULL || at == NULL)
+    return;
+  if (agg->at != NULL)
     {
-      Session *session = g_new0 (Session, 1);
-
-      session->event_id = column_dup (stmt, 1);
-      session->date = column_dup (stmt, 2);
-      g_hash_table_replace (map->sessions, column_dup (stmt, 0), session);
+      order = strcmp (at, agg->at);
+      if (order < 0 || (order == 0 && g_strcmp0 (id, agg->id) <= 0))
+        return;
     }
-  return rows_done (run, rc, error);
+  g_free (agg->at);
+  agg->at = g_strdup (at);
+  g_free (agg->id);
+  agg->id = g_strdup (id);
+  sqlite3_value_free (agg->value);
+  agg->value = sqlite3_value_dup (argv[2]);
 }
 
 static void
-forget_sessions (DftStore *store)
+latest_final (sqlite3_context *context)
 {
-  SessionMap *map = g_object_get_data (G_OBJECT (store), "dft-indicators-sessions");
+  Latest *agg = sqlite3_aggregate_context (context, 0);
 
-  if (map != NULL)
-    g_hash_table_remove_all (map->sessions);
+  if (agg == NULL)
+    {
+      sqlite3_result_null (context);
+      return;
+    }
+  if (agg->value != NULL)
+    sqlite3_result_value (context, agg->value);
+  else
+    sqlite3_result_null (context);
+  g_clear_pointer (&agg->at, g_free);
+  g_clear_pointer (&agg->id, g_free);
+  g_clear_pointer (&agg->value, sqlite3_value_free);
 }
 
+/* Makes dft_distinct() and dft_latest() on the store's connection, once. */
 static gboolean
-run_sql (Run *run, const char *sql, const char *text, double number, GError **error)
+make_functions (Run *run, GError **error)
+{
+  int rc;
+
+  if (g_object_get_data (G_OBJECT (run->store), "dft-indicators-functions") != NULL)
+    return TRUE;
+  rc = sqlite3_create_function_v2 (run->db, "dft_distinct", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                   NULL, distinct_step, distinct_final, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2 (run->db, "dft_latest", 3,
+                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                     NULL, latest_step, latest_final, NULL);
+  if (rc != SQLITE_OK)
+    return dft_db_set_error (error, run->db, rc, _ ("computing the indicator report"));
+  g_object_set_data (G_OBJECT (run->store), "dft-indicators-functions", GINT_TO_POINTER (TRUE));
+  return TRUE;
+}
+
+/* Runs @sql, which has no parameters and returns no rows. */
+static gboolean
+run_sql (Run *run, const char *sql, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
 
-  if (!prepare (run, sql, &stmt, error))
-    return FALSE;
-  if (sqlite3_bind_parameter_count (stmt) > 0)
-    {
-      if (text != NULL || isnan (number))
-        sqlite3_bind_text (stmt, 1, text, -1, SQLITE_STATIC);
-      else
-        sqlite3_bind_double (stmt, 1, number);
-    }
-  return run_done (run, stmt, error);
+  return prepare (run, sql, &stmt, error) && run_done (run, stmt, error);
 }
 
 static gboolean
 select_workshops (Run *run, const DftReportSelection *selection, GError **error)
 {
   g_autoptr (sqlite3_stmt) events = NULL;
+  g_autoptr (sqlite3_stmt) participations = NULL;
   g_autofree char         *countries = list_json (selection->countries);
   g_autofree char         *tracks = list_json (selection->tracks);
   g_autofree char         *event_ids = list_json (selection->event_ids);
@@ -538,10 +429,12 @@ select_workshops (Run *run, const DftReportSelection *selection, GError **error)
   sqlite3_bind_text (events, 3, countries, -1, SQLITE_STATIC);
   sqlite3_bind_text (events, 4, tracks, -1, SQLITE_STATIC);
   sqlite3_bind_text (events, 5, event_ids, -1, SQLITE_STATIC);
-  return run_done (run, events, error) && read_sessions (run, error)
-         && run_sql (run, select_enrolled_sql, agencies, NAN, error)
-         && run_sql (run, select_participations_sql, NULL, selection->completion_share, error)
-         && run_sql (run, select_groups_sql, NULL, 0, error);
+  if (!run_done (run, events, error) || !make_functions (run, error)
+      || !prepare (run, select_participations_sql, &participations, error))
+    return FALSE;
+  sqlite3_bind_text (participations, 1, agencies, -1, SQLITE_STATIC);
+  sqlite3_bind_double (participations, 2, selection->completion_share);
+  return run_done (run, participations, error) && run_sql (run, select_groups_sql, error);
 }
 
 static const char totals_sql[]
@@ -774,34 +667,26 @@ static const char select_gains_sql[]
       "     coalesce ((SELECT min (a) FROM pairs WHERE b = f.form_key), f.form_key)),"
       "    json_extract (f.definition, '$.phase')"
       "   FROM form f),"
-      /* Only a submission with a phase of its own, or of a form that has one, may be a test:
-       * both are found from indexes alone, so that a store of surveys is not read row by row. */
-      " candidates (id) AS ("
-      "   SELECT s.rowid FROM temp.rpt_event ev CROSS JOIN submission s INDEXED BY submission_phase"
-      "   WHERE s.event_id = ev.id AND s.phase IN ('pre', 'post')"
-      "   UNION SELECT s.rowid FROM tests t CROSS JOIN temp.rpt_event ev"
-      "   CROSS JOIN submission s INDEXED BY submission_event"
-      "   WHERE t.phase IN ('pre', 'post') AND s.event_id = ev.id AND s.form_id = t.form_id),"
+      /* Every scored submission of the selected workshops, from the index submission_score. */
       " taken AS ("
       "   SELECT s.event_id, t.test, s.person_id, coalesce (s.phase, t.phase) AS phase, s.score,"
-      "    coalesce (s.finished_at, s.updated_at) || ' ' || s.id AS stamp"
-      "   FROM candidates CROSS JOIN submission s JOIN tests t ON t.form_id = s.form_id"
-      "   WHERE s.rowid = candidates.id AND s.deleted = 0 AND s.status = 'final'"
-      "    AND s.score IS NOT NULL AND s.person_id IS NOT NULL"
+      "    coalesce (s.finished_at, s.updated_at) AS at, s.id"
+      "   FROM temp.rpt_event ev CROSS JOIN submission s INDEXED BY submission_score"
+      "   JOIN tests t ON t.form_id = s.form_id"
+      "   WHERE s.event_id = ev.id AND s.score IS NOT NULL AND s.deleted = 0"
+      "    AND s.status = 'final' AND s.person_id IS NOT NULL"
       "    AND coalesce (s.phase, t.phase) IN ('pre', 'post')"
       "    AND NOT EXISTS (SELECT 1 FROM submission c WHERE c.supersedes = s.id"
       "                    AND c.deleted = 0 AND c.status = 'final')"
       "    AND (?1 IS NULL OR EXISTS (SELECT 1 FROM temp.rpt_part r"
       "                               WHERE r.event_id = s.event_id AND r.person_id = "
-      "s.person_id))),"
-      /* The latest of each phase: SQLite takes the bare column score from the row whose stamp
-       * is the max (when finished, then id, as dft_store_list_test_scores() orders them). */
-      " latest AS ("
-      "   SELECT event_id, test, person_id, phase, score, max (stamp)"
-      "   FROM taken GROUP BY event_id, test, person_id, phase)"
-      " SELECT event_id, test, person_id, max (CASE WHEN phase = 'pre' THEN score END),"
-      "  max (CASE WHEN phase = 'post' THEN score END)"
-      " FROM latest GROUP BY event_id, test, person_id";
+      "s.person_id)))"
+      /* The latest of each phase, when finished, then id, as dft_store_list_test_scores()
+       * orders them: one grouping, rather than one per phase and one to pair them. */
+      " SELECT event_id, test, person_id,"
+      "  dft_latest (CASE WHEN phase = 'pre' THEN at END, id, score),"
+      "  dft_latest (CASE WHEN phase = 'post' THEN at END, id, score)"
+      " FROM taken GROUP BY event_id, test, person_id";
 
 #define GAIN_FIGURES                                                                               \
   " count (g.pre), count (g.post), count (g.pre + g.post), avg (g.pre), avg (g.post),"             \
@@ -1301,7 +1186,6 @@ dft_indicator_report (DftStore                 *store,
            && read_breakdowns (&run, report, error) && read_workshops (&run, report, error)
            && read_gains (&run, selection, report, error) && read_evaluation (&run, report, error);
       dft_db_exec (run.db, clear_sql, NULL);
-      forget_sessions (store);
       dft_db_exec (run.db, "COMMIT", NULL);
     }
   if (cancellable != NULL)
