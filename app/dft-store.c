@@ -92,6 +92,11 @@ dft_store_class_init (DftStoreClass *klass)
   object_class->finalize = dft_store_finalize;
   object_class->get_property = dft_store_get_property;
 
+  /* SQLite counts the memory it takes under one process-wide mutex unless told not to, which
+   * makes the report's two reading threads take turns (dft-indicators.c). Only possible
+   * before SQLite's first use in the process; refused harmlessly after. */
+  sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+
   properties[PROP_PATH]
       = g_param_spec_string ("path", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_DEVICE_ID] = g_param_spec_string ("device-id", NULL, NULL, NULL,
