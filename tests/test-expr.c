@@ -313,6 +313,156 @@ test_numbers (void)
   assert_string (ctx, "int('')", NULL, "");
 }
 
+/* Numbers are written in plain decimal, with the fewest digits that read back as the same
+ * double (as ODK does), so the next calculation can read them. */
+static void
+test_number_format (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+  g_autofree char           *total = NULL;
+  g_autofree char           *tiny = NULL;
+  g_autoptr (GString)        huge = g_string_new ("1");
+  g_autoptr (GString)        small = g_string_new ("0.");
+
+  total = eval_string (ctx, "2500000 * 4000", NULL);
+  g_assert_cmpstr (total, ==, "10000000000");
+  set (ctx, "/data/total", total);
+  assert_string (ctx, "/data/total * 1.1", NULL, "11000000000");
+  g_assert_cmpfloat (eval_number (ctx, "/data/total * 1.1", NULL), ==, 1e10 * 1.1);
+  assert_string (ctx, "/data/total + 0.5", NULL, "10000000000.5");
+  assert_string (ctx, "123456789 * 100 + 0.01", NULL, "12345678900.01");
+
+  assert_string (ctx, "1 div 1000000", NULL, "0.000001");
+  assert_string (ctx, "15 div 100000000", NULL, "0.00000015");
+  tiny = eval_string (ctx, "1 div 1000000", NULL);
+  set (ctx, "/data/tiny", tiny);
+  assert_string (ctx, "/data/tiny * 2", NULL, "0.000002");
+  assert_string (ctx, "0.00001", NULL, "0.00001");
+
+  assert_string (ctx, "1 div 3", NULL, "0.3333333333333333");
+  assert_string (ctx, "string(1 div 3)", NULL, "0.3333333333333333");
+  assert_string (ctx, "2 div 3", NULL, "0.6666666666666666");
+  assert_string (ctx, "0.1 + 0.2", NULL, "0.30000000000000004");
+  g_assert_cmpfloat (eval_number (ctx, "number('0.30000000000000004')", NULL), ==, 0.1 + 0.2);
+  g_assert_cmpfloat (eval_number (ctx, "number('0.3')", NULL), ==, 0.3);
+
+  assert_string (ctx, "1000000 * 1000000 * 1000000000", NULL, "1000000000000000000000");
+  for (int i = 0; i < 300; i++)
+    g_string_append_c (huge, '0');
+  assert_string (ctx, "pow(10, 300)", NULL, huge->str);
+  for (int i = 0; i < 299; i++)
+    g_string_append_c (small, '0');
+  g_string_append_c (small, '1');
+  assert_string (ctx, "pow(10, -300)", NULL, small->str);
+
+  assert_string (ctx, "-2500000 * 4000", NULL, "-10000000000");
+  assert_string (ctx, "-1 div 3", NULL, "-0.3333333333333333");
+  assert_string (ctx, "0 - 0.000001", NULL, "-0.000001");
+  assert_string (ctx, "-1.5 * 2", NULL, "-3");
+  assert_string (ctx, "0 * -1", NULL, "0");
+  assert_string (ctx, "string(0 * -1)", NULL, "0");
+  assert_string (ctx, "concat('a', 0 * -1)", NULL, "a0");
+
+  /* Integers have no ".0". */
+  assert_string (ctx, "2 + 3", NULL, "5");
+  assert_string (ctx, "10 div 2", NULL, "5");
+  assert_string (ctx, "1.5 * 2", NULL, "3");
+  assert_string (ctx, "9007199254740993 * 1", NULL, "9007199254740992");
+
+  /* XPath's words for what is not a finite number; a calculation over an empty answer stores
+   * nothing rather than "NaN". */
+  assert_string (ctx, "string(number('abc'))", NULL, "NaN");
+  assert_string (ctx, "concat(number('abc'), '')", NULL, "NaN");
+  assert_string (ctx, "number('abc')", NULL, "");
+  assert_string (ctx, "1 div 0", NULL, "Infinity");
+  assert_string (ctx, "string(-1 div 0)", NULL, "-Infinity");
+  g_assert_true (isinf (eval_number (ctx, "number(string(1 div 0))", NULL)));
+  g_assert_cmpfloat (eval_number (ctx, "number(string(-1 div 0))", NULL), <, 0);
+
+  /* Every place that turns a number into text writes it the same way. */
+  assert_string (ctx, "concat('x', 2500000 * 4000, '/', 1 div 3)", NULL,
+                 "x10000000000/0.3333333333333333");
+  assert_string (ctx, "join(' ', 2500000 * 4000, 0.000001)", NULL, "10000000000 0.000001");
+  assert_string (ctx, "substr(2500000 * 4000, 0, 3)", NULL, "100");
+  assert_string (ctx, "if(true(), 2500000 * 4000, 0)", NULL, "10000000000");
+  g_assert_cmpfloat (eval_number (ctx, "string-length(2500000 * 4000)", NULL), ==, 11);
+  g_assert_true (eval_boolean (ctx, "contains(0.000001, '0.0000')", NULL));
+  g_assert_true (eval_boolean (ctx, "starts-with(1 div 3, '0.333333333333')", NULL));
+  assert_string (ctx, "substring-after(10000000000 * 1, '1')", NULL, "0000000000");
+  assert_string (ctx, "translate(0.000001, '0', 'o')", NULL, "o.ooooo1");
+  {
+    g_autoptr (GError) error = NULL;
+    g_auto (GStrv)     values = dft_expr_eval_strings (ctx, "2500000 * 4000", NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (values[0], ==, "10000000000");
+  }
+}
+
+/* Answers written by earlier versions of Daftari, with an exponent, still read as numbers. */
+static void
+test_number_exponent_input (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+  static const char *const   not_numbers[] = { "e5", "1e", "1e+", "0x10", "1,5", "1e5x", "--1" };
+
+  set (ctx, "/data/total", "1e+10");
+  assert_string (ctx, "/data/total * 1.1", NULL, "11000000000");
+  set (ctx, "/data/total", "1.2345678901e+10");
+  assert_string (ctx, "/data/total", NULL, "1.2345678901e+10");
+  assert_string (ctx, "/data/total * 1", NULL, "12345678901");
+  set (ctx, "/data/total", "1e-06");
+  assert_string (ctx, "/data/total + 0", NULL, "0.000001");
+  assert_string (ctx, "number('-2.5e-07')", NULL, "-0.00000025");
+  /* Not numbers: an exponent without its digits or before them, other notations. */
+  for (guint i = 0; i < G_N_ELEMENTS (not_numbers); i++)
+    {
+      set (ctx, "/data/total", not_numbers[i]);
+      g_assert_true (isnan (eval_number (ctx, "number(/data/total)", NULL)));
+    }
+}
+
+static guint32
+test_seed (void)
+{
+  const char *env = g_getenv ("DAFTARI_TEST_SEED");
+  guint32     seed = env != NULL ? (guint32) g_ascii_strtoull (env, NULL, 10) : g_random_int ();
+
+  g_test_message ("seed %u (set DAFTARI_TEST_SEED=%u to repeat)", seed, seed);
+  return seed;
+}
+
+/* number(string(x)) is x, over every magnitude. */
+static void
+test_number_round_trip (void)
+{
+  g_autoptr (DftExprContext) ctx = new_context ();
+  g_autoptr (GRand)          rand = g_rand_new_with_seed (test_seed ());
+
+  for (int i = 0; i < 3000; i++)
+    {
+      int              exponent = g_rand_int_range (rand, -300, 301);
+      double           x = g_rand_double_range (rand, 1, 10) * pow (10, exponent);
+      char             input[G_ASCII_DTOSTR_BUF_SIZE];
+      g_autofree char *written = NULL;
+      double           back;
+
+      if (g_rand_boolean (rand))
+        x = -x;
+      if (i % 7 == 0)
+        x = round (x); /* whole numbers too */
+      g_ascii_dtostr (input, sizeof input, x);
+      set (ctx, "/data/x", input);
+      written = eval_string (ctx, "/data/x * 1", NULL);
+      g_assert_true (g_regex_match_simple ("^-?[0-9]+(\\.[0-9]*[1-9])?$", written, 0, 0));
+      set (ctx, "/data/y", written);
+      back = eval_number (ctx, "number(/data/y)", NULL);
+      if (back != x)
+        g_error ("%.17g was written as %s, which reads back as %.17g", x, written, back);
+      g_assert_cmpfloat (eval_number (ctx, "/data/y + 0", NULL), ==, x);
+    }
+}
+
 static void
 test_dates (void)
 {
@@ -1009,6 +1159,9 @@ main (int argc, char **argv)
   g_test_add_func ("/expr/eval/regex", test_regex);
   g_test_add_func ("/expr/eval/choice-name", test_choice_name);
   g_test_add_func ("/expr/eval/numbers", test_numbers);
+  g_test_add_func ("/expr/eval/number-format", test_number_format);
+  g_test_add_func ("/expr/eval/number-exponent-input", test_number_exponent_input);
+  g_test_add_func ("/expr/eval/number-round-trip", test_number_round_trip);
   g_test_add_func ("/expr/eval/dates", test_dates);
   g_test_add_func ("/expr/eval/repeat", test_repeat);
   g_test_add_func ("/expr/errors/syntax", test_errors_syntax);

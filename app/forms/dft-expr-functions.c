@@ -32,6 +32,48 @@ is_xpath_number (const char *s)
   return digits && *s == '\0';
 }
 
+/* What earlier versions of Daftari wrote for numbers of 1e9 and more or under 1e-5 (libxml2's
+ * "1.2345678901e+10", "1e-06"): XPath 1.0 has no exponents, but these answers are read as the
+ * numbers they were, not lost. */
+static gboolean
+is_exponent_number (const char *s)
+{
+  const char *e = strpbrk (s, "eE");
+
+  if (e == NULL || e == s)
+    return FALSE;
+  {
+    g_autofree char *mantissa = g_strndup (s, e - s);
+
+    if (!is_xpath_number (mantissa))
+      return FALSE;
+  }
+  e++;
+  if (*e == '+' || *e == '-')
+    e++;
+  if (!g_ascii_isdigit (*e))
+    return FALSE;
+  while (g_ascii_isdigit (*e))
+    e++;
+  return *e == '\0';
+}
+
+/* What _dft_expr_number_to_string() writes, read back to the same double: plain decimals,
+ * "NaN", "Infinity" and "-Infinity"; and the exponents earlier versions wrote. */
+static gboolean
+read_number (const char *s, double *n)
+{
+  if (is_xpath_number (s) || is_exponent_number (s))
+    *n = g_ascii_strtod (s, NULL);
+  else if (strcmp (s, "Infinity") == 0)
+    *n = INFINITY;
+  else if (strcmp (s, "-Infinity") == 0)
+    *n = -INFINITY;
+  else
+    return FALSE;
+  return TRUE;
+}
+
 /* "YYYY-MM-DD" at the start of @s, as days since 1970-01-01. */
 static gboolean
 parse_date_prefix (const char *s, gint64 *days)
@@ -87,9 +129,10 @@ string_to_number (const char *text)
   g_autofree char      *s = g_strstrip (g_strdup (text));
   g_autoptr (GDateTime) dt = NULL;
   gint64                days;
+  double                n;
 
-  if (is_xpath_number (s))
-    return g_ascii_strtod (s, NULL);
+  if (read_number (s, &n))
+    return n;
   if (strlen (s) == 10 && parse_date_prefix (s, &days))
     return (double) days;
   if (strlen (s) > 10 && parse_date_prefix (s, &days) && s[10] == 'T'
@@ -116,16 +159,80 @@ _dft_expr_object_to_number (xmlXPathObjectPtr obj)
   return n;
 }
 
+/* @n as ODK writes it: in plain decimal, never with an exponent, with the fewest significant
+ * digits (15 to 17) that read back as the same double, as Java's Double.toString chooses them:
+ * 1 div 3 is "0.3333333333333333", 0.1 + 0.2 "0.30000000000000004", 2500000 × 4000
+ * "10000000000". Whole numbers have no ".0", -0 is "0", and what is not a finite number is
+ * XPath's "NaN", "Infinity" or "-Infinity". */
 char *
 _dft_expr_number_to_string (double n)
+{
+  static const char *const formats[] = { "%.14e", "%.15e", "%.16e" };
+  char                     buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autoptr (GString)      digits = g_string_new (NULL);
+  GString                 *out;
+  const char              *p;
+  int                      exponent, point;
+
+  if (isnan (n))
+    return g_strdup ("NaN");
+  if (isinf (n))
+    return g_strdup (n > 0 ? "Infinity" : "-Infinity");
+  if (n == 0)
+    return g_strdup ("0");
+
+  /* "-d.ddddde±xx" with as few digits as round-trip; %.16e (17 digits) always does. */
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_ascii_formatd (buf, sizeof buf, formats[i], n);
+      if (g_ascii_strtod (buf, NULL) == n)
+        break;
+    }
+  for (p = buf + (buf[0] == '-'); *p != 'e'; p++)
+    if (g_ascii_isdigit (*p))
+      g_string_append_c (digits, *p);
+  exponent = atoi (p + 1);
+  while (digits->len > 1 && digits->str[digits->len - 1] == '0')
+    g_string_truncate (digits, digits->len - 1);
+
+  /* The decimal point goes after the first exponent + 1 digits. */
+  out = g_string_new (n < 0 ? "-" : "");
+  point = exponent + 1;
+  if (point <= 0)
+    {
+      g_string_append (out, "0.");
+      for (int i = 0; i < -point; i++)
+        g_string_append_c (out, '0');
+      g_string_append_len (out, digits->str, digits->len);
+    }
+  else if ((gsize) point >= digits->len)
+    {
+      g_string_append_len (out, digits->str, digits->len);
+      for (gsize i = digits->len; i < (gsize) point; i++)
+        g_string_append_c (out, '0');
+    }
+  else
+    {
+      g_string_append_len (out, digits->str, point);
+      g_string_append_c (out, '.');
+      g_string_append (out, digits->str + point);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* XPath's string() of @obj, with numbers written by _dft_expr_number_to_string(). */
+char *
+_dft_expr_object_to_string (xmlXPathObjectPtr obj)
 {
   xmlChar *s;
   char    *out;
 
-  if (isnan (n))
+  if (obj == NULL)
     return g_strdup ("");
-  s = xmlXPathCastNumberToString (n);
-  out = g_strdup ((const char *) s);
+  if (obj->type == XPATH_NUMBER)
+    return _dft_expr_number_to_string (obj->floatval);
+  s = xmlXPathCastToString (obj);
+  out = g_strdup (s ? (const char *) s : "");
   xmlFree (s);
   return out;
 }
@@ -170,10 +277,10 @@ check_arity (xmlXPathParserContextPtr ctxt, int nargs, int min, int max, const c
 static char *
 pop_string (xmlXPathParserContextPtr ctxt)
 {
-  xmlChar *s = xmlXPathPopString (ctxt);
-  char    *out = g_strdup (s ? (const char *) s : "");
+  xmlXPathObjectPtr obj = valuePop (ctxt);
+  char             *out = _dft_expr_object_to_string (obj);
 
-  xmlFree (s);
+  xmlXPathFreeObject (obj);
   return out;
 }
 
@@ -571,10 +678,9 @@ fn_concat (xmlXPathParserContextPtr ctxt, int nargs)
         }
       else
         {
-          xmlChar *s = xmlXPathCastToString (obj);
+          g_autofree char *s = _dft_expr_object_to_string (obj);
 
-          g_string_append (out, (const char *) s);
-          xmlFree (s);
+          g_string_append (out, s);
         }
     }
   push_string (ctxt, out->str);
@@ -707,9 +813,7 @@ append_strings (xmlXPathObjectPtr obj, GPtrArray *out)
         }
       return;
     }
-  s = xmlXPathCastToString (obj);
-  g_ptr_array_add (out, g_strdup ((const char *) s));
-  xmlFree (s);
+  g_ptr_array_add (out, _dft_expr_object_to_string (obj));
 }
 
 /* Appends ODK's number() of each node of a node-set, or of the object. */
@@ -833,14 +937,11 @@ fn_join (xmlXPathParserContextPtr ctxt, int nargs)
   g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
   g_autofree char      *sep = NULL;
   g_autofree char      *out = NULL;
-  xmlChar              *s;
 
   if (!check_arity (ctxt, nargs, 1, G_MAXINT, "join"))
     return;
   args = pop_args (ctxt, nargs);
-  s = xmlXPathCastToString (g_ptr_array_index (args, 0));
-  sep = g_strdup ((const char *) s);
-  xmlFree (s);
+  sep = _dft_expr_object_to_string (g_ptr_array_index (args, 0));
   for (guint i = 1; i < args->len; i++)
     append_strings (g_ptr_array_index (args, i), values);
   g_ptr_array_add (values, NULL);
@@ -1457,6 +1558,50 @@ fn_geo (xmlXPathParserContextPtr ctxt, int nargs)
   function_failed (ctxt, _ ("geographic functions are not supported"));
 }
 
+/* XPath's own string functions, given numbers written as _dft_expr_number_to_string() writes
+ * them rather than as libxml2 does ("1e+10"): each argument in @text_args (a bit per
+ * argument, first argument lowest) that is a number becomes its string, then libxml2's
+ * function runs. */
+static void
+with_numbers_as_text (xmlXPathParserContextPtr ctxt,
+                      int                      nargs,
+                      guint                    text_args,
+                      xmlXPathFunction         func)
+{
+  for (int i = 0; i < nargs && i < 32 && nargs <= ctxt->valueNr; i++)
+    {
+      xmlXPathObjectPtr *slot = &ctxt->valueTab[ctxt->valueNr - nargs + i];
+
+      if ((text_args & (1u << i)) != 0 && *slot != NULL && (*slot)->type == XPATH_NUMBER)
+        {
+          g_autofree char *s = _dft_expr_number_to_string ((*slot)->floatval);
+
+          xmlXPathFreeObject (*slot);
+          *slot = xmlXPathNewString ((const xmlChar *) s);
+        }
+    }
+  if (ctxt->valueNr > 0)
+    ctxt->value = ctxt->valueTab[ctxt->valueNr - 1];
+  func (ctxt, nargs);
+}
+
+#define TEXT_ARGS_WRAPPER(fn, text_args, xml_func)                                                 \
+  static void fn (xmlXPathParserContextPtr ctxt, int nargs)                                        \
+  {                                                                                                \
+    with_numbers_as_text (ctxt, nargs, text_args, xml_func);                                       \
+  }
+
+TEXT_ARGS_WRAPPER (fn_string, 0x1, xmlXPathStringFunction)
+TEXT_ARGS_WRAPPER (fn_string_length, 0x1, xmlXPathStringLengthFunction)
+TEXT_ARGS_WRAPPER (fn_normalize_space, 0x1, xmlXPathNormalizeFunction)
+TEXT_ARGS_WRAPPER (fn_contains, 0x3, xmlXPathContainsFunction)
+TEXT_ARGS_WRAPPER (fn_starts_with, 0x3, xmlXPathStartsWithFunction)
+TEXT_ARGS_WRAPPER (fn_substring_before, 0x3, xmlXPathSubstringBeforeFunction)
+TEXT_ARGS_WRAPPER (fn_substring_after, 0x3, xmlXPathSubstringAfterFunction)
+TEXT_ARGS_WRAPPER (fn_translate, 0x7, xmlXPathTranslateFunction)
+/* substring(s, start, length?): only the string; the positions stay numbers. */
+TEXT_ARGS_WRAPPER (fn_substring, 0x1, xmlXPathSubstringFunction)
+
 static const struct
 {
   const char      *name;
@@ -1513,6 +1658,15 @@ static const struct
   { "format-date-time", fn_format_date_time },
   { "indexed-repeat", fn_indexed_repeat },
   { "pulldata", fn_pulldata },
+  { "string", fn_string },
+  { "string-length", fn_string_length },
+  { "normalize-space", fn_normalize_space },
+  { "contains", fn_contains },
+  { "starts-with", fn_starts_with },
+  { "substring-before", fn_substring_before },
+  { "substring-after", fn_substring_after },
+  { "translate", fn_translate },
+  { "substring", fn_substring },
   { "area", fn_geo },
   { "enclosed-area", fn_geo },
   { "distance", fn_geo },

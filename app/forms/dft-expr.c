@@ -361,15 +361,11 @@ dft_expr_eval_string (DftExprContext *ctx,
   result = evaluate (ctx, expr, current_path, error);
   if (result == NULL)
     return NULL;
-  if (result->type == XPATH_NUMBER)
-    out = _dft_expr_number_to_string (result->floatval);
+  /* A calculation over an empty answer stores nothing rather than "NaN" (JavaRosa). */
+  if (result->type == XPATH_NUMBER && isnan (result->floatval))
+    out = g_strdup ("");
   else
-    {
-      xmlChar *s = xmlXPathCastToString (result);
-
-      out = g_strdup ((const char *) s);
-      xmlFree (s);
-    }
+    out = _dft_expr_object_to_string (result);
   xmlXPathFreeObject (result);
   return out;
 }
@@ -400,10 +396,9 @@ dft_expr_eval_strings (DftExprContext *ctx,
       }
   else if (result->type != XPATH_NODESET)
     {
-      xmlChar *s = xmlXPathCastToString (result);
+      g_autofree char *s = _dft_expr_object_to_string (result);
 
-      g_strv_builder_add (out, (const char *) s);
-      xmlFree (s);
+      g_strv_builder_add (out, s);
     }
   xmlXPathFreeObject (result);
   return g_strv_builder_end (out);
