@@ -30,6 +30,7 @@ struct _DftExprContext
   GHashTable        *regexes;   /* pattern → GRegex */
   GHashTable        *instances; /* secondary instance id → xmlDocPtr, <root><item>… */
   xmlNodePtr         current;   /* what current() returns during an evaluation */
+  GPtrArray         *scratch;   /* xmlDocPtr made by functions during the last evaluation */
   /* Set by a function that fails with a message of its own; wins over libxml2's. */
   GError *pending;
   /* libxml2's last error during the current compile or evaluation. */
