@@ -1400,6 +1400,14 @@ test_fn_geo (void)
     }
   assert_number_near (ctx, "area(/data/walk/point)", 151452, 0.5);
   assert_number_near (ctx, "distance(/data/walk/point)", 1801, 0.5);
+  /* A point not taken yet is skipped; with none taken there is nothing to store. */
+  set (ctx, "/data/walk[6]/point", "");
+  assert_number_near (ctx, "distance(/data/walk/point)", 1801, 0.5);
+  set (ctx, "/data/walk[7]/point", "1 2;3 4");
+  assert_eval_fails (ctx, "distance(/data/walk/point)", "“1 2;3 4”");
+  set (ctx, "/data/none[1]/point", "");
+  set (ctx, "/data/none[2]/point", "");
+  assert_string (ctx, "distance(/data/none/point)", NULL, "");
   /* Around the equator, and along a meridian at the pole. */
   assert_number_near (ctx, "distance('0 0; 0 1')", equator / 360, 1e-6);
   assert_number_near (ctx, "distance('0 0;0 90')", equator / 4, 1e-6);

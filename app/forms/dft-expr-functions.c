@@ -1738,8 +1738,9 @@ parse_geo_points (const char *s, GArray *points, char **bad)
 }
 
 /* The points of the argument of @name(): one value (a field's or a string) holding a geotrace or
- * geoshape, or several fields each holding a geopoint. NULL after an error; an empty array when
- * the value is empty (@empty set) or there are no fields. */
+ * geoshape, or several fields each holding a geopoint, where empty answers (a point not taken
+ * yet) are skipped as sum() skips them. NULL after an error; an empty array when there are no
+ * fields, or no value (@empty set). */
 static GArray *
 pop_geo_points (xmlXPathParserContextPtr ctxt, const char *name, gboolean *empty)
 {
@@ -1747,15 +1748,18 @@ pop_geo_points (xmlXPathParserContextPtr ctxt, const char *name, gboolean *empty
   g_autoptr (GArray)    points = g_array_new (FALSE, FALSE, sizeof (GeoPoint));
   g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
   g_autofree char      *bad = NULL;
+  guint                 answered = 0;
 
   append_strings (obj, values);
   xmlXPathFreeObject (obj);
-  *empty = values->len == 1 && g_strstrip ((char *) g_ptr_array_index (values, 0))[0] == '\0';
-  for (guint i = 0; i < values->len && !*empty; i++)
+  for (guint i = 0; i < values->len; i++)
     {
-      const char *value = g_ptr_array_index (values, i);
-      GeoPoint    point;
+      char    *value = g_strstrip ((char *) g_ptr_array_index (values, i));
+      GeoPoint point;
 
+      if (value[0] == '\0')
+        continue;
+      answered++;
       if (values->len == 1 ? !parse_geo_points (value, points, &bad)
                            : !parse_geopoint (value, &point))
         {
@@ -1769,6 +1773,7 @@ pop_geo_points (xmlXPathParserContextPtr ctxt, const char *name, gboolean *empty
       if (values->len > 1)
         g_array_append_val (points, point);
     }
+  *empty = values->len > 0 && answered == 0;
   return g_steal_pointer (&points);
 }
 
