@@ -414,6 +414,13 @@ test_number_exponent_input (void)
   set (ctx, "/data/total", "1e-06");
   assert_string (ctx, "/data/total + 0", NULL, "0.000001");
   assert_string (ctx, "number('-2.5e-07')", NULL, "-0.00000025");
+  /* Functions that take a number as text read them too. */
+  set (ctx, "/data/days", "2.0454e+4");
+  assert_string (ctx, "date(/data/days)", NULL, "2026-01-01");
+  assert_string (ctx, "format-date(/data/days, '%Y-%m-%d')", NULL, "2026-01-01");
+  g_assert_cmpfloat (eval_number (ctx, "decimal-date-time(/data/days)", NULL), ==, 20454);
+  set (ctx, "/data/days", "0e+00");
+  g_assert_false (eval_boolean (ctx, "checklist(1, 1, /data/days)", NULL));
   /* Not numbers: an exponent without its digits or before them, other notations. */
   for (guint i = 0; i < G_N_ELEMENTS (not_numbers); i++)
     {

@@ -538,9 +538,7 @@ fn_date (xmlXPathParserContextPtr ctxt, int nargs)
         ;
       else if (parse_date_prefix (s, &whole) && (s[10] == '\0' || s[10] == 'T'))
         days = (double) whole;
-      else if (is_xpath_number (s))
-        days = g_ascii_strtod (s, NULL);
-      else
+      else if (!read_number (s, &days))
         {
           xmlXPathFreeObject (obj);
           /* Translators: %s is a value from a form that should have been a date */
@@ -566,6 +564,7 @@ fn_decimal_date_time (xmlXPathParserContextPtr ctxt, int nargs)
   xmlChar              *text;
   g_autofree char      *s = NULL;
   g_autoptr (GDateTime) dt = NULL;
+  double                n;
 
   if (!check_arity (ctxt, nargs, 1, 1, "decimal-date-time"))
     return;
@@ -581,8 +580,8 @@ fn_decimal_date_time (xmlXPathParserContextPtr ctxt, int nargs)
   xmlFree (text);
   if (s[0] == '\0')
     push_string (ctxt, "");
-  else if (is_xpath_number (s))
-    valuePush (ctxt, xmlXPathNewFloat (g_ascii_strtod (s, NULL)));
+  else if (read_number (s, &n))
+    valuePush (ctxt, xmlXPathNewFloat (n));
   else if ((dt = parse_date_time (s)) != NULL)
     valuePush (ctxt, xmlXPathNewFloat (decimal_days (dt)));
   else
@@ -972,8 +971,10 @@ append_numbers (xmlXPathObjectPtr obj, GArray *out)
 static gboolean
 answer_is_true (const char *s)
 {
-  if (is_xpath_number (s))
-    return g_ascii_strtod (s, NULL) != 0;
+  double n;
+
+  if (read_number (s, &n))
+    return n != 0;
   return s[0] != '\0';
 }
 
@@ -1408,14 +1409,13 @@ object_to_date_time (xmlXPathObjectPtr obj)
 
       s = g_strstrip (g_strdup ((const char *) text));
       xmlFree (text);
-      if (!is_xpath_number (s))
+      if (!read_number (s, &days))
         {
           if (s[0] == '\0' || !parse_date_prefix (s, &whole) || (s[10] != '\0' && s[10] != 'T')
               || (dt = parse_date_time (s)) == NULL)
             return NULL;
           return g_date_time_to_timezone (dt, local);
         }
-      days = g_ascii_strtod (s, NULL);
     }
   if (!days_in_range (days))
     return NULL;
