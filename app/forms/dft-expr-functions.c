@@ -32,7 +32,7 @@ is_xpath_number (const char *s)
   return digits && *s == '\0';
 }
 
-/* What earlier versions of Daftari wrote for numbers of 1e9 and more or under 1e-5 (libxml2's
+/* What earlier versions of Daftari wrote for numbers above 1e9 or under 1e-5 (libxml2's
  * "1.2345678901e+10", "1e-06"): XPath 1.0 has no exponents, but these answers are read as the
  * numbers they were, not lost. */
 static gboolean
@@ -159,11 +159,11 @@ _dft_expr_object_to_number (xmlXPathObjectPtr obj)
   return n;
 }
 
-/* @n as ODK writes it: in plain decimal, never with an exponent, with the fewest significant
- * digits (15 to 17) that read back as the same double, as Java's Double.toString chooses them:
- * 1 div 3 is "0.3333333333333333", 0.1 + 0.2 "0.30000000000000004", 2500000 × 4000
- * "10000000000". Whole numbers have no ".0", -0 is "0", and what is not a finite number is
- * XPath's "NaN", "Infinity" or "-Infinity". */
+/* @n with the digits ODK writes, the fewest (15 to 17) that read back as the same double, as
+ * Java's Double.toString chooses them: 1 div 3 is "0.3333333333333333", 0.1 + 0.2
+ * "0.30000000000000004". Always in plain decimal, 2500000 × 4000 being "10000000000": XPath
+ * has no exponents, so the next expression could not read "1e+10". Whole numbers have no ".0",
+ * -0 is "0", and what is not a finite number is XPath's "NaN", "Infinity" or "-Infinity". */
 char *
 _dft_expr_number_to_string (double n)
 {
