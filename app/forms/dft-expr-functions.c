@@ -32,6 +32,48 @@ is_xpath_number (const char *s)
   return digits && *s == '\0';
 }
 
+/* What earlier versions of Daftari wrote for numbers above 1e9 or under 1e-5 (libxml2's
+ * "1.2345678901e+10", "1e-06"): XPath 1.0 has no exponents, but these answers are read as the
+ * numbers they were, not lost. */
+static gboolean
+is_exponent_number (const char *s)
+{
+  const char *e = strpbrk (s, "eE");
+
+  if (e == NULL || e == s)
+    return FALSE;
+  {
+    g_autofree char *mantissa = g_strndup (s, e - s);
+
+    if (!is_xpath_number (mantissa))
+      return FALSE;
+  }
+  e++;
+  if (*e == '+' || *e == '-')
+    e++;
+  if (!g_ascii_isdigit (*e))
+    return FALSE;
+  while (g_ascii_isdigit (*e))
+    e++;
+  return *e == '\0';
+}
+
+/* What _dft_expr_number_to_string() writes, read back to the same double: plain decimals,
+ * "NaN", "Infinity" and "-Infinity"; and the exponents earlier versions wrote. */
+static gboolean
+read_number (const char *s, double *n)
+{
+  if (is_xpath_number (s) || is_exponent_number (s))
+    *n = g_ascii_strtod (s, NULL);
+  else if (strcmp (s, "Infinity") == 0)
+    *n = INFINITY;
+  else if (strcmp (s, "-Infinity") == 0)
+    *n = -INFINITY;
+  else
+    return FALSE;
+  return TRUE;
+}
+
 /* "YYYY-MM-DD" at the start of @s, as days since 1970-01-01. */
 static gboolean
 parse_date_prefix (const char *s, gint64 *days)
@@ -87,9 +129,10 @@ string_to_number (const char *text)
   g_autofree char      *s = g_strstrip (g_strdup (text));
   g_autoptr (GDateTime) dt = NULL;
   gint64                days;
+  double                n;
 
-  if (is_xpath_number (s))
-    return g_ascii_strtod (s, NULL);
+  if (read_number (s, &n))
+    return n;
   if (strlen (s) == 10 && parse_date_prefix (s, &days))
     return (double) days;
   if (strlen (s) > 10 && parse_date_prefix (s, &days) && s[10] == 'T'
@@ -116,16 +159,80 @@ _dft_expr_object_to_number (xmlXPathObjectPtr obj)
   return n;
 }
 
+/* @n with the digits ODK writes, the fewest (15 to 17) that read back as the same double, as
+ * Java's Double.toString chooses them: 1 div 3 is "0.3333333333333333", 0.1 + 0.2
+ * "0.30000000000000004". Always in plain decimal, 2500000 × 4000 being "10000000000": XPath
+ * has no exponents, so the next expression could not read "1e+10". Whole numbers have no ".0",
+ * -0 is "0", and what is not a finite number is XPath's "NaN", "Infinity" or "-Infinity". */
 char *
 _dft_expr_number_to_string (double n)
+{
+  static const char *const formats[] = { "%.14e", "%.15e", "%.16e" };
+  char                     buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autoptr (GString)      digits = g_string_new (NULL);
+  GString                 *out;
+  const char              *p;
+  int                      exponent, point;
+
+  if (isnan (n))
+    return g_strdup ("NaN");
+  if (isinf (n))
+    return g_strdup (n > 0 ? "Infinity" : "-Infinity");
+  if (n == 0)
+    return g_strdup ("0");
+
+  /* "-d.ddddde±xx" with as few digits as round-trip; %.16e (17 digits) always does. */
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_ascii_formatd (buf, sizeof buf, formats[i], n);
+      if (g_ascii_strtod (buf, NULL) == n)
+        break;
+    }
+  for (p = buf + (buf[0] == '-'); *p != 'e'; p++)
+    if (g_ascii_isdigit (*p))
+      g_string_append_c (digits, *p);
+  exponent = atoi (p + 1);
+  while (digits->len > 1 && digits->str[digits->len - 1] == '0')
+    g_string_truncate (digits, digits->len - 1);
+
+  /* The decimal point goes after the first exponent + 1 digits. */
+  out = g_string_new (n < 0 ? "-" : "");
+  point = exponent + 1;
+  if (point <= 0)
+    {
+      g_string_append (out, "0.");
+      for (int i = 0; i < -point; i++)
+        g_string_append_c (out, '0');
+      g_string_append_len (out, digits->str, digits->len);
+    }
+  else if ((gsize) point >= digits->len)
+    {
+      g_string_append_len (out, digits->str, digits->len);
+      for (gsize i = digits->len; i < (gsize) point; i++)
+        g_string_append_c (out, '0');
+    }
+  else
+    {
+      g_string_append_len (out, digits->str, point);
+      g_string_append_c (out, '.');
+      g_string_append (out, digits->str + point);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* XPath's string() of @obj, with numbers written by _dft_expr_number_to_string(). */
+char *
+_dft_expr_object_to_string (xmlXPathObjectPtr obj)
 {
   xmlChar *s;
   char    *out;
 
-  if (isnan (n))
+  if (obj == NULL)
     return g_strdup ("");
-  s = xmlXPathCastNumberToString (n);
-  out = g_strdup ((const char *) s);
+  if (obj->type == XPATH_NUMBER)
+    return _dft_expr_number_to_string (obj->floatval);
+  s = xmlXPathCastToString (obj);
+  out = g_strdup (s ? (const char *) s : "");
   xmlFree (s);
   return out;
 }
@@ -170,10 +277,10 @@ check_arity (xmlXPathParserContextPtr ctxt, int nargs, int min, int max, const c
 static char *
 pop_string (xmlXPathParserContextPtr ctxt)
 {
-  xmlChar *s = xmlXPathPopString (ctxt);
-  char    *out = g_strdup (s ? (const char *) s : "");
+  xmlXPathObjectPtr obj = valuePop (ctxt);
+  char             *out = _dft_expr_object_to_string (obj);
 
-  xmlFree (s);
+  xmlXPathFreeObject (obj);
   return out;
 }
 
@@ -361,19 +468,25 @@ fn_today (xmlXPathParserContextPtr ctxt, int nargs)
   push_string (ctxt, s);
 }
 
+/* @dt as an ODK dateTime: "2026-03-05T07:08:09.045+03:00". */
+static char *
+format_date_time (GDateTime *dt)
+{
+  g_autofree char *day = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
+  g_autofree char *zone = g_date_time_format (dt, "%:z");
+
+  return g_strdup_printf ("%s.%03d%s", day, g_date_time_get_microsecond (dt) / 1000, zone);
+}
+
 static void
 fn_now (xmlXPathParserContextPtr ctxt, int nargs)
 {
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char      *day = NULL;
-  g_autofree char      *zone = NULL;
   g_autofree char      *s = NULL;
 
   if (!check_arity (ctxt, nargs, 0, 0, "now"))
     return;
-  day = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S");
-  zone = g_date_time_format (now, "%:z");
-  s = g_strdup_printf ("%s.%03d%s", day, g_date_time_get_microsecond (now) / 1000, zone);
+  s = format_date_time (now);
   push_string (ctxt, s);
 }
 
@@ -425,9 +538,7 @@ fn_date (xmlXPathParserContextPtr ctxt, int nargs)
         ;
       else if (parse_date_prefix (s, &whole) && (s[10] == '\0' || s[10] == 'T'))
         days = (double) whole;
-      else if (is_xpath_number (s))
-        days = g_ascii_strtod (s, NULL);
-      else
+      else if (!read_number (s, &days))
         {
           xmlXPathFreeObject (obj);
           /* Translators: %s is a value from a form that should have been a date */
@@ -453,6 +564,7 @@ fn_decimal_date_time (xmlXPathParserContextPtr ctxt, int nargs)
   xmlChar              *text;
   g_autofree char      *s = NULL;
   g_autoptr (GDateTime) dt = NULL;
+  double                n;
 
   if (!check_arity (ctxt, nargs, 1, 1, "decimal-date-time"))
     return;
@@ -468,13 +580,136 @@ fn_decimal_date_time (xmlXPathParserContextPtr ctxt, int nargs)
   xmlFree (text);
   if (s[0] == '\0')
     push_string (ctxt, "");
-  else if (is_xpath_number (s))
-    valuePush (ctxt, xmlXPathNewFloat (g_ascii_strtod (s, NULL)));
+  else if (read_number (s, &n))
+    valuePush (ctxt, xmlXPathNewFloat (n));
   else if ((dt = parse_date_time (s)) != NULL)
     valuePush (ctxt, xmlXPathNewFloat (decimal_days (dt)));
   else
     /* Translators: %s is a value from a form that should have been a date and time */
     function_failed (ctxt, _ ("“%s” is not a date and time"), s);
+}
+
+/* A date with a time ("2026-03-05T07:08:09"), or NULL. */
+static GDateTime *
+parse_full_date_time (const char *s)
+{
+  gint64 days;
+
+  if (!parse_date_prefix (s, &days) || s[10] != 'T')
+    return NULL;
+  return parse_date_time (s);
+}
+
+/* A time, "hh:mm", "hh:mm:ss" or "hh:mm:ss.sss" with or without a zone, today; without a zone,
+ * in the local one. NULL when @s is not a time. */
+static GDateTime *
+parse_time (const char *s)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+  g_autofree char      *day = g_date_time_format (now, "%Y-%m-%d");
+  g_autofree char      *iso = NULL;
+
+  if (!g_ascii_isdigit (s[0]) || !g_ascii_isdigit (s[1]) || s[2] != ':' || !g_ascii_isdigit (s[3])
+      || !g_ascii_isdigit (s[4]))
+    return NULL;
+  /* GLib reads a time with its seconds. */
+  if (s[5] == ':')
+    iso = g_strdup_printf ("%sT%s", day, s);
+  else
+    iso = g_strdup_printf ("%sT%.5s:00%s", day, s, s + 5);
+  return g_date_time_new_from_iso8601 (iso, local);
+}
+
+/* The time of day of @dt in the local zone, as a fraction of the day: noon is 0.5. */
+static double
+local_day_fraction (GDateTime *dt)
+{
+  g_autoptr (GDateTime) here = g_date_time_to_local (dt);
+
+  if (here == NULL)
+    return NAN;
+  return (g_date_time_get_hour (here) * 3600 + g_date_time_get_minute (here) * 60
+          + g_date_time_get_seconds (here))
+         / 86400.0;
+}
+
+/* Pops the argument of a date function: its number, or NAN with its text in @text. */
+static double
+pop_number_or_text (xmlXPathParserContextPtr ctxt, char **text)
+{
+  xmlXPathObjectPtr obj = valuePop (ctxt);
+  double            n = NAN;
+
+  *text = NULL;
+  if (obj->type == XPATH_NUMBER || obj->type == XPATH_BOOLEAN)
+    n = _dft_expr_object_to_number (obj);
+  else
+    {
+      *text = g_strstrip (_dft_expr_object_to_string (obj));
+      if (read_number (*text, &n))
+        g_clear_pointer (text, g_free);
+    }
+  xmlXPathFreeObject (obj);
+  return n;
+}
+
+/* decimal-time(time): the time of day in the local zone as a fraction of a day (ODK XForms
+ * spec): noon is 0.5. A dateTime gives its time of day and a number its fraction, as in
+ * JavaRosa; empty stays empty. */
+static void
+fn_decimal_time (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autofree char      *s = NULL;
+  g_autoptr (GDateTime) dt = NULL;
+  double                n;
+
+  if (!check_arity (ctxt, nargs, 1, 1, "decimal-time"))
+    return;
+  n = pop_number_or_text (ctxt, &s);
+  if (s == NULL)
+    valuePush (ctxt, xmlXPathNewFloat (n - floor (n)));
+  else if (s[0] == '\0')
+    push_string (ctxt, "");
+  else if ((dt = parse_time (s)) != NULL || (dt = parse_full_date_time (s)) != NULL)
+    valuePush (ctxt, xmlXPathNewFloat (local_day_fraction (dt)));
+  else
+    /* Translators: %s is a value from a form that should have been a time of day */
+    function_failed (ctxt, _ ("“%s” is not a time"), s);
+}
+
+/* date-time(value): a number of days since 1970-01-01T00:00Z (with a fraction for the time,
+ * as decimal-date-time() gives) or a date or dateTime, written as a dateTime in the local zone
+ * (JavaRosa's toDate with the time kept). Empty, or days outside 0001 to 9999, give "". */
+static void
+fn_date_time (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autofree char      *s = NULL;
+  g_autofree char      *out = NULL;
+  g_autoptr (GDateTime) dt = NULL;
+  g_autoptr (GDateTime) here = NULL;
+  double                days;
+
+  if (!check_arity (ctxt, nargs, 1, 1, "date-time"))
+    return;
+  days = pop_number_or_text (ctxt, &s);
+  if (s != NULL && s[0] != '\0' && (dt = parse_date_time (s)) == NULL)
+    {
+      /* Translators: %s is a value from a form that should have been a date and time */
+      function_failed (ctxt, _ ("“%s” is not a date and time"), s);
+      return;
+    }
+  if (s == NULL && days_in_range (days))
+    {
+      g_autoptr (GDateTime) epoch = g_date_time_new_from_unix_utc (0);
+
+      /* Whole milliseconds, as JavaRosa's (long) (days × DAY_IN_MS). */
+      dt = g_date_time_add (epoch, (GTimeSpan) trunc (days * 86400000.0) * 1000);
+    }
+  if (dt != NULL)
+    here = g_date_time_to_local (dt);
+  out = here != NULL ? format_date_time (here) : g_strdup ("");
+  push_string (ctxt, out);
 }
 
 static void
@@ -571,10 +806,9 @@ fn_concat (xmlXPathParserContextPtr ctxt, int nargs)
         }
       else
         {
-          xmlChar *s = xmlXPathCastToString (obj);
+          g_autofree char *s = _dft_expr_object_to_string (obj);
 
-          g_string_append (out, (const char *) s);
-          xmlFree (s);
+          g_string_append (out, s);
         }
     }
   push_string (ctxt, out->str);
@@ -707,9 +941,7 @@ append_strings (xmlXPathObjectPtr obj, GPtrArray *out)
         }
       return;
     }
-  s = xmlXPathCastToString (obj);
-  g_ptr_array_add (out, g_strdup ((const char *) s));
-  xmlFree (s);
+  g_ptr_array_add (out, _dft_expr_object_to_string (obj));
 }
 
 /* Appends ODK's number() of each node of a node-set, or of the object. */
@@ -739,8 +971,10 @@ append_numbers (xmlXPathObjectPtr obj, GArray *out)
 static gboolean
 answer_is_true (const char *s)
 {
-  if (is_xpath_number (s))
-    return g_ascii_strtod (s, NULL) != 0;
+  double n;
+
+  if (read_number (s, &n))
+    return n != 0;
   return s[0] != '\0';
 }
 
@@ -833,14 +1067,11 @@ fn_join (xmlXPathParserContextPtr ctxt, int nargs)
   g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
   g_autofree char      *sep = NULL;
   g_autofree char      *out = NULL;
-  xmlChar              *s;
 
   if (!check_arity (ctxt, nargs, 1, G_MAXINT, "join"))
     return;
   args = pop_args (ctxt, nargs);
-  s = xmlXPathCastToString (g_ptr_array_index (args, 0));
-  sep = g_strdup ((const char *) s);
-  xmlFree (s);
+  sep = _dft_expr_object_to_string (g_ptr_array_index (args, 0));
   for (guint i = 1; i < args->len; i++)
     append_strings (g_ptr_array_index (args, i), values);
   g_ptr_array_add (values, NULL);
@@ -1178,14 +1409,13 @@ object_to_date_time (xmlXPathObjectPtr obj)
 
       s = g_strstrip (g_strdup ((const char *) text));
       xmlFree (text);
-      if (!is_xpath_number (s))
+      if (!read_number (s, &days))
         {
           if (s[0] == '\0' || !parse_date_prefix (s, &whole) || (s[10] != '\0' && s[10] != 'T')
               || (dt = parse_date_time (s)) == NULL)
             return NULL;
           return g_date_time_to_timezone (dt, local);
         }
-      days = g_ascii_strtod (s, NULL);
     }
   if (!days_in_range (days))
     return NULL;
@@ -1447,15 +1677,506 @@ fn_pulldata (xmlXPathParserContextPtr ctxt, int nargs)
   push_string (ctxt, "");
 }
 
-/* area(), distance() and enclosed-area() are known, so that forms using them load, but cannot
- * be evaluated. */
-static void
-fn_geo (xmlXPathParserContextPtr ctxt, int nargs)
+/* ------------------------------------------------------------------------------------------ */
+/* Geographic functions, on a sphere with the Earth's equatorial radius, as JavaRosa computes  */
+/* them (org.javarosa.core.util.GeoUtils)                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+#define EARTH_RADIUS_M 6378100.0
+
+typedef struct
 {
-  (void) nargs;
-  /* Translators: said when a form calculates an area or a distance from GPS points */
-  function_failed (ctxt, _ ("geographic functions are not supported"));
+  double lat, lon;
+} GeoPoint;
+
+/* A geopoint, "lat lon [altitude [accuracy]]" in decimal degrees and metres. */
+static gboolean
+parse_geopoint (const char *s, GeoPoint *point)
+{
+  g_auto (GStrv) parts = g_strsplit_set (s, " \t\n\r", -1);
+  double         values[4];
+  guint          n = 0;
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (parts[i][0] == '\0')
+        continue;
+      if (n == G_N_ELEMENTS (values) || !read_number (parts[i], &values[n])
+          || !isfinite (values[n]))
+        return FALSE;
+      n++;
+    }
+  if (n < 2 || fabs (values[0]) > 90 || fabs (values[1]) > 180)
+    return FALSE;
+  point->lat = values[0];
+  point->lon = values[1];
+  return TRUE;
 }
+
+/* Appends the points of a geopoint, geotrace or geoshape ("…;…;…", a ";" may end it); FALSE
+ * with the bad point in @bad when one is not a geopoint. */
+static gboolean
+parse_geo_points (const char *s, GArray *points, char **bad)
+{
+  g_auto (GStrv) parts = g_strsplit (s, ";", -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      GeoPoint point;
+
+      g_strstrip (parts[i]);
+      if (parts[i][0] == '\0' && parts[i + 1] == NULL && i > 0)
+        break;
+      if (!parse_geopoint (parts[i], &point))
+        {
+          *bad = g_strdup (parts[i]);
+          return FALSE;
+        }
+      g_array_append_val (points, point);
+    }
+  return TRUE;
+}
+
+/* The points of the argument of @name(): one value (a field's or a string) holding a geotrace or
+ * geoshape, or several fields each holding a geopoint, where empty answers (a point not taken
+ * yet) are skipped as sum() skips them. NULL after an error; an empty array when there are no
+ * fields, or no value (@empty set). */
+static GArray *
+pop_geo_points (xmlXPathParserContextPtr ctxt, const char *name, gboolean *empty)
+{
+  xmlXPathObjectPtr     obj = valuePop (ctxt);
+  g_autoptr (GArray)    points = g_array_new (FALSE, FALSE, sizeof (GeoPoint));
+  g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char      *bad = NULL;
+  guint                 answered = 0;
+
+  append_strings (obj, values);
+  xmlXPathFreeObject (obj);
+  for (guint i = 0; i < values->len; i++)
+    {
+      char    *value = g_strstrip ((char *) g_ptr_array_index (values, i));
+      GeoPoint point;
+
+      if (value[0] == '\0')
+        continue;
+      answered++;
+      if (values->len == 1 ? !parse_geo_points (value, points, &bad)
+                           : !parse_geopoint (value, &point))
+        {
+          function_failed (ctxt,
+                           /* Translators: the first %s is a function name (area, distance,
+                              geofence), the second a value from a form */
+                           _ ("%s() was given “%s”, which is not a GPS location"), name,
+                           bad != NULL ? bad : value);
+          return NULL;
+        }
+      if (values->len > 1)
+        g_array_append_val (points, point);
+    }
+  *empty = values->len > 0 && answered == 0;
+  return g_steal_pointer (&points);
+}
+
+static double
+radians (double degrees)
+{
+  return degrees * G_PI / 180;
+}
+
+/* The great-circle distance on JavaRosa's sphere. JavaRosa writes it with the spherical law of
+ * cosines, whose rounding leaves up to ~0.1 m between points very close together (and 0.095 m
+ * between a point and itself); the haversine form is the same distance without that error. */
+static double
+geo_distance (const GeoPoint *a, const GeoPoint *b)
+{
+  double dlat = sin (radians (b->lat - a->lat) / 2);
+  double dlon = sin (radians (b->lon - a->lon) / 2);
+  double h = dlat * dlat + cos (radians (a->lat)) * cos (radians (b->lat)) * dlon * dlon;
+
+  return 2 * asin (sqrt (CLAMP (h, 0.0, 1.0))) * EARTH_RADIUS_M;
+}
+
+/* JavaRosa's area: the polygon projected onto a plane at its first point, summed as triangles
+ * from it (http://mathworld.wolfram.com/PolygonArea.html). */
+static double
+geo_area (GArray *points)
+{
+  const double circumference = 2 * G_PI * EARTH_RADIUS_M;
+  GeoPoint    *p = (GeoPoint *) points->data;
+  double       sum = 0, x0 = 0, y0 = 0;
+
+  if (points->len < 3)
+    return 0;
+  for (guint i = 1; i < points->len; i++)
+    {
+      double y = (p[i].lat - p[0].lat) * circumference / 360;
+      double x = (p[i].lon - p[0].lon) * circumference * cos (radians (p[i].lat)) / 360;
+
+      if (i > 1)
+        sum += (y0 * x - x0 * y) / 2;
+      x0 = x;
+      y0 = y;
+    }
+  return fabs (sum);
+}
+
+/* area(shape | points) in square metres; enclosed-area() is JavaRosa's other name for it. */
+static void
+area_function (xmlXPathParserContextPtr ctxt, int nargs, const char *name)
+{
+  g_autoptr (GArray) points = NULL;
+  gboolean           empty;
+
+  if (!check_arity (ctxt, nargs, 1, 1, name))
+    return;
+  points = pop_geo_points (ctxt, name, &empty);
+  if (points != NULL)
+    valuePush (ctxt, xmlXPathNewFloat (empty ? NAN : geo_area (points)));
+}
+
+static void
+fn_area (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  area_function (ctxt, nargs, "area");
+}
+
+static void
+fn_enclosed_area (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  area_function (ctxt, nargs, "enclosed-area");
+}
+
+/* distance(trace | shape | points) in metres: from each point to the next. */
+static void
+fn_distance (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autoptr (GArray) points = NULL;
+  gboolean           empty;
+  double             total = 0;
+
+  if (!check_arity (ctxt, nargs, 1, 1, "distance"))
+    return;
+  points = pop_geo_points (ctxt, "distance", &empty);
+  if (points == NULL)
+    return;
+  for (guint i = 1; i < points->len; i++)
+    total += geo_distance (&g_array_index (points, GeoPoint, i - 1),
+                           &g_array_index (points, GeoPoint, i));
+  valuePush (ctxt, xmlXPathNewFloat (empty ? NAN : total));
+}
+
+/* geofence(point, shape): whether the point is inside the shape, by JavaRosa's crossing test
+ * (W. R. Franklin's pnpoly) on latitudes and longitudes. A shape that does not end where it
+ * starts is closed; no point, or a shape of fewer than three points, is not inside. */
+static void
+fn_geofence (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autoptr (GArray) shape = NULL;
+  g_autoptr (GArray) here = NULL;
+  gboolean           no_shape, no_point, inside = FALSE;
+  GeoPoint          *p, *q;
+
+  if (!check_arity (ctxt, nargs, 2, 2, "geofence"))
+    return;
+  shape = pop_geo_points (ctxt, "geofence", &no_shape);
+  if (shape == NULL)
+    return;
+  here = pop_geo_points (ctxt, "geofence", &no_point);
+  if (here == NULL)
+    return;
+  if (no_point || here->len != 1 || shape->len < 3)
+    {
+      if (!no_point && here->len != 1)
+        {
+          /* Translators: geofence is a function name; do not translate it */
+          function_failed (ctxt, _ ("geofence() needs one GPS location to test"));
+          return;
+        }
+      valuePush (ctxt, xmlXPathNewBoolean (FALSE));
+      return;
+    }
+  p = &g_array_index (here, GeoPoint, 0);
+  for (guint i = 0; i < shape->len; i++)
+    {
+      GeoPoint *a = &g_array_index (shape, GeoPoint, i);
+
+      q = &g_array_index (shape, GeoPoint, i == 0 ? shape->len - 1 : i - 1);
+      if ((a->lat > p->lat) != (q->lat > p->lat)
+          && p->lon < (q->lon - a->lon) * (p->lat - a->lat) / (q->lat - a->lat) + a->lon)
+        inside = !inside;
+    }
+  valuePush (ctxt, xmlXPathNewBoolean (inside));
+}
+
+/* digest(data, algorithm, encoding?): the hash of @data's UTF-8 bytes, in base64 (the default)
+ * or lowercase hex. Algorithm and encoding names are read as JavaRosa reads them: without
+ * regard to case, and "SHA-256" the same as "SHA256". */
+static void
+fn_digest (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  static const struct
+  {
+    const char   *name;
+    GChecksumType type;
+  } algorithms[] = {
+    { "MD5", G_CHECKSUM_MD5 },       { "SHA1", G_CHECKSUM_SHA1 },
+    { "SHA256", G_CHECKSUM_SHA256 }, { "SHA384", G_CHECKSUM_SHA384 },
+    { "SHA512", G_CHECKSUM_SHA512 },
+  };
+  g_autofree char      *encoding = NULL;
+  g_autofree char      *algorithm = NULL;
+  g_autofree char      *data = NULL;
+  g_autoptr (GString)   wanted = g_string_new (NULL);
+  g_autoptr (GChecksum) checksum = NULL;
+  g_autofree char      *out = NULL;
+  guint8                bytes[64];
+  gsize                 len = sizeof bytes;
+  gboolean              hex;
+
+  if (!check_arity (ctxt, nargs, 2, 3, "digest"))
+    return;
+  encoding = g_strstrip (nargs == 3 ? pop_string (ctxt) : g_strdup ("base64"));
+  algorithm = g_strstrip (pop_string (ctxt));
+  data = pop_string (ctxt);
+  for (const char *p = algorithm; *p != '\0'; p++)
+    if (*p != '-')
+      g_string_append_c (wanted, g_ascii_toupper (*p));
+  for (guint i = 0; i < G_N_ELEMENTS (algorithms) && checksum == NULL; i++)
+    if (strcmp (wanted->str, algorithms[i].name) == 0)
+      checksum = g_checksum_new (algorithms[i].type);
+  if (checksum == NULL)
+    {
+      function_failed (ctxt,
+                       /* Translators: digest is a function name; do not translate it or the
+                          names of the algorithms. %s is what the form gave instead */
+                       _ ("digest() does not know the algorithm “%s”: it takes MD5, SHA-1, "
+                          "SHA-256, SHA-384 or SHA-512"),
+                       algorithm);
+      return;
+    }
+  hex = g_ascii_strcasecmp (encoding, "hex") == 0;
+  if (!hex && g_ascii_strcasecmp (encoding, "base64") != 0)
+    {
+      function_failed (ctxt,
+                       /* Translators: digest is a function name; do not translate it, base64
+                          or hex. %s is what the form gave instead */
+                       _ ("digest() cannot write its result as “%s”: it writes base64 or hex"),
+                       encoding);
+      return;
+    }
+  g_checksum_update (checksum, (const guchar *) data, strlen (data));
+  if (hex)
+    out = g_strdup (g_checksum_get_string (checksum));
+  else
+    {
+      g_checksum_get_digest (checksum, bytes, &len);
+      out = g_base64_encode (bytes, len);
+    }
+  push_string (ctxt, out);
+}
+
+/* Whether @s (without white space) is base64: the alphabet, then at most two "=" that end it,
+ * and a length that can hold whole bytes. */
+static gboolean
+is_base64 (const char *s)
+{
+  gsize len = strlen (s), data = strspn (s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                            "0123456789+/");
+
+  if (len - data > 2 || strspn (s + data, "=") != len - data)
+    return FALSE;
+  return data % 4 != 1 && (len == data || len % 4 == 0);
+}
+
+/* base64-decode(s): the UTF-8 text @s encodes. As in JavaRosa, what is not base64 gives "" and
+ * bytes that are not UTF-8 become U+FFFD; NUL characters, which XML cannot hold, are dropped. */
+static void
+fn_base64_decode (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  g_autofree char    *text = NULL;
+  g_autoptr (GString) clean = g_string_new (NULL);
+  g_autofree guchar  *bytes = NULL;
+  g_autofree char    *valid = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  gsize               len = 0;
+
+  if (!check_arity (ctxt, nargs, 1, 1, "base64-decode"))
+    return;
+  text = pop_string (ctxt);
+  for (const char *p = text; *p != '\0'; p++)
+    if (!g_ascii_isspace (*p))
+      g_string_append_c (clean, *p);
+  if (!is_base64 (clean->str))
+    {
+      push_string (ctxt, "");
+      return;
+    }
+  while (clean->len % 4 != 0)
+    g_string_append_c (clean, '=');
+  bytes = g_base64_decode (clean->str, &len);
+  for (gsize i = 0; i < len; i++)
+    if (bytes[i] != '\0')
+      g_string_append_c (out, (char) bytes[i]);
+  valid = g_utf8_make_valid (out->str, (gssize) out->len);
+  push_string (ctxt, valid);
+}
+
+/* Java's long of a double (JavaRosa's seed): NaN is 0, and values beyond the range stop at its
+ * ends. */
+static gint64
+to_long (double n)
+{
+  if (isnan (n))
+    return 0;
+  if (n >= (double) G_MAXINT64)
+    return G_MAXINT64;
+  if (n <= (double) G_MININT64)
+    return G_MININT64;
+  return (gint64) trunc (n);
+}
+
+/* The Park-Miller "minimal standard" generator the ODK XForms spec names for randomize() with
+ * a seed, written as JavaRosa and openrosa-xpath-evaluator write it. */
+typedef struct
+{
+  gint64 state;
+} ParkMiller;
+
+static void
+park_miller_init (ParkMiller *pm, gint64 seed)
+{
+  pm->state = seed % 2147483647;
+  if (pm->state <= 0)
+    pm->state += 2147483646;
+}
+
+/* From 0 (included) to 1 (excluded). */
+static double
+park_miller_next (ParkMiller *pm)
+{
+  pm->state = pm->state * 16807 % 2147483647;
+  return (double) (pm->state - 1) / 2147483646;
+}
+
+/* A node-set of @nodes in their order. libxml2 sorts node-sets into document order, so the set
+ * holds copies of the nodes as the children of a new element, in that order: their values are
+ * the originals', but they are not in the form's data. The copies last until the next
+ * evaluation. */
+static xmlXPathObjectPtr
+ordered_node_set (DftExprContext *self, xmlNodePtr *nodes, int n)
+{
+  xmlXPathObjectPtr set = xmlXPathNewNodeSet (NULL);
+  xmlDocPtr         doc = xmlNewDoc ((const xmlChar *) "1.0");
+  xmlNodePtr        root = xmlNewDocNode (doc, NULL, (const xmlChar *) "ordered", NULL);
+
+  xmlDocSetRootElement (doc, root);
+  g_ptr_array_add (self->scratch, doc);
+  for (int i = 0; i < n; i++)
+    {
+      xmlNodePtr copy = NULL;
+
+      if (nodes[i]->type == XML_ELEMENT_NODE || nodes[i]->type == XML_TEXT_NODE)
+        copy = xmlDocCopyNode (nodes[i], doc, 1);
+      else if (nodes[i]->type == XML_ATTRIBUTE_NODE)
+        {
+          xmlChar *value = xmlNodeGetContent (nodes[i]);
+
+          copy = xmlNewDocNode (doc, NULL, nodes[i]->name, NULL);
+          xmlNodeAddContent (copy, value);
+          xmlFree (value);
+        }
+      if (copy == NULL)
+        continue;
+      xmlAddChild (root, copy);
+      xmlXPathNodeSetAddUnique (set->nodesetval, copy);
+    }
+  return set;
+}
+
+/* randomize(nodes, seed?): the nodes shuffled with the "inside-out" Fisher-Yates algorithm, as
+ * the ODK XForms spec says; with a seed (truncated to a whole number, as JavaRosa does) the
+ * order is always the same, and the same as in ODK Collect and Enketo. */
+static void
+fn_randomize (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  ParkMiller        pm = { 0 };
+  gboolean          seeded = nargs == 2;
+  xmlXPathObjectPtr obj;
+  xmlNodeSetPtr     in;
+  xmlNodePtr       *order;
+  int               n;
+
+  if (!check_arity (ctxt, nargs, 1, 2, "randomize"))
+    return;
+  if (seeded)
+    park_miller_init (&pm, to_long (pop_number (ctxt)));
+  obj = valuePop (ctxt);
+  if (obj->type != XPATH_NODESET)
+    {
+      xmlXPathFreeObject (obj);
+      /* Translators: randomize is a function name; do not translate it */
+      function_failed (ctxt, _ ("randomize() needs fields or choices to shuffle"));
+      return;
+    }
+  in = obj->nodesetval;
+  n = in != NULL ? in->nodeNr : 0;
+  order = g_new0 (xmlNodePtr, MAX (n, 1));
+  for (int i = 0; i < n; i++)
+    {
+      int j = (int) floor ((seeded ? park_miller_next (&pm) : g_random_double ()) * (i + 1));
+
+      if (j != i)
+        order[i] = order[j];
+      order[j] = in->nodeTab[i];
+    }
+  valuePush (ctxt, ordered_node_set (self_of (ctxt), order, n));
+  g_free (order);
+  xmlXPathFreeObject (obj);
+}
+
+/* XPath's own string functions, given numbers written as _dft_expr_number_to_string() writes
+ * them rather than as libxml2 does ("1e+10"): each argument in @text_args (a bit per
+ * argument, first argument lowest) that is a number becomes its string, then libxml2's
+ * function runs. */
+static void
+with_numbers_as_text (xmlXPathParserContextPtr ctxt,
+                      int                      nargs,
+                      guint                    text_args,
+                      xmlXPathFunction         func)
+{
+  for (int i = 0; i < nargs && i < 32 && nargs <= ctxt->valueNr; i++)
+    {
+      xmlXPathObjectPtr *slot = &ctxt->valueTab[ctxt->valueNr - nargs + i];
+
+      if ((text_args & (1u << i)) != 0 && *slot != NULL && (*slot)->type == XPATH_NUMBER)
+        {
+          g_autofree char *s = _dft_expr_number_to_string ((*slot)->floatval);
+
+          xmlXPathFreeObject (*slot);
+          *slot = xmlXPathNewString ((const xmlChar *) s);
+        }
+    }
+  if (ctxt->valueNr > 0)
+    ctxt->value = ctxt->valueTab[ctxt->valueNr - 1];
+  func (ctxt, nargs);
+}
+
+#define TEXT_ARGS_WRAPPER(fn, text_args, xml_func)                                                 \
+  static void fn (xmlXPathParserContextPtr ctxt, int nargs)                                        \
+  {                                                                                                \
+    with_numbers_as_text (ctxt, nargs, text_args, xml_func);                                       \
+  }
+
+TEXT_ARGS_WRAPPER (fn_string, 0x1, xmlXPathStringFunction)
+TEXT_ARGS_WRAPPER (fn_string_length, 0x1, xmlXPathStringLengthFunction)
+TEXT_ARGS_WRAPPER (fn_normalize_space, 0x1, xmlXPathNormalizeFunction)
+TEXT_ARGS_WRAPPER (fn_contains, 0x3, xmlXPathContainsFunction)
+TEXT_ARGS_WRAPPER (fn_starts_with, 0x3, xmlXPathStartsWithFunction)
+TEXT_ARGS_WRAPPER (fn_substring_before, 0x3, xmlXPathSubstringBeforeFunction)
+TEXT_ARGS_WRAPPER (fn_substring_after, 0x3, xmlXPathSubstringAfterFunction)
+TEXT_ARGS_WRAPPER (fn_translate, 0x7, xmlXPathTranslateFunction)
+/* substring(s, start, length?): only the string; the positions stay numbers. */
+TEXT_ARGS_WRAPPER (fn_substring, 0x1, xmlXPathSubstringFunction)
 
 static const struct
 {
@@ -1476,6 +2197,8 @@ static const struct
   { "now", fn_now },
   { "date", fn_date },
   { "decimal-date-time", fn_decimal_date_time },
+  { "decimal-time", fn_decimal_time },
+  { "date-time", fn_date_time },
   { "int", fn_int },
   { "round", fn_round },
   { "number", fn_num },
@@ -1513,9 +2236,22 @@ static const struct
   { "format-date-time", fn_format_date_time },
   { "indexed-repeat", fn_indexed_repeat },
   { "pulldata", fn_pulldata },
-  { "area", fn_geo },
-  { "enclosed-area", fn_geo },
-  { "distance", fn_geo },
+  { "digest", fn_digest },
+  { "base64-decode", fn_base64_decode },
+  { "randomize", fn_randomize },
+  { "string", fn_string },
+  { "string-length", fn_string_length },
+  { "normalize-space", fn_normalize_space },
+  { "contains", fn_contains },
+  { "starts-with", fn_starts_with },
+  { "substring-before", fn_substring_before },
+  { "substring-after", fn_substring_after },
+  { "translate", fn_translate },
+  { "substring", fn_substring },
+  { "area", fn_area },
+  { "enclosed-area", fn_enclosed_area },
+  { "distance", fn_distance },
+  { "geofence", fn_geofence },
 };
 
 void

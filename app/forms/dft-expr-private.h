@@ -30,6 +30,7 @@ struct _DftExprContext
   GHashTable        *regexes;   /* pattern → GRegex */
   GHashTable        *instances; /* secondary instance id → xmlDocPtr, <root><item>… */
   xmlNodePtr         current;   /* what current() returns during an evaluation */
+  GPtrArray         *scratch;   /* xmlDocPtr made by functions during the last evaluation */
   /* Set by a function that fails with a message of its own; wins over libxml2's. */
   GError *pending;
   /* libxml2's last error during the current compile or evaluation. */
@@ -49,6 +50,7 @@ _dft_expr_find_node (DftExprContext *self, const char *path, gboolean create, GE
 /* dft-expr-functions.c */
 double _dft_expr_object_to_number (xmlXPathObjectPtr obj);
 char  *_dft_expr_number_to_string (double n);
+char  *_dft_expr_object_to_string (xmlXPathObjectPtr obj);
 /* Registers ODK's functions on @xpath, without and with the "jr" prefix, and Daftari's own
  * dft:num() and dft:doc() that the parser's rewriting calls. */
 void _dft_expr_register_functions (xmlXPathContextPtr xpath);

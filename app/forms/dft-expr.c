@@ -89,6 +89,7 @@ dft_expr_context_new (const char *root_name, GError **error)
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_regex_unref);
   self->instances
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) xmlFreeDoc);
+  self->scratch = g_ptr_array_new_with_free_func ((GDestroyNotify) xmlFreeDoc);
   self->doc = xmlNewDoc ((const xmlChar *) "1.0");
   root = xmlNewDocNode (self->doc, NULL, (const xmlChar *) root_name, NULL);
   xmlDocSetRootElement (self->doc, root);
@@ -110,6 +111,7 @@ dft_expr_context_free (DftExprContext *ctx)
   g_clear_pointer (&ctx->regexes, g_hash_table_unref);
   g_clear_pointer (&ctx->choices, g_hash_table_unref);
   g_clear_pointer (&ctx->instances, g_hash_table_unref);
+  g_clear_pointer (&ctx->scratch, g_ptr_array_unref);
   g_clear_pointer (&ctx->xpath, xmlXPathFreeContext);
   g_clear_pointer (&ctx->doc, xmlFreeDoc);
   g_clear_error (&ctx->pending);
@@ -239,6 +241,35 @@ function_known (DftExprContext *self, const char *qname)
          != NULL;
 }
 
+/* Functions other engines have that Daftari refuses when a form loads, with the reason. */
+static const struct
+{
+  const char *name; /* without a prefix */
+  const char *why;
+} refused_functions[] = {
+  /* Translators: version is a function name; do not translate it, Enketo or ODK */
+  { "version", N_ ("version() is a function of Enketo, not of ODK forms; write the form's "
+                   "version as text instead") },
+  /* Translators: jr:itext is a function name; do not translate it */
+  { "itext", N_ ("jr:itext() in an expression would need the form's translations, which "
+                 "expressions cannot read in Daftari; use the texts' own labels instead") },
+};
+
+/* Why Daftari refuses @qname ("version", "jr:itext"), or NULL. */
+static const char *
+refusal_of (const char *qname)
+{
+  const char *colon = strchr (qname, ':');
+  const char *local = colon != NULL ? colon + 1 : qname;
+
+  if (colon != NULL && strncmp (qname, "jr:", 3) != 0)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (refused_functions); i++)
+    if (strcmp (local, refused_functions[i].name) == 0)
+      return _ (refused_functions[i].why);
+  return NULL;
+}
+
 /* libxml2's reason for refusing an expression; it sometimes gives none. */
 static const char *
 xml_reason (DftExprContext *self)
@@ -273,6 +304,19 @@ compile (DftExprContext *self, const char *expr, GError **error)
   funcs = g_ptr_array_new_with_free_func (g_free);
   if (!_dft_expr_parse_all (expr, rewritten, refs, funcs, error))
     return NULL;
+  for (guint i = 0; i < funcs->len; i++)
+    {
+      const char *why = refusal_of (g_ptr_array_index (funcs, i));
+
+      if (why != NULL)
+        {
+          g_set_error (error, DFT_EXPR_ERROR, DFT_EXPR_ERROR_UNKNOWN_FUNCTION,
+                       /* Translators: the first %s is a form expression, the second the
+                          reason its function cannot be used */
+                       _ ("“%s” cannot be used: %s."), expr, why);
+          return NULL;
+        }
+    }
   for (guint i = 0; i < funcs->len; i++)
     if (!function_known (self, g_ptr_array_index (funcs, i)))
       {
@@ -317,6 +361,7 @@ evaluate (DftExprContext *self, const char *expr, const char *current_path, GErr
   else if ((node = _dft_expr_find_node (self, current_path, TRUE, error)) == NULL)
     return NULL;
 
+  g_ptr_array_set_size (self->scratch, 0);
   quiet_begin (self, &q);
   self->current = node;
   self->xpath->node = node;
@@ -361,15 +406,11 @@ dft_expr_eval_string (DftExprContext *ctx,
   result = evaluate (ctx, expr, current_path, error);
   if (result == NULL)
     return NULL;
-  if (result->type == XPATH_NUMBER)
-    out = _dft_expr_number_to_string (result->floatval);
+  /* A calculation over an empty answer stores nothing rather than "NaN" (JavaRosa). */
+  if (result->type == XPATH_NUMBER && isnan (result->floatval))
+    out = g_strdup ("");
   else
-    {
-      xmlChar *s = xmlXPathCastToString (result);
-
-      out = g_strdup ((const char *) s);
-      xmlFree (s);
-    }
+    out = _dft_expr_object_to_string (result);
   xmlXPathFreeObject (result);
   return out;
 }
@@ -400,10 +441,9 @@ dft_expr_eval_strings (DftExprContext *ctx,
       }
   else if (result->type != XPATH_NODESET)
     {
-      xmlChar *s = xmlXPathCastToString (result);
+      g_autofree char *s = _dft_expr_object_to_string (result);
 
-      g_strv_builder_add (out, (const char *) s);
-      xmlFree (s);
+      g_strv_builder_add (out, s);
     }
   xmlXPathFreeObject (result);
   return g_strv_builder_end (out);

@@ -88,9 +88,11 @@ char *dft_expr_expand (const char *expr,
                        GError    **error);
 
 /* Evaluate with "." = @current_path (created if missing; NULL means the root element).
- * string: XPath string() of the result, except that NaN gives "" (a calculation over an empty
- * answer stores nothing, as in JavaRosa). boolean: XPath boolean(). number: ODK number(), which
- * also turns "YYYY-MM-DD" into days since 1970-01-01 and a dateTime into decimal days. */
+ * string: XPath string() of the result, numbers in plain decimal with the fewest digits that
+ * read back as the same double ("10000000000", "0.000001", "0.3333333333333333"), except that
+ * NaN gives "" (a calculation over an empty answer stores nothing, as in JavaRosa). boolean: XPath
+ * boolean(). number: ODK number(), which also turns "YYYY-MM-DD" into days since 1970-01-01 and a
+ * dateTime into decimal days. */
 char *dft_expr_eval_string (DftExprContext *ctx,
                             const char     *expr,
                             const char     *current_path,
