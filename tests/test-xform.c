@@ -544,6 +544,42 @@ test_readonly_input_is_note (void)
   g_assert_cmpstr (dft_text_get (form->title, form->default_language), ==, "t");
 }
 
+/* ---- Valid ODK forms Daftari used to refuse (issue 18) ---------------- */
+
+/* @xml loaded and prepared, with no error. */
+static DftForm *
+load_valid (const char *xml)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = dft_xform_load_data (xml, strlen (xml), NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (form);
+  g_assert_true (dft_form_prepare (form, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&form);
+}
+
+/* The first instance is the primary one, whatever attributes it has; later ones with an id
+ * are secondary. */
+static void
+test_primary_instance_with_id (void)
+{
+  static const char xml[]
+      = HEAD "<h:head><h:title>t</h:title><model>"
+             "<instance id='main'><data id='t'><a/></data></instance>"
+             "<instance id='list'><root><item><name>x</name><label>X</label></item></root>"
+             "</instance></model></h:head>"
+             "<h:body><select1 ref='/data/a'><label>A</label>"
+             "<itemset nodeset=\"instance('list')/root/item\"><value ref='name'/>"
+             "<label ref='label'/></itemset></select1></h:body></h:html>";
+  g_autoptr (DftForm) form = load_valid (xml);
+
+  g_assert_cmpstr (form->root_name, ==, "data");
+  g_assert_cmpint (find (form, "a")->type, ==, DFT_QUESTION_SELECT_ONE);
+  g_assert_cmpuint (list_of (form, find (form, "a"))->choices->len, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -571,6 +607,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/hostile", test_hostile);
   g_test_add_func ("/xform/export/round-trip", test_export_round_trip);
   g_test_add_func ("/xform/readonly-input-is-note", test_readonly_input_is_note);
+  g_test_add_func ("/xform/valid/primary-instance-with-id", test_primary_instance_with_id);
 
   return g_test_run ();
 }

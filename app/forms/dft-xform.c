@@ -47,6 +47,7 @@ typedef struct
   const char *stem; /* the form file's name without ".xml", or NULL */
 
   xmlNodePtr model;
+  xmlNodePtr primary; /* the model's first <instance> */
   xmlNodePtr body;
   xmlNodePtr root; /* the primary instance's document element */
   char      *root_path;
@@ -2085,7 +2086,7 @@ xf_index_instances (XfLoader *l, GError **error)
       g_autofree char *src = NULL;
       xmlNodePtr       root = NULL;
 
-      if (!xf_is (c, "instance"))
+      if (!xf_is (c, "instance") || c == l->primary)
         continue;
       id = xf_attr (c, "id");
       if (id == NULL)
@@ -2253,13 +2254,9 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
     }
   if (!xf_check_entities_version (l->model, error))
     return FALSE;
-  for (xmlNodePtr c = l->model->children; c != NULL && instance == NULL; c = c->next)
-    {
-      g_autofree char *id = xf_attr (c, "id");
-
-      if (xf_is (c, "instance") && id == NULL)
-        instance = c;
-    }
+  /* The first instance is the primary one, whatever its attributes (an id among them). */
+  l->primary = xf_child (l->model, "instance");
+  instance = l->primary;
   for (xmlNodePtr c = instance != NULL ? instance->children : NULL; c != NULL; c = c->next)
     if (c->type == XML_ELEMENT_NODE)
       {
