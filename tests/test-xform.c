@@ -580,6 +580,28 @@ test_primary_instance_with_id (void)
   g_assert_cmpuint (list_of (form, find (form, "a"))->choices->len, ==, 1);
 }
 
+/* current() in a control's ref is the node of what holds the control: inside a repeat,
+ * "current()/name" is the repeat's "name". */
+static void
+test_current_in_ref (void)
+{
+  static const char xml[]
+      = HEAD "<h:head><h:title>t</h:title><model><instance><data id='t'>"
+             "<rep jr:template=''><name/><age/></rep></data></instance>"
+             "<bind nodeset='/data/rep/age' type='int'/></model></h:head>"
+             "<h:body><group ref='/data/rep'><label>R</label><repeat nodeset='/data/rep'>"
+             "<input ref='current()/name'><label>N</label></input>"
+             "<input ref=' current()/age '><label>A</label></input>"
+             "</repeat></group></h:body></h:html>";
+  g_autoptr (DftForm) form = load_valid (xml);
+  DftQuestion        *name = find (form, "name");
+
+  g_assert_cmpint (name->type, ==, DFT_QUESTION_TEXT);
+  g_assert_cmpstr (name->path, ==, "/data/rep/name");
+  g_assert_cmpstr (dft_text_get (name->label, form->default_language), ==, "N");
+  g_assert_cmpint (find (form, "age")->type, ==, DFT_QUESTION_INTEGER);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -608,6 +630,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/export/round-trip", test_export_round_trip);
   g_test_add_func ("/xform/readonly-input-is-note", test_readonly_input_is_note);
   g_test_add_func ("/xform/valid/primary-instance-with-id", test_primary_instance_with_id);
+  g_test_add_func ("/xform/valid/current-in-ref", test_current_in_ref);
 
   return g_test_run ();
 }

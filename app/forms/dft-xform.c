@@ -250,6 +250,17 @@ xf_path_resolve (const char *context, const char *ref)
   trimmed = g_strstrip (g_strdup (ref));
   if (*trimmed == '\0')
     return NULL;
+  /* current() is the context node itself: "current()/name" is "./name". */
+  if (g_str_has_prefix (trimmed, "current()"))
+    {
+      const char *rest = trimmed + strlen ("current()");
+
+      if (*rest == '/' || *rest == '\0')
+        {
+          trimmed[0] = '.';
+          memmove (trimmed + 1, rest, strlen (rest) + 1);
+        }
+    }
   if (trimmed[0] == '/')
     joined = g_strdup (trimmed);
   else if (context != NULL)
