@@ -709,6 +709,41 @@ test_every_feature (void)
   g_assert_true (score.passed);
 }
 
+/* A calculation that reads its own value reads the value it had: coalesce(., ${a}) keeps the
+ * first answer it took, written with "." or with its own path. A relevance that reads itself
+ * is still a cycle. */
+static void
+test_calculate_reads_itself (void)
+{
+  static const char *const self[] = { ".", "/data/first", "${first}" };
+  g_autoptr (GError)       error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (self); i++)
+    {
+      g_autofree char       *json = g_strdup_printf (
+          "{\"format\": \"daftari-form\", \"questions\": ["
+          "{\"type\": \"text\", \"name\": \"a\", \"label\": \"A\"},"
+          "{\"type\": \"calculate\", \"name\": \"first\", \"calculate\": \"coalesce(%s, ${a})\"}]}",
+          self[i]);
+      g_autoptr (DftForm)    form = NULL;
+      g_autoptr (DftFormRun) run = NULL;
+
+      g_test_message ("reading itself as %s", self[i]);
+      form = load (json);
+      run = start (form);
+      assert_answer (run, "/data/first", "");
+      answer (run, "/data/a", "x");
+      assert_answer (run, "/data/first", "x");
+      answer (run, "/data/a", "y");
+      assert_answer (run, "/data/first", "x");
+    }
+
+  error = refusal ("{\"format\": \"daftari-form\", \"questions\": ["
+                   "{\"type\": \"integer\", \"name\": \"q2\", \"relevant\": \"/data/q2 = 1\"}]}");
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_CYCLE);
+  g_assert_nonnull (strstr (error->message, "/data/q2 → /data/q2"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -732,5 +767,6 @@ main (int argc, char **argv)
   g_test_add_func ("/form/templates", test_templates);
   g_test_add_func ("/form/templates/translated", test_templates_translated);
   g_test_add_func ("/form/every-feature", test_every_feature);
+  g_test_add_func ("/form/calculate-reads-itself", test_calculate_reads_itself);
   return g_test_run ();
 }

@@ -250,7 +250,7 @@ prepare_expressions (Prep *p, DftQuestion *q)
 
 /* Which fields each field's expressions read: @graph, which decides what to recompute, has
  * them all; @check, where cycles are refused, has only what a calculation, relevance,
- * requiredness or read-only state reads, as in JavaRosa. Nothing reads a constraint's or a
+ * requiredness or read-only state reads, as in JavaRosa, less a calculation's own value. Nothing reads a constraint's or a
  * choice filter's result, and a repeat count is taken when instances are made (a count
  * that counts the repeat's own instances is how forms say "one more"). */
 static gboolean
@@ -275,8 +275,9 @@ add_dependencies (Prep *p, DftQuestion *q, DftExprGraph *graph, DftExprGraph *ch
 
           if (target == NULL)
             continue;
-          /* A field reading its own value is how constraints and choice filters work. */
-          if (target == q && i >= 4)
+          /* A field reading its own value is how constraints and choice filters work, and a
+           * calculation that reads itself reads the value it had ("coalesce(., ${a})"). */
+          if (target == q && (i == 0 || i >= 4))
             continue;
           g_ptr_array_add (reads, g_strdup (target->path));
           if (i < 4)
