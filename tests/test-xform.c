@@ -402,9 +402,6 @@ test_negative (void)
     { HEAD "<h:head/></h:html>", "<model>" },
     { HEAD "<h:head><model/></h:head></h:html>", "primary instance" },
     { HEAD "<h:body/>" MODEL ("") "</h:html>", "before its head" },
-    { HEAD "<h:head><model><instance><d/></instance></model><model/></h:head></h:html>",
-      "second <model>" },
-    { HEAD MODEL ("<bind nodeset='/data/zzz' type='string'/>") "</h:html>", "/data/zzz" },
     { HEAD MODEL (
           "<setvalue event='odk-instance-frist-load' ref='/data/a' value='1'/>") "</h:html>",
       "odk-instance-frist-load" },
@@ -602,6 +599,27 @@ test_current_in_ref (void)
   g_assert_cmpint (find (form, "age")->type, ==, DFT_QUESTION_INTEGER);
 }
 
+/* As JavaRosa: a bind for a node the instance does not have and a second model are warned
+ * about, naming them, and ignored. */
+static void
+test_stray_bind_and_model (void)
+{
+  static const char xml[]
+      = HEAD "<h:head><h:title>t</h:title><model><instance><data id='t'><a/></data></instance>"
+             "<bind nodeset='/data/a' type='int'/>\n"
+             "<bind nodeset='/data/deviceid' jr:preload='property' jr:preloadParams='deviceid'/>"
+             "</model>\n<model><instance><other id='o'><b/></other></instance></model></h:head>"
+             "<h:body><input ref='/data/a'><label>A</label></input></h:body></h:html>";
+  g_autoptr (DftForm) form = load_valid (xml);
+
+  g_assert_cmpstr (form->root_name, ==, "data");
+  g_assert_cmpint (find (form, "a")->type, ==, DFT_QUESTION_INTEGER);
+  g_assert_null (find_in (form->questions, "deviceid"));
+  g_assert_true (has_warning (form, "deviceid", "/data/deviceid"));
+  g_assert_true (has_warning (form, "deviceid", "line 2"));
+  g_assert_true (has_warning (form, NULL, "second <model> on line 3"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -631,6 +649,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/readonly-input-is-note", test_readonly_input_is_note);
   g_test_add_func ("/xform/valid/primary-instance-with-id", test_primary_instance_with_id);
   g_test_add_func ("/xform/valid/current-in-ref", test_current_in_ref);
+  g_test_add_func ("/xform/valid/stray-bind-and-model", test_stray_bind_and_model);
 
   return g_test_run ();
 }

@@ -2148,6 +2148,7 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
   xmlNodePtr       head = NULL;
   xmlNodePtr       instance = NULL;
   xmlNodePtr       title = NULL;
+  xmlNodePtr       second_model = NULL;
   g_autofree char *form_id = NULL;
 
   if (length > G_MAXINT)
@@ -2246,15 +2247,11 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
         title = c;
       else if (xf_is (c, "model"))
         {
+          /* As JavaRosa: the first model is the form's, later ones are ignored. */
           if (l->model != NULL)
-            {
-              g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
-                           /* Translators: %u is a line number */
-                           _ ("The form has a second <model> on line %u; an XForm has one."),
-                           xf_line (c));
-              return FALSE;
-            }
-          l->model = c;
+            second_model = second_model != NULL ? second_model : c;
+          else
+            l->model = c;
         }
     }
   if (l->model == NULL)
@@ -2290,6 +2287,13 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
   l->form->version = xf_strip_or_null (xf_attr (l->root, "version"));
   l->root_path = g_strconcat ("/", (const char *) l->root->name, NULL);
   xf_index_instance (l, l->root, l->root_path, TRUE);
+  if (second_model != NULL)
+    dft_form_add_warning (l->form, xf_line (second_model), NULL,
+                          /* Translators: %u is a line number; <model> is XML: do not translate
+                             it */
+                          _ ("The form has a second <model> on line %u; an XForm has one, so "
+                             "Daftari reads the first and ignores the others."),
+                          xf_line (second_model));
 
   /* Languages first: every text below goes into them. */
   for (xmlNodePtr c = l->model->children; c != NULL; c = c->next)
@@ -2319,14 +2323,15 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
           path = xf_path_resolve (l->root_path, nodeset);
           if (path == NULL)
             continue;
+          /* As JavaRosa: a bind whose node was renamed or removed is warned about. */
           if (!g_hash_table_contains (l->paths, path))
             {
-              g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
-                           /* Translators: %s is a path such as /data/name, %u a line */
-                           _ ("The bind on line %u is for “%s”, which is not in the form's "
-                              "instance."),
-                           xf_line (c), path);
-              return FALSE;
+              dft_form_add_warning (l->form, xf_line (c), xf_path_last (path),
+                                    /* Translators: %s is a path such as /data/name, %u a line */
+                                    _ ("The bind on line %u is for “%s”, which is not in the "
+                                       "form's instance: it is ignored."),
+                                    xf_line (c), path);
+              continue;
             }
           binds = g_hash_table_lookup (l->binds, path);
           if (binds == NULL)
