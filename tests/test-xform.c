@@ -7,6 +7,7 @@
 
 #include "dft-test-util.h"
 #include "forms/dft-form-export.h"
+#include "forms/dft-form-run.h"
 #include "forms/dft-form.h"
 #include "forms/dft-xform.h"
 
@@ -620,6 +621,35 @@ test_stray_bind_and_model (void)
   g_assert_true (has_warning (form, NULL, "second <model> on line 3"));
 }
 
+/* A form whose only field is its metadata, or whose body is empty, opens as other engines
+ * open it, with a warning that it asks nothing. */
+static void
+test_nothing_to_ask (void)
+{
+  static const char *const forms[] = {
+    HEAD "<h:head><h:title>t</h:title><model><instance><data id='t'><meta><instanceID/></meta>"
+         "</data></instance><bind nodeset='/data/meta/instanceID' type='string' "
+         "readonly='true()' calculate=\"concat('uuid:', uuid())\"/></model></h:head>"
+         "<h:body/></h:html>",
+    HEAD "<h:head><h:title>t</h:title><model><instance><data id='t'><text/></data></instance>"
+         "</model></h:head><h:body/></h:html>",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (forms); i++)
+    {
+      g_autoptr (DftForm)    form = load_valid (forms[i]);
+      g_autoptr (GError)     error = NULL;
+      g_autoptr (DftFormRun) run = dft_form_run_new (form, &error);
+      g_autoptr (GPtrArray)  problems = NULL;
+
+      g_assert_true (has_warning (form, NULL, "no question to show"));
+      /* Filling it in is finalizing it straight away. */
+      g_assert_no_error (error);
+      problems = dft_form_run_problems (run, form->default_language);
+      g_assert_cmpuint (problems->len, ==, 0);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -650,6 +680,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/valid/primary-instance-with-id", test_primary_instance_with_id);
   g_test_add_func ("/xform/valid/current-in-ref", test_current_in_ref);
   g_test_add_func ("/xform/valid/stray-bind-and-model", test_stray_bind_and_model);
+  g_test_add_func ("/xform/valid/nothing-to-ask", test_nothing_to_ask);
 
   return g_test_run ();
 }

@@ -402,6 +402,40 @@ register_choice_lists (DftForm *form, DftExprContext *ctx)
     }
 }
 
+/* Whether any of @questions, or of what they hold, is shown to the person filling in. */
+static gboolean
+shows_something (GPtrArray *questions)
+{
+  for (guint i = 0; i < questions->len; i++)
+    {
+      DftQuestion *q = g_ptr_array_index (questions, i);
+
+      if (q->type == DFT_QUESTION_GROUP || q->type == DFT_QUESTION_REPEAT)
+        {
+          if (shows_something (q->children))
+            return TRUE;
+        }
+      else if (q->type != DFT_QUESTION_CALCULATE && q->type != DFT_QUESTION_METADATA
+               && q->type != DFT_QUESTION_UNSUPPORTED)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Adds @message as a form-wide warning unless an earlier preparation added it. */
+static void
+warn_once (DftForm *form, const char *message)
+{
+  for (guint i = 0; i < form->warnings->len; i++)
+    {
+      DftFormWarning *w = g_ptr_array_index (form->warnings, i);
+
+      if (w->name == NULL && g_strcmp0 (w->message, message) == 0)
+        return;
+    }
+  dft_form_add_warning (form, 0, NULL, "%s", message);
+}
+
 DftExprContext *
 _dft_form_new_context (DftForm *form, GError **error)
 {
@@ -448,13 +482,10 @@ dft_form_prepare (DftForm *form, GError **error)
     }
   /* The default language is always one of the form's languages. */
   dft_form_add_language (form, form->default_language, NULL);
-  if (form->questions->len == 0)
-    {
-      g_set_error_literal (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
-                           _ ("The form has no questions."));
-      _dft_form_clear_prepared (form);
-      return FALSE;
-    }
+  /* A form of metadata alone, or an XForm with an empty body, opens as in other engines. */
+  if (!shows_something (form->questions))
+    warn_once (form, _ ("The form has no question to show: it opens, but there is nothing to "
+                        "fill in."));
   root = g_strdup_printf ("/%s", form->root_name);
   p.ctx = _dft_form_new_context (form, &local);
   if (p.ctx == NULL)
