@@ -417,12 +417,6 @@ test_negative (void)
     { HEAD MODEL ("") "<h:body><input ref='/data/nothing'><label>x</label></input></h:body>"
                       "</h:html>",
       "/data/nothing" },
-    { HEAD MODEL (
-          "<bind nodeset='/data/b' calculate='/data/a' type='string'/>") "<h:body><input "
-                                                                         "ref='/data/a'/><input "
-                                                                         "ref='/data/b'/></"
-                                                                         "h:body></h:html>",
-      "overwrite" },
     { "<!DOCTYPE h:html [<!ENTITY x 'boom'>]>" HEAD MODEL ("") "</h:html>", "DOCTYPE" },
     { HEAD MODEL (
           "") "<h:body><select1 ref='/data/a'><itemset nodeset=\"instance('nope')/root/item\">"
@@ -650,6 +644,24 @@ test_nothing_to_ask (void)
     }
 }
 
+/* A question the person answers with a calculation that copies another answer is ODK's
+ * suggested default: the calculation suggests, the person may change it. */
+static void
+test_answerable_and_calculated (void)
+{
+  static const char xml[] = HEAD MODEL (
+      "<bind nodeset='/data/b' calculate=' /data/a ' type='string'/>") "<h:body><input "
+                                                                       "ref='/data/a'/><input "
+                                                                       "ref='/data/b'/></"
+                                                                       "h:body></h:html>";
+  g_autoptr (DftForm) form = load_valid (xml);
+  DftQuestion        *b = find (form, "b");
+
+  g_assert_cmpint (b->type, ==, DFT_QUESTION_TEXT);
+  g_assert_cmpstr (b->calculate, ==, "/data/a");
+  g_assert_true (dft_question_calculation_suggests (b));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -681,6 +693,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/valid/current-in-ref", test_current_in_ref);
   g_test_add_func ("/xform/valid/stray-bind-and-model", test_stray_bind_and_model);
   g_test_add_func ("/xform/valid/nothing-to-ask", test_nothing_to_ask);
+  g_test_add_func ("/xform/valid/answerable-and-calculated", test_answerable_and_calculated);
 
   return g_test_run ();
 }

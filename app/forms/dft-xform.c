@@ -1397,15 +1397,6 @@ xf_make_unsupported (XfLoader *l, const char *name, const char *what, guint line
   return q;
 }
 
-/* @calculate is nothing but the path of another node of the instance. */
-static gboolean
-xf_copies_other (XfLoader *l, const char *calculate, const char *path)
-{
-  g_autofree char *target = xf_path_resolve (path, calculate);
-
-  return target != NULL && !g_str_equal (target, path) && g_hash_table_contains (l->paths, target);
-}
-
 /* @value as an XPath string literal. */
 static char *
 xf_xpath_literal (const char *value)
@@ -1594,20 +1585,6 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
         {
           g_clear_pointer (&q, dft_question_free);
           unsupported = g_strdup (type);
-        }
-
-      /* A calculation that copies another answer into a question the user is asked to edit
-       * overwrites whatever they type: a default written as a calculation. */
-      if (unsupported == NULL && q != NULL && calculate != NULL && readonly == NULL
-          && g_str_equal (tag, "input") && xf_copies_other (l, calculate, path))
-        {
-          g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
-                       /* Translators: %s is a question name, %u a line */
-                       _ ("The question “%s” on line %u can be answered but also has a "
-                          "calculation, which would overwrite the answer; use a default or make "
-                          "it read-only."),
-                       name, line);
-          return NULL;
         }
     }
   else
