@@ -720,7 +720,7 @@ test_calculate_reads_itself (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (self); i++)
     {
-      g_autofree char       *json = g_strdup_printf (
+      g_autofree char *json = g_strdup_printf (
           "{\"format\": \"daftari-form\", \"questions\": ["
           "{\"type\": \"text\", \"name\": \"a\", \"label\": \"A\"},"
           "{\"type\": \"calculate\", \"name\": \"first\", \"calculate\": \"coalesce(%s, ${a})\"}]}",
@@ -750,7 +750,7 @@ test_calculate_reads_itself (void)
 static void
 test_suggested_answer (void)
 {
-  g_autoptr (DftForm)    form = load (
+  g_autoptr (DftForm) form = load (
       "{\"format\": \"daftari-form\", \"questions\": ["
       "{\"type\": \"text\", \"name\": \"first\", \"label\": \"First\"},"
       "{\"type\": \"text\", \"name\": \"full\", \"label\": \"Full\", \"calculate\": \"${first}\"},"
@@ -758,7 +758,8 @@ test_suggested_answer (void)
       " \"read_only\": true},"
       "{\"type\": \"repeat\", \"name\": \"rep\", \"label\": \"R\", \"children\": ["
       "  {\"type\": \"text\", \"name\": \"x\", \"label\": \"X\"},"
-      "  {\"type\": \"text\", \"name\": \"y\", \"label\": \"Y\", \"calculate\": \"concat(${x}, '!')\"}]}]}");
+      "  {\"type\": \"text\", \"name\": \"y\", \"label\": \"Y\", \"calculate\": \"concat(${x}, "
+      "'!')\"}]}]}");
   g_autoptr (DftFormRun) run = start (form);
   g_autoptr (DftFormRun) again = NULL;
   g_autoptr (DftFormRun) untouched = NULL;
@@ -805,8 +806,8 @@ test_suggested_answer (void)
   assert_answer (again, "/data/rep[2]/y", "e!");
 
   untouched = start (form);
-  g_assert_true (dft_form_run_load_json (untouched, "{\"/data/first\": \"A\", \"/data/full\": \"A\"}",
-                                         NULL));
+  g_assert_true (
+      dft_form_run_load_json (untouched, "{\"/data/first\": \"A\", \"/data/full\": \"A\"}", NULL));
   answer (untouched, "/data/first", "F");
   assert_answer (untouched, "/data/full", "F");
 }

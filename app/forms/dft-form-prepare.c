@@ -250,9 +250,9 @@ prepare_expressions (Prep *p, DftQuestion *q)
 
 /* Which fields each field's expressions read: @graph, which decides what to recompute, has
  * them all; @check, where cycles are refused, has only what a calculation, relevance,
- * requiredness or read-only state reads, as in JavaRosa, less a calculation's own value. Nothing reads a constraint's or a
- * choice filter's result, and a repeat count is taken when instances are made (a count
- * that counts the repeat's own instances is how forms say "one more"). */
+ * requiredness or read-only state reads, as in JavaRosa, less a calculation's own value. Nothing
+ * reads a constraint's or a choice filter's result, and a repeat count is taken when instances are
+ * made (a count that counts the repeat's own instances is how forms say "one more"). */
 static gboolean
 add_dependencies (Prep *p, DftQuestion *q, DftExprGraph *graph, DftExprGraph *check)
 {

@@ -1061,9 +1061,9 @@ renumber_after_removal (GHashTable *table, const char *base, guint index)
 gboolean
 dft_form_run_remove_instance (DftFormRun *run, const char *path, guint index, GError **error)
 {
-  DftQuestion          *q;
-  guint                 n;
-  g_autofree char      *victim = NULL;
+  DftQuestion     *q;
+  guint            n;
+  g_autofree char *victim = NULL;
 
   g_return_val_if_fail (run != NULL && path != NULL, FALSE);
 
