@@ -662,6 +662,55 @@ test_answerable_and_calculated (void)
   g_assert_true (dft_question_calculation_suggests (b));
 }
 
+/* An instance node with no control, calculation or default is data the form keeps (set by
+ * other tools, read by expressions): hidden, saved with the answers, never a warning. */
+static void
+test_hidden_node_is_data (void)
+{
+  static const char xml[]
+      = HEAD "<h:head><h:title>t</h:title><model><instance><data id='t'><a/><kept/></data>"
+             "</instance><bind nodeset='/data/kept' type='string' required='true()'/>"
+             "<bind nodeset='/data/a' type='string' relevant=\"/data/kept != 'skip'\"/>"
+             "</model></h:head><h:body><input ref='/data/a'><label>A</label></input></h:body>"
+             "</h:html>";
+  g_autoptr (DftForm)    form = load_valid (xml);
+  g_autoptr (DftForm)    again = NULL;
+  g_autoptr (DftFormRun) run = NULL;
+  g_autoptr (GPtrArray)  problems = NULL;
+  g_autoptr (GError)     error = NULL;
+  g_autofree char       *json = NULL;
+  g_autofree char       *saved = NULL;
+  g_autofree char       *exported = NULL;
+  DftQuestion           *kept = find (form, "kept");
+
+  g_assert_cmpint (kept->type, ==, DFT_QUESTION_METADATA);
+  g_assert_null (kept->preload);
+  g_assert_null (kept->required);
+  g_assert_cmpuint (form->warnings->len, ==, 0);
+
+  run = dft_form_run_new (form, &error);
+  g_assert_no_error (error);
+  problems = dft_form_run_problems (run, form->default_language);
+  g_assert_cmpuint (problems->len, ==, 0);
+  g_assert_true (dft_form_run_load_json (run, "{\"/data/kept\": \"skip\"}", &error));
+  g_assert_no_error (error);
+  g_assert_false (dft_form_run_is_relevant (run, "/data/a"));
+  saved = dft_form_run_to_json (run, TRUE);
+  g_assert_nonnull (strstr (saved, "\"/data/kept\":\"skip\""));
+
+  /* Daftari's JSON and an exported XForm keep it as it is. */
+  json = dft_form_to_json (form, DFT_FORM_JSON_DEFAULT);
+  again = dft_form_new_from_json (json, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (find (again, "kept")->type, ==, DFT_QUESTION_METADATA);
+  exported = dft_xform_export (form, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&again, dft_form_unref);
+  again = load_valid (exported);
+  g_assert_cmpint (find (again, "kept")->type, ==, DFT_QUESTION_METADATA);
+  g_assert_null (find (again, "kept")->preload);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -694,6 +743,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/valid/stray-bind-and-model", test_stray_bind_and_model);
   g_test_add_func ("/xform/valid/nothing-to-ask", test_nothing_to_ask);
   g_test_add_func ("/xform/valid/answerable-and-calculated", test_answerable_and_calculated);
+  g_test_add_func ("/xform/valid/hidden-node-is-data", test_hidden_node_is_data);
 
   return g_test_run ();
 }

@@ -1622,7 +1622,8 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
         }
       else
         {
-          /* A hidden value: with a fixed default it is a calculation of that value. */
+          /* A hidden value: with a fixed default it is a calculation of that value; without
+           * one it is data the form keeps (pyxform's "hidden"), which nobody fills here. */
           g_autofree char *value = xf_hidden_default (l, el, path);
 
           if (value != NULL)
@@ -1631,7 +1632,7 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
               q->calculate = xf_xpath_literal (value);
             }
           else
-            unsupported = g_strdup ("hidden");
+            q = dft_question_new (DFT_QUESTION_METADATA, name);
         }
     }
 
@@ -1657,7 +1658,10 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
   q->source_line = line;
   if (!xf_fill_common (l, q, el, control, path, error))
     return NULL;
-  if (q->type == DFT_QUESTION_UNSUPPORTED && control == NULL)
+  /* Without a control nobody is asked, so requiredness cannot be met or missed. */
+  if ((q->type == DFT_QUESTION_UNSUPPORTED
+       || (q->type == DFT_QUESTION_METADATA && q->preload == NULL))
+      && control == NULL)
     g_clear_pointer (&q->required, g_free);
   return g_steal_pointer (&q);
 }
