@@ -10,6 +10,7 @@
 #include "forms/dft-form-run.h"
 #include "forms/dft-form.h"
 #include "forms/dft-xform.h"
+#include "forms/dft-xlsform.h"
 
 static char *
 data_path (const char *name)
@@ -681,6 +682,7 @@ test_hidden_node_is_data (void)
   g_autofree char       *json = NULL;
   g_autofree char       *saved = NULL;
   g_autofree char       *exported = NULL;
+  g_autofree char       *markdown = NULL;
   DftQuestion           *kept = find (form, "kept");
 
   g_assert_cmpint (kept->type, ==, DFT_QUESTION_METADATA);
@@ -709,6 +711,14 @@ test_hidden_node_is_data (void)
   again = load_valid (exported);
   g_assert_cmpint (find (again, "kept")->type, ==, DFT_QUESTION_METADATA);
   g_assert_null (find (again, "kept")->preload);
+  /* An XLSForm names it as pyxform does. */
+  markdown = dft_xlsform_export_md (form, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (markdown, "| hidden | kept |"));
+  g_clear_pointer (&again, dft_form_unref);
+  again = dft_xlsform_load_data ("t.md", NULL, markdown, strlen (markdown), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (find_in (again->questions, "kept"));
 }
 
 int
