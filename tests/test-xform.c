@@ -721,6 +721,46 @@ test_hidden_node_is_data (void)
   g_assert_nonnull (find_in (again->questions, "kept"));
 }
 
+/* Forms of the corpora (../shared/corpora) that JavaRosa and Collect open, kept among their
+ * projects' test forms: JavaRosa's parser test loads two-models.xml with one warning, Collect's
+ * tests fill in randomTest_broken.xml and form_design_error.xml. They open here too. */
+static void
+test_corpus_forms_engines_open (void)
+{
+  const char      *shared = g_getenv ("DAFTARI_SHARED");
+  g_autofree char *corpora = shared != NULL ? g_build_filename (shared, "corpora", NULL) : NULL;
+  static const struct
+  {
+    const char *file;
+    const char *name; /* the warning's question, or NULL */
+    const char *warning;
+    const char *suggested; /* a question whose calculation suggests its answer, or NULL */
+  } cases[] = {
+    { "javarosa/negative/two-models.xml", NULL, "second <model> on line 12", NULL },
+    { "collect/negative/randomTest_broken.xml", "deviceid", "/randomTest_broken/deviceid", NULL },
+    { "collect/negative/form_design_error.xml", NULL, NULL, "fullName" },
+  };
+
+  if (corpora == NULL || !g_file_test (corpora, G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("the form corpora (../shared/corpora, DAFTARI_SHARED) are not here");
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char    *path = g_build_filename (corpora, "xforms", cases[i].file, NULL);
+      g_autoptr (GError)  error = NULL;
+      g_autoptr (DftForm) form = dft_form_new_from_file (path, &error);
+
+      g_test_message ("%s", cases[i].file);
+      g_assert_no_error (error);
+      if (cases[i].warning != NULL)
+        g_assert_true (has_warning (form, cases[i].name, cases[i].warning));
+      if (cases[i].suggested != NULL)
+        g_assert_true (dft_question_calculation_suggests (find (form, cases[i].suggested)));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -754,6 +794,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/valid/nothing-to-ask", test_nothing_to_ask);
   g_test_add_func ("/xform/valid/answerable-and-calculated", test_answerable_and_calculated);
   g_test_add_func ("/xform/valid/hidden-node-is-data", test_hidden_node_is_data);
+  g_test_add_func ("/xform/valid/corpus-forms-engines-open", test_corpus_forms_engines_open);
 
   return g_test_run ();
 }
