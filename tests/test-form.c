@@ -709,6 +709,109 @@ test_every_feature (void)
   g_assert_true (score.passed);
 }
 
+/* A calculation that reads its own value reads the value it had: coalesce(., ${a}) keeps the
+ * first answer it took, written with "." or with its own path. A relevance that reads itself
+ * is still a cycle. */
+static void
+test_calculate_reads_itself (void)
+{
+  static const char *const self[] = { ".", "/data/first", "${first}" };
+  g_autoptr (GError)       error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (self); i++)
+    {
+      g_autofree char *json = g_strdup_printf (
+          "{\"format\": \"daftari-form\", \"questions\": ["
+          "{\"type\": \"text\", \"name\": \"a\", \"label\": \"A\"},"
+          "{\"type\": \"calculate\", \"name\": \"first\", \"calculate\": \"coalesce(%s, ${a})\"}]}",
+          self[i]);
+      g_autoptr (DftForm)    form = NULL;
+      g_autoptr (DftFormRun) run = NULL;
+
+      g_test_message ("reading itself as %s", self[i]);
+      form = load (json);
+      run = start (form);
+      assert_answer (run, "/data/first", "");
+      answer (run, "/data/a", "x");
+      assert_answer (run, "/data/first", "x");
+      answer (run, "/data/a", "y");
+      assert_answer (run, "/data/first", "x");
+    }
+
+  error = refusal ("{\"format\": \"daftari-form\", \"questions\": ["
+                   "{\"type\": \"integer\", \"name\": \"q2\", \"relevant\": \"/data/q2 = 1\"}]}");
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_CYCLE);
+  g_assert_nonnull (strstr (error->message, "/data/q2 → /data/q2"));
+}
+
+/* A question the person can answer that also has a calculation (ODK's suggested default):
+ * the calculation gives the answer until the person changes it; after that the person's
+ * answer stays, in a saved draft too. A read-only one is the calculation's alone. */
+static void
+test_suggested_answer (void)
+{
+  g_autoptr (DftForm) form = load (
+      "{\"format\": \"daftari-form\", \"questions\": ["
+      "{\"type\": \"text\", \"name\": \"first\", \"label\": \"First\"},"
+      "{\"type\": \"text\", \"name\": \"full\", \"label\": \"Full\", \"calculate\": \"${first}\"},"
+      "{\"type\": \"text\", \"name\": \"shown\", \"label\": \"Shown\", \"calculate\": \"${first}\","
+      " \"read_only\": true},"
+      "{\"type\": \"repeat\", \"name\": \"rep\", \"label\": \"R\", \"children\": ["
+      "  {\"type\": \"text\", \"name\": \"x\", \"label\": \"X\"},"
+      "  {\"type\": \"text\", \"name\": \"y\", \"label\": \"Y\", \"calculate\": \"concat(${x}, "
+      "'!')\"}]}]}");
+  g_autoptr (DftFormRun) run = start (form);
+  g_autoptr (DftFormRun) again = NULL;
+  g_autoptr (DftFormRun) untouched = NULL;
+  g_autoptr (GError)     error = NULL;
+  g_autofree char       *saved = NULL;
+
+  g_assert_true (dft_question_calculation_suggests (dft_form_lookup (form, "full")));
+  g_assert_false (dft_question_calculation_suggests (dft_form_lookup (form, "shown")));
+  g_assert_false (dft_question_calculation_suggests (dft_form_lookup (form, "first")));
+
+  answer (run, "/data/first", "A");
+  assert_answer (run, "/data/full", "A");
+  answer (run, "/data/full", "B");
+  assert_answer (run, "/data/full", "B");
+  answer (run, "/data/first", "C");
+  assert_answer (run, "/data/full", "B");
+  assert_answer (run, "/data/shown", "C");
+  g_assert_false (dft_form_run_set_answer (run, "/data/shown", "D", NULL, &error));
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID);
+
+  /* In repeats, per instance, and still after an instance before it goes. */
+  g_assert_cmpuint (dft_form_run_count_instances (run, "/data/rep"), ==, 1);
+  g_assert_cmpuint (dft_form_run_add_instance (run, "/data/rep", NULL), ==, 2);
+  answer (run, "/data/rep[1]/x", "a");
+  answer (run, "/data/rep[2]/x", "b");
+  assert_answer (run, "/data/rep[2]/y", "b!");
+  answer (run, "/data/rep[2]/y", "mine");
+  g_assert_true (dft_form_run_remove_instance (run, "/data/rep", 1, NULL));
+  answer (run, "/data/rep[1]/x", "c");
+  assert_answer (run, "/data/rep[1]/y", "mine");
+  g_assert_cmpuint (dft_form_run_add_instance (run, "/data/rep", NULL), ==, 2);
+  answer (run, "/data/rep[2]/x", "d");
+  assert_answer (run, "/data/rep[2]/y", "d!");
+
+  /* A draft read again keeps what the person wrote, and what they did not still follows. */
+  saved = dft_form_run_to_json (run, FALSE);
+  again = start (form);
+  g_assert_true (dft_form_run_load_json (again, saved, NULL));
+  assert_answer (again, "/data/full", "B");
+  answer (again, "/data/first", "E");
+  assert_answer (again, "/data/full", "B");
+  assert_answer (again, "/data/rep[1]/y", "mine");
+  answer (again, "/data/rep[2]/x", "e");
+  assert_answer (again, "/data/rep[2]/y", "e!");
+
+  untouched = start (form);
+  g_assert_true (
+      dft_form_run_load_json (untouched, "{\"/data/first\": \"A\", \"/data/full\": \"A\"}", NULL));
+  answer (untouched, "/data/first", "F");
+  assert_answer (untouched, "/data/full", "F");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -732,5 +835,7 @@ main (int argc, char **argv)
   g_test_add_func ("/form/templates", test_templates);
   g_test_add_func ("/form/templates/translated", test_templates_translated);
   g_test_add_func ("/form/every-feature", test_every_feature);
+  g_test_add_func ("/form/calculate-reads-itself", test_calculate_reads_itself);
+  g_test_add_func ("/form/run/suggested-answer", test_suggested_answer);
   return g_test_run ();
 }

@@ -250,9 +250,9 @@ prepare_expressions (Prep *p, DftQuestion *q)
 
 /* Which fields each field's expressions read: @graph, which decides what to recompute, has
  * them all; @check, where cycles are refused, has only what a calculation, relevance,
- * requiredness or read-only state reads, as in JavaRosa. Nothing reads a constraint's or a
- * choice filter's result, and a repeat count is taken when instances are made (a count
- * that counts the repeat's own instances is how forms say "one more"). */
+ * requiredness or read-only state reads, as in JavaRosa, less a calculation's own value. Nothing
+ * reads a constraint's or a choice filter's result, and a repeat count is taken when instances are
+ * made (a count that counts the repeat's own instances is how forms say "one more"). */
 static gboolean
 add_dependencies (Prep *p, DftQuestion *q, DftExprGraph *graph, DftExprGraph *check)
 {
@@ -275,8 +275,9 @@ add_dependencies (Prep *p, DftQuestion *q, DftExprGraph *graph, DftExprGraph *ch
 
           if (target == NULL)
             continue;
-          /* A field reading its own value is how constraints and choice filters work. */
-          if (target == q && i >= 4)
+          /* A field reading its own value is how constraints and choice filters work, and a
+           * calculation that reads itself reads the value it had ("coalesce(., ${a})"). */
+          if (target == q && (i == 0 || i >= 4))
             continue;
           g_ptr_array_add (reads, g_strdup (target->path));
           if (i < 4)
@@ -401,6 +402,40 @@ register_choice_lists (DftForm *form, DftExprContext *ctx)
     }
 }
 
+/* Whether any of @questions, or of what they hold, is shown to the person filling in. */
+static gboolean
+shows_something (GPtrArray *questions)
+{
+  for (guint i = 0; i < questions->len; i++)
+    {
+      DftQuestion *q = g_ptr_array_index (questions, i);
+
+      if (q->type == DFT_QUESTION_GROUP || q->type == DFT_QUESTION_REPEAT)
+        {
+          if (shows_something (q->children))
+            return TRUE;
+        }
+      else if (q->type != DFT_QUESTION_CALCULATE && q->type != DFT_QUESTION_METADATA
+               && q->type != DFT_QUESTION_UNSUPPORTED)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Adds @message as a form-wide warning unless an earlier preparation added it. */
+static void
+warn_once (DftForm *form, const char *message)
+{
+  for (guint i = 0; i < form->warnings->len; i++)
+    {
+      DftFormWarning *w = g_ptr_array_index (form->warnings, i);
+
+      if (w->name == NULL && g_strcmp0 (w->message, message) == 0)
+        return;
+    }
+  dft_form_add_warning (form, 0, NULL, "%s", message);
+}
+
 DftExprContext *
 _dft_form_new_context (DftForm *form, GError **error)
 {
@@ -447,13 +482,10 @@ dft_form_prepare (DftForm *form, GError **error)
     }
   /* The default language is always one of the form's languages. */
   dft_form_add_language (form, form->default_language, NULL);
-  if (form->questions->len == 0)
-    {
-      g_set_error_literal (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
-                           _ ("The form has no questions."));
-      _dft_form_clear_prepared (form);
-      return FALSE;
-    }
+  /* A form of metadata alone, or an XForm with an empty body, opens as in other engines. */
+  if (!shows_something (form->questions))
+    warn_once (form, _ ("The form has no question to show: it opens, but there is nothing to "
+                        "fill in."));
   root = g_strdup_printf ("/%s", form->root_name);
   p.ctx = _dft_form_new_context (form, &local);
   if (p.ctx == NULL)

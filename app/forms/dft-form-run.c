@@ -27,6 +27,9 @@ struct _DftFormRun
   GHashTable     *metadata;  /* preload → value */
   GPtrArray      *order;     /* every question path, each after what it reads */
   GHashTable     *adjusting; /* repeat bases whose instances are being made or removed */
+  /* Instance paths of suggested answers (dft_question_calculation_suggests()) the person
+   * changed: their calculation no longer gives them. */
+  GHashTable *edited;
 };
 
 /* "/data/rep[2]/x" → "/data/rep/x" */
@@ -423,7 +426,8 @@ recompute_field (DftFormRun *run, DftQuestion *q, const char *ipath)
   else
     g_hash_table_remove (run->flags, ipath);
 
-  if (q->calculate != NULL && q->type != DFT_QUESTION_GROUP && q->type != DFT_QUESTION_REPEAT)
+  if (q->calculate != NULL && q->type != DFT_QUESTION_GROUP && q->type != DFT_QUESTION_REPEAT
+      && !g_hash_table_contains (run->edited, ipath))
     {
       g_autoptr (GError) error = NULL;
       g_autofree char   *value
@@ -457,6 +461,7 @@ dft_form_run_new (DftForm *form, GError **error)
   run->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   run->order = dft_expr_graph_order (form->graph);
   run->adjusting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  run->edited = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_hash_table_insert (run->metadata, g_strdup ("start"),
                        g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.000%:z"));
   g_hash_table_insert (run->metadata, g_strdup ("today"), g_date_time_format (now, "%Y-%m-%d"));
@@ -481,6 +486,7 @@ dft_form_run_free (DftFormRun *run)
   g_clear_pointer (&run->metadata, g_hash_table_unref);
   g_clear_pointer (&run->order, g_ptr_array_unref);
   g_clear_pointer (&run->adjusting, g_hash_table_unref);
+  g_clear_pointer (&run->edited, g_hash_table_unref);
   g_clear_pointer (&run->form, dft_form_unref);
   g_free (run);
 }
@@ -582,7 +588,8 @@ dft_form_run_set_answer (
   if (q == NULL)
     return FALSE;
   if (!dft_question_has_answer (q) || q->type == DFT_QUESTION_CALCULATE
-      || q->type == DFT_QUESTION_METADATA || q->calculate != NULL
+      || q->type == DFT_QUESTION_METADATA
+      || (q->calculate != NULL && !dft_question_calculation_suggests (q))
       || dft_form_run_is_read_only (run, path))
     {
       g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
@@ -611,6 +618,9 @@ dft_form_run_set_answer (
     return TRUE;
   if (!dft_expr_context_set (run->ctx, path, clean, error))
     return FALSE;
+  /* From now on the person's answer stands where the calculation only suggested one. */
+  if (q->calculate != NULL)
+    g_hash_table_add (run->edited, g_strdup (path));
   recompute_dependents (run, q, out);
   return TRUE;
 }
@@ -1014,15 +1024,46 @@ dft_form_run_add_instance (DftFormRun *run, const char *path, GError **error)
   return n;
 }
 
+/* Drops the keys of @table below instance @index of the repeat @base ("/data/rep") and moves
+ * those of later instances one index down, each keeping its value. */
+static void
+renumber_after_removal (GHashTable *table, const char *base, guint index)
+{
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray)    values = g_array_new (FALSE, FALSE, sizeof (gpointer));
+  gsize                 n = strlen (base);
+  GHashTableIter        iter;
+  gpointer              key, value;
+
+  /* Taken out first, then put back, so that a moved key never lands on one still to move. */
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (strncmp (key, base, n) == 0 && ((char *) key)[n] == '[')
+      {
+        g_ptr_array_add (keys, g_strdup (key));
+        g_array_append_val (values, value);
+        g_hash_table_iter_remove (&iter);
+      }
+  for (guint i = 0; i < keys->len; i++)
+    {
+      const char *k = g_ptr_array_index (keys, i);
+      guint       at = (guint) g_ascii_strtoull (k + n + 1, NULL, 10);
+      const char *rest = strchr (k + n, ']');
+
+      if (at < index)
+        g_hash_table_insert (table, g_strdup (k), g_array_index (values, gpointer, i));
+      else if (at > index && rest != NULL)
+        g_hash_table_insert (table, g_strdup_printf ("%s[%u]%s", base, at - 1, rest + 1),
+                             g_array_index (values, gpointer, i));
+    }
+}
+
 gboolean
 dft_form_run_remove_instance (DftFormRun *run, const char *path, guint index, GError **error)
 {
-  DftQuestion          *q;
-  guint                 n;
-  g_autofree char      *victim = NULL;
-  g_autoptr (GPtrArray) stale = g_ptr_array_new_with_free_func (g_free);
-  GHashTableIter        iter;
-  gpointer              key;
+  DftQuestion     *q;
+  guint            n;
+  g_autofree char *victim = NULL;
 
   g_return_val_if_fail (run != NULL && path != NULL, FALSE);
 
@@ -1040,31 +1081,10 @@ dft_form_run_remove_instance (DftFormRun *run, const char *path, guint index, GE
   victim = g_strdup_printf ("%s[%u]", path, index);
   dft_expr_context_remove (run->ctx, victim);
   set_count (run, path, n - 1);
-  /* Indexes after the removed one moved; cached states and nested counts below the repeat
-   * are recomputed rather than renumbered. */
-  g_hash_table_iter_init (&iter, run->counts);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (g_str_has_prefix (key, path) && ((char *) key)[strlen (path)] == '[')
-      g_ptr_array_add (stale, g_strdup (key));
-  for (guint i = 0; i < stale->len; i++)
-    {
-      const char *k = g_ptr_array_index (stale, i);
-      guint       at = (guint) g_ascii_strtoull (k + strlen (path) + 1, NULL, 10);
-
-      if (at >= index)
-        {
-          guint            count = GPOINTER_TO_UINT (g_hash_table_lookup (run->counts, k));
-          const char      *rest = strchr (k + strlen (path), ']');
-          g_autofree char *moved = NULL;
-
-          g_hash_table_remove (run->counts, k);
-          if (at > index && rest != NULL)
-            {
-              moved = g_strdup_printf ("%s[%u]%s", path, at - 1, rest + 1);
-              set_count (run, moved, count);
-            }
-        }
-    }
+  /* Indexes after the removed one moved: nested counts and edited answers below the repeat
+   * follow their instance; cached states are recomputed rather than renumbered. */
+  renumber_after_removal (run->counts, path, index);
+  renumber_after_removal (run->edited, path, index);
   g_hash_table_remove_all (run->flags);
   compute_below (run, NULL, FALSE);
   return TRUE;
@@ -1167,6 +1187,7 @@ dft_form_run_load_json (DftFormRun *run, const char *json, GError **error)
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GError)     local = NULL;
   g_autoptr (GPtrArray)  repeats = g_ptr_array_new ();
+  g_autoptr (GPtrArray)  suggested = g_ptr_array_new ();
   g_autoptr (GList)      members = NULL;
   JsonObject            *o;
   JsonNode              *root;
@@ -1219,6 +1240,7 @@ dft_form_run_load_json (DftFormRun *run, const char *json, GError **error)
           set_count (run, base, have - 1);
         }
     }
+  g_hash_table_remove_all (run->edited);
   for (GList *l = members; l != NULL; l = l->next)
     {
       JsonNode    *n = json_object_get_member (o, l->data);
@@ -1232,8 +1254,28 @@ dft_form_run_load_json (DftFormRun *run, const char *json, GError **error)
       if (q == NULL || !dft_question_has_answer (q))
         continue;
       dft_expr_context_set (run->ctx, l->data, json_node_get_string (n), NULL);
+      if (dft_question_calculation_suggests (q))
+        g_ptr_array_add (suggested, l->data);
     }
   g_hash_table_remove_all (run->flags);
   compute_below (run, NULL, FALSE);
+  /* A suggested answer saved with another value than its calculation gives was the person's:
+   * it stands again, and what reads it is worked out anew. */
+  for (guint i = 0; i < suggested->len; i++)
+    {
+      const char      *path = g_ptr_array_index (suggested, i);
+      const char      *saved = json_object_get_string_member (o, path);
+      g_autofree char *now = dft_expr_context_get (run->ctx, path);
+
+      if (g_strcmp0 (now, saved) == 0)
+        continue;
+      g_hash_table_add (run->edited, g_strdup (path));
+      dft_expr_context_set (run->ctx, path, saved, NULL);
+    }
+  if (g_hash_table_size (run->edited) > 0)
+    {
+      g_hash_table_remove_all (run->flags);
+      compute_below (run, NULL, FALSE);
+    }
   return TRUE;
 }

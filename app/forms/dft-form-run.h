@@ -35,7 +35,8 @@ void dft_form_run_set_metadata (DftFormRun *run, const char *preload, const char
 /* Sets one answer and re-evaluates what depends on it. @changed, when not NULL, receives the
  * paths (with indexes) whose value, relevance, requiredness or read-only state may have
  * changed, for a screen to refresh. Fails for a path that is not a question of the form or is
- * read-only or calculated. */
+ * read-only or calculated; a question whose calculation only suggests its answer
+ * (dft_question_calculation_suggests()) takes it, and from then on keeps it. */
 gboolean dft_form_run_set_answer (
     DftFormRun *run, const char *path, const char *value, GPtrArray **changed, GError **error);
 /* The answer, "" when empty; NULL for a path that is not in the form. */

@@ -67,6 +67,16 @@ dft_question_has_answer (const DftQuestion *question)
 }
 
 gboolean
+dft_question_calculation_suggests (const DftQuestion *question)
+{
+  g_return_val_if_fail (question != NULL, FALSE);
+
+  return question->calculate != NULL && dft_question_has_answer (question)
+         && question->type != DFT_QUESTION_CALCULATE && question->type != DFT_QUESTION_METADATA
+         && g_strcmp0 (question->read_only, "true()") != 0;
+}
+
+gboolean
 _dft_question_is_select (const DftQuestion *q)
 {
   return q->type == DFT_QUESTION_SELECT_ONE || q->type == DFT_QUESTION_SELECT_MULTIPLE

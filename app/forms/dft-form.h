@@ -229,6 +229,11 @@ void dft_form_foreach (DftForm *form, DftQuestionFunc func, gpointer user_data);
 const char *dft_question_type_to_string (DftQuestionType type);
 gboolean    dft_question_type_from_string (const char *s, DftQuestionType *type);
 gboolean    dft_question_has_answer (const DftQuestion *question);
+/* Whether @question's calculation only suggests its answer: the person can answer it (it has
+ * an answer of its own, is not a calculate or metadata, is not always read-only) and its
+ * calculation gives the answer until the person changes it, as ODK's pattern for a default
+ * that follows other answers. A screen shows such a question as one to answer. */
+gboolean dft_question_calculation_suggests (const DftQuestion *question);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftForm, dft_form_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftQuestion, dft_question_free)

@@ -47,6 +47,7 @@ typedef struct
   const char *stem; /* the form file's name without ".xml", or NULL */
 
   xmlNodePtr model;
+  xmlNodePtr primary; /* the model's first <instance> */
   xmlNodePtr body;
   xmlNodePtr root; /* the primary instance's document element */
   char      *root_path;
@@ -249,6 +250,17 @@ xf_path_resolve (const char *context, const char *ref)
   trimmed = g_strstrip (g_strdup (ref));
   if (*trimmed == '\0')
     return NULL;
+  /* current() is the context node itself: "current()/name" is "./name". */
+  if (g_str_has_prefix (trimmed, "current()"))
+    {
+      const char *rest = trimmed + strlen ("current()");
+
+      if (*rest == '/' || *rest == '\0')
+        {
+          trimmed[0] = '.';
+          memmove (trimmed + 1, rest, strlen (rest) + 1);
+        }
+    }
   if (trimmed[0] == '/')
     joined = g_strdup (trimmed);
   else if (context != NULL)
@@ -1385,15 +1397,6 @@ xf_make_unsupported (XfLoader *l, const char *name, const char *what, guint line
   return q;
 }
 
-/* @calculate is nothing but the path of another node of the instance. */
-static gboolean
-xf_copies_other (XfLoader *l, const char *calculate, const char *path)
-{
-  g_autofree char *target = xf_path_resolve (path, calculate);
-
-  return target != NULL && !g_str_equal (target, path) && g_hash_table_contains (l->paths, target);
-}
-
 /* @value as an XPath string literal. */
 static char *
 xf_xpath_literal (const char *value)
@@ -1583,20 +1586,6 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
           g_clear_pointer (&q, dft_question_free);
           unsupported = g_strdup (type);
         }
-
-      /* A calculation that copies another answer into a question the user is asked to edit
-       * overwrites whatever they type: a default written as a calculation. */
-      if (unsupported == NULL && q != NULL && calculate != NULL && readonly == NULL
-          && g_str_equal (tag, "input") && xf_copies_other (l, calculate, path))
-        {
-          g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
-                       /* Translators: %s is a question name, %u a line */
-                       _ ("The question “%s” on line %u can be answered but also has a "
-                          "calculation, which would overwrite the answer; use a default or make "
-                          "it read-only."),
-                       name, line);
-          return NULL;
-        }
     }
   else
     {
@@ -1633,7 +1622,8 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
         }
       else
         {
-          /* A hidden value: with a fixed default it is a calculation of that value. */
+          /* A hidden value: with a fixed default it is a calculation of that value; without
+           * one it is data the form keeps (pyxform's "hidden"), which nobody fills here. */
           g_autofree char *value = xf_hidden_default (l, el, path);
 
           if (value != NULL)
@@ -1642,7 +1632,7 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
               q->calculate = xf_xpath_literal (value);
             }
           else
-            unsupported = g_strdup ("hidden");
+            q = dft_question_new (DFT_QUESTION_METADATA, name);
         }
     }
 
@@ -1668,7 +1658,10 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
   q->source_line = line;
   if (!xf_fill_common (l, q, el, control, path, error))
     return NULL;
-  if (q->type == DFT_QUESTION_UNSUPPORTED && control == NULL)
+  /* Without a control nobody is asked, so requiredness cannot be met or missed. */
+  if ((q->type == DFT_QUESTION_UNSUPPORTED
+       || (q->type == DFT_QUESTION_METADATA && q->preload == NULL))
+      && control == NULL)
     g_clear_pointer (&q->required, g_free);
   return g_steal_pointer (&q);
 }
@@ -2085,7 +2078,7 @@ xf_index_instances (XfLoader *l, GError **error)
       g_autofree char *src = NULL;
       xmlNodePtr       root = NULL;
 
-      if (!xf_is (c, "instance"))
+      if (!xf_is (c, "instance") || c == l->primary)
         continue;
       id = xf_attr (c, "id");
       if (id == NULL)
@@ -2136,6 +2129,7 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
   xmlNodePtr       head = NULL;
   xmlNodePtr       instance = NULL;
   xmlNodePtr       title = NULL;
+  xmlNodePtr       second_model = NULL;
   g_autofree char *form_id = NULL;
 
   if (length > G_MAXINT)
@@ -2234,15 +2228,11 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
         title = c;
       else if (xf_is (c, "model"))
         {
+          /* As JavaRosa: the first model is the form's, later ones are ignored. */
           if (l->model != NULL)
-            {
-              g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
-                           /* Translators: %u is a line number */
-                           _ ("The form has a second <model> on line %u; an XForm has one."),
-                           xf_line (c));
-              return FALSE;
-            }
-          l->model = c;
+            second_model = second_model != NULL ? second_model : c;
+          else
+            l->model = c;
         }
     }
   if (l->model == NULL)
@@ -2253,13 +2243,9 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
     }
   if (!xf_check_entities_version (l->model, error))
     return FALSE;
-  for (xmlNodePtr c = l->model->children; c != NULL && instance == NULL; c = c->next)
-    {
-      g_autofree char *id = xf_attr (c, "id");
-
-      if (xf_is (c, "instance") && id == NULL)
-        instance = c;
-    }
+  /* The first instance is the primary one, whatever its attributes (an id among them). */
+  l->primary = xf_child (l->model, "instance");
+  instance = l->primary;
   for (xmlNodePtr c = instance != NULL ? instance->children : NULL; c != NULL; c = c->next)
     if (c->type == XML_ELEMENT_NODE)
       {
@@ -2282,6 +2268,13 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
   l->form->version = xf_strip_or_null (xf_attr (l->root, "version"));
   l->root_path = g_strconcat ("/", (const char *) l->root->name, NULL);
   xf_index_instance (l, l->root, l->root_path, TRUE);
+  if (second_model != NULL)
+    dft_form_add_warning (l->form, xf_line (second_model), NULL,
+                          /* Translators: %u is a line number; <model> is XML: do not translate
+                             it */
+                          _ ("The form has a second <model> on line %u; an XForm has one, so "
+                             "Daftari reads the first and ignores the others."),
+                          xf_line (second_model));
 
   /* Languages first: every text below goes into them. */
   for (xmlNodePtr c = l->model->children; c != NULL; c = c->next)
@@ -2311,14 +2304,15 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
           path = xf_path_resolve (l->root_path, nodeset);
           if (path == NULL)
             continue;
+          /* As JavaRosa: a bind whose node was renamed or removed is warned about. */
           if (!g_hash_table_contains (l->paths, path))
             {
-              g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
-                           /* Translators: %s is a path such as /data/name, %u a line */
-                           _ ("The bind on line %u is for “%s”, which is not in the form's "
-                              "instance."),
-                           xf_line (c), path);
-              return FALSE;
+              dft_form_add_warning (l->form, xf_line (c), xf_path_last (path),
+                                    /* Translators: %s is a path such as /data/name, %u a line */
+                                    _ ("The bind on line %u is for “%s”, which is not in the "
+                                       "form's instance: it is ignored."),
+                                    xf_line (c), path);
+              continue;
             }
           binds = g_hash_table_lookup (l->binds, path);
           if (binds == NULL)

@@ -188,7 +188,8 @@ md_questions (MdWriter *m, GPtrArray *questions)
           type = g_strdup_printf ("select_multiple %s", q->choice_list);
           break;
         case DFT_QUESTION_METADATA:
-          type = g_strdup (q->preload);
+          /* Data nobody fills is pyxform's "hidden". */
+          type = g_strdup (q->preload != NULL ? q->preload : "hidden");
           break;
         case DFT_QUESTION_DATETIME:
           type = g_strdup ("dateTime");
