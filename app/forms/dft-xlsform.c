@@ -1102,8 +1102,9 @@ fill_question (Loader *l, DftQuestion *q, const DftSheetRow *row, const LoopItem
   set_texts (l, q, row, item);
   q->required = condition (cell_of (cols, row, COL_REQUIRED));
   q->relevant = g_strdup (cell_of (cols, row, COL_RELEVANT));
-  if (q->type == DFT_QUESTION_UNSUPPORTED)
-    return TRUE;
+  /* A question Daftari cannot show keeps its columns too, as the XForm pyxform makes of it
+   * does: its appearance says what it was ("ex:" another app, "signature") and its bind stays
+   * in the submission. */
   q->constraint = g_strdup (cell_of (cols, row, COL_CONSTRAINT));
   q->calculate = g_strdup (cell_of (cols, row, COL_CALCULATION));
   q->read_only = condition (cell_of (cols, row, COL_READ_ONLY));
@@ -1320,14 +1321,9 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
       q->preload = g_strdup (t.word);
       break;
     case T_UNSUPPORTED:
+      /* Warned about below, once its appearance is known. */
       q = dft_question_new (DFT_QUESTION_UNSUPPORTED, name);
       q->unsupported_type = g_strdup (t.word);
-      dft_form_add_warning (l->form, row->number, name,
-                            /* Translators: %u is a spreadsheet row, the first %s a question
-                               name, the second a question type ("geopoint") */
-                            _ ("Row %u of the survey sheet: the question “%s” is of a type "
-                               "Daftari cannot show (%s); it is left out."),
-                            row->number, name, t.word);
       break;
     case T_SELECT_ONE_FILE:
     case T_SELECT_MULTIPLE_FILE:
@@ -1398,6 +1394,13 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
                                "another app, which Daftari cannot start; it is left out."),
                             row->number, name);
     }
+  else if (ok && t.klass == T_UNSUPPORTED)
+    dft_form_add_warning (l->form, row->number, name,
+                          /* Translators: %u is a spreadsheet row, the first %s a question
+                             name, the second a question type ("geopoint") */
+                          _ ("Row %u of the survey sheet: the question “%s” is of a type "
+                             "Daftari cannot show (%s); it is left out."),
+                          row->number, name, t.word);
   if (ok && q->type == DFT_QUESTION_CALCULATE && q->calculate == NULL)
     ok = row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
                     /* Translators: %s is a question name; "calculation" is a column name */
