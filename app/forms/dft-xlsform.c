@@ -524,7 +524,7 @@ typedef struct
 {
   TypeClass       klass;
   DftQuestionType type;
-  char           *word; /* metadata: the preload; unsupported and skipped: the type */
+  char           *word; /* metadata: the preload; unsupported: its name (simple_types) */
   char           *list; /* selects and loops: the list or file name */
   gboolean        or_other;
 } TypeInfo;
@@ -603,11 +603,10 @@ static const struct
   { "uri:phonenumber", T_UNSUPPORTED, 0, "phonenumber" },
   { "uri:simserial", T_UNSUPPORTED, 0, "simserial" },
   { "uri:deviceid", T_METADATA, 0, "deviceid" },
-  { "uri:username", T_UNSUPPORTED, 0, "username" },
+  { "uri:username", T_METADATA, 0, "username" },
   { "uri:email", T_UNSUPPORTED, 0, "email" },
   { "xml-external", T_SKIPPED, 0, NULL },
   { "csv-external", T_SKIPPED, 0, NULL },
-  /* Questions Daftari cannot show. */
   /* Typed in as latitude and longitude: a laptop has no GPS. */
   { "geopoint", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
   { "gps", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
@@ -615,36 +614,44 @@ static const struct
   { "q geopoint", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
   { "q location", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
   { "add location prompt", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
-  { "geotrace", T_UNSUPPORTED, 0, NULL },
-  { "geoshape", T_UNSUPPORTED, 0, NULL },
-  { "image", T_UNSUPPORTED, 0, NULL },
-  { "photo", T_UNSUPPORTED, 0, NULL },
-  { "q picture", T_UNSUPPORTED, 0, NULL },
-  { "q image", T_UNSUPPORTED, 0, NULL },
-  { "add image prompt", T_UNSUPPORTED, 0, NULL },
-  { "add photo prompt", T_UNSUPPORTED, 0, NULL },
-  { "audio", T_UNSUPPORTED, 0, NULL },
-  { "q audio", T_UNSUPPORTED, 0, NULL },
-  { "add audio prompt", T_UNSUPPORTED, 0, NULL },
-  { "video", T_UNSUPPORTED, 0, NULL },
-  { "q video", T_UNSUPPORTED, 0, NULL },
-  { "add video prompt", T_UNSUPPORTED, 0, NULL },
-  { "file", T_UNSUPPORTED, 0, NULL },
-  { "add file prompt", T_UNSUPPORTED, 0, NULL },
-  { "barcode", T_UNSUPPORTED, 0, NULL },
-  { "q barcode", T_UNSUPPORTED, 0, NULL },
-  { "add barcode prompt", T_UNSUPPORTED, 0, NULL },
-  { "range", T_UNSUPPORTED, 0, NULL },
-  { "hidden", T_UNSUPPORTED, 0, NULL },
-  { "signature", T_UNSUPPORTED, 0, NULL },
-  { "include", T_UNSUPPORTED, 0, NULL },
+  /* Questions Daftari cannot show, named as the XForm importer names the control or bind type
+   * pyxform makes of each: an upload of images is an "image", one of OpenStreetMap data a
+   * "file". Warnings name the type as written. */
+  { "geotrace", T_UNSUPPORTED, 0, "geotrace" },
+  { "q geotrace", T_UNSUPPORTED, 0, "geotrace" },
+  { "geoshape", T_UNSUPPORTED, 0, "geoshape" },
+  { "q geoshape", T_UNSUPPORTED, 0, "geoshape" },
+  { "image", T_UNSUPPORTED, 0, "image" },
+  { "photo", T_UNSUPPORTED, 0, "image" },
+  { "q picture", T_UNSUPPORTED, 0, "image" },
+  { "q image", T_UNSUPPORTED, 0, "image" },
+  { "add image prompt", T_UNSUPPORTED, 0, "image" },
+  { "add photo prompt", T_UNSUPPORTED, 0, "image" },
+  { "audio", T_UNSUPPORTED, 0, "audio" },
+  { "q audio", T_UNSUPPORTED, 0, "audio" },
+  { "add audio prompt", T_UNSUPPORTED, 0, "audio" },
+  { "video", T_UNSUPPORTED, 0, "video" },
+  { "q video", T_UNSUPPORTED, 0, "video" },
+  { "add video prompt", T_UNSUPPORTED, 0, "video" },
+  { "file", T_UNSUPPORTED, 0, "file" },
+  { "add file prompt", T_UNSUPPORTED, 0, "file" },
+  { "osm", T_UNSUPPORTED, 0, "file" },
+  { "barcode", T_UNSUPPORTED, 0, "barcode" },
+  { "q barcode", T_UNSUPPORTED, 0, "barcode" },
+  { "add barcode prompt", T_UNSUPPORTED, 0, "barcode" },
+  { "range", T_UNSUPPORTED, 0, "range" },
+  { "hidden", T_UNSUPPORTED, 0, "hidden" },
+  { "signature", T_UNSUPPORTED, 0, "signature" },
+  { "include", T_UNSUPPORTED, 0, "include" },
 };
 
-/* Select prefixes, longest first so that "select one from" wins over "select one". */
+/* Select prefixes, longest first so that "select one from" wins over "select one"; those
+ * Daftari cannot show with their names as in simple_types. */
 static const struct
 {
   const char *prefix;
   TypeClass   klass;
+  const char *word;
 } select_types[] = {
   { "add select multiple prompt using", T_SELECT_MULTIPLE },
   { "add select one prompt using", T_SELECT_ONE },
@@ -656,7 +663,8 @@ static const struct
   { "select all that apply", T_SELECT_MULTIPLE },
   { "select multiple using", T_SELECT_MULTIPLE },
   { "select multiple from", T_SELECT_MULTIPLE },
-  { "select_one_external", T_UNSUPPORTED },
+  { "select_one_external", T_UNSUPPORTED, "select one external" },
+  { "select one external", T_UNSUPPORTED, "select one external" },
   { "select one using", T_SELECT_ONE },
   { "select one from", T_SELECT_ONE },
   { "select_multiple", T_SELECT_MULTIPLE },
@@ -665,8 +673,8 @@ static const struct
   { "select1", T_SELECT_ONE },
   { "q select1", T_SELECT_ONE },
   { "q select", T_SELECT_MULTIPLE },
-  { "rank", T_UNSUPPORTED },
-  { "osm", T_UNSUPPORTED },
+  { "rank", T_UNSUPPORTED, "rank" },
+  { "osm", T_UNSUPPORTED, "file" },
 };
 
 static void
@@ -761,7 +769,7 @@ parse_type (const char *written, TypeInfo *t)
       if (strchr (t->list, ' ') != NULL)
         break;
       if (t->klass == T_UNSUPPORTED)
-        t->word = g_strndup (type, len);
+        t->word = g_strdup (select_types[i].word);
       return TRUE;
     }
   g_clear_pointer (&t->list, g_free);
@@ -1400,7 +1408,7 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
                              name, the second a question type ("geopoint") */
                           _ ("Row %u of the survey sheet: the question “%s” is of a type "
                              "Daftari cannot show (%s); it is left out."),
-                          row->number, name, t.word);
+                          row->number, name, type);
   if (ok && q->type == DFT_QUESTION_CALCULATE && q->calculate == NULL)
     ok = row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
                     /* Translators: %s is a question name; "calculation" is a column name */
