@@ -236,6 +236,7 @@ typedef struct
   ColumnKind kind;
   char      *lang;   /* translatable columns: the code, "" for the plain column until known */
   char      *header; /* as written, trimmed */
+  gboolean   named;  /* translatable columns: the header names a language ("label::fr") */
 } Column;
 
 static const struct
@@ -367,7 +368,8 @@ typedef struct
   GPtrArray *survey_columns; /* Column * */
   int        survey_type;    /* column index of "type" */
   guint      depth;
-  int        plain_pos; /* where "und" goes among the languages; -1: no plain column */
+  int        plain_pos;   /* where "und" goes among the languages; -1: no plain column */
+  gboolean   named_texts; /* a column that names its language has a text */
 } Loader;
 
 static void
@@ -430,6 +432,7 @@ read_columns (Loader *l, const XSheet *sheet, const DftSheetRow *header, gboolea
       if (is_translatable (c->kind) && lang_name != NULL && lang_name[0] != '\0')
         {
           c->lang = dft_language_code_from_name (lang_name);
+          c->named = TRUE;
           dft_form_add_language (l->form, c->lang, lang_name);
         }
       else if (is_translatable (c->kind))
@@ -825,6 +828,7 @@ load_choices (Loader *l, XSheet *sheet)
               g_autofree char *text = cell_text (l, row->cells[c]);
 
               dft_text_set (label, col->lang, text);
+              l->named_texts |= col->named;
             }
         }
       list = dft_form_ensure_choice_list (l->form, list_name);
@@ -1000,6 +1004,7 @@ set_texts (Loader *l, DftQuestion *q, const DftSheetRow *row, const LoopItem *it
       cell = cell_text (l, row->cells[c]);
       value = substitute (cell, item, col->lang);
       dft_text_set (text, col->lang, value);
+      l->named_texts |= col->named;
     }
 }
 
@@ -1441,6 +1446,121 @@ load_rows (Loader *l, guint first, guint last, DftQuestion *parent, const LoopIt
   return TRUE;
 }
 
+/* ---- Languages -------------------------------------------------------- */
+
+typedef void (*TextFunc) (DftText *text, gpointer user_data);
+
+static void
+foreach_question_text (GPtrArray *questions, TextFunc func, gpointer user_data)
+{
+  for (guint i = 0; i < questions->len; i++)
+    {
+      DftQuestion *q = g_ptr_array_index (questions, i);
+
+      func (q->label, user_data);
+      func (q->hint, user_data);
+      func (q->required_message, user_data);
+      func (q->constraint_message, user_data);
+      if (q->children != NULL)
+        foreach_question_text (q->children, func, user_data);
+    }
+}
+
+/* Every text of the form but its title. */
+static void
+foreach_text (DftForm *form, TextFunc func, gpointer user_data)
+{
+  GHashTableIter iter;
+  gpointer       list;
+
+  foreach_question_text (form->questions, func, user_data);
+  g_hash_table_iter_init (&iter, form->choice_lists);
+  while (g_hash_table_iter_next (&iter, NULL, &list))
+    for (guint i = 0; i < ((DftChoiceList *) list)->choices->len; i++)
+      func (((DftChoice *) g_ptr_array_index (((DftChoiceList *) list)->choices, i))->label,
+            user_data);
+}
+
+static void
+note_languages (DftText *text, gpointer user_data)
+{
+  GHashTableIter iter;
+  gpointer       code, value;
+
+  if (text == NULL)
+    return;
+  g_hash_table_iter_init (&iter, text);
+  while (g_hash_table_iter_next (&iter, &code, &value))
+    if (*(const char *) value != '\0')
+      g_hash_table_add (user_data, code);
+}
+
+/* Moves a text from one language to another: @user_data is { from, to }. */
+static void
+move_language (DftText *text, gpointer user_data)
+{
+  const char *const *codes = user_data;
+  g_autofree char   *key = NULL;
+  g_autofree char   *value = NULL;
+
+  if (text == NULL || g_str_equal (codes[0], codes[1])
+      || !g_hash_table_steal_extended (text, codes[0], (gpointer *) &key, (gpointer *) &value))
+    return;
+  if (!g_hash_table_contains (text, codes[1]))
+    g_hash_table_insert (text, g_strdup (codes[1]), g_steal_pointer (&value));
+}
+
+/*
+ * As the XForm pyxform makes of the sheet: a language is a translation only when it has a text
+ * (a column with a header and nothing in it, or a default_language nothing is written in, is
+ * none), and a form whose texts are all in columns that name no language has no translations
+ * at all, whatever default_language says. A default language without texts gives way to the
+ * first language that has some, as ODK takes the first translation when none is the default.
+ */
+static void
+settle_languages (Loader *l)
+{
+  DftForm               *form = l->form;
+  g_autoptr (GHashTable) used = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char       *old_default = g_strdup (form->default_language);
+
+  if (!l->named_texts)
+    {
+      const char *codes[] = { form->default_language, "und" };
+
+      foreach_text (form, move_language, codes);
+      move_language (form->title, codes);
+      g_ptr_array_set_size (form->languages, 0);
+      dft_form_add_language (form, "und", NULL);
+      g_free (form->default_language);
+      form->default_language = g_strdup ("und");
+      return;
+    }
+
+  /* Daftari's own title columns (form_title_translation::) keep their languages; the title
+   * in the default language is the settings' form_title, not a translation. */
+  note_languages (form->title, used);
+  g_hash_table_remove (used, old_default);
+  foreach_text (form, note_languages, used);
+  for (guint i = form->languages->len; i-- > 0;)
+    if (!g_hash_table_contains (used,
+                                ((DftLanguage *) g_ptr_array_index (form->languages, i))->code))
+      g_ptr_array_remove_index (form->languages, i);
+  if (form->languages->len == 0)
+    dft_form_add_language (form, "und", NULL);
+  for (guint i = 0; i < form->languages->len; i++)
+    if (g_str_equal (((DftLanguage *) g_ptr_array_index (form->languages, i))->code, old_default))
+      return;
+  g_free (form->default_language);
+  form->default_language
+      = g_strdup (((DftLanguage *) g_ptr_array_index (form->languages, 0))->code);
+  {
+    const char *codes[] = { old_default, form->default_language };
+
+    move_language (form->title, codes);
+  }
+}
+
 /* ---- Settings --------------------------------------------------------- */
 
 typedef struct
@@ -1642,6 +1762,8 @@ load_sheets (
         dft_text_set (form->title, form->default_language, form->id);
       ok = load_rows (&l, 1, survey->rows->len, NULL, NULL);
     }
+  if (ok)
+    settle_languages (&l);
 
   g_clear_pointer (&l.survey_columns, g_ptr_array_unref);
   g_free (l.plain_lang);
