@@ -680,6 +680,17 @@ static const struct
   { "osm", T_UNSUPPORTED, "file" },
 };
 
+/* Filled by the device or hidden: pyxform gives it a bind but no control, so the XForm it makes
+ * has no label, hint or appearance for it, and nobody is asked to meet its requiredness. */
+static gboolean
+has_no_control (const TypeInfo *t)
+{
+  static const char *const words[]
+      = { "simserial", "subscriberid", "phonenumber", "email", "hidden", NULL };
+
+  return t->klass == T_METADATA || (t->klass == T_UNSUPPORTED && g_strv_contains (words, t->word));
+}
+
 static void
 type_info_clear (TypeInfo *t)
 {
@@ -1391,6 +1402,14 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
     }
 
   ok = fill_question (l, q, row, item);
+  if (has_no_control (&t))
+    {
+      g_hash_table_remove_all (q->label);
+      g_hash_table_remove_all (q->hint);
+      g_clear_pointer (&q->appearance, g_free);
+      if (q->type == DFT_QUESTION_UNSUPPORTED)
+        g_clear_pointer (&q->required, g_free);
+    }
   if (q->type == DFT_QUESTION_SELECT_ONE && q->appearance != NULL
       && strstr (q->appearance, "likert") != NULL)
     q->type = DFT_QUESTION_LIKERT;
