@@ -1429,9 +1429,10 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
   else if (ok && t.klass == T_UNSUPPORTED)
     dft_form_add_warning (l->form, row->number, name,
                           /* Translators: %u is a spreadsheet row, the first %s a question
-                             name, the second a question type ("geopoint") */
-                          _ ("Row %u of the survey sheet: the question “%s” is of a type "
-                             "Daftari cannot show (%s); it is left out."),
+                             name, the second a question type as the sheet wrote it ("image",
+                             "osm buildings") */
+                          _ ("Row %u of the survey sheet: the question “%s” is of the type "
+                             "“%s”, which Daftari cannot show; it is left out."),
                           row->number, name, type);
   if (ok && q->type == DFT_QUESTION_CALCULATE && q->calculate == NULL)
     ok = row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
