@@ -5,6 +5,7 @@
 
 /* Not dft-test-util.h: dft-record.h declares a GObject also named DftForm. */
 #include <locale.h>
+#include "dft-form-corpus.h"
 #include "forms/dft-form.h"
 
 /*
@@ -13,15 +14,6 @@
  * inside one is refused with a message that names the problem. One test per file, and a
  * summary per folder at the end.
  */
-
-/* The form files Daftari's importers read; an importer adds its suffixes here. */
-static const char *const form_suffixes[] = {
-  ".xml", /* ODK XForms, pyxform's outputs among them (dft-xform.c) */
-#if __has_include("forms/dft-xlsform.h")
-  ".xlsx", ".xls", ".csv", ".md", /* XLSForms (dft-xlsform.c) */
-#endif
-  NULL,
-};
 
 typedef struct
 {
@@ -32,67 +24,6 @@ typedef struct
 
 static GHashTable *folder_counts; /* folder → FolderCount * */
 static char       *corpora;
-
-static gboolean
-is_form_file (const char *name)
-{
-  g_autofree char *lower = g_ascii_strdown (name, -1);
-
-  for (guint i = 0; form_suffixes[i] != NULL; i++)
-    if (g_str_has_suffix (lower, form_suffixes[i]))
-      return TRUE;
-  return FALSE;
-}
-
-/* Folders called "negative" hold forms broken on purpose: every one must be refused. */
-static gboolean
-is_negative (const char *relative)
-{
-  g_auto (GStrv) parts = g_strsplit (relative, G_DIR_SEPARATOR_S, -1);
-
-  for (guint i = 0; parts[i] != NULL && parts[i + 1] != NULL; i++)
-    if (g_str_equal (parts[i], "negative"))
-      return TRUE;
-  return FALSE;
-}
-
-/* pyxform keeps its bug fixtures in negative_bug_example_xls/: only some of them are meant to
- * fail (the corpus's SOURCES.txt names them); the others exercise warnings, blank rows and
- * ambiguous dates, and may load. */
-static gboolean
-in_pyxform_bugs (const char *relative)
-{
-  return strstr (relative, "negative_bug_example_xls" G_DIR_SEPARATOR_S) != NULL;
-}
-
-/* Files outside negative folders that their own project refuses too, each with the reason.
- * They must be refused here as well, with a message naming the problem. */
-static const struct
-{
-  const char *file;
-  const char *why;
-} expected_refusals[] = {
-  /* pyxform's test_bugs.py and SOURCES.txt */
-  { "negative_bug_example_xls/group_name_test.xls", "no name" },
-  { "negative_bug_example_xls/duplicate_columns.xlsx", "label" },
-  { "negative_bug_example_xls/calculate_without_calculation.xls", "calculation" },
-  { "negative_bug_example_xls/bad_calc.xlsx", "not closed" },
-  /* pyxform's tests expect these two to fail: an unknown type, and a calculation ODK
-   * Validate rejects. */
-  { "example_xls/unknown_question_type.xls", "set form title" },
-  { "example_xls/bad_calc.xlsx", "not closed" },
-  /* The itemset data of pull_data.xlsx, beside it: a CSV that is not a form. */
-  { "example_xls/fruits.csv", "not an XLSForm" },
-};
-
-static const char *
-expected_refusal (const char *relative)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (expected_refusals); i++)
-    if (g_str_has_suffix (relative, expected_refusals[i].file))
-      return expected_refusals[i].why;
-  return NULL;
-}
 
 static FolderCount *
 count_for (const char *relative)
@@ -123,9 +54,9 @@ test_form (gconstpointer data)
                   form != NULL ? "loaded" : error->message,
                   (g_get_monotonic_time () - start) / 1000);
 
-  if (is_negative (relative) || expected_refusal (relative) != NULL)
+  if (dft_form_corpus_is_negative (relative) || dft_form_corpus_expected_refusal (relative) != NULL)
     {
-      const char *why = expected_refusal (relative);
+      const char *why = dft_form_corpus_expected_refusal (relative);
 
       /* Refused, with a message that says what is wrong rather than that something is. */
       if (form != NULL)
@@ -152,7 +83,7 @@ test_form (gconstpointer data)
       count->loaded++;
       return;
     }
-  if (in_pyxform_bugs (relative) && error->domain == DFT_FORM_ERROR
+  if (dft_form_corpus_in_pyxform_bugs (relative) && error->domain == DFT_FORM_ERROR
       && strlen (error->message) >= 20)
     {
       count->refused++;
@@ -324,51 +255,16 @@ print_summary (void)
     }
 }
 
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 static void
 test_absent (void)
 {
   g_test_skip ("the form corpora (../shared/corpora, DAFTARI_SHARED) are not here");
 }
 
-static void
-collect (const char *relative_dir, GPtrArray *files)
+static int
+compare_names (gconstpointer a, gconstpointer b)
 {
-  g_autofree char      *dir_path = g_build_filename (corpora, relative_dir, NULL);
-  g_autoptr (GDir)      dir = g_dir_open (dir_path, 0, NULL);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char           *name;
-
-  if (dir == NULL)
-    return;
-  while ((name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
-  for (guint i = 0; i < names->len; i++)
-    {
-      const char      *entry = g_ptr_array_index (names, i);
-      g_autofree char *relative
-          = *relative_dir != '\0' ? g_build_filename (relative_dir, entry, NULL) : g_strdup (entry);
-      g_autofree char *full = g_build_filename (corpora, relative, NULL);
-
-      if (g_file_test (full, G_FILE_TEST_IS_DIR))
-        {
-          /* External CSV instances live in media folders: they are data, not forms. */
-          if (g_str_equal (entry, "media") || g_str_has_suffix (entry, "-media"))
-            continue;
-          collect (relative, files);
-        }
-      /* The corpora's own documentation. */
-      else if (g_str_has_prefix (entry, "README") || g_str_has_prefix (entry, "SOURCES"))
-        continue;
-      else if (is_form_file (entry))
-        g_ptr_array_add (files, g_steal_pointer (&relative));
-    }
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
 /* The names in @dir_path that have an XForm. */
@@ -389,7 +285,7 @@ collect_pairs (const char *dir_path)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) files = NULL;
   g_autoptr (GPtrArray) pairs = NULL;
   g_autoptr (GPtrArray) own_pairs = NULL;
   g_autofree char      *pairs_dir = NULL;
@@ -398,17 +294,14 @@ main (int argc, char **argv)
 
   setlocale (LC_ALL, "");
   g_test_init (&argc, &argv, NULL);
-  if (g_getenv ("DAFTARI_SHARED") != NULL)
-    corpora = g_build_filename (g_getenv ("DAFTARI_SHARED"), "corpora", NULL);
-  if (corpora != NULL && !g_file_test (corpora, G_FILE_TEST_IS_DIR))
-    g_clear_pointer (&corpora, g_free);
+  corpora = dft_form_corpus_find (NULL);
   folder_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   if (corpora == NULL)
     g_test_add_func ("/form-corpus/absent", test_absent);
   else
     {
-      collect ("", files);
+      files = dft_form_corpus_list (corpora);
       g_assert_cmpuint (files->len, >, 0);
       for (guint i = 0; i < files->len; i++)
         {
