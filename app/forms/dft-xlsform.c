@@ -680,15 +680,17 @@ static const struct
   { "osm", T_UNSUPPORTED, "file" },
 };
 
-/* Filled by the device or hidden: pyxform gives it a bind but no control, so the XForm it makes
- * has no label, hint or appearance for it, and nobody is asked to meet its requiredness. */
+/* Calculated, filled by the device or hidden: pyxform gives it a bind but no control, so the
+ * XForm it makes shows no label, hint or appearance for it, and nobody is asked to meet its
+ * requiredness. */
 static gboolean
 has_no_control (const TypeInfo *t)
 {
   static const char *const words[]
       = { "simserial", "subscriberid", "phonenumber", "email", "hidden", NULL };
 
-  return t->klass == T_METADATA || (t->klass == T_UNSUPPORTED && g_strv_contains (words, t->word));
+  return t->klass == T_METADATA || (t->klass == T_QUESTION && t->type == DFT_QUESTION_CALCULATE)
+         || (t->klass == T_UNSUPPORTED && g_strv_contains (words, t->word));
 }
 
 static void
@@ -1115,15 +1117,18 @@ is_default_expression (const char *value)
   return FALSE;
 }
 
-/* The fields every kind of question shares, from @row. */
+/* The fields every kind of question shares, from @row; without a @control (has_no_control())
+ * no texts or appearance. */
 static gboolean
-fill_question (Loader *l, DftQuestion *q, const DftSheetRow *row, const LoopItem *item)
+fill_question (
+    Loader *l, DftQuestion *q, const DftSheetRow *row, const LoopItem *item, gboolean control)
 {
   const GPtrArray *cols = l->survey_columns;
   const char      *s;
 
   q->source_line = row->number;
-  set_texts (l, q, row, item);
+  if (control)
+    set_texts (l, q, row, item);
   q->required = condition (cell_of (cols, row, COL_REQUIRED));
   q->relevant = g_strdup (cell_of (cols, row, COL_RELEVANT));
   /* A question Daftari cannot show keeps its columns too, as the XForm pyxform makes of it
@@ -1132,7 +1137,8 @@ fill_question (Loader *l, DftQuestion *q, const DftSheetRow *row, const LoopItem
   q->constraint = g_strdup (cell_of (cols, row, COL_CONSTRAINT));
   q->calculate = g_strdup (cell_of (cols, row, COL_CALCULATION));
   q->read_only = condition (cell_of (cols, row, COL_READ_ONLY));
-  q->appearance = g_strdup (cell_of (cols, row, COL_APPEARANCE));
+  if (control)
+    q->appearance = g_strdup (cell_of (cols, row, COL_APPEARANCE));
   q->choice_filter = g_strdup (cell_of (cols, row, COL_CHOICE_FILTER));
   q->repeat_count = g_strdup (cell_of (cols, row, COL_REPEAT_COUNT));
   if ((s = cell_of (cols, row, COL_DEFAULT)) != NULL)
@@ -1308,7 +1314,7 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
           }
         q = dft_question_new (t.klass == T_BEGIN_REPEAT ? DFT_QUESTION_REPEAT : DFT_QUESTION_GROUP,
                               name);
-        ok = fill_question (l, q, row, item);
+        ok = fill_question (l, q, row, item, TRUE);
         if (q->appearance != NULL
             && (strstr (q->appearance, "field-list") != NULL
                 || strstr (q->appearance, "table-list") != NULL))
@@ -1401,15 +1407,9 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
       break;
     }
 
-  ok = fill_question (l, q, row, item);
-  if (has_no_control (&t))
-    {
-      g_hash_table_remove_all (q->label);
-      g_hash_table_remove_all (q->hint);
-      g_clear_pointer (&q->appearance, g_free);
-      if (q->type == DFT_QUESTION_UNSUPPORTED)
-        g_clear_pointer (&q->required, g_free);
-    }
+  ok = fill_question (l, q, row, item, !has_no_control (&t));
+  if (has_no_control (&t) && q->type == DFT_QUESTION_UNSUPPORTED)
+    g_clear_pointer (&q->required, g_free);
   if (q->type == DFT_QUESTION_SELECT_ONE && q->appearance != NULL
       && strstr (q->appearance, "likert") != NULL)
     q->type = DFT_QUESTION_LIKERT;
