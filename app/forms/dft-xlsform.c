@@ -1105,6 +1105,23 @@ add_question (Loader *l, DftQuestion *parent, DftQuestion *q)
     dft_form_add_question (l->form, q);
 }
 
+/* @value as an XPath string literal: in the quotes it has none of, else a concat() of the
+ * parts between its apostrophes. */
+static char *
+xpath_literal (const char *value)
+{
+  g_auto (GStrv)   parts = NULL;
+  g_autofree char *joined = NULL;
+
+  if (strchr (value, '\'') == NULL)
+    return g_strdup_printf ("'%s'", value);
+  if (strchr (value, '"') == NULL)
+    return g_strdup_printf ("\"%s\"", value);
+  parts = g_strsplit (value, "'", -1);
+  joined = g_strjoinv ("', \"'\", '", parts);
+  return g_strdup_printf ("concat('%s')", joined);
+}
+
 static gboolean
 is_default_expression (const char *value)
 {
@@ -1410,6 +1427,16 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
   ok = fill_question (l, q, row, item, !has_no_control (&t));
   if (has_no_control (&t) && q->type == DFT_QUESTION_UNSUPPORTED)
     g_clear_pointer (&q->required, g_free);
+  /* A hidden value with a calculation or a fixed default is a calculation, as the XForm path
+   * reads the bind and instance pyxform makes of it. */
+  if (q->type == DFT_QUESTION_UNSUPPORTED && g_strcmp0 (q->unsupported_type, "hidden") == 0
+      && (q->calculate != NULL || q->default_value != NULL))
+    {
+      q->type = DFT_QUESTION_CALCULATE;
+      g_clear_pointer (&q->unsupported_type, g_free);
+      if (q->calculate == NULL)
+        q->calculate = xpath_literal (q->default_value);
+    }
   if (q->type == DFT_QUESTION_SELECT_ONE && q->appearance != NULL
       && strstr (q->appearance, "likert") != NULL)
     q->type = DFT_QUESTION_LIKERT;
@@ -1426,7 +1453,7 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
                                "another app, which Daftari cannot start; it is left out."),
                             row->number, name);
     }
-  else if (ok && t.klass == T_UNSUPPORTED)
+  else if (ok && q->type == DFT_QUESTION_UNSUPPORTED && t.klass == T_UNSUPPORTED)
     dft_form_add_warning (l->form, row->number, name,
                           /* Translators: %u is a spreadsheet row, the first %s a question
                              name, the second a question type as the sheet wrote it ("image",
