@@ -1570,11 +1570,11 @@ settle_languages (Loader *l)
   DftForm               *form = l->form;
   g_autoptr (GHashTable) used = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree char       *old_default = g_strdup (form->default_language);
+  const char            *codes[2] = { old_default, NULL };
 
   if (!l->named_texts)
     {
-      const char *codes[] = { form->default_language, "und" };
-
+      codes[1] = "und";
       foreach_text (form, move_language, codes);
       move_language (form->title, codes);
       g_ptr_array_set_size (form->languages, 0);
@@ -1601,11 +1601,8 @@ settle_languages (Loader *l)
   g_free (form->default_language);
   form->default_language
       = g_strdup (((DftLanguage *) g_ptr_array_index (form->languages, 0))->code);
-  {
-    const char *codes[] = { old_default, form->default_language };
-
-    move_language (form->title, codes);
-  }
+  codes[1] = form->default_language;
+  move_language (form->title, codes);
 }
 
 /* ---- Settings --------------------------------------------------------- */
