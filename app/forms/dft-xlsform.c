@@ -229,6 +229,7 @@ typedef enum
   COL_CORRECT_ANSWER,
   COL_POINTS,
   COL_PARTIAL_CREDIT,
+  COL_PARAMETERS,
 } ColumnKind;
 
 typedef struct
@@ -294,6 +295,7 @@ static const struct
   { "correct_answer", COL_CORRECT_ANSWER },
   { "points", COL_POINTS },
   { "partial_credit", COL_PARTIAL_CREDIT },
+  { "parameters", COL_PARAMETERS },
 };
 
 static gboolean
@@ -424,7 +426,8 @@ read_columns (Loader *l, const XSheet *sheet, const DftSheetRow *header, gboolea
       c->kind = classify_header (c->header, &lang_name);
       if (!choices && c->kind == COL_EXTRA)
         c->kind = COL_IGNORED;
-      if (choices && (c->kind == COL_TYPE || c->kind == COL_CALCULATION))
+      if (choices
+          && (c->kind == COL_TYPE || c->kind == COL_CALCULATION || c->kind == COL_PARAMETERS))
         c->kind = COL_EXTRA;
       if (c->kind == COL_IGNORED)
         continue;
@@ -1105,6 +1108,37 @@ add_question (Loader *l, DftQuestion *parent, DftQuestion *q)
     dft_form_add_question (l->form, q);
 }
 
+/* pyxform's range parameters, "start=1 end=10 step=1" (separated by spaces, commas or
+ * semicolons): start, end and step must be numbers, as the XForm path checks them on the
+ * <range> pyxform makes. */
+static gboolean
+check_range (Loader *l, const DftSheetRow *row, const char *name)
+{
+  const char    *cell = cell_of (l->survey_columns, row, COL_PARAMETERS);
+  g_auto (GStrv) parts = g_strsplit_set (cell != NULL ? cell : "", " \t\n,;", -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *value = strchr (parts[i], '=');
+      char *end = NULL;
+
+      if (value == NULL)
+        continue;
+      *value++ = '\0';
+      if (g_ascii_strcasecmp (parts[i], "start") != 0 && g_ascii_strcasecmp (parts[i], "end") != 0
+          && g_ascii_strcasecmp (parts[i], "step") != 0)
+        continue;
+      g_ascii_strtod (value, &end);
+      if (*value == '\0' || end == value || *end != '\0')
+        return row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
+                          /* Translators: the first %s is a question name, the second a range
+                             parameter (start, end, step), the third its value */
+                          _ ("the range “%s” has a %s of “%s”, which is not a number."), name,
+                          parts[i], value);
+    }
+  return TRUE;
+}
+
 /* @value as an XPath string literal: in the quotes it has none of, else a concat() of the
  * parts between its apostrophes. */
 static char *
@@ -1425,6 +1459,8 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
     }
 
   ok = fill_question (l, q, row, item, !has_no_control (&t));
+  if (ok && q->type == DFT_QUESTION_UNSUPPORTED && g_strcmp0 (q->unsupported_type, "range") == 0)
+    ok = check_range (l, row, name);
   if (has_no_control (&t) && q->type == DFT_QUESTION_UNSUPPORTED)
     g_clear_pointer (&q->required, g_free);
   /* A hidden value with a calculation or a fixed default is a calculation, as the XForm path
