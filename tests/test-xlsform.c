@@ -236,6 +236,34 @@ test_from_file (void)
   g_assert_cmpstr (dft_text_get (kiwi->label, "und"), ==, "Kiwi");
   g_assert_cmpstr (g_hash_table_lookup (kiwi->extra, "colour"), ==, "green");
 
+  /* Where ODK tools keep a form's files, as the XForm path looks: "<form>-media", "media". */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char    *dir = dft_test_make_dir ();
+      g_autofree char    *media = g_build_filename (dir, i == 0 ? "picks-media" : "media", NULL);
+      g_autofree char    *md = g_build_filename (dir, "picks.md", NULL);
+      g_autofree char    *csv = NULL;
+      g_autofree char    *source = data_path ("fruits.csv");
+      g_autofree char    *fruits = NULL;
+      g_autoptr (GError)  error = NULL;
+      g_autoptr (DftForm) found = NULL;
+
+      g_assert_true (g_file_get_contents (source, &csv, NULL, NULL));
+      g_assert_cmpint (g_mkdir_with_parents (media, 0700), ==, 0);
+      fruits = g_build_filename (media, "fruits.csv", NULL);
+      g_assert_true (g_file_set_contents (fruits, csv, -1, NULL));
+      g_assert_true (g_file_set_contents (
+          md,
+          "| survey |\n| | type | name | label |\n| | select_one_from_file fruits.csv | f | F |\n",
+          -1, NULL));
+      found = dft_form_new_from_file (md, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (
+          ((DftChoiceList *) g_hash_table_lookup (found->choice_lists, "fruits.csv"))->choices->len,
+          ==, 2);
+      dft_test_dir_free (g_steal_pointer (&dir));
+    }
+
   /* Without the file beside it, the form is refused with the file's name. */
   assert_refused ("| survey |\n| | type | name | label |\n"
                   "| | select_one_from_file missing.csv | f | F |\n",

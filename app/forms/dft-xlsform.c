@@ -362,6 +362,7 @@ typedef struct
 {
   DftForm    *form;
   const char *dir;        /* where select_one_from_file looks, or NULL */
+  const char *stem;       /* the form's file name without its extension */
   gboolean    markdown;   /* texts are cells of markdown tables: "<br>" is a line break */
   char       *plain_lang; /* the language of columns without one */
   GError     *error;
@@ -861,6 +862,27 @@ load_choices (Loader *l, XSheet *sheet)
 }
 
 /* Choices from a CSV file beside the form (select_one_from_file), columns "name" and "label". */
+/* Where ODK tools put a form's files, as the XForm path looks for them: beside the form, in
+ * "media", in "<form>-media" (ODK Central, Collect), in "media/<form>-media", and in a "media"
+ * folder beside the form's own (Collect's test forms). */
+static char *
+find_media_file (Loader *l, const char *file)
+{
+  g_autofree char  *stem_media = g_strconcat (l->stem != NULL ? l->stem : "", "-media", NULL);
+  const char *const folders[][2] = {
+    { ".", "." }, { "media", "." }, { stem_media, "." }, { "media", stem_media }, { "..", "media" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+    {
+      g_autofree char *path = g_build_filename (l->dir, folders[i][0], folders[i][1], file, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&path);
+    }
+  return NULL;
+}
+
 static gboolean
 load_choices_file (Loader *l, const char *file, guint number)
 {
@@ -877,7 +899,7 @@ load_choices_file (Loader *l, const char *file, guint number)
   if (g_hash_table_contains (l->form->choice_lists, file))
     return TRUE;
   if (l->dir != NULL && strchr (file, '/') == NULL && strchr (file, '\\') == NULL)
-    path = g_build_filename (l->dir, file, NULL);
+    path = find_media_file (l, file);
   if (path == NULL || !g_file_get_contents (path, &data, &len, &local))
     return row_error (l, DFT_FORM_ERROR_INVALID, "survey", number,
                       /* Translators: %s is a file name */
@@ -1791,6 +1813,7 @@ load_sheets (
 
   l.form = form;
   l.dir = dir;
+  l.stem = stem;
   l.markdown = markdown;
   l.plain_pos = -1;
   l.plain_lang = dft_language_code_from_name (settings.default_language);
