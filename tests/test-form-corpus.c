@@ -12,7 +12,8 @@
  * Conformance over the form corpora in ../shared/corpora (see its README.md): every form file
  * outside a "negative" folder loads and prepares through dft_form_new_from_file(); every form
  * inside one is refused with a message that names the problem. One test per file, and a
- * summary per folder at the end.
+ * summary per folder at the end. Then the pairs of an XLSForm and the XForm pyxform makes of
+ * it, pyxform's own and the project's, which must give the same definition.
  */
 
 typedef struct
