@@ -5,23 +5,16 @@
 
 /* Not dft-test-util.h: dft-record.h declares a GObject also named DftForm. */
 #include <locale.h>
+#include "dft-form-corpus.h"
 #include "forms/dft-form.h"
 
 /*
  * Conformance over the form corpora in ../shared/corpora (see its README.md): every form file
  * outside a "negative" folder loads and prepares through dft_form_new_from_file(); every form
  * inside one is refused with a message that names the problem. One test per file, and a
- * summary per folder at the end.
+ * summary per folder at the end. Then the pairs of an XLSForm and the XForm pyxform makes of
+ * it, pyxform's own and the project's, which must give the same definition.
  */
-
-/* The form files Daftari's importers read; an importer adds its suffixes here. */
-static const char *const form_suffixes[] = {
-  ".xml", /* ODK XForms, pyxform's outputs among them (dft-xform.c) */
-#if __has_include("forms/dft-xlsform.h")
-  ".xlsx", ".xls", ".csv", ".md", /* XLSForms (dft-xlsform.c) */
-#endif
-  NULL,
-};
 
 typedef struct
 {
@@ -32,67 +25,6 @@ typedef struct
 
 static GHashTable *folder_counts; /* folder → FolderCount * */
 static char       *corpora;
-
-static gboolean
-is_form_file (const char *name)
-{
-  g_autofree char *lower = g_ascii_strdown (name, -1);
-
-  for (guint i = 0; form_suffixes[i] != NULL; i++)
-    if (g_str_has_suffix (lower, form_suffixes[i]))
-      return TRUE;
-  return FALSE;
-}
-
-/* Folders called "negative" hold forms broken on purpose: every one must be refused. */
-static gboolean
-is_negative (const char *relative)
-{
-  g_auto (GStrv) parts = g_strsplit (relative, G_DIR_SEPARATOR_S, -1);
-
-  for (guint i = 0; parts[i] != NULL && parts[i + 1] != NULL; i++)
-    if (g_str_equal (parts[i], "negative"))
-      return TRUE;
-  return FALSE;
-}
-
-/* pyxform keeps its bug fixtures in negative_bug_example_xls/: only some of them are meant to
- * fail (the corpus's SOURCES.txt names them); the others exercise warnings, blank rows and
- * ambiguous dates, and may load. */
-static gboolean
-in_pyxform_bugs (const char *relative)
-{
-  return strstr (relative, "negative_bug_example_xls" G_DIR_SEPARATOR_S) != NULL;
-}
-
-/* Files outside negative folders that their own project refuses too, each with the reason.
- * They must be refused here as well, with a message naming the problem. */
-static const struct
-{
-  const char *file;
-  const char *why;
-} expected_refusals[] = {
-  /* pyxform's test_bugs.py and SOURCES.txt */
-  { "negative_bug_example_xls/group_name_test.xls", "no name" },
-  { "negative_bug_example_xls/duplicate_columns.xlsx", "label" },
-  { "negative_bug_example_xls/calculate_without_calculation.xls", "calculation" },
-  { "negative_bug_example_xls/bad_calc.xlsx", "not closed" },
-  /* pyxform's tests expect these two to fail: an unknown type, and a calculation ODK
-   * Validate rejects. */
-  { "example_xls/unknown_question_type.xls", "set form title" },
-  { "example_xls/bad_calc.xlsx", "not closed" },
-  /* The itemset data of pull_data.xlsx, beside it: a CSV that is not a form. */
-  { "example_xls/fruits.csv", "not an XLSForm" },
-};
-
-static const char *
-expected_refusal (const char *relative)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (expected_refusals); i++)
-    if (g_str_has_suffix (relative, expected_refusals[i].file))
-      return expected_refusals[i].why;
-  return NULL;
-}
 
 static FolderCount *
 count_for (const char *relative)
@@ -123,9 +55,9 @@ test_form (gconstpointer data)
                   form != NULL ? "loaded" : error->message,
                   (g_get_monotonic_time () - start) / 1000);
 
-  if (is_negative (relative) || expected_refusal (relative) != NULL)
+  if (dft_form_corpus_is_negative (relative) || dft_form_corpus_expected_refusal (relative) != NULL)
     {
-      const char *why = expected_refusal (relative);
+      const char *why = dft_form_corpus_expected_refusal (relative);
 
       /* Refused, with a message that says what is wrong rather than that something is. */
       if (form != NULL)
@@ -152,7 +84,7 @@ test_form (gconstpointer data)
       count->loaded++;
       return;
     }
-  if (in_pyxform_bugs (relative) && error->domain == DFT_FORM_ERROR
+  if (dft_form_corpus_in_pyxform_bugs (relative) && error->domain == DFT_FORM_ERROR
       && strlen (error->message) >= 20)
     {
       count->refused++;
@@ -198,39 +130,87 @@ replace_all (const char *text, const char *from, const char *to)
   return g_strjoinv (to, parts);
 }
 
+/* By path below the root, which the two files may name apart (survey_no_name). */
 static void
-test_pair (gconstpointer data)
+index_question (DftQuestion *q, gpointer by_path)
 {
-  const char      *name = data;
-  g_autofree char *xml
-      = g_strdup_printf ("%s/xlsform/pyxform/test_expected_output/%s.xml", corpora, name);
-  g_autofree char   *xls = g_strdup_printf ("%s/xlsform/pyxform/example_xls/%s.xls", corpora, name);
-  g_autoptr (GError) error = NULL;
+  const char *below_root = q->path != NULL ? strchr (q->path + 1, '/') : NULL;
+
+  if (below_root != NULL)
+    g_hash_table_insert (by_path, (gpointer) below_root, q);
+}
+
+typedef struct
+{
+  GHashTable *xml_questions; /* path below the root → DftQuestion * */
+  GString    *differences;
+} KindComparison;
+
+static void
+compare_kind (DftQuestion *a, gpointer data)
+{
+  KindComparison *c = data;
+  const char     *key = a->path != NULL ? strchr (a->path + 1, '/') : NULL;
+  DftQuestion    *b = key != NULL ? g_hash_table_lookup (c->xml_questions, key) : NULL;
+
+  if (b == NULL)
+    return;
+  if (a->type != b->type || g_strcmp0 (a->unsupported_type, b->unsupported_type) != 0)
+    g_string_append_printf (c->differences,
+                            " %s: %s (%s) from the XLSForm, %s (%s) from the XForm;", key,
+                            dft_question_type_to_string (a->type),
+                            a->unsupported_type != NULL ? a->unsupported_type : "-",
+                            dft_question_type_to_string (b->type),
+                            b->unsupported_type != NULL ? b->unsupported_type : "-");
+  if (g_strcmp0 (a->appearance, b->appearance) != 0)
+    g_string_append_printf (
+        c->differences, " %s: appearance “%s” from the XLSForm, “%s” from the XForm;", key,
+        a->appearance != NULL ? a->appearance : "", b->appearance != NULL ? b->appearance : "");
+}
+
+/* Each question's kind, the name of the type Daftari cannot show it as, and its appearance,
+ * named one by one, in the XLSForm's order: the first things a reader of a failed comparison
+ * looks for. A question only one side has is left to the whole comparison. Returns the
+ * differences, or NULL. */
+static char *
+compare_kinds (DftForm *from_xls, DftForm *from_xml)
+{
+  g_autoptr (GHashTable) xml_questions = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GString)    differences = g_string_new (NULL);
+  KindComparison         c = { xml_questions, differences };
+
+  dft_form_foreach (from_xml, index_question, xml_questions);
+  dft_form_foreach (from_xls, compare_kind, &c);
+  return differences->len > 0 ? g_strdup (differences->str) : NULL;
+}
+
+/* Imports @xls and @xml and fails unless both give the same definition, apart from the
+ * corpus's own disagreements for @name (pair_allowances). The canonical JSON holds every
+ * question's type, the type Daftari cannot show it as (unsupported_type), its appearance, its
+ * texts in each language and the form's languages. */
+static void
+compare_pair (const char *name, const char *xls, const char *xml)
+{
+  g_autoptr (GError)  error = NULL;
   g_autoptr (DftForm) from_xml = NULL;
   g_autoptr (DftForm) from_xls = NULL;
   g_autofree char    *a = NULL;
   g_autofree char    *b = NULL;
+  g_autofree char    *kinds = NULL;
 
-  for (guint i = 0; i < G_N_ELEMENTS (pairs_skipped); i++)
-    if (g_str_equal (name, pairs_skipped[i][0]))
-      {
-        g_test_skip (pairs_skipped[i][1]);
-        return;
-      }
-  if (!g_file_test (xls, G_FILE_TEST_EXISTS))
+  from_xml = dft_form_new_from_file (xml, &error);
+  if (from_xml == NULL)
     {
-      g_free (xls);
-      xls = g_strdup_printf ("%s/xlsform/pyxform/example_xls/%s.xlsx", corpora, name);
-    }
-  if (!g_file_test (xls, G_FILE_TEST_EXISTS))
-    {
-      g_test_skip ("no XLSForm beside this expected output");
+      g_test_fail_printf ("%s: the XForm is refused: %s", name, error->message);
       return;
     }
-  from_xml = dft_form_new_from_file (xml, &error);
-  g_assert_no_error (error);
   from_xls = dft_form_new_from_file (xls, &error);
-  g_assert_no_error (error);
+  if (from_xls == NULL)
+    {
+      g_test_fail_printf ("%s: the XLSForm is refused: %s", name, error->message);
+      return;
+    }
+  kinds = compare_kinds (from_xls, from_xml);
   a = dft_form_to_json (from_xls, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
   b = dft_form_to_json (from_xml, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
   for (guint i = 0; i < G_N_ELEMENTS (pair_allowances); i++)
@@ -259,12 +239,62 @@ test_pair (gconstpointer data)
             g_free (evened);
           }
       }
-  if (g_strcmp0 (a, b) != 0)
+  if (g_strcmp0 (a, b) != 0 || kinds != NULL)
     {
       g_test_message ("from the XLSForm:\n%s", a);
       g_test_message ("from the XForm:\n%s", b);
-      g_test_fail_printf ("%s: the XLSForm and pyxform's XForm of it give different forms", name);
+      g_test_fail_printf ("%s: the XLSForm and pyxform's XForm of it give different forms:%s", name,
+                          kinds != NULL ? kinds : " see the two definitions above");
     }
+}
+
+static void
+test_pair (gconstpointer data)
+{
+  const char      *name = data;
+  g_autofree char *xml
+      = g_strdup_printf ("%s/xlsform/pyxform/test_expected_output/%s.xml", corpora, name);
+  g_autofree char *xls = g_strdup_printf ("%s/xlsform/pyxform/example_xls/%s.xls", corpora, name);
+
+  for (guint i = 0; i < G_N_ELEMENTS (pairs_skipped); i++)
+    if (g_str_equal (name, pairs_skipped[i][0]))
+      {
+        g_test_skip (pairs_skipped[i][1]);
+        return;
+      }
+  if (!g_file_test (xls, G_FILE_TEST_EXISTS))
+    {
+      g_free (xls);
+      xls = g_strdup_printf ("%s/xlsform/pyxform/example_xls/%s.xlsx", corpora, name);
+    }
+  if (!g_file_test (xls, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("no XLSForm beside this expected output");
+      return;
+    }
+  compare_pair (name, xls, xml);
+}
+
+/*
+ * The project's own pairs, in tests/data/forms/pairs/: an XLSForm (NAME.md) and the XForm
+ * pyxform makes of it (NAME.xml), each for what the corpus's pairs do not show (question types
+ * Daftari cannot show and their appearances, languages, metadata). They run without the
+ * corpora too.
+ */
+static void
+test_own_pair (gconstpointer data)
+{
+  const char      *name = data;
+  const char      *dir = g_getenv ("DAFTARI_TEST_DATA");
+  g_autofree char *md_name = g_strconcat (name, ".md", NULL);
+  g_autofree char *xml_name = g_strconcat (name, ".xml", NULL);
+  g_autofree char *xls = NULL;
+  g_autofree char *xml = NULL;
+
+  g_assert_nonnull (dir);
+  xls = g_build_filename (dir, "forms", "pairs", md_name, NULL);
+  xml = g_build_filename (dir, "forms", "pairs", xml_name, NULL);
+  compare_pair (name, xls, xml);
 }
 
 /* After every test: GLib runs a suite's own tests before its sub-suites. */
@@ -283,59 +313,22 @@ print_summary (void)
     }
 }
 
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 static void
 test_absent (void)
 {
   g_test_skip ("the form corpora (../shared/corpora, DAFTARI_SHARED) are not here");
 }
 
-static void
-collect (const char *relative_dir, GPtrArray *files)
+static int
+compare_names (gconstpointer a, gconstpointer b)
 {
-  g_autofree char      *dir_path = g_build_filename (corpora, relative_dir, NULL);
-  g_autoptr (GDir)      dir = g_dir_open (dir_path, 0, NULL);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char           *name;
-
-  if (dir == NULL)
-    return;
-  while ((name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
-  for (guint i = 0; i < names->len; i++)
-    {
-      const char      *entry = g_ptr_array_index (names, i);
-      g_autofree char *relative
-          = *relative_dir != '\0' ? g_build_filename (relative_dir, entry, NULL) : g_strdup (entry);
-      g_autofree char *full = g_build_filename (corpora, relative, NULL);
-
-      if (g_file_test (full, G_FILE_TEST_IS_DIR))
-        {
-          /* External CSV instances live in media folders: they are data, not forms. */
-          if (g_str_equal (entry, "media") || g_str_has_suffix (entry, "-media"))
-            continue;
-          collect (relative, files);
-        }
-      /* The corpora's own documentation. */
-      else if (g_str_has_prefix (entry, "README") || g_str_has_prefix (entry, "SOURCES"))
-        continue;
-      else if (is_form_file (entry))
-        g_ptr_array_add (files, g_steal_pointer (&relative));
-    }
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
-/* The names in test_expected_output/ that have an XForm. */
+/* The names in @dir_path that have an XForm. */
 static GPtrArray *
-collect_pairs (void)
+collect_pairs (const char *dir_path)
 {
-  g_autofree char *dir_path
-      = g_build_filename (corpora, "xlsform", "pyxform", "test_expected_output", NULL);
   g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
   GPtrArray       *names = g_ptr_array_new_with_free_func (g_free);
   const char      *entry;
@@ -350,23 +343,23 @@ collect_pairs (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) files = NULL;
   g_autoptr (GPtrArray) pairs = NULL;
+  g_autoptr (GPtrArray) own_pairs = NULL;
+  g_autofree char      *pairs_dir = NULL;
+  g_autofree char      *own_dir = NULL;
   int                   ret;
 
   setlocale (LC_ALL, "");
   g_test_init (&argc, &argv, NULL);
-  if (g_getenv ("DAFTARI_SHARED") != NULL)
-    corpora = g_build_filename (g_getenv ("DAFTARI_SHARED"), "corpora", NULL);
-  if (corpora != NULL && !g_file_test (corpora, G_FILE_TEST_IS_DIR))
-    g_clear_pointer (&corpora, g_free);
+  corpora = dft_form_corpus_find (NULL);
   folder_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   if (corpora == NULL)
     g_test_add_func ("/form-corpus/absent", test_absent);
   else
     {
-      collect ("", files);
+      files = dft_form_corpus_list (corpora);
       g_assert_cmpuint (files->len, >, 0);
       for (guint i = 0; i < files->len; i++)
         {
@@ -375,7 +368,8 @@ main (int argc, char **argv)
 
           g_test_add_data_func (test_path, g_ptr_array_index (files, i), test_form);
         }
-      pairs = collect_pairs ();
+      pairs_dir = g_build_filename (corpora, "xlsform", "pyxform", "test_expected_output", NULL);
+      pairs = collect_pairs (pairs_dir);
       for (guint i = 0; i < pairs->len; i++)
         {
           g_autofree char *test_path
@@ -383,6 +377,17 @@ main (int argc, char **argv)
 
           g_test_add_data_func (test_path, g_ptr_array_index (pairs, i), test_pair);
         }
+    }
+  g_assert_nonnull (g_getenv ("DAFTARI_TEST_DATA"));
+  own_dir = g_build_filename (g_getenv ("DAFTARI_TEST_DATA"), "forms", "pairs", NULL);
+  own_pairs = collect_pairs (own_dir);
+  g_assert_cmpuint (own_pairs->len, >, 0);
+  for (guint i = 0; i < own_pairs->len; i++)
+    {
+      g_autofree char *test_path
+          = g_strconcat ("/form-pairs/own/", (const char *) g_ptr_array_index (own_pairs, i), NULL);
+
+      g_test_add_data_func (test_path, g_ptr_array_index (own_pairs, i), test_own_pair);
     }
   ret = g_test_run ();
   print_summary ();

@@ -236,6 +236,34 @@ test_from_file (void)
   g_assert_cmpstr (dft_text_get (kiwi->label, "und"), ==, "Kiwi");
   g_assert_cmpstr (g_hash_table_lookup (kiwi->extra, "colour"), ==, "green");
 
+  /* Where ODK tools keep a form's files, as the XForm path looks: "<form>-media", "media". */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char    *dir = dft_test_make_dir ();
+      g_autofree char    *media = g_build_filename (dir, i == 0 ? "picks-media" : "media", NULL);
+      g_autofree char    *md = g_build_filename (dir, "picks.md", NULL);
+      g_autofree char    *csv = NULL;
+      g_autofree char    *source = data_path ("fruits.csv");
+      g_autofree char    *fruits = NULL;
+      g_autoptr (GError)  error = NULL;
+      g_autoptr (DftForm) found = NULL;
+
+      g_assert_true (g_file_get_contents (source, &csv, NULL, NULL));
+      g_assert_cmpint (g_mkdir_with_parents (media, 0700), ==, 0);
+      fruits = g_build_filename (media, "fruits.csv", NULL);
+      g_assert_true (g_file_set_contents (fruits, csv, -1, NULL));
+      g_assert_true (g_file_set_contents (
+          md,
+          "| survey |\n| | type | name | label |\n| | select_one_from_file fruits.csv | f | F |\n",
+          -1, NULL));
+      found = dft_form_new_from_file (md, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (
+          ((DftChoiceList *) g_hash_table_lookup (found->choice_lists, "fruits.csv"))->choices->len,
+          ==, 2);
+      dft_test_dir_free (g_steal_pointer (&dir));
+    }
+
   /* Without the file beside it, the form is refused with the file's name. */
   assert_refused ("| survey |\n| | type | name | label |\n"
                   "| | select_one_from_file missing.csv | f | F |\n",
@@ -379,6 +407,28 @@ test_errors (void)
                   "type");
   assert_refused ("| choices |\n| | list_name | name |\n", DFT_FORM_ERROR_PARSE, "not an XLSForm",
                   NULL);
+  /* As pyxform, and as the XForm path refuses the <range> it would make: a range's start, end
+   * and step are numbers. */
+  assert_refused ("| survey |\n| | type | name | label | parameters |\n"
+                  "| | range | level | Level | start=1 end=ten step=1 |\n",
+                  DFT_FORM_ERROR_INVALID, "level", "“ten”");
+}
+
+static void
+test_range (void)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = load_md ("| survey |\n| | type | name | label | parameters |\n"
+                                      "| | range | level | Level | start=0;end=2.5 step=0.5 |\n"
+                                      "| | range | plain | Plain | |\n",
+                                      &error);
+  DftQuestion        *q;
+
+  g_assert_no_error (error);
+  q = form->questions->pdata[0];
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_UNSUPPORTED);
+  g_assert_cmpstr (q->unsupported_type, ==, "range");
+  g_assert_cmpuint (form->warnings->len, ==, 2);
 }
 
 static void
@@ -701,6 +751,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xlsform/unsupported", test_unsupported);
   g_test_add_func ("/xlsform/loop", test_loop);
   g_test_add_func ("/xlsform/errors", test_errors);
+  g_test_add_func ("/xlsform/range", test_range);
   g_test_add_func ("/xlsform/hostile", test_hostile);
   g_test_add_func ("/xlsform/sheet/csv", test_sheet_csv);
   g_test_add_func ("/xlsform/sheet/xlsx", test_sheet_xlsx);

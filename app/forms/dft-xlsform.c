@@ -229,6 +229,7 @@ typedef enum
   COL_CORRECT_ANSWER,
   COL_POINTS,
   COL_PARTIAL_CREDIT,
+  COL_PARAMETERS,
 } ColumnKind;
 
 typedef struct
@@ -236,6 +237,7 @@ typedef struct
   ColumnKind kind;
   char      *lang;   /* translatable columns: the code, "" for the plain column until known */
   char      *header; /* as written, trimmed */
+  gboolean   named;  /* translatable columns: the header names a language ("label::fr") */
 } Column;
 
 static const struct
@@ -293,6 +295,7 @@ static const struct
   { "correct_answer", COL_CORRECT_ANSWER },
   { "points", COL_POINTS },
   { "partial_credit", COL_PARTIAL_CREDIT },
+  { "parameters", COL_PARAMETERS },
 };
 
 static gboolean
@@ -359,6 +362,7 @@ typedef struct
 {
   DftForm    *form;
   const char *dir;        /* where select_one_from_file looks, or NULL */
+  const char *stem;       /* the form's file name without its extension */
   gboolean    markdown;   /* texts are cells of markdown tables: "<br>" is a line break */
   char       *plain_lang; /* the language of columns without one */
   GError     *error;
@@ -367,7 +371,8 @@ typedef struct
   GPtrArray *survey_columns; /* Column * */
   int        survey_type;    /* column index of "type" */
   guint      depth;
-  int        plain_pos; /* where "und" goes among the languages; -1: no plain column */
+  int        plain_pos;   /* where "und" goes among the languages; -1: no plain column */
+  gboolean   named_texts; /* a column that names its language has a text */
 } Loader;
 
 static void
@@ -422,7 +427,8 @@ read_columns (Loader *l, const XSheet *sheet, const DftSheetRow *header, gboolea
       c->kind = classify_header (c->header, &lang_name);
       if (!choices && c->kind == COL_EXTRA)
         c->kind = COL_IGNORED;
-      if (choices && (c->kind == COL_TYPE || c->kind == COL_CALCULATION))
+      if (choices
+          && (c->kind == COL_TYPE || c->kind == COL_CALCULATION || c->kind == COL_PARAMETERS))
         c->kind = COL_EXTRA;
       if (c->kind == COL_IGNORED)
         continue;
@@ -430,6 +436,7 @@ read_columns (Loader *l, const XSheet *sheet, const DftSheetRow *header, gboolea
       if (is_translatable (c->kind) && lang_name != NULL && lang_name[0] != '\0')
         {
           c->lang = dft_language_code_from_name (lang_name);
+          c->named = TRUE;
           dft_form_add_language (l->form, c->lang, lang_name);
         }
       else if (is_translatable (c->kind))
@@ -524,7 +531,7 @@ typedef struct
 {
   TypeClass       klass;
   DftQuestionType type;
-  char           *word; /* metadata: the preload; unsupported and skipped: the type */
+  char           *word; /* metadata: the preload; unsupported: its name (simple_types) */
   char           *list; /* selects and loops: the list or file name */
   gboolean        or_other;
 } TypeInfo;
@@ -603,11 +610,10 @@ static const struct
   { "uri:phonenumber", T_UNSUPPORTED, 0, "phonenumber" },
   { "uri:simserial", T_UNSUPPORTED, 0, "simserial" },
   { "uri:deviceid", T_METADATA, 0, "deviceid" },
-  { "uri:username", T_UNSUPPORTED, 0, "username" },
+  { "uri:username", T_METADATA, 0, "username" },
   { "uri:email", T_UNSUPPORTED, 0, "email" },
   { "xml-external", T_SKIPPED, 0, NULL },
   { "csv-external", T_SKIPPED, 0, NULL },
-  /* Questions Daftari cannot show. */
   /* Typed in as latitude and longitude: a laptop has no GPS. */
   { "geopoint", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
   { "gps", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
@@ -615,36 +621,44 @@ static const struct
   { "q geopoint", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
   { "q location", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
   { "add location prompt", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
-  { "geotrace", T_UNSUPPORTED, 0, NULL },
-  { "geoshape", T_UNSUPPORTED, 0, NULL },
-  { "image", T_UNSUPPORTED, 0, NULL },
-  { "photo", T_UNSUPPORTED, 0, NULL },
-  { "q picture", T_UNSUPPORTED, 0, NULL },
-  { "q image", T_UNSUPPORTED, 0, NULL },
-  { "add image prompt", T_UNSUPPORTED, 0, NULL },
-  { "add photo prompt", T_UNSUPPORTED, 0, NULL },
-  { "audio", T_UNSUPPORTED, 0, NULL },
-  { "q audio", T_UNSUPPORTED, 0, NULL },
-  { "add audio prompt", T_UNSUPPORTED, 0, NULL },
-  { "video", T_UNSUPPORTED, 0, NULL },
-  { "q video", T_UNSUPPORTED, 0, NULL },
-  { "add video prompt", T_UNSUPPORTED, 0, NULL },
-  { "file", T_UNSUPPORTED, 0, NULL },
-  { "add file prompt", T_UNSUPPORTED, 0, NULL },
-  { "barcode", T_UNSUPPORTED, 0, NULL },
-  { "q barcode", T_UNSUPPORTED, 0, NULL },
-  { "add barcode prompt", T_UNSUPPORTED, 0, NULL },
-  { "range", T_UNSUPPORTED, 0, NULL },
-  { "hidden", T_UNSUPPORTED, 0, NULL },
-  { "signature", T_UNSUPPORTED, 0, NULL },
-  { "include", T_UNSUPPORTED, 0, NULL },
+  /* Questions Daftari cannot show, named as the XForm importer names the control or bind type
+   * pyxform makes of each: an upload of images is an "image", one of OpenStreetMap data a
+   * "file". Warnings name the type as written. */
+  { "geotrace", T_UNSUPPORTED, 0, "geotrace" },
+  { "q geotrace", T_UNSUPPORTED, 0, "geotrace" },
+  { "geoshape", T_UNSUPPORTED, 0, "geoshape" },
+  { "q geoshape", T_UNSUPPORTED, 0, "geoshape" },
+  { "image", T_UNSUPPORTED, 0, "image" },
+  { "photo", T_UNSUPPORTED, 0, "image" },
+  { "q picture", T_UNSUPPORTED, 0, "image" },
+  { "q image", T_UNSUPPORTED, 0, "image" },
+  { "add image prompt", T_UNSUPPORTED, 0, "image" },
+  { "add photo prompt", T_UNSUPPORTED, 0, "image" },
+  { "audio", T_UNSUPPORTED, 0, "audio" },
+  { "q audio", T_UNSUPPORTED, 0, "audio" },
+  { "add audio prompt", T_UNSUPPORTED, 0, "audio" },
+  { "video", T_UNSUPPORTED, 0, "video" },
+  { "q video", T_UNSUPPORTED, 0, "video" },
+  { "add video prompt", T_UNSUPPORTED, 0, "video" },
+  { "file", T_UNSUPPORTED, 0, "file" },
+  { "add file prompt", T_UNSUPPORTED, 0, "file" },
+  { "osm", T_UNSUPPORTED, 0, "file" },
+  { "barcode", T_UNSUPPORTED, 0, "barcode" },
+  { "q barcode", T_UNSUPPORTED, 0, "barcode" },
+  { "add barcode prompt", T_UNSUPPORTED, 0, "barcode" },
+  { "range", T_UNSUPPORTED, 0, "range" },
+  { "hidden", T_UNSUPPORTED, 0, "hidden" },
+  { "signature", T_UNSUPPORTED, 0, "signature" },
+  { "include", T_UNSUPPORTED, 0, "include" },
 };
 
-/* Select prefixes, longest first so that "select one from" wins over "select one". */
+/* Select prefixes, longest first so that "select one from" wins over "select one"; those
+ * Daftari cannot show with their names as in simple_types. */
 static const struct
 {
   const char *prefix;
   TypeClass   klass;
+  const char *word;
 } select_types[] = {
   { "add select multiple prompt using", T_SELECT_MULTIPLE },
   { "add select one prompt using", T_SELECT_ONE },
@@ -656,7 +670,8 @@ static const struct
   { "select all that apply", T_SELECT_MULTIPLE },
   { "select multiple using", T_SELECT_MULTIPLE },
   { "select multiple from", T_SELECT_MULTIPLE },
-  { "select_one_external", T_UNSUPPORTED },
+  { "select_one_external", T_UNSUPPORTED, "select one external" },
+  { "select one external", T_UNSUPPORTED, "select one external" },
   { "select one using", T_SELECT_ONE },
   { "select one from", T_SELECT_ONE },
   { "select_multiple", T_SELECT_MULTIPLE },
@@ -665,9 +680,22 @@ static const struct
   { "select1", T_SELECT_ONE },
   { "q select1", T_SELECT_ONE },
   { "q select", T_SELECT_MULTIPLE },
-  { "rank", T_UNSUPPORTED },
-  { "osm", T_UNSUPPORTED },
+  { "rank", T_UNSUPPORTED, "rank" },
+  { "osm", T_UNSUPPORTED, "file" },
 };
+
+/* Calculated, filled by the device or hidden: pyxform gives it a bind but no control, so the
+ * XForm it makes shows no label, hint or appearance for it, and nobody is asked to meet its
+ * requiredness. */
+static gboolean
+has_no_control (const TypeInfo *t)
+{
+  static const char *const words[]
+      = { "simserial", "subscriberid", "phonenumber", "email", "hidden", NULL };
+
+  return t->klass == T_METADATA || (t->klass == T_QUESTION && t->type == DFT_QUESTION_CALCULATE)
+         || (t->klass == T_UNSUPPORTED && g_strv_contains (words, t->word));
+}
 
 static void
 type_info_clear (TypeInfo *t)
@@ -761,7 +789,7 @@ parse_type (const char *written, TypeInfo *t)
       if (strchr (t->list, ' ') != NULL)
         break;
       if (t->klass == T_UNSUPPORTED)
-        t->word = g_strndup (type, len);
+        t->word = g_strdup (select_types[i].word);
       return TRUE;
     }
   g_clear_pointer (&t->list, g_free);
@@ -817,6 +845,7 @@ load_choices (Loader *l, XSheet *sheet)
               g_autofree char *text = cell_text (l, row->cells[c]);
 
               dft_text_set (label, col->lang, text);
+              l->named_texts |= col->named;
             }
         }
       list = dft_form_ensure_choice_list (l->form, list_name);
@@ -833,6 +862,27 @@ load_choices (Loader *l, XSheet *sheet)
 }
 
 /* Choices from a CSV file beside the form (select_one_from_file), columns "name" and "label". */
+/* Where ODK tools put a form's files, as the XForm path looks for them: beside the form, in
+ * "media", in "<form>-media" (ODK Central, Collect), in "media/<form>-media", and in a "media"
+ * folder beside the form's own (Collect's test forms). */
+static char *
+find_media_file (Loader *l, const char *file)
+{
+  g_autofree char  *stem_media = g_strconcat (l->stem != NULL ? l->stem : "", "-media", NULL);
+  const char *const folders[][2] = {
+    { ".", "." }, { "media", "." }, { stem_media, "." }, { "media", stem_media }, { "..", "media" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+    {
+      g_autofree char *path = g_build_filename (l->dir, folders[i][0], folders[i][1], file, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&path);
+    }
+  return NULL;
+}
+
 static gboolean
 load_choices_file (Loader *l, const char *file, guint number)
 {
@@ -849,7 +899,7 @@ load_choices_file (Loader *l, const char *file, guint number)
   if (g_hash_table_contains (l->form->choice_lists, file))
     return TRUE;
   if (l->dir != NULL && strchr (file, '/') == NULL && strchr (file, '\\') == NULL)
-    path = g_build_filename (l->dir, file, NULL);
+    path = find_media_file (l, file);
   if (path == NULL || !g_file_get_contents (path, &data, &len, &local))
     return row_error (l, DFT_FORM_ERROR_INVALID, "survey", number,
                       /* Translators: %s is a file name */
@@ -992,6 +1042,7 @@ set_texts (Loader *l, DftQuestion *q, const DftSheetRow *row, const LoopItem *it
       cell = cell_text (l, row->cells[c]);
       value = substitute (cell, item, col->lang);
       dft_text_set (text, col->lang, value);
+      l->named_texts |= col->named;
     }
 }
 
@@ -1079,6 +1130,54 @@ add_question (Loader *l, DftQuestion *parent, DftQuestion *q)
     dft_form_add_question (l->form, q);
 }
 
+/* pyxform's range parameters, "start=1 end=10 step=1" (separated by spaces, commas or
+ * semicolons): start, end and step must be numbers, as the XForm path checks them on the
+ * <range> pyxform makes. */
+static gboolean
+check_range (Loader *l, const DftSheetRow *row, const char *name)
+{
+  const char    *cell = cell_of (l->survey_columns, row, COL_PARAMETERS);
+  g_auto (GStrv) parts = g_strsplit_set (cell != NULL ? cell : "", " \t\n,;", -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *value = strchr (parts[i], '=');
+      char *end = NULL;
+
+      if (value == NULL)
+        continue;
+      *value++ = '\0';
+      if (g_ascii_strcasecmp (parts[i], "start") != 0 && g_ascii_strcasecmp (parts[i], "end") != 0
+          && g_ascii_strcasecmp (parts[i], "step") != 0)
+        continue;
+      g_ascii_strtod (value, &end);
+      if (*value == '\0' || end == value || *end != '\0')
+        return row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
+                          /* Translators: the first %s is a question name, the second a range
+                             parameter (start, end, step), the third its value */
+                          _ ("the range “%s” has a %s of “%s”, which is not a number."), name,
+                          parts[i], value);
+    }
+  return TRUE;
+}
+
+/* @value as an XPath string literal: in the quotes it has none of, else a concat() of the
+ * parts between its apostrophes. */
+static char *
+xpath_literal (const char *value)
+{
+  g_auto (GStrv)   parts = NULL;
+  g_autofree char *joined = NULL;
+
+  if (strchr (value, '\'') == NULL)
+    return g_strdup_printf ("'%s'", value);
+  if (strchr (value, '"') == NULL)
+    return g_strdup_printf ("\"%s\"", value);
+  parts = g_strsplit (value, "'", -1);
+  joined = g_strjoinv ("', \"'\", '", parts);
+  return g_strdup_printf ("concat('%s')", joined);
+}
+
 static gboolean
 is_default_expression (const char *value)
 {
@@ -1091,23 +1190,28 @@ is_default_expression (const char *value)
   return FALSE;
 }
 
-/* The fields every kind of question shares, from @row. */
+/* The fields every kind of question shares, from @row; without a @control (has_no_control())
+ * no texts or appearance. */
 static gboolean
-fill_question (Loader *l, DftQuestion *q, const DftSheetRow *row, const LoopItem *item)
+fill_question (
+    Loader *l, DftQuestion *q, const DftSheetRow *row, const LoopItem *item, gboolean control)
 {
   const GPtrArray *cols = l->survey_columns;
   const char      *s;
 
   q->source_line = row->number;
-  set_texts (l, q, row, item);
+  if (control)
+    set_texts (l, q, row, item);
   q->required = condition (cell_of (cols, row, COL_REQUIRED));
   q->relevant = g_strdup (cell_of (cols, row, COL_RELEVANT));
-  if (q->type == DFT_QUESTION_UNSUPPORTED)
-    return TRUE;
+  /* A question Daftari cannot show keeps its columns too, as the XForm pyxform makes of it
+   * does: its appearance says what it was ("ex:" another app, "signature") and its bind stays
+   * in the submission. */
   q->constraint = g_strdup (cell_of (cols, row, COL_CONSTRAINT));
   q->calculate = g_strdup (cell_of (cols, row, COL_CALCULATION));
   q->read_only = condition (cell_of (cols, row, COL_READ_ONLY));
-  q->appearance = g_strdup (cell_of (cols, row, COL_APPEARANCE));
+  if (control)
+    q->appearance = g_strdup (cell_of (cols, row, COL_APPEARANCE));
   q->choice_filter = g_strdup (cell_of (cols, row, COL_CHOICE_FILTER));
   q->repeat_count = g_strdup (cell_of (cols, row, COL_REPEAT_COUNT));
   if ((s = cell_of (cols, row, COL_DEFAULT)) != NULL)
@@ -1283,7 +1387,7 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
           }
         q = dft_question_new (t.klass == T_BEGIN_REPEAT ? DFT_QUESTION_REPEAT : DFT_QUESTION_GROUP,
                               name);
-        ok = fill_question (l, q, row, item);
+        ok = fill_question (l, q, row, item, TRUE);
         if (q->appearance != NULL
             && (strstr (q->appearance, "field-list") != NULL
                 || strstr (q->appearance, "table-list") != NULL))
@@ -1320,14 +1424,9 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
       q->preload = g_strdup (t.word);
       break;
     case T_UNSUPPORTED:
+      /* Warned about below, once its appearance is known. */
       q = dft_question_new (DFT_QUESTION_UNSUPPORTED, name);
       q->unsupported_type = g_strdup (t.word);
-      dft_form_add_warning (l->form, row->number, name,
-                            /* Translators: %u is a spreadsheet row, the first %s a question
-                               name, the second a question type ("geopoint") */
-                            _ ("Row %u of the survey sheet: the question “%s” is of a type "
-                               "Daftari cannot show (%s); it is left out."),
-                            row->number, name, t.word);
       break;
     case T_SELECT_ONE_FILE:
     case T_SELECT_MULTIPLE_FILE:
@@ -1381,7 +1480,21 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
       break;
     }
 
-  ok = fill_question (l, q, row, item);
+  ok = fill_question (l, q, row, item, !has_no_control (&t));
+  if (ok && q->type == DFT_QUESTION_UNSUPPORTED && g_strcmp0 (q->unsupported_type, "range") == 0)
+    ok = check_range (l, row, name);
+  if (has_no_control (&t) && q->type == DFT_QUESTION_UNSUPPORTED)
+    g_clear_pointer (&q->required, g_free);
+  /* A hidden value with a calculation or a fixed default is a calculation, as the XForm path
+   * reads the bind and instance pyxform makes of it. */
+  if (q->type == DFT_QUESTION_UNSUPPORTED && g_strcmp0 (q->unsupported_type, "hidden") == 0
+      && (q->calculate != NULL || q->default_value != NULL))
+    {
+      q->type = DFT_QUESTION_CALCULATE;
+      g_clear_pointer (&q->unsupported_type, g_free);
+      if (q->calculate == NULL)
+        q->calculate = xpath_literal (q->default_value);
+    }
   if (q->type == DFT_QUESTION_SELECT_ONE && q->appearance != NULL
       && strstr (q->appearance, "likert") != NULL)
     q->type = DFT_QUESTION_LIKERT;
@@ -1398,6 +1511,14 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
                                "another app, which Daftari cannot start; it is left out."),
                             row->number, name);
     }
+  else if (ok && q->type == DFT_QUESTION_UNSUPPORTED && t.klass == T_UNSUPPORTED)
+    dft_form_add_warning (l->form, row->number, name,
+                          /* Translators: %u is a spreadsheet row, the first %s a question
+                             name, the second a question type as the sheet wrote it ("image",
+                             "osm buildings") */
+                          _ ("Row %u of the survey sheet: the question “%s” is of the type "
+                             "“%s”, which Daftari cannot show; it is left out."),
+                          row->number, name, type);
   if (ok && q->type == DFT_QUESTION_CALCULATE && q->calculate == NULL)
     ok = row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
                     /* Translators: %s is a question name; "calculation" is a column name */
@@ -1428,6 +1549,118 @@ load_rows (Loader *l, guint first, guint last, DftQuestion *parent, const LoopIt
     if (!load_row (l, &r, last, parent, item))
       return FALSE;
   return TRUE;
+}
+
+/* ---- Languages -------------------------------------------------------- */
+
+typedef void (*TextFunc) (DftText *text, gpointer user_data);
+
+static void
+foreach_question_text (GPtrArray *questions, TextFunc func, gpointer user_data)
+{
+  for (guint i = 0; i < questions->len; i++)
+    {
+      DftQuestion *q = g_ptr_array_index (questions, i);
+
+      func (q->label, user_data);
+      func (q->hint, user_data);
+      func (q->required_message, user_data);
+      func (q->constraint_message, user_data);
+      if (q->children != NULL)
+        foreach_question_text (q->children, func, user_data);
+    }
+}
+
+/* Every text of the form but its title. */
+static void
+foreach_text (DftForm *form, TextFunc func, gpointer user_data)
+{
+  GHashTableIter iter;
+  gpointer       list;
+
+  foreach_question_text (form->questions, func, user_data);
+  g_hash_table_iter_init (&iter, form->choice_lists);
+  while (g_hash_table_iter_next (&iter, NULL, &list))
+    for (guint i = 0; i < ((DftChoiceList *) list)->choices->len; i++)
+      func (((DftChoice *) g_ptr_array_index (((DftChoiceList *) list)->choices, i))->label,
+            user_data);
+}
+
+static void
+note_languages (DftText *text, gpointer user_data)
+{
+  GHashTableIter iter;
+  gpointer       code, value;
+
+  if (text == NULL)
+    return;
+  g_hash_table_iter_init (&iter, text);
+  while (g_hash_table_iter_next (&iter, &code, &value))
+    if (*(const char *) value != '\0')
+      g_hash_table_add (user_data, code);
+}
+
+/* Moves a text from one language to another: @user_data is { from, to }. */
+static void
+move_language (DftText *text, gpointer user_data)
+{
+  const char *const *codes = user_data;
+  g_autofree char   *key = NULL;
+  g_autofree char   *value = NULL;
+
+  if (text == NULL || g_str_equal (codes[0], codes[1])
+      || !g_hash_table_steal_extended (text, codes[0], (gpointer *) &key, (gpointer *) &value))
+    return;
+  if (!g_hash_table_contains (text, codes[1]))
+    g_hash_table_insert (text, g_strdup (codes[1]), g_steal_pointer (&value));
+}
+
+/*
+ * As the XForm pyxform makes of the sheet: a language is a translation only when it has a text
+ * (a column with a header and nothing in it, or a default_language nothing is written in, is
+ * none), and a form whose texts are all in columns that name no language has no translations
+ * at all, whatever default_language says. A default language without texts gives way to the
+ * first language that has some, as ODK takes the first translation when none is the default.
+ */
+static void
+settle_languages (Loader *l)
+{
+  DftForm               *form = l->form;
+  g_autoptr (GHashTable) used = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char       *old_default = g_strdup (form->default_language);
+  const char            *codes[2] = { old_default, NULL };
+
+  if (!l->named_texts)
+    {
+      codes[1] = "und";
+      foreach_text (form, move_language, codes);
+      move_language (form->title, codes);
+      g_ptr_array_set_size (form->languages, 0);
+      dft_form_add_language (form, "und", NULL);
+      g_free (form->default_language);
+      form->default_language = g_strdup ("und");
+      return;
+    }
+
+  /* Daftari's own title columns (form_title_translation::) keep their languages; the title
+   * in the default language is the settings' form_title, not a translation. */
+  note_languages (form->title, used);
+  g_hash_table_remove (used, old_default);
+  foreach_text (form, note_languages, used);
+  for (guint i = form->languages->len; i-- > 0;)
+    if (!g_hash_table_contains (used,
+                                ((DftLanguage *) g_ptr_array_index (form->languages, i))->code))
+      g_ptr_array_remove_index (form->languages, i);
+  if (form->languages->len == 0)
+    dft_form_add_language (form, "und", NULL);
+  for (guint i = 0; i < form->languages->len; i++)
+    if (g_str_equal (((DftLanguage *) g_ptr_array_index (form->languages, i))->code, old_default))
+      return;
+  g_free (form->default_language);
+  form->default_language
+      = g_strdup (((DftLanguage *) g_ptr_array_index (form->languages, 0))->code);
+  codes[1] = form->default_language;
+  move_language (form->title, codes);
 }
 
 /* ---- Settings --------------------------------------------------------- */
@@ -1580,6 +1813,7 @@ load_sheets (
 
   l.form = form;
   l.dir = dir;
+  l.stem = stem;
   l.markdown = markdown;
   l.plain_pos = -1;
   l.plain_lang = dft_language_code_from_name (settings.default_language);
@@ -1631,6 +1865,8 @@ load_sheets (
         dft_text_set (form->title, form->default_language, form->id);
       ok = load_rows (&l, 1, survey->rows->len, NULL, NULL);
     }
+  if (ok)
+    settle_languages (&l);
 
   g_clear_pointer (&l.survey_columns, g_ptr_array_unref);
   g_free (l.plain_lang);
