@@ -1486,14 +1486,17 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
   if (has_no_control (&t) && q->type == DFT_QUESTION_UNSUPPORTED)
     g_clear_pointer (&q->required, g_free);
   /* A hidden value with a calculation or a fixed default is a calculation, as the XForm path
-   * reads the bind and instance pyxform makes of it. */
-  if (q->type == DFT_QUESTION_UNSUPPORTED && g_strcmp0 (q->unsupported_type, "hidden") == 0
-      && (q->calculate != NULL || q->default_value != NULL))
+   * reads the bind and instance pyxform makes of it; without either it is data the form keeps,
+   * as the XForm path reads a node with no control. */
+  if (q->type == DFT_QUESTION_UNSUPPORTED && g_strcmp0 (q->unsupported_type, "hidden") == 0)
     {
-      q->type = DFT_QUESTION_CALCULATE;
+      q->type = q->calculate != NULL || q->default_value != NULL ? DFT_QUESTION_CALCULATE
+                                                                 : DFT_QUESTION_METADATA;
       g_clear_pointer (&q->unsupported_type, g_free);
-      if (q->calculate == NULL)
+      if (q->type == DFT_QUESTION_CALCULATE && q->calculate == NULL)
         q->calculate = xpath_literal (q->default_value);
+      if (q->type == DFT_QUESTION_METADATA)
+        g_clear_pointer (&q->required, g_free);
     }
   if (q->type == DFT_QUESTION_SELECT_ONE && q->appearance != NULL
       && strstr (q->appearance, "likert") != NULL)
