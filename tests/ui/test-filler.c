@@ -322,6 +322,18 @@ test_live (void)
   g_assert_cmpstr (gtk_label_get_text (
                        GTK_LABEL (dft_form_filler_get_widget_for_path (f.filler, "/data/g/twice"))),
                    ==, "8");
+  /* A calculation that only suggests the answer: an entry showing the suggestion, which the
+   * person may change, and what they type stays when what it follows changes. */
+  g_assert_cmpstr (typed (&f, "/data/g/guess"), ==, "5");
+  g_assert_true (
+      gtk_widget_get_sensitive (dft_form_filler_get_widget_for_path (f.filler, "/data/g/guess")));
+  type (&f, "/data/g/guess", "7");
+  type (&f, "/data/g/n", "5");
+  g_assert_cmpstr (typed (&f, "/data/g/guess"), ==, "7");
+  g_assert_cmpstr (gtk_label_get_text (
+                       GTK_LABEL (dft_form_filler_get_widget_for_path (f.filler, "/data/g/twice"))),
+                   ==, "10");
+  type (&f, "/data/g/n", "4");
   /* A choice shows as its label, in the form's language, not as its value. */
   g_assert_cmpstr (label_text (&f, "/data/g/echo"), ==, "You typed 4 <b> (No)");
   /* Not translated into Russian: shown in English, and marked. */
@@ -895,7 +907,9 @@ static const char tiny_json[]
       "   {\"type\": \"integer\", \"name\": \"n\", \"label\": {\"en\": \"A number\", \"ru\": "
       "\"Число\"}},"
       "   {\"type\": \"decimal\", \"name\": \"twice\", \"calculate\": \"${n} * 2\", \"label\": "
-      "{\"en\": \"Twice that\"}},"
+      "{\"en\": \"Twice that\"}, \"read_only\": true},"
+      "   {\"type\": \"integer\", \"name\": \"guess\", \"calculate\": \"${n} + 1\", \"label\": "
+      "{\"en\": \"One more, or what you say\"}},"
       "   {\"type\": \"note\", \"name\": \"echo\", \"label\": {\"en\": \"You typed ${n} <b> "
       "(${pet})\"}}"
       " ]}]}";

@@ -28,6 +28,14 @@ _dft_question_row_kill (gpointer data)
 
 /* Handlers are disconnected when the row is finalized; the controls they watch are its own
  * children, so none outlives it. */
+/* A calculated question shows its value; one whose calculation only suggests the answer is
+ * answered like any other (dft_question_calculation_suggests()). */
+static gboolean
+shows_calculation (const DftQuestion *q)
+{
+  return q->calculate != NULL && !dft_question_calculation_suggests (q);
+}
+
 static void
 connect_field (gpointer instance, const char *signal, GCallback callback, DftQuestionRow *field)
 {
@@ -152,7 +160,7 @@ show_value (DftFormFiller *self, DftQuestionRow *field, const char *value)
   DftQuestion *q = field->question;
 
   self->updating = TRUE;
-  if (q->calculate != NULL && field->control != NULL && GTK_IS_LABEL (field->control))
+  if (shows_calculation (q) && field->control != NULL && GTK_IS_LABEL (field->control))
     gtk_label_set_text (GTK_LABEL (field->control), value);
   else if (q->type == DFT_QUESTION_GEOPOINT)
     {
@@ -233,7 +241,7 @@ refresh_field (DftFormFiller *self, DftQuestionRow *field)
   _dft_question_row_update_title (self, field);
   if (field->control != NULL && dft_question_has_answer (field->question))
     gtk_widget_set_sensitive (field->control,
-                              field->question->calculate == NULL
+                              !shows_calculation (field->question)
                                   && !dft_form_run_is_read_only (self->run, field->path));
   if (field->question->choice_filter != NULL && field->choices != NULL)
     {
@@ -610,7 +618,7 @@ _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q,
 
   if (q->type == DFT_QUESTION_NOTE && q->calculate == NULL)
     ; /* only the text */
-  else if (q->calculate != NULL)
+  else if (shows_calculation (q))
     {
       field->control = _dft_form_filler_new_label (NULL, "numeric");
       gtk_widget_set_focusable (field->control, TRUE);
@@ -769,7 +777,7 @@ _dft_question_row_focus_target (DftQuestionRow *field)
 gboolean
 _dft_question_row_takes_focus (DftQuestionRow *field)
 {
-  return dft_question_has_answer (field->question) && field->question->calculate == NULL
+  return dft_question_has_answer (field->question) && !shows_calculation (field->question)
          && gtk_widget_get_visible (GTK_WIDGET (field))
          && _dft_question_row_focus_target (field) != NULL
          && gtk_widget_get_sensitive (_dft_question_row_focus_target (field));
