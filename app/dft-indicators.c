@@ -879,6 +879,9 @@ collect_question_cb (DftQuestion *q, gpointer user_data)
     case DFT_QUESTION_TIME:
     case DFT_QUESTION_DATETIME:
     case DFT_QUESTION_GEOPOINT:
+    case DFT_QUESTION_GEOTRACE:
+    case DFT_QUESTION_GEOSHAPE:
+    case DFT_QUESTION_BARCODE:
     case DFT_QUESTION_NOTE:
     case DFT_QUESTION_ACKNOWLEDGE:
     case DFT_QUESTION_CALCULATE:

@@ -316,6 +316,79 @@ test_geopoint_typed_in (void)
     }
 }
 
+/* The answer at @path is refused, with a message holding @words. */
+static void
+assert_refused (DftFormRun *run, const char *path, const char *words)
+{
+  g_autofree char *message = NULL;
+
+  g_assert_false (dft_form_run_check (run, path, "en", TRUE, &message));
+  g_assert_nonnull (message);
+  if (strstr (message, words) == NULL)
+    g_error ("“%s” does not say “%s”", message, words);
+}
+
+/* A line or shape typed in or pasted from a GPS app: points on lines or after ";", numbers
+ * apart by spaces or commas, kept as ODK writes them; a wrong point is named. A barcode typed
+ * by hand is kept as typed. */
+static void
+test_geotrace_geoshape_barcode (void)
+{
+  g_autoptr (DftForm)    form = load ("{\"format\": \"daftari-form\", \"questions\": ["
+                                         "{\"type\": \"geotrace\", \"name\": \"walk\"},"
+                                         "{\"type\": \"geoshape\", \"name\": \"field\"},"
+                                         "{\"type\": \"barcode\", \"name\": \"code\", "
+                                         "\"required\": true}]}");
+  g_autoptr (DftFormRun) run = start (form);
+  /* Kept as ODK writes it when @words is NULL, else refused with a message saying @words. */
+  const struct
+  {
+    const char *path, *typed, *kept, *words;
+  } cases[] = {
+    { "/data/walk", "42.87 74.59;42.88 74.6", "42.87 74.59;42.88 74.6" },
+    { "/data/walk", "42.87, 74.59\n42.88, 74.60\n", "42.87 74.59;42.88 74.60" },
+    { "/data/walk", "  42.87,74.59 \r\n\r\n-6.8 39.28 12 5.5;", "42.87 74.59;-6.8 39.28 12 5.5" },
+    { "/data/walk", "42.87 74.59 0 0; 42.88 74.6 0 0", "42.87 74.59 0 0;42.88 74.6 0 0" },
+    { "/data/field", "1 2\n1 3\n2 3\n1 2", "1 2;1 3;2 3;1 2" },
+    { "/data/field", "41.7, 44.8, 500, 5\n41.8, 44.8\n41.8, 44.9\n41.70 44.80 510 3",
+      "41.7 44.8 500 5;41.8 44.8;41.8 44.9;41.70 44.80 510 3" },
+    { "/data/walk", "42.87 74.59", "42.87 74.59", "at least two points" },
+    { "/data/walk", "42.87 74.59\n95 74.6", NULL, "Point 2 (“95 74.6”) has a latitude" },
+    { "/data/walk", "42.87 181\n42 74", NULL, "Point 1 (“42.87 181”) has a longitude" },
+    { "/data/walk", "42.87 74.59\n42 74\n42.1", NULL, "Point 3 (“42.1”) is not a latitude" },
+    { "/data/walk", "42,87 74,59\n42,88 74,60", "42,87 74,59;42,88 74,60",
+      "Point 1 (“42,87 74,59”) is not a latitude" },
+    { "/data/walk", "north east\n42 74", NULL, "Point 1 (“north east”)" },
+    { "/data/walk", "1 2 3 -4\n1 2", NULL, "Point 1 (“1 2 3 -4”) has a negative accuracy" },
+    { "/data/walk", "1 2 3 4 5\n1 2", NULL, "Point 1 (“1 2 3 4 5”) is not" },
+    { "/data/field", "1 2\n1 3\n1 2", NULL, "at least four points" },
+    { "/data/field", "1 2\n1 3\n2 3\n2 2", NULL,
+      "not closed: end it with its first point again (1 2)" },
+    { "/data/field", "1 2\n1 3\n2 3\n1 -200", NULL, "Point 4" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      answer (run, cases[i].path, cases[i].typed);
+      if (cases[i].kept != NULL)
+        assert_answer (run, cases[i].path, cases[i].kept);
+      if (cases[i].words != NULL)
+        assert_refused (run, cases[i].path, cases[i].words);
+      else
+        g_assert_true (dft_form_run_check (run, cases[i].path, "en", TRUE, NULL));
+    }
+  /* An empty line or shape is no answer, not a wrong one. */
+  answer (run, "/data/walk", " \n ;\n");
+  assert_answer (run, "/data/walk", "");
+  g_assert_true (dft_form_run_check (run, "/data/walk", "en", TRUE, NULL));
+
+  /* Leading zeros, inner and trailing spaces and letters stay; required means required. */
+  assert_refused (run, "/data/code", "needs an answer");
+  answer (run, "/data/code", "0012 3456-X ");
+  assert_answer (run, "/data/code", "0012 3456-X ");
+  g_assert_true (dft_form_run_check (run, "/data/code", "en", TRUE, NULL));
+}
+
 static void
 test_calculate_default_read_only (void)
 {
@@ -668,7 +741,7 @@ test_every_feature (void)
   g_autoptr (GPtrArray)  cities = NULL;
   DftScore               score;
   gboolean               fell_back = FALSE;
-  DftQuestionType        seen[DFT_QUESTION_UNSUPPORTED + 1] = { 0 };
+  DftQuestionType        seen[DFT_QUESTION_BARCODE + 1] = { 0 };
 
   g_assert_no_error (error);
   for (guint i = 0; i < form->questions->len; i++)
@@ -679,7 +752,7 @@ test_every_feature (void)
       for (guint c = 0; c < q->children->len; c++)
         seen[((DftQuestion *) g_ptr_array_index (q->children, c))->type] = 1;
     }
-  for (guint t = 0; t <= DFT_QUESTION_UNSUPPORTED; t++)
+  for (guint t = 0; t <= DFT_QUESTION_BARCODE; t++)
     if (!seen[t])
       g_error ("every-feature.json has no %s question", dft_question_type_to_string (t));
 
@@ -825,6 +898,7 @@ main (int argc, char **argv)
   g_test_add_func ("/form/run/relevance-required", test_relevance_and_required);
   g_test_add_func ("/form/run/constraint-types", test_constraint_and_types);
   g_test_add_func ("/form/run/geopoint", test_geopoint_typed_in);
+  g_test_add_func ("/form/run/geotrace-geoshape-barcode", test_geotrace_geoshape_barcode);
   g_test_add_func ("/form/run/calculate-default-read-only", test_calculate_default_read_only);
   g_test_add_func ("/form/run/only-dependents", test_only_dependents_change);
   g_test_add_func ("/form/run/choice-filter", test_choice_filter);

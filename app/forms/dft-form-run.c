@@ -226,6 +226,9 @@ create_question (DftFormRun *run, DftQuestion *q, const char *prefix)
     case DFT_QUESTION_TIME:
     case DFT_QUESTION_DATETIME:
     case DFT_QUESTION_GEOPOINT:
+    case DFT_QUESTION_GEOTRACE:
+    case DFT_QUESTION_GEOSHAPE:
+    case DFT_QUESTION_BARCODE:
     case DFT_QUESTION_SELECT_ONE:
     case DFT_QUESTION_SELECT_MULTIPLE:
     case DFT_QUESTION_LIKERT:
@@ -532,11 +535,51 @@ question_at (DftFormRun *run, const char *path, GError **error)
   return q;
 }
 
+/* A geotrace or geoshape as typed or pasted from a GPS app, in ODK's form: points separated
+ * by ";" or new lines become "lat lon[ alt[ acc]];…", numbers separated by spaces or commas
+ * ("42.87, 74.59") one space apart. A comma between digits of a point written without a
+ * decimal point ("42,87 74,59") may be a decimal comma: it is kept, for the check to refuse
+ * rather than read as two numbers. Empty points (blank lines, a ";" at the end) go. */
+static char *
+normalize_geo_points (const char *value)
+{
+  g_auto (GStrv)      points = g_strsplit_set (value, ";\n\r", -1);
+  g_autoptr (GString) out = g_string_new (NULL);
+
+  for (guint i = 0; points[i] != NULL; i++)
+    {
+      gboolean            decimal_point = strchr (points[i], '.') != NULL;
+      g_autoptr (GString) point = g_string_new (NULL);
+
+      for (const char *p = points[i]; *p != '\0'; p++)
+        {
+          gboolean separator
+              = g_ascii_isspace (*p)
+                || (*p == ',' && (decimal_point || p[1] == '\0' || g_ascii_isspace (p[1])));
+
+          if (!separator)
+            g_string_append_c (point, *p);
+          else if (point->len > 0 && point->str[point->len - 1] != ' ')
+            g_string_append_c (point, ' ');
+        }
+      if (point->len > 0 && point->str[point->len - 1] == ' ')
+        g_string_truncate (point, point->len - 1);
+      if (point->len == 0)
+        continue;
+      if (out->len > 0)
+        g_string_append_c (out, ';');
+      g_string_append_len (out, point->str, point->len);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
 static char *
 clean_value (DftQuestion *q, const char *value)
 {
   if (value == NULL)
     return g_strdup ("");
+  if (q->type == DFT_QUESTION_GEOTRACE || q->type == DFT_QUESTION_GEOSHAPE)
+    return normalize_geo_points (value);
   if (q->type == DFT_QUESTION_SELECT_MULTIPLE)
     {
       g_auto (GStrv)      parts = g_strsplit_set (value, " \t\n", -1);
@@ -551,7 +594,7 @@ clean_value (DftQuestion *q, const char *value)
           }
       return g_string_free (g_steal_pointer (&out), FALSE);
     }
-  if (q->type == DFT_QUESTION_TEXT)
+  if (q->type == DFT_QUESTION_TEXT || q->type == DFT_QUESTION_BARCODE)
     return g_strdup (value);
   return g_strstrip (g_strdup (value));
 }
@@ -734,10 +777,19 @@ is_datetime (const char *s)
   return dt != NULL;
 }
 
+typedef enum
+{
+  GEO_OK,
+  GEO_NOT_NUMBERS,
+  GEO_LATITUDE,
+  GEO_LONGITUDE,
+  GEO_ACCURACY,
+} GeoProblem;
+
 /* ODK's geopoint: latitude and longitude in degrees, then optional altitude and accuracy in
- * metres. */
-static gboolean
-is_geopoint (const char *s)
+ * metres; its latitude and longitude in @lat_lon. */
+static GeoProblem
+check_geopoint (const char *s, double lat_lon[2])
 {
   g_auto (GStrv) parts = g_strsplit_set (s, " \t", -1);
   double         v[4];
@@ -748,10 +800,91 @@ is_geopoint (const char *s)
       if (parts[i][0] == '\0')
         continue;
       if (n == 4 || !is_decimal (parts[i]))
-        return FALSE;
+        return GEO_NOT_NUMBERS;
       v[n++] = g_ascii_strtod (parts[i], NULL);
     }
-  return n >= 2 && fabs (v[0]) <= 90 && fabs (v[1]) <= 180 && (n < 4 || v[3] >= 0);
+  if (n < 2)
+    return GEO_NOT_NUMBERS;
+  if (fabs (v[0]) > 90)
+    return GEO_LATITUDE;
+  if (fabs (v[1]) > 180)
+    return GEO_LONGITUDE;
+  if (n == 4 && v[3] < 0)
+    return GEO_ACCURACY;
+  lat_lon[0] = v[0];
+  lat_lon[1] = v[1];
+  return GEO_OK;
+}
+
+static gboolean
+is_geopoint (const char *s)
+{
+  double lat_lon[2];
+
+  return check_geopoint (s, lat_lon) == GEO_OK;
+}
+
+/* What is wrong with a geotrace or geoshape (ODK's "lat lon [alt [accuracy]]" points
+ * separated by ";"), naming the point; NULL when nothing is. A line needs two points, a
+ * shape four with its last point its first again, as ODK Collect closes it. */
+static char *
+geo_points_problem (DftQuestionType type, const char *value)
+{
+  g_auto (GStrv) points = g_strsplit (value, ";", -1);
+  double         first[2] = { 0, 0 }, last[2] = { 0, 0 };
+  const char    *first_text = NULL;
+  guint          n = 0;
+
+  for (guint i = 0; points[i] != NULL; i++)
+    {
+      const char *point = g_strstrip (points[i]);
+
+      if (point[0] == '\0')
+        continue;
+      n++;
+      switch (check_geopoint (point, last))
+        {
+        case GEO_NOT_NUMBERS:
+          /* Translators: %u is a point's number in a line or shape (1, 2…), %s the point as
+             typed; keep the example's numbers as they are */
+          return g_strdup_printf (_ ("Point %u (“%s”) is not a latitude and a longitude: write "
+                                     "two to four numbers, with a point for decimals, for "
+                                     "example 42.87 74.59."),
+                                  n, point);
+        case GEO_LATITUDE:
+          /* Translators: %u is a point's number in a line or shape (1, 2…), %s the point */
+          return g_strdup_printf (_ ("Point %u (“%s”) has a latitude outside −90 to 90."), n,
+                                  point);
+        case GEO_LONGITUDE:
+          /* Translators: %u is a point's number in a line or shape (1, 2…), %s the point */
+          return g_strdup_printf (_ ("Point %u (“%s”) has a longitude outside −180 to 180."), n,
+                                  point);
+        case GEO_ACCURACY:
+          /* Translators: %u is a point's number in a line or shape (1, 2…), %s the point;
+             its 4th number is the accuracy in metres */
+          return g_strdup_printf (_ ("Point %u (“%s”) has a negative accuracy."), n, point);
+        case GEO_OK:
+        default:
+          break;
+        }
+      if (first_text == NULL)
+        {
+          first_text = point;
+          first[0] = last[0];
+          first[1] = last[1];
+        }
+    }
+  if (type == DFT_QUESTION_GEOTRACE && n < 2)
+    return g_strdup (_ ("A line needs at least two points, one per line."));
+  if (type == DFT_QUESTION_GEOSHAPE && n < 4)
+    return g_strdup (_ ("A shape needs at least four points, one per line: three corners, then "
+                        "the first point again to close it."));
+  if (type == DFT_QUESTION_GEOSHAPE && (first[0] != last[0] || first[1] != last[1]))
+    /* Translators: %s is the first point of a shape, as typed */
+    return g_strdup_printf (_ ("The shape is not closed: end it with its first point again "
+                               "(%s)."),
+                            first_text);
+  return NULL;
 }
 
 static gboolean
@@ -769,7 +902,8 @@ in_list (DftForm *form, DftQuestion *q, const char *value)
 static gboolean
 type_ok (DftForm *form, DftQuestion *q, const char *value, char **why)
 {
-  const char *msg = NULL;
+  const char      *msg = NULL;
+  g_autofree char *problem = NULL;
 
   switch (q->type)
     {
@@ -798,6 +932,10 @@ type_ok (DftForm *form, DftQuestion *q, const char *value, char **why)
         msg = _ ("Enter latitude and longitude in degrees, separated by a space, for example "
                  "42.87 74.59.");
       break;
+    case DFT_QUESTION_GEOTRACE:
+    case DFT_QUESTION_GEOSHAPE:
+      msg = problem = geo_points_problem (q->type, value);
+      break;
     case DFT_QUESTION_SELECT_ONE:
     case DFT_QUESTION_LIKERT:
       if (!in_list (form, q, value))
@@ -813,6 +951,7 @@ type_ok (DftForm *form, DftQuestion *q, const char *value, char **why)
       }
       break;
     case DFT_QUESTION_TEXT:
+    case DFT_QUESTION_BARCODE:
     case DFT_QUESTION_NOTE:
     case DFT_QUESTION_ACKNOWLEDGE:
     case DFT_QUESTION_CALCULATE:

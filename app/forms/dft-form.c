@@ -36,6 +36,9 @@ static const char *const type_names[] = {
   [DFT_QUESTION_GROUP] = "group",
   [DFT_QUESTION_REPEAT] = "repeat",
   [DFT_QUESTION_UNSUPPORTED] = "unsupported",
+  [DFT_QUESTION_GEOTRACE] = "geotrace",
+  [DFT_QUESTION_GEOSHAPE] = "geoshape",
+  [DFT_QUESTION_BARCODE] = "barcode",
 };
 
 const char *

@@ -53,6 +53,11 @@ typedef enum
   DFT_QUESTION_GROUP,
   DFT_QUESTION_REPEAT,
   DFT_QUESTION_UNSUPPORTED, /* kept so paths stay right; never shown; see unsupported_type */
+  /* Typed in or pasted from a GPS app, kept as ODK writes them: "lat lon [alt [accuracy]]"
+   * points separated by ";"; a geoshape's last point is its first again. */
+  DFT_QUESTION_GEOTRACE, /* a line: at least 2 points */
+  DFT_QUESTION_GEOSHAPE, /* a closed ring: at least 4 points */
+  DFT_QUESTION_BARCODE,  /* text typed by hand (no camera), kept as typed */
 } DftQuestionType;
 
 /* Strings per language code ("en", "ru", "ur"); a form without languages uses "und". */

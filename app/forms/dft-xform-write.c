@@ -155,6 +155,12 @@ xw_bind_type (const DftQuestion *q)
       return "dateTime";
     case DFT_QUESTION_GEOPOINT:
       return "geopoint";
+    case DFT_QUESTION_GEOTRACE:
+      return "geotrace";
+    case DFT_QUESTION_GEOSHAPE:
+      return "geoshape";
+    case DFT_QUESTION_BARCODE:
+      return "barcode";
     case DFT_QUESTION_METADATA:
       if (g_strcmp0 (q->preload, "start") == 0 || g_strcmp0 (q->preload, "end") == 0)
         return "dateTime";
@@ -355,6 +361,9 @@ xw_body (XfWriter *x, GPtrArray *questions)
         case DFT_QUESTION_TIME:
         case DFT_QUESTION_DATETIME:
         case DFT_QUESTION_GEOPOINT:
+        case DFT_QUESTION_GEOTRACE:
+        case DFT_QUESTION_GEOSHAPE:
+        case DFT_QUESTION_BARCODE:
         case DFT_QUESTION_NOTE:
         case DFT_QUESTION_UNSUPPORTED:
         default:

@@ -206,6 +206,9 @@ md_questions (MdWriter *m, GPtrArray *questions)
         case DFT_QUESTION_DATE:
         case DFT_QUESTION_TIME:
         case DFT_QUESTION_GEOPOINT:
+        case DFT_QUESTION_GEOTRACE:
+        case DFT_QUESTION_GEOSHAPE:
+        case DFT_QUESTION_BARCODE:
         case DFT_QUESTION_NOTE:
         case DFT_QUESTION_ACKNOWLEDGE:
         case DFT_QUESTION_CALCULATE:
