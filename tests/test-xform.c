@@ -99,15 +99,15 @@ test_structure (void)
     const char     *name;
     DftQuestionType type;
   } expected[] = {
-    { "start", DFT_QUESTION_METADATA },       { "end", DFT_QUESTION_METADATA },
-    { "today", DFT_QUESTION_METADATA },       { "name", DFT_QUESTION_TEXT },
-    { "age", DFT_QUESTION_INTEGER },          { "is_adult", DFT_QUESTION_CALCULATE },
-    { "greeting", DFT_QUESTION_NOTE },        { "welcome", DFT_QUESTION_TEXT },
-    { "markup", DFT_QUESTION_NOTE },          { "page", DFT_QUESTION_GROUP },
-    { "colour", DFT_QUESTION_SELECT_ONE },    { "region", DFT_QUESTION_SELECT_ONE },
-    { "town", DFT_QUESTION_SELECT_ONE },      { "fruit", DFT_QUESTION_SELECT_MULTIPLE },
-    { "child_count", DFT_QUESTION_INTEGER },  { "children", DFT_QUESTION_REPEAT },
-    { "location", DFT_QUESTION_UNSUPPORTED }, { "photo", DFT_QUESTION_UNSUPPORTED },
+    { "start", DFT_QUESTION_METADATA },      { "end", DFT_QUESTION_METADATA },
+    { "today", DFT_QUESTION_METADATA },      { "name", DFT_QUESTION_TEXT },
+    { "age", DFT_QUESTION_INTEGER },         { "is_adult", DFT_QUESTION_CALCULATE },
+    { "greeting", DFT_QUESTION_NOTE },       { "welcome", DFT_QUESTION_TEXT },
+    { "markup", DFT_QUESTION_NOTE },         { "page", DFT_QUESTION_GROUP },
+    { "colour", DFT_QUESTION_SELECT_ONE },   { "region", DFT_QUESTION_SELECT_ONE },
+    { "town", DFT_QUESTION_SELECT_ONE },     { "fruit", DFT_QUESTION_SELECT_MULTIPLE },
+    { "child_count", DFT_QUESTION_INTEGER }, { "children", DFT_QUESTION_REPEAT },
+    { "location", DFT_QUESTION_GEOTRACE },   { "photo", DFT_QUESTION_UNSUPPORTED },
     { "ok", DFT_QUESTION_ACKNOWLEDGE },
   };
 
@@ -325,20 +325,20 @@ static void
 test_unsupported_optional (void)
 {
   g_autoptr (DftForm) form = load_full ();
-  DftQuestion        *location = find (form, "location");
   DftQuestion        *photo = find (form, "photo");
 
-  g_assert_cmpstr (location->unsupported_type, ==, "geotrace");
   g_assert_cmpstr (photo->unsupported_type, ==, "image");
-  g_assert_true (has_warning (form, "location", "geotrace"));
-  g_assert_true (has_warning (form, "location", "157"));
   g_assert_true (has_warning (form, "photo", "image"));
+  g_assert_true (has_warning (form, "photo", "160"));
+  /* A geotrace is a question like any other now. */
+  g_assert_null (find (form, "location")->unsupported_type);
+  g_assert_false (has_warning (form, "location", "geotrace"));
 }
 
 static void
 test_unsupported_required (void)
 {
-  g_autofree char    *path = data_path ("required-geotrace.xml");
+  g_autofree char    *path = data_path ("required-photo.xml");
   g_autoptr (GError)  error = NULL;
   g_autoptr (DftForm) form = dft_xform_load_file (path, &error);
 
@@ -346,7 +346,44 @@ test_unsupported_required (void)
   g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_UNSUPPORTED);
   g_assert_nonnull (strstr (error->message, "where"));
   g_assert_nonnull (strstr (error->message, "21"));
-  g_assert_nonnull (strstr (error->message, "geotrace"));
+  g_assert_nonnull (strstr (error->message, "image"));
+}
+
+/* ODK's geotrace, geoshape and barcode bind types on an input, required or not, load as
+ * those questions without a warning; on another control they are still left out. */
+static void
+test_geo_barcode (void)
+{
+  static const char xml[]
+      = "<h:html xmlns='http://www.w3.org/2002/xforms' xmlns:h='http://www.w3.org/1999/xhtml'>"
+        "<h:head><h:title>t</h:title><model><instance><data id='t'>"
+        "<walk/><field/><code/><scan/></data></instance>"
+        "<bind nodeset='/data/walk' type='geotrace' required='true()'/>"
+        "<bind nodeset='/data/field' type='geoshape'/>"
+        "<bind nodeset='/data/code' type='barcode' required='true()'/>"
+        "<bind nodeset='/data/scan' type='barcode'/>"
+        "</model></h:head><h:body>"
+        "<input ref='/data/walk' appearance='maps'><label>Walk</label></input>"
+        "<input ref='/data/field'><label>Field</label></input>"
+        "<input ref='/data/code'><label>Code</label></input>"
+        "<trigger ref='/data/scan'><label>Scan</label></trigger>"
+        "</h:body></h:html>";
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = dft_xform_load_data (xml, strlen (xml), NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (find (form, "walk")->type, ==, DFT_QUESTION_GEOTRACE);
+  g_assert_cmpstr (find (form, "walk")->required, ==, "true()");
+  g_assert_cmpstr (find (form, "walk")->appearance, ==, "maps");
+  g_assert_cmpint (find (form, "field")->type, ==, DFT_QUESTION_GEOSHAPE);
+  g_assert_cmpint (find (form, "code")->type, ==, DFT_QUESTION_BARCODE);
+  g_assert_cmpstr (find (form, "code")->required, ==, "true()");
+  g_assert_cmpint (find (form, "scan")->type, ==, DFT_QUESTION_UNSUPPORTED);
+  g_assert_cmpstr (find (form, "scan")->unsupported_type, ==, "barcode");
+  g_assert_cmpuint (form->warnings->len, ==, 1);
+  g_assert_true (has_warning (form, "scan", "barcode"));
+  g_assert_true (dft_form_prepare (form, &error));
+  g_assert_no_error (error);
 }
 
 static void
@@ -781,6 +818,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/external-csv-excel", test_external_csv_excel);
   g_test_add_func ("/xform/unsupported/optional", test_unsupported_optional);
   g_test_add_func ("/xform/unsupported/required", test_unsupported_required);
+  g_test_add_func ("/xform/geotrace-geoshape-barcode", test_geo_barcode);
   g_test_add_func ("/xform/markup-is-text", test_markup_is_text);
   g_test_add_func ("/xform/defaults-and-preloads", test_defaults_and_preloads);
   g_test_add_func ("/xform/prepares", test_prepares);

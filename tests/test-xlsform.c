@@ -349,13 +349,43 @@ test_unsupported (void)
   g_assert_no_error (error);
 
   required = load_md ("| survey |\n| | type | name | label | required |\n"
-                      "| | geotrace | where | Where | yes |\n",
+                      "| | audio | where | Where | yes |\n",
                       &error);
   g_assert_no_error (error);
   g_assert_false (dft_form_prepare (required, &error));
   g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_UNSUPPORTED);
-  g_assert_nonnull (strstr (error->message, "geotrace"));
+  g_assert_nonnull (strstr (error->message, "audio"));
   g_assert_nonnull (strstr (error->message, "where"));
+}
+
+/* geotrace, geoshape, barcode and their ODK aliases are questions, required ones too, with
+ * no warning. */
+static void
+test_geo_barcode (void)
+{
+  g_autoptr (GError)           error = NULL;
+  g_autoptr (DftForm)          form = load_md ("| survey |\n| | type | name | label | required |\n"
+                                                        "| | geotrace | walk | Walk | yes |\n"
+                                                        "| | q geotrace | walk2 | Walk again | |\n"
+                                                        "| | geoshape | field | Field | yes |\n"
+                                                        "| | q geoshape | field2 | Field again | |\n"
+                                                        "| | barcode | code | Code | yes |\n"
+                                                        "| | q barcode | code2 | Code again | |\n"
+                                                        "| | add barcode prompt | code3 | And again | |\n",
+                                               &error);
+  static const DftQuestionType types[]
+      = { DFT_QUESTION_GEOTRACE, DFT_QUESTION_GEOTRACE, DFT_QUESTION_GEOSHAPE,
+          DFT_QUESTION_GEOSHAPE, DFT_QUESTION_BARCODE,  DFT_QUESTION_BARCODE,
+          DFT_QUESTION_BARCODE };
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (form->questions->len, ==, G_N_ELEMENTS (types));
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    g_assert_cmpint (((DftQuestion *) form->questions->pdata[i])->type, ==, types[i]);
+  g_assert_cmpstr (((DftQuestion *) form->questions->pdata[0])->required, ==, "true()");
+  g_assert_cmpuint (form->warnings->len, ==, 0);
+  g_assert_true (dft_form_prepare (form, &error));
+  g_assert_no_error (error);
 }
 
 static void
@@ -749,6 +779,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xlsform/select-from-file", test_from_file);
   g_test_add_func ("/xlsform/languages", test_languages);
   g_test_add_func ("/xlsform/unsupported", test_unsupported);
+  g_test_add_func ("/xlsform/geotrace-geoshape-barcode", test_geo_barcode);
   g_test_add_func ("/xlsform/loop", test_loop);
   g_test_add_func ("/xlsform/errors", test_errors);
   g_test_add_func ("/xlsform/range", test_range);

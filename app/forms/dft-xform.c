@@ -1381,6 +1381,34 @@ xf_fill_common (XfLoader    *l,
   return TRUE;
 }
 
+/* The question an <input> of the bind type @type is, when it is one of the types it shows
+ * beside text (string, select1, select, boolean). */
+static gboolean
+xf_input_question_type (const char *type, DftQuestionType *question_type)
+{
+  static const struct
+  {
+    const char     *type;
+    DftQuestionType question_type;
+  } types[] = {
+    { "int", DFT_QUESTION_INTEGER },       { "integer", DFT_QUESTION_INTEGER },
+    { "long", DFT_QUESTION_INTEGER },      { "short", DFT_QUESTION_INTEGER },
+    { "decimal", DFT_QUESTION_DECIMAL },   { "double", DFT_QUESTION_DECIMAL },
+    { "float", DFT_QUESTION_DECIMAL },     { "date", DFT_QUESTION_DATE },
+    { "time", DFT_QUESTION_TIME },         { "dateTime", DFT_QUESTION_DATETIME },
+    { "geopoint", DFT_QUESTION_GEOPOINT }, { "geotrace", DFT_QUESTION_GEOTRACE },
+    { "geoshape", DFT_QUESTION_GEOSHAPE }, { "barcode", DFT_QUESTION_BARCODE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    if (g_str_equal (type, types[i].type))
+      {
+        *question_type = types[i].question_type;
+        return TRUE;
+      }
+  return FALSE;
+}
+
 static DftQuestion *
 xf_make_unsupported (XfLoader *l, const char *name, const char *what, guint line, gboolean warn)
 {
@@ -1493,6 +1521,7 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
       else if (g_str_equal (tag, "input") || g_str_equal (tag, "secret"))
         {
           g_autofree char *query = xf_attr (control, "query");
+          DftQuestionType  input_type;
 
           if (query != NULL)
             {
@@ -1512,20 +1541,8 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
                 note = g_str_equal (said, "note");
               q = dft_question_new (note ? DFT_QUESTION_NOTE : DFT_QUESTION_TEXT, name);
             }
-          else if (g_str_equal (type, "int") || g_str_equal (type, "integer")
-                   || g_str_equal (type, "long") || g_str_equal (type, "short"))
-            q = dft_question_new (DFT_QUESTION_INTEGER, name);
-          else if (g_str_equal (type, "decimal") || g_str_equal (type, "double")
-                   || g_str_equal (type, "float"))
-            q = dft_question_new (DFT_QUESTION_DECIMAL, name);
-          else if (g_str_equal (type, "date"))
-            q = dft_question_new (DFT_QUESTION_DATE, name);
-          else if (g_str_equal (type, "time"))
-            q = dft_question_new (DFT_QUESTION_TIME, name);
-          else if (g_str_equal (type, "dateTime"))
-            q = dft_question_new (DFT_QUESTION_DATETIME, name);
-          else if (g_str_equal (type, "geopoint"))
-            q = dft_question_new (DFT_QUESTION_GEOPOINT, name);
+          else if (xf_input_question_type (type, &input_type))
+            q = dft_question_new (input_type, name);
           else
             unsupported = g_strdup (type);
         }
@@ -1577,11 +1594,12 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
       else
         unsupported = g_strdup (tag);
 
-      /* A geoshape, photo or barcode bind type wins over the control that shows it. */
+      /* A location, barcode or photo bind type wins over a control other than an input. */
       if (unsupported == NULL && type != NULL
-          && ((g_str_equal (type, "geopoint") && g_strcmp0 (tag, "input") != 0)
-              || g_str_equal (type, "geotrace") || g_str_equal (type, "geoshape")
-              || g_str_equal (type, "barcode") || g_str_equal (type, "binary")))
+          && (((g_str_equal (type, "geopoint") || g_str_equal (type, "geotrace")
+                || g_str_equal (type, "geoshape") || g_str_equal (type, "barcode"))
+               && g_strcmp0 (tag, "input") != 0)
+              || g_str_equal (type, "binary")))
         {
           g_clear_pointer (&q, dft_question_free);
           unsupported = g_strdup (type);

@@ -614,20 +614,24 @@ static const struct
   { "uri:email", T_UNSUPPORTED, 0, "email" },
   { "xml-external", T_SKIPPED, 0, NULL },
   { "csv-external", T_SKIPPED, 0, NULL },
-  /* Typed in as latitude and longitude: a laptop has no GPS. */
+  /* Typed in as latitude and longitude, or pasted from a GPS app: a laptop has no GPS. */
   { "geopoint", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
   { "gps", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
   { "location", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
   { "q geopoint", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
   { "q location", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
   { "add location prompt", T_QUESTION, DFT_QUESTION_GEOPOINT, NULL },
+  { "geotrace", T_QUESTION, DFT_QUESTION_GEOTRACE, NULL },
+  { "q geotrace", T_QUESTION, DFT_QUESTION_GEOTRACE, NULL },
+  { "geoshape", T_QUESTION, DFT_QUESTION_GEOSHAPE, NULL },
+  { "q geoshape", T_QUESTION, DFT_QUESTION_GEOSHAPE, NULL },
+  /* Typed in by hand: a laptop has no camera to scan with. */
+  { "barcode", T_QUESTION, DFT_QUESTION_BARCODE, NULL },
+  { "q barcode", T_QUESTION, DFT_QUESTION_BARCODE, NULL },
+  { "add barcode prompt", T_QUESTION, DFT_QUESTION_BARCODE, NULL },
   /* Questions Daftari cannot show, named as the XForm importer names the control or bind type
    * pyxform makes of each: an upload of images is an "image", one of OpenStreetMap data a
    * "file". Warnings name the type as written. */
-  { "geotrace", T_UNSUPPORTED, 0, "geotrace" },
-  { "q geotrace", T_UNSUPPORTED, 0, "geotrace" },
-  { "geoshape", T_UNSUPPORTED, 0, "geoshape" },
-  { "q geoshape", T_UNSUPPORTED, 0, "geoshape" },
   { "image", T_UNSUPPORTED, 0, "image" },
   { "photo", T_UNSUPPORTED, 0, "image" },
   { "q picture", T_UNSUPPORTED, 0, "image" },
@@ -643,9 +647,6 @@ static const struct
   { "file", T_UNSUPPORTED, 0, "file" },
   { "add file prompt", T_UNSUPPORTED, 0, "file" },
   { "osm", T_UNSUPPORTED, 0, "file" },
-  { "barcode", T_UNSUPPORTED, 0, "barcode" },
-  { "q barcode", T_UNSUPPORTED, 0, "barcode" },
-  { "add barcode prompt", T_UNSUPPORTED, 0, "barcode" },
   { "range", T_UNSUPPORTED, 0, "range" },
   { "hidden", T_UNSUPPORTED, 0, "hidden" },
   { "signature", T_UNSUPPORTED, 0, "signature" },
