@@ -510,8 +510,9 @@ test_hostile (void)
 
 /* tests/data/forms/round-trip.json has what exports used to lose: a title in four languages,
  * a read-only text that nothing calculates, notes (one of them calculated), line breaks in
- * labels, hints and choices, text that looks like the markdown encoding of a line break, and
- * Urdu mixed with a Latin acronym and digits. */
+ * labels, hints and choices, text that looks like the markdown encoding of a line break,
+ * Urdu mixed with a Latin acronym and digits, and a line, a shape and a barcode (with leading
+ * zeros). */
 static void
 test_export_round_trip (void)
 {
@@ -542,6 +543,10 @@ test_export_round_trip (void)
   g_assert_cmpstr (ref->read_only, ==, "true()");
   g_assert_cmpstr (ref->default_value, ==, "KG-2024-17");
   g_assert_cmpint (find (again, "intro")->type, ==, DFT_QUESTION_NOTE);
+  g_assert_cmpint (find (again, "route")->type, ==, DFT_QUESTION_GEOTRACE);
+  g_assert_cmpint (find (again, "plot")->type, ==, DFT_QUESTION_GEOSHAPE);
+  g_assert_cmpint (find (again, "tag")->type, ==, DFT_QUESTION_BARCODE);
+  g_assert_cmpstr (find (again, "tag")->default_value, ==, "00012345");
   g_assert_cmpint (find (again, "code_note")->type, ==, DFT_QUESTION_NOTE);
   g_assert_cmpstr (dft_text_get (find (again, "notes")->label, "ru"), ==, "Заметки\nо визите");
   g_assert_cmpstr (dft_text_get (find (again, "notes")->hint, "ur"), ==,

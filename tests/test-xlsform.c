@@ -690,8 +690,9 @@ test_corpus_negative (void)
 
 /* tests/data/forms/round-trip.json has what exports used to lose: a title in four languages,
  * a read-only text that nothing calculates, notes (one of them calculated), line breaks in
- * labels, hints and choices, text that looks like the markdown encoding of a line break, and
- * Urdu mixed with a Latin acronym and digits. */
+ * labels, hints and choices, text that looks like the markdown encoding of a line break,
+ * Urdu mixed with a Latin acronym and digits, and a line, a shape and a barcode (with leading
+ * zeros). */
 static void
 test_export_round_trip (void)
 {
@@ -730,6 +731,10 @@ test_export_round_trip (void)
   g_assert_cmpint (q->type, ==, DFT_QUESTION_TEXT);
   g_assert_cmpstr (q->read_only, ==, "true()");
   g_assert_cmpint (dft_form_lookup (again, "intro")->type, ==, DFT_QUESTION_NOTE);
+  g_assert_cmpint (dft_form_lookup (again, "route")->type, ==, DFT_QUESTION_GEOTRACE);
+  g_assert_cmpint (dft_form_lookup (again, "plot")->type, ==, DFT_QUESTION_GEOSHAPE);
+  g_assert_cmpint (dft_form_lookup (again, "tag")->type, ==, DFT_QUESTION_BARCODE);
+  g_assert_cmpstr (dft_form_lookup (again, "tag")->default_value, ==, "00012345");
   g_assert_cmpint (dft_form_lookup (again, "code_note")->type, ==, DFT_QUESTION_NOTE);
 
   before = dft_form_to_json (form, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);

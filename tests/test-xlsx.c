@@ -471,7 +471,9 @@ static const char quiz[]
       "  {\"type\": \"integer\", \"name\": \"years\"},"
       "  {\"type\": \"decimal\", \"name\": \"hours\"},"
       "  {\"type\": \"date\", \"name\": \"when\"},"
-      "  {\"type\": \"text\", \"name\": \"comment\"}"
+      "  {\"type\": \"text\", \"name\": \"comment\"},"
+      "  {\"type\": \"barcode\", \"name\": \"tag\"},"
+      "  {\"type\": \"geotrace\", \"name\": \"route\"}"
       "]}";
 
 static void
@@ -487,9 +489,13 @@ take_quiz (Fixture    *f,
   g_autoptr (DftFormRun) run = dft_form_run_new (form, &error);
   g_autoptr (DftRecord)  sub = NULL;
   const char            *answers[][2] = {
-               { "/data/q1", q1 },           { "/data/years", "7" },
-               { "/data/hours", "3.50" },    { "/data/when", "2026-03-03" },
+               { "/data/q1", q1 },
+               { "/data/years", "7" },
+               { "/data/hours", "3.50" },
+               { "/data/when", "2026-03-03" },
                { "/data/comment", comment },
+               { "/data/tag", "00012345" },
+               { "/data/route", "42.87, 74.59\n42.88, 74.6" },
   };
 
   g_assert_no_error (error);
@@ -561,6 +567,11 @@ test_submissions (Fixture *f, gconstpointer data)
       g_assert_cmpfloat (number_at (sheet, r, "hours"), ==, 3.5);
       assert_cell (cell_of (sheet, r, "when"), "d", "yyyy-mm-dd");
       assert_cell (cell_of (sheet, r, "comment"), "s", NULL);
+      /* A barcode and a line are text, as ODK writes them: no number eats leading zeros. */
+      assert_cell (cell_of (sheet, r, "tag"), "s", NULL);
+      g_assert_cmpstr (text_at (sheet, r, "tag"), ==, "00012345");
+      assert_cell (cell_of (sheet, r, "route"), "s", NULL);
+      g_assert_cmpstr (text_at (sheet, r, "route"), ==, "42.87 74.59;42.88 74.6");
       /* Cut to what a cell holds, and marked so; the checker compared the rest with the CSV. */
       comment = text_at (sheet, r, "comment");
       if (g_str_has_prefix (comment, "=HYPERLINK("))
