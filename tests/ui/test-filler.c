@@ -725,6 +725,100 @@ test_repeats (void)
   close_filler (&f);
 }
 
+static const char geo_json[]
+    = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"walks\", \"version\": \"1\","
+      " \"title\": {\"en\": \"Walks\"}, \"kind\": \"survey\", \"root\": \"data\","
+      " \"default_language\": \"en\", \"languages\": [{\"code\": \"en\", \"name\": \"English\"}],"
+      " \"questions\": [{\"type\": \"group\", \"name\": \"g\", \"page\": true, \"children\": ["
+      "   {\"type\": \"geotrace\", \"name\": \"walk\", \"required\": true,"
+      "    \"label\": {\"en\": \"The route walked\"}},"
+      "   {\"type\": \"geoshape\", \"name\": \"field\", \"label\": {\"en\": \"The field\"}},"
+      "   {\"type\": \"barcode\", \"name\": \"code\", \"label\": {\"en\": \"Tag code\"}}]},"
+      "  {\"type\": \"note\", \"name\": \"bye\", \"label\": {\"en\": \"Thank you\"}}]}";
+
+static DftRecord *walks;
+
+/* The text in the text area of @path. */
+static GtkTextBuffer *
+text_area (Filling *f, const char *path)
+{
+  GtkWidget *view = dft_form_filler_get_widget_for_path (f->filler, path);
+
+  g_assert_true (GTK_IS_TEXT_VIEW (view));
+  return gtk_text_view_get_buffer (GTK_TEXT_VIEW (view));
+}
+
+/* Types @text into the text area of @path, as a paste does. */
+static void
+type_lines (Filling *f, const char *path, const char *text)
+{
+  gtk_text_buffer_set_text (text_area (f, path), text, -1);
+}
+
+static char *
+typed_lines (Filling *f, const char *path)
+{
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (text_area (f, path), &start, &end);
+  return gtk_text_buffer_get_text (text_area (f, path), &start, &end, FALSE);
+}
+
+static char *
+answer_at (Filling *f, const char *path)
+{
+  return dft_form_run_get_answer (dft_form_filler_get_run (f->filler), path);
+}
+
+/* A line pasted from a GPS app, a wrong point named under it, a shape and a barcode. */
+static void
+test_geo_barcode (void)
+{
+  Filling          f;
+  g_autofree char *walk = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *shown = NULL;
+  const char      *message;
+
+  open_filler (&f, walks, NULL, NULL, 480);
+  g_assert_cmpuint (dft_form_filler_get_n_pages (f.filler), ==, 2);
+  /* Commas and one point per line, as a GPS app gives them; kept as ODK writes them. */
+  type_lines (&f, "/data/g/walk", "42.87, 74.59\n42.88, 74.60\n");
+  walk = answer_at (&f, "/data/g/walk");
+  g_assert_cmpstr (walk, ==, "42.87 74.59;42.88 74.60");
+
+  /* A latitude past the pole: the message names the point, and Next stays. */
+  type_lines (&f, "/data/g/walk", "42.87 74.59\n95 74.6");
+  action (&f, "filler.next", NULL);
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 0);
+  message = dft_form_filler_get_message_for_path (f.filler, "/data/g/walk");
+  g_assert_nonnull (message);
+  g_assert_nonnull (strstr (message, "Point 2 (“95 74.6”)"));
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-geotrace.png");
+
+  /* A shape not closed is refused too. */
+  type_lines (&f, "/data/g/walk", "42.87 74.59\n42.88 74.6");
+  type_lines (&f, "/data/g/field", "1 2\n1 3\n2 3");
+  action (&f, "filler.next", NULL);
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 0);
+  g_assert_null (dft_form_filler_get_message_for_path (f.filler, "/data/g/walk"));
+  g_assert_nonnull (dft_form_filler_get_message_for_path (f.filler, "/data/g/field"));
+
+  /* A barcode is a one-line entry, kept as typed. */
+  type (&f, "/data/g/code", "00012345");
+  code = answer_at (&f, "/data/g/code");
+  g_assert_cmpstr (code, ==, "00012345");
+  type_lines (&f, "/data/g/field", "1 2\n1 3\n2 3\n1 2");
+  action (&f, "filler.next", NULL);
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 1);
+
+  /* Back on the page, the line shows one point per line again. */
+  go_to (&f, 0);
+  shown = typed_lines (&f, "/data/g/walk");
+  g_assert_cmpstr (shown, ==, "42.87 74.59\n42.88 74.6");
+  close_filler (&f);
+}
+
 /* A save the store refuses: nothing typed is lost, and Retry tries again. */
 static void
 test_save_error (void)
@@ -991,6 +1085,7 @@ main (int argc, char *argv[])
   tiny = save_json (tiny_json);
   urdu = save_json (urdu_json);
   kids = save_json (repeat_json);
+  walks = save_json (geo_json);
 
   g_test_add_func ("/filler/knowledge-test", test_knowledge_test);
   g_test_add_func ("/filler/draft-resume", test_draft_resume);
@@ -1002,6 +1097,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/filler/return-keys", test_return_keys);
   g_test_add_func ("/filler/header", test_header);
   g_test_add_func ("/filler/repeats", test_repeats);
+  g_test_add_func ("/filler/geotrace-geoshape-barcode", test_geo_barcode);
   g_test_add_func ("/filler/preview", test_preview);
   g_test_add_func ("/filler/save-error", test_save_error);
   g_test_add_func ("/filler/kiosk", test_kiosk);
@@ -1012,6 +1108,7 @@ main (int argc, char *argv[])
   g_clear_object (&tiny);
   g_clear_object (&urdu);
   g_clear_object (&kids);
+  g_clear_object (&walks);
   g_clear_object (&event);
   dft_test_release_store (g_steal_pointer (&store));
   dft_test_dir_free (g_steal_pointer (&store_dir));

@@ -183,11 +183,15 @@ show_value (DftFormFiller *self, DftQuestionRow *field, const char *value)
       GtkTextBuffer   *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (field->control));
       GtkTextIter      start, end;
       g_autofree char *now = NULL;
+      g_autofree char *shown = g_strdup (value);
 
+      /* A line or shape shows one point per line, as it is typed. */
+      if (q->type == DFT_QUESTION_GEOTRACE || q->type == DFT_QUESTION_GEOSHAPE)
+        g_strdelimit (shown, ";", '\n');
       gtk_text_buffer_get_bounds (buffer, &start, &end);
       now = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-      if (g_strcmp0 (now, value) != 0)
-        gtk_text_buffer_set_text (buffer, value, -1);
+      if (g_strcmp0 (now, shown) != 0)
+        gtk_text_buffer_set_text (buffer, shown, -1);
     }
   else if (field->control != NULL && GTK_IS_DROP_DOWN (field->control))
     {
@@ -589,6 +593,27 @@ captioned (GtkWidget *widget, const char *caption)
   return box;
 }
 
+/* A text area of a few lines in a frame, returned; the text view is the field's control. */
+static GtkWidget *
+new_text_area (DftQuestionRow *field)
+{
+  GtkWidget *frame = gtk_frame_new (NULL);
+
+  field->control = gtk_text_view_new ();
+  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (field->control), GTK_WRAP_WORD_CHAR);
+  gtk_text_view_set_accepts_tab (GTK_TEXT_VIEW (field->control), FALSE);
+  gtk_widget_set_size_request (field->control, -1, 96);
+  gtk_text_view_set_top_margin (GTK_TEXT_VIEW (field->control), 6);
+  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (field->control), 6);
+  gtk_text_view_set_right_margin (GTK_TEXT_VIEW (field->control), 6);
+  g_signal_connect (gtk_text_view_get_buffer (GTK_TEXT_VIEW (field->control)), "changed",
+                    G_CALLBACK (buffer_changed_cb), field);
+  watch_focus (field, field->control);
+  label_control (field, field->control);
+  gtk_frame_set_child (GTK_FRAME (frame), field->control);
+  return frame;
+}
+
 /* Under the title and hint, above the message. */
 static void
 append_control (DftQuestionRow *field, GtkWidget *control)
@@ -633,25 +658,34 @@ _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q,
             && (strstr (q->appearance, "multiline") != NULL
                 || strstr (q->appearance, "multi-line") != NULL))
           {
-            GtkWidget *frame = gtk_frame_new (NULL);
-
-            field->control = gtk_text_view_new ();
-            gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (field->control), GTK_WRAP_WORD_CHAR);
-            gtk_text_view_set_accepts_tab (GTK_TEXT_VIEW (field->control), FALSE);
-            gtk_widget_set_size_request (field->control, -1, 96);
-            gtk_text_view_set_top_margin (GTK_TEXT_VIEW (field->control), 6);
-            gtk_text_view_set_left_margin (GTK_TEXT_VIEW (field->control), 6);
-            gtk_text_view_set_right_margin (GTK_TEXT_VIEW (field->control), 6);
-            g_signal_connect (gtk_text_view_get_buffer (GTK_TEXT_VIEW (field->control)), "changed",
-                              G_CALLBACK (buffer_changed_cb), field);
-            watch_focus (field, field->control);
-            label_control (field, field->control);
-            gtk_frame_set_child (GTK_FRAME (frame), field->control);
-            append_control (field, frame);
+            append_control (field, new_text_area (field));
             goto done;
           }
         field->control = new_entry (field, GTK_INPUT_PURPOSE_FREE_FORM, NULL);
         break;
+      case DFT_QUESTION_BARCODE:
+        /* Typed by hand: a laptop has no camera to scan with. */
+        field->control = new_entry (field, GTK_INPUT_PURPOSE_FREE_FORM, NULL);
+        break;
+      case DFT_QUESTION_GEOTRACE:
+      case DFT_QUESTION_GEOSHAPE:
+        {
+          /* Typed in or pasted from a GPS app; the run keeps it as ODK writes it. */
+          GtkWidget  *area = new_text_area (field);
+          const char *format;
+
+          if (q->type == DFT_QUESTION_GEOTRACE)
+            /* Translators: how to type a line of GPS points; keep the example's numbers */
+            format = _ ("One point per line: latitude longitude, for example 42.87 74.59");
+          else
+            /* Translators: how to type a shape of GPS points; keep the example's numbers */
+            format = _ ("One point per line: latitude longitude, for example 42.87 74.59; "
+                        "end with the first point again");
+          gtk_accessible_update_property (GTK_ACCESSIBLE (field->control),
+                                          GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, format, -1);
+          append_control (field, captioned (area, format));
+          goto done;
+        }
       case DFT_QUESTION_INTEGER:
         field->control = new_entry (field, GTK_INPUT_PURPOSE_DIGITS, NULL);
         break;
