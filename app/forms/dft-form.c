@@ -36,6 +36,7 @@ static const char *const type_names[] = {
   [DFT_QUESTION_GROUP] = "group",
   [DFT_QUESTION_REPEAT] = "repeat",
   [DFT_QUESTION_UNSUPPORTED] = "unsupported",
+  [DFT_QUESTION_RANK] = "rank",
 };
 
 const char *
@@ -80,7 +81,7 @@ gboolean
 _dft_question_is_select (const DftQuestion *q)
 {
   return q->type == DFT_QUESTION_SELECT_ONE || q->type == DFT_QUESTION_SELECT_MULTIPLE
-         || q->type == DFT_QUESTION_LIKERT;
+         || q->type == DFT_QUESTION_LIKERT || q->type == DFT_QUESTION_RANK;
 }
 
 int
