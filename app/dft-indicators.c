@@ -889,6 +889,7 @@ collect_question_cb (DftQuestion *q, gpointer user_data)
     case DFT_QUESTION_GROUP:
     case DFT_QUESTION_REPEAT:
     case DFT_QUESTION_UNSUPPORTED:
+    case DFT_QUESTION_RANK: /* an order, which no count of choices sums up */
     default:
       return;
     }

@@ -827,3 +827,14 @@ dft_test_form_texts (DftForm *form)
   dft_form_foreach (form, dump_question, &d);
   return g_string_free (d.out, FALSE);
 }
+
+void
+dft_test_assert_same_form (DftForm *expected, DftForm *actual)
+{
+  g_autofree char *before
+      = dft_form_to_json (expected, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
+  g_autofree char *after
+      = dft_form_to_json (actual, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
+
+  g_assert_cmpstr (after, ==, before);
+}

@@ -130,5 +130,7 @@ DftForm *dft_test_load_form (const char *name);
  * hints and choice labels, languages in order: canonical JSON folds white space, so it
  * cannot show a line break turned into a space; this can. */
 char *dft_test_form_texts (DftForm *form);
+/* @actual is the definition @expected is, compared as canonical JSON. */
+void dft_test_assert_same_form (DftForm *expected, DftForm *actual);
 
 G_END_DECLS

@@ -384,6 +384,20 @@ test_gain_paired_forms (Fixture *f, gconstpointer data)
   }
 }
 
+/* The submissions of @form_key in the fixture's event as CSV. */
+static char *
+export_csv (Fixture *f, const char *form_key)
+{
+  g_autoptr (GError)        error = NULL;
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+
+  g_assert_true (dft_submissions_export_csv (f->store, form_key, f->event_id, out, NULL, &error));
+  g_assert_no_error (error);
+  g_output_stream_write_all (out, "", 1, NULL, NULL, NULL);
+  g_output_stream_close (out, NULL, NULL);
+  return g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (out));
+}
+
 /* Submissions of two versions export together, each read with its own version. */
 static void
 test_export (Fixture *f, gconstpointer data)
@@ -395,15 +409,14 @@ test_export (Fixture *f, gconstpointer data)
                                 "{\"type\": \"repeat\", \"name\": \"r\", \"children\": ["
                                 "  {\"type\": \"text\", \"name\": \"x\"}]}]}",
                                 -1, &error);
-  g_autoptr (DftRecord)     v1 = dft_form_store_save (f->store, form, &error);
-  g_autoptr (DftRecord)     v2 = NULL;
-  g_autoptr (DftRecord)     s1 = NULL;
-  g_autoptr (DftRecord)     s2 = NULL;
-  g_autoptr (DftFormRun)    run = dft_form_run_new (form, &error);
-  g_autoptr (DftFormRun)    run2 = NULL;
-  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
-  g_autofree char          *csv = NULL;
-  DftQuestion              *extra = dft_question_new (DFT_QUESTION_TEXT, "worst");
+  g_autoptr (DftRecord)  v1 = dft_form_store_save (f->store, form, &error);
+  g_autoptr (DftRecord)  v2 = NULL;
+  g_autoptr (DftRecord)  s1 = NULL;
+  g_autoptr (DftRecord)  s2 = NULL;
+  g_autoptr (DftFormRun) run = dft_form_run_new (form, &error);
+  g_autoptr (DftFormRun) run2 = NULL;
+  g_autofree char       *csv = NULL;
+  DftQuestion           *extra = dft_question_new (DFT_QUESTION_TEXT, "worst");
 
   g_assert_no_error (error);
   answer (run, "/data/best", "=cmd|' /C calc'!A0");
@@ -420,11 +433,7 @@ test_export (Fixture *f, gconstpointer data)
   answer (run2, "/data/worst", "Coffee");
   s2 = dft_form_store_submit (f->store, v2, NULL, run2, f->event_id, NULL, NULL, TRUE, &error);
 
-  g_assert_true (dft_submissions_export_csv (f->store, "eval", f->event_id, out, NULL, &error));
-  g_assert_no_error (error);
-  g_output_stream_write_all (out, "", 1, NULL, NULL, NULL);
-  g_output_stream_close (out, NULL, NULL);
-  csv = g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (out));
+  csv = export_csv (f, "eval");
   g_test_message ("%s", csv);
   g_assert_true (g_str_has_prefix (csv, "\xEF\xBB\xBFsubmission,form version,"));
   g_assert_nonnull (strstr (csv, ",best,r/x,worst\r\n"));
@@ -433,6 +442,32 @@ test_export (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (csv, ",'=cmd|' /C calc'!A0,\"one | two, three\",\r\n"));
   g_assert_nonnull (strstr (csv, ",2,final,"));
   g_assert_nonnull (strstr (csv, ",,,Coffee\r\n"));
+}
+
+/* A rank's answer exports as the person ordered it, the values as the form wrote them. */
+static void
+test_export_rank (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = dft_form_new_from_json (
+      "{\"format\": \"daftari-form\", \"id\": \"needs\", \"questions\": ["
+      "{\"type\": \"rank\", \"name\": \"needs\", \"choices\": ["
+      "  {\"value\": \"water\"}, {\"value\": \"roads\"}, {\"value\": \"school\"}]}]}",
+      -1, &error);
+  g_autoptr (DftRecord)  version = dft_form_store_save (f->store, form, &error);
+  g_autoptr (DftRecord)  submission = NULL;
+  g_autoptr (DftFormRun) run = dft_form_run_new (form, &error);
+  g_autofree char       *csv = NULL;
+
+  g_assert_no_error (error);
+  answer (run, "/data/needs", "school water roads");
+  g_assert_true (dft_form_run_check (run, "/data/needs", "und", TRUE, NULL));
+  submission
+      = dft_form_store_submit (f->store, version, NULL, run, f->event_id, NULL, NULL, TRUE, &error);
+  g_assert_no_error (error);
+  csv = export_csv (f, "needs");
+  g_assert_nonnull (strstr (csv, ",needs\r\n"));
+  g_assert_nonnull (strstr (csv, ",school water roads\r\n"));
 }
 
 /* ---- A form save is one write -------------------------------------------------------- */
@@ -731,6 +766,8 @@ main (int argc, char **argv)
   g_test_add ("/assessment/gain/paired-forms", Fixture, NULL, fixture_set_up,
               test_gain_paired_forms, fixture_tear_down);
   g_test_add ("/assessment/export", Fixture, NULL, fixture_set_up, test_export, fixture_tear_down);
+  g_test_add ("/assessment/export/rank", Fixture, NULL, fixture_set_up, test_export_rank,
+              fixture_tear_down);
   g_test_add ("/assessment/form-versions/change-log", Fixture, NULL, fixture_set_up,
               test_versions_change_log, fixture_tear_down);
   g_test_add_func ("/assessment/form-versions/crash", test_versions_crash);

@@ -741,7 +741,7 @@ test_every_feature (void)
   g_autoptr (GPtrArray)  cities = NULL;
   DftScore               score;
   gboolean               fell_back = FALSE;
-  DftQuestionType        seen[DFT_QUESTION_BARCODE + 1] = { 0 };
+  DftQuestionType        seen[DFT_QUESTION_RANK + 1] = { 0 };
 
   g_assert_no_error (error);
   for (guint i = 0; i < form->questions->len; i++)
@@ -752,7 +752,7 @@ test_every_feature (void)
       for (guint c = 0; c < q->children->len; c++)
         seen[((DftQuestion *) g_ptr_array_index (q->children, c))->type] = 1;
     }
-  for (guint t = 0; t <= DFT_QUESTION_BARCODE; t++)
+  for (guint t = 0; t <= DFT_QUESTION_RANK; t++)
     if (!seen[t])
       g_error ("every-feature.json has no %s question", dft_question_type_to_string (t));
 
@@ -885,6 +885,79 @@ test_suggested_answer (void)
   assert_answer (untouched, "/data/full", "F");
 }
 
+/* A rank orders every choice offered, each once; expressions read it as a select multiple
+ * whose order counts. */
+static const char rank_form[]
+    = "{\"format\": \"daftari-form\", \"id\": \"priorities\", \"root\": \"data\","
+      "\"choice_lists\": {\"needs\": ["
+      "  {\"value\": \"water\", \"label\": \"Water\", \"extra\": {\"town\": \"y\"}},"
+      "  {\"value\": \"roads\", \"label\": \"Roads\", \"extra\": {\"town\": \"n\"}},"
+      "  {\"value\": \"school\", \"label\": \"School\", \"extra\": {\"town\": \"y\"}}]},"
+      "\"questions\": ["
+      "  {\"type\": \"select_one\", \"name\": \"town\", \"label\": \"Town?\", \"choices\": "
+      "[{\"value\": \"y\", \"label\": \"Yes\"}, {\"value\": \"n\", \"label\": \"No\"}]},"
+      "  {\"type\": \"rank\", \"name\": \"needs\", \"label\": \"Order the needs\","
+      "   \"choices\": \"needs\", \"required\": true},"
+      "  {\"type\": \"rank\", \"name\": \"local\", \"label\": \"Order the town's needs\","
+      "   \"choices\": \"needs\", \"choice_filter\": \"town = ${town} or ${town} = ''\"},"
+      "  {\"type\": \"calculate\", \"name\": \"first\","
+      "   \"calculate\": \"selected-at(${needs}, 0)\"},"
+      "  {\"type\": \"calculate\", \"name\": \"n\", \"calculate\": \"count-selected(${needs})\"},"
+      "  {\"type\": \"calculate\", \"name\": \"has_water\","
+      "   \"calculate\": \"if(selected(${needs}, 'water'), 'yes', 'no')\"}"
+      "]}";
+
+static void
+assert_rank_refused (DftFormRun *run, const char *path, const char *value, const char *why)
+{
+  g_autofree char *message = NULL;
+
+  answer (run, path, value);
+  g_assert_false (dft_form_run_check (run, path, "en", FALSE, &message));
+  g_assert_cmpstr (message, ==, why);
+}
+
+static void
+test_rank (void)
+{
+  g_autoptr (DftForm)    form = load (rank_form);
+  g_autoptr (DftFormRun) run = start (form);
+  g_autofree char       *json = dft_form_to_json (form, DFT_FORM_JSON_PRETTY);
+  g_autoptr (DftForm)    again = load (json);
+  g_autofree char       *message = NULL;
+
+  g_assert_cmpint (dft_form_lookup (form, "needs")->type, ==, DFT_QUESTION_RANK);
+  g_assert_cmpint (dft_form_lookup (again, "needs")->type, ==, DFT_QUESTION_RANK);
+  g_assert_nonnull (strstr (json, "\"type\" : \"rank\""));
+
+  /* Unanswered until the person gives an order: then a required rank stops finalizing. */
+  assert_answer (run, "/data/needs", "");
+  g_assert_true (dft_form_run_check (run, "/data/needs", "en", FALSE, NULL));
+  g_assert_false (dft_form_run_check (run, "/data/needs", "en", TRUE, &message));
+  g_assert_cmpstr (message, ==, "This question needs an answer.");
+  assert_answer (run, "/data/n", "0");
+
+  answer (run, "/data/needs", "  school\twater  roads ");
+  assert_answer (run, "/data/needs", "school water roads");
+  g_assert_true (dft_form_run_check (run, "/data/needs", "en", TRUE, NULL));
+  assert_answer (run, "/data/first", "school");
+  assert_answer (run, "/data/n", "3");
+  assert_answer (run, "/data/has_water", "yes");
+
+  assert_rank_refused (run, "/data/needs", "school water",
+                       "Put every answer offered in the order.");
+  assert_rank_refused (run, "/data/needs", "school water water roads",
+                       "Put each answer in the order once.");
+  assert_rank_refused (run, "/data/needs", "school water roads fire",
+                       "Order only the answers offered.");
+
+  /* The choices the filter leaves are those to order. */
+  answer (run, "/data/town", "y");
+  answer (run, "/data/local", "school water");
+  g_assert_true (dft_form_run_check (run, "/data/local", "en", TRUE, NULL));
+  assert_rank_refused (run, "/data/local", "school water roads", "Order only the answers offered.");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -911,5 +984,6 @@ main (int argc, char **argv)
   g_test_add_func ("/form/every-feature", test_every_feature);
   g_test_add_func ("/form/calculate-reads-itself", test_calculate_reads_itself);
   g_test_add_func ("/form/run/suggested-answer", test_suggested_answer);
+  g_test_add_func ("/form/run/rank", test_rank);
   return g_test_run ();
 }

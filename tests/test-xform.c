@@ -803,6 +803,85 @@ test_corpus_forms_engines_open (void)
     }
 }
 
+/* ODK's <odk:rank> (bind type odk:rank) orders its items or its itemset's, and Daftari writes
+ * it back the same way. */
+static void
+test_rank (void)
+{
+  static const char xml[]
+      = HEAD "<h:head><h:title>t</h:title><model><instance><data id='t'><a/><b/></data></instance>"
+             "<instance id='needs'><root><item><name>water</name><label>Water</label></item>"
+             "<item><name>roads</name><label>Roads</label></item></root></instance>"
+             "<bind nodeset='/data/a' type='odk:rank' required='true()'/>"
+             "<bind nodeset='/data/b' type='odk:rank'/></model></h:head>"
+             "<h:body><odk:rank ref='/data/a'><label>A</label>"
+             "<item><label>First</label><value>x</value></item>"
+             "<item><label>Second</label><value>y</value></item></odk:rank>"
+             "<odk:rank ref='/data/b'><label>B</label>"
+             "<itemset nodeset=\"instance('needs')/root/item\"><value ref='name'/>"
+             "<label ref='label'/></itemset></odk:rank></h:body></h:html>";
+  g_autoptr (DftForm) form = load_valid (xml);
+  g_autoptr (DftForm) again = NULL;
+  g_autoptr (GError)  error = NULL;
+  g_autofree char    *exported = NULL;
+  DftQuestion        *a = find (form, "a");
+  DftQuestion        *b = find (form, "b");
+
+  g_assert_cmpint (a->type, ==, DFT_QUESTION_RANK);
+  g_assert_cmpstr (a->required, ==, "true()");
+  g_assert_cmpuint (list_of (form, a)->choices->len, ==, 2);
+  g_assert_cmpstr (choice (list_of (form, a), 1)->value, ==, "y");
+  g_assert_cmpstr (dft_text_get (choice (list_of (form, a), 1)->label, "und"), ==, "Second");
+  g_assert_cmpint (b->type, ==, DFT_QUESTION_RANK);
+  g_assert_cmpstr (list_of (form, b)->name, ==, "needs");
+  g_assert_cmpstr (choice (list_of (form, b), 0)->value, ==, "water");
+  g_assert_cmpuint (form->warnings->len, ==, 0);
+
+  exported = dft_xform_export (form, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (exported, "<odk:rank ref=\"/data/a\""));
+  g_assert_nonnull (strstr (exported, "type=\"odk:rank\""));
+  again = load_valid (exported);
+  dft_test_assert_same_form (form, again);
+}
+
+/* The rank forms of the corpora open with their rank question shown, not left out. */
+static void
+test_rank_corpus (void)
+{
+  static const struct
+  {
+    const char *file, *name;
+    guint       choices;
+  } cases[] = {
+    { "javarosa/rank-form.xml", "rankWidget", 7 },
+    { "collect/all-widgets.xml", "rank_widget", 4 },
+  };
+  g_autofree char *corpora = dft_test_shared_path ("corpora/xforms");
+
+  if (corpora == NULL)
+    {
+      g_test_skip ("the form corpora (../shared/corpora, DAFTARI_SHARED) are not here");
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char    *path = g_build_filename (corpora, cases[i].file, NULL);
+      g_autoptr (GError)  error = NULL;
+      g_autoptr (DftForm) form = dft_xform_load_file (path, &error);
+      DftQuestion        *q;
+
+      g_test_message ("%s", cases[i].file);
+      g_assert_no_error (error);
+      g_assert_true (dft_form_prepare (form, &error));
+      g_assert_no_error (error);
+      q = find (form, cases[i].name);
+      g_assert_cmpint (q->type, ==, DFT_QUESTION_RANK);
+      g_assert_cmpuint (list_of (form, q)->choices->len, ==, cases[i].choices);
+      g_assert_false (has_warning (form, cases[i].name, "rank"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -838,6 +917,8 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/valid/answerable-and-calculated", test_answerable_and_calculated);
   g_test_add_func ("/xform/valid/hidden-node-is-data", test_hidden_node_is_data);
   g_test_add_func ("/xform/valid/corpus-forms-engines-open", test_corpus_forms_engines_open);
+  g_test_add_func ("/xform/rank", test_rank);
+  g_test_add_func ("/xform/rank/corpus", test_rank_corpus);
 
   return g_test_run ();
 }

@@ -7,6 +7,7 @@
 #include "dft-test-util.h"
 #include "forms/dft-form-export.h"
 #include "forms/dft-form.h"
+#include "forms/dft-xform.h"
 #include "forms/dft-xlsform.h"
 
 static char *
@@ -771,6 +772,58 @@ test_md_line_breaks (void)
   g_assert_cmpstr (dft_text_get (form->title, "ru"), ==, "Заголовок\nдва");
 }
 
+/* "rank LIST" orders a list's choices; exported, it reads back the same from either format. */
+static void
+test_rank (void)
+{
+  static const char   md[] = "| survey |\n"
+                             "| | type | name | label | required | choice_filter |\n"
+                             "| | select_one yn | town | Town? | | |\n"
+                             "| | rank needs | needs | Order the needs | yes | |\n"
+                             "| | rank needs | local | Order the town's | | town = ${town} |\n"
+                             "| choices |\n"
+                             "| | list_name | name | label | town |\n"
+                             "| | yn | y | Yes | |\n| | yn | n | No | |\n"
+                             "| | needs | water | Water | y |\n"
+                             "| | needs | roads | Roads | n |\n";
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = load_md (md, &error);
+  g_autoptr (DftForm) from_md = NULL;
+  g_autoptr (DftForm) from_xml = NULL;
+  g_autofree char    *md_again = NULL;
+  g_autofree char    *xml = NULL;
+  DftQuestion        *q;
+
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (form, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (form->warnings->len, ==, 0);
+  q = dft_form_lookup (form, "needs");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_RANK);
+  g_assert_cmpstr (q->choice_list, ==, "needs");
+  g_assert_cmpstr (q->required, ==, "true()");
+  q = dft_form_lookup (form, "local");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_RANK);
+  g_assert_cmpstr (q->choice_filter, ==, "town = /inline/town");
+
+  md_again = dft_xlsform_export_md (form, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (md_again, "| rank needs |"));
+  from_md = load_md (md_again, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (from_md, &error));
+  g_assert_no_error (error);
+  xml = dft_xform_export (form, &error);
+  g_assert_no_error (error);
+  from_xml = dft_xform_load_data (xml, strlen (xml), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (from_xml, &error));
+  g_assert_no_error (error);
+
+  dft_test_assert_same_form (form, from_md);
+  dft_test_assert_same_form (form, from_xml);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -795,5 +848,6 @@ main (int argc, char **argv)
   g_test_add_func ("/xlsform/corpus/negative", test_corpus_negative);
   g_test_add_func ("/xlsform/export/round-trip", test_export_round_trip);
   g_test_add_func ("/xlsform/markdown/line-breaks", test_md_line_breaks);
+  g_test_add_func ("/xlsform/rank", test_rank);
   return g_test_run ();
 }

@@ -232,6 +232,7 @@ create_question (DftFormRun *run, DftQuestion *q, const char *prefix)
     case DFT_QUESTION_SELECT_ONE:
     case DFT_QUESTION_SELECT_MULTIPLE:
     case DFT_QUESTION_LIKERT:
+    case DFT_QUESTION_RANK:
     case DFT_QUESTION_ACKNOWLEDGE:
     case DFT_QUESTION_CALCULATE:
     case DFT_QUESTION_METADATA:
@@ -580,7 +581,7 @@ clean_value (DftQuestion *q, const char *value)
     return g_strdup ("");
   if (q->type == DFT_QUESTION_GEOTRACE || q->type == DFT_QUESTION_GEOSHAPE)
     return normalize_geo_points (value);
-  if (q->type == DFT_QUESTION_SELECT_MULTIPLE)
+  if (q->type == DFT_QUESTION_SELECT_MULTIPLE || q->type == DFT_QUESTION_RANK)
     {
       g_auto (GStrv)      parts = g_strsplit_set (value, " \t\n", -1);
       g_autoptr (GString) out = g_string_new (NULL);
@@ -959,9 +960,39 @@ type_ok (DftForm *form, DftQuestion *q, const char *value, char **why)
     case DFT_QUESTION_GROUP:
     case DFT_QUESTION_REPEAT:
     case DFT_QUESTION_UNSUPPORTED:
+    case DFT_QUESTION_RANK: /* rank_ok(), which needs the choices the filter leaves */
     default:
       break;
     }
+  if (msg != NULL && why != NULL)
+    *why = g_strdup (msg);
+  return msg == NULL;
+}
+
+/* A rank orders every choice offered, each once: a value twice, one not offered or one left
+ * out is no order. */
+static gboolean
+rank_ok (DftFormRun *run, const char *path, const char *value, char **why)
+{
+  g_autoptr (GPtrArray)  offered = dft_form_run_get_choices (run, path, NULL);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_auto (GStrv)         parts = g_strsplit (value, " ", -1);
+  g_autoptr (GHashTable) allowed = g_hash_table_new (g_str_hash, g_str_equal);
+  const char            *msg = NULL;
+
+  for (guint i = 0; offered != NULL && i < offered->len; i++)
+    g_hash_table_add (allowed, ((DftChoice *) g_ptr_array_index (offered, i))->value);
+  for (guint i = 0; parts[i] != NULL && msg == NULL; i++)
+    {
+      if (parts[i][0] == '\0')
+        continue;
+      if (!g_hash_table_contains (allowed, parts[i]))
+        msg = _ ("Order only the answers offered.");
+      else if (!g_hash_table_add (seen, parts[i]))
+        msg = _ ("Put each answer in the order once.");
+    }
+  if (msg == NULL && g_hash_table_size (seen) != g_hash_table_size (allowed))
+    msg = _ ("Put every answer offered in the order.");
   if (msg != NULL && why != NULL)
     *why = g_strdup (msg);
   return msg == NULL;
@@ -997,6 +1028,8 @@ dft_form_run_check (
   if (q->type == DFT_QUESTION_CALCULATE || q->type == DFT_QUESTION_METADATA)
     return TRUE;
   if (!type_ok (run->form, q, value, message))
+    return FALSE;
+  if (q->type == DFT_QUESTION_RANK && !rank_ok (run, path, value, message))
     return FALSE;
   if (q->constraint != NULL && !eval_bool (run, q, q->constraint, path, FALSE))
     {

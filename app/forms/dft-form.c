@@ -39,6 +39,7 @@ static const char *const type_names[] = {
   [DFT_QUESTION_GEOTRACE] = "geotrace",
   [DFT_QUESTION_GEOSHAPE] = "geoshape",
   [DFT_QUESTION_BARCODE] = "barcode",
+  [DFT_QUESTION_RANK] = "rank",
 };
 
 const char *
@@ -83,7 +84,7 @@ gboolean
 _dft_question_is_select (const DftQuestion *q)
 {
   return q->type == DFT_QUESTION_SELECT_ONE || q->type == DFT_QUESTION_SELECT_MULTIPLE
-         || q->type == DFT_QUESTION_LIKERT;
+         || q->type == DFT_QUESTION_LIKERT || q->type == DFT_QUESTION_RANK;
 }
 
 int

@@ -58,6 +58,7 @@ typedef enum
   DFT_QUESTION_GEOTRACE, /* a line: at least 2 points */
   DFT_QUESTION_GEOSHAPE, /* a closed ring: at least 4 points */
   DFT_QUESTION_BARCODE,  /* text typed by hand (no camera), kept as typed */
+  DFT_QUESTION_RANK,     /* every choice once, in the person's order, separated by spaces */
 } DftQuestionType;
 
 /* Strings per language code ("en", "ru", "ur"); a form without languages uses "und". */
@@ -104,7 +105,7 @@ struct _DftQuestion
   char    *default_value;      /* a literal answer the question starts with */
   char    *default_expression; /* evaluated once when a submission starts */
   char    *choice_filter;      /* evaluated with "." = each choice's instance item */
-  char    *choice_list;        /* name of a DftForm.choice_lists entry (selects, likert) */
+  char    *choice_list;        /* name of a DftForm.choice_lists entry (selects, likert, rank) */
   char    *appearance;         /* as written: "minimal", "likert", "field-list"… */
   char    *repeat_count;       /* repeats: fixed number or expression */
   gboolean page;               /* groups: show the whole group as one page (field-list) */

@@ -169,6 +169,8 @@ xw_bind_type (const DftQuestion *q)
       return "string";
     case DFT_QUESTION_UNSUPPORTED:
       return xw_unsupported_type (q);
+    case DFT_QUESTION_RANK:
+      return "odk:rank";
     case DFT_QUESTION_GROUP:
     case DFT_QUESTION_REPEAT:
       return NULL;
@@ -351,6 +353,9 @@ xw_body (XfWriter *x, GPtrArray *questions)
         case DFT_QUESTION_SELECT_MULTIPLE:
           tag = "select";
           break;
+        case DFT_QUESTION_RANK:
+          tag = "odk:rank";
+          break;
         case DFT_QUESTION_ACKNOWLEDGE:
           tag = "trigger";
           break;
@@ -377,7 +382,7 @@ xw_body (XfWriter *x, GPtrArray *questions)
       xw_attr (x, "appearance", appearance);
       xw_label (x, "label", q->label);
       xw_label (x, "hint", q->hint);
-      if (q->choice_list != NULL && g_str_has_prefix (tag, "select"))
+      if (q->choice_list != NULL && _dft_question_is_select (q))
         {
           g_autofree char *nodeset = NULL;
 

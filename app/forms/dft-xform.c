@@ -1546,12 +1546,16 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
           else
             unsupported = g_strdup (type);
         }
-      else if (g_str_equal (tag, "select1") || g_str_equal (tag, "select"))
+      else if (g_str_equal (tag, "select1") || g_str_equal (tag, "select")
+               || g_str_equal (tag, "rank"))
         {
           xmlNodePtr itemset = xf_child (control, "itemset");
           gboolean   one = g_str_equal (tag, "select1");
 
-          if (one && appearance != NULL && strstr (appearance, "likert") != NULL)
+          /* ODK's <odk:rank> takes its choices as a select does. */
+          if (g_str_equal (tag, "rank"))
+            q = dft_question_new (DFT_QUESTION_RANK, name);
+          else if (one && appearance != NULL && strstr (appearance, "likert") != NULL)
             q = dft_question_new (DFT_QUESTION_LIKERT, name);
           else
             q = dft_question_new (one ? DFT_QUESTION_SELECT_ONE : DFT_QUESTION_SELECT_MULTIPLE,
@@ -1589,8 +1593,6 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
             }
           unsupported = g_strdup ("range");
         }
-      else if (g_str_equal (tag, "rank"))
-        unsupported = g_strdup ("rank");
       else
         unsupported = g_strdup (tag);
 

@@ -187,6 +187,9 @@ md_questions (MdWriter *m, GPtrArray *questions)
         case DFT_QUESTION_SELECT_MULTIPLE:
           type = g_strdup_printf ("select_multiple %s", q->choice_list);
           break;
+        case DFT_QUESTION_RANK:
+          type = g_strdup_printf ("rank %s", q->choice_list);
+          break;
         case DFT_QUESTION_METADATA:
           /* Data nobody fills is pyxform's "hidden". */
           type = g_strdup (q->preload != NULL ? q->preload : "hidden");

@@ -525,6 +525,7 @@ typedef enum
   T_END_REPEAT,
   T_BEGIN_LOOP,
   T_END_LOOP,
+  T_RANK,
 } TypeClass;
 
 typedef struct
@@ -681,7 +682,7 @@ static const struct
   { "select1", T_SELECT_ONE },
   { "q select1", T_SELECT_ONE },
   { "q select", T_SELECT_MULTIPLE },
-  { "rank", T_UNSUPPORTED, "rank" },
+  { "rank", T_RANK },
   { "osm", T_UNSUPPORTED, "file" },
 };
 
@@ -1457,6 +1458,7 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
       break;
     case T_SELECT_ONE:
     case T_SELECT_MULTIPLE:
+    case T_RANK:
       if (!g_hash_table_contains (l->form->choice_lists, t.list))
         {
           ok = row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
@@ -1467,8 +1469,10 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
                           name, t.list);
           goto out;
         }
-      q = dft_question_new (
-          t.klass == T_SELECT_ONE ? DFT_QUESTION_SELECT_ONE : DFT_QUESTION_SELECT_MULTIPLE, name);
+      q = dft_question_new (t.klass == T_SELECT_ONE ? DFT_QUESTION_SELECT_ONE
+                            : t.klass == T_RANK     ? DFT_QUESTION_RANK
+                                                    : DFT_QUESTION_SELECT_MULTIPLE,
+                            name);
       q->choice_list = g_strdup (t.list);
       break;
     case T_QUESTION:

@@ -981,6 +981,129 @@ test_kiosk (void)
   dft_test_wait_until (dft_ui_test_pointer_cleared, &weak, "the kiosk to be finalized");
 }
 
+/* ---- Rank --------------------------------------------------------------- */
+
+static DftRecord *rank_form;
+
+static char *
+rank_answer (Filling *f)
+{
+  dft_test_wait_until (filler_idle, f->filler, "the answer to be taken");
+  return dft_form_run_get_answer (dft_form_filler_get_run (f->filler), "/data/needs");
+}
+
+/* The choices' labels as the rows show them, top to bottom, joined by "|". */
+static char *
+rank_shown (DftQuestionRow *field)
+{
+  GString   *out = g_string_new (NULL);
+  GtkWidget *row;
+
+  for (guint i = 0; (row = _dft_question_row_rank_row (field, i)) != NULL; i++)
+    {
+      GtkLabel *label = g_object_get_data (G_OBJECT (row), "dft-rank-label");
+
+      g_string_append_printf (out, "%s%s", i > 0 ? "|" : "", gtk_label_get_text (label));
+      g_assert_false (gtk_label_get_use_markup (label));
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+assert_rank (Filling *f, DftQuestionRow *field, const char *answer, const char *shown)
+{
+  g_autofree char *value = rank_answer (f);
+  g_autofree char *rows = rank_shown (field);
+  gboolean         answered = *answer != '\0';
+
+  g_assert_cmpstr (value, ==, answer);
+  g_assert_cmpstr (rows, ==, shown);
+  g_assert_true (gtk_widget_get_visible (field->rank_status) == !answered);
+  g_assert_true (gtk_widget_get_visible (field->rank_use) == !answered);
+  g_assert_true (gtk_widget_get_visible (field->rank_clear) == answered);
+}
+
+static GtkWidget *
+rank_focus (Filling *f)
+{
+  return gtk_root_get_focus (GTK_ROOT (f->window));
+}
+
+/* A rank question put in order with real key presses, Alt+Up and Alt+Down on the focused
+ * row, then with its buttons pressed from the keyboard, then by dropping a row on another;
+ * unanswered (and saying so) until the person touches it. Labels are data, never markup. */
+static void
+test_rank (void)
+{
+  Filling                f;
+  DftQuestionRow        *field;
+  GtkWidget             *row;
+  GtkWidget             *down;
+  GValue                 dragged = G_VALUE_INIT;
+  gboolean               dropped = FALSE;
+  g_autoptr (GListModel) controllers = NULL;
+
+  open_filler (&f, rank_form, NULL, NULL, 480);
+  field = g_hash_table_lookup (f.filler->fields, "/data/needs");
+  g_assert_nonnull (field);
+  assert_rank (&f, field, "", "Water|<b>Roads</b>|School");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-rank-unanswered.png");
+
+  gtk_widget_grab_focus (_dft_question_row_rank_row (field, 0));
+  dft_xkeys_press (f.window, (const char *[]){ "alt+Down", NULL });
+  assert_rank (&f, field, "roads water school", "<b>Roads</b>|Water|School");
+  /* The focus follows the choice moved; at the bottom it stays. */
+  g_assert_true (rank_focus (&f) == _dft_question_row_rank_row (field, 1));
+  dft_xkeys_press (f.window, (const char *[]){ "alt+Down", "alt+Down", NULL });
+  assert_rank (&f, field, "roads school water", "<b>Roads</b>|School|Water");
+  g_assert_true (rank_focus (&f) == _dft_question_row_rank_row (field, 2));
+  dft_xkeys_press (f.window, (const char *[]){ "alt+Up", "alt+Up", NULL });
+  assert_rank (&f, field, "water roads school", "Water|<b>Roads</b>|School");
+  g_assert_true (rank_focus (&f) == _dft_question_row_rank_row (field, 0));
+
+  /* Clear order takes the answer back; Use this order answers with the order shown. */
+  gtk_widget_grab_focus (field->rank_clear);
+  dft_xkeys_press (f.window, (const char *[]){ "space", NULL });
+  assert_rank (&f, field, "", "Water|<b>Roads</b>|School");
+  g_assert_true (rank_focus (&f) == field->rank_use);
+  dft_xkeys_press (f.window, (const char *[]){ "space", NULL });
+  assert_rank (&f, field, "water roads school", "Water|<b>Roads</b>|School");
+
+  /* A row's Move down button moves its choice and keeps the focus on it. */
+  row = _dft_question_row_rank_row (field, 0);
+  down = g_object_get_data (G_OBJECT (row), "dft-rank-down");
+  g_assert_true (gtk_widget_get_focusable (down));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (down), ==, "Move “Water” down");
+  gtk_widget_grab_focus (down);
+  dft_xkeys_press (f.window, (const char *[]){ "space", "space", NULL });
+  assert_rank (&f, field, "roads school water", "<b>Roads</b>|School|Water");
+  g_assert_true (rank_focus (&f) == _dft_question_row_rank_row (field, 2));
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-rank.png");
+
+  /* A row dropped on the first goes first. */
+  controllers = gtk_widget_observe_controllers (_dft_question_row_rank_row (field, 0));
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GObject) c = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_DROP_TARGET (c))
+        {
+          g_value_init (&dragged, G_TYPE_STRING);
+          /* Another question's row is refused; this one's goes where it is dropped. */
+          g_value_set_string (&dragged, "/data/other#2");
+          g_signal_emit_by_name (c, "drop", &dragged, 1.0, 1.0, &dropped);
+          g_assert_false (dropped);
+          g_value_take_string (&dragged, _dft_question_row_rank_dragged (field, 2));
+          g_signal_emit_by_name (c, "drop", &dragged, 1.0, 1.0, &dropped);
+          g_value_unset (&dragged);
+        }
+    }
+  g_clear_object (&controllers);
+  g_assert_true (dropped);
+  assert_rank (&f, field, "water roads school", "Water|<b>Roads</b>|School");
+  close_filler (&f);
+}
+
 /* ---- Setup -------------------------------------------------------------- */
 
 static const char tiny_json[]
@@ -1007,6 +1130,15 @@ static const char tiny_json[]
       "   {\"type\": \"note\", \"name\": \"echo\", \"label\": {\"en\": \"You typed ${n} <b> "
       "(${pet})\"}}"
       " ]}]}";
+
+static const char rank_json[]
+    = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"needs\", \"version\": \"1\","
+      " \"title\": {\"en\": \"Needs\"}, \"kind\": \"survey\", \"root\": \"data\","
+      " \"choice_lists\": {\"needs\": [{\"value\": \"water\", \"label\": \"Water\"},"
+      "   {\"value\": \"roads\", \"label\": \"<b>Roads</b>\"},"
+      "   {\"value\": \"school\", \"label\": \"School\"}]},"
+      " \"questions\": [{\"type\": \"rank\", \"name\": \"needs\", \"choices\": \"needs\","
+      "   \"required\": true, \"label\": \"Order the needs\"}]}";
 
 static const char urdu_json[]
     = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"urdu\", \"version\": \"1\","
@@ -1086,6 +1218,7 @@ main (int argc, char *argv[])
   urdu = save_json (urdu_json);
   kids = save_json (repeat_json);
   walks = save_json (geo_json);
+  rank_form = save_json (rank_json);
 
   g_test_add_func ("/filler/knowledge-test", test_knowledge_test);
   g_test_add_func ("/filler/draft-resume", test_draft_resume);
@@ -1101,6 +1234,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/filler/preview", test_preview);
   g_test_add_func ("/filler/save-error", test_save_error);
   g_test_add_func ("/filler/kiosk", test_kiosk);
+  g_test_add_func ("/filler/rank", test_rank);
   status = g_test_run ();
 
   g_clear_object (&knowledge);
@@ -1109,6 +1243,7 @@ main (int argc, char *argv[])
   g_clear_object (&urdu);
   g_clear_object (&kids);
   g_clear_object (&walks);
+  g_clear_object (&rank_form);
   g_clear_object (&event);
   dft_test_release_store (g_steal_pointer (&store));
   dft_test_dir_free (g_steal_pointer (&store_dir));

@@ -77,6 +77,8 @@ struct _DftQuestionRow
   GPtrArray     *buttons; /* GtkCheckButton or GtkToggleButton per choice */
   GPtrArray     *choices; /* DftChoice *, the choices offered, owned by the form */
   gboolean       alive;   /* on the page shown; signals of a page gone may still arrive */
+  /* A rank: its list of choices in order, the line saying it is unanswered, its buttons. */
+  GtkWidget *rank_list, *rank_status, *rank_use, *rank_clear;
 };
 
 struct _DftFormFiller
@@ -168,6 +170,16 @@ _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q,
 GtkWidget *_dft_question_row_focus_target (DftQuestionRow *field);
 gboolean   _dft_question_row_takes_focus (DftQuestionRow *field);
 void       _dft_question_row_pick_choice (DftQuestionRow *field, int digit);
+/* Takes @value as the person's answer, as typing it would. */
+void _dft_question_row_answer (DftQuestionRow *field, const char *value);
+
+/* dft-question-row-rank.c: a rank question's list of choices in order. */
+void _dft_question_row_build_rank (DftFormFiller *self, DftQuestionRow *field);
+void _dft_question_row_show_rank (DftFormFiller *self, DftQuestionRow *field, const char *value);
+/* The row shown at @index, or NULL. */
+GtkWidget *_dft_question_row_rank_row (DftQuestionRow *field, guint index);
+/* What dragging the row at @index carries to a drop ("/data/q#2"). */
+char *_dft_question_row_rank_dragged (DftQuestionRow *field, guint index);
 
 /* dft-form-filler-actions.c: actions and keys. */
 gboolean _dft_form_filler_in_form (DftFormFiller *self);

@@ -185,7 +185,7 @@ append_answer_text (
   g_auto (GStrv)        values = NULL;
 
   if (q->type != DFT_QUESTION_SELECT_ONE && q->type != DFT_QUESTION_SELECT_MULTIPLE
-      && q->type != DFT_QUESTION_LIKERT)
+      && q->type != DFT_QUESTION_LIKERT && q->type != DFT_QUESTION_RANK)
     {
       g_string_append (s, value);
       return;

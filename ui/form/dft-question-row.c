@@ -162,6 +162,8 @@ show_value (DftFormFiller *self, DftQuestionRow *field, const char *value)
   self->updating = TRUE;
   if (shows_calculation (q) && field->control != NULL && GTK_IS_LABEL (field->control))
     gtk_label_set_text (GTK_LABEL (field->control), value);
+  else if (q->type == DFT_QUESTION_RANK)
+    _dft_question_row_show_rank (self, field, value);
   else if (q->type == DFT_QUESTION_GEOPOINT)
     {
       g_auto (GStrv) parts = g_strsplit_set (value, " ", -1);
@@ -290,6 +292,12 @@ take_answer (DftQuestionRow *field, const char *value)
   same_page = _dft_form_filler_recompute_pages (self);
   if (!same_page)
     _dft_form_filler_show_page (self, self->page);
+}
+
+void
+_dft_question_row_answer (DftQuestionRow *field, const char *value)
+{
+  take_answer (field, value);
 }
 
 /* ---- Controls ----------------------------------------------------------- */
@@ -431,6 +439,11 @@ build_choices (DftFormFiller *self, DftQuestionRow *field)
   while ((child = gtk_widget_get_first_child (container)) != NULL)
     gtk_box_remove (GTK_BOX (container), child);
 
+  if (q->type == DFT_QUESTION_RANK)
+    {
+      _dft_question_row_build_rank (self, field);
+      return;
+    }
   if (uses_dropdown (field))
     {
       GtkStringList *list = gtk_string_list_new (NULL);
@@ -746,6 +759,7 @@ _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q,
       case DFT_QUESTION_SELECT_ONE:
       case DFT_QUESTION_SELECT_MULTIPLE:
       case DFT_QUESTION_LIKERT:
+      case DFT_QUESTION_RANK:
         {
           GtkWidget *container
               = gtk_box_new (q->type == DFT_QUESTION_LIKERT ? GTK_ORIENTATION_HORIZONTAL
@@ -798,6 +812,8 @@ _dft_question_row_focus_target (DftQuestionRow *field)
 {
   if (field->lat != NULL)
     return field->lat;
+  if (field->rank_list != NULL)
+    return _dft_question_row_rank_row (field, 0);
   if (field->buttons != NULL && field->buttons->len > 0)
     {
       for (guint i = 0; i < field->buttons->len; i++)
