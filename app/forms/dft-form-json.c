@@ -117,6 +117,33 @@ write_choices (JsonBuilder *b, DftChoiceList *list, DftFormJsonFlags flags)
 static void write_questions (JsonBuilder *b, DftForm *form, GPtrArray *qs, DftFormJsonFlags flags);
 
 static void
+write_actions (JsonBuilder *b, GPtrArray *actions, DftFormJsonFlags flags)
+{
+  if (actions->len == 0)
+    return;
+  json_builder_set_member_name (b, "actions");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < actions->len; i++)
+    {
+      DftAction       *a = g_ptr_array_index (actions, i);
+      g_autofree char *events = dft_events_to_string (a->events);
+
+      json_builder_begin_object (b);
+      write_string (b, "action", a->setgeopoint ? "setgeopoint" : "setvalue");
+      write_string (b, "event", events);
+      write_string (b, "trigger", a->trigger);
+      write_string (b, "value", a->value);
+      if (a->source_line > 0 && !(flags & DFT_FORM_JSON_CANONICAL))
+        {
+          json_builder_set_member_name (b, "source_line");
+          json_builder_add_int_value (b, a->source_line);
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
+static void
 write_question (JsonBuilder *b, DftForm *form, DftQuestion *q, DftFormJsonFlags flags)
 {
   json_builder_begin_object (b);
@@ -133,6 +160,7 @@ write_question (JsonBuilder *b, DftForm *form, DftQuestion *q, DftFormJsonFlags 
   write_condition (b, "read_only", q->read_only);
   write_string (b, "default", q->default_value);
   write_string (b, "default_expression", q->default_expression);
+  write_actions (b, q->actions, flags);
   if (q->choice_list != NULL)
     {
       DftChoiceList *list = g_hash_table_lookup (form->choice_lists, q->choice_list);
@@ -499,6 +527,58 @@ read_choices (Reader *r, JsonNode *n, DftChoiceList *list)
 static gboolean read_questions (Reader *r, JsonNode *n, DftQuestion *parent, guint depth);
 
 static gboolean
+read_actions (Reader *r, JsonObject *o, DftQuestion *q)
+{
+  static const char *const allowed[]
+      = { "action", "event", "trigger", "value", "source_line", NULL };
+  JsonNode  *n = json_object_get_member (o, "actions");
+  JsonArray *array;
+
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (n))
+    /* Translators: a kind of JSON value, used in "“x” of … must be …" */
+    return bad (r, "actions", _ ("a list of actions"));
+  array = json_node_get_array (n);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode        *an = json_array_get_element (array, i);
+      JsonObject      *ao;
+      g_autofree char *kind = NULL;
+      g_autofree char *names = NULL;
+      g_autofree char *unknown = NULL;
+      DftEvents        events;
+      DftAction       *a;
+      double           line = 0;
+
+      if (!JSON_NODE_HOLDS_OBJECT (an))
+        return bad (r, "actions", _ ("a list of actions"));
+      ao = json_node_get_object (an);
+      if (!only_members (r, ao, allowed) || !read_string (r, ao, "action", &kind)
+          || !read_string (r, ao, "event", &names))
+        return FALSE;
+      if (kind != NULL && strcmp (kind, "setvalue") != 0 && strcmp (kind, "setgeopoint") != 0)
+        /* Translators: a kind of JSON value, used in "“x” of … must be …"; do not translate
+           the quoted words */
+        return bad (r, "action", _ ("“setvalue” or “setgeopoint”"));
+      events = dft_events_from_string (names, &unknown);
+      if (events == 0 || unknown != NULL)
+        /* Translators: a kind of JSON value, used in "“x” of … must be …"; do not translate
+           the quoted words */
+        return bad (r, "event",
+                    _ ("events among “odk-instance-first-load”, "
+                       "“odk-instance-load”, “odk-new-repeat” and "
+                       "“xforms-value-changed”"));
+      a = dft_question_add_action (q, events, g_strcmp0 (kind, "setgeopoint") == 0);
+      if (!read_string (r, ao, "trigger", &a->trigger) || !read_string (r, ao, "value", &a->value)
+          || !read_number (r, ao, "source_line", &line))
+        return FALSE;
+      a->source_line = line > 0 && line < G_MAXUINT ? (guint) line : 0;
+    }
+  return TRUE;
+}
+
+static gboolean
 read_question (Reader *r, JsonObject *o, DftQuestion *parent, guint depth)
 {
   static const char *const allowed[] = { "type",
@@ -514,6 +594,7 @@ read_question (Reader *r, JsonObject *o, DftQuestion *parent, guint depth)
                                          "read_only",
                                          "default",
                                          "default_expression",
+                                         "actions",
                                          "choices",
                                          "choice_filter",
                                          "appearance",
@@ -573,7 +654,7 @@ read_question (Reader *r, JsonObject *o, DftQuestion *parent, guint depth)
       || !read_string (r, o, "unsupported_type", &q->unsupported_type)
       || !read_number (r, o, "points", &q->points)
       || !read_bool (r, o, "partial_credit", &q->partial_credit)
-      || !read_number (r, o, "source_line", &line))
+      || !read_number (r, o, "source_line", &line) || !read_actions (r, o, q))
     return FALSE;
   q->source_line = line > 0 && line < G_MAXUINT ? (guint) line : 0;
 

@@ -142,8 +142,67 @@ expr_slot (DftQuestion *q, guint i, const char **what)
       *what = "repeat_count";
       return &q->repeat_count;
     default:
-      return NULL;
+      /* Then each action's value and trigger. */
+      if ((i - 8) / 2 >= q->actions->len)
+        return NULL;
+      {
+        DftAction *a = g_ptr_array_index (q->actions, (i - 8) / 2);
+
+        *what = (i - 8) % 2 == 1 ? "trigger" : a->setgeopoint ? "setgeopoint" : "setvalue";
+        return (i - 8) % 2 == 0 ? &a->value : &a->trigger;
+      }
     }
+}
+
+/* An action's trigger is a question the person answers (xforms-value-changed) or a repeat
+ * (odk-new-repeat). */
+static gboolean
+check_triggers (Prep *p, DftQuestion *q)
+{
+  g_autofree char *what_q = describe (q);
+
+  for (guint i = 0; i < q->actions->len; i++)
+    {
+      DftAction   *a = g_ptr_array_index (q->actions, i);
+      DftQuestion *t
+          = a->trigger != NULL ? g_hash_table_lookup (p->form->by_path, a->trigger) : NULL;
+      gboolean ok = a->trigger == NULL;
+
+      if (a->trigger == NULL && (a->events & DFT_EVENT_VALUE_CHANGED))
+        {
+          g_set_error (&p->error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
+                       /* Translators: %s names a question and its line; do not translate
+                          xforms-value-changed */
+                       _ ("The question %s is set on xforms-value-changed without saying which "
+                          "question's change sets it."),
+                       what_q);
+          return FALSE;
+        }
+      if (t != NULL && (a->events & DFT_EVENT_VALUE_CHANGED))
+        ok = dft_question_has_answer (t);
+      else if (t != NULL && (a->events & DFT_EVENT_NEW_REPEAT))
+        ok = t->type == DFT_QUESTION_REPEAT;
+      else if (t != NULL)
+        ok = TRUE;
+      if (ok)
+        continue;
+      if (a->events & DFT_EVENT_VALUE_CHANGED)
+        g_set_error (&p->error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
+                     /* Translators: the first %s names a question and its line, the second
+                        is a path like /data/age */
+                     _ ("The question %s is set when %s changes, which is not a question to "
+                        "answer of this form."),
+                     what_q, a->trigger);
+      else
+        g_set_error (&p->error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
+                     /* Translators: the first %s names a question and its line, the second
+                        is a path like /data/visits */
+                     _ ("The question %s is set when %s gets a new instance, but that is not "
+                        "a repeat of this form."),
+                     what_q, a->trigger);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* A path the expression reads that is a field of this form (or below one), else NULL. */
@@ -245,7 +304,7 @@ prepare_expressions (Prep *p, DftQuestion *q)
       g_free (*slot);
       *slot = g_steal_pointer (&canonical);
     }
-  return TRUE;
+  return check_triggers (p, q);
 }
 
 /* Which fields each field's expressions read: @graph, which decides what to recompute, has

@@ -14,6 +14,7 @@ DftExprContext *_dft_form_new_context (DftForm *form, GError **error);
  * share. */
 gboolean _dft_question_is_select (const DftQuestion *q);
 void     _dft_text_free (DftText *text);
+void     _dft_action_free (gpointer action);
 /* Drops what dft_form_prepare() built, so that a changed form is prepared again. */
 void _dft_form_clear_prepared (DftForm *form);
 

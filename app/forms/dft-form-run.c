@@ -154,6 +154,8 @@ dft_form_run_instances_of (DftFormRun *run, DftQuestion *question)
 }
 
 static void recompute_field (DftFormRun *run, DftQuestion *q, const char *ipath);
+static void run_actions (
+    DftFormRun *run, DftEvents event, DftQuestion *trigger, const char *at, GPtrArray *changed);
 static void create_children (DftFormRun *run, GPtrArray *children, const char *prefix);
 
 /* The path of a question below an instance path of its parent. */
@@ -332,6 +334,7 @@ adjust_repeat (DftFormRun *run, DftQuestion *q, const char *base)
       set_count (run, base, have);
       create_children (run, q->children, fresh);
       compute_below (run, fresh, TRUE);
+      run_actions (run, DFT_EVENT_NEW_REPEAT, q, fresh, NULL);
     }
   g_hash_table_remove (run->adjusting, base);
   return TRUE;
@@ -471,6 +474,7 @@ dft_form_run_new (DftForm *form, GError **error)
     create_children (run, form->questions, root);
   }
   compute_below (run, NULL, TRUE);
+  run_actions (run, DFT_EVENT_INSTANCE_FIRST_LOAD | DFT_EVENT_INSTANCE_LOAD, NULL, NULL, NULL);
   return g_steal_pointer (&run);
 }
 
@@ -570,6 +574,116 @@ recompute_dependents (DftFormRun *run, DftQuestion *q, GPtrArray *changed)
     }
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Actions                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Whether the instance path @ipath ("/data/rep[2]/x") is one @local names: each step alike,
+ * a step without an index in @local standing for every instance. */
+static gboolean
+instance_matches (const char *ipath, const char *local)
+{
+  g_auto (GStrv) a = g_strsplit (ipath, "/", -1);
+  g_auto (GStrv) b = g_strsplit (local, "/", -1);
+
+  if (g_strv_length (a) != g_strv_length (b))
+    return FALSE;
+  for (guint i = 0; a[i] != NULL; i++)
+    if (strcmp (a[i], b[i]) != 0
+        && (strchr (b[i], '[') != NULL || !g_str_has_prefix (a[i], b[i])
+            || a[i][strlen (b[i])] != '['))
+      return FALSE;
+  return TRUE;
+}
+
+/* Sets @q as the setvalue @a says, in the instances that go with @at (the instance path of
+ * what fired it; NULL: every instance), then works out what reads it. */
+static void
+run_action (DftFormRun *run, DftQuestion *q, DftAction *a, const char *at, GPtrArray *changed)
+{
+  g_autofree char      *local = at != NULL ? dft_expr_localize (q->path, at, NULL) : NULL;
+  g_autoptr (GPtrArray) paths = NULL;
+  gboolean              set = FALSE;
+
+  /* setgeopoint would need a location: Daftari has none and leaves the answer as it is. */
+  if (a->setgeopoint)
+    return;
+  paths = instances_of (run, q);
+  for (guint k = 0; k < paths->len; k++)
+    {
+      const char        *ipath = g_ptr_array_index (paths, k);
+      g_autoptr (GError) error = NULL;
+      g_autofree char   *value = NULL;
+      g_autofree char   *clean = NULL;
+
+      if (local != NULL && !instance_matches (ipath, local))
+        continue;
+      if (a->value != NULL)
+        value = dft_expr_eval_string (run->ctx, expr_at (run, q, a->value, ipath), ipath, &error);
+      if (value == NULL && error != NULL)
+        g_debug ("%s: %s", q->path, error->message);
+      clean = clean_value (q, value);
+      dft_expr_context_set (run->ctx, ipath, clean, NULL);
+      if (changed != NULL)
+        g_ptr_array_add (changed, g_strdup (ipath));
+      set = TRUE;
+    }
+  if (set)
+    recompute_dependents (run, q, changed);
+}
+
+/* The repeat whose new instances fire @a's odk-new-repeat: its trigger, else @q's own. */
+static const char *
+new_repeat_source (DftQuestion *q, DftAction *a)
+{
+  if (a->trigger != NULL)
+    return a->trigger;
+  for (DftQuestion *r = q->parent; r != NULL; r = r->parent)
+    if (r->type == DFT_QUESTION_REPEAT)
+      return r->path;
+  return NULL;
+}
+
+typedef struct
+{
+  DftFormRun  *run;
+  DftEvents    event;
+  DftQuestion *trigger;
+  const char  *at;
+  GPtrArray   *changed;
+} ActionRun;
+
+static void
+run_actions_of (DftQuestion *q, gpointer user_data)
+{
+  ActionRun *ar = user_data;
+
+  for (guint i = 0; i < q->actions->len; i++)
+    {
+      DftAction *a = g_ptr_array_index (q->actions, i);
+
+      if ((a->events & ar->event) == 0)
+        continue;
+      if (ar->event == DFT_EVENT_VALUE_CHANGED && g_strcmp0 (a->trigger, ar->trigger->path) != 0)
+        continue;
+      if (ar->event == DFT_EVENT_NEW_REPEAT
+          && g_strcmp0 (new_repeat_source (q, a), ar->trigger->path) != 0)
+        continue;
+      run_action (ar->run, q, a, ar->at, ar->changed);
+    }
+}
+
+/* Runs the actions @event fires, in form order: loading (@trigger NULL), a new instance
+ * @at of the repeat @trigger, or a change of @trigger's answer at @at. */
+static void
+run_actions (
+    DftFormRun *run, DftEvents event, DftQuestion *trigger, const char *at, GPtrArray *changed)
+{
+  ActionRun ar = { run, event, trigger, at, changed };
+
+  dft_form_foreach (run->form, run_actions_of, &ar);
+}
+
 gboolean
 dft_form_run_set_answer (
     DftFormRun *run, const char *path, const char *value, GPtrArray **changed, GError **error)
@@ -622,6 +736,7 @@ dft_form_run_set_answer (
   if (q->calculate != NULL)
     g_hash_table_add (run->edited, g_strdup (path));
   recompute_dependents (run, q, out);
+  run_actions (run, DFT_EVENT_VALUE_CHANGED, q, path, out);
   return TRUE;
 }
 
@@ -1020,6 +1135,7 @@ dft_form_run_add_instance (DftFormRun *run, const char *path, GError **error)
   fresh = g_strdup_printf ("%s[%u]", path, n);
   create_children (run, q->children, fresh);
   compute_below (run, fresh, TRUE);
+  run_actions (run, DFT_EVENT_NEW_REPEAT, q, fresh, NULL);
   recompute_readers_of_repeat (run, q, NULL);
   return n;
 }
@@ -1277,5 +1393,7 @@ dft_form_run_load_json (DftFormRun *run, const char *json, GError **error)
       g_hash_table_remove_all (run->flags);
       compute_below (run, NULL, FALSE);
     }
+  /* A draft opening is odk-instance-load, never odk-instance-first-load. */
+  run_actions (run, DFT_EVENT_INSTANCE_LOAD, NULL, NULL, NULL);
   return TRUE;
 }
