@@ -808,6 +808,7 @@ test_actions_import (void)
   g_autoptr (GError)  error = NULL;
   g_autofree char    *json = NULL;
   g_autofree char    *json2 = NULL;
+  g_autofree char    *xml = NULL;
   DftAction          *a;
 
   a = only_action (form, "stamp");
@@ -836,6 +837,19 @@ test_actions_import (void)
   g_assert_true (dft_form_prepare (again, &error));
   g_assert_no_error (error);
   json2 = dft_form_to_json (again, DFT_FORM_JSON_DEFAULT);
+  g_assert_cmpstr (json2, ==, json);
+
+  /* An exported XForm has them where ODK has them, and reads back the same. */
+  xml = dft_xform_export (form, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (xml, "<setvalue event=\"odk-instance-load\" ref=\"/data/loads\""));
+  g_assert_nonnull (strstr (xml, "<odk:setgeopoint event=\"odk-instance-first-load\""));
+  g_clear_pointer (&again, dft_form_unref);
+  again = load_valid (xml);
+  g_clear_pointer (&json, g_free);
+  g_clear_pointer (&json2, g_free);
+  json = dft_form_to_json (form, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
+  json2 = dft_form_to_json (again, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
   g_assert_cmpstr (json2, ==, json);
 }
 

@@ -178,8 +178,10 @@ check_triggers (Prep *p, DftQuestion *q)
                        what_q);
           return FALSE;
         }
+      /* Only a question with a control changes: not a calculation or data nobody fills. */
       if (t != NULL && (a->events & DFT_EVENT_VALUE_CHANGED))
-        ok = dft_question_has_answer (t);
+        ok = dft_question_has_answer (t) && t->type != DFT_QUESTION_CALCULATE
+             && t->type != DFT_QUESTION_METADATA;
       else if (t != NULL && (a->events & DFT_EVENT_NEW_REPEAT))
         ok = t->type == DFT_QUESTION_REPEAT;
       else if (t != NULL)
@@ -362,6 +364,20 @@ normalize_question (DftQuestion *q)
     q->type = DFT_QUESTION_NOTE;
   if (q->type == DFT_QUESTION_NOTE && always_read_only)
     g_clear_pointer (&q->read_only, g_free);
+  /* A setvalue run when a submission starts (and in each new instance of its own repeat) is
+   * what a default expression does, and an XForm writes both alike. */
+  for (guint i = 0; i < q->actions->len; i++)
+    {
+      DftAction *a = g_ptr_array_index (q->actions, i);
+
+      if (a->setgeopoint || a->trigger != NULL || a->value == NULL
+          || (a->events & ~(DFT_EVENT_INSTANCE_FIRST_LOAD | DFT_EVENT_NEW_REPEAT))
+          || !(a->events & DFT_EVENT_INSTANCE_FIRST_LOAD) || q->default_expression != NULL
+          || (!(a->events & DFT_EVENT_NEW_REPEAT) && _dft_action_repeat (q, a) != NULL))
+        continue;
+      q->default_expression = g_steal_pointer (&a->value);
+      g_ptr_array_remove_index (q->actions, i--);
+    }
   if (q->type == DFT_QUESTION_DATE && q->default_value != NULL && strlen (q->default_value) > 10
       && g_ascii_isdigit (q->default_value[0])
       && (q->default_value[10] == ' ' || q->default_value[10] == 'T'))

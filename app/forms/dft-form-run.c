@@ -632,45 +632,19 @@ run_action (DftFormRun *run, DftQuestion *q, DftAction *a, const char *at, GPtrA
     recompute_dependents (run, q, changed);
 }
 
-/* The repeat whose new instances fire @a's odk-new-repeat: its trigger, else @q's own. */
-static const char *
-new_repeat_source (DftQuestion *q, DftAction *a)
-{
-  if (a->trigger != NULL)
-    return a->trigger;
-  for (DftQuestion *r = q->parent; r != NULL; r = r->parent)
-    if (r->type == DFT_QUESTION_REPEAT)
-      return r->path;
-  return NULL;
-}
-
 typedef struct
 {
-  DftFormRun  *run;
-  DftEvents    event;
-  DftQuestion *trigger;
-  const char  *at;
-  GPtrArray   *changed;
+  DftFormRun *run;
+  const char *at;
+  GPtrArray  *changed;
 } ActionRun;
 
 static void
-run_actions_of (DftQuestion *q, gpointer user_data)
+run_fired_action (DftQuestion *q, DftAction *a, gpointer user_data)
 {
   ActionRun *ar = user_data;
 
-  for (guint i = 0; i < q->actions->len; i++)
-    {
-      DftAction *a = g_ptr_array_index (q->actions, i);
-
-      if ((a->events & ar->event) == 0)
-        continue;
-      if (ar->event == DFT_EVENT_VALUE_CHANGED && g_strcmp0 (a->trigger, ar->trigger->path) != 0)
-        continue;
-      if (ar->event == DFT_EVENT_NEW_REPEAT
-          && g_strcmp0 (new_repeat_source (q, a), ar->trigger->path) != 0)
-        continue;
-      run_action (ar->run, q, a, ar->at, ar->changed);
-    }
+  run_action (ar->run, q, a, ar->at, ar->changed);
 }
 
 /* Runs the actions @event fires, in form order: loading (@trigger NULL), a new instance
@@ -679,9 +653,10 @@ static void
 run_actions (
     DftFormRun *run, DftEvents event, DftQuestion *trigger, const char *at, GPtrArray *changed)
 {
-  ActionRun ar = { run, event, trigger, at, changed };
+  ActionRun ar = { run, at, changed };
 
-  dft_form_foreach (run->form, run_actions_of, &ar);
+  _dft_form_foreach_action (run->form, event, trigger != NULL ? trigger->path : NULL,
+                            run_fired_action, &ar);
 }
 
 gboolean

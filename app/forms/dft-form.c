@@ -203,6 +203,55 @@ _dft_action_free (gpointer data)
   g_free (a);
 }
 
+const char *
+_dft_action_repeat (const DftQuestion *q, const DftAction *a)
+{
+  if (a->trigger != NULL)
+    return a->trigger;
+  for (DftQuestion *r = q->parent; r != NULL; r = r->parent)
+    if (r->type == DFT_QUESTION_REPEAT)
+      return r->path;
+  return NULL;
+}
+
+typedef struct
+{
+  DftEvents     event;
+  const char   *source;
+  DftActionFunc func;
+  gpointer      user_data;
+} ActionWalk;
+
+static void
+walk_actions (DftQuestion *q, gpointer user_data)
+{
+  ActionWalk *w = user_data;
+
+  for (guint i = 0; i < q->actions->len; i++)
+    {
+      DftAction  *a = g_ptr_array_index (q->actions, i);
+      const char *from = NULL;
+
+      if ((a->events & w->event) == 0)
+        continue;
+      if (w->event == DFT_EVENT_VALUE_CHANGED)
+        from = a->trigger;
+      else if (w->event == DFT_EVENT_NEW_REPEAT)
+        from = _dft_action_repeat (q, a);
+      if (g_strcmp0 (from, w->source) == 0)
+        w->func (q, a, w->user_data);
+    }
+}
+
+void
+_dft_form_foreach_action (
+    DftForm *form, DftEvents event, const char *source, DftActionFunc func, gpointer user_data)
+{
+  ActionWalk w = { event, source, func, user_data };
+
+  dft_form_foreach (form, walk_actions, &w);
+}
+
 DftQuestion *
 dft_question_new (DftQuestionType type, const char *name)
 {
