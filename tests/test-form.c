@@ -882,7 +882,7 @@ test_actions (void)
 
   draft = dft_form_run_to_json (run, FALSE);
   again = start (form);
-  g_assert_true (dft_form_run_load_json (again, draft, &error));
+  g_assert_true (dft_form_run_open_draft (again, draft, &error));
   g_assert_no_error (error);
   assert_answer (again, "/data/started", "no");
   assert_answer (again, "/data/opened", "2");

@@ -1368,7 +1368,18 @@ dft_form_run_load_json (DftFormRun *run, const char *json, GError **error)
       g_hash_table_remove_all (run->flags);
       compute_below (run, NULL, FALSE);
     }
-  /* A draft opening is odk-instance-load, never odk-instance-first-load. */
+  return TRUE;
+}
+
+gboolean
+dft_form_run_open_draft (DftFormRun *run, const char *json, GError **error)
+{
+  g_return_val_if_fail (run != NULL && json != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!dft_form_run_load_json (run, json, error))
+    return FALSE;
+  /* Opening a draft is odk-instance-load, never odk-instance-first-load. */
   run_actions (run, DFT_EVENT_INSTANCE_LOAD, NULL, NULL, NULL);
   return TRUE;
 }

@@ -369,7 +369,7 @@ new_run (DftFormFiller *self, const char *answers, GError **error)
     return FALSE;
   dft_form_run_set_metadata (run, "deviceid", g_get_host_name ());
   dft_form_run_set_metadata (run, "username", g_get_user_name ());
-  if (answers != NULL && !dft_form_run_load_json (run, answers, error))
+  if (answers != NULL && !dft_form_run_open_draft (run, answers, error))
     return FALSE;
   _dft_form_filler_clear_page (self);
   g_clear_pointer (&self->run, dft_form_run_free);
