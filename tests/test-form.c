@@ -228,6 +228,11 @@ test_refusals (void)
     { "{\"format\": \"daftari-form\", \"questions\": [{\"type\": \"text\", \"name\": \"a\","
       " \"actions\": [{\"event\": \"odk-instance-load\", \"value\": \"nope(1)\"}]}]}",
       DFT_FORM_ERROR_EXPRESSION, "nope" },
+    { "{\"format\": \"daftari-form\", \"texts\": [\"hi\"], \"questions\": []}",
+      DFT_FORM_ERROR_PARSE, "“texts”" },
+    { "{\"format\": \"daftari-form\", \"questions\": [{\"type\": \"calculate\", \"name\": \"c\","
+      " \"calculate\": \"jr:itext('hi')\"}]}",
+      DFT_FORM_ERROR_EXPRESSION, "“hi”" },
     { "{\"format\": \"daftari-form\", \"kind\": \"assessment\", \"phase\": \"middle\","
       " \"questions\": [{\"type\": \"text\", \"name\": \"a\"}]}",
       DFT_FORM_ERROR_PARSE, "“phase”" },
@@ -704,6 +709,12 @@ test_every_feature (void)
   g_assert_cmpstr (dft_form_text (form, dft_form_lookup (form, "name")->label, "ky", &fell_back),
                    ==, "Ваше имя");
   g_assert_true (fell_back);
+  /* jr:itext() reads the form's texts in the language the form is filled in, with its
+   * fallbacks: Kyrgyz falls back on Russian. */
+  assert_answer (run, "/data/thanks", "Thank you");
+  dft_form_run_set_language (run, "ky");
+  assert_answer (run, "/data/thanks", "Спасибо");
+  dft_form_run_set_language (run, "en");
   /* No GPS: setgeopoint leaves the venue to be typed in. */
   assert_answer (run, "/data/venue", "");
   answer (run, "/data/joined", "2020-05-04");

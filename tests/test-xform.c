@@ -906,6 +906,79 @@ test_actions_run (void)
   assert_run_answer (again, "/data/loads", "1");
 }
 
+/* ---- jr:itext() in expressions (issue 18) ------------------------------ */
+
+#define ITEXT_XML(hello)                                                                                \
+  HEAD "<h:head><h:title>t</h:title><model><itext>"                                                     \
+       "<translation lang='English (en)' default='true()'>"                                             \
+       "<text id='greeting'><value>Hello</value></text><text id='c-1'><value>One</value></text>"        \
+       "<text id='/data/code:label'><value>Code</value></text></translation>"                           \
+       "<translation lang='Русский (ru)'><text id='greeting'><value>Привет</value></text>" \
+       "<text id='/data/code:label'><value>Код</value></text></translation></itext>"                 \
+       "<instance><data id='t'><code/><hello/><named/></data></instance>"                               \
+       "<bind nodeset='/data/code' type='string'/>"                                                     \
+       "<bind nodeset='/data/hello' type='string' calculate=\"" hello "\"/>"                            \
+       "<bind nodeset='/data/named' type='string' "                                                     \
+       "calculate=\"jr:itext(concat('c-', /data/code))\"/></model></h:head>"                            \
+       "<h:body><input ref='/data/code'><label ref=\"jr:itext('/data/code:label')\"/></input>"          \
+       "</h:body></h:html>"
+
+/* The texts in the language the run is in, falling back as labels do. */
+static void
+assert_itext_run (DftForm *form)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (DftFormRun) run = dft_form_run_new (form, &error);
+
+  g_assert_no_error (error);
+  assert_run_answer (run, "/data/hello", "Hello");
+  g_assert_true (dft_form_run_set_answer (run, "/data/code", "1", NULL, &error));
+  g_assert_no_error (error);
+  assert_run_answer (run, "/data/named", "One");
+  dft_form_run_set_language (run, "ru");
+  assert_run_answer (run, "/data/hello", "Привет");
+  assert_run_answer (run, "/data/named", "One");
+  dft_form_run_set_language (run, "ky");
+  assert_run_answer (run, "/data/hello", "Hello");
+}
+
+static void
+test_itext_in_expressions (void)
+{
+  static const char   xml[] = ITEXT_XML ("jr:itext('greeting')");
+  static const char   broken[] = ITEXT_XML ("jr:itext('nope')");
+  g_autoptr (DftForm) form = load_valid (xml);
+  g_autoptr (DftForm) again = NULL;
+  g_autoptr (GError)  error = NULL;
+  g_autofree char    *json = NULL;
+  g_autofree char    *exported = NULL;
+  DftText            *greeting = g_hash_table_lookup (form->texts, "greeting");
+
+  g_assert_nonnull (greeting);
+  g_assert_cmpstr (dft_text_get (greeting, "ru"), ==, "Привет");
+  assert_itext_run (form);
+
+  /* A saved definition and an exported XForm keep the texts. */
+  json = dft_form_to_json (form, DFT_FORM_JSON_DEFAULT);
+  again = dft_form_new_from_json (json, -1, &error);
+  g_assert_no_error (error);
+  assert_itext_run (again);
+  exported = dft_xform_export (form, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&again, dft_form_unref);
+  again = load_valid (exported);
+  assert_itext_run (again);
+
+  /* An id the form has no text for is an error that names it. */
+  g_clear_pointer (&again, dft_form_unref);
+  again = dft_xform_load_data (broken, strlen (broken), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (dft_form_prepare (again, &error));
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_EXPRESSION);
+  g_assert_nonnull (strstr (error->message, "“nope”"));
+  g_assert_nonnull (strstr (error->message, "hello"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -942,6 +1015,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/valid/corpus-forms-engines-open", test_corpus_forms_engines_open);
   g_test_add_func ("/xform/actions/import", test_actions_import);
   g_test_add_func ("/xform/actions/run", test_actions_run);
+  g_test_add_func ("/xform/itext-in-expressions", test_itext_in_expressions);
 
   return g_test_run ();
 }

@@ -293,6 +293,17 @@ dft_form_to_json (DftForm *form, DftFormJsonFlags flags)
     }
   write_string (b, "phase", form->phase);
   write_string (b, "pairs_with", form->pairs_with);
+  if (g_hash_table_size (form->texts) > 0)
+    {
+      g_autoptr (GPtrArray) keys = _dft_form_sorted_keys (form->texts);
+
+      json_builder_set_member_name (b, "texts");
+      json_builder_begin_object (b);
+      for (guint i = 0; i < keys->len; i++)
+        write_text (b, g_ptr_array_index (keys, i),
+                    g_hash_table_lookup (form->texts, g_ptr_array_index (keys, i)), flags);
+      json_builder_end_object (b);
+    }
   if (!(flags & DFT_FORM_JSON_CANONICAL) && g_hash_table_size (form->choice_lists) > 0)
     {
       g_autoptr (GPtrArray) keys = _dft_form_sorted_keys (form->choice_lists);
@@ -749,6 +760,46 @@ read_questions (Reader *r, JsonNode *n, DftQuestion *parent, guint depth)
   return TRUE;
 }
 
+/* Reads each member of the object @member of @o with @read_one (its name); none is fine. */
+static gboolean
+read_named (Reader     *r,
+            JsonObject *o,
+            const char *member,
+            const char *expected,
+            gboolean (*read_one) (Reader *r, JsonObject *parent, const char *name))
+{
+  JsonNode         *n = json_object_get_member (o, member);
+  JsonObject       *named;
+  g_autoptr (GList) members = NULL;
+
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (n))
+    return bad (r, member, expected);
+  named = json_node_get_object (n);
+  members = json_object_get_members (named);
+  for (GList *l = members; l != NULL; l = l->next)
+    if (!read_one (r, named, l->data))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+read_list (Reader *r, JsonObject *parent, const char *name)
+{
+  return read_choices (r, json_object_get_member (parent, name),
+                       dft_form_ensure_choice_list (r->form, name));
+}
+
+static gboolean
+read_form_text (Reader *r, JsonObject *parent, const char *name)
+{
+  DftText *text = dft_text_new ();
+
+  g_hash_table_replace (r->form->texts, g_strdup (name), text);
+  return read_text (r, parent, name, text);
+}
+
 static gboolean
 read_form (Reader *r, JsonObject *o)
 {
@@ -756,7 +807,8 @@ read_form (Reader *r, JsonObject *o)
       = { "format",    "format_version", "id",           "version",
           "title",     "kind",           "root",         "default_language",
           "languages", "fallbacks",      "pass_percent", "choice_lists",
-          "questions", "phase",          "pairs_with",   NULL };
+          "questions", "phase",          "pairs_with",   "texts",
+          NULL };
   DftForm         *form = r->form;
   g_autofree char *format = NULL;
   double           format_version = FORMAT_VERSION;
@@ -856,24 +908,11 @@ read_form (Reader *r, JsonObject *o)
         }
       g_list_free (members);
     }
-  n = json_object_get_member (o, "choice_lists");
-  if (n != NULL)
-    {
-      JsonObject *lo = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-      GList      *members;
-      gboolean    ok = TRUE;
-
-      if (lo == NULL)
-        /* Translators: a kind of JSON value, used in "“x” of … must be …" */
-        return bad (r, "choice_lists", _ ("an object of named lists of choices"));
-      members = json_object_get_members (lo);
-      for (GList *l = members; l != NULL && ok; l = l->next)
-        ok = read_choices (r, json_object_get_member (lo, l->data),
-                           dft_form_ensure_choice_list (form, l->data));
-      g_list_free (members);
-      if (!ok)
-        return FALSE;
-    }
+  /* Translators: a kind of JSON value, used in "“x” of … must be …" */
+  if (!read_named (r, o, "choice_lists", _ ("an object of named lists of choices"), read_list)
+      /* Translators: a kind of JSON value, used in "“x” of … must be …" */
+      || !read_named (r, o, "texts", _ ("an object of text ids and texts"), read_form_text))
+    return FALSE;
   n = json_object_get_member (o, "questions");
   if (n == NULL)
     {

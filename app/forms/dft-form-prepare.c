@@ -241,6 +241,38 @@ ref_is_known (DftForm *form, const char *ref)
   return g_hash_table_contains (form->by_path, ref);
 }
 
+/* The first id that a jr:itext('id') in @expr names and @form has no text for, or NULL. An id
+ * worked out as the form runs (jr:itext(${code})) is looked up then, "" when missing. */
+static char *
+unknown_text_id (DftForm *form, const char *expr)
+{
+  for (const char *p = strstr (expr, "itext"); p != NULL; p = strstr (p + 1, "itext"))
+    {
+      const char      *s = p + strlen ("itext");
+      const char      *end;
+      g_autofree char *id = NULL;
+      char             quote;
+
+      if (p > expr && (g_ascii_isalnum (p[-1]) || p[-1] == '-' || p[-1] == '_' || p[-1] == '.'))
+        continue;
+      while (*s == ' ')
+        s++;
+      if (*s++ != '(')
+        continue;
+      while (*s == ' ')
+        s++;
+      quote = *s;
+      if ((quote != '\'' && quote != '"') || (end = strchr (s + 1, quote)) == NULL)
+        continue;
+      id = g_strstrip (g_strndup (s + 1, end - s - 1));
+      for (s = end + 1; *s == ' '; s++)
+        ;
+      if (*s == ')' && !g_hash_table_contains (form->texts, id))
+        return g_steal_pointer (&id);
+    }
+  return NULL;
+}
+
 static gboolean
 prepare_expressions (Prep *p, DftQuestion *q)
 {
@@ -254,6 +286,7 @@ prepare_expressions (Prep *p, DftQuestion *q)
       g_autofree char   *canonical = NULL;
       g_auto (GStrv)     refs = NULL;
       g_autoptr (GError) local = NULL;
+      g_autofree char   *missing = NULL;
 
       if (slot == NULL)
         break;
@@ -303,6 +336,18 @@ prepare_expressions (Prep *p, DftQuestion *q)
                          what_q, what, refs[r]);
             return FALSE;
           }
+      missing = unknown_text_id (p->form, canonical);
+      if (missing != NULL)
+        {
+          g_set_error (&p->error, DFT_FORM_ERROR, DFT_FORM_ERROR_EXPRESSION,
+                       /* Translators: the first %s names a question, the second is the kind
+                          of expression ("calculate"), the third a text id; do not translate
+                          jr:itext */
+                       _ ("The question %s has a %s that reads the text “%s” with jr:itext(), "
+                          "but the form has no text by that id."),
+                       what_q, what, missing);
+          return FALSE;
+        }
       g_free (*slot);
       *slot = g_steal_pointer (&canonical);
     }

@@ -30,6 +30,7 @@ struct _DftFormRun
   /* Instance paths of suggested answers (dft_question_calculation_suggests()) the person
    * changed: their calculation no longer gives them. */
   GHashTable *edited;
+  char       *lang; /* what jr:itext() reads: dft_form_run_set_language() */
 };
 
 /* "/data/rep[2]/x" → "/data/rep/x" */
@@ -442,6 +443,15 @@ recompute_field (DftFormRun *run, DftQuestion *q, const char *ipath)
     }
 }
 
+/* jr:itext(): the form's text of @id in the run's language, with the form's fallbacks. */
+static const char *
+text_of (const char *id, gpointer user_data)
+{
+  DftFormRun *run = user_data;
+
+  return dft_form_text (run->form, g_hash_table_lookup (run->form->texts, id), run->lang, NULL);
+}
+
 DftFormRun *
 dft_form_run_new (DftForm *form, GError **error)
 {
@@ -465,6 +475,8 @@ dft_form_run_new (DftForm *form, GError **error)
   run->order = dft_expr_graph_order (form->graph);
   run->adjusting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   run->edited = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  run->lang = g_strdup (form->default_language);
+  dft_expr_context_set_text_func (run->ctx, text_of, run);
   g_hash_table_insert (run->metadata, g_strdup ("start"),
                        g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.000%:z"));
   g_hash_table_insert (run->metadata, g_strdup ("today"), g_date_time_format (now, "%Y-%m-%d"));
@@ -491,6 +503,7 @@ dft_form_run_free (DftFormRun *run)
   g_clear_pointer (&run->order, g_ptr_array_unref);
   g_clear_pointer (&run->adjusting, g_hash_table_unref);
   g_clear_pointer (&run->edited, g_hash_table_unref);
+  g_clear_pointer (&run->lang, g_free);
   g_clear_pointer (&run->form, dft_form_unref);
   g_free (run);
 }
@@ -520,6 +533,20 @@ dft_form_run_set_metadata (DftFormRun *run, const char *preload, const char *val
             dft_expr_context_set (run->ctx, g_ptr_array_index (paths, k), value, NULL);
         }
     }
+}
+
+void
+dft_form_run_set_language (DftFormRun *run, const char *lang)
+{
+  g_return_if_fail (run != NULL && lang != NULL);
+
+  if (g_strcmp0 (run->lang, lang) == 0)
+    return;
+  g_free (run->lang);
+  run->lang = g_strdup (lang);
+  /* What jr:itext() gave may read otherwise now. */
+  g_hash_table_remove_all (run->flags);
+  compute_below (run, NULL, FALSE);
 }
 
 /* The question an instance path names, or NULL with an error. */

@@ -29,6 +29,10 @@ DftFormRun *dft_form_run_new (DftForm *form, GError **error);
 void        dft_form_run_free (DftFormRun *run);
 DftForm    *dft_form_run_get_form (DftFormRun *run);
 
+/* The language jr:itext() reads texts in (the form's fallbacks apply), the form's default
+ * language at first; calculations are worked out again in the new one. */
+void dft_form_run_set_language (DftFormRun *run, const char *lang);
+
 /* Values for metadata questions ("deviceid", "username"); set before answers are loaded. */
 void dft_form_run_set_metadata (DftFormRun *run, const char *preload, const char *value);
 

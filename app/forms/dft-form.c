@@ -416,6 +416,8 @@ dft_form_new (const char *id)
   form->choice_lists = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, choice_list_free);
   form->pass_percent = -1;
   form->warnings = g_ptr_array_new_with_free_func (warning_free);
+  form->texts
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) _dft_text_free);
   return form;
 }
 
@@ -456,6 +458,7 @@ dft_form_unref (DftForm *form)
   g_ptr_array_unref (form->questions);
   g_hash_table_unref (form->choice_lists);
   g_ptr_array_unref (form->warnings);
+  g_hash_table_unref (form->texts);
   g_free (form);
 }
 

@@ -174,6 +174,9 @@ typedef struct
   char      *phase;
   char      *pairs_with;
   GPtrArray *warnings; /* DftFormWarning * */
+  /* Texts by id, what jr:itext('id') in an expression reads (an XForm's itext entries when its
+   * expressions call jr:itext()); id → DftText *, may be empty. */
+  GHashTable *texts;
 
   /*< private >*/
   gatomicrefcount ref_count;

@@ -51,6 +51,21 @@ xw_register_questions (XfWriter *x, GPtrArray *questions, const char *parent_bas
     }
 }
 
+/* The texts jr:itext() reads, under their own ids, unless a label already has the id. */
+static void
+xw_register_texts (XfWriter *x)
+{
+  g_autoptr (GPtrArray)  ids = _dft_form_sorted_keys (x->form->texts);
+  g_autoptr (GHashTable) taken = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < x->itext_ids->len; i++)
+    g_hash_table_add (taken, x->itext_ids->pdata[i]);
+  for (guint i = 0; i < ids->len; i++)
+    if (!g_hash_table_contains (taken, ids->pdata[i]))
+      xw_register (x, g_hash_table_lookup (x->form->texts, ids->pdata[i]),
+                   g_strdup (ids->pdata[i]));
+}
+
 static char *
 xw_itext_ref (XfWriter *x, DftText *text)
 {
@@ -478,6 +493,7 @@ dft_xform_export (DftForm *form, GError **error)
         xw_register (&x, ((DftChoice *) list->choices->pdata[c])->label,
                      g_strdup_printf ("%s-%u", list->name, c));
     }
+  xw_register_texts (&x);
 
   buffer = xmlBufferCreate ();
   x.w = xmlNewTextWriterMemory (buffer, 0);

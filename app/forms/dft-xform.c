@@ -1905,6 +1905,40 @@ xf_index_action (
   return TRUE;
 }
 
+static void
+xf_find_itext_call (DftQuestion *q, gpointer user_data)
+{
+  gboolean   *found = user_data;
+  const char *exprs[] = { q->relevant,   q->required,           q->read_only,     q->calculate,
+                          q->constraint, q->default_expression, q->choice_filter, q->repeat_count };
+
+  for (guint i = 0; i < G_N_ELEMENTS (exprs); i++)
+    *found |= exprs[i] != NULL && strstr (exprs[i], "itext") != NULL;
+  for (guint i = 0; i < q->actions->len; i++)
+    {
+      DftAction *a = g_ptr_array_index (q->actions, i);
+
+      *found |= a->value != NULL && strstr (a->value, "itext") != NULL;
+    }
+}
+
+/* When an expression calls jr:itext(), the form keeps every itext entry, so that the ids it
+ * works out as it runs (jr:itext(concat('/data/', ${x}, ':label'))) find their text. */
+static void
+xf_keep_itext (XfLoader *l)
+{
+  gboolean       found = FALSE;
+  GHashTableIter iter;
+  gpointer       id;
+
+  dft_form_foreach (l->form, xf_find_itext_call, &found);
+  if (!found)
+    return;
+  g_hash_table_iter_init (&iter, l->itext);
+  while (g_hash_table_iter_next (&iter, &id, NULL))
+    g_hash_table_replace (l->form->texts, g_strdup (id), xf_itext_text (l, id, NULL));
+}
+
 /* The path of @q as the instance has it (groups without a name add no step). */
 static char *
 xf_question_path (XfLoader *l, DftQuestion *q)
@@ -2456,6 +2490,7 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
   if (!xf_build_children (l, l->root, l->root_path, NULL, error))
     return FALSE;
   dft_form_foreach (l->form, xf_attach_actions, l);
+  xf_keep_itext (l);
   return TRUE;
 }
 
