@@ -1876,7 +1876,20 @@ xf_index_action (
     a->trigger = g_strdup (context_ref);
   else if ((events & DFT_EVENT_NEW_REPEAT) && scope != NULL
            && g_hash_table_contains (l->repeats, scope))
-    a->trigger = g_strdup (scope);
+    {
+      /* The repeat holding the question is the one it listens to without saying so. */
+      g_autofree char *own = g_strdup (path);
+      char            *slash;
+
+      while ((slash = strrchr (own, '/')) != NULL && slash != own)
+        {
+          *slash = '\0';
+          if (g_hash_table_contains (l->repeats, own))
+            break;
+        }
+      if (g_strcmp0 (own, scope) != 0)
+        a->trigger = g_strdup (scope);
+    }
   if (!geo)
     {
       a->value = xf_strip_or_null (xf_attr (action, "value"));
