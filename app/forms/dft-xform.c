@@ -1631,10 +1631,7 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
           g_autofree char *value = xf_hidden_default (l, el, path);
 
           if (value != NULL && g_hash_table_contains (l->actions, path))
-            {
-              q = dft_question_new (DFT_QUESTION_METADATA, name);
-              q->default_value = g_steal_pointer (&value);
-            }
+            q = dft_question_new (DFT_QUESTION_METADATA, name); /* its default: below */
           else if (value != NULL)
             {
               q = dft_question_new (DFT_QUESTION_CALCULATE, name);
