@@ -212,6 +212,27 @@ test_refusals (void)
     { "{\"format\": \"daftari-form\", \"format_version\": 99, \"questions\": []}",
       DFT_FORM_ERROR_PARSE, "newer" },
     { "{\"format\": \"daftari-form\"", DFT_FORM_ERROR_PARSE, "JSON" },
+    { "{\"format\": \"daftari-form\", \"questions\": [{\"type\": \"text\", \"name\": \"a\","
+      " \"actions\": [{\"event\": \"xforms-ready\", \"value\": \"1\"}]}]}",
+      DFT_FORM_ERROR_PARSE, "“event”" },
+    { "{\"format\": \"daftari-form\", \"questions\": [{\"type\": \"text\", \"name\": \"a\","
+      " \"actions\": [{\"event\": \"xforms-value-changed\", \"value\": \"1\"}]}]}",
+      DFT_FORM_ERROR_INVALID, "“a”" },
+    { "{\"format\": \"daftari-form\", \"questions\": [{\"type\": \"text\", \"name\": \"a\","
+      " \"actions\": [{\"event\": \"xforms-value-changed\", \"trigger\": \"${b}\"}]}]}",
+      DFT_FORM_ERROR_EXPRESSION, "“a”" },
+    { "{\"format\": \"daftari-form\", \"questions\": [{\"type\": \"text\", \"name\": \"a\","
+      " \"actions\": [{\"event\": \"odk-new-repeat\", \"trigger\": \"${b}\"}]},"
+      " {\"type\": \"text\", \"name\": \"b\"}]}",
+      DFT_FORM_ERROR_INVALID, "/data/b" },
+    { "{\"format\": \"daftari-form\", \"questions\": [{\"type\": \"text\", \"name\": \"a\","
+      " \"actions\": [{\"event\": \"odk-instance-load\", \"value\": \"nope(1)\"}]}]}",
+      DFT_FORM_ERROR_EXPRESSION, "nope" },
+    { "{\"format\": \"daftari-form\", \"texts\": [\"hi\"], \"questions\": []}",
+      DFT_FORM_ERROR_PARSE, "“texts”" },
+    { "{\"format\": \"daftari-form\", \"questions\": [{\"type\": \"calculate\", \"name\": \"c\","
+      " \"calculate\": \"jr:itext('hi')\"}]}",
+      DFT_FORM_ERROR_EXPRESSION, "“hi”" },
     { "{\"format\": \"daftari-form\", \"kind\": \"assessment\", \"phase\": \"middle\","
       " \"questions\": [{\"type\": \"text\", \"name\": \"a\"}]}",
       DFT_FORM_ERROR_PARSE, "“phase”" },
@@ -761,6 +782,16 @@ test_every_feature (void)
   g_assert_cmpstr (dft_form_text (form, dft_form_lookup (form, "name")->label, "ky", &fell_back),
                    ==, "Ваше имя");
   g_assert_true (fell_back);
+  /* jr:itext() reads the form's texts in the language the form is filled in, with its
+   * fallbacks: Kyrgyz falls back on Russian. */
+  assert_answer (run, "/data/thanks", "Thank you");
+  dft_form_run_set_language (run, "ky");
+  assert_answer (run, "/data/thanks", "Спасибо");
+  dft_form_run_set_language (run, "en");
+  /* No GPS: setgeopoint leaves the venue to be typed in. */
+  assert_answer (run, "/data/venue", "");
+  answer (run, "/data/joined", "2020-05-04");
+  assert_answer (run, "/data/next_meeting", "2020-05-04T09:00:00");
   answer (run, "/data/country", "kg");
   cities = dft_form_run_get_choices (run, "/data/city", &error);
   g_assert_cmpuint (cities->len, ==, 2);
@@ -958,6 +989,64 @@ test_rank (void)
   assert_rank_refused (run, "/data/local", "school water roads", "Order only the answers offered.");
 }
 
+/* Actions in Daftari's own JSON: a change inside a repeat sets the same instance's field;
+ * odk-instance-first-load runs for a new submission only; each new instance gets its
+ * odk-new-repeat value; what reads a field an action set is worked out again. */
+static void
+test_actions (void)
+{
+  g_autoptr (DftForm) form = load (
+      "{\"format\": \"daftari-form\", \"questions\": ["
+      "{\"type\": \"text\", \"name\": \"started\", \"actions\": [{\"event\": "
+      "\"odk-instance-first-load\", \"value\": \"'yes'\"}]},"
+      "{\"type\": \"integer\", \"name\": \"opened\", \"default\": \"0\", \"actions\": "
+      "[{\"event\": \"odk-instance-load\", \"value\": \"${opened} + 1\"}]},"
+      "{\"type\": \"repeat\", \"name\": \"r\", \"children\": ["
+      "  {\"type\": \"text\", \"name\": \"x\"},"
+      "  {\"type\": \"text\", \"name\": \"copy\", \"actions\": [{\"event\": "
+      "\"xforms-value-changed\", \"trigger\": \"${x}\", \"value\": \"concat(${x}, '!')\"}]},"
+      "  {\"type\": \"integer\", \"name\": \"no\", \"actions\": [{\"event\": "
+      "\"odk-new-repeat\", \"value\": \"position(..)\"}]}]},"
+      "{\"type\": \"calculate\", \"name\": \"last\", \"calculate\": "
+      "\"count-non-empty(${copy})\"}]}");
+  g_autoptr (DftFormRun) run = start (form);
+  g_autoptr (DftFormRun) again = NULL;
+  g_autoptr (GPtrArray)  changed = NULL;
+  g_autoptr (GError)     error = NULL;
+  g_autofree char       *draft = NULL;
+  gboolean               saw_copy = FALSE;
+
+  assert_answer (run, "/data/started", "yes");
+  assert_answer (run, "/data/opened", "1");
+  assert_answer (run, "/data/r[1]/no", "");
+  g_assert_cmpuint (dft_form_run_add_instance (run, "/data/r", &error), ==, 2);
+  g_assert_no_error (error);
+  assert_answer (run, "/data/r[2]/no", "2");
+  g_assert_true (dft_form_run_set_answer (run, "/data/r[2]/x", "b", &changed, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < changed->len; i++)
+    saw_copy |= g_str_equal (g_ptr_array_index (changed, i), "/data/r[2]/copy");
+  g_assert_true (saw_copy);
+  assert_answer (run, "/data/r[2]/copy", "b!");
+  assert_answer (run, "/data/r[1]/copy", "");
+  assert_answer (run, "/data/last", "1");
+  /* The person may change what an action set; the action runs again on the next change. */
+  answer (run, "/data/r[2]/copy", "mine");
+  assert_answer (run, "/data/r[2]/copy", "mine");
+  answer (run, "/data/r[2]/x", "c");
+  assert_answer (run, "/data/r[2]/copy", "c!");
+  answer (run, "/data/started", "no");
+
+  draft = dft_form_run_to_json (run, FALSE);
+  again = start (form);
+  g_assert_true (dft_form_run_open_draft (again, draft, &error));
+  g_assert_no_error (error);
+  assert_answer (again, "/data/started", "no");
+  assert_answer (again, "/data/opened", "2");
+  assert_answer (again, "/data/r[2]/copy", "c!");
+  assert_answer (again, "/data/r[2]/no", "2");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -985,5 +1074,6 @@ main (int argc, char **argv)
   g_test_add_func ("/form/calculate-reads-itself", test_calculate_reads_itself);
   g_test_add_func ("/form/run/suggested-answer", test_suggested_answer);
   g_test_add_func ("/form/run/rank", test_rank);
+  g_test_add_func ("/form/run/actions", test_actions);
   return g_test_run ();
 }

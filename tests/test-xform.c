@@ -882,6 +882,224 @@ test_rank_corpus (void)
     }
 }
 
+/* ---- Actions (issue 18) ----------------------------------------------- */
+
+static const char actions_xml[]
+    = HEAD "<h:head><h:title>t</h:title><model><instance><data id='t'><name/><stamp/>"
+           "<loads>0</loads><where/><rep><x/><n/></rep><count>0</count></data></instance>"
+           "<bind nodeset='/data/name' type='string'/><bind nodeset='/data/stamp' type='string'/>"
+           "<bind nodeset='/data/loads' type='int'/><bind nodeset='/data/where' type='geopoint'/>"
+           "<bind nodeset='/data/rep/x' type='string'/><bind nodeset='/data/rep/n' type='int'/>"
+           "<bind nodeset='/data/count' type='string'/>"
+           "<setvalue event='odk-instance-load' ref='/data/loads' value='/data/loads + 1'/>"
+           "<odk:setgeopoint event='odk-instance-first-load' ref='/data/where'/>"
+           "</model></h:head><h:body>"
+           "<input ref='/data/name'><label>Name</label><setvalue event='xforms-value-changed' "
+           "ref='/data/stamp' value=\"concat('by ', /data/name)\"/></input>"
+           "<input ref='/data/where'><label>Where</label></input>"
+           "<repeat nodeset='/data/rep'>"
+           "<setvalue event='odk-new-repeat' ref='/data/rep/n' value='position(..)'/>"
+           "<setvalue event='odk-new-repeat' ref='/data/count'>it's many</setvalue>"
+           "<input ref='/data/rep/x'><label>X</label></input></repeat></h:body></h:html>";
+
+static void
+assert_run_answer (DftFormRun *run, const char *path, const char *expected)
+{
+  g_autofree char *value = dft_form_run_get_answer (run, path);
+
+  g_assert_cmpstr (value, ==, expected);
+}
+
+static DftAction *
+only_action (DftForm *form, const char *name)
+{
+  DftQuestion *q = find (form, name);
+
+  g_assert_cmpuint (q->actions->len, ==, 1);
+  return g_ptr_array_index (q->actions, 0);
+}
+
+/* setvalue on odk-instance-load, odk-new-repeat and xforms-value-changed become the target's
+ * actions; setgeopoint is kept, with a warning that Daftari has no location to give. */
+static void
+test_actions_import (void)
+{
+  g_autoptr (DftForm) form = load_valid (actions_xml);
+  g_autoptr (DftForm) again = NULL;
+  g_autoptr (GError)  error = NULL;
+  g_autofree char    *json = NULL;
+  g_autofree char    *json2 = NULL;
+  g_autofree char    *xml = NULL;
+  DftAction          *a;
+
+  a = only_action (form, "stamp");
+  g_assert_cmpint (a->events, ==, DFT_EVENT_VALUE_CHANGED);
+  g_assert_cmpstr (a->trigger, ==, "/data/name");
+  g_assert_cmpstr (a->value, ==, "concat('by ', /data/name)");
+  a = only_action (form, "loads");
+  g_assert_cmpint (a->events, ==, DFT_EVENT_INSTANCE_LOAD);
+  g_assert_null (a->trigger);
+  a = only_action (form, "n");
+  g_assert_cmpint (a->events, ==, DFT_EVENT_NEW_REPEAT);
+  g_assert_null (a->trigger);
+  a = only_action (form, "count");
+  g_assert_cmpstr (a->trigger, ==, "/data/rep");
+  g_assert_cmpstr (a->value, ==, "\"it's many\"");
+  a = only_action (form, "where");
+  g_assert_true (a->setgeopoint);
+  g_assert_cmpint (a->events, ==, DFT_EVENT_INSTANCE_FIRST_LOAD);
+  g_assert_true (has_warning (form, "where", "no location"));
+  g_assert_false (has_warning (form, NULL, "not supported"));
+
+  /* A saved definition keeps them. */
+  json = dft_form_to_json (form, DFT_FORM_JSON_DEFAULT);
+  again = dft_form_new_from_json (json, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (again, &error));
+  g_assert_no_error (error);
+  json2 = dft_form_to_json (again, DFT_FORM_JSON_DEFAULT);
+  g_assert_cmpstr (json2, ==, json);
+
+  /* An exported XForm has them where ODK has them, and reads back the same. */
+  xml = dft_xform_export (form, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (xml, "<setvalue event=\"odk-instance-load\" ref=\"/data/loads\""));
+  g_assert_nonnull (strstr (xml, "<odk:setgeopoint event=\"odk-instance-first-load\""));
+  g_clear_pointer (&again, dft_form_unref);
+  again = load_valid (xml);
+  g_clear_pointer (&json, g_free);
+  g_clear_pointer (&json2, g_free);
+  json = dft_form_to_json (form, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
+  json2 = dft_form_to_json (again, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
+  g_assert_cmpstr (json2, ==, json);
+}
+
+/* Each action runs on its event: a new submission and every opening, each new repeat
+ * instance (not the one the form starts with), each change of the control it is in. */
+static void
+test_actions_run (void)
+{
+  g_autoptr (DftForm)    form = load_valid (actions_xml);
+  g_autoptr (DftFormRun) run = NULL;
+  g_autoptr (DftFormRun) again = NULL;
+  g_autoptr (GError)     error = NULL;
+  g_autofree char       *draft = NULL;
+  struct
+  {
+    const char *path;
+    const char *value;
+  } before[] = { { "/data/loads", "1" },
+                 { "/data/stamp", "" },
+                 { "/data/where", "" },
+                 { "/data/rep[1]/n", "" },
+                 { "/data/count", "0" } };
+
+  run = dft_form_run_new (form, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (before); i++)
+    assert_run_answer (run, before[i].path, before[i].value);
+  g_assert_true (dft_form_run_set_answer (run, "/data/name", "Ann", NULL, &error));
+  g_assert_no_error (error);
+  assert_run_answer (run, "/data/stamp", "by Ann");
+  g_assert_cmpuint (dft_form_run_add_instance (run, "/data/rep", &error), ==, 2);
+  g_assert_no_error (error);
+  assert_run_answer (run, "/data/rep[2]/n", "2");
+  assert_run_answer (run, "/data/rep[1]/n", "");
+  assert_run_answer (run, "/data/count", "it's many");
+
+  /* Opening the draft is odk-instance-load, not a first load; nothing else runs again. */
+  draft = dft_form_run_to_json (run, FALSE);
+  again = dft_form_run_new (form, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_form_run_open_draft (again, draft, &error));
+  g_assert_no_error (error);
+  assert_run_answer (again, "/data/loads", "2");
+  assert_run_answer (again, "/data/stamp", "by Ann");
+  assert_run_answer (again, "/data/rep[2]/n", "2");
+  g_assert_cmpuint (dft_form_run_count_instances (again, "/data/rep"), ==, 2);
+
+  /* Reading the answers to show or save them runs nothing. */
+  g_clear_pointer (&again, dft_form_run_free);
+  again = dft_form_run_new (form, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_form_run_load_json (again, draft, &error));
+  g_assert_no_error (error);
+  assert_run_answer (again, "/data/loads", "1");
+}
+
+/* ---- jr:itext() in expressions (issue 18) ------------------------------ */
+
+#define ITEXT_XML(hello)                                                                                \
+  HEAD "<h:head><h:title>t</h:title><model><itext>"                                                     \
+       "<translation lang='English (en)' default='true()'>"                                             \
+       "<text id='greeting'><value>Hello</value></text><text id='c-1'><value>One</value></text>"        \
+       "<text id='/data/code:label'><value>Code</value></text></translation>"                           \
+       "<translation lang='Русский (ru)'><text id='greeting'><value>Привет</value></text>" \
+       "<text id='/data/code:label'><value>Код</value></text></translation></itext>"                 \
+       "<instance><data id='t'><code/><hello/><named/></data></instance>"                               \
+       "<bind nodeset='/data/code' type='string'/>"                                                     \
+       "<bind nodeset='/data/hello' type='string' calculate=\"" hello "\"/>"                            \
+       "<bind nodeset='/data/named' type='string' "                                                     \
+       "calculate=\"jr:itext(concat('c-', /data/code))\"/></model></h:head>"                            \
+       "<h:body><input ref='/data/code'><label ref=\"jr:itext('/data/code:label')\"/></input>"          \
+       "</h:body></h:html>"
+
+/* The texts in the language the run is in, falling back as labels do. */
+static void
+assert_itext_run (DftForm *form)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (DftFormRun) run = dft_form_run_new (form, &error);
+
+  g_assert_no_error (error);
+  assert_run_answer (run, "/data/hello", "Hello");
+  g_assert_true (dft_form_run_set_answer (run, "/data/code", "1", NULL, &error));
+  g_assert_no_error (error);
+  assert_run_answer (run, "/data/named", "One");
+  dft_form_run_set_language (run, "ru");
+  assert_run_answer (run, "/data/hello", "Привет");
+  assert_run_answer (run, "/data/named", "One");
+  dft_form_run_set_language (run, "ky");
+  assert_run_answer (run, "/data/hello", "Hello");
+}
+
+static void
+test_itext_in_expressions (void)
+{
+  static const char   xml[] = ITEXT_XML ("jr:itext('greeting')");
+  static const char   broken[] = ITEXT_XML ("jr:itext('nope')");
+  g_autoptr (DftForm) form = load_valid (xml);
+  g_autoptr (DftForm) again = NULL;
+  g_autoptr (GError)  error = NULL;
+  g_autofree char    *json = NULL;
+  g_autofree char    *exported = NULL;
+  DftText            *greeting = g_hash_table_lookup (form->texts, "greeting");
+
+  g_assert_nonnull (greeting);
+  g_assert_cmpstr (dft_text_get (greeting, "ru"), ==, "Привет");
+  assert_itext_run (form);
+
+  /* A saved definition and an exported XForm keep the texts. */
+  json = dft_form_to_json (form, DFT_FORM_JSON_DEFAULT);
+  again = dft_form_new_from_json (json, -1, &error);
+  g_assert_no_error (error);
+  assert_itext_run (again);
+  exported = dft_xform_export (form, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&again, dft_form_unref);
+  again = load_valid (exported);
+  assert_itext_run (again);
+
+  /* An id the form has no text for is an error that names it. */
+  g_clear_pointer (&again, dft_form_unref);
+  again = dft_xform_load_data (broken, strlen (broken), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (dft_form_prepare (again, &error));
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_EXPRESSION);
+  g_assert_nonnull (strstr (error->message, "“nope”"));
+  g_assert_nonnull (strstr (error->message, "hello"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -919,6 +1137,9 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/valid/corpus-forms-engines-open", test_corpus_forms_engines_open);
   g_test_add_func ("/xform/rank", test_rank);
   g_test_add_func ("/xform/rank/corpus", test_rank_corpus);
+  g_test_add_func ("/xform/actions/import", test_actions_import);
+  g_test_add_func ("/xform/actions/run", test_actions_run);
+  g_test_add_func ("/xform/itext-in-expressions", test_itext_in_expressions);
 
   return g_test_run ();
 }

@@ -6,6 +6,7 @@
 #include "dft-sheet.h"
 #include "dft-test-util.h"
 #include "forms/dft-form-export.h"
+#include "forms/dft-form-run.h"
 #include "forms/dft-form.h"
 #include "forms/dft-xform.h"
 #include "forms/dft-xlsform.h"
@@ -824,6 +825,101 @@ test_rank (void)
   dft_test_assert_same_form (form, from_xml);
 }
 
+/* Sets the answer at @rel below the run's root. */
+static void
+set_at (DftFormRun *run, const char *rel, const char *value)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *path = g_strdup_printf ("/%s/%s", dft_form_run_get_form (run)->root_name, rel);
+
+  g_assert_true (dft_form_run_set_answer (run, path, value, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+assert_at (DftFormRun *run, const char *rel, const char *expected)
+{
+  g_autofree char *path = g_strdup_printf ("/%s/%s", dft_form_run_get_form (run)->root_name, rel);
+  g_autofree char *value = dft_form_run_get_answer (run, path);
+
+  g_assert_cmpstr (value, ==, expected);
+}
+
+/* pyxform's trigger column (its test_trigger.py): the calculation is set when the named
+ * question changes, in the same repeat instance; a row with no label or hint has no control. */
+static void
+test_trigger_column (void)
+{
+  static const char md[]
+      = "| survey |              |       |            |                       |         |\n"
+        "|        | type         | name  | label      | calculation           | trigger |\n"
+        "|        | text         | a     | Enter text |                       |         |\n"
+        "|        | dateTime     | b     |            | now()                 | ${a}    |\n"
+        "|        | text         | c     | Length     | string-length(${a})   | ${a}    |\n"
+        "|        | decimal      | d     | Cleared    |                       | ${a}    |\n"
+        "|        | calculate    | e     |            | concat(${a}, '!')     | ${a}    |\n"
+        "|        | begin repeat | rep   | R          |                       |         |\n"
+        "|        | text         | one   | One        |                       |         |\n"
+        "|        | text         | three | Three      | concat(${one}, '?')   | ${one}  |\n"
+        "|        | end repeat   |       |            |                       |         |\n";
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (DftForm)    form = load_md (md, &error);
+  g_autoptr (DftFormRun) run = NULL;
+  g_autofree char       *root = NULL;
+  g_autofree char       *path = NULL;
+  g_autofree char       *value = NULL;
+  g_autofree char       *markdown = NULL;
+  g_autofree char       *before = NULL;
+  g_autofree char       *after = NULL;
+  g_autoptr (DftForm)    again = NULL;
+  DftQuestion           *q;
+  DftAction             *a;
+
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (form, &error));
+  g_assert_no_error (error);
+  root = g_strdup_printf ("/%s", form->root_name);
+  path = g_strdup_printf ("%s/a", root);
+  q = dft_form_lookup (form, "b");
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_METADATA);
+  g_assert_null (q->calculate);
+  g_assert_cmpuint (q->actions->len, ==, 1);
+  a = g_ptr_array_index (q->actions, 0);
+  g_assert_cmpint (a->events, ==, DFT_EVENT_VALUE_CHANGED);
+  g_assert_cmpstr (a->trigger, ==, path);
+  g_assert_cmpstr (a->value, ==, "now()");
+  g_assert_cmpint (dft_form_lookup (form, "c")->type, ==, DFT_QUESTION_TEXT);
+  g_assert_null (dft_form_lookup (form, "c")->calculate);
+  g_assert_cmpint (dft_form_lookup (form, "e")->type, ==, DFT_QUESTION_METADATA);
+  a = g_ptr_array_index (dft_form_lookup (form, "d")->actions, 0);
+  g_assert_null (a->value);
+
+  run = dft_form_run_new (form, &error);
+  g_assert_no_error (error);
+  set_at (run, "a", "abc");
+  assert_at (run, "c", "3");
+  assert_at (run, "e", "abc!");
+  assert_at (run, "d", "");
+  set_at (run, "rep[1]/one", "x");
+  assert_at (run, "rep[1]/three", "x?");
+  /* now(), whatever it is, fills it. */
+  g_clear_pointer (&path, g_free);
+  path = g_strdup_printf ("%s/b", root);
+  value = dft_form_run_get_answer (run, path);
+  g_assert_cmpuint (strlen (value), >, 0);
+
+  /* An exported XLSForm has the column again and reads back the same. */
+  markdown = dft_xlsform_export_md (form, &error);
+  g_assert_no_error (error);
+  again = load_md (markdown, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (again, &error));
+  g_assert_no_error (error);
+  before = dft_form_to_json (form, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
+  after = dft_form_to_json (again, DFT_FORM_JSON_CANONICAL | DFT_FORM_JSON_PRETTY);
+  g_assert_cmpstr (after, ==, before);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -849,5 +945,6 @@ main (int argc, char **argv)
   g_test_add_func ("/xlsform/export/round-trip", test_export_round_trip);
   g_test_add_func ("/xlsform/markdown/line-breaks", test_md_line_breaks);
   g_test_add_func ("/xlsform/rank", test_rank);
+  g_test_add_func ("/xlsform/trigger-column", test_trigger_column);
   return g_test_run ();
 }

@@ -394,6 +394,22 @@ fn_choice_name (xmlXPathParserContextPtr ctxt, int nargs)
   push_string (ctxt, label ? label : "");
 }
 
+/* jr:itext(id): the form's text of that id in the current language (ODK XForms spec). */
+static void
+fn_itext (xmlXPathParserContextPtr ctxt, int nargs)
+{
+  DftExprContext  *self = self_of (ctxt);
+  g_autofree char *id = NULL;
+  const char      *text = NULL;
+
+  if (!check_arity (ctxt, nargs, 1, 1, "jr:itext"))
+    return;
+  id = g_strstrip (pop_string (ctxt));
+  if (self->text_func != NULL)
+    text = self->text_func (id, self->text_data);
+  push_string (ctxt, text != NULL ? text : "");
+}
+
 static void
 fn_if (xmlXPathParserContextPtr ctxt, int nargs)
 {
@@ -2190,6 +2206,7 @@ static const struct
   { "count-selected", fn_count_selected },
   { "selected-at", fn_selected_at },
   { "choice-name", fn_choice_name },
+  { "itext", fn_itext },
   { "if", fn_if },
   { "coalesce", fn_coalesce },
   { "regex", fn_regex },

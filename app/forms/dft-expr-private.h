@@ -30,7 +30,9 @@ struct _DftExprContext
   GHashTable        *regexes;   /* pattern → GRegex */
   GHashTable        *instances; /* secondary instance id → xmlDocPtr, <root><item>… */
   xmlNodePtr         current;   /* what current() returns during an evaluation */
-  GPtrArray         *scratch;   /* xmlDocPtr made by functions during the last evaluation */
+  DftExprTextFunc    text_func; /* jr:itext() */
+  gpointer           text_data;
+  GPtrArray         *scratch; /* xmlDocPtr made by functions during the last evaluation */
   /* Set by a function that fails with a message of its own; wins over libxml2's. */
   GError *pending;
   /* libxml2's last error during the current compile or evaluation. */

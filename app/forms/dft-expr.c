@@ -193,6 +193,15 @@ dft_expr_context_add_choice (DftExprContext *ctx,
 }
 
 void
+dft_expr_context_set_text_func (DftExprContext *ctx, DftExprTextFunc func, gpointer user_data)
+{
+  g_return_if_fail (ctx != NULL);
+
+  ctx->text_func = func;
+  ctx->text_data = user_data;
+}
+
+void
 dft_expr_context_add_instance_item (DftExprContext    *ctx,
                                     const char        *instance_id,
                                     const char *const *names,
@@ -250,12 +259,9 @@ static const struct
   /* Translators: version is a function name; do not translate it, Enketo or ODK */
   { "version", N_ ("version() is a function of Enketo, not of ODK forms; write the form's "
                    "version as text instead") },
-  /* Translators: jr:itext is a function name; do not translate it */
-  { "itext", N_ ("jr:itext() in an expression would need the form's translations, which "
-                 "expressions cannot read in Daftari; use the texts' own labels instead") },
 };
 
-/* Why Daftari refuses @qname ("version", "jr:itext"), or NULL. */
+/* Why Daftari refuses @qname ("version", "jr:version"), or NULL. */
 static const char *
 refusal_of (const char *qname)
 {

@@ -55,6 +55,12 @@ void dft_expr_context_add_choice (DftExprContext *ctx,
                                   const char     *value,
                                   const char     *label);
 
+/* Texts for jr:itext('id'): @func gives the text of an id in the current language (with the
+ * form's fallbacks), or NULL when there is none; jr:itext() then gives "". Without a function
+ * every id gives "". @user_data must outlive the context. */
+typedef const char *(*DftExprTextFunc) (const char *id, gpointer user_data);
+void dft_expr_context_set_text_func (DftExprContext *ctx, DftExprTextFunc func, gpointer user_data);
+
 /* Secondary instances for instance('id')/root/item[…]: each call adds one <item> whose
  * children are @names (NULL-terminated) with @values (parallel). The form engine registers
  * every choice list this way (children "name", "label" and the list's extra columns), so

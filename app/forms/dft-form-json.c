@@ -117,6 +117,33 @@ write_choices (JsonBuilder *b, DftChoiceList *list, DftFormJsonFlags flags)
 static void write_questions (JsonBuilder *b, DftForm *form, GPtrArray *qs, DftFormJsonFlags flags);
 
 static void
+write_actions (JsonBuilder *b, GPtrArray *actions, DftFormJsonFlags flags)
+{
+  if (actions->len == 0)
+    return;
+  json_builder_set_member_name (b, "actions");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < actions->len; i++)
+    {
+      DftAction       *a = g_ptr_array_index (actions, i);
+      g_autofree char *events = dft_events_to_string (a->events);
+
+      json_builder_begin_object (b);
+      write_string (b, "action", a->setgeopoint ? "setgeopoint" : "setvalue");
+      write_string (b, "event", events);
+      write_string (b, "trigger", a->trigger);
+      write_string (b, "value", a->value);
+      if (a->source_line > 0 && !(flags & DFT_FORM_JSON_CANONICAL))
+        {
+          json_builder_set_member_name (b, "source_line");
+          json_builder_add_int_value (b, a->source_line);
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
+static void
 write_question (JsonBuilder *b, DftForm *form, DftQuestion *q, DftFormJsonFlags flags)
 {
   json_builder_begin_object (b);
@@ -133,6 +160,7 @@ write_question (JsonBuilder *b, DftForm *form, DftQuestion *q, DftFormJsonFlags 
   write_condition (b, "read_only", q->read_only);
   write_string (b, "default", q->default_value);
   write_string (b, "default_expression", q->default_expression);
+  write_actions (b, q->actions, flags);
   if (q->choice_list != NULL)
     {
       DftChoiceList *list = g_hash_table_lookup (form->choice_lists, q->choice_list);
@@ -265,6 +293,17 @@ dft_form_to_json (DftForm *form, DftFormJsonFlags flags)
     }
   write_string (b, "phase", form->phase);
   write_string (b, "pairs_with", form->pairs_with);
+  if (g_hash_table_size (form->texts) > 0)
+    {
+      g_autoptr (GPtrArray) keys = _dft_form_sorted_keys (form->texts);
+
+      json_builder_set_member_name (b, "texts");
+      json_builder_begin_object (b);
+      for (guint i = 0; i < keys->len; i++)
+        write_text (b, g_ptr_array_index (keys, i),
+                    g_hash_table_lookup (form->texts, g_ptr_array_index (keys, i)), flags);
+      json_builder_end_object (b);
+    }
   if (!(flags & DFT_FORM_JSON_CANONICAL) && g_hash_table_size (form->choice_lists) > 0)
     {
       g_autoptr (GPtrArray) keys = _dft_form_sorted_keys (form->choice_lists);
@@ -499,6 +538,58 @@ read_choices (Reader *r, JsonNode *n, DftChoiceList *list)
 static gboolean read_questions (Reader *r, JsonNode *n, DftQuestion *parent, guint depth);
 
 static gboolean
+read_actions (Reader *r, JsonObject *o, DftQuestion *q)
+{
+  static const char *const allowed[]
+      = { "action", "event", "trigger", "value", "source_line", NULL };
+  JsonNode  *n = json_object_get_member (o, "actions");
+  JsonArray *array;
+
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (n))
+    /* Translators: a kind of JSON value, used in "“x” of … must be …" */
+    return bad (r, "actions", _ ("a list of actions"));
+  array = json_node_get_array (n);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode        *an = json_array_get_element (array, i);
+      JsonObject      *ao;
+      g_autofree char *kind = NULL;
+      g_autofree char *names = NULL;
+      g_autofree char *unknown = NULL;
+      DftEvents        events;
+      DftAction       *a;
+      double           line = 0;
+
+      if (!JSON_NODE_HOLDS_OBJECT (an))
+        return bad (r, "actions", _ ("a list of actions"));
+      ao = json_node_get_object (an);
+      if (!only_members (r, ao, allowed) || !read_string (r, ao, "action", &kind)
+          || !read_string (r, ao, "event", &names))
+        return FALSE;
+      if (kind != NULL && strcmp (kind, "setvalue") != 0 && strcmp (kind, "setgeopoint") != 0)
+        /* Translators: a kind of JSON value, used in "“x” of … must be …"; do not translate
+           the quoted words */
+        return bad (r, "action", _ ("“setvalue” or “setgeopoint”"));
+      events = dft_events_from_string (names, &unknown);
+      if (events == 0 || unknown != NULL)
+        /* Translators: a kind of JSON value, used in "“x” of … must be …"; do not translate
+           the quoted words */
+        return bad (r, "event",
+                    _ ("events among “odk-instance-first-load”, "
+                       "“odk-instance-load”, “odk-new-repeat” and "
+                       "“xforms-value-changed”"));
+      a = dft_question_add_action (q, events, g_strcmp0 (kind, "setgeopoint") == 0);
+      if (!read_string (r, ao, "trigger", &a->trigger) || !read_string (r, ao, "value", &a->value)
+          || !read_number (r, ao, "source_line", &line))
+        return FALSE;
+      a->source_line = line > 0 && line < G_MAXUINT ? (guint) line : 0;
+    }
+  return TRUE;
+}
+
+static gboolean
 read_question (Reader *r, JsonObject *o, DftQuestion *parent, guint depth)
 {
   static const char *const allowed[] = { "type",
@@ -514,6 +605,7 @@ read_question (Reader *r, JsonObject *o, DftQuestion *parent, guint depth)
                                          "read_only",
                                          "default",
                                          "default_expression",
+                                         "actions",
                                          "choices",
                                          "choice_filter",
                                          "appearance",
@@ -573,7 +665,7 @@ read_question (Reader *r, JsonObject *o, DftQuestion *parent, guint depth)
       || !read_string (r, o, "unsupported_type", &q->unsupported_type)
       || !read_number (r, o, "points", &q->points)
       || !read_bool (r, o, "partial_credit", &q->partial_credit)
-      || !read_number (r, o, "source_line", &line))
+      || !read_number (r, o, "source_line", &line) || !read_actions (r, o, q))
     return FALSE;
   q->source_line = line > 0 && line < G_MAXUINT ? (guint) line : 0;
 
@@ -668,6 +760,46 @@ read_questions (Reader *r, JsonNode *n, DftQuestion *parent, guint depth)
   return TRUE;
 }
 
+/* Reads each member of the object @member of @o with @read_one (its name); none is fine. */
+static gboolean
+read_named (Reader     *r,
+            JsonObject *o,
+            const char *member,
+            const char *expected,
+            gboolean (*read_one) (Reader *r, JsonObject *parent, const char *name))
+{
+  JsonNode         *n = json_object_get_member (o, member);
+  JsonObject       *named;
+  g_autoptr (GList) members = NULL;
+
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (n))
+    return bad (r, member, expected);
+  named = json_node_get_object (n);
+  members = json_object_get_members (named);
+  for (GList *l = members; l != NULL; l = l->next)
+    if (!read_one (r, named, l->data))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+read_list (Reader *r, JsonObject *parent, const char *name)
+{
+  return read_choices (r, json_object_get_member (parent, name),
+                       dft_form_ensure_choice_list (r->form, name));
+}
+
+static gboolean
+read_form_text (Reader *r, JsonObject *parent, const char *name)
+{
+  DftText *text = dft_text_new ();
+
+  g_hash_table_replace (r->form->texts, g_strdup (name), text);
+  return read_text (r, parent, name, text);
+}
+
 static gboolean
 read_form (Reader *r, JsonObject *o)
 {
@@ -675,7 +807,8 @@ read_form (Reader *r, JsonObject *o)
       = { "format",    "format_version", "id",           "version",
           "title",     "kind",           "root",         "default_language",
           "languages", "fallbacks",      "pass_percent", "choice_lists",
-          "questions", "phase",          "pairs_with",   NULL };
+          "questions", "phase",          "pairs_with",   "texts",
+          NULL };
   DftForm         *form = r->form;
   g_autofree char *format = NULL;
   double           format_version = FORMAT_VERSION;
@@ -775,24 +908,11 @@ read_form (Reader *r, JsonObject *o)
         }
       g_list_free (members);
     }
-  n = json_object_get_member (o, "choice_lists");
-  if (n != NULL)
-    {
-      JsonObject *lo = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-      GList      *members;
-      gboolean    ok = TRUE;
-
-      if (lo == NULL)
-        /* Translators: a kind of JSON value, used in "“x” of … must be …" */
-        return bad (r, "choice_lists", _ ("an object of named lists of choices"));
-      members = json_object_get_members (lo);
-      for (GList *l = members; l != NULL && ok; l = l->next)
-        ok = read_choices (r, json_object_get_member (lo, l->data),
-                           dft_form_ensure_choice_list (form, l->data));
-      g_list_free (members);
-      if (!ok)
-        return FALSE;
-    }
+  /* Translators: a kind of JSON value, used in "“x” of … must be …" */
+  if (!read_named (r, o, "choice_lists", _ ("an object of named lists of choices"), read_list)
+      /* Translators: a kind of JSON value, used in "“x” of … must be …" */
+      || !read_named (r, o, "texts", _ ("an object of text ids and texts"), read_form_text))
+    return FALSE;
   n = json_object_get_member (o, "questions");
   if (n == NULL)
     {

@@ -142,8 +142,69 @@ expr_slot (DftQuestion *q, guint i, const char **what)
       *what = "repeat_count";
       return &q->repeat_count;
     default:
-      return NULL;
+      /* Then each action's value and trigger. */
+      if ((i - 8) / 2 >= q->actions->len)
+        return NULL;
+      {
+        DftAction *a = g_ptr_array_index (q->actions, (i - 8) / 2);
+
+        *what = (i - 8) % 2 == 1 ? "trigger" : a->setgeopoint ? "setgeopoint" : "setvalue";
+        return (i - 8) % 2 == 0 ? &a->value : &a->trigger;
+      }
     }
+}
+
+/* An action's trigger is a question the person answers (xforms-value-changed) or a repeat
+ * (odk-new-repeat). */
+static gboolean
+check_triggers (Prep *p, DftQuestion *q)
+{
+  g_autofree char *what_q = describe (q);
+
+  for (guint i = 0; i < q->actions->len; i++)
+    {
+      DftAction   *a = g_ptr_array_index (q->actions, i);
+      DftQuestion *t
+          = a->trigger != NULL ? g_hash_table_lookup (p->form->by_path, a->trigger) : NULL;
+      gboolean ok = a->trigger == NULL;
+
+      if (a->trigger == NULL && (a->events & DFT_EVENT_VALUE_CHANGED))
+        {
+          g_set_error (&p->error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
+                       /* Translators: %s names a question and its line; do not translate
+                          xforms-value-changed */
+                       _ ("The question %s is set on xforms-value-changed without saying which "
+                          "question's change sets it."),
+                       what_q);
+          return FALSE;
+        }
+      /* Only a question with a control changes: not a calculation or data nobody fills. */
+      if (t != NULL && (a->events & DFT_EVENT_VALUE_CHANGED))
+        ok = dft_question_has_answer (t) && t->type != DFT_QUESTION_CALCULATE
+             && t->type != DFT_QUESTION_METADATA;
+      else if (t != NULL && (a->events & DFT_EVENT_NEW_REPEAT))
+        ok = t->type == DFT_QUESTION_REPEAT;
+      else if (t != NULL)
+        ok = TRUE;
+      if (ok)
+        continue;
+      if (a->events & DFT_EVENT_VALUE_CHANGED)
+        g_set_error (&p->error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
+                     /* Translators: the first %s names a question and its line, the second
+                        is a path like /data/age */
+                     _ ("The question %s is set when %s changes, which is not a question to "
+                        "answer of this form."),
+                     what_q, a->trigger);
+      else
+        g_set_error (&p->error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
+                     /* Translators: the first %s names a question and its line, the second
+                        is a path like /data/visits */
+                     _ ("The question %s is set when %s gets a new instance, but that is not "
+                        "a repeat of this form."),
+                     what_q, a->trigger);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* A path the expression reads that is a field of this form (or below one), else NULL. */
@@ -180,6 +241,38 @@ ref_is_known (DftForm *form, const char *ref)
   return g_hash_table_contains (form->by_path, ref);
 }
 
+/* The first id that a jr:itext('id') in @expr names and @form has no text for, or NULL. An id
+ * worked out as the form runs (jr:itext(${code})) is looked up then, "" when missing. */
+static char *
+unknown_text_id (DftForm *form, const char *expr)
+{
+  for (const char *p = strstr (expr, "itext"); p != NULL; p = strstr (p + 1, "itext"))
+    {
+      const char      *s = p + strlen ("itext");
+      const char      *end;
+      g_autofree char *id = NULL;
+      char             quote;
+
+      if (p > expr && (g_ascii_isalnum (p[-1]) || p[-1] == '-' || p[-1] == '_' || p[-1] == '.'))
+        continue;
+      while (*s == ' ')
+        s++;
+      if (*s++ != '(')
+        continue;
+      while (*s == ' ')
+        s++;
+      quote = *s;
+      if ((quote != '\'' && quote != '"') || (end = strchr (s + 1, quote)) == NULL)
+        continue;
+      id = g_strstrip (g_strndup (s + 1, end - s - 1));
+      for (s = end + 1; *s == ' '; s++)
+        ;
+      if (*s == ')' && !g_hash_table_contains (form->texts, id))
+        return g_steal_pointer (&id);
+    }
+  return NULL;
+}
+
 static gboolean
 prepare_expressions (Prep *p, DftQuestion *q)
 {
@@ -193,6 +286,7 @@ prepare_expressions (Prep *p, DftQuestion *q)
       g_autofree char   *canonical = NULL;
       g_auto (GStrv)     refs = NULL;
       g_autoptr (GError) local = NULL;
+      g_autofree char   *missing = NULL;
 
       if (slot == NULL)
         break;
@@ -242,10 +336,22 @@ prepare_expressions (Prep *p, DftQuestion *q)
                          what_q, what, refs[r]);
             return FALSE;
           }
+      missing = unknown_text_id (p->form, canonical);
+      if (missing != NULL)
+        {
+          g_set_error (&p->error, DFT_FORM_ERROR, DFT_FORM_ERROR_EXPRESSION,
+                       /* Translators: the first %s names a question, the second is the kind
+                          of expression ("calculate"), the third a text id; do not translate
+                          jr:itext */
+                       _ ("The question %s has a %s that reads the text “%s” with jr:itext(), "
+                          "but the form has no text by that id."),
+                       what_q, what, missing);
+          return FALSE;
+        }
       g_free (*slot);
       *slot = g_steal_pointer (&canonical);
     }
-  return TRUE;
+  return check_triggers (p, q);
 }
 
 /* Which fields each field's expressions read: @graph, which decides what to recompute, has
@@ -303,6 +409,20 @@ normalize_question (DftQuestion *q)
     q->type = DFT_QUESTION_NOTE;
   if (q->type == DFT_QUESTION_NOTE && always_read_only)
     g_clear_pointer (&q->read_only, g_free);
+  /* A setvalue run when a submission starts (and in each new instance of its own repeat) is
+   * what a default expression does, and an XForm writes both alike. */
+  for (guint i = 0; i < q->actions->len; i++)
+    {
+      DftAction *a = g_ptr_array_index (q->actions, i);
+
+      if (a->setgeopoint || a->trigger != NULL || a->value == NULL
+          || (a->events & ~(DFT_EVENT_INSTANCE_FIRST_LOAD | DFT_EVENT_NEW_REPEAT))
+          || !(a->events & DFT_EVENT_INSTANCE_FIRST_LOAD) || q->default_expression != NULL
+          || (!(a->events & DFT_EVENT_NEW_REPEAT) && _dft_action_repeat (q, a) != NULL))
+        continue;
+      q->default_expression = g_steal_pointer (&a->value);
+      g_ptr_array_remove_index (q->actions, i--);
+    }
   if (q->type == DFT_QUESTION_DATE && q->default_value != NULL && strlen (q->default_value) > 10
       && g_ascii_isdigit (q->default_value[0])
       && (q->default_value[10] == ' ' || q->default_value[10] == 'T'))

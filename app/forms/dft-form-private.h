@@ -14,6 +14,16 @@ DftExprContext *_dft_form_new_context (DftForm *form, GError **error);
  * share. */
 gboolean _dft_question_is_select (const DftQuestion *q);
 void     _dft_text_free (DftText *text);
+void     _dft_action_free (gpointer action);
+/* The path of the repeat whose new instances fire @a's odk-new-repeat: its trigger, else the
+ * repeat holding @q (prepared); NULL when none. */
+const char *_dft_action_repeat (const DftQuestion *q, const DftAction *a);
+/* Calls @func for each action of @form that @event fires, in form order: coming from @source,
+ * the question whose answer changed (xforms-value-changed) or the repeat that got an instance
+ * (odk-new-repeat); NULL for the load events, which may be given together. */
+typedef void (*DftActionFunc) (DftQuestion *q, DftAction *a, gpointer user_data);
+void _dft_form_foreach_action (
+    DftForm *form, DftEvents event, const char *source, DftActionFunc func, gpointer user_data);
 /* Drops what dft_form_prepare() built, so that a changed form is prepared again. */
 void _dft_form_clear_prepared (DftForm *form);
 

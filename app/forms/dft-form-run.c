@@ -30,6 +30,7 @@ struct _DftFormRun
   /* Instance paths of suggested answers (dft_question_calculation_suggests()) the person
    * changed: their calculation no longer gives them. */
   GHashTable *edited;
+  char       *lang; /* what jr:itext() reads: dft_form_run_set_language() */
 };
 
 /* "/data/rep[2]/x" → "/data/rep/x" */
@@ -154,6 +155,8 @@ dft_form_run_instances_of (DftFormRun *run, DftQuestion *question)
 }
 
 static void recompute_field (DftFormRun *run, DftQuestion *q, const char *ipath);
+static void run_actions (
+    DftFormRun *run, DftEvents event, DftQuestion *trigger, const char *at, GPtrArray *changed);
 static void create_children (DftFormRun *run, GPtrArray *children, const char *prefix);
 
 /* The path of a question below an instance path of its parent. */
@@ -336,6 +339,7 @@ adjust_repeat (DftFormRun *run, DftQuestion *q, const char *base)
       set_count (run, base, have);
       create_children (run, q->children, fresh);
       compute_below (run, fresh, TRUE);
+      run_actions (run, DFT_EVENT_NEW_REPEAT, q, fresh, NULL);
     }
   g_hash_table_remove (run->adjusting, base);
   return TRUE;
@@ -443,6 +447,15 @@ recompute_field (DftFormRun *run, DftQuestion *q, const char *ipath)
     }
 }
 
+/* jr:itext(): the form's text of @id in the run's language, with the form's fallbacks. */
+static const char *
+text_of (const char *id, gpointer user_data)
+{
+  DftFormRun *run = user_data;
+
+  return dft_form_text (run->form, g_hash_table_lookup (run->form->texts, id), run->lang, NULL);
+}
+
 DftFormRun *
 dft_form_run_new (DftForm *form, GError **error)
 {
@@ -466,6 +479,8 @@ dft_form_run_new (DftForm *form, GError **error)
   run->order = dft_expr_graph_order (form->graph);
   run->adjusting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   run->edited = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  run->lang = g_strdup (form->default_language);
+  dft_expr_context_set_text_func (run->ctx, text_of, run);
   g_hash_table_insert (run->metadata, g_strdup ("start"),
                        g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.000%:z"));
   g_hash_table_insert (run->metadata, g_strdup ("today"), g_date_time_format (now, "%Y-%m-%d"));
@@ -475,6 +490,7 @@ dft_form_run_new (DftForm *form, GError **error)
     create_children (run, form->questions, root);
   }
   compute_below (run, NULL, TRUE);
+  run_actions (run, DFT_EVENT_INSTANCE_FIRST_LOAD | DFT_EVENT_INSTANCE_LOAD, NULL, NULL, NULL);
   return g_steal_pointer (&run);
 }
 
@@ -491,6 +507,7 @@ dft_form_run_free (DftFormRun *run)
   g_clear_pointer (&run->order, g_ptr_array_unref);
   g_clear_pointer (&run->adjusting, g_hash_table_unref);
   g_clear_pointer (&run->edited, g_hash_table_unref);
+  g_clear_pointer (&run->lang, g_free);
   g_clear_pointer (&run->form, dft_form_unref);
   g_free (run);
 }
@@ -520,6 +537,20 @@ dft_form_run_set_metadata (DftFormRun *run, const char *preload, const char *val
             dft_expr_context_set (run->ctx, g_ptr_array_index (paths, k), value, NULL);
         }
     }
+}
+
+void
+dft_form_run_set_language (DftFormRun *run, const char *lang)
+{
+  g_return_if_fail (run != NULL && lang != NULL);
+
+  if (g_strcmp0 (run->lang, lang) == 0)
+    return;
+  g_free (run->lang);
+  run->lang = g_strdup (lang);
+  /* What jr:itext() gave may read otherwise now. */
+  g_hash_table_remove_all (run->flags);
+  compute_below (run, NULL, FALSE);
 }
 
 /* The question an instance path names, or NULL with an error. */
@@ -614,6 +645,91 @@ recompute_dependents (DftFormRun *run, DftQuestion *q, GPtrArray *changed)
     }
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Actions                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Whether the instance path @ipath ("/data/rep[2]/x") is one @local names: each step alike,
+ * a step without an index in @local standing for every instance. */
+static gboolean
+instance_matches (const char *ipath, const char *local)
+{
+  g_auto (GStrv) a = g_strsplit (ipath, "/", -1);
+  g_auto (GStrv) b = g_strsplit (local, "/", -1);
+
+  if (g_strv_length (a) != g_strv_length (b))
+    return FALSE;
+  for (guint i = 0; a[i] != NULL; i++)
+    if (strcmp (a[i], b[i]) != 0
+        && (strchr (b[i], '[') != NULL || !g_str_has_prefix (a[i], b[i])
+            || a[i][strlen (b[i])] != '['))
+      return FALSE;
+  return TRUE;
+}
+
+/* Sets @q as the setvalue @a says, in the instances that go with @at (the instance path of
+ * what fired it; NULL: every instance), then works out what reads it. */
+static void
+run_action (DftFormRun *run, DftQuestion *q, DftAction *a, const char *at, GPtrArray *changed)
+{
+  g_autofree char      *local = at != NULL ? dft_expr_localize (q->path, at, NULL) : NULL;
+  g_autoptr (GPtrArray) paths = NULL;
+  gboolean              set = FALSE;
+
+  /* setgeopoint would need a location: Daftari has none and leaves the answer as it is. */
+  if (a->setgeopoint)
+    return;
+  paths = instances_of (run, q);
+  for (guint k = 0; k < paths->len; k++)
+    {
+      const char        *ipath = g_ptr_array_index (paths, k);
+      g_autoptr (GError) error = NULL;
+      g_autofree char   *value = NULL;
+      g_autofree char   *clean = NULL;
+
+      if (local != NULL && !instance_matches (ipath, local))
+        continue;
+      if (a->value != NULL)
+        value = dft_expr_eval_string (run->ctx, expr_at (run, q, a->value, ipath), ipath, &error);
+      if (value == NULL && error != NULL)
+        g_debug ("%s: %s", q->path, error->message);
+      clean = clean_value (q, value);
+      dft_expr_context_set (run->ctx, ipath, clean, NULL);
+      if (changed != NULL)
+        g_ptr_array_add (changed, g_strdup (ipath));
+      set = TRUE;
+    }
+  if (set)
+    recompute_dependents (run, q, changed);
+}
+
+typedef struct
+{
+  DftFormRun *run;
+  const char *at;
+  GPtrArray  *changed;
+} ActionRun;
+
+static void
+run_fired_action (DftQuestion *q, DftAction *a, gpointer user_data)
+{
+  ActionRun *ar = user_data;
+
+  run_action (ar->run, q, a, ar->at, ar->changed);
+}
+
+/* Runs the actions @event fires, in form order: loading (@trigger NULL), a new instance
+ * @at of the repeat @trigger, or a change of @trigger's answer at @at. */
+static void
+run_actions (
+    DftFormRun *run, DftEvents event, DftQuestion *trigger, const char *at, GPtrArray *changed)
+{
+  ActionRun ar = { run, at, changed };
+
+  _dft_form_foreach_action (run->form, event, trigger != NULL ? trigger->path : NULL,
+                            run_fired_action, &ar);
+}
+
 gboolean
 dft_form_run_set_answer (
     DftFormRun *run, const char *path, const char *value, GPtrArray **changed, GError **error)
@@ -666,6 +782,7 @@ dft_form_run_set_answer (
   if (q->calculate != NULL)
     g_hash_table_add (run->edited, g_strdup (path));
   recompute_dependents (run, q, out);
+  run_actions (run, DFT_EVENT_VALUE_CHANGED, q, path, out);
   return TRUE;
 }
 
@@ -1192,6 +1309,7 @@ dft_form_run_add_instance (DftFormRun *run, const char *path, GError **error)
   fresh = g_strdup_printf ("%s[%u]", path, n);
   create_children (run, q->children, fresh);
   compute_below (run, fresh, TRUE);
+  run_actions (run, DFT_EVENT_NEW_REPEAT, q, fresh, NULL);
   recompute_readers_of_repeat (run, q, NULL);
   return n;
 }
@@ -1449,5 +1567,18 @@ dft_form_run_load_json (DftFormRun *run, const char *json, GError **error)
       g_hash_table_remove_all (run->flags);
       compute_below (run, NULL, FALSE);
     }
+  return TRUE;
+}
+
+gboolean
+dft_form_run_open_draft (DftFormRun *run, const char *json, GError **error)
+{
+  g_return_val_if_fail (run != NULL && json != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!dft_form_run_load_json (run, json, error))
+    return FALSE;
+  /* Opening a draft is odk-instance-load, never odk-instance-first-load. */
+  run_actions (run, DFT_EVENT_INSTANCE_LOAD, NULL, NULL, NULL);
   return TRUE;
 }

@@ -29,6 +29,10 @@ DftFormRun *dft_form_run_new (DftForm *form, GError **error);
 void        dft_form_run_free (DftFormRun *run);
 DftForm    *dft_form_run_get_form (DftFormRun *run);
 
+/* The language jr:itext() reads texts in (the form's fallbacks apply), the form's default
+ * language at first; calculations are worked out again in the new one. */
+void dft_form_run_set_language (DftFormRun *run, const char *lang);
+
 /* Values for metadata questions ("deviceid", "username"); set before answers are loaded. */
 void dft_form_run_set_metadata (DftFormRun *run, const char *preload, const char *value);
 
@@ -82,8 +86,12 @@ GPtrArray *dft_form_run_problems (DftFormRun *run, const char *lang);
 /* The answers as a JSON object {"/data/q": "a", "/data/rep[1]/x": "2"}; with @final, answers of
  * irrelevant questions are left out (ODK keeps no answer a person could not see) and the
  * "end" metadata is stamped. */
-char    *dft_form_run_to_json (DftFormRun *run, gboolean final);
+char *dft_form_run_to_json (DftFormRun *run, gboolean final);
+/* Reads saved answers, to show, export or save them: no action runs. */
 gboolean dft_form_run_load_json (DftFormRun *run, const char *json, GError **error);
+/* Reads a draft to go on filling it in: the form's odk-instance-load actions run then (its
+ * odk-instance-first-load ones ran for the new submission only, when it started). */
+gboolean dft_form_run_open_draft (DftFormRun *run, const char *json, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftFormRun, dft_form_run_free)
 

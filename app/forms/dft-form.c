@@ -197,6 +197,65 @@ dft_choice_list_add (DftChoiceList *list, const char *value, DftText *label)
   return c;
 }
 
+void
+_dft_action_free (gpointer data)
+{
+  DftAction *a = data;
+
+  g_free (a->value);
+  g_free (a->trigger);
+  g_free (a);
+}
+
+const char *
+_dft_action_repeat (const DftQuestion *q, const DftAction *a)
+{
+  if (a->trigger != NULL)
+    return a->trigger;
+  for (DftQuestion *r = q->parent; r != NULL; r = r->parent)
+    if (r->type == DFT_QUESTION_REPEAT)
+      return r->path;
+  return NULL;
+}
+
+typedef struct
+{
+  DftEvents     event;
+  const char   *source;
+  DftActionFunc func;
+  gpointer      user_data;
+} ActionWalk;
+
+static void
+walk_actions (DftQuestion *q, gpointer user_data)
+{
+  ActionWalk *w = user_data;
+
+  for (guint i = 0; i < q->actions->len; i++)
+    {
+      DftAction  *a = g_ptr_array_index (q->actions, i);
+      const char *from = NULL;
+
+      if ((a->events & w->event) == 0)
+        continue;
+      if (w->event == DFT_EVENT_VALUE_CHANGED)
+        from = a->trigger;
+      else if (w->event == DFT_EVENT_NEW_REPEAT)
+        from = _dft_action_repeat (q, a);
+      if (g_strcmp0 (from, w->source) == 0)
+        w->func (q, a, w->user_data);
+    }
+}
+
+void
+_dft_form_foreach_action (
+    DftForm *form, DftEvents event, const char *source, DftActionFunc func, gpointer user_data)
+{
+  ActionWalk w = { event, source, func, user_data };
+
+  dft_form_foreach (form, walk_actions, &w);
+}
+
 DftQuestion *
 dft_question_new (DftQuestionType type, const char *name)
 {
@@ -208,6 +267,7 @@ dft_question_new (DftQuestionType type, const char *name)
   q->hint = dft_text_new ();
   q->required_message = dft_text_new ();
   q->constraint_message = dft_text_new ();
+  q->actions = g_ptr_array_new_with_free_func (_dft_action_free);
   q->children = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_question_free);
   return q;
 }
@@ -237,8 +297,66 @@ dft_question_free (DftQuestion *q)
   g_free (q->preload);
   g_free (q->unsupported_type);
   g_strfreev (q->correct);
+  g_ptr_array_unref (q->actions);
   g_ptr_array_unref (q->children);
   g_free (q);
+}
+
+static const char *const event_names[] = { "odk-instance-first-load", "odk-instance-load",
+                                           "odk-new-repeat", "xforms-value-changed", NULL };
+
+DftAction *
+dft_question_add_action (DftQuestion *question, DftEvents events, gboolean setgeopoint)
+{
+  DftAction *a;
+
+  g_return_val_if_fail (question != NULL, NULL);
+
+  a = g_new0 (DftAction, 1);
+  a->events = events;
+  a->setgeopoint = setgeopoint;
+  g_ptr_array_add (question->actions, a);
+  return a;
+}
+
+DftEvents
+dft_events_from_string (const char *names, char **unknown)
+{
+  g_auto (GStrv) parts = g_strsplit_set (names != NULL ? names : "", " \t\r\n", -1);
+  DftEvents      events = 0;
+
+  if (unknown != NULL)
+    *unknown = NULL;
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      guint k;
+
+      if (parts[i][0] == '\0')
+        continue;
+      for (k = 0; event_names[k] != NULL; k++)
+        if (strcmp (parts[i], event_names[k]) == 0)
+          break;
+      if (event_names[k] != NULL)
+        events |= 1u << k;
+      else if (unknown != NULL && *unknown == NULL)
+        *unknown = g_strdup (parts[i]);
+    }
+  return events;
+}
+
+char *
+dft_events_to_string (DftEvents events)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint k = 0; event_names[k] != NULL; k++)
+    if (events & (1u << k))
+      {
+        if (s->len > 0)
+          g_string_append_c (s, ' ');
+        g_string_append (s, event_names[k]);
+      }
+  return g_string_free (s, FALSE);
 }
 
 void
@@ -302,6 +420,8 @@ dft_form_new (const char *id)
   form->choice_lists = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, choice_list_free);
   form->pass_percent = -1;
   form->warnings = g_ptr_array_new_with_free_func (warning_free);
+  form->texts
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) _dft_text_free);
   return form;
 }
 
@@ -342,6 +462,7 @@ dft_form_unref (DftForm *form)
   g_ptr_array_unref (form->questions);
   g_hash_table_unref (form->choice_lists);
   g_ptr_array_unref (form->warnings);
+  g_hash_table_unref (form->texts);
   g_free (form);
 }
 

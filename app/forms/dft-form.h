@@ -85,6 +85,29 @@ typedef struct
 
 typedef struct _DftQuestion DftQuestion;
 
+/* The ODK events an action runs on (a mask). */
+typedef enum
+{
+  DFT_EVENT_INSTANCE_FIRST_LOAD = 1 << 0, /* odk-instance-first-load: a new submission starts */
+  DFT_EVENT_INSTANCE_LOAD = 1 << 1,       /* odk-instance-load: it starts or a draft opens */
+  DFT_EVENT_NEW_REPEAT = 1 << 2,          /* odk-new-repeat: a repeat instance is added */
+  DFT_EVENT_VALUE_CHANGED = 1 << 3,       /* xforms-value-changed: an answer changes */
+} DftEvents;
+
+/* An ODK action setting the question it belongs to: <setvalue> gives it @value's value (an
+ * expression; NULL empties it); <odk:setgeopoint> would give it the device's location, which
+ * Daftari does not have, so it leaves the question as it is. @trigger is the question whose
+ * change fires xforms-value-changed, or the repeat whose new instances fire odk-new-repeat
+ * (NULL: the question's own repeat); ${name} or an absolute path. */
+typedef struct
+{
+  DftEvents events;
+  gboolean  setgeopoint;
+  char     *value;
+  char     *trigger;
+  guint     source_line;
+} DftAction;
+
 struct _DftQuestion
 {
   DftQuestionType type;
@@ -119,6 +142,7 @@ struct _DftQuestion
   double   points;
   gboolean partial_credit;
 
+  GPtrArray *actions;     /* DftAction *, setting this question; may be empty */
   GPtrArray *children;    /* DftQuestion *, groups and repeats */
   guint      source_line; /* row or line in the file it came from; 0 when none */
 };
@@ -156,6 +180,9 @@ typedef struct
   char      *phase;
   char      *pairs_with;
   GPtrArray *warnings; /* DftFormWarning * */
+  /* Texts by id, what jr:itext('id') in an expression reads (an XForm's itext entries when its
+   * expressions call jr:itext()); id → DftText *, may be empty. */
+  GHashTable *texts;
 
   /*< private >*/
   gatomicrefcount ref_count;
@@ -174,6 +201,13 @@ void         dft_question_free (DftQuestion *question);
 /* Takes ownership of @child. */
 void dft_question_add_child (DftQuestion *parent, DftQuestion *child);
 void dft_form_add_question (DftForm *form, DftQuestion *question);
+
+/* Adds an action setting @question and returns it, for its value and trigger. */
+DftAction *dft_question_add_action (DftQuestion *question, DftEvents events, gboolean setgeopoint);
+/* "odk-new-repeat xforms-value-changed" ↔ the mask; names ODK has that Daftari does not run
+ * (xforms-ready…) are not read: *unknown (may be NULL) gets the first of them. */
+DftEvents dft_events_from_string (const char *names, char **unknown);
+char     *dft_events_to_string (DftEvents events);
 
 /* Adds or returns the list named @name. */
 DftChoiceList *dft_form_ensure_choice_list (DftForm *form, const char *name);

@@ -51,6 +51,21 @@ xw_register_questions (XfWriter *x, GPtrArray *questions, const char *parent_bas
     }
 }
 
+/* The texts jr:itext() reads, under their own ids, unless a label already has the id. */
+static void
+xw_register_texts (XfWriter *x)
+{
+  g_autoptr (GPtrArray)  ids = _dft_form_sorted_keys (x->form->texts);
+  g_autoptr (GHashTable) taken = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < x->itext_ids->len; i++)
+    g_hash_table_add (taken, x->itext_ids->pdata[i]);
+  for (guint i = 0; i < ids->len; i++)
+    if (!g_hash_table_contains (taken, ids->pdata[i]))
+      xw_register (x, g_hash_table_lookup (x->form->texts, ids->pdata[i]),
+                   g_strdup (ids->pdata[i]));
+}
+
 static char *
 xw_itext_ref (XfWriter *x, DftText *text)
 {
@@ -242,17 +257,65 @@ xw_binds (XfWriter *x, GPtrArray *questions)
 }
 
 static void
+xw_action (XfWriter *x, DftQuestion *q, DftAction *a, DftEvents events)
+{
+  g_autofree char *names = dft_events_to_string (events);
+
+  xmlTextWriterStartElement (x->w, BAD_CAST (a->setgeopoint ? "odk:setgeopoint" : "setvalue"));
+  xw_attr (x, "event", names);
+  xw_attr (x, "ref", q->path);
+  xw_attr (x, "value", a->value);
+  xmlTextWriterEndElement (x->w);
+}
+
+/* In the model: default expressions and what runs when a submission starts or opens. */
+static void
 xw_setvalues (DftQuestion *q, gpointer user_data)
 {
   XfWriter *x = user_data;
 
-  if (q->default_expression == NULL || q->name == NULL)
+  if (q->name == NULL)
     return;
-  xmlTextWriterStartElement (x->w, BAD_CAST "setvalue");
-  xw_attr (x, "event", "odk-instance-first-load");
-  xw_attr (x, "ref", q->path);
-  xw_attr (x, "value", q->default_expression);
-  xmlTextWriterEndElement (x->w);
+  if (q->default_expression != NULL)
+    {
+      xmlTextWriterStartElement (x->w, BAD_CAST "setvalue");
+      xw_attr (x, "event", "odk-instance-first-load");
+      xw_attr (x, "ref", q->path);
+      xw_attr (x, "value", q->default_expression);
+      xmlTextWriterEndElement (x->w);
+    }
+  for (guint i = 0; i < q->actions->len; i++)
+    {
+      DftAction *a = g_ptr_array_index (q->actions, i);
+      DftEvents  load = a->events & (DFT_EVENT_INSTANCE_FIRST_LOAD | DFT_EVENT_INSTANCE_LOAD);
+
+      if (load != 0)
+        xw_action (x, q, a, load);
+    }
+}
+
+typedef struct
+{
+  XfWriter *x;
+  DftEvents event;
+} XwNested;
+
+static void
+xw_nested_action (DftQuestion *q, DftAction *a, gpointer user_data)
+{
+  XwNested *n = user_data;
+
+  xw_action (n->x, q, a, n->event);
+}
+
+/* Inside the control at @path (xforms-value-changed) or the repeat (odk-new-repeat): the
+ * actions its changes or new instances fire. */
+static void
+xw_nested_actions (XfWriter *x, const char *path, DftEvents event)
+{
+  XwNested n = { x, event };
+
+  _dft_form_foreach_action (x->form, event, path, xw_nested_action, &n);
 }
 
 static void
@@ -336,6 +399,7 @@ xw_body (XfWriter *x, GPtrArray *questions)
           xw_attr (x, "nodeset", q->path);
           xw_attr (x, "appearance", q->appearance);
           xw_attr (x, "jr:count", q->repeat_count);
+          xw_nested_actions (x, q->path, DFT_EVENT_NEW_REPEAT);
           xw_body (x, q->children);
           xmlTextWriterEndElement (x->w);
           xmlTextWriterEndElement (x->w);
@@ -401,6 +465,7 @@ xw_body (XfWriter *x, GPtrArray *questions)
           xmlTextWriterEndElement (x->w);
           xmlTextWriterEndElement (x->w);
         }
+      xw_nested_actions (x, q->path, DFT_EVENT_VALUE_CHANGED);
       xmlTextWriterEndElement (x->w);
     }
 }
@@ -442,6 +507,7 @@ dft_xform_export (DftForm *form, GError **error)
         xw_register (&x, ((DftChoice *) list->choices->pdata[c])->label,
                      g_strdup_printf ("%s-%u", list->name, c));
     }
+  xw_register_texts (&x);
 
   buffer = xmlBufferCreate ();
   x.w = xmlNewTextWriterMemory (buffer, 0);

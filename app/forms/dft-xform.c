@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dft-form-private.h"
 #include "dft-sheet.h"
 #include "dft-xform.h"
 
@@ -59,6 +60,7 @@ typedef struct
   GHashTable *groups;     /* path → body <group> */
   GHashTable *repeats;    /* path → body <repeat> */
   GHashTable *first_load; /* path → <setvalue> run when a submission starts */
+  GHashTable *actions;    /* path → GPtrArray of DftAction * for the question there */
   GHashTable *instances;  /* secondary instance id → its document element */
   GHashTable *external;   /* secondary instance id → src it could not be read from */
   GHashTable *missing;    /* secondary instance id → CSV file that is not there */
@@ -99,6 +101,7 @@ xf_loader_clear (XfLoader *l)
   g_clear_pointer (&l->groups, g_hash_table_unref);
   g_clear_pointer (&l->repeats, g_hash_table_unref);
   g_clear_pointer (&l->first_load, g_hash_table_unref);
+  g_clear_pointer (&l->actions, g_hash_table_unref);
   g_clear_pointer (&l->instances, g_hash_table_unref);
   g_clear_pointer (&l->external, g_hash_table_unref);
   g_clear_pointer (&l->missing, g_hash_table_unref);
@@ -1643,10 +1646,13 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
       else
         {
           /* A hidden value: with a fixed default it is a calculation of that value; without
-           * one it is data the form keeps (pyxform's "hidden"), which nobody fills here. */
+           * one, or when actions set it, it is data the form keeps (pyxform's "hidden"),
+           * which nobody fills here. */
           g_autofree char *value = xf_hidden_default (l, el, path);
 
-          if (value != NULL)
+          if (value != NULL && g_hash_table_contains (l->actions, path))
+            q = dft_question_new (DFT_QUESTION_METADATA, name); /* its default: below */
+          else if (value != NULL)
             {
               q = dft_question_new (DFT_QUESTION_CALCULATE, name);
               q->calculate = xf_xpath_literal (value);
@@ -1824,16 +1830,24 @@ xf_check_events (const char *events, xmlNodePtr action, GError **error)
 }
 
 /* A setvalue or setgeopoint action, in the model or inside a body control (@context_ref, the
- * control's path, is its default target). */
+ * control's path, is its default target and the question whose change fires
+ * xforms-value-changed) or directly inside a group or repeat (@scope, its path; a repeat's new
+ * instances fire odk-new-repeat). A setvalue run when a submission starts (alone or also in
+ * each new repeat instance) is the question's default, as ODK's XLSForm default column makes
+ * it; other events become the question's actions. */
 static gboolean
-xf_index_action (XfLoader *l, xmlNodePtr action, const char *context_ref, GError **error)
+xf_index_action (
+    XfLoader *l, xmlNodePtr action, const char *context_ref, const char *scope, GError **error)
 {
-  g_autofree char *events = xf_attr (action, "event");
+  g_autofree char *names = xf_attr (action, "event");
   g_autofree char *ref = xf_attr (action, "ref");
   g_autofree char *path = NULL;
-  g_auto (GStrv)   names = NULL;
+  gboolean         geo = xf_is (action, "setgeopoint");
+  DftEvents        events;
+  DftAction       *a;
+  GPtrArray       *list;
 
-  if (xf_is (action, "setgeopoint") && g_strcmp0 (xf_ns (action), ODK_NS) != 0)
+  if (geo && g_strcmp0 (xf_ns (action), ODK_NS) != 0)
     {
       g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
                    /* Translators: %u is a line number */
@@ -1841,24 +1855,152 @@ xf_index_action (XfLoader *l, xmlNodePtr action, const char *context_ref, GError
                    xf_line (action), ODK_NS);
       return FALSE;
     }
-  if (!xf_check_events (events, action, error))
+  if (!xf_check_events (names, action, error))
     return FALSE;
-  path = ref != NULL ? xf_path_resolve (l->root_path, ref) : g_strdup (context_ref);
+  path = ref != NULL ? xf_path_resolve (context_ref != NULL ? context_ref
+                                        : scope != NULL     ? scope
+                                                            : l->root_path,
+                                        ref)
+                     : g_strdup (context_ref);
   if (path == NULL)
     return TRUE;
-  names = g_strsplit_set (events, " \t\r\n", -1);
-  if (xf_is (action, "setvalue")
-      && g_strv_contains ((const char *const *) names, "odk-instance-first-load"))
+  events = dft_events_from_string (names, NULL);
+  if (!geo && (events & DFT_EVENT_INSTANCE_FIRST_LOAD))
     {
       g_hash_table_replace (l->first_load, g_strdup (path), action);
+      events &= ~(DFT_EVENT_INSTANCE_FIRST_LOAD | DFT_EVENT_NEW_REPEAT);
+      if (events == 0)
+        return TRUE;
+    }
+  /* xforms-value-changed is the change of the control the action is in. */
+  if (context_ref == NULL)
+    events &= ~DFT_EVENT_VALUE_CHANGED;
+  if (events == 0)
+    {
+      dft_form_add_warning (l->form, xf_line (action), xf_path_last (path),
+                            /* Translators: the 1st %s is an action such as "setvalue", the 2nd a
+                               question name */
+                            _ ("The %s action on line %u for “%s” is not supported: it is "
+                               "ignored."),
+                            (const char *) action->name, xf_line (action), xf_path_last (path));
       return TRUE;
     }
-  dft_form_add_warning (l->form, xf_line (action), xf_path_last (path),
-                        /* Translators: the 1st %s is an action such as "setvalue", the 2nd a
-                           question name */
-                        _ ("The %s action on line %u for “%s” is not supported: it is ignored."),
-                        (const char *) action->name, xf_line (action), xf_path_last (path));
+  a = g_new0 (DftAction, 1);
+  a->events = events;
+  a->setgeopoint = geo;
+  a->source_line = xf_line (action);
+  if (events & DFT_EVENT_VALUE_CHANGED)
+    a->trigger = g_strdup (context_ref);
+  else if ((events & DFT_EVENT_NEW_REPEAT) && scope != NULL
+           && g_hash_table_contains (l->repeats, scope))
+    {
+      /* The repeat holding the question is the one it listens to without saying so. */
+      g_autofree char *own = g_strdup (path);
+      char            *slash;
+
+      while ((slash = strrchr (own, '/')) != NULL && slash != own)
+        {
+          *slash = '\0';
+          if (g_hash_table_contains (l->repeats, own))
+            break;
+        }
+      if (g_strcmp0 (own, scope) != 0)
+        a->trigger = g_strdup (scope);
+    }
+  if (!geo)
+    {
+      a->value = xf_strip_or_null (xf_attr (action, "value"));
+      if (a->value == NULL && xmlHasProp (action, BAD_CAST "value") == NULL)
+        {
+          g_autofree char *text = xf_strip_or_null (xf_content (action));
+
+          if (text != NULL)
+            a->value = xf_xpath_literal (text);
+        }
+    }
+  else
+    dft_form_add_warning (l->form, xf_line (action), xf_path_last (path),
+                          /* Translators: %s is a question name, %u a line */
+                          _ ("The question “%s” is to be given the device's location "
+                             "(setgeopoint on line %u): Daftari has no location, so it is left "
+                             "for the person to fill in or empty."),
+                          xf_path_last (path), xf_line (action));
+  list = g_hash_table_lookup (l->actions, path);
+  if (list == NULL)
+    {
+      list = g_ptr_array_new_with_free_func (_dft_action_free);
+      g_hash_table_insert (l->actions, g_strdup (path), list);
+    }
+  g_ptr_array_add (list, a);
   return TRUE;
+}
+
+static void
+xf_find_itext_call (DftQuestion *q, gpointer user_data)
+{
+  gboolean   *found = user_data;
+  const char *exprs[] = { q->relevant,   q->required,           q->read_only,     q->calculate,
+                          q->constraint, q->default_expression, q->choice_filter, q->repeat_count };
+
+  for (guint i = 0; i < G_N_ELEMENTS (exprs); i++)
+    *found |= exprs[i] != NULL && strstr (exprs[i], "itext") != NULL;
+  for (guint i = 0; i < q->actions->len; i++)
+    {
+      DftAction *a = g_ptr_array_index (q->actions, i);
+
+      *found |= a->value != NULL && strstr (a->value, "itext") != NULL;
+    }
+}
+
+/* When an expression calls jr:itext(), the form keeps every itext entry, so that the ids it
+ * works out as it runs (jr:itext(concat('/data/', ${x}, ':label'))) find their text. */
+static void
+xf_keep_itext (XfLoader *l)
+{
+  gboolean       found = FALSE;
+  GHashTableIter iter;
+  gpointer       id;
+
+  dft_form_foreach (l->form, xf_find_itext_call, &found);
+  if (!found)
+    return;
+  g_hash_table_iter_init (&iter, l->itext);
+  while (g_hash_table_iter_next (&iter, &id, NULL))
+    g_hash_table_replace (l->form->texts, g_strdup (id), xf_itext_text (l, id, NULL));
+}
+
+/* The path of @q as the instance has it (groups without a name add no step). */
+static char *
+xf_question_path (XfLoader *l, DftQuestion *q)
+{
+  g_autoptr (GString) path = g_string_new (NULL);
+
+  for (DftQuestion *a = q; a != NULL; a = a->parent)
+    if (a->name != NULL)
+      {
+        g_string_prepend (path, a->name);
+        g_string_prepend_c (path, '/');
+      }
+  g_string_prepend (path, l->root_path);
+  return g_string_free (g_steal_pointer (&path), FALSE);
+}
+
+static void
+xf_attach_actions (DftQuestion *q, gpointer user_data)
+{
+  XfLoader        *l = user_data;
+  g_autofree char *path = NULL;
+  GPtrArray       *list;
+
+  if (q->name == NULL)
+    return;
+  path = xf_question_path (l, q);
+  list = g_hash_table_lookup (l->actions, path);
+  if (list == NULL)
+    return;
+  g_ptr_array_set_free_func (list, NULL);
+  g_ptr_array_extend_and_steal (q->actions, g_ptr_array_ref (list));
+  g_hash_table_remove (l->actions, path);
 }
 
 static gboolean xf_index_body (
@@ -1963,13 +2105,13 @@ xf_index_body (
           g_hash_table_replace (l->controls, g_strdup (path), c);
           for (xmlNodePtr a = c->children; a != NULL; a = a->next)
             if ((xf_is (a, "setvalue") || xf_is (a, "setgeopoint"))
-                && !xf_index_action (l, a, path, error))
+                && !xf_index_action (l, a, path, NULL, error))
               return FALSE;
           continue;
         }
       if (g_str_equal (tag, "setvalue") || g_str_equal (tag, "setgeopoint"))
         {
-          if (!xf_index_action (l, c, NULL, error))
+          if (!xf_index_action (l, c, NULL, context, error))
             return FALSE;
         }
     }
@@ -2346,7 +2488,7 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
             g_hash_table_replace (l->bind_ids, g_steal_pointer (&id), g_strdup (path));
         }
       else if ((xf_is (c, "setvalue") || xf_is (c, "setgeopoint"))
-               && !xf_index_action (l, c, NULL, error))
+               && !xf_index_action (l, c, NULL, NULL, error))
         return FALSE;
     }
   if (!xf_index_instances (l, error))
@@ -2375,7 +2517,11 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
           }
       }
   }
-  return xf_build_children (l, l->root, l->root_path, NULL, error);
+  if (!xf_build_children (l, l->root, l->root_path, NULL, error))
+    return FALSE;
+  dft_form_foreach (l->form, xf_attach_actions, l);
+  xf_keep_itext (l);
+  return TRUE;
 }
 
 static DftForm *
@@ -2396,6 +2542,8 @@ xf_load_with_stem (
   l.groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   l.repeats = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   l.first_load = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  l.actions
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
   l.instances = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   l.external = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   l.missing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);

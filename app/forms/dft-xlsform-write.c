@@ -29,6 +29,7 @@ typedef enum
   MD_CORRECT_ANSWER,
   MD_POINTS,
   MD_PARTIAL_CREDIT,
+  MD_TRIGGER,
 } MdColumnKind;
 
 typedef struct
@@ -156,6 +157,22 @@ md_condition (const char *value)
   return g_strcmp0 (value, "true()") == 0 ? "yes" : value;
 }
 
+/* The action pyxform's "trigger" column can hold: a setvalue on the change of one question,
+ * whose value goes in the "calculation" column (so the question cannot have a calculation of
+ * its own). The others have no column. */
+static DftAction *
+md_trigger_action (const DftQuestion *q)
+{
+  for (guint i = 0; q->calculate == NULL && i < q->actions->len; i++)
+    {
+      DftAction *a = g_ptr_array_index (q->actions, i);
+
+      if (a->events == DFT_EVENT_VALUE_CHANGED && !a->setgeopoint && a->trigger != NULL)
+        return a;
+    }
+  return NULL;
+}
+
 static void
 md_questions (MdWriter *m, GPtrArray *questions)
 {
@@ -167,6 +184,14 @@ md_questions (MdWriter *m, GPtrArray *questions)
       g_autofree char *appearance = NULL;
       g_autofree char *points = NULL;
       g_autofree char *correct = NULL;
+      g_autofree char *trigger = NULL;
+      DftAction       *action = md_trigger_action (q);
+      DftQuestion     *watched = NULL;
+
+      if (action != NULL)
+        watched = dft_form_lookup_path (m->form, action->trigger);
+      if (watched != NULL)
+        trigger = g_strdup_printf ("${%s}", watched->name);
 
       switch (q->type)
         {
@@ -233,7 +258,8 @@ md_questions (MdWriter *m, GPtrArray *questions)
       md_plain_cell (m, row, MD_REQUIRED, md_condition (q->required));
       md_plain_cell (m, row, MD_RELEVANT, q->relevant);
       md_plain_cell (m, row, MD_CONSTRAINT, q->constraint);
-      md_plain_cell (m, row, MD_CALCULATION, q->calculate);
+      md_plain_cell (m, row, MD_CALCULATION, trigger != NULL ? action->value : q->calculate);
+      md_plain_cell (m, row, MD_TRIGGER, trigger);
       md_plain_cell (m, row, MD_READ_ONLY, md_condition (q->read_only));
       md_plain_cell (m, row, MD_APPEARANCE, appearance);
       md_plain_cell (m, row, MD_CHOICE_FILTER, q->choice_filter);
@@ -268,7 +294,7 @@ md_questions (MdWriter *m, GPtrArray *questions)
 
 typedef struct
 {
-  gboolean hint, constraint_message, required_message;
+  gboolean hint, constraint_message, required_message, trigger;
 } MdUsed;
 
 static void
@@ -279,6 +305,7 @@ md_find_used (DftQuestion *q, gpointer user_data)
   used->hint |= _dft_form_export_has_text (q->hint);
   used->constraint_message |= _dft_form_export_has_text (q->constraint_message);
   used->required_message |= _dft_form_export_has_text (q->required_message);
+  used->trigger |= md_trigger_action (q) != NULL;
 }
 
 static void
@@ -353,6 +380,8 @@ dft_xlsform_export_md (DftForm *form, GError **error)
   md_add_column (columns, MD_CORRECT_ANSWER, "correct_answer", NULL);
   md_add_column (columns, MD_POINTS, "points", NULL);
   md_add_column (columns, MD_PARTIAL_CREDIT, "partial_credit", NULL);
+  if (used.trigger)
+    md_add_column (columns, MD_TRIGGER, "trigger", NULL);
 
   rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
   m.form = form;

@@ -230,6 +230,7 @@ typedef enum
   COL_POINTS,
   COL_PARTIAL_CREDIT,
   COL_PARAMETERS,
+  COL_TRIGGER,
 } ColumnKind;
 
 typedef struct
@@ -296,6 +297,7 @@ static const struct
   { "points", COL_POINTS },
   { "partial_credit", COL_PARTIAL_CREDIT },
   { "parameters", COL_PARAMETERS },
+  { "trigger", COL_TRIGGER },
 };
 
 static gboolean
@@ -1247,6 +1249,32 @@ fill_question (
   return TRUE;
 }
 
+/* pyxform's "trigger" column: the question is set when the one it names changes, to its
+ * "calculation" (then no calculation of the question), or emptied when there is none. With no
+ * label or hint, or as a calculate, it has no control: data the form keeps, as the XForm path
+ * reads the node pyxform writes for it. */
+static void
+take_trigger (Loader *l, DftQuestion *q, const DftSheetRow *row)
+{
+  const char *trigger = cell_of (l->survey_columns, row, COL_TRIGGER);
+  DftAction  *a;
+
+  if (trigger == NULL || q->type == DFT_QUESTION_GROUP || q->type == DFT_QUESTION_REPEAT)
+    return;
+  a = dft_question_add_action (q, DFT_EVENT_VALUE_CHANGED, FALSE);
+  a->trigger = g_strdup (trigger);
+  a->value = g_steal_pointer (&q->calculate);
+  a->source_line = row->number;
+  if (q->type == DFT_QUESTION_CALCULATE
+      || (g_hash_table_size (q->label) == 0 && g_hash_table_size (q->hint) == 0))
+    {
+      q->type = DFT_QUESTION_METADATA;
+      g_clear_pointer (&q->unsupported_type, g_free);
+      g_clear_pointer (&q->required, g_free);
+      g_clear_pointer (&q->appearance, g_free);
+    }
+}
+
 static gboolean
 load_rows (Loader *l, guint first, guint last, DftQuestion *parent, const LoopItem *item);
 
@@ -1486,6 +1514,8 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
     }
 
   ok = fill_question (l, q, row, item, !has_no_control (&t));
+  if (ok)
+    take_trigger (l, q, row);
   if (ok && q->type == DFT_QUESTION_UNSUPPORTED && g_strcmp0 (q->unsupported_type, "range") == 0)
     ok = check_range (l, row, name);
   if (has_no_control (&t) && q->type == DFT_QUESTION_UNSUPPORTED)

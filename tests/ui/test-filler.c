@@ -23,7 +23,7 @@ static GtkApplication *app;
 static const char     *screenshot_dir; /* DAFTARI_SCREENSHOTS, or NULL: no PNGs */
 static DftStore       *store;
 static char           *store_dir;
-static DftRecord      *knowledge, *evaluation, *tiny, *urdu, *event;
+static DftRecord      *knowledge, *evaluation, *tiny, *urdu, *event, *texts;
 
 /* ---- Helpers ------------------------------------------------------------ */
 
@@ -301,6 +301,22 @@ test_language (void)
   g_assert_cmpstr (dft_form_filler_get_language (f.filler), ==, "ru");
   g_assert_true (g_str_has_prefix (label_text (&f, "/data/intro"), "Отвечайте самостоятельно"));
   g_assert_cmpint (gtk_widget_get_direction (GTK_WIDGET (f.filler)), ==, GTK_TEXT_DIR_LTR);
+  close_filler (&f);
+}
+
+static void
+test_language_texts (void)
+{
+  Filling f;
+
+  open_filler (&f, texts, NULL, NULL, 480);
+  g_assert_cmpstr (
+      gtk_label_get_text (GTK_LABEL (dft_form_filler_get_widget_for_path (f.filler, "/data/hi"))),
+      ==, "Hello");
+  dft_form_filler_set_language (f.filler, "ru");
+  g_assert_cmpstr (
+      gtk_label_get_text (GTK_LABEL (dft_form_filler_get_widget_for_path (f.filler, "/data/hi"))),
+      ==, "Привет");
   close_filler (&f);
 }
 
@@ -1140,6 +1156,16 @@ static const char rank_json[]
       " \"questions\": [{\"type\": \"rank\", \"name\": \"needs\", \"choices\": \"needs\","
       "   \"required\": true, \"label\": \"Order the needs\"}]}";
 
+/* jr:itext() in a calculation follows the language the person picks. */
+static const char texts_json[]
+    = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"texts\", \"version\": \"1\","
+      " \"root\": \"data\", \"default_language\": \"en\","
+      " \"languages\": [{\"code\": \"en\", \"name\": \"English\"}, {\"code\": \"ru\", \"name\": "
+      "\"Русский\"}],"
+      " \"texts\": {\"greeting\": {\"en\": \"Hello\", \"ru\": \"Привет\"}},"
+      " \"questions\": [{\"type\": \"text\", \"name\": \"hi\", \"read_only\": true,"
+      "   \"calculate\": \"jr:itext('greeting')\", \"label\": {\"en\": \"Greeting\"}}]}";
+
 static const char urdu_json[]
     = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"urdu\", \"version\": \"1\","
       " \"title\": {\"ur\": \"رجسٹریشن\", \"en\": \"Registration\"}, \"kind\": \"survey\","
@@ -1219,10 +1245,12 @@ main (int argc, char *argv[])
   kids = save_json (repeat_json);
   walks = save_json (geo_json);
   rank_form = save_json (rank_json);
+  texts = save_json (texts_json);
 
   g_test_add_func ("/filler/knowledge-test", test_knowledge_test);
   g_test_add_func ("/filler/draft-resume", test_draft_resume);
   g_test_add_func ("/filler/language", test_language);
+  g_test_add_func ("/filler/language/texts", test_language_texts);
   g_test_add_func ("/filler/live", test_live);
   g_test_add_func ("/filler/urdu", test_urdu);
   g_test_add_func ("/filler/keyboard", test_keyboard);
@@ -1240,6 +1268,7 @@ main (int argc, char *argv[])
   g_clear_object (&knowledge);
   g_clear_object (&evaluation);
   g_clear_object (&tiny);
+  g_clear_object (&texts);
   g_clear_object (&urdu);
   g_clear_object (&kids);
   g_clear_object (&walks);

@@ -369,7 +369,8 @@ new_run (DftFormFiller *self, const char *answers, GError **error)
     return FALSE;
   dft_form_run_set_metadata (run, "deviceid", g_get_host_name ());
   dft_form_run_set_metadata (run, "username", g_get_user_name ());
-  if (answers != NULL && !dft_form_run_load_json (run, answers, error))
+  dft_form_run_set_language (run, _dft_form_filler_current_lang (self));
+  if (answers != NULL && !dft_form_run_open_draft (run, answers, error))
     return FALSE;
   _dft_form_filler_clear_page (self);
   g_clear_pointer (&self->run, dft_form_run_free);
@@ -555,6 +556,9 @@ _dft_form_filler_submit (DftFormFiller *self, gboolean final)
     }
   copy = dft_form_run_new (self->form, &error);
   answers = dft_form_run_to_json (self->run, FALSE);
+  /* jr:itext() in a calculation gives what the person saw. */
+  if (copy != NULL)
+    dft_form_run_set_language (copy, _dft_form_filler_current_lang (self));
   if (copy == NULL || !dft_form_run_load_json (copy, answers, &error))
     {
       _dft_form_filler_toast (self, error->message);
@@ -846,6 +850,7 @@ dft_form_filler_set_language (DftFormFiller *self, const char *lang)
     {
       const char *mode = gtk_stack_get_visible_child_name (self->stack);
 
+      dft_form_run_set_language (self->run, _dft_form_filler_current_lang (self));
       _dft_form_filler_recompute_pages (self);
       if (g_strcmp0 (mode, "form") == 0)
         _dft_form_filler_show_page (self, self->page);
