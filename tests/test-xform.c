@@ -290,6 +290,85 @@ test_external_csv_missing (void)
   g_assert_nonnull (strstr (error->message, "animals.csv"));
 }
 
+/* jr://file/trees.xml in media/ is a secondary instance like an inline one: its items with their
+ * extra columns for the filter; the optional question over a missing XML file is left out. */
+static void
+test_external_xml (void)
+{
+  g_autofree char    *path = data_path ("external-xml.xml");
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = dft_xform_load_file (path, &error);
+  DftQuestion        *tree;
+  DftChoiceList      *list;
+
+  g_assert_no_error (error);
+  tree = find (form, "tree");
+  list = list_of (form, tree);
+  g_assert_null (tree->unsupported_type);
+  g_assert_cmpstr (tree->choice_filter, ==, "zone= /data/zone");
+  g_assert_cmpuint (list->choices->len, ==, 3);
+  g_assert_cmpstr (choice (list, 2)->value, ==, "acacia");
+  g_assert_cmpstr (dft_text_get (choice (list, 2)->label, form->default_language), ==,
+                   "Acacia, flat-top");
+  g_assert_cmpstr (g_hash_table_lookup (choice (list, 1)->extra, "zone"), ==, "coast");
+  g_assert_nonnull (find (form, "bird")->unsupported_type);
+  g_assert_true (has_warning (form, "bird", "birds.xml"));
+}
+
+/* The same form with trees.xml missing: the required question refuses it, naming the file. */
+static void
+test_external_xml_missing (void)
+{
+  g_autofree char    *form_path = data_path ("external-xml.xml");
+  g_autofree char    *xml = NULL;
+  g_autofree char    *dir = dft_test_make_dir ();
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = NULL;
+  gsize               len = 0;
+
+  g_assert_true (g_file_get_contents (form_path, &xml, &len, NULL));
+  form = dft_xform_load_data (xml, len, dir, &error);
+  g_assert_null (form);
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "trees.xml"));
+  g_assert_nonnull (strstr (error->message, "tree"));
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+/* An external XML file with a DTD and entities (a billion laughs, a local file) is refused
+ * without expanding them; the message names the file. */
+static void
+test_external_xml_hostile (void)
+{
+  static const char *const hostile[] = {
+    "<?xml version=\"1.0\"?>\n<!DOCTYPE root [<!ENTITY a \"aaaaaaaaaa\">"
+    "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>\n"
+    "<root><item><name>&b;</name><label>x</label><zone>dry</zone></item></root>\n",
+    "<?xml version=\"1.0\"?>\n<!DOCTYPE root [<!ENTITY p SYSTEM \"file:///etc/passwd\">]>\n"
+    "<root><item><name>&p;</name><label>x</label><zone>dry</zone></item></root>\n",
+    "<root><item><name>oak</name>",
+  };
+  g_autofree char *form_path = data_path ("external-xml.xml");
+  g_autofree char *xml = NULL;
+  gsize            len = 0;
+
+  g_assert_true (g_file_get_contents (form_path, &xml, &len, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (hostile); i++)
+    {
+      g_autofree char    *dir = dft_test_make_dir ();
+      g_autofree char    *file = g_build_filename (dir, "trees.xml", NULL);
+      g_autoptr (GError)  error = NULL;
+      g_autoptr (DftForm) form = NULL;
+
+      g_assert_true (g_file_set_contents (file, hostile[i], -1, NULL));
+      form = dft_xform_load_data (xml, len, dir, &error);
+      g_assert_null (form);
+      g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, "trees.xml"));
+      dft_test_dir_free (g_steal_pointer (&dir));
+    }
+}
+
 /* An external CSV file as a European Excel saves it: a byte order mark, semicolons between the
  * values and a label with a line break inside quotes. It is read as a sign-up sheet is. */
 static void
@@ -1117,6 +1196,9 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/itemset-filter", test_itemset_filter);
   g_test_add_func ("/xform/external-csv", test_external_csv);
   g_test_add_func ("/xform/external-csv-missing", test_external_csv_missing);
+  g_test_add_func ("/xform/external-xml", test_external_xml);
+  g_test_add_func ("/xform/external-xml-missing", test_external_xml_missing);
+  g_test_add_func ("/xform/external-xml-hostile", test_external_xml_hostile);
   g_test_add_func ("/xform/external-csv-excel", test_external_csv_excel);
   g_test_add_func ("/xform/unsupported/optional", test_unsupported_optional);
   g_test_add_func ("/xform/unsupported/required", test_unsupported_required);

@@ -272,6 +272,67 @@ test_from_file (void)
                   DFT_FORM_ERROR_INVALID, "missing.csv", "Row 3");
 }
 
+/* Loads the form "picks.md" selecting from @file_name, written beside it with @contents
+ * (nothing when NULL). */
+static DftForm *
+load_picks_with (const char *file_name, const char *contents, GError **error)
+{
+  g_autofree char *dir = dft_test_make_dir ();
+  g_autofree char *md = g_build_filename (dir, "picks.md", NULL);
+  g_autofree char *file = g_build_filename (dir, file_name, NULL);
+  g_autofree char *survey = g_strdup_printf (
+      "| survey |\n| | type | name | label |\n| | select_one_from_file %s | t | T |\n", file_name);
+  DftForm *form;
+
+  if (contents != NULL)
+    g_assert_true (g_file_set_contents (file, contents, -1, NULL));
+  g_assert_true (g_file_set_contents (md, survey, -1, NULL));
+  form = dft_form_new_from_file (md, error);
+  dft_test_dir_free (g_steal_pointer (&dir));
+  return form;
+}
+
+/* select_one_from_file towns.xml: the items of the XML file as ODK reads them (name, label,
+ * the other children as extra columns); a missing or hostile file refuses the form. */
+static void
+test_from_xml_file (void)
+{
+  static const char *const towns
+      = "<?xml version=\"1.0\"?>\n<root>\n"
+        "  <item><name>nbo</name><label>Nairobi</label><region>ke</region></item>\n"
+        "  <item><name>dar</name><label>Dar es Salaam</label><region>tz</region></item>\n"
+        "</root>\n";
+  static const char *const hostile
+      = "<?xml version=\"1.0\"?>\n<!DOCTYPE root [<!ENTITY p SYSTEM \"file:///etc/passwd\">]>\n"
+        "<root><item><name>&p;</name><label>x</label></item></root>\n";
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = load_picks_with ("towns.xml", towns, &error);
+  DftChoiceList      *list;
+  DftChoice          *dar;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (dft_form_lookup (form, "t")->type, ==, DFT_QUESTION_SELECT_ONE);
+  list = g_hash_table_lookup (form->choice_lists, "towns.xml");
+  g_assert_nonnull (list);
+  g_assert_cmpuint (list->choices->len, ==, 2);
+  dar = g_ptr_array_index (list->choices, 1);
+  g_assert_cmpstr (dar->value, ==, "dar");
+  g_assert_cmpstr (dft_text_get (dar->label, "und"), ==, "Dar es Salaam");
+  g_assert_cmpstr (g_hash_table_lookup (dar->extra, "region"), ==, "tz");
+  g_clear_pointer (&form, dft_form_unref);
+
+  form = load_picks_with ("towns.xml", NULL, &error);
+  g_assert_null (form);
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "towns.xml"));
+  g_clear_error (&error);
+
+  form = load_picks_with ("towns.xml", hostile, &error);
+  g_assert_null (form);
+  g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "towns.xml"));
+}
+
 static void
 test_languages (void)
 {
@@ -931,6 +992,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xlsform/csv/not-a-form", test_plain_csv);
   g_test_add_func ("/xlsform/xlsx/basic", test_xlsx);
   g_test_add_func ("/xlsform/select-from-file", test_from_file);
+  g_test_add_func ("/xlsform/select-from-xml-file", test_from_xml_file);
   g_test_add_func ("/xlsform/languages", test_languages);
   g_test_add_func ("/xlsform/unsupported", test_unsupported);
   g_test_add_func ("/xlsform/geotrace-geoshape-barcode", test_geo_barcode);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include <libxml/tree.h>
+
 #include "dft-expr.h"
 #include "dft-form.h"
 
@@ -26,6 +28,12 @@ void _dft_form_foreach_action (
     DftForm *form, DftEvents event, const char *source, DftActionFunc func, gpointer user_data);
 /* Drops what dft_form_prepare() built, so that a changed form is prepared again. */
 void _dft_form_clear_prepared (DftForm *form);
+
+/* @data, the external XML file @file_name (at most G_MAXINT bytes), parsed as a form is: no
+ * entities, no DTD, no network, no XInclude; NULL with @error naming the file when it is not
+ * well-formed or declares a DOCTYPE (dft-xform.c). */
+xmlDocPtr
+_dft_xml_read_file_data (const char *file_name, const char *data, gsize length, GError **error);
 
 /* strcmp() of two char ** array elements, for g_ptr_array_sort(). */
 int _dft_form_compare_strings (gconstpointer a, gconstpointer b);

@@ -63,12 +63,12 @@ typedef struct
   GHashTable *actions;    /* path → GPtrArray of DftAction * for the question there */
   GHashTable *instances;  /* secondary instance id → its document element */
   GHashTable *external;   /* secondary instance id → src it could not be read from */
-  GHashTable *missing;    /* secondary instance id → CSV file that is not there */
+  GHashTable *missing;    /* secondary instance id → CSV or XML file that is not there */
   GHashTable *paths;      /* every element and attribute path of the primary instance */
   GHashTable *name_count; /* element name → how many elements carry it */
   GHashTable *lists;      /* instance id + value ref + label ref → choice list name */
   GHashTable *csv_cache;  /* file name → XfCsv * */
-  GPtrArray  *extra_docs; /* xmlDocPtr built from CSV files */
+  GPtrArray  *extra_docs; /* xmlDocPtr built from CSV files or read from XML files */
   gboolean    warned_media;
 } XfLoader;
 
@@ -639,18 +639,20 @@ xf_csv_cell (const DftSheetRow *row, int column)
   return value != NULL ? value : "";
 }
 
-/* Finds @file_name beside the form, in media/ or in <form name>-media/ and parses it; NULL
- * with @error set when it is nowhere (*@missing set) or unreadable. Parsed files are kept. */
-static XfCsv *
-xf_csv_find (XfLoader *l, const char *file_name, guint line, gboolean *missing, GError **error)
+/* Reads @file_name beside the form, in media/ or in <form name>-media/ into *@data (UTF-8
+ * text); FALSE with @error set when it is nowhere (*@missing set) or unreadable. */
+static gboolean
+xf_media_read (XfLoader   *l,
+               const char *file_name,
+               guint       line,
+               gboolean   *missing,
+               char      **data,
+               gsize      *length,
+               GError    **error)
 {
   g_autoptr (GPtrArray) dirs = NULL;
   g_autofree char      *stem_media = NULL;
-  XfCsv                *csv;
 
-  csv = g_hash_table_lookup (l->csv_cache, file_name);
-  if (csv != NULL)
-    return csv;
   if (*file_name == '\0' || strchr (file_name, '/') != NULL || strchr (file_name, '\\') != NULL
       || g_str_equal (file_name, "..") || g_str_equal (file_name, "."))
     {
@@ -658,7 +660,7 @@ xf_csv_find (XfLoader *l, const char *file_name, guint line, gboolean *missing, 
                    /* Translators: %s is a file name, %u a line number */
                    _ ("The external file “%s” on line %u is not a plain file name."), file_name,
                    line);
-      return NULL;
+      return FALSE;
     }
 
   dirs = g_ptr_array_new_with_free_func (g_free);
@@ -678,32 +680,27 @@ xf_csv_find (XfLoader *l, const char *file_name, guint line, gboolean *missing, 
   for (guint i = 0; i < dirs->len; i++)
     {
       g_autofree char   *path = g_build_filename (g_ptr_array_index (dirs, i), file_name, NULL);
-      g_autofree char   *data = NULL;
       g_autoptr (GError) local_error = NULL;
-      gsize              length = 0;
 
       if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
         continue;
-      if (!g_file_get_contents (path, &data, &length, &local_error))
+      if (!g_file_get_contents (path, data, length, &local_error))
         {
           g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
                        /* Translators: the first %s is a file name, the second why */
                        _ ("The external file “%s” cannot be read: %s"), file_name,
                        local_error->message);
-          return NULL;
+          return FALSE;
         }
-      if (length > MAX_CSV_BYTES || !g_utf8_validate_len (data, length, NULL))
+      if (*length > MAX_CSV_BYTES || !g_utf8_validate_len (*data, *length, NULL))
         {
+          g_clear_pointer (data, g_free);
           g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
                        /* Translators: %s is a file name */
                        _ ("The external file “%s” is too large or not UTF-8 text."), file_name);
-          return NULL;
+          return FALSE;
         }
-      csv = xf_csv_read (file_name, data, length, error);
-      if (csv == NULL)
-        return NULL;
-      g_hash_table_insert (l->csv_cache, g_strdup (file_name), csv);
-      return csv;
+      return TRUE;
     }
   if (missing != NULL)
     *missing = TRUE;
@@ -712,7 +709,86 @@ xf_csv_find (XfLoader *l, const char *file_name, guint line, gboolean *missing, 
                _ ("The form needs the file “%s” (line %u), which is not beside it nor in its media "
                   "folder."),
                file_name, line);
-  return NULL;
+  return FALSE;
+}
+
+/* Finds @file_name as xf_media_read() does and parses it; parsed files are kept. */
+static XfCsv *
+xf_csv_find (XfLoader *l, const char *file_name, guint line, gboolean *missing, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize            length = 0;
+  XfCsv           *csv;
+
+  csv = g_hash_table_lookup (l->csv_cache, file_name);
+  if (csv != NULL)
+    return csv;
+  if (!xf_media_read (l, file_name, line, missing, &data, &length, error))
+    return NULL;
+  csv = xf_csv_read (file_name, data, length, error);
+  if (csv == NULL)
+    return NULL;
+  g_hash_table_insert (l->csv_cache, g_strdup (file_name), csv);
+  return csv;
+}
+
+/* An external XML file, parsed as the form is: no entity substitution, no DTD loading, no
+ * network, no XInclude; one with a DOCTYPE is refused. */
+xmlDocPtr
+_dft_xml_read_file_data (const char *file_name, const char *data, gsize length, GError **error)
+{
+  xmlParserCtxtPtr ctxt;
+  xmlDocPtr        doc;
+  g_autofree char *why = NULL;
+
+  g_return_val_if_fail (length <= G_MAXINT, NULL);
+  ctxt = xmlNewParserCtxt ();
+  if (ctxt == NULL)
+    {
+      g_set_error_literal (error, DFT_FORM_ERROR, DFT_FORM_ERROR_PARSE,
+                           _ ("The XML parser could not start."));
+      return NULL;
+    }
+  doc = xmlCtxtReadMemory (ctxt, data, (int) length, file_name, NULL,
+                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
+                               | XML_PARSE_BIG_LINES);
+  if (doc == NULL || !ctxt->wellFormed || xmlDocGetRootElement (doc) == NULL)
+    {
+      XfXmlError err = xmlCtxtGetLastError (ctxt);
+
+      why = g_strstrip (
+          g_strdup (err != NULL && err->message != NULL ? err->message : _ ("no document")));
+    }
+  else if (doc->intSubset != NULL || doc->extSubset != NULL)
+    why = g_strdup (_ ("it declares a DOCTYPE"));
+  xmlFreeParserCtxt (ctxt);
+  if (why != NULL)
+    {
+      g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
+                   /* Translators: the first %s is a file name, the second why */
+                   _ ("The external file “%s” cannot be read: %s"), file_name, why);
+      g_clear_pointer (&doc, xmlFreeDoc);
+    }
+  return doc;
+}
+
+/* An XML file beside the form as an instance document: its document element, or NULL with
+ * @error set as xf_media_read() sets it. */
+static xmlNodePtr
+xf_xml_instance_read (
+    XfLoader *l, const char *file_name, guint line, gboolean *missing, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize            length = 0;
+  xmlDocPtr        doc;
+
+  if (!xf_media_read (l, file_name, line, missing, &data, &length, error))
+    return NULL;
+  doc = _dft_xml_read_file_data (file_name, data, length, error);
+  if (doc == NULL)
+    return NULL;
+  g_ptr_array_add (l->extra_docs, doc);
+  return xmlDocGetRootElement (doc);
 }
 
 /* A CSV file as an instance document: <root><item><column>value</column>…</item>…</root>. */
@@ -2230,7 +2306,8 @@ xf_check_entities_version (xmlNodePtr model, GError **error)
   return FALSE;
 }
 
-/* Reads the secondary instances: inline ones as they are, CSV files into the same shape. */
+/* Reads the secondary instances: inline ones and XML files as they are, CSV files into the
+ * same shape. */
 static gboolean
 xf_index_instances (XfLoader *l, GError **error)
 {
@@ -2246,25 +2323,34 @@ xf_index_instances (XfLoader *l, GError **error)
       if (id == NULL)
         continue;
       src = xf_strip_or_null (xf_attr (c, "src"));
-      if (src != NULL && g_str_has_prefix (src, "jr://file-csv/"))
+      if (src != NULL
+          && (g_str_has_prefix (src, "jr://file-csv/")
+              || (g_str_has_prefix (src, "jr://file/") && g_str_has_suffix (src, ".xml"))))
         {
-          const char        *file = src + strlen ("jr://file-csv/");
+          gboolean           is_csv = g_str_has_prefix (src, "jr://file-csv/");
+          const char        *file = src + strlen (is_csv ? "jr://file-csv/" : "jr://file/");
           g_autoptr (GError) local_error = NULL;
           gboolean           missing = FALSE;
-          XfCsv             *csv = xf_csv_find (l, file, xf_line (c), &missing, &local_error);
 
+          if (is_csv)
+            {
+              XfCsv *csv = xf_csv_find (l, file, xf_line (c), &missing, &local_error);
+
+              root = csv != NULL ? xf_csv_to_instance (l, csv) : NULL;
+            }
+          else
+            root = xf_xml_instance_read (l, file, xf_line (c), &missing, &local_error);
           /* A missing file refuses the form only where a question needs it. */
-          if (csv == NULL && missing)
+          if (root == NULL && missing)
             {
               g_hash_table_replace (l->missing, g_strdup (id), g_strdup (file));
               continue;
             }
-          if (csv == NULL)
+          if (root == NULL)
             {
               g_propagate_error (error, g_steal_pointer (&local_error));
               return FALSE;
             }
-          root = xf_csv_to_instance (l, csv);
         }
       else if (src != NULL)
         {

@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "dft-form-private.h"
 #include "dft-sheet.h"
 #include "dft-xlsform-private.h"
 #include "dft-xlsform.h"
@@ -865,7 +866,6 @@ load_choices (Loader *l, XSheet *sheet)
   return TRUE;
 }
 
-/* Choices from a CSV file beside the form (select_one_from_file), columns "name" and "label". */
 /* Where ODK tools put a form's files, as the XForm path looks for them: beside the form, in
  * "media", in "<form>-media" (ODK Central, Collect), in "media/<form>-media", and in a "media"
  * folder beside the form's own (Collect's test forms). */
@@ -887,6 +887,53 @@ find_media_file (Loader *l, const char *file)
   return NULL;
 }
 
+/* Choices from an XML file as ODK reads it: <root><item><name/><label/>…</item>…</root>, the
+ * other children of an item kept as extra columns. */
+static gboolean
+load_choices_xml (Loader *l, const char *file, const char *data, gsize len, guint number)
+{
+  g_autoptr (GError) local = NULL;
+  xmlDocPtr          doc = _dft_xml_read_file_data (file, data, len, &local);
+  DftChoiceList     *list;
+
+  if (doc == NULL)
+    return row_error (l, DFT_FORM_ERROR_INVALID, "survey", number, "%s", local->message);
+  list = dft_form_ensure_choice_list (l->form, file);
+  for (xmlNodePtr item = xmlDocGetRootElement (doc)->children; item != NULL; item = item->next)
+    {
+      g_autofree char *value = NULL;
+      DftText         *label;
+      DftChoice       *choice;
+
+      if (item->type != XML_ELEMENT_NODE)
+        continue;
+      for (xmlNodePtr c = item->children; c != NULL && value == NULL; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual (c->name, (const xmlChar *) "name"))
+          value = (char *) xmlNodeGetContent (c);
+      if (value == NULL)
+        continue;
+      label = dft_text_new ();
+      choice = dft_choice_list_add (list, value, label);
+      for (xmlNodePtr c = item->children; c != NULL; c = c->next)
+        {
+          g_autofree char *text = NULL;
+
+          if (c->type != XML_ELEMENT_NODE || xmlStrEqual (c->name, (const xmlChar *) "name"))
+            continue;
+          text = (char *) xmlNodeGetContent (c);
+          if (xmlStrEqual (c->name, (const xmlChar *) "label"))
+            dft_text_set (label, l->plain_lang, text);
+          else
+            g_hash_table_insert (choice->extra, g_strdup ((const char *) c->name),
+                                 g_steal_pointer (&text));
+        }
+    }
+  xmlFreeDoc (doc);
+  return TRUE;
+}
+
+/* Choices from a CSV file (columns "name" and "label") or an XML file beside the form
+ * (select_one_from_file). */
 static gboolean
 load_choices_file (Loader *l, const char *file, guint number)
 {
@@ -914,6 +961,8 @@ load_choices_file (Loader *l, const char *file, guint number)
     return row_error (l, DFT_FORM_ERROR_INVALID, "survey", number,
                       /* Translators: %s is a file name */
                       _ ("the file of choices “%s” is too large."), file);
+  if (g_str_has_suffix (file, ".xml"))
+    return load_choices_xml (l, file, data, len, number);
   wb = dft_workbook_new_from_data (file, data, len, MAX_ROWS, MAX_COLUMNS, &local);
   if (wb != NULL)
     sheet = dft_workbook_read_sheet (wb, 0, &local);
@@ -1460,7 +1509,8 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
       break;
     case T_SELECT_ONE_FILE:
     case T_SELECT_MULTIPLE_FILE:
-      if (t.list == NULL || !g_str_has_suffix (t.list, ".csv"))
+      if (t.list == NULL
+          || !(g_str_has_suffix (t.list, ".csv") || g_str_has_suffix (t.list, ".xml")))
         {
           q = dft_question_new (DFT_QUESTION_UNSUPPORTED, name);
           q->unsupported_type = g_strdup (
