@@ -468,6 +468,72 @@ test_choice_filter (void)
   g_assert_cmpstr (((DftChoice *) g_ptr_array_index (ge, 0))->value, ==, "tbilisi");
 }
 
+/* Choices offered shuffled: with a seed, in the order of openrosa-xpath-evaluator's
+ * randomize() tests (letters A-F, seed 42 and 1), following the seed's answer; without one,
+ * shuffled once for the run and kept. */
+static void
+test_choice_randomize (void)
+{
+  static const char *const json
+      = "{\"format\": \"daftari-form\", \"id\": \"shuffle\", \"root\": \"data\","
+        "\"title\": \"Shuffle\","
+        "\"choice_lists\": {\"letters\": ["
+        "{\"value\": \"A\", \"label\": \"A\"}, {\"value\": \"B\", \"label\": \"B\"},"
+        "{\"value\": \"C\", \"label\": \"C\"}, {\"value\": \"D\", \"label\": \"D\"},"
+        "{\"value\": \"E\", \"label\": \"E\"}, {\"value\": \"F\", \"label\": \"F\"}]},"
+        "\"questions\": ["
+        "  {\"type\": \"integer\", \"name\": \"s\", \"label\": \"Seed\"},"
+        "  {\"type\": \"select_one\", \"name\": \"seeded\", \"label\": \"S\","
+        "   \"choices\": \"letters\", \"choice_randomize\": true, \"choice_seed\": \"${s}\"},"
+        "  {\"type\": \"select_multiple\", \"name\": \"free\", \"label\": \"F\","
+        "   \"choices\": \"letters\", \"choice_randomize\": true}"
+        "]}";
+  g_autoptr (DftForm)    form = load (json);
+  g_autoptr (DftFormRun) run = start (form);
+  g_autofree char       *first = NULL;
+
+  answer (run, "/data/s", "42");
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr (GError)     error = NULL;
+      g_autoptr (GPtrArray)  seeded = dft_form_run_get_choices (run, "/data/seeded", &error);
+      g_autoptr (GPtrArray)  free = dft_form_run_get_choices (run, "/data/free", &error);
+      g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+      GString               *order = g_string_new (NULL);
+      g_autofree char       *got = NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (seeded->len, ==, 6);
+      for (guint i = 0; i < seeded->len; i++)
+        g_string_append (order, ((DftChoice *) g_ptr_array_index (seeded, i))->value);
+      g_assert_cmpstr (order->str, ==, "AFCBDE");
+      g_string_truncate (order, 0);
+      for (guint i = 0; i < free->len; i++)
+        {
+          const char *v = ((DftChoice *) g_ptr_array_index (free, i))->value;
+
+          g_assert_true (g_hash_table_add (seen, (gpointer) v));
+          g_string_append (order, v);
+        }
+      g_assert_cmpuint (g_hash_table_size (seen), ==, 6);
+      got = g_string_free (order, FALSE);
+      if (first == NULL)
+        first = g_steal_pointer (&got);
+      else
+        g_assert_cmpstr (got, ==, first);
+    }
+
+  answer (run, "/data/s", "1");
+  {
+    g_autoptr (GError)    error = NULL;
+    g_autoptr (GPtrArray) seeded = dft_form_run_get_choices (run, "/data/seeded", &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (((DftChoice *) g_ptr_array_index (seeded, 0))->value, ==, "B");
+    g_assert_cmpstr (((DftChoice *) g_ptr_array_index (seeded, 5))->value, ==, "D");
+  }
+}
+
 static void
 test_repeats (void)
 {
@@ -1064,6 +1130,7 @@ main (int argc, char **argv)
   g_test_add_func ("/form/run/calculate-default-read-only", test_calculate_default_read_only);
   g_test_add_func ("/form/run/only-dependents", test_only_dependents_change);
   g_test_add_func ("/form/run/choice-filter", test_choice_filter);
+  g_test_add_func ("/form/run/choice-randomize", test_choice_randomize);
   g_test_add_func ("/form/run/repeat-count", test_repeats);
   g_test_add_func ("/form/run/repeat-add-remove", test_free_repeat);
   g_test_add_func ("/form/run/answers-json", test_answers_json);

@@ -290,6 +290,42 @@ test_external_csv_missing (void)
   g_assert_nonnull (strstr (error->message, "animals.csv"));
 }
 
+/* An itemset randomize(nodes, seed?) as ODK writes it: the choices with their filter, offered
+ * in the seeded order randomize() gives (letters A-F, seed 42: AFCBDE). */
+static void
+test_itemset_randomize (void)
+{
+  g_autofree char       *path = data_path ("randomize.xml");
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (DftForm)    form = dft_xform_load_file (path, &error);
+  g_autoptr (DftFormRun) run = NULL;
+  g_autoptr (GPtrArray)  seeded = NULL;
+  g_autoptr (GString)    order = g_string_new (NULL);
+  DftQuestion           *q;
+
+  g_assert_no_error (error);
+  q = find (form, "seeded");
+  g_assert_null (q->unsupported_type);
+  g_assert_true (q->choice_randomize);
+  g_assert_cmpstr (q->choice_seed, ==, "/data/s");
+  g_assert_cmpstr (q->choice_filter, ==, "name != 'x'");
+  q = find (form, "free");
+  g_assert_null (q->unsupported_type);
+  g_assert_true (q->choice_randomize);
+  g_assert_null (q->choice_seed);
+  g_assert_false (find (form, "s")->choice_randomize);
+
+  g_assert_true (dft_form_prepare (form, &error));
+  run = dft_form_run_new (form, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_form_run_set_answer (run, "/data/s", "42", NULL, &error));
+  seeded = dft_form_run_get_choices (run, "/data/seeded", &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < seeded->len; i++)
+    g_string_append (order, ((DftChoice *) g_ptr_array_index (seeded, i))->value);
+  g_assert_cmpstr (order->str, ==, "AFCBDE");
+}
+
 /* jr://file/trees.xml in media/ is a secondary instance like an inline one: its items with their
  * extra columns for the filter; the optional question over a missing XML file is left out. */
 static void
@@ -1199,6 +1235,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/external-xml", test_external_xml);
   g_test_add_func ("/xform/external-xml-missing", test_external_xml_missing);
   g_test_add_func ("/xform/external-xml-hostile", test_external_xml_hostile);
+  g_test_add_func ("/xform/itemset-randomize", test_itemset_randomize);
   g_test_add_func ("/xform/external-csv-excel", test_external_csv_excel);
   g_test_add_func ("/xform/unsupported/optional", test_unsupported_optional);
   g_test_add_func ("/xform/unsupported/required", test_unsupported_required);

@@ -333,6 +333,35 @@ test_from_xml_file (void)
   g_assert_nonnull (strstr (error->message, "towns.xml"));
 }
 
+/* pyxform's parameters randomize=true and seed=${s} on select rows: the choices are offered
+ * shuffled with that seed; randomize=false or none leaves them in order. */
+static void
+test_select_randomize (void)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = load_md (
+      "| survey |\n| | type | name | label | parameters |\n"
+      "| | integer | s | S | |\n"
+      "| | select_one yn | seeded | A | randomize=true seed=${s} |\n"
+      "| | select_multiple yn | free | B | randomize=true |\n"
+      "| | select_one yn | plain | C | randomize=false seed=${s} |\n"
+      "| choices |\n| | list_name | name | label |\n| | yn | yes | Yes |\n| | yn | no | No |\n",
+      &error);
+  DftQuestion *q;
+
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (form, &error));
+  q = dft_form_lookup (form, "seeded");
+  g_assert_true (q->choice_randomize);
+  g_assert_cmpstr (q->choice_seed, ==, "/inline/s");
+  q = dft_form_lookup (form, "free");
+  g_assert_true (q->choice_randomize);
+  g_assert_null (q->choice_seed);
+  q = dft_form_lookup (form, "plain");
+  g_assert_false (q->choice_randomize);
+  g_assert_null (q->choice_seed);
+}
+
 static void
 test_languages (void)
 {
@@ -993,6 +1022,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xlsform/xlsx/basic", test_xlsx);
   g_test_add_func ("/xlsform/select-from-file", test_from_file);
   g_test_add_func ("/xlsform/select-from-xml-file", test_from_xml_file);
+  g_test_add_func ("/xlsform/select-randomize", test_select_randomize);
   g_test_add_func ("/xlsform/languages", test_languages);
   g_test_add_func ("/xlsform/unsupported", test_unsupported);
   g_test_add_func ("/xlsform/geotrace-geoshape-barcode", test_geo_barcode);

@@ -174,6 +174,12 @@ write_question (JsonBuilder *b, DftForm *form, DftQuestion *q, DftFormJsonFlags 
         write_string (b, "choices", q->choice_list);
     }
   write_string (b, "choice_filter", q->choice_filter);
+  if (q->choice_randomize)
+    {
+      json_builder_set_member_name (b, "choice_randomize");
+      json_builder_add_boolean_value (b, TRUE);
+    }
+  write_string (b, "choice_seed", q->choice_seed);
   write_string (b, "appearance", q->appearance);
   write_string (b, "repeat_count", q->repeat_count);
   if (q->page)
@@ -608,6 +614,8 @@ read_question (Reader *r, JsonObject *o, DftQuestion *parent, guint depth)
                                          "actions",
                                          "choices",
                                          "choice_filter",
+                                         "choice_randomize",
+                                         "choice_seed",
                                          "appearance",
                                          "repeat_count",
                                          "page",
@@ -659,6 +667,8 @@ read_question (Reader *r, JsonObject *o, DftQuestion *parent, guint depth)
       || !read_string (r, o, "default", &q->default_value)
       || !read_string (r, o, "default_expression", &q->default_expression)
       || !read_string (r, o, "choice_filter", &q->choice_filter)
+      || !read_bool (r, o, "choice_randomize", &q->choice_randomize)
+      || !read_string (r, o, "choice_seed", &q->choice_seed)
       || !read_string (r, o, "appearance", &q->appearance)
       || !read_string (r, o, "repeat_count", &q->repeat_count)
       || !read_bool (r, o, "page", &q->page) || !read_string (r, o, "preload", &q->preload)

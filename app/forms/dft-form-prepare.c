@@ -141,15 +141,18 @@ expr_slot (DftQuestion *q, guint i, const char **what)
     case 7:
       *what = "repeat_count";
       return &q->repeat_count;
+    case 8:
+      *what = "choice_seed";
+      return &q->choice_seed;
     default:
       /* Then each action's value and trigger. */
-      if ((i - 8) / 2 >= q->actions->len)
+      if ((i - 9) / 2 >= q->actions->len)
         return NULL;
       {
-        DftAction *a = g_ptr_array_index (q->actions, (i - 8) / 2);
+        DftAction *a = g_ptr_array_index (q->actions, (i - 9) / 2);
 
-        *what = (i - 8) % 2 == 1 ? "trigger" : a->setgeopoint ? "setgeopoint" : "setvalue";
-        return (i - 8) % 2 == 0 ? &a->value : &a->trigger;
+        *what = (i - 9) % 2 == 1 ? "trigger" : a->setgeopoint ? "setgeopoint" : "setvalue";
+        return (i - 9) % 2 == 0 ? &a->value : &a->trigger;
       }
     }
 }

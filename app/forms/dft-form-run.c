@@ -31,6 +31,8 @@ struct _DftFormRun
    * changed: their calculation no longer gives them. */
   GHashTable *edited;
   char       *lang; /* what jr:itext() reads: dft_form_run_set_language() */
+  /* randomize()'s seed for choice lists shuffled without one: drawn once per run. */
+  gint32 choice_seed;
 };
 
 /* "/data/rep[2]/x" → "/data/rep/x" */
@@ -478,6 +480,7 @@ dft_form_run_new (DftForm *form, GError **error)
   run->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   run->order = dft_expr_graph_order (form->graph);
   run->adjusting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  run->choice_seed = g_random_int_range (1, G_MAXINT32);
   run->edited = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   run->lang = g_strdup (form->default_language);
   dft_expr_context_set_text_func (run->ctx, text_of, run);
@@ -1211,8 +1214,68 @@ dft_form_run_problems (DftFormRun *run, const char *lang)
   return out;
 }
 
+/* Puts @choices (of @q's @list) in the order randomize() gives the list's items, with @q's
+ * seed or the run's own. */
+static gboolean
+shuffle_choices (DftFormRun    *run,
+                 DftQuestion   *q,
+                 DftChoiceList *list,
+                 const char    *path,
+                 GPtrArray     *choices,
+                 GError       **error)
+{
+  g_autofree char       *seed = NULL;
+  g_autofree char       *query = NULL;
+  g_auto (GStrv)         values = NULL;
+  g_autoptr (GHashTable) by_value = g_hash_table_new (g_str_hash, g_str_equal);
+
+  seed = q->choice_seed != NULL ? g_strdup (expr_at (run, q, q->choice_seed, path))
+                                : g_strdup_printf ("%" G_GINT32_FORMAT, run->choice_seed);
+  /* Only the items the filter keeps are shuffled, as in ODK's randomize(…/item[filter]). */
+  query = g_strdup_printf ("randomize(instance('%s')/root/item%s%s%s/name, %s)", list->name,
+                           q->choice_filter != NULL ? "[" : "",
+                           q->choice_filter != NULL ? expr_at (run, q, q->choice_filter, path) : "",
+                           q->choice_filter != NULL ? "]" : "", seed);
+  values = dft_expr_eval_strings (run->ctx, query, path, error);
+  if (values == NULL)
+    return FALSE;
+  for (guint i = 0; i < choices->len; i++)
+    {
+      DftChoice *c = g_ptr_array_index (choices, i);
+
+      g_hash_table_insert (by_value, c->value, c);
+    }
+  g_ptr_array_set_size (choices, 0);
+  for (guint i = 0; values[i] != NULL; i++)
+    {
+      DftChoice *c = g_hash_table_lookup (by_value, values[i]);
+
+      if (c != NULL && g_hash_table_remove (by_value, values[i]))
+        g_ptr_array_add (choices, c);
+    }
+  return TRUE;
+}
+
+static GPtrArray *get_choices_in_order (DftFormRun *run, const char *path, GError **error);
+
 GPtrArray *
 dft_form_run_get_choices (DftFormRun *run, const char *path, GError **error)
+{
+  GPtrArray     *out = get_choices_in_order (run, path, error);
+  DftQuestion   *q = out != NULL ? question_at (run, path, NULL) : NULL;
+  DftChoiceList *list;
+
+  if (q == NULL || !q->choice_randomize || out->len == 0)
+    return out;
+  list = g_hash_table_lookup (run->form->choice_lists, q->choice_list);
+  if (!shuffle_choices (run, q, list, path, out, error))
+    g_clear_pointer (&out, g_ptr_array_unref);
+  return out;
+}
+
+/* The choices of the question at @path its filter keeps, in the list's order. */
+static GPtrArray *
+get_choices_in_order (DftFormRun *run, const char *path, GError **error)
 {
   DftQuestion           *q;
   DftChoiceList         *list;

@@ -291,6 +291,7 @@ dft_question_free (DftQuestion *q)
   g_free (q->default_value);
   g_free (q->default_expression);
   g_free (q->choice_filter);
+  g_free (q->choice_seed);
   g_free (q->choice_list);
   g_free (q->appearance);
   g_free (q->repeat_count);

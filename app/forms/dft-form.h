@@ -128,6 +128,8 @@ struct _DftQuestion
   char    *default_value;      /* a literal answer the question starts with */
   char    *default_expression; /* evaluated once when a submission starts */
   char    *choice_filter;      /* evaluated with "." = each choice's instance item */
+  gboolean choice_randomize;   /* offer the choices shuffled as randomize() shuffles them */
+  char    *choice_seed;        /* randomize()'s seed, an expression; NULL: one per run */
   char    *choice_list;        /* name of a DftForm.choice_lists entry (selects, likert, rank) */
   char    *appearance;         /* as written: "minimal", "likert", "field-list"… */
   char    *repeat_count;       /* repeats: fixed number or expression */

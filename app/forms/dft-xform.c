@@ -999,6 +999,54 @@ xf_collect_items (xmlNodePtr node, const char *const *steps, GPtrArray *items)
       xf_collect_items (c, steps + 1, items);
 }
 
+/* "randomize(nodes)" or "randomize(nodes, seed)" (what ODK writes for XLSForm's
+ * randomize=true): @nodeset becomes nodes, *@seed the seed or NULL. FALSE when @nodeset is
+ * not a call of randomize(). */
+static gboolean
+xf_strip_randomize (char *nodeset, char **seed)
+{
+  char *p = nodeset;
+  char *comma = NULL;
+  int   depth = 0;
+  char  in_string = 0;
+  gsize len;
+
+  *seed = NULL;
+  while (g_ascii_isspace (*p))
+    p++;
+  if (!g_str_has_prefix (p, "randomize"))
+    return FALSE;
+  p += strlen ("randomize");
+  while (g_ascii_isspace (*p))
+    p++;
+  g_strchomp (p);
+  len = strlen (p);
+  if (*p != '(' || len < 2 || p[len - 1] != ')')
+    return FALSE;
+  p[len - 1] = '\0';
+  p++;
+  for (char *c = p; *c != '\0'; c++)
+    {
+      if (in_string != 0)
+        in_string = *c == in_string ? 0 : in_string;
+      else if (*c == '\'' || *c == '"')
+        in_string = *c;
+      else if (*c == '(' || *c == '[')
+        depth++;
+      else if (*c == ')' || *c == ']')
+        depth--;
+      else if (*c == ',' && depth == 0 && comma == NULL)
+        comma = c;
+    }
+  if (comma != NULL)
+    {
+      *comma = '\0';
+      *seed = g_strstrip (g_strdup (comma + 1));
+    }
+  memmove (nodeset, p, strlen (p) + 1);
+  return TRUE;
+}
+
 /* Reads the choices of an <itemset> into a list for @q. When they cannot be offered (an
  * external XML instance, choices from the form's own answers), *@unsupported says what they
  * are instead. */
@@ -1024,6 +1072,11 @@ xf_itemset (XfLoader    *l,
   DftChoiceList        *list;
 
   *unsupported = NULL;
+  if (nodeset != NULL)
+    {
+      g_free (q->choice_seed);
+      q->choice_randomize = xf_strip_randomize (nodeset, &q->choice_seed);
+    }
   if (nodeset == NULL || !xf_parse_itemset (nodeset, &id, &steps, &filter))
     {
       /* Choices from the form's own answers (a repeat) change as it is filled in. */

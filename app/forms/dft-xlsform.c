@@ -1214,6 +1214,34 @@ check_range (Loader *l, const DftSheetRow *row, const char *name)
   return TRUE;
 }
 
+/* pyxform's select parameters "randomize=true seed=${s}" (separated as a range's are): the
+ * choices are offered shuffled, with that seed when one is given. */
+static void
+take_randomize (Loader *l, const DftSheetRow *row, DftQuestion *q)
+{
+  const char    *cell = cell_of (l->survey_columns, row, COL_PARAMETERS);
+  g_auto (GStrv) parts = g_strsplit_set (cell != NULL ? cell : "", " \t\n,;", -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *value = strchr (parts[i], '=');
+
+      if (value == NULL)
+        continue;
+      *value++ = '\0';
+      if (g_ascii_strcasecmp (parts[i], "randomize") == 0)
+        q->choice_randomize
+            = g_ascii_strcasecmp (value, "true") == 0 || g_ascii_strcasecmp (value, "yes") == 0;
+      else if (g_ascii_strcasecmp (parts[i], "seed") == 0 && *value != '\0')
+        {
+          g_free (q->choice_seed);
+          q->choice_seed = g_strdup (value);
+        }
+    }
+  if (!q->choice_randomize)
+    g_clear_pointer (&q->choice_seed, g_free);
+}
+
 /* @value as an XPath string literal: in the quotes it has none of, else a concat() of the
  * parts between its apostrophes. */
 static char *
@@ -1568,6 +1596,8 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
     take_trigger (l, q, row);
   if (ok && q->type == DFT_QUESTION_UNSUPPORTED && g_strcmp0 (q->unsupported_type, "range") == 0)
     ok = check_range (l, row, name);
+  if (ok && q->choice_list != NULL)
+    take_randomize (l, row, q);
   if (has_no_control (&t) && q->type == DFT_QUESTION_UNSUPPORTED)
     g_clear_pointer (&q->required, g_free);
   /* A hidden value with a calculation or a fixed default is a calculation, as the XForm path
