@@ -324,6 +324,20 @@ test_itemset_randomize (void)
   for (guint i = 0; i < seeded->len; i++)
     g_string_append (order, ((DftChoice *) g_ptr_array_index (seeded, i))->value);
   g_assert_cmpstr (order->str, ==, "AFCBDE");
+
+  /* Exported and read again, the shuffling and its seed are kept. */
+  {
+    g_autofree char    *xml = dft_xform_export (form, &error);
+    g_autoptr (DftForm) again = NULL;
+
+    g_assert_no_error (error);
+    again = dft_xform_load_data (xml, strlen (xml), NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (find (again, "seeded")->choice_randomize);
+    g_assert_cmpstr (find (again, "seeded")->choice_seed, ==, "/data/s");
+    g_assert_true (find (again, "free")->choice_randomize);
+    g_assert_null (find (again, "free")->choice_seed);
+  }
 }
 
 /* jr://file/trees.xml in media/ is a secondary instance like an inline one: its items with their

@@ -455,6 +455,15 @@ xw_body (XfWriter *x, GPtrArray *questions)
                                        q->choice_filter);
           else
             nodeset = g_strdup_printf ("instance('%s')/root/item", q->choice_list);
+          if (q->choice_randomize)
+            {
+              /* As pyxform writes parameters randomize=true seed=…. */
+              g_autofree char *plain = g_steal_pointer (&nodeset);
+
+              nodeset = q->choice_seed != NULL
+                            ? g_strdup_printf ("randomize(%s, %s)", plain, q->choice_seed)
+                            : g_strdup_printf ("randomize(%s)", plain);
+            }
           xmlTextWriterStartElement (x->w, BAD_CAST "itemset");
           xw_attr (x, "nodeset", nodeset);
           xmlTextWriterStartElement (x->w, BAD_CAST "value");
