@@ -360,6 +360,22 @@ test_select_randomize (void)
   q = dft_form_lookup (form, "plain");
   g_assert_false (q->choice_randomize);
   g_assert_null (q->choice_seed);
+
+  /* Exported and read again, the parameters are kept. */
+  {
+    g_autofree char    *md = dft_xlsform_export_md (form, &error);
+    g_autoptr (DftForm) again = NULL;
+
+    g_assert_no_error (error);
+    again = load_md (md, &error);
+    g_assert_no_error (error);
+    g_assert_true (dft_form_prepare (again, &error));
+    g_assert_true (dft_form_lookup (again, "seeded")->choice_randomize);
+    g_assert_cmpstr (dft_form_lookup (again, "seeded")->choice_seed, ==, "/inline/s");
+    g_assert_true (dft_form_lookup (again, "free")->choice_randomize);
+    g_assert_null (dft_form_lookup (again, "free")->choice_seed);
+    g_assert_false (dft_form_lookup (again, "plain")->choice_randomize);
+  }
 }
 
 static void

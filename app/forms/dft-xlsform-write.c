@@ -24,6 +24,7 @@ typedef enum
   MD_READ_ONLY,
   MD_APPEARANCE,
   MD_CHOICE_FILTER,
+  MD_PARAMETERS,
   MD_DEFAULT,
   MD_REPEAT_COUNT,
   MD_CORRECT_ANSWER,
@@ -184,6 +185,7 @@ md_questions (MdWriter *m, GPtrArray *questions)
       g_autofree char *appearance = NULL;
       g_autofree char *points = NULL;
       g_autofree char *correct = NULL;
+      g_autofree char *parameters = NULL;
       g_autofree char *trigger = NULL;
       DftAction       *action = md_trigger_action (q);
       DftQuestion     *watched = NULL;
@@ -263,6 +265,13 @@ md_questions (MdWriter *m, GPtrArray *questions)
       md_plain_cell (m, row, MD_READ_ONLY, md_condition (q->read_only));
       md_plain_cell (m, row, MD_APPEARANCE, appearance);
       md_plain_cell (m, row, MD_CHOICE_FILTER, q->choice_filter);
+      if (q->choice_randomize)
+        {
+          parameters = q->choice_seed != NULL
+                           ? g_strdup_printf ("randomize=true seed=%s", q->choice_seed)
+                           : g_strdup ("randomize=true");
+          md_plain_cell (m, row, MD_PARAMETERS, parameters);
+        }
       md_plain_cell (m, row, MD_DEFAULT,
                      q->default_expression != NULL ? q->default_expression : q->default_value);
       md_plain_cell (m, row, MD_REPEAT_COUNT, q->repeat_count);
@@ -375,6 +384,7 @@ dft_xlsform_export_md (DftForm *form, GError **error)
   md_add_column (columns, MD_READ_ONLY, "read_only", NULL);
   md_add_column (columns, MD_APPEARANCE, "appearance", NULL);
   md_add_column (columns, MD_CHOICE_FILTER, "choice_filter", NULL);
+  md_add_column (columns, MD_PARAMETERS, "parameters", NULL);
   md_add_column (columns, MD_DEFAULT, "default", NULL);
   md_add_column (columns, MD_REPEAT_COUNT, "repeat_count", NULL);
   md_add_column (columns, MD_CORRECT_ANSWER, "correct_answer", NULL);
