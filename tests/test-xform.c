@@ -578,9 +578,6 @@ test_negative (void)
     { HEAD MODEL ("") "<h:body><range ref='/data/a' start='1..2' end='3'><label>r</label></range>"
                       "</h:body></h:html>",
       "1..2" },
-    { HEAD MODEL ("") "<h:body><group appearance='field-list'><repeat nodeset='/data/a'/></group>"
-                      "</h:body></h:html>",
-      "field-list" },
     { HEAD MODEL ("") "<h:body><input ref='/data/nothing'><label>x</label></input></h:body>"
                       "</h:html>",
       "/data/nothing" },
@@ -742,6 +739,34 @@ test_primary_instance_with_id (void)
   g_assert_cmpstr (form->root_name, ==, "data");
   g_assert_cmpint (find (form, "a")->type, ==, DFT_QUESTION_SELECT_ONE);
   g_assert_cmpuint (list_of (form, find (form, "a"))->choices->len, ==, 1);
+}
+
+/* A field-list group may hold a repeat (Collect refuses that): its instances go on that page. */
+static void
+test_repeat_in_field_list (void)
+{
+  static const char xml[]
+      = HEAD "<h:head><h:title>t</h:title><model><instance><data id='t'><page><where/>"
+             "<visit jr:template=''><day/><seen/></visit></page></data></instance>"
+             "<bind nodeset='/data/page/visit/day' type='date' required='true()'/>"
+             "<bind nodeset='/data/page/visit/seen' type='int'/></model></h:head>"
+             "<h:body><group ref='/data/page' appearance='field-list'><label>P</label>"
+             "<input ref='/data/page/where'><label>W</label></input>"
+             "<group ref='/data/page/visit'><label>Visit</label>"
+             "<repeat nodeset='/data/page/visit'>"
+             "<input ref='/data/page/visit/day'><label>D</label></input>"
+             "<input ref='seen'><label>S</label></input>"
+             "</repeat></group></group></h:body></h:html>";
+  g_autoptr (DftForm) form = load_valid (xml);
+  DftQuestion        *page = find (form, "page");
+  DftQuestion        *visit = find_in (page->children, "visit");
+
+  g_assert_true (page->page);
+  g_assert_true (visit == find (form, "visit"));
+  g_assert_cmpint (visit->type, ==, DFT_QUESTION_REPEAT);
+  g_assert_cmpuint (visit->children->len, ==, 2);
+  g_assert_cmpint (find (form, "day")->type, ==, DFT_QUESTION_DATE);
+  g_assert_cmpstr (find (form, "seen")->path, ==, "/data/page/visit/seen");
 }
 
 /* current() in a control's ref is the node of what holds the control: inside a repeat,
@@ -1241,6 +1266,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xform/relevant-calculate-readonly", test_relevant_calculate_readonly);
   g_test_add_func ("/xform/repeat-count", test_repeat_count);
   g_test_add_func ("/xform/field-list", test_field_list);
+  g_test_add_func ("/xform/repeat-in-field-list", test_repeat_in_field_list);
   g_test_add_func ("/xform/appearances", test_appearances);
   g_test_add_func ("/xform/inline-items", test_inline_items);
   g_test_add_func ("/xform/itemset-filter", test_itemset_filter);

@@ -518,6 +518,32 @@ test_loop (void)
   g_assert_true (dft_form_prepare (form, &error));
 }
 
+/* A field-list group may hold a repeat (Collect refuses that): its instances go on that page. */
+static void
+test_repeat_in_field_list (void)
+{
+  static const char   md[] = "| survey |\n| | type | name | label | appearance | required |\n"
+                             "| | begin group | page | Page | field-list | |\n"
+                             "| | text | where | Where | | |\n"
+                             "| | begin repeat | visit | Visit | | |\n"
+                             "| | date | day | Day | | yes |\n| | integer | seen | Seen | | |\n"
+                             "| | end repeat | | | | |\n| | end group | | | | |\n";
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = load_md (md, &error);
+  DftQuestion        *page, *visit;
+
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (form, &error));
+  g_assert_no_error (error);
+  page = form->questions->pdata[0];
+  g_assert_true (page->page);
+  g_assert_cmpuint (page->children->len, ==, 2);
+  visit = page->children->pdata[1];
+  g_assert_cmpint (visit->type, ==, DFT_QUESTION_REPEAT);
+  g_assert_cmpstr (visit->name, ==, "visit");
+  g_assert_cmpuint (visit->children->len, ==, 2);
+}
+
 /* ---- Errors ----------------------------------------------------------- */
 
 static void
@@ -1043,6 +1069,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xlsform/unsupported", test_unsupported);
   g_test_add_func ("/xlsform/geotrace-geoshape-barcode", test_geo_barcode);
   g_test_add_func ("/xlsform/loop", test_loop);
+  g_test_add_func ("/xlsform/repeat-in-field-list", test_repeat_in_field_list);
   g_test_add_func ("/xlsform/errors", test_errors);
   g_test_add_func ("/xlsform/range", test_range);
   g_test_add_func ("/xlsform/hostile", test_hostile);

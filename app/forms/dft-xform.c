@@ -2132,8 +2132,7 @@ xf_attach_actions (DftQuestion *q, gpointer user_data)
   g_hash_table_remove (l->actions, path);
 }
 
-static gboolean xf_index_body (
-    XfLoader *l, xmlNodePtr node, const char *context, gboolean in_field_list, GError **error);
+static gboolean xf_index_body (XfLoader *l, xmlNodePtr node, const char *context, GError **error);
 
 static gboolean
 xf_check_ref (XfLoader *l, xmlNodePtr node, const char *path, GError **error)
@@ -2148,8 +2147,7 @@ xf_check_ref (XfLoader *l, xmlNodePtr node, const char *path, GError **error)
 }
 
 static gboolean
-xf_index_body (
-    XfLoader *l, xmlNodePtr node, const char *context, gboolean in_field_list, GError **error)
+xf_index_body (XfLoader *l, xmlNodePtr node, const char *context, GError **error)
 {
   static const char *const controls[]
       = { "input", "select1", "select", "trigger", "upload", "range", "rank", "secret", NULL };
@@ -2164,10 +2162,6 @@ xf_index_body (
         continue;
       if (g_str_equal (tag, "group") || g_str_equal (tag, "repeat"))
         {
-          g_autofree char *appearance = xf_attr (c, "appearance");
-          gboolean         field_list
-              = in_field_list || (appearance != NULL && strstr (appearance, "field-list"));
-
           ref = xf_attr (c, g_str_equal (tag, "repeat") ? "nodeset" : "ref");
           if (ref == NULL)
             ref = xf_attr (c, g_str_equal (tag, "repeat") ? "ref" : "nodeset");
@@ -2195,20 +2189,11 @@ xf_index_body (
                                xf_line (c));
                   return FALSE;
                 }
-              if (in_field_list)
-                {
-                  g_set_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
-                               /* Translators: %s is a repeat name, %u a line */
-                               _ ("The repeat “%s” on line %u is inside a field-list group: one "
-                                  "page cannot hold a repeat."),
-                               xf_path_last (path), xf_line (c));
-                  return FALSE;
-                }
               g_hash_table_replace (l->repeats, g_strdup (path), c);
             }
           else if (path != NULL)
             g_hash_table_replace (l->groups, g_strdup (path), c);
-          if (!xf_index_body (l, c, path != NULL ? path : context, field_list, error))
+          if (!xf_index_body (l, c, path != NULL ? path : context, error))
             return FALSE;
           continue;
         }
@@ -2632,7 +2617,7 @@ xf_load (XfLoader *l, const char *data, gsize length, GError **error)
     }
   if (!xf_index_instances (l, error))
     return FALSE;
-  if (l->body != NULL && !xf_index_body (l, l->body, l->root_path, FALSE, error))
+  if (l->body != NULL && !xf_index_body (l, l->body, l->root_path, error))
     return FALSE;
 
   /* The title in every language when the itext has it, as Daftari writes it; else

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "dft-form-filler-private.h"
 #include "forms/dft-form-store.h"
@@ -11,6 +12,7 @@
 #include "dft-xkeys.h"
 #include "dft-schema.h"
 #include "dft-test-util.h"
+#include "dft-ui-find.h"
 #include "dft-ui-test-util.h"
 
 /*
@@ -741,6 +743,170 @@ test_repeats (void)
   close_filler (&f);
 }
 
+static const char visits_json[]
+    = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"visits\", \"version\": "
+      "\"1\","
+      " \"title\": {\"en\": \"Visits\"}, \"kind\": \"survey\", \"root\": \"data\","
+      " \"default_language\": \"en\", \"languages\": [{\"code\": \"en\", \"name\": \"English\"}],"
+      " \"questions\": [{\"type\": \"group\", \"name\": \"p\", \"page\": true,"
+      "   \"label\": {\"en\": \"Household visits\"}, \"children\": ["
+      "   {\"type\": \"text\", \"name\": \"where\", \"label\": {\"en\": \"Village\"}},"
+      "   {\"type\": \"repeat\", \"name\": \"visit\", \"label\": {\"en\": \"Visit <b>\"},"
+      "    \"children\": [{\"type\": \"text\", \"name\": \"who\", \"required\": true,"
+      "     \"label\": {\"en\": \"Who was seen?\"}},"
+      "     {\"type\": \"integer\", \"name\": \"seen\", \"label\": {\"en\": \"Times seen\"}},"
+      "     {\"type\": \"text\", \"name\": \"why\", \"relevant\": \"${seen} > 2\","
+      "      \"label\": {\"en\": \"Why so often?\"}}]}]},"
+      "  {\"type\": \"text\", \"name\": \"notes\", \"label\": {\"en\": \"Notes\"}}]}";
+
+static DftRecord *visits;
+
+static gboolean
+is_instance_button (GtkWidget *widget, gconstpointer target)
+{
+  GVariant *t;
+
+  if (!GTK_IS_BUTTON (widget) || gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)) == NULL)
+    return FALSE;
+  t = gtk_actionable_get_action_target_value (GTK_ACTIONABLE (widget));
+  return t != NULL && g_variant_equal (t, target);
+}
+
+/* The Add button of the repeat at @base, or the Remove button of its instance @n (from 1). */
+static GtkWidget *
+instance_button (Filling *f, const char *base, guint n)
+{
+  g_autoptr (GVariant) target
+      = g_variant_ref_sink (n == 0 ? g_variant_new_string (base) : g_variant_new ("(su)", base, n));
+  GtkWidget *button = dft_ui_find_widget (GTK_WIDGET (f->filler), is_instance_button, target);
+
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_get_visible (button));
+  g_assert_true (gtk_widget_get_focusable (button));
+  return button;
+}
+
+static gboolean
+is_plain_label (GtkWidget *widget, gconstpointer text)
+{
+  return GTK_IS_LABEL (widget) && !gtk_label_get_use_markup (GTK_LABEL (widget))
+         && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0;
+}
+
+static guint
+visit_count (Filling *f)
+{
+  return dft_form_run_count_instances (dft_form_filler_get_run (f->filler), "/data/p/visit");
+}
+
+typedef struct
+{
+  Filling *f;
+  guint    n;
+} VisitWait;
+
+static gboolean
+has_visits (gpointer data)
+{
+  VisitWait *w = data;
+
+  return visit_count (w->f) == w->n;
+}
+
+/* A button pressed from the keyboard clicks once its pressed look has been seen. */
+static void
+press_key_on (Filling *f, GtkWidget *button, const char *key, guint n_visits)
+{
+  gtk_widget_grab_focus (button);
+  g_assert_true (gtk_widget_has_focus (button));
+  dft_xkeys_press (f->window, (const char *[]){ key, NULL });
+  dft_test_wait_until (has_visits, &(VisitWait){ f, n_visits }, "the visits to change");
+}
+
+/* A repeat inside a field-list group, on that page: each instance framed
+ * under its heading with a Remove button, Add after the last, by pointer or keyboard; relevance
+ * and required checks per instance; what is saved follows the instances left. */
+static void
+test_repeat_in_page (void)
+{
+  static const char *const order[] = { "/data/p/where", "/data/p/visit[1]/who",
+                                       "/data/p/visit[2]/who", "/data/p/visit[3]/who", NULL };
+  Filling                  f;
+  g_autoptr (GError)       error = NULL;
+  g_autoptr (DftRecord)    stored = NULL;
+  g_autoptr (JsonNode)     answers = NULL;
+  g_auto (GStrv)           missing = NULL;
+  JsonObject              *a;
+  GtkWidget               *remove;
+
+  open_filler (&f, visits, NULL, NULL, 360);
+  g_assert_cmpuint (dft_form_filler_get_n_pages (f.filler), ==, 2);
+  g_assert_cmpuint (visit_count (&f), ==, 1);
+  /* The heading is the label as written, never markup. */
+  g_assert_nonnull (dft_ui_find_widget (GTK_WIDGET (f.filler), is_plain_label, "Visit <b> 1"));
+  gtk_test_accessible_assert_property (instance_button (&f, "/data/p/visit", 0),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, "Add Visit <b>");
+
+  /* Add with the pointer: the page stays, the new instance's first question has the focus. */
+  g_signal_emit_by_name (instance_button (&f, "/data/p/visit", 0), "clicked");
+  g_assert_cmpuint (visit_count (&f), ==, 2);
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 0);
+  g_assert_cmpuint (dft_form_filler_get_n_pages (f.filler), ==, 2);
+  g_assert_cmpstr (focused_question (&f, order), ==, "/data/p/visit[2]/who");
+  dft_xkeys_type (f.window, "Zawadi");
+  g_assert_cmpstr (typed (&f, "/data/p/visit[2]/who"), ==, "Zawadi");
+
+  /* Add with the keyboard alone. */
+  press_key_on (&f, instance_button (&f, "/data/p/visit", 0), "space", 3);
+  g_assert_cmpstr (focused_question (&f, order), ==, "/data/p/visit[3]/who");
+  g_assert_cmpstr (typed (&f, "/data/p/visit[2]/who"), ==, "Zawadi");
+
+  /* Relevance per instance: the second's "why" shows, the first's does not. */
+  type (&f, "/data/p/visit[1]/who", "Amina");
+  type (&f, "/data/p/visit[2]/seen", "4");
+  g_assert_true (dft_form_filler_is_shown (f.filler, "/data/p/visit[2]/why"));
+  g_assert_false (dft_form_filler_is_shown (f.filler, "/data/p/visit[1]/why"));
+  type (&f, "/data/p/visit[2]/why", "Sick child");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-repeat-in-page.png");
+
+  /* Required per instance: the third, left empty, keeps the form from being finished, and
+   * the summary leads back to it on its page. */
+  action (&f, "filler.finalize", NULL);
+  g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "summary");
+  missing = dft_form_filler_get_summary_paths (f.filler);
+  g_assert_cmpuint (g_strv_length (missing), ==, 1);
+  g_assert_cmpstr (missing[0], ==, "/data/p/visit[3]/who");
+  action (&f, "filler.go-to-path", g_variant_new_string (missing[0]));
+  g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "form");
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 0);
+  g_assert_nonnull (dft_form_filler_get_message_for_path (f.filler, "/data/p/visit[3]/who"));
+  g_assert_null (dft_form_filler_get_message_for_path (f.filler, "/data/p/visit[2]/who"));
+
+  /* Remove the third, and the first with the keyboard: Zawadi's visit is the first left. */
+  remove = instance_button (&f, "/data/p/visit", 3);
+  gtk_test_accessible_assert_property (remove, GTK_ACCESSIBLE_PROPERTY_LABEL, "Remove Visit <b> 3");
+  g_signal_emit_by_name (remove, "clicked");
+  g_assert_cmpuint (visit_count (&f), ==, 2);
+  press_key_on (&f, instance_button (&f, "/data/p/visit", 1), "Return", 1);
+  g_assert_cmpstr (typed (&f, "/data/p/visit[1]/who"), ==, "Zawadi");
+  g_assert_null (dft_form_filler_get_widget_for_path (f.filler, "/data/p/visit[2]/who"));
+
+  action (&f, "filler.next", NULL);
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 1);
+  action (&f, "filler.finalize", NULL);
+  dft_test_wait_until (has_finished, &f, "the final submission");
+  stored = dft_store_load (store, &dft_entity_submission, dft_record_get_id (f.finished), &error);
+  g_assert_no_error (error);
+  answers = json_from_string (dft_record_get_string (stored, "answers"), &error);
+  g_assert_no_error (error);
+  a = json_node_get_object (answers);
+  g_assert_cmpstr (json_object_get_string_member (a, "/data/p/visit[1]/who"), ==, "Zawadi");
+  g_assert_cmpstr (json_object_get_string_member (a, "/data/p/visit[1]/seen"), ==, "4");
+  g_assert_cmpstr (json_object_get_string_member (a, "/data/p/visit[1]/why"), ==, "Sick child");
+  g_assert_false (json_object_has_member (a, "/data/p/visit[2]/who"));
+  close_filler (&f);
+}
+
 static const char geo_json[]
     = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"walks\", \"version\": \"1\","
       " \"title\": {\"en\": \"Walks\"}, \"kind\": \"survey\", \"root\": \"data\","
@@ -1243,6 +1409,7 @@ main (int argc, char *argv[])
   tiny = save_json (tiny_json);
   urdu = save_json (urdu_json);
   kids = save_json (repeat_json);
+  visits = save_json (visits_json);
   walks = save_json (geo_json);
   rank_form = save_json (rank_json);
   texts = save_json (texts_json);
@@ -1258,6 +1425,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/filler/return-keys", test_return_keys);
   g_test_add_func ("/filler/header", test_header);
   g_test_add_func ("/filler/repeats", test_repeats);
+  g_test_add_func ("/filler/repeat-in-page", test_repeat_in_page);
   g_test_add_func ("/filler/geotrace-geoshape-barcode", test_geo_barcode);
   g_test_add_func ("/filler/preview", test_preview);
   g_test_add_func ("/filler/save-error", test_save_error);
@@ -1271,6 +1439,7 @@ main (int argc, char *argv[])
   g_clear_object (&texts);
   g_clear_object (&urdu);
   g_clear_object (&kids);
+  g_clear_object (&visits);
   g_clear_object (&walks);
   g_clear_object (&rank_form);
   g_clear_object (&event);

@@ -127,6 +127,24 @@ close_activated (GtkWidget *widget, const char *action, GVariant *param)
     g_signal_emit_by_name (self, "closed");
 }
 
+/* On a page that holds a whole repeat, the new instance's first question takes the focus. */
+static void
+focus_instance (DftFormFiller *self, const char *instance)
+{
+  g_autofree char *prefix = g_strconcat (instance, "/", NULL);
+
+  for (guint i = 0; i < self->field_order->len; i++)
+    {
+      DftQuestionRow *field = g_ptr_array_index (self->field_order, i);
+
+      if (g_str_has_prefix (field->path, prefix) && _dft_question_row_takes_focus (field))
+        {
+          gtk_widget_grab_focus (_dft_question_row_focus_target (field));
+          return;
+        }
+    }
+}
+
 static void
 add_instance_activated (GtkWidget *widget, const char *action, GVariant *param)
 {
@@ -149,6 +167,7 @@ add_instance_activated (GtkWidget *widget, const char *action, GVariant *param)
   _dft_form_filler_recompute_pages (self);
   page = _dft_form_filler_find_page (self, instance);
   _dft_form_filler_go_to (self, page >= 0 ? (guint) page : self->page);
+  focus_instance (self, instance);
 }
 
 static void

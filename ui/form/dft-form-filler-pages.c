@@ -236,30 +236,57 @@ build_children (DftFormFiller *self, GtkBox *box, DftQuestion *group, const char
     }
 }
 
+/* A repeat inside a field-list group, on that group's page: each instance
+ * framed with its heading and its Remove button, and Add after the last. */
 static void
 build_repeat (DftFormFiller *self, GtkBox *box, DftQuestion *q, const char *base)
 {
-  guint       count = dft_form_run_count_instances (self->run, base);
-  const char *label = _dft_form_filler_question_text (self, q->label, NULL);
+  guint            count = dft_form_run_count_instances (self->run, base);
+  const char      *label = _dft_form_filler_question_text (self, q->label, NULL);
+  g_autofree char *name
+      = _dft_form_filler_expand_refs (self, label != NULL ? label : q->name, base);
 
   for (guint n = 1; n <= count; n++)
     {
       g_autofree char *instance = g_strdup_printf ("%s[%u]", base, n);
       /* Translators: a heading for one entry of a repeated part: "Child 2" */
-      g_autofree char *heading = g_strdup_printf (_ ("%s %u"), label != NULL ? label : q->name, n);
-      GtkWidget       *section = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
+      g_autofree char *heading = g_strdup_printf (_ ("%s %u"), name, n);
+      GtkWidget       *section;
 
+      if (!dft_form_run_is_relevant (self->run, instance))
+        continue;
+      section = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
+      gtk_widget_add_css_class (section, "card");
+      gtk_widget_add_css_class (section, "repeat-instance");
       gtk_box_append (GTK_BOX (section), _dft_form_filler_new_label (heading, "title-4"));
       build_children (self, GTK_BOX (section), q, instance);
       if (q->repeat_count == NULL)
-        gtk_box_append (GTK_BOX (section), instance_button (_ ("_Remove"), "user-trash-symbolic",
-                                                            "filler.remove-instance",
-                                                            g_variant_new ("(su)", base, n)));
+        {
+          GtkWidget *remove
+              = instance_button (_ ("_Remove"), "user-trash-symbolic", "filler.remove-instance",
+                                 g_variant_new ("(su)", base, n));
+          /* Translators: what a screen reader says for the button that removes one entry
+             of a repeated part; %s is that entry's heading, "Child 2" */
+          g_autofree char *spoken = g_strdup_printf (_ ("Remove %s"), heading);
+
+          gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                          spoken, -1);
+          gtk_box_append (GTK_BOX (section), remove);
+        }
       gtk_box_append (box, section);
     }
   if (q->repeat_count == NULL)
-    gtk_box_append (box, instance_button (_ ("_Add"), "list-add-symbolic", "filler.add-instance",
-                                          g_variant_new_string (base)));
+    {
+      GtkWidget *add = instance_button (_ ("_Add"), "list-add-symbolic", "filler.add-instance",
+                                        g_variant_new_string (base));
+      /* Translators: what a screen reader says for the button that adds an entry to a
+         repeated part; %s is the part's label, "Child" */
+      g_autofree char *spoken = g_strdup_printf (_ ("Add %s"), name);
+
+      gtk_accessible_update_property (GTK_ACCESSIBLE (add), GTK_ACCESSIBLE_PROPERTY_LABEL, spoken,
+                                      -1);
+      gtk_box_append (box, add);
+    }
 }
 
 static void
