@@ -281,6 +281,40 @@ static const char migration_10[] =
   "CREATE INDEX submission_score ON submission"
   "  (event_id, form_id, person_id, phase, status, deleted, score, finished_at, updated_at, id)"
   "  WHERE score IS NOT NULL;";
+
+/* Version 11: files attached to submissions (app/dft-store-attachments.c). A file question's
+ * answer is "SHA256.ext", the file's SHA-256 in lower-case hex and the extension it had; the
+ * bytes live once in attachment whatever number of answers name them. They are not records: a
+ * file never changes, so there is nothing to merge, and sync moves them beside the change log
+ * (sync/PROTOCOL.md, "Attachments"). attachment_part holds the pieces of one still arriving;
+ * attachment_ref, kept by triggers, which live submission names which file. */
+#define ATTACHMENT_REFS(submission, answers) \
+  "INSERT OR IGNORE INTO attachment_ref SELECT substr (t.value, 1, 64), " submission \
+  "  FROM json_tree (" answers ") t WHERE t.type = 'text'" \
+  "  AND length (t.value) BETWEEN 66 AND 74 AND substr (t.value, 65, 1) = '.'" \
+  "  AND NOT substr (t.value, 1, 64) GLOB '*[^0-9a-f]*';"
+
+static const char migration_11[] =
+  "CREATE TABLE attachment (sha256 TEXT PRIMARY KEY NOT NULL, size INTEGER NOT NULL,"
+  "  media_type TEXT NOT NULL, name TEXT, added_at TEXT NOT NULL,"
+  "  uploaded INTEGER NOT NULL DEFAULT 0, data BLOB NOT NULL);"
+  "CREATE TABLE attachment_part (sha256 TEXT NOT NULL, start INTEGER NOT NULL,"
+  "  data BLOB NOT NULL, PRIMARY KEY (sha256, start));"
+  "CREATE TABLE attachment_ref (sha256 TEXT NOT NULL, submission_id TEXT NOT NULL,"
+  "  PRIMARY KEY (sha256, submission_id)) WITHOUT ROWID;"
+  "CREATE INDEX attachment_ref_submission ON attachment_ref (submission_id);"
+  "INSERT OR IGNORE INTO attachment_ref SELECT substr (t.value, 1, 64), s.id"
+  "  FROM submission s, json_tree (s.answers) t WHERE s.deleted = 0 AND t.type = 'text'"
+  "  AND length (t.value) BETWEEN 66 AND 74 AND substr (t.value, 65, 1) = '.'"
+  "  AND NOT substr (t.value, 1, 64) GLOB '*[^0-9a-f]*';"
+  "CREATE TRIGGER submission_attachments_insert AFTER INSERT ON submission"
+  "  WHEN NEW.deleted = 0 AND NEW.answers IS NOT NULL BEGIN "
+  ATTACHMENT_REFS ("NEW.id", "NEW.answers") " END;"
+  "CREATE TRIGGER submission_attachments_update AFTER UPDATE OF answers, deleted ON submission"
+  "  BEGIN DELETE FROM attachment_ref WHERE submission_id = OLD.id; "
+  ATTACHMENT_REFS ("NEW.id", "CASE WHEN NEW.deleted = 0 THEN NEW.answers END") " END;"
+  "CREATE TRIGGER submission_attachments_delete AFTER DELETE ON submission BEGIN "
+  "  DELETE FROM attachment_ref WHERE submission_id = OLD.id; END;";
 /* clang-format on */
 
 static const DftMigration migrations[] = {
@@ -294,6 +328,7 @@ static const DftMigration migrations[] = {
   { 8, migration_8, NULL },
   { 9, migration_9, NULL },
   { 10, migration_10, NULL },
+  { 11, migration_11, NULL },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == DFT_SCHEMA_VERSION);
