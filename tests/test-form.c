@@ -349,6 +349,28 @@ assert_refused (DftFormRun *run, const char *path, const char *words)
     g_error ("“%s” does not say “%s”", message, words);
 }
 
+/* A file question's answer names a kept file; anything else, typed into a draft's JSON by
+ * hand, is refused, and a required one must have a file. */
+static void
+test_file_answers (void)
+{
+  g_autoptr (DftForm)    form = load ("{\"format\": \"daftari-form\", \"questions\": ["
+                                         "{\"type\": \"image\", \"name\": \"photo\", "
+                                         "\"required\": true},"
+                                         "{\"type\": \"file\", \"name\": \"scan\"}]}");
+  g_autoptr (DftFormRun) run = start (form);
+  const char *kept = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg";
+
+  g_assert_cmpint (dft_form_lookup (form, "photo")->type, ==, DFT_QUESTION_IMAGE);
+  g_assert_cmpint (dft_form_lookup (form, "scan")->type, ==, DFT_QUESTION_FILE);
+  g_assert_false (dft_form_run_check (run, "/data/photo", "en", TRUE, NULL));
+  answer (run, "/data/photo", kept);
+  g_assert_true (dft_form_run_check (run, "/data/photo", "en", TRUE, NULL));
+  g_assert_true (dft_form_run_check (run, "/data/scan", "en", TRUE, NULL));
+  answer (run, "/data/scan", "C:\\Users\\scan.pdf");
+  assert_refused (run, "/data/scan", "Choose the file again");
+}
+
 /* A line or shape typed in or pasted from a GPS app: points on lines or after ";", numbers
  * apart by spaces or commas, kept as ODK writes them; a wrong point is named. A barcode typed
  * by hand is kept as typed. */
@@ -1127,6 +1149,7 @@ main (int argc, char **argv)
   g_test_add_func ("/form/run/constraint-types", test_constraint_and_types);
   g_test_add_func ("/form/run/geopoint", test_geopoint_typed_in);
   g_test_add_func ("/form/run/geotrace-geoshape-barcode", test_geotrace_geoshape_barcode);
+  g_test_add_func ("/form/run/file-answers", test_file_answers);
   g_test_add_func ("/form/run/calculate-default-read-only", test_calculate_default_read_only);
   g_test_add_func ("/form/run/only-dependents", test_only_dependents_change);
   g_test_add_func ("/form/run/choice-filter", test_choice_filter);

@@ -107,7 +107,7 @@ test_structure (void)
     { "colour", DFT_QUESTION_SELECT_ONE },   { "region", DFT_QUESTION_SELECT_ONE },
     { "town", DFT_QUESTION_SELECT_ONE },     { "fruit", DFT_QUESTION_SELECT_MULTIPLE },
     { "child_count", DFT_QUESTION_INTEGER }, { "children", DFT_QUESTION_REPEAT },
-    { "location", DFT_QUESTION_GEOTRACE },   { "photo", DFT_QUESTION_UNSUPPORTED },
+    { "location", DFT_QUESTION_GEOTRACE },   { "photo", DFT_QUESTION_IMAGE },
     { "ok", DFT_QUESTION_ACKNOWLEDGE },
   };
 
@@ -456,10 +456,10 @@ test_unsupported_optional (void)
   g_autoptr (DftForm) form = load_full ();
   DftQuestion        *photo = find (form, "photo");
 
-  g_assert_cmpstr (photo->unsupported_type, ==, "image");
-  g_assert_true (has_warning (form, "photo", "image"));
-  g_assert_true (has_warning (form, "photo", "160"));
-  /* A geotrace is a question like any other now. */
+  /* A photo and a geotrace are questions like any other now. */
+  g_assert_cmpint (photo->type, ==, DFT_QUESTION_IMAGE);
+  g_assert_null (photo->unsupported_type);
+  g_assert_false (has_warning (form, "photo", "image"));
   g_assert_null (find (form, "location")->unsupported_type);
   g_assert_false (has_warning (form, "location", "geotrace"));
 }
@@ -467,7 +467,7 @@ test_unsupported_optional (void)
 static void
 test_unsupported_required (void)
 {
-  g_autofree char    *path = data_path ("required-photo.xml");
+  g_autofree char    *path = data_path ("required-range.xml");
   g_autoptr (GError)  error = NULL;
   g_autoptr (DftForm) form = dft_xform_load_file (path, &error);
 
@@ -475,7 +475,7 @@ test_unsupported_required (void)
   g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_UNSUPPORTED);
   g_assert_nonnull (strstr (error->message, "where"));
   g_assert_nonnull (strstr (error->message, "21"));
-  g_assert_nonnull (strstr (error->message, "image"));
+  g_assert_nonnull (strstr (error->message, "range"));
 }
 
 /* ODK's geotrace, geoshape and barcode bind types on an input, required or not, load as

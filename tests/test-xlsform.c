@@ -437,33 +437,87 @@ test_unsupported (void)
   DftQuestion        *q;
 
   optional = load_md ("| survey |\n| | type | name | label |\n| | text | a | A |\n"
-                      "| | image | photo | Photo |\n| | audit | audit | |\n",
+                      "| | range | photo | Photo |\n| | audit | audit | |\n",
                       &error);
   g_assert_no_error (error);
   q = dft_form_lookup (optional, "photo");
   g_assert_null (q); /* not prepared yet */
   q = optional->questions->pdata[1];
   g_assert_cmpint (q->type, ==, DFT_QUESTION_UNSUPPORTED);
-  g_assert_cmpstr (q->unsupported_type, ==, "image");
+  g_assert_cmpstr (q->unsupported_type, ==, "range");
   /* Metadata Daftari does not record is left out, with a warning too. */
   g_assert_cmpuint (optional->questions->len, ==, 2);
   g_assert_cmpuint (optional->warnings->len, ==, 2);
   w = optional->warnings->pdata[0];
   g_assert_cmpuint (w->source_line, ==, 4);
   g_assert_cmpstr (w->name, ==, "photo");
-  g_assert_nonnull (strstr (w->message, "image"));
+  g_assert_nonnull (strstr (w->message, "range"));
   g_assert_nonnull (strstr (w->message, "Row 4"));
   g_assert_true (dft_form_prepare (optional, &error));
   g_assert_no_error (error);
 
   required = load_md ("| survey |\n| | type | name | label | required |\n"
-                      "| | audio | where | Where | yes |\n",
+                      "| | range | where | Where | yes |\n",
                       &error);
   g_assert_no_error (error);
   g_assert_false (dft_form_prepare (required, &error));
   g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_UNSUPPORTED);
-  g_assert_nonnull (strstr (error->message, "audio"));
+  g_assert_nonnull (strstr (error->message, "range"));
   g_assert_nonnull (strstr (error->message, "where"));
+}
+
+/* Photos, recordings, videos and other files are questions, required ones too, under ODK's
+ * names for them; the XForm pyxform would make asks for the same kind of file. */
+static void
+test_file_questions (void)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = NULL;
+  g_autofree char    *xform = NULL;
+  g_autoptr (DftForm) back = NULL;
+  static const struct
+  {
+    const char     *name;
+    DftQuestionType type;
+    const char     *mediatype;
+  } expected[] = {
+    { "photo", DFT_QUESTION_IMAGE, "image/*" },  { "snap", DFT_QUESTION_IMAGE, "image/*" },
+    { "voice", DFT_QUESTION_AUDIO, "audio/*" },  { "clip", DFT_QUESTION_VIDEO, "video/*" },
+    { "scan", DFT_QUESTION_FILE, "application/*" },
+  };
+
+  form = load_md ("| survey |\n| | type | name | label | required |\n"
+                  "| | image | photo | Photo | yes |\n| | photo | snap | Snap | |\n"
+                  "| | audio | voice | Voice | |\n| | video | clip | Clip | |\n"
+                  "| | file | scan | Scan | yes |\n",
+                  &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (form->warnings->len, ==, 0);
+  g_assert_true (dft_form_prepare (form, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      DftQuestion *q = dft_form_lookup (form, expected[i].name);
+
+      g_assert_nonnull (q);
+      g_assert_cmpint (q->type, ==, expected[i].type);
+    }
+
+  xform = dft_xform_export (form, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *control = g_strdup_printf ("<upload ref=\"/%s/%s\" mediatype=\"%s\"",
+                                                  form->root_name, expected[i].name,
+                                                  expected[i].mediatype);
+
+      g_assert_nonnull (strstr (xform, control));
+    }
+  back = dft_xform_load_data (xform, strlen (xform), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (back, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    g_assert_cmpint (dft_form_lookup (back, expected[i].name)->type, ==, expected[i].type);
 }
 
 /* geotrace, geoshape, barcode and their ODK aliases are questions, required ones too, with
@@ -1067,6 +1121,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xlsform/select-randomize", test_select_randomize);
   g_test_add_func ("/xlsform/languages", test_languages);
   g_test_add_func ("/xlsform/unsupported", test_unsupported);
+  g_test_add_func ("/xlsform/file-questions", test_file_questions);
   g_test_add_func ("/xlsform/geotrace-geoshape-barcode", test_geo_barcode);
   g_test_add_func ("/xlsform/loop", test_loop);
   g_test_add_func ("/xlsform/repeat-in-field-list", test_repeat_in_field_list);

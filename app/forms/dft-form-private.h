@@ -40,4 +40,9 @@ int _dft_form_compare_strings (gconstpointer a, gconstpointer b);
 /* The keys of @table, borrowed, sorted: output that does not depend on hashing. */
 GPtrArray *_dft_form_sorted_keys (GHashTable *table);
 
+/* The media types a file question takes, as an upload control's mediatype says them
+ * ("image/" and a star, and so on; "application/" and a star for any file); NULL for other
+ * questions. */
+const char *_dft_question_media_type (const DftQuestion *q);
+
 G_END_DECLS

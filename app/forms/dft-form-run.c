@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dft-form-private.h"
+#include "dft-store-attachments.h"
 #include "dft-form-run.h"
 
 enum
@@ -234,6 +235,10 @@ create_question (DftFormRun *run, DftQuestion *q, const char *prefix)
     case DFT_QUESTION_GEOTRACE:
     case DFT_QUESTION_GEOSHAPE:
     case DFT_QUESTION_BARCODE:
+    case DFT_QUESTION_IMAGE:
+    case DFT_QUESTION_AUDIO:
+    case DFT_QUESTION_VIDEO:
+    case DFT_QUESTION_FILE:
     case DFT_QUESTION_SELECT_ONE:
     case DFT_QUESTION_SELECT_MULTIPLE:
     case DFT_QUESTION_LIKERT:
@@ -1070,6 +1075,13 @@ type_ok (DftForm *form, DftQuestion *q, const char *value, char **why)
           if (parts[i][0] != '\0' && !in_list (form, q, parts[i]))
             msg = _ ("Choose only among the answers offered.");
       }
+      break;
+    case DFT_QUESTION_IMAGE:
+    case DFT_QUESTION_AUDIO:
+    case DFT_QUESTION_VIDEO:
+    case DFT_QUESTION_FILE:
+      if (!dft_attachment_parse_answer (value, NULL))
+        msg = _ ("Choose the file again: this answer does not name a kept file.");
       break;
     case DFT_QUESTION_TEXT:
     case DFT_QUESTION_BARCODE:

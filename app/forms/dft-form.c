@@ -39,8 +39,26 @@ static const char *const type_names[] = {
   [DFT_QUESTION_GEOTRACE] = "geotrace",
   [DFT_QUESTION_GEOSHAPE] = "geoshape",
   [DFT_QUESTION_BARCODE] = "barcode",
+  [DFT_QUESTION_IMAGE] = "image",
+  [DFT_QUESTION_AUDIO] = "audio",
+  [DFT_QUESTION_VIDEO] = "video",
+  [DFT_QUESTION_FILE] = "file",
   [DFT_QUESTION_RANK] = "rank",
 };
+
+const char *
+_dft_question_media_type (const DftQuestion *q)
+{
+  if (q->type == DFT_QUESTION_IMAGE)
+    return "image/*";
+  if (q->type == DFT_QUESTION_AUDIO)
+    return "audio/*";
+  if (q->type == DFT_QUESTION_VIDEO)
+    return "video/*";
+  if (q->type == DFT_QUESTION_FILE)
+    return "application/*";
+  return NULL;
+}
 
 const char *
 dft_question_type_to_string (DftQuestionType type)

@@ -59,6 +59,13 @@ typedef enum
   DFT_QUESTION_GEOSHAPE, /* a closed ring: at least 4 points */
   DFT_QUESTION_BARCODE,  /* text typed by hand (no camera), kept as typed */
   DFT_QUESTION_RANK,     /* every choice once, in the person's order, separated by spaces */
+  /* A file chosen by the person, kept with the submission (dft-store-attachments.h); the
+   * answer is "SHA256.ext". ODK's upload controls with mediatype image, audio, video and
+   * any other. */
+  DFT_QUESTION_IMAGE,
+  DFT_QUESTION_AUDIO,
+  DFT_QUESTION_VIDEO,
+  DFT_QUESTION_FILE,
 } DftQuestionType;
 
 /* Strings per language code ("en", "ru", "ur"); a form without languages uses "und". */

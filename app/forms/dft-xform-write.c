@@ -176,6 +176,11 @@ xw_bind_type (const DftQuestion *q)
       return "geoshape";
     case DFT_QUESTION_BARCODE:
       return "barcode";
+    case DFT_QUESTION_IMAGE:
+    case DFT_QUESTION_AUDIO:
+    case DFT_QUESTION_VIDEO:
+    case DFT_QUESTION_FILE:
+      return "binary";
     case DFT_QUESTION_METADATA:
       if (g_strcmp0 (q->preload, "start") == 0 || g_strcmp0 (q->preload, "end") == 0)
         return "dateTime";
@@ -423,6 +428,12 @@ xw_body (XfWriter *x, GPtrArray *questions)
         case DFT_QUESTION_ACKNOWLEDGE:
           tag = "trigger";
           break;
+        case DFT_QUESTION_IMAGE:
+        case DFT_QUESTION_AUDIO:
+        case DFT_QUESTION_VIDEO:
+        case DFT_QUESTION_FILE:
+          tag = "upload";
+          break;
         case DFT_QUESTION_TEXT:
         case DFT_QUESTION_INTEGER:
         case DFT_QUESTION_DECIMAL:
@@ -443,6 +454,7 @@ xw_body (XfWriter *x, GPtrArray *questions)
         appearance = g_strdup (q->appearance);
       xmlTextWriterStartElement (x->w, BAD_CAST tag);
       xw_attr (x, "ref", q->path);
+      xw_attr (x, "mediatype", _dft_question_media_type (q));
       xw_attr (x, "appearance", appearance);
       xw_label (x, "label", q->label);
       xw_label (x, "hint", q->hint);

@@ -1389,20 +1389,21 @@ xf_check_search (XfLoader   *l,
 
 /* Questions. */
 
-static const char *
-xf_unsupported_upload (xmlNodePtr control)
+/* An upload control's question: the person chooses a file of the kind its mediatype names. */
+static DftQuestionType
+xf_upload_type (xmlNodePtr control)
 {
   g_autofree char *mediatype = xf_attr (control, "mediatype");
 
   if (mediatype == NULL)
-    return "file";
+    return DFT_QUESTION_FILE;
   if (g_str_has_prefix (mediatype, "image/"))
-    return "image";
+    return DFT_QUESTION_IMAGE;
   if (g_str_has_prefix (mediatype, "audio/"))
-    return "audio";
+    return DFT_QUESTION_AUDIO;
   if (g_str_has_prefix (mediatype, "video/"))
-    return "video";
-  return "file";
+    return DFT_QUESTION_VIDEO;
+  return DFT_QUESTION_FILE;
 }
 
 static gboolean
@@ -1703,7 +1704,7 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
       else if (g_str_equal (tag, "trigger"))
         q = dft_question_new (DFT_QUESTION_ACKNOWLEDGE, name);
       else if (g_str_equal (tag, "upload"))
-        unsupported = g_strdup (xf_unsupported_upload (control));
+        q = dft_question_new (xf_upload_type (control), name);
       else if (g_str_equal (tag, "range"))
         {
           static const char *const attrs[] = { "start", "end", "step" };
@@ -1733,7 +1734,7 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
           && (((g_str_equal (type, "geopoint") || g_str_equal (type, "geotrace")
                 || g_str_equal (type, "geoshape") || g_str_equal (type, "barcode"))
                && g_strcmp0 (tag, "input") != 0)
-              || g_str_equal (type, "binary")))
+              || (g_str_equal (type, "binary") && g_strcmp0 (tag, "upload") != 0)))
         {
           g_clear_pointer (&q, dft_question_free);
           unsupported = g_strdup (type);

@@ -239,6 +239,10 @@ md_questions (MdWriter *m, GPtrArray *questions)
         case DFT_QUESTION_GEOTRACE:
         case DFT_QUESTION_GEOSHAPE:
         case DFT_QUESTION_BARCODE:
+        case DFT_QUESTION_IMAGE:
+        case DFT_QUESTION_AUDIO:
+        case DFT_QUESTION_VIDEO:
+        case DFT_QUESTION_FILE:
         case DFT_QUESTION_NOTE:
         case DFT_QUESTION_ACKNOWLEDGE:
         case DFT_QUESTION_CALCULATE:
