@@ -1508,6 +1508,22 @@ write_answers (DftFormRun *run, GPtrArray *questions, gboolean final, JsonBuilde
     }
 }
 
+#define CHOICE_SEED_MEMBER "#choice-seed"
+
+static gboolean
+form_shuffles_unseeded (GPtrArray *questions)
+{
+  for (guint i = 0; questions != NULL && i < questions->len; i++)
+    {
+      DftQuestion *q = g_ptr_array_index (questions, i);
+
+      if ((q->choice_randomize && q->choice_seed == NULL)
+          || form_shuffles_unseeded (q->children))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 char *
 dft_form_run_to_json (DftFormRun *run, gboolean final)
 {
@@ -1526,6 +1542,16 @@ dft_form_run_to_json (DftFormRun *run, gboolean final)
     }
   json_builder_begin_object (b);
   write_answers (run, run->form->questions, final, b);
+  /* Choices shuffled without a seed of the form's own keep their order when the submission is
+   * opened again: the run's seed is saved with it (a string, so no reader takes it for a
+   * repeat's count; no question has this name). */
+  if (form_shuffles_unseeded (run->form->questions))
+    {
+      g_autofree char *seed = g_strdup_printf ("%" G_GINT32_FORMAT, run->choice_seed);
+
+      json_builder_set_member_name (b, CHOICE_SEED_MEMBER);
+      json_builder_add_string_value (b, seed);
+    }
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
@@ -1604,6 +1630,14 @@ dft_form_run_load_json (DftFormRun *run, const char *json, GError **error)
           dft_expr_context_remove (run->ctx, last);
           set_count (run, base, have - 1);
         }
+    }
+  if (json_object_has_member (o, CHOICE_SEED_MEMBER))
+    {
+      const char *seed = json_object_get_string_member_with_default (o, CHOICE_SEED_MEMBER, "");
+      gint64      value = 0;
+
+      if (g_ascii_string_to_signed (seed, 10, 1, G_MAXINT32, &value, NULL))
+        run->choice_seed = (gint32) value;
     }
   g_hash_table_remove_all (run->edited);
   for (GList *l = members; l != NULL; l = l->next)
