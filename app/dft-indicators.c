@@ -886,6 +886,7 @@ collect_question_cb (DftQuestion *q, gpointer user_data)
     case DFT_QUESTION_AUDIO:
     case DFT_QUESTION_VIDEO:
     case DFT_QUESTION_FILE:
+    case DFT_QUESTION_RANGE:
     case DFT_QUESTION_NOTE:
     case DFT_QUESTION_ACKNOWLEDGE:
     case DFT_QUESTION_CALCULATE:

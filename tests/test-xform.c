@@ -467,7 +467,7 @@ test_unsupported_optional (void)
 static void
 test_unsupported_required (void)
 {
-  g_autofree char    *path = data_path ("required-range.xml");
+  g_autofree char    *path = data_path ("required-external-app.xml");
   g_autoptr (GError)  error = NULL;
   g_autoptr (DftForm) form = dft_xform_load_file (path, &error);
 
@@ -475,7 +475,7 @@ test_unsupported_required (void)
   g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_UNSUPPORTED);
   g_assert_nonnull (strstr (error->message, "where"));
   g_assert_nonnull (strstr (error->message, "21"));
-  g_assert_nonnull (strstr (error->message, "range"));
+  g_assert_nonnull (strstr (error->message, "app"));
 }
 
 /* ODK's geotrace, geoshape and barcode bind types on an input, required or not, load as

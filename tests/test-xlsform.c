@@ -437,32 +437,32 @@ test_unsupported (void)
   DftQuestion        *q;
 
   optional = load_md ("| survey |\n| | type | name | label |\n| | text | a | A |\n"
-                      "| | range | photo | Photo |\n| | audit | audit | |\n",
+                      "| | select_one_external c | photo | Photo |\n| | audit | audit | |\n",
                       &error);
   g_assert_no_error (error);
   q = dft_form_lookup (optional, "photo");
   g_assert_null (q); /* not prepared yet */
   q = optional->questions->pdata[1];
   g_assert_cmpint (q->type, ==, DFT_QUESTION_UNSUPPORTED);
-  g_assert_cmpstr (q->unsupported_type, ==, "range");
+  g_assert_cmpstr (q->unsupported_type, ==, "select one external");
   /* Metadata Daftari does not record is left out, with a warning too. */
   g_assert_cmpuint (optional->questions->len, ==, 2);
   g_assert_cmpuint (optional->warnings->len, ==, 2);
   w = optional->warnings->pdata[0];
   g_assert_cmpuint (w->source_line, ==, 4);
   g_assert_cmpstr (w->name, ==, "photo");
-  g_assert_nonnull (strstr (w->message, "range"));
+  g_assert_nonnull (strstr (w->message, "select_one_external"));
   g_assert_nonnull (strstr (w->message, "Row 4"));
   g_assert_true (dft_form_prepare (optional, &error));
   g_assert_no_error (error);
 
   required = load_md ("| survey |\n| | type | name | label | required |\n"
-                      "| | range | where | Where | yes |\n",
+                      "| | select_one_external c | where | Where | yes |\n",
                       &error);
   g_assert_no_error (error);
   g_assert_false (dft_form_prepare (required, &error));
   g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_UNSUPPORTED);
-  g_assert_nonnull (strstr (error->message, "range"));
+  g_assert_nonnull (strstr (error->message, "select one external"));
   g_assert_nonnull (strstr (error->message, "where"));
 }
 
@@ -640,13 +640,64 @@ test_range (void)
                                       "| | range | level | Level | start=0;end=2.5 step=0.5 |\n"
                                       "| | range | plain | Plain | |\n",
                                       &error);
-  DftQuestion        *q;
+  g_autoptr (DftForm)    back = NULL;
+  g_autoptr (DftFormRun) run = NULL;
+  g_autofree char       *xform = NULL;
+  g_autofree char       *path = NULL;
+  DftQuestion           *q;
 
+  /* A range is a question: its parameters, or pyxform's 1 to 10 in steps of 1. */
   g_assert_no_error (error);
+  g_assert_cmpuint (form->warnings->len, ==, 0);
   q = form->questions->pdata[0];
-  g_assert_cmpint (q->type, ==, DFT_QUESTION_UNSUPPORTED);
-  g_assert_cmpstr (q->unsupported_type, ==, "range");
-  g_assert_cmpuint (form->warnings->len, ==, 2);
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_RANGE);
+  g_assert_cmpfloat (q->range_start, ==, 0);
+  g_assert_cmpfloat (q->range_end, ==, 2.5);
+  g_assert_cmpfloat (q->range_step, ==, 0.5);
+  q = form->questions->pdata[1];
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_RANGE);
+  g_assert_cmpfloat (q->range_start, ==, 1);
+  g_assert_cmpfloat (q->range_end, ==, 10);
+  g_assert_cmpfloat (q->range_step, ==, 1);
+
+  /* The XForm pyxform makes of it is the same range. */
+  xform = dft_xform_export (form, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (xform, "start=\"0\" end=\"2.5\" step=\"0.5\""));
+  back = dft_xform_load_data (xform, strlen (xform), NULL, &error);
+  g_assert_no_error (error);
+  dft_test_assert_same_form (form, back);
+
+  /* Only the numbers it offers are answers. */
+  run = dft_form_run_new (form, &error);
+  g_assert_no_error (error);
+  path = g_strdup_printf ("/%s/level", form->root_name);
+  for (guint i = 0; i < 4; i++)
+    {
+      static const char *const good[] = { "0", "1.5", "2.5", "2.50" };
+      static const char *const bad[] = { "3", "-0.5", "1.2", "x" };
+
+      dft_form_run_set_answer (run, path, good[i], NULL, NULL);
+      g_assert_true (dft_form_run_check (run, path, "en", TRUE, NULL));
+      dft_form_run_set_answer (run, path, bad[i], NULL, NULL);
+      g_assert_false (dft_form_run_check (run, path, "en", TRUE, NULL));
+    }
+  /* A range going nowhere is refused. */
+  for (guint i = 0; i < 2; i++)
+    {
+      static const char *const params[] = { "start=3 end=3", "step=-1" };
+      g_autofree char *md = g_strdup_printf ("| survey |\n| | type | name | label | parameters |\n"
+                                             "| | range | level | Level | %s |\n",
+                                             params[i]);
+      g_autoptr (DftForm) broken = load_md (md, &error);
+
+      g_assert_no_error (error);
+      g_assert_false (dft_form_prepare (broken, &error));
+      g_assert_error (error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, "level"));
+      g_assert_nonnull (strstr (error->message, "step"));
+      g_clear_error (&error);
+    }
 }
 
 static void

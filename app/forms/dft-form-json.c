@@ -180,6 +180,15 @@ write_question (JsonBuilder *b, DftForm *form, DftQuestion *q, DftFormJsonFlags 
       json_builder_add_boolean_value (b, TRUE);
     }
   write_string (b, "choice_seed", q->choice_seed);
+  if (q->type == DFT_QUESTION_RANGE)
+    {
+      json_builder_set_member_name (b, "range_start");
+      json_builder_add_double_value (b, q->range_start);
+      json_builder_set_member_name (b, "range_end");
+      json_builder_add_double_value (b, q->range_end);
+      json_builder_set_member_name (b, "range_step");
+      json_builder_add_double_value (b, q->range_step);
+    }
   write_string (b, "appearance", q->appearance);
   write_string (b, "repeat_count", q->repeat_count);
   if (q->page)
@@ -616,6 +625,9 @@ read_question (Reader *r, JsonObject *o, DftQuestion *parent, guint depth)
                                          "choice_filter",
                                          "choice_randomize",
                                          "choice_seed",
+                                         "range_start",
+                                         "range_end",
+                                         "range_step",
                                          "appearance",
                                          "repeat_count",
                                          "page",
@@ -669,6 +681,9 @@ read_question (Reader *r, JsonObject *o, DftQuestion *parent, guint depth)
       || !read_string (r, o, "choice_filter", &q->choice_filter)
       || !read_bool (r, o, "choice_randomize", &q->choice_randomize)
       || !read_string (r, o, "choice_seed", &q->choice_seed)
+      || !read_number (r, o, "range_start", &q->range_start)
+      || !read_number (r, o, "range_end", &q->range_end)
+      || !read_number (r, o, "range_step", &q->range_step)
       || !read_string (r, o, "appearance", &q->appearance)
       || !read_string (r, o, "repeat_count", &q->repeat_count)
       || !read_bool (r, o, "page", &q->page) || !read_string (r, o, "preload", &q->preload)

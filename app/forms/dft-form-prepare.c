@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <math.h>
 #include <string.h>
 
 #include "dft-form-private.h"
@@ -89,6 +90,19 @@ assign_paths (Prep *p, GPtrArray *questions, const char *parent_path)
       if ((q->type == DFT_QUESTION_GROUP || q->type == DFT_QUESTION_REPEAT)
           && !assign_paths (p, q->children, q->path))
         return FALSE;
+      if (q->type == DFT_QUESTION_RANGE
+          && (!isfinite (q->range_start) || !isfinite (q->range_end)
+              || !isfinite (q->range_step) || q->range_step <= 0
+              || q->range_start == q->range_end
+              || fabs (q->range_end - q->range_start) / q->range_step > 100000))
+        {
+          g_set_error (&p->error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,
+                       /* Translators: %s names a question and its line */
+                       _ ("The range %s needs a start and an end that differ and a step of more "
+                          "than 0 that goes from one to the other in at most 100,000 steps."),
+                       what);
+          return FALSE;
+        }
       if (q->type != DFT_QUESTION_GROUP && q->type != DFT_QUESTION_REPEAT && q->children->len > 0)
         {
           g_set_error (&p->error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,

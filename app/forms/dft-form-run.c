@@ -239,6 +239,7 @@ create_question (DftFormRun *run, DftQuestion *q, const char *prefix)
     case DFT_QUESTION_AUDIO:
     case DFT_QUESTION_VIDEO:
     case DFT_QUESTION_FILE:
+    case DFT_QUESTION_RANGE:
     case DFT_QUESTION_SELECT_ONE:
     case DFT_QUESTION_SELECT_MULTIPLE:
     case DFT_QUESTION_LIKERT:
@@ -1025,6 +1026,27 @@ in_list (DftForm *form, DftQuestion *q, const char *value)
   return FALSE;
 }
 
+/* Whether @v is one of the numbers the range @q offers. */
+static gboolean
+range_ok (const DftQuestion *q, double v)
+{
+  double low = MIN (q->range_start, q->range_end);
+  double high = MAX (q->range_start, q->range_end);
+  double steps = fabs (v - q->range_start) / q->range_step;
+  double slack = 1e-9 * MAX (1.0, steps);
+
+  return isfinite (v) && v >= low - slack * q->range_step && v <= high + slack * q->range_step
+         && fabs (steps - round (steps)) <= slack;
+}
+
+static char *
+range_number (double v)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup (g_ascii_formatd (buffer, sizeof buffer, "%.15g", v));
+}
+
 static gboolean
 type_ok (DftForm *form, DftQuestion *q, const char *value, char **why)
 {
@@ -1040,6 +1062,19 @@ type_ok (DftForm *form, DftQuestion *q, const char *value, char **why)
     case DFT_QUESTION_DECIMAL:
       if (!is_decimal (value))
         msg = _ ("Enter a number, with a point for decimals.");
+      break;
+    case DFT_QUESTION_RANGE:
+      if (!is_decimal (value) || !range_ok (q, g_ascii_strtod (value, NULL)))
+        {
+          g_autofree char *from = range_number (q->range_start);
+          g_autofree char *to = range_number (q->range_end);
+          g_autofree char *step = range_number (q->range_step);
+
+          problem = g_strdup_printf (
+              /* Translators: the numbers a range question takes: "from 1 to 10 in steps of 1" */
+              _ ("Choose a number from %s to %s in steps of %s."), from, to, step);
+          msg = problem;
+        }
       break;
     case DFT_QUESTION_DATE:
       if (!is_date (value))

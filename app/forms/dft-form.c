@@ -43,6 +43,7 @@ static const char *const type_names[] = {
   [DFT_QUESTION_AUDIO] = "audio",
   [DFT_QUESTION_VIDEO] = "video",
   [DFT_QUESTION_FILE] = "file",
+  [DFT_QUESTION_RANGE] = "range",
   [DFT_QUESTION_RANK] = "rank",
 };
 
@@ -287,6 +288,10 @@ dft_question_new (DftQuestionType type, const char *name)
   q->constraint_message = dft_text_new ();
   q->actions = g_ptr_array_new_with_free_func (_dft_action_free);
   q->children = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_question_free);
+  /* pyxform's defaults for a range without parameters. */
+  q->range_start = 1;
+  q->range_end = 10;
+  q->range_step = 1;
   return q;
 }
 

@@ -66,6 +66,9 @@ typedef enum
   DFT_QUESTION_AUDIO,
   DFT_QUESTION_VIDEO,
   DFT_QUESTION_FILE,
+  /* A number from range_start to range_end in steps of range_step, picked on a scale: ODK's
+   * <range>, XLSForm's range with start=, end=, step= parameters. */
+  DFT_QUESTION_RANGE,
 } DftQuestionType;
 
 /* Strings per language code ("en", "ru", "ur"); a form without languages uses "und". */
@@ -143,6 +146,9 @@ struct _DftQuestion
   gboolean page;               /* groups: show the whole group as one page (field-list) */
   char    *preload;            /* metadata: "start", "end", "today", "deviceid", "username" */
   char    *unsupported_type;   /* unsupported: the type as written: "geopoint", "image" */
+  double   range_start;        /* ranges: the first number, the last and the step between */
+  double   range_end;          /* them (1, 10 and 1 unless the form says otherwise); the */
+  double   range_step;         /* step is more than 0, start and end may come either way */
 
   /* Assessments: the values that are right (one for select one, several for select
    * multiple), points for a right answer; with partial credit a select multiple earns

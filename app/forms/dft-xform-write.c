@@ -3,8 +3,10 @@
 
 #include <glib/gi18n-lib.h>
 #include <libxml/xmlwriter.h>
+#include <math.h>
 #include <string.h>
 
+#include "dft-expr-private.h"
 #include "dft-form-export-private.h"
 #include "dft-xform.h"
 
@@ -153,6 +155,21 @@ xw_unsupported_type (const DftQuestion *q)
   return type;
 }
 
+static gboolean
+xw_range_is_integral (const DftQuestion *q)
+{
+  return q->range_start == floor (q->range_start) && q->range_end == floor (q->range_end)
+         && q->range_step == floor (q->range_step);
+}
+
+static void
+xw_number_attr (XfWriter *x, const char *name, double v)
+{
+  g_autofree char *text = _dft_expr_number_to_string (v);
+
+  xw_attr (x, name, text);
+}
+
 static const char *
 xw_bind_type (const DftQuestion *q)
 {
@@ -181,6 +198,8 @@ xw_bind_type (const DftQuestion *q)
     case DFT_QUESTION_VIDEO:
     case DFT_QUESTION_FILE:
       return "binary";
+    case DFT_QUESTION_RANGE:
+      return xw_range_is_integral (q) ? "int" : "decimal";
     case DFT_QUESTION_METADATA:
       if (g_strcmp0 (q->preload, "start") == 0 || g_strcmp0 (q->preload, "end") == 0)
         return "dateTime";
@@ -434,6 +453,9 @@ xw_body (XfWriter *x, GPtrArray *questions)
         case DFT_QUESTION_FILE:
           tag = "upload";
           break;
+        case DFT_QUESTION_RANGE:
+          tag = "range";
+          break;
         case DFT_QUESTION_TEXT:
         case DFT_QUESTION_INTEGER:
         case DFT_QUESTION_DECIMAL:
@@ -455,6 +477,12 @@ xw_body (XfWriter *x, GPtrArray *questions)
       xmlTextWriterStartElement (x->w, BAD_CAST tag);
       xw_attr (x, "ref", q->path);
       xw_attr (x, "mediatype", _dft_question_media_type (q));
+      if (q->type == DFT_QUESTION_RANGE)
+        {
+          xw_number_attr (x, "start", q->range_start);
+          xw_number_attr (x, "end", q->range_end);
+          xw_number_attr (x, "step", q->range_step);
+        }
       xw_attr (x, "appearance", appearance);
       xw_label (x, "label", q->label);
       xw_label (x, "hint", q->hint);

@@ -1708,6 +1708,7 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
       else if (g_str_equal (tag, "range"))
         {
           static const char *const attrs[] = { "start", "end", "step" };
+          double                   numbers[G_N_ELEMENTS (attrs)];
 
           for (guint i = 0; i < G_N_ELEMENTS (attrs); i++)
             {
@@ -1723,8 +1724,12 @@ xf_build_leaf (XfLoader *l, xmlNodePtr el, const char *path, GError **error)
                                name, line, attrs[i], v);
                   return NULL;
                 }
+              numbers[i] = g_ascii_strtod (v, NULL);
             }
-          unsupported = g_strdup ("range");
+          q = dft_question_new (DFT_QUESTION_RANGE, name);
+          q->range_start = numbers[0];
+          q->range_end = numbers[1];
+          q->range_step = numbers[2];
         }
       else
         unsupported = g_strdup (tag);

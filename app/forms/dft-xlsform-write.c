@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "dft-expr-private.h"
 #include "dft-form-export-private.h"
 #include "dft-xlsform-private.h"
 
@@ -243,6 +244,7 @@ md_questions (MdWriter *m, GPtrArray *questions)
         case DFT_QUESTION_AUDIO:
         case DFT_QUESTION_VIDEO:
         case DFT_QUESTION_FILE:
+        case DFT_QUESTION_RANGE:
         case DFT_QUESTION_NOTE:
         case DFT_QUESTION_ACKNOWLEDGE:
         case DFT_QUESTION_CALCULATE:
@@ -274,6 +276,15 @@ md_questions (MdWriter *m, GPtrArray *questions)
           parameters = q->choice_seed != NULL
                            ? g_strdup_printf ("randomize=true seed=%s", q->choice_seed)
                            : g_strdup ("randomize=true");
+          md_plain_cell (m, row, MD_PARAMETERS, parameters);
+        }
+      if (q->type == DFT_QUESTION_RANGE)
+        {
+          g_autofree char *start = _dft_expr_number_to_string (q->range_start);
+          g_autofree char *end = _dft_expr_number_to_string (q->range_end);
+          g_autofree char *step = _dft_expr_number_to_string (q->range_step);
+
+          parameters = g_strdup_printf ("start=%s end=%s step=%s", start, end, step);
           md_plain_cell (m, row, MD_PARAMETERS, parameters);
         }
       md_plain_cell (m, row, MD_DEFAULT,

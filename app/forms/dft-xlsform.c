@@ -651,7 +651,7 @@ static const struct
   { "file", T_QUESTION, DFT_QUESTION_FILE, NULL },
   { "add file prompt", T_QUESTION, DFT_QUESTION_FILE, NULL },
   { "osm", T_QUESTION, DFT_QUESTION_FILE, NULL },
-  { "range", T_UNSUPPORTED, 0, "range" },
+  { "range", T_QUESTION, DFT_QUESTION_RANGE, NULL },
   { "hidden", T_UNSUPPORTED, 0, "hidden" },
   { "signature", T_UNSUPPORTED, 0, "signature" },
   { "include", T_UNSUPPORTED, 0, "include" },
@@ -1184,18 +1184,20 @@ add_question (Loader *l, DftQuestion *parent, DftQuestion *q)
 }
 
 /* pyxform's range parameters, "start=1 end=10 step=1" (separated by spaces, commas or
- * semicolons): start, end and step must be numbers, as the XForm path checks them on the
- * <range> pyxform makes. */
+ * semicolons; each 1, 10 and 1 when not given): start, end and step must be numbers, as the
+ * XForm path checks them on the <range> pyxform makes. */
 static gboolean
-check_range (Loader *l, const DftSheetRow *row, const char *name)
+take_range (Loader *l, const DftSheetRow *row, DftQuestion *q)
 {
+  const char    *name = q->name;
   const char    *cell = cell_of (l->survey_columns, row, COL_PARAMETERS);
   g_auto (GStrv) parts = g_strsplit_set (cell != NULL ? cell : "", " \t\n,;", -1);
 
   for (guint i = 0; parts[i] != NULL; i++)
     {
-      char *value = strchr (parts[i], '=');
-      char *end = NULL;
+      char  *value = strchr (parts[i], '=');
+      char  *end = NULL;
+      double number;
 
       if (value == NULL)
         continue;
@@ -1203,13 +1205,19 @@ check_range (Loader *l, const DftSheetRow *row, const char *name)
       if (g_ascii_strcasecmp (parts[i], "start") != 0 && g_ascii_strcasecmp (parts[i], "end") != 0
           && g_ascii_strcasecmp (parts[i], "step") != 0)
         continue;
-      g_ascii_strtod (value, &end);
+      number = g_ascii_strtod (value, &end);
       if (*value == '\0' || end == value || *end != '\0')
         return row_error (l, DFT_FORM_ERROR_INVALID, "survey", row->number,
                           /* Translators: the first %s is a question name, the second a range
                              parameter (start, end, step), the third its value */
                           _ ("the range “%s” has a %s of “%s”, which is not a number."), name,
                           parts[i], value);
+      if (g_ascii_strcasecmp (parts[i], "start") == 0)
+        q->range_start = number;
+      else if (g_ascii_strcasecmp (parts[i], "end") == 0)
+        q->range_end = number;
+      else
+        q->range_step = number;
     }
   return TRUE;
 }
@@ -1594,8 +1602,8 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
   ok = fill_question (l, q, row, item, !has_no_control (&t));
   if (ok)
     take_trigger (l, q, row);
-  if (ok && q->type == DFT_QUESTION_UNSUPPORTED && g_strcmp0 (q->unsupported_type, "range") == 0)
-    ok = check_range (l, row, name);
+  if (ok && q->type == DFT_QUESTION_RANGE)
+    ok = take_range (l, row, q);
   if (ok && q->choice_list != NULL)
     take_randomize (l, row, q);
   if (has_no_control (&t) && q->type == DFT_QUESTION_UNSUPPORTED)
