@@ -632,6 +632,50 @@ test_errors (void)
                   DFT_FORM_ERROR_INVALID, "level", "“ten”");
 }
 
+/* pyxform's select_one_external: a select one of the list its external_choices sheet holds,
+ * filtered as the XForm's itemsets.csv query is; without that sheet it is still left out. */
+static void
+test_select_one_external (void)
+{
+  g_autoptr (GError)  error = NULL;
+  g_autoptr (DftForm) form = load_md ("| survey |\n| | type | name | label | choice_filter |\n"
+                                      "| | select_one state | state | State | |\n"
+                                      "| | select_one_external city | city | City | state=${state} |\n"
+                                      "| choices |\n| | list_name | name | label |\n"
+                                      "| | state | kg | Kyrgyzstan |\n| | state | ge | Georgia |\n"
+                                      "| external_choices |\n| | list_name | name | label | state |\n"
+                                      "| | city | bishkek | Bishkek | kg |\n| | city | osh | Osh | kg |\n"
+                                      "| | city | tbilisi | Tbilisi | ge |\n",
+                                      &error);
+  g_autoptr (DftForm) bare = NULL;
+  g_autoptr (DftFormRun) run = NULL;
+  g_autoptr (GPtrArray)  offered = NULL;
+  g_autofree char       *state = NULL;
+  g_autofree char       *city = NULL;
+  DftQuestion           *q;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (form->warnings->len, ==, 0);
+  q = form->questions->pdata[1];
+  g_assert_cmpint (q->type, ==, DFT_QUESTION_SELECT_ONE);
+  g_assert_cmpstr (q->choice_list, ==, "city");
+  run = dft_form_run_new (form, &error);
+  g_assert_no_error (error);
+  state = g_strdup_printf ("/%s/state", form->root_name);
+  city = g_strdup_printf ("/%s/city", form->root_name);
+  g_assert_true (dft_form_run_set_answer (run, state, "kg", NULL, &error));
+  offered = dft_form_run_get_choices (run, city, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (offered->len, ==, 2);
+
+  bare = load_md ("| survey |\n| | type | name | label |\n"
+                  "| | select_one_external city | city | City |\n",
+                  &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (((DftQuestion *) bare->questions->pdata[0])->type, ==,
+                   DFT_QUESTION_UNSUPPORTED);
+}
+
 static void
 test_range (void)
 {
@@ -1173,6 +1217,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xlsform/languages", test_languages);
   g_test_add_func ("/xlsform/unsupported", test_unsupported);
   g_test_add_func ("/xlsform/file-questions", test_file_questions);
+  g_test_add_func ("/xlsform/select-one-external", test_select_one_external);
   g_test_add_func ("/xlsform/geotrace-geoshape-barcode", test_geo_barcode);
   g_test_add_func ("/xlsform/loop", test_loop);
   g_test_add_func ("/xlsform/repeat-in-field-list", test_repeat_in_field_list);

@@ -1539,6 +1539,15 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
       q->preload = g_strdup (t.word);
       break;
     case T_UNSUPPORTED:
+      /* pyxform's select_one_external offers the list its external_choices sheet holds (as
+       * itemsets.csv beside the XForm, which the XForm path reads the same). */
+      if (g_strcmp0 (t.word, "select one external") == 0 && t.list != NULL
+          && g_hash_table_contains (l->form->choice_lists, t.list))
+        {
+          q = dft_question_new (DFT_QUESTION_SELECT_ONE, name);
+          q->choice_list = g_strdup (t.list);
+          break;
+        }
       /* Warned about below, once its appearance is known. */
       q = dft_question_new (DFT_QUESTION_UNSUPPORTED, name);
       q->unsupported_type = g_strdup (t.word);
@@ -1956,6 +1965,7 @@ load_sheets (
     ok = row_error (&l, DFT_FORM_ERROR_INVALID, "survey", header->number,
                     _ ("there is no “type” column."));
   ok = ok && load_choices (&l, choices);
+  ok = ok && load_choices (&l, find_xsheet (sheets, "external_choices"));
   if (ok && l.plain_pos >= 0 && form->languages->len > 0)
     {
       dft_form_add_language (form, "und", NULL);
