@@ -1548,6 +1548,13 @@ load_row (Loader *l, guint *index, guint last, DftQuestion *parent, const LoopIt
           q->choice_list = g_strdup (t.list);
           break;
         }
+      /* "osm LIST": pyxform makes it an upload of an OpenStreetMap file, which the XForm path
+       * reads as a file question; the tags of the list are not asked. */
+      if (g_strcmp0 (t.word, "file") == 0)
+        {
+          q = dft_question_new (DFT_QUESTION_FILE, name);
+          break;
+        }
       /* Warned about below, once its appearance is known. */
       q = dft_question_new (DFT_QUESTION_UNSUPPORTED, name);
       q->unsupported_type = g_strdup (t.word);
