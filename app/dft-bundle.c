@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "dft-bundle-private.h"
 #include "dft-bundle.h"
 #include "dft-change-log.h"
+#include "dft-schema.h"
+#include "dft-store-attachments.h"
 #include "dft-store.h"
 #include "dft-uuid.h"
 #include "dft-wire.h"
@@ -24,11 +28,14 @@ G_DEFINE_QUARK (dft-bundle-error-quark, dft_bundle_error)
  * tagged FINAL, is the Ed25519ph signature of the context, the header and
  * everything before it. The header is the first piece's
  * additional data. The message is the signer's id and public key, then the
- * gzip batch.
+ * gzip batch; in version 3, the batch's length before it and the files the
+ * submissions name after it, each behind its hash and size.
  */
 static const guint8 magic[8] = { 'D', 'A', 'F', 'T', 'A', 'R', 'I', 'B' };
 
-#define VERSION        2
+#define VERSION        2        /* the changes */
+#define VERSION_FILES  3        /* the changes, then files: written only when there are files */
+#define FILE_HEAD      (64 + 8) /* a file's hash in hex, then its size */
 #define FIXED_BYTES    (sizeof magic + 2)
 #define SERVER_BYTES   (crypto_box_PUBLICKEYBYTES + crypto_box_SEALBYTES + KEY_BYTES)
 #define PHRASE_BYTES   (crypto_pwhash_SALTBYTES + 16)
@@ -55,9 +62,43 @@ static const char phrase_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 struct _DftBundle
 {
-  char      *signer;
-  GPtrArray *changes;
+  char       *signer;
+  GPtrArray  *changes;
+  char       *files_dir; /* where the files were put while the signature was not yet checked */
+  GPtrArray  *files;     /* InFile, in the bundle's order */
+  JsonObject *file_info; /* the batch's "files": hash → {"type", "name"} */
 };
+
+/* A file a bundle carries, as read. */
+typedef struct
+{
+  char     sha256[65];
+  char    *path;
+  gsize    size;
+  gboolean matches; /* its bytes hash to sha256 */
+} InFile;
+
+static void
+in_file_free (InFile *file)
+{
+  g_free (file->path);
+  g_free (file);
+}
+
+/* A file to carry: the bytes under the hash they are to be kept as; NULL bytes are read from
+ * the store when written, one file at a time. */
+typedef struct
+{
+  char    sha256[65];
+  GBytes *data;
+} OutFile;
+
+static void
+out_file_free (OutFile *file)
+{
+  g_clear_pointer (&file->data, g_bytes_unref);
+  g_free (file);
+}
 
 static void
 ensure_sodium (void)
@@ -424,7 +465,7 @@ writer_finish (Writer *w, const guint8 *secret, GCancellable *cancellable, GErro
 
 /* The clear header and the stream's key: sealed to the server, or made from the passphrase. */
 static GBytes *
-make_header (DftStore *store, const char *passphrase, Writer *w, GError **error)
+make_header (DftStore *store, guint8 version, const char *passphrase, Writer *w, GError **error)
 {
   g_autoptr (GByteArray) header = g_byte_array_new ();
   guint8                 key[KEY_BYTES];
@@ -432,7 +473,7 @@ make_header (DftStore *store, const char *passphrase, Writer *w, GError **error)
   guint8 mode = passphrase != NULL ? DFT_BUNDLE_MODE_PASSPHRASE : DFT_BUNDLE_MODE_SERVER;
 
   g_byte_array_append (header, magic, sizeof magic);
-  g_byte_array_append (header, (const guint8[]){ VERSION, mode }, 2);
+  g_byte_array_append (header, (const guint8[]){ version, mode }, 2);
   if (passphrase == NULL)
     {
       g_autofree char *text = dft_store_get_sync_state (store, DFT_BUNDLE_STATE_SERVER_KEY, NULL);
@@ -466,10 +507,36 @@ make_header (DftStore *store, const char *passphrase, Writer *w, GError **error)
   return g_byte_array_free_to_bytes (g_steal_pointer (&header));
 }
 
+/* The files after the batch: each its hash, its size and its bytes. */
+static gboolean
+write_files (
+    DftStore *store, Writer *w, GPtrArray *files, GCancellable *cancellable, GError **error)
+{
+  for (guint i = 0; i < files->len; i++)
+    {
+      OutFile           *file = g_ptr_array_index (files, i);
+      g_autoptr (GBytes) data = NULL;
+      guint8             head[FILE_HEAD];
+
+      data = file->data != NULL ? g_bytes_ref (file->data)
+                                : dft_store_read_attachment (store, file->sha256, error);
+      if (data == NULL)
+        return FALSE;
+      memcpy (head, file->sha256, 64);
+      put_u64 (head + 64, g_bytes_get_size (data));
+      if (!writer_feed (w, head, sizeof head, cancellable, error)
+          || !writer_feed (w, g_bytes_get_data (data, NULL), g_bytes_get_size (data), cancellable,
+                           error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 write_bundle (DftStore      *store,
               GOutputStream *out,
               GBytes        *packed,
+              GPtrArray     *files,
               const char    *passphrase,
               GCancellable  *cancellable,
               GError       **error)
@@ -477,17 +544,20 @@ write_bundle (DftStore      *store,
   g_autoptr (Writer) w = g_new0 (Writer, 1);
   g_autoptr (GBytes) header = NULL;
   guint8             secret[crypto_sign_SECRETKEYBYTES];
-  guint8             prefix[1 + 64 + crypto_sign_PUBLICKEYBYTES];
+  guint8             prefix[1 + 64 + crypto_sign_PUBLICKEYBYTES + 8];
   const char        *device = dft_store_get_device_id (store);
   gsize              id_length = strlen (device);
-  gboolean           ok;
+  gsize              prefix_length = 1 + id_length + crypto_sign_PUBLICKEYBYTES;
+  /* Without files the bundle stays version 2, which an older Daftari still imports. */
+  guint8   version = files != NULL && files->len > 0 ? VERSION_FILES : VERSION;
+  gboolean ok;
 
   g_assert (id_length <= 64);
   if (!ensure_secret (store, DFT_BUNDLE_STATE_SIGN_SECRET, secret, sizeof secret, make_sign_key,
                       error))
     return FALSE;
   w->out = out;
-  header = make_header (store, passphrase, w, error);
+  header = make_header (store, version, passphrase, w, error);
   if (header == NULL)
     {
       sodium_memzero (secret, sizeof secret);
@@ -501,23 +571,32 @@ write_bundle (DftStore      *store,
   prefix[0] = (guint8) id_length;
   memcpy (prefix + 1, device, id_length);
   crypto_sign_ed25519_sk_to_pk (prefix + 1 + id_length, secret);
+  if (version == VERSION_FILES)
+    {
+      /* The batch's length, so that the reader knows where the files begin. */
+      put_u64 (prefix + prefix_length, g_bytes_get_size (packed));
+      prefix_length += 8;
+    }
   ok = g_output_stream_write_all (out, g_bytes_get_data (header, NULL), g_bytes_get_size (header),
                                   NULL, cancellable, error)
-       && writer_feed (w, prefix, 1 + id_length + crypto_sign_PUBLICKEYBYTES, cancellable, error)
+       && writer_feed (w, prefix, prefix_length, cancellable, error)
        && writer_feed (w, g_bytes_get_data (packed, NULL), g_bytes_get_size (packed), cancellable,
                        error)
+       && (version != VERSION_FILES || write_files (store, w, files, cancellable, error))
        && writer_finish (w, secret, cancellable, error);
   sodium_memzero (secret, sizeof secret);
   return ok;
 }
 
-gboolean
-_dft_bundle_write (DftStore     *store,
-                   GFile        *file,
-                   GBytes       *json,
-                   const char   *passphrase,
-                   GCancellable *cancellable,
-                   GError      **error)
+/* Writes the bundle beside @file and moves it over @file when complete. */
+static gboolean
+write_file (DftStore     *store,
+            GFile        *file,
+            GBytes       *json,
+            GPtrArray    *files,
+            const char   *passphrase,
+            GCancellable *cancellable,
+            GError      **error)
 {
   g_autoptr (GBytes)            packed = dft_wire_gzip (json);
   g_autoptr (GFile)             parent = g_file_get_parent (file);
@@ -538,7 +617,7 @@ _dft_bundle_write (DftStore     *store,
   out = g_file_replace (part, NULL, FALSE, G_FILE_CREATE_PRIVATE, cancellable, error);
   if (out == NULL)
     return FALSE;
-  if (!write_bundle (store, G_OUTPUT_STREAM (out), packed, passphrase, cancellable, error)
+  if (!write_bundle (store, G_OUTPUT_STREAM (out), packed, files, passphrase, cancellable, error)
       || !g_output_stream_close (G_OUTPUT_STREAM (out), cancellable, error)
       || !g_file_move (part, file, G_FILE_COPY_OVERWRITE, cancellable, NULL, NULL, error))
     {
@@ -546,6 +625,141 @@ _dft_bundle_write (DftStore     *store,
       g_file_delete (part, NULL, NULL);
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+_dft_bundle_write (DftStore     *store,
+                   GFile        *file,
+                   GBytes       *json,
+                   const char   *passphrase,
+                   GCancellable *cancellable,
+                   GError      **error)
+{
+  return write_file (store, file, json, NULL, passphrase, cancellable, error);
+}
+
+gboolean
+_dft_bundle_write_files (DftStore          *store,
+                         GFile             *file,
+                         GBytes            *json,
+                         const char *const *hashes,
+                         GBytes *const     *data,
+                         guint              n_files,
+                         const char        *passphrase,
+                         GCancellable      *cancellable,
+                         GError           **error)
+{
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func ((GDestroyNotify) out_file_free);
+
+  for (guint i = 0; i < n_files; i++)
+    {
+      OutFile *out = g_new0 (OutFile, 1);
+
+      g_strlcpy (out->sha256, hashes[i], sizeof out->sha256);
+      out->data = g_bytes_ref (data[i]);
+      g_ptr_array_add (files, out);
+    }
+  return write_file (store, file, json, files, passphrase, cancellable, error);
+}
+
+/* The files this store holds that the submissions among @changes name, up to
+ * DFT_BUNDLE_MAX_FILES_BYTES in all; their names and types into @info, and the number left
+ * out for the limit into @left_out. */
+static GPtrArray *
+collect_files (DftStore *store, GPtrArray *changes, JsonObject *info, guint *left_out)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GPtrArray             *files = g_ptr_array_new_with_free_func ((GDestroyNotify) out_file_free);
+  guint64                total = 0;
+
+  for (guint i = 0; i < changes->len; i++)
+    {
+      DftChange     *change = g_ptr_array_index (changes, i);
+      g_auto (GStrv) hashes = NULL;
+
+      if (g_strcmp0 (change->entity, dft_entity_submission.name) != 0
+          || g_hash_table_contains (seen, change->record_id))
+        continue;
+      g_hash_table_add (seen, g_strdup (change->record_id));
+      hashes = dft_store_list_submission_attachments (store, change->record_id);
+      for (guint h = 0; hashes[h] != NULL; h++)
+        {
+          g_autoptr (DftAttachmentInfo) held = NULL;
+          g_autoptr (JsonObject)        about = NULL;
+          OutFile                      *out;
+
+          if (g_hash_table_contains (seen, hashes[h]))
+            continue;
+          g_hash_table_add (seen, g_strdup (hashes[h]));
+          /* A file not synced here yet is not ours to carry. */
+          held = dft_store_get_attachment_info (store, hashes[h], NULL);
+          if (held == NULL)
+            continue;
+          if (total + (guint64) held->size > DFT_BUNDLE_MAX_FILES_BYTES
+              || files->len >= DFT_BUNDLE_MAX_FILES)
+            {
+              (*left_out)++;
+              continue;
+            }
+          total += (guint64) held->size;
+          out = g_new0 (OutFile, 1);
+          g_strlcpy (out->sha256, held->sha256, sizeof out->sha256);
+          g_ptr_array_add (files, out);
+          about = json_object_new ();
+          json_object_set_string_member (about, "type", held->media_type);
+          if (held->name != NULL)
+            json_object_set_string_member (about, "name", held->name);
+          json_object_set_object_member (info, held->sha256, g_steal_pointer (&about));
+        }
+    }
+  return files;
+}
+
+gboolean
+dft_bundle_export_with_files (DftStore     *store,
+                              GFile        *file,
+                              gint64        after_seq,
+                              const char   *passphrase,
+                              guint        *n_changes,
+                              guint        *n_files,
+                              guint        *n_files_left_out,
+                              GCancellable *cancellable,
+                              GError      **error)
+{
+  g_autoptr (GPtrArray)  changes = NULL;
+  g_autoptr (GPtrArray)  files = NULL;
+  g_autoptr (JsonObject) extra = json_object_new ();
+  g_autoptr (JsonObject) info = json_object_new ();
+  g_autoptr (GBytes)     json = NULL;
+  g_autofree char       *epoch = NULL;
+  guint                  left_out = 0;
+
+  g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+
+  changes = dft_store_read_log (store, after_seq, 0, NULL, NULL, error);
+  if (changes == NULL)
+    return FALSE;
+  epoch = server_mark (store);
+  files = collect_files (store, changes, info, &left_out);
+
+  json_object_set_int_member (extra, "bundle", files->len > 0 ? VERSION_FILES : VERSION);
+  json_object_set_string_member (extra, "from", dft_store_get_device_id (store));
+  if (epoch != NULL)
+    json_object_set_string_member (extra, "for", epoch);
+  json_object_set_int_member (extra, "created", g_get_real_time () / 1000);
+  if (files->len > 0)
+    json_object_set_object_member (extra, "files", json_object_ref (info));
+  json = dft_wire_encode_batch (changes, extra);
+  if (!write_file (store, file, json, files, passphrase, cancellable, error))
+    return FALSE;
+  if (n_changes != NULL)
+    *n_changes = changes->len;
+  if (n_files != NULL)
+    *n_files = files->len;
+  if (n_files_left_out != NULL)
+    *n_files_left_out = left_out;
   return TRUE;
 }
 
@@ -558,30 +772,8 @@ dft_bundle_export (DftStore     *store,
                    GCancellable *cancellable,
                    GError      **error)
 {
-  g_autoptr (GPtrArray)  changes = NULL;
-  g_autoptr (JsonObject) extra = json_object_new ();
-  g_autoptr (GBytes)     json = NULL;
-  g_autofree char       *epoch = NULL;
-
-  g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
-  g_return_val_if_fail (G_IS_FILE (file), FALSE);
-
-  changes = dft_store_read_log (store, after_seq, 0, NULL, NULL, error);
-  if (changes == NULL)
-    return FALSE;
-  epoch = server_mark (store);
-
-  json_object_set_int_member (extra, "bundle", VERSION);
-  json_object_set_string_member (extra, "from", dft_store_get_device_id (store));
-  if (epoch != NULL)
-    json_object_set_string_member (extra, "for", epoch);
-  json_object_set_int_member (extra, "created", g_get_real_time () / 1000);
-  json = dft_wire_encode_batch (changes, extra);
-  if (!_dft_bundle_write (store, file, json, passphrase, cancellable, error))
-    return FALSE;
-  if (n_changes != NULL)
-    *n_changes = changes->len;
-  return TRUE;
+  return dft_bundle_export_with_files (store, file, after_seq, passphrase, n_changes, NULL, NULL,
+                                       cancellable, error);
 }
 
 /* ---- Import -------------------------------------------------------------- */
@@ -615,7 +807,7 @@ read_header (GInputStream  *in,
     return set_error (error, DFT_BUNDLE_ERROR_OLD_FORMAT);
   if (got != sizeof fixed || memcmp (fixed, magic, sizeof magic) != 0)
     return set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
-  if (fixed[sizeof magic] != VERSION)
+  if (fixed[sizeof magic] != VERSION && fixed[sizeof magic] != VERSION_FILES)
     {
       g_set_error_literal (error, DFT_BUNDLE_ERROR, DFT_BUNDLE_ERROR_DAMAGED,
                            _ ("This bundle was made by another version of Daftari. Nothing was "
@@ -712,7 +904,187 @@ reader_free (Reader *r)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Reader, reader_free)
 
 /*
- * Decrypts the stream into @message and its last piece into @signature. A
+ * Where the decrypted message goes. Version 2: all of it into @message. Version 3: the signer,
+ * the batch's length and the batch into @message, then each file into a file of its own in a
+ * temporary folder, hashed on the way: files are not held in memory, and nothing reaches the
+ * store before the signature is checked.
+ */
+typedef struct
+{
+  guint8         version;
+  GByteArray    *message;
+  gsize          message_end; /* version 3: where the batch ends, once known */
+  const char    *near;        /* a file beside which the temporary folder goes */
+  char          *dir;
+  GPtrArray     *files; /* InFile */
+  guint8         head[FILE_HEAD];
+  gsize          head_fill;
+  guint64        body_left;
+  guint64        files_bytes;
+  GOutputStream *body;
+  GChecksum     *checksum;
+} Sink;
+
+static void
+sink_clear (Sink *sink)
+{
+  if (sink->body != NULL)
+    g_output_stream_close (sink->body, NULL, NULL);
+  g_clear_object (&sink->body);
+  g_clear_pointer (&sink->checksum, g_checksum_free);
+}
+
+/* The temporary folder: beside the store, on the disk the files are going to. */
+static gboolean
+sink_make_dir (Sink *sink, GError **error)
+{
+  g_autofree char *parent = NULL;
+  g_autofree char *pattern = NULL;
+
+  if (sink->dir != NULL)
+    return TRUE;
+  parent = sink->near != NULL ? g_path_get_dirname (sink->near) : g_strdup (g_get_tmp_dir ());
+  pattern = g_build_filename (parent, ".bundle-files-XXXXXX", NULL);
+  if (g_mkdtemp_full (pattern, 0700) == NULL)
+    {
+      int saved_errno = errno;
+
+      g_free (pattern);
+      pattern = g_build_filename (g_get_tmp_dir (), "daftari-bundle-XXXXXX", NULL);
+      if (g_mkdtemp_full (pattern, 0700) == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       /* Translators: %s says why */
+                       _ ("Could not make room for the bundle’s files: %s"),
+                       g_strerror (saved_errno));
+          return FALSE;
+        }
+    }
+  sink->dir = g_steal_pointer (&pattern);
+  return TRUE;
+}
+
+/* A file's hash and size are read: its bytes follow. */
+static gboolean
+sink_begin_file (Sink *sink, GError **error)
+{
+  g_autoptr (GFile)             target = NULL;
+  g_autoptr (GFileOutputStream) out = NULL;
+  InFile                       *file;
+  guint64                       size = get_u64 (sink->head + 64);
+
+  file = g_new0 (InFile, 1);
+  memcpy (file->sha256, sink->head, 64);
+  file->sha256[64] = '\0';
+  /* A size no writer gives, or more than a bundle may carry. */
+  if (!dft_attachment_is_sha256 (file->sha256) || size == 0 || size > DFT_ATTACHMENT_MAX_BYTES
+      || sink->files_bytes + size > DFT_BUNDLE_MAX_FILES_BYTES
+      || sink->files->len >= DFT_BUNDLE_MAX_FILES)
+    {
+      in_file_free (file);
+      return set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+    }
+  file->size = (gsize) size;
+  g_ptr_array_add (sink->files, file);
+  if (!sink_make_dir (sink, error))
+    return FALSE;
+  file->path = g_strdup_printf ("%s%c%u", sink->dir, G_DIR_SEPARATOR, sink->files->len);
+  target = g_file_new_for_path (file->path);
+  out = g_file_create (target, G_FILE_CREATE_PRIVATE, NULL, error);
+  if (out == NULL)
+    return FALSE;
+  sink->body = G_OUTPUT_STREAM (g_steal_pointer (&out));
+  sink->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  sink->body_left = size;
+  sink->files_bytes += size;
+  sink->head_fill = 0;
+  return TRUE;
+}
+
+static gboolean
+sink_end_file (Sink *sink, GError **error)
+{
+  InFile  *file = g_ptr_array_index (sink->files, sink->files->len - 1);
+  gboolean ok = g_output_stream_close (sink->body, NULL, error);
+
+  file->matches = g_str_equal (g_checksum_get_string (sink->checksum), file->sha256);
+  sink_clear (sink);
+  return ok;
+}
+
+static gboolean
+sink_feed (Sink *sink, const guint8 *data, gsize length, GError **error)
+{
+  if (sink->version == VERSION)
+    {
+      if (sink->message->len + length > MAX_MESSAGE)
+        return set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+      g_byte_array_append (sink->message, data, (guint) length);
+      return TRUE;
+    }
+  while (length > 0)
+    {
+      gsize n;
+
+      if (sink->message_end == 0)
+        {
+          /* The signer's id length, then the id, its key and the batch's length. */
+          gsize need = sink->message->len == 0
+                           ? 1
+                           : 1 + (gsize) sink->message->data[0] + crypto_sign_PUBLICKEYBYTES + 8;
+
+          n = MIN (length, need - sink->message->len);
+          g_byte_array_append (sink->message, data, (guint) n);
+          if (sink->message->len == need && need > 1)
+            {
+              guint64 batch = get_u64 (sink->message->data + need - 8);
+
+              if (batch == 0 || batch > MAX_MESSAGE)
+                return set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+              sink->message_end = need + (gsize) batch;
+            }
+        }
+      else if (sink->message->len < sink->message_end)
+        {
+          n = MIN (length, sink->message_end - sink->message->len);
+          g_byte_array_append (sink->message, data, (guint) n);
+        }
+      else if (sink->body == NULL)
+        {
+          n = MIN (length, FILE_HEAD - sink->head_fill);
+          memcpy (sink->head + sink->head_fill, data, n);
+          sink->head_fill += n;
+          if (sink->head_fill == FILE_HEAD && !sink_begin_file (sink, error))
+            return FALSE;
+        }
+      else
+        {
+          n = (gsize) MIN ((guint64) length, sink->body_left);
+          g_checksum_update (sink->checksum, data, n);
+          if (!g_output_stream_write_all (sink->body, data, n, NULL, NULL, error))
+            return FALSE;
+          sink->body_left -= n;
+          if (sink->body_left == 0 && !sink_end_file (sink, error))
+            return FALSE;
+        }
+      data += n;
+      length -= n;
+    }
+  return TRUE;
+}
+
+/* Whether the message ended where a message may end: not inside the batch or a file. */
+static gboolean
+sink_complete (Sink *sink)
+{
+  if (sink->version == VERSION)
+    return TRUE;
+  return sink->message_end > 0 && sink->message->len == sink->message_end && sink->body == NULL
+         && sink->head_fill == 0;
+}
+
+/*
+ * Decrypts the stream into @sink and its last piece into @signature. A
  * piece that does not decrypt is a changed file; the first one, in a
  * passphrase bundle, is as likely a wrong passphrase.
  */
@@ -722,7 +1094,7 @@ read_stream (GInputStream *in,
              DftBundleMode mode,
              const guint8 *key,
              Reader       *r,
-             GByteArray   *message,
+             Sink         *sink,
              guint8       *signature,
              GCancellable *cancellable,
              GError      **error)
@@ -768,21 +1140,27 @@ read_stream (GInputStream *in,
               || !g_input_stream_read_all (in, &extra, 1, &got, cancellable, error))
             return length != crypto_sign_BYTES ? set_error (error, DFT_BUNDLE_ERROR_DAMAGED)
                                                : FALSE;
-          if (got != 0)
+          if (got != 0 || !sink_complete (sink))
             return set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
           memcpy (signature, r->plain, crypto_sign_BYTES);
           return TRUE;
         }
-      if (tag != TAG_MESSAGE || message->len + length > MAX_MESSAGE)
+      if (tag != TAG_MESSAGE)
         return set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
       crypto_sign_update (&r->sign, r->plain, (unsigned long long) length);
-      g_byte_array_append (message, r->plain, (guint) length);
+      if (!sink_feed (sink, r->plain, (gsize) length, error))
+        return FALSE;
     }
 }
 
 /* The batch, once the signature held: its framing, its maker and the server data it is for. */
 static GPtrArray *
-decode_message (DftStore *store, GBytes *packed, const char *signer, GError **error)
+decode_message (DftStore    *store,
+                GBytes      *packed,
+                const char  *signer,
+                guint8       header_version,
+                JsonObject **out_top,
+                GError     **error)
 {
   g_autoptr (GBytes)     json = dft_wire_gunzip (packed, DFT_WIRE_MAX_JSON, NULL);
   g_autoptr (JsonObject) top = NULL;
@@ -798,7 +1176,7 @@ decode_message (DftStore *store, GBytes *packed, const char *signer, GError **er
   version = json_object_get_member (top, "bundle");
   if (version == NULL || !JSON_NODE_HOLDS_VALUE (version)
       || json_node_get_value_type (version) != G_TYPE_INT64
-      || json_node_get_int (version) != VERSION
+      || json_node_get_int (version) != header_version
       || g_strcmp0 (json_object_get_string_member_with_default (top, "from", NULL), signer) != 0)
     return set_error (error, DFT_BUNDLE_ERROR_DAMAGED), NULL;
 
@@ -812,7 +1190,23 @@ decode_message (DftStore *store, GBytes *packed, const char *signer, GError **er
           _ ("This bundle was made for another Daftari server’s data. Nothing was imported."));
       return NULL;
     }
+  *out_top = g_steal_pointer (&top);
   return g_steal_pointer (&changes);
+}
+
+/* Removes the files a bundle carried from where they waited, and the folder. */
+static void
+remove_files (GPtrArray *files, const char *dir)
+{
+  for (guint i = 0; files != NULL && i < files->len; i++)
+    {
+      InFile *file = g_ptr_array_index (files, i);
+
+      if (file->path != NULL)
+        g_unlink (file->path);
+    }
+  if (dir != NULL)
+    g_rmdir (dir);
 }
 
 DftBundle *
@@ -826,19 +1220,20 @@ dft_bundle_open (DftStore           *store,
 {
   g_autoptr (GFileInputStream) in = NULL;
   g_autoptr (GByteArray)       header = g_byte_array_new ();
-  g_autoptr (GByteArray)       message = g_byte_array_new ();
   g_autoptr (Reader)           r = g_new0 (Reader, 1);
   g_autoptr (GBytes)           packed = NULL;
   g_autoptr (GPtrArray)        changes = NULL;
+  g_autoptr (JsonObject)       top = NULL;
   g_autofree char             *signer = NULL;
   DftBundleMode                mode;
-  DftBundle                   *self;
+  DftBundle                   *self = NULL;
+  Sink                         sink = { 0 };
   guint8                       key[KEY_BYTES];
   guint8                       signature[crypto_sign_BYTES];
   guint8                       known[crypto_sign_PUBLICKEYBYTES];
   const guint8                *claimed;
   gboolean                     ok;
-  gsize                        id_length;
+  gsize                        id_length, batch_start;
 
   g_return_val_if_fail (DFT_IS_STORE (store), NULL);
   g_return_val_if_fail (G_IS_FILE (file), NULL);
@@ -849,36 +1244,63 @@ dft_bundle_open (DftStore           *store,
   if (in == NULL || !read_header (G_INPUT_STREAM (in), header, &mode, cancellable, error)
       || !header_key (store, header, mode, passphrase, key, error))
     return NULL;
-  ok = read_stream (G_INPUT_STREAM (in), header, mode, key, r, message, signature, cancellable,
+  sink.version = header->data[sizeof magic];
+  sink.message = g_byte_array_new ();
+  sink.near = dft_store_get_path (store);
+  sink.files = g_ptr_array_new_with_free_func ((GDestroyNotify) in_file_free);
+  ok = read_stream (G_INPUT_STREAM (in), header, mode, key, r, &sink, signature, cancellable,
                     error);
   sodium_memzero (key, sizeof key);
+  sink_clear (&sink);
   if (!ok)
-    return NULL;
+    goto out;
 
   /* Who signed it, by the key of that device the importer holds, not the one the file names. */
-  id_length = message->len > 0 ? message->data[0] : 0;
-  if (message->len < 1 + id_length + crypto_sign_PUBLICKEYBYTES || id_length == 0)
-    return set_error (error, DFT_BUNDLE_ERROR_DAMAGED), NULL;
-  signer = g_strndup ((const char *) message->data + 1, id_length);
-  claimed = message->data + 1 + id_length;
+  ok = FALSE;
+  id_length = sink.message->len > 0 ? sink.message->data[0] : 0;
+  batch_start = 1 + id_length + crypto_sign_PUBLICKEYBYTES + (sink.version == VERSION ? 0 : 8);
+  if (sink.message->len < batch_start || id_length == 0)
+    {
+      set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+      goto out;
+    }
+  signer = g_strndup ((const char *) sink.message->data + 1, id_length);
+  claimed = sink.message->data + 1 + id_length;
   if (!dft_uuid_is_valid (signer) || strlen (signer) != id_length)
-    return set_error (error, DFT_BUNDLE_ERROR_DAMAGED), NULL;
+    {
+      set_error (error, DFT_BUNDLE_ERROR_DAMAGED);
+      goto out;
+    }
   if (!signer_key (signer, claimed, known, user_data, error))
-    return NULL;
+    goto out;
   if (sodium_memcmp (known, claimed, sizeof known) != 0
       || crypto_sign_final_verify (&r->sign, signature, known) != 0)
-    return set_error (error, DFT_BUNDLE_ERROR_FORGED), NULL;
+    {
+      set_error (error, DFT_BUNDLE_ERROR_FORGED);
+      goto out;
+    }
 
-  packed = g_bytes_new (message->data + 1 + id_length + crypto_sign_PUBLICKEYBYTES,
-                        message->len - 1 - id_length - crypto_sign_PUBLICKEYBYTES);
-  g_clear_pointer (&message, g_byte_array_unref);
-  changes = decode_message (store, packed, signer, error);
+  packed = g_bytes_new (sink.message->data + batch_start, sink.message->len - batch_start);
+  g_clear_pointer (&sink.message, g_byte_array_unref);
+  changes = decode_message (store, packed, signer, sink.version, &top, error);
   if (changes == NULL)
-    return NULL;
+    goto out;
 
   self = g_new0 (DftBundle, 1);
   self->signer = g_steal_pointer (&signer);
   self->changes = g_steal_pointer (&changes);
+  self->files = g_steal_pointer (&sink.files);
+  self->files_dir = g_steal_pointer (&sink.dir);
+  if (json_object_has_member (top, "files")
+      && JSON_NODE_HOLDS_OBJECT (json_object_get_member (top, "files")))
+    self->file_info = json_object_ref (json_object_get_object_member (top, "files"));
+
+out:
+  g_clear_pointer (&sink.message, g_byte_array_unref);
+  /* A refused bundle leaves nothing behind, not even its files waiting. */
+  remove_files (sink.files, sink.dir);
+  g_clear_pointer (&sink.files, g_ptr_array_unref);
+  g_free (sink.dir);
   return self;
 }
 
@@ -896,6 +1318,73 @@ dft_bundle_get_changes (DftBundle *self)
   return self->changes;
 }
 
+guint
+dft_bundle_get_n_files (DftBundle *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->files != NULL ? self->files->len : 0;
+}
+
+gboolean
+dft_bundle_keep_files (DftBundle    *self,
+                       DftStore     *store,
+                       guint        *n_kept,
+                       guint        *n_refused,
+                       GCancellable *cancellable,
+                       GError      **error)
+{
+  guint kept = 0, refused = 0;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (DFT_IS_STORE (store), FALSE);
+
+  for (guint i = 0; self->files != NULL && i < self->files->len; i++)
+    {
+      InFile                       *file = g_ptr_array_index (self->files, i);
+      g_autoptr (DftAttachmentInfo) held = NULL;
+      g_autoptr (GBytes)            data = NULL;
+      g_autofree char              *answer = NULL;
+      JsonObject                   *about = NULL;
+      char                         *contents = NULL;
+      gsize                         length = 0;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      /* Signed by its maker, so not changed on the way: bytes that are not what their hash
+       * says come from a damaged store there. That file is left out, the others are kept. */
+      if (!file->matches)
+        {
+          refused++;
+          continue;
+        }
+      held = dft_store_get_attachment_info (store, file->sha256, NULL);
+      if (held != NULL)
+        {
+          kept++;
+          continue;
+        }
+      if (!g_file_get_contents (file->path, &contents, &length, error))
+        return FALSE;
+      data = g_bytes_new_take (contents, length);
+      if (self->file_info != NULL && json_object_has_member (self->file_info, file->sha256)
+          && JSON_NODE_HOLDS_OBJECT (json_object_get_member (self->file_info, file->sha256)))
+        about = json_object_get_object_member (self->file_info, file->sha256);
+      answer = dft_store_add_attachment (
+          store, data,
+          about != NULL ? json_object_get_string_member_with_default (about, "name", NULL) : NULL,
+          about != NULL ? json_object_get_string_member_with_default (about, "type", NULL) : NULL,
+          error);
+      if (answer == NULL)
+        return FALSE;
+      kept++;
+    }
+  if (n_kept != NULL)
+    *n_kept = kept;
+  if (n_refused != NULL)
+    *n_refused = refused;
+  return TRUE;
+}
+
 void
 dft_bundle_free (DftBundle *self)
 {
@@ -903,6 +1392,10 @@ dft_bundle_free (DftBundle *self)
     return;
   g_free (self->signer);
   g_clear_pointer (&self->changes, g_ptr_array_unref);
+  remove_files (self->files, self->files_dir);
+  g_clear_pointer (&self->files, g_ptr_array_unref);
+  g_free (self->files_dir);
+  g_clear_pointer (&self->file_info, json_object_unref);
   g_free (self);
 }
 
@@ -1003,12 +1496,14 @@ relay_later (DftStore *store, gint64 before, GError **error)
 }
 
 gboolean
-dft_bundle_import (DftStore      *store,
-                   GFile         *file,
-                   const char    *passphrase,
-                   DftApplyStats *stats,
-                   GCancellable  *cancellable,
-                   GError       **error)
+dft_bundle_import_with_files (DftStore      *store,
+                              GFile         *file,
+                              const char    *passphrase,
+                              DftApplyStats *stats,
+                              guint         *n_files,
+                              guint         *n_files_refused,
+                              GCancellable  *cancellable,
+                              GError       **error)
 {
   g_autoptr (DftBundle)  bundle = NULL;
   g_autoptr (JsonObject) known = load_known_keys (store);
@@ -1054,6 +1549,10 @@ dft_bundle_import (DftStore      *store,
       if (!dft_store_take_identity (store, fresh, change->origin_seq - 1, state, error))
         return FALSE;
     }
+  /* The files first: should the changes then fail, files nothing names are pruned in time;
+   * changes naming files that never came would wait for a sync to bring them. */
+  if (!dft_bundle_keep_files (bundle, store, n_files, n_files_refused, cancellable, error))
+    return FALSE;
   before = dft_store_last_seq (store, error);
   if (before < 0
       || !dft_store_apply_changes (store, changes, stats != NULL ? stats : &applied, error)
@@ -1065,4 +1564,16 @@ dft_bundle_import (DftStore      *store,
   if (stats != NULL)
     stats->new_identity = forked;
   return TRUE;
+}
+
+gboolean
+dft_bundle_import (DftStore      *store,
+                   GFile         *file,
+                   const char    *passphrase,
+                   DftApplyStats *stats,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  return dft_bundle_import_with_files (store, file, passphrase, stats, NULL, NULL, cancellable,
+                                       error);
 }

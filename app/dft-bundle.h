@@ -56,6 +56,16 @@ char *dft_bundle_ensure_box_key (DftStore *store, GError **error);
 gboolean dft_bundle_key_is_valid (const char *text);
 
 /*
+ * A bundle also carries the files (dft-store-attachments.h) the submissions among its changes
+ * name, those this device holds, inside the signed and encrypted part: at most
+ * DFT_BUNDLE_MAX_FILES of them and DFT_BUNDLE_MAX_FILES_BYTES in all (the rest wait for a later
+ * bundle or a sync). A bundle without files is written as before, so that an older Daftari
+ * still imports it.
+ */
+#define DFT_BUNDLE_MAX_FILES       100000
+#define DFT_BUNDLE_MAX_FILES_BYTES (G_GUINT64_CONSTANT (4) << 30) /* 4 GiB */
+
+/*
  * With @passphrase NULL the bundle is sealed to the server this device signed
  * in to (DFT_BUNDLE_ERROR_NO_SERVER_KEY if it never did); otherwise it is
  * encrypted with @passphrase.
@@ -67,6 +77,17 @@ gboolean dft_bundle_export (DftStore     *store,
                             guint        *n_changes,
                             GCancellable *cancellable,
                             GError      **error);
+
+/* The same, saying how many files it carries and how many it left out for the limit. */
+gboolean dft_bundle_export_with_files (DftStore     *store,
+                                       GFile        *file,
+                                       gint64        after_seq,
+                                       const char   *passphrase,
+                                       guint        *n_changes,
+                                       guint        *n_files,
+                                       guint        *n_files_left_out,
+                                       GCancellable *cancellable,
+                                       GError      **error);
 
 /* Reads only the file's header: whether it needs a passphrase. */
 gboolean
@@ -97,7 +118,22 @@ DftBundle  *dft_bundle_open (DftStore           *store,
                              GError            **error);
 const char *dft_bundle_get_signer (DftBundle *self);
 GPtrArray  *dft_bundle_get_changes (DftBundle *self);
-void        dft_bundle_free (DftBundle *self);
+/* The files it carries wait in a temporary folder beside @store's database until the bundle
+ * is freed. */
+guint dft_bundle_get_n_files (DftBundle *self);
+/*
+ * Keeps the files it carries in @store (those it holds already count as kept). A file whose
+ * bytes are not what its hash says is refused, counted in @n_refused, and the others are kept:
+ * the signature proves the bundle was not changed on the way, so such a file was damaged in
+ * its maker's store, and it should not cost the rest of the bundle. Blocks on the disk.
+ */
+gboolean dft_bundle_keep_files (DftBundle    *self,
+                                DftStore     *store,
+                                guint        *n_kept,
+                                guint        *n_refused,
+                                GCancellable *cancellable,
+                                GError      **error);
+void     dft_bundle_free (DftBundle *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftBundle, dft_bundle_free)
 
 /*
@@ -111,5 +147,15 @@ gboolean dft_bundle_import (DftStore      *store,
                             DftApplyStats *stats,
                             GCancellable  *cancellable,
                             GError       **error);
+/* The same, keeping the files the bundle carries first (dft_bundle_keep_files()): how many
+ * were kept into @n_files, how many refused into @n_files_refused. */
+gboolean dft_bundle_import_with_files (DftStore      *store,
+                                       GFile         *file,
+                                       const char    *passphrase,
+                                       DftApplyStats *stats,
+                                       guint         *n_files,
+                                       guint         *n_files_refused,
+                                       GCancellable  *cancellable,
+                                       GError       **error);
 
 G_END_DECLS

@@ -17,6 +17,9 @@
 #define MAX_DECIMALS   6
 #define WIDTH_MIN      8
 #define WIDTH_MAX      60
+/* Excel's longest link is 2,079 characters once escaped, and libxlsxwriter escapes a character
+ * to at most 3: a link of a third of that always fits. */
+#define LINK_MAX 693
 
 struct _DftTableWriter
 {
@@ -38,6 +41,7 @@ struct _DftTableWriter
   guint          n_columns;
   lxw_row_t      n_rows; /* rows written to the sheet, header included */
   lxw_col_t      col;
+  guint          n_links; /* links in the current sheet */
   lxw_error      failure; /* the first error of a cell write */
 };
 
@@ -329,15 +333,12 @@ escape_underscores (char *text)
   return g_string_free (out, FALSE);
 }
 
-static void
-write_string (DftTableWriter *writer, const char *text, lxw_format *format)
+/* @text as a cell holds it: valid UTF-8, LF line ends, cut to a cell's length. */
+static char *
+cell_text (const char *text)
 {
-  g_autofree char *valid = NULL;
-  glong            length;
+  char *valid = g_utf8_make_valid (text, -1);
 
-  if (text == NULL || *text == '\0')
-    return;
-  valid = g_utf8_make_valid (text, -1);
   /* A cell's line break is LF; XML would turn a CR into one anyway. */
   if (strchr (valid, '\r') != NULL)
     {
@@ -348,8 +349,7 @@ write_string (DftTableWriter *writer, const char *text, lxw_format *format)
       g_free (valid);
       valid = g_string_free (g_steal_pointer (&lf), FALSE);
     }
-  length = g_utf8_strlen (valid, -1);
-  if (length > DFT_XLSX_CELL_MAX)
+  if (g_utf8_strlen (valid, -1) > DFT_XLSX_CELL_MAX)
     {
       /* The cell cannot hold it: cut, and say so with an ellipsis. */
       char *end = g_utf8_offset_to_pointer (valid, DFT_XLSX_CELL_MAX - 1);
@@ -360,6 +360,17 @@ write_string (DftTableWriter *writer, const char *text, lxw_format *format)
       g_free (valid);
       valid = cut;
     }
+  return valid;
+}
+
+static void
+write_string (DftTableWriter *writer, const char *text, lxw_format *format)
+{
+  g_autofree char *valid = NULL;
+
+  if (text == NULL || *text == '\0')
+    return;
+  valid = cell_text (text);
   widen (writer, dft_xlsx_text_width (valid));
   valid = escape_underscores (valid);
   note_failure (writer,
@@ -402,6 +413,7 @@ dft_table_writer_begin_table (DftTableWriter    *writer,
   g_array_set_size (writer->widths, 0);
   writer->n_rows = 0;
   writer->col = 0;
+  writer->n_links = 0;
   for (guint i = 0; i < n_columns; i++, writer->col++)
     {
       write_string (writer, header[i], writer->bold);
@@ -428,6 +440,33 @@ dft_table_writer_add_text (DftTableWriter *writer, const char *text)
     g_ptr_array_add (writer->row, g_strdup (text != NULL ? text : ""));
   else
     write_string (writer, text, NULL);
+  writer->col++;
+}
+
+void
+dft_table_writer_add_link (DftTableWriter *writer, const char *url, const char *text)
+{
+  g_autofree char *valid = NULL;
+
+  g_return_if_fail (writer != NULL);
+
+  if (writer->workbook == NULL || url == NULL || text == NULL || *text == '\0'
+      || writer->n_links >= LXW_MAX_NUMBER_URLS || g_utf8_strlen (url, -1) > LINK_MAX)
+    {
+      dft_table_writer_add_text (writer, text);
+      return;
+    }
+  valid = cell_text (text);
+  widen (writer, dft_xlsx_text_width (valid));
+  valid = escape_underscores (valid);
+  /* With no format, libxlsxwriter gives the cell the workbook's blue, underlined link style. */
+  if (worksheet_write_url_opt (writer->sheet, writer->n_rows, writer->col, url, NULL, valid, NULL)
+      == LXW_NO_ERROR)
+    writer->n_links++;
+  else
+    /* A link Excel would not take is still worth its text. */
+    note_failure (writer,
+                  worksheet_write_string (writer->sheet, writer->n_rows, writer->col, valid, NULL));
   writer->col++;
 }
 

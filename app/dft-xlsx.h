@@ -46,6 +46,11 @@ gboolean dft_table_writer_begin_table (DftTableWriter    *writer,
 
 /* The cells of the current row, left to right. NULL text is an empty cell. */
 void dft_table_writer_add_text (DftTableWriter *writer, const char *text);
+/* @text that opens @url: a workbook's cell shows @text as a link (libxlsxwriter's URLs:
+ * "https://…", or "external:dir/file.jpg" for a file relative to the workbook's folder), CSV
+ * holds @text alone. A link a sheet cannot take (too long, or past Excel's 65,530 links in one
+ * sheet) is written as plain text. */
+void dft_table_writer_add_link (DftTableWriter *writer, const char *url, const char *text);
 /* @value with @decimals decimals (CSV) and a matching number format; a negative @decimals
  * writes the shortest text that reads back as @value. NAN is an empty cell. */
 void dft_table_writer_add_number (DftTableWriter *writer, double value, int decimals);

@@ -8,7 +8,8 @@ every cell with the CSV export of the same data.
 CSV holds one table, or with --titled several, each introduced by a line with its title and
 followed by an empty line; each table must be a sheet of the workbook, in order. Prints JSON on
 standard output: every sheet (name, frozen cell, autofilter range, column widths, and every cell
-with its type, value and number format), the number of cells compared, and the problems found.
+with its type, value, number format and, for a link, its target), the number of cells compared,
+and the problems found.
 Exits 1 when there is a problem, 0 otherwise.
 
 The rules, as Daftari's writers promise them:
@@ -103,6 +104,14 @@ def decimals_of(text):
 
 
 def describe(cell):
+    described = describe_value(cell)
+    if cell.hyperlink is not None:
+        # As the workbook holds it: an external link's target, or a place in the workbook.
+        described['link'] = cell.hyperlink.target or cell.hyperlink.location
+    return described
+
+
+def describe_value(cell):
     value = cell.value
     if value is None:
         return {'t': None, 'v': None, 'fmt': cell.number_format}

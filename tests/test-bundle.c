@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dft-bundle-private.h"
 #include "dft-bundle.h"
 #include "dft-change-log.h"
 #include "dft-hlc.h"
+#include "dft-store-attachments.h"
 #include "dft-store-private.h"
 #include "dft-test-util.h"
 #include "dft-wire.h"
@@ -675,6 +677,244 @@ test_bundle_other_server_laptops (Fixture *f, gconstpointer data)
   g_assert_cmpint (count (f->b, "SELECT count (*) FROM person"), ==, 1);
 }
 
+/* ---- Files ------------------------------------------------------------------------------ */
+
+/* A photo's worth of bytes that are not all alike, from @seed. */
+static GBytes *
+make_bytes (gsize size, guint32 seed)
+{
+  guint8 *buffer = g_malloc (size);
+  GRand  *rand = g_rand_new_with_seed (seed);
+
+  for (gsize i = 0; i < size; i++)
+    buffer[i] = (guint8) g_rand_int (rand);
+  g_rand_free (rand);
+  return g_bytes_new_take (buffer, size);
+}
+
+/* A final submission on @store whose answers are @answers. */
+static void
+add_submission (DftStore *store, const char *answers)
+{
+  g_autofree char *id = dft_test_add_draft (store, NULL, NULL);
+
+  dft_test_finalize (store, id, answers);
+}
+
+/* The version byte of the bundle in @file. */
+static guint8
+bundle_version (GFile *file)
+{
+  g_autofree char *contents = NULL;
+  gsize            length = 0;
+
+  g_assert_true (g_file_load_contents (file, NULL, &contents, &length, NULL, NULL));
+  g_assert_cmpuint (length, >, 9);
+  return (guint8) contents[8];
+}
+
+/* Nothing but the database beside @store's: no folder of a bundle's files left waiting. */
+static void
+assert_no_files_left (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char      *entry;
+
+  g_assert_nonnull (d);
+  while ((entry = g_dir_read_name (d)) != NULL)
+    g_assert_false (g_str_has_prefix (entry, ".bundle-files-"));
+}
+
+static void
+assert_holds (DftStore *store, const char *answer, GBytes *expected)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) got = dft_store_read_attachment (store, answer, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (got, expected));
+}
+
+/* A submission's photo goes with it on the stick, and comes out whole on a fresh laptop. */
+static void
+test_bundle_files (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) person = dft_test_add_person (f->a, "Чолпон", "Садыкова");
+  /* More than one piece of the stream (64 KiB), so that a file straddles pieces. */
+  g_autoptr (GBytes)            photo = make_bytes (200000, 7);
+  g_autoptr (DftAttachmentInfo) info = NULL;
+  g_autofree char              *answer = NULL, *answers = NULL;
+  const char   *absent = "1111111111111111111111111111111111111111111111111111111111111111.ogg";
+  DftApplyStats stats = { 0 };
+  guint         n = 0, n_files = 0, left_out = 0, kept = 0, refused = 0;
+
+  /* No files yet: version 2, as an older Daftari reads it. */
+  g_assert_true (dft_bundle_export_with_files (f->a, f->bundle, 0, f->passphrase, &n, &n_files,
+                                               &left_out, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_files, ==, 0);
+  g_assert_cmpuint (bundle_version (f->bundle), ==, 2);
+
+  answer = dft_store_add_attachment (f->a, photo, "Site 1.jpg", NULL, &error);
+  g_assert_no_error (error);
+  /* One file held, one this laptop never received: only the first can travel. */
+  answers = g_strdup_printf ("{\"photo\":\"%s\",\"sound\":\"%s\"}", answer, absent);
+  add_submission (f->a, answers);
+
+  g_assert_true (dft_bundle_export_with_files (f->a, f->bundle, 0, f->passphrase, &n, &n_files,
+                                               &left_out, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_files, ==, 1);
+  g_assert_cmpuint (left_out, ==, 0);
+  g_assert_cmpuint (bundle_version (f->bundle), ==, 3);
+
+  g_assert_true (dft_bundle_import_with_files (f->b, f->bundle, f->passphrase, &stats, &kept,
+                                               &refused, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.applied, ==, n);
+  g_assert_cmpuint (kept, ==, 1);
+  g_assert_cmpuint (refused, ==, 0);
+  assert_holds (f->b, answer, photo);
+  info = dft_store_get_attachment_info (f->b, answer, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (info->name, ==, "Site 1.jpg");
+  g_assert_cmpstr (info->media_type, ==, "image/jpeg");
+  g_assert_null (dft_store_get_attachment_info (f->b, absent, NULL));
+  assert_no_files_left (f->dir_b);
+  assert_no_files_left (f->dir_a);
+
+  /* Again: the file is held already, nothing changes, nothing is left behind. */
+  g_assert_true (dft_bundle_import_with_files (f->b, f->bundle, f->passphrase, &stats, &kept,
+                                               &refused, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.duplicates, ==, n);
+  g_assert_cmpuint (kept, ==, 1);
+  assert_no_files_left (f->dir_b);
+
+  /* The plain import keeps the files too: the app's and the CLI's. */
+  g_assert_true (dft_bundle_import (f->s, f->bundle, f->passphrase, &stats, NULL, &error));
+  g_assert_no_error (error);
+  assert_holds (f->s, answer, photo);
+}
+
+/* Bytes that are not what their hash says are refused, the rest of the bundle imported. */
+static void
+test_bundle_files_mismatch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (GBytes)     photo = make_bytes (1000, 1);
+  g_autoptr (GBytes)     other = make_bytes (1000, 2);
+  g_autoptr (GPtrArray)  changes = NULL;
+  g_autoptr (JsonObject) extra = json_object_new ();
+  g_autoptr (GBytes)     json = NULL;
+  g_autofree char       *answer = NULL, *answers = NULL;
+  const char   *claimed = "2222222222222222222222222222222222222222222222222222222222222222";
+  char          sha[65];
+  const char   *hashes[2] = { sha, claimed };
+  GBytes       *data_[2] = { photo, other };
+  guint         kept = 0, refused = 0;
+  DftApplyStats stats = { 0 };
+
+  answer = dft_store_add_attachment (f->a, photo, "a.jpg", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (dft_attachment_parse_answer (answer, sha));
+  answers = g_strdup_printf ("{\"photo\":\"%s\",\"other\":\"%s.png\"}", answer, claimed);
+  add_submission (f->a, answers);
+
+  changes = dft_store_read_log (f->a, 0, 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  json_object_set_int_member (extra, "bundle", 3);
+  json_object_set_string_member (extra, "from", dft_store_get_device_id (f->a));
+  json_object_set_int_member (extra, "created", g_get_real_time () / 1000);
+  json = dft_wire_encode_batch (changes, extra);
+  g_assert_true (_dft_bundle_write_files (f->a, f->bundle, json, hashes, data_, 2, f->passphrase,
+                                          NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (dft_bundle_import_with_files (f->b, f->bundle, f->passphrase, &stats, &kept,
+                                               &refused, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (kept, ==, 1);
+  g_assert_cmpuint (refused, ==, 1);
+  g_assert_cmpuint (stats.applied, ==, changes->len);
+  assert_holds (f->b, answer, photo);
+  g_assert_null (dft_store_get_attachment_info (f->b, claimed, NULL));
+  assert_no_files_left (f->dir_b);
+}
+
+/* A bundle with files that is cut or changed is refused whole, and leaves no file behind. */
+static void
+test_bundle_files_damaged (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) photo = make_bytes (150000, 3);
+  g_autofree char   *answer = NULL, *answers = NULL, *good = NULL;
+  gsize              length = 0;
+
+  answer = dft_store_add_attachment (f->a, photo, "a.jpg", NULL, &error);
+  g_assert_no_error (error);
+  answers = g_strdup_printf ("{\"photo\":\"%s\"}", answer);
+  add_submission (f->a, answers);
+  g_assert_true (dft_bundle_export (f->a, f->bundle, 0, f->passphrase, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_load_contents (f->bundle, NULL, &good, &length, NULL, NULL));
+
+  /* Cut inside the file, as a stick pulled out early leaves it. */
+  g_assert_true (
+      g_file_replace_contents (f->bundle, good, length - 5000, NULL, FALSE, 0, NULL, NULL, NULL));
+  expect_refused (f->b, f->bundle, f->passphrase, DFT_BUNDLE_ERROR_DAMAGED);
+  assert_no_files_left (f->dir_b);
+  /* A byte of the file's last piece changed. */
+  good[length - 200] ^= 0x01;
+  g_assert_true (
+      g_file_replace_contents (f->bundle, good, length, NULL, FALSE, 0, NULL, NULL, NULL));
+  expect_refused (f->b, f->bundle, f->passphrase, DFT_BUNDLE_ERROR_DAMAGED);
+  assert_no_files_left (f->dir_b);
+  g_assert_null (dft_store_get_attachment_info (f->b, answer, NULL));
+}
+
+/* Files do not count against the batch's limit (64 MiB): seven files of 10 MiB travel. */
+static void
+test_bundle_files_large (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GString)   answers = g_string_new ("{");
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  guint                 n_files = 0, kept = 0, refused = 0;
+  DftApplyStats         stats = { 0 };
+
+  for (guint i = 0; i < 7; i++)
+    {
+      guint8 *buffer = g_malloc (DFT_ATTACHMENT_MAX_BYTES);
+      char   *answer;
+
+      /* Different files, cheaply: the same pattern from a different start. */
+      for (gsize b = 0; b < DFT_ATTACHMENT_MAX_BYTES; b++)
+        buffer[b] = (guint8) (b * 31 + i * 7 + (b >> 12));
+      g_ptr_array_add (files, g_bytes_new_take (buffer, DFT_ATTACHMENT_MAX_BYTES));
+      answer
+          = dft_store_add_attachment (f->a, g_ptr_array_index (files, i), "film.bin", NULL, &error);
+      g_assert_no_error (error);
+      g_string_append_printf (answers, "%s\"f%u\":\"%s\"", i > 0 ? "," : "", i, answer);
+      g_ptr_array_add (names, answer);
+    }
+  g_string_append_c (answers, '}');
+  add_submission (f->a, answers->str);
+
+  g_assert_true (dft_bundle_export_with_files (f->a, f->bundle, 0, f->passphrase, NULL, &n_files,
+                                               NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_files, ==, 7);
+  g_assert_true (dft_bundle_import_with_files (f->b, f->bundle, f->passphrase, &stats, &kept,
+                                               &refused, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (kept, ==, 7);
+  for (guint i = 0; i < 7; i++)
+    assert_holds (f->b, g_ptr_array_index (names, i), g_ptr_array_index (files, i));
+}
+
 static void
 test_final_submission_kept (Fixture *f, gconstpointer data)
 {
@@ -728,6 +968,10 @@ main (int argc, char *argv[])
   ADD ("/bundle/other-server", test_bundle_other_server);
   ADD ("/bundle/other-server-laptops", test_bundle_other_server_laptops);
   ADD ("/bundle/clock-ahead", test_bundle_clock_ahead);
+  ADD ("/bundle/files", test_bundle_files);
+  ADD ("/bundle/files/mismatch", test_bundle_files_mismatch);
+  ADD ("/bundle/files/damaged", test_bundle_files_damaged);
+  ADD ("/bundle/files/large", test_bundle_files_large);
   ADD ("/merge/final-submission-kept", test_final_submission_kept);
 #undef ADD
 

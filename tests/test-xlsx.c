@@ -15,6 +15,7 @@
 
 #include "dft-export.h"
 #include "dft-indicators-export.h"
+#include "dft-store-attachments.h"
 #include "dft-test-util.h"
 #include "dft-xlsx.h"
 #include "forms/dft-assessment.h"
@@ -623,8 +624,9 @@ test_gain (Fixture *f, gconstpointer data)
   g_assert_cmpfloat_with_epsilon (number_at (sheet, row, "post %"), 200.0 / 3, 1e-9);
 }
 
-/* ---- Failure leaves the earlier file -------------------------------------------------- */
+/* ---- Files the answers name ----------------------------------------------------------- */
 
+/* That @dir holds one entry, @name. */
 static void
 assert_only_file (const char *dir, const char *name)
 {
@@ -640,6 +642,154 @@ assert_only_file (const char *dir, const char *name)
     }
   g_assert_cmpuint (n, ==, 1);
 }
+
+static const char photos[]
+    = "{\"format\": \"daftari-form\", \"id\": \"photos\", \"title\": \"Site visit\","
+      "\"questions\": ["
+      "  {\"type\": \"image\", \"name\": \"photo\"},"
+      "  {\"type\": \"text\", \"name\": \"note\"}"
+      "]}";
+
+/* A submission of the photos form by @person. */
+static void
+submit_photo (Fixture *f, DftRecord *version, DftForm *form, const char *person, const char *photo)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (DftFormRun) run = dft_form_run_new (form, &error);
+  g_autoptr (DftRecord)  sub = NULL;
+
+  g_assert_no_error (error);
+  dft_form_run_set_answer (run, "/data/photo", photo, NULL, &error);
+  g_assert_no_error (error);
+  dft_form_run_set_answer (run, "/data/note", "Roof", NULL, &error);
+  g_assert_no_error (error);
+  sub = dft_form_store_submit (f->store, version, NULL, run, f->event_id, person, NULL, TRUE,
+                               &error);
+  g_assert_no_error (error);
+}
+
+/* A link as the workbook holds it, with "/" between folder and file whichever the writer used
+ * (libxlsxwriter writes Windows' "\\" into external links). */
+static char *
+link_at (JsonObject *sheet, guint row, const char *column)
+{
+  const char *link
+      = json_object_get_string_member_with_default (cell_of (sheet, row, column), "link", NULL);
+  g_autoptr (GString) path = NULL;
+
+  if (link == NULL)
+    return NULL;
+  g_test_message ("link: %s", link);
+  path = g_string_new (link);
+  g_string_replace (path, "\\", "/", 0);
+  return g_string_free (g_steal_pointer (&path), FALSE);
+}
+
+static void
+test_media_dir (void)
+{
+  g_autofree char *a = dft_submissions_export_media_dir ("/x/evaluations.xlsx");
+  g_autofree char *b = dft_submissions_export_media_dir ("/x/y.d/notes");
+  g_autofree char *c = dft_submissions_export_media_dir ("/x/.csv");
+  g_autofree char *d = dft_submissions_export_media_dir ("out.tar.csv");
+
+  g_assert_cmpstr (a, ==, "/x/evaluations-media");
+  g_assert_cmpstr (b, ==, "/x/y.d/notes-media");
+  g_assert_cmpstr (c, ==, "/x/.csv-media");
+  g_assert_cmpstr (d, ==, "./out.tar-media");
+}
+
+/* The files go with the table, in a folder beside it, as ODK Central's media/ does; one not
+ * synced yet is reported, not fatal. */
+static void
+test_submissions_media (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftForm)   form = dft_form_new_from_json (photos, -1, &error);
+  g_autoptr (DftRecord) version = NULL;
+  g_autoptr (GBytes)    held_bytes = g_bytes_new_static ("\xff\xd8\xff\xe0 not quite a JPEG", 24);
+  g_autofree char      *held = NULL;
+  const char      *missing = "1111111111111111111111111111111111111111111111111111111111111111.png";
+  g_autofree char *csv = path_in (f, "photos.csv");
+  g_autofree char *csv_media = path_in (f, "photos-csv-media");
+  g_autofree char *xlsx = path_in (f, "photos.xlsx");
+  g_autofree char *xlsx_media = path_in (f, "photos-media");
+  g_autofree char *written = NULL, *link = NULL, *target = NULL;
+  g_autofree char *content = NULL;
+  gsize            length = 0;
+  g_auto (DftExportMedia) media = { 0 };
+  g_autoptr (JsonNode)    dump = NULL;
+  JsonObject             *sheet;
+  guint                   r_held, r_missing;
+
+  if (skip_without_reader ())
+    return;
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (form, &error));
+  version = dft_form_store_save (f->store, form, &error);
+  g_assert_no_error (error);
+  held = dft_store_add_attachment (f->store, held_bytes, "Roof 1.JPG", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_suffix (held, ".jpg"));
+  submit_photo (f, version, form, g_ptr_array_index (f->people, 0), held);
+  submit_photo (f, version, form, g_ptr_array_index (f->people, 1), missing);
+
+  /* CSV: the cells name the files, the folder holds the one this store has. */
+  {
+    g_autoptr (GFile)             file = g_file_new_for_path (csv);
+    g_autoptr (GFileOutputStream) out = g_file_replace (file, NULL, FALSE, 0, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (dft_submissions_export_csv_with_media (
+        f->store, "photos", f->event_id, G_OUTPUT_STREAM (out), csv_media, &media, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_output_stream_close (G_OUTPUT_STREAM (out), NULL, &error));
+  }
+  g_assert_cmpuint (media.n_files, ==, 2);
+  g_assert_cmpuint (media.n_written, ==, 1);
+  g_assert_cmpuint (media.missing->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (media.missing, 0), ==, missing);
+  assert_only_file (csv_media, held);
+  dft_export_media_clear (&media);
+
+  /* XLSX: the same cells, the held one a link to its file in the folder beside the workbook. */
+  g_assert_true (dft_submissions_export_xlsx_with_media (f->store, "photos", f->event_id, xlsx,
+                                                         &media, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (media.n_files, ==, 2);
+  g_assert_cmpuint (media.n_written, ==, 1);
+  g_assert_cmpuint (media.missing->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (media.missing, 0), ==, missing);
+  assert_only_file (xlsx_media, held);
+
+  dump = check_workbook (xlsx, csv, FALSE);
+  sheet = sheet_of (dump, 0);
+  g_assert_cmpuint (rows_of (sheet), ==, 1 + 2);
+  r_held = row_with (sheet, "photo", held);
+  r_missing = row_with (sheet, "photo", missing);
+  assert_cell (cell_of (sheet, r_held, "photo"), "s", NULL);
+  link = link_at (sheet, r_held, "photo");
+  written = g_strconcat ("photos-media/", held, NULL);
+  g_assert_cmpstr (link, ==, written);
+  /* The link, read from the workbook's folder, opens the file with the bytes kept. */
+  target = g_build_filename (f->dir, link, NULL);
+  g_assert_true (g_file_get_contents (target, &content, &length, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (content, length, g_bytes_get_data (held_bytes, NULL),
+                   g_bytes_get_size (held_bytes));
+  /* No link to a file the folder does not hold; the cell still names it. */
+  g_assert_null (link_at (sheet, r_missing, "photo"));
+  g_assert_null (link_at (sheet, r_held, "note"));
+
+  /* The plain export is as it was: no folder, no link. */
+  g_assert_true (dft_submissions_export_xlsx (f->store, "photos", f->event_id, xlsx, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&dump, json_node_unref);
+  dump = check_workbook (xlsx, csv, FALSE);
+  g_assert_null (link_at (sheet_of (dump, 0), r_held, "photo"));
+}
+
+/* ---- Failure leaves the earlier file -------------------------------------------------- */
 
 static void
 test_unwritable (Fixture *f, gconstpointer data)
@@ -976,11 +1126,13 @@ main (int argc, char *argv[])
   g_test_add_func ("/xlsx/text-width", test_text_width);
   g_test_add_func ("/xlsx/indicator-report", test_indicator_report);
   g_test_add_func ("/xlsx/export/empty", test_export_empty);
+  g_test_add_func ("/xlsx/submissions/media-dir", test_media_dir);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/xlsx/export/events", test_export_events);
   ADD ("/xlsx/export/people", test_export_people);
   ADD ("/xlsx/export/attendance", test_export_attendance);
   ADD ("/xlsx/submissions", test_submissions);
+  ADD ("/xlsx/submissions/media", test_submissions_media);
   ADD ("/xlsx/gain", test_gain);
   ADD ("/xlsx/unwritable", test_unwritable);
   ADD ("/xlsx/indicator-report/store", test_indicator_store);

@@ -239,20 +239,50 @@ _dft_cli_form_export (DftStore *store, int argc, char **argv)
   return write_text (argv[2], text);
 }
 
+/* Says where the files of an export went, and which this computer does not hold yet. */
+static void
+print_media (const DftExportMedia *media, const char *media_dir)
+{
+  if (media->n_written > 0)
+    {
+      g_autofree char *display = g_filename_display_name (media_dir);
+
+      /* Translators: %u is a number of files, %s the folder they were written to */
+      g_print (ngettext ("%u file written to %s\n", "%u files written to %s\n", media->n_written),
+               media->n_written, display);
+    }
+  if (media->missing->len > 0)
+    {
+      /* Translators: %u is a number of files that submissions name but that were not synced to
+       * this computer yet; their names follow, one a line */
+      g_printerr (ngettext ("Warning: %u file is not on this computer yet (not synced), not "
+                            "written:\n",
+                            "Warning: %u files are not on this computer yet (not synced), not "
+                            "written:\n",
+                            media->missing->len),
+                  media->missing->len);
+      for (guint i = 0; i < media->missing->len; i++)
+        g_printerr ("  %s\n", (const char *) g_ptr_array_index (media->missing, i));
+    }
+}
+
 int
 _dft_cli_submissions_export (DftStore *store, int argc, char **argv)
 {
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("FORM-KEY"));
   g_autoptr (GError)         error = NULL;
   g_autoptr (GOutputStream)  out = NULL;
-  g_autofree char           *event_id = NULL, *output = NULL, *format = NULL;
+  g_autofree char           *event_id = NULL, *output = NULL, *format = NULL, *media_dir = NULL;
+  g_auto (DftExportMedia)    media = { 0 };
   DftCliFormat               chosen;
   const GOptionEntry         entries[]
       = { { "event", 0, 0, G_OPTION_ARG_STRING, &event_id, N_ ("Only this workshop"), N_ ("ID") },
           { "format", 0, 0, G_OPTION_ARG_STRING, &format,
             N_ ("csv or xlsx (default: from the file's name, else csv)"), N_ ("FORMAT") },
           { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-            N_ ("Write to this file (default: standard output)"), N_ ("FILE") },
+            N_ ("Write to this file (default: standard output), and the files the answers name "
+                "to a folder beside it: “evaluations.xlsx” to “evaluations-media”"),
+            N_ ("FILE") },
           { NULL } };
   int status;
 
@@ -263,14 +293,31 @@ _dft_cli_submissions_export (DftStore *store, int argc, char **argv)
   status = _dft_cli_table_format (context, format, output, DFT_CLI_FORMAT_CSV, FALSE, &chosen);
   if (status != 0)
     return status;
+  if (output != NULL)
+    media_dir = dft_submissions_export_media_dir (output);
   if (chosen == DFT_CLI_FORMAT_XLSX)
-    return dft_submissions_export_xlsx (store, argv[1], event_id, output, NULL, &error)
-               ? 0
-               : _dft_cli_fail (error);
+    {
+      if (!dft_submissions_export_xlsx_with_media (store, argv[1], event_id, output, &media, NULL,
+                                                   &error))
+        return _dft_cli_fail (error);
+      print_media (&media, media_dir);
+      return 0;
+    }
   out = _dft_cli_open_output (output, &error);
-  if (out == NULL || !dft_submissions_export_csv (store, argv[1], event_id, out, NULL, &error)
+  if (out == NULL
+      || !dft_submissions_export_csv_with_media (store, argv[1], event_id, out, media_dir, &media,
+                                                 NULL, &error)
       || !g_output_stream_close (out, NULL, &error))
     return _dft_cli_fail (error);
+  if (media_dir == NULL && media.n_files > 0)
+    /* Translators: %u is a number of files; --output is an option, keep it as it is */
+    g_printerr (ngettext ("The answers name %u file; give --output to write it beside the table.\n",
+                          "The answers name %u files; give --output to write them beside the "
+                          "table.\n",
+                          media.n_files),
+                media.n_files);
+  else
+    print_media (&media, media_dir);
   return 0;
 }
 

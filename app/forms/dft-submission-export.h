@@ -33,4 +33,53 @@ gboolean dft_submissions_export_xlsx (DftStore     *store,
                                       GCancellable *cancellable,
                                       GError      **error);
 
+/*
+ * The files the answers to image, audio, video and file questions name go with an export the way
+ * ODK Central's export zip carries its media/ folder: into a folder beside the table, each named
+ * as the answer names it ("SHA256.ext"). The table's cell keeps that name.
+ */
+
+/* What an export did with the files its answers name. */
+typedef struct
+{
+  guint      n_files;   /* different files the exported answers name */
+  guint      n_written; /* of them, written into the media folder */
+  GPtrArray *missing;   /* of them, the names ("SHA256.ext") of those this store does not hold
+                         * yet (a sync has not brought them): not written; never NULL after an
+                         * export */
+} DftExportMedia;
+
+void dft_export_media_clear (DftExportMedia *media);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DftExportMedia, dft_export_media_clear)
+
+/* The media folder of an export written to @path: "evaluations.xlsx" → "evaluations-media"
+ * beside it. */
+char *dft_submissions_export_media_dir (const char *path);
+
+/* dft_submissions_export_csv() that also writes the files the exported answers name into
+ * @media_dir (made when needed; a file already there is written again). A file this store does
+ * not hold does not fail the export: it is listed in @media->missing. With a NULL @media_dir
+ * nothing is written, and @media still says what would be. @media is filled in either way and
+ * must be cleared with dft_export_media_clear(). Blocks on the disk. */
+gboolean dft_submissions_export_csv_with_media (DftStore       *store,
+                                                const char     *form_key,
+                                                const char     *event_id,
+                                                GOutputStream  *out,
+                                                const char     *media_dir,
+                                                DftExportMedia *media,
+                                                GCancellable   *cancellable,
+                                                GError        **error);
+
+/* dft_submissions_export_xlsx() that also writes the files into
+ * dft_submissions_export_media_dir (@path), before the workbook appears, and makes each cell
+ * that names one file a link to it there (a relative link: the workbook and its folder can be
+ * moved together). */
+gboolean dft_submissions_export_xlsx_with_media (DftStore       *store,
+                                                 const char     *form_key,
+                                                 const char     *event_id,
+                                                 const char     *path,
+                                                 DftExportMedia *media,
+                                                 GCancellable   *cancellable,
+                                                 GError        **error);
+
 G_END_DECLS

@@ -113,6 +113,10 @@ dft_server_import_bundle (DftStore      *store,
                           "could not undo workshop claims: %s", unclaim_error->message);
       return FALSE;
     }
+  /* The files it carries, once its changes are in: nothing of a refused bundle is stored.
+   * Should this fail, the laptop that made the bundle still holds them for its next sync. */
+  if (!dft_bundle_keep_files (bundle, store, NULL, NULL, cancellable, error))
+    return FALSE;
   if (skipped != NULL)
     *skipped = left_out;
   if (signer != NULL)
