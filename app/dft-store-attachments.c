@@ -96,10 +96,10 @@ sha_of (const char *answer_or_sha256, char sha256[65])
 static char *
 guess_media_type (const char *file_name, GBytes *data)
 {
-  gsize             size = 0;
-  const guchar     *bytes = data != NULL ? g_bytes_get_data (data, &size) : NULL;
-  g_autofree char  *content_type = NULL;
-  char             *mime;
+  gsize            size = 0;
+  const guchar    *bytes = data != NULL ? g_bytes_get_data (data, &size) : NULL;
+  g_autofree char *content_type = NULL;
+  char            *mime;
 
   content_type = g_content_type_guess (file_name, bytes, MIN (size, 4096), NULL);
   mime = content_type != NULL ? g_content_type_get_mime_type (content_type) : NULL;
@@ -144,12 +144,12 @@ insert_locked (DftStore   *self,
   gsize            size;
   gconstpointer    bytes = g_bytes_get_data (data, &size);
   sqlite3_stmt    *stmt = _dft_store_cached_statement (
-      self,
-      "INSERT INTO attachment (sha256, size, media_type, name, added_at, uploaded, data)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?)"
-      " ON CONFLICT (sha256) DO UPDATE SET uploaded = max (uploaded, excluded.uploaded),"
-      "  name = coalesce (name, excluded.name), added_at = excluded.added_at",
-      error);
+         self,
+         "INSERT INTO attachment (sha256, size, media_type, name, added_at, uploaded, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (sha256) DO UPDATE SET uploaded = max (uploaded, excluded.uploaded),"
+            "  name = coalesce (name, excluded.name), added_at = excluded.added_at",
+         error);
   gboolean ok;
 
   if (stmt == NULL)
@@ -168,11 +168,8 @@ insert_locked (DftStore   *self,
 }
 
 char *
-dft_store_add_attachment (DftStore   *self,
-                          GBytes     *data,
-                          const char *file_name,
-                          const char *media_type,
-                          GError    **error)
+dft_store_add_attachment (
+    DftStore *self, GBytes *data, const char *file_name, const char *media_type, GError **error)
 {
   g_autofree char *sha256 = NULL;
   g_autofree char *type = NULL;
@@ -253,7 +250,7 @@ dft_store_add_attachment_async (DftStore           *self,
                                 gpointer            user_data)
 {
   g_autoptr (GTask) task = NULL;
-  AddData *add;
+  AddData          *add;
 
   g_return_if_fail (DFT_IS_STORE (self));
   g_return_if_fail (data != NULL);
@@ -318,19 +315,15 @@ dft_store_get_attachment_info (DftStore *self, const char *answer_or_sha256, GEr
 }
 
 GBytes *
-dft_store_read_attachment_range (DftStore   *self,
-                                 const char *sha256,
-                                 gint64      start,
-                                 gsize       max_bytes,
-                                 gint64     *size,
-                                 GError    **error)
+dft_store_read_attachment_range (
+    DftStore *self, const char *sha256, gint64 start, gsize max_bytes, gint64 *size, GError **error)
 {
-  char           sha[65];
-  sqlite3_stmt  *stmt;
-  sqlite3_blob  *blob = NULL;
-  sqlite3_int64  rowid;
-  GBytes        *bytes = NULL;
-  int            rc;
+  char          sha[65];
+  sqlite3_stmt *stmt;
+  sqlite3_blob *blob = NULL;
+  sqlite3_int64 rowid;
+  GBytes       *bytes = NULL;
+  int           rc;
 
   g_return_val_if_fail (DFT_IS_STORE (self), NULL);
   g_return_val_if_fail (start >= 0, NULL);
@@ -341,8 +334,7 @@ dft_store_read_attachment_range (DftStore   *self,
       return NULL;
     }
   _dft_store_lock (self);
-  stmt = _dft_store_cached_statement (self, "SELECT rowid FROM attachment WHERE sha256 = ?",
-                                      error);
+  stmt = _dft_store_cached_statement (self, "SELECT rowid FROM attachment WHERE sha256 = ?", error);
   if (stmt == NULL)
     goto out;
   sqlite3_bind_text (stmt, 1, sha, -1, SQLITE_TRANSIENT);
@@ -367,8 +359,8 @@ dft_store_read_attachment_range (DftStore   *self,
       goto out;
     }
   {
-    gint64 total = sqlite3_blob_bytes (blob);
-    gint64 n = start >= total ? 0 : MIN ((gint64) max_bytes, total - start);
+    gint64  total = sqlite3_blob_bytes (blob);
+    gint64  n = start >= total ? 0 : MIN ((gint64) max_bytes, total - start);
     guint8 *buffer = g_malloc (MAX (n, 1));
 
     if (size != NULL)
@@ -438,8 +430,8 @@ static GPtrArray *
 list_texts (DftStore *self, const char *sql, const char *param, GError **error)
 {
   g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
-  sqlite3_stmt *stmt;
-  int           rc;
+  sqlite3_stmt         *stmt;
+  int                   rc;
 
   _dft_store_lock (self);
   stmt = _dft_store_cached_statement (self, sql, error);
@@ -478,9 +470,9 @@ dft_store_list_submission_attachments (DftStore *self, const char *submission_id
   g_return_val_if_fail (DFT_IS_STORE (self), NULL);
   g_return_val_if_fail (submission_id != NULL, NULL);
 
-  list = list_texts (
-      self, "SELECT sha256 FROM attachment_ref WHERE submission_id = ? ORDER BY sha256",
-      submission_id, NULL);
+  list = list_texts (self,
+                     "SELECT sha256 FROM attachment_ref WHERE submission_id = ? ORDER BY sha256",
+                     submission_id, NULL);
   if (list == NULL)
     return g_new0 (char *, 1);
   g_ptr_array_add (list, NULL);
@@ -528,8 +520,7 @@ dft_store_mark_attachment_uploaded (DftStore *self, const char *sha256, GError *
   g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
   g_return_val_if_fail (dft_attachment_is_sha256 (sha256), FALSE);
 
-  return exec_with_sha (self, "UPDATE attachment SET uploaded = 1 WHERE sha256 = ?", sha256,
-                        error);
+  return exec_with_sha (self, "UPDATE attachment SET uploaded = 1 WHERE sha256 = ?", sha256, error);
 }
 
 gboolean
@@ -537,8 +528,7 @@ dft_store_forget_attachment_uploads (DftStore *self, GError **error)
 {
   g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
 
-  return exec_with_sha (self, "UPDATE attachment SET uploaded = 0 WHERE uploaded = 1", NULL,
-                        error);
+  return exec_with_sha (self, "UPDATE attachment SET uploaded = 0 WHERE uploaded = 1", NULL, error);
 }
 
 GPtrArray *
@@ -621,11 +611,11 @@ finish_pieces_locked (DftStore   *self,
 {
   sqlite3_stmt *stmt = _dft_store_cached_statement (
       self, "SELECT data FROM attachment_part WHERE sha256 = ? ORDER BY start", error);
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GChecksum)  checksum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autoptr (GByteArray) whole = g_byte_array_sized_new ((guint) size);
-  g_autoptr (GBytes) data = NULL;
-  g_autofree char *type = NULL;
-  int              rc;
+  g_autoptr (GBytes)     data = NULL;
+  g_autofree char       *type = NULL;
+  int                    rc;
 
   if (stmt == NULL)
     return FALSE;
@@ -769,9 +759,9 @@ dft_store_prune_attachments (DftStore *self, gint64 older_than_s, GError **error
 {
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autoptr (GDateTime) then = g_date_time_add_seconds (now, (gdouble) -older_than_s);
-  g_autofree char *cutoff = g_date_time_format (then, "%Y-%m-%dT%H:%M:%S.999Z");
-  sqlite3_stmt    *stmt;
-  guint            pruned = 0;
+  g_autofree char      *cutoff = g_date_time_format (then, "%Y-%m-%dT%H:%M:%S.999Z");
+  sqlite3_stmt         *stmt;
+  guint                 pruned = 0;
 
   g_return_val_if_fail (DFT_IS_STORE (self), 0);
 

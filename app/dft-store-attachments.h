@@ -44,11 +44,8 @@ gboolean dft_attachment_is_sha256 (const char *text);
  * guessed from the name and the bytes), and returns the answer naming it. Refuses a file larger
  * than DFT_ATTACHMENT_MAX_BYTES or an empty one (DFT_STORE_ERROR_INVALID). Keeping the same bytes
  * twice keeps them once. Blocks on the disk: call it from a worker thread. */
-char *dft_store_add_attachment (DftStore   *self,
-                                GBytes     *data,
-                                const char *file_name,
-                                const char *media_type,
-                                GError    **error);
+char *dft_store_add_attachment (
+    DftStore *self, GBytes *data, const char *file_name, const char *media_type, GError **error);
 
 /* The same, in a worker thread. */
 void  dft_store_add_attachment_async (DftStore           *self,

@@ -18,7 +18,7 @@ static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *path = NULL;
+  g_autofree char   *path = NULL;
 
   f->dir = dft_test_make_dir ();
   path = g_build_filename (f->dir, "daftari.db", NULL);
@@ -68,7 +68,8 @@ test_answers (void)
   g_autofree char *none = dft_attachment_answer_for (hash, "README");
   g_autofree char *odd = dft_attachment_answer_for (hash, "x.t@r");
 
-  g_assert_cmpstr (jpeg, ==, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg");
+  g_assert_cmpstr (jpeg, ==,
+                   "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg");
   g_assert_true (g_str_has_suffix (none, ".bin"));
   g_assert_true (g_str_has_suffix (odd, ".bin"));
   g_assert_true (dft_attachment_parse_answer (jpeg, sha));
@@ -88,12 +89,13 @@ test_add_and_read (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) bytes = make_bytes (300000, 1);
-  g_autofree char *answer = dft_store_add_attachment (f->store, bytes, "/tmp/site.png", NULL, &error);
-  g_autofree char *again = NULL;
+  g_autofree char   *answer
+      = dft_store_add_attachment (f->store, bytes, "/tmp/site.png", NULL, &error);
+  g_autofree char              *again = NULL;
   g_autoptr (DftAttachmentInfo) info = NULL;
-  g_autoptr (GBytes) read = NULL;
-  g_autoptr (GBytes) piece = NULL;
-  gint64 size = 0;
+  g_autoptr (GBytes)            read = NULL;
+  g_autoptr (GBytes)            piece = NULL;
+  gint64                        size = 0;
 
   g_assert_no_error (error);
   g_assert_true (dft_attachment_parse_answer (answer, NULL));
@@ -128,7 +130,7 @@ test_refused (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) big = make_bytes (DFT_ATTACHMENT_MAX_BYTES + 1, 2);
   g_autoptr (GBytes) empty = g_bytes_new_static ("", 0);
-  char *answer;
+  char              *answer;
 
   answer = dft_store_add_attachment (f->store, big, "film.mp4", NULL, &error);
   g_assert_null (answer);
@@ -152,14 +154,14 @@ test_named_by_submissions (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) bytes = make_bytes (1000, 3);
-  g_autofree char *answer = dft_store_add_attachment (f->store, bytes, "a.jpg", NULL, &error);
-  const char *absent = "1111111111111111111111111111111111111111111111111111111111111111.ogg";
+  g_autofree char   *answer = dft_store_add_attachment (f->store, bytes, "a.jpg", NULL, &error);
+  const char      *absent = "1111111111111111111111111111111111111111111111111111111111111111.ogg";
   g_autofree char *both = NULL;
   g_autofree char *draft = NULL;
   g_autoptr (GPtrArray) upload = NULL;
   g_autoptr (GPtrArray) missing = NULL;
-  g_auto (GStrv) named = NULL;
-  char sha[65];
+  g_auto (GStrv)        named = NULL;
+  char                  sha[65];
 
   g_assert_no_error (error);
   dft_attachment_parse_answer (answer, sha);
@@ -170,8 +172,7 @@ test_named_by_submissions (Fixture *f, gconstpointer data)
   g_clear_pointer (&upload, g_ptr_array_unref);
 
   draft = dft_test_add_draft (f->store, NULL, NULL);
-  both = g_strdup_printf ("{\"photo\":\"%s\",\"visits\":[{\"sound\":\"%s\"}]}", answer,
-                          absent);
+  both = g_strdup_printf ("{\"photo\":\"%s\",\"visits\":[{\"sound\":\"%s\"}]}", answer, absent);
   set_draft_answers (f->store, draft, both);
 
   named = dft_store_list_submission_attachments (f->store, draft);
@@ -217,15 +218,15 @@ test_pieces (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) bytes = make_bytes (50000, 4);
-  g_autofree char *sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+  g_autofree char   *sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
   g_autoptr (GBytes) read = NULL;
   g_autoptr (GBytes) wrong = NULL;
-  gboolean complete = TRUE;
-  gint64   start = 0;
+  gboolean           complete = TRUE;
+  gint64             start = 0;
 
   while (start < 50000)
     {
-      gsize n = MIN (7000, 50000 - start);
+      gsize              n = MIN (7000, 50000 - start);
       g_autoptr (GBytes) piece = g_bytes_new_from_bytes (bytes, (gsize) start, n);
 
       g_assert_cmpint (dft_store_attachment_received (f->store, sha), ==, start);
@@ -239,8 +240,8 @@ test_pieces (Fixture *f, gconstpointer data)
           /* A piece sent twice after a drop is refused: the sender asks where to go on. */
           g_autoptr (GBytes) again = g_bytes_new_from_bytes (bytes, 7000, 7000);
 
-          g_assert_false (dft_store_add_attachment_piece (f->store, sha, 7000, again, 50000,
-                                                          NULL, NULL, &complete, &error));
+          g_assert_false (dft_store_add_attachment_piece (f->store, sha, 7000, again, 50000, NULL,
+                                                          NULL, &complete, &error));
           g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID);
           g_clear_error (&error);
         }
@@ -253,19 +254,19 @@ test_pieces (Fixture *f, gconstpointer data)
   /* Bytes that are not the hash's are thrown away. */
   wrong = make_bytes (100, 5);
   g_assert_false (dft_store_add_attachment_piece (
-      f->store, "2222222222222222222222222222222222222222222222222222222222222222", 0, wrong,
-      100, NULL, NULL, &complete, &error));
+      f->store, "2222222222222222222222222222222222222222222222222222222222222222", 0, wrong, 100,
+      NULL, NULL, &complete, &error));
   g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID);
   g_assert_false (complete);
-  g_assert_cmpint (dft_store_attachment_received (
-                       f->store, "2222222222222222222222222222222222222222222222222222222222222222"),
-                   ==, 0);
+  g_assert_cmpint (
+      dft_store_attachment_received (
+          f->store, "2222222222222222222222222222222222222222222222222222222222222222"),
+      ==, 0);
   g_clear_error (&error);
 
   /* A size past the limit is refused before anything is kept. */
-  g_assert_false (dft_store_add_attachment_piece (f->store, sha, 0, wrong,
-                                                  DFT_ATTACHMENT_MAX_BYTES + 1, NULL, NULL,
-                                                  &complete, &error));
+  g_assert_false (dft_store_add_attachment_piece (
+      f->store, sha, 0, wrong, DFT_ATTACHMENT_MAX_BYTES + 1, NULL, NULL, &complete, &error));
   g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID);
 }
 
@@ -281,7 +282,6 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/attachments/named-by-submissions", Fixture, NULL, fixture_set_up,
               test_named_by_submissions, fixture_tear_down);
-  g_test_add ("/attachments/pieces", Fixture, NULL, fixture_set_up, test_pieces,
-              fixture_tear_down);
+  g_test_add ("/attachments/pieces", Fixture, NULL, fixture_set_up, test_pieces, fixture_tear_down);
   return g_test_run ();
 }

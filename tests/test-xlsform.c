@@ -481,8 +481,8 @@ test_file_questions (void)
     DftQuestionType type;
     const char     *mediatype;
   } expected[] = {
-    { "photo", DFT_QUESTION_IMAGE, "image/*" },  { "snap", DFT_QUESTION_IMAGE, "image/*" },
-    { "voice", DFT_QUESTION_AUDIO, "audio/*" },  { "clip", DFT_QUESTION_VIDEO, "video/*" },
+    { "photo", DFT_QUESTION_IMAGE, "image/*" },     { "snap", DFT_QUESTION_IMAGE, "image/*" },
+    { "voice", DFT_QUESTION_AUDIO, "audio/*" },     { "clip", DFT_QUESTION_VIDEO, "video/*" },
     { "scan", DFT_QUESTION_FILE, "application/*" },
   };
 
@@ -507,9 +507,9 @@ test_file_questions (void)
   g_assert_no_error (error);
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
     {
-      g_autofree char *control = g_strdup_printf ("<upload ref=\"/%s/%s\" mediatype=\"%s\"",
-                                                  form->root_name, expected[i].name,
-                                                  expected[i].mediatype);
+      g_autofree char *control
+          = g_strdup_printf ("<upload ref=\"/%s/%s\" mediatype=\"%s\"", form->root_name,
+                             expected[i].name, expected[i].mediatype);
 
       g_assert_nonnull (strstr (xform, control));
     }
@@ -638,16 +638,17 @@ static void
 test_select_one_external (void)
 {
   g_autoptr (GError)  error = NULL;
-  g_autoptr (DftForm) form = load_md ("| survey |\n| | type | name | label | choice_filter |\n"
-                                      "| | select_one state | state | State | |\n"
-                                      "| | select_one_external city | city | City | state=${state} |\n"
-                                      "| choices |\n| | list_name | name | label |\n"
-                                      "| | state | kg | Kyrgyzstan |\n| | state | ge | Georgia |\n"
-                                      "| external_choices |\n| | list_name | name | label | state |\n"
-                                      "| | city | bishkek | Bishkek | kg |\n| | city | osh | Osh | kg |\n"
-                                      "| | city | tbilisi | Tbilisi | ge |\n",
-                                      &error);
-  g_autoptr (DftForm) bare = NULL;
+  g_autoptr (DftForm) form
+      = load_md ("| survey |\n| | type | name | label | choice_filter |\n"
+                 "| | select_one state | state | State | |\n"
+                 "| | select_one_external city | city | City | state=${state} |\n"
+                 "| choices |\n| | list_name | name | label |\n"
+                 "| | state | kg | Kyrgyzstan |\n| | state | ge | Georgia |\n"
+                 "| external_choices |\n| | list_name | name | label | state |\n"
+                 "| | city | bishkek | Bishkek | kg |\n| | city | osh | Osh | kg |\n"
+                 "| | city | tbilisi | Tbilisi | ge |\n",
+                 &error);
+  g_autoptr (DftForm)    bare = NULL;
   g_autoptr (DftFormRun) run = NULL;
   g_autoptr (GPtrArray)  offered = NULL;
   g_autofree char       *state = NULL;
@@ -672,18 +673,17 @@ test_select_one_external (void)
                   "| | select_one_external city | city | City |\n",
                   &error);
   g_assert_no_error (error);
-  g_assert_cmpint (((DftQuestion *) bare->questions->pdata[0])->type, ==,
-                   DFT_QUESTION_UNSUPPORTED);
+  g_assert_cmpint (((DftQuestion *) bare->questions->pdata[0])->type, ==, DFT_QUESTION_UNSUPPORTED);
 }
 
 static void
 test_range (void)
 {
-  g_autoptr (GError)  error = NULL;
-  g_autoptr (DftForm) form = load_md ("| survey |\n| | type | name | label | parameters |\n"
-                                      "| | range | level | Level | start=0;end=2.5 step=0.5 |\n"
-                                      "| | range | plain | Plain | |\n",
-                                      &error);
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (DftForm)    form = load_md ("| survey |\n| | type | name | label | parameters |\n"
+                                            "| | range | level | Level | start=0;end=2.5 step=0.5 |\n"
+                                            "| | range | plain | Plain | |\n",
+                                         &error);
   g_autoptr (DftForm)    back = NULL;
   g_autoptr (DftFormRun) run = NULL;
   g_autofree char       *xform = NULL;

@@ -91,9 +91,8 @@ assign_paths (Prep *p, GPtrArray *questions, const char *parent_path)
           && !assign_paths (p, q->children, q->path))
         return FALSE;
       if (q->type == DFT_QUESTION_RANGE
-          && (!isfinite (q->range_start) || !isfinite (q->range_end)
-              || !isfinite (q->range_step) || q->range_step <= 0
-              || q->range_start == q->range_end
+          && (!isfinite (q->range_start) || !isfinite (q->range_end) || !isfinite (q->range_step)
+              || q->range_step <= 0 || q->range_start == q->range_end
               || fabs (q->range_end - q->range_start) / q->range_step > 100000))
         {
           g_set_error (&p->error, DFT_FORM_ERROR, DFT_FORM_ERROR_INVALID,

@@ -1552,8 +1552,7 @@ form_shuffles_unseeded (GPtrArray *questions)
     {
       DftQuestion *q = g_ptr_array_index (questions, i);
 
-      if ((q->choice_randomize && q->choice_seed == NULL)
-          || form_shuffles_unseeded (q->children))
+      if ((q->choice_randomize && q->choice_seed == NULL) || form_shuffles_unseeded (q->children))
         return TRUE;
     }
   return FALSE;
