@@ -1126,19 +1126,22 @@ read_evaluation (Run *run, DftIndicatorReport *report, GError **error)
     }
   if (!rows_done (run, rc, error))
     return FALSE;
-  /* Free text in the order it was given, one key at a time (a key once per value above). */
-  for (guint i = 0; i < text_keys->len; i++)
-    {
-      Asked      *a = g_ptr_array_index (text_asked, i);
-      const char *key = g_ptr_array_index (text_keys, i);
-      gboolean    seen = FALSE;
+  /* Free text in the order it was given, one key at a time (a key once per value above: a
+   * set, since thousands of different answers make thousands of rows). */
+  {
+    g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
-      for (guint j = 0; j < i && !seen; j++)
-        seen = g_ptr_array_index (text_asked, j) == a
-               && strcmp (g_ptr_array_index (text_keys, j), key) == 0;
-      if (!seen && !read_texts (run, a, key, error))
-        return FALSE;
-    }
+    for (guint i = 0; i < text_keys->len; i++)
+      {
+        Asked      *a = g_ptr_array_index (text_asked, i);
+        const char *key = g_ptr_array_index (text_keys, i);
+
+        if (!g_hash_table_add (seen, g_strdup_printf ("%p\n%s", (void *) a, key)))
+          continue;
+        if (!read_texts (run, a, key, error))
+          return FALSE;
+      }
+  }
 
   for (guint i = 0; i < asked->len; i++)
     {
