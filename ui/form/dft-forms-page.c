@@ -819,6 +819,7 @@ typedef struct
 {
   DftStore *store;
   char     *form_key;
+  char     *media_dir; /* where the files the answers name go, beside the file saved */
 } SubmissionsJob;
 
 static void
@@ -828,15 +829,18 @@ submissions_job_free (gpointer data)
 
   g_object_unref (job->store);
   g_free (job->form_key);
+  g_free (job->media_dir);
   g_free (job);
 }
 
 static gboolean
 submissions_csv (gpointer data, GOutputStream *out, GCancellable *cancellable, GError **error)
 {
-  SubmissionsJob *job = data;
+  SubmissionsJob         *job = data;
+  g_auto (DftExportMedia) media = { 0 };
 
-  return dft_submissions_export_csv (job->store, job->form_key, NULL, out, cancellable, error);
+  return dft_submissions_export_csv_with_media (job->store, job->form_key, NULL, out,
+                                                job->media_dir, &media, cancellable, error);
 }
 
 static gboolean
@@ -844,9 +848,17 @@ submissions_work (gpointer data, DftSaveTarget *target, GCancellable *cancellabl
 {
   SubmissionsJob *job = data;
 
+  /* The files photo, recording and file questions name go into a folder beside the sheet, as
+   * daftari-cli writes them. */
   if (target->format == DFT_SAVE_XLSX)
-    return dft_submissions_export_xlsx (job->store, job->form_key, NULL, target->path, cancellable,
-                                        error);
+    {
+      g_auto (DftExportMedia) media = { 0 };
+
+      return dft_submissions_export_xlsx_with_media (job->store, job->form_key, NULL, target->path,
+                                                     &media, cancellable, error);
+    }
+  g_free (job->media_dir);
+  job->media_dir = dft_submissions_export_media_dir (target->path);
   return dft_save_write_stream (target->path, submissions_csv, job, cancellable, error);
 }
 
