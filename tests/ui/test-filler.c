@@ -1480,6 +1480,7 @@ test_file_question (void)
   g_assert_nonnull (preview);
   g_assert_cmpint (gdk_paintable_get_intrinsic_height (preview), ==, 320);
   g_assert_cmpint (gdk_paintable_get_intrinsic_width (preview), ==, 427);
+  g_assert_cmpint (adw_clamp_get_maximum_size (ADW_CLAMP (photo->file_preview)), ==, 160);
   info = dft_store_get_attachment_info (store, expected, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (info->name, ==, "<b>Room & hall.png");

@@ -126,7 +126,9 @@ is_read_only (DftQuestionRow *field)
   return field->filler->run != NULL && dft_form_run_is_read_only (field->filler->run, field->path);
 }
 
-/* Choose while the person may answer; Remove once there is an answer to take back. */
+/* Choose while the person may answer; Remove once there is an answer to take back. Choose
+ * stays sensitive while a file is added (and does nothing then): a button turned off under
+ * the focus would drop it, and the keyboard user would lose their place. */
 static void
 update_buttons (DftQuestionRow *field)
 {
@@ -134,7 +136,7 @@ update_buttons (DftQuestionRow *field)
   gboolean answered = field->file_shown != NULL && *field->file_shown != '\0';
 
   gtk_widget_set_visible (field->file_choose, !read_only);
-  gtk_widget_set_sensitive (field->file_choose, !read_only && !field->file_adding);
+  gtk_widget_set_sensitive (field->file_choose, !read_only);
   gtk_widget_set_visible (field->file_remove, !read_only && answered && !field->file_adding);
 }
 
@@ -288,6 +290,12 @@ shown_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       gtk_picture_set_paintable (GTK_PICTURE (field->file_picture), GDK_PAINTABLE (job->preview));
       gtk_picture_set_alternative_text (GTK_PICTURE (field->file_picture), name);
+      /* A picture smaller than the preview is shown at its size, not blown up. */
+      adw_clamp_set_maximum_size (ADW_CLAMP (field->file_preview),
+                                  MIN (PREVIEW_HEIGHT, gdk_texture_get_height (job->preview)));
+      adw_clamp_set_tightening_threshold (
+          ADW_CLAMP (field->file_preview),
+          MIN (PREVIEW_HEIGHT, gdk_texture_get_height (job->preview)));
       gtk_widget_set_visible (field->file_preview, TRUE);
     }
 }
