@@ -928,15 +928,16 @@ file_row_idle (gpointer data)
 static void
 file_screens (DftWindow *main_window, DftStore *store, DftRecord *workshop)
 {
-  g_autoptr (GError)     error = NULL;
-  g_autoptr (DftForm)    form = dft_form_new_from_json (file_form_json, -1, &error);
-  g_autoptr (DftRecord)  record = NULL;
-  g_autofree char       *dir = dft_test_make_dir ();
-  g_autofree char       *path = g_build_filename (dir, "Room 12, seen from the door.png", NULL);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftForm)   form = dft_form_new_from_json (file_form_json, -1, &error);
+  g_autoptr (DftRecord) record = NULL;
+  g_autofree char      *dir = dft_test_make_dir ();
+  g_autofree char      *path = g_build_filename (
+           dir, "Room 12 of the training centre, seen from the door on the first morning.png", NULL);
   g_autoptr (GdkTexture) texture = NULL;
   g_autoptr (GBytes)     pixels = NULL;
   g_autoptr (GFile)      file = g_file_new_for_path (path);
-  guchar                 rgb[64 * 48 * 3];
+  g_autofree guchar     *rgb = g_malloc (400 * 300 * 3);
   GtkWidget             *window;
   DftFormFiller         *filler;
   DftQuestionRow        *row;
@@ -947,10 +948,10 @@ file_screens (DftWindow *main_window, DftStore *store, DftRecord *workshop)
   g_hash_table_add (form_titles, g_strdup ("Room check"));
   record = dft_form_store_save (store, form, &error);
   g_assert_no_error (error);
-  for (guint i = 0; i < sizeof rgb; i++)
-    rgb[i] = (guchar) (i % 3 == 2 ? 200 : (i / 3) % 64 * 3);
-  pixels = g_bytes_new (rgb, sizeof rgb);
-  texture = gdk_memory_texture_new (64, 48, GDK_MEMORY_R8G8B8, pixels, 64 * 3);
+  for (guint i = 0; i < 400 * 300 * 3; i++)
+    rgb[i] = (guchar) (i % 3 == 2 ? 200 : (i / 3) % 400 * 160 / 400);
+  pixels = g_bytes_new_take (g_steal_pointer (&rgb), 400 * 300 * 3);
+  texture = gdk_memory_texture_new (400, 300, GDK_MEMORY_R8G8B8, pixels, 400 * 3);
   g_assert_true (gdk_texture_save_to_png (texture, path));
 
   window = dft_forms_open_filler (GTK_WIDGET (main_window), store, record,
