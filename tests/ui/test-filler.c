@@ -1564,6 +1564,79 @@ test_file_question_closed (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+static gboolean
+chooser_has_file (gpointer data)
+{
+  g_autoptr (GFile) file = gtk_file_chooser_get_file (data);
+
+  return file != NULL;
+}
+
+/* Choose opens the file chooser for the kind, with All Files beside it; the window closed with
+ * the chooser open takes the chooser with it. */
+static void
+test_file_question_chooser (void)
+{
+  Filling                f;
+  DftQuestionRow        *photo;
+  gpointer               chooser;
+  g_autoptr (GListModel) filters = NULL;
+  g_autoptr (GObject)    kind = NULL;
+  g_autoptr (GObject)    all = NULL;
+
+  open_filler (&f, venue, NULL, NULL, 480);
+  photo = file_row (&f, "/data/g/photo");
+  g_signal_emit_by_name (photo->file_choose, "clicked");
+  chooser = photo->file_chooser;
+  g_assert_nonnull (chooser);
+  g_assert_true (gtk_native_dialog_get_visible (chooser));
+  g_assert_cmpstr (gtk_native_dialog_get_title (chooser), ==, "Choose a Photo");
+  g_assert_true (gtk_native_dialog_get_modal (chooser));
+  filters = gtk_file_chooser_get_filters (chooser);
+  g_assert_cmpuint (g_list_model_get_n_items (filters), ==, 2);
+  kind = g_list_model_get_item (filters, 0);
+  all = g_list_model_get_item (filters, 1);
+  g_assert_cmpstr (gtk_file_filter_get_name (GTK_FILE_FILTER (kind)), ==, "Photos and Pictures");
+  g_assert_cmpstr (gtk_file_filter_get_name (GTK_FILE_FILTER (all)), ==, "All Files");
+  g_clear_object (&kind);
+  g_clear_object (&all);
+  g_clear_object (&filters);
+  /* A second press while it is open opens no second one. */
+  g_signal_emit_by_name (photo->file_choose, "clicked");
+  g_assert_true (photo->file_chooser == chooser);
+
+  /* A file chosen in it is taken as the answer, as dft_question_row_choose_file_for_test() does
+   * in the other tests. */
+  {
+    g_autofree char   *dir = dft_test_make_dir ();
+    g_autoptr (GBytes) png = NULL;
+    g_autoptr (GFile)  room = write_png (dir, "room.png", 64, 48, &png);
+    g_autoptr (GError) error = NULL;
+    g_autofree char   *answer = NULL;
+
+    g_assert_true (gtk_file_chooser_set_file (chooser, room, &error));
+    g_assert_no_error (error);
+    /* GTK's own chooser (no portal here) selects the file once it has read its folder. */
+    dft_test_wait_until (chooser_has_file, chooser, "the file to be selected in the chooser");
+    g_object_add_weak_pointer (G_OBJECT (chooser), &chooser);
+    g_signal_emit_by_name (chooser, "response", GTK_RESPONSE_ACCEPT);
+    g_assert_null (photo->file_chooser);
+    g_assert_null (chooser);
+    dft_test_wait_until (file_row_idle, photo, "the chosen file to be kept");
+    answer = answer_at (&f, "/data/g/photo");
+    g_assert_true (g_str_has_suffix (answer, ".png"));
+    dft_test_dir_free (g_steal_pointer (&dir));
+  }
+
+  /* The window closed with the chooser open: the chooser goes with it. */
+  g_signal_emit_by_name (photo->file_choose, "clicked");
+  chooser = photo->file_chooser;
+  g_assert_nonnull (chooser);
+  g_object_add_weak_pointer (G_OBJECT (chooser), &chooser);
+  close_filler (&f);
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &chooser, "the chooser to be finalized");
+}
+
 /* ---- Setup -------------------------------------------------------------- */
 
 static const char tiny_json[]
@@ -1712,6 +1785,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/filler/rank", test_rank);
   g_test_add_func ("/filler/file-question", test_file_question);
   g_test_add_func ("/filler/file-question/closed", test_file_question_closed);
+  g_test_add_func ("/filler/file-question/chooser", test_file_question_chooser);
   status = g_test_run ();
 
   g_clear_object (&knowledge);
