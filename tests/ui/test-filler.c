@@ -1497,6 +1497,20 @@ test_file_question (void)
   g_clear_pointer (&answer, g_free);
   g_assert_true (gtk_widget_get_visible (photo->file_preview));
 
+  /* A file gone from the disk since it was chosen: said so by its name; the photo stays. */
+  {
+    g_autofree char  *gone_path = g_build_filename (dir, "gone.png", NULL);
+    g_autoptr (GFile) gone = g_file_new_for_path (gone_path);
+
+    choose_file (photo, gone);
+    message = dft_form_filler_get_message_for_path (f.filler, "/data/g/photo");
+    g_assert_nonnull (message);
+    g_assert_true (g_str_has_prefix (message, "“gone.png” could not be read: "));
+    answer = answer_at (&f, "/data/g/photo");
+    g_assert_cmpstr (answer, ==, expected);
+    g_clear_pointer (&answer, g_free);
+  }
+
   /* Remove takes it back; the same photo again answers the same. */
   g_signal_emit_by_name (photo->file_remove, "clicked");
   answer = answer_at (&f, "/data/g/photo");

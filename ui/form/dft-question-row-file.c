@@ -374,8 +374,7 @@ adding_failed (Adding *adding, const GError *error, gboolean reading)
     {
       g_autofree char *message
           /* Translators: the first %s is a file's name, the second why it could not be read */
-          = g_strdup_printf (_ ("“%s” could not be read: %s"),
-                             adding->name != NULL ? adding->name : "", error->message);
+          = g_strdup_printf (_ ("“%s” could not be read: %s"), adding->name, error->message);
 
       _dft_question_row_set_message (field, message);
     }
@@ -486,6 +485,13 @@ choose_file (DftQuestionRow *field, GFile *file)
   adding = g_new0 (Adding, 1);
   adding->field = g_object_ref (field);
   adding->file = g_object_ref (file);
+  /* Until the file says its display name: what the chooser gave, in UTF-8 whatever the disk's
+   * encoding, for a message that it could not be read. */
+  {
+    g_autofree char *parse_name = g_file_get_parse_name (file);
+
+    adding->name = g_path_get_basename (parse_name);
+  }
   field->file_busy++;
   show_adding (field, TRUE, NULL);
   g_file_query_info_async (file, FILE_ATTRIBUTES, G_FILE_QUERY_INFO_NONE, G_PRIORITY_DEFAULT,
