@@ -264,7 +264,7 @@ shown_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   ShowJob           *job = dft_ui_run_get_data (result);
   g_autoptr (GError) error = NULL;
   g_autofree char   *size = NULL;
-  const char        *name;
+  g_autofree char   *name = NULL;
 
   field->file_busy--;
   if (!dft_ui_run_finish (result, &error))
@@ -280,7 +280,8 @@ shown_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   /* The answer changed while the worker read: the newer one is read too, and shown. */
   if (!field->alive || g_strcmp0 (job->answer, field->file_shown) != 0)
     return;
-  name = job->info->name != NULL ? job->info->name : job->answer;
+  /* The name came with the file, maybe from another laptop: shown as text, and valid text. */
+  name = g_utf8_make_valid (job->info->name != NULL ? job->info->name : job->answer, -1);
   size = g_format_size ((guint64) job->info->size);
   gtk_label_set_text (GTK_LABEL (field->file_name), name);
   gtk_label_set_text (GTK_LABEL (field->file_size), size);
