@@ -3,6 +3,7 @@
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <unistd.h>
 
 #include "dft-form-filler-private.h"
 #include "forms/dft-form-store.h"
@@ -11,6 +12,7 @@
 #include "dft-kiosk-window-private.h"
 #include "dft-xkeys.h"
 #include "dft-schema.h"
+#include "dft-store-attachments.h"
 #include "dft-test-util.h"
 #include "dft-ui-find.h"
 #include "dft-ui-test-util.h"
@@ -1286,6 +1288,369 @@ test_rank (void)
   close_filler (&f);
 }
 
+/* ---- File questions ------------------------------------------------------ */
+
+static const char venue_json[]
+    = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"venue\", \"version\": \"1\","
+      " \"title\": {\"en\": \"Venue\"}, \"kind\": \"survey\", \"root\": \"data\","
+      " \"questions\": [{\"type\": \"group\", \"name\": \"g\", \"page\": true, \"children\": ["
+      "   {\"type\": \"image\", \"name\": \"photo\", \"required\": true,"
+      "    \"label\": \"A photo of the room\"},"
+      "   {\"type\": \"file\", \"name\": \"plan\", \"label\": \"The seating plan\"},"
+      "   {\"type\": \"image\", \"name\": \"stamp\", \"read_only\": true,"
+      "    \"label\": \"The office's stamp\"}]}]}";
+
+static DftRecord *venue;
+
+/* A file another laptop added, that no sync has brought here. */
+#define ABSENT_FILE "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.pdf"
+
+static DftQuestionRow *
+file_row (Filling *f, const char *path)
+{
+  DftQuestionRow *field = g_hash_table_lookup (f->filler->fields, path);
+
+  g_assert_nonnull (field);
+  return field;
+}
+
+static gboolean
+file_row_idle (gpointer data)
+{
+  return ((DftQuestionRow *) data)->file_busy == 0;
+}
+
+/* Chooses @file for @field as the file chooser would, and waits until it is kept and shown, or
+ * refused. */
+static void
+choose_file (DftQuestionRow *field, GFile *file)
+{
+  dft_question_row_choose_file_for_test (field, file);
+  g_assert_cmpuint (field->file_busy, >, 0);
+  dft_test_wait_until (file_row_idle, field, "the file to be kept and shown, or refused");
+}
+
+/* A picture of @width × @height pixels in shades of blue, saved as @dir/@name. */
+static GFile *
+write_png (const char *dir, const char *name, int width, int height, GBytes **png)
+{
+  g_autofree guchar     *pixels = g_malloc ((gsize) width * height * 3);
+  g_autoptr (GBytes)     bytes = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autoptr (GError)     error = NULL;
+  g_autofree char       *path = g_build_filename (dir, name, NULL);
+
+  for (int i = 0; i < width * height; i++)
+    {
+      pixels[3 * i] = 40;
+      pixels[3 * i + 1] = (guchar) (90 + (i % width) * 100 / width);
+      pixels[3 * i + 2] = (guchar) (160 + (i / width) * 90 / height);
+    }
+  bytes = g_bytes_new_take (g_steal_pointer (&pixels), (gsize) width * height * 3);
+  texture = gdk_memory_texture_new (width, height, GDK_MEMORY_R8G8B8, bytes, (gsize) width * 3);
+  *png = gdk_texture_save_to_png_bytes (texture);
+  g_file_set_contents (path, g_bytes_get_data (*png, NULL), (gssize) g_bytes_get_size (*png),
+                       &error);
+  g_assert_no_error (error);
+  return g_file_new_for_path (path);
+}
+
+/* A file of @size bytes, all but none of them on the disk. */
+static GFile *
+write_large (const char *dir, const char *name, goffset size)
+{
+  g_autofree char   *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (path, "", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (truncate (path, size), ==, 0);
+  return g_file_new_for_path (path);
+}
+
+static char *
+stored_answer (DftRecord *submission, const char *path)
+{
+  g_autoptr (DftRecord) stored = NULL;
+  g_autoptr (JsonNode)  answers = NULL;
+  g_autoptr (GError)    error = NULL;
+  JsonObject           *a;
+
+  stored = dft_store_load (store, &dft_entity_submission, dft_record_get_id (submission), &error);
+  g_assert_no_error (error);
+  answers = json_from_string (dft_record_get_string (stored, "answers"), &error);
+  g_assert_no_error (error);
+  a = json_node_get_object (answers);
+  return json_object_has_member (a, path) ? g_strdup (json_object_get_string_member (a, path))
+                                          : NULL;
+}
+
+/* A required photo: Finish refuses the form without it; a file over the limit is refused with
+ * the store's message and leaves the answer as it was; a photo chosen is kept in the store and
+ * shown with its name (data, never markup), its size and a small preview; Remove takes it back;
+ * a draft reopened shows it again, and a file not on this laptop says so. A read-only question
+ * has no buttons. */
+static void
+test_file_question (void)
+{
+  Filling                       f;
+  DftQuestionRow               *photo, *plan, *stamp;
+  g_autofree char              *dir = dft_test_make_dir ();
+  g_autoptr (GBytes)            png = NULL;
+  g_autoptr (GFile)             room = NULL;
+  g_autoptr (GFile)             large = NULL;
+  g_autoptr (DftRecord)         draft = NULL;
+  g_autoptr (DftAttachmentInfo) info = NULL;
+  g_autoptr (GBytes)            kept = NULL;
+  g_autoptr (GError)            error = NULL;
+  g_auto (GStrv)                missing = NULL;
+  g_autofree char              *answer = NULL;
+  g_autofree char              *expected = NULL;
+  g_autofree char              *saved = NULL;
+  g_autofree char              *size = NULL;
+  g_autofree char              *sha = NULL;
+  g_autofree char              *too_large = NULL;
+  const char                   *message;
+  GdkPaintable                 *preview;
+
+  room = write_png (dir, "<b>Room & hall.png", 1200, 900, &png);
+  large = write_large (dir, "video.mp4", DFT_ATTACHMENT_MAX_BYTES + 1);
+  sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, png);
+  expected = g_strconcat (sha, ".png", NULL);
+  size = g_format_size (g_bytes_get_size (png));
+  {
+    g_autofree char *have = g_format_size (DFT_ATTACHMENT_MAX_BYTES + 1);
+    g_autofree char *limit = g_format_size (DFT_ATTACHMENT_MAX_BYTES);
+
+    too_large
+        = g_strdup_printf ("This file is %s; a question takes files of at most %s.", have, limit);
+  }
+
+  open_filler (&f, venue, NULL, NULL, 480);
+  photo = file_row (&f, "/data/g/photo");
+  stamp = file_row (&f, "/data/g/stamp");
+  g_assert_true (gtk_widget_get_visible (photo->file_choose));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (photo->file_choose)), ==, "_Choose Photo…");
+  g_assert_true (gtk_button_get_use_underline (GTK_BUTTON (photo->file_choose)));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (file_row (&f, "/data/g/plan")->file_choose)),
+                   ==, "_Choose File…");
+  g_assert_false (gtk_widget_get_visible (photo->file_remove));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (photo->file_status)), ==, "No file chosen.");
+  g_assert_false (gtk_widget_get_visible (stamp->file_choose));
+  g_assert_false (gtk_widget_get_visible (stamp->file_remove));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (stamp->file_status)), ==, "No file.");
+
+  /* The photo is required. */
+  action (&f, "filler.finalize", NULL);
+  g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "summary");
+  missing = dft_form_filler_get_summary_paths (f.filler);
+  g_assert_cmpuint (g_strv_length (missing), ==, 1);
+  g_assert_cmpstr (missing[0], ==, "/data/g/photo");
+  g_assert_null (f.finished);
+  action (&f, "filler.go-to-path", g_variant_new_string (missing[0]));
+  g_assert_cmpstr (dft_form_filler_get_mode (f.filler), ==, "form");
+  photo = file_row (&f, "/data/g/photo");
+
+  /* Over the limit: refused before it is read, with the store's message. */
+  choose_file (photo, large);
+  message = dft_form_filler_get_message_for_path (f.filler, "/data/g/photo");
+  g_assert_nonnull (message);
+  g_assert_true (g_str_has_prefix (message, too_large));
+  answer = answer_at (&f, "/data/g/photo");
+  g_assert_cmpstr (answer, ==, "");
+  g_clear_pointer (&answer, g_free);
+  g_assert_false (gtk_widget_get_visible (photo->file_remove));
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-file-too-large.png");
+
+  /* A photo: kept, and shown by the name it had, its size and a preview, made no bigger than
+   * twice the height it is shown at. */
+  choose_file (photo, room);
+  answer = answer_at (&f, "/data/g/photo");
+  g_assert_cmpstr (answer, ==, expected);
+  g_clear_pointer (&answer, g_free);
+  g_assert_null (dft_form_filler_get_message_for_path (f.filler, "/data/g/photo"));
+  g_assert_false (gtk_label_get_use_markup (GTK_LABEL (photo->file_name)));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (photo->file_name)), ==, "<b>Room & hall.png");
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (photo->file_size)), ==, size);
+  g_assert_true (gtk_widget_get_visible (photo->file_line));
+  g_assert_false (gtk_widget_get_visible (photo->file_status));
+  g_assert_true (gtk_widget_get_visible (photo->file_remove));
+  g_assert_true (gtk_widget_get_visible (photo->file_preview));
+  preview = gtk_picture_get_paintable (GTK_PICTURE (photo->file_picture));
+  g_assert_nonnull (preview);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_height (preview), ==, 320);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (preview), ==, 427);
+  g_assert_cmpint (adw_clamp_get_maximum_size (ADW_CLAMP (photo->file_preview)), ==, 160);
+  info = dft_store_get_attachment_info (store, expected, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (info->name, ==, "<b>Room & hall.png");
+  g_assert_cmpstr (info->media_type, ==, "image/png");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-file.png");
+  gtk_window_set_default_size (f.window, 360, 720);
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-file-narrow.png");
+
+  /* Too large again: the photo stays. */
+  choose_file (photo, large);
+  g_assert_nonnull (dft_form_filler_get_message_for_path (f.filler, "/data/g/photo"));
+  answer = answer_at (&f, "/data/g/photo");
+  g_assert_cmpstr (answer, ==, expected);
+  g_clear_pointer (&answer, g_free);
+  g_assert_true (gtk_widget_get_visible (photo->file_preview));
+
+  /* A file gone from the disk since it was chosen: said so by its name; the photo stays. */
+  {
+    g_autofree char  *gone_path = g_build_filename (dir, "gone.png", NULL);
+    g_autoptr (GFile) gone = g_file_new_for_path (gone_path);
+
+    choose_file (photo, gone);
+    message = dft_form_filler_get_message_for_path (f.filler, "/data/g/photo");
+    g_assert_nonnull (message);
+    g_assert_true (g_str_has_prefix (message, "“gone.png” could not be read: "));
+    answer = answer_at (&f, "/data/g/photo");
+    g_assert_cmpstr (answer, ==, expected);
+    g_clear_pointer (&answer, g_free);
+  }
+
+  /* Remove takes it back; the same photo again answers the same. */
+  g_signal_emit_by_name (photo->file_remove, "clicked");
+  answer = answer_at (&f, "/data/g/photo");
+  g_assert_cmpstr (answer, ==, "");
+  g_clear_pointer (&answer, g_free);
+  g_assert_false (gtk_widget_get_visible (photo->file_preview));
+  g_assert_false (gtk_widget_get_visible (photo->file_remove));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (photo->file_status)), ==, "No file chosen.");
+  choose_file (photo, room);
+  answer = answer_at (&f, "/data/g/photo");
+  g_assert_cmpstr (answer, ==, expected);
+  g_clear_pointer (&answer, g_free);
+
+  /* A file another laptop added, not synced yet. */
+  _dft_question_row_answer (file_row (&f, "/data/g/plan"), ABSENT_FILE);
+  action (&f, "filler.save-draft", NULL);
+  dft_test_wait_until (has_draft, &f, "the draft");
+  draft = g_object_ref (f.draft);
+  close_filler (&f);
+
+  /* The draft reopened, in a narrow window: both shown as they were, from the store. */
+  open_filler (&f, venue, NULL, draft, 360);
+  photo = file_row (&f, "/data/g/photo");
+  plan = file_row (&f, "/data/g/plan");
+  dft_test_wait_until (file_row_idle, photo, "the photo to be shown");
+  dft_test_wait_until (file_row_idle, plan, "the plan to be looked for");
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (photo->file_name)), ==, "<b>Room & hall.png");
+  g_assert_true (gtk_widget_get_visible (photo->file_preview));
+  g_assert_false (gtk_widget_get_visible (plan->file_line));
+  g_assert_true (gtk_widget_get_visible (plan->file_status));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (plan->file_status)), ==,
+                   "This file is not on this computer yet. Sync to fetch it.");
+  g_assert_true (gtk_widget_get_visible (plan->file_remove));
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-file-draft-narrow.png");
+
+  action (&f, "filler.finalize", NULL);
+  dft_test_wait_until (has_finished, &f, "the final submission");
+  saved = stored_answer (f.finished, "/data/g/photo");
+  g_assert_cmpstr (saved, ==, expected);
+  kept = dft_store_read_attachment (store, saved, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (kept, png));
+  close_filler (&f);
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+/* The window closed while a file is being added: the work is cancelled, nothing is answered,
+ * and the row and the filler go. */
+static void
+test_file_question_closed (void)
+{
+  Filling            f;
+  g_autofree char   *dir = dft_test_make_dir ();
+  g_autoptr (GBytes) png = NULL;
+  g_autoptr (GFile)  room = write_png (dir, "room.png", 64, 48, &png);
+  gpointer           row;
+
+  open_filler (&f, venue, NULL, NULL, 480);
+  row = file_row (&f, "/data/g/photo");
+  g_object_add_weak_pointer (G_OBJECT (row), &row);
+  dft_question_row_choose_file_for_test (row, room);
+  g_assert_cmpuint (((DftQuestionRow *) row)->file_busy, >, 0);
+  close_filler (&f);
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &row, "the row to be finalized");
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+static gboolean
+chooser_has_file (gpointer data)
+{
+  g_autoptr (GFile) file = gtk_file_chooser_get_file (data);
+
+  return file != NULL;
+}
+
+/* Choose opens the file chooser for the kind, with All Files beside it; the window closed with
+ * the chooser open takes the chooser with it. */
+static void
+test_file_question_chooser (void)
+{
+  Filling                f;
+  DftQuestionRow        *photo;
+  gpointer               chooser;
+  g_autoptr (GListModel) filters = NULL;
+  g_autoptr (GObject)    kind = NULL;
+  g_autoptr (GObject)    all = NULL;
+
+  open_filler (&f, venue, NULL, NULL, 480);
+  photo = file_row (&f, "/data/g/photo");
+  g_signal_emit_by_name (photo->file_choose, "clicked");
+  chooser = photo->file_chooser;
+  g_assert_nonnull (chooser);
+  g_assert_true (gtk_native_dialog_get_visible (chooser));
+  g_assert_cmpstr (gtk_native_dialog_get_title (chooser), ==, "Choose a Photo");
+  g_assert_true (gtk_native_dialog_get_modal (chooser));
+  filters = gtk_file_chooser_get_filters (chooser);
+  g_assert_cmpuint (g_list_model_get_n_items (filters), ==, 2);
+  kind = g_list_model_get_item (filters, 0);
+  all = g_list_model_get_item (filters, 1);
+  g_assert_cmpstr (gtk_file_filter_get_name (GTK_FILE_FILTER (kind)), ==, "Photos and Pictures");
+  g_assert_cmpstr (gtk_file_filter_get_name (GTK_FILE_FILTER (all)), ==, "All Files");
+  g_clear_object (&kind);
+  g_clear_object (&all);
+  g_clear_object (&filters);
+  /* A second press while it is open opens no second one. */
+  g_signal_emit_by_name (photo->file_choose, "clicked");
+  g_assert_true (photo->file_chooser == chooser);
+
+  /* A file chosen in it is taken as the answer, as dft_question_row_choose_file_for_test() does
+   * in the other tests. */
+  {
+    g_autofree char   *dir = dft_test_make_dir ();
+    g_autoptr (GBytes) png = NULL;
+    g_autoptr (GFile)  room = write_png (dir, "room.png", 64, 48, &png);
+    g_autoptr (GError) error = NULL;
+    g_autofree char   *answer = NULL;
+
+    g_assert_true (gtk_file_chooser_set_file (chooser, room, &error));
+    g_assert_no_error (error);
+    /* GTK's own chooser (no portal here) selects the file once it has read its folder. */
+    dft_test_wait_until (chooser_has_file, chooser, "the file to be selected in the chooser");
+    g_object_add_weak_pointer (G_OBJECT (chooser), &chooser);
+    g_signal_emit_by_name (chooser, "response", GTK_RESPONSE_ACCEPT);
+    g_assert_null (photo->file_chooser);
+    g_assert_null (chooser);
+    dft_test_wait_until (file_row_idle, photo, "the chosen file to be kept");
+    answer = answer_at (&f, "/data/g/photo");
+    g_assert_true (g_str_has_suffix (answer, ".png"));
+    dft_test_dir_free (g_steal_pointer (&dir));
+  }
+
+  /* The window closed with the chooser open: the chooser goes with it. */
+  g_signal_emit_by_name (photo->file_choose, "clicked");
+  chooser = photo->file_chooser;
+  g_assert_nonnull (chooser);
+  g_object_add_weak_pointer (G_OBJECT (chooser), &chooser);
+  close_filler (&f);
+  dft_test_wait_until (dft_ui_test_pointer_cleared, &chooser, "the chooser to be finalized");
+}
+
 /* ---- Setup -------------------------------------------------------------- */
 
 static const char tiny_json[]
@@ -1413,6 +1778,7 @@ main (int argc, char *argv[])
   walks = save_json (geo_json);
   rank_form = save_json (rank_json);
   texts = save_json (texts_json);
+  venue = save_json (venue_json);
 
   g_test_add_func ("/filler/knowledge-test", test_knowledge_test);
   g_test_add_func ("/filler/draft-resume", test_draft_resume);
@@ -1431,6 +1797,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/filler/save-error", test_save_error);
   g_test_add_func ("/filler/kiosk", test_kiosk);
   g_test_add_func ("/filler/rank", test_rank);
+  g_test_add_func ("/filler/file-question", test_file_question);
+  g_test_add_func ("/filler/file-question/closed", test_file_question_closed);
+  g_test_add_func ("/filler/file-question/chooser", test_file_question_chooser);
   status = g_test_run ();
 
   g_clear_object (&knowledge);
@@ -1442,6 +1811,7 @@ main (int argc, char *argv[])
   g_clear_object (&visits);
   g_clear_object (&walks);
   g_clear_object (&rank_form);
+  g_clear_object (&venue);
   g_clear_object (&event);
   dft_test_release_store (g_steal_pointer (&store));
   dft_test_dir_free (g_steal_pointer (&store_dir));

@@ -907,6 +907,83 @@ make_hostile (DftStore *store, DftRecord *workshop)
   g_assert_no_error (error);
 }
 
+/* A form's file questions, a photo chosen for the first: its preview, name, size and buttons, at
+ * the filler's usual width and at 360 px. The question's texts are the form's own, in English;
+ * the row's own messages are what the audit reads. */
+static const char file_form_json[]
+    = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"venue\", \"version\": \"1\","
+      " \"title\": {\"en\": \"Room check\"}, \"kind\": \"survey\", \"root\": \"data\","
+      " \"questions\": [{\"type\": \"group\", \"name\": \"g\", \"page\": true, \"children\": ["
+      "   {\"type\": \"image\", \"name\": \"photo\", \"required\": true,"
+      "    \"label\": \"A photo of the room\"},"
+      "   {\"type\": \"audio\", \"name\": \"voice\", \"label\": \"A recorded comment\"},"
+      "   {\"type\": \"file\", \"name\": \"plan\", \"label\": \"The seating plan\"}]}]}";
+
+static gboolean
+file_row_idle (gpointer data)
+{
+  return ((DftQuestionRow *) data)->file_busy == 0;
+}
+
+static void
+file_screens (DftWindow *main_window, DftStore *store, DftRecord *workshop)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftForm)   form = dft_form_new_from_json (file_form_json, -1, &error);
+  g_autoptr (DftRecord) record = NULL;
+  g_autofree char      *dir = dft_test_make_dir ();
+  g_autofree char      *path = g_build_filename (
+           dir, "Room 12 of the training centre, seen from the door on the first morning.png", NULL);
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autoptr (GBytes)     pixels = NULL;
+  g_autoptr (GFile)      file = g_file_new_for_path (path);
+  g_autofree guchar     *rgb = g_malloc (400 * 300 * 3);
+  GtkWidget             *window;
+  DftFormFiller         *filler;
+  DftQuestionRow        *row;
+
+  g_assert_no_error (error);
+  g_assert_true (dft_form_prepare (form, &error));
+  /* Its title is data, as the templates' are. */
+  g_hash_table_add (form_titles, g_strdup ("Room check"));
+  record = dft_form_store_save (store, form, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 400 * 300 * 3; i++)
+    rgb[i] = (guchar) (i % 3 == 2 ? 200 : (i / 3) % 400 * 160 / 400);
+  pixels = g_bytes_new_take (g_steal_pointer (&rgb), 400 * 300 * 3);
+  texture = gdk_memory_texture_new (400, 300, GDK_MEMORY_R8G8B8, pixels, 400 * 3);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+
+  window = dft_forms_open_filler (GTK_WIDGET (main_window), store, record,
+                                  dft_record_get_id (workshop), NULL, NULL, TRUE);
+  filler = DFT_FORM_FILLER (find_descendant (window, DFT_TYPE_FORM_FILLER));
+  gtk_window_set_default_size (GTK_WINDOW (window), 720, 720);
+  dft_test_wait_until (filler_ready, filler, "the form with file questions");
+  row = g_hash_table_lookup (filler->fields, "/data/g/photo");
+  g_assert_nonnull (row);
+  dft_question_row_choose_file_for_test (row, file);
+  dft_test_wait_until (file_row_idle, row, "the photo to be kept and shown");
+  g_assert_true (gtk_widget_get_visible (row->file_preview));
+  audit_screen (window, "form-file");
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
+  dft_test_settle (300);
+  audit_screen (window, "form-file-narrow");
+  /* The rows must fit a phone's width, the page's margins aside. (The filler's own foot, its
+   * buttons, is wider than 360 px in some languages; that is not the rows'.) */
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (filler->page_box)); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      int min = 0;
+
+      gtk_widget_measure (c, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+      if (min > 330)
+        g_string_append_printf (problems, "%s [form-file-narrow] a row needs %d px\n", language,
+                                min);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 static void
 set_text_scale (double scale)
 {
@@ -971,6 +1048,7 @@ screens (DftApplication *app, DftWindow *main_window, gpointer data)
     audit_screen (window, "form");
     gtk_window_destroy (GTK_WINDOW (window));
   }
+  file_screens (main_window, store, workshop);
 
   /* Preferences and the workshop dialog, with its messages showing. */
   g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);

@@ -35,6 +35,9 @@ const char *dft_form_filler_get_subtitle (DftFormFiller *self);
 const char *dft_form_filler_get_error (DftFormFiller *self);
 /* TRUE while a worker loads or saves. */
 gboolean dft_form_filler_is_busy (DftFormFiller *self);
+/* Takes @file as the answer of the file question @row, as choosing it in the file chooser
+ * does (which a headless test cannot drive): the same checks, reading and keeping. */
+void dft_question_row_choose_file_for_test (DftQuestionRow *row, GFile *file);
 
 /* ---- Internal: the parts of the filler, shared by its files --------------- */
 
@@ -79,6 +82,19 @@ struct _DftQuestionRow
   gboolean       alive;   /* on the page shown; signals of a page gone may still arrive */
   /* A rank: its list of choices in order, the line saying it is unanswered, its buttons. */
   GtkWidget *rank_list, *rank_status, *rank_use, *rank_clear;
+
+  /* The store, for the files of file questions (_dft_question_row_set_store()). */
+  DftStore *store;
+  /* A file question (dft-question-row-file.c): the preview, the file's name and size, the
+   * line saying what is going on, the buttons and the file chooser while it is open. */
+  GtkWidget            *file_picture, *file_preview, *file_line, *file_icon, *file_name;
+  GtkWidget            *file_size, *file_status, *file_spinner, *file_choose, *file_remove;
+  GtkFileChooserNative *file_chooser;
+  /* Cancelled when the row leaves the page: no work of a row gone touches it. */
+  GCancellable *file_cancellable;
+  char         *file_shown; /* the answer shown, or being read to be shown */
+  guint         file_busy;  /* works under way: a file being added, or read to be shown */
+  gboolean      file_adding;
 };
 
 struct _DftFormFiller
@@ -172,6 +188,17 @@ gboolean   _dft_question_row_takes_focus (DftQuestionRow *field);
 void       _dft_question_row_pick_choice (DftQuestionRow *field, int digit);
 /* Takes @value as the person's answer, as typing it would. */
 void _dft_question_row_answer (DftQuestionRow *field, const char *value);
+/* Shows @message under the question; NULL or "" hides it. */
+void _dft_question_row_set_message (DftQuestionRow *field, const char *message);
+/* The store the row's files are kept in (file questions); the row holds a reference. */
+void _dft_question_row_set_store (DftQuestionRow *field, DftStore *store);
+
+/* dft-question-row-file.c: an image, audio, video or file question. */
+gboolean _dft_question_row_is_file_type (DftQuestion *q);
+void     _dft_question_row_build_file (DftFormFiller *self, DftQuestionRow *field);
+void _dft_question_row_show_file (DftFormFiller *self, DftQuestionRow *field, const char *value);
+/* The row leaves the page or goes: its file chooser closes and its work is cancelled. */
+void _dft_question_row_stop_file (DftQuestionRow *field);
 
 /* dft-question-row-rank.c: a rank question's list of choices in order. */
 void _dft_question_row_build_rank (DftFormFiller *self, DftQuestionRow *field);

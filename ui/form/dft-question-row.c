@@ -23,6 +23,7 @@ _dft_question_row_kill (gpointer data)
   DftQuestionRow *field = data;
 
   field->alive = FALSE;
+  _dft_question_row_stop_file (field);
   g_object_unref (field);
 }
 
@@ -90,6 +91,18 @@ set_message (DftQuestionRow *field, const char *message)
 
   gtk_label_set_text (GTK_LABEL (field->message), shown ? message : "");
   gtk_widget_set_visible (field->message, shown);
+}
+
+void
+_dft_question_row_set_message (DftQuestionRow *field, const char *message)
+{
+  set_message (field, message);
+}
+
+void
+_dft_question_row_set_store (DftQuestionRow *field, DftStore *store)
+{
+  g_set_object (&field->store, store);
 }
 
 gboolean
@@ -164,6 +177,8 @@ show_value (DftFormFiller *self, DftQuestionRow *field, const char *value)
     gtk_label_set_text (GTK_LABEL (field->control), value);
   else if (q->type == DFT_QUESTION_RANK)
     _dft_question_row_show_rank (self, field, value);
+  else if (_dft_question_row_is_file_type (q))
+    _dft_question_row_show_file (self, field, value);
   else if (q->type == DFT_QUESTION_GEOPOINT)
     {
       g_auto (GStrv) parts = g_strsplit_set (value, " ", -1);
@@ -644,6 +659,7 @@ _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q,
   field->alive = TRUE;
   field->question = q;
   field->path = g_strdup (path);
+  _dft_question_row_set_store (field, self->store);
 
   if (q->type == DFT_QUESTION_NOTE)
     gtk_widget_remove_css_class (field->title, "heading");
@@ -788,6 +804,12 @@ _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q,
           field->control = button;
           break;
         }
+      case DFT_QUESTION_IMAGE:
+      case DFT_QUESTION_AUDIO:
+      case DFT_QUESTION_VIDEO:
+      case DFT_QUESTION_FILE:
+        _dft_question_row_build_file (self, field);
+        goto done;
       case DFT_QUESTION_NOTE:
       case DFT_QUESTION_CALCULATE:
       case DFT_QUESTION_METADATA:
@@ -876,6 +898,8 @@ dft_question_row_dispose (GObject *object)
 {
   GtkWidget *child;
 
+  _dft_question_row_stop_file (DFT_QUESTION_ROW (object));
+  g_clear_object (&DFT_QUESTION_ROW (object)->store);
   gtk_widget_dispose_template (GTK_WIDGET (object), DFT_TYPE_QUESTION_ROW);
   /* The controls the filler put in. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL)
@@ -889,6 +913,8 @@ dft_question_row_finalize (GObject *object)
   DftQuestionRow *self = DFT_QUESTION_ROW (object);
 
   g_free (self->path);
+  g_free (self->file_shown);
+  g_clear_object (&self->file_cancellable);
   g_clear_pointer (&self->buttons, g_ptr_array_unref);
   g_clear_pointer (&self->choices, g_ptr_array_unref);
   G_OBJECT_CLASS (dft_question_row_parent_class)->finalize (object);
