@@ -118,8 +118,11 @@ set_not_found (GError **error)
 static void
 set_too_large (GError **error, gint64 size)
 {
-  g_autofree char *have = g_format_size ((guint64) size);
-  g_autofree char *limit = g_format_size (DFT_ATTACHMENT_MAX_BYTES);
+  /* In binary units, as the limit is set: a file just over it reads "10.0 MiB (10,485,761
+   * bytes)" against "10.0 MiB", not "10.5 MB" twice. */
+  g_autofree char *have
+      = g_format_size_full ((guint64) size, G_FORMAT_SIZE_IEC_UNITS | G_FORMAT_SIZE_LONG_FORMAT);
+  g_autofree char *limit = g_format_size_full (DFT_ATTACHMENT_MAX_BYTES, G_FORMAT_SIZE_IEC_UNITS);
 
   g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
                /* Translators: the first %s is a file's size, the second the largest allowed,

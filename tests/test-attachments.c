@@ -135,7 +135,7 @@ test_refused (Fixture *f, gconstpointer data)
   answer = dft_store_add_attachment (f->store, big, "film.mp4", NULL, &error);
   g_assert_null (answer);
   g_assert_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID);
-  g_assert_nonnull (strstr (error->message, "10.5"));
+  g_assert_nonnull (strstr (error->message, "10485761"));
   g_clear_error (&error);
 
   answer = dft_store_add_attachment (f->store, empty, "empty.txt", NULL, &error);
