@@ -612,7 +612,7 @@ body_limit (DftServer *self, SoupServerMessage *msg, const char *path)
 {
   if (g_str_equal (path, API_PREFIX "push"))
     return self->max_body;
-  /* A piece of an attached file: raw bytes, not decoded, so the push budget does not apply. */
+  /* A piece of an attached file: raw bytes, never decoded. */
   if (g_str_has_prefix (path, API_PREFIX "attachments/")
       && g_str_equal (soup_server_message_get_method (msg), "PUT"))
     return ATTACHMENT_BODY_MAX;
@@ -681,7 +681,8 @@ early_handler_cb (SoupServer        *soup,
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   gsize               limit = body_limit (self, msg, path);
 
-  gboolean push = g_str_equal (path, API_PREFIX "push");
+  /* A piece of a file is held whole in memory like a push body: it shares the push budget. */
+  gboolean push = g_str_equal (path, API_PREFIX "push") || limit == ATTACHMENT_BODY_MAX;
 
   switch (soup_message_headers_get_encoding (headers))
     {
