@@ -794,3 +794,16 @@ dft_store_prune_attachments (DftStore *self, gint64 older_than_s, GError **error
   _dft_store_unlock (self);
   return pruned;
 }
+
+GPtrArray *
+dft_store_list_attachment_submissions (DftStore *self, const char *sha256, GError **error)
+{
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+
+  if (!dft_attachment_is_sha256 (sha256))
+    return g_ptr_array_new_with_free_func (g_free);
+  return list_texts (self,
+                     "SELECT DISTINCT submission_id FROM attachment_ref WHERE sha256 = ?"
+                     " ORDER BY submission_id",
+                     sha256, error);
+}

@@ -121,4 +121,9 @@ gboolean dft_store_add_attachment_piece (DftStore   *self,
  * number of files forgotten. */
 guint dft_store_prune_attachments (DftStore *self, gint64 older_than_s, GError **error);
 
+/* The ids of the live submissions that name the file @sha256 (a server serves a file to a
+ * device that may see one of them). */
+GPtrArray *
+dft_store_list_attachment_submissions (DftStore *self, const char *sha256, GError **error);
+
 G_END_DECLS

@@ -855,6 +855,32 @@ cmd_sync (DftStore *store, int argc, char **argv)
   g_print (_ ("Synced: %u changes sent, %u received (%u changed something here, %u conflicts "
               "kept).\n"),
            wait.stats.pushed, wait.stats.received, wait.stats.applied, wait.stats.conflicts);
+  if (wait.stats.files_sent > 0 || wait.stats.file_bytes_sent > 0)
+    {
+      g_autofree char *size = g_format_size (wait.stats.file_bytes_sent);
+
+      /* Translators: %u is a number of attached files (photos, recordings); %s an amount of
+         data such as "2.1 MB" */
+      g_print (ngettext ("%u attached file sent (%s uploaded).\n",
+                         "%u attached files sent (%s uploaded).\n", wait.stats.files_sent),
+               wait.stats.files_sent, size);
+    }
+  if (wait.stats.files_fetched > 0 || wait.stats.file_bytes_fetched > 0)
+    {
+      g_autofree char *size = g_format_size (wait.stats.file_bytes_fetched);
+
+      /* Translators: %u is a number of attached files (photos, recordings); %s an amount of
+         data such as "2.1 MB" */
+      g_print (ngettext ("%u attached file received (%s downloaded).\n",
+                         "%u attached files received (%s downloaded).\n", wait.stats.files_fetched),
+               wait.stats.files_fetched, size);
+    }
+  if (wait.stats.files_unavailable > 0)
+    /* Translators: %u is a number of attached files (photos, recordings) */
+    g_print (ngettext ("%u attached file could not be moved now; the next sync tries again.\n",
+                       "%u attached files could not be moved now; the next sync tries again.\n",
+                       wait.stats.files_unavailable),
+             wait.stats.files_unavailable);
   if (wait.stats.new_identity)
     g_print ("%s\n", dft_store_new_identity_message ());
   if (wait.stats.set_aside > 0)

@@ -108,9 +108,30 @@ typedef struct
   gboolean forked;
   gint64   fork_seq;
   char    *set_aside_reason; /* the latest change the server set aside: why */
+  /* The size of a file's next piece, which follows the link (see dft-sync-attachments.c), and
+   * the pieces that went through since it last changed. */
+  guint piece_bytes;
+  guint piece_successes;
 
   DftSyncStats stats;
 } Run;
+
+/* A request about an attached file (sync/PROTOCOL.md, "Attachments"). */
+typedef struct
+{
+  /* What a PUT sends. */
+  const char *content_type;
+  const char *file_name;
+  /* What came back: the status, and for a refusal its code and the "received" it names (-1
+   * when none); for a GET of 200, the piece and what the headers said of the file. */
+  long    status;
+  char   *error_code;
+  gint64  received;
+  GBytes *data;
+  gint64  size;
+  char   *reply_content_type;
+  char   *reply_file_name;
+} DftSyncBytes;
 
 /* dft-sync-client.c: the main context's side. */
 void _dft_sync_client_post_update (Run *run, guint prop, double d, gint64 i);
@@ -131,12 +152,28 @@ gboolean    _dft_sync_request (Run         *run,
                                JsonObject **reply,
                                Failure     *failure,
                                GError     **error);
-gboolean    _dft_sync_should_retry (Run *run, Failure failure, guint *failures, GError **error);
+/* The same for a file's piece: a PUT of @body, or a GET whose 200 reply is raw bytes. */
+gboolean _dft_sync_request_bytes (Run          *run,
+                                  const char   *server_url,
+                                  const char   *method,
+                                  const char   *path,
+                                  GBytes       *body,
+                                  DftSyncBytes *bytes,
+                                  JsonObject  **reply,
+                                  Failure      *failure,
+                                  GError      **error);
+void     _dft_sync_bytes_clear (DftSyncBytes *bytes);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DftSyncBytes, _dft_sync_bytes_clear)
+gboolean _dft_sync_should_retry (Run *run, Failure failure, guint *failures, GError **error);
 
 /* dft-sync-run.c: one sync or sign-in, in a worker thread. */
 gboolean _dft_sync_state_get_int (DftStore *store, const char *key, gint64 *value, GError **error);
 gboolean _dft_sync_state_set_int (DftStore *store, const char *key, gint64 value, GError **error);
 char    *_dft_sync_state_get_string (DftStore *store, const char *key, GError **error);
+/* dft-sync-attachments.c: the files attached to submissions. */
+gboolean _dft_sync_upload_attachments (Run *run, const char *server_url, GError **error);
+gboolean _dft_sync_fetch_attachments (Run *run, const char *server_url, GError **error);
+
 void _dft_sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable);
 void _dft_sync_sign_in_thread (GTask        *task,
                                gpointer      source,

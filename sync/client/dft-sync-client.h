@@ -63,6 +63,13 @@ typedef struct
                           * new clock values once it was right */
   guint set_aside;       /* own changes the server refused one by one (their reasons are in
                           * the store: dft_store_count_set_aside()); the rest was sent */
+  /* Attached files (sync/PROTOCOL.md, "Attachments"). */
+  guint   files_sent;         /* files this device uploaded whole in this sync */
+  guint   files_fetched;      /* files received whole */
+  guint64 file_bytes_sent;    /* bytes of the pieces uploaded */
+  guint64 file_bytes_fetched; /* bytes of the pieces received */
+  guint   files_unavailable;  /* files the server does not give (not uploaded yet, refused) or
+                               * refused to take: skipped, tried again at the next sync */
 } DftSyncStats;
 
 #define DFT_TYPE_SYNC_CLIENT (dft_sync_client_get_type ())

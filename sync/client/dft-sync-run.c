@@ -6,6 +6,7 @@
 
 #include "dft-bundle.h"
 #include "dft-change-log.h"
+#include "dft-store-attachments.h"
 #include "dft-sync-client-private.h"
 #include "dft-token-store.h"
 #include "dft-uuid.h"
@@ -107,7 +108,9 @@ check_epoch (Run *run, JsonObject *reply, gboolean *changed, GError **error)
       /* And everything it holds from others, for devices that no longer sync. */
       if (!_dft_sync_state_set_int (run->store, "push_acked_seq", 0, error)
           || !_dft_sync_state_set_int (run->store, "pull_cursor", 0, error)
-          || !_dft_sync_state_set_int (run->store, "relay_after", 0, error))
+          || !_dft_sync_state_set_int (run->store, "relay_after", 0, error)
+          /* The files it held may be gone too. */
+          || !dft_store_forget_attachment_uploads (run->store, error))
         return FALSE;
       *changed = TRUE;
     }
@@ -822,10 +825,16 @@ _dft_sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable
         goto out;
       if (!restart && !push (run, server_url, &restart, &error))
         goto out;
+      /* After the push: the server takes a file only once a submission it holds names it. */
+      if (!restart && !_dft_sync_upload_attachments (run, server_url, &error))
+        goto out;
       if (!restart && !pull (run, server_url, &restart, &error))
         goto out;
     }
   while (restart);
+  /* After the pull: the submissions just received name the files to fetch. */
+  if (!_dft_sync_fetch_attachments (run, server_url, &error))
+    goto out;
   fetch_device_keys (run, server_url);
 
   {

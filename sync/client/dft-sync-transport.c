@@ -174,6 +174,10 @@ typedef struct
   gboolean    daftari; /* X-Daftari-Server: 1 */
   gboolean    gzip;
   gboolean    overflow;
+  /* A piece of an attached file. */
+  gint64 size; /* X-Daftari-Size, -1 when absent */
+  char  *content_type;
+  char  *file_name; /* X-Daftari-File-Name, as sent */
 } Response;
 
 static size_t
@@ -217,11 +221,32 @@ header_cb (char *data, size_t size, size_t n, void *user_data)
     {
       response->daftari = FALSE;
       response->gzip = FALSE;
+      response->size = -1;
+      g_clear_pointer (&response->content_type, g_free);
+      g_clear_pointer (&response->file_name, g_free);
     }
   else if (header_is (line, strlen (line), "X-Daftari-Server", &value))
     response->daftari = g_str_equal (g_strstrip ((char *) value), "1");
   else if (header_is (line, strlen (line), "Content-Encoding", &value))
     response->gzip = strstr (value, "gzip") != NULL;
+  else if (header_is (line, strlen (line), "X-Daftari-Size", &value))
+    {
+      guint64 file_size;
+
+      if (g_ascii_string_to_unsigned (g_strstrip ((char *) value), 10, 1, G_MAXINT64, &file_size,
+                                      NULL))
+        response->size = (gint64) file_size;
+    }
+  else if (header_is (line, strlen (line), "Content-Type", &value))
+    {
+      g_free (response->content_type);
+      response->content_type = g_strdup (g_strstrip ((char *) value));
+    }
+  else if (header_is (line, strlen (line), "X-Daftari-File-Name", &value))
+    {
+      g_free (response->file_name);
+      response->file_name = g_strdup (g_strstrip ((char *) value));
+    }
   return len;
 }
 
@@ -401,27 +426,39 @@ own_change_header (DftStore *store, gint64 seq)
   return g_strconcat ("X-Daftari-Acked-Change: ", digest, NULL);
 }
 
-gboolean
-_dft_sync_request (Run         *run,
-                   const char  *server_url,
-                   const char  *method,
-                   const char  *path,
-                   GBytes      *body,
-                   gboolean     gzipped,
-                   GBytes     **json,
-                   JsonObject **reply,
-                   Failure     *failure,
-                   GError     **error)
+static void
+response_clear (Response *response)
+{
+  g_clear_pointer (&response->content_type, g_free);
+  g_clear_pointer (&response->file_name, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Response, response_clear)
+
+static gboolean
+request_full (Run          *run,
+              const char   *server_url,
+              const char   *method,
+              const char   *path,
+              GBytes       *body,
+              gboolean      gzipped,
+              DftSyncBytes *bytes,
+              GBytes      **json,
+              JsonObject  **reply,
+              Failure      *failure,
+              GError      **error)
 {
   g_autoptr (GByteArray) raw = g_byte_array_new ();
   g_autofree char       *url = endpoint_url (server_url, path);
   g_autofree char       *auth = NULL;
   g_autofree char       *acked = NULL;
   g_autofree char       *acked_change = NULL;
+  g_autofree char       *content_type = NULL;
+  g_autofree char       *file_name = NULL;
   g_autoptr (GBytes)     text = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   struct curl_slist     *headers = NULL;
-  Response               response = { raw };
+  g_auto (Response)      response = { raw, .size = -1 };
   char                   detail[CURL_ERROR_SIZE] = "";
   CURLcode               code;
   long                   status = 0;
@@ -505,6 +542,30 @@ _dft_sync_request (Run         *run,
       curl_easy_setopt (run->curl, CURLOPT_POSTFIELDS, data);
       curl_easy_setopt (run->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) size);
     }
+  else if (g_str_equal (method, "PUT"))
+    {
+      /* A piece of an attached file, raw: it is a photo or a recording, gzip gains nothing. */
+      gsize         size = 0;
+      gconstpointer data = body != NULL ? g_bytes_get_data (body, &size) : "";
+
+      content_type
+          = g_strconcat ("Content-Type: ",
+                         bytes != NULL && bytes->content_type != NULL ? bytes->content_type
+                                                                      : "application/octet-stream",
+                         NULL);
+      headers = curl_slist_append (headers, content_type);
+      if (bytes != NULL && bytes->file_name != NULL)
+        {
+          g_autofree char *escaped = g_uri_escape_string (bytes->file_name, NULL, FALSE);
+
+          file_name = g_strconcat ("X-Daftari-File-Name: ", escaped, NULL);
+          headers = curl_slist_append (headers, file_name);
+        }
+      curl_easy_setopt (run->curl, CURLOPT_POST, 1L);
+      curl_easy_setopt (run->curl, CURLOPT_CUSTOMREQUEST, "PUT");
+      curl_easy_setopt (run->curl, CURLOPT_POSTFIELDS, data);
+      curl_easy_setopt (run->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) size);
+    }
   else
     curl_easy_setopt (run->curl, CURLOPT_HTTPGET, 1L);
   curl_easy_setopt (run->curl, CURLOPT_HTTPHEADER, headers);
@@ -555,6 +616,29 @@ _dft_sync_request (Run         *run,
       return FALSE;
     }
   run->server_seen = TRUE;
+  if (bytes != NULL)
+    bytes->status = status;
+
+  /* A piece of a file: raw bytes, and the file's size, which only the server sends. A reply
+   * cut short is caught by the size of the pieces, and a damaged one by the hash at the end. */
+  if (bytes != NULL && status == 200 && g_str_equal (method, "GET"))
+    {
+      if (response.size < 0 || response.gzip)
+        {
+          g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK,
+                               _ ("The server's answer arrived damaged. Your changes are kept "
+                                  "on this device and will be sent when the connection works."));
+          *failure = FAIL_DROPPED;
+          return FALSE;
+        }
+      run->unreachable = 0;
+      bytes->data = g_byte_array_free_to_bytes (g_steal_pointer (&raw));
+      bytes->size = response.size;
+      bytes->reply_content_type = g_steal_pointer (&response.content_type);
+      bytes->reply_file_name
+          = response.file_name != NULL ? g_uri_unescape_string (response.file_name, NULL) : NULL;
+      return TRUE;
+    }
 
   if (response.gzip)
     {
@@ -611,6 +695,20 @@ _dft_sync_request (Run         *run,
                                emessage);
           return FALSE;
         }
+      /* About one file: the caller decides (skip it, resume elsewhere), never the sync. */
+      if (bytes != NULL && status < 500)
+        {
+          gint64 received;
+
+          bytes->error_code = g_strdup (ecode);
+          if (e != NULL && _dft_sync_member_int (e, "received", &received))
+            bytes->received = received;
+          g_set_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_REFUSED,
+                       /* Translators: the first %s is the server's reason, in English; %ld an
+                          HTTP status */
+                       _ ("The server refused a file: %s (HTTP %ld)."), emessage, status);
+          return FALSE;
+        }
       /* Pushes go in order, so a refused change holds back every later one: say so plainly
        * rather than retry (sync/PROTOCOL.md). */
       if (status == 403 || g_str_equal (ecode, "forbidden"))
@@ -640,6 +738,57 @@ _dft_sync_request (Run         *run,
   *reply = json_object_ref (object);
   *json = g_steal_pointer (&text);
   return TRUE;
+}
+
+gboolean
+_dft_sync_request (Run         *run,
+                   const char  *server_url,
+                   const char  *method,
+                   const char  *path,
+                   GBytes      *body,
+                   gboolean     gzipped,
+                   GBytes     **json,
+                   JsonObject **reply,
+                   Failure     *failure,
+                   GError     **error)
+{
+  return request_full (run, server_url, method, path, body, gzipped, NULL, json, reply, failure,
+                       error);
+}
+
+gboolean
+_dft_sync_request_bytes (Run          *run,
+                         const char   *server_url,
+                         const char   *method,
+                         const char   *path,
+                         GBytes       *body,
+                         DftSyncBytes *bytes,
+                         JsonObject  **reply,
+                         Failure      *failure,
+                         GError      **error)
+{
+  g_autoptr (GBytes) json = NULL;
+
+  g_assert (bytes != NULL);
+  bytes->status = 0;
+  bytes->received = -1;
+  g_clear_pointer (&bytes->error_code, g_free);
+  g_clear_pointer (&bytes->data, g_bytes_unref);
+  g_clear_pointer (&bytes->reply_content_type, g_free);
+  g_clear_pointer (&bytes->reply_file_name, g_free);
+  if (reply != NULL)
+    *reply = NULL;
+  return request_full (run, server_url, method, path, body, FALSE, bytes, &json, reply, failure,
+                       error);
+}
+
+void
+_dft_sync_bytes_clear (DftSyncBytes *bytes)
+{
+  g_clear_pointer (&bytes->error_code, g_free);
+  g_clear_pointer (&bytes->data, g_bytes_unref);
+  g_clear_pointer (&bytes->reply_content_type, g_free);
+  g_clear_pointer (&bytes->reply_file_name, g_free);
 }
 
 /*

@@ -17,6 +17,11 @@ G_BEGIN_DECLS
 
 /* Sign-in, enrolment and code requests are a few hundred bytes. */
 #define SMALL_BODY_MAX (64 * 1024)
+/* One piece of an attached file, each way (sync/PROTOCOL.md, "Attachments"); a PUT body is
+ * refused from its Content-Length past this and a little slack. */
+#define ATTACHMENT_PIECE_MAX (1024 * 1024)
+#define ATTACHMENT_BODY_MAX  (ATTACHMENT_PIECE_MAX + 16 * 1024)
+#define ATTACHMENT_LIST_MAX  500
 /*
  * Memory for pushes, server-wide: the bodies being received and the batches
  * being decoded together stay under this, however many devices push at once.
@@ -38,9 +43,10 @@ typedef void (*Handler) (DftServer *self, Request *request, DftDevice *device);
 typedef struct
 {
   const char *method;
-  const char *path; /* after API_PREFIX; "*" stands for one device id */
+  const char *path; /* after API_PREFIX; "*" stands for one device id, or a file's hash */
   gboolean    needs_device;
-  Handler     handler; /* NULL: answered at once in the main loop */
+  Handler     handler;        /* NULL: answered at once in the main loop */
+  gboolean    star_is_sha256; /* "*" is a file's SHA-256, not a device id */
 } Route;
 
 /* What a worker made of a request, applied to the message in the main loop. */
@@ -53,6 +59,10 @@ typedef struct
   const char *error_code;
   char       *device_id;
   guint       retry_after; /* seconds, for 503 */
+  /* A reply of raw bytes (a piece of an attached file) rather than JSON. */
+  char  *content_type;
+  gint64 file_size; /* X-Daftari-Size, when > 0 */
+  char  *file_name; /* X-Daftari-File-Name, percent-encoded */
 } Reply;
 
 struct _Request
@@ -66,6 +76,8 @@ struct _Request
   char              *content_encoding;
   char              *acked; /* X-Daftari-Acked: what the device was told the server holds of it */
   char              *acked_change; /* X-Daftari-Acked-Change: the digest of that change */
+  char              *content_type; /* of an attached file's piece */
+  char              *file_name;    /* X-Daftari-File-Name, as sent (percent-encoded) */
   GBytes            *body;
   Reply              reply;
 };
@@ -93,12 +105,13 @@ struct _DftServer
   DftStore    *store;
   DftServerDb *db;
   char        *epoch;
-  char        *bundle_key;   /* the public key USB bundles are sealed to */
-  gint64       log_at_start; /* the last log position in the files when the server started */
-  gint64       log_first;    /* positions this run gives start after this */
-  GMutex       epoch_lock;   /* guards epoch, which a restore found while serving replaces */
-  GMutex       push_lock;    /* check, claim and apply one push at a time */
-  Budget       push_budget;  /* memory of the pushes under way: bodies and decoding */
+  char        *bundle_key;      /* the public key USB bundles are sealed to */
+  gint64       log_at_start;    /* the last log position in the files when the server started */
+  gint64       log_first;       /* positions this run gives start after this */
+  GMutex       epoch_lock;      /* guards epoch, which a restore found while serving replaces */
+  GMutex       push_lock;       /* check, claim and apply one push at a time */
+  GMutex       attachment_lock; /* one piece of a file at a time: pieces follow each other */
+  Budget       push_budget;     /* memory of the pushes under way: bodies and decoding */
   GMainLoop   *loop;
   guint        pending; /* messages paused for a worker, not yet finished */
   guint        working; /* workers running */
@@ -145,6 +158,11 @@ void       _dft_server_handle_reidentify (DftServer *self, Request *request, Dft
 void       _dft_server_handle_device_keys (DftServer *self, Request *request, DftDevice *device);
 void       _dft_server_handle_revoke (DftServer *self, Request *request, DftDevice *device);
 void       _dft_server_handle_codes (DftServer *self, Request *request, DftDevice *device);
+
+/* dft-server-attachments.c */
+void _dft_server_handle_attachments_missing (DftServer *self, Request *request, DftDevice *device);
+void _dft_server_handle_attachment_put (DftServer *self, Request *request, DftDevice *device);
+void _dft_server_handle_attachment_get (DftServer *self, Request *request, DftDevice *device);
 
 /* dft-server-sync.c */
 void _dft_server_handle_push (DftServer *self, Request *request, DftDevice *device);

@@ -134,8 +134,21 @@ _dft_server_apply_reply (SoupServerMessage *msg, const Reply *reply)
       g_autofree char *seconds = g_strdup_printf ("%u", reply->retry_after);
       soup_message_headers_replace (headers, "Retry-After", seconds);
     }
+  if (reply->file_size > 0)
+    {
+      g_autofree char *size = g_strdup_printf ("%" G_GINT64_FORMAT, reply->file_size);
+
+      soup_message_headers_replace (headers, "X-Daftari-Size", size);
+      /* Bytes a device sent, of the type it said: never to be rendered by a browser. */
+      soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+      soup_message_headers_replace (headers, "Content-Disposition", "attachment");
+    }
+  if (reply->file_name != NULL)
+    soup_message_headers_replace (headers, "X-Daftari-File-Name", reply->file_name);
   soup_server_message_set_status (msg, reply->status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, data, length);
+  soup_server_message_set_response (
+      msg, reply->content_type != NULL ? reply->content_type : "application/json", SOUP_MEMORY_COPY,
+      data, length);
 }
 
 void

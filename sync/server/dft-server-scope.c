@@ -7,6 +7,7 @@
 #include "dft-change-log.h"
 #include "dft-record.h"
 #include "dft-server-scope.h"
+#include "dft-store-attachments.h"
 #include "dft-wire.h"
 #include "dft-store.h"
 #include "dft-uuid.h"
@@ -401,6 +402,28 @@ dft_scope_filter_pull (DftScope *scope, GPtrArray *changes, GError **error)
         g_ptr_array_add (seen, change);
     }
   return g_steal_pointer (&seen);
+}
+
+/*
+ * A file is seen by a device that may see a live submission naming it, and by no other: a
+ * trainer of another team gets the same answer for it as for a file that does not exist.
+ */
+gboolean
+dft_scope_sees_attachment (DftScope *scope, const char *sha256, gboolean *visible, GError **error)
+{
+  g_autoptr (GPtrArray) submissions = NULL;
+
+  g_return_val_if_fail (scope != NULL && visible != NULL, FALSE);
+
+  *visible = FALSE;
+  submissions = dft_store_list_attachment_submissions (scope->store, sha256, error);
+  if (submissions == NULL)
+    return FALSE;
+  for (guint i = 0; i < submissions->len && !*visible; i++)
+    if (!record_visible (scope, "submission", g_ptr_array_index (submissions, i), 0, visible,
+                         error))
+      return FALSE;
+  return TRUE;
 }
 
 /* ---- Push: what a device may change ------------------------------------- */

@@ -73,6 +73,10 @@ GPtrArray *dft_scope_filter_relay (DftScope  *scope,
                                    guint     *skipped,
                                    GError   **error);
 
+/* Whether the device may see the attached file @sha256: a live submission it may see names it. */
+gboolean
+dft_scope_sees_attachment (DftScope *scope, const char *sha256, gboolean *visible, GError **error);
+
 /* A workshop moved into @team_id: that team's devices pull everything again. */
 gboolean dft_scope_note_move (DftStore *store, const char *team_id, GError **error);
 /* The mark of the device's team's last move-in, "" when none; sent with every pull. */

@@ -11,6 +11,7 @@
 #include "dft-hlc.h"
 #include "dft-server-auth.h"
 #include "dft-server-private.h"
+#include "dft-store-attachments.h"
 #include "dft-store-merges.h"
 #include "dft-uuid.h"
 #include "dft-wire.h"
@@ -42,6 +43,9 @@ static const Route routes[] = {
   { "POST", "enrolment-codes", TRUE, _dft_server_handle_codes },
   { "POST", "reidentify", TRUE, _dft_server_handle_reidentify },
   { "GET", "device-keys", TRUE, _dft_server_handle_device_keys },
+  { "POST", "attachments/missing", TRUE, _dft_server_handle_attachments_missing },
+  { "PUT", "attachments/*", TRUE, _dft_server_handle_attachment_put, TRUE },
+  { "GET", "attachments/*", TRUE, _dft_server_handle_attachment_get, TRUE },
 };
 
 static void
@@ -71,6 +75,7 @@ dft_server_finalize (GObject *object)
   g_free (self->bundle_key);
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_mutex_clear (&self->push_lock);
+  g_mutex_clear (&self->attachment_lock);
   g_mutex_clear (&self->push_budget.lock);
   g_cond_clear (&self->push_budget.cond);
 
@@ -90,6 +95,7 @@ static void
 dft_server_init (DftServer *self)
 {
   g_mutex_init (&self->push_lock);
+  g_mutex_init (&self->attachment_lock);
   g_mutex_init (&self->push_budget.lock);
   g_cond_init (&self->push_budget.cond);
   self->push_budget.limit = PUSH_BUDGET;
@@ -396,9 +402,13 @@ request_free (Request *request)
   g_free (request->content_encoding);
   g_free (request->acked);
   g_free (request->acked_change);
+  g_free (request->content_type);
+  g_free (request->file_name);
   g_clear_pointer (&request->body, g_bytes_unref);
   g_clear_pointer (&request->reply.body, g_bytes_unref);
   g_free (request->reply.device_id);
+  g_free (request->reply.content_type);
+  g_free (request->reply.file_name);
   g_free (request);
 }
 
@@ -493,7 +503,7 @@ find_route (const char *path, const char *method, char **path_id, guint *status)
               || !g_str_has_suffix (rest, tail))
             continue;
           id = g_strndup (rest + head, rest_len - head - tail_len);
-          if (!dft_uuid_is_valid (id))
+          if (routes[i].star_is_sha256 ? !dft_attachment_is_sha256 (id) : !dft_uuid_is_valid (id))
             continue;
         }
       path_known = TRUE;
@@ -582,6 +592,8 @@ handler_cb (SoupServer        *soup,
   request->acked = g_strdup (soup_message_headers_get_one (headers, "X-Daftari-Acked"));
   request->acked_change
       = g_strdup (soup_message_headers_get_one (headers, "X-Daftari-Acked-Change"));
+  request->content_type = g_strdup (soup_message_headers_get_one (headers, "Content-Type"));
+  request->file_name = g_strdup (soup_message_headers_get_one (headers, "X-Daftari-File-Name"));
   request->body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
 
   message_info (msg)->pending = TRUE;
@@ -596,9 +608,15 @@ handler_cb (SoupServer        *soup,
 }
 
 static gsize
-body_limit (DftServer *self, const char *path)
+body_limit (DftServer *self, SoupServerMessage *msg, const char *path)
 {
-  return g_str_equal (path, API_PREFIX "push") ? self->max_body : SMALL_BODY_MAX;
+  if (g_str_equal (path, API_PREFIX "push"))
+    return self->max_body;
+  /* A piece of an attached file: raw bytes, never decoded. */
+  if (g_str_has_prefix (path, API_PREFIX "attachments/")
+      && g_str_equal (soup_server_message_get_method (msg), "PUT"))
+    return ATTACHMENT_BODY_MAX;
+  return SMALL_BODY_MAX;
 }
 
 static void
@@ -661,9 +679,10 @@ early_handler_cb (SoupServer        *soup,
 {
   DftServer          *self = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  gsize               limit = body_limit (self, path);
+  gsize               limit = body_limit (self, msg, path);
 
-  gboolean push = g_str_equal (path, API_PREFIX "push");
+  /* A piece of a file is held whole in memory like a push body: it shares the push budget. */
+  gboolean push = g_str_equal (path, API_PREFIX "push") || limit == ATTACHMENT_BODY_MAX;
 
   switch (soup_message_headers_get_encoding (headers))
     {
