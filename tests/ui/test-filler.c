@@ -1003,6 +1003,84 @@ test_geo_barcode (void)
   close_filler (&f);
 }
 
+static const char range_json[]
+    = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"ranges\", \"version\": "
+      "\"1\","
+      " \"title\": {\"en\": \"Ranges\"}, \"kind\": \"evaluation\", \"root\": \"data\","
+      " \"default_language\": \"en\", \"languages\": [{\"code\": \"en\", \"name\": \"English\"}],"
+      " \"questions\": [{\"type\": \"group\", \"name\": \"r\", \"page\": true, \"children\": ["
+      "   {\"type\": \"range\", \"name\": \"rating\", \"required\": true,"
+      "    \"range_start\": 1, \"range_end\": 5, \"range_step\": 1,"
+      "    \"label\": {\"en\": \"How useful was the day?\"}},"
+      "   {\"type\": \"range\", \"name\": \"share\", \"range_start\": 0, \"range_end\": 1,"
+      "    \"range_step\": 0.1, \"label\": {\"en\": \"Share of it new to you\"}}]},"
+      "  {\"type\": \"note\", \"name\": \"bye\", \"label\": {\"en\": \"Thank you\"}}]}";
+
+static DftRecord *ranges;
+
+/* A range is a scale that answers once moved, by mouse or arrow keys, on the range's steps;
+ * Clear takes the answer back, and a reopened draft shows it again. */
+static void
+test_range (void)
+{
+  Filling               f;
+  GtkWidget            *scale;
+  GtkWidget            *clear;
+  g_autofree char      *rating = NULL;
+  g_autofree char      *share = NULL;
+  g_autofree char      *cleared = NULL;
+  g_autofree char      *again = NULL;
+  g_autoptr (DftRecord) draft = NULL;
+
+  open_filler (&f, ranges, NULL, NULL, 360);
+  scale = dft_form_filler_get_widget_for_path (f.filler, "/data/r/rating");
+  g_assert_true (GTK_IS_SCALE (scale));
+  {
+    g_autofree char *before = answer_at (&f, "/data/r/rating");
+    g_assert_cmpstr (before, ==, "");
+  }
+  /* Shown, not answered: the required range cannot be finished so. */
+  g_assert_false (
+      dft_form_run_check (dft_form_filler_get_run (f.filler), "/data/r/rating", "en", TRUE, NULL));
+
+  /* Dragged between steps, it lands on one. */
+  gtk_range_set_value (GTK_RANGE (scale), 3.4);
+  rating = answer_at (&f, "/data/r/rating");
+  g_assert_cmpstr (rating, ==, "3");
+  /* An arrow key moves one step. */
+  gtk_widget_grab_focus (scale);
+  g_signal_emit_by_name (scale, "move-slider", GTK_SCROLL_STEP_RIGHT);
+  g_clear_pointer (&rating, g_free);
+  rating = answer_at (&f, "/data/r/rating");
+  g_assert_cmpstr (rating, ==, "4");
+  /* Tenths are kept as typed ones would be, not as 0.30000000000000004. */
+  gtk_range_set_value (GTK_RANGE (dft_form_filler_get_widget_for_path (f.filler, "/data/r/share")),
+                       0.3);
+  share = answer_at (&f, "/data/r/share");
+  g_assert_cmpstr (share, ==, "0.3");
+  dft_ui_test_screenshot (GTK_WIDGET (f.window), screenshot_dir, "form-range.png");
+
+  /* Clear, beside the number, takes the answer back. */
+  clear = gtk_widget_get_last_child (
+      gtk_widget_get_parent (dft_form_filler_get_widget_for_path (f.filler, "/data/r/share")));
+  g_assert_true (GTK_IS_BUTTON (clear));
+  g_signal_emit_by_name (clear, "clicked");
+  cleared = answer_at (&f, "/data/r/share");
+  g_assert_cmpstr (cleared, ==, "");
+
+  action (&f, "filler.save-draft", NULL);
+  dft_test_wait_until (has_draft, &f, "the draft");
+  draft = g_object_ref (f.draft);
+  close_filler (&f);
+
+  open_filler (&f, ranges, NULL, draft, 480);
+  scale = dft_form_filler_get_widget_for_path (f.filler, "/data/r/rating");
+  g_assert_cmpfloat (gtk_range_get_value (GTK_RANGE (scale)), ==, 4);
+  again = answer_at (&f, "/data/r/rating");
+  g_assert_cmpstr (again, ==, "4");
+  close_filler (&f);
+}
+
 /* A save the store refuses: nothing typed is lost, and Retry tries again. */
 static void
 test_save_error (void)
@@ -1776,6 +1854,7 @@ main (int argc, char *argv[])
   kids = save_json (repeat_json);
   visits = save_json (visits_json);
   walks = save_json (geo_json);
+  ranges = save_json (range_json);
   rank_form = save_json (rank_json);
   texts = save_json (texts_json);
   venue = save_json (venue_json);
@@ -1793,6 +1872,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/filler/repeats", test_repeats);
   g_test_add_func ("/filler/repeat-in-page", test_repeat_in_page);
   g_test_add_func ("/filler/geotrace-geoshape-barcode", test_geo_barcode);
+  g_test_add_func ("/filler/range", test_range);
   g_test_add_func ("/filler/preview", test_preview);
   g_test_add_func ("/filler/save-error", test_save_error);
   g_test_add_func ("/filler/kiosk", test_kiosk);
@@ -1810,6 +1890,7 @@ main (int argc, char *argv[])
   g_clear_object (&kids);
   g_clear_object (&visits);
   g_clear_object (&walks);
+  g_clear_object (&ranges);
   g_clear_object (&rank_form);
   g_clear_object (&venue);
   g_clear_object (&event);

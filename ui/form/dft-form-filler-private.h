@@ -82,6 +82,8 @@ struct _DftQuestionRow
   gboolean       alive;   /* on the page shown; signals of a page gone may still arrive */
   /* A rank: its list of choices in order, the line saying it is unanswered, its buttons. */
   GtkWidget *rank_list, *rank_status, *rank_use, *rank_clear;
+  /* A range: the number chosen beside the scale (the control), and the button clearing it. */
+  GtkWidget *range_value, *range_clear;
 
   /* The store, for the files of file questions (_dft_question_row_set_store()). */
   DftStore *store;
@@ -199,6 +201,10 @@ void     _dft_question_row_build_file (DftFormFiller *self, DftQuestionRow *fiel
 void _dft_question_row_show_file (DftFormFiller *self, DftQuestionRow *field, const char *value);
 /* The row leaves the page or goes: its file chooser closes and its work is cancelled. */
 void _dft_question_row_stop_file (DftQuestionRow *field);
+
+/* dft-question-row-range.c: a range question's scale. */
+void _dft_question_row_build_range (DftFormFiller *self, DftQuestionRow *field);
+void _dft_question_row_show_range (DftFormFiller *self, DftQuestionRow *field, const char *value);
 
 /* dft-question-row-rank.c: a rank question's list of choices in order. */
 void _dft_question_row_build_rank (DftFormFiller *self, DftQuestionRow *field);

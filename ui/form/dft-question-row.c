@@ -179,6 +179,8 @@ show_value (DftFormFiller *self, DftQuestionRow *field, const char *value)
     _dft_question_row_show_rank (self, field, value);
   else if (_dft_question_row_is_file_type (q))
     _dft_question_row_show_file (self, field, value);
+  else if (q->type == DFT_QUESTION_RANGE)
+    _dft_question_row_show_range (self, field, value);
   else if (q->type == DFT_QUESTION_GEOPOINT)
     {
       g_auto (GStrv) parts = g_strsplit_set (value, " ", -1);
@@ -809,6 +811,9 @@ _dft_question_row_build_field (DftFormFiller *self, GtkBox *box, DftQuestion *q,
       case DFT_QUESTION_VIDEO:
       case DFT_QUESTION_FILE:
         _dft_question_row_build_file (self, field);
+        goto done;
+      case DFT_QUESTION_RANGE:
+        _dft_question_row_build_range (self, field);
         goto done;
       case DFT_QUESTION_NOTE:
       case DFT_QUESTION_CALCULATE:
