@@ -1018,6 +1018,64 @@ static const char range_json[]
 
 static DftRecord *ranges;
 
+static const char counted_json[]
+    = "{\"format\": \"daftari-form\", \"format_version\": 1, \"id\": \"counted\","
+      " \"version\": \"1\", \"title\": {\"en\": \"Household\"}, \"kind\": \"survey\","
+      " \"root\": \"data\", \"default_language\": \"en\","
+      " \"languages\": [{\"code\": \"en\", \"name\": \"English\"}],"
+      " \"questions\": [{\"type\": \"group\", \"name\": \"p\", \"page\": true, \"children\": ["
+      "   {\"type\": \"integer\", \"name\": \"kids\", \"label\": {\"en\": \"Children\"}},"
+      "   {\"type\": \"repeat\", \"name\": \"child\", \"repeat_count\": \"${kids}\","
+      "    \"label\": {\"en\": \"Child\"}, \"children\": [{\"type\": \"text\", \"name\": \"name\","
+      "     \"label\": {\"en\": \"Name\"}}]}]},"
+      "  {\"type\": \"note\", \"name\": \"bye\", \"label\": {\"en\": \"Thank you\"}}]}";
+
+static DftRecord *counted;
+
+typedef struct
+{
+  Filling    *f;
+  const char *path;
+  gboolean    shown;
+} RowWait;
+
+static gboolean
+row_is_shown (gpointer data)
+{
+  RowWait *w = data;
+
+  return (dft_form_filler_get_widget_for_path (w->f->filler, w->path) != NULL) == w->shown;
+}
+
+/* A repeat counted by an answer on its own field-list page: the instances come and go on the
+ * page as the count is typed, and the focus stays in the count. */
+static void
+test_repeat_counted_in_page (void)
+{
+  static const char *const count_path[] = { "/data/p/kids", NULL };
+  Filling                  f;
+
+  open_filler (&f, counted, NULL, NULL, 480);
+  g_assert_null (dft_form_filler_get_widget_for_path (f.filler, "/data/p/child[1]/name"));
+  gtk_widget_grab_focus (dft_form_filler_get_widget_for_path (f.filler, "/data/p/kids"));
+  type (&f, "/data/p/kids", "2");
+  dft_test_wait_until (row_is_shown, &(RowWait){ &f, "/data/p/child[2]/name", TRUE },
+                       "the second child on the page");
+  g_assert_nonnull (dft_form_filler_get_widget_for_path (f.filler, "/data/p/child[1]/name"));
+  g_assert_nonnull (dft_form_filler_get_widget_for_path (f.filler, "/data/p/child[2]/name"));
+  g_assert_cmpuint (dft_form_filler_get_page (f.filler), ==, 0);
+  g_assert_cmpstr (focused_question (&f, count_path), ==, "/data/p/kids");
+
+  type (&f, "/data/p/child[2]/name", "Amina");
+  type (&f, "/data/p/kids", "1");
+  dft_test_wait_until (row_is_shown, &(RowWait){ &f, "/data/p/child[2]/name", FALSE },
+                       "the second child gone from the page");
+  g_assert_nonnull (dft_form_filler_get_widget_for_path (f.filler, "/data/p/child[1]/name"));
+  g_assert_null (dft_form_filler_get_widget_for_path (f.filler, "/data/p/child[2]/name"));
+  g_assert_cmpstr (focused_question (&f, count_path), ==, "/data/p/kids");
+  close_filler (&f);
+}
+
 /* A range is a scale that answers once moved, by mouse or arrow keys, on the range's steps;
  * Clear takes the answer back, and a reopened draft shows it again. */
 static void
@@ -1855,6 +1913,7 @@ main (int argc, char *argv[])
   visits = save_json (visits_json);
   walks = save_json (geo_json);
   ranges = save_json (range_json);
+  counted = save_json (counted_json);
   rank_form = save_json (rank_json);
   texts = save_json (texts_json);
   venue = save_json (venue_json);
@@ -1873,6 +1932,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/filler/repeat-in-page", test_repeat_in_page);
   g_test_add_func ("/filler/geotrace-geoshape-barcode", test_geo_barcode);
   g_test_add_func ("/filler/range", test_range);
+  g_test_add_func ("/filler/repeat-counted-in-page", test_repeat_counted_in_page);
   g_test_add_func ("/filler/preview", test_preview);
   g_test_add_func ("/filler/save-error", test_save_error);
   g_test_add_func ("/filler/kiosk", test_kiosk);
@@ -1891,6 +1951,7 @@ main (int argc, char *argv[])
   g_clear_object (&visits);
   g_clear_object (&walks);
   g_clear_object (&ranges);
+  g_clear_object (&counted);
   g_clear_object (&rank_form);
   g_clear_object (&venue);
   g_clear_object (&event);

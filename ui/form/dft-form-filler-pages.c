@@ -25,6 +25,8 @@ page_free (gpointer data)
 
 /* ---- Pages -------------------------------------------------------------- */
 
+static char *repeats_shown (DftFormFiller *self);
+
 static void
 collect_pages (DftFormFiller *self, GPtrArray *questions, const char *parent, GPtrArray *pages)
 {
@@ -189,8 +191,17 @@ _dft_form_filler_recompute_pages (DftFormFiller *self)
           break;
         }
     }
+  self->repeats_changed = FALSE;
   if (!same)
     self->page = MIN (self->page, self->pages->len > 0 ? self->pages->len - 1 : 0);
+  else if (self->page_repeats->len > 0)
+    {
+      /* The same page, but a repeat on it gained or lost an instance: not the same to see. */
+      g_autofree char *now = repeats_shown (self);
+
+      same = g_strcmp0 (now, self->page_repeats_shown) == 0;
+      self->repeats_changed = !same;
+    }
   update_progress (self);
   return same;
 }
@@ -236,6 +247,30 @@ build_children (DftFormFiller *self, GtkBox *box, DftQuestion *group, const char
     }
 }
 
+/* Which instances of the page's repeats are shown: "3:1,2,3;1:" */
+static char *
+repeats_shown (DftFormFiller *self)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < self->page_repeats->len; i++)
+    {
+      const char *base = g_ptr_array_index (self->page_repeats, i);
+      guint       count = dft_form_run_count_instances (self->run, base);
+
+      g_string_append_printf (out, "%u:", count);
+      for (guint n = 1; n <= count; n++)
+        {
+          g_autofree char *instance = g_strdup_printf ("%s[%u]", base, n);
+
+          if (dft_form_run_is_relevant (self->run, instance))
+            g_string_append_printf (out, "%u,", n);
+        }
+      g_string_append_c (out, ';');
+    }
+  return g_string_free (out, FALSE);
+}
+
 /* A repeat inside a field-list group, on that group's page: each instance
  * framed with its heading and its Remove button, and Add after the last. */
 static void
@@ -246,6 +281,7 @@ build_repeat (DftFormFiller *self, GtkBox *box, DftQuestion *q, const char *base
   g_autofree char *name
       = _dft_form_filler_expand_refs (self, label != NULL ? label : q->name, base);
 
+  g_ptr_array_add (self->page_repeats, g_strdup (base));
   for (guint n = 1; n <= count; n++)
     {
       g_autofree char *instance = g_strdup_printf ("%s[%u]", base, n);
@@ -324,6 +360,8 @@ _dft_form_filler_clear_page (DftFormFiller *self)
 
   g_ptr_array_set_size (self->field_order, 0);
   g_hash_table_remove_all (self->fields);
+  g_ptr_array_set_size (self->page_repeats, 0);
+  g_clear_pointer (&self->page_repeats_shown, g_free);
   self->clearing = TRUE;
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->page_box))) != NULL)
     gtk_box_remove (self->page_box, child);
@@ -408,11 +446,55 @@ _dft_form_filler_show_page (DftFormFiller *self, guint n)
     default:
       g_assert_not_reached ();
     }
+  g_free (self->page_repeats_shown);
+  self->page_repeats_shown = repeats_shown (self);
   update_progress (self);
   _dft_form_filler_apply_direction (self);
   gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->scrolled), 0);
   if (gtk_widget_get_mapped (GTK_WIDGET (self)))
     _dft_form_filler_focus_first (self);
+}
+
+static gboolean
+rebuild_cb (gpointer data)
+{
+  DftFormFiller   *self = data;
+  g_autofree char *path = g_steal_pointer (&self->rebuild_focus);
+
+  self->rebuild_id = 0;
+  _dft_form_filler_rebuild_page (self, path);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_dft_form_filler_rebuild_page_later (DftFormFiller *self, const char *path)
+{
+  g_free (self->rebuild_focus);
+  self->rebuild_focus = g_strdup (path);
+  if (self->rebuild_id == 0)
+    self->rebuild_id = g_idle_add (rebuild_cb, self);
+}
+
+void
+_dft_form_filler_rebuild_page (DftFormFiller *self, const char *path)
+{
+  g_autofree char *kept = g_strdup (path);
+  GtkAdjustment   *scroll = gtk_scrolled_window_get_vadjustment (self->scrolled);
+  double           at = gtk_adjustment_get_value (scroll);
+  DftQuestionRow  *field;
+  GtkWidget       *target;
+
+  _dft_form_filler_show_page (self, self->page);
+  /* The person was typing there (a count of children, say): the page grows or shrinks under
+   * their hand, but the focus and the place on the page stay. */
+  gtk_adjustment_set_value (scroll, at);
+  field = kept != NULL ? g_hash_table_lookup (self->fields, kept) : NULL;
+  target = field != NULL ? _dft_question_row_focus_target (field) : NULL;
+  if (target == NULL || !gtk_widget_get_mapped (GTK_WIDGET (self)))
+    return;
+  gtk_widget_grab_focus (target);
+  if (GTK_IS_EDITABLE (target))
+    gtk_editable_set_position (GTK_EDITABLE (target), -1);
 }
 
 /* Checks the answers on the page shown; shows what is wrong and focuses the first. */

@@ -148,9 +148,17 @@ struct _DftFormFiller
   guint       page;
   GHashTable *fields;      /* path → DftQuestionRow *, the page shown */
   GPtrArray  *field_order; /* DftQuestionRow *, in page order */
-  GStrv       summary_paths;
-  gboolean    updating; /* writing answers into widgets: their signals are ours */
-  gboolean    clearing;
+  /* The repeats a field-list page shows inside it (their paths), and which of their instances
+   * it shows, so that an answer on the page adding or taking away an instance (a count, a
+   * relevance) builds the page again. */
+  GPtrArray *page_repeats;
+  char      *page_repeats_shown;
+  gboolean   repeats_changed; /* set by _dft_form_filler_recompute_pages(): only they did */
+  guint      rebuild_id;      /* the page built again once the answer's signal is over */
+  char      *rebuild_focus;   /* the path whose row has the focus then */
+  GStrv      summary_paths;
+  gboolean   updating; /* writing answers into widgets: their signals are ours */
+  gboolean   clearing;
 };
 
 /* dft-form-filler.c: the form's texts and languages, loading and saving, the summary. */
@@ -190,6 +198,10 @@ gboolean   _dft_question_row_takes_focus (DftQuestionRow *field);
 void       _dft_question_row_pick_choice (DftQuestionRow *field, int digit);
 /* Takes @value as the person's answer, as typing it would. */
 void _dft_question_row_answer (DftQuestionRow *field, const char *value);
+/* dft-form-filler-pages.c: builds the page shown again, the focus back on @path's row. */
+void _dft_form_filler_rebuild_page (DftFormFiller *self, const char *path);
+/* The same from the main loop: an answer's own widget is still in its signal. */
+void _dft_form_filler_rebuild_page_later (DftFormFiller *self, const char *path);
 /* Shows @message under the question; NULL or "" hides it. */
 void _dft_question_row_set_message (DftQuestionRow *field, const char *message);
 /* The store the row's files are kept in (file questions); the row holds a reference. */

@@ -660,6 +660,7 @@ dft_form_filler_dispose (GObject *object)
   DftFormFiller *self = DFT_FORM_FILLER (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->rebuild_id, g_source_remove);
   if (self->page_box != NULL)
     _dft_form_filler_clear_page (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), DFT_TYPE_FORM_FILLER);
@@ -681,6 +682,9 @@ dft_form_filler_finalize (GObject *object)
   g_clear_pointer (&self->pages, g_ptr_array_unref);
   g_clear_pointer (&self->fields, g_hash_table_unref);
   g_clear_pointer (&self->field_order, g_ptr_array_unref);
+  g_clear_pointer (&self->page_repeats, g_ptr_array_unref);
+  g_clear_pointer (&self->rebuild_focus, g_free);
+  g_clear_pointer (&self->page_repeats_shown, g_free);
   g_clear_pointer (&self->summary_paths, g_strfreev);
   g_free (self->event_id);
   g_free (self->person_id);
@@ -764,6 +768,7 @@ dft_form_filler_init (DftFormFiller *self)
   self->marked_texts = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->fields = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, _dft_question_row_kill);
   self->field_order = g_ptr_array_new ();
+  self->page_repeats = g_ptr_array_new_with_free_func (g_free);
   _dft_form_filler_actions_init (self);
   g_signal_connect_object (gtk_menu_button_get_popover (self->pages_button), "show",
                            G_CALLBACK (_dft_form_filler_pages_popover_show_cb), self,

@@ -307,7 +307,11 @@ take_answer (DftQuestionRow *field, const char *value)
   _dft_question_row_update_title (self, field);
   _dft_form_filler_refresh_labels (self);
   same_page = _dft_form_filler_recompute_pages (self);
-  if (!same_page)
+  /* Instances coming or going on this page: the widget answering is still in its signal, so
+   * the page is built again from the main loop. Another page: shown now, as before. */
+  if (!same_page && self->repeats_changed)
+    _dft_form_filler_rebuild_page_later (self, field->path);
+  else if (!same_page)
     _dft_form_filler_show_page (self, self->page);
 }
 
