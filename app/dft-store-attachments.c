@@ -707,12 +707,16 @@ dft_store_add_attachment_piece (DftStore   *self,
     goto out;
   if (start != received || start + (gint64) n > size)
     {
+      g_autofree char *at = g_strdup_printf ("%" G_GINT64_FORMAT, start);
+      g_autofree char *got = g_strdup_printf ("%" G_GINT64_FORMAT, received);
+      g_autofree char *whole = g_strdup_printf ("%" G_GINT64_FORMAT, size);
+
       g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,
-                   /* Translators: the numbers are byte counts */
-                   _ ("A piece of an attached file starts at byte %" G_GINT64_FORMAT
-                      " where %" G_GINT64_FORMAT " bytes were received, or goes past its "
-                      "%" G_GINT64_FORMAT " bytes."),
-                   start, received, size);
+                   /* Translators: the three %s are numbers of bytes: where a piece starts,
+                      how many bytes came before it, and the whole file's size */
+                   _ ("A piece of an attached file starts at byte %s where %s bytes were "
+                      "received, or goes past its %s bytes."),
+                   at, got, whole);
       goto out;
     }
   if (!dft_db_exec (self->db, "SAVEPOINT attachment_piece", error))
