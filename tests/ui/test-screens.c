@@ -543,6 +543,17 @@ transitions_done (gpointer data)
     return FALSE;
   if (ADW_IS_LEAFLET (w) && adw_leaflet_get_child_transition_running (ADW_LEAFLET (w)))
     return FALSE;
+  /* A toast slides in from below the window's edge and out again: one partly out of the
+   * window is still moving (seen on a loaded machine: its close button 2 px below the edge). */
+  if (g_str_equal (G_OBJECT_TYPE_NAME (w), "AdwToastWidget"))
+    {
+      GtkWidget      *root = GTK_WIDGET (gtk_widget_get_root (w));
+      graphene_rect_t b;
+
+      if (root != NULL && gtk_widget_get_mapped (w) && gtk_widget_compute_bounds (w, root, &b)
+          && (b.origin.y < 0 || b.origin.y + b.size.height > gtk_widget_get_height (root)))
+        return FALSE;
+    }
   for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL;
        c = gtk_widget_get_next_sibling (c))
     if (!transitions_done (c))
