@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 
 #include "dft-db.h"
+#include "dft-store-attachments.h"
 #include "dft-store-internal.h"
 #include "dft-uuid.h"
 
@@ -626,6 +627,19 @@ open_store (const char *path, int target_version, GError **error)
   /* A migration that rewrote records loaded it already, and ticked its clock since. */
   if (self->device_id == NULL && !load_device (self, error))
     return NULL;
+
+  /* Files chosen for an answer that was never saved, or replaced since, go after a week: long
+   * enough for a draft being filled, short enough not to fill a laptop's disk. */
+  if (target_version >= 11)
+    {
+      g_autoptr (GError) ignored = NULL;
+      guint              pruned = dft_store_prune_attachments (self, 7 * 24 * 60 * 60, &ignored);
+
+      if (ignored != NULL)
+        g_debug ("store: attached files not pruned: %s", ignored->message);
+      else if (pruned > 0)
+        g_debug ("store: %u attached files no answer names were pruned", pruned);
+    }
 
   return g_steal_pointer (&self);
 }
