@@ -1238,6 +1238,32 @@ test_fault_proxy_cuts_then_busy (Fixture *f, gconstpointer data)
   g_assert_cmpint (pending (f->store), ==, 0);
 }
 
+/*
+ * Issue 19: with the shipped retry delay (a second, the start of the backoff for a server
+ * that is down), a link that cuts every connection at 4 KB but answers between cuts gets
+ * short waits. The waits the client chose are counted, not timed: the test does not depend
+ * on how fast the machine is.
+ */
+static void
+test_fault_proxy_cuts_short_waits (Fixture *f, gconstpointer data)
+{
+  DftSyncStats stats;
+  guint        own = 8;
+
+  add_bulky_people (f->store, own, 1500);
+  login (f->client);
+  g_object_set (f->client, "retry-delay-ms", 1000, NULL);
+
+  sync_through_cuts (f, 4000, 40, &stats);
+  g_test_message ("%u retries, longest wait %u ms, %u ms in all", stats.retries,
+                  stats.longest_wait_ms, stats.total_wait_ms);
+  /* Every wait was a cut's, so none is over the cap (200 ms), whatever the base delay. */
+  g_assert_cmpuint (stats.longest_wait_ms, <=, 200);
+  g_assert_cmpuint (stats.total_wait_ms, <=, stats.retries * 200);
+  g_assert_cmpuint (fake_get (f->fake, &f->fake->applied), ==, own);
+  g_assert_cmpint (pending (f->store), ==, 0);
+}
+
 static void
 test_epoch_change (Fixture *f, gconstpointer data)
 {
@@ -1768,6 +1794,7 @@ main (int argc, char *argv[])
   ADD ("fault-proxy-cuts", test_fault_proxy_cuts);
   ADD ("fault-proxy-cuts-pull", test_fault_proxy_cuts_pull);
   ADD ("fault-proxy-cuts-then-busy", test_fault_proxy_cuts_then_busy);
+  ADD ("fault-proxy-cuts-short-waits", test_fault_proxy_cuts_short_waits);
   ADD ("epoch-change", test_epoch_change);
   ADD ("automatic", test_automatic);
   ADD ("queued", test_queued);

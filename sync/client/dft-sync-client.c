@@ -1094,8 +1094,9 @@ dft_sync_client_class_init (DftSyncClientClass *klass)
       = g_param_spec_uint ("stall-timeout", NULL, NULL, 1, 600, DEFAULT_STALL_TIMEOUT, rw);
   properties[PROP_REQUEST_TIMEOUT]
       = g_param_spec_uint ("request-timeout", NULL, NULL, 1, 3600, DEFAULT_REQUEST_TIMEOUT, rw);
-  /* Tries of one step before a sync gives up; the wait between them doubles from
-   * retry-delay-ms, with jitter, up to a minute. */
+  /* Tries of one step before a sync gives up. While the server cannot be reached or is busy
+   * the wait between them doubles from retry-delay-ms, with jitter, up to a minute; after a
+   * transfer the link cut, it is retry-delay-ms capped at 200 ms (dft-sync-transport.c). */
   properties[PROP_MAX_ATTEMPTS]
       = g_param_spec_uint ("max-attempts", NULL, NULL, 1, 100, DEFAULT_MAX_ATTEMPTS, rw);
   properties[PROP_RETRY_DELAY_MS]

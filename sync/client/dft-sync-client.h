@@ -58,6 +58,7 @@ typedef struct
   guint    relayed;         /* changes held here sent again for a server restored from a backup */
   gboolean new_identity;    /* this database was a copy and took a device id of its own */
   guint    longest_wait_ms; /* the longest wait before a retry */
+  guint    total_wait_ms;   /* the waits before retries, added up */
   guint    clocks_ahead; /* changes pulled whose clocks were far ahead: this clock did not follow */
   guint    restamped;    /* own changes stamped while this device's date was far ahead, given
                           * new clock values once it was right */
