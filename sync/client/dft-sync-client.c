@@ -53,6 +53,8 @@ struct _DftSyncClient
   guint    retry_delay_ms;
   guint    batch_bytes;
 
+  DftSyncFlags flags; /* the halves of a sync left out (dft_sync_client_set_flags()) */
+
   /* State shown to people. */
   DftSyncState state;
   gboolean     signed_in;
@@ -226,6 +228,7 @@ run_new (DftSyncClient *self, GCancellable *cancellable)
   run->target_bytes = CLAMP (self->target_bytes, MIN_BATCH_BYTES, run->batch_bytes);
   run->push_limit = self->push_limit;
   run->pull_limit = self->pull_limit;
+  run->flags = self->flags;
   return run;
 }
 
@@ -1227,6 +1230,23 @@ dft_sync_client_set_sync_interval (DftSyncClient *self, guint seconds)
   if (self->store != NULL)
     schedule_interval (self);
   notify (self, PROP_SYNC_INTERVAL);
+}
+
+DftSyncFlags
+dft_sync_client_get_flags (DftSyncClient *self)
+{
+  g_return_val_if_fail (DFT_IS_SYNC_CLIENT (self), DFT_SYNC_FLAGS_NONE);
+  return self->flags;
+}
+
+void
+dft_sync_client_set_flags (DftSyncClient *self, DftSyncFlags flags)
+{
+  g_return_if_fail (DFT_IS_SYNC_CLIENT (self));
+  /* A sync that neither sends nor receives would only say it succeeded. */
+  g_return_if_fail ((flags & (DFT_SYNC_FLAGS_NO_PULL | DFT_SYNC_FLAGS_NO_PUSH))
+                    != (DFT_SYNC_FLAGS_NO_PULL | DFT_SYNC_FLAGS_NO_PUSH));
+  self->flags = flags;
 }
 
 DftSyncState

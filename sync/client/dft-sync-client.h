@@ -73,6 +73,16 @@ typedef struct
                                * refused to take: skipped, tried again at the next sync */
 } DftSyncStats;
 
+/* Which halves of a sync run; by default both (dft_sync_client_set_flags(), for the syncs
+ * started after it; NO_PULL and NO_PUSH together are refused). A sync with one half left out
+ * is not a whole one: it does not change the last-sync time. */
+typedef enum
+{
+  DFT_SYNC_FLAGS_NONE = 0,
+  DFT_SYNC_FLAGS_NO_PULL = 1 << 0, /* send this device's changes and files, receive nothing */
+  DFT_SYNC_FLAGS_NO_PUSH = 1 << 1, /* receive everyone's changes and files, send nothing */
+} DftSyncFlags;
+
 #define DFT_TYPE_SYNC_CLIENT (dft_sync_client_get_type ())
 G_DECLARE_FINAL_TYPE (DftSyncClient, dft_sync_client, DFT, SYNC_CLIENT, GObject)
 
@@ -91,6 +101,8 @@ gboolean     dft_sync_client_get_automatic (DftSyncClient *self);
 void         dft_sync_client_set_automatic (DftSyncClient *self, gboolean automatic);
 guint        dft_sync_client_get_sync_interval (DftSyncClient *self);
 void         dft_sync_client_set_sync_interval (DftSyncClient *self, guint seconds);
+DftSyncFlags dft_sync_client_get_flags (DftSyncClient *self);
+void         dft_sync_client_set_flags (DftSyncClient *self, DftSyncFlags flags);
 DftSyncState dft_sync_client_get_state (DftSyncClient *self);
 gboolean     dft_sync_client_get_signed_in (DftSyncClient *self);
 gint64       dft_sync_client_get_pending_changes (DftSyncClient *self);
