@@ -1450,6 +1450,62 @@ test_unreachable (void)
 }
 
 /*
+ * A server whose connections time out is one that cannot be reached, as much as one that
+ * refuses them: the waits between tries grow. A listener whose queue of connections is full
+ * (backlog 0 and one connection in it) drops the client's SYN, so connecting times out.
+ */
+static void
+test_connect_timeout (void)
+{
+  g_autofree char           *dir = NULL;
+  g_autoptr (DftStore)       store = dft_test_open_store (&dir);
+  g_autoptr (DftSyncClient)  client = NULL;
+  g_autoptr (GError)         error = NULL;
+  g_autoptr (GSocket)        listener = NULL;
+  g_autoptr (GSocket)        filler = NULL;
+  g_autoptr (GInetAddress)   loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autofree char           *url = NULL;
+  DftSyncStats               stats;
+
+  listener
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (listener, address, FALSE, &error);
+  g_assert_no_error (error);
+  g_socket_set_listen_backlog (listener, 0);
+  g_socket_listen (listener, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (listener, NULL);
+  filler = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_connect (filler, bound, NULL, &error);
+  g_assert_no_error (error);
+
+  url = g_strdup_printf ("http://127.0.0.1:%u/",
+                         g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  dft_store_set_sync_state (store, "token", TOKEN, NULL);
+  client = make_client (store, url, NULL);
+  g_object_set (client, "max-attempts", 4, "connect-timeout", 1, "retry-delay-ms", 100, NULL);
+  add_people (store, "Ours", 1);
+
+  g_assert_false (sync_and_wait (client, NULL, &stats, &error));
+  g_test_message ("%u retries, longest wait %u ms, %u ms in all", stats.retries,
+                  stats.longest_wait_ms, stats.total_wait_ms);
+  g_assert_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK);
+  g_assert_cmpuint (stats.retries, ==, 3);
+  /* 100, 200 and 400 ms, each with jitter down to half: the third is 200 ms at least. A cut
+   * would have waited 100 ms at most each time. */
+  g_assert_cmpuint (stats.longest_wait_ms, >=, 200);
+  g_assert_cmpint (pending (store), ==, 1);
+
+  release_client (g_steal_pointer (&client));
+  dft_test_release_store (g_steal_pointer (&store));
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+/*
  * A client released with work still queued for the main loop (a count of changes to
  * refresh after a save) lets go of itself and its store at once: a script that syncs and
  * exits without iterating again must not keep the database open.
@@ -1802,6 +1858,7 @@ main (int argc, char *argv[])
 #undef ADD
   g_test_add_func ("/sync-client/tls-pinned", test_tls_pinned);
   g_test_add_func ("/sync-client/unreachable", test_unreachable);
+  g_test_add_func ("/sync-client/connect-timeout", test_connect_timeout);
   g_test_add_func ("/sync-client/end-to-end", test_end_to_end);
   g_test_add_func ("/sync-client/release-without-loop", test_release_without_loop);
   g_test_add_func ("/sync-client/plain-http", test_plain_http);

@@ -410,7 +410,11 @@ run_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       if (ok)
         g_task_return_pointer (waiter->task, g_memdup2 (&run->stats, sizeof run->stats), g_free);
       else
-        g_task_return_error (waiter->task, g_error_copy (error));
+        {
+          /* What the sync did before it failed: the tries and waits, for a caller to see. */
+          g_task_set_task_data (waiter->task, g_memdup2 (&run->stats, sizeof run->stats), g_free);
+          g_task_return_error (waiter->task, g_error_copy (error));
+        }
     }
 
   if (!self->running
@@ -492,7 +496,13 @@ dft_sync_client_sync_finish (DftSyncClient *self,
 
   got = g_task_propagate_pointer (G_TASK (result), error);
   if (got == NULL)
-    return FALSE;
+    {
+      DftSyncStats *partial = g_task_get_task_data (G_TASK (result));
+
+      if (stats != NULL)
+        *stats = partial != NULL ? *partial : (DftSyncStats){ 0 };
+      return FALSE;
+    }
   if (stats != NULL)
     *stats = *got;
   return TRUE;

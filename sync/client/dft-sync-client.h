@@ -153,7 +153,7 @@ dft_sync_client_sign_out_finish (DftSyncClient *self, GAsyncResult *result, GErr
  * runs one more, shared by every caller that waited; cancelling any of their
  * cancellables cancels that shared sync. The store is consistent whenever a
  * sync stops: each pulled page is applied in one transaction and its mark
- * saved after it.
+ * saved after it. A sync that failed still gives @stats: what it did first.
  */
 void     dft_sync_client_sync_async (DftSyncClient      *self,
                                      GCancellable       *cancellable,

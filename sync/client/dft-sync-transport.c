@@ -334,6 +334,21 @@ transport_error (Run *run, CURLcode code, const char *detail, GError **error)
     }
   if (code == CURLE_OPERATION_TIMEDOUT)
     {
+      curl_off_t connect_us = 0;
+
+      /* No connection in the time given, and nothing sent: a server that is down or a
+       * network that drops everything, not a link that answers. It gets the backoff, and
+       * the batch keeps its size. */
+      if (curl_easy_getinfo (run->curl, CURLINFO_CONNECT_TIME_T, &connect_us) == CURLE_OK
+          && connect_us == 0 && run->last_ulnow == 0 && run->last_dlnow == 0)
+        {
+          g_set_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK,
+                       /* Translators: %s is a technical reason, in English */
+                       _ ("The server could not be reached (%s). Your changes are kept on this "
+                          "device and will be sent when the connection works."),
+                       reason);
+          return FAIL_RETRY;
+        }
       g_set_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_TIMED_OUT,
                    /* Translators: %s is a technical reason, in English */
                    _ ("The connection to the server stalled (%s). Your changes are kept on this "
