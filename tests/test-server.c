@@ -2622,6 +2622,78 @@ test_tls (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+typedef struct
+{
+  const char *log;  /* the server's log file */
+  const char *line; /* what a line of it must hold */
+} LogWait;
+
+static gboolean
+log_has_line (gpointer data)
+{
+  LogWait         *wait = data;
+  g_autofree char *log = NULL;
+
+  return g_file_get_contents (wait->log, &log, NULL, NULL) && strstr (log, wait->line) != NULL;
+}
+
+/*
+ * Issue 19: a push whose body the client's link cut is not a server error. The log says whose
+ * push it was and how much of it came, at the level of any request, with no status 500.
+ */
+static void
+test_cut_push_logged (void)
+{
+  World                *w = get_world ();
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GIOStream) stream = server_connect (&w->server, &error);
+  g_autofree char      *head = NULL;
+  g_autofree char      *line = NULL;
+  g_autofree char      *log = NULL;
+  g_auto (GStrv)        lines = NULL;
+  char                  body[3000];
+  LogWait               wait = { dft_test_server_get_log (w->server.process), NULL };
+
+  g_assert_no_error (error);
+  head = g_strdup_printf ("POST /api/v1/push HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                          "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                          "Content-Encoding: gzip\r\nContent-Length: 10000\r\n\r\n",
+                          dft_test_server_get_port (w->server.process), w->trainer_a->token);
+  memset (body, 'x', sizeof body);
+  g_output_stream_write_all (g_io_stream_get_output_stream (stream), head, strlen (head), NULL,
+                             NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (stream), body, sizeof body, NULL, NULL,
+                             &error);
+  g_assert_no_error (error);
+  g_output_stream_flush (g_io_stream_get_output_stream (stream), NULL, NULL);
+  /* The link goes: the server holds 3,000 bytes of the 10,000 announced. */
+  g_io_stream_close (stream, NULL, &error);
+  g_assert_no_error (error);
+
+  line = g_strdup_printf ("push from device %s cut by the client after 3000 bytes",
+                          device_id (w->trainer_a));
+  wait.line = line;
+  dft_test_wait_until (log_has_line, &wait, "the cut push in the server's log");
+
+  g_file_get_contents (wait.log, &log, NULL, &error);
+  g_assert_no_error (error);
+  lines = g_strsplit (log, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], "http_path=/api/v1/push") != NULL)
+      g_assert_null (strstr (lines[i], "http_status=500"));
+    else if (strstr (lines[i], line) != NULL)
+      g_error ("the cut push is logged without its path: %s", lines[i]);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], line) != NULL)
+      {
+        g_test_message ("%s", lines[i]);
+        g_assert_nonnull (strstr (lines[i], "level=notice"));
+        g_assert_nonnull (strstr (lines[i], " http_status=cut"));
+        g_assert_nonnull (strstr (lines[i], " body_bytes=3000"));
+      }
+}
+
 /* Last: SIGTERM ends the server with 0, and its log holds requests but no secret. */
 static void
 test_shutdown_and_log (void)
@@ -2761,6 +2833,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/descriptors-stable", test_descriptors_stable);
   g_test_add_func ("/server/sigterm-in-flight", test_sigterm_in_flight);
   g_test_add_func ("/server/tls", test_tls);
+  g_test_add_func ("/server/cut-push-logged", test_cut_push_logged);
   g_test_add_func ("/server/shutdown-and-log", test_shutdown_and_log);
 
   status = g_test_run ();

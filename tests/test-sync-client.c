@@ -1238,6 +1238,32 @@ test_fault_proxy_cuts_then_busy (Fixture *f, gconstpointer data)
   g_assert_cmpint (pending (f->store), ==, 0);
 }
 
+/*
+ * Issue 19: with the shipped retry delay (a second, the start of the backoff for a server
+ * that is down), a link that cuts every connection at 4 KB but answers between cuts gets
+ * short waits. The waits the client chose are counted, not timed: the test does not depend
+ * on how fast the machine is.
+ */
+static void
+test_fault_proxy_cuts_short_waits (Fixture *f, gconstpointer data)
+{
+  DftSyncStats stats;
+  guint        own = 8;
+
+  add_bulky_people (f->store, own, 1500);
+  login (f->client);
+  g_object_set (f->client, "retry-delay-ms", 1000, NULL);
+
+  sync_through_cuts (f, 4000, 40, &stats);
+  g_test_message ("%u retries, longest wait %u ms, %u ms in all", stats.retries,
+                  stats.longest_wait_ms, stats.total_wait_ms);
+  /* Every wait was a cut's, so none is over the cap (200 ms), whatever the base delay. */
+  g_assert_cmpuint (stats.longest_wait_ms, <=, 200);
+  g_assert_cmpuint (stats.total_wait_ms, <=, stats.retries * 200);
+  g_assert_cmpuint (fake_get (f->fake, &f->fake->applied), ==, own);
+  g_assert_cmpint (pending (f->store), ==, 0);
+}
+
 static void
 test_epoch_change (Fixture *f, gconstpointer data)
 {
@@ -1416,6 +1442,62 @@ test_unreachable (void)
   g_assert_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK);
   g_assert_cmpint (dft_sync_client_get_state (client), ==, DFT_SYNC_STATE_OFFLINE);
   g_assert_nonnull (strstr (dft_sync_client_get_last_error (client), "kept"));
+  g_assert_cmpint (pending (store), ==, 1);
+
+  release_client (g_steal_pointer (&client));
+  dft_test_release_store (g_steal_pointer (&store));
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+/*
+ * A server whose connections time out is one that cannot be reached, as much as one that
+ * refuses them: the waits between tries grow. A listener whose queue of connections is full
+ * (backlog 0 and one connection in it) drops the client's SYN, so connecting times out.
+ */
+static void
+test_connect_timeout (void)
+{
+  g_autofree char           *dir = NULL;
+  g_autoptr (DftStore)       store = dft_test_open_store (&dir);
+  g_autoptr (DftSyncClient)  client = NULL;
+  g_autoptr (GError)         error = NULL;
+  g_autoptr (GSocket)        listener = NULL;
+  g_autoptr (GSocket)        filler = NULL;
+  g_autoptr (GInetAddress)   loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autofree char           *url = NULL;
+  DftSyncStats               stats;
+
+  listener
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (listener, address, FALSE, &error);
+  g_assert_no_error (error);
+  g_socket_set_listen_backlog (listener, 0);
+  g_socket_listen (listener, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (listener, NULL);
+  filler = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_connect (filler, bound, NULL, &error);
+  g_assert_no_error (error);
+
+  url = g_strdup_printf ("http://127.0.0.1:%u/",
+                         g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  dft_store_set_sync_state (store, "token", TOKEN, NULL);
+  client = make_client (store, url, NULL);
+  g_object_set (client, "max-attempts", 4, "connect-timeout", 1, "retry-delay-ms", 100, NULL);
+  add_people (store, "Ours", 1);
+
+  g_assert_false (sync_and_wait (client, NULL, &stats, &error));
+  g_test_message ("%u retries, longest wait %u ms, %u ms in all", stats.retries,
+                  stats.longest_wait_ms, stats.total_wait_ms);
+  g_assert_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK);
+  g_assert_cmpuint (stats.retries, ==, 3);
+  /* 100, 200 and 400 ms, each with jitter down to half: the third is 200 ms at least. A cut
+   * would have waited 100 ms at most each time. */
+  g_assert_cmpuint (stats.longest_wait_ms, >=, 200);
   g_assert_cmpint (pending (store), ==, 1);
 
   release_client (g_steal_pointer (&client));
@@ -1768,6 +1850,7 @@ main (int argc, char *argv[])
   ADD ("fault-proxy-cuts", test_fault_proxy_cuts);
   ADD ("fault-proxy-cuts-pull", test_fault_proxy_cuts_pull);
   ADD ("fault-proxy-cuts-then-busy", test_fault_proxy_cuts_then_busy);
+  ADD ("fault-proxy-cuts-short-waits", test_fault_proxy_cuts_short_waits);
   ADD ("epoch-change", test_epoch_change);
   ADD ("automatic", test_automatic);
   ADD ("queued", test_queued);
@@ -1775,6 +1858,7 @@ main (int argc, char *argv[])
 #undef ADD
   g_test_add_func ("/sync-client/tls-pinned", test_tls_pinned);
   g_test_add_func ("/sync-client/unreachable", test_unreachable);
+  g_test_add_func ("/sync-client/connect-timeout", test_connect_timeout);
   g_test_add_func ("/sync-client/end-to-end", test_end_to_end);
   g_test_add_func ("/sync-client/release-without-loop", test_release_without_loop);
   g_test_add_func ("/sync-client/plain-http", test_plain_http);

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "dft-bundle.h"
 #include "dft-dataset.h"
@@ -1947,6 +1948,157 @@ test_conflict_counted (Fixture *f, gconstpointer data)
     }
 }
 
+/* daftari-cli on @db with the arguments after it; its output in *out, its exit code back. */
+static int
+cli (const char *db, char **out, char **err, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError)    error = NULL;
+  int                   status = 0;
+  va_list               ap;
+  const char           *arg;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("DAFTARI_CLI"));
+  g_ptr_array_add (argv, (gpointer) "--db");
+  g_ptr_array_add (argv, (gpointer) db);
+  va_start (ap, err);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
+                               err, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+/* Runs "daftari-cli info" on @db: the count of changes it has not sent. */
+static gint64
+cli_unsent (const char *db)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char      *line;
+
+  g_assert_cmpint (cli (db, &out, &err, "info", NULL), ==, 0);
+  line = strstr (out, "Changes not yet synced: ");
+  g_assert_nonnull (line);
+  return g_ascii_strtoll (line + strlen ("Changes not yet synced: "), NULL, 10);
+}
+
+/*
+ * Issue 19: "daftari-cli sync --push-only" sends and receives nothing, "--pull-only" receives
+ * and sends nothing, both together is a usage error; against the real server.
+ */
+static void
+test_cli_push_pull_only (Fixture *f, gconstpointer data)
+{
+  g_autofree char   *dir = dft_test_make_dir ();
+  g_autofree char   *db_a = g_build_filename (dir, "a.db", NULL);
+  g_autofree char   *db_b = g_build_filename (dir, "b.db", NULL);
+  g_autofree char   *password = g_build_filename (dir, "password", NULL);
+  g_autofree char   *url = fixture_url (f);
+  g_autoptr (GError) error = NULL;
+  const char        *dbs[] = { db_a, db_b };
+
+  g_assert_true (g_file_set_contents (password, PASSWORD_TRAINER, -1, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (dbs); i++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autofree char *given = g_strdup_printf ("Person%c", 'A' + i);
+
+      g_assert_cmpint (cli (dbs[i], &out, &err, "login", "--server", url, "--username", TRAINER,
+                            "--password-file", password, NULL),
+                       ==, 0);
+      g_clear_pointer (&out, g_free);
+      g_clear_pointer (&err, g_free);
+      g_assert_cmpint (
+          cli (dbs[i], &out, &err, "person-add", "--given", given, "--family", "Cli", NULL), ==, 0);
+      g_assert_cmpint (cli_unsent (dbs[i]), >, 0);
+    }
+
+  /* Both together: a usage error that says why, and nothing sent. */
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (cli (db_a, &out, &err, "sync", "--push-only", "--pull-only", NULL), ==, 2);
+    g_assert_nonnull (strstr (err, "cannot go together"));
+    g_assert_cmpint (cli_unsent (db_a), >, 0);
+  }
+  /* And --help names them. */
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (cli (db_a, &out, &err, "sync", "--help", NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "--push-only"));
+    g_assert_nonnull (strstr (out, "--pull-only"));
+  }
+
+  /* B sends only, so that the server holds a change A has not seen. */
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (cli (db_b, &out, &err, "sync", "--push-only", NULL), ==, 0);
+    g_test_message ("B --push-only: %s", out);
+    g_assert_nonnull (strstr (out, "nothing received"));
+    g_assert_cmpint (cli_unsent (db_b), ==, 0);
+  }
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *list = NULL;
+
+    /* A pushes only: B's person, on the server now, does not come. */
+    g_assert_cmpint (cli (db_a, &out, &err, "sync", "--push-only", NULL), ==, 0);
+    g_test_message ("A --push-only: %s", out);
+    g_assert_cmpint (cli_unsent (db_a), ==, 0);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (cli (db_a, &list, &err, "list", "people", NULL), ==, 0);
+    g_assert_nonnull (strstr (list, "PersonA"));
+    g_assert_null (strstr (list, "PersonB"));
+  }
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *list = NULL;
+
+    /* A makes another change, then pulls only: B's person comes, A's change stays here. */
+    g_assert_cmpint (
+        cli (db_a, &out, &err, "person-add", "--given", "LaterA", "--family", "Cli", NULL), ==, 0);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (cli (db_a, &out, &err, "sync", "--pull-only", NULL), ==, 0);
+    g_test_message ("A --pull-only: %s", out);
+    g_assert_nonnull (strstr (out, "nothing sent"));
+    g_assert_cmpint (cli_unsent (db_a), >, 0);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (cli (db_a, &list, &err, "list", "people", NULL), ==, 0);
+    g_assert_nonnull (strstr (list, "PersonB"));
+  }
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *list = NULL;
+
+    /* B pulls only: PersonA comes, LaterA (never sent) does not. A whole sync sends it. */
+    g_assert_cmpint (cli (db_b, &out, &err, "sync", "--pull-only", NULL), ==, 0);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (cli (db_b, &list, &err, "list", "people", NULL), ==, 0);
+    g_assert_nonnull (strstr (list, "PersonA"));
+    g_assert_null (strstr (list, "LaterA"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (cli (db_a, &out, &err, "sync", NULL), ==, 0);
+    g_assert_cmpint (cli_unsent (db_a), ==, 0);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1979,6 +2131,7 @@ main (int argc, char *argv[])
   ADD ("backup-while-serving", test_backup_while_serving);
   ADD ("moved-workshop", test_moved_workshop);
   ADD ("bundle-to-server", test_bundle_to_server);
+  ADD ("cli-push-pull-only", test_cli_push_pull_only);
 #undef ADD
   g_test_add ("/e2e/conflict-counted/later-mark-syncs-second", Fixture, GINT_TO_POINTER (TRUE),
               fixture_set_up, test_conflict_counted, fixture_tear_down);

@@ -833,28 +833,55 @@ cmd_sync (DftStore *store, int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   g_autoptr (DftSyncClient)  client = NULL;
   g_autofree char           *server = NULL;
+  gboolean                   push_only = FALSE;
+  gboolean                   pull_only = FALSE;
   SyncWait                   wait = { 0 };
   int                        status = 0;
   const GOptionEntry         entries[]
       = { { "server", 0, 0, G_OPTION_ARG_STRING, &server,
             N_ ("Another address for the same server (the one signed in to by default)"),
             N_ ("URL") },
+          { "push-only", 0, 0, G_OPTION_ARG_NONE, &push_only,
+            N_ ("Only send this device’s changes and attached files; receive nothing"), NULL },
+          { "pull-only", 0, 0, G_OPTION_ARG_NONE, &pull_only,
+            N_ ("Only receive everyone else’s changes and attached files; send nothing"), NULL },
           { NULL } };
 
+  g_option_context_set_summary (
+      context, _ ("Sends this device’s changes to the server, then receives everyone else’s. "
+                  "--push-only or --pull-only does one half: the other waits for the next "
+                  "sync, and the time of the last sync stays that of the last whole one."));
   if (!parse (context, entries, &argc, &argv, &status))
     return status;
   if (argc != 1)
     return usage (context, NULL);
+  if (push_only && pull_only)
+    return usage (context, _ ("--push-only and --pull-only cannot go together: leave both out "
+                              "to send and receive."));
 
   client = sync_client_new (store, server, NULL);
+  dft_sync_client_set_flags (client, push_only   ? DFT_SYNC_FLAGS_NO_PULL
+                                     : pull_only ? DFT_SYNC_FLAGS_NO_PUSH
+                                                 : DFT_SYNC_FLAGS_NONE);
   dft_sync_client_sync_async (client, NULL, sync_done_cb, &wait);
   status = sync_wait (client, &wait);
   if (status != 0)
     return status;
-  /* Translators: counts of changes in one sync */
-  g_print (_ ("Synced: %u changes sent, %u received (%u changed something here, %u conflicts "
-              "kept).\n"),
-           wait.stats.pushed, wait.stats.received, wait.stats.applied, wait.stats.conflicts);
+  if (push_only)
+    /* Translators: %u is a number of changes; --push-only is an option, keep it */
+    g_print (ngettext ("Sent: %u change (--push-only: nothing received).\n",
+                       "Sent: %u changes (--push-only: nothing received).\n", wait.stats.pushed),
+             wait.stats.pushed);
+  else if (pull_only)
+    /* Translators: counts of changes received; --pull-only is an option, keep it */
+    g_print (_ ("Received: %u changes (%u changed something here, %u conflicts kept; "
+                "--pull-only: nothing sent).\n"),
+             wait.stats.received, wait.stats.applied, wait.stats.conflicts);
+  else
+    /* Translators: counts of changes in one sync */
+    g_print (_ ("Synced: %u changes sent, %u received (%u changed something here, %u conflicts "
+                "kept).\n"),
+             wait.stats.pushed, wait.stats.received, wait.stats.applied, wait.stats.conflicts);
   if (wait.stats.files_sent > 0 || wait.stats.file_bytes_sent > 0)
     {
       g_autofree char *size = g_format_size (wait.stats.file_bytes_sent);

@@ -86,6 +86,8 @@ typedef struct
   guint push_limit;
   guint pull_limit;
 
+  DftSyncFlags flags; /* the halves of the sync left out */
+
   /* A login or an enrolment. */
   char *endpoint;
   char *username;

@@ -53,6 +53,8 @@ struct _DftSyncClient
   guint    retry_delay_ms;
   guint    batch_bytes;
 
+  DftSyncFlags flags; /* the halves of a sync left out (dft_sync_client_set_flags()) */
+
   /* State shown to people. */
   DftSyncState state;
   gboolean     signed_in;
@@ -226,6 +228,7 @@ run_new (DftSyncClient *self, GCancellable *cancellable)
   run->target_bytes = CLAMP (self->target_bytes, MIN_BATCH_BYTES, run->batch_bytes);
   run->push_limit = self->push_limit;
   run->pull_limit = self->pull_limit;
+  run->flags = self->flags;
   return run;
 }
 
@@ -407,7 +410,11 @@ run_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       if (ok)
         g_task_return_pointer (waiter->task, g_memdup2 (&run->stats, sizeof run->stats), g_free);
       else
-        g_task_return_error (waiter->task, g_error_copy (error));
+        {
+          /* What the sync did before it failed: the tries and waits, for a caller to see. */
+          g_task_set_task_data (waiter->task, g_memdup2 (&run->stats, sizeof run->stats), g_free);
+          g_task_return_error (waiter->task, g_error_copy (error));
+        }
     }
 
   if (!self->running
@@ -489,7 +496,13 @@ dft_sync_client_sync_finish (DftSyncClient *self,
 
   got = g_task_propagate_pointer (G_TASK (result), error);
   if (got == NULL)
-    return FALSE;
+    {
+      DftSyncStats *partial = g_task_get_task_data (G_TASK (result));
+
+      if (stats != NULL)
+        *stats = partial != NULL ? *partial : (DftSyncStats){ 0 };
+      return FALSE;
+    }
   if (stats != NULL)
     *stats = *got;
   return TRUE;
@@ -1094,8 +1107,9 @@ dft_sync_client_class_init (DftSyncClientClass *klass)
       = g_param_spec_uint ("stall-timeout", NULL, NULL, 1, 600, DEFAULT_STALL_TIMEOUT, rw);
   properties[PROP_REQUEST_TIMEOUT]
       = g_param_spec_uint ("request-timeout", NULL, NULL, 1, 3600, DEFAULT_REQUEST_TIMEOUT, rw);
-  /* Tries of one step before a sync gives up; the wait between them doubles from
-   * retry-delay-ms, with jitter, up to a minute. */
+  /* Tries of one step before a sync gives up. While the server cannot be reached or is busy
+   * the wait between them doubles from retry-delay-ms, with jitter, up to a minute; after a
+   * transfer the link cut, it is retry-delay-ms capped at 200 ms (dft-sync-transport.c). */
   properties[PROP_MAX_ATTEMPTS]
       = g_param_spec_uint ("max-attempts", NULL, NULL, 1, 100, DEFAULT_MAX_ATTEMPTS, rw);
   properties[PROP_RETRY_DELAY_MS]
@@ -1226,6 +1240,23 @@ dft_sync_client_set_sync_interval (DftSyncClient *self, guint seconds)
   if (self->store != NULL)
     schedule_interval (self);
   notify (self, PROP_SYNC_INTERVAL);
+}
+
+DftSyncFlags
+dft_sync_client_get_flags (DftSyncClient *self)
+{
+  g_return_val_if_fail (DFT_IS_SYNC_CLIENT (self), DFT_SYNC_FLAGS_NONE);
+  return self->flags;
+}
+
+void
+dft_sync_client_set_flags (DftSyncClient *self, DftSyncFlags flags)
+{
+  g_return_if_fail (DFT_IS_SYNC_CLIENT (self));
+  /* A sync that neither sends nor receives would only say it succeeded. */
+  g_return_if_fail ((flags & (DFT_SYNC_FLAGS_NO_PULL | DFT_SYNC_FLAGS_NO_PUSH))
+                    != (DFT_SYNC_FLAGS_NO_PULL | DFT_SYNC_FLAGS_NO_PUSH));
+  self->flags = flags;
 }
 
 DftSyncState

@@ -58,6 +58,7 @@ typedef struct
   guint    relayed;         /* changes held here sent again for a server restored from a backup */
   gboolean new_identity;    /* this database was a copy and took a device id of its own */
   guint    longest_wait_ms; /* the longest wait before a retry */
+  guint    total_wait_ms;   /* the waits before retries, added up */
   guint    clocks_ahead; /* changes pulled whose clocks were far ahead: this clock did not follow */
   guint    restamped;    /* own changes stamped while this device's date was far ahead, given
                           * new clock values once it was right */
@@ -71,6 +72,16 @@ typedef struct
   guint   files_unavailable;  /* files the server does not give (not uploaded yet, refused) or
                                * refused to take: skipped, tried again at the next sync */
 } DftSyncStats;
+
+/* Which halves of a sync run; by default both (dft_sync_client_set_flags(), for the syncs
+ * started after it; NO_PULL and NO_PUSH together are refused). A sync with one half left out
+ * is not a whole one: it does not change the last-sync time. */
+typedef enum
+{
+  DFT_SYNC_FLAGS_NONE = 0,
+  DFT_SYNC_FLAGS_NO_PULL = 1 << 0, /* send this device's changes and files, receive nothing */
+  DFT_SYNC_FLAGS_NO_PUSH = 1 << 1, /* receive everyone's changes and files, send nothing */
+} DftSyncFlags;
 
 #define DFT_TYPE_SYNC_CLIENT (dft_sync_client_get_type ())
 G_DECLARE_FINAL_TYPE (DftSyncClient, dft_sync_client, DFT, SYNC_CLIENT, GObject)
@@ -90,6 +101,8 @@ gboolean     dft_sync_client_get_automatic (DftSyncClient *self);
 void         dft_sync_client_set_automatic (DftSyncClient *self, gboolean automatic);
 guint        dft_sync_client_get_sync_interval (DftSyncClient *self);
 void         dft_sync_client_set_sync_interval (DftSyncClient *self, guint seconds);
+DftSyncFlags dft_sync_client_get_flags (DftSyncClient *self);
+void         dft_sync_client_set_flags (DftSyncClient *self, DftSyncFlags flags);
 DftSyncState dft_sync_client_get_state (DftSyncClient *self);
 gboolean     dft_sync_client_get_signed_in (DftSyncClient *self);
 gint64       dft_sync_client_get_pending_changes (DftSyncClient *self);
@@ -140,7 +153,7 @@ dft_sync_client_sign_out_finish (DftSyncClient *self, GAsyncResult *result, GErr
  * runs one more, shared by every caller that waited; cancelling any of their
  * cancellables cancels that shared sync. The store is consistent whenever a
  * sync stops: each pulled page is applied in one transaction and its mark
- * saved after it.
+ * saved after it. A sync that failed still gives @stats: what it did first.
  */
 void     dft_sync_client_sync_async (DftSyncClient      *self,
                                      GCancellable       *cancellable,

@@ -797,6 +797,8 @@ _dft_sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable
   g_autoptr (GError) error = NULL;
   g_autofree char   *server_url = NULL;
   gboolean           restart = FALSE;
+  gboolean           send = (run->flags & DFT_SYNC_FLAGS_NO_PUSH) == 0;
+  gboolean           receive = (run->flags & DFT_SYNC_FLAGS_NO_PULL) == 0;
 
   if (!prepare_run (run, FALSE, &server_url, &error))
     goto out;
@@ -820,22 +822,30 @@ _dft_sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable
                                   "stopped. Your changes are kept on this device."));
           goto out;
         }
-      if (!check_token_device (run, server_url, &error)
-          || !relay (run, server_url, &restart, &error))
+      restart = FALSE;
+      if (!check_token_device (run, server_url, &error))
         goto out;
-      if (!restart && !push (run, server_url, &restart, &error))
+      /* A relay owed to a restored server is sending too: without a push it stays owed, in
+       * the store, for the next sync that sends. */
+      if (send && !relay (run, server_url, &restart, &error))
+        goto out;
+      if (send && !restart && !push (run, server_url, &restart, &error))
         goto out;
       /* After the push: the server takes a file only once a submission it holds names it. */
-      if (!restart && !_dft_sync_upload_attachments (run, server_url, &error))
+      if (send && !restart && !_dft_sync_upload_attachments (run, server_url, &error))
         goto out;
-      if (!restart && !pull (run, server_url, &restart, &error))
+      if (receive && !restart && !pull (run, server_url, &restart, &error))
         goto out;
     }
   while (restart);
+  if (!receive)
+    goto out;
   /* After the pull: the submissions just received name the files to fetch. */
   if (!_dft_sync_fetch_attachments (run, server_url, &error))
     goto out;
   fetch_device_keys (run, server_url);
+  if (!send)
+    goto out;
 
   {
     gint64 now = g_get_real_time () / 1000;

@@ -15,7 +15,11 @@
  * another try.
  */
 
-#define MAX_RETRY_DELAY_MS     (60 * 1000)
+#define MAX_RETRY_DELAY_MS (60 * 1000)
+/* The most a try after a cut transfer waits: the link answers, so waiting longer only
+ * loses the minutes it is up (issue 19), whatever retry-delay-ms says for a server that is
+ * down. */
+#define MAX_CUT_DELAY_MS       200
 #define STALL_BYTES_PER_SECOND 10
 
 /* Members of a reply, which may be anything: never assume a type. */
@@ -330,6 +334,21 @@ transport_error (Run *run, CURLcode code, const char *detail, GError **error)
     }
   if (code == CURLE_OPERATION_TIMEDOUT)
     {
+      curl_off_t connect_us = 0;
+
+      /* No connection in the time given, and nothing sent: a server that is down or a
+       * network that drops everything, not a link that answers. It gets the backoff, and
+       * the batch keeps its size. */
+      if (curl_easy_getinfo (run->curl, CURLINFO_CONNECT_TIME_T, &connect_us) == CURLE_OK
+          && connect_us == 0 && run->last_ulnow == 0 && run->last_dlnow == 0)
+        {
+          g_set_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK,
+                       /* Translators: %s is a technical reason, in English */
+                       _ ("The server could not be reached (%s). Your changes are kept on this "
+                          "device and will be sent when the connection works."),
+                       reason);
+          return FAIL_RETRY;
+        }
       g_set_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_TIMED_OUT,
                    /* Translators: %s is a technical reason, in English */
                    _ ("The connection to the server stalled (%s). Your changes are kept on this "
@@ -793,9 +812,10 @@ _dft_sync_bytes_clear (DftSyncBytes *bytes)
 
 /*
  * Waits before another try, with jitter so devices do not retry in step. A link that cut a
- * transfer is answering: the next, smaller, try goes after the base delay, however many cuts
- * came before. Exponential backoff is for a server that cannot be reached or says it is busy,
- * and grows with those failures only: a 503 after ten cuts waits the base delay, not 2^10 of it.
+ * transfer is answering: the next, smaller, try goes after the base delay capped at
+ * MAX_CUT_DELAY_MS, however many cuts came before. Exponential backoff is for a server that
+ * cannot be reached or says it is busy, and grows with those failures only: a 503 after ten
+ * cuts waits the base delay, not 2^10 of it.
  */
 static gboolean
 wait_before_retry (Run *run, Failure failure, GError **error)
@@ -808,11 +828,12 @@ wait_before_retry (Run *run, Failure failure, GError **error)
   else
     run->unreachable = 0;
   delay = run->unreachable == 0
-              ? run->retry_delay_ms
+              ? MIN (run->retry_delay_ms, MAX_CUT_DELAY_MS)
               : MIN ((guint64) run->retry_delay_ms << MIN (run->unreachable - 1, 16),
                      MAX_RETRY_DELAY_MS);
   delay = delay / 2 + (guint64) g_random_int_range (0, (gint32) (delay / 2) + 1);
   run->stats.longest_wait_ms = MAX (run->stats.longest_wait_ms, (guint) delay);
+  run->stats.total_wait_ms += (guint) delay;
   if (g_cancellable_make_pollfd (run->cancellable, &pollfd))
     {
       g_poll (&pollfd, 1, (gint) delay);

@@ -29,6 +29,11 @@ typedef struct
   gboolean    pending; /* paused for a worker and not finished */
   gboolean    finished;
   gsize       reserved; /* of the push budget, for the body */
+  /* The body arrived whole (the handler ran), and how much of it came: a body that stops
+   * short is a cut upload, which libsoup reports as a reply of 500. */
+  gboolean got_body;
+  gsize    body_bytes;
+  char    *authorization; /* kept to name the device of a cut upload; never logged */
 } MessageInfo;
 
 G_DEFINE_FINAL_TYPE (DftServer, dft_server, G_TYPE_OBJECT)
@@ -288,6 +293,9 @@ message_info_free (gpointer data)
   MessageInfo *info = data;
 
   g_free (info->device_id);
+  if (info->authorization != NULL)
+    memset (info->authorization, 0, strlen (info->authorization));
+  g_free (info->authorization);
   g_free (info);
 }
 
@@ -548,6 +556,7 @@ handler_cb (SoupServer        *soup,
   Request            *request;
   g_autoptr (GTask)   task = NULL;
 
+  message_info (msg)->got_body = TRUE;
   if (self->draining)
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
@@ -665,6 +674,12 @@ got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
     refuse_large (msg);
 }
 
+static void
+count_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+  message_info (msg)->body_bytes += g_bytes_get_size (chunk);
+}
+
 /*
  * Runs once the headers are read, before the body: a body announced larger
  * than the limit is refused without keeping any of it, and one sent in
@@ -683,6 +698,13 @@ early_handler_cb (SoupServer        *soup,
 
   /* A piece of a file is held whole in memory like a push body: it shares the push budget. */
   gboolean push = g_str_equal (path, API_PREFIX "push") || limit == ATTACHMENT_BODY_MAX;
+
+  if (push)
+    {
+      message_info (msg)->authorization
+          = g_strdup (soup_message_headers_get_one (headers, "Authorization"));
+      g_signal_connect (msg, "got-chunk", G_CALLBACK (count_chunk_cb), NULL);
+    }
 
   switch (soup_message_headers_get_encoding (headers))
     {
@@ -712,17 +734,128 @@ request_started_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data
   message_info (msg);
 }
 
+/* A push or a piece of a file whose body stopped short: the client's link cut it. */
+typedef struct
+{
+  char  *authorization;
+  char  *method;
+  char  *path;
+  char  *remote;
+  gsize  body_bytes;
+  gint64 started;
+} CutUpload;
+
+static void
+cut_upload_free (CutUpload *cut)
+{
+  if (cut->authorization != NULL)
+    memset (cut->authorization, 0, strlen (cut->authorization));
+  g_free (cut->authorization);
+  g_free (cut->method);
+  g_free (cut->path);
+  g_free (cut->remote);
+  g_free (cut);
+}
+
+/*
+ * Not the server's error, so not a 500: one line saying what happened and whose upload it
+ * was. The device is found from its token, in a worker as every database read is; a token
+ * that names none logs the line without a device.
+ */
+static void
+log_cut_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  DftServer            *self = source;
+  CutUpload            *cut = task_data;
+  g_autoptr (DftDevice) device = NULL;
+  g_autofree char      *message = NULL;
+  g_autofree char      *bytes = g_strdup_printf ("%" G_GSIZE_FORMAT, cut->body_bytes);
+  g_autofree char      *duration
+      = g_strdup_printf ("%.1f", (double) (g_get_monotonic_time () - cut->started) / 1000.0);
+  const char *what = g_str_equal (cut->method, "PUT") ? "upload" : "push";
+  GLogField   fields[11];
+  gsize       n = 0;
+
+  if (cut->authorization != NULL && g_ascii_strncasecmp (cut->authorization, "Bearer ", 7) == 0)
+    {
+      g_autofree char *token = g_strstrip (g_strdup (cut->authorization + 7));
+      g_autofree char *hash = NULL;
+
+      if (*token != '\0' && strlen (token) <= 256)
+        {
+          hash = dft_server_auth_hash_secret (token);
+          device = dft_server_db_find_device_by_token (self->db, hash, NULL);
+        }
+      memset (token, 0, strlen (token));
+    }
+  message = device != NULL ? g_strdup_printf ("%s from device %s cut by the client after %s bytes",
+                                              what, device->id, bytes)
+                           : g_strdup_printf ("%s cut by the client after %s bytes", what, bytes);
+#define FIELD(k, v) fields[n++] = (GLogField){ (k), (v), -1 }
+  FIELD ("MESSAGE", message);
+  FIELD ("PRIORITY", "5");
+  FIELD ("GLIB_DOMAIN", G_LOG_DOMAIN);
+  FIELD ("REMOTE_ADDR", cut->remote != NULL ? cut->remote : "-");
+  FIELD ("HTTP_METHOD", cut->method);
+  FIELD ("HTTP_PATH", cut->path);
+  FIELD ("HTTP_STATUS", "cut");
+  FIELD ("BODY_BYTES", bytes);
+  FIELD ("DURATION_MS", duration);
+  if (device != NULL)
+    FIELD ("DEVICE_ID", device->id);
+#undef FIELD
+  g_log_structured_array (G_LOG_LEVEL_MESSAGE, fields, n);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+log_cut_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DftServer *self = DFT_SERVER (source);
+
+  self->working--;
+  check_drained (self);
+}
+
+static void
+log_cut_upload (DftServer *self, SoupServerMessage *msg, MessageInfo *info)
+{
+  GUri             *uri = soup_server_message_get_uri (msg);
+  CutUpload        *cut = g_new0 (CutUpload, 1);
+  g_autoptr (GTask) task = NULL;
+
+  cut->authorization = g_steal_pointer (&info->authorization);
+  cut->method = g_strdup (soup_server_message_get_method (msg));
+  cut->path = g_strdup (uri != NULL ? g_uri_get_path (uri) : "-");
+  cut->remote = g_strdup (soup_server_message_get_remote_host (msg));
+  cut->body_bytes = info->body_bytes;
+  cut->started = info->started;
+
+  self->working++;
+  task = g_task_new (self, NULL, log_cut_done_cb, NULL);
+  g_task_set_source_tag (task, log_cut_upload);
+  g_task_set_task_data (task, cut, (GDestroyNotify) cut_upload_free);
+  g_task_run_in_thread (task, log_cut_thread);
+}
+
 static void
 request_ended (DftServer *self, SoupServerMessage *msg, gboolean aborted)
 {
   MessageInfo *info = message_info (msg);
+  guint        status = soup_server_message_get_status (msg);
 
   if (info->finished)
     return;
   info->finished = TRUE;
   _dft_server_budget_give (&self->push_budget, info->reserved);
   info->reserved = 0;
-  log_request (msg, info, aborted);
+  /* An upload that ended before its body did and that the server did not answer itself (a
+   * refusal of its size answers before the body): the client's link cut it. */
+  if (info->authorization != NULL && !info->got_body
+      && (status == 0 || status == SOUP_STATUS_INTERNAL_SERVER_ERROR))
+    log_cut_upload (self, msg, info);
+  else
+    log_request (msg, info, aborted);
   if (info->pending)
     {
       info->pending = FALSE;
