@@ -76,7 +76,10 @@ dft_attachment_answer_for (const char *sha256, const char *file_name)
       ext = g_ascii_strdown (dot + 1, -1);
       for (const char *c = ext; *c != '\0'; c++)
         if (!g_ascii_isalnum (*c))
-          g_clear_pointer (&ext, g_free);
+          {
+            g_clear_pointer (&ext, g_free);
+            break;
+          }
     }
   return g_strdup_printf ("%s.%s", sha256, ext != NULL ? ext : "bin");
 }

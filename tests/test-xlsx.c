@@ -707,7 +707,8 @@ test_submissions_media (Fixture *f, gconstpointer data)
   g_autoptr (GError)    error = NULL;
   g_autoptr (DftForm)   form = dft_form_new_from_json (photos, -1, &error);
   g_autoptr (DftRecord) version = NULL;
-  g_autoptr (GBytes)    held_bytes = g_bytes_new_static ("\xff\xd8\xff\xe0 not quite a JPEG", 24);
+  static const char     held_data[] = "\xff\xd8\xff\xe0 not quite a JPEG";
+  g_autoptr (GBytes)    held_bytes = g_bytes_new_static (held_data, sizeof held_data - 1);
   g_autofree char      *held = NULL;
   const char      *missing = "1111111111111111111111111111111111111111111111111111111111111111.png";
   g_autofree char *csv = path_in (f, "photos.csv");
