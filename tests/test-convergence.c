@@ -1122,6 +1122,42 @@ test_convergence_regressions (void)
                   (guint) G_N_ELEMENTS (seeds), writes);
 }
 
+/*
+ * The exact case of seed 2302611479, at the store: a database that drops its pull cursor for a
+ * new identity (a fork, as the sync client and a bundle import do) asks its next sync to relay
+ * everything it holds, since the cursor was what showed a server put back; the server's own
+ * new id for each run, which drops no cursor, asks for nothing.
+ */
+static void
+test_convergence_identity_relays (void)
+{
+  g_autoptr (GError) error = NULL;
+  char              *dir = dft_test_make_dir ();
+  DftStore          *laptop = dft_test_open_replica (dir, "laptop.db");
+  DftStore          *server = dft_test_open_replica (dir, "server.db");
+  const char        *state[] = { "push_acked_seq", "0", "pull_cursor", "0", NULL };
+  g_autofree char   *fresh = dft_uuid_v4_new ();
+  g_autofree char   *renewed = dft_uuid_v4_new ();
+  g_autofree char   *laptop_relay = NULL;
+  g_autofree char   *server_relay = NULL;
+
+  g_assert_true (dft_store_set_sync_state (laptop, "pull_cursor", "27", &error));
+  g_assert_true (dft_store_take_identity (laptop, fresh, 0, state, &error));
+  g_assert_no_error (error);
+  laptop_relay = dft_store_get_sync_state (laptop, "relay_after", &error);
+  g_assert_cmpstr (laptop_relay, ==, "0");
+
+  g_assert_true (dft_store_take_identity (server, renewed, 0, NULL, &error));
+  g_assert_no_error (error);
+  server_relay = dft_store_get_sync_state (server, "relay_after", &error);
+  g_assert_no_error (error);
+  g_assert_true (server_relay == NULL || *server_relay == '\0');
+
+  dft_test_release_store (laptop);
+  dft_test_release_store (server);
+  dft_test_dir_free (dir);
+}
+
 static void
 test_convergence_random (void)
 {
@@ -1159,6 +1195,7 @@ main (int argc, char *argv[])
   dft_test_init (&argc, &argv);
 
   g_test_add_func ("/convergence/regressions", test_convergence_regressions);
+  g_test_add_func ("/convergence/identity-relays", test_convergence_identity_relays);
   g_test_add_func ("/convergence/random", test_convergence_random);
 
   return g_test_run ();
