@@ -191,6 +191,7 @@ dft_store_take_identity (DftStore          *self,
   g_autofree char *old = NULL;
   g_autofree char *retired = NULL;
   g_autofree char *all_retired = NULL;
+  gboolean         drops_cursor = FALSE;
 
   g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
   g_return_val_if_fail (device_id != NULL && after_seq >= 0, FALSE);
@@ -209,6 +210,15 @@ dft_store_take_identity (DftStore          *self,
       = retired != NULL && *retired != '\0' ? g_strjoin (" ", retired, old, NULL) : g_strdup (old);
   if (!dft_sync_state_set (db, "retired_device_ids", all_retired, error)
       || !dft_sync_state_set (db, "device_id", device_id, error))
+    goto fail;
+  /* A pull cursor past the end of the server's log is how a server put back from a copy
+   * learns it lost changes (PROTOCOL.md, "Restores"); a cursor dropped for the new identity
+   * tells it nothing any more. What the server may have lost that only this database holds (a
+   * conflict record the server itself made, say) then comes back as after a new epoch: the
+   * next sync relays everything held (convergence seed 2302611479). */
+  for (guint i = 0; state != NULL && state[i] != NULL && state[i + 1] != NULL; i += 2)
+    drops_cursor |= g_str_equal (state[i], "pull_cursor");
+  if (drops_cursor && !dft_sync_state_set (db, "relay_after", "0", error))
     goto fail;
   for (guint i = 0; state != NULL && state[i] != NULL && state[i + 1] != NULL; i += 2)
     if (!dft_sync_state_set (db, state[i], state[i + 1], error))

@@ -136,19 +136,32 @@ new_epoch (World *w)
   w->restores++;
 }
 
-/* A forked database takes a new id for what it made after the copies parted, and pulls again. */
+/*
+ * A forked database takes a new id for what it made after the copies parted, and pulls again,
+ * with the marks the sync client gives it. Its dropped cursor no longer shows a hub put back,
+ * so it relays what it holds, as the client does when the store asks (relay_after).
+ */
 static void
 take_identity (World *w, Replica *r, gint64 after_seq)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char   *fresh = dft_uuid_v4_new ();
+  g_autofree char   *relay_after = NULL;
+  const char        *state[] = { "push_acked_seq", "0", "pull_cursor", "0", NULL };
 
-  g_assert_true (dft_store_take_identity (r->store, fresh, after_seq, NULL, &error));
+  g_assert_true (dft_store_take_identity (r->store, fresh, after_seq, state, &error));
   g_assert_no_error (error);
   if (g_getenv ("DAFTARI_CONVERGENCE_TRACE") != NULL)
     g_printerr ("  device %d takes id %.8s after #%" G_GINT64_FORMAT "\n", (int) (r - w->devices),
                 fresh, after_seq);
   r->pushed = r->pulled = 0;
+  relay_after = dft_store_get_sync_state (r->store, "relay_after", &error);
+  g_assert_no_error (error);
+  if (relay_after != NULL && *relay_after != '\0')
+    {
+      r->relay = TRUE;
+      g_assert_true (dft_store_set_sync_state (r->store, "relay_after", "", &error));
+    }
   w->forks++;
 }
 
@@ -313,6 +326,8 @@ pull (World *w, Replica *r)
       if (dft_store_origin_high (w->hub.store, me, NULL)
           > dft_store_origin_high (r->store, me, NULL))
         take_identity (w, r, dft_store_origin_high (r->store, me, NULL));
+      while (r->relay && !relay (w, r))
+        ;
       me = dft_store_get_device_id (r->store);
     }
   page = dft_store_read_log (w->hub.store, r->pulled, 0, NULL, me, &error);
@@ -1108,18 +1123,56 @@ run_seed (guint32  seed,
  * that save had replaced. 4233025811: two deletes of one person met and a save read before
  * both undid them; the conflict kept one delete, which holds the other's value too.
  * 2367731538: a hub put back took a copy's change under a number the other copy had been
- * acknowledged for, and that copy pushed on past it before it pulled.
+ * acknowledged for, and that copy pushed on past it before it pulled. 2302611479: a hub put
+ * back lost a conflict record it had made, and the only device whose cursor showed the loss
+ * dropped the cursor for a new identity (a copy's fork) before it pulled, so never relayed it.
  */
 static void
 test_convergence_regressions (void)
 {
-  static const guint32 seeds[] = { 385443399, 4233025811, 7003367, 2367731538 };
+  static const guint32 seeds[] = { 385443399, 4233025811, 7003367, 2367731538, 2302611479 };
   guint                writes = 0, conflicts = 0, files = 0, forks = 0, restores = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (seeds); i++)
     run_seed (seeds[i], FALSE, &writes, &conflicts, &files, &forks, &restores);
   g_test_message ("%u histories that failed once: %u writes accounted for",
                   (guint) G_N_ELEMENTS (seeds), writes);
+}
+
+/*
+ * The exact case of seed 2302611479, at the store: a database that drops its pull cursor for a
+ * new identity (a fork, as the sync client and a bundle import do) asks its next sync to relay
+ * everything it holds, since the cursor was what showed a server put back; the server's own
+ * new id for each run, which drops no cursor, asks for nothing.
+ */
+static void
+test_convergence_identity_relays (void)
+{
+  g_autoptr (GError) error = NULL;
+  char              *dir = dft_test_make_dir ();
+  DftStore          *laptop = dft_test_open_replica (dir, "laptop.db");
+  DftStore          *server = dft_test_open_replica (dir, "server.db");
+  const char        *state[] = { "push_acked_seq", "0", "pull_cursor", "0", NULL };
+  g_autofree char   *fresh = dft_uuid_v4_new ();
+  g_autofree char   *renewed = dft_uuid_v4_new ();
+  g_autofree char   *laptop_relay = NULL;
+  g_autofree char   *server_relay = NULL;
+
+  g_assert_true (dft_store_set_sync_state (laptop, "pull_cursor", "27", &error));
+  g_assert_true (dft_store_take_identity (laptop, fresh, 0, state, &error));
+  g_assert_no_error (error);
+  laptop_relay = dft_store_get_sync_state (laptop, "relay_after", &error);
+  g_assert_cmpstr (laptop_relay, ==, "0");
+
+  g_assert_true (dft_store_take_identity (server, renewed, 0, NULL, &error));
+  g_assert_no_error (error);
+  server_relay = dft_store_get_sync_state (server, "relay_after", &error);
+  g_assert_no_error (error);
+  g_assert_true (server_relay == NULL || *server_relay == '\0');
+
+  dft_test_release_store (laptop);
+  dft_test_release_store (server);
+  dft_test_dir_free (dir);
 }
 
 static void
@@ -1159,6 +1212,7 @@ main (int argc, char *argv[])
   dft_test_init (&argc, &argv);
 
   g_test_add_func ("/convergence/regressions", test_convergence_regressions);
+  g_test_add_func ("/convergence/identity-relays", test_convergence_identity_relays);
   g_test_add_func ("/convergence/random", test_convergence_random);
 
   return g_test_run ();
