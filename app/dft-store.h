@@ -222,6 +222,8 @@ gboolean dft_store_set_fork_error (GError **error, const DftChange *change);
  * The forked database takes @device_id: its own changes numbered after
  * @after_seq become @device_id's, numbered from 1 in their order, and the
  * pairs of @state (key, value, …, NULL) are saved in the same transaction.
+ * A state that sets "pull_cursor" back also sets "relay_after" to 0: the next sync relays
+ * everything held once (sync/PROTOCOL.md, "Forks").
  */
 gboolean dft_store_take_identity (DftStore          *self,
                                   const char        *device_id,
