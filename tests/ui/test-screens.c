@@ -462,8 +462,17 @@ audit_tab (Audit *a)
         round = TRUE;
       if (!round)
         {
-          GtkWidget *c = control_of (focus);
+          g_autoptr (GtkWidget) held = g_object_ref (focus);
+          GtkWidget            *c = control_of (focus);
 
+          /* A list view scrolls to the row Tab gave the focus to, and maps it, on a later
+           * frame: on a busy machine Tab can land before that frame (seen under the
+           * sanitizers: a row still unmapped). Give it the frames it needs, up to 5 s. */
+          for (gint64 until = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+               !really_shown (focus) && g_get_monotonic_time () < until;)
+            if (!g_main_context_iteration (NULL, FALSE))
+              g_usleep (2000);
+          c = control_of (focus);
           /* A widget with no size yet is one GTK has not laid out (a list's rows while the
            * machine is busy): what this looks for is a control with a size of its own but
            * placed out of sight, like the folded leaflet's hidden page. */
