@@ -67,8 +67,16 @@ dft_test_make_dir (void)
 static void
 remove_tree (const char *path)
 {
-  GDir       *dir = g_dir_open (path, 0, NULL);
+  GDir       *dir;
   const char *name;
+
+  /* DAFTARI_TEST_KEEP=1 keeps a test's folders (servers' logs, stores) to look at after. */
+  if (g_getenv ("DAFTARI_TEST_KEEP") != NULL)
+    {
+      g_printerr ("kept %s\n", path);
+      return;
+    }
+  dir = g_dir_open (path, 0, NULL);
 
   if (dir != NULL)
     {

@@ -288,6 +288,156 @@ keep_set_aside (DftServer *self, DftDevice *device, GPtrArray *set_aside, GError
   return TRUE;
 }
 
+/*
+ * Applies a device's push: @changes (decoded, in their order) checked against the clocks, forks
+ * and the device's scope, then applied under the push lock. On success @object gets the
+ * members of the push's reply (acked, applied, duplicates, conflicts, skipped, set_aside, and
+ * acked_other when the device must send again from its first change; then *stop is TRUE and
+ * nothing was applied); on a refusal request->reply holds the error and FALSE is returned.
+ * What the device says it was told (request->acked, request->acked_change) comes from the
+ * headers of a push, or from the body of a sync.
+ */
+static gboolean
+push_apply (DftServer  *self,
+            Request    *request,
+            DftDevice  *device,
+            GPtrArray  *changes,
+            gboolean    relay,
+            JsonObject *object,
+            gboolean   *stop)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) accepted = NULL;
+  g_autoptr (DftScope)  scope = NULL;
+  g_autoptr (GPtrArray) claim_ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) claim_entities = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) set_aside = g_ptr_array_new_with_free_func (set_aside_free);
+  DftApplyStats         stats = { 0 };
+  gboolean              forked = FALSE, ahead = FALSE;
+  guint                 fork_index = 0, skipped = 0, ahead_index = 0;
+  gint64                acked, ahead_ms = 0, told = 0;
+
+  *stop = FALSE;
+  /* Before anything is looked up or claimed: a clock far ahead of the server's is the
+   * device's to put right, whatever else the batch holds. */
+  if (!drop_clock_ahead (self->store, device->id, changes, relay, &ahead, &ahead_index, &ahead_ms,
+                         &error, &skipped))
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return FALSE;
+    }
+  if (ahead)
+    {
+      reply_clock_ahead (&request->reply, g_ptr_array_index (changes, ahead_index), ahead_ms,
+                         error);
+      return FALSE;
+    }
+
+  scope = dft_scope_new (self->store, self->db, device);
+  g_mutex_lock (&self->push_lock);
+  acked = dft_store_origin_high (self->store, device->id, &error);
+  if (acked < 0)
+    goto internal;
+  /* A device sends its own changes in order from what the server acknowledged: one that starts
+   * past what the server holds of it was acknowledged by data that is gone. The batch is kept
+   * (it is this device's); the new epoch has it send the rest again. */
+  if (!relay && changes->len > 0
+      && g_strcmp0 (((DftChange *) g_ptr_array_index (changes, 0))->device_id, device->id) == 0
+      && ((DftChange *) g_ptr_array_index (changes, 0))->origin_seq > acked + 1)
+    _dft_server_restore_found (self, "a device pushed past what the server holds of it");
+  /* The change this device last saw acknowledged is not the one the server holds under that
+   * number: the server was put back and took another copy's change. Nothing is applied: the
+   * device sends again from its first change, and the push's "forked" shows where the copies
+   * parted (sync/PROTOCOL.md, "Restores"). Checked before a push as well as a pull, since a
+   * push that moves the device's mark past that number would hide the fork for good. */
+  if (!relay && request->acked != NULL && request->acked_change != NULL
+      && g_ascii_string_to_signed (request->acked, 10, 1, G_MAXINT64, &told, NULL) && told <= acked
+      && !holds_same_change (self, device->id, told, request->acked_change))
+    {
+      g_mutex_unlock (&self->push_lock);
+      json_object_set_int_member (object, "acked", acked);
+      json_object_set_int_member (object, "acked_other", told);
+      json_object_set_int_member (object, "applied", 0);
+      json_object_set_int_member (object, "duplicates", 0);
+      json_object_set_int_member (object, "conflicts", 0);
+      *stop = TRUE;
+      return TRUE;
+    }
+  if (relay
+          ? !drop_forked (self->store, device->id, changes, &forked, &fork_index, &skipped, &error)
+          : !dft_store_find_fork (self->store, changes, &forked, &fork_index, &error))
+    goto internal;
+  if (forked)
+    {
+      g_mutex_unlock (&self->push_lock);
+      reply_forked (&request->reply, g_ptr_array_index (changes, fork_index));
+      return FALSE;
+    }
+  if (relay)
+    accepted = dft_scope_filter_relay (scope, changes, claim_ids, claim_entities, &skipped, &error);
+  else
+    accepted = sort_push (self, device, changes, set_aside, claim_ids, claim_entities, &error);
+  if (accepted == NULL
+      || !dft_server_db_claim (self->db, claim_ids, claim_entities, device->team_id,
+                               _dft_server_now_seconds (), &error))
+    {
+      g_mutex_unlock (&self->push_lock);
+      _dft_server_reply_gerror (&request->reply, error);
+      return FALSE;
+    }
+  if ((accepted->len > 0 && !dft_store_apply_changes (self->store, accepted, &stats, &error))
+      || !keep_set_aside (self, device, set_aside, &error))
+    {
+      g_autoptr (GError) unclaim_error = NULL;
+
+      /* Nothing of a refused push stays, its workshops' owners included. */
+      if (!dft_server_db_unclaim (self->db, claim_ids, &unclaim_error))
+        g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+                          "could not undo workshop claims: %s", unclaim_error->message);
+      g_mutex_unlock (&self->push_lock);
+      if (g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_FORKED))
+        _dft_server_reply_error (&request->reply, SOUP_STATUS_CONFLICT, "forked", error->message);
+      else
+        _dft_server_reply_gerror (&request->reply, error);
+      return FALSE;
+    }
+  acked = dft_store_origin_high (self->store, device->id, &error);
+  g_mutex_unlock (&self->push_lock);
+  if (acked < 0)
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return FALSE;
+    }
+
+  json_object_set_int_member (object, "acked", acked);
+  json_object_set_int_member (object, "applied", stats.applied);
+  json_object_set_int_member (object, "duplicates", stats.duplicates);
+  json_object_set_int_member (object, "conflicts", stats.conflicts);
+  if (relay)
+    json_object_set_int_member (object, "skipped", skipped);
+  if (set_aside->len > 0)
+    {
+      JsonArray *list = json_array_new ();
+
+      for (guint i = 0; i < set_aside->len; i++)
+        {
+          SetAside   *aside = g_ptr_array_index (set_aside, i);
+          JsonObject *item = json_object_new ();
+
+          json_object_set_int_member (item, "seq", aside->change->origin_seq);
+          json_object_set_string_member (item, "reason", aside->reason);
+          json_array_add_object_element (list, item);
+        }
+      json_object_set_array_member (object, "set_aside", list);
+    }
+  return TRUE;
+
+internal:
+  g_mutex_unlock (&self->push_lock);
+  _dft_server_reply_internal (&request->reply, error);
+  return FALSE;
+}
+
 static void
 push_counted (DftServer *self, Request *request, DftDevice *device)
 {
@@ -295,19 +445,11 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
   g_autoptr (GBytes)     json = _dft_server_body_json (request, DFT_WIRE_MAX_JSON, &error);
   g_autoptr (JsonObject) top = NULL;
   g_autoptr (GPtrArray)  changes = NULL;
-  g_autoptr (GPtrArray)  accepted = NULL;
-  g_autoptr (DftScope)   scope = NULL;
-  g_autoptr (GPtrArray)  claim_ids = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray)  claim_entities = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray)  set_aside = g_ptr_array_new_with_free_func (set_aside_free);
   g_autoptr (JsonObject) object = NULL;
   g_autofree char       *epoch = NULL;
-  DftApplyStats          stats = { 0 };
   JsonNode              *protocol;
   JsonNode              *relay_node;
-  gboolean               relay = FALSE, forked = FALSE, ahead = FALSE;
-  guint                  fork_index = 0, skipped = 0, ahead_index = 0;
-  gint64                 acked, ahead_ms = 0, told = 0;
+  gboolean               relay = FALSE, stop;
 
   if (json == NULL)
     {
@@ -360,132 +502,13 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
       relay = json_node_get_boolean (relay_node);
     }
 
-  /* Before anything is looked up or claimed: a clock far ahead of the server's is the
-   * device's to put right, whatever else the batch holds. */
-  if (!drop_clock_ahead (self->store, device->id, changes, relay, &ahead, &ahead_index, &ahead_ms,
-                         &error, &skipped))
-    {
-      _dft_server_reply_internal (&request->reply, error);
-      return;
-    }
-  if (ahead)
-    {
-      reply_clock_ahead (&request->reply, g_ptr_array_index (changes, ahead_index), ahead_ms,
-                         error);
-      return;
-    }
-
-  scope = dft_scope_new (self->store, self->db, device);
-  g_mutex_lock (&self->push_lock);
-  acked = dft_store_origin_high (self->store, device->id, &error);
-  if (acked < 0)
-    goto internal;
-  /* A device sends its own changes in order from what the server acknowledged: one that starts
-   * past what the server holds of it was acknowledged by data that is gone. The batch is kept
-   * (it is this device's); the new epoch has it send the rest again. */
-  if (!relay && changes->len > 0
-      && g_strcmp0 (((DftChange *) g_ptr_array_index (changes, 0))->device_id, device->id) == 0
-      && ((DftChange *) g_ptr_array_index (changes, 0))->origin_seq > acked + 1)
-    _dft_server_restore_found (self, "a device pushed past what the server holds of it");
-  /* The change this device last saw acknowledged is not the one the server holds under that
-   * number: the server was put back and took another copy's change. Nothing is applied: the
-   * device sends again from its first change, and the push's "forked" shows where the copies
-   * parted (sync/PROTOCOL.md, "Restores"). Checked before a push as well as a pull, since a
-   * push that moves the device's mark past that number would hide the fork for good. */
-  if (!relay && request->acked != NULL && request->acked_change != NULL
-      && g_ascii_string_to_signed (request->acked, 10, 1, G_MAXINT64, &told, NULL) && told <= acked
-      && !holds_same_change (self, device->id, told, request->acked_change))
-    {
-      g_mutex_unlock (&self->push_lock);
-      epoch = _dft_server_current_epoch (self);
-      object = _dft_server_reply_object_new ();
-      json_object_set_int_member (object, "acked", acked);
-      json_object_set_int_member (object, "acked_other", told);
-      json_object_set_string_member (object, "epoch", epoch);
-      json_object_set_int_member (object, "time", dft_hlc_wall_ms ());
-      json_object_set_int_member (object, "applied", 0);
-      json_object_set_int_member (object, "duplicates", 0);
-      json_object_set_int_member (object, "conflicts", 0);
-      _dft_server_reply_json (&request->reply, SOUP_STATUS_OK, object);
-      return;
-    }
-  if (relay
-          ? !drop_forked (self->store, device->id, changes, &forked, &fork_index, &skipped, &error)
-          : !dft_store_find_fork (self->store, changes, &forked, &fork_index, &error))
-    goto internal;
-  if (forked)
-    {
-      g_mutex_unlock (&self->push_lock);
-      reply_forked (&request->reply, g_ptr_array_index (changes, fork_index));
-      return;
-    }
-  if (relay)
-    accepted = dft_scope_filter_relay (scope, changes, claim_ids, claim_entities, &skipped, &error);
-  else
-    accepted = sort_push (self, device, changes, set_aside, claim_ids, claim_entities, &error);
-  if (accepted == NULL
-      || !dft_server_db_claim (self->db, claim_ids, claim_entities, device->team_id,
-                               _dft_server_now_seconds (), &error))
-    {
-      g_mutex_unlock (&self->push_lock);
-      _dft_server_reply_gerror (&request->reply, error);
-      return;
-    }
-  if ((accepted->len > 0 && !dft_store_apply_changes (self->store, accepted, &stats, &error))
-      || !keep_set_aside (self, device, set_aside, &error))
-    {
-      g_autoptr (GError) unclaim_error = NULL;
-
-      /* Nothing of a refused push stays, its workshops' owners included. */
-      if (!dft_server_db_unclaim (self->db, claim_ids, &unclaim_error))
-        g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
-                          "could not undo workshop claims: %s", unclaim_error->message);
-      g_mutex_unlock (&self->push_lock);
-      if (g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_FORKED))
-        _dft_server_reply_error (&request->reply, SOUP_STATUS_CONFLICT, "forked", error->message);
-      else
-        _dft_server_reply_gerror (&request->reply, error);
-      return;
-    }
-  acked = dft_store_origin_high (self->store, device->id, &error);
-  g_mutex_unlock (&self->push_lock);
-  if (acked < 0)
-    {
-      _dft_server_reply_internal (&request->reply, error);
-      return;
-    }
-
-  epoch = _dft_server_current_epoch (self);
   object = _dft_server_reply_object_new ();
-  json_object_set_int_member (object, "acked", acked);
+  if (!push_apply (self, request, device, changes, relay, object, &stop))
+    return;
+  epoch = _dft_server_current_epoch (self);
   json_object_set_string_member (object, "epoch", epoch);
   json_object_set_int_member (object, "time", dft_hlc_wall_ms ());
-  json_object_set_int_member (object, "applied", stats.applied);
-  json_object_set_int_member (object, "duplicates", stats.duplicates);
-  json_object_set_int_member (object, "conflicts", stats.conflicts);
-  if (relay)
-    json_object_set_int_member (object, "skipped", skipped);
-  if (set_aside->len > 0)
-    {
-      JsonArray *list = json_array_new ();
-
-      for (guint i = 0; i < set_aside->len; i++)
-        {
-          SetAside   *aside = g_ptr_array_index (set_aside, i);
-          JsonObject *item = json_object_new ();
-
-          json_object_set_int_member (item, "seq", aside->change->origin_seq);
-          json_object_set_string_member (item, "reason", aside->reason);
-          json_array_add_object_element (list, item);
-        }
-      json_object_set_array_member (object, "set_aside", list);
-    }
   _dft_server_reply_json (&request->reply, SOUP_STATUS_OK, object);
-  return;
-
-internal:
-  g_mutex_unlock (&self->push_lock);
-  _dft_server_reply_internal (&request->reply, error);
 }
 
 static gboolean
@@ -576,19 +599,100 @@ holds_same_change (DftServer *self, const char *device_id, gint64 seq, const cha
   return g_ascii_strcasecmp (held, digest) == 0;
 }
 
+/*
+ * A page of the changes after @after that @device may see, at most @limit: @extra gets the
+ * page's members (cursor, more, acked, acked_other, scope); *visible the changes, which
+ * *page owns. FALSE with request->reply set when the server failed.
+ */
+static gboolean
+pull_page (DftServer  *self,
+           Request    *request,
+           DftDevice  *device,
+           gint64      after,
+           gint64      limit,
+           JsonObject *extra,
+           GPtrArray **page,
+           GPtrArray **visible)
+{
+  g_autoptr (GError)   error = NULL;
+  GPtrArray           *changes;
+  g_autoptr (DftScope) scope = NULL;
+  g_autofree char     *scope_mark = NULL;
+  gint64               cursor, last, own, told = 0;
+  gboolean             more;
+
+  /* A device that pulled past the end of the log, or to a position between the end of the
+   * files at start and this run's first, pulled from data that is gone. */
+  g_mutex_lock (&self->push_lock);
+  last = dft_store_last_seq (self->store, &error);
+  if (last >= 0 && (after > last || (after > self->log_at_start && after <= self->log_first)))
+    {
+      _dft_server_restore_found (self,
+                                 "a device pulled from a position the server's log does not hold");
+      after = 0;
+    }
+  else if (last >= 0 && request->acked != NULL
+           && g_ascii_string_to_signed (request->acked, 10, 0, G_MAXINT64, &told, NULL)
+           && told > dft_store_origin_high (self->store, device->id, NULL))
+    _dft_server_restore_found (
+        self, "a device was told the server holds more of its changes than it does");
+  g_mutex_unlock (&self->push_lock);
+  if (last < 0)
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return FALSE;
+    }
+  changes = *page
+      = dft_store_read_log (self->store, after, (guint) limit, NULL, device->id, &error);
+  if (changes == NULL)
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return FALSE;
+    }
+  more = changes->len == (guint) limit;
+  /* A page is bounded by its size as well as its count: a few large records (form definitions,
+   * answers, conflicts that copy them) must not make a page no device will take. */
+  if (trim_to_bytes (changes, PULL_MAX_BYTES))
+    more = TRUE;
+  own = dft_store_origin_high (self->store, device->id, &error);
+  scope_mark = own < 0 ? NULL : dft_scope_mark (self->store, device, &error);
+  if (scope_mark == NULL)
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return FALSE;
+    }
+  cursor = changes->len > 0 ? ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->seq
+                            : after;
+  scope = dft_scope_new (self->store, self->db, device);
+  *visible = dft_scope_filter_pull (scope, changes, &error);
+  if (*visible == NULL)
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return FALSE;
+    }
+
+  json_object_set_int_member (extra, "cursor", cursor);
+  json_object_set_boolean_member (extra, "more", more);
+  /* What the server holds of this device's own: more than it holds means a copy made them. */
+  json_object_set_int_member (extra, "acked", own);
+  if (told > 0 && told <= own && request->acked_change != NULL
+      && !holds_same_change (self, device->id, told, request->acked_change))
+    json_object_set_int_member (extra, "acked_other", told);
+  if (*scope_mark != '\0')
+    json_object_set_string_member (extra, "scope", scope_mark);
+  return TRUE;
+}
+
 void
 _dft_server_handle_pull (DftServer *self, Request *request, DftDevice *device)
 {
   g_autoptr (GError)     error = NULL;
-  g_autoptr (GPtrArray)  changes = NULL;
+  g_autoptr (GPtrArray)  page = NULL;
   g_autoptr (GPtrArray)  visible = NULL;
-  g_autoptr (DftScope)   scope = NULL;
   g_autoptr (JsonObject) extra = json_object_new ();
   g_autoptr (GBytes)     json = NULL;
   g_autofree char       *epoch = NULL;
-  g_autofree char       *scope_mark = NULL;
-  gint64                 after, limit, cursor, last, own, told = 0;
-  gboolean               more;
+  gint64                 after, limit;
 
   if (request->query != NULL)
     {
@@ -612,66 +716,10 @@ _dft_server_handle_pull (DftServer *self, Request *request, DftDevice *device)
       return;
     }
 
-  /* A device that pulled past the end of the log, or to a position between the end of the
-   * files at start and this run's first, pulled from data that is gone. */
-  g_mutex_lock (&self->push_lock);
-  last = dft_store_last_seq (self->store, &error);
-  if (last >= 0 && (after > last || (after > self->log_at_start && after <= self->log_first)))
-    {
-      _dft_server_restore_found (self,
-                                 "a device pulled from a position the server's log does not hold");
-      after = 0;
-    }
-  else if (last >= 0 && request->acked != NULL
-           && g_ascii_string_to_signed (request->acked, 10, 0, G_MAXINT64, &told, NULL)
-           && told > dft_store_origin_high (self->store, device->id, NULL))
-    _dft_server_restore_found (
-        self, "a device was told the server holds more of its changes than it does");
-  g_mutex_unlock (&self->push_lock);
-  if (last < 0)
-    {
-      _dft_server_reply_internal (&request->reply, error);
-      return;
-    }
-  changes = dft_store_read_log (self->store, after, (guint) limit, NULL, device->id, &error);
-  if (changes == NULL)
-    {
-      _dft_server_reply_internal (&request->reply, error);
-      return;
-    }
-  more = changes->len == (guint) limit;
-  /* A page is bounded by its size as well as its count: a few large records (form definitions,
-   * answers, conflicts that copy them) must not make a page no device will take. */
-  if (trim_to_bytes (changes, PULL_MAX_BYTES))
-    more = TRUE;
-  own = dft_store_origin_high (self->store, device->id, &error);
-  scope_mark = own < 0 ? NULL : dft_scope_mark (self->store, device, &error);
-  if (scope_mark == NULL)
-    {
-      _dft_server_reply_internal (&request->reply, error);
-      return;
-    }
-  cursor = changes->len > 0 ? ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->seq
-                            : after;
-  scope = dft_scope_new (self->store, self->db, device);
-  visible = dft_scope_filter_pull (scope, changes, &error);
-  if (visible == NULL)
-    {
-      _dft_server_reply_internal (&request->reply, error);
-      return;
-    }
-
-  json_object_set_int_member (extra, "cursor", cursor);
-  json_object_set_boolean_member (extra, "more", more);
+  if (!pull_page (self, request, device, after, limit, extra, &page, &visible))
+    return;
   epoch = _dft_server_current_epoch (self);
   json_object_set_string_member (extra, "epoch", epoch);
-  /* What the server holds of this device's own: more than it holds means a copy made them. */
-  json_object_set_int_member (extra, "acked", own);
-  if (told > 0 && told <= own && request->acked_change != NULL
-      && !holds_same_change (self, device->id, told, request->acked_change))
-    json_object_set_int_member (extra, "acked_other", told);
-  if (*scope_mark != '\0')
-    json_object_set_string_member (extra, "scope", scope_mark);
   json_object_set_int_member (extra, "time", dft_hlc_wall_ms ());
   json = dft_wire_encode_batch (visible, extra);
   request->reply.status = SOUP_STATUS_OK;
