@@ -309,8 +309,8 @@ main (int argc, char *argv[])
   print ("one workshop, 64 kbit/s with 150 ms delay", &slow, "target <= 5 s");
   fifty = scenario (argv[2], 0, 0, 0, FALSE, NULL);
   print ("fifty workshops", &fifty, "target <= 800000 B");
-  cut = scenario (argv[2], 0, 0, 64 * 1024, FALSE, NULL);
-  print ("fifty workshops, link cut every 64 KB", &cut, "target <= 1.3x the uncut bytes");
+  cut = scenario (argv[2], 0, 0, 16 * 1024, FALSE, NULL);
+  print ("fifty workshops, link cut every 16 KB", &cut, "target <= 1.3x the uncut bytes");
   printf ("\ncut link: %.2fx the bytes of the uncut sync\n",
           (double) (cut.up + cut.down) / (fifty.up + fifty.down));
   return 0;

@@ -931,6 +931,113 @@ test_push_pull (void)
   g_assert_true (sees (w, w->coord_all, dft_record_get_id (mark)));
 }
 
+/* A sync request: @changes and @extra's members, gzip JSON, posted to "sync". */
+static Response *
+sync_request (Server *server, Device *device, GPtrArray *changes, JsonObject *extra)
+{
+  g_autoptr (GBytes) json = dft_wire_encode_batch (changes, extra);
+  g_autoptr (GBytes) gz = dft_wire_gzip (json);
+  gsize              length;
+  const char        *data = g_bytes_get_data (gz, &length);
+
+  return request_full (server, "POST", "sync", device->token, "gzip", data, length, NULL);
+}
+
+/* The changes of a sync reply, and its top level in *top. */
+static GPtrArray *
+sync_page (Response *r, JsonObject **top)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) json = dft_wire_gunzip (r->body, DFT_WIRE_MAX_JSON, &error);
+  GPtrArray         *page;
+
+  g_assert_no_error (error);
+  page = dft_wire_decode_batch (json, top, &error);
+  g_assert_no_error (error);
+  return page;
+}
+
+/*
+ * Issue 19: a push and a pull page in one round trip. The reply names the epoch and the
+ * device keys only when the device's differ, and the page holds only what the device may see.
+ */
+static void
+test_sync_round_trip (void)
+{
+  World                *w = get_world ();
+  g_autoptr (DftRecord) person = dft_test_add_person (w->trainer_a->store, "Нурлан", "Асанов");
+  g_autoptr (GPtrArray)  changes = own_changes (w->trainer_a);
+  g_autoptr (GPtrArray)  none = g_ptr_array_new ();
+  g_autoptr (JsonObject) extra = json_object_new ();
+  g_autoptr (JsonObject) top = NULL;
+  g_autoptr (GPtrArray)  page = NULL;
+  g_autoptr (Response)   first = NULL;
+  g_autoptr (Response)   again = NULL;
+  g_autofree char       *epoch = NULL;
+  g_autofree char       *keys = NULL;
+  gint64                 high;
+
+  high = ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->origin_seq;
+  json_object_set_int_member (extra, "after", 0);
+  json_object_set_int_member (extra, "limit", 5000);
+  json_object_set_string_member (extra, "keys", "");
+  first = sync_request (&w->server, w->trainer_a, changes, extra);
+  assert_status (first, 200);
+  page = sync_page (first, &top);
+  g_assert_cmpint (json_object_get_int_member (top, "acked"), ==, high);
+  g_assert_cmpint (json_object_get_int_member (top, "cursor"), >, 0);
+  g_assert_false (json_object_get_boolean_member (top, "more"));
+  g_assert_true (dft_uuid_is_valid (json_object_get_string_member (top, "epoch")));
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_object_get_member (top, "device_keys")));
+  epoch = g_strdup (json_object_get_string_member (top, "epoch"));
+  keys = g_strdup (json_object_get_string_member (top, "keys"));
+  /* Team A's trainer pulls the published form, never team B's workshop or people. */
+  {
+    Pulled pulled = { page, 0 };
+
+    g_assert_false (pulled_has (&pulled, w->event_b));
+    g_assert_false (pulled_has (&pulled, w->person_b));
+    g_assert_true (pulled_has (&pulled, w->form_published));
+  }
+
+  /* Nothing new, and the device knows the epoch and keys: a few bytes come back. */
+  json_object_set_int_member (extra, "after", json_object_get_int_member (top, "cursor"));
+  json_object_set_string_member (extra, "epoch", epoch);
+  json_object_set_string_member (extra, "keys", keys);
+  json_object_set_int_member (extra, "acked", high);
+  again = sync_request (&w->server, w->trainer_a, none, extra);
+  assert_status (again, 200);
+  g_clear_pointer (&page, g_ptr_array_unref);
+  g_clear_pointer (&top, json_object_unref);
+  page = sync_page (again, &top);
+  g_assert_cmpuint (page->len, ==, 0);
+  g_assert_false (json_object_has_member (top, "epoch"));
+  g_assert_false (json_object_has_member (top, "device_keys"));
+  g_assert_cmpint (json_object_get_int_member (top, "acked"), ==, high);
+  g_test_message ("an empty sync's reply: %" G_GSIZE_FORMAT " bytes of body",
+                  g_bytes_get_size (again->body));
+
+  /* What it may not hold is refused as a push's is, before anything is stored. */
+  {
+    static const char *const bad[][2] = {
+      { "limit", "0" }, { "limit", "5001" }, { "after", "-1" },
+      { "keys", "7" },  { "relay", "true" }, { "surprise", "1" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autoptr (JsonObject) wrong = json_object_new ();
+        g_autoptr (JsonParser) parser = json_parser_new ();
+        g_autoptr (Response)   r = NULL;
+
+        g_assert_true (json_parser_load_from_data (parser, bad[i][1], -1, NULL));
+        json_object_set_member (wrong, bad[i][0], json_node_copy (json_parser_get_root (parser)));
+        r = sync_request (&w->server, w->trainer_a, none, wrong);
+        assert_error (r, 400, "bad_request");
+      }
+  }
+}
+
 static void
 test_pull_params (void)
 {
@@ -2821,6 +2928,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/enrolment-code", test_enrolment_code);
   g_test_add_func ("/server/push-pull", test_push_pull);
   g_test_add_func ("/server/pull-parameters", test_pull_params);
+  g_test_add_func ("/server/sync-round-trip", test_sync_round_trip);
   g_test_add_func ("/server/refused", test_refused);
   g_test_add_func ("/server/clock-ahead", test_clock_ahead);
   g_test_add_func ("/server/too-many-changes", test_too_many_changes);

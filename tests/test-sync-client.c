@@ -43,7 +43,9 @@ typedef struct
   guint       pushes;
   guint       pulls;
   guint       pull_max;
-  GString    *trace; /* "push pull …": the endpoints in the order they came */
+  gboolean    old;    /* a server from before "sync": push and pull only */
+  char       *pusher; /* the device that pushed last: the one device whose token it knows */
+  GString    *trace;  /* "push pull …": the endpoints in the order they came */
 
   gboolean      tls;
   GMainContext *context;
@@ -161,34 +163,14 @@ change_key (const DftChange *change)
   return g_strdup_printf ("%s/%" G_GINT64_FORMAT, change->device_id, change->origin_seq);
 }
 
-/* Called with the lock held. */
+/* Keeps the changes it has not seen; *acked is the highest seq it holds of their device. */
 static void
-fake_push (FakeServer *fake, SoupServerMessage *msg)
+fake_take (FakeServer *fake, GPtrArray *changes, gint64 *acked, guint *applied, guint *duplicates)
 {
-  SoupMessageBody      *body = soup_server_message_get_request_body (msg);
-  g_autoptr (GBytes)    packed = soup_message_body_flatten (body);
-  g_autoptr (GBytes)    json = NULL;
-  g_autoptr (GPtrArray) changes = NULL;
-  g_autoptr (GError)    error = NULL;
-  g_autofree char      *device = NULL;
-  gint64                acked = 0;
-  guint                 applied = 0, duplicates = 0;
-  JsonObject           *reply;
+  g_autofree char *device = NULL;
 
-  /* Not asserted: libsoup hands over a request whose connection was cut inside
-   * its headers as if they had ended there, so this is what a server sees. */
-  if (g_strcmp0 (soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                               "Content-Encoding"),
-                 "gzip")
-      == 0)
-    json = dft_wire_gunzip (packed, DFT_WIRE_MAX_JSON, &error);
-  if (json != NULL)
-    changes = dft_wire_decode_batch (json, NULL, &error);
-  if (changes == NULL)
-    {
-      fake_error (msg, 400, "bad_request");
-      return;
-    }
+  *acked = 0;
+  *applied = *duplicates = 0;
   g_ptr_array_set_free_func (changes, NULL);
   for (guint i = 0; i < changes->len; i++)
     {
@@ -199,9 +181,14 @@ fake_push (FakeServer *fake, SoupServerMessage *msg)
       if (device == NULL)
         device = g_strdup (change->device_id);
       g_assert_cmpstr (change->device_id, ==, device);
+      if (g_strcmp0 (fake->pusher, device) != 0)
+        {
+          g_free (fake->pusher);
+          fake->pusher = g_strdup (device);
+        }
       if (g_hash_table_contains (fake->seen, key))
         {
-          duplicates++;
+          (*duplicates)++;
           g_free (key);
           dft_change_free (change);
           continue;
@@ -209,18 +196,56 @@ fake_push (FakeServer *fake, SoupServerMessage *msg)
       g_hash_table_add (fake->seen, key);
       change->seq = fake->log->len + 1;
       g_ptr_array_add (fake->log, change);
-      applied++;
+      (*applied)++;
     }
-  fake->applied += applied;
-  fake->duplicates += duplicates;
+  g_ptr_array_set_size (changes, 0);
+  fake->applied += *applied;
+  fake->duplicates += *duplicates;
 
   for (guint i = 0; device != NULL && i < fake->log->len; i++)
     {
       DftChange *change = g_ptr_array_index (fake->log, i);
       if (g_str_equal (change->device_id, device))
-        acked = MAX (acked, change->origin_seq);
+        *acked = MAX (*acked, change->origin_seq);
     }
+}
 
+/* The batch of a push or a sync, NULL (answered 400) when it is not one. */
+static GPtrArray *
+fake_batch (SoupServerMessage *msg, JsonObject **top)
+{
+  SoupMessageBody   *body = soup_server_message_get_request_body (msg);
+  g_autoptr (GBytes) packed = soup_message_body_flatten (body);
+  g_autoptr (GBytes) json = NULL;
+  g_autoptr (GError) error = NULL;
+  GPtrArray         *changes = NULL;
+
+  /* Not asserted: libsoup hands over a request whose connection was cut inside
+   * its headers as if they had ended there, so this is what a server sees. */
+  if (g_strcmp0 (soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                               "Content-Encoding"),
+                 "gzip")
+      == 0)
+    json = dft_wire_gunzip (packed, DFT_WIRE_MAX_JSON, &error);
+  if (json != NULL)
+    changes = dft_wire_decode_batch (json, top, &error);
+  if (changes == NULL)
+    fake_error (msg, 400, "bad_request");
+  return changes;
+}
+
+/* Called with the lock held. */
+static void
+fake_push (FakeServer *fake, SoupServerMessage *msg)
+{
+  g_autoptr (GPtrArray) changes = fake_batch (msg, NULL);
+  gint64                acked = 0;
+  guint                 applied = 0, duplicates = 0;
+  JsonObject           *reply;
+
+  if (changes == NULL)
+    return;
+  fake_take (fake, changes, &acked, &applied, &duplicates);
   reply = json_object_new ();
   json_object_set_int_member (reply, "acked", acked);
   json_object_set_string_member (reply, "epoch", fake->epoch);
@@ -232,6 +257,37 @@ fake_push (FakeServer *fake, SoupServerMessage *msg)
   json_object_unref (reply);
 }
 
+/* A page of the log after @after, at most @limit, into @page and @extra. */
+static void
+fake_page (FakeServer *fake, guint64 after, guint64 limit, GPtrArray *page, JsonObject *extra)
+{
+  if (fake->pull_max > 0)
+    limit = MIN (limit, fake->pull_max);
+  for (guint64 i = after; i < fake->log->len && page->len < limit; i++)
+    g_ptr_array_add (page, g_ptr_array_index (fake->log, i));
+  json_object_set_int_member (extra, "cursor", (gint64) (after + page->len));
+  json_object_set_boolean_member (extra, "more", after + page->len < fake->log->len);
+  json_object_set_string_member (extra, "epoch", fake->epoch);
+  json_object_set_int_member (extra, "time", g_get_real_time () / 1000);
+}
+
+static void
+fake_send_batch (SoupServerMessage *msg, GPtrArray *page, JsonObject *extra)
+{
+  g_autoptr (GBytes)  json = NULL;
+  g_autoptr (GBytes)  packed = NULL;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  json_object_set_string_member (extra, "server", "daftari");
+  json = dft_wire_encode_batch (page, extra);
+  packed = dft_wire_gzip (json);
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_message_headers_append (headers, "X-Daftari-Server", "1");
+  soup_message_headers_append (headers, "Content-Encoding", "gzip");
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+                                    g_bytes_get_data (packed, NULL), g_bytes_get_size (packed));
+}
+
 static void
 fake_pull (FakeServer *fake, SoupServerMessage *msg, GHashTable *query)
 {
@@ -240,9 +296,6 @@ fake_pull (FakeServer *fake, SoupServerMessage *msg, GHashTable *query)
   guint64                after = 0, limit = 0;
   g_autoptr (GPtrArray)  page = g_ptr_array_new ();
   g_autoptr (JsonObject) extra = json_object_new ();
-  g_autoptr (GBytes)     json = NULL;
-  g_autoptr (GBytes)     packed = NULL;
-  SoupMessageHeaders    *headers = soup_server_message_get_response_headers (msg);
 
   if (!g_ascii_string_to_unsigned (after_text, 10, 0, G_MAXINT64, &after, NULL)
       || !g_ascii_string_to_unsigned (limit_text, 10, 1, 100000, &limit, NULL))
@@ -250,22 +303,85 @@ fake_pull (FakeServer *fake, SoupServerMessage *msg, GHashTable *query)
       fake_error (msg, 400, "bad_request");
       return;
     }
-  if (fake->pull_max > 0)
-    limit = MIN (limit, fake->pull_max);
-  for (guint64 i = after; i < fake->log->len && page->len < limit; i++)
-    g_ptr_array_add (page, g_ptr_array_index (fake->log, i));
+  fake_page (fake, after, limit, page, extra);
+  fake_send_batch (msg, page, extra);
+}
 
-  json_object_set_int_member (extra, "cursor", (gint64) (after + page->len));
-  json_object_set_boolean_member (extra, "more", after + page->len < fake->log->len);
-  json_object_set_string_member (extra, "epoch", fake->epoch);
-  json_object_set_int_member (extra, "time", g_get_real_time () / 1000);
-  json = dft_wire_encode_batch (page, extra);
-  packed = dft_wire_gzip (json);
-  soup_server_message_set_status (msg, 200, NULL);
-  soup_message_headers_append (headers, "X-Daftari-Server", "1");
-  soup_message_headers_append (headers, "Content-Encoding", "gzip");
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
-                                    g_bytes_get_data (packed, NULL), g_bytes_get_size (packed));
+/* A push and a pull page in one (sync/PROTOCOL.md, "Sync"); counted as either or both. */
+static void
+fake_sync (FakeServer *fake, SoupServerMessage *msg, FakeMode mode)
+{
+  g_autoptr (JsonObject) top = NULL;
+  g_autoptr (GPtrArray)  changes = fake_batch (msg, &top);
+  g_autoptr (GPtrArray)  page = g_ptr_array_new ();
+  g_autoptr (JsonObject) extra = json_object_new ();
+  gint64                 after = -1, limit = 500;
+
+  if (changes == NULL)
+    return;
+  if (changes->len > 0 && mode == FAKE_FORBIDDEN)
+    {
+      fake_error (msg, 403, "forbidden");
+      return;
+    }
+  if (changes->len > 0)
+    {
+      gint64 acked;
+      guint  applied, duplicates;
+
+      fake->pushes++;
+      fake_take (fake, changes, &acked, &applied, &duplicates);
+      json_object_set_int_member (extra, "acked", acked);
+      json_object_set_int_member (extra, "applied", applied);
+      json_object_set_int_member (extra, "duplicates", duplicates);
+      json_object_set_int_member (extra, "conflicts", 0);
+    }
+  if (json_object_has_member (top, "after"))
+    {
+      after = json_object_get_int_member (top, "after");
+      limit = json_object_get_int_member_with_default (top, "limit", 500);
+      g_assert_cmpint (after, >=, 0);
+      g_assert_cmpint (limit, >=, 1);
+      fake->pulls++;
+    }
+  else
+    {
+      gint64 acked = 0;
+
+      /* What it holds of the device's own, as a server answers a sync without changes. */
+      for (guint i = 0; fake->pusher != NULL && i < fake->log->len; i++)
+        {
+          DftChange *change = g_ptr_array_index (fake->log, i);
+          if (g_str_equal (change->device_id, fake->pusher))
+            acked = MAX (acked, change->origin_seq);
+        }
+      json_object_set_int_member (extra, "acked", acked);
+    }
+  if (after >= 0 && mode == FAKE_BAD_BATCH)
+    {
+      JsonObject *reply = json_object_ref (extra);
+      JsonArray  *list = json_array_new ();
+      JsonObject *change = json_object_new ();
+
+      json_object_set_int_member (change, "d", 7);
+      json_array_add_object_element (list, change);
+      json_object_set_array_member (reply, "changes", list);
+      json_object_set_array_member (reply, "devices", json_array_new ());
+      json_object_set_array_member (reply, "ids", json_array_new ());
+      json_object_set_int_member (reply, "cursor", 1);
+      json_object_set_boolean_member (reply, "more", FALSE);
+      fake_reply (msg, 200, reply, TRUE);
+      json_object_unref (reply);
+      return;
+    }
+  if (after >= 0)
+    fake_page (fake, (guint64) after, (guint64) limit, page, extra);
+  else
+    {
+      json_object_set_string_member (extra, "epoch", fake->epoch);
+      json_object_set_int_member (extra, "time", g_get_real_time () / 1000);
+    }
+  fake_send_batch (msg, page, extra);
 }
 
 static void
@@ -319,6 +435,8 @@ fake_handler (SoupServer        *server,
                   == NULL
            || !g_str_equal (auth, "Bearer " TOKEN))
     fake_error (msg, 401, "unauthorized");
+  else if (g_str_equal (endpoint, "sync") && !fake->old)
+    fake_sync (fake, msg, mode);
   else if (g_str_equal (endpoint, "push") && mode == FAKE_FORBIDDEN)
     fake_error (msg, 403, "forbidden");
   else if (g_str_equal (endpoint, "push"))
@@ -420,6 +538,7 @@ fake_server_free (FakeServer *fake)
   g_thread_join (fake->thread);
   g_main_context_unref (fake->context);
   g_ptr_array_unref (fake->log);
+  g_free (fake->pusher);
   g_hash_table_unref (fake->seen);
   g_string_free (fake->trace, TRUE);
   g_free (fake->epoch);
@@ -845,9 +964,10 @@ test_push_then_pull (Fixture *f, gconstpointer data)
   g_assert_true (sync_and_wait (f->client, NULL, &stats, &error));
   g_assert_no_error (error);
 
-  /* Pushed first, one request for all five, then pulled. */
+  /* One round trip: the five pushed and the page pulled in the same request. */
   trace = g_strdup (f->fake->trace->str);
-  g_assert_cmpstr (trace, ==, "login push pull device-keys");
+  g_assert_cmpstr (trace, ==, "login sync");
+  g_assert_cmpuint (stats.requests, ==, 1);
   g_assert_cmpuint (stats.pushed, ==, 5);
   g_assert_cmpuint (fake_get (f->fake, &f->fake->applied), ==, 5);
   g_assert_cmpuint (stats.received, ==, 3 + 5); /* theirs, and our own echoed back */
@@ -870,9 +990,33 @@ test_push_then_pull (Fixture *f, gconstpointer data)
   g_assert_true (sync_and_wait (f->client, NULL, &stats, &error));
   g_clear_pointer (&trace, g_free);
   trace = g_strdup (f->fake->trace->str);
-  g_assert_cmpstr (trace, ==, "login push pull device-keys pull device-keys");
+  g_assert_cmpstr (trace, ==, "login sync sync");
+  g_assert_cmpuint (fake_get (f->fake, &f->fake->pushes), ==, 1);
+  g_assert_cmpuint (fake_get (f->fake, &f->fake->pulls), ==, 2);
   g_assert_cmpuint (stats.received, ==, 0);
   g_assert_cmpuint (fake_get (f->fake, &f->fake->duplicates), ==, 0);
+}
+
+/* A server from before "sync" answers it 404: the client pushes and pulls apart, as before. */
+static void
+test_old_server (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) theirs = dft_test_add_person (f->other, "Aigerim", "Bekova");
+  g_autofree char      *trace = NULL;
+  DftSyncStats          stats;
+
+  f->fake->old = TRUE;
+  add_people (f->store, "Ours", 4);
+  fake_seed (f->fake, f->other);
+  login (f->client);
+  g_assert_true (sync_and_wait (f->client, NULL, &stats, &error));
+  g_assert_no_error (error);
+  trace = g_strdup (f->fake->trace->str);
+  g_assert_cmpstr (trace, ==, "login sync push pull device-keys");
+  g_assert_cmpuint (stats.pushed, ==, 4);
+  g_assert_cmpint (pending (f->store), ==, 0);
+  g_assert_true (holds_record (f->store, &dft_entity_person, dft_record_get_id (theirs)));
 }
 
 static void
@@ -1626,7 +1770,7 @@ test_queued (Fixture *f, gconstpointer data)
   while (done < 3)
     g_main_context_iteration (NULL, TRUE);
   trace = g_strdup (f->fake->trace->str);
-  g_assert_cmpstr (trace, ==, "login push pull device-keys pull device-keys");
+  g_assert_cmpstr (trace, ==, "login sync sync");
   g_assert_cmpint (pending (f->store), ==, 0);
 }
 
@@ -1840,6 +1984,7 @@ main (int argc, char *argv[])
   g_test_add ("/sync-client/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("sign-in", test_sign_in);
   ADD ("push-then-pull", test_push_then_pull);
+  ADD ("old-server", test_old_server);
   ADD ("captive-portal", test_captive_portal);
   ADD ("garbage", test_garbage);
   ADD ("stalled", test_stalled);

@@ -16,11 +16,11 @@ G_BEGIN_DECLS
 
 /* Batch sizes: the client starts from them, a run adapts them to the link. */
 #define MIN_BATCH_BYTES  512
-#define PUSH_LIMIT_START 256
+#define PUSH_LIMIT_START 1024
 #define PUSH_LIMIT_MAX   4096
-#define PULL_LIMIT_START 200
+#define PULL_LIMIT_START 500
 #define PULL_LIMIT_MIN   1
-#define PULL_LIMIT_MAX   1000
+#define PULL_LIMIT_MAX   5000
 
 /* The client's properties; a run posts changes to some of them (_dft_sync_client_post_update). */
 enum
@@ -85,6 +85,15 @@ typedef struct
   guint target_bytes;
   guint push_limit;
   guint pull_limit;
+  /* What one connection has carried before the link cut it, the least seen (0: no cut yet),
+   * and what the connection in use has carried: a request that would take it past the mark
+   * goes on a new connection, and batches stay under it (issue 19). */
+  guint64 link_bytes;
+  guint64 conn_bytes;
+  guint   link_successes;
+  /* The last cut came after the whole request body had gone out: the server may have applied
+   * it, so the next request asks what it holds before sending the batch again. */
+  gboolean upload_whole;
 
   DftSyncFlags flags; /* the halves of the sync left out */
 
@@ -105,6 +114,7 @@ typedef struct
   /* Daftari's server has answered in this run: an answer without its mark after that is a
    * reply cut short on a bad link, not a captive portal's page. */
   gboolean server_seen;
+  long     last_status; /* of the last request the server answered, 0 when none */
   /* A push refused as a fork ("forked"): this database is a copy of another device's, which
    * made other changes from fork_seq on. */
   gboolean forked;
@@ -144,16 +154,18 @@ gboolean    _dft_sync_member_int (JsonObject *object, const char *name, gint64 *
 gboolean    _dft_sync_member_bool (JsonObject *object, const char *name);
 char       *_dft_sync_pin_from_pem (const char *path, GError **error);
 void        _dft_sync_not_the_server (GError **error);
-gboolean    _dft_sync_request (Run         *run,
-                               const char  *server_url,
-                               const char  *method,
-                               const char  *path,
-                               GBytes      *body,
-                               gboolean     gzipped,
-                               GBytes     **json,
-                               JsonObject **reply,
-                               Failure     *failure,
-                               GError     **error);
+/* The digest of this device's own change numbered @seq (dft_change_digest()), or NULL. */
+char    *_dft_sync_own_change_digest (DftStore *store, gint64 seq);
+gboolean _dft_sync_request (Run         *run,
+                            const char  *server_url,
+                            const char  *method,
+                            const char  *path,
+                            GBytes      *body,
+                            gboolean     gzipped,
+                            GBytes     **json,
+                            JsonObject **reply,
+                            Failure     *failure,
+                            GError     **error);
 /* The same for a file's piece: a PUT of @body, or a GET whose 200 reply is raw bytes. */
 gboolean _dft_sync_request_bytes (Run          *run,
                                   const char   *server_url,

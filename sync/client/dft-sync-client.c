@@ -67,9 +67,10 @@ struct _DftSyncClient
   gint64       clock_drift_ms;
 
   /* Batch sizes learnt from the link, kept from one sync to the next. */
-  guint push_limit;
-  guint pull_limit;
-  guint target_bytes;
+  guint   push_limit;
+  guint   pull_limit;
+  guint   target_bytes;
+  guint64 link_bytes;
 
   /* Runs. */
   gboolean      running;
@@ -228,6 +229,7 @@ run_new (DftSyncClient *self, GCancellable *cancellable)
   run->target_bytes = CLAMP (self->target_bytes, MIN_BATCH_BYTES, run->batch_bytes);
   run->push_limit = self->push_limit;
   run->pull_limit = self->pull_limit;
+  run->link_bytes = self->link_bytes;
   run->flags = self->flags;
   return run;
 }
@@ -373,6 +375,7 @@ run_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   self->push_limit = run->push_limit;
   self->pull_limit = run->pull_limit;
   self->target_bytes = run->target_bytes;
+  self->link_bytes = run->link_bytes;
 
   if (ok)
     {

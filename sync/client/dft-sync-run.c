@@ -24,6 +24,10 @@
  */
 
 #define MAX_RESTARTS 4
+/* The headers of a request and its reply, about, next to the batch on one connection. */
+#define LINK_OVERHEAD_BYTES 1024
+/* Successes in a row after which a connection is trusted to carry a sixteenth more. */
+#define LINK_TRUST_AFTER 8
 
 gboolean
 _dft_sync_state_get_int (DftStore *store, const char *key, gint64 *value, GError **error)
@@ -145,20 +149,47 @@ encode_push (Run *run, GPtrArray *changes, JsonObject *extra, guint *n_used)
     }
 }
 
+/* The most a batch may be on this link: under what a connection carried before a cut. */
+static guint
+link_cap (Run *run)
+{
+  guint64 cap = run->link_bytes * 3 / 4;
+
+  if (run->link_bytes == 0)
+    return run->batch_bytes;
+  cap = cap > LINK_OVERHEAD_BYTES ? cap - LINK_OVERHEAD_BYTES : 0;
+  return (guint) CLAMP (cap, MIN_BATCH_BYTES, run->batch_bytes);
+}
+
+/*
+ * After a cut: at most half the batch, and under what the link let through (a connection the
+ * link cuts after so many bytes takes one batch whole rather than part of two); the next try
+ * goes soon (see dft-sync-transport.c).
+ */
 static void
 shrink_after (Run *run, Failure failure, guint *limit, guint minimum)
 {
   if (failure != FAIL_DROPPED && failure != FAIL_SHRINK)
     return;
   *limit = MAX (minimum, *limit / 2);
-  run->target_bytes = MAX (MIN_BATCH_BYTES, run->target_bytes / 2);
+  run->target_bytes = MAX (MIN_BATCH_BYTES, MIN (run->target_bytes / 2, link_cap (run)));
 }
 
+/*
+ * After a success: a quarter more, up to the limit. What a connection may carry is trusted a
+ * little more after every few successes in a row, so a link that got better is used better,
+ * at the cost of one cut now and then when it did not.
+ */
 static void
 grow_after_success (Run *run, guint *limit, guint used, guint maximum)
 {
-  *limit = MIN (maximum, MAX (*limit, used * 2));
-  run->target_bytes = MIN (run->batch_bytes, run->target_bytes * 2);
+  *limit = MIN (maximum, MAX (*limit, used + used / 4 + 1));
+  if (run->link_bytes > 0 && ++run->link_successes >= LINK_TRUST_AFTER)
+    {
+      run->link_bytes += run->link_bytes / 16;
+      run->link_successes = 0;
+    }
+  run->target_bytes = MIN (link_cap (run), run->target_bytes + run->target_bytes / 4 + 1);
 }
 
 /*
@@ -468,6 +499,76 @@ note_set_aside (Run *run, JsonObject *reply, GError **error)
   return TRUE;
 }
 
+/*
+ * What a push's reply says (a push, or the push half of a sync): the mark moves to what the
+ * server holds of this device's changes, never past what was sent (@last_sent). *restart when
+ * the server wants everything again from the first change.
+ */
+static gboolean
+after_push_reply (Run        *run,
+                  JsonObject *reply,
+                  gint64     *acked,
+                  gint64      last_sent,
+                  guint       n,
+                  guint      *stuck,
+                  gboolean   *restart,
+                  GError    **error)
+{
+  gint64 server_acked, mark, other;
+
+  /* The server holds another change under the number it last acknowledged (see pull):
+   * nothing was applied, and everything is sent again from the first. */
+  if (_dft_sync_member_int (reply, "acked_other", &other) && other > 0 && *acked > 0)
+    {
+      g_debug ("sync: the server holds another change as this device's #%" G_GINT64_FORMAT, other);
+      if (!_dft_sync_state_set_int (run->store, "push_acked_seq", 0, error))
+        return FALSE;
+      *restart = TRUE;
+      return TRUE;
+    }
+  if (!_dft_sync_member_int (reply, "acked", &server_acked))
+    {
+      _dft_sync_not_the_server (error);
+      return FALSE;
+    }
+  if (!note_set_aside (run, reply, error))
+    return FALSE;
+  /* The server names the highest seq it holds from us; never past what was sent. */
+  mark = MIN (server_acked, last_sent);
+  if (mark <= *acked)
+    {
+      /* Nothing moved: the server lacks earlier changes, or refuses these silently. */
+      if (++*stuck >= 2)
+        {
+          g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_REFUSED,
+                               _ ("The server did not accept this device's changes. They "
+                                  "are kept on this device."));
+          return FALSE;
+        }
+    }
+  else
+    *stuck = 0;
+  if (!_dft_sync_state_set_int (run->store, "push_acked_seq", MAX (mark, 0), error))
+    return FALSE;
+  if (mark > *acked)
+    run->stats.pushed += (guint) (mark - *acked);
+  *acked = MAX (mark, 0);
+  grow_after_success (run, &run->push_limit, n, PUSH_LIMIT_MAX);
+  post_pending (run);
+  return TRUE;
+}
+
+/* A push refused as a fork: this database is a copy, and takes a new identity. */
+static gboolean
+after_fork (Run *run, const char *server_url, gboolean *restart, GError **error)
+{
+  g_clear_error (error);
+  if (!take_new_identity (run, server_url, run->fork_seq - 1, error))
+    return FALSE;
+  *restart = TRUE;
+  return TRUE;
+}
+
 static gboolean
 push (Run *run, const char *server_url, gboolean *restart, GError **error)
 {
@@ -491,9 +592,8 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
       g_autoptr (GBytes)     json = NULL;
       g_autoptr (JsonObject) reply = NULL;
       Failure                failure;
-      gint64                 sent_ms, last_sent, mark, server_acked;
+      gint64                 sent_ms, last_sent;
       guint                  n = 0;
-      gboolean               changed;
 
       if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
         return FALSE;
@@ -511,13 +611,7 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
                               error))
         {
           if (run->forked)
-            {
-              g_clear_error (error);
-              if (!take_new_identity (run, server_url, run->fork_seq - 1, error))
-                return FALSE;
-              *restart = TRUE;
-              return TRUE;
-            }
+            return after_fork (run, server_url, restart, error);
           shrink_after (run, failure, &run->push_limit, 1);
           if (_dft_sync_should_retry (run, failure, &failures, error))
             continue;
@@ -525,66 +619,140 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
         }
       failures = 0;
 
-      if (!check_epoch (run, reply, &changed, error))
+      if (!check_epoch (run, reply, restart, error))
         return FALSE;
-      if (changed)
-        {
-          *restart = TRUE;
-          return TRUE;
-        }
+      if (*restart)
+        return TRUE;
       note_clock (run, reply, sent_ms);
-
-      /* The server holds another change under the number it last acknowledged (see pull):
-       * nothing was applied, and everything is sent again from the first. */
-      {
-        gint64 other;
-
-        if (_dft_sync_member_int (reply, "acked_other", &other) && other > 0 && acked > 0)
-          {
-            g_debug ("sync: the server holds another change as this device's #%" G_GINT64_FORMAT,
-                     other);
-            if (!_dft_sync_state_set_int (run->store, "push_acked_seq", 0, error))
-              return FALSE;
-            *restart = TRUE;
-            return TRUE;
-          }
-      }
-
-      if (!_dft_sync_member_int (reply, "acked", &server_acked))
-        {
-          _dft_sync_not_the_server (error);
-          return FALSE;
-        }
-      if (!note_set_aside (run, reply, error))
+      if (!after_push_reply (run, reply, &acked, last_sent, n, &stuck, restart, error))
         return FALSE;
-      /* The server names the highest seq it holds from us; never past what was sent. */
-      mark = MIN (server_acked, last_sent);
-      if (mark <= acked)
-        {
-          /* Nothing moved: the server lacks earlier changes, or refuses these silently. */
-          if (++stuck >= 2)
-            {
-              g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_REFUSED,
-                                   _ ("The server did not accept this device's changes. They "
-                                      "are kept on this device."));
-              return FALSE;
-            }
-        }
-      else
-        stuck = 0;
-      if (!_dft_sync_state_set_int (run->store, "push_acked_seq", MAX (mark, 0), error))
-        return FALSE;
-      if (mark > acked)
-        run->stats.pushed += (guint) (mark - acked);
-      acked = MAX (mark, 0);
-      grow_after_success (run, &run->push_limit, n, PUSH_LIMIT_MAX);
-
-      post_pending (run);
+      if (*restart)
+        return TRUE;
       if (high > first_acked)
         _dft_sync_client_post_update (
             run, PROP_PROGRESS,
             0.5 * (double) (acked - first_acked) / (double) (high - first_acked), 0);
     }
+  return TRUE;
+}
+
+/*
+ * A page of changes from the server (a pull, or the pull half of a sync), applied in one
+ * transaction before the cursor is saved: a stop in between only means the page comes again,
+ * and applying is idempotent. *cursor moves on; *more says whether the server has more;
+ * *restart when the device must start again (a fork, a new scope, a server put back).
+ */
+static gboolean
+apply_page (Run        *run,
+            const char *server_url,
+            GBytes     *json,
+            gint64     *cursor,
+            gboolean   *more,
+            gboolean   *restart,
+            GError    **error)
+{
+  g_autoptr (JsonObject) top = NULL;
+  g_autoptr (GPtrArray)  changes = NULL;
+  DftApplyStats          applied = { 0 };
+  guint                  yielded = 0;
+  gint64                 next;
+
+  *more = FALSE;
+  changes = dft_wire_decode_batch (json, &top, error);
+  if (changes == NULL)
+    return FALSE;
+  if (!_dft_sync_member_int (top, "cursor", &next) || next < *cursor)
+    {
+      g_set_error_literal (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID,
+                           _ ("The server's reply has no valid position to continue from. "
+                              "Nothing of it was applied."));
+      return FALSE;
+    }
+
+  /* A workshop moved into this device's team: its records lie behind the cursor. */
+  if (_dft_sync_member_string (top, "scope") != NULL)
+    {
+      g_autoptr (GError) local_error = NULL;
+      g_autofree char *known = _dft_sync_state_get_string (run->store, "scope_mark", &local_error);
+      const char      *mark = _dft_sync_member_string (top, "scope");
+
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (g_strcmp0 (known, mark) != 0)
+        {
+          if ((*cursor != 0 && !_dft_sync_state_set_int (run->store, "pull_cursor", 0, error))
+              || !dft_store_set_sync_state (run->store, "scope_mark", mark, error))
+            return FALSE;
+          if (*cursor != 0)
+            {
+              g_debug ("sync: this team's scope changed: pulling everything again");
+              *cursor = 0;
+              *more = TRUE;
+              return TRUE;
+            }
+        }
+    }
+  /* The server holds changes under this device's id that it does not: another copy of
+   * this database made them. */
+  {
+    gint64 server_own, own;
+
+    if (_dft_sync_member_int (top, "acked", &server_own))
+      {
+        own = dft_store_origin_high (run->store, dft_store_get_device_id (run->store), error);
+        if (own < 0)
+          return FALSE;
+        if (server_own > own)
+          {
+            /* What it holds of its own the server holds alike: it pushed first. */
+            if (!take_new_identity (run, server_url, own, error))
+              return FALSE;
+            *restart = TRUE;
+            return TRUE;
+          }
+      }
+  }
+  /* The server holds as many of this device's changes as it acknowledged, but another one
+   * under the last number: it was put back, and another copy of this database sent its own
+   * change under that number. Sent again from the first, the changes show where the copies
+   * parted, and this database takes a new identity from there (the push's "forked"). */
+  {
+    gint64 other;
+
+    if (_dft_sync_member_int (top, "acked_other", &other) && other > 0)
+      {
+        g_debug ("sync: the server holds another change as this device's #%" G_GINT64_FORMAT,
+                 other);
+        if (!_dft_sync_state_set_int (run->store, "push_acked_seq", 0, error))
+          return FALSE;
+        *restart = TRUE;
+        return TRUE;
+      }
+  }
+
+  if (changes->len > 0
+      && (!dft_store_yield_forks (run->store, changes, &yielded, error)
+          || !dft_store_apply_changes (run->store, changes, &applied, error)))
+    return FALSE;
+  if (!_dft_sync_state_set_int (run->store, "pull_cursor", next, error))
+    return FALSE;
+  run->stats.received += changes->len;
+  run->stats.applied += applied.applied;
+  run->stats.conflicts += applied.conflicts;
+  run->stats.clocks_ahead += applied.clocks_ahead;
+  grow_after_success (run, &run->pull_limit, changes->len, PULL_LIMIT_MAX);
+
+  *more = _dft_sync_member_bool (top, "more");
+  if (*more && next == *cursor && changes->len == 0)
+    {
+      g_set_error_literal (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID,
+                           _ ("The server says it has more changes but sent none."));
+      return FALSE;
+    }
+  *cursor = next;
   return TRUE;
 }
 
@@ -603,13 +771,9 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
       g_autofree char       *path = NULL;
       g_autoptr (GBytes)     json = NULL;
       g_autoptr (JsonObject) reply = NULL;
-      g_autoptr (JsonObject) top = NULL;
-      g_autoptr (GPtrArray)  changes = NULL;
-      DftApplyStats          applied = { 0 };
       Failure                failure;
-      guint                  yielded = 0;
-      gint64                 sent_ms, next;
-      gboolean               more, changed;
+      gint64                 sent_ms;
+      gboolean               more;
 
       if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
         return FALSE;
@@ -625,118 +789,202 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
         }
       failures = 0;
 
-      if (!check_epoch (run, reply, &changed, error))
+      if (!check_epoch (run, reply, restart, error))
         return FALSE;
-      if (changed)
-        {
-          *restart = TRUE;
-          return TRUE;
-        }
+      if (*restart)
+        return TRUE;
       note_clock (run, reply, sent_ms);
-
-      changes = dft_wire_decode_batch (json, &top, error);
-      if (changes == NULL)
+      if (!apply_page (run, server_url, json, &cursor, &more, restart, error))
         return FALSE;
-      if (!_dft_sync_member_int (top, "cursor", &next) || next < cursor)
-        {
-          g_set_error_literal (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID,
-                               _ ("The server's reply has no valid position to continue from. "
-                                  "Nothing of it was applied."));
-          return FALSE;
-        }
-      more = _dft_sync_member_bool (top, "more");
-
-      /* A workshop moved into this device's team: its records lie behind the cursor. */
-      if (_dft_sync_member_string (top, "scope") != NULL)
-        {
-          g_autoptr (GError) local_error = NULL;
-          g_autofree char   *known
-              = _dft_sync_state_get_string (run->store, "scope_mark", &local_error);
-          const char *mark = _dft_sync_member_string (top, "scope");
-
-          if (local_error != NULL)
-            {
-              g_propagate_error (error, g_steal_pointer (&local_error));
-              return FALSE;
-            }
-          if (g_strcmp0 (known, mark) != 0)
-            {
-              if ((cursor != 0 && !_dft_sync_state_set_int (run->store, "pull_cursor", 0, error))
-                  || !dft_store_set_sync_state (run->store, "scope_mark", mark, error))
-                return FALSE;
-              if (cursor != 0)
-                {
-                  g_debug ("sync: this team's scope changed: pulling everything again");
-                  cursor = 0;
-                  continue;
-                }
-            }
-        }
-      /* The server holds changes under this device's id that it does not: another copy of
-       * this database made them. */
-      {
-        gint64 server_own, own;
-
-        if (_dft_sync_member_int (top, "acked", &server_own))
-          {
-            own = dft_store_origin_high (run->store, dft_store_get_device_id (run->store), error);
-            if (own < 0)
-              return FALSE;
-            if (server_own > own)
-              {
-                /* What it holds of its own the server holds alike: it pushed first. */
-                if (!take_new_identity (run, server_url, own, error))
-                  return FALSE;
-                *restart = TRUE;
-                return TRUE;
-              }
-          }
-      }
-      /* The server holds as many of this device's changes as it acknowledged, but another one
-       * under the last number: it was put back, and another copy of this database sent its own
-       * change under that number. Sent again from the first, the changes show where the copies
-       * parted, and this database takes a new identity from there (the push's "forked"). */
-      {
-        gint64 other;
-
-        if (_dft_sync_member_int (top, "acked_other", &other) && other > 0)
-          {
-            g_debug ("sync: the server holds another change as this device's #%" G_GINT64_FORMAT,
-                     other);
-            if (!_dft_sync_state_set_int (run->store, "push_acked_seq", 0, error))
-              return FALSE;
-            *restart = TRUE;
-            return TRUE;
-          }
-      }
-
-      /* Applied in one transaction, then the cursor saved: a stop in between
-       * only means the page comes again, and applying is idempotent. */
-      if (changes->len > 0
-          && (!dft_store_yield_forks (run->store, changes, &yielded, error)
-              || !dft_store_apply_changes (run->store, changes, &applied, error)))
-        return FALSE;
-      if (!_dft_sync_state_set_int (run->store, "pull_cursor", next, error))
-        return FALSE;
-      run->stats.received += changes->len;
-      run->stats.applied += applied.applied;
-      run->stats.conflicts += applied.conflicts;
-      run->stats.clocks_ahead += applied.clocks_ahead;
-      grow_after_success (run, &run->pull_limit, changes->len, PULL_LIMIT_MAX);
+      if (*restart)
+        return TRUE;
       pages++;
       _dft_sync_client_post_update (run, PROP_PROGRESS,
                                     0.5 + 0.5 * (1.0 - 1.0 / (double) (1u << MIN (pages, 20))), 0);
-
       if (!more)
         return TRUE;
-      if (next == cursor && changes->len == 0)
+    }
+}
+
+/* The device keys a sync's reply carries when they changed since the tag this device holds. */
+static gboolean
+keep_device_keys (Run *run, JsonObject *reply, GError **error)
+{
+  JsonNode        *devices = json_object_get_member (reply, "device_keys");
+  const char      *tag = _dft_sync_member_string (reply, "keys");
+  g_autofree char *text = NULL;
+
+  if (devices == NULL || tag == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (devices))
+    {
+      _dft_sync_not_the_server (error);
+      return FALSE;
+    }
+  text = json_to_string (devices, FALSE);
+  return dft_store_set_sync_state (run->store, DFT_BUNDLE_STATE_DEVICE_KEYS, text, error)
+         && dft_store_set_sync_state (run->store, "device_keys_tag", tag, error);
+}
+
+/*
+ * An ordinary sync in as few round trips as the data allows (sync/PROTOCOL.md, "Sync"): each
+ * request carries a batch of this device's own changes and, with its last batch, asks for the
+ * first page of what it pulls, which the reply carries; further pages, if any, come the same
+ * way with no changes. *old_server when the server has no such request (a server from before
+ * it): the caller pushes and pulls apart, as before.
+ */
+static gboolean
+exchange (Run        *run,
+          const char *server_url,
+          gboolean    send,
+          gboolean    receive,
+          gboolean   *restart,
+          gboolean   *old_server,
+          GError    **error)
+{
+  const char *device = dft_store_get_device_id (run->store);
+  gint64      acked, high, first_acked, cursor;
+  guint       failures = 0, stuck = 0, pages = 0;
+  gboolean    pulled = !receive;
+
+  *restart = FALSE;
+  *old_server = FALSE;
+  if ((send && !restamp_own (run, error))
+      || !_dft_sync_state_get_int (run->store, "push_acked_seq", &acked, error)
+      || !_dft_sync_state_get_int (run->store, "pull_cursor", &cursor, error))
+    return FALSE;
+  high = send ? dft_store_origin_high (run->store, device, error) : acked;
+  if (high < 0)
+    return FALSE;
+  first_acked = acked;
+
+  while ((send && acked < high) || !pulled)
+    {
+      g_autoptr (GPtrArray)  changes = NULL;
+      g_autoptr (GBytes)     body = NULL;
+      g_autoptr (GBytes)     json = NULL;
+      g_autoptr (JsonObject) reply = NULL;
+      g_autoptr (JsonObject) extra = json_object_new ();
+      g_autofree char       *epoch = NULL;
+      g_autofree char       *keys = NULL;
+      Failure                failure;
+      gint64                 sent_ms, last_sent = acked;
+      guint                  n = 0;
+      gboolean               want_page, probe, more;
+
+      if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
+        return FALSE;
+      /* The link cut the last request after all of it had gone out: the server may hold the
+       * batch. Asking costs a few hundred bytes, sending it again the whole batch. */
+      probe = send && acked < high && run->upload_whole;
+      if (send && acked < high && !probe)
         {
-          g_set_error_literal (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID,
-                               _ ("The server says it has more changes but sent none."));
+          changes = dft_store_read_log (run->store, acked, run->push_limit, device, NULL, error);
+          if (changes == NULL)
+            return FALSE;
+        }
+      else
+        changes = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+      if (send && !probe && changes->len == 0)
+        high = acked;
+
+      /* What the server said it holds of this device's changes, and which change that is: a
+       * server put back from a copy finds out from it (sync/PROTOCOL.md, "Restores"). */
+      if (acked > 0)
+        {
+          g_autofree char *digest = _dft_sync_own_change_digest (run->store, acked);
+
+          json_object_set_int_member (extra, "acked", acked);
+          /* 64 bits of it tell one change from another well enough. */
+          if (digest != NULL)
+            {
+              digest[16] = '\0';
+              json_object_set_string_member (extra, "acked_change", digest);
+            }
+        }
+      /* Its last 12 digits are random: the server names its epoch only when they differ. */
+      epoch = _dft_sync_state_get_string (run->store, "epoch", NULL);
+      if (epoch != NULL && strlen (epoch) > 12)
+        json_object_set_string_member (extra, "epoch", epoch + strlen (epoch) - 12);
+      /* Encoded without the page first: whether the batch holds the last changes decides
+       * whether this request asks for it. */
+      if (changes->len > 0)
+        {
+          g_autoptr (GBytes) sized = encode_push (run, changes, extra, &n);
+
+          last_sent = ((DftChange *) g_ptr_array_index (changes, n - 1))->origin_seq;
+        }
+      want_page = !pulled && !probe && last_sent >= high;
+      if (want_page)
+        {
+          json_object_set_int_member (extra, "after", cursor);
+          json_object_set_int_member (extra, "limit", run->pull_limit);
+          keys = _dft_sync_state_get_string (run->store, "device_keys_tag", NULL);
+          json_object_set_string_member (extra, "keys", keys != NULL ? keys : "");
+        }
+      if (n > 0)
+        g_ptr_array_set_size (changes, n);
+      {
+        g_autoptr (GBytes) text = dft_wire_encode_batch (changes, extra);
+
+        body = dft_wire_gzip (text);
+      }
+
+      sent_ms = dft_store_wall_ms (run->store);
+      if (!_dft_sync_request (run, server_url, "POST", "sync", body, TRUE, &json, &reply, &failure,
+                              error))
+        {
+          if (run->forked)
+            return after_fork (run, server_url, restart, error);
+          /* A server from before this request: nothing was done, push and pull go apart. */
+          if (run->last_status == 404)
+            {
+              g_clear_error (error);
+              *old_server = TRUE;
+              return TRUE;
+            }
+          shrink_after (run, failure, &run->push_limit, 1);
+          if (want_page)
+            shrink_after (run, failure, &run->pull_limit, PULL_LIMIT_MIN);
+          if (_dft_sync_should_retry (run, failure, &failures, error))
+            continue;
           return FALSE;
         }
-      cursor = next;
+      failures = 0;
+
+      if (!check_epoch (run, reply, restart, error))
+        return FALSE;
+      if (*restart)
+        return TRUE;
+      note_clock (run, reply, sent_ms);
+      if (n > 0 || probe)
+        {
+          if (!after_push_reply (run, reply, &acked, probe ? high : last_sent, n, &stuck, restart,
+                                 error))
+            return FALSE;
+          if (*restart)
+            return TRUE;
+          if (probe)
+            stuck = 0;
+        }
+      if (want_page)
+        {
+          if (!keep_device_keys (run, reply, error)
+              || !apply_page (run, server_url, json, &cursor, &more, restart, error))
+            return FALSE;
+          if (*restart)
+            return TRUE;
+          pulled = !more;
+          pages++;
+        }
+      _dft_sync_client_post_update (
+          run, PROP_PROGRESS,
+          (high > first_acked ? 0.5 * (double) (acked - first_acked) / (double) (high - first_acked)
+                              : 0.5)
+              + (pages > 0 ? 0.5 * (1.0 - 1.0 / (double) (1u << MIN (pages, 20))) : 0.0),
+          0);
     }
+  return TRUE;
 }
 
 /*
@@ -796,7 +1044,7 @@ _dft_sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable
   Run               *run = task_data;
   g_autoptr (GError) error = NULL;
   g_autofree char   *server_url = NULL;
-  gboolean           restart = FALSE;
+  gboolean           restart = FALSE, old_server = FALSE;
   gboolean           send = (run->flags & DFT_SYNC_FLAGS_NO_PUSH) == 0;
   gboolean           receive = (run->flags & DFT_SYNC_FLAGS_NO_PULL) == 0;
 
@@ -829,12 +1077,21 @@ _dft_sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable
        * the store, for the next sync that sends. */
       if (send && !relay (run, server_url, &restart, &error))
         goto out;
-      if (send && !restart && !push (run, server_url, &restart, &error))
+      if (!restart && !old_server
+          && !exchange (run, server_url, send, receive, &restart, &old_server, &error))
         goto out;
-      /* After the push: the server takes a file only once a submission it holds names it. */
-      if (send && !restart && !_dft_sync_upload_attachments (run, server_url, &error))
-        goto out;
-      if (receive && !restart && !pull (run, server_url, &restart, &error))
+      if (!restart && old_server)
+        {
+          /* A server from before "sync": a push, then a pull, each its own requests. */
+          if (send && !push (run, server_url, &restart, &error))
+            goto out;
+          /* After the push: the server takes a file only once a submission it holds names it. */
+          if (send && !restart && !_dft_sync_upload_attachments (run, server_url, &error))
+            goto out;
+          if (receive && !restart && !pull (run, server_url, &restart, &error))
+            goto out;
+        }
+      else if (send && !restart && !_dft_sync_upload_attachments (run, server_url, &error))
         goto out;
     }
   while (restart);
@@ -843,7 +1100,9 @@ _dft_sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable
   /* After the pull: the submissions just received name the files to fetch. */
   if (!_dft_sync_fetch_attachments (run, server_url, &error))
     goto out;
-  fetch_device_keys (run, server_url);
+  /* A sync's reply carries them when they change. */
+  if (old_server)
+    fetch_device_keys (run, server_url);
   if (!send)
     goto out;
 

@@ -21,6 +21,10 @@
  * down. */
 #define MAX_CUT_DELAY_MS       200
 #define STALL_BYTES_PER_SECOND 10
+/* About what a request's and its reply's headers take, on top of the body. */
+#define LINK_REQUEST_OVERHEAD 1024
+/* A cut this early says nothing about the link (a connection the server had closed). */
+#define LINK_MIN_BYTES 4096
 
 /* Members of a reply, which may be anything: never assume a type. */
 const char *
@@ -427,22 +431,72 @@ clock_ahead_error (Run *run, JsonObject *reply, const char *server_message, GErr
  * *json its text. A reply counts only when it is the server's: status 200, the
  * header X-Daftari-Server: 1 and a JSON object saying "server": "daftari".
  */
-/* "X-Daftari-Acked-Change: DIGEST" for this device's own change numbered @seq, or NULL. */
-static char *
-own_change_header (DftStore *store, gint64 seq)
+char *
+_dft_sync_own_change_digest (DftStore *store, gint64 seq)
 {
   g_autoptr (GPtrArray) changes
       = dft_store_read_log (store, seq - 1, 1, dft_store_get_device_id (store), NULL, NULL);
-  g_autofree char *digest = NULL;
-  DftChange       *change;
+  DftChange *change;
 
   if (changes == NULL || changes->len == 0)
     return NULL;
   change = g_ptr_array_index (changes, 0);
   if (change->origin_seq != seq)
     return NULL;
-  digest = dft_change_digest (change);
-  return g_strconcat ("X-Daftari-Acked-Change: ", digest, NULL);
+  return dft_change_digest (change);
+}
+
+/* "X-Daftari-Acked-Change: DIGEST" for this device's own change numbered @seq, or NULL. */
+static char *
+own_change_header (DftStore *store, gint64 seq)
+{
+  g_autofree char *digest = _dft_sync_own_change_digest (store, seq);
+
+  return digest != NULL ? g_strconcat ("X-Daftari-Acked-Change: ", digest, NULL) : NULL;
+}
+
+/*
+ * What the connection carried: headers and bodies both ways. A cut teaches what the link lets
+ * through a connection; see Run.link_bytes.
+ */
+static void
+count_link (Run *run, CURLcode code, GBytes *body)
+{
+  long       connects = 0, request_size = 0, header_size = 0;
+  curl_off_t up = 0, down = 0;
+  guint64    carried;
+  gsize      body_size = body != NULL ? g_bytes_get_size (body) : 0;
+
+  curl_easy_getinfo (run->curl, CURLINFO_NUM_CONNECTS, &connects);
+  curl_easy_getinfo (run->curl, CURLINFO_REQUEST_SIZE, &request_size);
+  curl_easy_getinfo (run->curl, CURLINFO_HEADER_SIZE, &header_size);
+  curl_easy_getinfo (run->curl, CURLINFO_SIZE_UPLOAD_T, &up);
+  curl_easy_getinfo (run->curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
+  if (connects > 0)
+    run->conn_bytes = 0;
+  up = MAX (up, run->last_ulnow);
+  down = MAX (down, run->last_dlnow);
+  carried = (guint64) MAX (request_size, 0) + (guint64) MAX (header_size, 0) + (guint64) up
+            + (guint64) down;
+  run->upload_whole = FALSE;
+  if (code == CURLE_SEND_ERROR || code == CURLE_RECV_ERROR || code == CURLE_PARTIAL_FILE
+      || code == CURLE_GOT_NOTHING)
+    {
+      /* What libcurl wrote may sit in socket buffers the link never carried: the request as
+       * a whole is what the connection failed to carry, with what came back of the reply. */
+      guint64 total = MAX (run->conn_bytes + body_size + LINK_REQUEST_OVERHEAD + (guint64) down,
+                           LINK_MIN_BYTES);
+
+      run->link_bytes = run->link_bytes == 0 ? total : MIN (run->link_bytes, total);
+      run->link_successes = 0;
+      run->upload_whole = body_size > 0 && (gsize) up >= body_size;
+      run->conn_bytes = 0;
+      g_debug ("sync: the link cut a connection after %" G_GUINT64_FORMAT " bytes",
+               run->conn_bytes + carried);
+      return;
+    }
+  if (code == CURLE_OK)
+    run->conn_bytes += carried;
 }
 
 static void
@@ -524,8 +578,10 @@ request_full (Run          *run,
   /* Every byte counts on 2G: no Accept or User-Agent lines (the server answers
    * only JSON and does not care who asks). */
   headers = curl_slist_append (headers, "Accept:");
-  /* Asked for by hand, so the body arrives compressed and is inflated with a limit. */
-  headers = curl_slist_append (headers, "Accept-Encoding: gzip");
+  /* Asked for by hand, so the body arrives compressed and is inflated with a limit; a sync's
+   * reply is compressed by the protocol itself. */
+  if (!g_str_equal (path, "sync"))
+    headers = curl_slist_append (headers, "Accept-Encoding: gzip");
   headers = curl_slist_append (headers, "Expect:");
   if (run->token != NULL)
     {
@@ -592,8 +648,22 @@ request_full (Run          *run,
   run->stalled = FALSE;
   run->last_dlnow = run->last_ulnow = 0;
   run->last_activity_us = g_get_monotonic_time ();
+  /* A link that cuts connections after so many bytes: a request that would take this one
+   * past the mark goes on a new connection instead of being cut part way. */
+  {
+    gsize body_size = body != NULL ? g_bytes_get_size (body) : 0;
+
+    if (run->link_bytes > 0
+        && run->conn_bytes + body_size + LINK_REQUEST_OVERHEAD > run->link_bytes * 9 / 10)
+      {
+        curl_easy_setopt (run->curl, CURLOPT_FRESH_CONNECT, 1L);
+        run->conn_bytes = 0;
+      }
+  }
+  run->last_status = 0;
   code = curl_easy_perform (run->curl);
   run->stats.requests++;
+  count_link (run, code, body);
   curl_easy_setopt (run->curl, CURLOPT_HTTPHEADER, NULL);
   curl_slist_free_all (headers);
   if (auth != NULL)
@@ -635,6 +705,7 @@ request_full (Run          *run,
       return FALSE;
     }
   run->server_seen = TRUE;
+  run->last_status = status;
   if (bytes != NULL)
     bytes->status = status;
 

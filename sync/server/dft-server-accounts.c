@@ -277,20 +277,14 @@ _dft_server_handle_reidentify (DftServer *self, Request *request, DftDevice *dev
  * USB bundle from another laptop (sync/PROTOCOL.md, "Bundles"). Public keys
  * and device ids only: a device sees the ids in every pull anyway.
  */
-void
-_dft_server_handle_device_keys (DftServer *self, Request *request, DftDevice *device)
+JsonObject *
+_dft_server_device_keys (DftServer *self, GError **error)
 {
-  g_autoptr (GError)     error = NULL;
-  g_autoptr (GPtrArray)  devices = dft_server_db_list_devices (self->db, &error);
-  g_autoptr (JsonObject) object = NULL;
-  JsonObject            *keys;
+  g_autoptr (GPtrArray) devices = dft_server_db_list_devices (self->db, error);
+  JsonObject           *keys;
 
   if (devices == NULL)
-    {
-      _dft_server_reply_internal (&request->reply, error);
-      return;
-    }
-  object = _dft_server_reply_object_new ();
+    return NULL;
   keys = json_object_new ();
   for (guint i = 0; i < devices->len; i++)
     {
@@ -299,7 +293,34 @@ _dft_server_handle_device_keys (DftServer *self, Request *request, DftDevice *de
       if (d->revoked_at == 0 && d->sign_key != NULL)
         json_object_set_string_member (keys, d->id, d->sign_key);
     }
-  json_object_set_object_member (object, "devices", keys);
+  return keys;
+}
+
+/* The first 16 hex digits of the SHA-256 of the keys' JSON (its members in the list's order). */
+char *
+_dft_server_device_keys_tag (JsonObject *keys)
+{
+  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), keys);
+  g_autofree char     *text = json_to_string (node, FALSE);
+  g_autofree char     *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
+
+  return g_strndup (digest, 16);
+}
+
+void
+_dft_server_handle_device_keys (DftServer *self, Request *request, DftDevice *device)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (JsonObject) keys = _dft_server_device_keys (self, &error);
+  g_autoptr (JsonObject) object = NULL;
+
+  if (keys == NULL)
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return;
+    }
+  object = _dft_server_reply_object_new ();
+  json_object_set_object_member (object, "devices", g_steal_pointer (&keys));
   _dft_server_reply_json (&request->reply, SOUP_STATUS_OK, object);
 }
 

@@ -156,8 +156,12 @@ void       _dft_server_handle_login (DftServer *self, Request *request, DftDevic
 void       _dft_server_handle_enrol (DftServer *self, Request *request, DftDevice *device);
 void       _dft_server_handle_reidentify (DftServer *self, Request *request, DftDevice *device);
 void       _dft_server_handle_device_keys (DftServer *self, Request *request, DftDevice *device);
-void       _dft_server_handle_revoke (DftServer *self, Request *request, DftDevice *device);
-void       _dft_server_handle_codes (DftServer *self, Request *request, DftDevice *device);
+/* The bundle signing keys of the devices not revoked, device id -> key, and a short tag of them
+ * that changes when they do. */
+JsonObject *_dft_server_device_keys (DftServer *self, GError **error);
+char       *_dft_server_device_keys_tag (JsonObject *keys);
+void        _dft_server_handle_revoke (DftServer *self, Request *request, DftDevice *device);
+void        _dft_server_handle_codes (DftServer *self, Request *request, DftDevice *device);
 
 /* dft-server-attachments.c */
 void _dft_server_handle_attachments_missing (DftServer *self, Request *request, DftDevice *device);
@@ -167,5 +171,6 @@ void _dft_server_handle_attachment_get (DftServer *self, Request *request, DftDe
 /* dft-server-sync.c */
 void _dft_server_handle_push (DftServer *self, Request *request, DftDevice *device);
 void _dft_server_handle_pull (DftServer *self, Request *request, DftDevice *device);
+void _dft_server_handle_sync (DftServer *self, Request *request, DftDevice *device);
 
 G_END_DECLS

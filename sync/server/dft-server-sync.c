@@ -17,6 +17,8 @@
 #define PULL_MAX_BYTES     (4 * 1024 * 1024)
 #define PULL_DEFAULT_LIMIT 500
 #define PULL_MAX_LIMIT     5000
+/* The least of an epoch's end a sync request may name it by. */
+#define EPOCH_TAG_LENGTH 12
 
 /* ---- Sync --------------------------------------------------------------- */
 
@@ -158,47 +160,54 @@ static void push_counted (DftServer *self, Request *request, DftDevice *device);
 static gboolean
 holds_same_change (DftServer *self, const char *device_id, gint64 seq, const char *digest);
 
-void
-_dft_server_handle_push (DftServer *self, Request *request, DftDevice *device)
+/*
+ * Counts a batch's body and takes its cost from the server's push budget (*cost, to give back
+ * with _dft_server_budget_give()); FALSE with request->reply set when it holds too much or the
+ * budget has no room.
+ */
+static gboolean
+reserve_push (DftServer *self, Request *request, gsize *cost)
 {
   g_autoptr (GError) error = NULL;
   const char        *encoding = request->content_encoding;
   gboolean           gzip = encoding != NULL && g_ascii_strcasecmp (encoding, "gzip") == 0;
   DftWireCount       count;
-  gsize              cost;
 
+  *cost = 0;
   /* Another encoding is refused by _dft_server_body_json() as it always was. */
-  if (gzip || encoding == NULL || g_ascii_strcasecmp (encoding, "identity") == 0)
+  if (!gzip && encoding != NULL && g_ascii_strcasecmp (encoding, "identity") != 0)
+    return TRUE;
+  if (!dft_wire_count_body (request->body, gzip, DFT_WIRE_MAX_JSON, &count, &error))
     {
-      if (!dft_wire_count_body (request->body, gzip, DFT_WIRE_MAX_JSON, &count, &error))
-        {
-          _dft_server_reply_gerror (&request->reply, error);
-          return;
-        }
-      if (count.changes > DFT_WIRE_MAX_PUSH_CHANGES || count.values > DFT_WIRE_MAX_PUSH_VALUES)
-        {
-          g_autofree char *message = g_strdup_printf (
-              /* Translators: %d is the most changes one push may hold */
-              _ ("This push holds too much: send at most %d changes at a time, and smaller "
-                 "batches."),
-              DFT_WIRE_MAX_PUSH_CHANGES);
-
-          _dft_server_reply_error (&request->reply, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-                                   "too_large", message);
-          return;
-        }
-      cost = count.bytes + (gsize) count.values * PUSH_VALUE_COST;
-      if (!_dft_server_budget_take (&self->push_budget, cost,
-                                    g_get_monotonic_time () + PUSH_WAIT_S * G_USEC_PER_SEC))
-        {
-          _dft_server_reply_busy (&request->reply);
-          return;
-        }
+      _dft_server_reply_gerror (&request->reply, error);
+      return FALSE;
     }
-  else
-    cost = 0;
+  if (count.changes > DFT_WIRE_MAX_PUSH_CHANGES || count.values > DFT_WIRE_MAX_PUSH_VALUES)
+    {
+      g_autofree char *message = g_strdup_printf (
+          /* Translators: %d is the most changes one push may hold */
+          _ ("This push holds too much: send at most %d changes at a time, and smaller "
+             "batches."),
+          DFT_WIRE_MAX_PUSH_CHANGES);
 
-  push_counted (self, request, device);
+      _dft_server_reply_error (&request->reply, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too_large",
+                               message);
+      return FALSE;
+    }
+  *cost = count.bytes + (gsize) count.values * PUSH_VALUE_COST;
+  if (!_dft_server_budget_take (&self->push_budget, *cost,
+                                g_get_monotonic_time () + PUSH_WAIT_S * G_USEC_PER_SEC))
+    {
+      *cost = 0;
+      _dft_server_reply_busy (&request->reply);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+release_push (DftServer *self, gsize cost)
+{
   _dft_server_budget_give (&self->push_budget, cost);
 #ifdef __GLIBC__
   /* A worker thread's malloc arena keeps what a big batch freed: give it back, so memory
@@ -206,6 +215,17 @@ _dft_server_handle_push (DftServer *self, Request *request, DftDevice *device)
   if (cost >= PUSH_TRIM_AT)
     malloc_trim (0);
 #endif
+}
+
+void
+_dft_server_handle_push (DftServer *self, Request *request, DftDevice *device)
+{
+  gsize cost;
+
+  if (!reserve_push (self, request, &cost))
+    return;
+  push_counted (self, request, device);
+  release_push (self, cost);
 }
 
 /* A change of a push the server refused alone, and why (sync/PROTOCOL.md, "Set aside"). */
@@ -596,7 +616,8 @@ holds_same_change (DftServer *self, const char *device_id, gint64 seq, const cha
   if (changes->len == 0 || (change = g_ptr_array_index (changes, 0))->origin_seq != seq)
     return TRUE;
   held = dft_change_digest (change);
-  return g_ascii_strcasecmp (held, digest) == 0;
+  /* A sync names it by its first 16 digits at least (64 bits), a push's header by all 64. */
+  return strlen (digest) >= 16 && g_ascii_strncasecmp (held, digest, strlen (digest)) == 0;
 }
 
 /*
@@ -725,4 +746,187 @@ _dft_server_handle_pull (DftServer *self, Request *request, DftDevice *device)
   request->reply.status = SOUP_STATUS_OK;
   request->reply.body = dft_wire_gzip (json);
   request->reply.gzip = TRUE;
+}
+
+/* ---- One round trip: push and pull together (sync/PROTOCOL.md, "Sync") ---- */
+
+/* The members a sync request may hold besides a batch's own. */
+static const char *const sync_members[]
+    = { "server", "protocol", "epoch", "devices",      "ids",  "changes",
+        "after",  "limit",    "acked", "acked_change", "keys", NULL };
+
+static gboolean
+sync_number (JsonObject *top, const char *name, gint64 min, gint64 max, gint64 *out, GError **error)
+{
+  JsonNode *node = json_object_get_member (top, name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64
+      || json_node_get_int (node) < min || json_node_get_int (node) > max)
+    {
+      g_autofree char *message = g_strdup_printf (
+          /* Translators: %s is a member of a sync request; the numbers are its bounds */
+          _ ("The member “%s” must be a whole number from %lld to %lld."), name, (long long) min,
+          (long long) max);
+      return _dft_server_bad_request (error, message);
+    }
+  *out = json_node_get_int (node);
+  return TRUE;
+}
+
+static gboolean
+sync_string (JsonObject *top, const char *name, gsize max_length, const char **out, GError **error)
+{
+  JsonNode *node = json_object_get_member (top, name);
+
+  *out = NULL;
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING
+      || strlen (json_node_get_string (node)) > max_length)
+    {
+      g_autofree char *message = g_strdup_printf (
+          /* Translators: %s is a member of a sync request */
+          _ ("The member “%s” must be a short string."), name);
+      return _dft_server_bad_request (error, message);
+    }
+  *out = json_node_get_string (node);
+  return TRUE;
+}
+
+/*
+ * The device's own changes, pushed, and the page of what it may pull after them, in one
+ * request: an ordinary sync is one round trip. The request is a batch (JSON, gzip or not) whose
+ * top level may also hold "after" and "limit" (a pull page is wanted), "acked" and
+ * "acked_change" (what the headers X-Daftari-Acked and X-Daftari-Acked-Change carry in a push),
+ * "epoch" (the one the device knows: the reply names the server's only when it differs) and
+ * "keys" (the tag of the device keys it holds: the reply carries them only when they changed).
+ */
+static void sync_counted (DftServer *self, Request *request, DftDevice *device);
+
+void
+_dft_server_handle_sync (DftServer *self, Request *request, DftDevice *device)
+{
+  gsize cost;
+
+  if (!reserve_push (self, request, &cost))
+    return;
+  sync_counted (self, request, device);
+  release_push (self, cost);
+}
+
+static void
+sync_counted (DftServer *self, Request *request, DftDevice *device)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (GBytes)     json = NULL;
+  g_autoptr (JsonObject) top = NULL;
+  g_autoptr (GPtrArray)  changes = NULL;
+  g_autoptr (GPtrArray)  page = NULL;
+  g_autoptr (GPtrArray)  visible = NULL;
+  g_autoptr (JsonObject) extra = json_object_new ();
+  g_autofree char       *epoch = NULL;
+  const char            *known_epoch = NULL, *acked_change = NULL, *keys = NULL;
+  gint64                 after = -1, limit = PULL_DEFAULT_LIMIT, acked = 0, protocol = 1;
+  gboolean               stop = FALSE;
+
+  json = _dft_server_body_json (request, DFT_WIRE_MAX_JSON, &error);
+  if (json != NULL)
+    changes = dft_wire_decode_batch (json, &top, &error);
+  if (changes == NULL)
+    {
+      _dft_server_reply_gerror (&request->reply, error);
+      return;
+    }
+  {
+    g_autoptr (GList) names = json_object_get_members (top);
+
+    for (GList *l = names; l != NULL; l = l->next)
+      if (!g_strv_contains (sync_members, l->data))
+        {
+          g_autofree char *message
+              /* Translators: %s is a JSON member name a client sent */
+              = g_strdup_printf (_ ("The batch has an unknown member “%s”."),
+                                 (const char *) l->data);
+          _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                                   message);
+          return;
+        }
+  }
+  if (!sync_number (top, "protocol", DFT_WIRE_PROTOCOL, DFT_WIRE_PROTOCOL, &protocol, &error)
+      || !sync_number (top, "after", 0, G_MAXINT64, &after, &error)
+      || !sync_number (top, "limit", 1, PULL_MAX_LIMIT, &limit, &error)
+      || !sync_number (top, "acked", 0, G_MAXINT64, &acked, &error)
+      || !sync_string (top, "acked_change", 64, &acked_change, &error)
+      || !sync_string (top, "epoch", 64, &known_epoch, &error)
+      || !sync_string (top, "keys", 64, &keys, &error))
+    {
+      _dft_server_reply_gerror (&request->reply, error);
+      return;
+    }
+  /* Read by push_apply() and pull_page() as a push's and a pull's headers are. */
+  if (acked > 0)
+    {
+      g_free (request->acked);
+      request->acked = g_strdup_printf ("%" G_GINT64_FORMAT, acked);
+      g_free (request->acked_change);
+      request->acked_change = g_strdup (acked_change);
+    }
+
+  if (changes->len > 0)
+    {
+      if (!push_apply (self, request, device, changes, FALSE, extra, &stop))
+        return;
+      /* The device sends everything again from its first change: no page before that. */
+      if (stop)
+        after = -1;
+    }
+  if (after >= 0)
+    {
+      if (!pull_page (self, request, device, after, limit, extra, &page, &visible))
+        return;
+    }
+  else if (!json_object_has_member (extra, "acked"))
+    {
+      gint64 own = dft_store_origin_high (self->store, device->id, &error);
+
+      if (own < 0)
+        {
+          _dft_server_reply_internal (&request->reply, error);
+          return;
+        }
+      json_object_set_int_member (extra, "acked", own);
+    }
+  if (keys != NULL)
+    {
+      g_autoptr (JsonObject) device_keys = _dft_server_device_keys (self, &error);
+      g_autofree char       *tag = NULL;
+
+      if (device_keys == NULL)
+        {
+          _dft_server_reply_internal (&request->reply, error);
+          return;
+        }
+      tag = _dft_server_device_keys_tag (device_keys);
+      if (!g_str_equal (tag, keys))
+        {
+          json_object_set_object_member (extra, "device_keys", json_object_ref (device_keys));
+          json_object_set_string_member (extra, "keys", tag);
+        }
+    }
+  /* The device may name the epoch by its last 12 digits, which are random (UUID v7). */
+  epoch = _dft_server_current_epoch (self);
+  if (known_epoch == NULL || strlen (known_epoch) < EPOCH_TAG_LENGTH
+      || !g_str_has_suffix (epoch, known_epoch))
+    json_object_set_string_member (extra, "epoch", epoch);
+  json_object_set_int_member (extra, "time", dft_hlc_wall_ms ());
+  {
+    g_autoptr (GPtrArray) none = g_ptr_array_new ();
+    g_autoptr (GBytes)    text = dft_wire_encode_batch (visible != NULL ? visible : none, extra);
+
+    request->reply.status = SOUP_STATUS_OK;
+    request->reply.body = dft_wire_gzip (text);
+    request->reply.gzip = TRUE;
+  }
 }

@@ -44,6 +44,7 @@ static const Route routes[] = {
   { "POST", "enrol", FALSE, _dft_server_handle_enrol },
   { "POST", "push", TRUE, _dft_server_handle_push },
   { "GET", "pull", TRUE, _dft_server_handle_pull },
+  { "POST", "sync", TRUE, _dft_server_handle_sync },
   { "POST", "devices/*/revoke", TRUE, _dft_server_handle_revoke },
   { "POST", "enrolment-codes", TRUE, _dft_server_handle_codes },
   { "POST", "reidentify", TRUE, _dft_server_handle_reidentify },
@@ -619,7 +620,7 @@ handler_cb (SoupServer        *soup,
 static gsize
 body_limit (DftServer *self, SoupServerMessage *msg, const char *path)
 {
-  if (g_str_equal (path, API_PREFIX "push"))
+  if (g_str_equal (path, API_PREFIX "push") || g_str_equal (path, API_PREFIX "sync"))
     return self->max_body;
   /* A piece of an attached file: raw bytes, never decoded. */
   if (g_str_has_prefix (path, API_PREFIX "attachments/")
@@ -697,7 +698,8 @@ early_handler_cb (SoupServer        *soup,
   gsize               limit = body_limit (self, msg, path);
 
   /* A piece of a file is held whole in memory like a push body: it shares the push budget. */
-  gboolean push = g_str_equal (path, API_PREFIX "push") || limit == ATTACHMENT_BODY_MAX;
+  gboolean push = g_str_equal (path, API_PREFIX "push") || g_str_equal (path, API_PREFIX "sync")
+                  || limit == ATTACHMENT_BODY_MAX;
 
   if (push)
     {
@@ -972,7 +974,8 @@ dft_server_start (DftServer *self, GError **error)
   g_return_val_if_fail (DFT_IS_SERVER (self), FALSE);
   g_return_val_if_fail (self->soup == NULL, FALSE);
 
-  self->soup = soup_server_new ("server-header", "daftari-server", NULL);
+  /* No Server line: X-Daftari-Server says whose reply it is, and on 2G every line costs. */
+  self->soup = soup_server_new (NULL, NULL);
   if (self->tls_certificate != NULL)
     {
       g_autoptr (GTlsCertificate) certificate = NULL;
