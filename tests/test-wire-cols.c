@@ -341,8 +341,9 @@ typedef struct
   const char *field_name, *tag, *base_name, *base_hlc, *base_device, *values;
   gsize       values_len; /* when @values holds NUL bytes */
   guint64     n, fields, bases;
-  const char *names; /* the name table, count first */
-  const char *tail;  /* after the values */
+  const char *names;   /* the name table, count first */
+  const char *devices; /* the device table, count first */
+  const char *tail;    /* after the values */
 } Spec;
 
 static GBytes *
@@ -356,9 +357,14 @@ payload_of (const Spec *s)
   put (out, s->fields);
   put (out, s->bases);
   put (out, 0); /* no members */
-  put (out, 2); /* devices */
-  put_text_id (out, DEV_A);
-  put_text_id (out, "0190aaaa-0000-4000-8000-00000000000c");
+  if (s->devices != NULL)
+    put_raw (out, s->devices, strlen (s->devices));
+  else
+    {
+      put (out, 2);
+      put_text_id (out, DEV_A);
+      put_text_id (out, "0190aaaa-0000-4000-8000-00000000000c");
+    }
   put (out, 2); /* ids */
   put_text_id (out, REC_1);
   put_text_id (out, REC_2);
@@ -536,6 +542,31 @@ test_hand_made (void)
                            .tag = "\x03\x03",
                            .values = "\x02\x02" },
                   DFT_WIRE_ERROR_INVALID, "change 1");
+  /* Table entries of a kind no encoder writes, cut short, or not an id. */
+  expect_payload (&(Spec){ .n = 1, .fields = 1, .devices = "\x01\x10xxxxxxxxxxxxxxxx" },
+                  DFT_WIRE_ERROR_INVALID, "not an id");
+  expect_payload (&(Spec){ .n = 1, .fields = 1, .devices = "\x01\x61xxxxxxxxxxxxxxxx" },
+                  DFT_WIRE_ERROR_INVALID, "not an id");
+  expect_payload (&(Spec){ .n = 1, .fields = 1, .devices = "\x01\x35xxx" }, DFT_WIRE_ERROR_INVALID,
+                  "not an id");
+  expect_payload (&(Spec){ .n = 1, .fields = 1, .devices = "\x02\x01\x0f\x01" },
+                  DFT_WIRE_ERROR_INVALID, "not an id");
+  /* A device that shares all but its last byte with the one before it is read as such. */
+  {
+    Spec                  s = { .n = 1,
+                                .fields = 1,
+                                .devices = "\x02\x01\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d"
+                                                            "\x0e\x0f\x0f\x3c",
+                                .device = "\x01" };
+    g_autoptr (GBytes)    payload = payload_of (&s);
+    g_autoptr (GBytes)    frame = frame_of (payload);
+    g_autoptr (GError)    error = NULL;
+    g_autoptr (GPtrArray) changes = dft_wire_cols_decode (frame, 0, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (((DftChange *) g_ptr_array_index (changes, 0))->device_id, ==,
+                     "00010203-0405-0607-0809-0a0b0c0d0e3c");
+  }
   /* A field name that is not UTF-8. */
   expect_payload (&(Spec){ .n = 1, .fields = 1, .names = "\x01\x01\xff" }, DFT_WIRE_ERROR_INVALID,
                   "field name");

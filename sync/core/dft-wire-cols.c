@@ -765,7 +765,7 @@ inflate (const guint8 *data, gsize size, GError **error)
   ZSTD_inBuffer      in = { data, size, 0 };
   g_autofree guint8 *out = NULL;
   gsize              cap, len = 0;
-  size_t             ret;
+  size_t             ret = 1; /* not finished */
   unsigned long long declared;
 
   /* A skippable frame, or one cut inside its header, gives an error or no dictionary id. */
