@@ -249,23 +249,32 @@ main (int argc, char *argv[])
   }
   print_cols (log, tail, gzip_ref);
   {
-    gsize              total = 0;
     g_autoptr (GBytes) one = dft_wire_cols_encode (tail, NULL);
+    const guint        sizes[] = { 4096, 400, 100 };
 
-    for (guint start = 0; start < log->len; start += 4096)
+    printf ("chosen: level %d, %d under %d bytes of columns; one attendance tick %zu bytes\n",
+            DFT_WIRE_COLS_LEVEL, DFT_WIRE_COLS_LEVEL_SMALL, DFT_WIRE_COLS_SMALL,
+            g_bytes_get_size (one));
+    /* Smaller frames compress less: what a client pays for pushing in smaller batches. */
+    for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
       {
-        g_autoptr (GPtrArray) batch = g_ptr_array_new ();
-        g_autoptr (GBytes)    frame = NULL;
+        gsize total = 0;
+        guint frames = 0;
 
-        for (guint i = start; i < MIN (start + 4096, log->len); i++)
-          g_ptr_array_add (batch, g_ptr_array_index (log, i));
-        frame = dft_wire_cols_encode (batch, NULL);
-        total += g_bytes_get_size (frame);
+        for (guint start = 0; start < log->len; start += sizes[k], frames++)
+          {
+            g_autoptr (GPtrArray) batch = g_ptr_array_new ();
+            g_autoptr (GBytes)    frame = NULL;
+
+            for (guint i = start; i < MIN (start + sizes[k], log->len); i++)
+              g_ptr_array_add (batch, g_ptr_array_index (log, i));
+            frame = dft_wire_cols_encode (batch, NULL);
+            total += g_bytes_get_size (frame);
+          }
+        printf ("  frames of up to %4u changes: %5u frames, %8zu bytes (%.3f× gzip -9 of the data "
+                "set's JSON)\n",
+                sizes[k], frames, total, (double) total / (double) gzip_ref);
       }
-    printf ("chosen: level %d, %d under %d bytes of columns: %zu bytes (%.3f× gzip -9 of the "
-            "data set's JSON), one attendance tick %zu bytes\n",
-            DFT_WIRE_COLS_LEVEL, DFT_WIRE_COLS_LEVEL_SMALL, DFT_WIRE_COLS_SMALL, total,
-            (double) total / (double) gzip_ref, g_bytes_get_size (one));
   }
   /* For looking into: the whole log's column payload, before compression. */
   if (g_getenv ("BENCH_WIRE_PAYLOAD") != NULL)
