@@ -244,7 +244,8 @@ expect_error (GBytes *frame, guint max_changes, int code, const char *fragment)
 }
 
 /* What a record id that is not a UUID becomes: it goes out as it is, and is refused as JSON's
- * decoder refuses it, before it can reach a table. */
+ * decoder refuses it, before it can reach a table. The encoder sends what it is given; the
+ * receiver judges. */
 static void
 test_non_uuid_id (void)
 {
@@ -259,6 +260,20 @@ test_non_uuid_id (void)
   g_clear_pointer (&frame, g_bytes_unref);
   frame = dft_wire_cols_encode (changes, NULL);
   expect_error (frame, 0, DFT_WIRE_ERROR_INVALID, "not an id");
+
+  /* So are a kind of record no receiver knows and a value that is an object, as in JSON. */
+  g_ptr_array_set_size (changes, 0);
+  g_ptr_array_add (changes, new_change ("weapon", REC_1, DEV_A, 1, 5));
+  g_clear_pointer (&frame, g_bytes_unref);
+  frame = dft_wire_cols_encode (changes, NULL);
+  expect_error (frame, 0, DFT_WIRE_ERROR_INVALID, "unknown kind");
+  g_ptr_array_set_size (changes, 0);
+  g_ptr_array_add (changes, new_change ("event", REC_1, DEV_A, 1, 5));
+  json_object_set_object_member (((DftChange *) g_ptr_array_index (changes, 0))->fields, "title",
+                                 json_object_new ());
+  g_clear_pointer (&frame, g_bytes_unref);
+  frame = dft_wire_cols_encode (changes, NULL);
+  expect_error (frame, 0, DFT_WIRE_ERROR_INVALID, "change 1");
 }
 
 /* ---- Frames made by hand ---- */
@@ -350,6 +365,8 @@ static GBytes *
 payload_of (const Spec *s)
 {
   g_autoptr (GByteArray) out = g_byte_array_new ();
+  /* As many names as the values and bases could use: "f" alone, or "g" and "f". */
+  gboolean two_names = s->fields + s->bases >= 2;
   /* A count past the data has its columns cut short: the decoder must stop at the count. */
   guint64 n = MIN (s->n, 16);
 
@@ -359,6 +376,12 @@ payload_of (const Spec *s)
   put (out, 0); /* no members */
   if (s->devices != NULL)
     put_raw (out, s->devices, strlen (s->devices));
+  else if (s->n + s->bases < 2)
+    {
+      /* A table may hold no more entries than the changes could use. */
+      put (out, 1);
+      put_text_id (out, DEV_A);
+    }
   else
     {
       put (out, 2);
@@ -371,12 +394,7 @@ payload_of (const Spec *s)
   if (s->names != NULL)
     put_raw (out, s->names, strlen (s->names));
   else
-    put_raw (out,
-             "\x02\x01"
-             "g"
-             "\x01"
-             "f",
-             5);
+    put_raw (out, two_names ? "\x02\x01g\x01\x66" : "\x01\x01\x66", two_names ? 5 : 3);
 #define PART(field, each)                                                                          \
   if (s->field != NULL)                                                                            \
     put_raw (out, s->field, strlen (s->field));                                                    \
@@ -390,8 +408,8 @@ payload_of (const Spec *s)
   PART (record, "\x00")
   PART (n_fields, "\x01")
   PART (n_bases, "\x00")
-  PART (field_name, "\x01") /* "f" */
-  PART (tag, "\x03")        /* an integer */
+  PART (field_name, two_names ? "\x01" : "\x00") /* "f" */
+  PART (tag, "\x03")                             /* an integer */
   if (s->base_name != NULL)
     put_raw (out, s->base_name, strlen (s->base_name));
   if (s->base_hlc != NULL)
@@ -446,6 +464,14 @@ test_hand_made (void)
                   "count");
   expect_payload (&(Spec){ .n = 2, .fields = 2, .names = "\xff\xff\x03" }, DFT_WIRE_ERROR_INVALID,
                   "count");
+  /* Tables larger than the changes could use. */
+  expect_payload (&(Spec){ .n = 1,
+                           .fields = 1,
+                           .names = "\x03\x01g\x01"
+                                    "f\x01h" },
+                  DFT_WIRE_ERROR_INVALID, "count");
+  expect_payload (&(Spec){ .n = 1, .fields = 0, .n_fields = "\x02", .devices = "\x03" },
+                  DFT_WIRE_ERROR_INVALID, "count");
   /* A column shorter than its count, and counts that do not add up. */
   expect_payload (&(Spec){ .n = 2, .fields = 2, .record = "\x01" }, DFT_WIRE_ERROR_INVALID, NULL);
   expect_payload (&(Spec){ .n = 2, .fields = 3 }, DFT_WIRE_ERROR_INVALID, NULL);
@@ -549,15 +575,15 @@ test_hand_made (void)
                   DFT_WIRE_ERROR_INVALID, "not an id");
   expect_payload (&(Spec){ .n = 1, .fields = 1, .devices = "\x01\x35xxx" }, DFT_WIRE_ERROR_INVALID,
                   "not an id");
-  expect_payload (&(Spec){ .n = 1, .fields = 1, .devices = "\x02\x01\x0f\x01" },
+  expect_payload (&(Spec){ .n = 2, .fields = 2, .devices = "\x02\x01\x0f\x01" },
                   DFT_WIRE_ERROR_INVALID, "not an id");
   /* A device that shares all but its last byte with the one before it is read as such. */
   {
-    Spec                  s = { .n = 1,
-                                .fields = 1,
+    Spec                  s = { .n = 2,
+                                .fields = 2,
                                 .devices = "\x02\x01\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d"
                                                             "\x0e\x0f\x0f\x3c",
-                                .device = "\x01" };
+                                .device = "\x01\x01" };
     g_autoptr (GBytes)    payload = payload_of (&s);
     g_autoptr (GBytes)    frame = frame_of (payload);
     g_autoptr (GError)    error = NULL;

@@ -701,13 +701,13 @@ skip_bytes (Reader *r, guint64 n)
 }
 
 static gboolean
-id_table (Reader *r, GPtrArray *out, const char *name, GError **error)
+id_table (Reader *r, guint64 max, GPtrArray *out, const char *name, GError **error)
 {
   guint64 n;
   guint8  prev[16] = { 0 };
 
   /* Each entry takes two bytes at least. */
-  if (!get_varint (r, &n) || n > left (r) / 2)
+  if (!get_varint (r, &n) || n > left (r) / 2 || n > max)
     return invalid (error, _ ("a count runs past the end of the data"));
   for (guint64 i = 0; i < n; i++)
     {
@@ -1098,10 +1098,12 @@ dft_wire_cols_decode (GBytes *frame, guint max_changes, JsonObject **top, GError
     return invalid (error, _ ("a count runs past the end of the data")), NULL;
 
   extra = parse_extra (&r, error);
-  if (extra == NULL || !id_table (&r, devices, "devices", error)
-      || !id_table (&r, ids, "ids", error))
+  /* A table holds only what the changes use: devices of changes and bases, ids of records and
+   * values, names of fields and bases. So the limits on those bound the tables too. */
+  if (extra == NULL || !id_table (&r, n + n_bases, devices, "devices", error)
+      || !id_table (&r, n + n_fields, ids, "ids", error))
     return NULL;
-  if (!get_varint (&r, &n_names) || n_names > left (&r))
+  if (!get_varint (&r, &n_names) || n_names > left (&r) || n_names > n_fields + n_bases)
     return invalid (error, _ ("a count runs past the end of the data")), NULL;
   for (guint64 i = 0; i < n_names; i++)
     {
