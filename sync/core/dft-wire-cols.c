@@ -34,6 +34,7 @@ static const guint8 magic[] = { 0xDA, 0xF7 };
 #define ID_TEXT       32
 #define ID_MAX_LEN    64
 
+/* A value's type; the value itself, if it has one, is in the column of its type. */
 typedef enum
 {
   TAG_NULL = 0,
@@ -42,7 +43,7 @@ typedef enum
   TAG_INT = 3,    /* zigzag varint */
   TAG_DOUBLE = 4, /* 8 bytes, IEEE 754, little-endian */
   TAG_STRING = 5, /* varint length, UTF-8 */
-  TAG_ID = 6,     /* varint index into the id table: a UUID held as text */
+  TAG_ID = 6,     /* a UUID held as text: zigzag, its id table index less the field's last one */
   /* What a field never holds (an object or a list): written so the receiver refuses the batch,
    * as it refuses one in JSON, rather than sending something else in its place. */
   TAG_NESTED = 7,
