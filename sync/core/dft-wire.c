@@ -13,8 +13,9 @@
 G_DEFINE_QUARK (dft-wire-error-quark, dft_wire_error)
 /* clang-format on */
 
-/* The kinds of record a change may be for (app/dft-schema.c names them); NULL-terminated. */
-static const char *const entities[]
+/* The kinds of record a change may be for (app/dft-schema.c names them); NULL-terminated. The
+ * column format sends a kind as its place in this list: a new kind goes at the end. */
+const char *const dft_wire_entities[]
     = { "event",      "session",  "person",       "enrollment",     "attendance",      "form",
         "submission", "conflict", "person_merge", "person_unmerge", "person_distinct", NULL };
 
@@ -226,7 +227,7 @@ decode_change (
       || !node_is (s, G_TYPE_INT64) || !node_is (h, G_TYPE_INT64) || !node_is (e, G_TYPE_STRING)
       || f == NULL || !JSON_NODE_HOLDS_OBJECT (f) || (b != NULL && !JSON_NODE_HOLDS_OBJECT (b)))
     return invalid (error, where), NULL;
-  if (!g_strv_contains (entities, json_node_get_string (e)))
+  if (!g_strv_contains (dft_wire_entities, json_node_get_string (e)))
     {
       g_autofree char *what
           /* Translators: %u is the position of a change in a sync message */

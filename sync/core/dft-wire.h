@@ -32,6 +32,9 @@ typedef enum
 
 GQuark dft_wire_error_quark (void);
 
+/* The kinds of record a change may be for, NULL-terminated; both formats refuse any other. */
+extern const char *const dft_wire_entities[];
+
 /* @changes holds DftChange; @extra's members (epoch, cursor, more…) are added at the top level. */
 GBytes *dft_wire_encode_batch (GPtrArray *changes, JsonObject *extra);
 /* Checks every type and name; on success *top holds the top-level object (for epoch, cursor…). */
