@@ -95,7 +95,8 @@ typedef struct
    * it, so the next request asks what it holds before sending the batch again. */
   gboolean upload_whole;
 
-  DftSyncFlags flags; /* the halves of the sync left out */
+  DftSyncFlags flags;     /* the halves of the sync left out */
+  gboolean     json_wire; /* sync in JSON, not the column format (DAFTARI_SYNC_WIRE=json) */
 
   /* A login or an enrolment. */
   char *endpoint;
@@ -166,6 +167,18 @@ gboolean _dft_sync_request (Run         *run,
                             JsonObject **reply,
                             Failure     *failure,
                             GError     **error);
+/* A POST of a batch (JSON, gzip when @gzipped, or a column frame) whose reply is a batch: a
+ * frame's changes come back decoded in *changes, a JSON reply's text in *json (*changes NULL). */
+gboolean _dft_sync_request_batch (Run         *run,
+                                  const char  *server_url,
+                                  const char  *path,
+                                  GBytes      *body,
+                                  gboolean     gzipped,
+                                  GPtrArray  **changes,
+                                  GBytes     **json,
+                                  JsonObject **reply,
+                                  Failure     *failure,
+                                  GError     **error);
 /* The same for a file's piece: a PUT of @body, or a GET whose 200 reply is raw bytes. */
 gboolean _dft_sync_request_bytes (Run          *run,
                                   const char   *server_url,

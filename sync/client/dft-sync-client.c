@@ -230,6 +230,8 @@ run_new (DftSyncClient *self, GCancellable *cancellable)
   run->push_limit = self->push_limit;
   run->pull_limit = self->pull_limit;
   run->link_bytes = self->link_bytes;
+  /* The readable format, for debugging with a proxy that shows bodies. */
+  run->json_wire = g_strcmp0 (g_getenv ("DAFTARI_SYNC_WIRE"), "json") == 0;
   run->flags = self->flags;
   return run;
 }

@@ -10,6 +10,7 @@
 #include "dft-sync-client-private.h"
 #include "dft-token-store.h"
 #include "dft-uuid.h"
+#include "dft-wire-cols.h"
 #include "dft-wire.h"
 
 /*
@@ -123,7 +124,7 @@ check_epoch (Run *run, JsonObject *reply, gboolean *changed, GError **error)
 
 /* Encodes the first changes that fit in the target size; *n_used says how many. */
 static GBytes *
-encode_push (Run *run, GPtrArray *changes, JsonObject *extra, guint *n_used)
+encode_push (Run *run, GPtrArray *changes, JsonObject *extra, gboolean frame, guint *n_used)
 {
   guint n = changes->len;
 
@@ -136,8 +137,13 @@ encode_push (Run *run, GPtrArray *changes, JsonObject *extra, guint *n_used)
 
       for (guint i = 0; i < n; i++)
         g_ptr_array_add (part, g_ptr_array_index (changes, i));
-      json = dft_wire_encode_batch (part, extra);
-      gzip = dft_wire_gzip (json);
+      if (frame)
+        gzip = dft_wire_cols_encode (part, extra);
+      else
+        {
+          json = dft_wire_encode_batch (part, extra);
+          gzip = dft_wire_gzip (json);
+        }
       size = g_bytes_get_size (gzip);
       if (size <= run->target_bytes || n == 1)
         {
@@ -421,7 +427,7 @@ relay (Run *run, const char *server_url, gboolean *restart, GError **error)
         return FALSE;
       if (changes->len == 0)
         return dft_store_set_sync_state (run->store, "relay_after", "", error);
-      body = encode_push (run, changes, extra, &n);
+      body = encode_push (run, changes, extra, FALSE, &n);
       if (!_dft_sync_request (run, server_url, "POST", "push", body, TRUE, &json, &reply, &failure,
                               error))
         {
@@ -603,7 +609,7 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
         return FALSE;
       if (changes->len == 0)
         break;
-      body = encode_push (run, changes, NULL, &n);
+      body = encode_push (run, changes, NULL, FALSE, &n);
       last_sent = ((DftChange *) g_ptr_array_index (changes, n - 1))->origin_seq;
 
       sent_ms = dft_store_wall_ms (run->store);
@@ -645,22 +651,18 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
 static gboolean
 apply_page (Run        *run,
             const char *server_url,
-            GBytes     *json,
+            GPtrArray  *changes,
+            JsonObject *top,
             gint64     *cursor,
             gboolean   *more,
             gboolean   *restart,
             GError    **error)
 {
-  g_autoptr (JsonObject) top = NULL;
-  g_autoptr (GPtrArray)  changes = NULL;
-  DftApplyStats          applied = { 0 };
-  guint                  yielded = 0;
-  gint64                 next;
+  DftApplyStats applied = { 0 };
+  guint         yielded = 0;
+  gint64        next;
 
   *more = FALSE;
-  changes = dft_wire_decode_batch (json, &top, error);
-  if (changes == NULL)
-    return FALSE;
   if (!_dft_sync_member_int (top, "cursor", &next) || next < *cursor)
     {
       g_set_error_literal (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID,
@@ -794,8 +796,14 @@ pull (Run *run, const char *server_url, gboolean *restart, GError **error)
       if (*restart)
         return TRUE;
       note_clock (run, reply, sent_ms);
-      if (!apply_page (run, server_url, json, &cursor, &more, restart, error))
-        return FALSE;
+      {
+        g_autoptr (JsonObject) top = NULL;
+        g_autoptr (GPtrArray)  changes = dft_wire_decode_batch (json, &top, error);
+
+        if (changes == NULL
+            || !apply_page (run, server_url, changes, top, &cursor, &more, restart, error))
+          return FALSE;
+      }
       if (*restart)
         return TRUE;
       pages++;
@@ -861,6 +869,7 @@ exchange (Run        *run,
   while ((send && acked < high) || !pulled)
     {
       g_autoptr (GPtrArray)  changes = NULL;
+      g_autoptr (GPtrArray)  page = NULL;
       g_autoptr (GBytes)     body = NULL;
       g_autoptr (GBytes)     json = NULL;
       g_autoptr (JsonObject) reply = NULL;
@@ -910,7 +919,7 @@ exchange (Run        *run,
        * whether this request asks for it. */
       if (changes->len > 0)
         {
-          g_autoptr (GBytes) sized = encode_push (run, changes, extra, &n);
+          g_autoptr (GBytes) sized = encode_push (run, changes, extra, !run->json_wire, &n);
 
           last_sent = ((DftChange *) g_ptr_array_index (changes, n - 1))->origin_seq;
         }
@@ -924,15 +933,18 @@ exchange (Run        *run,
         }
       if (n > 0)
         g_ptr_array_set_size (changes, n);
-      {
-        g_autoptr (GBytes) text = dft_wire_encode_batch (changes, extra);
+      if (run->json_wire)
+        {
+          g_autoptr (GBytes) text = dft_wire_encode_batch (changes, extra);
 
-        body = dft_wire_gzip (text);
-      }
+          body = dft_wire_gzip (text);
+        }
+      else
+        body = dft_wire_cols_encode (changes, extra);
 
       sent_ms = dft_store_wall_ms (run->store);
-      if (!_dft_sync_request (run, server_url, "POST", "sync", body, TRUE, &json, &reply, &failure,
-                              error))
+      if (!_dft_sync_request_batch (run, server_url, "sync", body, run->json_wire, &page, &json,
+                                    &reply, &failure, error))
         {
           if (run->forked)
             return after_fork (run, server_url, restart, error);
@@ -969,8 +981,19 @@ exchange (Run        *run,
         }
       if (want_page)
         {
+          g_autoptr (JsonObject) top = NULL;
+
+          /* A JSON reply's page is read only now: a push that went through counts even when
+           * the page is damaged. */
+          if (page == NULL)
+            {
+              page = dft_wire_decode_batch (json, &top, error);
+              if (page == NULL)
+                return FALSE;
+            }
           if (!keep_device_keys (run, reply, error)
-              || !apply_page (run, server_url, json, &cursor, &more, restart, error))
+              || !apply_page (run, server_url, page, top != NULL ? top : reply, &cursor, &more,
+                              restart, error))
             return FALSE;
           if (*restart)
             return TRUE;

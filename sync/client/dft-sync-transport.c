@@ -7,6 +7,7 @@
 
 #include "dft-change-log.h"
 #include "dft-sync-client-private.h"
+#include "dft-wire-cols.h"
 #include "dft-wire.h"
 
 /*
@@ -426,11 +427,6 @@ clock_ahead_error (Run *run, JsonObject *reply, const char *server_message, GErr
                  server_message);
 }
 
-/*
- * One HTTP request. On success *reply holds the reply's top-level object and
- * *json its text. A reply counts only when it is the server's: status 200, the
- * header X-Daftari-Server: 1 and a JSON object saying "server": "daftari".
- */
 char *
 _dft_sync_own_change_digest (DftStore *store, gint64 seq)
 {
@@ -508,6 +504,12 @@ response_clear (Response *response)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Response, response_clear)
 
+/*
+ * One HTTP request. On success *reply holds the reply's top-level object and
+ * *json its text. A reply counts only when it is the server's: status 200, the
+ * header X-Daftari-Server: 1 and a JSON object saying "server": "daftari",
+ * or for a sync a column frame, whose changes come back in *changes.
+ */
 static gboolean
 request_full (Run          *run,
               const char   *server_url,
@@ -516,6 +518,7 @@ request_full (Run          *run,
               GBytes       *body,
               gboolean      gzipped,
               DftSyncBytes *bytes,
+              GPtrArray   **changes,
               GBytes      **json,
               JsonObject  **reply,
               Failure      *failure,
@@ -610,7 +613,11 @@ request_full (Run          *run,
       gsize         size = 0;
       gconstpointer data = body != NULL ? g_bytes_get_data (body, &size) : "";
 
-      headers = curl_slist_append (headers, "Content-Type: application/json");
+      /* A column frame says what it is in its first bytes (sync/PROTOCOL.md). */
+      if (changes != NULL && dft_wire_cols_is_frame (body))
+        headers = curl_slist_append (headers, "Content-Type:");
+      else
+        headers = curl_slist_append (headers, "Content-Type: application/json");
       if (gzipped)
         headers = curl_slist_append (headers, "Content-Encoding: gzip");
       curl_easy_setopt (run->curl, CURLOPT_POST, 1L);
@@ -730,6 +737,25 @@ request_full (Run          *run,
       return TRUE;
     }
 
+  /* A sync's reply in the column format: the push's answer and the page, whole or not at all.
+   * (Refusals are JSON, below.) */
+  if (changes != NULL && status == 200 && !response.gzip)
+    {
+      g_autoptr (GBytes)     frame = g_byte_array_free_to_bytes (g_steal_pointer (&raw));
+      g_autoptr (JsonObject) top = NULL;
+
+      if (dft_wire_cols_is_frame (frame))
+        {
+          *changes = dft_wire_cols_decode (frame, DFT_WIRE_MAX_PUSH_CHANGES, &top, error);
+          if (*changes == NULL)
+            return FALSE;
+          run->unreachable = 0;
+          *reply = g_steal_pointer (&top);
+          return TRUE;
+        }
+      raw = g_bytes_unref_to_array (g_steal_pointer (&frame));
+    }
+
   if (response.gzip)
     {
       g_autoptr (GBytes) compressed = g_byte_array_free_to_bytes (g_steal_pointer (&raw));
@@ -842,8 +868,25 @@ _dft_sync_request (Run         *run,
                    Failure     *failure,
                    GError     **error)
 {
-  return request_full (run, server_url, method, path, body, gzipped, NULL, json, reply, failure,
-                       error);
+  return request_full (run, server_url, method, path, body, gzipped, NULL, NULL, json, reply,
+                       failure, error);
+}
+
+gboolean
+_dft_sync_request_batch (Run         *run,
+                         const char  *server_url,
+                         const char  *path,
+                         GBytes      *body,
+                         gboolean     gzipped,
+                         GPtrArray  **changes,
+                         GBytes     **json,
+                         JsonObject **reply,
+                         Failure     *failure,
+                         GError     **error)
+{
+  *changes = NULL;
+  return request_full (run, server_url, "POST", path, body, gzipped, NULL, changes, json, reply,
+                       failure, error);
 }
 
 gboolean
@@ -868,8 +911,8 @@ _dft_sync_request_bytes (Run          *run,
   g_clear_pointer (&bytes->reply_file_name, g_free);
   if (reply != NULL)
     *reply = NULL;
-  return request_full (run, server_url, method, path, body, FALSE, bytes, &json, reply, failure,
-                       error);
+  return request_full (run, server_url, method, path, body, FALSE, bytes, NULL, &json, reply,
+                       failure, error);
 }
 
 void

@@ -60,9 +60,10 @@ typedef struct
   char       *device_id;
   guint       retry_after; /* seconds, for 503 */
   /* A reply of raw bytes (a piece of an attached file) rather than JSON. */
-  char  *content_type;
-  gint64 file_size; /* X-Daftari-Size, when > 0 */
-  char  *file_name; /* X-Daftari-File-Name, percent-encoded */
+  char    *content_type;
+  gboolean frame;     /* a column frame (sync/PROTOCOL.md): no Content-Type or Cache-Control line */
+  gint64   file_size; /* X-Daftari-Size, when > 0 */
+  char    *file_name; /* X-Daftari-File-Name, percent-encoded */
 } Reply;
 
 struct _Request

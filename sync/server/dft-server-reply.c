@@ -123,8 +123,11 @@ _dft_server_apply_reply (SoupServerMessage *msg, const Reply *reply)
   const char         *data = g_bytes_get_data (reply->body, &length);
 
   soup_message_headers_replace (headers, "X-Daftari-Server", "1");
-  /* Replies carry tokens and personal data: no cache keeps them. */
-  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  /* Replies carry tokens and personal data: no cache keeps them. A sync's frame answers a POST,
+   * which no cache keeps without being told to, and its own first bytes say what it is: on 2G
+   * every line costs. */
+  if (!reply->frame)
+    soup_message_headers_replace (headers, "Cache-Control", "no-store");
   if (reply->gzip)
     soup_message_headers_replace (headers, "Content-Encoding", "gzip");
   if (reply->challenge)
@@ -146,9 +149,19 @@ _dft_server_apply_reply (SoupServerMessage *msg, const Reply *reply)
   if (reply->file_name != NULL)
     soup_message_headers_replace (headers, "X-Daftari-File-Name", reply->file_name);
   soup_server_message_set_status (msg, reply->status, NULL);
-  soup_server_message_set_response (
-      msg, reply->content_type != NULL ? reply->content_type : "application/json", SOUP_MEMORY_COPY,
-      data, length);
+  if (reply->frame)
+    {
+      /* soup_server_message_set_response() drops the body without a type. */
+      SoupMessageBody *body = soup_server_message_get_response_body (msg);
+
+      soup_message_headers_remove (headers, "Content-Type");
+      soup_message_body_truncate (body);
+      soup_message_body_append (body, SOUP_MEMORY_COPY, data, length);
+    }
+  else
+    soup_server_message_set_response (
+        msg, reply->content_type != NULL ? reply->content_type : "application/json",
+        SOUP_MEMORY_COPY, data, length);
 }
 
 void

@@ -11,12 +11,16 @@
 #include "dft-hlc.h"
 #include "dft-server-private.h"
 #include "dft-server-scope.h"
+#include "dft-wire-cols.h"
 #include "dft-wire.h"
 
 /* A pull page's JSON, before compression: well under what a client reads (DFT_WIRE_MAX_JSON). */
 #define PULL_MAX_BYTES     (4 * 1024 * 1024)
 #define PULL_DEFAULT_LIMIT 500
 #define PULL_MAX_LIMIT     5000
+/* What decoding a column frame may cost, per byte of the frame (it compresses about 8:1 and a
+ * value takes about 256 bytes built, against about 20 bytes of text). */
+#define FRAME_COST_PER_BYTE 64
 /* The least of an epoch's end a sync request may name it by. */
 #define EPOCH_TAG_LENGTH 12
 
@@ -177,6 +181,22 @@ reserve_push (DftServer *self, Request *request, gsize *cost)
   /* Another encoding is refused by _dft_server_body_json() as it always was. */
   if (!gzip && encoding != NULL && g_ascii_strcasecmp (encoding, "identity") != 0)
     return TRUE;
+  /* A column frame's decoder refuses more changes and values than a push may hold before it
+   * builds any (dft_wire_cols_decode()); what it builds is counted as for JSON, from the
+   * most its bytes may come to. */
+  if (encoding == NULL && dft_wire_cols_is_frame (request->body))
+    {
+      *cost
+          = MIN ((gsize) DFT_WIRE_MAX_JSON, g_bytes_get_size (request->body) * FRAME_COST_PER_BYTE);
+      if (!_dft_server_budget_take (&self->push_budget, *cost,
+                                    g_get_monotonic_time () + PUSH_WAIT_S * G_USEC_PER_SEC))
+        {
+          *cost = 0;
+          _dft_server_reply_busy (&request->reply);
+          return FALSE;
+        }
+      return TRUE;
+    }
   if (!dft_wire_count_body (request->body, gzip, DFT_WIRE_MAX_JSON, &count, &error))
     {
       _dft_server_reply_gerror (&request->reply, error);
@@ -829,11 +849,17 @@ sync_counted (DftServer *self, Request *request, DftDevice *device)
   g_autofree char       *epoch = NULL;
   const char            *known_epoch = NULL, *acked_change = NULL, *keys = NULL;
   gint64                 after = -1, limit = PULL_DEFAULT_LIMIT, acked = 0, protocol = 1;
-  gboolean               stop = FALSE;
+  gboolean               stop = FALSE, frame;
 
-  json = _dft_server_body_json (request, DFT_WIRE_MAX_JSON, &error);
-  if (json != NULL)
-    changes = dft_wire_decode_batch (json, &top, &error);
+  frame = request->content_encoding == NULL && dft_wire_cols_is_frame (request->body);
+  if (frame)
+    changes = dft_wire_cols_decode (request->body, DFT_WIRE_MAX_PUSH_CHANGES, &top, &error);
+  else
+    {
+      json = _dft_server_body_json (request, DFT_WIRE_MAX_JSON, &error);
+      if (json != NULL)
+        changes = dft_wire_decode_batch (json, &top, &error);
+    }
   if (changes == NULL)
     {
       _dft_server_reply_gerror (&request->reply, error);
@@ -923,10 +949,21 @@ sync_counted (DftServer *self, Request *request, DftDevice *device)
   json_object_set_int_member (extra, "time", dft_hlc_wall_ms ());
   {
     g_autoptr (GPtrArray) none = g_ptr_array_new ();
-    g_autoptr (GBytes)    text = dft_wire_encode_batch (visible != NULL ? visible : none, extra);
 
     request->reply.status = SOUP_STATUS_OK;
-    request->reply.body = dft_wire_gzip (text);
-    request->reply.gzip = TRUE;
+    /* Answered in the format it was asked in: a frame, or JSON for an older or a debugging
+     * client. */
+    if (frame)
+      {
+        request->reply.body = dft_wire_cols_encode (visible != NULL ? visible : none, extra);
+        request->reply.frame = TRUE;
+      }
+    else
+      {
+        g_autoptr (GBytes) text = dft_wire_encode_batch (visible != NULL ? visible : none, extra);
+
+        request->reply.body = dft_wire_gzip (text);
+        request->reply.gzip = TRUE;
+      }
   }
 }
