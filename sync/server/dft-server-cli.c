@@ -17,6 +17,7 @@
 #include "dft-server-cli.h"
 #include "dft-store-merges.h"
 #include "dft-server-db.h"
+#include "dft-server-reload.h"
 #include "dft-server-scope.h"
 #include "dft-server.h"
 #include "dft-uuid.h"
@@ -111,6 +112,7 @@ serve (DftServerConfig *config)
 {
   g_autoptr (GError)    error = NULL;
   g_autoptr (DftServer) server = NULL;
+  DftServerReload      *reload;
   DftStore             *store;
   int                   status;
 
@@ -118,7 +120,10 @@ serve (DftServerConfig *config)
   server = dft_server_new (config, &error);
   if (server == NULL || !dft_server_start (server, &error))
     return fail (error);
+  /* Ready for systemd (Type=notify) and rereading the configuration on SIGHUP. */
+  reload = dft_server_reload_watch (server, config);
   status = dft_server_run (server);
+  dft_server_reload_unwatch (reload);
 
   store = g_object_ref (dft_server_get_store (server));
   g_clear_object (&server);

@@ -19,6 +19,7 @@ dft_server_config_free (DftServerConfig *config)
 {
   if (config == NULL)
     return;
+  g_free (config->path);
   g_free (config->listen);
   g_free (config->data_dir);
   g_free (config->tls_certificate);
@@ -93,6 +94,7 @@ dft_server_config_load (const char *path, GError **error)
 
   if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, error))
     return NULL;
+  config->path = g_strdup (path);
 
   groups = g_key_file_get_groups (file, NULL);
   for (guint i = 0; groups[i] != NULL; i++)

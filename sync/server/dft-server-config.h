@@ -24,6 +24,7 @@ G_BEGIN_DECLS
 
 typedef struct
 {
+  char    *path; /* the file it was read from, reread on reload (dft-server-reload.h) */
   char    *listen;
   guint    port;
   char    *data_dir;
