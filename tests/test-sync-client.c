@@ -7,6 +7,7 @@
 #include "dft-fault-proxy.h"
 #include "dft-sync-client.h"
 #include "dft-test-util.h"
+#include "dft-wire-cols.h"
 #include "dft-wire.h"
 
 /*
@@ -43,9 +44,10 @@ typedef struct
   guint       pushes;
   guint       pulls;
   guint       pull_max;
-  gboolean    old;    /* a server from before "sync": push and pull only */
-  char       *pusher; /* the device that pushed last: the one device whose token it knows */
-  GString    *trace;  /* "push pull …": the endpoints in the order they came */
+  gboolean    old;       /* a server from before "sync": push and pull only */
+  gboolean    no_frames; /* a sync server that takes JSON only (a newer client's frames) */
+  char       *pusher;    /* the device that pushed last: the one device whose token it knows */
+  GString    *trace;     /* "push pull …": the endpoints in the order they came */
 
   gboolean      tls;
   GMainContext *context;
@@ -210,15 +212,26 @@ fake_take (FakeServer *fake, GPtrArray *changes, gint64 *acked, guint *applied, 
     }
 }
 
-/* The batch of a push or a sync, NULL (answered 400) when it is not one. */
+/* The batch of a push or a sync, NULL (answered 400) when it is not one; *frame when it came
+ * in the column format (and @frames allows it). */
 static GPtrArray *
-fake_batch (SoupServerMessage *msg, JsonObject **top)
+fake_batch (SoupServerMessage *msg, gboolean frames, gboolean *frame, JsonObject **top)
 {
   SoupMessageBody   *body = soup_server_message_get_request_body (msg);
   g_autoptr (GBytes) packed = soup_message_body_flatten (body);
   g_autoptr (GBytes) json = NULL;
   g_autoptr (GError) error = NULL;
   GPtrArray         *changes = NULL;
+
+  if (frame != NULL)
+    *frame = frames && dft_wire_cols_is_frame (packed);
+  if (frame != NULL && *frame)
+    {
+      changes = dft_wire_cols_decode (packed, DFT_WIRE_MAX_PUSH_CHANGES, top, &error);
+      if (changes == NULL)
+        fake_error (msg, 400, "bad_request");
+      return changes;
+    }
 
   /* Not asserted: libsoup hands over a request whose connection was cut inside
    * its headers as if they had ended there, so this is what a server sees. */
@@ -238,7 +251,7 @@ fake_batch (SoupServerMessage *msg, JsonObject **top)
 static void
 fake_push (FakeServer *fake, SoupServerMessage *msg)
 {
-  g_autoptr (GPtrArray) changes = fake_batch (msg, NULL);
+  g_autoptr (GPtrArray) changes = fake_batch (msg, FALSE, NULL, NULL);
   gint64                acked = 0;
   guint                 applied = 0, duplicates = 0;
   JsonObject           *reply;
@@ -272,11 +285,21 @@ fake_page (FakeServer *fake, guint64 after, guint64 limit, GPtrArray *page, Json
 }
 
 static void
-fake_send_batch (SoupServerMessage *msg, GPtrArray *page, JsonObject *extra)
+fake_send_batch (SoupServerMessage *msg, GPtrArray *page, JsonObject *extra, gboolean frame)
 {
   g_autoptr (GBytes)  json = NULL;
   g_autoptr (GBytes)  packed = NULL;
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  if (frame)
+    {
+      packed = dft_wire_cols_encode (page, extra);
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_message_headers_append (headers, "X-Daftari-Server", "1");
+      soup_message_body_append (soup_server_message_get_response_body (msg), SOUP_MEMORY_COPY,
+                                g_bytes_get_data (packed, NULL), g_bytes_get_size (packed));
+      return;
+    }
 
   json_object_set_string_member (extra, "server", "daftari");
   json = dft_wire_encode_batch (page, extra);
@@ -304,7 +327,7 @@ fake_pull (FakeServer *fake, SoupServerMessage *msg, GHashTable *query)
       return;
     }
   fake_page (fake, after, limit, page, extra);
-  fake_send_batch (msg, page, extra);
+  fake_send_batch (msg, page, extra, FALSE);
 }
 
 /* A push and a pull page in one (sync/PROTOCOL.md, "Sync"); counted as either or both. */
@@ -312,7 +335,8 @@ static void
 fake_sync (FakeServer *fake, SoupServerMessage *msg, FakeMode mode)
 {
   g_autoptr (JsonObject) top = NULL;
-  g_autoptr (GPtrArray)  changes = fake_batch (msg, &top);
+  gboolean               frame = FALSE;
+  g_autoptr (GPtrArray)  changes = fake_batch (msg, !fake->no_frames, &frame, &top);
   g_autoptr (GPtrArray)  page = g_ptr_array_new ();
   g_autoptr (JsonObject) extra = json_object_new ();
   gint64                 after = -1, limit = 500;
@@ -381,7 +405,7 @@ fake_sync (FakeServer *fake, SoupServerMessage *msg, FakeMode mode)
       json_object_set_string_member (extra, "epoch", fake->epoch);
       json_object_set_int_member (extra, "time", g_get_real_time () / 1000);
     }
-  fake_send_batch (msg, page, extra);
+  fake_send_batch (msg, page, extra, frame);
 }
 
 static void
@@ -1017,6 +1041,26 @@ test_old_server (Fixture *f, gconstpointer data)
   g_assert_cmpuint (stats.pushed, ==, 4);
   g_assert_cmpint (pending (f->store), ==, 0);
   g_assert_true (holds_record (f->store, &dft_entity_person, dft_record_get_id (theirs)));
+}
+
+/* A server that cannot read the client's frames (a newer client) answers 400: the client
+ * sends the same in JSON, which every server reads, and the sync goes through. */
+static void
+test_frames_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *trace = NULL;
+  DftSyncStats       stats;
+
+  f->fake->no_frames = TRUE;
+  add_people (f->store, "Ours", 3);
+  login (f->client);
+  g_assert_true (sync_and_wait (f->client, NULL, &stats, &error));
+  g_assert_no_error (error);
+  trace = g_strdup (f->fake->trace->str);
+  g_assert_cmpstr (trace, ==, "login sync sync");
+  g_assert_cmpuint (stats.pushed, ==, 3);
+  g_assert_cmpint (pending (f->store), ==, 0);
 }
 
 static void
@@ -1985,6 +2029,7 @@ main (int argc, char *argv[])
   ADD ("sign-in", test_sign_in);
   ADD ("push-then-pull", test_push_then_pull);
   ADD ("old-server", test_old_server);
+  ADD ("frames-refused", test_frames_refused);
   ADD ("captive-portal", test_captive_portal);
   ADD ("garbage", test_garbage);
   ADD ("stalled", test_stalled);

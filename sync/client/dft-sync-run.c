@@ -955,6 +955,17 @@ exchange (Run        *run,
               *old_server = TRUE;
               return TRUE;
             }
+          /* A frame the server cannot read (a version newer than it knows): JSON, which every
+           * server reads, for the rest of this sync. A batch it refuses for what it holds is
+           * refused again in JSON, and that answer stands. */
+          if (run->last_status == 400 && !run->json_wire)
+            {
+              g_debug ("sync: the server refused a column frame (%s): sending JSON",
+                       (*error)->message);
+              g_clear_error (error);
+              run->json_wire = TRUE;
+              continue;
+            }
           shrink_after (run, failure, &run->push_limit, 1);
           if (want_page)
             shrink_after (run, failure, &run->pull_limit, PULL_LIMIT_MIN);
