@@ -34,7 +34,8 @@ typedef struct
 {
   GMutex      lock;
   FakeMode    mode;
-  guint       fail_next; /* this many requests get a 503 from the server first */
+  guint       fail_next;     /* this many requests get a 503 from the server first */
+  guint       throttle_next; /* this many get a 429 with Retry-After: 1 */
   char       *epoch;
   GPtrArray  *log;  /* DftChange, in server order */
   GHashTable *seen; /* "device/seq" */
@@ -444,6 +445,13 @@ fake_handler (SoupServer        *server,
     }
   else if (mode == FAKE_STALL)
     soup_server_message_pause (msg);
+  else if (fake->throttle_next > 0)
+    {
+      fake->throttle_next--;
+      soup_message_headers_append (soup_server_message_get_response_headers (msg), "Retry-After",
+                                   "1");
+      fake_error (msg, 429, "too_many_requests");
+    }
   else if (fake->fail_next > 0)
     {
       fake->fail_next--;
@@ -1131,6 +1139,28 @@ test_garbage (Fixture *f, gconstpointer data)
   g_assert_true (sync_and_wait (f->client, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (holds_record (f->store, &dft_entity_person, dft_record_get_id (theirs)));
+}
+
+/* Issue 20: a server that limits a device's requests answers 429 with Retry-After; the
+ * client waits that long, not less, and the sync goes through. The wait is counted, not
+ * timed. */
+static void
+test_retry_after_429 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  DftSyncStats       stats;
+
+  add_people (f->store, "Ours", 2);
+  login (f->client);
+  g_mutex_lock (&f->fake->lock);
+  f->fake->throttle_next = 1;
+  g_mutex_unlock (&f->fake->lock);
+  g_assert_true (sync_and_wait (f->client, NULL, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.retries, ==, 1);
+  g_assert_cmpuint (stats.longest_wait_ms, >=, 1000);
+  g_assert_cmpuint (stats.longest_wait_ms, <=, 1100);
+  g_assert_cmpint (pending (f->store), ==, 0);
 }
 
 static void
@@ -2034,6 +2064,7 @@ main (int argc, char *argv[])
   ADD ("garbage", test_garbage);
   ADD ("stalled", test_stalled);
   ADD ("retry-after-503", test_retry_after_503);
+  ADD ("retry-after-429", test_retry_after_429);
   ADD ("unauthorized", test_unauthorized);
   ADD ("forbidden", test_forbidden);
   ADD ("cancel", test_cancel);

@@ -112,6 +112,8 @@ typedef struct
   /* Failed requests in a row that found no server or a busy one, since the last success or
    * cut transfer: what the backoff before the next try grows with. */
   guint unreachable;
+  /* What the last 429 or 503 asked the client to wait (Retry-After), for the next try. */
+  guint retry_after_ms;
   /* Daftari's server has answered in this run: an answer without its mark after that is a
    * reply cut short on a bad link, not a captive portal's page. */
   gboolean server_seen;

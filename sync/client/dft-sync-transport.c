@@ -184,7 +184,8 @@ typedef struct
   gboolean    gzip;
   gboolean    overflow;
   /* A piece of an attached file. */
-  gint64 size; /* X-Daftari-Size, -1 when absent */
+  gint64 size;        /* X-Daftari-Size, -1 when absent */
+  gint64 retry_after; /* Retry-After, in seconds; -1 when absent */
   char  *content_type;
   char  *file_name; /* X-Daftari-File-Name, as sent */
 } Response;
@@ -231,6 +232,7 @@ header_cb (char *data, size_t size, size_t n, void *user_data)
       response->daftari = FALSE;
       response->gzip = FALSE;
       response->size = -1;
+      response->retry_after = -1;
       g_clear_pointer (&response->content_type, g_free);
       g_clear_pointer (&response->file_name, g_free);
     }
@@ -238,6 +240,15 @@ header_cb (char *data, size_t size, size_t n, void *user_data)
     response->daftari = g_str_equal (g_strstrip ((char *) value), "1");
   else if (header_is (line, strlen (line), "Content-Encoding", &value))
     response->gzip = strstr (value, "gzip") != NULL;
+  else if (header_is (line, strlen (line), "Retry-After", &value))
+    {
+      guint64 seconds;
+
+      /* Seconds (RFC 9110 also allows a date, which a Daftari server never sends). */
+      if (g_ascii_string_to_unsigned (g_strstrip ((char *) value), 10, 0, G_MAXINT32, &seconds,
+                                      NULL))
+        response->retry_after = (gint64) seconds;
+    }
   else if (header_is (line, strlen (line), "X-Daftari-Size", &value))
     {
       guint64 file_size;
@@ -496,6 +507,13 @@ count_link (Run *run, CURLcode code, GBytes *body)
 }
 
 static void
+note_retry_after (Run *run, const Response *response)
+{
+  if (response->retry_after >= 0)
+    run->retry_after_ms = (guint) MIN ((guint64) response->retry_after * 1000, MAX_RETRY_DELAY_MS);
+}
+
+static void
 response_clear (Response *response)
 {
   g_clear_pointer (&response->content_type, g_free);
@@ -534,7 +552,7 @@ request_full (Run          *run,
   g_autoptr (GBytes)     text = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   struct curl_slist     *headers = NULL;
-  g_auto (Response)      response = { raw, .size = -1 };
+  g_auto (Response)      response = { raw, .size = -1, .retry_after = -1 };
   char                   detail[CURL_ERROR_SIZE] = "";
   CURLcode               code;
   long                   status = 0;
@@ -688,6 +706,7 @@ request_full (Run          *run,
       /* A gateway in front of the server that cannot reach it: worth another try. */
       if (status == 502 || status == 503 || status == 504)
         {
+          note_retry_after (run, &response);
           g_set_error (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK,
                        /* Translators: %ld is an HTTP status such as 503 */
                        _ ("The server is not answering at the moment (HTTP %ld). Your changes "
@@ -803,6 +822,18 @@ request_full (Run          *run,
       if (g_str_equal (ecode, "clock_ahead"))
         {
           clock_ahead_error (run, object, emessage, error);
+          return FALSE;
+        }
+      /* Too many requests from this device or address, or a busy server: it says when to ask
+       * again, and the next try waits that long (within the backoff's cap). */
+      if (status == 429 || status == 503)
+        note_retry_after (run, &response);
+      if (status == 429)
+        {
+          g_set_error_literal (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK,
+                               _ ("The server is receiving too many requests; this device will "
+                                  "try again shortly. Your changes are kept on this device."));
+          *failure = FAIL_RETRY;
           return FALSE;
         }
       if (status == 401 || g_str_equal (ecode, "unauthorized"))
@@ -946,6 +977,15 @@ wait_before_retry (Run *run, Failure failure, GError **error)
               : MIN ((guint64) run->retry_delay_ms << MIN (run->unreachable - 1, 16),
                      MAX_RETRY_DELAY_MS);
   delay = delay / 2 + (guint64) g_random_int_range (0, (gint32) (delay / 2) + 1);
+  /* What the server asked for, at least: a tenth more at most, so devices told the same do
+   * not all come back in the same millisecond. */
+  if (run->retry_after_ms > 0)
+    {
+      delay = MAX (delay,
+                   (guint64) run->retry_after_ms
+                       + (guint64) g_random_int_range (0, (gint32) (run->retry_after_ms / 10) + 1));
+      run->retry_after_ms = 0;
+    }
   run->stats.longest_wait_ms = MAX (run->stats.longest_wait_ms, (guint) delay);
   run->stats.total_wait_ms += (guint) delay;
   if (g_cancellable_make_pollfd (run->cancellable, &pollfd))
