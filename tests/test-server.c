@@ -157,7 +157,8 @@ parse_response (GBytes *raw)
   g_assert_cmpuint (g_ascii_strtoull (value, NULL, 10), ==, length - body_start);
   r->body = g_bytes_new_from_bytes (raw, body_start, length - body_start);
 
-  if (length > body_start)
+  value = g_hash_table_lookup (r->headers, "content-type");
+  if (length > body_start && value != NULL && g_str_has_prefix (value, "application/json"))
     {
       g_autoptr (GBytes)     json = NULL;
       g_autoptr (JsonParser) parser = json_parser_new ();
@@ -546,7 +547,9 @@ get_world (void)
 
   w = world = g_new0 (World, 1);
   w->secrets = g_ptr_array_new_with_free_func (g_free);
-  w->server.process = dft_test_server_new (NULL, NULL, DFT_TEST_SERVER_DEFAULT);
+  /* The world's property tests send thousands of requests a second from one token, far past
+   * any device: the rate limit has a test of its own. */
+  w->server.process = dft_test_server_new (NULL, "rate-limit=0\n", DFT_TEST_SERVER_DEFAULT);
   dft_test_server_add_account (w->server.process, "root", "admin", NULL, PASSWORD_ADMIN);
   dft_test_server_add_account (w->server.process, "coord-a", "coordinator", "Team A",
                                PASSWORD_COORD_A);
@@ -2573,6 +2576,72 @@ test_admin_command (void)
   }
 }
 
+/*
+ * Issue 20: a device past its rate limit is answered 429 with Retry-After and nothing of the
+ * request is done; GET /metrics counts requests, changes and refusals, and names no device.
+ */
+static void
+test_rate_limit_and_metrics (void)
+{
+  Server               server = { 0 };
+  Device              *device = device_new ("eager laptop");
+  g_autoptr (Response) metrics = NULL;
+  const char          *text;
+  guint                limited = 0, ok = 0;
+
+  /* One request a second, bursts of ten; an address ten a second. */
+  server.process = dft_test_server_new (NULL, "rate-limit=1\n", DFT_TEST_SERVER_DEFAULT);
+  dft_test_server_add_account (server.process, "eager", "trainer", "Eager", "eager password 1");
+  dft_test_server_start (server.process);
+  {
+    g_autoptr (Response) lr = login (&server, device, "eager", "eager password 1");
+    assert_status (lr, 200);
+    device->token = g_strdup (json_object_get_string_member (reply_object (lr), "token"));
+  }
+  for (guint i = 0; i < 15; i++)
+    {
+      g_autoptr (Response) r = request (&server, "GET", "device-keys", device->token, NULL);
+
+      if (r->status == 429)
+        {
+          const char *retry = g_hash_table_lookup (r->headers, "retry-after");
+
+          limited++;
+          assert_error (r, 429, "too_many_requests");
+          g_assert_nonnull (retry);
+          g_assert_cmpuint (g_ascii_strtoull (retry, NULL, 10), >=, 1);
+        }
+      else
+        {
+          assert_status (r, 200);
+          ok++;
+        }
+    }
+  /* The burst and what refilled while the requests went out, then refusals. */
+  g_assert_cmpuint (ok, >=, 10);
+  g_assert_cmpuint (limited, >=, 1);
+
+  metrics = request (&server, "GET", "metrics", NULL, NULL);
+  g_assert_cmpuint (metrics->status, ==, 200);
+  g_assert_true (
+      g_str_has_prefix (g_hash_table_lookup (metrics->headers, "content-type"), "text/plain"));
+  text = g_bytes_get_data (metrics->body, NULL);
+  {
+    g_autofree char *copy = g_strndup (text, g_bytes_get_size (metrics->body));
+    g_autofree char *ok_line = g_strdup_printf (
+        "daftari_requests_total{endpoint=\"device-keys\",status=\"200\"} %u\n", ok);
+    g_autofree char *limited_line = g_strdup_printf ("daftari_rate_limited_total %u\n", limited);
+
+    g_assert_nonnull (strstr (copy, ok_line));
+    g_assert_nonnull (strstr (copy, limited_line));
+    g_assert_nonnull (strstr (copy, "daftari_devices_seen 1\n"));
+    g_assert_nonnull (strstr (copy, "daftari_push_duration_seconds_count"));
+    g_assert_null (strstr (copy, device_id (device)));
+  }
+  dft_test_server_free (server.process);
+  device_free (device);
+}
+
 /* A push under way when SIGTERM arrives is finished and answered; then the server exits 0. */
 static void
 test_sigterm_in_flight (void)
@@ -2940,6 +3009,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/admin-command", test_admin_command);
   g_test_add_func ("/server/descriptors-stable", test_descriptors_stable);
   g_test_add_func ("/server/sigterm-in-flight", test_sigterm_in_flight);
+  g_test_add_func ("/server/rate-limit-and-metrics", test_rate_limit_and_metrics);
   g_test_add_func ("/server/tls", test_tls);
   g_test_add_func ("/server/cut-push-logged", test_cut_push_logged);
   g_test_add_func ("/server/shutdown-and-log", test_shutdown_and_log);

@@ -10,8 +10,8 @@
 #define GROUP "server"
 
 static const char *const known_keys[] = {
-  "listen",           "port", "data", "tls-certificate", "tls-key", "max-body", "token-days",
-  "allow-plain-http", NULL,
+  "listen",           "port",       "data", "tls-certificate", "tls-key", "max-body", "token-days",
+  "allow-plain-http", "rate-limit", NULL,
 };
 
 void
@@ -139,6 +139,10 @@ dft_server_config_load (const char *path, GError **error)
   if (!read_uint (file, path, "token-days", 1, 3650, DFT_SERVER_DEFAULT_TOKEN_DAYS, &value, error))
     return NULL;
   config->token_days = (guint) value;
+  if (!read_uint (file, path, "rate-limit", 0, 100000, DFT_SERVER_DEFAULT_RATE_LIMIT, &value,
+                  error))
+    return NULL;
+  config->rate_limit = (guint) value;
 
   config->data_dir = file_path (file, path, "data");
   if (config->data_dir == NULL)

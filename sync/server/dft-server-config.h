@@ -16,6 +16,8 @@ G_BEGIN_DECLS
  *   tls-key=key.pem
  *   max-body=4194304          largest request body in bytes (compressed), at most 4 MiB
  *   token-days=180            how long a device token lasts
+ *   rate-limit=50             requests a second one device may make (bursts of ten times
+ *                             that); an address may make ten times as many; 0: no limit
  *   allow-plain-http=no       "lan": listen without TLS on an address other than loopback,
  *                             for a closed workshop network; refused otherwise
  *
@@ -32,11 +34,13 @@ typedef struct
   char    *tls_key;
   gsize    max_body;
   guint    token_days;
+  guint    rate_limit; /* requests a second a device token may make (0: no limit) */
   gboolean allow_plain_lan;
 } DftServerConfig;
 
 #define DFT_SERVER_DEFAULT_PORT       8080
 #define DFT_SERVER_DEFAULT_TOKEN_DAYS 180
+#define DFT_SERVER_DEFAULT_RATE_LIMIT 50
 
 DftServerConfig *dft_server_config_load (const char *path, GError **error);
 void             dft_server_config_free (DftServerConfig *config);

@@ -4,6 +4,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "dft-server-limit.h"
+#include "dft-server-metrics.h"
 #include "dft-server.h"
 
 G_BEGIN_DECLS
@@ -96,30 +98,33 @@ struct _DftServer
 {
   GObject parent_instance;
 
-  char        *listen;
-  guint        port;
-  gsize        max_body;
-  guint        token_days;
-  char        *tls_certificate;
-  char        *tls_key;
-  SoupServer  *soup;
-  DftStore    *store;
-  DftServerDb *db;
-  char        *epoch;
-  char        *bundle_key;      /* the public key USB bundles are sealed to */
-  gint64       log_at_start;    /* the last log position in the files when the server started */
-  gint64       log_first;       /* positions this run gives start after this */
-  GMutex       epoch_lock;      /* guards epoch, which a restore found while serving replaces */
-  GMutex       push_lock;       /* check, claim and apply one push at a time */
-  GMutex       attachment_lock; /* one piece of a file at a time: pieces follow each other */
-  Budget       push_budget;     /* memory of the pushes under way: bodies and decoding */
-  GMainLoop   *loop;
-  guint        pending; /* messages paused for a worker, not yet finished */
-  guint        working; /* workers running */
-  gboolean     draining;
-  gboolean     drain_expired;
-  gboolean     finishing;
-  guint        drain_timeout_id;
+  char             *listen;
+  guint             port;
+  gsize             max_body;
+  guint             token_days;
+  char             *tls_certificate;
+  char             *tls_key;
+  SoupServer       *soup;
+  DftStore         *store;
+  DftServerDb      *db;
+  char             *epoch;
+  char             *bundle_key;   /* the public key USB bundles are sealed to */
+  gint64            log_at_start; /* the last log position in the files when the server started */
+  gint64            log_first;    /* positions this run gives start after this */
+  GMutex            epoch_lock;   /* guards epoch, which a restore found while serving replaces */
+  GMutex            push_lock;    /* check, claim and apply one push at a time */
+  GMutex            attachment_lock; /* one piece of a file at a time: pieces follow each other */
+  Budget            push_budget;     /* memory of the pushes under way: bodies and decoding */
+  DftServerMetrics *metrics;         /* GET /metrics */
+  DftRateLimit     *token_limit;     /* requests a device may make; NULL: no limit */
+  DftRateLimit     *address_limit;   /* requests an address may make; NULL: no limit */
+  GMainLoop        *loop;
+  guint             pending; /* messages paused for a worker, not yet finished */
+  guint             working; /* workers running */
+  gboolean          draining;
+  gboolean          drain_expired;
+  gboolean          finishing;
+  guint             drain_timeout_id;
 };
 
 typedef struct

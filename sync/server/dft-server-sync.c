@@ -443,6 +443,7 @@ push_apply (DftServer  *self,
     }
   acked = dft_store_origin_high (self->store, device->id, &error);
   g_mutex_unlock (&self->push_lock);
+  dft_server_metrics_changes (self->metrics, stats.applied, stats.duplicates);
   if (acked < 0)
     {
       _dft_server_reply_internal (&request->reply, error);

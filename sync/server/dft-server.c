@@ -40,6 +40,7 @@ G_DEFINE_FINAL_TYPE (DftServer, dft_server, G_TYPE_OBJECT)
 
 static const Route routes[] = {
   { "GET", "health", FALSE, NULL },
+  { "GET", "metrics", FALSE, NULL },
   { "POST", "login", FALSE, _dft_server_handle_login },
   { "POST", "enrol", FALSE, _dft_server_handle_enrol },
   { "POST", "push", TRUE, _dft_server_handle_push },
@@ -80,6 +81,9 @@ dft_server_finalize (GObject *object)
   g_free (self->epoch);
   g_free (self->bundle_key);
   g_clear_pointer (&self->loop, g_main_loop_unref);
+  g_clear_pointer (&self->metrics, dft_server_metrics_free);
+  g_clear_pointer (&self->token_limit, dft_rate_limit_free);
+  g_clear_pointer (&self->address_limit, dft_rate_limit_free);
   g_mutex_clear (&self->push_lock);
   g_mutex_clear (&self->attachment_lock);
   g_mutex_clear (&self->push_budget.lock);
@@ -542,6 +546,60 @@ reply_health (DftServer *self, SoupServerMessage *msg)
   g_clear_pointer (&reply.body, g_bytes_unref);
 }
 
+/* The Prometheus text of what the server counted: no names, no ids. */
+static void
+reply_metrics (DftServer *self, SoupServerMessage *msg)
+{
+  g_autofree char *text = dft_server_metrics_text (self->metrics);
+
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "X-Daftari-Server",
+                                "1");
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control",
+                                "no-store");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/plain; version=0.0.4; charset=utf-8",
+                                    SOUP_MEMORY_COPY, text, strlen (text));
+}
+
+/*
+ * The rate limits: per device token and per address, each a token bucket. A request past
+ * either is answered 429 with Retry-After, which Daftari's client waits for; nothing of it is
+ * read or stored. The token's hash is the key, so no token stays in memory for this.
+ */
+static gboolean
+within_limits (DftServer *self, SoupServerMessage *msg, SoupMessageHeaders *headers)
+{
+  const char *authorization = soup_message_headers_get_one (headers, "Authorization");
+  const char *remote = soup_server_message_get_remote_host (msg);
+  gint64      now = g_get_monotonic_time ();
+  guint       retry_after = 0;
+  gboolean    ok = TRUE;
+
+  if (self->address_limit != NULL && remote != NULL)
+    ok = dft_rate_limit_take (self->address_limit, remote, now, &retry_after);
+  if (ok && self->token_limit != NULL && authorization != NULL)
+    {
+      g_autofree char *key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, authorization, -1);
+
+      ok = dft_rate_limit_take (self->token_limit, key, now, &retry_after);
+    }
+  if (!ok)
+    {
+      Reply reply = { 0 };
+
+      dft_server_metrics_limited (self->metrics);
+      _dft_server_reply_error (
+          &reply, 429, "too_many_requests",
+          _ ("This device is sending requests faster than the server takes them; it will try "
+             "again shortly."));
+      reply.retry_after = retry_after;
+      _dft_server_apply_reply (msg, &reply);
+      message_info (msg)->error_code = reply.error_code;
+      g_clear_pointer (&reply.body, g_bytes_unref);
+    }
+  return ok;
+}
+
 static void
 handler_cb (SoupServer        *soup,
             SoupServerMessage *msg,
@@ -576,11 +634,18 @@ handler_cb (SoupServer        *soup,
                           : _ ("This request does not take that HTTP method."));
       return;
     }
+  if (route->handler == NULL && g_str_equal (route->path, "metrics"))
+    {
+      reply_metrics (self, msg);
+      return;
+    }
   if (route->handler == NULL)
     {
       reply_health (self, msg);
       return;
     }
+  if (!within_limits (self, msg, headers))
+    return;
 
   request = g_new0 (Request, 1);
   request->server = g_object_ref (self);
@@ -840,6 +905,35 @@ log_cut_upload (DftServer *self, SoupServerMessage *msg, MessageInfo *info)
   g_task_run_in_thread (task, log_cut_thread);
 }
 
+/* Counted by the route's first word ("sync", "attachments", …): paths hold ids, which the
+ * metrics must not, and there are only so many routes. */
+static void
+count_request (DftServer *self, SoupServerMessage *msg, MessageInfo *info, guint status)
+{
+  GUri            *uri = soup_server_message_get_uri (msg);
+  const char      *path = uri != NULL ? g_uri_get_path (uri) : NULL;
+  g_autofree char *endpoint = NULL;
+
+  if (path != NULL && g_str_has_prefix (path, API_PREFIX))
+    {
+      const char *rest = path + strlen (API_PREFIX);
+
+      endpoint = g_strndup (rest, strcspn (rest, "/"));
+      for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+        if (strncmp (routes[i].path, endpoint, strlen (endpoint)) == 0
+            && (routes[i].path[strlen (endpoint)] == '\0'
+                || routes[i].path[strlen (endpoint)] == '/'))
+          {
+            dft_server_metrics_request (self->metrics, endpoint, status,
+                                        (double) (g_get_monotonic_time () - info->started)
+                                            / G_USEC_PER_SEC,
+                                        info->device_id);
+            return;
+          }
+    }
+  dft_server_metrics_request (self->metrics, "other", status, 0, NULL);
+}
+
 static void
 request_ended (DftServer *self, SoupServerMessage *msg, gboolean aborted)
 {
@@ -855,9 +949,15 @@ request_ended (DftServer *self, SoupServerMessage *msg, gboolean aborted)
    * refusal of its size answers before the body): the client's link cut it. */
   if (info->authorization != NULL && !info->got_body
       && (status == 0 || status == SOUP_STATUS_INTERNAL_SERVER_ERROR))
-    log_cut_upload (self, msg, info);
+    {
+      count_request (self, msg, info, 0);
+      log_cut_upload (self, msg, info);
+    }
   else
-    log_request (msg, info, aborted);
+    {
+      count_request (self, msg, info, aborted ? 0 : status);
+      log_request (msg, info, aborted);
+    }
   if (info->pending)
     {
       info->pending = FALSE;
@@ -911,6 +1011,15 @@ dft_server_new (const DftServerConfig *config, GError **error)
   self->port = config->port;
   self->max_body = config->max_body;
   self->token_days = config->token_days;
+  self->metrics = dft_server_metrics_new ();
+  if (config->rate_limit > 0)
+    {
+      /* A sync is one request to a few dozen; bursts of ten seconds' worth pass. Many
+       * laptops of a workshop share one address behind its router. */
+      self->token_limit = dft_rate_limit_new (config->rate_limit, config->rate_limit * 10.0);
+      self->address_limit
+          = dft_rate_limit_new (config->rate_limit * 10.0, config->rate_limit * 100.0);
+    }
   self->tls_certificate = g_strdup (config->tls_certificate);
   self->tls_key = g_strdup (config->tls_key);
 
