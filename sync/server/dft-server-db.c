@@ -1173,6 +1173,30 @@ out:
   return FALSE;
 }
 
+GPtrArray *
+dft_server_db_list_owned (DftServerDb *self, const char *team_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray)    ids = g_ptr_array_new_with_free_func (g_free);
+  int                      rc = SQLITE_ERROR;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+  g_return_val_if_fail (team_id != NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  if (dft_db_prepare (self->db, "SELECT record_id FROM record_owner WHERE team_id = ?", &stmt,
+                      error))
+    {
+      bind_text (stmt, 1, team_id);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        g_ptr_array_add (ids, column_dup (stmt, 0));
+      if (rc != SQLITE_DONE)
+        dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+    }
+  g_mutex_unlock (&self->lock);
+  return rc == SQLITE_DONE ? g_steal_pointer (&ids) : NULL;
+}
+
 gboolean
 dft_server_db_set_owner (DftServerDb *self,
                          const char  *record_id,

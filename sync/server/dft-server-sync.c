@@ -156,7 +156,7 @@ static void push_counted (DftServer *self, Request *request, DftDevice *device);
  * than one push may, and decoded only once its cost fits the server's budget.
  */
 static gboolean
-holds_same_change (DftServer *self, const char *device_id, gint64 seq, const char *digest);
+holds_same_change (DftStore *store, const char *device_id, gint64 seq, const char *digest);
 
 void
 _dft_server_handle_push (DftServer *self, Request *request, DftDevice *device)
@@ -394,7 +394,7 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
    * push that moves the device's mark past that number would hide the fork for good. */
   if (!relay && request->acked != NULL && request->acked_change != NULL
       && g_ascii_string_to_signed (request->acked, 10, 1, G_MAXINT64, &told, NULL) && told <= acked
-      && !holds_same_change (self, device->id, told, request->acked_change))
+      && !holds_same_change (self->store, device->id, told, request->acked_change))
     {
       g_mutex_unlock (&self->push_lock);
       epoch = _dft_server_current_epoch (self);
@@ -557,13 +557,12 @@ trim_to_bytes (GPtrArray *changes, gsize max_bytes)
  * (set aside) cannot be compared and counts as the same.
  */
 static gboolean
-holds_same_change (DftServer *self, const char *device_id, gint64 seq, const char *digest)
+holds_same_change (DftStore *store, const char *device_id, gint64 seq, const char *digest)
 {
   g_autoptr (GError)    error = NULL;
-  g_autoptr (GPtrArray) changes
-      = dft_store_read_log (self->store, seq - 1, 1, device_id, NULL, &error);
-  g_autofree char *held = NULL;
-  DftChange       *change;
+  g_autoptr (GPtrArray) changes = dft_store_read_log (store, seq - 1, 1, device_id, NULL, &error);
+  g_autofree char      *held = NULL;
+  DftChange            *change;
 
   if (changes == NULL)
     {
@@ -587,8 +586,9 @@ _dft_server_handle_pull (DftServer *self, Request *request, DftDevice *device)
   g_autoptr (GBytes)     json = NULL;
   g_autofree char       *epoch = NULL;
   g_autofree char       *scope_mark = NULL;
+  DftStore              *reader;
   gint64                 after, limit, cursor, last, own, told = 0;
-  gboolean               more;
+  gboolean               more, other;
 
   if (request->query != NULL)
     {
@@ -612,54 +612,78 @@ _dft_server_handle_pull (DftServer *self, Request *request, DftDevice *device)
       return;
     }
 
+  /* Read beside the pushes, on a connection of its own and from one commit
+   * (dft-server-readers.c); push_lock only when a restore is to be declared. */
+  reader = _dft_server_reader_take (self, &error);
+  if (reader == NULL)
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return;
+    }
   /* A device that pulled past the end of the log, or to a position between the end of the
    * files at start and this run's first, pulled from data that is gone. */
-  g_mutex_lock (&self->push_lock);
-  last = dft_store_last_seq (self->store, &error);
-  if (last >= 0 && (after > last || (after > self->log_at_start && after <= self->log_first)))
+  last = dft_store_last_seq (reader, &error);
+  if (last >= 0 && request->acked != NULL)
+    g_ascii_string_to_signed (request->acked, 10, 0, G_MAXINT64, &told, NULL);
+  if (last >= 0
+      && (after > last || (after > self->log_at_start && after <= self->log_first)
+          || told > dft_store_origin_high (reader, device->id, NULL)))
     {
-      _dft_server_restore_found (self,
-                                 "a device pulled from a position the server's log does not hold");
-      after = 0;
+      /* Seen again by the writer, under the lock _dft_server_restore_found() needs. */
+      g_mutex_lock (&self->push_lock);
+      last = dft_store_last_seq (self->store, &error);
+      if (last >= 0 && (after > last || (after > self->log_at_start && after <= self->log_first)))
+        {
+          _dft_server_restore_found (
+              self, "a device pulled from a position the server's log does not hold");
+          after = 0;
+        }
+      else if (last >= 0 && told > dft_store_origin_high (self->store, device->id, NULL))
+        _dft_server_restore_found (
+            self, "a device was told the server holds more of its changes than it does");
+      g_mutex_unlock (&self->push_lock);
     }
-  else if (last >= 0 && request->acked != NULL
-           && g_ascii_string_to_signed (request->acked, 10, 0, G_MAXINT64, &told, NULL)
-           && told > dft_store_origin_high (self->store, device->id, NULL))
-    _dft_server_restore_found (
-        self, "a device was told the server holds more of its changes than it does");
-  g_mutex_unlock (&self->push_lock);
   if (last < 0)
     {
+      _dft_server_reader_give (self, reader);
       _dft_server_reply_internal (&request->reply, error);
       return;
     }
-  changes = dft_store_read_log (self->store, after, (guint) limit, NULL, device->id, &error);
+  changes = _dft_server_read_pull_page (self, reader, device, after, (guint) limit, &cursor, &more,
+                                        &error);
   if (changes == NULL)
     {
+      _dft_server_reader_give (self, reader);
       _dft_server_reply_internal (&request->reply, error);
       return;
     }
-  more = changes->len == (guint) limit;
   /* A page is bounded by its size as well as its count: a few large records (form definitions,
    * answers, conflicts that copy them) must not make a page no device will take. */
   if (trim_to_bytes (changes, PULL_MAX_BYTES))
-    more = TRUE;
-  own = dft_store_origin_high (self->store, device->id, &error);
-  scope_mark = own < 0 ? NULL : dft_scope_mark (self->store, device, &error);
+    {
+      more = TRUE;
+      cursor = ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->seq;
+    }
+  own = dft_store_origin_high (reader, device->id, &error);
+  scope_mark = own < 0 ? NULL : dft_scope_mark (reader, device, &error);
   if (scope_mark == NULL)
     {
+      _dft_server_reader_give (self, reader);
       _dft_server_reply_internal (&request->reply, error);
       return;
     }
-  cursor = changes->len > 0 ? ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->seq
-                            : after;
-  scope = dft_scope_new (self->store, self->db, device);
+  scope = dft_scope_new (reader, self->db, device);
   visible = dft_scope_filter_pull (scope, changes, &error);
   if (visible == NULL)
     {
+      _dft_server_reader_give (self, reader);
       _dft_server_reply_internal (&request->reply, error);
       return;
     }
+  other = told > 0 && told <= own && request->acked_change != NULL
+          && !holds_same_change (reader, device->id, told, request->acked_change);
+  g_clear_pointer (&scope, dft_scope_free);
+  _dft_server_reader_give (self, reader);
 
   json_object_set_int_member (extra, "cursor", cursor);
   json_object_set_boolean_member (extra, "more", more);
@@ -667,8 +691,7 @@ _dft_server_handle_pull (DftServer *self, Request *request, DftDevice *device)
   json_object_set_string_member (extra, "epoch", epoch);
   /* What the server holds of this device's own: more than it holds means a copy made them. */
   json_object_set_int_member (extra, "acked", own);
-  if (told > 0 && told <= own && request->acked_change != NULL
-      && !holds_same_change (self, device->id, told, request->acked_change))
+  if (other)
     json_object_set_int_member (extra, "acked_other", told);
   if (*scope_mark != '\0')
     json_object_set_string_member (extra, "scope", scope_mark);
