@@ -1086,6 +1086,51 @@ dft_server_db_get_owner (
   return ok;
 }
 
+/* Ids asked in one statement: well under the 999 parameters every SQLite allows. */
+#define OWNERS_CHUNK 256
+
+GHashTable *
+dft_server_db_get_owners (DftServerDb *self, GPtrArray *record_ids, GError **error)
+{
+  g_autoptr (GHashTable) owners = NULL;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+  g_return_val_if_fail (record_ids != NULL, NULL);
+
+  owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_mutex_lock (&self->lock);
+  for (guint start = 0; start < record_ids->len; start += OWNERS_CHUNK)
+    {
+      guint               n = MIN (OWNERS_CHUNK, record_ids->len - start);
+      g_autoptr (GString) sql
+          = g_string_new ("SELECT record_id, team_id FROM record_owner WHERE record_id IN (?");
+      g_autoptr (sqlite3_stmt) stmt = NULL;
+      int                      rc;
+
+      /* Plain IN (?, ?, …), not a JSON function: PostgreSQL reads it as well. */
+      for (guint i = 1; i < n; i++)
+        g_string_append (sql, ", ?");
+      g_string_append_c (sql, ')');
+      if (!dft_db_prepare (self->db, sql->str, &stmt, error))
+        goto fail;
+      for (guint i = 0; i < n; i++)
+        bind_text (stmt, (int) i + 1, g_ptr_array_index (record_ids, start + i));
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        g_hash_table_insert (owners, column_dup (stmt, 0), column_dup (stmt, 1));
+      if (rc != SQLITE_DONE)
+        {
+          dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+          goto fail;
+        }
+    }
+  g_mutex_unlock (&self->lock);
+  return g_steal_pointer (&owners);
+
+fail:
+  g_mutex_unlock (&self->lock);
+  return NULL;
+}
+
 gboolean
 dft_server_db_claim (DftServerDb *self,
                      GPtrArray   *record_ids,

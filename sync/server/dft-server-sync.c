@@ -11,6 +11,7 @@
 #include "dft-hlc.h"
 #include "dft-server-private.h"
 #include "dft-server-scope.h"
+#include "dft-store-private.h"
 #include "dft-wire.h"
 
 /* A pull page's JSON, before compression: well under what a client reads (DFT_WIRE_MAX_JSON). */
@@ -242,17 +243,22 @@ sort_push (DftServer *self,
            GError   **error)
 {
   g_autoptr (GPtrArray) accepted = g_ptr_array_new ();
+  g_autoptr (DftScope)  scope = dft_scope_new (self->store, self->db, device);
 
   for (guint i = 0; i < changes->len; i++)
     g_ptr_array_add (accepted, g_ptr_array_index (changes, i));
+  /* One scope for every pass: what it read of the store and the owners holds until the push is
+   * applied; only what it noted of the batch is forgotten between passes. */
+  if (!dft_scope_prefetch_owners (scope, changes, error))
+    return NULL;
   for (;;)
     {
-      g_autoptr (DftScope) scope = dft_scope_new (self->store, self->db, device);
-      g_autoptr (GError)   local_error = NULL;
-      const char          *reason = NULL;
-      guint                refused;
-      SetAside            *aside;
+      g_autoptr (GError) local_error = NULL;
+      const char        *reason = NULL;
+      guint              refused;
+      SetAside          *aside;
 
+      dft_scope_reset_batch (scope);
       g_ptr_array_set_size (claim_ids, 0);
       g_ptr_array_set_size (claim_entities, 0);
       if (dft_scope_check_push (scope, accepted, claim_ids, claim_entities, &local_error))
@@ -270,10 +276,21 @@ sort_push (DftServer *self,
     }
 }
 
-/* What was set aside is kept, for a coordinator to see, and counts as received. Locked. */
-static gboolean
-keep_set_aside (DftServer *self, DftDevice *device, GPtrArray *set_aside, GError **error)
+typedef struct
 {
+  DftDevice *device;
+  GPtrArray *set_aside;
+} Aside;
+
+/* What was set aside is kept, for a coordinator to see, and counts as received: in the
+ * transaction that applies the rest of the push (one commit, one wait for the disk). Locked. */
+static gboolean
+keep_set_aside (DftStore *store, gpointer user_data, GError **error)
+{
+  Aside     *data = user_data;
+  DftDevice *device = data->device;
+  GPtrArray *set_aside = data->set_aside;
+
   for (guint i = 0; i < set_aside->len; i++)
     {
       SetAside *aside = g_ptr_array_index (set_aside, i);
@@ -281,7 +298,7 @@ keep_set_aside (DftServer *self, DftDevice *device, GPtrArray *set_aside, GError
       g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
                         "device %s: change %" G_GINT64_FORMAT " set aside: %s", device->id,
                         aside->change->origin_seq, aside->reason);
-      if (!dft_store_set_aside (self->store, device->id, aside->change->origin_seq, aside->change,
+      if (!dft_store_set_aside (store, device->id, aside->change->origin_seq, aside->change,
                                 aside->reason, error))
         return FALSE;
     }
@@ -431,8 +448,9 @@ push_counted (DftServer *self, Request *request, DftDevice *device)
       _dft_server_reply_gerror (&request->reply, error);
       return;
     }
-  if ((accepted->len > 0 && !dft_store_apply_changes (self->store, accepted, &stats, &error))
-      || !keep_set_aside (self, device, set_aside, &error))
+  if ((accepted->len > 0 || set_aside->len > 0)
+      && !_dft_store_apply_changes_then (self->store, accepted, keep_set_aside,
+                                         &(Aside){ device, set_aside }, &stats, &error))
     {
       g_autoptr (GError) unclaim_error = NULL;
 
