@@ -175,6 +175,7 @@ gboolean   _dft_server_readers_open (DftServer *self, GError **error);
 void       _dft_server_readers_close (DftServer *self);
 DftStore  *_dft_server_reader_take (DftServer *self, GError **error);
 void       _dft_server_reader_give (DftServer *self, DftStore *reader);
+void       _dft_server_test_push_gate (void);
 GPtrArray *_dft_server_read_pull_page (DftServer       *self,
                                        DftStore        *reader,
                                        const DftDevice *device,

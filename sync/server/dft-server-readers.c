@@ -92,6 +92,37 @@ _dft_server_reader_give (DftServer *self, DftStore *reader)
   g_async_queue_push (self->readers, reader);
 }
 
+/* ---- A test's gate -------------------------------------------------------- */
+
+/*
+ * For tests (tests/test-server.c, /server/pull-beside-push): with DAFTARI_SERVER_TEST_PUSH_GATE
+ * naming a folder that holds a file "armed", a push in the middle of its apply (push_lock held,
+ * the writer's transaction open) makes "held" there and waits for "release", so a test sees
+ * what the server answers meanwhile. Unset, as it is outside tests, it costs one getenv a push.
+ */
+void
+_dft_server_test_push_gate (void)
+{
+  const char      *dir = g_getenv ("DAFTARI_SERVER_TEST_PUSH_GATE");
+  g_autofree char *armed = NULL;
+  g_autofree char *held = NULL;
+  g_autofree char *release = NULL;
+  gint64           deadline;
+
+  if (dir == NULL)
+    return;
+  armed = g_build_filename (dir, "armed", NULL);
+  if (!g_file_test (armed, G_FILE_TEST_EXISTS))
+    return;
+  held = g_build_filename (dir, "held", NULL);
+  release = g_build_filename (dir, "release", NULL);
+  g_file_set_contents (held, "", 0, NULL);
+  /* Bounded, so that a test that fails before it releases the push does not hang the server. */
+  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  while (!g_file_test (release, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+}
+
 /* ---- A pull's page ------------------------------------------------------ */
 
 /*

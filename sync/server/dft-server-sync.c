@@ -291,6 +291,8 @@ keep_set_aside (DftStore *store, gpointer user_data, GError **error)
   DftDevice *device = data->device;
   GPtrArray *set_aside = data->set_aside;
 
+  _dft_server_test_push_gate ();
+
   for (guint i = 0; i < set_aside->len; i++)
     {
       SetAside *aside = g_ptr_array_index (set_aside, i);
