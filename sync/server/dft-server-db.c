@@ -1219,22 +1219,30 @@ out:
 }
 
 GPtrArray *
-dft_server_db_list_owned (DftServerDb *self, const char *team_id, GError **error)
+dft_server_db_list_owned (DftServerDb *self,
+                          const char  *team_id,
+                          guint       *n_workshops,
+                          GError     **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GPtrArray)    ids = g_ptr_array_new_with_free_func (g_free);
   int                      rc = SQLITE_ERROR;
 
   g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
-  g_return_val_if_fail (team_id != NULL, NULL);
+  g_return_val_if_fail (team_id != NULL && n_workshops != NULL, NULL);
 
+  *n_workshops = 0;
   g_mutex_lock (&self->lock);
-  if (dft_db_prepare (self->db, "SELECT record_id FROM record_owner WHERE team_id = ?", &stmt,
-                      error))
+  if (dft_db_prepare (self->db, "SELECT record_id, entity FROM record_owner WHERE team_id = ?",
+                      &stmt, error))
     {
       bind_text (stmt, 1, team_id);
       while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        g_ptr_array_add (ids, column_dup (stmt, 0));
+        {
+          g_ptr_array_add (ids, column_dup (stmt, 0));
+          if (g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), "event") == 0)
+            (*n_workshops)++;
+        }
       if (rc != SQLITE_DONE)
         dft_db_set_error (error, self->db, rc, _ ("reading the database"));
     }

@@ -183,8 +183,12 @@ gboolean dft_server_db_claim (DftServerDb *self,
                               gint64       now,
                               GError     **error);
 gboolean dft_server_db_unclaim (DftServerDb *self, GPtrArray *record_ids, GError **error);
-/* The ids of every record @team_id owns (strings), for a pull to pass over what it cannot see. */
-GPtrArray *dft_server_db_list_owned (DftServerDb *self, const char *team_id, GError **error);
+/* The ids of every record @team_id owns (strings), and how many of them are workshops: for a
+ * pull to pass over what the team cannot see. */
+GPtrArray *dft_server_db_list_owned (DftServerDb *self,
+                                     const char  *team_id,
+                                     guint       *n_workshops,
+                                     GError     **error);
 /* Moves a workshop to a team, claimed or not yet. */
 gboolean dft_server_db_set_owner (DftServerDb *self,
                                   const char  *record_id,
