@@ -62,6 +62,17 @@ gboolean _dft_store_save_prepared (DftStore           *self,
                                    gpointer            user_data,
                                    GError            **error);
 
+/* dft_store_apply_changes(), with @then run inside its transaction after the changes are
+ * applied, under the lock: what it writes commits with them, or nothing does (a server keeps
+ * the changes of a push it set aside in the same transaction as the rest). */
+typedef gboolean (*DftStoreThenFunc) (DftStore *self, gpointer user_data, GError **error);
+gboolean _dft_store_apply_changes_then (DftStore        *self,
+                                        GPtrArray       *changes,
+                                        DftStoreThenFunc then,
+                                        gpointer         user_data,
+                                        DftApplyStats   *stats,
+                                        GError         **error);
+
 /* Gives countries and phone numbers written before they had one form that form. */
 gboolean _dft_store_normalize_fields_locked (DftStore *self, GError **error);
 

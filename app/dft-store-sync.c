@@ -707,6 +707,17 @@ dft_store_list_values (
 gboolean
 dft_store_apply_changes (DftStore *self, GPtrArray *changes, DftApplyStats *stats, GError **error)
 {
+  return _dft_store_apply_changes_then (self, changes, NULL, NULL, stats, error);
+}
+
+gboolean
+_dft_store_apply_changes_then (DftStore        *self,
+                               GPtrArray       *changes,
+                               DftStoreThenFunc then,
+                               gpointer         user_data,
+                               DftApplyStats   *stats,
+                               GError         **error)
+{
   g_autoptr (GPtrArray) written = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) conflicts = g_ptr_array_new_with_free_func (g_object_unref);
   g_autofree char      *stamp = _dft_store_now_stamp ();
@@ -769,6 +780,8 @@ dft_store_apply_changes (DftStore *self, GPtrArray *changes, DftApplyStats *stat
     if (!dft_sync_state_set (self->db, "hlc", clock, error))
       goto fail;
   }
+  if (then != NULL && !then (self, user_data, error))
+    goto fail;
   if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     {
       if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_FOREIGNKEY)

@@ -6,16 +6,21 @@
  * breaking link. Prints bytes each way (HTTP headers included), requests and
  * time, next to gzip -9 of the data set's JSON.
  *
- *   bench-sync ONE-WORKSHOP.json FIFTY-WORKSHOPS.json
+ *   bench-sync [--crowd-only] ONE-WORKSHOP.json FIFTY-WORKSHOPS.json
+ *
+ * Then 10 and 50 devices at once, each with a workshop of the fifty (crowd()); --crowd-only
+ * runs that part alone, and DAFTARI_BENCH_CROWD=10,50 chooses how many devices.
  */
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "dft-dataset.h"
 #include "dft-fault-proxy.h"
@@ -285,17 +290,352 @@ scenario (const char *dataset,
   return f;
 }
 
+/* ---- Many devices at once (issue 19) ------------------------------------ */
+
+/*
+ * N devices, each a trainer of a team of its own with one workshop of the data set, sync at
+ * once: a push of everything, then a pull. Each device is a process of its own (this program
+ * again, with --crowd-device), as devices are: in one process, every DftSyncClient's sync runs
+ * in GIO's shared worker pool, which starts with ten threads and adds one only now and then,
+ * so fifty clients there mostly measured each other. Timed on the devices' side, on the
+ * machine's monotonic clock that every process shares: the server's push window runs from the
+ * first push's start to the last push's end.
+ */
+
+#define CROWD_PASSWORD "a crowd password"
+
+typedef struct
+{
+  gboolean ok;
+  guint    pushed, requests, set_aside;
+  gint64   push_start, push_end, pull_start, pull_end;
+  GPid     pid;
+  FILE    *in, *out;
+} CrowdDevice;
+
+static gboolean
+crowd_sync (
+    DftSyncClient *client, DftSyncFlags flags, gint64 *start, gint64 *end, DftSyncStats *stats)
+{
+  Wait w = { 0 };
+
+  dft_sync_client_set_flags (client, flags);
+  *start = g_get_monotonic_time ();
+  dft_sync_client_sync_async (client, NULL, sync_cb, &w);
+  wait_for (&w);
+  *end = g_get_monotonic_time ();
+  *stats = w.stats;
+  if (!w.ok)
+    fprintf (stderr, "  (a crowd device: %s)\n", w.error != NULL ? w.error->message : "failed");
+  g_clear_error (&w.error);
+  return w.ok;
+}
+
+/* The devices share this machine's two processors with the server they measure, which real
+ * devices do not: they yield to it. */
+static void
+crowd_device_setup (gpointer data)
+{
+  if (nice (10) == -1)
+    return;
+}
+
+/* One device: loads its workshop, signs in, says "ready", waits for "go", syncs, reports. */
+static int
+crowd_device_main (const char *dir, const char *index, const char *port, const char *dataset)
+{
+  g_autoptr (GError)        error = NULL;
+  g_autofree char          *name = g_strdup_printf ("crowd-%s.db", index);
+  g_autofree char          *path = g_build_filename (dir, name, NULL);
+  g_autofree char          *url = g_strdup_printf ("http://127.0.0.1:%s", port);
+  g_autofree char          *user = g_strdup_printf ("crowd-%s", index);
+  g_autoptr (DftStore)      store = NULL;
+  g_autoptr (DftSyncClient) client = NULL;
+  DftSyncStats              push, pull;
+  gint64                    times[4];
+  gboolean                  ok;
+  Wait                      w = { 0 };
+  char                      line[16];
+
+  store = dft_store_open (path, &error);
+  if (store == NULL)
+    g_error ("%s", error->message);
+  sqlite3_exec (_dft_store_get_db (store), "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+  if (!dft_dataset_load (store, dataset, NULL, NULL, NULL, NULL, &error))
+    g_error ("%s", error->message);
+  client = dft_sync_client_new (store);
+  dft_sync_client_set_server_url (client, url);
+  g_object_set (client, "retry-delay-ms", 200, NULL);
+  dft_sync_client_login_async (client, user, CROWD_PASSWORD, NULL, login_cb, &w);
+  wait_for (&w);
+  if (!w.ok)
+    g_error ("login of %s: %s", user, w.error->message);
+
+  printf ("ready\n");
+  fflush (stdout);
+  if (fgets (line, sizeof line, stdin) == NULL)
+    return 1;
+  ok = crowd_sync (client, DFT_SYNC_FLAGS_NO_PULL, &times[0], &times[1], &push);
+  ok &= crowd_sync (client, DFT_SYNC_FLAGS_NO_PUSH, &times[2], &times[3], &pull);
+  ok &= dft_sync_client_get_pending_changes (client) == 0;
+  printf ("%d %u %u %u %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+          " %" G_GINT64_FORMAT "\n",
+          ok, push.pushed, push.requests + pull.requests, push.set_aside, times[0], times[1],
+          times[2], times[3]);
+  fflush (stdout);
+  g_clear_object (&client);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  return 0;
+}
+
+/* The data set cut into one file per workshop: the workshop and everything that names it. */
+static GPtrArray *
+crowd_split (const char *dataset, const char *dir, guint n)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError)     error = NULL;
+  GPtrArray             *paths = g_ptr_array_new_with_free_func (g_free);
+  JsonObject            *root;
+  JsonArray             *workshops;
+  static const char     *parts[] = { "participants", "attendance", "submissions" };
+
+  if (!json_parser_load_from_file (parser, dataset, &error))
+    g_error ("%s", error->message);
+  root = json_node_get_object (json_parser_get_root (parser));
+  workshops = json_object_get_array_member (root, "workshops");
+  if (json_array_get_length (workshops) < n)
+    g_error ("%s holds %u workshops; %u devices need one each", dataset,
+             json_array_get_length (workshops), n);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject               *workshop = json_array_get_object_element (workshops, i);
+      const char               *id = json_object_get_string_member (workshop, "id");
+      g_autoptr (JsonObject)    out = json_object_new ();
+      JsonArray                *one = json_array_new ();
+      g_autoptr (JsonNode)      node = NULL;
+      g_autoptr (JsonGenerator) generator = json_generator_new ();
+      g_autofree char          *name = g_strdup_printf ("workshop-%u.json", i);
+      char                     *path = g_build_filename (dir, name, NULL);
+
+      json_array_add_object_element (one, json_object_ref (workshop));
+      json_object_set_array_member (out, "workshops", one);
+      for (guint p = 0; p < G_N_ELEMENTS (parts); p++)
+        {
+          JsonArray *all = json_object_get_array_member (root, parts[p]);
+          JsonArray *mine = json_array_new ();
+
+          for (guint j = 0; j < json_array_get_length (all); j++)
+            {
+              JsonObject *item = json_array_get_object_element (all, j);
+
+              if (g_strcmp0 (json_object_get_string_member (item, "workshop"), id) == 0)
+                json_array_add_object_element (mine, json_object_ref (item));
+            }
+          json_object_set_array_member (out, parts[p], mine);
+        }
+      node = json_node_init_object (json_node_alloc (), out);
+      json_generator_set_root (generator, node);
+      if (!json_generator_to_file (generator, path, &error))
+        g_error ("%s", error->message);
+      g_ptr_array_add (paths, path);
+    }
+  return paths;
+}
+
+static int
+compare_gint64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Nearest rank: with 50 samples or fewer, p99 is the slowest. */
+static double
+percentile_ms (GArray *usec, double p)
+{
+  guint rank;
+
+  g_array_sort (usec, compare_gint64);
+  rank = (guint) ceil (p / 100.0 * usec->len);
+  rank = CLAMP (rank, 1, usec->len);
+  return g_array_index (usec, gint64, rank - 1) / 1000.0;
+}
+
+static void
+crowd (const char *dataset, guint n)
+{
+  Server                server = { g_dir_make_tmp ("daftari-bench-crowd-XXXXXX", NULL) };
+  g_autofree char      *config = NULL;
+  g_autofree char      *password = NULL;
+  g_autofree char      *self_path = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char      *port = NULL;
+  g_autoptr (GPtrArray) files = NULL;
+  g_autoptr (GArray)    push_ms = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GArray)    pull_ms = g_array_new (FALSE, FALSE, sizeof (gint64));
+  CrowdDevice          *devices = g_new0 (CrowdDevice, n);
+  gint64                first = G_MAXINT64, last = 0;
+  guint64               pushed = 0;
+  guint                 failed = 0, requests = 0, set_aside = 0;
+  double                window, rate, pull_p99;
+  char                  label[64];
+
+  server_start (&server);
+  port = g_strdup_printf ("%u", server.port);
+  config = g_build_filename (server.dir, "server.conf", NULL);
+  password = g_build_filename (server.dir, "crowd-password", NULL);
+  g_file_set_contents (password, CROWD_PASSWORD, -1, NULL);
+  files = crowd_split (dataset, server.dir, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *team = g_strdup_printf ("team-%u", i);
+      g_autofree char *user = g_strdup_printf ("crowd-%u", i);
+      const char      *create_team[] = { "create-team", team, NULL };
+      const char      *create[]
+          = { "create-account",  "--username", user, "--role", "trainer", "--team", team,
+              "--password-file", password,     NULL };
+
+      run_admin (config, create_team);
+      run_admin (config, create);
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char   *index = g_strdup_printf ("%u", i);
+      const char        *argv[]
+          = { self_path, "--crowd-device", server.dir, index, port, g_ptr_array_index (files, i),
+              NULL };
+      int in_fd, out_fd;
+
+      if (!g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                     crowd_device_setup, NULL, &devices[i].pid, &in_fd, &out_fd,
+                                     NULL, &error))
+        g_error ("%s", error->message);
+      devices[i].in = fdopen (in_fd, "w");
+      devices[i].out = fdopen (out_fd, "r");
+    }
+  /* Every device loaded and signed in before any syncs. */
+  for (guint i = 0; i < n; i++)
+    {
+      char line[64];
+
+      if (fgets (line, sizeof line, devices[i].out) == NULL || !g_str_has_prefix (line, "ready"))
+        g_error ("crowd device %u did not start", i);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      fputs ("go\n", devices[i].in);
+      fflush (devices[i].in);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      CrowdDevice *d = &devices[i];
+      char         line[256];
+      int          ok = 0, status;
+      gint64       push, pull;
+
+      if (fgets (line, sizeof line, d->out) == NULL
+          || sscanf (line,
+                     "%d %u %u %u %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                     " %" G_GINT64_FORMAT,
+                     &ok, &d->pushed, &d->requests, &d->set_aside, &d->push_start, &d->push_end,
+                     &d->pull_start, &d->pull_end)
+                 != 8)
+        g_error ("crowd device %u did not report", i);
+      d->ok = ok != 0;
+      fclose (d->in);
+      fclose (d->out);
+      waitpid (d->pid, &status, 0);
+      g_spawn_close_pid (d->pid);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+
+      push = d->push_end - d->push_start;
+      pull = d->pull_end - d->pull_start;
+      first = MIN (first, d->push_start);
+      last = MAX (last, d->push_end);
+      pushed += d->pushed;
+      requests += d->requests;
+      set_aside += d->set_aside;
+      g_array_append_val (push_ms, push);
+      g_array_append_val (pull_ms, pull);
+      if (!d->ok)
+        failed++;
+    }
+
+  window = (last - first) / 1e6;
+  rate = window > 0 ? pushed / window : 0;
+  g_snprintf (label, sizeof label, "%u devices at once, push window", n);
+  printf ("%-46s %7" G_GUINT64_FORMAT " records in %6.2f s = %8.0f records/s   target >= 20000 "
+          "records/s  %s\n",
+          label, pushed, window, rate, rate >= 20000 ? "met" : "MISSED");
+  g_snprintf (label, sizeof label, "%u devices at once, push latency", n);
+  printf ("%-46s p50 %8.1f ms   p99 %8.1f ms\n", label, percentile_ms (push_ms, 50),
+          percentile_ms (push_ms, 99));
+  pull_p99 = percentile_ms (pull_ms, 99);
+  g_snprintf (label, sizeof label, "%u devices at once, pull latency", n);
+  printf ("%-46s p50 %8.1f ms   p99 %8.1f ms   target p99 <= 500 ms  %s\n", label,
+          percentile_ms (pull_ms, 50), pull_p99, pull_p99 <= 500 ? "met" : "MISSED");
+  g_snprintf (label, sizeof label, "%u devices at once, outcome", n);
+  printf ("%-46s %u of %u succeeded, %u requests, %u changes set aside   target all succeed  %s\n",
+          label, n - failed, n, requests, set_aside, failed == 0 ? "met" : "MISSED");
+  fflush (stdout);
+
+  g_free (devices);
+  server_stop (&server);
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", server.dir);
+    if (system (cmd) != 0)
+      fprintf (stderr, "could not remove %s\n", server.dir);
+  }
+  g_free (server.dir);
+}
+
+/* 10 and 50 devices, or the sizes DAFTARI_BENCH_CROWD lists ("10,50"). */
+static void
+crowds (const char *dataset)
+{
+  const char    *sizes = g_getenv ("DAFTARI_BENCH_CROWD");
+  g_auto (GStrv) list = g_strsplit (sizes != NULL ? sizes : "10,50", ",", -1);
+
+  for (guint i = 0; list[i] != NULL; i++)
+    {
+      guint64 n = g_ascii_strtoull (list[i], NULL, 10);
+
+      if (n > 0 && n <= 200)
+        crowd (dataset, (guint) n);
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
-  Figures one, fifty, slow, cut, change;
+  Figures  one, fifty, slow, cut, change;
+  gboolean crowd_only = argc > 1 && g_str_equal (argv[1], "--crowd-only");
 
+  if (argc == 6 && g_str_equal (argv[1], "--crowd-device"))
+    return crowd_device_main (argv[2], argv[3], argv[4], argv[5]);
+
+  if (crowd_only)
+    {
+      argv++;
+      argc--;
+    }
   if (argc < 3)
     {
-      fprintf (stderr, "usage: bench-sync ONE-WORKSHOP.json FIFTY-WORKSHOPS.json\n");
+      fprintf (stderr, "usage: bench-sync [--crowd-only] ONE-WORKSHOP.json FIFTY-WORKSHOPS.json\n");
       return 2;
     }
   signal (SIGPIPE, SIG_IGN);
+  if (crowd_only)
+    {
+      crowds (argv[2]);
+      return 0;
+    }
 
   printf ("Daftari sync benchmark: real daftari-server on loopback, bytes counted by a proxy (HTTP "
           "included)\n");
@@ -313,5 +653,7 @@ main (int argc, char *argv[])
   print ("fifty workshops, link cut every 16 KB", &cut, "target <= 1.3x the uncut bytes");
   printf ("\ncut link: %.2fx the bytes of the uncut sync\n",
           (double) (cut.up + cut.down) / (fifty.up + fifty.down));
+  printf ("\n");
+  crowds (argv[2]);
   return 0;
 }

@@ -2984,12 +2984,101 @@ test_descriptors_stable (void)
   g_test_message ("and %u after %u more rounds", dft_test_count_fds (wait.pid), rounds);
 }
 
+/* ---- Pulls beside a push (issue 19) -------------------------------------- */
+
+/* The folder the server's test gate watches (_dft_server_test_push_gate()). */
+static char *push_gate_dir;
+
+typedef struct
+{
+  Server    *server;
+  Device    *device;
+  DftChange *change;
+  Response  *response;
+  gint       done; /* atomic */
+} InFlight;
+
+static gpointer
+push_in_flight_thread (gpointer data)
+{
+  InFlight *f = data;
+
+  f->response = push_one (f->server, f->device, f->change);
+  g_atomic_int_set (&f->done, 1);
+  return NULL;
+}
+
+static gpointer
+pull_in_flight_thread (gpointer data)
+{
+  InFlight *f = data;
+
+  f->response = request (f->server, "GET", "pull?after=0&limit=50", f->device->token, NULL);
+  g_atomic_int_set (&f->done, 1);
+  return NULL;
+}
+
+static gboolean
+file_exists (gpointer data)
+{
+  return g_file_test (data, G_FILE_TEST_EXISTS);
+}
+
+static gboolean
+in_flight_done (gpointer data)
+{
+  return g_atomic_int_get (&((InFlight *) data)->done);
+}
+
+/*
+ * A push holds the writer for as long as it applies (a big one, seconds): pulls read beside it,
+ * on connections of their own, and never wait for it. The server's test gate stops a push in the
+ * middle of its apply, its transaction open and push_lock held; a pull of another team's device
+ * must be answered while it stays stopped, and the push completes once let go.
+ */
+static void
+test_pull_beside_push (void)
+{
+  World           *w = get_world ();
+  g_autofree char *armed = g_build_filename (push_gate_dir, "armed", NULL);
+  g_autofree char *held = g_build_filename (push_gate_dir, "held", NULL);
+  g_autofree char *release = g_build_filename (push_gate_dir, "release", NULL);
+  InFlight         push = { &w->server, w->trainer_a, NULL, NULL, 0 };
+  InFlight         pull = { &w->server, w->trainer_b, NULL, NULL, 0 };
+  GThread         *push_thread, *pull_thread;
+
+  push.change = manual_change (w->trainer_a, NULL, "event", w->event_a, "title", "Held");
+  g_assert_true (g_file_set_contents (armed, "", 0, NULL));
+  push_thread = g_thread_new ("push", push_in_flight_thread, &push);
+  dft_test_wait_until (file_exists, held, "a push to stop in the middle of its apply");
+  /* Only this push stops. */
+  g_assert_cmpint (g_unlink (armed), ==, 0);
+
+  pull_thread = g_thread_new ("pull", pull_in_flight_thread, &pull);
+  dft_test_wait_until (in_flight_done, &pull, "a pull answered while a push holds the writer");
+  g_assert_false (g_atomic_int_get (&push.done));
+  assert_status (pull.response, 200);
+  g_thread_join (pull_thread);
+
+  g_assert_true (g_file_set_contents (release, "", 0, NULL));
+  g_thread_join (push_thread);
+  assert_status (push.response, 200);
+  g_assert_cmpint (json_object_get_int_member (reply_object (push.response), "applied"), ==, 1);
+  g_unlink (held);
+  g_unlink (release);
+  g_clear_pointer (&push.response, response_free);
+  g_clear_pointer (&pull.response, response_free);
+}
+
 int
 main (int argc, char *argv[])
 {
   int status;
 
   dft_test_init (&argc, &argv);
+  /* Before the server starts, which reads it; the gate stays shut until a test arms it. */
+  push_gate_dir = dft_test_make_dir ();
+  g_setenv ("DAFTARI_SERVER_TEST_PUSH_GATE", push_gate_dir, TRUE);
 
   g_test_add_func ("/server/health", test_health);
   g_test_add_func ("/server/not-found", test_not_found);
@@ -3012,10 +3101,12 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/rate-limit-and-metrics", test_rate_limit_and_metrics);
   g_test_add_func ("/server/tls", test_tls);
   g_test_add_func ("/server/cut-push-logged", test_cut_push_logged);
+  g_test_add_func ("/server/pull-beside-push", test_pull_beside_push);
   g_test_add_func ("/server/shutdown-and-log", test_shutdown_and_log);
 
   status = g_test_run ();
   if (world != NULL)
     world_free (world);
+  dft_test_dir_free (g_steal_pointer (&push_gate_dir));
   return status;
 }

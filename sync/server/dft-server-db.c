@@ -1086,6 +1086,51 @@ dft_server_db_get_owner (
   return ok;
 }
 
+/* Ids asked in one statement: well under the 999 parameters every SQLite allows. */
+#define OWNERS_CHUNK 256
+
+GHashTable *
+dft_server_db_get_owners (DftServerDb *self, GPtrArray *record_ids, GError **error)
+{
+  g_autoptr (GHashTable) owners = NULL;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+  g_return_val_if_fail (record_ids != NULL, NULL);
+
+  owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_mutex_lock (&self->lock);
+  for (guint start = 0; start < record_ids->len; start += OWNERS_CHUNK)
+    {
+      guint               n = MIN (OWNERS_CHUNK, record_ids->len - start);
+      g_autoptr (GString) sql
+          = g_string_new ("SELECT record_id, team_id FROM record_owner WHERE record_id IN (?");
+      g_autoptr (sqlite3_stmt) stmt = NULL;
+      int                      rc;
+
+      /* Plain IN (?, ?, …), not a JSON function: PostgreSQL reads it as well. */
+      for (guint i = 1; i < n; i++)
+        g_string_append (sql, ", ?");
+      g_string_append_c (sql, ')');
+      if (!dft_db_prepare (self->db, sql->str, &stmt, error))
+        goto fail;
+      for (guint i = 0; i < n; i++)
+        bind_text (stmt, (int) i + 1, g_ptr_array_index (record_ids, start + i));
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        g_hash_table_insert (owners, column_dup (stmt, 0), column_dup (stmt, 1));
+      if (rc != SQLITE_DONE)
+        {
+          dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+          goto fail;
+        }
+    }
+  g_mutex_unlock (&self->lock);
+  return g_steal_pointer (&owners);
+
+fail:
+  g_mutex_unlock (&self->lock);
+  return NULL;
+}
+
 gboolean
 dft_server_db_claim (DftServerDb *self,
                      GPtrArray   *record_ids,
@@ -1171,6 +1216,38 @@ fail:
 out:
   g_mutex_unlock (&self->lock);
   return FALSE;
+}
+
+GPtrArray *
+dft_server_db_list_owned (DftServerDb *self,
+                          const char  *team_id,
+                          guint       *n_workshops,
+                          GError     **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray)    ids = g_ptr_array_new_with_free_func (g_free);
+  int                      rc = SQLITE_ERROR;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
+  g_return_val_if_fail (team_id != NULL && n_workshops != NULL, NULL);
+
+  *n_workshops = 0;
+  g_mutex_lock (&self->lock);
+  if (dft_db_prepare (self->db, "SELECT record_id, entity FROM record_owner WHERE team_id = ?",
+                      &stmt, error))
+    {
+      bind_text (stmt, 1, team_id);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        {
+          g_ptr_array_add (ids, column_dup (stmt, 0));
+          if (g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), "event") == 0)
+            (*n_workshops)++;
+        }
+      if (rc != SQLITE_DONE)
+        dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+    }
+  g_mutex_unlock (&self->lock);
+  return rc == SQLITE_DONE ? g_steal_pointer (&ids) : NULL;
 }
 
 gboolean

@@ -172,6 +172,9 @@ gboolean dft_server_db_add_enrolment_code (DftServerDb  *self,
  */
 gboolean dft_server_db_get_owner (
     DftServerDb *self, const char *record_id, gboolean *claimed, char **team_id, GError **error);
+/* The owners of those of @record_ids (strings) that are claimed: record id -> team id (NULL for
+ * none), in a few queries. */
+GHashTable *dft_server_db_get_owners (DftServerDb *self, GPtrArray *record_ids, GError **error);
 /* @record_ids and @entities hold strings; records already claimed keep their team. */
 gboolean dft_server_db_claim (DftServerDb *self,
                               GPtrArray   *record_ids,
@@ -180,6 +183,12 @@ gboolean dft_server_db_claim (DftServerDb *self,
                               gint64       now,
                               GError     **error);
 gboolean dft_server_db_unclaim (DftServerDb *self, GPtrArray *record_ids, GError **error);
+/* The ids of every record @team_id owns (strings), and how many of them are workshops: for a
+ * pull to pass over what the team cannot see. */
+GPtrArray *dft_server_db_list_owned (DftServerDb *self,
+                                     const char  *team_id,
+                                     guint       *n_workshops,
+                                     GError     **error);
 /* Moves a workshop to a team, claimed or not yet. */
 gboolean dft_server_db_set_owner (DftServerDb *self,
                                   const char  *record_id,

@@ -36,6 +36,8 @@ G_BEGIN_DECLS
 #define PUSH_VALUE_COST  ((gsize) 256)
 #define PUSH_WAIT_S      10
 #define PUSH_RETRY_AFTER 5
+/* Pushes received and decoded at once; one at a time applies (push_lock). */
+#define PUSH_THREADS 4
 /* After a push that cost this much, freed memory is handed back to the system. */
 #define PUSH_TRIM_AT ((gsize) 4 * 1024 * 1024)
 
@@ -118,6 +120,11 @@ struct _DftServer
   DftServerMetrics *metrics;         /* GET /metrics */
   DftRateLimit     *token_limit;     /* requests a device may make; NULL: no limit */
   DftRateLimit     *address_limit;   /* requests an address may make; NULL: no limit */
+  GAsyncQueue      *readers;         /* DftStore: read-only connections for pulls, when free */
+  guint             n_readers;
+  GThreadPool      *pull_pool;
+  GThreadPool      *push_pool;
+  GThreadPool      *sync_pool;
   GMainLoop        *loop;
   guint             pending; /* messages paused for a worker, not yet finished */
   guint             working; /* workers running */
@@ -173,6 +180,21 @@ void        _dft_server_handle_codes (DftServer *self, Request *request, DftDevi
 void _dft_server_handle_attachments_missing (DftServer *self, Request *request, DftDevice *device);
 void _dft_server_handle_attachment_put (DftServer *self, Request *request, DftDevice *device);
 void _dft_server_handle_attachment_get (DftServer *self, Request *request, DftDevice *device);
+
+/* dft-server-readers.c */
+gboolean   _dft_server_readers_open (DftServer *self, GError **error);
+void       _dft_server_readers_close (DftServer *self);
+DftStore  *_dft_server_reader_take (DftServer *self, GError **error);
+void       _dft_server_reader_give (DftServer *self, DftStore *reader);
+void       _dft_server_test_push_gate (void);
+GPtrArray *_dft_server_read_pull_page (DftServer       *self,
+                                       DftStore        *reader,
+                                       const DftDevice *device,
+                                       gint64           after,
+                                       guint            limit,
+                                       gint64          *cursor,
+                                       gboolean        *more,
+                                       GError         **error);
 
 /* dft-server-sync.c */
 void _dft_server_handle_push (DftServer *self, Request *request, DftDevice *device);

@@ -122,6 +122,73 @@ dft_scope_get_refused (DftScope *scope, const char **reason)
   return scope->refused;
 }
 
+gboolean
+dft_scope_prefetch_owners (DftScope *scope, GPtrArray *changes, GError **error)
+{
+  g_autoptr (GPtrArray)  ids = g_ptr_array_new ();
+  g_autoptr (GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) teams = NULL;
+
+  g_return_val_if_fail (scope != NULL && changes != NULL, FALSE);
+
+  for (guint i = 0; i < changes->len; i++)
+    {
+      DftChange        *change = g_ptr_array_index (changes, i);
+      g_autoptr (GList) names = json_object_get_members (change->fields);
+
+      if (!g_hash_table_contains (scope->owners, change->record_id))
+        g_hash_table_add (wanted, change->record_id);
+      /* Every id a field holds: the records a change refers to. More than needed is harmless. */
+      for (GList *l = names; l != NULL; l = l->next)
+        {
+          JsonNode   *node = json_object_get_member (change->fields, l->data);
+          const char *value;
+
+          if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+            continue;
+          value = json_node_get_string (node);
+          if (dft_uuid_is_valid (value) && !g_hash_table_contains (scope->owners, value))
+            g_hash_table_add (wanted, (gpointer) value);
+        }
+    }
+  if (g_hash_table_size (wanted) == 0)
+    return TRUE;
+  {
+    GHashTableIter iter;
+    gpointer       key;
+
+    g_hash_table_iter_init (&iter, wanted);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      g_ptr_array_add (ids, key);
+  }
+  teams = dft_server_db_get_owners (scope->db, ids, error);
+  if (teams == NULL)
+    return FALSE;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      Owner   *owner = g_new0 (Owner, 1);
+      gpointer team = NULL;
+
+      owner->claimed
+          = g_hash_table_lookup_extended (teams, g_ptr_array_index (ids, i), NULL, &team);
+      owner->team_id = g_strdup (team);
+      g_hash_table_insert (scope->owners, g_strdup (g_ptr_array_index (ids, i)), owner);
+    }
+  return TRUE;
+}
+
+void
+dft_scope_reset_batch (DftScope *scope)
+{
+  g_return_if_fail (scope != NULL);
+
+  g_hash_table_remove_all (scope->batch);
+  g_hash_table_remove_all (scope->claims);
+  g_hash_table_remove_all (scope->batch_records);
+  scope->refused = 0;
+  g_clear_pointer (&scope->refused_reason, g_free);
+}
+
 /* ---- What the store holds ----------------------------------------------- */
 
 /* The record as the server holds it, or a new one when it holds none; NULL on a read error. */

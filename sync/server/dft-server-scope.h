@@ -53,6 +53,15 @@ gboolean dft_scope_check_push (DftScope  *scope,
                                GError   **error);
 
 /*
+ * Reads, in a few queries, who owns every record @changes names (their ids and the ids their
+ * fields hold), which the checks would otherwise ask one record at a time.
+ */
+gboolean dft_scope_prefetch_owners (DftScope *scope, GPtrArray *changes, GError **error);
+/* Forgets the batch the last check noted (and what it would claim), keeping what it read of the
+ * store and the owners: to check what is left of a push after a change of it was set aside. */
+void dft_scope_reset_batch (DftScope *scope);
+
+/*
  * After dft_scope_check_push() failed: 1 + the index of the one change to blame, with the
  * reason to tell its maker (*reason, owned by @scope), or 0 when the whole batch was refused
  * (changes of another device) or the server failed.

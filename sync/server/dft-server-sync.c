@@ -11,6 +11,7 @@
 #include "dft-hlc.h"
 #include "dft-server-private.h"
 #include "dft-server-scope.h"
+#include "dft-store-private.h"
 #include "dft-wire-cols.h"
 #include "dft-wire.h"
 
@@ -162,7 +163,7 @@ static void push_counted (DftServer *self, Request *request, DftDevice *device);
  * than one push may, and decoded only once its cost fits the server's budget.
  */
 static gboolean
-holds_same_change (DftServer *self, const char *device_id, gint64 seq, const char *digest);
+holds_same_change (DftStore *store, const char *device_id, gint64 seq, const char *digest);
 
 /*
  * Counts a batch's body and takes its cost from the server's push budget (*cost, to give back
@@ -282,17 +283,22 @@ sort_push (DftServer *self,
            GError   **error)
 {
   g_autoptr (GPtrArray) accepted = g_ptr_array_new ();
+  g_autoptr (DftScope)  scope = dft_scope_new (self->store, self->db, device);
 
   for (guint i = 0; i < changes->len; i++)
     g_ptr_array_add (accepted, g_ptr_array_index (changes, i));
+  /* One scope for every pass: what it read of the store and the owners holds until the push is
+   * applied; only what it noted of the batch is forgotten between passes. */
+  if (!dft_scope_prefetch_owners (scope, changes, error))
+    return NULL;
   for (;;)
     {
-      g_autoptr (DftScope) scope = dft_scope_new (self->store, self->db, device);
-      g_autoptr (GError)   local_error = NULL;
-      const char          *reason = NULL;
-      guint                refused;
-      SetAside            *aside;
+      g_autoptr (GError) local_error = NULL;
+      const char        *reason = NULL;
+      guint              refused;
+      SetAside          *aside;
 
+      dft_scope_reset_batch (scope);
       g_ptr_array_set_size (claim_ids, 0);
       g_ptr_array_set_size (claim_entities, 0);
       if (dft_scope_check_push (scope, accepted, claim_ids, claim_entities, &local_error))
@@ -310,10 +316,23 @@ sort_push (DftServer *self,
     }
 }
 
-/* What was set aside is kept, for a coordinator to see, and counts as received. Locked. */
-static gboolean
-keep_set_aside (DftServer *self, DftDevice *device, GPtrArray *set_aside, GError **error)
+typedef struct
 {
+  DftDevice *device;
+  GPtrArray *set_aside;
+} Aside;
+
+/* What was set aside is kept, for a coordinator to see, and counts as received: in the
+ * transaction that applies the rest of the push (one commit, one wait for the disk). Locked. */
+static gboolean
+keep_set_aside (DftStore *store, gpointer user_data, GError **error)
+{
+  Aside     *data = user_data;
+  DftDevice *device = data->device;
+  GPtrArray *set_aside = data->set_aside;
+
+  _dft_server_test_push_gate ();
+
   for (guint i = 0; i < set_aside->len; i++)
     {
       SetAside *aside = g_ptr_array_index (set_aside, i);
@@ -321,7 +340,7 @@ keep_set_aside (DftServer *self, DftDevice *device, GPtrArray *set_aside, GError
       g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
                         "device %s: change %" G_GINT64_FORMAT " set aside: %s", device->id,
                         aside->change->origin_seq, aside->reason);
-      if (!dft_store_set_aside (self->store, device->id, aside->change->origin_seq, aside->change,
+      if (!dft_store_set_aside (store, device->id, aside->change->origin_seq, aside->change,
                                 aside->reason, error))
         return FALSE;
     }
@@ -392,7 +411,7 @@ push_apply (DftServer  *self,
    * push that moves the device's mark past that number would hide the fork for good. */
   if (!relay && request->acked != NULL && request->acked_change != NULL
       && g_ascii_string_to_signed (request->acked, 10, 1, G_MAXINT64, &told, NULL) && told <= acked
-      && !holds_same_change (self, device->id, told, request->acked_change))
+      && !holds_same_change (self->store, device->id, told, request->acked_change))
     {
       g_mutex_unlock (&self->push_lock);
       json_object_set_int_member (object, "acked", acked);
@@ -425,8 +444,9 @@ push_apply (DftServer  *self,
       _dft_server_reply_gerror (&request->reply, error);
       return FALSE;
     }
-  if ((accepted->len > 0 && !dft_store_apply_changes (self->store, accepted, &stats, &error))
-      || !keep_set_aside (self, device, set_aside, &error))
+  if ((accepted->len > 0 || set_aside->len > 0)
+      && !_dft_store_apply_changes_then (self->store, accepted, keep_set_aside,
+                                         &(Aside){ device, set_aside }, &stats, &error))
     {
       g_autoptr (GError) unclaim_error = NULL;
 
@@ -621,13 +641,12 @@ trim_to_bytes (GPtrArray *changes, gsize max_bytes)
  * (set aside) cannot be compared and counts as the same.
  */
 static gboolean
-holds_same_change (DftServer *self, const char *device_id, gint64 seq, const char *digest)
+holds_same_change (DftStore *store, const char *device_id, gint64 seq, const char *digest)
 {
   g_autoptr (GError)    error = NULL;
-  g_autoptr (GPtrArray) changes
-      = dft_store_read_log (self->store, seq - 1, 1, device_id, NULL, &error);
-  g_autofree char *held = NULL;
-  DftChange       *change;
+  g_autoptr (GPtrArray) changes = dft_store_read_log (store, seq - 1, 1, device_id, NULL, &error);
+  g_autofree char      *held = NULL;
+  DftChange            *change;
 
   if (changes == NULL)
     {
@@ -657,68 +676,91 @@ pull_page (DftServer  *self,
            GPtrArray **visible)
 {
   g_autoptr (GError)   error = NULL;
-  GPtrArray           *changes;
   g_autoptr (DftScope) scope = NULL;
   g_autofree char     *scope_mark = NULL;
+  GPtrArray           *changes;
+  DftStore            *reader;
   gint64               cursor, last, own, told = 0;
-  gboolean             more;
+  gboolean             more, other;
 
+  /* Read beside the pushes, on a connection of its own and from one commit
+   * (dft-server-readers.c); push_lock only when a restore is to be declared. */
+  reader = _dft_server_reader_take (self, &error);
+  if (reader == NULL)
+    {
+      _dft_server_reply_internal (&request->reply, error);
+      return FALSE;
+    }
   /* A device that pulled past the end of the log, or to a position between the end of the
    * files at start and this run's first, pulled from data that is gone. */
-  g_mutex_lock (&self->push_lock);
-  last = dft_store_last_seq (self->store, &error);
-  if (last >= 0 && (after > last || (after > self->log_at_start && after <= self->log_first)))
+  last = dft_store_last_seq (reader, &error);
+  if (last >= 0 && request->acked != NULL)
+    g_ascii_string_to_signed (request->acked, 10, 0, G_MAXINT64, &told, NULL);
+  if (last >= 0
+      && (after > last || (after > self->log_at_start && after <= self->log_first)
+          || told > dft_store_origin_high (reader, device->id, NULL)))
     {
-      _dft_server_restore_found (self,
-                                 "a device pulled from a position the server's log does not hold");
-      after = 0;
+      /* Seen again by the writer, under the lock _dft_server_restore_found() needs. */
+      g_mutex_lock (&self->push_lock);
+      last = dft_store_last_seq (self->store, &error);
+      if (last >= 0 && (after > last || (after > self->log_at_start && after <= self->log_first)))
+        {
+          _dft_server_restore_found (
+              self, "a device pulled from a position the server's log does not hold");
+          after = 0;
+        }
+      else if (last >= 0 && told > dft_store_origin_high (self->store, device->id, NULL))
+        _dft_server_restore_found (
+            self, "a device was told the server holds more of its changes than it does");
+      g_mutex_unlock (&self->push_lock);
     }
-  else if (last >= 0 && request->acked != NULL
-           && g_ascii_string_to_signed (request->acked, 10, 0, G_MAXINT64, &told, NULL)
-           && told > dft_store_origin_high (self->store, device->id, NULL))
-    _dft_server_restore_found (
-        self, "a device was told the server holds more of its changes than it does");
-  g_mutex_unlock (&self->push_lock);
   if (last < 0)
     {
+      _dft_server_reader_give (self, reader);
       _dft_server_reply_internal (&request->reply, error);
       return FALSE;
     }
-  changes = *page
-      = dft_store_read_log (self->store, after, (guint) limit, NULL, device->id, &error);
+  changes = *page = _dft_server_read_pull_page (self, reader, device, after, (guint) limit, &cursor,
+                                                &more, &error);
   if (changes == NULL)
     {
+      _dft_server_reader_give (self, reader);
       _dft_server_reply_internal (&request->reply, error);
       return FALSE;
     }
-  more = changes->len == (guint) limit;
   /* A page is bounded by its size as well as its count: a few large records (form definitions,
    * answers, conflicts that copy them) must not make a page no device will take. */
   if (trim_to_bytes (changes, PULL_MAX_BYTES))
-    more = TRUE;
-  own = dft_store_origin_high (self->store, device->id, &error);
-  scope_mark = own < 0 ? NULL : dft_scope_mark (self->store, device, &error);
+    {
+      more = TRUE;
+      cursor = ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->seq;
+    }
+  own = dft_store_origin_high (reader, device->id, &error);
+  scope_mark = own < 0 ? NULL : dft_scope_mark (reader, device, &error);
   if (scope_mark == NULL)
     {
+      _dft_server_reader_give (self, reader);
       _dft_server_reply_internal (&request->reply, error);
       return FALSE;
     }
-  cursor = changes->len > 0 ? ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->seq
-                            : after;
-  scope = dft_scope_new (self->store, self->db, device);
+  scope = dft_scope_new (reader, self->db, device);
   *visible = dft_scope_filter_pull (scope, changes, &error);
   if (*visible == NULL)
     {
+      _dft_server_reader_give (self, reader);
       _dft_server_reply_internal (&request->reply, error);
       return FALSE;
     }
+  other = told > 0 && told <= own && request->acked_change != NULL
+          && !holds_same_change (reader, device->id, told, request->acked_change);
+  g_clear_pointer (&scope, dft_scope_free);
+  _dft_server_reader_give (self, reader);
 
   json_object_set_int_member (extra, "cursor", cursor);
   json_object_set_boolean_member (extra, "more", more);
   /* What the server holds of this device's own: more than it holds means a copy made them. */
   json_object_set_int_member (extra, "acked", own);
-  if (told > 0 && told <= own && request->acked_change != NULL
-      && !holds_same_change (self, device->id, told, request->acked_change))
+  if (other)
     json_object_set_int_member (extra, "acked_other", told);
   if (*scope_mark != '\0')
     json_object_set_string_member (extra, "scope", scope_mark);

@@ -63,6 +63,14 @@ dft_server_dispose (GObject *object)
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
   g_clear_object (&self->soup);
+  /* Requests still in a pool finish first: they hold the server. */
+  if (self->pull_pool != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->pull_pool), FALSE, TRUE);
+  if (self->push_pool != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->push_pool), FALSE, TRUE);
+  if (self->sync_pool != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->sync_pool), FALSE, TRUE);
+  _dft_server_readers_close (self);
   g_clear_object (&self->store);
   g_clear_object (&self->db);
   g_clear_handle_id (&self->drain_timeout_id, g_source_remove);
@@ -441,6 +449,37 @@ request_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   g_task_return_boolean (task, TRUE);
 }
 
+static void
+pool_thread (gpointer data, gpointer user_data)
+{
+  g_autoptr (GTask) task = data;
+
+  request_thread (task, g_task_get_source_object (task), g_task_get_task_data (task), NULL);
+}
+
+/*
+ * Pushes and pulls run in pools of their own, not in GIO's shared one: that one starts with a
+ * few threads and adds one only every so often, so a burst of pushes, each waiting its turn at
+ * push_lock, held every thread while pulls, which need no lock, queued behind them. Pulls get
+ * as many threads as there are connections to read from (dft-server-readers.c); pushes a few,
+ * to receive and decode while one applies.
+ */
+static gboolean
+start_pools (DftServer *self, GError **error)
+{
+  self->pull_pool = g_thread_pool_new (pool_thread, self, (int) self->n_readers, FALSE, error);
+  if (self->pull_pool == NULL)
+    return FALSE;
+  self->push_pool = g_thread_pool_new (pool_thread, self, PUSH_THREADS, FALSE, error);
+  if (self->push_pool == NULL)
+    return FALSE;
+  /* A sync pushes, then reads its page: threads for both, so syncs waiting their turn at
+   * push_lock leave threads for those reading. */
+  self->sync_pool
+      = g_thread_pool_new (pool_thread, self, (int) self->n_readers + PUSH_THREADS, FALSE, error);
+  return self->sync_pool != NULL;
+}
+
 static gboolean
 finish_cb (gpointer data)
 {
@@ -679,7 +718,14 @@ handler_cb (SoupServer        *soup,
   task = g_task_new (self, NULL, request_done_cb, NULL);
   g_task_set_source_tag (task, handler_cb);
   g_task_set_task_data (task, request, (GDestroyNotify) request_free);
-  g_task_run_in_thread (task, request_thread);
+  if (route->handler == _dft_server_handle_pull)
+    g_thread_pool_push (self->pull_pool, g_steal_pointer (&task), NULL);
+  else if (route->handler == _dft_server_handle_push)
+    g_thread_pool_push (self->push_pool, g_steal_pointer (&task), NULL);
+  else if (route->handler == _dft_server_handle_sync)
+    g_thread_pool_push (self->sync_pool, g_steal_pointer (&task), NULL);
+  else
+    g_task_run_in_thread (task, request_thread);
 }
 
 static gsize
@@ -1067,7 +1113,8 @@ dft_server_new (const DftServerConfig *config, GError **error)
   if (self->log_at_start < 0 || !renew_own_identity (self->store, error))
     return NULL;
   self->log_first = MAX (self->log_at_start, dft_hlc_wall_ms () * 1000);
-  if (!dft_store_skip_log_positions (self->store, self->log_first, error))
+  if (!dft_store_skip_log_positions (self->store, self->log_first, error)
+      || !_dft_server_readers_open (self, error) || !start_pools (self, error))
     return NULL;
   return g_steal_pointer (&self);
 }
