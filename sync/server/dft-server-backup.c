@@ -461,7 +461,7 @@ in_use_error (GError **error, const char *path)
  * and a server started meanwhile waits, then fails, rather than read a half-restored file.
  */
 static sqlite3 *
-lock_live (const char *path, GError **error)
+lock_live (const char *path, const char *keep, gboolean retry, GError **error)
 {
   sqlite3 *db = NULL;
   int      fd;
@@ -489,6 +489,29 @@ lock_live (const char *path, GError **error)
                          "BEGIN EXCLUSIVE; SELECT count (*) FROM sqlite_schema; COMMIT",
                          NULL, NULL, NULL);
     }
+  if (rc != SQLITE_OK && retry && ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT))
+    {
+      const char *const suffixes[] = { "", "-wal", "-shm" };
+      g_autofree char  *name = g_path_get_basename (path);
+
+      /* Damaged past reading, the usual reason to restore: no server can be using it, and it
+       * is kept as it is, moved aside whole, before a new file takes its place. */
+      sqlite3_close (db);
+      for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+        {
+          g_autofree char *from = g_strconcat (path, suffixes[i], NULL);
+          g_autofree char *to = g_strconcat (keep, G_DIR_SEPARATOR_S, name, suffixes[i], NULL);
+
+          if (g_file_test (from, G_FILE_TEST_EXISTS) && g_rename (from, to) != 0)
+            {
+              int saved = errno;
+
+              errno_error (error, saved, _ ("Could not open “%s”: %s"), path, g_strerror (saved));
+              return NULL;
+            }
+        }
+      return lock_live (path, keep, FALSE, error);
+    }
   if (rc != SQLITE_OK)
     {
       if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
@@ -515,7 +538,9 @@ keep_live (const char *path, const char *kept, GError **error)
       g_autoptr (GFile) source = g_file_new_for_path (from);
       g_autoptr (GFile) target = g_file_new_for_path (to);
 
-      if (!g_file_test (from, G_FILE_TEST_IS_REGULAR) || file_size (from) == 0)
+      /* Nothing to keep, or a damaged file lock_live() moved there already. */
+      if (!g_file_test (from, G_FILE_TEST_IS_REGULAR) || file_size (from) == 0
+          || g_file_test (to, G_FILE_TEST_EXISTS))
         continue;
       if (!g_file_copy (source, target, G_FILE_COPY_NONE, NULL, NULL, NULL, error))
         return FALSE;
@@ -657,24 +682,23 @@ dft_server_backup_restore (const DftServerConfig *config,
                           g_strerror (saved));
     }
 
-  /* Both held before either is changed: the two are restored together or not at all. */
-  live_records = lock_live (records, error);
-  if (live_records == NULL)
-    goto out;
-  live_accounts = lock_live (accounts, error);
-  if (live_accounts == NULL)
-    goto out;
-
   stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
   keep = g_strdup_printf ("%s/replaced-by-restore-%s", config->data_dir, stamp);
   if (g_mkdir (keep, 0700) != 0)
     {
       int saved = errno;
 
-      errno_error (error, saved, _ ("Could not make the folder “%s”: %s"), keep,
-                   g_strerror (saved));
-      goto out;
+      return errno_error (error, saved, _ ("Could not make the folder “%s”: %s"), keep,
+                          g_strerror (saved));
     }
+  /* Both held before either is changed: the two are restored together or not at all. */
+  live_records = lock_live (records, keep, TRUE, error);
+  if (live_records == NULL)
+    goto out;
+  live_accounts = lock_live (accounts, keep, TRUE, error);
+  if (live_accounts == NULL)
+    goto out;
+
   if (!keep_live (records, keep, error) || !keep_live (accounts, keep, error)
       || !restore_one (live_records, records, records_copy, error)
       /* Copied by hand rather than by "admin backup": still a copy, and the next start must
@@ -694,8 +718,9 @@ dft_server_backup_restore (const DftServerConfig *config,
 out:
   sqlite3_close (live_accounts);
   sqlite3_close (live_records);
-  /* Nothing was kept when nothing was replaced. */
-  if (!ok && keep != NULL)
-    g_rmdir (keep);
+  /* Nothing was kept when nothing was replaced; otherwise the admin must know where it is. */
+  if (!ok && keep != NULL && g_rmdir (keep) != 0)
+    /* Translators: %s is a folder; the reason the restore failed follows */
+    g_prefix_error (error, _ ("The data as it was is kept in “%s”. "), keep);
   return ok;
 }
