@@ -600,6 +600,44 @@ test_restore_while_serving (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (teams, TEAM));
 }
 
+/* Damaged data, the usual reason to restore: put back all the same, the damaged file kept. */
+static void
+test_restore_over_damaged (Fixture *f, gconstpointer data)
+{
+  g_autofree char *records = data_path (f->server, "records.db");
+  g_autofree char *data_dir = data_path (f->server, NULL);
+  g_autofree char *garbage = g_strnfill (8192, 'x');
+  g_autofree char *out = NULL;
+  g_autofree char *teams = NULL;
+  g_autofree char *kept = NULL;
+  g_autofree char *damaged = NULL;
+  char            *end;
+
+  g_assert_cmpint (run_server (f->server, 0, NULL, NULL, "admin", "backup", f->backup, NULL), ==,
+                   0);
+  dft_test_server_stop (f->server);
+  g_assert_true (g_file_set_contents (records, garbage, -1, NULL));
+
+  g_assert_cmpint (run_server (f->server, 0, &out, NULL, "admin", "restore", f->backup, NULL), ==,
+                   0);
+  kept = g_strdup (strstr (out, data_dir));
+  g_assert_nonnull (kept);
+  end = strstr (kept, "”");
+  g_assert_nonnull (end);
+  *end = '\0';
+  damaged = g_build_filename (kept, "records.db", NULL);
+  {
+    g_autofree char *was = NULL;
+
+    g_assert_true (g_file_get_contents (damaged, &was, NULL, NULL));
+    g_assert_cmpstr (was, ==, garbage);
+  }
+  assert_integrity (records);
+  dft_test_server_start (f->server);
+  teams = dft_test_server_admin (f->server, NULL, "list-teams", NULL);
+  g_assert_nonnull (strstr (teams, TEAM));
+}
+
 /* Data from a newer Daftari: serve and admin refuse it, name the file, and change nothing;
  * restore refuses a backup from one, and is how to go back to a backup from before. */
 static void
@@ -732,6 +770,7 @@ main (int argc, char *argv[])
   ADD ("refused-overwrite", test_refused_overwrite);
   ADD ("full-disk", test_full_disk);
   ADD ("restore-while-serving", test_restore_while_serving);
+  ADD ("restore-over-damaged", test_restore_over_damaged);
   ADD ("newer-schema", test_newer_schema);
   ADD ("config-typo", test_config_typo);
 #undef ADD
