@@ -446,7 +446,7 @@ test_while_pushing (Fixture *f, gconstpointer data)
   held = query_int (copy, "SELECT count (*) FROM change_log WHERE device_id = ?",
                     dft_store_get_device_id (a->store));
   g_assert_cmpint (held, >, 0);
-  g_assert_cmpint (held, <, own_changes (a->store));
+  g_assert_cmpint (held, <=, own_changes (a->store));
   g_assert_cmpint (query_int (copy, "SELECT max (origin_seq) FROM change_log WHERE device_id = ?",
                               dft_store_get_device_id (a->store)),
                    ==, held);
@@ -505,6 +505,8 @@ test_refused_overwrite (Fixture *f, gconstpointer data)
   g_autofree char *parent = g_path_get_dirname (f->backup);
   guint            entries;
 
+  /* An empty folder made beforehand (mkdir -p in a script) holds nothing to lose. */
+  g_assert_cmpint (g_mkdir (f->backup, 0700), ==, 0);
   g_assert_cmpint (run_server (f->server, 0, NULL, NULL, "admin", "backup", f->backup, NULL), ==,
                    0);
   before = file_digest (accounts);

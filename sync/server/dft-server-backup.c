@@ -331,6 +331,14 @@ copy_database (
 
 /* ---- Backup ------------------------------------------------------------- */
 
+static gboolean
+is_empty_folder (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+
+  return dir != NULL && g_dir_read_name (dir) == NULL;
+}
+
 gboolean
 dft_server_backup_write (const DftServerConfig *config,
                          const char            *folder,
@@ -358,7 +366,8 @@ dft_server_backup_write (const DftServerConfig *config,
   parent = g_path_get_dirname (target);
   name = g_path_get_basename (target);
 
-  if (g_file_test (target, G_FILE_TEST_EXISTS))
+  /* An empty folder holds nothing to lose: a script may make it first (mkdir -p). */
+  if (g_file_test (target, G_FILE_TEST_EXISTS) && !is_empty_folder (target))
     {
       if (!force)
         {
@@ -409,7 +418,7 @@ dft_server_backup_write (const DftServerConfig *config,
       return FALSE;
     }
 
-  if (g_file_test (target, G_FILE_TEST_IS_DIR))
+  if (g_file_test (target, G_FILE_TEST_IS_DIR) && !is_empty_folder (target))
     {
       /* --force: the old backup goes only once the new one is in its place. */
       old = g_strdup_printf ("%s/.%s.old-XXXXXX", parent, name);
