@@ -13,6 +13,7 @@
 #include "dft-bundle.h"
 #include "dft-db.h"
 #include "dft-server-auth.h"
+#include "dft-server-backup.h"
 #include "dft-server-bundle.h"
 #include "dft-server-cli.h"
 #include "dft-store-merges.h"
@@ -529,95 +530,72 @@ admin_new_epoch (DftServerConfig *config, GStrv *args)
   return 0;
 }
 
-/* A consistent copy of one database while the server may write to it. */
-static gboolean
-copy_database (const char *from, const char *to, gboolean mark_copy, GError **error)
+static void
+print_backup_info (const DftServerBackupInfo *info)
 {
-  g_autofree char *part = g_strconcat (to, ".part", NULL);
-  g_autofree char *sql = NULL;
-  sqlite3         *db = NULL;
-  int              rc;
+  g_autofree char *size = g_format_size ((guint64) info->bytes);
+  g_autofree char *changes = g_strdup_printf (
+      /* Translators: the first part of "It holds 12 changes and 3 devices, 2.1 MB." */
+      ngettext ("%" G_GINT64_FORMAT " change", "%" G_GINT64_FORMAT " changes",
+                (gulong) MIN (info->changes, G_MAXLONG)),
+      info->changes);
+  g_autofree char *devices = g_strdup_printf (
+      /* Translators: the second part of "It holds 12 changes and 3 devices, 2.1 MB." */
+      ngettext ("%" G_GINT64_FORMAT " device", "%" G_GINT64_FORMAT " devices",
+                (gulong) MIN (info->devices, G_MAXLONG)),
+      info->devices);
 
-  g_unlink (part);
-  rc = sqlite3_open_v2 (from, &db, SQLITE_OPEN_READONLY, NULL);
-  if (rc == SQLITE_OK)
-    {
-      sqlite3_busy_timeout (db, 30000);
-      /* One read transaction: a snapshot of the file, while writers go on in the WAL. */
-      sql = sqlite3_mprintf ("VACUUM INTO %Q", part);
-      rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
-      sqlite3_free (g_steal_pointer (&sql));
-    }
-  if (rc != SQLITE_OK)
-    {
-      dft_db_set_error (error, db, rc, _ ("copying the database"));
-      sqlite3_close (db);
-      g_unlink (part);
-      return FALSE;
-    }
-  sqlite3_close (db);
-  db = NULL;
-  /* A server started on this copy knows it is one: devices hold changes made after it. */
-  if (mark_copy
-      && (sqlite3_open_v2 (part, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK
-          || sqlite3_exec (db,
-                           "INSERT INTO sync_state (key, value) VALUES ('backup_copy', '1') "
-                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                           NULL, NULL, NULL)
-                 != SQLITE_OK))
-    {
-      dft_db_set_error (error, db, sqlite3_extended_errcode (db), _ ("copying the database"));
-      sqlite3_close (db);
-      g_unlink (part);
-      return FALSE;
-    }
-  sqlite3_close (db);
-  if (g_rename (part, to) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   /* Translators: %s is a file name, then the system's reason */
-                   _ ("Could not write “%s”: %s"), to, g_strerror (saved));
-      g_unlink (part);
-      return FALSE;
-    }
-  return TRUE;
+  /* Translators: "It holds 12 changes and 3 devices, 2.1 MB." */
+  g_print (_ ("It holds %s and %s, %s.\n"), changes, devices, size);
 }
 
 static int
 admin_backup (DftServerConfig *config, GStrv *args)
 {
-  int                argc = (int) g_strv_length (*args);
-  char             **argv = *args;
-  g_autoptr (GError) error = NULL;
-  g_autofree char   *records = dft_server_config_store_path (config);
-  g_autofree char   *accounts = dft_server_config_accounts_path (config);
-  g_autofree char   *records_name = g_path_get_basename (records);
-  g_autofree char   *accounts_name = g_path_get_basename (accounts);
-  g_autofree char   *records_copy = NULL;
-  g_autofree char   *accounts_copy = NULL;
+  gboolean           force = FALSE;
+  const GOptionEntry entries[] = {
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force, N_ ("Replace the folder if it exists"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("FOLDER"));
+  g_autoptr (GError)         error = NULL;
+  DftServerBackupInfo        info = { 0 };
+  int                        status;
 
-  if (argc != 2)
-    return usage_error (NULL, _ ("backup takes the folder to write the copy to."));
-  if (g_mkdir_with_parents (argv[1], 0700) != 0)
-    {
-      int saved = errno;
-      g_set_error (&error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   /* Translators: %s is a folder name, then the system's reason */
-                   _ ("Could not make the folder “%s”: %s"), argv[1], g_strerror (saved));
-      return fail (error);
-    }
-  /* The data folder's own names, so a restore is a copy of the folder's files back. */
-  records_copy = g_build_filename (argv[1], records_name, NULL);
-  accounts_copy = g_build_filename (argv[1], accounts_name, NULL);
-  /* Records first: the accounts copy, made after, owns every workshop the records copy holds. */
-  if (!copy_database (records, records_copy, TRUE, &error)
-      || !copy_database (accounts, accounts_copy, FALSE, &error))
+  if (!parse_options (context, entries, args, &status))
+    return status;
+  if (g_strv_length (*args) != 2)
+    return usage_error (context, _ ("backup takes the folder to write the copy to."));
+  if (!dft_server_backup_write (config, (*args)[1], force, &info, &error))
     return fail (error);
   /* Translators: %s is a folder name */
-  g_print (_ ("The server’s data was copied to “%s”. To restore it, stop the server, put these "
-              "files in its data folder and start it.\n"),
-           argv[1]);
+  g_print (_ ("The server’s data was copied to “%s” and checked.\n"), (*args)[1]);
+  print_backup_info (&info);
+  g_print (_ ("To restore it: stop the server, run “admin restore” with this folder, start the "
+              "server.\n"));
+  return 0;
+}
+
+static int
+admin_restore (DftServerConfig *config, GStrv *args)
+{
+  int                 argc = (int) g_strv_length (*args);
+  g_autoptr (GError)  error = NULL;
+  g_autofree char    *kept = NULL;
+  DftServerBackupInfo info = { 0 };
+
+  if (argc != 2)
+    return usage_error (NULL, _ ("restore takes the folder a backup wrote."));
+  if (!dft_server_backup_restore (config, (*args)[1], &kept, &info, &error))
+    return fail (error);
+  /* Translators: %s is a folder name */
+  g_print (_ ("The server’s data was restored from “%s”.\n"), (*args)[1]);
+  print_backup_info (&info);
+  /* Translators: %s is a folder name */
+  g_print (_ ("The data it replaced is kept in “%s”. Start the server: it takes a new epoch, and "
+              "every device sends again what it holds, so nothing made since the backup is "
+              "lost.\n"),
+           kept);
   return 0;
 }
 
@@ -692,8 +670,10 @@ static const Command admin_commands[] = {
   { "revoke-device", "ID", N_ ("Revoke a device’s token"), admin_revoke_device },
   { "make-enrolment-code", "--team T [--role R] [--expires-in 7d] [--uses N]",
     N_ ("Make a code a device enrols with"), admin_make_code },
-  { "backup", "FOLDER", N_ ("Copy the server’s data to a folder, safely while it serves"),
-    admin_backup },
+  { "backup", "[--force] FOLDER",
+    N_ ("Copy the server’s data to a new folder, safely while it serves"), admin_backup },
+  { "restore", "FOLDER", N_ ("Put back the data a backup folder holds; the server must be stopped"),
+    admin_restore },
   { "move-event", "EVENT TEAM", N_ ("Give a workshop to a team"), admin_move_event },
   { "new-epoch", "", N_ ("Start a new epoch after restoring the data from a backup"),
     admin_new_epoch },
@@ -774,6 +754,12 @@ dft_server_cli_run (int argc, char *argv[])
     return usage_error (context, _ ("Give the configuration file with --config FILE."));
   config = dft_server_config_load (config_path, &error);
   if (config == NULL)
+    return fail (error);
+  /* Data a newer Daftari wrote is neither served nor changed; restore is how an admin goes
+   * back to a backup made before the upgrade, so it alone may replace such data. */
+  if (!(g_strv_length (rest) >= 2 && g_str_equal (rest[0], "admin")
+        && g_str_equal (rest[1], "restore"))
+      && !dft_server_backup_check_versions (config, &error))
     return fail (error);
 
   if (g_str_equal (rest[0], "serve"))

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "dft-server-config.h"
 #include "dft-wire.h"
@@ -27,13 +28,74 @@ dft_server_config_free (DftServerConfig *config)
   g_free (config);
 }
 
+/* The line of each setting of [server], for messages: a typing error is found by its line. */
+static GHashTable *lines;
+
+static guint
+line_of (const char *key)
+{
+  return lines != NULL ? GPOINTER_TO_UINT (g_hash_table_lookup (lines, key)) : 0;
+}
+
 static gboolean
 bad (GError **error, const char *path, const char *key, const char *why)
 {
-  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-               /* Translators: first %s is a file, second a setting's name, third says why */
-               _ ("In the configuration “%s”, the setting “%s” is wrong: %s"), path, key, why);
+  guint line = line_of (key);
+
+  if (line > 0)
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 /* Translators: first %s is a file, %u a line number, second %s a setting's
+                    name, third says why */
+                 _ ("In the configuration “%s”, line %u, the setting “%s” is wrong: %s"), path,
+                 line, key, why);
+  else
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 /* Translators: first %s is a file, second a setting's name, third says why */
+                 _ ("In the configuration “%s”, the setting “%s” is wrong: %s"), path, key, why);
   return FALSE;
+}
+
+/*
+ * Finds each line's kind before GKeyFile reads the text, whose own message names a line by its
+ * text only: a line that is not a comment, a [section] or name=value is refused by its number,
+ * and the line of every setting of [server] is noted for later messages.
+ */
+static gboolean
+scan_lines (const char *path, const char *text, GHashTable *found, GError **error)
+{
+  g_auto (GStrv)   all = g_strsplit (text, "\n", -1);
+  g_autofree char *group = NULL;
+
+  for (guint i = 0; all[i] != NULL; i++)
+    {
+      g_autofree char *line = g_strstrip (g_strdup (all[i]));
+      char            *equals;
+
+      if (*line == '\0' || *line == '#')
+        continue;
+      if (*line == '[' && line[strlen (line) - 1] == ']')
+        {
+          g_free (group);
+          group = g_strndup (line + 1, strlen (line) - 2);
+          continue;
+        }
+      equals = strchr (line, '=');
+      if (equals == NULL || equals == line)
+        {
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE,
+                       /* Translators: first %s is a file, %u a line number, second %s the
+                          line as written */
+                       _ ("In the configuration “%s”, line %u is not understood: “%s”. Write "
+                          "name=value, a [section] or a # comment."),
+                       path, i + 1, line);
+          return FALSE;
+        }
+      *equals = '\0';
+      g_strstrip (line);
+      if (g_strcmp0 (group, GROUP) == 0 && !g_hash_table_contains (found, line))
+        g_hash_table_insert (found, g_strdup (line), GUINT_TO_POINTER (i + 1));
+    }
+  return TRUE;
 }
 
 /* A path as written in the file; a relative one is taken from the file's folder. */
@@ -81,19 +143,38 @@ read_uint (GKeyFile   *file,
   return bad (error, path, key, why);
 }
 
+static DftServerConfig *load (GKeyFile *file, const char *path, GError **error);
+
 DftServerConfig *
 dft_server_config_load (const char *path, GError **error)
 {
-  g_autoptr (GKeyFile)        file = g_key_file_new ();
+  g_autoptr (GKeyFile)   file = g_key_file_new ();
+  g_autoptr (GHashTable) found = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char       *text = NULL;
+  DftServerConfig       *loaded;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return NULL;
+  if (!scan_lines (path, text, found, error)
+      || !g_key_file_load_from_data (file, text, (gsize) -1, G_KEY_FILE_NONE, error))
+    return NULL;
+  /* Read once at start and on reload, both from the main thread. */
+  lines = found;
+  loaded = load (file, path, error);
+  lines = NULL;
+  return loaded;
+}
+
+static DftServerConfig *
+load (GKeyFile *file, const char *path, GError **error)
+{
   g_autoptr (DftServerConfig) config = g_new0 (DftServerConfig, 1);
   g_auto (GStrv)              groups = NULL;
   g_auto (GStrv)              keys = NULL;
   guint64                     value;
 
-  g_return_val_if_fail (path != NULL, NULL);
-
-  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, error))
-    return NULL;
   config->path = g_strdup (path);
 
   groups = g_key_file_get_groups (file, NULL);
@@ -112,8 +193,11 @@ dft_server_config_load (const char *path, GError **error)
     if (!g_strv_contains (known_keys, keys[i]))
       {
         g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                     /* Translators: first %s is a file, second a setting's name */
-                     _ ("The configuration “%s” has an unknown setting “%s”."), path, keys[i]);
+                     /* Translators: first %s is a file, %u a line number, second %s a
+                        setting's name */
+                     _ ("The configuration “%s”, line %u, has an unknown setting “%s”: check its "
+                        "spelling."),
+                     path, line_of (keys[i]), keys[i]);
         return NULL;
       }
 
