@@ -84,11 +84,11 @@ newer_error (GError **error, const char *path, gint64 version, int known)
 {
   g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_NEWER_VERSION,
                /* Translators: %s is a file; the numbers are data format versions */
-               _ ("“%s” was written by a newer Daftari server (data format %" G_GINT64_FORMAT
-                  "; this one knows up to %d). Nothing was opened for writing or changed. Run "
-                  "the newer daftari-server again, or, to go back to this version, restore a "
-                  "backup made before the upgrade with “admin restore”."),
-               path, version, known);
+               _ ("“%s” was written by a newer Daftari server (data format %lld; this one "
+                  "knows up to %d). Nothing was opened for writing or changed. Run the newer "
+                  "daftari-server again, or, to go back to this version, restore a backup made "
+                  "before the upgrade with “admin restore”."),
+               path, (long long) version, known);
   return FALSE;
 }
 
@@ -634,10 +634,11 @@ check_backup (const char *records, const char *accounts, GError **error)
         {
           g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_NEWER_VERSION,
                        /* Translators: %s is a file; the numbers are data format versions */
-                       _ ("“%s” is from a newer Daftari server (data format %" G_GINT64_FORMAT
-                          "; this one knows up to %d): restore it with that version. Nothing "
-                          "was changed."),
-                       paths[i], version, i == 0 ? DFT_SCHEMA_VERSION : DFT_SERVER_DB_VERSION);
+                       _ ("“%s” is from a newer Daftari server (data format %lld; this one "
+                          "knows up to %d): restore it with that version. Nothing was "
+                          "changed."),
+                       paths[i], (long long) version,
+                       i == 0 ? DFT_SCHEMA_VERSION : DFT_SERVER_DB_VERSION);
           return FALSE;
         }
       if (tables != (i == 0 ? 2 : 1) || version < 1)

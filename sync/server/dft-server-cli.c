@@ -536,14 +536,12 @@ print_backup_info (const DftServerBackupInfo *info)
   g_autofree char *size = g_format_size ((guint64) info->bytes);
   g_autofree char *changes = g_strdup_printf (
       /* Translators: the first part of "It holds 12 changes and 3 devices, 2.1 MB." */
-      ngettext ("%" G_GINT64_FORMAT " change", "%" G_GINT64_FORMAT " changes",
-                (gulong) MIN (info->changes, G_MAXLONG)),
-      info->changes);
+      ngettext ("%lld change", "%lld changes", (gulong) MIN (info->changes, G_MAXLONG)),
+      (long long) info->changes);
   g_autofree char *devices = g_strdup_printf (
       /* Translators: the second part of "It holds 12 changes and 3 devices, 2.1 MB." */
-      ngettext ("%" G_GINT64_FORMAT " device", "%" G_GINT64_FORMAT " devices",
-                (gulong) MIN (info->devices, G_MAXLONG)),
-      info->devices);
+      ngettext ("%lld device", "%lld devices", (gulong) MIN (info->devices, G_MAXLONG)),
+      (long long) info->devices);
 
   /* Translators: "It holds 12 changes and 3 devices, 2.1 MB." */
   g_print (_ ("It holds %s and %s, %s.\n"), changes, devices, size);
