@@ -38,6 +38,8 @@ G_BEGIN_DECLS
 #define PUSH_RETRY_AFTER 5
 /* Pushes received and decoded at once; one at a time applies (push_lock). */
 #define PUSH_THREADS 4
+/* Threads for syncs, which push and pull in one request (dft-server.c, start_pools()). */
+#define SYNC_THREADS 64
 /* After a push that cost this much, freed memory is handed back to the system. */
 #define PUSH_TRIM_AT ((gsize) 4 * 1024 * 1024)
 

@@ -473,10 +473,10 @@ start_pools (DftServer *self, GError **error)
   self->push_pool = g_thread_pool_new (pool_thread, self, PUSH_THREADS, FALSE, error);
   if (self->push_pool == NULL)
     return FALSE;
-  /* A sync pushes, then reads its page: threads for both, so syncs waiting their turn at
-   * push_lock leave threads for those reading. */
-  self->sync_pool
-      = g_thread_pool_new (pool_thread, self, (int) self->n_readers + PUSH_THREADS, FALSE, error);
+  /* A sync pushes, then reads its page, and which it holds is known only once it is decoded:
+   * enough threads that syncs waiting their turn at push_lock (each bounded by the push
+   * budget) never leave one that only reads queued behind them. */
+  self->sync_pool = g_thread_pool_new (pool_thread, self, SYNC_THREADS, FALSE, error);
   return self->sync_pool != NULL;
 }
 
