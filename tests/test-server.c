@@ -2642,6 +2642,23 @@ test_rate_limit_and_metrics (void)
   device_free (device);
 }
 
+/* Stopped the moment it says it listens (a supervisor, a test), the server still stops
+ * cleanly with status 0: the signal waits for its handler instead of killing it. Before, most
+ * such stops killed it outright. */
+static void
+test_stop_at_once (void)
+{
+  for (guint i = 0; i < 10; i++)
+    {
+      DftTestServer *server = dft_test_server_new (NULL, NULL, DFT_TEST_SERVER_DEFAULT);
+
+      dft_test_server_start (server);
+      /* Asserts that it exited, with status 0. */
+      dft_test_server_stop (server);
+      dft_test_server_free (server);
+    }
+}
+
 /* A push under way when SIGTERM arrives is finished and answered; then the server exits 0. */
 static void
 test_sigterm_in_flight (void)
@@ -3098,6 +3115,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/admin-command", test_admin_command);
   g_test_add_func ("/server/descriptors-stable", test_descriptors_stable);
   g_test_add_func ("/server/sigterm-in-flight", test_sigterm_in_flight);
+  g_test_add_func ("/server/stop-at-once", test_stop_at_once);
   g_test_add_func ("/server/rate-limit-and-metrics", test_rate_limit_and_metrics);
   g_test_add_func ("/server/tls", test_tls);
   g_test_add_func ("/server/cut-push-logged", test_cut_push_logged);

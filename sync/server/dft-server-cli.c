@@ -5,6 +5,8 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <locale.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -108,9 +110,16 @@ close_store (DftStore *store)
 
 /* ---- serve -------------------------------------------------------------- */
 
+static void
+unblock_signals_cb (gpointer data)
+{
+  pthread_sigmask (SIG_UNBLOCK, data, NULL);
+}
+
 static int
 serve (DftServerConfig *config)
 {
+  sigset_t              signals;
   g_autoptr (GError)    error = NULL;
   g_autoptr (DftServer) server = NULL;
   DftServerReload      *reload;
@@ -118,11 +127,25 @@ serve (DftServerConfig *config)
   int                   status;
 
   dft_server_install_log_writer ();
+  /*
+   * From the moment it says it listens, a SIGTERM must stop it cleanly, but the handlers that
+   * do so are installed just after: the signals wait, blocked, until the main loop runs
+   * (a supervisor or a test that stops it at once would otherwise kill it outright).
+   */
+  sigemptyset (&signals);
+  sigaddset (&signals, SIGTERM);
+  sigaddset (&signals, SIGINT);
+  sigaddset (&signals, SIGHUP);
+  pthread_sigmask (SIG_BLOCK, &signals, NULL);
   server = dft_server_new (config, &error);
   if (server == NULL || !dft_server_start (server, &error))
-    return fail (error);
+    {
+      pthread_sigmask (SIG_UNBLOCK, &signals, NULL);
+      return fail (error);
+    }
   /* Ready for systemd (Type=notify) and rereading the configuration on SIGHUP. */
   reload = dft_server_reload_watch (server, config);
+  g_idle_add_once (unblock_signals_cb, &signals);
   status = dft_server_run (server);
   dft_server_reload_unwatch (reload);
 
