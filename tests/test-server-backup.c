@@ -657,7 +657,8 @@ test_newer_schema (Fixture *f, gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
     {
       g_autofree char *sql = NULL;
-      g_autofree char *digests[2] = { NULL, NULL };
+      /* Not g_autofree: on an array it would free the first entry only. */
+      g_auto (GStrv)   digests = g_new0 (char *, 3);
       g_autofree char *err = NULL;
       g_autofree char *name = g_path_get_basename (files[i]);
 
