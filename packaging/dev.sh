@@ -57,6 +57,7 @@ tally() { # testlog.json files...
   python3 - "$@" <<'PY'
 import json, sys
 passed = failed = skipped = 0
+failures = []
 for path in sys.argv[1:]:
     with open(path) as f:
         for line in f:
@@ -68,6 +69,14 @@ for path in sys.argv[1:]:
                 skipped += 1
             else:
                 failed += 1
+                failures.append((path, r))
+# CI keeps only the end of what this prints: name each failure there, with the end of its output.
+for path, r in failures:
+    build = path.split("/")[0]
+    print(f"\n-- {build}: {r.get('name')} {r.get('result')} after {r.get('duration', 0):.1f}s")
+    out = (r.get("stdout") or "") + (r.get("stderr") or "")
+    for l in out.splitlines()[-25:]:
+        print(f"   {l[:300]}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 }
