@@ -1817,16 +1817,18 @@ geo_distance (const GeoPoint *a, const GeoPoint *b)
 static double
 geo_area (GArray *points)
 {
-  const double circumference = 2 * G_PI * EARTH_RADIUS_M;
-  GeoPoint    *p = (GeoPoint *) points->data;
-  double       sum = 0, x0 = 0, y0 = 0;
+  const double    circumference = 2 * G_PI * EARTH_RADIUS_M;
+  const GeoPoint *p0;
+  double          sum = 0, x0 = 0, y0 = 0;
 
   if (points->len < 3)
     return 0;
+  p0 = &g_array_index (points, GeoPoint, 0);
   for (guint i = 1; i < points->len; i++)
     {
-      double y = (p[i].lat - p[0].lat) * circumference / 360;
-      double x = (p[i].lon - p[0].lon) * circumference * cos (radians (p[i].lat)) / 360;
+      const GeoPoint *p = &g_array_index (points, GeoPoint, i);
+      double          y = (p->lat - p0->lat) * circumference / 360;
+      double          x = (p->lon - p0->lon) * circumference * cos (radians (p->lat)) / 360;
 
       if (i > 1)
         sum += (y0 * x - x0 * y) / 2;
