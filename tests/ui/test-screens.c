@@ -416,7 +416,7 @@ audit_tree (Audit *a, GtkWidget *w)
           && !inside (w, GTK_TYPE_LIST_VIEW, NULL) && !inside (w, GTK_TYPE_COLUMN_VIEW, NULL)
           && !inside (w, GTK_TYPE_LIST_BOX, NULL) && !inside (w, GTK_TYPE_GRID_VIEW, NULL)
           && !inside (w, GTK_TYPE_FLOW_BOX, NULL))
-        g_ptr_array_add (a->controls, w);
+        g_ptr_array_add (a->controls, g_object_ref (w));
     }
   for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL;
        c = gtk_widget_get_next_sibling (c))
@@ -433,13 +433,14 @@ control_of (GtkWidget *focus)
   return focus;
 }
 
-static void
-audit_tab (Audit *a)
+/* One walk of the Tab key round the window, from no focus back to the first control: adds
+ * what it rests on to @visited, and says whether it came back round. */
+static gboolean
+tab_walk (Audit *a, GHashTable *visited)
 {
-  GtkWindow             *window = GTK_WINDOW (a->root);
-  g_autoptr (GHashTable) visited = g_hash_table_new (NULL, NULL);
-  GtkWidget             *first = NULL;
-  gboolean               round = FALSE;
+  GtkWindow *window = GTK_WINDOW (a->root);
+  GtkWidget *first = NULL;
+  gboolean   round = FALSE;
 
   gtk_window_set_focus (window, NULL);
   for (guint step = 0; step < 400 && !round; step++)
@@ -496,30 +497,70 @@ audit_tab (Audit *a)
               g_autofree char *d = describe (c);
               problem (a, "keyboard: Tab rests on %s, which has no name", d);
             }
-          g_hash_table_add (visited, c);
-          g_hash_table_add (visited, focus);
+          g_hash_table_add (visited, g_object_ref (c));
+          g_hash_table_add (visited, g_object_ref (focus));
         }
+    }
+  return round;
+}
+
+/* The controls no walk has rested on, nor on anything inside them. */
+static GPtrArray *
+not_reached (Audit *a, GHashTable *visited)
+{
+  GPtrArray *missed = g_ptr_array_new ();
+
+  for (guint i = 0; i < a->controls->len; i++)
+    {
+      GtkWidget     *c = g_ptr_array_index (a->controls, i);
+      gboolean       reached = g_hash_table_contains (visited, c);
+      GHashTableIter it;
+      gpointer       v;
+
+      /* Gone from the window while it settled (a page built again): not a control now. */
+      if (gtk_widget_get_root (c) != GTK_ROOT (a->root) || !gtk_widget_get_mapped (c))
+        continue;
+      g_hash_table_iter_init (&it, visited);
+      while (!reached && g_hash_table_iter_next (&it, &v, NULL))
+        reached = gtk_widget_is_ancestor (v, c);
+      if (!reached)
+        g_ptr_array_add (missed, c);
+    }
+  return missed;
+}
+
+/*
+ * Tab must reach every control and come back round. GTK orders the focus by where widgets
+ * are, so a layout that still moves while the walk runs (a busy machine, under the
+ * sanitizers: seen once, one button of the photo question passed over) can skip a control
+ * one walk and not the next. A control no Tab can reach is missed by every walk: the window
+ * is let settle and walked again, up to three times, and what none reached is the problem.
+ */
+static void
+audit_tab (Audit *a)
+{
+  g_autoptr (GHashTable) visited = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  g_autoptr (GPtrArray)  missed = NULL;
+  gboolean               round = FALSE;
+
+  for (guint walk = 1; walk <= 3; walk++)
+    {
+      if (tab_walk (a, visited))
+        round = TRUE;
+      g_clear_pointer (&missed, g_ptr_array_unref);
+      missed = not_reached (a, visited);
+      if (round && missed->len == 0)
+        break;
+      g_test_message ("%s: Tab walk %u %s and left %u controls unreached; walking again", a->screen,
+                      walk, round ? "came round" : "did not come round", missed->len);
+      dft_test_settle (300);
     }
   if (!round)
     problem (a, "keyboard: Tab does not come back round to the first control");
-  for (guint i = 0; i < a->controls->len; i++)
+  for (guint i = 0; i < missed->len; i++)
     {
-      GtkWidget *c = g_ptr_array_index (a->controls, i);
-      gboolean   reached = g_hash_table_contains (visited, c);
-
-      for (GHashTableIter it = { 0 }; !reached;)
-        {
-          gpointer v;
-          g_hash_table_iter_init (&it, visited);
-          while (!reached && g_hash_table_iter_next (&it, &v, NULL))
-            reached = gtk_widget_is_ancestor (v, c);
-          break;
-        }
-      if (!reached)
-        {
-          g_autofree char *d = describe (c);
-          problem (a, "keyboard: Tab never reaches %s", d);
-        }
+      g_autofree char *d = describe (g_ptr_array_index (missed, i));
+      problem (a, "keyboard: Tab never reaches %s", d);
     }
 }
 
@@ -591,7 +632,7 @@ reports_idle (gpointer data)
 static void
 audit_screen (GtkWidget *window, const char *screen)
 {
-  Audit a = { screen, window, g_ptr_array_new (),
+  Audit a = { screen, window, g_ptr_array_new_with_free_func (g_object_unref),
               g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) };
 
   g_test_message ("screen %s", screen);
