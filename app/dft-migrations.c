@@ -317,6 +317,21 @@ static const char migration_11[] =
   "  DELETE FROM attachment_ref WHERE submission_id = OLD.id; END;";
 /* clang-format on */
 
+/*
+ * Version 12: tombstones purged (dft_store_purge_deleted(), sync/PROTOCOL.md "Purge"). A
+ * person deleted long enough ago that every enrolled device holds the delete leaves the
+ * server with its marks and enrollments; only the ids stay (purged), so that a late change to
+ * one is set aside instead of bringing it back, and a device that missed the delete is told to
+ * forget it. purged_origin keeps the highest number of each device's changes that left the
+ * log, which still counts as received (dft_store_origin_high()).
+ */
+static const char migration_12[]
+    = "CREATE TABLE purged (record_id TEXT PRIMARY KEY NOT NULL, entity TEXT NOT NULL,"
+      "  log_seq INTEGER NOT NULL, purged_at TEXT NOT NULL) WITHOUT ROWID;"
+      "CREATE INDEX purged_log_seq ON purged (log_seq);"
+      "CREATE TABLE purged_origin (device_id TEXT PRIMARY KEY NOT NULL,"
+      "  origin_seq INTEGER NOT NULL) WITHOUT ROWID;";
+
 static const DftMigration migrations[] = {
   { 1, migration_1, migration_1_post },
   { 2, migration_2, NULL },
@@ -329,6 +344,7 @@ static const DftMigration migrations[] = {
   { 9, migration_9, NULL },
   { 10, migration_10, NULL },
   { 11, migration_11, NULL },
+  { 12, migration_12, NULL },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == DFT_SCHEMA_VERSION);

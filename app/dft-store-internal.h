@@ -80,6 +80,12 @@ gboolean _dft_store_read_field_version (DftStore   *self,
                                         DftVersion *version,
                                         DftVersion *base,
                                         GError    **error);
+GHashTable *
+_dft_store_read_field_versions (DftStore *self, const char *entity, const char *id, GError **error);
+void     _dft_store_held_field_version (GHashTable *versions,
+                                        const char *field,
+                                        DftVersion *version,
+                                        DftVersion *base);
 gboolean _dft_store_write_field_version (DftStore   *self,
                                          const char *entity,
                                          const char *id,

@@ -62,6 +62,14 @@ gboolean _dft_store_save_prepared (DftStore           *self,
                                    gpointer            user_data,
                                    GError            **error);
 
+/*
+ * A server's replica of a log another holds (sync/server/dft-server-cluster.c): each of
+ * @changes, in order, is applied as received and appended at its own change->seq, which must
+ * rise past every position the log holds. No conflict record is made: the log being copied
+ * holds the ones the replica that first applied these changes made, right after them.
+ */
+gboolean _dft_store_apply_at_positions (DftStore *self, GPtrArray *changes, GError **error);
+
 /* dft_store_apply_changes(), with @then run inside its transaction after the changes are
  * applied, under the lock: what it writes commits with them, or nothing does (a server keeps
  * the changes of a push it set aside in the same transaction as the rest). */

@@ -99,7 +99,8 @@ _dft_store_origin_high_locked (DftStore *self, const char *device_id, GError **e
   sqlite3_stmt *stmt = _dft_store_cached_statement (
       self,
       "SELECT max (coalesce ((SELECT max (origin_seq) FROM change_log WHERE device_id = ?1), 0),"
-      " coalesce ((SELECT max (origin_seq) FROM set_aside WHERE device_id = ?1), 0))",
+      " coalesce ((SELECT max (origin_seq) FROM set_aside WHERE device_id = ?1), 0),"
+      " coalesce ((SELECT origin_seq FROM purged_origin WHERE device_id = ?1), 0))",
       error);
   gint64 high = -1;
   int    rc;
@@ -273,14 +274,15 @@ apply_one (DftStore      *self,
            DftApplyStats *stats,
            GError       **error)
 {
-  const DftEntity      *entity = dft_entity_lookup (change->entity);
-  g_autoptr (DftRecord) record = NULL;
-  g_autoptr (GList)     names = NULL;
-  DftVersion            incoming = { change->hlc, change->device_id };
-  g_auto (DftVersion)   final_version = { 0 };
-  const char           *created_at = NULL;
-  gboolean              known = FALSE, taken = FALSE, names_taken = FALSE;
-  gboolean              was_new, held_final = FALSE, incoming_final = FALSE;
+  const DftEntity       *entity = dft_entity_lookup (change->entity);
+  g_autoptr (DftRecord)  record = NULL;
+  g_autoptr (GList)      names = NULL;
+  g_autoptr (GHashTable) versions = NULL;
+  DftVersion             incoming = { change->hlc, change->device_id };
+  g_auto (DftVersion)    final_version = { 0 };
+  const char            *created_at = NULL;
+  gboolean               known = FALSE, taken = FALSE, names_taken = FALSE;
+  gboolean               was_new, held_final = FALSE, incoming_final = FALSE;
 
   /* Merged again (see remerge_ties()): held already, it meets what holds the field now. */
   if (only_field == NULL && !change_is_known (self, change, &known, error))
@@ -303,6 +305,9 @@ apply_one (DftStore      *self,
    * writes (PROTOCOL.md, Merge). Both ranks come from the changes, so every
    * order of arrival ends the same. */
   was_new = dft_record_is_new (record);
+  versions = _dft_store_read_field_versions (self, entity->name, change->record_id, error);
+  if (versions == NULL)
+    return FALSE;
   if (entity == &dft_entity_submission)
     {
       JsonNode *status = json_object_get_member (change->fields, "status");
@@ -311,10 +316,8 @@ apply_one (DftStore      *self,
                        && json_node_get_value_type (status) == G_TYPE_STRING
                        && g_str_equal (json_node_get_string (status), "final");
       held_final = !was_new && _dft_store_stored_status_is_final (self, change->record_id);
-      if (held_final
-          && !_dft_store_read_field_version (self, entity->name, change->record_id, "status",
-                                             &final_version, NULL, error))
-        return FALSE;
+      if (held_final)
+        _dft_store_held_field_version (versions, "status", &final_version, NULL);
     }
   names = json_object_get_members (change->fields);
   for (GList *l = names; l != NULL; l = l->next)
@@ -372,9 +375,8 @@ apply_one (DftStore      *self,
             }
         }
 
-      if (!_dft_store_read_field_version (self, entity->name, change->record_id, name, &held,
-                                          &held_base, error))
-        return FALSE;
+      /* Read before this change wrote any: it names each field once. */
+      _dft_store_held_field_version (versions, name, &held, &held_base);
       if (change->base != NULL && json_object_has_member (change->base, name))
         dft_version_parse (json_object_get_string_member (change->base, name), &incoming_base);
 
@@ -710,6 +712,33 @@ dft_store_apply_changes (DftStore *self, GPtrArray *changes, DftApplyStats *stat
   return _dft_store_apply_changes_then (self, changes, NULL, NULL, stats, error);
 }
 
+/* Whether @change is of a purged record or names a purged person (dft_store_purge_deleted()).
+ * Locked. */
+static gboolean
+names_purged_locked (DftStore *self, DftChange *change, gboolean *purged, GError **error)
+{
+  JsonNode     *person = json_object_get_member (change->fields, "person_id");
+  const char   *person_id = NULL;
+  sqlite3_stmt *stmt;
+  int           rc;
+
+  if (person != NULL && JSON_NODE_HOLDS_VALUE (person)
+      && json_node_get_value_type (person) == G_TYPE_STRING)
+    person_id = json_node_get_string (person);
+  stmt = _dft_store_cached_statement (self, "SELECT 1 FROM purged WHERE record_id IN (?1, ?2)",
+                                      error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, change->record_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, person_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  *purged = rc == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
+  return TRUE;
+}
+
 gboolean
 _dft_store_apply_changes_then (DftStore        *self,
                                GPtrArray       *changes,
@@ -746,8 +775,23 @@ _dft_store_apply_changes_then (DftStore        *self,
     {
       DftChange *change = g_ptr_array_index (changes, i);
 
-      gboolean ahead = FALSE;
+      gboolean ahead = FALSE, purged = FALSE;
 
+      /* A purged person, or a record naming one, is not brought back (sync/PROTOCOL.md,
+       * "Purge"): checked here as well as where a push is sorted, since "admin purge" may
+       * commit in between from another process. Set aside, it still counts as received. */
+      if (!names_purged_locked (self, change, &purged, error))
+        goto fail;
+      if (purged)
+        {
+          if (!dft_store_set_aside (
+                  self, change->device_id, change->origin_seq, change,
+                  _ ("This person was deleted and then removed from the server; the change was "
+                     "kept for a coordinator to see."),
+                  error))
+            goto fail;
+          continue;
+        }
       if (!apply_one (self, change, NULL, stamp, conflicts, written, &local, error))
         goto fail;
       /* A change from a clock set far ahead is kept, but this clock does not follow it
@@ -811,9 +855,544 @@ fail_no_txn:
   return FALSE;
 }
 
+gboolean
+_dft_store_apply_at_positions (DftStore *self, GPtrArray *changes, GError **error)
+{
+  g_autoptr (GPtrArray) written = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) conflicts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char      *stamp = _dft_store_now_stamp ();
+  DftApplyStats         stats = { 0 };
+  DftHlc                saved_clock;
+  gint64                wall_ms = dft_store_wall_ms (self);
+  sqlite3_stmt         *position;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  g_return_val_if_fail (changes != NULL, FALSE);
+
+  _dft_store_lock (self);
+  saved_clock = self->clock;
+  if (!dft_db_exec (self->db, "BEGIN IMMEDIATE", error))
+    goto fail_no_txn;
+  /* The log has had an entry (or this makes the row) so that the next one follows ?1. */
+  if (!dft_db_exec (self->db,
+                    "INSERT INTO sqlite_sequence (name, seq) SELECT 'change_log', 0 "
+                    "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'change_log')",
+                    error))
+    goto fail;
+  position = _dft_store_cached_statement (
+      self, "UPDATE sqlite_sequence SET seq = max (seq, ?1) WHERE name = 'change_log'", error);
+  if (position == NULL)
+    goto fail;
+  for (guint i = 0; i < changes->len; i++)
+    {
+      DftChange *change = g_ptr_array_index (changes, i);
+      gboolean   purged = FALSE, ahead = FALSE;
+      int        rc;
+
+      sqlite3_bind_int64 (position, 1, change->seq - 1);
+      rc = sqlite3_step (position);
+      sqlite3_reset (position);
+      if (rc != SQLITE_DONE)
+        {
+          dft_db_set_error (error, self->db, rc, _ ("saving received changes"));
+          goto fail;
+        }
+      if (!names_purged_locked (self, change, &purged, error))
+        goto fail;
+      if (purged)
+        continue;
+      g_ptr_array_set_size (conflicts, 0);
+      if (!apply_one (self, change, NULL, stamp, conflicts, written, &stats, error))
+        goto fail;
+      dft_hlc_receive_bounded (&self->clock, change->hlc, wall_ms, &ahead);
+    }
+  {
+    g_autofree char *clock = g_strdup_printf ("%" G_GUINT64_FORMAT, self->clock.last);
+    if (!dft_sync_state_set (self->db, "hlc", clock, error))
+      goto fail;
+  }
+  if (!dft_db_exec (self->db, "COMMIT", error))
+    goto fail;
+  _dft_store_unlock (self);
+  for (guint i = 0; i < written->len; i++)
+    _dft_record_mark_saved (g_ptr_array_index (written, i), stamp);
+  if (written->len > 0)
+    _dft_store_emit_changed (self, written);
+  return TRUE;
+
+fail:
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+fail_no_txn:
+  self->clock = saved_clock;
+  _dft_store_unlock (self);
+  return FALSE;
+}
+
 GListModel *
 dft_store_list_conflicts (DftStore *self)
 {
   return G_LIST_MODEL (dft_record_list_new (self, &dft_entity_conflict,
                                             "deleted = 0 AND resolved = 0", NULL, "created_at"));
+}
+
+/* ---- Purge (sync/PROTOCOL.md, "Purge") --------------------------------- */
+
+/*
+ * A purged person goes with their enrollments and attendance marks: those are never
+ * tombstoned themselves ("Children follow their parent"), they only hide while the person is
+ * deleted, so a person's row gone would bring them back into every list. RECORDS is the
+ * (entity, id) of the person ?1 and of the records that name them; FAMILY adds the conflicts
+ * about those, which copy the values that lost (a name, a telephone number) and would keep
+ * them after the person is gone.
+ */
+#define RECORDS                                                                                    \
+  "SELECT 'person' AS entity, ?1 AS id UNION ALL SELECT 'enrollment', id FROM enrollment "         \
+  "WHERE person_id = ?1 UNION ALL SELECT 'attendance', id FROM attendance WHERE person_id = ?1"
+#define CONFLICTS_ABOUT                                                                            \
+  " UNION ALL SELECT 'conflict', id FROM conflict WHERE (entity_name, record_id) IN ("
+#define FAMILY RECORDS CONFLICTS_ABOUT RECORDS ")"
+
+static gboolean
+purge_exec (DftStore   *self,
+            const char *sql,
+            const char *person_id,
+            const char *keep_device,
+            const char *stamp,
+            guint      *changed,
+            GError    **error)
+{
+  sqlite3_stmt *stmt = _dft_store_cached_statement (self, sql, error);
+  gboolean      ok;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, person_id, -1, SQLITE_STATIC);
+  if (sqlite3_bind_parameter_count (stmt) >= 2)
+    sqlite3_bind_text (stmt, 2, keep_device, -1, SQLITE_STATIC);
+  if (sqlite3_bind_parameter_count (stmt) >= 3)
+    sqlite3_bind_text (stmt, 3, stamp, -1, SQLITE_STATIC);
+  ok = dft_db_step_done (self->db, stmt, error);
+  sqlite3_reset (stmt);
+  if (ok && changed != NULL)
+    *changed += (guint) sqlite3_changes (self->db);
+  return ok;
+}
+
+/*
+ * Removes the person @person_id and the records that name them, their field versions and
+ * their changes, keeping the ids in purged. @keep_device's own changes stay in the log (a
+ * laptop's, which number its next ones and may still be on their way to the server); the
+ * highest number of each other device's changes that leave it stays in purged_origin, since
+ * the replica still received them. Locked, in a transaction.
+ */
+static gboolean
+purge_person_locked (DftStore      *self,
+                     const char    *person_id,
+                     const char    *keep_device,
+                     const char    *stamp,
+                     DftPurgeStats *stats,
+                     GError       **error)
+{
+  guint people = 0, enrollments = 0, marks = 0, conflicts = 0;
+
+  if (!purge_exec (self,
+                   "INSERT OR IGNORE INTO purged (record_id, entity, log_seq, purged_at)"
+                   " SELECT f.id, f.entity, coalesce ((SELECT max (c.seq) FROM change_log c"
+                   "  WHERE c.entity = f.entity AND c.record_id = f.id), 0), ?3"
+                   " FROM (" FAMILY ") f",
+                   person_id, keep_device, stamp, NULL, error)
+      || !purge_exec (self,
+                      "INSERT INTO purged_origin (device_id, origin_seq)"
+                      " SELECT device_id, max (origin_seq) FROM change_log"
+                      " WHERE (entity, record_id) IN (" FAMILY ")"
+                      " AND (?2 IS NULL OR device_id <> ?2) GROUP BY device_id"
+                      " ON CONFLICT (device_id) DO UPDATE"
+                      " SET origin_seq = max (origin_seq, excluded.origin_seq)",
+                      person_id, keep_device, NULL, NULL, error)
+      || !purge_exec (self,
+                      "DELETE FROM change_log WHERE (entity, record_id) IN (" FAMILY ")"
+                      " AND (?2 IS NULL OR device_id <> ?2)",
+                      person_id, keep_device, NULL, NULL, error)
+      || !purge_exec (self, "DELETE FROM field_version WHERE (entity, record_id) IN (" FAMILY ")",
+                      person_id, NULL, NULL, NULL, error)
+      || !purge_exec (self, "DELETE FROM conflict WHERE (entity_name, record_id) IN (" RECORDS ")",
+                      person_id, NULL, NULL, &conflicts, error)
+      || !purge_exec (self, "DELETE FROM attendance WHERE person_id = ?1", person_id, NULL, NULL,
+                      &marks, error)
+      || !purge_exec (self, "DELETE FROM enrollment WHERE person_id = ?1", person_id, NULL, NULL,
+                      &enrollments, error)
+      || !purge_exec (
+          self,
+          "DELETE FROM person_search WHERE rowid = (SELECT rowid FROM person WHERE id = "
+          "?1)",
+          person_id, NULL, NULL, NULL, error)
+      || !purge_exec (self, "DELETE FROM person WHERE id = ?1", person_id, NULL, NULL, &people,
+                      error))
+    return FALSE;
+  if (stats != NULL)
+    {
+      stats->people += people;
+      stats->enrollments += enrollments;
+      stats->attendance += marks;
+      stats->conflicts += conflicts;
+    }
+  return TRUE;
+}
+
+/*
+ * A change set aside keeps what it wrote (the server's "kept for a coordinator to see"); one
+ * of a purged record, or one naming a purged person (a mark, an enrollment, a conflict made
+ * offline), keeps its row without it: the row counts as received (dft_store_origin_high()) and
+ * says that something was set aside and why, but nothing of the person stays. Asked at every
+ * purge, since such changes arrive after it. A laptop's rows hold no change: nothing to do.
+ */
+static gboolean
+scrub_set_aside_locked (DftStore *self, guint *scrubbed, GError **error)
+{
+  return purge_exec (
+      self,
+      "UPDATE set_aside SET change = NULL WHERE change IS NOT NULL"
+      " AND (record_id IN (SELECT record_id FROM purged)"
+      "  OR (json_valid (change) AND (json_extract (change, '$.changes[0].f.person_id')"
+      "   IN (SELECT record_id FROM purged WHERE entity = 'person')"
+      "  OR json_extract (change, '$.changes[0].f.record_id')"
+      "   IN (SELECT record_id FROM purged))))",
+      NULL, NULL, NULL, scrubbed, error);
+}
+
+/* The people @ids (NULL: those the horizon lets go) purged by @keep_device's rule, in one
+ * transaction; @dry_run counts them and rolls back. */
+/* A change c (of change_log) some device d (of json_each) has not pulled. */
+#define UNSEEN " AND c.device_id <> d.key AND c.seq > d.value"
+
+static gboolean
+purge_people (DftStore      *self,
+              GPtrArray     *ids,
+              const char    *positions,
+              const char    *keep_device,
+              gboolean       dry_run,
+              DftPurgeStats *stats,
+              GError       **error)
+{
+  g_autoptr (GPtrArray) found = NULL;
+  g_autofree char      *stamp = _dft_store_now_stamp ();
+  DftPurgeStats         local = { 0 };
+
+  _dft_store_lock (self);
+  if (!dft_db_exec (self->db, "BEGIN IMMEDIATE", error))
+    {
+      _dft_store_unlock (self);
+      return FALSE;
+    }
+  if (ids == NULL)
+    {
+      /* Deleted, and every change of them and of what names them held by every device that
+       * counts: its own, or at or below the position it pulled after (a device's pulls skip its
+       * own changes, so its cursor need not pass them). People a merge or a "not the same
+       * person" names, and people a submission names, stay: those would point at nobody. */
+      sqlite3_stmt *stmt = _dft_store_cached_statement (
+          self,
+          "SELECT p.id FROM person p WHERE p.deleted = 1"
+          " AND NOT EXISTS (SELECT 1 FROM submission s WHERE s.person_id = p.id"
+          "  OR s.origin_person_id = p.id)"
+          " AND NOT EXISTS (SELECT 1 FROM person_merge m WHERE m.kept_id = p.id"
+          "  OR m.merged_id = p.id)"
+          " AND NOT EXISTS (SELECT 1 FROM person_distinct d WHERE d.person_a = p.id"
+          "  OR d.person_b = p.id)"
+          " AND NOT EXISTS (SELECT 1 FROM change_log c, json_each (?1) d"
+          "  WHERE c.entity = 'person' AND c.record_id = p.id" UNSEEN ")"
+          " AND NOT EXISTS (SELECT 1 FROM enrollment e, change_log c, json_each (?1) d"
+          "  WHERE e.person_id = p.id AND c.entity = 'enrollment' AND c.record_id = e.id" UNSEEN ")"
+          " AND NOT EXISTS (SELECT 1 FROM attendance a, change_log c, json_each (?1) d"
+          "  WHERE a.person_id = p.id AND c.entity = 'attendance' AND c.record_id = a.id" UNSEEN ")"
+          " ORDER BY p.id",
+          error);
+      int rc;
+
+      if (stmt == NULL)
+        goto fail;
+      found = g_ptr_array_new_with_free_func (g_free);
+      sqlite3_bind_text (stmt, 1, positions, -1, SQLITE_STATIC);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        g_ptr_array_add (found, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_DONE)
+        {
+          dft_db_set_error (error, self->db, rc, _ ("reading deleted records"));
+          goto fail;
+        }
+      ids = found;
+    }
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const char *id = g_ptr_array_index (ids, i);
+      int         named = 0;
+
+      /* A laptop's submission that names the person (its own, which the server set aside)
+       * holds the row: the person is only hidden, as the delete it missed would have. */
+      if (keep_device != NULL)
+        {
+          sqlite3_stmt *stmt = _dft_store_cached_statement (
+              self,
+              "SELECT count (*) FROM submission WHERE person_id = ?1 OR origin_person_id = ?1",
+              error);
+
+          if (stmt == NULL)
+            goto fail;
+          sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+          if (sqlite3_step (stmt) == SQLITE_ROW)
+            named = sqlite3_column_int (stmt, 0);
+          sqlite3_reset (stmt);
+        }
+      if (named > 0)
+        {
+          if (!purge_exec (self, "UPDATE person SET deleted = 1 WHERE id = ?1", id, NULL, NULL,
+                           NULL, error))
+            goto fail;
+          continue;
+        }
+      if (!purge_person_locked (self, id, keep_device, stamp, &local, error))
+        goto fail;
+    }
+  if (!scrub_set_aside_locked (self, &local.set_aside, error))
+    goto fail;
+  if (!dft_db_exec (self->db, dry_run ? "ROLLBACK" : "COMMIT", error))
+    goto fail;
+  _dft_store_unlock (self);
+  if (stats != NULL)
+    *stats = local;
+  return TRUE;
+
+fail:
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  _dft_store_unlock (self);
+  return FALSE;
+}
+
+gboolean
+dft_store_purge_deleted (
+    DftStore *self, const char *positions, gboolean dry_run, DftPurgeStats *stats, GError **error)
+{
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  g_return_val_if_fail (positions != NULL, FALSE);
+  return purge_people (self, NULL, positions, NULL, dry_run, stats, error);
+}
+
+gboolean
+dft_store_forget_purged (DftStore      *self,
+                         GPtrArray     *person_ids,
+                         DftPurgeStats *stats,
+                         GError       **error)
+{
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  g_return_val_if_fail (person_ids != NULL, FALSE);
+  return purge_people (self, person_ids, NULL, self->device_id, FALSE, stats, error);
+}
+
+gboolean
+dft_store_is_purged (DftStore *self, const char *record_id, gboolean *purged, GError **error)
+{
+  sqlite3_stmt *stmt;
+  int           rc;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  _dft_store_lock (self);
+  stmt = _dft_store_cached_statement (self, "SELECT 1 FROM purged WHERE record_id = ?", error);
+  if (stmt == NULL)
+    {
+      _dft_store_unlock (self);
+      return FALSE;
+    }
+  sqlite3_bind_text (stmt, 1, record_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  *purged = rc == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
+  _dft_store_unlock (self);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+/*
+ * Whether any record was ever purged here: a server that never purged (most, most of the time)
+ * skips asking dft_store_is_purged() about every change of a push, a query and a read
+ * transaction each.
+ */
+gboolean
+dft_store_has_purged (DftStore *self, gboolean *any, GError **error)
+{
+  sqlite3_stmt *stmt;
+  int           rc;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  g_return_val_if_fail (any != NULL, FALSE);
+
+  _dft_store_lock (self);
+  stmt = _dft_store_cached_statement (self, "SELECT 1 FROM purged LIMIT 1", error);
+  if (stmt == NULL)
+    {
+      _dft_store_unlock (self);
+      return FALSE;
+    }
+  rc = sqlite3_step (stmt);
+  *any = rc == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
+  _dft_store_unlock (self);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+gint64
+dft_store_count_purged (DftStore *self, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gint64        count = -1;
+  int           rc;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), -1);
+  _dft_store_lock (self);
+  stmt = _dft_store_cached_statement (self, "SELECT count (*) FROM purged WHERE entity = 'person'",
+                                      error);
+  if (stmt == NULL)
+    {
+      _dft_store_unlock (self);
+      return -1;
+    }
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    count = sqlite3_column_int64 (stmt, 0);
+  else
+    dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
+  sqlite3_reset (stmt);
+  _dft_store_unlock (self);
+  return count;
+}
+
+GPtrArray *
+dft_store_purged_since (DftStore *self,
+                        gint64    after,
+                        gint64    upto,
+                        guint     limit,
+                        gint64   *last_listed,
+                        gboolean *cut,
+                        GError  **error)
+{
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray)    seqs = g_array_new (FALSE, FALSE, sizeof (gint64));
+  sqlite3_stmt         *stmt;
+  int                   rc;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  g_return_val_if_fail (limit > 0 && last_listed != NULL && cut != NULL, NULL);
+  _dft_store_lock (self);
+  stmt = _dft_store_cached_statement (self,
+                                      "SELECT record_id, log_seq FROM purged WHERE log_seq > ?1"
+                                      " AND log_seq <= ?2 AND entity = 'person'"
+                                      " ORDER BY log_seq, record_id LIMIT ?3",
+                                      error);
+  if (stmt == NULL)
+    {
+      _dft_store_unlock (self);
+      return NULL;
+    }
+  sqlite3_bind_int64 (stmt, 1, after);
+  sqlite3_bind_int64 (stmt, 2, upto);
+  sqlite3_bind_int64 (stmt, 3, (gint64) limit + 1);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 seq = sqlite3_column_int64 (stmt, 1);
+
+      g_ptr_array_add (ids, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+      g_array_append_val (seqs, seq);
+    }
+  sqlite3_reset (stmt);
+  _dft_store_unlock (self);
+  if (rc != SQLITE_DONE)
+    {
+      dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
+      return NULL;
+    }
+  *cut = ids->len > limit;
+  if (*cut)
+    {
+      /* Whole up to the position of the last one kept, less the ones that share the position
+       * of the first one left out (two people's last changes are never one, but a list must
+       * not rely on it): the rest are all after it. */
+      gint64 next = g_array_index (seqs, gint64, limit);
+      guint  keep = limit;
+
+      while (keep > 0 && g_array_index (seqs, gint64, keep - 1) == next)
+        keep--;
+      /* Only if @limit people share one position: one more than asked, not none. */
+      g_ptr_array_set_size (ids, keep > 0 ? keep : limit + 1);
+      g_array_set_size (seqs, ids->len);
+    }
+  *last_listed = seqs->len > 0 ? g_array_index (seqs, gint64, seqs->len - 1) : after;
+  return g_steal_pointer (&ids);
+}
+
+GPtrArray *
+dft_store_which_purged (DftStore *self, GPtrArray *ids, GError **error)
+{
+  g_autoptr (GPtrArray) purged = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt         *stmt;
+  int                   rc = SQLITE_DONE;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  g_return_val_if_fail (ids != NULL, NULL);
+  _dft_store_lock (self);
+  stmt = _dft_store_cached_statement (
+      self, "SELECT 1 FROM purged WHERE record_id = ? AND entity = 'person'", error);
+  if (stmt == NULL)
+    {
+      _dft_store_unlock (self);
+      return NULL;
+    }
+  for (guint i = 0; i < ids->len && (rc == SQLITE_ROW || rc == SQLITE_DONE); i++)
+    {
+      sqlite3_bind_text (stmt, 1, g_ptr_array_index (ids, i), -1, SQLITE_STATIC);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        g_ptr_array_add (purged, g_strdup (g_ptr_array_index (ids, i)));
+      sqlite3_reset (stmt);
+    }
+  _dft_store_unlock (self);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
+      return NULL;
+    }
+  return g_steal_pointer (&purged);
+}
+
+GPtrArray *
+dft_store_list_person_ids (DftStore *self, gboolean deleted_only, GError **error)
+{
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt         *stmt;
+  int                   rc;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), NULL);
+  _dft_store_lock (self);
+  stmt = _dft_store_cached_statement (self,
+                                      deleted_only
+                                          ? "SELECT id FROM person WHERE deleted = 1 ORDER BY id"
+                                          : "SELECT id FROM person ORDER BY id",
+                                      error);
+  if (stmt == NULL)
+    {
+      _dft_store_unlock (self);
+      return NULL;
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (ids, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  sqlite3_reset (stmt);
+  _dft_store_unlock (self);
+  if (rc != SQLITE_DONE)
+    {
+      dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+      return NULL;
+    }
+  return g_steal_pointer (&ids);
 }

@@ -23,7 +23,7 @@ typedef enum
 GQuark dft_store_error_quark (void);
 
 /* The schema version this build writes; see dft-migrations.c. */
-#define DFT_SCHEMA_VERSION 11
+#define DFT_SCHEMA_VERSION 12
 
 #define DFT_TYPE_STORE (dft_store_get_type ())
 G_DECLARE_FINAL_TYPE (DftStore, dft_store, DFT, STORE, GObject)
@@ -263,6 +263,56 @@ const char *dft_store_new_identity_message (void);
 gint64 dft_store_last_seq (DftStore *self, GError **error);
 /* The change log's next positions come after @position (never lower than they were). */
 gboolean dft_store_skip_log_positions (DftStore *self, gint64 position, GError **error);
+
+/*
+ * Purge (sync/PROTOCOL.md, "Purge"). dft_store_purge_deleted() removes, on a server, each
+ * deleted person all of whose changes, and those of their enrollments and attendance marks,
+ * every device of @positions holds: a JSON object of device id -> the log position it pulled
+ * after; a device holds a change at or below that position, and its own. Rows, field versions
+ * and changes go; only the ids stay (dft_store_is_purged()), so that a late change to one is
+ * set aside rather than bring it back. The conflicts about those records go with them, and the
+ * changes set aside that are about them keep their row (which counts as received) without
+ * their content. @dry_run counts without removing. dft_store_purged_since() lists, ordered by
+ * position, at most @limit of the people purged whose changes a device that pulled up to
+ * @after had not all received, those whose last change was at or below @upto; *@last_listed
+ * is the position of the last one listed (@after for none), and *@cut says whether @limit left
+ * out some at or below @upto (all of them after *@last_listed).
+ * dft_store_count_purged() counts the people purged (-1 on error), a number that only grows
+ * until the data is restored from a backup (which takes a new epoch).
+ * dft_store_which_purged() says which of @ids are people purged, and dft_store_list_person_ids()
+ * lists the people a laptop holds for it to ask: every one, deleted or not, or with
+ * @deleted_only its deleted ones (tombstones that still hold a name). dft_store_forget_purged()
+ * removes such people on a laptop that missed their delete; its own changes to them stay in
+ * its log, to reach the server (which sets them aside).
+ */
+typedef struct
+{
+  guint people;
+  guint enrollments;
+  guint attendance;
+  guint conflicts;
+  guint set_aside;
+} DftPurgeStats;
+
+gboolean dft_store_purge_deleted (
+    DftStore *self, const char *positions, gboolean dry_run, DftPurgeStats *stats, GError **error);
+gboolean dft_store_forget_purged (DftStore      *self,
+                                  GPtrArray     *person_ids,
+                                  DftPurgeStats *stats,
+                                  GError       **error);
+gboolean
+dft_store_is_purged (DftStore *self, const char *record_id, gboolean *purged, GError **error);
+gboolean   dft_store_has_purged (DftStore *self, gboolean *any, GError **error);
+gint64     dft_store_count_purged (DftStore *self, GError **error);
+GPtrArray *dft_store_purged_since (DftStore *self,
+                                   gint64    after,
+                                   gint64    upto,
+                                   guint     limit,
+                                   gint64   *last_listed,
+                                   gboolean *cut,
+                                   GError  **error);
+GPtrArray *dft_store_which_purged (DftStore *self, GPtrArray *ids, GError **error);
+GPtrArray *dft_store_list_person_ids (DftStore *self, gboolean deleted_only, GError **error);
 
 /* Deterministic ids: the same pair gives the same record on every device. */
 char *dft_attendance_id_for (const char *session_id, const char *person_id);

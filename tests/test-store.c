@@ -498,6 +498,109 @@ test_store_list_records (void)
   dft_test_dir_free (g_steal_pointer (&dir));
 }
 
+/*
+ * The purge (sync/PROTOCOL.md, "Purge"), at the store: a deleted person goes with their
+ * enrollment only once every device of the positions holds their changes (their own, or at or
+ * below the position); a dry run removes nothing; a late change to the person is set aside
+ * and still counts as received, and brings nobody back.
+ */
+static void
+test_store_purge (void)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autofree char      *dir = NULL;
+  g_autofree char      *positions = NULL;
+  g_autoptr (DftStore)  laptop = dft_test_open_store (&dir);
+  g_autoptr (DftStore)  server = dft_test_open_replica (dir, "server.db");
+  g_autoptr (DftRecord) event = dft_test_add_event (laptop, "Purge", "2025-03-03", "2025-03-04");
+  g_autoptr (DftRecord) person = dft_test_add_person (laptop, "Gone", "Person");
+  g_autoptr (DftRecord) kept = dft_test_add_person (laptop, "Kept", "Person");
+  g_autoptr (DftRecord) enrollment = NULL;
+  g_autoptr (DftRecord) loaded = NULL;
+  g_autoptr (GPtrArray) since = NULL;
+  const char           *id = dft_record_get_id (person);
+  DftPurgeStats         stats = { 0 };
+  gint64                high, last, listed = 0;
+  gboolean              purged = TRUE, cut = TRUE;
+
+  enrollment = dft_store_enroll (laptop, dft_record_get_id (event), id, "participant", &error);
+  g_assert_no_error (error);
+  dft_test_send_changes (laptop, server);
+  dft_test_delete (server, &dft_entity_person, id);
+  last = dft_store_last_seq (server, &error);
+  g_assert_no_error (error);
+
+  /* The laptop has not pulled the delete: nothing goes. */
+  positions = g_strdup_printf ("{\"%s\": %" G_GINT64_FORMAT "}", dft_store_get_device_id (laptop),
+                               last - 1);
+  g_assert_true (dft_store_purge_deleted (server, positions, FALSE, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.people, ==, 0);
+  g_free (positions);
+  positions
+      = g_strdup_printf ("{\"%s\": %" G_GINT64_FORMAT "}", dft_store_get_device_id (laptop), last);
+  g_assert_true (dft_store_purge_deleted (server, positions, TRUE, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.people, ==, 1);
+  g_assert_cmpuint (stats.enrollments, ==, 1);
+  /* A dry run purges nothing: a server still asks about no change of a push. */
+  g_assert_true (dft_store_has_purged (server, &purged, &error));
+  g_assert_no_error (error);
+  g_assert_false (purged);
+  loaded = dft_store_load (server, &dft_entity_person, id, NULL);
+  g_assert_nonnull (loaded);
+  g_clear_object (&loaded);
+
+  high = dft_store_origin_high (server, dft_store_get_device_id (laptop), &error);
+  g_assert_true (dft_store_purge_deleted (server, positions, FALSE, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.people, ==, 1);
+  loaded = dft_store_load (server, &dft_entity_person, id, NULL);
+  g_assert_null (loaded);
+  loaded = dft_store_load (server, &dft_entity_person, dft_record_get_id (kept), NULL);
+  g_assert_nonnull (loaded);
+  g_clear_object (&loaded);
+  g_assert_true (dft_store_is_purged (server, id, &purged, &error));
+  g_assert_true (purged);
+  purged = FALSE;
+  g_assert_true (dft_store_has_purged (server, &purged, &error));
+  g_assert_true (purged);
+  g_assert_cmpint (dft_store_origin_high (server, dft_store_get_device_id (laptop), &error), ==,
+                   high);
+  since = dft_store_purged_since (server, 1, G_MAXINT64, 10, &listed, &cut, &error);
+  g_assert_cmpuint (since->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (since, 0), ==, id);
+  g_assert_false (cut);
+  g_clear_pointer (&since, g_ptr_array_unref);
+  since = dft_store_purged_since (server, last, G_MAXINT64, 10, &listed, &cut, &error);
+  g_assert_cmpuint (since->len, ==, 0);
+
+  /* The laptop edits the person it still holds: set aside on the server, not applied. */
+  dft_record_set_string (person, "family_name", "Late");
+  dft_test_save (laptop, person);
+  dft_test_send_changes (laptop, server);
+  loaded = dft_store_load (server, &dft_entity_person, id, NULL);
+  g_assert_null (loaded);
+  g_assert_cmpuint (
+      dft_store_count_set_aside (server, dft_store_get_device_id (laptop), NULL, &error), >=, 1);
+  g_assert_cmpint (dft_store_origin_high (server, dft_store_get_device_id (laptop), &error), ==,
+                   dft_store_origin_high (laptop, dft_store_get_device_id (laptop), &error));
+
+  /* The laptop lets the person go; its own changes stay in its log. */
+  since = dft_store_purged_since (server, 1, G_MAXINT64, 10, &listed, &cut, &error);
+  g_assert_true (dft_store_forget_purged (laptop, since, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.people, ==, 1);
+  loaded = dft_store_load (laptop, &dft_entity_person, id, NULL);
+  g_assert_null (loaded);
+  g_assert_cmpint (dft_store_origin_high (laptop, dft_store_get_device_id (laptop), &error), ==,
+                   high + 1);
+
+  dft_test_release_store (g_steal_pointer (&server));
+  dft_test_release_store (g_steal_pointer (&laptop));
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -514,6 +617,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/store/copied-file", test_store_copied_file);
   g_test_add_func ("/store/list-values", test_store_list_values);
   g_test_add_func ("/store/list-records", test_store_list_records);
+  g_test_add_func ("/store/purge", test_store_purge);
 
   return g_test_run ();
 }
