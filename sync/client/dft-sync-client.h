@@ -71,6 +71,8 @@ typedef struct
   guint64 file_bytes_fetched; /* bytes of the pieces received */
   guint   files_unavailable;  /* files the server does not give (not uploaded yet, refused) or
                                * refused to take: skipped, tried again at the next sync */
+  guint forgotten; /* people deleted and purged on the server whose delete this device missed:
+                    * removed here too (sync/PROTOCOL.md, "Purge") */
 } DftSyncStats;
 
 /* Which halves of a sync run; by default both (dft_sync_client_set_flags(), for the syncs

@@ -29,6 +29,10 @@
 #define LINK_OVERHEAD_BYTES 1024
 /* Successes in a row after which a connection is trusted to carry a sixteenth more. */
 #define LINK_TRUST_AFTER 8
+/* The most people a pull's "resync" names (sync/PROTOCOL.md, "Purge"): a reply naming more is
+ * refused, as one no server sends. And how many people one POST purged asks about. */
+#define RESYNC_MAX     2000
+#define PURGED_ASK_MAX 1000
 
 gboolean
 _dft_sync_state_get_int (DftStore *store, const char *key, gint64 *value, GError **error)
@@ -642,6 +646,153 @@ push (Run *run, const char *server_url, gboolean *restart, GError **error)
   return TRUE;
 }
 
+/* Lets go of the people @ids the server purged (sync/PROTOCOL.md, "Purge"). */
+static gboolean
+forget_people (Run *run, GPtrArray *ids, GError **error)
+{
+  DftPurgeStats purged = { 0 };
+
+  if (ids->len == 0)
+    return TRUE;
+  if (!dft_store_forget_purged (run->store, ids, &purged, error))
+    return FALSE;
+  if (purged.people > 0)
+    g_debug ("sync: %u people deleted on the server while this device was away: removed",
+             purged.people);
+  run->stats.forgotten += purged.people;
+  return TRUE;
+}
+
+/*
+ * Which of the people this device holds the server purged, PURGED_ASK_MAX at a time (POST
+ * purged), since no page will name them: all of them before the first page of a pull from 0
+ * (a new epoch, a cursor put back, a restored database), or with @deleted_only the deleted ones,
+ * whose delete this device pulled. A device that holds nobody (a new one) asks nothing; a
+ * server from before the request answers 404, and its purge is not known here. Only the people
+ * asked about are let go, whatever the reply names.
+ */
+static gboolean
+ask_purged (Run *run, const char *server_url, gboolean deleted_only, GError **error)
+{
+  g_autoptr (GPtrArray) held = dft_store_list_person_ids (run->store, deleted_only, error);
+
+  if (held == NULL)
+    return FALSE;
+  for (guint from = 0; from < held->len; from += PURGED_ASK_MAX)
+    {
+      guint                     to = MIN (held->len, from + PURGED_ASK_MAX);
+      g_autoptr (JsonBuilder)   builder = json_builder_new ();
+      g_autoptr (JsonGenerator) generator = json_generator_new ();
+      g_autoptr (JsonNode)      root = NULL;
+      g_autoptr (GHashTable)    asked = g_hash_table_new (g_str_hash, g_str_equal);
+      g_autoptr (GBytes)        body = NULL;
+      g_autofree char          *text = NULL;
+      gsize                     length = 0;
+      guint                     failures = 0;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "ids");
+      json_builder_begin_array (builder);
+      for (guint i = from; i < to; i++)
+        {
+          json_builder_add_string_value (builder, g_ptr_array_index (held, i));
+          g_hash_table_add (asked, g_ptr_array_index (held, i));
+        }
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      json_generator_set_root (generator, root);
+      text = json_generator_to_data (generator, &length);
+      body = g_bytes_new_take (g_steal_pointer (&text), length);
+
+      for (;;)
+        {
+          g_auto (DftSyncBytes)  bytes = { 0 };
+          g_autoptr (JsonObject) reply = NULL;
+          g_autoptr (GPtrArray)  ids = NULL;
+          Failure                failure;
+          JsonNode              *node;
+          JsonArray             *array;
+
+          if (!_dft_sync_request_bytes (run, server_url, "POST", "purged", body, &bytes, &reply,
+                                        &failure, error))
+            {
+              if (bytes.status == 404 && g_strcmp0 (bytes.error_code, "not_found") == 0)
+                {
+                  g_debug ("sync: the server does not say which people it purged");
+                  g_clear_error (error);
+                  return TRUE;
+                }
+              if (!_dft_sync_should_retry (run, failure, &failures, error))
+                return FALSE;
+              continue;
+            }
+          node = json_object_get_member (reply, "purged");
+          if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+            {
+              _dft_sync_not_the_server (error);
+              return FALSE;
+            }
+          array = json_node_get_array (node);
+          ids = g_ptr_array_new ();
+          for (guint i = 0; i < json_array_get_length (array); i++)
+            {
+              JsonNode *id = json_array_get_element (array, i);
+
+              if (JSON_NODE_HOLDS_VALUE (id) && json_node_get_value_type (id) == G_TYPE_STRING
+                  && g_hash_table_remove (asked, json_node_get_string (id)))
+                g_ptr_array_add (ids, (gpointer) json_node_get_string (id));
+            }
+          if (!forget_people (run, ids, error))
+            return FALSE;
+          break;
+        }
+    }
+  return TRUE;
+}
+
+/*
+ * Every page says how many people the server ever purged ("purged"), a number that only grows
+ * within an epoch. Asked under that number once, the device let go of every one of them it
+ * held, and it takes no purged person from a pull: it asks again only when the number (or the
+ * epoch) is another, not on every pull of a device whose pulls skip its own changes and so stay
+ * at 0. From 0 it asks about everyone it holds; past 0 the pages name those it held alive
+ * (resync), and it asks about its deleted people only, whose delete it pulled: the row still
+ * holds their name. Asking about everyone answers both.
+ */
+static gboolean
+maybe_ask_purged (Run *run, const char *server_url, JsonObject *top, gint64 cursor, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char   *epoch = NULL;
+  g_autofree char   *asked = NULL;
+  g_autofree char   *asked_deleted = NULL;
+  g_autofree char   *mark = NULL;
+  gint64             purged;
+
+  if (!_dft_sync_member_int (top, "purged", &purged) || purged <= 0)
+    return TRUE;
+  epoch = _dft_sync_state_get_string (run->store, "epoch", &local_error);
+  if (local_error == NULL)
+    asked = _dft_sync_state_get_string (run->store, "purged_asked", &local_error);
+  if (local_error == NULL)
+    asked_deleted = _dft_sync_state_get_string (run->store, "purged_asked_deleted", &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  mark = g_strdup_printf ("%s/%" G_GINT64_FORMAT, epoch != NULL ? epoch : "", purged);
+  if (g_strcmp0 (asked, mark) == 0 || (cursor > 0 && g_strcmp0 (asked_deleted, mark) == 0))
+    return TRUE;
+  if (cursor > 0)
+    return ask_purged (run, server_url, TRUE, error)
+           && dft_store_set_sync_state (run->store, "purged_asked_deleted", mark, error);
+  return ask_purged (run, server_url, FALSE, error)
+         && dft_store_set_sync_state (run->store, "purged_asked", mark, error)
+         && dft_store_set_sync_state (run->store, "purged_asked_deleted", mark, error);
+}
+
 /*
  * A page of changes from the server (a pull, or the pull half of a sync), applied in one
  * transaction before the cursor is saved: a stop in between only means the page comes again,
@@ -732,6 +883,42 @@ apply_page (Run        *run,
           return FALSE;
         *restart = TRUE;
         return TRUE;
+      }
+  }
+
+  /* People deleted and then purged on the server, whose delete this device had not pulled
+   * (sync/PROTOCOL.md, "Purge"): let go here too, or they would live on only here. Its own
+   * changes to them stay in its log; the push before this pull brought them to the server,
+   * which set them aside for a coordinator to see. A device that pulls from 0 again is told
+   * nothing of them by the log: it asks about the people it holds; and one that pulled their
+   * delete asks about the deleted people it holds, whose rows still say who they were. */
+  if (!maybe_ask_purged (run, server_url, top, *cursor, error))
+    return FALSE;
+  {
+    JsonNode *node = json_object_get_member (top, "resync");
+
+    if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+      {
+        JsonArray            *array = json_node_get_array (node);
+        g_autoptr (GPtrArray) ids = g_ptr_array_new ();
+
+        /* Bounded by the server (a page names the rest): more is no server's reply, and would
+         * hold the database in one transaction for as long as it takes. */
+        if (json_array_get_length (array) > RESYNC_MAX)
+          {
+            _dft_sync_not_the_server (error);
+            return FALSE;
+          }
+        for (guint i = 0; i < json_array_get_length (array); i++)
+          {
+            JsonNode *id = json_array_get_element (array, i);
+
+            if (JSON_NODE_HOLDS_VALUE (id) && json_node_get_value_type (id) == G_TYPE_STRING
+                && dft_uuid_is_valid (json_node_get_string (id)))
+              g_ptr_array_add (ids, (gpointer) json_node_get_string (id));
+          }
+        if (!forget_people (run, ids, error))
+          return FALSE;
       }
   }
 
