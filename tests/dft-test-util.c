@@ -12,6 +12,7 @@
 #include "dft-hlc.h"
 #include "dft-store-private.h"
 #include "dft-store-merges.h"
+#include "dft-test-pg.h"
 #include "dft-test-util.h"
 
 /*
@@ -51,6 +52,8 @@ dft_test_init (int *argc, char ***argv)
       g_setenv (vars[i], dir, TRUE);
     }
   g_unsetenv ("DAFTARI_DB");
+  /* DAFTARI_TEST_STORAGE=postgresql, where PostgreSQL cannot run, skips the program here. */
+  dft_test_pg_wanted (*argc, *argv);
   g_test_init (argc, argv, NULL);
 }
 
@@ -486,6 +489,7 @@ struct _DftTestServer
   guint16            port;
   guint              starts;
   gboolean           stopping; /* SIGTERM sent */
+  char              *storage;  /* the libpq URI of its database on PostgreSQL, or NULL */
 };
 
 const char *
@@ -513,14 +517,22 @@ dft_test_server_new (const char *dir, const char *extra_config, DftTestServerFla
 {
   g_autoptr (GError) error = NULL;
   DftTestServer     *server = g_new0 (DftTestServer, 1);
-  g_autofree char   *text = g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ndata=data\n%s",
-                                           extra_config != NULL ? extra_config : "");
+  /* DAFTARI_TEST_STORAGE=postgresql: each server on a database of its own (dft-test-pg.h),
+   * unless the test names its storage itself. */
+  g_autofree char *storage = extra_config == NULL || strstr (extra_config, "storage=") == NULL
+                                 ? dft_test_pg_storage_line ()
+                                 : NULL;
+  g_autofree char *text
+      = g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ndata=data\n%s%s",
+                         storage != NULL ? storage : "", extra_config != NULL ? extra_config : "");
 
   server->own_dir = dir == NULL;
   server->dir = dir != NULL ? g_strdup (dir) : dft_test_make_dir ();
   server->config = g_build_filename (server->dir, "server.conf", NULL);
   server->teams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   server->flags = flags;
+  if (storage != NULL)
+    server->storage = g_strstrip (g_strdup (storage + strlen ("storage=")));
   g_file_set_contents (server->config, text, -1, &error);
   g_assert_no_error (error);
   return server;
@@ -539,6 +551,7 @@ dft_test_server_free (DftTestServer *server)
   g_free (server->config);
   g_free (server->log);
   g_free (server->url);
+  g_free (server->storage);
   g_hash_table_unref (server->teams);
   g_free (server);
 }
@@ -553,16 +566,18 @@ die_with_parent (gpointer user_data)
 void
 dft_test_server_start (DftTestServer *server)
 {
+  dft_test_server_begin_start (server);
+  dft_test_server_finish_start (server);
+}
+
+void
+dft_test_server_begin_start (DftTestServer *server)
+{
   g_autoptr (GSubprocessLauncher) launcher
       = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autoptr (GDataInputStream) out = NULL;
-  g_autoptr (GError)           error = NULL;
-  g_autofree char             *line = NULL;
-  g_autofree char             *name = NULL;
-  gboolean                     tls = (server->flags & DFT_TEST_SERVER_TLS) != 0;
-  const char                  *scheme = tls ? "https" : "http";
-  g_autofree char             *prefix = g_strdup_printf ("listening on %s://127.0.0.1:", scheme);
-  guint64                      port;
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *name = NULL;
+  gboolean           tls = (server->flags & DFT_TEST_SERVER_TLS) != 0;
 
   g_assert_null (server->process);
   name = g_strdup_printf ("server-%u.log", ++server->starts);
@@ -583,7 +598,20 @@ dft_test_server_start (DftTestServer *server)
                                                  "--config", server->config, NULL);
   g_assert_no_error (error);
   server->stopping = FALSE;
+}
 
+void
+dft_test_server_finish_start (DftTestServer *server)
+{
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (GError)           error = NULL;
+  g_autofree char             *line = NULL;
+  gboolean                     tls = (server->flags & DFT_TEST_SERVER_TLS) != 0;
+  const char                  *scheme = tls ? "https" : "http";
+  g_autofree char             *prefix = g_strdup_printf ("listening on %s://127.0.0.1:", scheme);
+  guint64                      port;
+
+  g_assert_nonnull (server->process);
   /* Its first line says where it listens: the port the system picked. */
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
   line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
@@ -737,6 +765,12 @@ dft_test_server_make_enrolment_code (DftTestServer *server, const char *team)
       = dft_test_server_admin (server, NULL, "make-enrolment-code", "--team", team, NULL);
 
   return g_strndup (out, strcspn (out, "\n"));
+}
+
+const char *
+dft_test_server_get_storage (DftTestServer *server)
+{
+  return server->storage;
 }
 
 const char *

@@ -86,6 +86,10 @@ void dft_test_server_free (DftTestServer *server);
 /* Starts the server (again, after a stop: on the same data at a new port) and waits until it
  * listens. */
 void dft_test_server_start (DftTestServer *server);
+/* dft_test_server_start() in two: the process starts, then its line saying where it listens
+ * is read (blocking), to see what it does before it listens. */
+void dft_test_server_begin_start (DftTestServer *server);
+void dft_test_server_finish_start (DftTestServer *server);
 /* SIGTERM, and the server must finish what it was doing and exit 0. */
 void dft_test_server_stop (DftTestServer *server);
 /* Sends SIGTERM and returns at once, to see what the server does while it stops; then
@@ -114,6 +118,8 @@ void dft_test_server_add_account (DftTestServer *server,
 char *dft_test_server_make_enrolment_code (DftTestServer *server, const char *team);
 
 const char *dft_test_server_get_dir (DftTestServer *server);
+/* The libpq URI of its database when it runs on PostgreSQL (DAFTARI_TEST_STORAGE), or NULL. */
+const char *dft_test_server_get_storage (DftTestServer *server);
 /* The log of the last start (the server's standard error). */
 const char *dft_test_server_get_log (DftTestServer *server);
 /* The port and the address ("http://127.0.0.1:PORT/") of the last start. */

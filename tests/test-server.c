@@ -7,6 +7,7 @@
 
 #include "dft-change-log.h"
 #include "dft-store-private.h"
+#include "dft-test-pg.h"
 #include "dft-test-util.h"
 #include "dft-uuid.h"
 #include "dft-wire.h"
@@ -1646,8 +1647,14 @@ expire_token (World *w, Device *device)
       = g_build_filename (dft_test_server_get_dir (w->server.process), "data", "accounts.db", NULL);
   g_autofree char *sql
       = g_strdup_printf ("UPDATE device SET expires_at = 1 WHERE id = '%s'", device_id (device));
-  sqlite3 *db = NULL;
+  const char *storage = dft_test_server_get_storage (w->server.process);
+  sqlite3    *db = NULL;
 
+  if (storage != NULL)
+    {
+      g_assert_cmpint (dft_test_pg_exec (storage, sql), ==, 1);
+      return;
+    }
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   sqlite3_busy_timeout (db, 5000);
   g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
@@ -2540,6 +2547,12 @@ test_admin_command (void)
       { "[server]\nlisten=0.0.0.0\ndata=data\n", "allow-plain-http=lan" },
       { "[server]\nlisten=::\ndata=data\nallow-plain-http=no\n", "tls-certificate" },
       { "[server]\nlisten=127.0.0.1\ndata=data\nallow-plain-http=maybe\n", "“no” or “lan”" },
+      /* Issue 20: the accounts database is SQLite or a PostgreSQL URI, nothing else. */
+      { "[server]\nlisten=127.0.0.1\ndata=data\nstorage=mysql://db/daftari\n",
+        "line 4, the setting “storage” is wrong" },
+      /* Several processes share their register through PostgreSQL only (tests/test-cluster.c). */
+      { "[server]\nlisten=127.0.0.1\ndata=data\ncluster=yes\n", "storage=postgresql://" },
+      { "[server]\nlisten=127.0.0.1\ndata=data\ncluster=maybe\n", "“no” or “yes”" },
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (configs); i++)
@@ -2659,6 +2672,74 @@ test_stop_at_once (void)
     }
 }
 
+/*
+ * POST purged (sync/PROTOCOL.md, "Purge") takes {"ids": [ids of people]} and nothing else, at
+ * most 1000 ids: any other body is a clear 400 or 413, and a well-formed question about people
+ * the server never purged is answered with none of them.
+ */
+static void
+test_purged_bad_input (void)
+{
+  Server              server = { 0 };
+  Device             *device = device_new ("asking laptop");
+  g_autofree char    *id = dft_uuid_v7_new ();
+  g_autofree char    *one = g_strdup_printf ("{\"ids\": [\"%s\"]}", id);
+  g_autoptr (GString) many = g_string_new ("{\"ids\": [");
+  const char *const   bad[] = {
+      "",
+      "[]",
+      "{}",
+      "{\"ids\": \"x\"}",
+      "{\"ids\": [\"not an id\"]}",
+      "{\"ids\": [7]}",
+      "{\"ids\": [], \"more\": 1}",
+      "{\"ids\": []} {\"ids\": []}",
+  };
+
+  server.process = dft_test_server_new (NULL, NULL, DFT_TEST_SERVER_DEFAULT);
+  dft_test_server_add_account (server.process, "asker", "trainer", "Asker", "asker password 1");
+  dft_test_server_start (server.process);
+  {
+    g_autoptr (Response) lr = login (&server, device, "asker", "asker password 1");
+    assert_status (lr, 200);
+    device->token = g_strdup (json_object_get_string_member (reply_object (lr), "token"));
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (Response) r = request (&server, "POST", "purged", device->token, bad[i]);
+
+      g_test_message ("body %s", bad[i]);
+      assert_error (r, 400, "bad_request");
+    }
+  for (guint i = 0; i <= 1000; i++)
+    {
+      g_autofree char *each = dft_uuid_v7_new ();
+      g_string_append_printf (many, "%s\"%s\"", i > 0 ? ", " : "", each);
+    }
+  g_string_append (many, "]}");
+  {
+    g_autoptr (Response) r = request (&server, "POST", "purged", device->token, many->str);
+    assert_error (r, 413, "too_large");
+  }
+  {
+    g_autoptr (Response) r = request (&server, "POST", "purged", NULL, one);
+    assert_error (r, 401, "unauthorized");
+  }
+  {
+    g_autoptr (Response) r = request (&server, "POST", "purged", device->token, one);
+    JsonArray           *purged;
+
+    assert_status (r, 200);
+    purged = json_object_get_array_member (reply_object (r), "purged");
+    g_assert_nonnull (purged);
+    g_assert_cmpuint (json_array_get_length (purged), ==, 0);
+  }
+  dft_test_server_stop (server.process);
+  device_free (device);
+  dft_test_server_free (server.process);
+}
+
 /* A push under way when SIGTERM arrives is finished and answered; then the server exits 0. */
 static void
 test_sigterm_in_flight (void)
@@ -2729,6 +2810,12 @@ test_sigterm_in_flight (void)
     const char      *dir = dft_test_server_get_dir (server.process);
     g_autofree char *wal = g_build_filename (dir, "data", "records.db-wal", NULL);
     g_autofree char *wal2 = g_build_filename (dir, "data", "accounts.db-wal", NULL);
+    g_autofree char *log = NULL;
+
+    /* What the server said about its stop is what tells why a log was left. */
+    if ((g_file_test (wal, G_FILE_TEST_EXISTS) || g_file_test (wal2, G_FILE_TEST_EXISTS))
+        && g_file_get_contents (dft_test_server_get_log (server.process), &log, NULL, NULL))
+      g_test_message ("the server's log:\n%s", log);
     g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
     g_assert_false (g_file_test (wal2, G_FILE_TEST_EXISTS));
   }
@@ -2885,6 +2972,196 @@ test_cut_push_logged (void)
         g_assert_nonnull (strstr (lines[i], " http_status=cut"));
         g_assert_nonnull (strstr (lines[i], " body_bytes=3000"));
       }
+}
+
+/* ---- PostgreSQL away (issue 20) ----------------------------------------- */
+
+/* A server of its own on a PostgreSQL of its own, which the test stops and starts. */
+static DftTestPg *
+postgresql_server (Server *server)
+{
+  const char      *why = dft_test_pg_unavailable ();
+  DftTestPg       *pg;
+  g_autofree char *uri = NULL;
+  g_autofree char *extra = NULL;
+
+  if (why != NULL)
+    {
+      g_test_skip (why);
+      return NULL;
+    }
+  pg = dft_test_pg_new ();
+  uri = dft_test_pg_create_database (pg);
+  extra = g_strdup_printf ("storage=%s\n", uri);
+  server->process = dft_test_server_new (NULL, extra, DFT_TEST_SERVER_DEFAULT);
+  return pg;
+}
+
+/* Started before its database, the server says why it waits and is ready once it answers. */
+static void
+test_postgresql_down_at_start (void)
+{
+  Server                server = { 0 };
+  g_autoptr (DftTestPg) pg = postgresql_server (&server);
+  g_autofree char      *out = NULL;
+  g_autofree char      *log = NULL;
+  LogWait               wait = { NULL, "trying again" };
+
+  if (pg == NULL)
+    return;
+  dft_test_pg_stop (pg);
+
+  /* An admin command does not wait: it says at once that the database does not answer. */
+  g_assert_cmpint (dft_test_server_admin_status (server.process, NULL, &out, "list-teams", NULL),
+                   !=, 0);
+  g_test_message ("%s", out);
+
+  dft_test_server_begin_start (server.process);
+  wait.log = dft_test_server_get_log (server.process);
+  dft_test_wait_until (log_has_line, &wait, "the server saying it waits for its database");
+  g_file_get_contents (wait.log, &log, NULL, NULL);
+  g_test_message ("%s", log);
+  /* Why (libpq's words), and where. */
+  g_assert_nonnull (strstr (log, "does not answer"));
+  g_assert_nonnull (strstr (log, "No such file or directory"));
+
+  dft_test_pg_start (pg);
+  dft_test_server_finish_start (server.process);
+  assert_healthy (&server);
+  dft_test_server_add_account (server.process, "late", "admin", NULL, PASSWORD_ADMIN);
+  dft_test_server_free (server.process);
+}
+
+/* SIGTERM ends the wait for the database at once, and the server exits 0. */
+static void
+test_postgresql_stop_while_waiting (void)
+{
+  Server                server = { 0 };
+  g_autoptr (DftTestPg) pg = postgresql_server (&server);
+  LogWait               wait = { NULL, "trying again in 4.0 s" };
+
+  if (pg == NULL)
+    return;
+  dft_test_pg_stop (pg);
+  dft_test_server_begin_start (server.process);
+  wait.log = dft_test_server_get_log (server.process);
+  /* Its fourth wait, longer than the ones before: the SIGTERM comes while it sleeps. */
+  dft_test_wait_until (log_has_line, &wait, "the server waiting longer for its database");
+  dft_test_server_stop (server.process);
+  dft_test_server_free (server.process);
+}
+
+/* PostgreSQL gone while the server runs: 503 with Retry-After, no crash, then back to work. */
+static void
+test_postgresql_down_during_requests (void)
+{
+  Server                server = { 0 };
+  g_autoptr (DftTestPg) pg = postgresql_server (&server);
+  Device               *device;
+
+  if (pg == NULL)
+    return;
+  dft_test_server_start (server.process);
+  dft_test_server_add_account (server.process, "trainer", "trainer", "Team", PASSWORD_TRAINER_A);
+  device = device_new ("pg-laptop");
+  {
+    g_autoptr (Response) r = login (&server, device, "trainer", PASSWORD_TRAINER_A);
+
+    assert_status (r, 200);
+    device->token = g_strdup (json_object_get_string_member (reply_object (r), "token"));
+  }
+  dft_test_add_event (device->store, "Written while the database was away", "2026-03-02",
+                      "2026-03-03");
+
+  dft_test_pg_stop (pg);
+  {
+    g_autoptr (Response) r = login (&server, device, "trainer", PASSWORD_TRAINER_A);
+    g_autoptr (Response) push = push_own (&server, device);
+
+    assert_error (r, 503, "unavailable");
+    g_assert_nonnull (g_hash_table_lookup (r->headers, "retry-after"));
+    assert_error (push, 503, "unavailable");
+    g_assert_nonnull (g_hash_table_lookup (push->headers, "retry-after"));
+    /* Asked twice, on a connection already known to be gone. */
+    g_clear_pointer (&push, response_free);
+    push = push_own (&server, device);
+    assert_error (push, 503, "unavailable");
+  }
+  assert_healthy (&server);
+
+  dft_test_pg_start (pg);
+  {
+    g_autoptr (Response) push = push_own (&server, device);
+    g_autoptr (Response) r = login (&server, device, "trainer", PASSWORD_TRAINER_A);
+
+    assert_status (push, 200);
+    assert_status (r, 200);
+  }
+  {
+    g_autofree char *log = NULL;
+
+    g_file_get_contents (dft_test_server_get_log (server.process), &log, NULL, NULL);
+    g_assert_nonnull (log);
+    g_assert_null (strstr (log, "http_status=500"));
+  }
+  device_free (device);
+  dft_test_server_free (server.process);
+}
+
+/* admin migrate-storage: a server on SQLite moved to PostgreSQL, its accounts working there. */
+static void
+test_postgresql_migrate_storage (void)
+{
+  const char           *why = dft_test_pg_unavailable ();
+  g_autoptr (DftTestPg) pg = NULL;
+  g_autofree char      *uri = NULL;
+  g_autofree char      *extra = NULL;
+  g_autofree char      *out = NULL;
+  g_autofree char      *again = NULL;
+  Server                sqlite = { 0 };
+  Server                moved = { 0 };
+  Device               *device;
+
+  if (why != NULL)
+    {
+      g_test_skip (why);
+      return;
+    }
+  pg = dft_test_pg_new ();
+  uri = dft_test_pg_create_database (pg);
+  sqlite.process = dft_test_server_new (NULL, "storage=sqlite\n", DFT_TEST_SERVER_DEFAULT);
+  dft_test_server_add_account (sqlite.process, "trainer", "trainer", "Team", PASSWORD_TRAINER_A);
+  g_free (dft_test_server_make_enrolment_code (sqlite.process, "Team"));
+  /* It served (its register, records.db, is made at start): migrate-storage copies that too. */
+  dft_test_server_start (sqlite.process);
+  dft_test_server_stop (sqlite.process);
+
+  out = dft_test_server_admin (sqlite.process, NULL, "migrate-storage", "--from", "sqlite", "--to",
+                               uri, NULL);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "team\t1\tsha256:"));
+  g_assert_nonnull (strstr (out, "account\t1\tsha256:"));
+  g_assert_nonnull (strstr (out, "enrolment_code\t1\tsha256:"));
+  g_assert_nonnull (strstr (out, "register_log\t0\tsha256:"));
+  /* Never over a database that holds something. */
+  g_assert_cmpint (dft_test_server_admin_status (sqlite.process, NULL, &again, "migrate-storage",
+                                                 "--from", "sqlite", "--to", uri, NULL),
+                   ==, 1);
+
+  /* The same folder, the register still in it, the accounts now in PostgreSQL. */
+  extra = g_strdup_printf ("storage=%s\n", uri);
+  moved.process = dft_test_server_new (dft_test_server_get_dir (sqlite.process), extra,
+                                       DFT_TEST_SERVER_DEFAULT);
+  dft_test_server_start (moved.process);
+  device = device_new ("moved-laptop");
+  {
+    g_autoptr (Response) r = login (&moved, device, "trainer", PASSWORD_TRAINER_A);
+
+    assert_status (r, 200);
+  }
+  device_free (device);
+  dft_test_server_free (moved.process);
+  dft_test_server_free (sqlite.process);
 }
 
 /* Last: SIGTERM ends the server with 0, and its log holds requests but no secret. */
@@ -3114,12 +3391,17 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/large-records", test_large_records);
   g_test_add_func ("/server/admin-command", test_admin_command);
   g_test_add_func ("/server/descriptors-stable", test_descriptors_stable);
+  g_test_add_func ("/server/purged-bad-input", test_purged_bad_input);
   g_test_add_func ("/server/sigterm-in-flight", test_sigterm_in_flight);
   g_test_add_func ("/server/stop-at-once", test_stop_at_once);
   g_test_add_func ("/server/rate-limit-and-metrics", test_rate_limit_and_metrics);
   g_test_add_func ("/server/tls", test_tls);
   g_test_add_func ("/server/cut-push-logged", test_cut_push_logged);
   g_test_add_func ("/server/pull-beside-push", test_pull_beside_push);
+  g_test_add_func ("/server/postgresql-down-at-start", test_postgresql_down_at_start);
+  g_test_add_func ("/server/postgresql-stop-while-waiting", test_postgresql_stop_while_waiting);
+  g_test_add_func ("/server/postgresql-down-during-requests", test_postgresql_down_during_requests);
+  g_test_add_func ("/server/postgresql-migrate-storage", test_postgresql_migrate_storage);
   g_test_add_func ("/server/shutdown-and-log", test_shutdown_and_log);
 
   status = g_test_run ();

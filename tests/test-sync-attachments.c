@@ -10,6 +10,7 @@
 #include "dft-store-attachments.h"
 #include "dft-store-private.h"
 #include "dft-sync-client.h"
+#include "dft-test-device.h"
 #include "dft-test-util.h"
 #include "dft-token-store.h"
 
@@ -33,112 +34,21 @@
 
 /* ---- Devices ---- */
 
-typedef struct
-{
-  char          *dir;
-  DftStore      *store;
-  DftSyncClient *client;
-} Device;
+/* How long a link may say nothing before a device gives up on it. */
+#define STALL_SECONDS 10
 
-static void
-device_open (Device *device, const char *url)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char   *path = NULL;
-
-  device->dir = dft_test_make_dir ();
-  path = g_build_filename (device->dir, "daftari.db", NULL);
-  device->store = dft_store_open (path, &error);
-  g_assert_no_error (error);
-  sqlite3_exec (_dft_store_get_db (device->store), "PRAGMA synchronous = OFF", NULL, NULL, NULL);
-  device->client = g_object_new (DFT_TYPE_SYNC_CLIENT, "store", device->store, "automatic", FALSE,
-                                 "server-url", url, "retry-delay-ms", 20, "connect-timeout", 5,
-                                 "stall-timeout", 10, "request-timeout", 120, NULL);
-}
-
-static void
-device_close (Device *device)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  if (device->store == NULL)
-    return;
-  while (G_OBJECT (device->client)->ref_count > 1 && g_get_monotonic_time () < deadline)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
-  g_assert_finalize_object (g_steal_pointer (&device->client));
-  dft_test_release_store (g_steal_pointer (&device->store));
-  dft_test_dir_free (g_steal_pointer (&device->dir));
-}
-
-typedef struct
-{
-  gboolean     done;
-  gboolean     ok;
-  GError      *error;
-  DftSyncStats stats;
-} Wait;
-
-static gboolean
-timed_out_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_done (Wait *wait)
-{
-  gboolean timed_out = FALSE;
-  guint    id = g_timeout_add_seconds (WAIT_SECONDS, timed_out_cb, &timed_out);
-
-  while (!wait->done && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!wait->done)
-    g_error ("no result after %u seconds", WAIT_SECONDS);
-  g_source_remove (id);
-}
-
-static void
-login_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Wait *wait = user_data;
-
-  wait->ok = dft_sync_client_login_finish (DFT_SYNC_CLIENT (source), result, &wait->error);
-  wait->done = TRUE;
-}
-
-static void
-sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Wait *wait = user_data;
-
-  wait->ok
-      = dft_sync_client_sync_finish (DFT_SYNC_CLIENT (source), result, &wait->stats, &wait->error);
-  wait->done = TRUE;
-}
+typedef DftTestDevice Device;
 
 static void
 login (Device *device, const char *username)
 {
-  Wait wait = { 0 };
-
-  dft_sync_client_login_async (device->client, username, PASSWORD, NULL, login_done_cb, &wait);
-  wait_done (&wait);
-  g_assert_no_error (wait.error);
-  g_assert_true (wait.ok);
+  dft_test_device_login (device, username, PASSWORD);
 }
 
 static DftSyncStats
 device_sync (Device *device)
 {
-  Wait wait = { 0 };
-
-  dft_sync_client_sync_async (device->client, NULL, sync_done_cb, &wait);
-  wait_done (&wait);
-  g_assert_no_error (wait.error);
-  g_assert_true (wait.ok);
-  return wait.stats;
+  return dft_test_device_sync (device);
 }
 
 /*
@@ -152,27 +62,26 @@ sync_until_done (Device *device, guint max)
 
   for (guint attempt = 1; attempt <= max; attempt++)
     {
-      Wait wait = { 0 };
+      g_autoptr (GError) error = NULL;
+      DftSyncStats       stats = { 0 };
+      gboolean           ok = dft_test_device_try_sync (device, &stats, &error);
 
-      dft_sync_client_sync_async (device->client, NULL, sync_done_cb, &wait);
-      wait_done (&wait);
-      total.files_sent += wait.stats.files_sent;
-      total.files_fetched += wait.stats.files_fetched;
-      total.file_bytes_sent += wait.stats.file_bytes_sent;
-      total.file_bytes_fetched += wait.stats.file_bytes_fetched;
-      total.retries += wait.stats.retries;
-      if (wait.ok)
+      total.files_sent += stats.files_sent;
+      total.files_fetched += stats.files_fetched;
+      total.file_bytes_sent += stats.file_bytes_sent;
+      total.file_bytes_fetched += stats.file_bytes_fetched;
+      total.retries += stats.retries;
+      if (ok)
         {
-          g_test_message ("synced on attempt %u: %u requests, %u retries", attempt,
-                          wait.stats.requests, wait.stats.retries);
+          g_test_message ("synced on attempt %u: %u requests, %u retries", attempt, stats.requests,
+                          stats.retries);
           return total;
         }
-      g_test_message ("attempt %u: %s", attempt, wait.error->message);
+      g_test_message ("attempt %u: %s", attempt, error->message);
       /* Only the link may fail: anything else is a bug, not bad luck. */
       g_assert_true (
-          g_error_matches (wait.error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK)
-          || g_error_matches (wait.error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_TIMED_OUT));
-      g_clear_error (&wait.error);
+          g_error_matches (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_NETWORK)
+          || g_error_matches (error, DFT_SYNC_CLIENT_ERROR, DFT_SYNC_CLIENT_ERROR_TIMED_OUT));
     }
   g_error ("no complete sync in %u attempts", max);
 }
@@ -401,9 +310,9 @@ fixture_set_up (Fixture *f, gconstpointer data)
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  device_close (&f->trainer_a);
-  device_close (&f->coordinator);
-  device_close (&f->trainer_b);
+  dft_test_device_close (&f->trainer_a);
+  dft_test_device_close (&f->coordinator);
+  dft_test_device_close (&f->trainer_b);
   g_clear_pointer (&f->proxy, dft_fault_proxy_free);
   g_clear_pointer (&f->server, dft_test_server_free);
 }
@@ -422,9 +331,9 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) missing = NULL;
   DftSyncStats          stats;
 
-  device_open (&f->trainer_a, url);
-  device_open (&f->coordinator, url);
-  device_open (&f->trainer_b, url);
+  dft_test_device_open (&f->trainer_a, url, STALL_SECONDS);
+  dft_test_device_open (&f->coordinator, url, STALL_SECONDS);
+  dft_test_device_open (&f->trainer_b, url, STALL_SECONDS);
   login (&f->trainer_a, TRAINER_A);
   login (&f->coordinator, COORDINATOR);
   login (&f->trainer_b, TRAINER_B);
@@ -504,8 +413,8 @@ test_bad_link (Fixture *f, gconstpointer data)
   f->proxy = dft_fault_proxy_new (dft_test_server_get_port (f->server), &error);
   g_assert_no_error (error);
   url = g_strdup_printf ("http://127.0.0.1:%u/", dft_fault_proxy_get_port (f->proxy));
-  device_open (&f->trainer_a, url);
-  device_open (&f->coordinator, url);
+  dft_test_device_open (&f->trainer_a, url, STALL_SECONDS);
+  dft_test_device_open (&f->coordinator, url, STALL_SECONDS);
   login (&f->trainer_a, TRAINER_A);
   login (&f->coordinator, COORDINATOR);
   sha256 = add_photo (f->trainer_a.store, photo);
@@ -544,7 +453,7 @@ test_hostile (Fixture *f, gconstpointer data)
   g_autoptr (GBytes) tail = g_bytes_new_from_bytes (other, 12000, 8000);
   DftSyncStats       stats;
 
-  device_open (&f->trainer_a, url);
+  dft_test_device_open (&f->trainer_a, url, STALL_SECONDS);
   login (&f->trainer_a, TRAINER_A);
   /* A submission that names a file whose bytes no one has sent. */
   add_submission_naming (f->trainer_a.store, answer);

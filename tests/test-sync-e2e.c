@@ -283,7 +283,8 @@ device_sync (Device *device)
   g_autoptr (GError) error = NULL;
   DftSyncStats       stats = { 0 };
 
-  g_assert_true (sync_once (device, &stats, &error));
+  /* The error first: it says what went wrong. */
+  sync_once (device, &stats, &error);
   g_assert_no_error (error);
   g_assert_cmpint (pending (device->store), ==, 0);
   return stats;
@@ -2099,6 +2100,367 @@ test_cli_push_pull_only (Fixture *f, gconstpointer data)
   }
 }
 
+/* ---- Issue 20: tombstones purged by the horizon rule ---- */
+
+/* What "admin purge" (with --dry-run when @dry_run) says it removed of @entity. */
+static guint
+purge_count (DftTestServer *server, gboolean dry_run, const char *entity)
+{
+  g_autofree char *out = dry_run ? dft_test_server_admin (server, NULL, "purge", "--dry-run", NULL)
+                                 : dft_test_server_admin (server, NULL, "purge", NULL);
+  g_autofree char *prefix = g_strdup_printf ("%s\t", entity);
+  g_auto (GStrv)   lines = g_strsplit (out, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      return (guint) g_ascii_strtoull (lines[i] + strlen (prefix), NULL, 10);
+  g_error ("purge printed no count of %s: %s", entity, out);
+}
+
+/* Syncs @device twice: the first pull moves its cursor past what it holds, the second tells
+ * the server so. */
+static void
+sync_past (Device *device)
+{
+  device_sync (device);
+  device_sync (device);
+}
+
+static gint64
+server_count (DftTestServer *server, const char *sql, const char *param)
+{
+  sqlite3 *db = server_records (server);
+  gint64   n = query_int (db, sql, param);
+
+  sqlite3_close (db);
+  return n;
+}
+
+/* GET /api/v1/metrics of the running server, the whole reply. */
+static char *
+server_metrics (DftTestServer *server)
+{
+  g_autoptr (GSocketClient)     client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GError)            error = NULL;
+  g_autoptr (GByteArray)        reply = g_byte_array_new ();
+  const char                   *request = "GET /api/v1/metrics HTTP/1.0\r\n\r\n";
+  guint8                        buffer[4096];
+  gssize                        n;
+
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1",
+                                                dft_test_server_get_port (server), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (
+      g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), request,
+                                 strlen (request), NULL, NULL, &error));
+  g_assert_no_error (error);
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (connection)), buffer,
+                                   sizeof buffer, NULL, &error))
+         > 0)
+    g_byte_array_append (reply, buffer, (guint) n);
+  g_assert_no_error (error);
+  g_byte_array_append (reply, (const guint8 *) "", 1);
+  return g_strdup ((const char *) reply->data);
+}
+
+static gboolean
+purge_logged_cb (gpointer data)
+{
+  return server_log_has (
+      data, "purged 1 deleted people, 1 enrollments, 1 attendance marks and 0 conflicts");
+}
+
+/* The token of @device_id expired (the server must not be running). */
+static void
+expire_token (DftTestServer *server, const char *device_id)
+{
+  g_autofree char *path
+      = g_build_filename (dft_test_server_get_dir (server), "data", "accounts.db", NULL);
+  sqlite3      *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_false (dft_test_server_is_running (server));
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_prepare_v2 (db, "UPDATE device SET expires_at = 1 WHERE id = ?", -1, &stmt, NULL), ==,
+      SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+}
+
+/*
+ * A deletes a person; the purge waits for every enrolled device (X, which never synced,
+ * included) but not for a revoked one (R) or one whose token expired (C); then it removes the
+ * person with their enrollment and mark, and reports it. C, which held the person alive and
+ * edited them offline, signs in again later: it lets the person go, its edit is set aside on
+ * the server instead of bringing them back, and its own new person reaches the server. The
+ * conflict A and C made about the person goes with them, on the server and on C, and the
+ * change set aside keeps its row but not what it wrote. With @data, C's cursor was put back to
+ * 0 (a restored laptop): no page names the person then, and C asks about those it holds.
+ */
+static void
+test_purge (Fixture *f, gconstpointer data)
+{
+  gboolean              from_zero = GPOINTER_TO_INT (data);
+  g_autoptr (GPtrArray) conflicts = NULL;
+  Device               *a = &f->devices[0], *b = &f->devices[1], *c = &f->devices[2];
+  Device               *x = &f->devices[3];
+  Device                revoked = { 0 }, *r = &revoked;
+  Device               *all[] = { a, b, c, x, r };
+  g_autofree char      *url = fixture_url (f);
+  g_autoptr (GPtrArray) people = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (DftRecord) event = NULL;
+  g_autoptr (DftRecord) held = NULL;
+  g_autoptr (DftRecord) fresh = NULL;
+  g_autoptr (GError)    error = NULL;
+  const char           *p;
+  DftSyncStats          stats;
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    {
+      device_open (all[i], url);
+      login (all[i], COORDINATOR, PASSWORD_COORDINATOR);
+    }
+
+  /* Two people, each enrolled and marked present; C and R pull them alive. */
+  event = add_workshop (a->store, 2, 1, people);
+  p = g_ptr_array_index (people, 0);
+  device_sync (a);
+  device_sync (c);
+  device_sync (r);
+  held = dft_store_load (c->store, &dft_entity_person, p, NULL);
+  g_assert_nonnull (held);
+  /* A and C give the person two different names: a conflict keeps the one that lost. */
+  set_field (a->store, &dft_entity_person, p, "family_name", "NameFromA");
+  set_field (c->store, &dft_entity_person, p, "family_name", "NameFromC");
+  device_sync (a);
+  device_sync (c);
+  device_sync (a);
+  conflicts = dft_test_conflicts_about (c->store, p, "family_name");
+  g_assert_cmpuint (conflicts->len, ==, 1);
+  g_clear_pointer (&conflicts, g_ptr_array_unref);
+
+  dft_test_delete (a->store, &dft_entity_person, p);
+  sync_past (a);
+  sync_past (b);
+
+  /* C, R and X have not pulled the delete (X never pulled at all): nothing goes. */
+  dft_test_server_stop (f->server);
+  g_assert_cmpuint (purge_count (f->server, TRUE, "person"), ==, 0);
+  g_assert_cmpuint (purge_count (f->server, FALSE, "person"), ==, 0);
+  /* R is revoked and C's token expired: they no longer hold anything back; X still does. */
+  g_free (dft_test_server_admin (f->server, NULL, "revoke-device",
+                                 dft_store_get_device_id (r->store), NULL));
+  expire_token (f->server, dft_store_get_device_id (c->store));
+  g_assert_cmpuint (purge_count (f->server, TRUE, "person"), ==, 0);
+
+  dft_test_server_start (f->server);
+  follow_server (f->server, all, G_N_ELEMENTS (all));
+  sync_past (x);
+  dft_test_server_stop (f->server);
+  g_assert_cmpuint (purge_count (f->server, TRUE, "person"), ==, 1);
+  /* Still there after a dry run; gone with its enrollment and mark after the purge. */
+  g_assert_cmpint (server_count (f->server, "SELECT count (*) FROM person WHERE id = ?", p), ==, 1);
+  g_assert_cmpint (
+      server_count (f->server, "SELECT count (*) FROM conflict WHERE record_id = ?", p), ==, 1);
+  {
+    g_autofree char *out = dft_test_server_admin (f->server, NULL, "purge", NULL);
+
+    g_assert_nonnull (strstr (out, "person\t1\n"));
+    g_assert_nonnull (strstr (out, "enrollment\t1\n"));
+    g_assert_nonnull (strstr (out, "attendance\t1\n"));
+    g_assert_nonnull (strstr (out, "conflict\t1\n"));
+  }
+  g_assert_cmpint (
+      server_count (f->server, "SELECT count (*) FROM conflict WHERE record_id = ?", p), ==, 0);
+  g_assert_cmpint (
+      server_count (f->server,
+                    "SELECT count (*) FROM change_log WHERE entity = 'conflict'"
+                    " AND record_id NOT IN (SELECT id FROM conflict) AND ? IS NOT NULL",
+                    p),
+      ==, 0);
+  g_assert_cmpint (server_count (f->server, "SELECT count (*) FROM person WHERE id = ?", p), ==, 0);
+  g_assert_cmpint (
+      server_count (f->server, "SELECT count (*) FROM enrollment WHERE person_id = ?", p), ==, 0);
+  g_assert_cmpint (
+      server_count (f->server, "SELECT count (*) FROM attendance WHERE person_id = ?", p), ==, 0);
+  g_assert_cmpint (
+      server_count (f->server, "SELECT count (*) FROM change_log WHERE record_id = ?", p), ==, 0);
+  g_assert_cmpint (
+      server_count (f->server, "SELECT count (*) FROM field_version WHERE record_id = ?", p), ==,
+      0);
+  g_assert_cmpint (server_count (f->server, "SELECT count (*) FROM purged WHERE record_id = ?", p),
+                   ==, 1);
+  /* The other person is untouched, and nothing more goes. */
+  g_assert_cmpint (server_count (f->server, "SELECT count (*) FROM person WHERE id = ?",
+                                 g_ptr_array_index (people, 1)),
+                   ==, 1);
+  g_assert_cmpuint (purge_count (f->server, FALSE, "person"), ==, 0);
+  dft_test_server_start (f->server);
+  follow_server (f->server, all, G_N_ELEMENTS (all));
+
+  /* A and B, which had the delete, sync on as before: nothing to send again, nothing lost.
+   * A's pulls skip its own changes, so its cursor lies before its own delete: it is told of
+   * the person too, once, and lets its tombstone go. */
+  stats = device_sync (a);
+  g_assert_cmpuint (stats.pushed, ==, 0);
+  g_assert_cmpuint (stats.forgotten, ==, 1);
+  g_assert_cmpuint (device_sync (a).forgotten, ==, 0);
+  /* B pulled A's delete before the purge, so no page names the person; but its deleted row
+   * still holds their name and the rest: it asks about the deleted people it holds, once after
+   * a purge, and lets the row go. */
+  g_assert_cmpint (query_int (_dft_store_get_db (b->store),
+                              "SELECT count (*) FROM person WHERE id = ? AND deleted = 1", p),
+                   ==, 1);
+  g_assert_cmpuint (device_sync (b).forgotten, ==, 1);
+  g_assert_cmpint (
+      query_int (_dft_store_get_db (b->store), "SELECT count (*) FROM person WHERE id = ?", p), ==,
+      0);
+  g_assert_cmpuint (device_sync (b).forgotten, ==, 0);
+
+  /* C, offline all along, edited the person and added one of its own; it signs in again. */
+  set_field (c->store, &dft_entity_person, p, "family_name", "Edited offline");
+  fresh = dft_test_add_person (c->store, "Fresh", "Offline");
+  /* In the field the server keeps its address; here each start takes a new port, which a
+   * sign-in would take for another server (and pull everything from 0). */
+  g_assert_true (dft_store_set_sync_state (c->store, "server_url",
+                                           dft_test_server_get_url (f->server), &error));
+  g_assert_no_error (error);
+  login (c, COORDINATOR, PASSWORD_COORDINATOR);
+  /* A laptop put back from a copy pulls from 0: no page names the person. */
+  if (from_zero)
+    {
+      g_assert_true (dft_store_set_sync_state (c->store, "pull_cursor", "0", &error));
+      g_assert_no_error (error);
+    }
+  stats = device_sync (c);
+  g_assert_cmpuint (stats.forgotten, ==, 1);
+  g_assert_cmpuint (stats.set_aside, ==, 1);
+  g_clear_object (&held);
+  held = dft_store_load (c->store, &dft_entity_person, p, NULL);
+  g_assert_null (held);
+  conflicts = dft_test_conflicts_about (c->store, p, "family_name");
+  g_assert_cmpuint (conflicts->len, ==, 0);
+  g_clear_pointer (&conflicts, g_ptr_array_unref);
+  {
+    const char           *params[] = { p, NULL };
+    g_autoptr (GPtrArray) rows = _dft_store_query (c->store, &dft_entity_enrollment,
+                                                   "person_id = ?", params, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (rows->len, ==, 0);
+  }
+  /* Nothing brings it back: syncing on, C's own person reaches A and nothing of P moves. */
+  sync_past (c);
+  sync_past (a);
+  held = dft_store_load (c->store, &dft_entity_person, p, NULL);
+  g_assert_null (held);
+  assert_has_person (a->store, "Fresh");
+  assert_has_person (c->store, "Participant1");
+
+  dft_test_server_stop (f->server);
+  g_assert_cmpint (server_count (f->server, "SELECT count (*) FROM person WHERE id = ?", p), ==, 0);
+  g_assert_cmpint (
+      server_count (f->server, "SELECT count (*) FROM set_aside WHERE record_id = ?", p), ==, 1);
+  /* C's edit, set aside, still says what it wrote; the purge keeps the row without it. */
+  g_assert_cmpint (server_count (f->server,
+                                 "SELECT count (*) FROM set_aside WHERE record_id = ?"
+                                 " AND change LIKE '%Edited offline%'",
+                                 p),
+                   ==, 1);
+  g_assert_cmpuint (purge_count (f->server, TRUE, "set_aside"), ==, 1);
+  g_assert_cmpuint (purge_count (f->server, FALSE, "set_aside"), ==, 1);
+  g_assert_cmpint (server_count (f->server,
+                                 "SELECT count (*) FROM set_aside WHERE record_id = ?"
+                                 " AND change IS NULL",
+                                 p),
+                   ==, 1);
+  g_assert_cmpuint (purge_count (f->server, TRUE, "set_aside"), ==, 0);
+  g_assert_cmpint (server_count (f->server, "SELECT count (*) FROM person WHERE id = ?",
+                                 dft_record_get_id (fresh)),
+                   ==, 1);
+
+  /* The running server purges by itself, at start, and counts what it removed. */
+  dft_test_server_start (f->server);
+  follow_server (f->server, all, G_N_ELEMENTS (all));
+  dft_test_delete (a->store, &dft_entity_person, g_ptr_array_index (people, 1));
+  sync_past (a);
+  sync_past (b);
+  sync_past (c);
+  sync_past (x);
+  dft_test_server_stop (f->server);
+  dft_test_server_start (f->server);
+  dft_test_wait_until (purge_logged_cb, f->server, "the purge at start");
+  {
+    g_autofree char *metrics = server_metrics (f->server);
+
+    g_assert_nonnull (strstr (metrics, "\ndaftari_purged_records_total 3\n"));
+  }
+  device_close (r);
+}
+
+/*
+ * A device that missed the delete of three people is told to let them go one a page when the
+ * server names one a reply (DAFTARI_SERVER_TEST_RESYNC_MAX): three pages at least, and the
+ * cursor skips nothing (the person added after the deletes arrives).
+ */
+static void
+test_purge_resync_bounded (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *c = &f->devices[2];
+  Device               *all[] = { a, c };
+  g_autofree char      *url = fixture_url (f);
+  g_autoptr (GPtrArray) people = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (DftRecord) event = NULL;
+  g_autoptr (DftRecord) later = NULL;
+  g_autoptr (GError)    error = NULL;
+  DftSyncStats          stats;
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    {
+      device_open (all[i], url);
+      login (all[i], COORDINATOR, PASSWORD_COORDINATOR);
+    }
+  event = add_workshop (a->store, 4, 1, people);
+  device_sync (a);
+  device_sync (c);
+  for (guint i = 0; i < 3; i++)
+    dft_test_delete (a->store, &dft_entity_person, g_ptr_array_index (people, i));
+  later = dft_test_add_person (a->store, "Later", "Added");
+  sync_past (a);
+
+  dft_test_server_stop (f->server);
+  expire_token (f->server, dft_store_get_device_id (c->store));
+  g_assert_cmpuint (purge_count (f->server, FALSE, "person"), ==, 3);
+  g_setenv ("DAFTARI_SERVER_TEST_RESYNC_MAX", "1", TRUE);
+  dft_test_server_start (f->server);
+  /* Empty: the servers the next tests start name as many as the protocol lets them. */
+  g_setenv ("DAFTARI_SERVER_TEST_RESYNC_MAX", "", TRUE);
+  follow_server (f->server, all, G_N_ELEMENTS (all));
+
+  g_assert_true (dft_store_set_sync_state (c->store, "server_url",
+                                           dft_test_server_get_url (f->server), &error));
+  g_assert_no_error (error);
+  login (c, COORDINATOR, PASSWORD_COORDINATOR);
+  stats = device_sync (c);
+  g_test_message ("%u requests, %u forgotten", stats.requests, stats.forgotten);
+  g_assert_cmpuint (stats.forgotten, ==, 3);
+  g_assert_cmpuint (stats.requests, >=, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr (DftRecord) gone
+          = dft_store_load (c->store, &dft_entity_person, g_ptr_array_index (people, i), NULL);
+
+      g_assert_null (gone);
+    }
+  assert_has_person (c->store, "Later");
+  assert_has_person (c->store, "Participant3");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -2132,6 +2494,10 @@ main (int argc, char *argv[])
   ADD ("moved-workshop", test_moved_workshop);
   ADD ("bundle-to-server", test_bundle_to_server);
   ADD ("cli-push-pull-only", test_cli_push_pull_only);
+  ADD ("purge", test_purge);
+  g_test_add ("/e2e/purge/from-zero", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up, test_purge,
+              fixture_tear_down);
+  ADD ("purge/resync-bounded", test_purge_resync_bounded);
 #undef ADD
   g_test_add ("/e2e/conflict-counted/later-mark-syncs-second", Fixture, GINT_TO_POINTER (TRUE),
               fixture_set_up, test_conflict_counted, fixture_tear_down);

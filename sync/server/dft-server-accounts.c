@@ -54,7 +54,7 @@ _dft_server_authenticate (DftServer *self, Request *request)
         _dft_server_reply_error (&request->reply, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
                                  _ ("This device token is not known. Sign in again."));
       else
-        _dft_server_reply_internal (&request->reply, error);
+        _dft_server_reply_gerror (&request->reply, error);
       return NULL;
     }
   request->reply.device_id = g_strdup (device->id);
@@ -117,6 +117,13 @@ check_device_fields (JsonObject *body, GError **error)
   return TRUE;
 }
 
+/* token_days changes on SIGHUP, in the main loop, while workers enrol devices. */
+static gint64
+token_expiry (DftServer *self, gint64 now)
+{
+  return now + (gint64) (guint) g_atomic_int_get (&self->token_days) * DAY_SECONDS;
+}
+
 void
 _dft_server_handle_login (DftServer *self, Request *request, DftDevice *unused)
 {
@@ -161,11 +168,10 @@ _dft_server_handle_login (DftServer *self, Request *request, DftDevice *unused)
 
   token = dft_server_auth_new_token ();
   hash = dft_server_auth_hash_secret (token);
-  device = dft_server_db_enrol_with_account (self->db, account->id,
-                                             _dft_server_member_string (body, "device_id"),
-                                             _dft_server_member_string (body, "device_name"), hash,
-                                             _dft_server_member_string (body, "sign_key"), now,
-                                             now + (gint64) self->token_days * DAY_SECONDS, &error);
+  device = dft_server_db_enrol_with_account (
+      self->db, account->id, _dft_server_member_string (body, "device_id"),
+      _dft_server_member_string (body, "device_name"), hash,
+      _dft_server_member_string (body, "sign_key"), now, token_expiry (self, now), &error);
   if (device == NULL)
     {
       _dft_server_reply_gerror (&request->reply, error);
@@ -210,11 +216,10 @@ _dft_server_handle_enrol (DftServer *self, Request *request, DftDevice *unused)
   code_hash = dft_server_auth_hash_secret (code);
   token = dft_server_auth_new_token ();
   hash = dft_server_auth_hash_secret (token);
-  device = dft_server_db_enrol_with_code (self->db, code_hash,
-                                          _dft_server_member_string (body, "device_id"),
-                                          _dft_server_member_string (body, "device_name"), hash,
-                                          _dft_server_member_string (body, "sign_key"), now,
-                                          now + (gint64) self->token_days * DAY_SECONDS, &error);
+  device = dft_server_db_enrol_with_code (
+      self->db, code_hash, _dft_server_member_string (body, "device_id"),
+      _dft_server_member_string (body, "device_name"), hash,
+      _dft_server_member_string (body, "sign_key"), now, token_expiry (self, now), &error);
   if (device == NULL)
     {
       _dft_server_reply_gerror (&request->reply, error);

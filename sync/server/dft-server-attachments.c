@@ -6,6 +6,7 @@
 
 #include "dft-server-private.h"
 #include "dft-server-scope.h"
+#include "dft-server-sql.h"
 #include "dft-store-attachments.h"
 #include "dft-wire.h"
 
@@ -15,6 +16,12 @@
  * file only when a live submission the device may see names it, so its disk is no free
  * storage, and a hash tells a device of another team nothing: a file it may not see is
  * answered as one that does not exist.
+ *
+ * In a cluster (dft-server-cluster-files.h) the pieces go to PostgreSQL, as every process
+ * must see what the others received, and a file held whole there is copied into this
+ * process's store the first time a device asks for it here. Whom a file is shown to is checked
+ * on this process's replica, brought up to the shared log first when it does not show the
+ * file: the submission that names it may have reached another process a moment ago.
  */
 
 /* The longest file name and media type kept; longer ones are dropped, not refused. */
@@ -26,6 +33,17 @@ reply_not_found (Reply *reply)
 {
   _dft_server_reply_error (reply, SOUP_STATUS_NOT_FOUND, "not_found",
                            _ ("The server has no such file for this device."));
+}
+
+/* A failure of the replica or of the shared database (a cluster's): a shared database that
+ * does not answer is a 503 with Retry-After, as with the rest of a cluster. */
+static void
+reply_failure (Reply *reply, const GError *error)
+{
+  if (error->domain == DFT_SERVER_SQL_ERROR)
+    _dft_server_reply_gerror (reply, error);
+  else
+    _dft_server_reply_internal (reply, error);
 }
 
 /* Only the parameters @known, each a whole number from @min to @max; absent: @fallback. */
@@ -84,17 +102,40 @@ query_numbers (Request           *request,
   return TRUE;
 }
 
+/*
+ * Whether the device may see the file (*visible). In a cluster, a file the replica does not
+ * show is looked at again once the replica holds the whole shared log, once a request
+ * (*caught_up): the submission may have been pushed to another process.
+ */
+static gboolean
+scope_sees (DftServer  *self,
+            DftScope   *scope,
+            const char *sha256,
+            gboolean   *caught_up,
+            gboolean   *visible,
+            GError    **error)
+{
+  if (!dft_scope_sees_attachment (scope, sha256, visible, error))
+    return FALSE;
+  if (*visible || self->cluster == NULL || *caught_up)
+    return TRUE;
+  *caught_up = TRUE;
+  if (!dft_server_cluster_catch_up (self->cluster, self->store, error))
+    return FALSE;
+  return dft_scope_sees_attachment (scope, sha256, visible, error);
+}
+
 /* Whether the device may see the file: a live submission it may see names it. */
 static gboolean
 device_sees (DftServer *self, DftDevice *device, const char *sha256, Reply *reply)
 {
   g_autoptr (DftScope) scope = dft_scope_new (self->store, self->db, device);
   g_autoptr (GError)   error = NULL;
-  gboolean             visible = FALSE;
+  gboolean             visible = FALSE, caught_up = FALSE;
 
-  if (!dft_scope_sees_attachment (scope, sha256, &visible, &error))
+  if (!scope_sees (self, scope, sha256, &caught_up, &visible, &error))
     {
-      _dft_server_reply_internal (reply, error);
+      reply_failure (reply, error);
       return FALSE;
     }
   if (!visible)
@@ -150,66 +191,37 @@ void
 _dft_server_handle_attachments_missing (DftServer *self, Request *request, DftDevice *device)
 {
   g_autoptr (GError)     error = NULL;
-  g_autoptr (GBytes)     json = _dft_server_body_json (request, SMALL_BODY_MAX, &error);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (JsonObject) object = NULL;
   g_autoptr (DftScope)   scope = NULL;
-  JsonObject            *missing;
-  JsonObject            *body;
-  JsonNode              *root, *list;
-  JsonArray             *hashes;
-  const char            *data;
-  gsize                  length = 0;
+  g_autoptr (GPtrArray)  hashes = NULL;
+  g_autofree char       *too_many = g_strdup_printf (
+            /* Translators: %u is a number of files */
+      _ ("Ask about at most %u files at a time."), (guint) ATTACHMENT_LIST_MAX);
+  gboolean    caught_up = FALSE;
+  JsonObject *missing;
 
-  if (json == NULL)
-    {
-      _dft_server_reply_gerror (&request->reply, error);
-      return;
-    }
-  data = g_bytes_get_data (json, &length);
-  if (length == 0 || !dft_wire_json_single (data, length) || !dft_wire_json_strict (data, length)
-      || !json_parser_load_from_data (parser, data, (gssize) length, NULL)
-      || (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root)
-      || json_object_get_size (body = json_node_get_object (root)) != 1
-      || (list = json_object_get_member (body, "sha256")) == NULL || !JSON_NODE_HOLDS_ARRAY (list))
-    {
-      _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
-                               _ ("The request must be {\"sha256\": [hashes of files]}."));
-      return;
-    }
-  hashes = json_node_get_array (list);
-  if (json_array_get_length (hashes) > ATTACHMENT_LIST_MAX)
-    {
-      g_autofree char *message = g_strdup_printf (
-          /* Translators: %u is a number of files */
-          _ ("Ask about at most %u files at a time."), (guint) ATTACHMENT_LIST_MAX);
-      _dft_server_reply_error (&request->reply, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too_large",
-                               message);
-      return;
-    }
+  hashes = _dft_server_parse_list (
+      request, parser, "sha256", ATTACHMENT_LIST_MAX, dft_attachment_is_sha256,
+      _ ("The request must be {\"sha256\": [hashes of files]}."), too_many,
+      _ ("A file is named by something other than the SHA-256 of its bytes in lower-case hex."));
+  if (hashes == NULL)
+    return;
 
   scope = dft_scope_new (self->store, self->db, device);
   object = _dft_server_reply_object_new ();
   missing = json_object_new ();
   json_object_set_object_member (object, "missing", missing);
-  for (guint i = 0; i < json_array_get_length (hashes); i++)
+  for (guint i = 0; i < hashes->len; i++)
     {
-      JsonNode                     *node = json_array_get_element (hashes, i);
-      const char                   *sha256;
+      const char                   *sha256 = g_ptr_array_index (hashes, i);
       g_autoptr (DftAttachmentInfo) info = NULL;
-      gboolean                      visible = FALSE;
+      gboolean                      visible = FALSE, whole = FALSE;
+      gint64                        received = 0;
 
-      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING
-          || !dft_attachment_is_sha256 (sha256 = json_node_get_string (node)))
+      if (!scope_sees (self, scope, sha256, &caught_up, &visible, &error))
         {
-          _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
-                                   _ ("A file is named by something other than the SHA-256 of "
-                                      "its bytes in lower-case hex."));
-          return;
-        }
-      if (!dft_scope_sees_attachment (scope, sha256, &visible, &error))
-        {
-          _dft_server_reply_internal (&request->reply, error);
+          reply_failure (&request->reply, error);
           return;
         }
       /* A file the device may not see is "missing" whatever the server holds: what a hash is
@@ -220,9 +232,19 @@ _dft_server_handle_attachments_missing (DftServer *self, Request *request, DftDe
           continue;
         }
       info = dft_store_get_attachment_info (self->store, sha256, NULL);
-      if (info == NULL)
-        json_object_set_int_member (missing, sha256,
-                                    dft_store_attachment_received (self->store, sha256));
+      if (info != NULL)
+        continue;
+      /* In a cluster what the processes received together counts, not this one's disk. */
+      if (self->cluster == NULL)
+        received = dft_store_attachment_received (self->store, sha256);
+      else if (!dft_server_cluster_files_received (dft_server_cluster_get_files (self->cluster),
+                                                   sha256, &whole, &received, &error))
+        {
+          reply_failure (&request->reply, error);
+          return;
+        }
+      if (!whole)
+        json_object_set_int_member (missing, sha256, received);
     }
   _dft_server_reply_json (&request->reply, SOUP_STATUS_OK, object);
 }
@@ -255,6 +277,56 @@ reply_wrong_start (Reply *reply, gint64 received)
   json_object_set_int_member (object, "received", received);
   _dft_server_reply_json (reply, SOUP_STATUS_CONFLICT, object);
   reply->error_code = "conflict";
+}
+
+static void
+reply_damaged (Reply *reply)
+{
+  _dft_server_reply_error (reply, SOUP_STATUS_UNPROCESSABLE_ENTITY, "damaged",
+                           _ ("The file’s bytes do not match its SHA-256; nothing of it "
+                              "was kept. Send it again from the start."));
+}
+
+/* A piece in a cluster: into the shared database, as every process must resume from it. */
+static void
+put_shared (DftServer  *self,
+            Request    *request,
+            const char *sha256,
+            gint64      start,
+            gint64      size,
+            const char *media_type,
+            const char *file_name)
+{
+  g_autoptr (GError) error = NULL;
+  DftClusterPiece    outcome = DFT_CLUSTER_PIECE_KEPT;
+  gint64             received = 0;
+
+  /* PostgreSQL that does not answer is a 503 with Retry-After: nothing of the piece was kept,
+   * and the device sends it again. */
+  if (!dft_server_cluster_files_add_piece (dft_server_cluster_get_files (self->cluster), sha256,
+                                           start, request->body, size, media_type, file_name,
+                                           &outcome, &received, &error))
+    {
+      _dft_server_reply_gerror (&request->reply, error);
+      return;
+    }
+  switch (outcome)
+    {
+    case DFT_CLUSTER_PIECE_KEPT:
+      reply_received (&request->reply, SOUP_STATUS_OK, received, FALSE);
+      break;
+    case DFT_CLUSTER_PIECE_COMPLETE:
+      reply_received (&request->reply, SOUP_STATUS_OK, received, TRUE);
+      break;
+    case DFT_CLUSTER_PIECE_WRONG_START:
+      reply_wrong_start (&request->reply, received);
+      break;
+    case DFT_CLUSTER_PIECE_DAMAGED:
+      reply_damaged (&request->reply);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
 }
 
 void
@@ -296,6 +368,11 @@ _dft_server_handle_attachment_put (DftServer *self, Request *request, DftDevice 
     return;
   media_type = clean_media_type (request->content_type);
   file_name = clean_file_name (request->file_name);
+  if (self->cluster != NULL)
+    {
+      put_shared (self, request, sha256, start, size, media_type, file_name);
+      return;
+    }
 
   /* Pieces of one file follow each other: two uploads of the same file (two devices that both
    * hold it) must not both take the same start. */
@@ -323,9 +400,7 @@ _dft_server_handle_attachment_put (DftServer *self, Request *request, DftDevice 
           && start + (gint64) n == size)
         /* The last piece made the bytes whole and they are not the ones the hash names: the
          * store threw every piece away. */
-        _dft_server_reply_error (&request->reply, SOUP_STATUS_UNPROCESSABLE_ENTITY, "damaged",
-                                 _ ("The file’s bytes do not match its SHA-256; nothing of it "
-                                    "was kept. Send it again from the start."));
+        reply_damaged (&request->reply);
       else
         _dft_server_reply_gerror (&request->reply, error);
       return;
@@ -354,6 +429,25 @@ _dft_server_handle_attachment_get (DftServer *self, Request *request, DftDevice 
   if (!device_sees (self, device, sha256, &request->reply))
     return;
   info = dft_store_get_attachment_info (self->store, sha256, &error);
+  /* In a cluster, another process may have received it: copied here from the shared database
+   * once, then served from this disk. */
+  if (info == NULL && self->cluster != NULL
+      && g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_NOT_FOUND))
+    {
+      gboolean found = FALSE;
+
+      g_clear_error (&error);
+      g_mutex_lock (&self->attachment_lock);
+      if (!dft_server_cluster_files_fetch (dft_server_cluster_get_files (self->cluster),
+                                           self->store, sha256, &found, &error))
+        {
+          g_mutex_unlock (&self->attachment_lock);
+          reply_failure (&request->reply, error);
+          return;
+        }
+      g_mutex_unlock (&self->attachment_lock);
+      info = dft_store_get_attachment_info (self->store, sha256, &error);
+    }
   if (info == NULL)
     {
       /* Named, but not (yet) uploaded whole: the device asks again at its next sync. */

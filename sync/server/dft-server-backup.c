@@ -14,13 +14,14 @@
 #include "dft-server-db.h"
 #include "dft-store.h"
 
-/* A backup waits this long for a writer's checkpoint; a restore this long for a short admin
- * command (import-bundle) to let go. A serving server never lets go, so not longer. */
-#define BACKUP_BUSY_MS  30000
-#define RESTORE_BUSY_MS 3000
+/* A backup waits this long for a writer's checkpoint; a restore this long for the writer: a
+ * serving server's push, or a short admin command (import-bundle), lets go within it. */
+#define BACKUP_BUSY_MS 30000
 
 #define RECORDS_NAME  "records.db"
 #define ACCOUNTS_NAME "accounts.db"
+/* With storage=postgresql://…, the accounts as pg_dump's custom format writes them. */
+#define PG_DUMP_NAME "accounts.pgdump"
 
 /* ---- Reading a database ------------------------------------------------- */
 
@@ -171,12 +172,132 @@ count_copy (const char *records, const char *accounts, DftServerBackupInfo *info
     return FALSE;
   ok = query_int64 (db, "SELECT count (*) FROM change_log", 0, &info->changes, error);
   sqlite3_close (db);
+  info->bytes = file_size (records);
+  /* NULL: the accounts are on PostgreSQL, counted there. */
+  if (ok && accounts == NULL)
+    return TRUE;
   if (!ok || (db = open_readonly (accounts, error)) == NULL)
     return FALSE;
   ok = query_int64 (db, "SELECT count (*) FROM device", 0, &info->devices, error);
   sqlite3_close (db);
-  info->bytes = file_size (records) + file_size (accounts);
+  info->bytes += file_size (accounts);
   return ok;
+}
+
+/* ---- The accounts on PostgreSQL ------------------------------------------ */
+
+/*
+ * With storage=postgresql://…, the accounts database is PostgreSQL's, and its own tools copy
+ * it: pg_dump in its custom format, which pg_restore reads back in one transaction. pg_dump
+ * reads in one snapshot, so the copy is consistent while the server serves; pg_restore --clean
+ * in one transaction replaces the tables all at once or not at all, which a serving server
+ * sees at its next statement.
+ */
+static gboolean
+on_postgresql (const DftServerConfig *config)
+{
+  return config->storage != NULL;
+}
+
+/* Runs pg_dump or pg_restore; its own message, in the admin's language, says what failed. */
+static gboolean
+run_pg_tool (const char *const *argv, GError **error)
+{
+  g_autofree char   *err = NULL;
+  g_autoptr (GError) local = NULL;
+  int                status = 0;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                     NULL, NULL, NULL, &err, &status, &local))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   /* Translators: %s is a program (pg_dump), then the system's reason */
+                   _ ("Could not run %s, which copies a PostgreSQL database: %s. Install "
+                      "PostgreSQL’s client programs (the package postgresql-client)."),
+                   argv[0], local->message);
+      return FALSE;
+    }
+  if (!g_spawn_check_wait_status (status, &local))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   /* Translators: %s is a program (pg_dump), then what it said */
+                   _ ("%s failed: %s"), argv[0],
+                   err != NULL && *g_strstrip (err) != '\0' ? err : local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+pg_dump_to (const DftServerConfig *config, const char *path, GError **error)
+{
+  g_autofree char  *file = g_strdup_printf ("--file=%s", path);
+  const char *const argv[] = { "pg_dump",  "--format=custom", "--no-owner", "--no-privileges",
+                               "--dbname", config->storage,   file,         NULL };
+
+  if (!run_pg_tool (argv, error))
+    {
+      g_unlink (path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+pg_restore_from (const DftServerConfig *config, const char *path, GError **error)
+{
+  const char *const argv[]
+      = { "pg_restore", "--clean",         "--if-exists", "--single-transaction", "--exit-on-error",
+          "--no-owner", "--no-privileges", "--dbname",    config->storage,        path,
+          NULL };
+
+  return run_pg_tool (argv, error);
+}
+
+/* pg_restore reads the dump through without writing anything: a cut or foreign file fails. */
+static gboolean
+check_pg_dump (const char *path, GError **error)
+{
+  const char *const argv[] = { "pg_restore", "--list", path, NULL };
+
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                   /* Translators: %s is a file */
+                   _ ("“%s” is missing: a backup of a server on PostgreSQL holds records.db and "
+                      "accounts.pgdump. Nothing was changed."),
+                   path);
+      return FALSE;
+    }
+  if (!run_pg_tool (argv, error))
+    {
+      g_prefix_error (error,
+                      /* Translators: %s is a file; pg_restore's reason follows */
+                      _ ("“%s” is not a PostgreSQL backup that can be read back. Nothing "
+                         "was changed. "),
+                      path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The devices enrolled, counted on the live database (the dump cannot be queried), and the
+ * dump's size. */
+static gboolean
+count_pg_devices (const DftServerConfig *config,
+                  const char            *dump,
+                  DftServerBackupInfo   *info,
+                  GError               **error)
+{
+  g_autofree char        *path = dft_server_config_accounts_path (config);
+  g_autoptr (DftServerDb) db = dft_server_db_open_storage (config->storage, path, error);
+  g_autoptr (GPtrArray)   devices = NULL;
+
+  if (db == NULL || (devices = dft_server_db_list_devices (db, error)) == NULL)
+    return FALSE;
+  info->devices = devices->len;
+  info->bytes += file_size (dump);
+  return TRUE;
 }
 
 /* ---- Writing files ------------------------------------------------------ */
@@ -339,6 +460,19 @@ is_empty_folder (const char *path)
   return dir != NULL && g_dir_read_name (dir) == NULL;
 }
 
+/* The accounts database after the register: SQLite's file, or PostgreSQL's dump. */
+static gboolean
+copy_accounts (const DftServerConfig *config,
+               const char            *live,
+               const char            *copy,
+               const char            *target,
+               GError               **error)
+{
+  if (on_postgresql (config))
+    return pg_dump_to (config, copy, error);
+  return copy_database (live, copy, FALSE, target, error);
+}
+
 gboolean
 dft_server_backup_write (const DftServerConfig *config,
                          const char            *folder,
@@ -407,11 +541,13 @@ dft_server_backup_write (const DftServerConfig *config,
                           _ ("Could not write the backup in “%s”: %s"), parent, g_strerror (saved));
     }
   records_copy = g_build_filename (part, RECORDS_NAME, NULL);
-  accounts_copy = g_build_filename (part, ACCOUNTS_NAME, NULL);
+  accounts_copy
+      = g_build_filename (part, on_postgresql (config) ? PG_DUMP_NAME : ACCOUNTS_NAME, NULL);
   /* Records first: the accounts copy, made after, owns every workshop the records copy holds. */
   if (!copy_database (records, records_copy, TRUE, target, error)
-      || !copy_database (accounts, accounts_copy, FALSE, target, error)
-      || !count_copy (records_copy, accounts_copy, &counted, error)
+      || !copy_accounts (config, accounts, accounts_copy, target, error)
+      || !count_copy (records_copy, on_postgresql (config) ? NULL : accounts_copy, &counted, error)
+      || (on_postgresql (config) && !count_pg_devices (config, accounts_copy, &counted, error))
       || !sync_path (part, target, error))
     {
       remove_folder (part);
@@ -452,25 +588,64 @@ dft_server_backup_write (const DftServerConfig *config,
 
 /* ---- Restore ------------------------------------------------------------ */
 
+/*
+ * A restore writes the backup into the live files with SQLite's backup API rather than
+ * renaming files over them, so a server serving on them keeps its connections: each sees the
+ * new content at its next transaction, all of it at once, since the copy into a file is one
+ * write transaction that commits only when the last page is written (a failure part way rolls
+ * it back, and the file is as it was). The server notices the "backup_copy" mark the register's
+ * copy carries in that same commit and takes a new epoch without a restart (dft-server.c,
+ * _dft_server_check_restored()); a stopped server does so when it starts.
+ */
+
+/* One of the two live databases being restored. */
+typedef struct
+{
+  const char     *path;   /* the live file */
+  const char     *from;   /* the backup's file */
+  gboolean        marked; /* the register: carries the "backup_copy" mark */
+  char           *staged; /* the backup's file made ready to be copied in */
+  char           *kept;   /* where the live content goes before it is replaced */
+  sqlite3        *live;
+  sqlite3        *source;
+  sqlite3_backup *backup;
+} Restore;
+
+static void
+restore_clear (Restore *restore)
+{
+  g_clear_pointer (&restore->backup, sqlite3_backup_finish);
+  g_clear_pointer (&restore->source, sqlite3_close);
+  g_clear_pointer (&restore->live, sqlite3_close);
+  if (restore->staged != NULL)
+    {
+      g_autofree char *journal = g_strconcat (restore->staged, "-journal", NULL);
+
+      g_unlink (restore->staged);
+      g_unlink (journal);
+    }
+  g_clear_pointer (&restore->staged, g_free);
+  g_clear_pointer (&restore->kept, g_free);
+}
+
 static gboolean
 in_use_error (GError **error, const char *path)
 {
   g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_BUSY,
                /* Translators: %s is a file */
-               _ ("“%s” is in use: the server (or another daftari-server command) has it open. "
-                  "Nothing was changed. Stop the server first (sudo systemctl stop "
-                  "daftari-server), restore, then start it again."),
+               _ ("“%s” stayed busy: another daftari-server command, or a very long request of "
+                  "the server, held it for writing. Nothing was changed. Run the restore again."),
                path);
   return FALSE;
 }
 
 /*
- * The live database @path, held with SQLite's exclusive lock until closed: a serving server
- * keeps a shared lock on its files for as long as it runs, so taking it fails while one does,
- * and a server started meanwhile waits, then fails, rather than read a half-restored file.
+ * The live database @path, opened beside a server that may be serving on it. A file damaged
+ * past reading, the usual reason to restore, is moved aside whole into @keep (no server can be
+ * serving on it) and a new file takes its place.
  */
 static sqlite3 *
-lock_live (const char *path, const char *keep, gboolean retry, GError **error)
+open_live (const char *path, const char *keep, gboolean retry, GError **error)
 {
   sqlite3 *db = NULL;
   int      fd;
@@ -492,19 +667,14 @@ lock_live (const char *path, const char *keep, gboolean retry, GError **error)
   if (rc == SQLITE_OK)
     {
       sqlite3_extended_result_codes (db, 1);
-      sqlite3_busy_timeout (db, RESTORE_BUSY_MS);
-      rc = sqlite3_exec (db,
-                         "PRAGMA locking_mode = EXCLUSIVE;"
-                         "BEGIN EXCLUSIVE; SELECT count (*) FROM sqlite_schema; COMMIT",
-                         NULL, NULL, NULL);
+      sqlite3_busy_timeout (db, BACKUP_BUSY_MS);
+      rc = sqlite3_exec (db, "SELECT count (*) FROM sqlite_schema", NULL, NULL, NULL);
     }
   if (rc != SQLITE_OK && retry && ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT))
     {
       const char *const suffixes[] = { "", "-wal", "-shm" };
       g_autofree char  *name = g_path_get_basename (path);
 
-      /* Damaged past reading, the usual reason to restore: no server can be using it, and it
-       * is kept as it is, moved aside whole, before a new file takes its place. */
       sqlite3_close (db);
       for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
         {
@@ -519,7 +689,7 @@ lock_live (const char *path, const char *keep, gboolean retry, GError **error)
               return NULL;
             }
         }
-      return lock_live (path, keep, FALSE, error);
+      return open_live (path, keep, FALSE, error);
     }
   if (rc != SQLITE_OK)
     {
@@ -533,65 +703,172 @@ lock_live (const char *path, const char *keep, gboolean retry, GError **error)
   return db;
 }
 
-/* What is replaced is kept: the file as it was, with its write-ahead log. */
+/*
+ * The backup's file copied next to the live one, ready to be copied in: the live file may be in
+ * write-ahead log mode, where SQLite copies pages in only at the page size the file has, and
+ * the register's copy is marked, in the very content that goes in, so that whoever reads the
+ * restored data also reads that it is a copy.
+ */
 static gboolean
-keep_live (const char *path, const char *kept, GError **error)
+stage (Restore *restore, const char *keep, GError **error)
 {
-  const char *const suffixes[] = { "", "-wal" };
-  g_autofree char  *name = g_path_get_basename (path);
+  g_autofree char *name = g_path_get_basename (restore->path);
+  g_autofree char *sql = NULL;
+  sqlite3         *db;
+  gint64           live_size = 0;
+  gint64           size = 0;
+  int              rc;
 
-  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+  if (!query_int64 (restore->live, "PRAGMA page_size", 0, &live_size, error))
+    return FALSE;
+  restore->staged = g_strdup_printf ("%s/.%s.staged", keep, name);
+  if ((db = open_readonly (restore->from, error)) == NULL)
+    return FALSE;
+  sql = sqlite3_mprintf ("VACUUM INTO %Q", restore->staged);
+  rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+  sqlite3_free (g_steal_pointer (&sql));
+  if (rc != SQLITE_OK)
     {
-      g_autofree char  *from = g_strconcat (path, suffixes[i], NULL);
-      g_autofree char  *to = g_strconcat (kept, G_DIR_SEPARATOR_S, name, suffixes[i], NULL);
-      g_autoptr (GFile) source = g_file_new_for_path (from);
-      g_autoptr (GFile) target = g_file_new_for_path (to);
+      dft_db_set_error (error, db, rc, _ ("restoring the database"));
+      sqlite3_close (db);
+      return FALSE;
+    }
+  sqlite3_close (db);
 
-      /* Nothing to keep, or a damaged file lock_live() moved there already. */
-      if (!g_file_test (from, G_FILE_TEST_IS_REGULAR) || file_size (from) == 0
-          || g_file_test (to, G_FILE_TEST_EXISTS))
-        continue;
-      if (!g_file_copy (source, target, G_FILE_COPY_NONE, NULL, NULL, NULL, error))
+  rc = sqlite3_open_v2 (restore->staged, &restore->source, SQLITE_OPEN_READWRITE, NULL);
+  if (rc != SQLITE_OK)
+    return dft_db_set_error (error, restore->source, rc, _ ("restoring the database"));
+  sqlite3_extended_result_codes (restore->source, 1);
+  if (!dft_db_exec (restore->source, "PRAGMA journal_mode = DELETE", error)
+      || !query_int64 (restore->source, "PRAGMA page_size", 0, &size, error))
+    return FALSE;
+  if (size != live_size && live_size > 0)
+    {
+      sql = g_strdup_printf ("PRAGMA page_size = %" G_GINT64_FORMAT "; VACUUM", live_size);
+      if (!dft_db_exec (restore->source, sql, error))
         return FALSE;
+    }
+  /* Copied by hand rather than by "admin backup": still a copy, which must take a new epoch. */
+  return !restore->marked
+         || dft_db_exec (restore->source,
+                         "INSERT INTO sync_state (key, value) VALUES ('backup_copy', '1') "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                         error);
+}
+
+/*
+ * SQLite's write lock on the live file, held from here until the copy commits: a push waits
+ * for it (and pulls go on reading the content before), so that what is kept is exactly what is
+ * replaced. A step of no pages takes the lock and copies nothing.
+ */
+static gboolean
+hold (Restore *restore, GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + BACKUP_BUSY_MS * G_TIME_SPAN_MILLISECOND;
+  int    rc;
+
+  restore->backup = sqlite3_backup_init (restore->live, "main", restore->source, "main");
+  if (restore->backup == NULL)
+    return dft_db_set_error (error, restore->live, sqlite3_errcode (restore->live),
+                             _ ("restoring the database"));
+  while (((rc = sqlite3_backup_step (restore->backup, 0)) & 0xff) == SQLITE_BUSY
+         || (rc & 0xff) == SQLITE_LOCKED)
+    {
+      if (g_get_monotonic_time () >= deadline)
+        return in_use_error (error, restore->path);
+      sqlite3_sleep (20);
+    }
+  if (rc != SQLITE_OK && rc != SQLITE_DONE)
+    return dft_db_set_error (error, restore->live, rc, _ ("restoring the database"));
+  return TRUE;
+}
+
+/* What is replaced is kept, read under the write lock hold() took: a copy of the live content
+ * as one snapshot, marked as a copy should it ever be put back. A damaged file open_live()
+ * moved there already, or a new empty one, leaves nothing to keep. */
+static gboolean
+keep_live (Restore *restore, const char *keep, GError **error)
+{
+  g_autofree char *name = g_path_get_basename (restore->path);
+  g_autofree char *kept = g_build_filename (keep, name, NULL);
+  g_autofree char *sql = NULL;
+  sqlite3         *db;
+  gint64           tables = 0;
+  int              rc;
+
+  if (g_file_test (kept, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if ((db = open_readonly (restore->path, error)) == NULL)
+    return FALSE;
+  if (!query_int64 (db, "SELECT count (*) FROM sqlite_schema", 0, &tables, error))
+    {
+      sqlite3_close (db);
+      return FALSE;
+    }
+  if (tables == 0)
+    {
+      sqlite3_close (db);
+      return TRUE;
+    }
+  sql = sqlite3_mprintf ("VACUUM INTO %Q", kept);
+  rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+  sqlite3_free (g_steal_pointer (&sql));
+  if (rc != SQLITE_OK)
+    {
+      dft_db_set_error (error, db, rc, _ ("keeping the data as it was"));
+      sqlite3_close (db);
+      return FALSE;
+    }
+  sqlite3_close (db);
+  restore->kept = g_steal_pointer (&kept);
+  if (!restore->marked)
+    return TRUE;
+  rc = sqlite3_open_v2 (restore->kept, &db, SQLITE_OPEN_READWRITE, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec (db,
+                       "INSERT INTO sync_state (key, value) VALUES ('backup_copy', '1') "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                       NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    dft_db_set_error (error, db, rc, _ ("keeping the data as it was"));
+  sqlite3_close (db);
+  return rc == SQLITE_OK;
+}
+
+/* The rest of the pages, and the commit: the live file holds the backup's content. */
+static gboolean
+finish (Restore *restore, GError **error)
+{
+  int rc = sqlite3_backup_step (restore->backup, -1);
+
+  g_clear_pointer (&restore->backup, sqlite3_backup_finish);
+  if (rc != SQLITE_DONE)
+    {
+      dft_db_set_error (error, restore->live, rc, _ ("restoring the database"));
+      g_prefix_error (error, "%s: ", restore->path);
+      return FALSE;
     }
   return TRUE;
 }
 
-/* The backup's file @from, whole and not newer than this binary, copied over the locked @live
- * as one transaction. */
-static gboolean
-restore_one (sqlite3 *live, const char *path, const char *from, GError **error)
+/* The register was restored and the accounts could not be: the register goes back to what it
+ * held, marked too, so a server that took the restored one for a while takes yet another
+ * epoch rather than keep the one it gave out on data that is gone. */
+static void
+put_back (Restore *restore)
 {
-  sqlite3        *source;
+  sqlite3        *db = NULL;
   sqlite3_backup *backup;
-  int             rc;
 
-  if ((source = open_readonly (from, error)) == NULL)
-    return FALSE;
-  /* A rollback journal for the copy: the page size may differ, and a crash part way through
-   * is rolled back. The server goes back to its write-ahead log when it starts. */
-  if (!dft_db_exec (live, "PRAGMA journal_mode = DELETE", error))
+  if (restore->kept == NULL || (db = open_readonly (restore->kept, NULL)) == NULL)
+    return;
+  backup = sqlite3_backup_init (restore->live, "main", db, "main");
+  if (backup != NULL)
     {
-      sqlite3_close (source);
-      return FALSE;
+      sqlite3_backup_step (backup, -1);
+      sqlite3_backup_finish (backup);
     }
-  backup = sqlite3_backup_init (live, "main", source, "main");
-  if (backup == NULL)
-    {
-      dft_db_set_error (error, live, sqlite3_errcode (live), _ ("restoring the database"));
-      sqlite3_close (source);
-      return FALSE;
-    }
-  rc = sqlite3_backup_step (backup, -1);
-  sqlite3_backup_finish (backup);
-  sqlite3_close (source);
-  if (rc != SQLITE_DONE)
-    {
-      dft_db_set_error (error, live, rc, _ ("restoring the database"));
-      g_prefix_error (error, "%s: ", path);
-      return FALSE;
-    }
-  return TRUE;
+  sqlite3_close (db);
 }
 
 /* The backup's two files: present, whole, Daftari's, and not newer than this binary. */
@@ -600,7 +877,8 @@ check_backup (const char *records, const char *accounts, GError **error)
 {
   const char *const paths[] = { records, accounts };
 
-  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+  /* accounts NULL: a backup of a server on PostgreSQL, whose dump check_pg_dump() reads. */
+  for (guint i = 0; i < G_N_ELEMENTS (paths) && paths[i] != NULL; i++)
     {
       sqlite3 *db;
       gint64   version = 0;
@@ -667,10 +945,11 @@ dft_server_backup_restore (const DftServerConfig *config,
   g_autofree char      *keep = NULL;
   g_autofree char      *stamp = NULL;
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  sqlite3              *live_records = NULL;
-  sqlite3              *live_accounts = NULL;
+  Restore               parts[2] = { { 0 } };
   DftServerBackupInfo   counted = { 0 };
+  gboolean              replaced = FALSE;
   gboolean              ok = FALSE;
+  guint                 n_parts;
 
   g_return_val_if_fail (config != NULL, FALSE);
   g_return_val_if_fail (folder != NULL, FALSE);
@@ -678,10 +957,20 @@ dft_server_backup_restore (const DftServerConfig *config,
   records = dft_server_config_store_path (config);
   accounts = dft_server_config_accounts_path (config);
   records_copy = g_build_filename (folder, RECORDS_NAME, NULL);
-  accounts_copy = g_build_filename (folder, ACCOUNTS_NAME, NULL);
-  if (!check_backup (records_copy, accounts_copy, error)
-      || !count_copy (records_copy, accounts_copy, &counted, error))
-    return FALSE;
+  if (on_postgresql (config))
+    {
+      accounts_copy = g_build_filename (folder, PG_DUMP_NAME, NULL);
+      if (!check_backup (records_copy, NULL, error) || !check_pg_dump (accounts_copy, error)
+          || !count_copy (records_copy, NULL, &counted, error))
+        return FALSE;
+    }
+  else
+    {
+      accounts_copy = g_build_filename (folder, ACCOUNTS_NAME, NULL);
+      if (!check_backup (records_copy, accounts_copy, error)
+          || !count_copy (records_copy, accounts_copy, &counted, error))
+        return FALSE;
+    }
   if (g_mkdir_with_parents (config->data_dir, 0700) != 0)
     {
       int saved = errno;
@@ -693,43 +982,85 @@ dft_server_backup_restore (const DftServerConfig *config,
     }
 
   stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
+  /* Two restores within one second (a mistaken one put right at once) each keep their own. */
   keep = g_strdup_printf ("%s/replaced-by-restore-%s", config->data_dir, stamp);
-  if (g_mkdir (keep, 0700) != 0)
+  for (guint n = 2; g_mkdir (keep, 0700) != 0; n++)
     {
       int saved = errno;
+
+      if (saved == EEXIST && n < 100)
+        {
+          g_free (keep);
+          keep = g_strdup_printf ("%s/replaced-by-restore-%s-%u", config->data_dir, stamp, n);
+          continue;
+        }
 
       return errno_error (error, saved, _ ("Could not make the folder “%s”: %s"), keep,
                           g_strerror (saved));
     }
-  /* Both held before either is changed: the two are restored together or not at all. */
-  live_records = lock_live (records, keep, TRUE, error);
-  if (live_records == NULL)
-    goto out;
-  live_accounts = lock_live (accounts, keep, TRUE, error);
-  if (live_accounts == NULL)
-    goto out;
 
-  if (!keep_live (records, keep, error) || !keep_live (accounts, keep, error)
-      || !restore_one (live_records, records, records_copy, error)
-      /* Copied by hand rather than by "admin backup": still a copy, and the next start must
-       * take a new epoch. */
-      || !dft_db_exec (live_records,
-                       "INSERT INTO sync_state (key, value) VALUES ('backup_copy', '1') "
-                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                       error)
-      || !restore_one (live_accounts, accounts, accounts_copy, error))
+  /*
+   * The register first, then the accounts, as a backup copies them: a request the server
+   * answers between the two commits reads the backup's register with the accounts as they
+   * were, which are newer and so own every workshop the register holds, the same relation the
+   * backup's two files have. Both are held for writing before either is kept or replaced, so
+   * that either both are restored or, when one cannot be held, neither.
+   */
+  parts[0] = (Restore){ .path = records, .from = records_copy, .marked = TRUE };
+  parts[1] = (Restore){ .path = accounts, .from = accounts_copy };
+  /* On PostgreSQL the accounts are not a file here: pg_restore writes them, in the same place
+   * in the order, and what it replaces is dumped first into the same folder. */
+  n_parts = on_postgresql (config) ? 1 : G_N_ELEMENTS (parts);
+  for (guint i = 0; i < n_parts; i++)
+    if ((parts[i].live = open_live (parts[i].path, keep, TRUE, error)) == NULL
+        || !stage (&parts[i], keep, error))
+      goto out;
+  for (guint i = 0; i < n_parts; i++)
+    if (!hold (&parts[i], error) || !keep_live (&parts[i], keep, error))
+      goto out;
+  if (on_postgresql (config))
+    {
+      g_autofree char *pg_kept = g_build_filename (keep, PG_DUMP_NAME, NULL);
+
+      if (!pg_dump_to (config, pg_kept, error))
+        goto out;
+    }
+  if (!finish (&parts[0], error))
     goto out;
+  replaced = TRUE;
+  if (on_postgresql (config) ? !pg_restore_from (config, accounts_copy, error)
+                             : !finish (&parts[1], error))
+    {
+      /* The accounts' copy rolled back whole; the register is written back as it was. */
+      put_back (&parts[0]);
+      goto out;
+    }
   ok = TRUE;
+  /* The devices the restored accounts hold; a count that fails takes nothing back. */
+  if (on_postgresql (config))
+    count_pg_devices (config, accounts_copy, &counted, NULL);
   if (kept != NULL)
-    *kept = g_steal_pointer (&keep);
+    *kept = g_strdup (keep);
   if (info != NULL)
     *info = counted;
 
 out:
-  sqlite3_close (live_accounts);
-  sqlite3_close (live_records);
-  /* Nothing was kept when nothing was replaced; otherwise the admin must know where it is. */
-  if (!ok && keep != NULL && g_rmdir (keep) != 0)
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+    {
+      /* Copies made in case, of data that was not replaced after all. */
+      if (!ok && !replaced && parts[i].kept != NULL)
+        g_unlink (parts[i].kept);
+      restore_clear (&parts[i]);
+    }
+  if (!ok && !replaced)
+    {
+      g_autofree char *pg_kept = g_build_filename (keep, PG_DUMP_NAME, NULL);
+
+      g_unlink (pg_kept);
+    }
+  /* Nothing was kept when nothing was replaced (but a damaged file moved aside); otherwise
+   * the admin must know where it is. */
+  if (!ok && g_rmdir (keep) != 0)
     /* Translators: %s is a folder; the reason the restore failed follows */
     g_prefix_error (error, _ ("The data as it was is kept in “%s”. "), keep);
   return ok;

@@ -16,11 +16,13 @@ G_BEGIN_DECLS
  *   records first, so the accounts copy owns every workshop the records copy holds. It is written
  *   to a hidden folder beside the target, checked (PRAGMA integrity_check), flushed to the disk,
  *   and only then renamed to the name given: a failure (a full disk) leaves nothing behind.
- * - A restore needs the server stopped: the running server keeps its epoch, its own device id and
- *   its log positions in memory, and only a start renews them from restored data (PROTOCOL.md,
- *   "Restores"). It takes SQLite's exclusive lock on both live databases (refused while any
- *   process has them open), keeps what it replaces in a folder beside them, and marks the data
- *   as a copy so the next start takes a new epoch and every device sends again what it holds.
+ * - A restore works while the server serves, and when it is stopped: the backup, checked, is
+ *   written into the live databases with SQLite's backup API (one transaction each, the records
+ *   first), so a serving server's connections stay valid and see all of the old data or all of
+ *   the new. What it replaces is kept in a folder beside them, read under the same write lock.
+ *   The register's content carries a mark saying it is a copy: a serving server takes it up at
+ *   its next request (_dft_server_check_restored()), a stopped one when it starts, with a new
+ *   epoch, so every device sends again what it holds (PROTOCOL.md, "Restores").
  * - A data folder written by a newer Daftari is refused before either database is opened for
  *   writing, so nothing is migrated or changed.
  */

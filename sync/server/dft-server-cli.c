@@ -20,6 +20,8 @@
 #include "dft-server-cli.h"
 #include "dft-store-merges.h"
 #include "dft-server-db.h"
+#include "dft-server-migrate.h"
+#include "dft-server-purge.h"
 #include "dft-server-reload.h"
 #include "dft-server-scope.h"
 #include "dft-server.h"
@@ -141,6 +143,12 @@ serve (DftServerConfig *config)
   if (server == NULL || !dft_server_start (server, &error))
     {
       pthread_sigmask (SIG_UNBLOCK, &signals, NULL);
+      /* Told to stop while it waited for its database: a clean stop. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE", "%s", error->message);
+          return 0;
+        }
       return fail (error);
     }
   /* Ready for systemd (Type=notify) and rereading the configuration on SIGHUP. */
@@ -164,7 +172,8 @@ open_db (DftServerConfig *config, GError **error)
 
   if (!dft_server_auth_init (error))
     return NULL;
-  return dft_server_db_open (path, error);
+  /* An admin command does not wait for PostgreSQL: it says at once that it does not answer. */
+  return dft_server_db_open_storage (config->storage, path, error);
 }
 
 static int
@@ -553,6 +562,60 @@ admin_new_epoch (DftServerConfig *config, GStrv *args)
   return 0;
 }
 
+/* The horizon rule by hand (dft-server-purge.c), safely while the server serves: SQLite keeps
+ * the writes of the two processes apart, and a push checks what is purged in the transaction
+ * that applies it. A running server writes the positions devices pulled after within a minute:
+ * one this misses only holds the purge back. */
+static int
+admin_purge (DftServerConfig *config, GStrv *args)
+{
+  gboolean           dry_run = FALSE;
+  const GOptionEntry entries[] = {
+    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, N_ ("Only say what would be purged"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (GError)         error = NULL;
+  g_autoptr (DftServerDb)    db = NULL;
+  g_autofree char           *path = dft_server_config_store_path (config);
+  DftPurgeStats              stats = { 0 };
+  DftStore                  *store;
+  gint64                     horizon = 0;
+  int                        status;
+  gboolean                   ok;
+
+  if (!parse_options (context, entries, args, &status))
+    return status;
+  if (g_strv_length (*args) != 1)
+    return usage_error (context, _ ("purge takes no arguments besides --dry-run."));
+  db = open_db (config, &error);
+  if (db == NULL)
+    return fail (error);
+  store = dft_store_open (path, &error);
+  if (store == NULL)
+    return fail (error);
+  dft_store_set_derives_merges (store, FALSE);
+  ok = dft_server_purge_run (store, db, dry_run, &horizon, &stats, &error);
+  close_store (store);
+  if (!ok)
+    return fail (error);
+  if (dry_run)
+    /* Translators: %lld is a position in the server's change log */
+    g_print (_ ("Every enrolled device pulled after position %lld at least. The purge would "
+                "remove:\n"),
+             (long long) horizon);
+  else
+    /* Translators: %lld is a position in the server's change log */
+    g_print (_ ("Every enrolled device pulled after position %lld at least. The purge "
+                "removed:\n"),
+             (long long) horizon);
+  /* The kinds of record as the protocol names them, one a line, for scripts; then the changes
+   * set aside about them, which keep their row but not what they wrote. */
+  g_print ("person\t%u\nenrollment\t%u\nattendance\t%u\nconflict\t%u\nset_aside\t%u\n",
+           stats.people, stats.enrollments, stats.attendance, stats.conflicts, stats.set_aside);
+  return 0;
+}
+
 static void
 print_backup_info (const DftServerBackupInfo *info)
 {
@@ -592,8 +655,8 @@ admin_backup (DftServerConfig *config, GStrv *args)
   /* Translators: %s is a folder name */
   g_print (_ ("The server’s data was copied to “%s” and checked.\n"), (*args)[1]);
   print_backup_info (&info);
-  g_print (_ ("To restore it: stop the server, run “admin restore” with this folder, start the "
-              "server.\n"));
+  g_print (_ ("To restore it, run “admin restore” with this folder; the server may keep "
+              "running.\n"));
   return 0;
 }
 
@@ -613,10 +676,71 @@ admin_restore (DftServerConfig *config, GStrv *args)
   g_print (_ ("The server’s data was restored from “%s”.\n"), (*args)[1]);
   print_backup_info (&info);
   /* Translators: %s is a folder name */
-  g_print (_ ("The data it replaced is kept in “%s”. Start the server: it takes a new epoch, and "
+  g_print (_ ("The data it replaced is kept in “%s”. A running server takes up the restored "
+              "data at its next request, a stopped one when it starts: it takes a new epoch, and "
               "every device sends again what it holds, so nothing made since the backup is "
               "lost.\n"),
            kept);
+  return 0;
+}
+
+/*
+ * A server that served alone on SQLite moved to PostgreSQL (dft-server-migrate.h): the
+ * accounts database and the register's change log and epoch, copied in one transaction,
+ * refused when the target holds anything, checked table by table before it is committed. Run
+ * with the server stopped, then set storage= (and cluster=yes) and start it.
+ */
+static int
+admin_migrate_storage (DftServerConfig *config, GStrv *args)
+{
+  g_autofree char   *from = NULL;
+  g_autofree char   *to = NULL;
+  g_autofree char   *register_path = NULL;
+  const GOptionEntry entries[] = {
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from,
+      N_ ("The accounts database to copy: sqlite:FILE, or sqlite for accounts.db in data"),
+      N_ ("FROM") },
+    { "register", 0, 0, G_OPTION_ARG_FILENAME, &register_path,
+      N_ ("The register to copy (default: records.db in data)"), N_ ("FILE") },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, N_ ("The empty PostgreSQL database to copy to"),
+      N_ ("URI") },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr (GError)         error = NULL;
+  g_autoptr (GString)        report = g_string_new (NULL);
+  g_autofree char           *path = NULL;
+  DftServerMigrateResult     result = { report, FALSE };
+  int                        status;
+
+  g_option_context_set_summary (
+      context, _ ("Copies the accounts and the register (its change log and epoch) of a stopped "
+                  "server to an empty PostgreSQL database, in one transaction, and checks the "
+                  "copy before committing it. Set-aside changes and attachments stay in the "
+                  "data folder’s records.db."));
+  if (!parse_options (context, entries, args, &status))
+    return status;
+  if (g_strv_length (*args) != 1 || from == NULL || to == NULL)
+    return usage_error (context, _ ("migrate-storage takes --from and --to."));
+  if (g_str_equal (from, "sqlite"))
+    path = dft_server_config_accounts_path (config);
+  else if (g_str_has_prefix (from, "sqlite:") && from[strlen ("sqlite:")] != '\0')
+    path = g_strdup (from + strlen ("sqlite:"));
+  else
+    return usage_error (context, _ ("--from takes sqlite:FILE, or sqlite for the data folder’s."));
+  if (!g_str_has_prefix (to, "postgresql://") && !g_str_has_prefix (to, "postgres://"))
+    return usage_error (context, _ ("--to takes a PostgreSQL address, postgresql://…"));
+  if (register_path == NULL)
+    register_path = dft_server_config_store_path (config);
+  if (!dft_server_auth_init (&error)
+      || !dft_server_migrate_storage (path, register_path, to, &result, &error))
+    return fail (error);
+  g_print ("%s", report->str);
+  if (!result.epoch_kept)
+    g_print (_ ("The register was put back from a backup (or never served): the servers on "
+                "PostgreSQL take a new epoch, and every device sends again what it holds.\n"));
+  g_print (_ ("Copied and checked. Set storage= to the PostgreSQL address (and cluster=yes for "
+              "more than one server) in the configuration and start the server.\n"));
   return 0;
 }
 
@@ -693,14 +817,36 @@ static const Command admin_commands[] = {
     N_ ("Make a code a device enrols with"), admin_make_code },
   { "backup", "[--force] FOLDER",
     N_ ("Copy the server’s data to a new folder, safely while it serves"), admin_backup },
-  { "restore", "FOLDER", N_ ("Put back the data a backup folder holds; the server must be stopped"),
-    admin_restore },
+  { "restore", "FOLDER",
+    N_ ("Put back the data a backup folder holds, while the server runs or not"), admin_restore },
   { "move-event", "EVENT TEAM", N_ ("Give a workshop to a team"), admin_move_event },
   { "new-epoch", "", N_ ("Start a new epoch after restoring the data from a backup"),
     admin_new_epoch },
   { "import-bundle", "[--passphrase-file F] FILE",
     N_ ("Import a USB bundle a device made, safely while the server serves"), admin_import_bundle },
+  { "purge", "[--dry-run]",
+    N_ ("Remove deleted people every enrolled device has pulled the delete of"), admin_purge },
+  { "migrate-storage", "--from sqlite:FILE [--register FILE] --to postgresql://…",
+    N_ ("Copy the accounts and the register to an empty PostgreSQL database; the server must "
+        "be stopped"),
+    admin_migrate_storage },
 };
+
+/*
+ * With cluster=yes (dft-server-cluster.h) the register is PostgreSQL's shared log, and each
+ * process's records.db a replica of it, made again from the log when in doubt: a command
+ * that writes to one replica, or copies or puts back one, would leave the others, and the log,
+ * without it. Those are refused until they work on the log; the accounts' commands work on the
+ * shared database as they always do.
+ */
+static gboolean
+works_in_cluster (const char *command)
+{
+  static const char *const local[]
+      = { "backup", "restore", "move-event", "new-epoch", "import-bundle", "purge", NULL };
+
+  return !g_strv_contains (local, command);
+}
 
 static char *
 commands_help (void)
@@ -795,6 +941,16 @@ dft_server_cli_run (int argc, char *argv[])
     if (g_str_equal (rest[1], admin_commands[i].name))
       {
         g_auto (GStrv) command = g_strdupv (rest + 1);
+
+        if (config->cluster && !works_in_cluster (rest[1]))
+          {
+            g_printerr (
+                /* Translators: %s is an admin command such as "purge" */
+                _ ("“%s” works on one server’s own copy of the register, and with cluster=yes "
+                   "each process has its own: it is not available in a cluster yet.\n"),
+                rest[1]);
+            return EXIT_FAILED;
+          }
         return admin_commands[i].run (config, &command);
       }
   {

@@ -11,8 +11,9 @@
 #define GROUP "server"
 
 static const char *const known_keys[] = {
-  "listen",           "port",       "data", "tls-certificate", "tls-key", "max-body", "token-days",
-  "allow-plain-http", "rate-limit", NULL,
+  "listen",     "port",     "data",       "tls-certificate",
+  "tls-key",    "max-body", "token-days", "allow-plain-http",
+  "rate-limit", "storage",  "cluster",    NULL,
 };
 
 void
@@ -23,6 +24,7 @@ dft_server_config_free (DftServerConfig *config)
   g_free (config->path);
   g_free (config->listen);
   g_free (config->data_dir);
+  g_free (config->storage);
   g_free (config->tls_certificate);
   g_free (config->tls_key);
   g_free (config);
@@ -232,6 +234,35 @@ load (GKeyFile *file, const char *path, GError **error)
   if (config->data_dir == NULL)
     return bad (error, path, "data", _ ("it is missing: name the folder that holds the data.")),
            NULL;
+  /* Where the accounts, devices and scope live: the file in data, or a PostgreSQL database.
+   * The register stays in data either way. */
+  config->storage = g_key_file_get_string (file, GROUP, "storage", NULL);
+  if (config->storage != NULL)
+    g_strstrip (config->storage);
+  if (config->storage == NULL || *config->storage == '\0'
+      || g_str_equal (config->storage, "sqlite"))
+    g_clear_pointer (&config->storage, g_free);
+  else if (!g_str_has_prefix (config->storage, "postgresql://")
+           && !g_str_has_prefix (config->storage, "postgres://"))
+    return bad (error, path, "storage",
+                _ ("it must be “sqlite” or a PostgreSQL address such as "
+                   "postgresql://daftari@localhost/daftari.")),
+           NULL;
+  /* Several processes over one PostgreSQL share the register through it (dft-server-cluster.h). */
+  {
+    g_autofree char *cluster = g_key_file_get_string (file, GROUP, "cluster", NULL);
+
+    if (cluster != NULL)
+      g_strstrip (cluster);
+    if (cluster != NULL && !g_str_equal (cluster, "no") && !g_str_equal (cluster, "yes"))
+      return bad (error, path, "cluster", _ ("it must be “no” or “yes”.")), NULL;
+    config->cluster = g_strcmp0 (cluster, "yes") == 0;
+    if (config->cluster && config->storage == NULL)
+      return bad (error, path, "cluster",
+                  _ ("several server processes share their data through PostgreSQL: give "
+                     "storage=postgresql://… as well.")),
+             NULL;
+  }
   config->tls_certificate = file_path (file, path, "tls-certificate");
   config->tls_key = file_path (file, path, "tls-key");
   if ((config->tls_certificate == NULL) != (config->tls_key == NULL))

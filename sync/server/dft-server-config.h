@@ -12,6 +12,10 @@ G_BEGIN_DECLS
  *   listen=127.0.0.1          an IP address; 0.0.0.0 or :: for every interface
  *   port=8080                 0 picks a free port, printed at start
  *   data=/var/lib/daftari     folder of records.db and accounts.db; relative to this file
+ *   storage=sqlite            where accounts, devices and scope live: "sqlite" (accounts.db in
+ *                             data) or a libpq URI postgresql://…; the register stays in data
+ *   cluster=no                "yes": the register too lives in that PostgreSQL, so several
+ *                             server processes may serve it together (dft-server-cluster.h)
  *   tls-certificate=cert.pem  PEM files; both or neither
  *   tls-key=key.pem
  *   max-body=4194304          largest request body in bytes (compressed), at most 4 MiB
@@ -30,6 +34,8 @@ typedef struct
   char    *listen;
   guint    port;
   char    *data_dir;
+  char    *storage; /* a libpq URI, or NULL: accounts.db in data_dir */
+  gboolean cluster; /* the register's log is shared in storage (needs a libpq URI) */
   char    *tls_certificate;
   char    *tls_key;
   gsize    max_body;

@@ -5,25 +5,25 @@
 #include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "dft-db.h"
 #include "dft-server-db.h"
+#include "dft-server-sql.h"
 #include "dft-uuid.h"
 
-#define BUSY_TIMEOUT_MS 5000
 #define MAX_NAME_LENGTH 200
 
 struct _DftServerDb
 {
   GObject parent_instance;
 
-  char    *path;
-  sqlite3 *db;
-  int      version;
-  GMutex   lock; /* one operation, and so one transaction, at a time */
+  DftServerSql *sql;
+  int           version;
+  /* One operation, and so one transaction, at a time: SQLite's one connection, or
+   * PostgreSQL's, used by the server's worker threads in turn. */
+  GMutex lock;
 };
 
 G_DEFINE_FINAL_TYPE (DftServerDb, dft_server_db, G_TYPE_OBJECT)
@@ -160,9 +160,7 @@ dft_server_db_finalize (GObject *object)
 {
   DftServerDb *self = DFT_SERVER_DB (object);
 
-  if (self->db != NULL)
-    sqlite3_close_v2 (self->db);
-  g_free (self->path);
+  g_clear_pointer (&self->sql, dft_server_sql_close);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (dft_server_db_parent_class)->finalize (object);
@@ -182,44 +180,80 @@ dft_server_db_init (DftServerDb *self)
 
 /* ---- Helpers ------------------------------------------------------------ */
 
-static char *
-column_dup (sqlite3_stmt *stmt, int col)
-{
-  const unsigned char *text = sqlite3_column_text (stmt, col);
+#define column_dup dft_server_sql_column_dup
+#define bind_text  dft_server_sql_bind_text
 
-  return text != NULL ? g_strdup ((const char *) text) : NULL;
+/* A failure as the layer gave it, but for PostgreSQL being away, which a device may try
+ * again: that is DFT_SERVER_DB_ERROR_UNAVAILABLE. */
+static gboolean
+propagate (GError **error, GError *local)
+{
+  if (g_error_matches (local, DFT_SERVER_SQL_ERROR, DFT_SERVER_SQL_ERROR_UNAVAILABLE))
+    {
+      local->domain = DFT_SERVER_DB_ERROR;
+      local->code = DFT_SERVER_DB_ERROR_UNAVAILABLE;
+    }
+  g_propagate_error (error, local);
+  return FALSE;
 }
 
-static void
-bind_text (sqlite3_stmt *stmt, int col, const char *text)
+static gboolean
+prepare (DftServerDb *self, const char *text, DftServerSqlStmt **stmt, GError **error)
 {
-  if (text != NULL)
-    sqlite3_bind_text (stmt, col, text, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null (stmt, col);
+  GError *local = NULL;
+
+  g_assert (*stmt == NULL);
+  *stmt = dft_server_sql_prepare (self->sql, text, &local);
+  return *stmt != NULL || propagate (error, local);
+}
+
+static DftServerSqlStep
+step (DftServerSqlStmt *stmt, GError **error)
+{
+  GError          *local = NULL;
+  DftServerSqlStep rc = dft_server_sql_step (stmt, &local);
+
+  if (rc == DFT_SERVER_SQL_FAILED)
+    propagate (error, local);
+  return rc;
+}
+
+static gboolean
+step_done (DftServerSqlStmt *stmt, GError **error)
+{
+  GError *local = NULL;
+
+  return dft_server_sql_step_done (stmt, &local) || propagate (error, local);
+}
+
+static gboolean
+exec (DftServerDb *self, const char *script, GError **error)
+{
+  GError *local = NULL;
+
+  return dft_server_sql_exec (self->sql, script, &local) || propagate (error, local);
 }
 
 static gboolean
 begin (DftServerDb *self, GError **error)
 {
-  /* IMMEDIATE takes the write lock at once, so two processes (the server and
-   * an admin command) never deadlock upgrading a read lock. */
-  return dft_db_exec (self->db, "BEGIN IMMEDIATE", error);
+  GError *local = NULL;
+
+  return dft_server_sql_begin (self->sql, &local) || propagate (error, local);
 }
 
 static gboolean
 commit (DftServerDb *self, GError **error)
 {
-  if (dft_db_exec (self->db, "COMMIT", error))
-    return TRUE;
-  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-  return FALSE;
+  GError *local = NULL;
+
+  return dft_server_sql_commit (self->sql, &local) || propagate (error, local);
 }
 
 static void
 rollback (DftServerDb *self)
 {
-  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  dft_server_sql_rollback (self->sql);
 }
 
 static gboolean
@@ -299,18 +333,18 @@ ensure_file (const char *path, GError **error)
 static gboolean
 read_version (DftServerDb *self, int *version, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  int                      rc;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  DftServerSqlStep             rc;
 
-  if (!dft_db_prepare (self->db, "SELECT version FROM server_schema", &stmt, error))
+  if (!prepare (self, "SELECT version FROM server_schema", &stmt, error))
     return FALSE;
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    *version = sqlite3_column_int (stmt, 0);
-  else if (rc == SQLITE_DONE)
+  rc = step (stmt, error);
+  if (rc == DFT_SERVER_SQL_ROW)
+    *version = (int) dft_server_sql_column_int64 (stmt, 0);
+  else if (rc == DFT_SERVER_SQL_DONE)
     *version = 0;
   else
-    return dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+    return FALSE;
   return TRUE;
 }
 
@@ -321,18 +355,29 @@ migrate (DftServerDb *self, GError **error)
 
   if (!begin (self, error))
     return FALSE;
-  if (!dft_db_exec (self->db, "CREATE TABLE IF NOT EXISTS server_schema (version INTEGER NOT NULL)",
-                    error)
+  /* Servers sharing one PostgreSQL may start together: one migrates, the others then see it
+   * done. (SQLite's BEGIN IMMEDIATE already keeps them apart.) The number is arbitrary, ours. */
+  if (dft_server_sql_is_postgresql (self->sql)
+      && !exec (self, "SELECT pg_advisory_xact_lock (2020020)", error))
+    goto fail;
+  if (!exec (self, "CREATE TABLE IF NOT EXISTS server_schema (version INTEGER NOT NULL)", error)
       || !read_version (self, &version, error))
     goto fail;
 
   if (version > DFT_SERVER_DB_VERSION)
     {
-      g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_NEWER_VERSION,
-                   /* Translators: %s is a file name */
-                   _ ("The server database “%s” was written by a newer Daftari server. It was "
-                      "left as it is; run the newer server."),
-                   self->path);
+      if (dft_server_sql_is_postgresql (self->sql))
+        g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_NEWER_VERSION,
+                     /* Translators: %s names a PostgreSQL database and its host */
+                     _ ("The server database %s was written by a newer Daftari server. It was "
+                        "left as it is; run the newer server."),
+                     dft_server_sql_get_name (self->sql));
+      else
+        g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_NEWER_VERSION,
+                     /* Translators: %s is a file name */
+                     _ ("The server database “%s” was written by a newer Daftari server. It was "
+                        "left as it is; run the newer server."),
+                     dft_server_sql_get_name (self->sql));
       goto fail;
     }
 
@@ -340,11 +385,11 @@ migrate (DftServerDb *self, GError **error)
     {
       g_autofree char *bump = NULL;
 
-      if (!dft_db_exec (self->db, migrations[v], error))
+      if (!exec (self, migrations[v], error))
         goto fail;
       bump = v == 0 ? g_strdup_printf ("INSERT INTO server_schema (version) VALUES (%d)", v + 1)
                     : g_strdup_printf ("UPDATE server_schema SET version = %d", v + 1);
-      if (!dft_db_exec (self->db, bump, error))
+      if (!exec (self, bump, error))
         goto fail;
     }
   if (!commit (self, error))
@@ -357,31 +402,44 @@ fail:
   return FALSE;
 }
 
+static DftServerDb *
+open_sql (DftServerSql *sql, GError **error)
+{
+  g_autoptr (DftServerDb) self = g_object_new (DFT_TYPE_SERVER_DB, NULL);
+
+  self->sql = sql;
+  if (!migrate (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
 DftServerDb *
 dft_server_db_open (const char *path, GError **error)
 {
-  g_autoptr (DftServerDb) self = NULL;
-  int                     rc;
+  DftServerSql *sql;
 
   g_return_val_if_fail (path != NULL, NULL);
 
   if (!ensure_file (path, error))
     return NULL;
+  sql = dft_server_sql_open_sqlite (path, error);
+  return sql != NULL ? open_sql (sql, error) : NULL;
+}
 
-  self = g_object_new (DFT_TYPE_SERVER_DB, NULL);
-  self->path = g_strdup (path);
-  rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
-  if (rc != SQLITE_OK)
-    return dft_db_set_error (error, self->db, rc, _ ("opening the database")), NULL;
-  sqlite3_extended_result_codes (self->db, 1);
-  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+DftServerDb *
+dft_server_db_open_storage (const char *storage, const char *path, GError **error)
+{
+  GError       *local = NULL;
+  DftServerSql *sql;
 
-  if (!dft_db_exec (self->db, "PRAGMA journal_mode = WAL", error)
-      || !dft_db_exec (self->db, "PRAGMA synchronous = FULL", error)
-      || !dft_db_exec (self->db, "PRAGMA foreign_keys = ON", error) || !migrate (self, error))
-    return NULL;
+  g_return_val_if_fail (path != NULL, NULL);
 
-  return g_steal_pointer (&self);
+  if (!dft_server_sql_is_postgresql_uri (storage))
+    return dft_server_db_open (path, error);
+  sql = dft_server_sql_open_postgresql (storage, &local);
+  if (sql == NULL)
+    return propagate (error, local), NULL;
+  return open_sql (sql, error);
 }
 
 int
@@ -394,23 +452,24 @@ dft_server_db_get_version (DftServerDb *self)
 /* ---- Teams -------------------------------------------------------------- */
 
 static DftTeam *
-team_from_row (sqlite3_stmt *stmt)
+team_from_row (DftServerSqlStmt *stmt)
 {
   DftTeam *team = g_new0 (DftTeam, 1);
 
   team->id = column_dup (stmt, 0);
   team->name = column_dup (stmt, 1);
-  team->created_at = sqlite3_column_int64 (stmt, 2);
+  team->created_at = dft_server_sql_column_int64 (stmt, 2);
   return team;
 }
 
 DftTeam *
 dft_server_db_create_team (DftServerDb *self, const char *name, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autofree char         *clean = NULL;
-  g_autoptr (DftTeam)      team = NULL;
-  int                      rc;
+  g_autoptr (GError)           local = NULL;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autofree char             *clean = NULL;
+  g_autoptr (DftTeam)          team = NULL;
+  DftServerSqlStep             rc;
 
   g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
 
@@ -424,24 +483,23 @@ dft_server_db_create_team (DftServerDb *self, const char *name, GError **error)
   team->created_at = g_get_real_time () / G_USEC_PER_SEC;
 
   g_mutex_lock (&self->lock);
-  if (!dft_db_prepare (self->db, "INSERT INTO team (id, name, created_at) VALUES (?, ?, ?)", &stmt,
-                       error))
+  if (!prepare (self, "INSERT INTO team (id, name, created_at) VALUES ($1, $2, $3)", &stmt, error))
     goto out;
   bind_text (stmt, 1, team->id);
   bind_text (stmt, 2, team->name);
-  sqlite3_bind_int64 (stmt, 3, team->created_at);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
+  dft_server_sql_bind_int64 (stmt, 3, team->created_at);
+  rc = dft_server_sql_step (stmt, &local);
+  if (rc == DFT_SERVER_SQL_DONE)
     {
       g_mutex_unlock (&self->lock);
       return g_steal_pointer (&team);
     }
-  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+  if (g_error_matches (local, DFT_SERVER_SQL_ERROR, DFT_SERVER_SQL_ERROR_UNIQUE))
     g_set_error (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_EXISTS,
                  /* Translators: %s is a team name */
                  _ ("There is already a team named “%s”."), team->name);
   else
-    dft_db_set_error (error, self->db, rc, _ ("creating a team"));
+    propagate (error, g_steal_pointer (&local));
 out:
   g_mutex_unlock (&self->lock);
   return NULL;
@@ -450,55 +508,52 @@ out:
 DftTeam *
 dft_server_db_find_team (DftServerDb *self, const char *name_or_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autofree char         *clean = NULL;
-  DftTeam                 *team = NULL;
-  int                      rc;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autofree char             *clean = NULL;
+  DftTeam                     *team = NULL;
+  DftServerSqlStep             rc;
 
   g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
 
   clean = clean_name (name_or_id, NULL);
   g_mutex_lock (&self->lock);
-  if (!dft_db_prepare (self->db, "SELECT id, name, created_at FROM team WHERE id = ? OR name = ?",
-                       &stmt, error))
+  if (!prepare (self, "SELECT id, name, created_at FROM team WHERE id = $1 OR name = $2", &stmt,
+                error))
     goto out;
   bind_text (stmt, 1, name_or_id);
   bind_text (stmt, 2, clean != NULL ? clean : name_or_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  rc = step (stmt, error);
+  if (rc == DFT_SERVER_SQL_ROW)
     team = team_from_row (stmt);
-  else if (rc == SQLITE_DONE)
+  else if (rc == DFT_SERVER_SQL_DONE)
     g_set_error (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_NOT_FOUND,
                  /* Translators: %s is what was typed as a team name */
                  _ ("There is no team “%s”."), name_or_id);
-  else
-    dft_db_set_error (error, self->db, rc, _ ("reading the database"));
 out:
   g_mutex_unlock (&self->lock);
   return team;
 }
 
-typedef gpointer (*RowFunc) (sqlite3_stmt *stmt);
+typedef gpointer (*RowFunc) (DftServerSqlStmt *stmt);
 
 static GPtrArray *
 list_rows (
     DftServerDb *self, const char *sql, RowFunc row, GDestroyNotify free_func, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autoptr (GPtrArray)    rows = g_ptr_array_new_with_free_func (free_func);
-  int                      rc;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autoptr (GPtrArray)        rows = g_ptr_array_new_with_free_func (free_func);
+  DftServerSqlStep             rc;
 
   g_mutex_lock (&self->lock);
-  if (!dft_db_prepare (self->db, sql, &stmt, error))
+  if (!prepare (self, sql, &stmt, error))
     {
       g_mutex_unlock (&self->lock);
       return NULL;
     }
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while ((rc = step (stmt, error)) == DFT_SERVER_SQL_ROW)
     g_ptr_array_add (rows, row (stmt));
-  if (rc != SQLITE_DONE)
+  if (rc != DFT_SERVER_SQL_DONE)
     {
-      dft_db_set_error (error, self->db, rc, _ ("reading the database"));
       g_mutex_unlock (&self->lock);
       return NULL;
     }
@@ -517,37 +572,35 @@ dft_server_db_list_teams (DftServerDb *self, GError **error)
 /* ---- Accounts ----------------------------------------------------------- */
 
 static DftAccount *
-account_from_row (sqlite3_stmt *stmt)
+account_from_row (DftServerSqlStmt *stmt)
 {
   DftAccount *account = g_new0 (DftAccount, 1);
 
   account->id = column_dup (stmt, 0);
   account->username = column_dup (stmt, 1);
-  dft_server_role_from_string ((const char *) sqlite3_column_text (stmt, 2), &account->role);
+  dft_server_role_from_string (dft_server_sql_column_text (stmt, 2), &account->role);
   account->team_id = column_dup (stmt, 3);
   account->team_name = column_dup (stmt, 4);
   account->password_hash = column_dup (stmt, 5);
-  account->created_at = sqlite3_column_int64 (stmt, 6);
+  account->created_at = dft_server_sql_column_int64 (stmt, 6);
   return account;
 }
 
 static DftAccount *
 find_account_locked (DftServerDb *self, const char *where, const char *value, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autofree char         *sql = g_strconcat (ACCOUNT_SELECT " WHERE ", where, NULL);
-  int                      rc;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autofree char             *sql = g_strconcat (ACCOUNT_SELECT " WHERE ", where, NULL);
+  DftServerSqlStep             rc;
 
-  if (!dft_db_prepare (self->db, sql, &stmt, error))
+  if (!prepare (self, sql, &stmt, error))
     return NULL;
   bind_text (stmt, 1, value);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  rc = step (stmt, error);
+  if (rc == DFT_SERVER_SQL_ROW)
     return account_from_row (stmt);
-  if (rc == SQLITE_DONE)
+  if (rc == DFT_SERVER_SQL_DONE)
     not_found (error, _ ("There is no such account."));
-  else
-    dft_db_set_error (error, self->db, rc, _ ("reading the database"));
   return NULL;
 }
 
@@ -559,11 +612,12 @@ dft_server_db_create_account (DftServerDb  *self,
                               const char   *password_hash,
                               GError      **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autofree char         *key = NULL;
-  g_autofree char         *id = NULL;
-  DftAccount              *account = NULL;
-  int                      rc;
+  g_autoptr (GError)           local = NULL;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autofree char             *key = NULL;
+  g_autofree char             *id = NULL;
+  DftAccount                  *account = NULL;
+  DftServerSqlStep             rc;
 
   g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
   g_return_val_if_fail (password_hash != NULL, NULL);
@@ -586,29 +640,28 @@ dft_server_db_create_account (DftServerDb  *self,
 
   id = dft_uuid_v7_new ();
   g_mutex_lock (&self->lock);
-  if (!dft_db_prepare (
-          self->db,
-          "INSERT INTO account (id, username, role, team_id, password_hash, created_at)"
-          " VALUES (?, ?, ?, ?, ?, ?)",
-          &stmt, error))
+  if (!prepare (self,
+                "INSERT INTO account (id, username, role, team_id, password_hash, created_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6)",
+                &stmt, error))
     goto out;
   bind_text (stmt, 1, id);
   bind_text (stmt, 2, key);
   bind_text (stmt, 3, dft_server_role_to_string (role));
   bind_text (stmt, 4, team_id);
   bind_text (stmt, 5, password_hash);
-  sqlite3_bind_int64 (stmt, 6, g_get_real_time () / G_USEC_PER_SEC);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
-    account = find_account_locked (self, "a.id = ?", id, error);
-  else if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+  dft_server_sql_bind_int64 (stmt, 6, g_get_real_time () / G_USEC_PER_SEC);
+  rc = dft_server_sql_step (stmt, &local);
+  if (rc == DFT_SERVER_SQL_DONE)
+    account = find_account_locked (self, "a.id = $1", id, error);
+  else if (g_error_matches (local, DFT_SERVER_SQL_ERROR, DFT_SERVER_SQL_ERROR_UNIQUE))
     g_set_error (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_EXISTS,
                  /* Translators: %s is a user name */
                  _ ("There is already an account “%s”."), key);
-  else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+  else if (g_error_matches (local, DFT_SERVER_SQL_ERROR, DFT_SERVER_SQL_ERROR_FOREIGN_KEY))
     not_found (error, _ ("There is no such team."));
   else
-    dft_db_set_error (error, self->db, rc, _ ("creating an account"));
+    propagate (error, g_steal_pointer (&local));
 out:
   g_mutex_unlock (&self->lock);
   return account;
@@ -626,7 +679,7 @@ dft_server_db_find_account (DftServerDb *self, const char *username, GError **er
   if (key == NULL)
     return not_found (error, _ ("There is no such account.")), NULL;
   g_mutex_lock (&self->lock);
-  account = find_account_locked (self, "a.username = ?", key, error);
+  account = find_account_locked (self, "a.username = $1", key, error);
   g_mutex_unlock (&self->lock);
   return account;
 }
@@ -642,7 +695,7 @@ dft_server_db_list_accounts (DftServerDb *self, GError **error)
 /* ---- Devices ------------------------------------------------------------ */
 
 static DftDevice *
-device_from_row (sqlite3_stmt *stmt)
+device_from_row (DftServerSqlStmt *stmt)
 {
   DftDevice *device = g_new0 (DftDevice, 1);
 
@@ -650,13 +703,13 @@ device_from_row (sqlite3_stmt *stmt)
   device->name = column_dup (stmt, 1);
   device->account_id = column_dup (stmt, 2);
   device->username = column_dup (stmt, 3);
-  dft_server_role_from_string ((const char *) sqlite3_column_text (stmt, 4), &device->role);
+  dft_server_role_from_string (dft_server_sql_column_text (stmt, 4), &device->role);
   device->team_id = column_dup (stmt, 5);
   device->team_name = column_dup (stmt, 6);
-  device->enrolled_at = sqlite3_column_int64 (stmt, 7);
-  device->expires_at = sqlite3_column_int64 (stmt, 8);
-  device->revoked_at = sqlite3_column_int64 (stmt, 9);
-  device->last_seen_at = sqlite3_column_int64 (stmt, 10);
+  device->enrolled_at = dft_server_sql_column_int64 (stmt, 7);
+  device->expires_at = dft_server_sql_column_int64 (stmt, 8);
+  device->revoked_at = dft_server_sql_column_int64 (stmt, 9);
+  device->last_seen_at = dft_server_sql_column_int64 (stmt, 10);
   device->sign_key = column_dup (stmt, 11);
   return device;
 }
@@ -664,20 +717,18 @@ device_from_row (sqlite3_stmt *stmt)
 static DftDevice *
 find_device_locked (DftServerDb *self, const char *where, const char *value, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autofree char         *sql = g_strconcat (DEVICE_SELECT " WHERE ", where, NULL);
-  int                      rc;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autofree char             *sql = g_strconcat (DEVICE_SELECT " WHERE ", where, NULL);
+  DftServerSqlStep             rc;
 
-  if (!dft_db_prepare (self->db, sql, &stmt, error))
+  if (!prepare (self, sql, &stmt, error))
     return NULL;
   bind_text (stmt, 1, value);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  rc = step (stmt, error);
+  if (rc == DFT_SERVER_SQL_ROW)
     return device_from_row (stmt);
-  if (rc == SQLITE_DONE)
+  if (rc == DFT_SERVER_SQL_DONE)
     not_found (error, _ ("There is no such device."));
-  else
-    dft_db_set_error (error, self->db, rc, _ ("reading the database"));
   return NULL;
 }
 
@@ -700,22 +751,21 @@ write_device_locked (DftServerDb *self,
                      gint64       expires_at,
                      GError     **error)
 {
-  g_autoptr (sqlite3_stmt) find = NULL;
-  g_autoptr (sqlite3_stmt) write = NULL;
-  gboolean                 exists = FALSE;
-  int                      rc;
+  g_autoptr (DftServerSqlStmt) find = NULL;
+  g_autoptr (DftServerSqlStmt) write = NULL;
+  gboolean                     exists = FALSE;
+  DftServerSqlStep             rc;
 
-  if (!dft_db_prepare (self->db,
-                       "SELECT account_id, revoked_at, expires_at FROM device WHERE id = ?", &find,
-                       error))
+  if (!prepare (self, "SELECT account_id, revoked_at, expires_at FROM device WHERE id = $1", &find,
+                error))
     return FALSE;
   bind_text (find, 1, device_id);
-  rc = sqlite3_step (find);
-  if (rc == SQLITE_ROW)
+  rc = step (find, error);
+  if (rc == DFT_SERVER_SQL_ROW)
     {
-      const char *held_account = (const char *) sqlite3_column_text (find, 0);
-      gboolean    revoked = sqlite3_column_type (find, 1) != SQLITE_NULL;
-      gboolean    expired = sqlite3_column_int64 (find, 2) <= now;
+      const char *held_account = dft_server_sql_column_text (find, 0);
+      gboolean    revoked = !dft_server_sql_column_is_null (find, 1);
+      gboolean    expired = dft_server_sql_column_int64 (find, 2) <= now;
       gboolean    same_account = account_id != NULL && g_strcmp0 (held_account, account_id) == 0;
 
       /* A revoked device id stays revoked: whoever holds the laptop (or only knows its id)
@@ -736,18 +786,17 @@ write_device_locked (DftServerDb *self,
         }
       exists = TRUE;
     }
-  else if (rc != SQLITE_DONE)
-    return dft_db_set_error (error, self->db, rc, _ ("reading the database"));
+  else if (rc != DFT_SERVER_SQL_DONE)
+    return FALSE;
 
-  if (!dft_db_prepare (
-          self->db,
-          exists ? "UPDATE device SET name = ?2, account_id = ?3, role = ?4, team_id = ?5,"
-                   " token_hash = ?6, enrolled_at = ?7, expires_at = ?8, revoked_at = NULL,"
-                   " last_seen_at = ?7, sign_key = ?9 WHERE id = ?1"
-                 : "INSERT INTO device (id, name, account_id, role, team_id, token_hash,"
-                   " enrolled_at, expires_at, revoked_at, last_seen_at, sign_key)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?7, ?9)",
-          &write, error))
+  if (!prepare (self,
+                exists ? "UPDATE device SET name = $2, account_id = $3, role = $4, team_id = $5,"
+                         " token_hash = $6, enrolled_at = $7, expires_at = $8, revoked_at = NULL,"
+                         " last_seen_at = $7, sign_key = $9 WHERE id = $1"
+                       : "INSERT INTO device (id, name, account_id, role, team_id, token_hash,"
+                         " enrolled_at, expires_at, revoked_at, last_seen_at, sign_key)"
+                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $7, $9)",
+                &write, error))
     return FALSE;
   bind_text (write, 1, device_id);
   bind_text (write, 2, device_name != NULL ? device_name : "");
@@ -755,12 +804,12 @@ write_device_locked (DftServerDb *self,
   bind_text (write, 4, role);
   bind_text (write, 5, team_id);
   bind_text (write, 6, token_hash);
-  sqlite3_bind_int64 (write, 7, now);
-  sqlite3_bind_int64 (write, 8, expires_at);
+  dft_server_sql_bind_int64 (write, 7, now);
+  dft_server_sql_bind_int64 (write, 8, expires_at);
   bind_text (write, 9, sign_key);
-  rc = sqlite3_step (write);
-  if (rc != SQLITE_DONE)
-    return dft_db_set_error (error, self->db, rc, _ ("enrolling the device"));
+  rc = step (write, error);
+  if (rc != DFT_SERVER_SQL_DONE)
+    return FALSE;
   return TRUE;
 }
 
@@ -787,7 +836,7 @@ enrol_and_commit_locked (DftServerDb  *self,
     }
   if (!commit (self, error))
     return NULL;
-  return find_device_locked (self, "d.id = ?", device_id, error);
+  return find_device_locked (self, "d.id = $1", device_id, error);
 }
 
 DftDevice *
@@ -810,7 +859,7 @@ dft_server_db_enrol_with_account (DftServerDb *self,
   g_mutex_lock (&self->lock);
   if (!begin (self, error))
     goto out;
-  account = find_account_locked (self, "a.id = ?", account_id, error);
+  account = find_account_locked (self, "a.id = $1", account_id, error);
   if (account == NULL)
     rollback (self);
   else
@@ -857,12 +906,12 @@ dft_server_db_enrol_with_code (DftServerDb *self,
                                gint64       expires_at,
                                GError     **error)
 {
-  g_autoptr (sqlite3_stmt) find = NULL;
-  g_autoptr (sqlite3_stmt) use = NULL;
-  g_autofree char         *team_id = NULL;
-  g_autofree char         *role = NULL;
-  DftDevice               *device = NULL;
-  int                      rc;
+  g_autoptr (DftServerSqlStmt) find = NULL;
+  g_autoptr (DftServerSqlStmt) use = NULL;
+  g_autofree char             *team_id = NULL;
+  g_autofree char             *role = NULL;
+  DftDevice                   *device = NULL;
+  DftServerSqlStep             rc;
 
   g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
   g_return_val_if_fail (code_hash != NULL && device_id != NULL && token_hash != NULL, NULL);
@@ -870,15 +919,15 @@ dft_server_db_enrol_with_code (DftServerDb *self,
   g_mutex_lock (&self->lock);
   if (!begin (self, error))
     goto out;
-  if (!dft_db_prepare (self->db,
-                       "SELECT team_id, role FROM enrolment_code"
-                       " WHERE code_hash = ? AND uses_left > 0 AND expires_at > ?",
-                       &find, error))
+  if (!prepare (self,
+                "SELECT team_id, role FROM enrolment_code"
+                " WHERE code_hash = $1 AND uses_left > 0 AND expires_at > $2",
+                &find, error))
     goto fail;
   bind_text (find, 1, code_hash);
-  sqlite3_bind_int64 (find, 2, now);
-  rc = sqlite3_step (find);
-  if (rc == SQLITE_DONE)
+  dft_server_sql_bind_int64 (find, 2, now);
+  rc = step (find, error);
+  if (rc == DFT_SERVER_SQL_DONE)
     {
       /* One message for unknown, expired and used up: a guesser learns nothing. */
       g_set_error_literal (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_CODE_INVALID,
@@ -886,25 +935,35 @@ dft_server_db_enrol_with_code (DftServerDb *self,
                               "used already. Ask your coordinator for a new one."));
       goto fail;
     }
-  if (rc != SQLITE_ROW)
+  if (rc != DFT_SERVER_SQL_ROW)
     {
-      dft_db_set_error (error, self->db, rc, _ ("reading the database"));
       goto fail;
     }
   team_id = column_dup (find, 0);
   role = column_dup (find, 1);
 
-  if (!dft_db_prepare (self->db,
-                       "UPDATE enrolment_code SET uses_left = uses_left - 1 WHERE code_hash = ?",
-                       &use, error))
+  /* "uses_left > 0" again: another server process on the same PostgreSQL may have used the
+   * last use since the SELECT; its row lock makes this UPDATE wait and then see it. */
+  if (!prepare (self,
+                "UPDATE enrolment_code SET uses_left = uses_left - 1"
+                " WHERE code_hash = $1 AND uses_left > 0",
+                &use, error))
     goto fail;
   bind_text (use, 1, code_hash);
-  if (!dft_db_step_done (self->db, use, error)
-      || !write_device_locked (self, device_id, device_name, NULL, role, team_id, token_hash,
-                               sign_key, now, expires_at, error))
+  if (!step_done (use, error))
+    goto fail;
+  if (dft_server_sql_changes (use) != 1)
+    {
+      g_set_error_literal (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_CODE_INVALID,
+                           _ ("This enrolment code is not valid: it may have expired or been "
+                              "used already. Ask your coordinator for a new one."));
+      goto fail;
+    }
+  if (!write_device_locked (self, device_id, device_name, NULL, role, team_id, token_hash, sign_key,
+                            now, expires_at, error))
     goto fail;
   if (commit (self, error))
-    device = find_device_locked (self, "d.id = ?", device_id, error);
+    device = find_device_locked (self, "d.id = $1", device_id, error);
   goto out;
 
 fail:
@@ -923,7 +982,7 @@ dft_server_db_find_device_by_token (DftServerDb *self, const char *token_hash, G
   g_return_val_if_fail (token_hash != NULL, NULL);
 
   g_mutex_lock (&self->lock);
-  device = find_device_locked (self, "d.token_hash = ?", token_hash, error);
+  device = find_device_locked (self, "d.token_hash = $1", token_hash, error);
   g_mutex_unlock (&self->lock);
   return device;
 }
@@ -937,7 +996,7 @@ dft_server_db_find_device (DftServerDb *self, const char *device_id, GError **er
   g_return_val_if_fail (device_id != NULL, NULL);
 
   g_mutex_lock (&self->lock);
-  device = find_device_locked (self, "d.id = ?", device_id, error);
+  device = find_device_locked (self, "d.id = $1", device_id, error);
   g_mutex_unlock (&self->lock);
   return device;
 }
@@ -958,16 +1017,16 @@ update_device (DftServerDb *self,
                gboolean     must_exist,
                GError     **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  gboolean                 ok = FALSE;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  gboolean                     ok = FALSE;
 
   g_mutex_lock (&self->lock);
-  if (dft_db_prepare (self->db, sql, &stmt, error))
+  if (prepare (self, sql, &stmt, error))
     {
-      sqlite3_bind_int64 (stmt, 1, now);
+      dft_server_sql_bind_int64 (stmt, 1, now);
       bind_text (stmt, 2, device_id);
-      ok = dft_db_step_done (self->db, stmt, error);
-      if (ok && must_exist && sqlite3_changes (self->db) == 0)
+      ok = step_done (stmt, error);
+      if (ok && must_exist && dft_server_sql_changes (stmt) == 0)
         ok = not_found (error, _ ("There is no such device."));
     }
   g_mutex_unlock (&self->lock);
@@ -982,7 +1041,7 @@ dft_server_db_revoke_device (DftServerDb *self, const char *device_id, gint64 no
 
   /* Revoking twice keeps the first time: that is when the device was lost. */
   return update_device (self,
-                        "UPDATE device SET revoked_at = COALESCE (revoked_at, ?) WHERE id = ?",
+                        "UPDATE device SET revoked_at = COALESCE (revoked_at, $1) WHERE id = $2",
                         device_id, now, TRUE, error);
 }
 
@@ -992,7 +1051,7 @@ dft_server_db_touch_device (DftServerDb *self, const char *device_id, gint64 now
   g_return_val_if_fail (DFT_IS_SERVER_DB (self), FALSE);
   g_return_val_if_fail (device_id != NULL, FALSE);
 
-  return update_device (self, "UPDATE device SET last_seen_at = ? WHERE id = ?", device_id, now,
+  return update_device (self, "UPDATE device SET last_seen_at = $1 WHERE id = $2", device_id, now,
                         FALSE, error);
 }
 
@@ -1009,9 +1068,10 @@ dft_server_db_add_enrolment_code (DftServerDb  *self,
                                   const char   *created_by,
                                   GError      **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  gboolean                 ok = FALSE;
-  int                      rc;
+  g_autoptr (GError)           local = NULL;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  gboolean                     ok = FALSE;
+  DftServerSqlStep             rc;
 
   g_return_val_if_fail (DFT_IS_SERVER_DB (self), FALSE);
   g_return_val_if_fail (code_hash != NULL, FALSE);
@@ -1026,25 +1086,25 @@ dft_server_db_add_enrolment_code (DftServerDb  *self,
     }
 
   g_mutex_lock (&self->lock);
-  if (dft_db_prepare (self->db,
-                      "INSERT INTO enrolment_code (code_hash, team_id, role, uses_left, expires_at,"
-                      " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                      &stmt, error))
+  if (prepare (self,
+               "INSERT INTO enrolment_code (code_hash, team_id, role, uses_left, expires_at,"
+               " created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+               &stmt, error))
     {
       bind_text (stmt, 1, code_hash);
       bind_text (stmt, 2, team_id);
       bind_text (stmt, 3, dft_server_role_to_string (role));
-      sqlite3_bind_int64 (stmt, 4, uses);
-      sqlite3_bind_int64 (stmt, 5, expires_at);
+      dft_server_sql_bind_int64 (stmt, 4, uses);
+      dft_server_sql_bind_int64 (stmt, 5, expires_at);
       bind_text (stmt, 6, created_by);
-      sqlite3_bind_int64 (stmt, 7, now);
-      rc = sqlite3_step (stmt);
-      if (rc == SQLITE_DONE)
+      dft_server_sql_bind_int64 (stmt, 7, now);
+      rc = dft_server_sql_step (stmt, &local);
+      if (rc == DFT_SERVER_SQL_DONE)
         ok = TRUE;
-      else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+      else if (g_error_matches (local, DFT_SERVER_SQL_ERROR, DFT_SERVER_SQL_ERROR_FOREIGN_KEY))
         not_found (error, _ ("There is no such team."));
       else
-        dft_db_set_error (error, self->db, rc, _ ("saving the enrolment code"));
+        propagate (error, g_steal_pointer (&local));
     }
   g_mutex_unlock (&self->lock);
   return ok;
@@ -1056,9 +1116,9 @@ gboolean
 dft_server_db_get_owner (
     DftServerDb *self, const char *record_id, gboolean *claimed, char **team_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  gboolean                 ok = FALSE;
-  int                      rc;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  gboolean                     ok = FALSE;
+  DftServerSqlStep             rc;
 
   g_return_val_if_fail (DFT_IS_SERVER_DB (self), FALSE);
   g_return_val_if_fail (record_id != NULL && claimed != NULL && team_id != NULL, FALSE);
@@ -1066,21 +1126,18 @@ dft_server_db_get_owner (
   *claimed = FALSE;
   *team_id = NULL;
   g_mutex_lock (&self->lock);
-  if (dft_db_prepare (self->db, "SELECT team_id FROM record_owner WHERE record_id = ?", &stmt,
-                      error))
+  if (prepare (self, "SELECT team_id FROM record_owner WHERE record_id = $1", &stmt, error))
     {
       bind_text (stmt, 1, record_id);
-      rc = sqlite3_step (stmt);
-      if (rc == SQLITE_ROW)
+      rc = step (stmt, error);
+      if (rc == DFT_SERVER_SQL_ROW)
         {
           *claimed = TRUE;
           *team_id = column_dup (stmt, 0);
           ok = TRUE;
         }
-      else if (rc == SQLITE_DONE)
+      else if (rc == DFT_SERVER_SQL_DONE)
         ok = TRUE;
-      else
-        dft_db_set_error (error, self->db, rc, _ ("reading the database"));
     }
   g_mutex_unlock (&self->lock);
   return ok;
@@ -1103,23 +1160,22 @@ dft_server_db_get_owners (DftServerDb *self, GPtrArray *record_ids, GError **err
     {
       guint               n = MIN (OWNERS_CHUNK, record_ids->len - start);
       g_autoptr (GString) sql
-          = g_string_new ("SELECT record_id, team_id FROM record_owner WHERE record_id IN (?");
-      g_autoptr (sqlite3_stmt) stmt = NULL;
-      int                      rc;
+          = g_string_new ("SELECT record_id, team_id FROM record_owner WHERE record_id IN ($1");
+      g_autoptr (DftServerSqlStmt) stmt = NULL;
+      DftServerSqlStep             rc;
 
       /* Plain IN (?, ?, …), not a JSON function: PostgreSQL reads it as well. */
       for (guint i = 1; i < n; i++)
-        g_string_append (sql, ", ?");
+        g_string_append_printf (sql, ", $%u", i + 1);
       g_string_append_c (sql, ')');
-      if (!dft_db_prepare (self->db, sql->str, &stmt, error))
+      if (!prepare (self, sql->str, &stmt, error))
         goto fail;
       for (guint i = 0; i < n; i++)
         bind_text (stmt, (int) i + 1, g_ptr_array_index (record_ids, start + i));
-      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+      while ((rc = step (stmt, error)) == DFT_SERVER_SQL_ROW)
         g_hash_table_insert (owners, column_dup (stmt, 0), column_dup (stmt, 1));
-      if (rc != SQLITE_DONE)
+      if (rc != DFT_SERVER_SQL_DONE)
         {
-          dft_db_set_error (error, self->db, rc, _ ("reading the database"));
           goto fail;
         }
     }
@@ -1139,7 +1195,7 @@ dft_server_db_claim (DftServerDb *self,
                      gint64       now,
                      GError     **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
 
   g_return_val_if_fail (DFT_IS_SERVER_DB (self), FALSE);
   g_return_val_if_fail (record_ids != NULL && entities != NULL, FALSE);
@@ -1152,19 +1208,19 @@ dft_server_db_claim (DftServerDb *self,
   if (!begin (self, error))
     goto out;
   /* ON CONFLICT DO NOTHING: SQLite 3.24 and PostgreSQL 9.5 both read it. */
-  if (!dft_db_prepare (self->db,
-                       "INSERT INTO record_owner (record_id, entity, team_id, claimed_at)"
-                       " VALUES (?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING",
-                       &stmt, error))
+  if (!prepare (self,
+                "INSERT INTO record_owner (record_id, entity, team_id, claimed_at)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT (record_id) DO NOTHING",
+                &stmt, error))
     goto fail;
   for (guint i = 0; i < record_ids->len; i++)
     {
-      sqlite3_reset (stmt);
+      dft_server_sql_reset (stmt);
       bind_text (stmt, 1, g_ptr_array_index (record_ids, i));
       bind_text (stmt, 2, g_ptr_array_index (entities, i));
       bind_text (stmt, 3, team_id);
-      sqlite3_bind_int64 (stmt, 4, now);
-      if (!dft_db_step_done (self->db, stmt, error))
+      dft_server_sql_bind_int64 (stmt, 4, now);
+      if (!step_done (stmt, error))
         goto fail;
     }
   if (commit (self, error))
@@ -1184,7 +1240,7 @@ out:
 gboolean
 dft_server_db_unclaim (DftServerDb *self, GPtrArray *record_ids, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
 
   g_return_val_if_fail (DFT_IS_SERVER_DB (self), FALSE);
   g_return_val_if_fail (record_ids != NULL, FALSE);
@@ -1195,13 +1251,13 @@ dft_server_db_unclaim (DftServerDb *self, GPtrArray *record_ids, GError **error)
   g_mutex_lock (&self->lock);
   if (!begin (self, error))
     goto out;
-  if (!dft_db_prepare (self->db, "DELETE FROM record_owner WHERE record_id = ?", &stmt, error))
+  if (!prepare (self, "DELETE FROM record_owner WHERE record_id = $1", &stmt, error))
     goto fail;
   for (guint i = 0; i < record_ids->len; i++)
     {
-      sqlite3_reset (stmt);
+      dft_server_sql_reset (stmt);
       bind_text (stmt, 1, g_ptr_array_index (record_ids, i));
-      if (!dft_db_step_done (self->db, stmt, error))
+      if (!step_done (stmt, error))
         goto fail;
     }
   if (commit (self, error))
@@ -1224,30 +1280,27 @@ dft_server_db_list_owned (DftServerDb *self,
                           guint       *n_workshops,
                           GError     **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autoptr (GPtrArray)    ids = g_ptr_array_new_with_free_func (g_free);
-  int                      rc = SQLITE_ERROR;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autoptr (GPtrArray)        ids = g_ptr_array_new_with_free_func (g_free);
+  DftServerSqlStep             rc = DFT_SERVER_SQL_FAILED;
 
   g_return_val_if_fail (DFT_IS_SERVER_DB (self), NULL);
   g_return_val_if_fail (team_id != NULL && n_workshops != NULL, NULL);
 
   *n_workshops = 0;
   g_mutex_lock (&self->lock);
-  if (dft_db_prepare (self->db, "SELECT record_id, entity FROM record_owner WHERE team_id = ?",
-                      &stmt, error))
+  if (prepare (self, "SELECT record_id, entity FROM record_owner WHERE team_id = $1", &stmt, error))
     {
       bind_text (stmt, 1, team_id);
-      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+      while ((rc = step (stmt, error)) == DFT_SERVER_SQL_ROW)
         {
           g_ptr_array_add (ids, column_dup (stmt, 0));
-          if (g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), "event") == 0)
+          if (g_strcmp0 (dft_server_sql_column_text (stmt, 1), "event") == 0)
             (*n_workshops)++;
         }
-      if (rc != SQLITE_DONE)
-        dft_db_set_error (error, self->db, rc, _ ("reading the database"));
     }
   g_mutex_unlock (&self->lock);
-  return rc == SQLITE_DONE ? g_steal_pointer (&ids) : NULL;
+  return rc == DFT_SERVER_SQL_DONE ? g_steal_pointer (&ids) : NULL;
 }
 
 gboolean
@@ -1258,25 +1311,235 @@ dft_server_db_set_owner (DftServerDb *self,
                          gint64       now,
                          GError     **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  gboolean                 ok = FALSE;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  gboolean                     ok = FALSE;
 
   g_return_val_if_fail (DFT_IS_SERVER_DB (self), FALSE);
   g_return_val_if_fail (record_id != NULL && entity != NULL, FALSE);
 
   g_mutex_lock (&self->lock);
-  if (dft_db_prepare (self->db,
-                      "INSERT INTO record_owner (record_id, entity, team_id, claimed_at)"
-                      " VALUES (?, ?, ?, ?) ON CONFLICT (record_id) DO UPDATE"
-                      " SET team_id = excluded.team_id, claimed_at = excluded.claimed_at",
-                      &stmt, error))
+  if (prepare (self,
+               "INSERT INTO record_owner (record_id, entity, team_id, claimed_at)"
+               " VALUES ($1, $2, $3, $4) ON CONFLICT (record_id) DO UPDATE"
+               " SET team_id = excluded.team_id, claimed_at = excluded.claimed_at",
+               &stmt, error))
     {
       bind_text (stmt, 1, record_id);
       bind_text (stmt, 2, entity);
       bind_text (stmt, 3, team_id);
-      sqlite3_bind_int64 (stmt, 4, now);
-      ok = dft_db_step_done (self->db, stmt, error);
+      dft_server_sql_bind_int64 (stmt, 4, now);
+      ok = step_done (stmt, error);
     }
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/* ---- Copying to another database ---------------------------------------- */
+
+typedef struct
+{
+  const char *name;
+  const char *columns;  /* in the order they are read and written */
+  const char *integers; /* which of them are integers: 'i' for each, '-' for text */
+} Table;
+
+/* Parents before children, for the foreign keys. */
+static const Table tables[] = {
+  { "team", "id, name, created_at", "--i" },
+  { "account", "id, username, role, team_id, password_hash, created_at", "-----i" },
+  { "device",
+    "id, name, account_id, role, team_id, token_hash, enrolled_at, expires_at, revoked_at,"
+    " last_seen_at, sign_key",
+    "------iiii-" },
+  { "enrolment_code", "code_hash, team_id, role, uses_left, expires_at, created_by, created_at",
+    "---ii-i" },
+  { "record_owner", "record_id, entity, team_id, claimed_at", "---i" },
+};
+
+void
+dft_server_db_append_field (GString *line, const char *value)
+{
+  if (value == NULL)
+    {
+      g_string_append (line, "\\N");
+      return;
+    }
+  for (const char *p = value; *p != '\0'; p++)
+    if (*p == '\\')
+      g_string_append (line, "\\\\");
+    else if (*p == '\t')
+      g_string_append (line, "\\t");
+    else if (*p == '\n')
+      g_string_append (line, "\\n");
+    else
+      g_string_append_c (line, *p);
+}
+
+static int
+compare_lines (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * Every row of @table as text, and the SHA-256 of those lines sorted bytewise (primary key
+ * first, so in key order): the same on SQLite and PostgreSQL, whose own collations may differ.
+ * Integers read back as the same decimal text on both.
+ */
+static gboolean
+table_digest (DftServerDb *self, const Table *table, guint *rows, char **digest, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autoptr (GPtrArray)        lines = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GChecksum)        sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree char *sql = g_strdup_printf ("SELECT %s FROM %s", table->columns, table->name);
+  guint            n = (guint) strlen (table->integers);
+  DftServerSqlStep rc;
+
+  if (!prepare (self, sql, &stmt, error))
+    return FALSE;
+  while ((rc = step (stmt, error)) == DFT_SERVER_SQL_ROW)
+    {
+      GString *line = g_string_new (NULL);
+
+      for (guint i = 0; i < n; i++)
+        {
+          if (i > 0)
+            g_string_append_c (line, '\t');
+          dft_server_db_append_field (line, dft_server_sql_column_text (stmt, (int) i));
+        }
+      g_string_append_c (line, '\n');
+      g_ptr_array_add (lines, g_string_free (line, FALSE));
+    }
+  if (rc != DFT_SERVER_SQL_DONE)
+    return FALSE;
+  g_ptr_array_sort (lines, compare_lines);
+  for (guint i = 0; i < lines->len; i++)
+    g_checksum_update (sum, g_ptr_array_index (lines, i), -1);
+  *rows = lines->len;
+  *digest = g_strdup (g_checksum_get_string (sum));
+  return TRUE;
+}
+
+static gboolean
+copy_table (DftServerDb *from, DftServerDb *to, const Table *table, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) read = NULL;
+  g_autoptr (DftServerSqlStmt) write = NULL;
+  g_autofree char    *select = g_strdup_printf ("SELECT %s FROM %s", table->columns, table->name);
+  g_autoptr (GString) insert = g_string_new (NULL);
+  guint               n = (guint) strlen (table->integers);
+  DftServerSqlStep    rc;
+
+  g_string_printf (insert, "INSERT INTO %s (%s) VALUES ($1", table->name, table->columns);
+  for (guint i = 2; i <= n; i++)
+    g_string_append_printf (insert, ", $%u", i);
+  g_string_append_c (insert, ')');
+  if (!prepare (from, select, &read, error) || !prepare (to, insert->str, &write, error))
+    return FALSE;
+  while ((rc = step (read, error)) == DFT_SERVER_SQL_ROW)
+    {
+      dft_server_sql_reset (write);
+      for (guint i = 0; i < n; i++)
+        if (table->integers[i] == 'i' && !dft_server_sql_column_is_null (read, (int) i))
+          dft_server_sql_bind_int64 (write, (int) i + 1,
+                                     dft_server_sql_column_int64 (read, (int) i));
+        else
+          bind_text (write, (int) i + 1, dft_server_sql_column_text (read, (int) i));
+      if (!step_done (write, error))
+        return FALSE;
+    }
+  return rc == DFT_SERVER_SQL_DONE;
+}
+
+gboolean
+dft_server_db_copy_to (DftServerDb *self, DftServerDb *target, GString *report, GError **error)
+{
+  return dft_server_db_copy_to_with (self, target, NULL, NULL, report, error);
+}
+
+gboolean
+dft_server_db_copy_to_with (DftServerDb        *self,
+                            DftServerDb        *target,
+                            DftServerDbCopyFunc also,
+                            gpointer            data,
+                            GString            *report,
+                            GError            **error)
+{
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (DFT_IS_SERVER_DB (self) && DFT_IS_SERVER_DB (target), FALSE);
+  g_return_val_if_fail (self != target && report != NULL, FALSE);
+
+  g_mutex_lock (&self->lock);
+  g_mutex_lock (&target->lock);
+  /* The source read in one transaction, so that the copy is of one moment; the target written
+   * in one, so that a failure leaves it empty. */
+  if (!begin (self, error))
+    goto out;
+  if (!begin (target, error))
+    {
+      rollback (self);
+      goto out;
+    }
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      g_autofree char *digest = NULL;
+      guint            rows;
+
+      if (!table_digest (target, &tables[t], &rows, &digest, error))
+        goto fail;
+      if (rows > 0)
+        {
+          g_set_error (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_EXISTS,
+                       /* Translators: first %s names a database, second a table, %u a number */
+                       _ ("The database %s is not empty (its table %s has %u rows): nothing was "
+                          "copied. Copy to a new, empty database."),
+                       dft_server_sql_get_name (target->sql), tables[t].name, rows);
+          goto fail;
+        }
+    }
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    if (!copy_table (self, target, &tables[t], error))
+      goto fail;
+  /* Checked before it is committed: the same rows, the same values. */
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      g_autofree char *had = NULL;
+      g_autofree char *has = NULL;
+      guint            had_rows, has_rows;
+
+      if (!table_digest (self, &tables[t], &had_rows, &had, error)
+          || !table_digest (target, &tables[t], &has_rows, &has, error))
+        goto fail;
+      if (had_rows != has_rows || !g_str_equal (had, has))
+        {
+          g_set_error (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_CONFLICT,
+                       /* Translators: %s is a table's name */
+                       _ ("The copy of the table %s differs from the original: nothing was "
+                          "copied."),
+                       tables[t].name);
+          goto fail;
+        }
+      g_string_append_printf (report, "%s\t%u\tsha256:%s\n", tables[t].name, has_rows, has);
+    }
+  /* In the same transaction: the target gets all of it or nothing. */
+  if (also != NULL && !also (target->sql, report, data, error))
+    goto fail;
+  if (!commit (target, error))
+    {
+      rollback (self);
+      goto out;
+    }
+  rollback (self);
+  ok = TRUE;
+  goto out;
+
+fail:
+  rollback (target);
+  rollback (self);
+out:
+  g_mutex_unlock (&target->lock);
   g_mutex_unlock (&self->lock);
   return ok;
 }

@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "dft-server-sql.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -10,10 +12,12 @@ G_BEGIN_DECLS
  * tokens, enrolment codes, and which team each workshop belongs to. The
  * workshop register itself lives in a DftStore beside it.
  *
- * A narrow interface on purpose: SQLite is the embedded default and a
- * PostgreSQL backend is to come, so the SQL is portable (no AUTOINCREMENT, no
- * INSERT OR REPLACE, no SQLite date functions: times are Unix seconds made in
- * C) and the schema has its own numbered migrations in its own table.
+ * A narrow interface on purpose: SQLite is the embedded default and
+ * PostgreSQL the other backend (dft-server-sql.h), so the SQL is portable (no
+ * AUTOINCREMENT, no INSERT OR REPLACE, no SQLite date functions: times are Unix
+ * seconds made in C) and the schema has its own numbered migrations in its own
+ * table. Each public call is one transaction; nothing is cached in memory, so
+ * several processes may share one PostgreSQL database.
  */
 
 #define DFT_SERVER_DB_ERROR (dft_server_db_error_quark ())
@@ -25,6 +29,7 @@ typedef enum
   DFT_SERVER_DB_ERROR_CONFLICT,     /* a device id enrolled to someone else */
   DFT_SERVER_DB_ERROR_CODE_INVALID, /* an enrolment code unknown, expired or used up */
   DFT_SERVER_DB_ERROR_INVALID,      /* a name or role that is not allowed */
+  DFT_SERVER_DB_ERROR_UNAVAILABLE,  /* PostgreSQL does not answer: nothing was written, retry */
 } DftServerDbError;
 
 GQuark dft_server_db_error_quark (void);
@@ -88,6 +93,12 @@ G_DECLARE_FINAL_TYPE (DftServerDb, dft_server_db, DFT, SERVER_DB, GObject)
 
 /* Creates the file (mode 0600) and its folder (0700) when missing. Safe from any thread. */
 DftServerDb *dft_server_db_open (const char *path, GError **error);
+/*
+ * The database the configuration's storage= names: a libpq URI ("postgresql://…") opens that
+ * PostgreSQL database, anything else (NULL, "sqlite") the file @path as above. A PostgreSQL
+ * that does not answer fails with DFT_SERVER_DB_ERROR_UNAVAILABLE, saying why and where.
+ */
+DftServerDb *dft_server_db_open_storage (const char *storage, const char *path, GError **error);
 int          dft_server_db_get_version (DftServerDb *self);
 
 /* Teams. */
@@ -196,5 +207,30 @@ gboolean dft_server_db_set_owner (DftServerDb *self,
                                   const char  *team_id,
                                   gint64       now,
                                   GError     **error);
+
+/*
+ * Copies every row of @self into @target, which must be empty (just made by opening it), in
+ * one transaction on each, and checks the copy before committing it: row counts and a SHA-256
+ * per table over its rows as text, sorted. Appends "TABLE\tROWS\tsha256:HEX" lines to @report.
+ */
+gboolean
+dft_server_db_copy_to (DftServerDb *self, DftServerDb *target, GString *report, GError **error);
+/* What else to write to @target's connection (@sql) in the copy's transaction, after the
+ * accounts' tables are copied and checked; FALSE rolls all of it back. */
+typedef gboolean (*DftServerDbCopyFunc) (DftServerSql *sql,
+                                         GString      *report,
+                                         gpointer      data,
+                                         GError      **error);
+/* dft_server_db_copy_to(), and @also (may be NULL) before the commit. */
+gboolean dft_server_db_copy_to_with (DftServerDb        *self,
+                                     DftServerDb        *target,
+                                     DftServerDbCopyFunc also,
+                                     gpointer            data,
+                                     GString            *report,
+                                     GError            **error);
+
+/* Appends @value as one field of a line that migrate-storage checksums: \N for NULL, tab,
+ * newline and backslash escaped, so both databases' rows sum the same. */
+void dft_server_db_append_field (GString *line, const char *value);
 
 G_END_DECLS

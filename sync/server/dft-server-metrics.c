@@ -24,6 +24,7 @@ struct _DftServerMetrics
   guint64     applied;
   guint64     duplicates;
   guint64     limited;
+  guint64     purged;
   Histogram   push; /* push and the push half of a sync */
   Histogram   pull;
   gint64      started; /* real time, µs */
@@ -106,6 +107,14 @@ dft_server_metrics_limited (DftServerMetrics *metrics)
 {
   g_mutex_lock (&metrics->lock);
   metrics->limited++;
+  g_mutex_unlock (&metrics->lock);
+}
+
+void
+dft_server_metrics_purged (DftServerMetrics *metrics, guint records)
+{
+  g_mutex_lock (&metrics->lock);
+  metrics->purged += records;
   g_mutex_unlock (&metrics->lock);
 }
 
@@ -197,14 +206,17 @@ dft_server_metrics_text (DftServerMetrics *metrics)
       "# HELP daftari_rate_limited_total Requests refused with 429 by the rate limit.\n"
       "# TYPE daftari_rate_limited_total counter\n"
       "daftari_rate_limited_total %" G_GUINT64_FORMAT "\n"
+      "# HELP daftari_purged_records_total Deleted records purged (with what names them).\n"
+      "# TYPE daftari_purged_records_total counter\n"
+      "daftari_purged_records_total %" G_GUINT64_FORMAT "\n"
       "# HELP daftari_devices_seen Devices that made a request since the server started.\n"
       "# TYPE daftari_devices_seen gauge\n"
       "daftari_devices_seen %u\n"
       "# HELP daftari_start_time_seconds When the server started, in seconds since 1970.\n"
       "# TYPE daftari_start_time_seconds gauge\n"
       "daftari_start_time_seconds %" G_GINT64_FORMAT "\n",
-      metrics->applied, metrics->duplicates, metrics->limited, g_hash_table_size (metrics->devices),
-      metrics->started / G_USEC_PER_SEC);
+      metrics->applied, metrics->duplicates, metrics->limited, metrics->purged,
+      g_hash_table_size (metrics->devices), metrics->started / G_USEC_PER_SEC);
   append_histogram (out, "daftari_push_duration_seconds",
                     "Time to answer a push or a sync, successful ones.", &metrics->push);
   append_histogram (out, "daftari_pull_duration_seconds",

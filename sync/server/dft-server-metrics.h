@@ -28,6 +28,9 @@ void dft_server_metrics_request (DftServerMetrics *metrics,
 void dft_server_metrics_changes (DftServerMetrics *metrics, guint applied, guint duplicates);
 /* Requests refused by the rate limit. */
 void dft_server_metrics_limited (DftServerMetrics *metrics);
+/* Records the purge removed (sync/PROTOCOL.md, "Purge"): people, with their marks and
+ * enrollments. */
+void dft_server_metrics_purged (DftServerMetrics *metrics, guint records);
 
 /* The exposition text (text/plain; version=0.0.4). */
 char *dft_server_metrics_text (DftServerMetrics *metrics);

@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "dft-server-cluster.h"
 #include "dft-server-limit.h"
 #include "dft-server-metrics.h"
 #include "dft-server.h"
@@ -111,11 +112,13 @@ struct _DftServer
   SoupServer       *soup;
   DftStore         *store;
   DftServerDb      *db;
+  DftServerCluster *cluster; /* several processes share the register's log; NULL: alone */
   char             *epoch;
   char             *bundle_key;   /* the public key USB bundles are sealed to */
   gint64            log_at_start; /* the last log position in the files when the server started */
   gint64            log_first;    /* positions this run gives start after this */
-  GMutex            epoch_lock;   /* guards epoch, which a restore found while serving replaces */
+  gint64            data_version; /* the register's PRAGMA data_version when last checked */
+  GMutex            epoch_lock;   /* guards epoch and the log gap, which a restore replaces */
   GMutex            push_lock;    /* check, claim and apply one push at a time */
   GMutex            attachment_lock; /* one piece of a file at a time: pieces follow each other */
   Budget            push_budget;     /* memory of the pushes under way: bodies and decoding */
@@ -145,8 +148,12 @@ typedef struct
 } Member;
 
 /* dft-server.c */
-char    *_dft_server_current_epoch (DftServer *self);
+char *_dft_server_current_epoch (DftServer *self);
+/* Whether @position lies between the end of the log at start and this run's first position:
+ * one no change was ever given, which a device can hold only from data since put back. */
+gboolean _dft_server_in_log_gap (DftServer *self, gint64 position);
 void     _dft_server_restore_found (DftServer *self, const char *why);
+void     _dft_server_check_restored (DftServer *self);
 gboolean _dft_server_budget_take (Budget *budget, gsize n, gint64 deadline);
 void     _dft_server_budget_give (Budget *budget, gsize n);
 
@@ -163,6 +170,14 @@ gboolean _dft_server_bad_request (GError **error, const char *message);
 JsonObject *
 _dft_server_parse_object (Request *request, const Member *members, guint n_members, GError **error);
 const char *_dft_server_member_string (JsonObject *object, const char *name);
+GPtrArray  *_dft_server_parse_list (Request    *request,
+                                    JsonParser *parser,
+                                    const char *member,
+                                    guint       max,
+                                    gboolean (*valid) (const char *text),
+                                    const char *shape,
+                                    const char *too_many,
+                                    const char *bad_item);
 
 /* dft-server-accounts.c */
 gint64     _dft_server_now_seconds (void);
@@ -182,6 +197,9 @@ void        _dft_server_handle_codes (DftServer *self, Request *request, DftDevi
 void _dft_server_handle_attachments_missing (DftServer *self, Request *request, DftDevice *device);
 void _dft_server_handle_attachment_put (DftServer *self, Request *request, DftDevice *device);
 void _dft_server_handle_attachment_get (DftServer *self, Request *request, DftDevice *device);
+
+/* dft-server-purge.c */
+void _dft_server_handle_purged (DftServer *self, Request *request, DftDevice *device);
 
 /* dft-server-readers.c */
 gboolean   _dft_server_readers_open (DftServer *self, GError **error);

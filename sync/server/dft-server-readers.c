@@ -67,6 +67,16 @@ _dft_server_readers_close (DftServer *self)
   g_clear_pointer (&self->readers, g_async_queue_unref);
 }
 
+/* Whether the commit @reader reads is data "admin restore" put back that the server has not
+ * taken up yet: the mark goes in the same commit as the data, and goes once it is taken up. */
+static gboolean
+reads_restored (DftStore *reader, GError **error)
+{
+  g_autofree char *copy = dft_store_get_sync_state (reader, "backup_copy", error);
+
+  return copy != NULL && *copy != '\0';
+}
+
 /* A reader, in a read transaction of its own: what every read through it sees is one commit.
  * Waits while every reader is taken. */
 DftStore *
@@ -74,10 +84,27 @@ _dft_server_reader_take (DftServer *self, GError **error)
 {
   DftStore *reader = g_async_queue_pop (self->readers);
 
-  if (!dft_db_exec (_dft_store_get_db (reader), "BEGIN", error))
+  /*
+   * A pull takes no push_lock, so it may be first to read a restore made while serving: the
+   * server takes it up (new epoch, log positions) before this pull answers from it, and the
+   * pull reads again from a commit after that. Tried twice at most: the next read follows the
+   * writer's commit that removed the mark, unless taking it up failed, which the server logs.
+   */
+  for (guint tries = 0;; tries++)
     {
-      g_async_queue_push (self->readers, reader);
-      return NULL;
+      g_autoptr (GError) local_error = NULL;
+
+      if (!dft_db_exec (_dft_store_get_db (reader), "BEGIN", error))
+        {
+          g_async_queue_push (self->readers, reader);
+          return NULL;
+        }
+      if (tries == 2 || !reads_restored (reader, &local_error))
+        break;
+      sqlite3_exec (_dft_store_get_db (reader), "COMMIT", NULL, NULL, NULL);
+      g_mutex_lock (&self->push_lock);
+      _dft_server_check_restored (self);
+      g_mutex_unlock (&self->push_lock);
     }
   return reader;
 }

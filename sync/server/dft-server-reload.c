@@ -76,9 +76,23 @@ config_copy (const DftServerConfig *config)
   copy->path = g_strdup (config->path);
   copy->listen = g_strdup (config->listen);
   copy->data_dir = g_strdup (config->data_dir);
+  copy->storage = g_strdup (config->storage);
   copy->tls_certificate = g_strdup (config->tls_certificate);
   copy->tls_key = g_strdup (config->tls_key);
   return copy;
+}
+
+/* The storage setting for the log: a PostgreSQL address without its password. */
+static char *
+storage_for_log (const char *storage)
+{
+  g_autoptr (GUri) uri = NULL;
+
+  if (storage == NULL)
+    return g_strdup ("sqlite");
+  uri = g_uri_parse (storage, G_URI_FLAGS_HAS_PASSWORD, NULL);
+  return uri != NULL ? g_uri_to_string_partial (uri, G_URI_HIDE_PASSWORD)
+                     : g_strdup ("postgresql://…");
 }
 
 /* Logs one setting that a reload cannot apply. */
@@ -141,6 +155,16 @@ dft_server_reload_now (DftServerReload *self, GError **error)
     }
   if (!g_str_equal (wanted->data_dir, running->data_dir))
     needs_restart ("data", running->data_dir, wanted->data_dir);
+  /* The database is opened once, at start, and workers hold it. */
+  if (g_strcmp0 (wanted->storage, running->storage) != 0)
+    {
+      g_autofree char *from = storage_for_log (running->storage);
+      g_autofree char *to = storage_for_log (wanted->storage);
+
+      needs_restart ("storage", from, to);
+    }
+  if (wanted->cluster != running->cluster)
+    needs_restart ("cluster", running->cluster ? "yes" : "no", wanted->cluster ? "yes" : "no");
   if (wanted->allow_plain_lan != running->allow_plain_lan)
     needs_restart ("allow-plain-http", running->allow_plain_lan ? "lan" : "no",
                    wanted->allow_plain_lan ? "lan" : "no");

@@ -6,6 +6,7 @@
 #include "dft-db.h"
 #include "dft-server-private.h"
 #include "dft-server-scope.h"
+#include "dft-server-sql.h"
 #include "dft-wire.h"
 
 #define MAX_JSON_DEPTH 16
@@ -57,9 +58,32 @@ _dft_server_reply_error (Reply *reply, guint status, const char *code, const cha
   reply->challenge = status == SOUP_STATUS_UNAUTHORIZED;
 }
 
+/*
+ * PostgreSQL went away: its transaction went with it, so nothing of the request was kept, and
+ * the device tries again after Retry-After (sync/PROTOCOL.md) while the connection is made anew.
+ * Which database and why stay in the log.
+ */
+static void
+reply_db_unavailable (Reply *reply, const GError *error)
+{
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE", "%s", error->message);
+  _dft_server_reply_error (reply, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+                           _ ("The server cannot reach its database just now. Nothing of this "
+                              "request was stored; try again in a moment."));
+  reply->retry_after = PUSH_RETRY_AFTER;
+}
+
 void
 _dft_server_reply_internal (Reply *reply, const GError *error)
 {
+  /* Every caller that meets a failure it did not expect comes here, the server database's
+   * included: one that is only away for now is answered as such. */
+  if (error != NULL
+      && g_error_matches (error, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_UNAVAILABLE))
+    {
+      reply_db_unavailable (reply, error);
+      return;
+    }
   /* The detail goes to the log for whoever runs the server; SQLite and disk
    * messages hold no personal data. */
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE", "internal error: %s",
@@ -106,11 +130,17 @@ _dft_server_reply_gerror (Reply *reply, const GError *error)
         case DFT_SERVER_DB_ERROR_INVALID:
           _dft_server_reply_error (reply, SOUP_STATUS_BAD_REQUEST, "bad_request", error->message);
           break;
+        case DFT_SERVER_DB_ERROR_UNAVAILABLE:
+          reply_db_unavailable (reply, error);
+          break;
         default:
           _dft_server_reply_internal (reply, error);
           break;
         }
     }
+  /* The shared log of a cluster (dft-server-cluster.c) did not answer. */
+  else if (g_error_matches (error, DFT_SERVER_SQL_ERROR, DFT_SERVER_SQL_ERROR_UNAVAILABLE))
+    reply_db_unavailable (reply, error);
   else
     _dft_server_reply_internal (reply, error);
 }
@@ -227,6 +257,70 @@ _dft_server_bad_request (GError **error, const char *message)
 {
   g_set_error_literal (error, DFT_WIRE_ERROR, DFT_WIRE_ERROR_INVALID, message);
   return FALSE;
+}
+
+/*
+ * A small body that is {"@member": [strings]} and nothing else, as the requests that ask about
+ * a list of ids or hashes send it: the strings, which point into @parser's tree; or NULL with
+ * the reply made: 400 @shape for another body, 413 @too_many when there are more than @max, 400
+ * @bad_item for a string @valid refuses (checked before anything is answered).
+ */
+GPtrArray *
+_dft_server_parse_list (Request    *request,
+                        JsonParser *parser,
+                        const char *member,
+                        guint       max,
+                        gboolean (*valid) (const char *text),
+                        const char *shape,
+                        const char *too_many,
+                        const char *bad_item)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GBytes)    json = _dft_server_body_json (request, SMALL_BODY_MAX, &error);
+  g_autoptr (GPtrArray) items = NULL;
+  JsonObject           *body;
+  JsonNode             *root, *list;
+  JsonArray            *array;
+  const char           *data;
+  gsize                 length = 0;
+
+  if (json == NULL)
+    {
+      _dft_server_reply_gerror (&request->reply, error);
+      return NULL;
+    }
+  data = g_bytes_get_data (json, &length);
+  if (length == 0 || !dft_wire_json_single (data, length) || !dft_wire_json_strict (data, length)
+      || !json_parser_load_from_data (parser, data, (gssize) length, NULL)
+      || (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root)
+      || json_object_get_size (body = json_node_get_object (root)) != 1
+      || (list = json_object_get_member (body, member)) == NULL || !JSON_NODE_HOLDS_ARRAY (list))
+    {
+      _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request", shape);
+      return NULL;
+    }
+  array = json_node_get_array (list);
+  if (json_array_get_length (array) > max)
+    {
+      _dft_server_reply_error (&request->reply, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too_large",
+                               too_many);
+      return NULL;
+    }
+  items = g_ptr_array_sized_new (json_array_get_length (array));
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING
+          || !valid (json_node_get_string (node)))
+        {
+          _dft_server_reply_error (&request->reply, SOUP_STATUS_BAD_REQUEST, "bad_request",
+                                   bad_item);
+          return NULL;
+        }
+      g_ptr_array_add (items, (gpointer) json_node_get_string (node));
+    }
+  return g_steal_pointer (&items);
 }
 
 /* A small JSON object body, every member known and of its type. */

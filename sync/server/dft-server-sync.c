@@ -3,6 +3,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -10,6 +11,7 @@
 #include "dft-change-log.h"
 #include "dft-hlc.h"
 #include "dft-server-private.h"
+#include "dft-server-purge.h"
 #include "dft-server-scope.h"
 #include "dft-store-private.h"
 #include "dft-wire-cols.h"
@@ -266,6 +268,25 @@ set_aside_free (gpointer data)
 }
 
 /*
+ * Whether @change would bring back a person the purge removed (sync/PROTOCOL.md, "Purge"):
+ * it is a change of a purged record, or names a purged person (a mark or an enrollment made
+ * offline before the device heard of the delete).
+ */
+static gboolean
+names_purged (DftStore *store, DftChange *change, gboolean *purged, GError **error)
+{
+  JsonNode *person = json_object_get_member (change->fields, "person_id");
+
+  if (!dft_store_is_purged (store, change->record_id, purged, error))
+    return FALSE;
+  if (!*purged && person != NULL && JSON_NODE_HOLDS_VALUE (person)
+      && json_node_get_value_type (person) == G_TYPE_STRING
+      && !dft_store_is_purged (store, json_node_get_string (person), purged, error))
+    return FALSE;
+  return TRUE;
+}
+
+/*
  * The changes of a device's own push that may be applied, in their order (borrowed from
  * @changes). A change the scope refuses alone (a record of another team, a form a coordinator
  * published, a value too long) is set aside with its reason into @set_aside and the rest is
@@ -284,9 +305,34 @@ sort_push (DftServer *self,
 {
   g_autoptr (GPtrArray) accepted = g_ptr_array_new ();
   g_autoptr (DftScope)  scope = dft_scope_new (self->store, self->db, device);
+  gboolean              any_purged = FALSE;
 
+  /* Asked once, not for every change: "admin purge" committing in between is caught where the
+   * push is applied (_dft_store_apply_changes_then()). */
+  if (!dft_store_has_purged (self->store, &any_purged, error))
+    return NULL;
   for (guint i = 0; i < changes->len; i++)
-    g_ptr_array_add (accepted, g_ptr_array_index (changes, i));
+    {
+      DftChange *change = g_ptr_array_index (changes, i);
+      gboolean   purged = FALSE;
+
+      if (any_purged && !names_purged (self->store, change, &purged, error))
+        return NULL;
+      if (purged)
+        {
+          SetAside *aside = g_new0 (SetAside, 1);
+
+          /* Kept for a coordinator to see, never applied: applied, it would bring back a
+           * person every device has let go. */
+          aside->change = change;
+          aside->reason = g_strdup (
+              _ ("This person was deleted and then removed from the server; the change was "
+                 "kept for a coordinator to see."));
+          g_ptr_array_add (set_aside, aside);
+          continue;
+        }
+      g_ptr_array_add (accepted, change);
+    }
   /* One scope for every pass: what it read of the store and the owners holds until the push is
    * applied; only what it noted of the batch is forgotten between passes. */
   if (!dft_scope_prefetch_owners (scope, changes, error))
@@ -318,12 +364,15 @@ sort_push (DftServer *self,
 
 typedef struct
 {
-  DftDevice *device;
-  GPtrArray *set_aside;
+  DftDevice        *device;
+  GPtrArray        *set_aside;
+  DftServerCluster *cluster; /* NULL: alone */
 } Aside;
 
 /* What was set aside is kept, for a coordinator to see, and counts as received: in the
- * transaction that applies the rest of the push (one commit, one wait for the disk). Locked. */
+ * transaction that applies the rest of the push (one commit, one wait for the disk), and in a
+ * cluster in the shared database's too, so that every process tells the device the same.
+ * Locked. */
 static gboolean
 keep_set_aside (DftStore *store, gpointer user_data, GError **error)
 {
@@ -343,8 +392,44 @@ keep_set_aside (DftStore *store, gpointer user_data, GError **error)
       if (!dft_store_set_aside (store, device->id, aside->change->origin_seq, aside->change,
                                 aside->reason, error))
         return FALSE;
+      if (data->cluster != NULL
+          && !dft_server_cluster_push_set_aside (data->cluster, device->id, aside->change,
+                                                 aside->reason, error))
+        return FALSE;
     }
   return TRUE;
+}
+
+/* The end of a push that applied nothing, in a cluster: its write lock goes. */
+static void
+push_abort (DftServer *self)
+{
+  if (self->cluster != NULL)
+    dft_server_cluster_push_abort (self->cluster);
+}
+
+/*
+ * The end of a push that was applied to this replica, in a cluster: into the shared log with
+ * it. When that fails the replica holds what the log lacks, and the next push of another
+ * process takes those positions for other changes: this process stops serving at once, with
+ * a status systemd restarts it on, and is made again from the log at start
+ * (dft-server-cluster.c). The device had no reply and sends the push again.
+ */
+static gboolean
+push_commit (DftServer *self, GError **error)
+{
+  gboolean ahead = FALSE;
+
+  if (dft_server_cluster_push_commit (self->cluster, self->store, &ahead, error))
+    return TRUE;
+  /* Nothing was added: the log and the replica agree, and the device sends again. */
+  if (!ahead)
+    return FALSE;
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "MESSAGE",
+                    "a push was applied here but not to the shared log (%s): stopping, to be "
+                    "made again from the log at the next start",
+                    (*error)->message);
+  _exit (75);
 }
 
 /*
@@ -394,6 +479,16 @@ push_apply (DftServer  *self,
 
   scope = dft_scope_new (self->store, self->db, device);
   g_mutex_lock (&self->push_lock);
+  /* In a cluster, one push at a time in every process, on a replica that holds the whole
+   * shared log: what is checked below is checked against what every process received. */
+  if (self->cluster != NULL && !dft_server_cluster_push_begin (self->cluster, self->store, &error))
+    {
+      g_mutex_unlock (&self->push_lock);
+      _dft_server_reply_gerror (&request->reply, error);
+      return FALSE;
+    }
+  /* Data "admin restore" put back while serving is taken up before anything is read of it. */
+  _dft_server_check_restored (self);
   acked = dft_store_origin_high (self->store, device->id, &error);
   if (acked < 0)
     goto internal;
@@ -413,6 +508,7 @@ push_apply (DftServer  *self,
       && g_ascii_string_to_signed (request->acked, 10, 1, G_MAXINT64, &told, NULL) && told <= acked
       && !holds_same_change (self->store, device->id, told, request->acked_change))
     {
+      push_abort (self);
       g_mutex_unlock (&self->push_lock);
       json_object_set_int_member (object, "acked", acked);
       json_object_set_int_member (object, "acked_other", told);
@@ -428,9 +524,26 @@ push_apply (DftServer  *self,
     goto internal;
   if (forked)
     {
+      push_abort (self);
       g_mutex_unlock (&self->push_lock);
       reply_forked (&request->reply, g_ptr_array_index (changes, fork_index));
       return FALSE;
+    }
+  /* Relayed changes of a purged person are left out, as those the relaying device may not
+   * make: their own devices, which had seen them, let them go. */
+  for (guint i = 0; relay && i < changes->len;)
+    {
+      gboolean purged = FALSE;
+
+      if (!names_purged (self->store, g_ptr_array_index (changes, i), &purged, &error))
+        goto internal;
+      if (purged)
+        {
+          g_ptr_array_remove_index (changes, i);
+          skipped++;
+        }
+      else
+        i++;
     }
   if (relay)
     accepted = dft_scope_filter_relay (scope, changes, claim_ids, claim_entities, &skipped, &error);
@@ -440,13 +553,15 @@ push_apply (DftServer  *self,
       || !dft_server_db_claim (self->db, claim_ids, claim_entities, device->team_id,
                                _dft_server_now_seconds (), &error))
     {
+      push_abort (self);
       g_mutex_unlock (&self->push_lock);
       _dft_server_reply_gerror (&request->reply, error);
       return FALSE;
     }
   if ((accepted->len > 0 || set_aside->len > 0)
       && !_dft_store_apply_changes_then (self->store, accepted, keep_set_aside,
-                                         &(Aside){ device, set_aside }, &stats, &error))
+                                         &(Aside){ device, set_aside, self->cluster }, &stats,
+                                         &error))
     {
       g_autoptr (GError) unclaim_error = NULL;
 
@@ -454,6 +569,7 @@ push_apply (DftServer  *self,
       if (!dft_server_db_unclaim (self->db, claim_ids, &unclaim_error))
         g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
                           "could not undo workshop claims: %s", unclaim_error->message);
+      push_abort (self);
       g_mutex_unlock (&self->push_lock);
       if (g_error_matches (error, DFT_STORE_ERROR, DFT_STORE_ERROR_FORKED))
         _dft_server_reply_error (&request->reply, SOUP_STATUS_CONFLICT, "forked", error->message);
@@ -462,6 +578,12 @@ push_apply (DftServer  *self,
       return FALSE;
     }
   acked = dft_store_origin_high (self->store, device->id, &error);
+  if (self->cluster != NULL && !push_commit (self, &error))
+    {
+      g_mutex_unlock (&self->push_lock);
+      _dft_server_reply_gerror (&request->reply, error);
+      return FALSE;
+    }
   g_mutex_unlock (&self->push_lock);
   dft_server_metrics_changes (self->metrics, stats.applied, stats.duplicates);
   if (acked < 0)
@@ -494,6 +616,7 @@ push_apply (DftServer  *self,
   return TRUE;
 
 internal:
+  push_abort (self);
   g_mutex_unlock (&self->push_lock);
   _dft_server_reply_internal (&request->reply, error);
   return FALSE;
@@ -660,10 +783,24 @@ holds_same_change (DftStore *store, const char *device_id, gint64 seq, const cha
   return strlen (digest) >= 16 && g_ascii_strncasecmp (held, digest, strlen (digest)) == 0;
 }
 
+/* How many people one "resync" names at most. For tests: a few purged people show the bound,
+ * set by DAFTARI_SERVER_TEST_RESYNC_MAX (unset outside tests, it costs one getenv a pull). */
+static guint
+resync_max (void)
+{
+  const char *text = g_getenv ("DAFTARI_SERVER_TEST_RESYNC_MAX");
+  guint64     max = 0;
+
+  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 1, DFT_SERVER_RESYNC_MAX, &max, NULL))
+    return (guint) max;
+  return DFT_SERVER_RESYNC_MAX;
+}
+
 /*
  * A page of the changes after @after that @device may see, at most @limit: @extra gets the
- * page's members (cursor, more, acked, acked_other, scope); *visible the changes, which
- * *page owns. FALSE with request->reply set when the server failed.
+ * page's members (cursor, more, acked, acked_other, scope, purged, resync); *visible the changes,
+ * which *page owns; *epoch the epoch the page belongs to. FALSE with request->reply set when the
+ * server failed.
  */
 static gboolean
 pull_page (DftServer  *self,
@@ -673,16 +810,30 @@ pull_page (DftServer  *self,
            gint64      limit,
            JsonObject *extra,
            GPtrArray **page,
-           GPtrArray **visible)
+           GPtrArray **visible,
+           char      **epoch)
 {
-  g_autoptr (GError)   error = NULL;
-  g_autoptr (DftScope) scope = NULL;
-  g_autofree char     *scope_mark = NULL;
-  GPtrArray           *changes;
-  DftStore            *reader;
-  gint64               cursor, last, own, told = 0;
-  gboolean             more, other;
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftScope)  scope = NULL;
+  g_autofree char      *scope_mark = NULL;
+  g_autoptr (GPtrArray) resync = NULL;
+  GPtrArray            *changes;
+  DftStore             *reader;
+  gint64                cursor, last, own, told = 0, purged = 0;
+  gboolean              more, other;
 
+  /* In a cluster, what other processes received first: a cursor one of them gave is a
+   * position here too. */
+  if (self->cluster != NULL && !dft_server_cluster_catch_up (self->cluster, self->store, &error))
+    {
+      _dft_server_reply_gerror (&request->reply, error);
+      return FALSE;
+    }
+  /* The epoch before the page's snapshot: a restore declared in between pairs the old epoch
+   * with the restored data, which the device's next request undoes (a new epoch has it pull
+   * from 0), whereas the new epoch with positions read before the restore would have it keep
+   * a cursor into a log that is gone. */
+  *epoch = _dft_server_current_epoch (self);
   /* Read beside the pushes, on a connection of its own and from one commit
    * (dft-server-readers.c); push_lock only when a restore is to be declared. */
   reader = _dft_server_reader_take (self, &error);
@@ -697,13 +848,15 @@ pull_page (DftServer  *self,
   if (last >= 0 && request->acked != NULL)
     g_ascii_string_to_signed (request->acked, 10, 0, G_MAXINT64, &told, NULL);
   if (last >= 0
-      && (after > last || (after > self->log_at_start && after <= self->log_first)
+      && (after > last || _dft_server_in_log_gap (self, after)
           || told > dft_store_origin_high (reader, device->id, NULL)))
     {
+      gboolean restored = TRUE;
+
       /* Seen again by the writer, under the lock _dft_server_restore_found() needs. */
       g_mutex_lock (&self->push_lock);
       last = dft_store_last_seq (self->store, &error);
-      if (last >= 0 && (after > last || (after > self->log_at_start && after <= self->log_first)))
+      if (last >= 0 && (after > last || _dft_server_in_log_gap (self, after)))
         {
           _dft_server_restore_found (
               self, "a device pulled from a position the server's log does not hold");
@@ -712,7 +865,15 @@ pull_page (DftServer  *self,
       else if (last >= 0 && told > dft_store_origin_high (self->store, device->id, NULL))
         _dft_server_restore_found (
             self, "a device was told the server holds more of its changes than it does");
+      else
+        restored = FALSE;
       g_mutex_unlock (&self->push_lock);
+      /* The data was restored before the snapshot was taken: the page is of the new epoch. */
+      if (restored)
+        {
+          g_free (*epoch);
+          *epoch = _dft_server_current_epoch (self);
+        }
     }
   if (last < 0)
     {
@@ -720,6 +881,9 @@ pull_page (DftServer  *self,
       _dft_server_reply_internal (&request->reply, error);
       return FALSE;
     }
+  /* It holds everything up to @after (the horizon rule, dft-server-purge.c). */
+  if (after <= last)
+    _dft_server_note_pulled (self, device->id, after);
   changes = *page = _dft_server_read_pull_page (self, reader, device, after, (guint) limit, &cursor,
                                                 &more, &error);
   if (changes == NULL)
@@ -734,6 +898,46 @@ pull_page (DftServer  *self,
     {
       more = TRUE;
       cursor = ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->seq;
+    }
+  /* People purged whose delete it had not pulled (their last change is after @after): it is
+   * told to let them go (sync/PROTOCOL.md, "Purge"), those whose last change is at or below the
+   * page's cursor, or all that are left on the last page, a bounded number at a time. When the
+   * bound leaves some out, the page ends at the last one named and the next names the rest: a
+   * cursor never passes one it was not told. Every page says how many people were ever
+   * purged: a device that starts from 0 holding people, which no page names, asks about them
+   * (POST purged) when that number is not the one it last asked under, and one past 0 asks
+   * about the deleted people it holds, whose delete it pulled and so is never named either. */
+  purged = dft_store_count_purged (reader, &error);
+  if (purged < 0)
+    {
+      _dft_server_reader_give (self, reader);
+      _dft_server_reply_internal (&request->reply, error);
+      return FALSE;
+    }
+  if (after > 0)
+    {
+      gint64   listed = after;
+      gboolean cut = FALSE;
+
+      resync = dft_store_purged_since (reader, after, more ? cursor : last, resync_max (), &listed,
+                                       &cut, &error);
+      if (resync == NULL)
+        {
+          _dft_server_reader_give (self, reader);
+          _dft_server_reply_internal (&request->reply, error);
+          return FALSE;
+        }
+      if (cut)
+        {
+          while (changes->len > 0
+                 && ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->seq > listed)
+            g_ptr_array_remove_index (changes, changes->len - 1);
+          more = TRUE;
+        }
+      /* Past the people named, whose positions the log gave (never one this run skipped):
+       * on the last page, those after its last change are not named again by every pull. */
+      if (cut || listed > cursor)
+        cursor = listed;
     }
   own = dft_store_origin_high (reader, device->id, &error);
   scope_mark = own < 0 ? NULL : dft_scope_mark (reader, device, &error);
@@ -764,6 +968,16 @@ pull_page (DftServer  *self,
     json_object_set_int_member (extra, "acked_other", told);
   if (*scope_mark != '\0')
     json_object_set_string_member (extra, "scope", scope_mark);
+  if (purged > 0)
+    json_object_set_int_member (extra, "purged", purged);
+  if (resync != NULL && resync->len > 0)
+    {
+      JsonArray *ids = json_array_sized_new (resync->len);
+
+      for (guint i = 0; i < resync->len; i++)
+        json_array_add_string_element (ids, g_ptr_array_index (resync, i));
+      json_object_set_array_member (extra, "resync", ids);
+    }
   return TRUE;
 }
 
@@ -800,9 +1014,8 @@ _dft_server_handle_pull (DftServer *self, Request *request, DftDevice *device)
       return;
     }
 
-  if (!pull_page (self, request, device, after, limit, extra, &page, &visible))
+  if (!pull_page (self, request, device, after, limit, extra, &page, &visible, &epoch))
     return;
-  epoch = _dft_server_current_epoch (self);
   json_object_set_string_member (extra, "epoch", epoch);
   json_object_set_int_member (extra, "time", dft_hlc_wall_ms ());
   json = dft_wire_encode_batch (visible, extra);
@@ -953,7 +1166,7 @@ sync_counted (DftServer *self, Request *request, DftDevice *device)
     }
   if (after >= 0)
     {
-      if (!pull_page (self, request, device, after, limit, extra, &page, &visible))
+      if (!pull_page (self, request, device, after, limit, extra, &page, &visible, &epoch))
         return;
     }
   else if (!json_object_has_member (extra, "acked"))
@@ -984,8 +1197,10 @@ sync_counted (DftServer *self, Request *request, DftDevice *device)
           json_object_set_string_member (extra, "keys", tag);
         }
     }
-  /* The device may name the epoch by its last 12 digits, which are random (UUID v7). */
-  epoch = _dft_server_current_epoch (self);
+  /* The device may name the epoch by its last 12 digits, which are random (UUID v7). The
+   * epoch of the page, when there is one, read before it (pull_page()). */
+  if (epoch == NULL)
+    epoch = _dft_server_current_epoch (self);
   if (known_epoch == NULL || strlen (known_epoch) < EPOCH_TAG_LENGTH
       || !g_str_has_suffix (epoch, known_epoch))
     json_object_set_string_member (extra, "epoch", epoch);

@@ -1,18 +1,25 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <glib/gi18n-lib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "dft-bundle.h"
+#include "dft-db.h"
 #include "dft-hlc.h"
 #include "dft-server-auth.h"
+#include "dft-server-cluster.h"
 #include "dft-server-private.h"
+#include "dft-server-purge.h"
 #include "dft-store-attachments.h"
 #include "dft-store-merges.h"
+#include "dft-store-private.h"
 #include "dft-uuid.h"
 #include "dft-wire.h"
 
@@ -51,6 +58,7 @@ static const Route routes[] = {
   { "POST", "reidentify", TRUE, _dft_server_handle_reidentify },
   { "GET", "device-keys", TRUE, _dft_server_handle_device_keys },
   { "POST", "attachments/missing", TRUE, _dft_server_handle_attachments_missing },
+  { "POST", "purged", TRUE, _dft_server_handle_purged },
   { "PUT", "attachments/*", TRUE, _dft_server_handle_attachment_put, TRUE },
   { "GET", "attachments/*", TRUE, _dft_server_handle_attachment_get, TRUE },
 };
@@ -72,6 +80,7 @@ dft_server_dispose (GObject *object)
     g_thread_pool_free (g_steal_pointer (&self->sync_pool), FALSE, TRUE);
   _dft_server_readers_close (self);
   g_clear_object (&self->store);
+  g_clear_pointer (&self->cluster, dft_server_cluster_free);
   g_clear_object (&self->db);
   g_clear_handle_id (&self->drain_timeout_id, g_source_remove);
 
@@ -179,6 +188,16 @@ _dft_server_restore_found (DftServer *self, const char *why)
   g_autoptr (GError) error = NULL;
   g_autofree char   *epoch = NULL;
 
+  /* Positions and the epoch are the cluster's, in PostgreSQL, not this replica's: a replica is
+   * made again from the log rather than put back from a copy ("admin restore" is refused), so
+   * what a device holds past it is a fault to look into, not a restore to recover from. */
+  if (self->cluster != NULL)
+    {
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
+                        "a device holds more than the shared log (%s): no new epoch in a cluster",
+                        why);
+      return;
+    }
   if (!dft_server_new_epoch (self->store, &epoch, &error))
     {
       g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
@@ -1043,6 +1062,244 @@ renew_own_identity (DftStore *store, GError **error)
   return own >= 0 && dft_store_take_identity (store, fresh, own, NULL, error);
 }
 
+/*
+ * Each run numbers its log from a point after anything an earlier run gave (milliseconds
+ * times 1000), so a position is never given twice, even by data put back from a copy; a
+ * device that holds a position between the files' end and that point was served by data
+ * that is gone. A restore while serving starts this over, as a start does.
+ */
+static gboolean
+number_log_from_now (DftServer *self, GError **error)
+{
+  gint64 at_start = dft_store_last_seq (self->store, error);
+  gint64 first;
+
+  if (at_start < 0 || !renew_own_identity (self->store, error))
+    return FALSE;
+  /* In a cluster positions are the shared log's (dft-server-cluster.h), the same in every
+   * process; the replica is made again from it rather than put back from a copy. */
+  if (self->cluster != NULL)
+    at_start = first = 0;
+  else
+    {
+      first = MAX (at_start, dft_hlc_wall_ms () * 1000);
+      if (!dft_store_skip_log_positions (self->store, first, error))
+        return FALSE;
+    }
+  /* Pulls read the gap beside the pushes, without push_lock. */
+  g_mutex_lock (&self->epoch_lock);
+  self->log_at_start = at_start;
+  self->log_first = first;
+  g_mutex_unlock (&self->epoch_lock);
+  return TRUE;
+}
+
+gboolean
+_dft_server_in_log_gap (DftServer *self, gint64 position)
+{
+  gboolean in_gap;
+
+  g_mutex_lock (&self->epoch_lock);
+  in_gap = position > self->log_at_start && position <= self->log_first;
+  g_mutex_unlock (&self->epoch_lock);
+  return in_gap;
+}
+
+/* The data holds the mark of a copy (an "admin backup", or what "admin restore" put in): a
+ * new epoch, and the mark gone, so the next start or check does not take another. */
+static gboolean
+take_copy_epoch (DftServer *self, GError **error)
+{
+  g_autofree char *epoch = NULL;
+
+  if (!dft_server_new_epoch (self->store, &epoch, error)
+      || !dft_store_set_sync_state (self->store, "backup_copy", "", error))
+    return FALSE;
+  g_mutex_lock (&self->epoch_lock);
+  g_free (self->epoch);
+  self->epoch = g_steal_pointer (&epoch);
+  g_mutex_unlock (&self->epoch_lock);
+  return TRUE;
+}
+
+/* SQLite's count of commits other connections made to the register's file: a restore while
+ * serving is one (dft-server-backup.c), as is an admin command that writes. */
+static gboolean
+read_data_version (DftServer *self, gint64 *version, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  sqlite3                 *db = _dft_store_get_db (self->store);
+  int                      rc;
+
+  _dft_store_lock (self->store);
+  rc = sqlite3_prepare_v2 (db, "PRAGMA data_version", -1, &stmt, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      *version = sqlite3_column_int64 (stmt, 0);
+      rc = SQLITE_OK;
+    }
+  if (rc != SQLITE_OK)
+    dft_db_set_error (error, db, rc, _ ("reading the database"));
+  _dft_store_unlock (self->store);
+  return rc == SQLITE_OK;
+}
+
+/*
+ * "admin restore" wrote a backup into the files while this server serves on them: its
+ * connections read the restored content from their next transaction, but the epoch, its own
+ * identity and the log positions this run gives are held here, read when it started. They are
+ * taken again from the restored data as a start takes them, before anything else is read or
+ * written under push_lock, which the caller holds: devices see the new epoch and send again
+ * what the backup lacks. The pull readers hold no position of their own; each reads what its
+ * next transaction sees, and _dft_server_reader_take() sends here any that reads the mark
+ * first. Cheap when nothing was restored: one pragma that reads a counter in memory.
+ */
+void
+_dft_server_check_restored (DftServer *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *copy = NULL;
+  gint64             version = 0;
+
+  if (!read_data_version (self, &version, &error))
+    {
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
+                        "could not check for a restore: %s", error->message);
+      return;
+    }
+  if (version == self->data_version)
+    return;
+  /* Another process wrote: a restore, or an admin command such as import-bundle. Both are
+   * refused in a cluster, whose epoch is the cluster's. */
+  if (self->cluster != NULL)
+    {
+      self->data_version = version;
+      return;
+    }
+  /* Another process wrote: a restore, or an admin command such as import-bundle. */
+  copy = dft_store_get_sync_state (self->store, "backup_copy", &error);
+  if (error != NULL
+      || (copy != NULL && *copy != '\0'
+          && (!take_copy_epoch (self, &error) || !number_log_from_now (self, &error))))
+    {
+      /* The count is left as it was: the next request tries again. */
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
+                        "could not take up data restored from a backup: %s", error->message);
+      return;
+    }
+  /* The server's own commits above do not move the count. */
+  self->data_version = version;
+  if (copy == NULL || *copy == '\0')
+    return;
+  g_log_structured (
+      G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+      "data restored from a backup while serving: new epoch %s, log from %" G_GINT64_FORMAT,
+      self->epoch, self->log_first);
+}
+
+/* The first wait for a PostgreSQL that does not answer, and the longest. */
+#define DB_WAIT_FIRST_MS 500
+#define DB_WAIT_MAX_MS   10000
+
+/*
+ * A PostgreSQL started at the same time as the server, or down for a moment, is waited for,
+ * the log saying why, with a wait that grows to ten seconds. SIGTERM and SIGINT, which serve()
+ * blocks until the main loop runs, end the wait at once; they are taken here by sigtimedwait().
+ */
+static DftServerDb *
+open_db (const DftServerConfig *config, const char *path, GError **error)
+{
+  guint wait_ms = DB_WAIT_FIRST_MS;
+
+  for (;;)
+    {
+      g_autoptr (GError) local = NULL;
+      DftServerDb       *db = dft_server_db_open_storage (config->storage, path, &local);
+      struct timespec    pause;
+      sigset_t           stop;
+      int                sig;
+
+      if (db != NULL)
+        return db;
+      if (!g_error_matches (local, DFT_SERVER_DB_ERROR, DFT_SERVER_DB_ERROR_UNAVAILABLE))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE", "%s; trying again in %.1f s",
+                        local->message, wait_ms / 1000.0);
+      sigemptyset (&stop);
+      sigaddset (&stop, SIGTERM);
+      sigaddset (&stop, SIGINT);
+      pause.tv_sec = wait_ms / 1000;
+      pause.tv_nsec = (long) (wait_ms % 1000) * 1000000;
+      sig = sigtimedwait (&stop, NULL, &pause);
+      if (sig == SIGTERM || sig == SIGINT)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                       /* Translators: %s says why the database did not answer */
+                       _ ("Stopped while waiting for the database: %s"), local->message);
+          return NULL;
+        }
+      wait_ms = MIN (wait_ms * 2, DB_WAIT_MAX_MS);
+    }
+}
+
+/*
+ * In a cluster, the register's replica in records.db must hold nothing the shared log lacks
+ * (dft-server-cluster.c tells the failure story): one that does is moved aside, kept for a
+ * look, and made again from the log, as is the register of a server that served alone
+ * before (its devices send what they hold again under the cluster's epoch). Then it takes up
+ * the whole log, before it serves.
+ */
+static gboolean
+open_cluster (DftServer             *self,
+              const DftServerConfig *config,
+              const char            *store_path,
+              GError               **error)
+{
+  gboolean ahead = FALSE;
+
+  self->cluster = dft_server_cluster_open (config->storage, error);
+  if (self->cluster == NULL
+      || !dft_server_cluster_check_replica (self->cluster, self->store, &ahead, error))
+    return FALSE;
+  if (ahead)
+    {
+      g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+      g_autofree char      *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
+      static const char    *suffixes[] = { "", "-wal", "-shm" };
+
+      g_clear_object (&self->store);
+      for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+        {
+          g_autofree char *from = g_strconcat (store_path, suffixes[i], NULL);
+          g_autofree char *to = g_strdup_printf ("%s.ahead-%s%s", store_path, stamp, suffixes[i]);
+
+          if (g_file_test (from, G_FILE_TEST_EXISTS) && g_rename (from, to) != 0)
+            {
+              int saved = errno;
+
+              g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                           /* Translators: the first %s is a file, the second why */
+                           _ ("Could not move the register %s aside: %s"), from,
+                           g_strerror (saved));
+              return FALSE;
+            }
+        }
+      g_log_structured (
+          G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+          "the register held changes the shared log lacks: moved aside to %s.ahead-%s "
+          "and made again from the log",
+          store_path, stamp);
+      self->store = dft_store_open (store_path, error);
+      if (self->store == NULL)
+        return FALSE;
+      dft_store_set_derives_merges (self->store, FALSE);
+    }
+  return dft_server_cluster_catch_up (self->cluster, self->store, error);
+}
+
 DftServer *
 dft_server_new (const DftServerConfig *config, GError **error)
 {
@@ -1078,10 +1335,17 @@ dft_server_new (const DftServerConfig *config, GError **error)
     return NULL;
   /* It relays merges of people; each team's replicas apply them (dft-store-merges.h). */
   dft_store_set_derives_merges (self->store, FALSE);
-  self->db = dft_server_db_open (accounts_path, error);
+  self->db = open_db (config, accounts_path, error);
   if (self->db == NULL)
     return NULL;
-  self->epoch = dft_server_ensure_epoch (self->store, error);
+  if (config->cluster)
+    {
+      if (!open_cluster (self, config, store_path, error))
+        return NULL;
+      self->epoch = dft_server_cluster_epoch (self->cluster, error);
+    }
+  else
+    self->epoch = dft_server_ensure_epoch (self->store, error);
   if (self->epoch == NULL)
     return NULL;
   self->bundle_key = dft_bundle_ensure_box_key (self->store, error);
@@ -1091,11 +1355,9 @@ dft_server_new (const DftServerConfig *config, GError **error)
     g_autofree char *copy = dft_store_get_sync_state (self->store, "backup_copy", error);
 
     /* Started on a copy "admin backup" made: devices hold what came after it. */
-    if (copy != NULL && *copy != '\0')
+    if (copy != NULL && *copy != '\0' && self->cluster == NULL)
       {
-        g_clear_pointer (&self->epoch, g_free);
-        if (!dft_server_new_epoch (self->store, &self->epoch, error)
-            || !dft_store_set_sync_state (self->store, "backup_copy", "", error))
+        if (!take_copy_epoch (self, error))
           return NULL;
         g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
                           "started on data restored from a backup: new epoch %s", self->epoch);
@@ -1103,17 +1365,7 @@ dft_server_new (const DftServerConfig *config, GError **error)
     else if (error != NULL && *error != NULL)
       return NULL;
   }
-  /*
-   * Each run numbers its log from a point after anything an earlier run gave (milliseconds
-   * times 1000), so a position is never given twice, even by data put back from a copy; a
-   * device that holds a position between the files' end and that point was served by data
-   * that is gone.
-   */
-  self->log_at_start = dft_store_last_seq (self->store, error);
-  if (self->log_at_start < 0 || !renew_own_identity (self->store, error))
-    return NULL;
-  self->log_first = MAX (self->log_at_start, dft_hlc_wall_ms () * 1000);
-  if (!dft_store_skip_log_positions (self->store, self->log_first, error)
+  if (!number_log_from_now (self, error) || !read_data_version (self, &self->data_version, error)
       || !_dft_server_readers_open (self, error) || !start_pools (self, error))
     return NULL;
   return g_steal_pointer (&self);
@@ -1226,7 +1478,10 @@ dft_server_run (DftServer *self)
   self->loop = g_main_loop_new (NULL, FALSE);
   term_id = g_unix_signal_add (SIGTERM, signal_cb, self);
   int_id = g_unix_signal_add (SIGINT, signal_cb, self);
+  /* Tombstones purged by the horizon rule, at start and then every few hours (in a worker). */
+  _dft_server_purge_start (self);
   g_main_loop_run (self->loop);
+  _dft_server_purge_stop (self);
   g_source_remove (term_id);
   g_source_remove (int_id);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE", "stopped");

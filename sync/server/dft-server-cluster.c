@@ -1,0 +1,767 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "dft-change-log.h"
+#include "dft-db.h"
+#include "dft-server-cluster.h"
+#include "dft-server-db.h"
+#include "dft-server-cluster-files.h"
+#include "dft-server-sql.h"
+#include "dft-store-private.h"
+#include "dft-uuid.h"
+#include "dft-wire.h"
+
+/*
+ * The failure story. A push applies to the local replica in one SQLite transaction, then
+ * copies the entries it appended into register_log and commits PostgreSQL, which lets the
+ * advisory lock go. Until that commit no other process writes, so the positions the push took
+ * (past the log's end) are free. Three cases:
+ *  - PostgreSQL fails before the local commit: nothing was applied anywhere; the push is
+ *    refused (the device sends it again) and the lock goes with the transaction.
+ *  - The local commit fails: PostgreSQL is rolled back; nothing was applied anywhere.
+ *  - PostgreSQL fails after the local commit: the replica holds changes the log lacks, and the
+ *    next push of another process will take their positions for other changes. The replica is
+ *    marked ("cluster_ahead" in its sync state) and the process exits non-zero (systemd starts
+ *    it again); at start a marked replica, or one whose last change the log holds otherwise
+ *    or not at all, is moved aside and made again from the log. The device whose push it was
+ *    had no reply, so it sends the push again, to whichever process.
+ */
+
+/* pg_advisory_xact_lock() key of the register's writes: "daftari" in ASCII. */
+#define WRITE_LOCK_KEY "111523779864416"
+/* register_state's key for the highest position a register moved into the log gave. */
+#define LOG_FLOOR_KEY "log_floor"
+/* register_state's key for the log's end just after a register was moved into it. */
+#define MOVED_AT_KEY "moved_at"
+/* Rows read from the log per statement while catching up. */
+#define CATCH_UP_PAGE 2000
+
+struct _DftServerCluster
+{
+  GMutex        lock; /* the connection; held from push_begin to its end */
+  DftServerSql *sql;
+  gint64        mark; /* the log's end when this push began */
+  /* This push set changes aside (dft_server_cluster_push_set_aside()). */
+  gboolean set_aside;
+  /* Attached files' bytes, on a connection of their own (dft-server-cluster-files.h). */
+  DftServerClusterFiles *files;
+};
+
+static const char *const schema_sql
+    = "CREATE TABLE IF NOT EXISTS register_log ("
+      "  seq BIGINT PRIMARY KEY,"
+      "  hlc BIGINT NOT NULL,"
+      "  device_id TEXT NOT NULL,"
+      "  origin_seq BIGINT NOT NULL,"
+      "  entity TEXT NOT NULL,"
+      "  record_id TEXT NOT NULL,"
+      "  fields TEXT NOT NULL,"
+      "  base TEXT,"
+      "  UNIQUE (device_id, origin_seq));"
+      "CREATE TABLE IF NOT EXISTS register_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)";
+
+/* Changes a push set aside (dft_server_cluster_push_set_aside()); id orders them, as pushes
+ * are written one at a time. */
+static const char *const set_aside_schema_sql = "CREATE TABLE IF NOT EXISTS register_set_aside ("
+                                                "  id BIGSERIAL PRIMARY KEY,"
+                                                "  device_id TEXT NOT NULL,"
+                                                "  origin_seq BIGINT NOT NULL,"
+                                                "  change TEXT NOT NULL,"
+                                                "  reason TEXT NOT NULL,"
+                                                "  UNIQUE (device_id, origin_seq))";
+/* The replica's sync state: the last register_set_aside id it holds. */
+#define SET_ASIDE_SEEN "cluster_set_aside_seen"
+
+static gboolean
+catch_up_set_aside_locked (DftServerCluster *cluster, DftStore *store, GError **error);
+
+DftServerCluster *
+dft_server_cluster_open (const char *uri, GError **error)
+{
+  DftServerCluster *cluster;
+  DftServerSql     *sql;
+
+  g_return_val_if_fail (uri != NULL, NULL);
+
+  sql = dft_server_sql_open_postgresql (uri, error);
+  if (sql == NULL)
+    return NULL;
+  /* Processes started together would race on CREATE TABLE IF NOT EXISTS (the catalogue's
+   * unique names): one at a time. */
+  if (!dft_server_sql_begin (sql, error)
+      || !dft_server_sql_exec (sql, "SELECT pg_advisory_xact_lock (" WRITE_LOCK_KEY ")", error)
+      || !dft_server_sql_exec (sql, schema_sql, error)
+      || !dft_server_sql_exec (sql, dft_server_cluster_files_schema (), error)
+      || !dft_server_sql_exec (sql, set_aside_schema_sql, error)
+      || !dft_server_sql_commit (sql, error))
+    {
+      dft_server_sql_close (sql);
+      return NULL;
+    }
+  cluster = g_new0 (DftServerCluster, 1);
+  g_mutex_init (&cluster->lock);
+  cluster->sql = sql;
+  cluster->files = dft_server_cluster_files_open (uri, error);
+  if (cluster->files == NULL)
+    {
+      dft_server_cluster_free (cluster);
+      return NULL;
+    }
+  return cluster;
+}
+
+void
+dft_server_cluster_free (DftServerCluster *cluster)
+{
+  if (cluster == NULL)
+    return;
+  dft_server_cluster_files_free (cluster->files);
+  dft_server_sql_close (cluster->sql);
+  g_mutex_clear (&cluster->lock);
+  g_free (cluster);
+}
+
+/* The log's last position, 0 when empty. Locked. */
+static gint64
+log_end (DftServerCluster *cluster, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+
+  /* A register moved from a server alone (dft_server_cluster_copy_register()) gave positions
+   * past its last entry (skipped at its starts, or purged): the log's end is never below them. */
+  stmt = dft_server_sql_prepare (cluster->sql,
+                                 "SELECT greatest (coalesce (max (seq), 0), coalesce ((SELECT "
+                                 "value::bigint FROM register_state WHERE key = '" LOG_FLOOR_KEY
+                                 "'), 0)) FROM register_log",
+                                 error);
+  if (stmt == NULL || dft_server_sql_step (stmt, error) != DFT_SERVER_SQL_ROW)
+    return -1;
+  return dft_server_sql_column_int64 (stmt, 0);
+}
+
+/*
+ * A replica ahead of a log that still holds only what "admin migrate-storage" moved into it
+ * (dft_server_cluster_copy_register()): the server served alone on that register after the
+ * copy, and its devices hold under the copied epoch what the log lacks. The epoch goes, so
+ * that the cluster takes a new one (dft_server_cluster_epoch()) and they send it again, as
+ * for a register never moved. Once anything is pushed to the log, its end is past the mark.
+ * Locked.
+ */
+static gboolean
+forget_moved_epoch (DftServerCluster *cluster, gint64 end, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autofree char             *at = g_strdup_printf ("%" G_GINT64_FORMAT, end);
+
+  stmt = dft_server_sql_prepare (
+      cluster->sql,
+      "DELETE FROM register_state WHERE key IN ('epoch', '" MOVED_AT_KEY
+      "') AND EXISTS (SELECT 1 FROM register_state WHERE key = '" MOVED_AT_KEY "' AND value = $1)",
+      error);
+  if (stmt == NULL)
+    return FALSE;
+  dft_server_sql_bind_text (stmt, 1, at);
+  return dft_server_sql_step_done (stmt, error);
+}
+
+gboolean
+dft_server_cluster_check_replica (DftServerCluster *cluster,
+                                  DftStore         *store,
+                                  gboolean         *ahead,
+                                  GError          **error)
+{
+  g_autoptr (GMutexLocker)     locker = g_mutex_locker_new (&cluster->lock);
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autoptr (GPtrArray)        last = NULL;
+  g_autofree char             *mark = NULL;
+  g_autoptr (GError)           local = NULL;
+  gint64                       end, held;
+  DftChange                   *change;
+
+  *ahead = FALSE;
+  mark = dft_store_get_sync_state (store, "cluster_ahead", &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (mark != NULL && *mark != '\0')
+    {
+      *ahead = TRUE;
+      return TRUE;
+    }
+  end = log_end (cluster, error);
+  held = end >= 0 ? dft_store_last_seq (store, error) : -1;
+  if (held < 0)
+    return FALSE;
+  if (held > end)
+    {
+      *ahead = TRUE;
+      return forget_moved_epoch (cluster, end, error);
+    }
+  /* The last change the replica holds is the log's at that position. */
+  last = dft_store_read_log (store, MAX (held - 1, 0), 1, NULL, NULL, error);
+  if (last == NULL)
+    return FALSE;
+  if (last->len == 0)
+    return TRUE;
+  change = g_ptr_array_index (last, 0);
+  stmt = dft_server_sql_prepare (
+      cluster->sql, "SELECT device_id, origin_seq FROM register_log WHERE seq = $1", error);
+  if (stmt == NULL)
+    return FALSE;
+  dft_server_sql_bind_int64 (stmt, 1, change->seq);
+  switch (dft_server_sql_step (stmt, error))
+    {
+    case DFT_SERVER_SQL_ROW:
+      *ahead = g_strcmp0 (dft_server_sql_column_text (stmt, 0), change->device_id) != 0
+               || dft_server_sql_column_int64 (stmt, 1) != change->origin_seq;
+      return !*ahead || forget_moved_epoch (cluster, end, error);
+    case DFT_SERVER_SQL_DONE:
+      *ahead = TRUE;
+      return forget_moved_epoch (cluster, end, error);
+    case DFT_SERVER_SQL_FAILED:
+    default:
+      return FALSE;
+    }
+}
+
+char *
+dft_server_cluster_epoch (DftServerCluster *cluster, GError **error)
+{
+  g_autoptr (GMutexLocker)     locker = g_mutex_locker_new (&cluster->lock);
+  g_autoptr (DftServerSqlStmt) insert = NULL;
+  g_autoptr (DftServerSqlStmt) select = NULL;
+  g_autofree char             *fresh = dft_uuid_v7_new ();
+
+  insert = dft_server_sql_prepare (cluster->sql,
+                                   "INSERT INTO register_state (key, value) VALUES ('epoch', $1) "
+                                   "ON CONFLICT (key) DO NOTHING",
+                                   error);
+  if (insert == NULL)
+    return NULL;
+  dft_server_sql_bind_text (insert, 1, fresh);
+  if (!dft_server_sql_step_done (insert, error))
+    return NULL;
+  select = dft_server_sql_prepare (cluster->sql,
+                                   "SELECT value FROM register_state WHERE key = 'epoch'", error);
+  if (select == NULL || dft_server_sql_step (select, error) != DFT_SERVER_SQL_ROW)
+    return NULL;
+  return dft_server_sql_column_dup (select, 0);
+}
+
+static JsonObject *
+parse_object (JsonParser *parser, const char *text)
+{
+  JsonNode *root;
+
+  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  return json_object_ref (json_node_get_object (root));
+}
+
+static char *
+object_to_json (JsonObject *object)
+{
+  g_autoptr (JsonNode) node = NULL;
+
+  if (object == NULL || json_object_get_size (object) == 0)
+    return NULL;
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_set_object (node, object);
+  return json_to_string (node, FALSE);
+}
+
+/* Applies the log past what @store holds, a page at a time. Locked. */
+static gboolean
+catch_up_locked (DftServerCluster *cluster, DftStore *store, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autoptr (JsonParser)       parser = json_parser_new ();
+  gint64                       after = dft_store_last_seq (store, error);
+
+  if (after < 0)
+    return FALSE;
+  stmt = dft_server_sql_prepare (cluster->sql,
+                                 "SELECT seq, hlc, device_id, origin_seq, entity, record_id, "
+                                 "fields, base FROM register_log WHERE seq > $1 ORDER BY seq "
+                                 "LIMIT " G_STRINGIFY (CATCH_UP_PAGE),
+                                 error);
+  if (stmt == NULL)
+    return FALSE;
+  for (;;)
+    {
+      g_autoptr (GPtrArray) changes
+          = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_change_free);
+      DftServerSqlStep step;
+
+      dft_server_sql_reset (stmt);
+      dft_server_sql_bind_int64 (stmt, 1, after);
+      while ((step = dft_server_sql_step (stmt, error)) == DFT_SERVER_SQL_ROW)
+        {
+          g_autoptr (JsonObject) fields
+              = parse_object (parser, dft_server_sql_column_text (stmt, 6));
+          DftChange *change;
+
+          if (fields == NULL)
+            {
+              g_set_error (error, DFT_SERVER_SQL_ERROR, DFT_SERVER_SQL_ERROR_FAILED,
+                           /* Translators: %lld is a position in the change log */
+                           _ ("Change number %lld in the shared change log is damaged."),
+                           (long long) dft_server_sql_column_int64 (stmt, 0));
+              return FALSE;
+            }
+          change = dft_change_new (dft_server_sql_column_text (stmt, 4),
+                                   dft_server_sql_column_text (stmt, 5), fields);
+          change->seq = dft_server_sql_column_int64 (stmt, 0);
+          change->hlc = (DftHlcValue) dft_server_sql_column_int64 (stmt, 1);
+          change->device_id = dft_server_sql_column_dup (stmt, 2);
+          change->origin_seq = dft_server_sql_column_int64 (stmt, 3);
+          if (!dft_server_sql_column_is_null (stmt, 7))
+            change->base = parse_object (parser, dft_server_sql_column_text (stmt, 7));
+          g_ptr_array_add (changes, change);
+        }
+      if (step == DFT_SERVER_SQL_FAILED)
+        return FALSE;
+      if (changes->len == 0)
+        return catch_up_set_aside_locked (cluster, store, error);
+      after = ((DftChange *) g_ptr_array_index (changes, changes->len - 1))->seq;
+      if (!_dft_store_apply_at_positions (store, changes, error))
+        return FALSE;
+      if (changes->len < CATCH_UP_PAGE)
+        return catch_up_set_aside_locked (cluster, store, error);
+    }
+}
+
+gboolean
+dft_server_cluster_catch_up (DftServerCluster *cluster, DftStore *store, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&cluster->lock);
+
+  return catch_up_locked (cluster, store, error);
+}
+
+gboolean
+dft_server_cluster_push_begin (DftServerCluster *cluster, DftStore *store, GError **error)
+{
+  g_mutex_lock (&cluster->lock);
+  if (!dft_server_sql_begin (cluster->sql, error))
+    goto fail;
+  /* Released by the commit or rollback: a process that dies mid-push holds nothing. */
+  if (!dft_server_sql_exec (cluster->sql, "SELECT pg_advisory_xact_lock (" WRITE_LOCK_KEY ")",
+                            error)
+      || !catch_up_locked (cluster, store, error))
+    goto rollback;
+  cluster->mark = log_end (cluster, error);
+  cluster->set_aside = FALSE;
+  /* The push's entries follow the log's end, even when its last entries were not applied
+   * here (a purged person's). */
+  if (cluster->mark < 0 || !dft_store_skip_log_positions (store, cluster->mark, error))
+    goto rollback;
+  return TRUE;
+
+rollback:
+  dft_server_sql_rollback (cluster->sql);
+fail:
+  g_mutex_unlock (&cluster->lock);
+  return FALSE;
+}
+
+void
+dft_server_cluster_push_abort (DftServerCluster *cluster)
+{
+  dft_server_sql_rollback (cluster->sql);
+  g_mutex_unlock (&cluster->lock);
+}
+
+gboolean
+dft_server_cluster_push_commit (DftServerCluster *cluster,
+                                DftStore         *store,
+                                gboolean         *ahead,
+                                GError          **error)
+{
+  g_autoptr (DftServerSqlStmt) insert = NULL;
+  g_autoptr (GPtrArray) added = dft_store_read_log (store, cluster->mark, 0, NULL, NULL, error);
+
+  if (added == NULL)
+    goto fail;
+  if (added->len > 0)
+    {
+      insert = dft_server_sql_prepare (
+          cluster->sql,
+          "INSERT INTO register_log (seq, hlc, device_id, origin_seq, entity, record_id, fields, "
+          "base) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+          error);
+      if (insert == NULL)
+        goto fail;
+    }
+  for (guint i = 0; i < added->len; i++)
+    {
+      DftChange       *change = g_ptr_array_index (added, i);
+      g_autofree char *fields = object_to_json (change->fields);
+      g_autofree char *base = object_to_json (change->base);
+
+      dft_server_sql_reset (insert);
+      dft_server_sql_bind_int64 (insert, 1, change->seq);
+      dft_server_sql_bind_int64 (insert, 2, (gint64) change->hlc);
+      dft_server_sql_bind_text (insert, 3, change->device_id);
+      dft_server_sql_bind_int64 (insert, 4, change->origin_seq);
+      dft_server_sql_bind_text (insert, 5, change->entity);
+      dft_server_sql_bind_text (insert, 6, change->record_id);
+      dft_server_sql_bind_text (insert, 7, fields != NULL ? fields : "{}");
+      dft_server_sql_bind_text (insert, 8, base);
+      if (!dft_server_sql_step_done (insert, error))
+        goto fail;
+    }
+  if (!dft_server_sql_commit (cluster->sql, error))
+    goto fail_committed;
+  g_mutex_unlock (&cluster->lock);
+  return TRUE;
+
+fail:
+  dft_server_sql_rollback (cluster->sql);
+fail_committed:
+  /* The replica now holds what the log lacks (see the top of this file); changes set aside
+   * too, which it counts as received when the others do not. */
+  *ahead = added == NULL || added->len > 0 || cluster->set_aside;
+  if (*ahead)
+    dft_store_set_sync_state (store, "cluster_ahead", "1", NULL);
+  g_mutex_unlock (&cluster->lock);
+  return FALSE;
+}
+
+/* ---- A register moved from a server alone --------------------------------- */
+
+/* The columns of a log entry, in the order both sides read them for the checksum. */
+#define REGISTER_COLUMNS   "seq, hlc, device_id, origin_seq, entity, record_id, fields, base"
+#define REGISTER_N_COLUMNS 8
+
+/* Adds one entry, its values as text (integers in decimal, which both databases write the
+ * same), to @sum: one line, in the order of the positions. */
+static void
+sum_entry (GChecksum *sum, const char *const values[REGISTER_N_COLUMNS])
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  for (guint i = 0; i < REGISTER_N_COLUMNS; i++)
+    {
+      if (i > 0)
+        g_string_append_c (line, '\t');
+      dft_server_db_append_field (line, values[i]);
+    }
+  g_string_append_c (line, '\n');
+  g_checksum_update (sum, (const guchar *) line->str, (gssize) line->len);
+}
+
+/* Rows of a table of the target, to refuse one that holds anything. */
+static gint64
+count_rows (DftServerSql *sql, const char *table, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autofree char             *text = g_strdup_printf ("SELECT count (*) FROM %s", table);
+
+  stmt = dft_server_sql_prepare (sql, text, error);
+  if (stmt == NULL || dft_server_sql_step (stmt, error) != DFT_SERVER_SQL_ROW)
+    return -1;
+  return dft_server_sql_column_int64 (stmt, 0);
+}
+
+static gboolean
+put_state (DftServerSql *sql, const char *key, const char *value, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+
+  stmt = dft_server_sql_prepare (sql, "INSERT INTO register_state (key, value) VALUES ($1, $2)",
+                                 error);
+  if (stmt == NULL)
+    return FALSE;
+  dft_server_sql_bind_text (stmt, 1, key);
+  dft_server_sql_bind_text (stmt, 2, value);
+  return dft_server_sql_step_done (stmt, error);
+}
+
+/* Copies the change log of @source into register_log, summing what it read. */
+static gboolean
+copy_entries (
+    sqlite3 *source, DftServerSql *sql, GChecksum *sum, guint *rows, gint64 *last, GError **error)
+{
+  g_autoptr (sqlite3_stmt)     read = NULL;
+  g_autoptr (DftServerSqlStmt) insert = NULL;
+  int                          rc;
+
+  if (!dft_db_prepare (source, "SELECT " REGISTER_COLUMNS " FROM change_log ORDER BY seq", &read,
+                       error))
+    return FALSE;
+  insert = dft_server_sql_prepare (sql,
+                                   "INSERT INTO register_log (" REGISTER_COLUMNS
+                                   ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                   error);
+  if (insert == NULL)
+    return FALSE;
+  *rows = 0;
+  *last = 0;
+  while ((rc = sqlite3_step (read)) == SQLITE_ROW)
+    {
+      const char *values[REGISTER_N_COLUMNS];
+
+      for (guint i = 0; i < REGISTER_N_COLUMNS; i++)
+        values[i] = (const char *) sqlite3_column_text (read, (int) i);
+      sum_entry (sum, values);
+      /* Positions, clocks and numbers as integers; the fields and base as the JSON text the
+       * register holds, unchanged. */
+      dft_server_sql_reset (insert);
+      dft_server_sql_bind_int64 (insert, 1, sqlite3_column_int64 (read, 0));
+      dft_server_sql_bind_int64 (insert, 2, sqlite3_column_int64 (read, 1));
+      dft_server_sql_bind_text (insert, 3, values[2]);
+      dft_server_sql_bind_int64 (insert, 4, sqlite3_column_int64 (read, 3));
+      for (int i = 4; i < REGISTER_N_COLUMNS; i++)
+        dft_server_sql_bind_text (insert, i + 1, values[i]);
+      if (!dft_server_sql_step_done (insert, error))
+        return FALSE;
+      *last = sqlite3_column_int64 (read, 0);
+      (*rows)++;
+    }
+  if (rc != SQLITE_DONE)
+    return dft_db_set_error (error, source, rc, _ ("reading the register’s change log"));
+  return TRUE;
+}
+
+/* What register_log holds, summed as copy_entries() summed the source. */
+static gboolean
+sum_log (DftServerSql *sql, GChecksum *sum, guint *rows, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  DftServerSqlStep             step;
+
+  stmt = dft_server_sql_prepare (sql, "SELECT " REGISTER_COLUMNS " FROM register_log ORDER BY seq",
+                                 error);
+  if (stmt == NULL)
+    return FALSE;
+  *rows = 0;
+  while ((step = dft_server_sql_step (stmt, error)) == DFT_SERVER_SQL_ROW)
+    {
+      const char *values[REGISTER_N_COLUMNS];
+
+      for (guint i = 0; i < REGISTER_N_COLUMNS; i++)
+        values[i] = dft_server_sql_column_is_null (stmt, (int) i)
+                        ? NULL
+                        : dft_server_sql_column_text (stmt, (int) i);
+      sum_entry (sum, values);
+      (*rows)++;
+    }
+  return step == DFT_SERVER_SQL_DONE;
+}
+
+/* The highest position @source's log ever gave, as dft_store_last_seq() reads it. */
+static gboolean
+source_last_seq (sqlite3 *source, gint64 *last, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int                      rc;
+
+  if (!dft_db_prepare (source,
+                       "SELECT max (coalesce ((SELECT seq FROM sqlite_sequence "
+                       "WHERE name = 'change_log'), 0), coalesce ((SELECT max (seq) "
+                       "FROM change_log), 0))",
+                       &stmt, error))
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    return dft_db_set_error (error, source, rc, _ ("reading the register’s change log"));
+  *last = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+gboolean
+dft_server_cluster_copy_register (
+    DftServerSql *sql, sqlite3 *source, GString *report, gboolean *epoch_kept, GError **error)
+{
+  static const char *const tables[] = { "register_log", "register_state" };
+  g_autoptr (GChecksum)    had = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GChecksum)    has = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree char         *epoch = NULL;
+  g_autofree char         *copy_mark = NULL;
+  g_autoptr (GError)       local = NULL;
+  guint                    had_rows, has_rows;
+  gint64                   last_entry = 0, last_given = 0;
+
+  g_return_val_if_fail (sql != NULL && source != NULL && report != NULL, FALSE);
+
+  /* The tables as a process makes them, under the lock their writers take. */
+  if (!dft_server_sql_exec (sql, "SELECT pg_advisory_xact_lock (" WRITE_LOCK_KEY ")", error)
+      || !dft_server_sql_exec (sql, schema_sql, error))
+    return FALSE;
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      gint64 rows = count_rows (sql, tables[t], error);
+
+      if (rows < 0)
+        return FALSE;
+      if (rows > 0)
+        {
+          g_set_error (error, DFT_SERVER_SQL_ERROR, DFT_SERVER_SQL_ERROR_FAILED,
+                       /* Translators: first %s names a database, second a table, %lld a number */
+                       _ ("The database %s already holds a register (its table %s has %lld "
+                          "rows): nothing was copied. Copy to a new, empty database."),
+                       dft_server_sql_get_name (sql), tables[t], (long long) rows);
+          return FALSE;
+        }
+    }
+
+  if (!copy_entries (source, sql, had, &had_rows, &last_entry, error)
+      || !source_last_seq (source, &last_given, error))
+    return FALSE;
+  /* Positions the register gave past its last entry (skipped at a start, or the entries
+   * purged) are never given again: a device may hold one as its cursor. */
+  if (last_given > last_entry)
+    {
+      g_autofree char *floor = g_strdup_printf ("%" G_GINT64_FORMAT, last_given);
+
+      if (!put_state (sql, LOG_FLOOR_KEY, floor, error))
+        return FALSE;
+    }
+  /* The devices' epoch goes along, so that they go on from their cursors; but a register put
+   * back from a backup takes a new one at its next start, as the cluster does without it. */
+  epoch = dft_sync_state_get (source, "server_epoch", &local);
+  copy_mark = local == NULL ? dft_sync_state_get (source, "backup_copy", &local) : NULL;
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  *epoch_kept = epoch != NULL && *epoch != '\0' && (copy_mark == NULL || *copy_mark == '\0');
+  if (*epoch_kept && !put_state (sql, "epoch", epoch, error))
+    return FALSE;
+  /* Where the log ends now, for check_replica() to know the register served on alone after. */
+  {
+    g_autofree char *at = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (last_given, last_entry));
+
+    if (!put_state (sql, MOVED_AT_KEY, at, error))
+      return FALSE;
+  }
+
+  /* Checked before the caller commits: the same entries, at the same positions. */
+  if (!sum_log (sql, has, &has_rows, error))
+    return FALSE;
+  if (had_rows != has_rows
+      || !g_str_equal (g_checksum_get_string (had), g_checksum_get_string (has)))
+    {
+      g_set_error (error, DFT_SERVER_SQL_ERROR, DFT_SERVER_SQL_ERROR_FAILED,
+                   /* Translators: %s is a table's name */
+                   _ ("The copy of the table %s differs from the original: nothing was copied."),
+                   "register_log");
+      return FALSE;
+    }
+  g_string_append_printf (report, "register_log\t%u\tsha256:%s\n", has_rows,
+                          g_checksum_get_string (has));
+  return TRUE;
+}
+
+DftServerClusterFiles *
+dft_server_cluster_get_files (DftServerCluster *cluster)
+{
+  g_return_val_if_fail (cluster != NULL, NULL);
+  return cluster->files;
+}
+
+/*
+ * Changes set aside are the cluster's too: they count in what the server received of a device
+ * (dft_store_origin_high()), so a device that pushes to one process and then to another is
+ * told the same, and a coordinator finds them in every replica. Written in the push's
+ * transaction (the caller holds the write lock since push_begin()), taken up by the others
+ * with the log.
+ */
+gboolean
+dft_server_cluster_push_set_aside (DftServerCluster *cluster,
+                                   const char       *device_id,
+                                   gpointer          change_ptr,
+                                   const char       *reason,
+                                   GError          **error)
+{
+  DftChange                   *change = change_ptr;
+  g_autoptr (GPtrArray)        one = g_ptr_array_new ();
+  g_autoptr (GBytes)           bytes = NULL;
+  g_autofree char             *text = NULL;
+  g_autoptr (DftServerSqlStmt) insert = NULL;
+
+  g_return_val_if_fail (cluster != NULL && device_id != NULL && change != NULL, FALSE);
+  g_return_val_if_fail (reason != NULL, FALSE);
+
+  g_ptr_array_add (one, change);
+  bytes = dft_wire_encode_batch (one, NULL);
+  text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  insert = dft_server_sql_prepare (cluster->sql,
+                                   "INSERT INTO register_set_aside (device_id, origin_seq, change, "
+                                   "reason) VALUES ($1, $2, $3, $4) "
+                                   "ON CONFLICT (device_id, origin_seq) DO NOTHING",
+                                   error);
+  if (insert == NULL)
+    return FALSE;
+  dft_server_sql_bind_text (insert, 1, device_id);
+  dft_server_sql_bind_int64 (insert, 2, change->origin_seq);
+  dft_server_sql_bind_text (insert, 3, text);
+  dft_server_sql_bind_text (insert, 4, reason);
+  cluster->set_aside = TRUE;
+  return dft_server_sql_step_done (insert, error);
+}
+
+/* Keeps in @store the changes other processes set aside since it last looked. Locked. */
+static gboolean
+catch_up_set_aside_locked (DftServerCluster *cluster, DftStore *store, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autoptr (GError)           local = NULL;
+  g_autofree char             *seen_text = dft_store_get_sync_state (store, SET_ASIDE_SEEN, &local);
+  g_autofree char             *mark = NULL;
+  DftServerSqlStep             step;
+  gint64                       seen = 0, last;
+
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (seen_text != NULL)
+    seen = g_ascii_strtoll (seen_text, NULL, 10);
+  last = seen;
+  stmt = dft_server_sql_prepare (cluster->sql,
+                                 "SELECT id, device_id, origin_seq, change, reason "
+                                 "FROM register_set_aside WHERE id > $1 ORDER BY id",
+                                 error);
+  if (stmt == NULL)
+    return FALSE;
+  dft_server_sql_bind_int64 (stmt, 1, seen);
+  while ((step = dft_server_sql_step (stmt, error)) == DFT_SERVER_SQL_ROW)
+    {
+      const char           *text = dft_server_sql_column_text (stmt, 3);
+      g_autoptr (GBytes)    bytes = g_bytes_new (text, strlen (text));
+      g_autoptr (GPtrArray) changes = dft_wire_decode_batch (bytes, NULL, NULL);
+
+      last = dft_server_sql_column_int64 (stmt, 0);
+      /* A row damaged by hand is left out rather than stop every pull of this process. */
+      if (changes == NULL || changes->len != 1)
+        {
+          g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+                            "change %" G_GINT64_FORMAT " set aside in the shared database is "
+                            "damaged: left out",
+                            last);
+          continue;
+        }
+      if (!dft_store_set_aside (
+              store, dft_server_sql_column_text (stmt, 1), dft_server_sql_column_int64 (stmt, 2),
+              g_ptr_array_index (changes, 0), dft_server_sql_column_text (stmt, 4), error))
+        return FALSE;
+    }
+  if (step == DFT_SERVER_SQL_FAILED)
+    return FALSE;
+  if (last == seen)
+    return TRUE;
+  mark = g_strdup_printf ("%" G_GINT64_FORMAT, last);
+  return dft_store_set_sync_state (store, SET_ASIDE_SEEN, mark, error);
+}
