@@ -1496,6 +1496,15 @@ enrol_label (void)
   return g_dgettext (GETTEXT_PACKAGE, "Enrol This Person");
 }
 
+/* Whether the offer's enrol button is shown and has its size. */
+static gboolean
+enrol_button_placed (gpointer box)
+{
+  GtkWidget *button = dft_ui_find_widget (box, dft_ui_is_button_labelled, enrol_label ());
+
+  return button != NULL && gtk_widget_get_mapped (button) && gtk_widget_get_width (button) > 0;
+}
+
 /* A new person's dialog, with the focus in the given name, as participants.add opens it. */
 static DftPersonDialog *
 open_add_dialog (GtkWidget *participants)
@@ -1590,9 +1599,13 @@ duplicate_offer_flow (Flow *f)
   g_assert_nonnull (dft_ui_find_widget (
       box, is_label_containing, dft_duplicate_reason_describe (DFT_DUPLICATE_REASON_NAME_SCRIPTS)));
 
-  /* Tab from the family name reaches his button; Enter enrols him and closes the dialog. */
+  /* Tab from the family name reaches his button; Enter enrols him and closes the dialog. GTK
+   * orders Tab by where widgets are, so the button has its place first. */
+  dft_test_wait_until (enrol_button_placed, box, "the offer's button to be laid out");
   dft_xkeys_press (GTK_WINDOW (dialog), (const char *[]){ "Tab", NULL });
   focus = gtk_root_get_focus (GTK_ROOT (dialog));
+  if (!GTK_IS_BUTTON (focus))
+    g_test_message ("Tab went to %s", focus != NULL ? G_OBJECT_TYPE_NAME (focus) : "nothing");
   g_assert_true (GTK_IS_BUTTON (focus));
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (focus)), ==, enrol_label ());
   g_assert_true (gtk_widget_is_ancestor (focus, box));

@@ -421,6 +421,28 @@ typedef struct
   const char *const *expected;
 } ShownWait;
 
+typedef struct
+{
+  GtkWidget  *editable;
+  const char *text;
+} TextWait;
+
+/* Keys typed with xdotool reach GTK when the loop reads them, later on a loaded machine. */
+static gboolean
+text_is (gpointer data)
+{
+  TextWait *w = data;
+
+  return g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (w->editable)), w->text) == 0;
+}
+
+static void
+wait_text (GtkWidget *editable, const char *text)
+{
+  dft_test_wait_until (text_is, &(TextWait){ editable, text }, "the keys typed");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (editable)), ==, text);
+}
+
 static gboolean
 suggestions_are (gpointer data)
 {
@@ -488,7 +510,7 @@ agency_suggestions (DftApplication *app, DftWindow *window, gpointer data)
   dft_test_wait_until (suggestions_are, &(ShownWait){ agency, customs }, "the customs service");
   press_keys (person, "Down");
   press_keys (person, "Return");
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (agency)), ==, "State Customs Service");
+  wait_text (agency, "State Customs Service");
   g_assert_true (suggestions_are (&(ShownWait){ agency, NULL }));
   g_assert_true (dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG) == person);
 
@@ -502,7 +524,7 @@ agency_suggestions (DftApplication *app, DftWindow *window, gpointer data)
   g_assert_true (suggestions_are (&(ShownWait){ agency, NULL }));
   g_assert_true (dft_ui_test_find_toplevel (DFT_TYPE_PERSON_DIALOG) == person);
   dft_xkeys_type (GTK_WINDOW (person), "ecutor General");
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (agency)), ==, "Prosecutor General");
+  wait_text (agency, "Prosecutor General");
   dft_ui_test_close_and_check_finalized (person);
 }
 
@@ -896,6 +918,50 @@ test_quit_with_work (void)
   g_cond_clear (&w.cond);
 }
 
+/* A machine so busy that GTK takes @ms to handle each key press. */
+static gboolean
+slow_key (GtkEventControllerKey *controller,
+          guint                  keyval,
+          guint                  keycode,
+          GdkModifierType        state,
+          gpointer               ms)
+{
+  g_usleep (GPOINTER_TO_UINT (ms) * 1000);
+  return GDK_EVENT_PROPAGATE;
+}
+
+/*
+ * The key presses the UI tests make wait until GTK has handled every key, however long that
+ * takes: a check right after them sees what the keys did. A fixed pause let a check run
+ * before its Tab on a loaded machine (test-ui-flows, CI of the week of 2026-12-07).
+ */
+static void
+test_keys_handled (void)
+{
+  GtkWidget          *window = gtk_window_new ();
+  GtkWidget          *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget          *first = gtk_entry_new ();
+  GtkWidget          *second = gtk_entry_new ();
+  GtkEventController *slow = gtk_event_controller_key_new ();
+
+  gtk_box_append (GTK_BOX (box), first);
+  gtk_box_append (GTK_BOX (box), second);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  gtk_event_controller_set_propagation_phase (slow, GTK_PHASE_CAPTURE);
+  g_signal_connect (slow, "key-pressed", G_CALLBACK (slow_key), GUINT_TO_POINTER (120));
+  gtk_widget_add_controller (window, slow);
+  gtk_window_present (GTK_WINDOW (window));
+  dft_test_wait_until (dft_ui_test_drawn, window, "the window to show");
+  gtk_widget_grab_focus (first);
+
+  dft_xkeys_type (GTK_WINDOW (window), "Osh 2026");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (first)), ==, "Osh 2026");
+  dft_xkeys_press (GTK_WINDOW (window), (const char *[]){ "Tab", "B", NULL });
+  g_assert_true (gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (window)), second));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (second)), ==, "B");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -924,5 +990,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/agency-suggestions", test_agency_suggestions);
   g_test_add_func ("/ui/shortcuts-listed", test_shortcuts_listed);
   g_test_add_func ("/ui/quit-with-work", test_quit_with_work);
+  g_test_add_func ("/ui/keys-handled", test_keys_handled);
   return g_test_run ();
 }
