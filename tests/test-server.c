@@ -2673,6 +2673,44 @@ test_stop_at_once (void)
 }
 
 /*
+ * A pull's thread lets go of its request only after the reply went, and a SIGTERM may come in
+ * between: the server still stops at once, its store closed whole. It once waited for that
+ * thread from inside it, for ever, and left the store open (and its write-ahead log beside it)
+ * when a busy machine made the gap long enough; DAFTARI_SERVER_TEST_TASK_LINGER_MS makes it
+ * long every time.
+ */
+static void
+test_stop_after_pool_thread (void)
+{
+  Server             server = { 0 };
+  Device            *device = device_new ("pulling laptop");
+  g_autofree char   *wal = NULL;
+  g_autoptr (GTimer) timer = NULL;
+
+  server.process = dft_test_server_new (NULL, NULL, DFT_TEST_SERVER_DEFAULT);
+  dft_test_server_add_account (server.process, "puller", "trainer", "Pullers", "puller password 1");
+  g_setenv ("DAFTARI_SERVER_TEST_TASK_LINGER_MS", "1500", TRUE);
+  dft_test_server_start (server.process);
+  g_unsetenv ("DAFTARI_SERVER_TEST_TASK_LINGER_MS");
+  {
+    g_autoptr (Response) lr = login (&server, device, "puller", "puller password 1");
+    assert_status (lr, 200);
+    device->token = g_strdup (json_object_get_string_member (reply_object (lr), "token"));
+  }
+  {
+    g_autoptr (Response) r = request (&server, "GET", "pull", device->token, NULL);
+    assert_status (r, 200);
+  }
+  timer = g_timer_new ();
+  dft_test_server_stop (server.process);
+  g_test_message ("stopped in %.1f s", g_timer_elapsed (timer, NULL));
+  wal = g_build_filename (dft_test_server_get_dir (server.process), "data", "records.db-wal", NULL);
+  g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+  device_free (device);
+  dft_test_server_free (server.process);
+}
+
+/*
  * POST purged (sync/PROTOCOL.md, "Purge") takes {"ids": [ids of people]} and nothing else, at
  * most 1000 ids: any other body is a clear 400 or 413, and a well-formed question about people
  * the server never purged is answered with none of them.
@@ -3394,6 +3432,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/purged-bad-input", test_purged_bad_input);
   g_test_add_func ("/server/sigterm-in-flight", test_sigterm_in_flight);
   g_test_add_func ("/server/stop-at-once", test_stop_at_once);
+  g_test_add_func ("/server/stop-after-pool-thread", test_stop_after_pool_thread);
   g_test_add_func ("/server/rate-limit-and-metrics", test_rate_limit_and_metrics);
   g_test_add_func ("/server/tls", test_tls);
   g_test_add_func ("/server/cut-push-logged", test_cut_push_logged);

@@ -63,21 +63,16 @@ static const Route routes[] = {
   { "GET", "attachments/*", TRUE, _dft_server_handle_attachment_get, TRUE },
 };
 
+static void stop_pools (DftServer *self);
+
 static void
 dft_server_dispose (GObject *object)
 {
   DftServer *self = DFT_SERVER (object);
 
-  if (self->soup != NULL)
-    soup_server_disconnect (self->soup);
+  /* A server that never ran (dft_server_run() stops them when it ran): its pools are idle. */
+  stop_pools (self);
   g_clear_object (&self->soup);
-  /* Requests still in a pool finish first: they hold the server. */
-  if (self->pull_pool != NULL)
-    g_thread_pool_free (g_steal_pointer (&self->pull_pool), FALSE, TRUE);
-  if (self->push_pool != NULL)
-    g_thread_pool_free (g_steal_pointer (&self->push_pool), FALSE, TRUE);
-  if (self->sync_pool != NULL)
-    g_thread_pool_free (g_steal_pointer (&self->sync_pool), FALSE, TRUE);
   _dft_server_readers_close (self);
   g_clear_object (&self->store);
   g_clear_pointer (&self->cluster, dft_server_cluster_free);
@@ -472,8 +467,33 @@ static void
 pool_thread (gpointer data, gpointer user_data)
 {
   g_autoptr (GTask) task = data;
+  const char       *linger = g_getenv ("DAFTARI_SERVER_TEST_TASK_LINGER_MS");
 
   request_thread (task, g_task_get_source_object (task), g_task_get_task_data (task), NULL);
+  /* For tests (tests/test-server.c, /server/stop-after-pool-thread): the thread holds the task,
+   * and with it the server, a while after the reply went. */
+  if (linger != NULL)
+    g_usleep (g_ascii_strtoull (linger, NULL, 10) * 1000);
+}
+
+/*
+ * Once the loop has ended, on the main thread, while the caller still holds the server: no new
+ * request comes in, and each pool's threads finish with the tasks they hold. A pool thread
+ * drops its task after the task's callback ran on the main thread; left to the dispose, the
+ * last reference to the server could go in that thread, whose dispose would then wait for its
+ * own pool to end, for ever, with the store open.
+ */
+static void
+stop_pools (DftServer *self)
+{
+  if (self->soup != NULL)
+    soup_server_disconnect (self->soup);
+  if (self->pull_pool != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->pull_pool), FALSE, TRUE);
+  if (self->push_pool != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->push_pool), FALSE, TRUE);
+  if (self->sync_pool != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->sync_pool), FALSE, TRUE);
 }
 
 /*
@@ -1481,6 +1501,7 @@ dft_server_run (DftServer *self)
   /* Tombstones purged by the horizon rule, at start and then every few hours (in a worker). */
   _dft_server_purge_start (self);
   g_main_loop_run (self->loop);
+  stop_pools (self);
   _dft_server_purge_stop (self);
   g_source_remove (term_id);
   g_source_remove (int_id);
