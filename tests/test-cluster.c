@@ -587,6 +587,123 @@ test_replica_ahead (Fixture *f, gconstpointer data)
   }
 }
 
+/* The shared database as a pg_dump taken when the log was @kept long puts it back: what the log
+ * received after that is gone. */
+static void
+put_back_log (Fixture *f, gint64 kept)
+{
+  g_autofree char *sql
+      = g_strdup_printf ("DELETE FROM register_log WHERE seq > %" G_GINT64_FORMAT, kept);
+
+  g_assert_cmpint (dft_test_pg_exec (f->uri, sql), >, 0);
+}
+
+static void
+stop_all (Fixture *f)
+{
+  for (guint i = 0; i < N_SERVERS; i++)
+    dft_test_server_stop (f->servers[i]);
+}
+
+/* A sync that finds the cluster's epoch changed, and sends again all the device holds. */
+static DftSyncStats
+new_epoch_sync (Device *device)
+{
+  DftSyncStats stats = dft_test_device_sync (device);
+
+  g_assert_cmpuint (stats.restarts, ==, 1);
+  g_assert_cmpint (stats.pushed, >=, own_changes (device->store));
+  return stats;
+}
+
+/* Points @device at process @i, which a restart moved to another port. */
+static void
+use_server (Fixture *f, Device *device, guint i)
+{
+  dft_sync_client_set_server_url (device->client, dft_test_server_get_url (f->servers[i]));
+}
+
+/*
+ * The shared database put back by hand from an earlier pg_dump (README, "Several server
+ * processes"): the log no longer holds what devices were told it holds, nor the positions they
+ * pulled after. "admin new-epoch" gives the cluster a new epoch, and so does, when it was
+ * forgotten, the first device that holds more than the log; every process takes it up, even
+ * while it serves, every device sends again what it holds, and a new device gets everyone.
+ */
+static void
+test_put_back (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *b = &f->devices[1], *c = &f->devices[2];
+  g_autoptr (DftRecord) event = NULL;
+  g_autofree char      *before = NULL;
+  g_autofree char      *after = NULL;
+  g_autofree char      *again = NULL;
+  g_autofree char      *out = NULL;
+  DftSyncStats          stats;
+  gint64                kept;
+
+  dft_test_device_open (a, dft_test_server_get_url (f->servers[0]), STALL_SECONDS);
+  dft_test_device_open (b, dft_test_server_get_url (f->servers[1]), STALL_SECONDS);
+  login (a);
+  login (b);
+  event = dft_test_add_event (a->store, "Border management", "2025-03-03", "2025-03-04");
+  before = add_participant (a->store, dft_record_get_id (event), "Before");
+  device_sync (a);
+  device_sync (b);
+  kept = pg_rows (f, "SELECT 1 FROM register_log");
+  after = add_participant (a->store, dft_record_get_id (event), "After");
+  device_sync (a);
+  device_sync (b);
+  g_assert_true (holds_person (b->store, after));
+
+  /* As the README says: the processes stopped, the dump put back, then new-epoch. */
+  stop_all (f);
+  put_back_log (f, kept);
+  out = dft_test_server_admin (f->servers[0], NULL, "new-epoch", NULL);
+  g_test_message ("%s", out);
+  for (guint i = 0; i < N_SERVERS; i++)
+    dft_test_server_start (f->servers[i]);
+  use_server (f, a, 2);
+  use_server (f, b, 1);
+  new_epoch_sync (a);
+  new_epoch_sync (b);
+  dft_test_device_open (c, dft_test_server_get_url (f->servers[0]), STALL_SECONDS);
+  login (c);
+  device_sync (c);
+  g_assert_true (holds_person (c->store, after));
+  assert_same_records (a->store, b->store);
+  assert_same_records (a->store, c->store);
+
+  /* Put back again, and new-epoch forgotten: b pulled past the log's end. */
+  kept = pg_rows (f, "SELECT 1 FROM register_log");
+  again = add_participant (a->store, dft_record_get_id (event), "After again");
+  device_sync (a);
+  device_sync (b);
+  stop_all (f);
+  put_back_log (f, kept);
+  for (guint i = 0; i < N_SERVERS; i++)
+    dft_test_server_start (f->servers[i]);
+  use_server (f, a, 0);
+  use_server (f, b, 1);
+  use_server (f, c, 2);
+  new_epoch_sync (b);
+  new_epoch_sync (a);
+  new_epoch_sync (c);
+  device_sync (b);
+  g_assert_true (holds_person (c->store, again));
+  g_assert_true (holds_person (b->store, again));
+  assert_same_records (a->store, b->store);
+  assert_same_records (a->store, c->store);
+
+  /* new-epoch while the processes serve: the one a syncs with next takes it up at once. */
+  g_free (out);
+  out = dft_test_server_admin (f->servers[2], NULL, "new-epoch", NULL);
+  use_server (f, a, 1);
+  new_epoch_sync (a);
+  stats = device_sync (a);
+  g_assert_cmpint (stats.pushed, ==, 0);
+}
+
 /*
  * Devices add people and edit them at random, and sync through the balancer at random; then
  * all sync until a round moves nothing, and every replica holds the same.
@@ -935,6 +1052,7 @@ main (int argc, char *argv[])
               test_file_here_download_there, fixture_tear_down);
   g_test_add ("/cluster/file-pieces-anywhere", Fixture, NULL, fixture_set_up,
               test_file_pieces_anywhere, fixture_tear_down);
+  g_test_add ("/cluster/put-back", Fixture, NULL, fixture_set_up, test_put_back, fixture_tear_down);
   g_test_add ("/cluster/set-aside-shared", Fixture, NULL, fixture_set_up, test_set_aside_shared,
               fixture_tear_down);
   g_test_add ("/cluster/random-through-balancer", Fixture, NULL, fixture_set_up,

@@ -18,6 +18,7 @@
 #include "dft-server-backup.h"
 #include "dft-server-bundle.h"
 #include "dft-server-cli.h"
+#include "dft-server-cluster.h"
 #include "dft-store-merges.h"
 #include "dft-server-db.h"
 #include "dft-server-migrate.h"
@@ -547,6 +548,22 @@ admin_new_epoch (DftServerConfig *config, GStrv *args)
 
   if (argc != 1)
     return usage_error (NULL, _ ("new-epoch takes no arguments."));
+  /* In a cluster the epoch is the shared database's: the processes take the new one up at
+   * their next request, while they serve. */
+  if (config->cluster)
+    {
+      DftServerCluster *cluster = dft_server_cluster_open (config->storage, &error);
+
+      epoch = cluster != NULL ? dft_server_cluster_new_epoch (cluster, FALSE, &error) : NULL;
+      dft_server_cluster_free (cluster);
+      if (epoch == NULL)
+        return fail (error);
+      /* Translators: %s is an id */
+      g_print (_ ("The cluster's epoch is now %s. Every server process takes it up at its next "
+                  "request, and every device then sends again what it holds.\n"),
+               epoch);
+      return 0;
+    }
   store = dft_store_open (path, &error);
   if (store == NULL)
     return fail (error);
@@ -837,13 +854,13 @@ static const Command admin_commands[] = {
  * process's records.db a replica of it, made again from the log when in doubt: a command
  * that writes to one replica, or copies or puts back one, would leave the others, and the log,
  * without it. Those are refused until they work on the log; the accounts' commands work on the
- * shared database as they always do.
+ * shared database as they always do, and so does new-epoch, whose epoch is the cluster's.
  */
 static gboolean
 works_in_cluster (const char *command)
 {
   static const char *const local[]
-      = { "backup", "restore", "move-event", "new-epoch", "import-bundle", "purge", NULL };
+      = { "backup", "restore", "move-event", "import-bundle", "purge", NULL };
 
   return !g_strv_contains (local, command);
 }

@@ -48,6 +48,10 @@ struct _DftServerCluster
   gboolean set_aside;
   /* Attached files' bytes, on a connection of their own (dft-server-cluster-files.h). */
   DftServerClusterFiles *files;
+  /* The epoch as the last catch-up read it, NULL before one; under epoch_lock, which a push
+   * holding lock may take. */
+  GMutex epoch_lock;
+  char  *epoch;
 };
 
 static const char *const schema_sql
@@ -103,6 +107,7 @@ dft_server_cluster_open (const char *uri, GError **error)
     }
   cluster = g_new0 (DftServerCluster, 1);
   g_mutex_init (&cluster->lock);
+  g_mutex_init (&cluster->epoch_lock);
   cluster->sql = sql;
   cluster->files = dft_server_cluster_files_open (uri, error);
   if (cluster->files == NULL)
@@ -121,6 +126,8 @@ dft_server_cluster_free (DftServerCluster *cluster)
   dft_server_cluster_files_free (cluster->files);
   dft_server_sql_close (cluster->sql);
   g_mutex_clear (&cluster->lock);
+  g_mutex_clear (&cluster->epoch_lock);
+  g_free (cluster->epoch);
   g_free (cluster);
 }
 
@@ -253,6 +260,80 @@ dft_server_cluster_epoch (DftServerCluster *cluster, GError **error)
   return dft_server_sql_column_dup (select, 0);
 }
 
+/* Replaces the cluster's epoch with a new one; in the caller's transaction, if any. Locked. */
+static char *
+new_epoch_locked (DftServerCluster *cluster, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autofree char             *fresh = dft_uuid_v7_new ();
+
+  stmt = dft_server_sql_prepare (cluster->sql,
+                                 "INSERT INTO register_state (key, value) VALUES ('epoch', $1) "
+                                 "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                                 error);
+  if (stmt == NULL)
+    return NULL;
+  dft_server_sql_bind_text (stmt, 1, fresh);
+  if (!dft_server_sql_step_done (stmt, error))
+    return NULL;
+  g_mutex_lock (&cluster->epoch_lock);
+  g_free (cluster->epoch);
+  cluster->epoch = g_strdup (fresh);
+  g_mutex_unlock (&cluster->epoch_lock);
+  return g_steal_pointer (&fresh);
+}
+
+char *
+dft_server_cluster_new_epoch (DftServerCluster *cluster, gboolean in_push, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  if (!in_push)
+    locker = g_mutex_locker_new (&cluster->lock);
+  return new_epoch_locked (cluster, error);
+}
+
+char *
+dft_server_cluster_dup_epoch (DftServerCluster *cluster)
+{
+  char *epoch;
+
+  g_mutex_lock (&cluster->epoch_lock);
+  epoch = g_strdup (cluster->epoch);
+  g_mutex_unlock (&cluster->epoch_lock);
+  return epoch;
+}
+
+/* Reads the epoch, which "admin new-epoch" or another process may have replaced. Locked. */
+static gboolean
+read_epoch_locked (DftServerCluster *cluster, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+
+  stmt = dft_server_sql_prepare (cluster->sql,
+                                 "SELECT value FROM register_state WHERE key = 'epoch'", error);
+  if (stmt == NULL)
+    return FALSE;
+  switch (dft_server_sql_step (stmt, error))
+    {
+    case DFT_SERVER_SQL_ROW:
+      g_mutex_lock (&cluster->epoch_lock);
+      if (g_strcmp0 (cluster->epoch, dft_server_sql_column_text (stmt, 0)) != 0)
+        {
+          g_free (cluster->epoch);
+          cluster->epoch = dft_server_sql_column_dup (stmt, 0);
+        }
+      g_mutex_unlock (&cluster->epoch_lock);
+      return TRUE;
+    case DFT_SERVER_SQL_DONE:
+      /* None yet: the process's start makes it (dft_server_cluster_epoch()). */
+      return TRUE;
+    case DFT_SERVER_SQL_FAILED:
+    default:
+      return FALSE;
+    }
+}
+
 static JsonObject *
 parse_object (JsonParser *parser, const char *text)
 {
@@ -286,7 +367,8 @@ catch_up_locked (DftServerCluster *cluster, DftStore *store, GError **error)
   g_autoptr (JsonParser)       parser = json_parser_new ();
   gint64                       after = dft_store_last_seq (store, error);
 
-  if (after < 0)
+  /* The epoch before the log: a new one was made when positions a device may hold went. */
+  if (after < 0 || !read_epoch_locked (cluster, error))
     return FALSE;
   stmt = dft_server_sql_prepare (cluster->sql,
                                  "SELECT seq, hlc, device_id, origin_seq, entity, record_id, "

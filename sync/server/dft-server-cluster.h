@@ -44,6 +44,15 @@ gboolean dft_server_cluster_check_replica (DftServerCluster *cluster,
                                            GError          **error);
 /* The cluster's epoch: the first process to ask makes it. */
 char *dft_server_cluster_epoch (DftServerCluster *cluster, GError **error);
+/*
+ * A new epoch for the whole cluster ("admin new-epoch", or a device that holds more than the
+ * shared log: it was put back from an earlier copy). Every process takes it up at its next
+ * catch-up (dft_server_cluster_dup_epoch()), and every device then sends again what it holds.
+ * @in_push: called between push_begin() and its end, in that push's transaction.
+ */
+char *dft_server_cluster_new_epoch (DftServerCluster *cluster, gboolean in_push, GError **error);
+/* The epoch as the last catch-up or push_begin() read it, or NULL before any. */
+char *dft_server_cluster_dup_epoch (DftServerCluster *cluster);
 /* Applies to @store what the log holds past it. */
 gboolean dft_server_cluster_catch_up (DftServerCluster *cluster, DftStore *store, GError **error);
 /* Takes the cluster's write lock and brings @store to the log's end; on success the caller

@@ -113,6 +113,8 @@ struct _DftServer
   DftStore         *store;
   DftServerDb      *db;
   DftServerCluster *cluster; /* several processes share the register's log; NULL: alone */
+  /* Between dft_server_cluster_push_begin() and its end; under push_lock. */
+  gboolean          cluster_pushing;
   char             *epoch;
   char             *bundle_key;   /* the public key USB bundles are sealed to */
   gint64            log_at_start; /* the last log position in the files when the server started */
@@ -149,6 +151,9 @@ typedef struct
 
 /* dft-server.c */
 char *_dft_server_current_epoch (DftServer *self);
+/* In a cluster, takes up the epoch the last catch-up read, which "admin new-epoch" or another
+ * process may have replaced. */
+void _dft_server_take_cluster_epoch (DftServer *self);
 /* Whether @position lies between the end of the log at start and this run's first position:
  * one no change was ever given, which a device can hold only from data since put back. */
 gboolean _dft_server_in_log_gap (DftServer *self, gint64 position);

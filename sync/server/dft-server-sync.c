@@ -404,8 +404,10 @@ keep_set_aside (DftStore *store, gpointer user_data, GError **error)
 static void
 push_abort (DftServer *self)
 {
-  if (self->cluster != NULL)
-    dft_server_cluster_push_abort (self->cluster);
+  if (self->cluster == NULL)
+    return;
+  self->cluster_pushing = FALSE;
+  dft_server_cluster_push_abort (self->cluster);
 }
 
 /*
@@ -420,6 +422,7 @@ push_commit (DftServer *self, GError **error)
 {
   gboolean ahead = FALSE;
 
+  self->cluster_pushing = FALSE;
   if (dft_server_cluster_push_commit (self->cluster, self->store, &ahead, error))
     return TRUE;
   /* Nothing was added: the log and the replica agree, and the device sends again. */
@@ -486,6 +489,11 @@ push_apply (DftServer  *self,
       g_mutex_unlock (&self->push_lock);
       _dft_server_reply_gerror (&request->reply, error);
       return FALSE;
+    }
+  if (self->cluster != NULL)
+    {
+      self->cluster_pushing = TRUE;
+      _dft_server_take_cluster_epoch (self);
     }
   /* Data "admin restore" put back while serving is taken up before anything is read of it. */
   _dft_server_check_restored (self);
@@ -829,6 +837,8 @@ pull_page (DftServer  *self,
       _dft_server_reply_gerror (&request->reply, error);
       return FALSE;
     }
+  if (self->cluster != NULL)
+    _dft_server_take_cluster_epoch (self);
   /* The epoch before the page's snapshot: a restore declared in between pairs the old epoch
    * with the restored data, which the device's next request undoes (a new epoch has it pull
    * from 0), whereas the new epoch with positions read before the restore would have it keep

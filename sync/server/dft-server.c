@@ -183,17 +183,21 @@ _dft_server_restore_found (DftServer *self, const char *why)
   g_autoptr (GError) error = NULL;
   g_autofree char   *epoch = NULL;
 
-  /* Positions and the epoch are the cluster's, in PostgreSQL, not this replica's: a replica is
-   * made again from the log rather than put back from a copy ("admin restore" is refused), so
-   * what a device holds past it is a fault to look into, not a restore to recover from. */
+  /* In a cluster the epoch is PostgreSQL's, and the shared log was put back (from a pg_dump, by
+   * hand) rather than this replica: the cluster takes the new epoch, every process takes it up
+   * at its next catch-up, and every device sends again what it holds. */
   if (self->cluster != NULL)
     {
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
-                        "a device holds more than the shared log (%s): no new epoch in a cluster",
-                        why);
-      return;
+      epoch = dft_server_cluster_new_epoch (self->cluster, self->cluster_pushing, &error);
+      if (epoch == NULL)
+        {
+          g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
+                            "a device holds more than the shared log (%s) but no new epoch: %s",
+                            why, error->message);
+          return;
+        }
     }
-  if (!dft_server_new_epoch (self->store, &epoch, &error))
+  else if (!dft_server_new_epoch (self->store, &epoch, &error))
     {
       g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
                         "restored data found (%s) but no new epoch: %s", why, error->message);
@@ -205,6 +209,27 @@ _dft_server_restore_found (DftServer *self, const char *why)
   g_free (self->epoch);
   self->epoch = g_steal_pointer (&epoch);
   g_mutex_unlock (&self->epoch_lock);
+}
+
+void
+_dft_server_take_cluster_epoch (DftServer *self)
+{
+  g_autofree char *epoch = dft_server_cluster_dup_epoch (self->cluster);
+  gboolean         changed = FALSE;
+
+  if (epoch == NULL)
+    return;
+  g_mutex_lock (&self->epoch_lock);
+  if (g_strcmp0 (self->epoch, epoch) != 0)
+    {
+      g_free (self->epoch);
+      self->epoch = g_strdup (epoch);
+      changed = TRUE;
+    }
+  g_mutex_unlock (&self->epoch_lock);
+  if (changed)
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+                      "the cluster took a new epoch: %s", epoch);
 }
 
 /* ---- Logging ------------------------------------------------------------ */
