@@ -90,26 +90,10 @@ ask_missing (Run         *run,
              JsonObject **missing,
              GError     **error)
 {
-  g_autoptr (JsonBuilder)   builder = json_builder_new ();
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode)      root = NULL;
-  g_autoptr (GBytes)        body = NULL;
-  g_autofree char          *text = NULL;
-  gsize                     length = 0;
-  guint                     failures = 0;
+  g_autoptr (GBytes) body = _dft_sync_list_body ("sha256", hashes, from, to);
+  guint              failures = 0;
 
   *missing = NULL;
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "sha256");
-  json_builder_begin_array (builder);
-  for (guint i = from; i < to; i++)
-    json_builder_add_string_value (builder, g_ptr_array_index (hashes, i));
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, &length);
-  body = g_bytes_new_take (g_steal_pointer (&text), length);
 
   for (;;)
     {

@@ -155,8 +155,11 @@ void _dft_sync_client_post_update (Run *run, guint prop, double d, gint64 i);
 const char *_dft_sync_member_string (JsonObject *object, const char *name);
 gboolean    _dft_sync_member_int (JsonObject *object, const char *name, gint64 *value);
 gboolean    _dft_sync_member_bool (JsonObject *object, const char *name);
-char       *_dft_sync_pin_from_pem (const char *path, GError **error);
-void        _dft_sync_not_the_server (GError **error);
+/* The JSON body {"@member": [@items from @from to before @to]} of a request that asks about a
+ * list of ids or hashes (POST purged, POST attachments/missing). */
+GBytes *_dft_sync_list_body (const char *member, GPtrArray *items, guint from, guint to);
+char   *_dft_sync_pin_from_pem (const char *path, GError **error);
+void    _dft_sync_not_the_server (GError **error);
 /* The digest of this device's own change numbered @seq (dft_change_digest()), or NULL. */
 char    *_dft_sync_own_change_digest (DftStore *store, gint64 seq);
 gboolean _dft_sync_request (Run         *run,

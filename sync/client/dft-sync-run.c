@@ -680,30 +680,13 @@ ask_purged (Run *run, const char *server_url, gboolean deleted_only, GError **er
     return FALSE;
   for (guint from = 0; from < held->len; from += PURGED_ASK_MAX)
     {
-      guint                     to = MIN (held->len, from + PURGED_ASK_MAX);
-      g_autoptr (JsonBuilder)   builder = json_builder_new ();
-      g_autoptr (JsonGenerator) generator = json_generator_new ();
-      g_autoptr (JsonNode)      root = NULL;
-      g_autoptr (GHashTable)    asked = g_hash_table_new (g_str_hash, g_str_equal);
-      g_autoptr (GBytes)        body = NULL;
-      g_autofree char          *text = NULL;
-      gsize                     length = 0;
-      guint                     failures = 0;
+      guint                  to = MIN (held->len, from + PURGED_ASK_MAX);
+      g_autoptr (GHashTable) asked = g_hash_table_new (g_str_hash, g_str_equal);
+      g_autoptr (GBytes)     body = _dft_sync_list_body ("ids", held, from, to);
+      guint                  failures = 0;
 
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "ids");
-      json_builder_begin_array (builder);
       for (guint i = from; i < to; i++)
-        {
-          json_builder_add_string_value (builder, g_ptr_array_index (held, i));
-          g_hash_table_add (asked, g_ptr_array_index (held, i));
-        }
-      json_builder_end_array (builder);
-      json_builder_end_object (builder);
-      root = json_builder_get_root (builder);
-      json_generator_set_root (generator, root);
-      text = json_generator_to_data (generator, &length);
-      body = g_bytes_new_take (g_steal_pointer (&text), length);
+        g_hash_table_add (asked, g_ptr_array_index (held, i));
 
       for (;;)
         {

@@ -39,6 +39,28 @@ _dft_sync_member_string (JsonObject *object, const char *name)
   return json_node_get_string (node);
 }
 
+GBytes *
+_dft_sync_list_body (const char *member, GPtrArray *items, guint from, guint to)
+{
+  g_autoptr (JsonBuilder)   builder = json_builder_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode)      root = NULL;
+  char                     *text;
+  gsize                     length = 0;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, member);
+  json_builder_begin_array (builder);
+  for (guint i = from; i < to; i++)
+    json_builder_add_string_value (builder, g_ptr_array_index (items, i));
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, &length);
+  return g_bytes_new_take (text, length);
+}
+
 gboolean
 _dft_sync_member_int (JsonObject *object, const char *name, gint64 *value)
 {
