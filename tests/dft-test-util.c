@@ -703,8 +703,10 @@ server_admin_valist (
     g_error ("daftari-server admin %s failed: %s", argv[4], stderr_text);
   if (status != 0)
     g_test_message ("admin %s: %s", argv[4], stderr_text);
+  /* A command that failed says why on standard error: that follows. */
   if (out != NULL)
-    *out = g_steal_pointer (&stdout_text);
+    *out = status != 0 ? g_strconcat (stdout_text, stderr_text, NULL)
+                       : g_steal_pointer (&stdout_text);
   return status;
 }
 

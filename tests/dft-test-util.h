@@ -104,7 +104,8 @@ GPid dft_test_server_get_pid (DftTestServer *server);
 /* Runs "daftari-server admin --config CONFIG ARGS…" with @input (or nothing) on standard input
  * and fails the test unless it succeeds; returns what it wrote to standard output. */
 char *dft_test_server_admin (DftTestServer *server, const char *input, ...) G_GNUC_NULL_TERMINATED;
-/* The same for a command that may fail: returns its exit status, its output in @out. */
+/* The same for a command that may fail: returns its exit status, its output in @out (then its
+ * standard error too, when it failed). */
 int dft_test_server_admin_status (DftTestServer *server, const char *input, char **out, ...)
     G_GNUC_NULL_TERMINATED;
 /* Makes an account (@team NULL: of every team), and the team first when the server has not got

@@ -624,6 +624,27 @@ use_server (Fixture *f, Device *device, guint i)
 }
 
 /*
+ * Devices 0 and 1 signed in on processes 0 and 1; the first adds a workshop (*event) and a
+ * person in it, and both sync. Returns the person's id.
+ */
+static char *
+start_two (Fixture *f, DftRecord **event)
+{
+  Device *a = &f->devices[0], *b = &f->devices[1];
+  char   *person;
+
+  dft_test_device_open (a, dft_test_server_get_url (f->servers[0]), STALL_SECONDS);
+  dft_test_device_open (b, dft_test_server_get_url (f->servers[1]), STALL_SECONDS);
+  login (a);
+  login (b);
+  *event = dft_test_add_event (a->store, "Border management", "2025-03-03", "2025-03-04");
+  person = add_participant (a->store, dft_record_get_id (*event), "Before");
+  device_sync (a);
+  device_sync (b);
+  return person;
+}
+
+/*
  * The shared database put back by hand from an earlier pg_dump (README, "Several server
  * processes"): the log no longer holds what devices were told it holds, nor the positions they
  * pulled after. "admin new-epoch" gives the cluster a new epoch, and so does, when it was
@@ -642,14 +663,7 @@ test_put_back (Fixture *f, gconstpointer data)
   DftSyncStats          stats;
   gint64                kept;
 
-  dft_test_device_open (a, dft_test_server_get_url (f->servers[0]), STALL_SECONDS);
-  dft_test_device_open (b, dft_test_server_get_url (f->servers[1]), STALL_SECONDS);
-  login (a);
-  login (b);
-  event = dft_test_add_event (a->store, "Border management", "2025-03-03", "2025-03-04");
-  before = add_participant (a->store, dft_record_get_id (event), "Before");
-  device_sync (a);
-  device_sync (b);
+  before = start_two (f, &event);
   kept = pg_rows (f, "SELECT 1 FROM register_log");
   after = add_participant (a->store, dft_record_get_id (event), "After");
   device_sync (a);
@@ -702,6 +716,85 @@ test_put_back (Fixture *f, gconstpointer data)
   new_epoch_sync (a);
   stats = device_sync (a);
   g_assert_cmpint (stats.pushed, ==, 0);
+}
+
+/*
+ * "admin backup" in a cluster copies the shared database whole while the processes serve;
+ * "admin restore" is refused while any process serves, and with them stopped puts it back: the
+ * cluster takes a new epoch, each process makes its replica again from the restored log, every
+ * device sends again what it holds, and a new device gets everyone, those added after the
+ * backup too.
+ */
+static void
+test_backup_restore (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *b = &f->devices[1], *c = &f->devices[2];
+  g_autoptr (DftRecord) event = NULL;
+  g_autofree char      *before = NULL;
+  g_autofree char      *after = NULL;
+  g_autofree char      *dir = dft_test_make_dir ();
+  g_autofree char      *backup = g_build_filename (dir, "backup", NULL);
+  g_autofree char      *dump = g_build_filename (backup, "cluster.pgdump", NULL);
+  g_autofree char      *out = NULL;
+  g_autofree char      *holds = NULL;
+  gint64                kept, total;
+
+  before = start_two (f, &event);
+  kept = pg_rows (f, "SELECT 1 FROM register_log");
+
+  /* While the processes serve, through any process's configuration. */
+  g_assert_cmpint (dft_test_server_admin_status (f->servers[1], NULL, &out, "backup", backup, NULL),
+                   ==, 0);
+  g_test_message ("%s", out);
+  g_assert_true (g_file_test (dump, G_FILE_TEST_IS_REGULAR));
+  holds = g_strdup_printf ("It holds %" G_GINT64_FORMAT " changes", kept);
+  g_assert_nonnull (strstr (out, holds));
+
+  after = add_participant (a->store, dft_record_get_id (event), "After");
+  device_sync (a);
+  device_sync (b);
+  g_assert_true (holds_person (b->store, after));
+  total = pg_rows (f, "SELECT 1 FROM register_log");
+  g_assert_cmpint (total, >, kept);
+
+  /* Refused while a process serves; a folder that is no cluster's backup, refused. */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (
+      dft_test_server_admin_status (f->servers[0], NULL, &out, "restore", backup, NULL), ==, 1);
+  g_assert_nonnull (strstr (out, "Stop every process of the cluster"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (dft_test_server_admin_status (f->servers[0], NULL, &out, "restore", dir, NULL),
+                   ==, 1);
+  g_assert_nonnull (strstr (out, "cluster.pgdump"));
+  g_assert_cmpint (pg_rows (f, "SELECT 1 FROM register_log"), ==, total);
+
+  stop_all (f);
+  g_clear_pointer (&out, g_free);
+  out = dft_test_server_admin (f->servers[2], NULL, "restore", backup, NULL);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, holds));
+  g_assert_cmpint (pg_rows (f, "SELECT 1 FROM register_log"), ==, kept);
+
+  for (guint i = 0; i < N_SERVERS; i++)
+    dft_test_server_start (f->servers[i]);
+  use_server (f, a, 2);
+  use_server (f, b, 0);
+  new_epoch_sync (a);
+  new_epoch_sync (b);
+  g_assert_cmpint (pg_rows (f, "SELECT 1 FROM register_log"), >=, total);
+  dft_test_device_open (c, dft_test_server_get_url (f->servers[1]), STALL_SECONDS);
+  login (c);
+  device_sync (c);
+  g_assert_true (holds_person (c->store, before));
+  g_assert_true (holds_person (c->store, after));
+  assert_same_records (a->store, b->store);
+  assert_same_records (a->store, c->store);
+  {
+    Device *all[] = { a, b, c };
+
+    assert_log_exact (f, all, G_N_ELEMENTS (all));
+  }
+  dft_test_dir_free (g_steal_pointer (&dir));
 }
 
 /*
@@ -965,6 +1058,8 @@ test_set_aside_shared (Fixture *f, gconstpointer data)
   g_autoptr (DftRecord) event = NULL;
   g_autofree char      *reason = NULL;
   g_autofree char      *sql = NULL;
+  g_autofree char      *dir = dft_test_make_dir ();
+  g_autofree char      *backup = g_build_filename (dir, "backup", NULL);
   DftSyncStats          stats;
 
   dft_test_device_open (trainer, dft_test_server_get_url (f->servers[0]), STALL_SECONDS);
@@ -979,6 +1074,7 @@ test_set_aside_shared (Fixture *f, gconstpointer data)
   event = dft_test_add_event (trainer->store, "Border management", "2025-03-03", "2025-03-04");
   g_free (add_participant (trainer->store, dft_record_get_id (event), "First"));
   device_sync (trainer);
+  g_free (dft_test_server_admin (f->servers[2], NULL, "backup", backup, NULL));
 
   /* A trainer may not change the form a coordinator published: set aside by process 1. */
   held = dft_store_load (trainer->store, &dft_entity_form, dft_record_get_id (form), &error);
@@ -1016,6 +1112,16 @@ test_set_aside_shared (Fixture *f, gconstpointer data)
       dft_test_release_store (g_steal_pointer (&replica));
       dft_test_server_start (f->servers[i]);
     }
+
+  /* The backup taken before it put back: the replicas took it up, so what is set aside from
+   * now on is numbered past it, or they would pass it over (catch_up_set_aside_locked()). */
+  stop_all (f);
+  g_free (dft_test_server_admin (f->servers[0], NULL, "restore", backup, NULL));
+  g_assert_cmpint (pg_rows (f, "SELECT 1 FROM register_set_aside"), ==, 0);
+  g_assert_cmpint (pg_rows (f, "SELECT 1 FROM pg_sequences WHERE sequencename = "
+                               "'register_set_aside_id_seq' AND last_value >= 1"),
+                   ==, 1);
+  dft_test_dir_free (g_steal_pointer (&dir));
 }
 
 int
@@ -1053,6 +1159,8 @@ main (int argc, char *argv[])
   g_test_add ("/cluster/file-pieces-anywhere", Fixture, NULL, fixture_set_up,
               test_file_pieces_anywhere, fixture_tear_down);
   g_test_add ("/cluster/put-back", Fixture, NULL, fixture_set_up, test_put_back, fixture_tear_down);
+  g_test_add ("/cluster/backup-restore", Fixture, NULL, fixture_set_up, test_backup_restore,
+              fixture_tear_down);
   g_test_add ("/cluster/set-aside-shared", Fixture, NULL, fixture_set_up, test_set_aside_shared,
               fixture_tear_down);
   g_test_add ("/cluster/random-through-balancer", Fixture, NULL, fixture_set_up,

@@ -11,7 +11,9 @@
 
 #include "dft-db.h"
 #include "dft-server-backup.h"
+#include "dft-server-cluster.h"
 #include "dft-server-db.h"
+#include "dft-server-sql.h"
 #include "dft-store.h"
 
 /* A backup waits this long for a writer's checkpoint; a restore this long for the writer: a
@@ -22,6 +24,8 @@
 #define ACCOUNTS_NAME "accounts.db"
 /* With storage=postgresql://…, the accounts as pg_dump's custom format writes them. */
 #define PG_DUMP_NAME "accounts.pgdump"
+/* With cluster=yes, the shared database whole. */
+#define CLUSTER_DUMP_NAME "cluster.pgdump"
 
 /* ---- Reading a database ------------------------------------------------- */
 
@@ -228,12 +232,16 @@ run_pg_tool (const char *const *argv, GError **error)
   return TRUE;
 }
 
+/* @snapshot: one a transaction exported (pg_export_snapshot()), for the dump to read what it
+ * read; NULL for a snapshot of pg_dump's own. */
 static gboolean
-pg_dump_to (const DftServerConfig *config, const char *path, GError **error)
+pg_dump_to (const DftServerConfig *config, const char *snapshot, const char *path, GError **error)
 {
   g_autofree char  *file = g_strdup_printf ("--file=%s", path);
+  g_autofree char  *from = snapshot != NULL ? g_strdup_printf ("--snapshot=%s", snapshot) : NULL;
   const char *const argv[] = { "pg_dump",  "--format=custom", "--no-owner", "--no-privileges",
-                               "--dbname", config->storage,   file,         NULL };
+                               "--dbname", config->storage,   file,         from,
+                               NULL };
 
   if (!run_pg_tool (argv, error))
     {
@@ -469,8 +477,75 @@ copy_accounts (const DftServerConfig *config,
                GError               **error)
 {
   if (on_postgresql (config))
-    return pg_dump_to (config, copy, error);
+    return pg_dump_to (config, NULL, copy, error);
   return copy_database (live, copy, FALSE, target, error);
+}
+
+/* ---- A cluster ----------------------------------------------------------- */
+
+/*
+ * With cluster=yes the shared database holds all there is: the accounts, the change log,
+ * changes set aside and attached files; each process's records.db is a replica of it, made
+ * again from the log when in doubt, and needs no copy. A backup is that database whole, in
+ * pg_dump's custom format, read in a snapshot this connection exported and counted in, so
+ * that what the backup is said to hold is what it holds; the processes serve on meanwhile.
+ */
+
+/* The first column of the one row @text returns, as text. */
+static char *
+pg_value (DftServerSql *sql, const char *text, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = dft_server_sql_prepare (sql, text, error);
+
+  if (stmt == NULL || dft_server_sql_step (stmt, error) != DFT_SERVER_SQL_ROW)
+    return NULL;
+  return dft_server_sql_column_dup (stmt, 0);
+}
+
+/* What the shared database holds: changes in its log and devices enrolled. */
+static gboolean
+count_cluster (DftServerSql *sql, DftServerBackupInfo *info, GError **error)
+{
+  g_autofree char *changes = pg_value (sql, "SELECT count (*) FROM register_log", error);
+  g_autofree char *devices
+      = changes != NULL ? pg_value (sql, "SELECT count (*) FROM device", error) : NULL;
+
+  if (devices == NULL)
+    return FALSE;
+  info->changes = g_ascii_strtoll (changes, NULL, 10);
+  info->devices = g_ascii_strtoll (devices, NULL, 10);
+  return TRUE;
+}
+
+static gboolean
+cluster_dump (const DftServerConfig *config,
+              const char            *path,
+              DftServerBackupInfo   *info,
+              GError               **error)
+{
+  DftServerCluster *cluster = NULL;
+  DftServerSql     *sql = NULL;
+  g_autofree char  *snapshot = NULL;
+  gboolean          ok = FALSE;
+
+  /* The tables as a process makes them, for a cluster none has served yet. */
+  cluster = dft_server_cluster_open (config->storage, error);
+  if (cluster == NULL)
+    return FALSE;
+  dft_server_cluster_free (cluster);
+  sql = dft_server_sql_open_postgresql (config->storage, error);
+  if (sql == NULL)
+    return FALSE;
+  /* The snapshot holds while this transaction is open: until pg_dump has read it. */
+  if (dft_server_sql_exec (sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", error)
+      && (snapshot = pg_value (sql, "SELECT pg_export_snapshot ()", error)) != NULL
+      && count_cluster (sql, info, error) && pg_dump_to (config, snapshot, path, error))
+    {
+      info->bytes = file_size (path);
+      ok = TRUE;
+    }
+  dft_server_sql_close (sql);
+  return ok;
 }
 
 gboolean
@@ -541,13 +616,20 @@ dft_server_backup_write (const DftServerConfig *config,
                           _ ("Could not write the backup in “%s”: %s"), parent, g_strerror (saved));
     }
   records_copy = g_build_filename (part, RECORDS_NAME, NULL);
-  accounts_copy
-      = g_build_filename (part, on_postgresql (config) ? PG_DUMP_NAME : ACCOUNTS_NAME, NULL);
+  accounts_copy = g_build_filename (part,
+                                    config->cluster          ? CLUSTER_DUMP_NAME
+                                    : on_postgresql (config) ? PG_DUMP_NAME
+                                                             : ACCOUNTS_NAME,
+                                    NULL);
   /* Records first: the accounts copy, made after, owns every workshop the records copy holds. */
-  if (!copy_database (records, records_copy, TRUE, target, error)
-      || !copy_accounts (config, accounts, accounts_copy, target, error)
-      || !count_copy (records_copy, on_postgresql (config) ? NULL : accounts_copy, &counted, error)
-      || (on_postgresql (config) && !count_pg_devices (config, accounts_copy, &counted, error))
+  if ((config->cluster
+           ? !cluster_dump (config, accounts_copy, &counted, error)
+           : (!copy_database (records, records_copy, TRUE, target, error)
+              || !copy_accounts (config, accounts, accounts_copy, target, error)
+              || !count_copy (records_copy, on_postgresql (config) ? NULL : accounts_copy, &counted,
+                              error)
+              || (on_postgresql (config)
+                  && !count_pg_devices (config, accounts_copy, &counted, error))))
       || !sync_path (part, target, error))
     {
       remove_folder (part);
@@ -931,6 +1013,154 @@ check_backup (const char *records, const char *accounts, GError **error)
   return TRUE;
 }
 
+/* A new folder in the data folder for what a restore replaces. */
+static char *
+make_keep_folder (const DftServerConfig *config, GError **error)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char      *stamp = NULL;
+  g_autofree char      *keep = NULL;
+
+  if (g_mkdir_with_parents (config->data_dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      errno_error (error, saved,
+                   /* Translators: %s is a folder, then the system's reason */
+                   _ ("Could not make the folder “%s”: %s"), config->data_dir, g_strerror (saved));
+      return NULL;
+    }
+
+  stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
+  /* Two restores within one second (a mistaken one put right at once) each keep their own. */
+  keep = g_strdup_printf ("%s/replaced-by-restore-%s", config->data_dir, stamp);
+  for (guint n = 2; g_mkdir (keep, 0700) != 0; n++)
+    {
+      int saved = errno;
+
+      if (saved == EEXIST && n < 100)
+        {
+          g_free (keep);
+          keep = g_strdup_printf ("%s/replaced-by-restore-%s-%u", config->data_dir, stamp, n);
+          continue;
+        }
+
+      errno_error (error, saved, _ ("Could not make the folder “%s”: %s"), keep,
+                   g_strerror (saved));
+      return NULL;
+    }
+  return g_steal_pointer (&keep);
+}
+
+/*
+ * A cluster's backup put back (see "A cluster" above), with every process stopped: each holds
+ * a replica of the log this replaces, and one serving meanwhile would go on from positions the
+ * restored log gives again. pg_restore replaces the tables in one transaction, after a dump of
+ * the database as it was is kept; then the cluster takes a new epoch, so that every device
+ * sends again what it holds, and each process, at its start, finds its replica ahead of the
+ * restored log and makes it again from it.
+ */
+static gboolean
+restore_cluster (const DftServerConfig *config,
+                 const char            *folder,
+                 char                 **kept,
+                 DftServerBackupInfo   *info,
+                 GError               **error)
+{
+  g_autofree char  *dump = g_build_filename (folder, CLUSTER_DUMP_NAME, NULL);
+  g_autofree char  *alone = g_build_filename (folder, RECORDS_NAME, NULL);
+  g_autofree char  *keep = NULL;
+  g_autofree char  *live = NULL;
+  g_autofree char  *epoch = NULL;
+  DftServerCluster *cluster = NULL;
+  DftServerSql     *sql = NULL;
+  gint64            serving, mark;
+
+  if (!g_file_test (dump, G_FILE_TEST_IS_REGULAR))
+    {
+      if (g_file_test (alone, G_FILE_TEST_IS_REGULAR))
+        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                     /* Translators: %s is a folder */
+                     _ ("“%s” is a backup of a server that served alone, and this configuration "
+                        "is a cluster’s (cluster=yes): restore it with a configuration without "
+                        "cluster=yes, then move it with “admin migrate-storage”. Nothing was "
+                        "changed."),
+                     folder);
+      else
+        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                     /* Translators: %s is a file */
+                     _ ("“%s” is missing: a backup of a cluster holds cluster.pgdump. Nothing was "
+                        "changed."),
+                     dump);
+      return FALSE;
+    }
+  if (!check_pg_dump (dump, error))
+    return FALSE;
+
+  cluster = dft_server_cluster_open (config->storage, error);
+  if (cluster == NULL)
+    return FALSE;
+  serving = dft_server_cluster_count_serving (cluster, error);
+  mark = serving == 0 ? dft_server_cluster_set_aside_mark (cluster, error) : -1;
+  dft_server_cluster_free (g_steal_pointer (&cluster));
+  if (serving > 0)
+    {
+      g_autofree char *message = g_strdup_printf (
+          /* Translators: %lld is a number of database connections */
+          ngettext ("The cluster’s database has %lld connection of a serving daftari-server. "
+                    "Stop every process of the cluster, then restore: nothing was changed.",
+                    "The cluster’s database has %lld connections of serving daftari-server "
+                    "processes. Stop every process of the cluster, then restore: nothing was "
+                    "changed.",
+                    (gulong) MIN (serving, G_MAXLONG)),
+          (long long) serving);
+
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, message);
+      return FALSE;
+    }
+  if (mark < 0)
+    return FALSE;
+
+  keep = make_keep_folder (config, error);
+  if (keep == NULL)
+    return FALSE;
+  live = g_build_filename (keep, CLUSTER_DUMP_NAME, NULL);
+  if (!pg_dump_to (config, NULL, live, error))
+    {
+      g_rmdir (keep);
+      return FALSE;
+    }
+  /* In one transaction: on failure the database is as it was. */
+  if (!pg_restore_from (config, dump, error))
+    {
+      g_unlink (live);
+      g_rmdir (keep);
+      return FALSE;
+    }
+
+  cluster = dft_server_cluster_open (config->storage, error);
+  epoch = cluster != NULL ? dft_server_cluster_restored (cluster, mark, error) : NULL;
+  dft_server_cluster_free (cluster);
+  if (epoch == NULL)
+    {
+      g_prefix_error (error,
+                      /* Translators: %s is a folder; the reason follows */
+                      _ ("The backup was restored (what it replaced is kept in “%s”), but the "
+                         "cluster could not take a new epoch: run “admin new-epoch” before "
+                         "starting the processes. "),
+                      keep);
+      return FALSE;
+    }
+  /* What the restored database holds; a count that fails takes nothing back. */
+  sql = dft_server_sql_open_postgresql (config->storage, NULL);
+  if (sql != NULL)
+    count_cluster (sql, info, NULL);
+  dft_server_sql_close (sql);
+  info->bytes = file_size (dump);
+  *kept = g_steal_pointer (&keep);
+  return TRUE;
+}
+
 gboolean
 dft_server_backup_restore (const DftServerConfig *config,
                            const char            *folder,
@@ -938,22 +1168,32 @@ dft_server_backup_restore (const DftServerConfig *config,
                            DftServerBackupInfo   *info,
                            GError               **error)
 {
-  g_autofree char      *records = NULL;
-  g_autofree char      *accounts = NULL;
-  g_autofree char      *records_copy = NULL;
-  g_autofree char      *accounts_copy = NULL;
-  g_autofree char      *keep = NULL;
-  g_autofree char      *stamp = NULL;
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  Restore               parts[2] = { { 0 } };
-  DftServerBackupInfo   counted = { 0 };
-  gboolean              replaced = FALSE;
-  gboolean              ok = FALSE;
-  guint                 n_parts;
+  g_autofree char    *records = NULL;
+  g_autofree char    *accounts = NULL;
+  g_autofree char    *records_copy = NULL;
+  g_autofree char    *accounts_copy = NULL;
+  g_autofree char    *keep = NULL;
+  Restore             parts[2] = { { 0 } };
+  DftServerBackupInfo counted = { 0 };
+  gboolean            replaced = FALSE;
+  gboolean            ok = FALSE;
+  guint               n_parts;
 
   g_return_val_if_fail (config != NULL, FALSE);
   g_return_val_if_fail (folder != NULL, FALSE);
 
+  if (config->cluster)
+    {
+      g_autofree char *keep_cluster = NULL;
+
+      if (!restore_cluster (config, folder, &keep_cluster, &counted, error))
+        return FALSE;
+      if (kept != NULL)
+        *kept = g_steal_pointer (&keep_cluster);
+      if (info != NULL)
+        *info = counted;
+      return TRUE;
+    }
   records = dft_server_config_store_path (config);
   accounts = dft_server_config_accounts_path (config);
   records_copy = g_build_filename (folder, RECORDS_NAME, NULL);
@@ -971,33 +1211,9 @@ dft_server_backup_restore (const DftServerConfig *config,
           || !count_copy (records_copy, accounts_copy, &counted, error))
         return FALSE;
     }
-  if (g_mkdir_with_parents (config->data_dir, 0700) != 0)
-    {
-      int saved = errno;
-
-      return errno_error (error, saved,
-                          /* Translators: %s is a folder, then the system's reason */
-                          _ ("Could not make the folder “%s”: %s"), config->data_dir,
-                          g_strerror (saved));
-    }
-
-  stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
-  /* Two restores within one second (a mistaken one put right at once) each keep their own. */
-  keep = g_strdup_printf ("%s/replaced-by-restore-%s", config->data_dir, stamp);
-  for (guint n = 2; g_mkdir (keep, 0700) != 0; n++)
-    {
-      int saved = errno;
-
-      if (saved == EEXIST && n < 100)
-        {
-          g_free (keep);
-          keep = g_strdup_printf ("%s/replaced-by-restore-%s-%u", config->data_dir, stamp, n);
-          continue;
-        }
-
-      return errno_error (error, saved, _ ("Could not make the folder “%s”: %s"), keep,
-                          g_strerror (saved));
-    }
+  keep = make_keep_folder (config, error);
+  if (keep == NULL)
+    return FALSE;
 
   /*
    * The register first, then the accounts, as a backup copies them: a request the server
@@ -1022,7 +1238,7 @@ dft_server_backup_restore (const DftServerConfig *config,
     {
       g_autofree char *pg_kept = g_build_filename (keep, PG_DUMP_NAME, NULL);
 
-      if (!pg_dump_to (config, pg_kept, error))
+      if (!pg_dump_to (config, NULL, pg_kept, error))
         goto out;
     }
   if (!finish (&parts[0], error))

@@ -25,6 +25,7 @@
 #include "dft-server-purge.h"
 #include "dft-server-reload.h"
 #include "dft-server-scope.h"
+#include "dft-server-sql.h"
 #include "dft-server.h"
 #include "dft-uuid.h"
 
@@ -672,8 +673,13 @@ admin_backup (DftServerConfig *config, GStrv *args)
   /* Translators: %s is a folder name */
   g_print (_ ("The server’s data was copied to “%s” and checked.\n"), (*args)[1]);
   print_backup_info (&info);
-  g_print (_ ("To restore it, run “admin restore” with this folder; the server may keep "
-              "running.\n"));
+  if (config->cluster)
+    g_print (_ ("It is the cluster’s shared database, taken while the processes served. To "
+                "restore it, stop every process of the cluster, then run “admin restore” with "
+                "this folder.\n"));
+  else
+    g_print (_ ("To restore it, run “admin restore” with this folder; the server may keep "
+                "running.\n"));
   return 0;
 }
 
@@ -692,12 +698,20 @@ admin_restore (DftServerConfig *config, GStrv *args)
   /* Translators: %s is a folder name */
   g_print (_ ("The server’s data was restored from “%s”.\n"), (*args)[1]);
   print_backup_info (&info);
-  /* Translators: %s is a folder name */
-  g_print (_ ("The data it replaced is kept in “%s”. A running server takes up the restored "
-              "data at its next request, a stopped one when it starts: it takes a new epoch, and "
-              "every device sends again what it holds, so nothing made since the backup is "
-              "lost.\n"),
-           kept);
+  if (config->cluster)
+    /* Translators: %s is a folder name */
+    g_print (_ ("The data it replaced is kept in “%s”. The cluster has a new epoch: start its "
+                "processes, and each makes its copy of the register again from the restored "
+                "log; every device sends again what it holds, so nothing made since the backup "
+                "is lost.\n"),
+             kept);
+  else
+    /* Translators: %s is a folder name */
+    g_print (_ ("The data it replaced is kept in “%s”. A running server takes up the restored "
+                "data at its next request, a stopped one when it starts: it takes a new epoch, "
+                "and every device sends again what it holds, so nothing made since the backup "
+                "is lost.\n"),
+             kept);
   return 0;
 }
 
@@ -855,12 +869,12 @@ static const Command admin_commands[] = {
  * that writes to one replica, or copies or puts back one, would leave the others, and the log,
  * without it. Those are refused until they work on the log; the accounts' commands work on the
  * shared database as they always do, and so does new-epoch, whose epoch is the cluster's.
+ * backup and restore copy the shared database whole (dft-server-backup.c).
  */
 static gboolean
 works_in_cluster (const char *command)
 {
-  static const char *const local[]
-      = { "backup", "restore", "move-event", "import-bundle", "purge", NULL };
+  static const char *const local[] = { "move-event", "import-bundle", "purge", NULL };
 
   return !g_strv_contains (local, command);
 }
@@ -954,6 +968,7 @@ dft_server_cli_run (int argc, char *argv[])
     }
   if (g_strv_length (rest) < 2)
     return usage_error (context, _ ("Name an admin command."));
+  dft_server_sql_set_application_name (DFT_SERVER_SQL_ADMIN_NAME);
   for (guint i = 0; i < G_N_ELEMENTS (admin_commands); i++)
     if (g_str_equal (rest[1], admin_commands[i].name))
       {

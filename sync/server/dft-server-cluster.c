@@ -293,6 +293,80 @@ dft_server_cluster_new_epoch (DftServerCluster *cluster, gboolean in_push, GErro
   return new_epoch_locked (cluster, error);
 }
 
+/* The number the first column of the one row @text returns, -1 on failure. */
+static gint64
+query_int64 (DftServerCluster *cluster, const char *text, const char *param, GError **error)
+{
+  g_autoptr (GMutexLocker)     locker = g_mutex_locker_new (&cluster->lock);
+  g_autoptr (DftServerSqlStmt) stmt = dft_server_sql_prepare (cluster->sql, text, error);
+
+  if (stmt == NULL)
+    return -1;
+  if (param != NULL)
+    dft_server_sql_bind_text (stmt, 1, param);
+  if (dft_server_sql_step (stmt, error) != DFT_SERVER_SQL_ROW)
+    return -1;
+  return dft_server_sql_column_int64 (stmt, 0);
+}
+
+gint64
+dft_server_cluster_count_serving (DftServerCluster *cluster, GError **error)
+{
+  g_return_val_if_fail (cluster != NULL, -1);
+
+  /* application_name is shown to every role, not only the connection's own. */
+  return query_int64 (cluster,
+                      "SELECT count (*) FROM pg_stat_activity WHERE datname = current_database () "
+                      "AND application_name = $1 AND pid <> pg_backend_pid ()",
+                      DFT_SERVER_SQL_SERVING_NAME, error);
+}
+
+gint64
+dft_server_cluster_set_aside_mark (DftServerCluster *cluster, GError **error)
+{
+  g_return_val_if_fail (cluster != NULL, -1);
+
+  return query_int64 (cluster, "SELECT coalesce (max (id), 0) FROM register_set_aside", NULL,
+                      error);
+}
+
+char *
+dft_server_cluster_restored (DftServerCluster *cluster, gint64 set_aside_mark, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+  g_autofree char         *epoch = NULL;
+
+  g_return_val_if_fail (cluster != NULL, NULL);
+
+  locker = g_mutex_locker_new (&cluster->lock);
+  if (!dft_server_sql_begin (cluster->sql, error))
+    return NULL;
+  {
+    g_autoptr (DftServerSqlStmt) stmt = NULL;
+
+    /* A replica's catch-up takes the changes set aside past the last it took
+     * (catch_up_set_aside_locked()): numbers the dump gives again would be passed over. */
+    stmt = dft_server_sql_prepare (cluster->sql,
+                                   "SELECT setval (pg_get_serial_sequence ('register_set_aside', "
+                                   "'id'), greatest ($1::bigint, (SELECT coalesce (max (id), 0) "
+                                   "FROM register_set_aside), 1))",
+                                   error);
+    if (stmt == NULL)
+      goto fail;
+    dft_server_sql_bind_int64 (stmt, 1, set_aside_mark);
+    if (dft_server_sql_step (stmt, error) != DFT_SERVER_SQL_ROW)
+      goto fail;
+  }
+  epoch = new_epoch_locked (cluster, error);
+  if (epoch == NULL || !dft_server_sql_commit (cluster->sql, error))
+    goto fail;
+  return g_steal_pointer (&epoch);
+
+fail:
+  dft_server_sql_rollback (cluster->sql);
+  return NULL;
+}
+
 char *
 dft_server_cluster_dup_epoch (DftServerCluster *cluster)
 {

@@ -73,6 +73,18 @@ gboolean dft_server_cluster_push_set_aside (DftServerCluster *cluster,
                                             gpointer          change,
                                             const char       *reason,
                                             GError          **error);
+/*
+ * "admin restore" in a cluster (dft-server-backup.c). count_serving() gives the connections
+ * serving processes hold to the shared database now, which must be none: each process holds a
+ * replica of the log a restore replaces. set_aside_mark() is the last change set aside
+ * so far, read before the restore; restored(), after it, gives the cluster a new epoch and has
+ * changes set aside from now on numbered past @set_aside_mark, since a replica may have taken
+ * up to it; both in one transaction. Returns the epoch.
+ */
+gint64 dft_server_cluster_count_serving (DftServerCluster *cluster, GError **error);
+gint64 dft_server_cluster_set_aside_mark (DftServerCluster *cluster, GError **error);
+char *
+dft_server_cluster_restored (DftServerCluster *cluster, gint64 set_aside_mark, GError **error);
 /* The bytes of attached files, shared by the processes. */
 DftServerClusterFiles *dft_server_cluster_get_files (DftServerCluster *cluster);
 

@@ -149,12 +149,21 @@ pg_notice (void *data, const char *message)
   g_debug ("PostgreSQL: %s", message);
 }
 
+static const char *application_name = DFT_SERVER_SQL_SERVING_NAME;
+
+void
+dft_server_sql_set_application_name (const char *name)
+{
+  g_return_if_fail (name != NULL);
+  application_name = g_intern_string (name);
+}
+
 DftServerSql *
 dft_server_sql_open_postgresql (const char *uri, GError **error)
 {
   /* The URI is read last, so a connect_timeout it gives wins over ours. */
   const char *const keys[] = { "connect_timeout", "application_name", "dbname", NULL };
-  const char *const values[] = { CONNECT_TIMEOUT_S, "daftari-server", uri, NULL };
+  const char *const values[] = { CONNECT_TIMEOUT_S, application_name, uri, NULL };
   DftServerSql     *sql = g_new0 (DftServerSql, 1);
   const char       *host;
 

@@ -16,6 +16,10 @@ G_BEGIN_DECLS
  */
 
 #define DFT_SERVER_SQL_ERROR (dft_server_sql_error_quark ())
+/* The application_name of a serving process's PostgreSQL connections. */
+#define DFT_SERVER_SQL_SERVING_NAME "daftari-server"
+/* An admin command's. */
+#define DFT_SERVER_SQL_ADMIN_NAME "daftari-server admin"
 
 typedef enum
 {
@@ -42,6 +46,10 @@ gboolean dft_server_sql_is_postgresql_uri (const char *storage);
 
 /* The file at @path, which must exist. */
 DftServerSql *dft_server_sql_open_sqlite (const char *path, GError **error);
+/* What PostgreSQL shows as the application_name of the connections made after (the default,
+ * "daftari-server", is a serving process's; an admin command names itself otherwise, so that
+ * "admin restore" in a cluster can tell a process that serves). Before any thread opens one. */
+void dft_server_sql_set_application_name (const char *name);
 /* A PostgreSQL database, by a libpq URI. Fails with DFT_SERVER_SQL_ERROR_UNAVAILABLE when it
  * does not answer, saying why and where. */
 DftServerSql *dft_server_sql_open_postgresql (const char *uri, GError **error);
