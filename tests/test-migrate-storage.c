@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "dft-db.h"
+#include "dft-change-log.h"
+#include "dft-store-attachments.h"
 #include "dft-store-private.h"
 #include "dft-sync-client.h"
 #include "dft-test-device.h"
@@ -208,6 +210,53 @@ has_register_table (const char *uri)
   return dft_test_pg_exec (uri, "SELECT 1 FROM pg_tables WHERE tablename = 'register_log'") > 0;
 }
 
+#define ASIDE_DEVICE "0190a5c0-0000-7000-8000-0000000a51de"
+#define ASIDE_REASON "A trainer may not change this form."
+
+/*
+ * Into the register of @server, stopped: a change set aside, as a push that was refused keeps
+ * it, and a photo of a little over 3 MiB held whole (several pieces once copied). Returns the
+ * photo's bytes.
+ */
+static GBytes *
+keep_aside_and_file (DftTestServer *server)
+{
+  g_autoptr (GError)     error = NULL;
+  g_autoptr (DftStore)   store = open_replica (server);
+  g_autoptr (JsonObject) fields = json_object_new ();
+  g_autoptr (GRand)      rand = g_rand_new_with_seed (20);
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  GBytes                *photo;
+  g_autofree char       *sha256 = NULL;
+  DftChange             *change;
+  gboolean               complete = FALSE;
+
+  json_object_set_string_member (fields, "title", "Mine now");
+  change = dft_change_new ("form", "0190a5c0-0000-7000-8000-000000000f01", fields);
+  change->device_id = g_strdup (ASIDE_DEVICE);
+  change->origin_seq = 3;
+  change->hlc = 1;
+  g_assert_true (dft_store_set_aside (store, ASIDE_DEVICE, 3, change, ASIDE_REASON, &error));
+  g_assert_no_error (error);
+  dft_change_free (change);
+
+  for (guint i = 0; i < 3 * 1024 * 1024 + 5; i++)
+    {
+      guint8 byte = (guint8) g_rand_int (rand);
+
+      g_byte_array_append (bytes, &byte, 1);
+    }
+  photo = g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
+  sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, photo);
+  g_assert_true (dft_store_add_attachment_piece (store, sha256, 0, photo,
+                                                 (gint64) g_bytes_get_size (photo), "image/jpeg",
+                                                 "photo.jpg", &complete, &error));
+  g_assert_no_error (error);
+  g_assert_true (complete);
+  dft_test_release_store (g_steal_pointer (&store));
+  return photo;
+}
+
 /* ---- Tests ---- */
 
 static void
@@ -222,6 +271,8 @@ test_single_to_cluster (void)
   g_autofree char      *data_dir = NULL;
   g_autoptr (GPtrArray) people = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (DftRecord) event = NULL;
+  g_autoptr (GBytes)    photo = NULL;
+  g_autofree char      *photo_sha = NULL;
   DftTestServer        *single, *old_folder, *fresh;
   Device                a = { 0 }, b = { 0 }, c = { 0 };
   DftSyncStats          stats;
@@ -261,12 +312,27 @@ test_single_to_cluster (void)
   dft_test_server_start (single);
   dft_test_server_stop (single);
 
+  /* A change the server set aside, and a file it holds whole: they go along. */
+  photo = keep_aside_and_file (single);
+  photo_sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, photo);
+
   expected = expected_register_line (single, &rows, &last);
   g_assert_cmpuint (rows, ==, own_changes (a.store));
   out = dft_test_server_admin (single, NULL, "migrate-storage", "--from", "sqlite", "--to", uri,
                                NULL);
   g_test_message ("%s", out);
   g_assert_nonnull (strstr (out, "account\t1\tsha256:"));
+  g_assert_nonnull (strstr (out, "register_set_aside\t1\tsha256:"));
+  g_assert_nonnull (strstr (out, "register_file\t1\tsha256:"));
+  {
+    g_autofree char *sql = g_strdup_printf (
+        "SELECT 1 FROM register_file f WHERE sha256 = '%s' AND size = %" G_GSIZE_FORMAT
+        " AND (SELECT encode (sha256 (string_agg (data, ''::bytea ORDER BY start)), 'hex') "
+        "FROM register_file_part WHERE sha256 = f.sha256) = f.sha256",
+        photo_sha, g_bytes_get_size (photo));
+
+    g_assert_cmpint (dft_test_pg_exec (uri, sql), ==, 1);
+  }
   line = strstr (out, "register_log\t");
   g_assert_nonnull (line);
   g_assert_true (g_str_has_prefix (line, expected));
@@ -344,9 +410,17 @@ test_single_to_cluster (void)
       {
         g_autoptr (DftStore) replica = open_replica (both[i]);
 
+        g_autofree char   *reason = NULL;
+        g_autoptr (GError) error = NULL;
+
         assert_same_records (a.store, replica);
         for (guint p = 0; p < people->len; p++)
           g_assert_true (holds_person (replica, g_ptr_array_index (people, p)));
+        /* The change set aside: kept in the old register, taken up by the new replica. */
+        g_assert_cmpuint (dft_store_count_set_aside (replica, ASIDE_DEVICE, &reason, &error), ==,
+                          1);
+        g_assert_no_error (error);
+        g_assert_cmpstr (reason, ==, ASIDE_REASON);
         dft_test_release_store (g_steal_pointer (&replica));
       }
   }

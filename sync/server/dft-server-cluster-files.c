@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "dft-db.h"
 #include "dft-server-cluster-files.h"
 #include "dft-server-sql.h"
 #include "dft-store-attachments.h"
@@ -393,5 +394,174 @@ dft_server_cluster_files_fetch (DftServerClusterFiles *files,
         break;
     }
   *found = TRUE;
+  return TRUE;
+}
+
+/* ---- Files moved from a server alone -------------------------------------- */
+
+/* The most of a file read and written at once when copying it. */
+#define COPY_PIECE (1024 * 1024)
+
+/* One line of the list of files, as both sides read it, added to @sum. */
+static void
+sum_file (GChecksum *sum, const char *sha256, gint64 size, const char *media_type, const char *name)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+  const char *const   values[] = { sha256, media_type, name };
+
+  g_string_append_printf (line, "%" G_GINT64_FORMAT, size);
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      g_string_append_c (line, '\t');
+      if (values[i] == NULL)
+        g_string_append (line, "\\N");
+      else
+        g_string_append (line, values[i]);
+    }
+  g_string_append_c (line, '\n');
+  g_checksum_update (sum, (const guchar *) line->str, (gssize) line->len);
+}
+
+/* Copies the bytes of the file @sha256, @size long, a piece at a time. */
+static gboolean
+copy_file_bytes (
+    sqlite3 *source, DftServerSql *sql, const char *sha256, gint64 size, GError **error)
+{
+  g_autoptr (sqlite3_stmt)     read = NULL;
+  g_autoptr (DftServerSqlStmt) insert = NULL;
+
+  if (!dft_db_prepare (source, "SELECT substr (data, ?, ?) FROM attachment WHERE sha256 = ?", &read,
+                       error))
+    return FALSE;
+  insert = dft_server_sql_prepare (sql,
+                                   "INSERT INTO register_file_part (sha256, start, data) "
+                                   "VALUES ($1, $2, decode ($3, 'base64'))",
+                                   error);
+  if (insert == NULL)
+    return FALSE;
+  for (gint64 at = 0; at < size; at += COPY_PIECE)
+    {
+      g_autofree char *encoded = NULL;
+      int              rc, n;
+
+      sqlite3_reset (read);
+      sqlite3_bind_int64 (read, 1, at + 1); /* substr() counts from 1 */
+      sqlite3_bind_int (read, 2, COPY_PIECE);
+      sqlite3_bind_text (read, 3, sha256, -1, SQLITE_STATIC);
+      rc = sqlite3_step (read);
+      if (rc != SQLITE_ROW)
+        return dft_db_set_error (error, source, rc, _ ("reading the register’s attached files"));
+      n = sqlite3_column_bytes (read, 0);
+      /* A row whose bytes are fewer than it says: PostgreSQL's check below finds it. */
+      if (n == 0)
+        break;
+      encoded = g_base64_encode (sqlite3_column_blob (read, 0), (gsize) n);
+      dft_server_sql_reset (insert);
+      dft_server_sql_bind_text (insert, 1, sha256);
+      dft_server_sql_bind_int64 (insert, 2, at);
+      dft_server_sql_bind_text (insert, 3, encoded);
+      if (!dft_server_sql_step_done (insert, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* What the shared tables hold, summed as the copy summed the source, each file's pieces hashed
+ * by PostgreSQL and checked against the hash that names it. */
+static gboolean
+check_files (DftServerSql *sql, GChecksum *sum, guint *rows, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  DftServerSqlStep             step;
+
+  stmt = dft_server_sql_prepare (
+      sql,
+      "SELECT f.sha256, f.size, f.media_type, f.name, encode (sha256 (coalesce (string_agg "
+      "(p.data, ''::bytea ORDER BY p.start), ''::bytea)), 'hex'), coalesce (sum (length "
+      "(p.data)), 0) FROM register_file f LEFT JOIN register_file_part p USING (sha256) "
+      "GROUP BY f.sha256, f.size, f.media_type, f.name ORDER BY f.sha256 COLLATE \"C\"",
+      error);
+  if (stmt == NULL)
+    return FALSE;
+  *rows = 0;
+  while ((step = dft_server_sql_step (stmt, error)) == DFT_SERVER_SQL_ROW)
+    {
+      const char *sha256 = dft_server_sql_column_text (stmt, 0);
+      gint64      size = dft_server_sql_column_int64 (stmt, 1);
+
+      if (g_strcmp0 (dft_server_sql_column_text (stmt, 4), sha256) != 0
+          || dft_server_sql_column_int64 (stmt, 5) != size)
+        {
+          g_set_error (error, DFT_SERVER_SQL_ERROR, DFT_SERVER_SQL_ERROR_FAILED,
+                       /* Translators: %s is the SHA-256 of an attached file */
+                       _ ("The copy of the attached file %s is not the file its hash names: "
+                          "nothing was copied."),
+                       sha256);
+          return FALSE;
+        }
+      sum_file (
+          sum, sha256, size,
+          dft_server_sql_column_is_null (stmt, 2) ? NULL : dft_server_sql_column_text (stmt, 2),
+          dft_server_sql_column_is_null (stmt, 3) ? NULL : dft_server_sql_column_text (stmt, 3));
+      (*rows)++;
+    }
+  return step == DFT_SERVER_SQL_DONE;
+}
+
+gboolean
+dft_server_cluster_files_copy (DftServerSql *sql, sqlite3 *source, GString *report, GError **error)
+{
+  g_autoptr (sqlite3_stmt)     list = NULL;
+  g_autoptr (DftServerSqlStmt) mark = NULL;
+  g_autoptr (GChecksum)        had = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GChecksum)        has = g_checksum_new (G_CHECKSUM_SHA256);
+  guint                        had_rows = 0, has_rows = 0;
+  int                          rc;
+
+  g_return_val_if_fail (sql != NULL && source != NULL && report != NULL, FALSE);
+
+  if (!dft_db_prepare (source,
+                       "SELECT sha256, size, media_type, name FROM attachment ORDER BY sha256",
+                       &list, error))
+    return FALSE;
+  mark = dft_server_sql_prepare (
+      sql, "INSERT INTO register_file (sha256, size, media_type, name) VALUES ($1, $2, $3, $4)",
+      error);
+  if (mark == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (list)) == SQLITE_ROW)
+    {
+      const char *sha256 = (const char *) sqlite3_column_text (list, 0);
+      gint64      size = sqlite3_column_int64 (list, 1);
+      const char *media_type = (const char *) sqlite3_column_text (list, 2);
+      const char *name = (const char *) sqlite3_column_text (list, 3);
+
+      sum_file (had, sha256, size, media_type, name);
+      if (!copy_file_bytes (source, sql, sha256, size, error))
+        return FALSE;
+      dft_server_sql_reset (mark);
+      dft_server_sql_bind_text (mark, 1, sha256);
+      dft_server_sql_bind_int64 (mark, 2, size);
+      dft_server_sql_bind_text (mark, 3, media_type);
+      dft_server_sql_bind_text (mark, 4, name);
+      if (!dft_server_sql_step_done (mark, error))
+        return FALSE;
+      had_rows++;
+    }
+  if (rc != SQLITE_DONE)
+    return dft_db_set_error (error, source, rc, _ ("reading the register’s attached files"));
+  if (!check_files (sql, has, &has_rows, error))
+    return FALSE;
+  if (had_rows != has_rows
+      || !g_str_equal (g_checksum_get_string (had), g_checksum_get_string (has)))
+    {
+      g_set_error (error, DFT_SERVER_SQL_ERROR, DFT_SERVER_SQL_ERROR_FAILED,
+                   /* Translators: %s is a table's name */
+                   _ ("The copy of the table %s differs from the original: nothing was copied."),
+                   "register_file");
+      return FALSE;
+    }
+  g_string_append_printf (report, "register_file\t%u\tsha256:%s\n", has_rows,
+                          g_checksum_get_string (has));
   return TRUE;
 }

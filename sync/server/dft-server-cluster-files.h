@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include <sqlite3.h>
+
+#include "dft-server-sql.h"
 #include "dft-store.h"
 
 G_BEGIN_DECLS
@@ -63,5 +66,17 @@ gboolean dft_server_cluster_files_fetch (DftServerClusterFiles *files,
                                          const char            *sha256,
                                          gboolean              *found,
                                          GError               **error);
+
+/*
+ * "admin migrate-storage" (dft_server_cluster_copy_register()): the files a server that served
+ * alone holds whole (table attachment of @source, its records.db) copied into the empty tables
+ * of @sql, in its transaction, a piece of at most 1 MiB at a time. Checked before returning:
+ * PostgreSQL hashes each file's pieces, which must give its SHA-256 and size; the count and
+ * SHA-256 of the list of files (hash, size, type, name) are appended to @report as
+ * "register_file\tROWS\tsha256:HEX". Files still arriving are left: their devices send them
+ * again.
+ */
+gboolean
+dft_server_cluster_files_copy (DftServerSql *sql, sqlite3 *source, GString *report, GError **error);
 
 G_END_DECLS

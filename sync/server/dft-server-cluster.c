@@ -598,14 +598,14 @@ fail_committed:
 #define REGISTER_COLUMNS   "seq, hlc, device_id, origin_seq, entity, record_id, fields, base"
 #define REGISTER_N_COLUMNS 8
 
-/* Adds one entry, its values as text (integers in decimal, which both databases write the
- * same), to @sum: one line, in the order of the positions. */
+/* Adds one row, its @n values as text (integers in decimal, which both databases write the
+ * same), to @sum: one line, in the order the rows are read. */
 static void
-sum_entry (GChecksum *sum, const char *const values[REGISTER_N_COLUMNS])
+sum_values (GChecksum *sum, const char *const *values, guint n)
 {
   g_autoptr (GString) line = g_string_new (NULL);
 
-  for (guint i = 0; i < REGISTER_N_COLUMNS; i++)
+  for (guint i = 0; i < n; i++)
     {
       if (i > 0)
         g_string_append_c (line, '\t');
@@ -668,7 +668,7 @@ copy_entries (
 
       for (guint i = 0; i < REGISTER_N_COLUMNS; i++)
         values[i] = (const char *) sqlite3_column_text (read, (int) i);
-      sum_entry (sum, values);
+      sum_values (sum, values, REGISTER_N_COLUMNS);
       /* Positions, clocks and numbers as integers; the fields and base as the JSON text the
        * register holds, unchanged. */
       dft_server_sql_reset (insert);
@@ -708,7 +708,7 @@ sum_log (DftServerSql *sql, GChecksum *sum, guint *rows, GError **error)
         values[i] = dft_server_sql_column_is_null (stmt, (int) i)
                         ? NULL
                         : dft_server_sql_column_text (stmt, (int) i);
-      sum_entry (sum, values);
+      sum_values (sum, values, REGISTER_N_COLUMNS);
       (*rows)++;
     }
   return step == DFT_SERVER_SQL_DONE;
@@ -734,11 +734,99 @@ source_last_seq (sqlite3 *source, gint64 *last, GError **error)
   return TRUE;
 }
 
+#define SET_ASIDE_COLUMNS   "device_id, origin_seq, change, reason"
+#define SET_ASIDE_N_COLUMNS 4
+
+/* What register_set_aside holds, summed as copy_set_aside() summed the source. */
+static gboolean
+sum_set_aside (DftServerSql *sql, GChecksum *sum, guint *rows, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  DftServerSqlStep             step;
+
+  stmt = dft_server_sql_prepare (
+      sql, "SELECT " SET_ASIDE_COLUMNS " FROM register_set_aside ORDER BY id", error);
+  if (stmt == NULL)
+    return FALSE;
+  *rows = 0;
+  while ((step = dft_server_sql_step (stmt, error)) == DFT_SERVER_SQL_ROW)
+    {
+      const char *values[SET_ASIDE_N_COLUMNS];
+
+      for (guint i = 0; i < SET_ASIDE_N_COLUMNS; i++)
+        values[i] = dft_server_sql_column_text (stmt, (int) i);
+      sum_values (sum, values, SET_ASIDE_N_COLUMNS);
+      (*rows)++;
+    }
+  return step == DFT_SERVER_SQL_DONE;
+}
+
+/*
+ * The changes the server set aside, kept for a coordinator (table set_aside), into
+ * register_set_aside, in the order they were set aside, where every process takes them up
+ * with the log (catch_up_set_aside_locked()): a replica made from the log holds them, and one
+ * that is the old register has them already. Checked as the log is.
+ */
+static gboolean
+copy_set_aside (sqlite3 *source, DftServerSql *sql, GString *report, GError **error)
+{
+  g_autoptr (sqlite3_stmt)     read = NULL;
+  g_autoptr (DftServerSqlStmt) insert = NULL;
+  g_autoptr (GChecksum)        had = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GChecksum)        has = g_checksum_new (G_CHECKSUM_SHA256);
+  guint                        had_rows = 0, has_rows = 0;
+  int                          rc;
+
+  /* A server's rows all hold the change; a laptop's own (no change) are not a server's. */
+  if (!dft_db_prepare (source,
+                       "SELECT " SET_ASIDE_COLUMNS " FROM set_aside WHERE change IS NOT NULL "
+                       "ORDER BY at, device_id, origin_seq",
+                       &read, error))
+    return FALSE;
+  insert = dft_server_sql_prepare (
+      sql, "INSERT INTO register_set_aside (" SET_ASIDE_COLUMNS ") VALUES ($1, $2, $3, $4)", error);
+  if (insert == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (read)) == SQLITE_ROW)
+    {
+      const char *values[SET_ASIDE_N_COLUMNS];
+
+      for (guint i = 0; i < SET_ASIDE_N_COLUMNS; i++)
+        values[i] = (const char *) sqlite3_column_text (read, (int) i);
+      sum_values (had, values, SET_ASIDE_N_COLUMNS);
+      dft_server_sql_reset (insert);
+      dft_server_sql_bind_text (insert, 1, values[0]);
+      dft_server_sql_bind_int64 (insert, 2, sqlite3_column_int64 (read, 1));
+      dft_server_sql_bind_text (insert, 3, values[2]);
+      dft_server_sql_bind_text (insert, 4, values[3]);
+      if (!dft_server_sql_step_done (insert, error))
+        return FALSE;
+      had_rows++;
+    }
+  if (rc != SQLITE_DONE)
+    return dft_db_set_error (error, source, rc, _ ("reading the register’s changes set aside"));
+  if (!sum_set_aside (sql, has, &has_rows, error))
+    return FALSE;
+  if (had_rows != has_rows
+      || !g_str_equal (g_checksum_get_string (had), g_checksum_get_string (has)))
+    {
+      g_set_error (error, DFT_SERVER_SQL_ERROR, DFT_SERVER_SQL_ERROR_FAILED,
+                   /* Translators: %s is a table's name */
+                   _ ("The copy of the table %s differs from the original: nothing was copied."),
+                   "register_set_aside");
+      return FALSE;
+    }
+  g_string_append_printf (report, "register_set_aside\t%u\tsha256:%s\n", has_rows,
+                          g_checksum_get_string (has));
+  return TRUE;
+}
+
 gboolean
 dft_server_cluster_copy_register (
     DftServerSql *sql, sqlite3 *source, GString *report, gboolean *epoch_kept, GError **error)
 {
-  static const char *const tables[] = { "register_log", "register_state" };
+  static const char *const tables[] = { "register_log", "register_state", "register_set_aside",
+                                        "register_file", "register_file_part" };
   g_autoptr (GChecksum)    had = g_checksum_new (G_CHECKSUM_SHA256);
   g_autoptr (GChecksum)    has = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree char         *epoch = NULL;
@@ -751,7 +839,9 @@ dft_server_cluster_copy_register (
 
   /* The tables as a process makes them, under the lock their writers take. */
   if (!dft_server_sql_exec (sql, "SELECT pg_advisory_xact_lock (" WRITE_LOCK_KEY ")", error)
-      || !dft_server_sql_exec (sql, schema_sql, error))
+      || !dft_server_sql_exec (sql, schema_sql, error)
+      || !dft_server_sql_exec (sql, dft_server_cluster_files_schema (), error)
+      || !dft_server_sql_exec (sql, set_aside_schema_sql, error))
     return FALSE;
   for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
     {
@@ -816,7 +906,8 @@ dft_server_cluster_copy_register (
     }
   g_string_append_printf (report, "register_log\t%u\tsha256:%s\n", has_rows,
                           g_checksum_get_string (has));
-  return TRUE;
+  return copy_set_aside (source, sql, report, error)
+         && dft_server_cluster_files_copy (sql, source, report, error);
 }
 
 DftServerClusterFiles *

@@ -97,7 +97,8 @@ DftServerClusterFiles *dft_server_cluster_get_files (DftServerCluster *cluster);
  * log's end then, for dft_server_cluster_check_replica(). The tables
  * are made if missing; refused when they hold anything. Checked before returning: the count
  * and SHA-256 of the entries as both read them, appended to @report as
- * "register_log\tROWS\tsha256:HEX". Set-aside changes and attachments stay in @source.
+ * "register_log\tROWS\tsha256:HEX"; then the changes set aside, checked and reported so as
+ * "register_set_aside", and the files held whole (dft_server_cluster_files_copy()).
  */
 gboolean dft_server_cluster_copy_register (
     DftServerSql *sql, sqlite3 *source, GString *report, gboolean *epoch_kept, GError **error);
