@@ -798,6 +798,45 @@ test_backup_restore (Fixture *f, gconstpointer data)
 }
 
 /*
+ * "admin move-event" in a cluster: the workshop's owner and the receiving team's new mark are
+ * the shared database's, so the team's devices get the workshop at their next sync through
+ * whichever process, and once only, whichever process they ask next.
+ */
+static void
+test_move_event (Fixture *f, gconstpointer data)
+{
+  Device               *a = &f->devices[0], *s = &f->devices[1];
+  g_autoptr (DftRecord) event = NULL;
+  g_autofree char      *person = NULL;
+  DftSyncStats          stats;
+
+  dft_test_device_open (a, dft_test_server_get_url (f->servers[0]), STALL_SECONDS);
+  dft_test_device_open (s, dft_test_server_get_url (f->servers[1]), STALL_SECONDS);
+  login_as (a, TRAINER, PASSWORD_TRAINER);
+  login_as (s, OTHER_TRAINER, PASSWORD_TRAINER);
+  event = dft_test_add_event (a->store, "Border management", "2025-03-03", "2025-03-04");
+  person = add_participant (a->store, dft_record_get_id (event), "Moved");
+  device_sync (a);
+  stats = device_sync (s);
+  g_assert_cmpuint (stats.received, ==, 0);
+  g_assert_false (holds_person (s->store, person));
+
+  g_free (dft_test_server_admin (f->servers[2], NULL, "move-event", dft_record_get_id (event),
+                                 OTHER_TEAM, NULL));
+  use_server (f, s, 2);
+  stats = device_sync (s);
+  g_test_message ("the South device received %u changes", stats.received);
+  g_assert_true (holds_person (s->store, person));
+  assert_same_records (a->store, s->store);
+  for (guint i = 0; i < N_SERVERS; i++)
+    {
+      use_server (f, s, i);
+      stats = device_sync (s);
+      g_assert_cmpuint (stats.received, ==, 0);
+    }
+}
+
+/*
  * Devices add people and edit them at random, and sync through the balancer at random; then
  * all sync until a round moves nothing, and every replica holds the same.
  */
@@ -1160,6 +1199,8 @@ main (int argc, char *argv[])
               test_file_pieces_anywhere, fixture_tear_down);
   g_test_add ("/cluster/put-back", Fixture, NULL, fixture_set_up, test_put_back, fixture_tear_down);
   g_test_add ("/cluster/backup-restore", Fixture, NULL, fixture_set_up, test_backup_restore,
+              fixture_tear_down);
+  g_test_add ("/cluster/move-event", Fixture, NULL, fixture_set_up, test_move_event,
               fixture_tear_down);
   g_test_add ("/cluster/set-aside-shared", Fixture, NULL, fixture_set_up, test_set_aside_shared,
               fixture_tear_down);

@@ -212,11 +212,13 @@ has_register_table (const char *uri)
 
 #define ASIDE_DEVICE "0190a5c0-0000-7000-8000-0000000a51de"
 #define ASIDE_REASON "A trainer may not change this form."
+#define SCOPE_KEY    "scope/0190a5c0-0000-7000-8000-00000000team"
+#define SCOPE_MARK   "0190a5c0-0000-7000-8000-00000000ma2c"
 
 /*
  * Into the register of @server, stopped: a change set aside, as a push that was refused keeps
- * it, and a photo of a little over 3 MiB held whole (several pieces once copied). Returns the
- * photo's bytes.
+ * it, a team's scope mark, and a photo of a little over 3 MiB held whole (several pieces once
+ * copied). Returns the photo's bytes.
  */
 static GBytes *
 keep_aside_and_file (DftTestServer *server)
@@ -239,6 +241,9 @@ keep_aside_and_file (DftTestServer *server)
   g_assert_true (dft_store_set_aside (store, ASIDE_DEVICE, 3, change, ASIDE_REASON, &error));
   g_assert_no_error (error);
   dft_change_free (change);
+  /* The mark "admin move-event" gives a team (dft_scope_note_move()). */
+  g_assert_true (dft_store_set_sync_state (store, SCOPE_KEY, SCOPE_MARK, &error));
+  g_assert_no_error (error);
 
   for (guint i = 0; i < 3 * 1024 * 1024 + 5; i++)
     {
@@ -411,6 +416,7 @@ test_single_to_cluster (void)
         g_autoptr (DftStore) replica = open_replica (both[i]);
 
         g_autofree char   *reason = NULL;
+        g_autofree char   *mark = NULL;
         g_autoptr (GError) error = NULL;
 
         assert_same_records (a.store, replica);
@@ -421,6 +427,10 @@ test_single_to_cluster (void)
                           1);
         g_assert_no_error (error);
         g_assert_cmpstr (reason, ==, ASIDE_REASON);
+        /* So is the team's mark: every process tells the devices the same. */
+        mark = dft_store_get_sync_state (replica, SCOPE_KEY, &error);
+        g_assert_no_error (error);
+        g_assert_cmpstr (mark, ==, SCOPE_MARK);
         dft_test_release_store (g_steal_pointer (&replica));
       }
   }

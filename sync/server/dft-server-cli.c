@@ -521,15 +521,29 @@ admin_move_event (DftServerConfig *config, GStrv *args)
       || !dft_server_db_set_owner (db, argv[1], "event", team->id,
                                    g_get_real_time () / G_USEC_PER_SEC, &error))
     return fail (error);
-  /* The team's devices pulled past the workshop's records while it was another team's. */
-  store = dft_store_open (path, &error);
-  if (store == NULL)
-    return fail (error);
-  dft_store_set_derives_merges (store, FALSE);
-  ok = dft_scope_note_move (store, team->id, &error);
-  close_store (store);
-  if (!ok)
-    return fail (error);
+  /* The team's devices pulled past the workshop's records while it was another team's. In a
+   * cluster the owner is the shared database's already, and so is the team's new mark, which
+   * each process takes up at its next request. */
+  if (config->cluster)
+    {
+      DftServerCluster *cluster = dft_server_cluster_open (config->storage, &error);
+
+      ok = cluster != NULL && dft_server_cluster_note_move (cluster, team->id, &error);
+      dft_server_cluster_free (cluster);
+      if (!ok)
+        return fail (error);
+    }
+  else
+    {
+      store = dft_store_open (path, &error);
+      if (store == NULL)
+        return fail (error);
+      dft_store_set_derives_merges (store, FALSE);
+      ok = dft_scope_note_move (store, team->id, &error);
+      close_store (store);
+      if (!ok)
+        return fail (error);
+    }
   /* Translators: first %s is a workshop id, second a team name */
   g_print (_ ("Workshop %s now belongs to the team “%s”. Devices of that team receive it at "
               "their next sync.\n"),
@@ -869,12 +883,13 @@ static const Command admin_commands[] = {
  * that writes to one replica, or copies or puts back one, would leave the others, and the log,
  * without it. Those are refused until they work on the log; the accounts' commands work on the
  * shared database as they always do, and so does new-epoch, whose epoch is the cluster's.
- * backup and restore copy the shared database whole (dft-server-backup.c).
+ * backup and restore copy the shared database whole (dft-server-backup.c); move-event gives
+ * the team a new mark there.
  */
 static gboolean
 works_in_cluster (const char *command)
 {
-  static const char *const local[] = { "move-event", "import-bundle", "purge", NULL };
+  static const char *const local[] = { "import-bundle", "purge", NULL };
 
   return !g_strv_contains (local, command);
 }

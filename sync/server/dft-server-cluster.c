@@ -36,6 +36,9 @@
 #define LOG_FLOOR_KEY "log_floor"
 /* register_state's key for the log's end just after a register was moved into it. */
 #define MOVED_AT_KEY "moved_at"
+/* register_state's keys of the teams' scope marks, as a lone server's sync state names them
+ * (dft_scope_note_move()): "scope/TEAM". */
+#define SCOPE_PREFIX "scope/"
 /* Rows read from the log per statement while catching up. */
 #define CATCH_UP_PAGE 2000
 
@@ -46,6 +49,8 @@ struct _DftServerCluster
   gint64        mark; /* the log's end when this push began */
   /* This push set changes aside (dft_server_cluster_push_set_aside()). */
   gboolean set_aside;
+  /* The teams' scope marks the replica was last given: key -> mark. Under lock. */
+  GHashTable *scopes;
   /* Attached files' bytes, on a connection of their own (dft-server-cluster-files.h). */
   DftServerClusterFiles *files;
   /* The epoch as the last catch-up read it, NULL before one; under epoch_lock, which a push
@@ -109,6 +114,7 @@ dft_server_cluster_open (const char *uri, GError **error)
   g_mutex_init (&cluster->lock);
   g_mutex_init (&cluster->epoch_lock);
   cluster->sql = sql;
+  cluster->scopes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   cluster->files = dft_server_cluster_files_open (uri, error);
   if (cluster->files == NULL)
     {
@@ -125,6 +131,7 @@ dft_server_cluster_free (DftServerCluster *cluster)
     return;
   dft_server_cluster_files_free (cluster->files);
   dft_server_sql_close (cluster->sql);
+  g_clear_pointer (&cluster->scopes, g_hash_table_unref);
   g_mutex_clear (&cluster->lock);
   g_mutex_clear (&cluster->epoch_lock);
   g_free (cluster->epoch);
@@ -378,34 +385,89 @@ dft_server_cluster_dup_epoch (DftServerCluster *cluster)
   return epoch;
 }
 
-/* Reads the epoch, which "admin new-epoch" or another process may have replaced. Locked. */
+/* Keeps in @store a team's scope mark @value as the log holds it, unless it has it. Locked. */
 static gboolean
-read_epoch_locked (DftServerCluster *cluster, GError **error)
+take_scope_mark_locked (
+    DftServerCluster *cluster, DftStore *store, const char *key, const char *value, GError **error)
 {
-  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autofree char   *held = NULL;
 
-  stmt = dft_server_sql_prepare (cluster->sql,
-                                 "SELECT value FROM register_state WHERE key = 'epoch'", error);
-  if (stmt == NULL)
-    return FALSE;
-  switch (dft_server_sql_step (stmt, error))
+  if (g_strcmp0 (g_hash_table_lookup (cluster->scopes, key), value) == 0)
+    return TRUE;
+  held = dft_store_get_sync_state (store, key, &local);
+  if (local != NULL)
     {
-    case DFT_SERVER_SQL_ROW:
-      g_mutex_lock (&cluster->epoch_lock);
-      if (g_strcmp0 (cluster->epoch, dft_server_sql_column_text (stmt, 0)) != 0)
-        {
-          g_free (cluster->epoch);
-          cluster->epoch = dft_server_sql_column_dup (stmt, 0);
-        }
-      g_mutex_unlock (&cluster->epoch_lock);
-      return TRUE;
-    case DFT_SERVER_SQL_DONE:
-      /* None yet: the process's start makes it (dft_server_cluster_epoch()). */
-      return TRUE;
-    case DFT_SERVER_SQL_FAILED:
-    default:
+      g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
+  if (g_strcmp0 (held, value) != 0 && !dft_store_set_sync_state (store, key, value, error))
+    return FALSE;
+  g_hash_table_replace (cluster->scopes, g_strdup (key), g_strdup (value));
+  return TRUE;
+}
+
+/*
+ * Reads the epoch, which "admin new-epoch" or another process may have replaced, and the
+ * teams' scope marks, which "admin move-event" renews (dft_server_cluster_note_move()), into
+ * @store for its pulls to tell the devices. One statement: no round trip more. Locked.
+ */
+static gboolean
+read_state_locked (DftServerCluster *cluster, DftStore *store, GError **error)
+{
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  DftServerSqlStep             step;
+
+  stmt = dft_server_sql_prepare (cluster->sql,
+                                 "SELECT key, value FROM register_state WHERE key = 'epoch' OR "
+                                 "key LIKE '" SCOPE_PREFIX "%'",
+                                 error);
+  if (stmt == NULL)
+    return FALSE;
+  /* No epoch yet: the process's start makes it (dft_server_cluster_epoch()). */
+  while ((step = dft_server_sql_step (stmt, error)) == DFT_SERVER_SQL_ROW)
+    {
+      const char *key = dft_server_sql_column_text (stmt, 0);
+      const char *value = dft_server_sql_column_text (stmt, 1);
+
+      if (g_str_has_prefix (key, SCOPE_PREFIX))
+        {
+          if (!take_scope_mark_locked (cluster, store, key, value, error))
+            return FALSE;
+          continue;
+        }
+      g_mutex_lock (&cluster->epoch_lock);
+      if (g_strcmp0 (cluster->epoch, value) != 0)
+        {
+          g_free (cluster->epoch);
+          cluster->epoch = g_strdup (value);
+        }
+      g_mutex_unlock (&cluster->epoch_lock);
+    }
+  return step == DFT_SERVER_SQL_DONE;
+}
+
+gboolean
+dft_server_cluster_note_move (DftServerCluster *cluster, const char *team_id, GError **error)
+{
+  g_autoptr (GMutexLocker)     locker = NULL;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autofree char             *key = NULL;
+  g_autofree char             *mark = dft_uuid_v7_new ();
+
+  g_return_val_if_fail (cluster != NULL && team_id != NULL, FALSE);
+
+  key = g_strconcat (SCOPE_PREFIX, team_id, NULL);
+  locker = g_mutex_locker_new (&cluster->lock);
+  stmt = dft_server_sql_prepare (cluster->sql,
+                                 "INSERT INTO register_state (key, value) VALUES ($1, $2) "
+                                 "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                                 error);
+  if (stmt == NULL)
+    return FALSE;
+  dft_server_sql_bind_text (stmt, 1, key);
+  dft_server_sql_bind_text (stmt, 2, mark);
+  return dft_server_sql_step_done (stmt, error);
 }
 
 static JsonObject *
@@ -442,7 +504,7 @@ catch_up_locked (DftServerCluster *cluster, DftStore *store, GError **error)
   gint64                       after = dft_store_last_seq (store, error);
 
   /* The epoch before the log: a new one was made when positions a device may hold went. */
-  if (after < 0 || !read_epoch_locked (cluster, error))
+  if (after < 0 || !read_state_locked (cluster, store, error))
     return FALSE;
   stmt = dft_server_sql_prepare (cluster->sql,
                                  "SELECT seq, hlc, device_id, origin_seq, entity, record_id, "
@@ -734,6 +796,27 @@ source_last_seq (sqlite3 *source, gint64 *last, GError **error)
   return TRUE;
 }
 
+/* The marks dft_scope_note_move() kept in @source's sync state, into register_state. */
+static gboolean
+copy_scope_marks (sqlite3 *source, DftServerSql *sql, GError **error)
+{
+  g_autoptr (sqlite3_stmt) read = NULL;
+  int                      rc;
+
+  if (!dft_db_prepare (source,
+                       "SELECT key, value FROM sync_state WHERE key LIKE '" SCOPE_PREFIX "%' "
+                       "AND value IS NOT NULL ORDER BY key",
+                       &read, error))
+    return FALSE;
+  while ((rc = sqlite3_step (read)) == SQLITE_ROW)
+    if (!put_state (sql, (const char *) sqlite3_column_text (read, 0),
+                    (const char *) sqlite3_column_text (read, 1), error))
+      return FALSE;
+  if (rc != SQLITE_DONE)
+    return dft_db_set_error (error, source, rc, _ ("reading the sync state"));
+  return TRUE;
+}
+
 #define SET_ASIDE_COLUMNS   "device_id, origin_seq, change, reason"
 #define SET_ASIDE_N_COLUMNS 4
 
@@ -883,6 +966,9 @@ dft_server_cluster_copy_register (
     }
   *epoch_kept = epoch != NULL && *epoch != '\0' && (copy_mark == NULL || *copy_mark == '\0');
   if (*epoch_kept && !put_state (sql, "epoch", epoch, error))
+    return FALSE;
+  /* The teams' scope marks, so that no process tells a device another one than it was told. */
+  if (!copy_scope_marks (source, sql, error))
     return FALSE;
   /* Where the log ends now, for check_replica() to know the register served on alone after. */
   {

@@ -53,7 +53,12 @@ char *dft_server_cluster_epoch (DftServerCluster *cluster, GError **error);
 char *dft_server_cluster_new_epoch (DftServerCluster *cluster, gboolean in_push, GError **error);
 /* The epoch as the last catch-up or push_begin() read it, or NULL before any. */
 char *dft_server_cluster_dup_epoch (DftServerCluster *cluster);
-/* Applies to @store what the log holds past it. */
+/* A new scope mark for the team @team_id, to which "admin move-event" gave a workshop: every
+ * process takes it up at its next catch-up, and the team's devices pull again from the start
+ * (dft_scope_note_move() is a lone server's). */
+gboolean
+dft_server_cluster_note_move (DftServerCluster *cluster, const char *team_id, GError **error);
+/* Applies to @store what the log holds past it, and takes up the epoch and scope marks. */
 gboolean dft_server_cluster_catch_up (DftServerCluster *cluster, DftStore *store, GError **error);
 /* Takes the cluster's write lock and brings @store to the log's end; on success the caller
  * ends with push_commit() or push_abort(). */
