@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "dft-bundle.h"
 #include "dft-store-attachments.h"
 #include "dft-store-private.h"
 #include "dft-sync-client.h"
@@ -483,6 +484,17 @@ assert_log_exact (Fixture *f, Device **devices, guint n_devices)
     }
 }
 
+/* The server's key for bundles, as the server gave it to @device at sign-in. */
+static char *
+bundle_key (Device *device)
+{
+  g_autoptr (GError) error = NULL;
+  char *key = dft_store_get_sync_state (device->store, DFT_BUNDLE_STATE_SERVER_KEY, &error);
+
+  g_assert_no_error (error);
+  return key;
+}
+
 /* ---- Tests ---- */
 
 /*
@@ -530,6 +542,18 @@ test_push_here_pull_there (Fixture *f, gconstpointer data)
   stats = device_sync (c);
   g_assert_cmpint (stats.received, ==, own_changes (a->store));
   assert_same_records (a->store, c->store);
+
+  /* Each signed in through another process, and each was given the one bundle key: a bundle
+   * any of them seals opens on every process. */
+  {
+    g_autofree char *key_a = bundle_key (a);
+    g_autofree char *key_b = bundle_key (b);
+    g_autofree char *key_c = bundle_key (c);
+
+    g_assert_nonnull (key_a);
+    g_assert_cmpstr (key_b, ==, key_a);
+    g_assert_cmpstr (key_c, ==, key_a);
+  }
 
   {
     Device *all[] = { a, b, c };

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "dft-bundle.h"
 #include "dft-db.h"
 #include "dft-change-log.h"
 #include "dft-store-attachments.h"
@@ -355,15 +356,28 @@ test_single_to_cluster (void)
   old_folder
       = dft_test_server_new (dft_test_server_get_dir (single), extra, DFT_TEST_SERVER_DEFAULT);
   fresh = dft_test_server_new (NULL, extra, DFT_TEST_SERVER_DEFAULT);
-  dft_test_server_start (old_folder);
+  /* The empty one first: what the log took from the old register is what it goes by. */
   dft_test_server_start (fresh);
+  dft_test_server_start (old_folder);
   data_dir = g_build_filename (dft_test_server_get_dir (old_folder), "data", NULL);
   /* The old register matched the log: kept, not moved aside. */
   g_assert_cmpuint (count_set_aside (data_dir), ==, 0);
 
-  /* A new device on the fresh process gets every person from 0. */
+  /* A new device on the fresh process gets every person from 0, and the bundle key the
+   * server alone gave: bundles sealed for it still open. */
   dft_test_device_open (&c, dft_test_server_get_url (fresh), STALL_SECONDS);
   login (&c);
+  {
+    g_autoptr (GError) error = NULL;
+    g_autofree char   *key_a
+        = dft_store_get_sync_state (a.store, DFT_BUNDLE_STATE_SERVER_KEY, &error);
+    g_autofree char *key_c
+        = dft_store_get_sync_state (c.store, DFT_BUNDLE_STATE_SERVER_KEY, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (key_a);
+    g_assert_cmpstr (key_c, ==, key_a);
+  }
   stats = device_sync (&c);
   g_assert_cmpint (stats.received, ==, rows);
   for (guint i = 0; i < people->len; i++)

@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "dft-bundle.h"
 #include "dft-change-log.h"
 #include "dft-db.h"
 #include "dft-server-cluster.h"
@@ -39,6 +40,9 @@
 /* register_state's keys of the teams' scope marks, as a lone server's sync state names them
  * (dft_scope_note_move()): "scope/TEAM". */
 #define SCOPE_PREFIX "scope/"
+/* register_state's key for the cluster's bundle key pair (dft_server_cluster_share_box_secret()),
+ * under the name a lone server's sync state gives it. */
+#define BOX_KEY DFT_BUNDLE_STATE_BOX_SECRET
 /* Rows read from the log per statement while catching up. */
 #define CATCH_UP_PAGE 2000
 
@@ -243,28 +247,76 @@ dft_server_cluster_check_replica (DftServerCluster *cluster,
     }
 }
 
-char *
-dft_server_cluster_epoch (DftServerCluster *cluster, GError **error)
+/* register_state's @key: given @value unless it has one already; returns the one it has.
+ * Locked. */
+static char *
+state_or_default_locked (DftServerCluster *cluster,
+                         const char       *key,
+                         const char       *value,
+                         GError          **error)
 {
-  g_autoptr (GMutexLocker)     locker = g_mutex_locker_new (&cluster->lock);
   g_autoptr (DftServerSqlStmt) insert = NULL;
   g_autoptr (DftServerSqlStmt) select = NULL;
-  g_autofree char             *fresh = dft_uuid_v7_new ();
 
   insert = dft_server_sql_prepare (cluster->sql,
-                                   "INSERT INTO register_state (key, value) VALUES ('epoch', $1) "
+                                   "INSERT INTO register_state (key, value) VALUES ($1, $2) "
                                    "ON CONFLICT (key) DO NOTHING",
                                    error);
   if (insert == NULL)
     return NULL;
-  dft_server_sql_bind_text (insert, 1, fresh);
+  dft_server_sql_bind_text (insert, 1, key);
+  dft_server_sql_bind_text (insert, 2, value);
   if (!dft_server_sql_step_done (insert, error))
     return NULL;
-  select = dft_server_sql_prepare (cluster->sql,
-                                   "SELECT value FROM register_state WHERE key = 'epoch'", error);
-  if (select == NULL || dft_server_sql_step (select, error) != DFT_SERVER_SQL_ROW)
+  select = dft_server_sql_prepare (cluster->sql, "SELECT value FROM register_state WHERE key = $1",
+                                   error);
+  if (select == NULL)
+    return NULL;
+  dft_server_sql_bind_text (select, 1, key);
+  if (dft_server_sql_step (select, error) != DFT_SERVER_SQL_ROW)
     return NULL;
   return dft_server_sql_column_dup (select, 0);
+}
+
+char *
+dft_server_cluster_epoch (DftServerCluster *cluster, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&cluster->lock);
+  g_autofree char         *fresh = dft_uuid_v7_new ();
+
+  return state_or_default_locked (cluster, "epoch", fresh, error);
+}
+
+gboolean
+dft_server_cluster_share_box_secret (DftServerCluster *cluster, DftStore *store, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+  g_autoptr (GError)       local = NULL;
+  g_autofree char         *public_key = NULL;
+  g_autofree char         *own = NULL;
+  g_autofree char         *shared = NULL;
+
+  g_return_val_if_fail (cluster != NULL && DFT_IS_STORE (store), FALSE);
+
+  /* The replica's own, made if it has none: the first process's becomes everyone's, so a
+   * register moved from a server alone keeps the key its laptops know. */
+  public_key = dft_bundle_ensure_box_key (store, error);
+  if (public_key == NULL)
+    return FALSE;
+  own = dft_store_get_sync_state (store, DFT_BUNDLE_STATE_BOX_SECRET, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  g_return_val_if_fail (own != NULL, FALSE);
+  locker = g_mutex_locker_new (&cluster->lock);
+  shared = state_or_default_locked (cluster, BOX_KEY, own, error);
+  if (shared == NULL)
+    return FALSE;
+  if (g_strcmp0 (shared, own) == 0)
+    return TRUE;
+  return dft_store_set_sync_state (store, DFT_BUNDLE_STATE_BOX_SECRET, shared, error);
 }
 
 /* Replaces the cluster's epoch with a new one; in the caller's transaction, if any. Locked. */
@@ -796,7 +848,8 @@ source_last_seq (sqlite3 *source, gint64 *last, GError **error)
   return TRUE;
 }
 
-/* The marks dft_scope_note_move() kept in @source's sync state, into register_state. */
+/* The marks dft_scope_note_move() kept in @source's sync state, and its bundle key pair, into
+ * register_state. */
 static gboolean
 copy_scope_marks (sqlite3 *source, DftServerSql *sql, GError **error)
 {
@@ -804,8 +857,8 @@ copy_scope_marks (sqlite3 *source, DftServerSql *sql, GError **error)
   int                      rc;
 
   if (!dft_db_prepare (source,
-                       "SELECT key, value FROM sync_state WHERE key LIKE '" SCOPE_PREFIX "%' "
-                       "AND value IS NOT NULL ORDER BY key",
+                       "SELECT key, value FROM sync_state WHERE (key LIKE '" SCOPE_PREFIX
+                       "%' OR key = '" BOX_KEY "') AND value IS NOT NULL ORDER BY key",
                        &read, error))
     return FALSE;
   while ((rc = sqlite3_step (read)) == SQLITE_ROW)
@@ -967,7 +1020,8 @@ dft_server_cluster_copy_register (
   *epoch_kept = epoch != NULL && *epoch != '\0' && (copy_mark == NULL || *copy_mark == '\0');
   if (*epoch_kept && !put_state (sql, "epoch", epoch, error))
     return FALSE;
-  /* The teams' scope marks, so that no process tells a device another one than it was told. */
+  /* The teams' scope marks, so that no process tells a device another one than it was told;
+   * the bundle key pair, so that bundles sealed for the server alone still open. */
   if (!copy_scope_marks (source, sql, error))
     return FALSE;
   /* Where the log ends now, for check_replica() to know the register served on alone after. */

@@ -42,6 +42,10 @@ gboolean dft_server_cluster_check_replica (DftServerCluster *cluster,
                                            DftStore         *store,
                                            gboolean         *ahead,
                                            GError          **error);
+/* The cluster's one bundle key pair (a server's, dft_bundle_ensure_box_key()), put in @store:
+ * the first process to ask shares the one its replica holds, or makes. */
+gboolean
+dft_server_cluster_share_box_secret (DftServerCluster *cluster, DftStore *store, GError **error);
 /* The cluster's epoch: the first process to ask makes it. */
 char *dft_server_cluster_epoch (DftServerCluster *cluster, GError **error);
 /*
