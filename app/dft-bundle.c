@@ -1325,6 +1325,13 @@ dft_bundle_get_n_files (DftBundle *self)
   return self->files != NULL ? self->files->len : 0;
 }
 
+const char *
+dft_bundle_get_file_sha256 (DftBundle *self, guint index)
+{
+  g_return_val_if_fail (self != NULL && index < dft_bundle_get_n_files (self), NULL);
+  return ((InFile *) g_ptr_array_index (self->files, index))->sha256;
+}
+
 gboolean
 dft_bundle_keep_files (DftBundle    *self,
                        DftStore     *store,

@@ -121,6 +121,8 @@ GPtrArray  *dft_bundle_get_changes (DftBundle *self);
 /* The files it carries wait in a temporary folder beside @store's database until the bundle
  * is freed. */
 guint dft_bundle_get_n_files (DftBundle *self);
+/* The SHA-256 of the file @index carries, in the bundle's order. */
+const char *dft_bundle_get_file_sha256 (DftBundle *self, guint index);
 /*
  * Keeps the files it carries in @store (those it holds already count as kept). A file whose
  * bytes are not what its hash says is refused, counted in @n_refused, and the others are kept:

@@ -861,6 +861,83 @@ test_move_event (Fixture *f, gconstpointer data)
 }
 
 /*
+ * "admin import-bundle" in a cluster, while the processes serve: a trainer's laptop, signed in
+ * through one process, writes a workshop and a photo to a USB stick sealed for the server; the
+ * admin imports it with another process's configuration, and a coordinator syncing through the
+ * third gets the people and the photo. Importing it again adds nothing, and the import leaves
+ * no folder of its own behind.
+ */
+static void
+test_import_bundle (Fixture *f, gconstpointer data)
+{
+  Device               *trainer = &f->devices[0], *coordinator = &f->devices[1];
+  g_autoptr (GBytes)    photo = make_bytes (PHOTO_BYTES, 7);
+  g_autofree char      *sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, photo);
+  g_autofree char      *dir = dft_test_make_dir ();
+  g_autofree char      *path = g_build_filename (dir, "to-the-office.daftari", NULL);
+  g_autoptr (GFile)     file = g_file_new_for_path (path);
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) event = NULL;
+  g_autofree char      *answer = NULL;
+  g_autofree char      *person = NULL;
+  g_autofree char      *out = NULL;
+  g_autofree char      *data_dir = NULL;
+  g_autoptr (GDir)      folder = NULL;
+  const char           *name;
+  DftSyncStats          stats;
+  guint                 n = 0;
+  gint64                before;
+
+  dft_test_device_open (trainer, dft_test_server_get_url (f->servers[0]), STALL_SECONDS);
+  dft_test_device_open (coordinator, dft_test_server_get_url (f->servers[2]), STALL_SECONDS);
+  login_as (trainer, TRAINER, PASSWORD_TRAINER);
+  login (coordinator);
+  device_sync (coordinator);
+
+  /* Offline from here: a workshop, a person and a photo, to the stick. */
+  event = dft_test_add_event (trainer->store, "Border management", "2025-03-03", "2025-03-04");
+  person = add_participant (trainer->store, dft_record_get_id (event), "Zawadi");
+  answer = dft_store_add_attachment (trainer->store, photo, "Photo 7.jpg", "image/jpeg", &error);
+  g_assert_no_error (error);
+  add_submission_naming (trainer->store, answer);
+  g_assert_true (dft_bundle_export (trainer->store, file, 0, NULL, &n, NULL, &error));
+  g_assert_no_error (error);
+
+  before = pg_rows (f, "SELECT 1 FROM register_log");
+  out = dft_test_server_admin (f->servers[1], NULL, "import-bundle", path, NULL);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "changes applied"));
+  g_assert_cmpint (pg_rows (f, "SELECT 1 FROM register_log"), ==, before + n);
+  g_assert_cmpint (pg_rows (f, "SELECT 1 FROM register_file"), ==, 1);
+
+  stats = device_sync (coordinator);
+  g_assert_true (holds_person (coordinator->store, person));
+  g_assert_cmpuint (stats.files_fetched, ==, 1);
+  assert_holds (coordinator->store, sha256, photo);
+  assert_same_records (trainer->store, coordinator->store);
+
+  /* Again: all of it is there already. */
+  g_clear_pointer (&out, g_free);
+  out = dft_test_server_admin (f->servers[0], NULL, "import-bundle", path, NULL);
+  g_test_message ("%s", out);
+  g_assert_cmpint (pg_rows (f, "SELECT 1 FROM register_log"), ==, before + n);
+  stats = device_sync (coordinator);
+  g_assert_cmpuint (stats.received, ==, 0);
+
+  data_dir = g_build_filename (dft_test_server_get_dir (f->servers[1]), "data", NULL);
+  folder = g_dir_open (data_dir, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (folder)) != NULL)
+    g_assert_false (g_str_has_prefix (name, ".import-"));
+  {
+    Device *all[] = { trainer, coordinator };
+
+    assert_log_exact (f, all, G_N_ELEMENTS (all));
+  }
+  dft_test_dir_free (g_steal_pointer (&dir));
+}
+
+/*
  * Devices add people and edit them at random, and sync through the balancer at random; then
  * all sync until a round moves nothing, and every replica holds the same.
  */
@@ -1225,6 +1302,8 @@ main (int argc, char *argv[])
   g_test_add ("/cluster/backup-restore", Fixture, NULL, fixture_set_up, test_backup_restore,
               fixture_tear_down);
   g_test_add ("/cluster/move-event", Fixture, NULL, fixture_set_up, test_move_event,
+              fixture_tear_down);
+  g_test_add ("/cluster/import-bundle", Fixture, NULL, fixture_set_up, test_import_bundle,
               fixture_tear_down);
   g_test_add ("/cluster/set-aside-shared", Fixture, NULL, fixture_set_up, test_set_aside_shared,
               fixture_tear_down);

@@ -830,13 +830,19 @@ admin_import_bundle (DftServerConfig *config, GStrv *args)
   db = open_db (config, &error);
   if (db == NULL)
     return fail (error);
-  store = dft_store_open (path, &error);
-  if (store == NULL)
-    return fail (error);
-  dft_store_set_derives_merges (store, FALSE);
-  ok = dft_server_import_bundle (store, db, file, passphrase, &stats, &skipped, &signer, NULL,
-                                 &error);
-  close_store (store);
+  if (config->cluster)
+    ok = dft_server_import_bundle_in_cluster (config->storage, config->data_dir, db, file,
+                                              passphrase, &stats, &skipped, &signer, &error);
+  else
+    {
+      store = dft_store_open (path, &error);
+      if (store == NULL)
+        return fail (error);
+      dft_store_set_derives_merges (store, FALSE);
+      ok = dft_server_import_bundle (store, db, NULL, file, passphrase, &stats, &skipped, &signer,
+                                     NULL, &error);
+      close_store (store);
+    }
   if (passphrase != NULL)
     explicit_bzero (passphrase, strlen (passphrase));
   if (!ok)
@@ -884,12 +890,13 @@ static const Command admin_commands[] = {
  * without it. Those are refused until they work on the log; the accounts' commands work on the
  * shared database as they always do, and so does new-epoch, whose epoch is the cluster's.
  * backup and restore copy the shared database whole (dft-server-backup.c); move-event gives
- * the team a new mark there.
+ * the team a new mark there; import-bundle applies a bundle as a push, on a replica of its
+ * own (dft-server-bundle.c).
  */
 static gboolean
 works_in_cluster (const char *command)
 {
-  static const char *const local[] = { "import-bundle", "purge", NULL };
+  static const char *const local[] = { "purge", NULL };
 
   return !g_strv_contains (local, command);
 }

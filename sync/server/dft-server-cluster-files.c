@@ -25,6 +25,8 @@
 /* pg_advisory_xact_lock (key, hashtext (sha256)): the first key of a pair ("dft" in ASCII),
  * a space apart from the change log's single-key lock. */
 #define FILES_LOCK_KEY "6581364"
+/* The most of a file read and written at once when copying it. */
+#define COPY_PIECE (1024 * 1024)
 
 struct _DftServerClusterFiles
 {
@@ -397,10 +399,51 @@ dft_server_cluster_files_fetch (DftServerClusterFiles *files,
   return TRUE;
 }
 
-/* ---- Files moved from a server alone -------------------------------------- */
+gboolean
+dft_server_cluster_files_put (DftServerClusterFiles *files,
+                              DftStore              *store,
+                              const char            *sha256,
+                              GError               **error)
+{
+  g_autoptr (DftAttachmentInfo) info = NULL;
+  gboolean                      whole = FALSE;
+  gint64                        at = 0;
 
-/* The most of a file read and written at once when copying it. */
-#define COPY_PIECE (1024 * 1024)
+  g_return_val_if_fail (files != NULL && DFT_IS_STORE (store) && sha256 != NULL, FALSE);
+
+  info = dft_store_get_attachment_info (store, sha256, error);
+  if (info == NULL || !dft_server_cluster_files_received (files, sha256, &whole, &at, error))
+    return FALSE;
+  while (!whole)
+    {
+      g_autoptr (GBytes) piece = NULL;
+      DftClusterPiece    outcome;
+      gint64             size = 0;
+
+      piece = dft_store_read_attachment_range (store, sha256, at, COPY_PIECE, &size, error);
+      if (piece == NULL
+          || !dft_server_cluster_files_add_piece (files, sha256, at, piece, info->size,
+                                                  info->media_type, info->name, &outcome, &at,
+                                                  error))
+        return FALSE;
+      switch (outcome)
+        {
+        case DFT_CLUSTER_PIECE_COMPLETE:
+          whole = TRUE;
+          break;
+        case DFT_CLUSTER_PIECE_KEPT:
+        case DFT_CLUSTER_PIECE_WRONG_START: /* a device sent a piece meanwhile: on from there */
+          break;
+        case DFT_CLUSTER_PIECE_DAMAGED:
+        default:
+          set_damaged (error, sha256);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* ---- Files moved from a server alone -------------------------------------- */
 
 /* One line of the list of files, as both sides read it, added to @sum. */
 static void

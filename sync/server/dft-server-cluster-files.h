@@ -67,6 +67,12 @@ gboolean dft_server_cluster_files_fetch (DftServerClusterFiles *files,
                                          gboolean              *found,
                                          GError               **error);
 
+/* Copies the file @sha256, which @store holds whole, into the shared database, unless it holds
+ * it whole already, a piece at a time from where the bytes it received end. */
+gboolean dft_server_cluster_files_put (DftServerClusterFiles *files,
+                                       DftStore              *store,
+                                       const char            *sha256,
+                                       GError               **error);
 /*
  * "admin migrate-storage" (dft_server_cluster_copy_register()): the files a server that served
  * alone holds whole (table attachment of @source, its records.db) copied into the empty tables
