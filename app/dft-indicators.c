@@ -1283,8 +1283,9 @@ dft_indicator_report (DftStore                 *store,
   run.db = _dft_store_get_db (store);
   if (cancellable != NULL)
     sqlite3_progress_handler (run.db, 1000, progress_cb, &run);
-  /* One read transaction: the figures agree with each other even while a sync writes. */
-  ok = dft_db_exec (run.db, "BEGIN", error);
+  /* One read transaction: the figures agree with each other even while a sync writes. A
+   * server's register keeps no tallies: counted first (dft_store_set_keeps_tallies()). */
+  ok = _dft_store_ensure_tallies_locked (store, error) && dft_db_exec (run.db, "BEGIN", error);
   if (ok)
     {
       ok = select_events (&run, selection, error);

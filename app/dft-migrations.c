@@ -257,30 +257,52 @@ static const char migration_9[]
 #define EVENT_OF(session) "(SELECT event_id FROM session WHERE id = " session ")"
 #define MARKED_IN(session) "SELECT person_id FROM attendance WHERE session_id = " session
 
+/* Every participation counted from the marks. */
+#define TALLY_COUNT \
+  "INSERT INTO participation_tally SELECT s.event_id, m.person_id, count (*)," \
+  "  count (DISTINCT coalesce (s.date, ''))" TALLY_MARKS " GROUP BY s.event_id, m.person_id;"
+
+#define TALLY_TRIGGERS \
+  "CREATE TRIGGER attendance_tally_insert AFTER INSERT ON attendance BEGIN " \
+  RETALLY (EVENT_OF ("NEW.session_id"), "NEW.person_id") " END;" \
+  "CREATE TRIGGER attendance_tally_update" \
+  "  AFTER UPDATE OF session_id, person_id, status, deleted, merge_hidden ON attendance BEGIN " \
+  RETALLY (EVENT_OF ("OLD.session_id"), "OLD.person_id") \
+  RETALLY (EVENT_OF ("NEW.session_id"), "NEW.person_id") " END;" \
+  "CREATE TRIGGER attendance_tally_delete AFTER DELETE ON attendance BEGIN " \
+  RETALLY (EVENT_OF ("OLD.session_id"), "OLD.person_id") " END;" \
+  "CREATE TRIGGER session_tally_insert AFTER INSERT ON session BEGIN " \
+  RETALLY ("NEW.event_id", MARKED_IN ("NEW.id")) " END;" \
+  "CREATE TRIGGER session_tally_update AFTER UPDATE OF event_id, date, deleted ON session BEGIN " \
+  RETALLY ("OLD.event_id", MARKED_IN ("OLD.id")) \
+  RETALLY ("NEW.event_id", MARKED_IN ("NEW.id")) " END;" \
+  "CREATE TRIGGER session_tally_delete AFTER DELETE ON session BEGIN " \
+  RETALLY ("OLD.event_id", MARKED_IN ("OLD.id")) " END;"
+
 static const char migration_10[] =
   "CREATE TABLE participation_tally (event_id TEXT NOT NULL, person_id TEXT NOT NULL,"
   "  attended INTEGER NOT NULL, days INTEGER NOT NULL,"
   "  PRIMARY KEY (event_id, person_id)) WITHOUT ROWID;"
-  "INSERT INTO participation_tally SELECT s.event_id, m.person_id, count (*),"
-  "  count (DISTINCT coalesce (s.date, ''))" TALLY_MARKS " GROUP BY s.event_id, m.person_id;"
-  "CREATE TRIGGER attendance_tally_insert AFTER INSERT ON attendance BEGIN "
-  RETALLY (EVENT_OF ("NEW.session_id"), "NEW.person_id") " END;"
-  "CREATE TRIGGER attendance_tally_update"
-  "  AFTER UPDATE OF session_id, person_id, status, deleted, merge_hidden ON attendance BEGIN "
-  RETALLY (EVENT_OF ("OLD.session_id"), "OLD.person_id")
-  RETALLY (EVENT_OF ("NEW.session_id"), "NEW.person_id") " END;"
-  "CREATE TRIGGER attendance_tally_delete AFTER DELETE ON attendance BEGIN "
-  RETALLY (EVENT_OF ("OLD.session_id"), "OLD.person_id") " END;"
-  "CREATE TRIGGER session_tally_insert AFTER INSERT ON session BEGIN "
-  RETALLY ("NEW.event_id", MARKED_IN ("NEW.id")) " END;"
-  "CREATE TRIGGER session_tally_update AFTER UPDATE OF event_id, date, deleted ON session BEGIN "
-  RETALLY ("OLD.event_id", MARKED_IN ("OLD.id"))
-  RETALLY ("NEW.event_id", MARKED_IN ("NEW.id")) " END;"
-  "CREATE TRIGGER session_tally_delete AFTER DELETE ON session BEGIN "
-  RETALLY ("OLD.event_id", MARKED_IN ("OLD.id")) " END;"
+  TALLY_COUNT
+  TALLY_TRIGGERS
   "CREATE INDEX submission_score ON submission"
   "  (event_id, form_id, person_id, phase, status, deleted, score, finished_at, updated_at, id)"
   "  WHERE score IS NOT NULL;";
+
+/* A store that keeps no tallies (dft_store_set_keeps_tallies()), and one that keeps them
+ * again: counted anew. A later migration that changes these triggers changes these too. */
+const char _dft_tally_drop_sql[] =
+  "DROP TRIGGER IF EXISTS attendance_tally_insert;"
+  "DROP TRIGGER IF EXISTS attendance_tally_update;"
+  "DROP TRIGGER IF EXISTS attendance_tally_delete;"
+  "DROP TRIGGER IF EXISTS session_tally_insert;"
+  "DROP TRIGGER IF EXISTS session_tally_update;"
+  "DROP TRIGGER IF EXISTS session_tally_delete;"
+  "DELETE FROM participation_tally;";
+const char _dft_tally_rebuild_sql[] =
+  "DELETE FROM participation_tally;"
+  TALLY_COUNT
+  TALLY_TRIGGERS;
 
 /* Version 11: files attached to submissions (app/dft-store-attachments.c). A file question's
  * answer is "SHA256.ext", the file's SHA-256 in lower-case hex and the extension it had; the

@@ -20,6 +20,13 @@ typedef struct
 } DftMigration;
 
 const DftMigration *_dft_migrations (guint *n_migrations);
+/* participation_tally's triggers dropped and its rows gone; made and counted again
+ * (dft-migrations.c, version 10). */
+extern const char _dft_tally_drop_sql[];
+extern const char _dft_tally_rebuild_sql[];
+/* Counts participation_tally again when a server left it uncounted (dft_store_set_keeps_tallies
+ * ()); the store's lock held. */
+gboolean _dft_store_ensure_tallies_locked (DftStore *self, GError **error);
 
 /* For tests of migrations: open a database and stop after schema version @version. */
 DftStore *_dft_store_open_at_version (const char *path, int version, GError **error);

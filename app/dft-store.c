@@ -644,6 +644,73 @@ open_store (const char *path, int target_version, GError **error)
   return g_steal_pointer (&self);
 }
 
+/* ---- Tallies a server does without -------------------------------------- */
+
+/* Set in the sync state while participation_tally is not kept. */
+#define TALLIES_OFF_KEY "participation_tally_off"
+
+/* Runs @sql and sets or clears the mark in one transaction. Locked. */
+static gboolean
+change_tallies_locked (DftStore *self, const char *sql, const char *mark, GError **error)
+{
+  if (!dft_db_exec (self->db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (!dft_db_exec (self->db, sql, error)
+      || !(mark != NULL
+               ? dft_sync_state_set (self->db, TALLIES_OFF_KEY, mark, error)
+               : dft_db_exec (self->db, "DELETE FROM sync_state WHERE key = '" TALLIES_OFF_KEY "'",
+                              error))
+      || !dft_db_exec (self->db, "COMMIT", error))
+    {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Whether the tallies are not kept. Locked. */
+static gboolean
+tallies_off_locked (DftStore *self, gboolean *off, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autofree char   *mark = dft_sync_state_get (self->db, TALLIES_OFF_KEY, &local);
+
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  *off = mark != NULL && *mark != '\0';
+  return TRUE;
+}
+
+gboolean
+_dft_store_ensure_tallies_locked (DftStore *self, GError **error)
+{
+  gboolean off = FALSE;
+
+  if (!tallies_off_locked (self, &off, error))
+    return FALSE;
+  return !off || change_tallies_locked (self, _dft_tally_rebuild_sql, NULL, error);
+}
+
+gboolean
+dft_store_set_keeps_tallies (DftStore *self, gboolean keeps, GError **error)
+{
+  gboolean off = FALSE, ok;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+
+  _dft_store_lock (self);
+  ok = tallies_off_locked (self, &off, error);
+  if (ok && keeps && off)
+    ok = change_tallies_locked (self, _dft_tally_rebuild_sql, NULL, error);
+  else if (ok && !keeps && !off)
+    ok = change_tallies_locked (self, _dft_tally_drop_sql, "1", error);
+  _dft_store_unlock (self);
+  return ok;
+}
+
 DftStore *
 dft_store_open (const char *path, GError **error)
 {

@@ -31,6 +31,13 @@ G_DECLARE_FINAL_TYPE (DftStore, dft_store, DFT, STORE, GObject)
 char *dft_store_default_path (void);
 
 DftStore *dft_store_open (const char *path, GError **error);
+/*
+ * Whether the store keeps participation_tally, the attendance the indicator report reads,
+ * up to date on every write (dft-migrations.c, version 10). A sync server never reads it and
+ * turns it off, for less work under its one writer; the report counts it again, once, when it
+ * finds it off, and so does turning it back on.
+ */
+gboolean  dft_store_set_keeps_tallies (DftStore *self, gboolean keeps, GError **error);
 void      dft_store_open_async (const char         *path,
                                 GCancellable       *cancellable,
                                 GAsyncReadyCallback callback,

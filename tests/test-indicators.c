@@ -823,9 +823,32 @@ write_report (DftStore *store, DftReportSelection *selection, const char *path)
   g_assert_no_error (error);
 }
 
-static void
-test_sample_hand_count (void)
+/* Rows of participation_tally. */
+static gint64
+tally_rows (DftStore *store)
 {
+  sqlite3_stmt *stmt = NULL;
+  gint64        n;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (_dft_store_get_db (store),
+                                       "SELECT count (*) FROM participation_tally", -1, &stmt,
+                                       NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return n;
+}
+
+/*
+ * The sample data set loaded, its report checked against a count made by hand from its JSON.
+ * @data non-NULL: loaded as a sync server receives it, with tallies not kept
+ * (dft_store_set_keeps_tallies()); the report counts them first.
+ */
+static void
+test_sample_hand_count (gconstpointer data)
+{
+  gboolean                       server = data != NULL;
   const char                    *sample = g_getenv ("DAFTARI_SAMPLE");
   const char                    *script = g_getenv ("DAFTARI_INDICATORS_CHECK");
   g_autofree char               *python = g_find_program_in_path ("python3");
@@ -848,8 +871,16 @@ test_sample_hand_count (void)
   g_assert_nonnull (sample);
   g_assert_nonnull (script);
   store = dft_test_open_store (&dir);
+  if (server)
+    {
+      g_assert_true (dft_store_set_keeps_tallies (store, FALSE, &error));
+      g_assert_no_error (error);
+    }
   g_assert_true (dft_dataset_load (store, sample, &stats, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
+  /* Nothing counted on write; the first report counts it all. */
+  if (server)
+    g_assert_cmpint (tally_rows (store), ==, 0);
 
   all_path = g_build_filename (dir, "all.json", NULL);
   country_path = g_build_filename (dir, "country.json", NULL);
@@ -873,6 +904,8 @@ test_sample_hand_count (void)
   /* The script says what it compared: it must have counted something. */
   g_test_message ("%s", out);
   g_assert_nonnull (strstr (out, "agree"));
+  /* Kept from the first report on. */
+  g_assert_cmpint (tally_rows (store), >, 0);
 
   dft_test_release_store (g_steal_pointer (&store));
   dft_test_dir_free (g_steal_pointer (&dir));
@@ -1017,6 +1050,7 @@ main (int argc, char **argv)
   ADD ("/indicators/json", test_json);
   ADD ("/indicators/tally-follows-writes", test_tally_follows_writes);
 #undef ADD
-  g_test_add_func ("/indicators/sample-hand-count", test_sample_hand_count);
+  g_test_add_data_func ("/indicators/sample-hand-count", NULL, test_sample_hand_count);
+  g_test_add_data_func ("/indicators/sample-hand-count-server", "server", test_sample_hand_count);
   return g_test_run ();
 }

@@ -1338,7 +1338,7 @@ open_cluster (DftServer             *self,
           "and made again from the log",
           store_path, stamp);
       self->store = dft_store_open (store_path, error);
-      if (self->store == NULL)
+      if (self->store == NULL || !dft_store_set_keeps_tallies (self->store, FALSE, error))
         return FALSE;
       dft_store_set_derives_merges (self->store, FALSE);
     }
@@ -1376,7 +1376,9 @@ dft_server_new (const DftServerConfig *config, GError **error)
   store_path = dft_server_config_store_path (config);
   accounts_path = dft_server_config_accounts_path (config);
   self->store = dft_store_open (store_path, error);
-  if (self->store == NULL)
+  /* Nothing of the server reads the indicator report's tallies: not kept, for less work under
+   * the one writer (dft_store_set_keeps_tallies()). */
+  if (self->store == NULL || !dft_store_set_keeps_tallies (self->store, FALSE, error))
     return NULL;
   /* It relays merges of people; each team's replicas apply them (dft-store-merges.h). */
   dft_store_set_derives_merges (self->store, FALSE);
