@@ -502,7 +502,10 @@ _dft_store_write_field_version (DftStore   *self,
 gboolean
 _dft_store_append_change (DftStore *self, DftChange *change, GError **error)
 {
-  sqlite3_stmt *insert = _dft_store_cached_statement (self, dft_change_log_insert_sql (), error);
+  sqlite3_stmt *insert = _dft_store_cached_statement (
+      self,
+      change->origin_seq > 0 ? dft_change_log_insert_received_sql () : dft_change_log_insert_sql (),
+      error);
 
   return insert != NULL && dft_change_log_append_with (self->db, insert, change, error);
 }

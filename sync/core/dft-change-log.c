@@ -142,6 +142,18 @@ dft_change_log_insert_sql (void)
          "FROM change_log WHERE device_id = ?2)), ?7) RETURNING seq, origin_seq";
 }
 
+/*
+ * The same for a change received with its number (origin_seq set): without RETURNING, which
+ * SQLite serves through a temporary table for each row, the entry's seq is the row id. A push
+ * of thousands of changes on the server appends with this one.
+ */
+const char *
+dft_change_log_insert_received_sql (void)
+{
+  return "INSERT INTO change_log (hlc, device_id, entity, record_id, fields, origin_seq, base) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+}
+
 static char *
 object_to_json (JsonObject *object)
 {
@@ -156,7 +168,8 @@ object_to_json (JsonObject *object)
 
 /*
  * Appends with a statement prepared from dft_change_log_insert_sql(), so a
- * caller that writes thousands of changes prepares it once.
+ * caller that writes thousands of changes prepares it once; or, for a change
+ * that has its origin_seq, from dft_change_log_insert_received_sql().
  */
 gboolean
 dft_change_log_append_with (sqlite3 *db, sqlite3_stmt *insert, DftChange *change, GError **error)
@@ -194,6 +207,13 @@ dft_change_log_append_with (sqlite3 *db, sqlite3_stmt *insert, DftChange *change
       change->seq = sqlite3_column_int64 (insert, 0);
       change->origin_seq = sqlite3_column_int64 (insert, 1);
       rc = sqlite3_step (insert);
+    }
+  else if (rc == SQLITE_DONE)
+    {
+      /* dft_change_log_insert_received_sql(): the number was bound, seq is the row id. A
+       * change without its number needs dft_change_log_insert_sql(). */
+      g_warn_if_fail (change->origin_seq > 0);
+      change->seq = sqlite3_last_insert_rowid (db);
     }
   /* The bindings point at memory freed on return. */
   sqlite3_reset (insert);

@@ -40,6 +40,7 @@ const char *dft_change_log_schema_sql (void);
 
 const char *dft_change_log_schema_v4_sql (void);
 const char *dft_change_log_insert_sql (void);
+const char *dft_change_log_insert_received_sql (void);
 gboolean    dft_change_log_append (sqlite3 *db, DftChange *change, GError **error);
 gboolean
 dft_change_log_append_with (sqlite3 *db, sqlite3_stmt *insert, DftChange *change, GError **error);
