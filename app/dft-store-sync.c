@@ -712,6 +712,29 @@ dft_store_apply_changes (DftStore *self, GPtrArray *changes, DftApplyStats *stat
   return _dft_store_apply_changes_then (self, changes, NULL, NULL, stats, error);
 }
 
+/*
+ * Whether anything was ever purged here. When nothing was, no change can name a purged record,
+ * and a push of thousands of changes asks the table once rather than once a change. Read
+ * inside the apply's write transaction, so no purge can commit between this and the apply.
+ * Locked.
+ */
+static gboolean
+any_purged_locked (DftStore *self, gboolean *any, GError **error)
+{
+  sqlite3_stmt *stmt
+      = _dft_store_cached_statement (self, "SELECT EXISTS (SELECT 1 FROM purged)", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  *any = rc == SQLITE_ROW && sqlite3_column_int (stmt, 0) != 0;
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW)
+    return dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
+  return TRUE;
+}
+
 /* Whether @change is of a purged record or names a purged person (dft_store_purge_deleted()).
  * Locked. */
 static gboolean
@@ -754,6 +777,7 @@ _dft_store_apply_changes_then (DftStore        *self,
   DftHlc                saved_clock;
   gint64                wall_ms = dft_store_wall_ms (self);
   gint64                most_ahead = 0;
+  gboolean              any_purged = FALSE;
 
   g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
   g_return_val_if_fail (changes != NULL, FALSE);
@@ -770,6 +794,8 @@ _dft_store_apply_changes_then (DftStore        *self,
   saved_clock = self->clock;
   if (!dft_db_exec (self->db, "BEGIN IMMEDIATE", error))
     goto fail_no_txn;
+  if (!any_purged_locked (self, &any_purged, error))
+    goto fail;
 
   for (guint i = 0; i < changes->len; i++)
     {
@@ -780,7 +806,7 @@ _dft_store_apply_changes_then (DftStore        *self,
       /* A purged person, or a record naming one, is not brought back (sync/PROTOCOL.md,
        * "Purge"): checked here as well as where a push is sorted, since "admin purge" may
        * commit in between from another process. Set aside, it still counts as received. */
-      if (!names_purged_locked (self, change, &purged, error))
+      if (any_purged && !names_purged_locked (self, change, &purged, error))
         goto fail;
       if (purged)
         {
@@ -865,6 +891,7 @@ _dft_store_apply_at_positions (DftStore *self, GPtrArray *changes, GError **erro
   DftHlc                saved_clock;
   gint64                wall_ms = dft_store_wall_ms (self);
   sqlite3_stmt         *position;
+  gboolean              any_purged = FALSE;
 
   g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
   g_return_val_if_fail (changes != NULL, FALSE);
@@ -881,7 +908,7 @@ _dft_store_apply_at_positions (DftStore *self, GPtrArray *changes, GError **erro
     goto fail;
   position = _dft_store_cached_statement (
       self, "UPDATE sqlite_sequence SET seq = max (seq, ?1) WHERE name = 'change_log'", error);
-  if (position == NULL)
+  if (position == NULL || !any_purged_locked (self, &any_purged, error))
     goto fail;
   for (guint i = 0; i < changes->len; i++)
     {
@@ -897,7 +924,7 @@ _dft_store_apply_at_positions (DftStore *self, GPtrArray *changes, GError **erro
           dft_db_set_error (error, self->db, rc, _ ("saving received changes"));
           goto fail;
         }
-      if (!names_purged_locked (self, change, &purged, error))
+      if (any_purged && !names_purged_locked (self, change, &purged, error))
         goto fail;
       if (purged)
         continue;
