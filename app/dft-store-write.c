@@ -127,6 +127,17 @@ bind_value (sqlite3_stmt *stmt, int col, const GValue *value)
 
 static gboolean finalizes (DftRecord *record);
 
+/* "Whoever stands for the person bound twice here": the person itself unless merged away. */
+#define SURVIVOR_SQL "coalesce ((SELECT survivor_id FROM person_redirect WHERE merged_id = ?), ?)"
+
+/* The records that count for whoever a merged person now is (migration 8's origin_person_id). */
+static gboolean
+follows_merges (const DftEntity *entity)
+{
+  return entity == &dft_entity_enrollment || entity == &dft_entity_attendance
+         || entity == &dft_entity_submission;
+}
+
 gboolean
 _dft_store_write_row (DftStore *self, DftRecord *record, const char *stamp, GError **error)
 {
@@ -140,6 +151,7 @@ _dft_store_write_row (DftStore *self, DftRecord *record, const char *stamp, GErr
   gboolean writes_deleted
       = is_new || _dft_record_deleted_is_changed (record) || !dft_record_get_deleted (record);
   gboolean all = finalizes (record);
+  int      person = follows_merges (entity) ? dft_entity_field_index (entity, "person_id") : -1;
 
   if (is_new)
     {
@@ -147,8 +159,14 @@ _dft_store_write_row (DftStore *self, DftRecord *record, const char *stamp, GErr
                               entity->name);
       for (guint i = 0; i < entity->n_fields; i++)
         g_string_append_printf (sql, ", %s", entity->fields[i].name);
+      if (person >= 0)
+        g_string_append (sql, ", origin_person_id");
       g_string_append (sql, ") VALUES (?, ?, ?, ?");
+      /* The person named, and in person_id whoever stands for that person after merges
+       * (migrations 8 and 13). */
       for (guint i = 0; i < entity->n_fields; i++)
+        g_string_append (sql, (int) i == person ? ", " SURVIVOR_SQL : ", ?");
+      if (person >= 0)
         g_string_append (sql, ", ?");
       g_string_append (sql, ")");
     }
@@ -179,7 +197,13 @@ _dft_store_write_row (DftStore *self, DftRecord *record, const char *stamp, GErr
     sqlite3_bind_int (stmt, col++, dft_record_get_deleted (record) ? 1 : 0);
   for (guint i = 0; i < entity->n_fields; i++)
     if (is_new || all || dft_record_field_is_changed (record, i))
-      bind_value (stmt, col++, dft_record_get_value (record, i));
+      {
+        bind_value (stmt, col++, dft_record_get_value (record, i));
+        if (is_new && (int) i == person)
+          bind_value (stmt, col++, dft_record_get_value (record, i));
+      }
+  if (is_new && person >= 0)
+    bind_value (stmt, col++, dft_record_get_value (record, (guint) person));
   if (!is_new)
     sqlite3_bind_text (stmt, col++, dft_record_get_id (record), -1, SQLITE_STATIC);
 

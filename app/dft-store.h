@@ -23,7 +23,7 @@ typedef enum
 GQuark dft_store_error_quark (void);
 
 /* The schema version this build writes; see dft-migrations.c. */
-#define DFT_SCHEMA_VERSION 12
+#define DFT_SCHEMA_VERSION 13
 
 #define DFT_TYPE_STORE (dft_store_get_type ())
 G_DECLARE_FINAL_TYPE (DftStore, dft_store, DFT, STORE, GObject)
