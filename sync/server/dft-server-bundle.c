@@ -258,7 +258,9 @@ open_import_replica (DftServerCluster *cluster,
     }
   dft_store_set_derives_merges (store, FALSE);
   epoch = dft_server_cluster_epoch (cluster, error);
-  if (epoch == NULL
+  /* As a serving process's own register: one made from the whole log would otherwise count
+   * attendance tallies for every mark of a register thrown away after the import. */
+  if (epoch == NULL || !dft_store_set_keeps_tallies (store, FALSE, error)
       || !dft_server_cluster_share_box_secret (cluster, store, error)
       /* A bundle names the epoch of the data it was made for (dft-bundle.c). */
       || !dft_store_set_sync_state (store, "server_epoch", epoch, error))
