@@ -43,6 +43,7 @@ struct _DftScope
   GHashTable *batch_records; /* "entity/id" of every record the batch writes */
   guint       refused;       /* 1 + the index of the change dft_scope_check_push() refused */
   char       *refused_reason;
+  GHashTable *fit; /* DftChange * whose values fit (dft_scope_check_values()) */
 };
 
 static void
@@ -99,6 +100,7 @@ dft_scope_free (DftScope *scope)
   g_hash_table_unref (scope->batch);
   g_hash_table_unref (scope->claims);
   g_hash_table_unref (scope->batch_records);
+  g_clear_pointer (&scope->fit, g_hash_table_unref);
   g_free (scope->refused_reason);
   g_free (scope);
 }
@@ -885,6 +887,32 @@ values_fit (DftChange *change, char **why)
   return TRUE;
 }
 
+void
+dft_scope_check_values (DftScope *scope, GPtrArray *changes)
+{
+  g_return_if_fail (scope != NULL && changes != NULL);
+
+  g_clear_pointer (&scope->fit, g_hash_table_unref);
+  scope->fit = g_hash_table_new (NULL, NULL);
+  for (guint i = 0; i < changes->len; i++)
+    {
+      DftChange       *change = g_ptr_array_index (changes, i);
+      g_autofree char *why = NULL;
+
+      if (dft_entity_lookup (change->entity) != NULL && values_fit (change, &why))
+        g_hash_table_add (scope->fit, change);
+    }
+}
+
+/* values_fit(), answered by dft_scope_check_values() when it saw @change fit. */
+static gboolean
+scope_values_fit (DftScope *scope, DftChange *change, char **why)
+{
+  if (scope->fit != NULL && g_hash_table_contains (scope->fit, change))
+    return TRUE;
+  return values_fit (change, why);
+}
+
 /* A change that marks a conflict resolved: a coordinator's decision (dft-store-conflicts.h). */
 static gboolean
 resolves_conflict (DftChange *change)
@@ -933,7 +961,7 @@ dft_scope_check_push (DftScope  *scope,
                        _ ("Change %u is for an unknown kind of record."), i + 1);
           why = _ ("it is for a kind of record this server does not know.");
         }
-      else if (!values_fit (change, &too_big))
+      else if (!scope_values_fit (scope, change, &too_big))
         {
           why = too_big;
           g_set_error (error, DFT_STORE_ERROR, DFT_STORE_ERROR_INVALID,

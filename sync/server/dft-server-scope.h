@@ -57,6 +57,14 @@ gboolean dft_scope_check_push (DftScope  *scope,
  * fields hold), which the checks would otherwise ask one record at a time.
  */
 gboolean dft_scope_prefetch_owners (DftScope *scope, GPtrArray *changes, GError **error);
+/*
+ * Checks that every value of @changes fits its field (a name is not 30 MB, JSON answers
+ * parse), which needs nothing of the store: called before the push lock is taken, so that
+ * dft_scope_check_push() takes the answer for a change that fits instead of parsing its
+ * answers under the lock, once for every pass of a push with a change set aside. The changes
+ * must stay alive, and no other change be made, while @scope is used.
+ */
+void dft_scope_check_values (DftScope *scope, GPtrArray *changes);
 /* Forgets the batch the last check noted (and what it would claim), keeping what it read of the
  * store and the owners: to check what is left of a push after a change of it was set aside. */
 void dft_scope_reset_batch (DftScope *scope);

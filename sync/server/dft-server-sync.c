@@ -296,7 +296,7 @@ names_purged (DftStore *store, DftChange *change, gboolean *purged, GError **err
  */
 static GPtrArray *
 sort_push (DftServer *self,
-           DftDevice *device,
+           DftScope  *scope,
            GPtrArray *changes,
            GPtrArray *set_aside,
            GPtrArray *claim_ids,
@@ -304,7 +304,6 @@ sort_push (DftServer *self,
            GError   **error)
 {
   g_autoptr (GPtrArray) accepted = g_ptr_array_new ();
-  g_autoptr (DftScope)  scope = dft_scope_new (self->store, self->db, device);
   gboolean              any_purged = FALSE;
 
   /* Asked once, not for every change: "admin purge" committing in between is caught where the
@@ -481,6 +480,9 @@ push_apply (DftServer  *self,
     }
 
   scope = dft_scope_new (self->store, self->db, device);
+  /* What needs nothing of the store is checked before the lock: the serial part of every
+   * push waits for it. */
+  dft_scope_check_values (scope, changes);
   g_mutex_lock (&self->push_lock);
   /* In a cluster, one push at a time in every process, on a replica that holds the whole
    * shared log: what is checked below is checked against what every process received. */
@@ -556,7 +558,7 @@ push_apply (DftServer  *self,
   if (relay)
     accepted = dft_scope_filter_relay (scope, changes, claim_ids, claim_entities, &skipped, &error);
   else
-    accepted = sort_push (self, device, changes, set_aside, claim_ids, claim_entities, &error);
+    accepted = sort_push (self, scope, changes, set_aside, claim_ids, claim_entities, &error);
   if (accepted == NULL
       || !dft_server_db_claim (self->db, claim_ids, claim_entities, device->team_id,
                                _dft_server_now_seconds (), &error))
