@@ -19,6 +19,8 @@ G_BEGIN_DECLS
 
 #define BUSY_TIMEOUT_MS 5000
 
+#define DFT_STORE_RECENT_STATEMENTS 64
+
 struct _DftStore
 {
   GObject parent_instance;
@@ -31,9 +33,15 @@ struct _DftStore
   _Atomic gint64 wall_offset_ms; /* tests only: a laptop whose date is wrong */
   GRecMutex      lock;
   GHashTable    *statements; /* SQL text -> prepared sqlite3_stmt */
-  GMainContext  *context;    /* where "changed" is emitted */
-  GMutex         queue_lock; /* guards @queued and @checkpointer */
-  GPtrArray     *queued;     /* GSources waiting in @context, each holding the store weakly */
+  struct
+  {
+    const char   *sql; /* the caller's pointer */
+    const char   *key; /* the text, owned by @statements */
+    sqlite3_stmt *stmt;
+  } recent[DFT_STORE_RECENT_STATEMENTS]; /* see _dft_store_cached_statement() */
+  GMainContext  *context;                /* where "changed" is emitted */
+  GMutex         queue_lock;             /* guards @queued and @checkpointer */
+  GPtrArray     *queued; /* GSources waiting in @context, each holding the store weakly */
   int            schema_version;
   gint           checkpointing;    /* atomic: a checkpoint is under way */
   GThread       *checkpointer;     /* the last checkpoint's thread, joined before the next */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "dft-db.h"
 #include "dft-store-attachments.h"
@@ -303,13 +304,30 @@ _dft_store_get_db (DftStore *self)
   return self->db;
 }
 
-/* Prepared once per SQL text and kept: the hot paths run the same few statements. */
+/*
+ * Prepared once per SQL text and kept: the hot paths run the same few statements. Most callers
+ * pass a string literal, the same pointer each time, so a small table by pointer answers before
+ * the SQL text is hashed: a received record looks up half a dozen statements of a few hundred
+ * characters each. The text is still compared, since a pointer of a string built and freed may
+ * come back holding other SQL. Locked.
+ */
 sqlite3_stmt *
 _dft_store_cached_statement (DftStore *self, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
+  guint         slot = (guint) ((GPOINTER_TO_SIZE (sql) >> 3) % DFT_STORE_RECENT_STATEMENTS);
+  sqlite3_stmt *stmt = NULL;
+  const char   *key = NULL;
   int           rc;
 
+  if (self->recent[slot].sql == sql && strcmp (self->recent[slot].key, sql) == 0)
+    stmt = self->recent[slot].stmt;
+  else if (g_hash_table_lookup_extended (self->statements, sql, (gpointer *) &key,
+                                         (gpointer *) &stmt))
+    {
+      self->recent[slot].sql = sql;
+      self->recent[slot].key = key;
+      self->recent[slot].stmt = stmt;
+    }
   if (stmt != NULL)
     {
       sqlite3_reset (stmt);
