@@ -712,29 +712,6 @@ dft_store_apply_changes (DftStore *self, GPtrArray *changes, DftApplyStats *stat
   return _dft_store_apply_changes_then (self, changes, NULL, NULL, stats, error);
 }
 
-/*
- * Whether anything was ever purged here. When nothing was, no change can name a purged record,
- * and a push of thousands of changes asks the table once rather than once a change. Read
- * inside the apply's write transaction, so no purge can commit between this and the apply.
- * Locked.
- */
-static gboolean
-any_purged_locked (DftStore *self, gboolean *any, GError **error)
-{
-  sqlite3_stmt *stmt
-      = _dft_store_cached_statement (self, "SELECT EXISTS (SELECT 1 FROM purged)", error);
-  int rc;
-
-  if (stmt == NULL)
-    return FALSE;
-  rc = sqlite3_step (stmt);
-  *any = rc == SQLITE_ROW && sqlite3_column_int (stmt, 0) != 0;
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_ROW)
-    return dft_db_set_error (error, self->db, rc, _ ("reading the change log"));
-  return TRUE;
-}
-
 /* Whether @change is of a purged record or names a purged person (dft_store_purge_deleted()).
  * Locked. */
 static gboolean
@@ -794,7 +771,9 @@ _dft_store_apply_changes_then (DftStore        *self,
   saved_clock = self->clock;
   if (!dft_db_exec (self->db, "BEGIN IMMEDIATE", error))
     goto fail_no_txn;
-  if (!any_purged_locked (self, &any_purged, error))
+  /* Asked once, inside the write transaction: when nothing was ever purged, no change can name
+   * a purged record, and no purge can commit before this apply does. */
+  if (!dft_store_has_purged (self, &any_purged, error))
     goto fail;
 
   for (guint i = 0; i < changes->len; i++)
@@ -908,7 +887,7 @@ _dft_store_apply_at_positions (DftStore *self, GPtrArray *changes, GError **erro
     goto fail;
   position = _dft_store_cached_statement (
       self, "UPDATE sqlite_sequence SET seq = max (seq, ?1) WHERE name = 'change_log'", error);
-  if (position == NULL || !any_purged_locked (self, &any_purged, error))
+  if (position == NULL || !dft_store_has_purged (self, &any_purged, error))
     goto fail;
   for (guint i = 0; i < changes->len; i++)
     {
