@@ -781,6 +781,25 @@ dft_test_server_get_dir (DftTestServer *server)
   return server->dir;
 }
 
+void
+dft_test_server_expire_token (DftTestServer *server, const char *device_id)
+{
+  g_autofree char *path = g_build_filename (server->dir, "data", "accounts.db", NULL);
+  sqlite3         *db = NULL;
+  sqlite3_stmt    *stmt = NULL;
+
+  g_assert_false (dft_test_server_is_running (server));
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_prepare_v2 (db, "UPDATE device SET expires_at = 1 WHERE id = ?", -1, &stmt, NULL), ==,
+      SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+}
+
 const char *
 dft_test_server_get_log (DftTestServer *server)
 {

@@ -119,6 +119,9 @@ void dft_test_server_add_account (DftTestServer *server,
 char *dft_test_server_make_enrolment_code (DftTestServer *server, const char *team);
 
 const char *dft_test_server_get_dir (DftTestServer *server);
+/* The token of @device_id expired, in the accounts.db of @server (with storage=sqlite), which
+ * must not be running. */
+void dft_test_server_expire_token (DftTestServer *server, const char *device_id);
 /* The libpq URI of its database when it runs on PostgreSQL (DAFTARI_TEST_STORAGE), or NULL. */
 const char *dft_test_server_get_storage (DftTestServer *server);
 /* The log of the last start (the server's standard error). */

@@ -2171,27 +2171,6 @@ purge_logged_cb (gpointer data)
       data, "purged 1 deleted people, 1 enrollments, 1 attendance marks and 0 conflicts");
 }
 
-/* The token of @device_id expired (the server must not be running). */
-static void
-expire_token (DftTestServer *server, const char *device_id)
-{
-  g_autofree char *path
-      = g_build_filename (dft_test_server_get_dir (server), "data", "accounts.db", NULL);
-  sqlite3      *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-
-  g_assert_false (dft_test_server_is_running (server));
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (
-      sqlite3_prepare_v2 (db, "UPDATE device SET expires_at = 1 WHERE id = ?", -1, &stmt, NULL), ==,
-      SQLITE_OK);
-  sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_STATIC);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
-  g_assert_cmpint (sqlite3_changes (db), ==, 1);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-}
-
 /*
  * A deletes a person; the purge waits for every enrolled device (X, which never synced,
  * included) but not for a revoked one (R) or one whose token expired (C); then it removes the
@@ -2255,7 +2234,7 @@ test_purge (Fixture *f, gconstpointer data)
   /* R is revoked and C's token expired: they no longer hold anything back; X still does. */
   g_free (dft_test_server_admin (f->server, NULL, "revoke-device",
                                  dft_store_get_device_id (r->store), NULL));
-  expire_token (f->server, dft_store_get_device_id (c->store));
+  dft_test_server_expire_token (f->server, dft_store_get_device_id (c->store));
   g_assert_cmpuint (purge_count (f->server, TRUE, "person"), ==, 0);
 
   dft_test_server_start (f->server);
@@ -2434,7 +2413,7 @@ test_purge_resync_bounded (Fixture *f, gconstpointer data)
   sync_past (a);
 
   dft_test_server_stop (f->server);
-  expire_token (f->server, dft_store_get_device_id (c->store));
+  dft_test_server_expire_token (f->server, dft_store_get_device_id (c->store));
   g_assert_cmpuint (purge_count (f->server, FALSE, "person"), ==, 3);
   g_setenv ("DAFTARI_SERVER_TEST_RESYNC_MAX", "1", TRUE);
   dft_test_server_start (f->server);
