@@ -1402,3 +1402,87 @@ dft_store_list_person_ids (DftStore *self, gboolean deleted_only, GError **error
     }
   return g_steal_pointer (&ids);
 }
+
+void
+dft_purged_record_free (DftPurgedRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->record_id);
+  g_free (record->entity);
+  g_free (record->purged_at);
+  g_free (record);
+}
+
+void
+dft_purged_origin_free (DftPurgedOrigin *origin)
+{
+  if (origin == NULL)
+    return;
+  g_free (origin->device_id);
+  g_free (origin);
+}
+
+gboolean
+dft_store_take_purged (DftStore *self, GPtrArray *purged, GPtrArray *origins, GError **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
+  g_return_val_if_fail (purged != NULL && origins != NULL, FALSE);
+
+  if (purged->len == 0 && origins->len == 0)
+    return TRUE;
+  _dft_store_lock (self);
+  if (!dft_db_exec (self->db, "BEGIN IMMEDIATE", error))
+    {
+      _dft_store_unlock (self);
+      return FALSE;
+    }
+  stmt = _dft_store_cached_statement (
+      self,
+      "INSERT OR IGNORE INTO purged (record_id, entity, log_seq, purged_at) VALUES (?, ?, ?, ?)",
+      error);
+  for (guint i = 0; stmt != NULL && i < purged->len; i++)
+    {
+      DftPurgedRecord *record = g_ptr_array_index (purged, i);
+      gboolean         ok;
+
+      sqlite3_bind_text (stmt, 1, record->record_id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, record->entity, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 3, record->log_seq);
+      sqlite3_bind_text (stmt, 4, record->purged_at, -1, SQLITE_STATIC);
+      ok = dft_db_step_done (self->db, stmt, error);
+      sqlite3_reset (stmt);
+      if (!ok)
+        goto fail;
+    }
+  if (stmt == NULL)
+    goto fail;
+  stmt = _dft_store_cached_statement (self,
+                                      "INSERT INTO purged_origin (device_id, origin_seq)"
+                                      " VALUES (?, ?) ON CONFLICT (device_id) DO UPDATE"
+                                      " SET origin_seq = max (origin_seq, excluded.origin_seq)",
+                                      error);
+  for (guint i = 0; stmt != NULL && i < origins->len; i++)
+    {
+      DftPurgedOrigin *origin = g_ptr_array_index (origins, i);
+      gboolean         ok;
+
+      sqlite3_bind_text (stmt, 1, origin->device_id, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 2, origin->origin_seq);
+      ok = dft_db_step_done (self->db, stmt, error);
+      sqlite3_reset (stmt);
+      if (!ok)
+        goto fail;
+    }
+  if (stmt == NULL || !dft_db_exec (self->db, "COMMIT", error))
+    goto fail;
+  _dft_store_unlock (self);
+  return TRUE;
+
+fail:
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  _dft_store_unlock (self);
+  return FALSE;
+}

@@ -130,31 +130,23 @@ append_field (GString *line, const char *value)
 }
 
 /*
- * The "register_log\tROWS\tsha256:HEX" line migrate-storage is to print for the stopped
- * server's records.db: its change log's entries in the order of their positions, one line
- * each, the values as text separated by tabs (sync/server/dft-server-cluster.c). *rows the
- * count, *last the highest position the log ever gave.
+ * The "TARGET\tROWS\tsha256:HEX" line migrate-storage is to print for what @sql reads of the
+ * stopped server's records.db (@n columns, in the order the copy reads them): one line a row,
+ * the values as text separated by tabs (sync/server/dft-server-cluster.c). *rows the count.
  */
 static char *
-expected_register_line (DftTestServer *server, guint *rows, gint64 *last)
+expected_line (sqlite3 *db, const char *target, const char *sql, int n, guint *rows)
 {
-  g_autofree char         *path = records_path (server);
   g_autoptr (GChecksum)    sum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autoptr (sqlite3_stmt) stmt = NULL;
-  sqlite3                 *db = NULL;
 
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db,
-                                       "SELECT seq, hlc, device_id, origin_seq, entity, record_id, "
-                                       "fields, base FROM change_log ORDER BY seq",
-                                       -1, &stmt, NULL),
-                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   *rows = 0;
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
       g_autoptr (GString) line = g_string_new (NULL);
 
-      for (int i = 0; i < 8; i++)
+      for (int i = 0; i < n; i++)
         {
           if (i > 0)
             g_string_append_c (line, '\t');
@@ -164,7 +156,26 @@ expected_register_line (DftTestServer *server, guint *rows, gint64 *last)
       g_checksum_update (sum, (const guchar *) line->str, (gssize) line->len);
       (*rows)++;
     }
-  g_clear_pointer (&stmt, sqlite3_finalize);
+  return g_strdup_printf ("%s\t%u\tsha256:%s\n", target, *rows, g_checksum_get_string (sum));
+}
+
+/*
+ * The register_log line: the change log's entries in the order of their positions; *last the
+ * highest position the log ever gave.
+ */
+static char *
+expected_register_line (DftTestServer *server, guint *rows, gint64 *last)
+{
+  g_autofree char         *path = records_path (server);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  sqlite3                 *db = NULL;
+  char                    *line;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  line = expected_line (db, "register_log",
+                        "SELECT seq, hlc, device_id, origin_seq, entity, record_id, fields, base "
+                        "FROM change_log ORDER BY seq",
+                        8, rows);
   g_assert_cmpint (sqlite3_prepare_v2 (db,
                                        "SELECT seq FROM sqlite_sequence WHERE name = "
                                        "'change_log'",
@@ -174,7 +185,27 @@ expected_register_line (DftTestServer *server, guint *rows, gint64 *last)
   *last = sqlite3_column_int64 (stmt, 0);
   g_clear_pointer (&stmt, sqlite3_finalize);
   sqlite3_close (db);
-  return g_strdup_printf ("register_log\t%u\tsha256:%s\n", *rows, g_checksum_get_string (sum));
+  return line;
+}
+
+/* The register_purged line: the ids the purge kept, ordered by id. */
+static char *
+expected_purged_line (DftTestServer *server)
+{
+  g_autofree char *path = records_path (server);
+  sqlite3         *db = NULL;
+  guint            rows = 0;
+  char            *line;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  line = expected_line (db, "register_purged",
+                        "SELECT record_id, entity, log_seq, purged_at FROM purged "
+                        "ORDER BY record_id",
+                        4, &rows);
+  sqlite3_close (db);
+  /* The person and their enrollment. */
+  g_assert_cmpuint (rows, ==, 2);
+  return line;
 }
 
 static guint
@@ -279,11 +310,13 @@ test_single_to_cluster (void)
   g_autoptr (DftRecord) event = NULL;
   g_autoptr (GBytes)    photo = NULL;
   g_autofree char      *photo_sha = NULL;
+  g_autofree char      *gone = NULL;
+  g_autofree char      *purged_line = NULL;
   DftTestServer        *single, *old_folder, *fresh;
-  Device                a = { 0 }, b = { 0 }, c = { 0 };
+  Device                a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
   DftSyncStats          stats;
   guint                 rows;
-  gint64                last, before;
+  gint64                last, before, a_copied;
   char                 *line;
 
   /* A server alone on SQLite; two devices synced through it. */
@@ -307,6 +340,20 @@ test_single_to_cluster (void)
   g_assert_cmpint (stats.received, ==, own_changes (a.store));
   assert_same_records (a.store, b.store);
 
+  /* A person D holds, deleted by A; A and B pull the delete, D stays away. */
+  gone = add_participant (a.store, dft_record_get_id (event), "Gone");
+  device_sync (&a);
+  dft_test_device_open (&d, dft_test_server_get_url (single), STALL_SECONDS);
+  login (&d);
+  device_sync (&d);
+  g_assert_true (holds_person (d.store, gone));
+  dft_test_delete (a.store, &dft_entity_person, gone);
+  for (guint i = 0; i < 2; i++)
+    {
+      device_sync (&a);
+      device_sync (&b);
+    }
+
   /* Not while it serves: the register is open. */
   g_assert_cmpint (dft_test_server_admin_status (single, NULL, &refused, "migrate-storage",
                                                  "--from", "sqlite", "--to", uri, NULL),
@@ -318,17 +365,32 @@ test_single_to_cluster (void)
   dft_test_server_start (single);
   dft_test_server_stop (single);
 
+  /* D's token expired, so it no longer holds the purge back: the person goes from the
+   * register before the move, and only their id stays (purged). */
+  dft_test_server_expire_token (single, dft_store_get_device_id (d.store));
+  {
+    g_autofree char *purged = dft_test_server_admin (single, NULL, "purge", NULL);
+
+    g_assert_nonnull (strstr (purged, "person\t1\n"));
+  }
+  purged_line = expected_purged_line (single);
+
   /* A change the server set aside, and a file it holds whole: they go along. */
   photo = keep_aside_and_file (single);
   photo_sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, photo);
 
   expected = expected_register_line (single, &rows, &last);
-  g_assert_cmpuint (rows, ==, own_changes (a.store));
+  /* The person's changes left the log with them. */
+  a_copied = own_changes (a.store);
+  g_assert_cmpint (rows, <, a_copied);
   out = dft_test_server_admin (single, NULL, "migrate-storage", "--from", "sqlite", "--to", uri,
                                NULL);
   g_test_message ("%s", out);
   g_assert_nonnull (strstr (out, "account\t1\tsha256:"));
   g_assert_nonnull (strstr (out, "register_set_aside\t1\tsha256:"));
+  /* The person and their enrollment, and the number of A's last change that went. */
+  g_assert_nonnull (strstr (out, purged_line));
+  g_assert_nonnull (strstr (out, "register_purged_origin\t1\tsha256:"));
   g_assert_nonnull (strstr (out, "register_file\t1\tsha256:"));
   {
     g_autofree char *sql = g_strdup_printf (
@@ -382,7 +444,8 @@ test_single_to_cluster (void)
   g_assert_cmpint (stats.received, ==, rows);
   for (guint i = 0; i < people->len; i++)
     g_assert_true (holds_person (c.store, g_ptr_array_index (people, i)));
-  assert_same_records (a.store, c.store);
+  /* Not the purged person, whose tombstone A keeps until its next pull. */
+  g_assert_false (holds_person (c.store, gone));
 
   /* A pushes to the old folder's process; B, synced before the move, pulls from the fresh
    * one from its cursor: only what is new, nothing missed. */
@@ -402,6 +465,10 @@ test_single_to_cluster (void)
   }
   stats = device_sync (&b);
   g_assert_cmpint (stats.received, ==, own_changes (a.store) - before);
+  /* B pulled the delete before the purge and still holds the deleted row: the replica the log
+   * made knows the person was purged, and tells B to let them go. */
+  g_assert_cmpuint (stats.forgotten, ==, 1);
+  g_assert_false (holds_person (b.store, gone));
   assert_same_records (a.store, b.store);
   stats = device_sync (&b);
   g_assert_cmpuint (stats.received, ==, 0);
@@ -413,8 +480,36 @@ test_single_to_cluster (void)
   g_assert_cmpint (stats.pushed, ==, own_changes (b.store) - before);
   stats = device_sync (&a);
   g_assert_cmpint (stats.received, ==, own_changes (b.store) - before);
+
+  /* D, away while it held the person, edited them offline; it signs in again, through the
+   * process whose replica the log made. The edit is set aside there instead of bringing the
+   * person back, and D lets them go. */
+  {
+    g_autoptr (GError)    error = NULL;
+    g_autoptr (DftRecord) record = dft_store_load (d.store, &dft_entity_person, gone, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (record);
+    dft_record_set_string (record, "family_name", "Edited offline");
+    g_assert_true (dft_store_save (d.store, record, &error));
+    g_assert_no_error (error);
+  }
+  g_object_set (d.client, "server-url", dft_test_server_get_url (fresh), NULL);
+  login (&d);
+  stats = device_sync_any (&d);
+  g_assert_cmpuint (stats.set_aside, ==, 1);
+  g_assert_cmpuint (stats.forgotten, ==, 1);
+  g_assert_false (holds_person (d.store, gone));
+  {
+    g_autofree char *sql
+        = g_strdup_printf ("SELECT 1 FROM register_set_aside WHERE device_id = '%s'",
+                           dft_store_get_device_id (d.store));
+
+    g_assert_cmpint (dft_test_pg_exec (uri, sql), ==, 1);
+  }
+
   stats = device_sync (&c);
-  g_assert_cmpint (stats.received, ==, own_changes (a.store) - rows + own_changes (b.store));
+  g_assert_cmpint (stats.received, ==, own_changes (a.store) - a_copied + own_changes (b.store));
   assert_same_records (a.store, b.store);
   assert_same_records (a.store, c.store);
 
@@ -433,9 +528,16 @@ test_single_to_cluster (void)
         g_autofree char   *mark = NULL;
         g_autoptr (GError) error = NULL;
 
+        gboolean purged = FALSE;
+
         assert_same_records (a.store, replica);
         for (guint p = 0; p < people->len; p++)
           g_assert_true (holds_person (replica, g_ptr_array_index (people, p)));
+        /* The purged person: kept as purged in both, held in neither. */
+        g_assert_false (holds_person (replica, gone));
+        g_assert_true (dft_store_is_purged (replica, gone, &purged, &error));
+        g_assert_no_error (error);
+        g_assert_true (purged);
         /* The change set aside: kept in the old register, taken up by the new replica. */
         g_assert_cmpuint (dft_store_count_set_aside (replica, ASIDE_DEVICE, &reason, &error), ==,
                           1);
@@ -452,6 +554,7 @@ test_single_to_cluster (void)
   dft_test_device_close (&a);
   dft_test_device_close (&b);
   dft_test_device_close (&c);
+  dft_test_device_close (&d);
   dft_test_server_free (fresh);
   dft_test_server_free (old_folder);
   dft_test_server_free (single);

@@ -262,6 +262,8 @@ open_import_replica (DftServerCluster *cluster,
    * attendance tallies for every mark of a register thrown away after the import. */
   if (epoch == NULL || !dft_store_set_keeps_tallies (store, FALSE, error)
       || !dft_server_cluster_share_box_secret (cluster, store, error)
+      /* A late change to a person purged before the register moved is set aside here too. */
+      || !dft_server_cluster_take_purged (cluster, store, error)
       /* A bundle names the epoch of the data it was made for (dft-bundle.c). */
       || !dft_store_set_sync_state (store, "server_epoch", epoch, error))
     return NULL;

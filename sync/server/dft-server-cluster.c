@@ -85,6 +85,15 @@ static const char *const set_aside_schema_sql = "CREATE TABLE IF NOT EXISTS regi
                                                 "  change TEXT NOT NULL,"
                                                 "  reason TEXT NOT NULL,"
                                                 "  UNIQUE (device_id, origin_seq))";
+/* What a server alone purged before its register moved here (dft_store_take_purged()). */
+static const char *const purged_schema_sql = "CREATE TABLE IF NOT EXISTS register_purged ("
+                                             "  record_id TEXT PRIMARY KEY,"
+                                             "  entity TEXT NOT NULL,"
+                                             "  log_seq BIGINT NOT NULL,"
+                                             "  purged_at TEXT NOT NULL);"
+                                             "CREATE TABLE IF NOT EXISTS register_purged_origin ("
+                                             "  device_id TEXT PRIMARY KEY,"
+                                             "  origin_seq BIGINT NOT NULL)";
 /* The replica's sync state: the last register_set_aside id it holds. */
 #define SET_ASIDE_SEEN "cluster_set_aside_seen"
 
@@ -109,6 +118,7 @@ dft_server_cluster_open (const char *uri, GError **error)
       || !dft_server_sql_exec (sql, schema_sql, error)
       || !dft_server_sql_exec (sql, dft_server_cluster_files_schema (), error)
       || !dft_server_sql_exec (sql, set_aside_schema_sql, error)
+      || !dft_server_sql_exec (sql, purged_schema_sql, error)
       || !dft_server_sql_commit (sql, error))
     {
       dft_server_sql_close (sql);
@@ -957,19 +967,184 @@ copy_set_aside (sqlite3 *source, DftServerSql *sql, GString *report, GError **er
   return TRUE;
 }
 
+#define PURGED_COLUMNS          "record_id, entity, log_seq, purged_at"
+#define PURGED_N_COLUMNS        4
+#define PURGED_ORIGIN_COLUMNS   "device_id, origin_seq"
+#define PURGED_ORIGIN_N_COLUMNS 2
+
+/* Whether @source has @table: a register older than version 12 has no purged tables. */
+static gboolean
+source_has_table (sqlite3 *source, const char *table, gboolean *has, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int                      rc;
+
+  if (!dft_db_prepare (source, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                       &stmt, error))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, table, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return dft_db_set_error (error, source, rc, _ ("reading the register"));
+  *has = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+/*
+ * One of the purge's tables of @source (purged, or purged_origin), its @n @columns, into
+ * @target (register_purged, register_purged_origin), ordered by their first column, an id,
+ * on both sides; numbers are compared as the decimal text both databases give. Checked and
+ * reported as the log is.
+ */
+static gboolean
+copy_purged (sqlite3      *source,
+             DftServerSql *sql,
+             GString      *report,
+             const char   *target,
+             const char   *columns,
+             guint         n,
+             GError      **error)
+{
+  const char                  *table = target + strlen ("register_");
+  g_autofree char             *key = g_strndup (columns, strcspn (columns, ","));
+  g_autoptr (sqlite3_stmt)     read = NULL;
+  g_autoptr (DftServerSqlStmt) insert = NULL;
+  g_autoptr (DftServerSqlStmt) check = NULL;
+  g_autoptr (GChecksum)        had = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GChecksum)        has = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree char             *select = NULL;
+  g_autofree char             *write = NULL;
+  g_autofree char             *again = NULL;
+  guint                        had_rows = 0, has_rows = 0;
+  gboolean                     exists = FALSE;
+  DftServerSqlStep             step;
+  int                          rc;
+
+  g_assert (n <= PURGED_N_COLUMNS);
+  if (!source_has_table (source, table, &exists, error))
+    return FALSE;
+  if (exists)
+    {
+      select = g_strdup_printf ("SELECT %s FROM %s ORDER BY %s", columns, table, key);
+      write
+          = n == PURGED_N_COLUMNS
+                ? g_strdup_printf ("INSERT INTO %s (%s) VALUES ($1, $2, $3::bigint, $4)", target,
+                                   columns)
+                : g_strdup_printf ("INSERT INTO %s (%s) VALUES ($1, $2::bigint)", target, columns);
+      if (!dft_db_prepare (source, select, &read, error))
+        return FALSE;
+      insert = dft_server_sql_prepare (sql, write, error);
+      if (insert == NULL)
+        return FALSE;
+      while ((rc = sqlite3_step (read)) == SQLITE_ROW)
+        {
+          const char *values[PURGED_N_COLUMNS];
+
+          for (guint i = 0; i < n; i++)
+            values[i] = (const char *) sqlite3_column_text (read, (int) i);
+          sum_values (had, values, n);
+          dft_server_sql_reset (insert);
+          for (guint i = 0; i < n; i++)
+            dft_server_sql_bind_text (insert, (int) i + 1, values[i]);
+          if (!dft_server_sql_step_done (insert, error))
+            return FALSE;
+          had_rows++;
+        }
+      if (rc != SQLITE_DONE)
+        return dft_db_set_error (error, source, rc, _ ("reading the register’s purged people"));
+    }
+  /* PostgreSQL orders text by its collation, SQLite by bytes: ids are ASCII, the same. */
+  again = g_strdup_printf ("SELECT %s FROM %s ORDER BY %s COLLATE \"C\"", columns, target, key);
+  check = dft_server_sql_prepare (sql, again, error);
+  if (check == NULL)
+    return FALSE;
+  while ((step = dft_server_sql_step (check, error)) == DFT_SERVER_SQL_ROW)
+    {
+      const char *values[PURGED_N_COLUMNS];
+
+      for (guint i = 0; i < n; i++)
+        values[i] = dft_server_sql_column_text (check, (int) i);
+      sum_values (has, values, n);
+      has_rows++;
+    }
+  if (step != DFT_SERVER_SQL_DONE)
+    return FALSE;
+  if (had_rows != has_rows
+      || !g_str_equal (g_checksum_get_string (had), g_checksum_get_string (has)))
+    {
+      g_set_error (error, DFT_SERVER_SQL_ERROR, DFT_SERVER_SQL_ERROR_FAILED,
+                   /* Translators: %s is a table's name */
+                   _ ("The copy of the table %s differs from the original: nothing was copied."),
+                   target);
+      return FALSE;
+    }
+  g_string_append_printf (report, "%s\t%u\tsha256:%s\n", target, has_rows,
+                          g_checksum_get_string (has));
+  return TRUE;
+}
+
+gboolean
+dft_server_cluster_take_purged (DftServerCluster *cluster, DftStore *store, GError **error)
+{
+  g_autoptr (GMutexLocker)     locker = NULL;
+  g_autoptr (DftServerSqlStmt) stmt = NULL;
+  g_autoptr (GPtrArray)        purged
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_purged_record_free);
+  g_autoptr (GPtrArray) origins
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) dft_purged_origin_free);
+  DftServerSqlStep step;
+
+  g_return_val_if_fail (cluster != NULL && DFT_IS_STORE (store), FALSE);
+
+  locker = g_mutex_locker_new (&cluster->lock);
+  stmt = dft_server_sql_prepare (cluster->sql, "SELECT " PURGED_COLUMNS " FROM register_purged",
+                                 error);
+  if (stmt == NULL)
+    return FALSE;
+  while ((step = dft_server_sql_step (stmt, error)) == DFT_SERVER_SQL_ROW)
+    {
+      DftPurgedRecord *record = g_new0 (DftPurgedRecord, 1);
+
+      record->record_id = dft_server_sql_column_dup (stmt, 0);
+      record->entity = dft_server_sql_column_dup (stmt, 1);
+      record->log_seq = dft_server_sql_column_int64 (stmt, 2);
+      record->purged_at = dft_server_sql_column_dup (stmt, 3);
+      g_ptr_array_add (purged, record);
+    }
+  if (step != DFT_SERVER_SQL_DONE)
+    return FALSE;
+  g_clear_pointer (&stmt, dft_server_sql_stmt_free);
+  stmt = dft_server_sql_prepare (
+      cluster->sql, "SELECT " PURGED_ORIGIN_COLUMNS " FROM register_purged_origin", error);
+  if (stmt == NULL)
+    return FALSE;
+  while ((step = dft_server_sql_step (stmt, error)) == DFT_SERVER_SQL_ROW)
+    {
+      DftPurgedOrigin *origin = g_new0 (DftPurgedOrigin, 1);
+
+      origin->device_id = dft_server_sql_column_dup (stmt, 0);
+      origin->origin_seq = dft_server_sql_column_int64 (stmt, 1);
+      g_ptr_array_add (origins, origin);
+    }
+  if (step != DFT_SERVER_SQL_DONE)
+    return FALSE;
+  return dft_store_take_purged (store, purged, origins, error);
+}
+
 gboolean
 dft_server_cluster_copy_register (
     DftServerSql *sql, sqlite3 *source, GString *report, gboolean *epoch_kept, GError **error)
 {
-  static const char *const tables[] = { "register_log", "register_state", "register_set_aside",
-                                        "register_file", "register_file_part" };
-  g_autoptr (GChecksum)    had = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autoptr (GChecksum)    has = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree char         *epoch = NULL;
-  g_autofree char         *copy_mark = NULL;
-  g_autoptr (GError)       local = NULL;
-  guint                    had_rows, has_rows;
-  gint64                   last_entry = 0, last_given = 0;
+  static const char *const tables[]
+      = { "register_log",           "register_state", "register_set_aside", "register_purged",
+          "register_purged_origin", "register_file",  "register_file_part" };
+  g_autoptr (GChecksum) had = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GChecksum) has = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree char      *epoch = NULL;
+  g_autofree char      *copy_mark = NULL;
+  g_autoptr (GError)    local = NULL;
+  guint                 had_rows, has_rows;
+  gint64                last_entry = 0, last_given = 0;
 
   g_return_val_if_fail (sql != NULL && source != NULL && report != NULL, FALSE);
 
@@ -977,7 +1152,8 @@ dft_server_cluster_copy_register (
   if (!dft_server_sql_exec (sql, "SELECT pg_advisory_xact_lock (" WRITE_LOCK_KEY ")", error)
       || !dft_server_sql_exec (sql, schema_sql, error)
       || !dft_server_sql_exec (sql, dft_server_cluster_files_schema (), error)
-      || !dft_server_sql_exec (sql, set_aside_schema_sql, error))
+      || !dft_server_sql_exec (sql, set_aside_schema_sql, error)
+      || !dft_server_sql_exec (sql, purged_schema_sql, error))
     return FALSE;
   for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
     {
@@ -1047,6 +1223,10 @@ dft_server_cluster_copy_register (
   g_string_append_printf (report, "register_log\t%u\tsha256:%s\n", has_rows,
                           g_checksum_get_string (has));
   return copy_set_aside (source, sql, report, error)
+         && copy_purged (source, sql, report, "register_purged", PURGED_COLUMNS, PURGED_N_COLUMNS,
+                         error)
+         && copy_purged (source, sql, report, "register_purged_origin", PURGED_ORIGIN_COLUMNS,
+                         PURGED_ORIGIN_N_COLUMNS, error)
          && dft_server_cluster_files_copy (sql, source, report, error);
 }
 

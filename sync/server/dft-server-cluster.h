@@ -46,6 +46,13 @@ gboolean dft_server_cluster_check_replica (DftServerCluster *cluster,
  * the first process to ask shares the one its replica holds, or makes. */
 gboolean
 dft_server_cluster_share_box_secret (DftServerCluster *cluster, DftStore *store, GError **error);
+/* The people a server alone purged before its register moved here (register_purged and
+ * register_purged_origin, dft_server_cluster_copy_register()), kept in @store
+ * (dft_store_take_purged()): a replica made from the log, which lacks their changes, sets a
+ * late change to one aside and tells a device that holds one to let them go, as the server
+ * alone did. Once, before the process serves: nothing else writes those tables. */
+gboolean
+dft_server_cluster_take_purged (DftServerCluster *cluster, DftStore *store, GError **error);
 /* The cluster's epoch: the first process to ask makes it. */
 char *dft_server_cluster_epoch (DftServerCluster *cluster, GError **error);
 /*
@@ -107,7 +114,9 @@ DftServerClusterFiles *dft_server_cluster_get_files (DftServerCluster *cluster);
  * are made if missing; refused when they hold anything. Checked before returning: the count
  * and SHA-256 of the entries as both read them, appended to @report as
  * "register_log\tROWS\tsha256:HEX"; then the changes set aside, checked and reported so as
- * "register_set_aside", and the files held whole (dft_server_cluster_files_copy()).
+ * "register_set_aside", the ids of people purged and the numbers of changes that left the log
+ * with them ("register_purged", "register_purged_origin"), and the files held whole
+ * (dft_server_cluster_files_copy()).
  */
 gboolean dft_server_cluster_copy_register (
     DftServerSql *sql, sqlite3 *source, GString *report, gboolean *epoch_kept, GError **error);

@@ -1390,7 +1390,8 @@ dft_server_new (const DftServerConfig *config, GError **error)
       /* One bundle key for the whole cluster: a laptop seals its bundles for the key the
        * process it signed in through gave it, and any process may import them. */
       if (!open_cluster (self, config, store_path, error)
-          || !dft_server_cluster_share_box_secret (self->cluster, self->store, error))
+          || !dft_server_cluster_share_box_secret (self->cluster, self->store, error)
+          || !dft_server_cluster_take_purged (self->cluster, self->store, error))
         return NULL;
       self->epoch = dft_server_cluster_epoch (self->cluster, error);
     }
