@@ -89,6 +89,12 @@ _dft_search_get_transliterator (void)
   return translit;
 }
 
+void
+dft_search_prepare (void)
+{
+  _dft_search_get_transliterator ();
+}
+
 char *
 dft_search_transliterate_with (UTransliterator *translit, GMutex *lock, const char *text)
 {

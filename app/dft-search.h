@@ -48,6 +48,12 @@ char *dft_search_key (const char *text);
 char **dft_search_query_terms (const char *query);
 
 /*
+ * Opens the transliterator dft_search_key() uses, which takes 20-40 ms once a process: a
+ * server does it at start rather than in its first push, while every push waits.
+ */
+void dft_search_prepare (void);
+
+/*
  * @text folded for comparing it with a list of words, in its own script: compatibility-
  * normalised (NFKC), case-folded, white space (and invisible marks) trimmed and collapsed
  * to single spaces, dots at the end dropped ("Жен." is "жен"). Never NULL for valid UTF-8.

@@ -9,6 +9,7 @@
 
 #include "dft-bundle.h"
 #include "dft-db.h"
+#include "dft-search.h"
 #include "dft-server-bundle.h"
 #include "dft-server-cluster-files.h"
 #include "dft-server-scope.h"
@@ -103,7 +104,9 @@ dft_server_import_bundle (DftStore         *store,
   changes = dft_bundle_get_changes (bundle);
 
   /* In a cluster, as a push: one writer in every process, on a replica that holds the whole
-   * shared log, so that what is checked below is checked against all there is. */
+   * shared log, so that what is checked below is checked against all there is. The search
+   * keys' transliterator is opened before that lock, not under it. */
+  dft_search_prepare ();
   if (cluster != NULL && !dft_server_cluster_push_begin (cluster, store, error))
     return FALSE;
   /* A clock far ahead of this one's would win every merge for as long as it lasts (issue 13):

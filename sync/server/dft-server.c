@@ -13,6 +13,7 @@
 #include "dft-bundle.h"
 #include "dft-db.h"
 #include "dft-hlc.h"
+#include "dft-search.h"
 #include "dft-server-auth.h"
 #include "dft-server-cluster.h"
 #include "dft-server-private.h"
@@ -1373,6 +1374,8 @@ dft_server_new (const DftServerConfig *config, GError **error)
 
   if (!dft_server_auth_init (error))
     return NULL;
+  /* Every person a push writes gets a search key. */
+  dft_search_prepare ();
   store_path = dft_server_config_store_path (config);
   accounts_path = dft_server_config_accounts_path (config);
   self->store = dft_store_open (store_path, error);
