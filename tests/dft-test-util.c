@@ -243,6 +243,48 @@ dft_test_dump_records (DftStore *store)
   return g_string_free (out, FALSE);
 }
 
+void
+dft_test_assert_same_records (DftStore *reference, DftStore *other)
+{
+  g_autofree char *expected = dft_test_dump_records (reference);
+  g_autofree char *got = dft_test_dump_records (other);
+
+  g_assert_cmpstr (got, ==, expected);
+}
+
+gint64
+dft_test_own_changes (DftStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  gint64             n = dft_store_origin_high (store, dft_store_get_device_id (store), &error);
+
+  g_assert_no_error (error);
+  return n;
+}
+
+guint
+dft_test_log_length (DftStore *store)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (GPtrArray) all = dft_store_read_log (store, 0, 0, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return all->len;
+}
+
+char *
+dft_test_add_participant (DftStore *store, const char *event_id, const char *given)
+{
+  g_autoptr (GError)    error = NULL;
+  g_autoptr (DftRecord) person = dft_test_add_person (store, given, "Field");
+  g_autoptr (DftRecord) enrollment
+      = dft_store_enroll (store, event_id, dft_record_get_id (person), "participant", &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (enrollment);
+  return g_strdup (dft_record_get_id (person));
+}
+
 DftStore *
 dft_test_open_replica (const char *dir, const char *name)
 {

@@ -42,6 +42,15 @@ void dft_test_assert_lost_value (DftStore   *store,
                                  const char *lost_json);
 /* Every record of @store as text, without what differs between replicas that converged. */
 char *dft_test_dump_records (DftStore *store);
+/* Fails the test unless @other holds what @reference holds (dft_test_dump_records()). */
+void dft_test_assert_same_records (DftStore *reference, DftStore *other);
+/* How many changes @store made itself (its device's highest number). */
+gint64 dft_test_own_changes (DftStore *store);
+/* How many changes the log of @store holds, its own and received. */
+guint dft_test_log_length (DftStore *store);
+/* A person enrolled in @event_id as a participant, so every device of the team sees them;
+ * returns their id. */
+char *dft_test_add_participant (DftStore *store, const char *event_id, const char *given);
 /* Runs the default main context until nothing is pending, so "changed" and list reloads land. */
 void dft_test_drain (void);
 

@@ -75,50 +75,7 @@ device_sync (Device *device)
   return stats;
 }
 
-static gint64
-own_changes (DftStore *store)
-{
-  g_autoptr (GError) error = NULL;
-  gint64             n = dft_store_origin_high (store, dft_store_get_device_id (store), &error);
-
-  g_assert_no_error (error);
-  return n;
-}
-
-static guint
-log_length (DftStore *store)
-{
-  g_autoptr (GError)    error = NULL;
-  g_autoptr (GPtrArray) all = dft_store_read_log (store, 0, 0, NULL, NULL, &error);
-
-  g_assert_no_error (error);
-  return all->len;
-}
-
-static void
-assert_same_records (DftStore *reference, DftStore *other)
-{
-  g_autofree char *expected = dft_test_dump_records (reference);
-  g_autofree char *got = dft_test_dump_records (other);
-
-  g_assert_cmpstr (got, ==, expected);
-}
-
 /* ---- Editing ---- */
-
-/* A person enrolled in @event, so every device of the team sees them; returns the id. */
-static char *
-add_participant (DftStore *store, const char *event_id, const char *given)
-{
-  g_autoptr (GError)    error = NULL;
-  g_autoptr (DftRecord) person = dft_test_add_person (store, given, "Field");
-  g_autoptr (DftRecord) enrollment
-      = dft_store_enroll (store, event_id, dft_record_get_id (person), "participant", &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (enrollment);
-  return g_strdup (dft_record_get_id (person));
-}
 
 static void
 set_agency (DftStore *store, const char *id, const char *value)
@@ -445,7 +402,7 @@ assert_log_exact (Fixture *f, Device **devices, guint n_devices)
   for (guint i = 0; i < n_devices; i++)
     {
       DftStore        *store = devices[i]->store;
-      gint64           own = own_changes (store);
+      gint64           own = dft_test_own_changes (store);
       g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM register_log WHERE device_id = '%s' "
                                               "AND origin_seq BETWEEN 1 AND %" G_GINT64_FORMAT,
                                               dft_store_get_device_id (store), own);
@@ -454,7 +411,7 @@ assert_log_exact (Fixture *f, Device **devices, guint n_devices)
 
       g_assert_cmpint (pg_rows (f, sql), ==, own);
       g_assert_cmpint (pg_rows (f, all), ==, own);
-      g_assert_cmpuint (log_length (store), ==, total);
+      g_assert_cmpuint (dft_test_log_length (store), ==, total);
       made += own;
     }
   g_test_message ("the shared log holds %" G_GINT64_FORMAT " changes, %" G_GINT64_FORMAT
@@ -479,7 +436,7 @@ assert_log_exact (Fixture *f, Device **devices, guint n_devices)
       /* The same positions as the shared log: the last is its count. */
       if (log->len > 0)
         g_assert_cmpint (((DftChange *) g_ptr_array_index (log, log->len - 1))->seq, ==, total);
-      assert_same_records (devices[0]->store, replica);
+      dft_test_assert_same_records (devices[0]->store, replica);
       dft_test_release_store (g_steal_pointer (&replica));
     }
 }
@@ -518,30 +475,30 @@ test_push_here_pull_there (Fixture *f, gconstpointer data)
   login (b);
 
   event = dft_test_add_event (a->store, "Border management", "2025-03-03", "2025-03-04");
-  first = add_participant (a->store, dft_record_get_id (event), "First");
+  first = dft_test_add_participant (a->store, dft_record_get_id (event), "First");
   stats = device_sync (a);
-  g_assert_cmpint (stats.pushed, ==, own_changes (a->store));
+  g_assert_cmpint (stats.pushed, ==, dft_test_own_changes (a->store));
 
   stats = device_sync (b);
-  g_assert_cmpint (stats.received, ==, own_changes (a->store));
+  g_assert_cmpint (stats.received, ==, dft_test_own_changes (a->store));
   g_assert_true (holds_person (b->store, first));
-  assert_same_records (a->store, b->store);
+  dft_test_assert_same_records (a->store, b->store);
   stats = device_sync (b);
   g_assert_cmpuint (stats.received, ==, 0);
 
-  before = own_changes (a->store);
-  second = add_participant (a->store, dft_record_get_id (event), "Second");
+  before = dft_test_own_changes (a->store);
+  second = dft_test_add_participant (a->store, dft_record_get_id (event), "Second");
   stats = device_sync (a);
-  g_assert_cmpint (stats.pushed, ==, own_changes (a->store) - before);
+  g_assert_cmpint (stats.pushed, ==, dft_test_own_changes (a->store) - before);
   stats = device_sync (b);
-  g_assert_cmpint (stats.received, ==, own_changes (a->store) - before);
+  g_assert_cmpint (stats.received, ==, dft_test_own_changes (a->store) - before);
   g_assert_true (holds_person (b->store, second));
-  assert_same_records (a->store, b->store);
+  dft_test_assert_same_records (a->store, b->store);
 
   login (c);
   stats = device_sync (c);
-  g_assert_cmpint (stats.received, ==, own_changes (a->store));
-  assert_same_records (a->store, c->store);
+  g_assert_cmpint (stats.received, ==, dft_test_own_changes (a->store));
+  dft_test_assert_same_records (a->store, c->store);
 
   /* Each signed in through another process, and each was given the one bundle key: a bundle
    * any of them seals opens on every process. */
@@ -583,7 +540,7 @@ test_replica_ahead (Fixture *f, gconstpointer data)
   dft_test_device_open (a, f->balancer.url, STALL_SECONDS);
   login (a);
   event = dft_test_add_event (a->store, "Border management", "2025-03-03", "2025-03-04");
-  g_free (add_participant (a->store, dft_record_get_id (event), "First"));
+  g_free (dft_test_add_participant (a->store, dft_record_get_id (event), "First"));
   device_sync (a);
 
   g_assert_cmpint (
@@ -636,7 +593,7 @@ new_epoch_sync (Device *device)
   DftSyncStats stats = dft_test_device_sync (device);
 
   g_assert_cmpuint (stats.restarts, ==, 1);
-  g_assert_cmpint (stats.pushed, >=, own_changes (device->store));
+  g_assert_cmpint (stats.pushed, >=, dft_test_own_changes (device->store));
   return stats;
 }
 
@@ -662,7 +619,7 @@ start_two (Fixture *f, DftRecord **event)
   login (a);
   login (b);
   *event = dft_test_add_event (a->store, "Border management", "2025-03-03", "2025-03-04");
-  person = add_participant (a->store, dft_record_get_id (*event), "Before");
+  person = dft_test_add_participant (a->store, dft_record_get_id (*event), "Before");
   device_sync (a);
   device_sync (b);
   return person;
@@ -689,7 +646,7 @@ test_put_back (Fixture *f, gconstpointer data)
 
   before = start_two (f, &event);
   kept = pg_rows (f, "SELECT 1 FROM register_log");
-  after = add_participant (a->store, dft_record_get_id (event), "After");
+  after = dft_test_add_participant (a->store, dft_record_get_id (event), "After");
   device_sync (a);
   device_sync (b);
   g_assert_true (holds_person (b->store, after));
@@ -709,12 +666,12 @@ test_put_back (Fixture *f, gconstpointer data)
   login (c);
   device_sync (c);
   g_assert_true (holds_person (c->store, after));
-  assert_same_records (a->store, b->store);
-  assert_same_records (a->store, c->store);
+  dft_test_assert_same_records (a->store, b->store);
+  dft_test_assert_same_records (a->store, c->store);
 
   /* Put back again, and new-epoch forgotten: b pulled past the log's end. */
   kept = pg_rows (f, "SELECT 1 FROM register_log");
-  again = add_participant (a->store, dft_record_get_id (event), "After again");
+  again = dft_test_add_participant (a->store, dft_record_get_id (event), "After again");
   device_sync (a);
   device_sync (b);
   stop_all (f);
@@ -730,8 +687,8 @@ test_put_back (Fixture *f, gconstpointer data)
   device_sync (b);
   g_assert_true (holds_person (c->store, again));
   g_assert_true (holds_person (b->store, again));
-  assert_same_records (a->store, b->store);
-  assert_same_records (a->store, c->store);
+  dft_test_assert_same_records (a->store, b->store);
+  dft_test_assert_same_records (a->store, c->store);
 
   /* new-epoch while the processes serve: the one a syncs with next takes it up at once. */
   g_free (out);
@@ -774,7 +731,7 @@ test_backup_restore (Fixture *f, gconstpointer data)
   holds = g_strdup_printf ("It holds %" G_GINT64_FORMAT " changes", kept);
   g_assert_nonnull (strstr (out, holds));
 
-  after = add_participant (a->store, dft_record_get_id (event), "After");
+  after = dft_test_add_participant (a->store, dft_record_get_id (event), "After");
   device_sync (a);
   device_sync (b);
   g_assert_true (holds_person (b->store, after));
@@ -811,8 +768,8 @@ test_backup_restore (Fixture *f, gconstpointer data)
   device_sync (c);
   g_assert_true (holds_person (c->store, before));
   g_assert_true (holds_person (c->store, after));
-  assert_same_records (a->store, b->store);
-  assert_same_records (a->store, c->store);
+  dft_test_assert_same_records (a->store, b->store);
+  dft_test_assert_same_records (a->store, c->store);
   {
     Device *all[] = { a, b, c };
 
@@ -839,7 +796,7 @@ test_move_event (Fixture *f, gconstpointer data)
   login_as (a, TRAINER, PASSWORD_TRAINER);
   login_as (s, OTHER_TRAINER, PASSWORD_TRAINER);
   event = dft_test_add_event (a->store, "Border management", "2025-03-03", "2025-03-04");
-  person = add_participant (a->store, dft_record_get_id (event), "Moved");
+  person = dft_test_add_participant (a->store, dft_record_get_id (event), "Moved");
   device_sync (a);
   stats = device_sync (s);
   g_assert_cmpuint (stats.received, ==, 0);
@@ -851,7 +808,7 @@ test_move_event (Fixture *f, gconstpointer data)
   stats = device_sync (s);
   g_test_message ("the South device received %u changes", stats.received);
   g_assert_true (holds_person (s->store, person));
-  assert_same_records (a->store, s->store);
+  dft_test_assert_same_records (a->store, s->store);
   for (guint i = 0; i < N_SERVERS; i++)
     {
       use_server (f, s, i);
@@ -896,7 +853,7 @@ test_import_bundle (Fixture *f, gconstpointer data)
 
   /* Offline from here: a workshop, a person and a photo, to the stick. */
   event = dft_test_add_event (trainer->store, "Border management", "2025-03-03", "2025-03-04");
-  person = add_participant (trainer->store, dft_record_get_id (event), "Zawadi");
+  person = dft_test_add_participant (trainer->store, dft_record_get_id (event), "Zawadi");
   answer = dft_store_add_attachment (trainer->store, photo, "Photo 7.jpg", "image/jpeg", &error);
   g_assert_no_error (error);
   add_submission_naming (trainer->store, answer);
@@ -914,7 +871,7 @@ test_import_bundle (Fixture *f, gconstpointer data)
   g_assert_true (holds_person (coordinator->store, person));
   g_assert_cmpuint (stats.files_fetched, ==, 1);
   assert_holds (coordinator->store, sha256, photo);
-  assert_same_records (trainer->store, coordinator->store);
+  dft_test_assert_same_records (trainer->store, coordinator->store);
 
   /* Again: all of it is there already. */
   g_clear_pointer (&out, g_free);
@@ -979,8 +936,8 @@ test_random_through_balancer (Fixture *f, gconstpointer data)
           /* The event reaches a device with its first pull. */
           if (held == NULL)
             device_sync (device);
-          g_ptr_array_add (people,
-                           add_participant (device->store, dft_record_get_id (event), given));
+          g_ptr_array_add (
+              people, dft_test_add_participant (device->store, dft_record_get_id (event), given));
         }
       else if (what < 6)
         {
@@ -1013,7 +970,7 @@ test_random_through_balancer (Fixture *f, gconstpointer data)
     }
   g_assert_cmpuint (round, <=, 8);
   for (guint i = 1; i < N_DEVICES; i++)
-    assert_same_records (all[0]->store, all[i]->store);
+    dft_test_assert_same_records (all[0]->store, all[i]->store);
   for (guint i = 0; i < people->len; i++)
     g_assert_true (holds_person (all[0]->store, g_ptr_array_index (people, i)));
   assert_log_exact (f, all, N_DEVICES);
@@ -1212,7 +1169,7 @@ test_set_aside_shared (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   device_sync (coordinator);
   event = dft_test_add_event (trainer->store, "Border management", "2025-03-03", "2025-03-04");
-  g_free (add_participant (trainer->store, dft_record_get_id (event), "First"));
+  g_free (dft_test_add_participant (trainer->store, dft_record_get_id (event), "First"));
   device_sync (trainer);
   g_free (dft_test_server_admin (f->servers[2], NULL, "backup", backup, NULL));
 
@@ -1247,7 +1204,7 @@ test_set_aside_shared (Fixture *f, gconstpointer data)
       /* It counts as received: what the device sent is acknowledged up to it everywhere. */
       g_assert_cmpint (
           dft_store_origin_high (replica, dft_store_get_device_id (trainer->store), &error), ==,
-          own_changes (trainer->store));
+          dft_test_own_changes (trainer->store));
       g_assert_no_error (error);
       dft_test_release_store (g_steal_pointer (&replica));
       dft_test_server_start (f->servers[i]);

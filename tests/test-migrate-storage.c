@@ -61,39 +61,6 @@ device_sync (Device *device)
   return stats;
 }
 
-static gint64
-own_changes (DftStore *store)
-{
-  g_autoptr (GError) error = NULL;
-  gint64             n = dft_store_origin_high (store, dft_store_get_device_id (store), &error);
-
-  g_assert_no_error (error);
-  return n;
-}
-
-static void
-assert_same_records (DftStore *reference, DftStore *other)
-{
-  g_autofree char *expected = dft_test_dump_records (reference);
-  g_autofree char *got = dft_test_dump_records (other);
-
-  g_assert_cmpstr (got, ==, expected);
-}
-
-/* A person enrolled in @event, so every device of the team sees them; returns the id. */
-static char *
-add_participant (DftStore *store, const char *event_id, const char *given)
-{
-  g_autoptr (GError)    error = NULL;
-  g_autoptr (DftRecord) person = dft_test_add_person (store, given, "Field");
-  g_autoptr (DftRecord) enrollment
-      = dft_store_enroll (store, event_id, dft_record_get_id (person), "participant", &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (enrollment);
-  return g_strdup (dft_record_get_id (person));
-}
-
 static gboolean
 holds_person (DftStore *store, const char *id)
 {
@@ -332,16 +299,17 @@ test_single_to_cluster (void)
     {
       g_autofree char *given = g_strdup_printf ("Before%u", i);
 
-      g_ptr_array_add (people, add_participant (a.store, dft_record_get_id (event), given));
+      g_ptr_array_add (people,
+                       dft_test_add_participant (a.store, dft_record_get_id (event), given));
     }
   stats = device_sync (&a);
-  g_assert_cmpint (stats.pushed, ==, own_changes (a.store));
+  g_assert_cmpint (stats.pushed, ==, dft_test_own_changes (a.store));
   stats = device_sync (&b);
-  g_assert_cmpint (stats.received, ==, own_changes (a.store));
-  assert_same_records (a.store, b.store);
+  g_assert_cmpint (stats.received, ==, dft_test_own_changes (a.store));
+  dft_test_assert_same_records (a.store, b.store);
 
   /* A person D holds, deleted by A; A and B pull the delete, D stays away. */
-  gone = add_participant (a.store, dft_record_get_id (event), "Gone");
+  gone = dft_test_add_participant (a.store, dft_record_get_id (event), "Gone");
   device_sync (&a);
   dft_test_device_open (&d, dft_test_server_get_url (single), STALL_SECONDS);
   login (&d);
@@ -381,7 +349,7 @@ test_single_to_cluster (void)
 
   expected = expected_register_line (single, &rows, &last);
   /* The person's changes left the log with them. */
-  a_copied = own_changes (a.store);
+  a_copied = dft_test_own_changes (a.store);
   g_assert_cmpint (rows, <, a_copied);
   out = dft_test_server_admin (single, NULL, "migrate-storage", "--from", "sqlite", "--to", uri,
                                NULL);
@@ -451,35 +419,35 @@ test_single_to_cluster (void)
    * one from its cursor: only what is new, nothing missed. */
   g_object_set (a.client, "server-url", dft_test_server_get_url (old_folder), NULL);
   g_object_set (b.client, "server-url", dft_test_server_get_url (fresh), NULL);
-  before = own_changes (a.store);
-  g_ptr_array_add (people, add_participant (a.store, dft_record_get_id (event), "After"));
+  before = dft_test_own_changes (a.store);
+  g_ptr_array_add (people, dft_test_add_participant (a.store, dft_record_get_id (event), "After"));
   stats = device_sync (&a);
-  g_assert_cmpint (stats.pushed, ==, own_changes (a.store) - before);
+  g_assert_cmpint (stats.pushed, ==, dft_test_own_changes (a.store) - before);
   g_assert_cmpuint (stats.received, ==, 0);
   /* After the positions the single server gave, skipped ones included. */
   {
     g_autofree char *sql
         = g_strdup_printf ("SELECT 1 FROM register_log WHERE seq > %" G_GINT64_FORMAT, last);
 
-    g_assert_cmpint (dft_test_pg_exec (uri, sql), ==, own_changes (a.store) - before);
+    g_assert_cmpint (dft_test_pg_exec (uri, sql), ==, dft_test_own_changes (a.store) - before);
   }
   stats = device_sync (&b);
-  g_assert_cmpint (stats.received, ==, own_changes (a.store) - before);
+  g_assert_cmpint (stats.received, ==, dft_test_own_changes (a.store) - before);
   /* B pulled the delete before the purge and still holds the deleted row: the replica the log
    * made knows the person was purged, and tells B to let them go. */
   g_assert_cmpuint (stats.forgotten, ==, 1);
   g_assert_false (holds_person (b.store, gone));
-  assert_same_records (a.store, b.store);
+  dft_test_assert_same_records (a.store, b.store);
   stats = device_sync (&b);
   g_assert_cmpuint (stats.received, ==, 0);
 
   /* And the other way: B pushes to the fresh one, A pulls it from the old folder's. */
-  before = own_changes (b.store);
-  g_ptr_array_add (people, add_participant (b.store, dft_record_get_id (event), "FromB"));
+  before = dft_test_own_changes (b.store);
+  g_ptr_array_add (people, dft_test_add_participant (b.store, dft_record_get_id (event), "FromB"));
   stats = device_sync (&b);
-  g_assert_cmpint (stats.pushed, ==, own_changes (b.store) - before);
+  g_assert_cmpint (stats.pushed, ==, dft_test_own_changes (b.store) - before);
   stats = device_sync (&a);
-  g_assert_cmpint (stats.received, ==, own_changes (b.store) - before);
+  g_assert_cmpint (stats.received, ==, dft_test_own_changes (b.store) - before);
 
   /* D, away while it held the person, edited them offline; it signs in again, through the
    * process whose replica the log made. The edit is set aside there instead of bringing the
@@ -509,9 +477,10 @@ test_single_to_cluster (void)
   }
 
   stats = device_sync (&c);
-  g_assert_cmpint (stats.received, ==, own_changes (a.store) - a_copied + own_changes (b.store));
-  assert_same_records (a.store, b.store);
-  assert_same_records (a.store, c.store);
+  g_assert_cmpint (stats.received, ==,
+                   dft_test_own_changes (a.store) - a_copied + dft_test_own_changes (b.store));
+  dft_test_assert_same_records (a.store, b.store);
+  dft_test_assert_same_records (a.store, c.store);
 
   /* Both replicas hold the same people, at the log's positions. */
   dft_test_server_stop (old_folder);
@@ -530,7 +499,7 @@ test_single_to_cluster (void)
 
         gboolean purged = FALSE;
 
-        assert_same_records (a.store, replica);
+        dft_test_assert_same_records (a.store, replica);
         for (guint p = 0; p < people->len; p++)
           g_assert_true (holds_person (replica, g_ptr_array_index (people, p)));
         /* The purged person: kept as purged in both, held in neither. */
@@ -585,7 +554,7 @@ test_served_after_copy (void)
   dft_test_device_open (&a, dft_test_server_get_url (single), STALL_SECONDS);
   login (&a);
   event = dft_test_add_event (a.store, "Border management", "2025-03-03", "2025-03-04");
-  first = add_participant (a.store, dft_record_get_id (event), "Copied");
+  first = dft_test_add_participant (a.store, dft_record_get_id (event), "Copied");
   device_sync (&a);
   dft_test_server_stop (single);
   g_free (dft_test_server_admin (single, NULL, "migrate-storage", "--from", "sqlite", "--to", uri,
@@ -594,7 +563,7 @@ test_served_after_copy (void)
   /* Alone again, on the register just copied. */
   dft_test_server_start (single);
   g_object_set (a.client, "server-url", dft_test_server_get_url (single), NULL);
-  late = add_participant (a.store, dft_record_get_id (event), "Late");
+  late = dft_test_add_participant (a.store, dft_record_get_id (event), "Late");
   stats = device_sync (&a);
   g_assert_cmpuint (stats.pushed, >, 0);
   dft_test_server_stop (single);
@@ -612,7 +581,7 @@ test_served_after_copy (void)
   device_sync_any (&c);
   g_assert_true (holds_person (c.store, first));
   g_assert_true (holds_person (c.store, late));
-  assert_same_records (a.store, c.store);
+  dft_test_assert_same_records (a.store, c.store);
 
   dft_test_device_close (&a);
   dft_test_device_close (&c);

@@ -299,16 +299,6 @@ state_int (DftStore *store, const char *key)
   return text != NULL ? g_ascii_strtoll (text, NULL, 10) : 0;
 }
 
-static gint64
-own_changes (DftStore *store)
-{
-  g_autoptr (GError) error = NULL;
-  gint64             n = dft_store_origin_high (store, dft_store_get_device_id (store), &error);
-
-  g_assert_no_error (error);
-  return n;
-}
-
 /* A workshop of @n people, each enrolled: a few thousand changes to push. */
 static DftRecord *
 add_workshop (DftStore *store, guint n)
@@ -437,7 +427,7 @@ test_while_pushing (Fixture *f, gconstpointer data)
   acked = state_int (a->store, "push_acked_seq");
   g_test_message ("backed up while %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
                   " changes were acknowledged",
-                  acked, own_changes (a->store));
+                  acked, dft_test_own_changes (a->store));
   /* The pushes went on during the backup. */
   g_assert_false (wait.done);
   wait_done (&wait);
@@ -451,7 +441,7 @@ test_while_pushing (Fixture *f, gconstpointer data)
   held = query_int (copy, "SELECT count (*) FROM change_log WHERE device_id = ?",
                     dft_store_get_device_id (a->store));
   g_assert_cmpint (held, >, 0);
-  g_assert_cmpint (held, <=, own_changes (a->store));
+  g_assert_cmpint (held, <=, dft_test_own_changes (a->store));
   g_assert_cmpint (query_int (copy, "SELECT max (origin_seq) FROM change_log WHERE device_id = ?",
                               dft_store_get_device_id (a->store)),
                    ==, held);
@@ -496,7 +486,7 @@ test_while_pushing (Fixture *f, gconstpointer data)
     /* Each of A's changes once on the server. */
     g_assert_cmpint (query_int (records, "SELECT count (*) FROM change_log WHERE device_id = ?",
                                 dft_store_get_device_id (a->store)),
-                     ==, own_changes (a->store));
+                     ==, dft_test_own_changes (a->store));
   }
 }
 
@@ -622,7 +612,7 @@ assert_converged (Fixture *f, Device *a, Device *c)
   g_assert_cmpstr (got, ==, expected);
   g_assert_cmpint (query_int (records, "SELECT count (*) FROM change_log WHERE device_id = ?",
                               dft_store_get_device_id (a->store)),
-                   ==, own_changes (a->store));
+                   ==, dft_test_own_changes (a->store));
 }
 
 /* The folders a restore would keep the replaced data in, for this second and the next few,

@@ -257,26 +257,6 @@ pending (DftStore *store)
   return n;
 }
 
-static gint64
-own_changes (DftStore *store)
-{
-  g_autoptr (GError) error = NULL;
-  gint64             n = dft_store_origin_high (store, dft_store_get_device_id (store), &error);
-
-  g_assert_no_error (error);
-  return n;
-}
-
-static guint
-log_length (DftStore *store)
-{
-  g_autoptr (GError)    error = NULL;
-  g_autoptr (GPtrArray) all = dft_store_read_log (store, 0, 0, NULL, NULL, &error);
-
-  g_assert_no_error (error);
-  return all->len;
-}
-
 static DftSyncStats
 device_sync (Device *device)
 {
@@ -340,15 +320,6 @@ start_sync_until_first_ack (Device *device, Wait *wait)
 
 /* ---- What the replicas hold ---- */
 
-static void
-assert_same_records (DftStore *reference, DftStore *other)
-{
-  g_autofree char *expected = dft_test_dump_records (reference);
-  g_autofree char *got = dft_test_dump_records (other);
-
-  g_assert_cmpstr (got, ==, expected);
-}
-
 /*
  * The server, stopped, holds each change once: (device, origin seq) never
  * twice, and each device's own changes numbered 1 to n without a gap. Every
@@ -368,7 +339,7 @@ assert_server_log_exact (DftTestServer *server, Device **devices, guint n_device
     {
       DftStore   *store = devices[i]->store;
       const char *id = dft_store_get_device_id (store);
-      gint64      own = own_changes (store);
+      gint64      own = dft_test_own_changes (store);
 
       g_assert_cmpint (query_int (db, "SELECT count(*) FROM change_log WHERE device_id = ?", id),
                        ==, own);
@@ -377,7 +348,7 @@ assert_server_log_exact (DftTestServer *server, Device **devices, guint n_device
                                   "WHERE device_id = ?",
                                   id),
                        ==, own);
-      g_assert_cmpuint (log_length (store), ==, total);
+      g_assert_cmpuint (dft_test_log_length (store), ==, total);
     }
   sqlite3_close (db);
   return total;
@@ -557,7 +528,7 @@ assert_all_hold (
     {
       for (guint j = 0; names[j] != NULL; j++)
         assert_has_person (devices[i]->store, names[j]);
-      assert_same_records (fresh->store, devices[i]->store);
+      dft_test_assert_same_records (fresh->store, devices[i]->store);
     }
 }
 
@@ -670,8 +641,8 @@ test_three_devices (Fixture *f, gconstpointer data)
   device_sync (a);
   device_sync (b);
   device_sync (c);
-  assert_same_records (a->store, b->store);
-  assert_same_records (a->store, c->store);
+  dft_test_assert_same_records (a->store, b->store);
+  dft_test_assert_same_records (a->store, c->store);
 
   /* Offline, at the same time: two devices disagree, a third edits beside them. */
   x = g_ptr_array_index (people, 0);
@@ -705,8 +676,8 @@ test_three_devices (Fixture *f, gconstpointer data)
     }
   g_assert_cmpuint (round, <=, 6);
 
-  assert_same_records (c->store, a->store);
-  assert_same_records (c->store, b->store);
+  dft_test_assert_same_records (c->store, a->store);
+  dft_test_assert_same_records (c->store, b->store);
   /* The coordinator sees both disagreements; the edit beside them stands. */
   assert_conflict_kept (c->store, &dft_entity_person, x, "agency", "Customs", "Judiciary");
   assert_conflict_kept (c->store, &dft_entity_attendance, mark_id, "status", "late", "excused");
@@ -731,7 +702,7 @@ test_three_devices (Fixture *f, gconstpointer data)
     g_test_message ("the server holds %" G_GINT64_FORMAT " changes", total);
     server = dft_store_open (path, &error);
     g_assert_no_error (error);
-    assert_same_records (c->store, server);
+    dft_test_assert_same_records (c->store, server);
   }
 }
 
@@ -762,9 +733,9 @@ test_bad_link (Fixture *f, gconstpointer data)
   login (b, TRAINER, PASSWORD_TRAINER);
   g_assert_true (dft_dataset_load (a->store, sample, &loaded, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
-  g_test_message ("sample: %u people, %u attendance marks, %u submissions: %" G_GINT64_FORMAT
-                  " changes",
-                  loaded.people, loaded.attendance, loaded.submissions, own_changes (a->store));
+  g_test_message (
+      "sample: %u people, %u attendance marks, %u submissions: %" G_GINT64_FORMAT " changes",
+      loaded.people, loaded.attendance, loaded.submissions, dft_test_own_changes (a->store));
 
   dft_fault_proxy_set_delay (f->proxy, 150, 150);
   dft_fault_proxy_set_rate (f->proxy, 8000, 8000);
@@ -787,10 +758,10 @@ test_bad_link (Fixture *f, gconstpointer data)
       g_assert_cmpuint (repeats, >, 0);
     }
 
-  assert_same_records (a->store, b->store);
+  dft_test_assert_same_records (a->store, b->store);
   dft_test_server_stop (f->server);
   g_assert_cmpint (assert_server_log_exact (f->server, all, G_N_ELEMENTS (all)), ==,
-                   own_changes (a->store));
+                   dft_test_own_changes (a->store));
 }
 
 /*
@@ -815,7 +786,7 @@ test_server_killed_during_push (Fixture *f, gconstpointer data)
   g_object_set (a->client, "batch-bytes", 4096, "max-attempts", 2, NULL);
   login (a, COORDINATOR, PASSWORD_COORDINATOR);
   event = add_workshop (a->store, 500, 4, NULL);
-  high = own_changes (a->store);
+  high = dft_test_own_changes (a->store);
   g_assert_cmpint (high, >, 3000);
 
   start_sync_until_first_ack (a, &wait);
@@ -871,7 +842,7 @@ test_server_killed_during_push (Fixture *f, gconstpointer data)
   device_open (fresh, new_url);
   login (fresh, COORDINATOR, PASSWORD_COORDINATOR);
   device_sync (fresh);
-  assert_same_records (a->store, fresh->store);
+  dft_test_assert_same_records (a->store, fresh->store);
   dft_test_server_stop (f->server);
   g_assert_cmpint (assert_server_log_exact (f->server, all, G_N_ELEMENTS (all)), ==, high);
 }
@@ -918,7 +889,7 @@ assert_fresh_device_agrees (Device *fresh, const char *url, DftStore *reference)
   device_open (fresh, url);
   login (fresh, COORDINATOR, PASSWORD_COORDINATOR);
   device_sync (fresh);
-  assert_same_records (reference, fresh->store);
+  dft_test_assert_same_records (reference, fresh->store);
 }
 
 /*
@@ -964,7 +935,7 @@ test_trainer_copies_templates (Fixture *f, gconstpointer data)
       g_assert_no_error (error);
       g_assert_nonnull (got);
     }
-  assert_same_records (trainer->store, coordinator->store);
+  dft_test_assert_same_records (trainer->store, coordinator->store);
 }
 
 /*
@@ -1091,7 +1062,7 @@ test_stale_save (Fixture *f, gconstpointer data)
   device_sync (b);
 
   assert_fresh_device_agrees (fresh, url, a->store);
-  assert_same_records (a->store, b->store);
+  dft_test_assert_same_records (a->store, b->store);
   person = dft_store_load (fresh->store, &dft_entity_person, x, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (dft_record_get_string (person, "phone"), ==, "+996555100200");
@@ -1193,7 +1164,7 @@ test_wrong_date (Fixture *f, gconstpointer data)
   g_clear_pointer (&phone_a, g_free);
   phone_a = person_phone (a->store, x);
   g_assert_cmpstr (phone_a, ==, "+996555000333");
-  assert_same_records (a->store, b->store);
+  dft_test_assert_same_records (a->store, b->store);
   assert_fresh_device_agrees (fresh, url, a->store);
 }
 
@@ -1245,7 +1216,7 @@ test_delete_against_edit (Fixture *f, gconstpointer data)
   device_sync (GPOINTER_TO_INT (data) ? a : b);
   device_sync (GPOINTER_TO_INT (data) ? b : a);
   assert_fresh_device_agrees (fresh, url, a->store);
-  assert_same_records (a->store, b->store);
+  dft_test_assert_same_records (a->store, b->store);
 
   record = dft_store_load (fresh->store, &dft_entity_person, x, &error);
   g_assert_no_error (error);
@@ -1311,7 +1282,7 @@ test_double_final (Fixture *f, gconstpointer data)
   device_sync (b);
 
   assert_fresh_device_agrees (fresh, url, a->store);
-  assert_same_records (a->store, b->store);
+  dft_test_assert_same_records (a->store, b->store);
   held = dft_store_load (fresh->store, &dft_entity_submission, id, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (dft_record_get_string (held, "status"), ==, "final");
@@ -1642,7 +1613,7 @@ test_backup_while_serving (Fixture *f, gconstpointer data)
   acked = state_int (a->store, "push_acked_seq");
   g_test_message ("backed up while %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
                   " changes were acknowledged",
-                  acked, own_changes (a->store));
+                  acked, dft_test_own_changes (a->store));
   g_assert_false (wait.done);
   g_thread_join (thread);
   wait_done (&wait);
@@ -1700,7 +1671,7 @@ test_moved_workshop (Fixture *f, gconstpointer data)
                                  NULL));
   stats = device_sync (s);
   g_test_message ("the South device received %u changes", stats.received);
-  assert_same_records (a->store, s->store);
+  dft_test_assert_same_records (a->store, s->store);
   /* And once only. */
   stats = device_sync (s);
   g_assert_cmpuint (stats.received, ==, 0);
@@ -1847,7 +1818,7 @@ test_bundle_to_server (Fixture *f, gconstpointer data)
   }
   device_sync (coordinator);
   g_assert_cmpint (people_named (coordinator->store, "Zawadi"), ==, 1);
-  assert_same_records (trainer->store, coordinator->store);
+  dft_test_assert_same_records (trainer->store, coordinator->store);
   /* The trainer's own sync later finds the server holding its changes. */
   device_sync (trainer);
 
