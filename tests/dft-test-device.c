@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <curl/curl.h>
 #include <sqlite3.h>
+#include <string.h>
 
 #include "dft-store-private.h"
 #include "dft-test-device.h"
 #include "dft-test-util.h"
+#include "dft-token-store.h"
 
 void
 dft_test_device_open (DftTestDevice *device, const char *url, guint stall_timeout_s)
@@ -126,4 +129,88 @@ dft_test_device_sync (DftTestDevice *device)
   g_assert_no_error (error);
   g_assert_true (ok);
   return stats;
+}
+
+void
+dft_test_reply_clear (DftTestReply *reply)
+{
+  g_clear_pointer (&reply->body, g_byte_array_unref);
+  g_clear_pointer (&reply->headers, g_hash_table_unref);
+}
+
+const char *
+dft_test_reply_header (DftTestReply *reply, const char *name)
+{
+  return reply->headers != NULL ? g_hash_table_lookup (reply->headers, name) : NULL;
+}
+
+static size_t
+reply_write_cb (char *data, size_t size, size_t n, void *user_data)
+{
+  DftTestReply *reply = user_data;
+
+  g_byte_array_append (reply->body, (const guint8 *) data, (guint) (size * n));
+  return size * n;
+}
+
+static size_t
+reply_header_cb (char *data, size_t size, size_t n, void *user_data)
+{
+  DftTestReply    *reply = user_data;
+  g_autofree char *line = g_strndup (data, size * n);
+  char            *colon = strchr (line, ':');
+
+  if (colon != NULL)
+    {
+      *colon = '\0';
+      g_hash_table_replace (reply->headers, g_ascii_strdown (g_strstrip (line), -1),
+                            g_strdup (g_strstrip (colon + 1)));
+    }
+  return size * n;
+}
+
+void
+dft_test_device_request (DftTestDevice *device,
+                         const char    *url,
+                         const char    *method,
+                         const char    *path,
+                         GBytes        *body,
+                         DftTestReply  *reply)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char   *token = dft_token_store_load (device->store, &error);
+  g_autofree char   *auth = g_strconcat ("Authorization: Bearer ", token, NULL);
+  g_autofree char   *full = g_strconcat (url, "api/v1/", path, NULL);
+  struct curl_slist *headers = NULL;
+  CURL              *curl = curl_easy_init ();
+  gsize              size = 0;
+  gconstpointer      data = body != NULL ? g_bytes_get_data (body, &size) : NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (token);
+  reply->body = g_byte_array_new ();
+  reply->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  headers = curl_slist_append (headers, auth);
+  headers = curl_slist_append (headers, "Expect:");
+  headers
+      = curl_slist_append (headers, g_str_equal (method, "POST") ? "Content-Type: application/json"
+                                                                 : "Content-Type: image/jpeg");
+  curl_easy_setopt (curl, CURLOPT_URL, full);
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, reply_write_cb);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, reply);
+  curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, reply_header_cb);
+  curl_easy_setopt (curl, CURLOPT_HEADERDATA, reply);
+  curl_easy_setopt (curl, CURLOPT_TIMEOUT, (long) DFT_TEST_DEVICE_WAIT_SECONDS);
+  if (body != NULL)
+    {
+      curl_easy_setopt (curl, CURLOPT_POST, 1L);
+      curl_easy_setopt (curl, CURLOPT_POSTFIELDS, data);
+      curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) size);
+    }
+  curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
+  g_assert_cmpint (curl_easy_perform (curl), ==, CURLE_OK);
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &reply->status);
+  curl_slist_free_all (headers);
+  curl_easy_cleanup (curl);
 }

@@ -32,4 +32,29 @@ gboolean dft_test_device_try_sync (DftTestDevice *device, DftSyncStats *stats, G
 /* One sync that must succeed. */
 DftSyncStats dft_test_device_sync (DftTestDevice *device);
 
+/* A reply to dft_test_device_request(): its status, body, and headers by lower-case name. */
+typedef struct
+{
+  long        status;
+  GByteArray *body;
+  GHashTable *headers;
+} DftTestReply;
+
+void dft_test_reply_clear (DftTestReply *reply);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DftTestReply, dft_test_reply_clear)
+/* The value of the header @name (lower case) of @reply, trimmed; NULL without one. */
+const char *dft_test_reply_header (DftTestReply *reply, const char *name);
+
+/*
+ * @method @path (after /api/v1/) to the server at @url with @device's token, by hand rather
+ * than through its sync client, and @body for a PUT or POST (JSON for a POST, a JPEG for a
+ * PUT). Fails the test when no reply comes within DFT_TEST_DEVICE_WAIT_SECONDS.
+ */
+void dft_test_device_request (DftTestDevice *device,
+                              const char    *url,
+                              const char    *method,
+                              const char    *path,
+                              GBytes        *body,
+                              DftTestReply  *reply);
+
 G_END_DECLS

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include <curl/curl.h>
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <sqlite3.h>
@@ -142,88 +141,8 @@ assert_holds (DftStore *store, const char *sha256, GBytes *expected)
   g_assert_true (g_bytes_equal (held, expected));
 }
 
-typedef struct
-{
-  long        status;
-  GByteArray *body;
-  gboolean    retry_after;
-} Reply;
-
-static void
-reply_clear (Reply *reply)
-{
-  g_clear_pointer (&reply->body, g_byte_array_unref);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Reply, reply_clear)
-
-static size_t
-write_cb (char *data, size_t size, size_t n, void *user_data)
-{
-  Reply *reply = user_data;
-
-  g_byte_array_append (reply->body, (const guint8 *) data, (guint) (size * n));
-  return size * n;
-}
-
-static size_t
-header_cb (char *data, size_t size, size_t n, void *user_data)
-{
-  Reply *reply = user_data;
-
-  if (size * n > 12 && g_ascii_strncasecmp (data, "Retry-After:", 12) == 0)
-    reply->retry_after = TRUE;
-  return size * n;
-}
-
-/* @method @path (after /api/v1/) to the process at @url with @device's token, and @body for a
- * PUT or POST. */
-static void
-request (Device     *device,
-         const char *url,
-         const char *method,
-         const char *path,
-         GBytes     *body,
-         Reply      *reply)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char   *token = dft_token_store_load (device->store, &error);
-  g_autofree char   *auth = g_strconcat ("Authorization: Bearer ", token, NULL);
-  g_autofree char   *full = g_strconcat (url, "api/v1/", path, NULL);
-  struct curl_slist *headers = NULL;
-  CURL              *curl = curl_easy_init ();
-  gsize              size = 0;
-  gconstpointer      data = body != NULL ? g_bytes_get_data (body, &size) : NULL;
-
-  g_assert_no_error (error);
-  g_assert_nonnull (token);
-  reply->body = g_byte_array_new ();
-  headers = curl_slist_append (headers, auth);
-  headers = curl_slist_append (headers, "Expect:");
-  headers
-      = curl_slist_append (headers, g_str_equal (method, "POST") ? "Content-Type: application/json"
-                                                                 : "Content-Type: image/jpeg");
-  curl_easy_setopt (curl, CURLOPT_URL, full);
-  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, write_cb);
-  curl_easy_setopt (curl, CURLOPT_WRITEDATA, reply);
-  curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, header_cb);
-  curl_easy_setopt (curl, CURLOPT_HEADERDATA, reply);
-  curl_easy_setopt (curl, CURLOPT_TIMEOUT, (long) WAIT_SECONDS);
-  if (body != NULL)
-    {
-      curl_easy_setopt (curl, CURLOPT_POST, 1L);
-      curl_easy_setopt (curl, CURLOPT_POSTFIELDS, data);
-      curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) size);
-    }
-  curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
-  g_assert_cmpint (curl_easy_perform (curl), ==, CURLE_OK);
-  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &reply->status);
-  curl_slist_free_all (headers);
-  curl_easy_cleanup (curl);
-}
-
 static JsonObject *
-reply_object (Reply *reply, JsonParser *parser)
+reply_object (DftTestReply *reply, JsonParser *parser)
 {
   g_assert_true (json_parser_load_from_data (parser, (const char *) reply->body->data,
                                              (gssize) reply->body->len, NULL));
@@ -232,7 +151,7 @@ reply_object (Reply *reply, JsonParser *parser)
 
 /* The error code of a JSON error reply. */
 static char *
-error_code (Reply *reply)
+error_code (DftTestReply *reply)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject            *object = reply_object (reply, parser);
@@ -248,10 +167,10 @@ ask_missing (Device *device, const char *url, const char *sha256)
   g_autofree char       *text = g_strdup_printf ("{\"sha256\":[\"%s\"]}", sha256);
   g_autoptr (GBytes)     body = g_bytes_new (text, strlen (text));
   g_autoptr (JsonParser) parser = json_parser_new ();
-  g_auto (Reply)         reply = { 0 };
+  g_auto (DftTestReply)  reply = { 0 };
   JsonObject            *missing;
 
-  request (device, url, "POST", "attachments/missing", body, &reply);
+  dft_test_device_request (device, url, "POST", "attachments/missing", body, &reply);
   g_assert_cmpint (reply.status, ==, 200);
   missing = json_object_get_object_member (reply_object (&reply, parser), "missing");
   return json_object_has_member (missing, sha256) ? json_object_get_int_member (missing, sha256)
@@ -261,7 +180,8 @@ ask_missing (Device *device, const char *url, const char *sha256)
 /* A PUT of the piece of @photo at @start, of @n bytes, to the process at @url: its status;
  * the reply in @reply. */
 static long
-put_piece (Device *device, const char *url, GBytes *photo, gsize start, gsize n, Reply *reply)
+put_piece (
+    Device *device, const char *url, GBytes *photo, gsize start, gsize n, DftTestReply *reply)
 {
   g_autofree char *sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, photo);
   g_autofree char *path
@@ -269,13 +189,13 @@ put_piece (Device *device, const char *url, GBytes *photo, gsize start, gsize n,
                          start, g_bytes_get_size (photo));
   g_autoptr (GBytes) piece = g_bytes_new_from_bytes (photo, start, n);
 
-  request (device, url, "PUT", path, piece, reply);
+  dft_test_device_request (device, url, "PUT", path, piece, reply);
   return reply->status;
 }
 
 /* Whether the piece's reply says the file is whole. */
 static gboolean
-reply_complete (Reply *reply)
+reply_complete (DftTestReply *reply)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
 
@@ -1034,11 +954,11 @@ test_file_here_download_there (Fixture *f, gconstpointer data)
   g_assert_null (dft_store_get_attachment_info (other->store, sha256, NULL));
   for (guint i = 0; i < N_SERVERS; i++)
     {
-      const char      *url = dft_test_server_get_url (f->servers[i]);
-      g_auto (Reply)   reply = { 0 };
-      g_autofree char *code = NULL;
+      const char           *url = dft_test_server_get_url (f->servers[i]);
+      g_auto (DftTestReply) reply = { 0 };
+      g_autofree char      *code = NULL;
 
-      request (other, url, "GET", path, NULL, &reply);
+      dft_test_device_request (other, url, "GET", path, NULL, &reply);
       g_assert_cmpint (reply.status, ==, 404);
       code = error_code (&reply);
       g_assert_cmpstr (code, ==, "not_found");
@@ -1072,8 +992,8 @@ test_file_pieces_anywhere (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < N_SERVERS; i++)
     {
-      const char    *url = dft_test_server_get_url (f->servers[i]);
-      g_auto (Reply) reply = { 0 };
+      const char           *url = dft_test_server_get_url (f->servers[i]);
+      g_auto (DftTestReply) reply = { 0 };
 
       g_assert_cmpint (ask_missing (trainer, url, sha256), ==, (gint64) (i * PIECE_BYTES));
       g_assert_cmpint (put_piece (trainer, url, photo, i * PIECE_BYTES, PIECE_BYTES, &reply), ==,
@@ -1082,8 +1002,8 @@ test_file_pieces_anywhere (Fixture *f, gconstpointer data)
     }
   /* A piece sent again, to another process: where the received bytes end is a 409. */
   {
-    g_auto (Reply)   reply = { 0 };
-    g_autofree char *code = NULL;
+    g_auto (DftTestReply) reply = { 0 };
+    g_autofree char      *code = NULL;
 
     g_assert_cmpint (put_piece (trainer, dft_test_server_get_url (f->servers[0]), photo,
                                 PIECE_BYTES, PIECE_BYTES, &reply),
@@ -1095,13 +1015,13 @@ test_file_pieces_anywhere (Fixture *f, gconstpointer data)
   /* The last piece while PostgreSQL is away: try again later, nothing kept. */
   dft_test_pg_stop (f->pg);
   {
-    g_auto (Reply)   reply = { 0 };
-    g_autofree char *code = NULL;
+    g_auto (DftTestReply) reply = { 0 };
+    g_autofree char      *code = NULL;
 
     g_assert_cmpint (put_piece (trainer, dft_test_server_get_url (f->servers[1]), photo,
                                 3 * PIECE_BYTES, size - 3 * PIECE_BYTES, &reply),
                      ==, 503);
-    g_assert_true (reply.retry_after);
+    g_assert_nonnull (dft_test_reply_header (&reply, "retry-after"));
     code = error_code (&reply);
     g_assert_cmpstr (code, ==, "unavailable");
   }
@@ -1112,9 +1032,9 @@ test_file_pieces_anywhere (Fixture *f, gconstpointer data)
   deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
   for (;;)
     {
-      g_auto (Reply) reply = { 0 };
-      long           status = put_piece (trainer, dft_test_server_get_url (f->servers[1]), photo,
-                                         3 * PIECE_BYTES, size - 3 * PIECE_BYTES, &reply);
+      g_auto (DftTestReply) reply = { 0 };
+      long status = put_piece (trainer, dft_test_server_get_url (f->servers[1]), photo,
+                               3 * PIECE_BYTES, size - 3 * PIECE_BYTES, &reply);
 
       if (status == 503 && g_get_monotonic_time () < deadline)
         {

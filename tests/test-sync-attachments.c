@@ -148,95 +148,32 @@ assert_holds (DftStore *store, const char *sha256, GBytes *expected)
 
 /* ---- Requests by hand, as a hostile or broken device would send them ---- */
 
-typedef struct
-{
-  long        status;
-  GByteArray *body;
-  gboolean    daftari;
-  gint64      size;
-} Reply;
-
+/* @method @path (after /api/v1/) with @device's token, and @body for a PUT or POST. Every
+ * reply is the server's, raw bytes included. */
 static void
-reply_clear (Reply *reply)
+request (Device       *device,
+         const char   *url,
+         const char   *method,
+         const char   *path,
+         GBytes       *body,
+         DftTestReply *reply)
 {
-  g_clear_pointer (&reply->body, g_byte_array_unref);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Reply, reply_clear)
-
-static size_t
-write_cb (char *data, size_t size, size_t n, void *user_data)
-{
-  Reply *reply = user_data;
-
-  g_byte_array_append (reply->body, (const guint8 *) data, (guint) (size * n));
-  return size * n;
+  dft_test_device_request (device, url, method, path, body, reply);
+  g_assert_cmpstr (dft_test_reply_header (reply, "x-daftari-server"), ==, "1");
 }
 
-static size_t
-header_cb (char *data, size_t size, size_t n, void *user_data)
+/* The size a reply's X-Daftari-Size says, -1 without one. */
+static gint64
+reply_size (DftTestReply *reply)
 {
-  Reply           *reply = user_data;
-  g_autofree char *line = g_strstrip (g_strndup (data, size * n));
+  const char *size = dft_test_reply_header (reply, "x-daftari-size");
 
-  if (g_ascii_strncasecmp (line, "X-Daftari-Server: 1", 19) == 0)
-    reply->daftari = TRUE;
-  else if (g_ascii_strncasecmp (line, "X-Daftari-Size:", 15) == 0)
-    reply->size = g_ascii_strtoll (line + 15, NULL, 10);
-  return size * n;
-}
-
-/* @method @path (after /api/v1/) with @device's token, and @body for a PUT or POST. */
-static void
-request (Device     *device,
-         const char *url,
-         const char *method,
-         const char *path,
-         GBytes     *body,
-         Reply      *reply)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char   *token = dft_token_store_load (device->store, &error);
-  g_autofree char   *auth = g_strconcat ("Authorization: Bearer ", token, NULL);
-  g_autofree char   *full = g_strconcat (url, "api/v1/", path, NULL);
-  struct curl_slist *headers = NULL;
-  CURL              *curl = curl_easy_init ();
-  gsize              size = 0;
-  gconstpointer      data = body != NULL ? g_bytes_get_data (body, &size) : NULL;
-
-  g_assert_no_error (error);
-  g_assert_nonnull (token);
-  reply->body = g_byte_array_new ();
-  reply->size = -1;
-  headers = curl_slist_append (headers, auth);
-  headers = curl_slist_append (headers, "Expect:");
-  headers
-      = curl_slist_append (headers, g_str_equal (method, "POST") ? "Content-Type: application/json"
-                                                                 : "Content-Type: image/jpeg");
-  curl_easy_setopt (curl, CURLOPT_URL, full);
-  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, write_cb);
-  curl_easy_setopt (curl, CURLOPT_WRITEDATA, reply);
-  curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, header_cb);
-  curl_easy_setopt (curl, CURLOPT_HEADERDATA, reply);
-  curl_easy_setopt (curl, CURLOPT_TIMEOUT, (long) WAIT_SECONDS);
-  if (body != NULL)
-    {
-      curl_easy_setopt (curl, CURLOPT_POST, 1L);
-      curl_easy_setopt (curl, CURLOPT_POSTFIELDS, data);
-      curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) size);
-    }
-  curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
-  g_assert_cmpint (curl_easy_perform (curl), ==, CURLE_OK);
-  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &reply->status);
-  curl_slist_free_all (headers);
-  curl_easy_cleanup (curl);
-  /* Every reply is the server's, raw bytes included. */
-  g_assert_true (reply->daftari);
+  return size != NULL ? g_ascii_strtoll (size, NULL, 10) : -1;
 }
 
 /* The error code of a JSON error reply. */
 static char *
-error_code (Reply *reply)
+error_code (DftTestReply *reply)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject            *error;
@@ -255,7 +192,7 @@ ask_missing (Device *device, const char *url, const char *sha256)
   g_autofree char       *text = g_strdup_printf ("{\"sha256\":[\"%s\"]}", sha256);
   g_autoptr (GBytes)     body = g_bytes_new (text, strlen (text));
   g_autoptr (JsonParser) parser = json_parser_new ();
-  g_auto (Reply)         reply = { 0 };
+  g_auto (DftTestReply)  reply = { 0 };
   JsonObject            *missing;
 
   request (device, url, "POST", "attachments/missing", body, &reply);
@@ -280,7 +217,7 @@ put_piece (Device     *device,
 {
   g_autofree char *path = g_strdup_printf (
       "attachments/%s?start=%" G_GINT64_FORMAT "&size=%" G_GINT64_FORMAT, sha256, start, size);
-  g_auto (Reply) reply = { 0 };
+  g_auto (DftTestReply) reply = { 0 };
 
   request (device, url, "PUT", path, data, &reply);
   if (code != NULL)
@@ -365,8 +302,8 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_assert_null (dft_store_get_attachment_info (f->trainer_b.store, sha256, NULL));
   path = g_strdup_printf ("attachments/%s?start=0&max=4096", sha256);
   {
-    g_auto (Reply)   reply = { 0 };
-    g_autofree char *code = NULL;
+    g_auto (DftTestReply) reply = { 0 };
+    g_autofree char      *code = NULL;
 
     request (&f->trainer_b, url, "GET", path, NULL, &reply);
     g_assert_cmpint (reply.status, ==, 404);
@@ -374,10 +311,10 @@ test_round_trip (Fixture *f, gconstpointer data)
     g_assert_cmpstr (code, ==, "not_found");
   }
   {
-    g_auto (Reply)     reply = { 0 };
-    g_autofree char   *other = NULL;
-    g_autofree char   *other_path = NULL;
-    g_autoptr (GBytes) nothing = make_bytes (64, 99);
+    g_auto (DftTestReply) reply = { 0 };
+    g_autofree char      *other = NULL;
+    g_autofree char      *other_path = NULL;
+    g_autoptr (GBytes)    nothing = make_bytes (64, 99);
 
     other = sha256_of (nothing);
     other_path = g_strdup_printf ("attachments/%s?start=0&max=4096", other);
@@ -389,11 +326,11 @@ test_round_trip (Fixture *f, gconstpointer data)
 
   /* The coordinator may read it piece by piece: raw bytes, with the file's size. */
   {
-    g_auto (Reply) reply = { 0 };
+    g_auto (DftTestReply) reply = { 0 };
 
     request (&f->coordinator, url, "GET", path, NULL, &reply);
     g_assert_cmpint (reply.status, ==, 200);
-    g_assert_cmpint (reply.size, ==, PHOTO_BYTES);
+    g_assert_cmpint (reply_size (&reply), ==, PHOTO_BYTES);
     g_assert_cmpuint (reply.body->len, ==, 4096);
     g_assert_cmpmem (reply.body->data, 4096, g_bytes_get_data (photo, NULL), 4096);
   }
@@ -477,7 +414,7 @@ test_hostile (Fixture *f, gconstpointer data)
   g_assert_cmpint (ask_missing (&f->trainer_a, url, sha256), ==, 0);
   path = g_strdup_printf ("attachments/%s?start=0", sha256);
   {
-    g_auto (Reply) reply = { 0 };
+    g_auto (DftTestReply) reply = { 0 };
 
     request (&f->trainer_a, url, "GET", path, NULL, &reply);
     g_assert_cmpint (reply.status, ==, 404);
