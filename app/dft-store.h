@@ -291,32 +291,7 @@ gboolean dft_store_skip_log_positions (DftStore *self, gint64 position, GError *
  * @deleted_only its deleted ones (tombstones that still hold a name). dft_store_forget_purged()
  * removes such people on a laptop that missed their delete; its own changes to them stay in
  * its log, to reach the server (which sets them aside).
- *
- * dft_store_take_purged() keeps in a replica of a cluster what another register purged, as
- * that register's purged and purged_origin tables hold it (dft-migrations.c, version 12):
- * @purged, DftPurgedRecord rows, and @origins, DftPurgedOrigin rows. One transaction; an id
- * held already keeps its row, and a device's number only grows. It removes nothing: a replica
- * made from a log that lacks the purged changes holds none of them.
  */
-typedef struct
-{
-  char  *record_id;
-  char  *entity;
-  gint64 log_seq;
-  char  *purged_at;
-} DftPurgedRecord;
-
-typedef struct
-{
-  char  *device_id;
-  gint64 origin_seq;
-} DftPurgedOrigin;
-
-void dft_purged_record_free (DftPurgedRecord *record);
-void dft_purged_origin_free (DftPurgedOrigin *origin);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftPurgedRecord, dft_purged_record_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DftPurgedOrigin, dft_purged_origin_free)
-
 typedef struct
 {
   guint people;
@@ -345,6 +320,31 @@ GPtrArray *dft_store_purged_since (DftStore *self,
                                    GError  **error);
 GPtrArray *dft_store_which_purged (DftStore *self, GPtrArray *ids, GError **error);
 GPtrArray *dft_store_list_person_ids (DftStore *self, gboolean deleted_only, GError **error);
+
+/*
+ * dft_store_take_purged() keeps in a replica of a cluster what another register purged, as
+ * that register's purged and purged_origin tables hold it (dft-migrations.c, version 12):
+ * @purged, DftPurgedRecord rows, and @origins, DftPurgedOrigin rows. One transaction; an id
+ * held already keeps its row, and a device's number only grows. It removes nothing: a replica
+ * made from a log that lacks the purged changes holds none of them.
+ */
+typedef struct
+{
+  char  *record_id;
+  char  *entity;
+  gint64 log_seq;
+  char  *purged_at;
+} DftPurgedRecord;
+
+typedef struct
+{
+  char  *device_id;
+  gint64 origin_seq;
+} DftPurgedOrigin;
+
+void dft_purged_record_free (DftPurgedRecord *record);
+void dft_purged_origin_free (DftPurgedOrigin *origin);
+
 gboolean
 dft_store_take_purged (DftStore *self, GPtrArray *purged, GPtrArray *origins, GError **error);
 

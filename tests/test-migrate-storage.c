@@ -492,12 +492,10 @@ test_single_to_cluster (void)
     for (guint i = 0; i < G_N_ELEMENTS (both); i++)
       {
         g_autoptr (DftStore) replica = open_replica (both[i]);
-
-        g_autofree char   *reason = NULL;
-        g_autofree char   *mark = NULL;
-        g_autoptr (GError) error = NULL;
-
-        gboolean purged = FALSE;
+        g_autofree char     *reason = NULL;
+        g_autofree char     *mark = NULL;
+        g_autoptr (GError)   error = NULL;
+        gboolean             purged = FALSE;
 
         dft_test_assert_same_records (a.store, replica);
         for (guint p = 0; p < people->len; p++)

@@ -971,6 +971,26 @@ copy_set_aside (sqlite3 *source, DftServerSql *sql, GString *report, GError **er
 #define PURGED_N_COLUMNS        4
 #define PURGED_ORIGIN_COLUMNS   "device_id, origin_seq"
 #define PURGED_ORIGIN_N_COLUMNS 2
+G_STATIC_ASSERT (PURGED_ORIGIN_N_COLUMNS <= PURGED_N_COLUMNS);
+
+/* One of the purge's tables, as copy_purged() moves it: @source's in the register, @target's in
+ * PostgreSQL, @n @columns the first of which is its key (an id), and @insert the target's
+ * INSERT of them, its numbers cast from the text both databases give. */
+typedef struct
+{
+  const char *source;
+  const char *target;
+  const char *columns;
+  guint       n;
+  const char *insert;
+} PurgedTable;
+
+static const PurgedTable purged_table
+    = { "purged", "register_purged", PURGED_COLUMNS, PURGED_N_COLUMNS,
+        "INSERT INTO register_purged (" PURGED_COLUMNS ") VALUES ($1, $2, $3::bigint, $4)" };
+static const PurgedTable purged_origin_table
+    = { "purged_origin", "register_purged_origin", PURGED_ORIGIN_COLUMNS, PURGED_ORIGIN_N_COLUMNS,
+        "INSERT INTO register_purged_origin (" PURGED_ORIGIN_COLUMNS ") VALUES ($1, $2::bigint)" };
 
 /* Whether @source has @table: a register older than version 12 has no purged tables. */
 static gboolean
@@ -991,21 +1011,17 @@ source_has_table (sqlite3 *source, const char *table, gboolean *has, GError **er
 }
 
 /*
- * One of the purge's tables of @source (purged, or purged_origin), its @n @columns, into
- * @target (register_purged, register_purged_origin), ordered by their first column, an id,
- * on both sides; numbers are compared as the decimal text both databases give. Checked and
- * reported as the log is.
+ * One of the purge's tables of @source into PostgreSQL (@table), ordered by its key on both
+ * sides (byte order: SQLite's BINARY, PostgreSQL's "C"); numbers are compared as the decimal
+ * text both databases give. Checked and reported as the log is.
  */
 static gboolean
-copy_purged (sqlite3      *source,
-             DftServerSql *sql,
-             GString      *report,
-             const char   *target,
-             const char   *columns,
-             guint         n,
-             GError      **error)
+copy_purged (
+    sqlite3 *source, DftServerSql *sql, GString *report, const PurgedTable *table, GError **error)
 {
-  const char                  *table = target + strlen ("register_");
+  const char                  *target = table->target;
+  const char                  *columns = table->columns;
+  guint                        n = table->n;
   g_autofree char             *key = g_strndup (columns, strcspn (columns, ","));
   g_autoptr (sqlite3_stmt)     read = NULL;
   g_autoptr (DftServerSqlStmt) insert = NULL;
@@ -1013,27 +1029,20 @@ copy_purged (sqlite3      *source,
   g_autoptr (GChecksum)        had = g_checksum_new (G_CHECKSUM_SHA256);
   g_autoptr (GChecksum)        has = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree char             *select = NULL;
-  g_autofree char             *write = NULL;
   g_autofree char             *again = NULL;
   guint                        had_rows = 0, has_rows = 0;
   gboolean                     exists = FALSE;
   DftServerSqlStep             step;
   int                          rc;
 
-  g_assert (n <= PURGED_N_COLUMNS);
-  if (!source_has_table (source, table, &exists, error))
+  if (!source_has_table (source, table->source, &exists, error))
     return FALSE;
   if (exists)
     {
-      select = g_strdup_printf ("SELECT %s FROM %s ORDER BY %s", columns, table, key);
-      write
-          = n == PURGED_N_COLUMNS
-                ? g_strdup_printf ("INSERT INTO %s (%s) VALUES ($1, $2, $3::bigint, $4)", target,
-                                   columns)
-                : g_strdup_printf ("INSERT INTO %s (%s) VALUES ($1, $2::bigint)", target, columns);
+      select = g_strdup_printf ("SELECT %s FROM %s ORDER BY %s", columns, table->source, key);
       if (!dft_db_prepare (source, select, &read, error))
         return FALSE;
-      insert = dft_server_sql_prepare (sql, write, error);
+      insert = dft_server_sql_prepare (sql, table->insert, error);
       if (insert == NULL)
         return FALSE;
       while ((rc = sqlite3_step (read)) == SQLITE_ROW)
@@ -1053,7 +1062,6 @@ copy_purged (sqlite3      *source,
       if (rc != SQLITE_DONE)
         return dft_db_set_error (error, source, rc, _ ("reading the register’s purged people"));
     }
-  /* PostgreSQL orders text by its collation, SQLite by bytes: ids are ASCII, the same. */
   again = g_strdup_printf ("SELECT %s FROM %s ORDER BY %s COLLATE \"C\"", columns, target, key);
   check = dft_server_sql_prepare (sql, again, error);
   if (check == NULL)
@@ -1128,6 +1136,9 @@ dft_server_cluster_take_purged (DftServerCluster *cluster, DftStore *store, GErr
     }
   if (step != DFT_SERVER_SQL_DONE)
     return FALSE;
+  /* Read; the replica is written without holding up the process's other requests. */
+  g_clear_pointer (&stmt, dft_server_sql_stmt_free);
+  g_clear_pointer (&locker, g_mutex_locker_free);
   return dft_store_take_purged (store, purged, origins, error);
 }
 
@@ -1223,10 +1234,8 @@ dft_server_cluster_copy_register (
   g_string_append_printf (report, "register_log\t%u\tsha256:%s\n", has_rows,
                           g_checksum_get_string (has));
   return copy_set_aside (source, sql, report, error)
-         && copy_purged (source, sql, report, "register_purged", PURGED_COLUMNS, PURGED_N_COLUMNS,
-                         error)
-         && copy_purged (source, sql, report, "register_purged_origin", PURGED_ORIGIN_COLUMNS,
-                         PURGED_ORIGIN_N_COLUMNS, error)
+         && copy_purged (source, sql, report, &purged_table, error)
+         && copy_purged (source, sql, report, &purged_origin_table, error)
          && dft_server_cluster_files_copy (sql, source, report, error);
 }
 

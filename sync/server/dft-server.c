@@ -1343,7 +1343,10 @@ open_cluster (DftServer             *self,
         return FALSE;
       dft_store_set_derives_merges (self->store, FALSE);
     }
-  return dft_server_cluster_catch_up (self->cluster, self->store, error);
+  /* What the register purged before it moved here, known before anything of the log is
+   * applied (dft_server_cluster_take_purged()). */
+  return dft_server_cluster_take_purged (self->cluster, self->store, error)
+         && dft_server_cluster_catch_up (self->cluster, self->store, error);
 }
 
 DftServer *
@@ -1393,8 +1396,7 @@ dft_server_new (const DftServerConfig *config, GError **error)
       /* One bundle key for the whole cluster: a laptop seals its bundles for the key the
        * process it signed in through gave it, and any process may import them. */
       if (!open_cluster (self, config, store_path, error)
-          || !dft_server_cluster_share_box_secret (self->cluster, self->store, error)
-          || !dft_server_cluster_take_purged (self->cluster, self->store, error))
+          || !dft_server_cluster_share_box_secret (self->cluster, self->store, error))
         return NULL;
       self->epoch = dft_server_cluster_epoch (self->cluster, error);
     }
