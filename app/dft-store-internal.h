@@ -57,12 +57,14 @@ typedef gboolean (*StoreSourceFunc) (DftStore *self, gpointer data);
 
 void _dft_store_queue_in_context (
     DftStore *self, GSource *source, StoreSourceFunc func, gpointer data, GDestroyNotify notify);
-void          _dft_store_run_in_context (DftStore       *self,
-                                         StoreSourceFunc func,
-                                         gpointer        data,
-                                         GDestroyNotify  notify);
-void          _dft_store_emit_changed (DftStore *self, GPtrArray *batch);
-gboolean      _dft_store_notify_damaged_cb (DftStore *self, gpointer data);
+void     _dft_store_run_in_context (DftStore       *self,
+                                    StoreSourceFunc func,
+                                    gpointer        data,
+                                    GDestroyNotify  notify);
+void     _dft_store_emit_changed (DftStore *self, GPtrArray *batch);
+gboolean _dft_store_notify_damaged_cb (DftStore *self, gpointer data);
+/* FALSE with @error set when a check found the database damaged: nothing is written to it. */
+gboolean      _dft_store_may_write (DftStore *self, GError **error);
 sqlite3_stmt *_dft_store_cached_statement (DftStore *self, const char *sql, GError **error);
 char         *_dft_store_now_stamp (void);
 gboolean      _dft_store_query_int (sqlite3 *db, const char *sql, int *out, GError **error);

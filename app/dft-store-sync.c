@@ -759,13 +759,8 @@ _dft_store_apply_changes_then (DftStore        *self,
   g_return_val_if_fail (DFT_IS_STORE (self), FALSE);
   g_return_val_if_fail (changes != NULL, FALSE);
 
-  if (g_atomic_int_get (&self->damaged))
-    {
-      g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
-                   _ ("The database is damaged, so Daftari does not write to it. Nothing was "
-                      "saved; keep a copy of the file and restore your data from a backup."));
-      return FALSE;
-    }
+  if (!_dft_store_may_write (self, error))
+    return FALSE;
 
   _dft_store_lock (self);
   saved_clock = self->clock;
@@ -1433,13 +1428,8 @@ dft_store_take_purged (DftStore *self, GPtrArray *purged, GPtrArray *origins, GE
 
   if (purged->len == 0 && origins->len == 0)
     return TRUE;
-  if (g_atomic_int_get (&self->damaged))
-    {
-      g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
-                   _ ("The database is damaged, so Daftari does not write to it. Nothing was "
-                      "saved; keep a copy of the file and restore your data from a backup."));
-      return FALSE;
-    }
+  if (!_dft_store_may_write (self, error))
+    return FALSE;
   _dft_store_lock (self);
   if (!dft_db_exec (self->db, "BEGIN IMMEDIATE", error))
     {

@@ -860,13 +860,8 @@ _dft_store_save_prepared (DftStore           *self,
       g_ptr_array_add (batch, g_object_ref (records[i]));
     }
 
-  if (g_atomic_int_get (&self->damaged))
-    {
-      g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
-                   _ ("The database is damaged, so Daftari does not write to it. Nothing was "
-                      "saved; keep a copy of the file and restore your data from a backup."));
-      return FALSE;
-    }
+  if (!_dft_store_may_write (self, error))
+    return FALSE;
 
   _dft_store_lock (self);
   saved_clock = self->clock;
@@ -1168,4 +1163,15 @@ char *
 dft_session_id_for (const char *event_id, const char *date, const char *part)
 {
   return derived_id ("session", event_id, date, part);
+}
+
+gboolean
+_dft_store_may_write (DftStore *self, GError **error)
+{
+  if (!g_atomic_int_get (&self->damaged))
+    return TRUE;
+  g_set_error (error, DFT_DB_ERROR, DFT_DB_ERROR_CORRUPT,
+               _ ("The database is damaged, so Daftari does not write to it. Nothing was "
+                  "saved; keep a copy of the file and restore your data from a backup."));
+  return FALSE;
 }
